@@ -1,0 +1,14 @@
+/*
+ * numaplace.h - the whole public API of libnumaplace in one include.
+ *
+ * The numaplace tool and service use nothing but what this pulls in.
+ */
+#ifndef NUMAPLACE_H
+#define NUMAPLACE_H
+
+#include <numaplace/error.h>
+#include <numaplace/topology.h>
+
+#define NP_VERSION_STRING "0.1.0"
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * topo-format.c - np_topo_write(): pick the writer for a format, and turn
+ * a failing stream into one error.
+ */
+#include <string.h>
+
+#include "emit/emit-int.h"
+#include "util/util.h"
+
+static const struct {
+	const char *name;
+	enum np_topo_format format;
+	int (*write)(const np_topo *, FILE *);
+} formats[] = {
+	{ "text", NP_TOPO_TEXT, np__topo_write_text },
+	{ "json", NP_TOPO_JSON, np__topo_write_json },
+	{ "svg", NP_TOPO_SVG, np__topo_write_svg },
+};
+
+int np_topo_format_from_name(const char *name, enum np_topo_format *out)
+{
+	for (size_t i = 0; i < NP__ARRAY_SIZE(formats); i++)
+		if (strcmp(formats[i].name, name) == 0) {
+			*out = formats[i].format;
+			return 0;
+		}
+	return NP_EINPUT;
+}
+
+int np_topo_write(const np_topo *topo, enum np_topo_format format, FILE *out,
+		  struct np_error *err)
+{
+	for (size_t i = 0; i < NP__ARRAY_SIZE(formats); i++) {
+		if (formats[i].format != format)
+			continue;
+		if (formats[i].write(topo, out) || fflush(out) || ferror(out))
+			return np__err(err, NP_EOS, "cannot write the topology: output error");
+		return 0;
+	}
+	return np__err(err, NP_EINPUT, "unknown topology format %d", (int)format);
+}

@@ -1,0 +1,323 @@
+/*
+ * util.c - the helpers of util.h.
+ *
+ * Text parsers here are fed untrusted input (saved sysfs files, fuzzers):
+ * they check every bound and never read past the terminating NUL.
+ */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int np__verr(struct np_error *err, int code, const char *fmt, va_list ap)
+{
+	if (err) {
+		err->code = code;
+		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	}
+	return code;
+}
+
+int np__err(struct np_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	np__verr(err, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+const char *np_strerror(int code)
+{
+	switch (code) {
+	case NP_OK: return "success";
+	case NP_ENOMEM: return "out of memory";
+	case NP_EINPUT: return "bad input";
+	case NP_EIO: return "cannot read input";
+	case NP_EUNSUPPORTED: return "not supported here";
+	case NP_ENOFIT: return "no placement";
+	case NP_EOS: return "operation failed";
+	}
+	return "unknown error";
+}
+
+void *np__calloc(size_t n, size_t size)
+{
+	if (n == 0)
+		n = 1;
+	return calloc(n, size);
+}
+
+int np__grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap = *cap ? *cap : 8;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / size)
+			return -1;
+		ncap *= 2;
+	}
+	p = realloc(*arr, ncap * size);
+	if (!p)
+		return -1;
+	memset((char *)p + *cap * size, 0, (ncap - *cap) * size);
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+int np__read_file(const char *path, size_t max, char **buf, size_t *len,
+		  struct np_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	size_t cap = 0, n = 0;
+	struct stat st;
+	int rc = NP_OK;
+
+	if (!f)
+		return np__err(err, NP_EIO, "cannot read '%s': %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		rc = np__err(err, NP_EIO, "cannot read '%s': is a directory", path);
+		goto out;
+	}
+	for (;;) {
+		size_t got;
+
+		if (np__grow((void **)&data, &cap, n + 4097, 1) < 0) {
+			rc = np__err(err, NP_ENOMEM, "cannot read '%s': out of memory", path);
+			goto out;
+		}
+		got = fread(data + n, 1, cap - n - 1, f);
+		n += got;
+		if (n > max) {
+			rc = np__err(err, NP_EINPUT, "cannot read '%s': larger than %zu bytes",
+				     path, max);
+			goto out;
+		}
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		rc = np__err(err, NP_EIO, "cannot read '%s': read error", path);
+		goto out;
+	}
+	data[n] = '\0';
+	*buf = data;
+	*len = n;
+	data = NULL;
+out:
+	free(data);
+	fclose(f);
+	return rc;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort and drop duplicates in place; returns the new count. */
+static int sort_unique(int *ids, int n)
+{
+	int i, m = 0;
+
+	qsort(ids, (size_t)n, sizeof(*ids), cmp_int);
+	for (i = 0; i < n; i++)
+		if (m == 0 || ids[m - 1] != ids[i])
+			ids[m++] = ids[i];
+	return m;
+}
+
+static bool is_blank_tail(const char *p)
+{
+	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+		p++;
+	return *p == '\0';
+}
+
+static const char *parse_id(const char *p, int limit, long *out)
+{
+	long v = 0;
+
+	if (!isdigit((unsigned char)*p))
+		return NULL;
+	while (isdigit((unsigned char)*p)) {
+		v = v * 10 + (*p - '0');
+		if (v > limit)
+			return NULL;
+		p++;
+	}
+	*out = v;
+	return p;
+}
+
+int np__parse_cpulist(const char *text, int limit, int **ids, int *n)
+{
+	int *arr = NULL;
+	size_t cap = 0, cnt = 0;
+	const char *p = text;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (!is_blank_tail(p)) {
+		long lo, hi;
+
+		p = parse_id(p, limit, &lo);
+		if (!p)
+			goto bad;
+		hi = lo;
+		if (*p == '-') {
+			p = parse_id(p + 1, limit, &hi);
+			if (!p || hi < lo)
+				goto bad;
+		}
+		for (long v = lo; v <= hi; v++) {
+			if (np__grow((void **)&arr, &cap, cnt + 1, sizeof(*arr)) < 0)
+				goto nomem;
+			arr[cnt++] = (int)v;
+		}
+		if (*p == ',')
+			p++;
+		else if (!is_blank_tail(p))
+			goto bad;
+	}
+	if (!arr && !(arr = np__calloc(1, sizeof(*arr))))
+		goto nomem;
+	*n = sort_unique(arr, (int)cnt);
+	*ids = arr;
+	return NP_OK;
+nomem:
+	free(arr);
+	return NP_ENOMEM;
+bad:
+	free(arr);
+	return NP_EINPUT;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int np__parse_cpumap(const char *text, int **ids, int *n)
+{
+	size_t len = strlen(text), digits = 0, i;
+	int *arr = NULL;
+	size_t cap = 0, cnt = 0;
+	long bit = 0;
+
+	while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		len--;
+	for (i = 0; i < len; i++) {
+		if (text[i] == ',')
+			continue;
+		if (hexval((unsigned char)text[i]) < 0)
+			return NP_EINPUT;
+		digits++;
+	}
+	if (digits == 0 || digits > 65536 / 4)
+		return NP_EINPUT;
+	/* Walk from the least significant nibble. */
+	for (i = len; i-- > 0;) {
+		int v;
+
+		if (text[i] == ',')
+			continue;
+		v = hexval((unsigned char)text[i]);
+		for (int b = 0; b < 4; b++, bit++) {
+			if (!(v & (1 << b)))
+				continue;
+			if (np__grow((void **)&arr, &cap, cnt + 1, sizeof(*arr)) < 0) {
+				free(arr);
+				return NP_ENOMEM;
+			}
+			arr[cnt++] = (int)bit;
+		}
+	}
+	if (!arr && !(arr = np__calloc(1, sizeof(*arr))))
+		return NP_ENOMEM;
+	*n = sort_unique(arr, (int)cnt);
+	*ids = arr;
+	return NP_OK;
+}
+
+char *np__format_cpulist(const int *ids, int n, char *buf, size_t size)
+{
+	size_t off = 0;
+	int i = 0;
+
+	if (size == 0)
+		return buf;
+	buf[0] = '\0';
+	while (i < n) {
+		int j = i;
+		int w;
+
+		while (j + 1 < n && ids[j + 1] == ids[j] + 1)
+			j++;
+		if (j == i)
+			w = snprintf(buf + off, size - off, "%s%d", off ? "," : "", ids[i]);
+		else
+			w = snprintf(buf + off, size - off, "%s%d-%d", off ? "," : "", ids[i],
+				     ids[j]);
+		if (w < 0 || (size_t)w >= size - off) {
+			/* Truncated: end with "..." when there is room. */
+			if (size >= 4)
+				memcpy(buf + size - 4, "...", 4);
+			return buf;
+		}
+		off += (size_t)w;
+		i = j + 1;
+	}
+	return buf;
+}
+
+bool np__parse_int(const char *text, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (end == text || errno == ERANGE || v < min || v > max)
+		return false;
+	if (!is_blank_tail(end))
+		return false;
+	*out = v;
+	return true;
+}
+
+bool np__parse_u64(const char *text, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	const char *p = text;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return false;
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (errno == ERANGE || !is_blank_tail(end))
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}

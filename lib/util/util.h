@@ -1,0 +1,66 @@
+/*
+ * util.h - small helpers shared inside libnumaplace: error filling, whole
+ * file reading, Linux cpulist/bitmap text, checked integer parsing.
+ *
+ * None of these print or exit.  Names start with np__ because they are
+ * internal: the tool and the service must not use them.
+ */
+#ifndef NP_UTIL_H
+#define NP_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <numaplace/error.h>
+
+#define NP__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__)
+#define NP__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define NP__PRINTF(f, a)
+#endif
+
+/* Fill ERR (if not NULL) with CODE and a formatted message; return CODE. */
+int np__err(struct np_error *err, int code, const char *fmt, ...) NP__PRINTF(3, 4);
+int np__verr(struct np_error *err, int code, const char *fmt, va_list ap);
+
+/*
+ * Read the whole file PATH into a NUL-terminated buffer (*BUF, *LEN without
+ * the NUL).  Refuses files over MAX bytes.  NP_EIO with "cannot read 'PATH':
+ * reason" on failure.
+ */
+int np__read_file(const char *path, size_t max, char **buf, size_t *len,
+		  struct np_error *err);
+
+/*
+ * Parse a Linux cpulist ("0-3,8,10-11", possibly empty, trailing newline
+ * and NULs allowed) into a sorted array of ids without duplicates.
+ * NP_EINPUT on malformed text or ids above LIMIT.
+ */
+int np__parse_cpulist(const char *text, int limit, int **ids, int *n);
+
+/*
+ * Parse a Linux hex bitmap ("00000000,0000ffff", the cpumap format) into a
+ * sorted id array.  NP_EINPUT when malformed.
+ */
+int np__parse_cpumap(const char *text, int **ids, int *n);
+
+/* Write IDS (sorted) as a cpulist "0-3,8" into BUF; returns BUF. */
+char *np__format_cpulist(const int *ids, int n, char *buf, size_t size);
+
+/*
+ * Strict decimal parsing: the whole of TEXT (leading/trailing blanks
+ * allowed) must be a number in range.  true on success.
+ */
+bool np__parse_int(const char *text, long min, long max, long *out);
+bool np__parse_u64(const char *text, uint64_t *out);
+
+/* Overflow-checked allocation of N elements of SIZE, zeroed. */
+void *np__calloc(size_t n, size_t size);
+/* Grow *ARR (of *CAP elements of SIZE) to hold at least NEED; 0 or -1. */
+int np__grow(void **arr, size_t *cap, size_t need, size_t size);
+
+#endif

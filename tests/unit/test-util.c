@@ -1,0 +1,95 @@
+/*
+ * test-util.c - cpulist/cpumap parsing and formatting, strict integers,
+ * whole-file reading: the helpers every text source leans on.
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "util/util.h"
+
+static void cpulist(const char *text, int expect_rc, const char *expect)
+{
+	int *ids = NULL, n = 0;
+	char buf[256];
+	int rc = np__parse_cpulist(text, 100000, &ids, &n);
+
+	CHECK(rc == expect_rc, "cpulist '%s': rc %d, want %d", text, rc, expect_rc);
+	if (rc == 0 && expect) {
+		np__format_cpulist(ids, n, buf, sizeof(buf));
+		CHECK(strcmp(buf, expect) == 0, "cpulist '%s' -> '%s', want '%s'", text, buf,
+		      expect);
+	}
+	free(ids);
+}
+
+static void cpumap(const char *text, int expect_rc, const char *expect)
+{
+	int *ids = NULL, n = 0;
+	char buf[256];
+	int rc = np__parse_cpumap(text, &ids, &n);
+
+	CHECK(rc == expect_rc, "cpumap '%s': rc %d, want %d", text, rc, expect_rc);
+	if (rc == 0 && expect) {
+		np__format_cpulist(ids, n, buf, sizeof(buf));
+		CHECK(strcmp(buf, expect) == 0, "cpumap '%s' -> '%s', want '%s'", text, buf,
+		      expect);
+	}
+	free(ids);
+}
+
+int main(void)
+{
+	long v;
+	uint64_t u;
+	char *buf;
+	size_t len;
+	struct np_error err = { 0 };
+	char small[8];
+	int ids[] = { 0, 1, 2, 3, 8, 10, 11 };
+
+	cpulist("0-3,8,10-11\n", 0, "0-3,8,10-11");
+	cpulist("", 0, "");
+	cpulist("\n", 0, "");
+	cpulist("5,1,3-4,1", 0, "1,3-5");
+	cpulist("3-1", NP_EINPUT, NULL);
+	cpulist("1,,2", NP_EINPUT, NULL);
+	cpulist("a", NP_EINPUT, NULL);
+	cpulist("1-", NP_EINPUT, NULL);
+	cpulist("200000", NP_EINPUT, NULL);
+	cpulist("0-3 x", NP_EINPUT, NULL);
+
+	cpumap("0000000f\n", 0, "0-3");
+	cpumap("00000001,00000000", 0, "32");
+	cpumap("ff00", 0, "8-15");
+	cpumap("00000000", 0, "");
+	cpumap("xyz", NP_EINPUT, NULL);
+	cpumap("", NP_EINPUT, NULL);
+
+	np__format_cpulist(ids, 7, small, sizeof(small));
+	CHECK(strlen(small) < sizeof(small) && strstr(small, "..."),
+	      "truncated list ends with '...': '%s'", small);
+
+	CHECK(np__parse_int(" 42\n", 0, 100, &v) && v == 42, "parse 42");
+	CHECK(!np__parse_int("42x", 0, 100, &v), "42x is not a number");
+	CHECK(!np__parse_int("101", 0, 100, &v), "101 out of range");
+	CHECK(!np__parse_int("", 0, 100, &v), "empty is not a number");
+	CHECK(np__parse_u64("18446744073709551615", &u) && u == UINT64_MAX, "u64 max");
+	CHECK(!np__parse_u64("18446744073709551616", &u), "u64 overflow");
+	CHECK(!np__parse_u64("-1", &u), "u64 negative");
+
+	CHECK(np__read_file("/nonexistent/x", 100, &buf, &len, &err) == NP_EIO &&
+		      strstr(err.message, "cannot read '/nonexistent/x'"),
+	      "missing file: %s", err.message);
+	CHECK(np__read_file("/", 100, &buf, &len, &err) == NP_EIO &&
+		      strstr(err.message, "directory"),
+	      "directory: %s", err.message);
+	if (np__read_file("/proc/self/status", 1 << 20, &buf, &len, &err) == 0) {
+		CHECK(len > 0 && buf[len] == '\0', "read /proc/self/status");
+		free(buf);
+	} else {
+		CHECK(0, "read /proc/self/status: %s", err.message);
+	}
+	CHECK(np__read_file("/proc/self/status", 4, &buf, &len, &err) == NP_EINPUT,
+	      "size limit enforced");
+	return t_done();
+}
