@@ -1,3 +1,223 @@
-/* PLACEHOLDER: being written. */
+/*
+ * topo-text.c - `numaplace topology` for people: what `numactl -H` and
+ * `xl info -n` show, on one screen.
+ *
+ * Layout: a summary line, one row per node (CPUs as a cpulist, memory
+ * free/total, huge page pools free/total), offline CPUs, the distance
+ * table (with a note when the firmware gave none) and the PCI devices.
+ * Uses only the public accessors, so it shows exactly what the API sees.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "emit/emit-int.h"
-int np__topo_write_text(const np_topo *topo, FILE *out) { (void)topo; fputs("not yet built\n", out); return 0; }
+#include "util/util.h"
+
+/* "15.1 GiB", "512 MiB", "0": memory for people. */
+static void fmt_mem(uint64_t kb, char *buf, size_t size)
+{
+	if (kb >= 1024 * 1024)
+		snprintf(buf, size, "%.1f GiB", (double)kb / (1024.0 * 1024.0));
+	else if (kb >= 1024)
+		snprintf(buf, size, "%" PRIu64 " MiB", kb / 1024);
+	else
+		snprintf(buf, size, "%" PRIu64 " KiB", kb);
+}
+
+/* "2M", "1G", "64K": a huge page size. */
+static void fmt_pagesize(uint64_t kb, char *buf, size_t size)
+{
+	if (kb % (1024 * 1024) == 0)
+		snprintf(buf, size, "%" PRIu64 "G", kb / (1024 * 1024));
+	else if (kb % 1024 == 0)
+		snprintf(buf, size, "%" PRIu64 "M", kb / 1024);
+	else
+		snprintf(buf, size, "%" PRIu64 "K", kb);
+}
+
+static const char *pci_class_name(unsigned cls)
+{
+	switch (cls >> 16) {
+	case 0x01: return "storage";
+	case 0x02: return "network";
+	case 0x03: return "display";
+	case 0x04: return "multimedia";
+	case 0x05: return "memory";
+	case 0x06: return "bridge";
+	case 0x0b: return "processor";
+	case 0x0c: return "serial-bus";
+	case 0x12: return "accelerator";
+	default: return cls ? "other" : "unknown";
+	}
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const long *x = a, *y = b;
+
+	if (x[0] != y[0])
+		return (x[0] > y[0]) - (x[0] < y[0]);
+	return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* Count distinct values of (k0, k1) pairs, ignoring pairs with a -1 key. */
+static int count_distinct(long *pairs, int n)
+{
+	int m = 0;
+
+	qsort(pairs, (size_t)n, 2 * sizeof(*pairs), cmp_pair);
+	for (int i = 0; i < n; i++)
+		if (pairs[2 * i] >= 0 && pairs[2 * i + 1] >= 0 &&
+		    (i == 0 || cmp_pair(&pairs[2 * i], &pairs[2 * i - 2]) != 0))
+			m++;
+	return m;
+}
+
+static void write_summary(const np_topo *t, FILE *out)
+{
+	int ncpus = np_topo_cpu_count(t), sockets = 0, cores = 0, online = 0;
+	long *pairs = np__calloc((size_t)ncpus, 2 * sizeof(*pairs));
+	char total[40], avail[40];
+
+	for (int i = 0; pairs && i < ncpus; i++) {
+		pairs[2 * i] = 0;
+		pairs[2 * i + 1] = np_topo_cpu(t, i)->socket;
+		online += np_topo_cpu(t, i)->online;
+	}
+	if (pairs)
+		sockets = count_distinct(pairs, ncpus);
+	for (int i = 0; pairs && i < ncpus; i++) {
+		pairs[2 * i] = np_topo_cpu(t, i)->socket;
+		pairs[2 * i + 1] = np_topo_cpu(t, i)->core;
+	}
+	if (pairs)
+		cores = count_distinct(pairs, ncpus);
+	free(pairs);
+	fmt_mem(np_topo_mem_total_kb(t), total, sizeof(total));
+	fmt_mem(np_topo_mem_free_kb(t), avail, sizeof(avail));
+	fprintf(out, "host: %d node%s, %d CPUs", np_topo_node_count(t),
+		np_topo_node_count(t) == 1 ? "" : "s", online);
+	if (online != ncpus)
+		fprintf(out, " online of %d", ncpus);
+	if (sockets && cores)
+		fprintf(out, " (%d socket%s, %d cores, %d thread%s per core)", sockets,
+			sockets == 1 ? "" : "s", cores, (online + cores - 1) / cores,
+			(online + cores - 1) / cores == 1 ? "" : "s");
+	fprintf(out, ", %s memory, %s free\n", total, avail);
+	fprintf(out, "source: %s %s\n", np_source_kind_name(np_topo_source_kind(t)),
+		np_topo_source_name(t));
+}
+
+static void write_pools(const struct np_node *n, FILE *out)
+{
+	char size[32];
+
+	if (n->npools == 0) {
+		fputs("-", out);
+		return;
+	}
+	for (int k = 0; k < n->npools; k++) {
+		fmt_pagesize(n->pools[k].size_kb, size, sizeof(size));
+		fprintf(out, "%s%s %" PRIu64 "/%" PRIu64, k ? "  " : "", size, n->pools[k].free,
+			n->pools[k].total);
+	}
+}
+
+static void write_nodes(const np_topo *t, FILE *out)
+{
+	char cpus[64], tot[40], fre[40], mem[96];
+
+	fprintf(out, "\n%4s  %-16s %-22s %s\n", "node", "cpus", "memory free/total",
+		"hugepages free/total");
+	for (int i = 0; i < np_topo_node_count(t); i++) {
+		const struct np_node *n = np_topo_node(t, i);
+
+		if (n->ncpus)
+			np__format_cpulist(n->cpus, n->ncpus, cpus, sizeof(cpus));
+		else
+			snprintf(cpus, sizeof(cpus), "(no CPUs)");
+		fmt_mem(n->mem_free_kb, fre, sizeof(fre));
+		fmt_mem(n->mem_total_kb, tot, sizeof(tot));
+		if (n->mem_total_kb)
+			snprintf(mem, sizeof(mem), "%s / %s", fre, tot);
+		else
+			snprintf(mem, sizeof(mem), "(no memory)");
+		fprintf(out, "%4d  %-16s %-22s ", n->os_id, cpus, mem);
+		write_pools(n, out);
+		fputc('\n', out);
+	}
+}
+
+static void write_offline(const np_topo *t, FILE *out)
+{
+	int n = np_topo_cpu_count(t), k = 0;
+	int *ids = np__calloc((size_t)n, sizeof(*ids));
+	char list[256];
+
+	if (!ids)
+		return;
+	for (int i = 0; i < n; i++)
+		if (!np_topo_cpu(t, i)->online)
+			ids[k++] = np_topo_cpu(t, i)->os_id;
+	if (k)
+		fprintf(out, "offline CPUs: %s\n", np__format_cpulist(ids, k, list, sizeof(list)));
+	free(ids);
+}
+
+static void write_distances(const np_topo *t, FILE *out)
+{
+	int n = np_topo_node_count(t);
+
+	if (np_topo_distances_defaulted(t))
+		fputs("\ndistances: none given by the firmware; assuming 10 local, 20 remote\n",
+		      out);
+	else
+		fputs("\ndistances:\n", out);
+	fprintf(out, "%4s", "node");
+	for (int j = 0; j < n; j++)
+		fprintf(out, " %4d", np_topo_node(t, j)->os_id);
+	fputc('\n', out);
+	for (int i = 0; i < n; i++) {
+		fprintf(out, "%4d", np_topo_node(t, i)->os_id);
+		for (int j = 0; j < n; j++) {
+			uint32_t d = np_topo_distance(t, i, j);
+
+			if (d == NP_DISTANCE_UNREACHABLE)
+				fprintf(out, " %4s", "-");
+			else
+				fprintf(out, " %4" PRIu32, d);
+		}
+		fputc('\n', out);
+	}
+}
+
+static void write_devices(const np_topo *t, FILE *out)
+{
+	int n = np_topo_device_count(t);
+
+	if (n == 0)
+		return;
+	fprintf(out, "\n%-12s  %-9s  %-11s  %s\n", "device", "id", "class", "node");
+	for (int i = 0; i < n; i++) {
+		const struct np_device *d = np_topo_device(t, i);
+		char id[16] = "-", node[16] = "none";
+
+		if (d->vendor || d->device)
+			snprintf(id, sizeof(id), "%04x:%04x", d->vendor & 0xffff, d->device & 0xffff);
+		if (d->node_idx >= 0)
+			snprintf(node, sizeof(node), "%d", np_topo_node(t, d->node_idx)->os_id);
+		fprintf(out, "%-12s  %-9s  %-11s  %s\n", d->address, id,
+			pci_class_name(d->class_code), node);
+	}
+}
+
+int np__topo_write_text(const np_topo *t, FILE *out)
+{
+	write_summary(t, out);
+	write_nodes(t, out);
+	write_offline(t, out);
+	write_distances(t, out);
+	write_devices(t, out);
+	return 0;
+}

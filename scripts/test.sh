@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# scripts/test.sh - build and run every test suite (unit, cli, lint, vm),
+# then print one line: "N passed, N failed, N skipped".
+#
+#   scripts/test.sh                  the build/ made by scripts/setup.sh
+#   scripts/test.sh build build-asan several build dirs, one total
+#   SUITES="unit cli" scripts/test.sh only those suites
+# The vm suite (QEMU boots) runs in the first build dir only.
+# Exit status: 0 when nothing failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+[ $# -gt 0 ] || set -- build
+SUITES=${SUITES:-}
+
+passed=0 failed=0 skipped=0 status=0
+for dir in "$@"; do
+  if [ ! -f "$dir/build.ninja" ]; then
+    echo "test: $dir is not a build dir; run scripts/setup.sh first" >&2
+    exit 2
+  fi
+  ninja -C "$dir" >/dev/null || { echo "test: build failed in $dir" >&2; exit 1; }
+  args=()
+  for s in $SUITES; do args+=(--suite "$s"); done
+  [ "$dir" = "$1" ] || args+=(--no-suite vm)
+  echo "== tests in $dir"
+  meson test -C "$dir" --print-errorlogs --num-processes 2 "${args[@]}" || status=1
+  read -r p f s < <(/usr/bin/python3 - "$dir/meson-logs/testlog.json" <<'PY'
+import json, sys
+p = f = s = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line).get("result")
+    if r in ("OK", "EXPECTEDFAIL"): p += 1
+    elif r == "SKIP": s += 1
+    else: f += 1
+print(p, f, s)
+PY
+)
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+done
+[ "$failed" -eq 0 ] || status=1
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status

@@ -1,0 +1,69 @@
+# tests/cli/lib.sh - sourced by every tests/cli/*.sh: run the numaplace
+# tool ($NUMAPLACE) and check exit codes, stdout and stderr.
+#
+#   run ARGS...            runs numaplace; sets $rc, $out, $err
+#   expect_rc N "what"     the last run exited N
+#   expect_out RE "what"   stdout matches the extended regex RE
+#   expect_err RE "what"   stderr matches RE
+#   expect_one_line_err    stderr is exactly one line "numaplace: ..."
+#                          (or two, the second "try 'numaplace ...'")
+#   finish                 prints "N passed, N failed" and exits
+set -u
+: "${NUMAPLACE:?NUMAPLACE must name the built tool}"
+: "${NP_SHARED:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared}"
+: "${NP_SRC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+not_ok() {
+  failed=$((failed + 1)); echo "not ok - $1"
+  echo "  command: numaplace ${last_args}"; echo "  rc=$rc"
+  echo "  stdout: $(head -c 600 "$TMP/out")"; echo "  stderr: $(head -c 600 "$TMP/err")"
+}
+
+run() {
+  last_args="$*"
+  "$NUMAPLACE" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+  rc=$?
+  out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
+}
+
+# run_stdin FILE ARGS...: like run, with FILE on standard input.
+run_stdin() {
+  local in=$1; shift
+  last_args="$* < $in"
+  "$NUMAPLACE" "$@" >"$TMP/out" 2>"$TMP/err" <"$in"
+  rc=$?
+  out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
+}
+
+expect_rc() { if [ "$rc" -eq "$1" ]; then ok "$2 (exit $1)"; else not_ok "$2: want exit $1"; fi; }
+expect_out() { if grep -Eq -- "$1" "$TMP/out"; then ok "$2"; else not_ok "$2: stdout lacks /$1/"; fi; }
+expect_err() { if grep -Eq -- "$1" "$TMP/err"; then ok "$2"; else not_ok "$2: stderr lacks /$1/"; fi; }
+
+expect_one_line_err() {
+  local n; n=$(wc -l <"$TMP/err")
+  if head -n1 "$TMP/err" | grep -q '^numaplace: ' &&
+     { [ "$n" -eq 1 ] || { [ "$n" -eq 2 ] && sed -n 2p "$TMP/err" | grep -q "^try 'numaplace"; }; }; then
+    ok "$1: one clear error line"
+  else
+    not_ok "$1: stderr is not one 'numaplace: ...' line ($n lines)"
+  fi
+}
+
+# fixture NAME: unpack a hwloc sysfs fixture once; prints its root.
+fixture() {
+  local d="$TMP/fx-$1"
+  if [ ! -d "$d" ]; then
+    mkdir -p "$d" && tar -C "$d" -xjf "$NP_SHARED/fixtures/hwloc-linux/$1.tar.bz2" || return 1
+  fi
+  echo "$d/$(ls "$d")"
+}
+
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit $?
+}

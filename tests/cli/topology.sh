@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# tests/cli/topology.sh - `numaplace topology` end to end: every source
+# option, every format, files and standard input, help and bad usage.
+. "$(dirname "$0")/lib.sh"
+
+# Help and usage.
+run --help;                 expect_rc 0 "numaplace --help"; expect_out "topology" "--help lists the topology verb"
+run help topology;          expect_rc 0 "help topology";    expect_out "^usage: numaplace topology" "help shows usage"
+run topology --help;        expect_rc 0 "topology --help";  expect_out "--sysfs DIR" "usage names --sysfs"
+run --version;              expect_rc 0 "--version";        expect_out "^numaplace [0-9]+\.[0-9]+" "version line"
+run;                        expect_rc 2 "no verb"
+run frobnicate;             expect_rc 2 "unknown verb";     expect_one_line_err "unknown verb"
+run help frobnicate;        expect_rc 2 "help of unknown verb"
+run topology --bogus;       expect_rc 2 "unknown option";   expect_one_line_err "unknown option"
+run topology --format;      expect_rc 2 "option without value"; expect_err "needs a value" "says the value is missing"
+run topology --format xml;  expect_rc 2 "unknown format";   expect_err "unknown format 'xml'" "names the format"
+run topology extra;         expect_rc 2 "stray argument"
+run topology --json a --xl b; expect_rc 2 "two sources";    expect_err "only once" "says one source"
+run topology --source nowhere:x; expect_rc 2 "unknown source kind"; expect_err "unknown topology source 'nowhere'" "names the kind"
+run topology --source json; expect_rc 2 "source without path"
+
+# This machine.
+run topology;               expect_rc 0 "local topology";   expect_out "^host: [0-9]+ nodes?, [0-9]+ CPUs" "summary line"
+expect_out "^distances" "local distance table"
+
+# Missing and bad files: exit 2, one line naming the file.
+run topology --json "$TMP/nope.json"; expect_rc 2 "missing json file"
+expect_one_line_err "missing file"; expect_err "nope.json" "message names the file"
+run topology --sysfs "$TMP/nodir"; expect_rc 2 "missing sysfs dir"; expect_err "nodir" "message names the dir"
+printf 'hello world\n' >"$TMP/garbage"
+run topology --host "$TMP/garbage"; expect_rc 2 "unrecognised file"; expect_one_line_err "unrecognised file"
+run topology --host "$TMP"; expect_rc 2 "a dir that is not a sysfs root"; expect_one_line_err "not a sysfs root"
+
+# A real machine from the fixtures: 8 nodes, 64 CPUs, distances 10/16/22.
+root=$(fixture 64amd64-4s2n4ca2co)
+run topology --sysfs "$root"; expect_rc 0 "sysfs fixture"
+expect_out "^host: 8 nodes, 64 CPUs" "8 nodes, 64 CPUs"
+expect_out "^ +0  0-7 " "node 0 has CPUs 0-7"
+expect_out "^ +0 +10 +16 +16 +22 " "distance row of node 0"
+run topology --source "sysfs:$root" --format json -o "$TMP/h.json"; expect_rc 0 "--source sysfs:DIR -o FILE"
+if grep -q '"schema": *"numaplace.topology/1"' "$TMP/h.json"; then ok "json has the schema"; else not_ok "json has the schema"; fi
+run topology --json "$TMP/h.json" --format json; expect_rc 0 "json read back"
+if cmp -s "$TMP/out" "$TMP/h.json"; then ok "json round trip through the tool is the identity"; else not_ok "json round trip"; fi
+run topology --host "$TMP/h.json"; expect_rc 0 "--host detects json"; expect_out "^host: 8 nodes" "same host"
+run_stdin "$TMP/h.json" topology --json - --format json; expect_rc 0 "json from stdin"
+if cmp -s "$TMP/out" "$TMP/h.json"; then ok "stdin gives the same topology"; else not_ok "stdin round trip"; fi
+run topology --sysfs "$root" --format svg; expect_rc 0 "svg"; expect_out "<svg" "svg document"
+run topology --sysfs "$root" -o /dev/full; expect_rc 1 "write error"; expect_one_line_err "write error"
+
+# Truncated JSON: one line with a line number.
+head -c 300 "$TMP/h.json" >"$TMP/trunc.json"
+run topology --json "$TMP/trunc.json"; expect_rc 2 "truncated json"
+expect_one_line_err "truncated json"; expect_err "trunc.json.*line [0-9]+" "names file and line"
+
+# Other sources through the tool.
+run topology --libvirt test:///default; expect_rc 0 "libvirt test driver"; expect_out "^host: 2 nodes, 16 CPUs" "2 nodes, 16 CPUs"
+run topology --libvirt bogus:///x; expect_rc 2 "bad libvirt uri" ; expect_one_line_err "bad libvirt uri"
+finish
