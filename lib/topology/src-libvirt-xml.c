@@ -1,4 +1,608 @@
-/* PLACEHOLDER: being written (libvirt capabilities XML). */
-#include "topo-int.h"
-static int todop(np__tb *b, const char *buf, size_t len) { (void)buf; (void)len; return np__tb_fail(b, NP_EUNSUPPORTED, "not yet built"); }
-const struct np__source np__source_libvirt_xml = { NP_SOURCE_LIBVIRT_XML, NULL, todop };
+/*
+ * src-libvirt-xml.c - libvirt's XML: the capabilities document (`virsh
+ * capabilities`, source kind libvirt-xml) and node device descriptions
+ * (`virsh nodedev-dumpxml`, read by the live source).
+ *
+ * Design: libxml2 parses the whole document quietly (no network, nothing
+ * printed; its error comes back through the parser context as "line N:
+ * ..."), then a walk over /capabilities/host/topology/cells/cell reads what
+ * numaplace needs and ignores the rest (guests, caches, interconnects,
+ * die_id, cluster_id, siblings).  A first pass collects the cell ids so that
+ * a distance to a cell that does not exist is reported with its cell.
+ *
+ * What libvirt's numbers mean:
+ *  - <memory> is the node's MemTotal.  libvirt leaves it out for a node
+ *    without memory, so a missing <memory> is 0.  Its unit is one of
+ *    libvirt's scaled-integer units (b, KiB, MB, GiB, ...), KiB by default.
+ *  - <pages> counts are pool TOTALS (nr_hugepages), not free pages: free is
+ *    unknown here, so the pools go out with free == total and the live
+ *    source refines them.  libvirt lists the system page size first in
+ *    every cell (virNumaGetPages puts it there; the test driver does the
+ *    same, with 8 KiB pages on its cell 1): that entry counts ordinary
+ *    memory, not a huge page pool, and is skipped.
+ *  - every listed CPU is online: libvirt lists a node's cpulist, which the
+ *    kernel keeps to online CPUs.  socket_id and core_id are missing when
+ *    libvirt could not read them, and -1 on some arm64 firmware: unknown.
+ *  - a cell without <distances> gives none.  If no cell has any, the
+ *    builder uses the 10/20 default; if only some have, the builder reports
+ *    the first missing pair.
+ *
+ * Ownership: the xmlDoc lives only inside one call; nothing here keeps
+ * state between calls, so it is as thread-safe as libxml2 itself.
+ */
+#include "src-libvirt.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "util/util.h"
+
+/* The builder refuses more nodes; stopping here bounds the work per cell. */
+#define LV_MAX_CELLS 4096
+
+/* One capabilities document being read. */
+struct caps {
+	np__tb *b;
+	struct np__lv_cells *cells;
+	int *sorted;	     /* cell ids, sorted, to look siblings up */
+	unsigned char *seen; /* per sorted cell: this cell already has a distance to it */
+};
+
+/* Fail B with bad input; false, for `return bad(...)` in a bool function. */
+static bool bad(np__tb *b, const char *fmt, ...) NP__PRINTF(2, 3);
+
+static bool bad(np__tb *b, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	np__tb_fail(b, NP_EINPUT, "%s", msg);
+	return false;
+}
+
+static bool nomem(np__tb *b)
+{
+	np__tb_fail(b, NP_ENOMEM, "out of memory");
+	return false;
+}
+
+/* The builder's sticky code (np__tb_fail keeps the first error), or 0. */
+static int status(np__tb *b)
+{
+	return np__tb_failed(b) ? np__tb_fail(b, NP_EINPUT, "unknown error") : 0;
+}
+
+/* S cut to 32 bytes, all but printable ASCII made "?", for a one-line message. */
+static const char *quote(const char *s, char buf[40])
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < 32; i++)
+		buf[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	buf[i] = '\0';
+	if (s[i])
+		memcpy(buf + 32, "...", 4);
+	return buf;
+}
+
+static bool named(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+/* The next element child of PARENT named NAME after AFTER (NULL: the first). */
+static xmlNode *next_child(const xmlNode *parent, const xmlNode *after, const char *name)
+{
+	xmlNode *n = after ? after->next : parent->children;
+
+	for (; n; n = n->next)
+		if (named(n, name))
+			return n;
+	return NULL;
+}
+
+/*
+ * Attribute NAME of N as an integer in [MIN, MAX]: 1 when read, 0 when
+ * absent (*OUT untouched), -1 after failing B; WHERE starts the message.
+ */
+static int attr_long(np__tb *b, const char *where, xmlNode *n, const char *name, long min, long max,
+		     long *out)
+{
+	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+	char q[40];
+	long x;
+	int rc = -1;
+
+	if (!v)
+		return 0;
+	if (!np__parse_int((const char *)v, LONG_MIN, LONG_MAX, &x))
+		np__tb_fail(b, NP_EINPUT, "%s: %s '%s' is not a number", where, name,
+			    quote((const char *)v, q));
+	else if (x < min || x > max)
+		np__tb_fail(b, NP_EINPUT, "%s: %s %ld is out of range (%ld..%ld)", where, name, x,
+			    min, max);
+	else
+		rc = 1;
+	if (rc == 1)
+		*out = x;
+	xmlFree(v);
+	return rc;
+}
+
+/* Like attr_long, but a missing attribute is an error too. */
+static bool need_attr(np__tb *b, const char *where, xmlNode *n, const char *name, long min,
+		      long max, long *out)
+{
+	int rc = attr_long(b, where, n, name, min, max, out);
+
+	if (rc == 0)
+		np__tb_fail(b, NP_EINPUT, "%s: no %s attribute", where, name);
+	return rc == 1;
+}
+
+/* The text of element N as an unsigned 64-bit number. */
+static bool text_u64(np__tb *b, const char *where, const char *what, xmlNode *n, uint64_t *out)
+{
+	xmlChar *t = xmlNodeGetContent(n);
+	const char *s = t ? (const char *)t : "";
+	char q[40];
+	bool ok;
+
+	s += strspn(s, " \t\r\n");
+	ok = np__parse_u64(s, out);
+	if (!ok)
+		np__tb_fail(b, NP_EINPUT, "%s: %s '%s' is not a number below 2^64", where, what,
+			    quote(s, q));
+	xmlFree(t);
+	return ok;
+}
+
+/*
+ * Bytes in one UNIT, as libvirt's scaled integers have them: "b" or
+ * "bytes"; "k", "KiB", "M", "MiB", ... (powers of 1024); "KB", "MB", ...
+ * (powers of 1000).  Case does not matter, as in libvirt.
+ */
+static bool unit_bytes(const char *unit, uint64_t *bytes)
+{
+	static const char prefixes[] = "kmgtpe";
+	const char *p;
+	uint64_t base, v = 1;
+
+	if (strcasecmp(unit, "b") == 0 || strcasecmp(unit, "bytes") == 0) {
+		*bytes = 1;
+		return true;
+	}
+	if (!unit[0] || !(p = strchr(prefixes, tolower((unsigned char)unit[0]))))
+		return false;
+	if (unit[1] == '\0' || strcasecmp(unit + 1, "iB") == 0)
+		base = 1024;
+	else if (strcasecmp(unit + 1, "B") == 0)
+		base = 1000;
+	else
+		return false;
+	for (long i = 0; i <= p - prefixes; i++)
+		v *= base;
+	*bytes = v;
+	return true;
+}
+
+/* VALUE in the unit attribute of N (KiB when absent) as KiB, rounded down. */
+static bool to_kib(np__tb *b, const char *where, const char *what, xmlNode *n, uint64_t value,
+		   uint64_t *kib)
+{
+	xmlChar *unit = xmlGetNoNsProp(n, (const xmlChar *)"unit");
+	const char *u = unit ? (const char *)unit : "KiB";
+	uint64_t per, mul;
+	bool ok = false;
+	char q[40];
+
+	if (!unit_bytes(u, &per)) {
+		bad(b, "%s: %s: unknown unit '%s'", where, what, quote(u, q));
+		goto out;
+	}
+	/* Whole KiB units multiply exactly; the others go through bytes. */
+	mul = per % 1024 == 0 ? per / 1024 : per;
+	if (value > UINT64_MAX / mul) {
+		bad(b, "%s: %s %llu %s is too large", where, what, (unsigned long long)value,
+		    quote(u, q));
+		goto out;
+	}
+	*kib = per % 1024 == 0 ? value * mul : value * mul / 1024;
+	ok = true;
+out:
+	xmlFree(unit);
+	return ok;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Index of cell ID among the sorted ids, or -1. */
+static int cell_index(const struct caps *c, int id)
+{
+	int *p = bsearch(&id, c->sorted, c->cells->nids, sizeof(int), cmp_int);
+
+	return p ? (int)(p - c->sorted) : -1;
+}
+
+/*
+ * libxml2 keeps only its last error, often a consequence of the first
+ * ("Premature end of data" after a tag mismatch): keep the first one.
+ */
+static void first_error(void *data, xmlError *e)
+{
+	xmlParserCtxt *ctxt = data;
+	xmlError *first = ctxt->_private;
+
+	if (first->code == 0)
+		xmlCopyError(e, first);
+}
+
+/* Parse BUF quietly; NULL after failing B with libxml2's first complaint. */
+static xmlDoc *read_doc(np__tb *b, const char *buf, size_t len)
+{
+	xmlParserCtxt *ctxt;
+	xmlError e = {0};
+	xmlDoc *doc;
+	char msg[256];
+
+	if (len > INT_MAX) {
+		np__tb_fail(b, NP_EINPUT, "larger than %d bytes", INT_MAX);
+		return NULL;
+	}
+	if (!(ctxt = xmlNewParserCtxt())) {
+		np__tb_fail(b, NP_ENOMEM, "out of memory");
+		return NULL;
+	}
+	ctxt->_private = &e;
+	ctxt->sax->serror = first_error;
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
+				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc && e.message) {
+		snprintf(msg, sizeof(msg), "%s", e.message);
+		for (char *p = msg; *p; p++)
+			if (!isprint((unsigned char)*p))
+				*p = iscntrl((unsigned char)*p) ? ' ' : '?';
+		for (size_t n = strlen(msg); n > 0 && msg[n - 1] == ' '; n--)
+			msg[n - 1] = '\0';
+		np__tb_fail(b, NP_EINPUT, "line %d: %s", e.line, msg);
+	} else if (!doc) {
+		np__tb_fail(b, NP_EINPUT, "not an XML document");
+	}
+	xmlResetError(&e);
+	xmlFreeParserCtxt(ctxt);
+	return doc;
+}
+
+/* The <cells> element of a capabilities document, or NULL after failing B. */
+static xmlNode *find_cells(np__tb *b, xmlDoc *doc)
+{
+	xmlNode *root = xmlDocGetRootElement(doc), *n;
+
+	if (!root || !named(root, "capabilities")) {
+		np__tb_fail(b, NP_EINPUT, "root element is <%.40s>, not <capabilities>",
+			    root ? (const char *)root->name : "");
+		return NULL;
+	}
+	if (!(n = next_child(root, NULL, "host")))
+		np__tb_fail(b, NP_EINPUT, "no <host> in <capabilities>");
+	else if (!(n = next_child(n, NULL, "topology")))
+		np__tb_fail(b, NP_EINPUT, "no <topology> in <host>: libvirt gave no NUMA cells");
+	else if (!(n = next_child(n, NULL, "cells")))
+		np__tb_fail(b, NP_EINPUT, "no <cells> in <host><topology>");
+	return n;
+}
+
+/* First pass: every cell's id, in CELLS and sorted; false after failing B. */
+static bool collect_ids(struct caps *c, xmlNode *list)
+{
+	struct np__lv_cells *cells = c->cells;
+	long id;
+
+	for (xmlNode *cell = next_child(list, NULL, "cell"); cell;
+	     cell = next_child(list, cell, "cell")) {
+		if (cells->nids >= LV_MAX_CELLS)
+			return bad(c->b, "more than %d cells", LV_MAX_CELLS);
+		if (!need_attr(c->b, "cell", cell, "id", 0, INT_MAX, &id))
+			return false;
+		if (np__grow((void **)&cells->ids, &cells->capids, cells->nids + 1, sizeof(int)) <
+		    0)
+			return nomem(c->b);
+		cells->ids[cells->nids++] = (int)id;
+	}
+	if (cells->nids == 0)
+		return bad(c->b, "<cells> lists no cell");
+	c->sorted = np__calloc(cells->nids, sizeof(int));
+	c->seen = np__calloc(cells->nids, 1);
+	if (!c->sorted || !c->seen)
+		return nomem(c->b);
+	memcpy(c->sorted, cells->ids, cells->nids * sizeof(int));
+	qsort(c->sorted, cells->nids, sizeof(int), cmp_int);
+	for (size_t i = 1; i < cells->nids; i++)
+		if (c->sorted[i] == c->sorted[i - 1])
+			return bad(c->b, "cell %d is listed twice", c->sorted[i]);
+	return true;
+}
+
+static bool cell_memory(np__tb *b, const char *where, xmlNode *cell, int id)
+{
+	xmlNode *m = next_child(cell, NULL, "memory");
+	uint64_t v, kib = 0;
+
+	if (m && (!text_u64(b, where, "memory", m, &v) || !to_kib(b, where, "memory", m, v, &kib)))
+		return false;
+	np__tb_node(b, id, kib);
+	return !np__tb_failed(b);
+}
+
+static bool cell_pages(struct caps *c, const char *where, xmlNode *cell, int id)
+{
+	struct np__lv_cells *cells = c->cells;
+	bool system = true;
+
+	for (xmlNode *p = next_child(cell, NULL, "pages"); p; p = next_child(cell, p, "pages")) {
+		char w[96];
+		long size;
+		uint64_t kib, count;
+
+		snprintf(w, sizeof(w), "%s: pages", where);
+		if (!need_attr(c->b, w, p, "size", 1, LONG_MAX, &size) ||
+		    !to_kib(c->b, w, "size", p, (uint64_t)size, &kib))
+			return false;
+		if (kib == 0)
+			return bad(c->b, "%s: size %ld is below 1 KiB", w, size);
+		snprintf(w, sizeof(w), "%s: pages of %llu KiB", where, (unsigned long long)kib);
+		if (!text_u64(c->b, w, "count", p, &count))
+			return false;
+		if (system) { /* the first entry is ordinary memory, see the top */
+			system = false;
+			continue;
+		}
+		if (np__grow((void **)&cells->pools, &cells->cappools, cells->npools + 1,
+			     sizeof(*cells->pools)) < 0)
+			return nomem(c->b);
+		cells->pools[cells->npools++] = (struct np__lv_pool){id, kib, count, count};
+	}
+	return true;
+}
+
+static bool cell_distances(struct caps *c, const char *where, xmlNode *cell, int id)
+{
+	xmlNode *d = next_child(cell, NULL, "distances");
+	char w[96];
+	long sib, value;
+	int k;
+
+	if (!d)
+		return true;
+	memset(c->seen, 0, c->cells->nids);
+	for (xmlNode *s = next_child(d, NULL, "sibling"); s; s = next_child(d, s, "sibling")) {
+		snprintf(w, sizeof(w), "%s: distances: sibling", where);
+		if (!need_attr(c->b, w, s, "id", 0, INT_MAX, &sib))
+			return false;
+		snprintf(w, sizeof(w), "%s: distances: sibling %ld", where, sib);
+		if ((k = cell_index(c, (int)sib)) < 0)
+			return bad(c->b, "%s: no such cell", w);
+		if (c->seen[k])
+			return bad(c->b, "%s is listed twice", w);
+		if (!need_attr(c->b, w, s, "value", 0, INT_MAX, &value))
+			return false;
+		c->seen[k] = 1;
+		np__tb_distance(c->b, id, (int)sib, (uint32_t)value);
+	}
+	return !np__tb_failed(c->b);
+}
+
+static bool cell_cpus(np__tb *b, const char *where, xmlNode *cell, int id)
+{
+	xmlNode *cpus = next_child(cell, NULL, "cpus");
+	char w[96];
+
+	if (!cpus) /* a node without CPUs */
+		return true;
+	for (xmlNode *cpu = next_child(cpus, NULL, "cpu"); cpu;
+	     cpu = next_child(cpus, cpu, "cpu")) {
+		long cid, socket = -1, core = -1;
+
+		snprintf(w, sizeof(w), "%s: cpu", where);
+		if (!need_attr(b, w, cpu, "id", 0, INT_MAX, &cid))
+			return false;
+		snprintf(w, sizeof(w), "%s: cpu %ld", where, cid);
+		if (attr_long(b, w, cpu, "socket_id", -1, INT_MAX, &socket) < 0 ||
+		    attr_long(b, w, cpu, "core_id", -1, INT_MAX, &core) < 0)
+			return false;
+		np__tb_cpu(b, (int)cid, id, (int)core, (int)socket, true);
+	}
+	return !np__tb_failed(b);
+}
+
+int np__libvirt_caps_read(np__tb *b, const char *buf, size_t len, struct np__lv_cells *cells)
+{
+	struct caps c = {.b = b, .cells = cells};
+	xmlDoc *doc = read_doc(b, buf, len);
+	xmlNode *list = doc ? find_cells(b, doc) : NULL;
+	size_t i = 0;
+
+	if (!list || !collect_ids(&c, list))
+		goto out;
+	for (xmlNode *cell = next_child(list, NULL, "cell"); cell;
+	     cell = next_child(list, cell, "cell")) {
+		int id = cells->ids[i++];
+		char where[32];
+
+		snprintf(where, sizeof(where), "cell %d", id);
+		if (!cell_memory(b, where, cell, id) || !cell_pages(&c, where, cell, id) ||
+		    !cell_distances(&c, where, cell, id) || !cell_cpus(b, where, cell, id))
+			break;
+	}
+out:
+	free(c.sorted);
+	free(c.seen);
+	xmlFreeDoc(doc);
+	return status(b);
+}
+
+void np__libvirt_pools_feed(np__tb *b, const struct np__lv_cells *cells)
+{
+	for (size_t i = 0; i < cells->npools; i++) {
+		const struct np__lv_pool *p = &cells->pools[i];
+
+		np__tb_hugepages(b, p->node, p->size_kb, p->total, p->free);
+	}
+}
+
+void np__libvirt_cells_free(struct np__lv_cells *cells)
+{
+	free(cells->ids);
+	free(cells->pools);
+	*cells = (struct np__lv_cells){0};
+}
+
+/* A whole number in decimal or 0x-hexadecimal, blanks around allowed. */
+static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	int base = 10;
+	unsigned long v;
+	char *end;
+
+	s += strspn(s, " \t\r\n");
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	/* No sign, and no second "0x" that strtoul would take. */
+	if (!isxdigit((unsigned char)s[0]) || (base == 16 && (s[1] == 'x' || s[1] == 'X')))
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, base);
+	end += strspn(end, " \t\r\n");
+	if (errno || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/*
+ * The number in element NAME under PARENT (ATTR NULL: its text; else that
+ * attribute).  A missing element leaves *OUT alone unless REQUIRED.
+ */
+static bool dev_number(np__tb *b, const char *where, xmlNode *parent, const char *name,
+		       const char *attr, unsigned long max, bool required, unsigned long *out)
+{
+	xmlNode *n = next_child(parent, NULL, name);
+	xmlChar *v = NULL;
+	char q[40];
+	bool ok = false;
+
+	if (!n && !required)
+		return true;
+	if (!n)
+		return bad(b, "%s: no <%s>", where, name);
+	v = attr ? xmlGetNoNsProp(n, (const xmlChar *)attr) : xmlNodeGetContent(n);
+	if (!v)
+		np__tb_fail(b, NP_EINPUT, "%s: <%s> has no %s", where, name, attr ? attr : "text");
+	else if (!(ok = parse_ulong((const char *)v, max, out)))
+		np__tb_fail(b, NP_EINPUT, "%s: %s '%s' is not a number up to 0x%lx", where, name,
+			    quote((const char *)v, q), max);
+	xmlFree(v);
+	return ok;
+}
+
+/* Feed the PCI device described by capability CAP. */
+static void pci_device(np__tb *b, const char *where, xmlNode *cap)
+{
+	static const struct {
+		const char *name;
+		unsigned long max;
+	} parts[] = {
+	    {"domain", 0xffffffff},
+	    {"bus", 0xff},
+	    {"slot", 0x1f},
+	    {"function", 7},
+	};
+	unsigned long v[4], vendor = 0, product = 0, cls = 0;
+	xmlNode *numa = next_child(cap, NULL, "numa");
+	long node = -1;
+	char addr[24];
+
+	for (size_t i = 0; i < NP__ARRAY_SIZE(parts); i++)
+		if (!dev_number(b, where, cap, parts[i].name, NULL, parts[i].max, true, &v[i]))
+			return;
+	if (!dev_number(b, where, cap, "vendor", "id", 0xffff, false, &vendor) ||
+	    !dev_number(b, where, cap, "product", "id", 0xffff, false, &product) ||
+	    !dev_number(b, where, cap, "class", NULL, 0xffffff, false, &cls))
+		return;
+	if (numa && !need_attr(b, where, numa, "node", -1, INT_MAX, &node))
+		return;
+	/*
+	 * Domains above 0xffff exist (Intel VMD) but do not fit numaplace's
+	 * "dddd:bb:dd.f"; such a device is left out rather than mangled.
+	 */
+	if (v[0] > 0xffff)
+		return;
+	snprintf(addr, sizeof(addr), "%04lx:%02lx:%02lx.%lx", v[0], v[1], v[2], v[3]);
+	np__tb_device(b, addr, (unsigned)vendor, (unsigned)product, (unsigned)cls, (int)node);
+}
+
+int np__libvirt_nodedev_read(np__tb *b, const char *buf, size_t len)
+{
+	xmlDoc *doc = read_doc(b, buf, len);
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL, *name;
+	xmlChar *text = NULL;
+	char where[64], q[40];
+
+	if (!doc)
+		goto out;
+	if (!root || !named(root, "device")) {
+		np__tb_fail(b, NP_EINPUT, "root element is <%.40s>, not <device>",
+			    root ? (const char *)root->name : "");
+		goto out;
+	}
+	name = next_child(root, NULL, "name");
+	text = name ? xmlNodeGetContent(name) : NULL;
+	snprintf(where, sizeof(where), "device %s", text ? quote((const char *)text, q) : "?");
+	for (xmlNode *cap = next_child(root, NULL, "capability"); cap;
+	     cap = next_child(root, cap, "capability")) {
+		xmlChar *type = xmlGetNoNsProp(cap, (const xmlChar *)"type");
+		bool pci = type && strcmp((const char *)type, "pci") == 0;
+
+		xmlFree(type);
+		if (pci) {
+			pci_device(b, where, cap);
+			break;
+		}
+	}
+out:
+	xmlFree(text);
+	xmlFreeDoc(doc);
+	return status(b);
+}
+
+static int parse(np__tb *b, const char *buf, size_t len)
+{
+	struct np__lv_cells cells = {0};
+	int rc = np__libvirt_caps_read(b, buf, len, &cells);
+
+	if (rc == 0)
+		np__libvirt_pools_feed(b, &cells);
+	np__libvirt_cells_free(&cells);
+	return status(b);
+}
+
+const struct np__source np__source_libvirt_xml = {NP_SOURCE_LIBVIRT_XML, NULL, parse};

@@ -267,7 +267,8 @@ static int build_nodes(np__tb *b, np_topo *t)
 {
 	size_t i;
 
-	qsort(b->nodes, b->nnodes, sizeof(*b->nodes), cmp_node);
+	if (b->nnodes)
+		qsort(b->nodes, b->nnodes, sizeof(*b->nodes), cmp_node);
 	for (i = 1; i < b->nnodes; i++)
 		if (b->nodes[i].os == b->nodes[i - 1].os)
 			return np__tb_fail(b, NP_EINPUT, "node %d is listed twice", b->nodes[i].os);
@@ -294,7 +295,8 @@ static int build_cpus(np__tb *b, np_topo *t)
 	int k;
 	int *fill;
 
-	qsort(b->cpus, b->ncpus, sizeof(*b->cpus), cmp_cpu);
+	if (b->ncpus)
+		qsort(b->cpus, b->ncpus, sizeof(*b->cpus), cmp_cpu);
 	t->ncpus = (int)b->ncpus;
 	t->cpus = np__calloc(b->ncpus, sizeof(*t->cpus));
 	t->node_cpus = np__calloc(b->ncpus, sizeof(*t->node_cpus));
@@ -338,7 +340,8 @@ static int build_pools(np__tb *b, np_topo *t)
 {
 	size_t i;
 
-	qsort(b->pools, b->npools, sizeof(*b->pools), cmp_pool);
+	if (b->npools)
+		qsort(b->pools, b->npools, sizeof(*b->pools), cmp_pool);
 	t->pools = np__calloc(b->npools, sizeof(*t->pools));
 	if (!t->pools)
 		return np__tb_fail(b, NP_ENOMEM, "out of memory");
@@ -400,7 +403,8 @@ static int build_devices(np__tb *b, np_topo *t)
 {
 	size_t i;
 
-	qsort(b->devs, b->ndevs, sizeof(*b->devs), cmp_dev);
+	if (b->ndevs)
+		qsort(b->devs, b->ndevs, sizeof(*b->devs), cmp_dev);
 	t->ndevices = (int)b->ndevs;
 	t->devices = np__calloc(b->ndevs, sizeof(*t->devices));
 	if (!t->devices)
