@@ -52,24 +52,29 @@ static const char *pci_class_name(unsigned cls)
 	}
 }
 
-static int cmp_pair(const void *a, const void *b)
-{
-	const long *x = a, *y = b;
+/* A CPU's core: the key np_topo_cpu_siblings() uses (socket, core, node). */
+struct core_key { long socket, core, node; };
 
-	if (x[0] != y[0])
-		return (x[0] > y[0]) - (x[0] < y[0]);
-	return (x[1] > y[1]) - (x[1] < y[1]);
+static int cmp_key(const void *a, const void *b)
+{
+	const struct core_key *x = a, *y = b;
+
+	if (x->socket != y->socket)
+		return (x->socket > y->socket) - (x->socket < y->socket);
+	if (x->core != y->core)
+		return (x->core > y->core) - (x->core < y->core);
+	return (x->node > y->node) - (x->node < y->node);
 }
 
-/* Count distinct values of (k0, k1) pairs, ignoring pairs with a -1 key. */
-static int count_distinct(long *pairs, int n)
+/* Distinct keys among N, ignoring unknown ones; sorts KEYS. */
+static int count_distinct(struct core_key *keys, int n)
 {
 	int m = 0;
 
-	qsort(pairs, (size_t)n, 2 * sizeof(*pairs), cmp_pair);
+	qsort(keys, (size_t)n, sizeof(*keys), cmp_key);
 	for (int i = 0; i < n; i++)
-		if (pairs[2 * i] >= 0 && pairs[2 * i + 1] >= 0 &&
-		    (i == 0 || cmp_pair(&pairs[2 * i], &pairs[2 * i - 2]) != 0))
+		if (keys[i].socket >= 0 && keys[i].core >= 0 &&
+		    (i == 0 || cmp_key(&keys[i], &keys[i - 1]) != 0))
 			m++;
 	return m;
 }
@@ -77,23 +82,24 @@ static int count_distinct(long *pairs, int n)
 static void write_summary(const np_topo *t, FILE *out)
 {
 	int ncpus = np_topo_cpu_count(t), sockets = 0, cores = 0, online = 0;
-	long *pairs = np__calloc((size_t)ncpus, 2 * sizeof(*pairs));
+	struct core_key *keys = np__calloc((size_t)ncpus, sizeof(*keys));
 	char total[40], avail[40];
 
-	for (int i = 0; pairs && i < ncpus; i++) {
-		pairs[2 * i] = 0;
-		pairs[2 * i + 1] = np_topo_cpu(t, i)->socket;
+	for (int i = 0; keys && i < ncpus; i++) {
+		/* Sockets: the same key with core and node fixed. */
+		keys[i] = (struct core_key){ np_topo_cpu(t, i)->socket, 0, 0 };
 		online += np_topo_cpu(t, i)->online;
 	}
-	if (pairs)
-		sockets = count_distinct(pairs, ncpus);
-	for (int i = 0; pairs && i < ncpus; i++) {
-		pairs[2 * i] = np_topo_cpu(t, i)->socket;
-		pairs[2 * i + 1] = np_topo_cpu(t, i)->core;
+	if (keys)
+		sockets = count_distinct(keys, ncpus);
+	for (int i = 0; keys && i < ncpus; i++) {
+		const struct np_cpu *c = np_topo_cpu(t, i);
+
+		keys[i] = (struct core_key){ c->socket, c->core, c->node_idx };
 	}
-	if (pairs)
-		cores = count_distinct(pairs, ncpus);
-	free(pairs);
+	if (keys)
+		cores = count_distinct(keys, ncpus);
+	free(keys);
 	fmt_mem(np_topo_mem_total_kb(t), total, sizeof(total));
 	fmt_mem(np_topo_mem_free_kb(t), avail, sizeof(avail));
 	fprintf(out, "host: %d node%s, %d CPUs", np_topo_node_count(t),
