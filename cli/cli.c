@@ -53,7 +53,7 @@ static int set_source(const char *verb, struct cli_source *src,
 	return 1;
 }
 
-int cli_source_option(const char *verb, int opt, const char *optarg,
+int cli_source_option(const char *verb, int opt, const char *arg,
 		      struct cli_source *src)
 {
 	enum np_source_kind kind;
@@ -61,19 +61,19 @@ int cli_source_option(const char *verb, int opt, const char *optarg,
 	char name[32];
 
 	switch (opt) {
-	case CLI_OPT_SYSFS: return set_source(verb, src, NP_SOURCE_SYSFS, optarg);
-	case CLI_OPT_HWLOC_XML: return set_source(verb, src, NP_SOURCE_HWLOC_XML, optarg);
-	case CLI_OPT_LIBVIRT_XML: return set_source(verb, src, NP_SOURCE_LIBVIRT_XML, optarg);
-	case CLI_OPT_LIBVIRT: return set_source(verb, src, NP_SOURCE_LIBVIRT_URI, optarg);
-	case CLI_OPT_XL: return set_source(verb, src, NP_SOURCE_XL_INFO, optarg);
-	case CLI_OPT_JSON: return set_source(verb, src, NP_SOURCE_JSON, optarg);
-	case CLI_OPT_HOST: return set_source(verb, src, NP_SOURCE_AUTO, optarg);
+	case CLI_OPT_SYSFS: return set_source(verb, src, NP_SOURCE_SYSFS, arg);
+	case CLI_OPT_HWLOC_XML: return set_source(verb, src, NP_SOURCE_HWLOC_XML, arg);
+	case CLI_OPT_LIBVIRT_XML: return set_source(verb, src, NP_SOURCE_LIBVIRT_XML, arg);
+	case CLI_OPT_LIBVIRT: return set_source(verb, src, NP_SOURCE_LIBVIRT_URI, arg);
+	case CLI_OPT_XL: return set_source(verb, src, NP_SOURCE_XL_INFO, arg);
+	case CLI_OPT_JSON: return set_source(verb, src, NP_SOURCE_JSON, arg);
+	case CLI_OPT_HOST: return set_source(verb, src, NP_SOURCE_AUTO, arg);
 	case CLI_OPT_SOURCE: break;
 	default: return 0;
 	}
-	colon = strchr(optarg, ':');
+	colon = strchr(arg, ':');
 	snprintf(name, sizeof(name), "%.*s",
-		 (int)(colon ? (size_t)(colon - optarg) : strlen(optarg)), optarg);
+		 (int)(colon ? (size_t)(colon - arg) : strlen(arg)), arg);
 	if (np_source_kind_from_name(name, &kind))
 		return cli_usage_error(verb, "unknown topology source '%s' (local, sysfs, "
 				       "hwloc-xml, libvirt-xml, libvirt, xl, json, auto)",

@@ -28,6 +28,14 @@ extern const struct cli_command cli_commands[];
 
 int cmd_topology(int argc, char **argv);
 extern const char cmd_topology_usage[];
+int cmd_place(int argc, char **argv);
+extern const char cmd_place_usage[];
+int cmd_claim(int argc, char **argv);
+extern const char cmd_claim_usage[];
+int cmd_release(int argc, char **argv);
+extern const char cmd_release_usage[];
+int cmd_state(int argc, char **argv);
+extern const char cmd_state_usage[];
 
 /* Exit code for a library error code. */
 int cli_exit_code(int np_code);
@@ -86,7 +94,7 @@ enum {
  * Handle OPT if it is a source option: 1 handled, 0 not a source option,
  * or -2 for a usage error (already printed).
  */
-int cli_source_option(const char *verb, int opt, const char *optarg,
+int cli_source_option(const char *verb, int opt, const char *arg,
 		      struct cli_source *src);
 /* Load the topology SRC names; on failure print and return the exit code. */
 int cli_load_topology(const struct cli_source *src, np_topo **out);

@@ -32,9 +32,9 @@
 #include "util/util.h"
 
 #define SCHEMA    "numaplace.topology/1"
-#define ID_MAX    (1 << 22)
-#define MIB_MAX   (INT64_C(1) << 40) /* 2^50 KiB */
-#define COUNT_MAX (INT64_C(1) << 50)
+#define ID_MAX    NP__TOPO_ID_MAX
+#define MIB_MAX   (NP__TOPO_KB_MAX >> 10)
+#define COUNT_MAX NP__TOPO_COUNT_MAX
 #define NODES_MAX 4096
 /* A node/CPU/device element ("nodes[12]"), a key under it, an item of that. */
 #define BASE_LEN  32

@@ -38,6 +38,15 @@ struct np_topo {
 	bool dist_defaulted;
 };
 
+/*
+ * Limits every source is held to, so that whatever one source reads, the
+ * JSON writer can write and the JSON reader read back: ids (nodes, CPUs,
+ * cores, sockets), memory and page sizes in KiB, page counts.
+ */
+#define NP__TOPO_ID_MAX (1 << 22)
+#define NP__TOPO_KB_MAX (INT64_C(1) << 50)
+#define NP__TOPO_COUNT_MAX (INT64_C(1) << 50)
+
 typedef struct np__tb np__tb;
 
 np__tb *np__tb_new(enum np_source_kind kind, const char *source_name);

@@ -91,8 +91,14 @@ void np__tb_node(np__tb *b, int os_node, uint64_t total_kb)
 
 	if (b->err.code)
 		return;
-	if (os_node < 0) {
-		np__tb_fail(b, NP_EINPUT, "negative node id %d", os_node);
+	if (os_node < 0 || os_node > NP__TOPO_ID_MAX) {
+		np__tb_fail(b, NP_EINPUT, "node id %d out of range 0..%d", os_node,
+			    NP__TOPO_ID_MAX);
+		return;
+	}
+	if (total_kb > (uint64_t)NP__TOPO_KB_MAX) {
+		np__tb_fail(b, NP_EINPUT, "node %d: %llu KiB of memory is more than 2^50",
+			    os_node, (unsigned long long)total_kb);
 		return;
 	}
 	if ((n = TB_PUSH(b, nodes, nnodes, capnodes)))
@@ -125,8 +131,10 @@ void np__tb_hugepages(np__tb *b, int os_node, uint64_t size_kb, uint64_t total,
 
 	if (b->err.code)
 		return;
-	if (size_kb == 0) {
-		np__tb_fail(b, NP_EINPUT, "node %d: huge page size 0", os_node);
+	if (size_kb == 0 || size_kb > (uint64_t)NP__TOPO_KB_MAX ||
+	    total > (uint64_t)NP__TOPO_KB_MAX / size_kb) {
+		np__tb_fail(b, NP_EINPUT, "node %d: %llu huge pages of %llu KiB out of range",
+			    os_node, (unsigned long long)total, (unsigned long long)size_kb);
 		return;
 	}
 	if ((p = TB_PUSH(b, pools, npools, cappools)))
@@ -139,8 +147,14 @@ void np__tb_cpu(np__tb *b, int os_cpu, int os_node, int core, int socket, bool o
 
 	if (b->err.code)
 		return;
-	if (os_cpu < 0) {
-		np__tb_fail(b, NP_EINPUT, "negative CPU id %d", os_cpu);
+	if (os_cpu < 0 || os_cpu > NP__TOPO_ID_MAX) {
+		np__tb_fail(b, NP_EINPUT, "CPU id %d out of range 0..%d", os_cpu,
+			    NP__TOPO_ID_MAX);
+		return;
+	}
+	if (core < -1 || core > NP__TOPO_ID_MAX || socket < -1 || socket > NP__TOPO_ID_MAX) {
+		np__tb_fail(b, NP_EINPUT, "CPU %d: core %d or socket %d out of range", os_cpu,
+			    core, socket);
 		return;
 	}
 	if ((c = TB_PUSH(b, cpus, ncpus, capcpus)))
@@ -189,6 +203,11 @@ void np__tb_device(np__tb *b, const char *address, unsigned vendor,
 
 	if (b->err.code)
 		return;
+	if (vendor > 0xffff || device > 0xffff || class_code > 0xffffff) {
+		np__tb_fail(b, NP_EINPUT, "device %.16s: vendor, device or class out of range",
+			    address);
+		return;
+	}
 	if (!pci_normalise(address, norm)) {
 		np__tb_fail(b, NP_EINPUT, "'%.40s' is not a PCI address", address);
 		return;

@@ -138,6 +138,20 @@ int main(void)
 	b = two_nodes();
 	np__tb_node(b, -1, 0);
 	np__tb_node(b, 0, 0);
-	expect_fail(b, "negative node id -1");
+	expect_fail(b, "node id -1 out of range");
+
+	/* Limits every source is held to, so its JSON reads back. */
+	b = two_nodes();
+	np__tb_cpu(b, NP__TOPO_ID_MAX + 1, 0, 0, 0, true);
+	expect_fail(b, "out of range");
+	b = two_nodes();
+	np__tb_node(b, 7, (uint64_t)NP__TOPO_KB_MAX + 1);
+	expect_fail(b, "more than 2^50");
+	b = two_nodes();
+	np__tb_hugepages(b, 33, 1048576, (uint64_t)NP__TOPO_KB_MAX, 0);
+	expect_fail(b, "out of range");
+	b = two_nodes();
+	np__tb_device(b, "0000:00:02.0", 0x10000, 0, 0, -1);
+	expect_fail(b, "out of range");
 	return t_done();
 }
