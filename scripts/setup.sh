@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 
-# What the build, the tests, the fuzzers and the NUMA VM tests need.
+# What the build, the tests, the fuzzers and the NUMA VM tests need;
+# python3-nova is Nova's real placement code, the anchor of the agreement tests.
 PACKAGES=(
   gcc libc6-dev meson ninja-build pkg-config python3 bzip2 tar
   libhwloc-dev hwloc-nox
@@ -17,6 +18,7 @@ PACKAGES=(
   libjansson-dev libxml2-dev libxml2-utils
   clang libclang-rt-14-dev
   qemu-system-x86 linux-image-cloud-amd64 busybox-static cpio util-linux
+  python3-nova
 )
 
 missing=()

@@ -52,6 +52,11 @@ head -c 300 "$TMP/h.json" >"$TMP/trunc.json"
 run topology --json "$TMP/trunc.json"; expect_rc 2 "truncated json"
 expect_one_line_err "truncated json"; expect_err "trunc.json.*line [0-9]+" "names file and line"
 
+# hwloc XML that crashed libhwloc 2.9.0 before we checked it (fuzzer finds).
+for f in "$NP_SRC"/tests/data/hwloc/bad-*.xml; do
+  run topology --hwloc-xml "$f"; expect_rc 2 "hwloc xml $(basename "$f")"; expect_one_line_err "$(basename "$f")"
+done
+
 # Other sources through the tool.
 run topology --libvirt test:///default; expect_rc 0 "libvirt test driver"; expect_out "^host: 2 nodes, 16 CPUs" "2 nodes, 16 CPUs"
 run topology --libvirt bogus:///x; expect_rc 2 "bad libvirt uri" ; expect_one_line_err "bad libvirt uri"

@@ -3,8 +3,8 @@
  *
  * CHECK counts passes and failures and keeps going, so one run shows every
  * broken assertion; t_done() prints "N passed, N failed" and gives the
- * exit status.  t_fixture() unpacks one of the hwloc sysfs fixtures from
- * $NP_SHARED into a temporary folder and returns its root.
+ * exit status.  t_fixture() gives the root of one of the hwloc sysfs
+ * fixtures from $NP_SHARED, unpacked once into a cache.
  */
 #ifndef NP_TEST_CHECK_H
 #define NP_TEST_CHECK_H
@@ -47,9 +47,13 @@ static inline const char *t_shared(void)
 }
 
 /*
- * Unpack fixtures/hwloc-linux/NAME.tar.bz2 into a fresh temporary folder
- * (removed by t_cleanup) and return the root inside it, in static storage
- * that the next call overwrites.
+ * Fixtures.  Unpacking a tarball takes seconds, so each is unpacked once
+ * into a cache ($NP_BUILD/fixture-cache, else /tmp/np-fixture-cache): into
+ * a temporary folder first, then renamed into place, so tests running in
+ * parallel never see half a tree.  t_fixture() returns the cached root,
+ * which tests must only read; t_fixture_copy() returns a private copy a
+ * test may change, removed by t_cleanup().  Both return static storage
+ * that the next call of the same function overwrites.
  */
 static char t_tmpdir[256];
 
@@ -65,11 +69,59 @@ static inline void t_cleanup(void)
 	}
 }
 
-static inline const char *t_fixture(const char *name)
+/* The only entry of folder DIR, into OUT; false when there is not one. */
+static inline int t_only_entry(const char *dir, char *out, size_t size)
 {
-	static char root[512];
 	char cmd[1024];
 	FILE *p;
+	int ok;
+
+	snprintf(cmd, sizeof(cmd), "ls '%s' 2>/dev/null", dir);
+	p = popen(cmd, "r");
+	if (!p)
+		return 0;
+	ok = fgets(out, (int)size, p) != NULL;
+	pclose(p);
+	out[strcspn(out, "\n")] = '\0';
+	return ok && out[0];
+}
+
+static inline const char *t_fixture(const char *name)
+{
+	static char root[2048];
+	char cache[512], dest[768], tmp[800], entry[256], cmd[4096];
+	const char *build = getenv("NP_BUILD");
+
+	snprintf(cache, sizeof(cache), "%s/fixture-cache",
+		 build && *build ? build : "/tmp/np");
+	snprintf(dest, sizeof(dest), "%s/%s", cache, name);
+	if (!t_only_entry(dest, entry, sizeof(entry))) {
+		snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", cache);
+		if (system(cmd) != 0)
+			exit(99);
+		snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-XXXXXX", cache, name);
+		if (!mkdtemp(tmp)) {
+			perror("mkdtemp");
+			exit(99);
+		}
+		snprintf(cmd, sizeof(cmd),
+			 "tar -C '%s' -xjf '%s/fixtures/hwloc-linux/%s.tar.bz2' && "
+			 "{ mv -T '%s' '%s' 2>/dev/null || rm -rf '%s'; }",
+			 tmp, t_shared(), name, tmp, dest, tmp);
+		if (system(cmd) != 0 || !t_only_entry(dest, entry, sizeof(entry))) {
+			fprintf(stderr, "cannot unpack fixture %s\n", name);
+			exit(99);
+		}
+	}
+	snprintf(root, sizeof(root), "%s/%s", dest, entry);
+	return root;
+}
+
+static inline const char *t_fixture_copy(const char *name)
+{
+	static char root[2400];
+	const char *src = t_fixture(name);
+	char cmd[4096];
 
 	t_cleanup();
 	snprintf(t_tmpdir, sizeof(t_tmpdir), "/tmp/np-test-XXXXXX");
@@ -77,17 +129,12 @@ static inline const char *t_fixture(const char *name)
 		perror("mkdtemp");
 		exit(99);
 	}
-	snprintf(cmd, sizeof(cmd), "tar -C '%s' -xjf '%s/fixtures/hwloc-linux/%s.tar.bz2' && ls '%s'",
-		 t_tmpdir, t_shared(), name, t_tmpdir);
-	p = popen(cmd, "r");
-	if (!p || !fgets(root + strlen(t_tmpdir) + 1, (int)(sizeof(root) - strlen(t_tmpdir) - 1), p)) {
-		fprintf(stderr, "cannot unpack fixture %s\n", name);
+	snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s/'", src, t_tmpdir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "cannot copy fixture %s\n", name);
 		exit(99);
 	}
-	pclose(p);
-	memcpy(root, t_tmpdir, strlen(t_tmpdir));
-	root[strlen(t_tmpdir)] = '/';
-	root[strcspn(root, "\n")] = '\0';
+	snprintf(root, sizeof(root), "%s/%s", t_tmpdir, strrchr(src, '/') + 1);
 	return root;
 }
 
