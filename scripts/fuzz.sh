@@ -56,7 +56,9 @@ for t in $TARGETS; do
   dict=()
   [ -f "tests/fuzz/dict/$t.dict" ] && dict=(-dict="tests/fuzz/dict/$t.dict")
   # The braces keep bash's "Aborted" notice about a crashed fuzzer quiet.
-  { "$exe" "$work/$t" -max_total_time="$SECONDS_PER" -timeout=10 -rss_limit_mb=2048 \
+  # A fixed seed (FUZZ_SEED, default 1) makes a CI run repeatable on the same
+  # machine; FUZZ_SEED=0 lets libFuzzer pick one.
+  { "$exe" "$work/$t" -seed="${FUZZ_SEED:-1}" -max_total_time="$SECONDS_PER" -timeout=10 -rss_limit_mb=2048 \
       -artifact_prefix="$OUT/$t/" -print_final_stats=1 "${dict[@]}" "${EXTRA[@]}" \
       >"$log" 2>&1; } 2>/dev/null
   rc=$?
