@@ -29,6 +29,11 @@ enum np_errcode {
 struct np_error {
 	int code;                  /* one of enum np_errcode */
 	char message[NP_ERROR_MAX];
+	/*
+	 * A stable snake_case name of the rule that failed, for programs
+	 * (e.g. "numa_topology_asymmetric"), or "" when there is none.
+	 */
+	char reason[48];
 };
 
 /* A short fixed name for a code, such as "bad input"; never NULL. */

@@ -8,6 +8,13 @@
 
 #include <numaplace/error.h>
 #include <numaplace/topology.h>
+#include <numaplace/host.h>
+#include <numaplace/request.h>
+#include <numaplace/plan.h>
+#include <numaplace/place.h>
+#include <numaplace/emit.h>
+#include <numaplace/state.h>
+#include <numaplace/nova.h>
 
 #define NP_VERSION_STRING "0.1.0"
 

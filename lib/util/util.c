@@ -18,8 +18,21 @@ int np__verr(struct np_error *err, int code, const char *fmt, va_list ap)
 {
 	if (err) {
 		err->code = code;
+		err->reason[0] = '\0';
 		vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	}
+	return code;
+}
+
+int np__err_reason(struct np_error *err, int code, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	np__verr(err, code, fmt, ap);
+	va_end(ap);
+	if (err)
+		snprintf(err->reason, sizeof(err->reason), "%s", reason);
 	return code;
 }
 

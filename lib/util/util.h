@@ -25,6 +25,9 @@
 
 /* Fill ERR (if not NULL) with CODE and a formatted message; return CODE. */
 int np__err(struct np_error *err, int code, const char *fmt, ...) NP__PRINTF(3, 4);
+/* The same, also setting err->reason to the stable rule name REASON. */
+int np__err_reason(struct np_error *err, int code, const char *reason, const char *fmt, ...)
+	NP__PRINTF(4, 5);
 int np__verr(struct np_error *err, int code, const char *fmt, va_list ap);
 
 /*

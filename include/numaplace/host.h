@@ -1,0 +1,114 @@
+/*
+ * host.h - a host as the placement engine sees it: a topology plus how it
+ * is configured for guests (which CPUs are for shared and which for
+ * dedicated vCPUs, allocation ratios, page pools, PCI device pools) plus
+ * what is already taken (the usage: memory, pages, pinned CPUs, shared
+ * vCPUs, PCI devices, per node).
+ *
+ * The topology is shared and immutable; an np_host is the mutable layer on
+ * top.  It refers to its topology, which must outlive it.  One thread at a
+ * time per np_host; np_host_clone() gives another thread its own copy.
+ *
+ * Defaults of np_host_new(): every online CPU is both shared and dedicated
+ * (Nova's legacy host), CPU allocation ratio 16.0, RAM ratio 1.0 (numaplace
+ * never over-commits memory unless told), per node one small-page (4 KiB)
+ * pool holding the memory not in huge page pools plus the topology's huge
+ * page pools (reserved = total - free, as the kernel reports them), one
+ * PCI pool per (node, vendor, device) of the topology's devices, nothing
+ * used.
+ */
+#ifndef NUMAPLACE_HOST_H
+#define NUMAPLACE_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <numaplace/error.h>
+#include <numaplace/topology.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct np_host np_host;
+
+struct np_page_pool {
+	uint64_t size_kb;
+	uint64_t total;    /* pages */
+	uint64_t used;     /* by guests numaplace placed */
+	uint64_t reserved; /* not for guests */
+};
+
+struct np_pci_pool {
+	int node_idx;      /* -1: the devices report no NUMA node */
+	unsigned vendor;
+	unsigned product;
+	int count;
+	int used;
+};
+
+/* A node's configuration and usage (indexes as in the topology). */
+struct np_host_node {
+	int os_id;
+	int socket;                 /* -1 unknown */
+	uint64_t memory_mb;         /* total */
+	uint64_t memory_used_mb;    /* every guest's memory on the node */
+	unsigned cpu_usage;         /* floating vCPUs placed on the node */
+	int nshared;
+	const int *shared;          /* CPU os ids for floating vCPUs */
+	int ndedicated;
+	const int *dedicated;       /* CPU os ids for pinned vCPUs */
+	int npinned;
+	const int *pinned;          /* dedicated CPUs already pinned */
+	int nsiblings;              /* SMT sibling groups among its CPUs */
+	const int *const *siblings; /* each a -1 terminated list of os ids */
+	int npools;
+	const struct np_page_pool *pools; /* increasing size_kb */
+};
+
+int np_host_new(const np_topo *topo, np_host **out, struct np_error *err);
+int np_host_clone(const np_host *host, np_host **out, struct np_error *err);
+void np_host_free(np_host *host);
+
+const np_topo *np_host_topo(const np_host *host);
+const struct np_host_node *np_host_node(const np_host *host, int node_idx);
+int np_host_pci_pool_count(const np_host *host);
+const struct np_pci_pool *np_host_pci_pool(const np_host *host, int i);
+
+/* Allocation ratios; LIMITS false = no over-commit check at all for
+ * floating guests (Nova without NUMATopologyLimits). */
+void np_host_set_limits(np_host *host, bool limits, double cpu_ratio, double ram_ratio);
+bool np_host_limits(const np_host *host, double *cpu_ratio, double *ram_ratio);
+
+/* Which of the node's CPUs serve floating and pinned vCPUs (os ids). */
+int np_host_set_cpus(np_host *host, int node_idx, const int *shared, int nshared,
+		     const int *dedicated, int ndedicated, struct np_error *err);
+/* Replace the node's page pools (npools 0: the host reports none). */
+int np_host_set_pools(np_host *host, int node_idx, const struct np_page_pool *pools,
+		      int npools, struct np_error *err);
+/* Replace all PCI pools. */
+int np_host_set_pci_pools(np_host *host, const struct np_pci_pool *pools, int npools,
+			  struct np_error *err);
+
+/*
+ * Add usage not known as plans (e.g. a Nova case's cpu_usage,
+ * memory_usage_mb, pinned_cpus, pages used).  Fails with NP_EINPUT when a
+ * pinned CPU is not dedicated on the node or already pinned.
+ */
+int np_host_add_usage(np_host *host, int node_idx, unsigned cpu_usage,
+		      uint64_t memory_mb, const int *pinned, int npinned,
+		      struct np_error *err);
+int np_host_add_pages_used(np_host *host, int node_idx, uint64_t size_kb,
+			   uint64_t pages, struct np_error *err);
+
+/*
+ * Invariants: pinned within dedicated, no duplicates; used + reserved <=
+ * total per pool; PCI used <= count; CPU sets within the node's CPUs.
+ * (Memory and shared vCPU usage may exceed raw capacity: ratios allow it.)
+ */
+int np_host_check(const np_host *host, struct np_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,52 @@
+/*
+ * place.h - the placement engine: one guest request on one host.
+ *
+ * An exact branch and bound over injective maps guest cells -> host nodes
+ * with capacity pruning and symmetry breaking on identical nodes, and a
+ * lexicographic objective: feasible, then device affinity, then smallest
+ * maximum distance between the chosen nodes, then smallest weighted
+ * distance, then least stranded capacity, then node ids (deterministic).
+ * The fleet scheduler and the per-host claim call this same function.
+ *
+ * Threads: np_place() reads HOST and REQ and may run in many threads at
+ * once on the same host and request.
+ */
+#ifndef NUMAPLACE_PLACE_H
+#define NUMAPLACE_PLACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <numaplace/error.h>
+#include <numaplace/host.h>
+#include <numaplace/plan.h>
+#include <numaplace/request.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum np_strategy {
+	NP_STRATEGY_SPREAD, /* prefer nodes with the most room left (Nova's default) */
+	NP_STRATEGY_PACK,   /* prefer nodes already in use: fill them first */
+};
+
+struct np_place_opts {
+	enum np_strategy strategy;
+	bool explain;        /* collect reasons for every node / set that lost */
+	uint64_t max_steps;  /* search budget; 0 = default; over it the plan says exact = false */
+};
+
+/*
+ * Place REQ on HOST.  Returns 0 and a plan whenever the question could be
+ * answered, whether the guest fits or not (np_plan_fits()); NP_EINPUT when
+ * the request cannot apply to this host (e.g. xl pnode= names a node it
+ * lacks); NP_ENOMEM.  OPTS may be NULL (spread, no explain, default budget).
+ */
+int np_place(const np_host *host, const np_request *req, const struct np_place_opts *opts,
+	     np_plan **out, struct np_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

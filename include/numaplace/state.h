@@ -1,0 +1,57 @@
+/*
+ * state.h - claims: what numaplace has promised on a host, kept in a
+ * state file, so that many parallel boots can claim without over-commit.
+ *
+ * np_state_open() takes an exclusive lock (flock on "PATH.lock") and reads
+ * the file (a missing file is an empty state); np_state_commit() writes a
+ * temporary file in the same directory, fsyncs it and renames it over
+ * PATH, so a crash leaves either the old or the new state, never half of
+ * one; np_state_close() unlocks.  Claims are idempotent per id: claiming
+ * an id again with the same content changes nothing; with other content it
+ * is refused.  Releasing an unknown id changes nothing.
+ *
+ * The host's usage is never stored: it is the sum of the claims, charged
+ * onto a fresh np_host by np_state_apply().
+ *
+ * One thread at a time per np_state; other processes wait on the lock.
+ */
+#ifndef NUMAPLACE_STATE_H
+#define NUMAPLACE_STATE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <numaplace/error.h>
+#include <numaplace/host.h>
+#include <numaplace/plan.h>
+#include <numaplace/request.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct np_state np_state;
+
+/* Open (and lock) PATH; READONLY takes a shared lock and refuses commits. */
+int np_state_open(const char *path, bool readonly, np_state **out, struct np_error *err);
+/* Unlock and free; uncommitted changes are dropped. */
+void np_state_close(np_state *st);
+
+/* Record that ID holds what PLAN takes (a plan that fits). */
+int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_error *err);
+/* Forget ID; *FOUND says whether it was there. */
+int np_state_release(np_state *st, const char *id, bool *found, struct np_error *err);
+int np_state_commit(np_state *st, struct np_error *err);
+
+/* Charge every claim onto HOST (fails if the claims over-commit it). */
+int np_state_apply(const np_state *st, np_host *host, struct np_error *err);
+
+int np_state_claim_count(const np_state *st);
+const char *np_state_claim_id(const np_state *st, int i);
+/* numaplace.state/1 JSON (docs/formats/state.md). */
+int np_state_write_json(const np_state *st, FILE *out, struct np_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,191 @@
+/*
+ * plan-text.c - a plan for people:
+ *
+ *   guest cell 0 (4 vCPUs, 8 GiB) -> node 2
+ *     pinned: 0->16 1->17 2->18 3->19
+ *   guest cell 1 (4 vCPUs, 8 GiB) -> node 3
+ *     floating: vCPUs 4-7 on CPUs 24-31
+ *   distance 16 (best possible 16); memory strict on 2,3; fallback none; affinity hard
+ *
+ * then, with explain, one line per reason (the engine's own text: "why
+ * not node 0: 8 GiB asked, 7.1 GiB free") and how the search ended.  A
+ * plan that does not fit says so and always lists its reasons: they are
+ * the answer.  Nodes are kernel ids; HOST may be NULL (the plan's own node
+ * ids are used, and the PCI pools are shown by number only).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "emit/plan-emit.h"
+
+struct tx {
+	const np_plan *p;
+	const np_host *host;
+	const np_topo *topo;
+	FILE *out;
+};
+
+/* Node indexes as "2,3" (kernel ids, in the given order). */
+static void put_node_list(const struct tx *t, const int *idx, int n)
+{
+	for (int i = 0; i < n; i++)
+		fprintf(t->out, "%s%d", i ? "," : "", np__plan_node_os(t->p, t->topo, idx[i]));
+}
+
+static int put_list(FILE *out, const char *prefix, const int *ids, int n)
+{
+	char *s = np__cpulist(ids, n);
+
+	if (!s)
+		return NP_ENOMEM;
+	fprintf(out, "%s%s", prefix, s);
+	free(s);
+	return 0;
+}
+
+/* The pinning, floating set and kept CPUs of plan cell C. */
+static int put_cell_cpus(const struct tx *t, const struct np_plan_cell *c)
+{
+	int rc = 0;
+
+	if (c->npins > 0) {
+		fputs("    pinned:", t->out);
+		for (int k = 0; k < c->npins; k++)
+			fprintf(t->out, " %d->%d", c->pins[k].vcpu, c->pins[k].pcpu);
+		fputc('\n', t->out);
+	}
+	if (c->nfloat > 0) {
+		rc = put_list(t->out, "    floating: vCPUs ", c->float_vcpus, c->nfloat);
+		if (!rc)
+			rc = put_list(t->out, " on CPUs ", c->cpuset, c->ncpuset);
+		fputc('\n', t->out);
+	}
+	if (!rc && c->nreserved > 0) {
+		rc = put_list(t->out, "    emulator threads on CPUs ", c->reserved, c->nreserved);
+		fputc('\n', t->out);
+	}
+	if (!rc && c->nblocked > 0) {
+		rc = put_list(t->out, "    kept free (siblings): CPUs ", c->blocked, c->nblocked);
+		fputc('\n', t->out);
+	}
+	return rc;
+}
+
+static int put_gcell(const struct tx *t, const struct np__gcell *g)
+{
+	char mem[32];
+	int rc = 0;
+	bool huge = false;
+
+	for (int i = 0; i < t->p->ncells; i++)
+		if (t->p->cells[i].guest_cell == g->id)
+			huge |= np__plan_cell_huge(t->host, &t->p->cells[i]);
+
+	np__fmt_mib(g->memory_mb, mem, sizeof(mem));
+	fprintf(t->out, "guest cell %d (%d vCPU%s, %s) -> node%s ", g->id, g->nvcpus,
+		g->nvcpus == 1 ? "" : "s", mem, g->nnodes > 1 ? "s" : "");
+	put_node_list(t, g->nodes, g->nnodes);
+	if (huge)
+		fprintf(t->out, ", %" PRIu64 " KiB pages", g->pagesize_kb);
+	fputc('\n', t->out);
+	for (int i = 0; i < t->p->ncells && !rc; i++)
+		if (t->p->cells[i].guest_cell == g->id)
+			rc = put_cell_cpus(t, &t->p->cells[i]);
+	return rc;
+}
+
+/* The largest distance between the plan's nodes (from the host when known). */
+static uint32_t max_distance(const struct tx *t)
+{
+	uint32_t m = 10;
+
+	if (!t->topo)
+		return t->p->score.max_distance;
+	for (int i = 0; i < t->p->nnodeset; i++)
+		for (int j = 0; j < t->p->nnodeset; j++) {
+			uint32_t d = np_topo_distance(t->topo, t->p->nodeset[i], t->p->nodeset[j]);
+
+			m = d > m ? d : m;
+		}
+	return m;
+}
+
+static void put_summary(const struct tx *t)
+{
+	static const char *const mem[] = { "strict", "preferred", "interleave" };
+	uint32_t d = max_distance(t), best = t->p->score.best_max_distance;
+
+	if (d == NP_DISTANCE_UNREACHABLE)
+		fputs("distance unreachable", t->out);
+	else
+		fprintf(t->out, "distance %" PRIu32, d);
+	if (best > 0 && t->p->nnodeset > 1)
+		fprintf(t->out, " (best possible %" PRIu32 ")", best);
+	fprintf(t->out, "; memory %s on ", mem[t->p->mem_policy]);
+	put_node_list(t, t->p->nodeset, t->p->nnodeset);
+	fputs("; fallback ", t->out);
+	if (t->p->nfallback == 0)
+		fputs("none", t->out);
+	put_node_list(t, t->p->fallback, t->p->nfallback);
+	fprintf(t->out, "; affinity %s\n", t->p->affinity == NP_AFFINITY_SOFT ? "soft" : "hard");
+}
+
+static void put_pci(const struct tx *t)
+{
+	for (int i = 0; i < t->p->npci; i++) {
+		const struct np_plan_pci *d = &t->p->pci[i];
+		const struct np_pci_pool *pool =
+			t->host && d->pool < np_host_pci_pool_count(t->host)
+				? np_host_pci_pool(t->host, d->pool)
+				: NULL;
+
+		fprintf(t->out, "pci: %d device%s", d->count, d->count == 1 ? "" : "s");
+		if (!pool)
+			fprintf(t->out, " from pool %d\n", d->pool);
+		else if (pool->node_idx < 0)
+			fprintf(t->out, " %04x:%04x (no NUMA node)\n", pool->vendor, pool->product);
+		else
+			fprintf(t->out, " %04x:%04x on node %d\n", pool->vendor, pool->product,
+				np__plan_node_os(t->p, t->topo, pool->node_idx));
+	}
+}
+
+static void put_reasons(const struct tx *t, bool explain)
+{
+	const struct np_plan_score *s = &t->p->score;
+
+	for (int i = 0; i < t->p->nreasons; i++)
+		fprintf(t->out, "%s\n", t->p->reasons[i].text ? t->p->reasons[i].text : "");
+	if (explain)
+		fprintf(t->out, "search: %s after %" PRIu64 " steps; stranded %" PRIu64
+			"; device misses %d\n",
+			s->exact ? "optimal" : "bounded", s->steps, s->stranded, s->device_misses);
+}
+
+int np__plan_write_text(const np_plan *p, const np_host *host, const np_request *req,
+			bool explain, FILE *out, struct np_error *err)
+{
+	struct tx t = { p, host, host ? np_host_topo(host) : NULL, out };
+	struct np__gcell *g = NULL;
+	int ng = 0, rc;
+
+	(void)req;
+	if (!p->fits) {
+		fputs("no placement fits this guest\n", out);
+		put_reasons(&t, explain);
+		return ferror(out) ? NP_EOS : 0;
+	}
+	if (!t.topo && !p->node_os)
+		return np__err(err, NP_EINPUT, "cannot write the plan: its host nodes are unknown");
+	rc = np__plan_gcells(p, &g, &ng);
+	for (int k = 0; k < ng && !rc; k++)
+		rc = put_gcell(&t, &g[k]);
+	np__plan_gcells_free(g, ng);
+	if (rc)
+		return np__err(err, rc, "out of memory");
+	put_summary(&t);
+	put_pci(&t);
+	if (explain)
+		put_reasons(&t, true);
+	return ferror(out) ? NP_EOS : 0;
+}

@@ -1,0 +1,54 @@
+/*
+ * request-int.h - the inside of np_request and the internal builder the
+ * request parsers (Nova specs, xl vnuma, JSON) fill it with.
+ *
+ * A request is built once, then read-only.  Every array is owned by the
+ * request.  Invariants (np__request_check): cells numbered 0..n-1; every
+ * vCPU 0..vcpus-1 in exactly one cell, as floating or pinned; pinned
+ * vCPUs only with dedicated/mixed policy; the cells' memory sums to
+ * memory_mb; pinned_node is -1 or >= 0 per cell.
+ */
+#ifndef NP_REQUEST_INT_H
+#define NP_REQUEST_INT_H
+
+#include <numaplace/request.h>
+
+#include "util/util.h"
+
+struct np_request {
+	unsigned vcpus;
+	uint64_t memory_mb;
+	bool numa;                  /* the guest asked for a NUMA topology */
+	int ncells;
+	struct np_guest_cell *cells;
+	int *pinned_node;           /* per cell: host os node id, or -1 */
+	enum np_cpu_policy cpu_policy;
+	enum np_thread_policy thread_policy;
+	enum np_emulator_policy emulator_policy;
+	enum np_mem_policy mem_policy;
+	enum np_affinity affinity;
+	int npci;
+	struct np_pci_request *pci;
+	int nrealtime;
+	int *realtime;              /* realtime vCPU ids, increasing */
+};
+
+/* An empty request (no cells) for VCPUS and MEMORY_MB; NULL on ENOMEM. */
+np_request *np__request_new(unsigned vcpus, uint64_t memory_mb);
+/* Append guest cell number request->ncells; arrays are copied and sorted. */
+int np__request_add_cell(np_request *req, const int *vcpus, int nvcpus, const int *pcpus,
+			 int npcpus, uint64_t memory_mb, long pagesize, int pinned_node);
+int np__request_add_pci(np_request *req, const struct np_pci_request *pci);
+int np__request_set_realtime(np_request *req, const int *vcpus, int n);
+/* The invariants above; 0 or NP_EINPUT with the first broken one. */
+int np__request_check(const np_request *req, struct np_error *err);
+
+/*
+ * numaplace's inline PCI alias "VVVV:PPPP" or "VVVV:PPPP:policy" (4 hex
+ * digits each, policy legacy/required/preferred/socket) into *A, name
+ * untouched; false when malformed.  Used for `numaplace:pci_alias.NAME`
+ * extra specs (nova.c) and the JSON request format.
+ */
+bool np__pci_alias_parse(const char *text, struct np_pci_alias *a);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * request.c - the np_request object: construction by the parsers,
+ * accessors, policy names, the invariant checker.
+ */
+#include "request/request-int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+np_request *np__request_new(unsigned vcpus, uint64_t memory_mb)
+{
+	np_request *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->vcpus = vcpus;
+	r->memory_mb = memory_mb;
+	r->mem_policy = NP_MEM_POLICY_STRICT;
+	r->affinity = NP_AFFINITY_HARD;
+	return r;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int *copy_sorted(const int *src, int n)
+{
+	int *dst = np__calloc((size_t)(n > 0 ? n : 1), sizeof(*dst));
+
+	if (!dst)
+		return NULL;
+	if (n > 0) {
+		memcpy(dst, src, (size_t)n * sizeof(*dst));
+		qsort(dst, (size_t)n, sizeof(*dst), cmp_int);
+	}
+	return dst;
+}
+
+int np__request_add_cell(np_request *r, const int *vcpus, int nvcpus, const int *pcpus,
+			 int npcpus, uint64_t memory_mb, long pagesize, int pinned_node)
+{
+	struct np_guest_cell *cells;
+	int *pn, *v, *p;
+
+	cells = realloc(r->cells, (size_t)(r->ncells + 1) * sizeof(*cells));
+	if (!cells)
+		return NP_ENOMEM;
+	r->cells = cells;
+	pn = realloc(r->pinned_node, (size_t)(r->ncells + 1) * sizeof(*pn));
+	if (!pn)
+		return NP_ENOMEM;
+	r->pinned_node = pn;
+	v = copy_sorted(vcpus, nvcpus);
+	p = copy_sorted(pcpus, npcpus);
+	if (!v || !p) {
+		free(v);
+		free(p);
+		return NP_ENOMEM;
+	}
+	cells[r->ncells] = (struct np_guest_cell){ r->ncells, nvcpus, v, npcpus, p,
+						   memory_mb, pagesize };
+	pn[r->ncells] = pinned_node;
+	r->ncells++;
+	return 0;
+}
+
+int np__request_add_pci(np_request *r, const struct np_pci_request *pci)
+{
+	struct np_pci_request *a = realloc(r->pci, (size_t)(r->npci + 1) * sizeof(*a));
+
+	if (!a)
+		return NP_ENOMEM;
+	a[r->npci++] = *pci;
+	r->pci = a;
+	return 0;
+}
+
+int np__request_set_realtime(np_request *r, const int *vcpus, int n)
+{
+	int *rt = copy_sorted(vcpus, n);
+
+	if (!rt)
+		return NP_ENOMEM;
+	free(r->realtime);
+	r->realtime = rt;
+	r->nrealtime = n;
+	return 0;
+}
+
+void np_request_free(np_request *r)
+{
+	if (!r)
+		return;
+	for (int i = 0; i < r->ncells; i++) {
+		free((void *)r->cells[i].vcpus);
+		free((void *)r->cells[i].pcpus);
+	}
+	free(r->cells);
+	free(r->pinned_node);
+	free(r->pci);
+	free(r->realtime);
+	free(r);
+}
+
+int np__request_check(const np_request *r, struct np_error *err)
+{
+	unsigned char *seen = np__calloc(r->vcpus, 1);
+	uint64_t mem = 0;
+	int rc = 0;
+
+	if (!seen)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	for (int i = 0; i < r->ncells && !rc; i++) {
+		const struct np_guest_cell *c = &r->cells[i];
+
+		if (c->id != i)
+			rc = np__err(err, NP_EINPUT, "guest cell %d numbered %d", i, c->id);
+		if (c->npcpus && r->cpu_policy != NP_CPU_POLICY_DEDICATED &&
+		    r->cpu_policy != NP_CPU_POLICY_MIXED)
+			rc = np__err(err, NP_EINPUT, "guest cell %d pins vCPUs without a "
+				     "dedicated or mixed policy", i);
+		for (int k = 0; k < c->nvcpus + c->npcpus && !rc; k++) {
+			int v = k < c->nvcpus ? c->vcpus[k] : c->pcpus[k - c->nvcpus];
+
+			if (v < 0 || (unsigned)v >= r->vcpus || seen[v]++)
+				rc = np__err(err, NP_EINPUT, "vCPU %d out of range or in two cells", v);
+		}
+		mem += c->memory_mb;
+	}
+	for (unsigned v = 0; v < r->vcpus && !rc && r->ncells; v++)
+		if (!seen[v])
+			rc = np__err(err, NP_EINPUT, "vCPU %u is in no guest cell", v);
+	if (!rc && r->ncells && mem != r->memory_mb)
+		rc = np__err(err, NP_EINPUT, "guest cells hold %llu MiB of %llu",
+			     (unsigned long long)mem, (unsigned long long)r->memory_mb);
+	free(seen);
+	return rc;
+}
+
+unsigned np_request_vcpus(const np_request *r) { return r->vcpus; }
+uint64_t np_request_memory_mb(const np_request *r) { return r->memory_mb; }
+bool np_request_has_numa(const np_request *r) { return r->numa; }
+int np_request_cell_count(const np_request *r) { return r->ncells; }
+enum np_cpu_policy np_request_cpu_policy(const np_request *r) { return r->cpu_policy; }
+enum np_thread_policy np_request_thread_policy(const np_request *r) { return r->thread_policy; }
+enum np_emulator_policy np_request_emulator_policy(const np_request *r) { return r->emulator_policy; }
+enum np_mem_policy np_request_mem_policy(const np_request *r) { return r->mem_policy; }
+enum np_affinity np_request_affinity(const np_request *r) { return r->affinity; }
+int np_request_pci_count(const np_request *r) { return r->npci; }
+void np_request_set_mem_policy(np_request *r, enum np_mem_policy p) { r->mem_policy = p; }
+void np_request_set_affinity(np_request *r, enum np_affinity a) { r->affinity = a; }
+
+const struct np_guest_cell *np_request_cell(const np_request *r, int i)
+{
+	return i >= 0 && i < r->ncells ? &r->cells[i] : NULL;
+}
+
+int np_request_cell_pinned_node(const np_request *r, int i)
+{
+	return i >= 0 && i < r->ncells ? r->pinned_node[i] : -1;
+}
+
+const struct np_pci_request *np_request_pci(const np_request *r, int i)
+{
+	return i >= 0 && i < r->npci ? &r->pci[i] : NULL;
+}
+
+const int *np_request_realtime_vcpus(const np_request *r, int *n)
+{
+	*n = r->nrealtime;
+	return r->nrealtime ? r->realtime : NULL;
+}
+
+const char *np_cpu_policy_name(enum np_cpu_policy p)
+{
+	static const char *const names[] = { "none", "shared", "dedicated", "mixed" };
+
+	return (unsigned)p < NP__ARRAY_SIZE(names) ? names[p] : "unknown";
+}
+
+const char *np_thread_policy_name(enum np_thread_policy p)
+{
+	static const char *const names[] = { "none", "prefer", "isolate", "require" };
+
+	return (unsigned)p < NP__ARRAY_SIZE(names) ? names[p] : "unknown";
+}
+
+const char *np_emulator_policy_name(enum np_emulator_policy p)
+{
+	static const char *const names[] = { "none", "share", "isolate" };
+
+	return (unsigned)p < NP__ARRAY_SIZE(names) ? names[p] : "unknown";
+}
+
+const char *np_pci_policy_name(enum np_pci_policy p)
+{
+	static const char *const names[] = { "legacy", "required", "preferred", "socket" };
+
+	return (unsigned)p < NP__ARRAY_SIZE(names) ? names[p] : "unknown";
+}
+
+const char *np_mem_policy_name(enum np_mem_policy p)
+{
+	static const char *const names[] = { "strict", "preferred", "interleave" };
+
+	return (unsigned)p < NP__ARRAY_SIZE(names) ? names[p] : "unknown";
+}

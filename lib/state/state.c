@@ -1,0 +1,546 @@
+/*
+ * state.c - claims kept in a state file (numaplace.state/1,
+ * docs/formats/state.md): what numaplace has promised on one host.
+ *
+ * Design:
+ * - Locking: flock() on "PATH.lock", a file that is created once and never
+ *   removed (removing it would let two processes lock two different
+ *   files).  Exclusive for writers, shared for readers; held from open to
+ *   close, so a reader never sees a state between two writers' commits and
+ *   a writer's read-modify-write is never interleaved with another's.
+ *   flock locks belong to the open file, so two np_state on one path in
+ *   one process also exclude each other (and one thread opening twice
+ *   would wait for itself).
+ * - Atomic commit: the whole file is written to "PATH.tmp-XXXXXX" in the
+ *   same directory, fsynced, renamed over PATH and the directory fsynced:
+ *   after a crash PATH is the old or the new state, never a mix.  A crash
+ *   before the rename leaves only a stray temporary file; the next writer
+ *   (who holds the exclusive lock, so no commit can be under way) removes
+ *   such files.
+ * - Content: claims keyed by id, each the claim form of numaplace.plan/1
+ *   (what it takes, without score and reasons), kept as jansson values
+ *   sorted by id.  Plans are stored with kernel node ids, so they are
+ *   checked for shape when read and mapped onto a topology only by
+ *   np_state_apply(), which has the host.
+ *
+ * Ownership: an np_state owns its path, lock descriptor and every claim's
+ * id and json_t; np_state_close() releases them and the lock.
+ */
+#include <numaplace/state.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "emit/plan-emit.h"
+#include "util/util.h"
+
+#define SCHEMA    "numaplace.state/1"
+#define FILE_MAX  ((size_t)256 << 20)
+#define ID_MAX    255
+#define TMP_INFIX ".tmp-"
+
+struct claim {
+	char *id;
+	json_t *plan; /* the claim form of numaplace.plan/1 */
+};
+
+struct np_state {
+	char *path;
+	int lockfd; /* -1: nothing to lock (read-only, no state yet) */
+	bool readonly;
+	bool dirty;
+	int nclaims;
+	size_t cap;
+	struct claim *claims; /* increasing id (strcmp) */
+};
+
+/* Index of ID in ST's claims, or -(insertion point) - 1. */
+static int find(const np_state *st, const char *id)
+{
+	int lo = 0, hi = st->nclaims - 1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2, c = strcmp(st->claims[mid].id, id);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -lo - 1;
+}
+
+/* ID for messages: printable, shortened. */
+static void show_id(const char *id, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; id[i] && i + 4 < size; i++)
+		out[i] = isprint((unsigned char)id[i]) ? id[i] : '?';
+	if (id[i])
+		memcpy(out + i, "...", 3), i += 3;
+	out[i] = '\0';
+}
+
+static int insert(np_state *st, int at, const char *id, json_t *plan)
+{
+	char *copy = strdup(id);
+
+	if (!copy || np__grow((void **)&st->claims, &st->cap, (size_t)st->nclaims + 1,
+			      sizeof(*st->claims))) {
+		free(copy);
+		return NP_ENOMEM;
+	}
+	memmove(&st->claims[at + 1], &st->claims[at],
+		(size_t)(st->nclaims - at) * sizeof(*st->claims));
+	st->claims[at] = (struct claim){ copy, json_incref(plan) };
+	st->nclaims++;
+	return 0;
+}
+
+/* ---- locking and reading ---- */
+
+static int lock_file(np_state *st, struct np_error *err)
+{
+	size_t n = strlen(st->path) + sizeof(".lock");
+	char *lock = malloc(n);
+	int rc = 0;
+
+	if (!lock)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	snprintf(lock, n, "%s.lock", st->path);
+	st->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (st->lockfd < 0 && st->readonly)
+		st->lockfd = open(lock, O_RDONLY | O_CLOEXEC);
+	if (st->lockfd < 0 && !(st->readonly && errno == ENOENT)) {
+		rc = np__err(err, errno == ENOENT ? NP_EIO : NP_EOS, "cannot lock '%s': %s", lock,
+			     strerror(errno));
+		goto out;
+	}
+	while (st->lockfd >= 0 && flock(st->lockfd, st->readonly ? LOCK_SH : LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			rc = np__err(err, NP_EOS, "cannot lock '%s': %s", lock, strerror(errno));
+			goto out;
+		}
+	}
+out:
+	free(lock);
+	return rc;
+}
+
+/* "claims[\"ID\"]" for paths in messages. */
+static void claim_base(const char *id, char *out, size_t size)
+{
+	char shown[80];
+
+	show_id(id, shown, sizeof(shown));
+	snprintf(out, size, "claims[\"%s\"]", shown);
+}
+
+static int read_claim(np_state *st, const char *id, json_t *plan, struct np_error *err)
+{
+	char base[128];
+	np_plan *p = NULL;
+	int rc;
+
+	claim_base(id, base, sizeof(base));
+	rc = np__plan_from_json_value(NULL, plan, base, &p, err);
+	if (!rc && !np_plan_fits(p))
+		rc = np__err(err, NP_EINPUT, "%s.fits: a claim must hold a plan that fits", base);
+	np_plan_free(p);
+	if (!rc && strlen(id) > ID_MAX)
+		rc = np__err(err, NP_EINPUT, "%s: ids are at most %d bytes", base, ID_MAX);
+	/* jansson hands out keys in insertion order; keep ours sorted. */
+	if (!rc && insert(st, -find(st, id) - 1, id, plan))
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+	return rc;
+}
+
+static int parse(np_state *st, const char *buf, size_t len, struct np_error *err)
+{
+	json_t *root, *claims, *v;
+	const char *id;
+	json_error_t je;
+	int rc = 0;
+
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		for (char *c = je.text; *c; c++)
+			*c = isprint((unsigned char)*c) ? *c : '?';
+		return np__err(err, NP_EINPUT, "line %d: %s", je.line, je.text);
+	}
+	v = json_object_get(root, "schema");
+	claims = json_object_get(root, "claims");
+	if (!json_is_object(root))
+		rc = np__err(err, NP_EINPUT, "the document: expected a %s object", SCHEMA);
+	else if (!json_is_string(v) || strcmp(json_string_value(v), SCHEMA) != 0)
+		rc = np__err(err, NP_EINPUT, "schema: expected \"%s\"", SCHEMA);
+	else if (!json_is_object(claims))
+		rc = np__err(err, NP_EINPUT, "claims: expected an object of plans keyed by id");
+	if (!rc)
+		json_object_foreach(claims, id, v)
+			if ((rc = read_claim(st, id, v, err)) != 0)
+				break;
+	json_decref(root);
+	return rc;
+}
+
+static int read_state(np_state *st, struct np_error *err)
+{
+	struct np_error e;
+	size_t len = 0;
+	char *buf = NULL;
+	int rc;
+
+	if (access(st->path, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	rc = np__read_file(st->path, FILE_MAX, &buf, &len, err);
+	if (rc)
+		return rc;
+	if (strspn(buf, " \t\r\n") == len)
+		rc = np__err(&e, NP_EINPUT, "empty file (expected a %s object)", SCHEMA);
+	else
+		rc = parse(st, buf, len, &e);
+	free(buf);
+	if (rc)
+		return np__err(err, rc, "cannot load '%s': %s", st->path, e.message);
+	return 0;
+}
+
+/* Split PATH into its directory (malloc'ed) and the name's offset. */
+static char *dir_of(const char *path, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+
+	*name = slash ? slash + 1 : path;
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+/* Remove temporary files of commits that crashed (we hold the exclusive lock). */
+static void remove_stale(const np_state *st)
+{
+	const char *name;
+	char *dir = dir_of(st->path, &name);
+	size_t nlen = strlen(name);
+	struct dirent *e;
+	DIR *d = dir ? opendir(dir) : NULL;
+	int dfd = d ? dirfd(d) : -1;
+
+	while (d && (e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, name, nlen) == 0 &&
+		    strncmp(e->d_name + nlen, TMP_INFIX, strlen(TMP_INFIX)) == 0 &&
+		    strlen(e->d_name) == nlen + strlen(TMP_INFIX) + 6)
+			unlinkat(dfd, e->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
+int np_state_open(const char *path, bool readonly, np_state **out, struct np_error *err)
+{
+	np_state *st = calloc(1, sizeof(*st));
+	int rc;
+
+	if (!st || !(st->path = strdup(path))) {
+		free(st);
+		return np__err(err, NP_ENOMEM, "out of memory");
+	}
+	st->readonly = readonly;
+	st->lockfd = -1;
+	rc = lock_file(st, err);
+	if (!rc)
+		rc = read_state(st, err);
+	if (rc) {
+		np_state_close(st);
+		return rc;
+	}
+	if (!readonly)
+		remove_stale(st);
+	*out = st;
+	return 0;
+}
+
+void np_state_close(np_state *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < st->nclaims; i++) {
+		free(st->claims[i].id);
+		json_decref(st->claims[i].plan);
+	}
+	free(st->claims);
+	if (st->lockfd >= 0)
+		close(st->lockfd); /* drops the flock */
+	free(st->path);
+	free(st);
+}
+
+/* ---- claims ---- */
+
+static int check_id(const char *id, struct np_error *err)
+{
+	size_t n = id ? strlen(id) : 0;
+	json_t *s;
+
+	if (n == 0)
+		return np__err(err, NP_EINPUT, "cannot claim: the id is empty");
+	if (n > ID_MAX)
+		return np__err(err, NP_EINPUT, "cannot claim: the id is longer than %d bytes",
+			       ID_MAX);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)id[i] < 0x20 || id[i] == 0x7f)
+			return np__err(err, NP_EINPUT,
+				       "cannot claim: the id has a control character");
+	s = json_string(id);
+	if (!s)
+		return np__err(err, NP_EINPUT, "cannot claim: the id is not valid UTF-8");
+	json_decref(s);
+	return 0;
+}
+
+/* PLAN in its claim form, as a jansson value. */
+static int claim_form(const np_plan *plan, json_t **out, struct np_error *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc;
+
+	if (!f)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	rc = np__plan_write_json(plan, NULL, true, f, err);
+	if (fclose(f) && !rc)
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+	if (!rc) {
+		*out = json_loadb(buf, len, 0, NULL);
+		rc = *out ? 0 : np__err(err, NP_ENOMEM, "out of memory");
+	}
+	free(buf);
+	return rc;
+}
+
+int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_error *err)
+{
+	struct np_error e;
+	char shown[80];
+	json_t *form = NULL;
+	int at, rc = check_id(id, err);
+
+	if (rc)
+		return rc;
+	show_id(id, shown, sizeof(shown));
+	if (!np_plan_fits(plan))
+		return np__err(err, NP_EINPUT, "cannot claim '%s': the plan does not fit", shown);
+	if (!plan->node_os) /* see np__plan_set_topo() */
+		return np__err(err, NP_EINPUT,
+			       "cannot claim '%s': the plan does not name its host's nodes", shown);
+	rc = claim_form(plan, &form, &e);
+	if (rc)
+		return np__err(err, rc, "cannot claim '%s': %s", shown, e.message);
+	at = find(st, id);
+	if (at >= 0 && !json_equal(st->claims[at].plan, form))
+		rc = np__err_reason(err, NP_EINPUT, "claim_conflict",
+				    "cannot claim '%s': it is already claimed with another plan "
+				    "(release it first)", shown);
+	else if (at < 0 && insert(st, -at - 1, id, form))
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+	else if (at < 0)
+		st->dirty = true;
+	json_decref(form);
+	return rc;
+}
+
+int np_state_release(np_state *st, const char *id, bool *found, struct np_error *err)
+{
+	int at = id ? find(st, id) : -1;
+
+	if (found)
+		*found = at >= 0;
+	if (at < 0)
+		return 0;
+	free(st->claims[at].id);
+	json_decref(st->claims[at].plan);
+	memmove(&st->claims[at], &st->claims[at + 1],
+		(size_t)(st->nclaims - at - 1) * sizeof(*st->claims));
+	st->nclaims--;
+	st->dirty = true;
+	return 0;
+}
+
+int np_state_claim_count(const np_state *st)
+{
+	return st->nclaims;
+}
+
+const char *np_state_claim_id(const np_state *st, int i)
+{
+	return i >= 0 && i < st->nclaims ? st->claims[i].id : NULL;
+}
+
+/* ---- writing ---- */
+
+static int write_doc(const np_state *st, FILE *out)
+{
+	fprintf(out, "{\n  \"schema\": \"%s\",\n  \"claims\": {%s", SCHEMA,
+		st->nclaims ? "\n" : "");
+	for (int i = 0; i < st->nclaims; i++) {
+		json_t *key = json_string(st->claims[i].id);
+		char *k = key ? json_dumps(key, JSON_ENCODE_ANY) : NULL;
+		char *v = json_dumps(st->claims[i].plan, JSON_COMPACT);
+
+		json_decref(key);
+		if (k && v)
+			fprintf(out, "    %s: %s%s\n", k, v, i + 1 < st->nclaims ? "," : "");
+		free(k);
+		free(v);
+		if (!k || !v)
+			return NP_ENOMEM;
+	}
+	fprintf(out, "%s}\n}\n", st->nclaims ? "  " : "");
+	return ferror(out) ? NP_EOS : 0;
+}
+
+int np_state_write_json(const np_state *st, FILE *out, struct np_error *err)
+{
+	int rc = write_doc(st, out);
+
+	if (rc == NP_ENOMEM)
+		return np__err(err, rc, "out of memory");
+	if (rc || fflush(out) || ferror(out))
+		return np__err(err, NP_EOS, "cannot write the state: output error");
+	return 0;
+}
+
+/* fsync the directory holding PATH, so that the rename itself is durable. */
+static int sync_dir(const char *path)
+{
+	const char *name;
+	char *dir = dir_of(path, &name);
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1, rc = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		rc = -1;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return rc;
+}
+
+/* Write the state to TMP (an open descriptor) and make it durable. */
+static int write_tmp(const np_state *st, int fd)
+{
+	struct stat old;
+	FILE *f;
+	int rc;
+
+	if (fchmod(fd, stat(st->path, &old) == 0 ? old.st_mode & 07777 : 0644) < 0) {
+		close(fd);
+		return NP_EOS;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return NP_EOS;
+	}
+	rc = write_doc(st, f);
+	if (!rc && (fflush(f) || fsync(fileno(f)) < 0))
+		rc = NP_EOS;
+	if (fclose(f) && !rc)
+		rc = NP_EOS;
+	return rc;
+}
+
+int np_state_commit(np_state *st, struct np_error *err)
+{
+	size_t n = strlen(st->path) + sizeof(TMP_INFIX "XXXXXX");
+	char *tmp;
+	int fd, rc;
+
+	if (st->readonly)
+		return np__err(err, NP_EINPUT, "cannot write '%s': the state was opened read-only",
+			       st->path);
+	if (!st->dirty)
+		return 0;
+	tmp = malloc(n);
+	if (!tmp)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	snprintf(tmp, n, "%s" TMP_INFIX "XXXXXX", st->path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	rc = fd < 0 ? NP_EOS : write_tmp(st, fd);
+	if (!rc && rename(tmp, st->path) < 0)
+		rc = NP_EOS;
+	if (rc) {
+		int e = errno;
+
+		if (fd >= 0)
+			unlink(tmp);
+		rc = rc == NP_ENOMEM
+			 ? np__err(err, rc, "out of memory")
+			 : np__err(err, rc, "cannot write '%s': %s", st->path, strerror(e));
+	} else if (sync_dir(st->path) < 0) {
+		rc = np__err(err, NP_EOS, "cannot write '%s': sync: %s", st->path, strerror(errno));
+	} else {
+		st->dirty = false;
+	}
+	free(tmp);
+	return rc;
+}
+
+/* ---- applying ---- */
+
+/* Give back what the first N plans of PLANS took. */
+static void unwind(np_host *host, np_plan **plans, int n)
+{
+	while (n-- > 0)
+		np_host_charge(host, plans[n], true, NULL);
+}
+
+static int charge_one(const np_state *st, int i, np_host *host, np_plan **out,
+		      struct np_error *err)
+{
+	struct np_error e;
+	char shown[80];
+	int rc;
+
+	show_id(st->claims[i].id, shown, sizeof(shown));
+	rc = np__plan_from_json_value(np_host_topo(host), st->claims[i].plan, "", out, &e);
+	if (!rc && (rc = np_host_charge(host, *out, false, &e)) != 0) {
+		np_plan_free(*out);
+		*out = NULL;
+	}
+	if (rc)
+		return np__err(err, rc, "claim '%s' in '%s': %s", shown, st->path, e.message);
+	return 0;
+}
+
+int np_state_apply(const np_state *st, np_host *host, struct np_error *err)
+{
+	np_plan **plans = np__calloc((size_t)st->nclaims, sizeof(*plans));
+	int i, rc = 0;
+
+	if (!plans)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	for (i = 0; i < st->nclaims && !rc; i++)
+		rc = charge_one(st, i, host, &plans[i], err);
+	if (rc)
+		unwind(host, plans, i - 1);
+	for (int k = 0; k < st->nclaims; k++)
+		np_plan_free(plans[k]);
+	free(plans);
+	return rc;
+}

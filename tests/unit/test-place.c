@@ -1,0 +1,1362 @@
+/*
+ * test-place.c - the placement engine and the independent validator.
+ *
+ * Hand-made hosts and requests for every policy (spread/pack, distances,
+ * weighted distances, prefer/isolate/require pinning, emulator threads,
+ * huge pages, allocation ratios, PCI affinity, memory policy and
+ * fallback, guests without NUMA, pnode=, Nova's fit-cache defect,
+ * explanations), a brute-force reference over thousands of seeded random
+ * small cases (every injective map enumerated, with this file's own
+ * per-cell check), validator refusals of hand-corrupted plans, and a
+ * performance print (not a timed assertion).
+ *
+ * Every plan the engine returns goes through np_plan_validate(), and the
+ * host is checked to be unchanged by np_place().
+ */
+#include <time.h>
+
+#include <numaplace/place.h>
+
+#include "check.h"
+#include "place/plan-int.h"
+#include "request/request-int.h"
+#include "topology/topo-int.h"
+
+/* ---- building hosts and requests ------------------------------------------ */
+
+struct dev {
+	int node; /* os id, -1: none */
+	unsigned product;
+};
+
+struct tspec {
+	int n;		/* nodes, os ids 0..n-1 */
+	int cpus;	/* per node */
+	int threads;	/* per core */
+	int per_socket; /* nodes per socket; 0: sockets unknown */
+	uint64_t mem_mb;
+	uint64_t huge2m;      /* 2 MiB pages per node (all free) */
+	const uint32_t *dist; /* n x n, or NULL: 10/20 */
+	int ndev;
+	const struct dev *devs;
+};
+
+static np_topo *mk_topo(const struct tspec *s)
+{
+	struct np_error err = {0};
+	np__tb *b = np__tb_new(NP_SOURCE_JSON, "test");
+	np_topo *t = NULL;
+	char addr[32];
+
+	for (int j = 0; j < s->n; j++) {
+		np__tb_node(b, j, s->mem_mb * 1024);
+		if (s->huge2m)
+			np__tb_hugepages(b, j, 2048, s->huge2m, s->huge2m);
+		for (int c = 0; c < s->cpus; c++) {
+			int id = j * s->cpus + c;
+
+			np__tb_cpu(b, id, j, id / (s->threads ? s->threads : 1),
+				   s->per_socket ? j / s->per_socket : -1, true);
+		}
+		for (int k = 0; s->dist && k < s->n; k++)
+			np__tb_distance(b, j, k, s->dist[j * s->n + k]);
+	}
+	for (int d = 0; d < s->ndev; d++) {
+		snprintf(addr, sizeof(addr), "0000:%02x:00.0", (d + 1) & 0xff);
+		np__tb_device(b, addr, 0x8086, s->devs[d].product, 0x020000, s->devs[d].node);
+	}
+	if (np__tb_finish(b, &t, &err))
+		fprintf(stderr, "test topology: %s\n", err.message);
+	return t;
+}
+
+static np_host *mk_host(const np_topo *t)
+{
+	struct np_error err = {0};
+	np_host *h = NULL;
+
+	if (!t || np_host_new(t, &h, &err))
+		fprintf(stderr, "host: %s\n", err.message);
+	return h;
+}
+
+struct cspec {
+	int nv, np; /* floating and pinned vCPUs */
+	uint64_t mem;
+	long pagesize;
+	int pnode; /* os id or -1 */
+};
+
+static np_request *mk_req(const struct cspec *c, int k, enum np_cpu_policy pol, bool numa)
+{
+	struct np_error err = {0};
+	unsigned v = 0;
+	uint64_t m = 0;
+	int next = 0, ids[64];
+	np_request *r;
+
+	for (int i = 0; i < k; i++) {
+		v += (unsigned)(c[i].nv + c[i].np);
+		m += c[i].mem;
+	}
+	r = np__request_new(v, m);
+	r->numa = numa;
+	r->cpu_policy = pol;
+	for (int i = 0; i < k; i++) {
+		for (int x = 0; x < c[i].nv + c[i].np && x < 64; x++)
+			ids[x] = next++;
+		np__request_add_cell(r, ids, c[i].nv, ids + c[i].nv, c[i].np, c[i].mem,
+				     c[i].pagesize, c[i].pnode);
+	}
+	CHECK(np__request_check(r, &err) == 0, "test request: %s", err.message);
+	return r;
+}
+
+/* A fingerprint of everything np_place() must not change. */
+static uint64_t host_hash(const np_host *h)
+{
+	uint64_t x = 1469598103934665603ULL;
+	const np_topo *t = np_host_topo(h);
+
+#define MIX(v) (x = (x ^ (uint64_t)(v)) * 1099511628211ULL)
+	for (int j = 0; j < np_topo_node_count(t); j++) {
+		const struct np_host_node *hn = np_host_node(h, j);
+
+		MIX(hn->memory_used_mb);
+		MIX(hn->cpu_usage);
+		MIX(hn->npinned);
+		for (int i = 0; i < hn->npinned; i++)
+			MIX(hn->pinned[i]);
+		for (int p = 0; p < hn->npools; p++)
+			MIX(hn->pools[p].used);
+	}
+	for (int p = 0; p < np_host_pci_pool_count(h); p++)
+		MIX(np_host_pci_pool(h, p)->used);
+#undef MIX
+	return x;
+}
+
+static int validations;
+
+static np_plan *place_opts(const np_host *h, const np_request *r, enum np_strategy st, bool explain,
+			   uint64_t steps)
+{
+	struct np_place_opts o = {st, explain, steps};
+	struct np_error err = {0};
+	uint64_t before = host_hash(h);
+	np_plan *p = NULL;
+	int rc = np_place(h, r, &o, &p, &err);
+
+	CHECK(rc == 0 && p, "np_place: %d %s", rc, err.message);
+	CHECK(host_hash(h) == before, "np_place changed the host");
+	if (p && np_plan_fits(p)) {
+		rc = np_plan_validate(h, r, p, &err);
+		CHECK(rc == 0, "validator refuses an engine plan: %s", err.message);
+		validations++;
+	}
+	return p;
+}
+
+static np_plan *place(const np_host *h, const np_request *r)
+{
+	return place_opts(h, r, NP_STRATEGY_SPREAD, false, 0);
+}
+
+static int node_of(const np_plan *p, int guest_cell)
+{
+	for (int c = 0; p && c < np_plan_cell_count(p); c++)
+		if (np_plan_cell(p, c)->guest_cell == guest_cell)
+			return np_plan_cell(p, c)->node_idx;
+	return -1;
+}
+
+static bool has_reason(const np_plan *p, enum np_resource res, const char *needle)
+{
+	for (int i = 0; i < np_plan_reason_count(p); i++)
+		if (np_plan_reason(p, i)->resource == res &&
+		    (!needle || strstr(np_plan_reason(p, i)->text, needle)))
+			return true;
+	return false;
+}
+
+/* ---- spread and pack ----------------------------------------------------- */
+
+static void test_strategy(void)
+{
+	struct tspec s = {2, 8, 1, 1, 8192, 0, NULL, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c = {2, 0, 1024, 0, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
+	struct cspec cd = {0, 2, 1024, 0, -1};
+	np_request *rd = mk_req(&cd, 1, NP_CPU_POLICY_DEDICATED, true);
+	np_plan *p;
+
+	np_host_add_usage(h, 1, 4, 4096, (int[]){8, 9, 10, 11}, 4, NULL);
+	p = place_opts(h, r, NP_STRATEGY_SPREAD, false, 0);
+	CHECK(node_of(p, 0) == 0, "spread: the emptier node 0, got %d", node_of(p, 0));
+	CHECK(np_plan_score(p)->max_distance == 10 && np_plan_score(p)->exact, "one node: 10");
+	np_plan_free(p);
+	p = place_opts(h, r, NP_STRATEGY_PACK, false, 0);
+	CHECK(node_of(p, 0) == 1, "pack: the fuller node 1, got %d", node_of(p, 0));
+	np_plan_free(p);
+	p = place_opts(h, rd, NP_STRATEGY_SPREAD, false, 0);
+	CHECK(node_of(p, 0) == 0 && np_plan_cell(p, 0)->pins[0].pcpu == 0, "pinned spread: node 0");
+	np_plan_free(p);
+	p = place_opts(h, rd, NP_STRATEGY_PACK, false, 0);
+	CHECK(node_of(p, 0) == 1 && np_plan_cell(p, 0)->pins[0].pcpu == 12,
+	      "pinned pack: node 1, first free CPU 12");
+	np_plan_free(p);
+	np_request_free(r);
+	np_request_free(rd);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* ---- distances ------------------------------------------------------------- */
+
+static const uint32_t D4[] = {10, 16, 32, 32, /* */ 16, 10, 32, 32, /* */
+			      32, 32, 10, 12, /* */ 32, 32, 14, 10};
+
+static void test_distance(void)
+{
+	struct tspec s = {4, 4, 1, 2, 4096, 0, D4, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c[2] = {{1, 0, 1024, 0, -1}, {1, 0, 1024, 0, -1}};
+	np_request *r = mk_req(c, 2, NP_CPU_POLICY_SHARED, true);
+	np_plan *p = place_opts(h, r, NP_STRATEGY_SPREAD, true, 0);
+	const struct np_plan_score *sc = np_plan_score(p);
+
+	CHECK(node_of(p, 0) == 2 && node_of(p, 1) == 3, "closest pair {2,3}: got %d,%d",
+	      node_of(p, 0), node_of(p, 1));
+	CHECK(sc->max_distance == 14 && sc->best_max_distance == 14 && sc->exact,
+	      "asymmetric: the pair's distance is 14, the worse direction");
+	CHECK(sc->sum_distance == 26, "weighted sum 1*1*(12+14), got %llu",
+	      (unsigned long long)sc->sum_distance);
+	CHECK(has_reason(p, NP_RES_DISTANCE, "{0,1}: distance 16"), "explains why not {0,1}");
+	np_plan_free(p);
+	/* Node 3 full: the best pair left is {0,1}, not 2 with a far node. */
+	np_host_add_usage(h, 3, 0, 4096, NULL, 0, NULL);
+	p = place(h, r);
+	CHECK(node_of(p, 0) == 0 && node_of(p, 1) == 1 && np_plan_score(p)->max_distance == 16,
+	      "node 3 full: {0,1} at 16");
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* The big cell goes in the middle: weights are vCPUs. */
+static void test_weighted(void)
+{
+	static const uint32_t d[] = {10, 12, 12, 20, /* */ 12, 10, 20, 20, /* */
+				     12, 20, 10, 20, /* */ 20, 20, 20, 10};
+	struct tspec s = {4, 8, 1, 0, 8192, 0, d, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c[3] = {{1, 0, 512, 0, -1}, {1, 0, 512, 0, -1}, {4, 0, 512, 0, -1}};
+	np_request *r = mk_req(c, 3, NP_CPU_POLICY_SHARED, true);
+	np_plan *p = place(h, r);
+
+	CHECK(node_of(p, 2) == 0, "the 4-vCPU cell on the central node 0, got %d", node_of(p, 2));
+	CHECK(node_of(p, 0) == 1 && node_of(p, 1) == 2, "small cells on 1 and 2 (ids)");
+	CHECK(np_plan_score(p)->sum_distance == 4 * 24 + 4 * 24 + 40, "sum 232, got %llu",
+	      (unsigned long long)np_plan_score(p)->sum_distance);
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* ---- pinning --------------------------------------------------------------- */
+
+static bool siblings(int a, int b)
+{
+	return a / 2 == b / 2;
+}
+
+static void test_prefer(void)
+{
+	struct tspec s = {1, 8, 2, 1, 8192, 0, NULL, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c = {0, 4, 1024, 0, -1}, c2 = {0, 2, 1024, 0, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_DEDICATED, true);
+	np_request *r2 = mk_req(&c2, 1, NP_CPU_POLICY_DEDICATED, true);
+	const struct np_plan_cell *pc;
+	np_plan *p = place(h, r);
+
+	pc = np_plan_cell(p, 0);
+	CHECK(pc && pc->npins == 4 && siblings(pc->pins[0].pcpu, pc->pins[1].pcpu) &&
+		  siblings(pc->pins[2].pcpu, pc->pins[3].pcpu) && pc->pins[0].pcpu == 0,
+	      "prefer: consecutive vCPUs on sibling threads from CPU 0");
+	np_plan_free(p);
+	np_host_add_usage(h, 0, 0, 0, (int[]){1}, 1, NULL);
+	p = place(h, r2);
+	pc = np_plan_cell(p, 0);
+	CHECK(pc && pc->pins[0].pcpu == 2 && pc->pins[1].pcpu == 3,
+	      "prefer: a whole free core (2,3) before the half core 0");
+	np_plan_free(p);
+	/* Only half cores left: prefer falls back to single threads. */
+	np_host_add_usage(h, 0, 0, 0, (int[]){3, 5, 7}, 3, NULL);
+	p = place(h, r2);
+	pc = np_plan_cell(p, 0);
+	CHECK(pc && pc->pins[0].pcpu == 0 && pc->pins[1].pcpu == 2, "prefer fallback: 0 and 2");
+	np_plan_free(p);
+	np_request_free(r);
+	np_request_free(r2);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+static void test_isolate_require(void)
+{
+	struct tspec s = {1, 8, 2, 1, 8192, 0, NULL, 0, NULL};
+	struct tspec s1 = {1, 4, 1, 1, 8192, 0, NULL, 0, NULL};
+	np_topo *t = mk_topo(&s), *t1 = mk_topo(&s1);
+	np_host *h = mk_host(t), *h1 = mk_host(t1);
+	struct cspec c = {0, 2, 1024, 0, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_DEDICATED, true);
+	const struct np_plan_cell *pc;
+	np_plan *p;
+
+	r->thread_policy = NP_THREAD_POLICY_ISOLATE;
+	np_host_add_usage(h, 0, 0, 0, (int[]){1}, 1, NULL);
+	p = place(h, r);
+	pc = np_plan_cell(p, 0);
+	CHECK(pc && pc->pins[0].pcpu == 2 && pc->pins[1].pcpu == 4 && pc->nblocked == 2 &&
+		  pc->blocked[0] == 3 && pc->blocked[1] == 5,
+	      "isolate: first threads of whole free cores, siblings blocked");
+	np_plan_free(p);
+	/* Separate shared and dedicated CPUs on SMT: Nova refuses isolate. */
+	np_host_set_cpus(h, 0, (int[]){6, 7}, 2, (int[]){0, 1, 2, 3, 4, 5}, 6, NULL);
+	p = place_opts(h, r, NP_STRATEGY_SPREAD, true, 0);
+	CHECK(!np_plan_fits(p) && has_reason(p, NP_RES_CORES, "isolate on SMT"),
+	      "isolate with a dedicated set on SMT: no fit, explained");
+	np_plan_free(p);
+	r->thread_policy = NP_THREAD_POLICY_REQUIRE;
+	p = place(h1, r);
+	CHECK(!np_plan_fits(p), "require without SMT: no fit");
+	np_plan_free(p);
+	p = place(h, r);
+	pc = np_plan_cell(p, 0);
+	CHECK(np_plan_fits(p) && siblings(pc->pins[0].pcpu, pc->pins[1].pcpu),
+	      "require: a sibling pair");
+	np_plan_free(p);
+	np_host_add_usage(h, 0, 0, 0, (int[]){2, 4}, 2, NULL); /* one free thread per core */
+	p = place(h, r);
+	CHECK(!np_plan_fits(p), "require: only lone threads left, no fit");
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_host_free(h1);
+	np_topo_free(t);
+	np_topo_free(t1);
+}
+
+static void test_emulator(void)
+{
+	struct tspec s = {2, 4, 1, 1, 8192, 0, NULL, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c[2] = {{0, 2, 1024, 0, -1}, {0, 2, 1024, 0, -1}};
+	np_request *r = mk_req(c, 2, NP_CPU_POLICY_DEDICATED, true);
+	const struct np_plan_cell *pc;
+	np_plan *p;
+
+	r->emulator_policy = NP_EMULATOR_POLICY_ISOLATE;
+	np_host_add_usage(h, 0, 0, 0, (int[]){0, 1}, 2, NULL); /* node 0: 2 free */
+	np_host_add_usage(h, 1, 0, 0, (int[]){4}, 1, NULL);    /* node 1: 3 free */
+	p = place(h, r);
+	pc = np_plan_cell(p, 0);
+	CHECK(node_of(p, 0) == 1 && pc && pc->nreserved == 1 && pc->reserved[0] == 7,
+	      "cell 0 (with the emulator CPU) on node 1, reserving CPU 7");
+	CHECK(np_plan_cell(p, 1) && np_plan_cell(p, 1)->nreserved == 0, "cell 1 reserves nothing");
+	np_plan_free(p);
+	np_host_add_usage(h, 1, 0, 0, (int[]){5}, 1, NULL);
+	p = place(h, r);
+	CHECK(!np_plan_fits(p), "no node has 3 free: no fit");
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* ---- memory ----------------------------------------------------------------- */
+
+static void test_pages(void)
+{
+	struct tspec s = {2, 4, 1, 1, 4096, 1024, NULL, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c = {1, 0, 1024, 2048, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
+	np_plan *p;
+
+	np_host_add_pages_used(h, 0, 2048, 924, NULL); /* node 0: 100 free, node 1: 1024 */
+	p = place_opts(h, r, NP_STRATEGY_SPREAD, true, 0);
+	CHECK(node_of(p, 0) == 1 && np_plan_cell(p, 0)->pagesize_kb == 2048, "2 MiB pages: node 1");
+	CHECK(has_reason(p, NP_RES_PAGES, "512 pages asked, 100 available"),
+	      "why not node 0: 512 pages asked, 100 free");
+	np_plan_free(p);
+	r->cells[0].pagesize = NP_PAGESIZE_LARGE;
+	p = place(h, r);
+	CHECK(node_of(p, 0) == 1 && np_plan_cell(p, 0)->pagesize_kb == 2048, "large: 2 MiB");
+	np_plan_free(p);
+	r->cells[0].pagesize = NP_PAGESIZE_SMALL;
+	p = place(h, r);
+	CHECK(np_plan_fits(p) && np_plan_cell(p, 0)->pagesize_kb == 4, "small: 4 KiB");
+	np_plan_free(p);
+	r->cells[0].pagesize = 1048576;
+	p = place_opts(h, r, NP_STRATEGY_SPREAD, true, 0);
+	CHECK(!np_plan_fits(p) && has_reason(p, NP_RES_PAGESIZE, NULL), "1 GiB pages: none");
+	np_plan_free(p);
+	r->cells[0].pagesize = 2048;
+	r->cells[0].memory_mb = r->memory_mb = 4096;
+	p = place(h, r);
+	CHECK(!np_plan_fits(p), "huge pages never over-commit: 2048 pages asked, 1024");
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+static void test_limits(void)
+{
+	struct tspec s = {1, 4, 1, 1, 4096, 0, NULL, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c = {2, 0, 3072, 0, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
+	np_plan *p;
+
+	np_host_add_usage(h, 0, 3, 2048, NULL, 0, NULL);
+	p = place(h, r);
+	CHECK(!np_plan_fits(p), "ram ratio 1.0: 2048 + 3072 > 4096");
+	np_plan_free(p);
+	np_host_set_limits(h, true, 1.0, 1.5);
+	p = place_opts(h, r, NP_STRATEGY_SPREAD, true, 0);
+	CHECK(!np_plan_fits(p) && has_reason(p, NP_RES_VCPUS, "2 vCPUs asked, 1 available"),
+	      "cpu ratio 1.0: 3 + 2 vCPUs > 4 CPUs");
+	np_plan_free(p);
+	np_host_set_limits(h, true, 2.0, 1.5);
+	p = place(h, r);
+	CHECK(np_plan_fits(p), "ratios 2.0 and 1.5: fits");
+	np_plan_free(p);
+	np_host_set_limits(h, false, 1.0, 1.0);
+	p = place(h, r);
+	CHECK(np_plan_fits(p), "no limits: no over-commit check (Nova without limits)");
+	np_plan_free(p);
+	r->cells[0].memory_mb = r->memory_mb = 5000;
+	p = place(h, r);
+	CHECK(!np_plan_fits(p), "never over-commit against itself: 5000 MiB on 4096");
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* ---- PCI ------------------------------------------------------------------- */
+
+static const struct dev NIC[] = {{3, 0x10}, {-1, 0x10}};
+
+static np_plan *pci_case(np_host *h, enum np_pci_policy pol, bool explain)
+{
+	struct cspec c = {1, 0, 3072, 0, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
+	struct np_pci_request q = {"nic", 0x8086, 0x10, 1, pol};
+	np_plan *p;
+
+	np__request_add_pci(r, &q);
+	p = place_opts(h, r, NP_STRATEGY_SPREAD, explain, 0);
+	np_request_free(r);
+	return p;
+}
+
+static int pool_used(const np_plan *p, const np_host *h, int node)
+{
+	for (int i = 0; i < np_plan_pci_count(p); i++)
+		if (np_host_pci_pool(h, np_plan_pci(p, i)->pool)->node_idx == node)
+			return np_plan_pci(p, i)->count;
+	return 0;
+}
+
+static void test_pci(void)
+{
+	struct tspec s = {4, 4, 1, 2, 4096, 0, D4, 2, NIC};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c = {1, 0, 1024, 0, -1};
+	np_request *plain = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
+	np_plan *p;
+
+	p = pci_case(h, NP_PCI_POLICY_REQUIRED, false);
+	CHECK(node_of(p, 0) == 3 && pool_used(p, h, 3) == 1 && np_plan_score(p)->device_misses == 0,
+	      "required: on the NIC's node 3");
+	np_plan_free(p);
+	p = place(h, plain);
+	CHECK(node_of(p, 0) == 0, "no PCI asked: keeps node 3 free, got %d", node_of(p, 0));
+	np_plan_free(p);
+	np_host_add_usage(h, 3, 0, 2048, NULL, 0, NULL); /* node 3 cannot hold 3 GiB now */
+	p = pci_case(h, NP_PCI_POLICY_REQUIRED, true);
+	CHECK(!np_plan_fits(p) && has_reason(p, NP_RES_PCI, NULL), "required: no fit, explained");
+	np_plan_free(p);
+	p = pci_case(h, NP_PCI_POLICY_LEGACY, false);
+	CHECK(np_plan_fits(p) && pool_used(p, h, -1) == 1 && np_plan_score(p)->device_misses == 1,
+	      "legacy: the device without NUMA node");
+	np_plan_free(p);
+	p = pci_case(h, NP_PCI_POLICY_SOCKET, false);
+	CHECK(node_of(p, 0) == 2 && pool_used(p, h, 3) == 1, "socket: node 2 shares 3's socket");
+	np_plan_free(p);
+	np_host_set_pci_pools(h, (struct np_pci_pool[]){{3, 0x8086, 0x10, 1, 0}}, 1, NULL);
+	p = pci_case(h, NP_PCI_POLICY_LEGACY, false);
+	CHECK(!np_plan_fits(p), "legacy without a NUMA-less device: no fit");
+	np_plan_free(p);
+	p = pci_case(h, NP_PCI_POLICY_PREFERRED, false);
+	CHECK(np_plan_fits(p) && pool_used(p, h, 3) == 1 && np_plan_score(p)->device_misses == 1,
+	      "preferred: any device, one miss");
+	np_plan_free(p);
+	np_request_free(plain);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* ---- memory policy, affinity ---------------------------------------------- */
+
+static void test_mempolicy(void)
+{
+	static const uint32_t d[] = {10, 21, 31, 21, /* */ 21, 10, 21, 31, /* */
+				     31, 21, 10, 21, /* */ 21, 31, 21, 10};
+	struct tspec s = {4, 4, 1, 0, 4096, 0, d, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c = {1, 0, 1024, 0, 2};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
+	const int *fb, *ns;
+	np_plan *p;
+
+	np_request_set_mem_policy(r, NP_MEM_POLICY_PREFERRED);
+	np_request_set_affinity(r, NP_AFFINITY_SOFT);
+	p = place(h, r);
+	CHECK(np_plan_fallback(p, &fb) == 3 && fb[0] == 1 && fb[1] == 3 && fb[2] == 0,
+	      "preferred on node 2: fallback 1, 3 (21, by id), then 0 (31)");
+	CHECK(np_plan_nodeset(p, &ns) == 1 && ns[0] == 2, "node set {2}");
+	CHECK(np_plan_mem_policy(p) == NP_MEM_POLICY_PREFERRED &&
+		  np_plan_affinity(p) == NP_AFFINITY_SOFT,
+	      "policy and affinity from the request");
+	np_plan_free(p);
+	np_request_set_mem_policy(r, NP_MEM_POLICY_STRICT);
+	p = place(h, r);
+	CHECK(np_plan_fallback(p, &fb) == 0, "strict: no fallback");
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* ---- guests without NUMA, pnode= --------------------------------------------- */
+
+static void test_flat(void)
+{
+	static const uint32_t d[] = {10, 20, 30, 30, /* */ 20, 10, 30, 30, /* */
+				     30, 30, 10, 12, /* */ 30, 30, 12, 10};
+	struct tspec s = {4, 4, 1, 0, 4096, 0, d, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c = {4, 0, 2048, 0, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_NONE, false);
+	uint64_t mem = 0;
+	int vc = 0;
+	np_plan *p = place(h, r);
+
+	CHECK(np_plan_fits(p) && np_plan_cell_count(p) == 1, "fits on one node: one cell");
+	np_plan_free(p);
+	r->cells[0].memory_mb = r->memory_mb = 6144;
+	p = place(h, r);
+	CHECK(np_plan_fits(p) && np_plan_cell_count(p) == 2, "6 GiB: split over two nodes");
+	for (int i = 0; i < np_plan_cell_count(p); i++) {
+		mem += np_plan_cell(p, i)->memory_mb;
+		vc += np_plan_cell(p, i)->nfloat;
+		CHECK(np_plan_cell(p, i)->node_idx >= 2, "the closest pair {2,3}");
+	}
+	CHECK(mem == 6144 && vc == 4, "memory and vCPUs split in full");
+	CHECK(np_plan_score(p)->max_distance == 12, "distance 12");
+	np_plan_free(p);
+	r->cells[0].memory_mb = r->memory_mb = 10000;
+	p = place(h, r);
+	CHECK(np_plan_fits(p) && np_plan_cell_count(p) == 3, "10000 MiB: three nodes");
+	np_plan_free(p);
+	r->cells[0].memory_mb = r->memory_mb = 20000;
+	p = place(h, r);
+	CHECK(!np_plan_fits(p), "more than the host: no fit");
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+static void test_pnode(void)
+{
+	struct tspec s = {3, 4, 1, 0, 4096, 0, NULL, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c[2] = {{1, 0, 1024, 0, 2}, {1, 0, 1024, 0, -1}};
+	struct cspec same[2] = {{1, 0, 2048, 0, 1}, {1, 0, 2048, 0, 1}};
+	struct cspec bad = {1, 0, 1024, 0, 7};
+	np_request *r = mk_req(c, 2, NP_CPU_POLICY_SHARED, true);
+	np_request *rs = mk_req(same, 2, NP_CPU_POLICY_SHARED, true);
+	np_request *rb = mk_req(&bad, 1, NP_CPU_POLICY_SHARED, true);
+	struct np_error err = {0};
+	np_plan *p = place(h, r);
+
+	CHECK(node_of(p, 0) == 2 && node_of(p, 1) == 0, "pnode=2 kept, the other cell on 0");
+	np_plan_free(p);
+	p = place(h, rs);
+	CHECK(node_of(p, 0) == 1 && node_of(p, 1) == 1, "two cells on pnode 1");
+	np_plan_free(p);
+	rs->cells[1].memory_mb = 2049;
+	rs->memory_mb = 4097;
+	p = place(h, rs);
+	CHECK(!np_plan_fits(p), "the second cell no longer fits on pnode 1");
+	np_plan_free(p);
+	p = NULL;
+	CHECK(np_place(h, rb, NULL, &p, &err) == NP_EINPUT && strstr(err.message, "pnode=7") && !p,
+	      "pnode of a node the host lacks: %s", err.message);
+	rb->pinned_node[0] = -1;
+	rb->cells[0].memory_mb = rb->memory_mb = UINT64_C(1) << 54;
+	CHECK(np_place(h, rb, NULL, &p, &err) == NP_EINPUT && !p,
+	      "2^54 MiB: refused, not wrapped around: %s", err.message);
+	np_request_free(r);
+	np_request_free(rs);
+	np_request_free(rb);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* Nova 26's fit cache puts the 8192 MB cell on a 4096 MB node (nova.md 3.6). */
+static void test_nova_defect(void)
+{
+	struct tspec s = {3, 4, 1, 0, 4096, 0, NULL, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c[3] = {{1, 0, 512, 0, -1}, {1, 0, 512, 0, -1}, {2, 0, 8192, 0, -1}};
+	struct cspec more[4] = {
+	    {1, 0, 512, 0, -1}, {1, 0, 512, 0, -1}, {1, 0, 512, 0, -1}, {1, 0, 512, 0, -1}};
+	np_request *r = mk_req(c, 3, NP_CPU_POLICY_SHARED, true);
+	np_request *r4 = mk_req(more, 4, NP_CPU_POLICY_SHARED, true);
+	np_plan *p = place(h, r);
+
+	CHECK(!np_plan_fits(p) && np_plan_score(p)->exact, "8192 MB cell on 4096 MB nodes: no fit");
+	np_plan_free(p);
+	p = place_opts(h, r4, NP_STRATEGY_SPREAD, true, 0);
+	CHECK(!np_plan_fits(p) && has_reason(p, NP_RES_NODES, "only 3 of the 4"),
+	      "four cells, three nodes");
+	np_plan_free(p);
+	np_request_free(r);
+	np_request_free(r4);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* Requests built the way Nova's API builds them (np_request_from_nova). */
+static np_request *nova_req(unsigned vcpus, uint64_t mem, const struct np_kv *specs, size_t n,
+			    const struct np_pci_alias *aliases, size_t na)
+{
+	struct np_error err = {0};
+	np_request *r = NULL;
+
+	CHECK(np_request_from_nova(vcpus, mem, specs, n, NULL, 0, aliases, na, &r, &err) == 0,
+	      "nova request: %s", err.message);
+	return r;
+}
+
+static void test_nova_requests(void)
+{
+	static const struct dev nic[] = {{1, 0x10}};
+	struct tspec s = {4, 8, 2, 2, 8192, 1024, D4, 1, nic};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct np_kv two[] = {{"hw:numa_nodes", "2"}};
+	struct np_kv pinned[] = {{"hw:numa_nodes", "2"},
+				 {"hw:cpu_policy", "dedicated"},
+				 {"hw:cpu_thread_policy", "isolate"},
+				 {"hw:emulator_threads_policy", "isolate"},
+				 {"hw:mem_page_size", "2048"}};
+	struct np_kv pci[] = {{"pci_passthrough:alias", "nic:1"},
+			      {"hw:pci_numa_affinity_policy", "required"}};
+	struct np_pci_alias alias = {"nic", 0x8086, 0x10, false, NP_PCI_POLICY_LEGACY};
+	np_request *r;
+	np_plan *p;
+
+	r = nova_req(4, 4096, two, 1, NULL, 0);
+	p = r ? place(h, r) : NULL;
+	CHECK(p && np_plan_cell_count(p) == 2 && node_of(p, 0) == 2 && node_of(p, 1) == 3,
+	      "hw:numa_nodes=2: the closest pair {2,3}");
+	np_plan_free(p);
+	np_request_free(r);
+	r = nova_req(4, 2048, pinned, NP__ARRAY_SIZE(pinned), NULL, 0);
+	p = r ? place(h, r) : NULL;
+	/* Cell 0 blocks its pins' siblings and the emulator CPU's. */
+	CHECK(p && np_plan_fits(p) && np_plan_cell(p, 0)->nreserved == 1 &&
+		  np_plan_cell(p, 0)->nblocked == 3 && np_plan_cell(p, 1)->nblocked == 2 &&
+		  np_plan_cell(p, 0)->pagesize_kb == 2048,
+	      "dedicated, isolate, emulator isolate, 2 MiB pages");
+	np_plan_free(p);
+	np_request_free(r);
+	r = nova_req(2, 1024, pci, 2, &alias, 1);
+	p = r ? place(h, r) : NULL;
+	CHECK(p && node_of(p, 0) == 1 && np_plan_pci_count(p) == 1, "required NIC: node 1");
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* Explanations for a one-cell guest: every other node lost on the objective. */
+static void test_explain_single(void)
+{
+	struct tspec s = {3, 4, 1, 0, 4096, 0, NULL, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c = {1, 0, 1024, 0, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
+	np_plan *p;
+
+	np_host_add_usage(h, 0, 1, 1024, NULL, 0, NULL);
+	np_host_add_usage(h, 2, 0, 3584, NULL, 0, NULL);
+	p = place_opts(h, r, NP_STRATEGY_SPREAD, true, 0);
+	CHECK(node_of(p, 0) == 1, "spread: the empty node 1");
+	CHECK(has_reason(p, NP_RES_STRANDED, "why not node 0"), "node 0 lost on the objective");
+	CHECK(has_reason(p, NP_RES_MEMORY, "why not node 2 for guest cell 0: 1024 MiB asked, 512"),
+	      "node 2 lacks memory: 1024 asked, 512 within the ratio");
+	for (int i = 0; i < np_plan_reason_count(p); i++)
+		CHECK(np_plan_reason(p, i)->node_idx != 1, "no reason against the winner");
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* A tiny budget: not exact, but still a valid answer (the matching). */
+static void test_budget(void)
+{
+	struct tspec s = {16, 4, 1, 0, 4096, 0, NULL, 0, NULL};
+	uint32_t d[256];
+	np_topo *t;
+	np_host *h;
+	struct cspec c[6];
+	np_request *r;
+	np_plan *p;
+
+	for (int a = 0; a < 16; a++)
+		for (int b = 0; b < 16; b++)
+			d[a * 16 + b] = a == b ? 10 : 10 + (uint32_t)((a * 7 + b * 13) % 23) + 1;
+	s.dist = d;
+	t = mk_topo(&s);
+	h = mk_host(t);
+	for (int i = 0; i < 6; i++)
+		c[i] = (struct cspec){1, 0, 1024, 0, -1};
+	r = mk_req(c, 6, NP_CPU_POLICY_SHARED, true);
+	p = place_opts(h, r, NP_STRATEGY_SPREAD, false, 3);
+	CHECK(np_plan_fits(p) && !np_plan_score(p)->exact && np_plan_score(p)->steps <= 4,
+	      "3 steps: inexact but placed");
+	np_plan_free(p);
+	p = place(h, r);
+	CHECK(np_plan_fits(p) && np_plan_score(p)->exact, "default budget: exact");
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* ---- the brute-force reference -------------------------------------------------- */
+
+static uint64_t rng;
+
+static unsigned rnd(unsigned n)
+{
+	rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	return n ? (unsigned)((rng >> 33) % n) : 0;
+}
+
+/* This file's own reading of Nova's per-cell rules (nova.md 3.1), for counts only. */
+static bool ref_pages(const struct np_host_node *hn, const struct np_guest_cell *c)
+{
+	uint64_t kb = c->memory_mb * 1024;
+
+	for (int i = 0; i < hn->npools; i++) {
+		const struct np_page_pool *p = &hn->pools[i];
+		bool kind = c->pagesize == NP_PAGESIZE_ANY ||
+			    (c->pagesize == NP_PAGESIZE_SMALL && i == 0) ||
+			    (c->pagesize == NP_PAGESIZE_LARGE && i > 0) ||
+			    (c->pagesize > 0 && p->size_kb == (uint64_t)c->pagesize);
+
+		if (kind && kb <= (p->total - p->used - p->reserved) * p->size_kb &&
+		    kb % p->size_kb == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool ref_fit(const np_host *h, int j, const np_request *r, int i)
+{
+	const struct np_host_node *hn = np_host_node(h, j);
+	const struct np_guest_cell *c = np_request_cell(r, i);
+	enum np_cpu_policy pol = np_request_cpu_policy(r);
+	bool pinned = pol == NP_CPU_POLICY_DEDICATED || pol == NP_CPU_POLICY_MIXED;
+	int res = pinned && i == 0 && np_request_emulator_policy(r) == NP_EMULATOR_POLICY_ISOLATE;
+	double cr, rr;
+
+	if (c->pagesize != NP_PAGESIZE_UNSET ? !ref_pages(hn, c)
+	    : hn->npools ? c->memory_mb * 1024 > hn->pools[0].total * hn->pools[0].size_kb
+			 : c->memory_mb > hn->memory_mb)
+		return false;
+	if (pinned && (c->npcpus == 0 || c->npcpus + res > hn->ndedicated - hn->npinned ||
+		       c->memory_mb + hn->memory_used_mb > hn->memory_mb))
+		return false;
+	if (pol == NP_CPU_POLICY_DEDICATED)
+		return true;
+	if (c->nvcpus > hn->nshared)
+		return false;
+	if (!np_host_limits(h, &cr, &rr))
+		return true;
+	return hn->cpu_usage + c->nvcpus <= hn->nshared * cr &&
+	       (double)(hn->memory_used_mb + c->memory_mb) <= (double)hn->memory_mb * rr;
+}
+
+/* The objective of docs/policies/placement.md section 4, and the ids. */
+struct ref {
+	bool fits;
+	int64_t v[6]; /* misses, max distance, weighted distance, stranded, PCI kept, strategy */
+	int a[8];
+};
+
+static int64_t round_mb(double x)
+{
+	return x > 0 ? (int64_t)(x + 0.5) : 0;
+}
+
+/* Stranded capacity and room of node J after adding MEM, FLOATS and PINS. */
+static void ref_node(const np_host *h, int j, bool pinned, uint64_t mem, int floats, int pins,
+		     int64_t *strand, int64_t *room)
+{
+	const struct np_host_node *hn = np_host_node(h, j);
+	double cr, fm, fc, r;
+	int set = pinned ? hn->ndedicated : hn->nshared;
+
+	np_host_limits(h, &cr, NULL);
+	fm = (double)hn->memory_mb - (double)hn->memory_used_mb - (double)mem;
+	fm = fm > 0 ? fm : 0;
+	fc = pinned   ? (double)(hn->ndedicated - hn->npinned - pins)
+	     : cr > 0 ? ((double)hn->nshared * cr - hn->cpu_usage - floats) / cr
+		      : 0;
+	fc = fc > 0 ? fc : 0;
+	r = set ? (double)hn->memory_mb / set : 0;
+	*strand = set ? round_mb(fm > fc * r ? fm - fc * r : fc * r - fm) : round_mb(fm);
+	*room = round_mb(fm + fc * r);
+}
+
+/* Devices of the one PCI request for a guest on NODES: misses, or -1. */
+static int64_t ref_pci(const np_host *h, const np_request *r, const int *nodes, int k)
+{
+	const struct np_pci_request *q = np_request_pci(r, 0);
+	int64_t lv[4] = {0, 0, 0, 0}, on;
+
+	for (int p = 0; p < np_host_pci_pool_count(h); p++) {
+		const struct np_pci_pool *pp = np_host_pci_pool(h, p);
+		int level = pp->node_idx < 0 ? 1 : 3;
+
+		for (int i = 0; i < k && pp->node_idx >= 0; i++) {
+			if (nodes[i] == pp->node_idx)
+				level = 0;
+			else if (level > 2 && np_host_node(h, nodes[i])->socket ==
+						  np_host_node(h, pp->node_idx)->socket)
+				level = 2;
+		}
+		lv[level] += pp->count - pp->used;
+	}
+	on = lv[0] < q->count ? lv[0] : q->count;
+	switch (q->policy) {
+	case NP_PCI_POLICY_REQUIRED:
+		return lv[0] >= q->count ? 0 : -1;
+	case NP_PCI_POLICY_SOCKET:
+		return lv[0] + lv[2] >= q->count ? q->count - on : -1;
+	case NP_PCI_POLICY_LEGACY:
+		return lv[0] + lv[1] >= q->count ? q->count - on : -1;
+	default:
+		return lv[0] + lv[1] + lv[2] + lv[3] >= q->count ? q->count - on : -1;
+	}
+}
+
+/* Terms 4-6 of cell I on node J. */
+static void ref_lin(const np_host *h, const np_request *r, int i, int j, bool pack, int64_t *v)
+{
+	const struct np_guest_cell *c = np_request_cell(r, i);
+	enum np_cpu_policy pol = np_request_cpu_policy(r);
+	bool pinned = pol == NP_CPU_POLICY_DEDICATED || pol == NP_CPU_POLICY_MIXED;
+	int res = pinned && i == 0 && np_request_emulator_policy(r) == NP_EMULATOR_POLICY_ISOLATE;
+	int64_t s0, s1, r0, r1, devs = 0;
+
+	ref_node(h, j, pinned, 0, 0, 0, &s0, &r0);
+	ref_node(h, j, pinned, c->memory_mb, c->nvcpus, c->npcpus + res, &s1, &r1);
+	for (int p = 0; !np_request_pci_count(r) && p < np_host_pci_pool_count(h); p++)
+		if (np_host_pci_pool(h, p)->node_idx == j)
+			devs += np_host_pci_pool(h, p)->count - np_host_pci_pool(h, p)->used;
+	v[3] += s1 - s0;
+	v[4] += devs;
+	v[5] += pack ? r1 : -r1;
+}
+
+static void ref_leaf(const np_host *h, const np_request *r, const int *a, int k, bool pack,
+		     struct ref *best)
+{
+	const np_topo *t = np_host_topo(h);
+	struct ref cur = {true, {0}, {0}};
+	int c = 0;
+
+	for (int i = 0; i < k; i++)
+		if (!ref_fit(h, a[i], r, i))
+			return;
+	if (np_request_pci_count(r) && (cur.v[0] = ref_pci(h, r, a, k)) < 0)
+		return;
+	for (int i = 0; i < k; i++) {
+		cur.a[i] = a[i];
+		ref_lin(h, r, i, a[i], pack, cur.v);
+		for (int q = 0; q <= i; q++) {
+			const struct np_guest_cell *x = np_request_cell(r, i),
+						   *y = np_request_cell(r, q);
+			int64_t wx = x->nvcpus + x->npcpus ? x->nvcpus + x->npcpus : 1;
+			int64_t wy = y->nvcpus + y->npcpus ? y->nvcpus + y->npcpus : 1;
+			int64_t d1 = np_topo_distance(t, a[i], a[q]),
+				d2 = np_topo_distance(t, a[q], a[i]);
+
+			cur.v[1] = d1 > cur.v[1] ? d1 : cur.v[1];
+			cur.v[1] = d2 > cur.v[1] ? d2 : cur.v[1];
+			cur.v[2] += q < i ? wx * wy * (d1 + d2) : 0;
+		}
+	}
+	for (int x = 0; x < 6 && !c && best->fits; x++)
+		c = cur.v[x] < best->v[x] ? -1 : cur.v[x] > best->v[x];
+	for (int i = 0; i < k && !c && best->fits; i++)
+		c = cur.a[i] < best->a[i] ? -1 : cur.a[i] > best->a[i];
+	if (!best->fits || c < 0)
+		*best = cur;
+}
+
+static void ref_enum(const np_host *h, const np_request *r, int *a, int depth, int k, int n,
+		     bool pack, struct ref *best)
+{
+	if (depth == k) {
+		ref_leaf(h, r, a, k, pack, best);
+		return;
+	}
+	for (int j = 0; j < n; j++) {
+		bool used = false;
+
+		for (int i = 0; i < depth; i++)
+			used |= a[i] == j;
+		if (used)
+			continue;
+		a[depth] = j;
+		ref_enum(h, r, a, depth + 1, k, n, pack, best);
+	}
+}
+
+static np_topo *random_topo(int n, int cpus, int threads, uint64_t mem, bool huge, bool pci,
+			    bool uniform)
+{
+	uint32_t d[36];
+	struct dev devs[2];
+	int ndev = pci ? 1 + (int)rnd(2) : 0;
+	struct tspec s = {n,	cpus, threads, 2, mem, huge ? mem / 8 : 0, uniform ? NULL : d,
+			  ndev, devs};
+
+	for (int a = 0; a < n; a++)
+		for (int b = 0; b < n; b++)
+			d[a * n + b] = a == b ? 10 : 11 + rnd(30);
+	for (int i = 0; i < ndev; i++)
+		devs[i] = (struct dev){(int)rnd((unsigned)n + 1) - 1, 0x10};
+	return mk_topo(&s);
+}
+
+static void random_usage(np_host *h, int n)
+{
+	for (int j = 0; j < n; j++) {
+		const struct np_host_node *hn = np_host_node(h, j);
+		int pins[16], np = 0;
+
+		for (int c = 0; c < hn->ndedicated && np < 16; c++)
+			if (rnd(10) < 3)
+				pins[np++] = hn->dedicated[c];
+		np_host_add_usage(h, j, rnd((unsigned)hn->nshared * 3 + 1),
+				  rnd((unsigned)hn->memory_mb + 1), pins, np, NULL);
+		if (hn->npools > 1)
+			np_host_add_pages_used(h, j, hn->pools[1].size_kb,
+					       rnd((unsigned)hn->pools[1].total + 1), NULL);
+	}
+	if (rnd(5) == 0)
+		np_host_set_limits(h, false, 1.0, 1.0);
+	else
+		np_host_set_limits(h, true, (double)(1 + rnd(3)), rnd(2) ? 1.0 : 1.5);
+}
+
+static np_request *random_request(int k, bool pci, bool same)
+{
+	static const enum np_cpu_policy pols[] = {NP_CPU_POLICY_NONE, NP_CPU_POLICY_SHARED,
+						  NP_CPU_POLICY_DEDICATED, NP_CPU_POLICY_MIXED};
+	static const long sizes[] = {NP_PAGESIZE_UNSET, NP_PAGESIZE_UNSET, NP_PAGESIZE_SMALL,
+				     NP_PAGESIZE_LARGE, NP_PAGESIZE_ANY,   2048};
+	enum np_cpu_policy pol = pols[rnd(4)];
+	long ps = sizes[rnd(6)];
+	struct cspec c[4];
+	np_request *r;
+
+	for (int i = 0; i < k; i++) {
+		int nv = pol == NP_CPU_POLICY_DEDICATED ? 0 : 1 + (int)rnd(3);
+		int np = pol == NP_CPU_POLICY_DEDICATED || pol == NP_CPU_POLICY_MIXED
+			     ? 1 + (int)rnd(3)
+			     : 0;
+
+		c[i] = same && i ? c[0] : (struct cspec){nv, np, 256 * (1 + rnd(12)), ps, -1};
+	}
+	r = mk_req(c, k, pol, true);
+	if ((pol == NP_CPU_POLICY_DEDICATED || pol == NP_CPU_POLICY_MIXED) && rnd(4) == 0)
+		r->emulator_policy = NP_EMULATOR_POLICY_ISOLATE;
+	if (pci) {
+		struct np_pci_request q = {"nic", 0x8086, 0x10, 1, (enum np_pci_policy)rnd(4)};
+
+		np__request_add_pci(r, &q);
+	}
+	return r;
+}
+
+static void compare_one(unsigned seed, int *fits, int *cases)
+{
+	int n, k, a[8];
+	bool pci;
+	np_topo *t;
+	np_host *h;
+	np_request *r;
+	struct ref best = {false, {0}, {0}};
+	const struct np_plan_score *s;
+	bool pack, nova_shape;
+	np_plan *p;
+
+	rng = seed;
+	n = 2 + (int)rnd(5);
+	k = 1 + (int)rnd(4);
+	pci = rnd(3) == 0;
+	/* A third with Linux's default distances and a symmetric guest (Nova's shape). */
+	nova_shape = seed % 3 == 0;
+	t = random_topo(n, 2 * (1 + (int)rnd(4)), 1 + (int)rnd(2), 2048 * (1 + rnd(4)), rnd(2), pci,
+			nova_shape);
+	h = mk_host(t);
+	r = random_request(k, pci, nova_shape);
+
+	if (!h)
+		goto out;
+	random_usage(h, n);
+	pack = rnd(2);
+	if (k <= n)
+		ref_enum(h, r, a, 0, k, n, pack, &best);
+	p = place_opts(h, r, pack ? NP_STRATEGY_PACK : NP_STRATEGY_SPREAD, false, 0);
+	s = np_plan_score(p);
+	CHECK(np_plan_fits(p) == best.fits, "seed %u: engine fits %d, brute force %d", seed,
+	      np_plan_fits(p), best.fits);
+	if (best.fits && np_plan_fits(p)) {
+		bool same = true;
+
+		CHECK(s->device_misses == best.v[0] && s->max_distance == best.v[1] &&
+			  s->sum_distance == (uint64_t)best.v[2],
+		      "seed %u: misses/max/sum %d/%u/%llu, brute force %lld/%lld/%lld", seed,
+		      s->device_misses, s->max_distance, (unsigned long long)s->sum_distance,
+		      (long long)best.v[0], (long long)best.v[1], (long long)best.v[2]);
+		for (int i = 0; i < k; i++)
+			same &= node_of(p, i) == best.a[i];
+		CHECK(same,
+		      "seed %u: engine's nodes differ from the brute force optimum (%d,%d,...)"
+		      " vs (%d,%d,...)",
+		      seed, node_of(p, 0), node_of(p, 1), best.a[0], best.a[1]);
+		/* With devices off the nodes, fewer misses may cost distance. */
+		CHECK(s->exact && (s->best_max_distance == s->max_distance ||
+				   (pci && s->best_max_distance < s->max_distance)),
+		      "seed %u: exact %d, lower bound %u, max distance %u", seed, s->exact,
+		      s->best_max_distance, s->max_distance);
+	}
+	*fits += best.fits;
+	(*cases)++;
+	np_plan_free(p);
+out:
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+static void test_brute_force(void)
+{
+	int fits = 0, cases = 0;
+
+	for (unsigned seed = 1; seed <= 4000; seed++)
+		compare_one(seed, &fits, &cases);
+	printf("brute force: %d random cases, %d fit\n", cases, fits);
+	CHECK(fits > cases / 5 && fits < cases - cases / 5, "a mix of fits and no fits");
+}
+
+/*
+ * Policies the brute force does not model (thread policies on SMT, pnode=,
+ * guests without NUMA, two PCI requests, explanations): every plan must
+ * pass the validator, and charging then releasing it must give the host
+ * back.
+ */
+static void sweep_one(unsigned seed, int *fits)
+{
+	int n, k;
+	np_topo *t;
+	np_host *h;
+	np_request *r;
+	np_plan *p;
+	struct np_error err = {0};
+
+	rng = seed;
+	n = 2 + (int)rnd(5);
+	k = 1 + (int)rnd(3);
+	t = random_topo(n, 4 * (1 + (int)rnd(2)), 2, 4096, rnd(2), true, rnd(2));
+	h = mk_host(t);
+	r = random_request(k, rnd(2), rnd(2));
+	if (!h || !r)
+		goto out;
+	random_usage(h, n);
+	r->thread_policy = r->cpu_policy == NP_CPU_POLICY_DEDICATED ? (enum np_thread_policy)rnd(4)
+								    : NP_THREAD_POLICY_NONE;
+	r->numa = k > 1 || rnd(3) != 0;
+	if (k > 1 && rnd(4) == 0)
+		r->pinned_node[rnd((unsigned)k)] = (int)rnd((unsigned)n);
+	if (rnd(3) == 0)
+		np__request_add_pci(
+		    r, &(struct np_pci_request){"b", 0x8086, 0x10, 1, (enum np_pci_policy)rnd(4)});
+	p = place_opts(h, r, rnd(2) ? NP_STRATEGY_PACK : NP_STRATEGY_SPREAD, true, 0);
+	if (p && np_plan_fits(p)) {
+		uint64_t before = host_hash(h);
+
+		(*fits)++;
+		CHECK(np_host_charge(h, p, false, &err) == 0, "seed %u: charge: %s", seed,
+		      err.message);
+		CHECK(np_host_check(h, &err) == 0, "seed %u: host after charge: %s", seed,
+		      err.message);
+		CHECK(np_host_charge(h, p, true, &err) == 0 && host_hash(h) == before,
+		      "seed %u: release gives the host back", seed);
+	}
+	if (p && !np_plan_fits(p))
+		CHECK(np_plan_reason_count(p) > 0, "seed %u: a no-fit says why", seed);
+	np_plan_free(p);
+out:
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+static void test_sweep(void)
+{
+	int fits = 0;
+
+	for (unsigned seed = 1; seed <= 2000; seed++)
+		sweep_one(seed, &fits);
+	printf("policy sweep: 2000 random cases, %d fit\n", fits);
+	CHECK(fits > 200, "enough of them fit");
+}
+
+/* ---- the validator refuses corrupted plans --------------------------------------- */
+
+static void expect_invalid(const np_host *h, const np_request *r, const np_plan *p,
+			   const char *needle, const char *what)
+{
+	struct np_error err = {0};
+	int rc = np_plan_validate(h, r, p, &err);
+
+	CHECK(rc == NP_EINPUT && strstr(err.message, needle), "%s: rc %d '%s' lacks '%s'", what, rc,
+	      err.message, needle);
+}
+
+static const struct dev NIC2[] = {{0, 0x10}, {1, 0x10}};
+
+/* Pinned isolate guest: siblings, double pins, wrong node, lost vCPU, pages. */
+static void corrupt_pins(const np_host *h)
+{
+	struct cspec c = {0, 2, 512, 2048, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_DEDICATED, true);
+	struct np_pin *pins, orig;
+	np_host *h2 = NULL;
+	np_plan *p;
+
+	r->thread_policy = NP_THREAD_POLICY_ISOLATE;
+	p = place(h, r);
+	CHECK(np_plan_cell(p, 0) && np_plan_cell(p, 0)->npins == 2 &&
+		  np_plan_cell(p, 0)->nblocked == 2,
+	      "isolate plan: 2 pins, 2 blocked");
+	if (!np_plan_cell(p, 0) || np_plan_cell(p, 0)->npins != 2)
+		goto out;
+	pins = (struct np_pin *)np_plan_cell(p, 0)->pins;
+	orig = pins[1];
+	pins[1].pcpu = np_plan_cell(p, 0)->blocked[0];
+	expect_invalid(h, r, p, "siblings", "isolate sibling used");
+	pins[1].pcpu = pins[0].pcpu;
+	expect_invalid(h, r, p, "twice", "double pin");
+	pins[1].pcpu = 15;
+	expect_invalid(h, r, p, "not dedicated on node", "wrong node");
+	pins[1] = orig;
+	p->cells[0].npins = 1;
+	expect_invalid(h, r, p, "1 pinned vCPUs placed, 2 asked", "missing vCPU");
+	p->cells[0].npins = 2;
+	CHECK(np_plan_validate(h, r, p, NULL) == 0, "repaired plan valid again");
+	np_host_clone(h, &h2, NULL);
+	np_host_add_pages_used(h2, 0, 2048, 400, NULL);
+	expect_invalid(h2, r, p, "pages of 2048 KiB taken", "huge pages over-committed");
+	np_host_free(h2);
+	p->cells[0].memory_mb = 1024;
+	expect_invalid(h, r, p, "1024 MiB placed, 512 asked", "memory");
+	p->cells[0].memory_mb = 512;
+	p->score.max_distance = 20;
+	expect_invalid(h, r, p, "max distance", "score");
+out:
+	np_plan_free(p);
+	np_request_free(r);
+}
+
+/* Floating guest: capacity, node set, policy, and a device off its node. */
+static void corrupt_floating(const np_host *h)
+{
+	struct cspec c = {2, 0, 3072, 0, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
+	struct np_pci_request q = {"nic", 0x8086, 0x10, 1, NP_PCI_POLICY_REQUIRED};
+	np_host *h2 = NULL;
+	np_plan *p;
+
+	np__request_add_pci(r, &q);
+	p = place(h, r);
+	CHECK(node_of(p, 0) == 0 && np_plan_pci_count(p) == 1, "3 GiB and the NIC on node 0");
+	if (node_of(p, 0) != 0 || np_plan_pci_count(p) != 1)
+		goto out;
+	np_host_clone(h, &h2, NULL);
+	np_host_add_usage(h2, 0, 0, 2048, NULL, 0, NULL);
+	expect_invalid(h2, r, p, "over 4096 MiB", "over capacity");
+	np_host_free(h2);
+	p->nodeset[0] = 1;
+	expect_invalid(h, r, p, "node set", "node set");
+	p->nodeset[0] = 0;
+	p->mem_policy = NP_MEM_POLICY_PREFERRED;
+	expect_invalid(h, r, p, "memory policy", "policy");
+	p->mem_policy = NP_MEM_POLICY_STRICT;
+	p->pci[0].pool = 1 - p->pci[0].pool; /* the other node's NIC */
+	expect_invalid(h, r, p, "forbids", "PCI off the node with `required`");
+out:
+	np_plan_free(p);
+	np_request_free(r);
+}
+
+static void test_validator(void)
+{
+	struct tspec s = {2, 8, 2, 1, 4096, 512, NULL, 2, NIC2};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+
+	if (h) {
+		corrupt_pins(h);
+		corrupt_floating(h);
+	}
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* ---- performance (printed, not asserted) --------------------------------------- */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void time_case(const char *what, const np_host *h, const np_request *r, int reps)
+{
+	double best = 1e9, t0;
+	np_plan *p = place(h, r);
+
+	for (int i = 0; i < reps; i++) {
+		np_plan *q = NULL;
+
+		t0 = now_ms();
+		np_place(h, r, NULL, &q, NULL);
+		t0 = now_ms() - t0;
+		best = t0 < best ? t0 : best;
+		np_plan_free(q);
+	}
+	printf("%s: fits %d, exact %d, steps %llu, max distance %u, best of %d: %.3f ms\n", what,
+	       np_plan_fits(p), np_plan_score(p)->exact,
+	       (unsigned long long)np_plan_score(p)->steps, np_plan_score(p)->max_distance, reps,
+	       best);
+	np_plan_free(p);
+}
+
+static void test_performance(void)
+{
+	struct np_error err = {0};
+	struct cspec c[8], cd[6];
+	struct tspec s = {16, 8, 2, 2, 16384, 0, NULL, 0, NULL};
+	np_topo *t = NULL, *t16 = mk_topo(&s);
+	np_host *h = NULL, *h16 = mk_host(t16);
+	np_request *r, *rd;
+
+	for (int i = 0; i < 8; i++)
+		c[i] = (struct cspec){2, 0, 2048, 0, -1};
+	for (int i = 0; i < 6; i++)
+		cd[i] = (struct cspec){0, 1, 1024, 0, -1};
+	r = mk_req(c, 8, NP_CPU_POLICY_SHARED, true);
+	rd = mk_req(cd, 6, NP_CPU_POLICY_DEDICATED, true);
+	if (np_topo_load(NP_SOURCE_SYSFS, t_fixture("256ia64-64n2s2c"), &t, &err) == 0 &&
+	    np_host_new(t, &h, &err) == 0)
+		time_case("8 cells on 256ia64-64n2s2c (64 nodes)", h, r, 200);
+	else
+		CHECK(0, "fixture: %s", err.message);
+	/* Only 5 of 16 nodes have a free CPU: 6 pinned cells cannot fit. */
+	for (int j = 5; h16 && j < 16; j++)
+		np_host_add_usage(h16, j, 0, 0, np_host_node(h16, j)->dedicated,
+				  np_host_node(h16, j)->ndedicated, NULL);
+	if (h16)
+		time_case("6 pinned cells on 16 nodes, no fit", h16, rd, 200);
+	np_request_free(r);
+	np_request_free(rd);
+	np_host_free(h);
+	np_host_free(h16);
+	np_topo_free(t);
+	np_topo_free(t16);
+}
+
+int main(void)
+{
+	t_shared();
+	test_strategy();
+	test_distance();
+	test_weighted();
+	test_prefer();
+	test_isolate_require();
+	test_emulator();
+	test_pages();
+	test_limits();
+	test_pci();
+	test_mempolicy();
+	test_flat();
+	test_pnode();
+	test_nova_defect();
+	test_budget();
+	test_nova_requests();
+	test_explain_single();
+	test_brute_force();
+	test_sweep();
+	test_validator();
+	test_performance();
+	printf("%d engine plans validated\n", validations);
+	t_cleanup();
+	return t_done();
+}

@@ -1,0 +1,3 @@
+/* PLACEHOLDER: being written. */
+#include "check.h"
+int main(void) { return 77; }

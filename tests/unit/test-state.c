@@ -1,0 +1,584 @@
+/*
+ * test-state.c - the claims state file: claim, commit, reopen (restart
+ * survival), idempotent and conflicting claims, release, read-only use,
+ * crashes (a stray temporary file, a writer killed by SIGXFSZ in the
+ * middle of its write, writers killed at random moments), corrupt files,
+ * locking, and 8 processes claiming on one file at once.
+ *
+ * Plans are built by hand on the 8-node AMD sysfs fixture and charged by
+ * np_state_apply() onto fresh hosts, so what survives is checked as usage,
+ * not only as ids.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <numaplace/state.h>
+
+#include "check.h"
+#include "emit/plan-emit.h"
+#include "place/plan-int.h"
+
+static char dir[64];
+static char path[128];
+static const np_topo *topo;
+
+/* NPINS pinned vCPUs on CPU0.. and NFLOAT floating on CPUs of NODE. */
+static np_plan *plan_on(int node, int cpu0, int npins, int nfloat, uint64_t mem)
+{
+	np_plan *p = np__plan_new();
+	struct np_pin pins[8];
+	int fl[8];
+	struct np_plan_cell c = { .node_idx = node, .memory_mb = mem, .pagesize_kb = 4 };
+
+	for (int i = 0; i < npins; i++)
+		pins[i] = (struct np_pin){ i, cpu0 + i };
+	for (int i = 0; i < nfloat; i++)
+		fl[i] = npins + i;
+	c.npins = npins;
+	c.pins = pins;
+	c.nfloat = nfloat;
+	c.float_vcpus = fl;
+	c.ncpuset = np_topo_node(topo, node)->ncpus;
+	c.cpuset = np_topo_node(topo, node)->cpus;
+	np__plan_add_cell(p, &c);
+	np__plan_set_nodeset(p, &node, 1);
+	np__plan_set_topo(p, topo);
+	p->fits = true;
+	return p;
+}
+
+static np_state *open_state(bool readonly)
+{
+	struct np_error err = { 0 };
+	np_state *st = NULL;
+
+	CHECK(np_state_open(path, readonly, &st, &err) == 0, "open: %s", err.message);
+	return st;
+}
+
+static bool has_id(const np_state *st, const char *id)
+{
+	for (int i = 0; i < np_state_claim_count(st); i++)
+		if (strcmp(np_state_claim_id(st, i), id) == 0)
+			return true;
+	return false;
+}
+
+static void write_file(const char *p, const char *text)
+{
+	FILE *f = fopen(p, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static char *read_text(const char *p)
+{
+	char *buf = NULL;
+	size_t len;
+
+	if (np__read_file(p, 1 << 26, &buf, &len, NULL))
+		return NULL;
+	return buf;
+}
+
+/* A fresh host with the state's claims charged; NULL when applying fails. */
+static np_host *applied(const np_state *st, struct np_error *err)
+{
+	np_host *h = NULL;
+
+	if (np_host_new(topo, &h, err))
+		return NULL;
+	if (np_state_apply(st, h, err)) {
+		np_host_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+static void test_claims(void)
+{
+	struct np_error err = { 0 };
+	np_plan *a = plan_on(2, 16, 4, 0, 8192), *b = plan_on(3, 24, 4, 0, 4096);
+	np_state *st = open_state(false);
+	struct stat s1, s2;
+	np_host *h;
+	bool found;
+
+	if (!st)
+		return;
+	CHECK(np_state_claim_count(st) == 0, "a missing file is an empty state");
+	CHECK(np_state_claim(st, "vm-1", a, &err) == 0, "claim: %s", err.message);
+	CHECK(np_state_commit(st, &err) == 0, "commit: %s", err.message);
+	np_state_close(st);
+	CHECK(access(path, R_OK) == 0, "the state file exists");
+
+	/* Restart: a new open sees the claim, and it charges the host. */
+	st = open_state(false);
+	CHECK(st && np_state_claim_count(st) == 1 && has_id(st, "vm-1"), "claim survives");
+	h = st ? applied(st, &err) : NULL;
+	CHECK(h != NULL, "apply: %s", err.message);
+	if (h) {
+		const struct np_host_node *n = np_host_node(h, 2);
+
+		CHECK(n->memory_used_mb == 8192 && n->npinned == 4 && n->pinned[0] == 16,
+		      "node 2 charged: %llu MiB, %d pinned", (unsigned long long)n->memory_used_mb,
+		      n->npinned);
+		CHECK(np_host_node(h, 3)->memory_used_mb == 0, "node 3 untouched");
+		np_host_free(h);
+	}
+
+	/* Idempotent: the same plan again (even with other reasons) changes nothing. */
+	np__plan_add_reason(a, 0, 1, -1, NP_RES_MEMORY, 1, 0, "why not node 1: text only");
+	a->score.steps = 999;
+	stat(path, &s1);
+	CHECK(np_state_claim(st, "vm-1", a, &err) == 0, "idempotent: %s", err.message);
+	CHECK(np_state_claim_count(st) == 1, "still one claim");
+	CHECK(np_state_commit(st, &err) == 0, "commit of nothing");
+	stat(path, &s2);
+	CHECK(s1.st_ino == s2.st_ino, "nothing changed, nothing written");
+
+	/* Conflicting: the same id with another plan is refused, with a reason. */
+	memset(&err, 0, sizeof(err));
+	CHECK(np_state_claim(st, "vm-1", b, &err) == NP_EINPUT &&
+		      strcmp(err.reason, "claim_conflict") == 0 && strstr(err.message, "'vm-1'"),
+	      "conflict: %s", err.message);
+	CHECK(np_state_claim(st, "vm-2", b, &err) == 0, "second claim: %s", err.message);
+	CHECK(np_state_commit(st, &err) == 0, "commit: %s", err.message);
+	np_state_close(st);
+
+	st = open_state(false);
+	h = st ? applied(st, &err) : NULL;
+	CHECK(h && np_host_node(h, 3)->memory_used_mb == 4096 && np_host_node(h, 3)->npinned == 4,
+	      "both charged: %s", err.message);
+	np_host_free(h);
+
+	/* Over-commit: a third claim pinning vm-1's CPUs; apply fails and undoes. */
+	CHECK(st && np_state_claim(st, "vm-3", a, &err) == 0, "claim vm-3");
+	h = NULL;
+	np_host_new(topo, &h, &err);
+	memset(&err, 0, sizeof(err));
+	CHECK(h && np_state_apply(st, h, &err) == NP_EINPUT && strstr(err.message, "'vm-3'"),
+	      "over-commit refused: %s", err.message);
+	CHECK(h && np_host_node(h, 2)->npinned == 0 && np_host_node(h, 3)->npinned == 0 &&
+		      np_host_node(h, 2)->memory_used_mb == 0,
+	      "a failed apply leaves the host as it was");
+	np_host_free(h);
+
+	/* Release, and release of an unknown id. */
+	CHECK(np_state_release(st, "vm-3", &found, &err) == 0 && found, "release vm-3");
+	CHECK(np_state_release(st, "vm-2", &found, &err) == 0 && found, "release vm-2");
+	CHECK(np_state_release(st, "nope", &found, &err) == 0 && !found, "release unknown");
+	CHECK(np_state_commit(st, &err) == 0, "commit: %s", err.message);
+	np_state_close(st);
+	st = open_state(false);
+	CHECK(st && np_state_claim_count(st) == 1 && has_id(st, "vm-1") && !has_id(st, "vm-2"),
+	      "release survives");
+	np_state_close(st);
+	np_plan_free(a);
+	np_plan_free(b);
+}
+
+static void test_bad_claims(void)
+{
+	struct np_error err = { 0 };
+	np_plan *a = plan_on(1, 8, 1, 0, 64), *nofit = np__plan_new(), *anon = np__plan_new();
+	np_state *st = open_state(false);
+	char longid[300];
+
+	memset(longid, 'x', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	CHECK(np_state_claim(st, "", a, &err) == NP_EINPUT, "empty id");
+	CHECK(np_state_claim(st, "a\nb", a, &err) == NP_EINPUT, "control character");
+	CHECK(np_state_claim(st, longid, a, &err) == NP_EINPUT, "long id");
+	CHECK(np_state_claim(st, "bad-\xff", a, &err) == NP_EINPUT &&
+		      strstr(err.message, "UTF-8"),
+	      "invalid UTF-8: %s", err.message);
+	CHECK(np_state_claim(st, "nofit", nofit, &err) == NP_EINPUT &&
+		      strstr(err.message, "does not fit"),
+	      "no-fit plan");
+	anon->fits = true;
+	np__plan_add_cell(anon, &a->cells[0]);
+	np__plan_set_nodeset(anon, a->nodeset, 1);
+	CHECK(np_state_claim(st, "anon", anon, &err) == NP_EINPUT,
+	      "a plan that does not know its host's node ids: %s", err.message);
+	CHECK(np_state_claim(st, "vm \"quoted\" é", a, &err) == 0, "odd but valid id: %s",
+	      err.message);
+	CHECK(np_state_commit(st, &err) == 0, "commit");
+	np_state_close(st);
+	st = open_state(false);
+	CHECK(st && has_id(st, "vm \"quoted\" é"), "odd id survives");
+	np_state_release(st, "vm \"quoted\" é", NULL, &err);
+	np_state_commit(st, &err);
+	np_state_close(st);
+	np_plan_free(a);
+	np_plan_free(nofit);
+	np_plan_free(anon);
+}
+
+/* Can another process take the lock file now (LOCK_NB)? */
+static bool other_can_lock(int how)
+{
+	char lock[160];
+	int status;
+	pid_t pid;
+
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(lock, O_RDONLY);
+
+		_exit(fd >= 0 && flock(fd, how | LOCK_NB) == 0 ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void test_readonly_and_locks(void)
+{
+	struct np_error err = { 0 };
+	np_plan *a = plan_on(4, 32, 2, 0, 128);
+	np_state *w, *r1, *r2;
+	char *before, *after;
+
+	w = open_state(false);
+	CHECK(!other_can_lock(LOCK_SH), "a writer excludes readers");
+	CHECK(!other_can_lock(LOCK_EX), "a writer excludes writers");
+	np_state_close(w);
+	CHECK(other_can_lock(LOCK_EX), "close unlocks");
+
+	before = read_text(path);
+	r1 = open_state(true);
+	r2 = open_state(true);
+	CHECK(r1 && r2, "two readers at once");
+	CHECK(other_can_lock(LOCK_SH) && !other_can_lock(LOCK_EX), "readers share, writers wait");
+	CHECK(r1 && np_state_claim_count(r1) == 1 && has_id(r1, "vm-1"), "reader sees the claims");
+	CHECK(r1 && np_state_claim(r1, "what-if", a, &err) == 0, "claim in memory");
+	memset(&err, 0, sizeof(err));
+	CHECK(r1 && np_state_commit(r1, &err) == NP_EINPUT && strstr(err.message, "read-only"),
+	      "read-only commit refused: %s", err.message);
+	np_state_close(r1);
+	np_state_close(r2);
+	after = read_text(path);
+	CHECK(before && after && strcmp(before, after) == 0, "the file is unchanged");
+	free(before);
+	free(after);
+	np_plan_free(a);
+}
+
+/* A child that claims until killed (LIMIT > 0: files may not grow past it); never returns. */
+static void claim_forever(int tag, long limit)
+{
+	np_plan *p = plan_on(5, 40, 0, 1, 16);
+	struct np_error err;
+	char id[64];
+
+	if (limit > 0) {
+		struct rlimit rl = { (rlim_t)limit, (rlim_t)limit };
+
+		setrlimit(RLIMIT_FSIZE, &rl);
+	}
+	for (int i = 0;; i++) {
+		np_state *st = NULL;
+
+		if (np_state_open(path, false, &st, &err))
+			_exit(3);
+		for (int k = 0; k < 4; k++) {
+			snprintf(id, sizeof(id), "crash-%d-%d-%d", tag, i, k);
+			np_state_claim(st, id, p, &err);
+		}
+		np_state_commit(st, &err);
+		np_state_close(st);
+	}
+}
+
+static int stray_count(void)
+{
+	char cmd[256], line[64];
+	FILE *f;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls -a '%s' | grep -c -- '^state.json.tmp-' ", dir);
+	f = popen(cmd, "r");
+	if (f && fgets(line, sizeof(line), f))
+		n = (int)strtol(line, NULL, 10);
+	if (f)
+		pclose(f);
+	return n;
+}
+
+static void test_crashes(void)
+{
+	struct np_error err = { 0 };
+	char tmp[200], *old, *now;
+	np_state *st;
+	int status, before;
+	pid_t pid;
+
+	/* A stray temporary file with garbage: ignored, then removed by the next writer. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp-AbC123", path);
+	write_file(tmp, "{\"schema\": \"numaplace.st");
+	st = open_state(true);
+	CHECK(st && np_state_claim_count(st) == 1, "a reader ignores a stray temp file");
+	CHECK(access(tmp, F_OK) == 0, "a reader leaves it");
+	np_state_close(st);
+	st = open_state(false);
+	CHECK(st && np_state_claim_count(st) == 1, "a writer ignores a stray temp file");
+	CHECK(access(tmp, F_OK) != 0, "and removes it");
+	np_state_close(st);
+
+	/*
+	 * A writer killed in the middle of writing its temp file: it may not
+	 * write files larger than the state is now, and its first commit adds
+	 * four claims (SIGXFSZ).
+	 */
+	old = read_text(path);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		claim_forever(0, old ? (long)strlen(old) : 1);
+	waitpid(pid, &status, 0);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ, "the writer died of SIGXFSZ");
+	CHECK(stray_count() == 1, "it left a half-written temp file (%d)", stray_count());
+	st = open_state(false);
+	CHECK(st && np_state_claim_count(st) == 1 && has_id(st, "vm-1"),
+	      "the old state is intact after a crash mid-write (%d)",
+	      st ? np_state_claim_count(st) : -1);
+	CHECK(stray_count() == 0, "the next writer removed the temp file");
+	np_state_close(st);
+	now = read_text(path);
+	CHECK(old && now && strcmp(old, now) == 0, "the state file is byte for byte the old one");
+	free(old);
+	free(now);
+
+	/* Writers killed at random moments: the file is always a whole state. */
+	srand((unsigned)time(NULL));
+	before = 1;
+	for (int round = 0; round < 25; round++) {
+		struct timespec ts = { 0, (long)(rand() % 20000) * 1000L };
+
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0)
+			claim_forever(round + 1, 0);
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		st = NULL;
+		memset(&err, 0, sizeof(err));
+		CHECK(np_state_open(path, true, &st, &err) == 0, "round %d: %s", round,
+		      err.message);
+		CHECK(st && np_state_claim_count(st) >= before && has_id(st, "vm-1"),
+		      "round %d: claims lost", round);
+		CHECK(st == NULL || (np_state_claim_count(st) - 1) % 4 == 0,
+		      "round %d: a half commit is visible (%d claims)", round,
+		      st ? np_state_claim_count(st) : -1);
+		before = st ? np_state_claim_count(st) : before;
+		np_state_close(st);
+	}
+	/* Clean up: keep only vm-1. */
+	st = open_state(false);
+	while (st && np_state_claim_count(st) > 1) {
+		const char *id = np_state_claim_id(st, 0);
+
+		np_state_release(st, strcmp(id, "vm-1") ? id : np_state_claim_id(st, 1), NULL,
+				 &err);
+	}
+	CHECK(st && np_state_commit(st, &err) == 0, "cleanup commit");
+	np_state_close(st);
+}
+
+static const struct {
+	const char *text;
+	const char *needle;
+} corrupt[] = {
+    {"", "empty file"},
+    {"garbage", "line 1:"},
+    {"{\"schema\": \"numaplace.state/1\", \"claims\": {\"a\": {\"schema\"", "line 1:"},
+    {"[]", "expected a numaplace.state/1 object"},
+    {"{\"schema\": \"numaplace.state/0\", \"claims\": {}}", "schema: expected"},
+    {"{\"schema\": \"numaplace.state/1\", \"claims\": []}", "claims: expected an object"},
+    {"{\"schema\": \"numaplace.state/1\", \"claims\": {\"vm-9\": 7}}",
+     "claims[\"vm-9\"]: expected a plan object, not 7"},
+    {"{\"schema\": \"numaplace.state/1\", \"claims\": {\"vm-9\": {\"schema\": "
+     "\"numaplace.plan/1\", "
+     "\"fits\": true, \"cells\": [{\"guest_cell\": 0, \"node\": 1, \"memory_mb\": \"lots\"}]}}}",
+     "claims[\"vm-9\"].cells[0].memory_mb: expected an integer"},
+    {"{\"schema\": \"numaplace.state/1\", \"claims\": {\"vm-9\": {\"schema\": "
+     "\"numaplace.plan/1\", "
+     "\"fits\": false, \"cells\": []}}}",
+     "claims[\"vm-9\"].fits: a claim must hold a plan that fits"},
+    {"{\"schema\": \"numaplace.state/1\", \"claims\": {\"a\": {}, \"a\": {}}}", "duplicate"},
+};
+
+static void test_corrupt(void)
+{
+	char *good = read_text(path), *half;
+	struct np_error err;
+	np_state *st;
+	np_host *h;
+
+	for (size_t i = 0; i < NP__ARRAY_SIZE(corrupt); i++) {
+		write_file(path, corrupt[i].text);
+		st = NULL;
+		memset(&err, 0, sizeof(err));
+		CHECK(np_state_open(path, false, &st, &err) == NP_EINPUT && !st,
+		      "corrupt %zu opens", i);
+		CHECK(strstr(err.message, "cannot load '") == err.message &&
+			      strstr(err.message, corrupt[i].needle) && !strchr(err.message, '\n'),
+		      "corrupt %zu: '%s' lacks '%s'", i, err.message, corrupt[i].needle);
+	}
+	/* A truncated state (a torn copy): bad input, not a crash. */
+	if (good) {
+		half = strndup(good, strlen(good) / 2);
+		write_file(path, half);
+		st = NULL;
+		CHECK(np_state_open(path, false, &st, &err) == NP_EINPUT, "truncated: %s",
+		      err.message);
+		free(half);
+	}
+	/* Well-formed, but for another host: open works, apply names the claim. */
+	write_file(path,
+		   "{\"schema\": \"numaplace.state/1\", \"claims\": {\"far\": {\"schema\": "
+		   "\"numaplace.plan/1\", \"fits\": true, \"cells\": [{\"guest_cell\": 0, "
+		   "\"node\": 99, \"memory_mb\": 1, \"float_vcpus\": [0], \"cpuset\": [1]}]}}}");
+	st = open_state(true);
+	memset(&err, 0, sizeof(err));
+	h = st ? applied(st, &err) : NULL;
+	CHECK(!h && err.code == NP_EINPUT && strstr(err.message, "'far'") &&
+		      strstr(err.message, "node 99 is not in the host topology"),
+	      "foreign plan: %s", err.message);
+	np_state_close(st);
+	if (good)
+		write_file(path, good);
+	free(good);
+}
+
+static void test_write_json(void)
+{
+	struct np_error err = { 0 };
+	np_state *st = open_state(true);
+	char *buf = NULL, *file = read_text(path);
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	CHECK(st && np_state_write_json(st, m, &err) == 0, "write json: %s", err.message);
+	fclose(m);
+	CHECK(buf && file && strcmp(buf, file) == 0, "state show = the file:\n%s\n%s", buf, file);
+	CHECK(buf && strstr(buf, "\"schema\": \"numaplace.state/1\"") &&
+		      strstr(buf, "\"vm-1\": {\"schema\":\"numaplace.plan/1\""),
+	      "layout:\n%s", buf);
+	free(buf);
+	free(file);
+	np_state_close(st);
+}
+
+#define WORKERS 8
+#define ROUNDS  25
+
+static void worker(int w)
+{
+	np_plan *p = plan_on(6, 48, 0, 1, 32);
+	struct np_error err;
+	char id[32];
+
+	for (int i = 0; i < ROUNDS; i++) {
+		np_state *st = NULL;
+
+		snprintf(id, sizeof(id), "w%d-%d", w, i);
+		if (np_state_open(path, false, &st, &err) || np_state_claim(st, id, p, &err) ||
+		    np_state_commit(st, &err))
+			_exit(1);
+		np_state_close(st);
+	}
+	np_plan_free(p);
+	_exit(0);
+}
+
+static int count_in(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *s = text; (s = strstr(s, needle)) != NULL; s++)
+		n++;
+	return n;
+}
+
+static void test_concurrency(void)
+{
+	struct np_error err = { 0 };
+	pid_t pids[WORKERS];
+	char id[40], *text;
+	np_state *st;
+	np_host *h;
+	int status, ok = 0, once = 0;
+
+	fflush(NULL);
+	for (int w = 0; w < WORKERS; w++) {
+		pids[w] = fork();
+		if (pids[w] == 0)
+			worker(w);
+	}
+	for (int w = 0; w < WORKERS; w++) {
+		waitpid(pids[w], &status, 0);
+		ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	}
+	CHECK(ok == WORKERS, "%d of %d workers succeeded", ok, WORKERS);
+	st = open_state(true);
+	text = read_text(path);
+	CHECK(st && np_state_claim_count(st) == WORKERS * ROUNDS + 1, "%d claims",
+	      st ? np_state_claim_count(st) : -1);
+	for (int w = 0; w < WORKERS; w++)
+		for (int i = 0; i < ROUNDS; i++) {
+			snprintf(id, sizeof(id), "\"w%d-%d\":", w, i);
+			once += text && count_in(text, id) == 1;
+		}
+	CHECK(once == WORKERS * ROUNDS, "every id exactly once (%d)", once);
+	h = st ? applied(st, &err) : NULL;
+	CHECK(h && np_host_node(h, 6)->memory_used_mb == 32 * WORKERS * ROUNDS &&
+		      np_host_node(h, 6)->cpu_usage == WORKERS * ROUNDS,
+	      "all of them charged: %s", err.message);
+	np_host_free(h);
+	free(text);
+	np_state_close(st);
+}
+
+int main(void)
+{
+	struct np_error err = { 0 };
+	np_topo *t = NULL;
+	char cmd[128];
+
+	if (np_topo_load(NP_SOURCE_SYSFS, t_fixture("64amd64-4s2n4ca2co"), &t, &err)) {
+		CHECK(0, "fixture: %s", err.message);
+		return t_done();
+	}
+	topo = t;
+	snprintf(dir, sizeof(dir), "/tmp/np-state-XXXXXX");
+	if (!mkdtemp(dir))
+		return 99;
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	test_claims();
+	test_bad_claims();
+	test_readonly_and_locks();
+	test_crashes();
+	test_corrupt();
+	test_write_json();
+	test_concurrency();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	np_topo_free(t);
+	t_cleanup();
+	return t_done();
+}
