@@ -36,6 +36,14 @@ int cmd_release(int argc, char **argv);
 extern const char cmd_release_usage[];
 int cmd_state(int argc, char **argv);
 extern const char cmd_state_usage[];
+int cmd_observe(int argc, char **argv);
+extern const char cmd_observe_usage[];
+int cmd_apply(int argc, char **argv);
+extern const char cmd_apply_usage[];
+int cmd_balance(int argc, char **argv);
+extern const char cmd_balance_usage[];
+int cmd_simulate(int argc, char **argv);
+extern const char cmd_simulate_usage[];
 
 /* Exit code for a library error code. */
 int cli_exit_code(int np_code);

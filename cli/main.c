@@ -9,6 +9,18 @@
 
 const struct cli_command cli_commands[] = {
 	{ "topology", cmd_topology, "show the host's NUMA topology", cmd_topology_usage },
+	{ "place", cmd_place, "place a guest on a host and say why", cmd_place_usage },
+	{ "claim", cmd_claim, "place a guest and record it in a state file", cmd_claim_usage },
+	{ "release", cmd_release, "give a claimed guest's resources back", cmd_release_usage },
+	{ "state", cmd_state, "show the claims of a state file", cmd_state_usage },
+#ifdef NP_RUNTIME
+	{ "observe", cmd_observe, "where a guest's vCPUs run and its memory is", cmd_observe_usage },
+	{ "apply", cmd_apply, "carry out a plan on a running process or domain", cmd_apply_usage },
+	{ "balance", cmd_balance, "keep running guests near their memory", cmd_balance_usage },
+#endif
+#ifdef NP_SIM
+	{ "simulate", cmd_simulate, "simulate NUMA hosts, schedulers and workloads", cmd_simulate_usage },
+#endif
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# tests/cli/claim.sh - `numaplace claim`, `release` and `state show`: claims
+# are recorded, idempotent per id, seen by later claims and by
+# `place --state`, given back by release, and parallel claims on one host
+# never over-commit it.
+. "$(dirname "$0")/lib.sh"
+
+json_ok() {
+  if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($1) else 1)" \
+      "$TMP/out" 2>/dev/null; then ok "$2"; else not_ok "$2: ($1) is false"; fi
+}
+
+# host NODES: NODES nodes of 2 CPUs (node n: CPUs 2n, 2n+1) and 2 GiB each.
+host() {
+  python3 - "$1" <<'EOF'
+import json, sys
+n = int(sys.argv[1])
+print(json.dumps({"schema": "numaplace.topology/1", "distances_source": "firmware",
+  "nodes": [{"id": i, "cpus": [2 * i, 2 * i + 1], "memory_mb": {"total": 2048},
+             "distances": [10 if i == j else 20 for j in range(n)]} for i in range(n)],
+  "cpus": [{"id": c, "node": c // 2, "core": c % 2, "socket": c // 2} for c in range(2 * n)]}))
+EOF
+}
+host 2 >"$TMP/h2.json"
+st="$TMP/state.json"
+pinned=(--json "$TMP/h2.json" --flavor 'vcpus=2,ram=1024,hw:cpu_policy=dedicated')
+
+# Usage.
+run claim --help;                 expect_rc 0 "claim --help"; expect_out "^usage: numaplace claim" "usage"
+run claim "${pinned[@]}";         expect_rc 2 "claim without --state/--id"; expect_err "--state FILE --id ID" "says what is missing"
+run claim --state "$st" --id x;   expect_rc 2 "claim without a guest"
+run release --state "$st";        expect_rc 2 "release without --id"
+run release --help;               expect_rc 0 "release --help"
+run state --state "$st";          expect_rc 2 "state without show"
+run state show;                   expect_rc 2 "state show without --state"
+run state list --state "$st";     expect_rc 2 "unknown state action"; expect_err "unknown state action 'list'" "names it"
+run state show --state "$st";     expect_rc 0 "a missing state file is empty"; expect_out "0 claims" "no claims"
+
+# Claim two guests: each takes a whole node.
+run claim --state "$st" --id vm-1 "${pinned[@]}" --format json
+expect_rc 0 "claim vm-1"; json_ok "d['fits'] and len(d['cells']) == 1" "vm-1's plan printed"
+node1=$(python3 -c "import json; print(json.load(open('$TMP/out'))['cells'][0]['node'])" 2>/dev/null || echo -1)
+run claim --state "$st" --id vm-2 "${pinned[@]}" --format json
+expect_rc 0 "claim vm-2"; json_ok "d['cells'][0]['node'] != $node1" "vm-2 on the other node"
+cp "$st" "$TMP/after2.json"
+
+# Idempotent: the same id again prints its claim and changes nothing.
+run claim --state "$st" --id vm-1 "${pinned[@]}" --format json
+expect_rc 0 "claim vm-1 again"; expect_err "already claimed" "says so"
+json_ok "d['cells'][0]['node'] == $node1" "prints vm-1's own plan"
+if cmp -s "$st" "$TMP/after2.json"; then ok "state file unchanged"; else not_ok "state file unchanged"; fi
+
+# Full: a third guest does not fit, and the state stays as it was.
+run claim --state "$st" --id vm-3 "${pinned[@]}"; expect_rc 1 "vm-3 does not fit"
+if cmp -s "$st" "$TMP/after2.json"; then ok "no-fit leaves the state alone"; else not_ok "no-fit leaves the state alone"; fi
+run place --state "$st" --json "$TMP/h2.json" --flavor 'vcpus=1,ram=256,hw:cpu_policy=dedicated'
+expect_rc 1 "place --state sees the claims"
+run place --json "$TMP/h2.json" --flavor 'vcpus=1,ram=256,hw:cpu_policy=dedicated'
+expect_rc 0 "without --state the host is empty"
+
+# state show.
+run state show --state "$st";     expect_rc 0 "state show"; expect_out "2 claims" "two claims"; expect_out "^  vm-1" "lists vm-1"
+run state show --state "$st" --json "$TMP/h2.json"; expect_rc 0 "state show with the host"
+expect_out "vm-1 nodes $node1, 1024 MiB, 2 pinned" "vm-1's node, memory and pins"
+run state show --state "$st" --format json; expect_rc 0 "state show json"
+json_ok "d['schema'] == 'numaplace.state/1' and sorted(d['claims']) == ['vm-1', 'vm-2']" "numaplace.state/1 with both"
+
+# Release gives the node back; releasing again changes nothing.
+run release --state "$st" --id vm-1; expect_rc 0 "release vm-1"; expect_out "released 'vm-1'" "says released"
+run release --state "$st" --id vm-1; expect_rc 0 "release vm-1 again"; expect_out "not claimed" "says not claimed"
+run claim --state "$st" --id vm-3 "${pinned[@]}" --format json
+expect_rc 0 "vm-3 fits now"; json_ok "d['cells'][0]['node'] == $node1" "on vm-1's old node"
+
+# An id with a quote and a backslash is found again (JSON escaping).
+wst="$TMP/weird.json"
+run claim --state "$wst" --id 'vm "7"\x' "${pinned[@]}" --format json; expect_rc 0 "claim an odd id"
+cp "$TMP/out" "$TMP/weird-first.json"
+run claim --state "$wst" --id 'vm "7"\x' "${pinned[@]}" --format json; expect_rc 0 "claim the odd id again"
+expect_err "already claimed" "found again"
+json_ok "d['cells'] == json.load(open('$TMP/weird-first.json'))['cells']" "the same cells and pins printed"
+
+# Bad state file: exit 2, one line naming the file.
+printf 'garbage' >"$TMP/bad.json"
+run state show --state "$TMP/bad.json"; expect_rc 2 "garbage state"; expect_one_line_err "garbage state"
+expect_err "bad.json" "names the file"
+run claim --state "$TMP/bad.json" --id x "${pinned[@]}"; expect_rc 2 "claim on a garbage state"
+
+# Parallel claims: 8 boots at once on 4 nodes of 2 CPUs, 2 pinned vCPUs
+# each: exactly 4 fit, and no CPU is promised twice.
+host 4 >"$TMP/h4.json"
+pst="$TMP/parallel.json"
+for i in 1 2 3 4 5 6 7 8; do
+  "$NUMAPLACE" claim --state "$pst" --id "p$i" --json "$TMP/h4.json" \
+    --flavor 'vcpus=2,ram=512,hw:cpu_policy=dedicated' >/dev/null 2>&1 &
+  pids+=($!)
+done
+fits=0 nofit=0
+for p in "${pids[@]}"; do
+  wait "$p"; r=$?
+  [ $r -eq 0 ] && fits=$((fits + 1)); [ $r -eq 1 ] && nofit=$((nofit + 1))
+done
+if [ $fits -eq 4 ] && [ $nofit -eq 4 ]; then ok "4 of 8 parallel claims fit"; else not_ok "parallel claims: $fits fit, $nofit did not (want 4 and 4)"; fi
+run state show --state "$pst" --format json
+json_ok "len(d['claims']) == 4" "4 claims recorded"
+json_ok "len([p for c in d['claims'].values() for cell in c['cells'] for v, p in cell['pins']]) == 8 == len({p for c in d['claims'].values() for cell in c['cells'] for v, p in cell['pins']})" "8 CPUs, each promised once"
+if ls "$TMP" | grep -q 'parallel.json.tmp-'; then not_ok "a temporary state file was left behind"; else ok "no temporary files left"; fi
+finish
