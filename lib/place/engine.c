@@ -21,6 +21,8 @@
  *    in this order makes the first optimum found the one with the
  *    smallest node ids.  Where the dive is provably optimal the search
  *    does not run (greedy_exact()).
+ * Objective after distance: keep whole and half-free nodes, strand
+ * little, best fit (hosts of >= k + 2 nodes), then spread or pack.
  * Guests without NUMA topology: one node when the whole guest fits on one
  * (the same search with one cell), else the fewest nodes, closest first,
  * with memory and vCPUs split over them.
@@ -45,9 +47,10 @@
 typedef uint64_t word;
 
 /* Objective terms, compared in this order; lower is better in each. */
-enum { T_MISS, T_MAXD, T_SUMD, T_STRAND, T_AVOID, T_ROOM, NT };
-/* The terms that are a sum over (cell, node): T_STRAND + L_*. */
-enum { L_STRAND, L_AVOID, L_ROOM, NL };
+enum { T_MISS, T_MAXD, T_SUMD, T_WHOLE, T_HALF, T_STRAND, T_FIT, T_AVOID, T_ROOM, NT };
+/* The terms that are a sum over (cell, node): T_LIN + L_*. */
+enum { L_WHOLE, L_HALF, L_STRAND, L_FIT, L_AVOID, L_ROOM, NL };
+#define T_LIN T_WHOLE
 
 struct terms {
 	int64_t v[NT];
@@ -284,17 +287,30 @@ static int64_t round_mb(double x)
 	return x > 0 ? (int64_t)(x + 0.5) : 0;
 }
 
+/* A node's state as the sum terms see it (docs/policies/placement.md 4). */
+struct nodeval {
+	int64_t whole;	/* 1: nothing of the kind used (all its CPUs and memory free) */
+	int64_t half;	/* resources (CPUs of the kind, memory) at least half free: 0-2 */
+	int64_t fit;	/* (a^2 + b^2) x FIT_SCALE, a and b the free fractions */
+	int64_t strand; /* MiB: free memory against free CPUs, each worth memory / CPUs */
+	int64_t room;	/* MiB: free memory + free CPUs x memory per CPU */
+};
+
+/* The resolution of the best-fit term (free fractions are <= 1). */
+#define FIT_SCALE 1048576.0
+
 /*
- * Node J's stranded capacity and room (MiB) after adding MEM MiB, FLOATS
- * floating vCPUs and PINS pinned CPUs: free memory against free CPUs of
- * the kind the guest uses, each CPU worth the node's memory per CPU.
+ * Node J after adding MEM MiB, FLOATS floating vCPUs and PINS pinned CPUs:
+ * its free memory and free CPUs of the kind the guest uses (pinned: the
+ * dedicated CPUs not pinned; floating: the ratio's room in whole CPUs).
  */
-static void node_metric(const struct eng *e, const np_host *h, int j, uint64_t mem, int floats,
-			int pins, int64_t *strand, int64_t *room)
+static struct nodeval node_metric(const struct eng *e, const np_host *h, int j, uint64_t mem,
+				  int floats, int pins)
 {
 	const struct np_host_node *hn = np_host_node(h, j);
-	double fm, fc, ratio, per_cpu;
+	double fm, fc, ratio, per_cpu, a, b;
 	int set = e->pinned_kind ? hn->ndedicated : hn->nshared;
+	struct nodeval v;
 
 	np_host_limits(h, &ratio, NULL);
 	fm = (double)hn->memory_mb - (double)hn->memory_used_mb - (double)mem;
@@ -305,9 +321,15 @@ static void node_metric(const struct eng *e, const np_host *h, int j, uint64_t m
 		fc = ratio > 0 ? ((double)hn->nshared * ratio - hn->cpu_usage - floats) / ratio : 0;
 	fc = fc > 0 ? fc : 0;
 	per_cpu = set > 0 ? (double)hn->memory_mb / set : 0;
-	*strand =
+	v.strand =
 	    round_mb(set > 0 ? (fm > fc * per_cpu ? fm - fc * per_cpu : fc * per_cpu - fm) : fm);
-	*room = round_mb(fm + fc * per_cpu);
+	v.room = round_mb(fm + fc * per_cpu);
+	a = set > 0 ? (fc < set ? fc / set : 1) : 0;
+	b = hn->memory_mb ? (fm < (double)hn->memory_mb ? fm / (double)hn->memory_mb : 1) : 0;
+	v.whole = set > 0 && hn->memory_mb && a >= 1 && b >= 1;
+	v.half = (set > 0 && 2 * a >= 1) + (hn->memory_mb && 2 * b >= 1);
+	v.fit = round_mb((a * a + b * b) * FIT_SCALE);
+	return v;
 }
 
 static int64_t pci_free_on(const np_host *h, int j)
@@ -320,17 +342,26 @@ static int64_t pci_free_on(const np_host *h, int j)
 	return n;
 }
 
-/* The sum terms of putting MEM/FLOATS/PINS on node J of host H. */
+/*
+ * The sum terms of putting MEM/FLOATS/PINS on node J of host H.  The
+ * fragmentation terms (whole, half, fit) need room to keep a node whole:
+ * on a host of at most k + 1 nodes a later guest of k + 1 cells would find
+ * no partner for it, so there they are 0 and the nodes are kept level by
+ * the stranding and strategy terms alone.
+ */
 static void lin_terms(const struct eng *e, const np_host *h, int j, uint64_t mem, int floats,
 		      int pins, int64_t *out)
 {
-	int64_t s0, s1, r0, r1;
+	struct nodeval v0 = node_metric(e, h, j, 0, 0, 0);
+	struct nodeval v1 = node_metric(e, h, j, mem, floats, pins);
+	bool frag = e->n >= e->k + 2;
 
-	node_metric(e, h, j, 0, 0, 0, &s0, &r0);
-	node_metric(e, h, j, mem, floats, pins, &s1, &r1);
-	out[L_STRAND] = s1 - s0;
+	out[L_WHOLE] = frag ? v0.whole - v1.whole : 0;
+	out[L_HALF] = frag ? v0.half - v1.half : 0;
+	out[L_FIT] = frag ? v0.fit - v1.fit : 0;
+	out[L_STRAND] = v1.strand - v0.strand;
 	out[L_AVOID] = e->nreq ? 0 : pci_free_on(h, j);
-	out[L_ROOM] = e->strategy == NP_STRATEGY_PACK ? r1 : -r1;
+	out[L_ROOM] = e->strategy == NP_STRATEGY_PACK ? v1.room : -v1.room;
 }
 
 /* ---- per-cell fits ------------------------------------------------------ */
@@ -667,7 +698,7 @@ static void assign(struct eng *e, int i, int j)
 	for (int x = 0; x < e->n; x++)
 		e->acc[x] += e->w[i] * ddj[x];
 	for (int t = 0; t < NL; t++)
-		e->cur.v[T_STRAND + t] += l[t];
+		e->cur.v[T_LIN + t] += l[t];
 	e->asg[i] = j;
 	set_bit(e->used, j);
 }
@@ -681,7 +712,7 @@ static void unassign(struct eng *e, int i, int j)
 		e->acc[x] -= e->w[i] * ddj[x];
 	e->cur.v[T_SUMD] -= e->w[i] * e->acc[j];
 	for (int t = 0; t < NL; t++)
-		e->cur.v[T_STRAND + t] -= l[t];
+		e->cur.v[T_LIN + t] -= l[t];
 	e->asg[i] = -1;
 	clr_bit(e->used, j);
 }
@@ -972,7 +1003,7 @@ static void last_cell(struct eng *e, int depth, int i, int from)
 		t.v[T_MAXD] = max_with(e, j, t.v[T_MAXD]);
 		t.v[T_SUMD] += e->w[i] * e->acc[j];
 		for (int l = 0; l < NL; l++)
-			t.v[T_STRAND + l] += lin(e, i, j)[l];
+			t.v[T_LIN + l] += lin(e, i, j)[l];
 		e->asg[i] = j;
 		set_bit(e->used, j);
 		offer_terms(e, t, true);
@@ -1280,7 +1311,7 @@ static void take_matching(struct eng *e)
 				  ? t.v[T_MAXD]
 				  : e->d[e->asg[i] * (e->n + 1)];
 		for (int l = 0; l < NL; l++)
-			t.v[T_STRAND + l] += lin(e, i, e->asg[i])[l];
+			t.v[T_LIN + l] += lin(e, i, e->asg[i])[l];
 		set_bit(e->used, e->asg[i]);
 	}
 	if (e->nreq && (t.v[T_MISS] = pci_eval(e, e->used)) < 0)
@@ -1392,8 +1423,11 @@ static int explain_loser(struct eng *e, const struct terms *w, const struct term
 	return np__plan_add_reason(
 	    e->plan, -1, j, j2, NP_RES_STRANDED, (uint64_t)(e->strand_base + w->v[T_STRAND]),
 	    (uint64_t)(e->strand_base + a->v[T_STRAND]),
-	    a->v[T_STRAND] > w->v[T_STRAND] ? "why not %s: it strands more capacity"
-	    : a->v[T_AVOID] > w->v[T_AVOID] ? "why not %s: it holds PCI devices others may need"
+	    a->v[T_WHOLE] > w->v[T_WHOLE]     ? "why not %s: it uses up more wholly free nodes"
+	    : a->v[T_HALF] > w->v[T_HALF]     ? "why not %s: it leaves fewer nodes half free"
+	    : a->v[T_STRAND] > w->v[T_STRAND] ? "why not %s: it strands more capacity"
+	    : a->v[T_FIT] > w->v[T_FIT]	      ? "why not %s: it fits less tightly (best fit)"
+	    : a->v[T_AVOID] > w->v[T_AVOID]   ? "why not %s: it holds PCI devices others may need"
 	    : a->v[T_ROOM] > w->v[T_ROOM]
 		? (e->strategy == NP_STRATEGY_PACK ? "why not %s: pack prefers fuller nodes"
 						   : "why not %s: spread prefers more room left")
@@ -1532,9 +1566,7 @@ static int no_fit_reason(struct eng *e, int nmatched)
 static void init_search(struct eng *e)
 {
 	for (int j = 0; j < e->n; j++) {
-		int64_t r;
-
-		node_metric(e, e->orig, j, 0, 0, 0, &e->strand0[j], &r);
+		e->strand0[j] = node_metric(e, e->orig, j, 0, 0, 0).strand;
 		e->strand_base += e->strand0[j];
 	}
 	e->force = -1;
@@ -1665,7 +1697,7 @@ static bool flat_score(struct eng *e, struct flat *f, struct terms *t)
 			return false;
 		lin_terms(e, e->host, j, c.memory_mb, c.nfloat, 0, l);
 		for (int x = 0; x < NL; x++)
-			t->v[T_STRAND + x] += l[x];
+			t->v[T_LIN + x] += l[x];
 		for (int b = 0; b < a; b++) {
 			int q = f->set[b];
 			int64_t wa = f->cpu[j] > 0 ? f->cpu[j] : 1,

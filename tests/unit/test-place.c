@@ -726,12 +726,14 @@ static void test_explain_single(void)
 	np_host_add_usage(h, 0, 1, 1024, NULL, 0, NULL);
 	np_host_add_usage(h, 2, 0, 3584, NULL, 0, NULL);
 	p = place_opts(h, r, NP_STRATEGY_SPREAD, true, 0);
-	CHECK(node_of(p, 0) == 1, "spread: the empty node 1");
-	CHECK(has_reason(p, NP_RES_STRANDED, "why not node 0"), "node 0 lost on the objective");
+	/* Three nodes for one cell: the wholly free node 1 is kept whole, even by spread. */
+	CHECK(node_of(p, 0) == 0, "node 0, keeping node 1 wholly free; got %d", node_of(p, 0));
+	CHECK(has_reason(p, NP_RES_STRANDED, "why not node 1: it uses up more wholly free nodes"),
+	      "node 1 lost on the objective");
 	CHECK(has_reason(p, NP_RES_MEMORY, "why not node 2 for guest cell 0: 1024 MiB asked, 512"),
 	      "node 2 lacks memory: 1024 asked, 512 within the ratio");
 	for (int i = 0; i < np_plan_reason_count(p); i++)
-		CHECK(np_plan_reason(p, i)->node_idx != 1, "no reason against the winner");
+		CHECK(np_plan_reason(p, i)->node_idx != 0, "no reason against the winner");
 	np_plan_free(p);
 	np_request_free(r);
 	np_host_free(h);
@@ -828,7 +830,9 @@ static bool ref_fit(const np_host *h, int j, const np_request *r, int i)
 /* The objective of docs/policies/placement.md section 4, and the ids. */
 struct ref {
 	bool fits;
-	int64_t v[6]; /* misses, max distance, weighted distance, stranded, PCI kept, strategy */
+	/* misses, max distance, weighted distance, whole nodes, half-free resources,
+	 * stranded, best fit, PCI kept, strategy */
+	int64_t v[9];
 	int a[8];
 };
 
@@ -837,24 +841,35 @@ static int64_t round_mb(double x)
 	return x > 0 ? (int64_t)(x + 0.5) : 0;
 }
 
-/* Stranded capacity and room of node J after adding MEM, FLOATS and PINS. */
-static void ref_node(const np_host *h, int j, bool pinned, uint64_t mem, int floats, int pins,
-		     int64_t *strand, int64_t *room)
+/* Node J after adding MEM, FLOATS and PINS, as section 4 defines it. */
+struct ref_node_val {
+	int64_t whole, half, strand, fit, room;
+};
+
+static struct ref_node_val ref_node(const np_host *h, int j, bool pinned, uint64_t mem, int floats,
+				    int pins)
 {
 	const struct np_host_node *hn = np_host_node(h, j);
-	double cr, fm, fc, r;
+	double cr, fm, fc, r, a, b, M = (double)hn->memory_mb;
 	int set = pinned ? hn->ndedicated : hn->nshared;
+	struct ref_node_val v;
 
 	np_host_limits(h, &cr, NULL);
-	fm = (double)hn->memory_mb - (double)hn->memory_used_mb - (double)mem;
+	fm = M - (double)hn->memory_used_mb - (double)mem;
 	fm = fm > 0 ? fm : 0;
 	fc = pinned   ? (double)(hn->ndedicated - hn->npinned - pins)
 	     : cr > 0 ? ((double)hn->nshared * cr - hn->cpu_usage - floats) / cr
 		      : 0;
 	fc = fc > 0 ? fc : 0;
-	r = set ? (double)hn->memory_mb / set : 0;
-	*strand = set ? round_mb(fm > fc * r ? fm - fc * r : fc * r - fm) : round_mb(fm);
-	*room = round_mb(fm + fc * r);
+	r = set ? M / set : 0;
+	v.strand = set ? round_mb(fm > fc * r ? fm - fc * r : fc * r - fm) : round_mb(fm);
+	v.room = round_mb(fm + fc * r);
+	a = set ? (fc > set ? 1 : fc / set) : 0;
+	b = M > 0 ? (fm > M ? 1 : fm / M) : 0;
+	v.whole = set && M > 0 && fc >= set && fm >= M;
+	v.half = (set && 2 * fc >= set) + (M > 0 && 2 * fm >= M);
+	v.fit = round_mb((a * a + b * b) * 1048576.0);
+	return v;
 }
 
 /* Devices of the one PCI request for a guest on NODES: misses, or -1. */
@@ -889,23 +904,29 @@ static int64_t ref_pci(const np_host *h, const np_request *r, const int *nodes, 
 	}
 }
 
-/* Terms 4-6 of cell I on node J. */
-static void ref_lin(const np_host *h, const np_request *r, int i, int j, bool pack, int64_t *v)
+/* Terms 4-9 of cell I on node J (K cells on N nodes). */
+static void ref_lin(const np_host *h, const np_request *r, int i, int j, bool pack, int k, int n,
+		    int64_t *v)
 {
 	const struct np_guest_cell *c = np_request_cell(r, i);
 	enum np_cpu_policy pol = np_request_cpu_policy(r);
 	bool pinned = pol == NP_CPU_POLICY_DEDICATED || pol == NP_CPU_POLICY_MIXED;
 	int res = pinned && i == 0 && np_request_emulator_policy(r) == NP_EMULATOR_POLICY_ISOLATE;
-	int64_t s0, s1, r0, r1, devs = 0;
+	struct ref_node_val b = ref_node(h, j, pinned, 0, 0, 0),
+			    a = ref_node(h, j, pinned, c->memory_mb, c->nvcpus, c->npcpus + res);
+	int64_t devs = 0;
 
-	ref_node(h, j, pinned, 0, 0, 0, &s0, &r0);
-	ref_node(h, j, pinned, c->memory_mb, c->nvcpus, c->npcpus + res, &s1, &r1);
 	for (int p = 0; !np_request_pci_count(r) && p < np_host_pci_pool_count(h); p++)
 		if (np_host_pci_pool(h, p)->node_idx == j)
 			devs += np_host_pci_pool(h, p)->count - np_host_pci_pool(h, p)->used;
-	v[3] += s1 - s0;
-	v[4] += devs;
-	v[5] += pack ? r1 : -r1;
+	if (n >= k + 2) {
+		v[3] += b.whole - a.whole;
+		v[4] += b.half - a.half;
+		v[6] += b.fit - a.fit;
+	}
+	v[5] += a.strand - b.strand;
+	v[7] += devs;
+	v[8] += pack ? a.room : -a.room;
 }
 
 static void ref_leaf(const np_host *h, const np_request *r, const int *a, int k, bool pack,
@@ -922,7 +943,7 @@ static void ref_leaf(const np_host *h, const np_request *r, const int *a, int k,
 		return;
 	for (int i = 0; i < k; i++) {
 		cur.a[i] = a[i];
-		ref_lin(h, r, i, a[i], pack, cur.v);
+		ref_lin(h, r, i, a[i], pack, k, np_topo_node_count(t), cur.v);
 		for (int q = 0; q <= i; q++) {
 			const struct np_guest_cell *x = np_request_cell(r, i),
 						   *y = np_request_cell(r, q);
@@ -936,7 +957,7 @@ static void ref_leaf(const np_host *h, const np_request *r, const int *a, int k,
 			cur.v[2] += q < i ? wx * wy * (d1 + d2) : 0;
 		}
 	}
-	for (int x = 0; x < 6 && !c && best->fits; x++)
+	for (int x = 0; x < 9 && !c && best->fits; x++)
 		c = cur.v[x] < best->v[x] ? -1 : cur.v[x] > best->v[x];
 	for (int i = 0; i < k && !c && best->fits; i++)
 		c = cur.a[i] < best->a[i] ? -1 : cur.a[i] > best->a[i];
