@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "emit/plan-emit.h"
+#include "util/json-util.h"
 
 #define SCHEMA   "numaplace.plan/1"
 #define ID_MAX   (1 << 22)
@@ -240,39 +241,13 @@ static bool fail(struct pr *r, int code, const char *path, const char *fmt, ...)
 	return false;
 }
 
-static void describe(const json_t *v, char *out, size_t size)
-{
-	char s[24];
-	size_t i;
-
-	switch (json_typeof(v)) {
-	case JSON_INTEGER:
-		snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		break;
-	case JSON_REAL: snprintf(out, size, "%g", json_real_value(v)); break;
-	case JSON_STRING:
-		for (i = 0; json_string_value(v)[i] && i + 1 < sizeof(s); i++)
-			s[i] = isprint((unsigned char)json_string_value(v)[i])
-				   ? json_string_value(v)[i]
-				   : '?';
-		s[i] = '\0';
-		snprintf(out, size, "\"%s%s\"", s, json_string_value(v)[i] ? "..." : "");
-		break;
-	case JSON_OBJECT: snprintf(out, size, "an object"); break;
-	case JSON_ARRAY: snprintf(out, size, "an array"); break;
-	case JSON_TRUE: snprintf(out, size, "true"); break;
-	case JSON_FALSE: snprintf(out, size, "false"); break;
-	case JSON_NULL: snprintf(out, size, "null"); break;
-	}
-}
-
 static bool bad(struct pr *r, const char *path, const char *what, const json_t *v)
 {
 	char found[40];
 
 	if (!v)
 		return fail(r, NP_EINPUT, path, "missing (expected %s)", what);
-	describe(v, found, sizeof(found));
+	np__json_describe(v, found, sizeof(found));
 	return fail(r, NP_EINPUT, path, "expected %s, not %s", what, found);
 }
 

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "topology/topo-int.h"
+#include "util/json-util.h"
 #include "util/util.h"
 
 #define ID_MAX    (1 << 22)
@@ -87,39 +88,13 @@ static int fail(struct rd *r, int code, const char *fmt, ...)
 	return np__err(r->err, code, "cannot load '%s': %s", r->name, e.message);
 }
 
-/* A few words for what V is, for "expected X, not Y". */
-static void describe(const json_t *v, char *out, size_t size)
-{
-	char s[24];
-	size_t i;
-
-	switch (json_typeof(v)) {
-	case JSON_INTEGER:
-		snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		break;
-	case JSON_REAL: snprintf(out, size, "%g", json_real_value(v)); break;
-	case JSON_STRING:
-		for (i = 0; json_string_value(v)[i] && i + 1 < sizeof(s); i++)
-			s[i] = isprint((unsigned char)json_string_value(v)[i])
-				       ? json_string_value(v)[i] : '?';
-		s[i] = '\0';
-		snprintf(out, size, "\"%s%s\"", s, json_string_length(v) >= sizeof(s) ? "..." : "");
-		break;
-	case JSON_OBJECT: snprintf(out, size, "an object"); break;
-	case JSON_ARRAY: snprintf(out, size, "an array"); break;
-	case JSON_TRUE: snprintf(out, size, "true"); break;
-	case JSON_FALSE: snprintf(out, size, "false"); break;
-	case JSON_NULL: snprintf(out, size, "null"); break;
-	}
-}
-
 static int bad(struct rd *r, const char *path, const char *what, const json_t *v)
 {
 	char found[40];
 
 	if (!v)
 		return fail(r, NP_EINPUT, "%s: missing (expected %s)", path, what);
-	describe(v, found, sizeof(found));
+	np__json_describe(v, found, sizeof(found));
 	return fail(r, NP_EINPUT, "%s: expected %s, not %s", path, what, found);
 }
 

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/json-util.h"
 #include "util/util.h"
 
 #define SCHEMA    "numaplace.topology/1"
@@ -114,32 +115,6 @@ static void printable(const char *s, char *out, size_t size)
 	out[i] = '\0';
 }
 
-/* A few words for what V is, for "expected X, not Y". */
-static void describe(const json_t *v, char *out, size_t size)
-{
-	char s[28];
-
-	switch (json_typeof(v)) {
-	case JSON_INTEGER:
-		snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		break;
-	case JSON_REAL:
-		/* Show 2.0 as "2.0", not "2": a fraction is what is wrong with it. */
-		snprintf(s, sizeof(s), "%.15g", json_real_value(v));
-		snprintf(out, size, "%s%s", s, strspn(s, "-0123456789") == strlen(s) ? ".0" : "");
-		break;
-	case JSON_STRING:
-		printable(json_string_value(v), s, sizeof(s));
-		snprintf(out, size, "\"%s%s\"", s, strlen(json_string_value(v)) >= sizeof(s) ? "..." : "");
-		break;
-	case JSON_OBJECT: snprintf(out, size, "an object"); break;
-	case JSON_ARRAY: snprintf(out, size, "an array"); break;
-	case JSON_TRUE: snprintf(out, size, "true"); break;
-	case JSON_FALSE: snprintf(out, size, "false"); break;
-	case JSON_NULL: snprintf(out, size, "null"); break;
-	}
-}
-
 /* The value at PATH is V (NULL: absent) where WHAT was expected. */
 static bool bad(struct jr *r, const char *path, const char *what, const json_t *v)
 {
@@ -147,7 +122,7 @@ static bool bad(struct jr *r, const char *path, const char *what, const json_t *
 
 	if (!v)
 		return fail(r, NP_EINPUT, "%s: missing (expected %s)", path, what);
-	describe(v, found, sizeof(found));
+	np__json_describe(v, found, sizeof(found));
 	return fail(r, NP_EINPUT, "%s: expected %s, not %s", path, what, found);
 }
 

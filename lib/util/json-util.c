@@ -1,0 +1,43 @@
+/*
+ * json-util.c - the helpers of json-util.h.
+ */
+#include "util/json-util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+/* S with every byte that is not printable ASCII as '?', cut to SIZE. */
+static void printable(const char *s, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < size; i++)
+		out[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	out[i] = '\0';
+}
+
+void np__json_describe(const json_t *v, char *out, size_t size)
+{
+	char s[28];
+
+	switch (json_typeof(v)) {
+	case JSON_INTEGER:
+		snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		snprintf(s, sizeof(s), "%.15g", json_real_value(v));
+		snprintf(out, size, "%s%s", s, strspn(s, "-0123456789") == strlen(s) ? ".0" : "");
+		break;
+	case JSON_STRING:
+		printable(json_string_value(v), s, sizeof(s));
+		snprintf(out, size, "\"%s%s\"", s,
+			 strlen(json_string_value(v)) >= sizeof(s) ? "..." : "");
+		break;
+	case JSON_OBJECT: snprintf(out, size, "an object"); break;
+	case JSON_ARRAY: snprintf(out, size, "an array"); break;
+	case JSON_TRUE: snprintf(out, size, "true"); break;
+	case JSON_FALSE: snprintf(out, size, "false"); break;
+	case JSON_NULL: snprintf(out, size, "null"); break;
+	}
+}

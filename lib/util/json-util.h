@@ -1,0 +1,20 @@
+/*
+ * json-util.h - what numaplace's JSON readers (topology, plan, state, Nova
+ * case) share on top of jansson: saying what a value is, for messages of
+ * the form "PATH: expected X, not Y".
+ */
+#ifndef NP_JSON_UTIL_H
+#define NP_JSON_UTIL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/*
+ * A few words for V: "12", "2.0" (a real shows its fraction, since that is
+ * usually what is wrong with it), "\"abc...\"" (printable characters only,
+ * cut), "an object", "an array", "true", "false", "null".
+ */
+void np__json_describe(const json_t *v, char *out, size_t size);
+
+#endif
