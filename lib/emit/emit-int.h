@@ -9,6 +9,18 @@
 
 #include <numaplace/topology.h>
 
+/*
+ * A CPU's place for grouping: sorting by it puts each socket's CPUs
+ * together, then each node's, then SMT siblings (same socket, node and
+ * core, as np_topo_cpu_siblings() defines them) next to each other.
+ */
+struct np__cpu_key {
+	int socket, node, core, os, idx; /* idx: the cpu_idx, for the caller */
+};
+
+/* qsort comparator: socket, node, core, then os id. */
+int np__cmp_cpu_key(const void *a, const void *b);
+
 int np__topo_write_text(const np_topo *topo, FILE *out);
 int np__topo_write_json(const np_topo *topo, FILE *out);
 int np__topo_write_svg(const np_topo *topo, FILE *out);

@@ -26,29 +26,13 @@
 #define CPUS_PER_LINE 16
 
 /* CPUs sorted so that SMT siblings are adjacent runs; see sibling_runs(). */
-struct sib {
-	int socket, node, core, os;
-};
 
 struct runs {
-	struct sib *by_core; /* sorted by socket, node, core, id */
+	struct np__cpu_key *by_core; /* sorted by socket, node, core, id */
 	int *pos;            /* cpu_idx -> position in by_core */
 };
 
-static int cmp_sib(const void *a, const void *b)
-{
-	const struct sib *x = a, *y = b;
-
-	if (x->socket != y->socket)
-		return (x->socket > y->socket) - (x->socket < y->socket);
-	if (x->node != y->node)
-		return (x->node > y->node) - (x->node < y->node);
-	if (x->core != y->core)
-		return (x->core > y->core) - (x->core < y->core);
-	return (x->os > y->os) - (x->os < y->os);
-}
-
-static bool same_core(const struct sib *x, const struct sib *y)
+static bool same_core(const struct np__cpu_key *x, const struct np__cpu_key *y)
 {
 	return x->core >= 0 && x->socket >= 0 && x->socket == y->socket &&
 	       x->node == y->node && x->core == y->core;
@@ -65,10 +49,10 @@ static int sibling_runs(const np_topo *t, struct runs *r)
 	for (int i = 0; i < n; i++) {
 		const struct np_cpu *c = np_topo_cpu(t, i);
 
-		r->by_core[i] = (struct sib){ c->socket, c->node_idx, c->core, c->os_id };
+		r->by_core[i] = (struct np__cpu_key){ c->socket, c->node_idx, c->core, c->os_id, i };
 	}
 	if (n)
-		qsort(r->by_core, (size_t)n, sizeof(*r->by_core), cmp_sib);
+		qsort(r->by_core, (size_t)n, sizeof(*r->by_core), np__cmp_cpu_key);
 	for (int p = 0; p < n; p++)
 		r->pos[np_topo_cpu_index(t, r->by_core[p].os)] = p;
 	return 0;

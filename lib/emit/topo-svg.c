@@ -47,9 +47,6 @@ struct svg {
 };
 
 /* A CPU in drawing order: socket, node, core, id. */
-struct key {
-	int socket, node, core, os, idx;
-};
 
 static void put(struct svg *s, const char *fmt, ...) NP__PRINTF(2, 3);
 
@@ -161,7 +158,7 @@ static void link_color(const struct svg *s, uint32_t d, char buf[8])
 	scale(stops, closeness(d, s->llo, s->lhi), buf);
 }
 
-static void draw_cpu(struct svg *s, const struct key *k, int x, int y)
+static void draw_cpu(struct svg *s, const struct np__cpu_key *k, int x, int y)
 {
 	const struct np_cpu *c = np_topo_cpu(s->t, k->idx);
 
@@ -179,7 +176,7 @@ static void draw_cpu(struct svg *s, const struct key *k, int x, int y)
 }
 
 /* Lay the cores of one socket out left to right, wrapping at W; the height. */
-static int flow_cores(struct svg *s, const struct key *k, int n, int x0, int y0, int w)
+static int flow_cores(struct svg *s, const struct np__cpu_key *k, int n, int x0, int y0, int w)
 {
 	int x = x0, y = y0, row = s->cpu + 4;
 
@@ -204,7 +201,7 @@ static int flow_cores(struct svg *s, const struct key *k, int n, int x0, int y0,
 }
 
 /* One socket's group: a light box, its label, its cores; the height. */
-static int socket_group(struct svg *s, const struct key *k, int n, int x, int y, int w)
+static int socket_group(struct svg *s, const struct np__cpu_key *k, int n, int x, int y, int w)
 {
 	struct svg measure = *s;
 	int h;
@@ -223,23 +220,10 @@ static int socket_group(struct svg *s, const struct key *k, int n, int x, int y,
 	return h;
 }
 
-static int cmp_key(const void *a, const void *b)
-{
-	const struct key *x = a, *y = b;
-
-	if (x->socket != y->socket)
-		return (x->socket > y->socket) - (x->socket < y->socket);
-	if (x->node != y->node)
-		return (x->node > y->node) - (x->node < y->node);
-	if (x->core != y->core)
-		return (x->core > y->core) - (x->core < y->core);
-	return (x->os > y->os) - (x->os < y->os);
-}
-
 /* The CPUs of node I grouped by socket; the height, or -1 out of memory. */
 static int node_cpus(struct svg *s, const struct np_node *n, int x, int y, int w)
 {
-	struct key *k = np__calloc((size_t)n->ncpus, sizeof(*k));
+	struct np__cpu_key *k = np__calloc((size_t)n->ncpus, sizeof(*k));
 	int h = 0;
 
 	if (!k)
@@ -248,10 +232,10 @@ static int node_cpus(struct svg *s, const struct np_node *n, int x, int y, int w
 		int idx = np_topo_cpu_index(s->t, n->cpus[c]);
 		const struct np_cpu *cpu = np_topo_cpu(s->t, idx);
 
-		k[c] = (struct key){ cpu->socket, cpu->node_idx, cpu->core, cpu->os_id, idx };
+		k[c] = (struct np__cpu_key){ cpu->socket, cpu->node_idx, cpu->core, cpu->os_id, idx };
 	}
 	if (n->ncpus)
-		qsort(k, (size_t)n->ncpus, sizeof(*k), cmp_key);
+		qsort(k, (size_t)n->ncpus, sizeof(*k), np__cmp_cpu_key);
 	for (int i = 0; i < n->ncpus;) {
 		int j = i + 1;
 
@@ -464,7 +448,7 @@ out:
 static int loose_cpus(struct svg *s, int x, int y, int w)
 {
 	int n = 0, h;
-	struct key *k = np__calloc((size_t)np_topo_cpu_count(s->t), sizeof(*k));
+	struct np__cpu_key *k = np__calloc((size_t)np_topo_cpu_count(s->t), sizeof(*k));
 
 	if (!k)
 		return -1;
@@ -472,10 +456,10 @@ static int loose_cpus(struct svg *s, int x, int y, int w)
 		const struct np_cpu *c = np_topo_cpu(s->t, i);
 
 		if (c->node_idx < 0)
-			k[n++] = (struct key){ c->socket, -1, c->core, c->os_id, i };
+			k[n++] = (struct np__cpu_key){ c->socket, -1, c->core, c->os_id, i };
 	}
 	if (n)
-		qsort(k, (size_t)n, sizeof(*k), cmp_key);
+		qsort(k, (size_t)n, sizeof(*k), np__cmp_cpu_key);
 	if (n)
 		put(s, "<text class=\"info\" x=\"%d\" y=\"%d\">CPUs on no node</text>\n", x,
 		    y + 11);
@@ -761,7 +745,7 @@ static int graph(struct svg *s, int x, int y, int *w)
 static int summary(const np_topo *t, char *buf, size_t size)
 {
 	int n = np_topo_cpu_count(t), nn = np_topo_node_count(t), sockets = 0, cores = 0, off = 0;
-	struct key *k = np__calloc((size_t)n, sizeof(*k));
+	struct np__cpu_key *k = np__calloc((size_t)n, sizeof(*k));
 	char total[24], free_s[24];
 	size_t len;
 
@@ -770,11 +754,11 @@ static int summary(const np_topo *t, char *buf, size_t size)
 	for (int i = 0; i < n; i++) {
 		const struct np_cpu *c = np_topo_cpu(t, i);
 
-		k[i] = (struct key){ c->socket, c->node_idx, c->core, c->os_id, i };
+		k[i] = (struct np__cpu_key){ c->socket, c->node_idx, c->core, c->os_id, i };
 		off += !c->online;
 	}
 	if (n)
-		qsort(k, (size_t)n, sizeof(*k), cmp_key);
+		qsort(k, (size_t)n, sizeof(*k), np__cmp_cpu_key);
 	/* A core is a (socket, node, core id): Linux numbers cores per node on some hosts. */
 	for (int i = 0; i < n; i++) {
 		bool new_socket = i == 0 || k[i].socket != k[i - 1].socket;

@@ -52,53 +52,42 @@ static const char *pci_class_name(unsigned cls)
 	}
 }
 
-/* A CPU's core: the key np_topo_cpu_siblings() uses (socket, core, node). */
-struct core_key { long socket, core, node; };
-
-static int cmp_key(const void *a, const void *b)
-{
-	const struct core_key *x = a, *y = b;
-
-	if (x->socket != y->socket)
-		return (x->socket > y->socket) - (x->socket < y->socket);
-	if (x->core != y->core)
-		return (x->core > y->core) - (x->core < y->core);
-	return (x->node > y->node) - (x->node < y->node);
-}
-
-/* Distinct keys among N, ignoring unknown ones; sorts KEYS. */
-static int count_distinct(struct core_key *keys, int n)
+/*
+ * Distinct sockets (BY_CORE false) or cores (true) among KEYS, sorted by
+ * np__cmp_cpu_key; CPUs whose socket or core is unknown are not counted.
+ */
+static int count_distinct(const struct np__cpu_key *k, int n, bool by_core)
 {
 	int m = 0;
 
-	qsort(keys, (size_t)n, sizeof(*keys), cmp_key);
-	for (int i = 0; i < n; i++)
-		if (keys[i].socket >= 0 && keys[i].core >= 0 &&
-		    (i == 0 || cmp_key(&keys[i], &keys[i - 1]) != 0))
-			m++;
+	for (int i = 0; i < n; i++) {
+		bool known = k[i].socket >= 0 && (!by_core || k[i].core >= 0);
+		bool same = i > 0 && k[i].socket == k[i - 1].socket &&
+			    (!by_core || (k[i].node == k[i - 1].node &&
+					  k[i].core == k[i - 1].core));
+
+		m += known && !same;
+	}
 	return m;
 }
 
 static void write_summary(const np_topo *t, FILE *out)
 {
 	int ncpus = np_topo_cpu_count(t), sockets = 0, cores = 0, online = 0;
-	struct core_key *keys = np__calloc((size_t)ncpus, sizeof(*keys));
+	struct np__cpu_key *keys = np__calloc((size_t)ncpus, sizeof(*keys));
 	char total[40], avail[40];
 
 	for (int i = 0; keys && i < ncpus; i++) {
-		/* Sockets: the same key with core and node fixed. */
-		keys[i] = (struct core_key){ np_topo_cpu(t, i)->socket, 0, 0 };
-		online += np_topo_cpu(t, i)->online;
-	}
-	if (keys)
-		sockets = count_distinct(keys, ncpus);
-	for (int i = 0; keys && i < ncpus; i++) {
 		const struct np_cpu *c = np_topo_cpu(t, i);
 
-		keys[i] = (struct core_key){ c->socket, c->core, c->node_idx };
+		keys[i] = (struct np__cpu_key){ c->socket, c->node_idx, c->core, c->os_id, i };
+		online += c->online;
 	}
-	if (keys)
-		cores = count_distinct(keys, ncpus);
+	if (keys) {
+		qsort(keys, (size_t)ncpus, sizeof(*keys), np__cmp_cpu_key);
+		sockets = count_distinct(keys, ncpus, false);
+		cores = count_distinct(keys, ncpus, true);
+	}
 	free(keys);
 	fmt_mem(np_topo_mem_total_kb(t), total, sizeof(total));
 	fmt_mem(np_topo_mem_free_kb(t), avail, sizeof(avail));

@@ -34,7 +34,7 @@ run topology --host "$TMP"; expect_rc 2 "a dir that is not a sysfs root"; expect
 # A real machine from the fixtures: 8 nodes, 64 CPUs, distances 10/16/22.
 root=$(fixture 64amd64-4s2n4ca2co)
 run topology --sysfs "$root"; expect_rc 0 "sysfs fixture"
-expect_out "^host: 8 nodes, 64 CPUs" "8 nodes, 64 CPUs"
+expect_out "^host: 8 nodes, 64 CPUs \(4 sockets, 64 cores, 1 thread per core\)" "8 nodes, 64 CPUs; core ids repeat per node, cores do not merge"
 expect_out "^ +0  0-7 " "node 0 has CPUs 0-7"
 expect_out "^ +0 +10 +16 +16 +22 " "distance row of node 0"
 run topology --source "sysfs:$root" --format json -o "$TMP/h.json"; expect_rc 0 "--source sysfs:DIR -o FILE"
@@ -46,6 +46,11 @@ run_stdin "$TMP/h.json" topology --json - --format json; expect_rc 0 "json from 
 if cmp -s "$TMP/out" "$TMP/h.json"; then ok "stdin gives the same topology"; else not_ok "stdin round trip"; fi
 run topology --sysfs "$root" --format svg; expect_rc 0 "svg"; expect_out "<svg" "svg document"
 run topology --sysfs "$root" -o /dev/full; expect_rc 1 "write error"; expect_one_line_err "write error"
+
+# POWER7: packages without a kernel id still group SMT4 siblings.
+ppc=$(fixture 256ppc-8n8s4t)
+run topology --sysfs "$ppc"; expect_rc 0 "POWER7 fixture"
+expect_out "^host: 8 nodes, 256 CPUs \(64 sockets, 64 cores, 4 threads per core\)" "SMT4 siblings found"
 
 # Truncated JSON: one line with a line number.
 head -c 300 "$TMP/h.json" >"$TMP/trunc.json"
