@@ -15,7 +15,7 @@ PACKAGES=(
   gcc libc6-dev meson ninja-build pkg-config python3 bzip2 tar
   libhwloc-dev hwloc-nox
   libvirt-dev libvirt-clients
-  libjansson-dev libxml2-dev libxml2-utils
+  libjansson-dev libxml2-dev libxml2-utils libnuma-dev numactl
   clang libclang-rt-14-dev
   qemu-system-x86 linux-image-cloud-amd64 busybox-static cpio util-linux
   python3-nova

@@ -15,6 +15,8 @@
 #include <numaplace/emit.h>
 #include <numaplace/state.h>
 #include <numaplace/nova.h>
+#include <numaplace/balance.h>
+#include <numaplace/runtime.h>
 
 #define NP_VERSION_STRING "0.1.0"
 

@@ -174,15 +174,28 @@ int np_io_nodes(const np_topo *topo, const np_obs *obs, int *nodes, int max);
 
 enum np_obs_format { NP_OBS_TEXT, NP_OBS_JSON };
 
+/* Placement advice printed with an observation (node indexes). */
+struct np_obs_advice {
+	int nrelease;
+	const int *release;  /* np_shrink_order(): give memory back from these first */
+	int nfallback;
+	const int *fallback; /* np_fallback_order() of the first preferred node */
+	int nio;
+	const int *io;       /* np_io_nodes(): where emulator and I/O threads belong */
+};
+
 int np_obs_format_from_name(const char *name, enum np_obs_format *out);
 /*
- * Write OBS (and FINDINGS, may be none) to OUT.  JSON is one line:
- * {"pid", "name", "threads": [{"tid", "vcpu", "name", "cpu", "node",
- * "allowed_cpus"}], "memory_mb": {"<node id>": MiB}, "memory_kb": {...},
- * "policy", "policies", "devices", "findings"}.
+ * Write OBS (and FINDINGS, may be none; ADVICE, may be NULL) to OUT.  JSON
+ * is one line: {"pid", "kind", "name", "time_ms", "threads": [{"tid",
+ * "vcpu", "name", "state", "cpu", "node", "allowed_cpus", "cpu_ms"}],
+ * "memory_known", "memory_mb": {"<node id>": MiB}, "memory_kb": {"<node
+ * id>": {"anon", "file", "huge"}}, "memory_total_kb", "policy",
+ * "policies", "devices", "findings", "advice"}.
  */
 int np_obs_write(const np_topo *topo, const np_obs *obs, const struct np_finding *findings,
-		 int nfindings, enum np_obs_format format, FILE *out, struct np_error *err);
+		 int nfindings, const struct np_obs_advice *advice, enum np_obs_format format,
+		 FILE *out, struct np_error *err);
 
 /* ---- apply ---------------------------------------------------------- */
 
@@ -235,6 +248,13 @@ int np_apply_self(const np_topo *topo, const struct np_apply_spec *spec, struct 
 
 /* ---- soft preferences ----------------------------------------------- */
 
+/*
+ * T's recorded preferred nodes (as indexes of TOPO) into IDX (up to MAX);
+ * *N = 0 when there is none.  Nodes TOPO lacks are left out.
+ */
+int np_pref_nodes(const np_topo *topo, const char *run_dir, const struct np_target *t,
+		  int *idx, int max, int *n, struct np_error *err);
+
 /* Remove T's recorded preference; 0 also when there was none. */
 int np_pref_remove(const char *run_dir, const struct np_target *t, struct np_error *err);
 
@@ -255,7 +275,7 @@ void np_balancer_free(np_balancer *b);
 
 /* One logged action (or a skipped one, with why). */
 struct np_bal_log {
-	char guest[64];        /* "pid 123" or "domain web" */
+	char guest[80];        /* "pid:123" or "domain:web" */
 	const char *kind;      /* np_bal_kind_name, or "skip" */
 	int vcpu;
 	int from_os, to_os;    /* node ids, -1 */

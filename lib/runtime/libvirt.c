@@ -1,0 +1,551 @@
+/*
+ * libvirt.c - running libvirt domains, through libvirt's API only:
+ * observe (virDomainGetVcpus, virDomainGetVcpuPinInfo,
+ * virDomainGetNumaParameters, the hostdevs of virDomainGetXMLDesc) and
+ * apply (virDomainPinVcpu, virDomainPinEmulator, virDomainSetNumaParameters).
+ *
+ * Memory per node is not in libvirt's API.  For a QEMU domain whose
+ * process this user may read, libvirt's pid file (/run/libvirt/qemu/NAME.pid,
+ * or the session's) gives the process, whose numa_maps and vCPU thread ids
+ * are then read as for any process; otherwise memory is "unknown".
+ *
+ * Apply: the old pinning of every vCPU is saved first; a refusal while
+ * pinning restores it, and so does a refusal of the NUMA parameters, so a
+ * domain is changed wholly or not at all.  The memory of a QEMU domain
+ * moves when its node set changes (libvirt sets the cgroup's cpuset.mems);
+ * no rate limit can be put on that move.
+ *
+ * Quiet: libvirt prints errors unless an error function is set; one that
+ * prints nothing is set once, and errors are read with virGetLastError.
+ * Ownership: connections and domains are released before returning.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "runtime/rt-int.h"
+
+static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
+
+static void quiet(void *opaque, virErrorPtr error) {}
+
+static void set_quiet(void)
+{
+	virSetErrorFunc(NULL, quiet);
+}
+
+static const char *lv_msg(char *buf, size_t size)
+{
+	virErrorPtr e = virGetLastError();
+
+	snprintf(buf, size, "%s", e && e->message ? e->message : "unknown libvirt error");
+	for (char *p = buf; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	return buf;
+}
+
+struct dom {
+	virConnectPtr conn;
+	virDomainPtr d;
+	int nvcpus;
+	int maxcpu;   /* CPUs in a cpumap */
+	int maplen;
+};
+
+static void dom_close(struct dom *d)
+{
+	if (d->d)
+		virDomainFree(d->d);
+	if (d->conn)
+		virConnectClose(d->conn);
+}
+
+static int dom_open(const np_topo *topo, const char *uri, const char *name, bool rw,
+		    struct dom *d, struct np_error *err)
+{
+	char msg[300];
+	virDomainInfo info;
+	int last = np_topo_cpu(topo, np_topo_cpu_count(topo) - 1)->os_id;
+
+	pthread_once(&quiet_once, set_quiet);
+	memset(d, 0, sizeof(*d));
+	d->conn = rw ? virConnectOpen(uri) : virConnectOpenReadOnly(uri);
+	if (!d->conn)
+		return np__err(err, NP_EIO, "cannot connect to '%s': %s", uri, lv_msg(msg, sizeof(msg)));
+	d->d = virDomainLookupByName(d->conn, name);
+	if (!d->d) {
+		dom_close(d);
+		return np__err(err, NP_EINPUT, "no domain '%s' at '%s'", name, uri);
+	}
+	if (virDomainGetInfo(d->d, &info) < 0 || info.nrVirtCpu == 0) {
+		np__err(err, NP_EOS, "cannot get the info of domain '%s': %s", name,
+			lv_msg(msg, sizeof(msg)));
+		dom_close(d);
+		return NP_EOS;
+	}
+	if (info.state != VIR_DOMAIN_RUNNING && info.state != VIR_DOMAIN_PAUSED &&
+	    info.state != VIR_DOMAIN_BLOCKED) {
+		dom_close(d);
+		return np__err(err, NP_EINPUT, "domain '%s' is not running", name);
+	}
+	d->nvcpus = (int)info.nrVirtCpu;
+	d->maxcpu = virNodeGetCPUMap(d->conn, NULL, NULL, 0);
+	if (d->maxcpu < last + 1)
+		d->maxcpu = last + 1;
+	d->maplen = VIR_CPU_MAPLEN(d->maxcpu);
+	return 0;
+}
+
+static int map_to_list(const unsigned char *map, int maxcpu, int *out)
+{
+	int n = 0;
+
+	for (int c = 0; c < maxcpu; c++)
+		if (VIR_CPU_USED(map, c))
+			out[n++] = c;
+	return n;
+}
+
+static void list_to_map(const int *cpus, int n, unsigned char *map, int maplen)
+{
+	memset(map, 0, (size_t)maplen);
+	for (int i = 0; i < n; i++)
+		if (cpus[i] >= 0 && cpus[i] / 8 < maplen)
+			VIR_USE_CPU(map, cpus[i]);
+}
+
+/* ---- observe -------------------------------------------------------- */
+
+static int obs_vcpus(const np_topo *topo, struct dom *d, np_obs *obs, struct np_error *err)
+{
+	virVcpuInfoPtr info = calloc((size_t)d->nvcpus, sizeof(*info));
+	unsigned char *maps = calloc((size_t)d->nvcpus, (size_t)d->maplen);
+	int *list = calloc((size_t)d->maxcpu + 1, sizeof(int));
+	int n, rc = 0;
+	char msg[300];
+
+	if (!info || !maps || !list) {
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+		goto out;
+	}
+	n = virDomainGetVcpus(d->d, info, d->nvcpus, maps, d->maplen);
+	if (n < 0) {
+		rc = np__err(err, NP_EOS, "cannot get the vCPUs of domain '%s': %s", obs->name,
+			     lv_msg(msg, sizeof(msg)));
+		goto out;
+	}
+	for (int i = 0; !rc && i < n; i++) {
+		struct np_rt_thread t = { .vcpu = (int)info[i].number, .cpu = info[i].cpu,
+					  .node_idx = -1, .state = info[i].state == VIR_VCPU_RUNNING
+									   ? 'R' : 'S',
+					  .cpu_ms = info[i].cpuTime / 1000000 };
+		int ci = np_topo_cpu_index(topo, t.cpu);
+
+		t.node_idx = ci >= 0 ? np_topo_cpu(topo, ci)->node_idx : -1;
+		snprintf(t.name, sizeof(t.name), "vcpu %d", t.vcpu);
+		t.nallowed = map_to_list(VIR_GET_CPUMAP(maps, d->maplen, i), d->maxcpu, list);
+		if (np__obs_add_thread(obs, &t, list))
+			rc = np__err(err, NP_ENOMEM, "out of memory");
+	}
+out:
+	free(info);
+	free(maps);
+	free(list);
+	return rc;
+}
+
+static void obs_policy(struct dom *d, np_obs *obs)
+{
+	virTypedParameterPtr params = NULL;
+	int n = 0;
+	const char *set = NULL;
+	int mode = -1;
+	static const char *const modes[] = { "strict", "preferred", "interleave", "restrictive" };
+
+	if (virDomainGetNumaParameters(d->d, NULL, &n, 0) < 0 || n <= 0 ||
+	    !(params = calloc((size_t)n, sizeof(*params))))
+		return;
+	if (virDomainGetNumaParameters(d->d, params, &n, 0) == 0) {
+		virTypedParamsGetString(params, n, VIR_DOMAIN_NUMA_NODESET, &set);
+		virTypedParamsGetInt(params, n, VIR_DOMAIN_NUMA_MODE, &mode);
+		snprintf(obs->policy, sizeof(obs->policy), "%s%s%s",
+			 mode >= 0 && mode < 4 ? modes[mode] : "unknown", set && *set ? ":" : "",
+			 set ? set : "");
+	}
+	virTypedParamsClear(params, n);
+	free(params);
+}
+
+/* PCI hostdevs of the domain XML. */
+static void obs_devices(struct dom *d, np_obs *obs)
+{
+	char *xml = virDomainGetXMLDesc(d->d, 0);
+	xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+					    XML_PARSE_NONET | XML_PARSE_NOERROR |
+						    XML_PARSE_NOWARNING) : NULL;
+	xmlNodePtr devs = NULL;
+
+	for (xmlNodePtr n = doc ? xmlDocGetRootElement(doc)->children : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "devices"))
+			devs = n;
+	for (xmlNodePtr h = devs ? devs->children : NULL; h; h = h->next) {
+		xmlNodePtr src = h->children, a = NULL;
+
+		if (h->type != XML_ELEMENT_NODE || !xmlStrEqual(h->name, BAD_CAST "hostdev"))
+			continue;
+		for (; src && !(src->type == XML_ELEMENT_NODE &&
+				xmlStrEqual(src->name, BAD_CAST "source")); src = src->next)
+			;
+		for (a = src ? src->children : NULL; a && !(a->type == XML_ELEMENT_NODE &&
+				xmlStrEqual(a->name, BAD_CAST "address")); a = a->next)
+			;
+		if (a) {
+			xmlChar *v[4] = { xmlGetProp(a, BAD_CAST "domain"), xmlGetProp(a, BAD_CAST "bus"),
+					  xmlGetProp(a, BAD_CAST "slot"),
+					  xmlGetProp(a, BAD_CAST "function") };
+			char addr[16];
+
+			if (v[0] && v[1] && v[2] && v[3]) {
+				snprintf(addr, sizeof(addr), "%04lx:%02lx:%02lx.%lx",
+					 strtoul((char *)v[0], NULL, 0) & 0xffff,
+					 strtoul((char *)v[1], NULL, 0) & 0xff,
+					 strtoul((char *)v[2], NULL, 0) & 0x1f,
+					 strtoul((char *)v[3], NULL, 0) & 7);
+				np__obs_add_device(obs, addr);
+			}
+			for (int i = 0; i < 4; i++)
+				xmlFree(v[i]);
+		}
+	}
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
+/* The local QEMU process of domain NAME, from libvirt's pid file; -1. */
+static int qemu_pid(const char *uri, const char *name)
+{
+	char path[512], *buf = NULL;
+	size_t len;
+	long pid = -1;
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+
+	if (strncmp(uri, "qemu:///system", 14) == 0)
+		snprintf(path, sizeof(path), "/run/libvirt/qemu/%s.pid", name);
+	else if (strncmp(uri, "qemu:///session", 15) == 0 && rt)
+		snprintf(path, sizeof(path), "%s/libvirt/qemu/run/%s.pid", rt, name);
+	else
+		return -1;
+	if (strchr(name, '/') || np__read_file(path, 64, &buf, &len, NULL))
+		return -1;
+	if (!np__parse_int(buf, 1, INT32_MAX, &pid))
+		pid = -1;
+	free(buf);
+	return (int)pid;
+}
+
+/* Thread ids of the vCPUs and memory, from the local QEMU process. */
+static void obs_local(const struct np__rt_os *os, const np_topo *topo, const char *uri,
+		      np_obs *obs)
+{
+	int pid = qemu_pid(uri, obs->name);
+	np_obs *p = NULL;
+
+	if (pid <= 0 || np__observe_process(os, topo, pid, &p, NULL))
+		return;
+	obs->pid = pid;
+	for (int i = 0; i < obs->nthreads; i++)
+		for (int j = 0; j < p->nthreads; j++)
+			if (p->threads[j].vcpu == obs->threads[i].vcpu)
+				obs->threads[i].tid = p->threads[j].tid;
+	obs->mem_known = p->mem_known;
+	memcpy(obs->mem, p->mem, (size_t)obs->nnodes * sizeof(*obs->mem));
+	obs->total_kb = p->total_kb;
+	np_obs_free(p);
+}
+
+int np__observe_domain(const struct np__rt_os *os, const np_topo *topo, const char *uri,
+		       const char *name, np_obs **out, struct np_error *err)
+{
+	struct dom d;
+	np_obs *obs;
+	int rc = dom_open(topo, uri, name, false, &d, err);
+
+	if (rc)
+		return rc;
+	obs = np__obs_new(topo);
+	if (!obs) {
+		dom_close(&d);
+		return np__err(err, NP_ENOMEM, "out of memory");
+	}
+	obs->domain = true;
+	obs->time_ms = os->now_ms();
+	snprintf(obs->name, sizeof(obs->name), "%s", name);
+	rc = obs_vcpus(topo, &d, obs, err);
+	if (!rc) {
+		obs_policy(&d, obs);
+		obs_devices(&d, obs);
+		obs_local(os, topo, uri, obs);
+	}
+	dom_close(&d);
+	if (rc) {
+		np_obs_free(obs);
+		return rc;
+	}
+	*out = obs;
+	return 0;
+}
+
+/* ---- apply ---------------------------------------------------------- */
+
+static int pin(struct dom *d, int vcpu, const int *cpus, int n, const np_topo *topo)
+{
+	unsigned char *map = calloc(1, (size_t)d->maplen);
+	int *all = NULL, nall = 0, rc;
+
+	if (!map)
+		return -1;
+	if (!cpus && np__all_cpus(topo, &all, &nall) == 0) {
+		cpus = all;
+		n = nall;
+	}
+	list_to_map(cpus, n, map, d->maplen);
+	rc = vcpu >= 0 ? virDomainPinVcpu(d->d, (unsigned)vcpu, map, d->maplen)
+		       : virDomainPinEmulator(d->d, map, d->maplen, VIR_DOMAIN_AFFECT_LIVE);
+	free(map);
+	free(all);
+	return rc;
+}
+
+static int set_numa(struct dom *d, const np_topo *topo, const int *nodes, int n, int mode)
+{
+	virTypedParameterPtr params = NULL;
+	int np = 0, maxp = 0, ids[256], k = 0, rc = -1;
+	char set[600];
+
+	for (int i = 0; i < n && k < 256; i++)
+		ids[k++] = np_topo_node(topo, nodes[i])->os_id;
+	np__format_cpulist(ids, k, set, sizeof(set));
+	if (virTypedParamsAddString(&params, &np, &maxp, VIR_DOMAIN_NUMA_NODESET, set) == 0 &&
+	    (mode < 0 || virTypedParamsAddInt(&params, &np, &maxp, VIR_DOMAIN_NUMA_MODE, mode) == 0))
+		rc = virDomainSetNumaParameters(d->d, params, np, VIR_DOMAIN_AFFECT_LIVE);
+	virTypedParamsFree(params, np);
+	return rc;
+}
+
+static int lv_mode(enum np_mem_policy p)
+{
+	switch (p) {
+	case NP_MEM_POLICY_STRICT: return VIR_DOMAIN_NUMATUNE_MEM_STRICT;
+	case NP_MEM_POLICY_INTERLEAVE: return VIR_DOMAIN_NUMATUNE_MEM_INTERLEAVE;
+	default: return VIR_DOMAIN_NUMATUNE_MEM_PREFERRED;
+	}
+}
+
+struct saved {
+	unsigned char *maps; /* nvcpus x maplen */
+	int n;
+};
+
+static int save_pins(struct dom *d, struct saved *s)
+{
+	s->maps = calloc((size_t)d->nvcpus, (size_t)d->maplen);
+	if (!s->maps)
+		return -1;
+	s->n = virDomainGetVcpuPinInfo(d->d, d->nvcpus, s->maps, d->maplen, VIR_DOMAIN_AFFECT_LIVE);
+	return s->n < 0 ? -1 : 0;
+}
+
+static void restore_pins(struct dom *d, const struct saved *s, int upto)
+{
+	for (int v = 0; v < upto && v < s->n; v++)
+		virDomainPinVcpu(d->d, (unsigned)v, VIR_GET_CPUMAP(s->maps, d->maplen, v),
+				 d->maplen);
+}
+
+/* The CPUs vCPU V goes to under SPEC. */
+static void target_cpus(const struct np_apply_spec *s, int v, const int *node_cpus, int nnc,
+			const int **cpus, int *n)
+{
+	*cpus = NULL; /* soft: every CPU */
+	*n = 0;
+	if (s->affinity != NP_AFFINITY_HARD)
+		return;
+	for (int i = 0; i < s->npins; i++) {
+		if (s->pins[i].vcpu == v) {
+			*cpus = &s->pins[i].cpu;
+			*n = 1;
+			return;
+		}
+	}
+	*cpus = node_cpus;
+	*n = nnc;
+}
+
+static int say(const np_topo *topo, const struct dom *d, const struct np_apply_spec *s,
+	       const int *nc, int nnc, const char *name, struct np_apply_result *res)
+{
+	char list[512];
+	int rc = 0;
+
+	for (int v = 0; !rc && v < d->nvcpus; v++) {
+		const int *cpus;
+		int n;
+
+		target_cpus(s, v, nc, nnc, &cpus, &n);
+		np__format_cpulist(cpus, n, list, sizeof(list));
+		rc = np__step(res, "domain %s vCPU %d: pin to CPUs %s", name, v,
+			      cpus ? list : "all (soft affinity)");
+	}
+	np__format_cpulist(nc, nnc, list, sizeof(list));
+	if (!rc && s->io_threads)
+		rc = np__step(res, "domain %s emulator threads: pin near its devices", name);
+	if (!rc && (s->migrate || s->set_policy))
+		rc = np__step(res, "domain %s: NUMA node set to the nodes%s%s", name,
+			      s->set_policy ? ", mode " : "",
+			      !s->set_policy ? "" : s->policy == NP_MEM_POLICY_STRICT ? "strict"
+			      : s->policy == NP_MEM_POLICY_INTERLEAVE ? "interleave" : "preferred");
+	if (!rc && s->affinity == NP_AFFINITY_SOFT)
+		rc = np__step(res, "soft affinity: recorded for the balancer");
+	if (!rc && s->migrate && s->rate_mb_s > 0)
+		rc = np__step(res, "note: libvirt moves the memory at once; no rate limit");
+	(void)topo;
+	return rc;
+}
+
+static int record_domain(const np_topo *topo, const char *uri, const char *name,
+			 const struct np_apply_spec *s, struct np_error *err)
+{
+	struct np__pref p = { .domain = true, .uri = (char *)uri, .name = (char *)name,
+			      .migrate = s->migrate, .nnodes = s->nnodes };
+	int ids[256];
+
+	for (int i = 0; i < s->nnodes && i < 256; i++)
+		ids[i] = np_topo_node(topo, s->nodes[i])->os_id;
+	p.nodes = ids;
+	p.nnodes = s->nnodes < 256 ? s->nnodes : 256;
+	return np__pref_write(s->run_dir, &p, err);
+}
+
+/* Pin every vCPU; on refusal restore the saved pins. */
+static int pin_all(const np_topo *topo, struct dom *d, const struct np_apply_spec *s,
+		   const int *nc, int nnc, const struct saved *sv, const char *name,
+		   struct np_error *err)
+{
+	char msg[300];
+
+	for (int v = 0; v < d->nvcpus; v++) {
+		const int *cpus;
+		int n;
+
+		target_cpus(s, v, nc, nnc, &cpus, &n);
+		if (pin(d, v, cpus, n, topo) < 0) {
+			np__err(err, NP_EOS, "cannot pin vCPU %d of domain '%s': %s (nothing "
+				"changed)", v, name, lv_msg(msg, sizeof(msg)));
+			restore_pins(d, sv, v);
+			return NP_EOS;
+		}
+	}
+	return 0;
+}
+
+static int apply_rest(const np_topo *topo, struct dom *d, const char *uri, const char *name,
+		      const struct np_apply_spec *s, const int *nc, int nnc,
+		      const struct saved *sv, struct np_error *err)
+{
+	char msg[300];
+	int rc;
+
+	if ((s->migrate || s->set_policy) &&
+	    set_numa(d, topo, s->nodes, s->nnodes, s->set_policy ? lv_mode(s->policy) : -1) < 0) {
+		np__err(err, NP_EOS, "cannot set the NUMA parameters of domain '%s': %s (nothing "
+			"changed)", name, lv_msg(msg, sizeof(msg)));
+		restore_pins(d, sv, d->nvcpus);
+		return NP_EOS;
+	}
+	if (s->io_threads)
+		pin(d, -1, nc, nnc, topo); /* advice only: a driver without it is fine */
+	rc = s->affinity == NP_AFFINITY_SOFT
+		     ? record_domain(topo, uri, name, s, err)
+		     : np_pref_remove(s->run_dir, &(struct np_target){ .uri = uri, .domain = name }, err);
+	return rc;
+}
+
+int np__domain_apply(const np_topo *topo, const char *uri, const char *name,
+		     const struct np_apply_spec *s, struct np_apply_result *res,
+		     struct np_error *err)
+{
+	struct dom d;
+	struct saved sv = { 0 };
+	int *nc = NULL, nnc = 0, rc = dom_open(topo, uri, name, !s->dry_run, &d, err);
+
+	if (rc)
+		return rc;
+	for (int i = 0; i < s->npins; i++)
+		if (s->pins[i].vcpu >= d.nvcpus) {
+			rc = np__err(err, NP_EINPUT, "domain '%s' has no vCPU %d", name,
+				     s->pins[i].vcpu);
+			goto out;
+		}
+	if (np__cpus_of_nodes(topo, s->nodes, s->nnodes, &nc, &nnc) ||
+	    say(topo, &d, s, nc, nnc, name, res)) {
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (s->dry_run)
+		goto out;
+	if (save_pins(&d, &sv) < 0) {
+		char msg[300];
+
+		rc = np__err(err, NP_EOS, "cannot read the pinning of domain '%s': %s", name,
+			     lv_msg(msg, sizeof(msg)));
+		goto out;
+	}
+	rc = pin_all(topo, &d, s, nc, nnc, &sv, name, err);
+	if (!rc)
+		rc = apply_rest(topo, &d, uri, name, s, nc, nnc, &sv, err);
+out:
+	free(sv.maps);
+	free(nc);
+	dom_close(&d);
+	return rc;
+}
+
+int np__domain_pin(const np_topo *topo, const char *uri, const char *name, int vcpu,
+		   const int *cpus, int n, struct np_error *err)
+{
+	struct dom d;
+	char msg[300];
+	int rc = dom_open(topo, uri, name, true, &d, err);
+
+	if (rc)
+		return rc;
+	if (pin(&d, vcpu, cpus, n, topo) < 0)
+		rc = np__err(err, NP_EOS, "cannot pin vCPU %d of domain '%s': %s", vcpu, name,
+			     lv_msg(msg, sizeof(msg)));
+	dom_close(&d);
+	return rc;
+}
+
+int np__domain_nodeset(const np_topo *topo, const char *uri, const char *name,
+		       const int *nodes, int n, struct np_error *err)
+{
+	struct dom d;
+	char msg[300];
+	int rc = dom_open(topo, uri, name, true, &d, err);
+
+	if (rc)
+		return rc;
+	if (set_numa(&d, topo, nodes, n, -1) < 0)
+		rc = np__err(err, NP_EOS, "cannot set the NUMA node set of domain '%s': %s", name,
+			     lv_msg(msg, sizeof(msg)));
+	dom_close(&d);
+	return rc;
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# tests/vm/runtime.sh - observe, apply and balance on a real multi-node
+# Linux kernel: boots ONE throw-away QEMU guest with
+# $NP_SHARED/tools/numa-vm/run-in-numa-vm (4 nodes of 2 CPUs, an asymmetric
+# distance matrix whose nearest node to node 1 is node 3) and checks, on the
+# host (check-runtime.py), that:
+#   - a process placed on node 1 has its pages there (numaplace's JSON and
+#     the raw numa_maps agree); after `apply --nodes 2 --migrate` they are
+#     on node 2 and its threads may run only on node 2's CPUs; a
+#     rate-limited move keeps to its rate; a dry run changes nothing;
+#   - bad input (no such pid, no such node, no permission) exits 2 and
+#     changes nothing;
+#   - threads forced off their soft-affinity node are back after
+#     `balance --once`, with a wide kernel affinity again;
+#   - with node 1 full, memory of a process preferring node 1 falls back to
+#     node 3, the nearest by the matrix (not by id); the balancer then makes
+#     its soft affinity follow; once room appears on node 1, another one's
+#     memory is moved home;
+# and it measures the cost of one observe and page-migration throughput
+# side by side with numactl's migratepages on the same process.
+#
+# The tool goes to /np/bin with libnumaplace.so.0 in /np/lib (as in
+# topology.sh); run-in-numa-vm copies libnuma and the other libraries ldd
+# lists.  runtime-worker.c (static) is the guest's test process and timer.
+#
+# Prints "ok - ..." / "not ok - ..." per check, "# measure ..." lines and
+# "N passed, N failed".  Exit: 0 all passed, 1 a check failed, 77 skipped.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=${NP_SRC:-$(cd "$here/../.." && pwd)}
+shared=${NP_SHARED:-$src/../shared}
+np=${NUMAPLACE:-${NP_BUILD:-$src/build}/cli/numaplace}
+vm=$shared/tools/numa-vm/run-in-numa-vm
+py=/usr/bin/python3
+
+skip() { echo "skipped: $*"; exit 77; }
+[ -x "$vm" ] || skip "no numa-vm tool at $vm"
+command -v "${NUMA_VM_QEMU:-qemu-system-x86_64}" >/dev/null || skip "qemu not installed"
+[ -n "${NUMA_VM_KERNEL:-}" ] || compgen -G '/boot/vmlinuz-*' >/dev/null || skip "no kernel in /boot"
+command -v cpio >/dev/null || skip "cpio not installed"
+command -v cc >/dev/null || skip "no C compiler for the guest helper"
+[ -x "$py" ] || skip "no $py"
+mp=$(command -v migratepages) || skip "numactl's migratepages not installed"
+[ -x "$np" ] || { echo "not ok - numaplace is built at $np"; echo "0 passed, 1 failed"; exit 1; }
+"$np" help apply >/dev/null 2>&1 || skip "numaplace built without the runtime verbs"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/np-vm-runtime.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+cc -O2 -static -pthread -o "$work/runtime-worker" "$here/runtime-worker.c" ||
+  skip "cannot build a static helper (libc6-dev)"
+
+adds=(--add "$np=/np/bin/numaplace" --add "$work/runtime-worker=/np/bin/rw" --add "$mp=/np/bin/migratepages")
+lib=$(ldd "$np" 2>/dev/null | awk '$1 ~ /^libnumaplace\.so/ { print $3; exit }')
+[ -n "$lib" ] && [ -f "$lib" ] && adds+=(--add "$lib=/np/lib/libnumaplace.so.0")
+
+dist="10,30,40,25, 30,10,40,20, 40,40,10,30, 25,20,30,10"
+
+# The guest side (busybox sh).  Sections: "@@@NP out|err|rc NAME".
+# shellcheck disable=SC2016 # expanded by the guest shell
+guest='
+export LD_LIBRARY_PATH=/np/lib PATH=/np/bin:$PATH
+run() {
+  name=$1; shift
+  "$@" >/tmp/out 2>/tmp/err; rc=$?
+  echo "@@@NP out $name"; cat /tmp/out; echo
+  echo "@@@NP err $name"; cat /tmp/err
+  echo "@@@NP rc $name $rc"
+}
+ready() { i=0; while ! grep -q ready "$1" 2>/dev/null && [ $i -lt 300 ]; do usleep 50000; i=$((i+1)); done; }
+tids() { ls /proc/$1/task; }
+echo "{\"params\": {\"stuck_ms\": 800, \"rescue_ms\": 300}}" > /tmp/pol.json
+
+# 1-4: placed on node 1, moved to node 2, rate-limited to node 0, dry run
+numaplace apply --nodes 1 -- rw run 48 2 > /tmp/w1 & W1=$!; ready /tmp/w1
+run w1-observe numaplace observe --pid $W1 --format json
+run w1-maps cat /proc/$W1/numa_maps
+run w1-apply2 numaplace apply --pid $W1 --nodes 2 --migrate --format json
+run w1-observe2 numaplace observe --pid $W1 --format json
+run w1-maps2 cat /proc/$W1/numa_maps
+run w1-apply0 rw time numaplace apply --pid $W1 --nodes 0 --migrate --rate 40 --format json
+run w1-observe0 numaplace observe --pid $W1 --format json
+run w1-dry numaplace apply --pid $W1 --nodes 3 --migrate --dry-run
+
+# 5: bad input (after the dry run: the observe below checks both)
+run bad-pid numaplace apply --pid 999999 --nodes 1 --migrate
+run bad-node numaplace apply --pid $W1 --nodes 9
+run noperm rw as 1000 numaplace apply --pid $W1 --nodes 3 --migrate
+run after-noperm numaplace observe --pid $W1 --format json
+
+# 6: the cost of one observe: a whole run, and one refresh of --watch
+for i in 1 2 3; do run cost-run-$i rw time numaplace observe --pid $W1 --format json; done
+run cost-watch rw time numaplace observe --pid $W1 --format json --watch --every 0.01 --count 50
+kill $W1
+
+# 7: migration throughput, numaplace and migratepages in turn on one process
+numaplace apply --nodes 0 -- rw run 96 0 > /tmp/w4 & W4=$!; ready /tmp/w4
+for i in 1 2 3; do
+  run mig-np-$i rw time numaplace apply --pid $W4 --nodes 1 --migrate --format json
+  run mig-np-maps-$i cat /proc/$W4/numa_maps
+  run mig-mp-$i rw time migratepages $W4 1 0
+  run mig-mp-maps-$i cat /proc/$W4/numa_maps
+done
+kill $W4
+
+# 8: threads forced off their soft home (node 1) are back after balance --once
+numaplace apply --nodes 1 --affinity soft --policy preferred --migrate --run-dir /tmp/runA -- rw run 8 1 > /tmp/w5 & W5=$!; ready /tmp/w5
+for t in $(tids $W5); do taskset -p -c 6,7 $t >/dev/null; done
+usleep 300000
+run w5-before numaplace observe --pid $W5 --format json
+run w5-balance numaplace balance --once --run-dir /tmp/runA --policy /tmp/pol.json --format json
+run w5-after numaplace observe --pid $W5 --format json
+kill $W5
+
+# 9: node 1 full: fallback to the nearest node, follow memory, migrate home
+free=$(awk "/MemFree/ { print \$4 }" /sys/devices/system/node/node1/meminfo)
+numaplace apply --nodes 1 --fallback fail -- rw run $((free / 1024 - 24)) 0 > /tmp/hog & HOG=$!; ready /tmp/hog
+run hog-observe numaplace observe --pid $HOG --format json
+numaplace apply --nodes 1 --fallback nearest --affinity soft --migrate --run-dir /tmp/runB -- rw run 48 1 > /tmp/w6 & W6=$!; ready /tmp/w6
+numaplace apply --nodes 1 --fallback nearest --affinity soft --migrate --run-dir /tmp/runC -- rw run 48 1 > /tmp/w7 & W7=$!; ready /tmp/w7
+run w6-observe numaplace observe --pid $W6 --format json --diagnose --run-dir /tmp/runB --window 0
+run w7-observe numaplace observe --pid $W7 --format json
+run w6-balance numaplace balance --once --run-dir /tmp/runB --policy /tmp/pol.json --format json
+run w6-pref cat /tmp/runB/pid-$W6.json
+kill $HOG; usleep 200000
+run w7-balance numaplace balance --once --run-dir /tmp/runC --policy /tmp/pol.json --format json
+run w7-observe2 numaplace observe --pid $W7 --format json
+kill $W6 $W7
+'
+
+t0=$SECONDS
+"$vm" --timeout 240 --nodes 4 --cpus-per-node 2 --mem-per-node 320 --distances "$dist" \
+  "${adds[@]}" -- sh -c "$guest" >"$work/guest.out" 2>"$work/guest.err"
+rc=$?
+echo "# boot and guest script: $((SECONDS - t0)) s"
+if [ $rc -ne 0 ]; then
+  echo "not ok - the guest script ran (run-in-numa-vm exit $rc)"
+  sed 's/^/#   /' "$work/guest.err" | tail -n 20
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+"$py" "$here/check-runtime.py" --distances "$dist" <"$work/guest.out"
