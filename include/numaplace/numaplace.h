@@ -17,6 +17,7 @@
 #include <numaplace/nova.h>
 #include <numaplace/balance.h>
 #include <numaplace/runtime.h>
+#include <numaplace/sim.h>
 
 #define NP_VERSION_STRING "0.1.0"
 

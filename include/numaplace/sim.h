@@ -93,8 +93,9 @@ void np_sim_opts_default(struct np_sim_opts *o);
 /*
  * Run every case under every configuration.  NP_EINPUT when the
  * experiment cannot be set up on its host (a guest does not fit, names a
- * missing node), or when an invariant broke (the message says which, at
- * what simulated time): that is a simulator bug.
+ * missing node), or when an invariant broke: that is a simulator bug, and
+ * ERR's reason is then "sim_invariant_broken" and its message says which
+ * invariant, at what simulated time, under which configuration.
  */
 int np_sim_exp_run(const np_sim_exp *x, const struct np_sim_opts *opts, np_sim_result **out,
 		   struct np_error *err);
