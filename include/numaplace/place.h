@@ -5,7 +5,9 @@
  * with capacity pruning and symmetry breaking on identical nodes, and a
  * lexicographic objective: feasible, then device affinity, then smallest
  * maximum distance between the chosen nodes, then smallest weighted
- * distance, then least stranded capacity, then node ids (deterministic).
+ * distance, then the capacity left usable (whole nodes and half-free
+ * resources kept, least stranded, best fit - docs/policies/placement.md),
+ * then spread or pack, then node ids (deterministic).
  * The fleet scheduler and the per-host claim call this same function.
  *
  * Threads: np_place() reads HOST and REQ and may run in many threads at
