@@ -15,7 +15,12 @@
  *      X; otherwise migrate what fits.  Migration stays within
  *      migrate_budget_mb for the whole call;
  *   4. rescue: vCPUs outside their home for longer than stuck_ms are
- *      hard-pinned to the least loaded home node that is not overloaded.
+ *      hard-pinned to the least loaded home node that is not overloaded,
+ *      alone when it has a CPU free; into a full home only together with
+ *      a swap partner: a vCPU of another guest, outside its home on that
+ *      node, whose home is the first one's node.  (Alone into a full node,
+ *      the CPU it left steals a queued vCPU of another guest, which is
+ *      then outside its home: the number outside never falls.)
  * Home changes (relieve, follow) wait for cooldown_ms since the last action
  * on the guest; the others never change a home, so they cannot undo one.
  *
@@ -29,8 +34,11 @@
  *  - migrate home leaves a reserve free on the home node, so the kernel
  *    has no reason to fall back again, and brings nothing home to an
  *    overloaded node, which a relieve may soon leave;
- *  - within one call, room and load are updated as actions are decided,
- *    so the next call starts from what this one expected.
+ *  - a rescued vCPU is pinned at home, so it is neither rescued nor a
+ *    swap partner again until restore-soft, after rescue_ms of pinning;
+ *  - within one call, room and load are updated as actions are decided
+ *    (a lone rescue moves one vCPU's load, a swap none), so the next call
+ *    starts from what this one expected.
  *
  * Invariants: no system calls, no clock, no globals; inputs are only read.
  */
@@ -221,7 +229,7 @@ static int check_input(const struct np_bal_input *in, const struct np_bal_params
 	return rc;
 }
 
-/* ---- 1 and 5: per vCPU ---------------------------------------------- */
+/* ---- 1 and 4: per vCPU ---------------------------------------------- */
 
 static int vcpu_node(const struct work *w, const struct np_bal_vcpu *v)
 {
@@ -243,7 +251,23 @@ static void restore(struct work *w)
 	}
 }
 
-/* The least loaded home node with CPUs that is not overloaded, or -1. */
+/* A rescue may go to node N: it has CPUs and is not overloaded. */
+static bool may_take(const struct work *w, int n)
+{
+	return node_cpus(w, n) > 0 && w->load[n] <= w->p->overload;
+}
+
+/*
+ * Node N has a CPU free for one more vCPU: load is runnable work per CPU
+ * (1.0 = full), so a free CPU is (1 - load) x CPUs >= 1.  The epsilon keeps
+ * a load computed as 27/28 from counting as less than one CPU free.
+ */
+static bool has_room(const struct work *w, int n)
+{
+	return (1.0 - w->load[n]) * node_cpus(w, n) >= 1.0 - 1e-9;
+}
+
+/* The least loaded home node a rescue may go to, or -1. */
 static int rescue_target(const struct work *w, const struct np_bal_guest *g)
 {
 	int best = -1;
@@ -251,33 +275,191 @@ static int rescue_target(const struct work *w, const struct np_bal_guest *g)
 	for (int i = 0; i < g->nhome; i++) {
 		int n = g->home[i];
 
-		if (node_cpus(w, n) == 0 || w->load[n] > w->p->overload)
-			continue;
-		if (best < 0 || w->load[n] < w->load[best])
+		if (may_take(w, n) && (best < 0 || w->load[n] < w->load[best]))
 			best = n;
 	}
 	return best;
 }
 
+/*
+ * The node vCPU I is on when it is outside its home and may be rescued,
+ * or -1.  Only one outside for longer than stuck_ms is rescued for its own
+ * sake; any may be the swap partner of one (see rescue()).
+ */
+static int outside_at(const struct work *w, int i)
+{
+	const struct np_bal_vcpu *v = &w->in->vcpus[i];
+	const struct np_bal_guest *g = &w->in->guests[v->guest];
+	int at = vcpu_node(w, v);
+
+	if (v->rescue_pinned || at < 0 || !g->may_repin || g->nhome == 0 ||
+	    w->moved[v->guest] == G_MOVED || is_home(g, at))
+		return -1;
+	return at;
+}
+
+static bool stuck(const struct work *w, int i)
+{
+	return w->in->vcpus[i].outside_ms > w->p->stuck_ms;
+}
+
+/*
+ * Swap partners: the vCPUs outside their home listed by (node they are
+ * on, a home node of theirs), each list in input order, so that "a vCPU
+ * on node B that may go home to node A" is found by looking at list (B, A)
+ * from its cursor, which passes vCPUs already rescued: linear in the
+ * vCPUs outside.
+ */
+struct outside {
+	int *at;    /* per vCPU: outside_at(), -1 when at home */
+	char *done; /* per vCPU: rescued in this call */
+	int *start; /* nnodes^2 + 1 offsets into idx, list (b, a) at b * nnodes + a */
+	int *cur;   /* nnodes^2: next entry of each list to look at */
+	int *idx;   /* vCPU indexes */
+};
+
+static void outside_free(struct outside *st)
+{
+	free(st->at);
+	free(st->done);
+	free(st->start);
+	free(st->cur);
+	free(st->idx);
+}
+
+static int outside_build(const struct work *w, struct outside *st)
+{
+	size_t nv = (size_t)w->in->nvcpus, nl = (size_t)w->nnodes * (size_t)w->nnodes;
+
+	st->at = np__calloc(nv + 1, sizeof(int));
+	st->done = np__calloc(nv + 1, 1);
+	st->start = np__calloc(nl + 1, sizeof(int));
+	st->cur = np__calloc(nl + 1, sizeof(int));
+	if (!st->at || !st->done || !st->start || !st->cur)
+		return NP_ENOMEM;
+	for (size_t i = 0; i < nv; i++) {
+		const struct np_bal_guest *g = &w->in->guests[w->in->vcpus[i].guest];
+
+		st->at[i] = outside_at(w, (int)i);
+		for (int h = 0; st->at[i] >= 0 && h < g->nhome; h++)
+			st->start[st->at[i] * w->nnodes + g->home[h] + 1]++;
+	}
+	for (size_t l = 0; l < nl; l++)
+		st->start[l + 1] += st->start[l];
+	memcpy(st->cur, st->start, nl * sizeof(int));
+	if (!(st->idx = np__calloc((size_t)st->start[nl] + 1, sizeof(int))))
+		return NP_ENOMEM;
+	for (size_t i = 0; i < nv; i++) {
+		const struct np_bal_guest *g = &w->in->guests[w->in->vcpus[i].guest];
+
+		for (int h = 0; st->at[i] >= 0 && h < g->nhome; h++)
+			st->idx[st->cur[st->at[i] * w->nnodes + g->home[h]]++] = (int)i;
+	}
+	memcpy(st->cur, st->start, nl * sizeof(int));
+	return 0;
+}
+
+/* The first vCPU not yet rescued that is on B and may go home to A, or -1. */
+static int partner_on(struct outside *st, int nnodes, int b, int a)
+{
+	int l = b * nnodes + a;
+
+	while (st->cur[l] < st->start[l + 1] && st->done[st->idx[st->cur[l]]])
+		st->cur[l]++;
+	return st->cur[l] < st->start[l + 1] ? st->idx[st->cur[l]] : -1;
+}
+
+/*
+ * A swap partner for stuck vCPU X: a vCPU outside its home on one of X's
+ * home nodes (the least loaded that may take X) whose own home includes
+ * X's node.  Sets *TO to that home node of X; -1 when there is none.
+ */
+static int partner(const struct work *w, struct outside *st, int x, int *to)
+{
+	const struct np_bal_guest *g = &w->in->guests[w->in->vcpus[x].guest];
+	int a = st->at[x], best = -1;
+
+	if (!may_take(w, a))
+		return -1;
+	for (int i = 0; i < g->nhome; i++) {
+		int h = g->home[i], y;
+
+		if (!may_take(w, h) || (y = partner_on(st, w->nnodes, h, a)) < 0)
+			continue;
+		if (best < 0 || w->load[h] < w->load[*to]) {
+			best = y;
+			*to = h;
+		}
+	}
+	return best;
+}
+
+/* Stuck vCPU I goes home to TO, which has a CPU free: the load follows it. */
+static void rescue_alone(struct work *w, struct outside *st, int i, int to)
+{
+	const struct np_bal_vcpu *v = &w->in->vcpus[i];
+	int at = st->at[i];
+
+	st->done[i] = 1;
+	add(w, NP_BAL_RESCUE_PIN, v->guest, v->vcpu, at, to, 0,
+	    "vcpu %d on node %d, outside its home for %llu ms > %llu ms; home node %d load %.2f",
+	    v->vcpu, os_node(w, at), (unsigned long long)v->outside_ms,
+	    (unsigned long long)w->p->stuck_ms, os_node(w, to), w->load[to]);
+	w->load[to] += 1.0 / node_cpus(w, to);
+	w->load[at] -= 1.0 / node_cpus(w, at);
+	if (w->load[at] < 0)
+		w->load[at] = 0;
+}
+
+/* Stuck vCPU X goes home to TO and Y, on TO, home to X's node: loads stay. */
+static void rescue_swap(struct work *w, struct outside *st, int x, int y, int to)
+{
+	const struct np_bal_vcpu *v = &w->in->vcpus[x], *u = &w->in->vcpus[y];
+	int at = st->at[x];
+
+	st->done[x] = st->done[y] = 1;
+	add(w, NP_BAL_RESCUE_PIN, v->guest, v->vcpu, at, to, 0,
+	    "vcpu %d on node %d, outside its home for %llu ms > %llu ms; home node %d load "
+	    "%.2f: swaps with vcpu %d of guest %d",
+	    v->vcpu, os_node(w, at), (unsigned long long)v->outside_ms,
+	    (unsigned long long)w->p->stuck_ms, os_node(w, to), w->load[to], u->vcpu,
+	    w->in->guests[u->guest].id);
+	add(w, NP_BAL_RESCUE_PIN, u->guest, u->vcpu, to, at, 0,
+	    "vcpu %d on node %d, outside its home for %llu ms; swaps with vcpu %d of guest %d, "
+	    "stuck on home node %d for %llu ms",
+	    u->vcpu, os_node(w, to), (unsigned long long)u->outside_ms, v->vcpu,
+	    w->in->guests[v->guest].id, os_node(w, at), (unsigned long long)v->outside_ms);
+}
+
+/*
+ * Step 4.  A stuck vCPU goes home alone only when its home has a CPU free:
+ * sent into a full node it would queue there, and the CPU it left would
+ * steal another guest's queued vCPU, now outside ITS home - a ping-pong.
+ * Into a full home it goes only with a swap partner, in the same call.  The
+ * partner need not be stuck yet: it is outside its home, in the place the
+ * stuck one needs, and the swap brings both home.
+ */
 static void rescue(struct work *w)
 {
-	for (int i = 0; i < w->in->nvcpus; i++) {
-		const struct np_bal_vcpu *v = &w->in->vcpus[i];
-		const struct np_bal_guest *g = &w->in->guests[v->guest];
-		int at = vcpu_node(w, v), to;
+	struct outside st = { 0 };
 
-		if (v->rescue_pinned || at < 0 || !g->may_repin || g->nhome == 0 ||
-		    w->moved[v->guest] == G_MOVED || is_home(g, at) || v->outside_ms <= w->p->stuck_ms)
-			continue;
-		to = rescue_target(w, g);
-		if (to < 0)
-			continue;
-		add(w, NP_BAL_RESCUE_PIN, v->guest, v->vcpu, at, to, 0,
-		    "vcpu %d on node %d, outside its home for %llu ms > %llu ms; home node %d "
-		    "load %.2f",
-		    v->vcpu, os_node(w, at), (unsigned long long)v->outside_ms,
-		    (unsigned long long)w->p->stuck_ms, os_node(w, to), w->load[to]);
+	if (outside_build(w, &st) < 0) {
+		w->rc = NP_ENOMEM;
+		goto out;
 	}
+	for (int i = 0; i < w->in->nvcpus && !w->rc; i++) {
+		int to, y;
+
+		if (st.at[i] < 0 || st.done[i] || !stuck(w, i))
+			continue;
+		to = rescue_target(w, &w->in->guests[w->in->vcpus[i].guest]);
+		if (to >= 0 && has_room(w, to))
+			rescue_alone(w, &st, i, to);
+		else if (to >= 0 && (y = partner(w, &st, i, &to)) >= 0)
+			rescue_swap(w, &st, i, y, to);
+	}
+out:
+	outside_free(&st);
 }
 
 /* ---- 2: follow memory ----------------------------------------------- */

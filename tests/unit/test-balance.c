@@ -1,8 +1,9 @@
 /*
  * test-balance.c - np_balance_decide() on hand-built hosts: each rule
  * fires at its threshold and not before, every action says why, bad input
- * is refused, and (randomised) feeding the state after the actions back
- * in never gives the opposite action.
+ * is refused, stuck vCPUs on each other's full home nodes are swapped in
+ * one call (the simulator's ping-pong), and (randomised) feeding the state
+ * after the actions back in never gives the opposite action.
  */
 #include <stdlib.h>
 
@@ -156,6 +157,110 @@ static void test_rescue(const np_topo *t)
 	      "restore after rescue_ms");
 	s.v[1].rescue_pinned = false;
 	CHECK(run(&s) == 0, "after restore, at home: nothing");
+}
+
+/* The rescue actions of the last run() for (guest, vcpu), or -1. */
+static int find_rescue(int n, int guest, int vcpu)
+{
+	for (int i = 0; i < n; i++)
+		if (acts[i].kind == NP_BAL_RESCUE_PIN && acts[i].guest == guest &&
+		    acts[i].vcpu == vcpu)
+			return i;
+	return -1;
+}
+
+/*
+ * The simulator's ping-pong (stuck-vcpus): guest 0 (home node 0) has vCPU 1
+ * on node 1 while guest 1 (home node 1) has vCPU 1 on node 0, and both
+ * nodes are full.  Rescued alone, one would queue at home and the CPU it
+ * left would take the other guest's queued vCPU, outside ITS home.  Both
+ * must go home in one call.
+ */
+static void test_rescue_swap(const np_topo *t)
+{
+	struct scene s;
+	int n, a, b;
+
+	scene_init(&s, t);
+	s.in.nguests = 2;
+	s.in.nvcpus = 4;
+	s.v[1] = (struct np_bal_vcpu){ .guest = 0, .vcpu = 1, .cpu = 5, .outside_ms = 2600 };
+	s.v[2] = (struct np_bal_vcpu){ .guest = 1, .vcpu = 0, .cpu = 4 };
+	s.v[3] = (struct np_bal_vcpu){ .guest = 1, .vcpu = 1, .cpu = 2, .outside_ms = 2100 };
+	s.nodes[0].load = s.nodes[1].load = 1.0; /* 4 runnable on 4 CPUs each */
+	n = run(&s);
+	a = find_rescue(n, 0, 1);
+	b = find_rescue(n, 1, 1);
+	CHECK(n == 2 && a >= 0 && b >= 0, "both stuck vCPUs rescued in one call (n %d)", n);
+	if (a >= 0 && b >= 0) {
+		CHECK(acts[a].from_node == 1 && acts[a].to_node == 0 && acts[b].from_node == 0 &&
+			      acts[b].to_node == 1,
+		      "each to its home: %d->%d, %d->%d", acts[a].from_node, acts[a].to_node,
+		      acts[b].from_node, acts[b].to_node);
+		CHECK(strstr(acts[a].reason, "swaps with vcpu 1 of guest 200") &&
+			      strstr(acts[b].reason, "swaps with vcpu 1 of guest 100"),
+		      "reasons name the partner: '%s' / '%s'", acts[a].reason, acts[b].reason);
+	}
+
+	/*
+	 * The timing in the simulator: guest 1's vCPU has been stuck on node 0
+	 * since guest 0 was paused; guest 0's woke on node 1 half a second ago.
+	 * Rescuing only the stuck one is what started the ping-pong.
+	 */
+	s.v[1].outside_ms = 500;
+	s.v[3].outside_ms = 10500;
+	n = run(&s);
+	CHECK(n == 2 && find_rescue(n, 0, 1) >= 0 && find_rescue(n, 1, 1) >= 0,
+	      "partner outside for only 500 ms swaps too (n %d)", n);
+	CHECK(n == 2 && strstr(acts[find_rescue(n, 0, 1)].reason, "500 ms; swaps"),
+	      "its reason gives its own time outside");
+
+	/* No partner: a stuck vCPU is not sent into its full home. */
+	s.v[1].outside_ms = 2600;
+	s.v[3].cpu = 6;
+	s.v[3].outside_ms = 0;
+	CHECK(run(&s) == 0, "full home, no partner: no rescue (it would only push another out)");
+	s.nodes[0].load = 0.75; /* one CPU of four free */
+	n = run(&s);
+	CHECK(n == 1 && find_rescue(n, 0, 1) == 0, "a CPU free at home: rescued alone (n %d)", n);
+	s.nodes[0].load = 0.8;
+	CHECK(run(&s) == 0, "less than a CPU free: no rescue");
+
+	/* Partner's home (the stuck one's node) overloaded: no swap into it. */
+	s.nodes[0].load = 1.0;
+	s.v[3].cpu = 2;
+	s.nodes[1].load = 1.3;
+	s.v[3].outside_ms = 2100;
+	CHECK(count_kind(run(&s), NP_BAL_RESCUE_PIN) == 0,
+	      "no swap sends a vCPU into an overloaded node");
+	s.nodes[1].load = 1.0;
+
+	/* Feed back the state after the swap: pinned at home; then restored. */
+	s.v[1] = (struct np_bal_vcpu){ .guest = 0, .vcpu = 1, .cpu = 2, .rescue_pinned = true };
+	s.v[3] = (struct np_bal_vcpu){ .guest = 1, .vcpu = 1, .cpu = 5, .rescue_pinned = true };
+	CHECK(run(&s) == 0, "after the swap: nothing until rescue_ms");
+	s.v[1].pinned_ms = s.v[3].pinned_ms = 500;
+	n = run(&s);
+	CHECK(n == 2 && count_kind(n, NP_BAL_RESTORE_SOFT) == 2, "both restored, nothing else");
+	s.v[1].rescue_pinned = s.v[3].rescue_pinned = false;
+	CHECK(run(&s) == 0, "both at home: nothing");
+}
+
+/* Lone rescues count: two stuck vCPUs and one CPU free at home. */
+static void test_rescue_room(const np_topo *t)
+{
+	struct scene s;
+	int n;
+
+	scene_init(&s, t);
+	s.v[0] = (struct np_bal_vcpu){ .guest = 0, .vcpu = 0, .cpu = 5, .outside_ms = 3000 };
+	s.v[1] = (struct np_bal_vcpu){ .guest = 0, .vcpu = 1, .cpu = 6, .outside_ms = 3000 };
+	s.nodes[0].load = 0.75;
+	n = run(&s);
+	CHECK(n == 1 && acts[0].kind == NP_BAL_RESCUE_PIN && acts[0].vcpu == 0,
+	      "one CPU free: the first goes home, the second waits (n %d)", n);
+	s.nodes[0].load = 0.5;
+	CHECK(count_kind(run(&s), NP_BAL_RESCUE_PIN) == 2, "two CPUs free: both go home");
 }
 
 static void test_follow(const np_topo *t)
@@ -460,6 +565,8 @@ int main(void)
 
 	test_defaults();
 	test_rescue(t);
+	test_rescue_swap(t);
+	test_rescue_room(t);
 	test_follow(t);
 	test_migrate(t);
 	test_relieve(t);

@@ -432,7 +432,7 @@ static void test_stuck(void)
 	x->events[0].at_s = 2;  /* pause A */
 	x->events[1].at_s = 4;  /* unpause A, pause B */
 	x->events[2].at_s = 4;
-	set(x, "measure_from_s", "10");
+	set(x, "measure_from_s", "4");
 	set(x, "duration_s", "14");
 	set(x, "repetitions", "2");
 	r = run(x, 2);
