@@ -47,6 +47,23 @@ static inline const char *t_shared(void)
 }
 
 /*
+ * $NP_SRC/tests/data/SUB, the test's own data, in static storage; the test
+ * is skipped (exit 77) when NP_SRC is not set.
+ */
+static inline const char *t_data(const char *sub)
+{
+	static char dir[1024];
+	const char *src = getenv("NP_SRC");
+
+	if (!src || !*src) {
+		fprintf(stderr, "NP_SRC not set: skipped\n");
+		exit(77);
+	}
+	snprintf(dir, sizeof(dir), "%s/tests/data/%s", src, sub);
+	return dir;
+}
+
+/*
  * Fixtures.  Unpacking a tarball takes seconds, so each is unpacked once
  * into a cache ($NP_BUILD/fixture-cache, else /tmp/np-fixture-cache): into
  * a temporary folder first, then renamed into place, so tests running in

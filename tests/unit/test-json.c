@@ -20,15 +20,7 @@
 
 static const char *data_dir(void)
 {
-	static char dir[512];
-	const char *src = getenv("NP_SRC");
-
-	if (!src) {
-		fprintf(stderr, "NP_SRC not set: skipped\n");
-		exit(77);
-	}
-	snprintf(dir, sizeof(dir), "%s/tests/data/json", src);
-	return dir;
+	return t_data("json");
 }
 
 static char *slurp(const char *path, size_t *len)

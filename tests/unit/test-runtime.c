@@ -27,13 +27,7 @@ static char data[1024];
 
 static const char *data_dir(void)
 {
-	const char *src = getenv("NP_SRC");
-
-	if (!src || !*src) {
-		fprintf(stderr, "NP_SRC not set: skipped\n");
-		exit(77);
-	}
-	snprintf(data, sizeof(data), "%s/tests/data/runtime", src);
+	snprintf(data, sizeof(data), "%s", t_data("runtime"));
 	if (access(data, R_OK)) {
 		fprintf(stderr, "no test data at %s\n", data);
 		exit(99);

@@ -18,7 +18,7 @@
 #include "topology/src-libvirt.h"
 #include "topology/topo-int.h"
 
-static char dir[512];
+static const char *dir; /* tests/data/libvirt, from t_data() */
 
 static np_topo *load(const char *name)
 {
@@ -557,13 +557,7 @@ static void test_prefixes(const char *name)
 
 int main(void)
 {
-	const char *src = getenv("NP_SRC");
-
-	if (!src) {
-		fprintf(stderr, "NP_SRC not set: skipped\n");
-		return 77;
-	}
-	snprintf(dir, sizeof(dir), "%s/tests/data/libvirt", src);
+	dir = t_data("libvirt");
 	test_one_cell();
 	test_four_cells();
 	test_sparse();

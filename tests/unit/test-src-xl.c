@@ -14,7 +14,7 @@
 #include "check.h"
 #include "topology/topo-int.h"
 
-static char dir[512];
+static const char *dir; /* tests/data/xl, from t_data() */
 
 static np_topo *load(const char *name)
 {
@@ -366,13 +366,7 @@ static void test_prefixes(const char *name)
 
 int main(void)
 {
-	const char *src = getenv("NP_SRC");
-
-	if (!src) {
-		fprintf(stderr, "NP_SRC not set: skipped\n");
-		return 77;
-	}
-	snprintf(dir, sizeof(dir), "%s/tests/data/xl", src);
+	dir = t_data("xl");
 	test_kaindl();
 	test_faggioli();
 	test_illustrative();
