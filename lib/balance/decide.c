@@ -1,5 +1,5 @@
 /*
- * balance.c - np_balance_decide(): what the balancer does about running
+ * decide.c - np_balance_decide(): what the balancer does about running
  * guests, as one pure function of what was observed (balance.h).
  *
  * Design: one pass over a private working copy of the nodes' free memory

@@ -20,7 +20,7 @@
 
 #include <numaplace/emit.h>
 
-#include "place/plan-int.h"
+#include "plan/plan-int.h"
 
 int np__plan_write_text(const np_plan *plan, const np_host *host, const np_request *req,
 			bool explain, FILE *out, struct np_error *err);

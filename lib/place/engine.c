@@ -33,7 +33,7 @@
  * to one call, its arrays in one block (e->arena).
  */
 #include "place/place-int.h"
-#include "place/plan-int.h"
+#include "plan/plan-int.h"
 #include "topology/topo-int.h"
 
 #include <stdlib.h>

@@ -23,7 +23,7 @@
  * the host as it was.
  */
 #include "place/place-int.h"
-#include "place/plan-int.h"
+#include "plan/plan-int.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -19,7 +19,7 @@
  * free devices, affinity policy, strictest level first); memory policy
  * node set and fallback order; the score's distance and device terms.
  */
-#include "place/plan-int.h"
+#include "plan/plan-int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * plan.c - the np_plan object: the builder used by the engine and the
  * plan reader, the accessors, and freeing.
  */
-#include "place/plan-int.h"
+#include "plan/plan-int.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,10 +1,11 @@
 /*
- * bal-int.h - the live balancer's policy (bal-policy.c), shared with
- * balancer.c.  The policy limits what the balancer may touch; the decision
- * itself is np_balance_decide() (balance.c), pure.
+ * balance-int.h - the live balancer's policy (balance-policy.c), shared
+ * with the loop (balance-loop.c).  The policy limits what the balancer may
+ * touch; the decision itself is np_balance_decide() (lib/balance/decide.c),
+ * pure.
  */
-#ifndef NP_BAL_INT_H
-#define NP_BAL_INT_H
+#ifndef NP_BALANCE_INT_H
+#define NP_BALANCE_INT_H
 
 #include "runtime/rt-int.h"
 

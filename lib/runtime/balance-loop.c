@@ -1,9 +1,9 @@
 /*
- * balancer.c - the live balancer behind `numaplace balance`: each step
+ * balance-loop.c - the live balancer behind `numaplace balance`: each step
  * reads the soft preferences (prefs.c), observes those guests and the
  * host, asks np_balance_decide() what to do, and does it.
  *
- * Design: the decision is pure (balance.c); this file only keeps the
+ * Design: the decision is pure (lib/balance/decide.c); this file only keeps the
  * history the decision needs between steps - since when each vCPU has been
  * away from home, which vCPUs it rescue-pinned and when, each guest's CPU
  * time for its demand - and carries out the actions through the OS
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/bal-int.h"
+#include "runtime/balance-int.h"
 
 struct vtrack {
 	int tid;             /* thread id; 0 for a domain vCPU */

@@ -1,5 +1,5 @@
 /*
- * bal-policy.c - the balancer's policy file: what it may touch.
+ * balance-policy.c - the balancer's policy file: what it may touch.
  *
  *   {"guests": ["pid:1234", "domain:web", "*"],   which guests (default "*")
  *    "never": ["domain:db"],                      never these
@@ -20,7 +20,7 @@
 
 #include <jansson.h>
 
-#include "runtime/bal-int.h"
+#include "runtime/balance-int.h"
 
 static int strings(json_t *v, const char *key, char ***out, int *n, struct np_error *err)
 {

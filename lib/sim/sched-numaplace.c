@@ -1,8 +1,9 @@
 /*
- * balancer.c - numaplace's balancer inside the simulator: every
- * balance_period_ms, describe the simulated host the way `numaplace
- * balance` describes a live one, call np_balance_decide() (the same
- * function, lib/runtime/balance.c), and carry its actions out.
+ * sched-numaplace.c - the "numaplace" scheduler of the simulator: credit1
+ * plus numaplace's balancer.  Every balance_period_ms, describe the
+ * simulated host the way `numaplace balance` describes a live one, call
+ * np_balance_decide() (the same function, lib/balance/decide.c), and carry
+ * its actions out.
  *
  * What it is told:
  *  - per guest: home = the nodes of its soft (or hard) affinity, memory

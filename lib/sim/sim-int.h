@@ -9,8 +9,8 @@
  *   workload (workload.c)          per-vCPU bursts and sleeps in phases;
  *   guests (guests.c)              placement (libxl's algorithm) and memory;
  *   schedulers (sched-credit1.c, sched-credit2.c) behind np__sched_ops;
- *   balancer glue (balancer.c)     feeds np_balance_decide, applies actions;
- *   engine (engine.c, check.c)     the time-stepped loop and its invariants;
+ *   balancer (sched-numaplace.c)   feeds np_balance_decide, applies actions;
+ *   run loop (step.c, check.c)     the time-stepped loop and its invariants;
  *   runner (run.c), output (output.c, svg.c).
  *
  * One run is one struct np__sim: everything in it belongs to that run and
@@ -304,7 +304,7 @@ struct np__guest {
 
 struct np__sim;
 
-/* A scheduler: what the engine calls; everything else is private to it. */
+/* A scheduler: what the run loop calls; everything else is private to it. */
 struct np__sched_ops {
 	const char *name;
 	int (*init)(struct np__sim *s);
@@ -449,7 +449,7 @@ void np__guests_fractions(struct np__sim *s, int g);
 /* Move memory of migrations in progress over DT_US. */
 void np__guests_migrate(struct np__sim *s, double dt_us);
 
-/* ---- balancer glue (balancer.c) --------------------------------------- */
+/* ---- balancer (sched-numaplace.c) ------------------------------------ */
 
 int np__balancer_call(struct np__sim *s, struct np_error *err);
 
@@ -460,7 +460,7 @@ int np__sim_check(const struct np__sim *s, char *msg, size_t size);
 
 /* ---- helpers for schedulers ------------------------------------------ */
 
-/* V starts or stops running on C: the engine's state, caches and idleness. */
+/* V starts or stops running on C: the run's state, caches and idleness. */
 void np__sim_put(struct np__sim *s, int c, int v);
 bool np__vcpu_outside(const struct np__sim *s, int v, int c);
 

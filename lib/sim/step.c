@@ -1,5 +1,5 @@
 /*
- * engine.c - one run: build it (host, guests, scheduler), then advance
+ * step.c - one run: build it (host, guests, scheduler), then advance
  * simulated time in fixed steps of model.step_us.
  *
  * One step at time `now`:

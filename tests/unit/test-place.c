@@ -18,7 +18,7 @@
 #include <numaplace/place.h>
 
 #include "check.h"
-#include "place/plan-int.h"
+#include "plan/plan-int.h"
 #include "request/request-int.h"
 #include "topology/topo-int.h"
 

@@ -15,7 +15,7 @@
 
 #include "check.h"
 #include "emit/plan-emit.h"
-#include "place/plan-int.h"
+#include "plan/plan-int.h"
 #include "request/request-int.h"
 
 /* ---- helpers ---- */

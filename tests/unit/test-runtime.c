@@ -19,7 +19,7 @@
 #include <libvirt/libvirt.h>
 
 #include "check.h"
-#include "runtime/bal-int.h"
+#include "runtime/balance-int.h"
 #include "runtime/rt-int.h"
 #include "topology/topo-int.h"
 

@@ -23,7 +23,7 @@
 
 #include "check.h"
 #include "emit/plan-emit.h"
-#include "place/plan-int.h"
+#include "plan/plan-int.h"
 
 static char dir[64];
 static char path[128];
