@@ -1,24 +1,12 @@
 /*
  * topo-format.c - np_topo_write(): pick the writer for a format, and turn
- * a failing stream into one error.
+ * a failing stream into one error.  Only that: what the writers share is
+ * in topo-group.c.
  */
 #include <string.h>
 
 #include "emit/emit-int.h"
 #include "util/util.h"
-
-int np__cmp_cpu_key(const void *a, const void *b)
-{
-	const struct np__cpu_key *x = a, *y = b;
-
-	if (x->socket != y->socket)
-		return (x->socket > y->socket) - (x->socket < y->socket);
-	if (x->node != y->node)
-		return (x->node > y->node) - (x->node < y->node);
-	if (x->core != y->core)
-		return (x->core > y->core) - (x->core < y->core);
-	return (x->os > y->os) - (x->os < y->os);
-}
 
 static const struct {
 	const char *name;

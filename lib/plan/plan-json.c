@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emit/plan-emit.h"
+#include "plan/plan-json.h"
 #include "util/json-util.h"
 
 #define SCHEMA   "numaplace.plan/1"

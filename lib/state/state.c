@@ -39,7 +39,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "emit/plan-emit.h"
+#include "plan/plan-json.h"
 #include "util/util.h"
 
 #define SCHEMA    "numaplace.state/1"

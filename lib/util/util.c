@@ -302,6 +302,37 @@ char *np__format_cpulist(const int *ids, int n, char *buf, size_t size)
 	return buf;
 }
 
+int np__sort_unique(int *a, int n)
+{
+	int k = 0;
+
+	if (n > 0)
+		qsort(a, (size_t)n, sizeof(*a), cmp_int);
+	for (int i = 0; i < n; i++)
+		if (k == 0 || a[k - 1] != a[i])
+			a[k++] = a[i];
+	return k;
+}
+
+char *np__cpulist(const int *ids, int n)
+{
+	int *a = np__calloc((size_t)n, sizeof(*a));
+	size_t size = (size_t)(n > 0 ? n : 1) * 12 + 1;
+	char *buf = malloc(size);
+
+	if (!a || !buf) {
+		free(a);
+		free(buf);
+		return NULL;
+	}
+	if (n > 0)
+		memcpy(a, ids, (size_t)n * sizeof(*a));
+	n = np__sort_unique(a, n);
+	np__format_cpulist(a, n, buf, size);
+	free(a);
+	return buf;
+}
+
 bool np__parse_int(const char *text, long min, long max, long *out)
 {
 	char *end;

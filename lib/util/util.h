@@ -53,6 +53,10 @@ int np__parse_cpumap(const char *text, int **ids, int *n);
 
 /* Write IDS (sorted) as a cpulist "0-3,8" into BUF; returns BUF. */
 char *np__format_cpulist(const int *ids, int n, char *buf, size_t size);
+/* A malloc'ed cpulist ("0-3,8") of IDS (any order, duplicates allowed); NULL on ENOMEM. */
+char *np__cpulist(const int *ids, int n);
+/* Sort A[0..N) and drop duplicates; returns the new count. */
+int np__sort_unique(int *a, int n);
 
 /*
  * Strict decimal parsing: the whole of TEXT (leading/trailing blanks

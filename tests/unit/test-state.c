@@ -22,7 +22,6 @@
 #include <numaplace/state.h>
 
 #include "check.h"
-#include "emit/plan-emit.h"
 #include "plan/plan-int.h"
 
 static char dir[64];
