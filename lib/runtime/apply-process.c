@@ -1,7 +1,8 @@
 /*
- * apply.c - carrying out a placement on a running process: CPU affinity
- * per thread (hard pins, or numaplace's soft affinity), page migration,
- * and for `apply -- COMMAND` the memory policy of the command to exec.
+ * apply-process.c - carrying out a placement on a running process: CPU
+ * affinity per thread (hard pins, or numaplace's soft affinity), page
+ * migration, and for `apply -- COMMAND` the memory policy of the command
+ * to exec.  apply.c picks this path or libvirt.c's for a target.
  *
  * Order, so that nothing is half-applied: (1) check the spec and observe
  * the target (it exists, its threads); (2) work out each thread's new
@@ -17,9 +18,7 @@
  * from the local node and fall back by distance, as "preferred" does.
  */
 #include <errno.h>
-#include <math.h>
 #include <numaif.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,99 +29,6 @@
 #ifndef MPOL_PREFERRED_MANY
 #define MPOL_PREFERRED_MANY 5
 #endif
-
-int np__step(struct np_apply_result *res, const char *fmt, ...)
-{
-	char(*s)[200] = realloc(res->steps, ((size_t)res->nsteps + 1) * sizeof(*s));
-	va_list ap;
-
-	if (!s)
-		return NP_ENOMEM;
-	res->steps = s;
-	va_start(ap, fmt);
-	vsnprintf(s[res->nsteps++], sizeof(*s), fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
-void np_apply_result_free(struct np_apply_result *res)
-{
-	if (!res)
-		return;
-	free(res->steps);
-	memset(res, 0, sizeof(*res));
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return (x > y) - (x < y);
-}
-
-int np__cpus_of_nodes(const np_topo *topo, const int *nodes, int n, int **cpus, int *ncpus)
-{
-	int k = 0, total = 0;
-	int *out;
-
-	for (int i = 0; i < n; i++)
-		total += np_topo_node(topo, nodes[i])->ncpus;
-	out = malloc(((size_t)total + 1) * sizeof(int));
-	if (!out)
-		return NP_ENOMEM;
-	for (int i = 0; i < n; i++) {
-		const struct np_node *nd = np_topo_node(topo, nodes[i]);
-
-		for (int c = 0; c < nd->ncpus; c++)
-			if (np_topo_cpu(topo, np_topo_cpu_index(topo, nd->cpus[c]))->online)
-				out[k++] = nd->cpus[c];
-	}
-	qsort(out, (size_t)k, sizeof(int), cmp_int);
-	*cpus = out;
-	*ncpus = k;
-	return 0;
-}
-
-int np__all_cpus(const np_topo *topo, int **cpus, int *ncpus)
-{
-	int n = np_topo_cpu_count(topo), k = 0;
-	int *out = malloc(((size_t)n + 1) * sizeof(int));
-
-	if (!out)
-		return NP_ENOMEM;
-	for (int i = 0; i < n; i++)
-		if (np_topo_cpu(topo, i)->online)
-			out[k++] = np_topo_cpu(topo, i)->os_id;
-	*cpus = out;
-	*ncpus = k;
-	return 0;
-}
-
-static int check_spec(const np_topo *topo, const struct np_apply_spec *s, struct np_error *err)
-{
-	int nn = np_topo_node_count(topo), cpus = 0;
-
-	if (s->nnodes < 1 || !s->nodes)
-		return np__err(err, NP_EINPUT, "no nodes to apply");
-	for (int i = 0; i < s->nnodes; i++) {
-		if (s->nodes[i] < 0 || s->nodes[i] >= nn || (i && s->nodes[i] <= s->nodes[i - 1]))
-			return np__err(err, NP_EINPUT, "node index %d is not a node of this host",
-				       s->nodes[i]);
-		cpus += np_topo_node(topo, s->nodes[i])->ncpus;
-	}
-	if (cpus == 0)
-		return np__err(err, NP_EINPUT, "the nodes to apply have no CPUs to run on");
-	for (int i = 0; i < s->npins; i++) {
-		int ci = np_topo_cpu_index(topo, s->pins[i].cpu);
-
-		if (s->pins[i].vcpu < 0 || ci < 0 || !np_topo_cpu(topo, ci)->online)
-			return np__err(err, NP_EINPUT, "vCPU %d: CPU %d is not an online CPU of "
-				       "this host", s->pins[i].vcpu, s->pins[i].cpu);
-	}
-	if (!(s->rate_mb_s >= 0) || !isfinite(s->rate_mb_s))
-		return np__err(err, NP_EINPUT, "migration rate must be >= 0 MB/s");
-	return 0;
-}
 
 /* What each thread's affinity becomes. */
 struct plan_thread {
@@ -280,9 +186,9 @@ static int record(const np_obs *obs, const np_topo *topo, const struct np_apply_
 	return rc;
 }
 
-static int apply_process(const struct np__rt_os *os, const np_topo *topo, int pid,
-			 const struct np_apply_spec *s, struct np_apply_result *res,
-			 struct np_error *err)
+int np__apply_process(const struct np__rt_os *os, const np_topo *topo, int pid,
+		      const struct np_apply_spec *s, struct np_apply_result *res,
+		      struct np_error *err)
 {
 	struct np_target t = { .pid = pid };
 	struct aplan a = { 0 };
@@ -315,38 +221,6 @@ out:
 	return rc;
 }
 
-int np__apply(const struct np__rt_os *os, const np_topo *topo, const struct np_target *t,
-	      const struct np_apply_spec *spec, struct np_apply_result *res,
-	      struct np_error *err)
-{
-	struct np_apply_result r = { 0 };
-	int rc;
-
-	if (!topo || !t || !spec || !res)
-		return np__err(err, NP_EINPUT, "apply: missing topology, target or spec");
-	rc = check_spec(topo, spec, err);
-	if (rc)
-		return rc;
-	if (t->pid > 0)
-		rc = apply_process(os, topo, t->pid, spec, &r, err);
-	else if (t->uri && t->domain)
-		rc = np__domain_apply(topo, t->uri, t->domain, spec, &r, err);
-	else
-		rc = np__err(err, NP_EINPUT, "apply: give a pid, or a libvirt URI and domain");
-	if (rc) {
-		np_apply_result_free(&r);
-		return rc;
-	}
-	*res = r;
-	return 0;
-}
-
-int np_apply(const np_topo *topo, const struct np_target *t, const struct np_apply_spec *spec,
-	     struct np_apply_result *res, struct np_error *err)
-{
-	return np__apply(np__rt_os_live(), topo, t, spec, res, err);
-}
-
 /* ---- this process, before exec -------------------------------------- */
 
 static int self_policy(const struct np__rt_os *os, const np_topo *topo,
@@ -370,7 +244,7 @@ static int self_policy(const struct np__rt_os *os, const np_topo *topo,
 int np_apply_self(const np_topo *topo, const struct np_apply_spec *s, struct np_error *err)
 {
 	const struct np__rt_os *os = np__rt_os_live();
-	int *cpus = NULL, n = 0, rc = check_spec(topo, s, err);
+	int *cpus = NULL, n = 0, rc = np__apply_spec_check(topo, s, err);
 
 	if (rc)
 		return rc;

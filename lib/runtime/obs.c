@@ -1,6 +1,6 @@
 /*
- * observe.c - np_obs: building one (for procfs.c and libvirt.c), its
- * accessors, and np_observe(), which picks the process or domain path.
+ * obs.c - the np_obs object: building one (for procfs.c and libvirt.c)
+ * and its accessors.
  *
  * Memory is kept per topology node index; numa_maps may name nodes the
  * topology lacks (a saved file from another host): their memory counts in
@@ -118,18 +118,6 @@ int np__obs_add_device(np_obs *obs, const char *addr)
 	obs->dev = d;
 	snprintf(d[obs->ndev++], 16, "%s", addr);
 	return 0;
-}
-
-int np_observe(const np_topo *topo, const struct np_target *t, np_obs **out,
-	       struct np_error *err)
-{
-	if (!topo || !t || !out)
-		return np__err(err, NP_EINPUT, "observe: missing topology or target");
-	if (t->pid > 0)
-		return np__observe_process(np__rt_os_live(), topo, t->pid, out, err);
-	if (t->uri && t->domain)
-		return np__observe_domain(np__rt_os_live(), topo, t->uri, t->domain, out, err);
-	return np__err(err, NP_EINPUT, "observe: give a pid, or a libvirt URI and domain");
 }
 
 int np_obs_pid(const np_obs *obs) { return obs->pid; }
