@@ -61,11 +61,12 @@ static int claim_index(const np_state *st, const char *id)
 static int print_claimed(const struct place_args *a, const np_state *st, const char *id,
 			 const np_topo *topo, const np_host *host, const np_request *req)
 {
+	struct np_error err = { 0 };
 	np_plan *plan = NULL;
 	int rc;
 
-	if ((rc = state_claim_plan(st, id, topo, &plan)))
-		return rc;
+	if (np_state_claim_plan(st, id, topo, &plan, &err))
+		return cli_fail(&err);
 	fprintf(stderr, "numaplace: '%s' is already claimed; nothing changed\n", id);
 	rc = place_write(a, plan, host, req);
 	np_plan_free(plan);

@@ -95,11 +95,6 @@ int place_host(const struct place_args *a, np_topo **topo, np_host **host);
  */
 int place_plan(const struct place_args *a, const np_host *host, const np_request *req,
 	       np_plan **out);
-/*
- * The plan claim ID holds in ST, mapped onto TOPO (cmd-state.c; read back
- * from the state's JSON, which keeps one claim per line).
- */
-int state_claim_plan(const np_state *st, const char *id, const np_topo *topo, np_plan **out);
 /* Write PLAN in A->format to standard output. */
 int place_write(const struct place_args *a, const np_plan *plan, const np_host *host,
 		const np_request *req);

@@ -54,66 +54,9 @@ static void show_claim(const np_plan *plan, const np_topo *topo)
 	}
 }
 
-/* ID as a JSON string key, '"id": ' (ids have no control characters). */
-static char *json_key(const char *id)
-{
-	size_t n = strlen(id), k = 0;
-	char *key = malloc(2 * n + 5);
-
-	if (!key)
-		return NULL;
-	key[k++] = '"';
-	for (size_t i = 0; i < n; i++) {
-		if (id[i] == '"' || id[i] == '\\')
-			key[k++] = '\\';
-		key[k++] = id[i];
-	}
-	memcpy(key + k, "\": ", 4);
-	return key;
-}
-
-/*
- * The plan claim ID holds, read back from the state's own JSON, where
- * every claim is one line '"ID": {plan}' (docs/formats/state.md).
- */
-int state_claim_plan(const np_state *st, const char *id, const np_topo *topo, np_plan **out)
-{
-	struct np_error err = { 0 };
-	char *buf = NULL, *key = json_key(id), *line, *end;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	int rc = CLI_FAILED;
-
-	if (!f || !key || np_state_write_json(st, f, &err) || fclose(f)) {
-		fprintf(stderr, "numaplace: cannot read claim '%s' back: %s\n", id,
-			err.message[0] ? err.message : "out of memory");
-		f = NULL;
-		goto out;
-	}
-	f = NULL;
-	for (line = buf; line && *line; line = end ? end + 1 : NULL) {
-		end = strchr(line, '\n');
-		line += strspn(line, " \t");
-		if (strncmp(line, key, strlen(key)) != 0)
-			continue;
-		line += strlen(key);
-		len = (size_t)((end ? end : line + strlen(line)) - line);
-		while (len && (line[len - 1] == ',' || line[len - 1] == ' '))
-			len--;
-		rc = np_plan_from_json(topo, line, len, id, out, &err) ? cli_fail(&err) : CLI_OK;
-		goto out;
-	}
-	fprintf(stderr, "numaplace: cannot find claim '%s' in the state's JSON\n", id);
-out:
-	if (f)
-		fclose(f);
-	free(buf);
-	free(key);
-	return rc;
-}
-
 static int show_text(const np_state *st, const char *path, const np_topo *topo)
 {
+	struct np_error err = { 0 };
 	int n = np_state_claim_count(st), rc = CLI_OK;
 	np_plan *plan;
 
@@ -121,8 +64,8 @@ static int show_text(const np_state *st, const char *path, const np_topo *topo)
 	for (int i = 0; i < n && !rc; i++) {
 		printf("  %s", np_state_claim_id(st, i));
 		plan = NULL;
-		if (topo)
-			rc = state_claim_plan(st, np_state_claim_id(st, i), topo, &plan);
+		if (topo && np_state_claim_plan(st, np_state_claim_id(st, i), topo, &plan, &err))
+			rc = cli_fail(&err);
 		if (topo && !rc)
 			show_claim(plan, topo);
 		printf("\n");

@@ -392,6 +392,25 @@ const char *np_state_claim_id(const np_state *st, int i)
 	return i >= 0 && i < st->nclaims ? st->claims[i].id : NULL;
 }
 
+int np_state_claim_plan(const np_state *st, const char *id, const np_topo *topo,
+			np_plan **out, struct np_error *err)
+{
+	struct np_error e;
+	char shown[80];
+	int at = id ? find(st, id) : -1, rc;
+
+	show_id(id ? id : "", shown, sizeof(shown));
+	if (!topo)
+		return np__err(err, NP_EINPUT, "claim '%s': no topology to map its plan onto",
+			       shown);
+	if (at < 0)
+		return np__err(err, NP_EINPUT, "no claim '%s' in '%s'", shown, st->path);
+	rc = np__plan_from_json_value(topo, st->claims[at].plan, "", out, &e);
+	if (rc)
+		return np__err(err, rc, "claim '%s' in '%s': %s", shown, st->path, e.message);
+	return 0;
+}
+
 /* ---- writing ---- */
 
 static int write_doc(const np_state *st, FILE *out)

@@ -104,6 +104,27 @@ static np_host *applied(const np_state *st, struct np_error *err)
 	return h;
 }
 
+/* np_state_claim_plan(): one claim's plan back, mapped onto the topology. */
+static void test_claim_plan(const np_state *st)
+{
+	struct np_error err = { 0 };
+	np_plan *p = NULL;
+	const struct np_plan_cell *c;
+
+	CHECK(np_state_claim_plan(st, "vm-1", topo, &p, &err) == 0, "claim plan: %s", err.message);
+	c = p ? np_plan_cell(p, 0) : NULL;
+	CHECK(p && np_plan_fits(p) && np_plan_cell_count(p) == 1 && c->node_idx == 2 &&
+		      c->npins == 4 && c->pins[0].pcpu == 16 && c->memory_mb == 8192,
+	      "vm-1's plan: node 2, 4 pins from CPU 16, 8192 MiB");
+	np_plan_free(p);
+	p = NULL;
+	CHECK(np_state_claim_plan(st, "vm-9", topo, &p, &err) == NP_EINPUT && !p &&
+		      strstr(err.message, "'vm-9'"),
+	      "unknown id: %s", err.message);
+	CHECK(np_state_claim_plan(st, "vm-1", NULL, &p, &err) == NP_EINPUT && !p,
+	      "no topology: %s", err.message);
+}
+
 static void test_claims(void)
 {
 	struct np_error err = { 0 };
@@ -135,6 +156,7 @@ static void test_claims(void)
 		CHECK(np_host_node(h, 3)->memory_used_mb == 0, "node 3 untouched");
 		np_host_free(h);
 	}
+	test_claim_plan(st);
 
 	/* Idempotent: the same plan again (even with other reasons) changes nothing. */
 	np__plan_add_reason(a, 0, 1, -1, NP_RES_MEMORY, 1, 0, "why not node 1: text only");
