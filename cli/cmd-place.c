@@ -88,41 +88,23 @@ static int number(const char *verb, const char *opt, const char *arg, long long 
 	return 1;
 }
 
-/* The enum value whose NAME(value) is ARG, for values 0..N-1; -1 if none. */
-static int by_name(const char *arg, int n, const char *(*name)(int))
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(arg, name(i)) == 0)
-			return i;
-	return -1;
-}
-
-static const char *mem_policy_name(int p) { return np_mem_policy_name((enum np_mem_policy)p); }
-static const char *strategy_name(int s) { return s ? "pack" : "spread"; }
-static const char *affinity_name(int a) { return a ? "soft" : "hard"; }
-
 static int knob(const char *verb, int opt, const char *arg, struct place_args *a)
 {
-	int v;
-
 	switch (opt) {
 	case PLACE_OPT_STRATEGY:
-		if ((v = by_name(arg, 2, strategy_name)) < 0)
+		if (np_strategy_from_name(arg, &a->strategy))
 			return cli_usage_error(verb, "unknown strategy '%s' (spread, pack)", arg), -2;
-		a->strategy = (enum np_strategy)v;
 		a->strategy_given = true;
 		return 1;
 	case PLACE_OPT_MEM_POLICY:
-		if ((v = by_name(arg, 3, mem_policy_name)) < 0)
+		if (np_mem_policy_from_name(arg, &a->mem_policy))
 			return cli_usage_error(verb, "unknown memory policy '%s' (strict, preferred, "
 					       "interleave)", arg), -2;
-		a->mem_policy = (enum np_mem_policy)v;
 		a->mem_policy_given = true;
 		return 1;
 	case PLACE_OPT_AFFINITY:
-		if ((v = by_name(arg, 2, affinity_name)) < 0)
+		if (np_affinity_from_name(arg, &a->affinity))
 			return cli_usage_error(verb, "unknown affinity '%s' (hard, soft)", arg), -2;
-		a->affinity = (enum np_affinity)v;
 		a->affinity_given = true;
 		return 1;
 	case PLACE_OPT_FORMAT:
@@ -233,10 +215,6 @@ int place_request(const struct place_args *a, np_request **out)
 	}
 	if (rc)
 		return cli_fail(&err);
-	if (a->mem_policy_given)
-		np_request_set_mem_policy(*out, a->mem_policy);
-	if (a->affinity_given)
-		np_request_set_affinity(*out, a->affinity);
 	return CLI_OK;
 }
 
@@ -258,7 +236,11 @@ int place_host(const struct place_args *a, np_topo **topo, np_host **host)
 int place_plan(const struct place_args *a, const np_host *host, const np_request *req,
 	       np_plan **out)
 {
-	struct np_place_opts opts = { .strategy = a->strategy, .explain = a->explain };
+	struct np_place_opts opts = { .strategy = a->strategy, .explain = a->explain,
+				      .mem_policy_set = a->mem_policy_given,
+				      .mem_policy = a->mem_policy,
+				      .affinity_set = a->affinity_given,
+				      .affinity = a->affinity };
 	struct np_error err = { 0 };
 
 	if (np_place(host, req, &opts, out, &err))

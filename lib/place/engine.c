@@ -310,6 +310,23 @@ static int run(struct eng *e, struct np_error *err)
 	return 0;
 }
 
+static const char *const strategy_names[] = { "spread", "pack" };
+
+const char *np_strategy_name(enum np_strategy s)
+{
+	return (unsigned)s < NP__ARRAY_SIZE(strategy_names) ? strategy_names[s] : "unknown";
+}
+
+int np_strategy_from_name(const char *name, enum np_strategy *out)
+{
+	for (size_t i = 0; name && i < NP__ARRAY_SIZE(strategy_names); i++)
+		if (strcmp(strategy_names[i], name) == 0) {
+			*out = (enum np_strategy)i;
+			return 0;
+		}
+	return NP_EINPUT;
+}
+
 int np_place(const np_host *host, const np_request *req, const struct np_place_opts *opts,
 	     np_plan **out, struct np_error *err)
 {
@@ -318,6 +335,10 @@ int np_place(const np_host *host, const np_request *req, const struct np_place_o
 
 	if (np_request_cell_count(req) < 1)
 		return np__err(err, NP_EINPUT, "the request has no guest cells");
+	if (opts && opts->mem_policy_set && (unsigned)opts->mem_policy > NP_MEM_POLICY_INTERLEAVE)
+		return np__err(err, NP_EINPUT, "unknown memory policy %d", (int)opts->mem_policy);
+	if (opts && opts->affinity_set && (unsigned)opts->affinity > NP_AFFINITY_SOFT)
+		return np__err(err, NP_EINPUT, "unknown affinity %d", (int)opts->affinity);
 	e.host = e.orig = host;
 	e.req = req;
 	e.topo = np_host_topo(host);
@@ -335,8 +356,9 @@ int np_place(const np_host *host, const np_request *req, const struct np_place_o
 		np_plan_free(e.plan);
 		return np__err(err, NP_ENOMEM, "out of memory");
 	}
-	e.plan->mem_policy = np_request_mem_policy(req);
-	e.plan->affinity = np_request_affinity(req);
+	e.plan->mem_policy = opts && opts->mem_policy_set ? opts->mem_policy
+							  : np_request_mem_policy(req);
+	e.plan->affinity = opts && opts->affinity_set ? opts->affinity : np_request_affinity(req);
 	rc = run(&e, err);
 	if (rc)
 		np_plan_free(e.plan);

@@ -648,10 +648,10 @@ static int check_nodeset(struct vc *v)
 			want[m++] = j;
 	if (v->p->nnodeset != m || (m && memcmp(want, v->p->nodeset, (size_t)m * sizeof(int))))
 		return np__err(v->err, NP_EINPUT, "the memory node set is not the plan's nodes");
-	if (v->p->mem_policy != np_request_mem_policy(v->r) ||
-	    v->p->affinity != np_request_affinity(v->r))
-		return np__err(v->err, NP_EINPUT,
-			       "memory policy or affinity differs from the request");
+	/* The request's own, or what np_place()'s options chose: any that exists. */
+	if ((unsigned)v->p->mem_policy > NP_MEM_POLICY_INTERLEAVE ||
+	    (unsigned)v->p->affinity > NP_AFFINITY_SOFT)
+		return np__err(v->err, NP_EINPUT, "unknown memory policy or affinity");
 	return 0;
 }
 

@@ -138,14 +138,12 @@ static uint64_t host_hash(const np_host *h)
 
 static int validations;
 
-static np_plan *place_opts(const np_host *h, const np_request *r, enum np_strategy st, bool explain,
-			   uint64_t steps)
+static np_plan *place_with(const np_host *h, const np_request *r, const struct np_place_opts *o)
 {
-	struct np_place_opts o = {st, explain, steps};
 	struct np_error err = {0};
 	uint64_t before = host_hash(h);
 	np_plan *p = NULL;
-	int rc = np_place(h, r, &o, &p, &err);
+	int rc = np_place(h, r, o, &p, &err);
 
 	CHECK(rc == 0 && p, "np_place: %d %s", rc, err.message);
 	CHECK(host_hash(h) == before, "np_place changed the host");
@@ -155,6 +153,14 @@ static np_plan *place_opts(const np_host *h, const np_request *r, enum np_strate
 		validations++;
 	}
 	return p;
+}
+
+static np_plan *place_opts(const np_host *h, const np_request *r, enum np_strategy st, bool explain,
+			   uint64_t steps)
+{
+	struct np_place_opts o = {.strategy = st, .explain = explain, .max_steps = steps};
+
+	return place_with(h, r, &o);
 }
 
 static np_plan *place(const np_host *h, const np_request *r)
@@ -533,23 +539,46 @@ static void test_mempolicy(void)
 	np_host *h = mk_host(t);
 	struct cspec c = {1, 0, 1024, 0, 2};
 	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
+	struct np_place_opts o = {.mem_policy_set = true, .mem_policy = NP_MEM_POLICY_PREFERRED,
+				  .affinity_set = true, .affinity = NP_AFFINITY_SOFT};
+	struct np_error err = {0};
 	const int *fb, *ns;
 	np_plan *p;
 
-	np_request_set_mem_policy(r, NP_MEM_POLICY_PREFERRED);
-	np_request_set_affinity(r, NP_AFFINITY_SOFT);
-	p = place(h, r);
+	p = place_with(h, r, &o);
 	CHECK(np_plan_fallback(p, &fb) == 3 && fb[0] == 1 && fb[1] == 3 && fb[2] == 0,
 	      "preferred on node 2: fallback 1, 3 (21, by id), then 0 (31)");
 	CHECK(np_plan_nodeset(p, &ns) == 1 && ns[0] == 2, "node set {2}");
 	CHECK(np_plan_mem_policy(p) == NP_MEM_POLICY_PREFERRED &&
 		  np_plan_affinity(p) == NP_AFFINITY_SOFT,
-	      "policy and affinity from the request");
+	      "policy and affinity from the options");
+	CHECK(np_request_mem_policy(r) == NP_MEM_POLICY_STRICT &&
+		  np_request_affinity(r) == NP_AFFINITY_HARD,
+	      "the options leave the request alone");
 	np_plan_free(p);
-	np_request_set_mem_policy(r, NP_MEM_POLICY_STRICT);
 	p = place(h, r);
-	CHECK(np_plan_fallback(p, &fb) == 0, "strict: no fallback");
+	CHECK(np_plan_fallback(p, &fb) == 0 && np_plan_mem_policy(p) == NP_MEM_POLICY_STRICT &&
+		  np_plan_affinity(p) == NP_AFFINITY_HARD,
+	      "no options: the request's own, strict and hard; no fallback");
 	np_plan_free(p);
+	/* A request whose source carries a policy (JSON, Nova's numaplace: specs, xl). */
+	r->mem_policy = NP_MEM_POLICY_INTERLEAVE;
+	r->affinity = NP_AFFINITY_SOFT;
+	p = place(h, r);
+	CHECK(np_plan_mem_policy(p) == NP_MEM_POLICY_INTERLEAVE &&
+		  np_plan_affinity(p) == NP_AFFINITY_SOFT,
+	      "unset options keep the request's own policy");
+	np_plan_free(p);
+	o.affinity_set = false;
+	p = place_with(h, r, &o);
+	CHECK(np_plan_mem_policy(p) == NP_MEM_POLICY_PREFERRED &&
+		  np_plan_affinity(p) == NP_AFFINITY_SOFT,
+	      "each option overrides on its own");
+	np_plan_free(p);
+	p = NULL;
+	o.mem_policy = (enum np_mem_policy)7;
+	CHECK(np_place(h, r, &o, &p, &err) == NP_EINPUT && !p && strstr(err.message, "policy"),
+	      "an unknown memory policy is refused: %s", err.message);
 	np_request_free(r);
 	np_host_free(h);
 	np_topo_free(t);
@@ -1266,7 +1295,9 @@ static void corrupt_floating(const np_host *h)
 	expect_invalid(h, r, p, "node set", "node set");
 	p->nodeset[0] = 0;
 	p->mem_policy = NP_MEM_POLICY_PREFERRED;
-	expect_invalid(h, r, p, "memory policy", "policy");
+	expect_invalid(h, r, p, "fallback", "preferred without its fallback list");
+	p->mem_policy = (enum np_mem_policy)9;
+	expect_invalid(h, r, p, "memory policy", "a policy that does not exist");
 	p->mem_policy = NP_MEM_POLICY_STRICT;
 	p->pci[0].pool = 1 - p->pci[0].pool; /* the other node's NIC */
 	expect_invalid(h, r, p, "forbids", "PCI off the node with `required`");
@@ -1354,10 +1385,24 @@ static void test_performance(void)
 	np_topo_free(t16);
 }
 
+static void test_strategy_names(void)
+{
+	enum np_strategy st = NP_STRATEGY_SPREAD;
+
+	CHECK(np_strategy_from_name("pack", &st) == 0 && st == NP_STRATEGY_PACK &&
+		  np_strategy_from_name("spread", &st) == 0 && st == NP_STRATEGY_SPREAD,
+	      "strategy names");
+	CHECK(np_strategy_from_name("fill", &st) == NP_EINPUT && st == NP_STRATEGY_SPREAD &&
+		  !strcmp(np_strategy_name(NP_STRATEGY_PACK), "pack") &&
+		  !strcmp(np_strategy_name((enum np_strategy)5), "unknown"),
+	      "unknown strategy names");
+}
+
 int main(void)
 {
 	t_shared();
 	test_strategy();
+	test_strategy_names();
 	test_distance();
 	test_weighted();
 	test_prefer();

@@ -1322,6 +1322,32 @@ static void garbage(void)
 	       rejected);
 }
 
+/* Policy names both ways: every value round-trips, anything else is refused. */
+static void names(void)
+{
+	enum np_mem_policy m = NP_MEM_POLICY_PREFERRED;
+	enum np_affinity a = NP_AFFINITY_SOFT;
+
+	for (int i = NP_MEM_POLICY_STRICT; i <= NP_MEM_POLICY_INTERLEAVE; i++)
+		CHECK(np_mem_policy_from_name(np_mem_policy_name((enum np_mem_policy)i), &m) == 0 &&
+			      m == (enum np_mem_policy)i,
+		      "memory policy %d round-trips", i);
+	for (int i = NP_AFFINITY_HARD; i <= NP_AFFINITY_SOFT; i++)
+		CHECK(np_affinity_from_name(np_affinity_name((enum np_affinity)i), &a) == 0 &&
+			      a == (enum np_affinity)i,
+		      "affinity %d round-trips", i);
+	CHECK(!strcmp(np_mem_policy_name(NP_MEM_POLICY_INTERLEAVE), "interleave") &&
+		      !strcmp(np_affinity_name(NP_AFFINITY_SOFT), "soft"),
+	      "the names the formats and the tool use");
+	m = NP_MEM_POLICY_PREFERRED;
+	a = NP_AFFINITY_SOFT;
+	CHECK(np_mem_policy_from_name("Strict", &m) == NP_EINPUT && m == NP_MEM_POLICY_PREFERRED &&
+		      np_mem_policy_from_name(NULL, &m) == NP_EINPUT &&
+		      np_affinity_from_name("unknown", &a) == NP_EINPUT && a == NP_AFFINITY_SOFT,
+	      "unknown names refused, output untouched");
+	CHECK(!strcmp(np_affinity_name((enum np_affinity)9), "unknown"), "no name for 9");
+}
+
 int main(void)
 {
 	t_shared();
@@ -1335,5 +1361,6 @@ int main(void)
 	json_bad();
 	garbage();
 	differential();
+	names();
 	return t_done();
 }
