@@ -241,39 +241,12 @@ static int place_flat(struct eng *e)
 
 /* ---- the plan's memory policy and the entry point ----------------------- */
 
-/*
- * Memory policy `preferred`: every node not in NODES (N of them), by its
- * distance from the nearest of them, then by id, into FB; returns how many.
- */
-static int fallback_order(const struct eng *e, const int *nodes, int n, int *fb, int64_t *key)
-{
-	int nf = 0;
-
-	for (int j = 0; j < e->n; j++) {
-		int64_t m = INT64_MAX;
-		int p;
-
-		for (p = 0; p < n && nodes[p] != j; p++)
-			m = e->d[nodes[p] * e->n + j] < m ? e->d[nodes[p] * e->n + j] : m;
-		if (p < n)
-			continue; /* in the node set */
-		for (p = nf; p > 0 && key[p - 1] > m; p--) {
-			fb[p] = fb[p - 1];
-			key[p] = key[p - 1];
-		}
-		fb[p] = j;
-		key[p] = m;
-		nf++;
-	}
-	return nf;
-}
-
+/* The plan's node set, and for memory policy `preferred` its fallback list (fallback.c). */
 static int finish_plan(struct eng *e)
 {
-	int *nodes = np__calloc((size_t)e->n + 1, sizeof(int)), nn = 0, rc;
-	int64_t *key = np__calloc((size_t)e->n + 1, sizeof(*key));
+	int *nodes = np__calloc((size_t)e->n + 1, sizeof(int)), nn = 0, nf, rc;
 
-	rc = nodes && key ? 0 : NP_ENOMEM;
+	rc = nodes ? 0 : NP_ENOMEM;
 	for (int j = 0; j < e->n && !rc; j++)
 		for (int c = 0; c < e->plan->ncells; c++)
 			if (e->plan->cells[c].node_idx == j) {
@@ -282,10 +255,10 @@ static int finish_plan(struct eng *e)
 			}
 	if (!rc)
 		rc = np__plan_set_nodeset(e->plan, nodes, nn);
-	if (!rc && e->plan->mem_policy == NP_MEM_POLICY_PREFERRED && nn)
-		rc = np__plan_set_fallback(e->plan, nodes + nn,
-					   fallback_order(e, nodes, nn, nodes + nn, key));
-	free(key);
+	if (!rc && e->plan->mem_policy == NP_MEM_POLICY_PREFERRED && nn) {
+		nf = np__topo_fallback(e->topo, nodes, nn, nodes + nn, e->n - nn);
+		rc = nf < 0 ? nf : np__plan_set_fallback(e->plan, nodes + nn, nf);
+	}
 	free(nodes);
 	return rc;
 }

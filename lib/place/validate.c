@@ -665,18 +665,27 @@ static uint32_t from_set(const struct vc *v, int j)
 	return m;
 }
 
+/* A node memory can fall back to: off the plan, with memory, reachable from the set. */
+static bool may_fall_back(const struct vc *v, int j)
+{
+	return !on_plan(v, j) && np_topo_node(v->t, j)->mem_total_kb > 0 &&
+	       from_set(v, j) != NP_DISTANCE_UNREACHABLE;
+}
+
 static int check_fallback(struct vc *v)
 {
 	bool pref = v->p->mem_policy == NP_MEM_POLICY_PREFERRED;
-	int want = pref ? v->n - v->p->nnodeset : 0;
+	int want = 0;
 
+	for (int j = 0; pref && j < v->n; j++)
+		want += may_fall_back(v, j);
 	if (v->p->nfallback != want)
 		return np__err(v->err, NP_EINPUT, "fallback lists %d nodes, %d expected",
 			       v->p->nfallback, want);
 	for (int i = 0; i < v->p->nfallback; i++) {
 		int j = v->p->fallback[i], pj = i ? v->p->fallback[i - 1] : -1;
 
-		if (j < 0 || j >= v->n || on_plan(v, j))
+		if (j < 0 || j >= v->n || !may_fall_back(v, j))
 			return np__err(v->err, NP_EINPUT, "fallback node index %d is wrong", j);
 		if (pj >= 0 && (from_set(v, pj) > from_set(v, j) ||
 				(from_set(v, pj) == from_set(v, j) && pj >= j)))

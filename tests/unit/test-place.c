@@ -584,6 +584,42 @@ static void test_mempolicy(void)
 	np_topo_free(t);
 }
 
+/*
+ * A memory-less node is never a fallback (it was listed before the rule
+ * moved to lib/topology/fallback.c): node 1 has CPUs but no memory.
+ */
+static void test_fallback_memoryless(void)
+{
+	np__tb *b = np__tb_new(NP_SOURCE_JSON, "test");
+	struct np_place_opts o = {.mem_policy_set = true, .mem_policy = NP_MEM_POLICY_PREFERRED};
+	struct cspec c = {1, 0, 1024, 0, 2};
+	struct np_error err = {0};
+	np_topo *t = NULL;
+	np_request *r;
+	np_host *h;
+	const int *fb;
+	np_plan *p;
+
+	for (int j = 0; j < 3; j++) {
+		np__tb_node(b, j, j == 1 ? 0 : 4096 * 1024);
+		np__tb_cpu(b, j, j, j, 0, true);
+	}
+	if (np__tb_finish(b, &t, &err)) {
+		CHECK(0, "memory-less topology: %s", err.message);
+		return;
+	}
+	h = mk_host(t);
+	r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
+	p = place_with(h, r, &o);
+	CHECK(p && np_plan_fits(p) && node_of(p, 0) != 1, "placed on a node with memory");
+	CHECK(p && np_plan_fallback(p, &fb) == 1 && fb[0] == 2 - node_of(p, 0),
+	      "fallback: the other node with memory only, not node 1");
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
 /* ---- guests without NUMA, pnode= --------------------------------------------- */
 
 static void test_flat(void)
@@ -1412,6 +1448,7 @@ int main(void)
 	test_limits();
 	test_pci();
 	test_mempolicy();
+	test_fallback_memoryless();
 	test_flat();
 	test_pnode();
 	test_nova_defect();

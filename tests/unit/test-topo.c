@@ -38,6 +38,53 @@ static void expect_fail(np__tb *b, const char *needle)
 	      err.message);
 }
 
+/*
+ * The memory fallback rule (fallback.c): nodes 0, 1, 2, 3 and 5, node 3
+ * without memory, node 5 unreachable from node 0; rows are "from".
+ */
+static void test_fallback(void)
+{
+	static const int ids[] = { 0, 1, 2, 3, 5 };
+	static const uint32_t d[5][5] = {
+		{ 10, 20, 20, 15, NP_DISTANCE_UNREACHABLE },
+		{ 20, 10, 30, 30, 30 },
+		{ 20, 12, 10, 30, 25 },
+		{ 15, 30, 30, 10, 30 },
+		{ NP_DISTANCE_UNREACHABLE, 30, 25, 30, 10 },
+	};
+	np__tb *b = np__tb_new(NP_SOURCE_JSON, "hand");
+	struct np_error err = { 0 };
+	np_topo *t = NULL;
+	int out[5], set[2], n;
+
+	for (int i = 0; i < 5; i++) {
+		np__tb_node(b, ids[i], ids[i] == 3 ? 0 : 1024 * 1024);
+		np__tb_cpu(b, i, ids[i], i, 0, true);
+	}
+	for (int i = 0; i < 5; i++)
+		for (int j = 0; j < 5; j++)
+			np__tb_distance(b, ids[i], ids[j], d[i][j]);
+	CHECK(np__tb_finish(b, &t, &err) == 0, "fallback topology: %s", err.message);
+	if (!t)
+		return;
+	set[0] = 0;
+	n = np__topo_fallback(t, set, 1, out, 5);
+	CHECK(n == 2 && out[0] == 1 && out[1] == 2,
+	      "from node 0: 1 and 2 (20, by id); 3 has no memory, 5 is unreachable (%d)", n);
+	set[1] = 2;
+	n = np__topo_fallback(t, set, 2, out, 5);
+	CHECK(n == 2 && out[0] == 1 && out[1] == 4,
+	      "from {0,2}: 1 (12 from node 2), then node 5 (25 from node 2) (%d)", n);
+	set[0] = 1;
+	n = np__topo_fallback(t, set, 1, out, 5);
+	CHECK(n == 3 && out[0] == 0 && out[1] == 2 && out[2] == 4,
+	      "from node 1: 0 (20), then 2 and 5 (30, by id) (%d)", n);
+	out[1] = -7;
+	CHECK(np__topo_fallback(t, set, 1, out, 1) == 3 && out[0] == 0 && out[1] == -7,
+	      "MAX 1: the count of all, one written");
+	np_topo_free(t);
+}
+
 int main(void)
 {
 	np_topo *t = NULL;
@@ -75,6 +122,7 @@ int main(void)
 	CHECK(np_topo_mem_total_kb(t) == 3072 * 1024, "total memory");
 	np_topo_free(t);
 	np_topo_free(NULL);
+	test_fallback();
 
 	/* Asymmetric distances are kept as given. */
 	b = two_nodes();
