@@ -1,11 +1,24 @@
 /*
  * main.c - the numaplace tool: the command table, `help`, `--version`, and
  * dispatch to one cmd-<verb>.c per verb (as git's builtin/ does).
+ *
+ * libvirt prints its errors on stderr unless the application sets an error
+ * function; the library keeps its own connections quiet, and the tool,
+ * which reports every error in one line of its own, silences the rest
+ * (a connection that cannot even be opened) for the whole process.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include <libvirt/virterror.h>
+
 #include "cli.h"
+
+static void quiet_libvirt(void *opaque, virErrorPtr error)
+{
+	(void)opaque;
+	(void)error;
+}
 
 const struct cli_command cli_commands[] = {
 	{ "topology", cmd_topology, "show the host's NUMA topology", cmd_topology_usage },
@@ -66,6 +79,7 @@ int main(int argc, char **argv)
 {
 	const struct cli_command *c;
 
+	virSetErrorFunc(NULL, quiet_libvirt);
 	if (argc < 2) {
 		main_help(stderr);
 		return CLI_BAD_INPUT;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
 #include "check.h"
 #include "runtime/balance-int.h"
@@ -812,6 +813,16 @@ static void test_observe_self(void)
 
 /* ---- libvirt's test driver ------------------------------------------ */
 
+/* The application's process-wide libvirt error function: counts. */
+static int app_errors;
+
+static void app_error_func(void *opaque, virErrorPtr error)
+{
+	(void)opaque;
+	(void)error;
+	app_errors++;
+}
+
 static void test_libvirt(void)
 {
 	struct np_error err = { 0 };
@@ -862,11 +873,21 @@ static void test_libvirt(void)
 	pin[1].vcpu = 5;
 	CHECK(np_apply(t, &tg, &s, &res, &err) == NP_EINPUT && strstr(err.message, "no vCPU 5"),
 	      "vCPU the domain lacks: %s", err.message);
+	/*
+	 * libvirt's process-wide error function is the application's: an error
+	 * on the library's connection (no such domain) stays there, one before
+	 * any connection (a bad URI) reaches the application's function, which
+	 * the library never replaced.
+	 */
+	virSetErrorFunc(NULL, app_error_func);
 	tg.domain = "nosuch";
 	CHECK(np_observe(t, &tg, &o, &err) == NP_EINPUT && strstr(err.message, "no domain 'nosuch'"),
 	      "no such domain: %s", err.message);
+	CHECK(app_errors == 0, "the connection's error stayed on the connection (%d)", app_errors);
 	tg.uri = "bogus:///nothing";
 	CHECK(np_observe(t, &tg, &o, &err) == NP_EIO, "bad URI: %s", err.message);
+	CHECK(app_errors > 0, "the failed open reached the application's error function");
+	virSetErrorFunc(NULL, NULL);
 	np_topo_free(t);
 	if (keep)
 		virConnectClose(keep);
