@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return main_help(stdout);
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("numaplace %s\n", NP_VERSION_STRING);
+		printf("numaplace %s\n", np_version());
 		return 0;
 	}
 	if (strcmp(argv[1], "help") == 0) {

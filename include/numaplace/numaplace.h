@@ -6,6 +6,7 @@
 #ifndef NUMAPLACE_H
 #define NUMAPLACE_H
 
+#include <numaplace/version.h>
 #include <numaplace/error.h>
 #include <numaplace/topology.h>
 #include <numaplace/host.h>
@@ -18,7 +19,5 @@
 #include <numaplace/balance.h>
 #include <numaplace/runtime.h>
 #include <numaplace/sim.h>
-
-#define NP_VERSION_STRING "0.1.0"
 
 #endif

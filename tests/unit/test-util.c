@@ -1,8 +1,11 @@
 /*
  * test-util.c - cpulist/cpumap parsing and formatting, strict integers,
- * whole-file reading: the helpers every text source leans on.
+ * whole-file reading: the helpers every text source leans on; and the
+ * library's version.
  */
 #include <stdlib.h>
+
+#include <numaplace/version.h>
 
 #include "check.h"
 #include "util/util.h"
@@ -35,6 +38,18 @@ static void cpumap(const char *text, int expect_rc, const char *expect)
 		      expect);
 	}
 	free(ids);
+}
+
+/* The library's version is the headers', which Meson generated from meson.build. */
+static void test_version(void)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "%d.%d.%d", NP_VERSION_MAJOR, NP_VERSION_MINOR,
+		 NP_VERSION_MICRO);
+	CHECK(np_version() && strcmp(np_version(), NP_VERSION_STRING) == 0,
+	      "np_version() '%s' is the headers' '%s'", np_version(), NP_VERSION_STRING);
+	CHECK(strcmp(want, NP_VERSION_STRING) == 0, "NP_VERSION_MAJOR.MINOR.MICRO is '%s'", want);
 }
 
 int main(void)
@@ -91,5 +106,6 @@ int main(void)
 	}
 	CHECK(np__read_file("/proc/self/status", 4, &buf, &len, &err) == NP_EINPUT,
 	      "size limit enforced");
+	test_version();
 	return t_done();
 }
