@@ -93,7 +93,7 @@ static char *read_stdin(size_t *len)
 	while (buf && (got = fread(buf + n, 1, cap - n, stdin)) > 0) {
 		n += got;
 		if (n == cap) {
-			if (cap >= (64u << 20) || !(p = realloc(buf, 2 * cap + 1))) {
+			if (cap >= NP_FILE_MAX || !(p = realloc(buf, 2 * cap + 1))) {
 				free(buf);
 				buf = NULL;
 				break;

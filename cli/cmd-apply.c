@@ -171,7 +171,7 @@ static char *slurp(const char *path, size_t *len)
 	char *buf = NULL;
 	long n;
 
-	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (64L << 20) &&
+	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && (size_t)n < NP_FILE_MAX &&
 	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
 	    fread(buf, 1, (size_t)n, f) == (size_t)n) {
 		buf[n] = '\0';

@@ -131,11 +131,11 @@ int place_option(const char *verb, int opt, const char *arg, struct place_args *
 	case PLACE_OPT_XL_VNUMA: return once(verb, &a->xl_vnuma, "--xl-vnuma", arg);
 	case PLACE_OPT_REQUEST: return once(verb, &a->request, "--request", arg);
 	case PLACE_OPT_VCPUS:
-		rc = number(verb, "--vcpus", arg, 65536, &v);
+		rc = number(verb, "--vcpus", arg, NP_VCPUS_MAX, &v);
 		a->vcpus = (long)v;
 		return rc;
 	case PLACE_OPT_MEMORY:
-		return number(verb, "--memory", arg, 1LL << 40, &a->memory_mb);
+		return number(verb, "--memory", arg, (long long)NP_MEMORY_MB_MAX, &a->memory_mb);
 	case PLACE_OPT_EXPLAIN: a->explain = true; return 1;
 	case PLACE_OPT_VALIDATE: a->validate = true; return 1;
 	default: return knob(verb, opt, arg, a);
@@ -172,7 +172,7 @@ static char *slurp(const char *path, size_t *len)
 		n += got;
 		if (n < cap)
 			continue;
-		if (cap >= ((size_t)256 << 20) || !(p = realloc(buf, 2 * cap + 1))) {
+		if (cap >= NP_LARGE_FILE_MAX || !(p = realloc(buf, 2 * cap + 1))) {
 			free(buf);
 			buf = NULL;
 			errno = EFBIG;

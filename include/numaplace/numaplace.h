@@ -7,6 +7,7 @@
 #define NUMAPLACE_H
 
 #include <numaplace/version.h>
+#include <numaplace/limits.h>
 #include <numaplace/error.h>
 #include <numaplace/topology.h>
 #include <numaplace/host.h>

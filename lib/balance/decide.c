@@ -185,7 +185,7 @@ static int check_guest(const struct np_bal_input *in, int gi, int nnodes, struct
 	if (!isfinite(g->cpu_demand) || g->cpu_demand < 0)
 		return np__err(err, NP_EINPUT, "guest %d: cpu demand must be >= 0", gi);
 	for (int n = 0; n < nnodes; n++)
-		if (g->mem_mb[n] > ((uint64_t)1 << 40))
+		if (g->mem_mb[n] > NP_MEMORY_MB_MAX)
 			return np__err(err, NP_EINPUT, "guest %d: memory on node index %d too large", gi, n);
 	return 0;
 }

@@ -131,7 +131,7 @@ static int load_cells(struct eng *e, struct np_error *err)
 						    pinned_policy(np_request_cpu_policy(e->req))};
 		e->w[i] = c->nvcpus + c->npcpus > 0 ? c->nvcpus + c->npcpus : 1;
 		e->fixed[i] = pn < 0 ? -1 : np_topo_node_index(e->topo, pn);
-		if (c->memory_mb > NP__MAX_CELL_MB)
+		if (c->memory_mb > NP_MEMORY_MB_MAX)
 			return np__err(err, NP_EINPUT,
 				       "guest cell %d: %llu MiB is more than any host has", i,
 				       (unsigned long long)c->memory_mb);

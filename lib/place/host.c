@@ -881,7 +881,7 @@ static int charge_cell(np_host *h, const struct np_plan_cell *c, bool release, s
 
 	if (c->node_idx < 0 || c->node_idx >= h->nnodes)
 		return bad_node(h, c->node_idx, err);
-	if (c->memory_mb > NP__MAX_CELL_MB || c->npins < 0 || c->nreserved < 0 || c->nblocked < 0 ||
+	if (c->memory_mb > NP_MEMORY_MB_MAX || c->npins < 0 || c->nreserved < 0 || c->nblocked < 0 ||
 	    c->nfloat < 0)
 		return np__err(err, NP_EINPUT, "plan cell on node %d: implausible sizes",
 			       h->nodes[c->node_idx].pub.os_id);

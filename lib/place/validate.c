@@ -64,7 +64,7 @@ static int check_cell_refs(struct vc *v)
 		if (pc->guest_cell < 0 || pc->guest_cell >= v->k)
 			return np__err(v->err, NP_EINPUT, "plan cell %d names guest cell %d of %d",
 				       c, pc->guest_cell, v->k);
-		if (pc->memory_mb > (UINT64_C(1) << 40))
+		if (pc->memory_mb > NP_MEMORY_MB_MAX)
 			return np__err(v->err, NP_EINPUT, "plan cell %d: %llu MiB is implausible",
 				       c, (unsigned long long)pc->memory_mb);
 		if (pc->node_idx < 0 || pc->node_idx >= v->n)

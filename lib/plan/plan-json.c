@@ -29,8 +29,8 @@
 #include "util/json-util.h"
 
 #define SCHEMA   "numaplace.plan/1"
-#define ID_MAX   (1 << 22)
-#define MIB_MAX  (INT64_C(1) << 40)
+#define ID_MAX   NP_ID_MAX
+#define MIB_MAX  ((int64_t)NP_MEMORY_MB_MAX)
 #define U_MAX    (INT64_C(1) << 53) /* what every JSON reader keeps exact */
 #define PATH_LEN 384
 

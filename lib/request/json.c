@@ -431,10 +431,9 @@ static int pci_one(struct jq *q, json_t *e, int i, np_request *r)
 			    "%s: expected vendor and product as 4 hex "
 			    "digits such as \"8086\"",
 			    path);
-	if (c && !uint_of(c, 4096, &count))
-		return fail(q, "invalid_pci_count", "%s.count: expected 1-4096 devices", path);
-	if (count == 0)
-		return fail(q, "invalid_pci_count", "%s.count: expected 1-4096 devices", path);
+	if ((c && !uint_of(c, NP_PCI_COUNT_MAX, &count)) || count == 0)
+		return fail(q, "invalid_pci_count", "%s.count: expected 1-%d devices", path,
+			    NP_PCI_COUNT_MAX);
 	snprintf(p.alias, sizeof(p.alias), "%s", a ? json_string_value(a) : "");
 	p.count = (int)count;
 	p.policy = pol < 0 ? NP_PCI_POLICY_LEGACY : (enum np_pci_policy)pol;
@@ -488,8 +487,8 @@ static int head(struct jq *q, json_t *root, np_request **rp)
 		return bad(q, "schema", "\"numaplace.request/1\"");
 	if ((rc = known_keys(q, root, "the request", keys)))
 		return rc;
-	if (!uint_of(json_object_get(root, "vcpus"), 65536, &v) || v == 0)
-		return bad(q, "vcpus", "a number of vCPUs, 1-65536");
+	if (!uint_of(json_object_get(root, "vcpus"), NP_VCPUS_MAX, &v) || v == 0)
+		return bad(q, "vcpus", "a number of vCPUs, 1-" NP__STR(NP_VCPUS_MAX));
 	q->vcpus = (unsigned)v;
 	if (!uint_of(json_object_get(root, "memory_mb"), (uint64_t)1 << 50, &q->mem) || !q->mem)
 		return bad(q, "memory_mb", "a size in MiB, 1 or more");

@@ -322,9 +322,9 @@ int np_request_from_xl_vnuma(const char *text, unsigned vcpus, uint64_t memory_m
 
 	if (!text)
 		return fail(&x, "invalid_vnuma", "no vnuma= text");
-	if (vcpus < 1 || vcpus > 65536 || memory_mb < 1)
+	if (vcpus < 1 || vcpus > NP_VCPUS_MAX || memory_mb < 1)
 		return fail(&x, "invalid_vnuma",
-			    "the guest needs 1-65536 vcpus and some memory, "
+			    "the guest needs 1-" NP__STR(NP_VCPUS_MAX) " vcpus and some memory, "
 			    "not %u and %llu MiB",
 			    vcpus, (unsigned long long)memory_mb);
 	if (!(x.v = np__calloc(MAX_VNODES, sizeof(*x.v))))

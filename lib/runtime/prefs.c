@@ -128,7 +128,7 @@ static int pref_nodes(json_t *arr, struct np__pref *p)
 {
 	size_t n = json_array_size(arr);
 
-	if (!json_is_array(arr) || n == 0 || n > 4096)
+	if (!json_is_array(arr) || n == 0 || n > NP_NODES_MAX)
 		return -1;
 	p->nodes = calloc(n, sizeof(int));
 	if (!p->nodes)

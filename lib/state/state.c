@@ -43,8 +43,8 @@
 #include "util/util.h"
 
 #define SCHEMA    "numaplace.state/1"
-#define FILE_MAX  ((size_t)256 << 20)
-#define ID_MAX    255
+#define FILE_MAX  NP_LARGE_FILE_MAX
+#define ID_MAX    NP_CLAIM_ID_MAX
 #define TMP_INFIX ".tmp-"
 
 struct claim {

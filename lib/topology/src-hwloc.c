@@ -85,7 +85,7 @@
 #define HW_CPU_MAX (1 << 20)
 /* Highest node id and most nodes a saved root may list (Linux: 1024). */
 #define HW_NODE_MAX 65535
-#define HW_NODES    4096
+#define HW_NODES    NP_NODES_MAX
 
 /* Serialises hwloc loads here because the sysfs one edits the environment. */
 static pthread_mutex_t hw_lock = PTHREAD_MUTEX_INITIALIZER;

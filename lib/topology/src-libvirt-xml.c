@@ -47,7 +47,7 @@
 #include "util/util.h"
 
 /* The builder refuses more nodes; stopping here bounds the work per cell. */
-#define LV_MAX_CELLS 4096
+#define LV_MAX_CELLS NP_NODES_MAX
 
 /* One capabilities document being read. */
 struct caps {

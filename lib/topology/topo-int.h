@@ -43,7 +43,7 @@ struct np_topo {
  * JSON writer can write and the JSON reader read back: ids (nodes, CPUs,
  * cores, sockets), memory and page sizes in KiB, page counts.
  */
-#define NP__TOPO_ID_MAX (1 << 22)
+#define NP__TOPO_ID_MAX NP_ID_MAX
 #define NP__TOPO_KB_MAX (INT64_C(1) << 50)
 #define NP__TOPO_COUNT_MAX (INT64_C(1) << 50)
 

@@ -14,8 +14,12 @@
 #include <stdint.h>
 
 #include <numaplace/error.h>
+#include <numaplace/limits.h>
 
 #define NP__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* A number macro as a string literal, for messages: NP__STR(NP_NODES_MAX) is "4096". */
+#define NP__STR(x) NP__STR_(x)
+#define NP__STR_(x) #x
 
 #if defined(__GNUC__)
 #define NP__PRINTF(f, a) __attribute__((format(printf, f, a)))
