@@ -23,11 +23,15 @@
  *   checked for shape when read and mapped onto a topology only by
  *   np_state_apply(), which has the host.
  *
+ * Invariants: state-int.h; debug builds assert np__state_check()
+ * (state-check.c) after every load, claim and release.
+ *
  * Ownership: an np_state owns its path, lock descriptor and every claim's
  * id and json_t; np_state_close() releases them and the lock.
  */
-#include <numaplace/state.h>
+#include "state/state-int.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -40,27 +44,14 @@
 #include <unistd.h>
 
 #include "plan/plan-json.h"
-#include "util/util.h"
 
 #define SCHEMA    "numaplace.state/1"
 #define FILE_MAX  NP_LARGE_FILE_MAX
 #define ID_MAX    NP_CLAIM_ID_MAX
 #define TMP_INFIX ".tmp-"
 
-struct claim {
-	char *id;
-	json_t *plan; /* the claim form of numaplace.plan/1 */
-};
-
-struct np_state {
-	char *path;
-	int lockfd; /* -1: nothing to lock (read-only, no state yet) */
-	bool readonly;
-	bool dirty;
-	int nclaims;
-	size_t cap;
-	struct claim *claims; /* increasing id (strcmp) */
-};
+/* Debug builds (no NDEBUG) re-check the ledger after every change. */
+#define CHECKED(st) assert(np__state_check((st), NULL, NULL) == 0)
 
 /* Index of ID in ST's claims, or -(insertion point) - 1. */
 static int find(const np_state *st, const char *id)
@@ -160,6 +151,8 @@ static int read_claim(np_state *st, const char *id, json_t *plan, struct np_erro
 	np_plan_free(p);
 	if (!rc && strlen(id) > ID_MAX)
 		rc = np__err(err, NP_EINPUT, "%s: ids are at most %d bytes", base, ID_MAX);
+	else if (!rc && np__state_id_problem(id))
+		rc = np__err(err, NP_EINPUT, "%s: the id %s", base, np__state_id_problem(id));
 	/* jansson hands out keys in insertion order; keep ours sorted. */
 	if (!rc && insert(st, -find(st, id) - 1, id, plan))
 		rc = np__err(err, NP_ENOMEM, "out of memory");
@@ -271,6 +264,7 @@ int np_state_open(const char *path, bool readonly, np_state **out, struct np_err
 	}
 	if (!readonly)
 		remove_stale(st);
+	CHECKED(st);
 	*out = st;
 	return 0;
 }
@@ -294,23 +288,9 @@ void np_state_close(np_state *st)
 
 static int check_id(const char *id, struct np_error *err)
 {
-	size_t n = id ? strlen(id) : 0;
-	json_t *s;
+	const char *why = np__state_id_problem(id);
 
-	if (n == 0)
-		return np__err(err, NP_EINPUT, "cannot claim: the id is empty");
-	if (n > ID_MAX)
-		return np__err(err, NP_EINPUT, "cannot claim: the id is longer than %d bytes",
-			       ID_MAX);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)id[i] < 0x20 || id[i] == 0x7f)
-			return np__err(err, NP_EINPUT,
-				       "cannot claim: the id has a control character");
-	s = json_string(id);
-	if (!s)
-		return np__err(err, NP_EINPUT, "cannot claim: the id is not valid UTF-8");
-	json_decref(s);
-	return 0;
+	return why ? np__err(err, NP_EINPUT, "cannot claim: the id %s", why) : 0;
 }
 
 /* PLAN in its claim form, as a jansson value. */
@@ -362,6 +342,7 @@ int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_
 	else if (at < 0)
 		st->dirty = true;
 	json_decref(form);
+	CHECKED(st);
 	return rc;
 }
 
@@ -379,6 +360,7 @@ int np_state_release(np_state *st, const char *id, bool *found, struct np_error 
 		(size_t)(st->nclaims - at - 1) * sizeof(*st->claims));
 	st->nclaims--;
 	st->dirty = true;
+	CHECKED(st);
 	return 0;
 }
 

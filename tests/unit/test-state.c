@@ -23,6 +23,7 @@
 
 #include "check.h"
 #include "plan/plan-int.h"
+#include "state/state-int.h"
 
 static char dir[64];
 static char path[128];
@@ -207,6 +208,66 @@ static void test_claims(void)
 	np_state_close(st);
 	np_plan_free(a);
 	np_plan_free(b);
+}
+
+/*
+ * np__state_check(): the ledger alone, and the claims charged together
+ * onto a host: a CPU pinned twice, a node over its memory; and a ledger
+ * broken in memory (order, ids) is caught.
+ */
+static void test_state_check(void)
+{
+	struct np_error err = { 0 };
+	np_plan *a = plan_on(4, 32, 2, 0, 1024), *twice = plan_on(4, 33, 1, 0, 64);
+	np_plan *big = plan_on(5, 40, 0, 1, np_topo_node(topo, 5)->mem_total_kb / 1024 + 1);
+	np_state *st = open_state(false);
+	np_host *h = NULL;
+	struct claim tmp;
+	char *id;
+
+	if (!st || np_host_new(topo, &h, &err)) {
+		CHECK(0, "state check setup: %s", err.message);
+		goto out;
+	}
+	CHECK(np__state_check(st, NULL, &err) == 0 && np__state_check(st, h, &err) == 0,
+	      "the ledger as loaded: %s", err.message);
+	CHECK(np_state_claim(st, "c-1", a, &err) == 0 && np_state_claim(st, "c-2", twice, &err) == 0,
+	      "claims: %s", err.message);
+	CHECK(np__state_check(st, NULL, &err) == 0, "ids and plans fine: %s", err.message);
+	memset(&err, 0, sizeof(err));
+	CHECK(np__state_check(st, h, &err) == NP_EINPUT && strstr(err.message, "CPU 33") &&
+		      strstr(err.message, "already pinned"),
+	      "CPU 33 given twice: %s", err.message);
+	np_state_release(st, "c-2", NULL, &err);
+	CHECK(np_state_claim(st, "c-3", big, &err) == 0, "a claim larger than its node");
+	memset(&err, 0, sizeof(err));
+	CHECK(np__state_check(st, h, &err) == NP_EINPUT && strstr(err.message, "MiB used of"),
+	      "node 5 over its memory: %s", err.message);
+	np_state_release(st, "c-3", NULL, &err);
+	CHECK(np__state_check(st, h, &err) == 0, "released: fine again: %s", err.message);
+	CHECK(np_host_node(h, 4)->npinned == 0, "the checker leaves the host alone");
+	/* Broken in memory: two claims out of order, then an id with a newline. */
+	if (np_state_claim(st, "c-4", a, &err) == 0 && st->nclaims >= 2) {
+		tmp = st->claims[0];
+		st->claims[0] = st->claims[1];
+		st->claims[1] = tmp;
+		CHECK(np__state_check(st, NULL, &err) == NP_EINPUT && strstr(err.message, "sorted"),
+		      "out of order: %s", err.message);
+		st->claims[1] = st->claims[0];
+		st->claims[0] = tmp;
+		id = st->claims[0].id;
+		st->claims[0].id = "c\n1";
+		CHECK(np__state_check(st, NULL, &err) == NP_EINPUT &&
+			      strstr(err.message, "control character"),
+		      "a newline in an id: %s", err.message);
+		st->claims[0].id = id;
+	}
+out:
+	np_host_free(h);
+	np_state_close(st); /* uncommitted: the file is as it was */
+	np_plan_free(a);
+	np_plan_free(twice);
+	np_plan_free(big);
 }
 
 static void test_bad_claims(void)
@@ -440,6 +501,11 @@ static const struct {
      "\"fits\": false, \"cells\": []}}}",
      "claims[\"vm-9\"].fits: a claim must hold a plan that fits"},
     {"{\"schema\": \"numaplace.state/1\", \"claims\": {\"a\": {}, \"a\": {}}}", "duplicate"},
+    /* Ids np_state_claim() refuses are refused in a file too (the ledger's invariant). */
+    {"{\"schema\": \"numaplace.state/1\", \"claims\": {\"\": {\"schema\": \"numaplace.plan/1\", \"fits\": true, \"cells\": [{\"guest_cell\": 0, \"node\": 0, \"memory_mb\": 64}]}}}",
+     "claims[\"\"]: the id is empty"},
+    {"{\"schema\": \"numaplace.state/1\", \"claims\": {\"a\\u0001b\": {\"schema\": \"numaplace.plan/1\", \"fits\": true, \"cells\": [{\"guest_cell\": 0, \"node\": 0, \"memory_mb\": 64}]}}}",
+     "the id has a control character"},
 };
 
 static void test_corrupt(void)
@@ -590,6 +656,7 @@ int main(void)
 		return 99;
 	snprintf(path, sizeof(path), "%s/state.json", dir);
 	test_claims();
+	test_state_check();
 	test_bad_claims();
 	test_readonly_and_locks();
 	test_crashes();
