@@ -3,7 +3,7 @@
  * made for (before it is charged) and the request, from scratch.
  *
  * Independent on purpose: nothing here is shared with the search
- * (cellfit.c, engine.c); every rule is re-derived from the request, the
+ * (cellfit.c, engine*.c); every rule is re-derived from the request, the
  * host's public view and the plan, in the plainest way, so that a bug in
  * the engine cannot hide behind the same bug here.  Tests run it on every
  * plan they make.
