@@ -65,8 +65,8 @@ static int check_memory(const np_host *h, struct np_error *err)
 		const struct np_host_node *n = np_host_node(h, j);
 
 		if ((double)n->memory_used_mb > (double)n->memory_mb * ram)
-			return np__err(err, NP_EINPUT, "node %d: %llu MiB used of %llu",
-				       n->os_id, (unsigned long long)n->memory_used_mb,
+			return np__err(err, NP_EINPUT, "node %d: %llu MiB used of %llu", n->os_id,
+				       (unsigned long long)n->memory_used_mb,
 				       (unsigned long long)n->memory_mb);
 	}
 	return 0;

@@ -64,7 +64,7 @@ int np__topo_fallback(const np_topo *t, const int *nodes, int n, int *out, int m
 			continue;
 		d = from_set(t, nodes, n, j);
 		if (d != NP_DISTANCE_UNREACHABLE)
-			c[k++] = (struct cand){ d, j };
+			c[k++] = (struct cand){d, j};
 	}
 	qsort(c, (size_t)k, sizeof(*c), cmp_cand);
 	for (int i = 0; i < k && i < max; i++)
