@@ -7,6 +7,7 @@
 #define NUMAPLACE_H
 
 #include <numaplace/error.h>
+#include <numaplace/util.h>
 #include <numaplace/topology.h>
 #include <numaplace/host.h>
 #include <numaplace/request.h>
