@@ -1,0 +1,130 @@
+/*
+ * names.c - the words the tool accepts for the library's enums (formats,
+ * strategy, memory policy, affinity), in one place.
+ *
+ * Each is a struct cli_choice for the option parser (opt.h): the words
+ * for messages and a from_name() giving the value.  Where the library has
+ * a by-name lookup, from_name() is that lookup; strategy, memory policy
+ * and affinity have none yet, so a small table here stands in: when the
+ * library gains np_strategy_from_name() and its siblings, only the bodies
+ * of those three functions change.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+/* The index of WORD in NAMES (NULL-terminated) into *VALUE; 0 or -1. */
+static int by_table(const char *const *names, const int *values, const char *word, int *value)
+{
+	for (int i = 0; names[i]; i++)
+		if (strcmp(names[i], word) == 0) {
+			*value = values[i];
+			return 0;
+		}
+	return -1;
+}
+
+static int topo_format(const char *word, int *value)
+{
+	enum np_topo_format f;
+
+	if (np_topo_format_from_name(word, &f))
+		return -1;
+	*value = (int)f;
+	return 0;
+}
+
+static int plan_format(const char *word, int *value)
+{
+	enum np_plan_format f;
+
+	if (np_plan_format_from_name(word, &f))
+		return -1;
+	*value = (int)f;
+	return 0;
+}
+
+#ifdef NP_RUNTIME
+static int obs_format(const char *word, int *value)
+{
+	enum np_obs_format f;
+
+	if (np_obs_format_from_name(word, &f))
+		return -1;
+	*value = (int)f;
+	return 0;
+}
+
+const struct cli_choice cli_choice_obs_format = { "format", "text, json", obs_format };
+#endif
+
+#ifdef NP_SIM
+static int sim_format(const char *word, int *value)
+{
+	enum np_sim_format f;
+
+	if (np_sim_format_from_name(word, &f))
+		return -1;
+	*value = (int)f;
+	return 0;
+}
+
+const struct cli_choice cli_choice_sim_format = { "format", "text, json, svg", sim_format };
+#endif
+
+/* text or json: 0 or 1, for the verbs that write their own JSON. */
+static int text_json(const char *word, int *value)
+{
+	static const char *const names[] = { "text", "json", NULL };
+	static const int values[] = { 0, 1 };
+
+	return by_table(names, values, word, value);
+}
+
+static int strategy(const char *word, int *value)
+{
+	static const char *const names[] = { "spread", "pack", NULL };
+	static const int values[] = { NP_STRATEGY_SPREAD, NP_STRATEGY_PACK };
+
+	return by_table(names, values, word, value);
+}
+
+static int mem_policy(const char *word, int *value)
+{
+	static const enum np_mem_policy all[] = { NP_MEM_POLICY_STRICT, NP_MEM_POLICY_PREFERRED,
+						  NP_MEM_POLICY_INTERLEAVE };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(np_mem_policy_name(all[i]), word) == 0) {
+			*value = (int)all[i];
+			return 0;
+		}
+	return -1;
+}
+
+static int affinity(const char *word, int *value)
+{
+	static const char *const names[] = { "hard", "soft", NULL };
+	static const int values[] = { NP_AFFINITY_HARD, NP_AFFINITY_SOFT };
+
+	return by_table(names, values, word, value);
+}
+
+/* apply --fallback: what happens when the nodes are full, as a memory policy. */
+static int fallback(const char *word, int *value)
+{
+	static const char *const names[] = { "fail", "nearest", NULL };
+	static const int values[] = { NP_MEM_POLICY_STRICT, NP_MEM_POLICY_PREFERRED };
+
+	return by_table(names, values, word, value);
+}
+
+const struct cli_choice cli_choice_topo_format = { "format", "text, json, svg", topo_format };
+const struct cli_choice cli_choice_plan_format = { "format", "text, json, libvirt, xl, numactl",
+						   plan_format };
+const struct cli_choice cli_choice_text_json = { "format", "text, json", text_json };
+const struct cli_choice cli_choice_strategy = { "strategy", "spread, pack", strategy };
+const struct cli_choice cli_choice_mem_policy = { "memory policy",
+						  "strict, preferred, interleave", mem_policy };
+const struct cli_choice cli_choice_affinity = { "affinity", "hard, soft", affinity };
+const struct cli_choice cli_choice_fallback = { "fallback", "nearest, fail", fallback };
