@@ -400,7 +400,7 @@ void cli_print_options(const struct cli_verb *verb, FILE *out)
 		const struct cli_opt *o = a.opt[i];
 
 		if (o->help)
-			fprintf(out, "--%s %c %s\n", o->name, o->letter ? o->letter : '-',
-				types[o->type]);
+			fprintf(out, "--%s %c %s %s\n", o->name, o->letter ? o->letter : '-',
+				types[o->type], o->flags & CLI_REPEAT ? "repeat" : "once");
 	}
 }

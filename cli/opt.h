@@ -145,9 +145,10 @@ const struct cli_opt *cli_opt_of(const struct cli_args *a, int id);
 /* VERB's whole help text, options made from its table. */
 void cli_print_help(const struct cli_verb *verb, FILE *out);
 /*
- * VERB's options, one a line: "--name LETTER TYPE" (LETTER "-" when none;
- * TYPE flag, text, int, real, choice, input, file, output, dir), hidden
- * ones left out: for tests and shell completion.
+ * VERB's options, one a line: "--name LETTER TYPE COUNT" (LETTER "-" when
+ * none; TYPE flag, text, int, real, choice, input, file, output, dir;
+ * COUNT once or repeat), hidden ones left out: for tests and shell
+ * completion.
  */
 void cli_print_options(const struct cli_verb *verb, FILE *out);
 
