@@ -182,8 +182,15 @@ int np__read_fd(int fd, const char *name, size_t max, char **buf, size_t *len,
 	else
 		snprintf(shown, sizeof(shown), "standard input");
 	/* A regular file says its size: refuse a large one before reading it. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
-		return np__err(err, NP_EINPUT, "cannot read %s: larger than %zu bytes", shown, max);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > max)
+			return np__err(err, NP_EINPUT, "cannot read %s: larger than %zu bytes",
+				       shown, max);
+		/* Room for all of it at once (and a little growth), not doubling. */
+		cap = (size_t)st.st_size + 4097;
+		if (!(data = malloc(cap)))
+			return np__err(err, NP_ENOMEM, "cannot read %s: out of memory", shown);
+	}
 	for (;;) {
 		ssize_t got;
 

@@ -141,6 +141,19 @@ expect_rc 2 "broken JSON from a pipe"; expect_err "<stdin>" "names standard inpu
 run balance --once --policy -; expect_rc 2 "--policy -"; expect_err "needs a file" "says so"
 run claim --state - --id x "${flavor[@]}"; expect_rc 2 "--state -"; expect_one_line_err "--state -"
 
+# Size: over the cap is bad input, refused before reading; out of memory
+# is exit 1 (operation failed), never 2.  Sparse files: no disk is used.
+truncate -s 300M "$S/huge" && truncate -s 200M "$S/big"
+run place --json "$host" --request "$S/huge"; expect_rc 2 "a request over the size cap"
+expect_err "larger than" "says it is too large"; expect_one_line_err "too large"
+if ldd "$NUMAPLACE" 2>/dev/null | grep -q libasan; then
+  echo "skip: out of memory under AddressSanitizer (it needs the address space)"
+else
+  (ulimit -v 150000; exec "$NUMAPLACE" place --json "$host" --request "$S/big") >"$TMP/out" 2>"$TMP/err"
+  rc=$?; expect_rc 1 "out of memory reading a file"; expect_err "out of memory" "says so"
+fi
+rm -f "$S/huge" "$S/big"
+
 # "-o -" and "--output -" are standard output.
 run topology --json "$host" -o -; expect_rc 0 "topology -o -"; expect_out "^host: 2 nodes" "-o - writes stdout"
 run topology --json "$host" --output - --format json; expect_rc 0 "topology --output -"
