@@ -5,8 +5,9 @@
  * options.
  *
  * A verb is one struct cli_verb in its cmd-<verb>.c, listed in main.c's
- * table; its run() gets the record, so its name, help and options come
- * from one place (see opt.h for the option table).  The tool uses only the
+ * table; main.c parses the command line by the verb's option table (opt.h)
+ * and calls run() with the record and what was parsed, so a verb's name,
+ * help and options come from one place and no verb parses for itself.  The tool uses only the
  * public API (include/numaplace/).  Exit codes: 0 ok, 1 no placement /
  * operation failed (out of memory included), 2 bad input or usage, 3
  * unsupported here.
@@ -33,7 +34,8 @@ struct cli_verb {
 	const char *epilog;   /* after the options: exit codes, examples */
 	int max_args;         /* operands it takes after the options */
 	bool command;         /* takes "-- COMMAND [ARGS...]" */
-	int (*run)(const struct cli_verb *verb, int argc, char **argv);
+	/* Called with the options parsed (main.c); returns the exit code. */
+	int (*run)(const struct cli_verb *verb, const struct cli_args *a);
 };
 
 /* The verbs, each in its cmd-<verb>.c; main.c lists them. */

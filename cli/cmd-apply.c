@@ -196,19 +196,16 @@ static int run_command(const np_topo *topo, struct aopts *o)
 	return 127;
 }
 
-static int run(const struct cli_verb *verb, int argc, char **argv)
+static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
-	struct cli_args a;
 	struct aopts o = { 0 };
 	struct np_apply_result res = { 0 };
 	struct np_error err = { 0 };
 	struct np_rt_pin *pins = NULL;
 	np_topo *topo = NULL;
-	int *nodes = NULL, rc = cli_parse(verb, argc, argv, &a);
+	int *nodes = NULL, rc;
 
-	if (rc != CLI_CONTINUE)
-		return rc;
-	if ((rc = get_opts(&a, &o)) || (rc = rt_load_topology(&a, &o.t, &topo)))
+	if ((rc = get_opts(a, &o)) || (rc = rt_load_topology(a, &o.t, &topo)))
 		return rc;
 	if (o.nodes) {
 		rc = rt_parse_nodes(verb, topo, o.nodes, &nodes, &o.spec.nnodes);

@@ -156,20 +156,17 @@ static int rounds(np_balancer *b, const struct bopts *o, struct logger *l)
 	return 0;
 }
 
-static int run(const struct cli_verb *verb, int argc, char **argv)
+static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
-	struct cli_args a;
 	struct cli_source src;
 	struct bopts o = { 0 };
 	struct logger l = { .out = stdout };
 	struct np_error err = { 0 };
 	np_balancer *b = NULL;
 	np_topo *topo = NULL;
-	int rc = cli_parse(verb, argc, argv, &a);
+	int rc;
 
-	if (rc != CLI_CONTINUE)
-		return rc;
-	if ((rc = get_opts(&a, &o)) || (rc = cli_source_get(&a, false, &src)))
+	if ((rc = get_opts(a, &o)) || (rc = cli_source_get(a, false, &src)))
 		return rc;
 	l.json = o.json;
 	l.dry_run = o.dry_run;

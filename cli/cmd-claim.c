@@ -100,18 +100,15 @@ static const struct cli_opt claim_opts[] = {
 	CLI_OPT_END,
 };
 
-static int claim(const struct cli_verb *verb, int argc, char **argv)
+static int claim(const struct cli_verb *verb, const struct cli_args *a)
 {
-	struct cli_args a;
 	struct place_args p;
 	const char *id;
-	int rc = cli_parse(verb, argc, argv, &a);
+	int rc;
 
-	if (rc != CLI_CONTINUE)
+	if ((rc = place_args_get(a, &p)))
 		return rc;
-	if ((rc = place_args_get(&a, &p)))
-		return rc;
-	id = cli_text(&a, OPT_ID);
+	id = cli_text(a, OPT_ID);
 	if (!p.state || !id || !*id)
 		return cli_usage_error(verb, "say where and under which name: --state FILE --id ID");
 	if (place_args_check(&p))
@@ -143,19 +140,16 @@ static const struct cli_opt release_opts[] = {
 	CLI_OPT_END,
 };
 
-static int release(const struct cli_verb *verb, int argc, char **argv)
+static int release(const struct cli_verb *verb, const struct cli_args *a)
 {
-	struct cli_args a;
 	struct np_error err = { 0 };
 	const char *path, *id;
 	np_state *st = NULL;
 	bool found = false;
-	int rc = cli_parse(verb, argc, argv, &a);
+	int rc;
 
-	if (rc != CLI_CONTINUE)
-		return rc;
-	path = cli_text(&a, PLACE_OPT_STATE);
-	id = cli_text(&a, OPT_ID);
+	path = cli_text(a, PLACE_OPT_STATE);
+	id = cli_text(a, OPT_ID);
 	if (!path || !id || !*id)
 		return cli_usage_error(verb, "say where and which: --state FILE --id ID");
 	rc = CLI_OK;

@@ -218,17 +218,14 @@ static int loop(struct run *r)
 	return rc;
 }
 
-static int run(const struct cli_verb *verb, int argc, char **argv)
+static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
-	struct cli_args a;
 	struct oopts o = { 0 };
 	struct run r = { .verb = verb, .o = &o };
-	int rc = cli_parse(verb, argc, argv, &a);
+	int rc;
 
-	if (rc != CLI_CONTINUE)
-		return rc;
-	get_opts(&a, &o);
-	if ((rc = rt_target_get(&a, false, &o.t)) || (rc = rt_load_topology(&a, &o.t, &r.topo)))
+	get_opts(a, &o);
+	if ((rc = rt_target_get(a, false, &o.t)) || (rc = rt_load_topology(a, &o.t, &r.topo)))
 		return rc;
 	rc = home_nodes(&r);
 	if (!rc) {

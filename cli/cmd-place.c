@@ -272,18 +272,15 @@ static const struct cli_opt opts[] = {
 	CLI_OPT_END,
 };
 
-static int run(const struct cli_verb *verb, int argc, char **argv)
+static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
-	struct cli_args a;
 	struct place_args p;
-	int rc = cli_parse(verb, argc, argv, &a);
+	int rc;
 
-	if (rc != CLI_CONTINUE)
+	if ((rc = place_args_get(a, &p)))
 		return rc;
-	if ((rc = place_args_get(&a, &p)))
-		return rc;
-	if (cli_given(&a, OPT_CASE))
-		return check_case(&p) ? CLI_BAD_INPUT : place_case(cli_text(&a, OPT_CASE), &p);
+	if (cli_given(a, OPT_CASE))
+		return check_case(&p) ? CLI_BAD_INPUT : place_case(cli_text(a, OPT_CASE), &p);
 	if (place_args_check(&p))
 		return CLI_BAD_INPUT;
 	return run_place(&p);

@@ -202,23 +202,20 @@ static int simulate(const struct args *a, np_sim_exp *x, FILE *out)
 	return rc ? cli_fail(&err) : CLI_OK;
 }
 
-static int run(const struct cli_verb *verb, int argc, char **argv)
+static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
-	struct cli_args a;
 	struct args x = { 0 };
 	np_sim_exp *exp = NULL;
 	FILE *out = NULL;
-	int rc = cli_parse(verb, argc, argv, &a);
+	int rc;
 
-	if (rc != CLI_CONTINUE)
-		return rc;
-	if (cli_given(&a, OPT_LIST))
+	if (cli_given(a, OPT_LIST))
 		return list_builtins();
-	if (cli_given(&a, OPT_SHOW))
-		return show_builtin(cli_text(&a, OPT_SHOW));
-	if (cli_given(&a, OPT_CONSTANTS))
+	if (cli_given(a, OPT_SHOW))
+		return show_builtin(cli_text(a, OPT_SHOW));
+	if (cli_given(a, OPT_CONSTANTS))
 		return constants();
-	if ((rc = get_args(&a, &x)))
+	if ((rc = get_args(a, &x)))
 		return rc;
 	rc = load(&x, &exp);
 	if (!rc)

@@ -149,25 +149,22 @@ static const struct cli_opt opts[] = {
 	CLI_OPT_END,
 };
 
-static int run(const struct cli_verb *verb, int argc, char **argv)
+static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
-	struct cli_args a;
 	struct cli_source src;
 	const char *path;
-	int rc = cli_parse(verb, argc, argv, &a);
+	int rc;
 
-	if (rc != CLI_CONTINUE)
-		return rc;
-	if (a.nargs == 0 || strcmp(a.args[0], "show") != 0)
-		return cli_usage_error(verb, a.nargs ? "unknown state action '%s' (show)"
+	if (a->nargs == 0 || strcmp(a->args[0], "show") != 0)
+		return cli_usage_error(verb, a->nargs ? "unknown state action '%s' (show)"
 						     : "say what to do: numaplace state show --state FILE%s",
-				       a.nargs ? a.args[0] : "");
-	if ((rc = cli_source_get(&a, false, &src)))
+				       a->nargs ? a->args[0] : "");
+	if ((rc = cli_source_get(a, false, &src)))
 		return rc;
-	path = cli_text(&a, PLACE_OPT_STATE);
+	path = cli_text(a, PLACE_OPT_STATE);
 	if (!path)
 		return cli_usage_error(verb, "say which file: --state FILE");
-	return show(path, cli_num(&a, OPT_FORMAT, 0) == 1, &src);
+	return show(path, cli_num(a, OPT_FORMAT, 0) == 1, &src);
 }
 
 const struct cli_verb cli_verb_state = {

@@ -18,26 +18,23 @@ static const struct cli_opt opts[] = {
 	CLI_OPT_END,
 };
 
-static int run(const struct cli_verb *verb, int argc, char **argv)
+static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
-	struct cli_args a;
 	struct cli_source src;
 	struct np_error err = { 0 };
 	const char *output;
 	np_topo *topo = NULL;
 	FILE *out;
-	int rc = cli_parse(verb, argc, argv, &a);
+	int rc;
 
-	if (rc != CLI_CONTINUE)
+	if ((rc = cli_source_get(a, false, &src)) || (rc = cli_load_topology(&src, &topo)))
 		return rc;
-	if ((rc = cli_source_get(&a, false, &src)) || (rc = cli_load_topology(&src, &topo)))
-		return rc;
-	output = cli_text(&a, OPT_OUTPUT);
+	output = cli_text(a, OPT_OUTPUT);
 	if ((rc = cli_open_output(output, "w", &out))) {
 		np_topo_free(topo);
 		return rc;
 	}
-	rc = np_topo_write(topo, (enum np_topo_format)cli_num(&a, OPT_FORMAT, NP_TOPO_TEXT), out,
+	rc = np_topo_write(topo, (enum np_topo_format)cli_num(a, OPT_FORMAT, NP_TOPO_TEXT), out,
 			   &err) ? cli_fail(&err) : CLI_OK;
 	np_topo_free(topo);
 	return cli_close_output(output, out, rc);

@@ -81,6 +81,8 @@ static int help(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const struct cli_verb *v;
+	struct cli_args a;
+	int rc;
 
 	if (argc < 2) {
 		main_help(stderr);
@@ -97,5 +99,6 @@ int main(int argc, char **argv)
 	v = cli_find_verb(argv[1]);
 	if (!v)
 		return cli_usage_error(NULL, "'%s' is not a numaplace verb", argv[1]);
-	return v->run(v, argc - 1, argv + 1);
+	rc = cli_parse(v, argc - 1, argv + 1, &a);
+	return rc == CLI_CONTINUE ? v->run(v, &a) : rc;
 }

@@ -4,10 +4,11 @@
  *
  * Each is a struct cli_choice for the option parser (opt.h): the words
  * for messages and a from_name() giving the value.  Where the library has
- * a by-name lookup, from_name() is that lookup; strategy, memory policy
- * and affinity have none yet, so a small table here stands in: when the
- * library gains np_strategy_from_name() and its siblings, only the bodies
- * of those three functions change.
+ * a by-name lookup, from_name() is that lookup (FROM_NAME); strategy,
+ * memory policy and affinity have none yet, so a small table here stands
+ * in: when the library gains np_strategy_from_name(), np_mem_policy_
+ * from_name() and np_affinity_from_name(), those three functions become
+ * FROM_NAME(strategy), FROM_NAME(mem_policy) and FROM_NAME(affinity).
  */
 #include <string.h>
 
@@ -24,50 +25,33 @@ static int by_table(const char *const *names, const int *values, const char *wor
 	return -1;
 }
 
-static int topo_format(const char *word, int *value)
-{
-	enum np_topo_format f;
+/*
+ * NAME(word, value): the library's np_NAME_from_name() into an int (each
+ * takes its own enum type, so one function cannot stand for all).
+ */
+#define FROM_NAME(name)                                          \
+	static int name(const char *word, int *value)            \
+	{                                                        \
+		enum np_##name f;                                \
+                                                                 \
+		if (np_##name##_from_name(word, &f))             \
+			return -1;                               \
+		*value = (int)f;                                 \
+		return 0;                                        \
+	}
 
-	if (np_topo_format_from_name(word, &f))
-		return -1;
-	*value = (int)f;
-	return 0;
-}
+FROM_NAME(topo_format)
 
-static int plan_format(const char *word, int *value)
-{
-	enum np_plan_format f;
-
-	if (np_plan_format_from_name(word, &f))
-		return -1;
-	*value = (int)f;
-	return 0;
-}
+FROM_NAME(plan_format)
 
 #ifdef NP_RUNTIME
-static int obs_format(const char *word, int *value)
-{
-	enum np_obs_format f;
-
-	if (np_obs_format_from_name(word, &f))
-		return -1;
-	*value = (int)f;
-	return 0;
-}
+FROM_NAME(obs_format)
 
 const struct cli_choice cli_choice_obs_format = { "format", "text, json", obs_format };
 #endif
 
 #ifdef NP_SIM
-static int sim_format(const char *word, int *value)
-{
-	enum np_sim_format f;
-
-	if (np_sim_format_from_name(word, &f))
-		return -1;
-	*value = (int)f;
-	return 0;
-}
+FROM_NAME(sim_format)
 
 const struct cli_choice cli_choice_sim_format = { "format", "text, json, svg", sim_format };
 #endif

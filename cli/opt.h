@@ -30,14 +30,13 @@
  *       CLI_OPT_END,
  *   };
  *   ...
- *   struct cli_args a;
- *   int rc = cli_parse(verb, argc, argv, &a);
- *   if (rc != CLI_CONTINUE)
- *       return rc;
- *   count = cli_num(&a, OPT_COUNT, 10);
+ *   static int run(const struct cli_verb *verb, const struct cli_args *a)
+ *   {
+ *       long count = cli_num(a, OPT_COUNT, 10);  (main.c parsed already)
+ *       ...
  *
- * Ownership: values point into argv; a struct cli_args lives on the
- * verb's stack and needs no freeing.  Not thread-safe (getopt_long).
+ * Ownership: values point into argv; a struct cli_args lives on main()'s
+ * stack and needs no freeing.  Not thread-safe (getopt_long).
  */
 #ifndef NP_CLI_OPT_H
 #define NP_CLI_OPT_H
