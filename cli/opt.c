@@ -12,6 +12,7 @@
  */
 #include "opt.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -34,16 +35,42 @@ static void flatten(const struct cli_opt *t, struct cli_args *a)
 	}
 }
 
+/*
+ * The invariants of a verb's flat table, asserted in debug builds (every
+ * run of a verb, so every test, checks its table): each option has a name
+ * and an id > 0, names, ids and letters are unique, typed options have
+ * what their type needs, and the table fits.
+ */
+#ifndef NDEBUG
+static bool table_ok(const struct cli_args *a)
+{
+	for (int i = 0; i < a->nopt; i++) {
+		const struct cli_opt *o = a->opt[i];
+
+		if (!o->name || o->id <= 0 || (o->type == CLI_CHOICE && !o->choice) ||
+		    ((o->type == CLI_INT || o->type == CLI_REAL) && !(o->min <= o->max)))
+			return false;
+		for (int k = 0; k < i; k++)
+			if (a->opt[k]->id == o->id || strcmp(a->opt[k]->name, o->name) == 0 ||
+			    (o->letter && a->opt[k]->letter == o->letter))
+				return false;
+	}
+	return a->nopt < CLI_OPTS_MAX;
+}
+#endif
+
 /* A's options: the verb's table, and --help when the table lacks it. */
 static void options_of(const struct cli_verb *verb, struct cli_args *a)
 {
+	bool help = false;
+
 	a->nopt = 0;
 	flatten(verb->opts, a);
 	for (int i = 0; i < a->nopt; i++)
-		if (a->opt[i]->id == CLI_ID_HELP)
-			return;
-	if (a->nopt < CLI_OPTS_MAX)
+		help |= a->opt[i]->id == CLI_ID_HELP;
+	if (!help && a->nopt < CLI_OPTS_MAX)
 		a->opt[a->nopt++] = &help_opt;
+	assert(table_ok(a));
 }
 
 static const char *meta_of(const struct cli_opt *o)
