@@ -31,11 +31,11 @@
 /* Bytes of a claim id (state.h). */
 #define NP_CLAIM_ID_MAX 255
 
-/* Bytes of one input file: a topology, a plan, a /proc text (64 MiB). */
-#define NP_FILE_MAX ((size_t)64 << 20)
-/* Bytes of a file that grows with the guests: a state file, a Nova case, a request (256 MiB). */
-#define NP_LARGE_FILE_MAX ((size_t)256 << 20)
-/* Bytes of a simulator experiment (16 MiB). */
-#define NP_EXPERIMENT_FILE_MAX ((size_t)16 << 20)
+/*
+ * Bytes of one input file of any kind (topologies, requests, plans, cases,
+ * experiments, states, /proc texts): far above any real one, low enough
+ * that a wrong file cannot eat the machine's memory (256 MiB).
+ */
+#define NP_FILE_MAX ((size_t)256 << 20)
 
 #endif

@@ -9,6 +9,7 @@
 #include <numaplace/version.h>
 #include <numaplace/limits.h>
 #include <numaplace/error.h>
+#include <numaplace/util.h>
 #include <numaplace/topology.h>
 #include <numaplace/host.h>
 #include <numaplace/request.h>

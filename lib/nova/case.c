@@ -43,7 +43,7 @@
 #define COUNT_MAX (INT64_C(1) << 50)
 #define CELLS_MAX NP_NODES_MAX
 #define REQS_MAX  100000
-#define CASE_MAX  NP_LARGE_FILE_MAX
+#define CASE_MAX  NP_FILE_MAX
 #define PATH_LEN  96
 /* Nova's defaults when only one ratio is given (initial_*_allocation_ratio). */
 #define DEFAULT_CPU_RATIO 16.0

@@ -21,6 +21,10 @@
 #include <jansson.h>
 
 #include "runtime/balance-int.h"
+#include "util/util.h"
+
+/* A policy is a few hundred bytes; this only bounds a wrong file. */
+#define POLICY_MAX ((size_t)1 << 20)
 
 static int strings(json_t *v, const char *key, char ***out, int *n, struct np_error *err)
 {
@@ -141,16 +145,21 @@ int np__bal_policy_load(const np_topo *topo, const char *path, struct np__bal_po
 	json_error_t jerr;
 	json_t *o, *v;
 	const char *key;
+	char *buf = NULL;
+	size_t len = 0;
 	int rc = 0;
 	struct np_error e2 = { 0 };
 
 	if (!path)
 		return 0;
-	o = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	/* The one reader: a FIFO or device given as the policy must not hang us. */
+	if ((rc = np__read_file(path, POLICY_MAX, &buf, &len, err)))
+		return rc;
+	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
 	if (!o)
-		return np__err(err, jerr.line < 0 && strstr(jerr.text, "unable to open") ? NP_EIO
-											: NP_EINPUT,
-			       "cannot load policy '%s': line %d: %s", path, jerr.line, jerr.text);
+		return np__err(err, NP_EINPUT, "cannot load policy '%s': line %d: %s", path,
+			       jerr.line, jerr.text);
 	if (!json_is_object(o))
 		rc = np__err(&e2, NP_EINPUT, "expected an object");
 	json_object_foreach(o, key, v) {

@@ -28,7 +28,7 @@
 #include "topology/topo-int.h"
 
 #define SCHEMA "numaplace.experiment/1"
-#define FILE_MAX NP_EXPERIMENT_FILE_MAX
+#define FILE_MAX NP_FILE_MAX
 #define PATH_LEN 160
 
 struct rd {

@@ -10,7 +10,8 @@
  *   a writer's read-modify-write is never interleaved with another's.
  *   flock locks belong to the open file, so two np_state on one path in
  *   one process also exclude each other (and one thread opening twice
- *   would wait for itself).
+ *   would wait for itself).  The lock file is opened without following a
+ *   symbolic link and must be a regular file: a FIFO there would block.
  * - Atomic commit: the whole file is written to "PATH.tmp-XXXXXX" in the
  *   same directory, fsynced, renamed over PATH and the directory fsynced:
  *   after a crash PATH is the old or the new state, never a mix.  A crash
@@ -46,7 +47,7 @@
 #include "plan/plan-json.h"
 
 #define SCHEMA    "numaplace.state/1"
-#define FILE_MAX  NP_LARGE_FILE_MAX
+#define FILE_MAX  NP_FILE_MAX
 #define ID_MAX    NP_CLAIM_ID_MAX
 #define TMP_INFIX ".tmp-"
 
@@ -105,17 +106,19 @@ static int lock_file(np_state *st, struct np_error *err)
 {
 	size_t n = strlen(st->path) + sizeof(".lock");
 	char *lock = malloc(n);
+	const char *kind;
 	int rc = 0;
 
 	if (!lock)
 		return np__err(err, NP_ENOMEM, "out of memory");
 	snprintf(lock, n, "%s.lock", st->path);
-	st->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (st->lockfd < 0 && st->readonly)
-		st->lockfd = open(lock, O_RDONLY | O_CLOEXEC);
-	if (st->lockfd < 0 && !(st->readonly && errno == ENOENT)) {
-		rc = np__err(err, errno == ENOENT ? NP_EIO : NP_EOS, "cannot lock '%s': %s", lock,
-			     strerror(errno));
+	/* Never through a link, never a FIFO (whose open would block). */
+	st->lockfd = np__open_regular(lock, O_RDWR | O_CREAT | O_NOFOLLOW, 0644, &kind);
+	if (st->lockfd < 0 && !kind && st->readonly)
+		st->lockfd = np__open_regular(lock, O_RDONLY | O_NOFOLLOW, 0, &kind);
+	if (st->lockfd < 0 && (kind || !(st->readonly && errno == ENOENT))) {
+		rc = np__open_fail(err, kind || errno == ENOENT || errno == ELOOP ? NP_EIO : NP_EOS,
+				   "lock", lock, kind);
 		goto out;
 	}
 	while (st->lockfd >= 0 && flock(st->lockfd, st->readonly ? LOCK_SH : LOCK_EX) < 0) {

@@ -36,11 +36,37 @@ int np__verr(struct np_error *err, int code, const char *fmt, va_list ap);
 
 /*
  * Read the whole file PATH into a NUL-terminated buffer (*BUF, *LEN without
- * the NUL).  Refuses files over MAX bytes.  NP_EIO with "cannot read 'PATH':
- * reason" on failure.
+ * the NUL).  Only a regular file is read: a FIFO, device, directory or
+ * socket (or a symbolic link to one) is refused at once, never waited on.
+ * Refuses files over MAX bytes (NP_EINPUT); NP_EIO with "cannot read
+ * 'PATH': reason" when it cannot be read; NP_ENOMEM.  PATH is taken
+ * literally ("-" is a file named "-"; np_read_file() reads standard input).
  */
 int np__read_file(const char *path, size_t max, char **buf, size_t *len,
 		  struct np_error *err);
+/*
+ * Read descriptor FD (any kind: a pipe is fine) to its end, as
+ * np__read_file does; NAME for messages, NULL for "standard input".
+ */
+int np__read_fd(int fd, const char *name, size_t max, char **buf, size_t *len,
+		struct np_error *err);
+/*
+ * open() PATH with FLAGS (and MODE for O_CREAT) so that it never blocks:
+ * O_NONBLOCK and O_CLOEXEC for the open, then fstat(), then O_NONBLOCK
+ * cleared.  Returns the descriptor; or -1 with errno set and *KIND NULL
+ * when open() failed; or -1 with *KIND saying what the path is ("a FIFO")
+ * when it is not a regular file.
+ */
+int np__open_regular(const char *path, int flags, unsigned mode, const char **kind);
+/*
+ * Fill ERR with CODE and "cannot VERB 'PATH': why" after np__open_regular()
+ * failed with KIND (NULL: from errno; ELOOP reads "a symbolic link", as
+ * with O_NOFOLLOW).  Returns CODE.
+ */
+int np__open_fail(struct np_error *err, int code, const char *verb, const char *path,
+		  const char *kind);
+/* What a file of stat() mode MODE is, for messages: "a FIFO", "a directory"... */
+const char *np__file_kind(unsigned mode);
 
 /*
  * Parse a Linux cpulist ("0-3,8,10-11", possibly empty, trailing newline

@@ -358,6 +358,46 @@ static void test_readonly_and_locks(void)
 	np_plan_free(a);
 }
 
+/*
+ * The state and its lock file are never waited on or followed: a FIFO as
+ * either, or a symbolic link as the lock, is refused at once (an alarm
+ * turns a blocking open into a failure instead of a hang).
+ */
+static void test_special_files(void)
+{
+	char sp[200], lock[210], target[210];
+	struct np_error err = { 0 };
+	np_state *st = NULL;
+	int rc;
+
+	snprintf(sp, sizeof(sp), "%s/special.json", dir);
+	snprintf(lock, sizeof(lock), "%s.lock", sp);
+	snprintf(target, sizeof(target), "%s/elsewhere", dir);
+	alarm(20);
+	CHECK(mkfifo(sp, 0600) == 0, "make a FIFO state");
+	rc = np_state_open(sp, false, &st, &err);
+	CHECK(rc == NP_EIO && !st && strstr(err.message, "not a regular file (a FIFO)"),
+	      "a FIFO as the state: rc %d %s", rc, err.message);
+	unlink(sp);
+	unlink(lock);
+	CHECK(mkfifo(lock, 0600) == 0, "make a FIFO lock");
+	for (int ro = 0; ro < 2; ro++) {
+		rc = np_state_open(sp, ro, &st, &err);
+		CHECK(rc == NP_EIO && !st && strstr(err.message, "cannot lock") &&
+			      strstr(err.message, "(a FIFO)"),
+		      "a FIFO as the lock (read-only %d): rc %d %s", ro, rc, err.message);
+	}
+	unlink(lock);
+	CHECK(symlink(target, lock) == 0, "make a link as the lock");
+	rc = np_state_open(sp, false, &st, &err);
+	CHECK(rc == NP_EIO && !st && strstr(err.message, "symbolic link") &&
+		      access(target, F_OK) != 0,
+	      "a link as the lock is neither followed nor created through: rc %d %s", rc,
+	      err.message);
+	alarm(0);
+	unlink(lock);
+}
+
 /* A child that claims until killed (LIMIT > 0: files may not grow past it); never returns. */
 static void claim_forever(int tag, long limit)
 {
@@ -659,6 +699,7 @@ int main(void)
 	test_state_check();
 	test_bad_claims();
 	test_readonly_and_locks();
+	test_special_files();
 	test_crashes();
 	test_corrupt();
 	test_write_json();

@@ -2,13 +2,106 @@
  * test-util.c - cpulist/cpumap parsing and formatting, strict integers,
  * whole-file reading: the helpers every text source leans on; and the
  * library's version.
+ *
+ * The reader is checked on what must never hang or fill memory: a FIFO
+ * nobody writes to, a symbolic link to one, /dev/zero, a directory; an
+ * alarm turns a regression (a blocking open) into a failure, not a hang.
  */
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+
+#include <numaplace/util.h>
 
 #include <numaplace/version.h>
 
 #include "check.h"
 #include "util/util.h"
+
+/* np__read_file(PATH) is refused with NP_EIO and a message holding WANT. */
+static void refused(const char *path, const char *want)
+{
+	struct np_error err = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = np__read_file(path, 1 << 20, &buf, &len, &err);
+
+	CHECK(rc == NP_EIO && strstr(err.message, want) && strstr(err.message, path) && !buf,
+	      "%s: rc %d '%s', want NP_EIO '...%s'", path, rc, err.message, want);
+}
+
+static void test_special_files(void)
+{
+	char dir[] = "/tmp/np-util-XXXXXX", fifo[64], link[64], reg[64];
+	struct np_error err = { 0 };
+	char *buf = NULL, cmd[96];
+	size_t len = 0;
+	FILE *f;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(reg, sizeof(reg), "%s/reg", dir);
+	CHECK(mkfifo(fifo, 0600) == 0 && symlink("fifo", link) == 0, "make a FIFO and a link");
+	alarm(20);
+	refused(fifo, "not a regular file (a FIFO)");
+	refused(link, "not a regular file (a FIFO)");
+	refused("/dev/zero", "not a regular file (a character device)");
+	refused(dir, "not a regular file (a directory)");
+	alarm(0);
+	if ((f = fopen(reg, "w"))) {
+		fputs("0-3\n", f);
+		fclose(f);
+	}
+	CHECK(np_read_file(reg, 0, &buf, &len, &err) == 0 && len == 4 && strcmp(buf, "0-3\n") == 0,
+	      "np_read_file a regular file: %s", err.message);
+	free(buf);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+/* np_read_file("-") reads standard input, a pipe, to its end. */
+static void test_stdin(void)
+{
+	struct np_error err = { 0 };
+	int fds[2], saved = dup(STDIN_FILENO);
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (saved < 0 || pipe(fds) < 0) {
+		CHECK(0, "pipe");
+		return;
+	}
+	CHECK(write(fds[1], "{\"a\": 1}", 8) == 8, "write the pipe");
+	close(fds[1]);
+	dup2(fds[0], STDIN_FILENO);
+	close(fds[0]);
+	CHECK(np_read_file("-", 0, &buf, &len, &err) == 0 && len == 8 && buf[8] == '\0',
+	      "np_read_file(-) from a pipe: %s", err.message);
+	free(buf);
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+}
+
+static void test_public_cpulist(void)
+{
+	struct np_error err = { 0 };
+	int *ids = NULL, n = 0;
+	char text[32];
+
+	CHECK(np_cpulist_parse("3,0-1\n", 64, &ids, &n, &err) == 0 && n == 3 &&
+		      strcmp(np_cpulist_format(ids, n, text, sizeof(text)), "0-1,3") == 0,
+	      "np_cpulist_parse/format: %s", err.message);
+	free(ids);
+	ids = NULL;
+	CHECK(np_cpulist_parse("0-65", 64, &ids, &n, &err) == NP_EINPUT && !ids &&
+		      strstr(err.message, "bad list '0-65'"),
+	      "ids above the limit: %s", err.message);
+}
 
 static void cpulist(const char *text, int expect_rc, const char *expect)
 {
@@ -98,6 +191,12 @@ int main(void)
 	CHECK(np__read_file("/", 100, &buf, &len, &err) == NP_EIO &&
 		      strstr(err.message, "directory"),
 	      "directory: %s", err.message);
+	CHECK(np__read_file("/nonexistent/x", 100, &buf, &len, &err) == NP_EIO &&
+		      strstr(err.message, ": no such file or directory"),
+	      "reasons in lower case: %s", err.message);
+	test_special_files();
+	test_stdin();
+	test_public_cpulist();
 	if (np__read_file("/proc/self/status", 1 << 20, &buf, &len, &err) == 0) {
 		CHECK(len > 0 && buf[len] == '\0', "read /proc/self/status");
 		free(buf);
