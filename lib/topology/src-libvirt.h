@@ -22,7 +22,7 @@
 
 #include "topo-int.h"
 
-/* One <pages> pool of a cell; free == total until someone knows better. */
+/* One <pages> pool of a cell; free is NP__TB_FREE_UNKNOWN until someone knows better. */
 struct np__lv_pool {
 	int node;
 	uint64_t size_kb, total, free;
