@@ -52,9 +52,9 @@ static int claim_new(const struct place_args *p, np_state *st, const char *id,
 	if ((rc = place_plan(p, host, req, &plan)))
 		return rc;
 	if (!np_plan_fits(plan)) {
-		rc = place_write(p, plan, host, req);
+		rc = place_write(p, plan, host, req); /* 1, with the reason */
 		np_plan_free(plan);
-		return rc ? rc : CLI_FAILED;
+		return rc;
 	}
 	if (np_state_claim(st, id, plan, &err) || np_state_commit(st, &err))
 		rc = cli_fail(&err);

@@ -793,7 +793,8 @@ static void test_explain_single(void)
 	p = place_opts(h, r, NP_STRATEGY_SPREAD, true, 0);
 	/* Three nodes for one cell: the wholly free node 1 is kept whole, even by spread. */
 	CHECK(node_of(p, 0) == 0, "node 0, keeping node 1 wholly free; got %d", node_of(p, 0));
-	CHECK(has_reason(p, NP_RES_STRANDED, "why not node 1: it uses up more wholly free nodes"),
+	CHECK(has_reason(p, NP_RES_STRANDED,
+			 "why not node 1: it uses up 1 wholly free node (chosen: 0)"),
 	      "node 1 lost on the objective");
 	CHECK(has_reason(p, NP_RES_MEMORY, "why not node 2 for guest cell 0: 1024 MiB asked, 512"),
 	      "node 2 lacks memory: 1024 asked, 512 within the ratio");

@@ -22,13 +22,13 @@
 
 /* Run WRITE-like output into a string (caller frees). */
 static char *emit(const np_plan *p, const np_host *h, const np_request *req,
-		  enum np_plan_format f, bool explain, int *rc, struct np_error *err)
+		  enum np_plan_format f, unsigned flags, int *rc, struct np_error *err)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
 
-	*rc = np_plan_write(p, h, req, f, explain, m, err);
+	*rc = np_plan_write(p, h, req, f, flags, m, err);
 	fclose(m);
 	return buf;
 }
@@ -326,11 +326,11 @@ static void test_json(const np_topo *t, const np_host *h)
 /* ---- text, xl, numactl ---- */
 
 static void expect_out(const np_plan *p, const np_host *h, const np_request *req,
-		       enum np_plan_format f, bool explain, const char *want, const char *what)
+		       enum np_plan_format f, unsigned flags, const char *want, const char *what)
 {
 	struct np_error err = { 0 };
 	int rc;
-	char *s = emit(p, h, req, f, explain, &rc, &err);
+	char *s = emit(p, h, req, f, flags, &rc, &err);
 
 	CHECK(rc == 0, "%s: %s", what, err.message);
 	CHECK(s && strcmp(s, want) == 0, "%s:\n--- got\n%s--- want\n%s", what, s, want);
@@ -346,18 +346,32 @@ static void test_text(const np_topo *t, const np_host *h)
 		   "    pinned: 0->16 1->17 2->18 3->19\n"
 		   "guest cell 1 (4 vCPUs, 8 GiB) -> node 3\n"
 		   "    pinned: 4->24 5->25 6->26 7->27\n"
-		   "distance 16 (best possible 16); memory strict on 2,3; fallback none; affinity hard\n",
+		   "distance 16 (best possible 16); memory strict on 2,3 (basis total); fallback none; "
+		   "affinity hard\n",
 		   "text");
-	expect_out(p, h, NULL, NP_PLAN_TEXT, true,
+	expect_out(p, h, NULL, NP_PLAN_TEXT, NP_PLAN_EXPLAIN,
 		   "guest cell 0 (4 vCPUs, 8 GiB) -> node 2\n"
 		   "    pinned: 0->16 1->17 2->18 3->19\n"
 		   "guest cell 1 (4 vCPUs, 8 GiB) -> node 3\n"
 		   "    pinned: 4->24 5->25 6->26 7->27\n"
-		   "distance 16 (best possible 16); memory strict on 2,3; fallback none; affinity hard\n"
+		   "distance 16 (best possible 16); memory strict on 2,3 (basis total); fallback none; "
+		   "affinity hard\n"
 		   "why not node 0: 8 GiB asked, 7.1 GiB free\n"
 		   "why not {4,5}: distance 22\n"
-		   "search: optimal after 41 steps; stranded 0; device misses 0\n",
+		   "memory basis total: a node holds its memory less what is claimed on it (Nova's "
+		   "rule; memory other software uses is not counted)\n",
 		   "text --explain");
+	/* The search's own figures only with --verbose, with their units. */
+	expect_out(p, h, NULL, NP_PLAN_TEXT, NP_PLAN_VERBOSE,
+		   "guest cell 0 (4 vCPUs, 8 GiB) -> node 2\n"
+		   "    pinned: 0->16 1->17 2->18 3->19\n"
+		   "guest cell 1 (4 vCPUs, 8 GiB) -> node 3\n"
+		   "    pinned: 4->24 5->25 6->26 7->27\n"
+		   "distance 16 (best possible 16); memory strict on 2,3 (basis total); fallback none; "
+		   "affinity hard\n"
+		   "search: optimal (proven) after 41 search steps; 0 MiB of capacity stranded on the "
+		   "host after it; 0 PCI devices off the guest's nodes\n",
+		   "text --verbose");
 	np_plan_free(p);
 	p = floating_plan(t);
 	expect_out(p, h, NULL, NP_PLAN_TEXT, false,
@@ -366,13 +380,14 @@ static void test_text(const np_topo *t, const np_host *h)
 		   "guest cell 1 (3 vCPUs, 1 GiB) -> node 6\n"
 		   "    pinned: 3->52\n"
 		   "    floating: vCPUs 4-5 on CPUs 48-51\n"
-		   "distance 16 (best possible 16); memory preferred on 4,6; fallback 2,0,1; affinity soft\n"
+		   "distance 16 (best possible 16); memory preferred on 4,6 (basis total); fallback "
+		   "2,0,1; affinity soft\n"
 		   "pci: 2 devices from pool 0\n",
 		   "text floating");
 	np_plan_free(p);
 	p = nofit_plan();
 	expect_out(p, NULL, NULL, NP_PLAN_TEXT, false,
-		   "no placement fits this guest\n9 guest cells but 8 usable host nodes\n",
+		   "no placement fits this guest: 9 guest cells but 8 usable host nodes\n",
 		   "text no fit");
 	np_plan_free(p);
 }
