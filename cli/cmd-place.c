@@ -179,6 +179,12 @@ int place_plan(const struct place_args *p, const np_host *host, const np_request
 int place_write(const struct place_args *p, const np_plan *plan, const np_host *host,
 		const np_request *req)
 {
+	return place_write_to(p, plan, host, req, stdout);
+}
+
+int place_write_to(const struct place_args *p, const np_plan *plan, const np_host *host,
+		   const np_request *req, FILE *out)
+{
 	struct np_error err = { 0 };
 	unsigned flags = (p->explain ? NP_PLAN_EXPLAIN : 0) | (p->verbose ? NP_PLAN_VERBOSE : 0);
 
@@ -187,13 +193,13 @@ int place_write(const struct place_args *p, const np_plan *plan, const np_host *
 
 		/* JSON carries the reasons; the others have nothing to write. */
 		if (p->format == NP_PLAN_JSON &&
-		    np_plan_write(plan, host, req, p->format, flags, stdout, &err))
+		    np_plan_write(plan, host, req, p->format, flags, out, &err))
 			return cli_fail(&err);
 		fprintf(stderr, "numaplace: no placement fits this guest%s%s\n", why ? ": " : "",
 			why ? why : "");
 		return CLI_FAILED;
 	}
-	if (np_plan_write(plan, host, req, p->format, flags, stdout, &err))
+	if (np_plan_write(plan, host, req, p->format, flags, out, &err))
 		return cli_fail(&err);
 	return np_plan_fits(plan) ? CLI_OK : CLI_FAILED;
 }

@@ -78,5 +78,8 @@ int place_plan(const struct place_args *p, const np_host *host, const np_request
  */
 int place_write(const struct place_args *p, const np_plan *plan, const np_host *host,
 		const np_request *req);
+/* The same to OUT (claim writes to memory first, so a refusal changes nothing). */
+int place_write_to(const struct place_args *p, const np_plan *plan, const np_host *host,
+		   const np_request *req, FILE *out);
 
 #endif

@@ -222,7 +222,7 @@ static void pin(const struct np_host_node *hn, const struct np__cellreq *c, int 
 	f->npins = f->nblocked = 0;
 	f->reserved = -1;
 	if (c->thread_policy == NP_THREAD_POLICY_REQUIRE && s.tpc <= 1 && c->npinned > 0) {
-		fail(f, NP_RES_CORES, 2, (uint64_t)s.tpc, "the node has no SMT");
+		fail(f, NP_RES_CORES, 2, (uint64_t)s.tpc, "no SMT");
 		f->per_core = true;
 	} else if (c->npinned == 0)
 		fail(f, NP_RES_PCPUS, 0, (uint64_t)s.nfree,

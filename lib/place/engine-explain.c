@@ -2,7 +2,10 @@
  * engine-explain.c - the reasons of a plan: why each node could not hold
  * each guest cell, why the best answer using each node the winner left
  * out lost (re-searched with that node forced in, within a small budget),
- * and, when nothing fits, why.  Texts name kernel node ids.
+ * and, when nothing fits, why.  Texts name kernel node ids, and every one
+ * carries the figures it compares (asked and available, both distances,
+ * both values of the term that decided); the no-fit summary names the
+ * resource that fell short (np_plan_no_fit_summary()).
  */
 #include "place/engine-int.h"
 
@@ -260,7 +263,7 @@ static enum np_resource cell_short(const struct eng *e, int i, char *buf, size_t
 			 "have at most %llu (no SMT)",
 			 (unsigned long long)top->asked, (unsigned long long)top->available);
 	else
-		snprintf(buf, size, "%s falls short on %d of %d nodes: %llu %s asked, at most %llu "
+		snprintf(buf, size, "short of %s on %d of %d nodes: %llu %s asked, at most %llu "
 			 "available on one (%s)",
 			 top->res == NP_RES_MEMORY ? "memory" : top->res == NP_RES_PAGES ? "pages"
 			 : top->res == NP_RES_PCPUS ? "dedicated CPUs"
