@@ -365,7 +365,7 @@ static bool fit_free(const np_host *h, int node_idx, const struct np__cellreq *c
 		return true;
 	if (c->memory_mb > cap)
 		return fail(f, NP_RES_MEMORY, c->memory_mb, cap,
-			    "free memory the node reports (memory basis free)");
+			    "free memory the node reports, memory basis free");
 	return true;
 }
 
