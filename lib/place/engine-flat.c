@@ -16,7 +16,8 @@
  * The shares are what each node is charged: memory in proportion to each
  * node's room, vCPUs in proportion to its shared CPUs, each capped by its
  * room (water filling).  A node already over one of its allocation ratios
- * takes no part (Nova's check fails any share there).  When the search
+ * takes no share of that resource, but its CPUs still count for the guest
+ * to float over (Nova floats such a guest over the whole host).  When the search
  * budget runs out before any set is found, the guest floats over the
  * whole host (every node that can take a part, memory by the plan's
  * policy); when even the whole host lacks the room, it does not fit, and
@@ -51,15 +52,12 @@ static void flat_caps(const struct eng *e, struct flat *f, int j)
 	uint64_t m = hn->npools ? hn->pools[0].total * hn->pools[0].size_kb / 1024 : hn->memory_mb;
 	uint64_t c = f->need_cpu, cap = np__host_free_cap(e->host, j);
 
-	f->cap_mem[j] = f->cap_cpu[j] = f->shared[j] = 0;
 	if (np_host_limits(e->host, &cr, &rr)) {
-		/* Truncation is floor here: negative amounts become 0 below. */
+		/* Truncation is floor here; a node over a ratio takes no share of it. */
 		cpu = (double)hn->nshared * cr - hn->cpu_usage;
 		mem = (double)hn->memory_mb * rr - (double)hn->memory_used_mb;
-		if (cpu < 0 || mem < 0)
-			return; /* over its ratios already: Nova's check fails any share */
-		c = cpu < (double)c ? (uint64_t)cpu : c;
-		m = mem < (double)m ? (uint64_t)mem : m;
+		c = cpu < (double)c ? (cpu > 0 ? (uint64_t)cpu : 0) : c;
+		m = mem < (double)m ? (mem > 0 ? (uint64_t)mem : 0) : m;
 	}
 	m = cap < m ? cap : m;
 	f->cap_mem[j] = m / page_mb * page_mb;
@@ -67,10 +65,10 @@ static void flat_caps(const struct eng *e, struct flat *f, int j)
 	f->shared[j] = (uint64_t)hn->nshared;
 }
 
-/* A node that can take any part of the guest (the others are never in a set). */
+/* A node that adds anything: memory, CPU ratio room or CPUs to float over. */
 static bool usable(const struct flat *f, int j)
 {
-	return f->cap_mem[j] || f->cap_cpu[j];
+	return f->cap_mem[j] || f->cap_cpu[j] || f->shared[j];
 }
 
 /*

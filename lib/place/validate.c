@@ -566,14 +566,15 @@ static int check_node_totals(struct vc *v, int j)
 			       "%llu MiB of %llu",
 			       os(v, j), (unsigned long long)hn->memory_used_mb,
 			       (unsigned long long)mem, (unsigned long long)hn->memory_mb);
+	/* A share of nothing charges nothing (a split guest's node it only floats over). */
 	if (np_request_cpu_policy(v->r) != NP_CPU_POLICY_DEDICATED &&
 	    np_host_limits(v->h, &cr, &rr)) {
-		if ((double)hn->cpu_usage + floats > (double)hn->nshared * cr)
+		if (floats && (double)hn->cpu_usage + floats > (double)hn->nshared * cr)
 			return np__err(v->err, NP_EINPUT,
 				       "node %d: %u + %d floating vCPUs over %d "
 				       "shared CPUs x %g",
 				       os(v, j), hn->cpu_usage, floats, hn->nshared, cr);
-		if ((double)hn->memory_used_mb + (double)mem > (double)hn->memory_mb * rr)
+		if (mem && (double)hn->memory_used_mb + (double)mem > (double)hn->memory_mb * rr)
 			return np__err(
 			    v->err, NP_EINPUT, "node %d: %llu + %llu MiB over %llu MiB x %g",
 			    os(v, j), (unsigned long long)hn->memory_used_mb,

@@ -739,12 +739,26 @@ static void test_flat_room(void)
 	check_agree(t, p, "whole host");
 	np_plan_free(p);
 
-	/* A node over its CPU ratio takes no part; the others still hold it. */
+	/* A node over its CPU ratio is charged no vCPUs; the others still hold it. */
 	np_host_add_usage(h, 0, 8 * 16 + 1, 0, NULL, 0, NULL);
 	p = place(h, r);
-	CHECK(np_plan_fits(p) && node_of(p, 0) != 0, "node 0, over its ratio, is left out");
+	CHECK(np_plan_fits(p), "node 0 over its ratio: still fits");
 	for (int i = 0; i < np_plan_cell_count(p); i++)
-		CHECK(np_plan_cell(p, i)->node_idx != 0, "no share on node 0");
+		CHECK(np_plan_cell(p, i)->node_idx != 0 || np_plan_cell(p, i)->nfloat == 0,
+		      "no vCPU charged on node 0");
+	np_plan_free(p);
+	np_request_free(r);
+	/* Every node over its CPU ratio but one: 12 vCPUs still float over 16 CPUs. */
+	np_host_add_usage(h, 1, 8 * 16 + 1, 0, NULL, 0, NULL);
+	np_host_add_usage(h, 2, 8 * 16 + 1, 0, NULL, 0, NULL);
+	c = (struct cspec){12, 0, 1024, 0, -1};
+	r = mk_req(&c, 1, NP_CPU_POLICY_NONE, false);
+	p = place(h, r);
+	CHECK(np_plan_fits(p) && np_plan_nodeset(p, &nodes) == 2, "floats over node 3 and one more");
+	for (int i = 0; i < np_plan_cell_count(p); i++)
+		CHECK(np_plan_cell(p, i)->nfloat == 0 || np_plan_cell(p, i)->node_idx == 3,
+		      "vCPUs charged on node 3 only");
+	check_agree(t, p, "over-committed nodes");
 	np_plan_free(p);
 	np_request_free(r);
 
@@ -754,15 +768,15 @@ static void test_flat_room(void)
 	p = place(h, r);
 	CHECK(!np_plan_fits(p) && np_plan_no_fit_summary(p) &&
 		  strstr(np_plan_no_fit_summary(p), "memory falls short") &&
-		  strstr(np_plan_no_fit_summary(p), "70000 MiB asked, 49152 MiB"),
+		  strstr(np_plan_no_fit_summary(p), "70000 MiB asked, 65536 MiB"),
 	      "too much memory: %s", np_plan_no_fit_summary(p));
 	np_plan_free(p);
 	np_request_free(r);
 	c = (struct cspec){40, 0, 4096, 0, -1};
 	r = mk_req(&c, 1, NP_CPU_POLICY_NONE, false);
 	p = place(h, r);
-	CHECK(!np_plan_fits(p) && strstr(np_plan_no_fit_summary(p), "40 vCPUs asked, 24 shared"),
-	      "too many vCPUs (node 0 is over its ratio): %s", np_plan_no_fit_summary(p));
+	CHECK(!np_plan_fits(p) && strstr(np_plan_no_fit_summary(p), "40 vCPUs asked, 32 shared"),
+	      "too many vCPUs: %s", np_plan_no_fit_summary(p));
 	np_plan_free(p);
 	np_request_free(r);
 	np_host_free(h);
