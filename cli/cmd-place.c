@@ -47,8 +47,8 @@ const struct cli_opt place_guest_opts[] = {
 	  .choice = &cli_choice_affinity, .meta = "A", .help = "hard (pin, default) or soft (prefer)" },
 	{ .id = PLACE_OPT_MEMORY_BASIS, .name = "memory-basis", .type = CLI_CHOICE,
 	  .choice = &cli_choice_memory_basis, .meta = "B",
-	  .help = "count node memory as total less claims (Nova) or\n"
-		  "also within what the host reports free (libxl);\n"
+	  .help = "total (memory less claims, Nova's rule) or free\n"
+		  "(also within what the host reports free, libxl's);\n"
 		  "default free for --xl, total otherwise" },
 	{ .id = PLACE_OPT_EXPLAIN, .name = "explain", .type = CLI_FLAG,
 	  .help = "say why the chosen nodes won and why the others lost" },
@@ -318,7 +318,9 @@ const struct cli_verb cli_verb_place = {
 	.about = "Choose host NUMA nodes for every guest cell, pin or float its vCPUs, set\n"
 		 "its memory policy, and say why.  Nothing is recorded: see `numaplace claim`.\n",
 	.opts = opts,
-	.epilog = "Exit: 0 fits, 1 does not fit, 2 bad input or usage.\n"
+	.epilog = "Exit: 0 fits, 1 does not fit (in every format; the reason on stderr\n"
+		  "for json, libvirt, xl, numactl), 2 bad input or usage (also: a format\n"
+		  "that cannot carry out the plan).\n"
 		  "\n"
 		  "Examples:\n"
 		  "  numaplace place --flavor 'vcpus=8,ram=8192,hw:numa_nodes=2'\n"
