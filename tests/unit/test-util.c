@@ -37,16 +37,8 @@ static void cpumap(const char *text, int expect_rc, const char *expect)
 	free(ids);
 }
 
-int main(void)
+static void test_cpulist(void)
 {
-	long v;
-	uint64_t u;
-	char *buf;
-	size_t len;
-	struct np_error err = { 0 };
-	char small[8];
-	int ids[] = { 0, 1, 2, 3, 8, 10, 11 };
-
 	cpulist("0-3,8,10-11\n", 0, "0-3,8,10-11");
 	cpulist("", 0, "");
 	cpulist("\n", 0, "");
@@ -57,6 +49,12 @@ int main(void)
 	cpulist("1-", NP_EINPUT, NULL);
 	cpulist("200000", NP_EINPUT, NULL);
 	cpulist("0-3 x", NP_EINPUT, NULL);
+}
+
+static void test_cpumap(void)
+{
+	char small[8];
+	int ids[] = { 0, 1, 2, 3, 8, 10, 11 };
 
 	cpumap("0000000f\n", 0, "0-3");
 	cpumap("00000001,00000000", 0, "32");
@@ -68,6 +66,12 @@ int main(void)
 	np__format_cpulist(ids, 7, small, sizeof(small));
 	CHECK(strlen(small) < sizeof(small) && strstr(small, "..."),
 	      "truncated list ends with '...': '%s'", small);
+}
+
+static void test_numbers(void)
+{
+	long v;
+	uint64_t u;
 
 	CHECK(np__parse_int(" 42\n", 0, 100, &v) && v == 42, "parse 42");
 	CHECK(!np__parse_int("42x", 0, 100, &v), "42x is not a number");
@@ -76,6 +80,13 @@ int main(void)
 	CHECK(np__parse_u64("18446744073709551615", &u) && u == UINT64_MAX, "u64 max");
 	CHECK(!np__parse_u64("18446744073709551616", &u), "u64 overflow");
 	CHECK(!np__parse_u64("-1", &u), "u64 negative");
+}
+
+static void test_read_file(void)
+{
+	char *buf;
+	size_t len;
+	struct np_error err = { 0 };
 
 	CHECK(np__read_file("/nonexistent/x", 100, &buf, &len, &err) == NP_EIO &&
 		      strstr(err.message, "cannot read '/nonexistent/x'"),
@@ -91,5 +102,13 @@ int main(void)
 	}
 	CHECK(np__read_file("/proc/self/status", 4, &buf, &len, &err) == NP_EINPUT,
 	      "size limit enforced");
+}
+
+int main(void)
+{
+	T_CASE("cpulist", test_cpulist());
+	T_CASE("cpumap", test_cpumap());
+	T_CASE("numbers", test_numbers());
+	T_CASE("read-file", test_read_file());
 	return t_done();
 }
