@@ -37,6 +37,7 @@ static int t_pass, t_fail;
 			t_pass++;                                            \
 		} else {                                                     \
 			t_fail++;                                            \
+			fflush(stdout);                                      \
 			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
 			fprintf(stderr, __VA_ARGS__);                        \
 			fputc('\n', stderr);                                 \
