@@ -21,6 +21,7 @@
  * everything.  Ownership: the jansson tree is freed before returning.
  */
 #include "request/request-int.h"
+#include "util/json-util.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -549,7 +550,10 @@ int np_request_from_json(const char *buf, size_t len, const char *name, np_reque
 
 	if (!buf)
 		return fail(&q, "invalid_request_json", "no text");
-	if (!(root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)))
+	if (!(root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)) &&
+	    np__json_out_of_memory(&je))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	if (!root)
 		return fail(&q, "invalid_request_json", "line %d column %d: %s", je.line, je.column,
 			    je.text);
 	rc = request(&q, root, out);

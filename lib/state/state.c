@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "emit/plan-emit.h"
+#include "util/json-util.h"
 #include "util/util.h"
 
 #define SCHEMA    "numaplace.state/1"
@@ -174,6 +175,8 @@ static int parse(np_state *st, const char *buf, size_t len, struct np_error *err
 	int rc = 0;
 
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root && np__json_out_of_memory(&je))
+		return np__err(err, NP_ENOMEM, "out of memory");
 	if (!root) {
 		for (char *c = je.text; *c; c++)
 			*c = isprint((unsigned char)*c) ? *c : '?';

@@ -619,6 +619,10 @@ static int json_parse(np__tb *b, const char *buf, size_t len)
 		return r.rc;
 	}
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root && np__json_out_of_memory(&je)) {
+		fail(&r, NP_ENOMEM, "out of memory");
+		return r.rc;
+	}
 	if (!root) {
 		syntax_error(&r, &je);
 		return r.rc;

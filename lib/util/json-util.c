@@ -41,3 +41,9 @@ void np__json_describe(const json_t *v, char *out, size_t size)
 	case JSON_NULL: snprintf(out, size, "null"); break;
 	}
 }
+
+bool np__json_out_of_memory(const json_error_t *je)
+{
+	/* The code is stored only with a message: read it only then. */
+	return !je->text[0] || json_error_code(je) == json_error_out_of_memory;
+}

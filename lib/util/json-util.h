@@ -6,6 +6,7 @@
 #ifndef NP_JSON_UTIL_H
 #define NP_JSON_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -16,5 +17,13 @@
  * cut), "an object", "an array", "true", "false", "null".
  */
 void np__json_describe(const json_t *v, char *out, size_t size);
+
+/*
+ * Did json_loadb() fail for want of memory rather than for the text?
+ * jansson says so with json_error_out_of_memory, or by leaving the
+ * message empty (an allocation failed before it could read anything).
+ * Readers answer NP_ENOMEM then, never a syntax error.
+ */
+bool np__json_out_of_memory(const json_error_t *je);
 
 #endif
