@@ -44,25 +44,6 @@ static void set_quiet_libvirt(void)
 	virSetErrorFunc(NULL, quiet_libvirt);
 }
 
-static void quiet_libxml(void *ctx, const char *msg, ...) {}
-
-/* libxml2's generic error handler of this thread, saved while libvirt runs. */
-struct saved_xml {
-	xmlGenericErrorFunc fn;
-	void *ctx;
-};
-
-static void hush_libxml(struct saved_xml *s)
-{
-	s->fn = xmlGenericError;
-	s->ctx = xmlGenericErrorContext;
-	xmlSetGenericErrorFunc(NULL, quiet_libxml);
-}
-
-static void restore_libxml(const struct saved_xml *s)
-{
-	xmlSetGenericErrorFunc(s->ctx, s->fn);
-}
 
 /* libvirt's last error of this thread as one line, in BUF. */
 static const char *lv_message(char *buf, size_t size)
@@ -164,13 +145,13 @@ static int load(np__tb *b, const char *uri)
 {
 	struct np__lv_cells cells = {0};
 	virConnectPtr conn = NULL;
-	struct saved_xml saved;
+	struct np__xml_hush saved;
 	char *caps = NULL;
 	char msg[400];
 	int code;
 
 	pthread_once(&quiet_once, set_quiet_libvirt);
-	hush_libxml(&saved);
+	np__xml_hush(&saved);
 	if (!(conn = virConnectOpenReadOnly(uri))) {
 		/* A URI no driver serves is as much bad input as a missing file. */
 		code = NP_EIO;
@@ -190,7 +171,7 @@ static int load(np__tb *b, const char *uri)
 out:
 	if (conn)
 		virConnectClose(conn);
-	restore_libxml(&saved);
+	np__xml_unhush(&saved);
 	free(caps);
 	np__libvirt_cells_free(&cells);
 	return np__tb_failed(b) ? np__tb_fail(b, NP_EIO, "unknown error") : 0;
