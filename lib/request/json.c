@@ -117,7 +117,11 @@ static int id_list(struct jq *q, json_t *v, const char *path, int **ids, int *n)
 	*ids = NULL;
 	*n = 0;
 	if (json_is_string(v)) {
-		if (np__parse_cpulist(json_string_value(v), 65535, ids, n) == 0)
+		int rc = np__parse_cpulist(json_string_value(v), 65535, ids, n);
+
+		if (rc == NP_ENOMEM)
+			return np__err(q->err, NP_ENOMEM, "out of memory");
+		if (rc == 0)
 			return 0;
 		return bad(q, path, "a list of vCPU ids such as [0, 1] or \"0-1\"");
 	}
