@@ -47,3 +47,27 @@ bool np__json_out_of_memory(const json_error_t *je)
 	/* The code is stored only with a message: read it only then. */
 	return !je->text[0] || json_error_code(je) == json_error_out_of_memory;
 }
+
+bool np__utf8_valid(const char *s, size_t n)
+{
+	static const unsigned lowest[4] = { 0, 0x80, 0x800, 0x10000 };
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+	while (p < end) {
+		unsigned c = *p++, cp;
+		int more = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+			   : (c & 0xf8) == 0xf0 ? 3 : -1;
+
+		if (more < 0 || end - p < more)
+			return false;
+		cp = more ? c & (0x3fu >> more) : c;
+		for (int k = 0; k < more; k++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (*p & 0x3fu);
+		}
+		if (cp < lowest[more] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+	}
+	return true;
+}

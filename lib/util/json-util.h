@@ -26,4 +26,12 @@ void np__json_describe(const json_t *v, char *out, size_t size);
  */
 bool np__json_out_of_memory(const json_error_t *je);
 
+/*
+ * Are the N bytes at S well-formed UTF-8 (no overlong forms, surrogates or
+ * code points above U+10FFFF), as jansson wants its strings?  Asking
+ * jansson means allocating, and a failed allocation would then pass for
+ * bad text.
+ */
+bool np__utf8_valid(const char *s, size_t n);
+
 #endif

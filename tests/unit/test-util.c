@@ -4,7 +4,10 @@
  */
 #include <stdlib.h>
 
+#include <jansson.h>
+
 #include "check.h"
+#include "util/json-util.h"
 #include "util/util.h"
 
 static void cpulist(const char *text, int expect_rc, const char *expect)
@@ -104,11 +107,54 @@ static void test_read_file(void)
 	      "size limit enforced");
 }
 
+/*
+ * np__utf8_valid() against jansson's own check (json_stringn refuses what
+ * is not UTF-8): the hand-picked edges, then every string of up to three
+ * bytes drawn from the bytes that matter.
+ */
+static void test_utf8(void)
+{
+	static const char *const cases[] = {
+		"", "plain", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xff",
+		"\xc3", "\xc0\x80", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+		"\xf8\x88\x80\x80\x80", "a\x80", "\xe2\x82",
+	};
+	static const unsigned char bytes[] = { 0x41, 0x7f, 0x80, 0xbf, 0xc2, 0xc3, 0xdf, 0xe0,
+					       0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff };
+	const size_t nb = sizeof(bytes);
+	int disagree = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *s = json_stringn(cases[i], strlen(cases[i]));
+
+		CHECK(np__utf8_valid(cases[i], strlen(cases[i])) == (s != NULL),
+		      "utf8 case %zu: ours %d, jansson %d", i,
+		      np__utf8_valid(cases[i], strlen(cases[i])), s != NULL);
+		json_decref(s);
+	}
+	for (size_t len = 1; len <= 3; len++) {
+		size_t total = len == 1 ? nb : len == 2 ? nb * nb : nb * nb * nb;
+
+		for (size_t k = 0; k < total; k++) {
+			char buf[4];
+			json_t *s;
+
+			for (size_t j = 0, r = k; j < len; j++, r /= nb)
+				buf[j] = (char)bytes[r % nb];
+			s = json_stringn(buf, len);
+			disagree += np__utf8_valid(buf, len) != (s != NULL);
+			json_decref(s);
+		}
+	}
+	CHECK(disagree == 0, "utf8: %d short strings judged unlike jansson", disagree);
+}
+
 int main(void)
 {
 	T_CASE("cpulist", test_cpulist());
 	T_CASE("cpumap", test_cpumap());
 	T_CASE("numbers", test_numbers());
 	T_CASE("read-file", test_read_file());
+	T_CASE("utf8", test_utf8());
 	return t_done();
 }
