@@ -328,7 +328,12 @@ static int claim_form(const np_plan *plan, json_t **out, struct np_error *err)
 		rc = np__err(err, NP_ENOMEM, "out of memory");
 	if (!rc) {
 		*out = json_loadb(buf, len, 0, NULL);
-		rc = *out ? 0 : np__err(err, NP_ENOMEM, "out of memory");
+		/* What jansson read must be what was written (json-util.h). */
+		if (!*out || np__json_is_text(*out, buf, len) != 1) {
+			json_decref(*out);
+			*out = NULL;
+			rc = np__err(err, NP_ENOMEM, "out of memory");
+		}
 	}
 	free(buf);
 	return rc;
@@ -399,9 +404,10 @@ static int write_doc(const np_state *st, FILE *out)
 	fprintf(out, "{\n  \"schema\": \"%s\",\n  \"claims\": {%s", SCHEMA,
 		st->nclaims ? "\n" : "");
 	for (int i = 0; i < st->nclaims; i++) {
+		/* Checked: a text jansson cut short would make the file unreadable. */
 		json_t *key = json_string(st->claims[i].id);
-		char *k = key ? json_dumps(key, JSON_ENCODE_ANY) : NULL;
-		char *v = json_dumps(st->claims[i].plan, JSON_COMPACT);
+		char *k = key ? np__json_dumps_checked(key) : NULL;
+		char *v = np__json_dumps_checked(st->claims[i].plan);
 
 		json_decref(key);
 		if (k && v)

@@ -5,7 +5,10 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util/util.h"
 
 /* S with every byte that is not printable ASCII as '?', cut to SIZE. */
 static void printable(const char *s, char *out, size_t size)
@@ -70,4 +73,43 @@ bool np__utf8_valid(const char *s, size_t n)
 			return false;
 	}
 	return true;
+}
+
+char *np__json_dumps_checked(const json_t *v)
+{
+	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_t *back = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	bool same = back && json_equal(back, v);
+
+	json_decref(back);
+	if (!same) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+int np__json_is_text(const json_t *v, const char *text, size_t len)
+{
+	char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	const char *p = d;
+	bool in_string = false, escaped = false, same = true;
+
+	if (!d)
+		return NP_ENOMEM;
+	for (size_t i = 0; same && i < len; i++) {
+		char c = text[i];
+
+		if (!in_string && strchr(" \t\n\r", c) && c)
+			continue; /* a blank the compact form leaves out */
+		same = c == *p++;
+		if (in_string)
+			in_string = escaped || c != '"';
+		else
+			in_string = c == '"';
+		escaped = in_string && !escaped && c == '\\';
+	}
+	same = same && !*p;
+	free(d);
+	return same;
 }

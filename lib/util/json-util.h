@@ -34,4 +34,22 @@ bool np__json_out_of_memory(const json_error_t *je);
  */
 bool np__utf8_valid(const char *s, size_t n);
 
+/*
+ * jansson 2.14 does not always fail cleanly when an allocation fails: its
+ * json_dumps() may leave out a piece of the text and return the rest
+ * ("{\"fits\":true}" comes out as "{\":true}"), and its parser may drop a
+ * character of a string or number and return a document.  Where numaplace
+ * keeps JSON (the state file), it checks:
+ *
+ * np__json_dumps_checked(): json_dumps(V, JSON_COMPACT), read back and
+ * compared with V; NULL when out of memory or the text came out wrong.
+ *
+ * np__json_is_text(): does V hold exactly TEXT (LEN bytes), JSON that
+ * numaplace wrote itself with integers and plain strings only?  V dumped
+ * compact must be TEXT without its blanks outside strings.  1, 0 when it
+ * differs, NP_ENOMEM.
+ */
+char *np__json_dumps_checked(const json_t *v);
+int np__json_is_text(const json_t *v, const char *text, size_t len);
+
 #endif

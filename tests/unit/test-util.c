@@ -149,6 +149,40 @@ static void test_utf8(void)
 	CHECK(disagree == 0, "utf8: %d short strings judged unlike jansson", disagree);
 }
 
+/*
+ * np__json_is_text(): the text a value came from, blanks aside, and
+ * nothing else; np__json_dumps_checked(): a compact text that reads back.
+ */
+static void test_json_text(void)
+{
+	static const struct {
+		const char *parsed, *text;
+		int same;
+	} cases[] = {
+		{ "{\"a\": [1, 2], \"b\": \"x y\"}", "{\n  \"a\": [1, 2],\n  \"b\": \"x y\"\n}\n", 1 },
+		{ "{\"a\": \"x y\"}", "{\"a\": \"xy\"}", 0 },       /* a blank inside a string counts */
+		{ "{\"a\": \"q\\\"\"}", "{ \"a\" : \"q\\\"\" }", 1 }, /* an escaped quote ends nothing */
+		{ "{\"a\": 406}", "{\"a\": 4096}", 0 },               /* a dropped digit */
+		{ "{\"fits\": true}", "{\"fits\": true, \"b\": 1}", 0 }, /* text left over */
+		{ "[1, 2, 3]", "[1, 2]", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *v = json_loads(cases[i].parsed, JSON_DECODE_ANY, NULL);
+		char *d = v ? np__json_dumps_checked(v) : NULL;
+		json_t *back = d ? json_loads(d, JSON_DECODE_ANY, NULL) : NULL;
+
+		CHECK(v && np__json_is_text(v, cases[i].text, strlen(cases[i].text)) ==
+				   cases[i].same,
+		      "json text case %zu", i);
+		CHECK(back && json_equal(back, v) && !strstr(d, ": "),
+		      "checked compact dump %zu: %s", i, d ? d : "(null)");
+		json_decref(back);
+		free(d);
+		json_decref(v);
+	}
+}
+
 int main(void)
 {
 	T_CASE("cpulist", test_cpulist());
@@ -156,5 +190,6 @@ int main(void)
 	T_CASE("numbers", test_numbers());
 	T_CASE("read-file", test_read_file());
 	T_CASE("utf8", test_utf8());
+	T_CASE("json-text", test_json_text());
 	return t_done();
 }
