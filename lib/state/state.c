@@ -432,18 +432,15 @@ int np_state_write_json(const np_state *st, FILE *out, struct np_error *err)
 	return 0;
 }
 
-/* fsync the directory holding PATH, so that the rename itself is durable. */
-static int sync_dir(const char *path)
+/* fsync directory DIR, so that a rename in it is durable. */
+static int sync_dir(const char *dir)
 {
-	const char *name;
-	char *dir = dir_of(path, &name);
-	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1, rc = 0;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
 
 	if (fd < 0 || fsync(fd) < 0)
 		rc = -1;
 	if (fd >= 0)
 		close(fd);
-	free(dir);
 	return rc;
 }
 
@@ -474,7 +471,8 @@ static int write_tmp(const np_state *st, int fd)
 int np_state_commit(np_state *st, struct np_error *err)
 {
 	size_t n = strlen(st->path) + sizeof(TMP_INFIX "XXXXXX");
-	char *tmp;
+	const char *name;
+	char *tmp, *dir;
 	int fd, rc;
 
 	if (st->readonly)
@@ -482,9 +480,14 @@ int np_state_commit(np_state *st, struct np_error *err)
 			       st->path);
 	if (!st->dirty)
 		return 0;
+	/* Every allocation before the rename: after it, the commit has happened. */
 	tmp = malloc(n);
-	if (!tmp)
+	dir = dir_of(st->path, &name);
+	if (!tmp || !dir) {
+		free(tmp);
+		free(dir);
 		return np__err(err, NP_ENOMEM, "out of memory");
+	}
 	snprintf(tmp, n, "%s" TMP_INFIX "XXXXXX", st->path);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	rc = fd < 0 ? NP_EOS : write_tmp(st, fd);
@@ -498,12 +501,13 @@ int np_state_commit(np_state *st, struct np_error *err)
 		rc = rc == NP_ENOMEM
 			 ? np__err(err, rc, "out of memory")
 			 : np__err(err, rc, "cannot write '%s': %s", st->path, strerror(e));
-	} else if (sync_dir(st->path) < 0) {
+	} else if (sync_dir(dir) < 0) {
 		rc = np__err(err, NP_EOS, "cannot write '%s': sync: %s", st->path, strerror(errno));
 	} else {
 		st->dirty = false;
 	}
 	free(tmp);
+	free(dir);
 	return rc;
 }
 
