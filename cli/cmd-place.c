@@ -137,7 +137,7 @@ static int knob(const char *verb, int opt, const char *arg, struct place_args *a
 
 int place_option(const char *verb, int opt, const char *arg, struct place_args *a)
 {
-	long long v;
+	long long v = 0; /* number() sets it on success; -O3 cannot tell */
 	int rc = cli_source_option(verb, opt, arg, &a->src);
 
 	if (rc)

@@ -328,7 +328,7 @@ static bool read_node_cpus(struct jr *r, const json_t *node, const char *base, s
 {
 	const json_t *a = json_object_get(node, "cpus");
 	char path[PATH_LEN], item[ITEM_LEN];
-	int64_t cpu;
+	int64_t cpu = 0; /* int_at() sets it; -O3 cannot tell */
 	long n;
 
 	snprintf(path, sizeof(path), "%s.cpus", base);
@@ -376,7 +376,7 @@ static bool read_nodes(struct jr *r, const json_t *nodes)
 static bool read_row(struct jr *r, const json_t *row, size_t i)
 {
 	char path[PATH_LEN], item[ITEM_LEN];
-	int64_t d;
+	int64_t d = 0; /* int_at() sets it; -O3 cannot tell */
 	long n;
 
 	snprintf(path, sizeof(path), "nodes[%zu].distances", i);
