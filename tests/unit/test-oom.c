@@ -181,10 +181,11 @@ static void run(scenario_fn fn, long fail_at, struct outcome *o)
 	fclose(out);
 }
 
+/* The same answer: code, output, and the error (none at all on success). */
 static bool same(const struct outcome *a, const struct outcome *b)
 {
 	return a->rc == b->rc && a->len == b->len && memcmp(a->text, b->text, a->len) == 0 &&
-	       (a->rc == 0 || strcmp(a->err.message, b->err.message) == 0);
+	       (a->rc ? strcmp(a->err.message, b->err.message) == 0 : a->err.code == 0);
 }
 
 static bool leaked(void)
