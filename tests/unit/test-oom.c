@@ -254,7 +254,7 @@ static void on_crash(int sig)
 }
 
 /* Every N from 1 until a run injects no failure. */
-static void loop_child(const char *name, scenario_fn fn, int ref_rc)
+static void loop_child(const char *name, scenario_fn fn)
 {
 	struct outcome ref;
 	struct tally t = { 0 };
@@ -271,8 +271,7 @@ static void loop_child(const char *name, scenario_fn fn, int ref_rc)
 		free(ref.text);
 		return;
 	}
-	CHECK(ref.rc == ref_rc, "%s: rc %d without failure, want %d: %s", name, ref.rc, ref_rc,
-	      ref.err.message);
+	CHECK(ref.rc == 0, "%s: rc %d without failure: %s", name, ref.rc, ref.err.message);
 	CHECK(ref.count > 0, "%s: no allocation seen: is the hook linked?", name);
 	CHECK(ref.rc != 0 || ref.err.code == 0, "%s: err written on success", name);
 	for (sh->n = 1; sh->n <= ref.count + 1; sh->n++)
@@ -306,7 +305,7 @@ static bool leaks_at(const char *name, scenario_fn fn, long n)
 	       WEXITSTATUS(status) == 1;
 }
 
-static void loop(const char *name, scenario_fn fn, int ref_rc)
+static void loop(const char *name, scenario_fn fn)
 {
 	pid_t pid;
 	int status = 0;
@@ -318,7 +317,7 @@ static void loop(const char *name, scenario_fn fn, int ref_rc)
 		signal(SIGSEGV, on_crash);
 		signal(SIGABRT, on_crash);
 		t_pass = t_fail = 0;
-		loop_child(name, fn, ref_rc);
+		loop_child(name, fn);
 		sh->pass = t_pass;
 		sh->fail = t_fail;
 		sh->leaked = leaked();
@@ -449,48 +448,50 @@ static const char *const flavors[][2] = {
 	{ "vcpus=3,ram=4096,hw:numa_nodes=2", NULL }, /* refused: 3 vCPUs on 2 cells */
 };
 
+/*
+ * A request reader's outcome RC (R, or E) into OUT: a refusal (bad input)
+ * is an answer too; any other failure ends the scenario with it.
+ */
+static int put_request(int rc, np_request *r, const struct np_error *e, FILE *out,
+		       struct np_error *err)
+{
+	if (rc == NP_EINPUT)
+		fprintf(out, "refused: %s\n", e->message);
+	else if (rc)
+		*err = *e;
+	else
+		describe(r, out);
+	np_request_free(r);
+	return rc == NP_EINPUT ? 0 : rc;
+}
+
 static int s_req_flavor(FILE *out, struct np_error *err)
 {
-	for (size_t i = 0; i < sizeof(flavors) / sizeof(flavors[0]); i++) {
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < sizeof(flavors) / sizeof(flavors[0]); i++) {
 		struct np_error e = { 0 };
 		np_request *r = NULL;
-		int rc = np_request_from_flavor_text(flavors[i][0], flavors[i][1], &r, &e);
 
-		if (rc == NP_EINPUT) {
-			fprintf(out, "refused: %s\n", e.message);
-			continue;
-		}
-		if (rc) {
-			*err = e;
-			return rc;
-		}
-		describe(r, out);
-		np_request_free(r);
+		rc = np_request_from_flavor_text(flavors[i][0], flavors[i][1], &r, &e);
+		rc = put_request(rc, r, &e, out, err);
 	}
-	return 0;
+	return rc;
 }
 
 static int s_req_json(FILE *out, struct np_error *err)
 {
 	const struct blob *docs[] = { &req_mixed, &req_pinned, &req_bad };
+	int rc = 0;
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; !rc && i < 3; i++) {
 		struct np_error e = { 0 };
 		np_request *r = NULL;
-		int rc = np_request_from_json(docs[i]->buf, docs[i]->len, "req.json", &r, &e);
 
-		if (rc == NP_EINPUT) {
-			fprintf(out, "refused: %s\n", e.message);
-			continue;
-		}
-		if (rc) {
-			*err = e;
-			return rc;
-		}
-		describe(r, out);
-		np_request_free(r);
+		rc = np_request_from_json(docs[i]->buf, docs[i]->len, "req.json", &r, &e);
+		rc = put_request(rc, r, &e, out, err);
 	}
-	return 0;
+	return rc;
 }
 
 static int s_req_xl(FILE *out, struct np_error *err)
@@ -720,6 +721,26 @@ static int s_state(FILE *out, struct np_error *err)
 	return rc;
 }
 
+/* Each answers 0 with all its memory (no fit, refusals: in its output). */
+static const struct scenario {
+	const char *name;
+	scenario_fn fn;
+} scenarios[] = {
+	{ "topology-json", s_topo_json },     { "topology-xl", s_topo_xl },
+	{ "topology-libvirt", s_topo_libvirt }, { "request-flavor", s_req_flavor },
+	{ "request-json", s_req_json },       { "request-xl", s_req_xl },
+	{ "nova-case", s_nova_case },         { "place-explain", s_place_explain },
+	{ "place-no-fit", s_place_nofit },    { "place-no-numa", s_place_no_numa },
+	{ "place-pci", s_place_pci },         { "plan-json", s_plan_json },
+	{ "state", s_state },
+};
+
+/* One case per scenario (a function of its own: T_CASE in a loop clobbers). */
+static void scenario_case(const struct scenario *s)
+{
+	T_CASE(s->name, loop(s->name, s->fn));
+}
+
 int main(void)
 {
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -741,19 +762,8 @@ int main(void)
 		return 99;
 	snprintf(state_path, sizeof(state_path), "%s/state.json", state_dir);
 
-	T_CASE("topology-json", loop("topology-json", s_topo_json, 0));
-	T_CASE("topology-xl", loop("topology-xl", s_topo_xl, 0));
-	T_CASE("topology-libvirt", loop("topology-libvirt", s_topo_libvirt, 0));
-	T_CASE("request-flavor", loop("request-flavor", s_req_flavor, 0));
-	T_CASE("request-json", loop("request-json", s_req_json, 0));
-	T_CASE("request-xl", loop("request-xl", s_req_xl, 0));
-	T_CASE("nova-case", loop("nova-case", s_nova_case, 0));
-	T_CASE("place-explain", loop("place-explain", s_place_explain, 0));
-	T_CASE("place-no-fit", loop("place-no-fit", s_place_nofit, 0));
-	T_CASE("place-no-numa", loop("place-no-numa", s_place_no_numa, 0));
-	T_CASE("place-pci", loop("place-pci", s_place_pci, 0));
-	T_CASE("plan-json", loop("plan-json", s_plan_json, 0));
-	T_CASE("state", loop("state", s_state, 0));
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+		scenario_case(&scenarios[i]);
 
 	unlink(state_path);
 	snprintf(state_path, sizeof(state_path), "%s/state.json.lock", state_dir);
