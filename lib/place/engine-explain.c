@@ -93,19 +93,22 @@ static void set_text(const struct eng *e, const int *asg, char *buf, size_t size
 static void loss_text(const struct eng *e, int t, const struct terms *w, const struct terms *a,
 		      const char *set, char *buf, size_t size)
 {
-	long long x = (long long)a->v[t], y = (long long)w->v[t];
+	long long x = t < NT ? (long long)a->v[t] : 0, y = t < NT ? (long long)w->v[t] : 0;
 
+	/* The terms that count things: one shape, their own words. */
+	static const char *const counted[NT] = {
+	    [T_WHOLE] = "why not %s: it uses up %lld wholly free node%s (chosen: %lld)",
+	    [T_HALF] = "why not %s: it takes %lld node resource%s (CPUs or memory) below half "
+		       "free (chosen: %lld)",
+	    [T_AVOID] = "why not %s: its nodes hold %lld free PCI device%s other guests may "
+			"need (chosen: %lld)",
+	};
+
+	if (t < NT && counted[t]) {
+		snprintf(buf, size, counted[t], set, x, x == 1 ? "" : "s", y);
+		return;
+	}
 	switch (t) {
-	case T_WHOLE:
-		snprintf(buf, size, "why not %s: it uses up %lld wholly free node%s (chosen: %lld)",
-			 set, x, x == 1 ? "" : "s", y);
-		break;
-	case T_HALF:
-		snprintf(buf, size,
-			 "why not %s: it takes %lld node resource%s (CPUs or memory) below half "
-			 "free (chosen: %lld)",
-			 set, x, x == 1 ? "" : "s", y);
-		break;
 	case T_STRAND:
 		snprintf(buf, size,
 			 "why not %s: it leaves %lld MiB stranded on the host (chosen: %lld MiB)",
@@ -118,12 +121,6 @@ static void loss_text(const struct eng *e, int t, const struct terms *w, const s
 			 "CPUs and memory drop by %.4f (chosen: %.4f; best fit keeps free "
 			 "capacity together)",
 			 set, (double)x / 1048576.0, (double)y / 1048576.0);
-		break;
-	case T_AVOID:
-		snprintf(buf, size,
-			 "why not %s: its nodes hold %lld free PCI device%s other guests may need "
-			 "(chosen: %lld)",
-			 set, x, x == 1 ? "" : "s", y);
 		break;
 	case T_ROOM:
 		snprintf(buf, size,

@@ -342,25 +342,22 @@ static void expect_out(const np_plan *p, const np_host *h, const np_request *req
 	free(s);
 }
 
+/* The pinned plan as text, the lines every text form of it starts with. */
+#define PINNED_TEXT                                                                               \
+	"guest cell 0 (4 vCPUs, 8 GiB) -> node 2\n"                                               \
+	"    pinned: 0->16 1->17 2->18 3->19\n"                                                   \
+	"guest cell 1 (4 vCPUs, 8 GiB) -> node 3\n"                                               \
+	"    pinned: 4->24 5->25 6->26 7->27\n"                                                   \
+	"distance 16 (best possible 16); memory strict on 2,3 (basis total); fallback none; "     \
+	"affinity hard\n"
+
 static void test_text(const np_topo *t, const np_host *h)
 {
 	np_plan *p = pinned_plan(t);
 
-	expect_out(p, h, NULL, NP_PLAN_TEXT, false,
-		   "guest cell 0 (4 vCPUs, 8 GiB) -> node 2\n"
-		   "    pinned: 0->16 1->17 2->18 3->19\n"
-		   "guest cell 1 (4 vCPUs, 8 GiB) -> node 3\n"
-		   "    pinned: 4->24 5->25 6->26 7->27\n"
-		   "distance 16 (best possible 16); memory strict on 2,3 (basis total); fallback none; "
-		   "affinity hard\n",
-		   "text");
+	expect_out(p, h, NULL, NP_PLAN_TEXT, false, PINNED_TEXT, "text");
 	expect_out(p, h, NULL, NP_PLAN_TEXT, NP_PLAN_EXPLAIN,
-		   "guest cell 0 (4 vCPUs, 8 GiB) -> node 2\n"
-		   "    pinned: 0->16 1->17 2->18 3->19\n"
-		   "guest cell 1 (4 vCPUs, 8 GiB) -> node 3\n"
-		   "    pinned: 4->24 5->25 6->26 7->27\n"
-		   "distance 16 (best possible 16); memory strict on 2,3 (basis total); fallback none; "
-		   "affinity hard\n"
+		   PINNED_TEXT
 		   "why not node 0: 8 GiB asked, 7.1 GiB free\n"
 		   "why not {4,5}: distance 22\n"
 		   "memory basis total: a node holds its memory less what is claimed on it (Nova's "
@@ -368,12 +365,7 @@ static void test_text(const np_topo *t, const np_host *h)
 		   "text --explain");
 	/* The search's own figures only with --verbose, with their units. */
 	expect_out(p, h, NULL, NP_PLAN_TEXT, NP_PLAN_VERBOSE,
-		   "guest cell 0 (4 vCPUs, 8 GiB) -> node 2\n"
-		   "    pinned: 0->16 1->17 2->18 3->19\n"
-		   "guest cell 1 (4 vCPUs, 8 GiB) -> node 3\n"
-		   "    pinned: 4->24 5->25 6->26 7->27\n"
-		   "distance 16 (best possible 16); memory strict on 2,3 (basis total); fallback none; "
-		   "affinity hard\n"
+		   PINNED_TEXT
 		   "search: optimal (proven) after 41 search steps; 0 MiB of capacity stranded on the "
 		   "host after it; 0 PCI devices off the guest's nodes\n",
 		   "text --verbose");
