@@ -8,6 +8,8 @@
 #   expect_err RE "what"   stderr matches RE
 #   expect_one_line_err    stderr is exactly one line "numaplace: ..."
 #                          (or two, the second "try 'numaplace ...'")
+#   have F                 this build has feature F (hwloc, libvirt, runtime, sim)
+#   need F                 skip the whole script (exit 77) unless it has
 #   finish                 prints "N passed, N failed" and exits
 set -u
 : "${NUMAPLACE:?NUMAPLACE must name the built tool}"
@@ -62,6 +64,10 @@ expect_one_line_err() {
     not_ok "$1: stderr is not one 'numaplace: ...' line ($n lines)"
   fi
 }
+
+# NP_FEATURES comes from meson; run by hand, a script assumes every feature.
+have() { case " ${NP_FEATURES-hwloc libvirt runtime sim} " in *" $1 "*) return 0 ;; esac; return 1; }
+need() { have "$1" || { echo "skipped: needs $1 (this build has none)"; exit 77; }; }
 
 # fixture NAME: unpack a hwloc sysfs fixture once; prints its root.
 fixture() {

@@ -4,7 +4,9 @@
  * CHECK counts passes and failures and keeps going, so one run shows every
  * broken assertion; t_done() prints "N passed, N failed" and gives the
  * exit status.  t_fixture() gives the root of one of the hwloc sysfs
- * fixtures from $NP_SHARED, unpacked once into a cache.
+ * fixtures from $NP_SHARED, unpacked once into a cache.  t_need() and
+ * t_have() skip a test or a part of one that needs a feature this build
+ * was made without (np-config.h), saying which.
  */
 #ifndef NP_TEST_CHECK_H
 #define NP_TEST_CHECK_H
@@ -13,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <numaplace/topology.h>
+
+#include "np-config.h"
 
 static int t_pass, t_fail;
 
@@ -32,6 +38,23 @@ static inline int t_done(void)
 {
 	printf("%d passed, %d failed\n", t_pass, t_fail);
 	return t_fail ? 1 : 0;
+}
+
+/* Skip the whole test (exit 77) unless this build has FEATURE (BUILT: its NP_HAVE_). */
+static inline void t_need(int built, const char *feature)
+{
+	if (!built) {
+		printf("skipped: needs %s (this build has none)\n", feature);
+		exit(77);
+	}
+}
+
+/* Whether this build has FEATURE; when not, says that WHAT is skipped. */
+static inline int t_have(int built, const char *feature, const char *what)
+{
+	if (!built)
+		printf("skip %s: needs %s (this build has none)\n", what, feature);
+	return built;
 }
 
 /* $NP_SHARED, or the test is skipped (exit 77) when it is not set. */
@@ -153,6 +176,22 @@ static inline const char *t_fixture_copy(const char *name)
 	}
 	snprintf(root, sizeof(root), "%s/%s", t_tmpdir, strrchr(src, '/') + 1);
 	return root;
+}
+
+/*
+ * The topology of fixture NAME: through the sysfs source where the build
+ * has hwloc, else from the same machine saved as numaplace JSON,
+ * tests/data/json/NAME.json (tests/cli/place.sh checks that the two
+ * agree).  0, or the load's code with ERR filled.
+ */
+static inline int t_fixture_topo(const char *name, np_topo **t, struct np_error *err)
+{
+	char path[1100];
+
+	if (NP_HAVE_HWLOC)
+		return np_topo_load(NP_SOURCE_SYSFS, t_fixture(name), t, err);
+	snprintf(path, sizeof(path), "%s/%s.json", t_data("json"), name);
+	return np_topo_load(NP_SOURCE_JSON, path, t, err);
 }
 
 #endif

@@ -1402,8 +1402,10 @@ static void test_performance(void)
 		cd[i] = (struct cspec){0, 1, 1024, 0, -1};
 	r = mk_req(c, 8, NP_CPU_POLICY_SHARED, true);
 	rd = mk_req(cd, 6, NP_CPU_POLICY_DEDICATED, true);
-	if (np_topo_load(NP_SOURCE_SYSFS, t_fixture("256ia64-64n2s2c"), &t, &err) == 0 &&
-	    np_host_new(t, &h, &err) == 0)
+	if (!t_have(NP_HAVE_HWLOC, "hwloc", "256ia64-64n2s2c"))
+		; /* said why */
+	else if (np_topo_load(NP_SOURCE_SYSFS, t_fixture("256ia64-64n2s2c"), &t, &err) == 0 &&
+		 np_host_new(t, &h, &err) == 0)
 		time_case("8 cells on 256ia64-64n2s2c (64 nodes)", h, r, 200);
 	else
 		CHECK(0, "fixture: %s", err.message);
