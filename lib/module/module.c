@@ -163,14 +163,6 @@ static int load(const char *name, const char *library, const struct np__module *
 
 #endif
 
-void np_set_quiet(void)
-{
-	const struct np__module *m;
-
-	if (np__module_get("libvirt", &m, NULL) == 0)
-		((const struct np__mod_libvirt *)m->ops)->set_quiet();
-}
-
 int np__module_get(const char *name, const struct np__module **out, struct np_error *err)
 {
 	const struct np__module *m = NULL;
@@ -189,4 +181,13 @@ int np__module_get(const char *name, const struct np__module **out, struct np_er
 		return rc;
 	}
 	return np__err(err, NP_EUNSUPPORTED, "numaplace has no module '%s'", name);
+}
+
+/* error.h: libvirt's process-wide printing silenced, through its module. */
+void np_set_quiet(void)
+{
+	const struct np__module *m;
+
+	if (np__module_get("libvirt", &m, NULL) == 0)
+		((const struct np__mod_libvirt *)m->ops)->set_quiet();
 }
