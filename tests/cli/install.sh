@@ -27,7 +27,8 @@ done
 # The installed tool, on the installed library, with no hint from the build.
 unset NUMAPLACE_MODULE_DIR
 export LD_LIBRARY_PATH="$libdir"
-NUMAPLACE=$bin
+NUMAPLACE=$bin  # what lib.sh's run runs
+export NUMAPLACE
 host="$NP_SRC/tests/data/json/64amd64-4s2n4ca2co.json"
 run place --host "$host" --flavor 'vcpus=8,ram=8192,hw:numa_nodes=2'
 expect_rc 0 "installed: place"; expect_out "^guest cell 1 " "installed: two cells placed"
