@@ -105,11 +105,14 @@ struct np__source {
 	int (*parse)(np__tb *b, const char *buf, size_t len);
 };
 
+/* In module hwloc (module/module.h): source.c reaches them through it. */
 extern const struct np__source np__source_hwloc_local;
 extern const struct np__source np__source_sysfs;
 extern const struct np__source np__source_hwloc_xml;
+/* In module libvirt. */
 extern const struct np__source np__source_libvirt_xml;
 extern const struct np__source np__source_libvirt_uri;
+/* In the core. */
 extern const struct np__source np__source_xl_info;
 extern const struct np__source np__source_json;
 
