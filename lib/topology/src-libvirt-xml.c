@@ -79,6 +79,7 @@ struct caps {
 	int *sibs; /* storage of the siblings lists */
 	size_t nsibs, capsibs;
 	bool any_siblings; /* some <cpu> has a siblings attribute */
+	bool any_distances; /* some <cell> has <distances> */
 };
 
 /* Fail B with bad input; false, for `return bad(...)` in a bool function. */
@@ -415,6 +416,7 @@ static bool cell_distances(struct caps *c, const char *where, xmlNode *cell, int
 
 	if (!d)
 		return true;
+	c->any_distances = true;
 	memset(c->seen, 0, c->cells->nids);
 	for (xmlNode *s = next_child(d, NULL, "sibling"); s; s = next_child(d, s, "sibling")) {
 		snprintf(w, sizeof(w), "%s: distances: sibling", where);
@@ -637,6 +639,8 @@ int np__libvirt_caps_read(np__tb *b, const char *buf, size_t len, struct np__lv_
 			goto out;
 	}
 	settle_cpus(&c);
+	if (!c.any_distances)
+		np__tb_distances_note(b, "libvirt gives no <distances>");
 out:
 	free(c.sorted);
 	free(c.seen);
