@@ -19,7 +19,8 @@
  *                 pagesize_kb null unless the guest asked for a page size
  *   error         {"code": reason, "message": ...} instead of Nova's text
  *                 and exception class (docs/policies/nova-errors.md)
- * plus `invalid_plan` (only when a plan failed the validator: a bug).
+ * plus `invalid_plan` (only when a plan failed the validator: a bug) and,
+ * when asked (--explain), `why`: the plan's reasons, one line each.
  *
  * Ownership: the tree is freed before returning; nothing is kept.
  */
@@ -171,6 +172,19 @@ static json_t *error_object(const struct np_error *e)
 			 "message", e->message);
 }
 
+/* The plan's reasons, one line each (an empty list without a plan). */
+static json_t *why(const np_plan *plan)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; a && plan && i < np_plan_reason_count(plan); i++)
+		if (json_array_append_new(a, json_string(np_plan_reason(plan, i)->text))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 /* The answer to one request. */
 static json_t *result(np_nova_case *c, const struct np_nova_result *r)
 {
@@ -198,6 +212,10 @@ static json_t *result(np_nova_case *c, const struct np_nova_result *r)
 				   np_request_emulator_policy(r->req) != NP_EMULATOR_POLICY_NONE),
 		      "error");
 	if (o && r->invalid && json_object_set_new(o, "invalid_plan", json_string(r->invalid))) {
+		json_decref(o);
+		return NULL;
+	}
+	if (o && r->why && json_object_set_new(o, "why", why(r->plan))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -292,6 +310,7 @@ int np_nova_case_run(np_nova_case *c, const struct np_place_opts *opts, bool val
 	if (!res)
 		return np__err(err, NP_ENOMEM, "out of memory");
 	for (i = 0; i < n && !rc; i++) {
+		res[i].why = opts && opts->explain;
 		if (np_nova_case_request(c, i, &res[i].req, &res[i].error)) {
 			res[i].req = NULL;
 		} else {
