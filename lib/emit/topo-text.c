@@ -78,23 +78,23 @@ static int count_distinct(const struct np__cpu_key *k, int n, bool by_core)
 	return m;
 }
 
-static void write_summary(const np_topo *t, FILE *out)
+static int write_summary(const np_topo *t, FILE *out)
 {
 	int ncpus = np_topo_cpu_count(t), sockets = 0, cores = 0, online = 0;
 	struct np__cpu_key *keys = np__calloc((size_t)ncpus, sizeof(*keys));
 	char total[40], avail[40];
 
-	for (int i = 0; keys && i < ncpus; i++) {
+	if (!keys)
+		return NP_ENOMEM; /* a summary without sockets and cores would mislead */
+	for (int i = 0; i < ncpus; i++) {
 		const struct np_cpu *c = np_topo_cpu(t, i);
 
 		keys[i] = (struct np__cpu_key){ c->socket, c->node_idx, c->core, c->os_id, i };
 		online += c->online;
 	}
-	if (keys) {
-		qsort(keys, (size_t)ncpus, sizeof(*keys), np__cmp_cpu_key);
-		sockets = count_distinct(keys, ncpus, false);
-		cores = count_distinct(keys, ncpus, true);
-	}
+	qsort(keys, (size_t)ncpus, sizeof(*keys), np__cmp_cpu_key);
+	sockets = count_distinct(keys, ncpus, false);
+	cores = count_distinct(keys, ncpus, true);
 	free(keys);
 	fmt_mem(np_topo_mem_total_kb(t), total, sizeof(total));
 	fmt_mem(np_topo_mem_free_kb(t), avail, sizeof(avail));
@@ -109,6 +109,7 @@ static void write_summary(const np_topo *t, FILE *out)
 	fprintf(out, ", %s memory, %s free\n", total, avail);
 	fprintf(out, "source: %s %s\n", np_source_kind_name(np_topo_source_kind(t)),
 		np_topo_source_name(t));
+	return 0;
 }
 
 static void write_pools(const struct np_node *n, FILE *out)
@@ -170,27 +171,29 @@ static void col_line(void *ctx, int i, const char *start, int len)
 	snprintf(c->line[i], sizeof(c->line[i]), "%.*s", len, start);
 }
 
-static void cpu_column(const struct np_node *n, struct cpu_col *c)
+/* Fill C; NP_ENOMEM rather than a column that leaves CPUs out. */
+static int cpu_column(const struct np_node *n, struct cpu_col *c)
 {
 	char *list = n->ncpus ? np__cpulist(n->cpus, n->ncpus) : NULL;
 	int lines;
 
 	memset(c, 0, sizeof(*c));
 	c->n = 1;
-	if (!n->ncpus || !list) {
-		snprintf(c->line[0], sizeof(c->line[0]), n->ncpus ? "%d CPUs" : "(no CPUs)",
-			 n->ncpus);
-		free(list);
-		return;
+	if (!n->ncpus) {
+		snprintf(c->line[0], sizeof(c->line[0]), "(no CPUs)");
+		return 0;
 	}
+	if (!list)
+		return NP_ENOMEM;
 	lines = wrap(list, CPU_COL, CPU_LINES, col_line, c);
 	c->n = lines < CPU_LINES ? lines : CPU_LINES;
 	if (lines > CPU_LINES)
 		snprintf(c->line[CPU_LINES - 1], sizeof(c->line[0]), "... (%d CPUs)", n->ncpus);
 	free(list);
+	return 0;
 }
 
-static void write_nodes(const np_topo *t, FILE *out)
+static int write_nodes(const np_topo *t, FILE *out)
 {
 	char tot[40], fre[40], mem[96];
 	struct cpu_col col;
@@ -200,7 +203,8 @@ static void write_nodes(const np_topo *t, FILE *out)
 	for (int i = 0; i < np_topo_node_count(t); i++) {
 		const struct np_node *n = np_topo_node(t, i);
 
-		cpu_column(n, &col);
+		if (cpu_column(n, &col))
+			return NP_ENOMEM;
 		fmt_mem(n->mem_free_kb, fre, sizeof(fre));
 		fmt_mem(n->mem_total_kb, tot, sizeof(tot));
 		if (n->mem_total_kb)
@@ -213,6 +217,7 @@ static void write_nodes(const np_topo *t, FILE *out)
 		for (int k = 1; k < col.n; k++)
 			fprintf(out, "%4s  %s\n", "", col.line[k]);
 	}
+	return 0;
 }
 
 static void list_line(void *ctx, int i, const char *start, int len)
@@ -222,25 +227,31 @@ static void list_line(void *ctx, int i, const char *start, int len)
 	fprintf(out, "%s%.*s\n", i ? "    " : "", len, start);
 }
 
-/* "LABEL: 0-3,21-23", wrapped at WIDTH, for the CPUs of T that PICK. */
-static void write_cpus(const np_topo *t, FILE *out, const char *label,
-		       bool (*pick)(const struct np_cpu *c))
+/*
+ * "LABEL (N): 0-3,21-23", wrapped at WIDTH, for the CPUs of T that PICK;
+ * NP_ENOMEM rather than a missing line ("no CPU is offline").
+ */
+static int write_cpus(const np_topo *t, FILE *out, const char *label,
+		      bool (*pick)(const struct np_cpu *c))
 {
-	int n = np_topo_cpu_count(t), k = 0;
+	int n = np_topo_cpu_count(t), k = 0, rc = 0;
 	int *ids = np__calloc((size_t)n + 1, sizeof(*ids));
-	char *list;
+	char *list = NULL;
 
 	if (!ids)
-		return;
+		return NP_ENOMEM;
 	for (int i = 0; i < n; i++)
 		if (pick(np_topo_cpu(t, i)))
 			ids[k++] = np_topo_cpu(t, i)->os_id;
-	if (k && (list = np__cpulist(ids, k))) {
+	if (k && !(list = np__cpulist(ids, k)))
+		rc = NP_ENOMEM;
+	else if (k) {
 		fprintf(out, "%s (%d): ", label, k);
 		wrap(list, WIDTH - (int)strlen(label) - 8, 1 << 20, list_line, out);
-		free(list);
 	}
+	free(list);
 	free(ids);
+	return rc;
 }
 
 static bool offline(const struct np_cpu *c)
@@ -306,11 +317,11 @@ static void write_devices(const np_topo *t, FILE *out)
 
 int np__topo_write_text(const np_topo *t, FILE *out)
 {
-	write_summary(t, out);
-	write_nodes(t, out);
-	write_cpus(t, out, "online CPUs in no node", nodeless);
-	write_cpus(t, out, "offline CPUs", offline);
+	if (write_summary(t, out) || write_nodes(t, out) ||
+	    write_cpus(t, out, "online CPUs in no node", nodeless) ||
+	    write_cpus(t, out, "offline CPUs", offline))
+		return NP_ENOMEM;
 	write_distances(t, out);
 	write_devices(t, out);
-	return 0;
+	return ferror(out) ? NP_EOS : 0;
 }

@@ -1389,6 +1389,7 @@ static void time_case(const char *what, const np_host *h, const np_request *r, i
 
 static void test_performance(void)
 {
+	const char *fixture = t_fixture("256ia64-64n2s2c"); /* first: a skip leaks nothing */
 	struct np_error err = {0};
 	struct cspec c[8], cd[6];
 	struct tspec s = {16, 8, 2, 2, 16384, 0, NULL, 0, NULL};
@@ -1402,7 +1403,7 @@ static void test_performance(void)
 		cd[i] = (struct cspec){0, 1, 1024, 0, -1};
 	r = mk_req(c, 8, NP_CPU_POLICY_SHARED, true);
 	rd = mk_req(cd, 6, NP_CPU_POLICY_DEDICATED, true);
-	if (np_topo_load(NP_SOURCE_SYSFS, t_fixture("256ia64-64n2s2c"), &t, &err) == 0 &&
+	if (np_topo_load(NP_SOURCE_SYSFS, fixture, &t, &err) == 0 &&
 	    np_host_new(t, &h, &err) == 0)
 		time_case("8 cells on 256ia64-64n2s2c (64 nodes)", h, r, 200);
 	else
@@ -1436,29 +1437,28 @@ static void test_strategy_names(void)
 
 int main(void)
 {
-	t_shared();
-	test_strategy();
-	test_strategy_names();
-	test_distance();
-	test_weighted();
-	test_prefer();
-	test_isolate_require();
-	test_emulator();
-	test_pages();
-	test_limits();
-	test_pci();
-	test_mempolicy();
-	test_fallback_memoryless();
-	test_flat();
-	test_pnode();
-	test_nova_defect();
-	test_budget();
-	test_nova_requests();
-	test_explain_single();
-	test_brute_force();
-	test_sweep();
-	test_validator();
-	test_performance();
+	T_CASE("strategy", test_strategy());
+	T_CASE("strategy-names", test_strategy_names());
+	T_CASE("distance", test_distance());
+	T_CASE("weighted", test_weighted());
+	T_CASE("prefer", test_prefer());
+	T_CASE("isolate-require", test_isolate_require());
+	T_CASE("emulator", test_emulator());
+	T_CASE("pages", test_pages());
+	T_CASE("limits", test_limits());
+	T_CASE("pci", test_pci());
+	T_CASE("mempolicy", test_mempolicy());
+	T_CASE("fallback-memoryless", test_fallback_memoryless());
+	T_CASE("flat", test_flat());
+	T_CASE("pnode", test_pnode());
+	T_CASE("nova-defect", test_nova_defect());
+	T_CASE("budget", test_budget());
+	T_CASE("nova-requests", test_nova_requests());
+	T_CASE("explain-single", test_explain_single());
+	T_CASE("brute-force", test_brute_force());
+	T_CASE("sweep", test_sweep());
+	T_CASE("validator", test_validator());
+	T_CASE("performance", test_performance());
 	printf("%d engine plans validated\n", validations);
 	t_cleanup();
 	return t_done();

@@ -897,21 +897,21 @@ int main(void)
 {
 	np_topo *t = two_nodes();
 
-	test_numa_maps_saved();
-	test_numa_maps_real();
-	test_numa_maps_bad();
-	test_numa_maps_mutated();
-	test_stat_status();
-	test_observe_saved(t);
-	test_host_sample(t);
-	test_apply_fake(t);
-	test_migrate_rate(t);
-	test_diagnose(t);
-	test_orders();
-	test_policy(t);
-	test_balancer(t);
-	test_observe_self();
-	test_libvirt();
+	T_CASE("numa-maps-saved", test_numa_maps_saved());
+	T_CASE("numa-maps-real", test_numa_maps_real());
+	T_CASE("numa-maps-bad", test_numa_maps_bad());
+	T_CASE("numa-maps-mutated", test_numa_maps_mutated());
+	T_CASE("stat-status", test_stat_status());
+	T_CASE("observe-saved", test_observe_saved(t));
+	T_CASE("host-sample", test_host_sample(t));
+	T_CASE("apply-fake", test_apply_fake(t));
+	T_CASE("migrate-rate", test_migrate_rate(t));
+	T_CASE("diagnose", test_diagnose(t));
+	T_CASE("orders", test_orders());
+	T_CASE("policy", test_policy(t));
+	T_CASE("balancer", test_balancer(t));
+	T_CASE("observe-self", test_observe_self());
+	T_CASE("libvirt", test_libvirt());
 	np_topo_free(t);
 	return t_done();
 }

@@ -650,15 +650,15 @@ static void test_prefixes(const char *name)
 int main(void)
 {
 	dir = t_data("libvirt");
-	test_one_cell();
-	test_four_cells();
-	test_sparse();
-	test_smt_siblings();
-	test_units();
-	test_bad_xml();
-	test_nodedev();
-	test_prefixes("host-1cell.xml");
-	test_live();
-	test_bad_uris();
+	T_CASE("one-cell", test_one_cell());
+	T_CASE("four-cells", test_four_cells());
+	T_CASE("sparse", test_sparse());
+	T_CASE("smt-siblings", test_smt_siblings());
+	T_CASE("units", test_units());
+	T_CASE("bad-xml", test_bad_xml());
+	T_CASE("nodedev", test_nodedev());
+	T_CASE("prefixes", test_prefixes("host-1cell.xml"));
+	T_CASE("live", test_live());
+	T_CASE("bad-uris", test_bad_uris());
 	return t_done();
 }
