@@ -7,9 +7,10 @@
  * printed; its error comes back through the parser context as "line N:
  * ..."), then a walk over /capabilities/host/topology/cells/cell reads what
  * numaplace needs and ignores the rest (guests, caches, interconnects,
- * die_id, cluster_id).  CPUs are fed only once every cell is read, so that
- * their SMT cores can be settled from `siblings` across the document.  A first pass collects the cell ids so that
- * a distance to a cell that does not exist is reported with its cell.
+ * die_id, cluster_id).  A first pass collects the cell ids so that a
+ * distance to a cell that does not exist is reported with its cell.  CPUs
+ * are fed only once every cell is read, so that their SMT cores can be
+ * settled from `siblings` across the document.
  *
  * What libvirt's numbers mean:
  *  - <memory> is the node's MemTotal.  libvirt leaves it out for a node

@@ -511,7 +511,10 @@ int np_topo_node_count(const np_topo *t) { return t->nnodes; }
 int np_topo_cpu_count(const np_topo *t) { return t->ncpus; }
 int np_topo_device_count(const np_topo *t) { return t->ndevices; }
 bool np_topo_distances_defaulted(const np_topo *t) { return t->dist_defaulted; }
-const char *np_topo_distances_note(const np_topo *t) { return t->dist_note[0] ? t->dist_note : NULL; }
+const char *np_topo_distances_note(const np_topo *t)
+{
+	return t->dist_note[0] ? t->dist_note : NULL;
+}
 
 const struct np_node *np_topo_node(const np_topo *t, int idx)
 {
