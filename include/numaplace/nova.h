@@ -87,16 +87,16 @@ struct np_nova_result {
 	struct np_error error;  /* when req is NULL */
 	const np_plan *plan;    /* NULL: not placed (no host, no cells, invalid) */
 	const char *invalid;    /* the plan failed the validator (a bug): why; or NULL */
-	bool why;               /* write "why": the plan's reasons (np_place_opts.explain) */
+	bool reasons;           /* write "reasons": the plan's reasons (np_place_opts.explain) */
 };
 
 /*
  * Write the answers in CASE_FORMAT.md's output shape: for one request an
  * object with fits, filter_passes (= fits), guest_numa, guest_cells,
  * cells, emulator_threads_policy, error ({"code", "message"} or null) and,
- * with show_usage, host_after; with why (the plan was made with
- * np_place_opts.explain), "why": the plan's reasons, one line each (why the
- * other nodes lost, or why nothing fits); for a sequence {"results": [...],
+ * with show_usage, host_after; with reasons (the plan was made with
+ * np_place_opts.explain), "reasons": the plan's reasons, one line each (why
+ * the other nodes lost, or why nothing fits); for a sequence {"results": [...],
  * "host_after": [...]}.  host_after is read from np_nova_case_host(), so
  * the caller charges each fitting plan before writing.  NRES must equal
  * np_nova_case_request_count().  NP_EOS when OUT fails.
@@ -116,7 +116,7 @@ struct np_nova_summary {
  * Place every request of the case one after the other, each fit charged
  * onto the case's host before the next (so a case runs once), re-check
  * every plan with np_plan_validate() when VALIDATE, and write the answers
- * as np_nova_case_write() does, with "why" when OPTS->explain.  OPTS NULL:
+ * as np_nova_case_write() does, with "reasons" when OPTS->explain.  OPTS NULL:
  * the case's strategy, no explanation.  Returns 0 when every request was answered (fit, no fit
  * and invalid requests are answers; *SUMMARY, which may be NULL, counts
  * them), else NP_ENOMEM, NP_EOS or the engine's error.

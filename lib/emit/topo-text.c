@@ -97,7 +97,10 @@ static int write_summary(const np_topo *t, FILE *out)
 	cores = count_distinct(keys, ncpus, true);
 	free(keys);
 	fmt_mem(np_topo_mem_total_kb(t), total, sizeof(total));
-	fmt_mem(np_topo_mem_free_kb(t), avail, sizeof(avail));
+	if (np_topo_mem_free_known(t))
+		fmt_mem(np_topo_mem_free_kb(t), avail, sizeof(avail));
+	else
+		snprintf(avail, sizeof(avail), "unknown");
 	fprintf(out, "host: %d node%s, %d CPUs", np_topo_node_count(t),
 		np_topo_node_count(t) == 1 ? "" : "s", online);
 	if (online != ncpus)
@@ -122,8 +125,11 @@ static void write_pools(const struct np_node *n, FILE *out)
 	}
 	for (int k = 0; k < n->npools; k++) {
 		fmt_pagesize(n->pools[k].size_kb, size, sizeof(size));
-		fprintf(out, "%s%s %" PRIu64 "/%" PRIu64, k ? "  " : "", size, n->pools[k].free,
-			n->pools[k].total);
+		if (n->pools[k].free_known)
+			fprintf(out, "%s%s %" PRIu64 "/%" PRIu64, k ? "  " : "", size,
+				n->pools[k].free, n->pools[k].total);
+		else
+			fprintf(out, "%s%s unknown/%" PRIu64, k ? "  " : "", size, n->pools[k].total);
 	}
 }
 
@@ -205,7 +211,10 @@ static int write_nodes(const np_topo *t, FILE *out)
 
 		if (cpu_column(n, &col))
 			return NP_ENOMEM;
-		fmt_mem(n->mem_free_kb, fre, sizeof(fre));
+		if (n->mem_free_known)
+			fmt_mem(n->mem_free_kb, fre, sizeof(fre));
+		else
+			snprintf(fre, sizeof(fre), "unknown");
 		fmt_mem(n->mem_total_kb, tot, sizeof(tot));
 		if (n->mem_total_kb)
 			snprintf(mem, sizeof(mem), "%s / %s", fre, tot);

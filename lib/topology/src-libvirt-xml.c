@@ -17,7 +17,7 @@
  *    without memory, so a missing <memory> is 0.  Its unit is one of
  *    libvirt's scaled-integer units (b, KiB, MB, GiB, ...), KiB by default.
  *  - <pages> counts are pool TOTALS (nr_hugepages), not free pages: free is
- *    unknown here, so the pools go out with free == total and the live
+ *    unknown here, so the pools go out marked unknown (free == total) and the live
  *    source refines them.  libvirt lists the system page size first in
  *    every cell (virNumaGetPages puts it there; the test driver does the
  *    same, with 8 KiB pages on its cell 1): that entry counts ordinary
@@ -453,7 +453,7 @@ static bool cell_pages(struct caps *c, const char *where, xmlNode *cell, int id)
 		if (np__grow((void **)&cells->pools, &cells->cappools, cells->npools + 1,
 			     sizeof(*cells->pools)) < 0)
 			return nomem(c->b);
-		cells->pools[cells->npools++] = (struct np__lv_pool){id, kib, count, count};
+		cells->pools[cells->npools++] = (struct np__lv_pool){id, kib, count, NP__TB_FREE_UNKNOWN};
 	}
 	return true;
 }

@@ -2,7 +2,7 @@
 # tests/cli/case-examples.sh - the Nova cases we ship and document answer,
 # and agree with Nova (tests/nova/case_examples.py); host.distances is
 # used when it is a matrix over the cells and ignored (as Nova ignores it)
-# otherwise, never refused; --case --explain adds "why" to each answer.
+# otherwise, never refused; --case --explain adds "reasons" to each answer.
 . "$(dirname "$0")/lib.sh"
 data=$NP_SRC/tests/data/nova
 py=/usr/bin/python3; [ -x "$py" ] || py=python3
@@ -23,12 +23,12 @@ if grep -q "cannot load" "$TMP/err"; then not_ok "its one-cell host with a 2x2 d
 
 run place --case "$data/distances-3cells.json"; expect_rc 0 "a matrix over the cells"
 [ "$(field '[c["host_cell"] for c in a["cells"]]')" = "[0, 2]" ] && ok "is used: the close cells 0 and 2" || not_ok "the close cells 0 and 2: $(field 'a["cells"]')"
-[ "$(field '"why" in a')" = False ] && ok "no \"why\" without --explain" || not_ok "\"why\" without --explain"
+[ "$(field '"reasons" in a')" = False ] && ok "no \"reasons\" without --explain" || not_ok "\"reasons\" without --explain"
 run place --case "$data/distances-wrong-shape.json"; expect_rc 0 "a 2x2 matrix for 3 cells is no reason to refuse"
 [ "$(field '[c["host_cell"] for c in a["cells"]]')" = "[0, 1]" ] && ok "it is ignored: 10/20, lowest ids" || not_ok "ignored: $(field 'a["cells"]')"
 
 run place --case "$data/distances-3cells.json" --explain; expect_rc 0 "--case --explain"
-expect_out '"why": \[' "each answer has \"why\""
+expect_out '"reasons": \[' "each answer has \"reasons\""
 expect_out 'why not \{0,1\}: distance 30' "saying why the far pair lost"
 run place --case "$data/case-format-example.json" --explain; expect_rc 2 "--explain with an invalid request"
 run place --case "$data/distances-3cells.json" --format json; expect_rc 2 "--case with --format"

@@ -8,6 +8,7 @@
 #   expect_err RE "what"   stderr matches RE
 #   expect_one_line_err    stderr is exactly one line "numaplace: ..."
 #                          (or two, the second "try 'numaplace ...'")
+#   json_ok PYEXPR "what"  PYEXPR over the last stdout as JSON `d` is true
 #   finish                 prints "N passed, N failed" and exits
 set -u
 : "${NUMAPLACE:?NUMAPLACE must name the built tool}"
@@ -61,6 +62,12 @@ expect_one_line_err() {
   else
     not_ok "$1: stderr is not one 'numaplace: ...' line ($n lines)"
   fi
+}
+
+# json_ok PYEXPR "what": PYEXPR over the last stdout parsed as `d` is true.
+json_ok() {
+  if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($1) else 1)" \
+      "$TMP/out" 2>/dev/null; then ok "$2"; else not_ok "$2: ($1) is false"; fi
 }
 
 # fixture NAME: unpack a hwloc sysfs fixture once; prints its root.

@@ -6,12 +6,6 @@
 # CPUs 8N..8N+7, distances 10 / 16 / 22) and small hand-made hosts.
 . "$(dirname "$0")/lib.sh"
 
-# json_ok PYEXPR "what": PYEXPR over the last stdout parsed as `d` is true.
-json_ok() {
-  if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($1) else 1)" \
-      "$TMP/out" 2>/dev/null; then ok "$2"; else not_ok "$2: ($1) is false"; fi
-}
-
 root=$(fixture 64amd64-4s2n4ca2co)
 host=(--sysfs "$root")
 

@@ -472,7 +472,8 @@ static void memorysidecaches(const char *root)
 
 /*
  * A and B describe the same host.  SAME_FREE: free counts agree too (else
- * B, an hwloc-xml load, says free = total).  DEV_NODES: device nodes agree
+ * B, an hwloc-xml load, says free = total and marks it unknown, while A,
+ * read from sysfs, knows it).  DEV_NODES: device nodes agree
  * too (else A read them from numa_node, B from hwloc's locality).
  */
 static void same_topology(const char *what, const np_topo *a, const np_topo *b, bool same_free,
@@ -496,10 +497,12 @@ static void same_topology(const char *what, const np_topo *a, const np_topo *b, 
 			pools = x->pools[k].size_kb == y->pools[k].size_kb &&
 				x->pools[k].total == y->pools[k].total &&
 				(same_free ? x->pools[k].free == y->pools[k].free
-					   : y->pools[k].free == y->pools[k].total);
+					   : y->pools[k].free == y->pools[k].total &&
+						 !y->pools[k].free_known);
 		CHECK(x->os_id == y->os_id && x->mem_total_kb == y->mem_total_kb && pools &&
 			  (same_free ? x->mem_free_kb == y->mem_free_kb
-				     : y->mem_free_kb == y->mem_total_kb),
+				     : y->mem_free_kb == y->mem_total_kb && !y->mem_free_known &&
+					   x->mem_free_known),
 		      "%s: node %d differs", what, x->os_id);
 		for (int j = 0; j < np_topo_node_count(a); j++)
 			CHECK(np_topo_distance(a, i, j) == np_topo_distance(b, i, j),

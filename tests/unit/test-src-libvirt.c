@@ -54,7 +54,8 @@ static void node_is(const np_topo *t, int os_id, uint64_t total_kb, const char *
 		return;
 	CHECK(n->mem_total_kb == total_kb, "node %d total %llu kB, want %llu", os_id,
 	      (unsigned long long)n->mem_total_kb, (unsigned long long)total_kb);
-	CHECK(n->mem_free_kb == n->mem_total_kb, "node %d: free unknown, so total", os_id);
+	CHECK(n->mem_free_kb == n->mem_total_kb && !n->mem_free_known,
+	      "node %d: free unknown, so total, and marked unknown", os_id);
 	np__format_cpulist(n->cpus, n->ncpus, got, sizeof(got));
 	CHECK(strcmp(got, cpulist) == 0, "node %d CPUs '%s', want '%s'", os_id, got, cpulist);
 }
