@@ -373,6 +373,7 @@ static struct blob load_blob(const char *rel)
 }
 
 static struct blob host_json, host_xl, host_libvirt, req_mixed, req_pinned, req_bad;
+static struct blob host_smt, host_wrap;
 static char state_dir[64], state_path[128];
 
 /* ---- scenarios: parsers ---- */
@@ -403,6 +404,14 @@ static int s_topo_libvirt(FILE *out, struct np_error *err)
 {
 	return topo_and_write(NP_SOURCE_LIBVIRT_XML, &host_libvirt, "caps.xml", NP_TOPO_SVG, out,
 			      err);
+}
+
+/* SMT cores settled from siblings, and a text with wrapped CPU lists. */
+static int s_topo_text(FILE *out, struct np_error *err)
+{
+	int rc = topo_and_write(NP_SOURCE_LIBVIRT_XML, &host_smt, "smt.xml", NP_TOPO_TEXT, out, err);
+
+	return rc ? rc : topo_and_write(NP_SOURCE_JSON, &host_wrap, "wrap.json", NP_TOPO_TEXT, out, err);
 }
 
 /* What a request holds, in a line a cell, so a request missing data shows. */
@@ -732,7 +741,7 @@ static const struct scenario {
 	{ "nova-case", s_nova_case },         { "place-explain", s_place_explain },
 	{ "place-no-fit", s_place_nofit },    { "place-no-numa", s_place_no_numa },
 	{ "place-pci", s_place_pci },         { "plan-json", s_plan_json },
-	{ "state", s_state },
+	{ "state", s_state },                 { "topology-text", s_topo_text },
 };
 
 /* One case per scenario (a function of its own: T_CASE in a loop clobbers). */
@@ -754,6 +763,8 @@ int main(void)
 	host_json = load_blob("json/full.json");
 	host_xl = load_blob("xl/illustrative-16cpu.txt");
 	host_libvirt = load_blob("libvirt/host-4cell.xml");
+	host_smt = load_blob("libvirt/smt-siblings-odd.xml");
+	host_wrap = load_blob("json/interleaved.json");
 	req_mixed = load_blob("request/mixed.json");
 	req_pinned = load_blob("request/pinned-2cell.json");
 	req_bad = load_blob("request/bad-unknown-key.json");
@@ -772,6 +783,8 @@ int main(void)
 	free(host_json.buf);
 	free(host_xl.buf);
 	free(host_libvirt.buf);
+	free(host_smt.buf);
+	free(host_wrap.buf);
 	free(req_mixed.buf);
 	free(req_pinned.buf);
 	free(req_bad.buf);
