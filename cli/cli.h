@@ -36,6 +36,8 @@ int cmd_release(int argc, char **argv);
 extern const char cmd_release_usage[];
 int cmd_state(int argc, char **argv);
 extern const char cmd_state_usage[];
+int cmd_gen(int argc, char **argv);
+extern const char cmd_gen_usage[];
 int cmd_observe(int argc, char **argv);
 extern const char cmd_observe_usage[];
 int cmd_apply(int argc, char **argv);

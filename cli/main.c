@@ -13,6 +13,7 @@ const struct cli_command cli_commands[] = {
 	{ "claim", cmd_claim, "place a guest and record it in a state file", cmd_claim_usage },
 	{ "release", cmd_release, "give a claimed guest's resources back", cmd_release_usage },
 	{ "state", cmd_state, "show the claims of a state file", cmd_state_usage },
+	{ "gen", cmd_gen, "write seeded synthetic workloads (host + guests)", cmd_gen_usage },
 #ifdef NP_RUNTIME
 	{ "observe", cmd_observe, "where a guest's vCPUs run and its memory is", cmd_observe_usage },
 	{ "apply", cmd_apply, "carry out a plan on a running process or domain", cmd_apply_usage },
