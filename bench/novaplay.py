@@ -18,7 +18,8 @@ refusal.  Output, one line per workload:
                 "cells": [{"host_cell": 2, "pins": [4, 5], "pagesize_kb": null}]}
 
 `pins` are the host CPUs of the cell's pinned vCPUs in increasing vCPU
-order; `problems` counts what nova_fit's cache-free re-check finds wrong
+order (-1 for a vCPU Nova left unpinned, which its fit cache can do:
+numaplace's validator then refuses the answer); `problems` counts what nova_fit's cache-free re-check finds wrong
 with the answer (research/nova.md 3.6).  np-bench play replays these
 answers onto numaplace's host and validates each one there.
 
@@ -75,7 +76,7 @@ def _cells_json(fitted):
         pin = (c.cpu_pinning if 'cpu_pinning_raw' in c and c.cpu_pinning_raw
                else {})
         out.append({'host_cell': c.id,
-                    'pins': [pin[v] for v in sorted(c.pcpuset or ())],
+                    'pins': [pin.get(v, -1) for v in sorted(c.pcpuset or ())],
                     'pagesize_kb': c.pagesize if 'pagesize' in c else None})
     return out
 
