@@ -12,7 +12,7 @@
  * from a fresh per-cell fit on the chosen nodes, exactly as the engine
  * builds its own, and the caller validates it.
  *
- * Uses the library's internals (place-int.h, plan-int.h): this is a
+ * Uses the library's internals (place/place-int.h, plan/plan-int.h): this is a
  * benchmark beside the engine, not a user of the public API.
  */
 #include "baselines.h"
@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "place/place-int.h"
-#include "place/plan-int.h"
+#include "plan/plan-int.h"
 
 #define LEAVES_MAX 200000 /* complete assignments tried before giving up */
 #define LIBXL_NODES_MAX 16

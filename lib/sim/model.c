@@ -24,10 +24,8 @@
  * speed is multiplied by smt_factor when an SMT sibling is busy, and by
  * (1 - page_migrate_slowdown) while the guest's memory is being moved.
  *
- * Also here, because every file needs them: exponential draws from the
- * library's generator (util/rng.c; one stream per vCPU and guest so that a
- * vCPU's bursts are the same whatever the scheduler does) and the CPU set
- * helpers.
+ * The random numbers (rng.c) and CPU sets (cpuset.c) every file needs
+ * live in files of their own.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -35,72 +33,6 @@
 
 #include "sim/sim-int.h"
 #include "topology/topo-int.h"
-
-/* ---- random numbers (the generator itself: util/rng.c) ------------- */
-
-double np__rng_exp(struct np__rng *r, double mean)
-{
-	return -mean * log(1.0 - np__rng_unit(r));
-}
-
-/* ---- CPU sets ----------------------------------------------------------- */
-
-bool np__set_empty(const uint64_t *s, int nwords)
-{
-	for (int i = 0; i < nwords; i++)
-		if (s[i])
-			return false;
-	return true;
-}
-
-bool np__set_meets(const uint64_t *a, const uint64_t *b, int nwords)
-{
-	for (int i = 0; i < nwords; i++)
-		if (a[i] & b[i])
-			return true;
-	return false;
-}
-
-bool np__set_subset(const uint64_t *a, const uint64_t *b, int nwords)
-{
-	for (int i = 0; i < nwords; i++)
-		if (a[i] & ~b[i])
-			return false;
-	return true;
-}
-
-int np__set_count(const uint64_t *s, int nwords)
-{
-	int n = 0;
-
-	for (int i = 0; i < nwords; i++)
-		n += __builtin_popcountll(s[i]);
-	return n;
-}
-
-/* The first member at or after bit FROM, below NCPUS; -1 if none. */
-static int first_from(const uint64_t *s, int nwords, int ncpus, int from)
-{
-	for (int w = from >> 6; w < nwords && from < ncpus; w++) {
-		uint64_t bits = s[w];
-
-		if (w == from >> 6)
-			bits &= ~UINT64_C(0) << (from & 63);
-		if (bits) {
-			int b = w * 64 + __builtin_ctzll(bits);
-
-			return b < ncpus ? b : -1;
-		}
-	}
-	return -1;
-}
-
-int np__set_cycle(const uint64_t *s, int nwords, int ncpus, int i)
-{
-	int b = i + 1 < ncpus ? first_from(s, nwords, ncpus, i + 1) : -1;
-
-	return b >= 0 ? b : first_from(s, nwords, ncpus, 0);
-}
 
 /* ---- constants ---------------------------------------------------------- */
 

@@ -306,12 +306,12 @@ static void test_bad(void)
 
 int main(void)
 {
-	test_rng();
-	test_families();
-	test_shapes();
-	test_guests_and_churn();
-	test_topology();
-	test_bad();
+	T_CASE("rng", test_rng());
+	T_CASE("families", test_families());
+	T_CASE("shapes", test_shapes());
+	T_CASE("guests-and-churn", test_guests_and_churn());
+	T_CASE("topology", test_topology());
+	T_CASE("bad", test_bad());
 	t_cleanup();
 	return t_done();
 }
