@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "gen/gen-int.h"
+#include "util/json-util.h"
 
 #define ARRIVALS_MAX 100000 /* what a Nova case reader takes */
 #define DRAWS_MAX 1000      /* tries for one guest that fits the empty host */
@@ -92,7 +93,10 @@ static uint64_t f_vcpus(const struct np__gen_node *nd) { return (uint64_t)np__ge
 static uint64_t f_cpus(const struct np__gen_node *nd) { return (uint64_t)nd->ncpus; }
 static uint64_t f_mem(const struct np__gen_node *nd) { return nd->mem_mb; }
 static uint64_t f_2m(const struct np__gen_node *nd) { return np__gen_node_pages(nd, 2048) * 2; }
-static uint64_t f_1g(const struct np__gen_node *nd) { return np__gen_node_pages(nd, 1048576) * 1024; }
+static uint64_t f_1g(const struct np__gen_node *nd)
+{
+	return np__gen_node_pages(nd, 1048576) * 1024;
+}
 
 static int context(const struct np__gen_host *h, struct np__gen_ctx *x, struct np_error *err)
 {
@@ -282,23 +286,56 @@ static int sequence(struct run *u, const struct np_gen_opts *o, bool churn, stru
 	return rc;
 }
 
-/* ---- JSON ------------------------------------------------------------------------ */
+/* ---- JSON ---------------------------------------------------------------------- */
 
-static json_t *int_array(const int *v, int n)
+/*
+ * Building the case: every allocation jansson makes may fail; B remembers
+ * that one did, so the writer says NP_ENOMEM instead of writing a case
+ * with members missing.  jset and jpush take V's reference in any case.
+ */
+struct jb {
+	bool failed;
+};
+
+static void jset(struct jb *b, json_t *obj, const char *key, json_t *v)
+{
+	if (!obj || !v) {
+		json_decref(v);
+		b->failed = true;
+	} else if (json_object_set_new(obj, key, v)) {
+		b->failed = true;
+	}
+}
+
+static void jpush(struct jb *b, json_t *arr, json_t *v)
+{
+	if (!arr || !v) {
+		json_decref(v);
+		b->failed = true;
+	} else if (json_array_append_new(arr, v)) {
+		b->failed = true;
+	}
+}
+
+static json_t *int_array(struct jb *b, const int *v, int n)
 {
 	json_t *a = json_array();
 
 	for (int i = 0; a && i < n; i++)
-		json_array_append_new(a, json_integer(v[i]));
+		jpush(b, a, json_integer(v[i]));
 	return a;
 }
 
-static json_t *siblings_json(const struct np__gen_node *nd)
+static json_t *siblings_json(struct jb *b, const struct np__gen_node *nd)
 {
 	json_t *all = json_array();
 	int grp[NP__GEN_CPUS_MAX], smt = 1;
 
-	for (int c = 0; all && c < nd->ncpus; c++) {
+	if (!all) {
+		b->failed = true;
+		return NULL;
+	}
+	for (int c = 0; c < nd->ncpus; c++) {
 		int n = 0;
 
 		if (nd->core[c] != nd->cpus[c])
@@ -307,7 +344,7 @@ static json_t *siblings_json(const struct np__gen_node *nd)
 			if (nd->core[d] == nd->core[c])
 				grp[n++] = nd->cpus[d];
 		smt = n > smt ? n : smt;
-		json_array_append_new(all, int_array(grp, n));
+		jpush(b, all, int_array(b, grp, n));
 	}
 	if (smt == 1) { /* every CPU alone: Nova's default, left out */
 		json_decref(all);
@@ -316,73 +353,71 @@ static json_t *siblings_json(const struct np__gen_node *nd)
 	return all;
 }
 
-static json_t *pools_json(const struct np__gen_node *nd)
+static json_t *pools_json(struct jb *b, const struct np__gen_node *nd)
 {
 	json_t *a = json_array();
 
 	for (int p = 0; a && p < nd->npools; p++)
-		json_array_append_new(a, json_pack("{sIsIsIsI}", "size_kb",
-						   (json_int_t)nd->pools[p].size_kb, "total",
-						   (json_int_t)nd->pools[p].total, "used",
-						   (json_int_t)0, "reserved",
-						   (json_int_t)nd->pools[p].reserved));
+		jpush(b, a, json_pack("{sIsIsIsI}", "size_kb", (json_int_t)nd->pools[p].size_kb,
+				      "total", (json_int_t)nd->pools[p].total, "used", (json_int_t)0,
+				      "reserved", (json_int_t)nd->pools[p].reserved));
 	return a;
 }
 
-static json_t *cell_json(const struct np__gen_node *nd)
+static json_t *cell_json(struct jb *b, const struct np__gen_node *nd)
 {
 	json_t *c = json_object(), *sib;
 
-	json_object_set_new(c, "id", json_integer(nd->id));
+	jset(b, c, "id", json_integer(nd->id));
 	if (nd->nshared || nd->ndedicated) {
-		json_object_set_new(c, "shared_cpus", int_array(nd->shared, nd->nshared));
-		json_object_set_new(c, "dedicated_cpus", int_array(nd->dedicated, nd->ndedicated));
+		jset(b, c, "shared_cpus", int_array(b, nd->shared, nd->nshared));
+		jset(b, c, "dedicated_cpus", int_array(b, nd->dedicated, nd->ndedicated));
 	} else {
-		json_object_set_new(c, "cpus", int_array(nd->cpus, nd->ncpus));
+		jset(b, c, "cpus", int_array(b, nd->cpus, nd->ncpus));
 	}
-	json_object_set_new(c, "memory_mb", json_integer((json_int_t)nd->mem_mb));
-	if ((sib = siblings_json(nd)))
-		json_object_set_new(c, "siblings", sib);
+	jset(b, c, "memory_mb", json_integer((json_int_t)nd->mem_mb));
+	if ((sib = siblings_json(b, nd)))
+		jset(b, c, "siblings", sib);
 	if (nd->socket >= 0)
-		json_object_set_new(c, "socket", json_integer(nd->socket));
+		jset(b, c, "socket", json_integer(nd->socket));
 	if (nd->npools)
-		json_object_set_new(c, "mempages", pools_json(nd));
+		jset(b, c, "mempages", pools_json(b, nd));
 	if (nd->nics)
-		json_object_set_new(c, "pci", json_pack("[{sssssi}]", "vendor_id", "8086",
-							"product_id", "154d", "count", nd->nics));
+		jset(b, c, "pci", json_pack("[{sssssi}]", "vendor_id", "8086", "product_id", "154d",
+					    "count", nd->nics));
 	return c;
 }
 
-static json_t *host_json(const struct np__gen_host *h)
+static json_t *host_json(struct jb *b, const struct np__gen_host *h)
 {
 	json_t *host = json_object(), *cells = json_array(), *d;
 
 	for (int i = 0; i < h->n; i++)
-		json_array_append_new(cells, cell_json(&h->nodes[i]));
-	json_object_set_new(host, "cells", cells);
+		jpush(b, cells, cell_json(b, &h->nodes[i]));
+	jset(b, host, "cells", cells);
 	if (h->dist) {
 		d = json_array();
 		for (int a = 0; a < h->n; a++) {
 			json_t *row = json_array();
 
-			for (int b = 0; b < h->n; b++)
-				json_array_append_new(row, json_integer(h->dist[a * h->n + b]));
-			json_array_append_new(d, row);
+			for (int z = 0; z < h->n; z++)
+				jpush(b, row, json_integer(h->dist[a * h->n + z]));
+			jpush(b, d, row);
 		}
-		json_object_set_new(host, "distances", d);
+		jset(b, host, "distances", d);
 	}
 	return host;
 }
 
-static void spec(json_t *specs, const char *key, const char *fmt, long long v)
+static void spec(struct jb *b, json_t *specs, const char *key, const char *fmt, long long v)
 {
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), fmt, v);
-	json_object_set_new(specs, key, json_string(buf));
+	jset(b, specs, key, json_string(buf));
 }
 
-static void uneven_specs(json_t *specs, const struct np__gen_req *q)
+static void uneven_specs(struct jb *b, json_t *specs, const struct np__gen_req *q)
 {
 	char key[32];
 	int first = 0;
@@ -390,22 +425,22 @@ static void uneven_specs(json_t *specs, const struct np__gen_req *q)
 	for (int c = 0; c < q->ncells; c++) {
 		snprintf(key, sizeof(key), "hw:numa_cpus.%d", c);
 		if (q->vcpus[c] == 1)
-			spec(specs, key, "%lld", first);
+			spec(b, specs, key, "%lld", first);
 		else {
 			char range[32];
 
 			snprintf(range, sizeof(range), "%d-%d", first, first + q->vcpus[c] - 1);
-			json_object_set_new(specs, key, json_string(range));
+			jset(b, specs, key, json_string(range));
 		}
 		first += q->vcpus[c];
 	}
 	for (int c = 0; c < q->ncells; c++) {
 		snprintf(key, sizeof(key), "hw:numa_mem.%d", c);
-		spec(specs, key, "%lld", (long long)q->mem_mb[c]);
+		spec(b, specs, key, "%lld", (long long)q->mem_mb[c]);
 	}
 }
 
-static json_t *request_json(const struct np__gen_req *q)
+static json_t *request_json(struct jb *b, const struct np__gen_req *q)
 {
 	json_t *specs = json_object();
 	int vcpus = 0;
@@ -415,67 +450,65 @@ static json_t *request_json(const struct np__gen_req *q)
 		vcpus += q->vcpus[c];
 		mem += q->mem_mb[c];
 	}
-	json_object_set_new(specs, "hw:cpu_policy", json_string(q->shared ? "shared" : "dedicated"));
-	spec(specs, "hw:numa_nodes", "%lld", q->ncells);
+	jset(b, specs, "hw:cpu_policy", json_string(q->shared ? "shared" : "dedicated"));
+	spec(b, specs, "hw:numa_nodes", "%lld", q->ncells);
 	if (q->uneven)
-		uneven_specs(specs, q);
+		uneven_specs(b, specs, q);
 	if (q->pagesize_kb)
-		spec(specs, "hw:mem_page_size", "%lld", q->pagesize_kb);
+		spec(b, specs, "hw:mem_page_size", "%lld", q->pagesize_kb);
 	if (q->nics) {
-		spec(specs, "pci_passthrough:alias", "nic:%lld", q->nics);
-		json_object_set_new(specs, "hw:pci_numa_affinity_policy", json_string(q->pci_policy));
+		spec(b, specs, "pci_passthrough:alias", "nic:%lld", q->nics);
+		jset(b, specs, "hw:pci_numa_affinity_policy", json_string(q->pci_policy));
 	}
 	return json_pack("{sisIso}", "vcpus", vcpus, "memory_mb", (json_int_t)mem, "extra_specs",
 			 specs);
 }
 
-static json_t *events_json(const struct seq *s)
+static json_t *events_json(struct jb *b, const struct seq *s)
 {
 	json_t *a = json_array();
 
 	for (size_t e = 0; e < s->nev; e++)
-		json_array_append_new(a, json_pack("{si}", s->events[e] >= 0 ? "arrive" : "depart",
-						   s->events[e] >= 0 ? s->events[e] :
-								       -s->events[e] - 1));
+		jpush(b, a, json_pack("{si}", s->events[e] >= 0 ? "arrive" : "depart",
+				      s->events[e] >= 0 ? s->events[e] : -s->events[e] - 1));
 	return a;
 }
 
-static json_t *workload_json(const struct run *u, const struct np_gen_opts *o, const struct seq *s,
-			     bool churn)
+static json_t *workload_json(struct jb *b, const struct run *u, const struct np_gen_opts *o,
+			     const struct seq *s, bool churn)
 {
 	json_t *w = json_object();
 
-	json_object_set_new(w, "schema", json_string("numaplace.workload/1"));
-	json_object_set_new(w, "family", json_string(u->fam->name));
-	json_object_set_new(w, "seed", json_integer((json_int_t)o->seed));
+	jset(b, w, "schema", json_string("numaplace.workload/1"));
+	jset(b, w, "family", json_string(u->fam->name));
+	jset(b, w, "seed", json_integer((json_int_t)o->seed));
 	if (o->topo)
-		json_object_set_new(w, "host_source", json_string(np_topo_source_name(o->topo) ?
+		jset(b, w, "host_source", json_string(np_topo_source_name(o->topo) ?
 								  np_topo_source_name(o->topo) : ""));
-	json_object_set_new(w, "shape", json_string(u->h->shape));
-	json_object_set_new(w, "guests", json_integer((json_int_t)s->n));
-	json_object_set_new(w, "churn", json_boolean(churn));
+	jset(b, w, "shape", json_string(u->h->shape));
+	jset(b, w, "guests", json_integer((json_int_t)s->n));
+	jset(b, w, "churn", json_boolean(churn));
 	return w;
 }
 
-static json_t *case_json(const struct run *u, const struct np_gen_opts *o, const struct seq *s,
-			 bool churn)
+static json_t *case_json(struct jb *b, const struct run *u, const struct np_gen_opts *o,
+			 const struct seq *s, bool churn)
 {
 	json_t *root = json_object(), *reqs = json_array();
 
-	json_object_set_new(root, "workload", workload_json(u, o, s, churn));
-	json_object_set_new(root, "host", host_json(u->h));
-	json_object_set_new(root, "cpu_allocation_ratio", json_real(u->ratio));
-	json_object_set_new(root, "ram_allocation_ratio", json_real(1.0));
-	json_object_set_new(root, "packing", json_false());
+	jset(b, root, "workload", workload_json(b, u, o, s, churn));
+	jset(b, root, "host", host_json(b, u->h));
+	jset(b, root, "cpu_allocation_ratio", json_real(u->ratio));
+	jset(b, root, "ram_allocation_ratio", json_real(1.0));
+	jset(b, root, "packing", json_false());
 	if (u->cap[NP__RES_NIC])
-		json_object_set_new(root, "pci_aliases",
-				    json_pack("[{ssssss}]", "name", "nic", "vendor_id", "8086",
-					      "product_id", "154d"));
+		jset(b, root, "pci_aliases", json_pack("[{ssssss}]", "name", "nic", "vendor_id",
+						       "8086", "product_id", "154d"));
 	for (size_t i = 0; i < s->n; i++)
-		json_array_append_new(reqs, request_json(&s->reqs[i]));
-	json_object_set_new(root, "requests", reqs);
+		jpush(b, reqs, request_json(b, &s->reqs[i]));
+	jset(b, root, "requests", reqs);
 	if (churn)
-		json_object_set_new(root, "events", events_json(s));
+		jset(b, root, "events", events_json(b, s));
 	return root;
 }
 
@@ -535,16 +568,26 @@ static int check_opts(const struct np_gen_opts *o, const struct np__gen_family *
 	return 0;
 }
 
+/*
+ * The case as text first, so that running out of memory (NP_ENOMEM) is
+ * told apart from a failed write (NP_EOS); checked, as jansson may drop a
+ * piece of the text when an allocation fails (json-util.h).
+ */
 static int write_case(json_t *root, int indent, FILE *out, struct np_error *err)
 {
 	size_t flags = indent ? JSON_INDENT(indent) : JSON_COMPACT;
+	char *text = root ? np__json_dumps_checked_with(root, flags | JSON_REAL_PRECISION(17))
+			  : NULL;
+	size_t len = text ? strlen(text) : 0;
+	int rc = 0;
 
-	if (!root)
+	if (!text)
 		return np__err(err, NP_ENOMEM, "out of memory");
-	if (json_dumpf(root, out, flags | JSON_REAL_PRECISION(17)) || fputc('\n', out) == EOF ||
-	    fflush(out) || ferror(out))
-		return np__err(err, NP_EOS, "cannot write the workload");
-	return 0;
+	if (fwrite(text, 1, len, out) != len || fputc('\n', out) == EOF || fflush(out) ||
+	    ferror(out))
+		rc = np__err(err, NP_EOS, "cannot write the workload");
+	free(text);
+	return rc;
 }
 
 int np_gen_write(const struct np_gen_opts *o, FILE *out, struct np_error *err)
@@ -553,6 +596,7 @@ int np_gen_write(const struct np_gen_opts *o, FILE *out, struct np_error *err)
 	struct np__gen_host h = { 0 };
 	struct run u = { 0 };
 	struct seq s = { 0 };
+	struct jb b = { false };
 	bool churn;
 	json_t *root = NULL;
 	int rc;
@@ -575,8 +619,8 @@ int np_gen_write(const struct np_gen_opts *o, FILE *out, struct np_error *err)
 	if (!rc)
 		rc = sequence(&u, o, churn, &s, err);
 	if (!rc) {
-		root = case_json(&u, o, &s, churn);
-		rc = write_case(root, o->indent, out, err);
+		root = case_json(&b, &u, o, &s, churn);
+		rc = write_case(b.failed ? NULL : root, o->indent, out, err);
 	}
 	json_decref(root);
 	free(s.reqs);
