@@ -44,7 +44,7 @@ static uint64_t mem_of(const struct np__gen_ctx *x, int v, int quarters)
 	return m > x->mem_mb ? x->mem_mb / 256 * 256 : m;
 }
 
-/* NCELLS cells of S sixteenths and Q quarters each (one draw of Q per cell when PERCELL). */
+/* NCELLS cells of S sixteenths and QUARTERS quarters each. */
 static void even(struct np__gen_req *q, const struct np__gen_ctx *x, int cpus, int ncells,
 		 int s, int quarters)
 {
@@ -78,104 +78,108 @@ static void uneven(struct np__rng *r, struct np__gen_req *q, const struct np__ge
 	}
 }
 
+/*
+ * A mix of even guests: with probability PCT %, NA cells of a size from
+ * SA, else NB cells of a size from SB (NB 0: always A); Q quarters of
+ * memory per CPU from QS.  Draws: the coin (when there are two kinds),
+ * the size, the quarters - the order every family's workloads depend on.
+ */
+struct mix {
+	int pct;
+	int na;
+	const int *sa;
+	int nsa;
+	int nb;
+	const int *sb;
+	int nsb;
+	const int *qs;
+	int nqs;
+};
+
+#define SIZES(a) (a), (int)NP__ARRAY_SIZE(a)
+
+static void draw_mix(struct np__rng *r, const struct np__gen_ctx *x, int cpus, const struct mix *m,
+		     struct np__gen_req *q)
+{
+	bool a = !m->nb || chance(r, m->pct);
+	int sz = a ? m->sa[np__rng_below(r, (uint64_t)m->nsa)]
+		   : m->sb[np__rng_below(r, (uint64_t)m->nsb)];
+
+	even(q, x, cpus, a ? m->na : m->nb, sz, m->qs[np__rng_below(r, (uint64_t)m->nqs)]);
+}
+
+static const int q_dedicated[] = { 2, 4, 4, 6, 8 }, q_even[] = { 2, 4, 6, 8 };
+static const int q_large[] = { 3, 4, 5 };
+
 static void draw_small(struct np__rng *r, const struct np__gen_ctx *x, struct np__gen_req *q)
 {
-	static const int s[] = { 1, 1, 2, 2, 3, 4 }, qs[] = { 2, 4, 4, 6, 8 };
-	int sz = PICK(r, s);
+	static const int s[] = { 1, 1, 2, 2, 3, 4 };
+	static const struct mix m = { 100, 1, SIZES(s), 0, NULL, 0, SIZES(q_dedicated) };
 
-	even(q, x, x->pcpus, 1, sz, PICK(r, qs));
+	draw_mix(r, x, x->pcpus, &m, q);
 }
 
 /* The mix bench/quality measured first: 45 % one cell, 35 % two even, 20 % two uneven. */
 static void draw_dedicated(struct np__rng *r, const struct np__gen_ctx *x, struct np__gen_req *q)
 {
-	static const int one[] = { 1, 2, 2, 4, 4, 6, 8, 12 }, q1[] = { 2, 4, 4, 6, 8 };
-	static const int two[] = { 1, 2, 3, 4, 6, 8 }, q2[] = { 2, 4, 6, 8 };
-	int p = (int)np__rng_below(r, 100), s;
+	static const int one[] = { 1, 2, 2, 4, 4, 6, 8, 12 }, two[] = { 1, 2, 3, 4, 6, 8 };
+	static const struct mix m1 = { 100, 1, SIZES(one), 0, NULL, 0, SIZES(q_dedicated) };
+	static const struct mix m2 = { 100, 2, SIZES(two), 0, NULL, 0, SIZES(q_even) };
+	int p = (int)np__rng_below(r, 100);
 
-	if (p < 45) {
-		s = PICK(r, one);
-		even(q, x, x->pcpus, 1, s, PICK(r, q1));
-	} else if (p < 80) {
-		s = PICK(r, two);
-		even(q, x, x->pcpus, 2, s, PICK(r, q2));
-	} else {
-		uneven(r, q, x, x->pcpus, 2, q2, (int)NP__ARRAY_SIZE(q2));
-	}
+	if (p < 80)
+		draw_mix(r, x, x->pcpus, p < 45 ? &m1 : &m2, q);
+	else
+		uneven(r, q, x, x->pcpus, 2, q_even, (int)NP__ARRAY_SIZE(q_even));
 }
 
 static void draw_large2(struct np__rng *r, const struct np__gen_ctx *x, struct np__gen_req *q)
 {
-	static const int s[] = { 4, 5, 6, 8, 10, 12 }, qs[] = { 3, 4, 5 };
-	int sz = PICK(r, s);
+	static const int s[] = { 4, 5, 6, 8, 10, 12 };
+	static const struct mix m = { 100, 2, SIZES(s), 0, NULL, 0, SIZES(q_large) };
 
-	even(q, x, x->pcpus, 2, sz, PICK(r, qs));
+	draw_mix(r, x, x->pcpus, &m, q);
 }
 
 static void draw_large4(struct np__rng *r, const struct np__gen_ctx *x, struct np__gen_req *q)
 {
-	static const int s4[] = { 2, 3, 4, 6, 8 }, s2[] = { 4, 6, 8, 12 }, qs[] = { 3, 4, 5 };
-	int sz;
+	static const int s4[] = { 2, 3, 4, 6, 8 }, s2[] = { 4, 6, 8, 12 };
+	static const struct mix m = { 60, 4, SIZES(s4), 2, SIZES(s2), SIZES(q_large) };
 
-	if (chance(r, 60)) {
-		sz = PICK(r, s4);
-		even(q, x, x->pcpus, 4, sz, PICK(r, qs));
-	} else {
-		sz = PICK(r, s2);
-		even(q, x, x->pcpus, 2, sz, PICK(r, qs));
-	}
+	draw_mix(r, x, x->pcpus, &m, q);
 }
 
 static void draw_uneven(struct np__rng *r, const struct np__gen_ctx *x, struct np__gen_req *q)
 {
-	static const int qs[] = { 2, 4, 6, 8 };
 	int ncells = chance(r, 50) ? 2 : 3;
 
-	uneven(r, q, x, x->pcpus, ncells, qs, (int)NP__ARRAY_SIZE(qs));
+	uneven(r, q, x, x->pcpus, ncells, q_even, (int)NP__ARRAY_SIZE(q_even));
 }
 
 /* Floating vCPUs, 1, 2 or 4 GiB per vCPU on the default node. */
 static void draw_shared(struct np__rng *r, const struct np__gen_ctx *x, struct np__gen_req *q)
 {
 	static const int s1[] = { 1, 2, 4, 8 }, s2[] = { 1, 2, 4 }, qs[] = { 2, 4, 8 };
-	int sz;
+	static const struct mix m = { 60, 1, SIZES(s1), 2, SIZES(s2), SIZES(qs) };
 
-	if (chance(r, 60)) {
-		sz = PICK(r, s1);
-		even(q, x, x->vcpus, 1, sz, PICK(r, qs));
-	} else {
-		sz = PICK(r, s2);
-		even(q, x, x->vcpus, 2, sz, PICK(r, qs));
-	}
+	draw_mix(r, x, x->vcpus, &m, q);
 	q->shared = true;
 }
 
 static void draw_cpu_bound(struct np__rng *r, const struct np__gen_ctx *x, struct np__gen_req *q)
 {
 	static const int s1[] = { 2, 4, 6, 8 }, s2[] = { 2, 4, 6 }, qs[] = { 1, 2 };
-	int sz;
+	static const struct mix m = { 70, 1, SIZES(s1), 2, SIZES(s2), SIZES(qs) };
 
-	if (chance(r, 70)) {
-		sz = PICK(r, s1);
-		even(q, x, x->pcpus, 1, sz, PICK(r, qs));
-	} else {
-		sz = PICK(r, s2);
-		even(q, x, x->pcpus, 2, sz, PICK(r, qs));
-	}
+	draw_mix(r, x, x->pcpus, &m, q);
 }
 
 static void draw_mem_bound(struct np__rng *r, const struct np__gen_ctx *x, struct np__gen_req *q)
 {
 	static const int s1[] = { 1, 2, 3, 4 }, s2[] = { 1, 2 }, qs[] = { 8, 12, 16 };
-	int sz;
+	static const struct mix m = { 70, 1, SIZES(s1), 2, SIZES(s2), SIZES(qs) };
 
-	if (chance(r, 70)) {
-		sz = PICK(r, s1);
-		even(q, x, x->pcpus, 1, sz, PICK(r, qs));
-	} else {
-		sz = PICK(r, s2);
-		even(q, x, x->pcpus, 2, sz, PICK(r, qs));
-	}
+	draw_mix(r, x, x->pcpus, &m, q);
 }
 
 /* Cells of huge-page guests: whole pages, within one node's pool. */
@@ -190,16 +194,11 @@ static void huge_cells(struct np__gen_req *q, uint64_t page_mb, uint64_t pool_mb
 
 static void draw_hugepages(struct np__rng *r, const struct np__gen_ctx *x, struct np__gen_req *q)
 {
-	static const int s1[] = { 1, 2, 4, 6 }, s2[] = { 1, 2, 4 }, qs[] = { 2, 4, 6, 8 };
-	int p = (int)np__rng_below(r, 100), sz;
+	static const int s1[] = { 1, 2, 4, 6 }, s2[] = { 1, 2, 4 };
+	static const struct mix m = { 70, 1, SIZES(s1), 2, SIZES(s2), SIZES(q_even) };
+	int p = (int)np__rng_below(r, 100);
 
-	if (chance(r, 70)) {
-		sz = PICK(r, s1);
-		even(q, x, x->pcpus, 1, sz, PICK(r, qs));
-	} else {
-		sz = PICK(r, s2);
-		even(q, x, x->pcpus, 2, sz, PICK(r, qs));
-	}
+	draw_mix(r, x, x->pcpus, &m, q);
 	if (p < 40 && x->pool2m_mb >= 2) {
 		q->pagesize_kb = 2048;
 		huge_cells(q, 2, x->pool2m_mb);
