@@ -22,6 +22,7 @@
 
 #include "place/place-int.h"
 #include "plan/plan-int.h"
+#include "util/util.h"
 
 #define LEAVES_MAX 200000 /* complete assignments tried before giving up */
 #define LIBXL_NODES_MAX 16
@@ -325,21 +326,6 @@ static void set_orders(struct bl *b, enum bl_kind kind)
 	}
 }
 
-/* The next K-subset of 0..N-1 after S in lexicographic order; false after the last. */
-static bool next_subset(int *s, int k, int n)
-{
-	int i = k - 1;
-
-	while (i >= 0 && s[i] == n - k + i)
-		i--;
-	if (i < 0)
-		return false;
-	s[i]++;
-	for (int t = i + 1; t < k; t++)
-		s[t] = s[t - 1] + 1;
-	return true;
-}
-
 /* libxl: the best k-subset by its key; the cells onto it first-fit. */
 static bool libxl_subsets(struct bl *b)
 {
@@ -349,7 +335,7 @@ static bool libxl_subsets(struct bl *b)
 
 	for (int i = 0; s && i < k; i++)
 		s[i] = i;
-	for (bool more = s && best && k <= b->n; more; more = next_subset(s, k, b->n)) {
+	for (bool more = s && best && k <= b->n; more; more = np__next_comb(s, k, b->n)) {
 		long long v = 0, f = 0, x, y;
 
 		for (int i = 0; i < k; i++) {
