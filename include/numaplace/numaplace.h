@@ -21,5 +21,6 @@
 #include <numaplace/balance.h>
 #include <numaplace/runtime.h>
 #include <numaplace/sim.h>
+#include <numaplace/gen.h>
 
 #endif

@@ -53,6 +53,7 @@ declare -A PLACEHOLDER=(
   [/tmp/dump]='ln -s "$FX" "$dest"'                                           # hwloc-gather-topology
   [/tmp/sysfs-dump]='ln -s "$FX" "$dest"'
   [/var/lib/numaplace/host.json]=':'                                          # a state file, made by claim
+  [shared.json]='numaplace gen shared --seed 7 --ratio 4 --guests 6 -o "$dest"'  # a workload (gen)
   [./server]='printf "#!/bin/sh\nexit 0\n" >"$dest" && chmod +x "$dest"'      # a program to start
 )
 
