@@ -18,6 +18,10 @@
 # is one line in PLACEHOLDER.  An example that fails prints its command,
 # exit status, stdout and stderr.
 . "$(dirname "$0")/lib.sh"
+need hwloc
+need libvirt
+need runtime
+need sim
 
 FX=$(fixture 64amd64-4s2n4ca2co) || { echo "not ok - unpack the 64amd64 fixture"; exit 1; }
 "$NUMAPLACE" topology --sysfs "$FX" --format json -o "$TMP/host.json" ||

@@ -12,6 +12,7 @@
 # instead of siblings gives the other answer.  Skips (77) without
 # python3-nova.
 . "$(dirname "$0")/lib.sh"
+need libvirt
 py=/usr/bin/python3
 [ -x "$py" ] && "$py" -c 'import nova' 2>/dev/null || { echo "skip: no python3-nova"; exit 77; }
 data=$NP_SRC/tests/data/libvirt

@@ -5,6 +5,7 @@
 # online CPUs in no node are shown, and long CPU lists wrap inside their
 # column on the 64-node, 17-node, sparse and interleaved hosts.
 . "$(dirname "$0")/lib.sh"
+need hwloc
 
 # Every node row of the last output keeps the memory column at offset 23
 # (4 + 2 + 16 + 1), and every continuation line holds only CPU ids.

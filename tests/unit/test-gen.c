@@ -237,7 +237,6 @@ static void test_guests_and_churn(void)
 
 static void test_topology(void)
 {
-	char path[2048];
 	struct np_error err = { 0 };
 	np_topo *t = NULL;
 	struct np_gen_opts o = { .family = "pci", .seed = 2 };
@@ -245,8 +244,7 @@ static void test_topology(void)
 	int rc, n = 0;
 	char *s;
 
-	snprintf(path, sizeof(path), "%s", t_fixture("64amd64-4s2n4ca2co"));
-	rc = np_topo_load(NP_SOURCE_SYSFS, path, &t, &err);
+	rc = t_fixture_topo("64amd64-4s2n4ca2co", &t, &err);
 	CHECK(rc == 0, "fixture: %s", err.message);
 	if (rc)
 		return;
