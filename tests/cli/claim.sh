@@ -45,6 +45,27 @@ expect_rc 0 "claim vm-1 again"; expect_err "already claimed" "says so"
 json_ok "d['cells'][0]['node'] == $node1" "prints vm-1's own plan"
 if cmp -s "$st" "$TMP/after2.json"; then ok "state file unchanged"; else not_ok "state file unchanged"; fi
 
+# Another request under a claimed id: exit 1, one line saying what differs, nothing changed.
+conflict() { # WHAT ARGS...: claim vm-1 with ARGS is refused
+  local what=$1; shift
+  run claim --state "$st" --id vm-1 --json "$TMP/h2.json" "$@"
+  expect_rc 1 "vm-1 again, $what"; expect_one_line_err "vm-1 again, $what"
+  expect_err "^numaplace: cannot claim 'vm-1': it is already claimed for another request \\(.+\\); release it first$" \
+    "vm-1 again, $what: says it is claimed for another request"
+  [ -z "$out" ] && ok "vm-1 again, $what: prints no plan" || not_ok "vm-1 again, $what: prints no plan"
+  if cmp -s "$st" "$TMP/after2.json"; then ok "vm-1 again, $what: state unchanged"; else not_ok "vm-1 again, $what: state unchanged"; fi
+}
+conflict "more memory" --flavor 'vcpus=2,ram=2048,hw:cpu_policy=dedicated'
+expect_err "1024 MiB recorded, 2048 asked" "more memory: names the difference"
+conflict "shared vCPUs" --flavor 'vcpus=2,ram=1024'
+conflict "fewer vCPUs" --flavor 'vcpus=1,ram=1024,hw:cpu_policy=dedicated'
+conflict "another memory policy" "${pinned[@]:2}" --mem-policy preferred
+expect_err "memory policy strict recorded, preferred asked" "another memory policy: names it"
+conflict "soft affinity" "${pinned[@]:2}" --affinity soft
+# The same request said another way is the same request.
+run claim --state "$st" --id vm-1 --json "$TMP/h2.json" --flavor 'ram=1024,vcpus=2,hw:cpu_policy=dedicated,hw:numa_nodes=1' --mem-policy strict
+expect_rc 0 "vm-1 again, the same request written otherwise"
+
 # Full: a third guest does not fit, and the state stays as it was.
 run claim --state "$st" --id vm-3 "${pinned[@]}"; expect_rc 1 "vm-3 does not fit"
 if cmp -s "$st" "$TMP/after2.json"; then ok "no-fit leaves the state alone"; else not_ok "no-fit leaves the state alone"; fi
