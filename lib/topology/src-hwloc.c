@@ -383,8 +383,15 @@ static void feed_distances(np__tb *b, hwloc_topology_t t)
 	unsigned nr = 1;
 	size_t n;
 
-	if (hwloc_distances_get_by_name(t, "NUMALatency", &nr, &d, 0) < 0 || nr == 0 || !d)
-		return;
+	/* hwloc names the matrices it finds; one read from a v1 export has no name. */
+	if (hwloc_distances_get_by_name(t, "NUMALatency", &nr, &d, 0) < 0 || nr == 0 || !d) {
+		nr = 1;
+		d = NULL;
+		if (hwloc_distances_get_by_type(t, HWLOC_OBJ_NUMANODE, &nr, &d,
+						HWLOC_DISTANCES_KIND_MEANS_LATENCY, 0) < 0 ||
+		    nr == 0 || !d)
+			return;
+	}
 	/* A matrix over some nodes only: as if there were none. */
 	n = covers_all_nodes(t, d) ? d->nbobjs : 0;
 	for (size_t i = 0; i < n * n; i++) {
