@@ -1179,7 +1179,8 @@ static int xml_fail(np__tb *b, const xmlError *e)
 			msg[n] = ' ';
 	while (n > 0 && msg[n - 1] == ' ')
 		msg[--n] = '\0';
-	msg[0] = (char)tolower((unsigned char)msg[0]);
+	if (!isupper((unsigned char)msg[1])) /* "Opening and ending tag", not "PCDATA" */
+		msg[0] = (char)tolower((unsigned char)msg[0]);
 	return np__tb_fail(b, NP_EINPUT, "line %d: %s", e->line, msg);
 }
 
@@ -1193,7 +1194,9 @@ static xmlDocPtr parse(np__tb *b, const char *buf, size_t len)
 		np__tb_fail(b, NP_ENOMEM, "out of memory");
 		return NULL;
 	}
-	doc = xmlCtxtReadMemory(ctx, buf, (int)len, NULL, NULL,
+	/* UTF-8, as hwloc writes: a declared other encoding would go through
+	 * libxml2's converters, which print their errors themselves. */
+	doc = xmlCtxtReadMemory(ctx, buf, (int)len, NULL, "UTF-8",
 				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		xml_fail(b, xmlCtxtGetLastError(ctx));
