@@ -67,6 +67,15 @@ const char *cli_input_name(const char *path)
 	return strcmp(path, "-") == 0 ? "<stdin>" : path;
 }
 
+void cli_request_warnings(const np_request *req)
+{
+	char shown[400];
+
+	for (int i = 0; i < np_request_warning_count(req); i++)
+		fprintf(stderr, "numaplace: warning: %s\n",
+			np_text_shown(np_request_warning(req, i), shown, sizeof(shown)));
+}
+
 int cli_open_output(const char *path, const char *mode, FILE **out)
 {
 	if (!path || strcmp(path, "-") == 0) {

@@ -50,6 +50,8 @@ const struct cli_verb *cli_find_verb(const char *name);
 int cli_exit_code(int np_code);
 /* Print "numaplace: <message>" and return the exit code for ERR. */
 int cli_fail(const struct np_error *err);
+/* Print REQ's warnings (np_request_warning()), "numaplace: warning: ..." each, on stderr. */
+void cli_request_warnings(const np_request *req);
 /* Print "numaplace: out of memory" and return 1. */
 int cli_oom(void);
 /*
