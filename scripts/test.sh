@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# scripts/test.sh - build and run every test suite (unit, cli, lint, vm),
-# then print one line: "N passed, N failed, N skipped".
+# scripts/test.sh - build and run every test suite (unit, cli, lint, vm,
+# slow), then print one line: "N passed, N failed, N skipped".
 #
 #   scripts/test.sh                  the build/ made by scripts/setup.sh
 #   scripts/test.sh build build-asan several build dirs, one total
 #   SUITES="unit cli" scripts/test.sh only those suites
-# The vm suite (QEMU boots) runs in the first build dir only.
+# The vm suite (QEMU boots) and the slow suite (long fuzzing, attacks,
+# SIGKILLed claims: a few minutes, $SLOW_FUZZ_SECONDS of it fuzzing) run
+# in the first build dir only.
 # Exit status: 0 when nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +23,7 @@ for dir in "$@"; do
   ninja -C "$dir" >/dev/null || { echo "test: build failed in $dir" >&2; exit 1; }
   args=()
   for s in $SUITES; do args+=(--suite "$s"); done
-  [ "$dir" = "$1" ] || args+=(--no-suite vm)
+  [ "$dir" = "$1" ] || args+=(--no-suite vm --no-suite slow)
   echo "== tests in $dir"
   meson test -C "$dir" --print-errorlogs --num-processes 2 "${args[@]}" || status=1
   read -r p f s < <(/usr/bin/python3 - "$dir/meson-logs/testlog.json" <<'PY'

@@ -120,6 +120,13 @@ int np__open_regular(const char *path, int flags, unsigned mode, const char **ki
 
 	*kind = NULL;
 	fd = open(path, flags | O_NONBLOCK | O_CLOEXEC, (mode_t)mode);
+	/*
+	 * Linux's protected_symlinks answers EACCES, not ELOOP, for another
+	 * user's link in a sticky directory: it is a link all the same.
+	 */
+	if (fd < 0 && errno == EACCES && (flags & O_NOFOLLOW) && lstat(path, &st) == 0 &&
+	    S_ISLNK(st.st_mode))
+		errno = ELOOP;
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0)
