@@ -447,7 +447,8 @@ static int write_tmp(const np_state *st, int fd)
 	FILE *f;
 	int rc;
 
-	if (fchmod(fd, stat(st->path, &old) == 0 ? old.st_mode & 07777 : 0644) < 0) {
+	/* The old file's read and write bits (never its set-id or exec bits), else 0644. */
+	if (fchmod(fd, stat(st->path, &old) == 0 ? old.st_mode & 0666 : 0644) < 0) {
 		close(fd);
 		return NP_EOS;
 	}
