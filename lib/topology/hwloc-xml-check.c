@@ -314,18 +314,24 @@ static void attrs_free(struct hx_attrs *a)
 	a->n = 0;
 }
 
-/* N's attributes into A; -1 when there are too many or no memory. */
-static int attrs_get(xmlNodePtr n, struct hx_attrs *a)
+static int bad(struct hx *x, xmlNodePtr n, const char *fmt, ...) NP__PRINTF(3, 4);
+
+/* N's attributes into A; an error (B failed) when there are too many or no memory. */
+static int attrs_get(struct hx *x, xmlNodePtr n, struct hx_attrs *a)
 {
 	a->n = 0;
 	for (xmlAttrPtr p = n->properties; p; p = p->next) {
 		char *v;
 
-		if (a->n == (int)NP__ARRAY_SIZE(a->name))
-			return -1;
+		if (a->n == (int)NP__ARRAY_SIZE(a->name)) {
+			attrs_free(a);
+			return bad(x, n, "<%.20s> with too many attributes", (const char *)n->name);
+		}
 		v = (char *)xmlNodeListGetString(n->doc, p->children, 1);
-		if (!v && !(v = (char *)xmlStrdup((const xmlChar *)"")))
-			return -1;
+		if (!v && !(v = (char *)xmlStrdup((const xmlChar *)""))) {
+			attrs_free(a);
+			return np__tb_fail(x->b, NP_ENOMEM, "out of memory");
+		}
 		a->name[a->n] = (const char *)p->name;
 		a->value[a->n++] = v;
 	}
@@ -377,36 +383,22 @@ static bool fixed(const char *text)
 /* TEXT as an attribute value both of hwloc's parsers read back as TEXT. */
 static void xml_text(FILE *f, const char *text)
 {
+	static const char *const esc[][2] = {
+	    {"&", "&amp;"},  {"<", "&lt;"},   {">", "&gt;"},  {"\"", "&quot;"},
+	    {"\n", "&#10;"}, {"\r", "&#13;"}, {"\t", "&#9;"},
+	};
+
 	for (; *text; text++) {
-		switch (*text) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\n':
-			fputs("&#10;", f);
-			break;
-		case '\r':
-			fputs("&#13;", f);
-			break;
-		case '\t':
-			fputs("&#9;", f);
-			break;
-		default:
+		size_t i = 0;
+
+		while (i < NP__ARRAY_SIZE(esc) && *text != esc[i][0][0])
+			i++;
+		if (i < NP__ARRAY_SIZE(esc))
+			fputs(esc[i][1], f);
+		else
 			fputc(*text, f);
-		}
 	}
 }
-
-static int bad(struct hx *x, xmlNodePtr n, const char *fmt, ...) NP__PRINTF(3, 4);
 
 static int bad(struct hx *x, xmlNodePtr n, const char *fmt, ...)
 {
@@ -522,12 +514,10 @@ static int busid(const char *v, unsigned *dom)
 	return dl > 4 && *dom > 0xffff;
 }
 
-/* hwloc's "%04x [%04x:%04x] [%04x:%04x] %02x" exactly. */
-static bool pci_type_ok(const char *v)
+/* V has the shape FORM exactly: 'h' a hex digit, anything else itself. */
+static bool shaped(const char *v, const char *form)
 {
-	static const char form[] = "hhhh [hhhh:hhhh] [hhhh:hhhh] hh";
-
-	if (strlen(v) != sizeof(form) - 1)
+	if (strlen(v) != strlen(form))
 		return false;
 	for (size_t i = 0; form[i]; i++)
 		if (form[i] == 'h' ? !isxdigit((unsigned char)v[i]) : v[i] != form[i])
@@ -535,17 +525,16 @@ static bool pci_type_ok(const char *v)
 	return true;
 }
 
+/* hwloc's "%04x [%04x:%04x] [%04x:%04x] %02x" exactly. */
+static bool pci_type_ok(const char *v)
+{
+	return shaped(v, "hhhh [hhhh:hhhh] [hhhh:hhhh] hh");
+}
+
 /* hwloc's "%04x:[%02x-%02x]" exactly. */
 static bool bridge_pci_ok(const char *v)
 {
-	static const char form[] = "hhhh:[hh-hh]";
-
-	if (strlen(v) != sizeof(form) - 1)
-		return false;
-	for (size_t i = 0; form[i]; i++)
-		if (form[i] == 'h' ? !isxdigit((unsigned char)v[i]) : v[i] != form[i])
-			return false;
-	return true;
+	return shaped(v, "hhhh:[hh-hh]");
 }
 
 /* PCI attributes of a PCIDev or Bridge; 1: a domain hwloc cannot hold (dropped). */
@@ -768,10 +757,8 @@ static int object(struct hx *x, xmlNodePtr n, struct hx_obj *p)
 	struct hx_attrs a = {0};
 	int rc;
 
-	if (attrs_get(n, &a)) {
-		attrs_free(&a);
-		return bad(x, n, "an object with too many attributes");
-	}
+	if ((rc = attrs_get(x, n, &a)))
+		return rc;
 	rc = obj_type(x, n, &a, &o, p);
 	if (rc == 0)
 		rc = obj_attrs(x, n, &a, &o, p);
@@ -793,10 +780,8 @@ static int numa_root(struct hx *x, xmlNodePtr n)
 	struct hx_attrs a = {0};
 	int rc;
 
-	if (attrs_get(n, &a)) {
-		attrs_free(&a);
-		return bad(x, n, "an object with too many attributes");
-	}
+	if ((rc = attrs_get(x, n, &a)))
+		return rc;
 	m.t = hx_type_of("Machine");
 	m.canon = "Machine";
 	rc = obj_sets(x, n, &a, &m);
@@ -823,10 +808,8 @@ static int page_type(struct hx *x, xmlNodePtr n)
 	const char *s, *c;
 	int rc = 0;
 
-	if (attrs_get(n, &a)) {
-		attrs_free(&a);
-		return bad(x, n, "a page_type with too many attributes");
-	}
+	if ((rc = attrs_get(x, n, &a)))
+		return rc;
 	s = attr(&a, "size");
 	c = attr(&a, "count");
 	if (!s || !num(s, 1024, UINT64_C(1) << 40, &size) || (size & (size - 1)))
@@ -845,11 +828,10 @@ static int info_v1(struct hx *x, xmlNodePtr n)
 {
 	struct hx_attrs a = {0};
 	const char *name, *value;
+	int rc;
 
-	if (attrs_get(n, &a)) {
-		attrs_free(&a);
-		return bad(x, n, "an info with too many attributes");
-	}
+	if ((rc = attrs_get(x, n, &a)))
+		return rc;
 	name = attr(&a, "name");
 	value = attr(&a, "value");
 	if (name && value && (strcmp(name, "Type") == 0 || strcmp(name, "CoProcType") == 0)) {
@@ -869,10 +851,8 @@ static int distances_v1(struct hx *x, xmlNodePtr n)
 	long long nbobjs = 0, reldepth = 0, k = 0;
 	int rc = 0;
 
-	if (attrs_get(n, &a)) {
-		attrs_free(&a);
-		return bad(x, n, "a distances element with too many attributes");
-	}
+	if ((rc = attrs_get(x, n, &a)))
+		return rc;
 	nb = attr(&a, "nbobjs");
 	depth = attr(&a, "relative_depth");
 	base = attr(&a, "latency_base");
@@ -1010,10 +990,8 @@ static int distances2(struct hx *x, xmlNodePtr n)
 	size_t nids = 0, nvals = 0;
 	int rc = 0;
 
-	if (attrs_get(n, &a)) {
-		attrs_free(&a);
-		return bad(x, n, "a distances2 element with too many attributes");
-	}
+	if ((rc = attrs_get(x, n, &a)))
+		return rc;
 	type = attr(&a, "type");
 	nb = attr(&a, "nbobjs");
 	kind = attr(&a, "kind");
