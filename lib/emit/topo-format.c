@@ -32,9 +32,14 @@ int np_topo_write(const np_topo *topo, enum np_topo_format format, FILE *out,
 		  struct np_error *err)
 {
 	for (size_t i = 0; i < NP__ARRAY_SIZE(formats); i++) {
+		int rc;
+
 		if (formats[i].format != format)
 			continue;
-		if (formats[i].write(topo, out) || fflush(out) || ferror(out))
+		rc = formats[i].write(topo, out);
+		if (rc == NP_ENOMEM)
+			return np__err(err, NP_ENOMEM, "cannot write the topology: out of memory");
+		if (rc || fflush(out) || ferror(out))
 			return np__err(err, NP_EOS, "cannot write the topology: output error");
 		return 0;
 	}

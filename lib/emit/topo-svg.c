@@ -302,8 +302,9 @@ static int devices(struct svg *s, int node_idx, int x0, int y0, int w)
 static int gauge(struct svg *s, const struct np_node *n, int x, int y, int w)
 {
 	int h = 16 + (s->max_mem ? (int)(n->mem_total_kb * 34 / s->max_mem) : 0);
-	int used = n->mem_total_kb ? (int)((n->mem_total_kb - n->mem_free_kb) * (uint64_t)w /
-					   n->mem_total_kb) : 0;
+	int used = n->mem_total_kb && n->mem_free_known
+			   ? (int)((n->mem_total_kb - n->mem_free_kb) * (uint64_t)w / n->mem_total_kb)
+			   : 0;
 	char total[24], free_s[24];
 
 	if (n->mem_total_kb == 0) {
@@ -314,7 +315,10 @@ static int gauge(struct svg *s, const struct np_node *n, int x, int y, int w)
 		return h;
 	}
 	fmt_mem(n->mem_total_kb, total, sizeof(total));
-	fmt_mem(n->mem_free_kb, free_s, sizeof(free_s));
+	if (n->mem_free_known)
+		fmt_mem(n->mem_free_kb, free_s, sizeof(free_s));
+	else
+		snprintf(free_s, sizeof(free_s), "unknown");
 	put(s, "<rect class=\"mfree\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>", x, y, w, h);
 	put(s, "<rect class=\"mused\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n", x, y, used,
 	    h);
@@ -333,8 +337,14 @@ static int pools(struct svg *s, const struct np_node *n, int x, int y)
 		if (n->pools[k].total == 0)
 			continue;
 		fmt_page(n->pools[k].size_kb, page, sizeof(page));
-		put(s, "<text class=\"info\" x=\"%d\" y=\"%d\">%s pages: %" PRIu64 " of %" PRIu64
-		       " free</text>\n", x, y + h + 10, page, n->pools[k].free, n->pools[k].total);
+		if (n->pools[k].free_known)
+			put(s, "<text class=\"info\" x=\"%d\" y=\"%d\">%s pages: %" PRIu64
+			       " of %" PRIu64 " free</text>\n",
+			    x, y + h + 10, page, n->pools[k].free, n->pools[k].total);
+		else
+			put(s, "<text class=\"info\" x=\"%d\" y=\"%d\">%s pages: %" PRIu64
+			       ", free unknown</text>\n",
+			    x, y + h + 10, page, n->pools[k].total);
 		h += 15;
 	}
 	if (n->npools && !h) {
@@ -416,10 +426,10 @@ static int grid_cols(int n)
 	return best;
 }
 
-/* All node boxes in a grid, rows as tall as their tallest box; the height. */
+/* All node boxes in a grid, rows as tall as their tallest box; the height, or -1. */
 static int grid(struct svg *s, int x0, int y0, int *width)
 {
-	int n = np_topo_node_count(s->t), cols = grid_cols(n), y = y0;
+	int n = np_topo_node_count(s->t), cols = grid_cols(n), y = y0, rc = -1;
 	struct svg m = *s;
 	int *hs = np__calloc((size_t)n, sizeof(*hs));
 
@@ -433,15 +443,18 @@ static int grid(struct svg *s, int x0, int y0, int *width)
 		int rh = 0;
 
 		for (int i = r * cols; i < n && i < (r + 1) * cols; i++) {
-			node_box(s, i, x0 + (i - r * cols) * (s->box_w + GAP), y, hs[i]);
+			/* Drawing allocates again: a box without its CPUs is no answer. */
+			if (node_box(s, i, x0 + (i - r * cols) * (s->box_w + GAP), y, hs[i]) < 0)
+				goto out;
 			rh = hs[i] > rh ? hs[i] : rh;
 		}
 		y += rh + GAP;
 	}
 	*width = cols * (s->box_w + GAP) - GAP;
+	rc = y - y0 - GAP;
 out:
 	free(hs);
-	return y - y0 - GAP;
+	return rc;
 }
 
 /* CPUs that belong to no node (offline ones, mostly), below the grid; the height. */
@@ -776,7 +789,10 @@ static int summary(const np_topo *t, char *buf, size_t size)
 	if (off && len < size)
 		len += (size_t)snprintf(buf + len, size - len, ", %d offline", off);
 	fmt_mem(np_topo_mem_total_kb(t), total, sizeof(total));
-	fmt_mem(np_topo_mem_free_kb(t), free_s, sizeof(free_s));
+	if (np_topo_mem_free_known(t))
+		fmt_mem(np_topo_mem_free_kb(t), free_s, sizeof(free_s));
+	else
+		snprintf(free_s, sizeof(free_s), "unknown");
 	if (len < size)
 		snprintf(buf + len, size - len, ", %s memory, %s free", total, free_s);
 	return 0;
@@ -904,7 +920,8 @@ int np__topo_write_svg(const np_topo *t, FILE *out)
 		return NP_ENOMEM;
 	s.out = out;
 	header(&s, w, h);
-	document(&s, &w, &h);
+	if (document(&s, &w, &h) < 0) /* the drawing pass allocates again */
+		return NP_ENOMEM;
 	put(&s, "</svg>\n");
 	return ferror(out) ? NP_EOS : 0;
 }

@@ -900,7 +900,8 @@ int np_nova_case_parse(const char *buf, size_t len, const char *name, np_nova_ca
 		return np__err(err, NP_ENOMEM, "out of memory");
 	root = json_loadb(buf, len, 0, &je);
 	if (!root) {
-		rc = fail(&r, NP_EINPUT, "line %d: %s", je.line, je.text);
+		rc = np__json_out_of_memory(&je) ? fail(&r, NP_ENOMEM, "out of memory")
+						 : fail(&r, NP_EINPUT, "line %d: %s", je.line, je.text);
 		goto out;
 	}
 	if (!json_is_object(root)) {

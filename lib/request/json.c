@@ -21,6 +21,7 @@
  * everything.  Ownership: the jansson tree is freed before returning.
  */
 #include "request/request-int.h"
+#include "util/json-util.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -116,7 +117,11 @@ static int id_list(struct jq *q, json_t *v, const char *path, int **ids, int *n)
 	*ids = NULL;
 	*n = 0;
 	if (json_is_string(v)) {
-		if (np__parse_cpulist(json_string_value(v), 65535, ids, n) == 0)
+		int rc = np__parse_cpulist(json_string_value(v), 65535, ids, n);
+
+		if (rc == NP_ENOMEM)
+			return np__err(q->err, NP_ENOMEM, "out of memory");
+		if (rc == 0)
 			return 0;
 		return bad(q, path, "a list of vCPU ids such as [0, 1] or \"0-1\"");
 	}
@@ -548,7 +553,10 @@ int np_request_from_json(const char *buf, size_t len, const char *name, np_reque
 
 	if (!buf)
 		return fail(&q, "invalid_request_json", "no text");
-	if (!(root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)))
+	if (!(root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)) &&
+	    np__json_out_of_memory(&je))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	if (!root)
 		return fail(&q, "invalid_request_json", "line %d column %d: %s", je.line, je.column,
 			    je.text);
 	rc = request(&q, root, out);

@@ -130,7 +130,7 @@ static int params(json_t *o, struct np_bal_params *p, struct np_error *err)
 	double *f[] = { &p->follow_fraction, &p->overload, &p->idle, &p->migrate_mb_per_s };
 	const char *key;
 	json_t *v;
-	double d;
+	double d = 0; /* number() sets it; -O3 cannot tell */
 
 	if (!json_is_object(o))
 		return np__err(err, NP_EINPUT, "key 'params': expected an object");

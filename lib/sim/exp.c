@@ -26,6 +26,7 @@
 
 #include "sim/sim-int.h"
 #include "topology/topo-int.h"
+#include "util/json-util.h"
 
 #define SCHEMA "numaplace.experiment/1"
 #define FILE_MAX NP_FILE_MAX
@@ -856,7 +857,9 @@ int np_sim_exp_parse(const char *buf, size_t len, const char *name, const char *
 	if (!r.x)
 		return np__err(err, NP_ENOMEM, "out of memory");
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root)
+	if (!root && np__json_out_of_memory(&je))
+		r.rc = np__err(err, NP_ENOMEM, "out of memory");
+	else if (!root)
 		fail(&r, "", "line %d: %s", je.line, je.text);
 	else if (!read_all(&r, root))
 		r.rc = np__exp_check(r.x, what, err);

@@ -23,6 +23,7 @@
 
 #include "plan/plan-json.h"
 #include "state/state-int.h"
+#include "util/json-util.h"
 
 const char *np__state_id_problem(const char *id)
 {
@@ -38,6 +39,7 @@ const char *np__state_id_problem(const char *id)
 		k = 1;
 		if (*c < 0x20 || *c == 0x7f || (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f))
 			return "has a control character";
+		/* Checked without allocating: out of memory is not a bad id. */
 		if (*c >= 0x80 && !(k = np__utf8_char(c)))
 			return "is not valid UTF-8";
 	}

@@ -10,7 +10,7 @@
  * walker also reads what hwloc does not keep: nodeN/meminfo (MemFree),
  * nodeN/hugepages/hugepages-SkB/free_hugepages, and the numa_node and class
  * of each PCI device.  Those reads are best effort: a missing, odd or
- * garbled file leaves the builder's default (free = total, hwloc's node and
+ * garbled file leaves the builder's default (free unknown, hwloc's node and
  * class) and never fails a load.
  *
  * Decisions, each the least surprising answer for a VM placer:
@@ -31,7 +31,7 @@
  *    packages), hwloc's logical index of the object stands in.
  *  - Huge pages: hwloc's page types except the smallest, which hwloc's
  *    Linux backend always fills with the base page (hwloc sorts them by
- *    size).  hwloc-xml has no free counts: free = total.
+ *    size).  hwloc-xml has no free counts: free memory and pages unknown.
  *  - Distances: the NUMA latency matrix when it covers every node ("NUMALatency";
  *    a v1 export's has no name); a partial or missing one gives none (the
  *    builder then uses 10/20).
@@ -227,7 +227,7 @@ static void feed_node_free(np__tb *b, const char *root, int os, uint64_t total_k
 		np__tb_node_free(b, os, kb);
 }
 
-/* Free pages of one pool from ROOT, or TOTAL when the file does not say. */
+/* Free pages of one pool from ROOT, or unknown when no file says. */
 static uint64_t pool_free(const char *root, int os, uint64_t size_kb, uint64_t total)
 {
 	char path[PATH_MAX], text[64];
@@ -239,7 +239,7 @@ static uint64_t pool_free(const char *root, int os, uint64_t size_kb, uint64_t t
 		     (unsigned long long)size_kb) &&
 	    read_text(path, text, sizeof(text)) && np__parse_u64(text, &n) && n <= total)
 		return n;
-	return total;
+	return NP__TB_FREE_UNKNOWN;
 }
 
 static void feed_pools(np__tb *b, hwloc_obj_t node, int os, const char *root)

@@ -304,7 +304,7 @@ static bool read_pool(struct jr *r, const json_t *p, const char *path, int id)
 		return fail(r, NP_EINPUT, "%s.free: %" PRId64 " pages is more than the total %" PRId64,
 			    path, free_pages, total);
 	np__tb_hugepages(r->b, id, (uint64_t)size, (uint64_t)total,
-			 (uint64_t)(free_pages < 0 ? total : free_pages));
+			 free_pages < 0 ? NP__TB_FREE_UNKNOWN : (uint64_t)free_pages);
 	return true;
 }
 
@@ -329,7 +329,7 @@ static bool read_node_cpus(struct jr *r, const json_t *node, const char *base, s
 {
 	const json_t *a = json_object_get(node, "cpus");
 	char path[PATH_LEN], item[ITEM_LEN];
-	int64_t cpu;
+	int64_t cpu = 0; /* int_at() sets it; -O3 cannot tell */
 	long n;
 
 	snprintf(path, sizeof(path), "%s.cpus", base);
@@ -377,7 +377,7 @@ static bool read_nodes(struct jr *r, const json_t *nodes)
 static bool read_row(struct jr *r, const json_t *row, size_t i)
 {
 	char path[PATH_LEN], item[ITEM_LEN];
-	int64_t d;
+	int64_t d = 0; /* int_at() sets it; -O3 cannot tell */
 	long n;
 
 	snprintf(path, sizeof(path), "nodes[%zu].distances", i);
@@ -625,6 +625,10 @@ static int json_parse(np__tb *b, const char *buf, size_t len)
 		return r.rc;
 	}
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root && np__json_out_of_memory(&je)) {
+		fail(&r, NP_ENOMEM, "out of memory");
+		return r.rc;
+	}
 	if (!root) {
 		syntax_error(&r, &je);
 		return r.rc;

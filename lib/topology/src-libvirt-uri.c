@@ -35,25 +35,6 @@
 #include "util/lv-util.h"
 #include "util/util.h"
 
-static void quiet_libxml(void *ctx, const char *msg, ...) {}
-
-/* libxml2's generic error handler of this thread, saved while libvirt runs. */
-struct saved_xml {
-	xmlGenericErrorFunc fn;
-	void *ctx;
-};
-
-static void hush_libxml(struct saved_xml *s)
-{
-	s->fn = xmlGenericError;
-	s->ctx = xmlGenericErrorContext;
-	xmlSetGenericErrorFunc(NULL, quiet_libxml);
-}
-
-static void restore_libxml(const struct saved_xml *s)
-{
-	xmlSetGenericErrorFunc(s->ctx, s->fn);
-}
 
 /* True when the last error says the driver cannot do what was asked. */
 static bool lv_unsupported(void)
@@ -143,12 +124,12 @@ static int load(np__tb *b, const char *uri)
 {
 	struct np__lv_cells cells = {0};
 	virConnectPtr conn = NULL;
-	struct saved_xml saved;
+	struct np__xml_hush saved;
 	char *caps = NULL;
 	char msg[400];
 	int code;
 
-	hush_libxml(&saved);
+	np__xml_hush(&saved);
 	if (!(conn = np__lv_open(uri, true))) {
 		/* A URI no driver serves is as much bad input as a missing file. */
 		code = NP_EIO;
@@ -168,7 +149,7 @@ static int load(np__tb *b, const char *uri)
 out:
 	if (conn)
 		virConnectClose(conn);
-	restore_libxml(&saved);
+	np__xml_unhush(&saved);
 	free(caps);
 	np__libvirt_cells_free(&cells);
 	return np__tb_failed(b) ? np__tb_fail(b, NP_EIO, "unknown error") : 0;

@@ -4,7 +4,7 @@
  * A source never fills struct np_topo by hand: it feeds facts keyed by
  * kernel ids (node 33, CPU 17) to an np__tb builder, in any order, and
  * np__tb_finish() sorts them, turns ids into dense indexes, fills what the
- * source did not say (distances 10/20, free = total) and runs the
+ * source did not say (distances 10/20, free = total, marked unknown) and runs the
  * invariant checker.  So every source yields the same shape of topology
  * and each one stays short.
  *
@@ -66,10 +66,12 @@ void np__tb_free(np__tb *b);
  * CPU or device twice is bad input.
  */
 void np__tb_node(np__tb *b, int os_node, uint64_t total_kb);
-/* Free memory of a node; without it free == total. */
+/* Free memory of a node; without it free == total and marked unknown. */
 void np__tb_node_free(np__tb *b, int os_node, uint64_t free_kb);
+/* FREE may be NP__TB_FREE_UNKNOWN: the source does not say (free = total). */
 void np__tb_hugepages(np__tb *b, int os_node, uint64_t size_kb, uint64_t total,
 		      uint64_t free);
+#define NP__TB_FREE_UNKNOWN UINT64_MAX
 /* OS_NODE -1: node unknown (e.g. an offline CPU); CORE, SOCKET -1 unknown. */
 void np__tb_cpu(np__tb *b, int os_cpu, int os_node, int core, int socket,
 		bool online);
@@ -103,11 +105,14 @@ struct np__source {
 	int (*parse)(np__tb *b, const char *buf, size_t len);
 };
 
+/* In module hwloc (module/module.h): source.c reaches them through it. */
 extern const struct np__source np__source_hwloc_local;
 extern const struct np__source np__source_sysfs;
 extern const struct np__source np__source_hwloc_xml;
+/* In module libvirt. */
 extern const struct np__source np__source_libvirt_xml;
 extern const struct np__source np__source_libvirt_uri;
+/* In the core. */
 extern const struct np__source np__source_xl_info;
 extern const struct np__source np__source_json;
 

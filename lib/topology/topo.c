@@ -18,7 +18,7 @@
 
 struct tb_node { int os; uint64_t total, free; bool has_free; };
 struct tb_cpu { int os, node, core, socket; bool online; };
-struct tb_pool { int node; uint64_t size, total, free; };
+struct tb_pool { int node; uint64_t size, total, free; bool has_free; };
 struct tb_dist { int from, to; uint32_t d; };
 struct tb_dev { char addr[16]; unsigned vendor, device, cls; int node; };
 
@@ -138,7 +138,9 @@ void np__tb_hugepages(np__tb *b, int os_node, uint64_t size_kb, uint64_t total,
 		return;
 	}
 	if ((p = TB_PUSH(b, pools, npools, cappools)))
-		*p = (struct tb_pool){ os_node, size_kb, total, free };
+		*p = (struct tb_pool){ os_node, size_kb, total,
+				       free == NP__TB_FREE_UNKNOWN ? total : free,
+				       free != NP__TB_FREE_UNKNOWN };
 }
 
 void np__tb_cpu(np__tb *b, int os_cpu, int os_node, int core, int socket, bool online)
@@ -330,6 +332,7 @@ static int build_nodes(np__tb *b, np_topo *t)
 		t->nodes[i].mem_total_kb = b->nodes[i].total;
 		t->nodes[i].mem_free_kb = b->nodes[i].has_free ? b->nodes[i].free
 							       : b->nodes[i].total;
+		t->nodes[i].mem_free_known = b->nodes[i].has_free;
 	}
 	return 0;
 }
@@ -407,7 +410,7 @@ static int build_pools(np__tb *b, np_topo *t)
 		if (n->npools == 0)
 			n->pools = t->pools + i;
 		n->npools++;
-		t->pools[i] = (struct np_hugepages){ p->size, p->total, p->free };
+		t->pools[i] = (struct np_hugepages){ p->size, p->total, p->free, p->has_free };
 	}
 	return 0;
 }
@@ -620,4 +623,12 @@ uint64_t np_topo_mem_free_kb(const np_topo *t)
 	for (int i = 0; i < t->nnodes; i++)
 		s += t->nodes[i].mem_free_kb;
 	return s;
+}
+
+bool np_topo_mem_free_known(const np_topo *t)
+{
+	for (int i = 0; i < t->nnodes; i++)
+		if (!t->nodes[i].mem_free_known)
+			return false;
+	return true;
 }

@@ -8,6 +8,7 @@
 # useradd and to be the victim): exit 77 otherwise.
 . "$(dirname "$0")/../cli/lib.sh"
 
+need runtime
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null || ! command -v runuser >/dev/null; then
   echo "skip: needs root, useradd and runuser"; exit 77
 fi

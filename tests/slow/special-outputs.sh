@@ -9,6 +9,7 @@
 # (2 at once); --run-dir also a symbolic link to a directory (2).  The
 # inputs are tests/cli/special-files.sh's.
 . "$(dirname "$0")/../cli/lib.sh"
+need runtime # --run-dir, --log
 
 host="$NP_SRC/tests/data/json/full.json"
 S="$TMP/so"

@@ -226,6 +226,10 @@ static void test_defaults_and_devices(void)
 		CHECK(np_topo_node(t, 1)->mem_free_kb == 2048 * 1024 &&
 			      np_topo_node(t, 1)->pools[0].free == 16,
 		      "minimal: free defaults to total");
+		/* ...but is marked unknown, and written back without a free key. */
+		CHECK(np_topo_node(t, 0)->mem_free_known && !np_topo_node(t, 1)->mem_free_known &&
+			      !np_topo_node(t, 1)->pools[0].free_known && !np_topo_mem_free_known(t),
+		      "minimal: free memory and pages unknown where not given");
 		CHECK(np_topo_cpu_count(t) == 4 && np_topo_cpu(t, 2)->node_idx == 1 &&
 			      np_topo_cpu(t, 2)->online && np_topo_cpu(t, 2)->core == -1,
 		      "minimal: CPUs from node lists");
@@ -515,6 +519,7 @@ static void test_fixture(const char *name)
 	char *one = NULL;
 	int rc;
 
+	t_needs(NP_HAVE_HWLOC, "hwloc");
 	rc = np_topo_load(NP_SOURCE_SYSFS, t_fixture(name), &t, &err);
 	if (rc) {
 		printf("skip %s: the sysfs source cannot load it (%s)\n", name, err.message);
@@ -548,6 +553,15 @@ static void test_fixture(const char *name)
 	np_topo_free(t);
 }
 
+/* One case per fixture (a function of its own: T_CASE in a loop clobbers). */
+static void fixture_case(const char *name)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "fixture:%s", name);
+	T_CASE(what, test_fixture(name));
+}
+
 int main(void)
 {
 	/* 8 and 64 nodes, sparse ids, CPU-less nodes, offline CPUs, SMT pairs. */
@@ -557,19 +571,15 @@ int main(void)
 		"32intel64-2p8co2t+8ve",
 	};
 
-	test_full();
-	test_sparse_and_odd();
-	test_defaults_and_devices();
-	test_good_inline();
-	test_bad();
-	test_too_many_nodes();
-	test_prefixes();
-	if (getenv("NP_SHARED")) {
-		for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
-			test_fixture(fixtures[i]);
-		t_cleanup();
-	} else {
-		printf("skip the sysfs fixtures: NP_SHARED not set\n");
-	}
+	T_CASE("full", test_full());
+	T_CASE("sparse-and-odd", test_sparse_and_odd());
+	T_CASE("defaults-and-devices", test_defaults_and_devices());
+	T_CASE("good-inline", test_good_inline());
+	T_CASE("bad", test_bad());
+	T_CASE("too-many-nodes", test_too_many_nodes());
+	T_CASE("prefixes", test_prefixes());
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+		fixture_case(fixtures[i]);
+	t_cleanup();
 	return t_done();
 }

@@ -275,7 +275,7 @@ static void vectors(void)
 	json_t *doc, *v;
 	size_t i;
 
-	snprintf(path, sizeof(path), "%s/nova/vectors.json", t_shared());
+	snprintf(path, sizeof(path), "%s/nova/vectors.json", t_shared_for("Nova's vectors"));
 	doc = json_load_file(path, 0, &je);
 	CHECK(doc != NULL, "cannot load %s: %s", path, je.text);
 	json_array_foreach (json_object_get(doc, "vectors"), i, v) {
@@ -1428,19 +1428,18 @@ static void big_numbers(void)
 
 int main(void)
 {
-	t_shared();
 	load_mapping();
-	vectors();
-	flavor_good();
-	flavor_bad();
-	xl_good();
-	xl_bad();
-	json_good();
-	json_bad();
-	garbage();
-	differential();
-	names();
-	warnings();
-	big_numbers();
+	T_CASE("vectors", vectors());
+	T_CASE("flavor-good", flavor_good());
+	T_CASE("flavor-bad", flavor_bad());
+	T_CASE("xl-good", xl_good());
+	T_CASE("xl-bad", xl_bad());
+	T_CASE("json-good", json_good());
+	T_CASE("json-bad", json_bad());
+	T_CASE("garbage", garbage());
+	T_CASE("differential", differential());
+	T_CASE("names", names());
+	T_CASE("warnings", warnings());
+	T_CASE("big-numbers", big_numbers());
 	return t_done();
 }

@@ -17,8 +17,11 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "np-config.h"
+#if NP_HAVE_LIBVIRT
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#endif
 
 #include "check.h"
 #include "runtime/balance-int.h"
@@ -992,6 +995,8 @@ static void test_observe_self(void)
 	char *mem;
 	uint64_t b, a;
 
+	if (!t_have(NP_HAVE_HWLOC, "hwloc", "observing this process"))
+		return;
 	if (np_topo_load(NP_SOURCE_LOCAL, NULL, &t, &err)) {
 		CHECK(0, "local topology: %s", err.message);
 		return;
@@ -1022,6 +1027,7 @@ static void test_observe_self(void)
 	np_topo_free(t);
 }
 
+#if NP_HAVE_LIBVIRT
 /* ---- libvirt's test driver ------------------------------------------ */
 
 /* The application's process-wide libvirt error function: counts. */
@@ -1103,27 +1109,42 @@ static void test_libvirt(void)
 	if (keep)
 		virConnectClose(keep);
 }
+#else
+/* Without libvirt, a domain is unsupported, in one line that says so. */
+static void test_libvirt(void)
+{
+	struct np_error err = { 0 };
+	struct np_target tg = { .uri = "test:///default", .domain = "test" };
+	np_topo *t = two_nodes();
+	np_obs *o = NULL;
+
+	CHECK(np_observe(t, &tg, &o, &err) == NP_EUNSUPPORTED && !o &&
+		      strcmp(err.message, "this numaplace has no libvirt support (built without it)") == 0,
+	      "domain without libvirt: %s", err.message);
+	np_topo_free(t);
+}
+#endif
 
 int main(void)
 {
 	np_topo *t = two_nodes();
 
-	test_numa_maps_saved();
-	test_numa_maps_real();
-	test_numa_maps_bad();
-	test_numa_maps_mutated();
-	test_stat_status();
-	test_observe_saved(t);
-	test_host_sample(t);
-	test_apply_fake(t);
-	test_migrate_rate(t);
-	test_diagnose(t);
-	test_orders();
-	test_policy(t);
-	test_balancer(t);
-	test_trust(t);
-	test_observe_self();
-	test_libvirt();
+	T_CASE("numa-maps-saved", test_numa_maps_saved());
+	T_CASE("numa-maps-real", test_numa_maps_real());
+	T_CASE("numa-maps-bad", test_numa_maps_bad());
+	T_CASE("numa-maps-mutated", test_numa_maps_mutated());
+	T_CASE("stat-status", test_stat_status());
+	T_CASE("observe-saved", test_observe_saved(t));
+	T_CASE("host-sample", test_host_sample(t));
+	T_CASE("apply-fake", test_apply_fake(t));
+	T_CASE("migrate-rate", test_migrate_rate(t));
+	T_CASE("diagnose", test_diagnose(t));
+	T_CASE("orders", test_orders());
+	T_CASE("policy", test_policy(t));
+	T_CASE("balancer", test_balancer(t));
+	T_CASE("trust", test_trust(t));
+	T_CASE("observe-self", test_observe_self());
+	T_CASE("libvirt", test_libvirt());
 	np_topo_free(t);
 	return t_done();
 }

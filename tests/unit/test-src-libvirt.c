@@ -54,7 +54,8 @@ static void node_is(const np_topo *t, int os_id, uint64_t total_kb, const char *
 		return;
 	CHECK(n->mem_total_kb == total_kb, "node %d total %llu kB, want %llu", os_id,
 	      (unsigned long long)n->mem_total_kb, (unsigned long long)total_kb);
-	CHECK(n->mem_free_kb == n->mem_total_kb, "node %d: free unknown, so total", os_id);
+	CHECK(n->mem_free_kb == n->mem_total_kb && !n->mem_free_known,
+	      "node %d: free unknown, so total, and marked unknown", os_id);
 	np__format_cpulist(n->cpus, n->ncpus, got, sizeof(got));
 	CHECK(strcmp(got, cpulist) == 0, "node %d CPUs '%s', want '%s'", os_id, got, cpulist);
 }
@@ -370,6 +371,40 @@ static void test_bad_uris(void)
 	virSetErrorFunc(NULL, NULL);
 }
 
+/*
+ * np_set_quiet(), for programs that print their own errors: libvirt's
+ * process-wide function becomes a silent one, so a connection that fails
+ * to open neither prints nor reaches the function set before.  Without
+ * it, libvirt's default prints (so the check below can fail).  Last of
+ * all: it holds for the rest of the process.
+ */
+static void test_set_quiet(void)
+{
+	const char *uri = "nosuchdriver:///system";
+	struct np_error err = { 0 };
+	np_topo *t = NULL;
+	char printed[1024];
+	struct grab g;
+	int before;
+
+	virSetErrorFunc(NULL, NULL);
+	grab_start(&g);
+	CHECK(np_topo_load(NP_SOURCE_LIBVIRT_URI, uri, &t, &err) == NP_EIO, "%s", err.message);
+	grab_end(&g, printed, sizeof(printed));
+	CHECK(strstr(printed, "libvirt: ") != NULL, "libvirt's default prints: '%s'", printed);
+	virSetErrorFunc(NULL, app_error_func);
+	np_set_quiet();
+	before = app_errors;
+	grab_start(&g);
+	CHECK(np_topo_load(NP_SOURCE_LIBVIRT_URI, uri, &t, &err) == NP_EIO, "%s", err.message);
+	grab_end(&g, printed, sizeof(printed));
+	CHECK(printed[0] == '\0', "quiet: printed '%s'", printed);
+	CHECK(app_errors == before, "quiet: the old function was replaced");
+	CHECK(np_topo_load(NP_SOURCE_LIBVIRT_URI, "test:///default", &t, &err) == 0,
+	      "quiet, still loads: %s", err.message);
+	np_topo_free(t);
+}
+
 /* TEXT is refused with NP_EINPUT and a one-line message containing WHAT. */
 static void bad_xml(const char *text, const char *what)
 {
@@ -586,14 +621,15 @@ static void test_prefixes(const char *name)
 int main(void)
 {
 	dir = t_data("libvirt");
-	test_one_cell();
-	test_four_cells();
-	test_sparse();
-	test_units();
-	test_bad_xml();
-	test_nodedev();
-	test_prefixes("host-1cell.xml");
-	test_live();
-	test_bad_uris();
+	T_CASE("one-cell", test_one_cell());
+	T_CASE("four-cells", test_four_cells());
+	T_CASE("sparse", test_sparse());
+	T_CASE("units", test_units());
+	T_CASE("bad-xml", test_bad_xml());
+	T_CASE("nodedev", test_nodedev());
+	T_CASE("prefixes", test_prefixes("host-1cell.xml"));
+	T_CASE("live", test_live());
+	T_CASE("bad-uris", test_bad_uris());
+	T_CASE("set-quiet", test_set_quiet());
 	return t_done();
 }

@@ -85,16 +85,15 @@ static void test_fallback(void)
 	np_topo_free(t);
 }
 
-int main(void)
+static void test_build(void)
 {
 	np_topo *t = NULL;
 	struct np_error err = { 0 };
 	int sib[8], n;
-	np__tb *b;
 
 	CHECK(np__tb_finish(two_nodes(), &t, &err) == 0, "build: %s", err.message);
 	if (!t)
-		return t_done();
+		return;
 	CHECK(np_topo_check(t, &err) == 0, "check: %s", err.message);
 	CHECK(np_topo_node_count(t) == 2, "2 nodes");
 	CHECK(np_topo_node(t, 0)->os_id == 0 && np_topo_node(t, 1)->os_id == 33,
@@ -122,10 +121,16 @@ int main(void)
 	CHECK(np_topo_mem_total_kb(t) == 3072 * 1024, "total memory");
 	np_topo_free(t);
 	np_topo_free(NULL);
-	test_fallback();
+}
 
-	/* Asymmetric distances are kept as given. */
-	b = two_nodes();
+/* Asymmetric distances are kept as given. */
+static void test_asymmetric(void)
+{
+	np_topo *t = NULL;
+	struct np_error err = { 0 };
+	np__tb *b = two_nodes();
+
+
 	np__tb_distance(b, 0, 0, 10);
 	np__tb_distance(b, 0, 33, 21);
 	np__tb_distance(b, 33, 0, 31);
@@ -135,8 +140,12 @@ int main(void)
 		      np_topo_distance(t, 1, 0) == 31,
 	      "asymmetric kept");
 	np_topo_free(t);
+}
 
-	b = two_nodes();
+static void test_refusals(void)
+{
+	np__tb *b = two_nodes();
+
 	np__tb_node(b, 0, 1);
 	expect_fail(b, "node 0 is listed twice");
 
@@ -187,9 +196,14 @@ int main(void)
 	np__tb_node(b, -1, 0);
 	np__tb_node(b, 0, 0);
 	expect_fail(b, "node id -1 out of range");
+}
 
-	/* Limits every source is held to, so its JSON reads back. */
-	b = two_nodes();
+/* Limits every source is held to, so its JSON reads back. */
+static void test_limits(void)
+{
+	np__tb *b = two_nodes();
+
+
 	np__tb_cpu(b, NP__TOPO_ID_MAX + 1, 0, 0, 0, true);
 	expect_fail(b, "out of range");
 	b = two_nodes();
@@ -201,5 +215,14 @@ int main(void)
 	b = two_nodes();
 	np__tb_device(b, "0000:00:02.0", 0x10000, 0, 0, -1);
 	expect_fail(b, "out of range");
+}
+
+int main(void)
+{
+	T_CASE("build", test_build());
+	T_CASE("asymmetric", test_asymmetric());
+	T_CASE("refusals", test_refusals());
+	T_CASE("limits", test_limits());
+	T_CASE("fallback", test_fallback());
 	return t_done();
 }
