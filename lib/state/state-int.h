@@ -40,7 +40,29 @@ struct np_state {
  */
 int np__state_check(const np_state *st, const np_host *host, struct np_error *err);
 
-/* Why ID cannot be a claim id ("is empty", "has a control character", ...), or NULL. */
+/*
+ * Charge every claim of ST onto HOST, checking after each that the host
+ * holds it (np_host_charge's CPUs, pages and devices; memory within the
+ * node's, times the RAM ratio when HOST has limits).  0 with HOST charged;
+ * or "claim 'ID' in 'FILE': why" for the first that does not fit, with
+ * HOST as it was.  np_state_apply() is this; np__state_check() runs it on
+ * a copy.
+ */
+int np__state_charge(const np_state *st, np_host *host, struct np_error *err);
+
+/*
+ * Why ID cannot be a claim id ("is empty", "has a control character" - C0,
+ * DEL or C1 -, "is not valid UTF-8", ...), or NULL.
+ */
 const char *np__state_id_problem(const char *id);
+
+/* Room np__state_id_shown() needs for an id, shortened to 80 bytes or so. */
+#define NP__STATE_ID_SHOWN 96
+/*
+ * ID as messages show it: printable ASCII and valid UTF-8 as they are,
+ * every other byte as \xNN (a terminal never sees an escape sequence),
+ * "..." when it is cut short to fit SIZE.
+ */
+void np__state_id_shown(const char *id, char *out, size_t size);
 
 #endif

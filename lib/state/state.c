@@ -83,18 +83,6 @@ static int find(const np_state *st, const char *id)
 	return -lo - 1;
 }
 
-/* ID for messages: printable, shortened. */
-static void show_id(const char *id, char *out, size_t size)
-{
-	size_t i;
-
-	for (i = 0; id[i] && i + 4 < size; i++)
-		out[i] = isprint((unsigned char)id[i]) ? id[i] : '?';
-	if (id[i])
-		memcpy(out + i, "...", 3), i += 3;
-	out[i] = '\0';
-}
-
 static int insert(np_state *st, int at, const char *id, json_t *plan)
 {
 	char *copy = strdup(id);
@@ -143,37 +131,34 @@ out:
 	return rc;
 }
 
-/* "claims[\"ID\"]" for paths in messages. */
-static void claim_base(const char *id, char *out, size_t size)
-{
-	char shown[80];
-
-	show_id(id, shown, sizeof(shown));
-	snprintf(out, size, "claims[\"%s\"]", shown);
-}
-
+/* One claim as read: its id and its plan's shape, in the one message style. */
 static int read_claim(np_state *st, const char *id, json_t *plan, struct np_error *err)
 {
-	char base[128];
+	char shown[NP__STATE_ID_SHOWN];
+	const char *why = np__state_id_problem(id);
+	struct np_error e;
 	np_plan *p = NULL;
-	int rc;
+	int rc = 0;
 
-	claim_base(id, base, sizeof(base));
-	rc = np__plan_from_json_value(NULL, plan, base, &p, err);
-	if (!rc && !np_plan_fits(p))
-		rc = np__err(err, NP_EINPUT, "%s.fits: a claim must hold a plan that fits", base);
+	np__state_id_shown(id, shown, sizeof(shown));
+	if (why)
+		rc = np__err(&e, NP_EINPUT, "the id %s", why);
+	else if (!json_is_object(plan))
+		rc = np__err(&e, NP_EINPUT, "expected a plan object, not %s",
+			     json_is_array(plan) ? "a list" : "a single value");
+	else if ((rc = np__plan_from_json_value(NULL, plan, "", &p, &e)) == 0 && !np_plan_fits(p))
+		rc = np__err(&e, NP_EINPUT, "fits: a claim must hold a plan that fits");
 	np_plan_free(p);
-	if (!rc && strlen(id) > ID_MAX)
-		rc = np__err(err, NP_EINPUT, "%s: ids are at most %d bytes", base, ID_MAX);
-	else if (!rc && np__state_id_problem(id))
-		rc = np__err(err, NP_EINPUT, "%s: the id %s", base, np__state_id_problem(id));
+	if (rc)
+		return np__err(err, rc, "claim '%s' in '%s': %s", shown, st->path, e.message);
 	/* jansson hands out keys in insertion order; keep ours sorted. */
-	if (!rc && insert(st, -find(st, id) - 1, id, plan))
-		rc = np__err(err, NP_ENOMEM, "out of memory");
-	return rc;
+	if (insert(st, -find(st, id) - 1, id, plan))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	return 0;
 }
 
-static int parse(np_state *st, const char *buf, size_t len, struct np_error *err)
+/* The document; *NAMED when the error already names the file and claim. */
+static int parse(np_state *st, const char *buf, size_t len, bool *named, struct np_error *err)
 {
 	json_t *root, *claims, *v;
 	const char *id;
@@ -198,8 +183,10 @@ static int parse(np_state *st, const char *buf, size_t len, struct np_error *err
 		rc = np__err(err, NP_EINPUT, "claims: expected an object of plans keyed by id");
 	if (!rc)
 		json_object_foreach(claims, id, v)
-			if ((rc = read_claim(st, id, v, err)) != 0)
+			if ((rc = read_claim(st, id, v, err)) != 0) {
+				*named = rc == NP_EINPUT;
 				break;
+			}
 	json_decref(root);
 	return rc;
 }
@@ -207,6 +194,7 @@ static int parse(np_state *st, const char *buf, size_t len, struct np_error *err
 static int read_state(np_state *st, struct np_error *err)
 {
 	struct np_error e;
+	bool named = false;
 	size_t len = 0;
 	char *buf = NULL;
 	int rc;
@@ -219,8 +207,10 @@ static int read_state(np_state *st, struct np_error *err)
 	if (strspn(buf, " \t\r\n") == len)
 		rc = np__err(&e, NP_EINPUT, "empty file (expected a %s object)", SCHEMA);
 	else
-		rc = parse(st, buf, len, &e);
+		rc = parse(st, buf, len, &named, &e);
 	free(buf);
+	if (rc && named)
+		return np__err(err, rc, "%s", e.message);
 	if (rc)
 		return np__err(err, rc, "cannot load '%s': %s", st->path, e.message);
 	return 0;
@@ -338,13 +328,13 @@ static int claim_form(const np_plan *plan, json_t **out, struct np_error *err)
 int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_error *err)
 {
 	struct np_error e;
-	char shown[80];
+	char shown[NP__STATE_ID_SHOWN];
 	json_t *form = NULL;
 	int at, rc = check_id(id, err);
 
 	if (rc)
 		return rc;
-	show_id(id, shown, sizeof(shown));
+	np__state_id_shown(id, shown, sizeof(shown));
 	if (!np_plan_fits(plan))
 		return np__err(err, NP_EINPUT, "cannot claim '%s': the plan does not fit", shown);
 	if (!plan->node_os) /* see np__plan_set_topo() */
@@ -369,8 +359,13 @@ int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_
 
 int np_state_release(np_state *st, const char *id, bool *found, struct np_error *err)
 {
-	int at = id ? find(st, id) : -1;
+	const char *why = np__state_id_problem(id);
+	int at;
 
+	/* No state holds such an id: saying "not claimed" would echo it raw. */
+	if (why)
+		return np__err(err, NP_EINPUT, "cannot release: the id %s", why);
+	at = find(st, id);
 	if (found)
 		*found = at >= 0;
 	if (at < 0)
@@ -399,10 +394,10 @@ int np_state_claim_plan(const np_state *st, const char *id, const np_topo *topo,
 			np_plan **out, struct np_error *err)
 {
 	struct np_error e;
-	char shown[80];
+	char shown[NP__STATE_ID_SHOWN];
 	int at = id ? find(st, id) : -1, rc;
 
-	show_id(id ? id : "", shown, sizeof(shown));
+	np__state_id_shown(id, shown, sizeof(shown));
 	if (!topo)
 		return np__err(err, NP_EINPUT, "claim '%s': no topology to map its plan onto",
 			       shown);
@@ -468,7 +463,8 @@ static int write_tmp(const np_state *st, int fd)
 	FILE *f;
 	int rc;
 
-	if (fchmod(fd, stat(st->path, &old) == 0 ? old.st_mode & 07777 : 0644) < 0) {
+	/* The old file's read and write bits (never its set-id or exec bits), else 0644. */
+	if (fchmod(fd, stat(st->path, &old) == 0 ? old.st_mode & 0666 : 0644) < 0) {
 		close(fd);
 		return NP_EOS;
 	}
@@ -530,44 +526,7 @@ int np_state_commit(np_state *st, struct np_error *err)
 
 /* ---- applying ---- */
 
-/* Give back what the first N plans of PLANS took. */
-static void unwind(np_host *host, np_plan **plans, int n)
-{
-	while (n-- > 0)
-		np_host_charge(host, plans[n], true, NULL);
-}
-
-static int charge_one(const np_state *st, int i, np_host *host, np_plan **out,
-		      struct np_error *err)
-{
-	struct np_error e;
-	char shown[80];
-	int rc;
-
-	show_id(st->claims[i].id, shown, sizeof(shown));
-	rc = np__plan_from_json_value(np_host_topo(host), st->claims[i].plan, "", out, &e);
-	if (!rc && (rc = np_host_charge(host, *out, false, &e)) != 0) {
-		np_plan_free(*out);
-		*out = NULL;
-	}
-	if (rc)
-		return np__err(err, rc, "claim '%s' in '%s': %s", shown, st->path, e.message);
-	return 0;
-}
-
 int np_state_apply(const np_state *st, np_host *host, struct np_error *err)
 {
-	np_plan **plans = np__calloc((size_t)st->nclaims, sizeof(*plans));
-	int i, rc = 0;
-
-	if (!plans)
-		return np__err(err, NP_ENOMEM, "out of memory");
-	for (i = 0; i < st->nclaims && !rc; i++)
-		rc = charge_one(st, i, host, &plans[i], err);
-	if (rc)
-		unwind(host, plans, i - 1);
-	for (int k = 0; k < st->nclaims; k++)
-		np_plan_free(plans[k]);
-	free(plans);
-	return rc;
+	return np__state_charge(st, host, err);
 }
