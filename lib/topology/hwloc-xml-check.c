@@ -75,7 +75,7 @@ struct hx_type {
 	const char *name;  /* as documents write it */
 	const char *canon; /* as we write it; NULL: decided by its attributes */
 	enum hx_class cls;
-	int order;	   /* normal: down the tree strictly increasing; -1 Group-like */
+	int order;	   /* normal: down the tree increasing; -1 Group-like */
 	int cache_depth;   /* caches: 1..5 */
 	int cache_type;	   /* caches: 0 unified (or data), 2 instruction */
 	unsigned versions; /* HX_V1, HX_V2 */
@@ -91,11 +91,11 @@ static const struct hx_type hx_types[] = {
     {"L5Cache", "L5Cache", HX_NORMAL, 30, 5, 0, HX_V2},
     {"L4Cache", "L4Cache", HX_NORMAL, 31, 4, 0, HX_V2},
     {"L3Cache", "L3Cache", HX_NORMAL, 32, 3, 0, HX_V2},
-    {"L3iCache", "L3iCache", HX_NORMAL, 33, 3, 2, HX_V2},
-    {"L2Cache", "L2Cache", HX_NORMAL, 34, 2, 0, HX_V2},
-    {"L2iCache", "L2iCache", HX_NORMAL, 35, 2, 2, HX_V2},
-    {"L1Cache", "L1Cache", HX_NORMAL, 36, 1, 0, HX_V2},
-    {"L1iCache", "L1iCache", HX_NORMAL, 37, 1, 2, HX_V2},
+    {"L3iCache", "L3iCache", HX_NORMAL, 32, 3, 2, HX_V2},
+    {"L2Cache", "L2Cache", HX_NORMAL, 33, 2, 0, HX_V2},
+    {"L2iCache", "L2iCache", HX_NORMAL, 33, 2, 2, HX_V2},
+    {"L1Cache", "L1Cache", HX_NORMAL, 34, 1, 0, HX_V2},
+    {"L1iCache", "L1iCache", HX_NORMAL, 34, 1, 2, HX_V2},
     {"Cache", NULL, HX_NORMAL, 0, 0, 0, HX_V1},
     {"Core", "Core", HX_NORMAL, 50, 0, 0, HX_V1 | HX_V2},
     {"PU", "PU", HX_NORMAL, 60, 0, 0, HX_V1 | HX_V2},
@@ -638,7 +638,11 @@ static int obj_place(struct hx *x, xmlNodePtr n, struct hx_obj *o, struct hx_obj
 	}
 	o->floor = p->floor;
 	if (c == HX_NORMAL && o->t->order >= 0) {
-		if (o->t->order <= p->floor)
+		/* A cache level's data and instruction caches nest either way
+		 * (an L1i shared by two cores above each core's L1d, as AMD
+		 * Bulldozer has); one type never under itself. */
+		if (o->t->order < p->floor ||
+		    (o->t->order == p->floor && strcmp(o->canon, p->canon) == 0))
 			return bad(x, n,
 				   "%s object below a lower level (hwloc's order: Package, "
 				   "Die, caches L5 to L1, Core, PU)",
