@@ -18,6 +18,7 @@
 #include <numaplace/balance.h>
 #include <numaplace/runtime.h>
 #include <numaplace/sim.h>
+#include <numaplace/fleet.h>
 
 #define NP_VERSION_STRING "0.1.0"
 
