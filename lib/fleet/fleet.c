@@ -205,11 +205,11 @@ int np__fleet_rebuild(struct np_fleet_host *h, struct np_error *err)
 
 /* ---- refresh ------------------------------------------------------------- */
 
+/* A new host from a scan; its topology is read after the scan (see load_topos). */
 static int add_host_rec(np_fleet *f, const struct np__host_rec *r, struct np_fleet_host **out,
 			struct np_error *err)
 {
 	struct np_fleet_host *h = calloc(1, sizeof(*h));
-	int rc;
 
 	if (!h || !(h->name = strdup(r->name)) || !(h->ledger = np__ledger_new()) ||
 	    np__grow((void **)&f->hosts, &f->hcap, (size_t)f->nhosts + 1, sizeof(*f->hosts)) ||
@@ -223,12 +223,29 @@ static int add_host_rec(np_fleet *f, const struct np__host_rec *r, struct np_fle
 	h->ram_ratio = r->ram_ratio;
 	h->generation = -1;
 	h->stale = true;
-	if ((rc = np__fleet_topo(f, r->topo_id, &h->topo, err))) {
-		host_free(h);
-		return rc;
-	}
 	f->hosts[f->nhosts++] = h;
 	*out = h;
+	return 0;
+}
+
+/*
+ * Topologies of new hosts.  Not read inside a scan's callback: a driver
+ * may be in the middle of streaming rows (libpq cannot run a second query
+ * then).  A host whose topology cannot be read is dropped, and the error
+ * returned.
+ */
+static int load_topos(np_fleet *f, struct np_error *err)
+{
+	int rc = 0;
+
+	for (int i = 0; i < f->nhosts; i++) {
+		struct np_fleet_host *h = f->hosts[i];
+
+		if (h->topo || (rc = np__fleet_topo(f, h->topo_id, &h->topo, err)) == 0)
+			continue;
+		np__fleet_drop(f, h);
+		return rc;
+	}
 	return 0;
 }
 
@@ -345,6 +362,8 @@ static int full_scan(np_fleet *f, struct np__cursor *cur, struct np_error *err)
 			i--;
 		}
 	resort(f);
+	if (!rc)
+		rc = load_topos(f, err);
 	f->last_full = np__now_ns();
 	return rc;
 }
@@ -382,8 +401,11 @@ int np_fleet_refresh(np_fleet *f, struct np_error *err)
 	}
 	if ((rc = f->drv->hosts(f->s, &f->cursor, scan_host, &c, err)))
 		return rc;
-	if (c.added)
+	if (c.added) {
 		resort(f);
+		if ((rc = load_topos(f, err)))
+			return rc;
+	}
 	return reload_stale(f, err);
 }
 

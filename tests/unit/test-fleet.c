@@ -368,18 +368,13 @@ static void soundness(np_fleet *f, uint64_t seed, int requests)
 
 /* ---- a scheduler with stale summaries --------------------------------------- */
 
-static int ignore_host(void *ctx, const struct np__host_rec *h)
-{
-	(void)ctx;
-	(void)h;
-	return 0;
-}
 
 static void stale(np_fleet *a)
 {
 	struct np_fleet_sched_opts o = { .top = 1, .want = 1, .host = "host-02" };
 	struct np_error err = { 0 };
 	np_fleet *b = open_fleet(0);
+	struct np_fleet_host *h;
 	np_fleet_result *r;
 	char id[32];
 	int placed_a = 0, attempts = 0;
@@ -398,11 +393,23 @@ static void stale(np_fleet *a)
 		}
 		np_fleet_result_free(r);
 	}
-	/* Blind B to the change: move its change cursor on without reading the hosts. */
-	for (int k = 0; k < 2; k++)
-		CHECK(b->drv->hosts(b->s, &b->cursor, ignore_host, NULL, &err) == 0, "%s",
-		      err.message);
-	b->last_full = np__now_ns();
+	/*
+	 * B reads the store (so it has host-02's current generation), then its
+	 * summary of host-02 is made to say "empty", as if B had missed every
+	 * claim since: nothing in B's refresh will correct it.
+	 */
+	CHECK(np_fleet_refresh(b, &err) == 0, "b refreshes again: %s", err.message);
+	h = (struct np_fleet_host *)np_fleet_host_find(b, "host-02");
+	if (h) {
+		np_host *empty = NULL;
+
+		np__ledger_free(h->ledger);
+		h->ledger = NULL;
+		CHECK(np__fleet_empty_host(h, &empty, &err) == 0 &&
+		      np__ledger_of_host(empty, &h->ledger, &err) == 0 &&
+		      np__fleet_rebuild(h, &err) == 0, "blind B: %s", err.message);
+		np_host_free(empty);
+	}
 	r = schedule(b, "stale-b", "vcpus=4,ram=1024,hw:cpu_policy=dedicated", &o, &err);
 	if (r)
 		attempts = np_fleet_result_stats(r)->attempts;
