@@ -13,6 +13,8 @@ const struct cli_command cli_commands[] = {
 	{ "claim", cmd_claim, "place a guest and record it in a state file", cmd_claim_usage },
 	{ "release", cmd_release, "give a claimed guest's resources back", cmd_release_usage },
 	{ "state", cmd_state, "show the claims of a state file", cmd_state_usage },
+	{ "fleet", cmd_fleet, "keep many hosts in a store: add, list, show, check", cmd_fleet_usage },
+	{ "schedule", cmd_schedule, "choose a host of the fleet for a guest and claim it", cmd_schedule_usage },
 #ifdef NP_RUNTIME
 	{ "observe", cmd_observe, "where a guest's vCPUs run and its memory is", cmd_observe_usage },
 	{ "apply", cmd_apply, "carry out a plan on a running process or domain", cmd_apply_usage },

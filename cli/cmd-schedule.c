@@ -1,0 +1,249 @@
+/*
+ * cmd-schedule.c - `numaplace schedule`: choose a host of a fleet store for
+ * a guest and claim it there, in one step (np_fleet_schedule).
+ *
+ * Design: the guest is a Nova flavor (and image), built exactly as for
+ * `numaplace place`; the answer is the same plan `place` would print for
+ * the chosen host, in any of its formats, plus the host's name: on stdout
+ * in text and JSON, on stderr for libvirt, xl and numactl (whose stdout is
+ * meant for a file).  When nothing fits, one line on stderr counts the
+ * hosts per reason (JSON: the reasons in the document), exit 1.
+ * Scheduling an id again with the same request prints its placement (exit
+ * 0); with another request it is refused (exit 2).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fleet-cli.h"
+
+const char cmd_schedule_usage[] =
+	"usage: numaplace schedule --store URL --id ID --flavor SPEC [--image SPEC]\n"
+	"                          [--name HOST] [--dry-run] [--explain] [--strategy S]\n"
+	"                          [--format text|json|libvirt|xl|numactl]\n"
+	"\n"
+	"Choose a host in the fleet store for a guest and claim it there in one\n"
+	"transaction: every host is pre-filtered, the survivors are placed by the\n"
+	"same engine as `numaplace place`, the best few by distance and strategy are\n"
+	"candidates and one is picked at random (so several schedulers do not fight\n"
+	"over one host); the claim re-checks every node's capacity in the store.\n"
+	"\n"
+	"  --store URL          sqlite:PATH or postgresql://...; default: $NUMAPLACE_STORE\n"
+	"  --id ID              the guest's name in the store (scheduling it again with\n"
+	"                       the same request prints its placement)\n"
+	"  --flavor TEXT        Nova flavor: 'vcpus=8,ram=4096,hw:numa_nodes=2,...'\n"
+	"  --image TEXT         image properties 'hw_mem_page_size=2048,...'\n"
+	"  --name HOST          only this host\n"
+	"  --dry-run            choose and print, claim nothing\n"
+	"  --explain            the plan's reasons, and why the other hosts lost\n"
+	"  --strategy S         spread (default: emptiest hosts first) or pack (fullest)\n"
+	"  -f, --format FMT     text (default), json, libvirt, xl, numactl\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"Exit: 0 placed (or placed before with this request), 1 nothing fits (the\n"
+	"reasons, counted per host, on stderr), 2 bad input or usage.\n"
+	"\n"
+	"Example:\n"
+	"  numaplace schedule --store sqlite:fleet.db --id vm-7 \\\n"
+	"      --flavor 'vcpus=4,ram=8192,hw:numa_nodes=2' --format json\n";
+
+enum {
+	OPT_STORE = CLI_OPT_FIRST_FREE,
+	OPT_ID,
+	OPT_FLAVOR,
+	OPT_IMAGE,
+	OPT_NAME,
+	OPT_DRY_RUN,
+	OPT_EXPLAIN,
+	OPT_STRATEGY,
+	OPT_SEED,
+};
+
+struct sched_args {
+	const char *store, *id, *flavor, *image;
+	struct np_fleet_sched_opts o;
+	enum np_plan_format format;
+};
+
+/* One line: "no host fits 'vm-7' (1000 hosts): 912 hosts: ...; 80 hosts: ...". */
+static void reasons_text(const np_fleet_result *r, FILE *out)
+{
+	fprintf(out, "no host fits '%s' (%d host%s)", np_fleet_result_id(r),
+		np_fleet_result_stats(r)->hosts, np_fleet_result_stats(r)->hosts == 1 ? "" : "s");
+	for (int i = 0; i < np_fleet_result_reason_count(r); i++) {
+		int n = 0;
+		const char *t = np_fleet_result_reason(r, i, &n);
+
+		fprintf(out, "%s %d host%s: %s", i ? ";" : ":", n, n == 1 ? "" : "s", t);
+	}
+	fputc('\n', out);
+}
+
+static void stats_text(const np_fleet_result *r, FILE *out)
+{
+	const struct np_fleet_stats *s = np_fleet_result_stats(r);
+
+	fprintf(out, "fleet: %d host%s, %d rejected by the pre-filter, %d run through the "
+		"engine, %d fit; %d claim attempt%s\n", s->hosts, s->hosts == 1 ? "" : "s",
+		s->prefiltered, s->engine, s->fits, s->attempts, s->attempts == 1 ? "" : "s");
+	for (int i = 0; i < np_fleet_result_reason_count(r); i++) {
+		int n = 0;
+		const char *t = np_fleet_result_reason(r, i, &n);
+
+		fprintf(out, "  %d host%s: %s\n", n, n == 1 ? "" : "s", t);
+	}
+}
+
+static int json_out(const struct sched_args *a, const np_fleet_result *r)
+{
+	struct np_error err = { 0 };
+
+	printf("{\"id\": ");
+	fleet_json_str(stdout, np_fleet_result_id(r));
+	if (!np_fleet_result_placed(r)) {
+		printf(", \"host\": null, \"plan\": null, \"reasons\": [");
+		for (int i = 0; i < np_fleet_result_reason_count(r); i++) {
+			int n = 0;
+			const char *t = np_fleet_result_reason(r, i, &n);
+
+			printf("%s{\"hosts\": %d, \"reason\": ", i ? ", " : "", n);
+			fleet_json_str(stdout, t);
+			printf("}");
+		}
+		printf("]}\n");
+		return CLI_FAILED;
+	}
+	printf(", \"host\": ");
+	fleet_json_str(stdout, np_fleet_result_host(r));
+	printf(", \"existing\": %s, \"dry_run\": %s, \"plan\": ",
+	       np_fleet_result_existing(r) ? "true" : "false", a->o.dry_run ? "true" : "false");
+	if (np_plan_write(np_fleet_result_plan(r), np_fleet_result_usage(r), NULL, NP_PLAN_JSON,
+			  a->o.explain, stdout, &err))
+		return cli_fail(&err);
+	printf("}\n");
+	return CLI_OK;
+}
+
+static int print_result(const struct sched_args *a, const np_fleet_result *r,
+			const np_request *req)
+{
+	struct np_error err = { 0 };
+	bool text = a->format == NP_PLAN_TEXT;
+
+	if (a->format == NP_PLAN_JSON)
+		return json_out(a, r);
+	if (!np_fleet_result_placed(r)) {
+		fputs("numaplace: ", stderr);
+		reasons_text(r, stderr);
+		return CLI_FAILED;
+	}
+	fprintf(text ? stdout : stderr, "%s'%s' %s %s%s\n", text ? "" : "numaplace: ",
+		np_fleet_result_id(r), np_fleet_result_existing(r) ? "is placed on" : "->",
+		np_fleet_result_host(r), a->o.dry_run ? " (dry run: nothing claimed)" : "");
+	if (np_plan_write(np_fleet_result_plan(r), np_fleet_result_usage(r), req, a->format,
+			  a->o.explain, stdout, &err))
+		return cli_fail(&err);
+	if (a->o.explain && text)
+		stats_text(r, stdout);
+	return CLI_OK;
+}
+
+static int run(const struct sched_args *a)
+{
+	struct np_error err = { 0 };
+	np_request *req = NULL;
+	np_fleet *f = NULL;
+	np_fleet_result *r = NULL;
+	int rc;
+
+	if (np_request_from_flavor_text(a->flavor, a->image, &req, &err))
+		return cli_fail(&err);
+	if ((rc = fleet_open("schedule", fleet_store_url(a->store), 0, &f)))
+		goto out;
+	if (np_fleet_schedule(f, a->id, req, &a->o, &r, &err))
+		rc = cli_fail(&err);
+	else
+		rc = print_result(a, r, req);
+out:
+	np_fleet_result_free(r);
+	np_fleet_close(f);
+	np_request_free(req);
+	return rc;
+}
+
+static int option(int opt, const char *arg, struct sched_args *a)
+{
+	char *end;
+
+	switch (opt) {
+	case OPT_STORE: a->store = arg; return 1;
+	case OPT_ID: a->id = arg; return 1;
+	case OPT_FLAVOR: a->flavor = arg; return 1;
+	case OPT_IMAGE: a->image = arg; return 1;
+	case OPT_NAME: a->o.host = arg; return 1;
+	case OPT_DRY_RUN: a->o.dry_run = true; return 1;
+	case OPT_EXPLAIN: a->o.explain = true; return 1;
+	case OPT_STRATEGY:
+		if (strcmp(arg, "spread") && strcmp(arg, "pack"))
+			return cli_usage_error("schedule", "unknown strategy '%s' (spread, pack)", arg), -2;
+		a->o.strategy = strcmp(arg, "pack") ? NP_STRATEGY_SPREAD : NP_STRATEGY_PACK;
+		return 1;
+	case OPT_SEED: /* hidden: repeatable random choices for tests */
+		errno = 0;
+		a->o.seed = strtoull(arg, &end, 10);
+		if (errno || end == arg || *end || !a->o.seed)
+			return cli_usage_error("schedule", "--seed wants a number above 0"), -2;
+		return 1;
+	case 'f':
+		if (np_plan_format_from_name(arg, &a->format))
+			return cli_usage_error("schedule", "unknown format '%s' (text, json, libvirt, "
+					       "xl, numactl)", arg), -2;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int cmd_schedule(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "store", required_argument, NULL, OPT_STORE },
+		{ "id", required_argument, NULL, OPT_ID },
+		{ "flavor", required_argument, NULL, OPT_FLAVOR },
+		{ "image", required_argument, NULL, OPT_IMAGE },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "explain", no_argument, NULL, OPT_EXPLAIN },
+		{ "strategy", required_argument, NULL, OPT_STRATEGY },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sched_args a = { .format = NP_PLAN_TEXT };
+	int opt, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
+		if (opt == 'h')
+			return cli_help("schedule");
+		if (opt == ':')
+			return cli_usage_error("schedule", "option '%s' needs a value", argv[optind - 1]);
+		if ((rc = option(opt, optarg, &a)) < 0)
+			return CLI_BAD_INPUT;
+		if (rc == 0)
+			return cli_usage_error("schedule", "unknown option '%s'", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return cli_usage_error("schedule", "unexpected argument '%s'", argv[optind]);
+	if (!a.id || !*a.id || !a.flavor)
+		return cli_usage_error("schedule", "say who and what: --id ID --flavor SPEC");
+	rc = run(&a);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "numaplace: cannot write the output\n");
+		rc = rc ? rc : CLI_FAILED;
+	}
+	return rc;
+}
