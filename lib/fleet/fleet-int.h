@@ -97,6 +97,12 @@ struct np_fleet_placement {
 	np_plan *plan;
 };
 
+/*
+ * Placement ID (*OUT NULL: none), mapped onto the summaries; REFRESH them
+ * first or not (a caller holding pointers into them must not).
+ */
+int np__fleet_get(np_fleet *f, const char *id, bool refresh, np_fleet_placement **out,
+		  struct np_error *err);
 /* The host with id ID, or NULL. */
 struct np_fleet_host *np__fleet_by_id(const np_fleet *f, int64_t id);
 /* Read host H's ledger again and rebuild its view and summary. */

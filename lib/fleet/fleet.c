@@ -498,6 +498,7 @@ int np_fleet_add_host(np_fleet *f, const char *name, const np_topo *topo,
 {
 	struct np__new_host nh = { .name = name, .cpu_ratio = 16.0, .ram_ratio = 1.0 };
 	np__ledger *rows = NULL;
+	np_topo *back = NULL;
 	np_host *h = NULL;
 	char *json = NULL, dig[32];
 	int rc, got = 0;
@@ -510,7 +511,14 @@ int np_fleet_add_host(np_fleet *f, const char *name, const np_topo *topo,
 		nh.cpu_ratio = opts->cpu_ratio;
 	if (opts && opts->ram_ratio > 0)
 		nh.ram_ratio = opts->ram_ratio;
-	if ((rc = topo_json(topo, &json, err)) || (rc = np_host_new(topo, &h, err)))
+	/*
+	 * The store keeps the topology as JSON, and everyone reads that back:
+	 * the capacity rows come from the same reading (JSON keeps memory in
+	 * MiB, a sysfs tree in KiB).
+	 */
+	if ((rc = topo_json(topo, &json, err)) ||
+	    (rc = np_topo_parse(NP_SOURCE_JSON, json, strlen(json), name, &back, err)) ||
+	    (rc = np_host_new(back, &h, err)))
 		goto out;
 	np_host_set_limits(h, true, nh.cpu_ratio, nh.ram_ratio);
 	if ((rc = np__ledger_of_host(h, &rows, err)))
@@ -526,6 +534,7 @@ int np_fleet_add_host(np_fleet *f, const char *name, const np_topo *topo,
 out:
 	np__ledger_free(rows);
 	np_host_free(h);
+	np_topo_free(back);
 	free(json);
 	return rc;
 }
@@ -607,10 +616,10 @@ static int one_placement(void *p, const struct np__placement_rec *r)
 	return 0;
 }
 
-static int read_placements(np_fleet *f, const char *id, int64_t host, struct pl *c,
-			   struct np_error *err)
+static int read_placements(np_fleet *f, const char *id, int64_t host, bool refresh,
+			   struct pl *c, struct np_error *err)
 {
-	int rc = np_fleet_refresh(f, err);
+	int rc = refresh ? np_fleet_refresh(f, err) : 0;
 
 	c->f = f;
 	c->err = err;
@@ -626,14 +635,14 @@ static int read_placements(np_fleet *f, const char *id, int64_t host, struct pl 
 	return rc;
 }
 
-int np_fleet_placement_get(np_fleet *f, const char *id, np_fleet_placement **out,
-			   struct np_error *err)
+int np__fleet_get(np_fleet *f, const char *id, bool refresh, np_fleet_placement **out,
+		  struct np_error *err)
 {
 	struct pl c = { 0 };
 	int rc = np__fleet_check_id("placement id", id, err);
 
 	if (!rc)
-		rc = read_placements(f, id, -1, &c, err);
+		rc = read_placements(f, id, -1, refresh, &c, err);
 	if (rc)
 		return rc;
 	*out = c.n ? c.list[0] : NULL;
@@ -641,6 +650,12 @@ int np_fleet_placement_get(np_fleet *f, const char *id, np_fleet_placement **out
 		np_fleet_placement_free(c.list[i]);
 	free(c.list);
 	return 0;
+}
+
+int np_fleet_placement_get(np_fleet *f, const char *id, np_fleet_placement **out,
+			   struct np_error *err)
+{
+	return np__fleet_get(f, id, true, out, err);
 }
 
 int np_fleet_placements(np_fleet *f, const char *name, np_fleet_placement ***out, int *n,
@@ -656,7 +671,7 @@ int np_fleet_placements(np_fleet *f, const char *name, np_fleet_placement ***out
 	if (!h)
 		return np__err_reason(err, NP_EINPUT, "no_host", "no host '%s' in the fleet",
 				      name ? name : "");
-	if ((rc = read_placements(f, NULL, h->id, &c, err)))
+	if ((rc = read_placements(f, NULL, h->id, false, &c, err)))
 		return rc;
 	*out = c.list;
 	*n = c.n;

@@ -451,10 +451,10 @@ static int answer_existing(np_fleet *f, np_fleet_placement *p, const char *fp,
 }
 
 static int existing(np_fleet *f, const char *id, const char *fp, np_fleet_result *r,
-		    bool *found, struct np_error *err)
+		    bool refresh, bool *found, struct np_error *err)
 {
 	np_fleet_placement *p = NULL;
-	int rc = np_fleet_placement_get(f, id, &p, err);
+	int rc = np__fleet_get(f, id, refresh, &p, err);
 
 	*found = p != NULL;
 	if (!rc && p)
@@ -502,6 +502,7 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 		   const np_request *req, bool *done)
 {
 	struct np__claim_result cr = { .status = NP__CLAIMED };
+	bool found = false;
 	int k = -1, rc;
 
 	clear_reasons(ch->r);
@@ -509,6 +510,14 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 	if ((rc = np_fleet_refresh(f, ch->err)) || (rc = choose(f, ch, req, &k)))
 		return rc;
 	*done = true;
+	/*
+	 * The id may be placed already: the claim says so when it runs; when
+	 * none will run (nothing fits, or a dry run), ask now - so that a
+	 * retried schedule gets its placement even once the fleet is full.
+	 */
+	if ((k < 0 || ch->o->dry_run) &&
+	    ((rc = existing(f, id, fp, ch->r, false, &found, ch->err)) || found))
+		return rc;
 	if (k < 0)
 		return word_reasons(ch->r, ch->needs) ? np__err(ch->err, NP_ENOMEM, "out of memory") : 0;
 	if ((rc = validate(&ch->fits[k], req, ch->err)))
@@ -541,11 +550,8 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 		}
 		return rc;
 	case NP__EXISTS:
-	case NP__CONFLICT: {
-		bool found;
-
-		return existing(f, id, fp, ch->r, &found, ch->err);
-	}
+	case NP__CONFLICT:
+		return existing(f, id, fp, ch->r, true, &found, ch->err);
 	case NP__HOST_GONE:
 	case NP__NO_ROOM:
 		ch->fits[k].h->stale = true; /* read it again, then choose again */
@@ -564,7 +570,7 @@ int np_fleet_schedule(np_fleet *f, const char *id, const np_request *req,
 	struct choice ch = { .f = f, .o = opts ? opts : &defaults, .err = err };
 	np_fleet_result *r = NULL;
 	char *fp = NULL;
-	bool done = false, found = false;
+	bool done = false;
 	int rc = np__fleet_check_id("placement id", id, err);
 
 	if (rc)
@@ -579,8 +585,6 @@ int np_fleet_schedule(np_fleet *f, const char *id, const np_request *req,
 	}
 	ch.r = r;
 	ch.needs = &needs;
-	if ((rc = existing(f, id, fp, r, &found, err)) || found)
-		goto out;
 	for (int a = 1; a <= MAX_ATTEMPTS && !done && !rc; a++) {
 		r->stats.attempts = a;
 		rc = attempt(f, &ch, id, fp, req, &done);

@@ -27,7 +27,7 @@ pg_bin() {
 # Run a server binary as the server's user.
 pg_as() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u "$PG_USER" -- "$@"
+    (cd / && runuser -u "$PG_USER" -- "$@")  # from a folder the user may enter
   else
     "$@"
   fi
