@@ -117,7 +117,8 @@ struct np_fleet_sched_opts {
 	bool dry_run;		   /* choose, do not claim */
 	bool explain;		   /* plans carry every reason (np_place_opts.explain) */
 	int top;		   /* pick at random among the best TOP candidates (0: 3; 1: always the best) */
-	int want;		   /* fitting hosts to compare before choosing (0: 8) */
+	int want;		   /* fitting hosts to compare before choosing (0: 8; more
+				      than 8: no budget, up to every host that passes) */
 	uint64_t seed;		   /* random choices (0: from the clock and the process) */
 };
 

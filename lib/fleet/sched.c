@@ -355,11 +355,13 @@ static int choose(np_fleet *f, struct choice *ch, const np_request *req, int *ch
 		nhosts = 1;
 	}
 	ch->r->stats.hosts = nhosts;
-	if ((rc = prefilter_all(ch, hosts, nhosts)) ||
-	    !(ch->fits = np__calloc((size_t)want + 1, sizeof(*ch->fits))))
+	if ((rc = prefilter_all(ch, hosts, nhosts)))
+		return np__err(ch->err, NP_ENOMEM, "out of memory");
+	want = want < ch->ncands ? want : ch->ncands;
+	if (!(ch->fits = np__calloc((size_t)want + 1, sizeof(*ch->fits))))
 		return np__err(ch->err, NP_ENOMEM, "out of memory");
 	while (ch->ncands > 0 && ch->nfits < want &&
-	       !(ch->nfits > 0 && ch->r->stats.engine >= ENGINE_BUDGET)) {
+	       !(ch->nfits > 0 && ch->r->stats.engine >= ENGINE_BUDGET && want <= DEFAULT_WANT)) {
 		struct cand c = pop(ch->cands, &ch->ncands);
 
 		if ((rc = try_host(ch, &c, req)))

@@ -17,9 +17,10 @@
  *   measured this protocol at 3,300-11,300 claims/s on this kind of VM.
  * - Change scans: every write sets its host's change_seq from a sequence.
  *   Sequence values are taken before commit, so a scan "change_seq >
- *   since" could miss a transaction still committing; since is therefore
- *   the sequence value of a scan at least WINDOW_NS old, and the fleet's
- *   full scan every few seconds catches anything slower.  Summaries are a
+ *   since" could miss a transaction still committing: each scan starts
+ *   at the previous scan's sequence value, every DEEP_NS one starts at a
+ *   value at least WINDOW_NS old, and the fleet's full scan every few
+ *   seconds catches anything slower.  Summaries are a
  *   hint either way: the claim above is the only judge.
  * - Large reads (every ledger at start-up, the checker) use libpq's
  *   single-row mode, so memory does not grow with the fleet.
@@ -43,6 +44,7 @@
 #include "util/util.h"
 
 #define WINDOW_NS (INT64_C(100) * 1000000)
+#define DEEP_NS (INT64_C(50) * 1000000)
 #define RING 64
 #define ADMIN_LOCK "SELECT pg_advisory_xact_lock(7355608)"
 
@@ -208,6 +210,7 @@ struct np__store {
 	struct {
 		int64_t t, seq;
 	} ring[RING]; /* change scans: when, and the sequence then */
+	int64_t deep; /* when a scan last reached WINDOW_NS back */
 };
 
 /* ---- errors and statements ----------------------------------------------- */
@@ -766,10 +769,15 @@ static int host_row(PGresult *r, void *p)
 	return h->cb(h->ctx, &rec);
 }
 
-/* Remember this scan; the next one starts from a scan at least WINDOW_NS old. */
+/*
+ * Remember this scan (its sequence value SEQ) and say where the next
+ * starts: at the previous scan's value (one scan of overlap), and every
+ * DEEP_NS at a value at least WINDOW_NS old, for commits that took their
+ * mark long before they were visible.
+ */
 static int64_t since_next(struct np__store *s, int64_t seq)
 {
-	int64_t now = now_ns(), since = -1;
+	int64_t now = now_ns(), prev = s->nring ? s->ring[s->nring - 1].seq : seq, old = -1;
 	int keep = 0;
 
 	if (s->nring == RING) {
@@ -780,10 +788,13 @@ static int64_t since_next(struct np__store *s, int64_t seq)
 	s->ring[s->nring++].seq = seq;
 	for (int i = 0; i < s->nring; i++)
 		if (now - s->ring[i].t >= WINDOW_NS)
-			keep = i, since = s->ring[i].seq;
+			keep = i, old = s->ring[i].seq;
 	memmove(s->ring, s->ring + keep, (size_t)(s->nring - keep) * sizeof(s->ring[0]));
 	s->nring -= keep;
-	return since >= 0 ? since : s->ring[0].seq;
+	if (now - s->deep < DEEP_NS)
+		return prev;
+	s->deep = now;
+	return old >= 0 ? old : s->ring[0].seq;
 }
 
 static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb, void *ctx,

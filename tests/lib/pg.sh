@@ -16,7 +16,7 @@
 # when it does not exist) that owns the folder; otherwise as yourself.  It
 # listens on a Unix socket in its folder only (no TCP), with trust
 # authentication, fsync off (a test server: crash safety of the server is
-# not under test; numaplace's own commits still call it).
+# not under test) unless PG_FSYNC=on (the benchmarks: durable commits).
 # Binaries: PG_BIN, else the newest /usr/lib/postgresql/*/bin.
 
 pg_bin() {
@@ -67,7 +67,7 @@ pg_start() {
     echo "pg.sh: initdb failed:" >&2; cat "$PG_DIR/initdb.log" >&2; exit 99
   fi
   if ! pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-       -o "-k $PG_DIR -p $PG_PORT -c listen_addresses= -c fsync=off -c max_connections=100" \
+       -o "-k $PG_DIR -p $PG_PORT -c listen_addresses= -c fsync=${PG_FSYNC:-off} -c max_connections=100" \
        start >/dev/null; then
     echo "pg.sh: the server did not start:" >&2; cat "$PG_DIR/server.log" >&2; exit 99
   fi
