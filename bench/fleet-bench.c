@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -146,7 +147,9 @@ static int load(const char *url, int hosts, uint64_t seed, int fill)
 
 struct result {
 	int n, placed, nofit, errors, attempts;
-	double lat[]; /* ms, one per schedule */
+	double warm_ms; /* open + first refresh: reading every host */
+	long rss_kb;	/* after the warm-up */
+	double lat[];	/* ms, one per schedule */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -165,11 +168,18 @@ static int scheduler(const char *url, int count, uint64_t seed, int k, int mode,
 	struct result *res = calloc(1, sizeof(*res) + (size_t)count * sizeof(double));
 	char (*ids)[48] = calloc((size_t)count + 1, sizeof(*ids)), c = 1;
 	struct np_error err = { 0 };
+	double t_open = now_ms();
 	np_fleet *f = open_fleet(url, 0);
 	uint64_t s = seed * 1000 + (uint64_t)k;
+	struct rusage ru;
 	int nids = 0;
 
-	if (!f || !res || !ids || write(ready, &c, 1) != 1 || read(go, &c, 1) < 0)
+	if (!f || !res || !ids)
+		return 1;
+	res->warm_ms = now_ms() - t_open;
+	getrusage(RUSAGE_SELF, &ru);
+	res->rss_kb = ru.ru_maxrss;
+	if (write(ready, &c, 1) != 1 || read(go, &c, 1) < 0)
 		return 1;
 	for (int i = 0; i < count; i++) {
 		char *flavor = synth_flavor(&s, 4, 0);
@@ -209,7 +219,7 @@ static int scheduler(const char *url, int count, uint64_t seed, int k, int mode,
 }
 
 static void report(const char *url, int nsched, int mode, double *lat, int n, int placed,
-		   int nofit, int errors, int attempts, double wall)
+		   int nofit, int errors, int attempts, double wall, double warm, long rss)
 {
 	bool dry = mode > 0;
 
@@ -217,11 +227,11 @@ static void report(const char *url, int nsched, int mode, double *lat, int n, in
 	printf("{\"store\": \"%s\", \"schedulers\": %d, \"mode\": \"%s\", \"schedules\": %d, "
 	       "\"placed\": %d, \"nofit\": %d, \"errors\": %d, \"attempts\": %d, "
 	       "\"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f, "
-	       "\"wall_s\": %.3f, \"per_second\": %.1f}\n",
+	       "\"wall_s\": %.3f, \"per_second\": %.1f, \"warmup_ms\": %.0f, \"rss_mb\": %.1f}\n",
 	       strncmp(url, "sqlite", 6) ? "postgresql" : "sqlite", nsched,
 	       mode == 2 ? "full" : dry ? "dry" : "claim",
 	       n, placed, nofit, errors, attempts, lat[n / 2], lat[n * 9 / 10], lat[n * 99 / 100],
-	       lat[n - 1], wall / 1e3, (dry ? n : placed) / (wall / 1e3));
+	       lat[n - 1], wall / 1e3, (dry ? n : placed) / (wall / 1e3), warm, (double)rss / 1024);
 }
 
 static int run(const char *url, int count, uint64_t seed, int nsched, int mode)
@@ -230,6 +240,8 @@ static int run(const char *url, int count, uint64_t seed, int nsched, int mode)
 	pid_t pids[16];
 	double *lat = calloc((size_t)(nsched * count) + 1, sizeof(double)), start, wall;
 	int n = 0, placed = 0, nofit = 0, errors = 0, attempts = 0, rc = 0;
+	double warm = 0;
+	long rss = 0;
 	char c;
 
 	if (nsched < 1 || nsched > 16 || !lat || pipe(ready) || pipe(go))
@@ -265,6 +277,8 @@ static int run(const char *url, int count, uint64_t seed, int nsched, int mode)
 				have += (size_t)got;
 			n += h.n, placed += h.placed, nofit += h.nofit, errors += h.errors;
 			attempts += h.attempts;
+			warm = h.warm_ms > warm ? h.warm_ms : warm;
+			rss = h.rss_kb > rss ? h.rss_kb : rss;
 		} else {
 			rc = 1;
 		}
@@ -278,7 +292,7 @@ static int run(const char *url, int count, uint64_t seed, int nsched, int mode)
 		rc |= !WIFEXITED(st) || WEXITSTATUS(st);
 	}
 	if (n)
-		report(url, nsched, mode, lat, n, placed, nofit, errors, attempts, wall);
+		report(url, nsched, mode, lat, n, placed, nofit, errors, attempts, wall, warm, rss);
 	free(lat);
 	return rc || errors;
 }

@@ -79,6 +79,19 @@ for ex in "${fex[@]:3:2}"; do
 done
 expect_out "^ok: 1 hosts, 0 placements" "the last example checks an empty store"
 
+# The README's fleet lines, as written, in a folder of their own.
+if [ "$kind" = sqlite ]; then
+  mkdir -p readme && cp host.json readme/
+  n=0
+  while read -r line; do
+    n=$((n + 1))
+    (cd readme && eval "\"\$NUMAPLACE\" ${line#build/cli/numaplace }") >"$TMP/out" 2>"$TMP/err"
+    rc=$?; last_args="$line"
+    expect_rc 0 "README: $line"
+  done < <(grep -E '^build/cli/numaplace (fleet|schedule) ' "$NP_SRC/README.md")
+  [ "$n" -ge 4 ] && ok "README has $n fleet lines" || not_ok "README has $n fleet lines"
+fi
+
 # ---- hosts --------------------------------------------------------------------
 for h in 2 3; do
   run fleet add --store "$store" --name "host-$h" --json host.json --format json
