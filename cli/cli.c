@@ -1,11 +1,16 @@
 /*
- * cli.c - exit codes, messages and the topology source options shared by
- * the verbs.
+ * cli.c - exit codes, messages, and the one way the verbs read an input
+ * file and open an output.
+ *
+ * Every file a verb reads itself goes through cli_read_file(), which is
+ * the library's reader (np_read_file): "-" is standard input, anything but
+ * a regular file is refused at once with one line naming it, and inputs
+ * are capped at NP_FILE_MAX.  Outputs: "-" is standard output.
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +32,13 @@ int cli_fail(const struct np_error *err)
 	return cli_exit_code(err->code);
 }
 
-int cli_usage_error(const char *verb, const char *fmt, ...)
+int cli_oom(void)
+{
+	fputs("numaplace: out of memory\n", stderr);
+	return CLI_FAILED;
+}
+
+int cli_usage_error(const struct cli_verb *verb, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -36,99 +47,48 @@ int cli_usage_error(const char *verb, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	if (verb)
-		fprintf(stderr, "\ntry 'numaplace %s --help'\n", verb);
+		fprintf(stderr, "\ntry 'numaplace %s --help'\n", verb->name);
 	else
 		fputs("\ntry 'numaplace help'\n", stderr);
 	return CLI_BAD_INPUT;
 }
 
-static int set_source(const char *verb, struct cli_source *src,
-		      enum np_source_kind kind, const char *arg)
-{
-	if (src->given)
-		return cli_usage_error(verb, "give the host topology only once"), -2;
-	src->kind = kind;
-	src->arg = arg;
-	src->given = true;
-	return 1;
-}
-
-int cli_source_option(const char *verb, int opt, const char *arg,
-		      struct cli_source *src)
-{
-	enum np_source_kind kind;
-	const char *colon;
-	char name[32];
-
-	switch (opt) {
-	case CLI_OPT_SYSFS: return set_source(verb, src, NP_SOURCE_SYSFS, arg);
-	case CLI_OPT_HWLOC_XML: return set_source(verb, src, NP_SOURCE_HWLOC_XML, arg);
-	case CLI_OPT_LIBVIRT_XML: return set_source(verb, src, NP_SOURCE_LIBVIRT_XML, arg);
-	case CLI_OPT_LIBVIRT: return set_source(verb, src, NP_SOURCE_LIBVIRT_URI, arg);
-	case CLI_OPT_XL: return set_source(verb, src, NP_SOURCE_XL_INFO, arg);
-	case CLI_OPT_JSON: return set_source(verb, src, NP_SOURCE_JSON, arg);
-	case CLI_OPT_HOST: return set_source(verb, src, NP_SOURCE_AUTO, arg);
-	case CLI_OPT_SOURCE: break;
-	default: return 0;
-	}
-	colon = strchr(arg, ':');
-	snprintf(name, sizeof(name), "%.*s",
-		 (int)(colon ? (size_t)(colon - arg) : strlen(arg)), arg);
-	if (np_source_kind_from_name(name, &kind))
-		return cli_usage_error(verb, "unknown topology source '%s' (local, sysfs, "
-				       "hwloc-xml, libvirt-xml, libvirt, xl, json, auto)",
-				       name), -2;
-	if (kind != NP_SOURCE_LOCAL && (!colon || !colon[1]))
-		return cli_usage_error(verb, "source '%s' needs a path or URI: --source %s:ARG",
-				       name, name), -2;
-	return set_source(verb, src, kind, colon && colon[1] ? colon + 1 : NULL);
-}
-
-/* Read all of standard input; NULL on failure (message printed). */
-static char *read_stdin(size_t *len)
-{
-	size_t cap = 1 << 16, n = 0, got;
-	char *buf = malloc(cap + 1), *p;
-
-	while (buf && (got = fread(buf + n, 1, cap - n, stdin)) > 0) {
-		n += got;
-		if (n == cap) {
-			if (cap >= (64u << 20) || !(p = realloc(buf, 2 * cap + 1))) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = p;
-			cap *= 2;
-		}
-	}
-	if (!buf || ferror(stdin)) {
-		fputs("numaplace: cannot read standard input\n", stderr);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-int cli_load_topology(const struct cli_source *src, np_topo **out)
+int cli_read_file(const char *path, char **buf, size_t *len)
 {
 	struct np_error err = { 0 };
-	enum np_source_kind kind = src->given ? src->kind : NP_SOURCE_LOCAL;
-	int rc;
 
-	if (src->given && src->arg && strcmp(src->arg, "-") == 0 &&
-	    kind != NP_SOURCE_LIBVIRT_URI && kind != NP_SOURCE_SYSFS) {
-		size_t len;
-		char *buf = read_stdin(&len);
+	if (np_read_file(path, NP_FILE_MAX, buf, len, &err))
+		return cli_fail(&err);
+	return CLI_OK;
+}
 
-		if (!buf)
-			return CLI_BAD_INPUT;
-		rc = np_topo_parse(kind, buf, len, "<stdin>", out, &err);
-		free(buf);
-	} else {
-		rc = np_topo_load(kind, src->given ? src->arg : NULL, out, &err);
+const char *cli_input_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
+int cli_open_output(const char *path, const char *mode, FILE **out)
+{
+	if (!path || strcmp(path, "-") == 0) {
+		*out = stdout;
+		return CLI_OK;
 	}
-	return rc ? cli_fail(&err) : CLI_OK;
+	*out = fopen(path, mode);
+	if (!*out) {
+		fprintf(stderr, "numaplace: cannot write '%s': %s\n", path, strerror(errno));
+		return CLI_FAILED;
+	}
+	return CLI_OK;
+}
+
+int cli_close_output(const char *path, FILE *out, int rc)
+{
+	bool failed = out == stdout ? fflush(out) != 0 : fclose(out) != 0;
+
+	if (failed && rc == CLI_OK) {
+		fprintf(stderr, "numaplace: cannot write '%s': %s\n",
+			path && strcmp(path, "-") ? path : "standard output", strerror(errno));
+		return CLI_FAILED;
+	}
+	return rc;
 }

@@ -1,63 +1,79 @@
 /*
- * cli.h - what the verbs of the numaplace tool share: the command table,
- * exit codes, error and usage messages, and the topology source options.
+ * cli.h - what the verbs of the numaplace tool share: the verb record and
+ * the command table, exit codes, error and usage messages, the one way to
+ * read an input file and to open an output, and the topology source
+ * options.
  *
- * The tool uses only the public API (include/numaplace/).  Exit codes:
- * 0 ok, 1 no placement / operation failed, 2 bad input or usage,
- * 3 unsupported here.
+ * A verb is one struct cli_verb in its cmd-<verb>.c, listed in main.c's
+ * table; main.c parses the command line by the verb's option table (opt.h)
+ * and calls run() with the record and what was parsed, so a verb's name,
+ * help and options come from one place and no verb parses for itself.  The tool uses only the
+ * public API (include/numaplace/).  Exit codes: 0 ok, 1 no placement /
+ * operation failed (out of memory included), 2 bad input or usage, 3
+ * unsupported here.
  */
 #ifndef NP_CLI_H
 #define NP_CLI_H
 
-#include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 #include <numaplace/numaplace.h>
 
+#include "opt.h"
+
 enum { CLI_OK = 0, CLI_FAILED = 1, CLI_BAD_INPUT = 2, CLI_UNSUPPORTED = 3 };
 
-struct cli_command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *summary;
-	const char *usage; /* the whole --help text */
+struct cli_verb {
+	const char *name;     /* as typed: numaplace NAME */
+	const char *summary;  /* one line for `numaplace help` */
+	const char *synopsis; /* "usage: numaplace NAME ...\n", one or more lines */
+	const char *about;    /* what it does, after the synopsis */
+	const struct cli_opt *opts;
+	const char *epilog;   /* after the options: exit codes, examples */
+	int max_args;         /* operands it takes after the options */
+	bool command;         /* takes "-- COMMAND [ARGS...]" */
+	/* Called with the options parsed (main.c); returns the exit code. */
+	int (*run)(const struct cli_verb *verb, const struct cli_args *a);
 };
 
-/* The command table, in main.c; ends with a NULL name. */
-extern const struct cli_command cli_commands[];
+/* The verbs, each in its cmd-<verb>.c; main.c lists them. */
+extern const struct cli_verb cli_verb_topology, cli_verb_place, cli_verb_claim,
+	cli_verb_release, cli_verb_state, cli_verb_fleet, cli_verb_schedule, cli_verb_observe,
+	cli_verb_apply, cli_verb_balance, cli_verb_simulate;
 
-int cmd_topology(int argc, char **argv);
-extern const char cmd_topology_usage[];
-int cmd_place(int argc, char **argv);
-extern const char cmd_place_usage[];
-int cmd_claim(int argc, char **argv);
-extern const char cmd_claim_usage[];
-int cmd_release(int argc, char **argv);
-extern const char cmd_release_usage[];
-int cmd_state(int argc, char **argv);
-extern const char cmd_state_usage[];
-int cmd_fleet(int argc, char **argv);
-extern const char cmd_fleet_usage[];
-int cmd_schedule(int argc, char **argv);
-extern const char cmd_schedule_usage[];
-int cmd_observe(int argc, char **argv);
-extern const char cmd_observe_usage[];
-int cmd_apply(int argc, char **argv);
-extern const char cmd_apply_usage[];
-int cmd_balance(int argc, char **argv);
-extern const char cmd_balance_usage[];
-int cmd_simulate(int argc, char **argv);
-extern const char cmd_simulate_usage[];
+/* The verb called NAME, or NULL. */
+const struct cli_verb *cli_find_verb(const char *name);
 
 /* Exit code for a library error code. */
 int cli_exit_code(int np_code);
 /* Print "numaplace: <message>" and return the exit code for ERR. */
 int cli_fail(const struct np_error *err);
-/* Print "numaplace: <message>" and "try 'numaplace VERB --help'"; return 2. */
-int cli_usage_error(const char *verb, const char *fmt, ...)
+/* Print "numaplace: out of memory" and return 1. */
+int cli_oom(void);
+/*
+ * Print "numaplace: <message>" and "try 'numaplace VERB --help'" (VERB
+ * NULL: "try 'numaplace help'"); return 2.
+ */
+int cli_usage_error(const struct cli_verb *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Print a verb's usage text to stdout; return 0. */
-int cli_help(const char *verb);
+
+/*
+ * Read the input PATH whole ("-": standard input) through the library's
+ * one reader (numaplace/util.h): a FIFO, device or directory is refused at
+ * once.  On failure print the message and return the exit code.
+ */
+int cli_read_file(const char *path, char **buf, size_t *len);
+/* PATH as parsers should name it in messages: "<stdin>" for "-". */
+const char *cli_input_name(const char *path);
+/*
+ * Open the output PATH with fopen MODE ("w" or "a"); "-" or NULL is
+ * standard output.  On failure print and return the exit code (1).
+ */
+int cli_open_output(const char *path, const char *mode, FILE **out);
+/* Close OUT from cli_open_output(); a write error turns RC into 1. */
+int cli_close_output(const char *path, FILE *out, int rc);
 
 /* Where a verb reads its host topology from. */
 struct cli_source {
@@ -66,6 +82,7 @@ struct cli_source {
 	bool given;
 };
 
+/* Ids of the source options (cli_source_opts), as verbs' own are 1..899. */
 enum {
 	CLI_OPT_SOURCE = 1000,
 	CLI_OPT_SYSFS,
@@ -75,40 +92,30 @@ enum {
 	CLI_OPT_XL,
 	CLI_OPT_JSON,
 	CLI_OPT_HOST,
-	CLI_OPT_FIRST_FREE,
+	CLI_OPT_SOURCE_LAST = CLI_OPT_HOST,
 };
 
-/* getopt_long entries for the source options, to put in a verb's table. */
-#define CLI_SOURCE_OPTIONS                                              \
-	{ "source", required_argument, NULL, CLI_OPT_SOURCE },          \
-	{ "sysfs", required_argument, NULL, CLI_OPT_SYSFS },            \
-	{ "hwloc-xml", required_argument, NULL, CLI_OPT_HWLOC_XML },    \
-	{ "libvirt-xml", required_argument, NULL, CLI_OPT_LIBVIRT_XML },\
-	{ "libvirt", required_argument, NULL, CLI_OPT_LIBVIRT },        \
-	{ "xl", required_argument, NULL, CLI_OPT_XL },                  \
-	{ "json", required_argument, NULL, CLI_OPT_JSON },              \
-	{ "host", required_argument, NULL, CLI_OPT_HOST }
-
-/* Help lines for those options, to put in a verb's usage text. */
-#define CLI_SOURCE_HELP                                                        \
-	"Host topology (default: this machine, through hwloc):\n"              \
-	"  --host PATH          a file or sysfs root of any kind below, detected\n" \
-	"  --sysfs DIR          a saved Linux sysfs/procfs root (hwloc-gather-topology)\n" \
-	"  --hwloc-xml FILE     an hwloc XML export (lstopo --of xml)\n"       \
-	"  --libvirt-xml FILE   libvirt capabilities XML (virsh capabilities)\n" \
-	"  --libvirt URI        a live libvirt connection, e.g. qemu:///system\n" \
-	"  --xl FILE            the output of `xl info -n`\n"                  \
-	"  --json FILE          numaplace topology JSON (numaplace.topology/1)\n" \
-	"  --source KIND[:ARG]  any of the above by name, or `local`\n"         \
-	"  A FILE of - is read from standard input.\n"
+/* The source options, with a note that FILE may be "-". */
+extern const struct cli_opt cli_source_opts[];
+/* Them, under the usual heading. */
+#define CLI_SOURCE_SECTION(title)                   \
+	{ .type = CLI_NOTE, .heading = (title) },   \
+	CLI_INCLUDE(cli_source_opts)
+#define CLI_SOURCE_HEADING "Host topology (default: this machine, through hwloc):"
 
 /*
- * Handle OPT if it is a source option: 1 handled, 0 not a source option,
- * or -2 for a usage error (already printed).
+ * The source the options in A give (SKIP_LIBVIRT: --libvirt is not one,
+ * the verb takes it for something else).  0, or a usage error's exit code
+ * (printed).
  */
-int cli_source_option(const char *verb, int opt, const char *arg,
-		      struct cli_source *src);
+int cli_source_get(const struct cli_args *a, bool skip_libvirt, struct cli_source *src);
 /* Load the topology SRC names; on failure print and return the exit code. */
 int cli_load_topology(const struct cli_source *src, np_topo **out);
+
+/* Words for the library's enums, in names.c: the one place to change. */
+extern const struct cli_choice cli_choice_topo_format, cli_choice_plan_format,
+	cli_choice_obs_format, cli_choice_sim_format, cli_choice_text_json,
+	cli_choice_strategy, cli_choice_mem_policy, cli_choice_affinity,
+	cli_choice_fallback;
 
 #endif

@@ -7,6 +7,7 @@
  * place` (--plan, built with the engine).  Everything is checked before
  * anything changes; the library undoes a half-done change (runtime.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,175 +15,88 @@
 
 #include "runtime-cli.h"
 
-const char cmd_apply_usage[] =
-	"usage: numaplace apply (--pid PID | --libvirt URI --domain NAME) PLACEMENT [options]\n"
-	"       numaplace apply PLACEMENT [options] -- COMMAND [ARGS...]\n"
-	"\n"
-	"Carry out a placement on a running process or libvirt domain, or start\n"
-	"COMMAND under it.\n"
-	"\n"
-	RT_TARGET_HELP
-	"\n"
-	"Placement:\n"
-	"  --nodes LIST         kernel node ids, e.g. 1 or 0-1,3\n"
-	"  --plan FILE          a plan from `numaplace place --format json` (its nodes,\n"
-	"                       vCPU pins, affinity and memory policy); refused when made\n"
-	"                       for another host\n"
-	"  --affinity hard|soft hard (default): pin the threads to the nodes' CPUs;\n"
-	"                       soft: keep the kernel affinity wide and record the nodes\n"
-	"                       for `numaplace balance` (docs/policies/runtime.md)\n"
-	"  --policy MODE        memory policy: strict (fail when full), preferred (the\n"
-	"                       next node by distance when full), interleave.  Only for\n"
-	"                       domains and -- COMMAND: Linux cannot set it for another\n"
-	"                       running process\n"
-	"  --fallback nearest|fail   the same as --policy preferred|strict\n"
-	"  --migrate            move the memory onto the nodes (libnuma migrate_pages, or\n"
-	"                       move_pages in chunks with --rate); with --affinity soft\n"
-	"                       it also lets `numaplace balance` move it later\n"
-	"  --rate MB/S          migrate at most this fast (default: no limit)\n"
-	"  --io-threads         pin non-vCPU (emulator, I/O) threads near the guest's\n"
-	"                       PCI devices\n"
-	"\n"
-	"Options:\n"
-	"  -n, --dry-run        say what would be done, change nothing\n"
-	"  -f, --format FMT     text (default) or json (steps and migration figures)\n"
-	"  --run-dir DIR        where soft preferences go (default /run/numaplace)\n"
-	"  -h, --help           this text\n"
-	"\n"
-	CLI_SOURCE_HELP
-	"\n"
-	"Examples:\n"
-	"  numaplace apply --pid 4242 --nodes 1 --migrate --rate 200\n"
-	"  numaplace apply --libvirt qemu:///system --domain web1 --nodes 0 --affinity soft\n"
-	"  numaplace apply --nodes 1 --fallback nearest -- ./server\n";
+enum { OPT_NODES = 1, OPT_PLAN, OPT_AFFINITY, OPT_POLICY, OPT_FALLBACK, OPT_MIGRATE, OPT_RATE,
+       OPT_IO, OPT_DRY_RUN, OPT_FORMAT, OPT_RUN_DIR };
 
-enum { OPT_NODES = RT_OPT_FIRST_FREE, OPT_PLAN, OPT_AFFINITY, OPT_POLICY, OPT_FALLBACK,
-       OPT_MIGRATE, OPT_RATE, OPT_IO };
+static const struct cli_opt opts[] = {
+	CLI_INCLUDE(rt_target_opts),
+	{ .id = OPT_NODES, .name = "nodes", .type = CLI_TEXT, .meta = "LIST",
+	  .heading = "Placement:", .help = "kernel node ids, e.g. 1 or 0-1,3" },
+	{ .id = OPT_PLAN, .name = "plan", .type = CLI_INPUT,
+	  .help = "a plan from `numaplace place --format json` (its nodes,\n"
+		  "vCPU pins, affinity and memory policy); refused when made\n"
+		  "for another host; - for standard input" },
+	{ .id = OPT_AFFINITY, .name = "affinity", .type = CLI_CHOICE,
+	  .choice = &cli_choice_affinity, .meta = "hard|soft",
+	  .help = "hard (default): pin the threads to the nodes' CPUs;\n"
+		  "soft: keep the kernel affinity wide and record the nodes\n"
+		  "for `numaplace balance` (docs/policies/runtime.md)" },
+	{ .id = OPT_POLICY, .name = "policy", .type = CLI_CHOICE,
+	  .choice = &cli_choice_mem_policy, .meta = "MODE",
+	  .help = "memory policy: strict (fail when full), preferred (the\n"
+		  "next node by distance when full), interleave.  Only for\n"
+		  "domains and -- COMMAND: Linux cannot set it for another\n"
+		  "running process" },
+	{ .id = OPT_FALLBACK, .name = "fallback", .type = CLI_CHOICE,
+	  .choice = &cli_choice_fallback, .meta = "nearest|fail",
+	  .help = "the same as --policy preferred|strict" },
+	{ .id = OPT_MIGRATE, .name = "migrate", .type = CLI_FLAG,
+	  .help = "move the memory onto the nodes (libnuma migrate_pages, or\n"
+		  "move_pages in chunks with --rate); with --affinity soft\n"
+		  "it also lets `numaplace balance` move it later" },
+	{ .id = OPT_RATE, .name = "rate", .type = CLI_REAL, .min = 0, .max = 1e7,
+	  .what = "MB/s >= 0", .meta = "MB/S", .help = "migrate at most this fast (default: no limit)" },
+	{ .id = OPT_IO, .name = "io-threads", .type = CLI_FLAG,
+	  .help = "pin non-vCPU (emulator, I/O) threads near the guest's\n"
+		  "PCI devices" },
+	{ .id = OPT_DRY_RUN, .name = "dry-run", .letter = 'n', .type = CLI_FLAG,
+	  .heading = "Options:", .help = "say what would be done, change nothing" },
+	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
+	  .choice = &cli_choice_text_json, .meta = "FMT",
+	  .help = "text (default) or json (steps and migration figures)" },
+	{ .id = OPT_RUN_DIR, .name = "run-dir", .type = CLI_DIR,
+	  .help = "where soft preferences go (default /run/numaplace)" },
+	CLI_OPT_HELP,
+	CLI_SOURCE_SECTION(CLI_SOURCE_HEADING),
+	CLI_OPT_END,
+};
 
 struct aopts {
+	const struct cli_verb *verb;
 	struct np_target t;
-	struct cli_source src;
 	const char *nodes, *plan;
 	struct np_apply_spec spec;
 	bool json;
 	char **cmd;
 };
 
-static int set_policy(struct aopts *o, const char *arg, bool fallback)
+/* The options in A into O; 0 or a usage error's exit code. */
+static int get_opts(const struct cli_args *a, struct aopts *o)
 {
-	static const char *const names[][2] = { { "strict", "fail" }, { "preferred", "nearest" },
-						{ "interleave", NULL } };
-	static const enum np_mem_policy vals[] = { NP_MEM_POLICY_STRICT, NP_MEM_POLICY_PREFERRED,
-						   NP_MEM_POLICY_INTERLEAVE };
+	const struct cli_verb *verb = a->verb;
 
-	for (int i = 0; i < 3; i++) {
-		const char *n = names[i][fallback];
-
-		if (n && strcmp(arg, n) == 0) {
-			o->spec.set_policy = true;
-			o->spec.policy = vals[i];
-			return 0;
-		}
-	}
-	return fallback ? cli_usage_error("apply", "--fallback is nearest or fail, not '%s'", arg)
-			: cli_usage_error("apply", "--policy is strict, preferred or interleave, "
-					  "not '%s'", arg);
-}
-
-static int parse_one(int opt, const char *arg, struct aopts *o, char **argv)
-{
-	switch (opt) {
-	case OPT_NODES: o->nodes = arg; return 0;
-	case OPT_PLAN: o->plan = arg; return 0;
-	case OPT_AFFINITY:
-		if (strcmp(arg, "hard") && strcmp(arg, "soft"))
-			return cli_usage_error("apply", "--affinity is hard or soft, not '%s'", arg);
-		o->spec.affinity = arg[0] == 'h' ? NP_AFFINITY_HARD : NP_AFFINITY_SOFT;
-		return 0;
-	case OPT_POLICY: return set_policy(o, arg, false);
-	case OPT_FALLBACK: return set_policy(o, arg, true);
-	case OPT_MIGRATE: o->spec.migrate = true; return 0;
-	case OPT_RATE:
-		if (!rt_real(arg, 1e7, &o->spec.rate_mb_s))
-			return cli_usage_error("apply", "--rate needs MB/s >= 0, not '%s'", arg);
-		return 0;
-	case OPT_IO: o->spec.io_threads = true; return 0;
-	case 'n': o->spec.dry_run = true; return 0;
-	case 'f':
-		if (strcmp(arg, "text") && strcmp(arg, "json"))
-			return cli_usage_error("apply", "unknown format '%s' (text, json)", arg);
-		o->json = arg[0] == 'j';
-		return 0;
-	case RT_OPT_RUN_DIR: o->spec.run_dir = arg; return 0;
-	case 'h': return cli_help("apply") == 0 ? -1 : CLI_BAD_INPUT;
-	case ':': return cli_usage_error("apply", "option '%s' needs a value", argv[optind - 1]);
-	default: return cli_usage_error("apply", "unknown option '%s'", argv[optind - 1]);
-	}
-}
-
-static int parse(int argc, char **argv, struct aopts *o)
-{
-	static const struct option longopts[] = {
-		CLI_SOURCE_OPTIONS,
-		RT_TARGET_OPTIONS,
-		{ "nodes", required_argument, NULL, OPT_NODES },
-		{ "plan", required_argument, NULL, OPT_PLAN },
-		{ "affinity", required_argument, NULL, OPT_AFFINITY },
-		{ "policy", required_argument, NULL, OPT_POLICY },
-		{ "fallback", required_argument, NULL, OPT_FALLBACK },
-		{ "migrate", no_argument, NULL, OPT_MIGRATE },
-		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "io-threads", no_argument, NULL, OPT_IO },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt, rc;
-
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+:nf:h", longopts, NULL)) != -1) {
-		rc = rt_target_option("apply", opt, optarg, &o->t);
-		if (!rc && opt != CLI_OPT_LIBVIRT)
-			rc = cli_source_option("apply", opt, optarg, &o->src);
-		if (rc < 0)
-			return CLI_BAD_INPUT;
-		if (rc > 0)
-			continue;
-		if ((rc = parse_one(opt, optarg, o, argv)))
-			return rc;
-	}
-	if (optind < argc && strcmp(argv[optind - 1], "--") != 0)
-		return cli_usage_error("apply", "unexpected argument '%s' (a command goes after --)",
-				       argv[optind]);
-	if (optind < argc)
-		o->cmd = argv + optind;
+	o->verb = verb;
+	o->nodes = cli_text(a, OPT_NODES);
+	o->plan = cli_text(a, OPT_PLAN);
+	o->spec.affinity = (enum np_affinity)cli_num(a, OPT_AFFINITY, NP_AFFINITY_HARD);
+	if (cli_given(a, OPT_POLICY) && cli_given(a, OPT_FALLBACK))
+		return cli_usage_error(verb, "give --policy or --fallback, not both");
+	o->spec.set_policy = cli_given(a, OPT_POLICY) || cli_given(a, OPT_FALLBACK);
+	o->spec.policy = (enum np_mem_policy)cli_num(a, OPT_POLICY,
+						     cli_num(a, OPT_FALLBACK, NP_MEM_POLICY_STRICT));
+	o->spec.migrate = cli_given(a, OPT_MIGRATE);
+	o->spec.rate_mb_s = cli_real(a, OPT_RATE, 0);
+	o->spec.io_threads = cli_given(a, OPT_IO);
+	o->spec.dry_run = cli_given(a, OPT_DRY_RUN);
+	o->json = cli_num(a, OPT_FORMAT, 0) == 1;
+	o->spec.run_dir = cli_text(a, OPT_RUN_DIR);
+	o->cmd = a->command;
 	if (!o->nodes == !o->plan)
-		return cli_usage_error("apply", "give the placement: --nodes LIST or --plan FILE");
-	if (o->cmd && (o->t.pid || o->t.uri))
-		return cli_usage_error("apply", "-- COMMAND starts a new process: no --pid or --domain");
-	return rt_target_check("apply", &o->t, o->cmd != NULL);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	long n;
-
-	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (64L << 20) &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
-	    fread(buf, 1, (size_t)n, f) == (size_t)n) {
-		buf[n] = '\0';
-		*len = (size_t)n;
-	} else {
-		free(buf);
-		buf = NULL;
-	}
-	if (f)
-		fclose(f);
-	return buf;
+		return cli_usage_error(verb, "give the placement: --nodes LIST or --plan FILE");
+	if (o->cmd && (cli_given(a, RT_OPT_PID) || cli_given(a, CLI_OPT_LIBVIRT) ||
+		       cli_given(a, RT_OPT_DOMAIN)))
+		return cli_usage_error(verb, "-- COMMAND starts a new process: no --pid or --domain");
+	return rt_target_get(a, o->cmd != NULL, &o->t);
 }
 
 /* The spec from a plan; PINS and NODES are the caller's to free. */
@@ -192,25 +106,26 @@ static int from_plan(const np_topo *topo, struct aopts *o, int **nodes, struct n
 	np_plan *plan = NULL;
 	const int *set;
 	size_t len = 0;
-	char *buf = slurp(o->plan, &len);
-	int n, np = 0;
+	char *buf;
+	int n, np = 0, rc;
 
-	if (!buf) {
-		fprintf(stderr, "numaplace: cannot read plan '%s'\n", o->plan);
+	if ((rc = cli_read_file(o->plan, &buf, &len)))
+		return rc;
+	rc = np_plan_from_json(topo, buf, len, cli_input_name(o->plan), &plan, &err);
+	free(buf);
+	if (rc)
+		return cli_fail(&err);
+	n = np_plan_nodeset(plan, &set);
+	if (!np_plan_fits(plan) || n == 0) {
+		np_plan_free(plan);
+		fprintf(stderr, "numaplace: plan '%s' places nothing\n", cli_input_name(o->plan));
 		return CLI_BAD_INPUT;
 	}
-	if (np_plan_from_json(topo, buf, len, o->plan, &plan, &err)) {
-		free(buf);
-		return cli_fail(&err);
-	}
-	free(buf);
-	n = np_plan_nodeset(plan, &set);
 	*nodes = malloc(((size_t)n + 1) * sizeof(int));
 	*pins = malloc(((size_t)np_topo_cpu_count(topo) * 4 + 1) * sizeof(**pins));
-	if (!*nodes || !*pins || !np_plan_fits(plan) || n == 0) {
+	if (!*nodes || !*pins) {
 		np_plan_free(plan);
-		fprintf(stderr, "numaplace: plan '%s' places nothing\n", o->plan);
-		return CLI_BAD_INPUT;
+		return cli_oom();
 	}
 	memcpy(*nodes, set, (size_t)n * sizeof(int));
 	for (int c = 0; c < np_plan_cell_count(plan); c++) {
@@ -266,7 +181,7 @@ static int run_command(const np_topo *topo, struct aopts *o)
 	struct np_error err = { 0 };
 
 	if (o->spec.migrate && o->spec.affinity == NP_AFFINITY_HARD)
-		return cli_usage_error("apply", "--migrate moves a running process's memory; a new "
+		return cli_usage_error(o->verb, "--migrate moves a running process's memory; a new "
 				       "COMMAND's memory starts where its policy says (with "
 				       "--affinity soft it lets the balancer move it later)");
 	if (o->spec.dry_run) {
@@ -281,22 +196,19 @@ static int run_command(const np_topo *topo, struct aopts *o)
 	return 127;
 }
 
-int cmd_apply(int argc, char **argv)
+static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
-	struct aopts o = { .spec.affinity = NP_AFFINITY_HARD };
+	struct aopts o = { 0 };
 	struct np_apply_result res = { 0 };
 	struct np_error err = { 0 };
 	struct np_rt_pin *pins = NULL;
 	np_topo *topo = NULL;
-	int *nodes = NULL, rc = parse(argc, argv, &o);
+	int *nodes = NULL, rc;
 
-	if (rc)
-		return rc < 0 ? CLI_OK : rc;
-	rc = rt_load_topology(&o.src, &o.t, &topo);
-	if (rc)
+	if ((rc = get_opts(a, &o)) || (rc = rt_load_topology(a, &o.t, &topo)))
 		return rc;
 	if (o.nodes) {
-		rc = rt_parse_nodes("apply", topo, o.nodes, &nodes, &o.spec.nnodes);
+		rc = rt_parse_nodes(verb, topo, o.nodes, &nodes, &o.spec.nnodes);
 		o.spec.nodes = nodes;
 	} else {
 		rc = from_plan(topo, &o, &nodes, &pins);
@@ -313,3 +225,20 @@ int cmd_apply(int argc, char **argv)
 	np_topo_free(topo);
 	return rc;
 }
+
+const struct cli_verb cli_verb_apply = {
+	.name = "apply",
+	.summary = "carry out a plan on a running process or domain",
+	.synopsis = "usage: numaplace apply (--pid PID | --libvirt URI --domain NAME) PLACEMENT "
+		    "[options]\n"
+		    "       numaplace apply PLACEMENT [options] -- COMMAND [ARGS...]\n",
+	.about = "Carry out a placement on a running process or libvirt domain, or start\n"
+		 "COMMAND under it.\n",
+	.opts = opts,
+	.epilog = "Examples:\n"
+		  "  numaplace apply --pid 4242 --nodes 1 --migrate --rate 200\n"
+		  "  numaplace apply --libvirt qemu:///system --domain web1 --nodes 0 --affinity soft\n"
+		  "  numaplace apply --nodes 1 --fallback nearest -- ./server\n",
+	.command = true,
+	.run = run,
+};

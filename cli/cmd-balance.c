@@ -16,38 +16,35 @@
 
 #include "runtime-cli.h"
 
-const char cmd_balance_usage[] =
-	"usage: numaplace balance (--once | --interval S) [options]\n"
-	"\n"
-	"Keep running guests with a soft preference (`numaplace apply --affinity\n"
-	"soft`) near their memory: bring stuck vCPUs home (a short hard pin, then\n"
-	"soft again), let the preference follow memory that landed elsewhere, move\n"
-	"memory home when room appears, relieve an overloaded node when the gain\n"
-	"outweighs the cost of moving.  Hysteresis and cooldowns keep it from\n"
-	"thrashing; every action is logged with its reason.\n"
-	"\n"
-	"Options:\n"
-	"  --once               one round (about stuck_ms + rescue_ms long), then exit\n"
-	"  --interval S         a round every S seconds until interrupted\n"
-	"  --count N            with --interval: stop after N rounds\n"
-	"  --policy FILE        what it may touch and its thresholds (JSON; see\n"
-	"                       docs/policies/runtime.md)\n"
-	"  -n, --dry-run        decide and log, change nothing\n"
-	"  -f, --format FMT     log as text (default) or json (one object a line)\n"
-	"  --log FILE           append the log to FILE instead of standard output\n"
-	"  --run-dir DIR        where soft preferences are (default /run/numaplace)\n"
-	"  -h, --help           this text\n"
-	"\n"
-	CLI_SOURCE_HELP
-	"\n"
-	"Examples:\n"
-	"  numaplace balance --once\n"
-	"  numaplace balance --interval 1 --policy /etc/numaplace/balance.json\n";
+enum { OPT_ONCE = 1, OPT_INTERVAL, OPT_COUNT, OPT_POLICY, OPT_DRY_RUN, OPT_FORMAT, OPT_LOG,
+       OPT_RUN_DIR };
 
-enum { OPT_ONCE = RT_OPT_FIRST_FREE, OPT_INTERVAL, OPT_COUNT, OPT_POLICY, OPT_LOG };
+static const struct cli_opt opts[] = {
+	{ .id = OPT_ONCE, .name = "once", .type = CLI_FLAG, .heading = "Options:",
+	  .help = "one round (about stuck_ms + rescue_ms long), then exit" },
+	{ .id = OPT_INTERVAL, .name = "interval", .type = CLI_REAL, .min = 0.05, .max = 86400,
+	  .what = "seconds >= 0.05", .meta = "S",
+	  .help = "a round every S seconds until interrupted" },
+	{ .id = OPT_COUNT, .name = "count", .type = CLI_INT, .min = 1, .max = 1 << 30,
+	  .what = "a positive number", .help = "with --interval: stop after N rounds" },
+	{ .id = OPT_POLICY, .name = "policy", .type = CLI_FILE,
+	  .help = "what it may touch and its thresholds (JSON; see\n"
+		  "docs/policies/runtime.md)" },
+	{ .id = OPT_DRY_RUN, .name = "dry-run", .letter = 'n', .type = CLI_FLAG,
+	  .help = "decide and log, change nothing" },
+	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
+	  .choice = &cli_choice_text_json, .meta = "FMT",
+	  .help = "log as text (default) or json (one object a line)" },
+	{ .id = OPT_LOG, .name = "log", .type = CLI_OUTPUT,
+	  .help = "append the log to FILE instead of standard output" },
+	{ .id = OPT_RUN_DIR, .name = "run-dir", .type = CLI_DIR,
+	  .help = "where soft preferences are (default /run/numaplace)" },
+	CLI_OPT_HELP,
+	CLI_SOURCE_SECTION(CLI_SOURCE_HEADING),
+	CLI_OPT_END,
+};
 
 struct bopts {
-	struct cli_source src;
 	bool once, dry_run, json;
 	double interval;
 	long count;
@@ -121,70 +118,22 @@ static void log_entry(void *ctx, const struct np_bal_log *e)
 	fflush(l->out);
 }
 
-static int parse_one(int opt, const char *arg, struct bopts *o, char **argv)
+/* The options in A into O; 0 or a usage error's exit code. */
+static int get_opts(const struct cli_args *a, struct bopts *o)
 {
-	switch (opt) {
-	case OPT_ONCE: o->once = true; return 0;
-	case OPT_INTERVAL:
-		if (!rt_real(arg, 86400, &o->interval) || o->interval < 0.05)
-			return cli_usage_error("balance", "--interval needs seconds >= 0.05, not '%s'",
-					       arg);
-		return 0;
-	case OPT_COUNT:
-		if (!rt_number(arg, 1, 1L << 30, &o->count))
-			return cli_usage_error("balance", "--count needs a positive number, not '%s'",
-					       arg);
-		return 0;
-	case OPT_POLICY: o->policy = arg; return 0;
-	case OPT_LOG: o->log = arg; return 0;
-	case RT_OPT_RUN_DIR: o->run_dir = arg; return 0;
-	case 'n': o->dry_run = true; return 0;
-	case 'f':
-		if (strcmp(arg, "text") && strcmp(arg, "json"))
-			return cli_usage_error("balance", "unknown format '%s' (text, json)", arg);
-		o->json = arg[0] == 'j';
-		return 0;
-	case 'h': return cli_help("balance") == 0 ? -1 : CLI_BAD_INPUT;
-	case ':': return cli_usage_error("balance", "option '%s' needs a value", argv[optind - 1]);
-	default: return cli_usage_error("balance", "unknown option '%s'", argv[optind - 1]);
-	}
-}
-
-static int parse(int argc, char **argv, struct bopts *o)
-{
-	static const struct option longopts[] = {
-		CLI_SOURCE_OPTIONS,
-		{ "run-dir", required_argument, NULL, RT_OPT_RUN_DIR },
-		{ "once", no_argument, NULL, OPT_ONCE },
-		{ "interval", required_argument, NULL, OPT_INTERVAL },
-		{ "count", required_argument, NULL, OPT_COUNT },
-		{ "policy", required_argument, NULL, OPT_POLICY },
-		{ "log", required_argument, NULL, OPT_LOG },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt, rc;
-
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":nf:h", longopts, NULL)) != -1) {
-		rc = cli_source_option("balance", opt, optarg, &o->src);
-		if (rc < 0)
-			return CLI_BAD_INPUT;
-		if (rc > 0)
-			continue;
-		if ((rc = parse_one(opt, optarg, o, argv)))
-			return rc;
-	}
-	if (optind < argc)
-		return cli_usage_error("balance", "unexpected argument '%s'", argv[optind]);
+	o->once = cli_given(a, OPT_ONCE);
+	o->interval = cli_real(a, OPT_INTERVAL, 0);
+	o->count = (long)cli_num(a, OPT_COUNT, 0);
+	o->policy = cli_text(a, OPT_POLICY);
+	o->dry_run = cli_given(a, OPT_DRY_RUN);
+	o->json = cli_num(a, OPT_FORMAT, 0) == 1;
+	o->log = cli_text(a, OPT_LOG);
+	o->run_dir = cli_text(a, OPT_RUN_DIR);
 	if (o->once == (o->interval > 0))
-		return cli_usage_error("balance", "give --once or --interval S");
+		return cli_usage_error(a->verb, "give --once or --interval S");
 	if (o->count && o->once)
-		return cli_usage_error("balance", "--count goes with --interval");
-	return 0;
+		return cli_usage_error(a->verb, "--count goes with --interval");
+	return CLI_OK;
 }
 
 static int rounds(np_balancer *b, const struct bopts *o, struct logger *l)
@@ -207,24 +156,23 @@ static int rounds(np_balancer *b, const struct bopts *o, struct logger *l)
 	return 0;
 }
 
-int cmd_balance(int argc, char **argv)
+static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
+	struct cli_source src;
 	struct bopts o = { 0 };
 	struct logger l = { .out = stdout };
 	struct np_error err = { 0 };
 	np_balancer *b = NULL;
 	np_topo *topo = NULL;
-	int rc = parse(argc, argv, &o);
+	int rc;
 
-	if (rc)
-		return rc < 0 ? CLI_OK : rc;
+	if ((rc = get_opts(a, &o)) || (rc = cli_source_get(a, false, &src)))
+		return rc;
 	l.json = o.json;
 	l.dry_run = o.dry_run;
-	if (o.log && !(l.out = fopen(o.log, "a"))) {
-		fprintf(stderr, "numaplace: cannot write '%s': %s\n", o.log, strerror(errno));
-		return CLI_BAD_INPUT;
-	}
-	rc = cli_load_topology(&o.src, &topo);
+	if ((rc = cli_open_output(o.log, "a", &l.out)))
+		return rc;
+	rc = cli_load_topology(&src, &topo);
 	if (!rc && np_balancer_new(topo, o.run_dir, o.policy, &b, &err))
 		rc = cli_fail(&err);
 	if (!rc) {
@@ -238,7 +186,22 @@ int cmd_balance(int argc, char **argv)
 	}
 	np_balancer_free(b);
 	np_topo_free(topo);
-	if (o.log && l.out)
-		fclose(l.out);
-	return rc;
+	return cli_close_output(o.log, l.out, rc);
 }
+
+const struct cli_verb cli_verb_balance = {
+	.name = "balance",
+	.summary = "keep running guests near their memory",
+	.synopsis = "usage: numaplace balance (--once | --interval S) [options]\n",
+	.about = "Keep running guests with a soft preference (`numaplace apply --affinity\n"
+		 "soft`) near their memory: bring stuck vCPUs home (a short hard pin, then\n"
+		 "soft again), let the preference follow memory that landed elsewhere, move\n"
+		 "memory home when room appears, relieve an overloaded node when the gain\n"
+		 "outweighs the cost of moving.  Hysteresis and cooldowns keep it from\n"
+		 "thrashing; every action is logged with its reason.\n",
+	.opts = opts,
+	.epilog = "Examples:\n"
+		  "  numaplace balance --once\n"
+		  "  numaplace balance --interval 1 --policy /etc/numaplace/balance.json\n",
+	.run = run,
+};

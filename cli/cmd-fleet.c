@@ -16,53 +16,7 @@
 
 #include "fleet-cli.h"
 
-const char cmd_fleet_usage[] =
-	"usage: numaplace fleet add --store URL --name NAME --host FILE [--cpu-ratio R]\n"
-	"                           [--ram-ratio R]   (or --sysfs DIR, --xl FILE, ...)\n"
-	"       numaplace fleet remove --store URL --name NAME [--force]\n"
-	"       numaplace fleet list --store URL\n"
-	"       numaplace fleet show --store URL [--name NAME]\n"
-	"       numaplace fleet release --store URL --id ID\n"
-	"       numaplace fleet check --store URL\n"
-	"\n"
-	"Keep many hosts in a store, for `numaplace schedule`: add a host with its\n"
-	"topology, remove it (refused while placements live on it, unless --force,\n"
-	"which releases them), list the hosts, show one host's nodes (used and free\n"
-	"CPUs, memory, pages) and placements, release a placement, and check the\n"
-	"store's invariants (usage is the sum of the live placements, no node over\n"
-	"capacity, no CPU pinned twice).\n"
-	"\n"
-	"  --store URL          sqlite:PATH (a file; created by the first add) or\n"
-	"                       postgresql://USER@HOST/DB (or postgresql:KEY=VALUE ...);\n"
-	"                       default: $NUMAPLACE_STORE\n"
-	"  --name NAME          the host\n"
-	"  --id ID              the placement\n"
-	"  --force              remove: release the host's placements too\n"
-	"  --cpu-ratio R        add: floating vCPUs per shared CPU (default 16)\n"
-	"  --ram-ratio R        add: memory over-commit for floating guests (default 1)\n"
-	"  -f, --format FMT     text (default) or json\n"
-	"  -h, --help           this text\n"
-	"\n"
-	CLI_SOURCE_HELP
-	"\n"
-	"Exit: 0 ok; 1 the check found a violation, or the store failed; 2 bad input\n"
-	"or usage (an unknown host, a bad URL, an unreachable database).\n"
-	"\n"
-	"Examples:\n"
-	"  numaplace fleet add --store sqlite:fleet.db --name host-1 --host host.json\n"
-	"  numaplace fleet list --store sqlite:fleet.db\n"
-	"  numaplace fleet show --store sqlite:fleet.db --name host-1\n"
-	"  numaplace fleet release --store sqlite:fleet.db --id vm-7\n"
-	"  numaplace fleet check --store sqlite:fleet.db\n";
-
-enum {
-	OPT_STORE = CLI_OPT_FIRST_FREE,
-	OPT_NAME,
-	OPT_ID,
-	OPT_FORCE,
-	OPT_CPU_RATIO,
-	OPT_RAM_RATIO,
-};
+enum { OPT_STORE = 1, OPT_NAME, OPT_ID, OPT_FORCE, OPT_CPU_RATIO, OPT_RAM_RATIO, OPT_FORMAT };
 
 /* What each action takes, as bits. */
 enum { T_NAME = 1, T_ID = 2, T_FORCE = 4, T_RATIO = 8, T_SOURCE = 16, T_NAME_OPT = 32 };
@@ -76,6 +30,9 @@ struct fleet_args {
 	struct np_fleet_host_opts opts;
 };
 
+/* The usage errors of `numaplace fleet` name its verb record. */
+static const struct cli_verb *const self = &cli_verb_fleet;
+
 /* ---- shared with cmd-schedule.c (fleet-cli.h) ------------------------------ */
 
 const char *fleet_store_url(const char *url)
@@ -85,7 +42,7 @@ const char *fleet_store_url(const char *url)
 	return url ? url : env && *env ? env : NULL;
 }
 
-int fleet_open(const char *verb, const char *url, unsigned flags, np_fleet **out)
+int fleet_open(const struct cli_verb *verb, const char *url, unsigned flags, np_fleet **out)
 {
 	struct np_error err = { 0 };
 
@@ -442,38 +399,6 @@ static const struct action {
 	{ "check", 0, check, 0 },
 };
 
-static int ratio(const char *arg, const char *opt, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || !(v > 0 && v <= 1e6))
-		return cli_usage_error("fleet", "%s wants a number above 0, not '%s'", opt, arg), -2;
-	*out = v;
-	return 1;
-}
-
-static int option(int opt, const char *arg, struct fleet_args *a)
-{
-	switch (opt) {
-	case OPT_STORE: a->store = arg; return 1;
-	case OPT_NAME: a->name = arg; return 1;
-	case OPT_ID: a->id = arg; return 1;
-	case OPT_FORCE: a->force = true; return 1;
-	case OPT_CPU_RATIO: a->given_ratio = true; return ratio(arg, "--cpu-ratio", &a->opts.cpu_ratio);
-	case OPT_RAM_RATIO: a->given_ratio = true; return ratio(arg, "--ram-ratio", &a->opts.ram_ratio);
-	case 'f':
-		if (strcmp(arg, "json") && strcmp(arg, "text"))
-			return cli_usage_error("fleet", "unknown format '%s' (text, json)", arg), -2;
-		a->json = strcmp(arg, "json") == 0;
-		return 1;
-	default:
-		return cli_source_option("fleet", opt, arg, &a->src);
-	}
-}
-
 /* Options the action does not take, and those it needs. */
 static int fit_action(const struct action *x, const struct fleet_args *a)
 {
@@ -484,67 +409,103 @@ static int fit_action(const struct action *x, const struct fleet_args *a)
 			    : a->src.given && !(x->takes & T_SOURCE) ? "a host topology" : NULL;
 
 	if (extra)
-		return cli_usage_error("fleet", "fleet %s takes no %s", x->name, extra);
+		return cli_usage_error(self, "fleet %s takes no %s", x->name, extra);
 	if ((x->takes & T_NAME) && (!a->name || !*a->name))
-		return cli_usage_error("fleet", "fleet %s needs --name NAME", x->name);
+		return cli_usage_error(self, "fleet %s needs --name NAME", x->name);
 	if ((x->takes & T_ID) && (!a->id || !*a->id))
-		return cli_usage_error("fleet", "fleet %s needs --id ID", x->name);
+		return cli_usage_error(self, "fleet %s needs --id ID", x->name);
 	if ((x->takes & T_SOURCE) && !a->src.given)
-		return cli_usage_error("fleet", "fleet add needs the host's topology: --host FILE "
+		return cli_usage_error(self, "fleet add needs the host's topology: --host FILE "
 				       "(or --sysfs, --xl, --libvirt-xml, ...)");
 	return 0;
 }
 
-int cmd_fleet(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		CLI_SOURCE_OPTIONS,
-		{ "store", required_argument, NULL, OPT_STORE },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "id", required_argument, NULL, OPT_ID },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "cpu-ratio", required_argument, NULL, OPT_CPU_RATIO },
-		{ "ram-ratio", required_argument, NULL, OPT_RAM_RATIO },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct fleet_args a = { 0 };
-	const struct action *x = NULL;
-	np_fleet *f = NULL;
-	int opt, rc;
+static const struct cli_opt opts[] = {
+	{ .id = OPT_STORE, .name = "store", .type = CLI_TEXT, .meta = "URL",
+	  .help = "sqlite:PATH (a file; created by the first add) or\n"
+		  "postgresql://USER@HOST/DB (or postgresql:KEY=VALUE ...);\n"
+		  "default: $NUMAPLACE_STORE" },
+	{ .id = OPT_NAME, .name = "name", .type = CLI_TEXT, .meta = "NAME", .help = "the host" },
+	{ .id = OPT_ID, .name = "id", .type = CLI_TEXT, .meta = "ID", .help = "the placement" },
+	{ .id = OPT_FORCE, .name = "force", .type = CLI_FLAG,
+	  .help = "remove: release the host's placements too" },
+	{ .id = OPT_CPU_RATIO, .name = "cpu-ratio", .type = CLI_REAL, .min = 1e-6, .max = 1e6,
+	  .what = "a number above 0", .meta = "R",
+	  .help = "add: floating vCPUs per shared CPU (default 16)" },
+	{ .id = OPT_RAM_RATIO, .name = "ram-ratio", .type = CLI_REAL, .min = 1e-6, .max = 1e6,
+	  .what = "a number above 0", .meta = "R",
+	  .help = "add: memory over-commit for floating guests (default 1)" },
+	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
+	  .choice = &cli_choice_text_json, .meta = "FMT", .help = "text (default) or json" },
+	CLI_OPT_HELP,
+	CLI_SOURCE_SECTION("The host (fleet add), any topology source:"),
+	CLI_OPT_END,
+};
 
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
-		if (opt == 'h')
-			return cli_help("fleet");
-		if (opt == ':')
-			return cli_usage_error("fleet", "option '%s' needs a value", argv[optind - 1]);
-		if ((rc = option(opt, optarg, &a)) < 0)
-			return CLI_BAD_INPUT;
-		if (rc == 0)
-			return cli_usage_error("fleet", "unknown option '%s'", argv[optind - 1]);
-	}
-	if (optind >= argc)
-		return cli_usage_error("fleet", "say what to do: add, remove, list, show, release, "
-				       "check");
-	a.action = argv[optind];
+static int run(const struct cli_verb *verb, const struct cli_args *a)
+{
+	struct fleet_args f = { 0 };
+	const struct action *x = NULL;
+	np_fleet *fleet = NULL;
+	int rc;
+
+	if (a->nargs == 0)
+		return cli_usage_error(verb, "say what to do: add, remove, list, show, release, check");
+	f.action = a->args[0];
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]) && !x; i++)
-		x = strcmp(actions[i].name, a.action) == 0 ? &actions[i] : NULL;
+		x = strcmp(actions[i].name, f.action) == 0 ? &actions[i] : NULL;
 	if (!x)
-		return cli_usage_error("fleet", "unknown fleet action '%s' (add, remove, list, show, "
-				       "release, check)", a.action);
-	if (optind + 1 < argc)
-		return cli_usage_error("fleet", "unexpected argument '%s'", argv[optind + 1]);
-	if ((rc = fit_action(x, &a)) ||
-	    (rc = fleet_open("fleet", fleet_store_url(a.store), x->flags, &f)))
+		return cli_usage_error(verb, "unknown fleet action '%s' (add, remove, list, show, "
+				       "release, check)", f.action);
+	if ((rc = cli_source_get(a, false, &f.src)))
 		return rc;
-	rc = x->run(&a, f);
-	np_fleet_close(f);
+	f.store = cli_text(a, OPT_STORE);
+	f.name = cli_text(a, OPT_NAME);
+	f.id = cli_text(a, OPT_ID);
+	f.force = cli_given(a, OPT_FORCE);
+	f.json = cli_num(a, OPT_FORMAT, 0) == 1;
+	f.given_ratio = cli_given(a, OPT_CPU_RATIO) || cli_given(a, OPT_RAM_RATIO);
+	f.opts.cpu_ratio = cli_real(a, OPT_CPU_RATIO, 0);
+	f.opts.ram_ratio = cli_real(a, OPT_RAM_RATIO, 0);
+	if ((rc = fit_action(x, &f)) ||
+	    (rc = fleet_open(verb, fleet_store_url(f.store), x->flags, &fleet)))
+		return rc;
+	rc = x->run(&f, fleet);
+	np_fleet_close(fleet);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "numaplace: cannot write the output\n");
 		rc = rc ? rc : CLI_FAILED;
 	}
 	return rc;
 }
+
+const struct cli_verb cli_verb_fleet = {
+	.name = "fleet",
+	.summary = "keep many hosts in a store: add, list, show, check",
+	.synopsis =
+		"usage: numaplace fleet add --store URL --name NAME --host FILE [--cpu-ratio R]\n"
+		"                           [--ram-ratio R]   (or --sysfs DIR, --xl FILE, ...)\n"
+		"       numaplace fleet remove --store URL --name NAME [--force]\n"
+		"       numaplace fleet list --store URL\n"
+		"       numaplace fleet show --store URL [--name NAME]\n"
+		"       numaplace fleet release --store URL --id ID\n"
+		"       numaplace fleet check --store URL\n",
+	.about = "Keep many hosts in a store, for `numaplace schedule`: add a host with its\n"
+		 "topology, remove it (refused while placements live on it, unless --force,\n"
+		 "which releases them), list the hosts, show one host's nodes (used and free\n"
+		 "CPUs, memory, pages) and placements, release a placement, and check the\n"
+		 "store's invariants (usage is the sum of the live placements, no node over\n"
+		 "capacity, no CPU pinned twice).\n",
+	.opts = opts,
+	.epilog = "Exit: 0 ok; 1 the check found a violation, or the store failed; 2 bad input\n"
+		  "or usage (an unknown host, a bad URL, an unreachable database).\n"
+		  "\n"
+		  "Examples:\n"
+		  "  numaplace fleet add --store sqlite:fleet.db --name host-1 --host host.json\n"
+		  "  numaplace fleet list --store sqlite:fleet.db\n"
+		  "  numaplace fleet show --store sqlite:fleet.db --name host-1\n"
+		  "  numaplace fleet release --store sqlite:fleet.db --id vm-7\n"
+		  "  numaplace fleet check --store sqlite:fleet.db\n",
+	.max_args = 1,
+	.run = run,
+};

@@ -15,47 +15,48 @@
 
 #include "runtime-cli.h"
 
-const char cmd_observe_usage[] =
-	"usage: numaplace observe (--pid PID | --libvirt URI --domain NAME) [options]\n"
-	"\n"
-	"For each thread (each vCPU of a QEMU process or domain): the CPU and node\n"
-	"it last ran on and the CPUs it may use; memory per node from numa_maps\n"
-	"(anonymous, file, huge pages); the memory policy; PCI devices.\n"
-	"\n"
-	RT_TARGET_HELP
-	"\n"
-	"Options:\n"
-	"  -f, --format FMT     text (default) or json (one line per observation)\n"
-	"  -w, --watch          refresh until interrupted (or --count)\n"
-	"  --every S            seconds between observations (default 1; 0.2 with\n"
-	"                       --diagnose and no --watch)\n"
-	"  --count N            with --watch: stop after N observations\n"
-	"  --diagnose           report threads away from the preferred nodes for longer\n"
-	"                       than --away-ms, memory away from them, nodes short of\n"
-	"                       memory or CPU, remote PCI devices; and advice: which\n"
-	"                       node's memory a balloon should release first, where\n"
-	"                       memory falls back, where I/O threads belong\n"
-	"  --nodes LIST         the preferred nodes (kernel ids; default: the soft\n"
-	"                       preference recorded by `numaplace apply`)\n"
-	"  --window MS          how long --diagnose watches first (default 2500)\n"
-	"  --away-ms MS         a thread away this long is a finding (default 2000)\n"
-	"  --run-dir DIR        where soft preferences are (default /run/numaplace)\n"
-	"  -h, --help           this text\n"
-	"\n"
-	CLI_SOURCE_HELP
-	"\n"
-	"Examples:\n"
-	"  numaplace observe --pid $(pidof qemu-system-x86_64) --format json\n"
-	"  numaplace observe --libvirt qemu:///system --domain web1 --diagnose\n";
+enum { OPT_FORMAT = 1, OPT_WATCH, OPT_EVERY, OPT_COUNT, OPT_DIAGNOSE, OPT_NODES, OPT_WINDOW,
+       OPT_AWAY, OPT_RUN_DIR };
 
-enum { OPT_EVERY = RT_OPT_FIRST_FREE, OPT_COUNT, OPT_DIAGNOSE, OPT_NODES, OPT_WINDOW,
-       OPT_AWAY };
+static const struct cli_opt opts[] = {
+	CLI_INCLUDE(rt_target_opts),
+	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
+	  .choice = &cli_choice_obs_format, .meta = "FMT", .heading = "Options:",
+	  .help = "text (default) or json (one line per observation)" },
+	{ .id = OPT_WATCH, .name = "watch", .letter = 'w', .type = CLI_FLAG,
+	  .help = "refresh until interrupted (or --count)" },
+	{ .id = OPT_EVERY, .name = "every", .type = CLI_REAL, .min = 0.01, .max = 86400,
+	  .what = "seconds >= 0.01", .meta = "S",
+	  .help = "seconds between observations (default 1; 0.2 with\n"
+		  "--diagnose and no --watch)" },
+	{ .id = OPT_COUNT, .name = "count", .type = CLI_INT, .min = 1, .max = 1 << 30,
+	  .what = "a positive number", .help = "with --watch: stop after N observations" },
+	{ .id = OPT_DIAGNOSE, .name = "diagnose", .type = CLI_FLAG,
+	  .help = "report threads away from the preferred nodes for longer\n"
+		  "than --away-ms, memory away from them, nodes short of\n"
+		  "memory or CPU, remote PCI devices; and advice: which\n"
+		  "node's memory a balloon should release first, where\n"
+		  "memory falls back, where I/O threads belong" },
+	{ .id = OPT_NODES, .name = "nodes", .type = CLI_TEXT, .meta = "LIST",
+	  .help = "the preferred nodes (kernel ids; default: the soft\n"
+		  "preference recorded by `numaplace apply`)" },
+	{ .id = OPT_WINDOW, .name = "window", .type = CLI_INT, .min = 0, .max = 86400000,
+	  .what = "milliseconds", .meta = "MS",
+	  .help = "how long --diagnose watches first (default 2500)" },
+	{ .id = OPT_AWAY, .name = "away-ms", .type = CLI_INT, .min = 0, .max = 86400000,
+	  .what = "milliseconds", .meta = "MS",
+	  .help = "a thread away this long is a finding (default 2000)" },
+	{ .id = OPT_RUN_DIR, .name = "run-dir", .type = CLI_DIR,
+	  .help = "where soft preferences are (default /run/numaplace)" },
+	CLI_OPT_HELP,
+	CLI_SOURCE_SECTION(CLI_SOURCE_HEADING),
+	CLI_OPT_END,
+};
 
 #define MAX_SAMPLES 256
 
 struct oopts {
 	struct np_target t;
-	struct cli_source src;
 	enum np_obs_format format;
 	bool watch, diagnose;
 	double every;
@@ -80,82 +81,23 @@ static void sleep_s(double s)
 	nanosleep(&ts, NULL);
 }
 
-static int parse_one(int opt, const char *arg, struct oopts *o, char **argv)
+/* The options in A into O. */
+static void get_opts(const struct cli_args *a, struct oopts *o)
 {
-	long v;
-
-	switch (opt) {
-	case 'f':
-		if (np_obs_format_from_name(arg, &o->format))
-			return cli_usage_error("observe", "unknown format '%s' (text, json)", arg);
-		return 0;
-	case 'w': o->watch = true; return 0;
-	case OPT_EVERY:
-		if (!rt_real(arg, 86400, &o->every) || o->every < 0.01)
-			return cli_usage_error("observe", "--every needs seconds >= 0.01, not '%s'", arg);
-		return 0;
-	case OPT_COUNT:
-		if (!rt_number(arg, 1, 1L << 30, &o->count))
-			return cli_usage_error("observe", "--count needs a positive number, not '%s'", arg);
-		return 0;
-	case OPT_DIAGNOSE: o->diagnose = true; return 0;
-	case OPT_NODES: o->nodes = arg; return 0;
-	case RT_OPT_RUN_DIR: o->run_dir = arg; return 0;
-	case OPT_WINDOW:
-	case OPT_AWAY:
-		if (!rt_number(arg, 0, 86400000, &v))
-			return cli_usage_error("observe", "%s needs milliseconds, not '%s'",
-					       opt == OPT_WINDOW ? "--window" : "--away-ms", arg);
-		if (opt == OPT_WINDOW)
-			o->window_ms = v;
-		else
-			o->dp.away_ms = (uint64_t)v;
-		return 0;
-	case 'h': return cli_help("observe") == 0 ? -1 : CLI_BAD_INPUT;
-	case ':': return cli_usage_error("observe", "option '%s' needs a value", argv[optind - 1]);
-	default: return cli_usage_error("observe", "unknown option '%s'", argv[optind - 1]);
-	}
-}
-
-/* 0 go on, -1 --help printed (exit 0), else an exit code. */
-static int parse(int argc, char **argv, struct oopts *o)
-{
-	static const struct option longopts[] = {
-		CLI_SOURCE_OPTIONS,
-		RT_TARGET_OPTIONS,
-		{ "format", required_argument, NULL, 'f' },
-		{ "watch", no_argument, NULL, 'w' },
-		{ "every", required_argument, NULL, OPT_EVERY },
-		{ "count", required_argument, NULL, OPT_COUNT },
-		{ "diagnose", no_argument, NULL, OPT_DIAGNOSE },
-		{ "nodes", required_argument, NULL, OPT_NODES },
-		{ "window", required_argument, NULL, OPT_WINDOW },
-		{ "away-ms", required_argument, NULL, OPT_AWAY },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt, rc;
-
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":f:wh", longopts, NULL)) != -1) {
-		rc = rt_target_option("observe", opt, optarg, &o->t);
-		if (!rc && opt != CLI_OPT_LIBVIRT)
-			rc = cli_source_option("observe", opt, optarg, &o->src);
-		if (rc < 0)
-			return CLI_BAD_INPUT;
-		if (rc > 0)
-			continue;
-		rc = parse_one(opt, optarg, o, argv);
-		if (rc)
-			return rc;
-	}
-	if (optind < argc)
-		return cli_usage_error("observe", "unexpected argument '%s'", argv[optind]);
-	return rt_target_check("observe", &o->t, false);
+	o->format = (enum np_obs_format)cli_num(a, OPT_FORMAT, NP_OBS_TEXT);
+	o->watch = cli_given(a, OPT_WATCH);
+	o->diagnose = cli_given(a, OPT_DIAGNOSE);
+	o->every = cli_real(a, OPT_EVERY, o->diagnose && !o->watch ? 0.2 : 1.0);
+	o->count = (long)cli_num(a, OPT_COUNT, 0);
+	o->nodes = cli_text(a, OPT_NODES);
+	o->run_dir = cli_text(a, OPT_RUN_DIR);
+	o->window_ms = (long)cli_num(a, OPT_WINDOW, 2500);
+	np_diag_params_default(&o->dp);
+	o->dp.away_ms = (uint64_t)cli_num(a, OPT_AWAY, (long long)o->dp.away_ms);
 }
 
 struct run {
+	const struct cli_verb *verb;
 	struct oopts *o;
 	np_topo *topo;
 	int *home, nhome;
@@ -191,11 +133,11 @@ static int print(struct run *r)
 	struct np_obs_advice adv = { 0 };
 	const np_obs *last = r->s[r->ns - 1];
 
-	if (!rel || !fb || !io)
-		rc = CLI_FAILED;
+	if (!rel || !fb || !io || (r->o->diagnose && !(nodes = calloc((size_t)nn + 1,
+								      sizeof(*nodes)))))
+		rc = cli_oom();
 	if (!rc && r->o->diagnose) {
-		nodes = calloc((size_t)nn + 1, sizeof(*nodes));
-		if (!nodes || np_host_sample(r->topo, nodes, &err) ||
+		if (np_host_sample(r->topo, nodes, &err) ||
 		    np_diagnose(r->topo, (const np_obs *const *)r->s, r->ns, r->home, r->nhome, nodes,
 				&r->o->dp, &f, &nf, &err))
 			rc = cli_fail(&err);
@@ -235,10 +177,10 @@ static int home_nodes(struct run *r)
 	int nn = np_topo_node_count(r->topo);
 
 	if (r->o->nodes)
-		return rt_parse_nodes("observe", r->topo, r->o->nodes, &r->home, &r->nhome);
+		return rt_parse_nodes(r->verb, r->topo, r->o->nodes, &r->home, &r->nhome);
 	r->home = calloc((size_t)nn + 1, sizeof(int));
 	if (!r->home)
-		return CLI_FAILED;
+		return cli_oom();
 	if (np_pref_nodes(r->topo, r->o->run_dir, &r->o->t, r->home, nn, &r->nhome, &err))
 		return cli_fail(&err);
 	return 0;
@@ -276,20 +218,14 @@ static int loop(struct run *r)
 	return rc;
 }
 
-int cmd_observe(int argc, char **argv)
+static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
-	struct oopts o = { .format = NP_OBS_TEXT, .every = 0, .window_ms = 2500 };
-	struct run r = { .o = &o };
+	struct oopts o = { 0 };
+	struct run r = { .verb = verb, .o = &o };
 	int rc;
 
-	np_diag_params_default(&o.dp);
-	rc = parse(argc, argv, &o);
-	if (rc)
-		return rc < 0 ? CLI_OK : rc;
-	if (o.every == 0)
-		o.every = o.diagnose && !o.watch ? 0.2 : 1.0;
-	rc = rt_load_topology(&o.src, &o.t, &r.topo);
-	if (rc)
+	get_opts(a, &o);
+	if ((rc = rt_target_get(a, false, &o.t)) || (rc = rt_load_topology(a, &o.t, &r.topo)))
 		return rc;
 	rc = home_nodes(&r);
 	if (!rc) {
@@ -303,3 +239,17 @@ int cmd_observe(int argc, char **argv)
 	np_topo_free(r.topo);
 	return rc;
 }
+
+const struct cli_verb cli_verb_observe = {
+	.name = "observe",
+	.summary = "where a guest's vCPUs run and its memory is",
+	.synopsis = "usage: numaplace observe (--pid PID | --libvirt URI --domain NAME) [options]\n",
+	.about = "For each thread (each vCPU of a QEMU process or domain): the CPU and node\n"
+		 "it last ran on and the CPUs it may use; memory per node from numa_maps\n"
+		 "(anonymous, file, huge pages); the memory policy; PCI devices.\n",
+	.opts = opts,
+	.epilog = "Examples:\n"
+		  "  numaplace observe --pid $(pidof qemu-system-x86_64) --format json\n"
+		  "  numaplace observe --libvirt qemu:///system --domain web1 --diagnose\n",
+	.run = run,
+};

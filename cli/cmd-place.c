@@ -13,8 +13,6 @@
  * differential tests against Nova use on release builds too.  A plan
  * failing it is a numaplace bug: "internal error" and exit 1.
  */
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,227 +21,113 @@
 
 #include "cmd-place.h"
 
-const char cmd_place_usage[] =
-	"usage: numaplace place [HOST] [--state FILE] GUEST [options]\n"
-	"       numaplace place --case FILE\n"
-	"\n"
-	"Choose host NUMA nodes for every guest cell, pin or float its vCPUs, set\n"
-	"its memory policy, and say why.  Nothing is recorded: see `numaplace claim`.\n"
-	"\n"
-	CLI_SOURCE_HELP
-	"  --state FILE         take the claims recorded in FILE as used\n"
-	"\n"
-	PLACE_REQUEST_HELP
-	"\n"
-	"Nova:\n"
-	"  --case FILE          a Nova case (shared/nova/CASE_FORMAT.md: host, request\n"
-	"                       or requests); prints the answer as JSON in that format's\n"
-	"                       output shape, errors as {\"code\", \"message\"}\n"
-	"  -h, --help           this text\n"
-	"\n"
-	"Exit: 0 fits, 1 does not fit, 2 bad input or usage.\n"
-	"\n"
-	"Examples:\n"
-	"  numaplace place --flavor 'vcpus=8,ram=8192,hw:numa_nodes=2'\n"
-	"  numaplace place --libvirt qemu:///system --flavor 'vcpus=4,ram=4096,"
-	"hw:cpu_policy=dedicated' --format libvirt\n"
-	"  numaplace place --host host.json --xl-vnuma '[ [\"pnode=0\",\"size=2048\","
-	"\"vcpus=0-1\"] ]' --vcpus 2 --memory 2048 --format xl\n"
-	"  numaplace place --case case.json\n";
+const struct cli_opt place_guest_opts[] = {
+	{ .id = PLACE_OPT_FLAVOR, .name = "flavor", .type = CLI_TEXT,
+	  .heading = "The guest (exactly one of):",
+	  .help = "Nova flavor: 'vcpus=8,ram=4096,hw:numa_nodes=2,...'" },
+	{ .id = PLACE_OPT_IMAGE, .name = "image", .type = CLI_TEXT,
+	  .help = "with --flavor: image properties 'hw_mem_page_size=2048,...'" },
+	{ .id = PLACE_OPT_XL_VNUMA, .name = "xl-vnuma", .type = CLI_TEXT,
+	  .help = "xl's vnuma=[...] with --vcpus N and --memory MIB" },
+	{ .id = PLACE_OPT_VCPUS, .name = "vcpus", .type = CLI_INT, .min = 0, .max = NP_VCPUS_MAX,
+	  .help = "with --xl-vnuma: the guest's vCPUs" },
+	{ .id = PLACE_OPT_MEMORY, .name = "memory", .type = CLI_INT, .min = 0,
+	  .max = (double)NP_MEMORY_MB_MAX, .meta = "MIB", .help = "with --xl-vnuma: its memory in MiB" },
+	{ .id = PLACE_OPT_REQUEST, .name = "request", .type = CLI_INPUT,
+	  .help = "numaplace.request/1 JSON (- for standard input)" },
+	{ .id = PLACE_OPT_STRATEGY, .name = "strategy", .type = CLI_CHOICE,
+	  .choice = &cli_choice_strategy, .meta = "S", .heading = "Placement:",
+	  .help = "spread (default: most room left) or pack (fill used nodes)" },
+	{ .id = PLACE_OPT_MEM_POLICY, .name = "mem-policy", .type = CLI_CHOICE,
+	  .choice = &cli_choice_mem_policy, .meta = "P",
+	  .help = "strict (default), preferred or interleave" },
+	{ .id = PLACE_OPT_AFFINITY, .name = "affinity", .type = CLI_CHOICE,
+	  .choice = &cli_choice_affinity, .meta = "A", .help = "hard (pin, default) or soft (prefer)" },
+	{ .id = PLACE_OPT_EXPLAIN, .name = "explain", .type = CLI_FLAG,
+	  .help = "say why the chosen nodes won and why the others lost" },
+	{ .id = PLACE_OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
+	  .choice = &cli_choice_plan_format, .meta = "FMT",
+	  .help = "text (default), json, libvirt, xl, numactl" },
+	/* Hidden: the differential tests validate every plan on release builds too. */
+	{ .id = PLACE_OPT_VALIDATE, .name = "validate", .type = CLI_FLAG },
+	CLI_OPT_END,
+};
 
-void place_args_init(struct place_args *a)
+int place_args_get(const struct cli_args *a, struct place_args *p)
 {
-	memset(a, 0, sizeof(*a));
-	a->vcpus = -1;
-	a->memory_mb = -1;
-	a->strategy = NP_STRATEGY_SPREAD;
-	a->mem_policy = NP_MEM_POLICY_STRICT;
-	a->affinity = NP_AFFINITY_HARD;
-	a->format = NP_PLAN_TEXT;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->verb = a->verb;
+	if ((rc = cli_source_get(a, false, &p->src)))
+		return rc;
+	p->state = cli_text(a, PLACE_OPT_STATE);
+	p->flavor = cli_text(a, PLACE_OPT_FLAVOR);
+	p->image = cli_text(a, PLACE_OPT_IMAGE);
+	p->xl_vnuma = cli_text(a, PLACE_OPT_XL_VNUMA);
+	p->request = cli_text(a, PLACE_OPT_REQUEST);
+	p->vcpus = (long)cli_num(a, PLACE_OPT_VCPUS, -1);
+	p->memory_mb = cli_num(a, PLACE_OPT_MEMORY, -1);
+	p->strategy_given = cli_given(a, PLACE_OPT_STRATEGY);
+	p->strategy = (enum np_strategy)cli_num(a, PLACE_OPT_STRATEGY, NP_STRATEGY_SPREAD);
+	p->mem_policy_given = cli_given(a, PLACE_OPT_MEM_POLICY);
+	p->mem_policy = (enum np_mem_policy)cli_num(a, PLACE_OPT_MEM_POLICY, NP_MEM_POLICY_STRICT);
+	p->affinity_given = cli_given(a, PLACE_OPT_AFFINITY);
+	p->affinity = (enum np_affinity)cli_num(a, PLACE_OPT_AFFINITY, NP_AFFINITY_HARD);
+	p->explain = cli_given(a, PLACE_OPT_EXPLAIN);
+	p->format = (enum np_plan_format)cli_num(a, PLACE_OPT_FORMAT, NP_PLAN_TEXT);
+	p->validate = cli_given(a, PLACE_OPT_VALIDATE);
 #ifndef NDEBUG
-	a->validate = true;
+	p->validate = true;
 #endif
+	return CLI_OK;
 }
 
-static int once(const char *verb, const char **slot, const char *opt, const char *arg)
+int place_args_check(const struct place_args *p)
 {
-	if (*slot)
-		return cli_usage_error(verb, "give %s only once", opt), -2;
-	*slot = arg;
-	return 1;
-}
+	const struct cli_verb *verb = p->verb;
+	int guests = !!p->flavor + !!p->xl_vnuma + !!p->request;
 
-static int number(const char *verb, const char *opt, const char *arg, long long max,
-		  long long *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(arg, &end, 10);
-	if (errno || end == arg || *end || v < 0 || v > max)
-		return cli_usage_error(verb, "%s wants a number from 0 to %lld, not '%s'", opt, max,
-				       arg), -2;
-	*out = v;
-	return 1;
-}
-
-/* The enum value whose NAME(value) is ARG, for values 0..N-1; -1 if none. */
-static int by_name(const char *arg, int n, const char *(*name)(int))
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(arg, name(i)) == 0)
-			return i;
-	return -1;
-}
-
-static const char *mem_policy_name(int p) { return np_mem_policy_name((enum np_mem_policy)p); }
-static const char *strategy_name(int s) { return s ? "pack" : "spread"; }
-static const char *affinity_name(int a) { return a ? "soft" : "hard"; }
-
-static int knob(const char *verb, int opt, const char *arg, struct place_args *a)
-{
-	int v;
-
-	switch (opt) {
-	case PLACE_OPT_STRATEGY:
-		if ((v = by_name(arg, 2, strategy_name)) < 0)
-			return cli_usage_error(verb, "unknown strategy '%s' (spread, pack)", arg), -2;
-		a->strategy = (enum np_strategy)v;
-		a->strategy_given = true;
-		return 1;
-	case PLACE_OPT_MEM_POLICY:
-		if ((v = by_name(arg, 3, mem_policy_name)) < 0)
-			return cli_usage_error(verb, "unknown memory policy '%s' (strict, preferred, "
-					       "interleave)", arg), -2;
-		a->mem_policy = (enum np_mem_policy)v;
-		a->mem_policy_given = true;
-		return 1;
-	case PLACE_OPT_AFFINITY:
-		if ((v = by_name(arg, 2, affinity_name)) < 0)
-			return cli_usage_error(verb, "unknown affinity '%s' (hard, soft)", arg), -2;
-		a->affinity = (enum np_affinity)v;
-		a->affinity_given = true;
-		return 1;
-	case PLACE_OPT_FORMAT:
-		if (np_plan_format_from_name(arg, &a->format))
-			return cli_usage_error(verb, "unknown format '%s' (text, json, libvirt, xl, "
-					       "numactl)", arg), -2;
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-int place_option(const char *verb, int opt, const char *arg, struct place_args *a)
-{
-	long long v;
-	int rc = cli_source_option(verb, opt, arg, &a->src);
-
-	if (rc)
-		return rc;
-	switch (opt) {
-	case PLACE_OPT_STATE: return once(verb, &a->state, "--state", arg);
-	case PLACE_OPT_FLAVOR: return once(verb, &a->flavor, "--flavor", arg);
-	case PLACE_OPT_IMAGE: return once(verb, &a->image, "--image", arg);
-	case PLACE_OPT_XL_VNUMA: return once(verb, &a->xl_vnuma, "--xl-vnuma", arg);
-	case PLACE_OPT_REQUEST: return once(verb, &a->request, "--request", arg);
-	case PLACE_OPT_VCPUS:
-		rc = number(verb, "--vcpus", arg, 65536, &v);
-		a->vcpus = (long)v;
-		return rc;
-	case PLACE_OPT_MEMORY:
-		return number(verb, "--memory", arg, 1LL << 40, &a->memory_mb);
-	case PLACE_OPT_EXPLAIN: a->explain = true; return 1;
-	case PLACE_OPT_VALIDATE: a->validate = true; return 1;
-	default: return knob(verb, opt, arg, a);
-	}
-}
-
-int place_args_check(const char *verb, const struct place_args *a)
-{
-	int guests = !!a->flavor + !!a->xl_vnuma + !!a->request;
-
-	if (a->image && !a->flavor)
+	if (p->image && !p->flavor)
 		return cli_usage_error(verb, "--image goes with --flavor");
 	if (guests == 0)
 		return cli_usage_error(verb, "say what to place: --flavor, --xl-vnuma or --request");
 	if (guests > 1)
 		return cli_usage_error(verb, "give one guest: --flavor, --xl-vnuma or --request");
-	if (a->xl_vnuma && (a->vcpus < 0 || a->memory_mb < 0))
+	if (p->xl_vnuma && (p->vcpus < 0 || p->memory_mb < 0))
 		return cli_usage_error(verb, "--xl-vnuma needs --vcpus and --memory");
-	if (!a->xl_vnuma && (a->vcpus >= 0 || a->memory_mb >= 0))
+	if (!p->xl_vnuma && (p->vcpus >= 0 || p->memory_mb >= 0))
 		return cli_usage_error(verb, "--vcpus and --memory go with --xl-vnuma");
 	return CLI_OK;
 }
 
-/* Read PATH ("-": standard input) whole; NULL with a message printed. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	size_t cap = 1 << 16, n = 0, got;
-	char *buf = NULL, *p;
-
-	if (f)
-		buf = malloc(cap + 1);
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n < cap)
-			continue;
-		if (cap >= ((size_t)256 << 20) || !(p = realloc(buf, 2 * cap + 1))) {
-			free(buf);
-			buf = NULL;
-			errno = EFBIG;
-		} else {
-			buf = p;
-			cap *= 2;
-		}
-	}
-	if (!f || !buf || ferror(f)) {
-		fprintf(stderr, "numaplace: cannot read '%s': %s\n", path,
-			strerror(errno ? errno : EIO));
-		free(buf);
-		buf = NULL;
-	} else {
-		buf[n] = '\0';
-		*len = n;
-	}
-	if (f && f != stdin)
-		fclose(f);
-	return buf;
-}
-
-int place_request(const struct place_args *a, np_request **out)
+int place_request(const struct place_args *p, np_request **out)
 {
 	struct np_error err = { 0 };
 	char *buf;
 	size_t len = 0;
 	int rc;
 
-	if (a->flavor) {
-		rc = np_request_from_flavor_text(a->flavor, a->image, out, &err);
-	} else if (a->xl_vnuma) {
-		rc = np_request_from_xl_vnuma(a->xl_vnuma, (unsigned)a->vcpus,
-					      (uint64_t)a->memory_mb, out, &err);
+	if (p->flavor) {
+		rc = np_request_from_flavor_text(p->flavor, p->image, out, &err);
+	} else if (p->xl_vnuma) {
+		rc = np_request_from_xl_vnuma(p->xl_vnuma, (unsigned)p->vcpus,
+					      (uint64_t)p->memory_mb, out, &err);
 	} else {
-		if (!(buf = slurp(a->request, &len)))
-			return CLI_BAD_INPUT;
-		rc = np_request_from_json(buf, len, a->request, out, &err);
+		if ((rc = cli_read_file(p->request, &buf, &len)))
+			return rc;
+		rc = np_request_from_json(buf, len, cli_input_name(p->request), out, &err);
 		free(buf);
 	}
 	if (rc)
 		return cli_fail(&err);
-	if (a->mem_policy_given)
-		np_request_set_mem_policy(*out, a->mem_policy);
-	if (a->affinity_given)
-		np_request_set_affinity(*out, a->affinity);
 	return CLI_OK;
 }
 
-int place_host(const struct place_args *a, np_topo **topo, np_host **host)
+int place_host(const struct place_args *p, np_topo **topo, np_host **host)
 {
 	struct np_error err = { 0 };
-	int rc = cli_load_topology(&a->src, topo);
+	int rc = cli_load_topology(&p->src, topo);
 
 	if (rc)
 		return rc;
@@ -255,15 +139,19 @@ int place_host(const struct place_args *a, np_topo **topo, np_host **host)
 	return CLI_OK;
 }
 
-int place_plan(const struct place_args *a, const np_host *host, const np_request *req,
+int place_plan(const struct place_args *p, const np_host *host, const np_request *req,
 	       np_plan **out)
 {
-	struct np_place_opts opts = { .strategy = a->strategy, .explain = a->explain };
+	struct np_place_opts opts = { .strategy = p->strategy, .explain = p->explain,
+				      .mem_policy_set = p->mem_policy_given,
+				      .mem_policy = p->mem_policy,
+				      .affinity_set = p->affinity_given,
+				      .affinity = p->affinity };
 	struct np_error err = { 0 };
 
 	if (np_place(host, req, &opts, out, &err))
 		return cli_fail(&err);
-	if (a->validate && np_plan_fits(*out) && np_plan_validate(host, req, *out, &err)) {
+	if (p->validate && np_plan_fits(*out) && np_plan_validate(host, req, *out, &err)) {
 		fprintf(stderr, "numaplace: internal error: the plan fails validation: %s\n",
 			err.message);
 		np_plan_free(*out);
@@ -273,12 +161,12 @@ int place_plan(const struct place_args *a, const np_host *host, const np_request
 	return CLI_OK;
 }
 
-int place_write(const struct place_args *a, const np_plan *plan, const np_host *host,
+int place_write(const struct place_args *p, const np_plan *plan, const np_host *host,
 		const np_request *req)
 {
 	struct np_error err = { 0 };
 
-	if (np_plan_write(plan, host, req, a->format, a->explain, stdout, &err))
+	if (np_plan_write(plan, host, req, p->format, p->explain, stdout, &err))
 		return cli_fail(&err);
 	return CLI_OK;
 }
@@ -298,25 +186,25 @@ static int apply_state(const char *path, np_host *host)
 }
 
 /* --case FILE: a Nova case, answered in its own output shape. */
-static int place_case(const char *path, const struct place_args *a)
+static int place_case(const char *path, const struct place_args *p)
 {
-	struct np_place_opts opts = { .strategy = a->strategy };
+	struct np_place_opts opts = { .strategy = p->strategy };
 	struct np_nova_summary sum = { 0 };
 	struct np_error err = { 0 };
 	np_nova_case *c = NULL;
 	size_t len = 0;
-	char *buf = slurp(path, &len);
+	char *buf;
 	int rc;
 
-	if (!buf)
-		return CLI_BAD_INPUT;
-	rc = np_nova_case_parse(buf, len, strcmp(path, "-") ? path : "<stdin>", &c, &err);
+	if ((rc = cli_read_file(path, &buf, &len)))
+		return rc;
+	rc = np_nova_case_parse(buf, len, cli_input_name(path), &c, &err);
 	free(buf);
 	if (rc)
 		return cli_fail(&err);
-	if (!a->strategy_given)
+	if (!p->strategy_given)
 		opts.strategy = np_nova_case_strategy(c);
-	rc = np_nova_case_run(c, &opts, a->validate, stdout, &sum, &err);
+	rc = np_nova_case_run(c, &opts, p->validate, stdout, &sum, &err);
 	np_nova_case_free(c);
 	if (rc)
 		return cli_fail(&err);
@@ -327,17 +215,17 @@ static int place_case(const char *path, const struct place_args *a)
 }
 
 /* --case excludes every host and guest option but --strategy and --validate. */
-static int check_case(const struct place_args *a)
+static int check_case(const struct place_args *p)
 {
-	if (a->src.given || a->state || a->flavor || a->image || a->xl_vnuma || a->request ||
-	    a->vcpus >= 0 || a->memory_mb >= 0 || a->mem_policy_given || a->affinity_given ||
-	    a->explain || a->format != NP_PLAN_TEXT)
-		return cli_usage_error("place", "--case brings its own host and requests: only "
+	if (p->src.given || p->state || p->flavor || p->image || p->xl_vnuma || p->request ||
+	    p->vcpus >= 0 || p->memory_mb >= 0 || p->mem_policy_given || p->affinity_given ||
+	    p->explain || p->format != NP_PLAN_TEXT)
+		return cli_usage_error(p->verb, "--case brings its own host and requests: only "
 				       "--strategy goes with it");
 	return CLI_OK;
 }
 
-static int run_place(const struct place_args *a)
+static int run_place(const struct place_args *p)
 {
 	np_topo *topo = NULL;
 	np_host *host = NULL;
@@ -345,11 +233,11 @@ static int run_place(const struct place_args *a)
 	np_plan *plan = NULL;
 	int rc;
 
-	if ((rc = place_request(a, &req)) || (rc = place_host(a, &topo, &host)))
+	if ((rc = place_request(p, &req)) || (rc = place_host(p, &topo, &host)))
 		goto out;
-	if (a->state && (rc = apply_state(a->state, host)))
+	if (p->state && (rc = apply_state(p->state, host)))
 		goto out;
-	if ((rc = place_plan(a, host, req, &plan)) || (rc = place_write(a, plan, host, req)))
+	if ((rc = place_plan(p, host, req, &plan)) || (rc = place_write(p, plan, host, req)))
 		goto out;
 	rc = np_plan_fits(plan) ? CLI_OK : CLI_FAILED;
 out:
@@ -360,46 +248,51 @@ out:
 	return rc;
 }
 
-int cmd_place(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		PLACE_OPTIONS,
-		{ "case", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct place_args a;
-	const char *case_path = NULL;
-	int opt, rc;
+enum { OPT_CASE = 1 };
 
-	place_args_init(&a);
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
-		if (opt == 'f')
-			opt = PLACE_OPT_FORMAT;
-		rc = place_option("place", opt, optarg, &a);
-		if (rc < 0)
-			return CLI_BAD_INPUT;
-		if (rc > 0)
-			continue;
-		switch (opt) {
-		case 'c':
-			if (once("place", &case_path, "--case", optarg) < 0)
-				return CLI_BAD_INPUT;
-			break;
-		case 'h': return cli_help("place");
-		case ':':
-			return cli_usage_error("place", "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("place", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("place", "unexpected argument '%s'", argv[optind]);
-	if (case_path)
-		return check_case(&a) ? CLI_BAD_INPUT : place_case(case_path, &a);
-	if (place_args_check("place", &a))
+static const struct cli_opt opts[] = {
+	CLI_SOURCE_SECTION(CLI_SOURCE_HEADING),
+	{ .id = PLACE_OPT_STATE, .name = "state", .type = CLI_FILE,
+	  .help = "take the claims recorded in FILE as used" },
+	CLI_INCLUDE(place_guest_opts),
+	{ .id = OPT_CASE, .name = "case", .type = CLI_INPUT, .heading = "Nova:",
+	  .help = "a Nova case (shared/nova/CASE_FORMAT.md: host, request\n"
+		  "or requests); prints the answer as JSON in that format's\n"
+		  "output shape, errors as {\"code\", \"message\"}" },
+	CLI_OPT_HELP,
+	CLI_OPT_END,
+};
+
+static int run(const struct cli_verb *verb, const struct cli_args *a)
+{
+	struct place_args p;
+	int rc;
+
+	if ((rc = place_args_get(a, &p)))
+		return rc;
+	if (cli_given(a, OPT_CASE))
+		return check_case(&p) ? CLI_BAD_INPUT : place_case(cli_text(a, OPT_CASE), &p);
+	if (place_args_check(&p))
 		return CLI_BAD_INPUT;
-	return run_place(&a);
+	return run_place(&p);
 }
+
+const struct cli_verb cli_verb_place = {
+	.name = "place",
+	.summary = "place a guest on a host and say why",
+	.synopsis = "usage: numaplace place [HOST] [--state FILE] GUEST [options]\n"
+		    "       numaplace place --case FILE\n",
+	.about = "Choose host NUMA nodes for every guest cell, pin or float its vCPUs, set\n"
+		 "its memory policy, and say why.  Nothing is recorded: see `numaplace claim`.\n",
+	.opts = opts,
+	.epilog = "Exit: 0 fits, 1 does not fit, 2 bad input or usage.\n"
+		  "\n"
+		  "Examples:\n"
+		  "  numaplace place --flavor 'vcpus=8,ram=8192,hw:numa_nodes=2'\n"
+		  "  numaplace place --libvirt qemu:///system --flavor 'vcpus=4,ram=4096,"
+		  "hw:cpu_policy=dedicated' --format libvirt\n"
+		  "  numaplace place --host host.json --xl-vnuma '[ [\"pnode=0\",\"size=2048\","
+		  "\"vcpus=0-1\"] ]' --vcpus 2 --memory 2048 --format xl\n"
+		  "  numaplace place --case case.json\n",
+	.run = run,
+};

@@ -14,6 +14,7 @@
 #include "cli.h"
 
 struct place_args {
+	const struct cli_verb *verb;
 	struct cli_source src;
 	const char *state;          /* --state FILE */
 	const char *flavor, *image; /* --flavor, --image */
@@ -29,8 +30,9 @@ struct place_args {
 	enum np_plan_format format;
 };
 
+/* Ids of the shared options; --state is each verb's own entry, with its own help. */
 enum {
-	PLACE_OPT_STATE = CLI_OPT_FIRST_FREE,
+	PLACE_OPT_STATE = 1100,
 	PLACE_OPT_FLAVOR,
 	PLACE_OPT_IMAGE,
 	PLACE_OPT_XL_VNUMA,
@@ -43,65 +45,28 @@ enum {
 	PLACE_OPT_EXPLAIN,
 	PLACE_OPT_FORMAT,
 	PLACE_OPT_VALIDATE,
-	PLACE_OPT_FIRST_FREE,
 };
 
-/* getopt_long entries of the options above (--state is the verb's own). */
-#define PLACE_OPTIONS                                                        \
-	CLI_SOURCE_OPTIONS,                                                  \
-	{ "state", required_argument, NULL, PLACE_OPT_STATE },               \
-	{ "flavor", required_argument, NULL, PLACE_OPT_FLAVOR },             \
-	{ "image", required_argument, NULL, PLACE_OPT_IMAGE },               \
-	{ "xl-vnuma", required_argument, NULL, PLACE_OPT_XL_VNUMA },         \
-	{ "vcpus", required_argument, NULL, PLACE_OPT_VCPUS },               \
-	{ "memory", required_argument, NULL, PLACE_OPT_MEMORY },             \
-	{ "request", required_argument, NULL, PLACE_OPT_REQUEST },           \
-	{ "strategy", required_argument, NULL, PLACE_OPT_STRATEGY },         \
-	{ "mem-policy", required_argument, NULL, PLACE_OPT_MEM_POLICY },     \
-	{ "affinity", required_argument, NULL, PLACE_OPT_AFFINITY },         \
-	{ "explain", no_argument, NULL, PLACE_OPT_EXPLAIN },                 \
-	{ "format", required_argument, NULL, PLACE_OPT_FORMAT },             \
-	{ "validate", no_argument, NULL, PLACE_OPT_VALIDATE }
+/* The guest, placement and output options, with their help sections. */
+extern const struct cli_opt place_guest_opts[];
 
-/* Help lines for the guest, knob and output options. */
-#define PLACE_REQUEST_HELP                                                          \
-	"The guest (exactly one of):\n"                                              \
-	"  --flavor TEXT        Nova flavor: 'vcpus=8,ram=4096,hw:numa_nodes=2,...'\n" \
-	"  --image TEXT         with --flavor: image properties 'hw_mem_page_size=2048,...'\n" \
-	"  --xl-vnuma TEXT      xl's vnuma=[...] with --vcpus N and --memory MIB\n"  \
-	"  --request FILE       numaplace.request/1 JSON (- for standard input)\n"   \
-	"\n"                                                                         \
-	"Placement:\n"                                                               \
-	"  --strategy S         spread (default: most room left) or pack (fill used nodes)\n" \
-	"  --mem-policy P       strict (default), preferred or interleave\n"         \
-	"  --affinity A         hard (pin, default) or soft (prefer)\n"              \
-	"  --explain            say why the chosen nodes won and why the others lost\n" \
-	"  -f, --format FMT     text (default), json, libvirt, xl, numactl\n"
-
-/* Reset A to the defaults. */
-void place_args_init(struct place_args *a);
-/* 1 handled, 0 not one of these options, -2 usage error (printed). */
-int place_option(const char *verb, int opt, const char *optarg, struct place_args *a);
+/* The options A holds into P (defaults for the rest): 0 or 2 (printed). */
+int place_args_get(const struct cli_args *a, struct place_args *p);
 /* Check the combination of options: 0 or 2 (printed). */
-int place_args_check(const char *verb, const struct place_args *a);
+int place_args_check(const struct place_args *p);
 /* Build the guest's request from the options. */
-int place_request(const struct place_args *a, np_request **out);
+int place_request(const struct place_args *p, np_request **out);
 /* Load the topology and make a host on it (no usage applied). */
-int place_host(const struct place_args *a, np_topo **topo, np_host **host);
+int place_host(const struct place_args *p, np_topo **topo, np_host **host);
 /*
- * Place REQ on HOST; validate the plan when A->validate (or in debug
+ * Place REQ on HOST; validate the plan when P->validate (or in debug
  * builds): a plan failing the validator is a numaplace bug, reported and
  * exit 1.
  */
-int place_plan(const struct place_args *a, const np_host *host, const np_request *req,
+int place_plan(const struct place_args *p, const np_host *host, const np_request *req,
 	       np_plan **out);
-/*
- * The plan claim ID holds in ST, mapped onto TOPO (cmd-state.c; read back
- * from the state's JSON, which keeps one claim per line).
- */
-int state_claim_plan(const np_state *st, const char *id, const np_topo *topo, np_plan **out);
-/* Write PLAN in A->format to standard output. */
-int place_write(const struct place_args *a, const np_plan *plan, const np_host *host,
+/* Write PLAN in P->format to standard output. */
+int place_write(const struct place_args *p, const np_plan *plan, const np_host *host,
 		const np_request *req);
 
 #endif

@@ -18,38 +18,8 @@
 
 #include "fleet-cli.h"
 
-const char cmd_schedule_usage[] =
-	"usage: numaplace schedule --store URL --id ID --flavor SPEC [--image SPEC]\n"
-	"                          [--name HOST] [--dry-run] [--explain] [--strategy S]\n"
-	"                          [--format text|json|libvirt|xl|numactl]\n"
-	"\n"
-	"Choose a host in the fleet store for a guest and claim it there in one\n"
-	"transaction: every host is pre-filtered, the survivors are placed by the\n"
-	"same engine as `numaplace place`, the best few by distance and strategy are\n"
-	"candidates and one is picked at random (so several schedulers do not fight\n"
-	"over one host); the claim re-checks every node's capacity in the store.\n"
-	"\n"
-	"  --store URL          sqlite:PATH or postgresql://...; default: $NUMAPLACE_STORE\n"
-	"  --id ID              the guest's name in the store (scheduling it again with\n"
-	"                       the same request prints its placement)\n"
-	"  --flavor TEXT        Nova flavor: 'vcpus=8,ram=4096,hw:numa_nodes=2,...'\n"
-	"  --image TEXT         image properties 'hw_mem_page_size=2048,...'\n"
-	"  --name HOST          only this host\n"
-	"  --dry-run            choose and print, claim nothing\n"
-	"  --explain            the plan's reasons, and why the other hosts lost\n"
-	"  --strategy S         spread (default: emptiest hosts first) or pack (fullest)\n"
-	"  -f, --format FMT     text (default), json, libvirt, xl, numactl\n"
-	"  -h, --help           this text\n"
-	"\n"
-	"Exit: 0 placed (or placed before with this request), 1 nothing fits (the\n"
-	"reasons, counted per host, on stderr), 2 bad input or usage.\n"
-	"\n"
-	"Example:\n"
-	"  numaplace schedule --store sqlite:fleet.db --id vm-7 \\\n"
-	"      --flavor 'vcpus=4,ram=8192,hw:numa_nodes=2' --format json\n";
-
 enum {
-	OPT_STORE = CLI_OPT_FIRST_FREE,
+	OPT_STORE = 1,
 	OPT_ID,
 	OPT_FLAVOR,
 	OPT_IMAGE,
@@ -58,6 +28,7 @@ enum {
 	OPT_EXPLAIN,
 	OPT_STRATEGY,
 	OPT_SEED,
+	OPT_FORMAT,
 };
 
 struct sched_args {
@@ -149,7 +120,7 @@ static int print_result(const struct sched_args *a, const np_fleet_result *r,
 	return CLI_OK;
 }
 
-static int run(const struct sched_args *a)
+static int schedule(const struct cli_verb *verb, const struct sched_args *a)
 {
 	struct np_error err = { 0 };
 	np_request *req = NULL;
@@ -159,7 +130,7 @@ static int run(const struct sched_args *a)
 
 	if (np_request_from_flavor_text(a->flavor, a->image, &req, &err))
 		return cli_fail(&err);
-	if ((rc = fleet_open("schedule", fleet_store_url(a->store), 0, &f)))
+	if ((rc = fleet_open(verb, fleet_store_url(a->store), 0, &f)))
 		goto out;
 	if (np_fleet_schedule(f, a->id, req, &a->o, &r, &err))
 		rc = cli_fail(&err);
@@ -172,78 +143,75 @@ out:
 	return rc;
 }
 
-static int option(int opt, const char *arg, struct sched_args *a)
+static const struct cli_opt opts[] = {
+	{ .id = OPT_STORE, .name = "store", .type = CLI_TEXT, .meta = "URL",
+	  .help = "sqlite:PATH or postgresql://...; default: $NUMAPLACE_STORE" },
+	{ .id = OPT_ID, .name = "id", .type = CLI_TEXT, .meta = "ID",
+	  .help = "the guest's name in the store (scheduling it again with\n"
+		  "the same request prints its placement)" },
+	{ .id = OPT_FLAVOR, .name = "flavor", .type = CLI_TEXT, .meta = "TEXT",
+	  .help = "Nova flavor: 'vcpus=8,ram=4096,hw:numa_nodes=2,...'" },
+	{ .id = OPT_IMAGE, .name = "image", .type = CLI_TEXT, .meta = "TEXT",
+	  .help = "image properties 'hw_mem_page_size=2048,...'" },
+	{ .id = OPT_NAME, .name = "name", .type = CLI_TEXT, .meta = "HOST", .help = "only this host" },
+	{ .id = OPT_DRY_RUN, .name = "dry-run", .type = CLI_FLAG,
+	  .help = "choose and print, claim nothing" },
+	{ .id = OPT_EXPLAIN, .name = "explain", .type = CLI_FLAG,
+	  .help = "the plan's reasons, and why the other hosts lost" },
+	{ .id = OPT_STRATEGY, .name = "strategy", .type = CLI_CHOICE, .choice = &cli_choice_strategy,
+	  .meta = "S", .help = "spread (default: emptiest hosts first) or pack (fullest)" },
+	/* Hidden: repeatable random choices, for tests. */
+	{ .id = OPT_SEED, .name = "seed", .type = CLI_INT, .min = 1, .max = 9007199254740991.0 },
+	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
+	  .choice = &cli_choice_plan_format, .meta = "FMT",
+	  .help = "text (default), json, libvirt, xl, numactl" },
+	CLI_OPT_HELP,
+	CLI_OPT_END,
+};
+
+static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
-	char *end;
+	struct sched_args s = { .format = NP_PLAN_TEXT };
+	int rc;
 
-	switch (opt) {
-	case OPT_STORE: a->store = arg; return 1;
-	case OPT_ID: a->id = arg; return 1;
-	case OPT_FLAVOR: a->flavor = arg; return 1;
-	case OPT_IMAGE: a->image = arg; return 1;
-	case OPT_NAME: a->o.host = arg; return 1;
-	case OPT_DRY_RUN: a->o.dry_run = true; return 1;
-	case OPT_EXPLAIN: a->o.explain = true; return 1;
-	case OPT_STRATEGY:
-		if (strcmp(arg, "spread") && strcmp(arg, "pack"))
-			return cli_usage_error("schedule", "unknown strategy '%s' (spread, pack)", arg), -2;
-		a->o.strategy = strcmp(arg, "pack") ? NP_STRATEGY_SPREAD : NP_STRATEGY_PACK;
-		return 1;
-	case OPT_SEED: /* hidden: repeatable random choices for tests */
-		errno = 0;
-		a->o.seed = strtoull(arg, &end, 10);
-		if (errno || end == arg || *end || !a->o.seed)
-			return cli_usage_error("schedule", "--seed wants a number above 0"), -2;
-		return 1;
-	case 'f':
-		if (np_plan_format_from_name(arg, &a->format))
-			return cli_usage_error("schedule", "unknown format '%s' (text, json, libvirt, "
-					       "xl, numactl)", arg), -2;
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-int cmd_schedule(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "store", required_argument, NULL, OPT_STORE },
-		{ "id", required_argument, NULL, OPT_ID },
-		{ "flavor", required_argument, NULL, OPT_FLAVOR },
-		{ "image", required_argument, NULL, OPT_IMAGE },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ "explain", no_argument, NULL, OPT_EXPLAIN },
-		{ "strategy", required_argument, NULL, OPT_STRATEGY },
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct sched_args a = { .format = NP_PLAN_TEXT };
-	int opt, rc;
-
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
-		if (opt == 'h')
-			return cli_help("schedule");
-		if (opt == ':')
-			return cli_usage_error("schedule", "option '%s' needs a value", argv[optind - 1]);
-		if ((rc = option(opt, optarg, &a)) < 0)
-			return CLI_BAD_INPUT;
-		if (rc == 0)
-			return cli_usage_error("schedule", "unknown option '%s'", argv[optind - 1]);
-	}
-	if (optind < argc)
-		return cli_usage_error("schedule", "unexpected argument '%s'", argv[optind]);
-	if (!a.id || !*a.id || !a.flavor)
-		return cli_usage_error("schedule", "say who and what: --id ID --flavor SPEC");
-	rc = run(&a);
+	s.store = cli_text(a, OPT_STORE);
+	s.id = cli_text(a, OPT_ID);
+	s.flavor = cli_text(a, OPT_FLAVOR);
+	s.image = cli_text(a, OPT_IMAGE);
+	s.o.host = cli_text(a, OPT_NAME);
+	s.o.dry_run = cli_given(a, OPT_DRY_RUN);
+	s.o.explain = cli_given(a, OPT_EXPLAIN);
+	s.o.strategy = (enum np_strategy)cli_num(a, OPT_STRATEGY, NP_STRATEGY_SPREAD);
+	s.o.seed = (uint64_t)cli_num(a, OPT_SEED, 0);
+	s.format = (enum np_plan_format)cli_num(a, OPT_FORMAT, NP_PLAN_TEXT);
+	if (!s.id || !*s.id || !s.flavor)
+		return cli_usage_error(verb, "say who and what: --id ID --flavor SPEC");
+	rc = schedule(verb, &s);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "numaplace: cannot write the output\n");
 		rc = rc ? rc : CLI_FAILED;
 	}
 	return rc;
 }
+
+const struct cli_verb cli_verb_schedule = {
+	.name = "schedule",
+	.summary = "choose a host of the fleet for a guest and claim it",
+	.synopsis =
+		"usage: numaplace schedule --store URL --id ID --flavor SPEC [--image SPEC]\n"
+		"                          [--name HOST] [--dry-run] [--explain] [--strategy S]\n"
+		"                          [--format text|json|libvirt|xl|numactl]\n",
+	.about = "Choose a host in the fleet store for a guest and claim it there in one\n"
+		 "transaction: every host is pre-filtered, the survivors are placed by the\n"
+		 "same engine as `numaplace place`, the best few by distance and strategy are\n"
+		 "candidates and one is picked at random (so several schedulers do not fight\n"
+		 "over one host); the claim re-checks every node's capacity in the store.\n",
+	.opts = opts,
+	.epilog = "Exit: 0 placed (or placed before with this request), 1 nothing fits (the\n"
+		  "reasons, counted per host, on stderr), 2 bad input or usage.\n"
+		  "\n"
+		  "Example:\n"
+		  "  numaplace schedule --store sqlite:fleet.db --id vm-7 \\\n"
+		  "      --flavor 'vcpus=4,ram=8192,hw:numa_nodes=2' --format json\n",
+	.run = run,
+};

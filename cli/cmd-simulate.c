@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,56 +19,39 @@
 
 #include "cli.h"
 
-const char cmd_simulate_usage[] =
-	"usage: numaplace simulate EXPERIMENT [SOURCE] [options]\n"
-	"\n"
-	"Simulate guests on a NUMA host under Xen's schedulers (credit1 with hard or\n"
-	"soft affinity, a credit2-like scheduler with a runqueue per node) and\n"
-	"numaplace's balancer, with workloads whose speed depends on where their\n"
-	"memory is.  EXPERIMENT is a numaplace.experiment/1 JSON file (docs/sim.md)\n"
-	"or a built-in experiment:\n"
-	"  lpc2012            LPC 2012: 2-10 guests, all-cpus vs auto-pinning vs\n"
-	"                     auto-affinity, SPECjbb-like, vs the published gains\n"
-	"  lpc2012-sysbench   the same testbed with a sysbench-memory-like workload\n"
-	"  stuck-vcpus        the XAPI notes' stuck vCPUs: credit1, credit2, numaplace\n"
-	"  bursty             static placement vs dynamic rebalancing\n"
-	"\n"
-	CLI_SOURCE_HELP
-	"  (default: the experiment's own host)\n"
-	"\n"
-	"Options:\n"
-	"  -f, --format FMT     text (default), json, svg (throughput against guests,\n"
-	"                       and the timeline of vCPUs outside soft affinity)\n"
-	"  -o, --output FILE    write there instead of standard output\n"
-	"      --set KEY=VALUE  override a setting: duration_s, measure_from_s,\n"
-	"                       repetitions, seed, guest_counts (2,6,10), configs\n"
-	"                       (names to keep), model.NAME, balancer.NAME,\n"
-	"                       workloads.NAME.memory_intensity|bandwidth_mb_s\n"
-	"      --threads N      runs in parallel (default: one per CPU)\n"
-	"      --no-check       do not check the invariants at every step\n"
-	"      --list           list the built-in experiments\n"
-	"      --show NAME      print a built-in experiment's JSON, to copy and edit\n"
-	"      --constants      list the model's constants and their defaults\n"
-	"  -h, --help           this text\n"
-	"\n"
-	"Examples:\n"
-	"  numaplace simulate lpc2012\n"
-	"  numaplace simulate lpc2012 --format json -o lpc.json\n"
-	"  numaplace simulate stuck-vcpus --format svg -o stuck.svg\n"
-	"  numaplace simulate my.json --host /tmp/sysfs-dump --set duration_s=10\n";
-
-enum {
-	OPT_SET = CLI_OPT_FIRST_FREE,
-	OPT_THREADS,
-	OPT_NO_CHECK,
-	OPT_LIST,
-	OPT_SHOW,
-	OPT_CONSTANTS,
-};
+enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_SET, OPT_THREADS, OPT_NO_CHECK, OPT_LIST, OPT_SHOW,
+       OPT_CONSTANTS };
 
 #define SETS_MAX 64
 
+static const struct cli_opt opts[] = {
+	CLI_SOURCE_SECTION("Host topology (default: the experiment's own host):"),
+	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
+	  .choice = &cli_choice_sim_format, .meta = "FMT", .heading = "Options:",
+	  .help = "text (default), json, svg (throughput against guests,\n"
+		  "and the timeline of vCPUs outside soft affinity)" },
+	{ .id = OPT_OUTPUT, .name = "output", .letter = 'o', .type = CLI_OUTPUT,
+	  .help = "write there (default and -: standard output)" },
+	{ .id = OPT_SET, .name = "set", .type = CLI_TEXT, .flags = CLI_REPEAT, .meta = "KEY=VALUE",
+	  .help = "override a setting: duration_s, measure_from_s,\n"
+		  "repetitions, seed, guest_counts (2,6,10), configs\n"
+		  "(names to keep), model.NAME, balancer.NAME,\n"
+		  "workloads.NAME.memory_intensity|bandwidth_mb_s" },
+	{ .id = OPT_THREADS, .name = "threads", .type = CLI_INT, .min = 1, .max = 64,
+	  .help = "runs in parallel (default: one per CPU)" },
+	{ .id = OPT_NO_CHECK, .name = "no-check", .type = CLI_FLAG,
+	  .help = "do not check the invariants at every step" },
+	{ .id = OPT_LIST, .name = "list", .type = CLI_FLAG, .help = "list the built-in experiments" },
+	{ .id = OPT_SHOW, .name = "show", .type = CLI_TEXT, .meta = "NAME",
+	  .help = "print a built-in experiment's JSON, to copy and edit" },
+	{ .id = OPT_CONSTANTS, .name = "constants", .type = CLI_FLAG,
+	  .help = "list the model's constants and their defaults" },
+	CLI_OPT_HELP,
+	CLI_OPT_END,
+};
+
 struct args {
+	const struct cli_verb *verb;
 	struct cli_source src;
 	enum np_sim_format format;
 	const char *output;
@@ -76,8 +60,6 @@ struct args {
 	int nsets;
 	long threads;
 	bool no_check;
-	int action; /* 0 simulate, OPT_LIST, OPT_SHOW, OPT_CONSTANTS */
-	const char *show;
 };
 
 static int list_builtins(void)
@@ -92,7 +74,8 @@ static int show_builtin(const char *name)
 	const char *json = np_sim_builtin_json(name);
 
 	if (!json)
-		return cli_usage_error("simulate", "no built-in experiment '%s' (see --list)", name);
+		return cli_usage_error(&cli_verb_simulate, "no built-in experiment '%s' (see --list)",
+				       name);
 	fputs(json, stdout);
 	return CLI_OK;
 }
@@ -104,90 +87,56 @@ static int constants(void)
 	return np_sim_write_constants(stdout, &err) ? cli_fail(&err) : CLI_OK;
 }
 
-/* One option; 0 when handled, else the exit code of a usage error. */
-static int option(struct args *a, int opt, const char *arg, const char *word)
+/* The options in A into X; 0 or a usage error's exit code. */
+static int get_args(const struct cli_args *a, struct args *x)
 {
-	long l;
+	const struct cli_verb *verb = a->verb;
+	int rc;
 
-	switch (opt) {
-	case 'f':
-		if (np_sim_format_from_name(arg, &a->format))
-			return cli_usage_error("simulate", "unknown format '%s' (text, json, svg)", arg);
-		return 0;
-	case 'o': a->output = arg; return 0;
-	case OPT_SET:
-		if (a->nsets == SETS_MAX || !strchr(arg, '='))
-			return cli_usage_error("simulate", "--set takes KEY=VALUE (at most %d), not "
-					       "'%s'", SETS_MAX, arg);
-		a->sets[a->nsets++] = arg;
-		return 0;
-	case OPT_THREADS:
-		if (sscanf(arg, "%ld", &l) != 1 || l < 1 || l > 64 || strspn(arg, "0123456789") !=
-		    strlen(arg))
-			return cli_usage_error("simulate", "--threads takes 1 to 64, not '%s'", arg);
-		a->threads = l;
-		return 0;
-	case OPT_NO_CHECK: a->no_check = true; return 0;
-	case OPT_SHOW: a->show = arg; a->action = opt; return 0;
-	case OPT_LIST:
-	case OPT_CONSTANTS: a->action = opt; return 0;
-	case ':': return cli_usage_error("simulate", "option '%s' needs a value", word);
-	default: return cli_usage_error("simulate", "unknown option '%s'", word);
+	x->verb = verb;
+	x->format = (enum np_sim_format)cli_num(a, OPT_FORMAT, NP_SIM_TEXT);
+	x->output = cli_text(a, OPT_OUTPUT);
+	x->threads = (long)cli_num(a, OPT_THREADS, 0);
+	x->no_check = cli_given(a, OPT_NO_CHECK);
+	x->exp = a->nargs ? a->args[0] : NULL;
+	for (int i = 0; i < cli_count(a, OPT_SET); i++) {
+		const char *kv = cli_nth(a, OPT_SET, i);
+
+		if (x->nsets == SETS_MAX || !strchr(kv, '='))
+			return cli_usage_error(verb, "--set takes KEY=VALUE (at most %d), not '%s'",
+					       SETS_MAX, kv);
+		x->sets[x->nsets++] = kv;
 	}
-}
-
-static int parse_args(int argc, char **argv, struct args *a)
-{
-	static const struct option longopts[] = {
-		CLI_SOURCE_OPTIONS,
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "set", required_argument, NULL, OPT_SET },
-		{ "threads", required_argument, NULL, OPT_THREADS },
-		{ "no-check", no_argument, NULL, OPT_NO_CHECK },
-		{ "list", no_argument, NULL, OPT_LIST },
-		{ "show", required_argument, NULL, OPT_SHOW },
-		{ "constants", no_argument, NULL, OPT_CONSTANTS },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt, rc;
-
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":f:o:h", longopts, NULL)) != -1) {
-		rc = cli_source_option("simulate", opt, optarg, &a->src);
-		if (rc < 0)
-			return CLI_BAD_INPUT;
-		if (rc > 0)
-			continue;
-		if (opt == 'h')
-			return -1;
-		rc = option(a, opt, optarg, argv[optind - 1]);
-		if (rc)
-			return rc;
-	}
-	if (optind < argc)
-		a->exp = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error("simulate", "unexpected argument '%s'", argv[optind]);
-	if (!a->exp && !a->action)
-		return cli_usage_error("simulate", "which experiment? a JSON file or one of "
+	if ((rc = cli_source_get(a, false, &x->src)))
+		return rc;
+	if (!x->exp)
+		return cli_usage_error(verb, "which experiment? a JSON file or one of "
 				       "lpc2012, lpc2012-sysbench, stuck-vcpus, bursty");
-	return 0;
+	return CLI_OK;
 }
 
-/* EXP names a file when one exists there, else a built-in experiment. */
+/*
+ * EXP names a file when one exists there, else a built-in experiment;
+ * "-" is standard input.
+ */
 static int load(const struct args *a, np_sim_exp **x)
 {
 	struct np_error err = { 0 };
 	struct stat st;
+	size_t len;
+	char *buf;
 	int rc;
 
-	if (stat(a->exp, &st) != 0 && np_sim_builtin_json(a->exp))
+	if (strcmp(a->exp, "-") == 0) {
+		if ((rc = cli_read_file(a->exp, &buf, &len)))
+			return rc;
+		rc = np_sim_exp_parse(buf, len, cli_input_name(a->exp), NULL, x, &err);
+		free(buf);
+	} else if (stat(a->exp, &st) != 0 && np_sim_builtin_json(a->exp)) {
 		rc = np_sim_exp_builtin(a->exp, x, &err);
-	else
+	} else {
 		rc = np_sim_exp_load(a->exp, x, &err);
+	}
 	return rc ? cli_fail(&err) : CLI_OK;
 }
 
@@ -253,34 +202,52 @@ static int simulate(const struct args *a, np_sim_exp *x, FILE *out)
 	return rc ? cli_fail(&err) : CLI_OK;
 }
 
-int cmd_simulate(int argc, char **argv)
+static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
-	struct args a = { .format = NP_SIM_TEXT };
-	np_sim_exp *x = NULL;
-	FILE *out = stdout;
-	int rc = parse_args(argc, argv, &a);
+	struct args x = { 0 };
+	np_sim_exp *exp = NULL;
+	FILE *out = NULL;
+	int rc;
 
-	if (rc)
-		return rc < 0 ? cli_help("simulate") : rc;
-	if (a.action == OPT_LIST)
+	if (cli_given(a, OPT_LIST))
 		return list_builtins();
-	if (a.action == OPT_SHOW)
-		return show_builtin(a.show);
-	if (a.action == OPT_CONSTANTS)
+	if (cli_given(a, OPT_SHOW))
+		return show_builtin(cli_text(a, OPT_SHOW));
+	if (cli_given(a, OPT_CONSTANTS))
 		return constants();
-	rc = load(&a, &x);
+	if ((rc = get_args(a, &x)))
+		return rc;
+	rc = load(&x, &exp);
 	if (!rc)
-		rc = apply_args(&a, x);
-	if (!rc && a.output && !(out = fopen(a.output, "w"))) {
-		fprintf(stderr, "numaplace: cannot write '%s': %s\n", a.output, strerror(errno));
-		rc = CLI_FAILED;
-	}
+		rc = apply_args(&x, exp);
 	if (!rc)
-		rc = simulate(&a, x, out);
-	if (out != stdout && fclose(out) && !rc) {
-		fprintf(stderr, "numaplace: cannot write '%s': %s\n", a.output, strerror(errno));
-		rc = CLI_FAILED;
-	}
-	np_sim_exp_free(x);
+		rc = cli_open_output(x.output, "w", &out);
+	if (!rc)
+		rc = cli_close_output(x.output, out, simulate(&x, exp, out));
+	np_sim_exp_free(exp);
 	return rc;
 }
+
+const struct cli_verb cli_verb_simulate = {
+	.name = "simulate",
+	.summary = "simulate NUMA hosts, schedulers and workloads",
+	.synopsis = "usage: numaplace simulate EXPERIMENT [SOURCE] [options]\n",
+	.about = "Simulate guests on a NUMA host under Xen's schedulers (credit1 with hard or\n"
+		 "soft affinity, a credit2-like scheduler with a runqueue per node) and\n"
+		 "numaplace's balancer, with workloads whose speed depends on where their\n"
+		 "memory is.  EXPERIMENT is a numaplace.experiment/1 JSON file (docs/sim.md;\n"
+		 "- for standard input) or a built-in experiment:\n"
+		 "  lpc2012            LPC 2012: 2-10 guests, all-cpus vs auto-pinning vs\n"
+		 "                     auto-affinity, SPECjbb-like, vs the published gains\n"
+		 "  lpc2012-sysbench   the same testbed with a sysbench-memory-like workload\n"
+		 "  stuck-vcpus        the XAPI notes' stuck vCPUs: credit1, credit2, numaplace\n"
+		 "  bursty             static placement vs dynamic rebalancing\n",
+	.opts = opts,
+	.epilog = "Examples:\n"
+		  "  numaplace simulate lpc2012\n"
+		  "  numaplace simulate lpc2012 --format json -o lpc.json\n"
+		  "  numaplace simulate stuck-vcpus --format svg -o stuck.svg\n"
+		  "  numaplace simulate my.json --host /tmp/sysfs-dump --set duration_s=10\n",
+	.max_args = 1,
+	.run = run,
+};

@@ -13,20 +13,6 @@
 
 #include "cmd-place.h"
 
-const char cmd_state_usage[] =
-	"usage: numaplace state show --state FILE [HOST] [--format text|json]\n"
-	"\n"
-	"Show the claims recorded in a state file.\n"
-	"\n"
-	"  --state FILE         the state file\n"
-	"  -f, --format FMT     text (default) or json (numaplace.state/1)\n"
-	"  -h, --help           this text\n"
-	"\n"
-	"With a host (as for `numaplace topology`), the text also shows each claim's\n"
-	"nodes, memory and pinned CPUs.\n"
-	"\n"
-	CLI_SOURCE_HELP;
-
 /* One claim's nodes, memory and pinned CPUs. */
 static void show_claim(const np_plan *plan, const np_topo *topo)
 {
@@ -54,66 +40,9 @@ static void show_claim(const np_plan *plan, const np_topo *topo)
 	}
 }
 
-/* ID as a JSON string key, '"id": ' (ids have no control characters). */
-static char *json_key(const char *id)
-{
-	size_t n = strlen(id), k = 0;
-	char *key = malloc(2 * n + 5);
-
-	if (!key)
-		return NULL;
-	key[k++] = '"';
-	for (size_t i = 0; i < n; i++) {
-		if (id[i] == '"' || id[i] == '\\')
-			key[k++] = '\\';
-		key[k++] = id[i];
-	}
-	memcpy(key + k, "\": ", 4);
-	return key;
-}
-
-/*
- * The plan claim ID holds, read back from the state's own JSON, where
- * every claim is one line '"ID": {plan}' (docs/formats/state.md).
- */
-int state_claim_plan(const np_state *st, const char *id, const np_topo *topo, np_plan **out)
-{
-	struct np_error err = { 0 };
-	char *buf = NULL, *key = json_key(id), *line, *end;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	int rc = CLI_FAILED;
-
-	if (!f || !key || np_state_write_json(st, f, &err) || fclose(f)) {
-		fprintf(stderr, "numaplace: cannot read claim '%s' back: %s\n", id,
-			err.message[0] ? err.message : "out of memory");
-		f = NULL;
-		goto out;
-	}
-	f = NULL;
-	for (line = buf; line && *line; line = end ? end + 1 : NULL) {
-		end = strchr(line, '\n');
-		line += strspn(line, " \t");
-		if (strncmp(line, key, strlen(key)) != 0)
-			continue;
-		line += strlen(key);
-		len = (size_t)((end ? end : line + strlen(line)) - line);
-		while (len && (line[len - 1] == ',' || line[len - 1] == ' '))
-			len--;
-		rc = np_plan_from_json(topo, line, len, id, out, &err) ? cli_fail(&err) : CLI_OK;
-		goto out;
-	}
-	fprintf(stderr, "numaplace: cannot find claim '%s' in the state's JSON\n", id);
-out:
-	if (f)
-		fclose(f);
-	free(buf);
-	free(key);
-	return rc;
-}
-
 static int show_text(const np_state *st, const char *path, const np_topo *topo)
 {
+	struct np_error err = { 0 };
 	int n = np_state_claim_count(st), rc = CLI_OK;
 	np_plan *plan;
 
@@ -121,8 +50,8 @@ static int show_text(const np_state *st, const char *path, const np_topo *topo)
 	for (int i = 0; i < n && !rc; i++) {
 		printf("  %s", np_state_claim_id(st, i));
 		plan = NULL;
-		if (topo)
-			rc = state_claim_plan(st, np_state_claim_id(st, i), topo, &plan);
+		if (topo && np_state_claim_plan(st, np_state_claim_id(st, i), topo, &plan, &err))
+			rc = cli_fail(&err);
 		if (topo && !rc)
 			show_claim(plan, topo);
 		printf("\n");
@@ -151,48 +80,44 @@ static int show(const char *path, bool json, const struct cli_source *src)
 	return rc;
 }
 
-int cmd_state(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		CLI_SOURCE_OPTIONS,
-		{ "state", required_argument, NULL, 's' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cli_source src = { 0 };
-	const char *path = NULL;
-	bool json = false;
-	int opt, rc;
+enum { OPT_FORMAT = 1 };
 
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
-		if ((rc = cli_source_option("state", opt, optarg, &src)) < 0)
-			return CLI_BAD_INPUT;
-		if (rc > 0)
-			continue;
-		switch (opt) {
-		case 's': path = optarg; break;
-		case 'f':
-			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
-				return cli_usage_error("state", "unknown format '%s' (text, json)", optarg);
-			json = strcmp(optarg, "json") == 0;
-			break;
-		case 'h': return cli_help("state");
-		case ':':
-			return cli_usage_error("state", "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("state", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind >= argc || strcmp(argv[optind], "show") != 0)
-		return cli_usage_error("state", optind < argc ? "unknown state action '%s' (show)"
-					: "say what to do: numaplace state show --state FILE%s",
-					optind < argc ? argv[optind] : "");
-	if (optind + 1 < argc)
-		return cli_usage_error("state", "unexpected argument '%s'", argv[optind + 1]);
+static const struct cli_opt opts[] = {
+	{ .id = PLACE_OPT_STATE, .name = "state", .type = CLI_FILE, .help = "the state file" },
+	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
+	  .choice = &cli_choice_text_json, .meta = "FMT",
+	  .help = "text (default) or json (numaplace.state/1)" },
+	CLI_OPT_HELP,
+	CLI_SOURCE_SECTION(CLI_SOURCE_HEADING),
+	CLI_OPT_END,
+};
+
+static int run(const struct cli_verb *verb, const struct cli_args *a)
+{
+	struct cli_source src;
+	const char *path;
+	int rc;
+
+	if (a->nargs == 0 || strcmp(a->args[0], "show") != 0)
+		return cli_usage_error(verb, a->nargs ? "unknown state action '%s' (show)"
+						     : "say what to do: numaplace state show --state FILE%s",
+				       a->nargs ? a->args[0] : "");
+	if ((rc = cli_source_get(a, false, &src)))
+		return rc;
+	path = cli_text(a, PLACE_OPT_STATE);
 	if (!path)
-		return cli_usage_error("state", "say which file: --state FILE");
-	return show(path, json, &src);
+		return cli_usage_error(verb, "say which file: --state FILE");
+	return show(path, cli_num(a, OPT_FORMAT, 0) == 1, &src);
 }
+
+const struct cli_verb cli_verb_state = {
+	.name = "state",
+	.summary = "show the claims of a state file",
+	.synopsis = "usage: numaplace state show --state FILE [HOST] [--format text|json]\n",
+	.about = "Show the claims recorded in a state file.  With a host (as for\n"
+		 "`numaplace topology`), the text also shows each claim's nodes, memory\n"
+		 "and pinned CPUs.\n",
+	.opts = opts,
+	.max_args = 1,
+	.run = run,
+};

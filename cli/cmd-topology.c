@@ -2,87 +2,54 @@
  * cmd-topology.c - `numaplace topology`: load the host's topology from any
  * source and show it as text, JSON or SVG.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-
 #include "cli.h"
 
-const char cmd_topology_usage[] =
-	"usage: numaplace topology [SOURCE] [--format text|json|svg] [--output FILE]\n"
-	"\n"
-	"Show the host's NUMA nodes, their CPUs (cores, sockets, SMT siblings),\n"
-	"memory, huge pages, the distance matrix and the PCI devices per node.\n"
-	"\n"
-	CLI_SOURCE_HELP
-	"\n"
-	"Output:\n"
-	"  -f, --format FMT     text (default), json (numaplace.topology/1, read back\n"
-	"                       by --json), svg (a drawing of the host)\n"
-	"  -o, --output FILE    write there instead of standard output\n"
-	"  -h, --help           this text\n"
-	"\n"
-	"Examples:\n"
-	"  numaplace topology\n"
-	"  numaplace topology --sysfs /tmp/dump --format json > host.json\n"
-	"  numaplace topology --libvirt test:///default --format svg -o host.svg\n";
+enum { OPT_FORMAT = 1, OPT_OUTPUT };
 
-int cmd_topology(int argc, char **argv)
+static const struct cli_opt opts[] = {
+	CLI_SOURCE_SECTION(CLI_SOURCE_HEADING),
+	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
+	  .choice = &cli_choice_topo_format, .meta = "FMT", .heading = "Output:",
+	  .help = "text (default), json (numaplace.topology/1, read back\n"
+		  "by --json), svg (a drawing of the host)" },
+	{ .id = OPT_OUTPUT, .name = "output", .letter = 'o', .type = CLI_OUTPUT,
+	  .help = "write there (default and -: standard output)" },
+	CLI_OPT_HELP,
+	CLI_OPT_END,
+};
+
+static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
-	static const struct option longopts[] = {
-		CLI_SOURCE_OPTIONS,
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cli_source src = { 0 };
-	enum np_topo_format format = NP_TOPO_TEXT;
-	const char *output = NULL;
+	struct cli_source src;
 	struct np_error err = { 0 };
+	const char *output;
 	np_topo *topo = NULL;
-	FILE *out = stdout;
-	int opt, rc;
+	FILE *out;
+	int rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":f:o:h", longopts, NULL)) != -1) {
-		rc = cli_source_option("topology", opt, optarg, &src);
-		if (rc < 0)
-			return CLI_BAD_INPUT;
-		if (rc > 0)
-			continue;
-		switch (opt) {
-		case 'f':
-			if (np_topo_format_from_name(optarg, &format))
-				return cli_usage_error("topology",
-						       "unknown format '%s' (text, json, svg)", optarg);
-			break;
-		case 'o': output = optarg; break;
-		case 'h': return cli_help("topology");
-		case ':':
-			return cli_usage_error("topology", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("topology", "unknown option '%s'",
-					       argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("topology", "unexpected argument '%s'", argv[optind]);
-	rc = cli_load_topology(&src, &topo);
-	if (rc)
+	if ((rc = cli_source_get(a, false, &src)) || (rc = cli_load_topology(&src, &topo)))
 		return rc;
-	if (output && !(out = fopen(output, "w"))) {
-		fprintf(stderr, "numaplace: cannot write '%s': %s\n", output, strerror(errno));
+	output = cli_text(a, OPT_OUTPUT);
+	if ((rc = cli_open_output(output, "w", &out))) {
 		np_topo_free(topo);
-		return CLI_FAILED;
+		return rc;
 	}
-	rc = np_topo_write(topo, format, out, &err);
+	rc = np_topo_write(topo, (enum np_topo_format)cli_num(a, OPT_FORMAT, NP_TOPO_TEXT), out,
+			   &err) ? cli_fail(&err) : CLI_OK;
 	np_topo_free(topo);
-	if (output && fclose(out) && !rc) {
-		fprintf(stderr, "numaplace: cannot write '%s': %s\n", output, strerror(errno));
-		return CLI_FAILED;
-	}
-	return rc ? cli_fail(&err) : CLI_OK;
+	return cli_close_output(output, out, rc);
 }
+
+const struct cli_verb cli_verb_topology = {
+	.name = "topology",
+	.summary = "show the host's NUMA topology",
+	.synopsis = "usage: numaplace topology [SOURCE] [--format text|json|svg] [--output FILE]\n",
+	.about = "Show the host's NUMA nodes, their CPUs (cores, sockets, SMT siblings),\n"
+		 "memory, huge pages, the distance matrix and the PCI devices per node.\n",
+	.opts = opts,
+	.epilog = "Examples:\n"
+		  "  numaplace topology\n"
+		  "  numaplace topology --sysfs /tmp/dump --format json > host.json\n"
+		  "  numaplace topology --libvirt test:///default --format svg -o host.svg\n",
+	.run = run,
+};

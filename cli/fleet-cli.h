@@ -14,7 +14,7 @@
 /* URL, or $NUMAPLACE_STORE when URL is NULL; NULL when neither is set. */
 const char *fleet_store_url(const char *url);
 /* Open the store (FLAGS: NP_FLEET_CREATE); on failure print and return the exit code. */
-int fleet_open(const char *verb, const char *url, unsigned flags, np_fleet **out);
+int fleet_open(const struct cli_verb *verb, const char *url, unsigned flags, np_fleet **out);
 /* S as a JSON string, quotes included. */
 void fleet_json_str(FILE *out, const char *s);
 /* IDS (sorted) as a cpulist "0-3,8" into BUF. */

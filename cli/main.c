@@ -1,30 +1,48 @@
 /*
  * main.c - the numaplace tool: the command table, `help`, `--version`, and
  * dispatch to one cmd-<verb>.c per verb (as git's builtin/ does).
+ *
+ * A verb is one struct cli_verb (cli.h); adding one is a line here and
+ * its file in meson.build.  The table drives `numaplace help` too.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include <libvirt/virterror.h>
+
 #include "cli.h"
 
-const struct cli_command cli_commands[] = {
-	{ "topology", cmd_topology, "show the host's NUMA topology", cmd_topology_usage },
-	{ "place", cmd_place, "place a guest on a host and say why", cmd_place_usage },
-	{ "claim", cmd_claim, "place a guest and record it in a state file", cmd_claim_usage },
-	{ "release", cmd_release, "give a claimed guest's resources back", cmd_release_usage },
-	{ "state", cmd_state, "show the claims of a state file", cmd_state_usage },
-	{ "fleet", cmd_fleet, "keep many hosts in a store: add, list, show, check", cmd_fleet_usage },
-	{ "schedule", cmd_schedule, "choose a host of the fleet for a guest and claim it", cmd_schedule_usage },
+/*
+ * libvirt prints its errors on stderr unless the application sets an error
+ * function; the library keeps its own connections quiet, and the tool,
+ * which reports every error in one line of its own, silences the rest
+ * (a connection that cannot even be opened) for the whole process.
+ */
+static void quiet_libvirt(void *opaque, virErrorPtr error)
+{
+	(void)opaque;
+	(void)error;
+}
+
+static const struct cli_verb *const verbs[] = {
+	&cli_verb_topology,
+	&cli_verb_place,
+	&cli_verb_claim,
+	&cli_verb_release,
+	&cli_verb_state,
+	&cli_verb_fleet,
+	&cli_verb_schedule,
 #ifdef NP_RUNTIME
-	{ "observe", cmd_observe, "where a guest's vCPUs run and its memory is", cmd_observe_usage },
-	{ "apply", cmd_apply, "carry out a plan on a running process or domain", cmd_apply_usage },
-	{ "balance", cmd_balance, "keep running guests near their memory", cmd_balance_usage },
+	&cli_verb_observe,
+	&cli_verb_apply,
+	&cli_verb_balance,
 #endif
 #ifdef NP_SIM
-	{ "simulate", cmd_simulate, "simulate NUMA hosts, schedulers and workloads", cmd_simulate_usage },
+	&cli_verb_simulate,
 #endif
-	{ NULL, NULL, NULL, NULL },
 };
+
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 
 static const char main_usage[] =
 	"usage: numaplace [--version] [--help] <verb> [options]\n"
@@ -33,41 +51,56 @@ static const char main_usage[] =
 	"\n"
 	"Verbs:\n";
 
-static const struct cli_command *find(const char *name)
+const struct cli_verb *cli_find_verb(const char *name)
 {
-	for (const struct cli_command *c = cli_commands; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
+	for (size_t i = 0; i < NVERBS; i++)
+		if (strcmp(verbs[i]->name, name) == 0)
+			return verbs[i];
 	return NULL;
 }
 
 static int main_help(FILE *out)
 {
 	fputs(main_usage, out);
-	for (const struct cli_command *c = cli_commands; c->name; c++)
-		fprintf(out, "  %-12s %s\n", c->name, c->summary);
+	for (size_t i = 0; i < NVERBS; i++)
+		fprintf(out, "  %-12s %s\n", verbs[i]->name, verbs[i]->summary);
 	fputs("\n'numaplace help VERB' or 'numaplace VERB --help' tells more.\n"
 	      "Exit codes: 0 ok, 1 no placement or operation failed, 2 bad input or\n"
 	      "usage, 3 unsupported here.\n", out);
-	return 0;
+	return CLI_OK;
 }
 
-int cli_help(const char *verb)
+/*
+ * numaplace help [VERB]; and `help --options VERB`, the option table of
+ * VERB one option a line, for tests and shell completion.
+ */
+static int help(int argc, char **argv)
 {
-	const struct cli_command *c = verb ? find(verb) : NULL;
+	bool options = argc > 2 && strcmp(argv[2], "--options") == 0;
+	const char *name = argc > 2 + options ? argv[2 + options] : NULL;
+	const struct cli_verb *v = name ? cli_find_verb(name) : NULL;
 
-	if (!verb)
+	if (argc > 3 + options || (options && !name))
+		return cli_usage_error(NULL, options ? "help --options takes one verb"
+						     : "help takes at most one verb");
+	if (!name)
 		return main_help(stdout);
-	if (!c)
-		return cli_usage_error(NULL, "no verb '%s'", verb);
-	fputs(c->usage, stdout);
-	return 0;
+	if (!v)
+		return cli_usage_error(NULL, "no verb '%s'", name);
+	if (options)
+		cli_print_options(v, stdout);
+	else
+		cli_print_help(v, stdout);
+	return CLI_OK;
 }
 
 int main(int argc, char **argv)
 {
-	const struct cli_command *c;
+	const struct cli_verb *v;
+	struct cli_args a;
+	int rc;
 
+	virSetErrorFunc(NULL, quiet_libvirt);
 	if (argc < 2) {
 		main_help(stderr);
 		return CLI_BAD_INPUT;
@@ -75,16 +108,14 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return main_help(stdout);
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("numaplace %s\n", NP_VERSION_STRING);
-		return 0;
+		printf("numaplace %s\n", np_version());
+		return CLI_OK;
 	}
-	if (strcmp(argv[1], "help") == 0) {
-		if (argc > 3)
-			return cli_usage_error(NULL, "help takes at most one verb");
-		return cli_help(argc == 3 ? argv[2] : NULL);
-	}
-	c = find(argv[1]);
-	if (!c)
+	if (strcmp(argv[1], "help") == 0)
+		return help(argc, argv);
+	v = cli_find_verb(argv[1]);
+	if (!v)
 		return cli_usage_error(NULL, "'%s' is not a numaplace verb", argv[1]);
-	return c->run(argc - 1, argv + 1);
+	rc = cli_parse(v, argc - 1, argv + 1, &a);
+	return rc == CLI_CONTINUE ? v->run(v, &a) : rc;
 }

@@ -1,28 +1,45 @@
 #!/usr/bin/env bash
-# scripts/test.sh - build and run every test suite (unit, cli, lint, vm),
-# then print one line: "N passed, N failed, N skipped".
+# scripts/test.sh - build and run the test suites (unit, cli, lint, vm) in
+# one or more build dirs, then print one line over all of them:
+# "N passed, N failed, N skipped".
 #
-#   scripts/test.sh                  the build/ made by scripts/setup.sh
-#   scripts/test.sh build build-asan several build dirs, one total
-#   SUITES="unit cli" scripts/test.sh only those suites
+#   scripts/test.sh                       the build/ made by scripts/setup.sh
+#   scripts/test.sh build build-asan      several build dirs, one total
+#   scripts/test.sh build build-release:unit,cli
+#                                         DIR:SUITES runs only those suites there
+#   SUITES="unit cli" scripts/test.sh     only those suites (in every dir)
 # The vm suite (QEMU boots) runs in the first build dir only.
 # Exit status: 0 when nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 [ $# -gt 0 ] || set -- build
 SUITES=${SUITES:-}
+first=${1%%:*}
 
 passed=0 failed=0 skipped=0 status=0
-for dir in "$@"; do
+for spec in "$@"; do
+  dir=${spec%%:*}
+  only=
+  [ "$spec" = "$dir" ] || only=${spec#*:}
   if [ ! -f "$dir/build.ninja" ]; then
     echo "test: $dir is not a build dir; run scripts/setup.sh first" >&2
     exit 2
   fi
   ninja -C "$dir" >/dev/null || { echo "test: build failed in $dir" >&2; exit 1; }
   args=()
-  for s in $SUITES; do args+=(--suite "$s"); done
-  [ "$dir" = "$1" ] || args+=(--no-suite vm)
-  echo "== tests in $dir"
+  for s in ${only//,/ }; do
+    # With SUITES too, a suite runs where both ask for it.
+    if [ -z "$SUITES" ] || [[ " $SUITES " == *" $s "* ]]; then args+=(--suite "$s"); fi
+  done
+  if [ -n "$only" ] && [ ${#args[@]} -eq 0 ]; then
+    echo "== no suite to run in $dir"
+    continue
+  fi
+  if [ -z "$only" ]; then
+    for s in $SUITES; do args+=(--suite "$s"); done
+  fi
+  [ "$dir" = "$first" ] || args+=(--no-suite vm)
+  echo "== tests in $dir${only:+ (suites $only)}"
   meson test -C "$dir" --print-errorlogs --num-processes 2 "${args[@]}" || status=1
   read -r p f s < <(/usr/bin/python3 - "$dir/meson-logs/testlog.json" <<'PY'
 import json, sys

@@ -3,7 +3,7 @@
  * is configured for guests (which CPUs are for shared and which for
  * dedicated vCPUs, allocation ratios, page pools, PCI device pools) plus
  * what is already taken (the usage: memory, pages, pinned CPUs, shared
- * vCPUs, PCI devices, per node).
+ * vCPUs, PCI devices, per node), added by hand or charged from plans.
  *
  * The topology is shared and immutable; an np_host is the mutable layer on
  * top.  It refers to its topology, which must outlive it.  One thread at a
@@ -31,6 +31,7 @@ extern "C" {
 #endif
 
 typedef struct np_host np_host;
+typedef struct np_plan np_plan; /* plan.h */
 
 struct np_page_pool {
 	uint64_t size_kb;
@@ -100,6 +101,16 @@ int np_host_add_usage(np_host *host, int node_idx, unsigned cpu_usage,
 		      struct np_error *err);
 int np_host_add_pages_used(np_host *host, int node_idx, uint64_t size_kb,
 			   uint64_t pages, struct np_error *err);
+
+/*
+ * Charge (or, with RELEASE, give back) what PLAN takes on HOST: memory,
+ * pages, pinned, reserved and blocked CPUs, shared vCPUs, PCI devices.  A
+ * plan carries all that, so charging needs no request.  Charging fails
+ * with NP_EINPUT, changing nothing, when the plan no longer fits the host
+ * (a pinned CPU already taken, pages or devices gone); releasing never
+ * takes usage below zero.
+ */
+int np_host_charge(np_host *host, const np_plan *plan, bool release, struct np_error *err);
 
 /*
  * Invariants: pinned within dedicated, no duplicates; used + reserved <=

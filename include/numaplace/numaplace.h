@@ -6,7 +6,10 @@
 #ifndef NUMAPLACE_H
 #define NUMAPLACE_H
 
+#include <numaplace/version.h>
+#include <numaplace/limits.h>
 #include <numaplace/error.h>
+#include <numaplace/util.h>
 #include <numaplace/topology.h>
 #include <numaplace/host.h>
 #include <numaplace/request.h>
@@ -19,7 +22,5 @@
 #include <numaplace/runtime.h>
 #include <numaplace/sim.h>
 #include <numaplace/fleet.h>
-
-#define NP_VERSION_STRING "0.1.0"
 
 #endif

@@ -33,17 +33,33 @@ enum np_strategy {
 	NP_STRATEGY_PACK,   /* prefer nodes already in use: fill them first */
 };
 
+/* "spread", "pack"; "unknown" for another value. */
+const char *np_strategy_name(enum np_strategy s);
+/* The strategy named NAME into *OUT: 0, or NP_EINPUT (OUT untouched). */
+int np_strategy_from_name(const char *name, enum np_strategy *out);
+
 struct np_place_opts {
 	enum np_strategy strategy;
 	bool explain;        /* collect reasons for every node / set that lost */
 	uint64_t max_steps;  /* search budget; 0 = default; over it the plan says exact = false */
+	/*
+	 * The plan's memory policy and CPU affinity.  Left unset (false, as in
+	 * a zeroed struct), they are the request's own: what its source
+	 * implies (np_request_mem_policy(), np_request_affinity()).  Set, they
+	 * override it for this placement only; the request is not changed.
+	 */
+	bool mem_policy_set;
+	enum np_mem_policy mem_policy;
+	bool affinity_set;
+	enum np_affinity affinity;
 };
 
 /*
  * Place REQ on HOST.  Returns 0 and a plan whenever the question could be
  * answered, whether the guest fits or not (np_plan_fits()); NP_EINPUT when
  * the request cannot apply to this host (e.g. xl pnode= names a node it
- * lacks); NP_ENOMEM.  OPTS may be NULL (spread, no explain, default budget).
+ * lacks, or OPTS sets a policy that does not exist); NP_ENOMEM.  OPTS may
+ * be NULL (spread, no explain, default budget, the request's policies).
  */
 int np_place(const np_host *host, const np_request *req, const struct np_place_opts *opts,
 	     np_plan **out, struct np_error *err);

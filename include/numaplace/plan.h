@@ -124,16 +124,6 @@ int np_plan_validate(const np_host *host, const np_request *req, const np_plan *
 		     struct np_error *err);
 
 /*
- * Charge (or, with RELEASE, give back) what PLAN takes on HOST: memory,
- * pages, pinned, reserved and blocked CPUs, shared vCPUs, PCI devices.  A
- * plan carries all that, so charging needs no request.  Charging fails
- * with NP_EINPUT, changing nothing, when the plan no longer fits the host
- * (a pinned CPU already taken, pages or devices gone); releasing never
- * takes usage below zero.
- */
-int np_host_charge(np_host *host, const np_plan *plan, bool release, struct np_error *err);
-
-/*
  * Read a plan back from numaplace.plan/1 JSON (what np_plan_write writes
  * with NP_PLAN_JSON); node ids in it are mapped onto TOPO, and a plan that
  * names nodes or CPUs TOPO lacks is NP_EINPUT.

@@ -155,6 +155,13 @@ const struct np_guest_cell *np_request_cell(const np_request *req, int i);
 enum np_cpu_policy np_request_cpu_policy(const np_request *req);
 enum np_thread_policy np_request_thread_policy(const np_request *req);
 enum np_emulator_policy np_request_emulator_policy(const np_request *req);
+/*
+ * The memory policy and CPU affinity the request implies: strict and hard
+ * unless its source says otherwise (Nova's numaplace:mem_policy and
+ * numaplace:affinity extra specs, JSON "mem_policy" and "affinity", xl
+ * vnuma's soft affinity, as libxl gives).  np_place() uses them unless
+ * its options override them (struct np_place_opts).
+ */
 enum np_mem_policy np_request_mem_policy(const np_request *req);
 enum np_affinity np_request_affinity(const np_request *req);
 /* Host node os id fixed for guest cell I (xl pnode=), or -1. */
@@ -164,19 +171,17 @@ const struct np_pci_request *np_request_pci(const np_request *req, int i);
 /* Realtime vCPUs (hw:cpu_realtime_mask); NULL when none. */
 const int *np_request_realtime_vcpus(const np_request *req, int *n);
 
-/*
- * Overrides a caller may set after building (numaplace's own knobs beyond
- * Nova): memory policy and CPU affinity of the plan.
- */
-void np_request_set_mem_policy(np_request *req, enum np_mem_policy p);
-void np_request_set_affinity(np_request *req, enum np_affinity a);
-
 /* Names: "shared", "prefer", "isolate", "legacy", "strict", "soft", ... */
 const char *np_cpu_policy_name(enum np_cpu_policy p);
 const char *np_thread_policy_name(enum np_thread_policy p);
 const char *np_emulator_policy_name(enum np_emulator_policy p);
 const char *np_pci_policy_name(enum np_pci_policy p);
 const char *np_mem_policy_name(enum np_mem_policy p);
+const char *np_affinity_name(enum np_affinity a);
+
+/* The value named NAME ("strict", "soft", ...) into *OUT: 0, or NP_EINPUT (OUT untouched). */
+int np_mem_policy_from_name(const char *name, enum np_mem_policy *out);
+int np_affinity_from_name(const char *name, enum np_affinity *out);
 
 #ifdef __cplusplus
 }

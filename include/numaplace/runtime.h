@@ -149,8 +149,10 @@ int np_host_sample(const np_topo *topo, struct np_bal_node *nodes, struct np_err
 
 /*
  * Where memory goes when node PREFERRED is full: the other nodes with
- * memory, nearest first by the distance matrix; ties as Linux breaks them
- * (a higher id first, then a node without CPUs).  Returns the count.
+ * memory that it can reach, nearest first by its row of the distance
+ * matrix, ties by node id - the rule of a plan's fallback list
+ * (np_plan_fallback()).  Writes at most MAX node indexes into OUT;
+ * returns how many there are (0 for a node PREFERRED that does not exist).
  */
 int np_fallback_order(const np_topo *topo, int preferred, int *out, int max);
 

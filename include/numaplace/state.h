@@ -58,6 +58,13 @@ int np_state_apply(np_state *st, np_host *host, struct np_error *err);
 
 int np_state_claim_count(const np_state *st);
 const char *np_state_claim_id(const np_state *st, int i);
+/*
+ * The plan claim ID holds, mapped onto TOPO (the host's topology), in
+ * *OUT (the caller's to np_plan_free()).  NP_EINPUT when ID is not
+ * claimed, or when its plan names nodes or CPUs TOPO lacks.
+ */
+int np_state_claim_plan(const np_state *st, const char *id, const np_topo *topo,
+			np_plan **out, struct np_error *err);
 /* numaplace.state/1 JSON (docs/formats/state.md). */
 int np_state_write_json(const np_state *st, FILE *out, struct np_error *err);
 

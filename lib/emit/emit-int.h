@@ -1,8 +1,10 @@
 /*
- * emit-int.h - the writers behind np_topo_write(), one file per format.
+ * emit-int.h - the writers behind np_topo_write() (topo-format.c), one
+ * file per format, and the CPU grouping key they share (topo-group.c).
  *
- * Each writes the whole document to OUT and returns 0 or NP_EOS when the
- * stream fails (checked once at the end with ferror()).
+ * Each writes the whole document to OUT and returns 0, NP_ENOMEM (the
+ * document is then incomplete), or NP_EOS when the stream fails (checked
+ * once at the end with ferror()).
  */
 #ifndef NP_EMIT_INT_H
 #define NP_EMIT_INT_H

@@ -25,6 +25,17 @@ struct tx {
 	FILE *out;
 };
 
+/* "8 GiB", "1.5 GiB", "512 MiB" for people. */
+static void fmt_mib(uint64_t mib, char *buf, size_t size)
+{
+	if (mib >= 1024 && mib % 1024 == 0)
+		snprintf(buf, size, "%" PRIu64 " GiB", mib / 1024);
+	else if (mib >= 1024)
+		snprintf(buf, size, "%.1f GiB", (double)mib / 1024.0);
+	else
+		snprintf(buf, size, "%" PRIu64 " MiB", mib);
+}
+
 /* Node indexes as "2,3" (kernel ids, in the given order). */
 static void put_node_list(const struct tx *t, const int *idx, int n)
 {
@@ -81,7 +92,7 @@ static int put_gcell(const struct tx *t, const struct np__gcell *g)
 		if (t->p->cells[i].guest_cell == g->id)
 			huge |= np__plan_cell_huge(t->host, &t->p->cells[i]);
 
-	np__fmt_mib(g->memory_mb, mem, sizeof(mem));
+	fmt_mib(g->memory_mb, mem, sizeof(mem));
 	fprintf(t->out, "guest cell %d (%d vCPU%s, %s) -> node%s ", g->id, g->nvcpus,
 		g->nvcpus == 1 ? "" : "s", mem, g->nnodes > 1 ? "s" : "");
 	put_node_list(t, g->nodes, g->nnodes);

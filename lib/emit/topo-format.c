@@ -1,24 +1,12 @@
 /*
  * topo-format.c - np_topo_write(): pick the writer for a format, and turn
- * a failing stream into one error.
+ * a failing stream into one error.  Only that: what the writers share is
+ * in topo-group.c.
  */
 #include <string.h>
 
 #include "emit/emit-int.h"
 #include "util/util.h"
-
-int np__cmp_cpu_key(const void *a, const void *b)
-{
-	const struct np__cpu_key *x = a, *y = b;
-
-	if (x->socket != y->socket)
-		return (x->socket > y->socket) - (x->socket < y->socket);
-	if (x->node != y->node)
-		return (x->node > y->node) - (x->node < y->node);
-	if (x->core != y->core)
-		return (x->core > y->core) - (x->core < y->core);
-	return (x->os > y->os) - (x->os < y->os);
-}
 
 static const struct {
 	const char *name;
@@ -44,9 +32,14 @@ int np_topo_write(const np_topo *topo, enum np_topo_format format, FILE *out,
 		  struct np_error *err)
 {
 	for (size_t i = 0; i < NP__ARRAY_SIZE(formats); i++) {
+		int rc;
+
 		if (formats[i].format != format)
 			continue;
-		if (formats[i].write(topo, out) || fflush(out) || ferror(out))
+		rc = formats[i].write(topo, out);
+		if (rc == NP_ENOMEM)
+			return np__err(err, NP_ENOMEM, "cannot write the topology: out of memory");
+		if (rc || fflush(out) || ferror(out))
 			return np__err(err, NP_EOS, "cannot write the topology: output error");
 		return 0;
 	}

@@ -416,10 +416,10 @@ static int grid_cols(int n)
 	return best;
 }
 
-/* All node boxes in a grid, rows as tall as their tallest box; the height. */
+/* All node boxes in a grid, rows as tall as their tallest box; the height, or -1. */
 static int grid(struct svg *s, int x0, int y0, int *width)
 {
-	int n = np_topo_node_count(s->t), cols = grid_cols(n), y = y0;
+	int n = np_topo_node_count(s->t), cols = grid_cols(n), y = y0, rc = -1;
 	struct svg m = *s;
 	int *hs = np__calloc((size_t)n, sizeof(*hs));
 
@@ -433,15 +433,18 @@ static int grid(struct svg *s, int x0, int y0, int *width)
 		int rh = 0;
 
 		for (int i = r * cols; i < n && i < (r + 1) * cols; i++) {
-			node_box(s, i, x0 + (i - r * cols) * (s->box_w + GAP), y, hs[i]);
+			/* Drawing allocates again: a box without its CPUs is no answer. */
+			if (node_box(s, i, x0 + (i - r * cols) * (s->box_w + GAP), y, hs[i]) < 0)
+				goto out;
 			rh = hs[i] > rh ? hs[i] : rh;
 		}
 		y += rh + GAP;
 	}
 	*width = cols * (s->box_w + GAP) - GAP;
+	rc = y - y0 - GAP;
 out:
 	free(hs);
-	return y - y0 - GAP;
+	return rc;
 }
 
 /* CPUs that belong to no node (offline ones, mostly), below the grid; the height. */
@@ -904,7 +907,8 @@ int np__topo_write_svg(const np_topo *t, FILE *out)
 		return NP_ENOMEM;
 	s.out = out;
 	header(&s, w, h);
-	document(&s, &w, &h);
+	if (document(&s, &w, &h) < 0) /* the drawing pass allocates again */
+		return NP_ENOMEM;
 	put(&s, "</svg>\n");
 	return ferror(out) ? NP_EOS : 0;
 }

@@ -71,23 +71,23 @@ static int count_distinct(const struct np__cpu_key *k, int n, bool by_core)
 	return m;
 }
 
-static void write_summary(const np_topo *t, FILE *out)
+static int write_summary(const np_topo *t, FILE *out)
 {
 	int ncpus = np_topo_cpu_count(t), sockets = 0, cores = 0, online = 0;
 	struct np__cpu_key *keys = np__calloc((size_t)ncpus, sizeof(*keys));
 	char total[40], avail[40];
 
-	for (int i = 0; keys && i < ncpus; i++) {
+	if (!keys)
+		return NP_ENOMEM; /* a summary without sockets and cores would mislead */
+	for (int i = 0; i < ncpus; i++) {
 		const struct np_cpu *c = np_topo_cpu(t, i);
 
 		keys[i] = (struct np__cpu_key){ c->socket, c->node_idx, c->core, c->os_id, i };
 		online += c->online;
 	}
-	if (keys) {
-		qsort(keys, (size_t)ncpus, sizeof(*keys), np__cmp_cpu_key);
-		sockets = count_distinct(keys, ncpus, false);
-		cores = count_distinct(keys, ncpus, true);
-	}
+	qsort(keys, (size_t)ncpus, sizeof(*keys), np__cmp_cpu_key);
+	sockets = count_distinct(keys, ncpus, false);
+	cores = count_distinct(keys, ncpus, true);
 	free(keys);
 	fmt_mem(np_topo_mem_total_kb(t), total, sizeof(total));
 	fmt_mem(np_topo_mem_free_kb(t), avail, sizeof(avail));
@@ -102,6 +102,7 @@ static void write_summary(const np_topo *t, FILE *out)
 	fprintf(out, ", %s memory, %s free\n", total, avail);
 	fprintf(out, "source: %s %s\n", np_source_kind_name(np_topo_source_kind(t)),
 		np_topo_source_name(t));
+	return 0;
 }
 
 static void write_pools(const struct np_node *n, FILE *out)
@@ -144,20 +145,21 @@ static void write_nodes(const np_topo *t, FILE *out)
 	}
 }
 
-static void write_offline(const np_topo *t, FILE *out)
+static int write_offline(const np_topo *t, FILE *out)
 {
 	int n = np_topo_cpu_count(t), k = 0;
 	int *ids = np__calloc((size_t)n, sizeof(*ids));
 	char list[256];
 
 	if (!ids)
-		return;
+		return NP_ENOMEM; /* not "no CPU is offline" */
 	for (int i = 0; i < n; i++)
 		if (!np_topo_cpu(t, i)->online)
 			ids[k++] = np_topo_cpu(t, i)->os_id;
 	if (k)
 		fprintf(out, "offline CPUs: %s\n", np__format_cpulist(ids, k, list, sizeof(list)));
 	free(ids);
+	return 0;
 }
 
 static void write_distances(const np_topo *t, FILE *out)
@@ -209,10 +211,12 @@ static void write_devices(const np_topo *t, FILE *out)
 
 int np__topo_write_text(const np_topo *t, FILE *out)
 {
-	write_summary(t, out);
+	if (write_summary(t, out))
+		return NP_ENOMEM;
 	write_nodes(t, out);
-	write_offline(t, out);
+	if (write_offline(t, out))
+		return NP_ENOMEM;
 	write_distances(t, out);
 	write_devices(t, out);
-	return 0;
+	return ferror(out) ? NP_EOS : 0;
 }

@@ -232,8 +232,10 @@ int np_nova_case_write(const np_nova_case *cc, const struct np_nova_result *res,
 	}
 	if (!root)
 		return np__err(err, NP_ENOMEM, "out of memory");
-	if (json_dumpf(root, out, JSON_INDENT(1) | JSON_SORT_KEYS) || fputc('\n', out) == EOF ||
-	    fflush(out))
+	/* json_dumpf() fails for the stream or for memory (sorting the keys). */
+	if (json_dumpf(root, out, JSON_INDENT(1) | JSON_SORT_KEYS) && !ferror(out))
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+	else if (ferror(out) || fputc('\n', out) == EOF || fflush(out))
 		rc = np__err(err, NP_EOS, "cannot write the answer: %s", strerror(errno));
 	json_decref(root);
 	return rc;
@@ -256,9 +258,14 @@ static int place_one(np_nova_case *c, const np_request *req, const struct np_pla
 	if (!np_plan_fits(plan))
 		return 0;
 	/* A plan that fails the validator, or a valid one the host will not
-	 * take, is a numaplace bug: reported in the answer, never charged. */
-	if (!(validate && np_plan_validate(host, req, plan, &e)) &&
-	    !np_host_charge(host, plan, false, &e))
+	 * take, is a numaplace bug: reported in the answer, never charged.
+	 * Running out of memory on the way is neither. */
+	rc = validate ? np_plan_validate(host, req, plan, &e) : 0;
+	if (!rc)
+		rc = np_host_charge(host, plan, false, &e);
+	if (rc == NP_ENOMEM)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	if (!rc)
 		return 0;
 	r->invalid = strdup(e.message);
 	return r->invalid ? 0 : np__err(err, NP_ENOMEM, "out of memory");
@@ -293,7 +300,9 @@ int np_nova_case_run(np_nova_case *c, const struct np_place_opts *opts, bool val
 		return np__err(err, NP_ENOMEM, "out of memory");
 	for (i = 0; i < n && !rc; i++) {
 		if (np_nova_case_request(c, i, &res[i].req, &res[i].error)) {
-			res[i].req = NULL;
+			res[i].req = NULL; /* refused by Nova's rules: an answer, unless... */
+			if (res[i].error.code == NP_ENOMEM)
+				rc = np__err(err, NP_ENOMEM, "out of memory");
 		} else {
 			rc = place_one(c, res[i].req, opts ? opts : &o, validate, &res[i], err);
 		}

@@ -38,12 +38,12 @@
 #include "util/json-util.h"
 #include "util/util.h"
 
-#define ID_MAX    (1 << 22)
-#define MIB_MAX   (INT64_C(1) << 40)
+#define ID_MAX    NP_ID_MAX
+#define MIB_MAX   ((int64_t)NP_MEMORY_MB_MAX)
 #define COUNT_MAX (INT64_C(1) << 50)
-#define CELLS_MAX 4096
+#define CELLS_MAX NP_NODES_MAX
 #define REQS_MAX  100000
-#define CASE_MAX  ((size_t)256 << 20)
+#define CASE_MAX  NP_FILE_MAX
 #define PATH_LEN  96
 /* Nova's defaults when only one ratio is given (initial_*_allocation_ratio). */
 #define DEFAULT_CPU_RATIO 16.0
@@ -600,7 +600,7 @@ static int read_host(struct rd *r, const json_t *root, np_nova_case *c)
 		return bad(r, "host", "an object or null", host);
 	if (cells && !json_is_null(cells) &&
 	    (!json_is_array(cells) || json_array_size(cells) > CELLS_MAX))
-		return bad(r, "host.cells", "an array of at most 4096 cells", cells);
+		return bad(r, "host.cells", "an array of at most " NP__STR(NP_NODES_MAX) " cells", cells);
 	if (!cells || json_array_size(cells) == 0)
 		return 0; /* a host that reports no NUMA topology */
 	if ((rc = read_topology(r, host, cells, &c->topo)))
@@ -713,7 +713,7 @@ static int read_request(struct rd *r, const json_t *q, const char *base, struct 
 
 	if (!json_is_object(q))
 		return bad(r, base, "an object (a request)", q);
-	if ((rc = int_key(r, q, base, "vcpus", 0, 65536, true, &vcpus)) ||
+	if ((rc = int_key(r, q, base, "vcpus", 0, NP_VCPUS_MAX, true, &vcpus)) ||
 	    (rc = int_key(r, q, base, "memory_mb", 0, MIB_MAX, true, &mem)))
 		return rc;
 	snprintf(path, sizeof(path), "%s.extra_specs", base);
@@ -900,7 +900,8 @@ int np_nova_case_parse(const char *buf, size_t len, const char *name, np_nova_ca
 		return np__err(err, NP_ENOMEM, "out of memory");
 	root = json_loadb(buf, len, 0, &je);
 	if (!root) {
-		rc = fail(&r, NP_EINPUT, "line %d: %s", je.line, je.text);
+		rc = np__json_out_of_memory(&je) ? fail(&r, NP_ENOMEM, "out of memory")
+						 : fail(&r, NP_EINPUT, "line %d: %s", je.line, je.text);
 		goto out;
 	}
 	if (!json_is_object(root)) {

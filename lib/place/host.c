@@ -18,13 +18,15 @@
  * Invariants (np_host_check): CPU lists sorted, without duplicates, within
  * the node's CPUs; pinned within dedicated; used + reserved <= total per
  * page pool; 0 <= PCI used <= count.  Every setter validates its input and
- * changes nothing when it fails.  np_host_charge() works on a clone and
+ * changes nothing when it fails; debug builds assert the checker after
+ * every change (checked()).  np_host_charge() works on a clone and
  * swaps it in only when the whole plan applied, so a failed charge leaves
  * the host as it was.
  */
 #include "place/place-int.h"
-#include "place/plan-int.h"
+#include "plan/plan-int.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,18 @@ struct np_host {
 	int *twin;	      /* per node: the next lower node it may be swapped with, or -1 */
 	struct np__dist dist; /* derived from the topology's distances */
 };
+
+/*
+ * Debug builds (no NDEBUG) re-check every invariant after each change to
+ * a host, so that a change that breaks one stops right there; returns 0,
+ * for `return checked(h);` on the success path.
+ */
+static int checked(const np_host *h)
+{
+	assert(np_host_check(h, NULL) == 0);
+	(void)h;
+	return 0;
+}
 
 static int cmp_int(const void *a, const void *b)
 {
@@ -397,7 +411,7 @@ int np_host_new(const np_topo *topo, np_host **out, struct np_error *err)
 	if ((rc = default_pci(h)) || (rc = build_twins(h)) || (rc = build_dist(h)))
 		goto out;
 	*out = h;
-	return 0;
+	return checked(h);
 out:
 	np_host_free(h);
 	return np__err(err, rc, "out of memory");
@@ -497,6 +511,7 @@ void np_host_set_limits(np_host *h, bool limits, double cpu_ratio, double ram_ra
 		h->cpu_ratio = cpu_ratio;
 	if (isfinite(ram_ratio) && ram_ratio >= 0)
 		h->ram_ratio = ram_ratio;
+	checked(h);
 }
 
 bool np_host_limits(const np_host *h, double *cpu_ratio, double *ram_ratio)
@@ -575,6 +590,7 @@ int np_host_set_cpus(np_host *h, int idx, const int *shared, int nshared, const 
 	s = old.shared;
 	d = old.dedicated;
 	node_sync(hn);
+	rc = checked(h);
 out:
 	free(s);
 	free(d);
@@ -624,7 +640,7 @@ int np_host_set_pools(np_host *h, int idx, const struct np_page_pool *pools, int
 	hn->pools = p;
 	hn->pub.npools = npools;
 	node_sync(hn);
-	return 0;
+	return checked(h);
 }
 
 int np_host_set_pci_pools(np_host *h, const struct np_pci_pool *pools, int npools,
@@ -652,7 +668,7 @@ int np_host_set_pci_pools(np_host *h, const struct np_pci_pool *pools, int npool
 	free(h->pci);
 	h->pci = p;
 	h->npci = npools;
-	return 0;
+	return checked(h);
 }
 
 /* Add CPUS (not yet pinned, all dedicated) to node IDX's pinned set. */
@@ -726,7 +742,7 @@ int np_host_add_usage(np_host *h, int idx, unsigned cpu_usage, uint64_t memory_m
 		return rc;
 	hn->pub.cpu_usage += cpu_usage;
 	hn->pub.memory_used_mb += memory_mb;
-	return 0;
+	return checked(h);
 }
 
 static struct np_page_pool *find_pool(struct host_node *hn, uint64_t size_kb)
@@ -754,7 +770,7 @@ int np_host_add_pages_used(np_host *h, int idx, uint64_t size_kb, uint64_t pages
 			       (unsigned long long)size_kb,
 			       (unsigned long long)(p->total - p->reserved - p->used));
 	p->used += pages;
-	return 0;
+	return checked(h);
 }
 
 static int check_sorted(const struct host_node *hn, const int *a, int n, const char *what,
@@ -881,7 +897,7 @@ static int charge_cell(np_host *h, const struct np_plan_cell *c, bool release, s
 
 	if (c->node_idx < 0 || c->node_idx >= h->nnodes)
 		return bad_node(h, c->node_idx, err);
-	if (c->memory_mb > NP__MAX_CELL_MB || c->npins < 0 || c->nreserved < 0 || c->nblocked < 0 ||
+	if (c->memory_mb > NP_MEMORY_MB_MAX || c->npins < 0 || c->nreserved < 0 || c->nblocked < 0 ||
 	    c->nfloat < 0)
 		return np__err(err, NP_EINPUT, "plan cell on node %d: implausible sizes",
 			       h->nodes[c->node_idx].pub.os_id);
@@ -941,5 +957,5 @@ int np_host_charge(np_host *h, const np_plan *plan, bool release, struct np_erro
 	if (!rc)
 		host_swap(h, c);
 	np_host_free(c);
-	return rc;
+	return rc ? rc : checked(h);
 }

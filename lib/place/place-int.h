@@ -17,8 +17,6 @@
 #include <numaplace/plan.h>
 #include <numaplace/request.h>
 
-/* No guest cell is larger (MiB): KiB and page arithmetic cannot wrap below it. */
-#define NP__MAX_CELL_MB (UINT64_C(1) << 40)
 
 /* A guest cell, or a share of one, as the fit sees it. */
 struct np__cellreq {

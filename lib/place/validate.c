@@ -3,7 +3,7 @@
  * made for (before it is charged) and the request, from scratch.
  *
  * Independent on purpose: nothing here is shared with the search
- * (cellfit.c, engine.c); every rule is re-derived from the request, the
+ * (cellfit.c, engine*.c); every rule is re-derived from the request, the
  * host's public view and the plan, in the plainest way, so that a bug in
  * the engine cannot hide behind the same bug here.  Tests run it on every
  * plan they make.
@@ -19,7 +19,7 @@
  * free devices, affinity policy, strictest level first); memory policy
  * node set and fallback order; the score's distance and device terms.
  */
-#include "place/plan-int.h"
+#include "plan/plan-int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +64,7 @@ static int check_cell_refs(struct vc *v)
 		if (pc->guest_cell < 0 || pc->guest_cell >= v->k)
 			return np__err(v->err, NP_EINPUT, "plan cell %d names guest cell %d of %d",
 				       c, pc->guest_cell, v->k);
-		if (pc->memory_mb > (UINT64_C(1) << 40))
+		if (pc->memory_mb > NP_MEMORY_MB_MAX)
 			return np__err(v->err, NP_EINPUT, "plan cell %d: %llu MiB is implausible",
 				       c, (unsigned long long)pc->memory_mb);
 		if (pc->node_idx < 0 || pc->node_idx >= v->n)
@@ -648,10 +648,10 @@ static int check_nodeset(struct vc *v)
 			want[m++] = j;
 	if (v->p->nnodeset != m || (m && memcmp(want, v->p->nodeset, (size_t)m * sizeof(int))))
 		return np__err(v->err, NP_EINPUT, "the memory node set is not the plan's nodes");
-	if (v->p->mem_policy != np_request_mem_policy(v->r) ||
-	    v->p->affinity != np_request_affinity(v->r))
-		return np__err(v->err, NP_EINPUT,
-			       "memory policy or affinity differs from the request");
+	/* The request's own, or what np_place()'s options chose: any that exists. */
+	if ((unsigned)v->p->mem_policy > NP_MEM_POLICY_INTERLEAVE ||
+	    (unsigned)v->p->affinity > NP_AFFINITY_SOFT)
+		return np__err(v->err, NP_EINPUT, "unknown memory policy or affinity");
 	return 0;
 }
 
@@ -665,18 +665,27 @@ static uint32_t from_set(const struct vc *v, int j)
 	return m;
 }
 
+/* A node memory can fall back to: off the plan, with memory, reachable from the set. */
+static bool may_fall_back(const struct vc *v, int j)
+{
+	return !on_plan(v, j) && np_topo_node(v->t, j)->mem_total_kb > 0 &&
+	       from_set(v, j) != NP_DISTANCE_UNREACHABLE;
+}
+
 static int check_fallback(struct vc *v)
 {
 	bool pref = v->p->mem_policy == NP_MEM_POLICY_PREFERRED;
-	int want = pref ? v->n - v->p->nnodeset : 0;
+	int want = 0;
 
+	for (int j = 0; pref && j < v->n; j++)
+		want += may_fall_back(v, j);
 	if (v->p->nfallback != want)
 		return np__err(v->err, NP_EINPUT, "fallback lists %d nodes, %d expected",
 			       v->p->nfallback, want);
 	for (int i = 0; i < v->p->nfallback; i++) {
 		int j = v->p->fallback[i], pj = i ? v->p->fallback[i - 1] : -1;
 
-		if (j < 0 || j >= v->n || on_plan(v, j))
+		if (j < 0 || j >= v->n || !may_fall_back(v, j))
 			return np__err(v->err, NP_EINPUT, "fallback node index %d is wrong", j);
 		if (pj >= 0 && (from_set(v, pj) > from_set(v, j) ||
 				(from_set(v, pj) == from_set(v, j) && pj >= j)))

@@ -150,8 +150,9 @@ static int flavor_sizes(struct pairs *p, unsigned *vcpus, uint64_t *mem, struct 
 	p->n = out;
 	if (!v || !m)
 		return fail(err, "flavor", "needs %s", !v ? "vcpus=N" : "ram=MiB");
-	if (!np__parse_int(v, 1, 65536, &n))
-		return fail(err, "flavor", "vcpus=%.40s is not a number of vCPUs (1-65536)", v);
+	if (!np__parse_int(v, 1, NP_VCPUS_MAX, &n))
+		return fail(err, "flavor", "vcpus=%.40s is not a number of vCPUs (1-%d)", v,
+			    NP_VCPUS_MAX);
 	*vcpus = (unsigned)n;
 	if (!np__parse_u64(m, mem) || *mem == 0)
 		return fail(err, "flavor", "%s=%.40s is not a size in MiB", mkey, m);

@@ -21,6 +21,7 @@
  * everything.  Ownership: the jansson tree is freed before returning.
  */
 #include "request/request-int.h"
+#include "util/json-util.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -116,7 +117,11 @@ static int id_list(struct jq *q, json_t *v, const char *path, int **ids, int *n)
 	*ids = NULL;
 	*n = 0;
 	if (json_is_string(v)) {
-		if (np__parse_cpulist(json_string_value(v), 65535, ids, n) == 0)
+		int rc = np__parse_cpulist(json_string_value(v), 65535, ids, n);
+
+		if (rc == NP_ENOMEM)
+			return np__err(q->err, NP_ENOMEM, "out of memory");
+		if (rc == 0)
 			return 0;
 		return bad(q, path, "a list of vCPU ids such as [0, 1] or \"0-1\"");
 	}
@@ -431,10 +436,9 @@ static int pci_one(struct jq *q, json_t *e, int i, np_request *r)
 			    "%s: expected vendor and product as 4 hex "
 			    "digits such as \"8086\"",
 			    path);
-	if (c && !uint_of(c, 4096, &count))
-		return fail(q, "invalid_pci_count", "%s.count: expected 1-4096 devices", path);
-	if (count == 0)
-		return fail(q, "invalid_pci_count", "%s.count: expected 1-4096 devices", path);
+	if ((c && !uint_of(c, NP_PCI_COUNT_MAX, &count)) || count == 0)
+		return fail(q, "invalid_pci_count", "%s.count: expected 1-%d devices", path,
+			    NP_PCI_COUNT_MAX);
 	snprintf(p.alias, sizeof(p.alias), "%s", a ? json_string_value(a) : "");
 	p.count = (int)count;
 	p.policy = pol < 0 ? NP_PCI_POLICY_LEGACY : (enum np_pci_policy)pol;
@@ -488,8 +492,8 @@ static int head(struct jq *q, json_t *root, np_request **rp)
 		return bad(q, "schema", "\"numaplace.request/1\"");
 	if ((rc = known_keys(q, root, "the request", keys)))
 		return rc;
-	if (!uint_of(json_object_get(root, "vcpus"), 65536, &v) || v == 0)
-		return bad(q, "vcpus", "a number of vCPUs, 1-65536");
+	if (!uint_of(json_object_get(root, "vcpus"), NP_VCPUS_MAX, &v) || v == 0)
+		return bad(q, "vcpus", "a number of vCPUs, 1-" NP__STR(NP_VCPUS_MAX));
 	q->vcpus = (unsigned)v;
 	if (!uint_of(json_object_get(root, "memory_mb"), (uint64_t)1 << 50, &q->mem) || !q->mem)
 		return bad(q, "memory_mb", "a size in MiB, 1 or more");
@@ -549,7 +553,10 @@ int np_request_from_json(const char *buf, size_t len, const char *name, np_reque
 
 	if (!buf)
 		return fail(&q, "invalid_request_json", "no text");
-	if (!(root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)))
+	if (!(root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)) &&
+	    np__json_out_of_memory(&je))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	if (!root)
 		return fail(&q, "invalid_request_json", "line %d column %d: %s", je.line, je.column,
 			    je.text);
 	rc = request(&q, root, out);

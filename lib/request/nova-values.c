@@ -336,7 +336,7 @@ int np__cpuspec_fill(const struct np__cpuspec *cs, int n, unsigned char *bm)
  */
 enum { PS_EMPTY = 0, PS_ACTIVE = 1, PS_DUMMY = 2 };
 #define PS_PROBES    9
-#define PS_MAX_ELEMS (1 << 16) /* beyond this we give up (Nova would crawl too) */
+#define PS_MAX_ELEMS NP_VCPUS_MAX /* beyond this we give up (Nova would crawl too) */
 
 struct pyset {
 	int64_t *key;

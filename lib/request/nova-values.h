@@ -68,7 +68,7 @@ int np__cpuspec_fill(const struct np__cpuspec *cs, int n, unsigned char *bm);
 /*
  * The members of parse_cpu_spec(TEXT) (a valid spec) in the order CPython
  * 3.11 iterates the set Nova builds, IMAGE: after ImageMetaProps copied
- * it.  0, NP_ENOMEM, or NP_EUNSUPPORTED when the spec has over 65536 ids (we do not
+ * it.  0, NP_ENOMEM, or NP_EUNSUPPORTED when the spec has over NP_VCPUS_MAX ids (we do not
  * replay that).  *IDS is malloc'ed.
  */
 int np__cpuspec_py_order(const char *text, bool image, int64_t **ids, int *n);

@@ -28,9 +28,7 @@
 #include "request/nova-values.h"
 
 #define NUMA_NODES_MAX 128   /* ImageMetaProps.NUMA_NODES_MAX: lists stop there */
-#define MAX_VCPUS      65536 /* our limit: Nova has none, hypervisors do */
 #define MAX_PAGE_KIB   ((int64_t)1 << 40)
-#define MAX_PCI_COUNT  4096
 
 /* A CPU mask read from a spec: members below vcpus as a bitmap. */
 struct mask {
@@ -189,9 +187,9 @@ static int check_input(struct nq *q)
 {
 	int rc;
 
-	if (q->vcpus < 1 || q->vcpus > MAX_VCPUS)
+	if (q->vcpus < 1 || q->vcpus > NP_VCPUS_MAX)
 		return fail(q, "invalid_flavor", "flavor vcpus=%u is not within 1-%d", q->vcpus,
-			    MAX_VCPUS);
+			    NP_VCPUS_MAX);
 	if (q->mem < 1 || q->mem > ((uint64_t)1 << 50))
 		return fail(q, "invalid_flavor", "flavor memory_mb=%llu is not within 1-2^50",
 			    (unsigned long long)q->mem);
@@ -1050,7 +1048,7 @@ static int pci_item(struct nq *q, const char *s, const char *e)
 	snprintf(r.alias, sizeof(r.alias), "%.*s", (int)(colon - s), s);
 	r.vendor = a.vendor;
 	r.product = a.product;
-	r.count = n < 0 ? -1 : n > MAX_PCI_COUNT ? MAX_PCI_COUNT + 1 : (int)n;
+	r.count = n < 0 ? -1 : n > NP_PCI_COUNT_MAX ? NP_PCI_COUNT_MAX + 1 : (int)n;
 	r.policy = q->pci_policy_set ? q->pci_policy : alias_policy(&a);
 	if (np__grow((void **)&q->pci, &q->pcicap, (size_t)q->npci + 1, sizeof(*q->pci)) < 0)
 		return nomem(q);
@@ -1148,11 +1146,11 @@ static int numaplace_rules(struct nq *q)
 			    "no host has",
 			    q->page_text, q->page_kib);
 	for (int i = 0; i < q->npci; i++)
-		if (q->pci[i].count < 0 || q->pci[i].count > MAX_PCI_COUNT)
+		if (q->pci[i].count < 0 || q->pci[i].count > NP_PCI_COUNT_MAX)
 			return fail(q, "invalid_pci_count",
 				    "pci_passthrough:alias asks for a "
 				    "count of '%s' devices outside 0-%d",
-				    q->pci[i].alias, MAX_PCI_COUNT);
+				    q->pci[i].alias, NP_PCI_COUNT_MAX);
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 /*
  * request.c - the np_request object: construction by the parsers,
- * accessors, policy names, the invariant checker.
+ * accessors, policy names (both ways), the invariant checker.
  */
 #include "request/request-int.h"
 
@@ -151,8 +151,6 @@ enum np_emulator_policy np_request_emulator_policy(const np_request *r) { return
 enum np_mem_policy np_request_mem_policy(const np_request *r) { return r->mem_policy; }
 enum np_affinity np_request_affinity(const np_request *r) { return r->affinity; }
 int np_request_pci_count(const np_request *r) { return r->npci; }
-void np_request_set_mem_policy(np_request *r, enum np_mem_policy p) { r->mem_policy = p; }
-void np_request_set_affinity(np_request *r, enum np_affinity a) { r->affinity = a; }
 
 const struct np_guest_cell *np_request_cell(const np_request *r, int i)
 {
@@ -203,9 +201,44 @@ const char *np_pci_policy_name(enum np_pci_policy p)
 	return (unsigned)p < NP__ARRAY_SIZE(names) ? names[p] : "unknown";
 }
 
+static const char *const mem_policy_names[] = { "strict", "preferred", "interleave" };
+static const char *const affinity_names[] = { "hard", "soft" };
+
 const char *np_mem_policy_name(enum np_mem_policy p)
 {
-	static const char *const names[] = { "strict", "preferred", "interleave" };
+	return (unsigned)p < NP__ARRAY_SIZE(mem_policy_names) ? mem_policy_names[p] : "unknown";
+}
 
-	return (unsigned)p < NP__ARRAY_SIZE(names) ? names[p] : "unknown";
+const char *np_affinity_name(enum np_affinity a)
+{
+	return (unsigned)a < NP__ARRAY_SIZE(affinity_names) ? affinity_names[a] : "unknown";
+}
+
+/* The index of NAME in NAMES[0..N), or -1. */
+static int index_of(const char *name, const char *const *names, size_t n)
+{
+	for (size_t i = 0; name && i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int np_mem_policy_from_name(const char *name, enum np_mem_policy *out)
+{
+	int i = index_of(name, mem_policy_names, NP__ARRAY_SIZE(mem_policy_names));
+
+	if (i < 0)
+		return NP_EINPUT;
+	*out = (enum np_mem_policy)i;
+	return 0;
+}
+
+int np_affinity_from_name(const char *name, enum np_affinity *out)
+{
+	int i = index_of(name, affinity_names, NP__ARRAY_SIZE(affinity_names));
+
+	if (i < 0)
+		return NP_EINPUT;
+	*out = (enum np_affinity)i;
+	return 0;
 }

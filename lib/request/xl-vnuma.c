@@ -131,7 +131,7 @@ static int key_value(struct xl *x, struct vnode *v, char *kv)
 {
 	static const char *const keys[] = {"pnode", "size", "vcpus", "vdistances"};
 	char *eq = strchr(kv, '='), *val;
-	int k = -1;
+	int k = -1, rc;
 
 	if (eq)
 		*eq = '\0';
@@ -153,7 +153,9 @@ static int key_value(struct xl *x, struct vnode *v, char *kv)
 	if (k == 1 && (!np__parse_u64(val, &v->size) || v->size == 0))
 		return fail(x, "invalid_vnuma", "vnode %d: size=%.30s is not a size in MiB", x->n,
 			    val);
-	if (k == 2 && np__parse_cpulist(val, 65535, &v->vcpus, &v->nvcpus) != 0)
+	if (k == 2 && (rc = np__parse_cpulist(val, 65535, &v->vcpus, &v->nvcpus)) == NP_ENOMEM)
+		return np__err(x->err, NP_ENOMEM, "out of memory");
+	if (k == 2 && rc)
 		return fail(x, "invalid_vnuma", "vnode %d: vcpus=%.40s is not a CPU list", x->n,
 			    val);
 	return k == 3 ? distances(x, v, val) : 0;
@@ -322,9 +324,9 @@ int np_request_from_xl_vnuma(const char *text, unsigned vcpus, uint64_t memory_m
 
 	if (!text)
 		return fail(&x, "invalid_vnuma", "no vnuma= text");
-	if (vcpus < 1 || vcpus > 65536 || memory_mb < 1)
+	if (vcpus < 1 || vcpus > NP_VCPUS_MAX || memory_mb < 1)
 		return fail(&x, "invalid_vnuma",
-			    "the guest needs 1-65536 vcpus and some memory, "
+			    "the guest needs 1-" NP__STR(NP_VCPUS_MAX) " vcpus and some memory, "
 			    "not %u and %llu MiB",
 			    vcpus, (unsigned long long)memory_mb);
 	if (!(x.v = np__calloc(MAX_VNODES, sizeof(*x.v))))

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "runtime/rt-int.h"
+#include "topology/topo-int.h"
 
 void np_diag_params_default(struct np_diag_params *p)
 {
@@ -241,26 +242,12 @@ static int cmp_keyed(const void *a, const void *b)
 
 int np_fallback_order(const np_topo *topo, int preferred, int *out, int max)
 {
-	int nn = np_topo_node_count(topo), k = 0;
-	struct keyed *ks;
+	int n;
 
-	if (preferred < 0 || preferred >= nn || !(ks = calloc((size_t)nn, sizeof(*ks))))
+	if (preferred < 0 || preferred >= np_topo_node_count(topo))
 		return 0;
-	for (int i = 0; i < nn; i++) {
-		const struct np_node *nd = np_topo_node(topo, i);
-		uint32_t d = np_topo_distance(topo, preferred, i);
-
-		if (i == preferred || nd->mem_total_kb == 0 || d == NP_DISTANCE_UNREACHABLE)
-			continue;
-		/* Linux's find_next_best_node(): distance, +1 below us, +1 with CPUs. */
-		ks[k++] = (struct keyed){ .key1 = (long)d + (i < preferred) + (nd->ncpus > 0),
-					  .key2 = 0, .idx = i };
-	}
-	qsort(ks, (size_t)k, sizeof(*ks), cmp_keyed);
-	for (int i = 0; i < k && i < max; i++)
-		out[i] = ks[i].idx;
-	free(ks);
-	return k;
+	n = np__topo_fallback(topo, &preferred, 1, out, max);
+	return n > 0 ? n : 0;
 }
 
 static uint32_t dist_to_home(const np_topo *topo, int n, const int *home, int nhome)

@@ -15,11 +15,10 @@
  * moves when its node set changes (libvirt sets the cgroup's cpuset.mems);
  * no rate limit can be put on that move.
  *
- * Quiet: libvirt prints errors unless an error function is set; one that
- * prints nothing is set once, and errors are read with virGetLastError.
+ * Quiet: each connection gets a silent error function of its own
+ * (util/lv-util.h), and errors are read with virGetLastError.
  * Ownership: connections and domains are released before returning.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,26 +30,8 @@
 #include <libxml/tree.h>
 
 #include "runtime/rt-int.h"
+#include "util/lv-util.h"
 
-static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
-
-static void quiet(void *opaque, virErrorPtr error) {}
-
-static void set_quiet(void)
-{
-	virSetErrorFunc(NULL, quiet);
-}
-
-static const char *lv_msg(char *buf, size_t size)
-{
-	virErrorPtr e = virGetLastError();
-
-	snprintf(buf, size, "%s", e && e->message ? e->message : "unknown libvirt error");
-	for (char *p = buf; *p; p++)
-		if (*p == '\n' || *p == '\t')
-			*p = ' ';
-	return buf;
-}
 
 struct dom {
 	virConnectPtr conn;
@@ -75,11 +56,10 @@ static int dom_open(const np_topo *topo, const char *uri, const char *name, bool
 	virDomainInfo info;
 	int last = np_topo_cpu(topo, np_topo_cpu_count(topo) - 1)->os_id;
 
-	pthread_once(&quiet_once, set_quiet);
 	memset(d, 0, sizeof(*d));
-	d->conn = rw ? virConnectOpen(uri) : virConnectOpenReadOnly(uri);
+	d->conn = np__lv_open(uri, !rw);
 	if (!d->conn)
-		return np__err(err, NP_EIO, "cannot connect to '%s': %s", uri, lv_msg(msg, sizeof(msg)));
+		return np__err(err, NP_EIO, "cannot connect to '%s': %s", uri, np__lv_message(msg, sizeof(msg)));
 	d->d = virDomainLookupByName(d->conn, name);
 	if (!d->d) {
 		dom_close(d);
@@ -87,7 +67,7 @@ static int dom_open(const np_topo *topo, const char *uri, const char *name, bool
 	}
 	if (virDomainGetInfo(d->d, &info) < 0 || info.nrVirtCpu == 0) {
 		np__err(err, NP_EOS, "cannot get the info of domain '%s': %s", name,
-			lv_msg(msg, sizeof(msg)));
+			np__lv_message(msg, sizeof(msg)));
 		dom_close(d);
 		return NP_EOS;
 	}
@@ -139,7 +119,7 @@ static int obs_vcpus(const np_topo *topo, struct dom *d, np_obs *obs, struct np_
 	n = virDomainGetVcpus(d->d, info, d->nvcpus, maps, d->maplen);
 	if (n < 0) {
 		rc = np__err(err, NP_EOS, "cannot get the vCPUs of domain '%s': %s", obs->name,
-			     lv_msg(msg, sizeof(msg)));
+			     np__lv_message(msg, sizeof(msg)));
 		goto out;
 	}
 	for (int i = 0; !rc && i < n; i++) {
@@ -448,7 +428,7 @@ static int pin_all(const np_topo *topo, struct dom *d, const struct np_apply_spe
 		target_cpus(s, v, nc, nnc, &cpus, &n);
 		if (pin(d, v, cpus, n, topo) < 0) {
 			np__err(err, NP_EOS, "cannot pin vCPU %d of domain '%s': %s (nothing "
-				"changed)", v, name, lv_msg(msg, sizeof(msg)));
+				"changed)", v, name, np__lv_message(msg, sizeof(msg)));
 			restore_pins(d, sv, v);
 			return NP_EOS;
 		}
@@ -466,7 +446,7 @@ static int apply_rest(const np_topo *topo, struct dom *d, const char *uri, const
 	if ((s->migrate || s->set_policy) &&
 	    set_numa(d, topo, s->nodes, s->nnodes, s->set_policy ? lv_mode(s->policy) : -1) < 0) {
 		np__err(err, NP_EOS, "cannot set the NUMA parameters of domain '%s': %s (nothing "
-			"changed)", name, lv_msg(msg, sizeof(msg)));
+			"changed)", name, np__lv_message(msg, sizeof(msg)));
 		restore_pins(d, sv, d->nvcpus);
 		return NP_EOS;
 	}
@@ -505,7 +485,7 @@ int np__domain_apply(const np_topo *topo, const char *uri, const char *name,
 		char msg[300];
 
 		rc = np__err(err, NP_EOS, "cannot read the pinning of domain '%s': %s", name,
-			     lv_msg(msg, sizeof(msg)));
+			     np__lv_message(msg, sizeof(msg)));
 		goto out;
 	}
 	rc = pin_all(topo, &d, s, nc, nnc, &sv, name, err);
@@ -529,7 +509,7 @@ int np__domain_pin(const np_topo *topo, const char *uri, const char *name, int v
 		return rc;
 	if (pin(&d, vcpu, cpus, n, topo) < 0)
 		rc = np__err(err, NP_EOS, "cannot pin vCPU %d of domain '%s': %s", vcpu, name,
-			     lv_msg(msg, sizeof(msg)));
+			     np__lv_message(msg, sizeof(msg)));
 	dom_close(&d);
 	return rc;
 }
@@ -545,7 +525,7 @@ int np__domain_nodeset(const np_topo *topo, const char *uri, const char *name,
 		return rc;
 	if (set_numa(&d, topo, nodes, n, -1) < 0)
 		rc = np__err(err, NP_EOS, "cannot set the NUMA node set of domain '%s': %s", name,
-			     lv_msg(msg, sizeof(msg)));
+			     np__lv_message(msg, sizeof(msg)));
 	dom_close(&d);
 	return rc;
 }

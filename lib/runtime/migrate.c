@@ -165,7 +165,7 @@ static int limited(struct mig *m, struct np_error *err)
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%d/maps", m->os->proc, m->pid);
-	rc = np__read_file(path, 64u << 20, &maps, &len, err);
+	rc = np__read_file(path, NP_FILE_MAX, &maps, &len, err);
 	if (rc)
 		return rc;
 	m->chunk = m->rate > 0 ? (size_t)(m->rate * 1024 * 1024 / 10 / (double)m->page)

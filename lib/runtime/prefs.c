@@ -128,7 +128,7 @@ static int pref_nodes(json_t *arr, struct np__pref *p)
 {
 	size_t n = json_array_size(arr);
 
-	if (!json_is_array(arr) || n == 0 || n > 4096)
+	if (!json_is_array(arr) || n == 0 || n > NP_NODES_MAX)
 		return -1;
 	p->nodes = calloc(n, sizeof(int));
 	if (!p->nodes)
@@ -148,9 +148,16 @@ static int pref_nodes(json_t *arr, struct np__pref *p)
 /* One file; -1 when it is not a preference. */
 static int pref_read(const char *path, struct np__pref *p)
 {
-	json_t *o = json_load_file(path, 0, NULL), *v;
+	json_t *o = NULL, *v;
 	const char *kind;
+	char *buf = NULL;
+	size_t len = 0;
 	int rc = -1;
+
+	/* Through the one reader: a FIFO dropped in the run directory must not hang us. */
+	if (np__read_file(path, 1 << 20, &buf, &len, NULL) == 0)
+		o = json_loadb(buf, len, 0, NULL);
+	free(buf);
 
 	memset(p, 0, sizeof(*p));
 	if (!o || !json_is_object(o) || !(kind = json_string_value(json_object_get(o, "kind"))))

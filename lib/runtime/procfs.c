@@ -26,7 +26,7 @@
 #include "runtime/rt-int.h"
 #include "topology/topo-int.h"
 
-#define FILE_MAX (64u << 20)
+#define FILE_MAX NP_FILE_MAX
 #define POLICY_MAX 255
 
 /* ---- numa_maps ------------------------------------------------------ */

@@ -100,7 +100,7 @@ int np__vcpu_of_name(const char *comm);
 /* PCI addresses of vfio-pci devices in a QEMU command line (NUL-separated). */
 int np__cmdline_devices(const char *buf, size_t len, char (**dev)[16], int *n);
 
-/* ---- observation (observe.c, procfs.c, libvirt.c) ------------------- */
+/* ---- observation (obs.c; observe.c picks procfs.c or libvirt.c) ---- */
 
 np_obs *np__obs_new(const np_topo *topo);
 /* Sort policies, pick the main one, map per-node memory onto the topology. */
@@ -119,8 +119,11 @@ int np__observe_domain(const struct np__rt_os *os, const np_topo *topo, const ch
 int np__host_sample(const struct np__rt_os *os, const np_topo *topo,
 		    struct np_bal_node *nodes, struct np_error *err);
 
-/* ---- actions (apply.c, libvirt.c) ----------------------------------- */
+/* ---- actions (actions.c; apply.c picks apply-process.c or libvirt.c) - */
 
+/* The spec's nodes, pins and rate make sense on TOPO: 0 or NP_EINPUT. */
+int np__apply_spec_check(const np_topo *topo, const struct np_apply_spec *spec,
+			 struct np_error *err);
 /* The CPUs of node indexes NODES (online ones), increasing. */
 int np__cpus_of_nodes(const np_topo *topo, const int *nodes, int n, int **cpus, int *ncpus);
 /* All online CPUs of the host, increasing. */
@@ -129,6 +132,10 @@ int np__all_cpus(const np_topo *topo, int **cpus, int *ncpus);
 int np__apply(const struct np__rt_os *os, const np_topo *topo, const struct np_target *t,
 	      const struct np_apply_spec *spec, struct np_apply_result *res,
 	      struct np_error *err);
+/* The process path of np__apply (apply-process.c); SPEC already checked. */
+int np__apply_process(const struct np__rt_os *os, const np_topo *topo, int pid,
+		      const struct np_apply_spec *spec, struct np_apply_result *res,
+		      struct np_error *err);
 /* Append a step line to RES; NP_ENOMEM. */
 int np__step(struct np_apply_result *res, const char *fmt, ...) NP__PRINTF(2, 3);
 

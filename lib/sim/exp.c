@@ -26,9 +26,10 @@
 
 #include "sim/sim-int.h"
 #include "topology/topo-int.h"
+#include "util/json-util.h"
 
 #define SCHEMA "numaplace.experiment/1"
-#define FILE_MAX (16u << 20)
+#define FILE_MAX NP_FILE_MAX
 #define PATH_LEN 160
 
 struct rd {
@@ -489,7 +490,7 @@ static int read_plan(struct rd *r, const json_t *guest, const char *path,
 		const json_t *v = json_array_get(a, (size_t)i);
 
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > (INT64_C(1) << 40))
+		    json_integer_value(v) > (json_int_t)NP_MEMORY_MB_MAX)
 			return fail_key(r, path, "memory.mb_per_node", "item %d: expected MiB from 0 "
 					"to 2^40", i);
 		g->plan_mb[i] = (uint64_t)json_integer_value(v);
@@ -543,7 +544,7 @@ static int read_guest(struct rd *r, const json_t *o, int idx)
 	    !str(r, o, "name", path, g->name, sizeof(g->name), true) ||
 	    !num(r, o, "count", path, 1, NP__SIM_GUESTS_MAX, true, &count) ||
 	    !num(r, o, "vcpus", path, 1, NP__SIM_VCPUS_MAX, true, &vcpus) ||
-	    !num(r, o, "memory_mb", path, 1, (double)(INT64_C(1) << 40), true, &mem) ||
+	    !num(r, o, "memory_mb", path, 1, (double)NP_MEMORY_MB_MAX, true, &mem) ||
 	    !str(r, o, "workload", path, wl, sizeof(wl), false))
 		return r->rc;
 	g->count = (int)count;
@@ -856,7 +857,9 @@ int np_sim_exp_parse(const char *buf, size_t len, const char *name, const char *
 	if (!r.x)
 		return np__err(err, NP_ENOMEM, "out of memory");
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root)
+	if (!root && np__json_out_of_memory(&je))
+		r.rc = np__err(err, NP_ENOMEM, "out of memory");
+	else if (!root)
 		fail(&r, "", "line %d: %s", je.line, je.text);
 	else if (!read_all(&r, root))
 		r.rc = np__exp_check(r.x, what, err);

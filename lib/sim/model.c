@@ -24,10 +24,8 @@
  * speed is multiplied by smt_factor when an SMT sibling is busy, and by
  * (1 - page_migrate_slowdown) while the guest's memory is being moved.
  *
- * Also here, because every file needs them: the random number generator
- * (xoshiro256** seeded through splitmix64, one stream per vCPU and guest so
- * that a vCPU's bursts are the same whatever the scheduler does) and the
- * CPU set helpers.
+ * The random numbers (rng.c) and CPU sets (cpuset.c) every file needs
+ * live in files of their own.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -35,112 +33,6 @@
 
 #include "sim/sim-int.h"
 #include "topology/topo-int.h"
-
-/* ---- random numbers ---------------------------------------------------- */
-
-static uint64_t splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-void np__rng_seed(struct np__rng *r, uint64_t seed, uint64_t stream)
-{
-	uint64_t x = seed ^ (stream * UINT64_C(0xd1342543de82ef95));
-
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix(&x);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-uint64_t np__rng_next(struct np__rng *r)
-{
-	uint64_t *s = r->s, out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return out;
-}
-
-double np__rng_unit(struct np__rng *r)
-{
-	return (double)(np__rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-double np__rng_exp(struct np__rng *r, double mean)
-{
-	return -mean * log(1.0 - np__rng_unit(r));
-}
-
-/* ---- CPU sets ----------------------------------------------------------- */
-
-bool np__set_empty(const uint64_t *s, int nwords)
-{
-	for (int i = 0; i < nwords; i++)
-		if (s[i])
-			return false;
-	return true;
-}
-
-bool np__set_meets(const uint64_t *a, const uint64_t *b, int nwords)
-{
-	for (int i = 0; i < nwords; i++)
-		if (a[i] & b[i])
-			return true;
-	return false;
-}
-
-bool np__set_subset(const uint64_t *a, const uint64_t *b, int nwords)
-{
-	for (int i = 0; i < nwords; i++)
-		if (a[i] & ~b[i])
-			return false;
-	return true;
-}
-
-int np__set_count(const uint64_t *s, int nwords)
-{
-	int n = 0;
-
-	for (int i = 0; i < nwords; i++)
-		n += __builtin_popcountll(s[i]);
-	return n;
-}
-
-/* The first member at or after bit FROM, below NCPUS; -1 if none. */
-static int first_from(const uint64_t *s, int nwords, int ncpus, int from)
-{
-	for (int w = from >> 6; w < nwords && from < ncpus; w++) {
-		uint64_t bits = s[w];
-
-		if (w == from >> 6)
-			bits &= ~UINT64_C(0) << (from & 63);
-		if (bits) {
-			int b = w * 64 + __builtin_ctzll(bits);
-
-			return b < ncpus ? b : -1;
-		}
-	}
-	return -1;
-}
-
-int np__set_cycle(const uint64_t *s, int nwords, int ncpus, int i)
-{
-	int b = i + 1 < ncpus ? first_from(s, nwords, ncpus, i + 1) : -1;
-
-	return b >= 0 ? b : first_from(s, nwords, ncpus, 0);
-}
 
 /* ---- constants ---------------------------------------------------------- */
 

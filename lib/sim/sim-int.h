@@ -9,8 +9,11 @@
  *   workload (workload.c)          per-vCPU bursts and sleeps in phases;
  *   guests (guests.c)              placement (libxl's algorithm) and memory;
  *   schedulers (sched-credit1.c, sched-credit2.c) behind np__sched_ops;
- *   balancer glue (balancer.c)     feeds np_balance_decide, applies actions;
- *   engine (engine.c, check.c)     the time-stepped loop and its invariants;
+ *   balancer (sched-numaplace.c)   feeds np_balance_decide, applies actions;
+ *   a run (build.c, step.c,        built, then stepped through time;
+ *     check.c)                     its invariants;
+ *   shared by all (rng.c,          random numbers, CPU sets, who runs
+ *     cpuset.c, pcpu.c)            where;
  *   runner (run.c), output (output.c, svg.c).
  *
  * One run is one struct np__sim: everything in it belongs to that run and
@@ -44,7 +47,7 @@
 #define NP__SIM_PHASES_MAX  8
 #define NP__SIM_NAME_MAX    48
 
-/* ---- random numbers: xoshiro256**, seeded through splitmix64 --------- */
+/* ---- random numbers (rng.c): xoshiro256**, seeded through splitmix64 - */
 
 struct np__rng {
 	uint64_t s[4];
@@ -55,7 +58,7 @@ uint64_t np__rng_next(struct np__rng *r);
 double np__rng_unit(struct np__rng *r); /* [0, 1) */
 double np__rng_exp(struct np__rng *r, double mean);
 
-/* ---- CPU sets: NWORDS 64-bit words, bit i = cpu_idx i ---------------- */
+/* ---- CPU sets (cpuset.c): NWORDS 64-bit words, bit i = cpu_idx i ----- */
 
 static inline bool np__set_has(const uint64_t *s, int i)
 {
@@ -304,7 +307,7 @@ struct np__guest {
 
 struct np__sim;
 
-/* A scheduler: what the engine calls; everything else is private to it. */
+/* A scheduler: what the run loop calls; everything else is private to it. */
 struct np__sched_ops {
 	const char *name;
 	int (*init)(struct np__sim *s);
@@ -367,8 +370,10 @@ struct np__sim {
 	int isample;
 };
 
-/* A CPU set of s->nwords words from the run's storage (zeroed); NULL on ENOMEM. */
+/* A CPU set of s->nwords words from the run's storage (zeroed); NULL on ENOMEM (cpuset.c). */
 uint64_t *np__sim_set(struct np__sim *s);
+
+/* ---- a run: built by build.c, stepped by step.c ---------------------- */
 
 /* Build a run of case GUESTS (template index per guest) under CFG. */
 int np__sim_new(const np_sim_exp *x, const struct np__config *cfg, const int *templates,
@@ -449,7 +454,7 @@ void np__guests_fractions(struct np__sim *s, int g);
 /* Move memory of migrations in progress over DT_US. */
 void np__guests_migrate(struct np__sim *s, double dt_us);
 
-/* ---- balancer glue (balancer.c) --------------------------------------- */
+/* ---- balancer (sched-numaplace.c) ------------------------------------ */
 
 int np__balancer_call(struct np__sim *s, struct np_error *err);
 
@@ -458,9 +463,9 @@ int np__balancer_call(struct np__sim *s, struct np_error *err);
 /* 0, or -1 with the first broken invariant in MSG. */
 int np__sim_check(const struct np__sim *s, char *msg, size_t size);
 
-/* ---- helpers for schedulers ------------------------------------------ */
+/* ---- who runs where (pcpu.c), for the schedulers --------------------- */
 
-/* V starts or stops running on C: the engine's state, caches and idleness. */
+/* V starts or stops running on C: the run's state, caches and idleness. */
 void np__sim_put(struct np__sim *s, int c, int v);
 bool np__vcpu_outside(const struct np__sim *s, int v, int c);
 

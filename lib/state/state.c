@@ -10,7 +10,8 @@
  *   a writer's read-modify-write is never interleaved with another's.
  *   flock locks belong to the open file, so two np_state on one path in
  *   one process also exclude each other (and one thread opening twice
- *   would wait for itself).
+ *   would wait for itself).  The lock file is opened without following a
+ *   symbolic link and must be a regular file: a FIFO there would block.
  * - Atomic commit: the whole file is written to "PATH.tmp-XXXXXX" in the
  *   same directory, fsynced, renamed over PATH and the directory fsynced:
  *   after a crash PATH is the old or the new state, never a mix.  A crash
@@ -30,11 +31,15 @@
  *   predicate and refused when it would over-commit, and a release gives
  *   its takes back.
  *
+ * Invariants: state-int.h; debug builds assert np__state_check()
+ * (state-check.c) after every load, claim and release.
+ *
  * Ownership: an np_state owns its path, lock descriptor and every claim's
  * id and json_t; np_state_close() releases them and the lock.
  */
-#include <numaplace/state.h>
+#include "state/state-int.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -46,32 +51,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "emit/plan-emit.h"
 #include "fleet/ledger.h"
+#include "plan/plan-json.h"
+#include "util/json-util.h"
 #include "util/util.h"
 
 #define SCHEMA    "numaplace.state/1"
-#define FILE_MAX  ((size_t)256 << 20)
-#define ID_MAX    255
+#define FILE_MAX  NP_FILE_MAX
+#define ID_MAX    NP_CLAIM_ID_MAX
 #define TMP_INFIX ".tmp-"
 
-struct claim {
-	char *id;
-	json_t *plan; /* the claim form of numaplace.plan/1 */
-};
+/*
+ * Debug builds (no NDEBUG) re-check the ledger after every change.  The
+ * check reads every plan back, so it may itself run out of memory: that
+ * proves nothing either way and is not a broken ledger.
+ */
+#define CHECKED(st) assert(checked_ok(np__state_check((st), NULL, NULL)))
 
-struct np_state {
-	char *path;
-	int lockfd; /* -1: nothing to lock (read-only, no state yet) */
-	bool readonly;
-	bool dirty;
-	int nclaims;
-	size_t cap;
-	struct claim *claims; /* increasing id (strcmp) */
-	/* After np_state_apply(): the host's ledger with every claim, and the host's shape. */
-	np__ledger *ledger;
-	np_host *shape;
-};
+static inline bool checked_ok(int rc)
+{
+	return rc == 0 || rc == NP_ENOMEM;
+}
 
 /* Index of ID in ST's claims, or -(insertion point) - 1. */
 static int find(const np_state *st, const char *id)
@@ -125,17 +125,19 @@ static int lock_file(np_state *st, struct np_error *err)
 {
 	size_t n = strlen(st->path) + sizeof(".lock");
 	char *lock = malloc(n);
+	const char *kind;
 	int rc = 0;
 
 	if (!lock)
 		return np__err(err, NP_ENOMEM, "out of memory");
 	snprintf(lock, n, "%s.lock", st->path);
-	st->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (st->lockfd < 0 && st->readonly)
-		st->lockfd = open(lock, O_RDONLY | O_CLOEXEC);
-	if (st->lockfd < 0 && !(st->readonly && errno == ENOENT)) {
-		rc = np__err(err, errno == ENOENT ? NP_EIO : NP_EOS, "cannot lock '%s': %s", lock,
-			     strerror(errno));
+	/* Never through a link, never a FIFO (whose open would block). */
+	st->lockfd = np__open_regular(lock, O_RDWR | O_CREAT | O_NOFOLLOW, 0644, &kind);
+	if (st->lockfd < 0 && !kind && st->readonly)
+		st->lockfd = np__open_regular(lock, O_RDONLY | O_NOFOLLOW, 0, &kind);
+	if (st->lockfd < 0 && (kind || !(st->readonly && errno == ENOENT))) {
+		rc = np__open_fail(err, kind || errno == ENOENT || errno == ELOOP ? NP_EIO : NP_EOS,
+				   "lock", lock, kind);
 		goto out;
 	}
 	while (st->lockfd >= 0 && flock(st->lockfd, st->readonly ? LOCK_SH : LOCK_EX) < 0) {
@@ -171,6 +173,8 @@ static int read_claim(np_state *st, const char *id, json_t *plan, struct np_erro
 	np_plan_free(p);
 	if (!rc && strlen(id) > ID_MAX)
 		rc = np__err(err, NP_EINPUT, "%s: ids are at most %d bytes", base, ID_MAX);
+	else if (!rc && np__state_id_problem(id))
+		rc = np__err(err, NP_EINPUT, "%s: the id %s", base, np__state_id_problem(id));
 	/* jansson hands out keys in insertion order; keep ours sorted. */
 	if (!rc && insert(st, -find(st, id) - 1, id, plan))
 		rc = np__err(err, NP_ENOMEM, "out of memory");
@@ -185,6 +189,8 @@ static int parse(np_state *st, const char *buf, size_t len, struct np_error *err
 	int rc = 0;
 
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root && np__json_out_of_memory(&je))
+		return np__err(err, NP_ENOMEM, "out of memory");
 	if (!root) {
 		for (char *c = je.text; *c; c++)
 			*c = isprint((unsigned char)*c) ? *c : '?';
@@ -282,6 +288,7 @@ int np_state_open(const char *path, bool readonly, np_state **out, struct np_err
 	}
 	if (!readonly)
 		remove_stale(st);
+	CHECKED(st);
 	*out = st;
 	return 0;
 }
@@ -307,23 +314,9 @@ void np_state_close(np_state *st)
 
 static int check_id(const char *id, struct np_error *err)
 {
-	size_t n = id ? strlen(id) : 0;
-	json_t *s;
+	const char *why = np__state_id_problem(id);
 
-	if (n == 0)
-		return np__err(err, NP_EINPUT, "cannot claim: the id is empty");
-	if (n > ID_MAX)
-		return np__err(err, NP_EINPUT, "cannot claim: the id is longer than %d bytes",
-			       ID_MAX);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)id[i] < 0x20 || id[i] == 0x7f)
-			return np__err(err, NP_EINPUT,
-				       "cannot claim: the id has a control character");
-	s = json_string(id);
-	if (!s)
-		return np__err(err, NP_EINPUT, "cannot claim: the id is not valid UTF-8");
-	json_decref(s);
-	return 0;
+	return why ? np__err(err, NP_EINPUT, "cannot claim: the id %s", why) : 0;
 }
 
 /* PLAN in its claim form, as a jansson value. */
@@ -341,7 +334,12 @@ static int claim_form(const np_plan *plan, json_t **out, struct np_error *err)
 		rc = np__err(err, NP_ENOMEM, "out of memory");
 	if (!rc) {
 		*out = json_loadb(buf, len, 0, NULL);
-		rc = *out ? 0 : np__err(err, NP_ENOMEM, "out of memory");
+		/* What jansson read must be what was written (json-util.h). */
+		if (!*out || np__json_is_text(*out, buf, len) != 1) {
+			json_decref(*out);
+			*out = NULL;
+			rc = np__err(err, NP_ENOMEM, "out of memory");
+		}
 	}
 	free(buf);
 	return rc;
@@ -405,6 +403,7 @@ int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_
 		}
 	}
 	json_decref(form);
+	CHECKED(st);
 	return rc;
 }
 
@@ -430,6 +429,7 @@ int np_state_release(np_state *st, const char *id, bool *found, struct np_error 
 		(size_t)(st->nclaims - at - 1) * sizeof(*st->claims));
 	st->nclaims--;
 	st->dirty = true;
+	CHECKED(st);
 	return 0;
 }
 
@@ -443,6 +443,25 @@ const char *np_state_claim_id(const np_state *st, int i)
 	return i >= 0 && i < st->nclaims ? st->claims[i].id : NULL;
 }
 
+int np_state_claim_plan(const np_state *st, const char *id, const np_topo *topo,
+			np_plan **out, struct np_error *err)
+{
+	struct np_error e;
+	char shown[80];
+	int at = id ? find(st, id) : -1, rc;
+
+	show_id(id ? id : "", shown, sizeof(shown));
+	if (!topo)
+		return np__err(err, NP_EINPUT, "claim '%s': no topology to map its plan onto",
+			       shown);
+	if (at < 0)
+		return np__err(err, NP_EINPUT, "no claim '%s' in '%s'", shown, st->path);
+	rc = np__plan_from_json_value(topo, st->claims[at].plan, "", out, &e);
+	if (rc)
+		return np__err(err, rc, "claim '%s' in '%s': %s", shown, st->path, e.message);
+	return 0;
+}
+
 /* ---- writing ---- */
 
 static int write_doc(const np_state *st, FILE *out)
@@ -450,9 +469,10 @@ static int write_doc(const np_state *st, FILE *out)
 	fprintf(out, "{\n  \"schema\": \"%s\",\n  \"claims\": {%s", SCHEMA,
 		st->nclaims ? "\n" : "");
 	for (int i = 0; i < st->nclaims; i++) {
+		/* Checked: a text jansson cut short would make the file unreadable. */
 		json_t *key = json_string(st->claims[i].id);
-		char *k = key ? json_dumps(key, JSON_ENCODE_ANY) : NULL;
-		char *v = json_dumps(st->claims[i].plan, JSON_COMPACT);
+		char *k = key ? np__json_dumps_checked(key) : NULL;
+		char *v = np__json_dumps_checked(st->claims[i].plan);
 
 		json_decref(key);
 		if (k && v)
@@ -477,18 +497,15 @@ int np_state_write_json(const np_state *st, FILE *out, struct np_error *err)
 	return 0;
 }
 
-/* fsync the directory holding PATH, so that the rename itself is durable. */
-static int sync_dir(const char *path)
+/* fsync directory DIR, so that a rename in it is durable. */
+static int sync_dir(const char *dir)
 {
-	const char *name;
-	char *dir = dir_of(path, &name);
-	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1, rc = 0;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
 
 	if (fd < 0 || fsync(fd) < 0)
 		rc = -1;
 	if (fd >= 0)
 		close(fd);
-	free(dir);
 	return rc;
 }
 
@@ -519,7 +536,8 @@ static int write_tmp(const np_state *st, int fd)
 int np_state_commit(np_state *st, struct np_error *err)
 {
 	size_t n = strlen(st->path) + sizeof(TMP_INFIX "XXXXXX");
-	char *tmp;
+	const char *name;
+	char *tmp, *dir;
 	int fd, rc;
 
 	if (st->readonly)
@@ -527,9 +545,14 @@ int np_state_commit(np_state *st, struct np_error *err)
 			       st->path);
 	if (!st->dirty)
 		return 0;
+	/* Every allocation before the rename: after it, the commit has happened. */
 	tmp = malloc(n);
-	if (!tmp)
+	dir = dir_of(st->path, &name);
+	if (!tmp || !dir) {
+		free(tmp);
+		free(dir);
 		return np__err(err, NP_ENOMEM, "out of memory");
+	}
 	snprintf(tmp, n, "%s" TMP_INFIX "XXXXXX", st->path);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	rc = fd < 0 ? NP_EOS : write_tmp(st, fd);
@@ -543,12 +566,13 @@ int np_state_commit(np_state *st, struct np_error *err)
 		rc = rc == NP_ENOMEM
 			 ? np__err(err, rc, "out of memory")
 			 : np__err(err, rc, "cannot write '%s': %s", st->path, strerror(e));
-	} else if (sync_dir(st->path) < 0) {
+	} else if (sync_dir(dir) < 0) {
 		rc = np__err(err, NP_EOS, "cannot write '%s': sync: %s", st->path, strerror(errno));
 	} else {
 		st->dirty = false;
 	}
 	free(tmp);
+	free(dir);
 	return rc;
 }
 

@@ -16,7 +16,6 @@
 #include "util/util.h"
 
 /* No topology file we read is anywhere near this size. */
-#define NP_TOPO_FILE_MAX (64u << 20)
 
 static const struct {
 	enum np_source_kind kind;
@@ -136,7 +135,7 @@ int np_topo_load(enum np_source_kind kind, const char *arg, np_topo **out,
 			src->load(b, arg);
 		return np__tb_finish(b, out, err);
 	}
-	rc = np__read_file(arg, NP_TOPO_FILE_MAX, &buf, &len, err);
+	rc = np__read_file(arg, NP_FILE_MAX, &buf, &len, err);
 	if (rc)
 		return rc;
 	rc = np_topo_parse(kind, buf, len, arg, out, err);

@@ -65,7 +65,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -85,7 +84,7 @@
 #define HW_CPU_MAX (1 << 20)
 /* Highest node id and most nodes a saved root may list (Linux: 1024). */
 #define HW_NODE_MAX 65535
-#define HW_NODES    4096
+#define HW_NODES    NP_NODES_MAX
 
 /* Serialises hwloc loads here because the sysfs one edits the environment. */
 static pthread_mutex_t hw_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -142,28 +141,20 @@ static bool sys_path(char *out, size_t size, const char *root, const char *fmt, 
 
 /*
  * Read a small regular file into BUF, NUL-terminated; false when it is
- * unreadable, empty or does not fit.  Opens without blocking
- * so that a FIFO cannot hang us.
+ * unreadable, not a regular file, empty or does not fit.  Through the
+ * library's one reader, which never blocks on a FIFO.  Some saved files
+ * end in a NUL; like the kernel's readers, the text stops there.
  */
 static bool read_text(const char *path, char *buf, size_t size)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	struct stat st;
-	ssize_t n = -1;
-	char more;
+	char *data = NULL;
+	size_t n = 0;
+	bool ok = np__read_file(path, size - 1, &data, &n, NULL) == 0 && n > 0;
 
-	if (fd < 0)
-		return false;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		n = read(fd, buf, size - 1);
-	if (n == (ssize_t)size - 1 && read(fd, &more, 1) != 0)
-		n = -1;
-	close(fd);
-	if (n <= 0)
-		return false;
-	/* Some saved files end in a NUL; like the kernel's readers, stop there. */
-	buf[n] = '\0';
-	return true;
+	if (ok)
+		memcpy(buf, data, n + 1);
+	free(data);
+	return ok;
 }
 
 /* ---- the environment, for the sysfs source ---- */
@@ -549,7 +540,7 @@ static int check_root(np__tb *b, const char *dir)
 	if (stat(dir, &st) < 0)
 		return np__tb_fail(b, NP_EIO, "%s", errtext(errno, ebuf, sizeof(ebuf)));
 	if (!S_ISDIR(st.st_mode))
-		return np__tb_fail(b, NP_EIO, "not a directory");
+		return np__tb_fail(b, NP_EIO, "not a directory (%s)", np__file_kind(st.st_mode));
 	if (access(dir, R_OK | X_OK) < 0)
 		return np__tb_fail(b, NP_EIO, "%s", errtext(errno, ebuf, sizeof(ebuf)));
 	/* Without it hwloc would count this machine's processors instead. */

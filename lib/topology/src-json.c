@@ -33,10 +33,10 @@
 #include "util/util.h"
 
 #define SCHEMA    "numaplace.topology/1"
-#define ID_MAX    NP__TOPO_ID_MAX
+#define ID_MAX    NP_ID_MAX
 #define MIB_MAX   (NP__TOPO_KB_MAX >> 10)
 #define COUNT_MAX NP__TOPO_COUNT_MAX
-#define NODES_MAX 4096
+#define NODES_MAX NP_NODES_MAX
 /* A node/CPU/device element ("nodes[12]"), a key under it, an item of that. */
 #define BASE_LEN  32
 #define PATH_LEN  (BASE_LEN + 16)
@@ -49,8 +49,9 @@ struct range {
 	const char *what;
 };
 
-static const struct range R_ID = { 0, ID_MAX, false, "an id from 0 to 4194304" };
-static const struct range R_ID_NULL = { 0, ID_MAX, true, "an id from 0 to 4194304, or null" };
+static const struct range R_ID = { 0, ID_MAX, false, "an id from 0 to " NP__STR(NP_ID_MAX) };
+static const struct range R_ID_NULL = { 0, ID_MAX, true,
+					"an id from 0 to " NP__STR(NP_ID_MAX) ", or null" };
 static const struct range R_MIB = { 0, MIB_MAX, false,
 				    "a non-negative integer (MiB) up to 2^40" };
 static const struct range R_COUNT = { 0, COUNT_MAX, false,
@@ -328,7 +329,7 @@ static bool read_node_cpus(struct jr *r, const json_t *node, const char *base, s
 {
 	const json_t *a = json_object_get(node, "cpus");
 	char path[PATH_LEN], item[ITEM_LEN];
-	int64_t cpu;
+	int64_t cpu = 0; /* int_at() sets it; -O3 cannot tell */
 	long n;
 
 	snprintf(path, sizeof(path), "%s.cpus", base);
@@ -376,7 +377,7 @@ static bool read_nodes(struct jr *r, const json_t *nodes)
 static bool read_row(struct jr *r, const json_t *row, size_t i)
 {
 	char path[PATH_LEN], item[ITEM_LEN];
-	int64_t d;
+	int64_t d = 0; /* int_at() sets it; -O3 cannot tell */
 	long n;
 
 	snprintf(path, sizeof(path), "nodes[%zu].distances", i);
@@ -619,6 +620,10 @@ static int json_parse(np__tb *b, const char *buf, size_t len)
 		return r.rc;
 	}
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root && np__json_out_of_memory(&je)) {
+		fail(&r, NP_ENOMEM, "out of memory");
+		return r.rc;
+	}
 	if (!root) {
 		syntax_error(&r, &je);
 		return r.rc;

@@ -11,19 +11,18 @@
  * what the capabilities say (free == total, no devices); any other failure
  * fails the load with libvirt's message.
  *
- * Quiet: libvirt prints every error to stderr unless an error function is
- * set, and that function is process-wide, so it is set once to one that
- * prints nothing; the error is then read back with virGetLastError (per
- * thread).  libvirt parses XML itself (test:///FILE) and libxml2 may print
- * through its per-thread generic error handler, so that handler is
- * silenced around the libvirt calls and restored afterwards.
+ * Quiet: the connection gets a silent error function of its own
+ * (util/lv-util.h says why not the process-wide one) and errors are read
+ * back with virGetLastError (per thread).  libvirt parses XML itself
+ * (test:///FILE) and libxml2 may print through its per-thread generic
+ * error handler, so that handler is silenced around the libvirt calls and
+ * restored afterwards.
  *
  * Ownership: the connection and everything libvirt hands out are released
  * before load() returns.
  */
 #include "src-libvirt.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,48 +32,9 @@
 #include <libxml/globals.h>
 #include <libxml/xmlerror.h>
 
+#include "util/lv-util.h"
 #include "util/util.h"
 
-static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
-
-static void quiet_libvirt(void *opaque, virErrorPtr error) {}
-
-static void set_quiet_libvirt(void)
-{
-	virSetErrorFunc(NULL, quiet_libvirt);
-}
-
-static void quiet_libxml(void *ctx, const char *msg, ...) {}
-
-/* libxml2's generic error handler of this thread, saved while libvirt runs. */
-struct saved_xml {
-	xmlGenericErrorFunc fn;
-	void *ctx;
-};
-
-static void hush_libxml(struct saved_xml *s)
-{
-	s->fn = xmlGenericError;
-	s->ctx = xmlGenericErrorContext;
-	xmlSetGenericErrorFunc(NULL, quiet_libxml);
-}
-
-static void restore_libxml(const struct saved_xml *s)
-{
-	xmlSetGenericErrorFunc(s->ctx, s->fn);
-}
-
-/* libvirt's last error of this thread as one line, in BUF. */
-static const char *lv_message(char *buf, size_t size)
-{
-	virErrorPtr e = virGetLastError();
-
-	snprintf(buf, size, "%s", e && e->message ? e->message : "unknown libvirt error");
-	for (char *p = buf; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
-	return buf;
-}
 
 /* True when the last error says the driver cannot do what was asked. */
 static bool lv_unsupported(void)
@@ -97,7 +57,7 @@ static int refine_memory(np__tb *b, virConnectPtr conn, const struct np__lv_cell
 			return 0;
 		if (n < 0)
 			return np__tb_fail(b, NP_EIO, "cannot get the free memory of cell %d: %s",
-					   cells->ids[i], lv_message(msg, sizeof(msg)));
+					   cells->ids[i], np__lv_message(msg, sizeof(msg)));
 		if (n == 1)
 			np__tb_node_free(b, cells->ids[i], bytes / 1024);
 	}
@@ -122,7 +82,7 @@ static int refine_pages(np__tb *b, virConnectPtr conn, struct np__lv_cells *cell
 		if (n < 0)
 			return np__tb_fail(b, NP_EIO,
 					   "cannot get the free %u KiB pages of cell %d: %s", size,
-					   p->node, lv_message(msg, sizeof(msg)));
+					   p->node, np__lv_message(msg, sizeof(msg)));
 		/*
 		 * N counts the values filled in: the test driver fills some and
 		 * returns 0, so nothing is learned from it.  The pool may have
@@ -146,7 +106,7 @@ static int add_devices(np__tb *b, virConnectPtr conn)
 		return 0;
 	if (n < 0)
 		return np__tb_fail(b, NP_EIO, "cannot list node devices: %s",
-				   lv_message(msg, sizeof(msg)));
+				   np__lv_message(msg, sizeof(msg)));
 	for (int i = 0; i < n; i++) {
 		/* NULL: the device went away since the listing (hot unplug). */
 		char *xml = np__tb_failed(b) ? NULL : virNodeDeviceGetXMLDesc(devs[i], 0);
@@ -164,22 +124,21 @@ static int load(np__tb *b, const char *uri)
 {
 	struct np__lv_cells cells = {0};
 	virConnectPtr conn = NULL;
-	struct saved_xml saved;
+	struct np__xml_hush saved;
 	char *caps = NULL;
 	char msg[400];
 	int code;
 
-	pthread_once(&quiet_once, set_quiet_libvirt);
-	hush_libxml(&saved);
-	if (!(conn = virConnectOpenReadOnly(uri))) {
+	np__xml_hush(&saved);
+	if (!(conn = np__lv_open(uri, true))) {
 		/* A URI no driver serves is as much bad input as a missing file. */
 		code = NP_EIO;
-		np__tb_fail(b, code, "cannot connect: %s", lv_message(msg, sizeof(msg)));
+		np__tb_fail(b, code, "cannot connect: %s", np__lv_message(msg, sizeof(msg)));
 		goto out;
 	}
 	if (!(caps = virConnectGetCapabilities(conn))) {
 		np__tb_fail(b, NP_EIO, "cannot get the capabilities: %s",
-			    lv_message(msg, sizeof(msg)));
+			    np__lv_message(msg, sizeof(msg)));
 		goto out;
 	}
 	if (np__libvirt_caps_read(b, caps, strlen(caps), &cells) == 0 &&
@@ -190,7 +149,7 @@ static int load(np__tb *b, const char *uri)
 out:
 	if (conn)
 		virConnectClose(conn);
-	restore_libxml(&saved);
+	np__xml_unhush(&saved);
 	free(caps);
 	np__libvirt_cells_free(&cells);
 	return np__tb_failed(b) ? np__tb_fail(b, NP_EIO, "unknown error") : 0;

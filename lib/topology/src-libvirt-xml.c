@@ -47,7 +47,7 @@
 #include "util/util.h"
 
 /* The builder refuses more nodes; stopping here bounds the work per cell. */
-#define LV_MAX_CELLS 4096
+#define LV_MAX_CELLS NP_NODES_MAX
 
 /* One capabilities document being read. */
 struct caps {
@@ -114,19 +114,42 @@ static xmlNode *next_child(const xmlNode *parent, const xmlNode *after, const ch
 }
 
 /*
+ * Attribute NAME of N into *OUT (xmlFree it): 1, or 0 when N has none, or
+ * -1 after failing B when copying it failed (libxml2 gives NULL for both).
+ */
+static int prop(np__tb *b, xmlNode *n, const char *name, xmlChar **out)
+{
+	*out = xmlGetNoNsProp(n, (const xmlChar *)name);
+	if (*out)
+		return 1;
+	return xmlHasNsProp(n, (const xmlChar *)name, NULL) ? (nomem(b), -1) : 0;
+}
+
+/* The text of element N (xmlFree it), or NULL after failing B: out of memory. */
+static xmlChar *content(np__tb *b, xmlNode *n)
+{
+	xmlChar *t = xmlNodeGetContent(n);
+
+	if (!t)
+		nomem(b);
+	return t;
+}
+
+/*
  * Attribute NAME of N as an integer in [MIN, MAX]: 1 when read, 0 when
  * absent (*OUT untouched), -1 after failing B; WHERE starts the message.
  */
 static int attr_long(np__tb *b, const char *where, xmlNode *n, const char *name, long min, long max,
 		     long *out)
 {
-	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+	xmlChar *v;
 	char q[40];
 	long x;
-	int rc = -1;
+	int rc = prop(b, n, name, &v);
 
-	if (!v)
-		return 0;
+	if (rc <= 0)
+		return rc;
+	rc = -1;
 	if (!np__parse_int((const char *)v, LONG_MIN, LONG_MAX, &x))
 		np__tb_fail(b, NP_EINPUT, "%s: %s '%s' is not a number", where, name,
 			    quote((const char *)v, q));
@@ -155,11 +178,13 @@ static bool need_attr(np__tb *b, const char *where, xmlNode *n, const char *name
 /* The text of element N as an unsigned 64-bit number. */
 static bool text_u64(np__tb *b, const char *where, const char *what, xmlNode *n, uint64_t *out)
 {
-	xmlChar *t = xmlNodeGetContent(n);
+	xmlChar *t = content(b, n);
 	const char *s = t ? (const char *)t : "";
 	char q[40];
 	bool ok;
 
+	if (!t)
+		return false;
 	s += strspn(s, " \t\r\n");
 	ok = np__parse_u64(s, out);
 	if (!ok)
@@ -202,12 +227,15 @@ static bool unit_bytes(const char *unit, uint64_t *bytes)
 static bool to_kib(np__tb *b, const char *where, const char *what, xmlNode *n, uint64_t value,
 		   uint64_t *kib)
 {
-	xmlChar *unit = xmlGetNoNsProp(n, (const xmlChar *)"unit");
+	xmlChar *unit;
+	int has = prop(b, n, "unit", &unit);
 	const char *u = unit ? (const char *)unit : "KiB";
 	uint64_t per, mul;
 	bool ok = false;
 	char q[40];
 
+	if (has < 0)
+		return false;
 	if (!unit_bytes(u, &per)) {
 		bad(b, "%s: %s: unknown unit '%s'", where, what, quote(u, q));
 		goto out;
@@ -239,6 +267,20 @@ static int cell_index(const struct caps *c, int id)
 	int *p = bsearch(&id, c->sorted, c->cells->nids, sizeof(int), cmp_int);
 
 	return p ? (int)(p - c->sorted) : -1;
+}
+
+static void quiet(void *ctx, const char *msg, ...) {}
+
+void np__xml_hush(struct np__xml_hush *saved)
+{
+	saved->fn = xmlGenericError;
+	saved->ctx = xmlGenericErrorContext;
+	xmlSetGenericErrorFunc(NULL, quiet);
+}
+
+void np__xml_unhush(const struct np__xml_hush *saved)
+{
+	xmlSetGenericErrorFunc(saved->ctx, saved->fn);
 }
 
 /*
@@ -274,7 +316,17 @@ static xmlDoc *read_doc(np__tb *b, const char *buf, size_t len)
 	ctxt->sax->serror = first_error;
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
 				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc && e.message) {
+	/*
+	 * Out of memory, libxml2 may stop early and still hand back a
+	 * document (a part of it), or none with no message (copying its
+	 * message failed too): either way, not a fault of the input.
+	 */
+	if (ctxt->errNo == XML_ERR_NO_MEMORY || e.code == XML_ERR_NO_MEMORY ||
+	    (!doc && !e.message)) {
+		xmlFreeDoc(doc);
+		doc = NULL;
+		np__tb_fail(b, NP_ENOMEM, "out of memory");
+	} else if (!doc && e.message) {
 		snprintf(msg, sizeof(msg), "%s", e.message);
 		for (char *p = msg; *p; p++)
 			if (!isprint((unsigned char)*p))
@@ -282,8 +334,6 @@ static xmlDoc *read_doc(np__tb *b, const char *buf, size_t len)
 		for (size_t n = strlen(msg); n > 0 && msg[n - 1] == ' '; n--)
 			msg[n - 1] = '\0';
 		np__tb_fail(b, NP_EINPUT, "line %d: %s", e.line, msg);
-	} else if (!doc) {
-		np__tb_fail(b, NP_EINPUT, "not an XML document");
 	}
 	xmlResetError(&e);
 	xmlFreeParserCtxt(ctxt);
@@ -514,7 +564,8 @@ static bool dev_number(np__tb *b, const char *where, xmlNode *parent, const char
 		return true;
 	if (!n)
 		return bad(b, "%s: no <%s>", where, name);
-	v = attr ? xmlGetNoNsProp(n, (const xmlChar *)attr) : xmlNodeGetContent(n);
+	if (attr ? prop(b, n, attr, &v) < 0 : !(v = content(b, n)))
+		return false;
 	if (!v)
 		np__tb_fail(b, NP_EINPUT, "%s: <%s> has no %s", where, name, attr ? attr : "text");
 	else if (!(ok = parse_ulong((const char *)v, max, out)))
@@ -575,14 +626,17 @@ int np__libvirt_nodedev_read(np__tb *b, const char *buf, size_t len)
 		goto out;
 	}
 	name = next_child(root, NULL, "name");
-	text = name ? xmlNodeGetContent(name) : NULL;
+	if (name && !(text = content(b, name)))
+		goto out;
 	snprintf(where, sizeof(where), "device %s", text ? quote((const char *)text, q) : "?");
 	for (xmlNode *cap = next_child(root, NULL, "capability"); cap;
 	     cap = next_child(root, cap, "capability")) {
-		xmlChar *type = xmlGetNoNsProp(cap, (const xmlChar *)"type");
-		bool pci = type && strcmp((const char *)type, "pci") == 0;
+		xmlChar *type;
+		bool pci = prop(b, cap, "type", &type) > 0 && strcmp((const char *)type, "pci") == 0;
 
 		xmlFree(type);
+		if (np__tb_failed(b))
+			break;
 		if (pci) {
 			pci_device(b, where, cap);
 			break;
@@ -597,8 +651,12 @@ out:
 static int parse(np__tb *b, const char *buf, size_t len)
 {
 	struct np__lv_cells cells = {0};
-	int rc = np__libvirt_caps_read(b, buf, len, &cells);
+	struct np__xml_hush saved;
+	int rc;
 
+	np__xml_hush(&saved);
+	rc = np__libvirt_caps_read(b, buf, len, &cells);
+	np__xml_unhush(&saved);
 	if (rc == 0)
 		np__libvirt_pools_feed(b, &cells);
 	np__libvirt_cells_free(&cells);

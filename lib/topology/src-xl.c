@@ -55,7 +55,7 @@
 #include "util/util.h"
 
 /* Node ids index the distance rows: this bounds a row and node_line[]. */
-#define XL_MAX_NODES 4096
+#define XL_MAX_NODES NP_NODES_MAX
 #define XL_MAX_CPU   ((1L << 22) - 1)
 
 static const struct {

@@ -43,9 +43,17 @@ struct np_topo {
  * JSON writer can write and the JSON reader read back: ids (nodes, CPUs,
  * cores, sockets), memory and page sizes in KiB, page counts.
  */
-#define NP__TOPO_ID_MAX (1 << 22)
+#define NP__TOPO_ID_MAX NP_ID_MAX
 #define NP__TOPO_KB_MAX (INT64_C(1) << 50)
 #define NP__TOPO_COUNT_MAX (INT64_C(1) << 50)
+
+/*
+ * Where memory goes when the nodes NODES[0..N) (indexes) are full
+ * (fallback.c): every other node with memory they can reach, nearest to
+ * the set first, ties by node id.  Writes at most MAX indexes into OUT and
+ * returns how many there are, or NP_ENOMEM.
+ */
+int np__topo_fallback(const np_topo *topo, const int *nodes, int n, int *out, int max);
 
 typedef struct np__tb np__tb;
 

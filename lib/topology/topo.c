@@ -293,8 +293,8 @@ static int build_nodes(np__tb *b, np_topo *t)
 			return np__tb_fail(b, NP_EINPUT, "node %d is listed twice", b->nodes[i].os);
 	if (b->nnodes == 0)
 		return np__tb_fail(b, NP_EINPUT, "no NUMA node found");
-	if (b->nnodes > 4096)
-		return np__tb_fail(b, NP_EINPUT, "%zu nodes: more than 4096", b->nnodes);
+	if (b->nnodes > NP_NODES_MAX)
+		return np__tb_fail(b, NP_EINPUT, "%zu nodes: more than %d", b->nnodes, NP_NODES_MAX);
 	t->nnodes = (int)b->nnodes;
 	t->nodes = np__calloc(b->nnodes, sizeof(*t->nodes));
 	if (!t->nodes)

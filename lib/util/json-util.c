@@ -5,7 +5,10 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util/util.h"
 
 /* S with every byte that is not printable ASCII as '?', cut to SIZE. */
 static void printable(const char *s, char *out, size_t size)
@@ -40,4 +43,73 @@ void np__json_describe(const json_t *v, char *out, size_t size)
 	case JSON_FALSE: snprintf(out, size, "false"); break;
 	case JSON_NULL: snprintf(out, size, "null"); break;
 	}
+}
+
+bool np__json_out_of_memory(const json_error_t *je)
+{
+	/* The code is stored only with a message: read it only then. */
+	return !je->text[0] || json_error_code(je) == json_error_out_of_memory;
+}
+
+bool np__utf8_valid(const char *s, size_t n)
+{
+	static const unsigned lowest[4] = { 0, 0x80, 0x800, 0x10000 };
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+	while (p < end) {
+		unsigned c = *p++, cp;
+		int more = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+			   : (c & 0xf8) == 0xf0 ? 3 : -1;
+
+		if (more < 0 || end - p < more)
+			return false;
+		cp = more ? c & (0x3fu >> more) : c;
+		for (int k = 0; k < more; k++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (*p & 0x3fu);
+		}
+		if (cp < lowest[more] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+	}
+	return true;
+}
+
+char *np__json_dumps_checked(const json_t *v)
+{
+	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_t *back = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	bool same = back && json_equal(back, v);
+
+	json_decref(back);
+	if (!same) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+int np__json_is_text(const json_t *v, const char *text, size_t len)
+{
+	char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	const char *p = d;
+	bool in_string = false, escaped = false, same = true;
+
+	if (!d)
+		return NP_ENOMEM;
+	for (size_t i = 0; same && i < len; i++) {
+		char c = text[i];
+
+		if (!in_string && strchr(" \t\n\r", c) && c)
+			continue; /* a blank the compact form leaves out */
+		same = c == *p++;
+		if (in_string)
+			in_string = escaped || c != '"';
+		else
+			in_string = c == '"';
+		escaped = in_string && !escaped && c == '\\';
+	}
+	same = same && !*p;
+	free(d);
+	return same;
 }

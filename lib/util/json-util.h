@@ -6,6 +6,7 @@
 #ifndef NP_JSON_UTIL_H
 #define NP_JSON_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -16,5 +17,39 @@
  * cut), "an object", "an array", "true", "false", "null".
  */
 void np__json_describe(const json_t *v, char *out, size_t size);
+
+/*
+ * Did json_loadb() fail for want of memory rather than for the text?
+ * jansson says so with json_error_out_of_memory, or by leaving the
+ * message empty (an allocation failed before it could read anything).
+ * Readers answer NP_ENOMEM then, never a syntax error.
+ */
+bool np__json_out_of_memory(const json_error_t *je);
+
+/*
+ * Are the N bytes at S well-formed UTF-8 (no overlong forms, surrogates or
+ * code points above U+10FFFF), as jansson wants its strings?  Asking
+ * jansson means allocating, and a failed allocation would then pass for
+ * bad text.
+ */
+bool np__utf8_valid(const char *s, size_t n);
+
+/*
+ * jansson 2.14 does not always fail cleanly when an allocation fails: its
+ * json_dumps() may leave out a piece of the text and return the rest
+ * ("{\"fits\":true}" comes out as "{\":true}"), and its parser may drop a
+ * character of a string or number and return a document.  Where numaplace
+ * keeps JSON (the state file), it checks:
+ *
+ * np__json_dumps_checked(): json_dumps(V, JSON_COMPACT), read back and
+ * compared with V; NULL when out of memory or the text came out wrong.
+ *
+ * np__json_is_text(): does V hold exactly TEXT (LEN bytes), JSON that
+ * numaplace wrote itself with integers and plain strings only?  V dumped
+ * compact must be TEXT without its blanks outside strings.  1, 0 when it
+ * differs, NP_ENOMEM.
+ */
+char *np__json_dumps_checked(const json_t *v);
+int np__json_is_text(const json_t *v, const char *text, size_t len);
 
 #endif

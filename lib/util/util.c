@@ -3,16 +3,27 @@
  *
  * Text parsers here are fed untrusted input (saved sysfs files, fuzzers):
  * they check every bound and never read past the terminating NUL.
+ *
+ * Files: every file the library reads goes through np__read_file(), which
+ * opens without blocking and reads only regular files, so that a FIFO
+ * nobody writes to (or a symbolic link to one, or /dev/zero) is refused at
+ * once instead of hanging or filling memory; np_read_file() adds "-" for
+ * standard input, where a pipe is what one expects.
  */
 #include "util.h"
 
+#include <numaplace/util.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int np__verr(struct np_error *err, int code, const char *fmt, va_list ap)
 {
@@ -88,41 +99,121 @@ int np__grow(void **arr, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-int np__read_file(const char *path, size_t max, char **buf, size_t *len,
-		  struct np_error *err)
+const char *np__file_kind(unsigned mode)
 {
-	FILE *f = fopen(path, "rb");
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "a regular file";
+	case S_IFDIR: return "a directory";
+	case S_IFIFO: return "a FIFO";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFSOCK: return "a socket";
+	case S_IFLNK: return "a symbolic link";
+	}
+	return "of an unknown kind";
+}
+
+int np__open_regular(const char *path, int flags, unsigned mode, const char **kind)
+{
+	struct stat st;
+	int fd, e;
+
+	*kind = NULL;
+	fd = open(path, flags | O_NONBLOCK | O_CLOEXEC, (mode_t)mode);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		*kind = np__file_kind(st.st_mode);
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* strerror(E) in lower case, as numaplace messages are: "no such file...". */
+static void reason(int e, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", strerror(e));
+	if (isupper((unsigned char)buf[0]) && islower((unsigned char)buf[1]))
+		buf[0] = (char)tolower((unsigned char)buf[0]);
+}
+
+int np__open_fail(struct np_error *err, int code, const char *verb, const char *path,
+		  const char *kind)
+{
+	char why[128];
+
+	if (kind)
+		snprintf(why, sizeof(why), "not a regular file (%s)", kind);
+	else if (errno == ELOOP)
+		snprintf(why, sizeof(why), "a symbolic link");
+	else
+		reason(errno, why, sizeof(why));
+	return np__err(err, code, "cannot %s '%s': %s", verb, path, why);
+}
+
+/* Wait until FD (left non-blocking by whoever gave it to us) has data. */
+static bool wait_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, -1) >= 0 || errno == EINTR;
+}
+
+int np__read_fd(int fd, const char *name, size_t max, char **buf, size_t *len,
+		struct np_error *err)
+{
+	char shown[PATH_MAX + 8], why[128];
 	char *data = NULL;
 	size_t cap = 0, n = 0;
 	struct stat st;
 	int rc = NP_OK;
 
-	if (!f)
-		return np__err(err, NP_EIO, "cannot read '%s': %s", path, strerror(errno));
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		rc = np__err(err, NP_EIO, "cannot read '%s': is a directory", path);
-		goto out;
+	if (name)
+		snprintf(shown, sizeof(shown), "'%s'", name);
+	else
+		snprintf(shown, sizeof(shown), "standard input");
+	/* A regular file says its size: refuse a large one before reading it. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > max)
+			return np__err(err, NP_EINPUT, "cannot read %s: larger than %zu bytes",
+				       shown, max);
+		/* Room for all of it at once (and a little growth), not doubling. */
+		cap = (size_t)st.st_size + 4097;
+		if (!(data = malloc(cap)))
+			return np__err(err, NP_ENOMEM, "cannot read %s: out of memory", shown);
 	}
 	for (;;) {
-		size_t got;
+		ssize_t got;
 
 		if (np__grow((void **)&data, &cap, n + 4097, 1) < 0) {
-			rc = np__err(err, NP_ENOMEM, "cannot read '%s': out of memory", path);
+			rc = np__err(err, NP_ENOMEM, "cannot read %s: out of memory", shown);
 			goto out;
 		}
-		got = fread(data + n, 1, cap - n - 1, f);
-		n += got;
-		if (n > max) {
-			rc = np__err(err, NP_EINPUT, "cannot read '%s': larger than %zu bytes",
-				     path, max);
+		got = read(fd, data + n, cap - n - 1);
+		if (got < 0 && (errno == EINTR || (errno == EAGAIN && wait_readable(fd))))
+			continue;
+		if (got < 0) {
+			reason(errno, why, sizeof(why));
+			rc = np__err(err, NP_EIO, "cannot read %s: %s", shown, why);
 			goto out;
 		}
 		if (got == 0)
 			break;
-	}
-	if (ferror(f)) {
-		rc = np__err(err, NP_EIO, "cannot read '%s': read error", path);
-		goto out;
+		n += (size_t)got;
+		if (n > max) {
+			rc = np__err(err, NP_EINPUT, "cannot read %s: larger than %zu bytes", shown,
+				     max);
+			goto out;
+		}
 	}
 	data[n] = '\0';
 	*buf = data;
@@ -130,8 +221,33 @@ int np__read_file(const char *path, size_t max, char **buf, size_t *len,
 	data = NULL;
 out:
 	free(data);
-	fclose(f);
 	return rc;
+}
+
+int np__read_file(const char *path, size_t max, char **buf, size_t *len,
+		  struct np_error *err)
+{
+	const char *kind;
+	int fd = np__open_regular(path, O_RDONLY, 0, &kind), rc;
+
+	if (fd < 0)
+		return np__open_fail(err, errno == ENOMEM && !kind ? NP_ENOMEM : NP_EIO, "read",
+				     path, kind);
+	rc = np__read_fd(fd, path, max, buf, len, err);
+	close(fd);
+	return rc;
+}
+
+int np_read_file(const char *path, size_t max, char **buf, size_t *len,
+		 struct np_error *err)
+{
+	if (!path || !buf || !len)
+		return np__err(err, NP_EINPUT, "np_read_file: no path");
+	if (max == 0)
+		max = NP_FILE_MAX;
+	if (strcmp(path, "-") == 0)
+		return np__read_fd(STDIN_FILENO, NULL, max, buf, len, err);
+	return np__read_file(path, max, buf, len, err);
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -302,6 +418,37 @@ char *np__format_cpulist(const int *ids, int n, char *buf, size_t size)
 	return buf;
 }
 
+int np__sort_unique(int *a, int n)
+{
+	int k = 0;
+
+	if (n > 0)
+		qsort(a, (size_t)n, sizeof(*a), cmp_int);
+	for (int i = 0; i < n; i++)
+		if (k == 0 || a[k - 1] != a[i])
+			a[k++] = a[i];
+	return k;
+}
+
+char *np__cpulist(const int *ids, int n)
+{
+	int *a = np__calloc((size_t)n, sizeof(*a));
+	size_t size = (size_t)(n > 0 ? n : 1) * 12 + 1;
+	char *buf = malloc(size);
+
+	if (!a || !buf) {
+		free(a);
+		free(buf);
+		return NULL;
+	}
+	if (n > 0)
+		memcpy(a, ids, (size_t)n * sizeof(*a));
+	n = np__sort_unique(a, n);
+	np__format_cpulist(a, n, buf, size);
+	free(a);
+	return buf;
+}
+
 bool np__parse_int(const char *text, long min, long max, long *out)
 {
 	char *end;
@@ -333,4 +480,21 @@ bool np__parse_u64(const char *text, uint64_t *out)
 		return false;
 	*out = (uint64_t)v;
 	return true;
+}
+
+int np_cpulist_parse(const char *text, int limit, int **ids, int *n,
+		     struct np_error *err)
+{
+	int rc = np__parse_cpulist(text, limit, ids, n);
+
+	if (rc == NP_ENOMEM)
+		return np__err(err, rc, "out of memory");
+	if (rc)
+		return np__err(err, rc, "bad list '%.64s%s'", text, strlen(text) > 64 ? "..." : "");
+	return 0;
+}
+
+char *np_cpulist_format(const int *ids, int n, char *buf, size_t size)
+{
+	return np__format_cpulist(ids, n, buf, size);
 }

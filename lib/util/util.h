@@ -14,8 +14,12 @@
 #include <stdint.h>
 
 #include <numaplace/error.h>
+#include <numaplace/limits.h>
 
 #define NP__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* A number macro as a string literal, for messages: NP__STR(NP_NODES_MAX) is "4096". */
+#define NP__STR(x) NP__STR_(x)
+#define NP__STR_(x) #x
 
 #if defined(__GNUC__)
 #define NP__PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -32,11 +36,37 @@ int np__verr(struct np_error *err, int code, const char *fmt, va_list ap);
 
 /*
  * Read the whole file PATH into a NUL-terminated buffer (*BUF, *LEN without
- * the NUL).  Refuses files over MAX bytes.  NP_EIO with "cannot read 'PATH':
- * reason" on failure.
+ * the NUL).  Only a regular file is read: a FIFO, device, directory or
+ * socket (or a symbolic link to one) is refused at once, never waited on.
+ * Refuses files over MAX bytes (NP_EINPUT); NP_EIO with "cannot read
+ * 'PATH': reason" when it cannot be read; NP_ENOMEM.  PATH is taken
+ * literally ("-" is a file named "-"; np_read_file() reads standard input).
  */
 int np__read_file(const char *path, size_t max, char **buf, size_t *len,
 		  struct np_error *err);
+/*
+ * Read descriptor FD (any kind: a pipe is fine) to its end, as
+ * np__read_file does; NAME for messages, NULL for "standard input".
+ */
+int np__read_fd(int fd, const char *name, size_t max, char **buf, size_t *len,
+		struct np_error *err);
+/*
+ * open() PATH with FLAGS (and MODE for O_CREAT) so that it never blocks:
+ * O_NONBLOCK and O_CLOEXEC for the open, then fstat(), then O_NONBLOCK
+ * cleared.  Returns the descriptor; or -1 with errno set and *KIND NULL
+ * when open() failed; or -1 with *KIND saying what the path is ("a FIFO")
+ * when it is not a regular file.
+ */
+int np__open_regular(const char *path, int flags, unsigned mode, const char **kind);
+/*
+ * Fill ERR with CODE and "cannot VERB 'PATH': why" after np__open_regular()
+ * failed with KIND (NULL: from errno; ELOOP reads "a symbolic link", as
+ * with O_NOFOLLOW).  Returns CODE.
+ */
+int np__open_fail(struct np_error *err, int code, const char *verb, const char *path,
+		  const char *kind);
+/* What a file of stat() mode MODE is, for messages: "a FIFO", "a directory"... */
+const char *np__file_kind(unsigned mode);
 
 /*
  * Parse a Linux cpulist ("0-3,8,10-11", possibly empty, trailing newline
@@ -53,6 +83,10 @@ int np__parse_cpumap(const char *text, int **ids, int *n);
 
 /* Write IDS (sorted) as a cpulist "0-3,8" into BUF; returns BUF. */
 char *np__format_cpulist(const int *ids, int n, char *buf, size_t size);
+/* A malloc'ed cpulist ("0-3,8") of IDS (any order, duplicates allowed); NULL on ENOMEM. */
+char *np__cpulist(const int *ids, int n);
+/* Sort A[0..N) and drop duplicates; returns the new count. */
+int np__sort_unique(int *a, int n);
 
 /*
  * Strict decimal parsing: the whole of TEXT (leading/trailing blanks

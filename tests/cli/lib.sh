@@ -2,6 +2,7 @@
 # tool ($NUMAPLACE) and check exit codes, stdout and stderr.
 #
 #   run ARGS...            runs numaplace; sets $rc, $out, $err
+#   run_within S ARGS...   the same, killed after S seconds ($rc 124)
 #   expect_rc N "what"     the last run exited N
 #   expect_out RE "what"   stdout matches the extended regex RE
 #   expect_err RE "what"   stderr matches RE
@@ -14,7 +15,7 @@ set -u
 : "${NP_SRC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-passed=0 failed=0
+passed=0 failed=0 last_args= rc=0
 
 ok() { passed=$((passed + 1)); echo "ok - $1"; }
 not_ok() {
@@ -26,6 +27,15 @@ not_ok() {
 run() {
   last_args="$*"
   "$NUMAPLACE" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+  rc=$?
+  out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
+}
+
+# run_within SECONDS ARGS...: like run, but a hang is a failure (rc 124), not a stuck suite.
+run_within() {
+  local secs=$1; shift
+  last_args="$*"
+  timeout -k 2 "$secs" "$NUMAPLACE" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
   rc=$?
   out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
 }

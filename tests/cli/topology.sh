@@ -8,6 +8,8 @@ run --help;                 expect_rc 0 "numaplace --help"; expect_out "topology
 run help topology;          expect_rc 0 "help topology";    expect_out "^usage: numaplace topology" "help shows usage"
 run topology --help;        expect_rc 0 "topology --help";  expect_out "--sysfs DIR" "usage names --sysfs"
 run --version;              expect_rc 0 "--version";        expect_out "^numaplace [0-9]+\.[0-9]+" "version line"
+proj=$(sed -n "s/^  version: '\([^']*\)',$/\1/p" "$NP_SRC/meson.build" | head -n1)
+if [ -n "$proj" ] && [ "$out" = "numaplace $proj" ]; then ok "--version is meson.build's ($proj)"; else not_ok "--version '$out' is not meson.build's '$proj'"; fi
 run;                        expect_rc 2 "no verb"
 run frobnicate;             expect_rc 2 "unknown verb";     expect_one_line_err "unknown verb"
 run help frobnicate;        expect_rc 2 "help of unknown verb"

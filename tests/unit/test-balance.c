@@ -563,15 +563,15 @@ int main(void)
 {
 	np_topo *t = host();
 
-	test_defaults();
-	test_rescue(t);
-	test_rescue_swap(t);
-	test_rescue_room(t);
-	test_follow(t);
-	test_migrate(t);
-	test_relieve(t);
-	test_bad_input(t);
-	test_no_thrash(t);
+	T_CASE("defaults", test_defaults());
+	T_CASE("rescue", test_rescue(t));
+	T_CASE("rescue-swap", test_rescue_swap(t));
+	T_CASE("rescue-room", test_rescue_room(t));
+	T_CASE("follow", test_follow(t));
+	T_CASE("migrate", test_migrate(t));
+	T_CASE("relieve", test_relieve(t));
+	T_CASE("bad-input", test_bad_input(t));
+	T_CASE("no-thrash", test_no_thrash(t));
 	np_topo_free(t);
 	return t_done();
 }

@@ -258,8 +258,6 @@ static void test_fixture(void)
 	struct np_error err = { 0 };
 	np_topo *t = NULL;
 
-	if (!getenv("NP_SHARED"))
-		return;
 	if (np_topo_load(NP_SOURCE_SYSFS, t_fixture("64amd64-4s2n4ca2co"), &t, &err) == 0) {
 		free(check_svg(t, "64amd64"));
 		CHECK(np_topo_node_count(t) == 8 && np_topo_cpu_count(t) == 64, "64amd64");
@@ -298,11 +296,11 @@ static void test_failing_streams(void)
 int main(void)
 {
 	LIBXML_TEST_VERSION
-	test_synth();
-	test_escape();
-	test_real();
-	test_fixture();
-	test_failing_streams();
+	T_CASE("synth", test_synth());
+	T_CASE("escape", test_escape());
+	T_CASE("real", test_real());
+	T_CASE("fixture", test_fixture());
+	T_CASE("failing-streams", test_failing_streams());
 	xmlCleanupParser();
 	return t_done();
 }

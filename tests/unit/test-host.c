@@ -10,7 +10,7 @@
 #include <numaplace/plan.h>
 
 #include "check.h"
-#include "place/plan-int.h"
+#include "plan/plan-int.h"
 #include "request/request-int.h"
 #include "topology/topo-int.h"
 
@@ -395,17 +395,17 @@ int main(void)
 {
 	np_topo *t;
 
-	check_defaults("32intel64-2p8co2t+8ve");
-	check_defaults("offline-cpu0-node0");
-	check_defaults("256ia64-64n2s2c");
-	check_defaults("nvidiagpunumanodes");
-	check_smt_pairs();
+	T_CASE("defaults:32intel64-2p8co2t+8ve", check_defaults("32intel64-2p8co2t+8ve"));
+	T_CASE("defaults:offline-cpu0-node0", check_defaults("offline-cpu0-node0"));
+	T_CASE("defaults:256ia64-64n2s2c", check_defaults("256ia64-64n2s2c"));
+	T_CASE("defaults:nvidiagpunumanodes", check_defaults("nvidiagpunumanodes"));
+	T_CASE("smt-pairs", check_smt_pairs());
 	t = small_topo();
 	if (t) {
-		check_setters(t);
-		check_checker(t);
-		check_clone(t);
-		check_charge(t);
+		T_CASE("setters", check_setters(t));
+		T_CASE("checker", check_checker(t));
+		T_CASE("clone", check_clone(t));
+		T_CASE("charge", check_charge(t));
 	}
 	np_topo_free(t);
 	t_cleanup();

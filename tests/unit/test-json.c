@@ -548,6 +548,15 @@ static void test_fixture(const char *name)
 	np_topo_free(t);
 }
 
+/* One case per fixture (a function of its own: T_CASE in a loop clobbers). */
+static void fixture_case(const char *name)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "fixture:%s", name);
+	T_CASE(what, test_fixture(name));
+}
+
 int main(void)
 {
 	/* 8 and 64 nodes, sparse ids, CPU-less nodes, offline CPUs, SMT pairs. */
@@ -557,19 +566,15 @@ int main(void)
 		"32intel64-2p8co2t+8ve",
 	};
 
-	test_full();
-	test_sparse_and_odd();
-	test_defaults_and_devices();
-	test_good_inline();
-	test_bad();
-	test_too_many_nodes();
-	test_prefixes();
-	if (getenv("NP_SHARED")) {
-		for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
-			test_fixture(fixtures[i]);
-		t_cleanup();
-	} else {
-		printf("skip the sysfs fixtures: NP_SHARED not set\n");
-	}
+	T_CASE("full", test_full());
+	T_CASE("sparse-and-odd", test_sparse_and_odd());
+	T_CASE("defaults-and-devices", test_defaults_and_devices());
+	T_CASE("good-inline", test_good_inline());
+	T_CASE("bad", test_bad());
+	T_CASE("too-many-nodes", test_too_many_nodes());
+	T_CASE("prefixes", test_prefixes());
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+		fixture_case(fixtures[i]);
+	t_cleanup();
 	return t_done();
 }

@@ -18,7 +18,7 @@
 #include <numaplace/place.h>
 
 #include "check.h"
-#include "place/plan-int.h"
+#include "plan/plan-int.h"
 #include "request/request-int.h"
 #include "topology/topo-int.h"
 
@@ -138,14 +138,12 @@ static uint64_t host_hash(const np_host *h)
 
 static int validations;
 
-static np_plan *place_opts(const np_host *h, const np_request *r, enum np_strategy st, bool explain,
-			   uint64_t steps)
+static np_plan *place_with(const np_host *h, const np_request *r, const struct np_place_opts *o)
 {
-	struct np_place_opts o = {st, explain, steps};
 	struct np_error err = {0};
 	uint64_t before = host_hash(h);
 	np_plan *p = NULL;
-	int rc = np_place(h, r, &o, &p, &err);
+	int rc = np_place(h, r, o, &p, &err);
 
 	CHECK(rc == 0 && p, "np_place: %d %s", rc, err.message);
 	CHECK(host_hash(h) == before, "np_place changed the host");
@@ -155,6 +153,14 @@ static np_plan *place_opts(const np_host *h, const np_request *r, enum np_strate
 		validations++;
 	}
 	return p;
+}
+
+static np_plan *place_opts(const np_host *h, const np_request *r, enum np_strategy st, bool explain,
+			   uint64_t steps)
+{
+	struct np_place_opts o = {.strategy = st, .explain = explain, .max_steps = steps};
+
+	return place_with(h, r, &o);
 }
 
 static np_plan *place(const np_host *h, const np_request *r)
@@ -533,22 +539,81 @@ static void test_mempolicy(void)
 	np_host *h = mk_host(t);
 	struct cspec c = {1, 0, 1024, 0, 2};
 	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
+	struct np_place_opts o = {.mem_policy_set = true, .mem_policy = NP_MEM_POLICY_PREFERRED,
+				  .affinity_set = true, .affinity = NP_AFFINITY_SOFT};
+	struct np_error err = {0};
 	const int *fb, *ns;
 	np_plan *p;
 
-	np_request_set_mem_policy(r, NP_MEM_POLICY_PREFERRED);
-	np_request_set_affinity(r, NP_AFFINITY_SOFT);
-	p = place(h, r);
+	p = place_with(h, r, &o);
 	CHECK(np_plan_fallback(p, &fb) == 3 && fb[0] == 1 && fb[1] == 3 && fb[2] == 0,
 	      "preferred on node 2: fallback 1, 3 (21, by id), then 0 (31)");
 	CHECK(np_plan_nodeset(p, &ns) == 1 && ns[0] == 2, "node set {2}");
 	CHECK(np_plan_mem_policy(p) == NP_MEM_POLICY_PREFERRED &&
 		  np_plan_affinity(p) == NP_AFFINITY_SOFT,
-	      "policy and affinity from the request");
+	      "policy and affinity from the options");
+	CHECK(np_request_mem_policy(r) == NP_MEM_POLICY_STRICT &&
+		  np_request_affinity(r) == NP_AFFINITY_HARD,
+	      "the options leave the request alone");
 	np_plan_free(p);
-	np_request_set_mem_policy(r, NP_MEM_POLICY_STRICT);
 	p = place(h, r);
-	CHECK(np_plan_fallback(p, &fb) == 0, "strict: no fallback");
+	CHECK(np_plan_fallback(p, &fb) == 0 && np_plan_mem_policy(p) == NP_MEM_POLICY_STRICT &&
+		  np_plan_affinity(p) == NP_AFFINITY_HARD,
+	      "no options: the request's own, strict and hard; no fallback");
+	np_plan_free(p);
+	/* A request whose source carries a policy (JSON, Nova's numaplace: specs, xl). */
+	r->mem_policy = NP_MEM_POLICY_INTERLEAVE;
+	r->affinity = NP_AFFINITY_SOFT;
+	p = place(h, r);
+	CHECK(np_plan_mem_policy(p) == NP_MEM_POLICY_INTERLEAVE &&
+		  np_plan_affinity(p) == NP_AFFINITY_SOFT,
+	      "unset options keep the request's own policy");
+	np_plan_free(p);
+	o.affinity_set = false;
+	p = place_with(h, r, &o);
+	CHECK(np_plan_mem_policy(p) == NP_MEM_POLICY_PREFERRED &&
+		  np_plan_affinity(p) == NP_AFFINITY_SOFT,
+	      "each option overrides on its own");
+	np_plan_free(p);
+	p = NULL;
+	o.mem_policy = (enum np_mem_policy)7;
+	CHECK(np_place(h, r, &o, &p, &err) == NP_EINPUT && !p && strstr(err.message, "policy"),
+	      "an unknown memory policy is refused: %s", err.message);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/*
+ * A memory-less node is never a fallback (it was listed before the rule
+ * moved to lib/topology/fallback.c): node 1 has CPUs but no memory.
+ */
+static void test_fallback_memoryless(void)
+{
+	np__tb *b = np__tb_new(NP_SOURCE_JSON, "test");
+	struct np_place_opts o = {.mem_policy_set = true, .mem_policy = NP_MEM_POLICY_PREFERRED};
+	struct cspec c = {1, 0, 1024, 0, 2};
+	struct np_error err = {0};
+	np_topo *t = NULL;
+	np_request *r;
+	np_host *h;
+	const int *fb;
+	np_plan *p;
+
+	for (int j = 0; j < 3; j++) {
+		np__tb_node(b, j, j == 1 ? 0 : 4096 * 1024);
+		np__tb_cpu(b, j, j, j, 0, true);
+	}
+	if (np__tb_finish(b, &t, &err)) {
+		CHECK(0, "memory-less topology: %s", err.message);
+		return;
+	}
+	h = mk_host(t);
+	r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
+	p = place_with(h, r, &o);
+	CHECK(p && np_plan_fits(p) && node_of(p, 0) != 1, "placed on a node with memory");
+	CHECK(p && np_plan_fallback(p, &fb) == 1 && fb[0] == 2 - node_of(p, 0),
+	      "fallback: the other node with memory only, not node 1");
 	np_plan_free(p);
 	np_request_free(r);
 	np_host_free(h);
@@ -1266,7 +1331,9 @@ static void corrupt_floating(const np_host *h)
 	expect_invalid(h, r, p, "node set", "node set");
 	p->nodeset[0] = 0;
 	p->mem_policy = NP_MEM_POLICY_PREFERRED;
-	expect_invalid(h, r, p, "memory policy", "policy");
+	expect_invalid(h, r, p, "fallback", "preferred without its fallback list");
+	p->mem_policy = (enum np_mem_policy)9;
+	expect_invalid(h, r, p, "memory policy", "a policy that does not exist");
 	p->mem_policy = NP_MEM_POLICY_STRICT;
 	p->pci[0].pool = 1 - p->pci[0].pool; /* the other node's NIC */
 	expect_invalid(h, r, p, "forbids", "PCI off the node with `required`");
@@ -1322,6 +1389,7 @@ static void time_case(const char *what, const np_host *h, const np_request *r, i
 
 static void test_performance(void)
 {
+	const char *fixture = t_fixture("256ia64-64n2s2c"); /* first: a skip leaks nothing */
 	struct np_error err = {0};
 	struct cspec c[8], cd[6];
 	struct tspec s = {16, 8, 2, 2, 16384, 0, NULL, 0, NULL};
@@ -1335,7 +1403,7 @@ static void test_performance(void)
 		cd[i] = (struct cspec){0, 1, 1024, 0, -1};
 	r = mk_req(c, 8, NP_CPU_POLICY_SHARED, true);
 	rd = mk_req(cd, 6, NP_CPU_POLICY_DEDICATED, true);
-	if (np_topo_load(NP_SOURCE_SYSFS, t_fixture("256ia64-64n2s2c"), &t, &err) == 0 &&
+	if (np_topo_load(NP_SOURCE_SYSFS, fixture, &t, &err) == 0 &&
 	    np_host_new(t, &h, &err) == 0)
 		time_case("8 cells on 256ia64-64n2s2c (64 nodes)", h, r, 200);
 	else
@@ -1354,29 +1422,43 @@ static void test_performance(void)
 	np_topo_free(t16);
 }
 
+static void test_strategy_names(void)
+{
+	enum np_strategy st = NP_STRATEGY_SPREAD;
+
+	CHECK(np_strategy_from_name("pack", &st) == 0 && st == NP_STRATEGY_PACK &&
+		  np_strategy_from_name("spread", &st) == 0 && st == NP_STRATEGY_SPREAD,
+	      "strategy names");
+	CHECK(np_strategy_from_name("fill", &st) == NP_EINPUT && st == NP_STRATEGY_SPREAD &&
+		  !strcmp(np_strategy_name(NP_STRATEGY_PACK), "pack") &&
+		  !strcmp(np_strategy_name((enum np_strategy)5), "unknown"),
+	      "unknown strategy names");
+}
+
 int main(void)
 {
-	t_shared();
-	test_strategy();
-	test_distance();
-	test_weighted();
-	test_prefer();
-	test_isolate_require();
-	test_emulator();
-	test_pages();
-	test_limits();
-	test_pci();
-	test_mempolicy();
-	test_flat();
-	test_pnode();
-	test_nova_defect();
-	test_budget();
-	test_nova_requests();
-	test_explain_single();
-	test_brute_force();
-	test_sweep();
-	test_validator();
-	test_performance();
+	T_CASE("strategy", test_strategy());
+	T_CASE("strategy-names", test_strategy_names());
+	T_CASE("distance", test_distance());
+	T_CASE("weighted", test_weighted());
+	T_CASE("prefer", test_prefer());
+	T_CASE("isolate-require", test_isolate_require());
+	T_CASE("emulator", test_emulator());
+	T_CASE("pages", test_pages());
+	T_CASE("limits", test_limits());
+	T_CASE("pci", test_pci());
+	T_CASE("mempolicy", test_mempolicy());
+	T_CASE("fallback-memoryless", test_fallback_memoryless());
+	T_CASE("flat", test_flat());
+	T_CASE("pnode", test_pnode());
+	T_CASE("nova-defect", test_nova_defect());
+	T_CASE("budget", test_budget());
+	T_CASE("nova-requests", test_nova_requests());
+	T_CASE("explain-single", test_explain_single());
+	T_CASE("brute-force", test_brute_force());
+	T_CASE("sweep", test_sweep());
+	T_CASE("validator", test_validator());
+	T_CASE("performance", test_performance());
 	printf("%d engine plans validated\n", validations);
 	t_cleanup();
 	return t_done();

@@ -275,7 +275,7 @@ static void vectors(void)
 	json_t *doc, *v;
 	size_t i;
 
-	snprintf(path, sizeof(path), "%s/nova/vectors.json", t_shared());
+	snprintf(path, sizeof(path), "%s/nova/vectors.json", t_shared_for("Nova's vectors"));
 	doc = json_load_file(path, 0, &je);
 	CHECK(doc != NULL, "cannot load %s: %s", path, je.text);
 	json_array_foreach (json_object_get(doc, "vectors"), i, v) {
@@ -1322,18 +1322,44 @@ static void garbage(void)
 	       rejected);
 }
 
+/* Policy names both ways: every value round-trips, anything else is refused. */
+static void names(void)
+{
+	enum np_mem_policy m = NP_MEM_POLICY_PREFERRED;
+	enum np_affinity a = NP_AFFINITY_SOFT;
+
+	for (int i = NP_MEM_POLICY_STRICT; i <= NP_MEM_POLICY_INTERLEAVE; i++)
+		CHECK(np_mem_policy_from_name(np_mem_policy_name((enum np_mem_policy)i), &m) == 0 &&
+			      m == (enum np_mem_policy)i,
+		      "memory policy %d round-trips", i);
+	for (int i = NP_AFFINITY_HARD; i <= NP_AFFINITY_SOFT; i++)
+		CHECK(np_affinity_from_name(np_affinity_name((enum np_affinity)i), &a) == 0 &&
+			      a == (enum np_affinity)i,
+		      "affinity %d round-trips", i);
+	CHECK(!strcmp(np_mem_policy_name(NP_MEM_POLICY_INTERLEAVE), "interleave") &&
+		      !strcmp(np_affinity_name(NP_AFFINITY_SOFT), "soft"),
+	      "the names the formats and the tool use");
+	m = NP_MEM_POLICY_PREFERRED;
+	a = NP_AFFINITY_SOFT;
+	CHECK(np_mem_policy_from_name("Strict", &m) == NP_EINPUT && m == NP_MEM_POLICY_PREFERRED &&
+		      np_mem_policy_from_name(NULL, &m) == NP_EINPUT &&
+		      np_affinity_from_name("unknown", &a) == NP_EINPUT && a == NP_AFFINITY_SOFT,
+	      "unknown names refused, output untouched");
+	CHECK(!strcmp(np_affinity_name((enum np_affinity)9), "unknown"), "no name for 9");
+}
+
 int main(void)
 {
-	t_shared();
 	load_mapping();
-	vectors();
-	flavor_good();
-	flavor_bad();
-	xl_good();
-	xl_bad();
-	json_good();
-	json_bad();
-	garbage();
-	differential();
+	T_CASE("vectors", vectors());
+	T_CASE("flavor-good", flavor_good());
+	T_CASE("flavor-bad", flavor_bad());
+	T_CASE("xl-good", xl_good());
+	T_CASE("xl-bad", xl_bad());
+	T_CASE("json-good", json_good());
+	T_CASE("json-bad", json_bad());
+	T_CASE("garbage", garbage());
+	T_CASE("differential", differential());
+	T_CASE("names", names());
 	return t_done();
 }

@@ -17,9 +17,10 @@
 #include <sys/stat.h>
 
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
 #include "check.h"
-#include "runtime/bal-int.h"
+#include "runtime/balance-int.h"
 #include "runtime/rt-int.h"
 #include "topology/topo-int.h"
 
@@ -812,6 +813,16 @@ static void test_observe_self(void)
 
 /* ---- libvirt's test driver ------------------------------------------ */
 
+/* The application's process-wide libvirt error function: counts. */
+static int app_errors;
+
+static void app_error_func(void *opaque, virErrorPtr error)
+{
+	(void)opaque;
+	(void)error;
+	app_errors++;
+}
+
 static void test_libvirt(void)
 {
 	struct np_error err = { 0 };
@@ -862,11 +873,21 @@ static void test_libvirt(void)
 	pin[1].vcpu = 5;
 	CHECK(np_apply(t, &tg, &s, &res, &err) == NP_EINPUT && strstr(err.message, "no vCPU 5"),
 	      "vCPU the domain lacks: %s", err.message);
+	/*
+	 * libvirt's process-wide error function is the application's: an error
+	 * on the library's connection (no such domain) stays there, one before
+	 * any connection (a bad URI) reaches the application's function, which
+	 * the library never replaced.
+	 */
+	virSetErrorFunc(NULL, app_error_func);
 	tg.domain = "nosuch";
 	CHECK(np_observe(t, &tg, &o, &err) == NP_EINPUT && strstr(err.message, "no domain 'nosuch'"),
 	      "no such domain: %s", err.message);
+	CHECK(app_errors == 0, "the connection's error stayed on the connection (%d)", app_errors);
 	tg.uri = "bogus:///nothing";
 	CHECK(np_observe(t, &tg, &o, &err) == NP_EIO, "bad URI: %s", err.message);
+	CHECK(app_errors > 0, "the failed open reached the application's error function");
+	virSetErrorFunc(NULL, NULL);
 	np_topo_free(t);
 	if (keep)
 		virConnectClose(keep);
@@ -876,21 +897,21 @@ int main(void)
 {
 	np_topo *t = two_nodes();
 
-	test_numa_maps_saved();
-	test_numa_maps_real();
-	test_numa_maps_bad();
-	test_numa_maps_mutated();
-	test_stat_status();
-	test_observe_saved(t);
-	test_host_sample(t);
-	test_apply_fake(t);
-	test_migrate_rate(t);
-	test_diagnose(t);
-	test_orders();
-	test_policy(t);
-	test_balancer(t);
-	test_observe_self();
-	test_libvirt();
+	T_CASE("numa-maps-saved", test_numa_maps_saved());
+	T_CASE("numa-maps-real", test_numa_maps_real());
+	T_CASE("numa-maps-bad", test_numa_maps_bad());
+	T_CASE("numa-maps-mutated", test_numa_maps_mutated());
+	T_CASE("stat-status", test_stat_status());
+	T_CASE("observe-saved", test_observe_saved(t));
+	T_CASE("host-sample", test_host_sample(t));
+	T_CASE("apply-fake", test_apply_fake(t));
+	T_CASE("migrate-rate", test_migrate_rate(t));
+	T_CASE("diagnose", test_diagnose(t));
+	T_CASE("orders", test_orders());
+	T_CASE("policy", test_policy(t));
+	T_CASE("balancer", test_balancer(t));
+	T_CASE("observe-self", test_observe_self());
+	T_CASE("libvirt", test_libvirt());
 	np_topo_free(t);
 	return t_done();
 }

@@ -605,39 +605,39 @@ static void on_host(np_topo *t, const char *what)
 
 static void test_hosts(void)
 {
-	const char *shared = getenv("NP_SHARED"), *src = getenv("NP_SRC");
 	struct np_error err = { 0 };
-	char path[1024];
 	np_topo *t = NULL;
 
-	if (src) {
-		snprintf(path, sizeof(path), "%s/tests/data/json/full.json", src);
-		CHECK(np_topo_load(NP_SOURCE_JSON, path, &t, &err) == 0, "json: %s", err.message);
-		on_host(t, "topology JSON");
-	}
-	if (shared && access(shared, R_OK) == 0) {
-		t = NULL;
-		CHECK(np_topo_load(NP_SOURCE_SYSFS, t_fixture("64amd64-4s2n4ca2co"), &t, &err) == 0,
-		      "sysfs: %s", err.message);
-		on_host(t, "64-CPU 8-node sysfs");
-	}
+	CHECK(np_topo_load(NP_SOURCE_JSON, t_data("json/full.json"), &t, &err) == 0, "json: %s", err.message);
+	on_host(t, "topology JSON");
+}
+
+static void test_hosts_fixture(void)
+{
+	struct np_error err = { 0 };
+	np_topo *t = NULL;
+
+	CHECK(np_topo_load(NP_SOURCE_SYSFS, t_fixture("64amd64-4s2n4ca2co"), &t, &err) == 0,
+	      "sysfs: %s", err.message);
+	on_host(t, "64-CPU 8-node sysfs");
 }
 
 int main(void)
 {
-	test_parse();
-	test_parse_members();
-	test_builtins_parse();
-	test_set();
-	test_determinism();
-	test_checker();
-	test_builtins_hold();
-	test_credit1_wake();
-	test_credit2_wake();
-	test_stuck();
-	test_migration();
-	test_placement();
-	test_output();
-	test_hosts();
+	T_CASE("parse", test_parse());
+	T_CASE("parse-members", test_parse_members());
+	T_CASE("builtins-parse", test_builtins_parse());
+	T_CASE("set", test_set());
+	T_CASE("determinism", test_determinism());
+	T_CASE("checker", test_checker());
+	T_CASE("builtins-hold", test_builtins_hold());
+	T_CASE("credit1-wake", test_credit1_wake());
+	T_CASE("credit2-wake", test_credit2_wake());
+	T_CASE("stuck", test_stuck());
+	T_CASE("migration", test_migration());
+	T_CASE("placement", test_placement());
+	T_CASE("output", test_output());
+	T_CASE("hosts", test_hosts());
+	T_CASE("hosts-fixture", test_hosts_fixture());
 	return t_done();
 }

@@ -654,7 +654,7 @@ static void bad_dirs(void)
 
 	a = attempt(NP_SOURCE_SYSFS, "/nonexistent/np-sysfs", NULL, 0);
 	refused("missing dir", a, NP_EIO, "'/nonexistent/np-sysfs'");
-	snprintf(file, sizeof(file), "%s/fixtures/hwloc-linux/README.md", t_shared());
+	snprintf(file, sizeof(file), "%s", t_data("json/full.json")); /* any plain file */
 	a = attempt(NP_SOURCE_SYSFS, file, NULL, 0);
 	refused("file as dir", a, NP_EIO, file);
 	CHECK(strstr(a.err.message, "not a directory") != NULL, "file: %s", a.err.message);
@@ -907,6 +907,15 @@ static void on_fixture(const char *name, const char *expect, bool as_xml)
 	}
 }
 
+/* One case per fixture (a function of its own: T_CASE in a loop clobbers). */
+static void fixture_case(const char *name, const char *expect, bool as_xml)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "fixture:%s", name);
+	T_CASE(what, on_fixture(name, expect, as_xml));
+}
+
 int main(void)
 {
 	static const struct {
@@ -925,12 +934,11 @@ int main(void)
 	    {"offline-cpu0-node0", "offline-cpu0-node0", true},
 	};
 
-	t_shared();
 	for (size_t i = 0; i < NP__ARRAY_SIZE(fixtures); i++)
-		on_fixture(fixtures[i].name, fixtures[i].expect, fixtures[i].as_xml);
+		fixture_case(fixtures[i].name, fixtures[i].expect, fixtures[i].as_xml);
 	t_cleanup();
-	local();
-	bad_dirs();
-	bad_xml();
+	T_CASE("local", local());
+	T_CASE("bad-dirs", bad_dirs());
+	T_CASE("bad-xml", bad_xml());
 	return t_done();
 }

@@ -367,15 +367,15 @@ static void test_prefixes(const char *name)
 int main(void)
 {
 	dir = t_data("xl");
-	test_kaindl();
-	test_faggioli();
-	test_illustrative();
-	test_asym();
-	test_sparse();
-	test_unreachable();
-	test_bad();
-	test_buffers();
-	test_prefixes("illustrative-16cpu.txt");
-	test_prefixes("sparse-cpuless.txt");
+	T_CASE("kaindl", test_kaindl());
+	T_CASE("faggioli", test_faggioli());
+	T_CASE("illustrative", test_illustrative());
+	T_CASE("asym", test_asym());
+	T_CASE("sparse", test_sparse());
+	T_CASE("unreachable", test_unreachable());
+	T_CASE("bad", test_bad());
+	T_CASE("buffers", test_buffers());
+	T_CASE("prefixes:illustrative", test_prefixes("illustrative-16cpu.txt"));
+	T_CASE("prefixes:sparse-cpuless", test_prefixes("sparse-cpuless.txt"));
 	return t_done();
 }

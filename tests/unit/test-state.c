@@ -22,8 +22,8 @@
 #include <numaplace/state.h>
 
 #include "check.h"
-#include "emit/plan-emit.h"
-#include "place/plan-int.h"
+#include "plan/plan-int.h"
+#include "state/state-int.h"
 
 static char dir[64];
 static char path[128];
@@ -105,6 +105,27 @@ static np_host *applied(np_state *st, struct np_error *err)
 	return h;
 }
 
+/* np_state_claim_plan(): one claim's plan back, mapped onto the topology. */
+static void test_claim_plan(const np_state *st)
+{
+	struct np_error err = { 0 };
+	np_plan *p = NULL;
+	const struct np_plan_cell *c;
+
+	CHECK(np_state_claim_plan(st, "vm-1", topo, &p, &err) == 0, "claim plan: %s", err.message);
+	c = p ? np_plan_cell(p, 0) : NULL;
+	CHECK(p && np_plan_fits(p) && np_plan_cell_count(p) == 1 && c->node_idx == 2 &&
+		      c->npins == 4 && c->pins[0].pcpu == 16 && c->memory_mb == 8192,
+	      "vm-1's plan: node 2, 4 pins from CPU 16, 8192 MiB");
+	np_plan_free(p);
+	p = NULL;
+	CHECK(np_state_claim_plan(st, "vm-9", topo, &p, &err) == NP_EINPUT && !p &&
+		      strstr(err.message, "'vm-9'"),
+	      "unknown id: %s", err.message);
+	CHECK(np_state_claim_plan(st, "vm-1", NULL, &p, &err) == NP_EINPUT && !p,
+	      "no topology: %s", err.message);
+}
+
 static void test_claims(void)
 {
 	struct np_error err = { 0 };
@@ -136,6 +157,7 @@ static void test_claims(void)
 		CHECK(np_host_node(h, 3)->memory_used_mb == 0, "node 3 untouched");
 		np_host_free(h);
 	}
+	test_claim_plan(st);
 
 	/* Idempotent: the same plan again (even with other reasons) changes nothing. */
 	np__plan_add_reason(a, 0, 1, -1, NP_RES_MEMORY, 1, 0, "why not node 1: text only");
@@ -197,6 +219,66 @@ static void test_claims(void)
 	np_state_close(st);
 	np_plan_free(a);
 	np_plan_free(b);
+}
+
+/*
+ * np__state_check(): the ledger alone, and the claims charged together
+ * onto a host: a CPU pinned twice, a node over its memory; and a ledger
+ * broken in memory (order, ids) is caught.
+ */
+static void test_state_check(void)
+{
+	struct np_error err = { 0 };
+	np_plan *a = plan_on(4, 32, 2, 0, 1024), *twice = plan_on(4, 33, 1, 0, 64);
+	np_plan *big = plan_on(5, 40, 0, 1, np_topo_node(topo, 5)->mem_total_kb / 1024 + 1);
+	np_state *st = open_state(false);
+	np_host *h = NULL;
+	struct claim tmp;
+	char *id;
+
+	if (!st || np_host_new(topo, &h, &err)) {
+		CHECK(0, "state check setup: %s", err.message);
+		goto out;
+	}
+	CHECK(np__state_check(st, NULL, &err) == 0 && np__state_check(st, h, &err) == 0,
+	      "the ledger as loaded: %s", err.message);
+	CHECK(np_state_claim(st, "c-1", a, &err) == 0 && np_state_claim(st, "c-2", twice, &err) == 0,
+	      "claims: %s", err.message);
+	CHECK(np__state_check(st, NULL, &err) == 0, "ids and plans fine: %s", err.message);
+	memset(&err, 0, sizeof(err));
+	CHECK(np__state_check(st, h, &err) == NP_EINPUT && strstr(err.message, "CPU 33") &&
+		      strstr(err.message, "already pinned"),
+	      "CPU 33 given twice: %s", err.message);
+	np_state_release(st, "c-2", NULL, &err);
+	CHECK(np_state_claim(st, "c-3", big, &err) == 0, "a claim larger than its node");
+	memset(&err, 0, sizeof(err));
+	CHECK(np__state_check(st, h, &err) == NP_EINPUT && strstr(err.message, "MiB used of"),
+	      "node 5 over its memory: %s", err.message);
+	np_state_release(st, "c-3", NULL, &err);
+	CHECK(np__state_check(st, h, &err) == 0, "released: fine again: %s", err.message);
+	CHECK(np_host_node(h, 4)->npinned == 0, "the checker leaves the host alone");
+	/* Broken in memory: two claims out of order, then an id with a newline. */
+	if (np_state_claim(st, "c-4", a, &err) == 0 && st->nclaims >= 2) {
+		tmp = st->claims[0];
+		st->claims[0] = st->claims[1];
+		st->claims[1] = tmp;
+		CHECK(np__state_check(st, NULL, &err) == NP_EINPUT && strstr(err.message, "sorted"),
+		      "out of order: %s", err.message);
+		st->claims[1] = st->claims[0];
+		st->claims[0] = tmp;
+		id = st->claims[0].id;
+		st->claims[0].id = "c\n1";
+		CHECK(np__state_check(st, NULL, &err) == NP_EINPUT &&
+			      strstr(err.message, "control character"),
+		      "a newline in an id: %s", err.message);
+		st->claims[0].id = id;
+	}
+out:
+	np_host_free(h);
+	np_state_close(st); /* uncommitted: the file is as it was */
+	np_plan_free(a);
+	np_plan_free(twice);
+	np_plan_free(big);
 }
 
 static void test_bad_claims(void)
@@ -285,6 +367,46 @@ static void test_readonly_and_locks(void)
 	free(before);
 	free(after);
 	np_plan_free(a);
+}
+
+/*
+ * The state and its lock file are never waited on or followed: a FIFO as
+ * either, or a symbolic link as the lock, is refused at once (an alarm
+ * turns a blocking open into a failure instead of a hang).
+ */
+static void test_special_files(void)
+{
+	char sp[200], lock[210], target[210];
+	struct np_error err = { 0 };
+	np_state *st = NULL;
+	int rc;
+
+	snprintf(sp, sizeof(sp), "%s/special.json", dir);
+	snprintf(lock, sizeof(lock), "%s.lock", sp);
+	snprintf(target, sizeof(target), "%s/elsewhere", dir);
+	alarm(20);
+	CHECK(mkfifo(sp, 0600) == 0, "make a FIFO state");
+	rc = np_state_open(sp, false, &st, &err);
+	CHECK(rc == NP_EIO && !st && strstr(err.message, "not a regular file (a FIFO)"),
+	      "a FIFO as the state: rc %d %s", rc, err.message);
+	unlink(sp);
+	unlink(lock);
+	CHECK(mkfifo(lock, 0600) == 0, "make a FIFO lock");
+	for (int ro = 0; ro < 2; ro++) {
+		rc = np_state_open(sp, ro, &st, &err);
+		CHECK(rc == NP_EIO && !st && strstr(err.message, "cannot lock") &&
+			      strstr(err.message, "(a FIFO)"),
+		      "a FIFO as the lock (read-only %d): rc %d %s", ro, rc, err.message);
+	}
+	unlink(lock);
+	CHECK(symlink(target, lock) == 0, "make a link as the lock");
+	rc = np_state_open(sp, false, &st, &err);
+	CHECK(rc == NP_EIO && !st && strstr(err.message, "symbolic link") &&
+		      access(target, F_OK) != 0,
+	      "a link as the lock is neither followed nor created through: rc %d %s", rc,
+	      err.message);
+	alarm(0);
+	unlink(lock);
 }
 
 /* A child that claims until killed (LIMIT > 0: files may not grow past it); never returns. */
@@ -430,6 +552,11 @@ static const struct {
      "\"fits\": false, \"cells\": []}}}",
      "claims[\"vm-9\"].fits: a claim must hold a plan that fits"},
     {"{\"schema\": \"numaplace.state/1\", \"claims\": {\"a\": {}, \"a\": {}}}", "duplicate"},
+    /* Ids np_state_claim() refuses are refused in a file too (the ledger's invariant). */
+    {"{\"schema\": \"numaplace.state/1\", \"claims\": {\"\": {\"schema\": \"numaplace.plan/1\", \"fits\": true, \"cells\": [{\"guest_cell\": 0, \"node\": 0, \"memory_mb\": 64}]}}}",
+     "claims[\"\"]: the id is empty"},
+    {"{\"schema\": \"numaplace.state/1\", \"claims\": {\"a\\u0001b\": {\"schema\": \"numaplace.plan/1\", \"fits\": true, \"cells\": [{\"guest_cell\": 0, \"node\": 0, \"memory_mb\": 64}]}}}",
+     "the id has a control character"},
 };
 
 static void test_corrupt(void)
@@ -576,32 +703,42 @@ static void test_concurrency(void)
 	np_state_close(st);
 }
 
+/*
+ * The 8-node AMD fixture every case claims on, loaded by the first case
+ * that runs (so that, without the shared folder, each case says it skips).
+ */
+static bool amd(void)
+{
+	static np_topo *t;
+	struct np_error err = { 0 };
+
+	if (!t && np_topo_load(NP_SOURCE_SYSFS, t_fixture("64amd64-4s2n4ca2co"), &t, &err))
+		CHECK(0, "fixture: %s", err.message);
+	topo = t;
+	return t != NULL;
+}
+
 int main(void)
 {
-	struct np_error err = { 0 };
-	np_topo *t = NULL;
 	char cmd[128];
 
-	if (np_topo_load(NP_SOURCE_SYSFS, t_fixture("64amd64-4s2n4ca2co"), &t, &err)) {
-		CHECK(0, "fixture: %s", err.message);
-		return t_done();
-	}
-	topo = t;
 	snprintf(dir, sizeof(dir), "/tmp/np-state-XXXXXX");
 	if (!mkdtemp(dir))
 		return 99;
 	snprintf(path, sizeof(path), "%s/state.json", dir);
-	test_claims();
-	test_bad_claims();
-	test_readonly_and_locks();
-	test_crashes();
-	test_corrupt();
-	test_write_json();
-	test_concurrency();
+	T_CASE("claims", if (amd()) test_claims());
+	T_CASE("state-check", if (amd()) test_state_check());
+	T_CASE("bad-claims", if (amd()) test_bad_claims());
+	T_CASE("readonly-and-locks", if (amd()) test_readonly_and_locks());
+	T_CASE("special-files", test_special_files());
+	T_CASE("crashes", if (amd()) test_crashes());
+	T_CASE("corrupt", if (amd()) test_corrupt());
+	T_CASE("write-json", if (amd()) test_write_json());
+	T_CASE("concurrency", if (amd()) test_concurrency());
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
-	np_topo_free(t);
+	np_topo_free((np_topo *)topo);
 	t_cleanup();
 	return t_done();
 }

@@ -38,16 +38,62 @@ static void expect_fail(np__tb *b, const char *needle)
 	      err.message);
 }
 
-int main(void)
+/*
+ * The memory fallback rule (fallback.c): nodes 0, 1, 2, 3 and 5, node 3
+ * without memory, node 5 unreachable from node 0; rows are "from".
+ */
+static void test_fallback(void)
+{
+	static const int ids[] = { 0, 1, 2, 3, 5 };
+	static const uint32_t d[5][5] = {
+		{ 10, 20, 20, 15, NP_DISTANCE_UNREACHABLE },
+		{ 20, 10, 30, 30, 30 },
+		{ 20, 12, 10, 30, 25 },
+		{ 15, 30, 30, 10, 30 },
+		{ NP_DISTANCE_UNREACHABLE, 30, 25, 30, 10 },
+	};
+	np__tb *b = np__tb_new(NP_SOURCE_JSON, "hand");
+	struct np_error err = { 0 };
+	np_topo *t = NULL;
+	int out[5], set[2], n;
+
+	for (int i = 0; i < 5; i++) {
+		np__tb_node(b, ids[i], ids[i] == 3 ? 0 : 1024 * 1024);
+		np__tb_cpu(b, i, ids[i], i, 0, true);
+	}
+	for (int i = 0; i < 5; i++)
+		for (int j = 0; j < 5; j++)
+			np__tb_distance(b, ids[i], ids[j], d[i][j]);
+	CHECK(np__tb_finish(b, &t, &err) == 0, "fallback topology: %s", err.message);
+	if (!t)
+		return;
+	set[0] = 0;
+	n = np__topo_fallback(t, set, 1, out, 5);
+	CHECK(n == 2 && out[0] == 1 && out[1] == 2,
+	      "from node 0: 1 and 2 (20, by id); 3 has no memory, 5 is unreachable (%d)", n);
+	set[1] = 2;
+	n = np__topo_fallback(t, set, 2, out, 5);
+	CHECK(n == 2 && out[0] == 1 && out[1] == 4,
+	      "from {0,2}: 1 (12 from node 2), then node 5 (25 from node 2) (%d)", n);
+	set[0] = 1;
+	n = np__topo_fallback(t, set, 1, out, 5);
+	CHECK(n == 3 && out[0] == 0 && out[1] == 2 && out[2] == 4,
+	      "from node 1: 0 (20), then 2 and 5 (30, by id) (%d)", n);
+	out[1] = -7;
+	CHECK(np__topo_fallback(t, set, 1, out, 1) == 3 && out[0] == 0 && out[1] == -7,
+	      "MAX 1: the count of all, one written");
+	np_topo_free(t);
+}
+
+static void test_build(void)
 {
 	np_topo *t = NULL;
 	struct np_error err = { 0 };
 	int sib[8], n;
-	np__tb *b;
 
 	CHECK(np__tb_finish(two_nodes(), &t, &err) == 0, "build: %s", err.message);
 	if (!t)
-		return t_done();
+		return;
 	CHECK(np_topo_check(t, &err) == 0, "check: %s", err.message);
 	CHECK(np_topo_node_count(t) == 2, "2 nodes");
 	CHECK(np_topo_node(t, 0)->os_id == 0 && np_topo_node(t, 1)->os_id == 33,
@@ -75,9 +121,16 @@ int main(void)
 	CHECK(np_topo_mem_total_kb(t) == 3072 * 1024, "total memory");
 	np_topo_free(t);
 	np_topo_free(NULL);
+}
 
-	/* Asymmetric distances are kept as given. */
-	b = two_nodes();
+/* Asymmetric distances are kept as given. */
+static void test_asymmetric(void)
+{
+	np_topo *t = NULL;
+	struct np_error err = { 0 };
+	np__tb *b = two_nodes();
+
+
 	np__tb_distance(b, 0, 0, 10);
 	np__tb_distance(b, 0, 33, 21);
 	np__tb_distance(b, 33, 0, 31);
@@ -87,8 +140,12 @@ int main(void)
 		      np_topo_distance(t, 1, 0) == 31,
 	      "asymmetric kept");
 	np_topo_free(t);
+}
 
-	b = two_nodes();
+static void test_refusals(void)
+{
+	np__tb *b = two_nodes();
+
 	np__tb_node(b, 0, 1);
 	expect_fail(b, "node 0 is listed twice");
 
@@ -139,9 +196,14 @@ int main(void)
 	np__tb_node(b, -1, 0);
 	np__tb_node(b, 0, 0);
 	expect_fail(b, "node id -1 out of range");
+}
 
-	/* Limits every source is held to, so its JSON reads back. */
-	b = two_nodes();
+/* Limits every source is held to, so its JSON reads back. */
+static void test_limits(void)
+{
+	np__tb *b = two_nodes();
+
+
 	np__tb_cpu(b, NP__TOPO_ID_MAX + 1, 0, 0, 0, true);
 	expect_fail(b, "out of range");
 	b = two_nodes();
@@ -153,5 +215,14 @@ int main(void)
 	b = two_nodes();
 	np__tb_device(b, "0000:00:02.0", 0x10000, 0, 0, -1);
 	expect_fail(b, "out of range");
+}
+
+int main(void)
+{
+	T_CASE("build", test_build());
+	T_CASE("asymmetric", test_asymmetric());
+	T_CASE("refusals", test_refusals());
+	T_CASE("limits", test_limits());
+	T_CASE("fallback", test_fallback());
 	return t_done();
 }

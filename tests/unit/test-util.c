@@ -1,11 +1,110 @@
 /*
  * test-util.c - cpulist/cpumap parsing and formatting, strict integers,
- * whole-file reading: the helpers every text source leans on.
+ * whole-file reading: the helpers every text source leans on; and the
+ * library's version.
+ *
+ * The reader is checked on what must never hang or fill memory: a FIFO
+ * nobody writes to, a symbolic link to one, /dev/zero, a directory; an
+ * alarm turns a regression (a blocking open) into a failure, not a hang.
  */
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+
+#include <numaplace/util.h>
+
+#include <numaplace/version.h>
+
+#include <jansson.h>
 
 #include "check.h"
+#include "util/json-util.h"
 #include "util/util.h"
+
+/* np__read_file(PATH) is refused with NP_EIO and a message holding WANT. */
+static void refused(const char *path, const char *want)
+{
+	struct np_error err = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = np__read_file(path, 1 << 20, &buf, &len, &err);
+
+	CHECK(rc == NP_EIO && strstr(err.message, want) && strstr(err.message, path) && !buf,
+	      "%s: rc %d '%s', want NP_EIO '...%s'", path, rc, err.message, want);
+}
+
+static void test_special_files(void)
+{
+	char dir[] = "/tmp/np-util-XXXXXX", fifo[64], link[64], reg[64];
+	struct np_error err = { 0 };
+	char *buf = NULL, cmd[96];
+	size_t len = 0;
+	FILE *f;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(reg, sizeof(reg), "%s/reg", dir);
+	CHECK(mkfifo(fifo, 0600) == 0 && symlink("fifo", link) == 0, "make a FIFO and a link");
+	alarm(20);
+	refused(fifo, "not a regular file (a FIFO)");
+	refused(link, "not a regular file (a FIFO)");
+	refused("/dev/zero", "not a regular file (a character device)");
+	refused(dir, "not a regular file (a directory)");
+	alarm(0);
+	if ((f = fopen(reg, "w"))) {
+		fputs("0-3\n", f);
+		fclose(f);
+	}
+	CHECK(np_read_file(reg, 0, &buf, &len, &err) == 0 && len == 4 && strcmp(buf, "0-3\n") == 0,
+	      "np_read_file a regular file: %s", err.message);
+	free(buf);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+/* np_read_file("-") reads standard input, a pipe, to its end. */
+static void test_stdin(void)
+{
+	struct np_error err = { 0 };
+	int fds[2], saved = dup(STDIN_FILENO);
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (saved < 0 || pipe(fds) < 0) {
+		CHECK(0, "pipe");
+		return;
+	}
+	CHECK(write(fds[1], "{\"a\": 1}", 8) == 8, "write the pipe");
+	close(fds[1]);
+	dup2(fds[0], STDIN_FILENO);
+	close(fds[0]);
+	CHECK(np_read_file("-", 0, &buf, &len, &err) == 0 && len == 8 && buf[8] == '\0',
+	      "np_read_file(-) from a pipe: %s", err.message);
+	free(buf);
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+}
+
+static void test_public_cpulist(void)
+{
+	struct np_error err = { 0 };
+	int *ids = NULL, n = 0;
+	char text[32];
+
+	CHECK(np_cpulist_parse("3,0-1\n", 64, &ids, &n, &err) == 0 && n == 3 &&
+		      strcmp(np_cpulist_format(ids, n, text, sizeof(text)), "0-1,3") == 0,
+	      "np_cpulist_parse/format: %s", err.message);
+	free(ids);
+	ids = NULL;
+	CHECK(np_cpulist_parse("0-65", 64, &ids, &n, &err) == NP_EINPUT && !ids &&
+		      strstr(err.message, "bad list '0-65'"),
+	      "ids above the limit: %s", err.message);
+}
 
 static void cpulist(const char *text, int expect_rc, const char *expect)
 {
@@ -37,16 +136,20 @@ static void cpumap(const char *text, int expect_rc, const char *expect)
 	free(ids);
 }
 
-int main(void)
+/* The library's version is the headers', which Meson generated from meson.build. */
+static void test_version(void)
 {
-	long v;
-	uint64_t u;
-	char *buf;
-	size_t len;
-	struct np_error err = { 0 };
-	char small[8];
-	int ids[] = { 0, 1, 2, 3, 8, 10, 11 };
+	char want[32];
 
+	snprintf(want, sizeof(want), "%d.%d.%d", NP_VERSION_MAJOR, NP_VERSION_MINOR,
+		 NP_VERSION_MICRO);
+	CHECK(np_version() && strcmp(np_version(), NP_VERSION_STRING) == 0,
+	      "np_version() '%s' is the headers' '%s'", np_version(), NP_VERSION_STRING);
+	CHECK(strcmp(want, NP_VERSION_STRING) == 0, "NP_VERSION_MAJOR.MINOR.MICRO is '%s'", want);
+}
+
+static void test_cpulist(void)
+{
 	cpulist("0-3,8,10-11\n", 0, "0-3,8,10-11");
 	cpulist("", 0, "");
 	cpulist("\n", 0, "");
@@ -57,6 +160,12 @@ int main(void)
 	cpulist("1-", NP_EINPUT, NULL);
 	cpulist("200000", NP_EINPUT, NULL);
 	cpulist("0-3 x", NP_EINPUT, NULL);
+}
+
+static void test_cpumap(void)
+{
+	char small[8];
+	int ids[] = { 0, 1, 2, 3, 8, 10, 11 };
 
 	cpumap("0000000f\n", 0, "0-3");
 	cpumap("00000001,00000000", 0, "32");
@@ -68,6 +177,12 @@ int main(void)
 	np__format_cpulist(ids, 7, small, sizeof(small));
 	CHECK(strlen(small) < sizeof(small) && strstr(small, "..."),
 	      "truncated list ends with '...': '%s'", small);
+}
+
+static void test_numbers(void)
+{
+	long v;
+	uint64_t u;
 
 	CHECK(np__parse_int(" 42\n", 0, 100, &v) && v == 42, "parse 42");
 	CHECK(!np__parse_int("42x", 0, 100, &v), "42x is not a number");
@@ -76,6 +191,13 @@ int main(void)
 	CHECK(np__parse_u64("18446744073709551615", &u) && u == UINT64_MAX, "u64 max");
 	CHECK(!np__parse_u64("18446744073709551616", &u), "u64 overflow");
 	CHECK(!np__parse_u64("-1", &u), "u64 negative");
+}
+
+static void test_read_file(void)
+{
+	char *buf;
+	size_t len;
+	struct np_error err = { 0 };
 
 	CHECK(np__read_file("/nonexistent/x", 100, &buf, &len, &err) == NP_EIO &&
 		      strstr(err.message, "cannot read '/nonexistent/x'"),
@@ -83,6 +205,9 @@ int main(void)
 	CHECK(np__read_file("/", 100, &buf, &len, &err) == NP_EIO &&
 		      strstr(err.message, "directory"),
 	      "directory: %s", err.message);
+	CHECK(np__read_file("/nonexistent/x", 100, &buf, &len, &err) == NP_EIO &&
+		      strstr(err.message, ": no such file or directory"),
+	      "reasons in lower case: %s", err.message);
 	if (np__read_file("/proc/self/status", 1 << 20, &buf, &len, &err) == 0) {
 		CHECK(len > 0 && buf[len] == '\0', "read /proc/self/status");
 		free(buf);
@@ -91,5 +216,95 @@ int main(void)
 	}
 	CHECK(np__read_file("/proc/self/status", 4, &buf, &len, &err) == NP_EINPUT,
 	      "size limit enforced");
+}
+
+/*
+ * np__utf8_valid() against jansson's own check (json_stringn refuses what
+ * is not UTF-8): the hand-picked edges, then every string of up to three
+ * bytes drawn from the bytes that matter.
+ */
+static void test_utf8(void)
+{
+	static const char *const cases[] = {
+		"", "plain", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xff",
+		"\xc3", "\xc0\x80", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+		"\xf8\x88\x80\x80\x80", "a\x80", "\xe2\x82",
+	};
+	static const unsigned char bytes[] = { 0x41, 0x7f, 0x80, 0xbf, 0xc2, 0xc3, 0xdf, 0xe0,
+					       0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff };
+	const size_t nb = sizeof(bytes);
+	int disagree = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *s = json_stringn(cases[i], strlen(cases[i]));
+
+		CHECK(np__utf8_valid(cases[i], strlen(cases[i])) == (s != NULL),
+		      "utf8 case %zu: ours %d, jansson %d", i,
+		      np__utf8_valid(cases[i], strlen(cases[i])), s != NULL);
+		json_decref(s);
+	}
+	for (size_t len = 1; len <= 3; len++) {
+		size_t total = len == 1 ? nb : len == 2 ? nb * nb : nb * nb * nb;
+
+		for (size_t k = 0; k < total; k++) {
+			char buf[4];
+			json_t *s;
+
+			for (size_t j = 0, r = k; j < len; j++, r /= nb)
+				buf[j] = (char)bytes[r % nb];
+			s = json_stringn(buf, len);
+			disagree += np__utf8_valid(buf, len) != (s != NULL);
+			json_decref(s);
+		}
+	}
+	CHECK(disagree == 0, "utf8: %d short strings judged unlike jansson", disagree);
+}
+
+/*
+ * np__json_is_text(): the text a value came from, blanks aside, and
+ * nothing else; np__json_dumps_checked(): a compact text that reads back.
+ */
+static void test_json_text(void)
+{
+	static const struct {
+		const char *parsed, *text;
+		int same;
+	} cases[] = {
+		{ "{\"a\": [1, 2], \"b\": \"x y\"}", "{\n  \"a\": [1, 2],\n  \"b\": \"x y\"\n}\n", 1 },
+		{ "{\"a\": \"x y\"}", "{\"a\": \"xy\"}", 0 },       /* a blank inside a string counts */
+		{ "{\"a\": \"q\\\"\"}", "{ \"a\" : \"q\\\"\" }", 1 }, /* an escaped quote ends nothing */
+		{ "{\"a\": 406}", "{\"a\": 4096}", 0 },               /* a dropped digit */
+		{ "{\"fits\": true}", "{\"fits\": true, \"b\": 1}", 0 }, /* text left over */
+		{ "[1, 2, 3]", "[1, 2]", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *v = json_loads(cases[i].parsed, JSON_DECODE_ANY, NULL);
+		char *d = v ? np__json_dumps_checked(v) : NULL;
+		json_t *back = d ? json_loads(d, JSON_DECODE_ANY, NULL) : NULL;
+
+		CHECK(v && np__json_is_text(v, cases[i].text, strlen(cases[i].text)) ==
+				   cases[i].same,
+		      "json text case %zu", i);
+		CHECK(back && json_equal(back, v) && !strstr(d, ": "),
+		      "checked compact dump %zu: %s", i, d ? d : "(null)");
+		json_decref(back);
+		free(d);
+		json_decref(v);
+	}
+}
+
+int main(void)
+{
+	T_CASE("cpulist", test_cpulist());
+	T_CASE("cpumap", test_cpumap());
+	T_CASE("numbers", test_numbers());
+	T_CASE("read-file", test_read_file());
+	T_CASE("special-files", test_special_files());
+	T_CASE("stdin", test_stdin());
+	T_CASE("public-cpulist", test_public_cpulist());
+	T_CASE("version", test_version());
+	T_CASE("utf8", test_utf8());
+	T_CASE("json-text", test_json_text());
 	return t_done();
 }

@@ -1,0 +1,53 @@
+/*
+ * util.h - small helpers the numaplace tool and service share with the
+ * library, so that they read files and write CPU lists the way it does:
+ * one safe reader for every input file, and Linux cpulists ("0-3,8").
+ *
+ * Thread-safety: every function here is safe to call from several
+ * threads; none keeps state.
+ */
+#ifndef NUMAPLACE_UTIL_H
+#define NUMAPLACE_UTIL_H
+
+#include <stddef.h>
+
+#include <numaplace/error.h>
+#include <numaplace/limits.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+
+/*
+ * Read the whole of PATH into a NUL-terminated buffer: *BUF (free() it)
+ * and *LEN (without the NUL).  PATH "-" is standard input, where a pipe
+ * is fine; any other PATH must be a regular file (or a symbolic link to
+ * one): a FIFO, device, directory or socket is refused at once, never
+ * waited on.  At most MAX bytes (0: NP_FILE_MAX).  Errors: NP_EIO "cannot
+ * read 'PATH': not a regular file (a FIFO)" or the system's reason,
+ * NP_EINPUT when larger than MAX, NP_ENOMEM.
+ */
+int np_read_file(const char *path, size_t max, char **buf, size_t *len,
+		 struct np_error *err);
+
+/*
+ * Parse a Linux cpulist ("0-3,8,10-11"; blanks and a final newline
+ * allowed; "" is the empty list) into *IDS (free() it), increasing and
+ * without duplicates, and *N.  Ids above LIMIT are refused, so a range
+ * cannot ask for much memory.  NP_EINPUT "bad list 'TEXT'", NP_ENOMEM.
+ */
+int np_cpulist_parse(const char *text, int limit, int **ids, int *n,
+		     struct np_error *err);
+
+/*
+ * Write the N increasing ids IDS as a cpulist ("0-3,8") into BUF of SIZE
+ * bytes, always NUL-terminated; a list that does not fit ends in "...".
+ * Returns BUF.
+ */
+char *np_cpulist_format(const int *ids, int n, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,199 @@
+/*
+ * plan.c - the np_plan object: the builder used by the engine and the
+ * plan reader, the accessors, and freeing.
+ */
+#include "plan/plan-int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+np_plan *np__plan_new(void)
+{
+	np_plan *p = calloc(1, sizeof(*p));
+
+	if (p) {
+		p->mem_policy = NP_MEM_POLICY_STRICT;
+		p->affinity = NP_AFFINITY_HARD;
+		p->score.exact = true;
+	}
+	return p;
+}
+
+static void *dup_array(const void *src, int n, size_t size)
+{
+	void *dst = np__calloc((size_t)(n > 0 ? n : 1), size);
+
+	if (dst && n > 0)
+		memcpy(dst, src, (size_t)n * size);
+	return dst;
+}
+
+static void free_cell(struct np_plan_cell *c)
+{
+	free((void *)c->pins);
+	free((void *)c->float_vcpus);
+	free((void *)c->cpuset);
+	free((void *)c->reserved);
+	free((void *)c->blocked);
+}
+
+int np__plan_add_cell(np_plan *p, const struct np_plan_cell *cell)
+{
+	struct np_plan_cell c = *cell, *cells;
+
+	c.pins = dup_array(cell->pins, cell->npins, sizeof(*cell->pins));
+	c.float_vcpus = dup_array(cell->float_vcpus, cell->nfloat, sizeof(int));
+	c.cpuset = dup_array(cell->cpuset, cell->ncpuset, sizeof(int));
+	c.reserved = dup_array(cell->reserved, cell->nreserved, sizeof(int));
+	c.blocked = dup_array(cell->blocked, cell->nblocked, sizeof(int));
+	cells = realloc(p->cells, (size_t)(p->ncells + 1) * sizeof(*cells));
+	if (!c.pins || !c.float_vcpus || !c.cpuset || !c.reserved || !c.blocked || !cells) {
+		free_cell(&c);
+		if (cells)
+			p->cells = cells;
+		return NP_ENOMEM;
+	}
+	cells[p->ncells++] = c;
+	p->cells = cells;
+	return 0;
+}
+
+static int set_list(int **dst, int *ndst, const int *src, int n)
+{
+	int *a = dup_array(src, n, sizeof(*src));
+
+	if (!a)
+		return NP_ENOMEM;
+	free(*dst);
+	*dst = a;
+	*ndst = n;
+	return 0;
+}
+
+int np__plan_set_nodeset(np_plan *p, const int *nodes, int n)
+{
+	return set_list(&p->nodeset, &p->nnodeset, nodes, n);
+}
+
+int np__plan_set_fallback(np_plan *p, const int *nodes, int n)
+{
+	return set_list(&p->fallback, &p->nfallback, nodes, n);
+}
+
+int np__plan_set_topo(np_plan *p, const np_topo *topo)
+{
+	int n = np_topo_node_count(topo);
+	int *ids = np__calloc((size_t)n, sizeof(*ids));
+
+	if (!ids)
+		return NP_ENOMEM;
+	for (int i = 0; i < n; i++)
+		ids[i] = np_topo_node(topo, i)->os_id;
+	free(p->node_os);
+	p->node_os = ids;
+	p->nnode_os = n;
+	return 0;
+}
+
+bool np__plan_matches_topo(const np_plan *p, const np_topo *topo)
+{
+	if (!p->node_os)
+		return true;
+	if (p->nnode_os != np_topo_node_count(topo))
+		return false;
+	for (int i = 0; i < p->nnode_os; i++)
+		if (p->node_os[i] != np_topo_node(topo, i)->os_id)
+			return false;
+	return true;
+}
+
+int np__plan_add_pci(np_plan *p, int pool, int count)
+{
+	struct np_plan_pci *a = realloc(p->pci, (size_t)(p->npci + 1) * sizeof(*a));
+
+	if (!a)
+		return NP_ENOMEM;
+	a[p->npci++] = (struct np_plan_pci){ pool, count };
+	p->pci = a;
+	return 0;
+}
+
+int np__plan_add_reason(np_plan *p, int guest_cell, int node_idx, int node_idx2,
+			enum np_resource res, uint64_t asked, uint64_t available,
+			const char *fmt, ...)
+{
+	struct np_reason *a;
+	char buf[256];
+	char *text;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	text = strdup(buf);
+	a = realloc(p->reasons, (size_t)(p->nreasons + 1) * sizeof(*a));
+	if (!text || !a) {
+		free(text);
+		if (a)
+			p->reasons = a;
+		return NP_ENOMEM;
+	}
+	a[p->nreasons++] = (struct np_reason){ guest_cell, node_idx, node_idx2, res,
+					       asked, available, text };
+	p->reasons = a;
+	return 0;
+}
+
+void np_plan_free(np_plan *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->ncells; i++)
+		free_cell(&p->cells[i]);
+	for (int i = 0; i < p->nreasons; i++)
+		free((void *)p->reasons[i].text);
+	free(p->cells);
+	free(p->nodeset);
+	free(p->fallback);
+	free(p->pci);
+	free(p->reasons);
+	free(p->node_os);
+	free(p);
+}
+
+bool np_plan_fits(const np_plan *p) { return p->fits; }
+int np_plan_cell_count(const np_plan *p) { return p->ncells; }
+enum np_mem_policy np_plan_mem_policy(const np_plan *p) { return p->mem_policy; }
+enum np_affinity np_plan_affinity(const np_plan *p) { return p->affinity; }
+int np_plan_pci_count(const np_plan *p) { return p->npci; }
+const struct np_plan_score *np_plan_score(const np_plan *p) { return &p->score; }
+int np_plan_reason_count(const np_plan *p) { return p->nreasons; }
+
+const struct np_plan_cell *np_plan_cell(const np_plan *p, int i)
+{
+	return i >= 0 && i < p->ncells ? &p->cells[i] : NULL;
+}
+
+int np_plan_nodeset(const np_plan *p, const int **nodes)
+{
+	*nodes = p->nodeset;
+	return p->nnodeset;
+}
+
+int np_plan_fallback(const np_plan *p, const int **nodes)
+{
+	*nodes = p->fallback;
+	return p->nfallback;
+}
+
+const struct np_plan_pci *np_plan_pci(const np_plan *p, int i)
+{
+	return i >= 0 && i < p->npci ? &p->pci[i] : NULL;
+}
+
+const struct np_reason *np_plan_reason(const np_plan *p, int i)
+{
+	return i >= 0 && i < p->nreasons ? &p->reasons[i] : NULL;
+}

@@ -1,0 +1,53 @@
+/*
+ * state-int.h - the inside of np_state (state.c) and its invariant
+ * checker (state-check.c).
+ *
+ * Invariants (np__state_check): claims sorted by id (strcmp), so ids are
+ * unique; every id 1..NP_CLAIM_ID_MAX bytes, valid UTF-8, no control
+ * character; every plan the claim form of numaplace.plan/1, readable and
+ * fitting.  Given a host, also: charged together onto it, the claims give
+ * no pinned CPU twice, take no pages or devices it lacks, and put no node
+ * over its memory (with the RAM allocation ratio when it has limits).
+ */
+#ifndef NP_STATE_INT_H
+#define NP_STATE_INT_H
+
+#include <jansson.h>
+
+#include <numaplace/state.h>
+
+#include "util/util.h"
+
+struct claim {
+	char *id;
+	json_t *plan; /* the claim form of numaplace.plan/1 */
+};
+
+struct np_state {
+	char *path;
+	int lockfd; /* -1: nothing to lock (read-only, no state yet) */
+	bool readonly;
+	bool dirty;
+	int nclaims;
+	size_t cap;
+	struct claim *claims; /* increasing id (strcmp) */
+	/*
+	 * After np_state_apply(): the host's ledger (lib/fleet/ledger.h) with
+	 * every claim charged, and the host's shape to compute what a plan
+	 * takes; NULL before.
+	 */
+	struct np__ledger *ledger;
+	np_host *shape;
+};
+
+/*
+ * The invariants above: 0, or NP_EINPUT naming the first broken one
+ * (NP_ENOMEM).  HOST NULL: the ledger alone; else also the claims charged
+ * onto a copy of HOST (HOST is not changed).
+ */
+int np__state_check(const np_state *st, const np_host *host, struct np_error *err);
+
+/* Why ID cannot be a claim id ("is empty", "has a control character", ...), or NULL. */
+const char *np__state_id_problem(const char *id);
+
+#endif

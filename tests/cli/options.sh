@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# tests/cli/options.sh - the one option parser, on every verb the tool has:
+# --help and the option table agree (every option in the table is in the
+# help, every option line of the help is in the table), and every usage
+# error - unknown option, missing value, an option given twice, a value of
+# the wrong type, stray operands - is exit 2 with "numaplace: <what>" and
+# "try 'numaplace VERB --help'".  Verbs come from `numaplace help`, options
+# from `numaplace help --options VERB`, so a new verb is tested here at once.
+. "$(dirname "$0")/lib.sh"
+
+verbs=$("$NUMAPLACE" help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p')
+nverbs=$(echo "$verbs" | wc -w)
+if [ "$nverbs" -ge 5 ]; then ok "numaplace help lists $nverbs verbs"; else not_ok "numaplace help lists $nverbs verbs"; fi
+
+# usage_error WHAT RE ARGS...: exit 2, "numaplace: ..." matching RE, then "try".
+usage_error() {
+  local what=$1 re=$2 verb=$3; shift 3
+  run "$@"
+  expect_rc 2 "$what"
+  if [ "$(wc -l <"$TMP/err")" -eq 2 ] && head -n1 "$TMP/err" | grep -Eq -- "^numaplace: $re" &&
+     sed -n 2p "$TMP/err" | grep -qxF "try 'numaplace $verb --help'"; then
+    ok "$what: says '$re' and how to get help"
+  else
+    not_ok "$what: want 'numaplace: $re' then \"try 'numaplace $verb --help'\""
+  fi
+}
+
+for v in $verbs; do
+  run "$v" --help; expect_rc 0 "$v --help"; expect_out "^usage: numaplace $v" "$v --help: usage line"
+  help_opts=$(sed -nE 's/^  (-[a-zA-Z], )?--([a-z0-9-]+).*/--\2/p' "$TMP/out" | sort -u)
+  run "$v" -h; expect_rc 0 "$v -h"
+  run help --options "$v"; expect_rc 0 "help --options $v"
+  cp "$TMP/out" "$TMP/table"
+  table_opts=$(cut -d' ' -f1 "$TMP/table" | sort -u)
+  missing=$(comm -23 <(echo "$table_opts") <(echo "$help_opts") | tr '\n' ' ')
+  extra=$(comm -13 <(echo "$table_opts") <(echo "$help_opts") | tr '\n' ' ')
+  if [ -z "$missing" ]; then ok "$v: every option of the table is in --help"; else not_ok "$v: not in --help: $missing"; fi
+  if [ -z "$extra" ]; then ok "$v: every option of --help is in the table"; else not_ok "$v: not in the table: $extra"; fi
+
+  usage_error "$v: unknown option" "unknown option '--no-such-option'" "$v" "$v" --no-such-option
+  usage_error "$v: unknown short option" "unknown option '-Z'" "$v" "$v" -Z
+  usage_error "$v: value given to a flag" "option '--help' takes no value" "$v" "$v" --help=yes
+  usage_error "$v: stray operands" "unexpected argument '[a-d]'" "$v" "$v" a b c d
+  # An option with a value: given without one, given twice.
+  read -r name _ type _ < <(awk '$3 ~ /^(text|input|file|output|dir)$/ && $4 == "once"' "$TMP/table")
+  if [ -n "${name:-}" ]; then
+    usage_error "$v: $name without its value" "option '$name' needs a value" "$v" "$v" "$name"
+    usage_error "$v: $name twice" "give $name only once" "$v" "$v" "$name" x "$name" y
+  else
+    not_ok "$v: no option with a value to test"
+  fi
+  read -r name _ < <(awk '$3 == "int"' "$TMP/table")
+  if [ -n "${name:-}" ]; then
+    usage_error "$v: $name not a number" "$name needs .*, not 'many'" "$v" "$v" "$name" many
+    usage_error "$v: $name out of range" "$name needs .*, not '99999999999999'" "$v" "$v" "$name" 99999999999999
+  fi
+  read -r name _ < <(awk '$3 == "choice"' "$TMP/table")
+  if [ -n "${name:-}" ]; then
+    usage_error "$v: $name not a known word" "unknown .* 'nonsense' \(.*\)" "$v" "$v" "$name" nonsense
+  fi
+done
+
+# The parser's spellings: --name=value, unique prefixes, short clusters, "--".
+host="$NP_SRC/tests/data/json/full.json"
+run topology --json="$host" --format=json; expect_rc 0 "--name=value"; expect_out "numaplace.topology/1" "value after ="
+run topology --js "$host" --form json; expect_rc 0 "unique prefixes"
+usage_error "ambiguous prefix" "option '--f' is ambiguous \(--flavor, --format\)" place place --f x
+run topology --json "$host" -fjson; expect_rc 0 "-fVALUE"; expect_out "numaplace.topology/1" "short value attached"
+run topology -- --json; expect_rc 2 "an operand after --"; expect_err "unexpected argument '--json'" "is an operand"
+run help --options; expect_rc 2 "help --options without a verb"; expect_one_line_err "help --options"
+run help --options nosuch; expect_rc 2 "help --options of no verb"; expect_err "no verb 'nosuch'" "names it"
+
+finish

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# tests/cli/special-files.sh - every file a verb reads, given as what is not
+# a regular file: a FIFO nobody writes to, a directory, a character device
+# (/dev/zero), a symbolic link to a FIFO, a missing file.  Each must end in
+# exit 2 within seconds with one line on stderr naming the path - never a
+# hang, never memory filled from /dev/zero.  The options come from the
+# verbs' own tables (`numaplace help --options VERB`), so a file option
+# added later is tested here without a line more, or fails for want of a
+# working command line to put it in.  Then "-": standard input (a pipe is
+# fine there) and standard output.
+. "$(dirname "$0")/lib.sh"
+
+host="$NP_SRC/tests/data/json/full.json" # 2 nodes, node 0 and 1
+S="$TMP/sp"
+mkdir -p "$S/dir" "$S/run"
+mkfifo "$S/fifo" && ln -s fifo "$S/link" || { echo "cannot make a FIFO here"; exit 77; }
+sleep 120 & child=$!
+trap 'kill $child 2>/dev/null; rm -rf "$TMP"' EXIT
+flavor=(--flavor 'vcpus=1,ram=64')
+short_sim=(--set duration_s=1 --set repetitions=1 --set guest_counts=2)
+verbs=$("$NUMAPLACE" help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p')
+
+# A command line that works for VERB, into which a file option is put.
+declare -A verb_base=(
+  [topology]="topology"
+  [place]="place ${flavor[*]}"
+  [claim]="claim --state $S/ok.state --id vm-1 ${flavor[*]}"
+  [release]="release --id vm-1"
+  [state]="state show --state $S/ok.state"
+  [observe]="observe --pid $child"
+  [apply]="apply --pid $child --nodes 0 --dry-run"
+  [balance]="balance --once --run-dir $S/run"
+  [simulate]="simulate lpc2012 ${short_sim[*]}"
+)
+# Where an option needs another command line than its verb's.
+declare -A opt_base=(
+  [place --request]="place --json $host"
+  [place --case]="place"
+  [claim --request]="claim --state $S/ok.state --id vm-1 --json $host"
+  [claim --state]="claim --id vm-1 --json $host ${flavor[*]}"
+  [place --state]="place --json $host ${flavor[*]}"
+  [state --state]="state show"
+  [apply --plan]="apply --pid $child --json $host --dry-run"
+)
+# A missing state file is an empty one (claims start from nothing).
+declare -A missing_ok=([--state]=1)
+
+kinds="fifo dir chr link missing"
+path_of() {
+  case $1 in
+    fifo) echo "$S/fifo" ;; dir) echo "$S/dir" ;; chr) echo /dev/zero ;;
+    link) echo "$S/link" ;; missing) echo "$S/missing" ;;
+  esac
+}
+
+# refused WHAT PATH CMD...: CMD exits 2 at once, one line naming PATH.
+refused() {
+  local what=$1 path=$2; shift 2
+  run_within 10 "$@"
+  if [ "$rc" -eq 124 ]; then not_ok "$what: hangs"; return; fi
+  expect_rc 2 "$what"
+  expect_one_line_err "$what"
+  if grep -qF -- "$path" "$TMP/err"; then ok "$what: names '$path'"; else not_ok "$what: does not name '$path'"; fi
+}
+
+tested=0
+for verb in $verbs; do
+  while read -r name letter type count; do
+    case $type in input|file|dir) ;; *) continue ;; esac
+    base=${opt_base["$verb $name"]:-${verb_base[$verb]:-}}
+    if [ -z "$base" ]; then not_ok "no command line to test $verb $name with"; continue; fi
+    for kind in $kinds; do
+      p=$(path_of "$kind")
+      # shellcheck disable=SC2086 # the base command lines are split on purpose
+      if [ "$name" = --run-dir ]; then
+        # The run directory is the library's to read; only a hang is wrong.
+        run_within 10 $base "$name" "$p"
+        if [ "$rc" -ne 124 ]; then ok "$verb $name $kind: no hang"; else not_ok "$verb $name $kind: hangs"; fi
+      elif [ "$kind" = missing ] && [ -n "${missing_ok[$name]:-}" ]; then
+        run_within 10 $base "$name" "$p"
+        if [ "$rc" -ne 2 ] && [ "$rc" -ne 124 ]; then ok "$verb $name missing: fine"; else not_ok "$verb $name missing: rc $rc"; fi
+        rm -f "$p" "$p.lock"
+      else
+        refused "$verb $name $kind" "$p" $base "$name" "$p"
+      fi
+      tested=$((tested + 1))
+    done
+  done < <("$NUMAPLACE" help --options "$verb")
+done
+# Every verb that reads a host has the source options: a floor on what ran.
+if [ "$tested" -ge 200 ]; then ok "$tested file options x kinds tested"; else not_ok "only $tested tested"; fi
+
+# Operands and spellings that name files without a file option.
+for kind in $kinds; do
+  p=$(path_of "$kind")
+  refused "simulate EXPERIMENT $kind" "$p" simulate "$p"
+  refused "topology --source json:PATH $kind" "$p" topology --source "json:$p"
+  refused "topology --source hwloc-xml:PATH $kind" "$p" topology --source "hwloc-xml:$p"
+done
+
+# The state's lock file: never a FIFO, never followed through a link.
+st="$S/locked.state"
+mkfifo "$st.lock"
+for cmd in "claim --state $st --id vm-1 --json $host ${flavor[*]}" "release --state $st --id vm-1" \
+           "state show --state $st" "place --state $st --json $host ${flavor[*]}"; do
+  # shellcheck disable=SC2086
+  refused "lock FIFO: ${cmd%% *}" "$st.lock" $cmd
+done
+rm -f "$st.lock"; ln -s "$S/elsewhere" "$st.lock"
+# shellcheck disable=SC2086
+refused "lock link: claim" "$st.lock" claim --state "$st" --id vm-1 --json "$host" "${flavor[@]}"
+if [ ! -e "$S/elsewhere" ] && [ ! -e "$st" ]; then ok "nothing written through the link"; else not_ok "written through the link"; fi
+rm -f "$st.lock"
+
+# "-" is standard input: a file or a pipe.
+run_stdin "$host" topology --json -; expect_rc 0 "--json -"; expect_out "^host: 2 nodes" "reads the host from stdin"
+run_stdin "$host" topology --host -; expect_rc 0 "--host -"
+run_stdin "$NP_SRC/tests/data/libvirt/host-4cell.xml" topology --libvirt-xml -; expect_rc 0 "--libvirt-xml -"
+run_stdin "$host" topology --source json:-; expect_rc 0 "--source json:-"
+if "$NUMAPLACE" topology --json - --format json <"$host" | "$NUMAPLACE" topology --json - >"$TMP/out" 2>"$TMP/err"
+then ok "--json - from a pipe"; else not_ok "--json - from a pipe: $(cat "$TMP/err")"; fi
+run_stdin "$NP_SRC/tests/data/request/floating.json" place --json "$host" --request -
+expect_rc 0 "place --request -"; expect_out "node" "places the request read from stdin"
+"$NUMAPLACE" place --json "$host" "${flavor[@]}" --format json >"$TMP/plan.json"
+run_stdin "$TMP/plan.json" place --json "$host" --request - ; expect_rc 2 "a plan is not a request"
+expect_one_line_err "a plan is not a request"; expect_err "<stdin>" "names standard input"
+cat >"$TMP/case.json" <<'EOF'
+{"host": {"cells": [{"id": 0, "cpus": [0, 1, 2, 3], "memory_mb": 4096}]},
+ "request": {"vcpus": 2, "memory_mb": 1024}}
+EOF
+run_stdin "$TMP/case.json" place --case -; expect_rc 0 "place --case -"
+run_stdin "$TMP/plan.json" apply --pid "$child" --json "$host" --plan - --dry-run
+if [ "$rc" -ne 124 ] && ! grep -q "cannot read" "$TMP/err"; then ok "apply --plan - reads stdin"; else not_ok "apply --plan -"; fi
+"$NUMAPLACE" simulate --show lpc2012 >"$TMP/lpc.json"
+run_stdin "$TMP/lpc.json" simulate - "${short_sim[@]}"; expect_rc 0 "simulate -"
+expect_out "lpc2012" "runs the experiment read from stdin"
+printf '[' | "$NUMAPLACE" topology --json - >"$TMP/out" 2>"$TMP/err"; rc=$?
+expect_rc 2 "broken JSON from a pipe"; expect_err "<stdin>" "names standard input"
+
+# Files that take no "-": refused as a usage error.
+run balance --once --policy -; expect_rc 2 "--policy -"; expect_err "needs a file" "says so"
+run claim --state - --id x "${flavor[@]}"; expect_rc 2 "--state -"; expect_one_line_err "--state -"
+
+# Size: over the cap is bad input, refused before reading; out of memory
+# is exit 1 (operation failed), never 2.  Sparse files: no disk is used.
+truncate -s 300M "$S/huge" && truncate -s 200M "$S/big"
+run place --json "$host" --request "$S/huge"; expect_rc 2 "a request over the size cap"
+expect_err "larger than" "says it is too large"; expect_one_line_err "too large"
+if ldd "$NUMAPLACE" 2>/dev/null | grep -q libasan; then
+  echo "skip: out of memory under AddressSanitizer (it needs the address space)"
+else
+  (ulimit -v 150000; exec "$NUMAPLACE" place --json "$host" --request "$S/big") >"$TMP/out" 2>"$TMP/err"
+  rc=$?; expect_rc 1 "out of memory reading a file"; expect_err "out of memory" "says so"
+fi
+rm -f "$S/huge" "$S/big"
+
+# "-o -" and "--output -" are standard output.
+run topology --json "$host" -o -; expect_rc 0 "topology -o -"; expect_out "^host: 2 nodes" "-o - writes stdout"
+run topology --json "$host" --output - --format json; expect_rc 0 "topology --output -"
+expect_out "numaplace.topology/1" "--output - writes stdout"
+[ ! -e ./- ] && ok "no file named -" || not_ok "a file named - was written"
+run simulate lpc2012 "${short_sim[@]}" --format json -o -; expect_rc 0 "simulate -o -"
+expect_out '"experiment"' "simulate -o - writes stdout"
+run topology --json "$host" -o "$S/dir"; expect_rc 1 "-o a directory"; expect_one_line_err "-o a directory"
+
+finish
