@@ -534,19 +534,20 @@ int main(void)
 		return 77;
 #endif
 	}
-	opening();
+	T_CASE("opening", opening());
 #ifdef NP_HAVE_SQLITE
-	newer_schema();
+	T_CASE("newer-schema", newer_schema());
 #endif
+	/* The cases below share one store and its six hosts (added here, checked too). */
 	f = open_fleet(NP_FLEET_CREATE);
 	if (f && a && b) {
 		hosts(f, a, b);
-		basics(f);
-		until_full(f);
-		removing(f, a);
-		stale(f);
-		soundness(f, 7, 150);
-		processes(8, 40);
+		T_CASE("basics", basics(f));
+		T_CASE("until-full", until_full(f));
+		T_CASE("removing", removing(f, a));
+		T_CASE("stale-scheduler", stale(f));
+		T_CASE("prefilter-soundness", soundness(f, 7, 150));
+		T_CASE("processes", processes(8, 40));
 	}
 	np_fleet_close(f);
 	np_topo_free(a);

@@ -306,12 +306,11 @@ int main(void)
 	np_topo *a = topo_of(&small), *b = topo_of(&big);
 
 	if (a && b) {
-		random_walk(a, 1, 400);
-		random_walk(a, 2, 400);
-		random_walk(b, 3, 600);
-		stale_plans(a);
-		modes(a);
-		checker(a);
+		T_CASE("walk-4-nodes", (random_walk(a, 1, 400), random_walk(a, 2, 400)));
+		T_CASE("walk-8-nodes", random_walk(b, 3, 600));
+		T_CASE("stale-plans", stale_plans(a));
+		T_CASE("modes", modes(a));
+		T_CASE("checker", checker(a));
 	}
 	np_topo_free(a);
 	np_topo_free(b);
