@@ -199,7 +199,10 @@ static const char schema_v1[] =
 	"  DELETE FROM np_placements WHERE id = p_id;\n"
 	"  RETURN v_host;\n"
 	"END $f$;"
-	"INSERT INTO np_meta VALUES ('schema', 'numaplace.fleet'), ('version', '1');";
+	"INSERT INTO np_meta VALUES ('schema', 'numaplace.fleet');";
+
+/* migrations[v] takes a store from version v to v + 1; version 0 is an empty database. */
+static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1 };
 
 struct np__store {
 	PGconn *conn;
@@ -369,21 +372,47 @@ static char *shown_url(const char *url)
 	return s;
 }
 
-static int create_schema(struct np__store *s, struct np_error *err)
+/*
+ * The database's schema version into *V: 0 when it has none yet.  Asks
+ * whether np_meta exists first: a failed query would abort the
+ * transaction a migration reads this in.
+ */
+static int read_version(struct np__store *s, long *v, struct np_error *err)
 {
-	PGresult *r;
+	PGresult *r = PQexec(s->conn, "SELECT to_regclass('np_meta') IS NULL");
+	int rc = 0;
+
+	*v = 0;
+	if (!ok(r) || PQntuples(r) != 1) {
+		rc = res_err(s, r, err, "cannot read the schema version");
+	} else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
+		PQclear(r);
+		r = PQexec(s->conn, sql[P_VERSION]);
+		if (!ok(r))
+			rc = res_err(s, r, err, "cannot read the schema version");
+		else if (PQntuples(r) != 1 || !np__parse_int(PQgetvalue(r, 0, 0), 1, 1 << 20, v))
+			rc = np__err(err, NP_EINPUT, "store '%s' has a broken numaplace schema "
+				     "version", s->shown);
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Bring the schema to NP__FLEET_SCHEMA, one migration at a time, in one transaction. */
+static int migrate(struct np__store *s, struct np_error *err)
+{
+	char set[128];
+	long v = 0;
 	int rc = exec(s, "BEGIN", err);
 
-	if (!rc)
-		rc = exec(s, ADMIN_LOCK, err);
-	if (!rc) {
-		/* Another process may have made it while we waited for the lock. */
-		r = PQexec(s->conn, "SELECT to_regclass('np_meta') IS NULL");
-		if (!ok(r))
-			rc = res_err(s, r, err, "cannot look for the schema");
-		else if (strcmp(PQgetvalue(r, 0, 0), "t") == 0)
-			rc = exec(s, schema_v1, err);
-		PQclear(r);
+	/* Under the lock, read again: another process may have migrated it. */
+	if (!rc && !(rc = exec(s, ADMIN_LOCK, err)))
+		rc = read_version(s, &v, err);
+	for (; !rc && v < NP__FLEET_SCHEMA; v++) {
+		snprintf(set, sizeof(set), "INSERT INTO np_meta VALUES ('version', '%ld') ON CONFLICT "
+			 "(key) DO UPDATE SET value = excluded.value", v + 1);
+		if (!(rc = exec(s, migrations[v], err)))
+			rc = exec(s, set, err);
 	}
 	if (!rc)
 		rc = exec(s, "COMMIT", err);
@@ -393,29 +422,19 @@ static int create_schema(struct np__store *s, struct np_error *err)
 
 static int check_version(struct np__store *s, bool create, struct np_error *err)
 {
-	PGresult *r = PQexec(s->conn, sql[P_VERSION]);
-	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	long v = 0;
-	int rc = 0;
+	int rc = read_version(s, &v, err);
 
-	if (!ok(r) && state && strcmp(state, "42P01") == 0) { /* undefined table */
-		PQclear(r);
-		if (!create)
-			return np__err(err, NP_EINPUT, "store '%s' holds no numaplace fleet (add a "
-				       "host first)", s->shown);
-		return create_schema(s, err);
-	}
-	if (!ok(r))
-		rc = res_err(s, r, err, "cannot read the schema version");
-	else if (PQntuples(r) != 1 || !np__parse_int(PQgetvalue(r, 0, 0), 1, 1 << 20, &v))
-		rc = np__err(err, NP_EINPUT, "store '%s' has a broken numaplace schema version",
-			     s->shown);
-	else if (v > NP__FLEET_SCHEMA)
-		rc = np__err(err, NP_EINPUT,
-			     "store '%s' has fleet schema version %ld; this numaplace reads up to %d",
-			     s->shown, v, NP__FLEET_SCHEMA);
-	PQclear(r);
-	return rc; /* version 1 is the first: nothing to migrate yet */
+	if (rc)
+		return rc;
+	if (v == 0 && !create)
+		return np__err(err, NP_EINPUT, "store '%s' holds no numaplace fleet (add a host first)",
+			       s->shown);
+	if (v > NP__FLEET_SCHEMA)
+		return np__err(err, NP_EINPUT,
+			       "store '%s' has fleet schema version %ld; this numaplace reads up to %d",
+			       s->shown, v, NP__FLEET_SCHEMA);
+	return v < NP__FLEET_SCHEMA ? migrate(s, err) : 0;
 }
 
 static void pg_close(struct np__store *s)

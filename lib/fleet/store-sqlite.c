@@ -152,7 +152,10 @@ static const char schema_v1[] =
 	" node INTEGER NOT NULL, placement_id TEXT NOT NULL REFERENCES np_placements (id)"
 	" ON DELETE CASCADE, PRIMARY KEY (host_id, cpu)) WITHOUT ROWID;"
 	"CREATE INDEX np_pins_placement ON np_pins (placement_id);"
-	"INSERT INTO np_meta VALUES ('schema', 'numaplace.fleet'), ('version', '1');";
+	"INSERT INTO np_meta VALUES ('schema', 'numaplace.fleet');";
+
+/* migrations[v] takes a store from version v to v + 1; version 0 is an empty file. */
+static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1 };
 
 struct np__store {
 	sqlite3 *db;
@@ -220,13 +223,47 @@ static const char *col_text(sqlite3_stmt *q, int c)
 
 /* ---- opening ------------------------------------------------------------- */
 
-static int create_schema(struct np__store *s, struct np_error *err)
+/* The store's schema version into *V: 0 when it has none yet. */
+static int read_version(struct np__store *s, long *v, struct np_error *err)
 {
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*v = 0;
+	if (sqlite3_prepare_v2(s->db, sql[S_VERSION], -1, &q, NULL) != SQLITE_OK) {
+		int code = sqlite3_errcode(s->db);
+
+		if (code == SQLITE_NOTADB)
+			return np__err(err, NP_EINPUT, "'%s' is not a SQLite database", s->path);
+		return code == SQLITE_ERROR ? 0 : db_err(s, err, "cannot read the schema version");
+	}
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && !np__parse_int(col_text(q, 0), 1, 1 << 20, v))
+		*v = -1;
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "cannot read the schema version");
+	if (*v < 0 || (rc == SQLITE_DONE && *v == 0))
+		return np__err(err, NP_EINPUT, "'%s' has a broken numaplace schema version", s->path);
+	return 0;
+}
+
+/* Bring the schema to NP__FLEET_SCHEMA, one migration at a time, in one transaction. */
+static int migrate(struct np__store *s, struct np_error *err)
+{
+	char set[96];
+	long v = 0;
 	int rc = exec(s, "BEGIN IMMEDIATE", err);
 
-	/* Another process may have made it while we waited for the lock. */
-	if (!rc && sqlite3_exec(s->db, "SELECT 1 FROM np_meta", NULL, NULL, NULL) != SQLITE_OK)
-		rc = exec(s, schema_v1, err);
+	/* Read again under the write lock: another process may have migrated it. */
+	if (!rc)
+		rc = read_version(s, &v, err);
+	for (; !rc && v < NP__FLEET_SCHEMA; v++) {
+		snprintf(set, sizeof(set), "INSERT OR REPLACE INTO np_meta VALUES ('version', '%ld')",
+			 v + 1);
+		if (!(rc = exec(s, migrations[v], err)))
+			rc = exec(s, set, err);
+	}
 	if (!rc)
 		rc = exec(s, "COMMIT", err);
 	if (rc)
@@ -236,35 +273,19 @@ static int create_schema(struct np__store *s, struct np_error *err)
 
 static int check_version(struct np__store *s, bool create, struct np_error *err)
 {
-	sqlite3_stmt *q = NULL;
 	long v = 0;
-	int rc;
+	int rc = read_version(s, &v, err);
 
-	if (sqlite3_prepare_v2(s->db, sql[S_VERSION], -1, &q, NULL) != SQLITE_OK) {
-		int code = sqlite3_errcode(s->db);
-
-		if (code == SQLITE_NOTADB)
-			return np__err(err, NP_EINPUT, "'%s' is not a SQLite database", s->path);
-		if (code != SQLITE_ERROR)
-			return db_err(s, err, "cannot read the schema version");
-		if (!create)
-			return np__err(err, NP_EINPUT,
-				       "'%s' holds no numaplace fleet (add a host first)", s->path);
-		return create_schema(s, err);
-	}
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW && !np__parse_int(col_text(q, 0), 0, 1 << 20, &v))
-		v = -1;
-	sqlite3_finalize(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "cannot read the schema version");
-	if (v < 1)
-		return np__err(err, NP_EINPUT, "'%s' has a broken numaplace schema version", s->path);
+	if (rc)
+		return rc;
+	if (v == 0 && !create)
+		return np__err(err, NP_EINPUT, "'%s' holds no numaplace fleet (add a host first)",
+			       s->path);
 	if (v > NP__FLEET_SCHEMA)
 		return np__err(err, NP_EINPUT,
 			       "'%s' has fleet schema version %ld; this numaplace reads up to %d",
 			       s->path, v, NP__FLEET_SCHEMA);
-	return 0; /* version 1 is the first: nothing to migrate yet */
+	return v < NP__FLEET_SCHEMA ? migrate(s, err) : 0;
 }
 
 /*

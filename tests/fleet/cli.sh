@@ -181,6 +181,13 @@ ln -s "$TMP/fleet.db" link.db 2>/dev/null
 if [ "$kind" = sqlite ]; then
   run fleet list --store sqlite:link.db; expect_rc 2 "a symlink is not followed"; expect_one_line_err "symlink"
 fi
+if [ "$kind" = postgresql ]; then
+  run fleet list --store "postgresql:host=$PG_DIR port=$PG_PORT user=np dbname=fleet"
+  expect_rc 0 "libpq's keyword form"; expect_out "^host-2 " "the same store"
+  empty=$(pg_createdb empty)
+  run fleet list --store "$empty"; expect_rc 2 "a database without a fleet"
+  expect_err "holds no numaplace fleet" "says so"
+fi
 # A store written by a newer numaplace: refused, left alone.
 if [ "$kind" = sqlite ]; then
   python3 -c "import sqlite3; c = sqlite3.connect('fleet.db'); c.execute(\"UPDATE np_meta SET value = '2' WHERE key = 'version'\"); c.commit()"
