@@ -56,6 +56,13 @@ struct np__summary {
 	int npci;
 	struct np__spci *pci; /* host-wide free devices per vendor:product */
 	int64_t mem_total, mem_room, pcpu_total, pcpu_free, vcpu_total, vcpu_room;
+	/* The largest of each over the nodes: most rejections need nothing else. */
+	int64_t max_mem_free, max_mem_room, max_small, max_nshared, max_vcpu_room, max_pcpu_free;
+	/*
+	 * Free capacity in [0, 2], the strategy's key: memory room plus the
+	 * free share of floating (key[0]) or dedicated (key[1]) CPUs.
+	 */
+	double key[2];
 };
 
 struct np_fleet_host {
@@ -85,6 +92,16 @@ struct np_fleet {
 	int ntopos;
 	size_t tcap;
 	struct np__ftopo *topos;
+	/*
+	 * The hosts by key[0] and by key[1], most free first: schedules walk
+	 * them and stop once enough hosts fit.  Sorted again when hosts came
+	 * or went (norder != nhosts), after CHANGED summaries moved, or a
+	 * second after the last sort: between sorts the order is a little
+	 * stale, which only changes which good hosts are looked at first.
+	 */
+	struct np_fleet_host **order[2];
+	int norder, changed;
+	int64_t sorted_at;
 	struct np__cursor cursor;
 	bool loaded;
 	int64_t last_full; /* monotonic ns of the last full scan */

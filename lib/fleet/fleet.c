@@ -88,6 +88,8 @@ void np_fleet_close(np_fleet *f)
 		host_free(f->hosts[i]);
 	free(f->hosts);
 	free(f->by_id);
+	free(f->order[0]);
+	free(f->order[1]);
 	for (int i = 0; i < f->ntopos; i++)
 		np_topo_free(f->topos[i].topo);
 	free(f->topos);
@@ -142,6 +144,7 @@ void np__fleet_drop(np_fleet *f, struct np_fleet_host *h)
 {
 	int m = 0;
 
+	f->norder = -1; /* the orders point at H: sort again before use */
 	for (int i = 0; i < f->nhosts; i++)
 		if (f->hosts[i] != h)
 			f->hosts[m++] = f->hosts[i];
@@ -338,6 +341,7 @@ static int load_ledgers(np_fleet *f, int64_t only, struct np_error *err)
 		np__ledger_sort(h->ledger);
 		if ((rc = np__fleet_rebuild(h, err)) == 0)
 			h->stale = false;
+		f->changed++;
 	}
 	return rc;
 }

@@ -91,6 +91,7 @@ int np__summarize(struct np_fleet_host *h)
 {
 	struct np__summary *s = &h->sum;
 	int n = np_topo_node_count(np_host_topo(h->host));
+	int64_t vcap;
 
 	if (s->n != n) {
 		free(s->nodes);
@@ -101,18 +102,35 @@ int np__summarize(struct np_fleet_host *h)
 	}
 	s->mem_total = s->mem_room = s->pcpu_total = s->pcpu_free = 0;
 	s->vcpu_total = s->vcpu_room = 0;
+	vcap = 0;
+	s->max_mem_free = s->max_mem_room = s->max_small = INT64_MIN;
+	s->max_nshared = s->max_vcpu_room = s->max_pcpu_free = INT64_MIN;
 	for (int i = 0; i < n; i++) {
 		const struct np_host_node *hn = np_host_node(h->host, i);
 		struct np__snode *x = &s->nodes[i];
 
 		summarize_node(h->host, i, x);
+		if (x->vcpu_room < (INT64_C(1) << 40)) /* hosts without limits: no share */
+			vcap += x->vcpu_room + (int64_t)hn->cpu_usage;
 		s->mem_total += x->mem_total;
 		s->mem_room += x->mem_room > 0 ? x->mem_room : 0;
 		s->pcpu_total += hn->ndedicated;
 		s->pcpu_free += x->pcpu_free;
 		s->vcpu_total += x->nshared;
 		s->vcpu_room += x->vcpu_room > 0 ? x->vcpu_room : 0;
+#define MAX_OF(f, v) s->f = (v) > s->f ? (v) : s->f
+		MAX_OF(max_mem_free, x->mem_free);
+		MAX_OF(max_mem_room, x->mem_room);
+		MAX_OF(max_small, x->small_mb >= 0 ? x->small_mb : x->mem_total);
+		MAX_OF(max_nshared, x->nshared);
+		MAX_OF(max_vcpu_room, x->vcpu_room);
+		MAX_OF(max_pcpu_free, x->pcpu_free);
+#undef MAX_OF
 	}
+	s->key[0] = (s->mem_total > 0 ? (double)s->mem_room / (double)s->mem_total : 0) +
+		    (vcap > 0 ? (double)(s->vcpu_room > 0 ? s->vcpu_room : 0) / (double)vcap : 0);
+	s->key[1] = (s->mem_total > 0 ? (double)s->mem_room / (double)s->mem_total : 0) +
+		    (s->pcpu_total > 0 ? (double)s->pcpu_free / (double)s->pcpu_total : 0);
 	return summarize_pci(h);
 }
 
@@ -236,6 +254,24 @@ static enum np__why cell_reason(const struct np__summary *s, const struct np__ne
 	       : !vcpus ? NP__WHY_VCPUS : NP__WHY_CELL;
 }
 
+/*
+ * Cell C against the host's largest free amounts: which resource no node
+ * has enough of, or NP__WHY_FITS.  The same answer cell_reason() gives for
+ * that resource, without looking at every node.
+ */
+static enum np__why quick_reason(const struct np__summary *s, const struct np__needs *n,
+				 const struct np__ncell *c)
+{
+	if ((c->pagesize == NP_PAGESIZE_UNSET && c->mem > s->max_small) ||
+	    (n->pinned && c->mem > s->max_mem_free) || (!n->dedicated && c->mem > s->max_mem_room))
+		return NP__WHY_MEM;
+	if (n->pinned && c->npinned > s->max_pcpu_free)
+		return NP__WHY_PCPUS;
+	if (!n->dedicated && (c->nfloat > s->max_nshared || c->nfloat > s->max_vcpu_room))
+		return NP__WHY_VCPUS;
+	return NP__WHY_FITS;
+}
+
 /* Kuhn's augmenting path: can cell I take a node, moving others? */
 static bool augment(const uint64_t *mask, int i, uint64_t *seen, int *owner)
 {
@@ -346,9 +382,14 @@ bool np__prefilter(const struct np_fleet_host *h, const struct np__needs *n,
 		return flat_ok(s, n, why);
 	if (n->k > s->n)
 		return fail(why, NP__WHY_NODES, 0);
-	for (int i = 0; i < n->k; i++)
+	for (int i = 0; i < n->k; i++) {
+		enum np__why q;
+
 		if (n->cells[i].fixed_os >= 0 && !has_node(s, n->cells[i].fixed_os))
 			return fail(why, NP__WHY_PNODE, i);
+		if (n->cells[i].fixed_os < 0 && (q = quick_reason(s, n, &n->cells[i])) != NP__WHY_FITS)
+			return fail(why, q, i);
+	}
 	if (s->n > 64 || n->k > 64) {
 		/* Too wide for masks: each cell on some node, the engine does the rest. */
 		for (int i = 0; i < n->k; i++) {

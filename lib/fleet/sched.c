@@ -2,20 +2,21 @@
  * sched.c - np_fleet_schedule(): choose a host for a guest with the same
  * engine as `numaplace place` and claim it in one step.
  *
- * Steps: (1) an id already placed answers at once (same request: that
- * placement; another: refused).  (2) Refresh the summaries by generation.
- * (3) Pre-filter every host (prefilter.c), counting the rejected per
- * reason.  (4) Take the survivors in the fleet strategy's order (spread:
- * most free capacity first; pack: least) from a heap, and run np_place()
- * on each until WANT of them fit (or, once one fits, a budget of engine
- * runs is spent): Borg's relaxed randomisation - the best of a good
- * sample, not of all.  (5) Rank the fits by the plan's own objective
- * (device misses, largest distance), then the strategy (free capacity in
- * eighths), then stranding; pick at random among the best TOP of those
- * as good in distance as the best, so concurrent schedulers spread over
- * several hosts instead of fighting over one.  (6) Claim in the store; a
- * claim refused because the host changed meanwhile reads that host again
- * and starts over from (2), a bounded number of times.
+ * Steps: (1) Refresh the summaries by generation.  (2) Walk the hosts in
+ * the fleet strategy's order (spread: most free capacity first; pack:
+ * least; an order kept sorted in the fleet), pre-filter each (prefilter.c)
+ * and run np_place() on those that pass, until WANT of them fit (or, once
+ * one fits, a budget of engine runs is spent): Borg's relaxed
+ * randomisation - the best of a good sample, not of all, and a schedule
+ * over 10,000 hosts usually looks at a few dozen.  (3) Rank the fits by
+ * the plan's own objective (device misses, largest distance), then the
+ * strategy (free capacity in eighths), then stranding; pick at random
+ * among the best TOP of those as good in distance as the best, so
+ * concurrent schedulers spread over several hosts instead of fighting over
+ * one.  (4) Claim in the store, which says too whether the id is placed
+ * already (same request: that placement; another: refused); a claim
+ * refused because the host changed meanwhile reads that host again and
+ * starts over from (1), a bounded number of times.
  *
  * When nothing fits, the result counts hosts per reason; hosts rejected by
  * the engine are counted by the resource of the plan's first reason.
@@ -53,12 +54,6 @@ struct np_fleet_result {
 	struct reason *reasons;
 };
 
-/* A host that passed the pre-filter, and its strategy key. */
-struct cand {
-	struct np_fleet_host *h;
-	double key; /* higher first */
-};
-
 struct fit {
 	struct np_fleet_host *h;
 	np_plan *plan;
@@ -70,8 +65,6 @@ struct choice {
 	const struct np__needs *needs;
 	const struct np_fleet_sched_opts *o;
 	np_fleet_result *r;
-	struct cand *cands;
-	int ncands;
 	struct fit *fits;
 	int nfits;
 	struct np_error *err;
@@ -188,94 +181,80 @@ static int word_reasons(np_fleet_result *r, const struct np__needs *n)
 
 /* ---- candidates ------------------------------------------------------------ */
 
-static double ratio(int64_t a, int64_t b)
+static int cmp_key0(const void *a, const void *b)
 {
-	return b > 0 ? (double)(a > 0 ? a : 0) / (double)b : 0.0;
+	double x = (*(struct np_fleet_host *const *)a)->sum.key[0];
+	double y = (*(struct np_fleet_host *const *)b)->sum.key[0];
+
+	return (x < y) - (x > y); /* most free first */
 }
 
-/* Free capacity of H in [0, 2]: memory room and CPUs of the kind the guest uses. */
-static double free_key(const struct np_fleet_host *h, const struct np__needs *n)
+static int cmp_key1(const void *a, const void *b)
 {
-	const struct np__summary *s = &h->sum;
+	double x = (*(struct np_fleet_host *const *)a)->sum.key[1];
+	double y = (*(struct np_fleet_host *const *)b)->sum.key[1];
 
-	return ratio(s->mem_room, s->mem_total) +
-	       (n->pinned ? ratio(s->pcpu_free, s->pcpu_total) : ratio(s->vcpu_room, s->vcpu_total * 16));
+	return (x < y) - (x > y);
 }
 
-/* Max-heap of candidates by key. */
-static void sift(struct cand *c, int n, int i)
+/* F's hosts by the key of KIND (0 floating, 1 pinned), sorted again when stale. */
+static int hosts_in_order(np_fleet *f, int kind, struct np_fleet_host ***out)
 {
-	for (;;) {
-		int l = 2 * i + 1, r = l + 1, m = i;
-		struct cand t;
+	if (f->norder != f->nhosts || f->changed > f->nhosts / 32 ||
+	    np__now_ns() - f->sorted_at > INT64_C(1000000000)) {
+		for (int k = 0; k < 2; k++) {
+			struct np_fleet_host **o =
+			    realloc(f->order[k], ((size_t)f->nhosts + 1) * sizeof(*o));
 
-		if (l < n && c[l].key > c[m].key)
-			m = l;
-		if (r < n && c[r].key > c[m].key)
-			m = r;
-		if (m == i)
-			return;
-		t = c[i];
-		c[i] = c[m];
-		c[m] = t;
-		i = m;
-	}
-}
-
-static struct cand pop(struct cand *c, int *n)
-{
-	struct cand top = c[0];
-
-	c[0] = c[--*n];
-	sift(c, *n, 0);
-	return top;
-}
-
-static int prefilter_all(struct choice *ch, struct np_fleet_host **hosts, int nhosts)
-{
-	bool pack = ch->o->strategy == NP_STRATEGY_PACK;
-
-	ch->cands = np__calloc((size_t)nhosts + 1, sizeof(*ch->cands));
-	if (!ch->cands)
-		return NP_ENOMEM;
-	for (int i = 0; i < nhosts; i++) {
-		struct np__why_key why;
-		double key;
-
-		if (!np__prefilter(hosts[i], ch->needs, &why)) {
-			ch->r->stats.prefiltered++;
-			if (count_reason(ch->r, why))
+			if (!o)
 				return NP_ENOMEM;
-			continue;
+			f->order[k] = o;
+			if (f->nhosts)
+				memcpy(o, f->hosts, (size_t)f->nhosts * sizeof(*o));
+			if (f->nhosts > 1)
+				qsort(o, (size_t)f->nhosts, sizeof(*o), k ? cmp_key1 : cmp_key0);
 		}
-		key = free_key(hosts[i], ch->needs);
-		ch->cands[ch->ncands++] = (struct cand){ hosts[i], pack ? -key : key };
+		f->norder = f->nhosts;
+		f->changed = 0;
+		f->sorted_at = np__now_ns();
 	}
-	for (int i = ch->ncands / 2 - 1; i >= 0; i--)
-		sift(ch->cands, ch->ncands, i);
+	*out = f->order[kind];
 	return 0;
 }
 
-/* The engine on one candidate: a fit is kept, a no-fit counted. */
-static int try_host(struct choice *ch, const struct cand *c, const np_request *req)
+/* The engine on one host that passed the pre-filter: a fit is kept, a no-fit counted. */
+static int try_host(struct choice *ch, struct np_fleet_host *h, const np_request *req)
 {
 	struct np_place_opts po = { .strategy = ch->o->strategy };
 	struct np_error e = { 0 };
 	np_plan *plan = NULL;
 	struct np__why_key why = { NP__WHY_ENGINE, NP_RES_NODES };
-	int rc = np_place(c->h->host, req, &po, &plan, &e);
+	int rc = np_place(h->host, req, &po, &plan, &e);
+	double key = h->sum.key[ch->needs->pinned];
 
 	ch->r->stats.engine++;
 	if (rc == NP_ENOMEM)
 		return np__err(ch->err, rc, "out of memory");
 	if (!rc && np_plan_fits(plan)) {
-		ch->fits[ch->nfits++] = (struct fit){ c->h, plan, c->key };
+		ch->fits[ch->nfits++] =
+		    (struct fit){ h, plan, ch->o->strategy == NP_STRATEGY_PACK ? -key : key };
 		ch->r->stats.fits++;
 		return 0;
 	}
 	if (!rc && np_plan_reason_count(plan) > 0)
 		why.sub = (int)np_plan_reason(plan, 0)->resource;
 	np_plan_free(plan);
+	return count_reason(ch->r, why) ? np__err(ch->err, NP_ENOMEM, "out of memory") : 0;
+}
+
+/* Pre-filter H, then run the engine on it if it passed. */
+static int consider(struct choice *ch, struct np_fleet_host *h, const np_request *req)
+{
+	struct np__why_key why;
+
+	if (np__prefilter(h, ch->needs, &why))
+		return try_host(ch, h, req);
+	ch->r->stats.prefiltered++;
 	return count_reason(ch->r, why) ? np__err(ch->err, NP_ENOMEM, "out of memory") : 0;
 }
 
@@ -331,42 +310,49 @@ static void free_choice(struct choice *ch, int keep)
 		if (i != keep)
 			np_plan_free(ch->fits[i].plan);
 	free(ch->fits);
-	free(ch->cands);
 	ch->fits = NULL;
-	ch->cands = NULL;
-	ch->nfits = ch->ncands = 0;
+	ch->nfits = 0;
 }
 
 /* ---- choosing ---------------------------------------------------------------- */
 
-/* Fill CH with the fits; *CHOSEN the index picked, or -1 when nothing fits. */
+/* Enough fits to choose from (WANT), or enough engine runs once one fits? */
+static bool enough(const struct choice *ch, int want)
+{
+	return ch->nfits >= want ||
+	       (ch->nfits > 0 && ch->r->stats.engine >= ENGINE_BUDGET && want <= DEFAULT_WANT);
+}
+
+/*
+ * Fill CH with fits: the hosts in the strategy's order (spread: most free
+ * first; pack: least), each pre-filtered, then placed, until enough fit.
+ * When fewer fit, every host was looked at and has its reason counted.
+ * *CHOSEN is the index picked, or -1 when nothing fits.
+ */
 static int choose(np_fleet *f, struct choice *ch, const np_request *req, int *chosen)
 {
-	struct np_fleet_host **hosts = f->hosts, *one = NULL;
-	int nhosts = f->nhosts, want = ch->o->want > 0 ? ch->o->want : DEFAULT_WANT;
-	int rc;
+	struct np_fleet_host **order = NULL, *one = NULL;
+	int n = f->nhosts, want = ch->o->want > 0 ? ch->o->want : DEFAULT_WANT, rc = 0;
+	bool pack = ch->o->strategy == NP_STRATEGY_PACK;
 
 	if (ch->o->host) {
 		one = (struct np_fleet_host *)np_fleet_host_find(f, ch->o->host);
 		if (!one)
 			return np__err_reason(ch->err, NP_EINPUT, "no_host",
 					      "no host '%s' in the fleet", ch->o->host);
-		hosts = &one;
-		nhosts = 1;
-	}
-	ch->r->stats.hosts = nhosts;
-	if ((rc = prefilter_all(ch, hosts, nhosts)))
+		order = &one;
+		n = 1;
+	} else if (hosts_in_order(f, ch->needs->pinned, &order)) {
 		return np__err(ch->err, NP_ENOMEM, "out of memory");
-	want = want < ch->ncands ? want : ch->ncands;
+	}
+	ch->r->stats.hosts = n;
+	want = want < n ? want : n;
 	if (!(ch->fits = np__calloc((size_t)want + 1, sizeof(*ch->fits))))
 		return np__err(ch->err, NP_ENOMEM, "out of memory");
-	while (ch->ncands > 0 && ch->nfits < want &&
-	       !(ch->nfits > 0 && ch->r->stats.engine >= ENGINE_BUDGET && want <= DEFAULT_WANT)) {
-		struct cand c = pop(ch->cands, &ch->ncands);
-
-		if ((rc = try_host(ch, &c, req)))
-			return rc;
-	}
+	for (int i = 0; i < n && !rc && !enough(ch, want); i++)
+		rc = consider(ch, order[pack ? n - 1 - i : i], req);
+	if (rc)
+		return rc;
 	*chosen = ch->nfits ? pick(ch, ch->o->top > 0 ? ch->o->top : DEFAULT_TOP, &f->rng) : -1;
 	return 0;
 }
@@ -531,6 +517,7 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 		if (np_host_clone(ch->fits[k].h->host, &view, ch->err))
 			return NP_ENOMEM;
 		rc = claim(f, id, fp, req, &ch->fits[k], &cr, ch->err);
+		f->changed++;
 		if (!rc && cr.status == NP__CLAIMED) {
 			ch->r->placed = true;
 			ch->r->plan = ch->fits[k].plan;
