@@ -147,6 +147,7 @@ static int load(const char *url, int hosts, uint64_t seed, int fill)
 
 struct result {
 	int n, placed, nofit, errors, attempts;
+	long looked; /* hosts pre-filtered or placed, over all schedules */
 	double warm_ms; /* open + first refresh: reading every host */
 	long rss_kb;	/* after the warm-up */
 	double lat[];	/* ms, one per schedule */
@@ -203,6 +204,7 @@ static int scheduler(const char *url, int count, uint64_t seed, int k, int mode,
 			res->nofit++;
 		}
 		res->attempts += r ? np_fleet_result_stats(r)->attempts : 0;
+		res->looked += r ? np_fleet_result_stats(r)->prefiltered + np_fleet_result_stats(r)->engine : 0;
 		np_fleet_result_free(r);
 		np_request_free(req);
 		free(flavor);
@@ -219,7 +221,7 @@ static int scheduler(const char *url, int count, uint64_t seed, int k, int mode,
 }
 
 static void report(const char *url, int nsched, int mode, double *lat, int n, int placed,
-		   int nofit, int errors, int attempts, double wall, double warm, long rss)
+		   int nofit, int errors, int attempts, double wall, double warm, long rss, long looked)
 {
 	bool dry = mode > 0;
 
@@ -227,11 +229,13 @@ static void report(const char *url, int nsched, int mode, double *lat, int n, in
 	printf("{\"store\": \"%s\", \"schedulers\": %d, \"mode\": \"%s\", \"schedules\": %d, "
 	       "\"placed\": %d, \"nofit\": %d, \"errors\": %d, \"attempts\": %d, "
 	       "\"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f, "
-	       "\"wall_s\": %.3f, \"per_second\": %.1f, \"warmup_ms\": %.0f, \"rss_mb\": %.1f}\n",
+	       "\"wall_s\": %.3f, \"per_second\": %.1f, \"warmup_ms\": %.0f, \"rss_mb\": %.1f, "
+	       "\"hosts_looked_mean\": %.1f}\n",
 	       strncmp(url, "sqlite", 6) ? "postgresql" : "sqlite", nsched,
 	       mode == 2 ? "full" : dry ? "dry" : "claim",
 	       n, placed, nofit, errors, attempts, lat[n / 2], lat[n * 9 / 10], lat[n * 99 / 100],
-	       lat[n - 1], wall / 1e3, (dry ? n : placed) / (wall / 1e3), warm, (double)rss / 1024);
+	       lat[n - 1], wall / 1e3, (dry ? n : placed) / (wall / 1e3), warm, (double)rss / 1024,
+	       (double)looked / n);
 }
 
 static int run(const char *url, int count, uint64_t seed, int nsched, int mode)
@@ -241,7 +245,7 @@ static int run(const char *url, int count, uint64_t seed, int nsched, int mode)
 	double *lat = calloc((size_t)(nsched * count) + 1, sizeof(double)), start, wall;
 	int n = 0, placed = 0, nofit = 0, errors = 0, attempts = 0, rc = 0;
 	double warm = 0;
-	long rss = 0;
+	long rss = 0, looked = 0;
 	char c;
 
 	if (nsched < 1 || nsched > 16 || !lat || pipe(ready) || pipe(go))
@@ -277,6 +281,7 @@ static int run(const char *url, int count, uint64_t seed, int nsched, int mode)
 				have += (size_t)got;
 			n += h.n, placed += h.placed, nofit += h.nofit, errors += h.errors;
 			attempts += h.attempts;
+			looked += h.looked;
 			warm = h.warm_ms > warm ? h.warm_ms : warm;
 			rss = h.rss_kb > rss ? h.rss_kb : rss;
 		} else {
@@ -292,7 +297,8 @@ static int run(const char *url, int count, uint64_t seed, int nsched, int mode)
 		rc |= !WIFEXITED(st) || WEXITSTATUS(st);
 	}
 	if (n)
-		report(url, nsched, mode, lat, n, placed, nofit, errors, attempts, wall, warm, rss);
+		report(url, nsched, mode, lat, n, placed, nofit, errors, attempts, wall, warm, rss,
+		       looked);
 	free(lat);
 	return rc || errors;
 }

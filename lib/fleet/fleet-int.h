@@ -39,6 +39,7 @@ struct np__snode {
 	int64_t nshared;       /* CPUs for floating vCPUs */
 	int64_t vcpu_room;     /* cap - used */
 	int64_t pcpu_free;     /* dedicated CPUs not pinned */
+	int64_t whole_free;    /* cores all of whose threads are free dedicated CPUs */
 	int npools;
 	uint64_t pool_kb[NP__SUM_POOLS];   /* increasing; beyond 4 sizes: ignored */
 	int64_t pool_free[NP__SUM_POOLS];  /* free pages */
@@ -58,6 +59,12 @@ struct np__summary {
 	int64_t mem_total, mem_room, pcpu_total, pcpu_free, vcpu_total, vcpu_room;
 	/* The largest of each over the nodes: most rejections need nothing else. */
 	int64_t max_mem_free, max_mem_room, max_small, max_nshared, max_vcpu_room, max_pcpu_free;
+	int64_t max_whole_free, max_small_free_kb, max_large_free_kb;
+	int nsizes; /* page sizes beyond the smallest, and the most KiB free in one pool of each */
+	struct {
+		uint64_t kb;
+		int64_t max_free_kb;
+	} sizes[NP__SUM_POOLS];
 	/*
 	 * Free capacity in [0, 2], the strategy's key: memory room plus the
 	 * free share of floating (key[0]) or dedicated (key[1]) CPUs.
@@ -95,16 +102,18 @@ struct np_fleet {
 	/*
 	 * The hosts by key[0] and by key[1], most free first: schedules walk
 	 * them and stop once enough hosts fit.  Sorted again when hosts came
-	 * or went (norder != nhosts), after CHANGED summaries moved, or a
-	 * second after the last sort: between sorts the order is a little
-	 * stale, which only changes which good hosts are looked at first.
+	 * or went (norder != nhosts) or after 1/16 of the summaries changed
+	 * (CHANGED): between sorts the order is a little stale, which only
+	 * changes which good hosts are looked at first.
 	 */
-	struct np_fleet_host **order[2];
+	struct np__ord {
+		double key; /* when sorted */
+		struct np_fleet_host *h;
+	} *order[2];
 	int norder, changed;
-	int64_t sorted_at;
 	struct np__cursor cursor;
 	bool loaded;
-	int64_t last_full; /* monotonic ns of the last full scan */
+	int64_t last_full; /* monotonic ns of the last full scan (every FULL_SCAN_NS) */
 	uint64_t rng;
 };
 
@@ -148,6 +157,7 @@ int64_t np__now_ns(void);
 struct np__ncell {
 	int64_t mem;
 	int nfloat, npinned; /* npinned includes the emulator CPU of cell 0 */
+	int nreserved;       /* that emulator CPU: 0 or 1 */
 	long pagesize;
 	int fixed_os;        /* xl pnode=, or -1 */
 };
@@ -156,7 +166,7 @@ struct np__needs {
 	const np_request *req;
 	int k;
 	struct np__ncell *cells;
-	bool pinned, dedicated, flat_split, numa_flat;
+	bool pinned, dedicated, flat_split, numa_flat, isolate;
 	int64_t mem_total;
 	int vcpus_total;
 	int npci;
@@ -172,6 +182,7 @@ enum np__why {
 	NP__WHY_PAGES,	  /* no node with the cell's pages free */
 	NP__WHY_PCPUS,	  /* no node with the cell's dedicated CPUs free */
 	NP__WHY_VCPUS,	  /* no node with room for the cell's floating vCPUs */
+	NP__WHY_CORES,	  /* no node with the whole free cores isolate needs */
 	NP__WHY_CELL,	  /* each fits somewhere, never all on one node */
 	NP__WHY_MATCH,	  /* no distinct nodes for all cells */
 	NP__WHY_FLAT_MEM, /* the whole host lacks the memory */

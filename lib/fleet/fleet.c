@@ -7,8 +7,9 @@
  * ledger row and pin in one snapshot.  Later calls ask the driver which
  * hosts may have changed since its cursor (SQLite: nothing at all unless
  * PRAGMA data_version moved; PostgreSQL: a scan of change marks) and read
- * again only those whose generation differs.  Every few seconds a full
- * host scan also drops hosts removed meanwhile.  Summaries are a hint:
+ * again only those whose generation differs.  Every 30 s a full host scan
+ * also drops hosts removed meanwhile (a claim on one says so sooner) and
+ * catches a change a change scan missed.  Summaries are a hint:
  * a stale one costs a refused claim and a retry, never an over-commit.
  *
  * Ownership: see fleet-int.h.  One thread at a time (fleet.h).
@@ -25,7 +26,7 @@
 
 #include "util/util.h"
 
-#define FULL_SCAN_NS (INT64_C(5) * 1000000000)
+#define FULL_SCAN_NS (INT64_C(30) * 1000000000)
 
 int64_t np__now_ns(void)
 {
@@ -275,7 +276,8 @@ static int scan_host(void *p, const struct np__host_rec *r)
 	h->seen = true;
 	if (h->generation != r->generation)
 		h->stale = true;
-	h->placements = r->placements;
+	if (r->placements >= 0) /* the periodic full scan does not count them */
+		h->placements = r->placements;
 	return 0;
 }
 

@@ -33,6 +33,49 @@ static int64_t floor_of(double v)
 	return v >= 9.2e18 ? INT64_MAX : (int64_t)v;
 }
 
+static bool in_sorted(const int *set, int n, int cpu)
+{
+	int lo = 0, hi = n - 1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (set[mid] == cpu)
+			return true;
+		if (set[mid] < cpu)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+/*
+ * Cores as `isolate` takes them (cellfit.c pin_isolate): sibling groups
+ * with at least as many free dedicated threads as the largest group has
+ * threads.
+ */
+static int64_t whole_free(const struct np_host_node *hn)
+{
+	int tpc = 1, nfree[512];
+	int64_t m = 0;
+
+	for (int g = 0; g < hn->nsiblings && g < 512; g++) {
+		int sz = 0, fr = 0;
+
+		for (const int *p = hn->siblings[g]; *p >= 0; p++, sz++)
+			fr += in_sorted(hn->dedicated, hn->ndedicated, *p) &&
+			      !in_sorted(hn->pinned, hn->npinned, *p);
+		nfree[g] = fr;
+		tpc = sz > tpc ? sz : tpc;
+	}
+	if (hn->nsiblings > 512)
+		return INT64_MAX; /* too many to count: no limit from here */
+	for (int g = 0; g < hn->nsiblings; g++)
+		m += nfree[g] >= tpc;
+	return m;
+}
+
 static void summarize_node(const np_host *host, int idx, struct np__snode *s)
 {
 	const struct np_host_node *hn = np_host_node(host, idx);
@@ -50,6 +93,7 @@ static void summarize_node(const np_host *host, int idx, struct np__snode *s)
 	s->vcpu_room = limits ? floor_of((double)hn->nshared * cr) - (int64_t)hn->cpu_usage
 			      : INT64_MAX;
 	s->pcpu_free = hn->ndedicated - hn->npinned;
+	s->whole_free = whole_free(hn);
 	/* More pools than kept: count them as room (the engine decides). */
 	s->npools = hn->npools <= NP__SUM_POOLS ? hn->npools : -1;
 	for (int i = 0; i < hn->npools && i < NP__SUM_POOLS; i++) {
@@ -87,6 +131,23 @@ static int summarize_pci(struct np_fleet_host *h)
 	return 0;
 }
 
+/* The most KiB free in one pool of size KB; past NP__SUM_POOLS sizes, no limit. */
+static void size_max(struct np__summary *s, uint64_t kb, int64_t free_kb)
+{
+	int i;
+
+	for (i = 0; i < s->nsizes && s->sizes[i].kb != kb; i++)
+		;
+	if (i == NP__SUM_POOLS) {
+		s->max_large_free_kb = INT64_MAX; /* too many sizes to keep: judge nothing */
+		return;
+	}
+	if (i == s->nsizes)
+		s->sizes[s->nsizes++].kb = kb, s->sizes[i].max_free_kb = 0;
+	if (free_kb > s->sizes[i].max_free_kb)
+		s->sizes[i].max_free_kb = free_kb;
+}
+
 int np__summarize(struct np_fleet_host *h)
 {
 	struct np__summary *s = &h->sum;
@@ -105,6 +166,8 @@ int np__summarize(struct np_fleet_host *h)
 	vcap = 0;
 	s->max_mem_free = s->max_mem_room = s->max_small = INT64_MIN;
 	s->max_nshared = s->max_vcpu_room = s->max_pcpu_free = INT64_MIN;
+	s->max_whole_free = s->max_small_free_kb = s->max_large_free_kb = 0;
+	s->nsizes = 0;
 	for (int i = 0; i < n; i++) {
 		const struct np_host_node *hn = np_host_node(h->host, i);
 		struct np__snode *x = &s->nodes[i];
@@ -125,6 +188,20 @@ int np__summarize(struct np_fleet_host *h)
 		MAX_OF(max_nshared, x->nshared);
 		MAX_OF(max_vcpu_room, x->vcpu_room);
 		MAX_OF(max_pcpu_free, x->pcpu_free);
+		MAX_OF(max_whole_free, x->whole_free);
+		for (int p = 0; p < hn->npools; p++) {
+			const struct np_page_pool *q = &hn->pools[p];
+			int64_t kb = q->total > q->used + q->reserved
+					 ? (int64_t)((q->total - q->used - q->reserved) * q->size_kb)
+					 : 0;
+
+			if (p == 0)
+				MAX_OF(max_small_free_kb, kb);
+			else
+				MAX_OF(max_large_free_kb, kb);
+			if (p > 0)
+				size_max(s, q->size_kb, kb);
+		}
 #undef MAX_OF
 	}
 	s->key[0] = (s->mem_total > 0 ? (double)s->mem_room / (double)s->mem_total : 0) +
@@ -158,6 +235,7 @@ int np__needs_of(const np_request *req, struct np__needs *out)
 	bool iso = np_request_emulator_policy(req) == NP_EMULATOR_POLICY_ISOLATE;
 
 	n.pinned = pinned_policy(np_request_cpu_policy(req));
+	n.isolate = n.pinned && np_request_thread_policy(req) == NP_THREAD_POLICY_ISOLATE;
 	n.dedicated = np_request_cpu_policy(req) == NP_CPU_POLICY_DEDICATED;
 	n.cells = np__calloc((size_t)n.k + 1, sizeof(*n.cells));
 	n.pci = np__calloc((size_t)np_request_pci_count(req) + 1, sizeof(*n.pci));
@@ -170,7 +248,8 @@ int np__needs_of(const np_request *req, struct np__needs *out)
 
 		n.cells[i] = (struct np__ncell){ (int64_t)c->memory_mb, c->nvcpus,
 						 c->npcpus + (iso && i == 0 && n.pinned),
-						 c->pagesize, np_request_cell_pinned_node(req, i) };
+						 iso && i == 0 && n.pinned, c->pagesize,
+						 np_request_cell_pinned_node(req, i) };
 		n.mem_total += (int64_t)c->memory_mb;
 		n.vcpus_total += c->nvcpus;
 	}
@@ -231,16 +310,23 @@ static bool vcpus_ok(const struct np__needs *n, const struct np__ncell *c, const
 	return n->dedicated || (c->nfloat <= s->nshared && c->nfloat <= s->vcpu_room);
 }
 
+/* isolate: one whole free core per pinned vCPU (the emulator CPU needs less). */
+static bool cores_ok(const struct np__needs *n, const struct np__ncell *c, const struct np__snode *s)
+{
+	return !n->isolate || c->npinned - c->nreserved <= s->whole_free;
+}
+
 static bool cell_ok(const struct np__needs *n, const struct np__ncell *c, const struct np__snode *s)
 {
-	return mem_ok(n, c, s) && pages_ok(c, s) && pcpus_ok(n, c, s) && vcpus_ok(n, c, s);
+	return mem_ok(n, c, s) && pages_ok(c, s) && pcpus_ok(n, c, s) && vcpus_ok(n, c, s) &&
+	       cores_ok(n, c, s);
 }
 
 /* Cell I fits on no node: which resource alone already fails everywhere? */
 static enum np__why cell_reason(const struct np__summary *s, const struct np__needs *n, int i)
 {
 	const struct np__ncell *c = &n->cells[i];
-	bool mem = false, pages = false, pcpus = false, vcpus = false;
+	bool mem = false, pages = false, pcpus = false, vcpus = false, cores = false;
 
 	for (int j = 0; j < s->n; j++) {
 		if (c->fixed_os >= 0 && s->nodes[j].os_id != c->fixed_os)
@@ -249,9 +335,28 @@ static enum np__why cell_reason(const struct np__summary *s, const struct np__ne
 		pages |= pages_ok(c, &s->nodes[j]);
 		pcpus |= pcpus_ok(n, c, &s->nodes[j]);
 		vcpus |= vcpus_ok(n, c, &s->nodes[j]);
+		cores |= cores_ok(n, c, &s->nodes[j]);
 	}
 	return !mem ? NP__WHY_MEM : !pages ? NP__WHY_PAGES : !pcpus ? NP__WHY_PCPUS
-	       : !vcpus ? NP__WHY_VCPUS : NP__WHY_CELL;
+	       : !vcpus ? NP__WHY_VCPUS : !cores ? NP__WHY_CORES : NP__WHY_CELL;
+}
+
+/* Could any pool of the kind asked hold C?  From the largest free amounts. */
+static bool quick_pages(const struct np__summary *s, const struct np__ncell *c)
+{
+	int64_t kb = c->mem * 1024, small = s->max_small_free_kb, large = s->max_large_free_kb;
+
+	if (c->pagesize == NP_PAGESIZE_SMALL)
+		return kb <= small;
+	if (c->pagesize == NP_PAGESIZE_LARGE)
+		return kb <= large;
+	if (c->pagesize > 0 && large != INT64_MAX) {
+		for (int i = 0; i < s->nsizes; i++)
+			if (s->sizes[i].kb == (uint64_t)c->pagesize)
+				return kb <= s->sizes[i].max_free_kb;
+		return kb <= small; /* not a large size here: at most the small pool */
+	}
+	return kb <= (small > large ? small : large); /* any */
 }
 
 /*
@@ -265,10 +370,14 @@ static enum np__why quick_reason(const struct np__summary *s, const struct np__n
 	if ((c->pagesize == NP_PAGESIZE_UNSET && c->mem > s->max_small) ||
 	    (n->pinned && c->mem > s->max_mem_free) || (!n->dedicated && c->mem > s->max_mem_room))
 		return NP__WHY_MEM;
+	if (c->pagesize != NP_PAGESIZE_UNSET && !quick_pages(s, c))
+		return NP__WHY_PAGES;
 	if (n->pinned && c->npinned > s->max_pcpu_free)
 		return NP__WHY_PCPUS;
 	if (!n->dedicated && (c->nfloat > s->max_nshared || c->nfloat > s->max_vcpu_room))
 		return NP__WHY_VCPUS;
+	if (n->isolate && c->npinned - c->nreserved > s->max_whole_free)
+		return NP__WHY_CORES;
 	return NP__WHY_FITS;
 }
 
@@ -510,6 +619,10 @@ void np__reason_text(const struct np__needs *n, struct np__why_key key, char *ou
 	case NP__WHY_VCPUS:
 		snprintf(out, size, "no node with room for %d more floating vCPUs for guest cell %d",
 			 c->nfloat, key.sub);
+		break;
+	case NP__WHY_CORES:
+		snprintf(out, size, "no node with %d whole free cores for guest cell %d (thread "
+			 "policy isolate)", c->npinned - c->nreserved, key.sub);
 		break;
 	case NP__WHY_CELL:
 		needs_words(n, c, w, sizeof(w));

@@ -4,7 +4,7 @@
  *
  * Steps: (1) Refresh the summaries by generation.  (2) Walk the hosts in
  * the fleet strategy's order (spread: most free capacity first; pack:
- * least; an order kept sorted in the fleet), pre-filter each (prefilter.c)
+ * least; an order kept sorted in the fleet, fleet-int.h), pre-filter each (prefilter.c)
  * and run np_place() on those that pass, until WANT of them fit (or, once
  * one fits, a budget of engine runs is spent): Borg's relaxed
  * randomisation - the best of a good sample, not of all, and a schedule
@@ -181,42 +181,30 @@ static int word_reasons(np_fleet_result *r, const struct np__needs *n)
 
 /* ---- candidates ------------------------------------------------------------ */
 
-static int cmp_key0(const void *a, const void *b)
+static int cmp_ord(const void *a, const void *b)
 {
-	double x = (*(struct np_fleet_host *const *)a)->sum.key[0];
-	double y = (*(struct np_fleet_host *const *)b)->sum.key[0];
+	double x = ((const struct np__ord *)a)->key, y = ((const struct np__ord *)b)->key;
 
 	return (x < y) - (x > y); /* most free first */
 }
 
-static int cmp_key1(const void *a, const void *b)
-{
-	double x = (*(struct np_fleet_host *const *)a)->sum.key[1];
-	double y = (*(struct np_fleet_host *const *)b)->sum.key[1];
-
-	return (x < y) - (x > y);
-}
-
 /* F's hosts by the key of KIND (0 floating, 1 pinned), sorted again when stale. */
-static int hosts_in_order(np_fleet *f, int kind, struct np_fleet_host ***out)
+static int hosts_in_order(np_fleet *f, int kind, struct np__ord **out)
 {
-	if (f->norder != f->nhosts || f->changed > f->nhosts / 32 ||
-	    np__now_ns() - f->sorted_at > INT64_C(1000000000)) {
+	if (f->norder != f->nhosts || f->changed > f->nhosts / 16) {
 		for (int k = 0; k < 2; k++) {
-			struct np_fleet_host **o =
-			    realloc(f->order[k], ((size_t)f->nhosts + 1) * sizeof(*o));
+			struct np__ord *o = realloc(f->order[k], ((size_t)f->nhosts + 1) * sizeof(*o));
 
 			if (!o)
 				return NP_ENOMEM;
 			f->order[k] = o;
-			if (f->nhosts)
-				memcpy(o, f->hosts, (size_t)f->nhosts * sizeof(*o));
+			for (int i = 0; i < f->nhosts; i++)
+				o[i] = (struct np__ord){ f->hosts[i]->sum.key[k], f->hosts[i] };
 			if (f->nhosts > 1)
-				qsort(o, (size_t)f->nhosts, sizeof(*o), k ? cmp_key1 : cmp_key0);
+				qsort(o, (size_t)f->nhosts, sizeof(*o), cmp_ord);
 		}
 		f->norder = f->nhosts;
 		f->changed = 0;
-		f->sorted_at = np__now_ns();
 	}
 	*out = f->order[kind];
 	return 0;
@@ -331,16 +319,16 @@ static bool enough(const struct choice *ch, int want)
  */
 static int choose(np_fleet *f, struct choice *ch, const np_request *req, int *chosen)
 {
-	struct np_fleet_host **order = NULL, *one = NULL;
+	struct np__ord *order = NULL, single;
 	int n = f->nhosts, want = ch->o->want > 0 ? ch->o->want : DEFAULT_WANT, rc = 0;
 	bool pack = ch->o->strategy == NP_STRATEGY_PACK;
 
 	if (ch->o->host) {
-		one = (struct np_fleet_host *)np_fleet_host_find(f, ch->o->host);
-		if (!one)
+		single.h = (struct np_fleet_host *)np_fleet_host_find(f, ch->o->host);
+		if (!single.h)
 			return np__err_reason(ch->err, NP_EINPUT, "no_host",
 					      "no host '%s' in the fleet", ch->o->host);
-		order = &one;
+		order = &single;
 		n = 1;
 	} else if (hosts_in_order(f, ch->needs->pinned, &order)) {
 		return np__err(ch->err, NP_ENOMEM, "out of memory");
@@ -350,7 +338,7 @@ static int choose(np_fleet *f, struct choice *ch, const np_request *req, int *ch
 	if (!(ch->fits = np__calloc((size_t)want + 1, sizeof(*ch->fits))))
 		return np__err(ch->err, NP_ENOMEM, "out of memory");
 	for (int i = 0; i < n && !rc && !enough(ch, want); i++)
-		rc = consider(ch, order[pack ? n - 1 - i : i], req);
+		rc = consider(ch, order[pack ? n - 1 - i : i].h, req);
 	if (rc)
 		return rc;
 	*chosen = ch->nfits ? pick(ch, ch->o->top > 0 ? ch->o->top : DEFAULT_TOP, &f->rng) : -1;

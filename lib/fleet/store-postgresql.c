@@ -62,6 +62,7 @@ enum stmt {
 	P_DEL_HOST,
 	P_DEL_TOPO,
 	P_HOSTS_ALL,
+	P_HOSTS_LIGHT,
 	P_HOSTS_SINCE,
 	P_TOPO,
 	P_LEDGER_ONE,
@@ -109,6 +110,9 @@ static const char *const sql[P_COUNT] = {
 	[P_DEL_TOPO] = "DELETE FROM np_topologies WHERE id = $1 AND NOT EXISTS "
 		       "(SELECT 1 FROM np_hosts WHERE topology_id = $1)",
 	[P_HOSTS_ALL] = HOST_COLS ", 0::bigint FROM np_hosts h ORDER BY h.name",
+	/* The periodic full scan: no placement counts (-1). */
+	[P_HOSTS_LIGHT] = "SELECT h.id, h.name, h.topology_id, h.cpu_ratio, h.ram_ratio, "
+			  "h.generation, -1::bigint, 0::bigint FROM np_hosts h",
 	/* The sequence first (tag row id -1), then the hosts marked after SINCE. */
 	[P_HOSTS_SINCE] = "SELECT -1::bigint, NULL, NULL::bigint, NULL::double precision, "
 			  "NULL::double precision, NULL::bigint, NULL::bigint, last_value "
@@ -832,7 +836,7 @@ static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 			return NP_EOS;
 		h.seq = r ? num(r, 0) : -1;
 		PQclear(r);
-		rc = each(s, P_HOSTS_ALL, 0, NULL, host_row, &h, err);
+		rc = each(s, cur ? P_HOSTS_ALL : P_HOSTS_LIGHT, 0, NULL, host_row, &h, err);
 		if (!rc && cur) {
 			s->nring = 0;
 			cur->v[0] = since_next(s, h.seq);

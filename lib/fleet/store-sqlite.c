@@ -55,6 +55,7 @@ enum stmt {
 	S_DEL_TOPO,
 	S_HOST_TOPO,
 	S_HOSTS_ALL,
+	S_HOSTS_LIGHT,
 	S_HOSTS_SINCE,
 	S_TOPO,
 	S_ROWS_ONE,
@@ -112,6 +113,9 @@ static const char *const sql[S_COUNT] = {
 	[S_HOST_TOPO] = "SELECT topology_id FROM np_hosts WHERE id = ?1",
 	[S_HOSTS_ALL] = HOST_COLS "ORDER BY h.name",
 	[S_HOSTS_SINCE] = HOST_COLS "WHERE h.change_seq > ?1",
+	/* The periodic full scan: no placement counts (-1), the rest as above. */
+	[S_HOSTS_LIGHT] = "SELECT h.id, h.name, h.topology_id, h.cpu_ratio, h.ram_ratio, "
+			  "h.generation, -1, h.change_seq FROM np_hosts h",
 	[S_TOPO] = "SELECT json FROM np_topologies WHERE id = ?1",
 	[S_ROWS_ONE] = "SELECT host_id, node, rc, total, cap, used FROM np_inventory "
 		       "WHERE host_id = ?1",
@@ -831,7 +835,7 @@ static int sq_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 		return rc;
 	if (since && dv == cur->data_version)
 		return 0; /* nobody else committed: nothing changed */
-	if (!(q = stmt(s, since ? S_HOSTS_SINCE : S_HOSTS_ALL, err)))
+	if (!(q = stmt(s, since ? S_HOSTS_SINCE : cur ? S_HOSTS_ALL : S_HOSTS_LIGHT, err)))
 		return NP_EOS;
 	if (since)
 		sqlite3_bind_int64(q, 1, cur->v[0]);

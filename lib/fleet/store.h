@@ -119,7 +119,11 @@ struct np__store_driver {
 	/* Remove host NAME (NP_EINPUT if unknown, or in use without FORCE). */
 	int (*remove_host)(struct np__store *s, const char *name, bool force, int *released,
 			   struct np_error *err);
-	/* Every host (CURSOR NULL), or those that may have changed since CURSOR (moved on). */
+	/*
+	 * Every host (CURSOR NULL: placements -1, not counted; a CURSOR not
+	 * started yet: counted, and the cursor starts), or those that may have
+	 * changed since CURSOR (moved on).
+	 */
 	int (*hosts)(struct np__store *s, struct np__cursor *cursor, np__host_cb cb, void *ctx,
 		     struct np_error *err);
 	int (*topology)(struct np__store *s, int64_t topo_id, char **json, struct np_error *err);
