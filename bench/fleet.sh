@@ -24,6 +24,10 @@ pg_start
 res=$OUT/results.jsonl
 seed=42 fill=50
 
+# The machine's commit latency now (shared machines vary by 10x within an hour).
+fsync=$(cd "$OUT" && "$PG_BINDIR/pg_test_fsync" -s 1 2>/dev/null | awk '/^ +fdatasync/ {print $(NF-1); exit}')
+echo "{\"fdatasync_us\": ${fsync:-null}, \"load_average\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" | tee -a "$res"
+
 note() { echo "$*" | tee -a "$res"; }
 for n in $sizes; do
   case $n in
@@ -51,13 +55,14 @@ done
 /usr/bin/python3 - "$res" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-print("\n| hosts | store | schedulers | mode | p50 ms | p99 ms | placements/s | no fit | claim attempts |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("\n| hosts | store | schedulers | mode | p50 ms | p99 ms | per second | no fit | retries | hosts looked | warm-up ms | RSS MiB |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     if "mode" in r:
-        print("| %d | %s | %d | %s | %.3f | %.3f | %.0f | %d | %d |" % (r["hosts"], r["store"],
-              r["schedulers"], r["mode"], r["p50_ms"], r["p99_ms"], r["per_second"], r["nofit"],
-              r["attempts"] - r["schedules"]))
+        print("| %d | %s | %d | %s | %.3f | %.3f | %.0f | %d | %d | %.0f | %.0f | %.0f |" % (r["hosts"],
+              r["store"], r["schedulers"], r["mode"], r["p50_ms"], r["p99_ms"], r["per_second"],
+              r["nofit"], r["attempts"] - r["schedules"], r["hosts_looked_mean"], r["warmup_ms"],
+              r["rss_mb"]))
 print("\n| hosts | Nova filter_all median ms | per host µs | numaplace dry p50 ms | ratio | numaplace full p50 ms | ratio |")
 print("|---|---|---|---|---|---|---|")
 for r in rows:

@@ -114,6 +114,7 @@ struct np_fleet {
 	struct np__cursor cursor;
 	bool loaded;
 	int64_t last_full; /* monotonic ns of the last full scan (every FULL_SCAN_NS) */
+	int64_t last_scan; /* and of the last change scan (at most every SCAN_NS) */
 	uint64_t rng;
 };
 

@@ -27,6 +27,7 @@
 #include "util/util.h"
 
 #define FULL_SCAN_NS (INT64_C(30) * 1000000000)
+#define SCAN_NS	     (INT64_C(1) * 1000000)
 
 int64_t np__now_ns(void)
 {
@@ -405,6 +406,14 @@ int np_fleet_refresh(np_fleet *f, struct np_error *err)
 			return rc;
 		f->loaded = true;
 	}
+	/*
+	 * A change scan at most every SCAN_NS: a scheduler placing hundreds of
+	 * guests a second would otherwise pay a round trip to PostgreSQL for
+	 * each; a summary a millisecond older costs at most a refused claim.
+	 */
+	if (np__now_ns() - f->last_scan < SCAN_NS)
+		return reload_stale(f, err);
+	f->last_scan = np__now_ns();
 	if ((rc = f->drv->hosts(f->s, &f->cursor, scan_host, &c, err)))
 		return rc;
 	if (c.added) {
@@ -535,6 +544,7 @@ int np_fleet_add_host(np_fleet *f, const char *name, const np_topo *topo,
 	nh.rows = rows;
 	rc = f->drv->add_host(f->s, &nh, &got, err);
 	f->cursor.data_version = -1; /* our own write: data_version does not show it */
+	f->last_scan = 0;
 	if (!rc && added)
 		*added = got;
 out:
@@ -701,5 +711,6 @@ int np_fleet_release(np_fleet *f, const char *id, bool *found, struct np_error *
 	if (h)
 		h->stale = true; /* read again at the next refresh */
 	f->cursor.data_version = -1;
+	f->last_scan = 0; /* see our own write at the next refresh */
 	return 0;
 }
