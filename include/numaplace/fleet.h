@@ -23,10 +23,12 @@
  * scheduler's in-memory host summaries; use it from one thread at a time.
  * A long-running process gives each thread its own np_fleet (they share
  * nothing; each refreshes its summaries by generation), or serialises the
- * calls on one with a mutex.  Objects returned by np_fleet_host() live
- * until the next call on the fleet that refreshes (np_fleet_refresh,
- * np_fleet_schedule, np_fleet_release); results and placements are owned
- * by the caller and independent of the fleet.
+ * calls on one with a mutex.  Hosts returned by np_fleet_host_at() and
+ * np_fleet_host_find() live until the next call on the fleet that
+ * refreshes (np_fleet_refresh, np_fleet_schedule, np_fleet_placements,
+ * np_fleet_placement_get).  Results and placements are the caller's: they
+ * may be used after later calls on the fleet, but not after
+ * np_fleet_close() (a result's host view points at the fleet's topology).
  */
 #ifndef NUMAPLACE_FLEET_H
 #define NUMAPLACE_FLEET_H

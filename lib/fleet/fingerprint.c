@@ -8,9 +8,8 @@
  * the public accessors only: totals, whether it has NUMA, every cell
  * (floating and pinned vCPUs, memory, page size, fixed node), the CPU,
  * thread and emulator policies, memory policy, affinity, PCI requests and
- * realtime vCPUs.  It starts with a version tag, so a later change of the
- * line does not make old placements look like other requests silently
- * (the tag differs: numaplace then compares the old way or refuses).
+ * realtime vCPUs.  It starts with a version tag ("r1"): should the line
+ * ever change, placements made before can be told apart from new ones.
  */
 #include "fleet/fleet-int.h"
 
