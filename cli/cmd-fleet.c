@@ -28,6 +28,7 @@ struct fleet_args {
 	bool force, json;
 	bool given_ratio;
 	struct np_fleet_host_opts opts;
+	np_topo *topo; /* add: read before the store is opened (or created) */
 };
 
 /* The usage errors of `numaplace fleet` name its verb record. */
@@ -88,12 +89,10 @@ void fleet_cpulist(const int *ids, int n, char *buf, size_t size)
 static int add(const struct fleet_args *a, np_fleet *f)
 {
 	struct np_error err = { 0 };
-	np_topo *topo = NULL;
+	const np_topo *topo = a->topo;
 	bool added = false;
-	int rc = cli_load_topology(&a->src, &topo);
+	int rc = CLI_OK;
 
-	if (rc)
-		return rc;
 	if (np_fleet_add_host(f, a->name, topo, &a->opts, &added, &err)) {
 		rc = cli_fail(&err);
 	} else if (a->json) {
@@ -107,7 +106,6 @@ static int add(const struct fleet_args *a, np_fleet *f)
 		       a->name, np_topo_node_count(topo), np_topo_cpu_count(topo),
 		       (unsigned long long)(np_topo_mem_total_kb(topo) / 1024));
 	}
-	np_topo_free(topo);
 	return rc;
 }
 
@@ -467,11 +465,16 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	f.given_ratio = cli_given(a, OPT_CPU_RATIO) || cli_given(a, OPT_RAM_RATIO);
 	f.opts.cpu_ratio = cli_real(a, OPT_CPU_RATIO, 0);
 	f.opts.ram_ratio = cli_real(a, OPT_RAM_RATIO, 0);
+	/* A bad topology is refused before the store is opened, or created. */
 	if ((rc = fit_action(x, &f)) ||
-	    (rc = fleet_open(verb, fleet_store_url(f.store), x->flags, &fleet)))
+	    ((x->takes & T_SOURCE) && (rc = cli_load_topology(&f.src, &f.topo))) ||
+	    (rc = fleet_open(verb, fleet_store_url(f.store), x->flags, &fleet))) {
+		np_topo_free(f.topo);
 		return rc;
+	}
 	rc = x->run(&f, fleet);
 	np_fleet_close(fleet);
+	np_topo_free(f.topo);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "numaplace: cannot write the output\n");
 		rc = rc ? rc : CLI_FAILED;

@@ -31,6 +31,7 @@ declare -A verb_base=(
   [apply]="apply --pid $child --nodes 0 --dry-run"
   [balance]="balance --once --run-dir $S/run"
   [simulate]="simulate lpc2012 ${short_sim[*]}"
+  [fleet]="fleet add --store sqlite:$S/fleet.db --name h1"
 )
 # Where an option needs another command line than its verb's.
 declare -A opt_base=(

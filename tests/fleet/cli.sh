@@ -104,6 +104,10 @@ run fleet add --store "$store" --name host-2 --host small.json; expect_rc 2 "ano
 expect_one_line_err "host exists"; unchanged before.json "host exists"
 run fleet add --store "$store" --name bad --xl "$NP_SRC/tests/data/xl/bad-garbage.txt"; expect_rc 2 "a bad topology file"
 expect_one_line_err "bad topology"; unchanged before.json "bad topology"
+if [ "$kind" = sqlite ]; then
+  run fleet add --store sqlite:never.db --name x --host missing.json; expect_rc 2 "a missing topology"
+  if [ ! -e never.db ]; then ok "a bad topology creates no store"; else not_ok "a bad topology created never.db"; fi
+fi
 run fleet list --store "$store" --format json; expect_rc 0 "list json"
 json_ok "[h['name'] for h in d['hosts']] == ['host-1', 'host-2', 'host-3', 'small']" "four hosts by name"
 run fleet list --store "$store"; expect_out "^host-3 +4 +16 +32768" "list text"
