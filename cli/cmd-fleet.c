@@ -68,22 +68,6 @@ void fleet_json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-void fleet_cpulist(const int *ids, int n, char *buf, size_t size)
-{
-	size_t k = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < n && k < size; i++) {
-		int j = i;
-
-		while (j + 1 < n && ids[j + 1] == ids[j] + 1)
-			j++;
-		k += (size_t)snprintf(buf + k, size - k, j > i ? "%s%d-%d" : "%s%d", k ? "," : "",
-				      ids[i], ids[j]);
-		i = j;
-	}
-}
-
 /* ---- add, remove, release, check --------------------------------------------- */
 
 static int add(const struct fleet_args *a, np_fleet *f)
@@ -245,7 +229,7 @@ static void node_text(const np_host *h, int i)
 	const struct np_host_node *n = np_host_node(h, i);
 	char pins[256];
 
-	fleet_cpulist(n->pinned, n->npinned, pins, sizeof(pins));
+	np_cpulist_format(n->pinned, n->npinned, pins, sizeof(pins));
 	printf("  node %d: memory %llu of %llu MiB used, %llu free; pinned CPUs %d of %d (%s); "
 	       "floating vCPUs %u of %u", n->os_id, (unsigned long long)n->memory_used_mb,
 	       (unsigned long long)n->memory_mb,
@@ -315,7 +299,7 @@ static void placement_out(const np_fleet_placement *p, const np_host *h, bool js
 				pins[b] = pins[b - 1];
 				pins[b - 1] = x;
 			}
-		fleet_cpulist(pins, n, list, sizeof(list));
+		np_cpulist_format(pins, n, list, sizeof(list));
 		printf("%s node %d: %llu MiB", i ? ";" : "", np_topo_node(t, c->node_idx)->os_id,
 		       (unsigned long long)c->memory_mb);
 		if (n)

@@ -17,7 +17,5 @@ const char *fleet_store_url(const char *url);
 int fleet_open(const struct cli_verb *verb, const char *url, unsigned flags, np_fleet **out);
 /* S as a JSON string, quotes included. */
 void fleet_json_str(FILE *out, const char *s);
-/* IDS (sorted) as a cpulist "0-3,8" into BUF. */
-void fleet_cpulist(const int *ids, int n, char *buf, size_t size);
 
 #endif

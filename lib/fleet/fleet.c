@@ -46,20 +46,14 @@ int np_fleet_schema_version(void)
 
 int np_fleet_open(const char *url, unsigned flags, np_fleet **out, struct np_error *err)
 {
-	const struct np__store_driver *drv;
-	const char *loc;
-	np_fleet *f;
-	int rc = np__store_driver_for(url, &drv, &loc, err);
+	np_fleet *f = calloc(1, sizeof(*f));
+	int rc;
 
-	if (rc)
-		return rc;
-	f = calloc(1, sizeof(*f));
-	if (!f || !(f->url = strdup(url))) {
+	if (!f || !(f->url = strdup(url ? url : ""))) {
 		free(f);
 		return np__err(err, NP_ENOMEM, "out of memory");
 	}
-	f->drv = drv;
-	if ((rc = drv->open(url, loc, flags & NP_FLEET_CREATE, &f->s, err))) {
+	if ((rc = np__store_open(url, flags & NP_FLEET_CREATE, &f->drv, &f->s, err))) {
 		np_fleet_close(f);
 		return rc;
 	}

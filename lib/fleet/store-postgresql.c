@@ -381,7 +381,7 @@ static char *shown_url(const char *url)
  * whether np_meta exists first: a failed query would abort the
  * transaction a migration reads this in.
  */
-static int read_version(struct np__store *s, long *v, struct np_error *err)
+static int pg_version(struct np__store *s, long *v, struct np_error *err)
 {
 	PGresult *r = PQexec(s->conn, "SELECT to_regclass('np_meta') IS NULL");
 	int rc = 0;
@@ -403,7 +403,7 @@ static int read_version(struct np__store *s, long *v, struct np_error *err)
 }
 
 /* Bring the schema to NP__FLEET_SCHEMA, one migration at a time, in one transaction. */
-static int migrate(struct np__store *s, struct np_error *err)
+static int pg_migrate(struct np__store *s, struct np_error *err)
 {
 	char set[128];
 	long v = 0;
@@ -411,7 +411,7 @@ static int migrate(struct np__store *s, struct np_error *err)
 
 	/* Under the lock, read again: another process may have migrated it. */
 	if (!rc && !(rc = exec(s, ADMIN_LOCK, err)))
-		rc = read_version(s, &v, err);
+		rc = pg_version(s, &v, err);
 	for (; !rc && v < NP__FLEET_SCHEMA; v++) {
 		snprintf(set, sizeof(set), "INSERT INTO np_meta VALUES ('version', '%ld') ON CONFLICT "
 			 "(key) DO UPDATE SET value = excluded.value", v + 1);
@@ -424,22 +424,6 @@ static int migrate(struct np__store *s, struct np_error *err)
 	return rc;
 }
 
-static int check_version(struct np__store *s, bool create, struct np_error *err)
-{
-	long v = 0;
-	int rc = read_version(s, &v, err);
-
-	if (rc)
-		return rc;
-	if (v == 0 && !create)
-		return np__err(err, NP_EINPUT, "store '%s' holds no numaplace fleet (add a host first)",
-			       s->shown);
-	if (v > NP__FLEET_SCHEMA)
-		return np__err(err, NP_EINPUT,
-			       "store '%s' has fleet schema version %ld; this numaplace reads up to %d",
-			       s->shown, v, NP__FLEET_SCHEMA);
-	return v < NP__FLEET_SCHEMA ? migrate(s, err) : 0;
-}
 
 static void pg_close(struct np__store *s)
 {
@@ -471,10 +455,7 @@ static int pg_open(const char *url, const char *location, bool create, struct np
 		return rc;
 	}
 	PQsetNoticeProcessor(s->conn, ignore_notice, NULL);
-	if ((rc = check_version(s, create, err))) {
-		pg_close(s);
-		return rc;
-	}
+	(void)create; /* the database exists or not: libpq cannot create it */
 	*out = s;
 	return 0;
 }
@@ -976,6 +957,8 @@ const struct np__store_driver np__store_postgresql = {
 	.scheme = "postgresql",
 	.open = pg_open,
 	.close = pg_close,
+	.version = pg_version,
+	.migrate = pg_migrate,
 	.add_host = pg_add_host,
 	.remove_host = pg_remove_host,
 	.hosts = pg_hosts,

@@ -228,7 +228,7 @@ static const char *col_text(sqlite3_stmt *q, int c)
 /* ---- opening ------------------------------------------------------------- */
 
 /* The store's schema version into *V: 0 when it has none yet. */
-static int read_version(struct np__store *s, long *v, struct np_error *err)
+static int sq_version(struct np__store *s, long *v, struct np_error *err)
 {
 	sqlite3_stmt *q = NULL;
 	int rc;
@@ -253,7 +253,7 @@ static int read_version(struct np__store *s, long *v, struct np_error *err)
 }
 
 /* Bring the schema to NP__FLEET_SCHEMA, one migration at a time, in one transaction. */
-static int migrate(struct np__store *s, struct np_error *err)
+static int sq_migrate(struct np__store *s, struct np_error *err)
 {
 	char set[96];
 	long v = 0;
@@ -261,7 +261,7 @@ static int migrate(struct np__store *s, struct np_error *err)
 
 	/* Read again under the write lock: another process may have migrated it. */
 	if (!rc)
-		rc = read_version(s, &v, err);
+		rc = sq_version(s, &v, err);
 	for (; !rc && v < NP__FLEET_SCHEMA; v++) {
 		snprintf(set, sizeof(set), "INSERT OR REPLACE INTO np_meta VALUES ('version', '%ld')",
 			 v + 1);
@@ -275,22 +275,6 @@ static int migrate(struct np__store *s, struct np_error *err)
 	return rc;
 }
 
-static int check_version(struct np__store *s, bool create, struct np_error *err)
-{
-	long v = 0;
-	int rc = read_version(s, &v, err);
-
-	if (rc)
-		return rc;
-	if (v == 0 && !create)
-		return np__err(err, NP_EINPUT, "'%s' holds no numaplace fleet (add a host first)",
-			       s->path);
-	if (v > NP__FLEET_SCHEMA)
-		return np__err(err, NP_EINPUT,
-			       "'%s' has fleet schema version %ld; this numaplace reads up to %d",
-			       s->path, v, NP__FLEET_SCHEMA);
-	return v < NP__FLEET_SCHEMA ? migrate(s, err) : 0;
-}
 
 /*
  * Waiting for another writer: SQLite's own busy handler sleeps longer and
@@ -395,7 +379,7 @@ static int sq_open(const char *url, const char *loc, bool create, struct np__sto
 		sq_close(s);
 		return rc;
 	}
-	if ((rc = configure(s, err)) || (rc = check_version(s, create, err))) {
+	if ((rc = configure(s, err))) {
 		sq_close(s);
 		return rc;
 	}
@@ -1022,6 +1006,8 @@ const struct np__store_driver np__store_sqlite = {
 	.scheme = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
+	.version = sq_version,
+	.migrate = sq_migrate,
 	.add_host = sq_add_host,
 	.remove_host = sq_remove_host,
 	.hosts = sq_hosts,

@@ -94,6 +94,37 @@ int np__store_driver_for(const char *url, const struct np__store_driver **drv,
 		       (int)(n < 32 ? n : 32), url, show);
 }
 
+int np__store_open(const char *url, bool create, const struct np__store_driver **drv,
+		   struct np__store **out, struct np_error *err)
+{
+	const char *loc;
+	struct np__store *s = NULL;
+	char show[128];
+	long v = 0;
+	int rc = np__store_driver_for(url, drv, &loc, err);
+
+	if (rc || (rc = (*drv)->open(url, loc, create, &s, err)) ||
+	    (rc = (*drv)->version(s, &v, err)))
+		goto out;
+	shown(url, show, sizeof(show));
+	if (v == 0 && !create)
+		rc = np__err(err, NP_EINPUT, "store '%s' holds no numaplace fleet (add a host "
+			     "first)", show);
+	else if (v > NP__FLEET_SCHEMA)
+		rc = np__err(err, NP_EINPUT, "store '%s' has fleet schema version %ld; this "
+			     "numaplace reads up to %d", show, v, NP__FLEET_SCHEMA);
+	else if (v < NP__FLEET_SCHEMA)
+		rc = (*drv)->migrate(s, err);
+out:
+	if (rc) {
+		if (s)
+			(*drv)->close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
 int np__fleet_check_id(const char *what, const char *id, struct np_error *err)
 {
 	size_t n = id ? strlen(id) : 0;

@@ -106,13 +106,19 @@ typedef int (*np__alloc_cb)(void *ctx, const char *placement, int node, const ch
 struct np__store_driver {
 	const char *scheme;
 	/*
-	 * Open URL (LOCATION is what follows "scheme:"); CREATE makes the
-	 * store and its schema when missing.  Refuses a newer schema;
-	 * migrates an older one.
+	 * Open URL (LOCATION is what follows "scheme:"); CREATE may make an
+	 * empty store (a SQLite file).  The schema is np__store_open()'s.
 	 */
 	int (*open)(const char *url, const char *location, bool create, struct np__store **out,
 		    struct np_error *err);
 	void (*close)(struct np__store *s);
+	/* The schema version in the store: 0 when it has none yet. */
+	int (*version)(struct np__store *s, long *v, struct np_error *err);
+	/*
+	 * Bring the schema to NP__FLEET_SCHEMA in one transaction, reading
+	 * the version again under a lock (another process may have done it).
+	 */
+	int (*migrate)(struct np__store *s, struct np_error *err);
 	/* 1: added; 0: there already with the same topology and ratios. */
 	int (*add_host)(struct np__store *s, const struct np__new_host *h, int *added,
 			struct np_error *err);
@@ -161,6 +167,15 @@ extern const struct np__store_driver np__store_postgresql;
 /* The driver for URL and where its location starts; NP_EINPUT/NP_EUNSUPPORTED. */
 int np__store_driver_for(const char *url, const struct np__store_driver **drv,
 			 const char **location, struct np_error *err);
+
+/*
+ * Open URL through its driver and settle the schema, the same way for
+ * every driver: no schema and not CREATE is NP_EINPUT; a newer one is
+ * refused (NP_EINPUT, nothing changed); an older one, or none with
+ * CREATE, is migrated.
+ */
+int np__store_open(const char *url, bool create, const struct np__store_driver **drv,
+		   struct np__store **out, struct np_error *err);
 
 /* Is ID a valid placement id (1-255 bytes of UTF-8, no control characters)? */
 int np__fleet_check_id(const char *what, const char *id, struct np_error *err);
