@@ -54,6 +54,15 @@ int fleet_open(const struct cli_verb *verb, const char *url, unsigned flags, np_
 	return CLI_OK;
 }
 
+int fleet_flushed(int rc)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "numaplace: cannot write the output\n");
+		return rc ? rc : CLI_FAILED;
+	}
+	return rc;
+}
+
 void fleet_json_str(FILE *out, const char *s)
 {
 	fputc('"', out);
@@ -459,11 +468,7 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	rc = x->run(&f, fleet);
 	np_fleet_close(fleet);
 	np_topo_free(f.topo);
-	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "numaplace: cannot write the output\n");
-		rc = rc ? rc : CLI_FAILED;
-	}
-	return rc;
+	return fleet_flushed(rc);
 }
 
 const struct cli_verb cli_verb_fleet = {

@@ -172,7 +172,6 @@ static const struct cli_opt opts[] = {
 static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
 	struct sched_args s = { .format = NP_PLAN_TEXT };
-	int rc;
 
 	s.store = cli_text(a, OPT_STORE);
 	s.id = cli_text(a, OPT_ID);
@@ -186,12 +185,7 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	s.format = (enum np_plan_format)cli_num(a, OPT_FORMAT, NP_PLAN_TEXT);
 	if (!s.id || !*s.id || !s.flavor)
 		return cli_usage_error(verb, "say who and what: --id ID --flavor SPEC");
-	rc = schedule(verb, &s);
-	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "numaplace: cannot write the output\n");
-		rc = rc ? rc : CLI_FAILED;
-	}
-	return rc;
+	return fleet_flushed(schedule(verb, &s));
 }
 
 const struct cli_verb cli_verb_schedule = {

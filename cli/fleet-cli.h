@@ -15,6 +15,8 @@
 const char *fleet_store_url(const char *url);
 /* Open the store (FLAGS: NP_FLEET_CREATE); on failure print and return the exit code. */
 int fleet_open(const struct cli_verb *verb, const char *url, unsigned flags, np_fleet **out);
+/* RC, or 1 when standard output could not be written (said on stderr). */
+int fleet_flushed(int rc);
 /* S as a JSON string, quotes included. */
 void fleet_json_str(FILE *out, const char *s);
 
