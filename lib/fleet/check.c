@@ -232,7 +232,7 @@ static int expected(struct chk *c, struct chost *h)
 {
 	struct np_fleet_host fh = { .name = h->name, .cpu_ratio = h->cpu_ratio,
 				    .ram_ratio = h->ram_ratio };
-	int rc = np__fleet_topo(c->f, h->topo_id, &fh.topo, c->err);
+	int rc = np__fleet_topo(c->f, h->topo_id, &fh.topo, &fh.tmpl, c->err);
 
 	if (!rc)
 		rc = np__fleet_empty_host(&fh, &h->empty, c->err);

@@ -25,6 +25,12 @@
 struct np__ftopo {
 	int64_t id;
 	np_topo *topo;
+	/*
+	 * An empty host on it: summaries clone it (np_host_new() works out
+	 * SMT siblings, distance twins and the like every time; a clone
+	 * copies them) and then set their own ratios and usage.
+	 */
+	np_host *tmpl;
 };
 
 #define NP__SUM_POOLS 4
@@ -76,7 +82,8 @@ struct np_fleet_host {
 	int64_t id;
 	char *name;
 	int64_t topo_id;
-	const np_topo *topo; /* owned by the fleet's topology list */
+	const np_topo *topo;  /* owned by the fleet's topology list */
+	const np_host *tmpl;  /* likewise: the empty host on TOPO */
 	double cpu_ratio, ram_ratio;
 	int64_t generation;
 	int placements;
@@ -139,7 +146,8 @@ int np__fleet_rebuild(struct np_fleet_host *h, struct np_error *err);
 /* Forget host H (removed from the store). */
 void np__fleet_drop(np_fleet *f, struct np_fleet_host *h);
 /* The topology with store id ID, read and parsed once. */
-int np__fleet_topo(np_fleet *f, int64_t id, const np_topo **out, struct np_error *err);
+int np__fleet_topo(np_fleet *f, int64_t id, const np_topo **out, const np_host **tmpl,
+		   struct np_error *err);
 /* An empty engine view of H's topology with H's ratios. */
 int np__fleet_empty_host(const struct np_fleet_host *h, np_host **out, struct np_error *err);
 

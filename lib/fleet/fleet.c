@@ -86,8 +86,10 @@ void np_fleet_close(np_fleet *f)
 	free(f->by_id);
 	free(f->order[0]);
 	free(f->order[1]);
-	for (int i = 0; i < f->ntopos; i++)
+	for (int i = 0; i < f->ntopos; i++) {
+		np_host_free(f->topos[i].tmpl); /* before its topology */
 		np_topo_free(f->topos[i].topo);
+	}
 	free(f->topos);
 	free(f->url);
 	free(f);
@@ -149,16 +151,19 @@ void np__fleet_drop(np_fleet *f, struct np_fleet_host *h)
 	resort(f);
 }
 
-int np__fleet_topo(np_fleet *f, int64_t id, const np_topo **out, struct np_error *err)
+int np__fleet_topo(np_fleet *f, int64_t id, const np_topo **out, const np_host **tmpl,
+		   struct np_error *err)
 {
 	struct np_error e = { 0 };
 	char *json = NULL, name[64];
 	np_topo *t = NULL;
+	np_host *h = NULL;
 	int rc;
 
 	for (int i = 0; i < f->ntopos; i++)
 		if (f->topos[i].id == id) {
 			*out = f->topos[i].topo;
+			*tmpl = f->topos[i].tmpl;
 			return 0;
 		}
 	if ((rc = f->drv->topology(f->s, id, &json, err)))
@@ -168,18 +173,21 @@ int np__fleet_topo(np_fleet *f, int64_t id, const np_topo **out, struct np_error
 	free(json);
 	if (rc)
 		return np__err(err, NP_EINPUT, "%s", e.message);
-	if (np__grow((void **)&f->topos, &f->tcap, (size_t)f->ntopos + 1, sizeof(*f->topos))) {
+	if ((rc = np_host_new(t, &h, err)) ||
+	    np__grow((void **)&f->topos, &f->tcap, (size_t)f->ntopos + 1, sizeof(*f->topos))) {
+		np_host_free(h);
 		np_topo_free(t);
-		return np__err(err, NP_ENOMEM, "out of memory");
+		return rc ? rc : np__err(err, NP_ENOMEM, "out of memory");
 	}
-	f->topos[f->ntopos++] = (struct np__ftopo){ id, t };
+	f->topos[f->ntopos++] = (struct np__ftopo){ id, t, h };
 	*out = t;
+	*tmpl = h;
 	return 0;
 }
 
 int np__fleet_empty_host(const struct np_fleet_host *h, np_host **out, struct np_error *err)
 {
-	int rc = np_host_new(h->topo, out, err);
+	int rc = h->tmpl ? np_host_clone(h->tmpl, out, err) : np_host_new(h->topo, out, err);
 
 	if (!rc)
 		np_host_set_limits(*out, true, h->cpu_ratio, h->ram_ratio);
@@ -240,7 +248,7 @@ static int load_topos(np_fleet *f, struct np_error *err)
 	for (int i = 0; i < f->nhosts; i++) {
 		struct np_fleet_host *h = f->hosts[i];
 
-		if (h->topo || (rc = np__fleet_topo(f, h->topo_id, &h->topo, err)) == 0)
+		if (h->topo || (rc = np__fleet_topo(f, h->topo_id, &h->topo, &h->tmpl, err)) == 0)
 			continue;
 		np__fleet_drop(f, h);
 		return rc;
