@@ -40,8 +40,9 @@ struct cli_verb {
 
 /* The verbs, each in its cmd-<verb>.c; main.c lists them. */
 extern const struct cli_verb cli_verb_topology, cli_verb_place, cli_verb_claim,
-	cli_verb_release, cli_verb_state, cli_verb_fleet, cli_verb_schedule, cli_verb_observe,
-	cli_verb_apply, cli_verb_balance, cli_verb_simulate;
+	cli_verb_release, cli_verb_state, cli_verb_fleet, cli_verb_schedule,
+	cli_verb_observe, cli_verb_apply,
+	cli_verb_balance, cli_verb_simulate, cli_verb_gen;
 
 /* The verb called NAME, or NULL. */
 const struct cli_verb *cli_find_verb(const char *name);
@@ -116,6 +117,6 @@ int cli_load_topology(const struct cli_source *src, np_topo **out);
 extern const struct cli_choice cli_choice_topo_format, cli_choice_plan_format,
 	cli_choice_obs_format, cli_choice_sim_format, cli_choice_text_json,
 	cli_choice_strategy, cli_choice_mem_policy, cli_choice_affinity,
-	cli_choice_fallback;
+	cli_choice_fallback, cli_choice_memory_basis;
 
 #endif

@@ -5,13 +5,16 @@
  * Design: claim holds the state's exclusive lock from reading to commit,
  * so parallel claims on one host are serialised and never over-commit:
  * open (lock) -> charge every recorded claim onto a fresh host -> place ->
- * record -> commit (temporary file + rename) -> print the plan.  Claims
+ * write the plan in the asked format to memory (a format that cannot
+ * carry it refuses here, and nothing is claimed) -> record -> commit
+ * (temporary file + rename) -> print it.  Claims
  * are idempotent per id: an id already recorded is printed again from the
  * state, exit 0, and nothing is placed or written - so a retried boot
  * script gets the same answer.  Release of an id that is not there is
  * not an error either (it says so).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd-place.h"
@@ -41,25 +44,47 @@ static int print_claimed(const struct place_args *p, const np_state *st, const c
 	return rc;
 }
 
-/* Place, record, commit, print; ST is locked for writing. */
+/* PLAN as P's format into a malloc'ed buffer: 0, or the exit code (printed). */
+static int render(const struct place_args *p, const np_plan *plan, const np_host *host,
+		  const np_request *req, char **buf, size_t *len)
+{
+	FILE *m = open_memstream(buf, len);
+	int rc;
+
+	if (!m)
+		return cli_oom();
+	rc = place_write_to(p, plan, host, req, m);
+	if (fclose(m) && !rc)
+		rc = cli_oom();
+	return rc;
+}
+
+/* Place, render, record, commit, print; ST is locked for writing. */
 static int claim_new(const struct place_args *p, np_state *st, const char *id,
 		     const np_host *host, const np_request *req)
 {
 	struct np_error err = { 0 };
 	np_plan *plan = NULL;
+	char *buf = NULL;
+	size_t len = 0;
 	int rc;
 
 	if ((rc = place_plan(p, host, req, &plan)))
 		return rc;
 	if (!np_plan_fits(plan)) {
-		rc = place_write(p, plan, host, req);
+		rc = place_write(p, plan, host, req); /* 1, with the reason */
 		np_plan_free(plan);
-		return rc ? rc : CLI_FAILED;
+		return rc;
 	}
+	/* Written to memory first: a format that cannot carry the plan claims nothing. */
+	if ((rc = render(p, plan, host, req, &buf, &len)))
+		goto out;
 	if (np_state_claim(st, id, plan, &err) || np_state_commit(st, &err))
 		rc = cli_fail(&err);
-	else
-		rc = place_write(p, plan, host, req);
+	else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout))
+		rc = CLI_FAILED; /* claimed; the caller may claim the id again to reprint */
+out:
+	free(buf);
 	np_plan_free(plan);
 	return rc;
 }

@@ -5,8 +5,10 @@
  * Design: the steps (host, request, place, validate, write) are functions
  * shared with `numaplace claim` (cmd-place.h); this verb adds --state
  * (claims applied read-only, under a shared lock) and --case.  Exit codes:
- * 0 the guest fits (every request of a case fits), 1 it does not, 2 bad
- * input or usage (for --case also: a request Nova's rules refuse).
+ * 0 the guest fits (every request of a case fits), 1 it does not (in
+ * every output format, the reason on standard error for the formats that
+ * configure a tool), 2 bad input or usage (for --case also: a request
+ * Nova's rules refuse).
  *
  * Validation: every plan is re-checked by np_plan_validate() in debug
  * builds (no NDEBUG) and with the hidden --validate option, which the
@@ -43,8 +45,15 @@ const struct cli_opt place_guest_opts[] = {
 	  .help = "strict (default), preferred or interleave" },
 	{ .id = PLACE_OPT_AFFINITY, .name = "affinity", .type = CLI_CHOICE,
 	  .choice = &cli_choice_affinity, .meta = "A", .help = "hard (pin, default) or soft (prefer)" },
+	{ .id = PLACE_OPT_MEMORY_BASIS, .name = "memory-basis", .type = CLI_CHOICE,
+	  .choice = &cli_choice_memory_basis, .meta = "B",
+	  .help = "total (memory less claims, Nova's rule) or free\n"
+		  "(also within what the host reports free, libxl's);\n"
+		  "default free for --xl, total otherwise" },
 	{ .id = PLACE_OPT_EXPLAIN, .name = "explain", .type = CLI_FLAG,
 	  .help = "say why the chosen nodes won and why the others lost" },
+	{ .id = PLACE_OPT_VERBOSE, .name = "verbose", .letter = 'v', .type = CLI_FLAG,
+	  .help = "with text: also how the search ended (steps, stranded MiB)" },
 	{ .id = PLACE_OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
 	  .choice = &cli_choice_plan_format, .meta = "FMT",
 	  .help = "text (default), json, libvirt, xl, numactl" },
@@ -74,7 +83,10 @@ int place_args_get(const struct cli_args *a, struct place_args *p)
 	p->mem_policy = (enum np_mem_policy)cli_num(a, PLACE_OPT_MEM_POLICY, NP_MEM_POLICY_STRICT);
 	p->affinity_given = cli_given(a, PLACE_OPT_AFFINITY);
 	p->affinity = (enum np_affinity)cli_num(a, PLACE_OPT_AFFINITY, NP_AFFINITY_HARD);
+	p->basis_given = cli_given(a, PLACE_OPT_MEMORY_BASIS);
+	p->basis = (enum np_memory_basis)cli_num(a, PLACE_OPT_MEMORY_BASIS, NP_MEMORY_BASIS_TOTAL);
 	p->explain = cli_given(a, PLACE_OPT_EXPLAIN);
+	p->verbose = cli_given(a, PLACE_OPT_VERBOSE);
 	p->format = (enum np_plan_format)cli_num(a, PLACE_OPT_FORMAT, NP_PLAN_TEXT);
 	p->validate = cli_given(a, PLACE_OPT_VALIDATE);
 #ifndef NDEBUG
@@ -131,7 +143,10 @@ int place_host(const struct place_args *p, np_topo **topo, np_host **host)
 
 	if (rc)
 		return rc;
-	if (np_host_new(*topo, host, &err)) {
+	if (np_host_new(*topo, host, &err) ||
+	    (p->basis_given && np_host_set_memory_basis(*host, p->basis, &err))) {
+		np_host_free(*host);
+		*host = NULL;
 		np_topo_free(*topo);
 		*topo = NULL;
 		return cli_fail(&err);
@@ -164,11 +179,29 @@ int place_plan(const struct place_args *p, const np_host *host, const np_request
 int place_write(const struct place_args *p, const np_plan *plan, const np_host *host,
 		const np_request *req)
 {
-	struct np_error err = { 0 };
+	return place_write_to(p, plan, host, req, stdout);
+}
 
-	if (np_plan_write(plan, host, req, p->format, p->explain, stdout, &err))
+int place_write_to(const struct place_args *p, const np_plan *plan, const np_host *host,
+		   const np_request *req, FILE *out)
+{
+	struct np_error err = { 0 };
+	unsigned flags = (p->explain ? NP_PLAN_EXPLAIN : 0) | (p->verbose ? NP_PLAN_VERBOSE : 0);
+
+	if (!np_plan_fits(plan) && p->format != NP_PLAN_TEXT) {
+		const char *why = np_plan_no_fit_summary(plan);
+
+		/* JSON carries the reasons; the others have nothing to write. */
+		if (p->format == NP_PLAN_JSON &&
+		    np_plan_write(plan, host, req, p->format, flags, out, &err))
+			return cli_fail(&err);
+		fprintf(stderr, "numaplace: no placement fits this guest%s%s\n", why ? ": " : "",
+			why ? why : "");
+		return CLI_FAILED;
+	}
+	if (np_plan_write(plan, host, req, p->format, flags, out, &err))
 		return cli_fail(&err);
-	return CLI_OK;
+	return np_plan_fits(plan) ? CLI_OK : CLI_FAILED;
 }
 
 /* --state FILE: charge its claims onto HOST (shared lock, nothing written). */
@@ -188,7 +221,7 @@ static int apply_state(const char *path, np_host *host)
 /* --case FILE: a Nova case, answered in its own output shape. */
 static int place_case(const char *path, const struct place_args *p)
 {
-	struct np_place_opts opts = { .strategy = p->strategy };
+	struct np_place_opts opts = { .strategy = p->strategy, .explain = p->explain };
 	struct np_nova_summary sum = { 0 };
 	struct np_error err = { 0 };
 	np_nova_case *c = NULL;
@@ -214,14 +247,14 @@ static int place_case(const char *path, const struct place_args *p)
 	return sum.invalid ? CLI_BAD_INPUT : sum.nofit || sum.bad_plans ? CLI_FAILED : CLI_OK;
 }
 
-/* --case excludes every host and guest option but --strategy and --validate. */
+/* --case excludes every host and guest option but --strategy, --explain and --validate. */
 static int check_case(const struct place_args *p)
 {
 	if (p->src.given || p->state || p->flavor || p->image || p->xl_vnuma || p->request ||
 	    p->vcpus >= 0 || p->memory_mb >= 0 || p->mem_policy_given || p->affinity_given ||
-	    p->explain || p->format != NP_PLAN_TEXT)
+	    p->basis_given || p->verbose || p->format != NP_PLAN_TEXT)
 		return cli_usage_error(p->verb, "--case brings its own host and requests: only "
-				       "--strategy goes with it");
+				       "--strategy and --explain go with it");
 	return CLI_OK;
 }
 
@@ -237,9 +270,9 @@ static int run_place(const struct place_args *p)
 		goto out;
 	if (p->state && (rc = apply_state(p->state, host)))
 		goto out;
-	if ((rc = place_plan(p, host, req, &plan)) || (rc = place_write(p, plan, host, req)))
+	if ((rc = place_plan(p, host, req, &plan)))
 		goto out;
-	rc = np_plan_fits(plan) ? CLI_OK : CLI_FAILED;
+	rc = place_write(p, plan, host, req);
 out:
 	np_plan_free(plan);
 	np_request_free(req);
@@ -258,7 +291,8 @@ static const struct cli_opt opts[] = {
 	{ .id = OPT_CASE, .name = "case", .type = CLI_INPUT, .heading = "Nova:",
 	  .help = "a Nova case (shared/nova/CASE_FORMAT.md: host, request\n"
 		  "or requests); prints the answer as JSON in that format's\n"
-		  "output shape, errors as {\"code\", \"message\"}" },
+		  "output shape, errors as {\"code\", \"message\"}; with\n"
+		  "--explain each answer also has \"reasons\"" },
 	CLI_OPT_HELP,
 	CLI_OPT_END,
 };
@@ -281,11 +315,13 @@ const struct cli_verb cli_verb_place = {
 	.name = "place",
 	.summary = "place a guest on a host and say why",
 	.synopsis = "usage: numaplace place [HOST] [--state FILE] GUEST [options]\n"
-		    "       numaplace place --case FILE\n",
+		    "       numaplace place --case FILE [--explain]\n",
 	.about = "Choose host NUMA nodes for every guest cell, pin or float its vCPUs, set\n"
 		 "its memory policy, and say why.  Nothing is recorded: see `numaplace claim`.\n",
 	.opts = opts,
-	.epilog = "Exit: 0 fits, 1 does not fit, 2 bad input or usage.\n"
+	.epilog = "Exit: 0 fits, 1 does not fit (in every format; the reason on stderr\n"
+		  "for json, libvirt, xl, numactl), 2 bad input or usage (also: a format\n"
+		  "that cannot carry out the plan).\n"
 		  "\n"
 		  "Examples:\n"
 		  "  numaplace place --flavor 'vcpus=8,ram=8192,hw:numa_nodes=2'\n"

@@ -2,7 +2,8 @@
  * cmd-place.h - what `numaplace place` and `numaplace claim` share: the
  * options that say which host and which guest (topology source, request
  * as flavor/image text, xl vnuma, request JSON), the placement knobs
- * (strategy, memory policy, affinity), the output format, and the steps
+ * (strategy, memory policy, affinity, memory basis), the output format
+ * with --explain and --verbose, and the steps
  * load host -> build request -> place -> validate.
  *
  * Each function prints its own error and returns the tool's exit code
@@ -22,11 +23,12 @@ struct place_args {
 	long vcpus;                 /* -1: not given */
 	long long memory_mb;        /* -1: not given */
 	const char *request;        /* --request FILE */
-	bool strategy_given, mem_policy_given, affinity_given;
+	bool strategy_given, mem_policy_given, affinity_given, basis_given;
 	enum np_strategy strategy;
 	enum np_mem_policy mem_policy;
 	enum np_affinity affinity;
-	bool explain, validate;
+	enum np_memory_basis basis;
+	bool explain, verbose, validate;
 	enum np_plan_format format;
 };
 
@@ -45,6 +47,8 @@ enum {
 	PLACE_OPT_EXPLAIN,
 	PLACE_OPT_FORMAT,
 	PLACE_OPT_VALIDATE,
+	PLACE_OPT_MEMORY_BASIS,
+	PLACE_OPT_VERBOSE,
 };
 
 /* The guest, placement and output options, with their help sections. */
@@ -56,7 +60,7 @@ int place_args_get(const struct cli_args *a, struct place_args *p);
 int place_args_check(const struct place_args *p);
 /* Build the guest's request from the options. */
 int place_request(const struct place_args *p, np_request **out);
-/* Load the topology and make a host on it (no usage applied). */
+/* Load the topology and make a host on it (no usage applied; --memory-basis set). */
 int place_host(const struct place_args *p, np_topo **topo, np_host **host);
 /*
  * Place REQ on HOST; validate the plan when P->validate (or in debug
@@ -65,8 +69,17 @@ int place_host(const struct place_args *p, np_topo **topo, np_host **host);
  */
 int place_plan(const struct place_args *p, const np_host *host, const np_request *req,
 	       np_plan **out);
-/* Write PLAN in P->format to standard output. */
+/*
+ * Write PLAN in P->format to standard output.  A plan that does not fit
+ * is the answer in text and JSON; the formats that configure a tool
+ * (libvirt, xl, numactl) have nothing to write then: the reason goes to
+ * standard error.  Returns 1 for a plan that does not fit, whatever the
+ * format, so no script mistakes it for bad input (2).
+ */
 int place_write(const struct place_args *p, const np_plan *plan, const np_host *host,
 		const np_request *req);
+/* The same to OUT (claim writes to memory first, so a refusal changes nothing). */
+int place_write_to(const struct place_args *p, const np_plan *plan, const np_host *host,
+		   const np_request *req, FILE *out);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * names.c - the words the tool accepts for the library's enums (formats,
- * strategy, memory policy, affinity), in one place.
+ * strategy, memory policy, affinity, memory basis), in one place.
  *
  * Each is a struct cli_choice for the option parser (opt.h): the words
  * for messages and a from_name() giving the value.  Where the library has
@@ -68,6 +68,8 @@ FROM_NAME(mem_policy)
 
 FROM_NAME(affinity)
 
+FROM_NAME(memory_basis)
+
 /* apply --fallback: what happens when the nodes are full, as a memory policy. */
 static int fallback(const char *word, int *value)
 {
@@ -85,4 +87,6 @@ const struct cli_choice cli_choice_strategy = { "strategy", "spread, pack", stra
 const struct cli_choice cli_choice_mem_policy = { "memory policy",
 						  "strict, preferred, interleave", mem_policy };
 const struct cli_choice cli_choice_affinity = { "affinity", "hard, soft", affinity };
+const struct cli_choice cli_choice_memory_basis = { "memory basis", "total, free",
+						    memory_basis };
 const struct cli_choice cli_choice_fallback = { "fallback", "nearest, fail", fallback };

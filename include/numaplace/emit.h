@@ -32,8 +32,19 @@ enum np_plan_format {
 /* "text", "json", "libvirt", "xl", "numactl". */
 int np_plan_format_from_name(const char *name, enum np_plan_format *out);
 
+/* Flags of np_plan_write() (true still means NP_PLAN_EXPLAIN). */
+#define NP_PLAN_EXPLAIN 1u /* text: every reason (why the others lost) */
+#define NP_PLAN_VERBOSE 2u /* text: how the search ended, in figures with units */
+
+/*
+ * Write PLAN for HOST (NULL for text, json and numactl).  NP_EINPUT when
+ * the plan cannot be said in FORMAT exactly (the message says why): a
+ * writer never prints a configuration that does something else than the
+ * plan.  A plan that does not fit: text and JSON say so; libvirt, xl and
+ * numactl refuse with NP_EINPUT (callers should check np_plan_fits()).
+ */
 int np_plan_write(const np_plan *plan, const np_host *host, const np_request *req,
-		  enum np_plan_format format, bool explain, FILE *out,
+		  enum np_plan_format format, unsigned flags, FILE *out,
 		  struct np_error *err);
 
 #ifdef __cplusplus

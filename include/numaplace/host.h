@@ -54,6 +54,8 @@ struct np_host_node {
 	int socket;                 /* -1 unknown */
 	uint64_t memory_mb;         /* total */
 	uint64_t memory_used_mb;    /* every guest's memory on the node */
+	uint64_t memory_free_mb;    /* free as the topology reported it (== memory_mb
+				       when it did not say); read with basis free */
 	unsigned cpu_usage;         /* floating vCPUs placed on the node */
 	int nshared;
 	const int *shared;          /* CPU os ids for floating vCPUs */
@@ -80,6 +82,39 @@ const struct np_pci_pool *np_host_pci_pool(const np_host *host, int i);
  * floating guests (Nova without NUMATopologyLimits). */
 void np_host_set_limits(np_host *host, bool limits, double cpu_ratio, double ram_ratio);
 bool np_host_limits(const np_host *host, double *cpu_ratio, double *ram_ratio);
+
+/*
+ * How placement counts a node's memory (docs/policies/placement.md 13).
+ * TOTAL: the node's memory less what guests were charged on it (Nova's
+ * rule; other software's memory is the operator's to reserve).  FREE:
+ * moreover never more than the free memory the topology reported (libxl's
+ * rule, for live hosts where other software takes memory): a node holds
+ * min(memory x ratio - used, free).  Memory in huge pages is counted by
+ * its pools either way.
+ */
+enum np_memory_basis {
+	NP_MEMORY_BASIS_TOTAL,
+	NP_MEMORY_BASIS_FREE,
+};
+
+/* "total", "free"; "unknown" for another value. */
+const char *np_memory_basis_name(enum np_memory_basis b);
+/* The basis named NAME into *OUT: 0, or NP_EINPUT (OUT untouched). */
+int np_memory_basis_from_name(const char *name, enum np_memory_basis *out);
+/*
+ * The default for TOPO: FREE for `xl info -n` (Xen's free memory is what
+ * a guest can get: no page cache, dom0 and other domains already out of
+ * it), TOTAL for every other source (Linux's MemFree leaves out the page
+ * cache the kernel gives back on demand; hwloc XML and libvirt
+ * capabilities report no free memory).  np_host_new() starts with it.
+ */
+enum np_memory_basis np_memory_basis_default(const np_topo *topo);
+/*
+ * Choose the basis.  NP_EINPUT for an unknown value, or FREE on a host
+ * whose topology does not report the free memory of every node.
+ */
+int np_host_set_memory_basis(np_host *host, enum np_memory_basis basis, struct np_error *err);
+enum np_memory_basis np_host_memory_basis(const np_host *host);
 
 /* Which of the node's CPUs serve floating and pinned vCPUs (os ids). */
 int np_host_set_cpus(np_host *host, int node_idx, const int *shared, int nshared,

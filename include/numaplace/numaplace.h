@@ -21,6 +21,7 @@
 #include <numaplace/balance.h>
 #include <numaplace/runtime.h>
 #include <numaplace/sim.h>
+#include <numaplace/gen.h>
 #include <numaplace/fleet.h>
 
 #endif

@@ -101,6 +101,8 @@ int np_plan_cell_count(const np_plan *plan);
 const struct np_plan_cell *np_plan_cell(const np_plan *plan, int i);
 enum np_mem_policy np_plan_mem_policy(const np_plan *plan);
 enum np_affinity np_plan_affinity(const np_plan *plan);
+/* How the engine counted the nodes' memory (host.h, np_host_memory_basis()). */
+enum np_memory_basis np_plan_memory_basis(const np_plan *plan);
 /* Node indexes holding the guest's memory, increasing; returns the count. */
 int np_plan_nodeset(const np_plan *plan, const int **nodes);
 /* For NP_MEM_POLICY_PREFERRED: the other nodes by distance, nearest first. */
@@ -110,6 +112,13 @@ const struct np_plan_pci *np_plan_pci(const np_plan *plan, int i);
 const struct np_plan_score *np_plan_score(const np_plan *plan);
 int np_plan_reason_count(const np_plan *plan);
 const struct np_reason *np_plan_reason(const np_plan *plan, int i);
+/*
+ * For a plan that does not fit: one line saying why, naming the resource
+ * that fell short with the amounts ("guest cell 0 fits on no node: 12
+ * vCPUs asked, at most 8 shared CPUs on a node").  NULL for a plan that
+ * fits.  It is also one of the reasons (guest_cell and node -1).
+ */
+const char *np_plan_no_fit_summary(const np_plan *plan);
 
 /*
  * The independent validator: re-checks PLAN against HOST (before the plan

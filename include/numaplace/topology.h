@@ -70,12 +70,15 @@ struct np_hugepages {
 	uint64_t size_kb; /* page size */
 	uint64_t total;   /* pages in this node's pool */
 	uint64_t free;    /* of which free; == total when the source does not say */
+	bool free_known;  /* the source said how many are free */
 };
 
 struct np_node {
 	int os_id;
 	uint64_t mem_total_kb; /* 0 for a memory-less node */
 	uint64_t mem_free_kb;  /* == mem_total_kb when the source does not say */
+	bool mem_free_known;   /* the source said how much is free (hwloc XML and
+				  libvirt capabilities do not) */
 	int ncpus;             /* 0 for a CPU-less node */
 	const int *cpus;       /* os ids of its CPUs, increasing */
 	int npools;
@@ -126,10 +129,18 @@ uint32_t np_topo_distance(const np_topo *topo, int from_idx, int to_idx);
  * uses without an ACPI SLIT: 10 to itself, 20 to every other node.
  */
 bool np_topo_distances_defaulted(const np_topo *topo);
+/*
+ * Why the distances were assumed, when the source knows: one lower-case
+ * phrase ("sysfs has no node distance files", "libvirt gives no
+ * <distances>"); NULL when the source gave distances or did not say.
+ */
+const char *np_topo_distances_note(const np_topo *topo);
 
-/* Sums over all nodes. */
+/* Sums over all nodes (free counts a node whose free memory is unknown as all free). */
 uint64_t np_topo_mem_total_kb(const np_topo *topo);
 uint64_t np_topo_mem_free_kb(const np_topo *topo);
+/* True when the source reported the free memory of every node. */
+bool np_topo_mem_free_known(const np_topo *topo);
 
 /*
  * Check every invariant of TOPO (see lib/topology/check.c).  Every source

@@ -20,7 +20,7 @@
 #include "plan/plan-int.h"
 
 int np__plan_write_text(const np_plan *plan, const np_host *host, const np_request *req,
-			bool explain, FILE *out, struct np_error *err);
+			unsigned flags, FILE *out, struct np_error *err);
 int np__plan_write_libvirt(const np_plan *plan, const np_host *host, const np_request *req,
 			   FILE *out, struct np_error *err);
 int np__plan_write_xl(const np_plan *plan, const np_host *host, const np_request *req,

@@ -38,12 +38,12 @@ int np_plan_format_from_name(const char *name, enum np_plan_format *out)
 }
 
 static int dispatch(const np_plan *plan, const np_host *host, const np_request *req,
-		    enum np_plan_format format, bool explain, FILE *out, struct np_error *err)
+		    enum np_plan_format format, unsigned flags, FILE *out, struct np_error *err)
 {
 	const np_topo *topo = host ? np_host_topo(host) : NULL;
 
 	switch (format) {
-	case NP_PLAN_TEXT: return np__plan_write_text(plan, host, req, explain, out, err);
+	case NP_PLAN_TEXT: return np__plan_write_text(plan, host, req, flags, out, err);
 	case NP_PLAN_JSON: return np__plan_write_json(plan, topo, false, out, err);
 	case NP_PLAN_LIBVIRT: return np__plan_write_libvirt(plan, host, req, out, err);
 	case NP_PLAN_XL: return np__plan_write_xl(plan, host, req, out, err);
@@ -53,7 +53,7 @@ static int dispatch(const np_plan *plan, const np_host *host, const np_request *
 }
 
 int np_plan_write(const np_plan *plan, const np_host *host, const np_request *req,
-		  enum np_plan_format format, bool explain, FILE *out, struct np_error *err)
+		  enum np_plan_format format, unsigned flags, FILE *out, struct np_error *err)
 {
 	int rc;
 
@@ -67,7 +67,7 @@ int np_plan_write(const np_plan *plan, const np_host *host, const np_request *re
 			       "cannot write the plan: it was made for a host with other nodes");
 	if (plan->fits && plan->nnodeset == 0)
 		return np__err(err, NP_EINPUT, "cannot write the plan: it has no memory nodes");
-	rc = dispatch(plan, host, req, format, explain, out, err);
+	rc = dispatch(plan, host, req, format, flags, out, err);
 	if (rc == NP_EOS || (rc == 0 && (fflush(out) || ferror(out))))
 		return np__err(err, NP_EOS, "cannot write the plan: output error");
 	return rc;

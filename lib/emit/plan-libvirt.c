@@ -15,8 +15,13 @@
  * - numatune: memnode per guest cell on its node(s) with the plan's mode.
  *   The domain-wide <memory> gets the whole nodeset, except for
  *   "preferred", which libvirt's QEMU driver allows on one node only: there
- *   it is the first guest cell's node, and the kernel falls back by
- *   distance, which is the plan's fallback order.
+ *   it is the first guest cell's node (each memnode still names its own
+ *   node), and the kernel falls back by distance, which is the plan's
+ *   fallback order.  A guest without NUMA cells has no memnodes, so
+ *   "preferred" over several nodes cannot be said: refused.
+ * - A guest without NUMA topology spread over several nodes has every
+ *   vCPU pinned to the CPUs of all of them, so vCPUs, emulator and memory
+ *   share one node set.
  * - <cpu><numa>: one cell per guest cell (only when the guest asked for a
  *   NUMA topology), sibling distances = the host distances between the
  *   chosen nodes, made to fit libvirt's rules (10 only to itself, 11-255).
@@ -281,6 +286,14 @@ int np__plan_write_libvirt(const np_plan *p, const np_host *host, const np_reque
 	if (rc)
 		goto out;
 	l.numa = want_numa(&l, req);
+	if (!l.numa && p->mem_policy == NP_MEM_POLICY_PREFERRED && p->nnodeset > 1) {
+		rc = np__err(err, NP_EINPUT,
+			     "cannot write libvirt XML: libvirt's memory mode 'preferred' takes one "
+			     "node, and this guest without NUMA cells prefers %d (use --mem-policy "
+			     "strict or interleave, or --format numactl)",
+			     p->nnodeset);
+		goto out;
+	}
 	fputs("  <!-- numaplace plan -->\n", out);
 	rc = put_cputune(&l);
 	if (!rc)

@@ -5,12 +5,15 @@
  *     pinned: 0->16 1->17 2->18 3->19
  *   guest cell 1 (4 vCPUs, 8 GiB) -> node 3
  *     floating: vCPUs 4-7 on CPUs 24-31
- *   distance 16 (best possible 16); memory strict on 2,3; fallback none; affinity hard
+ *   distance 16 (best possible 16); memory strict on 2,3 (basis total); fallback none;
+ *   affinity hard
  *
+ * (a guest cell over several nodes gets a line with the memory on each),
  * then, with explain, one line per reason (the engine's own text: "why
- * not node 0: 8 GiB asked, 7.1 GiB free") and how the search ended.  A
- * plan that does not fit says so and always lists its reasons: they are
- * the answer.  Nodes are kernel ids; HOST may be NULL (the plan's own node
+ * not node 0 for guest cell 0: 8192 MiB asked, 7270 available (...)") and
+ * the memory basis; with verbose, how the search ended, in figures with
+ * units.  A plan that does not fit says so with its summary reason on the
+ * first line and always lists its other reasons: they are the answer.  Nodes are kernel ids; HOST may be NULL (the plan's own node
  * ids are used, and the PCI pools are shown by number only).
  */
 #include <inttypes.h>
@@ -24,6 +27,8 @@ struct tx {
 	const np_topo *topo;
 	FILE *out;
 };
+
+static int put_list(FILE *out, const char *prefix, const int *ids, int n);
 
 /* "8 GiB", "1.5 GiB", "512 MiB" for people. */
 static void fmt_mib(uint64_t mib, char *buf, size_t size)
@@ -82,6 +87,46 @@ static int put_cell_cpus(const struct tx *t, const struct np_plan_cell *c)
 	return rc;
 }
 
+/*
+ * A guest cell over several nodes (a guest without NUMA topology): the
+ * memory each node holds, in MiB, and its vCPUs, which float over the
+ * CPUs of all of them (every plan cell has that same cpuset).
+ */
+static int put_split(const struct tx *t, const struct np__gcell *g)
+{
+	const struct np_plan_cell *any = NULL;
+	bool first = true;
+
+	fputs("    memory:", t->out);
+	for (int i = 0; i < t->p->ncells; i++) {
+		const struct np_plan_cell *c = &t->p->cells[i];
+
+		if (c->guest_cell != g->id)
+			continue;
+		fprintf(t->out, "%s %" PRIu64 " MiB on node %d", first ? "" : ",", c->memory_mb,
+			np__plan_node_os(t->p, t->topo, c->node_idx));
+		first = false;
+		any = c->ncpuset && !any ? c : any;
+	}
+	fputc('\n', t->out);
+	if (!any || g->nvcpus == 0)
+		return 0;
+	return put_list(t->out, "    floating: vCPUs ", g->vcpus, g->nvcpus) ||
+		       put_list(t->out, " on CPUs ", any->cpuset, any->ncpuset) ||
+		       fputc('\n', t->out) == EOF
+		   ? NP_ENOMEM
+		   : 0;
+}
+
+/* A guest cell split over nodes without pins (its vCPUs float over all of them). */
+static bool is_split(const struct tx *t, const struct np__gcell *g)
+{
+	for (int i = 0; i < t->p->ncells; i++)
+		if (t->p->cells[i].guest_cell == g->id && t->p->cells[i].npins > 0)
+			return false;
+	return g->nnodes > 1;
+}
+
 static int put_gcell(const struct tx *t, const struct np__gcell *g)
 {
 	char mem[32];
@@ -99,6 +144,8 @@ static int put_gcell(const struct tx *t, const struct np__gcell *g)
 	if (huge)
 		fprintf(t->out, ", %" PRIu64 " KiB pages", g->pagesize_kb);
 	fputc('\n', t->out);
+	if (is_split(t, g))
+		return put_split(t, g);
 	for (int i = 0; i < t->p->ncells && !rc; i++)
 		if (t->p->cells[i].guest_cell == g->id)
 			rc = put_cell_cpus(t, &t->p->cells[i]);
@@ -134,6 +181,7 @@ static void put_summary(const struct tx *t)
 		fprintf(t->out, " (best possible %" PRIu32 ")", best);
 	fprintf(t->out, "; memory %s on ", mem[t->p->mem_policy]);
 	put_node_list(t, t->p->nodeset, t->p->nnodeset);
+	fprintf(t->out, " (basis %s)", np_memory_basis_name(t->p->memory_basis));
 	fputs("; fallback ", t->out);
 	if (t->p->nfallback == 0)
 		fputs("none", t->out);
@@ -161,29 +209,58 @@ static void put_pci(const struct tx *t)
 	}
 }
 
-static void put_reasons(const struct tx *t, bool explain)
+/* Every reason but SKIP (the no-fit summary, already said), one a line. */
+static void put_reasons(const struct tx *t, const char *skip)
+{
+	for (int i = 0; i < t->p->nreasons; i++)
+		if (t->p->reasons[i].text != skip)
+			fprintf(t->out, "%s\n", t->p->reasons[i].text ? t->p->reasons[i].text : "");
+}
+
+static void put_basis(const struct tx *t)
+{
+	if (t->p->memory_basis == NP_MEMORY_BASIS_FREE)
+		fputs("memory basis free: a node holds at most the smaller of its memory less "
+		      "what is claimed on it and the free memory the host reported (libxl's "
+		      "rule)\n",
+		      t->out);
+	else
+		fputs("memory basis total: a node holds its memory less what is claimed on it "
+		      "(Nova's rule; memory other software uses is not counted)\n",
+		      t->out);
+}
+
+/* How the search ended, in figures with their units (--verbose). */
+static void put_search(const struct tx *t)
 {
 	const struct np_plan_score *s = &t->p->score;
 
-	for (int i = 0; i < t->p->nreasons; i++)
-		fprintf(t->out, "%s\n", t->p->reasons[i].text ? t->p->reasons[i].text : "");
-	if (explain)
-		fprintf(t->out, "search: %s after %" PRIu64 " steps; stranded %" PRIu64
-			"; device misses %d\n",
-			s->exact ? "optimal" : "bounded", s->steps, s->stranded, s->device_misses);
+	fprintf(t->out,
+		"search: %s after %" PRIu64 " search step%s; %" PRIu64
+		" MiB of capacity stranded on the host after it; %d PCI device%s off the "
+		"guest's nodes\n",
+		s->exact ? "optimal (proven)" : "bounded (budget ran out)", s->steps,
+		s->steps == 1 ? "" : "s", s->stranded, s->device_misses,
+		s->device_misses == 1 ? "" : "s");
 }
 
 int np__plan_write_text(const np_plan *p, const np_host *host, const np_request *req,
-			bool explain, FILE *out, struct np_error *err)
+			unsigned flags, FILE *out, struct np_error *err)
 {
 	struct tx t = { p, host, host ? np_host_topo(host) : NULL, out };
 	struct np__gcell *g = NULL;
+	const char *why;
 	int ng = 0, rc;
 
 	(void)req;
 	if (!p->fits) {
-		fputs("no placement fits this guest\n", out);
-		put_reasons(&t, explain);
+		why = np_plan_no_fit_summary(p);
+		fprintf(out, "no placement fits this guest%s%s\n", why ? ": " : "", why ? why : "");
+		put_reasons(&t, why);
+		if (flags & NP_PLAN_EXPLAIN)
+			put_basis(&t);
+		if (flags & NP_PLAN_VERBOSE)
+			put_search(&t);
 		return ferror(out) ? NP_EOS : 0;
 	}
 	if (!t.topo && !p->node_os)
@@ -196,7 +273,11 @@ int np__plan_write_text(const np_plan *p, const np_host *host, const np_request 
 		return np__err(err, rc, "out of memory");
 	put_summary(&t);
 	put_pci(&t);
-	if (explain)
-		put_reasons(&t, true);
+	if (flags & NP_PLAN_EXPLAIN) {
+		put_reasons(&t, NULL);
+		put_basis(&t);
+	}
+	if (flags & NP_PLAN_VERBOSE)
+		put_search(&t);
 	return ferror(out) ? NP_EOS : 0;
 }

@@ -8,9 +8,12 @@
  * same list.  vnuma= has one [ "pnode=N", "size=MiB", "vcpus=LIST",
  * "vdistances=..." ] per guest cell, with the host distances between the
  * chosen nodes as virtual distances (libxl allocates each virtual node's
- * memory on its pnode).  xl has no memory policy of its own, no emulator
- * thread pinning for HVM and no per-guest huge pages: where the plan asks
- * for those, a '#' comment says what xl does instead.
+ * memory on its pnode).  Without vnuma= libxl puts the memory on the nodes
+ * of the vCPUs' affinity, so a plan whose vCPU and memory nodes differ is
+ * refused, as is interleaved memory (xl has no way to ask for it).  xl has
+ * no memory policy of its own, no emulator thread pinning for HVM and no
+ * per-guest huge pages: where the plan asks for those, a '#' comment says
+ * what xl does instead (it never puts memory or vCPUs elsewhere).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -105,8 +108,7 @@ static void put_notes(const np_plan *p, const np_host *host, bool vnuma, FILE *o
 	if (p->mem_policy != NP_MEM_POLICY_STRICT || !vnuma)
 		fprintf(out, "# memory %s: xl places memory on the nodes of the vCPUs' %s "
 			"affinity%s\n",
-			p->mem_policy == NP_MEM_POLICY_PREFERRED ? "preferred"
-			: p->mem_policy == NP_MEM_POLICY_INTERLEAVE ? "interleave" : "strict",
+			p->mem_policy == NP_MEM_POLICY_PREFERRED ? "preferred" : "strict",
 			p->affinity == NP_AFFINITY_SOFT ? "soft" : "hard",
 			vnuma ? " and each vnuma pnode" : "");
 	if (reserved)
@@ -115,6 +117,49 @@ static void put_notes(const np_plan *p, const np_host *host, bool vnuma, FILE *o
 	if (huge)
 		fputs("# huge pages: xl backs guest memory with superpages when it can; "
 		      "it cannot be asked for a page size\n", out);
+}
+
+/*
+ * Without vnuma= libxl gives the guest's memory the node affinity of its
+ * vCPUs (hard, or soft when only that is set): the nodes of the CPUs they
+ * may run on.  The plan can be carried out only when those are exactly
+ * its memory nodes; a vCPU without a list ("all") makes them every node.
+ */
+static int check_affinity_nodes(const np_plan *p, const np_topo *t, const struct np__vcpu *map,
+				int n, struct np_error *err)
+{
+	int nn = np_topo_node_count(t);
+	bool *on = np__calloc((size_t)nn + 1, sizeof(bool)), same = true;
+
+	if (!on)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	for (int v = 0; v < n; v++) {
+		const struct np_plan_cell *c = &p->cells[map[v].cell];
+		int ncpu = map[v].pcpu >= 0 ? 1 : c->ncpuset;
+
+		for (int i = 0; i < ncpu; i++) {
+			int cpu = map[v].pcpu >= 0 ? map[v].pcpu : c->cpuset[i];
+			int ci = np_topo_cpu_index(t, cpu);
+
+			if (ci >= 0 && np_topo_cpu(t, ci)->node_idx >= 0)
+				on[np_topo_cpu(t, ci)->node_idx] = true;
+		}
+		if (ncpu == 0)
+			memset(on, 1, (size_t)nn * sizeof(bool));
+	}
+	for (int j = 0, k = 0; j < nn; j++) {
+		bool want = k < p->nnodeset && p->nodeset[k] == j;
+
+		k += want;
+		same &= want == on[j];
+	}
+	free(on);
+	if (!same)
+		return np__err(err, NP_EINPUT,
+			       "cannot write xl.cfg lines: xl puts the memory of a guest without "
+			       "vnuma on the nodes its vCPUs may run on, and this plan's vCPU and "
+			       "memory nodes differ");
+	return 0;
 }
 
 /* vnuma= only when the guest asked for NUMA cells and each sits on one node. */
@@ -139,6 +184,10 @@ int np__plan_write_xl(const np_plan *p, const np_host *host, const np_request *r
 
 	if (!p->fits)
 		return np__err(err, NP_EINPUT, "cannot write xl.cfg lines: the plan does not fit");
+	if (p->mem_policy == NP_MEM_POLICY_INTERLEAVE)
+		return np__err(err, NP_EINPUT,
+			       "cannot write xl.cfg lines: xl cannot interleave a guest's memory "
+			       "(use --mem-policy strict, or --format libvirt or numactl)");
 	rc = np__plan_vcpus(p, &map, &n, err);
 	if (rc)
 		return rc;
@@ -146,6 +195,8 @@ int np__plan_write_xl(const np_plan *p, const np_host *host, const np_request *r
 	if (rc)
 		goto out;
 	vnuma = want_vnuma(req, g, ng);
+	if (!vnuma && (rc = check_affinity_nodes(p, np_host_topo(host), map, n, err)))
+		goto out;
 	for (int k = 0; k < ng; k++)
 		mem += g[k].memory_mb;
 	put_notes(p, host, vnuma, out);

@@ -103,12 +103,14 @@ static void put_pools(FILE *out, const struct np_node *n)
 		return;
 	}
 	fputs("      \"hugepages\": [\n", out);
-	for (int k = 0; k < n->npools; k++)
-		fprintf(out,
-			"        {\"size_kb\": %" PRIu64 ", \"total\": %" PRIu64 ", \"free\": %" PRIu64
-			"}%s\n",
-			n->pools[k].size_kb, n->pools[k].total, n->pools[k].free,
-			k + 1 < n->npools ? "," : "");
+	for (int k = 0; k < n->npools; k++) {
+		fprintf(out, "        {\"size_kb\": %" PRIu64 ", \"total\": %" PRIu64,
+			n->pools[k].size_kb, n->pools[k].total);
+		/* Unknown free pages are left out: the reader then knows it is unknown. */
+		if (n->pools[k].free_known)
+			fprintf(out, ", \"free\": %" PRIu64, n->pools[k].free);
+		fprintf(out, "}%s\n", k + 1 < n->npools ? "," : "");
+	}
 	fputs("      ],\n", out);
 }
 
@@ -119,8 +121,10 @@ static void put_node(FILE *out, const np_topo *t, const struct runs *r, int i)
 
 	fprintf(out, "    {\n      \"id\": %d,\n", n->os_id);
 	put_node_cpus(out, n);
-	fprintf(out, "      \"memory_mb\": {\"total\": %" PRIu64 ", \"free\": %" PRIu64 "},\n",
-		n->mem_total_kb / 1024, n->mem_free_kb / 1024);
+	fprintf(out, "      \"memory_mb\": {\"total\": %" PRIu64, n->mem_total_kb / 1024);
+	if (n->mem_free_known)
+		fprintf(out, ", \"free\": %" PRIu64, n->mem_free_kb / 1024);
+	fputs("},\n", out);
 	put_pools(out, n);
 	fputs("      \"distances\": [", out);
 	for (int j = 0; j < nn; j++) {

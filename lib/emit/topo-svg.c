@@ -302,8 +302,9 @@ static int devices(struct svg *s, int node_idx, int x0, int y0, int w)
 static int gauge(struct svg *s, const struct np_node *n, int x, int y, int w)
 {
 	int h = 16 + (s->max_mem ? (int)(n->mem_total_kb * 34 / s->max_mem) : 0);
-	int used = n->mem_total_kb ? (int)((n->mem_total_kb - n->mem_free_kb) * (uint64_t)w /
-					   n->mem_total_kb) : 0;
+	int used = n->mem_total_kb && n->mem_free_known
+			   ? (int)((n->mem_total_kb - n->mem_free_kb) * (uint64_t)w / n->mem_total_kb)
+			   : 0;
 	char total[24], free_s[24];
 
 	if (n->mem_total_kb == 0) {
@@ -314,7 +315,10 @@ static int gauge(struct svg *s, const struct np_node *n, int x, int y, int w)
 		return h;
 	}
 	fmt_mem(n->mem_total_kb, total, sizeof(total));
-	fmt_mem(n->mem_free_kb, free_s, sizeof(free_s));
+	if (n->mem_free_known)
+		fmt_mem(n->mem_free_kb, free_s, sizeof(free_s));
+	else
+		snprintf(free_s, sizeof(free_s), "unknown");
 	put(s, "<rect class=\"mfree\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>", x, y, w, h);
 	put(s, "<rect class=\"mused\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n", x, y, used,
 	    h);
@@ -333,8 +337,14 @@ static int pools(struct svg *s, const struct np_node *n, int x, int y)
 		if (n->pools[k].total == 0)
 			continue;
 		fmt_page(n->pools[k].size_kb, page, sizeof(page));
-		put(s, "<text class=\"info\" x=\"%d\" y=\"%d\">%s pages: %" PRIu64 " of %" PRIu64
-		       " free</text>\n", x, y + h + 10, page, n->pools[k].free, n->pools[k].total);
+		if (n->pools[k].free_known)
+			put(s, "<text class=\"info\" x=\"%d\" y=\"%d\">%s pages: %" PRIu64
+			       " of %" PRIu64 " free</text>\n",
+			    x, y + h + 10, page, n->pools[k].free, n->pools[k].total);
+		else
+			put(s, "<text class=\"info\" x=\"%d\" y=\"%d\">%s pages: %" PRIu64
+			       ", free unknown</text>\n",
+			    x, y + h + 10, page, n->pools[k].total);
 		h += 15;
 	}
 	if (n->npools && !h) {
@@ -779,7 +789,10 @@ static int summary(const np_topo *t, char *buf, size_t size)
 	if (off && len < size)
 		len += (size_t)snprintf(buf + len, size - len, ", %d offline", off);
 	fmt_mem(np_topo_mem_total_kb(t), total, sizeof(total));
-	fmt_mem(np_topo_mem_free_kb(t), free_s, sizeof(free_s));
+	if (np_topo_mem_free_known(t))
+		fmt_mem(np_topo_mem_free_kb(t), free_s, sizeof(free_s));
+	else
+		snprintf(free_s, sizeof(free_s), "unknown");
 	if (len < size)
 		snprintf(buf + len, size - len, ", %s memory, %s free", total, free_s);
 	return 0;

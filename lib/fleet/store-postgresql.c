@@ -30,8 +30,9 @@
  * Errors: an unreachable server is NP_EIO with libpq's first line; a
  * failing statement NP_EOS with the server's message.
  *
- * This is the only file that includes libpq-fe.h; it exports nothing but
- * np__store_postgresql.
+ * This is the only file that includes libpq-fe.h; it is module
+ * postgresql (numaplace-postgresql.so), exporting nothing but its
+ * descriptor.
  */
 #include <libpq-fe.h>
 #include <stddef.h>
@@ -41,6 +42,7 @@
 #include <time.h>
 
 #include "fleet/store.h"
+#include "module/module.h"
 #include "util/util.h"
 
 #define WINDOW_NS (INT64_C(100) * 1000000)
@@ -953,7 +955,7 @@ static int pg_snapshot(struct np__store *s, bool begin, struct np_error *err)
 	return exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
 }
 
-const struct np__store_driver np__store_postgresql = {
+static const struct np__store_driver np__store_postgresql = {
 	.scheme = "postgresql",
 	.open = pg_open,
 	.close = pg_close,
@@ -970,3 +972,6 @@ const struct np__store_driver np__store_postgresql = {
 	.snapshot = pg_snapshot,
 	.allocations = pg_allocations,
 };
+
+/* The module (lib/module/module.h): its one export. */
+NP__MODULE(postgresql, NULL, &np__store_postgresql);

@@ -21,8 +21,8 @@
  *   order and a scan "change_seq > last seen" misses nothing.  PRAGMA
  *   data_version tells for free whether another connection committed.
  *
- * This is the only file that includes sqlite3.h; it exports nothing but
- * np__store_sqlite.
+ * This is the only file that includes sqlite3.h; it is module sqlite
+ * (numaplace-sqlite.so), exporting nothing but its descriptor.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "fleet/store.h"
+#include "module/module.h"
 #include "util/util.h"
 
 enum stmt {
@@ -1002,7 +1003,7 @@ static int sq_snapshot(struct np__store *s, bool begin, struct np_error *err)
 	return exec(s, "SELECT 1 FROM np_meta LIMIT 1", err);
 }
 
-const struct np__store_driver np__store_sqlite = {
+static const struct np__store_driver np__store_sqlite = {
 	.scheme = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
@@ -1019,3 +1020,6 @@ const struct np__store_driver np__store_sqlite = {
 	.snapshot = sq_snapshot,
 	.allocations = sq_allocations,
 };
+
+/* The module (lib/module/module.h): its one export. */
+NP__MODULE(sqlite, NULL, &np__store_sqlite);

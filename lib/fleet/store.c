@@ -5,9 +5,11 @@
  * Schemes: "sqlite:PATH"; "postgresql://..." and "postgres://..." (the
  * whole URL goes to libpq); "postgresql:KEY=VALUE ..." (libpq's keyword
  * form, the part after the colon).  A scheme this build was made without
- * is NP_EUNSUPPORTED, so the message can say so rather than "unknown".
+ * is NP_EUNSUPPORTED, so the message can say so rather than "unknown";
+ * each driver is a module, loaded here by the first store of its kind.
  */
 #include "fleet/store.h"
+#include "module/module.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -17,22 +19,13 @@
 
 #define ID_MAX 255
 
+/* Scheme -> the module that has its driver (lib/module/module.h). */
 static const struct {
-	const char *scheme;
-	const struct np__store_driver *drv; /* NULL: not in this build */
+	const char *scheme, *module;
 } drivers[] = {
-#ifdef NP_HAVE_SQLITE
-	{ "sqlite", &np__store_sqlite },
-#else
-	{ "sqlite", NULL },
-#endif
-#ifdef NP_HAVE_POSTGRESQL
-	{ "postgresql", &np__store_postgresql },
-	{ "postgres", &np__store_postgresql },
-#else
-	{ "postgresql", NULL },
-	{ "postgres", NULL },
-#endif
+	{ "sqlite", "sqlite" },
+	{ "postgresql", "postgresql" },
+	{ "postgres", "postgresql" },
 };
 
 /* URL for messages: printable, cut, passwords as '*'. */
@@ -78,14 +71,15 @@ int np__store_driver_for(const char *url, const struct np__store_driver **drv,
 	for (size_t i = 0; i < NP__ARRAY_SIZE(drivers); i++) {
 		if (strlen(drivers[i].scheme) != n || strncmp(drivers[i].scheme, url, n) != 0)
 			continue;
-		if (!drivers[i].drv)
-			return np__err(err, NP_EUNSUPPORTED,
-				       "this numaplace was built without the %s store",
-				       drivers[i].scheme);
+		const struct np__module *m;
+		int rc;
+
 		if (!colon[1])
 			return np__err(err, NP_EINPUT, "store '%s' names no %s", show,
 				       n == 6 ? "file (sqlite:PATH)" : "database");
-		*drv = drivers[i].drv;
+		if ((rc = np__module_get(drivers[i].module, &m, err)))
+			return rc;
+		*drv = m->ops;
 		*location = strncmp(colon, "://", 3) == 0 ? url : colon + 1;
 		return 0;
 	}

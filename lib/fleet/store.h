@@ -4,11 +4,11 @@
  * chooses its drivers.
  *
  * Only store-sqlite.c includes sqlite3.h and only store-postgresql.c
- * includes libpq-fe.h; each exports nothing but its driver table
- * (np__store_sqlite, np__store_postgresql), and nothing calls a backend
- * except through its table.  So a driver can become a dlopen()ed module
- * without touching the rest: the dispatcher would look the table up by
- * name instead of linking it.
+ * includes libpq-fe.h; each is a loadable module (lib/module/module.h:
+ * numaplace-sqlite.so, numaplace-postgresql.so) whose one export is its
+ * descriptor, the driver table as its ops, and nothing calls a backend
+ * except through that table.  So `numaplace place` never loads libpq or
+ * SQLite; the first store opened loads its module.
  *
  * What a driver keeps (docs/formats/fleet.md): hosts (name, topology by
  * digest, allocation ratios, generation, change mark), the ledger rows of
@@ -33,7 +33,6 @@
 
 #include <numaplace/error.h>
 
-#include "fleet/fleet-config.h"
 #include "fleet/ledger.h"
 
 /* The schema version drivers create and read; newer ones are refused. */
@@ -157,12 +156,6 @@ struct np__store_driver {
 			   struct np_error *err);
 };
 
-#ifdef NP_HAVE_SQLITE
-extern const struct np__store_driver np__store_sqlite;
-#endif
-#ifdef NP_HAVE_POSTGRESQL
-extern const struct np__store_driver np__store_postgresql;
-#endif
 
 /* The driver for URL and where its location starts; NP_EINPUT/NP_EUNSUPPORTED. */
 int np__store_driver_for(const char *url, const struct np__store_driver **drv,

@@ -8,18 +8,21 @@
  * compared field by field.  It reads only public accessors of the case,
  * its requests and plans; keys mean what they mean for Nova:
  *   fits          the guest was placed (null without a host; a guest with
- *                 no NUMA topology on a host reporting no cells: true, as
- *                 Nova's filter lets it through)
+ *                 no NUMA topology: always true, as Nova's filter lets it
+ *                 through and Nova neither places nor charges it; nor does
+ *                 numaplace here, but it says where it would put it in
+ *                 `numaplace`: {"fits", "cells", "why"})
  *   filter_passes the same (numaplace has one answer, not two)
  *   guest_cells   the request's cells; [] for a guest without NUMA topology
- *                 (Nova's constraints are None), even though numaplace
- *                 still places such a guest and lists its cells in `cells`
- *   cells         one per plan cell: host_cell is the node's os id, cpus /
+ *                 (Nova's constraints are None)
+ *   cells         one per plan cell ([] for a guest without NUMA topology,
+ *                 as Nova maps nothing): host_cell is the node's os id, cpus /
  *                 pcpus the guest's floating / pinned vCPUs there,
  *                 pagesize_kb null unless the guest asked for a page size
  *   error         {"code": reason, "message": ...} instead of Nova's text
  *                 and exception class (docs/policies/nova-errors.md)
- * plus `invalid_plan` (only when a plan failed the validator: a bug).
+ * plus `invalid_plan` (only when a plan failed the validator: a bug) and,
+ * when asked (--explain), `reasons`: the plan's reasons, one line each.
  *
  * Ownership: the tree is freed before returning; nothing is kept.
  */
@@ -171,6 +174,32 @@ static json_t *error_object(const struct np_error *e)
 			 "message", e->message);
 }
 
+/* The plan's reasons, one line each (an empty list without a plan). */
+static json_t *reasons(const np_plan *plan)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; a && plan && i < np_plan_reason_count(plan); i++)
+		if (json_array_append_new(a, json_string(np_plan_reason(plan, i)->text))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/*
+ * numaplace's own placement of a guest without NUMA topology, which Nova
+ * does not place: {"fits", "cells", "why"} (why: the no-fit summary).
+ */
+static json_t *own(const np_topo *topo, const struct np_nova_result *r)
+{
+	const char *why = np_plan_no_fit_summary(r->plan);
+
+	return json_pack("{s:b, s:o, s:o}", "fits", np_plan_fits(r->plan), "cells",
+			 plan_cells(topo, r->req, r->plan), "why",
+			 why ? json_string(why) : json_null());
+}
+
 /* The answer to one request. */
 static json_t *result(np_nova_case *c, const struct np_nova_result *r)
 {
@@ -182,22 +211,32 @@ static json_t *result(np_nova_case *c, const struct np_nova_result *r)
 		return json_pack("{s:n, s:n, s:n, s:[], s:[], s:o}", "fits", "filter_passes",
 				 "guest_numa", "guest_cells", "cells", "error",
 				 error_object(&r->error));
+	bool numa = np_request_has_numa(r->req);
+
 	if (!host)
 		fits = json_null();
-	else if (!topo)
-		fits = json_boolean(!np_request_has_numa(r->req));
+	else if (!topo || !numa)
+		fits = json_boolean(!numa); /* Nova's filter passes such a guest everywhere */
 	else
 		fits = json_boolean(r->plan && np_plan_fits(r->plan));
 	o = json_pack("{s:O, s:o, s:b, s:o, s:o, s:o, s:n}", "fits", fits, "filter_passes", fits,
-		      "guest_numa", np_request_has_numa(r->req), "guest_cells",
+		      "guest_numa", numa, "guest_cells",
 		      guest_cells(r->req), "cells",
-		      topo ? plan_cells(topo, r->req, r->plan) : json_array(),
+		      topo && numa ? plan_cells(topo, r->req, r->plan) : json_array(),
 		      "emulator_threads_policy",
 		      name_or_null(np_emulator_policy_name(np_request_emulator_policy(r->req)),
 				   np_request_has_numa(r->req) &&
 				   np_request_emulator_policy(r->req) != NP_EMULATOR_POLICY_NONE),
 		      "error");
 	if (o && r->invalid && json_object_set_new(o, "invalid_plan", json_string(r->invalid))) {
+		json_decref(o);
+		return NULL;
+	}
+	if (o && topo && !numa && r->plan && json_object_set_new(o, "numaplace", own(topo, r))) {
+		json_decref(o);
+		return NULL;
+	}
+	if (o && r->reasons && json_object_set_new(o, "reasons", reasons(r->plan))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -259,9 +298,10 @@ static int place_one(np_nova_case *c, const np_request *req, const struct np_pla
 		return 0;
 	/* A plan that fails the validator, or a valid one the host will not
 	 * take, is a numaplace bug: reported in the answer, never charged.
+	 * Nova charges no NUMA usage for a guest without NUMA topology.
 	 * Running out of memory on the way is neither. */
 	rc = validate ? np_plan_validate(host, req, plan, &e) : 0;
-	if (!rc)
+	if (!rc && np_request_has_numa(req))
 		rc = np_host_charge(host, plan, false, &e);
 	if (rc == NP_ENOMEM)
 		return np__err(err, NP_ENOMEM, "out of memory");
@@ -280,7 +320,7 @@ static void count(const np_nova_case *c, const struct np_nova_result *r,
 		s->bad_plans++;
 	else if (!np_nova_case_has_host(c))
 		s->fits++;
-	else if (!np_nova_case_topo(c))
+	else if (!np_nova_case_topo(c) || !np_request_has_numa(r->req))
 		*(np_request_has_numa(r->req) ? &s->nofit : &s->fits) += 1;
 	else if (r->plan && np_plan_fits(r->plan))
 		s->fits++;
@@ -299,6 +339,7 @@ int np_nova_case_run(np_nova_case *c, const struct np_place_opts *opts, bool val
 	if (!res)
 		return np__err(err, NP_ENOMEM, "out of memory");
 	for (i = 0; i < n && !rc; i++) {
+		res[i].reasons = opts && opts->explain;
 		if (np_nova_case_request(c, i, &res[i].req, &res[i].error)) {
 			res[i].req = NULL; /* refused by Nova's rules: an answer, unless... */
 			if (res[i].error.code == NP_ENOMEM)

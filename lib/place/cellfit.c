@@ -10,7 +10,9 @@
  * pinned vCPUs + emulator CPU <= dedicated CPUs; floating vCPUs <= shared
  * CPUs (no self-overcommit); pinned: free dedicated CPUs and memory
  * without over-commit, then the pinning itself; floating, with limits:
- * usage within the allocation ratios.
+ * usage within the allocation ratios; last, with memory basis free,
+ * small-page memory within the free memory the node reports (numaplace's
+ * own check, not Nova's).
  *
  * Pinning works on the node's free sibling sets (SMT groups cut down to
  * free dedicated CPUs, in group order).  prefer/require: for t from the
@@ -196,6 +198,7 @@ static bool fail(struct np__fit *f, enum np_resource res, uint64_t asked, uint64
 	f->res = res;
 	f->asked = asked;
 	f->available = available;
+	f->per_core = false;
 	f->why = why;
 	return false;
 }
@@ -218,7 +221,10 @@ static void pin(const struct np_host_node *hn, const struct np__cellreq *c, int 
 		return;
 	f->npins = f->nblocked = 0;
 	f->reserved = -1;
-	if (c->npinned == 0)
+	if (c->thread_policy == NP_THREAD_POLICY_REQUIRE && s.tpc <= 1 && c->npinned > 0) {
+		fail(f, NP_RES_CORES, 2, (uint64_t)s.tpc, "no SMT");
+		f->per_core = true;
+	} else if (c->npinned == 0)
 		fail(f, NP_RES_PCPUS, 0, (uint64_t)s.nfree,
 		     "a cell of a pinned guest without pinned vCPUs (never fits in Nova)");
 	else if (c->thread_policy == NP_THREAD_POLICY_ISOLATE ||
@@ -316,7 +322,7 @@ static bool fit_pinned(const np_host *h, int node_idx, const struct np__cellreq 
 		return fail(f, NP_RES_PCPUS, need, avail, "free dedicated CPUs");
 	if (c->memory_mb > mem)
 		return fail(f, NP_RES_MEMORY, c->memory_mb, mem,
-			    "free memory (pinned: no over-commit)");
+			    "free memory: pinned guests never over-commit");
 	pin(hn, c, work, np_topo_node(np_host_topo(h), node_idx)->ncpus + 1, f);
 	return f->ok;
 }
@@ -344,6 +350,25 @@ static bool fit_limits(const np_host *h, const struct np_host_node *hn, const st
 	return true;
 }
 
+/*
+ * Memory basis free: small-page memory must also fit what the node reports
+ * free (huge pages are counted by their pools, whose free counts the host
+ * already takes as reserved).
+ */
+static bool fit_free(const np_host *h, int node_idx, const struct np__cellreq *c,
+		     struct np__fit *f)
+{
+	const struct np_host_node *hn = np_host_node(h, node_idx);
+	uint64_t cap = np__host_free_cap(h, node_idx);
+
+	if (hn->npools && f->pagesize_kb > hn->pools[0].size_kb)
+		return true;
+	if (c->memory_mb > cap)
+		return fail(f, NP_RES_MEMORY, c->memory_mb, cap,
+			    "free memory the node reports, memory basis free");
+	return true;
+}
+
 void np__cell_fit(const np_host *h, int node_idx, const struct np__cellreq *c, int *work,
 		  struct np__fit *f)
 {
@@ -352,6 +377,7 @@ void np__cell_fit(const np_host *h, int node_idx, const struct np__cellreq *c, i
 
 	f->ok = true;
 	f->why = NULL;
+	f->per_core = false;
 	f->npins = f->nblocked = 0;
 	f->reserved = -1;
 	if (!fit_memory(hn, c, f))
@@ -363,13 +389,14 @@ void np__cell_fit(const np_host *h, int node_idx, const struct np__cellreq *c, i
 	}
 	if (c->cpu_policy != NP_CPU_POLICY_DEDICATED && c->nfloat > hn->nshared) {
 		fail(f, NP_RES_VCPUS, (uint64_t)c->nfloat, (uint64_t)hn->nshared,
-		     "shared CPUs of the node (no self over-commit)");
+		     "shared CPUs of the node: no self over-commit");
 		return;
 	}
 	if (pinned && !fit_pinned(h, node_idx, c, work, f))
 		return;
-	if (c->cpu_policy != NP_CPU_POLICY_DEDICATED)
-		fit_limits(h, hn, c, f);
+	if (c->cpu_policy != NP_CPU_POLICY_DEDICATED && !fit_limits(h, hn, c, f))
+		return;
+	fit_free(h, node_idx, c, f);
 }
 
 int np__host_max_node_cpus(const np_host *h)

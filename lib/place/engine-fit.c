@@ -31,6 +31,24 @@ struct nodeval {
 /* The resolution of the best-fit term (free fractions are <= 1). */
 #define FIT_SCALE 1048576.0
 
+/* X MiB to the nearest multiple of the host's memory step Q. */
+static double nominal(uint64_t x, uint64_t q)
+{
+	return (double)((x + q / 2) / q * q);
+}
+
+uint64_t np__eng_mem_step(const np_topo *t)
+{
+	uint64_t m = 0, p = 1;
+
+	for (int j = 0; j < np_topo_node_count(t); j++)
+		m = np_topo_node(t, j)->mem_total_kb / 1024 > m ? np_topo_node(t, j)->mem_total_kb / 1024
+								 : m;
+	while (p <= m / 2)
+		p *= 2;
+	return p / 128 ? p / 128 : 1;
+}
+
 /*
  * Node J after adding MEM MiB, FLOATS floating vCPUs and PINS pinned CPUs:
  * its free memory and free CPUs of the kind the guest uses (pinned: the
@@ -44,22 +62,33 @@ static struct nodeval node_metric(const struct eng *e, const np_host *h, int j, 
 	int set = e->pinned_kind ? hn->ndedicated : hn->nshared;
 	struct nodeval v;
 
+	/*
+	 * Node sizes (and free memory with basis free) count in steps of
+	 * e->mem_q (1/128 of the largest node's power of two): firmware keeps
+	 * a few MiB of some nodes, which must not decide between equal nodes.
+	 */
+	double size = nominal(hn->memory_mb, e->mem_q);
+	uint64_t cap = np__host_free_cap(h, j);
+
 	np_host_limits(h, &ratio, NULL);
-	fm = (double)hn->memory_mb - (double)hn->memory_used_mb - (double)mem;
+	fm = size - (double)hn->memory_used_mb;
+	if (cap != UINT64_MAX && nominal(cap, e->mem_q) < fm)
+		fm = nominal(cap, e->mem_q);
+	fm -= (double)mem;
 	fm = fm > 0 ? fm : 0;
 	if (e->pinned_kind)
 		fc = (double)hn->ndedicated - hn->npinned - pins;
 	else
 		fc = ratio > 0 ? ((double)hn->nshared * ratio - hn->cpu_usage - floats) / ratio : 0;
 	fc = fc > 0 ? fc : 0;
-	per_cpu = set > 0 ? (double)hn->memory_mb / set : 0;
+	per_cpu = set > 0 ? size / set : 0;
 	v.strand =
 	    round_mb(set > 0 ? (fm > fc * per_cpu ? fm - fc * per_cpu : fc * per_cpu - fm) : fm);
 	v.room = round_mb(fm + fc * per_cpu);
 	a = set > 0 ? (fc < set ? fc / set : 1) : 0;
-	b = hn->memory_mb ? (fm < (double)hn->memory_mb ? fm / (double)hn->memory_mb : 1) : 0;
-	v.whole = set > 0 && hn->memory_mb && a >= 1 && b >= 1;
-	v.half = (set > 0 && 2 * a >= 1) + (hn->memory_mb && 2 * b >= 1);
+	b = size > 0 ? (fm < size ? fm / size : 1) : 0;
+	v.whole = set > 0 && size > 0 && a >= 1 && b >= 1;
+	v.half = (set > 0 && 2 * a >= 1) + (size > 0 && 2 * b >= 1);
 	v.fit = round_mb((a * a + b * b) * FIT_SCALE);
 	return v;
 }
@@ -98,7 +127,8 @@ static void fit_one(struct eng *e, const np_host *h, int i, int j, struct np__fi
 	f->pcpus = e->pcpus;
 	f->blocked = e->blocked;
 	np__cell_fit(h, j, &e->cr[i], e->work, f);
-	e->fi[i * e->n + j] = (struct fitinfo){f->ok, f->res, f->asked, f->available, f->why};
+	e->fi[i * e->n + j] =
+	    (struct fitinfo){f->ok, f->res, f->asked, f->available, f->per_core, f->why};
 	if (!f->ok)
 		return;
 	set_bit(row(e, e->feas, i), j);
@@ -176,6 +206,7 @@ static int fit_shared_fixed(struct eng *e, struct np_error *err)
 			return np__err(err, NP_ENOMEM, "out of memory");
 		if ((rc = np_host_charge(e->clone, e->mini[i], false, err)))
 			return rc;
+		np__host_take_free(e->clone, e->fixed[i], e->cr[i].memory_mb);
 	}
 	return 0;
 }
@@ -196,7 +227,7 @@ int np__eng_compute_fits(struct eng *e, struct np_error *err)
 
 	for (int i = 0; i < e->k; i++)
 		for (int j = 0; j < e->n; j++)
-			e->fi[i * e->n + j] = (struct fitinfo){false, NP_RES_NODES, 0, 0,
+			e->fi[i * e->n + j] = (struct fitinfo){false, NP_RES_NODES, 0, 0, false,
 							       "the cell is fixed on another node"};
 	if (fixed_shared(e) && (rc = fit_shared_fixed(e, err)))
 		return rc;

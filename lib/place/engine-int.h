@@ -42,6 +42,7 @@ struct fitinfo {
 	bool ok;
 	enum np_resource res;
 	uint64_t asked, available;
+	bool per_core; /* amounts are threads per core (require without SMT) */
 	const char *why;
 };
 
@@ -55,6 +56,7 @@ struct eng {
 	np_plan *plan;
 	enum np_strategy strategy;
 	bool explain, pinned_kind, flat;
+	uint64_t mem_q; /* scoring counts node memory in steps of this (MiB) */
 	uint64_t steps, max_steps;
 	bool aborted;
 	int n, k, nw;
@@ -171,6 +173,8 @@ int np__eng_compute_fits(struct eng *e, struct np_error *err);
 /* The sum terms of putting MEM/FLOATS/PINS on node J of host H into OUT[NL]. */
 void np__eng_lin_terms(const struct eng *e, const np_host *h, int j, uint64_t mem, int floats,
 		       int pins, int64_t *out);
+/* The step in which scoring counts node memory: 1/128 of the largest node's power of two. */
+uint64_t np__eng_mem_step(const np_topo *t);
 /* The capacity node J of H strands now (MiB). */
 int64_t np__eng_stranded(const struct eng *e, const np_host *h, int j);
 /* A one-cell plan of cell I's fit F on node J (for charging a clone, or the answer). */

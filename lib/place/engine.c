@@ -318,6 +318,7 @@ int np_place(const np_host *host, const np_request *req, const struct np_place_o
 	e.n = np_topo_node_count(e.topo);
 	e.k = np_request_cell_count(req);
 	e.nw = (e.n + 63) / 64;
+	e.mem_q = np__eng_mem_step(e.topo);
 	e.strategy = opts ? opts->strategy : NP_STRATEGY_SPREAD;
 	e.explain = opts && opts->explain;
 	e.max_steps = opts && opts->max_steps ? opts->max_steps : DEFAULT_MAX_STEPS;
@@ -332,6 +333,7 @@ int np_place(const np_host *host, const np_request *req, const struct np_place_o
 	e.plan->mem_policy = opts && opts->mem_policy_set ? opts->mem_policy
 							  : np_request_mem_policy(req);
 	e.plan->affinity = opts && opts->affinity_set ? opts->affinity : np_request_affinity(req);
+	e.plan->memory_basis = np_host_memory_basis(host);
 	rc = run(&e, err);
 	if (rc)
 		np_plan_free(e.plan);

@@ -47,6 +47,7 @@ struct np_host {
 	struct host_node *nodes;
 	bool limits;
 	double cpu_ratio, ram_ratio;
+	enum np_memory_basis basis;
 	int npci;
 	struct np_pci_pool *pci;
 	int *twin;	      /* per node: the next lower node it may be swapped with, or -1 */
@@ -259,6 +260,7 @@ static int init_node(np_host *h, int idx)
 	hn->pub.os_id = tn->os_id;
 	hn->pub.socket = node_socket(h->topo, tn);
 	hn->pub.memory_mb = tn->mem_total_kb / 1024;
+	hn->pub.memory_free_mb = tn->mem_free_kb / 1024;
 	if ((rc = default_cpus(h, hn, tn)) || (rc = default_pools(hn, tn)))
 		return rc;
 	node_sync(hn);
@@ -402,6 +404,7 @@ int np_host_new(const np_topo *topo, np_host **out, struct np_error *err)
 	h->limits = true;
 	h->cpu_ratio = 16.0;
 	h->ram_ratio = 1.0;
+	h->basis = np_memory_basis_default(topo);
 	h->nodes = np__calloc((size_t)h->nnodes + 1, sizeof(*h->nodes));
 	if (!h->nodes)
 		goto out;
@@ -521,6 +524,60 @@ bool np_host_limits(const np_host *h, double *cpu_ratio, double *ram_ratio)
 	if (ram_ratio)
 		*ram_ratio = h->ram_ratio;
 	return h->limits;
+}
+
+static const char *const basis_names[] = { "total", "free" };
+
+const char *np_memory_basis_name(enum np_memory_basis b)
+{
+	return (unsigned)b < NP__ARRAY_SIZE(basis_names) ? basis_names[b] : "unknown";
+}
+
+int np_memory_basis_from_name(const char *name, enum np_memory_basis *out)
+{
+	for (size_t i = 0; name && i < NP__ARRAY_SIZE(basis_names); i++)
+		if (strcmp(basis_names[i], name) == 0) {
+			*out = (enum np_memory_basis)i;
+			return 0;
+		}
+	return NP_EINPUT;
+}
+
+enum np_memory_basis np_memory_basis_default(const np_topo *topo)
+{
+	return np_topo_source_kind(topo) == NP_SOURCE_XL_INFO && np_topo_mem_free_known(topo)
+		       ? NP_MEMORY_BASIS_FREE
+		       : NP_MEMORY_BASIS_TOTAL;
+}
+
+int np_host_set_memory_basis(np_host *h, enum np_memory_basis basis, struct np_error *err)
+{
+	if ((unsigned)basis > NP_MEMORY_BASIS_FREE)
+		return np__err(err, NP_EINPUT, "unknown memory basis %d", (int)basis);
+	if (basis == NP_MEMORY_BASIS_FREE && !np_topo_mem_free_known(h->topo))
+		return np__err(err, NP_EINPUT,
+			       "memory basis free: the host's topology (%s) does not report "
+			       "free memory",
+			       np_source_kind_name(np_topo_source_kind(h->topo)));
+	h->basis = basis;
+	return 0;
+}
+
+enum np_memory_basis np_host_memory_basis(const np_host *h)
+{
+	return h->basis;
+}
+
+uint64_t np__host_free_cap(const np_host *h, int idx)
+{
+	return h->basis == NP_MEMORY_BASIS_FREE ? h->nodes[idx].pub.memory_free_mb : UINT64_MAX;
+}
+
+void np__host_take_free(np_host *h, int idx, uint64_t mb)
+{
+	struct np_host_node *n = &h->nodes[idx].pub;
+
+	n->memory_free_mb = n->memory_free_mb > mb ? n->memory_free_mb - mb : 0;
 }
 
 static int bad_node(const np_host *h, int idx, struct np_error *err)

@@ -39,6 +39,7 @@ struct np__fit {
 	bool ok;
 	enum np_resource res;
 	uint64_t asked, available;
+	bool per_core; /* ASKED and AVAILABLE are threads per core (require without SMT) */
 	const char *why;
 	uint64_t pagesize_kb;
 	int npins;
@@ -74,6 +75,18 @@ struct np__dist {
 };
 
 const struct np__dist *np__host_dist(const np_host *host);
+
+/*
+ * With memory basis free, the memory node IDX may hand out at most (its
+ * reported free memory, MiB); UINT64_MAX with basis total.
+ */
+uint64_t np__host_free_cap(const np_host *host, int idx);
+/*
+ * Count MB more as gone from node IDX's free memory: the engine's clone
+ * does it when several guest cells share one node (xl pnode=), so the
+ * later ones see what the earlier ones took.
+ */
+void np__host_take_free(np_host *host, int idx, uint64_t mb);
 
 /* The largest number of CPUs any node of HOST has (for sizing buffers). */
 int np__host_max_node_cpus(const np_host *host);

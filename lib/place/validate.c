@@ -15,7 +15,8 @@
  * pages, self over-commit); CPUs (pins, emulator and blocked CPUs
  * dedicated, free, never twice; floating cpuset within shared CPUs);
  * thread and emulator policies; per node totals (free huge pages, pinned
- * memory without over-commit, ratios for floating guests); PCI (counts,
+ * memory without over-commit, ratios for floating guests, with memory
+ * basis free the free memory the node reports); PCI (counts,
  * free devices, affinity policy, strictest level first); memory policy
  * node set and fallback order; the score's distance and device terms.
  */
@@ -225,6 +226,68 @@ static int check_pagesize(struct vc *v, const struct np_plan_cell *pc, long aske
 	return 0;
 }
 
+/* A guest without NUMA topology spread over several nodes. */
+static bool split(const struct vc *v)
+{
+	return !np_request_has_numa(v->r) && v->k == 1 && v->p->ncells > 1;
+}
+
+/*
+ * The CPUs a floating vCPU of plan cell PC must be allowed: its node's
+ * shared CPUs, or for a split guest those of every node of the plan (its
+ * vCPUs float over all the nodes its memory is on).  Into OUT (sorted).
+ */
+static int want_cpuset(const struct vc *v, const struct np_plan_cell *pc, int *out)
+{
+	int n = 0;
+
+	for (int c = 0; c < v->p->ncells; c++) {
+		const struct np_plan_cell *x = &v->p->cells[c];
+		const struct np_host_node *hn = np_host_node(v->h, x->node_idx);
+
+		if (x != pc && !split(v))
+			continue;
+		for (int i = 0; i < hn->nshared; i++)
+			if (!member(out, n, hn->shared[i]))
+				out[n++] = hn->shared[i];
+	}
+	for (int a = 1; a < n; a++)
+		for (int b = a; b > 0 && out[b] < out[b - 1]; b--) {
+			int t = out[b];
+
+			out[b] = out[b - 1];
+			out[b - 1] = t;
+		}
+	return n;
+}
+
+/* Floating vCPUs may use exactly the CPUs want_cpuset() says, and no more vCPUs than those. */
+static int check_cpuset(struct vc *v, const struct np_plan_cell *pc)
+{
+	int *want, n, floats = 0, rc = 0;
+
+	if (!pc->nfloat)
+		return 0;
+	want = np__calloc((size_t)np_topo_cpu_count(v->t) + 1, sizeof(int));
+	if (!want)
+		return np__err(v->err, NP_ENOMEM, "out of memory");
+	n = want_cpuset(v, pc, want);
+	for (int c = 0; c < v->p->ncells; c++)
+		floats += split(v) || &v->p->cells[c] == pc ? v->p->cells[c].nfloat : 0;
+	if (pc->ncpuset != n || memcmp(pc->cpuset, want, (size_t)n * sizeof(int)))
+		rc = np__err(v->err, NP_EINPUT,
+			     "guest cell %d on node %d: the floating vCPUs' cpuset is not the "
+			     "shared CPUs of %s",
+			     pc->guest_cell, os(v, pc->node_idx),
+			     split(v) ? "every node of the guest (vCPU and memory nodes differ)"
+				      : "its node");
+	else if (floats > n)
+		rc = np__err(v->err, NP_EINPUT, "guest cell %d: %d floating vCPUs on %d shared CPUs",
+			     pc->guest_cell, floats, n);
+	free(want);
+	return rc;
+}
+
 /* No guest cell over-commits against itself (Nova's per-cell limits). */
 static int check_self(struct vc *v, const struct np_plan_cell *pc, long asked)
 {
@@ -232,24 +295,17 @@ static int check_self(struct vc *v, const struct np_plan_cell *pc, long asked)
 	const struct np_page_pool *sp = pool_sized(hn, smallest_kb(hn));
 	uint64_t cap =
 	    asked == NP_PAGESIZE_UNSET && sp ? sp->total * sp->size_kb / 1024 : hn->memory_mb;
+	int rc;
 
 	if (pc->memory_mb > cap)
 		return np__err(v->err, NP_EINPUT, "guest cell %d: %llu MiB on node %d of %llu MiB",
 			       pc->guest_cell, (unsigned long long)pc->memory_mb,
 			       os(v, pc->node_idx), (unsigned long long)cap);
-	if (pc->nfloat > hn->nshared)
-		return np__err(v->err, NP_EINPUT,
-			       "guest cell %d: %d floating vCPUs on %d shared CPUs", pc->guest_cell,
-			       pc->nfloat, hn->nshared);
 	if (pc->nfloat && !pc->ncpuset)
 		return np__err(v->err, NP_EINPUT, "guest cell %d: floating vCPUs without a cpuset",
 			       pc->guest_cell);
-	for (int i = 0; i < pc->ncpuset; i++)
-		if (!member(hn->shared, hn->nshared, pc->cpuset[i]))
-			return np__err(v->err, NP_EINPUT,
-				       "guest cell %d: cpuset CPU %d is not shared "
-				       "on node %d",
-				       pc->guest_cell, pc->cpuset[i], os(v, pc->node_idx));
+	if ((rc = check_cpuset(v, pc)))
+		return rc;
 	if (pc->npins + pc->nreserved > hn->ndedicated)
 		return np__err(v->err, NP_EINPUT, "guest cell %d: %d pCPUs on %d dedicated CPUs",
 			       pc->guest_cell, pc->npins + pc->nreserved, hn->ndedicated);
@@ -484,7 +540,7 @@ static int check_node_pages(struct vc *v, int j)
 static int check_node_totals(struct vc *v, int j)
 {
 	const struct np_host_node *hn = np_host_node(v->h, j);
-	uint64_t mem = 0;
+	uint64_t mem = 0, small = 0;
 	int floats = 0;
 	double cr, rr;
 
@@ -492,23 +548,33 @@ static int check_node_totals(struct vc *v, int j)
 		if (v->p->cells[c].node_idx == j) {
 			mem += v->p->cells[c].memory_mb;
 			floats += v->p->cells[c].nfloat;
+			small += v->p->cells[c].pagesize_kb > smallest_kb(hn) && hn->npools
+				     ? 0
+				     : v->p->cells[c].memory_mb;
 		}
 	if (!mem && !floats)
 		return check_node_pages(v, j);
+	if (np_host_memory_basis(v->h) == NP_MEMORY_BASIS_FREE && small > hn->memory_free_mb)
+		return np__err(v->err, NP_EINPUT,
+			       "node %d: %llu MiB in small pages, the node reports %llu MiB free "
+			       "(memory basis free)",
+			       os(v, j), (unsigned long long)small,
+			       (unsigned long long)hn->memory_free_mb);
 	if (pinned_policy(v) && hn->memory_used_mb + mem > hn->memory_mb)
 		return np__err(v->err, NP_EINPUT,
 			       "node %d: pinned guest memory over-committed: %llu + "
 			       "%llu MiB of %llu",
 			       os(v, j), (unsigned long long)hn->memory_used_mb,
 			       (unsigned long long)mem, (unsigned long long)hn->memory_mb);
+	/* A share of nothing charges nothing (a split guest's node it only floats over). */
 	if (np_request_cpu_policy(v->r) != NP_CPU_POLICY_DEDICATED &&
 	    np_host_limits(v->h, &cr, &rr)) {
-		if ((double)hn->cpu_usage + floats > (double)hn->nshared * cr)
+		if (floats && (double)hn->cpu_usage + floats > (double)hn->nshared * cr)
 			return np__err(v->err, NP_EINPUT,
 				       "node %d: %u + %d floating vCPUs over %d "
 				       "shared CPUs x %g",
 				       os(v, j), hn->cpu_usage, floats, hn->nshared, cr);
-		if ((double)hn->memory_used_mb + (double)mem > (double)hn->memory_mb * rr)
+		if (mem && (double)hn->memory_used_mb + (double)mem > (double)hn->memory_mb * rr)
 			return np__err(
 			    v->err, NP_EINPUT, "node %d: %llu + %llu MiB over %llu MiB x %g",
 			    os(v, j), (unsigned long long)hn->memory_used_mb,

@@ -21,6 +21,7 @@ struct np_plan {
 	struct np_plan_cell *cells;
 	enum np_mem_policy mem_policy;
 	enum np_affinity affinity;
+	enum np_memory_basis memory_basis; /* how the engine counted memory */
 	int nnodeset;
 	int *nodeset;
 	int nfallback;
@@ -30,6 +31,7 @@ struct np_plan {
 	struct np_plan_score score;
 	int nreasons;
 	struct np_reason *reasons;
+	int summary; /* the reason that says why the guest does not fit, or -1 */
 	/*
 	 * The kernel ids of every node of the topology the plan was made on
 	 * (indexed by node_idx), so that a plan can be written with kernel
@@ -58,6 +60,9 @@ bool np__plan_matches_topo(const np_plan *plan, const np_topo *topo);
 int np__plan_add_reason(np_plan *plan, int guest_cell, int node_idx, int node_idx2,
 			enum np_resource res, uint64_t asked, uint64_t available,
 			const char *fmt, ...) NP__PRINTF(8, 9);
+
+/* The reason added last is the no-fit summary (np_plan_no_fit_summary()). */
+void np__plan_mark_summary(np_plan *plan);
 
 /* ---- views (plan-view.c) -------------------------------------------- */
 

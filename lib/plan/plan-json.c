@@ -36,6 +36,7 @@
 
 static const char *const mem_names[] = { "strict", "preferred", "interleave" };
 static const char *const aff_names[] = { "hard", "soft" };
+static const char *const basis_names[] = { "total", "free" };
 static const char *const res_names[] = { "memory", "pages", "pcpus", "vcpus", "cores",
 					 "pci", "distance", "nodes", "pagesize", "stranded" };
 
@@ -168,6 +169,7 @@ static void put_tail(FILE *out, const np_plan *p, const np_topo *t, bool claim)
 	fputs(claim ? "]\n" : "],\n", out);
 	if (claim)
 		return;
+	fprintf(out, "  \"memory_basis\": \"%s\",\n", basis_names[p->memory_basis]);
 	put_score(out, &p->score);
 	if (p->nreasons == 0) {
 		fputs(",\n  \"reasons\": []\n", out);
@@ -630,7 +632,7 @@ static bool read_reasons(struct pr *r, const json_t *root)
 static bool read_header(struct pr *r, const json_t *root)
 {
 	const json_t *s = json_object_get(root, "schema"), *f = json_object_get(root, "fits");
-	int mem = NP_MEM_POLICY_STRICT, aff = NP_AFFINITY_HARD;
+	int mem = NP_MEM_POLICY_STRICT, aff = NP_AFFINITY_HARD, basis = NP_MEMORY_BASIS_TOTAL;
 
 	if (!s || !json_is_string(s) || strcmp(json_string_value(s), SCHEMA) != 0)
 		return bad(r, "schema", "\"" SCHEMA "\"", s);
@@ -639,8 +641,11 @@ static bool read_header(struct pr *r, const json_t *root)
 	if (!name_key(r, root, "", "memory_policy", mem_names, NP__ARRAY_SIZE(mem_names),
 		      "\"strict\", \"preferred\" or \"interleave\"", false, &mem) ||
 	    !name_key(r, root, "", "affinity", aff_names, NP__ARRAY_SIZE(aff_names),
-		      "\"hard\" or \"soft\"", false, &aff))
+		      "\"hard\" or \"soft\"", false, &aff) ||
+	    !name_key(r, root, "", "memory_basis", basis_names, NP__ARRAY_SIZE(basis_names),
+		      "\"total\" or \"free\"", false, &basis))
 		return false;
+	r->p->memory_basis = (enum np_memory_basis)basis;
 	r->p->fits = json_is_true(f);
 	r->p->mem_policy = (enum np_mem_policy)mem;
 	r->p->affinity = (enum np_affinity)aff;

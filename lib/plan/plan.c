@@ -17,6 +17,7 @@ np_plan *np__plan_new(void)
 		p->mem_policy = NP_MEM_POLICY_STRICT;
 		p->affinity = NP_AFFINITY_HARD;
 		p->score.exact = true;
+		p->summary = -1;
 	}
 	return p;
 }
@@ -167,6 +168,7 @@ bool np_plan_fits(const np_plan *p) { return p->fits; }
 int np_plan_cell_count(const np_plan *p) { return p->ncells; }
 enum np_mem_policy np_plan_mem_policy(const np_plan *p) { return p->mem_policy; }
 enum np_affinity np_plan_affinity(const np_plan *p) { return p->affinity; }
+enum np_memory_basis np_plan_memory_basis(const np_plan *p) { return p->memory_basis; }
 int np_plan_pci_count(const np_plan *p) { return p->npci; }
 const struct np_plan_score *np_plan_score(const np_plan *p) { return &p->score; }
 int np_plan_reason_count(const np_plan *p) { return p->nreasons; }
@@ -196,4 +198,22 @@ const struct np_plan_pci *np_plan_pci(const np_plan *p, int i)
 const struct np_reason *np_plan_reason(const np_plan *p, int i)
 {
 	return i >= 0 && i < p->nreasons ? &p->reasons[i] : NULL;
+}
+
+void np__plan_mark_summary(np_plan *p)
+{
+	p->summary = p->nreasons - 1;
+}
+
+const char *np_plan_no_fit_summary(const np_plan *p)
+{
+	if (p->fits)
+		return NULL;
+	if (p->summary >= 0 && p->summary < p->nreasons)
+		return p->reasons[p->summary].text;
+	/* A plan read back from JSON: the last reason about the guest as a whole. */
+	for (int i = p->nreasons - 1; i >= 0; i--)
+		if (p->reasons[i].guest_cell < 0 && p->reasons[i].node_idx < 0)
+			return p->reasons[i].text;
+	return p->nreasons ? p->reasons[0].text : NULL;
 }

@@ -304,7 +304,7 @@ static bool read_pool(struct jr *r, const json_t *p, const char *path, int id)
 		return fail(r, NP_EINPUT, "%s.free: %" PRId64 " pages is more than the total %" PRId64,
 			    path, free_pages, total);
 	np__tb_hugepages(r->b, id, (uint64_t)size, (uint64_t)total,
-			 (uint64_t)(free_pages < 0 ? total : free_pages));
+			 free_pages < 0 ? NP__TB_FREE_UNKNOWN : (uint64_t)free_pages);
 	return true;
 }
 

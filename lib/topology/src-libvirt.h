@@ -37,7 +37,7 @@ struct np__xml_hush {
 void np__xml_hush(struct np__xml_hush *saved);
 void np__xml_unhush(const struct np__xml_hush *saved);
 
-/* One <pages> pool of a cell; free == total until someone knows better. */
+/* One <pages> pool of a cell; free is NP__TB_FREE_UNKNOWN until someone knows better. */
 struct np__lv_pool {
 	int node;
 	uint64_t size_kb, total, free;

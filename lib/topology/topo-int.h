@@ -4,7 +4,7 @@
  * A source never fills struct np_topo by hand: it feeds facts keyed by
  * kernel ids (node 33, CPU 17) to an np__tb builder, in any order, and
  * np__tb_finish() sorts them, turns ids into dense indexes, fills what the
- * source did not say (distances 10/20, free = total) and runs the
+ * source did not say (distances 10/20, free = total, marked unknown) and runs the
  * invariant checker.  So every source yields the same shape of topology
  * and each one stays short.
  *
@@ -18,6 +18,9 @@
 #include <numaplace/topology.h>
 
 #include "util/util.h"
+
+/* Room for the reason distances were assumed (np_topo_distances_note). */
+#define NP__DIST_NOTE 160
 
 struct np_topo {
 	enum np_source_kind kind;
@@ -36,6 +39,7 @@ struct np_topo {
 
 	uint32_t *dist;             /* nnodes x nnodes, row-major by index */
 	bool dist_defaulted;
+	char dist_note[NP__DIST_NOTE]; /* why defaulted, "" when the source did not say */
 };
 
 /*
@@ -66,10 +70,12 @@ void np__tb_free(np__tb *b);
  * CPU or device twice is bad input.
  */
 void np__tb_node(np__tb *b, int os_node, uint64_t total_kb);
-/* Free memory of a node; without it free == total. */
+/* Free memory of a node; without it free == total and marked unknown. */
 void np__tb_node_free(np__tb *b, int os_node, uint64_t free_kb);
+/* FREE may be NP__TB_FREE_UNKNOWN: the source does not say (free = total). */
 void np__tb_hugepages(np__tb *b, int os_node, uint64_t size_kb, uint64_t total,
 		      uint64_t free);
+#define NP__TB_FREE_UNKNOWN UINT64_MAX
 /* OS_NODE -1: node unknown (e.g. an offline CPU); CORE, SOCKET -1 unknown. */
 void np__tb_cpu(np__tb *b, int os_cpu, int os_node, int core, int socket,
 		bool online);
@@ -77,6 +83,13 @@ void np__tb_distance(np__tb *b, int os_from, int os_to, uint32_t distance);
 /* OS_NODE -1: no node.  ADDRESS "dddd:bb:dd.f" (also accepted: "bb:dd.f"). */
 void np__tb_device(np__tb *b, const char *address, unsigned vendor,
 		   unsigned device, unsigned class_code, int os_node);
+
+/*
+ * Why the source gives no distances, when it knows ("sysfs has no node
+ * distance files"): one lower-case phrase, kept by np_topo_distances_note()
+ * if no distance is fed.  The last call wins; never an error.
+ */
+void np__tb_distances_note(np__tb *b, const char *fmt, ...) NP__PRINTF(2, 3);
 
 /*
  * Fail the build with a source-specific message (sticky like the rest);
@@ -103,11 +116,14 @@ struct np__source {
 	int (*parse)(np__tb *b, const char *buf, size_t len);
 };
 
+/* In module hwloc (module/module.h): source.c reaches them through it. */
 extern const struct np__source np__source_hwloc_local;
 extern const struct np__source np__source_sysfs;
 extern const struct np__source np__source_hwloc_xml;
+/* In module libvirt. */
 extern const struct np__source np__source_libvirt_xml;
 extern const struct np__source np__source_libvirt_uri;
+/* In the core. */
 extern const struct np__source np__source_xl_info;
 extern const struct np__source np__source_json;
 

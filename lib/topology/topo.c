@@ -18,7 +18,7 @@
 
 struct tb_node { int os; uint64_t total, free; bool has_free; };
 struct tb_cpu { int os, node, core, socket; bool online; };
-struct tb_pool { int node; uint64_t size, total, free; };
+struct tb_pool { int node; uint64_t size, total, free; bool has_free; };
 struct tb_dist { int from, to; uint32_t d; };
 struct tb_dev { char addr[16]; unsigned vendor, device, cls; int node; };
 
@@ -32,6 +32,7 @@ struct np__tb {
 	struct tb_pool *pools; size_t npools, cappools;
 	struct tb_dist *dists; size_t ndists, capdists;
 	struct tb_dev *devs;   size_t ndevs, capdevs;
+	char dist_note[NP__DIST_NOTE];
 };
 
 np__tb *np__tb_new(enum np_source_kind kind, const char *source_name)
@@ -77,6 +78,15 @@ int np__tb_fail(np__tb *b, int code, const char *fmt, ...)
 	np__verr(&b->err, code, fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+void np__tb_distances_note(np__tb *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b->dist_note, sizeof(b->dist_note), fmt, ap);
+	va_end(ap);
 }
 
 /* Make room for one more element in an array of the builder. */
@@ -138,7 +148,9 @@ void np__tb_hugepages(np__tb *b, int os_node, uint64_t size_kb, uint64_t total,
 		return;
 	}
 	if ((p = TB_PUSH(b, pools, npools, cappools)))
-		*p = (struct tb_pool){ os_node, size_kb, total, free };
+		*p = (struct tb_pool){ os_node, size_kb, total,
+				       free == NP__TB_FREE_UNKNOWN ? total : free,
+				       free != NP__TB_FREE_UNKNOWN };
 }
 
 void np__tb_cpu(np__tb *b, int os_cpu, int os_node, int core, int socket, bool online)
@@ -304,6 +316,7 @@ static int build_nodes(np__tb *b, np_topo *t)
 		t->nodes[i].mem_total_kb = b->nodes[i].total;
 		t->nodes[i].mem_free_kb = b->nodes[i].has_free ? b->nodes[i].free
 							       : b->nodes[i].total;
+		t->nodes[i].mem_free_known = b->nodes[i].has_free;
 	}
 	return 0;
 }
@@ -381,7 +394,7 @@ static int build_pools(np__tb *b, np_topo *t)
 		if (n->npools == 0)
 			n->pools = t->pools + i;
 		n->npools++;
-		t->pools[i] = (struct np_hugepages){ p->size, p->total, p->free };
+		t->pools[i] = (struct np_hugepages){ p->size, p->total, p->free, p->has_free };
 	}
 	return 0;
 }
@@ -398,6 +411,8 @@ static int build_distances(np__tb *b, np_topo *t)
 		return np__tb_fail(b, NP_ENOMEM, "out of memory");
 	}
 	t->dist_defaulted = b->ndists == 0;
+	if (t->dist_defaulted)
+		memcpy(t->dist_note, b->dist_note, sizeof(t->dist_note));
 	for (i = 0; i < n * n; i++)
 		t->dist[i] = i / n == i % n ? 10 : 20;
 	for (i = 0; i < b->ndists; i++) {
@@ -499,6 +514,10 @@ int np_topo_node_count(const np_topo *t) { return t->nnodes; }
 int np_topo_cpu_count(const np_topo *t) { return t->ncpus; }
 int np_topo_device_count(const np_topo *t) { return t->ndevices; }
 bool np_topo_distances_defaulted(const np_topo *t) { return t->dist_defaulted; }
+const char *np_topo_distances_note(const np_topo *t)
+{
+	return t->dist_note[0] ? t->dist_note : NULL;
+}
 
 const struct np_node *np_topo_node(const np_topo *t, int idx)
 {
@@ -594,4 +613,12 @@ uint64_t np_topo_mem_free_kb(const np_topo *t)
 	for (int i = 0; i < t->nnodes; i++)
 		s += t->nodes[i].mem_free_kb;
 	return s;
+}
+
+bool np_topo_mem_free_known(const np_topo *t)
+{
+	for (int i = 0; i < t->nnodes; i++)
+		if (!t->nodes[i].mem_free_known)
+			return false;
+	return true;
 }

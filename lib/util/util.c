@@ -498,3 +498,17 @@ char *np_cpulist_format(const int *ids, int n, char *buf, size_t size)
 {
 	return np__format_cpulist(ids, n, buf, size);
 }
+
+bool np__next_comb(int *idx, int k, int n)
+{
+	int i = k - 1;
+
+	while (i >= 0 && idx[i] == n - k + i)
+		i--;
+	if (i < 0)
+		return false;
+	idx[i]++;
+	for (int j = i + 1; j < k; j++)
+		idx[j] = idx[j - 1] + 1;
+	return true;
+}

@@ -5,11 +5,6 @@
 # never over-commit it.
 . "$(dirname "$0")/lib.sh"
 
-json_ok() {
-  if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($1) else 1)" \
-      "$TMP/out" 2>/dev/null; then ok "$2"; else not_ok "$2: ($1) is false"; fi
-}
-
 # host NODES: NODES nodes of 2 CPUs (node n: CPUs 2n, 2n+1) and 2 GiB each.
 host() {
   python3 - "$1" <<'EOF'

@@ -17,8 +17,17 @@ differ and the rest is not compared):
   host without PCI pools is counted apart: nova_fit.py then gives Nova no
   pci_stats and Nova skips the PCI check; the oracle refuses it, as a
   real scheduler host with empty pools does.)
-* guests without NUMA topology are not compared: Nova's filter lets them
-  through without placing them (fits is always true), numaplace places them.
+* guests without NUMA topology: Nova's filter lets them through without
+  placing or charging them, and `place --case` must answer the same (fits
+  true, no cells).  numaplace's own placement of them (the `numaplace`
+  key) must then never refuse a guest the host can hold: this file's own
+  per-node reading of the room (can_hold(), on hosts nothing was charged to
+  yet) decides; a refusal where it says the room is there is a failure, so
+  is a placement where it says there is none.
+
+Hosts are the generator's synthetic ones and, for a fifth of the cases,
+real ones: the nodes and SMT siblings of hwloc sysfs fixtures as
+`numaplace topology --sysfs` reads them.
 
     diff.py --seed 1 --count 2000 [--jobs 2] [--keep DIR]
 
@@ -29,10 +38,12 @@ Nova's code cannot be imported by /usr/bin/python3.
 import argparse
 import concurrent.futures
 import json
+import math
 import os
 import random
 import subprocess
 import sys
+import tempfile
 
 import gen_cases
 import novacmp
@@ -58,6 +69,67 @@ def nova_available():
     return p.returncode == 0
 
 
+# Fixtures with SMT siblings and without, as real hosts for the generator.
+REAL = ['32intel64-2p8co2t+8ve', '256ppc-8n8s4t', '64amd64-4s2n4ca2co']
+
+
+def real_topologies(numaplace):
+    """numaplace.topology/1 documents of the REAL fixtures ([] without them)."""
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in REAL:
+            tar = os.path.join(novacmp.SHARED, 'fixtures', 'hwloc-linux', name + '.tar.bz2')
+            d = os.path.join(tmp, name)
+            os.makedirs(d)
+            if not os.path.exists(tar) or subprocess.run(
+                    ['tar', '-C', d, '-xjf', tar], capture_output=True).returncode:
+                continue
+            root = os.path.join(d, os.listdir(d)[0])
+            p = subprocess.run([numaplace, 'topology', '--sysfs', root, '--format', 'json'],
+                               capture_output=True, text=True)
+            if p.returncode == 0:
+                out.append(json.loads(p.stdout))
+    return out
+
+
+def ratios(case):
+    """(limits?, cpu ratio, ram ratio) as the case gives them (CASE_FORMAT.md)."""
+    if 'cpu_allocation_ratio' not in case and 'ram_allocation_ratio' not in case:
+        return False, 16.0, 1.5
+    return True, case.get('cpu_allocation_ratio', 16.0), case.get('ram_allocation_ratio', 1.5)
+
+
+def can_hold(case, req):
+    """Does the case's host (before any charge) have room for REQ, a guest
+    without NUMA topology that may float over several cells?  This file's
+    own reading of placement.md 8: every cell adds its shared CPUs to float
+    over; a cell takes at most the memory of its smallest page pool and,
+    with limits, its ratios' room (whole vCPUs, whole MiB)."""
+    limits, cr, rr = ratios(case)
+    vcpus, mem = req['vcpus'], req['memory_mb']
+    cpus = room_cpu = room_mem = 0
+    for c in case['host']['cells']:
+        shared = c.get('shared_cpus') if 'shared_cpus' in c else c.get('cpus', [])
+        pages = c.get('mempages')
+        if pages is None:
+            small = c['memory_mb']
+        elif pages:
+            p = min(pages, key=lambda q: q['size_kb'])
+            small = p['total'] * p['size_kb'] // 1024
+        else:
+            small = c['memory_mb']
+        cpu_room = vcpus if shared else 0
+        mem_room = small
+        if limits:
+            cpu_room = min(cpu_room, max(0, math.floor(len(shared) * cr - c.get('cpu_usage', 0))))
+            mem_room = min(mem_room, max(0, math.floor(
+                c['memory_mb'] * rr - c.get('memory_usage_mb', 0))))
+        cpus += len(shared)
+        room_cpu += cpu_room
+        room_mem += mem_room
+    return cpus >= vcpus and room_cpu >= vcpus and room_mem >= mem
+
+
 def steps(answer):
     return answer['results'] if 'results' in answer else [answer]
 
@@ -66,7 +138,8 @@ class Tally(object):
     def __init__(self):
         self.n = dict(cases=0, compared=0, agree=0, invalid_both=0, no_numa=0,
                       no_host=0, plans=0, nova_defect=0, nova_unsound=0, no_pci_pools=0, oracle_runs=0,
-                      diverged=0)
+                      diverged=0, own_placed=0, own_refused=0, own_checked=0, own_room=0,
+                      real_hosts=0)
         self.failures = []
         self.disputed = []   # (case index, step, ours fits, nova fits, nova unsound)
 
@@ -74,7 +147,32 @@ class Tally(object):
         self.failures.append((case, i, k, what))
 
 
-def compare_step(t, table, case, i, k, nova, ours):
+def check_own(t, case, i, k, ours, pristine):
+    """numaplace's own placement of a guest without NUMA topology (ours['numaplace'])."""
+    own = ours.get('numaplace')
+    if own is None:
+        return
+    req = (case.get('requests') or [case.get('request')])[k]
+    t.n['own_placed' if own['fits'] else 'own_refused'] += 1
+    if own['fits']:
+        mem = sum(c['memory_mb'] for c in own['cells'])
+        vcpus = sorted(v for c in own['cells'] for v in c['cpus'])
+        if mem != req['memory_mb'] or vcpus != list(range(req['vcpus'])):
+            t.fail(case, i, k, 'numaplace placed %d MiB and vCPUs %r of %d MiB and %d vCPUs'
+                   % (mem, vcpus, req['memory_mb'], req['vcpus']))
+    if not pristine or 'pci_passthrough:alias' in (req.get('extra_specs') or {}):
+        return
+    t.n['own_checked'] += 1
+    hold = can_hold(case, req)
+    t.n['own_room'] += hold
+    if hold and not own['fits']:
+        t.fail(case, i, k, 'numaplace refuses a guest without NUMA the host holds: %s'
+               % own.get('why'))
+    elif own['fits'] and not hold:
+        t.fail(case, i, k, 'numaplace placed a guest without NUMA the host cannot hold')
+
+
+def compare_step(t, table, case, i, k, nova, ours, pristine=True):
     """Compare request K of case I; returns True when the host states stay equal."""
     if ours.get('invalid_plan'):
         return False   # counted by compare()
@@ -95,7 +193,11 @@ def compare_step(t, table, case, i, k, nova, ours):
         t.n['no_numa'] += 1
         if ours.get('guest_numa'):
             t.fail(case, i, k, 'guest_numa: Nova false, numaplace true')
-        return not ours.get('cells')   # numaplace charged it, Nova did not
+        elif ours.get('fits') != nova.get('fits') or ours.get('cells'):
+            t.fail(case, i, k, 'no NUMA: Nova fits %r with no cells, numaplace fits %r, '
+                   'cells %r' % (nova.get('fits'), ours.get('fits'), ours.get('cells')))
+        check_own(t, case, i, k, ours, pristine)
+        return not ours.get('cells')   # neither charged it
     t.n['compared'] += 1
     unsound = bool(nova.get('consistency_problems'))
     if nova['fits'] == ours.get('fits') and not unsound:
@@ -159,10 +261,13 @@ def compare(cases, nova, ours, table):
             t.n['plans'] += bool(b.get('fits') and b.get('cells'))
             if b.get('invalid_plan'):
                 t.fail(case, i, k, 'plan fails the validator: %s' % b['invalid_plan'])
+        t.n['real_hosts'] += bool(case.get('_real'))
+        pristine = True   # nothing charged to the host yet
         for k, (a, b) in enumerate(zip(ns, os_)):
-            if not compare_step(t, table, case, i, k, a, b):
+            if not compare_step(t, table, case, i, k, a, b, pristine):
                 t.n['diverged'] += k + 1 < len(ns)
                 break
+            pristine = pristine and not b.get('cells')
     return t
 
 
@@ -179,7 +284,8 @@ def main():
         print('skip: %s cannot import Nova (apt-get install -y python3-nova)' % NOVA_PY)
         return 77
     rng = random.Random(args.seed)
-    cases = [gen_cases.gen_case(rng) for _ in range(args.count)]
+    real = real_topologies(args.numaplace)
+    cases = [gen_cases.gen_case(rng, real) for _ in range(args.count)]
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         mine = pool.map(lambda c: novacmp.run_case(args.numaplace, c), cases)
         nova = nova_answers(cases)
@@ -203,11 +309,17 @@ def main():
           % (args.seed, n['cases'], n['compared'], n['agree'],
              n['compared'] - n['agree'], n['nova_defect'], n['no_pci_pools'], wrong,
              n['nova_unsound']))
-    print('  also: %d invalid on both sides (same code), %d without NUMA topology (not '
-          'compared), %d without host, %d sequences stopped at a different choice, '
-          '%d oracle runs, %d of %d numaplace plans passed the validator'
-          % (n['invalid_both'], n['no_numa'], n['no_host'], n['diverged'], n['oracle_runs'],
+    print('  also: %d invalid on both sides (same code), %d without host, %d sequences '
+          'stopped at a different choice, %d oracle runs, %d of %d numaplace plans passed '
+          'the validator'
+          % (n['invalid_both'], n['no_host'], n['diverged'], n['oracle_runs'],
              n['plans'] - len([f for f in t.failures if 'validator' in f[3]]), n['plans']))
+    refusals = len([f for f in t.failures if 'refuses a guest' in f[3]])
+    print('  without NUMA topology: %d requests, fits true as in Nova; numaplace placed %d, '
+          'refused %d; of %d checked against the room, %d had room: %d refused (must be 0)'
+          % (n['no_numa'], n['own_placed'], n['own_refused'], n['own_checked'],
+             n['own_room'], refusals))
+    print('  hosts: %d cases on real fixtures (%s)' % (n['real_hosts'], ', '.join(REAL)))
     print('%d passed, %d failed' % (n['cases'] - len({f[1] for f in t.failures}),
                                     len({f[1] for f in t.failures})))
     return 1 if t.failures else 0

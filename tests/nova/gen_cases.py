@@ -19,7 +19,14 @@ seed; no set iteration, no hashing).  What is drawn, and why:
   policies, realtime masks, page sizes, PCI aliases with NUMA policies,
   image properties, and a share of invalid ones;
 * ratios present or absent, packing or spreading, and sequences of 2-5
-  requests placed one after another.
+  requests placed one after another;
+* guests larger than one cell (vCPUs and memory beyond a node: with a
+  NUMA request they fit nowhere, without one they float over several),
+  many without any NUMA request, huge pages and SMT thread policies;
+* besides these synthetic hosts, real ones: the NUMA nodes, CPUs and SMT
+  siblings of hwloc sysfs fixtures as numaplace reads them (`real`, a list
+  of numaplace.topology/1 documents, see host_from_topology), with random
+  usage on top.
 """
 
 import argparse
@@ -117,6 +124,41 @@ def gen_host(rng):
     return host
 
 
+def host_from_topology(rng, topo):
+    """A case host from a numaplace.topology/1 document: one cell per
+    node with CPUs, its CPUs, memory and SMT siblings (the CPUs of the
+    node sharing a core), socket of its first CPU; random usage on top."""
+    cpus = {c['id']: c for c in topo.get('cpus', [])}
+    cells = []
+    for n in topo['nodes']:
+        ids = [c for c in n['cpus'] if cpus.get(c, {}).get('online', True)]
+        if not ids or n['memory_mb']['total'] < 256:
+            continue
+        groups, seen = [], set()
+        for c in ids:
+            if c in seen:
+                continue
+            g = [x for x in cpus[c].get('siblings', [c]) if x in ids] if c in cpus else [c]
+            seen.update(g)
+            groups.append(sorted(g))
+        mem = n['memory_mb']['total']
+        cell = {'id': n['id'], 'cpus': ids, 'memory_mb': mem, 'siblings': groups,
+                'socket': cpus[ids[0]].get('socket') if ids[0] in cpus else None}
+        if rng.random() < 0.5:
+            cell['cpu_usage'] = rng.randint(0, 2 * len(ids))
+        if rng.random() < 0.4:
+            cell['memory_usage_mb'] = rng.randrange(0, mem + 1, 256) // rng.choice([1, 2, 4])
+        if rng.random() < 0.3:
+            cell['pinned_cpus'] = sorted(rng.sample(ids, rng.randint(0, len(ids) // 2)))
+        cells.append(cell)
+    host = {'cells': cells}
+    if topo.get('distances_source') == 'firmware':
+        keep = [i for i, n in enumerate(topo['nodes'])
+                if n['id'] in {c['id'] for c in cells}]
+        host['distances'] = [[topo['nodes'][i]['distances'][j] for j in keep] for i in keep]
+    return host
+
+
 def split_uneven(rng, total, parts, step):
     """TOTAL split in PARTS positive multiples of STEP, usually uneven."""
     units = total // step
@@ -191,14 +233,18 @@ def broken(rng, specs, vcpus):
 
 
 def gen_request(rng, case):
-    vcpus = rng.choice([1, 2, 2, 2, 3, 4, 4, 4, 6, 8, 16])
-    mem = rng.choice([256, 512, 1024, 1024, 2048, 2048, 3072, 4096, 8192])
+    big = rng.random() < 0.2   # beyond one cell of most hosts
+    vcpus = rng.choice([12, 16, 24, 32, 48] if big else
+                       [1, 2, 2, 2, 3, 4, 4, 4, 6, 8, 16])
+    mem = rng.choice([12288, 16384, 24576, 40000, 65536] if big else
+                     [256, 512, 1024, 1024, 2048, 2048, 3072, 4096, 8192])
     specs, props = {}, {}
-    if rng.random() < 0.7:
+    plain = rng.random() < 0.25   # no NUMA request at all: Nova floats it
+    if not plain and rng.random() < 0.7:
         numa_specs(rng, specs, vcpus, mem)
-    if rng.random() < 0.8:
+    if not plain and rng.random() < 0.8:
         cpu_specs(rng, specs, vcpus)
-    if rng.random() < 0.2:
+    if not plain and rng.random() < 0.2:
         specs['hw:mem_page_size'] = rng.choice(
             ['small', 'large', 'any', '2048', '1GB'])
         if specs['hw:mem_page_size'] in ('any', 'large') and \
@@ -252,7 +298,7 @@ def gen_cache_case(rng):
                         'extra_specs': specs}}
 
 
-def gen_case(rng):
+def gen_case(rng, real=None):
     if rng.random() < 0.1:
         return gen_cache_case(rng)
     case = {}
@@ -260,6 +306,9 @@ def gen_case(rng):
         case['host'] = None
     elif rng.random() < 0.02:
         case['host'] = {'cells': []}
+    elif real and rng.random() < 0.2:
+        case['host'] = host_from_topology(rng, rng.choice(real))
+        case['_real'] = True
     else:
         case['host'] = gen_host(rng)
     r = rng.random()

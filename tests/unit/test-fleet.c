@@ -21,15 +21,15 @@
 
 #include "check.h"
 #include "fleet/fleet-int.h"
+#include "np-config.h"
 #include "synth.h"
 
-#ifdef NP_HAVE_SQLITE
+#if NP_HAVE_SQLITE
 #include <sqlite3.h>
 #endif
 
 static char dir[64];
 static char url[1024];
-static bool is_sqlite;
 
 static void checked(np_fleet *f, const char *when)
 {
@@ -131,7 +131,7 @@ static void opening(void)
 	np_fleet_close(f);
 }
 
-#ifdef NP_HAVE_SQLITE
+#if NP_HAVE_SQLITE
 /* A store written by a newer numaplace is refused, and left as it was. */
 static void newer_schema(void)
 {
@@ -526,16 +526,15 @@ int main(void)
 	if (env && *env) {
 		snprintf(url, sizeof(url), "%s", env);
 	} else {
-#ifdef NP_HAVE_SQLITE
+#if NP_HAVE_SQLITE
 		snprintf(url, sizeof(url), "sqlite:%s/fleet.db", dir);
-		is_sqlite = true;
 #else
 		fprintf(stderr, "built without SQLite and no NP_FLEET_URL: skipped\n");
 		return 77;
 #endif
 	}
 	T_CASE("opening", opening());
-#ifdef NP_HAVE_SQLITE
+#if NP_HAVE_SQLITE
 	T_CASE("newer-schema", newer_schema());
 #endif
 	/* The cases below share one store and its six hosts (added here, checked too). */

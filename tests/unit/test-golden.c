@@ -41,8 +41,14 @@ static const struct ghost hosts[] = {
 	{ "json-sparse", NP_SOURCE_JSON, "json/sparse.json" },
 	{ "xl-illustrative-16cpu", NP_SOURCE_XL_INFO, "xl/illustrative-16cpu.txt" },
 	{ "libvirt-host-4cell", NP_SOURCE_LIBVIRT_XML, "libvirt/host-4cell.xml" },
+	/* SMT threads from siblings where core_id says none */
+	{ "libvirt-smt-cascadelake", NP_SOURCE_LIBVIRT_XML, "libvirt/smt-siblings-cascadelake.xml" },
+	/* long CPU lists that wrap, distances assumed and why */
+	{ "json-interleaved", NP_SOURCE_JSON, "json/interleaved.json" },
 	{ "sysfs-64amd64-4s2n4ca2co", NP_SOURCE_SYSFS, "64amd64-4s2n4ca2co" },
 	{ "sysfs-48amd64-4pa2n6c-sparse", NP_SOURCE_SYSFS, "48amd64-4pa2n6c-sparse" },
+	/* one node left online: the kernel's distance row, CPUs in no node */
+	{ "sysfs-offline-cpu0-node0", NP_SOURCE_SYSFS, "offline-cpu0-node0" },
 };
 
 struct greq {
@@ -61,6 +67,8 @@ static const struct greq requests[] = {
 	  "hw:emulator_threads_policy=isolate",
 	  NULL, NULL, 0, 0 },
 	{ "nova-no-numa", "vcpus=2,ram=2048", NULL, NULL, 0, 0 },
+	/* Wider than any one node of most hosts here: floats over several. */
+	{ "nova-no-numa-wide", "vcpus=10,ram=20000", NULL, NULL, 0, 0 },
 	{ "nova-pci",
 	  "vcpus=2,ram=2048,hw:numa_nodes=1,pci_passthrough:alias=nic:1,"
 	  "numaplace:pci_alias.nic=15b3:1017:required",
@@ -77,11 +85,14 @@ static const struct greq requests[] = {
 static const struct {
 	const char *title;
 	enum np_plan_format format;
-	bool explain;
+	unsigned flags; /* np_plan_write()'s */
 } formats[] = {
-	{ "text", NP_PLAN_TEXT, false },   { "text --explain", NP_PLAN_TEXT, true },
-	{ "json", NP_PLAN_JSON, false },   { "libvirt", NP_PLAN_LIBVIRT, false },
-	{ "xl", NP_PLAN_XL, false },       { "numactl", NP_PLAN_NUMACTL, false },
+	{ "text", NP_PLAN_TEXT, 0 },
+	{ "text --explain --verbose", NP_PLAN_TEXT, NP_PLAN_EXPLAIN | NP_PLAN_VERBOSE },
+	{ "json", NP_PLAN_JSON, 0 },
+	{ "libvirt", NP_PLAN_LIBVIRT, 0 },
+	{ "xl", NP_PLAN_XL, 0 },
+	{ "numactl", NP_PLAN_NUMACTL, 0 },
 };
 
 static bool regenerate;
@@ -264,7 +275,7 @@ static void put_format(FILE *out, const np_plan *p, const np_host *h, const np_r
 	struct np_error err = { 0 };
 
 	fprintf(out, "== %s\n", formats[k].title);
-	if (np_plan_write(p, h, req, formats[k].format, formats[k].explain, out, &err))
+	if (np_plan_write(p, h, req, formats[k].format, formats[k].flags, out, &err))
 		fprintf(out, "error: %s: %s\n", np_strerror(err.code), err.message);
 }
 
@@ -322,7 +333,7 @@ static char *place_all(const np_host *h, const struct greq *r, const char *hostn
 	} else {
 		recheck(plain, h, req, what);
 		for (int k = 0; k < (int)(sizeof(formats) / sizeof(formats[0])); k++)
-			put_format(out, formats[k].explain ? why : plain, h, req, k);
+			put_format(out, formats[k].flags & NP_PLAN_EXPLAIN ? why : plain, h, req, k);
 	}
 	fclose(out);
 	np_plan_free(plain);

@@ -226,6 +226,10 @@ static void test_defaults_and_devices(void)
 		CHECK(np_topo_node(t, 1)->mem_free_kb == 2048 * 1024 &&
 			      np_topo_node(t, 1)->pools[0].free == 16,
 		      "minimal: free defaults to total");
+		/* ...but is marked unknown, and written back without a free key. */
+		CHECK(np_topo_node(t, 0)->mem_free_known && !np_topo_node(t, 1)->mem_free_known &&
+			      !np_topo_node(t, 1)->pools[0].free_known && !np_topo_mem_free_known(t),
+		      "minimal: free memory and pages unknown where not given");
 		CHECK(np_topo_cpu_count(t) == 4 && np_topo_cpu(t, 2)->node_idx == 1 &&
 			      np_topo_cpu(t, 2)->online && np_topo_cpu(t, 2)->core == -1,
 		      "minimal: CPUs from node lists");
@@ -515,6 +519,7 @@ static void test_fixture(const char *name)
 	char *one = NULL;
 	int rc;
 
+	t_needs(NP_HAVE_HWLOC, "hwloc");
 	rc = np_topo_load(NP_SOURCE_SYSFS, t_fixture(name), &t, &err);
 	if (rc) {
 		printf("skip %s: the sysfs source cannot load it (%s)\n", name, err.message);

@@ -41,7 +41,8 @@ struct tspec {
 	const struct dev *devs;
 };
 
-static np_topo *mk_topo(const struct tspec *s)
+/* S, with per node MiB MEMS instead of s->mem_mb and free MiB FREES (each may be NULL). */
+static np_topo *mk_topo_mem(const struct tspec *s, const uint64_t *mems, const uint64_t *frees)
 {
 	struct np_error err = {0};
 	np__tb *b = np__tb_new(NP_SOURCE_JSON, "test");
@@ -49,7 +50,9 @@ static np_topo *mk_topo(const struct tspec *s)
 	char addr[32];
 
 	for (int j = 0; j < s->n; j++) {
-		np__tb_node(b, j, s->mem_mb * 1024);
+		np__tb_node(b, j, (mems ? mems[j] : s->mem_mb) * 1024);
+		if (frees)
+			np__tb_node_free(b, j, frees[j] * 1024);
 		if (s->huge2m)
 			np__tb_hugepages(b, j, 2048, s->huge2m, s->huge2m);
 		for (int c = 0; c < s->cpus; c++) {
@@ -68,6 +71,11 @@ static np_topo *mk_topo(const struct tspec *s)
 	if (np__tb_finish(b, &t, &err))
 		fprintf(stderr, "test topology: %s\n", err.message);
 	return t;
+}
+
+static np_topo *mk_topo(const struct tspec *s)
+{
+	return mk_topo_mem(s, NULL, NULL);
 }
 
 static np_host *mk_host(const np_topo *t)
@@ -661,6 +669,257 @@ static void test_flat(void)
 	np_topo_free(t);
 }
 
+/* The node indexes whose CPUs are in plan cell C's cpuset. */
+static unsigned cpuset_nodes(const np_topo *t, const struct np_plan_cell *c)
+{
+	unsigned m = 0;
+
+	for (int i = 0; i < c->ncpuset; i++)
+		m |= 1u << np_topo_cpu(t, np_topo_cpu_index(t, c->cpuset[i]))->node_idx;
+	return m;
+}
+
+/* Every vCPU of a plan floats over exactly the nodes its memory is on. */
+static void check_agree(const np_topo *t, const np_plan *p, const char *what)
+{
+	const int *nodes;
+	int nn = np_plan_nodeset(p, &nodes);
+	unsigned mem = 0;
+
+	for (int i = 0; i < nn; i++)
+		mem |= 1u << nodes[i];
+	for (int c = 0; c < np_plan_cell_count(p); c++)
+		if (np_plan_cell(p, c)->nfloat)
+			CHECK(cpuset_nodes(t, np_plan_cell(p, c)) == mem,
+			      "%s: plan cell %d's vCPUs on nodes %#x, memory on %#x", what, c,
+			      cpuset_nodes(t, np_plan_cell(p, c)), mem);
+}
+
+/*
+ * Guests without NUMA topology larger than a node: never refused while the
+ * host has room, with vCPU and memory nodes agreeing (the tester's 12 vCPUs
+ * with 4 GiB, and 4 vCPUs with 40000 MiB, on 8-CPU 16 GiB nodes).
+ */
+static void test_flat_room(void)
+{
+	struct tspec s = {4, 8, 1, 0, 16384, 0, NULL, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c = {12, 0, 4096, 0, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_NONE, false);
+	struct np_place_opts tiny = {.max_steps = 1};
+	const int *nodes;
+	uint64_t mem = 0;
+	int floats = 0;
+	np_plan *p = place(h, r);
+
+	CHECK(np_plan_fits(p) && np_plan_cell_count(p) == 2, "12 vCPUs, 4 GiB: two nodes");
+	for (int i = 0; i < np_plan_cell_count(p); i++) {
+		mem += np_plan_cell(p, i)->memory_mb;
+		floats += np_plan_cell(p, i)->nfloat;
+		CHECK(np_plan_cell(p, i)->ncpuset == 16, "every vCPU floats over both nodes' CPUs");
+	}
+	CHECK(mem == 4096 && floats == 12, "split in full: %llu MiB, %d vCPUs",
+	      (unsigned long long)mem, floats);
+	check_agree(t, p, "12 vCPUs");
+	np_plan_free(p);
+	np_request_free(r);
+
+	c = (struct cspec){4, 0, 40000, 0, -1};
+	r = mk_req(&c, 1, NP_CPU_POLICY_NONE, false);
+	p = place(h, r);
+	CHECK(np_plan_fits(p) && np_plan_nodeset(p, &nodes) == 3, "40000 MiB: three nodes");
+	check_agree(t, p, "40000 MiB");
+	np_plan_free(p);
+
+	/* The budget runs out before any set: the whole host, still valid. */
+	p = place_with(h, r, &tiny);
+	CHECK(np_plan_fits(p) && !np_plan_score(p)->exact && np_plan_nodeset(p, &nodes) == 4,
+	      "budget out: floats over the whole host");
+	check_agree(t, p, "whole host");
+	np_plan_free(p);
+
+	/* A node over its CPU ratio is charged no vCPUs; the others still hold it. */
+	np_host_add_usage(h, 0, 8 * 16 + 1, 0, NULL, 0, NULL);
+	p = place(h, r);
+	CHECK(np_plan_fits(p), "node 0 over its ratio: still fits");
+	for (int i = 0; i < np_plan_cell_count(p); i++)
+		CHECK(np_plan_cell(p, i)->node_idx != 0 || np_plan_cell(p, i)->nfloat == 0,
+		      "no vCPU charged on node 0");
+	np_plan_free(p);
+	np_request_free(r);
+	/* Every node over its CPU ratio but one: 12 vCPUs still float over 16 CPUs. */
+	np_host_add_usage(h, 1, 8 * 16 + 1, 0, NULL, 0, NULL);
+	np_host_add_usage(h, 2, 8 * 16 + 1, 0, NULL, 0, NULL);
+	c = (struct cspec){12, 0, 1024, 0, -1};
+	r = mk_req(&c, 1, NP_CPU_POLICY_NONE, false);
+	p = place(h, r);
+	CHECK(np_plan_fits(p) && np_plan_nodeset(p, &nodes) == 2, "floats over node 3 and one more");
+	for (int i = 0; i < np_plan_cell_count(p); i++)
+		CHECK(np_plan_cell(p, i)->nfloat == 0 || np_plan_cell(p, i)->node_idx == 3,
+		      "vCPUs charged on node 3 only");
+	check_agree(t, p, "over-committed nodes");
+	np_plan_free(p);
+	np_request_free(r);
+
+	/* More than the host: the reason names the resource, with the amounts. */
+	c = (struct cspec){4, 0, 70000, 0, -1};
+	r = mk_req(&c, 1, NP_CPU_POLICY_NONE, false);
+	p = place(h, r);
+	CHECK(!np_plan_fits(p) && np_plan_no_fit_summary(p) &&
+		  strstr(np_plan_no_fit_summary(p), "memory falls short") &&
+		  strstr(np_plan_no_fit_summary(p), "70000 MiB asked, 65536 MiB"),
+	      "too much memory: %s", np_plan_no_fit_summary(p));
+	np_plan_free(p);
+	np_request_free(r);
+	c = (struct cspec){40, 0, 4096, 0, -1};
+	r = mk_req(&c, 1, NP_CPU_POLICY_NONE, false);
+	p = place(h, r);
+	CHECK(!np_plan_fits(p) && strstr(np_plan_no_fit_summary(p), "40 vCPUs asked, 32 shared"),
+	      "too many vCPUs: %s", np_plan_no_fit_summary(p));
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* Memory basis free: what the host reports free counts too; total ignores it. */
+static void test_memory_basis(void)
+{
+	static const uint64_t frees[] = {4096, 8000}, none[] = {8192, 8192};
+	struct tspec s = {2, 4, 1, 0, 8192, 0, NULL, 0, NULL};
+	np_topo *t = mk_topo_mem(&s, NULL, frees), *t2;
+	np_host *h = mk_host(t), *h2;
+	struct cspec c = {2, 0, 6144, 0, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
+	struct np_error err = {0};
+	np_plan *p, *q;
+
+	CHECK(np_host_memory_basis(h) == NP_MEMORY_BASIS_TOTAL, "JSON-built host: basis total");
+	p = place(h, r);
+	CHECK(np_plan_fits(p) && node_of(p, 0) == 0 &&
+		  np_plan_memory_basis(p) == NP_MEMORY_BASIS_TOTAL,
+	      "total: node 0 holds 6144 MiB although it reports 4096 free");
+	CHECK(np_host_set_memory_basis(h, NP_MEMORY_BASIS_FREE, &err) == 0, "free: %s",
+	      err.message);
+	/* The plan made with basis total breaks the free rule: the validator says so. */
+	CHECK(np_plan_validate(h, r, p, &err) == NP_EINPUT && strstr(err.message, "free"),
+	      "validator under basis free: %s", err.message);
+	q = place_opts(h, r, NP_STRATEGY_SPREAD, true, 0);
+	CHECK(np_plan_fits(q) && node_of(q, 0) == 1 &&
+		  np_plan_memory_basis(q) == NP_MEMORY_BASIS_FREE,
+	      "free: node 1 (8000 free), not node 0 (4096 free)");
+	CHECK(has_reason(q, NP_RES_MEMORY, "6144 MiB asked, 4096 available (free memory the node "
+					   "reports"),
+	      "the reason says the free memory");
+	np_plan_free(p);
+	np_plan_free(q);
+	/* Pinned guests too. */
+	np_request_free(r);
+	c = (struct cspec){0, 2, 8100, 0, -1};
+	r = mk_req(&c, 1, NP_CPU_POLICY_DEDICATED, true);
+	p = place(h, r);
+	CHECK(!np_plan_fits(p) && strstr(np_plan_no_fit_summary(p), "8100 MiB asked, at most 8000"),
+	      "pinned, basis free: %s", np_plan_no_fit_summary(p));
+	np_plan_free(p);
+	/* A topology that reports no free memory cannot count by it. */
+	t2 = mk_topo_mem(&s, none, NULL);
+	h2 = mk_host(t2);
+	CHECK(np_host_set_memory_basis(h2, NP_MEMORY_BASIS_FREE, &err) == NP_EINPUT &&
+		  strstr(err.message, "does not report free memory"),
+	      "free without free memory: %s", err.message);
+	CHECK(np_host_set_memory_basis(h2, (enum np_memory_basis)7, &err) == NP_EINPUT,
+	      "an unknown basis");
+	CHECK(np_memory_basis_default(t2) == NP_MEMORY_BASIS_TOTAL, "default total");
+	np_host_free(h2);
+	np_topo_free(t2);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* Equal nodes but for firmware's few MiB: the first guest goes to the lowest id. */
+static void test_equal_nodes(void)
+{
+	static const uint64_t mems[] = {16376, 16384, 16384, 16368};
+	struct tspec s = {4, 8, 1, 0, 0, 0, NULL, 0, NULL};
+	np_topo *t = mk_topo_mem(&s, mems, NULL);
+	np_host *h = mk_host(t);
+	struct cspec c = {4, 0, 4096, 0, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_NONE, false);
+
+	for (int st = 0; st < 2; st++) {
+		np_plan *p = place_opts(h, r, (enum np_strategy)st, true, 0);
+
+		CHECK(node_of(p, 0) == 0, "%s: node 0 (8 MiB less) wins, got %d",
+		      np_strategy_name((enum np_strategy)st), node_of(p, 0));
+		CHECK(has_reason(p, NP_RES_STRANDED, "why not node 1: as good on every term"),
+		      "explain says the ids decided");
+		np_plan_free(p);
+	}
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* Thread policy require on a host without SMT says that, not 'free SMT siblings'. */
+static void test_require_no_smt(void)
+{
+	struct tspec s = {2, 8, 1, 0, 8192, 0, NULL, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c = {0, 4, 1024, 0, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_DEDICATED, true);
+	np_plan *p;
+
+	r->thread_policy = NP_THREAD_POLICY_REQUIRE;
+	p = place_opts(h, r, NP_STRATEGY_SPREAD, true, 0);
+	CHECK(!np_plan_fits(p) && strstr(np_plan_no_fit_summary(p), "threads per core") &&
+		  strstr(np_plan_no_fit_summary(p), "no SMT"),
+	      "require without SMT: %s", np_plan_no_fit_summary(p));
+	CHECK(has_reason(p, NP_RES_CORES, "needs 2 or more threads per core, the node has 1"),
+	      "per node: threads per core");
+	CHECK(!has_reason(p, NP_RES_CORES, "free SMT siblings"), "not 'free SMT siblings'");
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* The no-fit summary names the resource that fell short, with numbers. */
+static void test_no_fit_summary(void)
+{
+	struct tspec s = {4, 8, 1, 0, 16384, 0, NULL, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c = {12, 0, 4096, 0, -1}, two[2] = {{4, 0, 16000, 0, -1}, {4, 0, 16000, 0, -1}};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_NONE, true);
+	const struct np_reason *sum = NULL;
+	np_plan *p = place(h, r);
+
+	for (int i = 0; i < np_plan_reason_count(p); i++)
+		if (np_plan_reason(p, i)->text == np_plan_no_fit_summary(p))
+			sum = np_plan_reason(p, i);
+	CHECK(!np_plan_fits(p) && sum && sum->resource == NP_RES_VCPUS && sum->guest_cell < 0 &&
+		  strstr(sum->text, "short of shared CPUs on 4 of 4 nodes: 12 vCPUs asked, "
+				    "at most 8"),
+	      "CPUs short: %s", np_plan_no_fit_summary(p));
+	np_plan_free(p);
+	np_request_free(r);
+	/* Two cells that each fit only where the other must go. */
+	for (int j = 1; j < 4; j++)
+		np_host_add_usage(h, j, 0, 8192, NULL, 0, NULL);
+	r = mk_req(two, 2, NP_CPU_POLICY_NONE, true);
+	p = place(h, r);
+	CHECK(!np_plan_fits(p) && strstr(np_plan_no_fit_summary(p), "only 1 of the 2 guest cells") &&
+		  strstr(np_plan_no_fit_summary(p), "short of memory"),
+	      "memory short on the others: %s", np_plan_no_fit_summary(p));
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
 static void test_pnode(void)
 {
 	struct tspec s = {3, 4, 1, 0, 4096, 0, NULL, 0, NULL};
@@ -793,7 +1052,8 @@ static void test_explain_single(void)
 	p = place_opts(h, r, NP_STRATEGY_SPREAD, true, 0);
 	/* Three nodes for one cell: the wholly free node 1 is kept whole, even by spread. */
 	CHECK(node_of(p, 0) == 0, "node 0, keeping node 1 wholly free; got %d", node_of(p, 0));
-	CHECK(has_reason(p, NP_RES_STRANDED, "why not node 1: it uses up more wholly free nodes"),
+	CHECK(has_reason(p, NP_RES_STRANDED,
+			 "why not node 1: it uses up 1 wholly free node (chosen: 0)"),
 	      "node 1 lost on the objective");
 	CHECK(has_reason(p, NP_RES_MEMORY, "why not node 2 for guest cell 0: 1024 MiB asked, 512"),
 	      "node 2 lacks memory: 1024 asked, 512 within the ratio");
@@ -847,12 +1107,16 @@ static unsigned rnd(unsigned n)
 	return n ? (unsigned)((rng >> 33) % n) : 0;
 }
 
-/* This file's own reading of Nova's per-cell rules (nova.md 3.1), for counts only. */
-static bool ref_pages(const struct np_host_node *hn, const struct np_guest_cell *c)
+/*
+ * This file's own reading of Nova's per-cell rules (nova.md 3.1), for
+ * counts only: the pool a cell asking for a page size gets (candidates
+ * largest first, the first whose free pages hold it), or -1.
+ */
+static int ref_pages(const struct np_host_node *hn, const struct np_guest_cell *c)
 {
 	uint64_t kb = c->memory_mb * 1024;
 
-	for (int i = 0; i < hn->npools; i++) {
+	for (int i = hn->npools - 1; i >= 0; i--) {
 		const struct np_page_pool *p = &hn->pools[i];
 		bool kind = c->pagesize == NP_PAGESIZE_ANY ||
 			    (c->pagesize == NP_PAGESIZE_SMALL && i == 0) ||
@@ -861,9 +1125,16 @@ static bool ref_pages(const struct np_host_node *hn, const struct np_guest_cell 
 
 		if (kind && kb <= (p->total - p->used - p->reserved) * p->size_kb &&
 		    kb % p->size_kb == 0)
-			return true;
+			return i;
 	}
-	return false;
+	return -1;
+}
+
+/* Memory basis free: small-page memory within what the node reports free. */
+static bool ref_free(const np_host *h, const struct np_host_node *hn, uint64_t mem, int pool)
+{
+	return np_host_memory_basis(h) != NP_MEMORY_BASIS_FREE || pool > 0 ||
+	       mem <= hn->memory_free_mb;
 }
 
 static bool ref_fit(const np_host *h, int j, const np_request *r, int i)
@@ -875,9 +1146,13 @@ static bool ref_fit(const np_host *h, int j, const np_request *r, int i)
 	int res = pinned && i == 0 && np_request_emulator_policy(r) == NP_EMULATOR_POLICY_ISOLATE;
 	double cr, rr;
 
-	if (c->pagesize != NP_PAGESIZE_UNSET ? !ref_pages(hn, c)
+	int pool = c->pagesize != NP_PAGESIZE_UNSET ? ref_pages(hn, c) : 0;
+
+	if (c->pagesize != NP_PAGESIZE_UNSET ? pool < 0
 	    : hn->npools ? c->memory_mb * 1024 > hn->pools[0].total * hn->pools[0].size_kb
 			 : c->memory_mb > hn->memory_mb)
+		return false;
+	if (!ref_free(h, hn, c->memory_mb, pool))
 		return false;
 	if (pinned && (c->npcpus == 0 || c->npcpus + res > hn->ndedicated - hn->npinned ||
 		       c->memory_mb + hn->memory_used_mb > hn->memory_mb))
@@ -911,16 +1186,40 @@ struct ref_node_val {
 	int64_t whole, half, strand, fit, room;
 };
 
+/* Section 4's memory step: 1/128 of the largest node's power of two, at least 1 MiB. */
+static uint64_t ref_step(const np_host *h)
+{
+	const np_topo *t = np_host_topo(h);
+	uint64_t big = 0, p = 1;
+
+	for (int j = 0; j < np_topo_node_count(t); j++)
+		big = np_host_node(h, j)->memory_mb > big ? np_host_node(h, j)->memory_mb : big;
+	while (2 * p <= big)
+		p *= 2;
+	return p >= 128 ? p / 128 : 1;
+}
+
+/* X to the nearest multiple of Q (halves up). */
+static double ref_nominal(uint64_t x, uint64_t q)
+{
+	return (double)(((x + q / 2) / q) * q);
+}
+
 static struct ref_node_val ref_node(const np_host *h, int j, bool pinned, uint64_t mem, int floats,
 				    int pins)
 {
 	const struct np_host_node *hn = np_host_node(h, j);
-	double cr, fm, fc, r, a, b, M = (double)hn->memory_mb;
+	uint64_t q = ref_step(h);
+	double cr, fm, fc, r, a, b, M = ref_nominal(hn->memory_mb, q);
 	int set = pinned ? hn->ndedicated : hn->nshared;
 	struct ref_node_val v;
 
 	np_host_limits(h, &cr, NULL);
-	fm = M - (double)hn->memory_used_mb - (double)mem;
+	fm = M - (double)hn->memory_used_mb;
+	if (np_host_memory_basis(h) == NP_MEMORY_BASIS_FREE &&
+	    ref_nominal(hn->memory_free_mb, q) < fm)
+		fm = ref_nominal(hn->memory_free_mb, q);
+	fm -= (double)mem;
 	fm = fm > 0 ? fm : 0;
 	fc = pinned   ? (double)(hn->ndedicated - hn->npinned - pins)
 	     : cr > 0 ? ((double)hn->nshared * cr - hn->cpu_usage - floats) / cr
@@ -1061,9 +1360,17 @@ static np_topo *random_topo(int n, int cpus, int threads, uint64_t mem, bool hug
 	for (int a = 0; a < n; a++)
 		for (int b = 0; b < n; b++)
 			d[a * n + b] = a == b ? 10 : 11 + rnd(30);
+	uint64_t mems[8], frees[8];
+	bool odd = rnd(3) == 0, known = rnd(2);
+
 	for (int i = 0; i < ndev; i++)
 		devs[i] = (struct dev){(int)rnd((unsigned)n + 1) - 1, 0x10};
-	return mk_topo(&s);
+	/* Some nodes a few MiB short (firmware), some memory not free. */
+	for (int j = 0; j < n; j++) {
+		mems[j] = mem - (odd ? 8 * rnd(4) : 0);
+		frees[j] = rnd(2) ? mems[j] : rnd((unsigned)mems[j] + 1);
+	}
+	return mk_topo_mem(&s, mems, known ? frees : NULL);
 }
 
 static void random_usage(np_host *h, int n)
@@ -1143,6 +1450,8 @@ static void compare_one(unsigned seed, int *fits, int *cases)
 	if (!h)
 		goto out;
 	random_usage(h, n);
+	if (np_topo_mem_free_known(t) && rnd(2))
+		np_host_set_memory_basis(h, NP_MEMORY_BASIS_FREE, NULL);
 	pack = rnd(2);
 	if (k <= n)
 		ref_enum(h, r, a, 0, k, n, pack, &best);
@@ -1195,7 +1504,28 @@ static void test_brute_force(void)
  * pass the validator, and charging then releasing it must give the host
  * back.
  */
-static void sweep_one(unsigned seed, int *fits)
+/*
+ * Every reason, and the no-fit summary, carries the figures it compares:
+ * a digit after its first ": " (node ids before it do not count).
+ * Returns how many reasons were looked at.
+ */
+static int check_numbers(const np_plan *p, unsigned seed)
+{
+	int n = p ? np_plan_reason_count(p) : 0;
+
+	for (int i = 0; i < n; i++) {
+		const char *text = np_plan_reason(p, i)->text, *colon = strstr(text, ": ");
+
+		CHECK(colon && strpbrk(colon, "0123456789"), "seed %u: a reason without numbers: %s",
+		      seed, text);
+	}
+	if (p && !np_plan_fits(p))
+		CHECK(np_plan_no_fit_summary(p) && strpbrk(np_plan_no_fit_summary(p), "0123456789"),
+		      "seed %u: a no-fit summary without numbers", seed);
+	return n;
+}
+
+static void sweep_one(unsigned seed, int *fits, int *reasons)
 {
 	int n, k;
 	np_topo *t;
@@ -1221,7 +1551,10 @@ static void sweep_one(unsigned seed, int *fits)
 	if (rnd(3) == 0)
 		np__request_add_pci(
 		    r, &(struct np_pci_request){"b", 0x8086, 0x10, 1, (enum np_pci_policy)rnd(4)});
+	if (np_topo_mem_free_known(t) && rnd(3) == 0)
+		np_host_set_memory_basis(h, NP_MEMORY_BASIS_FREE, NULL);
 	p = place_opts(h, r, rnd(2) ? NP_STRATEGY_PACK : NP_STRATEGY_SPREAD, true, 0);
+	(*reasons) += check_numbers(p, seed);
 	if (p && np_plan_fits(p)) {
 		uint64_t before = host_hash(h);
 
@@ -1244,12 +1577,14 @@ out:
 
 static void test_sweep(void)
 {
-	int fits = 0;
+	int fits = 0, reasons = 0;
 
 	for (unsigned seed = 1; seed <= 2000; seed++)
-		sweep_one(seed, &fits);
-	printf("policy sweep: 2000 random cases, %d fit\n", fits);
+		sweep_one(seed, &fits, &reasons);
+	printf("policy sweep: 2000 random cases, %d fit, %d reasons all with numbers\n", fits,
+	       reasons);
 	CHECK(fits > 200, "enough of them fit");
+	CHECK(reasons > 5000, "enough reasons looked at");
 }
 
 /* ---- the validator refuses corrupted plans --------------------------------------- */
@@ -1389,7 +1724,8 @@ static void time_case(const char *what, const np_host *h, const np_request *r, i
 
 static void test_performance(void)
 {
-	const char *fixture = t_fixture("256ia64-64n2s2c"); /* first: a skip leaks nothing */
+	const char *fixture = (t_needs(NP_HAVE_HWLOC, "hwloc"),
+			       t_fixture("256ia64-64n2s2c")); /* first: a skip leaks nothing */
 	struct np_error err = {0};
 	struct cspec c[8], cd[6];
 	struct tspec s = {16, 8, 2, 2, 16384, 0, NULL, 0, NULL};
@@ -1450,6 +1786,11 @@ int main(void)
 	T_CASE("mempolicy", test_mempolicy());
 	T_CASE("fallback-memoryless", test_fallback_memoryless());
 	T_CASE("flat", test_flat());
+	T_CASE("flat-room", test_flat_room());
+	T_CASE("memory-basis", test_memory_basis());
+	T_CASE("equal-nodes", test_equal_nodes());
+	T_CASE("require-no-smt", test_require_no_smt());
+	T_CASE("no-fit-summary", test_no_fit_summary());
 	T_CASE("pnode", test_pnode());
 	T_CASE("nova-defect", test_nova_defect());
 	T_CASE("budget", test_budget());
