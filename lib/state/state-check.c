@@ -1,16 +1,14 @@
 /*
  * state-check.c - the claim ledger's checks: np__state_check(), the
- * invariant checker (state-int.h lists the invariants); np__state_charge(),
- * the one check of claims against a host that every verb reading a state
- * with a host goes through (claim, place --state, state show --host); and
- * the one rule for what an id may be, with the one way to show an id in a
- * message.
+ * invariant checker (state-int.h lists the invariants), and the one rule
+ * for what an id may be, with the one way to show an id in a message.
  *
- * Charging names the first claim that does not fit, in one style:
- * "claim 'vm-2' in 'host.state': node 1: 24000 MiB claimed of 16179".
- * Over-commit is what the engine would refuse: a CPU pinned twice, pages
- * or devices a node lacks (np_host_charge), and memory beyond the node's
- * (times the RAM allocation ratio when the host has limits).
+ * Given a host, the checker recounts the claims on a copy of it with
+ * np_host_charge(), apart from the fleet ledger that np_state_apply()
+ * keeps (state.c): a CPU pinned twice, pages or devices a node lacks, and
+ * memory beyond the node's (times the RAM allocation ratio when the host
+ * has limits) are over-commit, named as "claim 'vm-2' in 'host.state':
+ * node 1: 24000 MiB claimed of 16179".
  *
  * np__state_check() never changes the ledger or the host, so debug builds
  * can assert it after every change (state.c).
@@ -110,7 +108,14 @@ static int charge_claim(const np_state *st, int i, np_host *h, np_plan **out,
 	return rc;
 }
 
-int np__state_charge(const np_state *st, np_host *host, struct np_error *err)
+/*
+ * Charge every claim of ST onto HOST with np_host_charge(), checking after
+ * each that the host holds it.  A recount of its own, apart from the ledger
+ * np_state_apply() keeps, so that the checker does not trust the code it
+ * checks.  0 with HOST charged; or "claim 'ID' in 'FILE': why" for the
+ * first that does not fit, with HOST as it was.
+ */
+static int state_charge(const np_state *st, np_host *host, struct np_error *err)
 {
 	np_plan **plans = np__calloc((size_t)st->nclaims, sizeof(*plans));
 	struct np_error e;
@@ -143,7 +148,7 @@ static int check_on_host(const np_state *st, const np_host *host, struct np_erro
 
 	if (rc)
 		return rc;
-	if ((rc = np__state_charge(st, h, err)) == 0 && (rc = np_host_check(h, &e)) != 0)
+	if ((rc = state_charge(st, h, err)) == 0 && (rc = np_host_check(h, &e)) != 0)
 		rc = np__err(err, rc, "the claims on the host: %s", e.message);
 	np_host_free(h);
 	return rc;

@@ -31,6 +31,13 @@ struct np_state {
 	int nclaims;
 	size_t cap;
 	struct claim *claims; /* increasing id (strcmp) */
+	/*
+	 * After np_state_apply(): the host's ledger (lib/fleet/ledger.h) with
+	 * every claim charged, and the host's shape to compute what a plan
+	 * takes; NULL before.
+	 */
+	struct np__ledger *ledger;
+	np_host *shape;
 };
 
 /*
@@ -39,16 +46,6 @@ struct np_state {
  * onto a copy of HOST (HOST is not changed).
  */
 int np__state_check(const np_state *st, const np_host *host, struct np_error *err);
-
-/*
- * Charge every claim of ST onto HOST, checking after each that the host
- * holds it (np_host_charge's CPUs, pages and devices; memory within the
- * node's, times the RAM ratio when HOST has limits).  0 with HOST charged;
- * or "claim 'ID' in 'FILE': why" for the first that does not fit, with
- * HOST as it was.  np_state_apply() is this; np__state_check() runs it on
- * a copy.
- */
-int np__state_charge(const np_state *st, np_host *host, struct np_error *err);
 
 /*
  * Why ID cannot be a claim id ("is empty", "has a control character" - C0,

@@ -23,6 +23,13 @@
  *   sorted by id.  Plans are stored with kernel node ids, so they are
  *   checked for shape when read and mapped onto a topology only by
  *   np_state_apply(), which has the host.
+ * - The ledger: a state file is a one-host store.  np_state_apply() builds
+ *   the host's ledger (lib/fleet/ledger.h, the one the fleet stores keep
+ *   too) and charges every claim's takes with the ledger's capacity
+ *   predicate, then adds their usage to the host; the state keeps that
+ *   ledger, so a later np_state_claim() is charged with the same
+ *   predicate and refused when it would over-commit, and a release gives
+ *   its takes back.
  *
  * Invariants: state-int.h; debug builds assert np__state_check()
  * (state-check.c) after every load, claim and release.
@@ -44,6 +51,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fleet/ledger.h"
 #include "plan/plan-json.h"
 #include "util/json-util.h"
 #include "util/util.h"
@@ -284,6 +292,8 @@ void np_state_close(np_state *st)
 		json_decref(st->claims[i].plan);
 	}
 	free(st->claims);
+	np__ledger_free(st->ledger);
+	np_host_free(st->shape);
 	if (st->lockfd >= 0)
 		close(st->lockfd); /* drops the flock */
 	free(st->path);
@@ -325,6 +335,32 @@ static int claim_form(const np_plan *plan, json_t **out, struct np_error *err)
 	return rc;
 }
 
+/* Charge (or give back) what PLAN takes on the ledger np_state_apply() left, if any. */
+static int charge_plan(np_state *st, const np_plan *plan, bool release, struct np_error *err)
+{
+	struct np__takes t = { 0 };
+	int rc;
+
+	if (!st->ledger)
+		return 0;
+	if (!np__plan_matches_topo(plan, np_host_topo(st->shape)))
+		return np__err(err, NP_EINPUT, "the plan was made for a host with other nodes");
+	rc = np__takes_of(st->shape, plan, NULL, &t, err);
+	if (!rc)
+		rc = np__ledger_charge(st->ledger, &t, release, err);
+	np__takes_free(&t);
+	return rc;
+}
+
+/* A new claim must fit what the applied claims leave (the ledger's predicate). */
+static int charge_new(np_state *st, const np_plan *plan, const char *shown, struct np_error *err)
+{
+	struct np_error e = { 0 };
+	int rc = charge_plan(st, plan, false, &e);
+
+	return rc ? np__err(err, rc, "cannot claim '%s': %s", shown, e.message) : 0;
+}
+
 int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_error *err)
 {
 	struct np_error e;
@@ -348,10 +384,14 @@ int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_
 		rc = np__err_reason(err, NP_EINPUT, "claim_conflict",
 				    "cannot claim '%s': it is already claimed with another plan "
 				    "(release it first)", shown);
-	else if (at < 0 && insert(st, -at - 1, id, form))
-		rc = np__err(err, NP_ENOMEM, "out of memory");
-	else if (at < 0)
-		st->dirty = true;
+	else if (at < 0 && (rc = charge_new(st, plan, shown, err)) == 0) {
+		if (insert(st, -at - 1, id, form)) {
+			rc = np__err(err, NP_ENOMEM, "out of memory");
+			charge_plan(st, plan, true, NULL);
+		} else {
+			st->dirty = true;
+		}
+	}
 	json_decref(form);
 	CHECKED(st);
 	return rc;
@@ -370,6 +410,14 @@ int np_state_release(np_state *st, const char *id, bool *found, struct np_error 
 		*found = at >= 0;
 	if (at < 0)
 		return 0;
+	if (st->ledger) {
+		np_plan *p = NULL;
+
+		if (!np__plan_from_json_value(np_host_topo(st->shape), st->claims[at].plan, "", &p,
+					      NULL))
+			charge_plan(st, p, true, NULL);
+		np_plan_free(p);
+	}
 	free(st->claims[at].id);
 	json_decref(st->claims[at].plan);
 	memmove(&st->claims[at], &st->claims[at + 1],
@@ -526,7 +574,97 @@ int np_state_commit(np_state *st, struct np_error *err)
 
 /* ---- applying ---- */
 
-int np_state_apply(const np_state *st, np_host *host, struct np_error *err)
+/* Claim I's takes on HOST, the claim named in messages. */
+static int claim_takes(const np_state *st, int i, const np_host *host, struct np__takes *t,
+		       struct np_error *err)
 {
-	return np__state_charge(st, host, err);
+	struct np_error e = { 0 };
+	char shown[NP__STATE_ID_SHOWN];
+	np_plan *p = NULL;
+	int rc;
+
+	np__state_id_shown(st->claims[i].id, shown, sizeof(shown));
+	rc = np__plan_from_json_value(np_host_topo(host), st->claims[i].plan, "", &p, &e);
+	if (!rc)
+		rc = np__takes_of(host, p, NULL, t, &e);
+	np_plan_free(p);
+	if (rc)
+		return np__err(err, rc, "claim '%s' in '%s': %s", shown, st->path, e.message);
+	return 0;
+}
+
+/* A copy of L's rows with nothing used and no pins. */
+static np__ledger *unused_copy(const np__ledger *l)
+{
+	np__ledger *c = np__ledger_new();
+
+	for (int i = 0; c && i < l->nrows; i++) {
+		struct np__row r = l->rows[i];
+
+		r.used = 0;
+		if (np__ledger_add_row(c, &r)) {
+			np__ledger_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+/*
+ * Charge every claim onto ALL (HOST's usage and the claims, with the
+ * predicate) and MINE (the claims only).
+ */
+static int charge_claims(const np_state *st, const np_host *host, np__ledger *all,
+			 np__ledger *mine, struct np_error *err)
+{
+	int rc = 0;
+
+	for (int i = 0; i < st->nclaims && !rc; i++) {
+		struct np__takes t = { 0 };
+		struct np_error e = { 0 };
+		char shown[NP__STATE_ID_SHOWN];
+
+		if ((rc = claim_takes(st, i, host, &t, err)))
+			break;
+		if ((rc = np__ledger_charge(all, &t, false, &e)) != 0) {
+			np__state_id_shown(st->claims[i].id, shown, sizeof(shown));
+			rc = np__err(err, rc == NP_ENOMEM ? rc : NP_EINPUT,
+				     "claim '%s' in '%s': %s", shown, st->path, e.message);
+		} else if ((rc = np__ledger_charge(mine, &t, false, err)) != 0) {
+			rc = np__err(err, NP_EINPUT, "claim in '%s': %s", st->path, err->message);
+		}
+		np__takes_free(&t);
+	}
+	return rc;
+}
+
+int np_state_apply(np_state *st, np_host *host, struct np_error *err)
+{
+	np__ledger *all = NULL, *mine = NULL;
+	np_host *shape = NULL, *trial = NULL;
+	int rc;
+
+	if ((rc = np__ledger_of_host(host, &all, err)))
+		return rc;
+	if (!(mine = unused_copy(all)) || np_host_clone(host, &shape, NULL) ||
+	    np_host_clone(host, &trial, NULL)) {
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* On a copy first: a failed apply leaves HOST as it was. */
+	if ((rc = charge_claims(st, host, all, mine, err)) ||
+	    (rc = np__ledger_to_host(mine, trial, err)) || (rc = np__ledger_to_host(mine, host, err)))
+		goto out;
+	np__ledger_free(st->ledger);
+	np_host_free(st->shape);
+	st->ledger = all;
+	st->shape = shape;
+	all = NULL;
+	shape = NULL;
+out:
+	np__ledger_free(all);
+	np__ledger_free(mine);
+	np_host_free(shape);
+	np_host_free(trial);
+	return rc;
 }
