@@ -42,17 +42,19 @@ static int print_claimed(const struct place_args *p, const np_state *st, const c
 				      .affinity = p->affinity };
 	struct np_error err = { 0 };
 	np_plan *plan = NULL;
+	char shown[300];
 	int rc;
 
 	if (np_state_claim_plan(st, id, topo, &plan, &err))
 		return cli_fail(&err);
+	np_text_shown(id, shown, sizeof(shown));
 	if (np_plan_answers(host, req, &opts, plan, &err)) {
 		fprintf(stderr, "numaplace: cannot claim '%s': it is already claimed for another "
-			"request (%s); release it first\n", id, err.message);
+			"request (%s); release it first\n", shown, err.message);
 		np_plan_free(plan);
 		return CLI_FAILED;
 	}
-	fprintf(stderr, "numaplace: '%s' is already claimed; nothing changed\n", id);
+	fprintf(stderr, "numaplace: '%s' is already claimed; nothing changed\n", shown);
 	rc = place_write(p, plan, host, req);
 	np_plan_free(plan);
 	return rc;
@@ -188,6 +190,7 @@ static int release(const struct cli_verb *verb, const struct cli_args *a)
 	const char *path, *id;
 	np_state *st = NULL;
 	bool found = false;
+	char shown[300];
 	int rc;
 
 	path = cli_text(a, PLACE_OPT_STATE);
@@ -199,7 +202,8 @@ static int release(const struct cli_verb *verb, const struct cli_args *a)
 	    (found && np_state_commit(st, &err)))
 		rc = cli_fail(&err);
 	else
-		printf(found ? "released '%s'\n" : "'%s' was not claimed; nothing changed\n", id);
+		printf(found ? "released '%s'\n" : "'%s' was not claimed; nothing changed\n",
+		       np_text_shown(id, shown, sizeof(shown)));
 	np_state_close(st);
 	return rc;
 }

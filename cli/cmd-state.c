@@ -46,18 +46,14 @@ void cli_usage_claims_free(struct np_usage_claim *c, int n)
 	free(c);
 }
 
-/* The usage view of ST on the host SRC names. */
-static int show_usage(const np_state *st, const char *path, int format,
-		      const struct cli_source *src)
+/* The usage view of ST on TOPO (charged onto it: the state keeps that ledger). */
+static int show_usage(np_state *st, const char *path, int format, const np_topo *topo)
 {
 	struct np_error err = { 0 };
 	struct np_usage_claim *claims = NULL;
-	np_topo *topo = NULL;
 	np_host *host = NULL;
-	int rc = cli_load_topology(src, &topo);
+	int rc = CLI_OK;
 
-	if (rc)
-		return rc;
 	if (np_host_new(topo, &host, &err) || np_state_apply(st, host, &err))
 		rc = cli_fail(&err);
 	else if (!(rc = cli_usage_claims(st, host, &claims)) &&
@@ -66,23 +62,27 @@ static int show_usage(const np_state *st, const char *path, int format,
 		rc = cli_fail(&err);
 	cli_usage_claims_free(claims, np_state_claim_count(st));
 	np_host_free(host);
-	np_topo_free(topo);
 	return rc;
 }
 
+/* The topology outlives the state, which keeps the host's ledger (np_state_apply). */
 static int show(const char *path, int format, const struct cli_source *src)
 {
 	struct np_error err = { 0 };
 	np_state *st = NULL;
+	np_topo *topo = NULL;
 	int rc;
 
+	if (format != FMT_STATE && (rc = cli_load_topology(src, &topo)))
+		return rc;
 	if (np_state_open(path, true, &st, &err))
-		return cli_fail(&err);
-	if (format == FMT_STATE)
+		rc = cli_fail(&err);
+	else if (format == FMT_STATE)
 		rc = np_state_write_json(st, stdout, &err) ? cli_fail(&err) : CLI_OK;
 	else
-		rc = show_usage(st, path, format, src);
+		rc = show_usage(st, path, format, topo);
 	np_state_close(st);
+	np_topo_free(topo);
 	return rc;
 }
 

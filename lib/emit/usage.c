@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <numaplace/emit.h>
+#include <numaplace/util.h>
 
 #include "emit/emit-int.h"
 #include "util/json-util.h"
@@ -276,7 +277,7 @@ static int write_text(const np_host *host, const struct np_usage_claim *claims, 
 	uint64_t mem = 0;
 	int pinned = 0, rc = 0;
 	unsigned floating = 0;
-	char used[24];
+	char used[24], shown[300], source[300];
 
 	for (int j = 0; j < np_topo_node_count(topo); j++) {
 		mem += np_host_node(host, j)->memory_used_mb;
@@ -284,13 +285,16 @@ static int write_text(const np_host *host, const struct np_usage_claim *claims, 
 		floating += np_host_node(host, j)->cpu_usage;
 	}
 	np__fmt_mem(mem * 1024, used, sizeof(used));
-	fprintf(out, "%s: %d claim%s: %d CPU%s pinned, %u vCPU%s floating, %s memory\n", name,
+	/* The paths are anyone's bytes (ids are checked when the state is read). */
+	np_text_shown(name, shown, sizeof(shown));
+	np_text_shown(np_topo_source_name(topo) ? np_topo_source_name(topo) : "", source,
+		      sizeof(source));
+	fprintf(out, "%s: %d claim%s: %d CPU%s pinned, %u vCPU%s floating, %s memory\n", shown,
 		nclaims, nclaims == 1 ? "" : "s", pinned, pinned == 1 ? "" : "s", floating,
 		floating == 1 ? "" : "s", used);
 	fprintf(out, "host: %d node%s (%s '%s'), memory basis %s\n", np_topo_node_count(topo),
 		np_topo_node_count(topo) == 1 ? "" : "s",
-		np_source_kind_name(np_topo_source_kind(topo)),
-		np_topo_source_name(topo) ? np_topo_source_name(topo) : "",
+		np_source_kind_name(np_topo_source_kind(topo)), source,
 		np_memory_basis_name(np_host_memory_basis(host)));
 	fprintf(out, "node  CPUs  pinned  free  floating vCPUs  memory used       free  "
 		     "huge pages used/free  claims\n");
