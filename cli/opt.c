@@ -463,8 +463,17 @@ void cli_print_options(const struct cli_verb *verb, FILE *out)
 	for (int i = 0; i < a.nopt; i++) {
 		const struct cli_opt *o = a.opt[i];
 
-		if (o->help)
-			fprintf(out, "--%s %c %s %s\n", o->name, o->letter ? o->letter : '-',
-				types[o->type], o->flags & CLI_REPEAT ? "repeat" : "once");
+		if (!o->help)
+			continue;
+		fprintf(out, "--%s %c %s %s", o->name, o->letter ? o->letter : '-',
+			types[o->type], o->flags & CLI_REPEAT ? "repeat" : "once");
+		/* A choice's words, for completion: "text, json" as "text,json". */
+		if (o->type == CLI_CHOICE) {
+			fputc(' ', out);
+			for (const char *c = o->choice->names; *c; c++)
+				if (*c != ' ')
+					fputc(*c, out);
+		}
+		fputc('\n', out);
 	}
 }

@@ -155,8 +155,9 @@ void cli_print_help(const struct cli_verb *verb, FILE *out);
 /*
  * VERB's options, one a line: "--name LETTER TYPE COUNT" (LETTER "-" when
  * none; TYPE flag, text, int, real, choice, input, file, output, dir;
- * COUNT once or repeat), hidden ones left out: for tests and shell
- * completion.
+ * COUNT once or repeat), a choice followed by its words ("text,json"),
+ * hidden ones left out: for tests and shell completion
+ * (contrib/bash-completion/numaplace).
  */
 void cli_print_options(const struct cli_verb *verb, FILE *out);
 
