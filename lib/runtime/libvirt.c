@@ -398,8 +398,11 @@ static int say(const np_topo *topo, const struct dom *d, const struct np_apply_s
 			rc = np__step(res, "domain %s vCPU %d: may run on every CPU, %s (soft "
 				      "affinity: nodes %s preferred)", name, v, all, nodes);
 	}
+	/* apply_rest() pins the emulator to the nodes' CPUs, whatever its devices. */
+	np__format_cpulist(nc, nnc, list, sizeof(list));
 	if (!rc && s->io_threads)
-		rc = np__step(res, "domain %s emulator threads: pin near its devices", name);
+		rc = np__step(res, "domain %s emulator threads: pin to CPUs %s (nodes %s)", name,
+			      list, nodes);
 	if (!rc && (s->migrate || s->set_policy))
 		rc = np__step(res, "domain %s: memory on nodes %s%s%s", name, nodes,
 			      s->set_policy ? ", mode " : "",
