@@ -36,8 +36,9 @@ const char *np__lv_message(char *buf, size_t size);
 /*
  * After np__lv_open() failed: its message in BUF, and the code to answer
  * with: NP_EUNSUPPORTED when no libvirt answers here (no daemon behind the
- * socket, no driver for the URI, a certificate missing for a remote one;
- * for a socket the message asks whether libvirtd runs), else NP_EIO.
+ * socket, missing or refusing; no driver for the URI; for a socket the
+ * message asks whether libvirtd runs), else NP_EIO (a remote host that
+ * cannot be reached, a TLS certificate missing, a test driver file).
  */
 int np__lv_open_failure(char *buf, size_t size);
 
