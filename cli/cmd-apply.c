@@ -182,7 +182,9 @@ static void report(const struct aopts *o, const struct np_apply_result *r)
  */
 static int say_command(const np_topo *topo, const struct aopts *o)
 {
-	int n = 0, *ids = calloc((size_t)np_topo_cpu_count(topo) + 1, sizeof(int));
+	/* Node ids first, then CPU ids: room for the more of the two. */
+	int most = np_topo_cpu_count(topo) > o->spec.nnodes ? np_topo_cpu_count(topo) : o->spec.nnodes;
+	int n = 0, *ids = calloc((size_t)most + 1, sizeof(int));
 	char nodes[256], cpus[1024];
 
 	if (!ids)
