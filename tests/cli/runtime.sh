@@ -91,6 +91,13 @@ cpus0=$(cat /sys/devices/system/node/node0/cpulist 2>/dev/null || echo "")
 run apply --nodes 0 --mem-policy preferred --dry-run -- ./server; expect_rc 0 "-- COMMAND dry run"
 expect_out "^would: run './server' on CPUs [0-9][-0-9,]* \\(nodes 0\\); memory preferred on nodes 0$" "says the CPUs and nodes"
 [ -z "$cpus0" ] || expect_out "on CPUs $cpus0 " "the CPUs of node 0"
+# More nodes than CPUs (memory-only nodes): the node list fits too (ASan would see it not).
+printf '{"schema":"numaplace.topology/1","nodes":[%s,%s,%s,%s]}' '{"id":0,"cpus":[0],"memory_mb":{"total":1024}}' \
+  '{"id":1,"cpus":[],"memory_mb":{"total":1024}}' '{"id":2,"cpus":[],"memory_mb":{"total":1024}}' \
+  '{"id":3,"cpus":[],"memory_mb":{"total":1024}}' >"$TMP/memnodes.json"
+run apply --json "$TMP/memnodes.json" --nodes 0,1,2,3 --mem-policy interleave --dry-run -- ./server
+expect_rc 0 "dry run, more nodes than CPUs"
+expect_out "^would: run './server' on CPUs 0 \\(nodes 0-3\\); memory interleave on nodes 0-3$" "names all four nodes"
 run apply --nodes 0 --affinity soft --dry-run -- ./server
 expect_out "^would: run './server' on every CPU, nodes 0 preferred \\(soft affinity" "soft: every CPU, the nodes preferred"
 
