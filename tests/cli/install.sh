@@ -37,8 +37,13 @@ int main(void)
 	return strcmp(np_version(), NP_VERSION_STRING) != 0;
 }
 C
+  # A sanitized build's library needs the program sanitized too (its runtime first).
+  local san
+  san=$(meson introspect --buildoptions "$NP_BUILD" |
+        python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "b_sanitize"))')
+  [ "$san" = none ] && san= || san=-fsanitize=$san
   # shellcheck disable=SC2046 # pkg-config's words, split on purpose
-  if cc -o "$TMP/prog" "$TMP/prog.c" $(PKG_CONFIG_PATH="$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest" \
+  if cc $san -o "$TMP/prog" "$TMP/prog.c" $(PKG_CONFIG_PATH="$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest" \
        pkg-config --cflags --libs numaplace) 2>"$TMP/cc.err" && out=$(LD_LIBRARY_PATH="$libdir" "$TMP/prog"); then
     ok "a program built with pkg-config numaplace runs on the installed library ($out)"
   else
