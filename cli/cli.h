@@ -119,9 +119,17 @@ int cli_source_get(const struct cli_args *a, bool skip_libvirt, struct cli_sourc
 /* Load the topology SRC names; on failure print and return the exit code. */
 int cli_load_topology(const struct cli_source *src, np_topo **out);
 
+/*
+ * The claims of ST as plans on HOST's topology, for np_usage_write(): 0,
+ * or the exit code (printed).  Free *OUT with cli_usage_claims_free(),
+ * N the state's claim count, whatever the result (cmd-state.c).
+ */
+int cli_usage_claims(const np_state *st, const np_host *host, struct np_usage_claim **out);
+void cli_usage_claims_free(struct np_usage_claim *c, int n);
+
 /* Words for the library's enums, in names.c: the one place to change. */
 extern const struct cli_choice cli_choice_topo_format, cli_choice_plan_format,
-	cli_choice_obs_format, cli_choice_sim_format, cli_choice_text_json,
+	cli_choice_obs_format, cli_choice_sim_format, cli_choice_text_json, cli_choice_state_format,
 	cli_choice_strategy, cli_choice_mem_policy, cli_choice_affinity,
 	cli_choice_fallback, cli_choice_memory_basis;
 

@@ -15,8 +15,8 @@
 
 #include "runtime-cli.h"
 
-enum { OPT_NODES = 1, OPT_PLAN, OPT_AFFINITY, OPT_POLICY, OPT_FALLBACK, OPT_MIGRATE, OPT_RATE,
-       OPT_IO, OPT_DRY_RUN, OPT_FORMAT, OPT_RUN_DIR };
+enum { OPT_NODES = 1, OPT_PLAN, OPT_AFFINITY, OPT_MEM_POLICY, OPT_MIGRATE, OPT_RATE, OPT_IO,
+       OPT_DRY_RUN, OPT_FORMAT, OPT_RUN_DIR };
 
 static const struct cli_opt opts[] = {
 	CLI_INCLUDE(rt_target_opts),
@@ -31,15 +31,17 @@ static const struct cli_opt opts[] = {
 	  .help = "hard (default): pin the threads to the nodes' CPUs;\n"
 		  "soft: keep the kernel affinity wide and record the nodes\n"
 		  "for `numaplace balance` (docs/policies/runtime.md)" },
-	{ .id = OPT_POLICY, .name = "policy", .type = CLI_CHOICE,
-	  .choice = &cli_choice_mem_policy, .meta = "MODE",
-	  .help = "memory policy: strict (fail when full), preferred (the\n"
-		  "next node by distance when full), interleave.  Only for\n"
-		  "domains and -- COMMAND: Linux cannot set it for another\n"
-		  "running process" },
-	{ .id = OPT_FALLBACK, .name = "fallback", .type = CLI_CHOICE,
-	  .choice = &cli_choice_fallback, .meta = "nearest|fail",
-	  .help = "the same as --policy preferred|strict" },
+	{ .id = OPT_MEM_POLICY, .name = "mem-policy", .type = CLI_CHOICE,
+	  .choice = &cli_choice_mem_policy, .meta = "P",
+	  .help = "memory policy, as for `numaplace place`: strict (fail\n"
+		  "when full), preferred (the next node by distance when\n"
+		  "full), interleave.  Only for domains and -- COMMAND:\n"
+		  "Linux cannot set it for another running process" },
+	/* Old names (0.1): --policy MODE, --fallback nearest|fail. */
+	{ .id = OPT_MEM_POLICY, .name = "policy", .type = CLI_CHOICE, .flags = CLI_OLD,
+	  .choice = &cli_choice_mem_policy },
+	{ .id = OPT_MEM_POLICY, .name = "fallback", .type = CLI_CHOICE, .flags = CLI_OLD,
+	  .choice = &cli_choice_fallback, .what = "--mem-policy preferred (nearest) or strict (fail)" },
 	{ .id = OPT_MIGRATE, .name = "migrate", .type = CLI_FLAG,
 	  .help = "move the memory onto the nodes (libnuma migrate_pages, or\n"
 		  "move_pages in chunks with --rate); with --affinity soft\n"
@@ -79,11 +81,8 @@ static int get_opts(const struct cli_args *a, struct aopts *o)
 	o->nodes = cli_text(a, OPT_NODES);
 	o->plan = cli_text(a, OPT_PLAN);
 	o->spec.affinity = (enum np_affinity)cli_num(a, OPT_AFFINITY, NP_AFFINITY_HARD);
-	if (cli_given(a, OPT_POLICY) && cli_given(a, OPT_FALLBACK))
-		return cli_usage_error(verb, "give --policy or --fallback, not both");
-	o->spec.set_policy = cli_given(a, OPT_POLICY) || cli_given(a, OPT_FALLBACK);
-	o->spec.policy = (enum np_mem_policy)cli_num(a, OPT_POLICY,
-						     cli_num(a, OPT_FALLBACK, NP_MEM_POLICY_STRICT));
+	o->spec.set_policy = cli_given(a, OPT_MEM_POLICY);
+	o->spec.policy = (enum np_mem_policy)cli_num(a, OPT_MEM_POLICY, NP_MEM_POLICY_STRICT);
 	o->spec.migrate = cli_given(a, OPT_MIGRATE);
 	o->spec.rate_mb_s = cli_real(a, OPT_RATE, 0);
 	o->spec.io_threads = cli_given(a, OPT_IO);
@@ -176,6 +175,46 @@ static void report(const struct aopts *o, const struct np_apply_result *r)
 		       r->seconds > 0 ? mb / r->seconds : 0.0, (unsigned long long)r->failed_pages);
 }
 
+/*
+ * --dry-run with -- COMMAND: what would be set, naming the nodes and CPUs
+ * ("would: run './server' on CPUs 8-15 (nodes 1); memory preferred on
+ * nodes 1").
+ */
+static int say_command(const np_topo *topo, const struct aopts *o)
+{
+	/* Node ids first, then CPU ids: room for the more of the two. */
+	int most = np_topo_cpu_count(topo) > o->spec.nnodes ? np_topo_cpu_count(topo) : o->spec.nnodes;
+	int n = 0, *ids = calloc((size_t)most + 1, sizeof(int));
+	char nodes[256], cpus[1024];
+
+	if (!ids)
+		return cli_oom();
+	for (int i = 0; i < o->spec.nnodes; i++)
+		ids[i] = np_topo_node(topo, o->spec.nodes[i])->os_id;
+	np_cpulist_format(ids, o->spec.nnodes, nodes, sizeof(nodes));
+	for (int i = 0; i < o->spec.nnodes; i++) {
+		const struct np_node *nd = np_topo_node(topo, o->spec.nodes[i]);
+
+		for (int c = 0; c < nd->ncpus; c++)
+			if (np_topo_cpu(topo, np_topo_cpu_index(topo, nd->cpus[c]))->online)
+				ids[n++] = nd->cpus[c];
+	}
+	qsort(ids, (size_t)n, sizeof(*ids), rt_cmp_int);
+	np_cpulist_format(ids, n, cpus, sizeof(cpus));
+	free(ids);
+	printf("would: run '%s' ", o->cmd[0]);
+	if (o->spec.affinity == NP_AFFINITY_HARD)
+		printf("on CPUs %s (nodes %s)", cpus, nodes);
+	else
+		printf("on every CPU, nodes %s preferred (soft affinity, recorded for the balancer)",
+		       nodes);
+	if (o->spec.set_policy)
+		printf("; memory %s on nodes %s\n", np_mem_policy_name(o->spec.policy), nodes);
+	else
+		printf("; memory policy left as it is\n");
+	return CLI_OK;
+}
+
 static int run_command(const np_topo *topo, struct aopts *o)
 {
 	struct np_error err = { 0 };
@@ -184,10 +223,8 @@ static int run_command(const np_topo *topo, struct aopts *o)
 		return cli_usage_error(o->verb, "--migrate moves a running process's memory; a new "
 				       "COMMAND's memory starts where its policy says (with "
 				       "--affinity soft it lets the balancer move it later)");
-	if (o->spec.dry_run) {
-		printf("would: set the memory policy and CPU affinity, then run '%s'\n", o->cmd[0]);
-		return CLI_OK;
-	}
+	if (o->spec.dry_run)
+		return say_command(topo, o);
 	if (np_apply_self(topo, &o->spec, &err))
 		return cli_fail(&err);
 	fflush(NULL);
@@ -238,7 +275,7 @@ const struct cli_verb cli_verb_apply = {
 	.epilog = "Examples:\n"
 		  "  numaplace apply --pid 4242 --nodes 1 --migrate --rate 200\n"
 		  "  numaplace apply --libvirt qemu:///system --domain web1 --nodes 0 --affinity soft\n"
-		  "  numaplace apply --nodes 1 --fallback nearest -- ./server\n",
+		  "  numaplace apply --nodes 1 --mem-policy preferred -- ./server\n",
 	.command = true,
 	.run = run,
 };

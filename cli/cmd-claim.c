@@ -8,9 +8,10 @@
  * write the plan in the asked format to memory (a format that cannot
  * carry it refuses here, and nothing is claimed) -> record -> commit
  * (temporary file + rename) -> print it.  Claims
- * are idempotent per id: an id already recorded is printed again from the
- * state, exit 0, and nothing is placed or written - so a retried boot
- * script gets the same answer.  Release of an id that is not there is
+ * are idempotent per id: an id already recorded for the same request
+ * (np_plan_answers) is printed again from the state, exit 0, and nothing
+ * is placed or written - so a retried boot script gets the same answer;
+ * for another request it is refused, exit 1.  Release of an id that is not there is
  * not an error either (it says so).
  */
 #include <stdio.h>
@@ -28,20 +29,32 @@ static int claim_index(const np_state *st, const char *id)
 	return -1;
 }
 
-/* ID is already claimed: print that claim again. */
+/*
+ * ID is already claimed: for the same request print that claim again (a
+ * retried boot); for another one refuse, exit 1, changing nothing.
+ */
 static int print_claimed(const struct place_args *p, const np_state *st, const char *id,
 			 const np_topo *topo, const np_host *host, const np_request *req)
 {
+	struct np_place_opts opts = { .mem_policy_set = p->mem_policy_given,
+				      .mem_policy = p->mem_policy,
+				      .affinity_set = p->affinity_given,
+				      .affinity = p->affinity };
 	struct np_error err = { 0 };
 	np_plan *plan = NULL;
+	char shown[300];
 	int rc;
 
 	if (np_state_claim_plan(st, id, topo, &plan, &err))
 		return cli_fail(&err);
-	char shown[300];
-
-	fprintf(stderr, "numaplace: '%s' is already claimed; nothing changed\n",
-		np_text_shown(id, shown, sizeof(shown)));
+	np_text_shown(id, shown, sizeof(shown));
+	if (np_plan_answers(host, req, &opts, plan, &err)) {
+		fprintf(stderr, "numaplace: cannot claim '%s': it is already claimed for another "
+			"request (%s); release it first\n", shown, err.message);
+		np_plan_free(plan);
+		return CLI_FAILED;
+	}
+	fprintf(stderr, "numaplace: '%s' is already claimed; nothing changed\n", shown);
 	rc = place_write(p, plan, host, req);
 	np_plan_free(plan);
 	return rc;
@@ -151,10 +164,12 @@ const struct cli_verb cli_verb_claim = {
 	.synopsis = "usage: numaplace claim --state FILE --id ID [HOST] GUEST [options]\n",
 	.about = "Place a guest as `numaplace place` does, taking every claim recorded in\n"
 		 "FILE as used, and record this one under ID (atomically, under a lock, so\n"
-		 "parallel claims never over-commit).  Claiming an ID again prints its claim\n"
-		 "and changes nothing.\n",
+		 "parallel claims never over-commit).  Claiming an ID again with the same\n"
+		 "request prints its claim and changes nothing; with another request it is\n"
+		 "refused (exit 1): release it first.\n",
 	.opts = claim_opts,
-	.epilog = "Exit: 0 claimed (or already claimed), 1 does not fit, 2 bad input or usage.\n"
+	.epilog = "Exit: 0 claimed (or already claimed for this request), 1 does not fit or\n"
+		  "ID is claimed for another request, 2 bad input or usage.\n"
 		  "\n"
 		  "Example:\n"
 		  "  numaplace claim --state /var/lib/numaplace/host.json --id vm-7 \\\n"

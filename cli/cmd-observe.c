@@ -4,7 +4,7 @@
  * with a diagnosis against its preferred nodes (--diagnose).
  *
  * Diagnosis needs time (a thread is "stuck" only if it stays away), so
- * --diagnose samples every --every seconds for --window ms before it
+ * --diagnose samples every --interval seconds for --window ms before it
  * prints; with --watch the samples of the last window are kept.
  */
 #include <signal.h>
@@ -15,7 +15,7 @@
 
 #include "runtime-cli.h"
 
-enum { OPT_FORMAT = 1, OPT_WATCH, OPT_EVERY, OPT_COUNT, OPT_DIAGNOSE, OPT_NODES, OPT_WINDOW,
+enum { OPT_FORMAT = 1, OPT_WATCH, OPT_INTERVAL, OPT_COUNT, OPT_DIAGNOSE, OPT_NODES, OPT_WINDOW,
        OPT_AWAY, OPT_RUN_DIR };
 
 static const struct cli_opt opts[] = {
@@ -25,10 +25,13 @@ static const struct cli_opt opts[] = {
 	  .help = "text (default) or json (one line per observation)" },
 	{ .id = OPT_WATCH, .name = "watch", .letter = 'w', .type = CLI_FLAG,
 	  .help = "refresh until interrupted (or --count)" },
-	{ .id = OPT_EVERY, .name = "every", .type = CLI_REAL, .min = 0.01, .max = 86400,
+	{ .id = OPT_INTERVAL, .name = "interval", .type = CLI_REAL, .min = 0.01, .max = 86400,
 	  .what = "seconds >= 0.01", .meta = "S",
 	  .help = "seconds between observations (default 1; 0.2 with\n"
-		  "--diagnose and no --watch)" },
+		  "--diagnose and no --watch), as for `numaplace balance`" },
+	/* Old name (0.1). */
+	{ .id = OPT_INTERVAL, .name = "every", .type = CLI_REAL, .min = 0.01, .max = 86400,
+	  .flags = CLI_OLD },
 	{ .id = OPT_COUNT, .name = "count", .type = CLI_INT, .min = 1, .max = 1 << 30,
 	  .what = "a positive number", .help = "with --watch: stop after N observations" },
 	{ .id = OPT_DIAGNOSE, .name = "diagnose", .type = CLI_FLAG,
@@ -87,7 +90,7 @@ static void get_opts(const struct cli_args *a, struct oopts *o)
 	o->format = (enum np_obs_format)cli_num(a, OPT_FORMAT, NP_OBS_TEXT);
 	o->watch = cli_given(a, OPT_WATCH);
 	o->diagnose = cli_given(a, OPT_DIAGNOSE);
-	o->every = cli_real(a, OPT_EVERY, o->diagnose && !o->watch ? 0.2 : 1.0);
+	o->every = cli_real(a, OPT_INTERVAL, o->diagnose && !o->watch ? 0.2 : 1.0);
 	o->count = (long)cli_num(a, OPT_COUNT, 0);
 	o->nodes = cli_text(a, OPT_NODES);
 	o->run_dir = cli_text(a, OPT_RUN_DIR);

@@ -154,7 +154,7 @@ static const struct cli_opt opts[] = {
 	{ .id = OPT_IMAGE, .name = "image", .type = CLI_TEXT, .meta = "TEXT",
 	  .help = "image properties 'hw_mem_page_size=2048,...'" },
 	{ .id = OPT_NAME, .name = "name", .type = CLI_TEXT, .meta = "HOST", .help = "only this host" },
-	{ .id = OPT_DRY_RUN, .name = "dry-run", .type = CLI_FLAG,
+	{ .id = OPT_DRY_RUN, .name = "dry-run", .letter = 'n', .type = CLI_FLAG,
 	  .help = "choose and print, claim nothing" },
 	{ .id = OPT_EXPLAIN, .name = "explain", .type = CLI_FLAG,
 	  .help = "the plan's reasons, and why the other hosts lost" },

@@ -1,11 +1,15 @@
 /*
- * cmd-state.c - `numaplace state show`: what a state file has promised.
+ * cmd-state.c - `numaplace state show`: what a state file has promised,
+ * and what that leaves of the host, node by node.
  *
  * Design: reads under the shared lock (so it never sees half of another
- * process's claim) and prints either the file's own JSON
- * (numaplace.state/1) or one line per claim for people.  Claims are kept
- * with kernel node ids; given the host (any topology source option), the
- * text also says where each claim sits: nodes, memory, pinned CPUs.
+ * process's claim), charges every claim onto the host (any topology
+ * source option; default this machine), as `claim` and `place --state`
+ * do, so a state they would refuse is refused here too, and writes the
+ * usage view (np_usage_write: per node CPUs pinned and free, floating
+ * vCPUs, memory and huge pages used and free, the claims there; then the
+ * claims) as text or JSON.  --format state prints the file's own JSON
+ * (numaplace.state/1) and needs no host.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,78 +17,71 @@
 
 #include "cmd-place.h"
 
-/* One claim's nodes, memory and pinned CPUs. */
-static void show_claim(const np_plan *plan, const np_topo *topo)
-{
-	uint64_t mem = 0;
-	int pins = 0, floating = 0;
+enum { FMT_TEXT, FMT_JSON, FMT_STATE };
 
-	printf(" nodes");
-	for (int i = 0; i < np_plan_cell_count(plan); i++) {
-		const struct np_plan_cell *c = np_plan_cell(plan, i);
-
-		printf("%s%d", i ? "," : " ", np_topo_node(topo, c->node_idx)->os_id);
-		mem += c->memory_mb;
-		pins += c->npins;
-		floating += c->nfloat;
-	}
-	printf(", %llu MiB, %d pinned and %d floating vCPUs", (unsigned long long)mem, pins,
-	       floating);
-	for (int i = 0, first = 1; i < np_plan_cell_count(plan); i++) {
-		const struct np_plan_cell *c = np_plan_cell(plan, i);
-
-		for (int k = 0; k < c->npins; k++, first = 0)
-			printf("%s%d", first ? " (CPUs " : ",", c->pins[k].pcpu);
-		if (i + 1 == np_plan_cell_count(plan) && !first)
-			printf(")");
-	}
-}
-
-static int show_text(const np_state *st, const char *path, const np_topo *topo)
+int cli_usage_claims(const np_state *st, const np_host *host, struct np_usage_claim **out)
 {
 	struct np_error err = { 0 };
-	int n = np_state_claim_count(st), rc = CLI_OK;
-	char shown[300];
-	np_plan *plan;
+	int n = np_state_claim_count(st);
+	struct np_usage_claim *c = calloc((size_t)n + 1, sizeof(*c));
 
-	printf("%s: %d claim%s\n", np_text_shown(path, shown, sizeof(shown)), n,
-	       n == 1 ? "" : "s");
-	for (int i = 0; i < n && !rc; i++) {
-		printf("  %s", np_text_shown(np_state_claim_id(st, i), shown, sizeof(shown)));
-		plan = NULL;
-		if (topo && np_state_claim_plan(st, np_state_claim_id(st, i), topo, &plan, &err))
-			rc = cli_fail(&err);
-		if (topo && !rc)
-			show_claim(plan, topo);
-		printf("\n");
-		np_plan_free(plan);
+	if (!c)
+		return cli_oom();
+	*out = c;
+	for (int i = 0; i < n; i++) {
+		np_plan *plan = NULL;
+
+		c[i].id = np_state_claim_id(st, i);
+		if (np_state_claim_plan(st, c[i].id, np_host_topo(host), &plan, &err))
+			return cli_fail(&err);
+		c[i].plan = plan;
 	}
+	return CLI_OK;
+}
+
+void cli_usage_claims_free(struct np_usage_claim *c, int n)
+{
+	for (int i = 0; c && i < n; i++)
+		np_plan_free((np_plan *)c[i].plan);
+	free(c);
+}
+
+/* The usage view of ST on TOPO (charged onto it: the state keeps that ledger). */
+static int show_usage(np_state *st, const char *path, int format, const np_topo *topo)
+{
+	struct np_error err = { 0 };
+	struct np_usage_claim *claims = NULL;
+	np_host *host = NULL;
+	int rc = CLI_OK;
+
+	if (np_host_new(topo, &host, &err) || np_state_apply(st, host, &err))
+		rc = cli_fail(&err);
+	else if (!(rc = cli_usage_claims(st, host, &claims)) &&
+		 np_usage_write(host, claims, np_state_claim_count(st), path,
+				format == FMT_JSON ? NP_USAGE_JSON : NP_USAGE_TEXT, stdout, &err))
+		rc = cli_fail(&err);
+	cli_usage_claims_free(claims, np_state_claim_count(st));
+	np_host_free(host);
 	return rc;
 }
 
-/*
- * With a host, the claims are charged onto it first - the check claim and
- * place --state make - so a state they would refuse is refused here too.
- */
-static int show(const char *path, bool json, const struct cli_source *src)
+/* The topology outlives the state, which keeps the host's ledger (np_state_apply). */
+static int show(const char *path, int format, const struct cli_source *src)
 {
 	struct np_error err = { 0 };
 	np_state *st = NULL;
 	np_topo *topo = NULL;
-	np_host *host = NULL;
 	int rc;
 
-	if (src->given && (rc = cli_load_topology(src, &topo)))
+	if (format != FMT_STATE && (rc = cli_load_topology(src, &topo)))
 		return rc;
-	if (np_state_open(path, true, &st, &err) ||
-	    (topo && (np_host_new(topo, &host, &err) || np_state_apply(st, host, &err))))
+	if (np_state_open(path, true, &st, &err))
 		rc = cli_fail(&err);
-	else if (json)
+	else if (format == FMT_STATE)
 		rc = np_state_write_json(st, stdout, &err) ? cli_fail(&err) : CLI_OK;
 	else
-		rc = show_text(st, path, topo);
+		rc = show_usage(st, path, format, topo);
 	np_state_close(st);
-	np_host_free(host);
 	np_topo_free(topo);
 	return rc;
 }
@@ -94,8 +91,10 @@ enum { OPT_FORMAT = 1 };
 static const struct cli_opt opts[] = {
 	{ .id = PLACE_OPT_STATE, .name = "state", .type = CLI_FILE, .help = "the state file" },
 	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
-	  .choice = &cli_choice_text_json, .meta = "FMT",
-	  .help = "text (default) or json (numaplace.state/1)" },
+	  .choice = &cli_choice_state_format, .meta = "FMT",
+	  .help = "text (default) or json (numaplace.usage/1): per node\n"
+		  "what the claims took and what is free, then the claims;\n"
+		  "state: the file itself (numaplace.state/1, no host needed)" },
 	CLI_OPT_HELP,
 	CLI_SOURCE_SECTION(CLI_SOURCE_HEADING),
 	CLI_OPT_END,
@@ -105,7 +104,7 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
 	struct cli_source src;
 	const char *path;
-	int rc;
+	int rc, format = (int)cli_num(a, OPT_FORMAT, FMT_TEXT);
 
 	if (a->nargs == 0 || strcmp(a->args[0], "show") != 0)
 		return cli_usage_error(verb, a->nargs ? "unknown state action '%s' (show)"
@@ -116,17 +115,28 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	path = cli_text(a, PLACE_OPT_STATE);
 	if (!path)
 		return cli_usage_error(verb, "say which file: --state FILE");
-	return show(path, cli_num(a, OPT_FORMAT, 0) == 1, &src);
+	if (format == FMT_STATE && src.given)
+		return cli_usage_error(verb, "--format state prints the file as it is: no host");
+	return show(path, format, &src);
 }
 
 const struct cli_verb cli_verb_state = {
 	.name = "state",
-	.summary = "show the claims of a state file",
-	.synopsis = "usage: numaplace state show --state FILE [HOST] [--format text|json]\n",
-	.about = "Show the claims recorded in a state file.  With a host (as for\n"
-		 "`numaplace topology`), the text also shows each claim's nodes, memory\n"
-		 "and pinned CPUs.\n",
+	.summary = "show what a state file's claims take, node by node",
+	.synopsis = "usage: numaplace state show --state FILE [HOST] [--format text|json|state]\n",
+	.about = "Show what the claims recorded in a state file take on the host, node by\n"
+		 "node: dedicated CPUs pinned and free, floating vCPUs against the shared\n"
+		 "CPUs' capacity, memory and huge pages used and free, the claims on each\n"
+		 "node; then each claim's nodes, memory and CPUs.  The claims are checked\n"
+		 "against the host as `numaplace claim` checks them.\n",
 	.opts = opts,
+	.epilog = "Exit: 0 shown, 2 bad state file, host or usage (a claim the host cannot\n"
+		  "hold included), 3 the host cannot be read here.\n"
+		  "\n"
+		  "Examples:\n"
+		  "  numaplace state show --state host.state --host host.json\n"
+		  "  numaplace state show --state host.state --host host.json --format json\n"
+		  "  numaplace state show --state host.state --format state\n",
 	.max_args = 1,
 	.run = run,
 };

@@ -62,6 +62,15 @@ static int text_json(const char *word, int *value)
 	return by_table(names, values, word, value);
 }
 
+/* state show --format: the usage view as text or json, or the file itself. */
+static int state_format(const char *word, int *value)
+{
+	static const char *const names[] = { "text", "json", "state", NULL };
+	static const int values[] = { 0, 1, 2 };
+
+	return by_table(names, values, word, value);
+}
+
 FROM_NAME(strategy)
 
 FROM_NAME(mem_policy)
@@ -83,6 +92,7 @@ const struct cli_choice cli_choice_topo_format = { "format", "text, json, svg", 
 const struct cli_choice cli_choice_plan_format = { "format", "text, json, libvirt, xl, numactl",
 						   plan_format };
 const struct cli_choice cli_choice_text_json = { "format", "text, json", text_json };
+const struct cli_choice cli_choice_state_format = { "format", "text, json, state", state_format };
 const struct cli_choice cli_choice_strategy = { "strategy", "spread, pack", strategy };
 const struct cli_choice cli_choice_mem_policy = { "memory policy",
 						  "strict, preferred, interleave", mem_policy };

@@ -8,7 +8,8 @@
  * that an answer maps back to its entry; everything else - typed values,
  * once-only options, operands, messages - is here, the same for every
  * verb.  Each option given is recorded in order (struct cli_seen), with
- * its typed value, and looked up by id afterwards.
+ * its typed value, and looked up by id afterwards.  An old name (CLI_OLD)
+ * is recorded as the option it names, after a note.
  */
 #include "opt.h"
 
@@ -35,10 +36,20 @@ static void flatten(const struct cli_opt *t, struct cli_args *a)
 	}
 }
 
+/* The option old name O stands for: the entry with its id that is not an old name. */
+static const struct cli_opt *current(const struct cli_args *a, const struct cli_opt *o)
+{
+	for (int i = 0; i < a->nopt; i++)
+		if (a->opt[i]->id == o->id && !(a->opt[i]->flags & CLI_OLD))
+			return a->opt[i];
+	return NULL;
+}
+
 /*
  * The invariants of a verb's flat table, asserted in debug builds (every
  * run of a verb, so every test, checks its table): each option has a name
- * and an id > 0, names, ids and letters are unique, typed options have
+ * and an id > 0, names, ids and letters are unique (an old name shares its
+ * id with the one option it stands for, and is hidden), typed options have
  * what their type needs, and the table fits.
  */
 #ifndef NDEBUG
@@ -46,12 +57,16 @@ static bool table_ok(const struct cli_args *a)
 {
 	for (int i = 0; i < a->nopt; i++) {
 		const struct cli_opt *o = a->opt[i];
+		bool old = o->flags & CLI_OLD;
 
 		if (!o->name || o->id <= 0 || (o->type == CLI_CHOICE && !o->choice) ||
-		    ((o->type == CLI_INT || o->type == CLI_REAL) && !(o->min <= o->max)))
+		    ((o->type == CLI_INT || o->type == CLI_REAL) && !(o->min <= o->max)) ||
+		    (old && (o->help || !current(a, o) ||
+			     (o->type == CLI_FLAG) != (current(a, o)->type == CLI_FLAG))))
 			return false;
 		for (int k = 0; k < i; k++)
-			if (a->opt[k]->id == o->id || strcmp(a->opt[k]->name, o->name) == 0 ||
+			if ((a->opt[k]->id == o->id && !old && !(a->opt[k]->flags & CLI_OLD)) ||
+			    strcmp(a->opt[k]->name, o->name) == 0 ||
 			    (o->letter && a->opt[k]->letter == o->letter))
 				return false;
 	}
@@ -174,6 +189,8 @@ static int missing(const struct cli_args *a)
 /* "a number from 1 to 64", or the option's own words for its value. */
 static int bad_number(const struct cli_args *a, const struct cli_opt *o, const char *arg)
 {
+	if (o->flags & CLI_OLD) /* its .what is the new name; the range is the same */
+		o = current(a, o);
 	if (o->what)
 		return cli_usage_error(a->verb, "--%s needs %s, not '%s'", o->name, o->what, arg);
 	return cli_usage_error(a->verb, "--%s needs a number from %.15g to %.15g, not '%s'",
@@ -217,18 +234,37 @@ static int typed(const struct cli_args *a, const struct cli_opt *o, const char *
 	return CLI_CONTINUE;
 }
 
-static int record(struct cli_args *a, const struct cli_opt *o, const char *arg)
+/* O is an old name, given as LETTER (0: by its long name): say what to use. */
+static void old_name(const struct cli_args *a, const struct cli_opt *o, int letter)
+{
+	const struct cli_opt *now = current(a, o);
+	char given[80];
+
+	if (letter)
+		snprintf(given, sizeof(given), "-%c", letter);
+	else
+		snprintf(given, sizeof(given), "--%s", o->name);
+	fprintf(stderr, "numaplace: warning: %s is an old name, use %s%s; it goes in the next "
+		"release\n", given, o->what ? "" : "--", o->what ? o->what : now->name);
+}
+
+static int record(struct cli_args *a, const struct cli_opt *o, const char *arg, int letter)
 {
 	struct cli_seen *s = &a->seen[a->nseen];
+	const struct cli_opt *as = o->flags & CLI_OLD ? current(a, o) : o;
 	int rc;
 
-	if (!(o->flags & CLI_REPEAT) && cli_given(a, o->id))
-		return cli_usage_error(a->verb, "give --%s only once", o->name);
+	if (!(as->flags & CLI_REPEAT) && cli_given(a, as->id))
+		return cli_usage_error(a->verb, "give --%s only once", as->name);
 	if (a->nseen == CLI_SEEN_MAX)
 		return cli_usage_error(a->verb, "more than %d options", CLI_SEEN_MAX);
 	*s = (struct cli_seen){ .opt = o, .text = arg };
+	/* An old name's value is read in its own words (--fallback nearest), then filed under the new. */
 	if (arg && (rc = typed(a, o, arg, s)) != CLI_CONTINUE)
 		return rc;
+	if (o != as)
+		old_name(a, o, letter);
+	s->opt = as;
 	a->nseen++;
 	return CLI_CONTINUE;
 }
@@ -278,7 +314,8 @@ int cli_parse(const struct cli_verb *verb, int argc, char **argv, struct cli_arg
 			cli_print_help(verb, stdout);
 			return CLI_OK;
 		}
-		if ((rc = record(a, o, o->type == CLI_FLAG ? NULL : optarg)) != CLI_CONTINUE)
+		if ((rc = record(a, o, o->type == CLI_FLAG ? NULL : optarg,
+				 c >= VAL_BASE ? 0 : c)) != CLI_CONTINUE)
 			return rc;
 	}
 	return operands(a, argc, argv);
@@ -426,8 +463,17 @@ void cli_print_options(const struct cli_verb *verb, FILE *out)
 	for (int i = 0; i < a.nopt; i++) {
 		const struct cli_opt *o = a.opt[i];
 
-		if (o->help)
-			fprintf(out, "--%s %c %s %s\n", o->name, o->letter ? o->letter : '-',
-				types[o->type], o->flags & CLI_REPEAT ? "repeat" : "once");
+		if (!o->help)
+			continue;
+		fprintf(out, "--%s %c %s %s", o->name, o->letter ? o->letter : '-',
+			types[o->type], o->flags & CLI_REPEAT ? "repeat" : "once");
+		/* A choice's words, for completion: "text, json" as "text,json". */
+		if (o->type == CLI_CHOICE) {
+			fputc(' ', out);
+			for (const char *c = o->choice->names; *c; c++)
+				if (*c != ' ')
+					fputc(*c, out);
+		}
+		fputc('\n', out);
 	}
 }

@@ -70,6 +70,14 @@ struct cli_choice {
 };
 
 #define CLI_REPEAT 1u /* may be given more than once (cli_count, cli_nth) */
+/*
+ * An old name of the option with the same id, kept for one release: hidden
+ * from help, its value read by its own type and choice, then recorded as
+ * the option it names, with a one-line note on standard error ("numaplace:
+ * warning: --policy is an old name, use --mem-policy; it goes in the next
+ * release"; .what, when set, is what to use instead).
+ */
+#define CLI_OLD 2u
 
 struct cli_opt {
 	int id;            /* the verb's name for it, > 0, unique in the verb */
@@ -83,7 +91,8 @@ struct cli_opt {
 	const char *heading; /* starts a section of the help, before this entry */
 	double min, max;     /* CLI_INT, CLI_REAL */
 	const char *what;    /* CLI_INT, CLI_REAL: "a process id" in "--pid needs a
-			      * process id, not 'x'"; NULL: "a number from MIN to MAX" */
+			      * process id, not 'x'"; NULL: "a number from MIN to MAX".
+			      * CLI_OLD: what to use instead ("--mem-policy preferred|strict") */
 	const struct cli_choice *choice; /* CLI_CHOICE */
 	const struct cli_opt *group;     /* CLI_GROUP */
 };
@@ -146,8 +155,9 @@ void cli_print_help(const struct cli_verb *verb, FILE *out);
 /*
  * VERB's options, one a line: "--name LETTER TYPE COUNT" (LETTER "-" when
  * none; TYPE flag, text, int, real, choice, input, file, output, dir;
- * COUNT once or repeat), hidden ones left out: for tests and shell
- * completion.
+ * COUNT once or repeat), a choice followed by its words ("text,json"),
+ * hidden ones left out: for tests and shell completion
+ * (contrib/bash-completion/numaplace).
  */
 void cli_print_options(const struct cli_verb *verb, FILE *out);
 

@@ -56,7 +56,7 @@ int rt_load_topology(const struct cli_args *a, const struct np_target *t, np_top
 	return cli_load_topology(&src, out);
 }
 
-static int cmp_int(const void *x, const void *y)
+int rt_cmp_int(const void *x, const void *y)
 {
 	int a = *(const int *)x, b = *(const int *)y;
 
@@ -89,7 +89,7 @@ int rt_parse_nodes(const struct cli_verb *verb, const np_topo *topo, const char 
 		free(ids);
 		return rc;
 	}
-	qsort(ids, (size_t)nids, sizeof(*ids), cmp_int);
+	qsort(ids, (size_t)nids, sizeof(*ids), rt_cmp_int);
 	*idx = ids;
 	*n = nids;
 	return CLI_OK;

@@ -35,4 +35,7 @@ int rt_load_topology(const struct cli_args *a, const struct np_target *t, np_top
 int rt_parse_nodes(const struct cli_verb *verb, const np_topo *topo, const char *text,
 		   int **idx, int *n);
 
+/* qsort comparator of ints, increasing. */
+int rt_cmp_int(const void *x, const void *y);
+
 #endif

@@ -64,6 +64,19 @@ struct np_place_opts {
 int np_place(const np_host *host, const np_request *req, const struct np_place_opts *opts,
 	     np_plan **out, struct np_error *err);
 
+/*
+ * Does PLAN (a recorded claim's) give REQ what it asks, with OPTS' memory
+ * policy and affinity (OPTS may be NULL)?  Only what the request decides
+ * is compared: guest cells, each one's pinned and floating vCPUs and
+ * memory, the kind of page, pnode=, the emulator CPU, the number of PCI
+ * devices, the memory policy and affinity; never capacity or score, which
+ * other claims change.  HOST gives the nodes' page sizes.  0 when it does
+ * (a retried claim: the same request), else NP_EINPUT with the first
+ * difference ("guest cell 0: 8192 MiB recorded, 4096 asked").
+ */
+int np_plan_answers(const np_host *host, const np_request *req, const struct np_place_opts *opts,
+		    const np_plan *plan, struct np_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,6 +23,11 @@ struct np__cpu_key {
 /* qsort comparator: socket, node, core, then os id. */
 int np__cmp_cpu_key(const void *a, const void *b);
 
+/* "15.1 GiB", "512 MiB", "12 KiB": memory for people. */
+void np__fmt_mem(uint64_t kb, char *buf, size_t size);
+/* "2M", "1G", "64K": a huge page size. */
+void np__fmt_pagesize(uint64_t kb, char *buf, size_t size);
+
 int np__topo_write_text(const np_topo *topo, FILE *out);
 int np__topo_write_json(const np_topo *topo, FILE *out);
 int np__topo_write_svg(const np_topo *topo, FILE *out);

@@ -1,8 +1,11 @@
 /*
  * topo-svg.c - draw a host as people draw it on a whiteboard: one box per
  * NUMA node with its CPUs, memory, huge pages and PCI devices, then the
- * distance matrix as a heat map and, for small hosts, the nodes as a graph
- * whose links show how close they are.
+ * distance matrix as a heat map and the nodes as a graph whose links show
+ * how close they are: every link, labelled, up to 8 nodes; past that only
+ * the closest distances (as many levels as keep it to about 4 links a
+ * node), unlabelled, with a key; past 128 nodes a note says why there is
+ * no graph.
  *
  * Design: every piece is laid out by one function that both measures and
  * draws (nothing is printed while struct svg.out is NULL), so a box's size
@@ -15,6 +18,11 @@
  * document is always well-formed UTF-8 XML.  Only the public accessors of
  * np_topo are used.
  *
+ * With a host (np_host_write_svg()), the drawing shows what its claims
+ * took: pinned CPUs in another colour, the memory gauge and the huge page
+ * lines as claimed and free, a line per node with pinned CPUs and
+ * floating vCPUs.  A key under the nodes says what each colour means.
+ *
  * Node groups are <g class="node" id="node-N"> and matrix cells
  * <rect class="cell"> with a <title> "node A to node B: D", which tests
  * and scripts can count and read.
@@ -24,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <numaplace/emit.h>
+
 #include "emit/emit-int.h"
 #include "util/util.h"
 
@@ -31,13 +41,18 @@
 #define GAP        24  /* between node boxes */
 #define PAD        8   /* inside a node box */
 #define MAX_TAGS   12  /* device tags drawn per node before "+N more" */
-#define GRAPH_MAX  8   /* nodes up to which the link graph is drawn */
+#define GRAPH_MAX  8   /* nodes up to which every link is drawn, labelled */
+#define WIDE_MAX   128 /* nodes up to which the closest links are drawn */
+#define WIDE_LINKS 6   /* links per node the wide graph may draw, on average */
+#define WIDE_LEVELS 8  /* distances the wide graph may draw */
 #define MATRIX_MAX 256 /* nodes up to which the distance matrix is drawn */
 #define CHAR_W(px) ((px) * 6 / 10) /* average glyph width of sans-serif */
 
 struct svg {
 	FILE *out; /* NULL while measuring */
 	const np_topo *t;
+	const np_host *h; /* the usage to draw, or NULL */
+	const char *claims; /* with h: where its claims come from, or NULL */
 	int cpu;          /* side of a CPU square */
 	bool numbers;     /* CPU ids inside the squares */
 	int box_w;        /* width of every node box */
@@ -158,18 +173,31 @@ static void link_color(const struct svg *s, uint32_t d, char buf[8])
 	scale(stops, closeness(d, s->llo, s->lhi), buf);
 }
 
+/* Is CPU (os id) pinned by a claim on S's host? */
+static bool pinned(const struct svg *s, const struct np_cpu *c)
+{
+	const struct np_host_node *hn = s->h && c->node_idx >= 0 ? np_host_node(s->h, c->node_idx)
+								 : NULL;
+
+	for (int i = 0; hn && i < hn->npinned; i++)
+		if (hn->pinned[i] == c->os_id)
+			return true;
+	return false;
+}
+
 static void draw_cpu(struct svg *s, const struct np__cpu_key *k, int x, int y)
 {
 	const struct np_cpu *c = np_topo_cpu(s->t, k->idx);
+	bool pin = pinned(s, c);
 
 	put(s, "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\">",
-	    c->online ? "cpu" : "cpu off", x, y, s->cpu, s->cpu);
+	    !c->online ? "cpu off" : pin ? "cpu pin" : "cpu", x, y, s->cpu, s->cpu);
 	put(s, "<title>CPU %d", c->os_id);
 	if (c->core >= 0)
 		put(s, ", core %d", c->core);
 	if (c->socket >= 0)
 		put(s, ", socket %d", c->socket);
-	put(s, "%s</title></rect>\n", c->online ? "" : ", offline");
+	put(s, "%s%s</title></rect>\n", c->online ? "" : ", offline", pin ? ", pinned by a claim" : "");
 	if (s->numbers)
 		put(s, "<text class=\"%s\" x=\"%d\" y=\"%d\">%d</text>\n", c->online ? "cn" : "cn off",
 		    x + s->cpu / 2, y + s->cpu / 2 + 3, c->os_id);
@@ -298,14 +326,19 @@ static int devices(struct svg *s, int node_idx, int x0, int y0, int w)
 	return shown ? y - y0 + 17 : 0;
 }
 
-/* The memory gauge: taller for more memory, the used part dark; its height. */
-static int gauge(struct svg *s, const struct np_node *n, int x, int y, int w)
+/*
+ * The memory gauge: taller for more memory, the used part dark.  Used is
+ * what the host reports in use (total less free); with a host, what its
+ * claims hold.  The key under the grid says which.  Its height.
+ */
+static int gauge(struct svg *s, int i, int x, int y, int w)
 {
+	const struct np_node *n = np_topo_node(s->t, i);
 	int h = 16 + (s->max_mem ? (int)(n->mem_total_kb * 34 / s->max_mem) : 0);
-	int used = n->mem_total_kb && n->mem_free_known
-			   ? (int)((n->mem_total_kb - n->mem_free_kb) * (uint64_t)w / n->mem_total_kb)
-			   : 0;
-	char total[24], free_s[24];
+	uint64_t total = n->mem_total_kb, used = 0;
+	bool known = n->mem_free_known || s->h;
+	char total_s[24], used_s[24], free_s[24];
+	int uw;
 
 	if (n->mem_total_kb == 0) {
 		put(s, "<rect class=\"nomem\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n", x, y,
@@ -314,26 +347,61 @@ static int gauge(struct svg *s, const struct np_node *n, int x, int y, int w)
 		    y + h / 2 + 4);
 		return h;
 	}
-	fmt_mem(n->mem_total_kb, total, sizeof(total));
-	if (n->mem_free_known)
-		fmt_mem(n->mem_free_kb, free_s, sizeof(free_s));
+	if (s->h) {
+		total = np_host_node(s->h, i)->memory_mb * 1024;
+		used = np_host_node(s->h, i)->memory_used_mb * 1024;
+	} else if (n->mem_free_known) {
+		used = total - (n->mem_free_kb < total ? n->mem_free_kb : total);
+	}
+	used = used < total ? used : total;
+	uw = total ? (int)(used * (uint64_t)w / total) : 0;
+	fmt_mem(total, total_s, sizeof(total_s));
+	if (used)
+		fmt_mem(used, used_s, sizeof(used_s));
 	else
-		snprintf(free_s, sizeof(free_s), "unknown");
+		snprintf(used_s, sizeof(used_s), "nothing");
+	fmt_mem(total - used, free_s, sizeof(free_s));
 	put(s, "<rect class=\"mfree\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>", x, y, w, h);
-	put(s, "<rect class=\"mused\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n", x, y, used,
-	    h);
-	put(s, "<text class=\"glabel\" x=\"%d\" y=\"%d\">%s free of %s</text>\n", x + w / 2,
-	    y + h / 2 + 4, free_s, total);
+	put(s, "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n",
+	    s->h ? "mclaim" : "mused", x, y, uw, h);
+	if (known)
+		put(s, "<text class=\"glabel\" x=\"%d\" y=\"%d\">%s %s, %s free of %s</text>\n",
+		    x + w / 2, y + h / 2 + 4, used_s, s->h ? "claimed" : "used", free_s, total_s);
+	else
+		put(s, "<text class=\"glabel\" x=\"%d\" y=\"%d\">%s, use unknown</text>\n",
+		    x + w / 2, y + h / 2 + 4, total_s);
+	return h;
+}
+
+/* With a host: node I's huge page pools as claimed and free; the height. */
+static int host_pools(struct svg *s, int i, int x, int y)
+{
+	const struct np_host_node *hn = np_host_node(s->h, i);
+	int h = 0;
+	char page[24];
+
+	for (int k = 1; k < hn->npools; k++) {
+		const struct np_page_pool *p = &hn->pools[k];
+		uint64_t left = p->total > p->used + p->reserved ? p->total - p->used - p->reserved : 0;
+
+		if (p->total == 0)
+			continue;
+		fmt_page(p->size_kb, page, sizeof(page));
+		put(s, "<text class=\"info\" x=\"%d\" y=\"%d\">%s pages: %" PRIu64 " claimed, %" PRIu64
+		       " free of %" PRIu64 "</text>\n", x, y + h + 10, page, p->used, left, p->total);
+		h += 15;
+	}
 	return h;
 }
 
 /* One line per reserved huge page pool; the height. */
-static int pools(struct svg *s, const struct np_node *n, int x, int y)
+static int pools(struct svg *s, int i, int x, int y)
 {
-	int h = 0;
+	const struct np_node *n = np_topo_node(s->t, i);
+	int h = s->h ? host_pools(s, i, x, y) : 0;
 	char page[24];
 
-	for (int k = 0; k < n->npools; k++) {
+	for (int k = 0; !s->h && k < n->npools; k++) {
 		if (n->pools[k].total == 0)
 			continue;
 		fmt_page(n->pools[k].size_kb, page, sizeof(page));
@@ -353,6 +421,22 @@ static int pools(struct svg *s, const struct np_node *n, int x, int y)
 		h = 15;
 	}
 	return h;
+}
+
+/* With a host: node I's CPUs pinned and floating vCPUs; the height. */
+static int cpu_use(struct svg *s, int i, int x, int y)
+{
+	const struct np_host_node *hn = np_host_node(s->h, i);
+	double cpu_ratio, ram_ratio;
+
+	if (!np_topo_node(s->t, i)->ncpus)
+		return 0;
+	put(s, "<text class=\"info\" x=\"%d\" y=\"%d\">pinned %d of %d; floating vCPUs %u", x,
+	    y + 10, hn->npinned, hn->ndedicated, hn->cpu_usage);
+	if (np_host_limits(s->h, &cpu_ratio, &ram_ratio))
+		put(s, " of %.0f", (double)hn->nshared * cpu_ratio);
+	put(s, "</text>\n");
+	return 15;
 }
 
 /* Node I's contents at X,Y, top to bottom; the height (-1: out of memory). */
@@ -383,13 +467,15 @@ static int node_body(struct svg *s, int i, int x, int y)
 		    line);
 		yy += 15;
 	}
-	yy += pools(s, n, x + PAD, yy);
+	yy += pools(s, i, x + PAD, yy);
+	if (s->h)
+		yy += cpu_use(s, i, x + PAD, yy);
 	h = node_cpus(s, n, x + PAD, yy, w);
 	if (h < 0)
 		return -1;
 	yy += h;
 	yy += devices(s, i, x + PAD, yy, w);
-	yy += gauge(s, n, x + PAD, yy, w) + PAD;
+	yy += gauge(s, i, x + PAD, yy, w) + PAD;
 	return yy - y;
 }
 
@@ -494,6 +580,38 @@ static int loose_devices(struct svg *s, int x, int y, int w)
 	    x, y + 11);
 	h = devices(s, -1, x, y + 16, w);
 	return 16 + h + GAP;
+}
+
+/* One entry of the key: a swatch of class CLS and its words; the x after it. */
+static int key_item(struct svg *s, const char *cls, const char *text, int x, int y)
+{
+	/* "key" first: a swatch is not one of the drawing's CPUs or gauges. */
+	put(s, "<rect class=\"key %s\" x=\"%d\" y=\"%d\" width=\"12\" height=\"12\"/>", cls, x,
+	    y);
+	put(s, "<text class=\"info\" x=\"%d\" y=\"%d\">%s</text>\n", x + 16, y + 10, text);
+	return x + 16 + (int)strlen(text) * 11 / 2 + 18; /* 10px glyphs are 5.5px wide */
+}
+
+/* What the colours of the node boxes mean, in one row under them; the height. */
+static int key(struct svg *s, int x, int y)
+{
+	bool off = false;
+
+	for (int i = 0; i < np_topo_cpu_count(s->t); i++)
+		off |= !np_topo_cpu(s->t, i)->online;
+	put(s, "<g class=\"key\">\n<text class=\"info\" x=\"%d\" y=\"%d\">key:</text>\n", x,
+	    y + 10);
+	x += 30;
+	x = key_item(s, "cpu", "CPU", x, y);
+	if (off)
+		x = key_item(s, "cpu off", "offline CPU", x, y);
+	if (s->h)
+		x = key_item(s, "cpu pin", "CPU pinned by a claim", x, y);
+	x = key_item(s, s->h ? "mclaim" : "mused",
+		     s->h ? "memory claimed" : "memory in use (as the host reports it)", x, y);
+	key_item(s, "mfree", s->h ? "memory free for claims" : "memory free", x, y);
+	put(s, "</g>\n");
+	return 12 + GAP;
 }
 
 /* Cells fill about two thirds of the grid's width, 14 to 34 pixels. */
@@ -754,6 +872,152 @@ static int graph(struct svg *s, int x, int y, int *w)
 	return cy - y + (g.n == 2 ? 11 : r + 11) + MARGIN;
 }
 
+/* sin and cos of X (|X| <= 1) by their series: no libm for one angle. */
+static void sincos_small(double x, double *sn, double *cs)
+{
+	double term = x, s_ = 0, c_ = 0, ct = 1;
+
+	for (int k = 1; k < 12; k++) {
+		s_ += term;
+		c_ += ct;
+		term *= -x * x / ((2.0 * k) * (2.0 * k + 1));
+		ct *= -x * x / ((2.0 * k - 1) * (2.0 * k));
+	}
+	*sn = s_;
+	*cs = c_;
+}
+
+/* The nearer direction between nodes A and B, as a link shows it. */
+static uint32_t pair_distance(const np_topo *t, int a, int b)
+{
+	uint32_t ab = np_topo_distance(t, a, b), ba = np_topo_distance(t, b, a);
+
+	return ab < ba ? ab : ba;
+}
+
+/*
+ * The distances the wide graph draws, closest first, into LV: the closest
+ * level, then the next while all of them stay within WIDE_LINKS links a
+ * node on average, never the farthest (it would link almost every pair).
+ * How many; 0 when every pair is as far (nothing to show).
+ */
+static int wide_levels(const struct svg *s, uint32_t lv[WIDE_LEVELS])
+{
+	int n = np_topo_node_count(s->t), k = 0;
+	long links = 0;
+
+	while (k < WIDE_LEVELS) {
+		uint32_t last = k ? lv[k - 1] : 0, next = UINT32_MAX;
+		long add = 0;
+
+		for (int a = 0; a < n; a++)
+			for (int b = a + 1; b < n; b++) {
+				uint32_t d = pair_distance(s->t, a, b);
+
+				if (d > last && d < next)
+					next = d, add = 0;
+				add += d == next;
+			}
+		if (next >= s->lhi || (k && links + add > (long)WIDE_LINKS * n))
+			break;
+		links += add;
+		lv[k++] = next;
+	}
+	return k;
+}
+
+/* Under the wide graph's title: the distances drawn, each in its colour. */
+static void wide_key(struct svg *s, int x, int y, const uint32_t *lv, int nlv)
+{
+	char color[8];
+
+	if (!nlv) {
+		put(s, "<text class=\"small\" x=\"%d\" y=\"%d\">every pair is %" PRIu32 " apart: no "
+		       "link would say more</text>\n", x, y + 9, s->lhi);
+		return;
+	}
+	put(s, "<text class=\"small\" x=\"%d\" y=\"%d\">drawn:</text>\n", x, y + 9);
+	x += 34;
+	for (int k = 0; k < nlv; k++, x += 44) {
+		link_color(s, lv[k], color);
+		put(s, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
+		       "stroke-width=\"%d\"/><text class=\"small\" x=\"%d\" y=\"%d\">%" PRIu32
+		       "</text>\n", x, y + 6, x + 18, y + 6, color, 3 - (k > 0), x + 22, y + 9, lv[k]);
+	}
+	put(s, "<text class=\"small\" x=\"%d\" y=\"%d\">farther pairs: not drawn</text>\n", x,
+	    y + 9);
+}
+
+/* The links at distance D of the wide graph, nodes at GX, GY. */
+static void wide_links(struct svg *s, const int *gx, const int *gy, uint32_t d, int width)
+{
+	int n = np_topo_node_count(s->t);
+	char color[8];
+
+	link_color(s, d, color);
+	for (int a = 0; a < n; a++)
+		for (int b = a + 1; b < n; b++)
+			if (pair_distance(s->t, a, b) == d)
+				put(s, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
+				       "stroke-width=\"%d\"><title>node %d to node %d: %" PRIu32
+				       "</title></line>\n", gx[a], gy[a], gx[b], gy[b], color, width,
+				    np_topo_node(s->t, a)->os_id, np_topo_node(s->t, b)->os_id, d);
+}
+
+/*
+ * For more than 8 nodes: the nodes on a circle in id order (neighbours by
+ * id are usually neighbours by distance), only the closest links, farther
+ * drawn first so the closest stay on top; the height, or -1.
+ */
+static int graph_wide(struct svg *s, int x, int y, int *w)
+{
+	int n = np_topo_node_count(s->t), r = n * 40 / 6 > 160 ? n * 40 / 6 : 160;
+	int cx = x + 30 + r, cy = y + 64 + r, nlv;
+	uint32_t lv[WIDE_LEVELS];
+	double sn, cs, px = -1, py = 0, nx;
+	int *gx = np__calloc((size_t)n, sizeof(int)), *gy = np__calloc((size_t)n, sizeof(int));
+
+	if (!gx || !gy) {
+		free(gx);
+		free(gy);
+		return -1;
+	}
+	nlv = wide_levels(s, lv);
+	sincos_small(6.283185307179586 / n, &sn, &cs);
+	for (int i = 0; i < n; i++, nx = px * cs - py * sn, py = px * sn + py * cs, px = nx) {
+		gx[i] = cx + (int)(px * r);
+		gy[i] = cy + (int)(py * r);
+	}
+	put(s, "<text class=\"info\" x=\"%d\" y=\"%d\">links between nodes: only the closest "
+	       "(%d nodes, %d pairs; the matrix has every distance)</text>\n", x, y + 11, n,
+	    n * (n - 1) / 2);
+	wide_key(s, x, y + 18, lv, nlv);
+	put(s, "<g class=\"links\">\n");
+	for (int k = nlv - 1; k >= 0; k--)
+		wide_links(s, gx, gy, lv[k], 3 - (k > 0));
+	for (int i = 0; i < n; i++) {
+		put(s, "<rect class=\"gnode\" x=\"%d\" y=\"%d\" width=\"26\" height=\"16\" rx=\"4\"/>",
+		    gx[i] - 13, gy[i] - 8);
+		put(s, "<text class=\"cv\" x=\"%d\" y=\"%d\" font-size=\"9\">%d</text>\n", gx[i],
+		    gy[i] + 3, np_topo_node(s->t, i)->os_id);
+	}
+	put(s, "</g>\n");
+	free(gx);
+	free(gy);
+	*w = 2 * r + 60;
+	return cy - y + r + 20;
+}
+
+/* Past WIDE_MAX nodes: why there is no graph; the height. */
+static int graph_note(struct svg *s, int x, int y, int *w)
+{
+	put(s, "<text class=\"info nolinks\" x=\"%d\" y=\"%d\">no link graph: %d nodes are "
+	       "too many to draw apart (the matrix has every distance)</text>\n", x, y + 11,
+	    np_topo_node_count(s->t));
+	*w = 420;
+	return 20;
+}
+
 /* "host: 8 nodes, 64 CPUs (4 sockets, 32 cores), 120.0 GiB, 110.3 GiB free" */
 static int summary(const np_topo *t, char *buf, size_t size)
 {
@@ -801,7 +1065,7 @@ static int summary(const np_topo *t, char *buf, size_t size)
 /* The whole drawing; its size in *W and *H.  0, or -1 out of memory. */
 static int document(struct svg *s, int *w, int *h)
 {
-	int y = MARGIN, gw = 0, mw = 0, pw = 0, gh, lh, mh, ph;
+	int y = MARGIN, gw = 0, mw = 0, pw = 0, gh, lh, mh, ph, n = np_topo_node_count(s->t);
 	char line[200];
 
 	if (summary(s->t, line, sizeof(line)) < 0)
@@ -812,19 +1076,30 @@ static int document(struct svg *s, int *w, int *h)
 	put(s, "<text class=\"info\" x=\"%d\" y=\"%d\">source: %s '", MARGIN, y + 34,
 	    np_source_kind_name(np_topo_source_kind(s->t)));
 	put_escaped(s, np_topo_source_name(s->t) ? np_topo_source_name(s->t) : "", 100);
-	put(s, "'</text>\n");
+	put(s, "'");
+	if (s->h && s->claims) {
+		put(s, "; usage: the claims of '");
+		put_escaped(s, s->claims, 100);
+		put(s, "'");
+	}
+	put(s, "</text>\n");
 	*w = (int)strlen(line) * CHAR_W(17); /* bold */
 	y += 52;
 	if ((gh = grid(s, MARGIN, y, &gw)) < 0)
 		return -1;
 	y += gh + GAP;
+	y += key(s, MARGIN, y);
 	if ((lh = loose_cpus(s, MARGIN, y, gw)) < 0)
 		return -1;
 	y += lh;
 	y += loose_devices(s, MARGIN, y, gw);
 	mw = gw;
 	mh = matrix(s, MARGIN, y, &mw);
-	ph = graph(s, MARGIN + mw + 40, y, &pw);
+	ph = n <= GRAPH_MAX  ? graph(s, MARGIN + mw + 40, y, &pw)
+	     : n <= WIDE_MAX ? graph_wide(s, MARGIN + mw + 40, y, &pw)
+			     : graph_note(s, MARGIN + mw + 40, y, &pw);
+	if (ph < 0)
+		return -1;
 	y += (mh > ph ? mh : ph) + MARGIN;
 	if (ph)
 		mw += 40 + pw;
@@ -860,12 +1135,14 @@ static void header(struct svg *s, int w, int h)
 	       ".core{fill:#fff;stroke:#9aa8b8}\n"
 	       ".cpu{fill:#4e79a7}\n"
 	       ".cpu.off{fill:url(#hatch);stroke:#999}\n"
+	       ".cpu.pin{fill:#e15759}\n"
 	       ".cn{font-size:8px;fill:#fff;text-anchor:middle}\n"
 	       ".cn.off{fill:#333}\n"
 	       ".dev{fill:#fff3cd;stroke:#c9a227}\n"
 	       ".tag{font-size:9px;fill:#4a3b00}\n"
 	       ".mfree{fill:#e4eef9}\n"
-	       ".mused{fill:#93b8e0}\n"
+	       ".mused{fill:#6f9fd8}\n"
+	       ".mclaim{fill:#f1a340}\n"
 	       ".nomem{fill:url(#hatch);stroke:#b7791f}\n"
 	       ".glabel{font-size:10px;fill:#1d2733;text-anchor:middle}\n"
 	       ".cell{stroke:#fff;stroke-width:1}\n"
@@ -910,9 +1187,9 @@ static void setup(struct svg *s)
 	s->box_w = s->box_w < 240 ? 240 : s->box_w > 600 ? 600 : s->box_w;
 }
 
-int np__topo_write_svg(const np_topo *t, FILE *out)
+static int write_svg(const np_topo *t, const np_host *host, const char *claims, FILE *out)
 {
-	struct svg s = { .t = t };
+	struct svg s = { .t = t, .h = host, .claims = claims };
 	int w, h;
 
 	setup(&s);
@@ -924,4 +1201,20 @@ int np__topo_write_svg(const np_topo *t, FILE *out)
 		return NP_ENOMEM;
 	put(&s, "</svg>\n");
 	return ferror(out) ? NP_EOS : 0;
+}
+
+int np__topo_write_svg(const np_topo *t, FILE *out)
+{
+	return write_svg(t, NULL, NULL, out);
+}
+
+int np_host_write_svg(const np_host *host, const char *name, FILE *out, struct np_error *err)
+{
+	int rc = write_svg(np_host_topo(host), host, name, out);
+
+	if (rc == NP_ENOMEM)
+		return np__err(err, NP_ENOMEM, "cannot write the drawing: out of memory");
+	if (rc || fflush(out) || ferror(out))
+		return np__err(err, NP_EOS, "cannot write the drawing: output error");
+	return 0;
 }

@@ -21,28 +21,6 @@
 #define CPU_LINES 4  /* lines a node's CPU list may take */
 #define WIDTH     78 /* where free-standing CPU lists wrap */
 
-/* "15.1 GiB", "512 MiB", "0": memory for people. */
-static void fmt_mem(uint64_t kb, char *buf, size_t size)
-{
-	if (kb >= 1024 * 1024)
-		snprintf(buf, size, "%.1f GiB", (double)kb / (1024.0 * 1024.0));
-	else if (kb >= 1024)
-		snprintf(buf, size, "%" PRIu64 " MiB", kb / 1024);
-	else
-		snprintf(buf, size, "%" PRIu64 " KiB", kb);
-}
-
-/* "2M", "1G", "64K": a huge page size. */
-static void fmt_pagesize(uint64_t kb, char *buf, size_t size)
-{
-	if (kb % (1024 * 1024) == 0)
-		snprintf(buf, size, "%" PRIu64 "G", kb / (1024 * 1024));
-	else if (kb % 1024 == 0)
-		snprintf(buf, size, "%" PRIu64 "M", kb / 1024);
-	else
-		snprintf(buf, size, "%" PRIu64 "K", kb);
-}
-
 static const char *pci_class_name(unsigned cls)
 {
 	switch (cls >> 16) {
@@ -96,9 +74,9 @@ static int write_summary(const np_topo *t, FILE *out)
 	sockets = count_distinct(keys, ncpus, false);
 	cores = count_distinct(keys, ncpus, true);
 	free(keys);
-	fmt_mem(np_topo_mem_total_kb(t), total, sizeof(total));
+	np__fmt_mem(np_topo_mem_total_kb(t), total, sizeof(total));
 	if (np_topo_mem_free_known(t))
-		fmt_mem(np_topo_mem_free_kb(t), avail, sizeof(avail));
+		np__fmt_mem(np_topo_mem_free_kb(t), avail, sizeof(avail));
 	else
 		snprintf(avail, sizeof(avail), "unknown");
 	fprintf(out, "host: %d node%s, %d CPUs", np_topo_node_count(t),
@@ -124,7 +102,7 @@ static void write_pools(const struct np_node *n, FILE *out)
 		return;
 	}
 	for (int k = 0; k < n->npools; k++) {
-		fmt_pagesize(n->pools[k].size_kb, size, sizeof(size));
+		np__fmt_pagesize(n->pools[k].size_kb, size, sizeof(size));
 		if (n->pools[k].free_known)
 			fprintf(out, "%s%s %" PRIu64 "/%" PRIu64, k ? "  " : "", size,
 				n->pools[k].free, n->pools[k].total);
@@ -212,10 +190,10 @@ static int write_nodes(const np_topo *t, FILE *out)
 		if (cpu_column(n, &col))
 			return NP_ENOMEM;
 		if (n->mem_free_known)
-			fmt_mem(n->mem_free_kb, fre, sizeof(fre));
+			np__fmt_mem(n->mem_free_kb, fre, sizeof(fre));
 		else
 			snprintf(fre, sizeof(fre), "unknown");
-		fmt_mem(n->mem_total_kb, tot, sizeof(tot));
+		np__fmt_mem(n->mem_total_kb, tot, sizeof(tot));
 		if (n->mem_total_kb)
 			snprintf(mem, sizeof(mem), "%s / %s", fre, tot);
 		else

@@ -61,7 +61,8 @@ static int dom_open(const np_topo *topo, const char *uri, const char *name, bool
 	memset(d, 0, sizeof(*d));
 	d->conn = np__lv_open(uri, !rw);
 	if (!d->conn)
-		return np__err(err, NP_EIO, "cannot connect to '%s': %s", uri, np__lv_message(msg, sizeof(msg)));
+		return np__err(err, np__lv_open_failure(msg, sizeof(msg)), "cannot connect to '%s': %s",
+			       uri, msg);
 	d->d = virDomainLookupByName(d->conn, name);
 	if (!d->d) {
 		dom_close(d);
@@ -371,34 +372,46 @@ static void target_cpus(const struct np_apply_spec *s, int v, const int *node_cp
 	*n = nnc;
 }
 
+/* What SPEC does to domain D, one step a line, naming its nodes and CPUs. */
 static int say(const np_topo *topo, const struct dom *d, const struct np_apply_spec *s,
 	       const int *nc, int nnc, const char *name, struct np_apply_result *res)
 {
-	char list[512];
-	int rc = 0;
+	char list[512], all[512], nodes[256];
+	int rc = 0, ids[64], n = 0, *every = NULL, nevery = 0;
 
+	for (int i = 0; i < s->nnodes && n < 64; i++)
+		ids[n++] = np_topo_node(topo, s->nodes[i])->os_id;
+	np__format_cpulist(ids, n, nodes, sizeof(nodes));
+	if (np__all_cpus(topo, &every, &nevery))
+		return -1;
+	np__format_cpulist(every, nevery, all, sizeof(all));
+	free(every);
 	for (int v = 0; !rc && v < d->nvcpus; v++) {
 		const int *cpus;
-		int n;
+		int k;
 
-		target_cpus(s, v, nc, nnc, &cpus, &n);
-		np__format_cpulist(cpus, n, list, sizeof(list));
-		rc = np__step(res, "domain %s vCPU %d: pin to CPUs %s", name, v,
-			      cpus ? list : "all (soft affinity)");
+		target_cpus(s, v, nc, nnc, &cpus, &k);
+		np__format_cpulist(cpus, k, list, sizeof(list));
+		if (cpus)
+			rc = np__step(res, "domain %s vCPU %d: pin to CPUs %s", name, v, list);
+		else
+			rc = np__step(res, "domain %s vCPU %d: may run on every CPU, %s (soft "
+				      "affinity: nodes %s preferred)", name, v, all, nodes);
 	}
+	/* apply_rest() pins the emulator to the nodes' CPUs, whatever its devices. */
 	np__format_cpulist(nc, nnc, list, sizeof(list));
 	if (!rc && s->io_threads)
-		rc = np__step(res, "domain %s emulator threads: pin near its devices", name);
+		rc = np__step(res, "domain %s emulator threads: pin to CPUs %s (nodes %s)", name,
+			      list, nodes);
 	if (!rc && (s->migrate || s->set_policy))
-		rc = np__step(res, "domain %s: NUMA node set to the nodes%s%s", name,
+		rc = np__step(res, "domain %s: memory on nodes %s%s%s", name, nodes,
 			      s->set_policy ? ", mode " : "",
 			      !s->set_policy ? "" : s->policy == NP_MEM_POLICY_STRICT ? "strict"
 			      : s->policy == NP_MEM_POLICY_INTERLEAVE ? "interleave" : "preferred");
 	if (!rc && s->affinity == NP_AFFINITY_SOFT)
-		rc = np__step(res, "soft affinity: recorded for the balancer");
+		rc = np__step(res, "soft affinity: nodes %s recorded for the balancer", nodes);
 	if (!rc && s->migrate && s->rate_mb_s > 0)
 		rc = np__step(res, "note: libvirt moves the memory at once; no rate limit");
-	(void)topo;
 	return rc;
 }
 

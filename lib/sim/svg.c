@@ -3,7 +3,11 @@
  * document with two charts:
  *   1. throughput per configuration: against the guest count (one line
  *      per configuration, error bars of one standard deviation) when the
- *      experiment sweeps guest counts, else one bar per configuration;
+ *      experiment sweeps guest counts, else one bar per configuration,
+ *      each labelled with its value and its difference from the first;
+ *      when the bars differ by a few percent the axis starts above 0
+ *      (else they would look equal), and says so: a break mark on the
+ *      axis and a note under the title;
  *   2. a timeline of the vCPUs running outside their soft affinity, one
  *      line per configuration, for the last case (the most loaded one of
  *      a sweep), first repetition.
@@ -167,14 +171,23 @@ static void chart_sweep(const np_sim_result *r, FILE *out)
 static void bar(const np_sim_result *r, const struct frame *f, int cf, double left)
 {
 	const struct np_sim_row *p = &r->rows[(r->ncases - 1) * r->nconfigs + cf].pub;
+	const struct np_sim_row *first = &r->rows[(r->ncases - 1) * r->nconfigs].pub;
 	double bw = (double)(W - LEFT - RIGHT) / r->nconfigs, mid = left + bw / 2;
+	double top = py(f, p->throughput_mean + p->throughput_stddev) - 5;
 
 	fprintf(f->out, "<rect class=\"series\" data-config=\"");
 	esc(f->out, p->config);
 	fprintf(f->out, "\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
 		"<title>%.3f +- %.3f</title></rect>\n", left + bw * 0.2,
-		py(f, p->throughput_mean), bw * 0.6, py(f, 0) - py(f, p->throughput_mean),
+		py(f, p->throughput_mean), bw * 0.6, py(f, f->ymin) - py(f, p->throughput_mean),
 		colours[cf % 8], p->throughput_mean, p->throughput_stddev);
+	/* The value, and the difference from the first bar, which the eye cannot measure. */
+	fprintf(f->out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick value\" text-anchor=\"middle\">%.3f",
+		mid, top, p->throughput_mean);
+	if (cf && first->throughput_mean > 0)
+		fprintf(f->out, " (%+.1f%%)",
+			(p->throughput_mean / first->throughput_mean - 1) * 100);
+	fputs("</text>\n", f->out);
 	fprintf(f->out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\"/>\n",
 		mid, py(f, p->throughput_mean - p->throughput_stddev), mid,
 		py(f, p->throughput_mean + p->throughput_stddev));
@@ -185,20 +198,63 @@ static void bar(const np_sim_result *r, const struct frame *f, int cf, double le
 	legend(f, cf, p->config);
 }
 
+/*
+ * Bars that differ by less than BREAK_SHARE of the tallest start from a
+ * round value below the lowest (one spread under it), not from 0, where
+ * they would look equal.
+ */
+#define BREAK_SHARE 0.2
+
+/* Where the bar chart's axis starts: 0, or above it when the bars differ by a few percent. */
+static double bars_floor(const np_sim_result *r, int last)
+{
+	double lo = INFINITY, hi = 0, spread, step;
+
+	for (int cf = 0; cf < r->nconfigs; cf++) {
+		const struct np_sim_row *p = &r->rows[last + cf].pub;
+
+		lo = fmin(lo, p->throughput_mean - p->throughput_stddev);
+		hi = fmax(hi, p->throughput_mean + p->throughput_stddev);
+	}
+	if (!(lo > 0) || hi - lo >= hi * BREAK_SHARE)
+		return 0;
+	spread = hi - lo > hi * 0.01 ? hi - lo : hi * 0.01;
+	step = nice_step(2 * spread);
+	return fmax(0, floor((lo - spread) / step) * step);
+}
+
+/* A broken axis: two slanted strokes across the bottom of the y axis. */
+static void axis_break(const struct frame *f)
+{
+	double y = py(f, f->ymin) - 10;
+
+	fprintf(f->out, "<g class=\"break\"><rect x=\"%d\" y=\"%.1f\" width=\"12\" height=\"7\" "
+		"fill=\"white\"/><path d=\"M%d,%.1f l12,-4 M%d,%.1f l12,-4\" stroke=\"#444\"/></g>\n",
+		LEFT - 6, y - 4, LEFT - 6, y + 1, LEFT - 6, y + 5);
+	fprintf(f->out, "<text x=\"%d\" y=\"%.1f\" class=\"note\">the axis starts at %g, not 0: "
+		"the bars differ by a few percent</text>\n", LEFT, f->y0 + 36, f->ymin);
+}
+
 static void chart_bars(const np_sim_result *r, FILE *out)
 {
 	struct frame f = { .out = out, .xmin = 0, .xmax = r->nconfigs };
 	double bw = (double)(W - LEFT - RIGHT) / (r->nconfigs ? r->nconfigs : 1);
 	int last = (r->ncases - 1) * r->nconfigs;
 
-	for (int cf = 0; cf < r->nconfigs; cf++)
-		f.ymax = fmax(f.ymax, r->rows[last + cf].pub.throughput_mean * 1.05);
-	if (f.ymax <= 0)
-		f.ymax = 1;
+	for (int cf = 0; cf < r->nconfigs; cf++) {
+		const struct np_sim_row *p = &r->rows[last + cf].pub;
+
+		f.ymax = fmax(f.ymax, p->throughput_mean + p->throughput_stddev);
+	}
+	f.ymin = bars_floor(r, last);
+	/* Room above the tallest bar for its label. */
+	f.ymax = f.ymax > 0 ? f.ymax + (f.ymax - f.ymin) * 0.12 : 1;
 	axes(&f, "throughput per configuration (mean +- stddev)", "configuration", "throughput",
 	     false);
 	for (int cf = 0; cf < r->nconfigs; cf++)
 		bar(r, &f, cf, LEFT + cf * bw);
+	if (f.ymin > 0)
+		axis_break(&f);
 }
 
 /* ---- chart 2: the timeline ----------------------------------------------------------- */
@@ -239,7 +295,8 @@ int np__svg_write(const np_sim_result *r, FILE *out)
 		W, 2 * H, W, 2 * H);
 	esc(out, r->name);
 	fputs("</title>\n<style>.title{font-size:14px;font-weight:bold}.tick{font-size:11px}"
-	      ".label{font-size:12px}.grid{stroke:#ddd}.frame{fill:none;stroke:#444}</style>\n"
+	      ".label{font-size:12px}.grid{stroke:#ddd}.frame{fill:none;stroke:#444}"
+	      ".note{font-size:10px;fill:#a23b72}</style>\n"
 	      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n", out);
 	if (r->sweep && r->ncases > 1)
 		chart_sweep(r, out);

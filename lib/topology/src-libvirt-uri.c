@@ -131,9 +131,9 @@ static int load(np__tb *b, const char *uri)
 
 	np__xml_hush(&saved);
 	if (!(conn = np__lv_open(uri, true))) {
-		/* A URI no driver serves is as much bad input as a missing file. */
-		code = NP_EIO;
-		np__tb_fail(b, code, "cannot connect: %s", np__lv_message(msg, sizeof(msg)));
+		/* No libvirt here is exit 3; a URI no one answers is as bad as a missing file. */
+		code = np__lv_open_failure(msg, sizeof(msg));
+		np__tb_fail(b, code, "cannot connect: %s", msg);
 		goto out;
 	}
 	if (!(caps = virConnectGetCapabilities(conn))) {

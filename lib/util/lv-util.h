@@ -33,4 +33,13 @@ void np__lv_set_quiet(void);
 /* libvirt's last error of this thread as one line (no newlines or tabs), in BUF. */
 const char *np__lv_message(char *buf, size_t size);
 
+/*
+ * After np__lv_open() failed: its message in BUF, and the code to answer
+ * with: NP_EUNSUPPORTED when no libvirt answers here (no daemon behind the
+ * socket, missing or refusing; no driver for the URI; for a socket the
+ * message asks whether libvirtd runs), else NP_EIO (a remote host that
+ * cannot be reached, a TLS certificate missing, a test driver file).
+ */
+int np__lv_open_failure(char *buf, size_t size);
+
 #endif

@@ -29,7 +29,7 @@ run release --help;               expect_rc 0 "release --help"
 run state --state "$st";          expect_rc 2 "state without show"
 run state show;                   expect_rc 2 "state show without --state"
 run state list --state "$st";     expect_rc 2 "unknown state action"; expect_err "unknown state action 'list'" "names it"
-run state show --state "$st";     expect_rc 0 "a missing state file is empty"; expect_out "0 claims" "no claims"
+run state show --state "$st" --json "$TMP/h2.json"; expect_rc 0 "a missing state file is empty"; expect_out "0 claims" "no claims"
 
 # Claim two guests: each takes a whole node.
 run claim --state "$st" --id vm-1 "${pinned[@]}" --format json
@@ -45,6 +45,27 @@ expect_rc 0 "claim vm-1 again"; expect_err "already claimed" "says so"
 json_ok "d['cells'][0]['node'] == $node1" "prints vm-1's own plan"
 if cmp -s "$st" "$TMP/after2.json"; then ok "state file unchanged"; else not_ok "state file unchanged"; fi
 
+# Another request under a claimed id: exit 1, one line saying what differs, nothing changed.
+conflict() { # WHAT ARGS...: claim vm-1 with ARGS is refused
+  local what=$1; shift
+  run claim --state "$st" --id vm-1 --json "$TMP/h2.json" "$@"
+  expect_rc 1 "vm-1 again, $what"; expect_one_line_err "vm-1 again, $what"
+  expect_err "^numaplace: cannot claim 'vm-1': it is already claimed for another request \\(.+\\); release it first$" \
+    "vm-1 again, $what: says it is claimed for another request"
+  [ -z "$out" ] && ok "vm-1 again, $what: prints no plan" || not_ok "vm-1 again, $what: prints no plan"
+  if cmp -s "$st" "$TMP/after2.json"; then ok "vm-1 again, $what: state unchanged"; else not_ok "vm-1 again, $what: state unchanged"; fi
+}
+conflict "more memory" --flavor 'vcpus=2,ram=2048,hw:cpu_policy=dedicated'
+expect_err "1024 MiB recorded, 2048 asked" "more memory: names the difference"
+conflict "shared vCPUs" --flavor 'vcpus=2,ram=1024'
+conflict "fewer vCPUs" --flavor 'vcpus=1,ram=1024,hw:cpu_policy=dedicated'
+conflict "another memory policy" "${pinned[@]:2}" --mem-policy preferred
+expect_err "memory policy strict recorded, preferred asked" "another memory policy: names it"
+conflict "soft affinity" "${pinned[@]:2}" --affinity soft
+# The same request said another way is the same request.
+run claim --state "$st" --id vm-1 --json "$TMP/h2.json" --flavor 'ram=1024,vcpus=2,hw:cpu_policy=dedicated,hw:numa_nodes=1' --mem-policy strict
+expect_rc 0 "vm-1 again, the same request written otherwise"
+
 # Full: a third guest does not fit, and the state stays as it was.
 run claim --state "$st" --id vm-3 "${pinned[@]}"; expect_rc 1 "vm-3 does not fit"
 if cmp -s "$st" "$TMP/after2.json"; then ok "no-fit leaves the state alone"; else not_ok "no-fit leaves the state alone"; fi
@@ -53,12 +74,32 @@ expect_rc 1 "place --state sees the claims"
 run place --json "$TMP/h2.json" --flavor 'vcpus=1,ram=256,hw:cpu_policy=dedicated'
 expect_rc 0 "without --state the host is empty"
 
-# state show.
-run state show --state "$st";     expect_rc 0 "state show"; expect_out "2 claims" "two claims"; expect_out "^  vm-1" "lists vm-1"
-run state show --state "$st" --json "$TMP/h2.json"; expect_rc 0 "state show with the host"
-expect_out "vm-1 nodes $node1, 1024 MiB, 2 pinned" "vm-1's node, memory and pins"
-run state show --state "$st" --format json; expect_rc 0 "state show json"
+# state show: per node what is taken and free, the claims there; then each claim.
+node2=$((1 - node1))
+run state show --state "$st" --json "$TMP/h2.json"; expect_rc 0 "state show"
+expect_out "^$TMP/state.json: 2 claims: 4 CPUs pinned, 0 vCPUs floating, 2.0 GiB memory$" "totals"
+expect_out "^ +$node1 +2 +2 +0 +0 of 32 +1.0 GiB +1.0 GiB +- +vm-1$" "vm-1's node: both CPUs pinned, none free, half the memory"
+expect_out "^  vm-1  node $node1: 1.0 GiB, 2 vCPUs pinned to CPUs $((2 * node1))-$((2 * node1 + 1))$" "vm-1: its node, memory and CPUs"
+run state show --state "$st" --json "$TMP/h2.json" --format json; expect_rc 0 "state show json"
+json_ok "d['schema'] == 'numaplace.usage/1' and [c['id'] for c in d['claims']] == ['vm-1', 'vm-2']" "numaplace.usage/1 with both claims"
+json_ok "[n['claims'] for n in sorted(d['nodes'], key=lambda n: n['id'])] == ([['vm-1'], ['vm-2']] if $node1 == 0 else [['vm-2'], ['vm-1']])" "each node names its claim"
+json_ok "all(n['cpus']['pinned_free'] == 0 and len(n['cpus']['pinned']) == 2 and n['memory_mb'] == {'total': 2048, 'used': 1024, 'free': 1024, 'reported_free': None} for n in d['nodes'])" "per node: CPUs pinned and free, memory used and free"
+json_ok "d['claims'][0]['nodes'] == [$node1] and d['claims'][0]['pinned_cpus'] == [$((2 * node1)), $((2 * node1 + 1))] and d['claims'][0]['memory_mb'] == 1024" "per claim: nodes, CPUs, memory"
+run state show --state "$st" --format state; expect_rc 0 "state show --format state"
 json_ok "d['schema'] == 'numaplace.state/1' and sorted(d['claims']) == ['vm-1', 'vm-2']" "numaplace.state/1 with both"
+run state show --state "$st" --format state --json "$TMP/h2.json"; expect_rc 2 "--format state takes no host"
+# The host the claims were made on, or an error naming the claim that does not fit this one.
+host 1 >"$TMP/h1.json"
+run state show --state "$st" --json "$TMP/h1.json"; expect_rc 2 "state show on a host without the claims' nodes"
+expect_one_line_err "a claim on a node the host lacks"
+# topology --state: the same view after the topology; as SVG, pinned CPUs drawn.
+run topology --json "$TMP/h2.json" --state "$st"; expect_rc 0 "topology --state"
+expect_out "^distances:" "the topology first"; expect_out "^  vm-2  node $node2: " "then the usage, vm-2 in it"
+run topology --json "$TMP/h2.json" --state "$st" --format svg; expect_rc 0 "topology --state --format svg"
+n=$(grep -o 'class="cpu pin"' "$TMP/out" | wc -l)
+[ "$n" -eq 4 ] && ok "svg: the 4 pinned CPUs drawn as pinned" || not_ok "svg: $n CPUs drawn as pinned, want 4"
+run topology --json "$TMP/h2.json" --state "$st" --format json; expect_rc 2 "topology --state --format json is a usage error"
+expect_err "state show --format json" "says where the JSON is"
 
 # Release gives the node back; releasing again changes nothing.
 run release --state "$st" --id vm-1; expect_rc 0 "release vm-1"; expect_out "released 'vm-1'" "says released"
@@ -76,14 +117,14 @@ json_ok "d['cells'] == json.load(open('$TMP/weird-first.json'))['cells']" "the s
 
 # Bad state file: exit 2, one line naming the file.
 printf 'garbage' >"$TMP/bad.json"
-run state show --state "$TMP/bad.json"; expect_rc 2 "garbage state"; expect_one_line_err "garbage state"
+run state show --state "$TMP/bad.json" --json "$TMP/h2.json"; expect_rc 2 "garbage state"; expect_one_line_err "garbage state"
 expect_err "bad.json" "names the file"
 run claim --state "$TMP/bad.json" --id x "${pinned[@]}"; expect_rc 2 "claim on a garbage state"
 
 # One checker for every verb that reads a state: a state that over-commits
 # a node's memory, or pins one CPU twice, is refused by claim, place
 # --state and state show with a host alike, naming the claim; without a
-# host, state show and release still read it (release is how it is fixed).
+# host, state show --format state and release still read it (release is how it is fixed).
 plan() { # ID NODE CPU MEMORY_MB
   printf '"%s": {"schema":"numaplace.plan/1","fits":true,"memory_policy":"strict","affinity":"hard","nodeset":[%d],"fallback":[],"cells":[{"guest_cell":0,"node":%d,"memory_mb":%d,"pagesize_kb":4,"pins":[[0,%d]],"float_vcpus":[],"cpuset":[],"reserved":[],"blocked":[]}],"pci":[]}' \
     "$1" "$2" "$2" "$4" "$3"
@@ -97,7 +138,7 @@ for bad in overmem twice; do
     run $cmd; expect_rc 2 "$bad: ${cmd%% --*}"; expect_one_line_err "$bad: ${cmd%% --*}"
     expect_err "^numaplace: claim 'b' in '$TMP/$bad.json': node [01]: " "$bad: ${cmd%% --*} names claim b"
   done
-  run state show --state "$TMP/$bad.json"; expect_rc 0 "$bad: state show without a host"
+  run state show --state "$TMP/$bad.json" --format state; expect_rc 0 "$bad: state show --format state (no host)"
 done
 run state show --state "$TMP/overmem.json" --json "$TMP/h2.json"; expect_err "3000 MiB claimed of 2048 MiB" "says how much"
 run release --state "$TMP/twice.json" --id b; expect_rc 0 "release fixes it"
@@ -127,7 +168,7 @@ for p in "${pids[@]}"; do
   [ $r -eq 0 ] && fits=$((fits + 1)); [ $r -eq 1 ] && nofit=$((nofit + 1))
 done
 if [ $fits -eq 4 ] && [ $nofit -eq 4 ]; then ok "4 of 8 parallel claims fit"; else not_ok "parallel claims: $fits fit, $nofit did not (want 4 and 4)"; fi
-run state show --state "$pst" --format json
+run state show --state "$pst" --format state
 json_ok "len(d['claims']) == 4" "4 claims recorded"
 json_ok "len([p for c in d['claims'].values() for cell in c['cells'] for v, p in cell['pins']]) == 8 == len({p for c in d['claims'].values() for cell in c['cells'] for v, p in cell['pins']})" "8 CPUs, each promised once"
 if ls "$TMP" | grep -q 'parallel.json.tmp-'; then not_ok "a temporary state file was left behind"; else ok "no temporary files left"; fi

@@ -83,7 +83,7 @@ RULES=(
   'balance --interval [0-9]+( |$) @@ timeout:4,sub:numaplace balance >numaplace balance --run-dir run  @@ balances every second until interrupted; --run-dir gives it none of this machine'"'"'s guests'
   'balance --once$ @@ sub:numaplace balance >numaplace balance --run-dir run  @@ acts on this machine'"'"'s recorded guests: --run-dir gives it none of them'
   'qemu:///system @@ sub:qemu:///system>test:///default @@ libvirt'"'"'s test driver stands in for this machine'"'"'s libvirtd, so the answer does not depend on where the test runs'
-  '(^| )(numaplace|build/cli/numaplace) (place|claim) (-|--flavor|--state|--id) @@ fixture @@ reads "this machine"'
+  '(^| )(numaplace|build/cli/numaplace) ((place|claim) (-|--flavor|--state|--id)|state show|topology --state) @@ fixture @@ reads "this machine"'
 )
 
 # Which rule, if any, an example falls under: sets rule_mode, rule_why.

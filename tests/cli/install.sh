@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # tests/cli/install.sh - `meson install` into a temporary DESTDIR, then the
-# installed tool run from there.  The prefix is not real, so
+# installed tool run from there, and every other part checked: headers and
+# pkg-config file (a program built with them), a man page for every verb
+# that `man` finds, the bash completion where bash-completion loads it.  The prefix is not real, so
 # LD_LIBRARY_PATH points at the DESTDIR's libdir, as a package under test
 # would be run; the library then finds its modules in libdir/numaplace/
 # beside itself (lib/module/module.h), never in the build tree: taking a
@@ -9,6 +11,123 @@
 : "${NP_BUILD:?NP_BUILD must name the build dir}"
 
 dest="$TMP/dest"
+
+# Headers and pkg-config: every public header, and a program built with
+# `pkg-config --cflags --libs numaplace` alone runs on the installed library.
+installed_headers() {
+  local h inc prefix pc out
+  inc=$(find "$dest" -type d -path '*/include/numaplace' | head -n 1)
+  for h in "$NP_SRC"/include/numaplace/*.h version.h; do
+    h=$(basename "$h")
+    [ -f "$inc/$h" ] || { not_ok "header numaplace/$h installed"; return; }
+  done
+  ok "every public header installed in includedir/numaplace"
+  [ -f "$libdir/libnumaplace.a" ] && [ -L "$libdir/libnumaplace.so" ] &&
+    ok "libnumaplace.a and the libnumaplace.so link installed" || not_ok "libnumaplace.a and libnumaplace.so"
+  pc=$libdir/pkgconfig/numaplace.pc
+  [ -f "$pc" ] || { not_ok "pkgconfig/numaplace.pc installed"; return; }
+  ok "pkgconfig/numaplace.pc installed"
+  cat >"$TMP/prog.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include <numaplace/numaplace.h>
+int main(void)
+{
+	printf("%s %s\n", np_version(), NP_VERSION_STRING);
+	return strcmp(np_version(), NP_VERSION_STRING) != 0;
+}
+C
+  # A sanitized build's library needs the program sanitized too (its runtime first).
+  local san
+  san=$(meson introspect --buildoptions "$NP_BUILD" |
+        python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "b_sanitize"))')
+  [ "$san" = none ] && san= || san=-fsanitize=$san
+  # shellcheck disable=SC2046 # pkg-config's words, split on purpose
+  if cc $san -o "$TMP/prog" "$TMP/prog.c" $(PKG_CONFIG_PATH="$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest" \
+       pkg-config --cflags --libs numaplace) 2>"$TMP/cc.err" && out=$(LD_LIBRARY_PATH="$libdir" "$TMP/prog"); then
+    ok "a program built with pkg-config numaplace runs on the installed library ($out)"
+  else
+    not_ok "a program built with pkg-config numaplace: $(head -c 300 "$TMP/cc.err")"
+  fi
+  prefix=$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --variable=prefix numaplace)
+  [ -n "$prefix" ] && [ -d "$dest$prefix/bin" ] && ok "pkg-config's prefix is the install's ($prefix)" ||
+    not_ok "pkg-config's prefix '$prefix' is the install's"
+  out=$(find "$dest" \( -type f -o -type l \) ! -path "$dest$prefix/*" | head -n 3)
+  [ -z "$out" ] && ok "nothing installed outside the prefix" || not_ok "installed outside the prefix $prefix: $out"
+}
+
+# Man pages: numaplace(1) and one for every verb the installed tool lists,
+# each read by man from the DESTDIR without a warning; the installed pages
+# are docs/man/'s (whose EXAMPLES tests/cli/examples.sh runs) and links to them.
+installed_man() {
+  local man1 verb page missing="" err
+  man1=$(find "$dest" -type d -path '*/share/man/man1' | head -n 1)
+  [ -n "$man1" ] && [ -f "$man1/numaplace.1" ] || { not_ok "man1/numaplace.1 installed"; return; }
+  for verb in $("$bin" --help | awk '/^Verbs:/ { v = 1; next } v && /^  [a-z]/ { print $1 } v && /^$/ { v = 0 }'); do
+    [ -e "$man1/numaplace-$verb.1" ] || missing="$missing $verb"
+  done
+  [ -z "$missing" ] && ok "a man page for every verb installed" || not_ok "no man page installed for:$missing"
+  for page in "$man1"/numaplace*.1; do
+    if [ -L "$page" ]; then
+      [ -f "$(dirname "$page")/$(readlink "$page")" ] || not_ok "$(basename "$page"): a dangling link"
+    elif [ ! -f "$NP_SRC/docs/man/$(basename "$page")" ]; then
+      not_ok "$(basename "$page") is not one of docs/man/ (examples.sh would not run its EXAMPLES)"
+    fi
+  done
+  command -v man >/dev/null || { not_ok "man is not installed (man-db, scripts/setup.sh)"; return; }
+  local bad=0
+  for page in numaplace $(cd "$man1" && ls numaplace-*.1 | sed 's/\.1$//'); do
+    if ! err=$(MANPATH="$(dirname "$man1")" MANWIDTH=80 man --warnings -P cat "$page" 2>&1 >"$TMP/man.out") ||
+       [ -n "$err" ] || ! grep -q "^EXAMPLES" "$TMP/man.out"; then
+      not_ok "man $page: $(head -c 300 <<<"$err")"; bad=1
+    fi
+  done
+  [ "$bad" = 1 ] || ok "man finds every installed page and renders it without a warning, EXAMPLES included"
+  MANPATH="$(dirname "$man1")" MANWIDTH=80 man -P cat numaplace >"$TMP/man.out" 2>&1
+  grep -q "numaplace - NUMA placement for virtual machines" "$TMP/man.out" &&
+    ok "man numaplace works after install" || not_ok "man numaplace: $(head -c 200 "$TMP/man.out")"
+  MANPATH="$(dirname "$man1")" MANWIDTH=80 man -P cat numaplace-release >"$TMP/man.out" 2>&1
+  grep -q "numaplace release --state" "$TMP/man.out" &&
+    ok "man numaplace-release shows release (with claim)" || not_ok "man numaplace-release"
+}
+
+# The completion, where bash-completion looks (completions/numaplace under
+# the prefix's datadir), sourced into bash and asked as bash would ask it.
+installed_completion() {
+  local file got want
+  file=$(find "$dest" -path '*/share/bash-completion/completions/numaplace' | head -n 1)
+  [ -f "$file" ] || { not_ok "bash completion installed in datadir/bash-completion/completions"; return; }
+  ok "bash completion installed in datadir/bash-completion/completions"
+  comp() { # WORDS...: what the completion offers for the last word
+    PATH="$(dirname "$bin"):$PATH" bash -c '. "$1"; shift
+      COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+      _numaplace; printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' _ "$file" "$@"
+  }
+  want=$("$bin" --help | awk '/^Verbs:/ { v = 1; next } v && /^  [a-z]/ { print $1 } v && /^$/ { v = 0 }' | sort | tr '\n' ' ')
+  got=$(comp numaplace "")
+  [ "$got" = "$(printf '%s\n' $want help --help --version | sort | tr '\n' ' ')" ] &&
+    ok "completion: the verbs, help, --help, --version" || not_ok "completion: the verbs: '$got', want '$want'"
+  got=$(comp numaplace pl); [ "$got" = "place " ] && ok "completion: pl -> place" || not_ok "completion: pl: '$got'"
+  got=$(comp numaplace place --mem-p); [ "$got" = "--mem-policy " ] && ok "completion: an option" || not_ok "completion: --mem-p: '$got'"
+  got=$(comp numaplace place --mem-policy ""); [ "$got" = "interleave preferred strict " ] &&
+    ok "completion: a choice's words" || not_ok "completion: --mem-policy: '$got'"
+  got=$(comp numaplace topology -f s); [ "$got" = "svg " ] && ok "completion: a short option's words" || not_ok "completion: -f s: '$got'"
+  got=$(comp numaplace fleet ""); [ "$got" = "add check list release remove show " ] &&
+    ok "completion: fleet's actions" || not_ok "completion: fleet actions: '$got'"
+  mkdir -p "$TMP/cwd/some-dir" && touch "$TMP/cwd/some-file.json"
+  got=$(cd "$TMP/cwd" && comp numaplace topology --json some-); [ "$got" = "some-dir some-file.json " ] &&
+    ok "completion: a file option completes paths" || not_ok "completion: --json: '$got'"
+  if have sim; then
+    got=$(comp numaplace simulate lpc); [ "$got" = "lpc2012 lpc2012-sysbench " ] &&
+      ok "completion: simulate's experiments" || not_ok "completion: simulate lpc: '$got'"
+  fi
+}
+
+installed_parts() {
+  installed_headers
+  installed_man
+  installed_completion
+}
 if ! meson install -C "$NP_BUILD" --destdir "$dest" --no-rebuild --quiet >"$TMP/install.log" 2>&1; then
   not_ok "meson install --destdir: $(tail -n 3 "$TMP/install.log")"
   finish
@@ -39,6 +158,7 @@ else
   not_ok "installed: the tool runs on the installed libnumaplace ($(ldd "$bin" | grep numaplace))"
 fi
 
+installed_parts
 if have libvirt; then
   run topology --libvirt test:///default
   expect_rc 0 "installed: libvirt through the installed module"; expect_out "^host: 2 nodes, 16 CPUs" "installed: 2 nodes"

@@ -199,6 +199,13 @@ if have sim; then
   run simulate lpc2012 "${short_sim[@]}" --format json -o -; expect_rc 0 "simulate -o -"
   expect_out '"experiment"' "simulate -o - writes stdout"
 fi
+run gen --seed 1 --guests 2 -o -; expect_rc 0 "gen -o -"; expect_out '"numaplace.workload/1"' "gen -o - writes stdout"
+if have runtime; then
+  mkdir -p "$S/run"
+  run balance --interval 0.1 --count 1 --run-dir "$S/run" --log -; expect_rc 0 "balance --log -"
+  expect_out "^balance: 0 guests, 0 actions$" "balance --log - writes stdout"
+fi
+[ ! -e ./- ] && ok "still no file named -" || not_ok "a file named - was written"
 run topology --json "$host" -o "$S/dir"; expect_rc 1 "-o a directory"; expect_one_line_err "-o a directory"
 
 finish

@@ -110,8 +110,13 @@ fi
 # Other sources through the tool.
 if have libvirt; then
   run topology --libvirt test:///default; expect_rc 0 "libvirt test driver"; expect_out "^host: 2 nodes, 16 CPUs" "2 nodes, 16 CPUs"
-  run topology --libvirt bogus:///x; expect_rc 2 "bad libvirt uri" ; expect_one_line_err "bad libvirt uri"
+  # No libvirt answers (no driver, no daemon): unsupported here, not bad input.
+  run topology --libvirt bogus:///x; expect_rc 3 "a libvirt URI nobody serves here"; expect_one_line_err "libvirt uri nobody serves"
   expect_err "^numaplace: cannot load 'bogus:///x': cannot connect: " "libvirt's own line is silenced"
+  if [ ! -S /var/run/libvirt/libvirt-sock-ro ] && [ ! -S /run/libvirt/libvirt-sock-ro ]; then
+    run topology --libvirt qemu:///system; expect_rc 3 "qemu:///system without libvirtd"
+    expect_one_line_err "qemu:///system without libvirtd"; expect_err "\\(is libvirtd running\\?\\)$" "asks whether libvirtd runs"
+  fi
 else
   run topology --libvirt test:///default; unsupported "--libvirt" libvirt
   run topology --libvirt-xml "$NP_SRC/tests/data/libvirt/host-4cell.xml"; unsupported "--libvirt-xml" libvirt

@@ -129,6 +129,8 @@ run fleet show --store "$store" --name nowhere; expect_rc 2 "show an unknown hos
 run fleet remove --store "$store" --name nowhere; expect_rc 2 "remove an unknown host"
 run schedule --store "$store" --id vm-dry --flavor vcpus=1,ram=512 --dry-run; expect_rc 0 "dry run"
 expect_out "dry run: nothing claimed" "says so"; unchanged before.json "dry run"
+run schedule --store "$store" --id vm-dry -n --flavor vcpus=1,ram=512; expect_rc 0 "-n, as apply and balance spell --dry-run"
+expect_out "dry run: nothing claimed" "-n: says so"; unchanged before.json "-n"
 run schedule --store "$store" --id vm-s --flavor vcpus=2,ram=2048 --name small --format xl
 expect_rc 0 "--name small, xl"; expect_err "'vm-s' -> small" "the host on stderr"; expect_out "^cpus" "xl.cfg on stdout"
 run schedule --store "$store" --id vm-e --flavor 'vcpus=2,ram=2048,hw:cpu_policy=dedicated' --explain --name host-3

@@ -47,8 +47,11 @@ for ((r = 1; r <= rounds; r++)); do
     { wait "${pids[$k]}"; } 2>/dev/null; rcs[$k]=$?
   done
   # What must hold now.
+  # The usage view checks the claims on the host; --format state is the file itself.
   run state show --state "$st" --json "$TMP/host.json" --format json
   if [ "$rc" -ne 0 ]; then not_ok "round $r: the state does not check out on its host"; continue; fi
+  run state show --state "$st" --format state
+  if [ "$rc" -ne 0 ]; then not_ok "round $r: the state file does not read"; continue; fi
   cp "$TMP/out" "$TMP/now.json"
   lost=() kept=() killed=0
   for k in "${!pids[@]}"; do

@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <numaplace/emit.h>
+#include <numaplace/place.h>
+
 #include "check.h"
 #include "topology/topo-int.h"
 
@@ -175,8 +178,15 @@ static char *check_svg(const np_topo *t, const char *what)
 		check_root(doc, what);
 		check_nodes(ctx, t, what);
 		check_cells(ctx, t, what);
-		CHECK(count(ctx, "//*[local-name()='g'][@class='links']") == (n >= 2 && n <= 8),
-		      "%s: link graph for 2..8 nodes only", what);
+		CHECK(count(ctx, "//*[local-name()='g'][@class='links']") == (n >= 2 && n <= 128),
+		      "%s: a link graph for 2..128 nodes", what);
+		CHECK(count(ctx, "//*[local-name()='text'][contains(@class,'nolinks')]") == (n > 128),
+		      "%s: past 128 nodes, a note says why there is no graph", what);
+		CHECK(count(ctx, "//*[local-name()='g'][@class='key']/*[local-name()='rect']"
+				 "[@class='key mused' or @class='key mclaim']") == 1 &&
+			      count(ctx, "//*[local-name()='g'][@class='key']/*[local-name()='rect']"
+					 "[@class='key mfree']") == 1,
+		      "%s: the key says which part of the memory gauge is which", what);
 		CHECK(count(ctx, "//@*[local-name()='href'] | //*[local-name()='image' or "
 				 "local-name()='script']") == 0,
 		      "%s: no external resources or scripts", what);
@@ -189,11 +199,12 @@ static char *check_svg(const np_topo *t, const char *what)
 static void test_synth(void)
 {
 	static const int sizes[] = { 1, 2, 8, 64 };
+	np_topo *t;
+	size_t len;
+	char *svg;
 
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		char what[32], *svg, *again;
-		np_topo *t;
-		size_t len;
+		char what[32], *again;
 
 		snprintf(what, sizeof(what), "%d nodes", sizes[k]);
 		t = synth(sizes[k], "synth.json");
@@ -210,6 +221,14 @@ static void test_synth(void)
 		free(again);
 		np_topo_free(t);
 	}
+	/* Past 128 nodes no graph, and a note why (the whole check would take long). */
+	t = synth(130, "synth.json");
+	svg = t ? to_svg(t, &len) : NULL;
+	CHECK(svg && strstr(svg, "class=\"info nolinks\"") && strstr(svg, "no link graph: 130 nodes") &&
+		      !strstr(svg, "class=\"links\""),
+	      "130 nodes: a note, no graph");
+	free(svg);
+	np_topo_free(t);
 }
 
 /* The only outside text, the source name, is escaped; odd bytes become '?'. */
@@ -253,6 +272,55 @@ static void test_real(void)
 	}
 }
 
+/*
+ * A host of more than 8 nodes: the wide graph draws WANT links, each at a
+ * distance of at most MAX (its title says which), and the key names them.
+ */
+static void check_wide(const char *fixture, int want, uint32_t max)
+{
+	struct np_error err = { 0 };
+	np_topo *t = NULL;
+	size_t len = 0;
+	char *svg;
+	xmlDocPtr doc;
+	xmlXPathContextPtr ctx;
+	xmlXPathObjectPtr o;
+	int bad = 0;
+
+	if (np_topo_load(NP_SOURCE_SYSFS, t_fixture(fixture), &t, &err)) {
+		CHECK(0, "%s: %s", fixture, err.message);
+		return;
+	}
+	free(check_svg(t, fixture));
+	svg = to_svg(t, &len);
+	doc = svg ? xmlReadMemory(svg, (int)len, "t.svg", NULL, XML_PARSE_NONET) : NULL;
+	ctx = doc ? xmlXPathNewContext(doc) : NULL;
+	o = ctx ? xmlXPathEvalExpression((const xmlChar *)"//*[local-name()='g'][@class='links']/"
+				     "*[local-name()='line']/*[local-name()='title']", ctx)
+		: NULL;
+	CHECK(o && o->nodesetval && o->nodesetval->nodeNr == want, "%s: %d links drawn, want %d",
+	      fixture, o && o->nodesetval ? o->nodesetval->nodeNr : -1, want);
+	for (int k = 0; o && o->nodesetval && k < o->nodesetval->nodeNr; k++) {
+		xmlChar *text = xmlNodeGetContent(o->nodesetval->nodeTab[k]);
+		int a = -1, b = -1;
+		unsigned d = 0;
+
+		if (!text || sscanf((char *)text, "node %d to node %d: %u", &a, &b, &d) != 3 ||
+		    d > max || a == b ||
+		    d != np_topo_distance(t, np_topo_node_index(t, a), np_topo_node_index(t, b)))
+			bad++;
+		xmlFree(text);
+	}
+	CHECK(bad == 0, "%s: %d links at a wrong or too far distance", fixture, bad);
+	CHECK(svg && strstr(svg, "farther pairs: not drawn"), "%s: the key says what is left out",
+	      fixture);
+	xmlXPathFreeObject(o);
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+	free(svg);
+	np_topo_free(t);
+}
+
 static void test_fixture(void)
 {
 	struct np_error err = { 0 };
@@ -266,7 +334,68 @@ static void test_fixture(void)
 		printf("skip 64amd64: %s\n", err.message);
 	}
 	np_topo_free(t);
+	/* 17 nodes: groups of 4 at 17, a memory node at 14 from all: 24 + 16 links. */
+	check_wide("128ia64-17n4s2c", 40, 17);
+	/* 64 nodes: groups of 4 at 22 (96 links), of 16 at 26 (256); 30 and 34 left out. */
+	check_wide("256ia64-64n2s2c", 352, 26);
 	t_cleanup();
+}
+
+/*
+ * With a host (np_host_write_svg): a claim's pinned CPUs in their own
+ * colour, its memory in the gauge as claimed, the key saying so.
+ */
+static void test_usage(void)
+{
+	struct np_error err = { 0 };
+	np_topo *t = synth(8, "usage.json");
+	np_host *h = NULL;
+	np_request *r = NULL;
+	np_plan *p = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	xmlDocPtr doc = NULL;
+	xmlXPathContextPtr ctx = NULL;
+
+	CHECK(t && np_host_new(t, &h, &err) == 0 &&
+		      np_request_from_flavor_text("vcpus=2,ram=1024,hw:cpu_policy=dedicated", NULL,
+						  &r, &err) == 0 &&
+		      np_place(h, r, NULL, &p, &err) == 0 && np_plan_fits(p) &&
+		      np_host_charge(h, p, false, &err) == 0,
+	      "a claim on the host: %s", err.message);
+	CHECK(m && h && np_host_write_svg(h, "a<b>.state", m, &err) == 0, "write: %s", err.message);
+	if (m)
+		fclose(m);
+	doc = buf ? xmlReadMemory(buf, (int)len, "u.svg", NULL, XML_PARSE_NONET) : NULL;
+	ctx = doc ? xmlXPathNewContext(doc) : NULL;
+	CHECK(ctx != NULL, "usage: SVG is well-formed");
+	if (ctx) {
+		check_root(doc, "usage");
+		check_nodes(ctx, t, "usage");
+		CHECK(count(ctx, "//*[local-name()='g'][@class='node']//*[local-name()='rect']"
+				 "[@class='cpu pin']") == 2,
+		      "usage: the 2 pinned CPUs drawn as pinned");
+		CHECK(count(ctx, "//*[local-name()='rect'][@class='cpu pin']/*[local-name()='title']"
+				 "[contains(., 'pinned by a claim')]") == 2,
+		      "usage: their titles say so");
+		CHECK(count(ctx, "//*[local-name()='g'][@class='node']//*[local-name()='rect']"
+				 "[@class='mclaim'][@width > 0]") == 1,
+		      "usage: one gauge shows claimed memory");
+		CHECK(count(ctx, "//*[local-name()='text'][starts-with(., '1.0 GiB claimed, ')]") == 1,
+		      "usage: its label says how much");
+		CHECK(count(ctx, "//*[local-name()='g'][@class='key']/*[local-name()='text']"
+				 "[. = 'CPU pinned by a claim' or . = 'memory claimed']") == 2,
+		      "usage: the key names the claim colours");
+	}
+	CHECK(buf && strstr(buf, "the claims of 'a&lt;b&gt;.state'"), "usage: the state, escaped");
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+	free(buf);
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
 }
 
 /* A full disk or a stream opened for reading: NP_EOS, in every format. */
@@ -298,6 +427,7 @@ int main(void)
 {
 	LIBXML_TEST_VERSION
 	T_CASE("synth", test_synth());
+	T_CASE("usage", test_usage());
 	T_CASE("escape", test_escape());
 	T_CASE("real", test_real());
 	T_CASE("fixture", test_fixture());

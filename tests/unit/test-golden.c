@@ -12,8 +12,9 @@
  * and reviewed as a `git diff tests/data/golden`.  A golden file no case
  * writes any more is reported (and, when regenerating, removed).
  *
- * One folder per host: topology.{txt,json,svg}, and REQUEST.txt per
- * request, whose sections are the plan in each format (a format that
+ * One folder per host: topology.{txt,json,svg}; usage.{txt,json,svg},
+ * the usage view after every request that fits was claimed in turn, under
+ * its name; and REQUEST.txt per request, whose sections are the plan in each format (a format that
  * refuses the plan, e.g. libvirt XML of a guest that does not fit, shows
  * its error).  Hosts are read under a fixed name, so the files do not
  * depend on where the tree is.  Each plan that fits is also re-checked by
@@ -354,13 +355,51 @@ static char *topo_text(const np_topo *t, enum np_topo_format f)
 	return text;
 }
 
+/* Claim every request that fits, in turn, on a fresh host of T; the usage as text, JSON, SVG. */
+static void usage_all(const np_topo *t, const char *name, char *text[3])
+{
+	struct np_usage_claim claims[sizeof(requests) / sizeof(requests[0])];
+	struct np_error err = { 0 };
+	np_host *h = NULL;
+	int n = 0;
+	size_t len = 0;
+	FILE *out;
+
+	CHECK(np_host_new(t, &h, &err) == 0, "%s: host: %s", name, err.message);
+	for (size_t i = 0; h && i < sizeof(requests) / sizeof(requests[0]); i++) {
+		np_request *req = NULL;
+		np_plan *p = NULL;
+
+		if (make_request(&requests[i], &req, &err) == 0 &&
+		    np_place(h, req, NULL, &p, &err) == 0 && np_plan_fits(p) &&
+		    np_host_charge(h, p, false, &err) == 0)
+			claims[n++] = (struct np_usage_claim){ requests[i].name, p };
+		else
+			np_plan_free(p);
+		np_request_free(req);
+	}
+	for (int k = 0; h && k < 3; k++) {
+		out = open_memstream(&text[k], &len);
+		CHECK((k == 2 ? np_host_write_svg(h, "golden.state", out, &err)
+			      : np_usage_write(h, claims, n, "golden.state",
+					       k ? NP_USAGE_JSON : NP_USAGE_TEXT, out, &err)) == 0,
+		      "%s: usage: %s", name, err.message);
+		fclose(out);
+	}
+	for (int i = 0; i < n; i++)
+		np_plan_free((np_plan *)claims[i].plan);
+	np_host_free(h);
+}
+
 static void golden_host(const struct ghost *g)
 {
 	static const char *const topo_files[] = { "topology.txt", "topology.json",
 						  "topology.svg" };
 	static const enum np_topo_format topo_formats[] = { NP_TOPO_TEXT, NP_TOPO_JSON,
 							    NP_TOPO_SVG };
-	const char *written[3 + sizeof(requests) / sizeof(requests[0])];
+	static const char *const usage_files[] = { "usage.txt", "usage.json", "usage.svg" };
+	const char *written[6 + sizeof(requests) / sizeof(requests[0])];
+	char *usage[3] = { NULL, NULL, NULL };
 	char names[sizeof(requests) / sizeof(requests[0])][64];
 	struct np_error err = { 0 };
 	np_topo *t = load(g);
@@ -375,6 +414,12 @@ static void golden_host(const struct ghost *g)
 		golden(g->name, topo_files[k], text ? text : "");
 		written[n++] = topo_files[k];
 		free(text);
+	}
+	usage_all(t, g->name, usage);
+	for (int k = 0; k < 3; k++) {
+		golden(g->name, usage_files[k], usage[k] ? usage[k] : "");
+		written[n++] = usage_files[k];
+		free(usage[k]);
 	}
 	CHECK(np_host_new(t, &h, &err) == 0, "%s: host: %s", g->name, err.message);
 	for (size_t i = 0; h && i < sizeof(requests) / sizeof(requests[0]); i++) {

@@ -729,6 +729,54 @@ static int s_state(FILE *out, struct np_error *err)
 	return rc;
 }
 
+/* ---- scenario: the usage view ---- */
+
+/* Two claims charged onto a host; the usage as text, JSON and SVG; a retried claim's check. */
+static int s_usage(FILE *out, struct np_error *err)
+{
+	static const char *const claimed[] = {
+		"vcpus=2,ram=512,hw:cpu_policy=dedicated,hw:mem_page_size=2048",
+		"vcpus=2,ram=2048,hw:numa_nodes=1,pci_passthrough:alias=nic:1,"
+		"numaplace:pci_alias.nic=15b3:1017:required",
+	};
+	struct np_usage_claim claims[2] = { { "vm-1", NULL }, { "vm-2", NULL } };
+	np_request *r[2] = { NULL, NULL };
+	np_topo *t = NULL;
+	np_host *h = NULL;
+	int rc = np_topo_parse(NP_SOURCE_JSON, host_json.buf, host_json.len, "h", &t, err);
+
+	if (rc == 0)
+		rc = np_host_new(t, &h, err);
+	for (int i = 0; rc == 0 && i < 2; i++) {
+		np_plan *p = NULL;
+
+		rc = np_request_from_flavor_text(claimed[i], NULL, &r[i], err);
+		if (rc == 0)
+			rc = np_place(h, r[i], NULL, &p, err);
+		if (rc == 0)
+			rc = np_host_charge(h, p, false, err);
+		claims[i].plan = p;
+	}
+	if (rc == 0)
+		rc = np_plan_answers(h, r[0], NULL, claims[0].plan, err);
+	if (rc == 0)
+		fprintf(out, "vm-1 answers vm-2's request: %d\n",
+			np_plan_answers(h, r[1], NULL, claims[0].plan, NULL));
+	if (rc == 0)
+		rc = np_usage_write(h, claims, 2, "s.state", NP_USAGE_TEXT, out, err);
+	if (rc == 0)
+		rc = np_usage_write(h, claims, 2, "s.state", NP_USAGE_JSON, out, err);
+	if (rc == 0)
+		rc = np_host_write_svg(h, "s.state", out, err);
+	for (int i = 0; i < 2; i++) {
+		np_plan_free((np_plan *)claims[i].plan);
+		np_request_free(r[i]);
+	}
+	np_host_free(h);
+	np_topo_free(t);
+	return rc;
+}
+
 /* ---- scenario: a synthetic workload (gen.h) ---- */
 
 static int s_gen(FILE *out, struct np_error *err)
@@ -752,7 +800,7 @@ static const struct scenario {
 	{ "place-no-fit", s_place_nofit },    { "place-no-numa", s_place_no_numa },
 	{ "place-pci", s_place_pci },         { "plan-json", s_plan_json },
 	{ "state", s_state },                 { "topology-text", s_topo_text },
-	{ "gen", s_gen },
+	{ "gen", s_gen },                     { "usage", s_usage },
 };
 
 /* One case per scenario (a function of its own: T_CASE in a loop clobbers). */

@@ -958,6 +958,72 @@ static void test_pnode(void)
 	np_topo_free(t);
 }
 
+/*
+ * np_plan_answers(): a plan answers the request it was made for, on the
+ * host full of other claims too; any change to what the request decides
+ * is a difference, named.
+ */
+static void answers_differ(const np_host *h, const np_request *r, const struct np_place_opts *o,
+			   const np_plan *p, const char *needle, const char *what)
+{
+	struct np_error err = {0};
+
+	CHECK(np_plan_answers(h, r, o, p, &err) == NP_EINPUT && strstr(err.message, needle),
+	      "%s: want '%s', got '%s'", what, needle, err.message);
+}
+
+static void test_answers(void)
+{
+	struct tspec s = {2, 4, 1, 1, 4096, 16, NULL, 0, NULL};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct cspec c[2] = {{0, 2, 1024, 0, -1}, {0, 2, 1024, 0, -1}};
+	struct cspec more[2] = {{0, 2, 2048, 0, -1}, {0, 2, 1024, 0, -1}};
+	struct cspec huge[2] = {{0, 2, 1024, NP_PAGESIZE_LARGE, -1}, {0, 2, 1024, 0, -1}};
+	struct cspec one = {0, 4, 2048, 0, -1};
+	struct cspec pn[2] = {{0, 2, 1024, 0, 1}, {0, 2, 1024, 0, -1}};
+	np_request *r = mk_req(c, 2, NP_CPU_POLICY_DEDICATED, true);
+	np_request *rm = mk_req(more, 2, NP_CPU_POLICY_DEDICATED, true);
+	np_request *rh = mk_req(huge, 2, NP_CPU_POLICY_DEDICATED, true);
+	np_request *r1 = mk_req(&one, 1, NP_CPU_POLICY_DEDICATED, true);
+	np_request *rp = mk_req(pn, 2, NP_CPU_POLICY_DEDICATED, true);
+	struct cspec fl[2] = {{2, 0, 1024, 0, -1}, {2, 0, 1024, 0, -1}};
+	np_request *rsh = mk_req(fl, 2, NP_CPU_POLICY_SHARED, true);
+	struct np_place_opts soft = {.affinity_set = true, .affinity = NP_AFFINITY_SOFT};
+	struct np_place_opts pref = {.mem_policy_set = true, .mem_policy = NP_MEM_POLICY_PREFERRED};
+	struct np_error err = {0};
+	np_plan *p = place(h, r), *other = NULL;
+
+	CHECK(np_plan_answers(h, r, NULL, p, &err) == 0, "its own request: %s", err.message);
+	/* Another claim takes the rest of the host: still the same request. */
+	CHECK(np_host_charge(h, p, false, &err) == 0, "charge: %s", err.message);
+	other = place(h, r);
+	CHECK(np_plan_fits(other) && np_host_charge(h, other, false, &err) == 0, "charge: %s",
+	      err.message);
+	CHECK(np_plan_answers(h, r, NULL, p, &err) == 0, "on a full host: %s", err.message);
+	answers_differ(h, rm, NULL, p, "1024 MiB recorded, 2048 asked", "more memory");
+	answers_differ(h, rh, NULL, p, "4 KiB pages recorded", "huge pages asked");
+	answers_differ(h, r1, NULL, p, "guest cell 0: 1024 MiB recorded, 2048 asked",
+		       "one cell of the same size");
+	answers_differ(h, rsh, NULL, p, "2 pinned and 0 floating vCPUs recorded, 0 and 2 asked",
+		       "shared, not dedicated");
+	answers_differ(h, r, &soft, p, "affinity hard recorded, soft asked", "soft affinity");
+	answers_differ(h, r, &pref, p, "memory policy strict recorded, preferred asked",
+		       "preferred memory");
+	if (node_of(p, 0) != 1)
+		answers_differ(h, rp, NULL, p, "not on its pnode 1", "pnode=1");
+	np_plan_free(p);
+	np_plan_free(other);
+	np_request_free(r);
+	np_request_free(rm);
+	np_request_free(rh);
+	np_request_free(r1);
+	np_request_free(rp);
+	np_request_free(rsh);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
 /* Nova 26's fit cache puts the 8192 MB cell on a 4096 MB node (nova.md 3.6). */
 static void test_nova_defect(void)
 {
@@ -1792,6 +1858,7 @@ int main(void)
 	T_CASE("require-no-smt", test_require_no_smt());
 	T_CASE("no-fit-summary", test_no_fit_summary());
 	T_CASE("pnode", test_pnode());
+	T_CASE("answers", test_answers());
 	T_CASE("nova-defect", test_nova_defect());
 	T_CASE("budget", test_budget());
 	T_CASE("nova-requests", test_nova_requests());

@@ -526,6 +526,79 @@ static char *write_to_string(const np_sim_result *r, enum np_sim_format f)
 	return buf;
 }
 
+/*
+ * The bar chart of THREE configurations with MEANS, from a result made by
+ * hand: its SVG text, and each bar's top and bottom (pixels) in TOP, BOT.
+ */
+static char *bars_svg(const double *means, double *top, double *bot)
+{
+	struct np__row rows[3];
+	np_sim_result r = { .name = "bars", .ncases = 1, .nconfigs = 3, .nrows = 3, .rows = rows,
+			    .duration_s = 1, .sample_ms = 100 };
+	static const char *const names[] = { "a", "b", "c" };
+	double zero = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	const char *p;
+
+	memset(rows, 0, sizeof(rows));
+	for (int i = 0; i < 3; i++) {
+		snprintf(rows[i].config, sizeof(rows[i].config), "%s", names[i]);
+		snprintf(rows[i].label, sizeof(rows[i].label), "bars");
+		rows[i].pub = (struct np_sim_row){ .case_label = "bars", .config = rows[i].config,
+						   .throughput_mean = means[i],
+						   .throughput_stddev = means[i] / 1000 };
+		rows[i].tl = (struct np__timeline){ .n = 1, .outside = &zero };
+	}
+	CHECK(m && np__svg_write(&r, m) == 0, "bars: written");
+	if (m)
+		fclose(m);
+	p = buf;
+	for (int i = 0; i < 3 && p; i++) {
+		double y = 0, h = 0;
+
+		p = strstr(p, "<rect class=\"series\"");
+		if (p && sscanf(strstr(p, " y=\""), " y=\"%lf\"", &y) == 1 &&
+		    sscanf(strstr(p, " height=\""), " height=\"%lf\"", &h) == 1) {
+			top[i] = y;
+			bot[i] = y + h;
+		}
+		p = p ? p + 1 : NULL;
+	}
+	return buf;
+}
+
+/*
+ * Bars a few percent apart start above 0 and say so (a break mark and a
+ * note); bars far apart start at 0.  Either way a bar's height is its
+ * value less the axis's start, to scale, and each bar says its value and
+ * its difference from the first.
+ */
+static void test_bars(void)
+{
+	static const double close[] = { 22.149, 21.845, 22.265 }, far[] = { 10, 20, 30 };
+	double top[3] = { 0 }, bot[3] = { 0 }, start = -1;
+	char *svg = bars_svg(close, top, bot);
+	const char *note = svg ? strstr(svg, "the axis starts at ") : NULL;
+
+	CHECK(note && sscanf(note, "the axis starts at %lf", &start) == 1 && start > 15 &&
+		      start < 21.845 && strstr(svg, "class=\"break\""),
+	      "close bars: the axis starts above 0 (%g), marked broken", start);
+	CHECK(bot[0] == bot[1] && bot[1] == bot[2] && bot[0] > top[0], "close bars: one baseline");
+	CHECK(fabs((bot[2] - top[2]) / (bot[1] - top[1]) - (22.265 - start) / (21.845 - start)) <
+		      0.02,
+	      "close bars: heights to scale from the axis's start");
+	CHECK(svg && strstr(svg, ">21.845 (-1.4%)<") && strstr(svg, ">22.265 (+0.5%)<"),
+	      "close bars: values and differences written");
+	free(svg);
+	svg = bars_svg(far, top, bot);
+	CHECK(svg && !strstr(svg, "the axis starts at") && !strstr(svg, "class=\"break\""),
+	      "far bars: no break");
+	CHECK(fabs((bot[2] - top[2]) / (bot[0] - top[0]) - 3) < 0.02, "far bars: from 0, to scale");
+	free(svg);
+}
+
 static void test_output(void)
 {
 	np_sim_exp *x = builtin("lpc2012");
@@ -638,6 +711,7 @@ int main(void)
 	T_CASE("migration", test_migration());
 	T_CASE("placement", test_placement());
 	T_CASE("output", test_output());
+	T_CASE("bars", test_bars());
 	T_CASE("hosts", test_hosts());
 	T_CASE("hosts-fixture", test_hosts_fixture());
 	return t_done();

@@ -95,7 +95,7 @@ run after-noperm numaplace observe --pid $W1 --format json
 
 # 6: the cost of one observe: a whole run, and one refresh of --watch
 for i in 1 2 3; do run cost-run-$i rw time numaplace observe --pid $W1 --format json; done
-run cost-watch rw time numaplace observe --pid $W1 --format json --watch --every 0.01 --count 50
+run cost-watch rw time numaplace observe --pid $W1 --format json --watch --interval 0.01 --count 50
 kill $W1
 
 # 7: migration throughput, numaplace and migratepages in turn on one process
@@ -109,7 +109,7 @@ done
 kill $W4
 
 # 8: threads forced off their soft home (node 1) are back after balance --once
-numaplace apply --nodes 1 --affinity soft --policy preferred --migrate --run-dir /tmp/runA -- rw run 8 1 > /tmp/w5 & W5=$!; ready /tmp/w5
+numaplace apply --nodes 1 --affinity soft --mem-policy preferred --migrate --run-dir /tmp/runA -- rw run 8 1 > /tmp/w5 & W5=$!; ready /tmp/w5
 for t in $(tids $W5); do taskset -p -c 6,7 $t >/dev/null; done
 usleep 300000
 run w5-before numaplace observe --pid $W5 --format json
@@ -119,10 +119,10 @@ kill $W5
 
 # 9: node 1 full: fallback to the nearest node, follow memory, migrate home
 free=$(awk "/MemFree/ { print \$4 }" /sys/devices/system/node/node1/meminfo)
-numaplace apply --nodes 1 --fallback fail -- rw run $((free / 1024 - 24)) 0 > /tmp/hog & HOG=$!; ready /tmp/hog
+numaplace apply --nodes 1 --mem-policy strict -- rw run $((free / 1024 - 24)) 0 > /tmp/hog & HOG=$!; ready /tmp/hog
 run hog-observe numaplace observe --pid $HOG --format json
-numaplace apply --nodes 1 --fallback nearest --affinity soft --migrate --run-dir /tmp/runB -- rw run 48 1 > /tmp/w6 & W6=$!; ready /tmp/w6
-numaplace apply --nodes 1 --fallback nearest --affinity soft --migrate --run-dir /tmp/runC -- rw run 48 1 > /tmp/w7 & W7=$!; ready /tmp/w7
+numaplace apply --nodes 1 --mem-policy preferred --affinity soft --migrate --run-dir /tmp/runB -- rw run 48 1 > /tmp/w6 & W6=$!; ready /tmp/w6
+numaplace apply --nodes 1 --mem-policy preferred --affinity soft --migrate --run-dir /tmp/runC -- rw run 48 1 > /tmp/w7 & W7=$!; ready /tmp/w7
 run w6-observe numaplace observe --pid $W6 --format json --diagnose --run-dir /tmp/runB --window 0
 run w7-observe numaplace observe --pid $W7 --format json
 run w6-balance numaplace balance --once --run-dir /tmp/runB --policy /tmp/pol.json --format json
