@@ -285,6 +285,13 @@ int np_balancer_new(const np_topo *topo, const char *run_dir, const char *policy
  * list is added by np_balancer_new() when the policy file may be trusted.
  */
 int np_balancer_allow_uri(np_balancer *b, const char *uri, struct np_error *err);
+/*
+ * Look only at guest T (a pid, or a domain of URI, which is then allowed
+ * as by np_balancer_allow_uri()); by default every guest with a
+ * preference.  A target without a preference is logged once, as a skip.
+ * NP_EINPUT for a pid that is no process.
+ */
+int np_balancer_target(np_balancer *b, const struct np_target *t, struct np_error *err);
 void np_balancer_free(np_balancer *b);
 
 /* One logged action (or a skipped one, with why). */
