@@ -258,7 +258,7 @@ const struct cli_verb cli_verb_balance = {
 		  "\n"
 		  "Examples:\n"
 		  "  numaplace balance --once\n"
-		  "  numaplace balance --once --pid PID --format json\n"
+		  "  numaplace balance --once --pid \"$(pidof qemu-system-x86_64)\" --format json\n"
 		  "  numaplace balance --interval 1 --policy /etc/numaplace/balance.json\n"
 		  "  numaplace balance --once --libvirt test:///default\n"
 		  "  numaplace balance --once --libvirt test:///default --domain test\n",
