@@ -97,11 +97,13 @@ static void log_entry(void *ctx, const struct np_watch_log *e)
 
 static int get_opts(const struct cli_args *a, struct np_watch_opts *o, struct cli_source *src)
 {
-	int rc = cli_source_get(a, false, src);
+	int rc = cli_source_get(a, true, src);
 
 	if (rc)
 		return rc;
 	o->uri = cli_text(a, CLI_OPT_LIBVIRT);
+	if (!src->given && o->uri)
+		*src = (struct cli_source){ NP_SOURCE_LIBVIRT_URI, o->uri, true };
 	o->state_path = cli_text(a, OPT_STATE);
 	o->run_dir = cli_text(a, OPT_RUN_DIR);
 	o->extra_specs = cli_text(a, OPT_EXTRA);

@@ -331,6 +331,25 @@ int np_watch(const np_topo *topo, const struct np_watch_opts *o, np_watch_log_fn
 	if (o->mode != NP_WATCH_FOREVER && o->mode != NP_WATCH_ONCE &&
 	    o->mode != NP_WATCH_UNTIL_IDLE)
 		return np__err(err, NP_EINPUT, "watch: unknown mode %d", (int)o->mode);
+	if (o->extra_specs) { /* bad specs are bad input once, not a failure per domain */
+		struct np__watch_dom probe = { .name = "", .vcpus = 1, .memory_kb = 1024 };
+		np_request *req = NULL;
+		struct np_error e = { 0 };
+
+		rc = request_of(&w, &probe, &req, &e);
+		np_request_free(req);
+		if (rc)
+			return np__err(err, rc, "extra specs '%.200s': %s", o->extra_specs,
+				       e.message);
+	}
+	{ /* a state file that cannot be read is bad input once, before any domain */
+		np_state *st = NULL;
+
+		rc = np_state_open(o->state_path, true, &st, err);
+		np_state_close(st);
+		if (rc)
+			return rc;
+	}
 	if ((rc = np__module_get("libvirt", &m, err)))
 		return rc;
 	w.lv = m->ops;
