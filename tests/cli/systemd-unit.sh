@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/cli/systemd-unit.sh - contrib/systemd/numaplace-balance.service:
+# tests/cli/systemd-unit.sh - contrib/systemd/numaplace-balance.service
+# (and numaplace-watch.service):
 # systemd's own checker accepts it (`systemd-analyze verify`, skipped where
 # there is no systemd-analyze), it is hardened as its comments say
 # (systemd-analyze security, where it runs), and the command line it starts
@@ -32,22 +33,42 @@ mkdir -m 0755 "$TMP/run"
 run balance $args --run-dir "$TMP/run"; expect_rc 0 "the unit's command line runs ($args)"
 if tail -n1 "$TMP/out" | grep -q '"action":"summary"'; then ok "it logs a summary record"; else not_ok "it logs a summary record"; fi
 
+# The watcher's unit: hardened without any capability; its command line
+# runs (once, on the test driver, with a state file of its own).
+wunit="$NP_BUILD/contrib/numaplace-watch.service"
+if have libvirt; then
+  for want in 'CapabilityBoundingSet=' 'NoNewPrivileges=yes' 'ProtectSystem=strict' \
+              'StateDirectory=numaplace' 'RuntimeDirectoryPreserve=yes'; do
+    if grep -qx -- "$want" "$wunit"; then ok "watch unit has $want"; else not_ok "watch unit has $want"; fi
+  done
+  wexec=$(sed -n 's/^ExecStart=//p' "$wunit")
+  wargs=${wexec#* watch }
+  wargs=${wargs/qemu:\/\/\/system/test:\/\/\/default}
+  wargs=${wargs/\/var\/lib\/numaplace\/host.json/$TMP\/host.json}
+  wargs=${wargs/\$NUMAPLACE_WATCH_OPTS/}
+  # shellcheck disable=SC2086
+  run watch $wargs --once --run-dir "$TMP/run"; expect_rc 0 "the watch unit's command line runs ($wargs --once)"
+  if grep -q '"event":"placed"' "$TMP/out"; then ok "it placed the running domain"; else not_ok "it placed the running domain"; fi
+fi
+
 if ! command -v systemd-analyze >/dev/null; then
   echo "skipped: systemd-analyze verify (no systemd-analyze here)"
   finish
 fi
-# verify wants the ExecStart binary to exist: a copy of the unit naming the built tool.
+# verify wants the ExecStart binary to exist: copies of the units naming the built tool.
 mkdir -p "$TMP/units"
-sed "s#^ExecStart=[^ ]*#ExecStart=$NUMAPLACE#" "$unit" >"$TMP/units/numaplace-balance.service"
-if systemd-analyze verify --man=no "$TMP/units/numaplace-balance.service" >"$TMP/out" 2>"$TMP/err"; then
-  ok "systemd-analyze verify accepts the unit"
-else
-  not_ok "systemd-analyze verify: $(head -c 400 "$TMP/err")"
-fi
-# Anything it says about the unit (unknown keys, bad values) is a failure too.
-if grep -q "numaplace-balance.service:" "$TMP/err"; then
-  not_ok "systemd-analyze has remarks: $(grep 'numaplace-balance.service:' "$TMP/err" | head -3)"
-else
-  ok "no remarks on the unit"
-fi
+for u in numaplace-balance.service numaplace-watch.service; do
+  sed "s#^ExecStart=[^ ]*#ExecStart=$NUMAPLACE#" "$NP_BUILD/contrib/$u" >"$TMP/units/$u"
+  if systemd-analyze verify --man=no "$TMP/units/$u" >"$TMP/out" 2>"$TMP/err"; then
+    ok "systemd-analyze verify accepts $u"
+  else
+    not_ok "systemd-analyze verify $u: $(head -c 400 "$TMP/err")"
+  fi
+  # Anything it says about the unit (unknown keys, bad values) is a failure too.
+  if grep -q "$u:" "$TMP/err"; then
+    not_ok "systemd-analyze has remarks on $u: $(grep "$u:" "$TMP/err" | head -3)"
+  else
+    ok "no remarks on $u"
+  fi
+done
 finish
