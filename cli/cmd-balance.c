@@ -67,14 +67,6 @@ struct logger {
 	long actions;
 };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
@@ -82,35 +74,22 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++)
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if ((unsigned char)*s >= 0x20)
-			fputc(*s, out);
-	fputc('"', out);
-}
-
 static void log_entry(void *ctx, const struct np_bal_log *e)
 {
 	struct logger *l = ctx;
-	time_t now = time(NULL);
 	char ts[32];
-	struct tm tm;
 
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
+	rt_log_time(ts, sizeof(ts));
 	l->actions += strcmp(e->kind, "skip") != 0;
 	if (l->json) {
 		fprintf(l->out, "{\"time\":\"%s\",\"guest\":", ts);
-		json_str(l->out, e->guest);
+		rt_json_str(l->out, e->guest);
 		fprintf(l->out, ",\"action\":\"%s\",\"vcpu\":%d,\"from_node\":%d,\"to_node\":%d,"
 			"\"mb\":%llu,\"done\":%s,\"reason\":", e->kind, e->vcpu, e->from_os, e->to_os,
 			(unsigned long long)e->mb, e->done ? "true" : "false");
-		json_str(l->out, e->reason);
+		rt_json_str(l->out, e->reason);
 		fputs(",\"error\":", l->out);
-		json_str(l->out, e->error);
+		rt_json_str(l->out, e->error);
 		fputs("}\n", l->out);
 	} else {
 		fprintf(l->out, "%s %s", ts, e->guest);
@@ -160,17 +139,15 @@ static int get_opts(const struct cli_args *a, struct bopts *o)
 /* The run's last line: text, or a JSON record even when nothing was done. */
 static void summary(const struct bopts *o, struct logger *l, int guests)
 {
-	time_t now = time(NULL);
 	char ts[32];
-	struct tm tm;
 
 	if (!o->json) {
 		fprintf(l->out, "balance: %d guests, %ld actions\n", guests, l->actions);
 		return;
 	}
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
+	rt_log_time(ts, sizeof(ts));
 	fprintf(l->out, "{\"time\":\"%s\",\"action\":\"summary\",\"target\":", ts);
-	json_str(l->out, o->target);
+	rt_json_str(l->out, o->target);
 	fprintf(l->out, ",\"guests\":%d,\"actions\":%ld,\"dry_run\":%s}\n", guests,
 		l->actions, o->dry_run ? "true" : "false");
 	fflush(l->out);
@@ -184,7 +161,7 @@ static int rounds(np_balancer *b, const struct bopts *o, struct logger *l)
 	/* --once: long enough to see a vCPU stuck, rescue it and restore it. */
 	long total = (long)(p->stuck_ms + p->rescue_ms) + 600, spent = 0, n = 0;
 
-	while (!stop) {
+	while (!rt_stop) {
 		if (np_balancer_step(b, o->dry_run, log_entry, l, &err))
 			return cli_fail(&err);
 		n++;
@@ -224,8 +201,7 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	if (!rc && (o.t.pid || o.t.domain) && np_balancer_target(b, &o.t, &err))
 		rc = cli_fail(&err);
 	if (!rc) {
-		signal(SIGINT, on_signal);
-		signal(SIGTERM, on_signal);
+		rt_catch_stop();
 		rc = rounds(b, &o, &l);
 		np_balancer_restore_all(b, log_entry, &l, &err);
 		if (!rc)

@@ -53,40 +53,19 @@ struct wlog {
 	long placed, failed;
 };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++)
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if ((unsigned char)*s >= 0x20)
-			fputc(*s, out);
-	fputc('"', out);
-}
-
 static void log_entry(void *ctx, const struct np_watch_log *e)
 {
 	struct wlog *l = ctx;
-	time_t now = time(NULL);
 	char ts[32], shown[300];
-	struct tm tm;
 
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
+	rt_log_time(ts, sizeof(ts));
 	l->placed += !strcmp(e->what, "placed") || !strcmp(e->what, "kept");
 	l->failed += !strcmp(e->what, "failed") || !strcmp(e->what, "no-fit");
 	if (l->json) {
 		fprintf(l->out, "{\"time\":\"%s\",\"domain\":", ts);
-		json_str(l->out, e->domain);
+		rt_json_str(l->out, e->domain);
 		fprintf(l->out, ",\"event\":\"%s\",\"detail\":", e->what);
-		json_str(l->out, e->detail);
+		rt_json_str(l->out, e->detail);
 		fputs("}\n", l->out);
 	} else {
 		fprintf(l->out, "%s domain %s: %s: %s\n", ts,
@@ -108,7 +87,7 @@ static int get_opts(const struct cli_args *a, struct np_watch_opts *o, struct cl
 	o->run_dir = cli_text(a, OPT_RUN_DIR);
 	o->extra_specs = cli_text(a, OPT_EXTRA);
 	o->dry_run = cli_given(a, OPT_DRY_RUN);
-	o->stop = &stop;
+	o->stop = &rt_stop;
 	if (!o->uri || !o->state_path)
 		return cli_usage_error(a->verb, "say what to watch: --libvirt URI --state FILE");
 	if (cli_given(a, OPT_ONCE) && cli_given(a, OPT_UNTIL_IDLE))
@@ -140,8 +119,7 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 		np_topo_free(topo);
 		return rc;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	rt_catch_stop();
 	if (np_watch(topo, &o, log_entry, &l, &err))
 		rc = cli_fail(&err);
 	else if (!l.json)
