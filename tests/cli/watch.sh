@@ -96,6 +96,15 @@ expect_out "^watch: 14 domains placed, 6 not" "14 placed, 6 refused"
 expect_out ": no-fit: 2 vCPUs, 8192 MiB: " "a refusal says what was asked"
 per_node "$TMP/big.state" && ok "still no node over its memory" || not_ok "still no node over its memory"
 
+# Without --once it watches until SIGTERM, then ends cleanly (exit 0, the summary line).
+"$NUMAPLACE" watch --libvirt test:///default --state "$TMP/sig.state" --run-dir "$TMP/run" \
+  >"$TMP/sig.out" 2>&1 &
+wpid=$!
+for _ in $(seq 600); do grep -q ': placed: ' "$TMP/sig.out" && break; sleep 0.1; done
+kill -TERM "$wpid"; wait "$wpid"; rc=$?
+expect_rc 0 "watch stopped by SIGTERM"
+if tail -n1 "$TMP/sig.out" | grep -q '^watch: 1 domains placed, 0 not'; then ok "it says what it did"; else not_ok "SIGTERM summary: $(cat "$TMP/sig.out")"; fi
+
 # Bad usage and input: exit 2, one line.
 run watch --libvirt "$uri" --once; expect_rc 2 "no --state"; expect_one_line_err "no --state"
 run watch --state "$st" --once; expect_rc 2 "no --libvirt"; expect_one_line_err "no --libvirt"
