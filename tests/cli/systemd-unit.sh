@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/cli/systemd-unit.sh - contrib/systemd/numaplace-balance.service
 # (and numaplace-watch.service):
-# systemd's own checker accepts it (`systemd-analyze verify`, skipped where
+# meson install puts it in PREFIX/lib/systemd/system, naming the installed
+# tool; systemd's own checker accepts it (`systemd-analyze verify`, skipped where
 # there is no systemd-analyze), it is hardened as its comments say
 # (systemd-analyze security, where it runs), and the command line it starts
 # is one the tool accepts (run once, with --once for --interval, on a
@@ -23,6 +24,19 @@ case $exec_line in
   /*numaplace\ balance\ *) ok "ExecStart starts numaplace balance by absolute path" ;;
   *) not_ok "ExecStart: '$exec_line'" ;;
 esac
+
+# meson install puts the units in PREFIX/lib/systemd/system, naming the installed tool.
+if meson install -C "$NP_BUILD" --destdir "$TMP/dest" --no-rebuild --quiet >"$TMP/install.log" 2>&1; then
+  for u in numaplace-balance.service numaplace-watch.service; do
+    [ "$u" = numaplace-watch.service ] && ! have libvirt && continue
+    f=$(find "$TMP/dest" -path "*/lib/systemd/system/$u" -type f | head -n 1)
+    exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "${f:-/dev/null}")
+    if [ -n "$f" ] && [ -x "$TMP/dest$exe" ]; then ok "installed $u, starting the installed $exe"
+    else not_ok "installed $u (${f:-none}) starting the installed tool (${exe:-none})"; fi
+  done
+else
+  not_ok "meson install --destdir: $(tail -n 3 "$TMP/install.log")"
+fi
 
 # The tool accepts that command line (one round instead of every 15 s).
 args=${exec_line#* balance }
