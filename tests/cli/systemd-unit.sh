@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# tests/cli/systemd-unit.sh - contrib/systemd/numaplace-balance.service
-# (and numaplace-watch.service):
-# meson install puts it in PREFIX/lib/systemd/system, naming the installed
-# tool; systemd's own checker accepts it (`systemd-analyze verify`, skipped where
-# there is no systemd-analyze), it is hardened as its comments say
-# (systemd-analyze security, where it runs), and the command line it starts
-# is one the tool accepts (run once, with --once for --interval, on a
-# private run directory).
+# tests/cli/systemd-unit.sh - contrib/systemd/numaplace-balance.service and
+# numaplace-watch.service: meson install puts them in
+# PREFIX/lib/systemd/system, naming the installed tool; they carry the
+# hardening their comments promise; the command line each starts is one
+# the tool accepts (run once: --once for --interval, the test driver for
+# qemu:///system, private run directory and state); and systemd's own
+# checker accepts them with no remark (`systemd-analyze verify`, skipped
+# where there is no systemd-analyze).
 . "$(dirname "$0")/lib.sh"
 
 need runtime
