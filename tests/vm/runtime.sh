@@ -113,7 +113,9 @@ kill $W4
 # 8: threads forced off their soft home (node 1) are back after balance --once --pid;
 #    another guest of the same run directory, forced off too, is left alone
 numaplace apply --nodes 1 --affinity soft --policy preferred --migrate --run-dir /tmp/runA -- rw run 8 1 > /tmp/w5 & W5=$!; ready /tmp/w5
-numaplace apply --nodes 1 --affinity soft --policy preferred --run-dir /tmp/runA -- rw run 8 1 > /tmp/w5b & W5B=$!; ready /tmp/w5b
+# (an idle process: no load of its own on the CPUs it is forced to)
+numaplace apply --nodes 1 --affinity soft --run-dir /tmp/runA -- sleep 60 & W5B=$!
+i=0; while [ "$(cat /proc/$W5B/comm)" != sleep ] && [ $i -lt 300 ]; do usleep 50000; i=$((i+1)); done
 for t in $(tids $W5) $(tids $W5B); do taskset -p -c 6,7 $t >/dev/null; done
 usleep 300000
 run w5-before numaplace observe --pid $W5 --format json
