@@ -7,6 +7,12 @@
  * (stuck_ms), acts, holds any rescue pin for rescue_ms and then restores
  * the soft affinity, so it leaves no pin behind.  A stopped --interval
  * run (SIGINT, SIGTERM, --count) restores its rescue pins too.
+ *
+ * Target: every recorded guest (the preferences in the run directory), or
+ * only one: --pid PID, or --domain NAME of --libvirt URI.  With --format
+ * json the last line is always a summary record, so a service's journal
+ * (contrib/systemd/numaplace-balance.service) shows each run even when
+ * nothing was done.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +46,7 @@ static const struct cli_opt opts[] = {
 	{ .id = OPT_RUN_DIR, .name = "run-dir", .type = CLI_DIR,
 	  .help = "where soft preferences are (default /run/numaplace)" },
 	CLI_OPT_HELP,
+	CLI_INCLUDE(rt_target_opts),
 	CLI_SOURCE_SECTION(CLI_SOURCE_HEADING),
 	CLI_OPT_END,
 };
@@ -49,6 +56,8 @@ struct bopts {
 	double interval;
 	long count;
 	const char *policy, *log, *run_dir;
+	struct np_target t;  /* pid 0 and no domain: every recorded guest */
+	char target[300];    /* "pid:N", "domain:NAME" or "*" */
 };
 
 struct logger {
@@ -58,14 +67,6 @@ struct logger {
 	long actions;
 };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
@@ -73,35 +74,22 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++)
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if ((unsigned char)*s >= 0x20)
-			fputc(*s, out);
-	fputc('"', out);
-}
-
 static void log_entry(void *ctx, const struct np_bal_log *e)
 {
 	struct logger *l = ctx;
-	time_t now = time(NULL);
 	char ts[32];
-	struct tm tm;
 
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
+	rt_log_time(ts, sizeof(ts));
 	l->actions += strcmp(e->kind, "skip") != 0;
 	if (l->json) {
 		fprintf(l->out, "{\"time\":\"%s\",\"guest\":", ts);
-		json_str(l->out, e->guest);
+		rt_json_str(l->out, e->guest);
 		fprintf(l->out, ",\"action\":\"%s\",\"vcpu\":%d,\"from_node\":%d,\"to_node\":%d,"
 			"\"mb\":%llu,\"done\":%s,\"reason\":", e->kind, e->vcpu, e->from_os, e->to_os,
 			(unsigned long long)e->mb, e->done ? "true" : "false");
-		json_str(l->out, e->reason);
+		rt_json_str(l->out, e->reason);
 		fputs(",\"error\":", l->out);
-		json_str(l->out, e->error);
+		rt_json_str(l->out, e->error);
 		fputs("}\n", l->out);
 	} else {
 		fprintf(l->out, "%s %s", ts, e->guest);
@@ -133,7 +121,36 @@ static int get_opts(const struct cli_args *a, struct bopts *o)
 		return cli_usage_error(a->verb, "give --once or --interval S");
 	if (o->count && o->once)
 		return cli_usage_error(a->verb, "--count goes with --interval");
+	o->t.pid = (int)cli_num(a, RT_OPT_PID, 0);
+	o->t.domain = cli_text(a, RT_OPT_DOMAIN);
+	o->t.uri = o->t.domain ? cli_text(a, CLI_OPT_LIBVIRT) : NULL;
+	if (o->t.pid && o->t.domain)
+		return cli_usage_error(a->verb, "give --pid or --domain, not both");
+	if (o->t.domain && !o->t.uri)
+		return cli_usage_error(a->verb, "--domain NAME needs --libvirt URI");
+	if (o->t.pid)
+		snprintf(o->target, sizeof(o->target), "pid:%d", o->t.pid);
+	else
+		snprintf(o->target, sizeof(o->target), "%s%.250s", o->t.domain ? "domain:" : "",
+			 o->t.domain ? o->t.domain : "*");
 	return CLI_OK;
+}
+
+/* The run's last line: text, or a JSON record even when nothing was done. */
+static void summary(const struct bopts *o, struct logger *l, int guests)
+{
+	char ts[32];
+
+	if (!o->json) {
+		fprintf(l->out, "balance: %d guests, %ld actions\n", guests, l->actions);
+		return;
+	}
+	rt_log_time(ts, sizeof(ts));
+	fprintf(l->out, "{\"time\":\"%s\",\"action\":\"summary\",\"target\":", ts);
+	rt_json_str(l->out, o->target);
+	fprintf(l->out, ",\"guests\":%d,\"actions\":%ld,\"dry_run\":%s}\n", guests,
+		l->actions, o->dry_run ? "true" : "false");
+	fflush(l->out);
 }
 
 static int rounds(np_balancer *b, const struct bopts *o, struct logger *l)
@@ -144,7 +161,7 @@ static int rounds(np_balancer *b, const struct bopts *o, struct logger *l)
 	/* --once: long enough to see a vCPU stuck, rescue it and restore it. */
 	long total = (long)(p->stuck_ms + p->rescue_ms) + 600, spent = 0, n = 0;
 
-	while (!stop) {
+	while (!rt_stop) {
 		if (np_balancer_step(b, o->dry_run, log_entry, l, &err))
 			return cli_fail(&err);
 		n++;
@@ -181,14 +198,14 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	if (!rc && cli_text(a, CLI_OPT_LIBVIRT) &&
 	    np_balancer_allow_uri(b, cli_text(a, CLI_OPT_LIBVIRT), &err))
 		rc = cli_fail(&err);
+	if (!rc && (o.t.pid || o.t.domain) && np_balancer_target(b, &o.t, &err))
+		rc = cli_fail(&err);
 	if (!rc) {
-		signal(SIGINT, on_signal);
-		signal(SIGTERM, on_signal);
+		rt_catch_stop();
 		rc = rounds(b, &o, &l);
 		np_balancer_restore_all(b, log_entry, &l, &err);
-		if (!rc && !o.json)
-			fprintf(l.out, "balance: %d guests, %ld actions\n",
-				np_balancer_guest_count(b), l.actions);
+		if (!rc)
+			summary(&o, &l, np_balancer_guest_count(b));
 	}
 	np_balancer_free(b);
 	np_topo_free(topo);
@@ -198,13 +215,16 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 const struct cli_verb cli_verb_balance = {
 	.name = "balance",
 	.summary = "keep running guests near their memory",
-	.synopsis = "usage: numaplace balance (--once | --interval S) [options]\n",
+	.synopsis = "usage: numaplace balance (--once | --interval S) [--pid PID | --libvirt URI\n"
+		    "                         --domain NAME] [options]\n",
 	.about = "Keep running guests with a soft preference (`numaplace apply --affinity\n"
 		 "soft`) near their memory: bring stuck vCPUs home (a short hard pin, then\n"
 		 "soft again), let the preference follow memory that landed elsewhere, move\n"
 		 "memory home when room appears, relieve an overloaded node when the gain\n"
 		 "outweighs the cost of moving.  Hysteresis and cooldowns keep it from\n"
-		 "thrashing; every action is logged with its reason.\n",
+		 "thrashing; every action is logged with its reason.  It looks at every\n"
+		 "recorded guest, or only the one --pid or --domain names.  With --format\n"
+		 "json the last line is a summary record, also when nothing was done.\n",
 	.opts = opts,
 	.epilog = "Trust: the run directory must be this user's own and writable by no one\n"
 		  "else, or balance refuses to start; a preference is honoured only when\n"
@@ -214,7 +234,9 @@ const struct cli_verb cli_verb_balance = {
 		  "\n"
 		  "Examples:\n"
 		  "  numaplace balance --once\n"
+		  "  numaplace balance --once --pid \"$(pidof qemu-system-x86_64)\" --format json\n"
 		  "  numaplace balance --interval 1 --policy /etc/numaplace/balance.json\n"
-		  "  numaplace balance --once --libvirt test:///default\n",
+		  "  numaplace balance --once --libvirt test:///default\n"
+		  "  numaplace balance --once --libvirt test:///default --domain test\n",
 	.run = run,
 };

@@ -23,6 +23,7 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_observe,
 	&cli_verb_apply,
 	&cli_verb_balance,
+	&cli_verb_watch,
 #endif
 #ifdef NP_SIM
 	&cli_verb_simulate,

@@ -7,6 +7,9 @@
 #ifndef NP_RUNTIME_CLI_H
 #define NP_RUNTIME_CLI_H
 
+#include <signal.h>
+#include <stdio.h>
+
 #include <numaplace/runtime.h>
 
 #include "cli.h"
@@ -37,5 +40,15 @@ int rt_parse_nodes(const struct cli_verb *verb, const np_topo *topo, const char 
 
 /* qsort comparator of ints, increasing. */
 int rt_cmp_int(const void *x, const void *y);
+
+/* ---- the log lines of balance and watch (logline.c) --------------- */
+
+/* Set by SIGINT and SIGTERM once rt_catch_stop() was called. */
+extern volatile sig_atomic_t rt_stop;
+void rt_catch_stop(void);
+/* Now as "2026-12-05T01:02:03", local time. */
+void rt_log_time(char *buf, size_t size);
+/* S as a JSON string (control characters dropped). */
+void rt_json_str(FILE *out, const char *s);
 
 #endif

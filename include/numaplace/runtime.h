@@ -24,6 +24,7 @@
 #ifndef NUMAPLACE_RUNTIME_H
 #define NUMAPLACE_RUNTIME_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -285,6 +286,13 @@ int np_balancer_new(const np_topo *topo, const char *run_dir, const char *policy
  * list is added by np_balancer_new() when the policy file may be trusted.
  */
 int np_balancer_allow_uri(np_balancer *b, const char *uri, struct np_error *err);
+/*
+ * Look only at guest T (a pid, or a domain of URI, which is then allowed
+ * as by np_balancer_allow_uri()); by default every guest with a
+ * preference.  A target without a preference is logged once, as a skip.
+ * NP_EINPUT for a pid that is no process.
+ */
+int np_balancer_target(np_balancer *b, const struct np_target *t, struct np_error *err);
 void np_balancer_free(np_balancer *b);
 
 /* One logged action (or a skipped one, with why). */
@@ -316,6 +324,62 @@ int np_balancer_restore_all(np_balancer *b, np_bal_log_fn *log, void *ctx,
 const struct np_bal_params *np_balancer_params(const np_balancer *b);
 /* Number of guests the last step looked at. */
 int np_balancer_guest_count(const np_balancer *b);
+
+/* ---- hands-off libvirt hosts: the watcher (watch.c) ----------------- */
+
+enum np_watch_mode {
+	NP_WATCH_FOREVER,    /* until *stop is set */
+	NP_WATCH_ONCE,       /* reconcile the running domains, then return */
+	NP_WATCH_UNTIL_IDLE, /* until no event came for idle_ms */
+};
+
+struct np_watch_opts {
+	const char *uri;        /* libvirt connection, e.g. qemu:///system */
+	const char *state_path; /* the claims (state.h); each domain is "domain:NAME" */
+	const char *run_dir;    /* soft preferences; NULL: /run/numaplace */
+	/*
+	 * Nova extra specs added to every domain's request ("hw:cpu_policy=
+	 * dedicated,hw:mem_page_size=large"), or NULL: shared CPUs.
+	 */
+	const char *extra_specs;
+	enum np_watch_mode mode;
+	uint64_t idle_ms;
+	bool dry_run;           /* place and say; claim and change nothing */
+	const volatile sig_atomic_t *stop; /* set (a signal handler) to stop; may be NULL */
+};
+
+/* What happened to one domain. */
+struct np_watch_log {
+	char domain[256];
+	/*
+	 * "placed" (claimed and applied), "kept" (claimed before: applied
+	 * again), "released", "no-fit", "failed" (claimed or not, as DETAIL
+	 * says), "skip" (nothing to do).
+	 */
+	const char *what;
+	char detail[400];       /* the nodes and CPUs, or why */
+};
+
+typedef void np_watch_log_fn(void *ctx, const struct np_watch_log *e);
+
+/*
+ * Hands-off placement on a libvirt host, from libvirt's domain lifecycle
+ * events (never a hook: a hook may not call libvirtd back).  Every domain
+ * running at start, and each that starts later, gets a claim in
+ * O->state_path (np_state_claim under the state's lock, so claims made at
+ * once never over-commit a node), placed from its vCPUs and memory (plus
+ * O->extra_specs) on TOPO, and is then pinned (vCPUs; the emulator to the
+ * same nodes' CPUs) and given the node set (libvirt moves memory already
+ * elsewhere), or for soft affinity recorded for the balancer.  A domain
+ * that stops has its claim released; at start, "domain:" claims of
+ * domains no longer running are released.  Domains are handled one at a
+ * time in the order of their events.  Returns 0 when the mode's end is
+ * reached or *stop is set; NP_EIO when the connection fails or is lost.
+ * Uses libvirt's default event loop (virEventRegisterDefaultImpl): the
+ * process's one libvirt event loop is then that one.
+ */
+int np_watch(const np_topo *topo, const struct np_watch_opts *o, np_watch_log_fn *log,
+	     void *ctx, struct np_error *err);
 
 #ifdef __cplusplus
 }

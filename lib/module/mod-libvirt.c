@@ -1,7 +1,8 @@
 /*
  * mod-libvirt.c - module libvirt (module.h): the live and the saved
  * capabilities sources (topology/src-libvirt-uri.c, src-libvirt-xml.c),
- * libvirt domains for the runtime (runtime/libvirt.c) and the quiet
+ * libvirt domains for the runtime (runtime/libvirt.c), the watcher's
+ * event loop (runtime/lv-watch.c) and the quiet
  * process-wide error function (util/lv-util.c).  Needs libvirt and libxml2.
  */
 #include "module/module.h"
@@ -22,6 +23,8 @@ static const struct np__mod_libvirt ops = {
 	.domain_apply = np__lv_domain_apply,
 	.domain_pin = np__lv_domain_pin,
 	.domain_nodeset = np__lv_domain_nodeset,
+	.watch = np__lv_watch,
+	.domain_apply_on = np__lv_domain_apply_on,
 #endif
 };
 

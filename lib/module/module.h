@@ -71,10 +71,11 @@
 #include "np-config.h"
 
 /* Raised whenever struct np__module or any module's table changes. */
-#define NP__MODULE_ABI 1
+#define NP__MODULE_ABI 2
 
 struct np__source;
 struct np__rt_os;
+struct np__watch_ops;
 
 struct np__module {
 	unsigned abi;				 /* NP__MODULE_ABI when built */
@@ -109,6 +110,12 @@ struct np__mod_libvirt {
 			  const int *cpus, int n, struct np_error *err);
 	int (*domain_nodeset)(const np_topo *topo, const char *uri, const char *name,
 			      const int *nodes, int n, struct np_error *err);
+	/* The watcher (runtime/lv-watch.c) and apply on its connection. */
+	int (*watch)(const np_topo *topo, const struct np_watch_opts *o,
+		     const struct np__watch_ops *ops, struct np_error *err);
+	int (*domain_apply_on)(void *conn, const np_topo *topo, const char *name,
+			       const struct np_apply_spec *spec, struct np_apply_result *res,
+			       struct np_error *err);
 };
 
 /* numa (runtime/os.c). */

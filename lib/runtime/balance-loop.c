@@ -71,6 +71,9 @@ struct np_balancer {
 	int nuris;
 	char **refused;	      /* preferences refused and logged so far (paths) */
 	int nrefused;
+	char only[80];	      /* np_balancer_target(): the one guest label, "" all */
+	char *only_uri;	      /* its libvirt URI (a domain), or NULL */
+	bool only_missing;    /* logged that it has no preference */
 };
 
 static void guest_free(struct guest *g)
@@ -97,6 +100,7 @@ void np_balancer_free(np_balancer *b)
 	for (int i = 0; i < b->nrefused; i++)
 		free(b->refused[i]);
 	free(b->refused);
+	free(b->only_uri);
 	np__bal_policy_free(&b->pol);
 	free(b);
 }
@@ -151,6 +155,28 @@ int np_balancer_allow_uri(np_balancer *b, const char *uri, struct np_error *err)
 		return np__err(err, NP_ENOMEM, "out of memory");
 	b->nuris++;
 	return 0;
+}
+
+int np_balancer_target(np_balancer *b, const struct np_target *t, struct np_error *err)
+{
+	long uid[3];
+
+	if (!b || !t || (t->pid <= 0 && (!t->uri || !t->domain || !*t->domain)))
+		return np__err(err, NP_EINPUT, "balancer: give a pid, or a libvirt URI and domain");
+	if (t->pid > 0 && np__proc_uids(b->os, t->pid, uid) != 0)
+		return np__err(err, NP_EINPUT, "no process %d", t->pid);
+	if (t->pid > 0) {
+		snprintf(b->only, sizeof(b->only), "pid:%d", t->pid);
+		return 0;
+	}
+	if (strlen(t->domain) + 8 > sizeof(b->only))
+		return np__err(err, NP_EINPUT, "domain name too long (over %zu bytes)",
+			       sizeof(b->only) - 8);
+	free(b->only_uri);
+	if (!(b->only_uri = strdup(t->uri)))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	snprintf(b->only, sizeof(b->only), "domain:%s", t->domain);
+	return np_balancer_allow_uri(b, t->uri, err);
 }
 
 int np_balancer_new(const np_topo *topo, const char *run_dir, const char *policy_path,
@@ -321,6 +347,31 @@ static bool note_refused(np_balancer *b, const struct np__pref *p, const char *w
 	return true;
 }
 
+/* P is the guest np_balancer_target() named (or none was named). */
+static bool is_target(const np_balancer *b, const struct np__pref *p, const char *label)
+{
+	if (!b->only[0])
+		return true;
+	return strcmp(label, b->only) == 0 &&
+	       (!p->domain || (b->only_uri && strcmp(p->uri, b->only_uri) == 0));
+}
+
+/* The one target has no preference: say so once (what balance would need). */
+static void note_missing(np_balancer *b, np_bal_log_fn *log, void *ctx)
+{
+	struct guest g = { 0 };
+
+	for (int i = 0; i < b->ng; i++)
+		if (strcmp(b->g[i].label, b->only) == 0)
+			return;
+	if (!b->only[0] || b->only_missing)
+		return;
+	b->only_missing = true;
+	snprintf(g.label, sizeof(g.label), "%s", b->only);
+	say(log, ctx, &g, "skip", -1, -1, -1, 0, "no soft preference recorded for it "
+	    "(numaplace apply --affinity soft records one); nothing to keep", false, NULL);
+}
+
 static int refresh_list(np_balancer *b, np_bal_log_fn *log, void *ctx, struct np_error *err)
 {
 	struct np__pref *list = NULL;
@@ -336,9 +387,10 @@ static int refresh_list(np_balancer *b, np_bal_log_fn *log, void *ctx, struct np
 		char why[200];
 
 		label_of(&list[i], label, sizeof(label));
-		if (!np__bal_policy_touches(&b->pol, label))
+		if (!np__bal_policy_touches(&b->pol, label) || !is_target(b, &list[i], label))
 			continue;
 		if (refused(b, &list[i], why, sizeof(why))) {
+			b->only_missing = true; /* it has one, refused: said so below */
 			if (!note_refused(b, &list[i], why, log, ctx)) {
 				np__pref_list_free(list, n);
 				return np__err(err, NP_ENOMEM, "out of memory");
@@ -355,6 +407,7 @@ static int refresh_list(np_balancer *b, np_bal_log_fn *log, void *ctx, struct np
 	for (int i = b->ng - 1; i >= 0; i--)
 		if (!b->g[i].alive)
 			drop_guest(b, i, log, ctx);
+	note_missing(b, log, ctx);
 	return 0;
 }
 

@@ -51,18 +51,30 @@ static void dom_close(struct dom *d)
 		virConnectClose(d->conn);
 }
 
+static int dom_attach(const np_topo *topo, const char *uri, const char *name, struct dom *d,
+		      struct np_error *err);
+
 static int dom_open(const np_topo *topo, const char *uri, const char *name, bool rw,
 		    struct dom *d, struct np_error *err)
 {
 	char msg[300];
-	virDomainInfo info;
-	int last = np_topo_cpu(topo, np_topo_cpu_count(topo) - 1)->os_id;
 
 	memset(d, 0, sizeof(*d));
 	d->conn = np__lv_open(uri, !rw);
 	if (!d->conn)
 		return np__err(err, np__lv_open_failure(msg, sizeof(msg)), "cannot connect to '%s': %s",
 			       uri, msg);
+	return dom_attach(topo, uri, name, d, err);
+}
+
+/* Domain NAME on the connection D already holds (closed on failure). */
+static int dom_attach(const np_topo *topo, const char *uri, const char *name, struct dom *d,
+		      struct np_error *err)
+{
+	char msg[300];
+	virDomainInfo info;
+	int last = np_topo_cpu(topo, np_topo_cpu_count(topo) - 1)->os_id;
+
 	d->d = virDomainLookupByName(d->conn, name);
 	if (!d->d) {
 		dom_close(d);
@@ -473,16 +485,49 @@ static int apply_rest(const np_topo *topo, struct dom *d, const char *uri, const
 	return rc;
 }
 
+static int domain_apply(const np_topo *topo, struct dom *d, const char *uri, const char *name,
+			const struct np_apply_spec *s, struct np_apply_result *res,
+			struct np_error *err);
+
 int np__lv_domain_apply(const np_topo *topo, const char *uri, const char *name,
 			const struct np_apply_spec *s, struct np_apply_result *res,
 			struct np_error *err)
 {
 	struct dom d;
-	struct saved sv = { 0 };
-	int *nc = NULL, nnc = 0, rc = dom_open(topo, uri, name, !s->dry_run, &d, err);
+	int rc = dom_open(topo, uri, name, !s->dry_run, &d, err);
 
-	if (rc)
-		return rc;
+	return rc ? rc : domain_apply(topo, &d, uri, name, s, res, err);
+}
+
+/*
+ * The same on CONN, a connection the caller holds (the watcher's: a
+ * test:///FILE URI is another host on each new connection).
+ */
+int np__lv_domain_apply_on(void *conn, const np_topo *topo, const char *name,
+			   const struct np_apply_spec *s, struct np_apply_result *res,
+			   struct np_error *err)
+{
+	struct dom d = { .conn = conn };
+	char *uri = virConnectGetURI(conn);
+	const char *shown = uri ? uri : "libvirt";
+	int rc;
+
+	virConnectRef(conn); /* dom_close() drops it */
+	rc = dom_attach(topo, shown, name, &d, err);
+	rc = rc ? rc : domain_apply(topo, &d, shown, name, s, res, err);
+	free(uri);
+	return rc;
+}
+
+/* SPEC on the opened D; closes it. */
+static int domain_apply(const np_topo *topo, struct dom *dp, const char *uri, const char *name,
+			const struct np_apply_spec *s, struct np_apply_result *res,
+			struct np_error *err)
+{
+	struct dom d = *dp;
+	struct saved sv = { 0 };
+	int *nc = NULL, nnc = 0, rc = 0;
+
 	for (int i = 0; i < s->npins; i++)
 		if (s->pins[i].vcpu >= d.nvcpus) {
 			rc = np__err(err, NP_EINPUT, "domain '%s' has no vCPU %d", name,

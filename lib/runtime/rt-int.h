@@ -182,6 +182,47 @@ int np__lv_domain_pin(const np_topo *topo, const char *uri, const char *name, in
 int np__lv_domain_nodeset(const np_topo *topo, const char *uri, const char *name,
 			  const int *nodes, int n, struct np_error *err);
 
+/* The same on CONN (a virConnectPtr the caller holds; libvirt.c). */
+int np__lv_domain_apply_on(void *conn, const np_topo *topo, const char *name,
+			   const struct np_apply_spec *spec, struct np_apply_result *res,
+			   struct np_error *err);
+
+/* ---- watching a libvirt host (watch.c, lv-watch.c) ------------------ */
+
+/* A running domain as the watcher reads it from libvirt. */
+struct np__watch_dom {
+	const char *name;
+	unsigned vcpus;
+	uint64_t memory_kb;
+};
+
+struct np__watcher; /* watch.c's */
+
+/*
+ * What the core (watch.c) gives module libvirt's event loop (lv-watch.c):
+ * it calls started() for every domain running when it starts and for each
+ * one that starts later, running() once with the names running at start
+ * (so claims of domains that stopped meanwhile are released), stopped()
+ * for each one that stops.  CONN is the loop's connection, on which the
+ * core applies.  A failure of one domain is logged by the core and is not
+ * returned; a non-zero return ends the loop (out of memory, a state file
+ * that cannot be written).
+ */
+struct np__watch_ops {
+	struct np__watcher *w;
+	int (*started)(struct np__watcher *w, void *conn, const struct np__watch_dom *d,
+		       struct np_error *err);
+	int (*stopped)(struct np__watcher *w, const char *name, struct np_error *err);
+	int (*running)(struct np__watcher *w, const char *const *names, int n,
+		       struct np_error *err);
+	/* A domain's event could not be read: log it (NAME may be NULL). */
+	void (*trouble)(struct np__watcher *w, const char *name, const char *why);
+};
+
+/* lv-watch.c: the event loop (module libvirt). */
+int np__lv_watch(const np_topo *topo, const struct np_watch_opts *o,
+		 const struct np__watch_ops *ops, struct np_error *err);
+
 /* ---- preferences (prefs.c) ------------------------------------------ */
 
 struct np__pref {

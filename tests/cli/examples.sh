@@ -81,7 +81,9 @@ RULES=(
   '--nodes 1 .* --  @@ node:1 @@ starts a program on node 1 of this machine'
   'balance --interval [0-9]+ --count @@ run @@ stops by itself'
   'balance --interval [0-9]+( |$) @@ timeout:4,sub:numaplace balance >numaplace balance --run-dir run  @@ balances every second until interrupted; --run-dir gives it none of this machine'"'"'s guests'
+  'balance --once --pid @@ sub:numaplace balance >numaplace balance --run-dir run  @@ the stand-in guest has no preference: --run-dir keeps this machine'"'"'s /run/numaplace out of it'
   'balance --once$ @@ sub:numaplace balance >numaplace balance --run-dir run  @@ acts on this machine'"'"'s recorded guests: --run-dir gives it none of them'
+  'watch --libvirt qemu:///system @@ timeout:3,sub:qemu:///system>test:///default @@ watches until interrupted: stopped after 3 s, libvirt'"'"'s test driver standing in for libvirtd'
   'qemu:///system @@ sub:qemu:///system>test:///default @@ libvirt'"'"'s test driver stands in for this machine'"'"'s libvirtd, so the answer does not depend on where the test runs'
   '(^| )(numaplace|build/cli/numaplace) ((place|claim) (-|--flavor|--state|--id)|state show|topology --state) @@ fixture @@ reads "this machine"'
 )

@@ -30,6 +30,7 @@ declare -A verb_base=(
   [observe]="observe --pid $child"
   [apply]="apply --pid $child --nodes 0 --dry-run"
   [balance]="balance --once --run-dir $S/run"
+  [watch]="watch --libvirt test:///default --state $S/watch.state --once --run-dir $S/run"
   [simulate]="simulate lpc2012 ${short_sim[*]}"
   [gen]="gen small --guests 2"
   [fleet]="fleet add --store sqlite:$S/fleet.db --name h1"
@@ -43,6 +44,7 @@ declare -A opt_base=(
   [place --state]="place --json $host ${flavor[*]}"
   [state --state]="state show"
   [apply --plan]="apply --pid $child --json $host --dry-run"
+  [watch --state]="watch --libvirt test:///default --once --run-dir $S/run"
 )
 # A missing state file is an empty one (claims start from nothing).
 declare -A missing_ok=([--state]=1)

@@ -31,6 +31,7 @@ declare -A verb_base=(
   [observe]="observe --pid $child --json $host --diagnose --window 200"
   [apply]="apply --pid $child --json $host --nodes 0"
   [balance]="balance --once --json $host --run-dir $S/run"
+  [watch]="watch --libvirt test:///default --state $S/watch.state --once --run-dir $S/run"
   [simulate]="simulate lpc2012 ${short_sim[*]}"
   [gen]="gen --count 1 --seed 1 --guests 2"
 )

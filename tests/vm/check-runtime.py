@@ -82,14 +82,17 @@ def threads_on(obs, node):
     return bool(obs) and all(t["cpu"] in cpus for t in obs["threads"])
 
 
-def log(out, name):
+def log(out, name, summary=False):
+    """The balancer's JSON log: its actions, or (SUMMARY) its last, summary record."""
     entries = []
     for line in out.get(name, "").splitlines():
         try:
             entries.append(json.loads(line))
         except ValueError:
             pass
-    return entries
+    if summary:
+        return entries[-1] if entries and entries[-1].get("action") == "summary" else None
+    return [e for e in entries if e.get("action") != "summary"]
 
 
 def elapsed(out, name):
@@ -155,6 +158,16 @@ def balance(out, err, rc):
           str([(t["tid"], t["cpu"]) for t in (after or {}).get("threads", [])]))
     check(after and all(t["allowed_cpus"] == "0-7" for t in after["threads"]),
           "and the kernel affinity is wide again (soft affinity)")
+    pids = out.get("w5-pids", "").split()
+    other = js(out, "w5b-after")
+    check(len(pids) == 2 and not [e for e in entries if e["guest"] == f"pid:{pids[1]}"]
+          and other and all(t["allowed_cpus"] == "6-7" for t in other["threads"]),
+          "balance --pid leaves the guest it was not given alone",
+          str([(t["tid"], t["allowed_cpus"]) for t in (other or {}).get("threads", [])]))
+    s = log(out, "w5-balance", summary=True)
+    check(s and len(pids) == 2 and s["target"] == f"pid:{pids[0]}" and s["guests"] == 1
+          and s["actions"] == len([e for e in entries if e["action"] != "skip"]),
+          "the JSON log ends with a summary of that one guest", str(s))
 
 
 def fallback(out, err, rc, dist):

@@ -11,7 +11,9 @@
 #   - bad input (no such pid, no such node, no permission) exits 2 and
 #     changes nothing;
 #   - threads forced off their soft-affinity node are back after
-#     `balance --once`, with a wide kernel affinity again;
+#     `balance --once --pid PID`, with a wide kernel affinity again, while
+#     another guest's, not named, are left where they were; the JSON log
+#     ends with its summary record;
 #   - with node 1 full, memory of a process preferring node 1 falls back to
 #     node 3, the nearest by the matrix (not by id); the balancer then makes
 #     its soft affinity follow; once room appears on node 1, another one's
@@ -108,14 +110,20 @@ for i in 1 2 3; do
 done
 kill $W4
 
-# 8: threads forced off their soft home (node 1) are back after balance --once
+# 8: threads forced off their soft home (node 1) are back after balance --once --pid;
+#    another guest of the same run directory, forced off too, is left alone
 numaplace apply --nodes 1 --affinity soft --mem-policy preferred --migrate --run-dir /tmp/runA -- rw run 8 1 > /tmp/w5 & W5=$!; ready /tmp/w5
-for t in $(tids $W5); do taskset -p -c 6,7 $t >/dev/null; done
+# (an idle process: no load of its own on the CPUs it is forced to)
+numaplace apply --nodes 1 --affinity soft --run-dir /tmp/runA -- sleep 60 & W5B=$!
+i=0; while [ "$(cat /proc/$W5B/comm)" != sleep ] && [ $i -lt 300 ]; do usleep 50000; i=$((i+1)); done
+for t in $(tids $W5) $(tids $W5B); do taskset -p -c 6,7 $t >/dev/null; done
 usleep 300000
 run w5-before numaplace observe --pid $W5 --format json
-run w5-balance numaplace balance --once --run-dir /tmp/runA --policy /tmp/pol.json --format json
+run w5-balance numaplace balance --once --pid $W5 --run-dir /tmp/runA --policy /tmp/pol.json --format json
 run w5-after numaplace observe --pid $W5 --format json
-kill $W5
+run w5b-after numaplace observe --pid $W5B --format json
+run w5-pids echo "$W5 $W5B"
+kill $W5 $W5B
 
 # 9: node 1 full: fallback to the nearest node, follow memory, migrate home
 free=$(awk "/MemFree/ { print \$4 }" /sys/devices/system/node/node1/meminfo)
