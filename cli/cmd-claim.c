@@ -59,17 +59,27 @@ static int render(const struct place_args *p, const np_plan *plan, const np_host
 	return rc;
 }
 
-/* Place, render, record, commit, print; ST is locked for writing. */
+/*
+ * Place (with --allow-moves, moving at most that many cells of the other
+ * claims), render, record (with the moved claims' new plans), commit,
+ * print; ST is locked for writing.
+ */
 static int claim_new(const struct place_args *p, np_state *st, const char *id,
 		     const np_host *host, const np_request *req)
 {
+	struct np_guest_plan *guests = NULL;
 	struct np_error err = { 0 };
 	np_plan *plan = NULL;
 	char *buf = NULL;
 	size_t len = 0;
-	int rc;
+	int rc, n = 0;
 
-	if ((rc = place_plan(p, host, req, &plan)))
+	if (p->allow_moves == 0)
+		rc = place_plan(p, host, req, &plan);
+	else if (!(rc = place_state_guests(p, st, np_host_topo(host), &guests, &n)))
+		rc = place_plan_moves(p, host, req, guests, n, &plan);
+	place_guests_free(guests, n);
+	if (rc)
 		return rc;
 	if (!np_plan_fits(plan)) {
 		rc = place_write(p, plan, host, req); /* 1, with the reason */
@@ -79,7 +89,8 @@ static int claim_new(const struct place_args *p, np_state *st, const char *id,
 	/* Written to memory first: a format that cannot carry the plan claims nothing. */
 	if ((rc = render(p, plan, host, req, &buf, &len)))
 		goto out;
-	if (np_state_claim(st, id, plan, &err) || np_state_commit(st, &err))
+	if (np_state_claim_moves(st, id, plan, np_host_topo(host), &err) ||
+	    np_state_commit(st, &err))
 		rc = cli_fail(&err);
 	else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout))
 		rc = CLI_FAILED; /* claimed; the caller may claim the id again to reprint */
@@ -149,7 +160,9 @@ const struct cli_verb cli_verb_claim = {
 	.about = "Place a guest as `numaplace place` does, taking every claim recorded in\n"
 		 "FILE as used, and record this one under ID (atomically, under a lock, so\n"
 		 "parallel claims never over-commit).  Claiming an ID again prints its claim\n"
-		 "and changes nothing.\n",
+		 "and changes nothing.  With --allow-moves N, when the guest does not fit,\n"
+		 "at most N cells of other claims move to make room: their new plans are\n"
+		 "recorded with this claim, in the same commit.\n",
 	.opts = claim_opts,
 	.epilog = "Exit: 0 claimed (or already claimed), 1 does not fit, 2 bad input or usage.\n"
 		  "\n"
