@@ -56,6 +56,7 @@ static const struct cli_opt opts[] = {
 	  .help = "text (default) or json (steps and migration figures)" },
 	{ .id = OPT_RUN_DIR, .name = "run-dir", .type = CLI_DIR,
 	  .help = "where soft preferences go (default /run/numaplace)" },
+	CLI_INCLUDE(apply_move_opts),
 	CLI_OPT_HELP,
 	CLI_SOURCE_SECTION(CLI_SOURCE_HEADING),
 	CLI_OPT_END,
@@ -68,6 +69,7 @@ struct aopts {
 	struct np_apply_spec spec;
 	bool json;
 	char **cmd;
+	np_plan *moves; /* --plan with moves of other guests' cells, or NULL */
 };
 
 /* The options in A into O; 0 or a usage error's exit code. */
@@ -144,7 +146,10 @@ static int from_plan(const np_topo *topo, struct aopts *o, int **nodes, struct n
 		o->spec.set_policy = true;
 		o->spec.policy = np_plan_mem_policy(plan);
 	}
-	np_plan_free(plan);
+	if (np_plan_move_count(plan))
+		o->moves = plan; /* carried out first (apply-moves.c) */
+	else
+		np_plan_free(plan);
 	return 0;
 }
 
@@ -213,6 +218,8 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	} else {
 		rc = from_plan(topo, &o, &nodes, &pins);
 	}
+	if (!rc && o.moves)
+		rc = apply_moves(a, topo, o.moves, &o.spec, o.json);
 	if (!rc && o.cmd)
 		rc = run_command(topo, &o);
 	else if (!rc && np_apply(topo, &o.t, &o.spec, &res, &err))
@@ -220,6 +227,7 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	else if (!rc)
 		report(&o, &res);
 	np_apply_result_free(&res);
+	np_plan_free(o.moves);
 	free(nodes);
 	free(pins);
 	np_topo_free(topo);

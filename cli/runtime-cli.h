@@ -14,6 +14,8 @@
 enum {
 	RT_OPT_PID = 1200,
 	RT_OPT_DOMAIN,
+	APPLY_OPT_STATE = 1300,
+	APPLY_OPT_MOVE_GUEST,
 };
 
 /* --pid and --domain under "Target (one of):" (--libvirt is a source option). */
@@ -34,5 +36,15 @@ int rt_load_topology(const struct cli_args *a, const struct np_target *t, np_top
  */
 int rt_parse_nodes(const struct cli_verb *verb, const np_topo *topo, const char *text,
 		   int **idx, int *n);
+
+/* --state and --move-guest of `apply`, for a plan with moves (apply-moves.c). */
+extern const struct cli_opt apply_move_opts[];
+/*
+ * Carry out PLAN's moves of other guests' cells, in order (BASE: the rate,
+ * dry run, run directory); 0, or the exit code (printed) - then the new
+ * guest must not be started.  Nothing to do for a plan without moves.
+ */
+int apply_moves(const struct cli_args *a, const np_topo *topo, const np_plan *plan,
+		const struct np_apply_spec *base, bool json);
 
 #endif
