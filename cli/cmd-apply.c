@@ -245,6 +245,8 @@ const struct cli_verb cli_verb_apply = {
 	.opts = opts,
 	.epilog = "Examples:\n"
 		  "  numaplace apply --pid 4242 --nodes 1 --migrate --rate 200\n"
+		  "  numaplace apply --dry-run --host room.json --plan room-plan.json --state room.state \\\n"
+		  "      --move-guest \"E=pid:$(pidof qemu-system-x86_64)\" --rate 200 -- ./server\n"
 		  "  numaplace apply --libvirt qemu:///system --domain web1 --nodes 0 --affinity soft\n"
 		  "  numaplace apply --nodes 1 --fallback nearest -- ./server\n",
 	.command = true,

@@ -169,9 +169,11 @@ const struct cli_verb cli_verb_claim = {
 	.opts = claim_opts,
 	.epilog = "Exit: 0 claimed (or already claimed), 1 does not fit, 2 bad input or usage.\n"
 		  "\n"
-		  "Example:\n"
+		  "Examples:\n"
 		  "  numaplace claim --state /var/lib/numaplace/host.json --id vm-7 \\\n"
-		  "      --flavor 'vcpus=4,ram=4096,hw:cpu_policy=dedicated' --format libvirt\n",
+		  "      --flavor 'vcpus=4,ram=4096,hw:cpu_policy=dedicated' --format libvirt\n"
+		  "  numaplace claim --state room.state --id D --host room.json \\\n"
+		  "      --flavor 'vcpus=4,ram=8192,hw:cpu_policy=dedicated' --allow-moves 1 --format json\n",
 	.run = claim,
 };
 
