@@ -109,6 +109,22 @@ static bool all_nodes_known(const np_plan *p, const np_topo *t)
 	return true;
 }
 
+/* A cell's CPUs: "pins" to "blocked", the keys separated by ",SEP". */
+static void put_cpus(FILE *out, const struct np_plan_cell *c, const char *sep)
+{
+	fputs("\"pins\": [", out);
+	for (int k = 0; k < c->npins; k++)
+		fprintf(out, "%s[%d, %d]", k ? ", " : "", c->pins[k].vcpu, c->pins[k].pcpu);
+	fprintf(out, "],%s\"float_vcpus\": ", sep);
+	put_ints(out, c->float_vcpus, c->nfloat);
+	fprintf(out, ",%s\"cpuset\": ", sep);
+	put_ints(out, c->cpuset, c->ncpuset);
+	fprintf(out, ",%s\"reserved\": ", sep);
+	put_ints(out, c->reserved, c->nreserved);
+	fprintf(out, ",%s\"blocked\": ", sep);
+	put_ints(out, c->blocked, c->nblocked);
+}
+
 static void put_cell(FILE *out, const np_plan *p, const np_topo *t, int i)
 {
 	const struct np_plan_cell *c = &p->cells[i];
@@ -117,17 +133,8 @@ static void put_cell(FILE *out, const np_plan *p, const np_topo *t, int i)
 		np__plan_node_os(p, t, c->node_idx));
 	fprintf(out, "      \"memory_mb\": %" PRIu64 ",\n      \"pagesize_kb\": %" PRIu64 ",\n",
 		c->memory_mb, c->pagesize_kb);
-	fputs("      \"pins\": [", out);
-	for (int k = 0; k < c->npins; k++)
-		fprintf(out, "%s[%d, %d]", k ? ", " : "", c->pins[k].vcpu, c->pins[k].pcpu);
-	fputs("],\n      \"float_vcpus\": ", out);
-	put_ints(out, c->float_vcpus, c->nfloat);
-	fputs(",\n      \"cpuset\": ", out);
-	put_ints(out, c->cpuset, c->ncpuset);
-	fputs(",\n      \"reserved\": ", out);
-	put_ints(out, c->reserved, c->nreserved);
-	fputs(",\n      \"blocked\": ", out);
-	put_ints(out, c->blocked, c->nblocked);
+	fputs("      ", out);
+	put_cpus(out, c, "\n      ");
 	fprintf(out, "\n    }%s\n", i + 1 < p->ncells ? "," : "");
 }
 
@@ -140,19 +147,10 @@ static void put_move(FILE *out, const np_plan *p, const np_topo *t, int i)
 	fputs("    {\"guest\": ", out);
 	put_str(out, m->guest);
 	fprintf(out, ", \"guest_cell\": %d, \"from\": %d, \"to\": %d, \"memory_mb\": %" PRIu64
-		", \"pagesize_kb\": %" PRIu64 ", \"pins\": [", c->guest_cell,
+		", \"pagesize_kb\": %" PRIu64 ", ", c->guest_cell,
 		np__plan_node_os(p, t, m->from_idx), np__plan_node_os(p, t, c->node_idx),
 		c->memory_mb, c->pagesize_kb);
-	for (int k = 0; k < c->npins; k++)
-		fprintf(out, "%s[%d, %d]", k ? ", " : "", c->pins[k].vcpu, c->pins[k].pcpu);
-	fputs("], \"float_vcpus\": ", out);
-	put_ints(out, c->float_vcpus, c->nfloat);
-	fputs(", \"cpuset\": ", out);
-	put_ints(out, c->cpuset, c->ncpuset);
-	fputs(", \"reserved\": ", out);
-	put_ints(out, c->reserved, c->nreserved);
-	fputs(", \"blocked\": ", out);
-	put_ints(out, c->blocked, c->nblocked);
+	put_cpus(out, c, " ");
 	fprintf(out, "}%s\n", i + 1 < p->nmoves ? "," : "");
 }
 
