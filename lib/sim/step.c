@@ -61,7 +61,7 @@ static void move_guest(struct np__sim *s, int gi, int from, int to)
 	g->mig_to = to;
 	g->mig_left_mb = g->mem_mb[from];
 	g->last_action_us = s->now;
-	g->moving = true;
+	g->moving = g->mig_left_mb > 0; /* else nothing to migrate: done at once */
 	g->mig_rate_mb_s = s->cfg->move_rate_mb_s;
 	g->move_us = s->now;
 	s->moves++;

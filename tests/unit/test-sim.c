@@ -559,6 +559,57 @@ static void test_make_room(void)
 	np_sim_exp_free(x);
 }
 
+/*
+ * A move from a node where the guest has no memory migrates nothing and
+ * is over at once: it must not stay "moving" (the bug: its rate limit and
+ * its count then applied to the guest's later migrations).
+ */
+static void test_empty_move(void)
+{
+	const char *json = np_sim_builtin_json("make-room");
+	char *edit = json ? malloc(strlen(json) + 64) : NULL;
+	const char *at = json ? strstr(json, "\"from\": 1, \"to\": 0") : NULL;
+	np_sim_exp *x = NULL;
+	np_sim_result *r = NULL;
+
+	CHECK(edit && at, "the make-room move event");
+	if (!edit || !at) {
+		free(edit);
+		return;
+	}
+	/* E is on node 1: a move "from 0 to 1" finds nothing of it on node 0. */
+	snprintf(edit, strlen(json) + 64, "%.*s\"from\": 0, \"to\": 1%s", (int)(at - json), json,
+		 at + strlen("\"from\": 1, \"to\": 0"));
+	x = parse(edit);
+	if (x) {
+		struct np_error err = { 0 };
+		struct np__sim *s = NULL;
+		int t[5] = { 0, 1, 2, 3, 4 };
+
+		CHECK(np__sim_new(x, &x->configs[2], t, 5, 5, true, &s, &err) == 0, "new: %s",
+		      err.message);
+		for (int i = 0; s && i < 10100; i++)
+			CHECK(np__sim_step(s) == 0, "step %d: %s", i, s->fail);
+		CHECK(s && strcmp(s->guests[3].spec->name, "E") == 0 && s->moves == 1 &&
+			      !s->guests[3].moving && s->guests[3].mig_left_mb == 0,
+		      "E's empty move is over at once");
+		np__sim_free(s);
+		set(x, "duration_s", "20");
+		set(x, "repetitions", "1");
+		r = run(x, 1);
+	}
+	if (r) {
+		const struct np_sim_row *p = row(r, "make-room", "make-room-200");
+
+		CHECK(p->moves == 1 && p->moved_mb == 0 && p->moving_s == 0 && p->arrived == 0,
+		      "counted, nothing migrated, no time charged, D still does not fit: %g %g %g %g",
+		      p->moves, p->moved_mb, p->moving_s, p->arrived);
+	}
+	np_sim_result_free(r);
+	np_sim_exp_free(x);
+	free(edit);
+}
+
 static void test_placement(void)
 {
 	np_sim_exp *x = builtin("lpc2012");
@@ -709,6 +760,7 @@ int main(void)
 	T_CASE("stuck", test_stuck());
 	T_CASE("migration", test_migration());
 	T_CASE("make-room", test_make_room());
+	T_CASE("empty-move", test_empty_move());
 	T_CASE("placement", test_placement());
 	T_CASE("output", test_output());
 	T_CASE("hosts", test_hosts());
