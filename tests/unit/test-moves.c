@@ -683,7 +683,7 @@ static void test_json(void)
 	f = open_memstream(&claim, &len);
 	if (f && back) {
 		np_state *st = NULL;
-		char path[] = "/tmp/np-test-moves-XXXXXX";
+		char path[64] = "/tmp/np-test-moves-XXXXXX"; /* room for ".lock" */
 		int fd = mkstemp(path);
 
 		close(fd);
@@ -694,7 +694,7 @@ static void test_json(void)
 		      "claim form: %s", err.message);
 		np_state_close(st);
 		unlink(path);
-		snprintf(path + strlen(path), 6, ".lock");
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), ".lock");
 		unlink(path);
 	}
 	if (f)
