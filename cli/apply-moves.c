@@ -124,6 +124,20 @@ static int moved_plan(const np_state *st, const np_topo *topo, const np_plan *pl
 	return cli_fail(&e2);
 }
 
+int apply_check_state(const struct cli_args *a)
+{
+	struct np_error err = { 0 };
+	const char *path = cli_text(a, APPLY_OPT_STATE);
+	np_state *st = NULL;
+
+	if (!path)
+		return CLI_OK;
+	if (np_state_open(path, true, &st, &err))
+		return cli_fail(&err);
+	np_state_close(st);
+	return CLI_OK;
+}
+
 /* The distinct moved guests of PLAN, resolved, with their plans; *N of them. */
 static int movers(const struct cli_args *a, const np_topo *topo, const np_plan *plan,
 		  struct mover *ms, int *n)

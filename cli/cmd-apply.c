@@ -220,6 +220,8 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	}
 	if (!rc && o.moves)
 		rc = apply_moves(a, topo, o.moves, &o.spec, o.json);
+	else if (!rc)
+		rc = apply_check_state(a);
 	if (!rc && o.cmd)
 		rc = run_command(topo, &o);
 	else if (!rc && np_apply(topo, &o.t, &o.spec, &res, &err))

@@ -46,5 +46,11 @@ extern const struct cli_opt apply_move_opts[];
  */
 int apply_moves(const struct cli_args *a, const np_topo *topo, const np_plan *plan,
 		const struct np_apply_spec *base, bool json);
+/*
+ * --state given with nothing to move: still a state file that opens (a
+ * FIFO, a directory, a device or a link is bad input, as for every file
+ * option); 0 or the exit code (printed).
+ */
+int apply_check_state(const struct cli_args *a);
 
 #endif
