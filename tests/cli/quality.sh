@@ -55,7 +55,7 @@ else not_ok "bench/plot"; fi
 # --moves: np-moves of a run against numaplace spread, one bar each per family.
 if python3 "$NP_SRC/bench/plot" "$TMP/q.json" "$TMP/plots" --moves "$TMP/q.json" &&
    [ "$(ls "$TMP/plots"/*.svg | wc -l)" -eq 5 ] &&
-   [ "$(grep -c '<rect x=.*numaplace, at most 1 move per arrival: ' "$TMP/plots/quality-moves.svg")" -eq \
+   [ "$(grep -c '<rect x=.*np, at most 1 move per arrival: ' "$TMP/plots/quality-moves.svg")" -eq \
      "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["summary"]))' "$TMP/q.json")" ]; then
   ok "bench/plot --moves draws np-moves per family"
 else not_ok "bench/plot --moves"; fi
