@@ -526,11 +526,29 @@ static bool read_list(struct pr *r, const json_t *cell, const char *base, int k,
 	return true;
 }
 
+/* What cells[] and moves[] share: memory_mb to blocked, into *C (which owns the lists). */
+static bool read_cell_keys(struct pr *r, const json_t *v, const char *base, struct np_plan_cell *c)
+{
+	int64_t mem = 0, page = 4;
+
+	if (!int_key(r, v, base, "memory_mb", 0, MIB_MAX, true, &mem) ||
+	    !int_key(r, v, base, "pagesize_kb", 1, MIB_MAX, false, &page) ||
+	    !read_pins(r, v, base, c) ||
+	    !read_list(r, v, base, 0, "float_vcpus", &c->nfloat, &c->float_vcpus) ||
+	    !read_list(r, v, base, 1, "cpuset", &c->ncpuset, &c->cpuset) ||
+	    !read_list(r, v, base, 2, "reserved", &c->nreserved, &c->reserved) ||
+	    !read_list(r, v, base, 3, "blocked", &c->nblocked, &c->blocked))
+		return false;
+	c->memory_mb = (uint64_t)mem;
+	c->pagesize_kb = (uint64_t)page;
+	return true;
+}
+
 static bool read_cell(struct pr *r, const json_t *v, size_t i)
 {
 	struct np_plan_cell c = { 0 };
 	char base[32], path[64];
-	int64_t gc = 0, mem = 0, page = 4;
+	int64_t gc = 0;
 
 	snprintf(base, sizeof(base), "cells[%zu]", i);
 	if (!json_is_object(v))
@@ -538,17 +556,9 @@ static bool read_cell(struct pr *r, const json_t *v, size_t i)
 	snprintf(path, sizeof(path), "%s.node", base);
 	if (!int_key(r, v, base, "guest_cell", 0, ID_MAX, true, &gc) ||
 	    !node_at(r, json_object_get(v, "node"), path, false, &c.node_idx) ||
-	    !int_key(r, v, base, "memory_mb", 0, MIB_MAX, true, &mem) ||
-	    !int_key(r, v, base, "pagesize_kb", 1, MIB_MAX, false, &page) ||
-	    !read_pins(r, v, base, &c) ||
-	    !read_list(r, v, base, 0, "float_vcpus", &c.nfloat, &c.float_vcpus) ||
-	    !read_list(r, v, base, 1, "cpuset", &c.ncpuset, &c.cpuset) ||
-	    !read_list(r, v, base, 2, "reserved", &c.nreserved, &c.reserved) ||
-	    !read_list(r, v, base, 3, "blocked", &c.nblocked, &c.blocked))
+	    !read_cell_keys(r, v, base, &c))
 		return false;
 	c.guest_cell = (int)gc;
-	c.memory_mb = (uint64_t)mem;
-	c.pagesize_kb = (uint64_t)page;
 	if (np__plan_add_cell(r->p, &c))
 		return fail(r, NP_ENOMEM, base, "out of memory");
 	return true;
@@ -629,7 +639,7 @@ static bool read_move(struct pr *r, const json_t *v, long i)
 {
 	const json_t *g = json_object_get(v, "guest");
 	struct np_plan_cell c = { 0 };
-	int64_t gc = 0, mem = 0, page = 4;
+	int64_t gc = 0;
 	char base[32], path[64];
 	int from = -1;
 
@@ -642,13 +652,7 @@ static bool read_move(struct pr *r, const json_t *v, long i)
 			   " bytes, no control character)", g);
 	if (!int_key(r, v, base, "guest_cell", 0, ID_MAX, true, &gc) ||
 	    !node_key(r, v, base, "from", &from) || !node_key(r, v, base, "to", &c.node_idx) ||
-	    !int_key(r, v, base, "memory_mb", 0, MIB_MAX, true, &mem) ||
-	    !int_key(r, v, base, "pagesize_kb", 1, MIB_MAX, false, &page) ||
-	    !read_pins(r, v, base, &c) ||
-	    !read_list(r, v, base, 0, "float_vcpus", &c.nfloat, &c.float_vcpus) ||
-	    !read_list(r, v, base, 1, "cpuset", &c.ncpuset, &c.cpuset) ||
-	    !read_list(r, v, base, 2, "reserved", &c.nreserved, &c.reserved) ||
-	    !read_list(r, v, base, 3, "blocked", &c.nblocked, &c.blocked))
+	    !read_cell_keys(r, v, base, &c))
 		return false;
 	snprintf(path, sizeof(path), "%s.to", base);
 	if (from == c.node_idx)
@@ -656,8 +660,6 @@ static bool read_move(struct pr *r, const json_t *v, long i)
 	if (moved_twice(r, json_string_value(g), (int)gc, base))
 		return false;
 	c.guest_cell = (int)gc;
-	c.memory_mb = (uint64_t)mem;
-	c.pagesize_kb = (uint64_t)page;
 	if (np__plan_add_move(r->p, json_string_value(g), from, &c))
 		return fail(r, NP_ENOMEM, base, "out of memory");
 	return true;
