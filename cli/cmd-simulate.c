@@ -249,7 +249,7 @@ const struct cli_verb cli_verb_simulate = {
 		  "  numaplace simulate lpc2012\n"
 		  "  numaplace simulate lpc2012 --format json -o lpc.json\n"
 		  "  numaplace simulate stuck-vcpus --format svg -o stuck.svg\n"
-		  "  numaplace simulate make-room --set repetitions=1\n"
+		  "  numaplace simulate make-room --set repetitions=1 --set duration_s=30\n"
 		  "  numaplace simulate my.json --host /tmp/sysfs-dump --set duration_s=10\n",
 	.max_args = 1,
 	.run = run,

@@ -308,4 +308,8 @@ void np__sim_stats(const struct np__sim *s, struct np__run_stats *st)
 	st->moves = s->moves;
 	st->moved_mb = s->moved_mb;
 	st->moving_s = s->moving_s;
+	/* A move still migrating when the run ends is charged until then. */
+	for (int g = 0; g < s->nguests; g++)
+		if (s->guests[g].moving)
+			st->moving_s += (double)(s->now - s->guests[g].move_us) / 1e6;
 }

@@ -41,16 +41,18 @@ exec $real_pidof "\$@"
 EOF
 chmod +x "$TMP/bin/pidof"
 
-# room_state FILE: the make-room host's claims (tests/cli/moves.sh): node 0
-# holds A and B, node 1 C and E; a guest of 4 CPUs and 8 GiB fits only
-# after E moves.
-room_state() {
-  local h="$NP_SRC/tests/data/json/make-room-2n.json" f=hw:cpu_policy=dedicated
-  numaplace claim --state "$1" --id A --host "$h" --flavor "vcpus=4,ram=8192,$f" --strategy pack &&
-    numaplace claim --state "$1" --id B --host "$h" --flavor "vcpus=2,ram=4096,$f" --strategy pack &&
-    numaplace claim --state "$1" --id C --host "$h" --flavor "vcpus=4,ram=8192,$f" &&
-    numaplace claim --state "$1" --id E --host "$h" --flavor "vcpus=2,ram=2048,$f"
-}
+# The make-room host's claims (tests/cli/moves.sh), made once: node 0 holds
+# A and B, node 1 C and E; a guest of 4 CPUs and 8 GiB fits only after E
+# moves (room-plan.json: that plan).
+room_host="$NP_SRC/tests/data/json/make-room-2n.json"
+room_flavor=hw:cpu_policy=dedicated
+{ "$NUMAPLACE" claim --state "$TMP/room.state" --id A --host "$room_host" --flavor "vcpus=4,ram=8192,$room_flavor" --strategy pack &&
+  "$NUMAPLACE" claim --state "$TMP/room.state" --id B --host "$room_host" --flavor "vcpus=2,ram=4096,$room_flavor" --strategy pack &&
+  "$NUMAPLACE" claim --state "$TMP/room.state" --id C --host "$room_host" --flavor "vcpus=4,ram=8192,$room_flavor" &&
+  "$NUMAPLACE" claim --state "$TMP/room.state" --id E --host "$room_host" --flavor "vcpus=2,ram=2048,$room_flavor" &&
+  "$NUMAPLACE" place --state "$TMP/room.state" --host "$room_host" --flavor "vcpus=4,ram=8192,$room_flavor" \
+    --allow-moves 1 --format json >"$TMP/room-plan.json"; } >/dev/null ||
+  { echo "not ok - make the make-room state"; exit 1; }
 
 # ---- placeholder files: one line each -----------------------------------
 # NAME (as the example writes it) -> how to make it at "$dest".
@@ -71,8 +73,8 @@ declare -A PLACEHOLDER=(
   [shared.json]='numaplace gen shared --seed 7 --ratio 4 --guests 6 -o "$dest"'  # a workload (gen)
   [./server]='printf "#!/bin/sh\nexit 0\n" >"$dest" && chmod +x "$dest"'      # a program to start
   [room.json]='cp "$NP_SRC/tests/data/json/make-room-2n.json" "$dest"'       # make-room: a guest fits after a move
-  [room.state]='room_state "$dest"'                                          # its claims A, B, C, E
-  [room-plan.json]='room_state "$dest.state" && numaplace place --state "$dest.state" --host "$NP_SRC/tests/data/json/make-room-2n.json" --flavor vcpus=4,ram=8192,hw:cpu_policy=dedicated --allow-moves 1 --format json >"$dest"'
+  [room.state]='cp "$TMP/room.state" "$dest"'                                # its claims A, B, C, E
+  [room-plan.json]='cp "$TMP/room-plan.json" "$dest"'                         # D's plan: E moves first
   [fleet.db]='numaplace fleet add --store "sqlite:$dest" --name host-1 --host "$TMP/host.json"'  # a fleet store
 )
 

@@ -513,7 +513,7 @@ static void test_migration(void)
 static void test_make_room(void)
 {
 	np_sim_exp *x = builtin("make-room");
-	np_sim_result *fast = NULL, *slow = NULL;
+	np_sim_result *fast = NULL, *slow = NULL, *ended = NULL;
 
 	if (!x)
 		return;
@@ -522,10 +522,13 @@ static void test_make_room(void)
 	fast = run(x, 2);
 	set(x, "model.page_migrate_mb_s", "200");
 	slow = run(x, 2);
-	if (fast && slow) {
+	set(x, "duration_s", "15"); /* the move at 10 s needs 10.24 s at 200 MB/s */
+	ended = run(x, 2);
+	if (fast && slow && ended) {
 		const struct np_sim_row *refuse = row(fast, "make-room", "refuse");
 		const struct np_sim_row *f = row(fast, "make-room", "make-room");
 		const struct np_sim_row *s = row(slow, "make-room", "make-room");
+		const struct np_sim_row *cut = row(ended, "make-room", "make-room");
 		const struct np_sim_row *lim;
 
 		CHECK(refuse->arrived == 0 && refuse->migrated_mb == 0 && refuse->remote_fraction == 0,
@@ -542,6 +545,10 @@ static void test_make_room(void)
 		CHECK(refuse->moves == 0 && refuse->moved_mb == 0 && refuse->moving_s == 0,
 		      "refusing moves nothing");
 		lim = row(fast, "make-room", "make-room-200");
+		CHECK(cut->arrived == 0 && cut->moves == 1 && cut->moved_mb < 2048 &&
+			      fabs(cut->moving_s - 5.0) < 0.05,
+		      "a run ending mid-move charges the move until then: %.3f s",
+		      cut->moving_s);
 		CHECK(lim->arrived == 1 && fabs(lim->moving_s - s->moving_s) < 0.05 &&
 			      fabs(lim->throughput_mean - s->throughput_mean) < 0.02 * s->throughput_mean,
 		      "apply's --rate 200 costs what a 200 MB/s machine does: %.3f s %.3f",
@@ -556,6 +563,7 @@ static void test_make_room(void)
 	}
 	np_sim_result_free(fast);
 	np_sim_result_free(slow);
+	np_sim_result_free(ended);
 	np_sim_exp_free(x);
 }
 
