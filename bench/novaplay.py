@@ -54,6 +54,14 @@ def events_of(case):
             for e in case['events']]
 
 
+def cells_of_case(case):
+    """cells_of() of every request of CASE, under its configuration: its PCI
+    aliases must be set first (play() does it; with --no-nova nothing else
+    would, and a request naming an alias would have no valid topology)."""
+    nova_fit._apply_config(case)
+    return [cells_of(r) for r in case['requests']]
+
+
 def cells_of(req):
     """Nova's guest cells of a request: [{'pinned', 'floating', 'memory_mb',
     'pagesize_kb'}], plus the PCI devices it asks and their policy."""

@@ -6,7 +6,7 @@
  *   np-bench fit [--min-calls N] [--min-seconds S] CASES.jsonl
  *   np-bench seq CASES.jsonl
  *   np-bench sysfs ROOT CELLS VCPUS MEM_MB POLICY [--min-calls N] [--min-seconds S]
- *   np-bench play WORKLOADS.jsonl [--nova NOVA.jsonl]   (play.c)
+ *   np-bench play WORKLOADS.jsonl [--nova NOVA.jsonl] [--max-moves N]   (play.c)
  *
  * Input: one Nova case (shared/nova/CASE_FORMAT.md) per line, read with
  * the library's own case reader (nova.h), so host and guest are built
@@ -338,7 +338,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: np-bench fit|seq [OPTIONS] CASES.jsonl\n"
 			"       np-bench sysfs ROOT CELLS VCPUS MEM_MB POLICY [OPTIONS]\n"
-			"       np-bench play WORKLOADS.jsonl [--nova NOVA.jsonl]\n"
+			"       np-bench play WORKLOADS.jsonl [--nova NOVA.jsonl] [--max-moves N]\n"
 
 			"options: --min-calls N, --min-seconds S\n");
 	return 2;
@@ -358,6 +358,8 @@ int main(int argc, char **argv)
 			tm.min_seconds = strtod(argv[++i], NULL);
 		else if (!strcmp(argv[i], "--nova") && i + 1 < argc)
 			nova = argv[++i];
+		else if (!strcmp(argv[i], "--max-moves") && i + 1 < argc)
+			play_set_max_moves((int)strtol(argv[++i], NULL, 10));
 		else if (npos < 8)
 			pos[npos++] = argv[i];
 		else

@@ -7,6 +7,8 @@
  *   np-bench play WORKLOADS.jsonl [--nova NOVA.jsonl]
  *
  * Placers: numaplace spread (the default) and pack through np_place();
+ * np-moves, numaplace spread that may move at most N cells of the guests
+ * on the host per arrival (play-moves.c, np-bench play --max-moves N);
  * the baselines of baselines.h; and, with --nova, Nova's answers (spread
  * and pack, recorded by bench/novaplay.py on the same workloads) replayed
  * onto numaplace's host.  Every plan, whoever made it, must pass
@@ -19,7 +21,8 @@
  * the refusal; `binding` the resource most used), multi (multi-cell
  * guests admitted), at_best (of those, how many at the smallest max
  * distance any placement had then), excess (sum of their distance above
- * it) and us (microseconds per decision: np_place() or the baseline's
+ * it), moves and moved_mb (np-moves: cells moved and MiB migrated, in
+ * all) and us (microseconds per decision: np_place() or the baseline's
  * whole call; for Nova, numa_fit_instance_to_host() timed in Python).
  */
 #include <jansson.h>
@@ -36,13 +39,16 @@
 #include "baselines.h"
 #include "play.h"
 
-enum { P_NP_SPREAD, P_NP_PACK, P_BASE, P_NOVA_SPREAD = P_BASE + BL_COUNT, P_NOVA_PACK, P_COUNT };
+enum { P_NP_SPREAD, P_NP_PACK, P_NP_MOVES, P_BASE, P_NOVA_SPREAD = P_BASE + BL_COUNT, P_NOVA_PACK,
+       P_COUNT };
 
 enum res { R_PCPU, R_VCPU, R_MEM, R_PAGES, R_NIC, R_COUNT };
 static const char *const res_names[] = { "pcpu", "vcpu", "memory", "hugepages", "nic" };
 
 struct result {
 	int admitted, multi, at_best;
+	int moves;          /* np-moves: cells of other guests moved, in all */
+	long long moved_mb; /* and the MiB they migrated */
 	bool refused;
 	long long excess;
 	double free[R_COUNT]; /* share free at the refusal, -1: not used */
@@ -75,6 +81,7 @@ const char *play_placer_name(int p)
 	switch (p) {
 	case P_NP_SPREAD: return "np-spread";
 	case P_NP_PACK: return "np-pack";
+	case P_NP_MOVES: return "np-moves";
 	case P_NOVA_SPREAD: return "nova-spread";
 	case P_NOVA_PACK: return "nova-pack";
 	default:
@@ -170,7 +177,7 @@ static int nova_plan(np_host *h, const np_request *q, const json_t *dec, np_plan
 }
 
 static int decide(int placer, np_host *h, const np_request *q, const json_t *nova_dec,
-		  np_plan **plan, double *us, struct np_error *err)
+		  np_plan **plans, int n, np_plan **plan, double *us, struct np_error *err)
 {
 	struct np_place_opts o = { .strategy = placer == P_NP_PACK ? NP_STRATEGY_PACK
 								   : NP_STRATEGY_SPREAD };
@@ -181,6 +188,8 @@ static int decide(int placer, np_host *h, const np_request *q, const json_t *nov
 		return nova_plan(h, q, nova_dec, plan, us, err);
 	if (placer >= P_BASE)
 		rc = bl_place((enum bl_kind)(placer - P_BASE), h, q, plan, err);
+	else if (placer == P_NP_MOVES)
+		rc = play_moves_decide(h, q, plans, n, plan, err);
 	else
 		rc = np_place(h, q, &o, plan, err);
 	*us = now_us() - t0;
@@ -217,9 +226,11 @@ static bool arrive(int placer, np_nova_case *c, int i, const json_t *dec, np_pla
 	const np_request *q = NULL;
 	np_plan *p = NULL;
 	struct np_error err = { 0 };
+	int n = np_nova_case_request_count(c);
 	double us = 0;
 
-	if (np_nova_case_request(c, i, &q, &err) || decide(placer, h, q, dec, &p, &us, &err)) {
+	if (np_nova_case_request(c, i, &q, &err) ||
+	    decide(placer, h, q, dec, plans, n, &p, &us, &err)) {
 		snprintf(r->invalid, sizeof(r->invalid), "request %d: %s", i, err.message);
 		return false;
 	}
@@ -229,6 +240,13 @@ static bool arrive(int placer, np_nova_case *c, int i, const json_t *dec, np_pla
 		np_plan_free(p);
 		return false;
 	}
+	if (np_plan_move_count(p) && play_moves_apply(c, h, p, plans, n, &err)) {
+		snprintf(r->invalid, sizeof(r->invalid), "request %d: moves: %s", i, err.message);
+		np_plan_free(p);
+		return false;
+	}
+	r->moves += np_plan_move_count(p);
+	r->moved_mb += (long long)np_plan_moves_mb(p);
 	if (np_plan_validate(h, q, p, &err) || np_host_charge(h, p, false, &err)) {
 		snprintf(r->invalid, sizeof(r->invalid), "request %d: %s", i, err.message);
 		np_plan_free(p);
@@ -313,10 +331,11 @@ static bool read_events(struct work *w, struct np_error *err)
 static void put_result(int placer, const struct result *r, bool first)
 {
 	printf("%s\"%s\": {\"admitted\": %d, \"refused\": %s, \"multi\": %d, \"at_best\": %d, "
-	       "\"excess\": %lld, \"binding\": \"%s\", \"free\": {",
+	       "\"excess\": %lld, \"moves\": %d, \"moved_mb\": %lld, \"binding\": \"%s\", "
+	       "\"free\": {",
 	       first ? "" : ", ", play_placer_name(placer), r->admitted,
-	       r->refused ? "true" : "false", r->multi, r->at_best, r->excess,
-	       res_names[r->binding]);
+	       r->refused ? "true" : "false", r->multi, r->at_best, r->excess, r->moves,
+	       r->moved_mb, res_names[r->binding]);
 	for (int k = 0, n = 0; k < R_COUNT; k++)
 		if (r->free[k] >= 0)
 			printf("%s\"%s\": %.4f", n++ ? ", " : "", res_names[k], r->free[k]);

@@ -1,9 +1,14 @@
 /*
  * play.h - `np-bench play` (play.c): every placer of bench/quality on the
- * same workloads; and the JSON string writer np-bench's parts share.
+ * same workloads; the JSON string writer np-bench's parts share; the
+ * np-moves placer (play-moves.c).
  */
 #ifndef NP_BENCH_PLAY_H
 #define NP_BENCH_PLAY_H
+
+#include <numaplace/host.h>
+#include <numaplace/nova.h>
+#include <numaplace/plan.h>
 
 /* Play every workload of PATH (JSON Lines); NOVA: Nova's recorded answers or NULL. */
 int play_file(const char *path, const char *nova);
@@ -11,5 +16,20 @@ int play_file(const char *path, const char *nova);
 const char *play_placer_name(int placer);
 /* S as a JSON string on standard output. */
 void play_put_json_str(const char *s);
+
+/* ---- the np-moves placer (play-moves.c) ---- */
+
+/* Cells of other guests np-moves may move per arrival (np-bench play --max-moves N). */
+void play_set_max_moves(int n);
+int play_max_moves(void);
+/* Place Q on H, moving at most that many cells of PLANS[0..N-1] (NULL: not there). */
+int play_moves_decide(np_host *h, const np_request *q, np_plan **plans, int n, np_plan **out,
+		      struct np_error *err);
+/*
+ * Carry out P's moves on H: the moved guests' new plans replace PLANS[i]
+ * (guest ids are their indexes), each validated against its request in C.
+ */
+int play_moves_apply(np_nova_case *c, np_host *h, const np_plan *p, np_plan **plans, int n,
+		     struct np_error *err);
 
 #endif

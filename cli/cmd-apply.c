@@ -58,6 +58,7 @@ static const struct cli_opt opts[] = {
 	  .help = "text (default) or json (steps and migration figures)" },
 	{ .id = OPT_RUN_DIR, .name = "run-dir", .type = CLI_DIR,
 	  .help = "where soft preferences go (default /run/numaplace)" },
+	CLI_INCLUDE(apply_move_opts),
 	CLI_OPT_HELP,
 	CLI_SOURCE_SECTION(CLI_SOURCE_HEADING),
 	CLI_OPT_END,
@@ -70,6 +71,7 @@ struct aopts {
 	struct np_apply_spec spec;
 	bool json;
 	char **cmd;
+	np_plan *moves; /* --plan with moves of other guests' cells, or NULL */
 };
 
 /* The options in A into O; 0 or a usage error's exit code. */
@@ -143,7 +145,10 @@ static int from_plan(const np_topo *topo, struct aopts *o, int **nodes, struct n
 		o->spec.set_policy = true;
 		o->spec.policy = np_plan_mem_policy(plan);
 	}
-	np_plan_free(plan);
+	if (np_plan_move_count(plan))
+		o->moves = plan; /* carried out first (apply-moves.c) */
+	else
+		np_plan_free(plan);
 	return 0;
 }
 
@@ -250,6 +255,10 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	} else {
 		rc = from_plan(topo, &o, &nodes, &pins);
 	}
+	if (!rc && o.moves)
+		rc = apply_moves(a, topo, o.moves, &o.spec, o.json);
+	else if (!rc)
+		rc = apply_check_state(a);
 	if (!rc && o.cmd)
 		rc = run_command(topo, &o);
 	else if (!rc && np_apply(topo, &o.t, &o.spec, &res, &err))
@@ -257,6 +266,7 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	else if (!rc)
 		report(&o, &res);
 	np_apply_result_free(&res);
+	np_plan_free(o.moves);
 	free(nodes);
 	free(pins);
 	np_topo_free(topo);
@@ -274,6 +284,8 @@ const struct cli_verb cli_verb_apply = {
 	.opts = opts,
 	.epilog = "Examples:\n"
 		  "  numaplace apply --pid 4242 --nodes 1 --migrate --rate 200\n"
+		  "  numaplace apply --dry-run --host room.json --plan room-plan.json --state room.state \\\n"
+		  "      --move-guest \"E=pid:$(pidof qemu-system-x86_64)\" --rate 200 -- ./server\n"
 		  "  numaplace apply --libvirt qemu:///system --domain web1 --nodes 0 --affinity soft\n"
 		  "  numaplace apply --nodes 1 --mem-policy preferred -- ./server\n",
 	.command = true,

@@ -75,17 +75,27 @@ static int render(const struct place_args *p, const np_plan *plan, const np_host
 	return rc;
 }
 
-/* Place, render, record, commit, print; ST is locked for writing. */
+/*
+ * Place (with --allow-moves, moving at most that many cells of the other
+ * claims), render, record (with the moved claims' new plans), commit,
+ * print; ST is locked for writing.
+ */
 static int claim_new(const struct place_args *p, np_state *st, const char *id,
 		     const np_host *host, const np_request *req)
 {
+	struct np_guest_plan *guests = NULL;
 	struct np_error err = { 0 };
 	np_plan *plan = NULL;
 	char *buf = NULL;
 	size_t len = 0;
-	int rc;
+	int rc, n = 0;
 
-	if ((rc = place_plan(p, host, req, &plan)))
+	if (p->allow_moves == 0)
+		rc = place_plan(p, host, req, &plan);
+	else if (!(rc = place_state_guests(p, st, np_host_topo(host), &guests, &n)))
+		rc = place_plan_moves(p, host, req, guests, n, &plan);
+	place_guests_free(guests, n);
+	if (rc)
 		return rc;
 	if (!np_plan_fits(plan)) {
 		rc = place_write(p, plan, host, req); /* 1, with the reason */
@@ -95,7 +105,8 @@ static int claim_new(const struct place_args *p, np_state *st, const char *id,
 	/* Written to memory first: a format that cannot carry the plan claims nothing. */
 	if ((rc = render(p, plan, host, req, &buf, &len)))
 		goto out;
-	if (np_state_claim(st, id, plan, &err) || np_state_commit(st, &err))
+	if (np_state_claim_moves(st, id, plan, np_host_topo(host), &err) ||
+	    np_state_commit(st, &err))
 		rc = cli_fail(&err);
 	else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout))
 		rc = CLI_FAILED; /* claimed; the caller may claim the id again to reprint */
@@ -166,14 +177,18 @@ const struct cli_verb cli_verb_claim = {
 		 "FILE as used, and record this one under ID (atomically, under a lock, so\n"
 		 "parallel claims never over-commit).  Claiming an ID again with the same\n"
 		 "request prints its claim and changes nothing; with another request it is\n"
-		 "refused (exit 1): release it first.\n",
+		 "refused (exit 1): release it first.  With --allow-moves N, when the guest\n"
+		 "does not fit, at most N cells of other claims move to make room: their\n"
+		 "new plans are recorded with this claim, in the same commit.\n",
 	.opts = claim_opts,
 	.epilog = "Exit: 0 claimed (or already claimed for this request), 1 does not fit or\n"
 		  "ID is claimed for another request, 2 bad input or usage.\n"
 		  "\n"
-		  "Example:\n"
+		  "Examples:\n"
 		  "  numaplace claim --state /var/lib/numaplace/host.json --id vm-7 \\\n"
-		  "      --flavor 'vcpus=4,ram=4096,hw:cpu_policy=dedicated' --format libvirt\n",
+		  "      --flavor 'vcpus=4,ram=4096,hw:cpu_policy=dedicated' --format libvirt\n"
+		  "  numaplace claim --state room.state --id D --host room.json \\\n"
+		  "      --flavor 'vcpus=4,ram=8192,hw:cpu_policy=dedicated' --allow-moves 1 --format json\n",
 	.run = claim,
 };
 

@@ -50,6 +50,17 @@ const struct cli_opt place_guest_opts[] = {
 	  .help = "total (memory less claims, Nova's rule) or free\n"
 		  "(also within what the host reports free, libxl's);\n"
 		  "default free for --xl, total otherwise" },
+	{ .id = PLACE_OPT_ALLOW_MOVES, .name = "allow-moves", .type = CLI_INT, .min = 0,
+	  .max = NP_MOVES_MAX, .meta = "N",
+	  .help = "with --state: when the guest does not fit, move at most N\n"
+		  "cells of claimed guests (memory migrated, vCPUs re-pinned)\n"
+		  "so that it does, the fewest MiB first; the plan lists the\n"
+		  "moves (docs/policies/placement.md 14)" },
+	{ .id = PLACE_OPT_KEEP, .name = "keep", .type = CLI_TEXT, .flags = CLI_REPEAT,
+	  .meta = "ID", .help = "with --allow-moves: never move claim ID (repeatable)" },
+	/* Hidden: the search budget (sets of moves tried), for tests of a budget that runs out. */
+	{ .id = PLACE_OPT_MOVE_BUDGET, .name = "move-budget", .type = CLI_INT, .min = 1,
+	  .max = 1e9 },
 	{ .id = PLACE_OPT_EXPLAIN, .name = "explain", .type = CLI_FLAG,
 	  .help = "say why the chosen nodes won and why the others lost" },
 	{ .id = PLACE_OPT_VERBOSE, .name = "verbose", .letter = 'v', .type = CLI_FLAG,
@@ -89,6 +100,9 @@ int place_args_get(const struct cli_args *a, struct place_args *p)
 	p->verbose = cli_given(a, PLACE_OPT_VERBOSE);
 	p->format = (enum np_plan_format)cli_num(a, PLACE_OPT_FORMAT, NP_PLAN_TEXT);
 	p->validate = cli_given(a, PLACE_OPT_VALIDATE);
+	p->allow_moves = (int)cli_num(a, PLACE_OPT_ALLOW_MOVES, 0);
+	p->move_budget = cli_num(a, PLACE_OPT_MOVE_BUDGET, 0);
+	p->args = a;
 #ifndef NDEBUG
 	p->validate = true;
 #endif
@@ -110,6 +124,10 @@ int place_args_check(const struct place_args *p)
 		return cli_usage_error(verb, "--xl-vnuma needs --vcpus and --memory");
 	if (!p->xl_vnuma && (p->vcpus >= 0 || p->memory_mb >= 0))
 		return cli_usage_error(verb, "--vcpus and --memory go with --xl-vnuma");
+	if (p->allow_moves > 0 && !p->state)
+		return cli_usage_error(verb, "--allow-moves moves claimed guests: give --state FILE");
+	if ((cli_given(p->args, PLACE_OPT_KEEP) || p->move_budget) && p->allow_moves == 0)
+		return cli_usage_error(verb, "--keep and --move-budget go with --allow-moves N");
 	return CLI_OK;
 }
 
@@ -155,14 +173,19 @@ int place_host(const struct place_args *p, np_topo **topo, np_host **host)
 	return CLI_OK;
 }
 
+struct np_place_opts place_opts(const struct place_args *p)
+{
+	return (struct np_place_opts){ .strategy = p->strategy, .explain = p->explain,
+				       .mem_policy_set = p->mem_policy_given,
+				       .mem_policy = p->mem_policy,
+				       .affinity_set = p->affinity_given,
+				       .affinity = p->affinity };
+}
+
 int place_plan(const struct place_args *p, const np_host *host, const np_request *req,
 	       np_plan **out)
 {
-	struct np_place_opts opts = { .strategy = p->strategy, .explain = p->explain,
-				      .mem_policy_set = p->mem_policy_given,
-				      .mem_policy = p->mem_policy,
-				      .affinity_set = p->affinity_given,
-				      .affinity = p->affinity };
+	struct np_place_opts opts = place_opts(p);
 	struct np_error err = { 0 };
 
 	if (np_place(host, req, &opts, out, &err))
@@ -202,19 +225,31 @@ int place_write_to(const struct place_args *p, const np_plan *plan, const np_hos
 	}
 	if (np_plan_write(plan, host, req, p->format, flags, out, &err))
 		return cli_fail(&err);
+	/* The tools' formats cannot say that other guests must move first. */
+	if (np_plan_move_count(plan) && p->format != NP_PLAN_TEXT && p->format != NP_PLAN_JSON)
+		fprintf(stderr, "numaplace: note: %d cell%s of other guests must move first (%llu MiB"
+			" to migrate): see --format json, and `numaplace apply --plan`\n",
+			np_plan_move_count(plan), np_plan_move_count(plan) == 1 ? "" : "s",
+			(unsigned long long)np_plan_moves_mb(plan));
 	return np_plan_fits(plan) ? CLI_OK : CLI_FAILED;
 }
 
-/* --state FILE: charge its claims onto HOST (shared lock, nothing written). */
-static int apply_state(const char *path, np_host *host)
+/*
+ * --state FILE: charge its claims onto HOST (shared lock, nothing written);
+ * with --allow-moves, also the claims as guests that may move (GUESTS).
+ */
+static int apply_state(const struct place_args *p, np_host *host, struct np_guest_plan **guests,
+		       int *n)
 {
 	struct np_error err = { 0 };
 	np_state *st = NULL;
 	int rc;
 
-	if (np_state_open(path, true, &st, &err))
+	if (np_state_open(p->state, true, &st, &err))
 		return cli_fail(&err);
 	rc = np_state_apply(st, host, &err) ? cli_fail(&err) : CLI_OK;
+	if (!rc && p->allow_moves > 0)
+		rc = place_state_guests(p, st, np_host_topo(host), guests, n);
 	np_state_close(st);
 	return rc;
 }
@@ -252,6 +287,7 @@ static int place_case(const char *path, const struct place_args *p)
 static int check_case(const struct place_args *p)
 {
 	if (p->src.given || p->state || p->flavor || p->image || p->xl_vnuma || p->request ||
+	    p->allow_moves ||
 	    p->vcpus >= 0 || p->memory_mb >= 0 || p->mem_policy_given || p->affinity_given ||
 	    p->basis_given || p->verbose || p->format != NP_PLAN_TEXT)
 		return cli_usage_error(p->verb, "--case brings its own host and requests: only "
@@ -261,20 +297,24 @@ static int check_case(const struct place_args *p)
 
 static int run_place(const struct place_args *p)
 {
+	struct np_guest_plan *guests = NULL;
 	np_topo *topo = NULL;
 	np_host *host = NULL;
 	np_request *req = NULL;
 	np_plan *plan = NULL;
-	int rc;
+	int rc, n = 0;
 
 	if ((rc = place_request(p, &req)) || (rc = place_host(p, &topo, &host)))
 		goto out;
-	if (p->state && (rc = apply_state(p->state, host)))
+	if (p->state && (rc = apply_state(p, host, &guests, &n)))
 		goto out;
-	if ((rc = place_plan(p, host, req, &plan)))
+	rc = p->allow_moves > 0 ? place_plan_moves(p, host, req, guests, n, &plan)
+				: place_plan(p, host, req, &plan);
+	if (rc)
 		goto out;
 	rc = place_write(p, plan, host, req);
 out:
+	place_guests_free(guests, n);
 	np_plan_free(plan);
 	np_request_free(req);
 	np_host_free(host);
@@ -330,6 +370,8 @@ const struct cli_verb cli_verb_place = {
 		  "hw:cpu_policy=dedicated' --format libvirt\n"
 		  "  numaplace place --host host.json --xl-vnuma '[ [\"pnode=0\",\"size=2048\","
 		  "\"vcpus=0-1\"] ]' --vcpus 2 --memory 2048 --format xl\n"
+		  "  numaplace place --host room.json --state room.state \\\n"
+		  "      --flavor 'vcpus=4,ram=8192,hw:cpu_policy=dedicated' --allow-moves 1\n"
 		  "  numaplace place --case case.json\n",
 	.run = run,
 };

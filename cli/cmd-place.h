@@ -30,6 +30,9 @@ struct place_args {
 	enum np_memory_basis basis;
 	bool explain, verbose, validate;
 	enum np_plan_format format;
+	int allow_moves;            /* --allow-moves N (0: none) */
+	long long move_budget;      /* hidden --move-budget: sets of moves tried (0: default) */
+	const struct cli_args *args; /* for the repeated --keep ID */
 };
 
 /* Ids of the shared options; --state is each verb's own entry, with its own help. */
@@ -49,6 +52,9 @@ enum {
 	PLACE_OPT_VALIDATE,
 	PLACE_OPT_MEMORY_BASIS,
 	PLACE_OPT_VERBOSE,
+	PLACE_OPT_ALLOW_MOVES,
+	PLACE_OPT_KEEP,
+	PLACE_OPT_MOVE_BUDGET,
 };
 
 /* The guest, placement and output options, with their help sections. */
@@ -62,6 +68,8 @@ int place_args_check(const struct place_args *p);
 int place_request(const struct place_args *p, np_request **out);
 /* Load the topology and make a host on it (no usage applied; --memory-basis set). */
 int place_host(const struct place_args *p, np_topo **topo, np_host **host);
+/* The engine's options P asks for. */
+struct np_place_opts place_opts(const struct place_args *p);
 /*
  * Place REQ on HOST; validate the plan when P->validate (or in debug
  * builds): a plan failing the validator is a numaplace bug, reported and
@@ -69,6 +77,23 @@ int place_host(const struct place_args *p, np_topo **topo, np_host **host);
  */
 int place_plan(const struct place_args *p, const np_host *host, const np_request *req,
 	       np_plan **out);
+/*
+ * The claims of ST as guests a placement may move (every one but those of
+ * --keep), their plans mapped onto TOPO; *OUT is freed with
+ * place_guests_free().  0 or the exit code (printed): a --keep naming no
+ * claim is bad usage.  (place-moves.c)
+ */
+int place_state_guests(const struct place_args *p, const np_state *st, const np_topo *topo,
+		       struct np_guest_plan **out, int *n);
+void place_guests_free(struct np_guest_plan *g, int n);
+/*
+ * Place REQ on HOST moving at most P->allow_moves cells of GUESTS
+ * (np_place_with_moves()); the plan is validated against the host after
+ * its moves, as place_plan() does.  (place-moves.c)
+ */
+int place_plan_moves(const struct place_args *p, const np_host *host, const np_request *req,
+		     const struct np_guest_plan *guests, int n, np_plan **out);
+
 /*
  * Write PLAN in P->format to standard output.  A plan that does not fit
  * is the answer in text and JSON; the formats that configure a tool

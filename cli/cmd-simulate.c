@@ -111,7 +111,7 @@ static int get_args(const struct cli_args *a, struct args *x)
 		return rc;
 	if (!x->exp)
 		return cli_usage_error(verb, "which experiment? a JSON file or one of "
-				       "lpc2012, lpc2012-sysbench, stuck-vcpus, bursty");
+				       "lpc2012, lpc2012-sysbench, stuck-vcpus, bursty, make-room");
 	return CLI_OK;
 }
 
@@ -241,12 +241,15 @@ const struct cli_verb cli_verb_simulate = {
 		 "                     auto-affinity, SPECjbb-like, vs the published gains\n"
 		 "  lpc2012-sysbench   the same testbed with a sysbench-memory-like workload\n"
 		 "  stuck-vcpus        the XAPI notes' stuck vCPUs: credit1, credit2, numaplace\n"
-		 "  bursty             static placement vs dynamic rebalancing\n",
+		 "  bursty             static placement vs dynamic rebalancing\n"
+		 "  make-room          a guest admitted after moving another guest's cell\n"
+		 "                     (place --allow-moves), the move's migration charged\n",
 	.opts = opts,
 	.epilog = "Examples:\n"
 		  "  numaplace simulate lpc2012\n"
 		  "  numaplace simulate lpc2012 --format json -o lpc.json\n"
 		  "  numaplace simulate stuck-vcpus --format svg -o stuck.svg\n"
+		  "  numaplace simulate make-room --set repetitions=1 --set duration_s=30\n"
 		  "  numaplace simulate my.json --host /tmp/sysfs-dump --set duration_s=10\n",
 	.max_args = 1,
 	.run = run,

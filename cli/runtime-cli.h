@@ -17,6 +17,8 @@
 enum {
 	RT_OPT_PID = 1200,
 	RT_OPT_DOMAIN,
+	APPLY_OPT_STATE = 1300,
+	APPLY_OPT_MOVE_GUEST,
 };
 
 /* --pid and --domain under "Target (one of):" (--libvirt is a source option). */
@@ -50,5 +52,21 @@ void rt_catch_stop(void);
 void rt_log_time(char *buf, size_t size);
 /* S as a JSON string (control characters dropped). */
 void rt_json_str(FILE *out, const char *s);
+
+/* --state and --move-guest of `apply`, for a plan with moves (apply-moves.c). */
+extern const struct cli_opt apply_move_opts[];
+/*
+ * Carry out PLAN's moves of other guests' cells, in order (BASE: the rate,
+ * dry run, run directory); 0, or the exit code (printed) - then the new
+ * guest must not be started.  Nothing to do for a plan without moves.
+ */
+int apply_moves(const struct cli_args *a, const np_topo *topo, const np_plan *plan,
+		const struct np_apply_spec *base, bool json);
+/*
+ * --state given with nothing to move: still a state file that opens (a
+ * FIFO, a directory, a device or a link is bad input, as for every file
+ * option); 0 or the exit code (printed).
+ */
+int apply_check_state(const struct cli_args *a);
 
 #endif

@@ -28,6 +28,9 @@
 /* PCI devices of one kind one guest may ask for. */
 #define NP_PCI_COUNT_MAX 4096
 
+/* Cells of other guests one placement may move to make room (place.h). */
+#define NP_MOVES_MAX 16
+
 /* Bytes of a claim id (state.h). */
 #define NP_CLAIM_ID_MAX 255
 

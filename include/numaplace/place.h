@@ -77,6 +77,60 @@ int np_place(const np_host *host, const np_request *req, const struct np_place_o
 int np_plan_answers(const np_host *host, const np_request *req, const struct np_place_opts *opts,
 		    const np_plan *plan, struct np_error *err);
 
+/* ---- making room: moving other guests' cells ---------------------------- */
+
+/* A guest already on the host (charged on it), which a placement may move. */
+struct np_guest_plan {
+	const char *id;      /* its claim id: what a move names */
+	const np_plan *plan; /* what it holds now */
+	bool fixed;          /* never move it (e.g. its cells were fixed by xl pnode=) */
+};
+
+struct np_moves_opts {
+	int max_moves;     /* cells of other guests that may move, 0..NP_MOVES_MAX */
+	uint64_t max_sets; /* search budget: sets of moves tried; 0 = default (20,000) */
+};
+
+/*
+ * Place REQ on HOST as np_place() does; when it does not fit, move at most
+ * MOPTS->max_moves cells of GUESTS (their memory migrated, their vCPUs
+ * re-pinned on the new node) so that it does, choosing the cheapest set of
+ * moves: the fewest MiB to migrate, then the fewest moves, then the new
+ * guest's own plan (device misses, max distance, weighted distance,
+ * stranded capacity).  HOST must have every guest of GUESTS charged (as
+ * np_state_apply() leaves it).  A moved cell fits its new node by the
+ * engine's own per-cell rule, keeps its guest's policy (what its plan
+ * shows: pinned or floating, page size, emulator CPU, isolated or
+ * sibling cores) and its guest's largest distance between cells; a guest
+ * with PCI devices, a cell spread over several nodes and a FIXED guest
+ * never move.  docs/policies/placement.md 14 says how the search works
+ * and when it is exact.
+ *
+ * The plan is for the host after the moves (np_host_after_moves()) and
+ * lists them (np_plan_move()); a guest that fits without moves gets
+ * np_place()'s plan.  A guest that fits with no set of moves gets
+ * np_place()'s no-fit plan, with one more reason saying so.  Returns as
+ * np_place() does.  Reads HOST, REQ and GUESTS only: calls may run in
+ * parallel.
+ */
+int np_place_with_moves(const np_host *host, const np_request *req,
+			const struct np_place_opts *opts, const struct np_guest_plan *guests,
+			int nguests, const struct np_moves_opts *mopts, np_plan **out,
+			struct np_error *err);
+
+/*
+ * HOST with the moves of PLAN carried out (each moved cell given back on
+ * the node it leaves and charged on the one it goes to; GUESTS as for
+ * np_place_with_moves()), in *OUT (the caller's to np_host_free()): the
+ * host PLAN's own cells were placed on, to validate or charge it.  A copy
+ * of HOST for a plan without moves.  NP_EINPUT when a move names a guest
+ * not in GUESTS, does not match its plan ("claim_conflict"), or no longer
+ * fits.
+ */
+int np_host_after_moves(const np_host *host, const np_plan *plan,
+			const struct np_guest_plan *guests, int nguests, np_host **out,
+			struct np_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -83,6 +83,20 @@ enum np_resource {
 			    or loses on PCI nodes kept free, spread/pack, or ids */
 };
 
+/*
+ * A move of one cell of a guest already on the host, which the plan needs
+ * carried out before its own guest fits (np_place_with_moves(), place.h):
+ * the cell's memory migrates from FROM_IDX to CELL.node_idx and its vCPUs
+ * are re-pinned as CELL says (pins, floating cpuset, emulator and blocked
+ * CPUs).  CELL.memory_mb is what migrates.  Moves are listed in the order
+ * they are carried out: each fits the host the ones before it left.
+ */
+struct np_plan_move {
+	const char *guest;        /* the moved guest's id (its claim id) */
+	int from_idx;             /* the node the cell leaves */
+	struct np_plan_cell cell; /* the cell after the move */
+};
+
 /* Why a node (or, with node_idx2 >= 0, a pair of nodes) lost. */
 struct np_reason {
 	int guest_cell;   /* -1: the guest as a whole */
@@ -119,6 +133,30 @@ const struct np_reason *np_plan_reason(const np_plan *plan, int i);
  * fits.  It is also one of the reasons (guest_cell and node -1).
  */
 const char *np_plan_no_fit_summary(const np_plan *plan);
+
+/* Moves of other guests' cells this plan needs first (none for np_place()). */
+int np_plan_move_count(const np_plan *plan);
+const struct np_plan_move *np_plan_move(const np_plan *plan, int i);
+/* MiB the moves migrate, in all. */
+uint64_t np_plan_moves_mb(const np_plan *plan);
+/*
+ * Whether the moves were proven the cheapest (np_place_with_moves()'s
+ * search ended within its budget); true for a plan without moves.
+ */
+bool np_plan_moves_exact(const np_plan *plan);
+
+/*
+ * GUEST's plan (what guest ID holds now) after the moves of PLAN that
+ * concern ID, in *OUT (the caller's to np_plan_free()): its moved cells
+ * on their new nodes and CPUs, its node set and (memory policy
+ * preferred) fallback list made again on TOPO, its distance score
+ * recomputed.  A copy of GUEST when no move concerns ID.  NP_EINPUT
+ * (reason "claim_conflict") when a move does not match GUEST: the cell is
+ * not on the node the move takes it from, or holds other memory or vCPUs
+ * (GUEST changed since PLAN was made).
+ */
+int np_plan_after_moves(const np_plan *plan, const np_topo *topo, const char *id,
+			const np_plan *guest, np_plan **out, struct np_error *err);
 
 /*
  * The independent validator: re-checks PLAN against HOST (before the plan

@@ -217,6 +217,14 @@ struct np_apply_spec {
 	enum np_mem_policy policy; /* strict: fail when full; preferred: nearest next */
 	bool migrate;          /* move the memory onto NODES */
 	double rate_mb_s;      /* migration rate limit; 0 none */
+	/*
+	 * One guest cell moving (a plan's move, docs/policies/runtime.md): with
+	 * MIGRATE, a process's memory on node MOVE_FROM goes to node MOVE_TO
+	 * (node indexes), the rest stays, instead of all of it onto NODES.  A
+	 * domain's memory follows its node set (NODES) as libvirt moves it.
+	 */
+	bool move_cell;
+	int move_from, move_to;
 	bool io_threads;       /* pin emulator / I/O threads near the PCI devices */
 	bool dry_run;          /* say what would be done, change nothing */
 	const char *run_dir;   /* soft preferences; NULL: /run/numaplace */

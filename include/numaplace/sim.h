@@ -116,6 +116,12 @@ struct np_sim_row {
 	double remote_fraction;  /* share of memory accesses that go to another node */
 	double migrated_mb;      /* memory moved between nodes per run */
 	double actions;          /* balancer actions per run */
+	double arrived;          /* guests of arrive events that came, per run */
+	double arrival_wait_s;   /* how long they waited after the event, on average */
+	double moves;            /* "move" events carried out per run (whole run) */
+	double moved_mb;         /* memory those moves migrated per run (whole run) */
+	double moving_s;         /* time from a move to its memory all moved (or the run's
+				    end), summed per run */
 };
 
 int np_sim_result_row_count(const np_sim_result *r);

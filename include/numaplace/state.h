@@ -42,6 +42,19 @@ void np_state_close(np_state *st);
  * np_state_apply(), only if it still fits (NP_ENOFIT otherwise).
  */
 int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_error *err);
+/*
+ * Claim ID for PLAN, a plan that moves cells of other claims
+ * (np_place_with_moves()), and record the moved claims' new plans
+ * (np_plan_after_moves() on TOPO, the host's topology) with it: all of it
+ * or, on failure, nothing (the state in memory as it was).  Commit to make
+ * it durable; the commit's rename shows all of it at once.  NP_EINPUT
+ * "claim_conflict" when a moved guest is not claimed, or its claim no
+ * longer matches the move.  A plan without moves is np_state_claim();
+ * an ID already claimed is np_state_claim() too (the same plan changes
+ * nothing, another one conflicts).
+ */
+int np_state_claim_moves(np_state *st, const char *id, const np_plan *plan, const np_topo *topo,
+			 struct np_error *err);
 /* Forget ID; *FOUND says whether it was there. */
 int np_state_release(np_state *st, const char *id, bool *found, struct np_error *err);
 int np_state_commit(np_state *st, struct np_error *err);

@@ -12,7 +12,10 @@
  * then, with explain, one line per reason (the engine's own text: "why
  * not node 0 for guest cell 0: 8192 MiB asked, 7270 available (...)") and
  * the memory basis; with verbose, how the search ended, in figures with
- * units.  A plan that does not fit says so with its summary reason on the
+ * units; a plan that needs other guests' cells moved first lists the
+ * moves after the summary ("move first: guest 'vm-3' cell 0 from node 2
+ * to node 3 (8 GiB to migrate); pinned: 0->24") and their total.
+ * A plan that does not fit says so with its summary reason on the
  * first line and always lists its other reasons: they are the answer.  Nodes are kernel ids; HOST may be NULL (the plan's own node
  * ids are used, and the PCI pools are shown by number only).
  */
@@ -209,6 +212,41 @@ static void put_pci(const struct tx *t)
 	}
 }
 
+/*
+ * The moves of other guests' cells the plan needs first, one a line with
+ * where their vCPUs go, then how much memory they migrate in all.
+ */
+static int put_moves(const struct tx *t)
+{
+	char mem[32];
+	int rc = 0;
+
+	for (int i = 0; i < t->p->nmoves && !rc; i++) {
+		const struct np_plan_move *m = &t->p->moves[i];
+		const struct np_plan_cell *c = &m->cell;
+
+		fmt_mib(c->memory_mb, mem, sizeof(mem));
+		fprintf(t->out, "move first: guest '%s' cell %d from node %d to node %d (%s to "
+			"migrate)", m->guest, c->guest_cell,
+			np__plan_node_os(t->p, t->topo, m->from_idx),
+			np__plan_node_os(t->p, t->topo, c->node_idx), mem);
+		if (c->npins > 0)
+			fputs("; pinned:", t->out);
+		for (int k = 0; k < c->npins; k++)
+			fprintf(t->out, " %d->%d", c->pins[k].vcpu, c->pins[k].pcpu);
+		if (c->nfloat > 0)
+			rc = put_list(t->out, "; floating on CPUs ", c->cpuset, c->ncpuset);
+		fputc('\n', t->out);
+	}
+	if (!rc && t->p->nmoves > 0) {
+		fmt_mib(np_plan_moves_mb(t->p), mem, sizeof(mem));
+		fprintf(t->out, "moves: %d, %s to migrate in all (%s)\n", t->p->nmoves, mem,
+			t->p->moves_exact ? "the cheapest, proven"
+					  : "the cheapest found: the search budget ran out");
+	}
+	return rc;
+}
+
 /* Every reason but SKIP (the no-fit summary, already said), one a line. */
 static void put_reasons(const struct tx *t, const char *skip)
 {
@@ -273,6 +311,8 @@ int np__plan_write_text(const np_plan *p, const np_host *host, const np_request 
 		return np__err(err, rc, "out of memory");
 	put_summary(&t);
 	put_pci(&t);
+	if (put_moves(&t))
+		return np__err(err, NP_ENOMEM, "out of memory");
 	if (flags & NP_PLAN_EXPLAIN) {
 		put_reasons(&t, NULL);
 		put_basis(&t);

@@ -580,6 +580,14 @@ void np__host_take_free(np_host *h, int idx, uint64_t mb)
 	n->memory_free_mb = n->memory_free_mb > mb ? n->memory_free_mb - mb : 0;
 }
 
+void np__host_give_free(np_host *h, int idx, uint64_t mb)
+{
+	struct np_host_node *n = &h->nodes[idx].pub;
+	uint64_t room = n->memory_mb > n->memory_free_mb ? n->memory_mb - n->memory_free_mb : 0;
+
+	n->memory_free_mb += mb < room ? mb : room;
+}
+
 static int bad_node(const np_host *h, int idx, struct np_error *err)
 {
 	return np__err(err, NP_EINPUT, "node index %d out of range (the host has %d nodes)", idx,

@@ -87,6 +87,11 @@ uint64_t np__host_free_cap(const np_host *host, int idx);
  * later ones see what the earlier ones took.
  */
 void np__host_take_free(np_host *host, int idx, uint64_t mb);
+/*
+ * Count MB more as free on node IDX (at most its memory): a guest cell
+ * moved away from it (lib/place/moves.c) leaves that much behind.
+ */
+void np__host_give_free(np_host *host, int idx, uint64_t mb);
 
 /* The largest number of CPUs any node of HOST has (for sizing buffers). */
 int np__host_max_node_cpus(const np_host *host);

@@ -32,6 +32,10 @@ struct np_plan {
 	int nreasons;
 	struct np_reason *reasons;
 	int summary; /* the reason that says why the guest does not fit, or -1 */
+	/* Moves of other guests' cells, in order (np_place_with_moves()). */
+	int nmoves;
+	struct np_plan_move *moves; /* each owns its guest id and its cell's arrays */
+	bool moves_exact;           /* the search proved them the cheapest */
 	/*
 	 * The kernel ids of every node of the topology the plan was made on
 	 * (indexed by node_idx), so that a plan can be written with kernel
@@ -56,6 +60,11 @@ int np__plan_add_pci(np_plan *plan, int pool, int count);
 int np__plan_set_topo(np_plan *plan, const np_topo *topo);
 /* True when PLAN was made on a topology with the nodes of TOPO (or says nothing). */
 bool np__plan_matches_topo(const np_plan *plan, const np_topo *topo);
+/* Append a move: GUEST and CELL's arrays are copied. */
+int np__plan_add_move(np_plan *plan, const char *guest, int from_idx,
+		      const struct np_plan_cell *cell);
+/* A copy of SRC's cells, policies, node lists, devices, host nodes and score (no reasons, no moves). */
+np_plan *np__plan_copy(const np_plan *src);
 /* Append a reason; TEXT is formatted and copied. */
 int np__plan_add_reason(np_plan *plan, int guest_cell, int node_idx, int node_idx2,
 			enum np_resource res, uint64_t asked, uint64_t available,

@@ -96,6 +96,10 @@ static bool all_nodes_known(const np_plan *p, const np_topo *t)
 	for (int i = 0; i < p->ncells; i++)
 		if (np__plan_node_os(p, t, p->cells[i].node_idx) < 0)
 			return false;
+	for (int i = 0; i < p->nmoves; i++)
+		if (np__plan_node_os(p, t, p->moves[i].from_idx) < 0 ||
+		    np__plan_node_os(p, t, p->moves[i].cell.node_idx) < 0)
+			return false;
 	for (int i = 0; i < p->nreasons; i++)
 		if ((p->reasons[i].node_idx >= 0 &&
 		     np__plan_node_os(p, t, p->reasons[i].node_idx) < 0) ||
@@ -103,6 +107,22 @@ static bool all_nodes_known(const np_plan *p, const np_topo *t)
 		     np__plan_node_os(p, t, p->reasons[i].node_idx2) < 0))
 			return false;
 	return true;
+}
+
+/* A cell's CPUs: "pins" to "blocked", the keys separated by ",SEP". */
+static void put_cpus(FILE *out, const struct np_plan_cell *c, const char *sep)
+{
+	fputs("\"pins\": [", out);
+	for (int k = 0; k < c->npins; k++)
+		fprintf(out, "%s[%d, %d]", k ? ", " : "", c->pins[k].vcpu, c->pins[k].pcpu);
+	fprintf(out, "],%s\"float_vcpus\": ", sep);
+	put_ints(out, c->float_vcpus, c->nfloat);
+	fprintf(out, ",%s\"cpuset\": ", sep);
+	put_ints(out, c->cpuset, c->ncpuset);
+	fprintf(out, ",%s\"reserved\": ", sep);
+	put_ints(out, c->reserved, c->nreserved);
+	fprintf(out, ",%s\"blocked\": ", sep);
+	put_ints(out, c->blocked, c->nblocked);
 }
 
 static void put_cell(FILE *out, const np_plan *p, const np_topo *t, int i)
@@ -113,18 +133,36 @@ static void put_cell(FILE *out, const np_plan *p, const np_topo *t, int i)
 		np__plan_node_os(p, t, c->node_idx));
 	fprintf(out, "      \"memory_mb\": %" PRIu64 ",\n      \"pagesize_kb\": %" PRIu64 ",\n",
 		c->memory_mb, c->pagesize_kb);
-	fputs("      \"pins\": [", out);
-	for (int k = 0; k < c->npins; k++)
-		fprintf(out, "%s[%d, %d]", k ? ", " : "", c->pins[k].vcpu, c->pins[k].pcpu);
-	fputs("],\n      \"float_vcpus\": ", out);
-	put_ints(out, c->float_vcpus, c->nfloat);
-	fputs(",\n      \"cpuset\": ", out);
-	put_ints(out, c->cpuset, c->ncpuset);
-	fputs(",\n      \"reserved\": ", out);
-	put_ints(out, c->reserved, c->nreserved);
-	fputs(",\n      \"blocked\": ", out);
-	put_ints(out, c->blocked, c->nblocked);
+	fputs("      ", out);
+	put_cpus(out, c, "\n      ");
 	fprintf(out, "\n    }%s\n", i + 1 < p->ncells ? "," : "");
+}
+
+/* One move on one line: the guest, the nodes, then the cell's keys as in cells[]. */
+static void put_move(FILE *out, const np_plan *p, const np_topo *t, int i)
+{
+	const struct np_plan_move *m = &p->moves[i];
+	const struct np_plan_cell *c = &m->cell;
+
+	fputs("    {\"guest\": ", out);
+	put_str(out, m->guest);
+	fprintf(out, ", \"guest_cell\": %d, \"from\": %d, \"to\": %d, \"memory_mb\": %" PRIu64
+		", \"pagesize_kb\": %" PRIu64 ", ", c->guest_cell,
+		np__plan_node_os(p, t, m->from_idx), np__plan_node_os(p, t, c->node_idx),
+		c->memory_mb, c->pagesize_kb);
+	put_cpus(out, c, " ");
+	fprintf(out, "}%s\n", i + 1 < p->nmoves ? "," : "");
+}
+
+/* "moves" and "moves_exact", only when there are moves (plans without stay as they were). */
+static void put_moves(FILE *out, const np_plan *p, const np_topo *t)
+{
+	if (p->nmoves == 0)
+		return;
+	fputs("  \"moves\": [\n", out);
+	for (int i = 0; i < p->nmoves; i++)
+		put_move(out, p, t, i);
+	fprintf(out, "  ],\n  \"moves_exact\": %s,\n", p->moves_exact ? "true" : "false");
 }
 
 static void put_score(FILE *out, const struct np_plan_score *s)
@@ -169,6 +207,7 @@ static void put_tail(FILE *out, const np_plan *p, const np_topo *t, bool claim)
 	fputs(claim ? "]\n" : "],\n", out);
 	if (claim)
 		return;
+	put_moves(out, p, t);
 	fprintf(out, "  \"memory_basis\": \"%s\",\n", basis_names[p->memory_basis]);
 	put_score(out, &p->score);
 	if (p->nreasons == 0) {
@@ -487,11 +526,29 @@ static bool read_list(struct pr *r, const json_t *cell, const char *base, int k,
 	return true;
 }
 
+/* What cells[] and moves[] share: memory_mb to blocked, into *C (which owns the lists). */
+static bool read_cell_keys(struct pr *r, const json_t *v, const char *base, struct np_plan_cell *c)
+{
+	int64_t mem = 0, page = 4;
+
+	if (!int_key(r, v, base, "memory_mb", 0, MIB_MAX, true, &mem) ||
+	    !int_key(r, v, base, "pagesize_kb", 1, MIB_MAX, false, &page) ||
+	    !read_pins(r, v, base, c) ||
+	    !read_list(r, v, base, 0, "float_vcpus", &c->nfloat, &c->float_vcpus) ||
+	    !read_list(r, v, base, 1, "cpuset", &c->ncpuset, &c->cpuset) ||
+	    !read_list(r, v, base, 2, "reserved", &c->nreserved, &c->reserved) ||
+	    !read_list(r, v, base, 3, "blocked", &c->nblocked, &c->blocked))
+		return false;
+	c->memory_mb = (uint64_t)mem;
+	c->pagesize_kb = (uint64_t)page;
+	return true;
+}
+
 static bool read_cell(struct pr *r, const json_t *v, size_t i)
 {
 	struct np_plan_cell c = { 0 };
 	char base[32], path[64];
-	int64_t gc = 0, mem = 0, page = 4;
+	int64_t gc = 0;
 
 	snprintf(base, sizeof(base), "cells[%zu]", i);
 	if (!json_is_object(v))
@@ -499,17 +556,9 @@ static bool read_cell(struct pr *r, const json_t *v, size_t i)
 	snprintf(path, sizeof(path), "%s.node", base);
 	if (!int_key(r, v, base, "guest_cell", 0, ID_MAX, true, &gc) ||
 	    !node_at(r, json_object_get(v, "node"), path, false, &c.node_idx) ||
-	    !int_key(r, v, base, "memory_mb", 0, MIB_MAX, true, &mem) ||
-	    !int_key(r, v, base, "pagesize_kb", 1, MIB_MAX, false, &page) ||
-	    !read_pins(r, v, base, &c) ||
-	    !read_list(r, v, base, 0, "float_vcpus", &c.nfloat, &c.float_vcpus) ||
-	    !read_list(r, v, base, 1, "cpuset", &c.ncpuset, &c.cpuset) ||
-	    !read_list(r, v, base, 2, "reserved", &c.nreserved, &c.reserved) ||
-	    !read_list(r, v, base, 3, "blocked", &c.nblocked, &c.blocked))
+	    !read_cell_keys(r, v, base, &c))
 		return false;
 	c.guest_cell = (int)gc;
-	c.memory_mb = (uint64_t)mem;
-	c.pagesize_kb = (uint64_t)page;
 	if (np__plan_add_cell(r->p, &c))
 		return fail(r, NP_ENOMEM, base, "out of memory");
 	return true;
@@ -550,6 +599,85 @@ static bool read_pci(struct pr *r, const json_t *root)
 		if (np__plan_add_pci(r->p, (int)pool, (int)count))
 			return fail(r, NP_ENOMEM, item, "out of memory");
 	}
+	return n >= 0;
+}
+
+/* A guest id as claims have them: 1 to NP_CLAIM_ID_MAX bytes, no control character. */
+static bool is_guest_id(const json_t *g)
+{
+	const char *s = json_string_value(g);
+	size_t n = json_string_length(g);
+
+	if (!s || n == 0 || n > NP_CLAIM_ID_MAX || strlen(s) != n)
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f)
+			return false;
+	return true;
+}
+
+static bool node_key(struct pr *r, const json_t *v, const char *base, const char *key, int *out)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "%s.%s", base, key);
+	return node_at(r, json_object_get(v, key), path, false, out);
+}
+
+static bool moved_twice(struct pr *r, const char *guest, int gc, const char *base)
+{
+	for (int k = 0; k < r->p->nmoves; k++) {
+		if (r->p->moves[k].cell.guest_cell != gc || strcmp(r->p->moves[k].guest, guest) != 0)
+			continue;
+		fail(r, NP_EINPUT, base, "guest cell %d of '%s' is moved twice", gc, guest);
+		return true;
+	}
+	return false;
+}
+
+static bool read_move(struct pr *r, const json_t *v, long i)
+{
+	const json_t *g = json_object_get(v, "guest");
+	struct np_plan_cell c = { 0 };
+	int64_t gc = 0;
+	char base[32], path[64];
+	int from = -1;
+
+	snprintf(base, sizeof(base), "moves[%ld]", i);
+	snprintf(path, sizeof(path), "%s.guest", base);
+	if (!json_is_object(v))
+		return bad(r, base, "an object", v);
+	if (!is_guest_id(g))
+		return bad(r, path, "a guest id (1 to " NP__STR(NP_CLAIM_ID_MAX)
+			   " bytes, no control character)", g);
+	if (!int_key(r, v, base, "guest_cell", 0, ID_MAX, true, &gc) ||
+	    !node_key(r, v, base, "from", &from) || !node_key(r, v, base, "to", &c.node_idx) ||
+	    !read_cell_keys(r, v, base, &c))
+		return false;
+	snprintf(path, sizeof(path), "%s.to", base);
+	if (from == c.node_idx)
+		return fail(r, NP_EINPUT, path, "the node the cell leaves (\"from\")");
+	if (moved_twice(r, json_string_value(g), (int)gc, base))
+		return false;
+	c.guest_cell = (int)gc;
+	if (np__plan_add_move(r->p, json_string_value(g), from, &c))
+		return fail(r, NP_ENOMEM, base, "out of memory");
+	return true;
+}
+
+/* "moves" (absent: none) and "moves_exact" (absent: true). */
+static bool read_moves(struct pr *r, const json_t *root)
+{
+	const json_t *ex = json_object_get(root, "moves_exact");
+	char path[PATH_LEN];
+	long n = array_key(r, root, "", "moves", "an array of moves", false, path, sizeof(path));
+
+	if (ex && !json_is_boolean(ex))
+		return bad(r, "moves_exact", "true or false", ex);
+	r->p->moves_exact = !ex || json_is_true(ex);
+	for (long i = 0; i < n; i++)
+		if (!read_move(r, json_array_get(json_object_get(root, "moves"), (size_t)i), i))
+			return false;
 	return n >= 0;
 }
 
@@ -683,7 +811,8 @@ int np__plan_from_json_value(const np_topo *topo, const json_t *root, const char
 	if (!json_is_object(root))
 		bad(&r, base[0] ? "" : "the document", "a plan object", root);
 	else if (read_header(&r, root) && read_cells(&r, root) && read_nodeset(&r, root) &&
-		 read_fallback(&r, root) && read_pci(&r, root) && read_score(&r, root) &&
+		 read_fallback(&r, root) && read_pci(&r, root) && read_moves(&r, root) &&
+		 read_score(&r, root) &&
 		 read_reasons(&r, root) && check_vcpus(&r) && topo)
 		remember_topo(&r);
 	free(r.pins);

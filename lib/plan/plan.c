@@ -18,6 +18,7 @@ np_plan *np__plan_new(void)
 		p->affinity = NP_AFFINITY_HARD;
 		p->score.exact = true;
 		p->summary = -1;
+		p->moves_exact = true;
 	}
 	return p;
 }
@@ -40,24 +41,57 @@ static void free_cell(struct np_plan_cell *c)
 	free((void *)c->blocked);
 }
 
-int np__plan_add_cell(np_plan *p, const struct np_plan_cell *cell)
+/* *CELL with its own copies of the arrays in *OUT: 0, or NP_ENOMEM (nothing kept). */
+static int copy_cell(const struct np_plan_cell *cell, struct np_plan_cell *out)
 {
-	struct np_plan_cell c = *cell, *cells;
+	struct np_plan_cell c = *cell;
 
 	c.pins = dup_array(cell->pins, cell->npins, sizeof(*cell->pins));
 	c.float_vcpus = dup_array(cell->float_vcpus, cell->nfloat, sizeof(int));
 	c.cpuset = dup_array(cell->cpuset, cell->ncpuset, sizeof(int));
 	c.reserved = dup_array(cell->reserved, cell->nreserved, sizeof(int));
 	c.blocked = dup_array(cell->blocked, cell->nblocked, sizeof(int));
-	cells = realloc(p->cells, (size_t)(p->ncells + 1) * sizeof(*cells));
-	if (!c.pins || !c.float_vcpus || !c.cpuset || !c.reserved || !c.blocked || !cells) {
+	if (!c.pins || !c.float_vcpus || !c.cpuset || !c.reserved || !c.blocked) {
 		free_cell(&c);
-		if (cells)
-			p->cells = cells;
+		return NP_ENOMEM;
+	}
+	*out = c;
+	return 0;
+}
+
+int np__plan_add_cell(np_plan *p, const struct np_plan_cell *cell)
+{
+	struct np_plan_cell c, *cells;
+
+	if (copy_cell(cell, &c))
+		return NP_ENOMEM;
+	cells = realloc(p->cells, (size_t)(p->ncells + 1) * sizeof(*cells));
+	if (!cells) {
+		free_cell(&c);
 		return NP_ENOMEM;
 	}
 	cells[p->ncells++] = c;
 	p->cells = cells;
+	return 0;
+}
+
+int np__plan_add_move(np_plan *p, const char *guest, int from_idx,
+		      const struct np_plan_cell *cell)
+{
+	struct np_plan_move m = { strdup(guest), from_idx, { 0 } }, *moves;
+
+	if (!m.guest || copy_cell(cell, &m.cell)) {
+		free((void *)m.guest);
+		return NP_ENOMEM;
+	}
+	moves = realloc(p->moves, (size_t)(p->nmoves + 1) * sizeof(*moves));
+	if (!moves) {
+		free((void *)m.guest);
+		free_cell(&m.cell);
+		return NP_ENOMEM;
+	}
+	moves[p->nmoves++] = m;
+	p->moves = moves;
 	return 0;
 }
 
@@ -110,6 +144,33 @@ bool np__plan_matches_topo(const np_plan *p, const np_topo *topo)
 	return true;
 }
 
+np_plan *np__plan_copy(const np_plan *src)
+{
+	np_plan *p = np__plan_new();
+	int rc = p ? 0 : NP_ENOMEM;
+
+	for (int i = 0; i < src->ncells && !rc; i++)
+		rc = np__plan_add_cell(p, &src->cells[i]);
+	for (int i = 0; i < src->npci && !rc; i++)
+		rc = np__plan_add_pci(p, src->pci[i].pool, src->pci[i].count);
+	if (!rc)
+		rc = np__plan_set_nodeset(p, src->nodeset, src->nnodeset);
+	if (!rc)
+		rc = np__plan_set_fallback(p, src->fallback, src->nfallback);
+	if (!rc && src->node_os)
+		rc = set_list(&p->node_os, &p->nnode_os, src->node_os, src->nnode_os);
+	if (rc) {
+		np_plan_free(p);
+		return NULL;
+	}
+	p->fits = src->fits;
+	p->mem_policy = src->mem_policy;
+	p->affinity = src->affinity;
+	p->memory_basis = src->memory_basis;
+	p->score = src->score;
+	return p;
+}
+
 int np__plan_add_pci(np_plan *p, int pool, int count)
 {
 	struct np_plan_pci *a = realloc(p->pci, (size_t)(p->npci + 1) * sizeof(*a));
@@ -155,6 +216,11 @@ void np_plan_free(np_plan *p)
 		free_cell(&p->cells[i]);
 	for (int i = 0; i < p->nreasons; i++)
 		free((void *)p->reasons[i].text);
+	for (int i = 0; i < p->nmoves; i++) {
+		free((void *)p->moves[i].guest);
+		free_cell(&p->moves[i].cell);
+	}
+	free(p->moves);
 	free(p->cells);
 	free(p->nodeset);
 	free(p->fallback);

@@ -101,5 +101,8 @@ int np__apply_spec_check(const np_topo *topo, const struct np_apply_spec *s, str
 	}
 	if (!(s->rate_mb_s >= 0) || !isfinite(s->rate_mb_s))
 		return np__err(err, NP_EINPUT, "migration rate must be >= 0 MB/s");
+	if (s->move_cell && (s->move_from < 0 || s->move_from >= nn || s->move_to < 0 ||
+			     s->move_to >= nn || s->move_from == s->move_to))
+		return np__err(err, NP_EINPUT, "a cell move needs two different nodes of this host");
 	return 0;
 }

@@ -162,7 +162,15 @@ static int say_plan(const np_topo *topo, const np_obs *obs, const struct np_appl
 	if (!rc && s->affinity == NP_AFFINITY_SOFT)
 		rc = np__step(res, "soft affinity: nodes %s recorded for the balancer; kernel "
 			      "affinity stays wide", nodes);
-	if (!rc && s->migrate)
+	if (!rc && s->migrate && s->move_cell) {
+		char rate[48] = "";
+
+		if (s->rate_mb_s > 0)
+			snprintf(rate, sizeof(rate), " at most %.0f MB/s", s->rate_mb_s);
+		rc = np__step(res, "memory: move what is on node %d to node %d%s (move_pages)",
+			      np_topo_node(topo, s->move_from)->os_id,
+			      np_topo_node(topo, s->move_to)->os_id, rate);
+	} else if (!rc && s->migrate)
 		rc = s->rate_mb_s > 0
 			     ? np__step(res, "memory: move to nodes %s at most %.0f MB/s "
 					"(move_pages)", nodes, s->rate_mb_s)
@@ -208,7 +216,10 @@ int np__apply_process(const struct np__rt_os *os, const np_topo *topo, int pid,
 		goto out;
 	rc = set_all(os, pid, &a, err);
 	if (!rc && s->migrate) {
-		rc = np__migrate(os, topo, pid, -1, s->nodes, s->nnodes, 0, s->rate_mb_s, res, err);
+		rc = s->move_cell ? np__migrate(os, topo, pid, s->move_from, &s->move_to, 1, 0,
+						s->rate_mb_s, res, err)
+				  : np__migrate(os, topo, pid, -1, s->nodes, s->nnodes, 0,
+						s->rate_mb_s, res, err);
 		if (rc)
 			rollback(os, &a);
 	}

@@ -130,6 +130,14 @@ static int build(struct np__sim *s, const int *templates, int n, struct np_error
 	if (s->ops->init(s))
 		return np__err(err, NP_ENOMEM, "out of memory");
 	np__workload_start(s);
+	/* Guests arriving later wait paused, with no memory, until they come (step.c). */
+	for (int g = 0; g < s->nguests; g++) {
+		if (!s->guests[g].absent)
+			continue;
+		s->guests[g].paused = true;
+		for (int v = s->guests[g].first; v < s->guests[g].first + s->guests[g].nvcpus; v++)
+			s->vcpus[v].state = NP__V_PAUSED;
+	}
 	return 0;
 }
 

@@ -14,6 +14,10 @@
  *  bursty  three busy guests homed on node 0 and three bursty ones on
  *      node 1: static placement overloads node 0; numaplace's balancer
  *      may move a guest and its memory.
+ *  make-room  a guest that fits only after another guest's cell moves
+ *      (np_place_with_moves()): refused, or admitted once the move's
+ *      memory migration is done (at the model's rate, or at 200 MB/s as
+ *      `apply --rate 200` limits it), its cost charged meanwhile.
  */
 #include <string.h>
 
@@ -141,6 +145,49 @@ static const char bursty[] =
 	"  \"baseline\": \"static-soft\"\n"
 	"}\n";
 
+/*
+ * make-room: node 0 holds A (8 GiB) and B (4 GiB) and E (2 GiB) fits
+ * there too; node 1 holds C (8 GiB) and E.  D (4 vCPUs, 8 GiB on one node)
+ * fits nowhere.  `numaplace place --allow-moves 1` on this host moves E's
+ * 2 GiB from node 1 to node 0 and puts D on node 1 (tests/cli/moves.sh
+ * checks it says so); here the move happens at 10 s and D comes once it
+ * is done, against refusing D.
+ */
+static const char make_room[] =
+	"{\n"
+	"  \"schema\": \"numaplace.experiment/1\",\n"
+	"  \"name\": \"make-room\",\n"
+	"  \"summary\": \"a guest that fits only after another guest's 2 GiB move: refused, "
+	"or admitted once the move is done\",\n"
+	"  \"host\": {\"nodes\": 2, \"cores_per_node\": 8, \"threads_per_core\": 1,\n"
+	"           \"memory_mb_per_node\": 16384, \"distance\": 21},\n"
+	"  \"duration_s\": 60,\n"
+	"  \"repetitions\": 3,\n"
+	"  \"seed\": 11,\n"
+	"  \"guests\": [\n"
+	"    {\"name\": \"A\", \"vcpus\": 4, \"memory_mb\": 8192, \"workload\": \"specjbb\",\n"
+	"     \"home\": [0], \"affinity\": \"hard\", \"memory\": \"strict\"},\n"
+	"    {\"name\": \"B\", \"vcpus\": 2, \"memory_mb\": 4096, \"workload\": \"specjbb\",\n"
+	"     \"home\": [0], \"affinity\": \"hard\", \"memory\": \"strict\"},\n"
+	"    {\"name\": \"C\", \"vcpus\": 4, \"memory_mb\": 8192, \"workload\": \"specjbb\",\n"
+	"     \"home\": [1], \"affinity\": \"hard\", \"memory\": \"strict\"},\n"
+	"    {\"name\": \"E\", \"vcpus\": 2, \"memory_mb\": 2048, \"workload\": \"specjbb\",\n"
+	"     \"home\": [1], \"affinity\": \"hard\", \"memory\": \"strict\"},\n"
+	"    {\"name\": \"D\", \"vcpus\": 4, \"memory_mb\": 8192, \"workload\": \"specjbb\",\n"
+	"     \"home\": [1], \"affinity\": \"hard\", \"memory\": \"strict\"}\n"
+	"  ],\n"
+	"  \"events\": [\n"
+	"    {\"at_s\": 10, \"action\": \"move\", \"guest\": \"E\", \"from\": 1, \"to\": 0},\n"
+	"    {\"at_s\": 10, \"action\": \"arrive\", \"guest\": \"D\"}\n"
+	"  ],\n"
+	"  \"configs\": [\n"
+	"    {\"name\": \"refuse\", \"moves\": false},\n"
+	"    {\"name\": \"make-room\"},\n"
+	"    {\"name\": \"make-room-200\", \"move_rate_mb_s\": 200}\n"
+	"  ],\n"
+	"  \"baseline\": \"refuse\"\n"
+	"}\n";
+
 static const struct builtin builtins[] = {
 	{ "lpc2012", "LPC 2012: all-cpus vs auto-pinning vs auto-affinity, SPECjbb-like",
 	  lpc2012 },
@@ -149,10 +196,12 @@ static const struct builtin builtins[] = {
 	{ "stuck-vcpus", "XAPI notes: vCPUs stuck outside soft affinity under credit1",
 	  stuck_vcpus },
 	{ "bursty", "asymmetric, bursty guests: static placement vs dynamic rebalancing", bursty },
+	{ "make-room", "a guest admitted after moving another guest's cell, against refusing it",
+	  make_room },
 };
 
 static const char *const names[] = { "lpc2012", "lpc2012-sysbench", "stuck-vcpus", "bursty",
-				     NULL };
+				     "make-room", NULL };
 
 const char *const *np_sim_builtin_names(void)
 {
@@ -187,6 +236,6 @@ int np_sim_exp_builtin(const char *name, np_sim_exp **out, struct np_error *err)
 
 	if (!b)
 		return np__err(err, NP_EINPUT, "no built-in experiment '%s' (lpc2012, "
-			       "lpc2012-sysbench, stuck-vcpus, bursty)", name ? name : "");
+			       "lpc2012-sysbench, stuck-vcpus, bursty, make-room)", name ? name : "");
 	return np_sim_exp_parse(b->json, strlen(b->json), b->name, NULL, out, err);
 }

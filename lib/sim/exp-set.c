@@ -55,9 +55,26 @@ static int check_balancer(const np_sim_exp *x, const char *what, struct np_error
 	return 0;
 }
 
+/* Moves name nodes of the host. */
+static int check_moves(const np_sim_exp *x, const char *what, struct np_error *err)
+{
+	int n = x->topo ? np_topo_node_count(x->topo) : NP__SIM_NODES_MAX;
+
+	for (int i = 0; i < x->nevents; i++)
+		if (x->events[i].kind == NP__EV_MOVE &&
+		    (x->events[i].from >= n || x->events[i].to >= n))
+			return np__err(err, NP_EINPUT, "%s: the move of '%s' at %g s names a node "
+				       "index the host lacks (it has %d nodes)", what,
+				       x->events[i].guest, x->events[i].at_s, n);
+	return 0;
+}
+
 int np__exp_check(const np_sim_exp *x, const char *what, struct np_error *err)
 {
 	int rc = check_times(x, what, err);
+
+	if (!rc)
+		rc = check_moves(x, what, err);
 
 	if (rc || (rc = check_balancer(x, what, err)))
 		return rc;

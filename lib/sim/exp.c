@@ -605,14 +605,32 @@ static int read_counts(struct rd *r, const json_t *root)
 
 /* ---- events, configurations, reference ------------------------------------------ */
 
-static const char *const event_keys[] = { "at_s", "action", "guest", NULL };
-static const char *const event_names[] = { "pause", "unpause", NULL };
+static const char *const event_keys[] = { "at_s", "action", "guest", "from", "to", NULL };
+static const char *const event_names[] = { "pause", "unpause", "arrive", "move", NULL };
 
 static int cmp_event(const void *a, const void *b)
 {
 	const struct np__event *x = a, *y = b;
 
 	return (x->at_s > y->at_s) - (x->at_s < y->at_s);
+}
+
+/* A move's nodes: "from" and "to", node indexes, required for a move and only there. */
+static int read_move(struct rd *r, const json_t *o, const char *path, struct np__event *e)
+{
+	double from = -1, to = -1;
+	bool has = json_object_get(o, "from") || json_object_get(o, "to");
+
+	if (e->kind != NP__EV_MOVE)
+		return has ? fail(r, path, "\"from\" and \"to\" only go with action \"move\"") : 0;
+	if (!num(r, o, "from", path, 0, NP__SIM_NODES_MAX - 1, true, &from) ||
+	    !num(r, o, "to", path, 0, NP__SIM_NODES_MAX - 1, true, &to))
+		return r->rc;
+	if (!json_object_get(o, "from") || !json_object_get(o, "to") || from == to)
+		return fail(r, path, "a move needs \"from\" and \"to\", two different node indexes");
+	e->from = (int)from;
+	e->to = (int)to;
+	return 0;
 }
 
 static int read_event(struct rd *r, const json_t *o, int i)
@@ -631,6 +649,8 @@ static int read_event(struct rd *r, const json_t *o, int i)
 	if (k < 0)
 		return r->rc;
 	e->kind = (enum np__event_kind)k;
+	if (read_move(r, o, path, e))
+		return r->rc;
 	for (int g = 0; g < r->x->nguests; g++)
 		if (strcmp(r->x->guests[g].name, e->guest) == 0)
 			return 0;
@@ -657,7 +677,7 @@ static int read_events(struct rd *r, const json_t *root)
 }
 
 static const char *const config_keys[] = { "name", "placement", "scheduler", "balancer",
-					   "affinity", NULL };
+					   "affinity", "moves", "move_rate_mb_s", NULL };
 static const char *const placement_names[] = { "all-cpus", "auto-pinning", "auto-affinity",
 					       "given", NULL };
 static const char *const sched_names[] = { "credit1", "credit2", "numaplace", NULL };
@@ -675,6 +695,10 @@ static int read_config(struct rd *r, const json_t *o, int i)
 	    !str(r, o, "scheduler", path, sc, sizeof(sc), false) ||
 	    !str(r, o, "affinity", path, aff, sizeof(aff), false) ||
 	    !boolean(r, o, "balancer", path, &c->balancer))
+		return r->rc;
+	c->moves = true;
+	if (!boolean(r, o, "moves", path, &c->moves) ||
+	    !num(r, o, "move_rate_mb_s", path, 0, 1e6, false, &c->move_rate_mb_s))
 		return r->rc;
 	if ((k = choice(r, path, "placement", pl, placement_names)) < 0)
 		return r->rc;

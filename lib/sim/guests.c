@@ -307,7 +307,8 @@ int np__guests_place(struct np__sim *s, struct np_error *err)
 		if (g->pinned && g->home && !home_has_cpus(s, g->home))
 			return np__err(err, NP_EINPUT, "guest '%s': hard affinity to nodes without "
 				       "CPUs", g->name);
-		rc = allocate(s, gi, err);
+		g->absent = np__guest_arrives(s->x, g->spec);
+		rc = g->absent ? 0 : allocate(s, gi, err);
 		if (rc)
 			return rc;
 		np__guests_fractions(s, gi);
@@ -317,12 +318,60 @@ int np__guests_place(struct np__sim *s, struct np_error *err)
 	return 0;
 }
 
+/* ---- guests arriving later ------------------------------------------------- */
+
+bool np__guest_arrives(const np_sim_exp *x, const struct np__guest_spec *spec)
+{
+	for (int i = 0; i < x->nevents; i++)
+		if (x->events[i].kind == NP__EV_ARRIVE && strcmp(x->events[i].guest, spec->name) == 0)
+			return true;
+	return false;
+}
+
+bool np__guests_arrive(struct np__sim *s, int gi)
+{
+	struct np__guest *g = &s->guests[gi];
+	enum np__memmode mode = mem_mode(s, g);
+	uint64_t all = s->nnodes == 64 ? UINT64_MAX : (UINT64_C(1) << s->nnodes) - 1;
+	uint64_t mask = mode == NP__MEM_STRICT && g->home ? g->home : all;
+	double room = 0;
+
+	if (mode == NP__MEM_PLAN) {
+		for (int n = 0; n < s->nnodes && n < g->spec->nplan; n++)
+			if ((double)g->spec->plan_mb[n] > free_mb(s, n) + MB_EPS)
+				return false;
+	} else {
+		for (int n = 0; n < s->nnodes; n++)
+			room += (mask >> n) & 1 ? free_mb(s, n) : 0;
+		if (room + MB_EPS < g->mem_total)
+			return false;
+	}
+	if (allocate(s, gi, NULL))
+		return false; /* cannot happen: the room was there */
+	np__guests_fractions(s, gi);
+	return true;
+}
+
 /* ---- memory migration --------------------------------------------------- */
+
+/* A move's migration is over (done, or no room left): its time is charged. */
+static void move_done(struct np__sim *s, struct np__guest *g, double dt_us)
+{
+	if (!g->moving)
+		return;
+	g->moving = false;
+	s->moving_s += ((double)(s->now - g->move_us) + dt_us) / 1e6;
+}
 
 static void migrate_one(struct np__sim *s, int gi, double dt_us)
 {
 	struct np__guest *g = &s->guests[gi];
-	double mb = s->m->page_migrate_mb_s * dt_us / 1e6;
+	double rate = s->m->page_migrate_mb_s;
+	double mb;
+
+	if (g->moving && g->mig_rate_mb_s > 0 && g->mig_rate_mb_s < rate)
+		rate = g->mig_rate_mb_s;
+	mb = rate * dt_us / 1e6;
 
 	if (mb > g->mig_left_mb)
 		mb = g->mig_left_mb;
@@ -332,6 +381,7 @@ static void migrate_one(struct np__sim *s, int gi, double dt_us)
 		mb = free_mb(s, g->mig_to);
 	if (mb <= MB_EPS) {
 		g->mig_left_mb = 0; /* nothing left to move, or no room: give up */
+		move_done(s, g, 0);
 		return;
 	}
 	g->mem_mb[g->mig_from] -= mb;
@@ -345,6 +395,10 @@ static void migrate_one(struct np__sim *s, int gi, double dt_us)
 		g->migrated_mb += mb;
 		s->migrated_mb += mb;
 	}
+	if (g->moving)
+		s->moved_mb += mb;
+	if (g->mig_left_mb <= MB_EPS)
+		move_done(s, g, dt_us);
 	np__guests_fractions(s, gi);
 }
 

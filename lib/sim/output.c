@@ -74,6 +74,31 @@ static void text_rows(const np_sim_result *r, FILE *out)
 	}
 }
 
+/*
+ * Moves and arrivals: the cost of making room (moves carried out, the MiB
+ * they migrated, seconds until their memory had all moved) and what it
+ * bought (guests that came, and how long after their event).
+ */
+static void text_arrivals(const np_sim_result *r, FILE *out)
+{
+	if (!r->arrivals && !r->moves)
+		return;
+	fprintf(out, "\nmoves and arrivals (a move migrates its cell's memory at the model's rate "
+		"or the\nconfiguration's move_rate_mb_s; a guest comes once no memory is moving and "
+		"it fits):\n%-16s %-16s %6s %9s %9s %8s %8s\n", "case", "config", "moves", "moved",
+		"moving", "arrived", "waited");
+	for (int i = 0; i < r->nrows; i++) {
+		const struct np_sim_row *p = &r->rows[i].pub;
+
+		fprintf(out, "%-16s %-16s %6.2f %5.0f MiB %7.2f s %8.2f ", p->case_label, p->config,
+			p->moves, p->moved_mb, p->moving_s, p->arrived);
+		if (p->arrived > 0)
+			fprintf(out, "%6.2f s\n", p->arrival_wait_s);
+		else
+			fprintf(out, "%8s\n", "-");
+	}
+}
+
 static void text_gains(const np_sim_result *r, FILE *out)
 {
 	bool head = false;
@@ -109,6 +134,7 @@ static int write_text(const np_sim_result *r, FILE *out)
 	      "stddev;\noutside: vCPUs running outside their soft affinity on average (share of "
 	      "their run time);\nremote: share of memory accesses to another node\n\n", out);
 	text_rows(r, out);
+	text_arrivals(r, out);
 	text_gains(r, out);
 	fprintf(out, "\nsimulated %.0f s in %.2f s on %d thread%s: %.0f simulated seconds per "
 		"wall second\n", r->sim_s, r->wall_s, r->threads, r->threads == 1 ? "" : "s",
@@ -133,13 +159,16 @@ static json_t *row_json(const np_sim_result *r, const struct np__row *row)
 	for (int i = 0; i < p->runs; i++)
 		json_array_append_new(runs, json_real(r6(row->runs[i])));
 	(void)r;
-	return json_pack("{s:s, s:i, s:s, s:f, s:f, s:o, s:f, s:f, s:f, s:f, s:f}", "case",
-			 row->label, "guests", p->guests, "config", row->config,
+	return json_pack("{s:s, s:i, s:s, s:f, s:f, s:o, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
+			 "s:f, s:f}",
+			 "case", row->label, "guests", p->guests, "config", row->config,
 			 "throughput_mean", r6(p->throughput_mean), "throughput_stddev",
 			 r6(p->throughput_stddev), "throughput_runs", runs, "outside_vcpus",
 			 r6(p->outside_vcpus), "outside_fraction", r6(p->outside_fraction),
 			 "remote_fraction", r6(p->remote_fraction), "migrated_mb",
-			 r6(p->migrated_mb), "actions", r6(p->actions));
+			 r6(p->migrated_mb), "actions", r6(p->actions), "arrived", r6(p->arrived),
+			 "arrival_wait_s", r6(p->arrival_wait_s), "moves", r6(p->moves), "moved_mb",
+			 r6(p->moved_mb), "moving_s", r6(p->moving_s));
 }
 
 static json_t *gain_json(const np_sim_result *r, int i, double g)

@@ -221,6 +221,11 @@ static void fill_row(const struct runner *r, struct np__row *row, int ca, int cf
 		p->remote_fraction += st[i].remote_fraction / n;
 		p->migrated_mb += st[i].migrated_mb / n;
 		p->actions += st[i].actions / n;
+		p->arrived += st[i].arrived / n;
+		p->arrival_wait_s += st[i].arrival_wait_s / n;
+		p->moves += st[i].moves / n;
+		p->moved_mb += st[i].moved_mb / n;
+		p->moving_s += st[i].moving_s / n;
 	}
 	p->throughput_mean = sum / n;
 	for (int i = 0; i < n; i++)
@@ -248,6 +253,10 @@ static int make_result(struct runner *r, np_sim_result **out)
 	res->repetitions = x->repetitions;
 	res->seed = x->seed;
 	res->sweep = x->ncounts > 0;
+	for (int g = 0; g < x->nguests; g++)
+		res->arrivals += np__guest_arrives(x, &x->guests[g]) ? x->guests[g].count : 0;
+	for (int i = 0; i < x->nevents; i++)
+		res->moves += x->events[i].kind == NP__EV_MOVE;
 	res->ncases = r->ncases;
 	res->nconfigs = x->nconfigs;
 	res->nrows = r->ncases * x->nconfigs;

@@ -173,14 +173,24 @@ struct np__config {
 	enum np__affinity affinity;
 	enum np__sched_kind sched;
 	bool balancer;
+	bool moves;                 /* carry out "move" events (default true) */
+	double move_rate_mb_s;      /* their migration's limit, as `apply --rate`; 0 none */
 };
 
-enum np__event_kind { NP__EV_PAUSE, NP__EV_UNPAUSE };
+/*
+ * arrive: the guest is not on the host before; from then on it comes as
+ * soon as no memory is migrating and its memory fits (strict: its home
+ * nodes), else it stays out.  move: one cell of it, its home node FROM,
+ * becomes TO: vCPUs there at once, memory following at the migration rate
+ * (a plan's move, docs/sim.md "Making room").
+ */
+enum np__event_kind { NP__EV_PAUSE, NP__EV_UNPAUSE, NP__EV_ARRIVE, NP__EV_MOVE };
 
 struct np__event {
 	double at_s;
 	enum np__event_kind kind;
 	char guest[NP__SIM_NAME_MAX]; /* a template name: every copy of it */
+	int from, to;                 /* move: node indexes */
 };
 
 /* A published gain to compare with: CONFIG over BASELINE at GUESTS. */
@@ -297,6 +307,13 @@ struct np__guest {
 	double mig_left_mb;
 	uint64_t last_action_us; /* UINT64_MAX: never */
 	double work, migrated_mb;
+	/* arriving later (an arrive event): not on the host yet, paused, no memory */
+	bool absent, waiting;
+	uint64_t due_us;         /* when its arrive event came */
+	/* a "move" event's migration in progress: its rate limit (0: the model's), start */
+	bool moving;
+	double mig_rate_mb_s;
+	uint64_t move_us;
 };
 
 struct np__sim;
@@ -359,6 +376,8 @@ struct np__sim {
 	char fail[256];         /* the first broken invariant */
 	/* statistics */
 	double measured_us, migrated_mb, actions;
+	double arrived, arrival_wait_s; /* guests that arrived; their waits, summed */
+	double moves, moved_mb, moving_s; /* "move" events: count, MiB, seconds until done */
 	double sample_outside, sample_work;
 	struct np__timeline tl;
 	int isample;
@@ -383,6 +402,8 @@ int np__sim_run(struct np__sim *s, struct np_error *err);
 struct np__run_stats {
 	double throughput, outside_vcpus, outside_fraction, remote_fraction;
 	double migrated_mb, actions;
+	double arrived, arrival_wait_s; /* guests that arrived, mean wait */
+	double moves, moved_mb, moving_s;
 };
 void np__sim_stats(const struct np__sim *s, struct np__run_stats *st);
 
@@ -406,6 +427,8 @@ struct np_sim_result {
 	int repetitions, threads;
 	uint64_t seed;
 	bool sweep;                /* cases are guest counts */
+	int arrivals;              /* guests of arrive events per case (0: none) */
+	int moves;                 /* move events of the experiment (0: none) */
 	int ncases, nconfigs, nrows; /* rows case-major */
 	struct np__row *rows;
 	int nrefs;
@@ -447,6 +470,10 @@ void np__guests_set_home(struct np__sim *s, int g, uint64_t home);
 void np__guests_fractions(struct np__sim *s, int g);
 /* Move memory of migrations in progress over DT_US. */
 void np__guests_migrate(struct np__sim *s, double dt_us);
+/* Guest GI, absent, arrives if its memory fits now: true when it did (memory placed). */
+bool np__guests_arrive(struct np__sim *s, int gi);
+/* Whether the experiment brings guest template SPEC in by an arrive event. */
+bool np__guest_arrives(const np_sim_exp *x, const struct np__guest_spec *spec);
 
 /* ---- balancer (sched-numaplace.c) ------------------------------------ */
 

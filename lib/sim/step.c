@@ -3,7 +3,8 @@
  * steps of model.step_us, then sum up its statistics.
  *
  * One step at time `now`:
- *   1. experiment events due (pause, unpause a guest);
+ *   1. experiment events due (pause, unpause, arrive, move a guest's
+ *      cell), then guests due to arrive whose memory fits;
  *   2. workload phases; vCPUs whose sleep ended wake (scheduler wake);
  *   3. numaplace's balancer, every balance_period_ms, when configured;
  *   4. scheduler timers (ticks, accounting, slice ends), then every pCPU
@@ -42,6 +43,53 @@ static void pause_guest(struct np__sim *s, struct np__guest *g, bool pause)
 	}
 }
 
+/*
+ * One cell of guest GI moves from node FROM to TO, as `numaplace apply`
+ * carries out a plan's move: its vCPUs follow the new home at once, its
+ * memory on FROM migrates to TO at the model's rate, or the configuration's
+ * move_rate_mb_s (apply's --rate) when lower: remote accesses, the
+ * migration's own slowdown and its bandwidth on both nodes meanwhile.  A
+ * migration the balancer had started gives way to it.
+ */
+static void move_guest(struct np__sim *s, int gi, int from, int to)
+{
+	struct np__guest *g = &s->guests[gi];
+	uint64_t home = g->home ? g->home : UINT64_C(1) << from;
+
+	np__guests_set_home(s, gi, (home & ~(UINT64_C(1) << from)) | UINT64_C(1) << to);
+	g->mig_from = from;
+	g->mig_to = to;
+	g->mig_left_mb = g->mem_mb[from];
+	g->last_action_us = s->now;
+	g->moving = g->mig_left_mb > 0; /* else nothing to migrate: done at once */
+	g->mig_rate_mb_s = s->cfg->move_rate_mb_s;
+	g->move_us = s->now;
+	s->moves++;
+}
+
+static void event(struct np__sim *s, const struct np__event *e, int gi)
+{
+	struct np__guest *g = &s->guests[gi];
+
+	switch (e->kind) {
+	case NP__EV_PAUSE:
+	case NP__EV_UNPAUSE:
+		if (!g->absent)
+			pause_guest(s, g, e->kind == NP__EV_PAUSE);
+		break;
+	case NP__EV_ARRIVE:
+		if (g->absent && !g->waiting) {
+			g->waiting = true;
+			g->due_us = s->now;
+		}
+		break;
+	case NP__EV_MOVE:
+		if (s->cfg->moves && !g->absent)
+			move_guest(s, gi, e->from, e->to);
+		break;
+	}
+}
+
 static void events(struct np__sim *s)
 {
 	while (s->next_event < s->x->nevents &&
@@ -50,7 +98,25 @@ static void events(struct np__sim *s)
 
 		for (int g = 0; g < s->nguests; g++)
 			if (strcmp(s->guests[g].spec->name, e->guest) == 0)
-				pause_guest(s, &s->guests[g], e->kind == NP__EV_PAUSE);
+				event(s, e, g);
+	}
+}
+
+/* Guests due to arrive come once no memory is moving and theirs fits; else they wait. */
+static void arrivals(struct np__sim *s)
+{
+	for (int g = 0; g < s->nguests; g++)
+		if (s->guests[g].mig_left_mb > 0)
+			return;
+	for (int g = 0; g < s->nguests; g++) {
+		struct np__guest *gs = &s->guests[g];
+
+		if (!gs->waiting || !np__guests_arrive(s, g))
+			continue;
+		gs->absent = gs->waiting = false;
+		s->arrived++;
+		s->arrival_wait_s += (double)(s->now - gs->due_us) / 1e6;
+		pause_guest(s, gs, false);
 	}
 }
 
@@ -173,6 +239,7 @@ int np__sim_step(struct np__sim *s)
 	struct np_error err = { 0 };
 
 	events(s);
+	arrivals(s);
 	np__workload_phases(s);
 	wakes(s);
 	if (s->cfg->balancer && s->now >= s->next_balance) {
@@ -236,4 +303,13 @@ void np__sim_stats(const struct np__sim *s, struct np__run_stats *st)
 	st->remote_fraction = run > 0 ? remote / run : 0;
 	st->migrated_mb = s->migrated_mb;
 	st->actions = s->actions;
+	st->arrived = s->arrived;
+	st->arrival_wait_s = s->arrived > 0 ? s->arrival_wait_s / s->arrived : 0;
+	st->moves = s->moves;
+	st->moved_mb = s->moved_mb;
+	st->moving_s = s->moving_s;
+	/* A move still migrating when the run ends is charged until then. */
+	for (int g = 0; g < s->nguests; g++)
+		if (s->guests[g].moving)
+			st->moving_s += (double)(s->now - s->guests[g].move_us) / 1e6;
 }

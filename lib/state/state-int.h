@@ -28,6 +28,7 @@ struct np_state {
 	int lockfd; /* -1: nothing to lock (read-only, no state yet) */
 	bool readonly;
 	bool dirty;
+	bool broken; /* a claim with moves could not be undone: never commit (state-moves.c) */
 	int nclaims;
 	size_t cap;
 	struct claim *claims; /* increasing id (strcmp) */

@@ -539,6 +539,9 @@ int np_state_commit(np_state *st, struct np_error *err)
 	if (st->readonly)
 		return np__err(err, NP_EINPUT, "cannot write '%s': the state was opened read-only",
 			       st->path);
+	if (st->broken)
+		return np__err(err, NP_ENOMEM, "cannot write '%s': a failed claim with moves could "
+			       "not be undone in memory (nothing was written)", st->path);
 	if (!st->dirty)
 		return 0;
 	/* Every allocation before the rename: after it, the commit has happened. */

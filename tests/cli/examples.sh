@@ -41,6 +41,19 @@ exec $real_pidof "\$@"
 EOF
 chmod +x "$TMP/bin/pidof"
 
+# The make-room host's claims (tests/cli/moves.sh), made once: node 0 holds
+# A and B, node 1 C and E; a guest of 4 CPUs and 8 GiB fits only after E
+# moves (room-plan.json: that plan).
+room_host="$NP_SRC/tests/data/json/make-room-2n.json"
+room_flavor=hw:cpu_policy=dedicated
+{ "$NUMAPLACE" claim --state "$TMP/room.state" --id A --host "$room_host" --flavor "vcpus=4,ram=8192,$room_flavor" --strategy pack &&
+  "$NUMAPLACE" claim --state "$TMP/room.state" --id B --host "$room_host" --flavor "vcpus=2,ram=4096,$room_flavor" --strategy pack &&
+  "$NUMAPLACE" claim --state "$TMP/room.state" --id C --host "$room_host" --flavor "vcpus=4,ram=8192,$room_flavor" &&
+  "$NUMAPLACE" claim --state "$TMP/room.state" --id E --host "$room_host" --flavor "vcpus=2,ram=2048,$room_flavor" &&
+  "$NUMAPLACE" place --state "$TMP/room.state" --host "$room_host" --flavor "vcpus=4,ram=8192,$room_flavor" \
+    --allow-moves 1 --format json >"$TMP/room-plan.json"; } >/dev/null ||
+  { echo "not ok - make the make-room state"; exit 1; }
+
 # ---- placeholder files: one line each -----------------------------------
 # NAME (as the example writes it) -> how to make it at "$dest".
 declare -A PLACEHOLDER=(
@@ -59,6 +72,9 @@ declare -A PLACEHOLDER=(
   [/var/lib/numaplace/host.json]=':'                                          # a state file, made by claim
   [shared.json]='numaplace gen shared --seed 7 --ratio 4 --guests 6 -o "$dest"'  # a workload (gen)
   [./server]='printf "#!/bin/sh\nexit 0\n" >"$dest" && chmod +x "$dest"'      # a program to start
+  [room.json]='cp "$NP_SRC/tests/data/json/make-room-2n.json" "$dest"'       # make-room: a guest fits after a move
+  [room.state]='cp "$TMP/room.state" "$dest"'                                # its claims A, B, C, E
+  [room-plan.json]='cp "$TMP/room-plan.json" "$dest"'                         # D's plan: E moves first
   [fleet.db]='numaplace fleet add --store "sqlite:$dest" --name host-1 --host "$TMP/host.json"'  # a fleet store
 )
 

@@ -140,6 +140,24 @@ static void test_parse_members(void)
 			"\"topology\": \"/nonexistent/host.json\"", "host.topology");
 	expect_bad_edit("{\"name\": \"a\", \"placement\": \"all-cpus\"}",
 			"{\"name\": \"a\"}, {\"name\": \"a\"}", "two configurations named 'a'");
+	/* Moves: two different nodes of the host, only on a move. */
+	expect_bad_edit("\"configs\": [", "\"events\": [{\"at_s\": 0.5, \"action\": \"move\", "
+			"\"guest\": \"g\", \"from\": 0}], \"configs\": [",
+			"events[0]: a move needs \"from\" and \"to\"");
+	expect_bad_edit("\"configs\": [", "\"events\": [{\"at_s\": 0.5, \"action\": \"move\", "
+			"\"guest\": \"g\", \"from\": 1, \"to\": 1}], \"configs\": [",
+			"two different node indexes");
+	expect_bad_edit("\"configs\": [", "\"events\": [{\"at_s\": 0.5, \"action\": \"move\", "
+			"\"guest\": \"g\", \"from\": 0, \"to\": 5}], \"configs\": [",
+			"names a node index the host lacks (it has 2 nodes)");
+	expect_bad_edit("\"configs\": [", "\"events\": [{\"at_s\": 0.5, \"action\": \"pause\", "
+			"\"guest\": \"g\", \"to\": 1}], \"configs\": [",
+			"only go with action \"move\"");
+	expect_bad_edit("\"placement\": \"all-cpus\"", "\"placement\": \"all-cpus\", \"moves\": 1",
+			"configs[0].moves: expected true or false");
+	expect_bad_edit("\"placement\": \"all-cpus\"",
+			"\"placement\": \"all-cpus\", \"move_rate_mb_s\": -5",
+			"configs[0].move_rate_mb_s: expected a number from 0 to 1e+06, not -5");
 }
 
 static void test_builtins_parse(void)
@@ -487,6 +505,119 @@ static void test_migration(void)
 	np_sim_exp_free(x);
 }
 
+/*
+ * make-room: the move's cost is charged - its memory migrates at the
+ * model's rate, the moved guest's vCPUs reach across meanwhile, the new
+ * guest waits for it - and a slower migration costs more.
+ */
+static void test_make_room(void)
+{
+	np_sim_exp *x = builtin("make-room");
+	np_sim_result *fast = NULL, *slow = NULL, *ended = NULL;
+
+	if (!x)
+		return;
+	set(x, "duration_s", "30");
+	set(x, "repetitions", "1");
+	fast = run(x, 2);
+	set(x, "model.page_migrate_mb_s", "200");
+	slow = run(x, 2);
+	set(x, "duration_s", "15"); /* the move at 10 s needs 10.24 s at 200 MB/s */
+	ended = run(x, 2);
+	if (fast && slow && ended) {
+		const struct np_sim_row *refuse = row(fast, "make-room", "refuse");
+		const struct np_sim_row *f = row(fast, "make-room", "make-room");
+		const struct np_sim_row *s = row(slow, "make-room", "make-room");
+		const struct np_sim_row *cut = row(ended, "make-room", "make-room");
+		const struct np_sim_row *lim;
+
+		CHECK(refuse->arrived == 0 && refuse->migrated_mb == 0 && refuse->remote_fraction == 0,
+		      "refused: nothing moves, the new guest never comes");
+		CHECK(f->arrived == 1 && fabs(f->migrated_mb - 2048) < 1,
+		      "the move migrates E's 2048 MiB and D comes: %.1f MiB", f->migrated_mb);
+		CHECK(f->arrival_wait_s > 2.0 && f->arrival_wait_s < 2.2,
+		      "D waits for 2 GiB at 1000 MB/s: %.3f s", f->arrival_wait_s);
+		CHECK(s->arrival_wait_s > 10.0 && s->arrival_wait_s < 10.5,
+		      "at 200 MB/s it waits five times as long: %.3f s", s->arrival_wait_s);
+		CHECK(f->moves == 1 && fabs(f->moved_mb - 2048) < 1 &&
+			      fabs(f->moving_s - f->arrival_wait_s) < 0.05,
+		      "one move of 2048 MiB, charged the %.3f s it took", f->moving_s);
+		CHECK(refuse->moves == 0 && refuse->moved_mb == 0 && refuse->moving_s == 0,
+		      "refusing moves nothing");
+		lim = row(fast, "make-room", "make-room-200");
+		CHECK(cut->arrived == 0 && cut->moves == 1 && cut->moved_mb < 2048 &&
+			      fabs(cut->moving_s - 5.0) < 0.05,
+		      "a run ending mid-move charges the move until then: %.3f s",
+		      cut->moving_s);
+		CHECK(lim->arrived == 1 && fabs(lim->moving_s - s->moving_s) < 0.05 &&
+			      fabs(lim->throughput_mean - s->throughput_mean) < 0.02 * s->throughput_mean,
+		      "apply's --rate 200 costs what a 200 MB/s machine does: %.3f s %.3f",
+		      lim->moving_s, lim->throughput_mean);
+		CHECK(f->remote_fraction > 0 && s->remote_fraction > 3 * f->remote_fraction,
+		      "E's vCPUs reach across while its memory moves: %.4f, slower %.4f",
+		      f->remote_fraction, s->remote_fraction);
+		CHECK(f->throughput_mean > refuse->throughput_mean &&
+			      s->throughput_mean < f->throughput_mean,
+		      "admitting pays even with the cost, and a slower move costs more: %.3f %.3f %.3f",
+		      refuse->throughput_mean, f->throughput_mean, s->throughput_mean);
+	}
+	np_sim_result_free(fast);
+	np_sim_result_free(slow);
+	np_sim_result_free(ended);
+	np_sim_exp_free(x);
+}
+
+/*
+ * A move from a node where the guest has no memory migrates nothing and
+ * is over at once: it must not stay "moving" (the bug: its rate limit and
+ * its count then applied to the guest's later migrations).
+ */
+static void test_empty_move(void)
+{
+	const char *json = np_sim_builtin_json("make-room");
+	char *edit = json ? malloc(strlen(json) + 64) : NULL;
+	const char *at = json ? strstr(json, "\"from\": 1, \"to\": 0") : NULL;
+	np_sim_exp *x = NULL;
+	np_sim_result *r = NULL;
+
+	CHECK(edit && at, "the make-room move event");
+	if (!edit || !at) {
+		free(edit);
+		return;
+	}
+	/* E is on node 1: a move "from 0 to 1" finds nothing of it on node 0. */
+	snprintf(edit, strlen(json) + 64, "%.*s\"from\": 0, \"to\": 1%s", (int)(at - json), json,
+		 at + strlen("\"from\": 1, \"to\": 0"));
+	x = parse(edit);
+	if (x) {
+		struct np_error err = { 0 };
+		struct np__sim *s = NULL;
+		int t[5] = { 0, 1, 2, 3, 4 };
+
+		CHECK(np__sim_new(x, &x->configs[2], t, 5, 5, true, &s, &err) == 0, "new: %s",
+		      err.message);
+		for (int i = 0; s && i < 10100; i++)
+			CHECK(np__sim_step(s) == 0, "step %d: %s", i, s->fail);
+		CHECK(s && strcmp(s->guests[3].spec->name, "E") == 0 && s->moves == 1 &&
+			      !s->guests[3].moving && s->guests[3].mig_left_mb == 0,
+		      "E's empty move is over at once");
+		np__sim_free(s);
+		set(x, "duration_s", "20");
+		set(x, "repetitions", "1");
+		r = run(x, 1);
+	}
+	if (r) {
+		const struct np_sim_row *p = row(r, "make-room", "make-room-200");
+
+		CHECK(p->moves == 1 && p->moved_mb == 0 && p->moving_s == 0 && p->arrived == 0,
+		      "counted, nothing migrated, no time charged, D still does not fit: %g %g %g %g",
+		      p->moves, p->moved_mb, p->moving_s, p->arrived);
+	}
+	np_sim_result_free(r);
+	np_sim_exp_free(x);
+	free(edit);
+}
+
 static void test_placement(void)
 {
 	np_sim_exp *x = builtin("lpc2012");
@@ -709,6 +840,8 @@ int main(void)
 	T_CASE("credit2-wake", test_credit2_wake());
 	T_CASE("stuck", test_stuck());
 	T_CASE("migration", test_migration());
+	T_CASE("make-room", test_make_room());
+	T_CASE("empty-move", test_empty_move());
 	T_CASE("placement", test_placement());
 	T_CASE("output", test_output());
 	T_CASE("bars", test_bars());

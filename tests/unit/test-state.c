@@ -3,7 +3,9 @@
  * survival), idempotent and conflicting claims, release, read-only use,
  * crashes (a stray temporary file, a writer killed by SIGXFSZ in the
  * middle of its write, writers killed at random moments), corrupt files,
- * locking, and 8 processes claiming on one file at once.
+ * locking, 8 processes claiming on one file at once, and a claim that
+ * moves another claim's cell (atomic: killed mid-commit, the old state;
+ * a move that no longer matches, nothing changed).
  *
  * Plans are built by hand on the 8-node AMD fixture (t_fixture_topo) and charged by
  * np_state_apply() onto fresh hosts, so what survives is checked as usage,
@@ -19,6 +21,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <numaplace/place.h>
 #include <numaplace/state.h>
 
 #include "check.h"
@@ -723,6 +726,181 @@ static void test_concurrency(void)
 	np_state_close(st);
 }
 
+/* ---- claims that move other claims' cells ---------------------------------- */
+
+/* MOVES_PATH: every node with 3 GiB free; node 0 holds "small" (2 GiB) in its 3. */
+static char moves_path[160];
+
+static np_state *open_moves(bool readonly)
+{
+	struct np_error err = { 0 };
+	np_state *st = NULL;
+
+	CHECK(np_state_open(moves_path, readonly, &st, &err) == 0, "open: %s", err.message);
+	return st;
+}
+
+static void fill_for_moves(void)
+{
+	struct np_error err = { 0 };
+	np_state *st = open_moves(false);
+	char id[32];
+
+	for (int j = 0; st && j < np_topo_node_count(topo); j++) {
+		uint64_t mb = np_topo_node(topo, j)->mem_total_kb / 1024 - (j == 0 ? 5120 : 3072);
+		np_plan *p = plan_on(j, 0, 0, 1, mb);
+
+		snprintf(id, sizeof(id), "big-%d", j);
+		CHECK(np_state_claim(st, id, p, &err) == 0, "claim %s: %s", id, err.message);
+		np_plan_free(p);
+	}
+	if (st) {
+		np_plan *p = plan_on(0, 0, 0, 1, 2048);
+
+		CHECK(np_state_claim(st, "small", p, &err) == 0 && np_state_commit(st, &err) == 0,
+		      "claim small: %s", err.message);
+		np_plan_free(p);
+	}
+	np_state_close(st);
+}
+
+/* A 5 GiB guest placed on ST's claims, moving at most one of them. */
+static np_plan *plan_with_move(np_state *st)
+{
+	struct np_guest_plan g[16];
+	struct np_moves_opts mo = { 1, 0 };
+	struct np_error err = { 0 };
+	np_request *q = NULL;
+	np_plan *p = NULL;
+	np_host *h = applied(st, &err);
+	int n = np_state_claim_count(st);
+
+	CHECK(h && n <= 16, "host: %s", err.message);
+	for (int i = 0; i < n && h; i++) {
+		np_plan *gp = NULL;
+
+		g[i].id = np_state_claim_id(st, i);
+		np_state_claim_plan(st, g[i].id, topo, &gp, NULL);
+		g[i].plan = gp;
+		g[i].fixed = false;
+	}
+	CHECK(np_request_from_flavor_text("vcpus=2,ram=5120,hw:numa_nodes=1", NULL, &q, &err) == 0,
+	      "request: %s", err.message);
+	CHECK(h && q && np_place_with_moves(h, q, NULL, g, n, &mo, &p, &err) == 0 && p &&
+		      np_plan_fits(p) && np_plan_move_count(p) == 1 &&
+		      strcmp(np_plan_move(p, 0)->guest, "small") == 0,
+	      "the plan moves 'small': %s", err.message);
+	for (int i = 0; i < n && h; i++)
+		np_plan_free((np_plan *)g[i].plan);
+	np_request_free(q);
+	np_host_free(h);
+	return p;
+}
+
+/* The state has the new guest on node 0 and small moved off it, and checks out on a host. */
+static void check_moved(const np_state *st, int moved_to)
+{
+	struct np_error err = { 0 };
+	np_plan *small = NULL, *now = NULL;
+	np_host *h = NULL;
+
+	CHECK(np_state_claim_plan(st, "small", topo, &small, &err) == 0 &&
+		      np_plan_cell(small, 0)->node_idx == moved_to,
+	      "small is on node %d now: %s", moved_to, err.message);
+	CHECK(np_state_claim_plan(st, "new", topo, &now, &err) == 0 &&
+		      np_plan_cell(now, 0)->node_idx == 0,
+	      "the new guest is on node 0: %s", err.message);
+	CHECK(np_host_new(topo, &h, &err) == 0 && np__state_check(st, h, &err) == 0,
+	      "the state checker passes on the host: %s", err.message);
+	np_host_free(h);
+	np_plan_free(small);
+	np_plan_free(now);
+}
+
+static void test_claim_moves(void)
+{
+	struct np_error err = { 0 };
+	np_state *st;
+	np_plan *p = NULL, *other;
+	char *old, *now;
+	int status, to = -1;
+	pid_t pid;
+
+	snprintf(moves_path, sizeof(moves_path), "%s/moves.json", dir);
+	fill_for_moves();
+	st = open_moves(false);
+	p = st ? plan_with_move(st) : NULL;
+	to = p ? np_plan_move(p, 0)->cell.node_idx : -1;
+	np_state_close(st);
+	if (!p)
+		return;
+
+	/* Killed while writing the commit: the old state, byte for byte. */
+	old = read_text(moves_path);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit rl = { (rlim_t)strlen(old ? old : ""), (rlim_t)strlen(old ? old : "") };
+		np_state *c = NULL;
+
+		setrlimit(RLIMIT_FSIZE, &rl);
+		if (np_state_open(moves_path, false, &c, NULL) ||
+		    np_state_claim_moves(c, "new", p, topo, NULL))
+			_exit(3);
+		np_state_commit(c, NULL);
+		_exit(4);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ, "the writer died of SIGXFSZ");
+	now = read_text(moves_path);
+	CHECK(old && now && strcmp(old, now) == 0, "a crash mid-commit leaves the old state");
+	free(now);
+
+	/* The claim with its move, committed. */
+	st = open_moves(false);
+	CHECK(st && np_state_claim_moves(st, "new", p, topo, &err) == 0 &&
+		      np_state_commit(st, &err) == 0,
+	      "claim with moves: %s", err.message);
+	if (st)
+		check_moved(st, to);
+	CHECK(st && np_state_claim_moves(st, "new", p, topo, &err) == 0,
+	      "claiming it again with the same plan changes nothing: %s", err.message);
+	np_state_close(st);
+	st = open_moves(true);
+	if (st)
+		check_moved(st, to); /* survives a reopen */
+	np_state_close(st);
+
+	/* Back to the old state.  A failure after the moves were made (a bad id): undone. */
+	write_file(moves_path, old);
+	st = open_moves(false);
+	memset(&err, 0, sizeof(err));
+	CHECK(st && np_state_claim_moves(st, "bad\x01id", p, topo, &err) == NP_EINPUT,
+	      "a bad id, found after the moved claims were replaced: %s", err.message);
+	other = NULL;
+	CHECK(st && np_state_claim_plan(st, "small", topo, &other, &err) == 0 &&
+		      np_plan_cell(other, 0)->node_idx == 0 &&
+		      np_state_claim_count(st) == np_topo_node_count(topo) + 1,
+	      "undone: small on node 0 again, no claim added");
+	np_plan_free(other);
+	/* Small elsewhere: the move no longer matches. */
+	other = plan_on(to == 1 ? 2 : 1, 0, 0, 1, 2048);
+	CHECK(st && np_state_release(st, "small", NULL, &err) == 0 &&
+		      np_state_claim(st, "small", other, &err) == 0,
+	      "small moved by someone else: %s", err.message);
+	memset(&err, 0, sizeof(err));
+	CHECK(st && np_state_claim_moves(st, "new", p, topo, &err) == NP_EINPUT &&
+		      strcmp(err.reason, "claim_conflict") == 0 && strstr(err.message, "'small'"),
+	      "a move that no longer matches is refused: %s", err.message);
+	CHECK(st && np_state_claim_count(st) == np_topo_node_count(topo) + 1 &&
+		      !has_id(st, "new"),
+	      "and nothing changed: %d claims", st ? np_state_claim_count(st) : -1);
+	np_plan_free(other);
+	np_state_close(st);
+	free(old);
+	np_plan_free(p);
+}
+
 /*
  * The 8-node AMD fixture every case claims on, loaded by the first case
  * that runs (so that, without the shared folder, each case says it skips).
@@ -755,6 +933,7 @@ int main(void)
 	T_CASE("corrupt", if (amd()) test_corrupt());
 	T_CASE("write-json", if (amd()) test_write_json());
 	T_CASE("concurrency", if (amd()) test_concurrency());
+	T_CASE("claim-moves", if (amd()) test_claim_moves());
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
