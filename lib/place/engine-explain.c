@@ -109,6 +109,12 @@ static void loss_text(const struct eng *e, int t, const struct terms *w, const s
 		return;
 	}
 	switch (t) {
+	case T_DEMAND:
+		snprintf(buf, size,
+			 "why not %s: it leaves room for fewer of the cells in demand (%.2f "
+			 "weighted cells fewer; chosen: %.2f)",
+			 set, (double)x / 1024.0, (double)y / 1024.0);
+		break;
 	case T_STRAND:
 		snprintf(buf, size,
 			 "why not %s: it leaves %lld MiB stranded on the host (chosen: %lld MiB)",

@@ -6,7 +6,7 @@
  *
  * Which set: the fewest nodes (2, 3, ...) whose room adds up, within each
  * distance threshold ascending, then the objective of a NUMA guest (the
- * weighted distance, terms 4-9, ids).  A set holds the guest when
+ * weighted distance, terms 4-10, ids).  A set holds the guest when
  *   - memory: the sum over its nodes of what a floating share may take
  *     (small pages, the memory ratio's room, the free memory with basis
  *     free) covers the guest's memory;
@@ -142,7 +142,7 @@ static bool flat_score(struct eng *e, struct flat *f, struct terms *t)
 		int j = f->set[a];
 		int64_t l[NL];
 
-		np__eng_lin_terms(e, e->host, j, f->mem[j], (int)f->cpu[j], 0, l);
+		np__eng_lin_terms(e, e->host, j, f->mem[j], (int)f->cpu[j], 0, 0, l);
 		for (int x = 0; x < NL; x++)
 			t->v[T_LIN + x] += l[x];
 		for (int b = 0; b < a; b++) {

@@ -26,11 +26,15 @@
 
 typedef uint64_t word;
 
-/* Objective terms, compared in this order; lower is better in each. */
-enum { T_MISS, T_MAXD, T_SUMD, T_WHOLE, T_HALF, T_STRAND, T_FIT, T_AVOID, T_ROOM, NT };
+/*
+ * Objective terms, compared in this order; lower is better in each
+ * (docs/policies/placement.md 4; the order after distance was chosen on
+ * bench/quality's tune seeds and checked on its held-out seeds).
+ */
+enum { T_MISS, T_MAXD, T_SUMD, T_WHOLE, T_AVOID, T_DEMAND, T_HALF, T_STRAND, T_FIT, T_ROOM, NT };
 
 /* The terms that are a sum over (cell, node): T_LIN + L_*. */
-enum { L_WHOLE, L_HALF, L_STRAND, L_FIT, L_AVOID, L_ROOM, NL };
+enum { L_WHOLE, L_AVOID, L_DEMAND, L_HALF, L_STRAND, L_FIT, L_ROOM, NL };
 #define T_LIN T_WHOLE
 
 struct terms {
@@ -109,6 +113,10 @@ struct eng {
 	int *group;		  /* per request */
 	int64_t *g_need, *g_hard; /* per group: devices asked, of them `required` */
 	int64_t miss_floor;	  /* no answer has fewer misses */
+
+	/* the caller's demand (np_place_opts), or none */
+	const struct np_demand *dem;
+	int ndem;
 };
 
 /* ---- bit sets and small views ------------------------------------------- */
@@ -170,9 +178,12 @@ static inline int64_t *lin(const struct eng *e, int i, int j)
 
 /* The fit of every (cell, node) into e->feas, e->fi, e->lin, once per shape. */
 int np__eng_compute_fits(struct eng *e, struct np_error *err);
-/* The sum terms of putting MEM/FLOATS/PINS on node J of host H into OUT[NL]. */
+/*
+ * The sum terms of putting MEM/FLOATS/PINS on node J of host H into
+ * OUT[NL]; PAGESIZE_KB: the huge page size the memory takes, 0 for small.
+ */
 void np__eng_lin_terms(const struct eng *e, const np_host *h, int j, uint64_t mem, int floats,
-		       int pins, int64_t *out);
+		       int pins, uint64_t pagesize_kb, int64_t *out);
 /* The step in which scoring counts node memory: 1/128 of the largest node's power of two. */
 uint64_t np__eng_mem_step(const np_topo *t);
 /* The capacity node J of H strands now (MiB). */
