@@ -94,7 +94,7 @@ struct np_cpu {
 };
 
 struct np_device {
-	char address[16];    /* PCI "dddd:bb:dd.f" */
+	char address[16];    /* PCI "dddd:bb:dd.f"; "...#N" for the Nth at one address */
 	unsigned vendor;     /* 0 when the source does not say */
 	unsigned device;
 	unsigned class_code; /* 24-bit class, e.g. 0x020000; 0 unknown */

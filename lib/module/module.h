@@ -8,6 +8,8 @@
  *   hwloc     hwloc     the local, sysfs and hwloc-xml topology sources
  *   libvirt   libvirt   the libvirt and libvirt-xml sources, domains, quiet
  *   numa      libnuma   the runtime's live OS boundary (runtime/os.c)
+ *   sqlite    libsqlite3  the sqlite: fleet store (fleet/store-sqlite.c)
+ *   postgresql  libpq   the postgresql: fleet store (fleet/store-postgresql.c)
  *
  * JSON (jansson) stays in the core: it is every verb's format.
  *

@@ -183,27 +183,53 @@ void np__tb_distance(np__tb *b, int os_from, int os_to, uint32_t distance)
 		*d = (struct tb_dist){ os_from, os_to, distance };
 }
 
-/* Normalise a PCI address to "dddd:bb:dd.f"; false when it is not one. */
+/*
+ * The "#N" (2-99) that tells apart the second and later devices an hwloc
+ * export lists at one address (in two PCI hierarchies): its length, 0 when
+ * there is none, -1 when it is malformed.
+ */
+static int pci_suffix(const char *s, unsigned *n)
+{
+	const char *h = strchr(s, '#');
+	size_t k;
+
+	*n = 0;
+	if (!h)
+		return 0;
+	k = strspn(h + 1, "0123456789");
+	if (k < 1 || k > 2 || h[1 + k] || h[1] == '0')
+		return -1;
+	*n = (unsigned)strtoul(h + 1, NULL, 10);
+	return *n >= 2 ? (int)strlen(h) : -1;
+}
+
+/* Normalise a PCI address to "dddd:bb:dd.f" (and its "#N"); false when it is not one. */
 static bool pci_normalise(const char *in, char out[16])
 {
-	unsigned dom = 0, bus, dev, fn;
-	int used = 0;
+	unsigned dom = 0, bus, dev, fn, nth;
+	int used = 0, tail = pci_suffix(in, &nth);
+	size_t len = strlen(in) - (size_t)(tail > 0 ? tail : 0);
 
+	if (tail < 0)
+		return false;
 	if (sscanf(in, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &used) == 4 &&
-	    in[used] == '\0' && strlen(in) == 12)
+	    (size_t)used == len && len == 12)
 		;
 	else if (dom = 0, used = 0,
 		 sscanf(in, "%2x:%2x.%1x%n", &bus, &dev, &fn, &used) == 3 &&
-			 in[used] == '\0' && strlen(in) == 7)
+			 (size_t)used == len && len == 7)
 		;
 	else
 		return false;
-	for (const char *p = in; *p; p++)
-		if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+	for (size_t i = 0; i < len; i++)
+		if (!isxdigit((unsigned char)in[i]) && in[i] != ':' && in[i] != '.')
 			return false;
 	if (dev > 0x1f || fn > 7)
 		return false;
-	snprintf(out, 16, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	if (nth)
+		snprintf(out, 16, "%04x:%02x:%02x.%x#%u", dom, bus, dev, fn, nth % 100);
+	else
+		snprintf(out, 16, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
 	return true;
 }
 

@@ -59,6 +59,7 @@ declare -A PLACEHOLDER=(
   [/var/lib/numaplace/host.json]=':'                                          # a state file, made by claim
   [shared.json]='numaplace gen shared --seed 7 --ratio 4 --guests 6 -o "$dest"'  # a workload (gen)
   [./server]='printf "#!/bin/sh\nexit 0\n" >"$dest" && chmod +x "$dest"'      # a program to start
+  [fleet.db]='numaplace fleet add --store "sqlite:$dest" --name host-1 --host "$TMP/host.json"'  # a fleet store
 )
 
 # ---- conditions ---------------------------------------------------------
@@ -178,7 +179,7 @@ prepare() {
       dest=$work$name
       cmd=${cmd//"$name"/"$dest"}
     else
-      [[ " $cmd " =~ [\ \'\"=\<\>]"$name"[\ \'\"] ]] || continue
+      [[ " $cmd " =~ [\ \'\"=\<\>:]"$name"[\ \'\"] ]] || continue  # ':' as in sqlite:fleet.db
       dest=$work/$name
     fi
     mkdir -p "$(dirname "$dest")"
