@@ -3,7 +3,7 @@
  * np_place() in-process on the very cases the Python drivers time Nova
  * on, and plays request sequences for the quality comparison.
  *
- *   np-bench fit [--min-calls N] [--min-seconds S] CASES.jsonl
+ *   np-bench fit [--min-calls N] [--min-seconds S] [--max-steps N] [--max-us N] CASES.jsonl
  *   np-bench seq CASES.jsonl
  *   np-bench sysfs ROOT CELLS VCPUS MEM_MB POLICY [--min-calls N] [--min-seconds S]
  *   np-bench play WORKLOADS.jsonl [--nova NOVA.jsonl]   (play.c)
@@ -44,6 +44,7 @@
 struct timing {
 	long min_calls;
 	double min_seconds;
+	uint64_t max_steps, max_us; /* the search budget of every call (0: the default) */
 };
 
 struct stats {
@@ -51,7 +52,9 @@ struct stats {
 	long calls;
 	bool fits, exact;
 	unsigned long long steps;
-	unsigned max_distance;
+	unsigned max_distance, best_max_distance;
+	unsigned long long sum_distance, gap;
+	const char *gap_term;
 	char valid[NP_ERROR_MAX]; /* "" or the validator's complaint */
 };
 
@@ -84,6 +87,10 @@ static int first_call(const np_host *host, const np_request *req, const struct n
 	st->exact = np_plan_score(plan)->exact;
 	st->steps = (unsigned long long)np_plan_score(plan)->steps;
 	st->max_distance = np_plan_score(plan)->max_distance;
+	st->best_max_distance = np_plan_score(plan)->best_max_distance;
+	st->sum_distance = (unsigned long long)np_plan_score(plan)->sum_distance;
+	st->gap_term = np_term_name(np_plan_score(plan)->gap_term);
+	st->gap = (unsigned long long)np_plan_score(plan)->gap;
 	st->valid[0] = 0;
 	if (st->fits && np_plan_validate(host, req, plan, &verr))
 		snprintf(st->valid, sizeof(st->valid), "%s", verr.message);
@@ -150,9 +157,11 @@ static void print_stats(const char *head, const struct stats *st)
 {
 	printf("{%s\"fits\": %s, \"median_us\": %.3f, \"min_us\": %.3f, \"p90_us\": %.3f, "
 	       "\"calls\": %ld, \"steps\": %llu, \"exact\": %s, \"max_distance\": %u, "
-	       "\"invalid\": ",
+	       "\"best_max_distance\": %u, \"sum_distance\": %llu, \"gap_term\": \"%s\", "
+	       "\"gap\": %llu, \"invalid\": ",
 	       head, st->fits ? "true" : "false", st->median_us, st->min_us, st->p90_us, st->calls,
-	       st->steps, st->exact ? "true" : "false", st->max_distance);
+	       st->steps, st->exact ? "true" : "false", st->max_distance, st->best_max_distance,
+	       st->sum_distance, st->gap_term ? st->gap_term : "none", st->gap);
 	play_put_json_str(st->valid);
 	printf("}\n");
 	fflush(stdout);
@@ -188,6 +197,8 @@ static int bench_one_case(const char *line, size_t len, int idx, const struct ti
 		rc = np_nova_case_request(c, 0, &req, &err);
 	if (!rc) {
 		opts.strategy = np_nova_case_strategy(c);
+		opts.max_steps = tm->max_steps;
+		opts.max_us = tm->max_us;
 		rc = time_place(np_nova_case_host(c), req, &opts, tm, &st, &err);
 	}
 	snprintf(head, sizeof(head), "\"i\": %d, ", idx);
@@ -320,7 +331,9 @@ static int run_sysfs(char **argv, const struct timing *tm)
 				   (int)strtol(argv[3], NULL, 10), argv[4], &req, &err);
 	}
 	if (!rc)
-		rc = time_place(host, req, NULL, tm, &st, &err);
+		rc = time_place(host, req,
+				&(struct np_place_opts){.max_steps = tm->max_steps, .max_us = tm->max_us},
+				tm, &st, &err);
 	if (rc)
 		fprintf(stderr, "np-bench: %s\n", err.message);
 	else {
@@ -340,13 +353,13 @@ static int usage(void)
 			"       np-bench sysfs ROOT CELLS VCPUS MEM_MB POLICY [OPTIONS]\n"
 			"       np-bench play WORKLOADS.jsonl [--nova NOVA.jsonl]\n"
 
-			"options: --min-calls N, --min-seconds S\n");
+			"options: --min-calls N, --min-seconds S, --max-steps N, --max-us N\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	struct timing tm = {50, 0.5};
+	struct timing tm = {50, 0.5, 0, 0};
 	const char *nova = NULL;
 	char *pos[8];
 	int npos = 0;
@@ -356,6 +369,10 @@ int main(int argc, char **argv)
 			tm.min_calls = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--min-seconds") && i + 1 < argc)
 			tm.min_seconds = strtod(argv[++i], NULL);
+		else if (!strcmp(argv[i], "--max-steps") && i + 1 < argc)
+			tm.max_steps = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--max-us") && i + 1 < argc)
+			tm.max_us = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--nova") && i + 1 < argc)
 			nova = argv[++i];
 		else if (npos < 8)

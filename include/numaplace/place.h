@@ -61,7 +61,17 @@ struct np_demand {
 struct np_place_opts {
 	enum np_strategy strategy;
 	bool explain;        /* collect reasons for every node / set that lost */
-	uint64_t max_steps;  /* search budget; 0 = default; over it the plan says exact = false */
+	/*
+	 * Budgets of the search, the caller's choice (docs/policies/placement.md
+	 * 9): MAX_STEPS search steps (0: the default, 2,000,000) and MAX_US
+	 * microseconds of search (0: no time limit).  Over either, np_place()
+	 * returns its best answer so far with exact = false and a proven bound
+	 * on how far it may be from the optimum (np_plan_score gap_term, gap).
+	 * The answer within budget is the exact one: a budget never changes
+	 * an answer the search proves in time.
+	 */
+	uint64_t max_steps;
+	uint64_t max_us;
 	/*
 	 * The plan's memory policy and CPU affinity.  Left unset (false, as in
 	 * a zeroed struct), they are the request's own: what its source

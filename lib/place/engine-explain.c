@@ -195,11 +195,12 @@ int np__eng_explain_alternatives(struct eng *e)
 {
 	struct terms w = e->best;
 	int *win = np__calloc((size_t)e->k, sizeof(int)), rc = 0;
-	uint64_t budget = e->max_steps, steps = e->steps;
+	uint64_t budget = e->max_steps, steps = e->steps, max_us = e->max_us;
 
 	if (!win)
 		return NP_ENOMEM;
 	memcpy(win, e->best_asg, (size_t)e->k * sizeof(int));
+	e->max_us = 0; /* each alternative has its own step budget, as without a time budget */
 	for (int j = 0; j < e->n && !rc; j++) {
 		bool usable = false, chosen = false;
 
@@ -228,6 +229,7 @@ int np__eng_explain_alternatives(struct eng *e)
 	e->best = w;
 	memcpy(e->best_asg, win, (size_t)e->k * sizeof(int));
 	e->max_steps = budget;
+	e->max_us = max_us;
 	e->steps = steps;
 	e->force = -1;
 	free(win);

@@ -184,10 +184,8 @@ static void flat_dfs(struct eng *e, struct flat *f, int depth, int from, const w
 	word *nx = row(e, e->allowed, depth + 1);
 	uint64_t rest_mem = 0, rest_cpu = 0, rest_shared = 0;
 
-	if (e->aborted || ++e->steps > e->max_steps) {
-		e->aborted = true;
+	if (over_budget(e))
 		return;
-	}
 	if (depth == f->s) {
 		flat_leaf(e, f);
 		return;
@@ -379,6 +377,7 @@ int np__eng_place_split(struct eng *e)
 	e->have_best = false;
 	found = flat_search(e, &f);
 	e->plan->score.exact = !e->aborted;
+	e->plan->score.gap_term = e->aborted ? NP_TERM_UNKNOWN : NP_TERM_NONE;
 	if (!found && !(e->aborted && whole_host(e, &f))) {
 		rc = no_room(e, &f);
 		goto out;

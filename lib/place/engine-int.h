@@ -62,6 +62,7 @@ struct eng {
 	bool explain, pinned_kind, flat;
 	uint64_t mem_q; /* scoring counts node memory in steps of this (MiB) */
 	uint64_t steps, max_steps;
+	uint64_t max_us, t0_us; /* time budget (0: none) from t0_us, CLOCK_MONOTONIC */
 	bool aborted;
 	int n, k, nw;
 
@@ -98,6 +99,7 @@ struct eng {
 	bool any_pair;	 /* the threshold allows two nodes together */
 	bool uniform;	 /* all nodes alike in distance: one local, one remote value */
 	bool sym_done;	 /* e->prev computed (only the search needs it) */
+	bool no_near;	 /* np__eng_set_threshold() leaves e->near alone */
 	bool will_split; /* a guest without NUMA that may be split */
 	int64_t *near;	 /* n x k: sum of the c smallest dd to compatible nodes */
 	int64_t *wmin;	 /* per depth: the smallest weight of the cells left */
@@ -169,6 +171,18 @@ static inline int terms_cmp(const struct terms *a, const struct terms *b)
 	return 0;
 }
 
+/* Microseconds on CLOCK_MONOTONIC. */
+uint64_t np__eng_now_us(void);
+
+/* Count one search step; true (and e->aborted) once a budget is spent. */
+static inline bool over_budget(struct eng *e)
+{
+	if (!e->aborted && (++e->steps > e->max_steps ||
+			    (e->max_us && np__eng_now_us() - e->t0_us > e->max_us)))
+		e->aborted = true;
+	return e->aborted;
+}
+
 static inline int64_t *lin(const struct eng *e, int i, int j)
 {
 	return &e->lin[((size_t)i * e->n + j) * NL];
@@ -209,6 +223,10 @@ int np__eng_add_pci(struct eng *e, const word *nodes);
 void np__eng_preassign(struct eng *e);
 /* Run the threshold loop from FROM; e->tmin ends at the first T not refuted. */
 void np__eng_search(struct eng *e, uint32_t from);
+/* After a search cut short with no answer: a greedy one over the whole host, or the matching. */
+void np__eng_last_resort(struct eng *e);
+/* After a search cut short: the plan's gap_term and gap (plan.h) for e->best. */
+void np__eng_gap(struct eng *e);
 /* Compatibility within T, the smallest pair cost, the allowed root set. */
 void np__eng_set_threshold(struct eng *e, uint32_t T);
 /* The smallest T any answer can have, given the fixed cells. */

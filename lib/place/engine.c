@@ -40,11 +40,21 @@
  * in parallel on one host.  The search state lives in struct eng, private
  * to one call, its arrays in one block (e->arena).
  */
+#include <time.h>
+
 #include "place/engine-int.h"
 
 #define DEFAULT_MAX_STEPS 2000000u
 
 /* ---- setup -------------------------------------------------------------- */
+
+uint64_t np__eng_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static void eng_free(struct eng *e)
 {
@@ -218,11 +228,13 @@ static int place_numa(struct eng *e)
 	if (nmatched == e->nfree && e->miss_floor >= 0)
 		np__eng_search(e, np__eng_fixed_floor(e));
 	if (e->aborted && !e->have_best)
-		np__eng_take_matching(e);
+		np__eng_last_resort(e);
 	e->plan->score.best_max_distance = e->tmin;
 	e->plan->score.exact = !e->aborted;
 	if (!e->have_best)
 		return np__eng_no_fit_reason(e, nmatched);
+	if (e->aborted)
+		np__eng_gap(e);
 	if ((rc = build_numa(e)))
 		return rc;
 	return e->explain ? np__eng_explain_alternatives(e) : 0;
@@ -283,6 +295,16 @@ static int run(struct eng *e, struct np_error *err)
 	if (rc)
 		return np__err(err, rc, rc == NP_ENOMEM ? "out of memory" : "internal error");
 	return 0;
+}
+
+static const char *const term_names[] = {
+	"none",	     "device_misses", "max_distance", "sum_distance", "whole_nodes", "device_nodes",
+	"demand",    "half_free",     "stranded",     "best_fit",     "strategy",	  "unknown",
+};
+
+const char *np_term_name(enum np_term t)
+{
+	return (unsigned)t < NP__ARRAY_SIZE(term_names) ? term_names[t] : "unknown";
 }
 
 static const char *const strategy_names[] = { "spread", "pack" };
@@ -347,6 +369,8 @@ int np_place(const np_host *host, const np_request *req, const struct np_place_o
 	e.strategy = opts ? opts->strategy : NP_STRATEGY_SPREAD;
 	e.explain = opts && opts->explain;
 	e.max_steps = opts && opts->max_steps ? opts->max_steps : DEFAULT_MAX_STEPS;
+	e.max_us = opts ? opts->max_us : 0;
+	e.t0_us = e.max_us ? np__eng_now_us() : 0;
 	e.pinned_kind = pinned_policy(np_request_cpu_policy(req));
 	e.dem = opts && opts->ndemand > 0 ? opts->demand : NULL;
 	e.ndem = e.dem ? opts->ndemand : 0;

@@ -1136,13 +1136,39 @@ static void test_budget(void)
 	for (int i = 0; i < 6; i++)
 		c[i] = (struct cspec){1, 0, 1024, 0, -1};
 	r = mk_req(c, 6, NP_CPU_POLICY_SHARED, true);
+	np_plan *exact, *timed;
+
 	p = place_opts(h, r, NP_STRATEGY_SPREAD, false, 3);
-	CHECK(np_plan_fits(p) && !np_plan_score(p)->exact && np_plan_score(p)->steps <= 4,
-	      "3 steps: inexact but placed");
+	/* 3 steps and the step over; the last resort's dive takes one per cell. */
+	CHECK(np_plan_fits(p) && !np_plan_score(p)->exact && np_plan_score(p)->steps <= 4 + 6,
+	      "3 steps: inexact but placed (%llu steps)",
+	      (unsigned long long)np_plan_score(p)->steps);
+	CHECK(np_plan_score(p)->gap_term != NP_TERM_UNKNOWN,
+	      "3 steps: the gap is bounded (%s %llu)", np_term_name(np_plan_score(p)->gap_term),
+	      (unsigned long long)np_plan_score(p)->gap);
 	np_plan_free(p);
-	p = place(h, r);
-	CHECK(np_plan_fits(p) && np_plan_score(p)->exact, "default budget: exact");
+	exact = place(h, r);
+	CHECK(np_plan_fits(exact) && np_plan_score(exact)->exact &&
+		  np_plan_score(exact)->gap_term == NP_TERM_NONE && !np_plan_score(exact)->gap,
+	      "default budget: exact, no gap");
+	/* A time budget the search cannot meet: cut at its first step, after the dive. */
+	p = place_with(h, r, &(struct np_place_opts){.max_us = 1});
+	CHECK(np_plan_fits(p) && !np_plan_score(p)->exact &&
+		  np_plan_score(p)->gap_term != NP_TERM_UNKNOWN,
+	      "1 us: inexact but placed, gap %s %llu", np_term_name(np_plan_score(p)->gap_term),
+	      (unsigned long long)np_plan_score(p)->gap);
 	np_plan_free(p);
+	/* A time budget met: the very answer of no budget. */
+	timed = place_with(h, r, &(struct np_place_opts){.max_us = 600000000});
+	CHECK(np_plan_score(timed)->exact && np_plan_score(timed)->steps == np_plan_score(exact)->steps,
+	      "10 minutes: exact, the same search");
+	for (int i = 0; i < 6; i++)
+		CHECK(node_of(timed, i) == node_of(exact, i), "10 minutes: cell %d where it was", i);
+	CHECK(strcmp(np_term_name(NP_TERM_SUM_DISTANCE), "sum_distance") == 0 &&
+		  strcmp(np_term_name((enum np_term)99), "unknown") == 0,
+	      "term names");
+	np_plan_free(timed);
+	np_plan_free(exact);
 	np_request_free(r);
 	np_host_free(h);
 	np_topo_free(t);
@@ -1543,6 +1569,53 @@ static np_request *random_request(int k, bool pci, bool same)
 	return r;
 }
 
+/*
+ * A search cut short after 1-4 steps: its plan, scored by the brute force,
+ * is as good as the optimum OPT on every term before the plan's gap_term,
+ * and worse on that term by at most the plan's gap (docs/policies/
+ * placement.md 9).
+ */
+static int gap_cut, gap_nofit, gap_on[NP_TERM_UNKNOWN + 1];
+
+static void check_gap(const np_host *h, const np_request *r, int k, bool pack,
+		      const struct ref *opt, unsigned seed)
+{
+	struct np_place_opts o = {.strategy = pack ? NP_STRATEGY_PACK : NP_STRATEGY_SPREAD,
+				  .max_steps = 1 + rnd(4),
+				  .demand = ref_dem,
+				  .ndemand = ref_ndem};
+	np_plan *p = place_with(h, r, &o);
+	const struct np_plan_score *s = np_plan_score(p);
+	struct ref got = {false, {0}, {0}};
+	int a[8], t = s->gap_term == NP_TERM_NONE ? 10 : (int)s->gap_term - 1, same = 0;
+
+	/* A search cut short may have found nothing yet (placement.md 9): nothing to bound. */
+	gap_cut += !s->exact;
+	if (!np_plan_fits(p)) {
+		gap_nofit++;
+		CHECK(!s->exact, "seed %u: exact, yet no fit where the brute force has one", seed);
+		np_plan_free(p);
+		return;
+	}
+	for (int i = 0; i < k; i++)
+		a[i] = node_of(p, i);
+	ref_leaf(h, r, a, k, pack, &got);
+	gap_on[s->exact ? 0 : s->gap_term]++;
+	CHECK(got.fits && (s->exact || s->gap_term != NP_TERM_UNKNOWN) &&
+		  (!s->exact || (s->gap_term == NP_TERM_NONE && !s->gap)),
+	      "seed %u: bounded plan scored %d, exact %d, gap term %d", seed, got.fits, s->exact,
+	      (int)s->gap_term);
+	while (same < 10 && got.v[same] == opt->v[same])
+		same++;
+	CHECK(got.fits && t <= 10 && same >= t &&
+		  (t == 10 || (got.v[t] >= opt->v[t] && (uint64_t)(got.v[t] - opt->v[t]) <= s->gap)),
+	      "seed %u: gap %s %llu, but the plan first differs from the optimum on term %d "
+	      "(%lld against %lld)",
+	      seed, np_term_name(s->gap_term), (unsigned long long)s->gap, same + 1,
+	      (long long)(same < 10 ? got.v[same] : 0), (long long)(same < 10 ? opt->v[same] : 0));
+	np_plan_free(p);
+}
+
 /* Half the cases: one to three demand shapes (term 6), some weighing nothing. */
 static void random_demand(void)
 {
@@ -1616,6 +1689,8 @@ static void compare_one(unsigned seed, int *fits, int *cases)
 		      "seed %u: exact %d, lower bound %u, max distance %u", seed, s->exact,
 		      s->best_max_distance, s->max_distance);
 	}
+	if (best.fits)
+		check_gap(h, r, k, pack, &best, seed);
 	*fits += best.fits;
 	(*cases)++;
 	np_plan_free(p);
@@ -1632,6 +1707,14 @@ static void test_brute_force(void)
 	for (unsigned seed = 1; seed <= 4000; seed++)
 		compare_one(seed, &fits, &cases);
 	printf("brute force: %d random cases, %d fit\n", cases, fits);
+	printf("cut after 1-4 steps: %d of %d, %d with nothing yet, gaps on terms 0-11:", gap_cut,
+	       fits, gap_nofit);
+	for (int t = 0; t <= NP_TERM_UNKNOWN; t++)
+		printf(" %d", gap_on[t]);
+	printf("\n");
+	CHECK(gap_on[NP_TERM_MAX_DISTANCE] && gap_on[NP_TERM_SUM_DISTANCE] &&
+		  gap_cut - gap_nofit > fits / 4,
+	      "the bounded searches include gaps on distance terms");
 	CHECK(fits > cases / 5 && fits < cases - cases / 5, "a mix of fits and no fits");
 }
 
