@@ -49,6 +49,7 @@ struct timing {
 
 struct stats {
 	double median_us, min_us, p90_us;
+	double cpu_us; /* median CPU time of the calling thread: what load on the machine does not add */
 	long calls;
 	bool fits, exact;
 	unsigned long long steps;
@@ -64,6 +65,19 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double median(double *v, size_t n)
+{
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -102,15 +116,15 @@ static int time_place(const np_host *host, const np_request *req, const struct n
 		      const struct timing *tm, struct stats *st, struct np_error *err)
 {
 	size_t cap = 1024, n = 0;
-	double *s = malloc(cap * sizeof(*s)), start;
+	double *s = malloc(cap * sizeof(*s)), *c = malloc(cap * sizeof(*c)), start;
 	int rc = first_call(host, req, opts, st, err);
 
-	if (!s || rc)
+	if (!s || !c || rc)
 		goto out;
 	start = now_s();
 	while ((long)n < tm->min_calls || now_s() - start < tm->min_seconds) {
 		np_plan *plan = NULL;
-		double t0 = now_s();
+		double t0 = now_s(), c0 = cpu_s();
 
 		rc = np_place(host, req, opts, &plan, err);
 		np_plan_free(plan);
@@ -118,23 +132,30 @@ static int time_place(const np_host *host, const np_request *req, const struct n
 			goto out;
 		if (n == cap) {
 			double *g = realloc(s, 2 * cap * sizeof(*s));
+			double *h = g ? realloc(c, 2 * cap * sizeof(*c)) : NULL;
 
-			if (!g)
+			if (g)
+				s = g;
+			if (!h)
 				goto out;
-			s = g;
+			c = h;
 			cap *= 2;
 		}
+		c[n] = (cpu_s() - c0) * 1e6;
 		s[n++] = (now_s() - t0) * 1e6;
 		if (n >= 1000000)
 			break;
 	}
 	qsort(s, n, sizeof(*s), cmp_double);
+	qsort(c, n, sizeof(*c), cmp_double);
+	st->cpu_us = median(c, n);
 	st->calls = (long)n;
 	st->min_us = s[0];
 	st->p90_us = s[(size_t)(0.9 * (double)(n - 1))];
-	st->median_us = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	st->median_us = median(s, n);
 out:
 	free(s);
+	free(c);
 	return rc;
 }
 
@@ -156,10 +177,11 @@ void play_put_json_str(const char *s)
 static void print_stats(const char *head, const struct stats *st)
 {
 	printf("{%s\"fits\": %s, \"median_us\": %.3f, \"min_us\": %.3f, \"p90_us\": %.3f, "
-	       "\"calls\": %ld, \"steps\": %llu, \"exact\": %s, \"max_distance\": %u, "
+	       "\"cpu_us\": %.3f, \"calls\": %ld, \"steps\": %llu, \"exact\": %s, \"max_distance\": %u, "
 	       "\"best_max_distance\": %u, \"sum_distance\": %llu, \"gap_term\": \"%s\", "
 	       "\"gap\": %llu, \"invalid\": ",
-	       head, st->fits ? "true" : "false", st->median_us, st->min_us, st->p90_us, st->calls,
+	       head, st->fits ? "true" : "false", st->median_us, st->min_us, st->p90_us, st->cpu_us,
+	       st->calls,
 	       st->steps, st->exact ? "true" : "false", st->max_distance, st->best_max_distance,
 	       st->sum_distance, st->gap_term ? st->gap_term : "none", st->gap);
 	play_put_json_str(st->valid);
