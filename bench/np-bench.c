@@ -3,7 +3,7 @@
  * np_place() in-process on the very cases the Python drivers time Nova
  * on, and plays request sequences for the quality comparison.
  *
- *   np-bench fit [--min-calls N] [--min-seconds S] CASES.jsonl
+ *   np-bench fit [--min-calls N] [--min-seconds S] [--max-steps N] [--max-us N] CASES.jsonl
  *   np-bench seq CASES.jsonl
  *   np-bench sysfs ROOT CELLS VCPUS MEM_MB POLICY [--min-calls N] [--min-seconds S]
  *   np-bench play WORKLOADS.jsonl [--nova NOVA.jsonl] [--max-moves N]   (play.c)
@@ -44,14 +44,18 @@
 struct timing {
 	long min_calls;
 	double min_seconds;
+	uint64_t max_steps, max_us; /* the search budget of every call (0: the default) */
 };
 
 struct stats {
 	double median_us, min_us, p90_us;
+	double cpu_us; /* median CPU time of the calling thread: what load on the machine does not add */
 	long calls;
 	bool fits, exact;
 	unsigned long long steps;
-	unsigned max_distance;
+	unsigned max_distance, best_max_distance;
+	unsigned long long sum_distance, gap;
+	const char *gap_term;
 	char valid[NP_ERROR_MAX]; /* "" or the validator's complaint */
 };
 
@@ -61,6 +65,19 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double median(double *v, size_t n)
+{
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -84,6 +101,10 @@ static int first_call(const np_host *host, const np_request *req, const struct n
 	st->exact = np_plan_score(plan)->exact;
 	st->steps = (unsigned long long)np_plan_score(plan)->steps;
 	st->max_distance = np_plan_score(plan)->max_distance;
+	st->best_max_distance = np_plan_score(plan)->best_max_distance;
+	st->sum_distance = (unsigned long long)np_plan_score(plan)->sum_distance;
+	st->gap_term = np_term_name(np_plan_score(plan)->gap_term);
+	st->gap = (unsigned long long)np_plan_score(plan)->gap;
 	st->valid[0] = 0;
 	if (st->fits && np_plan_validate(host, req, plan, &verr))
 		snprintf(st->valid, sizeof(st->valid), "%s", verr.message);
@@ -95,15 +116,15 @@ static int time_place(const np_host *host, const np_request *req, const struct n
 		      const struct timing *tm, struct stats *st, struct np_error *err)
 {
 	size_t cap = 1024, n = 0;
-	double *s = malloc(cap * sizeof(*s)), start;
+	double *s = malloc(cap * sizeof(*s)), *c = malloc(cap * sizeof(*c)), start;
 	int rc = first_call(host, req, opts, st, err);
 
-	if (!s || rc)
+	if (!s || !c || rc)
 		goto out;
 	start = now_s();
 	while ((long)n < tm->min_calls || now_s() - start < tm->min_seconds) {
 		np_plan *plan = NULL;
-		double t0 = now_s();
+		double t0 = now_s(), c0 = cpu_s();
 
 		rc = np_place(host, req, opts, &plan, err);
 		np_plan_free(plan);
@@ -111,23 +132,30 @@ static int time_place(const np_host *host, const np_request *req, const struct n
 			goto out;
 		if (n == cap) {
 			double *g = realloc(s, 2 * cap * sizeof(*s));
+			double *h = g ? realloc(c, 2 * cap * sizeof(*c)) : NULL;
 
-			if (!g)
+			if (g)
+				s = g;
+			if (!h)
 				goto out;
-			s = g;
+			c = h;
 			cap *= 2;
 		}
+		c[n] = (cpu_s() - c0) * 1e6;
 		s[n++] = (now_s() - t0) * 1e6;
 		if (n >= 1000000)
 			break;
 	}
 	qsort(s, n, sizeof(*s), cmp_double);
+	qsort(c, n, sizeof(*c), cmp_double);
+	st->cpu_us = median(c, n);
 	st->calls = (long)n;
 	st->min_us = s[0];
 	st->p90_us = s[(size_t)(0.9 * (double)(n - 1))];
-	st->median_us = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	st->median_us = median(s, n);
 out:
 	free(s);
+	free(c);
 	return rc;
 }
 
@@ -149,10 +177,13 @@ void play_put_json_str(const char *s)
 static void print_stats(const char *head, const struct stats *st)
 {
 	printf("{%s\"fits\": %s, \"median_us\": %.3f, \"min_us\": %.3f, \"p90_us\": %.3f, "
-	       "\"calls\": %ld, \"steps\": %llu, \"exact\": %s, \"max_distance\": %u, "
-	       "\"invalid\": ",
-	       head, st->fits ? "true" : "false", st->median_us, st->min_us, st->p90_us, st->calls,
-	       st->steps, st->exact ? "true" : "false", st->max_distance);
+	       "\"cpu_us\": %.3f, \"calls\": %ld, \"steps\": %llu, \"exact\": %s, \"max_distance\": %u, "
+	       "\"best_max_distance\": %u, \"sum_distance\": %llu, \"gap_term\": \"%s\", "
+	       "\"gap\": %llu, \"invalid\": ",
+	       head, st->fits ? "true" : "false", st->median_us, st->min_us, st->p90_us, st->cpu_us,
+	       st->calls,
+	       st->steps, st->exact ? "true" : "false", st->max_distance, st->best_max_distance,
+	       st->sum_distance, st->gap_term ? st->gap_term : "none", st->gap);
 	play_put_json_str(st->valid);
 	printf("}\n");
 	fflush(stdout);
@@ -188,6 +219,8 @@ static int bench_one_case(const char *line, size_t len, int idx, const struct ti
 		rc = np_nova_case_request(c, 0, &req, &err);
 	if (!rc) {
 		opts.strategy = np_nova_case_strategy(c);
+		opts.max_steps = tm->max_steps;
+		opts.max_us = tm->max_us;
 		rc = time_place(np_nova_case_host(c), req, &opts, tm, &st, &err);
 	}
 	snprintf(head, sizeof(head), "\"i\": %d, ", idx);
@@ -320,7 +353,9 @@ static int run_sysfs(char **argv, const struct timing *tm)
 				   (int)strtol(argv[3], NULL, 10), argv[4], &req, &err);
 	}
 	if (!rc)
-		rc = time_place(host, req, NULL, tm, &st, &err);
+		rc = time_place(host, req,
+				&(struct np_place_opts){.max_steps = tm->max_steps, .max_us = tm->max_us},
+				tm, &st, &err);
 	if (rc)
 		fprintf(stderr, "np-bench: %s\n", err.message);
 	else {
@@ -340,13 +375,13 @@ static int usage(void)
 			"       np-bench sysfs ROOT CELLS VCPUS MEM_MB POLICY [OPTIONS]\n"
 			"       np-bench play WORKLOADS.jsonl [--nova NOVA.jsonl] [--max-moves N]\n"
 
-			"options: --min-calls N, --min-seconds S\n");
+			"options: --min-calls N, --min-seconds S, --max-steps N, --max-us N\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	struct timing tm = {50, 0.5};
+	struct timing tm = {50, 0.5, 0, 0};
 	const char *nova = NULL;
 	char *pos[8];
 	int npos = 0;
@@ -356,6 +391,10 @@ int main(int argc, char **argv)
 			tm.min_calls = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--min-seconds") && i + 1 < argc)
 			tm.min_seconds = strtod(argv[++i], NULL);
+		else if (!strcmp(argv[i], "--max-steps") && i + 1 < argc)
+			tm.max_steps = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--max-us") && i + 1 < argc)
+			tm.max_us = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--nova") && i + 1 < argc)
 			nova = argv[++i];
 		else if (!strcmp(argv[i], "--max-moves") && i + 1 < argc)

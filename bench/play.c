@@ -6,7 +6,9 @@
  *
  *   np-bench play WORKLOADS.jsonl [--nova NOVA.jsonl]
  *
- * Placers: numaplace spread (the default) and pack through np_place();
+ * Placers: numaplace spread (the default) and pack through np_place(),
+ * told the demand a host would know (demand_so_far(): the guest cells
+ * asked for so far, the latest weighing most);
  * np-moves, numaplace spread that may move at most N cells of the guests
  * on the host per arrival (play-moves.c, np-bench play --max-moves N);
  * the baselines of baselines.h; and, with --nova, Nova's answers (spread
@@ -176,11 +178,53 @@ static int nova_plan(np_host *h, const np_request *q, const json_t *dec, np_plan
 	return rc;
 }
 
+/* Each arrival since weighs a cell shape this much less (chosen on the tune seeds). */
+#define DEMAND_DECAY 0.9
+
+/* The cell shapes of arrivals 0..UPTO of C (UPTO the one being placed), merged. */
+static int demand_so_far(np_nova_case *c, int upto, struct np_demand *dem)
+{
+	int n = 0;
+
+	for (int i = 0; i <= upto; i++) {
+		const np_request *q = NULL;
+		double w = 1;
+
+		for (int a = i; a < upto; a++)
+			w *= DEMAND_DECAY;
+		if (np_nova_case_request(c, i, &q, NULL))
+			continue;
+		for (int k = 0; k < np_request_cell_count(q); k++) {
+			const struct np_guest_cell *g = np_request_cell(q, k);
+			struct np_demand d = { g->npcpus, g->nvcpus, g->memory_mb,
+					       g->pagesize > 4 ? (uint64_t)g->pagesize : 0, w };
+			int m = 0;
+
+			if (g->pagesize == NP_PAGESIZE_LARGE || g->pagesize == NP_PAGESIZE_ANY)
+				d.pagesize_kb = 2048;
+			if (d.pinned + d.floating < 1 || d.memory_mb < 1)
+				continue;
+			while (m < n && (dem[m].pinned != d.pinned || dem[m].floating != d.floating ||
+					 dem[m].memory_mb != d.memory_mb ||
+					 dem[m].pagesize_kb != d.pagesize_kb))
+				m++;
+			if (m < n)
+				dem[m].weight += w;
+			else if (n < NP_DEMAND_MAX)
+				dem[n++] = d;
+		}
+	}
+	return n;
+}
+
 static int decide(int placer, np_host *h, const np_request *q, const json_t *nova_dec,
-		  np_plan **plans, int n, np_plan **plan, double *us, struct np_error *err)
+		  np_plan **plans, int n, const struct np_demand *dem, int ndem, np_plan **plan,
+		  double *us, struct np_error *err)
 {
 	struct np_place_opts o = { .strategy = placer == P_NP_PACK ? NP_STRATEGY_PACK
-								   : NP_STRATEGY_SPREAD };
+								   : NP_STRATEGY_SPREAD,
+				   .demand = dem,
+				   .ndemand = ndem };
 	double t0 = now_us();
 	int rc;
 
@@ -228,9 +272,11 @@ static bool arrive(int placer, np_nova_case *c, int i, const json_t *dec, np_pla
 	struct np_error err = { 0 };
 	int n = np_nova_case_request_count(c);
 	double us = 0;
+	static struct np_demand dem[NP_DEMAND_MAX]; /* np-bench is single-threaded */
+	int ndem = placer < P_BASE ? demand_so_far(c, i, dem) : 0;
 
 	if (np_nova_case_request(c, i, &q, &err) ||
-	    decide(placer, h, q, dec, plans, n, &p, &us, &err)) {
+	    decide(placer, h, q, dec, plans, n, dem, ndem, &p, &us, &err)) {
 		snprintf(r->invalid, sizeof(r->invalid), "request %d: %s", i, err.message);
 		return false;
 	}

@@ -59,6 +59,25 @@ struct np_plan_pci {
 };
 
 /* Lexicographic objective, best first (lower is better in each term). */
+/* The terms of the objective, in order (docs/policies/placement.md 4). */
+enum np_term {
+	NP_TERM_NONE,          /* no term: the plan is optimal on every term */
+	NP_TERM_DEVICE_MISSES, /* 1: PCI devices off the guest's nodes */
+	NP_TERM_MAX_DISTANCE,  /* 2 */
+	NP_TERM_SUM_DISTANCE,  /* 3: weighted distance */
+	NP_TERM_WHOLE_NODES,   /* 4 */
+	NP_TERM_DEVICE_NODES,  /* 5: free devices on the nodes of a guest without */
+	NP_TERM_DEMAND,        /* 6: room for the caller's demand, 1/1024 of a cell */
+	NP_TERM_HALF_FREE,     /* 7 */
+	NP_TERM_STRANDED,      /* 8: MiB */
+	NP_TERM_BEST_FIT,      /* 9: x 2^20 */
+	NP_TERM_STRATEGY,      /* 10: MiB of room */
+	NP_TERM_UNKNOWN,       /* no bound: a guest without NUMA split over nodes */
+};
+
+/* "none", "device_misses", "max_distance", ...; "unknown" for another value. */
+const char *np_term_name(enum np_term t);
+
 struct np_plan_score {
 	int device_misses;        /* PCI devices not on the guest's nodes */
 	uint32_t max_distance;    /* largest distance between chosen nodes (10 for one node) */
@@ -67,6 +86,14 @@ struct np_plan_score {
 	uint32_t best_max_distance; /* lower bound: the best max distance any feasible answer could have */
 	bool exact;               /* the search proved optimality (else bounded) */
 	uint64_t steps;           /* search nodes explored */
+	/*
+	 * A proven bound on how far a bounded plan (exact false) may be from
+	 * the optimum: on every term before GAP_TERM the plan is as good as
+	 * any answer, and on GAP_TERM no answer is better by more than GAP
+	 * (in that term's unit).  Exact plans: NP_TERM_NONE and 0.
+	 */
+	enum np_term gap_term;
+	uint64_t gap;
 };
 
 enum np_resource {

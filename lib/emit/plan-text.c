@@ -273,12 +273,20 @@ static void put_search(const struct tx *t)
 {
 	const struct np_plan_score *s = &t->p->score;
 
+	char how[96] = "optimal (proven)";
+
+	if (!s->exact && s->gap_term == NP_TERM_NONE)
+		snprintf(how, sizeof(how), "bounded (budget ran out), proven optimal on every term");
+	else if (!s->exact && s->gap_term == NP_TERM_UNKNOWN)
+		snprintf(how, sizeof(how), "bounded (budget ran out), no bound on its gap");
+	else if (!s->exact)
+		snprintf(how, sizeof(how), "bounded (budget ran out), at most %" PRIu64 " above the "
+			 "optimum in %s", s->gap, np_term_name(s->gap_term));
 	fprintf(t->out,
 		"search: %s after %" PRIu64 " search step%s; %" PRIu64
 		" MiB of capacity stranded on the host after it; %d PCI device%s off the "
 		"guest's nodes\n",
-		s->exact ? "optimal (proven)" : "bounded (budget ran out)", s->steps,
-		s->steps == 1 ? "" : "s", s->stranded, s->device_misses,
+		how, s->steps, s->steps == 1 ? "" : "s", s->stranded, s->device_misses,
 		s->device_misses == 1 ? "" : "s");
 }
 

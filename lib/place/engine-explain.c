@@ -109,6 +109,12 @@ static void loss_text(const struct eng *e, int t, const struct terms *w, const s
 		return;
 	}
 	switch (t) {
+	case T_DEMAND:
+		snprintf(buf, size,
+			 "why not %s: it leaves room for fewer of the cells in demand (%.2f "
+			 "weighted cells fewer; chosen: %.2f)",
+			 set, (double)x / 1024.0, (double)y / 1024.0);
+		break;
 	case T_STRAND:
 		snprintf(buf, size,
 			 "why not %s: it leaves %lld MiB stranded on the host (chosen: %lld MiB)",
@@ -189,11 +195,12 @@ int np__eng_explain_alternatives(struct eng *e)
 {
 	struct terms w = e->best;
 	int *win = np__calloc((size_t)e->k, sizeof(int)), rc = 0;
-	uint64_t budget = e->max_steps, steps = e->steps;
+	uint64_t budget = e->max_steps, steps = e->steps, max_us = e->max_us;
 
 	if (!win)
 		return NP_ENOMEM;
 	memcpy(win, e->best_asg, (size_t)e->k * sizeof(int));
+	e->max_us = 0; /* each alternative has its own step budget, as without a time budget */
 	for (int j = 0; j < e->n && !rc; j++) {
 		bool usable = false, chosen = false;
 
@@ -222,6 +229,7 @@ int np__eng_explain_alternatives(struct eng *e)
 	e->best = w;
 	memcpy(e->best_asg, win, (size_t)e->k * sizeof(int));
 	e->max_steps = budget;
+	e->max_us = max_us;
 	e->steps = steps;
 	e->force = -1;
 	free(win);

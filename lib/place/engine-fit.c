@@ -93,6 +93,76 @@ static struct nodeval node_metric(const struct eng *e, const np_host *h, int j, 
 	return v;
 }
 
+/* ---- the demand term ----------------------------------------------------- */
+
+/* A node never counts more copies of one shape than this (keeps sums in range). */
+#define COPIES_MAX 16777216.0
+
+static double at_most(double k, double x)
+{
+	return x < k ? x : k;
+}
+
+/*
+ * Copies of demand shape D that still fit node J of H once MEM MiB,
+ * FLOATS floating vCPUs and PINS pinned CPUs (memory of PAGESIZE_KB
+ * pages, 0: small) are taken: the floor of the scarcest of its free
+ * pinned CPUs, floating capacity (under the CPU ratio), memory (under the
+ * RAM ratio for floating small-page shapes) and, for huge-page shapes,
+ * free pages of that size.  An approximation of Nova's fit (cellfit.c),
+ * counted per resource; it only ranks, it never decides feasibility.
+ */
+static double copies(const np_host *h, int j, const struct np_demand *d, uint64_t mem, int floats,
+		     int pins, uint64_t pagesize_kb)
+{
+	const struct np_host_node *hn = np_host_node(h, j);
+	double ratio = 1, rr = 1, k = COPIES_MAX;
+	bool lim = np_host_limits(h, &ratio, &rr);
+
+	if (d->pinned)
+		k = at_most(k, ((double)hn->ndedicated - hn->npinned - pins) / d->pinned);
+	if (d->floating > hn->nshared && d->floating)
+		return 0;
+	if (d->floating && lim)
+		k = at_most(k, ((double)hn->nshared * ratio - hn->cpu_usage - floats) / d->floating);
+	if (d->pagesize_kb) {
+		double fp = -1, per = (double)d->memory_mb * 1024 / (double)d->pagesize_kb;
+
+		for (int p = 0; p < hn->npools; p++)
+			if (hn->pools[p].size_kb == d->pagesize_kb)
+				fp = (double)hn->pools[p].total - hn->pools[p].used -
+				     hn->pools[p].reserved -
+				     (pagesize_kb == d->pagesize_kb ? (double)mem * 1024 / pagesize_kb
+								    : 0);
+		k = at_most(k, fp < 0 ? 0 : fp / per);
+	} else if (hn->npools && d->memory_mb * 1024 > hn->pools[0].total * hn->pools[0].size_kb) {
+		return 0;
+	}
+	if (d->pinned || d->pagesize_kb || !lim || rr <= 1.0) {
+		double fm = (double)hn->memory_mb * (d->pinned || !lim ? 1 : rr) -
+			    (double)hn->memory_used_mb - (double)mem;
+		uint64_t cap = np__host_free_cap(h, j);
+
+		if (!d->pagesize_kb && cap != UINT64_MAX && (double)cap - (double)mem < fm)
+			fm = (double)cap - (double)mem;
+		k = at_most(k, fm / (double)d->memory_mb);
+	}
+	return k > 0 ? (double)(int64_t)k : 0;
+}
+
+/* Node J's demand potential: the weighted copies, in 1/1024 of a copy. */
+static int64_t potential(const struct eng *e, const np_host *h, int j, uint64_t mem, int floats,
+			 int pins, uint64_t pagesize_kb)
+{
+	double p = 0;
+
+	for (int s = 0; s < e->ndem; s++)
+		if (e->dem[s].weight > 0)
+			p += e->dem[s].weight *
+			     copies(h, j, &e->dem[s], mem, floats, pins, pagesize_kb);
+	return (int64_t)(p * 1024 + 0.5);
+}
+
 /*
  * The sum terms of putting MEM/FLOATS/PINS on node J of host H.  The
  * fragmentation terms (whole, half, fit) need room to keep a node whole:
@@ -101,17 +171,20 @@ static struct nodeval node_metric(const struct eng *e, const np_host *h, int j, 
  * the stranding and strategy terms alone.
  */
 void np__eng_lin_terms(const struct eng *e, const np_host *h, int j, uint64_t mem, int floats,
-		      int pins, int64_t *out)
+		       int pins, uint64_t pagesize_kb, int64_t *out)
 {
 	struct nodeval v0 = node_metric(e, h, j, 0, 0, 0);
 	struct nodeval v1 = node_metric(e, h, j, mem, floats, pins);
 	bool frag = e->n >= e->k + 2;
 
 	out[L_WHOLE] = frag ? v0.whole - v1.whole : 0;
+	out[L_AVOID] = e->nreq ? 0 : np__eng_pci_free_on(h, j);
+	out[L_DEMAND] = e->ndem ? potential(e, h, j, 0, 0, 0, 0) -
+				      potential(e, h, j, mem, floats, pins, pagesize_kb)
+				: 0;
 	out[L_HALF] = frag ? v0.half - v1.half : 0;
 	out[L_FIT] = frag ? v0.fit - v1.fit : 0;
 	out[L_STRAND] = v1.strand - v0.strand;
-	out[L_AVOID] = e->nreq ? 0 : np__eng_pci_free_on(h, j);
 	out[L_ROOM] = e->strategy == NP_STRATEGY_PACK ? v1.room : -v1.room;
 }
 
@@ -133,7 +206,8 @@ static void fit_one(struct eng *e, const np_host *h, int i, int j, struct np__fi
 		return;
 	set_bit(row(e, e->feas, i), j);
 	np__eng_lin_terms(e, h, j, e->cr[i].memory_mb, e->cr[i].nfloat,
-		  f->npins + (f->reserved >= 0) + f->nblocked, lin(e, i, j));
+			  f->npins + (f->reserved >= 0) + f->nblocked,
+			  f->pagesize_kb > 4 ? f->pagesize_kb : 0, lin(e, i, j));
 }
 
 static bool same_shape(const struct eng *e, int a, int b)

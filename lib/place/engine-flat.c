@@ -6,7 +6,7 @@
  *
  * Which set: the fewest nodes (2, 3, ...) whose room adds up, within each
  * distance threshold ascending, then the objective of a NUMA guest (the
- * weighted distance, terms 4-9, ids).  A set holds the guest when
+ * weighted distance, terms 4-10, ids).  A set holds the guest when
  *   - memory: the sum over its nodes of what a floating share may take
  *     (small pages, the memory ratio's room, the free memory with basis
  *     free) covers the guest's memory;
@@ -142,7 +142,7 @@ static bool flat_score(struct eng *e, struct flat *f, struct terms *t)
 		int j = f->set[a];
 		int64_t l[NL];
 
-		np__eng_lin_terms(e, e->host, j, f->mem[j], (int)f->cpu[j], 0, l);
+		np__eng_lin_terms(e, e->host, j, f->mem[j], (int)f->cpu[j], 0, 0, l);
 		for (int x = 0; x < NL; x++)
 			t->v[T_LIN + x] += l[x];
 		for (int b = 0; b < a; b++) {
@@ -184,10 +184,8 @@ static void flat_dfs(struct eng *e, struct flat *f, int depth, int from, const w
 	word *nx = row(e, e->allowed, depth + 1);
 	uint64_t rest_mem = 0, rest_cpu = 0, rest_shared = 0;
 
-	if (e->aborted || ++e->steps > e->max_steps) {
-		e->aborted = true;
+	if (over_budget(e))
 		return;
-	}
 	if (depth == f->s) {
 		flat_leaf(e, f);
 		return;
@@ -379,6 +377,7 @@ int np__eng_place_split(struct eng *e)
 	e->have_best = false;
 	found = flat_search(e, &f);
 	e->plan->score.exact = !e->aborted;
+	e->plan->score.gap_term = e->aborted ? NP_TERM_UNKNOWN : NP_TERM_NONE;
 	if (!found && !(e->aborted && whole_host(e, &f))) {
 		rc = no_room(e, &f);
 		goto out;

@@ -26,11 +26,15 @@
 
 typedef uint64_t word;
 
-/* Objective terms, compared in this order; lower is better in each. */
-enum { T_MISS, T_MAXD, T_SUMD, T_WHOLE, T_HALF, T_STRAND, T_FIT, T_AVOID, T_ROOM, NT };
+/*
+ * Objective terms, compared in this order; lower is better in each
+ * (docs/policies/placement.md 4; the order after distance was chosen on
+ * bench/quality's tune seeds and checked on its held-out seeds).
+ */
+enum { T_MISS, T_MAXD, T_SUMD, T_WHOLE, T_AVOID, T_DEMAND, T_HALF, T_STRAND, T_FIT, T_ROOM, NT };
 
 /* The terms that are a sum over (cell, node): T_LIN + L_*. */
-enum { L_WHOLE, L_HALF, L_STRAND, L_FIT, L_AVOID, L_ROOM, NL };
+enum { L_WHOLE, L_AVOID, L_DEMAND, L_HALF, L_STRAND, L_FIT, L_ROOM, NL };
 #define T_LIN T_WHOLE
 
 struct terms {
@@ -58,6 +62,7 @@ struct eng {
 	bool explain, pinned_kind, flat;
 	uint64_t mem_q; /* scoring counts node memory in steps of this (MiB) */
 	uint64_t steps, max_steps;
+	uint64_t max_us, t0_us; /* time budget (0: none) from t0_us, CLOCK_MONOTONIC */
 	bool aborted;
 	int n, k, nw;
 
@@ -94,6 +99,7 @@ struct eng {
 	bool any_pair;	 /* the threshold allows two nodes together */
 	bool uniform;	 /* all nodes alike in distance: one local, one remote value */
 	bool sym_done;	 /* e->prev computed (only the search needs it) */
+	bool no_near;	 /* np__eng_set_threshold() leaves e->near alone */
 	bool will_split; /* a guest without NUMA that may be split */
 	int64_t *near;	 /* n x k: sum of the c smallest dd to compatible nodes */
 	int64_t *wmin;	 /* per depth: the smallest weight of the cells left */
@@ -109,6 +115,10 @@ struct eng {
 	int *group;		  /* per request */
 	int64_t *g_need, *g_hard; /* per group: devices asked, of them `required` */
 	int64_t miss_floor;	  /* no answer has fewer misses */
+
+	/* the caller's demand (np_place_opts), or none */
+	const struct np_demand *dem;
+	int ndem;
 };
 
 /* ---- bit sets and small views ------------------------------------------- */
@@ -161,6 +171,18 @@ static inline int terms_cmp(const struct terms *a, const struct terms *b)
 	return 0;
 }
 
+/* Microseconds on CLOCK_MONOTONIC. */
+uint64_t np__eng_now_us(void);
+
+/* Count one search step; true (and e->aborted) once a budget is spent. */
+static inline bool over_budget(struct eng *e)
+{
+	if (!e->aborted && (++e->steps > e->max_steps ||
+			    (e->max_us && np__eng_now_us() - e->t0_us > e->max_us)))
+		e->aborted = true;
+	return e->aborted;
+}
+
 static inline int64_t *lin(const struct eng *e, int i, int j)
 {
 	return &e->lin[((size_t)i * e->n + j) * NL];
@@ -170,9 +192,12 @@ static inline int64_t *lin(const struct eng *e, int i, int j)
 
 /* The fit of every (cell, node) into e->feas, e->fi, e->lin, once per shape. */
 int np__eng_compute_fits(struct eng *e, struct np_error *err);
-/* The sum terms of putting MEM/FLOATS/PINS on node J of host H into OUT[NL]. */
+/*
+ * The sum terms of putting MEM/FLOATS/PINS on node J of host H into
+ * OUT[NL]; PAGESIZE_KB: the huge page size the memory takes, 0 for small.
+ */
 void np__eng_lin_terms(const struct eng *e, const np_host *h, int j, uint64_t mem, int floats,
-		       int pins, int64_t *out);
+		       int pins, uint64_t pagesize_kb, int64_t *out);
 /* The step in which scoring counts node memory: 1/128 of the largest node's power of two. */
 uint64_t np__eng_mem_step(const np_topo *t);
 /* The capacity node J of H strands now (MiB). */
@@ -198,6 +223,10 @@ int np__eng_add_pci(struct eng *e, const word *nodes);
 void np__eng_preassign(struct eng *e);
 /* Run the threshold loop from FROM; e->tmin ends at the first T not refuted. */
 void np__eng_search(struct eng *e, uint32_t from);
+/* After a search cut short with no answer: a greedy one over the whole host, or the matching. */
+void np__eng_last_resort(struct eng *e);
+/* After a search cut short: the plan's gap_term and gap (plan.h) for e->best. */
+void np__eng_gap(struct eng *e);
 /* Compatibility within T, the smallest pair cost, the allowed root set. */
 void np__eng_set_threshold(struct eng *e, uint32_t T);
 /* The smallest T any answer can have, given the fixed cells. */

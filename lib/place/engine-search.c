@@ -12,6 +12,8 @@
  * the depth-first search, whose first answer of a score has the smallest
  * ids.
  */
+#include <assert.h>
+
 #include "place/engine-int.h"
 
 /* ---- symmetry ----------------------------------------------------------- */
@@ -462,10 +464,8 @@ static void dfs(struct eng *e, int depth)
 	word *nx = row(e, e->allowed, depth + 1);
 	int i, from;
 
-	if (e->aborted || ++e->steps > e->max_steps) {
-		e->aborted = true;
+	if (over_budget(e))
 		return;
-	}
 	if (depth == e->nfree) {
 		offer(e, true);
 		return;
@@ -545,7 +545,7 @@ void np__eng_set_threshold(struct eng *e, uint32_t T)
 	e->any_pair = e->dpair_min != INT64_MAX;
 	if (!e->any_pair)
 		e->dpair_min = 0;
-	for (int a = 0; a < e->n && e->any_pair && e->nfree > 2; a++)
+	for (int a = 0; a < e->n && e->any_pair && e->nfree > 2 && !e->no_near; a++)
 		nearest(e, a);
 	for (int i = 0; i < e->k; i++)
 		if (e->fixed[i] >= 0) {
@@ -590,6 +590,11 @@ void np__eng_search(struct eng *e, uint32_t from)
 	for (int t = t0; t < nt && !e->aborted; t++) {
 		if (e->have_best && e->best.v[T_MISS] <= e->miss_floor)
 			break;
+		/* Each threshold costs n^2 before its first step: a time budget stops here too. */
+		if (e->max_us && t > t0 && np__eng_now_us() - e->t0_us > e->max_us) {
+			e->aborted = true;
+			break;
+		}
 		np__eng_set_threshold(e, ts[t]);
 		if (e->nfree < 2 || e->any_pair) {
 			dive(e);
@@ -662,6 +667,22 @@ int np__eng_root_matched(struct eng *e)
 	return matched(e, e->nfree, true);
 }
 
+/*
+ * The budget ran out before any answer: one greedy dive with every node
+ * allowed (each cell drawn to the nodes nearest the cells before it, by
+ * weighted distance first), else the matching.
+ */
+void np__eng_last_resort(struct eng *e)
+{
+	np__eng_preassign(e);
+	e->no_near = true; /* only the search's bounds read them */
+	np__eng_set_threshold(e, e->dist->thresholds[e->dist->nthresholds - 1]);
+	e->no_near = false;
+	dive(e);
+	if (!e->have_best)
+		np__eng_take_matching(e);
+}
+
 /* The matching as a last resort answer when the budget ran out. */
 void np__eng_take_matching(struct eng *e)
 {
@@ -691,4 +712,56 @@ void np__eng_take_matching(struct eng *e)
 	e->best = t;
 	memcpy(e->best_asg, e->asg, (size_t)e->k * sizeof(int));
 	e->have_best = true;
+}
+
+/* ---- the gap of an answer the budget cut short -------------------------- */
+
+static const enum np_term term_of[NT] = {
+    NP_TERM_DEVICE_MISSES, NP_TERM_MAX_DISTANCE, NP_TERM_SUM_DISTANCE,
+    NP_TERM_WHOLE_NODES,   NP_TERM_DEVICE_NODES, NP_TERM_DEMAND,
+    NP_TERM_HALF_FREE,     NP_TERM_STRANDED,     NP_TERM_BEST_FIT,
+    NP_TERM_STRATEGY,
+};
+
+static void set_gap(struct eng *e, int t, int64_t gap)
+{
+	e->plan->score.gap_term = term_of[t];
+	e->plan->score.gap = (uint64_t)gap;
+}
+
+/*
+ * The optimum O is at most e->best (B) lexicographically, and at least a
+ * lower bound L term by term: misses at least the floor of any answer,
+ * max distance at least e->tmin (every threshold below was refuted), and
+ * for answers within B's max distance the root bounds of the search
+ * (cheapest(), pairs_bound()).  Where B equals L, O must equal B too; the
+ * first term where B exceeds L is where O may be better, by at most
+ * B - L.  The search state goes back to the fixed cells alone first (the
+ * matching of a search that found nothing leaves its nodes marked).
+ */
+void np__eng_gap(struct eng *e)
+{
+	const struct terms *b = &e->best;
+	struct terms lb;
+	int64_t pb;
+	int t;
+
+	np__eng_preassign(e);
+	lb = e->cur;
+	lb.v[T_MISS] = e->nreq ? e->miss_floor : 0;
+	lb.v[T_MAXD] = lb.v[T_MAXD] > e->tmin ? lb.v[T_MAXD] : e->tmin;
+	if (b->v[T_MISS] == lb.v[T_MISS] && b->v[T_MAXD] == lb.v[T_MAXD]) {
+		np__eng_set_threshold(e, (uint32_t)b->v[T_MAXD]);
+		pb = pairs_bound(e, 0, e->nfree);
+		if (pb < 0 || !cheapest(e, 0, &lb)) {
+			set_gap(e, T_SUMD, b->v[T_SUMD]); /* no bound: 0 for the distance */
+			return;
+		}
+		lb.v[T_SUMD] += pb;
+	}
+	for (t = 0; t < NT && b->v[t] == lb.v[t]; t++)
+		;
+	assert(t == NT || b->v[t] > lb.v[t]);
+	if (t < NT)
+		set_gap(e, t, b->v[t] - lb.v[t]);
 }

@@ -21,8 +21,10 @@
  *    in this order makes the first optimum found the one with the
  *    smallest node ids.  Where the dive is provably optimal the search
  *    does not run (greedy_exact()).
- * Objective after distance: keep whole and half-free nodes, strand
- * little, best fit (hosts of >= k + 2 nodes), then spread or pack.
+ * Objective after distance: keep whole nodes (hosts of >= k + 2 nodes),
+ * keep nodes with free devices for the guests that need them, keep room
+ * for the caller's demand, keep half-free resources, strand little, best
+ * fit (hosts of >= k + 2 nodes), then spread or pack.
  * Guests without NUMA topology: one node when the whole guest fits on one
  * (the same search with one cell), else the fewest nodes, closest first,
  * with memory and vCPUs split over them.
@@ -38,11 +40,21 @@
  * in parallel on one host.  The search state lives in struct eng, private
  * to one call, its arrays in one block (e->arena).
  */
+#include <time.h>
+
 #include "place/engine-int.h"
 
 #define DEFAULT_MAX_STEPS 2000000u
 
 /* ---- setup -------------------------------------------------------------- */
+
+uint64_t np__eng_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static void eng_free(struct eng *e)
 {
@@ -216,11 +228,13 @@ static int place_numa(struct eng *e)
 	if (nmatched == e->nfree && e->miss_floor >= 0)
 		np__eng_search(e, np__eng_fixed_floor(e));
 	if (e->aborted && !e->have_best)
-		np__eng_take_matching(e);
+		np__eng_last_resort(e);
 	e->plan->score.best_max_distance = e->tmin;
 	e->plan->score.exact = !e->aborted;
 	if (!e->have_best)
 		return np__eng_no_fit_reason(e, nmatched);
+	if (e->aborted)
+		np__eng_gap(e);
 	if ((rc = build_numa(e)))
 		return rc;
 	return e->explain ? np__eng_explain_alternatives(e) : 0;
@@ -283,6 +297,16 @@ static int run(struct eng *e, struct np_error *err)
 	return 0;
 }
 
+static const char *const term_names[] = {
+	"none",	     "device_misses", "max_distance", "sum_distance", "whole_nodes", "device_nodes",
+	"demand",    "half_free",     "stranded",     "best_fit",     "strategy",	  "unknown",
+};
+
+const char *np_term_name(enum np_term t)
+{
+	return (unsigned)t < NP__ARRAY_SIZE(term_names) ? term_names[t] : "unknown";
+}
+
 static const char *const strategy_names[] = { "spread", "pack" };
 
 const char *np_strategy_name(enum np_strategy s)
@@ -300,6 +324,27 @@ int np_strategy_from_name(const char *name, enum np_strategy *out)
 	return NP_EINPUT;
 }
 
+/* The caller's demand shapes, each in the ranges place.h gives. */
+static int check_demand(const struct np_place_opts *o, struct np_error *err)
+{
+	if (o->ndemand > NP_DEMAND_MAX || (o->ndemand > 0 && !o->demand))
+		return np__err(err, NP_EINPUT, "demand: %d shapes (at most %d, and a list)",
+			       o->ndemand, NP_DEMAND_MAX);
+	for (int s = 0; s < o->ndemand; s++) {
+		const struct np_demand *d = &o->demand[s];
+
+		/* !(a <= b) also refuses NaN. */
+		if (d->pinned < 0 || d->floating < 0 || d->pinned + 0LL + d->floating < 1 ||
+		    d->memory_mb < 1 || d->memory_mb > NP_MEMORY_MB_MAX ||
+		    d->pagesize_kb > NP_MEMORY_MB_MAX || !(d->weight >= 0 && d->weight <= 1000))
+			return np__err(err, NP_EINPUT,
+				       "demand shape %d: vCPUs, memory, page size or weight out "
+				       "of range",
+				       s);
+	}
+	return 0;
+}
+
 int np_place(const np_host *host, const np_request *req, const struct np_place_opts *opts,
 	     np_plan **out, struct np_error *err)
 {
@@ -312,6 +357,8 @@ int np_place(const np_host *host, const np_request *req, const struct np_place_o
 		return np__err(err, NP_EINPUT, "unknown memory policy %d", (int)opts->mem_policy);
 	if (opts && opts->affinity_set && (unsigned)opts->affinity > NP_AFFINITY_SOFT)
 		return np__err(err, NP_EINPUT, "unknown affinity %d", (int)opts->affinity);
+	if (opts && (rc = check_demand(opts, err)))
+		return rc;
 	e.host = e.orig = host;
 	e.req = req;
 	e.topo = np_host_topo(host);
@@ -322,7 +369,11 @@ int np_place(const np_host *host, const np_request *req, const struct np_place_o
 	e.strategy = opts ? opts->strategy : NP_STRATEGY_SPREAD;
 	e.explain = opts && opts->explain;
 	e.max_steps = opts && opts->max_steps ? opts->max_steps : DEFAULT_MAX_STEPS;
+	e.max_us = opts ? opts->max_us : 0;
+	e.t0_us = e.max_us ? np__eng_now_us() : 0;
 	e.pinned_kind = pinned_policy(np_request_cpu_policy(req));
+	e.dem = opts && opts->ndemand > 0 ? opts->demand : NULL;
+	e.ndem = e.dem ? opts->ndemand : 0;
 	e.flat = !np_request_has_numa(req) && e.k == 1;
 	e.plan = np__plan_new();
 	/* The plan names its host's nodes, so claims and writers can tell hosts apart. */

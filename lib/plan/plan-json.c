@@ -170,9 +170,14 @@ static void put_score(FILE *out, const struct np_plan_score *s)
 	fprintf(out,
 		"  \"score\": {\"device_misses\": %d, \"max_distance\": %" PRIu32
 		", \"sum_distance\": %" PRIu64 ", \"stranded\": %" PRIu64
-		", \"best_max_distance\": %" PRIu32 ", \"exact\": %s, \"steps\": %" PRIu64 "}",
+		", \"best_max_distance\": %" PRIu32 ", \"exact\": %s, \"steps\": %" PRIu64,
 		s->device_misses, s->max_distance, s->sum_distance, s->stranded,
 		s->best_max_distance, s->exact ? "true" : "false", s->steps);
+	/* Only a bounded plan has a gap; exact plans read as they always did. */
+	if (!s->exact)
+		fprintf(out, ", \"gap_term\": \"%s\", \"gap\": %" PRIu64,
+			np_term_name(s->gap_term), s->gap);
+	fputs("}", out);
 }
 
 static void put_reason(FILE *out, const np_plan *p, const np_topo *t, int i)
@@ -685,7 +690,12 @@ static bool read_score(struct pr *r, const json_t *root)
 {
 	const json_t *s = json_object_get(root, "score"), *ex;
 	struct np_plan_score *o = &r->p->score;
-	int64_t dm = 0, maxd = 0, sumd = 0, str = 0, best = 0, steps = 0;
+	int64_t dm = 0, maxd = 0, sumd = 0, str = 0, best = 0, steps = 0, gap = 0;
+	int term = NP_TERM_NONE;
+	const char *terms[NP_TERM_UNKNOWN + 1];
+
+	for (int t = 0; t <= NP_TERM_UNKNOWN; t++)
+		terms[t] = np_term_name((enum np_term)t);
 
 	if (!s)
 		return true;
@@ -699,10 +709,16 @@ static bool read_score(struct pr *r, const json_t *root)
 	    !int_key(r, s, "score", "sum_distance", 0, U_MAX, false, &sumd) ||
 	    !int_key(r, s, "score", "stranded", 0, U_MAX, false, &str) ||
 	    !int_key(r, s, "score", "best_max_distance", 0, UINT32_MAX, false, &best) ||
-	    !int_key(r, s, "score", "steps", 0, U_MAX, false, &steps))
+	    !int_key(r, s, "score", "steps", 0, U_MAX, false, &steps) ||
+	    !name_key(r, s, "score", "gap_term", terms, NP_TERM_UNKNOWN + 1, "a term name", false,
+		      &term) ||
+	    !int_key(r, s, "score", "gap", 0, U_MAX, false, &gap))
 		return false;
-	*o = (struct np_plan_score){ (int)dm, (uint32_t)maxd, (uint64_t)sumd, (uint64_t)str,
-				     (uint32_t)best, !ex || json_is_true(ex), (uint64_t)steps };
+	*o = (struct np_plan_score){ (int)dm,	    (uint32_t)maxd,
+				     (uint64_t)sumd, (uint64_t)str,
+				     (uint32_t)best, !ex || json_is_true(ex),
+				     (uint64_t)steps, (enum np_term)term,
+				     (uint64_t)gap };
 	return true;
 }
 

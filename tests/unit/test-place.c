@@ -593,6 +593,57 @@ static void test_mempolicy(void)
 }
 
 /*
+ * The caller's demand (term 6) comes before half-free resources (7), and
+ * without it the answer is the one before; shapes out of range are
+ * refused.  Node 0 keeps 2 of 4 CPUs free, node 1 3 of 4 (2 and 3 whole).
+ */
+static void test_demand(void)
+{
+	np_topo *t = mk_topo(&(struct tspec){4, 4, 1, 2, 4096, 0, NULL, 0, NULL});
+	np_host *h = mk_host(t);
+	np_request *r = mk_req((struct cspec[]){{0, 1, 512, NP_PAGESIZE_UNSET, -1}}, 1,
+			       NP_CPU_POLICY_DEDICATED, true);
+	struct np_demand d = {3, 0, 512, 0, 1.0};
+	struct np_place_opts o = {.demand = &d, .ndemand = 1};
+	struct np_error err = {0};
+	np_plan *p = NULL;
+
+	np_host_add_usage(h, 0, 0, 0, (int[]){0, 1}, 2, NULL);
+	np_host_add_usage(h, 1, 0, 0, (int[]){4}, 1, NULL);
+	p = place(h, r);
+	CHECK(node_of(p, 0) == 1, "no demand: node 1 keeps half its CPUs free (node %d)",
+	      node_of(p, 0));
+	np_plan_free(p);
+	p = place_with(h, r, &o);
+	CHECK(node_of(p, 0) == 0, "demand for 3-CPU cells: node 1 keeps room for one (node %d)",
+	      node_of(p, 0));
+	np_plan_free(p);
+	d.weight = 0;
+	p = place_with(h, r, &o);
+	CHECK(node_of(p, 0) == 1, "a shape weighing 0 is no demand (node %d)", node_of(p, 0));
+	np_plan_free(p);
+	static const struct np_demand bad[] = {
+	    {-1, 1, 512, 0, 1}, {0, 0, 512, 0, 1}, {1, 0, 0, 0, 1}, {1, 0, 512, 0, -1},
+	    {1, 0, 512, 0, 1001}, {1, 0, 512, 0, 0.0 / 0.0}, {1, 0, (UINT64_C(1) << 40) + 1, 0, 1},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o.demand = &bad[i];
+		p = NULL;
+		CHECK(np_place(h, r, &o, &p, &err) == NP_EINPUT && !p &&
+			  strstr(err.message, "demand shape 0"),
+		      "bad demand shape %zu refused: %s", i, err.message);
+	}
+	o.demand = NULL;
+	CHECK(np_place(h, r, &o, &p, &err) == NP_EINPUT && !p, "shapes without a list refused");
+	o.demand = &d;
+	o.ndemand = NP_DEMAND_MAX + 1;
+	CHECK(np_place(h, r, &o, &p, &err) == NP_EINPUT && !p, "too many shapes refused");
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/*
  * A memory-less node is never a fallback (it was listed before the rule
  * moved to lib/topology/fallback.c): node 1 has CPUs but no memory.
  */
@@ -1151,13 +1202,39 @@ static void test_budget(void)
 	for (int i = 0; i < 6; i++)
 		c[i] = (struct cspec){1, 0, 1024, 0, -1};
 	r = mk_req(c, 6, NP_CPU_POLICY_SHARED, true);
+	np_plan *exact, *timed;
+
 	p = place_opts(h, r, NP_STRATEGY_SPREAD, false, 3);
-	CHECK(np_plan_fits(p) && !np_plan_score(p)->exact && np_plan_score(p)->steps <= 4,
-	      "3 steps: inexact but placed");
+	/* 3 steps and the step over; the last resort's dive takes one per cell. */
+	CHECK(np_plan_fits(p) && !np_plan_score(p)->exact && np_plan_score(p)->steps <= 4 + 6,
+	      "3 steps: inexact but placed (%llu steps)",
+	      (unsigned long long)np_plan_score(p)->steps);
+	CHECK(np_plan_score(p)->gap_term != NP_TERM_UNKNOWN,
+	      "3 steps: the gap is bounded (%s %llu)", np_term_name(np_plan_score(p)->gap_term),
+	      (unsigned long long)np_plan_score(p)->gap);
 	np_plan_free(p);
-	p = place(h, r);
-	CHECK(np_plan_fits(p) && np_plan_score(p)->exact, "default budget: exact");
+	exact = place(h, r);
+	CHECK(np_plan_fits(exact) && np_plan_score(exact)->exact &&
+		  np_plan_score(exact)->gap_term == NP_TERM_NONE && !np_plan_score(exact)->gap,
+	      "default budget: exact, no gap");
+	/* A time budget the search cannot meet: cut at its first step, after the dive. */
+	p = place_with(h, r, &(struct np_place_opts){.max_us = 1});
+	CHECK(np_plan_fits(p) && !np_plan_score(p)->exact &&
+		  np_plan_score(p)->gap_term != NP_TERM_UNKNOWN,
+	      "1 us: inexact but placed, gap %s %llu", np_term_name(np_plan_score(p)->gap_term),
+	      (unsigned long long)np_plan_score(p)->gap);
 	np_plan_free(p);
+	/* A time budget met: the very answer of no budget. */
+	timed = place_with(h, r, &(struct np_place_opts){.max_us = 600000000});
+	CHECK(np_plan_score(timed)->exact && np_plan_score(timed)->steps == np_plan_score(exact)->steps,
+	      "10 minutes: exact, the same search");
+	for (int i = 0; i < 6; i++)
+		CHECK(node_of(timed, i) == node_of(exact, i), "10 minutes: cell %d where it was", i);
+	CHECK(strcmp(np_term_name(NP_TERM_SUM_DISTANCE), "sum_distance") == 0 &&
+		  strcmp(np_term_name((enum np_term)99), "unknown") == 0,
+	      "term names");
+	np_plan_free(timed);
+	np_plan_free(exact);
 	np_request_free(r);
 	np_host_free(h);
 	np_topo_free(t);
@@ -1236,11 +1313,15 @@ static bool ref_fit(const np_host *h, int j, const np_request *r, int i)
 /* The objective of docs/policies/placement.md section 4, and the ids. */
 struct ref {
 	bool fits;
-	/* misses, max distance, weighted distance, whole nodes, half-free resources,
-	 * stranded, best fit, PCI kept, strategy */
-	int64_t v[9];
+	/* misses, max distance, weighted distance, whole nodes, PCI kept, demand,
+	 * half-free resources, stranded, best fit, strategy */
+	int64_t v[10];
 	int a[8];
 };
+
+/* The caller's demand the brute force scores with (section 4, term 6). */
+static struct np_demand ref_dem[3];
+static int ref_ndem;
 
 static int64_t round_mb(double x)
 {
@@ -1302,6 +1383,59 @@ static struct ref_node_val ref_node(const np_host *h, int j, bool pinned, uint64
 	return v;
 }
 
+/*
+ * Copies of demand shape D node J still takes after MEM MiB of PAGE_KB
+ * pages (0: small), FLOATS floating vCPUs and PINS pinned CPUs, as section
+ * 4 term 6 counts them.
+ */
+static double ref_copies(const np_host *h, int j, const struct np_demand *d, uint64_t mem,
+			 uint64_t page_kb, int floats, int pins)
+{
+	const struct np_host_node *hn = np_host_node(h, j);
+	double cr, rr, k = 16777216.0, x;
+	bool lim = np_host_limits(h, &cr, &rr);
+
+	if (d->floating > hn->nshared)
+		return 0;
+	if (!d->pagesize_kb && hn->npools &&
+	    d->memory_mb * 1024 > hn->pools[0].total * hn->pools[0].size_kb)
+		return 0;
+	if (d->pinned && (x = (double)(hn->ndedicated - hn->npinned - pins) / d->pinned) < k)
+		k = x;
+	if (d->floating && lim &&
+	    (x = (hn->nshared * cr - hn->cpu_usage - floats) / d->floating) < k)
+		k = x;
+	if (d->pagesize_kb) {
+		x = 0;
+		for (int p = 0; p < hn->npools; p++)
+			if (hn->pools[p].size_kb == d->pagesize_kb)
+				x = (double)hn->pools[p].total - hn->pools[p].used -
+				    hn->pools[p].reserved -
+				    (page_kb == d->pagesize_kb ? (double)mem * 1024 / page_kb : 0);
+		x /= (double)d->memory_mb * 1024 / d->pagesize_kb;
+		k = x < k ? x : k;
+	}
+	if (d->pinned || d->pagesize_kb || !lim || rr <= 1.0) {
+		x = (double)hn->memory_mb * (d->pinned || !lim ? 1 : rr) - hn->memory_used_mb;
+		if (!d->pagesize_kb && np_host_memory_basis(h) == NP_MEMORY_BASIS_FREE &&
+		    (double)hn->memory_free_mb < x)
+			x = (double)hn->memory_free_mb;
+		x = (x - (double)mem) / d->memory_mb;
+		k = x < k ? x : k;
+	}
+	return k >= 1 ? (double)(int64_t)k : 0;
+}
+
+static int64_t ref_potential(const np_host *h, int j, uint64_t mem, uint64_t page_kb, int floats,
+			     int pins)
+{
+	double p = 0;
+
+	for (int s = 0; s < ref_ndem; s++)
+		p += ref_dem[s].weight * ref_copies(h, j, &ref_dem[s], mem, page_kb, floats, pins);
+	return (int64_t)(p * 1024 + 0.5);
+}
+
 /* Devices of the one PCI request for a guest on NODES: misses, or -1. */
 static int64_t ref_pci(const np_host *h, const np_request *r, const int *nodes, int k)
 {
@@ -1334,7 +1468,16 @@ static int64_t ref_pci(const np_host *h, const np_request *r, const int *nodes, 
 	}
 }
 
-/* Terms 4-9 of cell I on node J (K cells on N nodes). */
+/* The huge page size (KiB) cell C's memory takes on node J, 0: small pages. */
+static uint64_t ref_page_kb(const np_host *h, int j, const struct np_guest_cell *c)
+{
+	const struct np_host_node *hn = np_host_node(h, j);
+	int pool = c->pagesize != NP_PAGESIZE_UNSET ? ref_pages(hn, c) : 0;
+
+	return pool > 0 && hn->pools[pool].size_kb > 4 ? hn->pools[pool].size_kb : 0;
+}
+
+/* Terms 4-10 of cell I on node J (K cells on N nodes). */
 static void ref_lin(const np_host *h, const np_request *r, int i, int j, bool pack, int k, int n,
 		    int64_t *v)
 {
@@ -1351,12 +1494,14 @@ static void ref_lin(const np_host *h, const np_request *r, int i, int j, bool pa
 			devs += np_host_pci_pool(h, p)->count - np_host_pci_pool(h, p)->used;
 	if (n >= k + 2) {
 		v[3] += b.whole - a.whole;
-		v[4] += b.half - a.half;
-		v[6] += b.fit - a.fit;
+		v[6] += b.half - a.half;
+		v[8] += b.fit - a.fit;
 	}
-	v[5] += a.strand - b.strand;
-	v[7] += devs;
-	v[8] += pack ? a.room : -a.room;
+	v[4] += devs;
+	v[5] += ref_potential(h, j, 0, 0, 0, 0) -
+		ref_potential(h, j, c->memory_mb, ref_page_kb(h, j, c), c->nvcpus, c->npcpus + res);
+	v[7] += a.strand - b.strand;
+	v[9] += pack ? a.room : -a.room;
 }
 
 static void ref_leaf(const np_host *h, const np_request *r, const int *a, int k, bool pack,
@@ -1387,7 +1532,7 @@ static void ref_leaf(const np_host *h, const np_request *r, const int *a, int k,
 			cur.v[2] += q < i ? wx * wy * (d1 + d2) : 0;
 		}
 	}
-	for (int x = 0; x < 9 && !c && best->fits; x++)
+	for (int x = 0; x < 10 && !c && best->fits; x++)
 		c = cur.v[x] < best->v[x] ? -1 : cur.v[x] > best->v[x];
 	for (int i = 0; i < k && !c && best->fits; i++)
 		c = cur.a[i] < best->a[i] ? -1 : cur.a[i] > best->a[i];
@@ -1490,6 +1635,66 @@ static np_request *random_request(int k, bool pci, bool same)
 	return r;
 }
 
+/*
+ * A search cut short after 1-4 steps: its plan, scored by the brute force,
+ * is as good as the optimum OPT on every term before the plan's gap_term,
+ * and worse on that term by at most the plan's gap (docs/policies/
+ * placement.md 9).
+ */
+static int gap_cut, gap_nofit, gap_on[NP_TERM_UNKNOWN + 1];
+
+static void check_gap(const np_host *h, const np_request *r, int k, bool pack,
+		      const struct ref *opt, unsigned seed)
+{
+	struct np_place_opts o = {.strategy = pack ? NP_STRATEGY_PACK : NP_STRATEGY_SPREAD,
+				  .max_steps = 1 + rnd(4),
+				  .demand = ref_dem,
+				  .ndemand = ref_ndem};
+	np_plan *p = place_with(h, r, &o);
+	const struct np_plan_score *s = np_plan_score(p);
+	struct ref got = {false, {0}, {0}};
+	int a[8], t = s->gap_term == NP_TERM_NONE ? 10 : (int)s->gap_term - 1, same = 0;
+
+	/* A search cut short may have found nothing yet (placement.md 9): nothing to bound. */
+	gap_cut += !s->exact;
+	if (!np_plan_fits(p)) {
+		gap_nofit++;
+		CHECK(!s->exact, "seed %u: exact, yet no fit where the brute force has one", seed);
+		np_plan_free(p);
+		return;
+	}
+	for (int i = 0; i < k; i++)
+		a[i] = node_of(p, i);
+	ref_leaf(h, r, a, k, pack, &got);
+	gap_on[s->exact ? 0 : s->gap_term]++;
+	CHECK(got.fits && (s->exact || s->gap_term != NP_TERM_UNKNOWN) &&
+		  (!s->exact || (s->gap_term == NP_TERM_NONE && !s->gap)),
+	      "seed %u: bounded plan scored %d, exact %d, gap term %d", seed, got.fits, s->exact,
+	      (int)s->gap_term);
+	while (same < 10 && got.v[same] == opt->v[same])
+		same++;
+	CHECK(got.fits && t <= 10 && same >= t &&
+		  (t == 10 || (got.v[t] >= opt->v[t] && (uint64_t)(got.v[t] - opt->v[t]) <= s->gap)),
+	      "seed %u: gap %s %llu, but the plan first differs from the optimum on term %d "
+	      "(%lld against %lld)",
+	      seed, np_term_name(s->gap_term), (unsigned long long)s->gap, same + 1,
+	      (long long)(same < 10 ? got.v[same] : 0), (long long)(same < 10 ? opt->v[same] : 0));
+	np_plan_free(p);
+}
+
+/* Half the cases: one to three demand shapes (term 6), some weighing nothing. */
+static void random_demand(void)
+{
+	ref_ndem = rnd(2) ? 1 + (int)rnd(3) : 0;
+	for (int s = 0; s < ref_ndem; s++) {
+		int pinned = rnd(2) ? (int)rnd(4) : 0;
+
+		ref_dem[s] = (struct np_demand){pinned, pinned ? (int)rnd(2) : 1 + (int)rnd(3),
+						256 * (1 + rnd(16)), rnd(3) ? 0 : 2048,
+						(double)rnd(4) + (rnd(2) ? 0.5 : 0)};
+	}
+}
+
 static void compare_one(unsigned seed, int *fits, int *cases)
 {
 	int n, k, a[8];
@@ -1511,7 +1716,8 @@ static void compare_one(unsigned seed, int *fits, int *cases)
 	t = random_topo(n, 2 * (1 + (int)rnd(4)), 1 + (int)rnd(2), 2048 * (1 + rnd(4)), rnd(2), pci,
 			nova_shape);
 	h = mk_host(t);
-	r = random_request(k, pci, nova_shape);
+	/* Devices on the host but none asked: the PCI-kept term (5) decides. */
+	r = random_request(k, pci && rnd(3), nova_shape);
 
 	if (!h)
 		goto out;
@@ -1519,9 +1725,13 @@ static void compare_one(unsigned seed, int *fits, int *cases)
 	if (np_topo_mem_free_known(t) && rnd(2))
 		np_host_set_memory_basis(h, NP_MEMORY_BASIS_FREE, NULL);
 	pack = rnd(2);
+	random_demand();
 	if (k <= n)
 		ref_enum(h, r, a, 0, k, n, pack, &best);
-	p = place_opts(h, r, pack ? NP_STRATEGY_PACK : NP_STRATEGY_SPREAD, false, 0);
+	p = place_with(h, r,
+		       &(struct np_place_opts){.strategy = pack ? NP_STRATEGY_PACK : NP_STRATEGY_SPREAD,
+					       .demand = ref_dem,
+					       .ndemand = ref_ndem});
 	s = np_plan_score(p);
 	CHECK(np_plan_fits(p) == best.fits, "seed %u: engine fits %d, brute force %d", seed,
 	      np_plan_fits(p), best.fits);
@@ -1545,6 +1755,8 @@ static void compare_one(unsigned seed, int *fits, int *cases)
 		      "seed %u: exact %d, lower bound %u, max distance %u", seed, s->exact,
 		      s->best_max_distance, s->max_distance);
 	}
+	if (best.fits)
+		check_gap(h, r, k, pack, &best, seed);
 	*fits += best.fits;
 	(*cases)++;
 	np_plan_free(p);
@@ -1561,6 +1773,14 @@ static void test_brute_force(void)
 	for (unsigned seed = 1; seed <= 4000; seed++)
 		compare_one(seed, &fits, &cases);
 	printf("brute force: %d random cases, %d fit\n", cases, fits);
+	printf("cut after 1-4 steps: %d of %d, %d with nothing yet, gaps on terms 0-11:", gap_cut,
+	       fits, gap_nofit);
+	for (int t = 0; t <= NP_TERM_UNKNOWN; t++)
+		printf(" %d", gap_on[t]);
+	printf("\n");
+	CHECK(gap_on[NP_TERM_MAX_DISTANCE] && gap_on[NP_TERM_SUM_DISTANCE] &&
+		  gap_cut - gap_nofit > fits / 4,
+	      "the bounded searches include gaps on distance terms");
 	CHECK(fits > cases / 5 && fits < cases - cases / 5, "a mix of fits and no fits");
 }
 
@@ -1850,6 +2070,7 @@ int main(void)
 	T_CASE("limits", test_limits());
 	T_CASE("pci", test_pci());
 	T_CASE("mempolicy", test_mempolicy());
+	T_CASE("demand", test_demand());
 	T_CASE("fallback-memoryless", test_fallback_memoryless());
 	T_CASE("flat", test_flat());
 	T_CASE("flat-room", test_flat_room());

@@ -76,7 +76,7 @@ static np_plan *pinned_plan(const np_topo *t)
 	add_cell(p, 0, 2, 8192, 4, 0, 4, 16, 0, NULL, 0);
 	add_cell(p, 1, 3, 8192, 4, 4, 4, 24, 0, NULL, 0);
 	finish(p, t, nodes, 2);
-	p->score = (struct np_plan_score){ 0, 16, 16, 0, 16, true, 41 };
+	p->score = (struct np_plan_score){ 0, 16, 16, 0, 16, true, 41, NP_TERM_NONE, 0 };
 	np__plan_add_reason(p, 0, 0, -1, NP_RES_MEMORY, 8192, 7270,
 			    "why not node 0: 8 GiB asked, 7.1 GiB free");
 	np__plan_add_reason(p, -1, 4, 5, NP_RES_DISTANCE, 16, 22, "why not {4,5}: distance 22");
@@ -97,7 +97,7 @@ static np_plan *floating_plan(const np_topo *t)
 	np__plan_add_pci(p, 0, 2);
 	p->mem_policy = NP_MEM_POLICY_PREFERRED;
 	p->affinity = NP_AFFINITY_SOFT;
-	p->score = (struct np_plan_score){ 1, 16, 32, 4096, 16, false, 123456789 };
+	p->score = (struct np_plan_score){ 1, 16, 32, 4096, 16, false, 123456789, NP_TERM_SUM_DISTANCE, 12 };
 	np__plan_add_reason(p, 1, 7, -1, NP_RES_PCPUS, 1, 0,
 			    "why not node 7: \"quoted\"\\ and a\ttab");
 	return p;
@@ -172,7 +172,8 @@ static void same_plan(const np_plan *a, const np_plan *b, const char *what)
 		      "%s: reason %d", what, i);
 	CHECK(memcmp(&a->score, &b->score, sizeof(a->score)) == 0 ||
 		      (a->score.steps == b->score.steps && a->score.exact == b->score.exact &&
-		       a->score.stranded == b->score.stranded),
+		       a->score.stranded == b->score.stranded &&
+		       a->score.gap_term == b->score.gap_term && a->score.gap == b->score.gap),
 	      "%s: score", what);
 }
 
@@ -239,6 +240,9 @@ static const struct {
      "reasons[0].text: missing (expected a string)"},
     {NOFIT "\"fits\": true}", "duplicate"},
     {NOFIT "\"score\": {\"exact\": \"yes\"}}", "score.exact: expected true or false"},
+    {NOFIT "\"score\": {\"exact\": false, \"gap_term\": \"far\"}}",
+     "score.gap_term: expected a term name"},
+    {NOFIT "\"score\": {\"exact\": false, \"gap\": -1}}", "score.gap: expected an integer"},
     {NOFIT "\"pci\": [{\"pool\": 0, \"count\": 0}]}", "pci[0].count: expected an integer from 1"},
     {CELL "\"memory_mb\": 1}], \"memory_basis\": \"some\"}", "memory_basis: expected \"total\" or \"free\""},
 };
@@ -486,7 +490,7 @@ static np_plan *split_plan(const np_topo *t, bool same)
 	add_cell(p, 0, 3, 13333, 4, 2, 0, 0, 1, same ? all : n3, same ? 24 : 8);
 	add_cell(p, 0, 4, 13333, 4, 3, 0, 0, same ? 1 : 0, all, same ? 24 : 0);
 	finish(p, t, nodes, 3);
-	p->score = (struct np_plan_score){ 0, 16, 0, 0, 16, true, 116 };
+	p->score = (struct np_plan_score){ 0, 16, 0, 0, 16, true, 116, NP_TERM_NONE, 0 };
 	return p;
 }
 
