@@ -173,30 +173,6 @@ void np__tb_distance(np__tb *b, int os_from, int os_to, uint32_t distance)
 		*d = (struct tb_dist){ os_from, os_to, distance };
 }
 
-/* Normalise a PCI address to "dddd:bb:dd.f"; false when it is not one. */
-static bool pci_normalise(const char *in, char out[16])
-{
-	unsigned dom = 0, bus, dev, fn;
-	int used = 0;
-
-	if (sscanf(in, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &used) == 4 &&
-	    in[used] == '\0' && strlen(in) == 12)
-		;
-	else if (dom = 0, used = 0,
-		 sscanf(in, "%2x:%2x.%1x%n", &bus, &dev, &fn, &used) == 3 &&
-			 in[used] == '\0' && strlen(in) == 7)
-		;
-	else
-		return false;
-	for (const char *p = in; *p; p++)
-		if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
-			return false;
-	if (dev > 0x1f || fn > 7)
-		return false;
-	snprintf(out, 16, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
-	return true;
-}
-
 void np__tb_device(np__tb *b, const char *address, unsigned vendor,
 		   unsigned device, unsigned class_code, int os_node)
 {
@@ -210,7 +186,7 @@ void np__tb_device(np__tb *b, const char *address, unsigned vendor,
 			    address);
 		return;
 	}
-	if (!pci_normalise(address, norm)) {
+	if (!np__pci_address_normalise(address, norm)) {
 		np__tb_fail(b, NP_EINPUT, "'%.40s' is not a PCI address", address);
 		return;
 	}
@@ -516,6 +492,26 @@ const struct np_cpu *np_topo_cpu(const np_topo *t, int idx)
 const struct np_device *np_topo_device(const np_topo *t, int idx)
 {
 	return idx >= 0 && idx < t->ndevices ? &t->devices[idx] : NULL;
+}
+
+int np_topo_device_find(const np_topo *t, const char *address)
+{
+	int lo = 0, hi = t->ndevices;
+	char norm[16];
+
+	if (!address || !np__pci_address_normalise(address, norm))
+		return -1;
+	while (lo < hi) { /* devices are kept in increasing address (check.c) */
+		int mid = lo + (hi - lo) / 2, c = strcmp(t->devices[mid].address, norm);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
 }
 
 int np_topo_node_index(const np_topo *t, int os_id)

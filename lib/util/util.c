@@ -498,3 +498,26 @@ char *np_cpulist_format(const int *ids, int n, char *buf, size_t size)
 {
 	return np__format_cpulist(ids, n, buf, size);
 }
+
+bool np__pci_address_normalise(const char *in, char out[16])
+{
+	unsigned dom = 0, bus, dev, fn;
+	int used = 0;
+
+	if (sscanf(in, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &used) == 4 &&
+	    in[used] == '\0' && strlen(in) == 12)
+		;
+	else if (dom = 0, used = 0,
+		 sscanf(in, "%2x:%2x.%1x%n", &bus, &dev, &fn, &used) == 3 &&
+			 in[used] == '\0' && strlen(in) == 7)
+		;
+	else
+		return false;
+	for (const char *p = in; *p; p++)
+		if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+			return false;
+	if (dev > 0x1f || fn > 7)
+		return false;
+	snprintf(out, 16, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return true;
+}

@@ -95,6 +95,13 @@ int np__sort_unique(int *a, int n);
 bool np__parse_int(const char *text, long min, long max, long *out);
 bool np__parse_u64(const char *text, uint64_t *out);
 
+/*
+ * A PCI address "dddd:bb:dd.f" or "bb:dd.f" (domain 0), hex digits in either
+ * case, into OUT as "dddd:bb:dd.f" in lower case (the form topologies keep);
+ * false when IN is not one.
+ */
+bool np__pci_address_normalise(const char *in, char out[16]);
+
 /* Overflow-checked allocation of N elements of SIZE, zeroed. */
 void *np__calloc(size_t n, size_t size);
 /* Grow *ARR (of *CAP elements of SIZE) to hold at least NEED; 0 or -1. */
