@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -519,5 +520,29 @@ bool np__pci_address_normalise(const char *in, char out[16])
 	if (dev > 0x1f || fn > 7)
 		return false;
 	snprintf(out, 16, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return true;
+}
+
+bool np__unit_bytes(const char *unit, uint64_t *bytes)
+{
+	static const char prefixes[] = "kmgtpe";
+	const char *p;
+	uint64_t base, v = 1;
+
+	if (strcasecmp(unit, "b") == 0 || strcasecmp(unit, "bytes") == 0) {
+		*bytes = 1;
+		return true;
+	}
+	if (!unit[0] || !(p = strchr(prefixes, tolower((unsigned char)unit[0]))))
+		return false;
+	if (unit[1] == '\0' || strcasecmp(unit + 1, "iB") == 0)
+		base = 1024;
+	else if (strcasecmp(unit + 1, "B") == 0)
+		base = 1000;
+	else
+		return false;
+	for (long i = 0; i <= p - prefixes; i++)
+		v *= base;
+	*bytes = v;
 	return true;
 }

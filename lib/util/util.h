@@ -102,6 +102,14 @@ bool np__parse_u64(const char *text, uint64_t *out);
  */
 bool np__pci_address_normalise(const char *in, char out[16]);
 
+/*
+ * Bytes in one UNIT of libvirt's scaled integers: "b" or "bytes"; "k",
+ * "KiB", "M", "MiB", ... "E", "EiB" (powers of 1024); "KB", "MB", ...
+ * (powers of 1000); case does not matter, as in libvirt.  False for
+ * anything else.
+ */
+bool np__unit_bytes(const char *unit, uint64_t *bytes);
+
 /* Overflow-checked allocation of N elements of SIZE, zeroed. */
 void *np__calloc(size_t n, size_t size);
 /* Grow *ARR (of *CAP elements of SIZE) to hold at least NEED; 0 or -1. */

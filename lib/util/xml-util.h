@@ -1,0 +1,41 @@
+/*
+ * xml-util.h - what every libxml2 reader of numaplace shares (libvirt's
+ * capabilities and node devices, domain XML read and merged): parsing a
+ * document quietly with libxml2's first complaint as one line, and keeping
+ * libxml2's generic error printer quiet meanwhile.
+ *
+ * Only files that use libxml2 include this, so they can live in a module
+ * of their own.  Nothing here keeps state between calls.
+ */
+#ifndef NP_XML_UTIL_H
+#define NP_XML_UTIL_H
+
+#include <stddef.h>
+
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#include <numaplace/error.h>
+
+/*
+ * libxml2's generic error handler of this thread, replaced by a silent one
+ * while numaplace reads XML: libxml2 prints some errors (running out of
+ * memory, errors raised with no parser at hand) through it, to stderr by
+ * default, and the library prints nothing.
+ */
+struct np__xml_hush {
+	xmlGenericErrorFunc fn;
+	void *ctx;
+};
+void np__xml_hush(struct np__xml_hush *saved);
+void np__xml_unhush(const struct np__xml_hush *saved);
+
+/*
+ * Parse BUF (LEN bytes) quietly, without the network and without
+ * expanding entities.  The document (xmlFreeDoc it), or NULL with ERR
+ * filled: NP_EINPUT "line N: <libxml2's first complaint>" (its text made
+ * one printable line), NP_ENOMEM.
+ */
+xmlDoc *np__xml_parse(const char *buf, size_t len, struct np_error *err);
+
+#endif
