@@ -116,6 +116,6 @@ int cli_load_topology(const struct cli_source *src, np_topo **out);
 extern const struct cli_choice cli_choice_topo_format, cli_choice_plan_format,
 	cli_choice_obs_format, cli_choice_sim_format, cli_choice_text_json,
 	cli_choice_strategy, cli_choice_mem_policy, cli_choice_affinity,
-	cli_choice_fallback, cli_choice_memory_basis;
+	cli_choice_fallback, cli_choice_memory_basis, cli_choice_pci_policy;
 
 #endif

@@ -5,9 +5,10 @@
  * Design: claim holds the state's exclusive lock from reading to commit,
  * so parallel claims on one host are serialised and never over-commit:
  * open (lock) -> charge every recorded claim onto a fresh host -> place ->
- * write the plan in the asked format to memory (a format that cannot
- * carry it refuses here, and nothing is claimed) -> record -> commit
- * (temporary file + rename) -> print it.  Claims
+ * write the plan in the asked format (or merged into the guest's
+ * document) to memory (a format that cannot carry it refuses here, and
+ * nothing is claimed) -> record -> commit (temporary file + rename) ->
+ * print it (or write it to -o FILE, or back into the document).  Claims
  * are idempotent per id: an id already recorded is printed again from the
  * state, exit 0, and nothing is placed or written - so a retried boot
  * script gets the same answer.  Release of an id that is not there is
@@ -44,21 +45,6 @@ static int print_claimed(const struct place_args *p, const np_state *st, const c
 	return rc;
 }
 
-/* PLAN as P's format into a malloc'ed buffer: 0, or the exit code (printed). */
-static int render(const struct place_args *p, const np_plan *plan, const np_host *host,
-		  const np_request *req, char **buf, size_t *len)
-{
-	FILE *m = open_memstream(buf, len);
-	int rc;
-
-	if (!m)
-		return cli_oom();
-	rc = place_write_to(p, plan, host, req, m);
-	if (fclose(m) && !rc)
-		rc = cli_oom();
-	return rc;
-}
-
 /* Place, render, record, commit, print; ST is locked for writing. */
 static int claim_new(const struct place_args *p, np_state *st, const char *id,
 		     const np_host *host, const np_request *req)
@@ -77,12 +63,12 @@ static int claim_new(const struct place_args *p, np_state *st, const char *id,
 		return rc;
 	}
 	/* Written to memory first: a format that cannot carry the plan claims nothing. */
-	if ((rc = render(p, plan, host, req, &buf, &len)))
+	if ((rc = place_render(p, plan, host, req, &buf, &len)))
 		goto out;
 	if (np_state_claim(st, id, plan, &err) || np_state_commit(st, &err))
 		rc = cli_fail(&err);
-	else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout))
-		rc = CLI_FAILED; /* claimed; the caller may claim the id again to reprint */
+	else
+		rc = place_deliver(p, buf, len); /* claimed; claiming the id again reprints */
 out:
 	free(buf);
 	np_plan_free(plan);
@@ -139,7 +125,10 @@ static int claim(const struct cli_verb *verb, const struct cli_args *a)
 		return cli_usage_error(verb, "say where and under which name: --state FILE --id ID");
 	if (place_args_check(&p))
 		return CLI_BAD_INPUT;
-	return run_claim(&p, id);
+	if (!(rc = place_read_doc(&p)))
+		rc = run_claim(&p, id);
+	place_args_free(&p);
+	return rc;
 }
 
 const struct cli_verb cli_verb_claim = {

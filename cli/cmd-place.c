@@ -25,7 +25,7 @@
 
 const struct cli_opt place_guest_opts[] = {
 	{ .id = PLACE_OPT_FLAVOR, .name = "flavor", .type = CLI_TEXT,
-	  .heading = "The guest (exactly one of):",
+	  .heading = "The guest (one of these; a document may come with --flavor):",
 	  .help = "Nova flavor: 'vcpus=8,ram=4096,hw:numa_nodes=2,...'" },
 	{ .id = PLACE_OPT_IMAGE, .name = "image", .type = CLI_TEXT,
 	  .help = "with --flavor: image properties 'hw_mem_page_size=2048,...'" },
@@ -37,6 +37,18 @@ const struct cli_opt place_guest_opts[] = {
 	  .max = (double)NP_MEMORY_MB_MAX, .meta = "MIB", .help = "with --xl-vnuma: its memory in MiB" },
 	{ .id = PLACE_OPT_REQUEST, .name = "request", .type = CLI_INPUT,
 	  .help = "numaplace.request/1 JSON (- for standard input)" },
+	{ .id = PLACE_OPT_DOMAIN_XML, .name = "domain-xml", .type = CLI_INPUT,
+	  .help = "a libvirt domain (virsh dumpxml): the guest, and the\n"
+		  "output is that domain with the placement merged in;\n"
+		  "with --flavor the flavor is the guest and the domain\n"
+		  "only the document it goes into (taking its size too)" },
+	{ .id = PLACE_OPT_XL_CONFIG, .name = "xl-config", .type = CLI_INPUT,
+	  .help = "an xl.cfg file, the same way: cpus=, cpus_soft=, vnuma=\n"
+		  "merged, every other line kept byte for byte" },
+	{ .id = PLACE_OPT_DEVICE_POLICY, .name = "device-policy", .type = CLI_CHOICE,
+	  .choice = &cli_choice_pci_policy, .meta = "P",
+	  .help = "the document's PCI devices (hostdev, pci=): preferred\n"
+		  "(default: near them when possible), required, socket, legacy" },
 	{ .id = PLACE_OPT_STRATEGY, .name = "strategy", .type = CLI_CHOICE,
 	  .choice = &cli_choice_strategy, .meta = "S", .heading = "Placement:",
 	  .help = "spread (default: most room left) or pack (fill used nodes)" },
@@ -50,13 +62,19 @@ const struct cli_opt place_guest_opts[] = {
 	  .help = "total (memory less claims, Nova's rule) or free\n"
 		  "(also within what the host reports free, libxl's);\n"
 		  "default free for --xl, total otherwise" },
-	{ .id = PLACE_OPT_EXPLAIN, .name = "explain", .type = CLI_FLAG,
+	{ .id = PLACE_OPT_EXPLAIN, .name = "explain", .type = CLI_FLAG, .heading = "Output:",
 	  .help = "say why the chosen nodes won and why the others lost" },
 	{ .id = PLACE_OPT_VERBOSE, .name = "verbose", .letter = 'v', .type = CLI_FLAG,
 	  .help = "with text: also how the search ended (steps, stranded MiB)" },
 	{ .id = PLACE_OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
 	  .choice = &cli_choice_plan_format, .meta = "FMT",
-	  .help = "text (default), json, libvirt, xl, numactl" },
+	  .help = "text (default), json, libvirt, xl, numactl; with a\n"
+		  "document, the plan in FMT instead of the document" },
+	{ .id = PLACE_OPT_OUTPUT, .name = "output", .letter = 'o', .type = CLI_OUTPUT,
+	  .help = "write there (default and -: standard output);\n"
+		  "nothing is written when the guest does not fit" },
+	{ .id = PLACE_OPT_IN_PLACE, .name = "in-place", .type = CLI_FLAG,
+	  .help = "replace the document's file (atomically, mode kept)" },
 	/* Hidden: the differential tests validate every plan on release builds too. */
 	{ .id = PLACE_OPT_VALIDATE, .name = "validate", .type = CLI_FLAG },
 	CLI_OPT_END,
@@ -75,6 +93,13 @@ int place_args_get(const struct cli_args *a, struct place_args *p)
 	p->image = cli_text(a, PLACE_OPT_IMAGE);
 	p->xl_vnuma = cli_text(a, PLACE_OPT_XL_VNUMA);
 	p->request = cli_text(a, PLACE_OPT_REQUEST);
+	p->domain_xml = cli_text(a, PLACE_OPT_DOMAIN_XML);
+	p->xl_config = cli_text(a, PLACE_OPT_XL_CONFIG);
+	p->device_policy_given = cli_given(a, PLACE_OPT_DEVICE_POLICY);
+	p->device_policy =
+		(enum np_pci_policy)cli_num(a, PLACE_OPT_DEVICE_POLICY, NP_PCI_POLICY_PREFERRED);
+	p->output = cli_text(a, PLACE_OPT_OUTPUT);
+	p->in_place = cli_given(a, PLACE_OPT_IN_PLACE);
 	p->vcpus = (long)cli_num(a, PLACE_OPT_VCPUS, -1);
 	p->memory_mb = cli_num(a, PLACE_OPT_MEMORY, -1);
 	p->strategy_given = cli_given(a, PLACE_OPT_STRATEGY);
@@ -87,6 +112,7 @@ int place_args_get(const struct cli_args *a, struct place_args *p)
 	p->basis = (enum np_memory_basis)cli_num(a, PLACE_OPT_MEMORY_BASIS, NP_MEMORY_BASIS_TOTAL);
 	p->explain = cli_given(a, PLACE_OPT_EXPLAIN);
 	p->verbose = cli_given(a, PLACE_OPT_VERBOSE);
+	p->format_given = cli_given(a, PLACE_OPT_FORMAT);
 	p->format = (enum np_plan_format)cli_num(a, PLACE_OPT_FORMAT, NP_PLAN_TEXT);
 	p->validate = cli_given(a, PLACE_OPT_VALIDATE);
 #ifndef NDEBUG
@@ -95,15 +121,42 @@ int place_args_get(const struct cli_args *a, struct place_args *p)
 	return CLI_OK;
 }
 
+/* The document's options: one document, what may come with it, --in-place. */
+static int check_doc(const struct place_args *p)
+{
+	const struct cli_verb *verb = p->verb;
+	const char *doc = p->domain_xml ? p->domain_xml : p->xl_config;
+
+	if (p->domain_xml && p->xl_config)
+		return cli_usage_error(verb, "give one document: --domain-xml or --xl-config");
+	if (doc && (p->xl_vnuma || p->request))
+		return cli_usage_error(verb, "a document is the guest, or --flavor is: not "
+				       "--xl-vnuma or --request");
+	if (p->device_policy_given && (!doc || p->flavor))
+		return cli_usage_error(verb, "--device-policy is for the PCI devices of a "
+				       "document that is the guest (no --flavor)");
+	if (p->in_place && (!doc || strcmp(doc, "-") == 0))
+		return cli_usage_error(verb, "--in-place replaces the file of --domain-xml or "
+				       "--xl-config");
+	if (p->in_place && (p->output || p->format_given))
+		return cli_usage_error(verb, "--in-place writes the document back: not with "
+				       "--output or --format");
+	return CLI_OK;
+}
+
 int place_args_check(const struct place_args *p)
 {
 	const struct cli_verb *verb = p->verb;
+	bool doc = p->domain_xml || p->xl_config;
 	int guests = !!p->flavor + !!p->xl_vnuma + !!p->request;
 
 	if (p->image && !p->flavor)
 		return cli_usage_error(verb, "--image goes with --flavor");
-	if (guests == 0)
-		return cli_usage_error(verb, "say what to place: --flavor, --xl-vnuma or --request");
+	if (check_doc(p))
+		return CLI_BAD_INPUT;
+	if (guests == 0 && !doc)
+		return cli_usage_error(verb, "say what to place: --flavor, --xl-vnuma, --request, "
+				       "--domain-xml or --xl-config");
 	if (guests > 1)
 		return cli_usage_error(verb, "give one guest: --flavor, --xl-vnuma or --request");
 	if (p->xl_vnuma && (p->vcpus < 0 || p->memory_mb < 0))
@@ -111,6 +164,25 @@ int place_args_check(const struct place_args *p)
 	if (!p->xl_vnuma && (p->vcpus >= 0 || p->memory_mb >= 0))
 		return cli_usage_error(verb, "--vcpus and --memory go with --xl-vnuma");
 	return CLI_OK;
+}
+
+int place_read_doc(struct place_args *p)
+{
+	const char *path = p->domain_xml ? p->domain_xml : p->xl_config;
+
+	return path ? cli_read_file(path, &p->doc, &p->doclen) : CLI_OK;
+}
+
+void place_args_free(struct place_args *p)
+{
+	free(p->doc);
+	p->doc = NULL;
+}
+
+/* The document's name in messages. */
+static const char *doc_name(const struct place_args *p)
+{
+	return cli_input_name(p->domain_xml ? p->domain_xml : p->xl_config);
 }
 
 int place_request(const struct place_args *p, np_request **out)
@@ -122,6 +194,12 @@ int place_request(const struct place_args *p, np_request **out)
 
 	if (p->flavor) {
 		rc = np_request_from_flavor_text(p->flavor, p->image, out, &err);
+	} else if (p->domain_xml) {
+		rc = np_request_from_domain_xml(p->doc, p->doclen, doc_name(p), p->device_policy,
+						out, &err);
+	} else if (p->xl_config) {
+		rc = np_request_from_xl_config(p->doc, p->doclen, doc_name(p), p->device_policy,
+					       out, &err);
 	} else if (p->xl_vnuma) {
 		rc = np_request_from_xl_vnuma(p->xl_vnuma, (unsigned)p->vcpus,
 					      (uint64_t)p->memory_mb, out, &err);
@@ -176,10 +254,14 @@ int place_plan(const struct place_args *p, const np_host *host, const np_request
 	return CLI_OK;
 }
 
-int place_write(const struct place_args *p, const np_plan *plan, const np_host *host,
-		const np_request *req)
+/* The plan merged into the document, to OUT. */
+static int merge(const struct place_args *p, const np_plan *plan, const np_host *host,
+		 const np_request *req, FILE *out, struct np_error *err)
 {
-	return place_write_to(p, plan, host, req, stdout);
+	if (p->domain_xml)
+		return np_plan_merge_domain_xml(plan, host, req, p->doc, p->doclen, doc_name(p), out,
+						err);
+	return np_plan_merge_xl_config(plan, host, req, p->doc, p->doclen, doc_name(p), out, err);
 }
 
 int place_write_to(const struct place_args *p, const np_plan *plan, const np_host *host,
@@ -187,21 +269,72 @@ int place_write_to(const struct place_args *p, const np_plan *plan, const np_hos
 {
 	struct np_error err = { 0 };
 	unsigned flags = (p->explain ? NP_PLAN_EXPLAIN : 0) | (p->verbose ? NP_PLAN_VERBOSE : 0);
+	bool doc = p->doc && !p->format_given;
 
-	if (!np_plan_fits(plan) && p->format != NP_PLAN_TEXT) {
+	if (!np_plan_fits(plan) && (doc || p->format != NP_PLAN_TEXT)) {
 		const char *why = np_plan_no_fit_summary(plan);
 
 		/* JSON carries the reasons; the others have nothing to write. */
-		if (p->format == NP_PLAN_JSON &&
+		if (!doc && p->format == NP_PLAN_JSON &&
 		    np_plan_write(plan, host, req, p->format, flags, out, &err))
 			return cli_fail(&err);
 		fprintf(stderr, "numaplace: no placement fits this guest%s%s\n", why ? ": " : "",
 			why ? why : "");
 		return CLI_FAILED;
 	}
-	if (np_plan_write(plan, host, req, p->format, flags, out, &err))
+	if (doc ? merge(p, plan, host, req, out, &err)
+		: np_plan_write(plan, host, req, p->format, flags, out, &err))
 		return cli_fail(&err);
 	return np_plan_fits(plan) ? CLI_OK : CLI_FAILED;
+}
+
+int place_render(const struct place_args *p, const np_plan *plan, const np_host *host,
+		 const np_request *req, char **buf, size_t *len)
+{
+	FILE *m;
+	int rc;
+
+	*buf = NULL;
+	*len = 0;
+	if (!(m = open_memstream(buf, len)))
+		return cli_oom();
+	rc = place_write_to(p, plan, host, req, m);
+	if (fclose(m) && rc != CLI_BAD_INPUT)
+		rc = cli_oom();
+	return rc;
+}
+
+int place_deliver(const struct place_args *p, const char *buf, size_t len)
+{
+	struct np_error err = { 0 };
+	FILE *out;
+	int rc;
+
+	if (p->in_place)
+		return np_file_replace(p->domain_xml ? p->domain_xml : p->xl_config, buf, len, &err)
+			       ? cli_fail(&err)
+			       : CLI_OK;
+	if ((rc = cli_open_output(p->output, "w", &out)))
+		return rc;
+	rc = fwrite(buf, 1, len, out) == len ? CLI_OK : CLI_FAILED;
+	return cli_close_output(p->output, out, rc);
+}
+
+int place_write(const struct place_args *p, const np_plan *plan, const np_host *host,
+		const np_request *req)
+{
+	char *buf;
+	size_t len;
+	int rc = place_render(p, plan, host, req, &buf, &len);
+
+	/* What fits, and the answer "no fit" in text or JSON; never a part of a document. */
+	if (rc == CLI_OK || (rc == CLI_FAILED && len > 0)) {
+		int drc = place_deliver(p, buf, len);
+
+		rc = drc ? drc : rc;
+	}
+	free(buf);
+	return rc;
 }
 
 /* --state FILE: charge its claims onto HOST (shared lock, nothing written). */
@@ -252,7 +385,8 @@ static int check_case(const struct place_args *p)
 {
 	if (p->src.given || p->state || p->flavor || p->image || p->xl_vnuma || p->request ||
 	    p->vcpus >= 0 || p->memory_mb >= 0 || p->mem_policy_given || p->affinity_given ||
-	    p->basis_given || p->explain || p->verbose || p->format != NP_PLAN_TEXT)
+	    p->basis_given || p->explain || p->verbose || p->format != NP_PLAN_TEXT ||
+	    p->domain_xml || p->xl_config || p->device_policy_given || p->output || p->in_place)
 		return cli_usage_error(p->verb, "--case brings its own host and requests: only "
 				       "--strategy goes with it");
 	return CLI_OK;
@@ -307,7 +441,10 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 		return check_case(&p) ? CLI_BAD_INPUT : place_case(cli_text(a, OPT_CASE), &p);
 	if (place_args_check(&p))
 		return CLI_BAD_INPUT;
-	return run_place(&p);
+	if (!(rc = place_read_doc(&p)))
+		rc = run_place(&p);
+	place_args_free(&p);
+	return rc;
 }
 
 const struct cli_verb cli_verb_place = {

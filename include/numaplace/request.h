@@ -191,6 +191,7 @@ const char *np_affinity_name(enum np_affinity a);
 /* The value named NAME ("strict", "soft", ...) into *OUT: 0, or NP_EINPUT (OUT untouched). */
 int np_mem_policy_from_name(const char *name, enum np_mem_policy *out);
 int np_affinity_from_name(const char *name, enum np_affinity *out);
+int np_pci_policy_from_name(const char *name, enum np_pci_policy *out);
 
 #ifdef __cplusplus
 }

@@ -89,3 +89,34 @@ xmlDoc *np__xml_parse(const char *buf, size_t len, struct np_error *err)
 	xmlFreeParserCtxt(ctxt);
 	return doc;
 }
+
+bool np__xml_named(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+int np__xml_line(const xmlNode *n)
+{
+	long l = xmlGetLineNo(n);
+
+	return l > 0 && l < 1000000000 ? (int)l : 0;
+}
+
+xmlNode *np__xml_child(const xmlNode *parent, const char *name, xmlNode **second)
+{
+	xmlNode *first = NULL;
+
+	if (second)
+		*second = NULL;
+	for (xmlNode *c = parent->children; c; c = c->next) {
+		if (!np__xml_named(c, name))
+			continue;
+		if (first) {
+			if (second)
+				*second = c;
+			break;
+		}
+		first = c;
+	}
+	return first;
+}

@@ -10,6 +10,7 @@
 #ifndef NP_XML_UTIL_H
 #define NP_XML_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libxml/tree.h>
@@ -37,5 +38,15 @@ void np__xml_unhush(const struct np__xml_hush *saved);
  * one printable line), NP_ENOMEM.
  */
 xmlDoc *np__xml_parse(const char *buf, size_t len, struct np_error *err);
+
+/* Is N an element called NAME? */
+bool np__xml_named(const xmlNode *n, const char *name);
+/* The line N was on, or 0 when libxml2 does not know. */
+int np__xml_line(const xmlNode *n);
+/*
+ * The first element child of PARENT called NAME, or NULL; *SECOND (when
+ * not NULL) the second one, or NULL: for the elements libvirt allows once.
+ */
+xmlNode *np__xml_child(const xmlNode *parent, const char *name, xmlNode **second);
 
 #endif
