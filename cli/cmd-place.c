@@ -242,8 +242,14 @@ int place_plan(const struct place_args *p, const np_host *host, const np_request
 				      .affinity = p->affinity };
 	struct np_error err = { 0 };
 
-	if (np_place(host, req, &opts, out, &err))
+	if (np_place(host, req, &opts, out, &err)) {
+		/* A request the document made but the host cannot take: say which document. */
+		if (p->doc && !p->flavor && err.code == NP_EINPUT) {
+			fprintf(stderr, "numaplace: %s: %s\n", doc_name(p), err.message);
+			return CLI_BAD_INPUT;
+		}
 		return cli_fail(&err);
+	}
 	if (p->validate && np_plan_fits(*out) && np_plan_validate(host, req, *out, &err)) {
 		fprintf(stderr, "numaplace: internal error: the plan fails validation: %s\n",
 			err.message);

@@ -9,8 +9,9 @@
  * any order, and new ones go where `virsh dumpxml` puts them):
  *  - <vcpu>: its count is the plan's, placement='static', no cpuset= (a
  *    default pinning that would outlive the plan's); current= is kept
- *    while it is within the count, and <vcpus> (per-vCPU hotplug state) is
- *    dropped when the count changes.
+ *    while it is within the count; when the count changes, <vcpus>
+ *    (per-vCPU hotplug state) goes, and so does a <cpu><topology> of
+ *    another count (libvirt would refuse it).
  *  - <memory>: the plan's size when it differs (so <currentMemory> is
  *    lowered to it when above).
  *  - <cputune>: vcpupin, emulatorpin and iothreadpin replaced by the
@@ -239,6 +240,29 @@ static long long num_attr(xmlNode *n, const char *name)
 	return x;
 }
 
+/*
+ * A <cpu><topology> whose sockets x dies x clusters x cores x threads is
+ * no longer the vCPU count N: libvirt refuses it, so it goes (libvirt then
+ * makes one of its own).
+ */
+static void fit_topology(struct mg *m, long n)
+{
+	static const char *const attrs[] = { "sockets", "dies", "clusters", "cores", "threads" };
+	xmlNode *cpu = one(m, m->root, "cpu"), *t = cpu ? one(m, cpu, "topology") : NULL;
+	long long product = 1;
+
+	if (!t || m->rc)
+		return;
+	for (size_t i = 0; i < NP__ARRAY_SIZE(attrs); i++) {
+		long long v = num_attr(t, attrs[i]);
+
+		if (v > 0 || xmlHasProp(t, (const xmlChar *)attrs[i]))
+			product *= v > 0 ? v : 0;
+	}
+	if (product != n)
+		drop(t);
+}
+
 static void merge_vcpu(struct mg *m, const xmlNode *pv)
 {
 	static const char *const before[] = { "name", "uuid", "memory", "currentMemory",
@@ -259,8 +283,11 @@ static void merge_vcpu(struct mg *m, const xmlNode *pv)
 			put(m, m->root, last_of(m, before), v);
 	} else {
 		old = xmlNodeGetContent(v);
-		if (vcpus && (!old || strcmp((const char *)old, (const char *)count) != 0))
-			drop(vcpus); /* per-vCPU states of another count */
+		if (!old || strcmp((const char *)old, (const char *)count) != 0) {
+			if (vcpus)
+				drop(vcpus); /* per-vCPU states of another count */
+			fit_topology(m, n);
+		}
 		xmlFree(old);
 		set_text(m, v, (const char *)count);
 		set_attr(m, v, "placement", "static");

@@ -8,7 +8,8 @@
  * refuses, so that numaplace never writes back a file xl cannot read
  * (tests/xl/xlcfg-same.c runs Xen's parser over the samples).  Tokens:
  * names [a-z][a-z0-9_.]*, numbers [0-9][0-9a-fx]* (kept as strings, as
- * xl does), strings in "" or '' with backslash escapes and no newline,
+ * xl does), strings in "" or '' with xl's backslash escapes (\n, \", \\,
+ * \ooo, ...; others refused) and no newline,
  * '#' comments to the end of the line, = += , [ ] ; and newlines; blanks
  * are spaces and tabs.  A setting is NAME = VALUE or NAME += VALUE ended
  * by a newline, ';' or the end; lists may span lines (a newline may
@@ -104,12 +105,37 @@ static int skip_lines(struct lx *x)
 	return rc;
 }
 
+/*
+ * The escape at x->i (a backslash) into *C, x->i on its last byte: what
+ * xl's dequoting takes, \a \b \f \n \r \t \v \' \" \\ and three octal
+ * digits (left undecoded: *PLAIN false); anything else xl refuses.
+ */
+static int escape(struct lx *x, char *c, bool *plain)
+{
+	static const char from[] = "abfnrtv'\"\\", to[] = "\a\b\f\n\r\t\v'\"\\";
+	char e = at(x, 1);
+	const char *k = e ? strchr(from, e) : NULL;
+
+	if (k) {
+		*c = to[k - from];
+		x->i++;
+		return 0;
+	}
+	for (int d = 1; d <= 3; d++)
+		if (at(x, (size_t)d) < '0' || at(x, (size_t)d) > '7')
+			return fail(x, "a backslash escape xl does not take in a string");
+	*plain = false;
+	x->i += 3;
+	return 0;
+}
+
 /* A quoted string at x->i into V: its span and, when numaplace can decode it, its text. */
 static int string(struct lx *x, struct np__xlv *v)
 {
 	char q = at(x, 0), *out = malloc(x->len - x->i + 1);
 	size_t n = 0;
 	bool plain = true;
+	int rc = 0;
 
 	if (!out)
 		return nomem(x);
@@ -118,20 +144,13 @@ static int string(struct lx *x, struct np__xlv *v)
 
 		if (c == '\n' || c == '\0')
 			break;
-		if (c == '\\') {
-			char e = at(x, 1);
-
-			x->i++;
-			if (e == '\n' || e == '\0')
-				break;
-			c = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
-			plain &= strchr("ntr\\\"'", e) != NULL; /* \ooo and \x: not decoded */
-		}
+		if (c == '\\' && (rc = escape(x, &c, &plain)))
+			break;
 		out[n++] = c;
 	}
-	if (at(x, 0) != q) {
+	if (rc || at(x, 0) != q) {
 		free(out);
-		return fail(x, "a string not closed on its line");
+		return rc ? rc : fail(x, "a string not closed on its line");
 	}
 	x->i++;
 	out[n] = '\0';
