@@ -28,7 +28,8 @@
  * Everything else keeps its place and text.  Inserted elements are
  * indented as libvirt indents (two spaces a level); XML comments of the
  * pieces are left out (they would pile up on each merge) but inside
- * <numatune>, which is replaced whole each time.  The document keeps an
+ * <numatune>, which is replaced whole each time.  The pieces' elements
+ * are moved into the document, not copied (see take()).  The document keeps an
  * XML declaration only if it had one.
  *
  * Ownership: both trees live only inside np__domain_merge().
@@ -90,6 +91,54 @@ static bool blank(const xmlNode *n)
 	return n && n->type == XML_TEXT_NODE && xmlIsBlankNode((xmlNode *)n);
 }
 
+/*
+ * libxml2 (2.9) answers some allocation failures with a part missing
+ * rather than an error: a node without its text, a copy without some
+ * attributes or children.  Everything made here is checked, so a merge
+ * under memory pressure fails (NP_ENOMEM) instead of writing a domain
+ * with a piece missing.
+ */
+static void *oom(struct mg *m)
+{
+	fail(m, NP_ENOMEM, 0, "out of memory");
+	return NULL;
+}
+
+static bool same_str(const xmlChar *a, const xmlChar *b)
+{
+	return a == b || (a && b && strcmp((const char *)a, (const char *)b) == 0);
+}
+
+/* The text of N (xmlFree it), or NULL after failing M. */
+static xmlChar *content(struct mg *m, const xmlNode *n)
+{
+	xmlChar *t = xmlNodeGetContent(n);
+
+	return t ? t : oom(m);
+}
+
+/* N's attribute NAME (xmlFree it): NULL when it has none, or after failing M. */
+static xmlChar *attr(struct mg *m, xmlNode *n, const char *name)
+{
+	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+
+	if (!v && xmlHasNsProp(n, (const xmlChar *)name, NULL))
+		oom(m);
+	return v;
+}
+
+/* An element NAME for the document, or NULL after failing M. */
+static xmlNode *element(struct mg *m, const char *name)
+{
+	xmlNode *n = xmlNewDocNode(m->doc, NULL, (const xmlChar *)name, NULL);
+
+	if (n && (!n->name || strcmp((const char *)n->name, name) != 0)) {
+		xmlFreeNode(n);
+		n = NULL;
+	}
+	return n ? n : oom(m);
+}
+
 /* ---- indentation ----------------------------------------------------------- */
 
 /* Levels of N below the root element. */
@@ -111,9 +160,12 @@ static xmlNode *indent_node(struct mg *m, int level)
 
 	memset(buf + 1, ' ', (size_t)n * 2);
 	buf[1 + n * 2] = '\0';
-	if (!(t = xmlNewDocText(m->doc, (const xmlChar *)buf)))
-		fail(m, NP_ENOMEM, 0, "out of memory");
-	return t;
+	t = xmlNewDocText(m->doc, (const xmlChar *)buf);
+	if (t && !t->content) {
+		xmlFreeNode(t);
+		t = NULL;
+	}
+	return t ? t : oom(m);
 }
 
 /* Indent N's subtree for LEVEL (N's own level): blank texts become line breaks. */
@@ -156,40 +208,40 @@ static void drop(xmlNode *n)
 
 /*
  * Put N (not in the tree yet) into PARENT: after AFTER when given, else
- * as the last element; indented for its level.  N is freed on failure.
+ * as the last element; indented for its level.  N is in the tree even
+ * when M failed (for lack of memory to indent it), so the document, freed
+ * whole, frees it, and no caller holds a freed node.
  */
 static void put(struct mg *m, xmlNode *parent, xmlNode *after, xmlNode *n)
 {
 	int level = depth(parent) + 1;
-	xmlNode *t = indent_node(m, level), *last = parent->last;
+	xmlNode *last = parent->last, *t;
 
-	if (!t) {
-		xmlFreeNode(n);
-		return;
-	}
-	if (after) {
+	if (after)
 		xmlAddNextSibling(after, n);
-		xmlAddPrevSibling(n, t);
-	} else if (blank(last)) {
+	else if (blank(last))
 		xmlAddPrevSibling(last, n);
-		xmlAddPrevSibling(n, t);
-	} else {
-		xmlAddChild(parent, t);
+	else
 		xmlAddChild(parent, n);
-		if ((t = indent_node(m, level - 1)))
-			xmlAddChild(parent, t);
-	}
+	if (!(t = indent_node(m, level)))
+		return;
+	xmlAddPrevSibling(n, t);
+	if (!after && !blank(last) && (t = indent_node(m, level - 1)))
+		xmlAddNextSibling(n, t);
 	reindent(m, n, level);
 }
 
-/* A copy of the pieces' element N for the document; NULL fails M. */
-static xmlNode *copy(struct mg *m, const xmlNode *n)
+/*
+ * Node N of the plan's pieces, moved into the document.  The pieces are
+ * parsed without a dictionary, so nothing of N belongs to their document:
+ * moving allocates nothing and cannot lose a part, as copying could (and
+ * leak it) when memory is short.
+ */
+static xmlNode *take(struct mg *m, xmlNode *n)
 {
-	xmlNode *c = xmlDocCopyNode((xmlNode *)n, m->doc, 1);
-
-	if (!c)
-		fail(m, NP_ENOMEM, 0, "out of memory");
-	return c;
+	xmlUnlinkNode(n);
+	xmlSetTreeDoc(n, m->doc);
+	return n;
 }
 
 /* The last of the children NAMES of the root that the document has, or NULL. */
@@ -210,28 +262,33 @@ static xmlNode *last_of(struct mg *m, const char *const *names)
 
 static void set_text(struct mg *m, xmlNode *n, const char *text)
 {
-	xmlNode *c, *next;
+	xmlNode *c, *next, *t = xmlNewDocText(m->doc, (const xmlChar *)text);
 
-	for (c = n->children; c; c = next) {
+	if (!t || !t->content) {
+		xmlFreeNode(t);
+		oom(m);
+		return;
+	}
+	for (c = n->children; c; c = next) { /* first: libxml2 merges adjacent texts */
 		next = c->next;
 		xmlUnlinkNode(c);
 		xmlFreeNode(c);
 	}
-	xmlNodeAddContent(n, (const xmlChar *)text);
-	if (!n->children)
-		fail(m, NP_ENOMEM, 0, "out of memory");
+	xmlAddChild(n, t);
 }
 
 static void set_attr(struct mg *m, xmlNode *n, const char *name, const char *value)
 {
-	if (!xmlSetProp(n, (const xmlChar *)name, (const xmlChar *)value))
-		fail(m, NP_ENOMEM, 0, "out of memory");
+	xmlAttr *a = xmlSetProp(n, (const xmlChar *)name, (const xmlChar *)value);
+
+	if (!a || !a->children || !same_str(a->children->content, (const xmlChar *)value))
+		oom(m);
 }
 
-/* N's attribute NAME as a number, or -1 when missing or not one. */
-static long long num_attr(xmlNode *n, const char *name)
+/* N's attribute NAME as a number, or -1 when missing or not one (or M failed). */
+static long long num_attr(struct mg *m, xmlNode *n, const char *name)
 {
-	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+	xmlChar *v = attr(m, n, name);
 	long x = -1;
 
 	if (v && !np__parse_int((const char *)v, 0, NP_VCPUS_MAX, &x))
@@ -254,7 +311,7 @@ static void fit_topology(struct mg *m, long n)
 	if (!t || m->rc)
 		return;
 	for (size_t i = 0; i < NP__ARRAY_SIZE(attrs); i++) {
-		long long v = num_attr(t, attrs[i]);
+		long long v = num_attr(m, t, attrs[i]);
 
 		if (v > 0 || xmlHasProp(t, (const xmlChar *)attrs[i]))
 			product *= v > 0 ? v : 0;
@@ -263,27 +320,24 @@ static void fit_topology(struct mg *m, long n)
 		drop(t);
 }
 
-static void merge_vcpu(struct mg *m, const xmlNode *pv)
+static void merge_vcpu(struct mg *m, xmlNode *pv)
 {
 	static const char *const before[] = { "name", "uuid", "memory", "currentMemory",
 					      "memoryBacking", NULL };
-	xmlChar *count = xmlNodeGetContent(pv), *old;
+	xmlChar *count = content(m, pv), *old;
 	xmlNode *v = one(m, m->root, "vcpu"), *vcpus = one(m, m->root, "vcpus");
 	long n = -1;
 
-	if (!count || m->rc) {
+	if (m->rc) {
 		xmlFree(count);
-		if (!m->rc)
-			fail(m, NP_ENOMEM, 0, "out of memory");
 		return;
 	}
 	np__parse_int((const char *)count, 1, NP_VCPUS_MAX, &n);
 	if (!v) {
-		if ((v = copy(m, pv)))
-			put(m, m->root, last_of(m, before), v);
+		put(m, m->root, last_of(m, before), take(m, pv));
 	} else {
-		old = xmlNodeGetContent(v);
-		if (!old || strcmp((const char *)old, (const char *)count) != 0) {
+		old = content(m, v);
+		if (old && strcmp((const char *)old, (const char *)count) != 0) {
 			if (vcpus)
 				drop(vcpus); /* per-vCPU states of another count */
 			fit_topology(m, n);
@@ -292,16 +346,16 @@ static void merge_vcpu(struct mg *m, const xmlNode *pv)
 		set_text(m, v, (const char *)count);
 		set_attr(m, v, "placement", "static");
 		xmlUnsetProp(v, (const xmlChar *)"cpuset");
-		if (num_attr(v, "current") > n)
+		if (num_attr(m, v, "current") > n)
 			xmlUnsetProp(v, (const xmlChar *)"current");
 	}
 	xmlFree(count);
 }
 
-/* The size element N in KiB (its unit, KiB by default), or 0 when unreadable. */
-static uint64_t size_kib(xmlNode *n)
+/* The size element N in KiB (its unit, KiB by default), or 0 when unreadable (or M failed). */
+static uint64_t size_kib(struct mg *m, xmlNode *n)
 {
-	xmlChar *t = xmlNodeGetContent(n), *u = xmlGetNoNsProp(n, (const xmlChar *)"unit");
+	xmlChar *t = content(m, n), *u = attr(m, n, "unit");
 	uint64_t v = 0, per = 0;
 
 	if (!t || !np__parse_u64((const char *)t, &v) ||
@@ -328,17 +382,15 @@ static void merge_memory(struct mg *m, uint64_t memory_mb)
 	xmlNode *mem = one(m, m->root, "memory"), *cur = one(m, m->root, "currentMemory");
 	uint64_t kib = memory_mb * 1024;
 
-	if (m->rc || (mem && size_kib(mem) == kib))
+	if (m->rc || (mem && size_kib(m, mem) == kib))
 		return;
 	if (!mem) {
-		if (!(mem = xmlNewDocNode(m->doc, NULL, (const xmlChar *)"memory", NULL)))
-			fail(m, NP_ENOMEM, 0, "out of memory");
-		else
+		if ((mem = element(m, "memory")))
 			put(m, m->root, last_of(m, before), mem);
 	}
 	if (mem && !m->rc)
 		set_kib(m, mem, kib);
-	if (cur && !m->rc && size_kib(cur) > kib)
+	if (cur && !m->rc && size_kib(m, cur) > kib)
 		set_kib(m, cur, kib);
 }
 
@@ -353,35 +405,33 @@ static int iothread_ids(struct mg *m, long *ids, int max)
 	long v;
 
 	for (xmlNode *c = list ? list->children : NULL; c && n < max; c = c->next)
-		if (np__xml_named(c, "iothread") && (v = num_attr(c, "id")) > 0)
+		if (np__xml_named(c, "iothread") && (v = num_attr(m, c, "id")) > 0)
 			ids[n++] = v;
 	if (list || !count || m->rc)
 		return n;
-	t = xmlNodeGetContent(count);
-	if (!t || !np__parse_int((const char *)t, 0, max, &v))
-		fail(m, t ? NP_EINPUT : NP_ENOMEM, np__xml_line(count),
-		     "<iothreads> '%.20s' is not a number from 0 to %d", t ? (char *)t : "", max);
-	else
+	t = content(m, count);
+	if (t && !np__parse_int((const char *)t, 0, max, &v))
+		fail(m, NP_EINPUT, np__xml_line(count),
+		     "<iothreads> '%.20s' is not a number from 0 to %d", (char *)t, max);
+	else if (t)
 		for (n = 0; n < v; n++)
 			ids[n] = n + 1;
 	xmlFree(t);
 	return n;
 }
 
-/* One <iothreadpin> per I/O thread, on the CPUs of the pieces' <emulatorpin>. */
-static void put_iothreadpins(struct mg *m, xmlNode *ct, const xmlNode *pct)
+/* One <iothreadpin> per I/O thread, on the CPUs of the plan's <emulatorpin>, now in CT. */
+static void put_iothreadpins(struct mg *m, xmlNode *ct)
 {
-	xmlNode *emu = np__xml_child(pct, "emulatorpin", NULL), *pin;
-	xmlChar *cpus = emu ? xmlGetNoNsProp(emu, (const xmlChar *)"cpuset") : NULL;
+	xmlNode *emu = np__xml_child(ct, "emulatorpin", NULL), *pin;
+	xmlChar *cpus = emu ? attr(m, emu, "cpuset") : NULL;
 	long ids[256];
 	char id[24];
 	int n = iothread_ids(m, ids, (int)NP__ARRAY_SIZE(ids));
 
 	for (int i = 0; i < n && cpus && !m->rc; i++) {
-		if (!(pin = xmlNewDocNode(m->doc, NULL, (const xmlChar *)"iothreadpin", NULL))) {
-			fail(m, NP_ENOMEM, 0, "out of memory");
+		if (!(pin = element(m, "iothreadpin")))
 			break;
-		}
 		snprintf(id, sizeof(id), "%ld", ids[i]);
 		put(m, ct, NULL, pin);
 		set_attr(m, pin, "iothread", id);
@@ -390,19 +440,17 @@ static void put_iothreadpins(struct mg *m, xmlNode *ct, const xmlNode *pct)
 	xmlFree(cpus);
 }
 
-static void merge_cputune(struct mg *m, const xmlNode *pct)
+static void merge_cputune(struct mg *m, xmlNode *pct)
 {
 	static const char *const pins[] = { "vcpupin", "emulatorpin", "iothreadpin" };
 	static const char *const before[] = { "vcpu", "vcpus", "iothreads", "iothreadids", NULL };
-	xmlNode *ct = one(m, m->root, "cputune"), *next, *anchor = NULL, *c;
+	xmlNode *ct = one(m, m->root, "cputune"), *next, *anchor = NULL;
 	bool fresh = !ct;
 
 	if (m->rc)
 		return;
-	if (fresh && !(ct = xmlNewDocNode(m->doc, NULL, (const xmlChar *)"cputune", NULL))) {
-		fail(m, NP_ENOMEM, 0, "out of memory");
+	if (fresh && !(ct = element(m, "cputune")))
 		return;
-	}
 	for (xmlNode *old = ct->children; old; old = next) {
 		next = old->next;
 		for (size_t i = 0; i < NP__ARRAY_SIZE(pins); i++)
@@ -413,39 +461,42 @@ static void merge_cputune(struct mg *m, const xmlNode *pct)
 	}
 	if (fresh)
 		put(m, m->root, last_of(m, before), ct);
-	for (xmlNode *p = pct ? pct->children : NULL; p && !m->rc; p = p->next) {
-		if (p->type != XML_ELEMENT_NODE || !(c = copy(m, p)))
+	for (xmlNode *p = pct ? pct->children : NULL; p && !m->rc; p = next) {
+		next = p->next;
+		if (p->type != XML_ELEMENT_NODE)
 			continue;
-		put(m, ct, anchor, c); /* the plan's pins first, in its order */
-		anchor = c;
+		put(m, ct, anchor, take(m, p)); /* the plan's pins in its order */
+		anchor = p;
 	}
-	if (pct)
-		put_iothreadpins(m, ct, pct);
+	put_iothreadpins(m, ct);
 	if (fresh && !ct->children) /* nothing to pin: no element at all */
 		drop(ct);
 }
 
 /* ---- <numatune>, <cpu><numa>, <memoryBacking> -------------------------------- */
 
-static void merge_numatune(struct mg *m, const xmlNode *pnt)
+static void merge_numatune(struct mg *m, xmlNode *pnt)
 {
 	static const char *const before[] = { "vcpu", "vcpus", "iothreads", "iothreadids",
 					      "cputune", NULL };
-	xmlNode *nt = one(m, m->root, "numatune"), *c, *at;
+	xmlNode *nt = one(m, m->root, "numatune"), *at;
 
-	if (m->rc || !pnt || !(c = copy(m, pnt)))
+	if (m->rc || !pnt)
 		return;
 	at = nt ? nt : last_of(m, before);
-	put(m, m->root, at, c);
+	put(m, m->root, at, take(m, pnt));
 	if (nt)
 		drop(nt);
 }
 
-/* Keep what the document's cell OLD had beyond what numaplace writes into CELL. */
-static void keep_cell_extras(struct mg *m, xmlNode *cell, const xmlNode *old)
+/*
+ * Keep what the document's cell OLD had beyond what numaplace writes into
+ * CELL: its other attributes (copied) and children (moved: OLD goes).
+ */
+static void keep_cell_extras(struct mg *m, xmlNode *cell, xmlNode *old)
 {
 	static const char *const ours[] = { "id", "cpus", "memory", "unit" };
-	xmlNode *c;
+	xmlNode *next;
 
 	for (xmlAttr *a = old->properties; a && !m->rc; a = a->next) {
 		bool mine = false;
@@ -455,55 +506,53 @@ static void keep_cell_extras(struct mg *m, xmlNode *cell, const xmlNode *old)
 			mine |= strcmp((const char *)a->name, ours[i]) == 0;
 		if (mine || a->ns)
 			continue;
-		v = xmlNodeGetContent((xmlNode *)a);
-		set_attr(m, cell, (const char *)a->name, v ? (const char *)v : "");
+		if ((v = content(m, (xmlNode *)a)))
+			set_attr(m, cell, (const char *)a->name, (const char *)v);
 		xmlFree(v);
 	}
-	for (xmlNode *o = old->children; o && !m->rc; o = o->next)
-		if (o->type == XML_ELEMENT_NODE && !np__xml_named(o, "distances") &&
-		    (c = copy(m, o)))
-			xmlAddChild(cell, c);
+	for (xmlNode *o = old->children; o && !m->rc; o = next) {
+		next = o->next;
+		if (o->type == XML_ELEMENT_NODE && !np__xml_named(o, "distances"))
+			put(m, cell, NULL, take(m, o));
+	}
 }
 
 /* The plan's <numa> PN with what the document's OLD (may be NULL) adds to it. */
-static xmlNode *new_numa(struct mg *m, const xmlNode *pn, const xmlNode *old)
+static xmlNode *new_numa(struct mg *m, xmlNode *pn, xmlNode *old)
 {
-	xmlNode *numa = copy(m, pn), *ic, *c;
+	xmlNode *numa = take(m, pn), *ic;
 	int ncells = 0, nold = 0;
 
-	if (!numa)
-		return NULL;
 	for (xmlNode *cell = numa->children; cell && old && !m->rc; cell = cell->next) {
-		long long id = np__xml_named(cell, "cell") ? num_attr(cell, "id") : -1;
+		long long id = np__xml_named(cell, "cell") ? num_attr(m, cell, "id") : -1;
 
 		ncells += id >= 0;
 		for (xmlNode *o = old->children; o && id >= 0; o = o->next)
-			if (np__xml_named(o, "cell") && num_attr(o, "id") == id)
+			if (np__xml_named(o, "cell") && num_attr(m, o, "id") == id)
 				keep_cell_extras(m, cell, o);
 	}
 	for (xmlNode *o = old ? old->children : NULL; o; o = o->next)
 		nold += np__xml_named(o, "cell");
 	ic = old ? np__xml_child(old, "interconnects", NULL) : NULL;
-	if (ic && nold == ncells && (c = copy(m, ic)))
-		xmlAddChild(numa, c);
+	if (ic && nold == ncells)
+		put(m, numa, NULL, take(m, ic));
 	return numa;
 }
 
-static void merge_cpu(struct mg *m, const xmlNode *pcpu)
+static void merge_cpu(struct mg *m, xmlNode *pcpu)
 {
 	static const char *const before[] = { "os", "features", NULL };
-	const xmlNode *pn = pcpu ? np__xml_child(pcpu, "numa", NULL) : NULL;
-	xmlNode *cpu = one(m, m->root, "cpu"), *numa = cpu ? one(m, cpu, "numa") : NULL, *n;
+	xmlNode *pn = pcpu ? np__xml_child(pcpu, "numa", NULL) : NULL;
+	xmlNode *cpu = one(m, m->root, "cpu"), *numa = cpu ? one(m, cpu, "numa") : NULL;
 
 	if (m->rc)
 		return;
 	if (pn && !cpu) {
-		if ((cpu = copy(m, pcpu)))
-			put(m, m->root, last_of(m, before), cpu);
+		put(m, m->root, last_of(m, before), take(m, pcpu));
 		return;
 	}
-	if (pn && (n = new_numa(m, pn, numa)))
-		put(m, cpu, numa, n);
+	if (pn)
+		put(m, cpu, numa, new_numa(m, pn, numa));
 	if (numa)
 		drop(numa);
 	if (cpu && !pn && !cpu->properties && !np__xml_child(cpu, "model", NULL)) {
@@ -524,23 +573,21 @@ static bool has_elements(const xmlNode *n)
 	return false;
 }
 
-static void merge_backing(struct mg *m, const xmlNode *pmb)
+static void merge_backing(struct mg *m, xmlNode *pmb)
 {
 	static const char *const before[] = { "name", "uuid", "memory", "currentMemory",
 					      "blkiotune", "memtune", NULL };
-	const xmlNode *php = pmb ? np__xml_child(pmb, "hugepages", NULL) : NULL;
+	xmlNode *php = pmb ? np__xml_child(pmb, "hugepages", NULL) : NULL;
 	xmlNode *mb = one(m, m->root, "memoryBacking"), *hp = mb ? one(m, mb, "hugepages") : NULL;
-	xmlNode *c;
 
 	if (m->rc)
 		return;
 	if (php && !mb) {
-		if ((mb = copy(m, pmb)))
-			put(m, m->root, last_of(m, before), mb);
+		put(m, m->root, last_of(m, before), take(m, pmb));
 		return;
 	}
-	if (php && (c = copy(m, php)))
-		put(m, mb, hp, c);
+	if (php)
+		put(m, mb, hp, take(m, php));
 	if (hp)
 		drop(hp);
 	if (mb && hp && !php && !has_elements(mb))
@@ -565,7 +612,7 @@ static xmlDoc *read_pieces(struct mg *m, const char *pieces, size_t plen)
 	memcpy(buf, open, sizeof(open) - 1);
 	memcpy(buf + sizeof(open) - 1, pieces, plen);
 	memcpy(buf + sizeof(open) - 1 + plen, close, sizeof(close) - 1);
-	if (!(doc = np__xml_parse(buf, n, &perr)))
+	if (!(doc = np__xml_parse_flags(buf, n, XML_PARSE_NODICT, &perr)))
 		fail(m, perr.code, 0, "internal error: the plan's XML: %s", perr.message);
 	else
 		m->pieces = xmlDocGetRootElement(doc);
@@ -604,7 +651,7 @@ static int save(struct mg *m, bool decl, char **out, size_t *outlen)
 
 static void merge_all(struct mg *m, uint64_t memory_mb)
 {
-	const xmlNode *p = m->pieces;
+	xmlNode *p = m->pieces;
 
 	merge_vcpu(m, np__xml_child(p, "vcpu", NULL));
 	if (!m->rc)

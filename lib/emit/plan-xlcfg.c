@@ -127,8 +127,8 @@ static int set_size(struct xm *m, const char *maxkey, const char *key, long dflt
 	if (!(t = plan_value(m, key, &tlen)))
 		return np__err(m->err, NP_EINPUT, "internal error: the plan's lines have no %s=",
 			       key);
-	if (np__xlcfg_long(&m->plan, "plan", key, &want, &line, m->err) != 1)
-		return NP_EINPUT;
+	if ((rc = np__xlcfg_long(&m->plan, "plan", key, &want, &line, m->err)) < 0)
+		return rc;
 	if ((rc = np__xlcfg_long(&m->doc, m->name, key, &cur, &line, m->err)) < 0 ||
 	    (rc = np__xlcfg_long(&m->doc, m->name, maxkey, &max, &line, m->err)) < 0)
 		return rc;
@@ -172,7 +172,8 @@ static int write_out(struct xm *m, FILE *out)
 
 	if (!f)
 		return np__err(m->err, NP_ENOMEM, "out of memory");
-	qsort(m->e, (size_t)m->ne, sizeof(*m->e), cmp_edit);
+	if (m->ne)
+		qsort(m->e, (size_t)m->ne, sizeof(*m->e), cmp_edit);
 	for (int i = 0; i < m->ne; i++) {
 		if (m->e[i].start < at)
 			continue; /* inside a line already removed */
@@ -184,7 +185,8 @@ static int write_out(struct xm *m, FILE *out)
 	fwrite(m->buf + at, 1, m->len - at, f);
 	if (m->ntail && m->len && m->buf[m->len - 1] != '\n')
 		fputc('\n', f);
-	fwrite(m->tail, 1, m->ntail, f);
+	if (m->ntail)
+		fwrite(m->tail, 1, m->ntail, f);
 	if (fclose(f))
 		rc = np__err(m->err, NP_ENOMEM, "out of memory");
 	else if (fwrite(doc, 1, dlen, out) != dlen)

@@ -33,11 +33,14 @@ void np__xml_unhush(const struct np__xml_hush *saved);
 
 /*
  * Parse BUF (LEN bytes) quietly, without the network and without
- * expanding entities.  The document (xmlFreeDoc it), or NULL with ERR
- * filled: NP_EINPUT "line N: <libxml2's first complaint>" (its text made
- * one printable line), NP_ENOMEM.
+ * expanding entities, and whole: a part libxml2 lost for lack of memory
+ * is NP_ENOMEM, not a smaller document.  The document (xmlFreeDoc it), or
+ * NULL with ERR filled: NP_EINPUT "line N: <libxml2's first complaint>"
+ * (its text made one printable line), NP_ENOMEM.
  */
 xmlDoc *np__xml_parse(const char *buf, size_t len, struct np_error *err);
+/* The same with more of libxml2's XML_PARSE_* FLAGS (XML_PARSE_NODICT, ...). */
+xmlDoc *np__xml_parse_flags(const char *buf, size_t len, int flags, struct np_error *err);
 
 /* Is N an element called NAME? */
 bool np__xml_named(const xmlNode *n, const char *name);
