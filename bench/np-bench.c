@@ -6,6 +6,7 @@
  *   np-bench fit [--min-calls N] [--min-seconds S] CASES.jsonl
  *   np-bench seq CASES.jsonl
  *   np-bench sysfs ROOT CELLS VCPUS MEM_MB POLICY [--min-calls N] [--min-seconds S]
+ *   np-bench play WORKLOADS.jsonl [--nova NOVA.jsonl]   (play.c)
  *
  * Input: one Nova case (shared/nova/CASE_FORMAT.md) per line, read with
  * the library's own case reader (nova.h), so host and guest are built
@@ -37,6 +38,8 @@
 #include <numaplace/plan.h>
 #include <numaplace/request.h>
 #include <numaplace/topology.h>
+
+#include "play.h"
 
 struct timing {
 	long min_calls;
@@ -129,7 +132,7 @@ out:
 }
 
 /* S as a JSON string (messages may quote names). */
-static void put_json_str(const char *s)
+void play_put_json_str(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -150,7 +153,7 @@ static void print_stats(const char *head, const struct stats *st)
 	       "\"invalid\": ",
 	       head, st->fits ? "true" : "false", st->median_us, st->min_us, st->p90_us, st->calls,
 	       st->steps, st->exact ? "true" : "false", st->max_distance);
-	put_json_str(st->valid);
+	play_put_json_str(st->valid);
 	printf("}\n");
 	fflush(stdout);
 }
@@ -190,7 +193,7 @@ static int bench_one_case(const char *line, size_t len, int idx, const struct ti
 	snprintf(head, sizeof(head), "\"i\": %d, ", idx);
 	if (rc) {
 		printf("{%s\"error\": ", head);
-		put_json_str(err.message);
+		play_put_json_str(err.message);
 		printf("}\n");
 	} else
 		print_stats(head, &st);
@@ -256,7 +259,7 @@ static bool seq_one(const char *line, size_t len, int idx)
 	int p = play(line, len, NP_STRATEGY_PACK, bad2, sizeof(bad2));
 
 	printf("{\"i\": %d, \"spread\": %d, \"pack\": %d, \"bad\": ", idx, s, p);
-	put_json_str(bad1[0] ? bad1 : bad2);
+	play_put_json_str(bad1[0] ? bad1 : bad2);
 	printf("}\n");
 	fflush(stdout);
 	return s >= 0 && p >= 0;
@@ -335,6 +338,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: np-bench fit|seq [OPTIONS] CASES.jsonl\n"
 			"       np-bench sysfs ROOT CELLS VCPUS MEM_MB POLICY [OPTIONS]\n"
+			"       np-bench play WORKLOADS.jsonl [--nova NOVA.jsonl]\n"
 
 			"options: --min-calls N, --min-seconds S\n");
 	return 2;
@@ -343,6 +347,7 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	struct timing tm = {50, 0.5};
+	const char *nova = NULL;
 	char *pos[8];
 	int npos = 0;
 
@@ -351,6 +356,8 @@ int main(int argc, char **argv)
 			tm.min_calls = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--min-seconds") && i + 1 < argc)
 			tm.min_seconds = strtod(argv[++i], NULL);
+		else if (!strcmp(argv[i], "--nova") && i + 1 < argc)
+			nova = argv[++i];
 		else if (npos < 8)
 			pos[npos++] = argv[i];
 		else
@@ -360,6 +367,8 @@ int main(int argc, char **argv)
 		return run_file(pos[1], false, &tm);
 	if (npos == 2 && !strcmp(pos[0], "seq"))
 		return run_file(pos[1], true, &tm);
+	if (npos == 2 && !strcmp(pos[0], "play"))
+		return play_file(pos[1], nova);
 	if (npos == 6 && !strcmp(pos[0], "sysfs"))
 		return run_sysfs(pos + 1, &tm);
 	return usage();

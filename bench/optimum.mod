@@ -1,69 +1,81 @@
 /*
- * optimum.mod - the best any placer could do on one host for one arrival
- * sequence, knowing the whole sequence in advance (GNU MathProg, solved
- * with glpsol; bench/quality writes one data file per sequence):
+ * optimum.mod - the best any placer could do on one host for one workload
+ * (numaplace gen), knowing the whole sequence in advance and never moving
+ * a guest (GNU MathProg; bench/quality writes one data file per workload
+ * and solves it with glpsol, or with CBC from the LP glpsol writes):
  *
- *     glpsol -m bench/optimum.mod -d SEQ.dat [--tmlim SECONDS]
+ *     glpsol -m bench/optimum.mod -d WORKLOAD.dat [--tmlim SECONDS]
  *
  * Guests 1..K arrive in order; guest g has ncell[g] NUMA cells, cell c
- * needing cpu[g,c] dedicated CPUs and mem[g,c] MiB (uneven guests have
- * cells of different sizes).  A prefix 1..k is admissible when all its
- * guests can sit on the host at once: every cell on one host node, the
- * cells of one guest on distinct nodes, per node the sum of CPUs and of
- * memory within what is free.  Maximise k.  Placements may differ from
- * one k to the next: this is the offline optimum, an upper bound for any
- * online placer (which never moves a guest it admitted).
+ * asking dem[g,c,r] of every resource r (pinned CPUs, floating vCPUs,
+ * memory, 2 MiB and 1 GiB pages) and guest g nic[g] PCI devices.  A
+ * prefix 1..k is admissible when its guests can be given one placement
+ * each, for their whole stay, that fits at every moment: every cell on one
+ * node that could hold it alone (ALLOW: Nova's per-cell rules on the empty
+ * node, computed by bench/quality), the cells of a guest on distinct
+ * nodes, and at every arrival time t the guests present (PRESENT: arrived,
+ * not left) within each node's capacity cap[n,r] (floating vCPUs: shared
+ * CPUs x ratio; memory: never over-committed).  Devices come from the
+ * guest's own nodes (pcinear[g] = 1: `required`, and `legacy` on a host
+ * without devices outside nodes) or from any node.  Maximise k.  This is an
+ * upper bound for every online placer, which never moves a guest either.
  *
- * Symmetry: when all nodes are identical and empty (sym = 1), nodes are
- * interchangeable, so any solution can be relabelled to use nodes in the
- * order of first use by the cells taken in arrival order; the constraint
- * first_use keeps only such labellings, which shrinks the search without
- * cutting off any value of k; twin_order does the same for the two equal
- * cells of one guest.  lb (optional) is a k known to be
- * admissible (a validated online result), fixed as a cut; it cannot change
- * the optimum either.
+ * Symmetry: nodes of one class (cls: identical capacities and devices) are
+ * interchangeable, so any solution can be relabelled to use the nodes of a
+ * class in the order of first use by the cells taken in arrival order
+ * (first_use); equal cells of one guest are interchangeable too
+ * (twin_order).  Neither cuts off any value of k.  lb (optional) is a
+ * prefix known to be admissible (a validated online result), fixed as a
+ * cut.  few: at most m cells larger than 1/(m+1) of a node's resource fit
+ * it at once, a valid cut GLPK's LP relaxation lacks.
  */
 
-param K integer >= 0;            /* guests in the sequence (a prefix of it) */
-param nn integer >= 1;           /* host nodes */
-param sym binary, default 0;     /* 1: nodes identical and empty */
+param K integer >= 0;
+param nn integer >= 1;
 param lb integer >= 0, default 0;
 set G := 1..K;
 set N := 0..nn-1;
-param capcpu{N} >= 0;
-param capmem{N} >= 0;
+set R;
+set T within G;                    /* arrival times with a capacity check */
+param cap{N, R} >= 0;
+param capnic{N} >= 0, default 0;
+param prevn{N} integer, default -1; /* the previous node of n's class, or -1 */
 param ncell{G} integer >= 1;
 set CELLS := {g in G, c in 0..ncell[g]-1};
-param cpu{CELLS} >= 0;
-param mem{CELLS} >= 0;
-/* position of a cell in arrival order (for first_use) */
+param dem{CELLS, R} >= 0, default 0;
+param nic{G} integer >= 0, default 0;
+param pcinear{G} binary, default 1;
+set ALLOW within {CELLS, N};
+set PRESENT within {G, T};          /* (g, t): g is there when t arrives */
 param pos{(g, c) in CELLS} := sum{h in G: h < g} ncell[h] + c;
+set PCIG := {g in G: nic[g] > 0};
 
-var z{G} binary;                 /* guest admitted */
-var x{CELLS, N} binary;          /* cell placed on node */
+var z{G} binary;
+var x{ALLOW} binary;
+var y{PCIG, N} integer >= 0;
 
 maximize admitted: sum{g in G} z[g];
 
 s.t. prefix{g in G: g > 1}: z[g] <= z[g-1];
 s.t. known{g in G: g <= lb}: z[g] = 1;
-s.t. placed{(g, c) in CELLS}: sum{n in N} x[g, c, n] = z[g];
-s.t. distinct{g in G, n in N}: sum{c in 0..ncell[g]-1} x[g, c, n] <= 1;
-s.t. cpu_cap{n in N}: sum{(g, c) in CELLS} cpu[g, c] * x[g, c, n] <= capcpu[n];
-s.t. mem_cap{n in N}: sum{(g, c) in CELLS} mem[g, c] * x[g, c, n] <= capmem[n];
-/* valid cuts GLPK's LP relaxation lacks: at most m cells larger than
- * 1/(m+1) of a node's capacity fit on it */
-set M := 1..4;
-s.t. cpu_few{n in N, m in M}:
-	sum{(g, c) in CELLS: cpu[g, c] * (m + 1) > capcpu[n]} x[g, c, n] <= m;
-s.t. mem_few{n in N, m in M}:
-	sum{(g, c) in CELLS: mem[g, c] * (m + 1) > capmem[n]} x[g, c, n] <= m;
-s.t. first_use{(g, c) in CELLS, n in N: n >= 1 and sym = 1}:
-	x[g, c, n] <= sum{(h, d) in CELLS: pos[h, d] < pos[g, c]} x[h, d, n-1];
-/* the two cells of an even two-cell guest are interchangeable: keep
- * only the placements with cell 0 on the lower node (adjacent in arrival
- * order, so this composes with first_use) */
-s.t. twin_order{g in G: ncell[g] = 2 and cpu[g, 0] = cpu[g, 1] and mem[g, 0] = mem[g, 1]}:
-	sum{n in N} n * x[g, 0, n] + z[g] <= sum{n in N} n * x[g, 1, n];
+s.t. placed{(g, c) in CELLS}: sum{(g, c, n) in ALLOW} x[g, c, n] = z[g];
+s.t. distinct{g in G, n in N}: sum{(g, c, n) in ALLOW} x[g, c, n] <= 1;
+s.t. capacity{t in T, n in N, r in R}:
+	sum{(g, c, n) in ALLOW: (g, t) in PRESENT and dem[g, c, r] > 0} dem[g, c, r] * x[g, c, n]
+	<= cap[n, r];
+s.t. few{t in T, n in N, r in R, m in 1..3: cap[n, r] > 0}:
+	sum{(g, c, n) in ALLOW: (g, t) in PRESENT and dem[g, c, r] * (m + 1) > cap[n, r]}
+	x[g, c, n] <= m;
+s.t. pci_count{g in PCIG}: sum{n in N} y[g, n] = nic[g] * z[g];
+s.t. pci_near{g in PCIG, n in N: pcinear[g] = 1}:
+	y[g, n] <= nic[g] * sum{(g, c, n) in ALLOW} x[g, c, n];
+s.t. pci_cap{t in T, n in N}:
+	sum{g in PCIG: (g, t) in PRESENT} y[g, n] <= capnic[n];
+s.t. first_use{(g, c, n) in ALLOW: prevn[n] >= 0}:
+	x[g, c, n] <= sum{(h, d, prevn[n]) in ALLOW: pos[h, d] < pos[g, c]} x[h, d, prevn[n]];
+s.t. twin_order{(g, c) in CELLS: c + 1 < ncell[g] and
+		forall{r in R} dem[g, c, r] = dem[g, c + 1, r]}:
+	sum{(g, c, n) in ALLOW} n * x[g, c, n] + z[g] <= sum{(g, c + 1, n) in ALLOW} n * x[g, c + 1, n];
 
 solve;
 

@@ -172,6 +172,8 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	l.dry_run = o.dry_run;
 	if ((rc = cli_open_output(o.log, "a", &l.out)))
 		return rc;
+	/* Guests may be libvirt domains: the tool reports their failures itself (error.h). */
+	np_set_quiet();
 	rc = cli_load_topology(&src, &topo);
 	if (!rc && np_balancer_new(topo, o.run_dir, o.policy, &b, &err))
 		rc = cli_fail(&err);

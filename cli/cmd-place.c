@@ -360,7 +360,7 @@ static int apply_state(const char *path, np_host *host)
 /* --case FILE: a Nova case, answered in its own output shape. */
 static int place_case(const char *path, const struct place_args *p)
 {
-	struct np_place_opts opts = { .strategy = p->strategy };
+	struct np_place_opts opts = { .strategy = p->strategy, .explain = p->explain };
 	struct np_nova_summary sum = { 0 };
 	struct np_error err = { 0 };
 	np_nova_case *c = NULL;
@@ -386,15 +386,15 @@ static int place_case(const char *path, const struct place_args *p)
 	return sum.invalid ? CLI_BAD_INPUT : sum.nofit || sum.bad_plans ? CLI_FAILED : CLI_OK;
 }
 
-/* --case excludes every host and guest option but --strategy and --validate. */
+/* --case excludes every host and guest option but --strategy, --explain and --validate. */
 static int check_case(const struct place_args *p)
 {
 	if (p->src.given || p->state || p->flavor || p->image || p->xl_vnuma || p->request ||
 	    p->vcpus >= 0 || p->memory_mb >= 0 || p->mem_policy_given || p->affinity_given ||
-	    p->basis_given || p->explain || p->verbose || p->format != NP_PLAN_TEXT ||
-	    p->domain_xml || p->xl_config || p->device_policy_given || p->output || p->in_place)
+	    p->basis_given || p->verbose || p->format != NP_PLAN_TEXT || p->domain_xml ||
+	    p->xl_config || p->device_policy_given || p->output || p->in_place)
 		return cli_usage_error(p->verb, "--case brings its own host and requests: only "
-				       "--strategy goes with it");
+				       "--strategy and --explain go with it");
 	return CLI_OK;
 }
 
@@ -431,7 +431,8 @@ static const struct cli_opt opts[] = {
 	{ .id = OPT_CASE, .name = "case", .type = CLI_INPUT, .heading = "Nova:",
 	  .help = "a Nova case (shared/nova/CASE_FORMAT.md: host, request\n"
 		  "or requests); prints the answer as JSON in that format's\n"
-		  "output shape, errors as {\"code\", \"message\"}" },
+		  "output shape, errors as {\"code\", \"message\"}; with\n"
+		  "--explain each answer also has \"reasons\"" },
 	CLI_OPT_HELP,
 	CLI_OPT_END,
 };
@@ -457,7 +458,7 @@ const struct cli_verb cli_verb_place = {
 	.name = "place",
 	.summary = "place a guest on a host and say why",
 	.synopsis = "usage: numaplace place [HOST] [--state FILE] GUEST [options]\n"
-		    "       numaplace place --case FILE\n",
+		    "       numaplace place --case FILE [--explain]\n",
 	.about = "Choose host NUMA nodes for every guest cell, pin or float its vCPUs, set\n"
 		 "its memory policy, and say why.  Nothing is recorded: see `numaplace claim`.\n",
 	.opts = opts,

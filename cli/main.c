@@ -8,21 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <libvirt/virterror.h>
-
 #include "cli.h"
-
-/*
- * libvirt prints its errors on stderr unless the application sets an error
- * function; the library keeps its own connections quiet, and the tool,
- * which reports every error in one line of its own, silences the rest
- * (a connection that cannot even be opened) for the whole process.
- */
-static void quiet_libvirt(void *opaque, virErrorPtr error)
-{
-	(void)opaque;
-	(void)error;
-}
 
 static const struct cli_verb *const verbs[] = {
 	&cli_verb_topology,
@@ -30,6 +16,7 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_claim,
 	&cli_verb_release,
 	&cli_verb_state,
+	&cli_verb_gen,
 #ifdef NP_RUNTIME
 	&cli_verb_observe,
 	&cli_verb_apply,
@@ -98,7 +85,6 @@ int main(int argc, char **argv)
 	struct cli_args a;
 	int rc;
 
-	virSetErrorFunc(NULL, quiet_libvirt);
 	if (argc < 2) {
 		main_help(stderr);
 		return CLI_BAD_INPUT;

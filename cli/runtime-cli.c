@@ -38,6 +38,9 @@ int rt_target_get(const struct cli_args *a, bool optional, struct np_target *t)
 	if (!optional && !t->pid && !t->uri)
 		return cli_usage_error(verb, "say what to %s: --pid PID or --libvirt URI --domain "
 				       "NAME", verb->name);
+	/* A domain: the tool reports a connection that fails to open itself (error.h). */
+	if (t->uri)
+		np_set_quiet();
 	return CLI_OK;
 }
 

@@ -89,6 +89,10 @@ int cli_load_topology(const struct cli_source *src, np_topo **out)
 	enum np_source_kind kind = src->given ? src->kind : NP_SOURCE_LOCAL;
 	int rc;
 
+	/* The tool reports a connection that fails to open itself (error.h). */
+	if (kind == NP_SOURCE_LIBVIRT_URI)
+		np_set_quiet();
+
 	if (src->given && src->arg && strcmp(src->arg, "-") == 0 &&
 	    kind != NP_SOURCE_LIBVIRT_URI && kind != NP_SOURCE_SYSFS) {
 		size_t len;

@@ -39,6 +39,20 @@ struct np_error {
 /* A short fixed name for a code, such as "bad input"; never NULL. */
 const char *np_strerror(int code);
 
+/*
+ * For programs that report every error themselves: make libvirt print
+ * nothing of its own on stderr, for the whole process.  libnumaplace keeps
+ * its own libvirt connections quiet without this, but a connection that
+ * fails to open reports through libvirt's process-wide error function,
+ * which belongs to the application (by default it prints "libvirt: error
+ * : ...").  This sets that function to a silent one, replacing the
+ * application's.  It loads the libvirt module (and libvirt, a few
+ * milliseconds): call it where libvirt is about to be used, before the
+ * first libvirt source or target.  Without libvirt support it does
+ * nothing.  Not thread-safe against libvirt calls in other threads.
+ */
+void np_set_quiet(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,7 +18,10 @@
  * limits), `cpu_usage`/`memory_usage_mb`/`pinned_cpus`/pages used the
  * usage; each request goes through np_request_from_nova() with the case's
  * `pci_aliases`; `packing` selects NP_STRATEGY_PACK.  `distances` (which
- * Nova ignores) become the topology's distances.  Not modelled: PCI
+ * Nova ignores) become the topology's distances when they are a matrix
+ * over the cells (n rows of n values 1-254, each cell nearest itself);
+ * anything else is ignored as Nova ignores it, never refused, and
+ * np_topo_distances_note() says why.  Not modelled: PCI
  * `dev_type` and tags (pools match on vendor and product only), aliases
  * without vendor_id/product_id (refused as invalid_pci_alias); pages used
  * beyond a pool's total (Nova: negative free) are clamped to none free.
@@ -84,13 +87,16 @@ struct np_nova_result {
 	struct np_error error;  /* when req is NULL */
 	const np_plan *plan;    /* NULL: not placed (no host, no cells, invalid) */
 	const char *invalid;    /* the plan failed the validator (a bug): why; or NULL */
+	bool reasons;           /* write "reasons": the plan's reasons (np_place_opts.explain) */
 };
 
 /*
  * Write the answers in CASE_FORMAT.md's output shape: for one request an
  * object with fits, filter_passes (= fits), guest_numa, guest_cells,
  * cells, emulator_threads_policy, error ({"code", "message"} or null) and,
- * with show_usage, host_after; for a sequence {"results": [...],
+ * with show_usage, host_after; with reasons (the plan was made with
+ * np_place_opts.explain), "reasons": the plan's reasons, one line each (why
+ * the other nodes lost, or why nothing fits); for a sequence {"results": [...],
  * "host_after": [...]}.  host_after is read from np_nova_case_host(), so
  * the caller charges each fitting plan before writing.  NRES must equal
  * np_nova_case_request_count().  NP_EOS when OUT fails.
@@ -110,8 +116,8 @@ struct np_nova_summary {
  * Place every request of the case one after the other, each fit charged
  * onto the case's host before the next (so a case runs once), re-check
  * every plan with np_plan_validate() when VALIDATE, and write the answers
- * as np_nova_case_write() does.  OPTS NULL: the case's strategy, no
- * explanation.  Returns 0 when every request was answered (fit, no fit
+ * as np_nova_case_write() does, with "reasons" when OPTS->explain.  OPTS NULL:
+ * the case's strategy, no explanation.  Returns 0 when every request was answered (fit, no fit
  * and invalid requests are answers; *SUMMARY, which may be NULL, counts
  * them), else NP_ENOMEM, NP_EOS or the engine's error.
  */

@@ -22,5 +22,6 @@
 #include <numaplace/balance.h>
 #include <numaplace/runtime.h>
 #include <numaplace/sim.h>
+#include <numaplace/gen.h>
 
 #endif

@@ -135,6 +135,12 @@ uint32_t np_topo_distance(const np_topo *topo, int from_idx, int to_idx);
  * uses without an ACPI SLIT: 10 to itself, 20 to every other node.
  */
 bool np_topo_distances_defaulted(const np_topo *topo);
+/*
+ * Why the distances were assumed, when the source knows: one lower-case
+ * phrase ("sysfs has no node distance files", "libvirt gives no
+ * <distances>"); NULL when the source gave distances or did not say.
+ */
+const char *np_topo_distances_note(const np_topo *topo);
 
 /* Sums over all nodes (free counts a node whose free memory is unknown as all free). */
 uint64_t np_topo_mem_total_kb(const np_topo *topo);

@@ -1,9 +1,9 @@
 /*
  * domain-merge.c - a libvirt domain document with a plan merged in: the
  * tree surgery, with libxml2 and nothing else, so that this file can move
- * into a loadable module with the other libxml2 code.  plan-domain.c
- * makes the pieces (plan-libvirt.c's XML, the one mapping of a plan to
- * libvirt) and calls np__domain_merge().
+ * in the libvirt module with the other libxml2 code.  plan-domain.c makes
+ * the pieces (plan-libvirt.c's XML, the one mapping of a plan to libvirt)
+ * and calls np__lv_domain_merge() through the module's table.
  *
  * What changes (children of <domain>; libvirt's schema lets them come in
  * any order, and new ones go where `virsh dumpxml` puts them):
@@ -32,7 +32,7 @@
  * are moved into the document, not copied (see take()).  The document keeps an
  * XML declaration only if it had one.
  *
- * Ownership: both trees live only inside np__domain_merge().
+ * Ownership: both trees live only inside np__lv_domain_merge().
  */
 #include "emit/plan-emit.h"
 
@@ -666,7 +666,7 @@ static void merge_all(struct mg *m, uint64_t memory_mb)
 		merge_cpu(m, np__xml_child(p, "cpu", NULL));
 }
 
-int np__domain_merge(const char *buf, size_t len, const char *name, const char *pieces,
+int np__lv_domain_merge(const char *buf, size_t len, const char *name, const char *pieces,
 		     size_t plen, uint64_t memory_mb, char **out, size_t *outlen,
 		     struct np_error *err)
 {

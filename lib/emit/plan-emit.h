@@ -33,7 +33,7 @@ int np__plan_write_xl(const np_plan *plan, const np_host *host, const np_request
  * document that is not a domain or has an element twice that libvirt
  * allows once, NP_ENOMEM.  domain-merge.c, libxml2's side.
  */
-int np__domain_merge(const char *buf, size_t len, const char *name, const char *pieces,
+int np__lv_domain_merge(const char *buf, size_t len, const char *name, const char *pieces,
 		     size_t plen, uint64_t memory_mb, char **out, size_t *outlen,
 		     struct np_error *err);
 int np__plan_write_numactl(const np_plan *plan, const np_host *host, FILE *out,

@@ -3,8 +3,11 @@
  * `xl info -n` show, on one screen.
  *
  * Layout: a summary line, one row per node (CPUs as a cpulist, memory
- * free/total, huge page pools free/total), offline CPUs, the distance
- * table (with a note when the firmware gave none) and the PCI devices.
+ * free/total, huge page pools free/total), online CPUs in no node (their
+ * node is offline), offline CPUs, the distance table (saying why, when
+ * the source gave none) and the PCI devices.  A node's CPU list longer than
+ * its column wraps at commas onto lines of its own, at most CPU_LINES of
+ * them, the last one then "... (N CPUs)"; the other lists wrap at WIDTH.
  * Uses only the public accessors, so it shows exactly what the API sees.
  */
 #include <inttypes.h>
@@ -13,6 +16,10 @@
 
 #include "emit/emit-int.h"
 #include "util/util.h"
+
+#define CPU_COL   16 /* the width of the node table's cpus column */
+#define CPU_LINES 4  /* lines a node's CPU list may take */
+#define WIDTH     78 /* where free-standing CPU lists wrap */
 
 /* "15.1 GiB", "512 MiB", "0": memory for people. */
 static void fmt_mem(uint64_t kb, char *buf, size_t size)
@@ -126,19 +133,84 @@ static void write_pools(const struct np_node *n, FILE *out)
 	}
 }
 
-static void write_nodes(const np_topo *t, FILE *out)
+/*
+ * Split the cpulist TEXT at commas into lines of at most WIDE characters:
+ * calls LINE(i, start, len) for each, and returns how many there are.
+ * A range never splits ("1024-1031" is shorter than any width used).
+ */
+static int wrap(const char *text, int wide, int max_lines,
+		void (*line)(void *ctx, int i, const char *start, int len), void *ctx)
 {
-	char cpus[64], tot[40], fre[40], mem[96];
+	const char *p = text;
+	int n = 0;
 
-	fprintf(out, "\n%4s  %-16s %-22s %s\n", "node", "cpus", "memory free/total",
+	while (*p) {
+		const char *end = p, *cut = NULL;
+
+		while (*end && (end - p < wide || !cut)) {
+			if (*end == ',' && end - p + 1 <= wide)
+				cut = end + 1;
+			end++;
+		}
+		if (!*end && end - p <= wide)
+			cut = end;
+		if (!cut)
+			cut = end;
+		if (line && n < max_lines)
+			line(ctx, n, p, (int)(cut - p));
+		n++;
+		p = cut;
+	}
+	return n;
+}
+
+/* One node's CPU column: its lines, or "(no CPUs)". */
+struct cpu_col {
+	char line[CPU_LINES][CPU_COL + 1];
+	int n;
+};
+
+static void col_line(void *ctx, int i, const char *start, int len)
+{
+	struct cpu_col *c = ctx;
+
+	snprintf(c->line[i], sizeof(c->line[i]), "%.*s", len, start);
+}
+
+/* Fill C; NP_ENOMEM rather than a column that leaves CPUs out. */
+static int cpu_column(const struct np_node *n, struct cpu_col *c)
+{
+	char *list = n->ncpus ? np__cpulist(n->cpus, n->ncpus) : NULL;
+	int lines;
+
+	memset(c, 0, sizeof(*c));
+	c->n = 1;
+	if (!n->ncpus) {
+		snprintf(c->line[0], sizeof(c->line[0]), "(no CPUs)");
+		return 0;
+	}
+	if (!list)
+		return NP_ENOMEM;
+	lines = wrap(list, CPU_COL, CPU_LINES, col_line, c);
+	c->n = lines < CPU_LINES ? lines : CPU_LINES;
+	if (lines > CPU_LINES)
+		snprintf(c->line[CPU_LINES - 1], sizeof(c->line[0]), "... (%d CPUs)", n->ncpus);
+	free(list);
+	return 0;
+}
+
+static int write_nodes(const np_topo *t, FILE *out)
+{
+	char tot[40], fre[40], mem[96];
+	struct cpu_col col;
+
+	fprintf(out, "\n%4s  %-*s %-22s %s\n", "node", CPU_COL, "cpus", "memory free/total",
 		"hugepages free/total");
 	for (int i = 0; i < np_topo_node_count(t); i++) {
 		const struct np_node *n = np_topo_node(t, i);
 
-		if (n->ncpus)
-			np__format_cpulist(n->cpus, n->ncpus, cpus, sizeof(cpus));
-		else
-			snprintf(cpus, sizeof(cpus), "(no CPUs)");
+		if (cpu_column(n, &col))
+			return NP_ENOMEM;
 		if (n->mem_free_known)
 			fmt_mem(n->mem_free_kb, fre, sizeof(fre));
 		else
@@ -148,36 +220,70 @@ static void write_nodes(const np_topo *t, FILE *out)
 			snprintf(mem, sizeof(mem), "%s / %s", fre, tot);
 		else
 			snprintf(mem, sizeof(mem), "(no memory)");
-		fprintf(out, "%4d  %-16s %-22s ", n->os_id, cpus, mem);
+		fprintf(out, "%4d  %-*s %-22s ", n->os_id, CPU_COL, col.line[0], mem);
 		write_pools(n, out);
 		fputc('\n', out);
+		for (int k = 1; k < col.n; k++)
+			fprintf(out, "%4s  %s\n", "", col.line[k]);
 	}
+	return 0;
 }
 
-static int write_offline(const np_topo *t, FILE *out)
+static void list_line(void *ctx, int i, const char *start, int len)
 {
-	int n = np_topo_cpu_count(t), k = 0;
-	int *ids = np__calloc((size_t)n, sizeof(*ids));
-	char list[256];
+	FILE *out = ctx;
+
+	fprintf(out, "%s%.*s\n", i ? "    " : "", len, start);
+}
+
+/*
+ * "LABEL (N): 0-3,21-23", wrapped at WIDTH, for the CPUs of T that PICK;
+ * NP_ENOMEM rather than a missing line ("no CPU is offline").
+ */
+static int write_cpus(const np_topo *t, FILE *out, const char *label,
+		      bool (*pick)(const struct np_cpu *c))
+{
+	int n = np_topo_cpu_count(t), k = 0, rc = 0;
+	int *ids = np__calloc((size_t)n + 1, sizeof(*ids));
+	char *list = NULL;
 
 	if (!ids)
-		return NP_ENOMEM; /* not "no CPU is offline" */
+		return NP_ENOMEM;
 	for (int i = 0; i < n; i++)
-		if (!np_topo_cpu(t, i)->online)
+		if (pick(np_topo_cpu(t, i)))
 			ids[k++] = np_topo_cpu(t, i)->os_id;
-	if (k)
-		fprintf(out, "offline CPUs: %s\n", np__format_cpulist(ids, k, list, sizeof(list)));
+	if (k && !(list = np__cpulist(ids, k)))
+		rc = NP_ENOMEM;
+	else if (k) {
+		fprintf(out, "%s (%d): ", label, k);
+		wrap(list, WIDTH - (int)strlen(label) - 8, 1 << 20, list_line, out);
+	}
+	free(list);
 	free(ids);
-	return 0;
+	return rc;
+}
+
+static bool offline(const struct np_cpu *c)
+{
+	return !c->online;
+}
+
+/* Online, but the kernel lists them under no node (their node is offline). */
+static bool nodeless(const struct np_cpu *c)
+{
+	return c->online && c->node_idx < 0;
 }
 
 static void write_distances(const np_topo *t, FILE *out)
 {
 	int n = np_topo_node_count(t);
 
-	if (np_topo_distances_defaulted(t))
-		fputs("\ndistances: none given by the firmware; assuming 10 local, 20 remote\n",
-		      out);
+	if (np_topo_distances_defaulted(t) && np_topo_distances_note(t))
+		fprintf(out, "\ndistances: assuming 10 local, 20 remote (%s)\n",
+			np_topo_distances_note(t));
+	else if (np_topo_distances_defaulted(t))
+		fprintf(out, "\ndistances: assuming 10 local, 20 remote (the %s source gives none)\n",
+			np_source_kind_name(np_topo_source_kind(t)));
 	else
 		fputs("\ndistances:\n", out);
 	fprintf(out, "%4s", "node");
@@ -220,10 +326,9 @@ static void write_devices(const np_topo *t, FILE *out)
 
 int np__topo_write_text(const np_topo *t, FILE *out)
 {
-	if (write_summary(t, out))
-		return NP_ENOMEM;
-	write_nodes(t, out);
-	if (write_offline(t, out))
+	if (write_summary(t, out) || write_nodes(t, out) ||
+	    write_cpus(t, out, "online CPUs in no node", nodeless) ||
+	    write_cpus(t, out, "offline CPUs", offline))
 		return NP_ENOMEM;
 	write_distances(t, out);
 	write_devices(t, out);

@@ -21,7 +21,8 @@
  *                 pagesize_kb null unless the guest asked for a page size
  *   error         {"code": reason, "message": ...} instead of Nova's text
  *                 and exception class (docs/policies/nova-errors.md)
- * plus `invalid_plan` (only when a plan failed the validator: a bug).
+ * plus `invalid_plan` (only when a plan failed the validator: a bug) and,
+ * when asked (--explain), `reasons`: the plan's reasons, one line each.
  *
  * Ownership: the tree is freed before returning; nothing is kept.
  */
@@ -173,6 +174,19 @@ static json_t *error_object(const struct np_error *e)
 			 "message", e->message);
 }
 
+/* The plan's reasons, one line each (an empty list without a plan). */
+static json_t *reasons(const np_plan *plan)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; a && plan && i < np_plan_reason_count(plan); i++)
+		if (json_array_append_new(a, json_string(np_plan_reason(plan, i)->text))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 /*
  * numaplace's own placement of a guest without NUMA topology, which Nova
  * does not place: {"fits", "cells", "why"} (why: the no-fit summary).
@@ -219,6 +233,10 @@ static json_t *result(np_nova_case *c, const struct np_nova_result *r)
 		return NULL;
 	}
 	if (o && topo && !numa && r->plan && json_object_set_new(o, "numaplace", own(topo, r))) {
+		json_decref(o);
+		return NULL;
+	}
+	if (o && r->reasons && json_object_set_new(o, "reasons", reasons(r->plan))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -321,6 +339,7 @@ int np_nova_case_run(np_nova_case *c, const struct np_place_opts *opts, bool val
 	if (!res)
 		return np__err(err, NP_ENOMEM, "out of memory");
 	for (i = 0; i < n && !rc; i++) {
+		res[i].reasons = opts && opts->explain;
 		if (np_nova_case_request(c, i, &res[i].req, &res[i].error)) {
 			res[i].req = NULL; /* refused by Nova's rules: an answer, unless... */
 			if (res[i].error.code == NP_ENOMEM)

@@ -323,34 +323,77 @@ out:
 	return rc;
 }
 
-/* host.distances: an n x n matrix in cell order (Nova ignores it; we read it). */
-static int feed_distances(struct rd *r, const json_t *host, const json_t *cells)
+/*
+ * host.distances[I][J] as a distance, or 0 when it is not an integer
+ * 1-254 (an integral real is taken, as elsewhere in the case).
+ */
+static uint32_t distance_at(const json_t *d, size_t i, size_t j)
 {
-	const json_t *d = json_object_get(host, "distances");
-	size_t n = json_array_size(cells);
-	char path[PATH_LEN];
-	int64_t v, from, to;
+	const json_t *v = json_array_get(json_array_get(d, i), j);
+	double x = v && json_is_real(v) ? json_real_value(v) : NAN;
 
-	if (!d || json_is_null(d))
-		return 0;
-	if (!json_is_array(d) || json_array_size(d) != n)
-		return bad(r, "host.distances", "an array with one row per cell", d);
+	if (v && json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 254)
+		return (uint32_t)json_integer_value(v);
+	return x == floor(x) && x >= 1 && x <= 254 ? (uint32_t)x : 0;
+}
+
+/*
+ * Why host.distances (D, N cells) cannot be the host's matrix, or NULL
+ * when it can: N rows of N distances 1-254, each cell nearest itself.
+ */
+static const char *unusable(const json_t *d, size_t n, char *why, size_t size)
+{
+	if (!json_is_array(d) || json_array_size(d) != n) {
+		snprintf(why, size, "host.distances has %zu rows for %zu cells",
+			 json_is_array(d) ? json_array_size(d) : (size_t)0, n);
+		return why;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const json_t *row = json_array_get(d, i);
 
-		snprintf(path, sizeof(path), "host.distances[%zu]", i);
-		if (!json_is_array(row) || json_array_size(row) != n)
-			return bad(r, path, "a row with one distance per cell", row);
+		if (!json_is_array(row) || json_array_size(row) != n) {
+			snprintf(why, size, "host.distances[%zu] is not a row of %zu distances", i, n);
+			return why;
+		}
+		for (size_t j = 0; j < n; j++)
+			if (!distance_at(d, i, j) || distance_at(d, i, j) < distance_at(d, i, i)) {
+				snprintf(why, size, "host.distances[%zu][%zu] is not a distance 1-254 "
+					 "at least the cell's own", i, j);
+				return why;
+			}
+	}
+	return NULL;
+}
+
+/*
+ * host.distances: Nova never reads it (CASE_FORMAT.md: "accepted and
+ * ignored"), so whatever it holds is no reason to refuse a case Nova runs.
+ * An n x n matrix in cell order becomes the host's distances, which only
+ * choose among the answers Nova's rules allow; anything else is left out,
+ * and the topology's note says why (numaplace topology would show it).
+ */
+static void feed_distances(struct rd *r, const json_t *host, const json_t *cells)
+{
+	const json_t *d = json_object_get(host, "distances");
+	size_t n = json_array_size(cells);
+	int64_t from, to;
+	char why[NP__DIST_NOTE];
+
+	if (!d || json_is_null(d)) {
+		np__tb_distances_note(r->b, "the case gives no host.distances");
+		return;
+	}
+	if (unusable(d, n, why, sizeof(why))) {
+		np__tb_distances_note(r->b, "%s, so it is ignored as Nova ignores it", why);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
 		int_key(r, json_array_get(cells, i), "", "id", 0, ID_MAX, true, &from);
 		for (size_t j = 0; j < n; j++) {
-			snprintf(path, sizeof(path), "host.distances[%zu][%zu]", i, j);
-			if (int_at(r, json_array_get(row, j), path, 1, 254, &v))
-				return NP_EINPUT;
 			int_key(r, json_array_get(cells, j), "", "id", 0, ID_MAX, true, &to);
-			np__tb_distance(r->b, (int)from, (int)to, (uint32_t)v);
+			np__tb_distance(r->b, (int)from, (int)to, distance_at(d, i, j));
 		}
 	}
-	return 0;
 }
 
 static int read_topology(struct rd *r, const json_t *host, const json_t *cells, np_topo **out)

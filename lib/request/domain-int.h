@@ -8,7 +8,7 @@
  * means) in the core, where it is tested without XML.
  *
  * Ownership: a struct np__domain starts zeroed, is filled by
- * np__domain_read() and released by np__domain_clear(), whatever happened
+ * np__lv_domain_read() and released by np__domain_clear(), whatever happened
  * in between; every string is malloc'ed and NUL-terminated.
  */
 #ifndef NP_DOMAIN_INT_H
@@ -76,7 +76,7 @@ struct np__domain {
  * complaint>", "NAME: the root element is <x>, not <domain>"), NP_ENOMEM.
  * OUT is filled as far as it got either way.
  */
-int np__domain_read(const char *buf, size_t len, const char *name, struct np__domain *out,
+int np__lv_domain_read(const char *buf, size_t len, const char *name, struct np__domain *out,
 		    struct np_error *err);
 void np__domain_clear(struct np__domain *d);
 

@@ -1,8 +1,8 @@
 /*
  * domain-xml.c - what numaplace reads of a libvirt domain document
  * (formatdomain.html), taken out with libxml2 as text for domain.c to
- * judge.  This file holds libxml2 calls and nothing else, so that it can
- * move into a loadable module with the other libxml2 readers.
+ * judge.  This file holds libxml2 calls and nothing else: it is in the
+ * libvirt module with the other libxml2 readers (module/mod-libvirt.c).
  *
  * Read, all of it optional: <vcpu> (its text), <memory> (text and unit),
  * <memoryBacking><hugepages> and its <page size unit nodeset>, <cpu><numa>
@@ -19,7 +19,7 @@
  * numaplace's merge would replace one and leave the other), so the
  * document is bad input with the line of the second.
  *
- * Ownership: the xmlDoc lives only inside np__domain_read(); the texts are
+ * Ownership: the xmlDoc lives only inside np__lv_domain_read(); the texts are
  * copied out (malloc) into the struct np__domain.
  */
 #include "request/domain-int.h"
@@ -271,7 +271,7 @@ static void read_domain(struct rd *r, xmlNode *root)
 			read_device(r, c);
 }
 
-int np__domain_read(const char *buf, size_t len, const char *name, struct np__domain *out,
+int np__lv_domain_read(const char *buf, size_t len, const char *name, struct np__domain *out,
 		    struct np_error *err)
 {
 	struct rd r = { .name = name, .d = out, .err = err };

@@ -36,6 +36,8 @@
 
 #include <numaplace/doc.h>
 
+#include "module/module.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -523,6 +525,18 @@ static int build(struct dc *c, enum np_pci_policy policy, np_request **out)
 	return 0;
 }
 
+/* The document through the libvirt module, whose libxml2 reads it (domain-xml.c). */
+static int read_doc(const char *buf, size_t len, const char *name, struct np__domain *d,
+		    struct np_error *err)
+{
+	const struct np__module *m;
+	int rc = np__module_get("libvirt", &m, err);
+
+	if (rc)
+		return rc;
+	return ((const struct np__mod_libvirt *)m->ops)->domain_read(buf, len, name, d, err);
+}
+
 int np_request_from_domain_xml(const char *buf, size_t len, const char *name,
 			       enum np_pci_policy device_policy, np_request **out,
 			       struct np_error *err)
@@ -536,7 +550,7 @@ int np_request_from_domain_xml(const char *buf, size_t len, const char *name,
 	if ((unsigned)device_policy > NP_PCI_POLICY_SOCKET)
 		return np__err(err, NP_EINPUT, "%s: unknown PCI policy %d", c.name,
 			       (int)device_policy);
-	rc = np__domain_read(buf, len, c.name, &d, err);
+	rc = read_doc(buf, len, c.name, &d, err);
 	if (!rc)
 		rc = read_vcpu(&c);
 	if (!rc && (!(c.owner = np__calloc(c.vcpus, sizeof(int))) ||

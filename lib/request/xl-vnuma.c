@@ -7,13 +7,17 @@
  *
  * Design: a small tokenizer for xl's value syntax (lists in brackets,
  * strings in single or double quotes, '#' comments, an optional trailing
- * comma or ';'), then each vnode's four KEY=VALUE strings, all mandatory
- * as in xl: pnode (the host node, kept as the cell's pinned node), size
- * (MiB; the sizes add up to the memory), vcpus (a CPU list; every vCPU in
- * exactly one vnode) and vdistances (one per vnode, the vnode's own
- * distance no larger than any other).  The vCPUs float (no CPU policy)
- * with soft affinity, which is what libxl gives a vNUMA guest: vCPUs
- * prefer their pnode's pCPUs, memory is allocated there.
+ * comma or ';'), then each vnode's KEY=VALUE strings: pnode (the host
+ * node, kept as the cell's pinned node), size (MiB; the sizes add up to the
+ * memory), vcpus (a CPU list; every vCPU in exactly one vnode), and
+ * vdistances (one per vnode, the vnode's own distance no larger than any
+ * other).  xl.cfg(5) calls all four mandatory, but xl's parser
+ * (parse_vnuma_config) takes a vnode without vdistances= and leaves its
+ * distances zero, which libxl accepts; so vdistances= may be left out
+ * here too.  When given it must be whole: xl would write past its array
+ * for a longer list and leave zeros for a shorter one.  The vCPUs float
+ * (no CPU policy) with soft affinity, which is what libxl gives a vNUMA
+ * guest: vCPUs prefer their pnode's pCPUs, memory is allocated there.
  *
  * Errors name the vnode (0-based, as xl counts them) and the key.
  * Ownership: nothing outlives the call but the request.
@@ -111,6 +115,9 @@ static int distances(struct xl *x, struct vnode *v, const char *val)
 {
 	const char *s = val;
 
+	if (!*s)
+		return fail(x, "invalid_vnuma", "vnode %d: vdistances= is empty", x->n);
+
 	while (*s) {
 		char *end;
 		long d = strtol(s, &end, 10);
@@ -181,7 +188,7 @@ static int vnode(struct xl *x, struct vnode *v)
 		skip(x);
 	}
 	x->p++;
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < 3; k++) /* vdistances= may be left out, as xl allows */
 		if (!(v->seen & (1u << k)))
 			return fail(x, "invalid_vnuma", "vnode %d has no %s=", x->n, keys[k]);
 	return 0;
@@ -275,12 +282,12 @@ static int check_rest(struct xl *x)
 	for (int i = 0; i < x->n; i++) {
 		const struct vnode *v = &x->v[i];
 
-		if (v->ndist != x->n)
+		if (v->ndist && v->ndist != x->n)
 			return fail(x, "invalid_vnuma",
 				    "vnode %d: vdistances= has %d values for %d "
 				    "vnodes",
 				    i, v->ndist, x->n);
-		for (int j = 0; j < x->n; j++)
+		for (int j = 0; j < v->ndist; j++)
 			if (v->dist[j] < v->dist[i])
 				return fail(x, "invalid_vnuma",
 					    "vnode %d: vdistances= puts vnode %d "

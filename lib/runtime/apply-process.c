@@ -243,10 +243,10 @@ static int self_policy(const struct np__rt_os *os, const np_topo *topo,
 
 int np_apply_self(const np_topo *topo, const struct np_apply_spec *s, struct np_error *err)
 {
-	const struct np__rt_os *os = np__rt_os_live();
+	const struct np__rt_os *os;
 	int *cpus = NULL, n = 0, rc = np__apply_spec_check(topo, s, err);
 
-	if (rc)
+	if (rc || (rc = np__rt_os(&os, err)))
 		return rc;
 	if (s->set_policy && (rc = self_policy(os, topo, s, err)))
 		return rc;

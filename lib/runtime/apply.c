@@ -34,5 +34,8 @@ int np__apply(const struct np__rt_os *os, const np_topo *topo, const struct np_t
 int np_apply(const np_topo *topo, const struct np_target *t, const struct np_apply_spec *spec,
 	     struct np_apply_result *res, struct np_error *err)
 {
-	return np__apply(np__rt_os_live(), topo, t, spec, res, err);
+	const struct np__rt_os *os;
+	int rc = np__rt_os(&os, err);
+
+	return rc ? rc : np__apply(os, topo, t, spec, res, err);
 }

@@ -108,9 +108,14 @@ int np__balancer_new_os(const struct np__rt_os *os, const np_topo *topo, const c
 int np_balancer_new(const np_topo *topo, const char *run_dir, const char *policy_path,
 		    np_balancer **out, struct np_error *err)
 {
+	const struct np__rt_os *os;
+	int rc;
+
 	if (!topo || !out)
 		return np__err(err, NP_EINPUT, "balancer: missing topology");
-	return np__balancer_new_os(np__rt_os_live(), topo, run_dir, policy_path, out, err);
+	if ((rc = np__rt_os(&os, err)))
+		return rc;
+	return np__balancer_new_os(os, topo, run_dir, policy_path, out, err);
 }
 
 const struct np_bal_params *np_balancer_params(const np_balancer *b) { return &b->pol.params; }

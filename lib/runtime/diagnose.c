@@ -219,7 +219,10 @@ int np_diagnose(const np_topo *topo, const np_obs *const *samples, int n, const 
 
 int np_host_sample(const np_topo *topo, struct np_bal_node *nodes, struct np_error *err)
 {
-	return np__host_sample(np__rt_os_live(), topo, nodes, err);
+	const struct np__rt_os *os;
+	int rc = np__rt_os(&os, err);
+
+	return rc ? rc : np__host_sample(os, topo, nodes, err);
 }
 
 /* ---- fallback, shrink, I/O ------------------------------------------ */

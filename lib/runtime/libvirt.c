@@ -17,6 +17,8 @@
  *
  * Quiet: each connection gets a silent error function of its own
  * (util/lv-util.h), and errors are read with virGetLastError.
+ * Module: this file is part of module libvirt (module/module.h); the rest
+ * of the runtime reaches its np__lv_ functions through runtime/modules.c.
  * Ownership: connections and domains are released before returning.
  */
 #include <stdio.h>
@@ -251,8 +253,8 @@ static void obs_local(const struct np__rt_os *os, const np_topo *topo, const cha
 	np_obs_free(p);
 }
 
-int np__observe_domain(const struct np__rt_os *os, const np_topo *topo, const char *uri,
-		       const char *name, np_obs **out, struct np_error *err)
+int np__lv_observe_domain(const struct np__rt_os *os, const np_topo *topo, const char *uri,
+			  const char *name, np_obs **out, struct np_error *err)
 {
 	struct dom d;
 	np_obs *obs;
@@ -458,9 +460,9 @@ static int apply_rest(const np_topo *topo, struct dom *d, const char *uri, const
 	return rc;
 }
 
-int np__domain_apply(const np_topo *topo, const char *uri, const char *name,
-		     const struct np_apply_spec *s, struct np_apply_result *res,
-		     struct np_error *err)
+int np__lv_domain_apply(const np_topo *topo, const char *uri, const char *name,
+			const struct np_apply_spec *s, struct np_apply_result *res,
+			struct np_error *err)
 {
 	struct dom d;
 	struct saved sv = { 0 };
@@ -498,8 +500,8 @@ out:
 	return rc;
 }
 
-int np__domain_pin(const np_topo *topo, const char *uri, const char *name, int vcpu,
-		   const int *cpus, int n, struct np_error *err)
+int np__lv_domain_pin(const np_topo *topo, const char *uri, const char *name, int vcpu,
+		      const int *cpus, int n, struct np_error *err)
 {
 	struct dom d;
 	char msg[300];
@@ -514,8 +516,8 @@ int np__domain_pin(const np_topo *topo, const char *uri, const char *name, int v
 	return rc;
 }
 
-int np__domain_nodeset(const np_topo *topo, const char *uri, const char *name,
-		       const int *nodes, int n, struct np_error *err)
+int np__lv_domain_nodeset(const np_topo *topo, const char *uri, const char *name,
+			  const int *nodes, int n, struct np_error *err)
 {
 	struct dom d;
 	char msg[300];

@@ -6,6 +6,9 @@
  * Nothing else in lib/runtime/ makes these calls (libvirt.c talks to
  * libvirt, which is a boundary of its own), so tests replace this table.
  * Errors come back as -errno, never through errno.
+ *
+ * This file is module numa (module/module.h), so that only the runtime
+ * loads libnuma; the library gets the table through np__rt_os().
  */
 #include <errno.h>
 #include <numaif.h>

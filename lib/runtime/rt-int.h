@@ -37,6 +37,12 @@ struct np__rt_os {
 	void (*sleep_ms)(uint64_t ms);
 };
 
+/*
+ * The live boundary (os.c, in module numa with libnuma): *OS, or
+ * NP_EUNSUPPORTED when the module is not there (modules.c).
+ */
+int np__rt_os(const struct np__rt_os **os, struct np_error *err);
+/* os.c's table itself, for module numa. */
 const struct np__rt_os *np__rt_os_live(void);
 
 struct np__pol {
@@ -113,6 +119,7 @@ int np__observe_process(const struct np__rt_os *os, const np_topo *topo, int pid
 /* Only numa_maps of PID into OBS (for a domain's QEMU process). */
 int np__observe_maps(const struct np__rt_os *os, const np_topo *topo, int pid, np_obs *obs,
 		     struct np_error *err);
+/* A libvirt domain: forwards to module libvirt (modules.c). */
 int np__observe_domain(const struct np__rt_os *os, const np_topo *topo, const char *uri,
 		       const char *name, np_obs **out, struct np_error *err);
 
@@ -148,7 +155,10 @@ int np__migrate(const struct np__rt_os *os, const np_topo *topo, int pid, int fr
 		const int *to, int nto, uint64_t max_kb, double rate_mb_s,
 		struct np_apply_result *res, struct np_error *err);
 
-/* libvirt domains (libvirt.c). */
+/*
+ * libvirt domains: libvirt.c (np__lv_ functions) is in module libvirt;
+ * these forward to it (modules.c) or fail with NP_EUNSUPPORTED.
+ */
 int np__domain_apply(const np_topo *topo, const char *uri, const char *name,
 		     const struct np_apply_spec *spec, struct np_apply_result *res,
 		     struct np_error *err);
@@ -158,6 +168,17 @@ int np__domain_pin(const np_topo *topo, const char *uri, const char *name, int v
 /* Set the domain's live NUMA node set (memory moves with it on QEMU). */
 int np__domain_nodeset(const np_topo *topo, const char *uri, const char *name,
 		       const int *nodes, int n, struct np_error *err);
+
+/* libvirt.c's own, reached only through module libvirt's table. */
+int np__lv_observe_domain(const struct np__rt_os *os, const np_topo *topo, const char *uri,
+			  const char *name, np_obs **out, struct np_error *err);
+int np__lv_domain_apply(const np_topo *topo, const char *uri, const char *name,
+			const struct np_apply_spec *spec, struct np_apply_result *res,
+			struct np_error *err);
+int np__lv_domain_pin(const np_topo *topo, const char *uri, const char *name, int vcpu,
+		      const int *cpus, int n, struct np_error *err);
+int np__lv_domain_nodeset(const np_topo *topo, const char *uri, const char *name,
+			  const int *nodes, int n, struct np_error *err);
 
 /* ---- preferences (prefs.c) ------------------------------------------ */
 

@@ -84,21 +84,6 @@ static bool weigh(const struct np__sim *s, const int *suit, const int *idx, int 
 	return c->free + MB_EPS >= g->mem_total && cpus >= g->nvcpus;
 }
 
-/* Next K-combination of 0..N-1 in lexicographic order; false after the last. */
-static bool next_comb(int *idx, int k, int n)
-{
-	int i = k - 1;
-
-	while (i >= 0 && idx[i] == n - k + i)
-		i--;
-	if (i < 0)
-		return false;
-	idx[i]++;
-	for (int j = i + 1; j < k; j++)
-		idx[j] = idx[j - 1] + 1;
-	return true;
-}
-
 static int min_nodes(const struct np__sim *s, const int *suit, int nsuit, int vcpus)
 {
 	int per = s->nodes[suit[0]].ncpus;
@@ -133,7 +118,7 @@ static uint64_t libxl_place(const struct np__sim *s, int g)
 				best = c;
 				found = true;
 			}
-		} while (next_comb(idx, k, nsuit));
+		} while (np__next_comb(idx, k, nsuit));
 	}
 	return found ? best.nodes : 0;
 }

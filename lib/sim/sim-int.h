@@ -37,6 +37,7 @@
 #include <numaplace/balance.h>
 #include <numaplace/sim.h>
 
+#include "util/rng.h"
 #include "util/util.h"
 
 #define NP__SIM_NODES_MAX   64   /* node sets are uint64_t masks */
@@ -47,15 +48,8 @@
 #define NP__SIM_PHASES_MAX  8
 #define NP__SIM_NAME_MAX    48
 
-/* ---- random numbers (rng.c): xoshiro256**, seeded through splitmix64 - */
+/* ---- random numbers: util/rng.h, plus exponential draws (rng.c) -- */
 
-struct np__rng {
-	uint64_t s[4];
-};
-
-void np__rng_seed(struct np__rng *r, uint64_t seed, uint64_t stream);
-uint64_t np__rng_next(struct np__rng *r);
-double np__rng_unit(struct np__rng *r); /* [0, 1) */
 double np__rng_exp(struct np__rng *r, double mean);
 
 /* ---- CPU sets (cpuset.c): NWORDS 64-bit words, bit i = cpu_idx i ----- */

@@ -6,6 +6,10 @@
  * Detection looks only at the first non-blank bytes and a few marker
  * words, so that a wrong guess is rare and always ends in the chosen
  * parser's own precise error.
+ *
+ * The sources that need a heavy library are in loadable modules
+ * (module/module.h): the table names the module, which is loaded when
+ * that kind is asked for, and not before.
  */
 #include "topo-int.h"
 
@@ -13,23 +17,23 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "module/module.h"
 #include "util/util.h"
-
-/* No topology file we read is anywhere near this size. */
 
 static const struct {
 	enum np_source_kind kind;
 	const char *name;
-	const struct np__source *src;
+	const struct np__source *src; /* in the core, or */
+	const char *module;           /* in this module */
 } sources[] = {
-	{ NP_SOURCE_LOCAL, "local", &np__source_hwloc_local },
-	{ NP_SOURCE_SYSFS, "sysfs", &np__source_sysfs },
-	{ NP_SOURCE_HWLOC_XML, "hwloc-xml", &np__source_hwloc_xml },
-	{ NP_SOURCE_LIBVIRT_XML, "libvirt-xml", &np__source_libvirt_xml },
-	{ NP_SOURCE_LIBVIRT_URI, "libvirt", &np__source_libvirt_uri },
-	{ NP_SOURCE_XL_INFO, "xl", &np__source_xl_info },
-	{ NP_SOURCE_JSON, "json", &np__source_json },
-	{ NP_SOURCE_AUTO, "auto", NULL },
+	{ NP_SOURCE_LOCAL, "local", NULL, "hwloc" },
+	{ NP_SOURCE_SYSFS, "sysfs", NULL, "hwloc" },
+	{ NP_SOURCE_HWLOC_XML, "hwloc-xml", NULL, "hwloc" },
+	{ NP_SOURCE_LIBVIRT_XML, "libvirt-xml", NULL, "libvirt" },
+	{ NP_SOURCE_LIBVIRT_URI, "libvirt", NULL, "libvirt" },
+	{ NP_SOURCE_XL_INFO, "xl", &np__source_xl_info, NULL },
+	{ NP_SOURCE_JSON, "json", &np__source_json, NULL },
+	{ NP_SOURCE_AUTO, "auto", NULL, NULL },
 };
 
 const char *np_source_kind_name(enum np_source_kind kind)
@@ -50,12 +54,34 @@ int np_source_kind_from_name(const char *name, enum np_source_kind *out)
 	return NP_EINPUT;
 }
 
-static const struct np__source *lookup(enum np_source_kind kind)
+/*
+ * The source of KIND into *SRC (NULL for auto), loading its module: 0, or
+ * NP_EUNSUPPORTED naming what this numaplace lacks, or NP_EINPUT.
+ */
+static int lookup(enum np_source_kind kind, const struct np__source **src,
+		  struct np_error *err)
 {
-	for (size_t i = 0; i < NP__ARRAY_SIZE(sources); i++)
-		if (sources[i].kind == kind)
-			return sources[i].src;
-	return NULL;
+	const struct np__module *m;
+	int rc;
+
+	for (size_t i = 0; i < NP__ARRAY_SIZE(sources); i++) {
+		if (sources[i].kind != kind)
+			continue;
+		if (!sources[i].module) {
+			*src = sources[i].src;
+			return 0;
+		}
+		if ((rc = np__module_get(sources[i].module, &m, err)))
+			return rc;
+		for (size_t k = 0; m->sources && m->sources[k]; k++)
+			if (m->sources[k]->kind == kind) {
+				*src = m->sources[k];
+				return 0;
+			}
+		return np__err(err, NP_EUNSUPPORTED, "module '%s' has no %s source",
+			       sources[i].module, sources[i].name);
+	}
+	return np__err(err, NP_EINPUT, "unknown topology source");
 }
 
 /* Guess the kind of a topology document from its first bytes. */
@@ -88,6 +114,7 @@ int np_topo_parse(enum np_source_kind kind, const char *buf, size_t len,
 {
 	const struct np__source *src;
 	np__tb *b;
+	int rc;
 
 	if (!name)
 		name = "<buffer>";
@@ -97,7 +124,8 @@ int np_topo_parse(enum np_source_kind kind, const char *buf, size_t len,
 		return np__err(err, NP_EINPUT,
 			       "cannot load '%s': not a topology numaplace knows "
 			       "(json, hwloc-xml, libvirt-xml, xl)", name);
-	src = lookup(kind);
+	if ((rc = lookup(kind, &src, err)))
+		return rc;
 	if (!src || !src->parse)
 		return np__err(err, NP_EINPUT, "cannot load '%s': %s is not a text format",
 			       name, np_source_kind_name(kind));
@@ -123,9 +151,8 @@ int np_topo_load(enum np_source_kind kind, const char *arg, np_topo **out,
 		if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
 			kind = NP_SOURCE_SYSFS;
 	}
-	src = lookup(kind);
-	if (kind != NP_SOURCE_AUTO && !src)
-		return np__err(err, NP_EINPUT, "unknown topology source");
+	if ((rc = lookup(kind, &src, err)))
+		return rc;
 	if (kind != NP_SOURCE_AUTO && src->load) {
 		if (!arg && kind != NP_SOURCE_LOCAL)
 			return np__err(err, NP_EINPUT, "source %s needs a path or URI",

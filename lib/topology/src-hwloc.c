@@ -32,8 +32,13 @@
  *  - Huge pages: hwloc's page types except the smallest, which hwloc's
  *    Linux backend always fills with the base page (hwloc sorts them by
  *    size).  hwloc-xml has no free counts: free memory and pages unknown.
- *  - Distances: the "NUMALatency" matrix when it covers every node; a
- *    partial or missing one gives none (the builder then uses 10/20).
+ *  - Distances: the "NUMALatency" matrix when it covers every node.  hwloc
+ *    keeps none for a one-node host and drops rows it finds inconsistent,
+ *    so on a Linux root the kernel's own rows (nodeN/distance) are read
+ *    then: one value per node, in increasing id order, or one per node of
+ *    node/possible when a row is that long (a node went offline after
+ *    boot, as in offline-cpu0-node0).  Rows that do not make a matrix
+ *    give none, and the builder's note says why; so does a missing file.
  *  - Devices: every object hwloc types as a PCI device; bridges are not.
  *
  * Devices get the kernel's numa_node on a Linux root (-1: none), else
@@ -372,14 +377,15 @@ static bool covers_all_nodes(hwloc_topology_t t, const struct hwloc_distances_s 
 	return true;
 }
 
-static void feed_distances(np__tb *b, hwloc_topology_t t)
+/* hwloc's matrix; false when it has none over every node. */
+static bool feed_distances(np__tb *b, hwloc_topology_t t)
 {
 	struct hwloc_distances_s *d = NULL;
 	unsigned nr = 1;
 	size_t n;
 
 	if (hwloc_distances_get_by_name(t, "NUMALatency", &nr, &d, 0) < 0 || nr == 0 || !d)
-		return;
+		return false;
 	/* A matrix over some nodes only: as if there were none. */
 	n = covers_all_nodes(t, d) ? d->nbobjs : 0;
 	for (size_t i = 0; i < n * n; i++) {
@@ -394,6 +400,165 @@ static void feed_distances(np__tb *b, hwloc_topology_t t)
 		np__tb_distance(b, from, to, (uint32_t)d->values[i]);
 	}
 	hwloc_distances_release(t, d);
+	return n > 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A row of the kernel's: up to 4096 values of 3 digits and a blank. */
+#define ROW_TEXT 16384
+
+/* Parse a distance row "10 21 31\n" into ROW; its length, or -1 if not numbers 1-254. */
+static int parse_row(const char *text, uint32_t *row, int max)
+{
+	const char *p = text;
+	int n = 0;
+
+	for (;;) {
+		char *end;
+		unsigned long v;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			return n;
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (end == p || errno || v < 1 || v > 254 || n == max ||
+		    (*end && !isspace((unsigned char)*end)))
+			return -1;
+		row[n++] = (uint32_t)v;
+		p = end;
+	}
+}
+
+/* The node ids of ROOT's node/possible; how many (0 when unreadable), ids in IDS. */
+static int possible_nodes(const char *root, int **ids)
+{
+	char path[PATH_MAX], text[8192];
+	int n = 0;
+
+	*ids = NULL;
+	if (!sys_path(path, sizeof(path), root, "devices/system/node/possible") ||
+	    !read_text(path, text, sizeof(text)) ||
+	    np__parse_cpulist(text, HW_NODE_MAX, ids, &n) != 0)
+		return 0;
+	return n;
+}
+
+/*
+ * The kernel's rows, when hwloc gave no matrix (see the top): NODES (N
+ * kernel ids, increasing) in the columns of COLS (NCOLS ids).  Fed only
+ * when every row is whole and no node is nearer another than itself;
+ * else the builder's note says which row is not.
+ */
+static void feed_rows(np__tb *b, const int *nodes, int n, uint32_t *rows, int len,
+		      const int *cols, int ncols)
+{
+	int *at = np__calloc((size_t)n + 1, sizeof(int));
+
+	if (!at) {
+		np__tb_fail(b, NP_ENOMEM, "out of memory");
+		return;
+	}
+	for (int j = 0; j < n; j++) {
+		const int *c = bsearch(&nodes[j], cols, (size_t)ncols, sizeof(int), cmp_int);
+
+		at[j] = c ? (int)(c - cols) : -1;
+		if (!c) {
+			np__tb_distances_note(b, "node %d is not in sysfs node/possible", nodes[j]);
+			goto out;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < n; j++)
+			if (rows[(size_t)i * len + at[j]] < rows[(size_t)i * len + at[i]]) {
+				np__tb_distances_note(b, "sysfs node%d/distance puts node %d nearer "
+						      "than the node itself", nodes[i], nodes[j]);
+				goto out;
+			}
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < n; j++)
+			np__tb_distance(b, nodes[i], nodes[j], rows[(size_t)i * len + at[j]]);
+out:
+	free(at);
+}
+
+/* Read the kernel's rows of NODES (N ids, increasing) under ROOT; see feed_rows. */
+static void feed_sysfs_distances(np__tb *b, const char *root, const int *nodes, int n)
+{
+	uint32_t *row = np__calloc(HW_NODES, sizeof(uint32_t)), *rows = NULL;
+	int *cols = NULL, ncols, len = 0;
+	char path[PATH_MAX], *text = malloc(ROW_TEXT);
+
+	if (!row || !text)
+		goto nomem;
+	for (int i = 0; i < n; i++) {
+		int k;
+
+		if (!sys_path(path, sizeof(path), root, "devices/system/node/node%d/distance",
+			      nodes[i]) ||
+		    !read_text(path, text, ROW_TEXT)) {
+			np__tb_distances_note(b, i ? "sysfs has no node%d/distance"
+						   : "sysfs has no node distance files",
+					      nodes[i]);
+			goto out;
+		}
+		k = parse_row(text, row, HW_NODES);
+		if (k <= 0 || (i > 0 && k != len)) {
+			np__tb_distances_note(b, "sysfs node%d/distance is not a row of distances "
+						 "1-254 as long as the others", nodes[i]);
+			goto out;
+		}
+		if (i == 0 && !(rows = np__calloc((size_t)n * (size_t)k, sizeof(uint32_t))))
+			goto nomem;
+		len = k;
+		memcpy(rows + (size_t)i * (size_t)len, row, (size_t)len * sizeof(uint32_t));
+	}
+	if (len == n)
+		feed_rows(b, nodes, n, rows, len, nodes, n);
+	else if ((ncols = possible_nodes(root, &cols)) == len)
+		feed_rows(b, nodes, n, rows, len, cols, ncols);
+	else
+		np__tb_distances_note(b, "sysfs node%d/distance has %d values for %d node%s",
+				      nodes[0], len, n, n == 1 ? "" : "s");
+	goto out;
+nomem:
+	np__tb_fail(b, NP_ENOMEM, "out of memory");
+out:
+	free(cols);
+	free(rows);
+	free(row);
+	free(text);
+}
+
+/*
+ * No usable hwloc matrix: on a Linux ROOT, the kernel's rows; else say
+ * why there are none.
+ */
+static void feed_missing_distances(np__tb *b, hwloc_topology_t t, const char *root)
+{
+	int n = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE), k = 0;
+	int *nodes;
+	hwloc_obj_t node = NULL;
+
+	if (!root) {
+		np__tb_distances_note(b, "the hwloc XML has no NUMA distance matrix over "
+					 "every node");
+		return;
+	}
+	if (n <= 0 || n > HW_NODES || !(nodes = np__calloc((size_t)n, sizeof(int))))
+		return;
+	while ((node = hwloc_get_next_obj_by_type(t, HWLOC_OBJ_NUMANODE, node)) && k < n)
+		nodes[k++] = os_id(node->os_index);
+	qsort(nodes, (size_t)k, sizeof(int), cmp_int);
+	feed_sysfs_distances(b, root, nodes, k);
+	free(nodes);
 }
 
 /* The 24-bit class from ROOT when it agrees with hwloc's 16 bits. */
@@ -457,7 +622,8 @@ static int feed(np__tb *b, hwloc_topology_t t, const char *root)
 {
 	feed_nodes(b, t, root);
 	feed_cpus(b, t);
-	feed_distances(b, t);
+	if (!feed_distances(b, t))
+		feed_missing_distances(b, t, root);
 	feed_devices(b, t, root);
 	hwloc_topology_destroy(t);
 	return tb_code(b);

@@ -7,8 +7,10 @@
  * printed; its error comes back through the parser context as "line N:
  * ..."), then a walk over /capabilities/host/topology/cells/cell reads what
  * numaplace needs and ignores the rest (guests, caches, interconnects,
- * die_id, cluster_id, siblings).  A first pass collects the cell ids so that
- * a distance to a cell that does not exist is reported with its cell.
+ * die_id, cluster_id).  A first pass collects the cell ids so that a
+ * distance to a cell that does not exist is reported with its cell.  CPUs
+ * are fed only once every cell is read, so that their SMT cores can be
+ * settled from `siblings` across the document.
  *
  * What libvirt's numbers mean:
  *  - <memory> is the node's MemTotal.  libvirt leaves it out for a node
@@ -23,6 +25,17 @@
  *  - every listed CPU is online: libvirt lists a node's cpulist, which the
  *    kernel keeps to online CPUs.  socket_id and core_id are missing when
  *    libvirt could not read them, and -1 on some arm64 firmware: unknown.
+ *  - `siblings` is the kernel's thread_siblings_list: the CPUs that share a
+ *    core, the set the scheduler and Nova (whose libvirt driver reads only
+ *    this attribute) take as SMT threads.  core_id is the kernel's core_id,
+ *    which on some hosts is unique per thread while siblings pair them
+ *    (AMD family 15h compute units; documents in tests/data/libvirt/).  So
+ *    siblings decide: when the groups they make and the (cell, socket,
+ *    core_id) groups differ anywhere, every CPU's core becomes the lowest
+ *    CPU id of its sibling group and its socket that CPU's socket; when
+ *    they agree, core_id is kept as given.  Siblings in another cell or
+ *    not in the document are ignored, as Nova ignores them; a CPU named by
+ *    another's list is its sibling even if its own list forgets it.
  *  - a cell without <distances> gives none.  If no cell has any, the
  *    builder uses the 10/20 default; if only some have, the builder reports
  *    the first missing pair.
@@ -49,12 +62,25 @@
 /* The builder refuses more nodes; stopping here bounds the work per cell. */
 #define LV_MAX_CELLS NP_NODES_MAX
 
+/* One <cpu>, kept until every cell is read (see `siblings` at the top). */
+struct lv_cpu {
+	int id, cell, socket, core;
+	int up;		  /* union-find parent (index into caps.cpus); roots have the lowest id */
+	size_t sib, nsib; /* its siblings list: caps.sibs[sib .. sib + nsib) */
+};
+
 /* One capabilities document being read. */
 struct caps {
 	np__tb *b;
 	struct np__lv_cells *cells;
 	int *sorted;	     /* cell ids, sorted, to look siblings up */
 	unsigned char *seen; /* per sorted cell: this cell already has a distance to it */
+	struct lv_cpu *cpus; /* every <cpu>, in document order */
+	size_t ncpus, capcpus;
+	int *sibs; /* storage of the siblings lists */
+	size_t nsibs, capsibs;
+	bool any_siblings; /* some <cpu> has a siblings attribute */
+	bool any_distances; /* some <cell> has <distances> */
 };
 
 /* Fail B with bad input; false, for `return bad(...)` in a bool function. */
@@ -352,6 +378,7 @@ static bool cell_distances(struct caps *c, const char *where, xmlNode *cell, int
 
 	if (!d)
 		return true;
+	c->any_distances = true;
 	memset(c->seen, 0, c->cells->nids);
 	for (xmlNode *s = next_child(d, NULL, "sibling"); s; s = next_child(d, s, "sibling")) {
 		snprintf(w, sizeof(w), "%s: distances: sibling", where);
@@ -370,7 +397,72 @@ static bool cell_distances(struct caps *c, const char *where, xmlNode *cell, int
 	return !np__tb_failed(c->b);
 }
 
-static bool cell_cpus(np__tb *b, const char *where, xmlNode *cell, int id)
+/*
+ * How many ids the cpulist TEXT names, counting ranges without storing
+ * them, so that "0-4194304" cannot make every <cpu> allocate megabytes;
+ * malformed text counts as 0 and is reported by np__parse_cpulist().
+ */
+static unsigned long cpulist_size(const char *text)
+{
+	unsigned long total = 0;
+	const char *p = text;
+
+	while (*p) {
+		char *end;
+		unsigned long lo = strtoul(p, &end, 10), hi = lo;
+
+		if (end == p)
+			return total;
+		if (*end == '-') {
+			p = end + 1;
+			hi = strtoul(p, &end, 10);
+			if (end == p || hi < lo)
+				return total;
+		}
+		total += hi - lo + 1;
+		p = *end == ',' ? end + 1 : end + strlen(end);
+	}
+	return total;
+}
+
+/* No core has more threads than this (POWER has 8): a longer list is not one. */
+#define LV_SIBLINGS_MAX 64
+
+/* The siblings attribute of CPU into C->sibs and OUT; false after failing B. */
+static bool cpu_siblings(struct caps *c, const char *where, xmlNode *cpu, struct lv_cpu *out)
+{
+	xmlChar *v;
+	int *ids = NULL, n = 0, rc = prop(c->b, cpu, "siblings", &v);
+	bool ok = true;
+	char q[40];
+
+	if (rc <= 0)
+		return rc == 0;
+	c->any_siblings = true;
+	if (cpulist_size((const char *)v) > LV_SIBLINGS_MAX)
+		ok = bad(c->b, "%s: siblings '%s' names more than %d CPUs", where,
+			 quote((const char *)v, q), LV_SIBLINGS_MAX);
+	else if ((rc = np__parse_cpulist((const char *)v, NP__TOPO_ID_MAX, &ids, &n)) == NP_ENOMEM)
+		ok = nomem(c->b);
+	else if (rc)
+		ok = bad(c->b, "%s: siblings '%s' is not a CPU list", where,
+			 quote((const char *)v, q));
+	else if (n > 0 && np__grow((void **)&c->sibs, &c->capsibs, c->nsibs + (size_t)n,
+				   sizeof(int)) < 0)
+		ok = nomem(c->b);
+	else if (n > 0) {
+		memcpy(c->sibs + c->nsibs, ids, (size_t)n * sizeof(int));
+		out->sib = c->nsibs;
+		out->nsib = (size_t)n;
+		c->nsibs += (size_t)n;
+	}
+	free(ids);
+	xmlFree(v);
+	return ok;
+}
+
+/* Read the <cpu>s of cell ID into C->cpus; they are fed by settle_cpus(). */
+static bool cell_cpus(struct caps *c, const char *where, xmlNode *cell, int id)
 {
 	xmlNode *cpus = next_child(cell, NULL, "cpus");
 	char w[96];
@@ -380,17 +472,149 @@ static bool cell_cpus(np__tb *b, const char *where, xmlNode *cell, int id)
 	for (xmlNode *cpu = next_child(cpus, NULL, "cpu"); cpu;
 	     cpu = next_child(cpus, cpu, "cpu")) {
 		long cid, socket = -1, core = -1;
+		struct lv_cpu one = {0};
 
 		snprintf(w, sizeof(w), "%s: cpu", where);
-		if (!need_attr(b, w, cpu, "id", 0, INT_MAX, &cid))
+		if (!need_attr(c->b, w, cpu, "id", 0, INT_MAX, &cid))
 			return false;
 		snprintf(w, sizeof(w), "%s: cpu %ld", where, cid);
-		if (attr_long(b, w, cpu, "socket_id", -1, INT_MAX, &socket) < 0 ||
-		    attr_long(b, w, cpu, "core_id", -1, INT_MAX, &core) < 0)
+		if (attr_long(c->b, w, cpu, "socket_id", -1, INT_MAX, &socket) < 0 ||
+		    attr_long(c->b, w, cpu, "core_id", -1, INT_MAX, &core) < 0 ||
+		    !cpu_siblings(c, w, cpu, &one))
 			return false;
-		np__tb_cpu(b, (int)cid, id, (int)core, (int)socket, true);
+		if (np__grow((void **)&c->cpus, &c->capcpus, c->ncpus + 1, sizeof(*c->cpus)) < 0)
+			return nomem(c->b);
+		one.id = (int)cid;
+		one.cell = id;
+		one.socket = (int)socket;
+		one.core = (int)core;
+		one.up = (int)c->ncpus;
+		c->cpus[c->ncpus++] = one;
 	}
-	return !np__tb_failed(b);
+	return true;
+}
+
+static int root(struct lv_cpu *cpus, int i)
+{
+	while (cpus[i].up != i) {
+		cpus[i].up = cpus[cpus[i].up].up; /* path halving */
+		i = cpus[i].up;
+	}
+	return i;
+}
+
+/* One sibling group of A and B, rooted at the lower CPU id. */
+static void unite(struct lv_cpu *cpus, int a, int b)
+{
+	a = root(cpus, a);
+	b = root(cpus, b);
+	if (a == b)
+		return;
+	if (cpus[a].id < cpus[b].id)
+		cpus[b].up = a;
+	else
+		cpus[a].up = b;
+}
+
+/* A sort key: CPU id (with ID_ORDER) or (cell, socket, core), and the index. */
+struct lv_key {
+	int k[3], idx;
+};
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct lv_key *x = a, *y = b;
+
+	for (int i = 0; i < 3; i++)
+		if (x->k[i] != y->k[i])
+			return (x->k[i] > y->k[i]) - (x->k[i] < y->k[i]);
+	return 0;
+}
+
+/*
+ * Join every CPU with the siblings its list names in the same cell.  KEYS
+ * (ncpus of them) is scratch space.  False when a CPU id is listed twice:
+ * then the builder reports it and groups do not matter.
+ */
+static bool group_siblings(struct caps *c, struct lv_key *keys)
+{
+	size_t n = c->ncpus;
+
+	for (size_t i = 0; i < n; i++)
+		keys[i] = (struct lv_key){{c->cpus[i].id, 0, 0}, (int)i};
+	qsort(keys, n, sizeof(*keys), cmp_key);
+	for (size_t i = 1; i < n; i++)
+		if (keys[i].k[0] == keys[i - 1].k[0])
+			return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct lv_cpu *a = &c->cpus[i];
+
+		for (size_t s = 0; s < a->nsib; s++) {
+			struct lv_key want = {{c->sibs[a->sib + s], 0, 0}, 0};
+			const struct lv_key *k = bsearch(&want, keys, n, sizeof(*keys), cmp_key);
+
+			if (k && c->cpus[k->idx].cell == a->cell)
+				unite(c->cpus, (int)i, k->idx);
+		}
+	}
+	return true;
+}
+
+/*
+ * True when the sibling groups are exactly the (cell, socket, core_id)
+ * groups: every run of CPUs with one known core has one root and is the
+ * whole of its group, and a CPU of unknown core is alone.
+ */
+static bool groups_agree(struct caps *c, struct lv_key *keys, int *size)
+{
+	size_t n = c->ncpus, m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct lv_cpu *a = &c->cpus[i];
+
+		size[root(c->cpus, (int)i)]++;
+		if (a->core >= 0)
+			keys[m++] = (struct lv_key){{a->cell, a->socket, a->core}, (int)i};
+	}
+	for (size_t i = 0; i < n; i++)
+		if (c->cpus[i].core < 0 && size[root(c->cpus, (int)i)] != 1)
+			return false;
+	qsort(keys, m, sizeof(*keys), cmp_key);
+	for (size_t i = 0, j; i < m; i = j) {
+		int r = root(c->cpus, keys[i].idx);
+
+		for (j = i + 1; j < m && cmp_key(&keys[i], &keys[j]) == 0; j++)
+			if (root(c->cpus, keys[j].idx) != r)
+				return false;
+		if ((size_t)size[r] != j - i)
+			return false;
+	}
+	return true;
+}
+
+/* Feed every CPU, its core and socket settled by `siblings` (see the top). */
+static bool settle_cpus(struct caps *c)
+{
+	struct lv_key *keys = np__calloc(c->ncpus + 1, sizeof(*keys));
+	int *size = np__calloc(c->ncpus + 1, sizeof(*size));
+	bool follow = false;
+
+	if (!keys || !size) {
+		free(keys);
+		free(size);
+		return nomem(c->b);
+	}
+	if (c->any_siblings && group_siblings(c, keys))
+		follow = !groups_agree(c, keys, size);
+	for (size_t i = 0; i < c->ncpus; i++) {
+		const struct lv_cpu *a = &c->cpus[i], *r = &c->cpus[root(c->cpus, (int)i)];
+
+		np__tb_cpu(c->b, a->id, a->cell, follow ? r->id : a->core,
+			   follow ? r->socket : a->socket, true);
+	}
+	free(keys);
+	free(size);
+	return !np__tb_failed(c->b);
 }
 
 int np__libvirt_caps_read(np__tb *b, const char *buf, size_t len, struct np__lv_cells *cells)
@@ -409,12 +633,17 @@ int np__libvirt_caps_read(np__tb *b, const char *buf, size_t len, struct np__lv_
 
 		snprintf(where, sizeof(where), "cell %d", id);
 		if (!cell_memory(b, where, cell, id) || !cell_pages(&c, where, cell, id) ||
-		    !cell_distances(&c, where, cell, id) || !cell_cpus(b, where, cell, id))
-			break;
+		    !cell_distances(&c, where, cell, id) || !cell_cpus(&c, where, cell, id))
+			goto out;
 	}
+	settle_cpus(&c);
+	if (!c.any_distances)
+		np__tb_distances_note(b, "libvirt gives no <distances>");
 out:
 	free(c.sorted);
 	free(c.seen);
+	free(c.cpus);
+	free(c.sibs);
 	xmlFreeDoc(doc);
 	return status(b);
 }

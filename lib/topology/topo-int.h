@@ -19,6 +19,9 @@
 
 #include "util/util.h"
 
+/* Room for the reason distances were assumed (np_topo_distances_note). */
+#define NP__DIST_NOTE 160
+
 struct np_topo {
 	enum np_source_kind kind;
 	char *source_name;
@@ -36,6 +39,7 @@ struct np_topo {
 
 	uint32_t *dist;             /* nnodes x nnodes, row-major by index */
 	bool dist_defaulted;
+	char dist_note[NP__DIST_NOTE]; /* why defaulted, "" when the source did not say */
 };
 
 /*
@@ -81,6 +85,13 @@ void np__tb_device(np__tb *b, const char *address, unsigned vendor,
 		   unsigned device, unsigned class_code, int os_node);
 
 /*
+ * Why the source gives no distances, when it knows ("sysfs has no node
+ * distance files"): one lower-case phrase, kept by np_topo_distances_note()
+ * if no distance is fed.  The last call wins; never an error.
+ */
+void np__tb_distances_note(np__tb *b, const char *fmt, ...) NP__PRINTF(2, 3);
+
+/*
  * Fail the build with a source-specific message (sticky like the rest);
  * returns CODE so that a source can `return np__tb_fail(...)`.
  */
@@ -105,11 +116,14 @@ struct np__source {
 	int (*parse)(np__tb *b, const char *buf, size_t len);
 };
 
+/* In module hwloc (module/module.h): source.c reaches them through it. */
 extern const struct np__source np__source_hwloc_local;
 extern const struct np__source np__source_sysfs;
 extern const struct np__source np__source_hwloc_xml;
+/* In module libvirt. */
 extern const struct np__source np__source_libvirt_xml;
 extern const struct np__source np__source_libvirt_uri;
+/* In the core. */
 extern const struct np__source np__source_xl_info;
 extern const struct np__source np__source_json;
 

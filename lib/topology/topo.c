@@ -32,6 +32,7 @@ struct np__tb {
 	struct tb_pool *pools; size_t npools, cappools;
 	struct tb_dist *dists; size_t ndists, capdists;
 	struct tb_dev *devs;   size_t ndevs, capdevs;
+	char dist_note[NP__DIST_NOTE];
 };
 
 np__tb *np__tb_new(enum np_source_kind kind, const char *source_name)
@@ -77,6 +78,15 @@ int np__tb_fail(np__tb *b, int code, const char *fmt, ...)
 	np__verr(&b->err, code, fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+void np__tb_distances_note(np__tb *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b->dist_note, sizeof(b->dist_note), fmt, ap);
+	va_end(ap);
 }
 
 /* Make room for one more element in an array of the builder. */
@@ -377,6 +387,8 @@ static int build_distances(np__tb *b, np_topo *t)
 		return np__tb_fail(b, NP_ENOMEM, "out of memory");
 	}
 	t->dist_defaulted = b->ndists == 0;
+	if (t->dist_defaulted)
+		memcpy(t->dist_note, b->dist_note, sizeof(t->dist_note));
 	for (i = 0; i < n * n; i++)
 		t->dist[i] = i / n == i % n ? 10 : 20;
 	for (i = 0; i < b->ndists; i++) {
@@ -478,6 +490,10 @@ int np_topo_node_count(const np_topo *t) { return t->nnodes; }
 int np_topo_cpu_count(const np_topo *t) { return t->ncpus; }
 int np_topo_device_count(const np_topo *t) { return t->ndevices; }
 bool np_topo_distances_defaulted(const np_topo *t) { return t->dist_defaulted; }
+const char *np_topo_distances_note(const np_topo *t)
+{
+	return t->dist_note[0] ? t->dist_note : NULL;
+}
 
 const struct np_node *np_topo_node(const np_topo *t, int idx)
 {

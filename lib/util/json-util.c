@@ -77,7 +77,12 @@ bool np__utf8_valid(const char *s, size_t n)
 
 char *np__json_dumps_checked(const json_t *v)
 {
-	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	return np__json_dumps_checked_with(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+char *np__json_dumps_checked_with(const json_t *v, size_t flags)
+{
+	char *text = json_dumps(v, flags);
 	json_t *back = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
 	bool same = back && json_equal(back, v);
 

@@ -43,6 +43,8 @@ bool np__utf8_valid(const char *s, size_t n);
  *
  * np__json_dumps_checked(): json_dumps(V, JSON_COMPACT), read back and
  * compared with V; NULL when out of memory or the text came out wrong.
+ * np__json_dumps_checked_with(): the same with json_dumps() FLAGS (the
+ * workload generator's indentation and real precision).
  *
  * np__json_is_text(): does V hold exactly TEXT (LEN bytes), JSON that
  * numaplace wrote itself with integers and plain strings only?  V dumped
@@ -50,6 +52,7 @@ bool np__utf8_valid(const char *s, size_t n);
  * differs, NP_ENOMEM.
  */
 char *np__json_dumps_checked(const json_t *v);
+char *np__json_dumps_checked_with(const json_t *v, size_t flags);
 int np__json_is_text(const json_t *v, const char *text, size_t len);
 
 #endif

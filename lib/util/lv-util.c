@@ -23,6 +23,11 @@ virConnectPtr np__lv_open(const char *uri, bool readonly)
 	return conn;
 }
 
+void np__lv_set_quiet(void)
+{
+	virSetErrorFunc(NULL, quiet);
+}
+
 const char *np__lv_message(char *buf, size_t size)
 {
 	virErrorPtr e = virGetLastError();

@@ -546,3 +546,17 @@ bool np__unit_bytes(const char *unit, uint64_t *bytes)
 	*bytes = v;
 	return true;
 }
+
+bool np__next_comb(int *idx, int k, int n)
+{
+	int i = k - 1;
+
+	while (i >= 0 && idx[i] == n - k + i)
+		i--;
+	if (i < 0)
+		return false;
+	idx[i]++;
+	for (int j = i + 1; j < k; j++)
+		idx[j] = idx[j - 1] + 1;
+	return true;
+}

@@ -115,4 +115,10 @@ void *np__calloc(size_t n, size_t size);
 /* Grow *ARR (of *CAP elements of SIZE) to hold at least NEED; 0 or -1. */
 int np__grow(void **arr, size_t *cap, size_t need, size_t size);
 
+/*
+ * The K-combination of 0..N-1 after IDX (increasing) in lexicographic
+ * order, in place; false after the last ({0..K-1} is the first).
+ */
+bool np__next_comb(int *idx, int k, int n);
+
 #endif

@@ -3,11 +3,22 @@
 # way to say the guest, every output format, exit codes (0 fits, 1 no
 # fit, 2 bad input), --explain, --state and --case, on a real 8-node
 # machine (hwloc fixture 64amd64-4s2n4ca2co: 8 nodes of 8 CPUs, node N has
-# CPUs 8N..8N+7, distances 10 / 16 / 22) and small hand-made hosts.
+# CPUs 8N..8N+7, distances 10 / 16 / 22) and small hand-made hosts.  A
+# build without hwloc reads the same machine from its saved JSON
+# (tests/data/json/64amd64-4s2n4ca2co.json, checked equal to the fixture
+# where hwloc is there).
 . "$(dirname "$0")/lib.sh"
 
-root=$(fixture 64amd64-4s2n4ca2co)
-host=(--sysfs "$root")
+saved="$NP_SRC/tests/data/json/64amd64-4s2n4ca2co.json"
+if have hwloc; then
+  root=$(fixture 64amd64-4s2n4ca2co)
+  host=(--sysfs "$root")
+  run topology "${host[@]}" --format json; expect_rc 0 "the fixture as JSON"
+  if cmp -s "$TMP/out" "$saved"; then ok "the saved JSON is the fixture's"
+  else not_ok "the saved JSON is the fixture's: regenerate $saved"; fi
+else
+  host=(--host "$saved")
+fi
 
 # Help and usage: exit 2 with one line naming what is wrong.
 run place --help;            expect_rc 0 "place --help"; expect_out "^usage: numaplace place" "usage text"

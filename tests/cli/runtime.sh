@@ -6,8 +6,8 @@
 # behaviour is tested on real NUMA kernels in tests/vm/runtime.sh.
 . "$(dirname "$0")/lib.sh"
 
-run help observe
-if [ "$rc" -ne 0 ]; then echo "skipped: built without the runtime verbs"; exit 77; fi
+need runtime
+need hwloc  # this machine's topology
 py=/usr/bin/python3
 json_ok() {  # json_ok "what" PYTHON-EXPR: the expression holds for d = JSON on stdout
   if "$py" -c "import json,sys; d=json.loads(open('$TMP/out').readline()); sys.exit(0 if ($2) else 1)" 2>/dev/null; then
@@ -91,6 +91,7 @@ run balance --once --run-dir "$run_dir" --policy "$TMP/pol.json"; expect_rc 0 "b
 if [ ! -e "$run_dir/pid-$child.json" ]; then ok "a gone process's preference is removed"; else not_ok "a gone process's preference is removed"; fi
 
 # libvirt's test driver: observe and apply a domain through libvirt's API.
+if have libvirt; then
 lv=(--libvirt test:///default --domain test)
 run observe "${lv[@]}" --format json; expect_rc 0 "observe a libvirt domain"
 json_ok "domain: 2 vCPUs, memory unknown, strict policy" \
@@ -105,6 +106,10 @@ expect_out "NUMA node set to the nodes, mode interleave" "NUMA parameters set"
 run apply "${lv[@]}" --nodes 0 --affinity soft --run-dir "$run_dir"; expect_rc 0 "soft affinity for a domain"
 if grep -q '"kind":"domain"' "$run_dir/domain-test.json" 2>/dev/null; then ok "domain preference recorded"; else not_ok "domain preference recorded"; fi
 run apply "${lv[@]}" --nodes 5; expect_rc 2 "domain: node the host lacks"
+else
+  run observe --libvirt test:///default --domain test; expect_rc 3 "a domain without libvirt"
+  expect_one_line_err "a domain without libvirt"
+fi
 
 # Plans: one made here is carried out; one made for another host is refused.
 run place --flavor 'vcpus=1,ram=64' --format json; expect_rc 0 "a plan for this host"

@@ -5,6 +5,7 @@
 # Simulated durations are short: the whole script takes seconds.  JSON is
 # read with python3's json module.
 . "$(dirname "$0")/lib.sh"
+need sim
 
 # pyjson FILE EXPR: true when the Python expression EXPR holds for the JSON
 # document d of FILE.
@@ -84,9 +85,11 @@ expect_rc 0 "a saved experiment file"
 run simulate "$TMP/lpc.json" --json "$NP_SRC/tests/data/json/full.json" --set duration_s=1 \
     --set repetitions=1 --set guest_counts=4
 expect_rc 0 "--json host"; expect_out "^host: 2 nodes, 7 pCPUs" "runs on the given host (one CPU offline)"
-root=$(fixture 64amd64-4s2n4ca2co)
-run simulate bursty --sysfs "$root" --set duration_s=1 --set repetitions=1; expect_rc 0 "--sysfs host"
-expect_out "^host: 8 nodes, 64 pCPUs" "runs on a 64-CPU sysfs fixture"
+if have hwloc; then
+  root=$(fixture 64amd64-4s2n4ca2co)
+  run simulate bursty --sysfs "$root" --set duration_s=1 --set repetitions=1; expect_rc 0 "--sysfs host"
+  expect_out "^host: 8 nodes, 64 pCPUs" "runs on a 64-CPU sysfs fixture"
+fi
 
 # Bad experiment files: exit 2, one line naming the file and the JSON path.
 bad() { # NAME PYTHON-EDIT NEEDLE

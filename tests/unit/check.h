@@ -17,6 +17,9 @@
  *
  * t_fixture() gives the root of one of the hwloc sysfs fixtures from
  * $NP_SHARED, unpacked once into a cache.
+ *
+ * t_need() and t_have() skip a test or a part of one that needs a feature
+ * this build was made without (np-config.h), saying which.
  */
 #ifndef NP_TEST_CHECK_H
 #define NP_TEST_CHECK_H
@@ -28,6 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <numaplace/topology.h>
+
+#include "np-config.h"
 
 static int t_pass, t_fail;
 
@@ -142,12 +149,42 @@ static inline int t_done(void)
 	if (t_case.filtered)
 		printf("%d cases skipped by NP_TEST_FILTER='%s'\n", t_case.filtered, filter);
 	if (t_case.skipped)
-		printf("%d cases skipped: they need the shared folder (NP_SHARED)\n",
-		       t_case.skipped);
+		printf("%d cases skipped (each said why above)\n", t_case.skipped);
 	printf("%d passed, %d failed\n", t_pass, t_fail);
 	if (t_fail)
 		return 1;
 	return t_case.run == 0 && (t_case.filtered || t_case.skipped) ? 77 : 0;
+}
+
+/* Skip the whole test (exit 77) unless this build has FEATURE (BUILT: its NP_HAVE_). */
+static inline void t_need(int built, const char *feature)
+{
+	if (!built) {
+		printf("skipped: needs %s (this build has none)\n", feature);
+		exit(77);
+	}
+}
+
+/* Whether this build has FEATURE; when not, says that WHAT is skipped. */
+static inline int t_have(int built, const char *feature, const char *what)
+{
+	if (!built)
+		printf("skip %s: needs %s (this build has none)\n", what, feature);
+	return built;
+}
+
+/*
+ * Inside a case: skip that case unless this build has FEATURE (BUILT: its
+ * NP_HAVE_), saying which; outside a case, skip the whole program.
+ */
+static inline void t_needs(int built, const char *feature)
+{
+	char why[128];
+
+	if (!built) {
+		snprintf(why, sizeof(why), "needs %s (this build has none)", feature);
+		t_skip(why);
+	}
 }
 
 /*
@@ -280,6 +317,22 @@ static inline const char *t_fixture_copy(const char *name)
 	}
 	snprintf(root, sizeof(root), "%s/%s", t_tmpdir, strrchr(src, '/') + 1);
 	return root;
+}
+
+/*
+ * The topology of fixture NAME: through the sysfs source where the build
+ * has hwloc, else from the same machine saved as numaplace JSON,
+ * tests/data/json/NAME.json (tests/cli/place.sh checks that the two
+ * agree).  0, or the load's code with ERR filled.
+ */
+static inline int t_fixture_topo(const char *name, np_topo **t, struct np_error *err)
+{
+	char path[1100];
+
+	if (NP_HAVE_HWLOC)
+		return np_topo_load(NP_SOURCE_SYSFS, t_fixture(name), t, err);
+	snprintf(path, sizeof(path), "%s/%s.json", t_data("json"), name);
+	return np_topo_load(NP_SOURCE_JSON, path, t, err);
 }
 
 #endif

@@ -258,6 +258,7 @@ static void test_fixture(void)
 	struct np_error err = { 0 };
 	np_topo *t = NULL;
 
+	t_needs(NP_HAVE_HWLOC, "hwloc");
 	if (np_topo_load(NP_SOURCE_SYSFS, t_fixture("64amd64-4s2n4ca2co"), &t, &err) == 0) {
 		free(check_svg(t, "64amd64"));
 		CHECK(np_topo_node_count(t) == 8 && np_topo_cpu_count(t) == 64, "64amd64");

@@ -41,8 +41,14 @@ static const struct ghost hosts[] = {
 	{ "json-sparse", NP_SOURCE_JSON, "json/sparse.json" },
 	{ "xl-illustrative-16cpu", NP_SOURCE_XL_INFO, "xl/illustrative-16cpu.txt" },
 	{ "libvirt-host-4cell", NP_SOURCE_LIBVIRT_XML, "libvirt/host-4cell.xml" },
+	/* SMT threads from siblings where core_id says none */
+	{ "libvirt-smt-cascadelake", NP_SOURCE_LIBVIRT_XML, "libvirt/smt-siblings-cascadelake.xml" },
+	/* long CPU lists that wrap, distances assumed and why */
+	{ "json-interleaved", NP_SOURCE_JSON, "json/interleaved.json" },
 	{ "sysfs-64amd64-4s2n4ca2co", NP_SOURCE_SYSFS, "64amd64-4s2n4ca2co" },
 	{ "sysfs-48amd64-4pa2n6c-sparse", NP_SOURCE_SYSFS, "48amd64-4pa2n6c-sparse" },
+	/* one node left online: the kernel's distance row, CPUs in no node */
+	{ "sysfs-offline-cpu0-node0", NP_SOURCE_SYSFS, "offline-cpu0-node0" },
 };
 
 struct greq {

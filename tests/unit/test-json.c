@@ -519,6 +519,7 @@ static void test_fixture(const char *name)
 	char *one = NULL;
 	int rc;
 
+	t_needs(NP_HAVE_HWLOC, "hwloc");
 	rc = np_topo_load(NP_SOURCE_SYSFS, t_fixture(name), &t, &err);
 	if (rc) {
 		printf("skip %s: the sysfs source cannot load it (%s)\n", name, err.message);

@@ -1820,7 +1820,8 @@ static void time_case(const char *what, const np_host *h, const np_request *r, i
 
 static void test_performance(void)
 {
-	const char *fixture = t_fixture("256ia64-64n2s2c"); /* first: a skip leaks nothing */
+	const char *fixture = (t_needs(NP_HAVE_HWLOC, "hwloc"),
+			       t_fixture("256ia64-64n2s2c")); /* first: a skip leaks nothing */
 	struct np_error err = {0};
 	struct cspec c[8], cd[6];
 	struct tspec s = {16, 8, 2, 2, 16384, 0, NULL, 0, NULL};

@@ -1088,6 +1088,18 @@ static void xl_good(void)
 		np_request_free(r);
 	}
 	free(buf);
+	/* xl's parser takes vnodes without vdistances= (the help's example has none). */
+	rc = np_request_from_xl_vnuma("[ [\"pnode=0\",\"size=2048\",\"vcpus=0-1\"] ]", 2, 2048,
+				      &r, &err);
+	if ((r = good(rc, r, &err, "vnode without vdistances="))) {
+		CHECK(np_request_cell_count(r) == 1 && cell_is(r, 0, "0-1", "", 2048), "one vnode");
+		np_request_free(r);
+	}
+	rc = np_request_from_xl_vnuma("[[\"pnode=0\",\"size=1024\",\"vcpus=0-1\",\"vdistances=10,20\"],"
+				      "[\"pnode=1\",\"size=1024\",\"vcpus=2-3\"]]",
+				      4, 2048, &r, &err);
+	if ((r = good(rc, r, &err, "vdistances= on one vnode only")))
+		np_request_free(r);
 }
 
 static void xl_bad(void)
@@ -1112,6 +1124,10 @@ static void xl_bad(void)
 	     "invalid_vnuma", "closer than itself"},
 	    {"[" V0 ",[\"pnode=x\",\"size=1024\",\"vcpus=2-3\",\"vdistances=20,10\"]]",
 	     "invalid_vnuma", "vnode 1: pnode=x"},
+	    {"[" V0 ",[\"pnode=1\",\"size=1024\",\"vcpus=2-3\",\"vdistances=\"]]",
+	     "invalid_vnuma", "vnode 1: vdistances= is empty"},
+	    {"[" V0 ",[\"size=1024\",\"vcpus=2-3\"]]", "invalid_vnuma", "vnode 1 has no pnode="},
+	    {"[" V0 ",[\"pnode=1\",\"size=1024\"]]", "invalid_vnuma", "vnode 1 has no vcpus="},
 	    {"[" V0 ",[\"pnode=1\",\"colour=red\"]]", "invalid_vnuma", "vnode 1: 'colour'"},
 	    {"[" V0 ",[\"pnode=1\",\"pnode=2\"]]", "invalid_vnuma", "vnode 1: pnode= given twice"},
 	    {"[" V0 ",[\"pnode=1\",\"size=1024", "invalid_vnuma", "unterminated string"},

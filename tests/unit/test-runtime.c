@@ -16,8 +16,11 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "np-config.h"
+#if NP_HAVE_LIBVIRT
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#endif
 
 #include "check.h"
 #include "runtime/balance-int.h"
@@ -781,6 +784,8 @@ static void test_observe_self(void)
 	char *mem;
 	uint64_t b, a;
 
+	if (!t_have(NP_HAVE_HWLOC, "hwloc", "observing this process"))
+		return;
 	if (np_topo_load(NP_SOURCE_LOCAL, NULL, &t, &err)) {
 		CHECK(0, "local topology: %s", err.message);
 		return;
@@ -811,6 +816,7 @@ static void test_observe_self(void)
 	np_topo_free(t);
 }
 
+#if NP_HAVE_LIBVIRT
 /* ---- libvirt's test driver ------------------------------------------ */
 
 /* The application's process-wide libvirt error function: counts. */
@@ -892,6 +898,21 @@ static void test_libvirt(void)
 	if (keep)
 		virConnectClose(keep);
 }
+#else
+/* Without libvirt, a domain is unsupported, in one line that says so. */
+static void test_libvirt(void)
+{
+	struct np_error err = { 0 };
+	struct np_target tg = { .uri = "test:///default", .domain = "test" };
+	np_topo *t = two_nodes();
+	np_obs *o = NULL;
+
+	CHECK(np_observe(t, &tg, &o, &err) == NP_EUNSUPPORTED && !o &&
+		      strcmp(err.message, "this numaplace has no libvirt support (built without it)") == 0,
+	      "domain without libvirt: %s", err.message);
+	np_topo_free(t);
+}
+#endif
 
 int main(void)
 {

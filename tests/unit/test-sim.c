@@ -617,6 +617,7 @@ static void test_hosts_fixture(void)
 	struct np_error err = { 0 };
 	np_topo *t = NULL;
 
+	t_needs(NP_HAVE_HWLOC, "hwloc");
 	CHECK(np_topo_load(NP_SOURCE_SYSFS, t_fixture("64amd64-4s2n4ca2co"), &t, &err) == 0,
 	      "sysfs: %s", err.message);
 	on_host(t, "64-CPU 8-node sysfs");

@@ -164,6 +164,64 @@ static void test_sparse(void)
 	np_topo_free(t);
 }
 
+/* The SMT siblings of CPU OS_ID are exactly the cpulist WANT. */
+static void siblings_are(const np_topo *t, int os_id, const char *want, const char *doc)
+{
+	int sib[16], n = np_topo_cpu_siblings(t, np_topo_cpu_index(t, os_id), sib, 16);
+	char got[128];
+
+	np__format_cpulist(sib, n < 16 ? n : 16, got, sizeof(got));
+	CHECK(strcmp(got, want) == 0, "%s: siblings of CPU %d are %s, want %s", doc, os_id, got,
+	      want);
+}
+
+/*
+ * `siblings` decides SMT threads when core_id says otherwise (see
+ * tests/data/libvirt/README.md for where each document comes from).
+ */
+static void test_smt_siblings(void)
+{
+	np_topo *t = load("smt-siblings-cascadelake.xml");
+
+	if (t) { /* every CPU its own core_id, siblings pair them */
+		siblings_are(t, 0, "0,2", "cascadelake");
+		siblings_are(t, 3, "1,3", "cascadelake");
+		siblings_are(t, 6, "4,6", "cascadelake");
+		cpu_is(t, 2, 0, 0); /* the core is named by its lowest CPU */
+		cpu_is(t, 7, 5, 1);
+	}
+	np_topo_free(t);
+	t = load("smt-compute-units.xml");
+	if (t) {
+		siblings_are(t, 0, "0-1", "compute units");
+		siblings_are(t, 15, "14-15", "compute units");
+	}
+	np_topo_free(t);
+	t = load("smt-agree-gaps.xml");
+	if (t) { /* agreeing: core_id kept, gaps and all */
+		siblings_are(t, 2, "2,6", "gaps");
+		cpu_is(t, 6, 8, 0);
+		cpu_is(t, 7, 9, 0);
+	}
+	np_topo_free(t);
+	t = load("smt-siblings-alone.xml");
+	if (t) { /* shared core_id, lone siblings: no SMT */
+		siblings_are(t, 1, "1", "alone");
+		siblings_are(t, 4, "4", "alone");
+	}
+	np_topo_free(t);
+	t = load("smt-siblings-odd.xml");
+	if (t) {
+		siblings_are(t, 0, "0-1", "odd");
+		siblings_are(t, 4, "4", "odd: CPU 0 is in another cell");
+		siblings_are(t, 5, "5", "odd: CPU 99 is not in the document");
+		siblings_are(t, 6, "6-7", "odd: 7 names 6, 6 forgets 7");
+		siblings_are(t, 9, "8-9", "odd: 9 has no list, 8 names it");
+	}
+	np_topo_free(t);
+	/* host-4cell and host-sparse agree: their core ids stay (test_four_cells, test_sparse). */
+}
+
 /* Run CMD and return its output (malloc'd), or NULL when it cannot run. */
 static char *run(const char *cmd)
 {
@@ -371,6 +429,40 @@ static void test_bad_uris(void)
 	virSetErrorFunc(NULL, NULL);
 }
 
+/*
+ * np_set_quiet(), for programs that print their own errors: libvirt's
+ * process-wide function becomes a silent one, so a connection that fails
+ * to open neither prints nor reaches the function set before.  Without
+ * it, libvirt's default prints (so the check below can fail).  Last of
+ * all: it holds for the rest of the process.
+ */
+static void test_set_quiet(void)
+{
+	const char *uri = "nosuchdriver:///system";
+	struct np_error err = { 0 };
+	np_topo *t = NULL;
+	char printed[1024];
+	struct grab g;
+	int before;
+
+	virSetErrorFunc(NULL, NULL);
+	grab_start(&g);
+	CHECK(np_topo_load(NP_SOURCE_LIBVIRT_URI, uri, &t, &err) == NP_EIO, "%s", err.message);
+	grab_end(&g, printed, sizeof(printed));
+	CHECK(strstr(printed, "libvirt: ") != NULL, "libvirt's default prints: '%s'", printed);
+	virSetErrorFunc(NULL, app_error_func);
+	np_set_quiet();
+	before = app_errors;
+	grab_start(&g);
+	CHECK(np_topo_load(NP_SOURCE_LIBVIRT_URI, uri, &t, &err) == NP_EIO, "%s", err.message);
+	grab_end(&g, printed, sizeof(printed));
+	CHECK(printed[0] == '\0', "quiet: printed '%s'", printed);
+	CHECK(app_errors == before, "quiet: the old function was replaced");
+	CHECK(np_topo_load(NP_SOURCE_LIBVIRT_URI, "test:///default", &t, &err) == 0,
+	      "quiet, still loads: %s", err.message);
+	np_topo_free(t);
+}
+
 /* TEXT is refused with NP_EINPUT and a one-line message containing WHAT. */
 static void bad_xml(const char *text, const char *what)
 {
@@ -452,6 +544,12 @@ static void test_bad_xml(void)
 	    CAPS("<cell id='0'><cpus><cpu id='0'/></cpus></cell><cell id='1'><cpus><cpu id='0'/>"
 		 "</cpus></cell>"),
 	    "CPU 0 is listed twice");
+	bad_xml(CAPS("<cell id='0'><cpus><cpu id='0' siblings='0,x'/></cpus></cell>"),
+		"cell 0: cpu 0: siblings '0,x' is not a CPU list");
+	/* A CPU in two cells with siblings: still the builder's one line. */
+	bad_xml(CAPS("<cell id='0'><cpus><cpu id='0' siblings='0'/></cpus></cell><cell id='1'>"
+		     "<cpus><cpu id='0' siblings='0'/></cpus></cell>"),
+		"CPU 0 is listed twice");
 	/* No external entity is ever read: the memory text stays empty. */
 	bad_xml("<!DOCTYPE capabilities [<!ENTITY x SYSTEM 'file:///etc/hostname'>]>" CAPS(
 		    "<cell id='0'><memory>&x;</memory></cell>"),
@@ -590,11 +688,13 @@ int main(void)
 	T_CASE("one-cell", test_one_cell());
 	T_CASE("four-cells", test_four_cells());
 	T_CASE("sparse", test_sparse());
+	T_CASE("smt-siblings", test_smt_siblings());
 	T_CASE("units", test_units());
 	T_CASE("bad-xml", test_bad_xml());
 	T_CASE("nodedev", test_nodedev());
 	T_CASE("prefixes", test_prefixes("host-1cell.xml"));
 	T_CASE("live", test_live());
 	T_CASE("bad-uris", test_bad_uris());
+	T_CASE("set-quiet", test_set_quiet());
 	return t_done();
 }

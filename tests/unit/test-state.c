@@ -5,7 +5,7 @@
  * middle of its write, writers killed at random moments), corrupt files,
  * locking, and 8 processes claiming on one file at once.
  *
- * Plans are built by hand on the 8-node AMD sysfs fixture and charged by
+ * Plans are built by hand on the 8-node AMD fixture (t_fixture_topo) and charged by
  * np_state_apply() onto fresh hosts, so what survives is checked as usage,
  * not only as ids.
  */
@@ -689,7 +689,7 @@ static bool amd(void)
 	static np_topo *t;
 	struct np_error err = { 0 };
 
-	if (!t && np_topo_load(NP_SOURCE_SYSFS, t_fixture("64amd64-4s2n4ca2co"), &t, &err))
+	if (!t && t_fixture_topo("64amd64-4s2n4ca2co", &t, &err))
 		CHECK(0, "fixture: %s", err.message);
 	topo = t;
 	return t != NULL;

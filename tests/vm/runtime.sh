@@ -19,9 +19,9 @@
 # and it measures the cost of one observe and page-migration throughput
 # side by side with numactl's migratepages on the same process.
 #
-# The tool goes to /np/bin with libnumaplace.so.0 in /np/lib (as in
-# topology.sh); run-in-numa-vm copies libnuma and the other libraries ldd
-# lists.  runtime-worker.c (static) is the guest's test process and timer.
+# The tool goes to /np/bin with libnumaplace.so.0 in /np/lib and its
+# modules in /np/lib/numaplace (as in topology.sh); run-in-numa-vm copies
+# libnuma and the other libraries ldd lists.  runtime-worker.c (static) is the guest's test process and timer.
 #
 # Prints "ok - ..." / "not ok - ..." per check, "# measure ..." lines and
 # "N passed, N failed".  Exit: 0 all passed, 1 a check failed, 77 skipped.
@@ -44,6 +44,7 @@ command -v cc >/dev/null || skip "no C compiler for the guest helper"
 mp=$(command -v migratepages) || skip "numactl's migratepages not installed"
 [ -x "$np" ] || { echo "not ok - numaplace is built at $np"; echo "0 passed, 1 failed"; exit 1; }
 "$np" help apply >/dev/null 2>&1 || skip "numaplace built without the runtime verbs"
+case " ${NP_FEATURES-hwloc} " in *" hwloc "*) ;; *) skip "needs hwloc (this build has none)" ;; esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/np-vm-runtime.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -54,6 +55,9 @@ cc -O2 -static -pthread -o "$work/runtime-worker" "$here/runtime-worker.c" ||
 adds=(--add "$np=/np/bin/numaplace" --add "$work/runtime-worker=/np/bin/rw" --add "$mp=/np/bin/migratepages")
 lib=$(ldd "$np" 2>/dev/null | awk '$1 ~ /^libnumaplace\.so/ { print $3; exit }')
 [ -n "$lib" ] && [ -f "$lib" ] && adds+=(--add "$lib=/np/lib/libnumaplace.so.0")
+for m in "$(dirname "${lib:-/nonexistent/x}")"/numaplace-*.so; do
+  [ -f "$m" ] && adds+=(--add "$m=/np/lib/numaplace/$(basename "$m")")
+done
 
 dist="10,30,40,25, 30,10,40,20, 40,40,10,30, 25,20,30,10"
 

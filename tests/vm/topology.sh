@@ -12,8 +12,11 @@
 # marked "@@@NP out|err|rc NAME".  The tool is dynamically linked: it goes
 # to /np/bin and libnumaplace.so.0 from the build dir to /np/lib, which is
 # where its RUNPATH ($ORIGIN/../lib) points; LD_LIBRARY_PATH says so again
-# and the guest's ld.so confirms it.  run-in-numa-vm copies the other
-# libraries ldd lists; hwloc plugins loaded with dlopen are not copied.
+# and the guest's ld.so confirms it.  The library's modules (hwloc: the
+# local and sysfs sources) go to /np/lib/numaplace/, where a library that
+# is not in its build tree looks (lib/module/module.h).  run-in-numa-vm
+# copies the other libraries ldd lists, the modules' too; hwloc plugins
+# loaded with dlopen are not copied.
 #
 # Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed".
 # Exit: 0 all passed, 1 a check failed, 77 skipped (no qemu, kernel, numa-vm).
@@ -33,6 +36,7 @@ command -v "$qemu" >/dev/null || skip "$qemu not installed"
 [ -n "${NUMA_VM_KERNEL:-}" ] || compgen -G '/boot/vmlinuz-*' >/dev/null || skip "no kernel in /boot"
 command -v cpio >/dev/null || skip "cpio not installed"
 [ -x "$py" ] || skip "no $py"
+case " ${NP_FEATURES-hwloc} " in *" hwloc "*) ;; *) skip "needs hwloc (this build has none)" ;; esac
 [ -x "$np" ] || { echo "not ok - numaplace is built at $np"; echo "0 passed, 1 failed"; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/np-vm-topology.XXXXXX")
@@ -56,6 +60,9 @@ lib=$(ldd "$np" 2>/dev/null | awk '$1 ~ /^libnumaplace\.so/ { print $3; exit }')
 if [ -n "$lib" ]; then
   if [ -f "$lib" ]; then
     adds+=(--add "$lib=/np/lib/libnumaplace.so.0") libarg=(--shared-lib)
+    for m in "$(dirname "$lib")"/numaplace-*.so; do
+      [ -f "$m" ] && adds+=(--add "$m=/np/lib/numaplace/$(basename "$m")")
+    done
   else
     report "not ok - libnumaplace.so.0 of $np is found on the host (ldd: $lib)"
   fi

@@ -1,0 +1,129 @@
+/*
+ * module.h - loadable modules: the parts of libnumaplace that need a heavy
+ * library live in numaplace-NAME.so and are loaded by the first call that
+ * needs them (as libvirt loads its drivers), so a verb that needs none of
+ * them starts as fast as numactl, and a build without them still works.
+ *
+ *   module    library   brings
+ *   hwloc     hwloc     the local, sysfs and hwloc-xml topology sources
+ *   libvirt   libvirt   the libvirt and libvirt-xml sources, domains, quiet,
+ *                       domain documents read and merged (libxml2)
+ *   numa      libnuma   the runtime's live OS boundary (runtime/os.c)
+ *
+ * JSON (jansson) stays in the core: it is every verb's format.
+ *
+ * A module is one descriptor, struct np__module, exported under the name
+ * np__module_NAME: the ABI it was built for, its name, the topology sources
+ * it brings (chosen by kind in topology/source.c) and one table of its own
+ * (OPS), whose type the module and its one caller share: struct
+ * np__mod_libvirt below, a store driver table, an HTTP transport...  The
+ * core never includes a module's library headers; only the module's files
+ * do.  A module calls back into the core's internals (np__ functions),
+ * which libnumaplace.so exports for modules only, under the version
+ * NUMAPLACE_PRIVATE_<version> (libnumaplace.map.in): a module from another
+ * build then fails to load instead of misbehaving.
+ *
+ * Where np__module_get() finds NAME:
+ *  - libnumaplace.a (the static library, which unit tests and fuzzers link)
+ *    has every module of the build linked in: a list, no file.
+ *  - libnumaplace.so dlopen()s numaplace-NAME.so from, in order: the folder
+ *    $NUMAPLACE_MODULE_DIR (ignored in set-user-id programs); next to the
+ *    library itself when the library is the one in its build tree
+ *    (build/lib/, so tests and build/cli/numaplace need no set-up); else
+ *    the folder numaplace/ beside the library file (libdir/numaplace/),
+ *    found with dladdr(), so an installed tree works wherever it was copied
+ *    (a DESTDIR, a container image).
+ * Failure is NP_EUNSUPPORTED, one line: "this numaplace has no libvirt
+ * support (built without it)", "... (module 'libvirt' not installed)", or
+ * "cannot load module 'libvirt': <dlerror's reason>".
+ *
+ * State and threads: none of its own.  dlopen() counts references; a module
+ * stays loaded for the life of the process (RTLD_NODELETE: libvirt starts
+ * threads and registers handlers that must not be unloaded).  Safe from
+ * several threads.
+ *
+ * Adding a module (say sqlite, whose table is a struct np__store_driver):
+ *  1. a file in the module defining its descriptor:
+ *       NP__MODULE(sqlite, NULL, &np__store_sqlite);
+ *  2. in lib/meson.build, its sources and libraries in np_modules (its
+ *     .so and its place in libnumaplace.a follow) and NP_HAVE_SQLITE in
+ *     np_conf; in module.c, a line in known[] (the name, the library a
+ *     user would install) and its descriptor in builtin[];
+ *  3. the caller asks for it where it used the table directly:
+ *       const struct np__module *m;
+ *       if ((rc = np__module_get("sqlite", &m, err))) return rc;
+ *       drv = m->ops;
+ *  4. the np__ functions of the core it calls, in libnumaplace.map.in
+ *     (the module's link fails, naming them, until they are there).
+ */
+#ifndef NP_MODULE_H
+#define NP_MODULE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <numaplace/error.h>
+#include <numaplace/request.h>
+#include <numaplace/runtime.h>
+#include <numaplace/topology.h>
+
+#include "np-config.h"
+
+/* Raised whenever struct np__module or any module's table changes. */
+#define NP__MODULE_ABI 2
+
+struct np__source;
+struct np__rt_os;
+struct np__domain;
+
+struct np__module {
+	unsigned abi;				 /* NP__MODULE_ABI when built */
+	const char *name;			 /* "libvirt": numaplace-libvirt.so */
+	const struct np__source *const *sources; /* NULL-terminated, or NULL */
+	const void *ops;			 /* the module's own table, or NULL */
+};
+
+/* Define module NAME's descriptor, in one file of the module. */
+#define NP__MODULE(name_, sources_, ops_)                                                          \
+	const struct np__module np__module_##name_ = { NP__MODULE_ABI, #name_, sources_, ops_ }
+
+/*
+ * Module NAME into *OUT (loaded if it was not); NP_EUNSUPPORTED with one
+ * line saying why not.
+ */
+int np__module_get(const char *name, const struct np__module **out, struct np_error *err);
+
+/* ---- the tables of this build's modules ------------------------------ */
+
+/* libvirt (util/lv-util.c, runtime/libvirt.c; rt-int.h says what each does). */
+struct np__mod_libvirt {
+	/* libvirt's process-wide error function made silent (np_set_quiet). */
+	void (*set_quiet)(void);
+	/* Domains; NULL when built without the runtime. */
+	int (*observe_domain)(const struct np__rt_os *os, const np_topo *topo, const char *uri,
+			      const char *name, np_obs **out, struct np_error *err);
+	int (*domain_apply)(const np_topo *topo, const char *uri, const char *name,
+			    const struct np_apply_spec *spec, struct np_apply_result *res,
+			    struct np_error *err);
+	int (*domain_pin)(const np_topo *topo, const char *uri, const char *name, int vcpu,
+			  const int *cpus, int n, struct np_error *err);
+	int (*domain_nodeset)(const np_topo *topo, const char *uri, const char *name,
+			      const int *nodes, int n, struct np_error *err);
+	/*
+	 * Domain documents, with libxml2 (request/domain-int.h and
+	 * emit/plan-emit.h say what each does): np_request_from_domain_xml()
+	 * and np_plan_merge_domain_xml() call them.
+	 */
+	int (*domain_read)(const char *buf, size_t len, const char *name, struct np__domain *out,
+			   struct np_error *err);
+	int (*domain_merge)(const char *buf, size_t len, const char *name, const char *pieces,
+			    size_t plen, uint64_t memory_mb, char **out, size_t *outlen,
+			    struct np_error *err);
+};
+
+/* numa (runtime/os.c). */
+struct np__mod_numa {
+	const struct np__rt_os *(*os_live)(void);
+};
+
+#endif

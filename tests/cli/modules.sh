@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# tests/cli/modules.sh - the loadable modules (lib/module/module.h) seen
+# from the tool: verbs that need no module load none of the heavy
+# libraries; a source whose module is missing, broken, of another build or
+# without its library fails at once with exit 3 and one line saying which;
+# $NUMAPLACE_MODULE_DIR chooses the folder.  (tests/cli/install.sh: an
+# installed tree finds its modules by itself.)
+. "$(dirname "$0")/lib.sh"
+
+host="$NP_SRC/tests/data/json/64amd64-4s2n4ca2co.json"
+flavor=(--flavor 'vcpus=8,ram=8192,hw:numa_nodes=2')
+heavy='libvirt|hwloc|libnuma\.so|libxml2|gnutls|glib|/numaplace-'
+# The tool as a user runs it: its libraries through its own run path (meson
+# test sets LD_LIBRARY_PATH, which would also find what a module lacks).
+unset LD_LIBRARY_PATH
+
+# loaded ARGS...: the shared objects the tool maps for ARGS, one a line.
+loaded() {
+  LD_DEBUG=files "$NUMAPLACE" "$@" 2>&1 >/dev/null |
+    sed -n 's/^ *[0-9]*:[[:space:]]*file=\([^ ]*\) \[0\];  generating link map$/\1/p' | sort -u
+}
+
+# has_loaded WHAT RE ARGS...: the objects mapped for ARGS include RE (or, RE !..., exclude it).
+has_loaded() {
+  local what=$1 re=$2; shift 2
+  local objs; objs=$(loaded "$@")
+  if [ -z "$objs" ]; then not_ok "$what: LD_DEBUG showed nothing"; return; fi
+  case $re in
+    !*) if grep -Eq -- "${re#!}" <<<"$objs"; then not_ok "$what: loads $(grep -E -- "${re#!}" <<<"$objs" | tr '\n' ' ')"; else ok "$what"; fi ;;
+    *) if grep -Eq -- "$re" <<<"$objs"; then ok "$what"; else not_ok "$what: no /$re/ in $(tr '\n' ' ' <<<"$objs")"; fi ;;
+  esac
+}
+
+# The verbs that need no module load none, and none of the heavy libraries.
+has_loaded "topology --host loads nothing heavy" "!$heavy" topology --host "$host" --format json
+has_loaded "place --host loads nothing heavy" "!$heavy" place --host "$host" "${flavor[@]}"
+has_loaded "--version loads nothing heavy" "!$heavy" --version
+if have hwloc; then
+  has_loaded "--sysfs loads the hwloc module" "numaplace-hwloc\.so" topology --sysfs "$(fixture 64amd64-4s2n4ca2co)"
+  has_loaded "--sysfs does not load libvirt" "!libvirt" topology --sysfs "$(fixture 64amd64-4s2n4ca2co)"
+fi
+if have libvirt; then
+  has_loaded "--libvirt loads the libvirt module" "numaplace-libvirt\.so" topology --libvirt test:///default
+fi
+
+# An empty module folder: the core still works, a module source says what is missing.
+mkdir -p "$TMP/empty"
+export NUMAPLACE_MODULE_DIR="$TMP/empty"
+run place --host "$host" "${flavor[@]}"; expect_rc 0 "place without any module"
+run topology --xl "$NP_SRC/tests/data/xl/asym-4node.txt"
+expect_rc 0 "xl without any module"
+if have hwloc; then
+  run topology --sysfs "$TMP"; expect_rc 3 "no hwloc module"; expect_one_line_err "no hwloc module"
+  expect_err "^numaplace: this numaplace has no hwloc support \(module 'hwloc' not installed\)$" "says the module is not installed"
+else
+  run topology --sysfs "$TMP"; expect_rc 3 "built without hwloc"
+  expect_err "^numaplace: this numaplace has no hwloc support \(built without it\)$" "says it was built without"
+fi
+if have libvirt; then
+  run topology --libvirt test:///default; expect_rc 3 "no libvirt module"; expect_one_line_err "no libvirt module"
+  expect_err "no libvirt support \(module 'libvirt' not installed\)" "names libvirt"
+fi
+if have runtime; then
+  run observe --pid $$ --json "$host"; expect_rc 3 "no numa module"; expect_one_line_err "no numa module"
+  expect_err "no libnuma support \(module 'numa' not installed\)" "names libnuma"
+fi
+
+if have hwloc; then
+  # Not a shared object at all: dlopen's reason, one line.
+  mkdir -p "$TMP/junk" && printf 'not an ELF file\n' >"$TMP/junk/numaplace-hwloc.so"
+  NUMAPLACE_MODULE_DIR="$TMP/junk" run topology --sysfs "$TMP"
+  expect_rc 3 "a broken module"; expect_one_line_err "a broken module"
+  expect_err "^numaplace: cannot load module 'hwloc': .*numaplace-hwloc\.so" "dlopen's reason, naming the file"
+
+  # A module of another build.
+  mkdir -p "$TMP/abi" && cp "$NP_FAKE_MODULES/fake-abi.so" "$TMP/abi/numaplace-hwloc.so"
+  NUMAPLACE_MODULE_DIR="$TMP/abi" run topology --sysfs "$TMP"
+  expect_rc 3 "a module of another ABI"; expect_one_line_err "a module of another ABI"
+  expect_err "is not this numaplace's hwloc module \(ABI 999, want [0-9]+\)" "says which ABI"
+
+  # A module whose library is not installed (libhwloc missing, say).
+  mkdir -p "$TMP/gone" && cp "$NP_FAKE_MODULES/fake-gone.so" "$TMP/gone/numaplace-hwloc.so"
+  NUMAPLACE_MODULE_DIR="$TMP/gone" run topology --sysfs "$TMP"
+  expect_rc 3 "a module without its library"; expect_one_line_err "a module without its library"
+  expect_err "^numaplace: cannot load module 'hwloc': libnp-test-gone\.so: cannot open shared object file" "names the missing library"
+
+  # The real module, copied elsewhere and chosen by the variable, works.
+  mkdir -p "$TMP/copy" && cp "$NP_BUILD/lib/numaplace-hwloc.so" "$TMP/copy/"
+  NUMAPLACE_MODULE_DIR="$TMP/copy" run topology --sysfs "$(fixture 64amd64-4s2n4ca2co)"
+  expect_rc 0 "a module from \$NUMAPLACE_MODULE_DIR"; expect_out "^host: 8 nodes" "loads the fixture"
+fi
+unset NUMAPLACE_MODULE_DIR
+finish
