@@ -142,9 +142,11 @@ const struct cli_verb cli_verb_claim = {
 	.opts = claim_opts,
 	.epilog = "Exit: 0 claimed (or already claimed), 1 does not fit, 2 bad input or usage.\n"
 		  "\n"
-		  "Example:\n"
+		  "Examples:\n"
 		  "  numaplace claim --state /var/lib/numaplace/host.json --id vm-7 \\\n"
-		  "      --flavor 'vcpus=4,ram=4096,hw:cpu_policy=dedicated' --format libvirt\n",
+		  "      --flavor 'vcpus=4,ram=4096,hw:cpu_policy=dedicated' --format libvirt\n"
+		  "  numaplace claim --state host.state --id web1 --host host.json \\\n"
+		  "      --domain-xml vm.xml --in-place\n",
 	.run = claim,
 };
 

@@ -458,13 +458,18 @@ const struct cli_verb cli_verb_place = {
 	.name = "place",
 	.summary = "place a guest on a host and say why",
 	.synopsis = "usage: numaplace place [HOST] [--state FILE] GUEST [options]\n"
+		    "       numaplace place [HOST] --domain-xml|--xl-config FILE [--flavor TEXT]\n"
+		    "                       [-o FILE | --in-place]\n"
 		    "       numaplace place --case FILE [--explain]\n",
 	.about = "Choose host NUMA nodes for every guest cell, pin or float its vCPUs, set\n"
-		 "its memory policy, and say why.  Nothing is recorded: see `numaplace claim`.\n",
+		 "its memory policy, and say why.  Nothing is recorded: see `numaplace claim`.\n"
+		 "Given a whole libvirt domain or xl.cfg, the guest is read from it and the\n"
+		 "document is written back with the placement merged in, the rest kept.\n",
 	.opts = opts,
 	.epilog = "Exit: 0 fits, 1 does not fit (in every format; the reason on stderr\n"
-		  "for json, libvirt, xl, numactl), 2 bad input or usage (also: a format\n"
-		  "that cannot carry out the plan).\n"
+		  "for json, libvirt, xl, numactl and documents, nothing written to -o or\n"
+		  "--in-place), 2 bad input or usage (also: a format that cannot carry out\n"
+		  "the plan), 3 unsupported here (domain XML without the libvirt module).\n"
 		  "\n"
 		  "Examples:\n"
 		  "  numaplace place --flavor 'vcpus=8,ram=8192,hw:numa_nodes=2'\n"
@@ -472,6 +477,10 @@ const struct cli_verb cli_verb_place = {
 		  "hw:cpu_policy=dedicated' --format libvirt\n"
 		  "  numaplace place --host host.json --xl-vnuma '[ [\"pnode=0\",\"size=2048\","
 		  "\"vcpus=0-1\"] ]' --vcpus 2 --memory 2048 --format xl\n"
-		  "  numaplace place --case case.json\n",
+		  "  numaplace place --case case.json\n"
+		  "  numaplace place --host host.json --domain-xml vm.xml -o vm-placed.xml\n"
+		  "  numaplace place --host host.json --domain-xml vm.xml \\\n"
+		  "      --flavor 'vcpus=4,ram=4096,hw:numa_nodes=2' --in-place\n"
+		  "  numaplace place --host host.json --xl-config vm.cfg\n",
 	.run = run,
 };

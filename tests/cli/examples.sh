@@ -59,6 +59,8 @@ declare -A PLACEHOLDER=(
   [/var/lib/numaplace/host.json]=':'                                          # a state file, made by claim
   [shared.json]='numaplace gen shared --seed 7 --ratio 4 --guests 6 -o "$dest"'  # a workload (gen)
   [./server]='printf "#!/bin/sh\nexit 0\n" >"$dest" && chmod +x "$dest"'      # a program to start
+  [vm.xml]='cp "$NP_SRC/tests/data/libvirt/domain-virt-install.xml" "$dest"'  # virsh dumpxml
+  [vm.cfg]='cp "$NP_SRC/tests/data/xl/guest-pv.cfg" "$dest"'                  # /etc/xen/NAME.cfg
 )
 
 # ---- conditions ---------------------------------------------------------
