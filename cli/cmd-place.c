@@ -265,8 +265,8 @@ static int merge(const struct place_args *p, const np_plan *plan, const np_host 
 		 const np_request *req, FILE *out, struct np_error *err)
 {
 	if (p->domain_xml)
-		return np_plan_merge_domain_xml(plan, host, req, p->doc, p->doclen, doc_name(p), out,
-						err);
+		return np_plan_merge_domain_xml(plan, host, req, p->doc, p->doclen, doc_name(p),
+						out, err);
 	return np_plan_merge_xl_config(plan, host, req, p->doc, p->doclen, doc_name(p), out, err);
 }
 

@@ -37,7 +37,6 @@
 #include "emit/plan-emit.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,43 +47,11 @@
 #include "util/xml-util.h"
 
 struct mg {
-	const char *name;
+	struct np__xml_fail f; /* the document's name, ERR, the first failure */
 	xmlDoc *doc;
 	xmlNode *root;   /* the document's <domain> */
 	xmlNode *pieces; /* the plan's elements, children of a wrapper */
-	struct np_error *err;
-	int rc;
 };
-
-static int fail(struct mg *m, int code, int line, const char *fmt, ...) NP__PRINTF(4, 5);
-
-static int fail(struct mg *m, int code, int line, const char *fmt, ...)
-{
-	char msg[320];
-	va_list ap;
-
-	if (m->rc)
-		return m->rc;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (code == NP_ENOMEM)
-		return m->rc = np__err(m->err, code, "out of memory");
-	if (line > 0)
-		return m->rc = np__err(m->err, code, "%s: line %d: %s", m->name, line, msg);
-	return m->rc = np__err(m->err, code, "%s: %s", m->name, msg);
-}
-
-/* The one child NAME of PARENT; a second one fails M (libvirt allows one). */
-static xmlNode *one(struct mg *m, const xmlNode *parent, const char *name)
-{
-	xmlNode *second, *n = np__xml_child(parent, name, &second);
-
-	if (second)
-		fail(m, NP_EINPUT, np__xml_line(second), "a second <%s> in <%s> (libvirt allows one)",
-		     name, (const char *)parent->name);
-	return second ? NULL : n;
-}
 
 static bool blank(const xmlNode *n)
 {
@@ -100,7 +67,7 @@ static bool blank(const xmlNode *n)
  */
 static void *oom(struct mg *m)
 {
-	fail(m, NP_ENOMEM, 0, "out of memory");
+	np__xml_failf(&m->f, NP_ENOMEM, 0, "out of memory");
 	return NULL;
 }
 
@@ -305,10 +272,11 @@ static long long num_attr(struct mg *m, xmlNode *n, const char *name)
 static void fit_topology(struct mg *m, long n)
 {
 	static const char *const attrs[] = { "sockets", "dies", "clusters", "cores", "threads" };
-	xmlNode *cpu = one(m, m->root, "cpu"), *t = cpu ? one(m, cpu, "topology") : NULL;
+	xmlNode *cpu = np__xml_once(&m->f, m->root, "cpu");
+	xmlNode *t = cpu ? np__xml_once(&m->f, cpu, "topology") : NULL;
 	long long product = 1;
 
-	if (!t || m->rc)
+	if (!t || m->f.rc)
 		return;
 	for (size_t i = 0; i < NP__ARRAY_SIZE(attrs); i++) {
 		long long v = num_attr(m, t, attrs[i]);
@@ -325,10 +293,11 @@ static void merge_vcpu(struct mg *m, xmlNode *pv)
 	static const char *const before[] = { "name", "uuid", "memory", "currentMemory",
 					      "memoryBacking", NULL };
 	xmlChar *count = content(m, pv), *old;
-	xmlNode *v = one(m, m->root, "vcpu"), *vcpus = one(m, m->root, "vcpus");
+	xmlNode *v = np__xml_once(&m->f, m->root, "vcpu");
+	xmlNode *vcpus = np__xml_once(&m->f, m->root, "vcpus");
 	long n = -1;
 
-	if (m->rc) {
+	if (m->f.rc) {
 		xmlFree(count);
 		return;
 	}
@@ -379,18 +348,19 @@ static void merge_memory(struct mg *m, uint64_t memory_mb)
 {
 	static const char *const before[] = { "name", "uuid", "title", "description", "metadata",
 					      "maxMemory", NULL };
-	xmlNode *mem = one(m, m->root, "memory"), *cur = one(m, m->root, "currentMemory");
+	xmlNode *mem = np__xml_once(&m->f, m->root, "memory");
+	xmlNode *cur = np__xml_once(&m->f, m->root, "currentMemory");
 	uint64_t kib = memory_mb * 1024;
 
-	if (m->rc || (mem && size_kib(m, mem) == kib))
+	if (m->f.rc || (mem && size_kib(m, mem) == kib))
 		return;
 	if (!mem) {
 		if ((mem = element(m, "memory")))
 			put(m, m->root, last_of(m, before), mem);
 	}
-	if (mem && !m->rc)
+	if (mem && !m->f.rc)
 		set_kib(m, mem, kib);
-	if (cur && !m->rc && size_kib(m, cur) > kib)
+	if (cur && !m->f.rc && size_kib(m, cur) > kib)
 		set_kib(m, cur, kib);
 }
 
@@ -399,7 +369,8 @@ static void merge_memory(struct mg *m, uint64_t memory_mb)
 /* I/O thread ids of the domain into IDS (at most MAX): <iothreadids>, else 1..<iothreads>. */
 static int iothread_ids(struct mg *m, long *ids, int max)
 {
-	xmlNode *list = one(m, m->root, "iothreadids"), *count = one(m, m->root, "iothreads");
+	xmlNode *list = np__xml_once(&m->f, m->root, "iothreadids");
+	xmlNode *count = np__xml_once(&m->f, m->root, "iothreads");
 	xmlChar *t;
 	int n = 0;
 	long v;
@@ -407,11 +378,11 @@ static int iothread_ids(struct mg *m, long *ids, int max)
 	for (xmlNode *c = list ? list->children : NULL; c && n < max; c = c->next)
 		if (np__xml_named(c, "iothread") && (v = num_attr(m, c, "id")) > 0)
 			ids[n++] = v;
-	if (list || !count || m->rc)
+	if (list || !count || m->f.rc)
 		return n;
 	t = content(m, count);
 	if (t && !np__parse_int((const char *)t, 0, max, &v))
-		fail(m, NP_EINPUT, np__xml_line(count),
+		np__xml_failf(&m->f, NP_EINPUT, np__xml_line(count),
 		     "<iothreads> '%.20s' is not a number from 0 to %d", (char *)t, max);
 	else if (t)
 		for (n = 0; n < v; n++)
@@ -429,7 +400,7 @@ static void put_iothreadpins(struct mg *m, xmlNode *ct)
 	char id[24];
 	int n = iothread_ids(m, ids, (int)NP__ARRAY_SIZE(ids));
 
-	for (int i = 0; i < n && cpus && !m->rc; i++) {
+	for (int i = 0; i < n && cpus && !m->f.rc; i++) {
 		if (!(pin = element(m, "iothreadpin")))
 			break;
 		snprintf(id, sizeof(id), "%ld", ids[i]);
@@ -444,10 +415,10 @@ static void merge_cputune(struct mg *m, xmlNode *pct)
 {
 	static const char *const pins[] = { "vcpupin", "emulatorpin", "iothreadpin" };
 	static const char *const before[] = { "vcpu", "vcpus", "iothreads", "iothreadids", NULL };
-	xmlNode *ct = one(m, m->root, "cputune"), *next, *anchor = NULL;
+	xmlNode *ct = np__xml_once(&m->f, m->root, "cputune"), *next, *anchor = NULL;
 	bool fresh = !ct;
 
-	if (m->rc)
+	if (m->f.rc)
 		return;
 	if (fresh && !(ct = element(m, "cputune")))
 		return;
@@ -461,7 +432,7 @@ static void merge_cputune(struct mg *m, xmlNode *pct)
 	}
 	if (fresh)
 		put(m, m->root, last_of(m, before), ct);
-	for (xmlNode *p = pct ? pct->children : NULL; p && !m->rc; p = next) {
+	for (xmlNode *p = pct ? pct->children : NULL; p && !m->f.rc; p = next) {
 		next = p->next;
 		if (p->type != XML_ELEMENT_NODE)
 			continue;
@@ -479,9 +450,9 @@ static void merge_numatune(struct mg *m, xmlNode *pnt)
 {
 	static const char *const before[] = { "vcpu", "vcpus", "iothreads", "iothreadids",
 					      "cputune", NULL };
-	xmlNode *nt = one(m, m->root, "numatune"), *at;
+	xmlNode *nt = np__xml_once(&m->f, m->root, "numatune"), *at;
 
-	if (m->rc || !pnt)
+	if (m->f.rc || !pnt)
 		return;
 	at = nt ? nt : last_of(m, before);
 	put(m, m->root, at, take(m, pnt));
@@ -498,7 +469,7 @@ static void keep_cell_extras(struct mg *m, xmlNode *cell, xmlNode *old)
 	static const char *const ours[] = { "id", "cpus", "memory", "unit" };
 	xmlNode *next;
 
-	for (xmlAttr *a = old->properties; a && !m->rc; a = a->next) {
+	for (xmlAttr *a = old->properties; a && !m->f.rc; a = a->next) {
 		bool mine = false;
 		xmlChar *v;
 
@@ -510,7 +481,7 @@ static void keep_cell_extras(struct mg *m, xmlNode *cell, xmlNode *old)
 			set_attr(m, cell, (const char *)a->name, (const char *)v);
 		xmlFree(v);
 	}
-	for (xmlNode *o = old->children; o && !m->rc; o = next) {
+	for (xmlNode *o = old->children; o && !m->f.rc; o = next) {
 		next = o->next;
 		if (o->type == XML_ELEMENT_NODE && !np__xml_named(o, "distances"))
 			put(m, cell, NULL, take(m, o));
@@ -523,7 +494,7 @@ static xmlNode *new_numa(struct mg *m, xmlNode *pn, xmlNode *old)
 	xmlNode *numa = take(m, pn), *ic;
 	int ncells = 0, nold = 0;
 
-	for (xmlNode *cell = numa->children; cell && old && !m->rc; cell = cell->next) {
+	for (xmlNode *cell = numa->children; cell && old && !m->f.rc; cell = cell->next) {
 		long long id = np__xml_named(cell, "cell") ? num_attr(m, cell, "id") : -1;
 
 		ncells += id >= 0;
@@ -543,9 +514,10 @@ static void merge_cpu(struct mg *m, xmlNode *pcpu)
 {
 	static const char *const before[] = { "os", "features", NULL };
 	xmlNode *pn = pcpu ? np__xml_child(pcpu, "numa", NULL) : NULL;
-	xmlNode *cpu = one(m, m->root, "cpu"), *numa = cpu ? one(m, cpu, "numa") : NULL;
+	xmlNode *cpu = np__xml_once(&m->f, m->root, "cpu");
+	xmlNode *numa = cpu ? np__xml_once(&m->f, cpu, "numa") : NULL;
 
-	if (m->rc)
+	if (m->f.rc)
 		return;
 	if (pn && !cpu) {
 		put(m, m->root, last_of(m, before), take(m, pcpu));
@@ -578,9 +550,10 @@ static void merge_backing(struct mg *m, xmlNode *pmb)
 	static const char *const before[] = { "name", "uuid", "memory", "currentMemory",
 					      "blkiotune", "memtune", NULL };
 	xmlNode *php = pmb ? np__xml_child(pmb, "hugepages", NULL) : NULL;
-	xmlNode *mb = one(m, m->root, "memoryBacking"), *hp = mb ? one(m, mb, "hugepages") : NULL;
+	xmlNode *mb = np__xml_once(&m->f, m->root, "memoryBacking");
+	xmlNode *hp = mb ? np__xml_once(&m->f, mb, "hugepages") : NULL;
 
-	if (m->rc)
+	if (m->f.rc)
 		return;
 	if (php && !mb) {
 		put(m, m->root, last_of(m, before), take(m, pmb));
@@ -606,14 +579,15 @@ static xmlDoc *read_pieces(struct mg *m, const char *pieces, size_t plen)
 	xmlDoc *doc = NULL;
 
 	if (!buf) {
-		fail(m, NP_ENOMEM, 0, "out of memory");
+		np__xml_failf(&m->f, NP_ENOMEM, 0, "out of memory");
 		return NULL;
 	}
 	memcpy(buf, open, sizeof(open) - 1);
 	memcpy(buf + sizeof(open) - 1, pieces, plen);
 	memcpy(buf + sizeof(open) - 1 + plen, close, sizeof(close) - 1);
 	if (!(doc = np__xml_parse_flags(buf, n, XML_PARSE_NODICT, &perr)))
-		fail(m, perr.code, 0, "internal error: the plan's XML: %s", perr.message);
+		np__xml_failf(&m->f, perr.code, 0, "internal error: the plan's XML: %s",
+			      perr.message);
 	else
 		m->pieces = xmlDocGetRootElement(doc);
 	free(buf);
@@ -640,7 +614,7 @@ static int save(struct mg *m, bool decl, char **out, size_t *outlen)
 		done = -1;
 	if (done < 0 || !(*out = malloc((size_t)xmlBufferLength(b) + 1))) {
 		xmlBufferFree(b);
-		return fail(m, NP_ENOMEM, 0, "out of memory");
+		return np__xml_failf(&m->f, NP_ENOMEM, 0, "out of memory");
 	}
 	*outlen = (size_t)xmlBufferLength(b);
 	memcpy(*out, xmlBufferContent(b), *outlen);
@@ -654,15 +628,15 @@ static void merge_all(struct mg *m, uint64_t memory_mb)
 	xmlNode *p = m->pieces;
 
 	merge_vcpu(m, np__xml_child(p, "vcpu", NULL));
-	if (!m->rc)
+	if (!m->f.rc)
 		merge_memory(m, memory_mb);
-	if (!m->rc)
+	if (!m->f.rc)
 		merge_backing(m, np__xml_child(p, "memoryBacking", NULL));
-	if (!m->rc)
+	if (!m->f.rc)
 		merge_cputune(m, np__xml_child(p, "cputune", NULL));
-	if (!m->rc)
+	if (!m->f.rc)
 		merge_numatune(m, np__xml_child(p, "numatune", NULL));
-	if (!m->rc)
+	if (!m->f.rc)
 		merge_cpu(m, np__xml_child(p, "cpu", NULL));
 }
 
@@ -670,25 +644,25 @@ int np__lv_domain_merge(const char *buf, size_t len, const char *name, const cha
 		     size_t plen, uint64_t memory_mb, char **out, size_t *outlen,
 		     struct np_error *err)
 {
-	struct mg m = { .name = name, .err = err };
+	struct mg m = { .f = { name, err, 0 } };
 	struct np_error perr = { 0 };
 	struct np__xml_hush saved;
 	xmlDoc *pdoc = NULL;
 
 	np__xml_hush(&saved);
 	if (!(m.doc = np__xml_parse(buf, len, &perr)))
-		fail(&m, perr.code, 0, "%s", perr.message);
+		np__xml_failf(&m.f, perr.code, 0, "%s", perr.message);
 	else if (!(m.root = xmlDocGetRootElement(m.doc)) || !np__xml_named(m.root, "domain"))
-		fail(&m, NP_EINPUT, 0, "the root element is <%.40s>, not <domain>",
+		np__xml_failf(&m.f, NP_EINPUT, 0, "the root element is <%.40s>, not <domain>",
 		     m.root ? (const char *)m.root->name : "");
 	else if ((pdoc = read_pieces(&m, pieces, plen)) && !np__xml_child(m.pieces, "vcpu", NULL))
-		fail(&m, NP_EINPUT, 0, "internal error: the plan's XML has no <vcpu>");
-	if (!m.rc)
+		np__xml_failf(&m.f, NP_EINPUT, 0, "internal error: the plan's XML has no <vcpu>");
+	if (!m.f.rc)
 		merge_all(&m, memory_mb);
-	if (!m.rc)
+	if (!m.f.rc)
 		save(&m, has_decl(buf, len), out, outlen);
 	xmlFreeDoc(pdoc);
 	xmlFreeDoc(m.doc);
 	np__xml_unhush(&saved);
-	return m.rc;
+	return m.f.rc;
 }

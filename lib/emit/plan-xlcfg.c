@@ -225,7 +225,8 @@ int np_plan_merge_xl_config(const np_plan *plan, const np_host *host, const np_r
 	if (!buf)
 		return np__err(err, NP_EINPUT, "%s: no document", m.name);
 	if (!plan->fits)
-		return np__err(err, NP_EINPUT, "%s: the plan does not fit: nothing to merge", m.name);
+		return np__err(err, NP_EINPUT, "%s: the plan does not fit: nothing to merge",
+			       m.name);
 	if (!(m.tailf = open_memstream(&m.tail, &m.ntail)))
 		return np__err(err, NP_ENOMEM, "out of memory");
 	rc = np__xlcfg_parse(buf, len, m.name, &m.doc, err);

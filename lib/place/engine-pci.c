@@ -54,7 +54,8 @@ int np__eng_setup_pci(struct eng *e, struct np_error *err)
 		int g;
 
 		for (g = 0; g < r; g++) {
-			if (same_kind(e, g, r) && (e->rnode[g] == ANY_NODE) != (e->rnode[r] == ANY_NODE))
+			if (same_kind(e, g, r) &&
+			    (e->rnode[g] == ANY_NODE) != (e->rnode[r] == ANY_NODE))
 				return np__err(err, NP_EINPUT,
 					       "PCI %04x:%04x is asked for both by address and by "
 					       "count: ask for every such device by address",

@@ -684,7 +684,8 @@ static int check_pci_kind(struct vc *v, const struct kind *k)
 		}
 		off += take;
 		for (int r = 0; r < np_request_pci_count(v->r) && take; r++)
-			ok |= asks(v, r, k) && off_node_allowed(v, p, np_request_pci(v->r, r)->policy);
+			ok |= asks(v, r, k) &&
+			      off_node_allowed(v, p, np_request_pci(v->r, r)->policy);
 		if (take && !ok)
 			return np__err(v->err, NP_EINPUT,
 				       "PCI %04x:%04x: pool %d is off the guest's "

@@ -24,7 +24,6 @@
  */
 #include "request/domain-int.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,45 +34,9 @@
 #include "util/xml-util.h"
 
 struct rd {
-	const char *name;
+	struct np__xml_fail f; /* the document's name, ERR, the first failure */
 	struct np__domain *d;
-	struct np_error *err;
-	int rc; /* the first failure; later ones are not reported */
 };
-
-static int fail(struct rd *r, int code, int line, const char *fmt, ...) NP__PRINTF(4, 5);
-
-static int fail(struct rd *r, int code, int line, const char *fmt, ...)
-{
-	char msg[320];
-	va_list ap;
-
-	if (r->rc)
-		return r->rc;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (code == NP_ENOMEM)
-		return r->rc = np__err(r->err, code, "out of memory");
-	if (line > 0)
-		return r->rc = np__err(r->err, code, "%s: line %d: %s", r->name, line, msg);
-	return r->rc = np__err(r->err, code, "%s: %s", r->name, msg);
-}
-
-/*
- * The only element child of N named NAME, or NULL; a second one fails R
- * (libvirt allows one).
- */
-static xmlNode *only_child(struct rd *r, const xmlNode *n, const char *name)
-{
-	xmlNode *second, *found = np__xml_child(n, name, &second);
-
-	if (!second)
-		return found;
-	fail(r, NP_EINPUT, np__xml_line(second), "a second <%s> in <%s> (libvirt allows one)",
-	     name, (const char *)n->name);
-	return NULL;
-}
 
 /* A malloc'ed copy of libxml2's string S (xmlFree'd here); NULL fails R when S was not. */
 static char *take(struct rd *r, xmlChar *s)
@@ -81,7 +44,7 @@ static char *take(struct rd *r, xmlChar *s)
 	char *copy = s ? strdup((const char *)s) : NULL;
 
 	if (s && !copy)
-		fail(r, NP_ENOMEM, 0, "out of memory");
+		np__xml_failf(&r->f, NP_ENOMEM, 0, "out of memory");
 	xmlFree(s);
 	return copy;
 }
@@ -92,7 +55,7 @@ static char *attr(struct rd *r, xmlNode *n, const char *name)
 	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
 
 	if (!v && xmlHasNsProp(n, (const xmlChar *)name, NULL))
-		fail(r, NP_ENOMEM, 0, "out of memory"); /* there, but copying it failed */
+		np__xml_failf(&r->f, NP_ENOMEM, 0, "out of memory"); /* there, but not copied */
 	return take(r, v);
 }
 
@@ -101,7 +64,7 @@ static char *text(struct rd *r, xmlNode *n)
 	xmlChar *t = xmlNodeGetContent(n);
 
 	if (!t)
-		fail(r, NP_ENOMEM, 0, "out of memory");
+		np__xml_failf(&r->f, NP_ENOMEM, 0, "out of memory");
 	return take(r, t);
 }
 
@@ -113,11 +76,11 @@ static void *push(struct rd *r, void **arr, int *n, size_t size, int max, const 
 	char *a;
 
 	if (*n >= max) {
-		fail(r, NP_EINPUT, np__xml_line(at), "more than %d %s", max, what);
+		np__xml_failf(&r->f, NP_EINPUT, np__xml_line(at), "more than %d %s", max, what);
 		return NULL;
 	}
 	if (np__grow(arr, &cap, (size_t)*n + 1, size) < 0) {
-		fail(r, NP_ENOMEM, 0, "out of memory");
+		np__xml_failf(&r->f, NP_ENOMEM, 0, "out of memory");
 		return NULL;
 	}
 	a = *arr;
@@ -139,13 +102,13 @@ static void read_attr(struct rd *r, xmlNode *n, const char *name, struct np__dom
 
 static void read_backing(struct rd *r, xmlNode *mb)
 {
-	xmlNode *hp = only_child(r, mb, "hugepages");
+	xmlNode *hp = np__xml_once(&r->f, mb, "hugepages");
 	struct np__dom_page *p;
 
 	if (!hp)
 		return;
 	r->d->hugepages_line = np__xml_line(hp);
-	for (xmlNode *c = hp->children; c && !r->rc; c = c->next) {
+	for (xmlNode *c = hp->children; c && !r->f.rc; c = c->next) {
 		if (!np__xml_named(c, "page"))
 			continue;
 		p = push(r, (void **)&r->d->pages, &r->d->npages, sizeof(*p), NP__DOM_PAGES_MAX, c,
@@ -161,10 +124,10 @@ static void read_backing(struct rd *r, xmlNode *mb)
 
 static void read_cells(struct rd *r, xmlNode *cpu)
 {
-	xmlNode *numa = only_child(r, cpu, "numa");
+	xmlNode *numa = np__xml_once(&r->f, cpu, "numa");
 	struct np__dom_cell *cell;
 
-	for (xmlNode *c = numa ? numa->children : NULL; c && !r->rc; c = c->next) {
+	for (xmlNode *c = numa ? numa->children : NULL; c && !r->f.rc; c = c->next) {
 		if (!np__xml_named(c, "cell"))
 			continue;
 		cell = push(r, (void **)&r->d->cells, &r->d->ncells, sizeof(*cell),
@@ -181,12 +144,12 @@ static void read_cells(struct rd *r, xmlNode *cpu)
 
 static void read_cputune(struct rd *r, xmlNode *ct)
 {
-	xmlNode *emu = only_child(r, ct, "emulatorpin");
+	xmlNode *emu = np__xml_once(&r->f, ct, "emulatorpin");
 	struct np__dom_pin *pin;
 
 	if (emu)
 		read_attr(r, emu, "cpuset", &r->d->emulatorpin);
-	for (xmlNode *c = ct->children; c && !r->rc; c = c->next) {
+	for (xmlNode *c = ct->children; c && !r->f.rc; c = c->next) {
 		if (!np__xml_named(c, "vcpupin"))
 			continue;
 		pin = push(r, (void **)&r->d->pins, &r->d->npins, sizeof(*pin), NP_VCPUS_MAX, c,
@@ -218,7 +181,8 @@ static bool host_pci(struct rd *r, xmlNode *n)
 
 static void read_device(struct rd *r, xmlNode *n)
 {
-	xmlNode *src = only_child(r, n, "source"), *a = src ? only_child(r, src, "address") : NULL;
+	xmlNode *src = np__xml_once(&r->f, n, "source");
+	xmlNode *a = src ? np__xml_once(&r->f, src, "address") : NULL;
 	struct np__dom_dev *dev;
 
 	dev = push(r, (void **)&r->d->devs, &r->d->ndevs, sizeof(*dev), NP__DOM_DEVS_MAX, n,
@@ -236,7 +200,7 @@ static void read_device(struct rd *r, xmlNode *n)
 
 static void read_numatune(struct rd *r, xmlNode *nt)
 {
-	xmlNode *mem = only_child(r, nt, "memory");
+	xmlNode *mem = np__xml_once(&r->f, nt, "memory");
 
 	if (mem)
 		read_attr(r, mem, "mode", &r->d->mem_mode);
@@ -248,9 +212,9 @@ static void read_domain(struct rd *r, xmlNode *root)
 					    "cputune", "numatune", "devices" };
 	xmlNode *e[NP__ARRAY_SIZE(once)];
 
-	for (size_t i = 0; i < NP__ARRAY_SIZE(once) && !r->rc; i++)
-		e[i] = only_child(r, root, once[i]);
-	if (r->rc)
+	for (size_t i = 0; i < NP__ARRAY_SIZE(once) && !r->f.rc; i++)
+		e[i] = np__xml_once(&r->f, root, once[i]);
+	if (r->f.rc)
 		return;
 	if (e[0])
 		read_text(r, e[0], &r->d->vcpu);
@@ -258,15 +222,15 @@ static void read_domain(struct rd *r, xmlNode *root)
 		read_text(r, e[1], &r->d->memory);
 		read_attr(r, e[1], "unit", &r->d->unit);
 	}
-	if (e[2] && !r->rc)
+	if (e[2] && !r->f.rc)
 		read_backing(r, e[2]);
-	if (e[3] && !r->rc)
+	if (e[3] && !r->f.rc)
 		read_cells(r, e[3]);
-	if (e[4] && !r->rc)
+	if (e[4] && !r->f.rc)
 		read_cputune(r, e[4]);
-	if (e[5] && !r->rc)
+	if (e[5] && !r->f.rc)
 		read_numatune(r, e[5]);
-	for (xmlNode *c = e[6] ? e[6]->children : NULL; c && !r->rc; c = c->next)
+	for (xmlNode *c = e[6] ? e[6]->children : NULL; c && !r->f.rc; c = c->next)
 		if (c->type == XML_ELEMENT_NODE && host_pci(r, c))
 			read_device(r, c);
 }
@@ -274,7 +238,7 @@ static void read_domain(struct rd *r, xmlNode *root)
 int np__lv_domain_read(const char *buf, size_t len, const char *name, struct np__domain *out,
 		    struct np_error *err)
 {
-	struct rd r = { .name = name, .d = out, .err = err };
+	struct rd r = { .f = { name, err, 0 }, .d = out };
 	struct np_error perr = { 0 };
 	struct np__xml_hush saved;
 	xmlDoc *doc;
@@ -283,13 +247,13 @@ int np__lv_domain_read(const char *buf, size_t len, const char *name, struct np_
 	np__xml_hush(&saved);
 	doc = np__xml_parse(buf, len, &perr);
 	if (!doc)
-		fail(&r, perr.code, 0, "%s", perr.message);
+		np__xml_failf(&r.f, perr.code, 0, "%s", perr.message);
 	else if (!(root = xmlDocGetRootElement(doc)) || !np__xml_named(root, "domain"))
-		fail(&r, NP_EINPUT, 0, "the root element is <%.40s>, not <domain>",
+		np__xml_failf(&r.f, NP_EINPUT, 0, "the root element is <%.40s>, not <domain>",
 		     root ? (const char *)root->name : "");
 	else
 		read_domain(&r, root);
 	xmlFreeDoc(doc);
 	np__xml_unhush(&saved);
-	return r.rc;
+	return r.f.rc;
 }

@@ -239,8 +239,8 @@ static int cell_order(struct dc *c, int *at)
 
 		if (!cell->id || !np__parse_int(cell->id, 0, d->ncells - 1, &id))
 			return bad(c, cell->line, "invalid_numa_cells",
-				   "<cell id='%.20s'>: cell ids are 0 to %d", cell->id ? cell->id : "",
-				   d->ncells - 1);
+				   "<cell id='%.20s'>: cell ids are 0 to %d",
+				   cell->id ? cell->id : "", d->ncells - 1);
 		if (at[id] >= 0)
 			return bad(c, cell->line, "invalid_numa_cells", "a second <cell id='%ld'>",
 				   id);
@@ -320,7 +320,7 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Are the N values of V all different?  (V is sorted.) */
+/* Are the N values of V all different?  (Sorts V.) */
 static bool distinct(int64_t *v, unsigned n)
 {
 	qsort(v, n, sizeof(*v), cmp_i64);
@@ -366,7 +366,8 @@ static int read_pins(struct dc *c)
 		const struct np__dom_pin *p = &d->pins[i];
 
 		if (!p->vcpu || !np__parse_int(p->vcpu, 0, (long)c->vcpus - 1, &v))
-			rc = bad(c, p->line, NULL, "<vcpupin vcpu='%.20s'>: the guest has vCPUs 0-%u",
+			rc = bad(c, p->line, NULL,
+				 "<vcpupin vcpu='%.20s'>: the guest has vCPUs 0-%u",
 				 p->vcpu ? p->vcpu : "", c->vcpus - 1);
 		else if (!(rc = one_cpu(c, p->line, "<vcpupin> cpuset", p->cpuset, &one)))
 			all &= one >= 0 && cpu[v] < 0;
@@ -435,9 +436,8 @@ static int add_devices(struct dc *c, np_request *r, enum np_pci_policy policy)
 				   d->slot ? d->slot : "", d->function ? d->function : "");
 		snprintf(q.address, sizeof(q.address), "%04lx:%02lx:%02lx.%lx", v[0], v[1], v[2],
 			 v[3]);
-		for (int j = 0; j < r->npci; j++)
-			if (strcmp(r->pci[j].address, q.address) == 0)
-				return bad(c, d->line, NULL, "PCI device %s is given twice", q.address);
+		if (np__request_has_device(r, q.address))
+			return bad(c, d->line, NULL, "PCI device %s is given twice", q.address);
 		if (np__request_add_pci(r, &q))
 			return nomem(c);
 	}
@@ -505,7 +505,8 @@ static int build(struct dc *c, enum np_pci_policy policy, np_request **out)
 	int rc;
 
 	if (!d->ncells && !d->memory.text)
-		return bad(c, 0, NULL, "no <memory> and no <cpu><numa> cells: the guest has no size");
+		return bad(c, 0, NULL,
+			   "no <memory> and no <cpu><numa> cells: the guest has no size");
 	if (d->memory.text && (rc = mib_of(c, d->memory.line, "<memory>", d->memory.text,
 					   d->unit.text, &c->memory_mb)))
 		return rc;

@@ -79,6 +79,14 @@ int np__request_add_pci(np_request *r, const struct np_pci_request *pci)
 	return 0;
 }
 
+bool np__request_has_device(const np_request *r, const char *address)
+{
+	for (int i = 0; i < r->npci; i++)
+		if (strcmp(r->pci[i].address, address) == 0)
+			return true;
+	return false;
+}
+
 int np__request_set_realtime(np_request *r, const int *vcpus, int n)
 {
 	int *rt = copy_sorted(vcpus, n);

@@ -533,18 +533,17 @@ static int devices(struct xr *r, np_request *q, enum np_pci_policy policy)
 		if (strcmp(s->name, "pci") != 0)
 			continue;
 		if (!s->value.list)
-			return np__err(r->err, NP_EINPUT, "%s: line %d: pci= is not a list", r->name,
-				       s->line);
+			return np__err(r->err, NP_EINPUT, "%s: line %d: pci= is not a list",
+				       r->name, s->line);
 		for (int k = 0; k < s->value.n; k++) {
 			struct np_pci_request d = { .count = 1, .policy = policy };
 			int rc = pci_entry(r, &s->value.items[k], &d);
 
-			for (int j = 0; !rc && j < q->npci; j++)
-				if (strcmp(q->pci[j].address, d.address) == 0)
-					rc = np__err(r->err, NP_EINPUT, "%s: line %d: PCI device %s "
-						     "is given twice", r->name, s->line, d.address);
 			if (rc)
 				return rc;
+			if (np__request_has_device(q, d.address))
+				return np__err(r->err, NP_EINPUT, "%s: line %d: PCI device %s is "
+					       "given twice", r->name, s->line, d.address);
 			if (np__request_add_pci(q, &d))
 				return np__err(r->err, NP_ENOMEM, "out of memory");
 		}

@@ -10,6 +10,7 @@
 #include "util/xml-util.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -69,7 +70,8 @@ static bool same_attrs(const xmlAttr *x, const xmlAttr *y)
 {
 	for (; x && y; x = x->next, y = y->next)
 		if (!same_str(x->name, y->name) || !x->ns != !y->ns ||
-		    (x->ns && !same_str(x->ns->prefix, y->ns->prefix)) || !x->children != !y->children ||
+		    (x->ns && !same_str(x->ns->prefix, y->ns->prefix)) ||
+		    !x->children != !y->children ||
 		    (x->children && !same_str(x->children->content, y->children->content)))
 			return false;
 	return !x && !y;
@@ -209,4 +211,33 @@ xmlNode *np__xml_child(const xmlNode *parent, const char *name, xmlNode **second
 		first = c;
 	}
 	return first;
+}
+
+int np__xml_failf(struct np__xml_fail *f, int code, int line, const char *fmt, ...)
+{
+	char msg[320];
+	va_list ap;
+
+	if (f->rc)
+		return f->rc;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (code == NP_ENOMEM)
+		return f->rc = np__err(f->err, code, "out of memory");
+	if (line > 0)
+		return f->rc = np__err(f->err, code, "%s: line %d: %s", f->name, line, msg);
+	return f->rc = np__err(f->err, code, "%s: %s", f->name, msg);
+}
+
+xmlNode *np__xml_once(struct np__xml_fail *f, const xmlNode *parent, const char *name)
+{
+	xmlNode *second, *n = np__xml_child(parent, name, &second);
+
+	if (!second)
+		return n;
+	np__xml_failf(f, NP_EINPUT, np__xml_line(second),
+		      "a second <%s> in <%s> (libvirt allows one)", name,
+		      (const char *)parent->name);
+	return NULL;
 }

@@ -18,6 +18,8 @@
 
 #include <numaplace/error.h>
 
+#include "util/util.h"
+
 /*
  * libxml2's generic error handler of this thread, replaced by a silent one
  * while numaplace reads XML: libxml2 prints some errors (running out of
@@ -51,5 +53,26 @@ int np__xml_line(const xmlNode *n);
  * not NULL) the second one, or NULL: for the elements libvirt allows once.
  */
 xmlNode *np__xml_child(const xmlNode *parent, const char *name, xmlNode **second);
+
+/*
+ * A reader's or writer's first failure, kept: later ones are not reported
+ * (a consequence of the first, as a rule).  Messages start with the
+ * document's NAME and, when known, its line: "vm.xml: line 4: ...".
+ */
+struct np__xml_fail {
+	const char *name;
+	struct np_error *err;
+	int rc; /* 0, or the first failure's code */
+};
+
+/* Fail F with CODE and a message (NP_ENOMEM: "out of memory"); returns F's code. */
+int np__xml_failf(struct np__xml_fail *f, int code, int line, const char *fmt, ...)
+	NP__PRINTF(4, 5);
+/*
+ * The element child NAME of PARENT that libvirt allows once, or NULL; a
+ * second one fails F: "line 9: a second <numatune> in <domain> (libvirt
+ * allows one)".
+ */
+xmlNode *np__xml_once(struct np__xml_fail *f, const xmlNode *parent, const char *name);
 
 #endif

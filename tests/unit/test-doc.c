@@ -91,7 +91,8 @@ static void domain_samples(void)
 	np_request_free(r);
 	r = domain_file("domain-virt-install.xml");
 	CHECK(r && np_request_vcpus(r) == 4 && np_request_memory_mb(r) == 8192 &&
-		      np_request_cpu_policy(r) == NP_CPU_POLICY_NONE && np_request_pci_count(r) == 0,
+		      np_request_cpu_policy(r) == NP_CPU_POLICY_NONE &&
+		      np_request_pci_count(r) == 0,
 	      "virt-install's guest: 4 vCPUs, 8 GiB; its emulated devices are no host devices");
 	np_request_free(r);
 	r = domain_file("domain-numa.xml");
@@ -254,7 +255,8 @@ static void domain_bad(void)
 		else
 			r = body(b, &err);
 		CHECK(!r && err.code == NP_EINPUT && strstr(err.message, BAD_DOMAINS[i].says) &&
-			      strncmp(err.message, "dom.xml: ", 9) == 0 && !strchr(err.message, '\n'),
+			      strncmp(err.message, "dom.xml: ", 9) == 0 &&
+			      !strchr(err.message, '\n'),
 		      "bad domain %zu: want '%s', got '%s'", i, BAD_DOMAINS[i].says, err.message);
 		np_request_free(r);
 	}
@@ -310,6 +312,11 @@ static void vcpu_cpus(const np_plan *p, int v, char *buf, size_t size)
 	}
 }
 
+static bool is(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
 /* Drop from ROOT's children what a merge may change; blank text everywhere. */
 static void strip(xmlNode *n, bool root)
 {
@@ -322,9 +329,8 @@ static void strip(xmlNode *n, bool root)
 
 		next = c->next;
 		for (size_t i = 0; root && !gone && i < NP__ARRAY_SIZE(changed); i++)
-			gone = c->type == XML_ELEMENT_NODE && strcmp((char *)c->name, changed[i]) == 0;
-		gone |= !root && n->type == XML_ELEMENT_NODE && strcmp((char *)n->name, "cpu") == 0 &&
-			c->type == XML_ELEMENT_NODE && strcmp((char *)c->name, "numa") == 0;
+			gone = is(c, changed[i]);
+		gone |= !root && is(n, "cpu") && is(c, "numa");
 		if (gone) {
 			xmlUnlinkNode(c);
 			xmlFreeNode(c);
@@ -408,8 +414,8 @@ static void merge_one(const char *name)
 	CHECK(out && same_rest(doc, out), "%s: everything else is the same tree", name);
 	if (out) {
 		back = domain_req(out, strlen(out), &err);
-		CHECK(back && same_shape(req, back), "%s: the merged domain asks for the same guest",
-		      name);
+		CHECK(back && same_shape(req, back),
+		      "%s: the merged domain asks for the same guest", name);
 		again = merged(p, req, out, strlen(out), false, &err);
 		CHECK(again && strcmp(again, out) == 0, "%s: merging again changes nothing", name);
 	}
@@ -478,7 +484,9 @@ static void domain_flavor(void)
 	np_plan_free(p);
 	np_request_free(r);
 	out = flavor_into("domain-virt-install.xml", "vcpus=2,ram=1024,hw:numa_nodes=1", &p, &r);
-	CHECK(out && strstr(out, "<cpu mode=\"host-passthrough\" check=\"none\" migratable=\"on\">") &&
+	CHECK(out &&
+		      strstr(out, "<cpu mode=\"host-passthrough\" check=\"none\" "
+				  "migratable=\"on\">") &&
 		      strstr(out, "<numa>"),
 	      "an empty <cpu/> gets its <numa>");
 	free(out);
@@ -578,9 +586,9 @@ static void xl_syntax(void)
 		const char *t = XL_SYNTAX[i].text;
 		int rc = np__xlcfg_parse(t, strlen(t), "x.cfg", &c, &err);
 
-		CHECK((rc == 0) == XL_SYNTAX[i].xl_reads, "xl.cfg case %zu: numaplace %s, xl %s: %s",
-		      i, rc ? "refuses" : "reads", XL_SYNTAX[i].xl_reads ? "reads" : "refuses",
-		      err.message);
+		CHECK((rc == 0) == XL_SYNTAX[i].xl_reads,
+		      "xl.cfg case %zu: numaplace %s, xl %s: %s", i, rc ? "refuses" : "reads",
+		      XL_SYNTAX[i].xl_reads ? "reads" : "refuses", err.message);
 		CHECK(rc == 0 || (strncmp(err.message, "x.cfg: line ", 12) == 0 &&
 				  !strchr(err.message, '\n')),
 		      "case %zu: one line with the line number: %s", i, err.message);
@@ -642,7 +650,8 @@ static const struct {
 	{ "memory = \"lots\"\n", "line 1: memory= 'lots' is not a number" },
 	{ "memory = [1]\n", "memory= is not a number" },
 	{ "memory = 99999999999999999999\n", "is not a number" },
-	{ "memory = 1024\nvnuma = [ [ \"pnode=0\", \"size=512\", \"vcpus=0\", \"vdistances=10\" ] ]\n",
+	{ "memory = 1024\n"
+	  "vnuma = [ [ \"pnode=0\", \"size=512\", \"vcpus=0\", \"vdistances=10\" ] ]\n",
 	  "line 2: vnuma: vnode sizes add up to 512 MiB" },
 	{ "memory = 1024\nvnuma = [ ]\nvnuma += [ [ ] ]\n", "vnuma +=" },
 	{ "memory = 1024\npci = '0000:18:00.0'\n", "pci= is not a list" },
@@ -756,7 +765,9 @@ static void xl_merge(void)
 	np_request_from_flavor_text("vcpus=2,ram=1024", NULL, &r, &err);
 	p = place_valid(r);
 	out = merged(p, r, keep, sizeof(keep) - 1, true, &err);
-	CHECK(out && strncmp(out, "# keep me\nmemory = 1024 ; vcpus = 2 # one\ncpus = \"", 49) == 0 &&
+	CHECK(out &&
+		      strncmp(out, "# keep me\nmemory = 1024 ; vcpus = 2 # one\n"
+				   "cpus = \"", 49) == 0 &&
 		      !strstr(out, "cpus_soft") && !strstr(out, "vnuma") &&
 		      strstr(out, "\"\n # again\nname='x'") && !strstr(out, "\n\n"),
 	      "a flavor's size, one cpus= in the first one's place, the others and vnuma= "

@@ -29,6 +29,11 @@
 static char *names[MAX_NAMES];
 static int nnames;
 
+static bool ident(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+}
+
 static void add_name(const char *s, size_t n)
 {
 	for (int i = 0; i < nnames; i++)
@@ -53,12 +58,9 @@ static int scan(const char *path)
 	for (size_t i = 0; i < len; i++) {
 		size_t j = i, k;
 
-		if (!(buf[i] >= 'a' && buf[i] <= 'z') ||
-		    (i > 0 && (strchr("_.", buf[i - 1]) || (buf[i - 1] >= 'a' && buf[i - 1] <= 'z') ||
-			       (buf[i - 1] >= '0' && buf[i - 1] <= '9'))))
+		if (!(buf[i] >= 'a' && buf[i] <= 'z') || (i > 0 && ident(buf[i - 1])))
 			continue;
-		while (j < len && ((buf[j] >= 'a' && buf[j] <= 'z') || (buf[j] >= '0' && buf[j] <= '9') ||
-				   buf[j] == '_' || buf[j] == '.'))
+		while (j < len && ident(buf[j]))
 			j++;
 		for (k = j; k < len && (buf[k] == ' ' || buf[k] == '\t'); k++)
 			;
@@ -88,7 +90,8 @@ static bool same_list(const XLU_Config *a, XLU_ConfigList *la, const XLU_Config 
 		      XLU_ConfigList *lb)
 {
 	for (int i = 0;; i++) {
-		XLU_ConfigValue *x = xlu_cfg_get_listitem2(la, i), *y = xlu_cfg_get_listitem2(lb, i);
+		XLU_ConfigValue *x = xlu_cfg_get_listitem2(la, i);
+		XLU_ConfigValue *y = xlu_cfg_get_listitem2(lb, i);
 
 		if (!x || !y)
 			return !x && !y;
