@@ -160,14 +160,31 @@ static void reindent(struct mg *m, xmlNode *n, int level)
 		xmlFreeNode(t);
 }
 
-/* Unlink and free N with the blank text before it. */
-static void drop(xmlNode *n)
+/*
+ * Unlink and free N with its indentation: the blank text before it, or
+ * the last line break and spaces of other text there ("; \n    "), which
+ * put() would otherwise add to on every merge.
+ */
+static void drop(struct mg *m, xmlNode *n)
 {
-	if (blank(n->prev)) {
-		xmlNode *t = n->prev;
+	xmlNode *t = n->prev;
+	size_t len = t && t->type == XML_TEXT_NODE && t->content ? strlen((char *)t->content) : 0;
+	xmlChar *cut;
 
+	while (len && (t->content[len - 1] == ' ' || t->content[len - 1] == '\t'))
+		len--;
+	if (blank(t)) {
 		xmlUnlinkNode(t);
 		xmlFreeNode(t);
+	} else if (len && t->content[len - 1] == '\n') {
+		/* A copy: libxml2 frees the old content (or it is its dictionary's). */
+		if (!(cut = xmlStrndup(t->content, (int)len - 1)))
+			oom(m);
+		else
+			xmlNodeSetContent(t, cut);
+		if (cut && !t->content)
+			oom(m);
+		xmlFree(cut);
 	}
 	xmlUnlinkNode(n);
 	xmlFreeNode(n);
@@ -285,7 +302,7 @@ static void fit_topology(struct mg *m, long n)
 			product *= v > 0 ? v : 0;
 	}
 	if (product != n)
-		drop(t);
+		drop(m, t);
 }
 
 static void merge_vcpu(struct mg *m, xmlNode *pv)
@@ -308,7 +325,7 @@ static void merge_vcpu(struct mg *m, xmlNode *pv)
 		old = content(m, v);
 		if (old && strcmp((const char *)old, (const char *)count) != 0) {
 			if (vcpus)
-				drop(vcpus); /* per-vCPU states of another count */
+				drop(m, vcpus); /* per-vCPU states of another count */
 			fit_topology(m, n);
 		}
 		xmlFree(old);
@@ -426,7 +443,7 @@ static void merge_cputune(struct mg *m, xmlNode *pct)
 		next = old->next;
 		for (size_t i = 0; i < NP__ARRAY_SIZE(pins); i++)
 			if (np__xml_named(old, pins[i])) {
-				drop(old);
+				drop(m, old);
 				break;
 			}
 	}
@@ -441,7 +458,7 @@ static void merge_cputune(struct mg *m, xmlNode *pct)
 	}
 	put_iothreadpins(m, ct);
 	if (fresh && !ct->children) /* nothing to pin: no element at all */
-		drop(ct);
+		drop(m, ct);
 }
 
 /* ---- <numatune>, <cpu><numa>, <memoryBacking> -------------------------------- */
@@ -457,7 +474,7 @@ static void merge_numatune(struct mg *m, xmlNode *pnt)
 	at = nt ? nt : last_of(m, before);
 	put(m, m->root, at, take(m, pnt));
 	if (nt)
-		drop(nt);
+		drop(m, nt);
 }
 
 /*
@@ -526,14 +543,14 @@ static void merge_cpu(struct mg *m, xmlNode *pcpu)
 	if (pn)
 		put(m, cpu, numa, new_numa(m, pn, numa));
 	if (numa)
-		drop(numa);
+		drop(m, numa);
 	if (cpu && !pn && !cpu->properties && !np__xml_child(cpu, "model", NULL)) {
 		bool empty = true;
 
 		for (xmlNode *c = cpu->children; c; c = c->next)
 			empty &= c->type != XML_ELEMENT_NODE;
 		if (empty)
-			drop(cpu);
+			drop(m, cpu);
 	}
 }
 
@@ -562,9 +579,9 @@ static void merge_backing(struct mg *m, xmlNode *pmb)
 	if (php)
 		put(m, mb, hp, take(m, php));
 	if (hp)
-		drop(hp);
+		drop(m, hp);
 	if (mb && hp && !php && !has_elements(mb))
-		drop(mb);
+		drop(m, mb);
 }
 
 /* ---- the documents ---------------------------------------------------------- */

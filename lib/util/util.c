@@ -32,6 +32,10 @@ int np__verr(struct np_error *err, int code, const char *fmt, va_list ap)
 		err->code = code;
 		err->reason[0] = '\0';
 		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		/* One line, whatever input the message quotes (a newline in a document). */
+		for (char *p = err->message; *p; p++)
+			if ((unsigned char)*p < ' ' || *p == 0x7f)
+				*p = '?';
 	}
 	return code;
 }

@@ -27,7 +27,10 @@
 #define NP__PRINTF(f, a)
 #endif
 
-/* Fill ERR (if not NULL) with CODE and a formatted message; return CODE. */
+/*
+ * Fill ERR (if not NULL) with CODE and a formatted message, made one line
+ * (control characters it quotes from the input become '?'); return CODE.
+ */
 int np__err(struct np_error *err, int code, const char *fmt, ...) NP__PRINTF(3, 4);
 /* The same, also setting err->reason to the stable rule name REASON. */
 int np__err_reason(struct np_error *err, int code, const char *reason, const char *fmt, ...)

@@ -523,6 +523,37 @@ static void domain_refusals(void)
 	np_request_free(r);
 }
 
+/*
+ * Text that is not indentation before a replaced element (found by
+ * fuzz-domain-xml): the merge put one more indentation after it each
+ * time, so merging again changed the document.
+ */
+static void domain_stray_text(void)
+{
+	static const char doc[] = "<domain>\n  <memory>1048576</memory>\n  <vcpu>2</vcpu>\n"
+				  "  <cputune>\n    <vcpupin vcpu='0' cpuset='1'/>\n; "
+				  "<emulatorpin cpuset='0'/>\n; </cputune>\n  <numatune>x\n"
+				  "    <memory mode='strict' nodeset='0'/>\n  </numatune>\n</domain>\n";
+	struct np_error err = { 0 };
+	np_request *r = domain_req(doc, sizeof(doc) - 1, &err);
+	np_plan *p = r ? place_valid(r) : NULL;
+	char *once = p ? merged(p, r, doc, sizeof(doc) - 1, false, &err) : NULL;
+	char *twice = once ? merged(p, r, once, strlen(once), false, &err) : NULL;
+	char *thrice = twice ? merged(p, r, twice, strlen(twice), false, &err) : NULL;
+
+	CHECK(once && strstr(once, "\n; \n    <vcpupin vcpu=\"0\""),
+	      "the stray text stays, the plan's pins on their own lines (%s)",
+	      once ? once : err.message);
+	CHECK(twice && strcmp(once, twice) == 0, "merging again changes nothing:\n%s\n%s", once,
+	      twice ? twice : err.message);
+	CHECK(thrice && strcmp(twice, thrice) == 0, "nor a third time");
+	free(thrice);
+	free(twice);
+	free(once);
+	np_plan_free(p);
+	np_request_free(r);
+}
+
 /* ---- xl.cfg ------------------------------------------------------------------- */
 
 /*
@@ -648,6 +679,8 @@ static const struct {
 	{ "memory = 1024\nvcpus = 4\nmaxvcpus = 2\n", "maxvcpus=2 is not from 4" },
 	{ "memory = 1024\nmaxmem = 512\n", "maxmem=512 is not from 1024" },
 	{ "memory = \"lots\"\n", "line 1: memory= 'lots' is not a number" },
+	/* A quoted line break stays out of the one-line message (fuzz-xl-config). */
+	{ "memory = 1024\nvcpus = \"4\\n5\"\n", "line 2: vcpus= '4?5' is not a number" },
 	{ "memory = [1]\n", "memory= is not a number" },
 	{ "memory = 99999999999999999999\n", "is not a number" },
 	{ "memory = 1024\n"
@@ -806,6 +839,7 @@ int main(void)
 	T_CASE("domain-merge", domain_merge());
 	T_CASE("domain-flavor", domain_flavor());
 	T_CASE("domain-refusals", domain_refusals());
+	T_CASE("domain-stray-text", domain_stray_text());
 	T_CASE("xl-syntax", xl_syntax());
 	T_CASE("xl-requests", xl_requests());
 	T_CASE("xl-bad", xl_bad());
