@@ -40,7 +40,8 @@ struct cli_verb {
 
 /* The verbs, each in its cmd-<verb>.c; main.c lists them. */
 extern const struct cli_verb cli_verb_topology, cli_verb_place, cli_verb_claim,
-	cli_verb_release, cli_verb_state, cli_verb_observe, cli_verb_apply,
+	cli_verb_release, cli_verb_state, cli_verb_fleet, cli_verb_schedule,
+	cli_verb_observe, cli_verb_apply,
 	cli_verb_balance, cli_verb_simulate, cli_verb_gen;
 
 /* The verb called NAME, or NULL. */
@@ -50,6 +51,8 @@ const struct cli_verb *cli_find_verb(const char *name);
 int cli_exit_code(int np_code);
 /* Print "numaplace: <message>" and return the exit code for ERR. */
 int cli_fail(const struct np_error *err);
+/* Print REQ's warnings (np_request_warning()), "numaplace: warning: ..." each, on stderr. */
+void cli_request_warnings(const np_request *req);
 /* Print "numaplace: out of memory" and return 1. */
 int cli_oom(void);
 /*
@@ -68,8 +71,12 @@ int cli_read_file(const char *path, char **buf, size_t *len);
 /* PATH as parsers should name it in messages: "<stdin>" for "-". */
 const char *cli_input_name(const char *path);
 /*
- * Open the output PATH with fopen MODE ("w" or "a"); "-" or NULL is
- * standard output.  On failure print and return the exit code (1).
+ * Open the output PATH to write ("w", replacing what is there on close)
+ * or append ("a"); "-" or NULL is standard output.  Never through a link:
+ * a symbolic link, a hard-linked file to append to, a FIFO nobody reads or
+ * a block device is refused (2); a new file gets mode 0644 less the umask.
+ * On failure print and return the exit code (2, or 1 for the system's
+ * errors).
  */
 int cli_open_output(const char *path, const char *mode, FILE **out);
 /* Close OUT from cli_open_output(); a write error turns RC into 1. */

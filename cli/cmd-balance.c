@@ -177,6 +177,10 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	rc = cli_load_topology(&src, &topo);
 	if (!rc && np_balancer_new(topo, o.run_dir, o.policy, &b, &err))
 		rc = cli_fail(&err);
+	/* The one libvirt connection of the command line is the one domains may name. */
+	if (!rc && cli_text(a, CLI_OPT_LIBVIRT) &&
+	    np_balancer_allow_uri(b, cli_text(a, CLI_OPT_LIBVIRT), &err))
+		rc = cli_fail(&err);
 	if (!rc) {
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
@@ -202,8 +206,15 @@ const struct cli_verb cli_verb_balance = {
 		 "outweighs the cost of moving.  Hysteresis and cooldowns keep it from\n"
 		 "thrashing; every action is logged with its reason.\n",
 	.opts = opts,
-	.epilog = "Examples:\n"
+	.epilog = "Trust: the run directory must be this user's own and writable by no one\n"
+		  "else, or balance refuses to start; a preference is honoured only when\n"
+		  "its file's owner may control the target (root, or the process's owner),\n"
+		  "and a domain's only for a libvirt URI given here (--libvirt URI) or in\n"
+		  "the policy's \"libvirt\" list (a file only root may write).\n"
+		  "\n"
+		  "Examples:\n"
 		  "  numaplace balance --once\n"
-		  "  numaplace balance --interval 1 --policy /etc/numaplace/balance.json\n",
+		  "  numaplace balance --interval 1 --policy /etc/numaplace/balance.json\n"
+		  "  numaplace balance --once --libvirt test:///default\n",
 	.run = run,
 };

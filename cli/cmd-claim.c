@@ -39,7 +39,10 @@ static int print_claimed(const struct place_args *p, const np_state *st, const c
 
 	if (np_state_claim_plan(st, id, topo, &plan, &err))
 		return cli_fail(&err);
-	fprintf(stderr, "numaplace: '%s' is already claimed; nothing changed\n", id);
+	char shown[300];
+
+	fprintf(stderr, "numaplace: '%s' is already claimed; nothing changed\n",
+		np_text_shown(id, shown, sizeof(shown)));
 	rc = place_write(p, plan, host, req);
 	np_plan_free(plan);
 	return rc;
@@ -163,6 +166,7 @@ static int release(const struct cli_verb *verb, const struct cli_args *a)
 	const char *path, *id;
 	np_state *st = NULL;
 	bool found = false;
+	char shown[300];
 	int rc;
 
 	path = cli_text(a, PLACE_OPT_STATE);
@@ -174,7 +178,8 @@ static int release(const struct cli_verb *verb, const struct cli_args *a)
 	    (found && np_state_commit(st, &err)))
 		rc = cli_fail(&err);
 	else
-		printf(found ? "released '%s'\n" : "'%s' was not claimed; nothing changed\n", id);
+		printf(found ? "released '%s'\n" : "'%s' was not claimed; nothing changed\n",
+		       np_text_shown(id, shown, sizeof(shown)));
 	np_state_close(st);
 	return rc;
 }

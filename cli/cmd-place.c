@@ -211,6 +211,7 @@ int place_request(const struct place_args *p, np_request **out)
 	}
 	if (rc)
 		return cli_fail(&err);
+	cli_request_warnings(*out);
 	return CLI_OK;
 }
 

@@ -44,11 +44,13 @@ static int show_text(const np_state *st, const char *path, const np_topo *topo)
 {
 	struct np_error err = { 0 };
 	int n = np_state_claim_count(st), rc = CLI_OK;
+	char shown[300];
 	np_plan *plan;
 
-	printf("%s: %d claim%s\n", path, n, n == 1 ? "" : "s");
+	printf("%s: %d claim%s\n", np_text_shown(path, shown, sizeof(shown)), n,
+	       n == 1 ? "" : "s");
 	for (int i = 0; i < n && !rc; i++) {
-		printf("  %s", np_state_claim_id(st, i));
+		printf("  %s", np_text_shown(np_state_claim_id(st, i), shown, sizeof(shown)));
 		plan = NULL;
 		if (topo && np_state_claim_plan(st, np_state_claim_id(st, i), topo, &plan, &err))
 			rc = cli_fail(&err);
@@ -60,22 +62,29 @@ static int show_text(const np_state *st, const char *path, const np_topo *topo)
 	return rc;
 }
 
+/*
+ * With a host, the claims are charged onto it first - the check claim and
+ * place --state make - so a state they would refuse is refused here too.
+ */
 static int show(const char *path, bool json, const struct cli_source *src)
 {
 	struct np_error err = { 0 };
 	np_state *st = NULL;
 	np_topo *topo = NULL;
+	np_host *host = NULL;
 	int rc;
 
 	if (src->given && (rc = cli_load_topology(src, &topo)))
 		return rc;
-	if (np_state_open(path, true, &st, &err))
+	if (np_state_open(path, true, &st, &err) ||
+	    (topo && (np_host_new(topo, &host, &err) || np_state_apply(st, host, &err))))
 		rc = cli_fail(&err);
 	else if (json)
 		rc = np_state_write_json(st, stdout, &err) ? cli_fail(&err) : CLI_OK;
 	else
 		rc = show_text(st, path, topo);
 	np_state_close(st);
+	np_host_free(host);
 	np_topo_free(topo);
 	return rc;
 }

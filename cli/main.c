@@ -16,6 +16,8 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_claim,
 	&cli_verb_release,
 	&cli_verb_state,
+	&cli_verb_fleet,
+	&cli_verb_schedule,
 	&cli_verb_gen,
 #ifdef NP_RUNTIME
 	&cli_verb_observe,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/test.sh - build and run the test suites (unit, cli, lint, vm) in
+# scripts/test.sh - build and run the test suites (unit, cli, lint, vm, slow) in
 # one or more build dirs, then print one line over all of them:
 # "N passed, N failed, N skipped".
 #
@@ -8,7 +8,9 @@
 #   scripts/test.sh build build-release:unit,cli
 #                                         DIR:SUITES runs only those suites there
 #   SUITES="unit cli" scripts/test.sh     only those suites (in every dir)
-# The vm suite (QEMU boots) runs in the first build dir only.
+# The vm suite (QEMU boots) and the slow suite (long fuzzing, attacks,
+# SIGKILLed claims: a few minutes, $SLOW_FUZZ_SECONDS of it fuzzing) run
+# in the first build dir only.
 # Exit status: 0 when nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +40,7 @@ for spec in "$@"; do
   if [ -z "$only" ]; then
     for s in $SUITES; do args+=(--suite "$s"); done
   fi
-  [ "$dir" = "$first" ] || args+=(--no-suite vm)
+  [ "$dir" = "$first" ] || args+=(--no-suite vm --no-suite slow)
   echo "== tests in $dir${only:+ (suites $only)}"
   meson test -C "$dir" --print-errorlogs --num-processes 2 "${args[@]}" || status=1
   read -r p f s < <(/usr/bin/python3 - "$dir/meson-logs/testlog.json" <<'PY'

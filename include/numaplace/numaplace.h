@@ -23,5 +23,6 @@
 #include <numaplace/runtime.h>
 #include <numaplace/sim.h>
 #include <numaplace/gen.h>
+#include <numaplace/fleet.h>
 
 #endif

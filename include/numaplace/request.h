@@ -180,6 +180,16 @@ const struct np_pci_request *np_request_pci(const np_request *req, int i);
 /* Realtime vCPUs (hw:cpu_realtime_mask); NULL when none. */
 const int *np_request_realtime_vcpus(const np_request *req, int *n);
 
+/*
+ * What the request's source said that changed nothing but is almost
+ * always a mistake, one line each, to be shown to the user: e.g.
+ * "hw:numa_cpus.2 is ignored: the guest has 2 NUMA nodes (0-1)" (Nova
+ * ignores such a key too, so the request is the same).  The library never
+ * prints; the tool prints these as "numaplace: warning: ...".
+ */
+int np_request_warning_count(const np_request *req);
+const char *np_request_warning(const np_request *req, int i);
+
 /* Names: "shared", "prefer", "isolate", "legacy", "strict", "soft", ... */
 const char *np_cpu_policy_name(enum np_cpu_policy p);
 const char *np_thread_policy_name(enum np_thread_policy p);

@@ -268,11 +268,23 @@ typedef struct np_balancer np_balancer;
  * A balancer policy (docs/policies/runtime.md), JSON:
  * {"guests": ["pid:123", "domain:web", "*"], "never": [...],
  *  "migrate": bool, "repin": bool, "nodes": [node ids it may move to],
- *  "rate_mb_s": N, "params": {stuck_ms, rescue_ms, cooldown_ms, ...}}.
+ *  "rate_mb_s": N, "params": {stuck_ms, rescue_ms, cooldown_ms, ...},
+ *  "libvirt": [URIs domain preferences may name]}.
  * POLICY NULL: every guest with a preference, all nodes, defaults.
+ * Refuses (NP_EINPUT) a RUN_DIR that is not a directory of this (effective)
+ * user writable by no one else, and a policy giving "libvirt" in a file
+ * others may have written (owned by neither root nor this user, or group-
+ * or world-writable).
  */
 int np_balancer_new(const np_topo *topo, const char *run_dir, const char *policy_path,
 		    np_balancer **out, struct np_error *err);
+/*
+ * Let domain preferences name libvirt URI URI (the balancer connects to no
+ * other: a preference file alone never makes it open a connection).  The
+ * tool gives the --libvirt URI of its command line; the policy's "libvirt"
+ * list is added by np_balancer_new() when the policy file may be trusted.
+ */
+int np_balancer_allow_uri(np_balancer *b, const char *uri, struct np_error *err);
 void np_balancer_free(np_balancer *b);
 
 /* One logged action (or a skipped one, with why). */

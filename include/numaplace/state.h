@@ -37,14 +37,24 @@ int np_state_open(const char *path, bool readonly, np_state **out, struct np_err
 /* Unlock and free; uncommitted changes are dropped. */
 void np_state_close(np_state *st);
 
-/* Record that ID holds what PLAN takes (a plan that fits). */
+/*
+ * Record that ID holds what PLAN takes (a plan that fits); after
+ * np_state_apply(), only if it still fits (NP_ENOFIT otherwise).
+ */
 int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_error *err);
 /* Forget ID; *FOUND says whether it was there. */
 int np_state_release(np_state *st, const char *id, bool *found, struct np_error *err);
 int np_state_commit(np_state *st, struct np_error *err);
 
-/* Charge every claim onto HOST (fails if the claims over-commit it). */
-int np_state_apply(const np_state *st, np_host *host, struct np_error *err);
+/*
+ * Charge every claim onto HOST (fails, changing nothing, if the claims
+ * over-commit it).  The state then keeps HOST's ledger (a state file is a
+ * one-host store, with the fleet's ledger and capacity predicate): every
+ * later np_state_claim() is charged against it and refused with
+ * NP_ENOFIT when it would over-commit; a release gives back.  HOST's
+ * topology must outlive those calls.
+ */
+int np_state_apply(np_state *st, np_host *host, struct np_error *err);
 
 int np_state_claim_count(const np_state *st);
 const char *np_state_claim_id(const np_state *st, int i);

@@ -94,7 +94,7 @@ struct np_cpu {
 };
 
 struct np_device {
-	char address[16];    /* PCI "dddd:bb:dd.f" */
+	char address[16];    /* PCI "dddd:bb:dd.f"; "...#N" for the Nth at one address */
 	unsigned vendor;     /* 0 when the source does not say */
 	unsigned device;
 	unsigned class_code; /* 24-bit class, e.g. 0x020000; 0 unknown */
@@ -123,7 +123,7 @@ int np_topo_device_count(const np_topo *topo);
 const struct np_device *np_topo_device(const np_topo *topo, int dev_idx);
 /*
  * The dev_idx of the PCI device at ADDRESS ("dddd:bb:dd.f" or "bb:dd.f",
- * either case), or -1 when the topology has none there or ADDRESS is not
+ * either case; "#N" for an hwloc export's Nth device there), or -1 when the topology has none there or ADDRESS is not
  * a PCI address.
  */
 int np_topo_device_find(const np_topo *topo, const char *address);

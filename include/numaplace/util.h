@@ -1,7 +1,8 @@
 /*
  * util.h - small helpers the numaplace tool and service share with the
  * library, so that they read files and write CPU lists the way it does:
- * one safe reader for every input file, and Linux cpulists ("0-3,8").
+ * one safe reader for every input file, Linux cpulists ("0-3,8"), and
+ * names shown without the control characters they may hold.
  *
  * Thread-safety: every function here is safe to call from several
  * threads; none keeps state.
@@ -57,6 +58,15 @@ int np_cpulist_parse(const char *text, int limit, int **ids, int *n,
  * Returns BUF.
  */
 char *np_cpulist_format(const int *ids, int n, char *buf, size_t size);
+
+/*
+ * TEXT as it may be shown on a terminal or in a log: printable ASCII and
+ * valid UTF-8 that is no control character as they are, every other byte
+ * (C0 and C1 controls, DEL, broken UTF-8) as \xNN, so that an escape
+ * sequence in a name never reaches a terminal.  Cut short with "..." to
+ * fit OUT's SIZE bytes (at least 16), always NUL-terminated.  Returns OUT.
+ */
+char *np_text_shown(const char *text, char *out, size_t size);
 
 #ifdef __cplusplus
 }

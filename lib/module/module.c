@@ -29,6 +29,8 @@ static const struct {
 	{ "hwloc", "hwloc", NP_HAVE_HWLOC },
 	{ "libvirt", "libvirt", NP_HAVE_LIBVIRT },
 	{ "numa", "libnuma", NP_HAVE_RUNTIME },
+	{ "sqlite", "libsqlite3", NP_HAVE_SQLITE },
+	{ "postgresql", "libpq", NP_HAVE_POSTGRESQL },
 };
 
 #ifdef NP__MODULES_BUILTIN
@@ -42,6 +44,12 @@ extern const struct np__module np__module_libvirt;
 #if NP_HAVE_RUNTIME
 extern const struct np__module np__module_numa;
 #endif
+#if NP_HAVE_SQLITE
+extern const struct np__module np__module_sqlite;
+#endif
+#if NP_HAVE_POSTGRESQL
+extern const struct np__module np__module_postgresql;
+#endif
 
 static const struct np__module *const builtin[] = {
 #if NP_HAVE_HWLOC
@@ -52,6 +60,12 @@ static const struct np__module *const builtin[] = {
 #endif
 #if NP_HAVE_RUNTIME
 	&np__module_numa,
+#endif
+#if NP_HAVE_SQLITE
+	&np__module_sqlite,
+#endif
+#if NP_HAVE_POSTGRESQL
+	&np__module_postgresql,
 #endif
 	NULL,
 };

@@ -9,6 +9,8 @@
  *   libvirt   libvirt   the libvirt and libvirt-xml sources, domains, quiet,
  *                       domain documents read and merged (libxml2)
  *   numa      libnuma   the runtime's live OS boundary (runtime/os.c)
+ *   sqlite    libsqlite3  the sqlite: fleet store (fleet/store-sqlite.c)
+ *   postgresql  libpq   the postgresql: fleet store (fleet/store-postgresql.c)
  *
  * JSON (jansson) stays in the core: it is every verb's format.
  *

@@ -51,11 +51,13 @@ struct nq {
 	const char *img_cpu_policy, *img_thread_policy, *img_rt_mask, *img_page, *img_pci;
 	bool img_nodes_set, img_ht_trait;
 	int64_t img_nodes;
+	const char *img_nodes_text;
 	int img_locked; /* -1 unset */
 	int n_img_cpus, n_img_mem;
 	struct np__cpuspec img_cpus[NUMA_NODES_MAX];
 	const char *img_cpu_text[NUMA_NODES_MAX];
 	int64_t img_mem[NUMA_NODES_MAX];
+	const char *img_mem_text[NUMA_NODES_MAX];
 
 	/* what numa_get_constraints decided */
 	enum np_cpu_policy cpu;
@@ -64,6 +66,7 @@ struct nq {
 	enum np_emulator_policy emu;
 	struct mask rt, ded;
 	int64_t nodes; /* 0: not asked */
+	const char *nodes_key, *nodes_text; /* where it came from, as written */
 	double page_kib;
 	const char *page_text;
 	bool page_truthy, pmem, numa;
@@ -74,6 +77,9 @@ struct nq {
 	int *cell_of;		/* vCPU -> guest cell, -1 while unassigned */
 	unsigned char *scratch; /* one bitmap over the vCPUs */
 	int64_t cell_mem[NUMA_NODES_MAX];
+	const char *fl_mem_text[NUMA_NODES_MAX], *cell_mem_text[NUMA_NODES_MAX];
+	int cells_listed; /* cells read from hw:numa_cpus.N/mem.N; 0: split evenly */
+	bool cpus_from_image, mem_from_image;
 	uint64_t *auto_mem;  /* per cell, for the automatic split */
 	const char *mem_key; /* where cell memory came from, for messages */
 
@@ -109,6 +115,25 @@ static int fail(struct nq *q, const char *reason, const char *fmt, ...)
 static int nomem(struct nq *q)
 {
 	return np__err(q->err, NP_ENOMEM, "out of memory");
+}
+
+/* V for a message: values are clamped at +-2^56, and one there was larger still. */
+static const char *num_shown(int64_t v, char buf[32])
+{
+	if (v >= NP__PY_BIG)
+		return "more than 2^56";
+	if (v <= -NP__PY_BIG)
+		return "less than -2^56";
+	snprintf(buf, 32, "%lld", (long long)v);
+	return buf;
+}
+
+/* A + B, held within +-2^56 like every value read: sums never overflow. */
+static int64_t sum_clamped(int64_t a, int64_t b)
+{
+	int64_t s = a + b; /* |a|, |b| <= 2^57 here: no overflow */
+
+	return s > NP__PY_BIG ? NP__PY_BIG : s < -NP__PY_BIG ? -NP__PY_BIG : s;
 }
 
 static const char *lookup(const struct np_kv *kv, size_t n, const char *key)
@@ -266,6 +291,7 @@ static int img_numa_mem(struct nq *q)
 		if (!np__py_int(v, &q->img_mem[i]))
 			return fail(q, "invalid_image_property",
 				    "image property %s=%.60s is not an integer", key, v);
+		q->img_mem_text[i] = v;
 		q->n_img_mem = i + 1;
 	}
 	return 0;
@@ -292,6 +318,7 @@ static int image_props_typed(struct nq *q)
 	q->img_page = image(q, "hw_mem_page_size");
 	if (!rc)
 		rc = img_int(q, "hw_numa_nodes", &q->img_nodes_set, &q->img_nodes);
+	q->img_nodes_text = image(q, "hw_numa_nodes");
 	if (!rc)
 		rc = img_numa_cpus(q);
 	if (!rc)
@@ -408,6 +435,7 @@ static int realtime(struct nq *q)
 	    truthy(q->img_rt_mask) ? q->img_rt_mask : flavor(q, "hw:cpu_realtime_mask");
 	const char *key = truthy(q->img_rt_mask) ? "hw_cpu_realtime_mask" : "hw:cpu_realtime_mask";
 	enum np_emulator_policy emu;
+	char nb[32];
 	int rc;
 
 	if (!np__py_bool(flavor(q, "hw:cpu_realtime")))
@@ -429,14 +457,15 @@ static int realtime(struct nq *q)
 			    "hw:emulator_threads_policy",
 			    key, truthy(mask) ? mask : "(unset)");
 	if (q->rt.oor >= 0)
-		return fail(q, "invalid_realtime_mask", "%s=%.60s names vCPU %lld of %u", key, mask,
-			    (long long)q->rt.oor, q->vcpus);
+		return fail(q, "invalid_realtime_mask", "%s=%.60s names vCPU %s of %u", key, mask,
+			    num_shown(q->rt.oor, nb), q->vcpus);
 	return 0;
 }
 
 static int dedicated_mask(struct nq *q)
 {
 	const char *mask = flavor(q, "hw:cpu_dedicated_mask");
+	char nb[32];
 	int rc;
 
 	if (!truthy(mask))
@@ -451,8 +480,8 @@ static int dedicated_mask(struct nq *q)
 	if (q->ded.oor >= 0)
 		return fail(q, "invalid_dedicated_mask",
 			    "hw:cpu_dedicated_mask=%.60s names vCPU "
-			    "%lld of %u",
-			    mask, (long long)q->ded.oor, q->vcpus);
+			    "%s of %u",
+			    mask, num_shown(q->ded.oor, nb), q->vcpus);
 	return 0;
 }
 
@@ -466,15 +495,16 @@ static void resource_sums(const struct nq *q, int64_t *vcpu, int64_t *pcpu)
 		if (!np__py_int(q->fl[i].value, &v))
 			continue;
 		if (match_grouped(q->fl[i].key, "resources", "VCPU"))
-			*vcpu += v;
+			*vcpu = sum_clamped(*vcpu, v);
 		if (match_grouped(q->fl[i].key, "resources", "PCPU"))
-			*pcpu += v;
+			*pcpu = sum_clamped(*pcpu, v);
 	}
 }
 
 static int resources(struct nq *q)
 {
 	int64_t rv, rp;
+	char b1[32], b2[32];
 
 	resource_sums(q, &rv, &rp);
 	if (q->cpu != NP_CPU_POLICY_NONE && (rv || rp))
@@ -484,16 +514,16 @@ static int resources(struct nq *q)
 			    np_cpu_policy_name(q->cpu));
 	if (rv && rp)
 		return fail(q, "resources_vcpu_and_pcpu",
-			    "resources:VCPU=%lld and resources:PCPU=%lld cannot both be given",
-			    (long long)rv, (long long)rp);
+			    "resources:VCPU=%s and resources:PCPU=%s cannot both be given",
+			    num_shown(rv, b1), num_shown(rp, b2));
 	if (rp && q->emu == NP_EMULATOR_POLICY_ISOLATE && rp != (int64_t)q->vcpus + 1)
 		return fail(q, "resources_pcpu_count",
-			    "resources:PCPU=%lld must be vcpus + 1 = %u with "
+			    "resources:PCPU=%s must be vcpus + 1 = %u with "
 			    "hw:emulator_threads_policy=isolate",
-			    (long long)rp, q->vcpus + 1);
+			    num_shown(rp, b1), q->vcpus + 1);
 	if (rp && q->emu != NP_EMULATOR_POLICY_ISOLATE && rp != (int64_t)q->vcpus)
-		return fail(q, "resources_pcpu_count", "resources:PCPU=%lld must equal vcpus=%u",
-			    (long long)rp, q->vcpus);
+		return fail(q, "resources_pcpu_count", "resources:PCPU=%s must equal vcpus=%u",
+			    num_shown(rp, b1), q->vcpus);
 	if (rp)
 		q->cpu = NP_CPU_POLICY_DEDICATED;
 	if (rv)
@@ -567,8 +597,8 @@ static int numa_nodes(struct nq *q)
 
 	if (truthy(f) && img_truthy)
 		return fail(q, "image_numa_topology_forbidden",
-			    "image hw_numa_nodes=%lld cannot override flavor hw:numa_nodes=%.40s",
-			    (long long)q->img_nodes, f);
+			    "image hw_numa_nodes=%.40s cannot override flavor hw:numa_nodes=%.40s",
+			    q->img_nodes_text ? q->img_nodes_text : "", f);
 	if (truthy(f)) {
 		v = f;
 	} else if (q->img_nodes_set) {
@@ -577,9 +607,11 @@ static int numa_nodes(struct nq *q)
 	} else {
 		return 0;
 	}
+	q->nodes_key = truthy(f) ? "hw:numa_nodes" : "hw_numa_nodes";
+	q->nodes_text = truthy(f) ? f : q->img_nodes_text ? q->img_nodes_text : v;
 	if (!np__py_int_like(v) || !np__py_int(v, &q->nodes) || q->nodes < 1)
 		return fail(q, "invalid_numa_nodes", "%s=%.40s is not an integer >= 1",
-			    truthy(f) ? "hw:numa_nodes" : "hw_numa_nodes", v);
+			    q->nodes_key, q->nodes_text);
 	return 0;
 }
 
@@ -666,8 +698,8 @@ static int split_auto(struct nq *q)
 
 	if (q->vcpus % n || q->mem % n)
 		return fail(q, "numa_topology_asymmetric",
-			    "hw:numa_nodes=%lld does not divide %u vCPUs and %llu MiB evenly",
-			    (long long)q->nodes, q->vcpus, (unsigned long long)q->mem);
+			    "%s=%.40s does not divide %u vCPUs and %llu MiB evenly", q->nodes_key,
+			    q->nodes_text, q->vcpus, (unsigned long long)q->mem);
 	q->ncells = (int)n;
 	for (unsigned v = 0; v < q->vcpus; v++)
 		q->cell_of[v] = (int)(v / (q->vcpus / n));
@@ -714,6 +746,7 @@ static int flavor_mem_list(struct nq *q, int *n)
 			break;
 		if (!np__py_int(v, &q->cell_mem[i]))
 			return fail(q, "invalid_numa_mem", "%s=%.40s is not an integer", key, v);
+		q->fl_mem_text[i] = v;
 		*n = i + 1;
 	}
 	return 0;
@@ -745,6 +778,7 @@ static int manual_cell(struct nq *q, int c, const struct np__cpuspec *cs, const 
 {
 	const char *src = image ? "hw_numa_cpus" : "hw:numa_cpus";
 	int64_t oor = np__cpuspec_min_from(cs, q->vcpus);
+	char nb[32];
 	int rc;
 
 	np__cpuspec_fill(cs, (int)q->vcpus, q->scratch);
@@ -756,8 +790,8 @@ static int manual_cell(struct nq *q, int c, const struct np__cpuspec *cs, const 
 			return rc < 0 ? rc
 				      : fail(q, "numa_cpu_out_of_range",
 					     "%s.%d names vCPU "
-					     "%lld but the flavor has vCPUs 0-%u",
-					     src, c, (long long)oor, q->vcpus - 1);
+					     "%s but the flavor has vCPUs 0-%u",
+					     src, c, num_shown(oor, nb), q->vcpus - 1);
 		if (q->cell_of[v] >= 0)
 			return fail(q, "numa_cpu_duplicate", "vCPU %u is in %s.%d and %s.%d", v,
 				    src, q->cell_of[v], src, c);
@@ -765,9 +799,9 @@ static int manual_cell(struct nq *q, int c, const struct np__cpuspec *cs, const 
 	}
 	if (oor >= 0)
 		return fail(q, "numa_cpu_out_of_range",
-			    "%s.%d names vCPU %lld but the flavor "
+			    "%s.%d names vCPU %s but the flavor "
 			    "has vCPUs 0-%u",
-			    src, c, (long long)oor, q->vcpus - 1);
+			    src, c, num_shown(oor, nb), q->vcpus - 1);
 	return 0;
 }
 
@@ -776,6 +810,7 @@ static int split_manual(struct nq *q, const struct np__cpuspec *cpus, const char
 {
 	const char *src = from_image ? "hw_numa_cpus" : "hw:numa_cpus";
 	int64_t total = 0;
+	char nb[32];
 	int rc;
 
 	q->mem_key = mem_from_image ? "hw_numa_mem" : "hw:numa_mem";
@@ -789,13 +824,14 @@ static int split_manual(struct nq *q, const struct np__cpuspec *cpus, const char
 			return fail(q, "numa_cpu_unassigned", "vCPU %u is in no %s.N", v, src);
 	for (int c = 0; c < q->nodes; c++) {
 		q->cell_mem[c] = mem[c];
-		total += mem[c];
+		q->cell_mem_text[c] = mem_from_image ? q->img_mem_text[c] : q->fl_mem_text[c];
+		total = sum_clamped(total, mem[c]);
 	}
 	if (total != (int64_t)q->mem)
 		return fail(q, "numa_memory_mismatch",
-			    "%s.N add up to %lld MiB, not the "
+			    "%s.N add up to %s MiB, not the "
 			    "flavor's %llu",
-			    q->mem_key, (long long)total, (unsigned long long)q->mem);
+			    q->mem_key, num_shown(total, nb), (unsigned long long)q->mem);
 	q->ncells = (int)q->nodes;
 	return 0;
 }
@@ -829,12 +865,21 @@ static int topology(struct nq *q)
 
 		if (!ncpu && !nmem)
 			return split_auto(q);
+		if ((!ncpu || !nmem || ncpu != q->nodes || nmem != q->nodes) &&
+		    q->nodes > NUMA_NODES_MAX)
+			return fail(q, "numa_topology_incomplete",
+				    "%s=%.40s needs hw:numa_cpus.N and hw:numa_mem.N for every "
+				    "node, got %d and %d entries",
+				    q->nodes_key, q->nodes_text, ncpu, nmem);
 		if (!ncpu || !nmem || ncpu != q->nodes || nmem != q->nodes)
 			return fail(q, "numa_topology_incomplete",
 				    "hw:numa_nodes=%lld needs hw:numa_cpus.0-%lld and "
 				    "hw:numa_mem.0-%lld, got %d and %d entries",
 				    (long long)q->nodes, (long long)q->nodes - 1,
 				    (long long)q->nodes - 1, ncpu, nmem);
+		q->cells_listed = (int)q->nodes;
+		q->cpus_from_image = img_cpus;
+		q->mem_from_image = img_mem;
 	}
 	return split_manual(q, img_cpus ? q->img_cpus : q->fl_cpus,
 			    img_cpus ? q->img_cpu_text : q->fl_cpu_text,
@@ -1136,8 +1181,8 @@ static int numaplace_rules(struct nq *q)
 	q->affinity = (enum np_affinity)a;
 	for (int c = 0; c < q->ncells && q->mem_key; c++)
 		if (q->cell_mem[c] < 0)
-			return fail(q, "numa_mem_negative", "%s.%d=%lld is negative", q->mem_key, c,
-				    (long long)q->cell_mem[c]);
+			return fail(q, "numa_mem_negative", "%s.%d=%.40s is negative", q->mem_key, c,
+				    q->cell_mem_text[c] ? q->cell_mem_text[c] : "");
 	/* InstanceNUMACell.pagesize is an int: Nova truncates, so -3.5 is "any" */
 	if (q->numa && q->page_truthy &&
 	    (q->page_kib <= NP_PAGESIZE_ANY - 1 || q->page_kib >= (double)MAX_PAGE_KIB + 1))
@@ -1219,6 +1264,66 @@ static int realtime_list(struct nq *q, np_request *r)
 	return rc;
 }
 
+/* TEXT is a list index as Nova writes it ("0", "12", never "01" or "+1"), below 1000. */
+static bool list_index(const char *text, int *out)
+{
+	size_t n = strspn(text, "0123456789");
+
+	if (n == 0 || n > 3 || text[n] || (text[0] == '0' && n > 1))
+		return false;
+	*out = (int)strtol(text, NULL, 10);
+	return true;
+}
+
+/*
+ * hw:numa_cpus.N and hw:numa_mem.N (image: hw_numa_cpus.N, hw_numa_mem.N)
+ * that no guest cell read - N at or beyond the guest's nodes, after a gap,
+ * not a plain number, or given while the cells are split evenly - are
+ * ignored by Nova too, so the request stands; each gets a warning, since
+ * such a key is almost always a typo.
+ */
+static int warn_ignored(const struct nq *q, np_request *r)
+{
+	static const struct {
+		const char *prefix;
+		bool image, cpus;
+	} lists[] = {
+		{"hw:numa_cpus.", false, true},
+		{"hw:numa_mem.", false, false},
+		{"hw_numa_cpus.", true, true},
+		{"hw_numa_mem.", true, false},
+	};
+	int rc = 0;
+
+	for (size_t l = 0; l < NP__ARRAY_SIZE(lists) && !rc; l++) {
+		const struct np_kv *kv = lists[l].image ? q->im : q->fl;
+		size_t n = lists[l].image ? q->nim : q->nfl, plen = strlen(lists[l].prefix);
+		bool from = lists[l].cpus ? q->cpus_from_image : q->mem_from_image;
+
+		for (size_t i = 0; i < n && !rc; i++) {
+			int idx;
+
+			if (strncmp(kv[i].key, lists[l].prefix, plen) != 0 ||
+			    (q->cells_listed && from == lists[l].image &&
+			     list_index(kv[i].key + plen, &idx) && idx < q->cells_listed))
+				continue;
+			if (!q->numa)
+				rc = np__request_warn(r, "%.80s is ignored: the guest asks for no "
+						      "NUMA topology", kv[i].key);
+			else if (!q->cells_listed)
+				rc = np__request_warn(r, "%.80s is ignored: the guest has %d NUMA "
+						      "node%s and no %s0", kv[i].key, q->ncells,
+						      q->ncells == 1 ? "" : "s", lists[l].prefix);
+			else
+				rc = np__request_warn(r, "%.80s is ignored: the guest has %d NUMA "
+						      "nodes, %s0 to %s%d", kv[i].key, q->cells_listed,
+						      lists[l].prefix, lists[l].prefix,
+						      q->cells_listed - 1);
+		}
+	}
+	return rc;
+}
+
 static int build(struct nq *q, np_request **out)
 {
 	np_request *r = np__request_new(q->vcpus, q->mem);
@@ -1247,6 +1352,8 @@ static int build(struct nq *q, np_request **out)
 			rc = np__request_add_pci(r, &q->pci[i]);
 	if (!rc && q->rt.set)
 		rc = realtime_list(q, r);
+	if (!rc)
+		rc = warn_ignored(q, r);
 	if (rc) {
 		np_request_free(r);
 		return nomem(q);

@@ -31,6 +31,8 @@ struct np_request {
 	struct np_pci_request *pci;
 	int nrealtime;
 	int *realtime;              /* realtime vCPU ids, increasing */
+	int nwarnings;
+	char **warnings;            /* np_request_warning(): one line each */
 };
 
 /* An empty request (no cells) for VCPUS and MEMORY_MB; NULL on ENOMEM. */
@@ -42,6 +44,8 @@ int np__request_add_pci(np_request *req, const struct np_pci_request *pci);
 /* Does REQ already ask for the device at ADDRESS (a document naming one twice)? */
 bool np__request_has_device(const np_request *req, const char *address);
 int np__request_set_realtime(np_request *req, const int *vcpus, int n);
+/* Add a warning (np_request_warning()); 0 or NP_ENOMEM. */
+int np__request_warn(np_request *req, const char *fmt, ...) NP__PRINTF(2, 3);
 /* The invariants above; 0 or NP_EINPUT with the first broken one. */
 int np__request_check(const np_request *req, struct np_error *err);
 

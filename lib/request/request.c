@@ -4,6 +4,8 @@
  */
 #include "request/request-int.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,7 +113,38 @@ void np_request_free(np_request *r)
 	free(r->pinned_node);
 	free(r->pci);
 	free(r->realtime);
+	for (int i = 0; i < r->nwarnings; i++)
+		free(r->warnings[i]);
+	free(r->warnings);
 	free(r);
+}
+
+int np__request_warn(np_request *r, const char *fmt, ...)
+{
+	char line[300], **w;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	w = realloc(r->warnings, (size_t)(r->nwarnings + 1) * sizeof(*w));
+	if (!w)
+		return NP_ENOMEM;
+	r->warnings = w;
+	if (!(w[r->nwarnings] = strdup(line)))
+		return NP_ENOMEM;
+	r->nwarnings++;
+	return 0;
+}
+
+int np_request_warning_count(const np_request *r)
+{
+	return r ? r->nwarnings : 0;
+}
+
+const char *np_request_warning(const np_request *r, int i)
+{
+	return r && i >= 0 && i < r->nwarnings ? r->warnings[i] : NULL;
 }
 
 int np__request_check(const np_request *r, struct np_error *err)

@@ -248,6 +248,8 @@ int np_apply_self(const np_topo *topo, const struct np_apply_spec *s, struct np_
 
 	if (rc || (rc = np__rt_os(&os, err)))
 		return rc;
+	if ((rc = np__run_dir_ready(s->run_dir, s->affinity == NP_AFFINITY_SOFT, err)))
+		return rc;
 	if (s->set_policy && (rc = self_policy(os, topo, s, err)))
 		return rc;
 	rc = s->affinity == NP_AFFINITY_HARD ? np__cpus_of_nodes(topo, s->nodes, s->nnodes, &cpus, &n)

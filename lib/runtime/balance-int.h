@@ -18,6 +18,10 @@ struct np__bal_policy {
 	bool *node_ok;         /* per node index: may be a target */
 	double rate_mb_s;      /* page migration limit; 0 none */
 	struct np_bal_params params;
+	char **uris;           /* "libvirt": the connections domain preferences may name */
+	int nuris;
+	bool trusted;          /* the file: owned by root or us, writable by no one else */
+	char why[80];          /* why it is not */
 };
 
 /* Fill POL from the JSON file PATH (NULL: leave the defaults in POL). */

@@ -14,6 +14,17 @@
  * threads) or a libvirt domain (its vCPUs).  A process that ended, or
  * whose pid now belongs to another process, has its preference removed.
  *
+ * Trust: the balancer usually runs as root, and every preference is a
+ * request to act on someone's process.  It refuses to start on a run
+ * directory that is not its user's own or that others may write
+ * (prefs.c), and honours a preference only when the file's owner may
+ * control the target: root, or the process's owner (its real, effective
+ * and saved uids all that user); for a domain, root or the balancer's own
+ * user.  A domain preference is honoured only for a libvirt URI given to
+ * the balancer (np_balancer_allow_uri(): the command line, or the policy's
+ * "libvirt" from a file only root may write), never one that only the
+ * preference names.  Each refused preference is logged once, as a skip.
+ *
  * Ownership: the balancer owns copies of the preferences and the latest
  * observation of each guest; it does not own the topology.
  */
@@ -21,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/balance-int.h"
 
@@ -55,6 +67,10 @@ struct np_balancer {
 	int ng;
 	int *wide, nwide;
 	int looked;
+	char **uris;	      /* libvirt URIs domain preferences may name */
+	int nuris;
+	char **refused;	      /* preferences refused and logged so far (paths) */
+	int nrefused;
 };
 
 static void guest_free(struct guest *g)
@@ -75,6 +91,12 @@ void np_balancer_free(np_balancer *b)
 	free(b->g);
 	free(b->wide);
 	free(b->run_dir);
+	for (int i = 0; i < b->nuris; i++)
+		free(b->uris[i]);
+	free(b->uris);
+	for (int i = 0; i < b->nrefused; i++)
+		free(b->refused[i]);
+	free(b->refused);
 	np__bal_policy_free(&b->pol);
 	free(b);
 }
@@ -83,7 +105,7 @@ int np__balancer_new_os(const struct np__rt_os *os, const np_topo *topo, const c
 			const char *policy, np_balancer **out, struct np_error *err)
 {
 	np_balancer *b = calloc(1, sizeof(*b));
-	int nn = np_topo_node_count(topo), rc;
+	int nn = np_topo_node_count(topo), rc, dfd = -1;
 
 	if (!b || !(b->pol.node_ok = np__calloc((size_t)nn + 1, sizeof(bool))) ||
 	    !(b->run_dir = strdup(np__run_dir(run_dir))) || np__all_cpus(topo, &b->wide, &b->nwide)) {
@@ -97,11 +119,37 @@ int np__balancer_new_os(const struct np__rt_os *os, const np_topo *topo, const c
 		b->pol.node_ok[i] = true;
 	np_bal_params_default(&b->pol.params);
 	rc = np__bal_policy_load(topo, policy, &b->pol, err);
+	/* A run directory others may write: refuse to start. */
+	if (!rc)
+		rc = np__run_dir_open(run_dir, NP__RUN_TRUSTED, &dfd, err);
+	if (dfd >= 0)
+		close(dfd);
+	for (int i = 0; !rc && i < b->pol.nuris; i++)
+		rc = np_balancer_allow_uri(b, b->pol.uris[i], err);
 	if (rc) {
 		np_balancer_free(b);
 		return rc;
 	}
 	*out = b;
+	return 0;
+}
+
+int np_balancer_allow_uri(np_balancer *b, const char *uri, struct np_error *err)
+{
+	char **u;
+
+	if (!b || !uri || !*uri)
+		return np__err(err, NP_EINPUT, "balancer: no libvirt URI");
+	for (int i = 0; i < b->nuris; i++)
+		if (strcmp(b->uris[i], uri) == 0)
+			return 0;
+	u = realloc(b->uris, ((size_t)b->nuris + 1) * sizeof(*u));
+	if (!u)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	b->uris = u;
+	if (!(u[b->nuris] = strdup(uri)))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	b->nuris++;
 	return 0;
 }
 
@@ -221,6 +269,58 @@ static void drop_guest(np_balancer *b, int i, np_bal_log_fn *log, void *ctx)
 	b->g[i] = b->g[--b->ng];
 }
 
+/* Why P may not be honoured (see the top of the file), into WHY; false if it may. */
+static bool refused(const np_balancer *b, const struct np__pref *p, char *why, size_t size)
+{
+	long uid[3];
+	bool ok = false;
+
+	if (p->domain) {
+		for (int i = 0; i < b->nuris; i++)
+			ok = ok || strcmp(b->uris[i], p->uri) == 0;
+		if (!ok) {
+			snprintf(why, size, "its libvirt URI '%.60s' was not given to the balancer "
+				 "(--libvirt, or \"libvirt\" in a root-owned policy)", p->uri);
+			return true;
+		}
+		if (p->owner != 0 && p->owner != (unsigned)geteuid()) {
+			snprintf(why, size, "its file is owned by uid %u, not root or this user",
+				 p->owner);
+			return true;
+		}
+		return false;
+	}
+	if (p->owner == 0 || np__proc_uids(b->os, p->pid, uid) != 0)
+		return false; /* root's, or no such process: observing drops it */
+	if (uid[0] == (long)p->owner && uid[1] == (long)p->owner && uid[2] == (long)p->owner)
+		return false;
+	snprintf(why, size, "its file is owned by uid %u, who may not control process %d (uid %ld)",
+		 p->owner, p->pid, uid[0] != (long)p->owner ? uid[0] : uid[1] != (long)p->owner
+								 ? uid[1] : uid[2]);
+	return true;
+}
+
+/* Log once that the preference P is refused; false when out of memory. */
+static bool note_refused(np_balancer *b, const struct np__pref *p, const char *why,
+			 np_bal_log_fn *log, void *ctx)
+{
+	struct guest g = { 0 };
+	char **r;
+
+	for (int i = 0; i < b->nrefused; i++)
+		if (strcmp(b->refused[i], p->path) == 0)
+			return true;
+	if (!(r = realloc(b->refused, ((size_t)b->nrefused + 1) * sizeof(*r))))
+		return false;
+	b->refused = r;
+	if (!(r[b->nrefused] = strdup(p->path)))
+		return false;
+	b->nrefused++;
+	label_of(p, g.label, sizeof(g.label));
+	say(log, ctx, &g, "skip", -1, -1, -1, 0, "preference not honoured", false, why);
+	return true;
+}
+
 static int refresh_list(np_balancer *b, np_bal_log_fn *log, void *ctx, struct np_error *err)
 {
 	struct np__pref *list = NULL;
@@ -233,9 +333,18 @@ static int refresh_list(np_balancer *b, np_bal_log_fn *log, void *ctx, struct np
 	for (int i = 0; i < n; i++) {
 		char label[80];
 
+		char why[200];
+
 		label_of(&list[i], label, sizeof(label));
 		if (!np__bal_policy_touches(&b->pol, label))
 			continue;
+		if (refused(b, &list[i], why, sizeof(why))) {
+			if (!note_refused(b, &list[i], why, log, ctx)) {
+				np__pref_list_free(list, n);
+				return np__err(err, NP_ENOMEM, "out of memory");
+			}
+			continue;
+		}
 		if (adopt(b, &list[i])) {
 			np__pref_list_free(list, n);
 			return np__err(err, NP_ENOMEM, "out of memory");

@@ -6,17 +6,24 @@
  *    "migrate": true, "repin": true,              what it may do (default both)
  *    "nodes": [0, 1],                             nodes it may move things to
  *    "rate_mb_s": 200,                            page migration limit (0 none)
+ *    "libvirt": ["qemu:///system"],               libvirt URIs domains may name
  *    "params": {"stuck_ms": 2000, "rescue_ms": 500, "cooldown_ms": 30000,
  *               "follow_fraction": 0.6, "overload": 1.2, "idle": 0.6,
  *               "migrate_budget_mb": 1024, "migrate_mb_per_s": 1000}}
  *
  * Every key is optional; an unknown key, a wrong type or a value out of
  * range is bad input naming the key, so a typo never silently widens what
- * the balancer does.
+ * the balancer does.  "libvirt" names the connections the (root) balancer
+ * may open for domain preferences, so it is taken only from a file that
+ * nobody but root or the balancer's own user may have written: owned by
+ * one of them, writable by no group or other user.
  */
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -44,6 +51,37 @@ static int strings(json_t *v, const char *key, char ***out, int *n, struct np_er
 		if (!((*out)[i] = strdup(s)))
 			return np__err(err, NP_ENOMEM, "out of memory");
 		(*n)++;
+	}
+	return 0;
+}
+
+/* "libvirt": URIs, each 1-255 bytes without control characters. */
+static int uris(json_t *v, struct np__bal_policy *pol, struct np_error *err)
+{
+	size_t len = json_array_size(v);
+
+	if (!pol->trusted)
+		return np__err(err, NP_EINPUT, "key 'libvirt': libvirt URIs are taken only from a "
+			       "file owned by root or this user and writable by no one else (%s)",
+			       pol->why);
+	if (!json_is_array(v))
+		return np__err(err, NP_EINPUT, "key 'libvirt': expected a list of URIs");
+	pol->uris = np__calloc(len + 1, sizeof(char *));
+	if (!pol->uris)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < len; i++) {
+		const char *s = json_string_value(json_array_get(v, i));
+		size_t n = s ? strlen(s) : 0;
+
+		for (size_t k = 0; k < n; k++)
+			if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f)
+				n = 0;
+		if (n == 0 || n > 255)
+			return np__err(err, NP_EINPUT, "key 'libvirt': element %zu is not a URI",
+				       i);
+		if (!(pol->uris[i] = strdup(s)))
+			return np__err(err, NP_ENOMEM, "out of memory");
+		pol->nuris++;
 	}
 	return 0;
 }
@@ -134,6 +172,8 @@ static int one_key(const np_topo *topo, const char *key, json_t *v, struct np__b
 		return number(v, key, 0, 1e9, &pol->rate_mb_s, err);
 	if (strcmp(key, "params") == 0)
 		return params(v, &pol->params, err);
+	if (strcmp(key, "libvirt") == 0)
+		return uris(v, pol, err);
 	if (strcmp(key, "schema") == 0)
 		return 0;
 	return np__err(err, NP_EINPUT, "unknown key '%s'", key);
@@ -150,10 +190,25 @@ int np__bal_policy_load(const np_topo *topo, const char *path, struct np__bal_po
 	int rc = 0;
 	struct np_error e2 = { 0 };
 
+	const char *kind;
+	struct stat st;
+	int fd;
+
 	if (!path)
 		return 0;
-	/* The one reader: a FIFO or device given as the policy must not hang us. */
-	if ((rc = np__read_file(path, POLICY_MAX, &buf, &len, err)))
+	/* Opened as the one reader does: a FIFO or device must not hang us. */
+	fd = np__open_regular(path, O_RDONLY, 0, &kind);
+	if (fd < 0)
+		return np__open_fail(err, NP_EIO, "read", path, kind);
+	if (fstat(fd, &st) == 0 && (st.st_uid == 0 || st.st_uid == geteuid()) &&
+	    !(st.st_mode & (S_IWGRP | S_IWOTH)))
+		pol->trusted = true;
+	else
+		snprintf(pol->why, sizeof(pol->why), "it is owned by uid %u, mode %04o",
+			 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	rc = np__read_fd(fd, path, POLICY_MAX, &buf, &len, err);
+	close(fd);
+	if (rc)
 		return rc;
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	free(buf);
@@ -178,8 +233,11 @@ void np__bal_policy_free(struct np__bal_policy *pol)
 		free(pol->touch[i]);
 	for (int i = 0; i < pol->nnever; i++)
 		free(pol->never[i]);
+	for (int i = 0; i < pol->nuris; i++)
+		free(pol->uris[i]);
 	free(pol->touch);
 	free(pol->never);
+	free(pol->uris);
 	free(pol->node_ok);
 }
 

@@ -397,6 +397,27 @@ int np__cmdline_devices(const char *buf, size_t len, char (**dev)[16], int *n)
 
 /* ---- observing a process -------------------------------------------- */
 
+/* read_proc() is below; the uids need only the status file. */
+static int read_proc(const struct np__rt_os *os, const char *rel, char **buf, size_t *len,
+		     struct np_error *err);
+
+int np__proc_uids(const struct np__rt_os *os, int pid, long uid[3])
+{
+	char rel[64], *buf = NULL, *p;
+	size_t len = 0;
+	int rc = -1;
+
+	snprintf(rel, sizeof(rel), "%d/status", pid);
+	if (pid <= 0 || read_proc(os, rel, &buf, &len, NULL))
+		return -1;
+	p = strncmp(buf, "Uid:", 4) == 0 ? buf : strstr(buf, "\nUid:");
+	if (p && sscanf(p + (*p == '\n') + 4, "%ld %ld %ld", &uid[0], &uid[1], &uid[2]) == 3 &&
+	    uid[0] >= 0 && uid[1] >= 0 && uid[2] >= 0)
+		rc = 0;
+	free(buf);
+	return rc;
+}
+
 static int read_proc(const struct np__rt_os *os, const char *rel, char **buf, size_t *len,
 		     struct np_error *err)
 {

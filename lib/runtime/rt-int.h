@@ -114,6 +114,8 @@ int np__obs_set_maps(np_obs *obs, const np_topo *topo, const struct np__maps *m)
 int np__obs_add_thread(np_obs *obs, const struct np_rt_thread *t, const int *allowed);
 int np__obs_add_device(np_obs *obs, const char *addr);
 
+/* Real, effective and saved uid of process PID (/proc/PID/status): 0, or -1. */
+int np__proc_uids(const struct np__rt_os *os, int pid, long uid[3]);
 int np__observe_process(const struct np__rt_os *os, const np_topo *topo, int pid,
 			np_obs **out, struct np_error *err);
 /* Only numa_maps of PID into OBS (for a domain's QEMU process). */
@@ -192,9 +194,26 @@ struct np__pref {
 	bool migrate;
 	uint64_t last_action_ms;/* CLOCK_REALTIME ms of the balancer's last home change; 0 never */
 	char *path;             /* the file it came from */
+	unsigned owner;         /* uid owning that file */
 };
 
 const char *np__run_dir(const char *run_dir);
+
+#define NP__RUN_CREATE  1u /* make it (mode 0755) when missing */
+#define NP__RUN_TRUSTED 2u /* owned by the effective uid, writable by no one else */
+/*
+ * Open the run directory RUN_DIR (NULL: /run/numaplace) without following
+ * a symbolic link: *DFD, or -1 when it does not exist (and is not to be
+ * made).  NP_EINPUT "run directory 'DIR': not a directory (...)", or with
+ * NP__RUN_TRUSTED "...: owned by uid N..." / "...: writable by others".
+ */
+int np__run_dir_open(const char *run_dir, unsigned flags, int *dfd, struct np_error *err);
+/*
+ * Before an apply changes anything: for SOFT, the run directory made if
+ * missing and trusted (as above), for hard at least not something else
+ * than a directory; or why not.
+ */
+int np__run_dir_ready(const char *run_dir, bool soft, struct np_error *err);
 int np__pref_write(const char *run_dir, const struct np__pref *p, struct np_error *err);
 /* Every preference in RUN_DIR (a missing folder is none); bad files are skipped. */
 int np__pref_list(const char *run_dir, struct np__pref **out, int *n, struct np_error *err);

@@ -31,6 +31,13 @@ struct np_state {
 	int nclaims;
 	size_t cap;
 	struct claim *claims; /* increasing id (strcmp) */
+	/*
+	 * After np_state_apply(): the host's ledger (lib/fleet/ledger.h) with
+	 * every claim charged, and the host's shape to compute what a plan
+	 * takes; NULL before.
+	 */
+	struct np__ledger *ledger;
+	np_host *shape;
 };
 
 /*
@@ -40,7 +47,19 @@ struct np_state {
  */
 int np__state_check(const np_state *st, const np_host *host, struct np_error *err);
 
-/* Why ID cannot be a claim id ("is empty", "has a control character", ...), or NULL. */
+/*
+ * Why ID cannot be a claim id ("is empty", "has a control character" - C0,
+ * DEL or C1 -, "is not valid UTF-8", ...), or NULL.
+ */
 const char *np__state_id_problem(const char *id);
+
+/* Room np__state_id_shown() needs for an id, shortened to 80 bytes or so. */
+#define NP__STATE_ID_SHOWN 96
+/*
+ * ID as messages show it: printable ASCII and valid UTF-8 as they are,
+ * every other byte as \xNN (a terminal never sees an escape sequence),
+ * "..." when it is cut short to fit SIZE.
+ */
+void np__state_id_shown(const char *id, char *out, size_t size);
 
 #endif

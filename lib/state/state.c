@@ -23,6 +23,13 @@
  *   sorted by id.  Plans are stored with kernel node ids, so they are
  *   checked for shape when read and mapped onto a topology only by
  *   np_state_apply(), which has the host.
+ * - The ledger: a state file is a one-host store.  np_state_apply() builds
+ *   the host's ledger (lib/fleet/ledger.h, the one the fleet stores keep
+ *   too) and charges every claim's takes with the ledger's capacity
+ *   predicate, then adds their usage to the host; the state keeps that
+ *   ledger, so a later np_state_claim() is charged with the same
+ *   predicate and refused when it would over-commit, and a release gives
+ *   its takes back.
  *
  * Invariants: state-int.h; debug builds assert np__state_check()
  * (state-check.c) after every load, claim and release.
@@ -44,6 +51,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fleet/ledger.h"
 #include "plan/plan-json.h"
 #include "util/json-util.h"
 #include "util/util.h"
@@ -81,18 +89,6 @@ static int find(const np_state *st, const char *id)
 			hi = mid - 1;
 	}
 	return -lo - 1;
-}
-
-/* ID for messages: printable, shortened. */
-static void show_id(const char *id, char *out, size_t size)
-{
-	size_t i;
-
-	for (i = 0; id[i] && i + 4 < size; i++)
-		out[i] = isprint((unsigned char)id[i]) ? id[i] : '?';
-	if (id[i])
-		memcpy(out + i, "...", 3), i += 3;
-	out[i] = '\0';
 }
 
 static int insert(np_state *st, int at, const char *id, json_t *plan)
@@ -143,37 +139,34 @@ out:
 	return rc;
 }
 
-/* "claims[\"ID\"]" for paths in messages. */
-static void claim_base(const char *id, char *out, size_t size)
-{
-	char shown[80];
-
-	show_id(id, shown, sizeof(shown));
-	snprintf(out, size, "claims[\"%s\"]", shown);
-}
-
+/* One claim as read: its id and its plan's shape, in the one message style. */
 static int read_claim(np_state *st, const char *id, json_t *plan, struct np_error *err)
 {
-	char base[128];
+	char shown[NP__STATE_ID_SHOWN];
+	const char *why = np__state_id_problem(id);
+	struct np_error e;
 	np_plan *p = NULL;
-	int rc;
+	int rc = 0;
 
-	claim_base(id, base, sizeof(base));
-	rc = np__plan_from_json_value(NULL, plan, base, &p, err);
-	if (!rc && !np_plan_fits(p))
-		rc = np__err(err, NP_EINPUT, "%s.fits: a claim must hold a plan that fits", base);
+	np__state_id_shown(id, shown, sizeof(shown));
+	if (why)
+		rc = np__err(&e, NP_EINPUT, "the id %s", why);
+	else if (!json_is_object(plan))
+		rc = np__err(&e, NP_EINPUT, "expected a plan object, not %s",
+			     json_is_array(plan) ? "a list" : "a single value");
+	else if ((rc = np__plan_from_json_value(NULL, plan, "", &p, &e)) == 0 && !np_plan_fits(p))
+		rc = np__err(&e, NP_EINPUT, "fits: a claim must hold a plan that fits");
 	np_plan_free(p);
-	if (!rc && strlen(id) > ID_MAX)
-		rc = np__err(err, NP_EINPUT, "%s: ids are at most %d bytes", base, ID_MAX);
-	else if (!rc && np__state_id_problem(id))
-		rc = np__err(err, NP_EINPUT, "%s: the id %s", base, np__state_id_problem(id));
+	if (rc)
+		return np__err(err, rc, "claim '%s' in '%s': %s", shown, st->path, e.message);
 	/* jansson hands out keys in insertion order; keep ours sorted. */
-	if (!rc && insert(st, -find(st, id) - 1, id, plan))
-		rc = np__err(err, NP_ENOMEM, "out of memory");
-	return rc;
+	if (insert(st, -find(st, id) - 1, id, plan))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	return 0;
 }
 
-static int parse(np_state *st, const char *buf, size_t len, struct np_error *err)
+/* The document; *NAMED when the error already names the file and claim. */
+static int parse(np_state *st, const char *buf, size_t len, bool *named, struct np_error *err)
 {
 	json_t *root, *claims, *v;
 	const char *id;
@@ -198,8 +191,10 @@ static int parse(np_state *st, const char *buf, size_t len, struct np_error *err
 		rc = np__err(err, NP_EINPUT, "claims: expected an object of plans keyed by id");
 	if (!rc)
 		json_object_foreach(claims, id, v)
-			if ((rc = read_claim(st, id, v, err)) != 0)
+			if ((rc = read_claim(st, id, v, err)) != 0) {
+				*named = rc == NP_EINPUT;
 				break;
+			}
 	json_decref(root);
 	return rc;
 }
@@ -207,6 +202,7 @@ static int parse(np_state *st, const char *buf, size_t len, struct np_error *err
 static int read_state(np_state *st, struct np_error *err)
 {
 	struct np_error e;
+	bool named = false;
 	size_t len = 0;
 	char *buf = NULL;
 	int rc;
@@ -219,8 +215,10 @@ static int read_state(np_state *st, struct np_error *err)
 	if (strspn(buf, " \t\r\n") == len)
 		rc = np__err(&e, NP_EINPUT, "empty file (expected a %s object)", SCHEMA);
 	else
-		rc = parse(st, buf, len, &e);
+		rc = parse(st, buf, len, &named, &e);
 	free(buf);
+	if (rc && named)
+		return np__err(err, rc, "%s", e.message);
 	if (rc)
 		return np__err(err, rc, "cannot load '%s': %s", st->path, e.message);
 	return 0;
@@ -294,6 +292,8 @@ void np_state_close(np_state *st)
 		json_decref(st->claims[i].plan);
 	}
 	free(st->claims);
+	np__ledger_free(st->ledger);
+	np_host_free(st->shape);
 	if (st->lockfd >= 0)
 		close(st->lockfd); /* drops the flock */
 	free(st->path);
@@ -335,16 +335,42 @@ static int claim_form(const np_plan *plan, json_t **out, struct np_error *err)
 	return rc;
 }
 
+/* Charge (or give back) what PLAN takes on the ledger np_state_apply() left, if any. */
+static int charge_plan(np_state *st, const np_plan *plan, bool release, struct np_error *err)
+{
+	struct np__takes t = { 0 };
+	int rc;
+
+	if (!st->ledger)
+		return 0;
+	if (!np__plan_matches_topo(plan, np_host_topo(st->shape)))
+		return np__err(err, NP_EINPUT, "the plan was made for a host with other nodes");
+	rc = np__takes_of(st->shape, plan, NULL, &t, err);
+	if (!rc)
+		rc = np__ledger_charge(st->ledger, &t, release, err);
+	np__takes_free(&t);
+	return rc;
+}
+
+/* A new claim must fit what the applied claims leave (the ledger's predicate). */
+static int charge_new(np_state *st, const np_plan *plan, const char *shown, struct np_error *err)
+{
+	struct np_error e = { 0 };
+	int rc = charge_plan(st, plan, false, &e);
+
+	return rc ? np__err(err, rc, "cannot claim '%s': %s", shown, e.message) : 0;
+}
+
 int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_error *err)
 {
 	struct np_error e;
-	char shown[80];
+	char shown[NP__STATE_ID_SHOWN];
 	json_t *form = NULL;
 	int at, rc = check_id(id, err);
 
 	if (rc)
 		return rc;
-	show_id(id, shown, sizeof(shown));
+	np__state_id_shown(id, shown, sizeof(shown));
 	if (!np_plan_fits(plan))
 		return np__err(err, NP_EINPUT, "cannot claim '%s': the plan does not fit", shown);
 	if (!plan->node_os) /* see np__plan_set_topo() */
@@ -358,10 +384,14 @@ int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_
 		rc = np__err_reason(err, NP_EINPUT, "claim_conflict",
 				    "cannot claim '%s': it is already claimed with another plan "
 				    "(release it first)", shown);
-	else if (at < 0 && insert(st, -at - 1, id, form))
-		rc = np__err(err, NP_ENOMEM, "out of memory");
-	else if (at < 0)
-		st->dirty = true;
+	else if (at < 0 && (rc = charge_new(st, plan, shown, err)) == 0) {
+		if (insert(st, -at - 1, id, form)) {
+			rc = np__err(err, NP_ENOMEM, "out of memory");
+			charge_plan(st, plan, true, NULL);
+		} else {
+			st->dirty = true;
+		}
+	}
 	json_decref(form);
 	CHECKED(st);
 	return rc;
@@ -369,12 +399,25 @@ int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_
 
 int np_state_release(np_state *st, const char *id, bool *found, struct np_error *err)
 {
-	int at = id ? find(st, id) : -1;
+	const char *why = np__state_id_problem(id);
+	int at;
 
+	/* No state holds such an id: saying "not claimed" would echo it raw. */
+	if (why)
+		return np__err(err, NP_EINPUT, "cannot release: the id %s", why);
+	at = find(st, id);
 	if (found)
 		*found = at >= 0;
 	if (at < 0)
 		return 0;
+	if (st->ledger) {
+		np_plan *p = NULL;
+
+		if (!np__plan_from_json_value(np_host_topo(st->shape), st->claims[at].plan, "", &p,
+					      NULL))
+			charge_plan(st, p, true, NULL);
+		np_plan_free(p);
+	}
 	free(st->claims[at].id);
 	json_decref(st->claims[at].plan);
 	memmove(&st->claims[at], &st->claims[at + 1],
@@ -399,10 +442,10 @@ int np_state_claim_plan(const np_state *st, const char *id, const np_topo *topo,
 			np_plan **out, struct np_error *err)
 {
 	struct np_error e;
-	char shown[80];
+	char shown[NP__STATE_ID_SHOWN];
 	int at = id ? find(st, id) : -1, rc;
 
-	show_id(id ? id : "", shown, sizeof(shown));
+	np__state_id_shown(id, shown, sizeof(shown));
 	if (!topo)
 		return np__err(err, NP_EINPUT, "claim '%s': no topology to map its plan onto",
 			       shown);
@@ -468,7 +511,8 @@ static int write_tmp(const np_state *st, int fd)
 	FILE *f;
 	int rc;
 
-	if (fchmod(fd, stat(st->path, &old) == 0 ? old.st_mode & 07777 : 0644) < 0) {
+	/* The old file's read and write bits (never its set-id or exec bits), else 0644. */
+	if (fchmod(fd, stat(st->path, &old) == 0 ? old.st_mode & 0666 : 0644) < 0) {
 		close(fd);
 		return NP_EOS;
 	}
@@ -530,44 +574,97 @@ int np_state_commit(np_state *st, struct np_error *err)
 
 /* ---- applying ---- */
 
-/* Give back what the first N plans of PLANS took. */
-static void unwind(np_host *host, np_plan **plans, int n)
+/* Claim I's takes on HOST, the claim named in messages. */
+static int claim_takes(const np_state *st, int i, const np_host *host, struct np__takes *t,
+		       struct np_error *err)
 {
-	while (n-- > 0)
-		np_host_charge(host, plans[n], true, NULL);
-}
-
-static int charge_one(const np_state *st, int i, np_host *host, np_plan **out,
-		      struct np_error *err)
-{
-	struct np_error e;
-	char shown[80];
+	struct np_error e = { 0 };
+	char shown[NP__STATE_ID_SHOWN];
+	np_plan *p = NULL;
 	int rc;
 
-	show_id(st->claims[i].id, shown, sizeof(shown));
-	rc = np__plan_from_json_value(np_host_topo(host), st->claims[i].plan, "", out, &e);
-	if (!rc && (rc = np_host_charge(host, *out, false, &e)) != 0) {
-		np_plan_free(*out);
-		*out = NULL;
-	}
+	np__state_id_shown(st->claims[i].id, shown, sizeof(shown));
+	rc = np__plan_from_json_value(np_host_topo(host), st->claims[i].plan, "", &p, &e);
+	if (!rc)
+		rc = np__takes_of(host, p, NULL, t, &e);
+	np_plan_free(p);
 	if (rc)
 		return np__err(err, rc, "claim '%s' in '%s': %s", shown, st->path, e.message);
 	return 0;
 }
 
-int np_state_apply(const np_state *st, np_host *host, struct np_error *err)
+/* A copy of L's rows with nothing used and no pins. */
+static np__ledger *unused_copy(const np__ledger *l)
 {
-	np_plan **plans = np__calloc((size_t)st->nclaims, sizeof(*plans));
-	int i, rc = 0;
+	np__ledger *c = np__ledger_new();
 
-	if (!plans)
-		return np__err(err, NP_ENOMEM, "out of memory");
-	for (i = 0; i < st->nclaims && !rc; i++)
-		rc = charge_one(st, i, host, &plans[i], err);
-	if (rc)
-		unwind(host, plans, i - 1);
-	for (int k = 0; k < st->nclaims; k++)
-		np_plan_free(plans[k]);
-	free(plans);
+	for (int i = 0; c && i < l->nrows; i++) {
+		struct np__row r = l->rows[i];
+
+		r.used = 0;
+		if (np__ledger_add_row(c, &r)) {
+			np__ledger_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+/*
+ * Charge every claim onto ALL (HOST's usage and the claims, with the
+ * predicate) and MINE (the claims only).
+ */
+static int charge_claims(const np_state *st, const np_host *host, np__ledger *all,
+			 np__ledger *mine, struct np_error *err)
+{
+	int rc = 0;
+
+	for (int i = 0; i < st->nclaims && !rc; i++) {
+		struct np__takes t = { 0 };
+		struct np_error e = { 0 };
+		char shown[NP__STATE_ID_SHOWN];
+
+		if ((rc = claim_takes(st, i, host, &t, err)))
+			break;
+		if ((rc = np__ledger_charge(all, &t, false, &e)) != 0) {
+			np__state_id_shown(st->claims[i].id, shown, sizeof(shown));
+			rc = np__err(err, rc == NP_ENOMEM ? rc : NP_EINPUT,
+				     "claim '%s' in '%s': %s", shown, st->path, e.message);
+		} else if ((rc = np__ledger_charge(mine, &t, false, err)) != 0) {
+			rc = np__err(err, NP_EINPUT, "claim in '%s': %s", st->path, err->message);
+		}
+		np__takes_free(&t);
+	}
+	return rc;
+}
+
+int np_state_apply(np_state *st, np_host *host, struct np_error *err)
+{
+	np__ledger *all = NULL, *mine = NULL;
+	np_host *shape = NULL, *trial = NULL;
+	int rc;
+
+	if ((rc = np__ledger_of_host(host, &all, err)))
+		return rc;
+	if (!(mine = unused_copy(all)) || np_host_clone(host, &shape, NULL) ||
+	    np_host_clone(host, &trial, NULL)) {
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* On a copy first: a failed apply leaves HOST as it was. */
+	if ((rc = charge_claims(st, host, all, mine, err)) ||
+	    (rc = np__ledger_to_host(mine, trial, err)) || (rc = np__ledger_to_host(mine, host, err)))
+		goto out;
+	np__ledger_free(st->ledger);
+	np_host_free(st->shape);
+	st->ledger = all;
+	st->shape = shape;
+	all = NULL;
+	shape = NULL;
+out:
+	np__ledger_free(all);
+	np__ledger_free(mine);
+	np_host_free(shape);
+	np_host_free(trial);
 	return rc;
 }

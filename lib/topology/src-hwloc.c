@@ -32,21 +32,25 @@
  *  - Huge pages: hwloc's page types except the smallest, which hwloc's
  *    Linux backend always fills with the base page (hwloc sorts them by
  *    size).  hwloc-xml has no free counts: free memory and pages unknown.
- *  - Distances: the "NUMALatency" matrix when it covers every node.  hwloc
- *    keeps none for a one-node host and drops rows it finds inconsistent,
- *    so on a Linux root the kernel's own rows (nodeN/distance) are read
+ *  - Distances: the "NUMALatency" matrix when it covers every node (a v1
+ *    export's has no name).  hwloc keeps none for a one-node host and
+ *    drops rows it finds inconsistent, so on a Linux root the kernel's own rows (nodeN/distance) are read
  *    then: one value per node, in increasing id order, or one per node of
  *    node/possible when a row is that long (a node went offline after
  *    boot, as in offline-cpu0-node0).  Rows that do not make a matrix
  *    give none, and the builder's note says why; so does a missing file.
  *  - Devices: every object hwloc types as a PCI device; bridges are not.
+ *    An export may list one bus id in two PCI hierarchies (a domain hwloc
+ *    did not keep): the host keeps both, the second as "ADDR#2".
  *
  * Devices get the kernel's numa_node on a Linux root (-1: none), else
  * the one node of their non-I/O ancestor's nodeset, else -1.
  *
- * Untrusted input: hwloc-xml is first parsed by libxml2, silently, so that
- * a broken document gets one line saying where ("line 12: ...") and nobody
- * prints; hwloc then imports it.  hwloc 2.9.0's Linux backend aborts or
+ * Untrusted input: libhwloc trusts an XML document to have the shape it
+ * writes, and crashes or spins on others, so hwloc-xml-check.c parses the
+ * document with libxml2 (silently: a broken one gets one line saying where,
+ * "line 12: ..."), holds it to that shape and writes it again; hwloc
+ * imports only that rewrite.  hwloc 2.9.0's Linux backend aborts or
  * spins on some node lists (check_nodes), so those are refused before it
  * runs, and its "received invalid information" banners are silenced with
  * HWLOC_HIDE_ERRORS=2 unless the user set that variable (best effort:
@@ -81,8 +85,8 @@
 
 #include <hwloc.h>
 #include <libxml/parser.h>
-#include <libxml/xmlerror.h>
 
+#include "topology/hwloc-xml-check.h"
 #include "util/util.h"
 
 /* Highest CPU id taken from an hwloc bitmap: a crafted XML may set many. */
@@ -384,8 +388,15 @@ static bool feed_distances(np__tb *b, hwloc_topology_t t)
 	unsigned nr = 1;
 	size_t n;
 
-	if (hwloc_distances_get_by_name(t, "NUMALatency", &nr, &d, 0) < 0 || nr == 0 || !d)
-		return false;
+	/* hwloc names the matrices it finds; one read from a v1 export has no name. */
+	if (hwloc_distances_get_by_name(t, "NUMALatency", &nr, &d, 0) < 0 || nr == 0 || !d) {
+		nr = 1;
+		d = NULL;
+		if (hwloc_distances_get_by_type(t, HWLOC_OBJ_NUMANODE, &nr, &d,
+						HWLOC_DISTANCES_KIND_MEANS_LATENCY, 0) < 0 ||
+		    nr == 0 || !d)
+			return false;
+	}
 	/* A matrix over some nodes only: as if there were none. */
 	n = covers_all_nodes(t, d) ? d->nbobjs : 0;
 	for (size_t i = 0; i < n * n; i++) {
@@ -596,22 +607,80 @@ static int dev_node(hwloc_topology_t t, hwloc_obj_t dev, const char *root, const
 	return -1;
 }
 
+/* One PCI device as hwloc lists it, and its place in that list. */
+struct hw_dev {
+	char addr[16];
+	size_t order;
+	unsigned nth; /* 1 for the first device at this address, 2 for the next... */
+	hwloc_obj_t obj;
+};
+
+static int cmp_dev(const void *a, const void *b)
+{
+	const struct hw_dev *x = a, *y = b;
+	int c = strcmp(x->addr, y->addr);
+
+	return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+static int cmp_order(const void *a, const void *b)
+{
+	const struct hw_dev *x = a, *y = b;
+
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+/*
+ * An export may list one bus id in two PCI hierarchies (a domain hwloc did
+ * not keep): both devices are kept, the second and later as "ADDR#2",
+ * "ADDR#3" in hwloc's order, so a host is never refused for a device.
+ */
 static void feed_devices(np__tb *b, hwloc_topology_t t, const char *root)
 {
+	struct hw_dev *devs = NULL;
+	size_t n = 0, cap = 0, i;
 	hwloc_obj_t dev = NULL;
 
 	while ((dev = hwloc_get_next_pcidev(t, dev))) {
 		const struct hwloc_pcidev_attr_s *p = &dev->attr->pcidev;
 		unsigned long domain = p->domain;
-		char addr[16];
 
 		/* Builds with 32-bit domains: such a device has no dddd: address. */
 		if (domain > 0xffff)
 			continue;
-		snprintf(addr, sizeof(addr), "%04lx:%02x:%02x.%x", domain, p->bus, p->dev, p->func);
-		np__tb_device(b, addr, p->vendor_id, p->device_id,
-			      dev_class(root, addr, p->class_id), dev_node(t, dev, root, addr));
+		if (np__grow((void **)&devs, &cap, n + 1, sizeof(*devs)) < 0) {
+			np__tb_fail(b, NP_ENOMEM, "out of memory");
+			goto out;
+		}
+		snprintf(devs[n].addr, sizeof(devs[n].addr), "%04lx:%02x:%02x.%x", domain, p->bus,
+			 p->dev, p->func);
+		devs[n].order = n;
+		devs[n].obj = dev;
+		n++;
 	}
+	if (n)
+		qsort(devs, n, sizeof(*devs), cmp_dev);
+	for (i = 0; i < n; i++)
+		devs[i].nth = i > 0 && strcmp(devs[i].addr, devs[i - 1].addr) == 0
+				      ? devs[i - 1].nth + 1 : 1;
+	if (n)
+		qsort(devs, n, sizeof(*devs), cmp_order);
+	for (i = 0; i < n; i++) {
+		const struct hwloc_pcidev_attr_s *p = &devs[i].obj->attr->pcidev;
+		char addr[24];
+
+		if (devs[i].nth > 99) {
+			np__tb_fail(b, NP_EINPUT, "more than 99 PCI devices at %s", devs[i].addr);
+			break;
+		}
+		snprintf(addr, sizeof(addr), devs[i].nth > 1 ? "%s#%u" : "%s", devs[i].addr,
+			 devs[i].nth);
+		np__tb_device(b, addr, p->vendor_id, p->device_id,
+			      dev_class(root, devs[i].addr, p->class_id),
+			      dev_node(t, devs[i].obj, root, devs[i].addr));
+	}
+out:
+	free(devs);
 }
 
 /*
@@ -653,8 +722,8 @@ static int hw_load(np__tb *b, const struct hw_src *s, hwloc_topology_t *out)
 	int rc = 0;
 
 	pthread_mutex_lock(&hw_lock);
-	if (s->fsroot && (env_set(&fs, s->fsroot) < 0 || env_set(&comp, "linux,stop") < 0 ||
-			  env_default(&hide, "2") < 0)) {
+	if ((s->fsroot && (env_set(&fs, s->fsroot) < 0 || env_set(&comp, "linux,stop") < 0)) ||
+	    env_default(&hide, "2") < 0) {
 		rc = np__tb_fail(b, NP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -778,138 +847,17 @@ static int sysfs_load(np__tb *b, const char *dir)
 	return feed(b, t, dir);
 }
 
-/* One line from a libxml2 error: "line N: what" in lower case. */
-static int xml_fail(np__tb *b, const xmlError *e)
-{
-	char msg[160];
-	size_t n;
-
-	if (!e || !e->message)
-		return np__tb_fail(b, NP_EINPUT, "not well-formed XML");
-	snprintf(msg, sizeof(msg), "%s", e->message);
-	for (n = 0; msg[n]; n++)
-		if (msg[n] == '\n' || msg[n] == '\r')
-			msg[n] = ' ';
-	while (n > 0 && msg[n - 1] == ' ')
-		msg[--n] = '\0';
-	msg[0] = (char)tolower((unsigned char)msg[0]);
-	return np__tb_fail(b, NP_EINPUT, "line %d: %s", e->line, msg);
-}
-
-/* A bitmap attribute as hwloc writes it: "0x00ff,0x0f", "0xf...f". */
-static bool bitmap_ok(const xmlChar *v)
-{
-	const char *p = (const char *)v;
-
-	if (!p || strncmp(p, "0x", 2) != 0)
-		return false;
-	for (; *p; p++)
-		if (!isxdigit((unsigned char)*p) && !strchr("x,.", *p))
-			return false;
-	return true;
-}
-
 /*
- * Object types of hwloc's XML, v1 and v2.  I/O and Misc objects carry no
- * sets; every other object must carry all four.
+ * hwloc reads only the document hwloc-xml-check.c wrote from BUF after
+ * checking it: the shape libhwloc assumes, in the form it writes itself.
  */
-static const char *const xml_types[] = {
-	"Machine", "System", "Package", "Socket", "Die", "Group", "NUMANode", "Node",
-	"Core", "PU", "Cache", "L1Cache", "L2Cache", "L3Cache", "L4Cache", "L5Cache",
-	"L1iCache", "L2iCache", "L3iCache", "MemCache",
-	"Bridge", "PCIDev", "OSDev", "Misc",
-};
-#define XML_FIRST_SETLESS 20 /* index of "Bridge": from here on, no sets */
-
-static int xml_type(const xmlChar *type)
-{
-	for (size_t i = 0; type && i < NP__ARRAY_SIZE(xml_types); i++)
-		if (strcmp((const char *)type, xml_types[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
-/*
- * hwloc 2.9.0 dereferences NULL on objects of an unknown type or lacking
- * some of their sets (fixed upstream later, hwloc#783; our fuzzer found
- * several such inputs): every <object> must have a known type, and every
- * object that is not I/O or Misc all four sets, well formed.
- */
-static int check_object(np__tb *b, xmlNodePtr n)
-{
-	static const char *const sets[] = { "cpuset", "complete_cpuset", "nodeset",
-					     "complete_nodeset" };
-	xmlChar *type = xmlGetProp(n, (const xmlChar *)"type");
-	int t = xml_type(type);
-
-	xmlFree(type);
-	if (t < 0)
-		return np__tb_fail(b, NP_EINPUT, "line %d: object of unknown type", n->line);
-	for (size_t i = 0; i < NP__ARRAY_SIZE(sets); i++) {
-		xmlChar *v = xmlGetProp(n, (const xmlChar *)sets[i]);
-		bool ok = t >= XML_FIRST_SETLESS ? true : bitmap_ok(v);
-
-		xmlFree(v);
-		if (!ok)
-			return np__tb_fail(b, NP_EINPUT, "line %d: object without a well-formed %s",
-					   n->line, sets[i]);
-	}
-	return 0;
-}
-
-static int check_objects(np__tb *b, xmlNodePtr n)
-{
-	for (; n; n = n->next) {
-		if (n->type != XML_ELEMENT_NODE)
-			continue;
-		if (strcmp((const char *)n->name, "object") == 0 && check_object(b, n))
-			return tb_code(b);
-		if (check_objects(b, n->children))
-			return tb_code(b);
-	}
-	return 0;
-}
-
-/*
- * Check with libxml2 that BUF is well-formed XML rooted at <topology>
- * before hwloc sees it: hwloc only says "invalid", libxml2 says where.
- * Nothing is printed (NOERROR, NOWARNING); nothing is fetched (NONET).
- */
-static int xml_check(np__tb *b, const char *buf, size_t len)
-{
-	xmlParserCtxtPtr ctx;
-	xmlDocPtr doc;
-	xmlNodePtr top;
-	int rc = 0;
-
-	/* Its first call is not thread-safe; the others do nothing. */
-	pthread_mutex_lock(&hw_lock);
-	xmlInitParser();
-	pthread_mutex_unlock(&hw_lock);
-	if (!(ctx = xmlNewParserCtxt()))
-		return np__tb_fail(b, NP_ENOMEM, "out of memory");
-	doc = xmlCtxtReadMemory(ctx, buf, (int)len, NULL, NULL,
-				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	top = doc ? xmlDocGetRootElement(doc) : NULL;
-	if (!doc)
-		rc = xml_fail(b, xmlCtxtGetLastError(ctx));
-	else if (!top || (strcmp((const char *)top->name, "topology") != 0 &&
-			  strcmp((const char *)top->name, "root") != 0))
-		rc = np__tb_fail(b, NP_EINPUT, "root element is <%.40s>, not hwloc's <topology>",
-				 top ? (const char *)top->name : "");
-	else
-		rc = check_objects(b, top->children);
-	xmlFreeDoc(doc);
-	xmlFreeParserCtxt(ctx);
-	return rc;
-}
-
 static int xml_parse(np__tb *b, const char *buf, size_t len)
 {
-	const struct hw_src s = {
-	    .xml = buf, .xml_len = len, .code = NP_EINPUT, .what = "hwloc cannot import it"};
-	size_t i = 0;
+	struct hw_src s = { .code = NP_EINPUT, .what = "hwloc cannot import it" };
+	char *doc = NULL;
+	size_t i = 0, n = 0;
 	hwloc_topology_t t;
+	int rc;
 
 	while (i < len && isspace((unsigned char)buf[i]))
 		i++;
@@ -917,9 +865,17 @@ static int xml_parse(np__tb *b, const char *buf, size_t len)
 		return np__tb_fail(b, NP_EINPUT, "empty document");
 	if (len > INT_MAX - 1)
 		return np__tb_fail(b, NP_EINPUT, "document larger than %d bytes", INT_MAX - 1);
-	if (xml_check(b, buf, len) || hw_load(b, &s, &t))
+	/* Its first call is not thread-safe; the others do nothing. */
+	pthread_mutex_lock(&hw_lock);
+	xmlInitParser();
+	pthread_mutex_unlock(&hw_lock);
+	if (np__hwloc_xml_rewrite(b, buf, len, hwloc_get_api_version() >> 16, &doc, &n))
 		return tb_code(b);
-	return feed(b, t, NULL);
+	s.xml = doc;
+	s.xml_len = n;
+	rc = hw_load(b, &s, &t);
+	free(doc);
+	return rc ? tb_code(b) : feed(b, t, NULL);
 }
 
 const struct np__source np__source_hwloc_local = {NP_SOURCE_LOCAL, local_load, NULL};

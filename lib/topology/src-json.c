@@ -521,15 +521,20 @@ static bool read_cpus(struct jr *r, const json_t *root)
 	return true;
 }
 
-/* "dddd:bb:dd.f" or "bb:dd.f" in hex, device up to 0x1f, function up to 7. */
+/*
+ * "dddd:bb:dd.f" or "bb:dd.f" in hex, device up to 0x1f, function up to 7;
+ * then "#N" (2-99) for the second and later devices hwloc lists at one
+ * address (the builder checks that part).
+ */
 static bool pci_address(const char *s)
 {
 	static const char *const forms[] = { "hhhh:hh:hh.h", "hh:hh.h" };
+	size_t len = strcspn(s, "#");
 
 	for (size_t f = 0; f < NP__ARRAY_SIZE(forms); f++) {
 		size_t n = strlen(forms[f]), k;
 
-		if (strlen(s) != n)
+		if (len != n)
 			continue;
 		for (k = 0; k < n; k++)
 			if (forms[f][k] == 'h' ? !isxdigit((unsigned char)s[k]) : s[k] != forms[f][k])

@@ -183,6 +183,32 @@ void np__tb_distance(np__tb *b, int os_from, int os_to, uint32_t distance)
 		*d = (struct tb_dist){ os_from, os_to, distance };
 }
 
+/*
+ * A device address as topologies keep it: a PCI address in the one form
+ * (np__pci_address_normalise), with the "#N" (2-99) that tells apart the
+ * second and later devices an hwloc export lists at one address (in two
+ * PCI hierarchies); false when it is not one.
+ */
+static bool pci_normalise(const char *in, char out[16])
+{
+	const char *h = strchr(in, '#');
+	size_t len = h ? (size_t)(h - in) : 0, k = h ? strspn(h + 1, "0123456789") : 0;
+	char head[16], norm[16];
+	unsigned long nth;
+
+	if (!h)
+		return np__pci_address_normalise(in, out);
+	if (len >= sizeof(head) || k < 1 || k > 2 || h[1 + k] || h[1] == '0')
+		return false;
+	nth = strtoul(h + 1, NULL, 10);
+	memcpy(head, in, len);
+	head[len] = '\0';
+	if (nth < 2 || !np__pci_address_normalise(head, norm))
+		return false;
+	snprintf(out, 16, "%s#%lu", norm, nth);
+	return true;
+}
+
 void np__tb_device(np__tb *b, const char *address, unsigned vendor,
 		   unsigned device, unsigned class_code, int os_node)
 {
@@ -196,7 +222,7 @@ void np__tb_device(np__tb *b, const char *address, unsigned vendor,
 			    address);
 		return;
 	}
-	if (!np__pci_address_normalise(address, norm)) {
+	if (!pci_normalise(address, norm)) {
 		np__tb_fail(b, NP_EINPUT, "'%.40s' is not a PCI address", address);
 		return;
 	}
@@ -515,7 +541,7 @@ int np_topo_device_find(const np_topo *t, const char *address)
 	int lo = 0, hi = t->ndevices;
 	char norm[16];
 
-	if (!address || !np__pci_address_normalise(address, norm))
+	if (!address || !pci_normalise(address, norm))
 		return -1;
 	while (lo < hi) { /* devices are kept in increasing address (check.c) */
 		int mid = lo + (hi - lo) / 2, c = strcmp(t->devices[mid].address, norm);

@@ -125,6 +125,13 @@ int np__open_regular(const char *path, int flags, unsigned mode, const char **ki
 
 	*kind = NULL;
 	fd = open(path, flags | O_NONBLOCK | O_CLOEXEC, (mode_t)mode);
+	/*
+	 * Linux's protected_symlinks answers EACCES, not ELOOP, for another
+	 * user's link in a sticky directory: it is a link all the same.
+	 */
+	if (fd < 0 && errno == EACCES && (flags & O_NOFOLLOW) && lstat(path, &st) == 0 &&
+	    S_ISLNK(st.st_mode))
+		errno = ELOOP;
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0)
@@ -253,6 +260,54 @@ int np_read_file(const char *path, size_t max, char **buf, size_t *len,
 	if (strcmp(path, "-") == 0)
 		return np__read_fd(STDIN_FILENO, NULL, max, buf, len, err);
 	return np__read_file(path, max, buf, len, err);
+}
+
+size_t np__utf8_char(const unsigned char *s)
+{
+	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+	uint32_t cp;
+
+	if (s[0] >= 0xf5 || n == 0)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if (n == 2)
+		cp = (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+	else if (n == 3)
+		cp = (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+	else
+		cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
+		     (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f)
+		return 0;
+	return n;
+}
+
+char *np_text_shown(const char *text, char *out, size_t size)
+{
+	const unsigned char *s = (const unsigned char *)(text ? text : "");
+	size_t o = 0, k;
+
+	if (!out || size == 0)
+		return out;
+	for (; *s && o + 8 < size; s += k) {
+		k = *s >= 0x20 && *s < 0x7f ? 1 : np__utf8_char(s);
+		if (k) {
+			memcpy(out + o, s, k);
+			o += k;
+		} else {
+			o += (size_t)snprintf(out + o, size - o, "\\x%02x", *s);
+			k = 1;
+		}
+	}
+	if (*s && o + 3 < size) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o < size ? o : size - 1] = '\0';
+	return out;
 }
 
 static int cmp_int(const void *a, const void *b)

@@ -113,6 +113,13 @@ bool np__pci_address_normalise(const char *in, char out[16]);
  */
 bool np__unit_bytes(const char *unit, uint64_t *bytes);
 
+/*
+ * Length of the UTF-8 character at S when it is valid (shortest form, no
+ * surrogate, at most U+10FFFF) and no C1 control (U+0080-U+009F); 0
+ * otherwise, also for ASCII.  Never reads past a NUL.
+ */
+size_t np__utf8_char(const unsigned char *s);
+
 /* Overflow-checked allocation of N elements of SIZE, zeroed. */
 void *np__calloc(size_t n, size_t size);
 /* Grow *ARR (of *CAP elements of SIZE) to hold at least NEED; 0 or -1. */

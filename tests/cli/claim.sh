@@ -80,6 +80,38 @@ run state show --state "$TMP/bad.json"; expect_rc 2 "garbage state"; expect_one_
 expect_err "bad.json" "names the file"
 run claim --state "$TMP/bad.json" --id x "${pinned[@]}"; expect_rc 2 "claim on a garbage state"
 
+# One checker for every verb that reads a state: a state that over-commits
+# a node's memory, or pins one CPU twice, is refused by claim, place
+# --state and state show with a host alike, naming the claim; without a
+# host, state show and release still read it (release is how it is fixed).
+plan() { # ID NODE CPU MEMORY_MB
+  printf '"%s": {"schema":"numaplace.plan/1","fits":true,"memory_policy":"strict","affinity":"hard","nodeset":[%d],"fallback":[],"cells":[{"guest_cell":0,"node":%d,"memory_mb":%d,"pagesize_kb":4,"pins":[[0,%d]],"float_vcpus":[],"cpuset":[],"reserved":[],"blocked":[]}],"pci":[]}' \
+    "$1" "$2" "$2" "$4" "$3"
+}
+printf '{"schema":"numaplace.state/1","claims":{%s,%s}}' "$(plan a 1 2 1500)" "$(plan b 1 3 1500)" >"$TMP/overmem.json"
+printf '{"schema":"numaplace.state/1","claims":{%s,%s}}' "$(plan a 0 1 100)" "$(plan b 0 1 100)" >"$TMP/twice.json"
+for bad in overmem twice; do
+  for cmd in "claim --state $TMP/$bad.json --id c ${pinned[*]}" "place --state $TMP/$bad.json ${pinned[*]}" \
+             "state show --state $TMP/$bad.json --json $TMP/h2.json"; do
+    # shellcheck disable=SC2086 # split on purpose
+    run $cmd; expect_rc 2 "$bad: ${cmd%% --*}"; expect_one_line_err "$bad: ${cmd%% --*}"
+    expect_err "^numaplace: claim 'b' in '$TMP/$bad.json': node [01]: " "$bad: ${cmd%% --*} names claim b"
+  done
+  run state show --state "$TMP/$bad.json"; expect_rc 0 "$bad: state show without a host"
+done
+run state show --state "$TMP/overmem.json" --json "$TMP/h2.json"; expect_err "3000 MiB claimed of 2048 MiB" "says how much"
+run release --state "$TMP/twice.json" --id b; expect_rc 0 "release fixes it"
+run state show --state "$TMP/twice.json" --json "$TMP/h2.json"; expect_rc 0 "fixed"
+
+# Ids are never printed raw: a C1 control (U+009B, CSI) or ESC in a file's
+# id is refused as bad input, shown escaped; release refuses such an id.
+printf '{"schema":"numaplace.state/1","claims":{"x\\u009b2Jy":{}}}' >"$TMP/csi.json"
+run state show --state "$TMP/csi.json"; expect_rc 2 "a C1 control in an id"
+expect_err "claim 'x\\\\xc2\\\\x9b2Jy' in " "shown escaped"
+if LC_ALL=C grep -q "$(printf '\302\233')" "$TMP/err"; then not_ok "a raw CSI on stderr"; else ok "no raw CSI on stderr"; fi
+run release --state "$st" --id "$(printf 'a\033[2Jb')"; expect_rc 2 "release of an id with ESC"
+if LC_ALL=C grep -q "$(printf '\033')" "$TMP/out" "$TMP/err"; then not_ok "a raw ESC printed"; else ok "no raw ESC printed"; fi
+
 # Parallel claims: 8 boots at once on 4 nodes of 2 CPUs, 2 pinned vCPUs
 # each: exactly 4 fit, and no CPU is promised twice.
 host 4 >"$TMP/h4.json"

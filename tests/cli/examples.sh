@@ -61,6 +61,7 @@ declare -A PLACEHOLDER=(
   [./server]='printf "#!/bin/sh\nexit 0\n" >"$dest" && chmod +x "$dest"'      # a program to start
   [vm.xml]='cp "$NP_SRC/tests/data/libvirt/domain-virt-install.xml" "$dest"'  # virsh dumpxml
   [vm.cfg]='cp "$NP_SRC/tests/data/xl/guest-pv.cfg" "$dest"'                  # /etc/xen/NAME.cfg
+  [fleet.db]='numaplace fleet add --store "sqlite:$dest" --name host-1 --host "$TMP/host.json"'  # a fleet store
 )
 
 # ---- conditions ---------------------------------------------------------
@@ -180,7 +181,7 @@ prepare() {
       dest=$work$name
       cmd=${cmd//"$name"/"$dest"}
     else
-      [[ " $cmd " =~ [\ \'\"=\<\>]"$name"[\ \'\"] ]] || continue
+      [[ " $cmd " =~ [\ \'\"=\<\>:]"$name"[\ \'\"] ]] || continue  # ':' as in sqlite:fleet.db
       dest=$work/$name
     fi
     mkdir -p "$(dirname "$dest")"

@@ -32,6 +32,7 @@ declare -A verb_base=(
   [balance]="balance --once --run-dir $S/run"
   [simulate]="simulate lpc2012 ${short_sim[*]}"
   [gen]="gen small --guests 2"
+  [fleet]="fleet add --store sqlite:$S/fleet.db --name h1"
 )
 # Where an option needs another command line than its verb's.
 declare -A opt_base=(

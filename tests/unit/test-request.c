@@ -1381,6 +1381,84 @@ static void names(void)
 	CHECK(!strcmp(np_affinity_name((enum np_affinity)9), "unknown"), "no name for 9");
 }
 
+/*
+ * Keys Nova ignores are kept ignored, but named in a warning each; a
+ * request that reads every key it has gets none.  Numbers beyond Python's
+ * 2^63 are reported as written, not as the clamped 2^56.
+ */
+static void warnings(void)
+{
+	static const struct {
+		const char *flavor, *image;
+		int n;
+		const char *first; /* the first warning holds this */
+	} cases[] = {
+	    {"vcpus=4,ram=4096,hw:numa_nodes=2,hw:numa_cpus.0=0-1,hw:numa_cpus.1=2-3,"
+	     "hw:numa_mem.0=2048,hw:numa_mem.1=2048",
+	     NULL, 0, NULL},
+	    {"vcpus=4,ram=4096", NULL, 0, NULL},
+	    {"vcpus=4,ram=4096,hw:numa_nodes=2,hw:numa_cpus.0=0-1,hw:numa_cpus.1=2-3,"
+	     "hw:numa_mem.0=2048,hw:numa_mem.1=2048,hw:numa_cpus.3=0",
+	     NULL, 1, "hw:numa_cpus.3 is ignored: the guest has 2 NUMA nodes, hw:numa_cpus.0 to "
+		      "hw:numa_cpus.1"},
+	    {"vcpus=4,ram=4096,hw:numa_nodes=2,hw:numa_cpus.0=0-1,hw:numa_cpus.1=2-3,"
+	     "hw:numa_mem.0=2048,hw:numa_mem.1=2048,hw:numa_mem.01=5",
+	     NULL, 1, "hw:numa_mem.01 is ignored"},
+	    {"vcpus=4,ram=4096,hw:numa_nodes=2,hw:numa_cpus.5=0", NULL, 1,
+	     "hw:numa_cpus.5 is ignored: the guest has 2 NUMA nodes and no hw:numa_cpus.0"},
+	    {"vcpus=4,ram=4096,hw:numa_cpus.1=0,hw:numa_mem.1=7", NULL, 2,
+	     "hw:numa_cpus.1 is ignored: the guest asks for no NUMA topology"},
+	    {"vcpus=4,ram=4096,hw:numa_nodes=2", "hw_numa_cpus.2=0", 1, "hw_numa_cpus.2 is ignored"},
+	};
+	struct np_error err = {0};
+
+	for (size_t i = 0; i < NP__ARRAY_SIZE(cases); i++) {
+		np_request *r = NULL;
+		int rc = np_request_from_flavor_text(cases[i].flavor, cases[i].image, &r, &err);
+		const char *w = r ? np_request_warning(r, 0) : NULL;
+
+		CHECK(rc == 0 && np_request_warning_count(r) == cases[i].n &&
+			  (!cases[i].first || (w && strstr(w, cases[i].first))),
+		      "warnings %zu: rc %d, %d warnings, first '%s' (%s)", i, rc,
+		      np_request_warning_count(r), w ? w : "", err.message);
+		CHECK(np_request_warning(r, cases[i].n) == NULL && np_request_warning(r, -1) == NULL,
+		      "warnings %zu: none past the end", i);
+		np_request_free(r);
+	}
+	CHECK(np_request_warning_count(NULL) == 0, "no request, no warnings");
+}
+
+static void big_numbers(void)
+{
+	static const struct {
+		const char *flavor, *needle;
+	} cases[] = {
+	    {"vcpus=4,ram=4096,hw:numa_nodes=9223372036854775808",
+	     "hw:numa_nodes=9223372036854775808 does not divide 4 vCPUs"},
+	    {"vcpus=4,ram=4096,hw:numa_nodes=99999999999999999999999,hw:numa_cpus.0=0-3,"
+	     "hw:numa_mem.0=4096",
+	     "hw:numa_nodes=99999999999999999999999 needs hw:numa_cpus.N"},
+	    {"vcpus=4,ram=4096,hw:numa_nodes=2,hw:numa_cpus.0=0-1,hw:numa_cpus.1=2-3,"
+	     "hw:numa_mem.0=99999999999999999999,hw:numa_mem.1=99999999999999999999",
+	     "add up to more than 2^56 MiB"},
+	    {"vcpus=4,ram=4096,hw:numa_nodes=1,hw:numa_cpus.0=0-3,99999999999999999999,"
+	     "hw:numa_mem.0=4096",
+	     "names vCPU more than 2^56"},
+	    {"vcpus=4,ram=4096,resources:PCPU=9223372036854775808,resources1:PCPU=9223372036854775808",
+	     "resources:PCPU=more than 2^56 must equal vcpus=4"},
+	};
+	struct np_error err = {0};
+
+	for (size_t i = 0; i < NP__ARRAY_SIZE(cases); i++) {
+		np_request *r = NULL;
+		int rc = np_request_from_flavor_text(cases[i].flavor, NULL, &r, &err);
+
+		CHECK(rc == NP_EINPUT && !r && strstr(err.message, cases[i].needle),
+		      "big %zu: '%s' lacks '%s'", i, err.message, cases[i].needle);
+		np_request_free(r);
+	}
+}
+
 int main(void)
 {
 	load_mapping();
@@ -1394,5 +1472,7 @@ int main(void)
 	T_CASE("garbage", garbage());
 	T_CASE("differential", differential());
 	T_CASE("names", names());
+	T_CASE("warnings", warnings());
+	T_CASE("big-numbers", big_numbers());
 	return t_done();
 }

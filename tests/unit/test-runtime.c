@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -676,6 +677,7 @@ struct blog {
 	char kind[16][24];
 	int vcpu[16], to[16];
 	bool done[16];
+	char error[16][160];
 };
 
 static void collect(void *ctx, const struct np_bal_log *e)
@@ -687,6 +689,7 @@ static void collect(void *ctx, const struct np_bal_log *e)
 		l->vcpu[l->n] = e->vcpu;
 		l->to[l->n] = e->to_os;
 		l->done[l->n] = e->done && e->reason[0];
+		snprintf(l->error[l->n], sizeof(l->error[0]), "%s", e->error);
 		l->n++;
 	}
 }
@@ -760,6 +763,214 @@ static void test_balancer(const np_topo *t)
 	np_balancer_free(b);
 	snprintf(path, sizeof(path), "rm -rf '%s'", run);
 	CHECK(system(path) == 0, "cleanup");
+}
+
+/* ---- the run directory under attack --------------------------------- */
+
+static void put_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f && fputs(text, f) >= 0 && fclose(f) == 0, "write %s", path);
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
+}
+
+/*
+ * A copy of the saved process 4242 whose /proc/4242/status says its uids
+ * are UID, under ROOT/proc (ROOT from mkdtemp): the balancer reads who owns
+ * a target there.
+ */
+static void proc_with_uid(const char *root, long uid)
+{
+	static const char *const files[] = { "cmdline", "maps", "numa_maps", "stat", "task" };
+	char path[1400], target[1500], text[200];
+
+	snprintf(path, sizeof(path), "%s/proc/4242", root);
+	snprintf(target, sizeof(target), "mkdir -p '%s'", path);
+	CHECK(system(target) == 0, "mkdir %s", path);
+	for (size_t i = 0; i < NP__ARRAY_SIZE(files); i++) {
+		snprintf(path, sizeof(path), "%s/proc/4242/%s", root, files[i]);
+		snprintf(target, sizeof(target), "%s/proc/4242/%s", data_dir(), files[i]);
+		unlink(path);
+		CHECK(symlink(target, path) == 0, "link %s", path);
+	}
+	snprintf(path, sizeof(path), "%s/proc/4242/status", root);
+	snprintf(text, sizeof(text), "Name:\tqemu\nUid:\t%ld\t%ld\t%ld\t%ld\nGid:\t0\t0\t0\t0\n",
+		 uid, uid, uid, uid);
+	put_text(path, text);
+}
+
+/* What `apply --affinity soft` writes: exclusively, never through a link, 0644, 0755. */
+static void test_pref_files(const char *root)
+{
+	struct np__pref p = { .pid = 4242, .start_ticks = 1000, .nnodes = 1 };
+	char run[1200], path[1300], victim[1300], link[1300], *buf = NULL;
+	struct np_error err = { 0 };
+	mode_t old = umask(0);
+	int home = 0;
+	size_t len;
+
+	p.nodes = &home;
+	snprintf(run, sizeof(run), "%s/run", root);
+	CHECK(np__pref_write(run, &p, &err) == 0, "write under umask 000: %s", err.message);
+	snprintf(path, sizeof(path), "%s/pid-4242.json", run);
+	CHECK(mode_of(run) == 0755 && mode_of(path) == 0644,
+	      "umask 000: run directory %04o, preference %04o (want 0755, 0644)",
+	      (unsigned)mode_of(run), (unsigned)mode_of(path));
+	umask(old);
+	/* A link planted where the temporary file goes is never written through. */
+	snprintf(victim, sizeof(victim), "%s/victim", root);
+	put_text(victim, "keep");
+	snprintf(link, sizeof(link), "%s/.pid-4242.json.tmp-%d-0", run, (int)getpid());
+	CHECK(symlink(victim, link) == 0, "plant %s", link);
+	CHECK(np__pref_write(run, &p, &err) == 0, "write past the link: %s", err.message);
+	CHECK(np__read_file(victim, 100, &buf, &len, NULL) == 0 && strcmp(buf, "keep") == 0,
+	      "the link's target is untouched");
+	free(buf);
+	CHECK(mode_of(path) == 0644 && (mode_of(link) & 0777) == 0777, "preference written, "
+	      "the link left alone");
+	unlink(link);
+	/* A link or FIFO as the preference itself is not read. */
+	unlink(path);
+	CHECK(symlink(victim, path) == 0 && mkfifo(link, 0644) == 0, "links and FIFOs planted");
+	{
+		int idx[4], n = -1;
+		struct np_target tg = { .pid = 4242 };
+		np_topo *t = two_nodes();
+
+		CHECK(np_pref_nodes(t, run, &tg, idx, 4, &n, &err) == NP_EINPUT,
+		      "a preference that is a link is not followed");
+		np_topo_free(t);
+	}
+	unlink(path);
+	unlink(link);
+}
+
+/* The run directory: the balancer starts only on its own user's, writable by no one else. */
+static void test_run_dir(const np_topo *t, const char *root)
+{
+	struct np__rt_os os = fake_os();
+	struct np_error err = { 0 };
+	char run[1200], file[1300];
+	np_balancer *b = NULL;
+	struct np__pref *list = NULL;
+	int n = 0, idx[4];
+	struct np_target tg = { .pid = 4242 };
+
+	snprintf(run, sizeof(run), "%s/run", root);
+	CHECK(chmod(run, 0777) == 0, "chmod 0777");
+	CHECK(np__balancer_new_os(&os, t, run, NULL, &b, &err) == NP_EINPUT && !b &&
+		  strstr(err.message, "writable by others (mode 0777)"),
+	      "a world-writable run directory: the balancer refuses to start (%s)", err.message);
+	CHECK(np__pref_list(run, &list, &n, &err) == NP_EINPUT, "nor lists preferences there");
+	CHECK(np__pref_write(run, &(struct np__pref){ .pid = 1, .nnodes = 1, .nodes = idx }, &err) ==
+		  NP_EINPUT, "nor writes one there");
+	CHECK(chmod(run, 0775) == 0 && np__balancer_new_os(&os, t, run, NULL, &b, &err) == NP_EINPUT,
+	      "group-writable: refused too");
+	CHECK(chmod(run, 0755) == 0, "chmod 0755");
+	if (geteuid() == 0) {
+		CHECK(chown(run, 65534, 65534) == 0, "chown");
+		CHECK(np__balancer_new_os(&os, t, run, NULL, &b, &err) == NP_EINPUT &&
+			  strstr(err.message, "owned by uid 65534"),
+		      "another user's run directory: refused (%s)", err.message);
+		CHECK(chown(run, 0, 0) == 0, "chown back");
+	}
+	/* --run-dir FILE: refused by every user of it, never "no preference". */
+	snprintf(file, sizeof(file), "%s/file", root);
+	put_text(file, "x");
+	CHECK(np_pref_nodes(t, file, &tg, idx, 4, &n, &err) == NP_EINPUT &&
+		  strstr(err.message, "not a directory (a regular file)"),
+	      "observe --run-dir FILE: %s", err.message);
+	CHECK(np__balancer_new_os(&os, t, file, NULL, &b, &err) == NP_EINPUT, "balance: refused");
+	CHECK(np_pref_remove(file, &tg, &err) == NP_EINPUT, "apply: refused");
+	np_balancer_free(b);
+}
+
+/*
+ * A preference is honoured only when its file's owner may control the
+ * target: here the target process is owned by another uid than the file.
+ */
+static void test_pref_owner(const np_topo *t, const char *root)
+{
+	struct np__rt_os os = fake_os();
+	struct np__pref p = { .pid = 4242, .start_ticks = 1000, .migrate = true, .nnodes = 1 };
+	struct np__pref d = { .domain = true, .uri = "qemu:///system", .name = "web", .nnodes = 1 };
+	struct np_error err = { 0 };
+	char run[1200], proc[1200], pol[1300];
+	struct blog l = { 0 };
+	np_balancer *b = NULL;
+	int home = 0;
+	long owner;
+
+	snprintf(run, sizeof(run), "%s/run", root);
+	snprintf(proc, sizeof(proc), "%s/proc", root);
+	p.nodes = d.nodes = &home;
+	CHECK(np__pref_write(run, &p, &err) == 0 && np__pref_write(run, &d, &err) == 0,
+	      "preferences: %s", err.message);
+	/* The file's owner: this user, or (as root, whose files may do anything) nobody. */
+	snprintf(pol, sizeof(pol), "%s/pid-4242.json", run);
+	if (geteuid() == 0)
+		CHECK(chown(pol, 65534, 65534) == 0, "chown the preference to nobody");
+	owner = geteuid() == 0 ? 65534 : (long)geteuid();
+	proc_with_uid(root, owner == 65534 ? 0 : owner + 1);
+	os.proc = proc;
+	fake_now = 100000;
+	CHECK(np__balancer_new_os(&os, t, run, NULL, &b, &err) == 0, "balancer: %s", err.message);
+	if (b) {
+		CHECK(np_balancer_step(b, false, collect, &l, &err) == 0, "step: %s", err.message);
+		CHECK(l.n == 2 && strcmp(l.kind[0], "skip") == 0 && strcmp(l.kind[1], "skip") == 0 &&
+			  np_balancer_guest_count(b) == 0,
+		      "both refused, nothing done (%d: %s %s / %s %s)", l.n, l.kind[0], l.error[0],
+		      l.kind[1], l.error[1]);
+		for (int i = 0; i < l.n && i < 2; i++)
+			CHECK(strstr(l.error[i], "may not control process 4242") ||
+				  strstr(l.error[i], "libvirt URI 'qemu:///system' was not given"),
+			      "says why: %s", l.error[i]);
+		l.n = 0;
+		CHECK(np_balancer_step(b, false, collect, &l, &err) == 0 && l.n == 0,
+		      "each refusal logged once");
+		np_balancer_free(b);
+		b = NULL;
+	}
+	/* The process is the file owner's: honoured. */
+	proc_with_uid(root, owner);
+	l.n = 0;
+	CHECK(np__balancer_new_os(&os, t, run, NULL, &b, &err) == 0, "balancer: %s", err.message);
+	if (b) {
+		CHECK(np_balancer_step(b, false, collect, &l, &err) == 0 &&
+			  np_balancer_guest_count(b) == 1,
+		      "the owner's own process is balanced (%d guests)", np_balancer_guest_count(b));
+		np_balancer_free(b);
+		b = NULL;
+	}
+	/* libvirt URIs from a policy only when nobody else could have written it. */
+	snprintf(pol, sizeof(pol), "%s/policy.json", root);
+	put_text(pol, "{\"libvirt\": [\"test:///default\"]}");
+	CHECK(chmod(pol, 0666) == 0, "chmod 0666");
+	CHECK(np__balancer_new_os(&os, t, run, pol, &b, &err) == NP_EINPUT &&
+		  strstr(err.message, "key 'libvirt'"),
+	      "a world-writable policy naming libvirt URIs: %s", err.message);
+	CHECK(chmod(pol, 0644) == 0 && np__balancer_new_os(&os, t, run, pol, &b, &err) == 0,
+	      "the same policy, writable by its owner only: %s", err.message);
+	np_balancer_free(b);
+}
+
+static void test_trust(const np_topo *t)
+{
+	char root[] = "/tmp/np-rt-trust-XXXXXX", cmd[100];
+
+	CHECK(mkdtemp(root) != NULL, "mkdtemp");
+	test_pref_files(root);
+	test_run_dir(t, root);
+	test_pref_owner(t, root);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	CHECK(system(cmd) == 0, "cleanup");
 }
 
 /* ---- live: this test process ---------------------------------------- */
@@ -931,6 +1142,7 @@ int main(void)
 	T_CASE("orders", test_orders());
 	T_CASE("policy", test_policy(t));
 	T_CASE("balancer", test_balancer(t));
+	T_CASE("trust", test_trust(t));
 	T_CASE("observe-self", test_observe_self());
 	T_CASE("libvirt", test_libvirt());
 	np_topo_free(t);

@@ -1,0 +1,211 @@
+/*
+ * cmd-schedule.c - `numaplace schedule`: choose a host of a fleet store for
+ * a guest and claim it there, in one step (np_fleet_schedule).
+ *
+ * Design: the guest is a Nova flavor (and image), built exactly as for
+ * `numaplace place`; the answer is the same plan `place` would print for
+ * the chosen host, in any of its formats, plus the host's name: on stdout
+ * in text and JSON, on stderr for libvirt, xl and numactl (whose stdout is
+ * meant for a file).  When nothing fits, one line on stderr counts the
+ * hosts per reason (JSON: the reasons in the document), exit 1.
+ * Scheduling an id again with the same request prints its placement (exit
+ * 0); with another request it is refused (exit 2).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fleet-cli.h"
+
+enum {
+	OPT_STORE = 1,
+	OPT_ID,
+	OPT_FLAVOR,
+	OPT_IMAGE,
+	OPT_NAME,
+	OPT_DRY_RUN,
+	OPT_EXPLAIN,
+	OPT_STRATEGY,
+	OPT_SEED,
+	OPT_FORMAT,
+};
+
+struct sched_args {
+	const char *store, *id, *flavor, *image;
+	struct np_fleet_sched_opts o;
+	enum np_plan_format format;
+};
+
+/* One line: "no host fits 'vm-7' (1000 hosts): 912 hosts: ...; 80 hosts: ...". */
+static void reasons_text(const np_fleet_result *r, FILE *out)
+{
+	fprintf(out, "no host fits '%s' (%d host%s)", np_fleet_result_id(r),
+		np_fleet_result_stats(r)->hosts, np_fleet_result_stats(r)->hosts == 1 ? "" : "s");
+	for (int i = 0; i < np_fleet_result_reason_count(r); i++) {
+		int n = 0;
+		const char *t = np_fleet_result_reason(r, i, &n);
+
+		fprintf(out, "%s %d host%s: %s", i ? ";" : ":", n, n == 1 ? "" : "s", t);
+	}
+	fputc('\n', out);
+}
+
+static void stats_text(const np_fleet_result *r, FILE *out)
+{
+	const struct np_fleet_stats *s = np_fleet_result_stats(r);
+
+	fprintf(out, "fleet: %d host%s, %d rejected by the pre-filter, %d run through the "
+		"engine, %d fit; %d claim attempt%s\n", s->hosts, s->hosts == 1 ? "" : "s",
+		s->prefiltered, s->engine, s->fits, s->attempts, s->attempts == 1 ? "" : "s");
+	for (int i = 0; i < np_fleet_result_reason_count(r); i++) {
+		int n = 0;
+		const char *t = np_fleet_result_reason(r, i, &n);
+
+		fprintf(out, "  %d host%s: %s\n", n, n == 1 ? "" : "s", t);
+	}
+}
+
+static int json_out(const struct sched_args *a, const np_fleet_result *r)
+{
+	struct np_error err = { 0 };
+
+	printf("{\"id\": ");
+	fleet_json_str(stdout, np_fleet_result_id(r));
+	if (!np_fleet_result_placed(r)) {
+		printf(", \"host\": null, \"plan\": null, \"reasons\": [");
+		for (int i = 0; i < np_fleet_result_reason_count(r); i++) {
+			int n = 0;
+			const char *t = np_fleet_result_reason(r, i, &n);
+
+			printf("%s{\"hosts\": %d, \"reason\": ", i ? ", " : "", n);
+			fleet_json_str(stdout, t);
+			printf("}");
+		}
+		printf("]}\n");
+		return CLI_FAILED;
+	}
+	printf(", \"host\": ");
+	fleet_json_str(stdout, np_fleet_result_host(r));
+	printf(", \"existing\": %s, \"dry_run\": %s, \"plan\": ",
+	       np_fleet_result_existing(r) ? "true" : "false", a->o.dry_run ? "true" : "false");
+	if (np_plan_write(np_fleet_result_plan(r), np_fleet_result_usage(r), NULL, NP_PLAN_JSON,
+			  a->o.explain, stdout, &err))
+		return cli_fail(&err);
+	printf("}\n");
+	return CLI_OK;
+}
+
+static int print_result(const struct sched_args *a, const np_fleet_result *r,
+			const np_request *req)
+{
+	struct np_error err = { 0 };
+	bool text = a->format == NP_PLAN_TEXT;
+
+	if (a->format == NP_PLAN_JSON)
+		return json_out(a, r);
+	if (!np_fleet_result_placed(r)) {
+		fputs("numaplace: ", stderr);
+		reasons_text(r, stderr);
+		return CLI_FAILED;
+	}
+	fprintf(text ? stdout : stderr, "%s'%s' %s %s%s\n", text ? "" : "numaplace: ",
+		np_fleet_result_id(r), np_fleet_result_existing(r) ? "is placed on" : "->",
+		np_fleet_result_host(r), a->o.dry_run ? " (dry run: nothing claimed)" : "");
+	if (np_plan_write(np_fleet_result_plan(r), np_fleet_result_usage(r), req, a->format,
+			  a->o.explain, stdout, &err))
+		return cli_fail(&err);
+	if (a->o.explain && text)
+		stats_text(r, stdout);
+	return CLI_OK;
+}
+
+static int schedule(const struct cli_verb *verb, const struct sched_args *a)
+{
+	struct np_error err = { 0 };
+	np_request *req = NULL;
+	np_fleet *f = NULL;
+	np_fleet_result *r = NULL;
+	int rc;
+
+	if (np_request_from_flavor_text(a->flavor, a->image, &req, &err))
+		return cli_fail(&err);
+	if ((rc = fleet_open(verb, fleet_store_url(a->store), 0, &f)))
+		goto out;
+	if (np_fleet_schedule(f, a->id, req, &a->o, &r, &err))
+		rc = cli_fail(&err);
+	else
+		rc = print_result(a, r, req);
+out:
+	np_fleet_result_free(r);
+	np_fleet_close(f);
+	np_request_free(req);
+	return rc;
+}
+
+static const struct cli_opt opts[] = {
+	{ .id = OPT_STORE, .name = "store", .type = CLI_TEXT, .meta = "URL",
+	  .help = "sqlite:PATH or postgresql://...; default: $NUMAPLACE_STORE" },
+	{ .id = OPT_ID, .name = "id", .type = CLI_TEXT, .meta = "ID",
+	  .help = "the guest's name in the store (scheduling it again with\n"
+		  "the same request prints its placement)" },
+	{ .id = OPT_FLAVOR, .name = "flavor", .type = CLI_TEXT, .meta = "TEXT",
+	  .help = "Nova flavor: 'vcpus=8,ram=4096,hw:numa_nodes=2,...'" },
+	{ .id = OPT_IMAGE, .name = "image", .type = CLI_TEXT, .meta = "TEXT",
+	  .help = "image properties 'hw_mem_page_size=2048,...'" },
+	{ .id = OPT_NAME, .name = "name", .type = CLI_TEXT, .meta = "HOST", .help = "only this host" },
+	{ .id = OPT_DRY_RUN, .name = "dry-run", .type = CLI_FLAG,
+	  .help = "choose and print, claim nothing" },
+	{ .id = OPT_EXPLAIN, .name = "explain", .type = CLI_FLAG,
+	  .help = "the plan's reasons, and why the other hosts lost" },
+	{ .id = OPT_STRATEGY, .name = "strategy", .type = CLI_CHOICE, .choice = &cli_choice_strategy,
+	  .meta = "S", .help = "spread (default: emptiest hosts first) or pack (fullest)" },
+	/* Hidden: repeatable random choices, for tests. */
+	{ .id = OPT_SEED, .name = "seed", .type = CLI_INT, .min = 1, .max = 9007199254740991.0 },
+	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
+	  .choice = &cli_choice_plan_format, .meta = "FMT",
+	  .help = "text (default), json, libvirt, xl, numactl" },
+	CLI_OPT_HELP,
+	CLI_OPT_END,
+};
+
+static int run(const struct cli_verb *verb, const struct cli_args *a)
+{
+	struct sched_args s = { .format = NP_PLAN_TEXT };
+
+	s.store = cli_text(a, OPT_STORE);
+	s.id = cli_text(a, OPT_ID);
+	s.flavor = cli_text(a, OPT_FLAVOR);
+	s.image = cli_text(a, OPT_IMAGE);
+	s.o.host = cli_text(a, OPT_NAME);
+	s.o.dry_run = cli_given(a, OPT_DRY_RUN);
+	s.o.explain = cli_given(a, OPT_EXPLAIN);
+	s.o.strategy = (enum np_strategy)cli_num(a, OPT_STRATEGY, NP_STRATEGY_SPREAD);
+	s.o.seed = (uint64_t)cli_num(a, OPT_SEED, 0);
+	s.format = (enum np_plan_format)cli_num(a, OPT_FORMAT, NP_PLAN_TEXT);
+	if (!s.id || !*s.id || !s.flavor)
+		return cli_usage_error(verb, "say who and what: --id ID --flavor SPEC");
+	return fleet_flushed(schedule(verb, &s));
+}
+
+const struct cli_verb cli_verb_schedule = {
+	.name = "schedule",
+	.summary = "choose a host of the fleet for a guest and claim it",
+	.synopsis =
+		"usage: numaplace schedule --store URL --id ID --flavor SPEC [--image SPEC]\n"
+		"                          [--name HOST] [--dry-run] [--explain] [--strategy S]\n"
+		"                          [--format text|json|libvirt|xl|numactl]\n",
+	.about = "Choose a host in the fleet store for a guest and claim it there in one\n"
+		 "transaction: every host is pre-filtered, the survivors are placed by the\n"
+		 "same engine as `numaplace place`, the best few by distance and strategy are\n"
+		 "candidates and one is picked at random (so several schedulers do not fight\n"
+		 "over one host); the claim re-checks every node's capacity in the store.\n",
+	.opts = opts,
+	.epilog = "Exit: 0 placed (or placed before with this request), 1 nothing fits (the\n"
+		  "reasons, counted per host, on stderr), 2 bad input or usage.\n"
+		  "\n"
+		  "Example:\n"
+		  "  numaplace schedule --store sqlite:fleet.db --id vm-7 \\\n"
+		  "      --flavor 'vcpus=4,ram=8192,hw:numa_nodes=2' --format json\n",
+	.run = run,
+};

@@ -1,0 +1,23 @@
+/*
+ * fleet-cli.h - what `numaplace fleet` and `numaplace schedule` share:
+ * the store URL (--store, else $NUMAPLACE_STORE), opening it, and JSON
+ * strings for their --format json.  Each function prints its own error
+ * and returns the tool's exit code (cli.h).
+ */
+#ifndef NP_FLEET_CLI_H
+#define NP_FLEET_CLI_H
+
+#include <stdio.h>
+
+#include "cli.h"
+
+/* URL, or $NUMAPLACE_STORE when URL is NULL; NULL when neither is set. */
+const char *fleet_store_url(const char *url);
+/* Open the store (FLAGS: NP_FLEET_CREATE); on failure print and return the exit code. */
+int fleet_open(const struct cli_verb *verb, const char *url, unsigned flags, np_fleet **out);
+/* RC, or 1 when standard output could not be written (said on stderr). */
+int fleet_flushed(int rc);
+/* S as a JSON string, quotes included. */
+void fleet_json_str(FILE *out, const char *s);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * fleet.h - many hosts kept in a store (SQLite or PostgreSQL), their per
+ * node usage, and a scheduler that places a guest on one of them with the
+ * same np_place() as `numaplace place` and claims it in one short
+ * transaction, so that any number of schedulers never over-commit.
+ *
+ * Stores, chosen by URL as libvirt chooses drivers:
+ *   sqlite:PATH            a SQLite file (WAL, busy timeout): one machine,
+ *                          several processes at once; the default
+ *   postgresql://...       PostgreSQL through libpq (also postgres://, and
+ *   postgresql:KEY=VALUE   libpq's keyword/value form): shared by several
+ *                          scheduler replicas
+ * The schema is versioned (docs/formats/fleet.md); a store written by a
+ * newer numaplace is refused, an older one is migrated when opened.
+ *
+ * Claims: per id, idempotent.  Scheduling an id already placed with the
+ * same request returns that placement; with another request it is refused
+ * (NP_EINPUT, reason "claim_conflict").  A claim re-checks every node's
+ * capacity inside its transaction; what the scheduler decided from its
+ * summaries is never trusted.
+ *
+ * Ownership and threads: an np_fleet is one store connection plus the
+ * scheduler's in-memory host summaries; use it from one thread at a time.
+ * A long-running process gives each thread its own np_fleet (they share
+ * nothing; each refreshes its summaries by generation), or serialises the
+ * calls on one with a mutex.  Hosts returned by np_fleet_host_at() and
+ * np_fleet_host_find() live until the next call on the fleet that
+ * refreshes (np_fleet_refresh, np_fleet_schedule, np_fleet_placements,
+ * np_fleet_placement_get).  Results and placements are the caller's: they
+ * may be used after later calls on the fleet, but not after
+ * np_fleet_close() (a result's host view points at the fleet's topology).
+ */
+#ifndef NUMAPLACE_FLEET_H
+#define NUMAPLACE_FLEET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <numaplace/error.h>
+#include <numaplace/host.h>
+#include <numaplace/place.h>
+#include <numaplace/plan.h>
+#include <numaplace/request.h>
+#include <numaplace/topology.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct np_fleet np_fleet;
+typedef struct np_fleet_host np_fleet_host;
+typedef struct np_fleet_placement np_fleet_placement;
+typedef struct np_fleet_result np_fleet_result;
+
+/* np_fleet_open() flags. */
+#define NP_FLEET_CREATE 0x1u /* create the store (SQLite file, schema) when missing */
+
+/*
+ * Open the store URL.  Without NP_FLEET_CREATE a store that does not
+ * exist or holds no numaplace schema is NP_EINPUT.  Errors: NP_EINPUT
+ * (bad URL, unknown scheme, a newer schema), NP_EIO (cannot reach or
+ * read it), NP_EUNSUPPORTED (this build lacks the driver), NP_EOS.
+ */
+int np_fleet_open(const char *url, unsigned flags, np_fleet **out, struct np_error *err);
+void np_fleet_close(np_fleet *fleet);
+
+/* The schema version this numaplace writes. */
+int np_fleet_schema_version(void);
+
+/* Host configuration beyond its topology; zero fields take the defaults. */
+struct np_fleet_host_opts {
+	double cpu_ratio; /* floating vCPUs per shared CPU (default 16.0) */
+	double ram_ratio; /* memory over-commit for floating guests (default 1.0) */
+};
+
+/*
+ * Add host NAME with topology TOPO.  Adding a name again with the same
+ * topology and options changes nothing (*ADDED false); with others it is
+ * NP_EINPUT.  ADDED may be NULL.
+ */
+int np_fleet_add_host(np_fleet *fleet, const char *name, const np_topo *topo,
+		      const struct np_fleet_host_opts *opts, bool *added, struct np_error *err);
+/*
+ * Remove host NAME.  Refused (NP_EINPUT, reason "host_in_use") while
+ * placements live on it, unless FORCE, which releases them (*RELEASED
+ * says how many; may be NULL).  An unknown name is NP_EINPUT.
+ */
+int np_fleet_remove_host(np_fleet *fleet, const char *name, bool force, int *released,
+			 struct np_error *err);
+
+/* Bring the host summaries up to date (only hosts whose generation moved). */
+int np_fleet_refresh(np_fleet *fleet, struct np_error *err);
+/* Hosts of the summaries, by name. */
+int np_fleet_host_count(const np_fleet *fleet);
+const np_fleet_host *np_fleet_host_at(const np_fleet *fleet, int i);
+const np_fleet_host *np_fleet_host_find(const np_fleet *fleet, const char *name);
+const char *np_fleet_host_name(const np_fleet_host *host);
+int64_t np_fleet_host_generation(const np_fleet_host *host);
+/* The host with its usage, as the engine sees it (np_host_node gives used and free). */
+const np_host *np_fleet_host_usage(const np_fleet_host *host);
+int np_fleet_host_placement_count(const np_fleet_host *host);
+
+/* A placement read from the store. */
+const char *np_fleet_placement_id(const np_fleet_placement *p);
+const char *np_fleet_placement_host(const np_fleet_placement *p);
+/* The plan, on the host's topology (np_fleet_host_usage of that host). */
+const np_plan *np_fleet_placement_plan(const np_fleet_placement *p);
+void np_fleet_placement_free(np_fleet_placement *p);
+/* Placement ID; *OUT NULL when there is none. */
+int np_fleet_placement_get(np_fleet *fleet, const char *id, np_fleet_placement **out,
+			   struct np_error *err);
+/* Every placement on host NAME, by id; free each, then the array. */
+int np_fleet_placements(np_fleet *fleet, const char *name, np_fleet_placement ***out, int *n,
+			struct np_error *err);
+
+struct np_fleet_sched_opts {
+	enum np_strategy strategy; /* spread: emptiest hosts (and nodes) first; pack: fullest */
+	const char *host;	   /* only this host (NULL: any) */
+	bool dry_run;		   /* choose, do not claim */
+	bool explain;		   /* plans carry every reason (np_place_opts.explain) */
+	int top;		   /* pick at random among the best TOP candidates (0: 3; 1: always the best) */
+	int want;		   /* fitting hosts to compare before choosing (0: 8; more
+				      than 8: no budget, up to every host that passes) */
+	uint64_t seed;		   /* random choices (0: from the clock and the process) */
+};
+
+/*
+ * Place REQ somewhere in the fleet under ID and claim it in one step:
+ * refresh the summaries, pre-filter (never rejects a host that fits), run
+ * np_place() on the survivors, choose by the plan's objective and the
+ * strategy at random among the best few, claim; a claim refused because
+ * another scheduler was faster refreshes that host and tries again (a
+ * bounded number of times).  Returns 0 and a result whether or not the
+ * guest was placed; NP_EINPUT for a bad id, an id placed with another
+ * request, an unknown opts->host; NP_EIO/NP_EOS when the store fails.
+ * OPTS may be NULL.
+ */
+int np_fleet_schedule(np_fleet *fleet, const char *id, const np_request *req,
+		      const struct np_fleet_sched_opts *opts, np_fleet_result **out,
+		      struct np_error *err);
+
+bool np_fleet_result_placed(const np_fleet_result *r);
+/* The id was placed before, with the same request: this is that placement. */
+bool np_fleet_result_existing(const np_fleet_result *r);
+const char *np_fleet_result_id(const np_fleet_result *r);
+/* The host, the plan and the host as the plan saw it (before its own claim); NULL unless placed. */
+const char *np_fleet_result_host(const np_fleet_result *r);
+const np_plan *np_fleet_result_plan(const np_fleet_result *r);
+const np_host *np_fleet_result_usage(const np_fleet_result *r);
+/* What one schedule did (of its last attempt, but ATTEMPTS). */
+struct np_fleet_stats {
+	int hosts;	 /* in the fleet (or 1 with opts->host) */
+	int prefiltered; /* rejected by the pre-filter */
+	int engine;	 /* run through np_place() */
+	int fits;	 /* of which the guest fits */
+	int attempts;	 /* claims tried (a faster scheduler makes it more than 1) */
+};
+const struct np_fleet_stats *np_fleet_result_stats(const np_fleet_result *r);
+/*
+ * Why hosts were rejected, most hosts first: reason I is shared by
+ * *HOSTS hosts ("no node with 16 GiB free for guest cell 0").
+ */
+int np_fleet_result_reason_count(const np_fleet_result *r);
+const char *np_fleet_result_reason(const np_fleet_result *r, int i, int *hosts);
+void np_fleet_result_free(np_fleet_result *r);
+
+/* Release placement ID; *FOUND says whether it was there (may be NULL). */
+int np_fleet_release(np_fleet *fleet, const char *id, bool *found, struct np_error *err);
+
+struct np_fleet_check_stats {
+	int hosts, placements, rows, pins;
+};
+/*
+ * The invariant checker: every host's capacity rows are those of its
+ * topology; usage equals the sum of what its live placements' plans take
+ * (recomputed from the plans); no row over capacity; no CPU pinned twice;
+ * every pin belongs to a live placement on a dedicated CPU of its node.
+ * 0, or NP_EINPUT naming the first violation.  STATS may be NULL.
+ */
+int np_fleet_check(np_fleet *fleet, struct np_fleet_check_stats *stats, struct np_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

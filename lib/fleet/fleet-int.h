@@ -1,0 +1,218 @@
+/*
+ * fleet-int.h - the inside of np_fleet: the store connection, the host
+ * summaries the scheduler keeps in memory, the pre-filter, and the pieces
+ * fleet.c (hosts, refresh, release), sched.c (scheduling), check.c (the
+ * invariant checker) and fingerprint.c share.
+ *
+ * Summaries: per host its ledger as last read from the store (rows and
+ * pins), the engine's view built from it (np_host), the pre-filter's
+ * per-node numbers, and the generation they were read at.  A host whose
+ * generation moved in the store is read again (np__fleet_reload); nothing
+ * in a summary is trusted by a claim, which re-checks in the store.
+ *
+ * Ownership: the fleet owns every host, topology and summary; hosts are
+ * kept sorted by name and indexed by id.
+ */
+#ifndef NP_FLEET_INT_H
+#define NP_FLEET_INT_H
+
+#include <numaplace/fleet.h>
+
+#include "fleet/ledger.h"
+#include "fleet/store.h"
+
+/* A topology shared by every host built like it (stored once, by digest). */
+struct np__ftopo {
+	int64_t id;
+	np_topo *topo;
+	/*
+	 * An empty host on it: summaries clone it (np_host_new() works out
+	 * SMT siblings, distance twins and the like every time; a clone
+	 * copies them) and then set their own ratios and usage.
+	 */
+	np_host *tmpl;
+};
+
+#define NP__SUM_POOLS 4
+
+/* What the pre-filter knows of one node (all "free" amounts are >= 0). */
+struct np__snode {
+	int os_id;
+	int64_t mem_total;     /* MiB */
+	int64_t mem_free;      /* total - used: what pinned guests may take */
+	int64_t mem_room;      /* cap - used: what floating guests may take */
+	int64_t small_mb;      /* total of the smallest page pool, MiB (-1: no pools) */
+	int64_t nshared;       /* CPUs for floating vCPUs */
+	int64_t vcpu_room;     /* cap - used */
+	int64_t pcpu_free;     /* dedicated CPUs not pinned */
+	int64_t whole_free;    /* cores all of whose threads are free dedicated CPUs */
+	int npools;
+	uint64_t pool_kb[NP__SUM_POOLS];   /* increasing; beyond 4 sizes: ignored */
+	int64_t pool_free[NP__SUM_POOLS];  /* free pages */
+	int64_t pool_total[NP__SUM_POOLS];
+};
+
+struct np__spci {
+	unsigned vendor, product;
+	int64_t free;
+};
+
+struct np__summary {
+	int n;
+	struct np__snode *nodes;
+	int npci;
+	struct np__spci *pci; /* host-wide free devices per vendor:product */
+	int64_t mem_total, mem_room, pcpu_total, pcpu_free, vcpu_total, vcpu_room;
+	/* The largest of each over the nodes: most rejections need nothing else. */
+	int64_t max_mem_free, max_mem_room, max_small, max_nshared, max_vcpu_room, max_pcpu_free;
+	int64_t max_whole_free, max_small_free_kb, max_large_free_kb;
+	int nsizes; /* page sizes beyond the smallest, and the most KiB free in one pool of each */
+	struct {
+		uint64_t kb;
+		int64_t max_free_kb;
+	} sizes[NP__SUM_POOLS];
+	/*
+	 * Free capacity in [0, 2], the strategy's key: memory room plus the
+	 * free share of floating (key[0]) or dedicated (key[1]) CPUs.
+	 */
+	double key[2];
+};
+
+struct np_fleet_host {
+	int64_t id;
+	char *name;
+	int64_t topo_id;
+	const np_topo *topo;  /* owned by the fleet's topology list */
+	const np_host *tmpl;  /* likewise: the empty host on TOPO */
+	double cpu_ratio, ram_ratio;
+	int64_t generation;
+	int placements;
+	np__ledger *ledger;
+	np_host *host;
+	struct np__summary sum;
+	bool stale; /* read it again before use */
+	bool seen;  /* a full scan met it */
+};
+
+struct np_fleet {
+	const struct np__store_driver *drv;
+	struct np__store *s;
+	char *url;
+	int nhosts;
+	size_t hcap;
+	struct np_fleet_host **hosts; /* by name */
+	struct np_fleet_host **by_id; /* by id: the first nsorted hosts */
+	int nsorted;
+	int ntopos;
+	size_t tcap;
+	struct np__ftopo *topos;
+	/*
+	 * The hosts by key[0] and by key[1], most free first: schedules walk
+	 * them and stop once enough hosts fit.  Sorted again when hosts came
+	 * or went (norder != nhosts) or after 1/16 of the summaries changed
+	 * (CHANGED): between sorts the order is a little stale, which only
+	 * changes which good hosts are looked at first.
+	 */
+	struct np__ord {
+		double key; /* when sorted */
+		struct np_fleet_host *h;
+	} *order[2];
+	int norder, changed;
+	struct np__cursor cursor;
+	bool loaded;
+	int64_t last_full; /* monotonic ns of the last full scan (every FULL_SCAN_NS) */
+	int64_t last_scan; /* and of the last change scan (at most every SCAN_NS) */
+	uint64_t rng;
+};
+
+struct np_fleet_placement {
+	char *id, *host;
+	char *request; /* its fingerprint */
+	np_plan *plan;
+};
+
+/*
+ * Placement ID (*OUT NULL: none), mapped onto the summaries; REFRESH them
+ * first or not (a caller holding pointers into them must not).
+ */
+int np__fleet_get(np_fleet *f, const char *id, bool refresh, np_fleet_placement **out,
+		  struct np_error *err);
+/* The host with id ID, or NULL. */
+struct np_fleet_host *np__fleet_by_id(const np_fleet *f, int64_t id);
+/* Read host H's ledger again and rebuild its view and summary. */
+int np__fleet_reload(np_fleet *f, struct np_fleet_host *h, struct np_error *err);
+/* Rebuild H's engine view and summary from its ledger. */
+int np__fleet_rebuild(struct np_fleet_host *h, struct np_error *err);
+/* Forget host H (removed from the store). */
+void np__fleet_drop(np_fleet *f, struct np_fleet_host *h);
+/* The topology with store id ID, read and parsed once. */
+int np__fleet_topo(np_fleet *f, int64_t id, const np_topo **out, const np_host **tmpl,
+		   struct np_error *err);
+/* An empty engine view of H's topology with H's ratios. */
+int np__fleet_empty_host(const struct np_fleet_host *h, np_host **out, struct np_error *err);
+
+/* The request as a canonical line: equal requests, equal lines. */
+int np__request_fingerprint(const np_request *req, char **out);
+
+/* Monotonic nanoseconds. */
+int64_t np__now_ns(void);
+
+/*
+ * The pre-filter (prefilter.c).  np__needs is REQ digested once per
+ * schedule; np__prefilter() says whether H may fit it, and when not,
+ * why, as a reason key (np__reason_text() makes it words).  Never false
+ * for a host where np_place() would find a plan (tests prove it).
+ */
+struct np__ncell {
+	int64_t mem;
+	int nfloat, npinned; /* npinned includes the emulator CPU of cell 0 */
+	int nreserved;       /* that emulator CPU: 0 or 1 */
+	long pagesize;
+	int fixed_os;        /* xl pnode=, or -1 */
+};
+
+struct np__needs {
+	const np_request *req;
+	int k;
+	struct np__ncell *cells;
+	bool pinned, dedicated, flat_split, numa_flat, isolate;
+	int64_t mem_total;
+	int vcpus_total;
+	int npci;
+	struct np__spci *pci; /* asked per vendor:product (free = count asked) */
+};
+
+/* Reason keys: a kind, and a guest cell or PCI entry it is about. */
+enum np__why {
+	NP__WHY_FITS = 0,
+	NP__WHY_NODES,	  /* fewer nodes than guest cells */
+	NP__WHY_PNODE,	  /* a fixed node the host lacks */
+	NP__WHY_MEM,	  /* no node with the cell's memory free */
+	NP__WHY_PAGES,	  /* no node with the cell's pages free */
+	NP__WHY_PCPUS,	  /* no node with the cell's dedicated CPUs free */
+	NP__WHY_VCPUS,	  /* no node with room for the cell's floating vCPUs */
+	NP__WHY_CORES,	  /* no node with the whole free cores isolate needs */
+	NP__WHY_CELL,	  /* each fits somewhere, never all on one node */
+	NP__WHY_MATCH,	  /* no distinct nodes for all cells */
+	NP__WHY_FLAT_MEM, /* the whole host lacks the memory */
+	NP__WHY_FLAT_CPU, /* the whole host lacks vCPU room */
+	NP__WHY_PCI,	  /* too few devices on the host */
+	NP__WHY_ENGINE,	  /* passed, but np_place() found no plan: sub = the resource */
+	NP__WHY_COUNT
+};
+
+struct np__why_key {
+	enum np__why why;
+	int sub; /* guest cell, PCI entry, or np_resource */
+};
+
+int np__needs_of(const np_request *req, struct np__needs *out);
+void np__needs_free(struct np__needs *n);
+bool np__prefilter(const struct np_fleet_host *h, const struct np__needs *n,
+		   struct np__why_key *why);
+/* Words for KEY ("no node with 16 GiB free for guest cell 0"). */
+void np__reason_text(const struct np__needs *n, struct np__why_key key, char *out, size_t size);
+/* Recompute H's summary from its ledger and view. */
+int np__summarize(struct np_fleet_host *h);
+
+#endif

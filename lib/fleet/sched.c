@@ -1,0 +1,585 @@
+/*
+ * sched.c - np_fleet_schedule(): choose a host for a guest with the same
+ * engine as `numaplace place` and claim it in one step.
+ *
+ * Steps: (1) Refresh the summaries by generation.  (2) Walk the hosts in
+ * the fleet strategy's order (spread: most free capacity first; pack:
+ * least; an order kept sorted in the fleet, fleet-int.h), pre-filter each (prefilter.c)
+ * and run np_place() on those that pass, until WANT of them fit (or, once
+ * one fits, a budget of engine runs is spent): Borg's relaxed
+ * randomisation - the best of a good sample, not of all, and a schedule
+ * over 10,000 hosts usually looks at a few dozen.  (3) Rank the fits by
+ * the plan's own objective (device misses, largest distance), then the
+ * strategy (free capacity in eighths), then stranding; pick at random
+ * among the best TOP of those as good in distance as the best, so
+ * concurrent schedulers spread over several hosts instead of fighting over
+ * one.  (4) Claim in the store, which says too whether the id is placed
+ * already (same request: that placement; another: refused); a claim
+ * refused because the host changed meanwhile reads that host again and
+ * starts over from (1), a bounded number of times.
+ *
+ * When nothing fits, the result counts hosts per reason; hosts rejected by
+ * the engine are counted by the resource of the plan's first reason.
+ */
+#include "fleet/fleet-int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <numaplace/emit.h>
+
+#include "util/util.h"
+
+#define MAX_ATTEMPTS 8
+#define DEFAULT_WANT 8
+#define DEFAULT_TOP 3
+#define ENGINE_BUDGET 64 /* engine runs after which one fit is enough */
+
+struct reason {
+	struct np__why_key key;
+	char *text;
+	int hosts;
+};
+
+struct np_fleet_result {
+	char *id;
+	bool placed, existing;
+	char *host;
+	np_plan *plan;
+	np_host *usage;
+	struct np_fleet_stats stats;
+	int nreasons;
+	size_t rcap;
+	struct reason *reasons;
+};
+
+struct fit {
+	struct np_fleet_host *h;
+	np_plan *plan;
+	double key;
+};
+
+struct choice {
+	const np_fleet *f;
+	const struct np__needs *needs;
+	const struct np_fleet_sched_opts *o;
+	np_fleet_result *r;
+	struct fit *fits;
+	int nfits;
+	struct np_error *err;
+};
+
+/* ---- results ------------------------------------------------------------- */
+
+void np_fleet_result_free(np_fleet_result *r)
+{
+	if (!r)
+		return;
+	free(r->id);
+	free(r->host);
+	np_plan_free(r->plan);
+	np_host_free(r->usage);
+	for (int i = 0; i < r->nreasons; i++)
+		free(r->reasons[i].text);
+	free(r->reasons);
+	free(r);
+}
+
+bool np_fleet_result_placed(const np_fleet_result *r)
+{
+	return r->placed;
+}
+
+bool np_fleet_result_existing(const np_fleet_result *r)
+{
+	return r->existing;
+}
+
+const char *np_fleet_result_id(const np_fleet_result *r)
+{
+	return r->id;
+}
+
+const char *np_fleet_result_host(const np_fleet_result *r)
+{
+	return r->placed ? r->host : NULL;
+}
+
+const np_plan *np_fleet_result_plan(const np_fleet_result *r)
+{
+	return r->placed ? r->plan : NULL;
+}
+
+const np_host *np_fleet_result_usage(const np_fleet_result *r)
+{
+	return r->placed ? r->usage : NULL;
+}
+
+const struct np_fleet_stats *np_fleet_result_stats(const np_fleet_result *r)
+{
+	return &r->stats;
+}
+
+int np_fleet_result_reason_count(const np_fleet_result *r)
+{
+	return r->nreasons;
+}
+
+const char *np_fleet_result_reason(const np_fleet_result *r, int i, int *hosts)
+{
+	if (i < 0 || i >= r->nreasons)
+		return NULL;
+	if (hosts)
+		*hosts = r->reasons[i].hosts;
+	return r->reasons[i].text;
+}
+
+static int count_reason(np_fleet_result *r, struct np__why_key key)
+{
+	for (int i = 0; i < r->nreasons; i++)
+		if (r->reasons[i].key.why == key.why && r->reasons[i].key.sub == key.sub) {
+			r->reasons[i].hosts++;
+			return 0;
+		}
+	if (np__grow((void **)&r->reasons, &r->rcap, (size_t)r->nreasons + 1, sizeof(*r->reasons)))
+		return NP_ENOMEM;
+	r->reasons[r->nreasons++] = (struct reason){ key, NULL, 1 };
+	return 0;
+}
+
+static void clear_reasons(np_fleet_result *r)
+{
+	for (int i = 0; i < r->nreasons; i++)
+		free(r->reasons[i].text);
+	r->nreasons = 0;
+}
+
+static int cmp_reason(const void *a, const void *b)
+{
+	const struct reason *x = a, *y = b;
+
+	if (x->hosts != y->hosts)
+		return x->hosts > y->hosts ? -1 : 1;
+	return x->key.why != y->key.why ? (int)x->key.why - (int)y->key.why : x->key.sub - y->key.sub;
+}
+
+/* Words for every reason, most hosts first. */
+static int word_reasons(np_fleet_result *r, const struct np__needs *n)
+{
+	char text[256];
+
+	if (r->nreasons > 1)
+		qsort(r->reasons, (size_t)r->nreasons, sizeof(*r->reasons), cmp_reason);
+	for (int i = 0; i < r->nreasons; i++) {
+		np__reason_text(n, r->reasons[i].key, text, sizeof(text));
+		if (!(r->reasons[i].text = strdup(text)))
+			return NP_ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- candidates ------------------------------------------------------------ */
+
+static int cmp_ord(const void *a, const void *b)
+{
+	double x = ((const struct np__ord *)a)->key, y = ((const struct np__ord *)b)->key;
+
+	return (x < y) - (x > y); /* most free first */
+}
+
+/* F's hosts by the key of KIND (0 floating, 1 pinned), sorted again when stale. */
+static int hosts_in_order(np_fleet *f, int kind, struct np__ord **out)
+{
+	if (f->norder != f->nhosts || f->changed > f->nhosts / 16) {
+		for (int k = 0; k < 2; k++) {
+			struct np__ord *o = realloc(f->order[k], ((size_t)f->nhosts + 1) * sizeof(*o));
+
+			if (!o)
+				return NP_ENOMEM;
+			f->order[k] = o;
+			for (int i = 0; i < f->nhosts; i++)
+				o[i] = (struct np__ord){ f->hosts[i]->sum.key[k], f->hosts[i] };
+			if (f->nhosts > 1)
+				qsort(o, (size_t)f->nhosts, sizeof(*o), cmp_ord);
+		}
+		f->norder = f->nhosts;
+		f->changed = 0;
+	}
+	*out = f->order[kind];
+	return 0;
+}
+
+/* The engine on one host that passed the pre-filter: a fit is kept, a no-fit counted. */
+static int try_host(struct choice *ch, struct np_fleet_host *h, const np_request *req)
+{
+	struct np_place_opts po = { .strategy = ch->o->strategy };
+	struct np_error e = { 0 };
+	np_plan *plan = NULL;
+	struct np__why_key why = { NP__WHY_ENGINE, NP_RES_NODES };
+	int rc = np_place(h->host, req, &po, &plan, &e);
+	double key = h->sum.key[ch->needs->pinned];
+
+	ch->r->stats.engine++;
+	if (rc == NP_ENOMEM)
+		return np__err(ch->err, rc, "out of memory");
+	if (!rc && np_plan_fits(plan)) {
+		ch->fits[ch->nfits++] =
+		    (struct fit){ h, plan, ch->o->strategy == NP_STRATEGY_PACK ? -key : key };
+		ch->r->stats.fits++;
+		return 0;
+	}
+	if (!rc && np_plan_reason_count(plan) > 0)
+		why.sub = (int)np_plan_reason(plan, 0)->resource;
+	np_plan_free(plan);
+	return count_reason(ch->r, why) ? np__err(ch->err, NP_ENOMEM, "out of memory") : 0;
+}
+
+/* Pre-filter H, then run the engine on it if it passed. */
+static int consider(struct choice *ch, struct np_fleet_host *h, const np_request *req)
+{
+	struct np__why_key why;
+
+	if (np__prefilter(h, ch->needs, &why))
+		return try_host(ch, h, req);
+	ch->r->stats.prefiltered++;
+	return count_reason(ch->r, why) ? np__err(ch->err, NP_ENOMEM, "out of memory") : 0;
+}
+
+/* Is A better than B?  Distance first, then strategy in eighths, then stranding. */
+static bool better(const struct fit *a, const struct fit *b)
+{
+	const struct np_plan_score *x = np_plan_score(a->plan), *y = np_plan_score(b->plan);
+	int ka = (int)(a->key * 8), kb = (int)(b->key * 8);
+
+	if (x->device_misses != y->device_misses)
+		return x->device_misses < y->device_misses;
+	if (x->max_distance != y->max_distance)
+		return x->max_distance < y->max_distance;
+	if (ka != kb)
+		return ka > kb;
+	if (x->stranded != y->stranded)
+		return x->stranded < y->stranded;
+	return a->key > b->key;
+}
+
+static uint64_t next_rand(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * UINT64_C(2685821657736338717);
+}
+
+/* Sort the fits best first; return the index chosen among the best TOP. */
+static int pick(struct choice *ch, int top, uint64_t *rng)
+{
+	const struct np_plan_score *best;
+	int n = 0;
+
+	for (int i = 1; i < ch->nfits; i++)
+		for (int j = i; j > 0 && better(&ch->fits[j], &ch->fits[j - 1]); j--) {
+			struct fit t = ch->fits[j];
+
+			ch->fits[j] = ch->fits[j - 1];
+			ch->fits[j - 1] = t;
+		}
+	best = np_plan_score(ch->fits[0].plan);
+	while (n < ch->nfits && n < top &&
+	       np_plan_score(ch->fits[n].plan)->device_misses == best->device_misses &&
+	       np_plan_score(ch->fits[n].plan)->max_distance == best->max_distance)
+		n++;
+	return n > 1 ? (int)(next_rand(rng) % (uint64_t)n) : 0;
+}
+
+static void free_choice(struct choice *ch, int keep)
+{
+	for (int i = 0; i < ch->nfits; i++)
+		if (i != keep)
+			np_plan_free(ch->fits[i].plan);
+	free(ch->fits);
+	ch->fits = NULL;
+	ch->nfits = 0;
+}
+
+/* ---- choosing ---------------------------------------------------------------- */
+
+/* Enough fits to choose from (WANT), or enough engine runs once one fits? */
+static bool enough(const struct choice *ch, int want)
+{
+	return ch->nfits >= want ||
+	       (ch->nfits > 0 && ch->r->stats.engine >= ENGINE_BUDGET && want <= DEFAULT_WANT);
+}
+
+/*
+ * Fill CH with fits: the hosts in the strategy's order (spread: most free
+ * first; pack: least), each pre-filtered, then placed, until enough fit.
+ * When fewer fit, every host was looked at and has its reason counted.
+ * *CHOSEN is the index picked, or -1 when nothing fits.
+ */
+static int choose(np_fleet *f, struct choice *ch, const np_request *req, int *chosen)
+{
+	struct np__ord *order = NULL, single;
+	int n = f->nhosts, want = ch->o->want > 0 ? ch->o->want : DEFAULT_WANT, rc = 0;
+	bool pack = ch->o->strategy == NP_STRATEGY_PACK;
+
+	if (ch->o->host) {
+		single.h = (struct np_fleet_host *)np_fleet_host_find(f, ch->o->host);
+		if (!single.h)
+			return np__err_reason(ch->err, NP_EINPUT, "no_host",
+					      "no host '%s' in the fleet", ch->o->host);
+		order = &single;
+		n = 1;
+	} else if (hosts_in_order(f, ch->needs->pinned, &order)) {
+		return np__err(ch->err, NP_ENOMEM, "out of memory");
+	}
+	ch->r->stats.hosts = n;
+	want = want < n ? want : n;
+	if (!(ch->fits = np__calloc((size_t)want + 1, sizeof(*ch->fits))))
+		return np__err(ch->err, NP_ENOMEM, "out of memory");
+	for (int i = 0; i < n && !rc && !enough(ch, want); i++)
+		rc = consider(ch, order[pack ? n - 1 - i : i].h, req);
+	if (rc)
+		return rc;
+	*chosen = ch->nfits ? pick(ch, ch->o->top > 0 ? ch->o->top : DEFAULT_TOP, &f->rng) : -1;
+	return 0;
+}
+
+static int plan_json(const np_plan *plan, char **out, struct np_error *err)
+{
+	size_t len = 0;
+	FILE *m = open_memstream(out, &len);
+	int rc;
+
+	if (!m)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	rc = np_plan_write(plan, NULL, NULL, NP_PLAN_JSON, false, m, err);
+	if (fclose(m) && !rc)
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+	if (rc) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* After our own claim: charge the summary, or read the host again if others moved it. */
+static void after_claim(struct np_fleet_host *h, const struct np__takes *t, int64_t gen)
+{
+	if (gen == h->generation + 1 && !np__ledger_charge(h->ledger, t, false, NULL) &&
+	    !np__fleet_rebuild(h, NULL)) {
+		h->generation = gen;
+		h->placements++;
+	} else {
+		h->stale = true;
+	}
+}
+
+static int claim(np_fleet *f, const char *id, const char *fp, const np_request *req,
+		 const struct fit *fit, struct np__claim_result *cr, struct np_error *err)
+{
+	struct np__takes t = { 0 };
+	char *json = NULL;
+	int rc = np__takes_of(fit->h->host, fit->plan, req, &t, err);
+
+	if (!rc)
+		rc = plan_json(fit->plan, &json, err);
+	if (!rc) {
+		struct np__claim c = { id, fit->h->id, fp, json, &t };
+
+		rc = f->drv->claim(f->s, &c, cr, err);
+	}
+	if (!rc && cr->status == NP__CLAIMED)
+		after_claim(fit->h, &t, cr->generation);
+	np__takes_free(&t);
+	free(json);
+	return rc;
+}
+
+/* The result for a fit: its host, plan, and the host as the plan saw it. */
+static int set_placed(np_fleet_result *r, const struct fit *fit, const np_host *view,
+		      struct np_error *err)
+{
+	r->placed = true;
+	r->plan = fit->plan;
+	if (!(r->host = strdup(fit->h->name)) || np_host_clone(view, &r->usage, NULL))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* ID is placed already: the same request gets that placement, another is refused. */
+static int answer_existing(np_fleet *f, np_fleet_placement *p, const char *fp,
+			   np_fleet_result *r, struct np_error *err)
+{
+	const np_fleet_host *h = np_fleet_host_find(f, p->host);
+	struct fit fit = { (struct np_fleet_host *)h, p->plan, 0 };
+
+	if (strcmp(p->request, fp) != 0)
+		return np__err_reason(err, NP_EINPUT, "claim_conflict",
+				      "'%.200s' is placed already, with another request "
+				      "(release it first)", p->id);
+	if (!h)
+		return np__err(err, NP_EOS, "'%.200s' is placed on host '%s', which is not in the "
+			       "fleet", p->id, p->host);
+	r->existing = true;
+	p->plan = NULL;
+	return set_placed(r, &fit, h->host, err);
+}
+
+static int existing(np_fleet *f, const char *id, const char *fp, np_fleet_result *r,
+		    bool refresh, bool *found, struct np_error *err)
+{
+	np_fleet_placement *p = NULL;
+	int rc = np__fleet_get(f, id, refresh, &p, err);
+
+	*found = p != NULL;
+	if (!rc && p)
+		rc = answer_existing(f, p, fp, r, err);
+	np_fleet_placement_free(p);
+	return rc;
+}
+
+/* In debug builds every chosen plan is re-checked by the independent validator. */
+static int validate(const struct fit *fit, const np_request *req, struct np_error *err)
+{
+#ifndef NDEBUG
+	struct np_error e = { 0 };
+
+	if (np_plan_validate(fit->h->host, req, fit->plan, &e))
+		return np__err(err, NP_EOS, "internal error: the plan for host '%s' fails the "
+			       "validator: %s", fit->h->name, e.message);
+#else
+	(void)fit;
+	(void)req;
+	(void)err;
+#endif
+	return 0;
+}
+
+/* With explain: the same plan again, with every reason (the engine is deterministic). */
+static int explained(np_fleet_result *r, const np_request *req,
+		     const struct np_fleet_sched_opts *o, struct np_error *err)
+{
+	struct np_place_opts po = { .strategy = o->strategy, .explain = true };
+	np_plan *p = NULL;
+	int rc;
+
+	if (!o->explain || !r->placed)
+		return 0;
+	if ((rc = np_place(r->usage, req, &po, &p, err)))
+		return rc;
+	np_plan_free(r->plan);
+	r->plan = p;
+	return 0;
+}
+
+/* One attempt: choose, then claim unless a dry run.  *DONE when the result is final. */
+static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *fp,
+		   const np_request *req, bool *done)
+{
+	struct np__claim_result cr = { .status = NP__CLAIMED };
+	bool found = false;
+	int k = -1, rc;
+
+	clear_reasons(ch->r);
+	ch->r->stats = (struct np_fleet_stats){ .attempts = ch->r->stats.attempts };
+	if ((rc = np_fleet_refresh(f, ch->err)) || (rc = choose(f, ch, req, &k)))
+		return rc;
+	*done = true;
+	/*
+	 * The id may be placed already: the claim says so when it runs; when
+	 * none will run (nothing fits, or a dry run), ask now - so that a
+	 * retried schedule gets its placement even once the fleet is full.
+	 */
+	if ((k < 0 || ch->o->dry_run) &&
+	    ((rc = existing(f, id, fp, ch->r, false, &found, ch->err)) || found))
+		return rc;
+	if (k < 0)
+		return word_reasons(ch->r, ch->needs) ? np__err(ch->err, NP_ENOMEM, "out of memory") : 0;
+	if ((rc = validate(&ch->fits[k], req, ch->err)))
+		return rc;
+	if (!ch->o->dry_run) {
+		np_host *view = NULL;
+
+		/* The view the plan was made on, before our own claim changes it. */
+		if (np_host_clone(ch->fits[k].h->host, &view, ch->err))
+			return NP_ENOMEM;
+		rc = claim(f, id, fp, req, &ch->fits[k], &cr, ch->err);
+		f->changed++;
+		if (!rc && cr.status == NP__CLAIMED) {
+			ch->r->placed = true;
+			ch->r->plan = ch->fits[k].plan;
+			ch->r->usage = view;
+			ch->fits[k].plan = NULL;
+			view = NULL;
+			if (!(ch->r->host = strdup(ch->fits[k].h->name)))
+				rc = np__err(ch->err, NP_ENOMEM, "out of memory");
+		}
+		np_host_free(view);
+		if (rc)
+			return rc;
+	}
+	switch (cr.status) {
+	case NP__CLAIMED:
+		if (ch->o->dry_run) {
+			rc = set_placed(ch->r, &ch->fits[k], ch->fits[k].h->host, ch->err);
+			ch->fits[k].plan = NULL;
+		}
+		return rc;
+	case NP__EXISTS:
+	case NP__CONFLICT:
+		return existing(f, id, fp, ch->r, true, &found, ch->err);
+	case NP__HOST_GONE:
+	case NP__NO_ROOM:
+		ch->fits[k].h->stale = true; /* read it again, then choose again */
+		*done = false;
+		return 0;
+	}
+	return 0;
+}
+
+int np_fleet_schedule(np_fleet *f, const char *id, const np_request *req,
+		      const struct np_fleet_sched_opts *opts, np_fleet_result **out,
+		      struct np_error *err)
+{
+	static const struct np_fleet_sched_opts defaults = { .strategy = NP_STRATEGY_SPREAD };
+	struct np__needs needs = { 0 };
+	struct choice ch = { .f = f, .o = opts ? opts : &defaults, .err = err };
+	np_fleet_result *r = NULL;
+	char *fp = NULL;
+	bool done = false;
+	int rc = np__fleet_check_id("placement id", id, err);
+
+	if (rc)
+		return rc;
+	if (ch.o->seed)
+		f->rng = ch.o->seed;
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->id = strdup(id)) || np__request_fingerprint(req, &fp) ||
+	    np__needs_of(req, &needs)) {
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+		goto out;
+	}
+	ch.r = r;
+	ch.needs = &needs;
+	for (int a = 1; a <= MAX_ATTEMPTS && !done && !rc; a++) {
+		r->stats.attempts = a;
+		rc = attempt(f, &ch, id, fp, req, &done);
+		free_choice(&ch, -1);
+	}
+	if (!rc && !done)
+		rc = np__err(err, NP_EOS, "cannot claim '%.200s': %d tries in a row lost their host "
+			     "to other schedulers", id, MAX_ATTEMPTS);
+	if (!rc)
+		rc = explained(r, req, ch.o, err);
+out:
+	free_choice(&ch, -1);
+	np__needs_free(&needs);
+	free(fp);
+	if (rc) {
+		np_fleet_result_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}

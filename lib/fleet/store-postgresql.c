@@ -1,0 +1,977 @@
+/*
+ * store-postgresql.c - the postgresql:// fleet store (store.h), through
+ * libpq: what several scheduler replicas share.
+ *
+ * Design:
+ * - A claim is one round trip: SELECT np_claim(...), a PL/pgSQL function
+ *   the schema installs, run as one implicit transaction in READ
+ *   COMMITTED.  It inserts the placement (ON CONFLICT: same request ->
+ *   'exists', other -> 'conflict'), locks and bumps the host row (so two
+ *   claims on one host take turns and the generation moves), charges
+ *   every take with the ledger's predicate in the UPDATE's WHERE (a
+ *   waiting UPDATE re-evaluates it on the row's newest version), checks
+ *   the changed-row count, inserts the pins (unique per host and CPU).
+ *   Any failed check raises, and the whole transaction rolls back.  Locks
+ *   are always taken placement row -> host row -> ledger rows, by claims
+ *   and releases alike, so they cannot deadlock.  research/fleet.md
+ *   measured this protocol at 3,300-11,300 claims/s on this kind of VM.
+ * - Change scans: every write sets its host's change_seq from a sequence.
+ *   Sequence values are taken before commit, so a scan "change_seq >
+ *   since" could miss a transaction still committing: each scan starts
+ *   at the previous scan's sequence value, every DEEP_NS one starts at a
+ *   value at least WINDOW_NS old, and the fleet's full scan every few
+ *   seconds catches anything slower.  Summaries are a
+ *   hint either way: the claim above is the only judge.
+ * - Large reads (every ledger at start-up, the checker) use libpq's
+ *   single-row mode, so memory does not grow with the fleet.
+ * - Adding and removing hosts take a transaction-level advisory lock:
+ *   those are rare, and two adds of one name must not race.
+ *
+ * Errors: an unreachable server is NP_EIO with libpq's first line; a
+ * failing statement NP_EOS with the server's message.
+ *
+ * This is the only file that includes libpq-fe.h; it is module
+ * postgresql (numaplace-postgresql.so), exporting nothing but its
+ * descriptor.
+ */
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fleet/store.h"
+#include "module/module.h"
+#include "util/util.h"
+
+#define WINDOW_NS (INT64_C(100) * 1000000)
+#define DEEP_NS (INT64_C(50) * 1000000)
+#define RING 64
+#define ADMIN_LOCK "SELECT pg_advisory_xact_lock(7355608)"
+
+enum stmt {
+	P_VERSION,
+	P_CLAIM,
+	P_RELEASE,
+	P_HOST_BY_NAME,
+	P_TOPO_BY_DIGEST,
+	P_INS_TOPO,
+	P_INS_HOST,
+	P_INS_ROWS,
+	P_COUNT_PLACEMENTS,
+	P_DEL_HOST_PLACEMENTS,
+	P_DEL_HOST,
+	P_DEL_TOPO,
+	P_HOSTS_ALL,
+	P_HOSTS_LIGHT,
+	P_HOSTS_SINCE,
+	P_TOPO,
+	P_LEDGER_ONE,
+	P_LEDGER_ALL,
+	P_PLACEMENT_ONE,
+	P_PLACEMENTS_HOST,
+	P_PLACEMENTS_ALL,
+	P_ALLOCS,
+	P_PINS_ALL,
+	P_SEQ,
+	P_COUNT
+};
+
+#define HOST_COLS                                                                          \
+	"SELECT h.id, h.name, h.topology_id, h.cpu_ratio, h.ram_ratio, h.generation, "       \
+	"(SELECT count(*) FROM np_placements p WHERE p.host_id = h.id) "
+/* Ledger rows, tagged: 0 host (a gen, b placements), 1 row (a total, b cap, c used), 2 pin (a cpu). */
+#define LEDGER(WHERE_H, WHERE_I, WHERE_P)                                                    \
+	"SELECT 0, h.id, h.generation, (SELECT count(*) FROM np_placements p WHERE "         \
+	"p.host_id = h.id), h.topology_id, NULL::integer, h.name, h.cpu_ratio, h.ram_ratio " \
+	"FROM np_hosts h " WHERE_H " UNION ALL "                                             \
+	"SELECT 1, i.host_id, i.total, i.cap, i.used, i.node, i.rc, NULL, NULL "             \
+	"FROM np_inventory i " WHERE_I " UNION ALL "                                         \
+	"SELECT 2, p.host_id, p.cpu, NULL, NULL, p.node, p.placement_id, NULL, NULL "        \
+	"FROM np_pins p " WHERE_P
+
+static const char *const sql[P_COUNT] = {
+	[P_VERSION] = "SELECT value FROM np_meta WHERE key = 'version'",
+	[P_CLAIM] = "SELECT np_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+	[P_RELEASE] = "SELECT np_release($1)",
+	[P_HOST_BY_NAME] = "SELECT h.id, t.json, h.cpu_ratio, h.ram_ratio, h.topology_id "
+			   "FROM np_hosts h JOIN np_topologies t ON t.id = h.topology_id "
+			   "WHERE h.name = $1 FOR UPDATE OF h",
+	[P_TOPO_BY_DIGEST] = "SELECT id, json FROM np_topologies WHERE digest = $1",
+	[P_INS_TOPO] = "INSERT INTO np_topologies (digest, json) VALUES ($1, $2) RETURNING id",
+	[P_INS_HOST] = "INSERT INTO np_hosts (name, topology_id, cpu_ratio, ram_ratio, generation, "
+		       "change_seq) VALUES ($1, $2, $3, $4, 1, nextval('np_change_seq')) "
+		       "RETURNING id",
+	[P_INS_ROWS] = "INSERT INTO np_inventory (host_id, node, rc, total, cap, used) "
+		       "SELECT $1, * FROM unnest($2::integer[], $3::text[], $4::bigint[], "
+		       "$5::bigint[], $6::bigint[])",
+	[P_COUNT_PLACEMENTS] = "SELECT count(*) FROM np_placements WHERE host_id = $1",
+	[P_DEL_HOST_PLACEMENTS] = "DELETE FROM np_placements WHERE host_id = $1",
+	[P_DEL_HOST] = "DELETE FROM np_hosts WHERE id = $1",
+	[P_DEL_TOPO] = "DELETE FROM np_topologies WHERE id = $1 AND NOT EXISTS "
+		       "(SELECT 1 FROM np_hosts WHERE topology_id = $1)",
+	[P_HOSTS_ALL] = HOST_COLS ", 0::bigint FROM np_hosts h ORDER BY h.name",
+	/* The periodic full scan: no placement counts (-1). */
+	[P_HOSTS_LIGHT] = "SELECT h.id, h.name, h.topology_id, h.cpu_ratio, h.ram_ratio, "
+			  "h.generation, -1::bigint, 0::bigint FROM np_hosts h",
+	/* The sequence first (tag row id -1), then the hosts marked after SINCE. */
+	[P_HOSTS_SINCE] = "SELECT -1::bigint, NULL, NULL::bigint, NULL::double precision, "
+			  "NULL::double precision, NULL::bigint, NULL::bigint, last_value "
+			  "FROM np_change_seq UNION ALL " HOST_COLS ", h.change_seq "
+			  "FROM np_hosts h WHERE h.change_seq > $1",
+	[P_TOPO] = "SELECT json FROM np_topologies WHERE id = $1",
+	[P_LEDGER_ONE] = LEDGER("WHERE h.id = $1", "WHERE i.host_id = $1", "WHERE p.host_id = $1"),
+	[P_LEDGER_ALL] = LEDGER("", "", ""),
+	[P_PLACEMENT_ONE] = "SELECT id, host_id, request, plan FROM np_placements WHERE id = $1",
+	[P_PLACEMENTS_HOST] = "SELECT id, host_id, request, plan FROM np_placements "
+			      "WHERE host_id = $1 ORDER BY id",
+	[P_PLACEMENTS_ALL] = "SELECT id, host_id, request, plan FROM np_placements ORDER BY id",
+	[P_ALLOCS] = "SELECT placement_id, node, rc, amount FROM np_allocations",
+	[P_PINS_ALL] = "SELECT host_id, cpu, node, placement_id FROM np_pins",
+	[P_SEQ] = "SELECT last_value FROM np_change_seq",
+};
+
+static const char schema_v1[] =
+	"CREATE TABLE np_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE np_topologies (id BIGSERIAL PRIMARY KEY, digest TEXT NOT NULL,"
+	" json TEXT NOT NULL);"
+	"CREATE INDEX np_topologies_digest ON np_topologies (digest);"
+	"CREATE SEQUENCE np_change_seq;"
+	"CREATE TABLE np_hosts (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" topology_id BIGINT NOT NULL REFERENCES np_topologies (id),"
+	" cpu_ratio DOUBLE PRECISION NOT NULL, ram_ratio DOUBLE PRECISION NOT NULL,"
+	" generation BIGINT NOT NULL, change_seq BIGINT NOT NULL);"
+	"CREATE INDEX np_hosts_change ON np_hosts (change_seq);"
+	"CREATE TABLE np_inventory (host_id BIGINT NOT NULL REFERENCES np_hosts (id)"
+	" ON DELETE CASCADE, node INTEGER NOT NULL, rc TEXT NOT NULL, total BIGINT NOT NULL,"
+	" cap BIGINT NOT NULL, used BIGINT NOT NULL CHECK (used >= 0),"
+	" PRIMARY KEY (host_id, node, rc));"
+	"CREATE TABLE np_placements (id TEXT PRIMARY KEY, host_id BIGINT NOT NULL"
+	" REFERENCES np_hosts (id), request TEXT NOT NULL, plan TEXT NOT NULL);"
+	"CREATE INDEX np_placements_host ON np_placements (host_id);"
+	"CREATE TABLE np_allocations (placement_id TEXT NOT NULL REFERENCES np_placements (id)"
+	" ON DELETE CASCADE, node INTEGER NOT NULL, rc TEXT NOT NULL, amount BIGINT NOT NULL,"
+	" PRIMARY KEY (placement_id, node, rc));"
+	"CREATE TABLE np_pins (host_id BIGINT NOT NULL, cpu INTEGER NOT NULL,"
+	" node INTEGER NOT NULL, placement_id TEXT NOT NULL REFERENCES np_placements (id)"
+	" ON DELETE CASCADE, PRIMARY KEY (host_id, cpu));"
+	"CREATE INDEX np_pins_placement ON np_pins (placement_id);"
+	/* The claim (see the top of this file); modes as in ledger.h. */
+	"CREATE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, p_plan TEXT,"
+	" p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes INTEGER[],"
+	" p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE plpgsql AS $f$\n"
+	"DECLARE v_host BIGINT; v_request TEXT; v_gen BIGINT; v_n INTEGER;\n"
+	"BEGIN\n"
+	"  INSERT INTO np_placements (id, host_id, request, plan)"
+	"   VALUES (p_id, p_host, p_request, p_plan) ON CONFLICT (id) DO NOTHING;\n"
+	"  IF NOT FOUND THEN\n"
+	"    SELECT host_id, request INTO v_host, v_request FROM np_placements WHERE id = p_id;\n"
+	"    IF v_request = p_request THEN RETURN 'exists ' || v_host; END IF;\n"
+	"    RETURN 'conflict ' || v_host;\n"
+	"  END IF;\n"
+	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
+	"   WHERE id = p_host RETURNING generation INTO v_gen;\n"
+	"  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'NP001', MESSAGE = 'host gone'; END IF;\n"
+	"  UPDATE np_inventory i SET used = i.used + d.amount"
+	"   FROM unnest(p_nodes, p_rcs, p_amounts, p_modes) AS d(node, rc, amount, mode)"
+	"   WHERE i.host_id = p_host AND i.node = d.node AND i.rc = d.rc AND (d.mode = 0 OR"
+	"    (i.used + d.amount <= i.cap AND (d.mode = 1 OR i.used + d.amount <= i.total)));\n"
+	"  GET DIAGNOSTICS v_n = ROW_COUNT;\n"
+	"  IF v_n <> coalesce(cardinality(p_nodes), 0) THEN\n"
+	"    RAISE EXCEPTION USING ERRCODE = 'NP002',"
+	"     MESSAGE = 'a node has no room left for the plan'; END IF;\n"
+	"  INSERT INTO np_allocations (placement_id, node, rc, amount)"
+	"   SELECT p_id, d.node, d.rc, d.amount FROM unnest(p_nodes, p_rcs, p_amounts)"
+	"   AS d(node, rc, amount);\n"
+	"  INSERT INTO np_pins (host_id, cpu, node, placement_id)"
+	"   SELECT p_host, x.cpu, x.node, p_id FROM unnest(p_cpus, p_cpu_nodes) AS x(cpu, node)"
+	"   ON CONFLICT DO NOTHING;\n"
+	"  GET DIAGNOSTICS v_n = ROW_COUNT;\n"
+	"  IF v_n <> coalesce(cardinality(p_cpus), 0) THEN\n"
+	"    RAISE EXCEPTION USING ERRCODE = 'NP003', MESSAGE = 'a CPU is pinned already'; END IF;\n"
+	"  RETURN 'claimed ' || v_gen;\n"
+	"END $f$;"
+	"CREATE FUNCTION np_release(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $f$\n"
+	"DECLARE v_host BIGINT;\n"
+	"BEGIN\n"
+	"  SELECT host_id INTO v_host FROM np_placements WHERE id = p_id FOR UPDATE;\n"
+	"  IF NOT FOUND THEN RETURN -1; END IF;\n"
+	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
+	"   WHERE id = v_host;\n"
+	"  UPDATE np_inventory i SET used = i.used - a.amount FROM np_allocations a"
+	"   WHERE a.placement_id = p_id AND i.host_id = v_host AND i.node = a.node"
+	"   AND i.rc = a.rc;\n"
+	"  DELETE FROM np_placements WHERE id = p_id;\n"
+	"  RETURN v_host;\n"
+	"END $f$;"
+	"INSERT INTO np_meta VALUES ('schema', 'numaplace.fleet');";
+
+/* migrations[v] takes a store from version v to v + 1; version 0 is an empty database. */
+static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1 };
+
+struct np__store {
+	PGconn *conn;
+	char *shown; /* the URL for messages, without a password */
+	bool prepared[P_COUNT];
+	bool streaming; /* inside each(): libpq can run no other query now */
+	int nring;
+	struct {
+		int64_t t, seq;
+	} ring[RING]; /* change scans: when, and the sequence then */
+	int64_t deep; /* when a scan last reached WINDOW_NS back */
+};
+
+/* ---- errors and statements ----------------------------------------------- */
+
+/* The first line of libpq's or the server's message. */
+static const char *first_line(const char *m, char *buf, size_t size)
+{
+	size_t n = strcspn(m ? m : "", "\n");
+
+	snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), m ? m : "");
+	return buf;
+}
+
+static int conn_err(struct np__store *s, int code, struct np_error *err, const char *what)
+{
+	char line[300];
+
+	return np__err(err, code, "store '%s': %s: %s", s->shown, what,
+		       first_line(PQerrorMessage(s->conn), line, sizeof(line)));
+}
+
+static int res_err(struct np__store *s, PGresult *r, struct np_error *err, const char *what)
+{
+	char line[300];
+	const char *m = r ? PQresultErrorMessage(r) : NULL;
+
+	if (PQstatus(s->conn) != CONNECTION_OK)
+		return conn_err(s, NP_EOS, err, what);
+	return np__err(err, NP_EOS, "store '%s': %s: %s", s->shown, what,
+		       first_line(m && *m ? m : PQerrorMessage(s->conn), line, sizeof(line)));
+}
+
+static bool ok(PGresult *r)
+{
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_SINGLE_TUPLE;
+}
+
+static int prepare(struct np__store *s, enum stmt i, struct np_error *err)
+{
+	char name[8];
+	PGresult *r;
+	int rc = 0;
+
+	if (s->streaming) /* a caller's row callback ran a query: a bug, said loudly */
+		return np__err(err, NP_EOS, "internal error: a query while rows stream in");
+	if (s->prepared[i])
+		return 0;
+	snprintf(name, sizeof(name), "np%d", (int)i);
+	r = PQprepare(s->conn, name, sql[i], 0, NULL);
+	if (!ok(r))
+		rc = res_err(s, r, err, "cannot prepare a statement");
+	else
+		s->prepared[i] = true;
+	PQclear(r);
+	return rc;
+}
+
+/* Run prepared statement I; the result (NULL with ERR filled on failure). */
+static PGresult *run(struct np__store *s, enum stmt i, int n, const char *const *params,
+		     struct np_error *err)
+{
+	char name[8];
+	PGresult *r;
+
+	if (prepare(s, i, err))
+		return NULL;
+	snprintf(name, sizeof(name), "np%d", (int)i);
+	r = PQexecPrepared(s->conn, name, n, params, NULL, NULL, 0);
+	if (!ok(r)) {
+		res_err(s, r, err, "a statement failed");
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+static int exec(struct np__store *s, const char *q, struct np_error *err)
+{
+	PGresult *r = s->streaming ? NULL : PQexec(s->conn, q);
+	int rc = ok(r) ? 0 : res_err(s, r, err, "a statement failed");
+
+	PQclear(r);
+	return rc;
+}
+
+static void rollback(struct np__store *s)
+{
+	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+}
+
+typedef int (*row_fn)(PGresult *r, void *ctx);
+
+/* Run I in single-row mode, calling ROW for each row. */
+static int each(struct np__store *s, enum stmt i, int n, const char *const *params, row_fn row,
+		void *ctx, struct np_error *err)
+{
+	char name[8];
+	PGresult *r;
+	int rc = 0;
+
+	if ((rc = prepare(s, i, err)))
+		return rc;
+	snprintf(name, sizeof(name), "np%d", (int)i);
+	if (!PQsendQueryPrepared(s->conn, name, n, params, NULL, NULL, 0) ||
+	    !PQsetSingleRowMode(s->conn))
+		return conn_err(s, NP_EOS, err, "cannot send a query");
+	s->streaming = true;
+	while ((r = PQgetResult(s->conn)) != NULL) {
+		if (!rc && !ok(r))
+			rc = res_err(s, r, err, "a query failed");
+		else if (!rc && PQresultStatus(r) == PGRES_SINGLE_TUPLE)
+			rc = row(r, ctx);
+		PQclear(r); /* every result is read, even after an error */
+	}
+	s->streaming = false;
+	return rc;
+}
+
+static int64_t num(PGresult *r, int col)
+{
+	return PQgetisnull(r, 0, col) ? 0 : strtoll(PQgetvalue(r, 0, col), NULL, 10);
+}
+
+static const char *text(PGresult *r, int col)
+{
+	return PQgetvalue(r, 0, col);
+}
+
+/* ---- opening -------------------------------------------------------------- */
+
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* The URL for messages: a password in it becomes '*'. */
+static char *shown_url(const char *url)
+{
+	char *s = strdup(url), *p;
+
+	if (!s)
+		return NULL;
+	if ((p = strstr(s, "password=")) != NULL)
+		for (p += 9; *p && *p != ' ' && *p != '&'; p++)
+			*p = '*';
+	if ((p = strstr(s, "://")) != NULL) {
+		char *at = strchr(p + 3, '@'), *colon = strchr(p + 3, ':');
+
+		for (; at && colon && colon < at && ++colon < at;)
+			*colon = '*';
+	}
+	return s;
+}
+
+/*
+ * The database's schema version into *V: 0 when it has none yet.  Asks
+ * whether np_meta exists first: a failed query would abort the
+ * transaction a migration reads this in.
+ */
+static int pg_version(struct np__store *s, long *v, struct np_error *err)
+{
+	PGresult *r = PQexec(s->conn, "SELECT to_regclass('np_meta') IS NULL");
+	int rc = 0;
+
+	*v = 0;
+	if (!ok(r) || PQntuples(r) != 1) {
+		rc = res_err(s, r, err, "cannot read the schema version");
+	} else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
+		PQclear(r);
+		r = PQexec(s->conn, sql[P_VERSION]);
+		if (!ok(r))
+			rc = res_err(s, r, err, "cannot read the schema version");
+		else if (PQntuples(r) != 1 || !np__parse_int(PQgetvalue(r, 0, 0), 1, 1 << 20, v))
+			rc = np__err(err, NP_EINPUT, "store '%s' has a broken numaplace schema "
+				     "version", s->shown);
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Bring the schema to NP__FLEET_SCHEMA, one migration at a time, in one transaction. */
+static int pg_migrate(struct np__store *s, struct np_error *err)
+{
+	char set[128];
+	long v = 0;
+	int rc = exec(s, "BEGIN", err);
+
+	/* Under the lock, read again: another process may have migrated it. */
+	if (!rc && !(rc = exec(s, ADMIN_LOCK, err)))
+		rc = pg_version(s, &v, err);
+	for (; !rc && v < NP__FLEET_SCHEMA; v++) {
+		snprintf(set, sizeof(set), "INSERT INTO np_meta VALUES ('version', '%ld') ON CONFLICT "
+			 "(key) DO UPDATE SET value = excluded.value", v + 1);
+		if (!(rc = exec(s, migrations[v], err)))
+			rc = exec(s, set, err);
+	}
+	if (!rc)
+		rc = exec(s, "COMMIT", err);
+	rollback(s);
+	return rc;
+}
+
+
+static void pg_close(struct np__store *s)
+{
+	if (!s)
+		return;
+	PQfinish(s->conn);
+	free(s->shown);
+	free(s);
+}
+
+static int pg_open(const char *url, const char *location, bool create, struct np__store **out,
+		   struct np_error *err)
+{
+	struct np__store *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s || !(s->shown = shown_url(url))) {
+		free(s);
+		return np__err(err, NP_ENOMEM, "out of memory");
+	}
+	s->conn = PQconnectdb(location);
+	if (!s->conn) {
+		pg_close(s);
+		return np__err(err, NP_ENOMEM, "out of memory");
+	}
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		rc = conn_err(s, NP_EIO, err, "cannot connect");
+		pg_close(s);
+		return rc;
+	}
+	PQsetNoticeProcessor(s->conn, ignore_notice, NULL);
+	(void)create; /* the database exists or not: libpq cannot create it */
+	*out = s;
+	return 0;
+}
+
+/* ---- claims ---------------------------------------------------------------- */
+
+/* Postgres array literals: {1,2} and {"a","b"}. */
+static void int_array(FILE *m, const void *base, int n, size_t stride, size_t off, bool wide)
+{
+	fputc('{', m);
+	for (int i = 0; i < n; i++) {
+		const char *p = (const char *)base + (size_t)i * stride + off;
+
+		if (wide)
+			fprintf(m, "%s%lld", i ? "," : "", (long long)*(const int64_t *)(const void *)p);
+		else
+			fprintf(m, "%s%d", i ? "," : "", *(const int *)(const void *)p);
+	}
+	fputc('}', m);
+}
+
+static char *array_of(const void *base, int n, size_t stride, size_t off, int kind)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	if (kind == 2) {
+		fputc('{', m);
+		for (int i = 0; i < n; i++) {
+			const char *t = (const char *)base + (size_t)i * stride + off;
+
+			fputs(i ? ",\"" : "\"", m);
+			for (; *t; t++)
+				fprintf(m, *t == '"' || *t == '\\' ? "\\%c" : "%c", *t);
+			fputc('"', m);
+		}
+		fputc('}', m);
+	} else {
+		int_array(m, base, n, stride, off, kind == 1);
+	}
+	if (fclose(m)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The ten parameters of np_claim(), as text. */
+static int claim_params(const struct np__claim *c, char *host, size_t hsize, char **arr)
+{
+	const struct np__takes *t = c->takes;
+	int modes[512], n = t->ntakes < 512 ? t->ntakes : 512;
+
+	if (t->ntakes > 512)
+		return NP_EINPUT;
+	for (int i = 0; i < n; i++)
+		modes[i] = (int)t->takes[i].mode;
+	snprintf(host, hsize, "%lld", (long long)c->host_id);
+	arr[0] = array_of(t->takes, n, sizeof(*t->takes), offsetof(struct np__take, node), 0);
+	arr[1] = array_of(t->takes, n, sizeof(*t->takes), offsetof(struct np__take, rc), 2);
+	arr[2] = array_of(t->takes, n, sizeof(*t->takes), offsetof(struct np__take, amount), 1);
+	arr[3] = array_of(modes, n, sizeof(int), 0, 0);
+	arr[4] = array_of(t->pins, t->npins, sizeof(*t->pins), offsetof(struct np__pin, cpu), 0);
+	arr[5] = array_of(t->pins, t->npins, sizeof(*t->pins), offsetof(struct np__pin, node), 0);
+	for (int i = 0; i < 6; i++)
+		if (!arr[i])
+			return NP_ENOMEM;
+	return 0;
+}
+
+/* A failed np_claim(): which of our checks said no, or a real error. */
+static int claim_failed(struct np__store *s, PGresult *r, struct np__claim_result *out,
+			struct np_error *err)
+{
+	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	char line[200];
+
+	if (st && (!strcmp(st, "NP001") || !strcmp(st, "23503"))) {
+		out->status = NP__HOST_GONE;
+	} else if (st && (!strcmp(st, "NP002") || !strcmp(st, "NP003") || !strcmp(st, "40P01") ||
+			  !strcmp(st, "40001"))) {
+		out->status = NP__NO_ROOM; /* also a deadlock or serialisation loss: try again */
+		snprintf(out->detail, sizeof(out->detail), "%s",
+			 first_line(PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY), line,
+				    sizeof(line)));
+	} else {
+		return res_err(s, r, err, "cannot claim");
+	}
+	return 0;
+}
+
+static int pg_claim(struct np__store *s, const struct np__claim *c, struct np__claim_result *out,
+		    struct np_error *err)
+{
+	char host[24], *arr[6] = { 0 }, name[8];
+	const char *params[10];
+	PGresult *r = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->host_id = c->host_id;
+	if ((rc = claim_params(c, host, sizeof(host), arr)) || (rc = prepare(s, P_CLAIM, err))) {
+		rc = rc == NP_EINPUT ? np__err(err, rc, "a plan that takes over 512 rows") : rc;
+		goto out;
+	}
+	params[0] = c->id, params[1] = host, params[2] = c->request, params[3] = c->plan;
+	for (int i = 0; i < 6; i++)
+		params[4 + i] = arr[i];
+	snprintf(name, sizeof(name), "np%d", (int)P_CLAIM);
+	r = PQexecPrepared(s->conn, name, 10, params, NULL, NULL, 0);
+	if (!ok(r)) {
+		rc = claim_failed(s, r, out, err);
+	} else {
+		const char *v = PQgetvalue(r, 0, 0), *sp = strchr(v, ' ');
+		int64_t n = sp ? strtoll(sp + 1, NULL, 10) : -1;
+
+		out->status = !strncmp(v, "claimed", 7) ? NP__CLAIMED
+			      : !strncmp(v, "exists", 6) ? NP__EXISTS
+							  : NP__CONFLICT;
+		if (out->status == NP__CLAIMED)
+			out->generation = n;
+		else
+			out->host_id = n;
+	}
+out:
+	PQclear(r);
+	for (int i = 0; i < 6; i++)
+		free(arr[i]);
+	return rc;
+}
+
+static int pg_release(struct np__store *s, const char *id, bool *found, int64_t *host_id,
+		      struct np_error *err)
+{
+	const char *params[1] = { id };
+	PGresult *r = run(s, P_RELEASE, 1, params, err);
+	int64_t h;
+
+	if (!r)
+		return NP_EOS;
+	h = num(r, 0);
+	PQclear(r);
+	*found = h >= 0;
+	if (host_id)
+		*host_id = h;
+	return 0;
+}
+
+/* ---- hosts ---------------------------------------------------------------- */
+
+static int64_t one_int(struct np__store *s, enum stmt i, const char *arg, struct np_error *err)
+{
+	const char *params[1] = { arg };
+	PGresult *r = run(s, i, 1, params, err);
+	int64_t v;
+
+	if (!r)
+		return -2;
+	v = PQntuples(r) ? num(r, 0) : -1;
+	PQclear(r);
+	return v;
+}
+
+static int topo_id(struct np__store *s, const struct np__new_host *h, char *id, size_t size,
+		   struct np_error *err)
+{
+	const char *params[2] = { h->digest, h->topo_json };
+	PGresult *r = run(s, P_TOPO_BY_DIGEST, 1, params, err);
+
+	if (!r)
+		return NP_EOS;
+	id[0] = '\0';
+	for (int i = 0; i < PQntuples(r); i++)
+		if (strcmp(PQgetvalue(r, i, 1), h->topo_json) == 0)
+			snprintf(id, size, "%s", PQgetvalue(r, i, 0));
+	PQclear(r);
+	if (id[0])
+		return 0;
+	if (!(r = run(s, P_INS_TOPO, 2, params, err)))
+		return NP_EOS;
+	snprintf(id, size, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+static int insert_host(struct np__store *s, const struct np__new_host *h, const char *topo,
+		       struct np_error *err)
+{
+	const np__ledger *l = h->rows;
+	char cr[32], rr[32], id[24], *arr[5] = { 0 };
+	const char *params[6] = { h->name, topo, cr, rr };
+	PGresult *r;
+	int rc = NP_EOS;
+
+	snprintf(cr, sizeof(cr), "%.17g", h->cpu_ratio);
+	snprintf(rr, sizeof(rr), "%.17g", h->ram_ratio);
+	if (!(r = run(s, P_INS_HOST, 4, params, err)))
+		return NP_EOS;
+	snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	arr[0] = array_of(l->rows, l->nrows, sizeof(*l->rows), offsetof(struct np__row, node), 0);
+	arr[1] = array_of(l->rows, l->nrows, sizeof(*l->rows), offsetof(struct np__row, rc), 2);
+	arr[2] = array_of(l->rows, l->nrows, sizeof(*l->rows), offsetof(struct np__row, total), 1);
+	arr[3] = array_of(l->rows, l->nrows, sizeof(*l->rows), offsetof(struct np__row, cap), 1);
+	arr[4] = array_of(l->rows, l->nrows, sizeof(*l->rows), offsetof(struct np__row, used), 1);
+	params[0] = id;
+	for (int i = 0; i < 5; i++)
+		params[1 + i] = arr[i];
+	if (!arr[0] || !arr[1] || !arr[2] || !arr[3] || !arr[4])
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+	else if ((r = run(s, P_INS_ROWS, 6, params, err)) != NULL)
+		rc = 0;
+	PQclear(r);
+	for (int i = 0; i < 5; i++)
+		free(arr[i]);
+	return rc;
+}
+
+static int pg_add_host(struct np__store *s, const struct np__new_host *h, int *added,
+		       struct np_error *err)
+{
+	const char *params[1] = { h->name };
+	char topo[24];
+	PGresult *r = NULL;
+	int rc = exec(s, "BEGIN", err);
+
+	*added = 0;
+	if (!rc)
+		rc = exec(s, ADMIN_LOCK, err);
+	if (!rc && !(r = run(s, P_HOST_BY_NAME, 1, params, err)))
+		rc = NP_EOS;
+	if (!rc && PQntuples(r)) {
+		if (strcmp(PQgetvalue(r, 0, 1), h->topo_json) ||
+		    strtod(PQgetvalue(r, 0, 2), NULL) != h->cpu_ratio ||
+		    strtod(PQgetvalue(r, 0, 3), NULL) != h->ram_ratio)
+			rc = np__err_reason(err, NP_EINPUT, "host_exists",
+					    "host '%s' is in the fleet already, with another "
+					    "topology or ratios (remove it first)", h->name);
+	} else if (!rc && !(rc = topo_id(s, h, topo, sizeof(topo), err)) &&
+		   !(rc = insert_host(s, h, topo, err)) && !(rc = exec(s, "COMMIT", err))) {
+		*added = 1;
+	}
+	PQclear(r);
+	rollback(s);
+	return rc;
+}
+
+static int pg_remove_host(struct np__store *s, const char *name, bool force, int *released,
+			  struct np_error *err)
+{
+	const char *params[1] = { name };
+	char id[24] = "", topo[24] = "";
+	PGresult *r = NULL;
+	int64_t n = 0;
+	int rc = exec(s, "BEGIN", err);
+
+	if (!rc)
+		rc = exec(s, ADMIN_LOCK, err);
+	if (!rc && !(r = run(s, P_HOST_BY_NAME, 1, params, err)))
+		rc = NP_EOS;
+	if (!rc && !PQntuples(r))
+		rc = np__err_reason(err, NP_EINPUT, "no_host", "no host '%s' in the fleet", name);
+	if (!rc) {
+		snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
+		snprintf(topo, sizeof(topo), "%s", PQgetvalue(r, 0, 4));
+		n = one_int(s, P_COUNT_PLACEMENTS, id, err);
+		rc = n < 0 ? NP_EOS : 0;
+	}
+	if (!rc && n > 0 && !force)
+		rc = np__err_reason(err, NP_EINPUT, "host_in_use",
+				    "host '%s' holds %lld placement%s (release them, or --force)",
+				    name, (long long)n, n == 1 ? "" : "s");
+	if (!rc && (one_int(s, P_DEL_HOST_PLACEMENTS, id, err) < -1 ||
+		    one_int(s, P_DEL_HOST, id, err) < -1 || one_int(s, P_DEL_TOPO, topo, err) < -1))
+		rc = NP_EOS;
+	if (!rc)
+		rc = exec(s, "COMMIT", err);
+	if (!rc && released)
+		*released = (int)n;
+	PQclear(r);
+	rollback(s);
+	return rc;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+struct hctx {
+	np__host_cb cb;
+	void *ctx;
+	int64_t seq;
+};
+
+static int host_row(PGresult *r, void *p)
+{
+	struct hctx *h = p;
+	struct np__host_rec rec;
+
+	if (PQgetisnull(r, 0, 1)) { /* the sequence's row (no name) */
+		h->seq = num(r, 7);
+		return 0;
+	}
+	rec = (struct np__host_rec){ num(r, 0), text(r, 1), num(r, 2), strtod(text(r, 3), NULL),
+				     strtod(text(r, 4), NULL), num(r, 5), (int)num(r, 6) };
+	return h->cb(h->ctx, &rec);
+}
+
+/*
+ * Remember this scan (its sequence value SEQ) and say where the next
+ * starts: at the previous scan's value (one scan of overlap), and every
+ * DEEP_NS at a value at least WINDOW_NS old, for commits that took their
+ * mark long before they were visible.
+ */
+static int64_t since_next(struct np__store *s, int64_t seq)
+{
+	int64_t now = now_ns(), prev = s->nring ? s->ring[s->nring - 1].seq : seq, old = -1;
+	int keep = 0;
+
+	if (s->nring == RING) {
+		memmove(s->ring, s->ring + RING / 2, (RING / 2) * sizeof(s->ring[0]));
+		s->nring = RING / 2;
+	}
+	s->ring[s->nring].t = now;
+	s->ring[s->nring++].seq = seq;
+	for (int i = 0; i < s->nring; i++)
+		if (now - s->ring[i].t >= WINDOW_NS)
+			keep = i, old = s->ring[i].seq;
+	memmove(s->ring, s->ring + keep, (size_t)(s->nring - keep) * sizeof(s->ring[0]));
+	s->nring -= keep;
+	if (now - s->deep < DEEP_NS)
+		return prev;
+	s->deep = now;
+	return old >= 0 ? old : s->ring[0].seq;
+}
+
+static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb, void *ctx,
+		    struct np_error *err)
+{
+	struct hctx h = { cb, ctx, -1 };
+	char since[24];
+	const char *params[1] = { since };
+	int rc;
+
+	if (!cur || !cur->started) {
+		/* The mark before the scan: whatever is marked later is new to us. */
+		PGresult *r = cur ? run(s, P_SEQ, 0, NULL, err) : NULL;
+
+		if (cur && !r)
+			return NP_EOS;
+		h.seq = r ? num(r, 0) : -1;
+		PQclear(r);
+		rc = each(s, cur ? P_HOSTS_ALL : P_HOSTS_LIGHT, 0, NULL, host_row, &h, err);
+		if (!rc && cur) {
+			s->nring = 0;
+			cur->v[0] = since_next(s, h.seq);
+			cur->started = true;
+		}
+		return rc;
+	}
+	snprintf(since, sizeof(since), "%lld", (long long)cur->v[0]);
+	rc = each(s, P_HOSTS_SINCE, 1, params, host_row, &h, err);
+	if (!rc && h.seq >= 0)
+		cur->v[0] = since_next(s, h.seq);
+	return rc;
+}
+
+static int pg_topology(struct np__store *s, int64_t id, char **json, struct np_error *err)
+{
+	char arg[24];
+	const char *params[1] = { arg };
+	PGresult *r;
+
+	snprintf(arg, sizeof(arg), "%lld", (long long)id);
+	if (!(r = run(s, P_TOPO, 1, params, err)))
+		return NP_EOS;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return np__err(err, NP_EINPUT, "topology %lld is missing from the store",
+			       (long long)id);
+	}
+	*json = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return *json ? 0 : np__err(err, NP_ENOMEM, "out of memory");
+}
+
+struct lctx {
+	np__row_cb row_cb;
+	np__pin_cb pin_cb;
+	np__host_cb gen_cb;
+	void *ctx;
+};
+
+static int ledger_row(PGresult *r, void *p)
+{
+	struct lctx *l = p;
+	int64_t tag = num(r, 0), host = num(r, 1);
+
+	if (tag == 0) {
+		struct np__host_rec h = { host, text(r, 6), num(r, 4), strtod(text(r, 7), NULL),
+					  strtod(text(r, 8), NULL), num(r, 2), (int)num(r, 3) };
+
+		return l->gen_cb(l->ctx, &h);
+	}
+	if (tag == 1) {
+		struct np__row row = { .node = (int)num(r, 5), .total = num(r, 2), .cap = num(r, 3),
+				       .used = num(r, 4) };
+
+		snprintf(row.rc, sizeof(row.rc), "%s", text(r, 6));
+		return l->row_cb(l->ctx, host, &row);
+	}
+	return l->pin_cb(l->ctx, host, (int)num(r, 2), (int)num(r, 5), text(r, 6));
+}
+
+static int pg_ledgers(struct np__store *s, int64_t host, np__row_cb row_cb, np__pin_cb pin_cb,
+		      np__host_cb gen_cb, void *ctx, struct np_error *err)
+{
+	struct lctx l = { row_cb, pin_cb, gen_cb, ctx };
+	char arg[24];
+	const char *params[1] = { arg };
+
+	/* One statement: one snapshot for hosts, rows and pins. */
+	snprintf(arg, sizeof(arg), "%lld", (long long)host);
+	return each(s, host >= 0 ? P_LEDGER_ONE : P_LEDGER_ALL, host >= 0 ? 1 : 0, params,
+		    ledger_row, &l, err);
+}
+
+struct pctx {
+	np__placement_cb cb;
+	np__alloc_cb acb;
+	np__pin_cb pcb;
+	void *ctx;
+};
+
+static int placement_row(PGresult *r, void *p)
+{
+	struct pctx *c = p;
+	struct np__placement_rec rec = { text(r, 0), num(r, 1), text(r, 2), text(r, 3) };
+
+	return c->cb(c->ctx, &rec);
+}
+
+static int pg_placements(struct np__store *s, const char *id, int64_t host, np__placement_cb cb,
+			 void *ctx, struct np_error *err)
+{
+	struct pctx c = { .cb = cb, .ctx = ctx };
+	char arg[24];
+	const char *params[1] = { id ? id : arg };
+
+	snprintf(arg, sizeof(arg), "%lld", (long long)host);
+	if (id)
+		return each(s, P_PLACEMENT_ONE, 1, params, placement_row, &c, err);
+	return each(s, host >= 0 ? P_PLACEMENTS_HOST : P_PLACEMENTS_ALL, host >= 0 ? 1 : 0, params,
+		    placement_row, &c, err);
+}
+
+static int alloc_row(PGresult *r, void *p)
+{
+	struct pctx *c = p;
+
+	return c->acb(c->ctx, text(r, 0), (int)num(r, 1), text(r, 2), num(r, 3));
+}
+
+static int pin_row(PGresult *r, void *p)
+{
+	struct pctx *c = p;
+
+	return c->pcb(c->ctx, num(r, 0), (int)num(r, 1), (int)num(r, 2), text(r, 3));
+}
+
+static int pg_allocations(struct np__store *s, np__alloc_cb cb, np__pin_cb pin_cb, void *ctx,
+			  struct np_error *err)
+{
+	struct pctx c = { .acb = cb, .pcb = pin_cb, .ctx = ctx };
+	int rc = each(s, P_ALLOCS, 0, NULL, alloc_row, &c, err);
+
+	return rc ? rc : each(s, P_PINS_ALL, 0, NULL, pin_row, &c, err);
+}
+
+static int pg_snapshot(struct np__store *s, bool begin, struct np_error *err)
+{
+	if (!begin) {
+		rollback(s);
+		return 0;
+	}
+	return exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+}
+
+static const struct np__store_driver np__store_postgresql = {
+	.scheme = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.version = pg_version,
+	.migrate = pg_migrate,
+	.add_host = pg_add_host,
+	.remove_host = pg_remove_host,
+	.hosts = pg_hosts,
+	.topology = pg_topology,
+	.ledgers = pg_ledgers,
+	.claim = pg_claim,
+	.release = pg_release,
+	.placements = pg_placements,
+	.snapshot = pg_snapshot,
+	.allocations = pg_allocations,
+};
+
+/* The module (lib/module/module.h): its one export. */
+NP__MODULE(postgresql, NULL, &np__store_postgresql);

@@ -1,0 +1,1025 @@
+/*
+ * store-sqlite.c - the sqlite:PATH fleet store (store.h): one SQLite file
+ * in WAL mode, shared by any number of processes on one machine.
+ *
+ * Design:
+ * - Connection: WAL (readers never wait for the writer), synchronous=FULL
+ *   (a claim that returned survives a power cut), waits of 30 s at most
+ *   for another writer (in short sleeps, see busy()),
+ *   foreign keys on (deleting a placement deletes its takes and pins),
+ *   no symlinks followed.  Statements are prepared once per connection.
+ * - Writes (claim, release, add, remove, schema creation) run in
+ *   BEGIN IMMEDIATE: the write lock is taken first, so a transaction never
+ *   has to upgrade from reading and cannot deadlock; SQLite then runs one
+ *   writer at a time, and every check inside the transaction sees the
+ *   last committed state.  Any failed check rolls the whole of it back.
+ * - The claim's capacity check is the UPDATE's own predicate (the
+ *   ledger's modes, ledger.h) with the changed-row count checked; pins are
+ *   unique per (host, cpu) by primary key.
+ * - Change marks: every write to a host sets its change_seq to one more
+ *   than the largest; writers are serialised, so marks grow in commit
+ *   order and a scan "change_seq > last seen" misses nothing.  PRAGMA
+ *   data_version tells for free whether another connection committed.
+ *
+ * This is the only file that includes sqlite3.h; it is module sqlite
+ * (numaplace-sqlite.so), exporting nothing but its descriptor.
+ */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "fleet/store.h"
+#include "module/module.h"
+#include "util/util.h"
+
+enum stmt {
+	S_VERSION,
+	S_INS_PLACEMENT,
+	S_GET_PLACEMENT,
+	S_BUMP_HOST,
+	S_TAKE,
+	S_INS_ALLOC,
+	S_INS_PIN,
+	S_GIVE_BACK,
+	S_DEL_PLACEMENT,
+	S_HOST_BY_NAME,
+	S_TOPO_BY_DIGEST,
+	S_INS_TOPO,
+	S_INS_HOST,
+	S_INS_ROW,
+	S_COUNT_PLACEMENTS,
+	S_DEL_HOST_PLACEMENTS,
+	S_DEL_HOST,
+	S_DEL_TOPO,
+	S_HOST_TOPO,
+	S_HOSTS_ALL,
+	S_HOSTS_LIGHT,
+	S_HOSTS_SINCE,
+	S_TOPO,
+	S_ROWS_ONE,
+	S_ROWS_ALL,
+	S_PINS_ONE,
+	S_PINS_ALL,
+	S_GENS_ONE,
+	S_GENS_ALL,
+	S_PLACEMENT_ONE,
+	S_PLACEMENTS_HOST,
+	S_PLACEMENTS_ALL,
+	S_ALLOCS,
+	S_DATA_VERSION,
+	S_COUNT
+};
+
+#define NEXT_SEQ "(SELECT COALESCE(MAX(change_seq), 0) + 1 FROM np_hosts)"
+#define HOST_COLS                                                                          \
+	"SELECT h.id, h.name, h.topology_id, h.cpu_ratio, h.ram_ratio, h.generation, "       \
+	"(SELECT COUNT(*) FROM np_placements p WHERE p.host_id = h.id), h.change_seq "       \
+	"FROM np_hosts h "
+
+static const char *const sql[S_COUNT] = {
+	[S_VERSION] = "SELECT value FROM np_meta WHERE key = 'version'",
+	[S_INS_PLACEMENT] = "INSERT INTO np_placements (id, host_id, request, plan) "
+			    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
+	[S_GET_PLACEMENT] = "SELECT host_id, request FROM np_placements WHERE id = ?1",
+	[S_BUMP_HOST] = "UPDATE np_hosts SET generation = generation + 1, change_seq = " NEXT_SEQ
+			" WHERE id = ?1 RETURNING generation",
+	/* The ledger's predicate: mode 0 none, 1 within cap, 2 also within total. */
+	[S_TAKE] = "UPDATE np_inventory SET used = used + ?4 "
+		   "WHERE host_id = ?1 AND node = ?2 AND rc = ?3 AND "
+		   "(?5 = 0 OR (used + ?4 <= cap AND (?5 = 1 OR used + ?4 <= total)))",
+	[S_INS_ALLOC] = "INSERT INTO np_allocations (placement_id, node, rc, amount) "
+			"VALUES (?1, ?2, ?3, ?4)",
+	[S_INS_PIN] = "INSERT INTO np_pins (host_id, cpu, node, placement_id) "
+		      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+	[S_GIVE_BACK] = "UPDATE np_inventory SET used = used - a.amount FROM np_allocations a "
+			"WHERE a.placement_id = ?1 AND np_inventory.host_id = ?2 AND "
+			"np_inventory.node = a.node AND np_inventory.rc = a.rc",
+	[S_DEL_PLACEMENT] = "DELETE FROM np_placements WHERE id = ?1",
+	[S_HOST_BY_NAME] = "SELECT h.id, t.json, h.cpu_ratio, h.ram_ratio FROM np_hosts h "
+			   "JOIN np_topologies t ON t.id = h.topology_id WHERE h.name = ?1",
+	[S_TOPO_BY_DIGEST] = "SELECT id, json FROM np_topologies WHERE digest = ?1",
+	[S_INS_TOPO] = "INSERT INTO np_topologies (digest, json) VALUES (?1, ?2) RETURNING id",
+	[S_INS_HOST] = "INSERT INTO np_hosts (name, topology_id, cpu_ratio, ram_ratio, generation, "
+		       "change_seq) VALUES (?1, ?2, ?3, ?4, 1, " NEXT_SEQ ") RETURNING id",
+	[S_INS_ROW] = "INSERT INTO np_inventory (host_id, node, rc, total, cap, used) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_COUNT_PLACEMENTS] = "SELECT COUNT(*) FROM np_placements WHERE host_id = ?1",
+	[S_DEL_HOST_PLACEMENTS] = "DELETE FROM np_placements WHERE host_id = ?1",
+	[S_DEL_HOST] = "DELETE FROM np_hosts WHERE id = ?1",
+	[S_DEL_TOPO] = "DELETE FROM np_topologies WHERE id = ?1 AND NOT EXISTS "
+		       "(SELECT 1 FROM np_hosts WHERE topology_id = ?1)",
+	[S_HOST_TOPO] = "SELECT topology_id FROM np_hosts WHERE id = ?1",
+	[S_HOSTS_ALL] = HOST_COLS "ORDER BY h.name",
+	[S_HOSTS_SINCE] = HOST_COLS "WHERE h.change_seq > ?1",
+	/* The periodic full scan: no placement counts (-1), the rest as above. */
+	[S_HOSTS_LIGHT] = "SELECT h.id, h.name, h.topology_id, h.cpu_ratio, h.ram_ratio, "
+			  "h.generation, -1, h.change_seq FROM np_hosts h",
+	[S_TOPO] = "SELECT json FROM np_topologies WHERE id = ?1",
+	[S_ROWS_ONE] = "SELECT host_id, node, rc, total, cap, used FROM np_inventory "
+		       "WHERE host_id = ?1",
+	[S_ROWS_ALL] = "SELECT host_id, node, rc, total, cap, used FROM np_inventory",
+	[S_PINS_ONE] = "SELECT host_id, cpu, node, placement_id FROM np_pins WHERE host_id = ?1",
+	[S_PINS_ALL] = "SELECT host_id, cpu, node, placement_id FROM np_pins",
+	[S_GENS_ONE] = HOST_COLS "WHERE h.id = ?1",
+	[S_GENS_ALL] = HOST_COLS,
+	[S_PLACEMENT_ONE] = "SELECT id, host_id, request, plan FROM np_placements WHERE id = ?1",
+	[S_PLACEMENTS_HOST] = "SELECT id, host_id, request, plan FROM np_placements "
+			      "WHERE host_id = ?1 ORDER BY id",
+	[S_PLACEMENTS_ALL] = "SELECT id, host_id, request, plan FROM np_placements ORDER BY id",
+	[S_ALLOCS] = "SELECT placement_id, node, rc, amount FROM np_allocations",
+	[S_DATA_VERSION] = "PRAGMA data_version",
+};
+
+static const char schema_v1[] =
+	"CREATE TABLE np_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE np_topologies (id INTEGER PRIMARY KEY, digest TEXT NOT NULL,"
+	" json TEXT NOT NULL);"
+	"CREATE INDEX np_topologies_digest ON np_topologies (digest);"
+	"CREATE TABLE np_hosts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" topology_id INTEGER NOT NULL REFERENCES np_topologies (id),"
+	" cpu_ratio REAL NOT NULL, ram_ratio REAL NOT NULL,"
+	" generation INTEGER NOT NULL, change_seq INTEGER NOT NULL);"
+	"CREATE INDEX np_hosts_change ON np_hosts (change_seq);"
+	"CREATE TABLE np_inventory (host_id INTEGER NOT NULL REFERENCES np_hosts (id)"
+	" ON DELETE CASCADE, node INTEGER NOT NULL, rc TEXT NOT NULL, total INTEGER NOT NULL,"
+	" cap INTEGER NOT NULL, used INTEGER NOT NULL CHECK (used >= 0),"
+	" PRIMARY KEY (host_id, node, rc)) WITHOUT ROWID;"
+	"CREATE TABLE np_placements (id TEXT PRIMARY KEY, host_id INTEGER NOT NULL"
+	" REFERENCES np_hosts (id), request TEXT NOT NULL, plan TEXT NOT NULL);"
+	"CREATE INDEX np_placements_host ON np_placements (host_id);"
+	"CREATE TABLE np_allocations (placement_id TEXT NOT NULL REFERENCES np_placements (id)"
+	" ON DELETE CASCADE, node INTEGER NOT NULL, rc TEXT NOT NULL, amount INTEGER NOT NULL,"
+	" PRIMARY KEY (placement_id, node, rc)) WITHOUT ROWID;"
+	"CREATE TABLE np_pins (host_id INTEGER NOT NULL, cpu INTEGER NOT NULL,"
+	" node INTEGER NOT NULL, placement_id TEXT NOT NULL REFERENCES np_placements (id)"
+	" ON DELETE CASCADE, PRIMARY KEY (host_id, cpu)) WITHOUT ROWID;"
+	"CREATE INDEX np_pins_placement ON np_pins (placement_id);"
+	"INSERT INTO np_meta VALUES ('schema', 'numaplace.fleet');";
+
+/* migrations[v] takes a store from version v to v + 1; version 0 is an empty file. */
+static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1 };
+
+struct np__store {
+	sqlite3 *db;
+	char *path;
+	const char *sync; /* the synchronous pragma: "FULL" unless the URL says */
+	sqlite3_stmt *st[S_COUNT];
+};
+
+/* ---- errors and statements ----------------------------------------------- */
+
+static int db_err(struct np__store *s, struct np_error *err, const char *what)
+{
+	int code = sqlite3_extended_errcode(s->db) & 0xff;
+	int np = code == SQLITE_NOMEM				 ? NP_ENOMEM
+		 : code == SQLITE_CANTOPEN || code == SQLITE_PERM ? NP_EIO
+		 : code == SQLITE_NOTADB || code == SQLITE_CORRUPT ? NP_EINPUT
+								    : NP_EOS;
+
+	return np__err(err, np, "store 'sqlite:%s': %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+/* The prepared statement I, reset and unbound. */
+static sqlite3_stmt *stmt(struct np__store *s, enum stmt i, struct np_error *err)
+{
+	if (!s->st[i] &&
+	    sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL)) {
+		db_err(s, err, "cannot prepare a statement");
+		return NULL;
+	}
+	sqlite3_reset(s->st[i]);
+	sqlite3_clear_bindings(s->st[i]);
+	return s->st[i];
+}
+
+static int exec(struct np__store *s, const char *q, struct np_error *err)
+{
+	if (sqlite3_exec(s->db, q, NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(s, err, q);
+	return 0;
+}
+
+static void rollback(struct np__store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Step a statement that returns no row (or ignores it). */
+static int step_done(struct np__store *s, sqlite3_stmt *q, struct np_error *err)
+{
+	int rc = sqlite3_step(q);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(s, err, "a statement failed");
+	sqlite3_reset(q);
+	return 0;
+}
+
+static const char *col_text(sqlite3_stmt *q, int c)
+{
+	const unsigned char *t = sqlite3_column_text(q, c);
+
+	return t ? (const char *)t : "";
+}
+
+/* ---- opening ------------------------------------------------------------- */
+
+/* The store's schema version into *V: 0 when it has none yet. */
+static int sq_version(struct np__store *s, long *v, struct np_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*v = 0;
+	if (sqlite3_prepare_v2(s->db, sql[S_VERSION], -1, &q, NULL) != SQLITE_OK) {
+		int code = sqlite3_errcode(s->db);
+
+		if (code == SQLITE_NOTADB)
+			return np__err(err, NP_EINPUT, "'%s' is not a SQLite database", s->path);
+		return code == SQLITE_ERROR ? 0 : db_err(s, err, "cannot read the schema version");
+	}
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && !np__parse_int(col_text(q, 0), 1, 1 << 20, v))
+		*v = -1;
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "cannot read the schema version");
+	if (*v < 0 || (rc == SQLITE_DONE && *v == 0))
+		return np__err(err, NP_EINPUT, "'%s' has a broken numaplace schema version", s->path);
+	return 0;
+}
+
+/* Bring the schema to NP__FLEET_SCHEMA, one migration at a time, in one transaction. */
+static int sq_migrate(struct np__store *s, struct np_error *err)
+{
+	char set[96];
+	long v = 0;
+	int rc = exec(s, "BEGIN IMMEDIATE", err);
+
+	/* Read again under the write lock: another process may have migrated it. */
+	if (!rc)
+		rc = sq_version(s, &v, err);
+	for (; !rc && v < NP__FLEET_SCHEMA; v++) {
+		snprintf(set, sizeof(set), "INSERT OR REPLACE INTO np_meta VALUES ('version', '%ld')",
+			 v + 1);
+		if (!(rc = exec(s, migrations[v], err)))
+			rc = exec(s, set, err);
+	}
+	if (!rc)
+		rc = exec(s, "COMMIT", err);
+	if (rc)
+		rollback(s);
+	return rc;
+}
+
+
+/*
+ * Waiting for another writer: SQLite's own busy handler sleeps longer and
+ * longer (up to 100 ms a time), which with several schedulers leaves the
+ * lock free while everyone sleeps.  Short sleeps (0.1-0.6 ms, jittered so
+ * waiters do not wake together) keep it busy; give up after 30 s.
+ */
+static int busy(void *arg, int count)
+{
+	struct np__store *s = arg;
+	struct timespec ts = { 0, 100000 + (long)((unsigned)count * 2654435761u % 500000u) };
+
+	(void)s;
+	if (count >= 60000)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+static int configure(struct np__store *s, struct np_error *err)
+{
+	char sync[40];
+	const char *const pragmas[] = {
+		"PRAGMA foreign_keys = ON",
+		sync,
+		"PRAGMA journal_mode = WAL",
+	};
+
+	snprintf(sync, sizeof(sync), "PRAGMA synchronous = %s", s->sync);
+	sqlite3_busy_handler(s->db, busy, s);
+	sqlite3_extended_result_codes(s->db, 1);
+	for (size_t i = 0; i < NP__ARRAY_SIZE(pragmas); i++) {
+		if (sqlite3_exec(s->db, pragmas[i], NULL, NULL, NULL) == SQLITE_OK)
+			continue;
+		if ((sqlite3_errcode(s->db) & 0xff) == SQLITE_NOTADB)
+			return np__err(err, NP_EINPUT, "'%s' is not a SQLite database", s->path);
+		/* WAL needs a write once per file; a read-only store keeps its mode. */
+		if (i < 2 || (sqlite3_errcode(s->db) & 0xff) != SQLITE_READONLY)
+			return db_err(s, err, pragmas[i]);
+	}
+	return 0;
+}
+
+static void sq_close(struct np__store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close_v2(s->db);
+	free(s->path);
+	free(s);
+}
+
+/*
+ * PATH[?synchronous=full|normal]: normal (no fsync at commit, WAL synced
+ * at checkpoints) survives a killed process but may lose the last claims
+ * to a power cut; it is for bulk loads.  Nothing else after a '?'.
+ */
+static int location(struct np__store *s, const char *loc, struct np_error *err)
+{
+	const char *q = strchr(loc, '?');
+
+	s->sync = "FULL";
+	if (q && !strcmp(q, "?synchronous=normal"))
+		s->sync = "NORMAL";
+	else if (q && strcmp(q, "?synchronous=full"))
+		return np__err(err, NP_EINPUT, "store 'sqlite:%s': unknown parameter '%s' "
+			       "(synchronous=full or normal)", loc, q + 1);
+	s->path = q ? strndup(loc, (size_t)(q - loc)) : strdup(loc);
+	return s->path ? 0 : np__err(err, NP_ENOMEM, "out of memory");
+}
+
+static int sq_open(const char *url, const char *loc, bool create, struct np__store **out,
+		   struct np_error *err)
+{
+	struct np__store *s = calloc(1, sizeof(*s));
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+	struct stat sb;
+	int rc;
+
+	(void)url;
+	if (!s)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	if ((rc = location(s, loc, err)) != 0) {
+		sq_close(s);
+		return rc;
+	}
+	if (stat(s->path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		rc = np__err(err, NP_EINPUT, "store 'sqlite:%s': not a regular file", s->path);
+		sq_close(s);
+		return rc;
+	}
+	if (!create && stat(s->path, &sb) != 0) {
+		rc = np__err(err, NP_EIO, "store 'sqlite:%s': %s", s->path, strerror(errno));
+		sq_close(s);
+		return rc;
+	}
+	if (sqlite3_open_v2(s->path, &s->db, flags | (create ? SQLITE_OPEN_CREATE : 0), NULL)) {
+		rc = s->db ? db_err(s, err, "cannot open")
+			   : np__err(err, NP_ENOMEM, "out of memory");
+		sq_close(s);
+		return rc;
+	}
+	if ((rc = configure(s, err))) {
+		sq_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+/* ---- claims ----------------------------------------------------------------- */
+
+/* The id exists: same request or not.  Within the open transaction. */
+static int existing(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
+		    struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_GET_PLACEMENT, err);
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_text(q, 1, c->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_ROW)
+		return db_err(s, err, "cannot read a placement");
+	r->host_id = sqlite3_column_int64(q, 0);
+	r->status = strcmp(col_text(q, 1), c->request) == 0 ? NP__EXISTS : NP__CONFLICT;
+	sqlite3_reset(q);
+	return 0;
+}
+
+static int bump(struct np__store *s, int64_t host, int64_t *gen, struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_BUMP_HOST, err);
+	int rc;
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_int64(q, 1, host);
+	rc = sqlite3_step(q);
+	*gen = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "cannot update a host");
+	sqlite3_reset(q);
+	return 0;
+}
+
+static int take(struct np__store *s, const struct np__claim *c, const struct np__take *t,
+		struct np__claim_result *r, struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_TAKE, err);
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_int64(q, 1, c->host_id);
+	sqlite3_bind_int(q, 2, t->node);
+	sqlite3_bind_text(q, 3, t->rc, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, t->amount);
+	sqlite3_bind_int(q, 5, (int)t->mode);
+	if (step_done(s, q, err))
+		return NP_EOS;
+	if (sqlite3_changes(s->db) != 1) {
+		r->status = NP__NO_ROOM;
+		snprintf(r->detail, sizeof(r->detail), "node %d: %s: %lld more do not fit",
+			 t->node, t->rc, (long long)t->amount);
+		return 0;
+	}
+	q = stmt(s, S_INS_ALLOC, err);
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_text(q, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 2, t->node);
+	sqlite3_bind_text(q, 3, t->rc, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, t->amount);
+	return step_done(s, q, err);
+}
+
+static int pin(struct np__store *s, const struct np__claim *c, const struct np__pin *p,
+	       struct np__claim_result *r, struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_INS_PIN, err);
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_int64(q, 1, c->host_id);
+	sqlite3_bind_int(q, 2, p->cpu);
+	sqlite3_bind_int(q, 3, p->node);
+	sqlite3_bind_text(q, 4, c->id, -1, SQLITE_STATIC);
+	if (step_done(s, q, err))
+		return NP_EOS;
+	if (sqlite3_changes(s->db) != 1) {
+		r->status = NP__NO_ROOM;
+		snprintf(r->detail, sizeof(r->detail), "node %d: CPU %d is pinned already", p->node,
+			 p->cpu);
+	}
+	return 0;
+}
+
+/* Everything after the placement row: host lock, takes, pins. */
+static int claim_body(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
+		      struct np_error *err)
+{
+	int rc = bump(s, c->host_id, &r->generation, err);
+
+	if (!rc && r->generation < 0)
+		r->status = NP__HOST_GONE;
+	for (int i = 0; i < c->takes->ntakes && !rc && r->status == NP__CLAIMED; i++)
+		rc = take(s, c, &c->takes->takes[i], r, err);
+	for (int i = 0; i < c->takes->npins && !rc && r->status == NP__CLAIMED; i++)
+		rc = pin(s, c, &c->takes->pins[i], r, err);
+	return rc;
+}
+
+static int sq_claim(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
+		    struct np_error *err)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->status = NP__CLAIMED;
+	r->host_id = c->host_id;
+	if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
+		return rc;
+	if (!(q = stmt(s, S_INS_PLACEMENT, err))) {
+		rc = NP_EOS;
+		goto out;
+	}
+	sqlite3_bind_text(q, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, c->host_id);
+	sqlite3_bind_text(q, 3, c->request, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, c->plan, -1, SQLITE_STATIC);
+	if ((rc = step_done(s, q, err)))
+		goto out;
+	if (sqlite3_changes(s->db) == 0)
+		rc = existing(s, c, r, err);
+	else
+		rc = claim_body(s, c, r, err);
+	if (!rc && r->status == NP__CLAIMED)
+		rc = exec(s, "COMMIT", err);
+out:
+	if (rc || r->status != NP__CLAIMED)
+		rollback(s);
+	return rc;
+}
+
+static int sq_release(struct np__store *s, const char *id, bool *found, int64_t *host_id,
+		      struct np_error *err)
+{
+	sqlite3_stmt *q;
+	int64_t host = -1, gen;
+	int rc = exec(s, "BEGIN IMMEDIATE", err);
+
+	if (rc)
+		return rc;
+	rc = NP_EOS;
+	if (!(q = stmt(s, S_GET_PLACEMENT, err)))
+		goto out;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		host = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	rc = 0;
+	if (host < 0)
+		goto out;
+	if (!(q = stmt(s, S_GIVE_BACK, err))) {
+		rc = NP_EOS;
+		goto out;
+	}
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, host);
+	if ((rc = step_done(s, q, err)) || (rc = bump(s, host, &gen, err)))
+		goto out;
+	if (!(q = stmt(s, S_DEL_PLACEMENT, err))) {
+		rc = NP_EOS;
+		goto out;
+	}
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	if (!(rc = step_done(s, q, err)))
+		rc = exec(s, "COMMIT", err);
+out:
+	if (rc || host < 0)
+		rollback(s);
+	if (!rc) {
+		*found = host >= 0;
+		if (host_id)
+			*host_id = host;
+	}
+	return rc;
+}
+
+/* ---- hosts ---------------------------------------------------------------- */
+
+/* Host NAME exists: the same one (*same) or another; *id -1 when missing. */
+static int find_host(struct np__store *s, const struct np__new_host *h, int64_t *id, bool *same,
+		     struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_HOST_BY_NAME, err);
+	int rc;
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_text(q, 1, h->name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	*id = -1;
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		*same = strcmp(col_text(q, 1), h->topo_json) == 0 &&
+			sqlite3_column_double(q, 2) == h->cpu_ratio &&
+			sqlite3_column_double(q, 3) == h->ram_ratio;
+	} else if (rc != SQLITE_DONE) {
+		return db_err(s, err, "cannot read the hosts");
+	}
+	sqlite3_reset(q);
+	return 0;
+}
+
+/* The id of topology JSON (DIGEST), inserted when new. */
+static int topo_id(struct np__store *s, const struct np__new_host *h, int64_t *id,
+		   struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_TOPO_BY_DIGEST, err);
+	int rc;
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_text(q, 1, h->digest, -1, SQLITE_STATIC);
+	*id = -1;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (strcmp(col_text(q, 1), h->topo_json) == 0)
+			*id = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return db_err(s, err, "cannot read the topologies");
+	if (*id >= 0)
+		return 0;
+	if (!(q = stmt(s, S_INS_TOPO, err)))
+		return NP_EOS;
+	sqlite3_bind_text(q, 1, h->digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, h->topo_json, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_ROW)
+		return db_err(s, err, "cannot add a topology");
+	*id = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return 0;
+}
+
+static int insert_host(struct np__store *s, const struct np__new_host *h, int64_t topo,
+		       struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_INS_HOST, err);
+	int64_t id;
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_text(q, 1, h->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, topo);
+	sqlite3_bind_double(q, 3, h->cpu_ratio);
+	sqlite3_bind_double(q, 4, h->ram_ratio);
+	if (sqlite3_step(q) != SQLITE_ROW)
+		return db_err(s, err, "cannot add the host");
+	id = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	for (int i = 0; i < h->rows->nrows; i++) {
+		const struct np__row *r = &h->rows->rows[i];
+
+		if (!(q = stmt(s, S_INS_ROW, err)))
+			return NP_EOS;
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int(q, 2, r->node);
+		sqlite3_bind_text(q, 3, r->rc, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4, r->total);
+		sqlite3_bind_int64(q, 5, r->cap);
+		sqlite3_bind_int64(q, 6, r->used);
+		if (step_done(s, q, err))
+			return NP_EOS;
+	}
+	return 0;
+}
+
+static int sq_add_host(struct np__store *s, const struct np__new_host *h, int *added,
+		       struct np_error *err)
+{
+	int64_t id, topo;
+	bool same = false;
+	int rc = exec(s, "BEGIN IMMEDIATE", err);
+
+	if (rc)
+		return rc;
+	*added = 0;
+	if ((rc = find_host(s, h, &id, &same, err)))
+		goto out;
+	if (id >= 0) {
+		if (!same)
+			rc = np__err_reason(err, NP_EINPUT, "host_exists",
+					    "host '%s' is in the fleet already, with another "
+					    "topology or ratios (remove it first)", h->name);
+		goto out;
+	}
+	if ((rc = topo_id(s, h, &topo, err)) || (rc = insert_host(s, h, topo, err)) ||
+	    (rc = exec(s, "COMMIT", err)))
+		goto out;
+	*added = 1;
+out:
+	if (rc || !*added)
+		rollback(s);
+	return rc;
+}
+
+static int64_t one_int(struct np__store *s, enum stmt i, int64_t arg, struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, i, err);
+	int64_t v = -1;
+
+	if (!q)
+		return -2;
+	sqlite3_bind_int64(q, 1, arg);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return v;
+}
+
+static int by_id(struct np__store *s, enum stmt i, int64_t id, struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, i, err);
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_int64(q, 1, id);
+	return step_done(s, q, err);
+}
+
+static int sq_remove_host(struct np__store *s, const char *name, bool force, int *released,
+			  struct np_error *err)
+{
+	struct np__new_host h = { .name = name, .topo_json = "" };
+	int64_t id, topo, n;
+	bool same;
+	int rc = exec(s, "BEGIN IMMEDIATE", err);
+
+	if (rc)
+		return rc;
+	if ((rc = find_host(s, &h, &id, &same, err)))
+		goto out;
+	if (id < 0) {
+		rc = np__err_reason(err, NP_EINPUT, "no_host", "no host '%s' in the fleet", name);
+		goto out;
+	}
+	n = one_int(s, S_COUNT_PLACEMENTS, id, err);
+	topo = one_int(s, S_HOST_TOPO, id, err);
+	if (n < 0 || topo < 0) {
+		rc = n < -1 || topo < -1 ? NP_EOS : db_err(s, err, "cannot read the host");
+		goto out;
+	}
+	if (n > 0 && !force) {
+		rc = np__err_reason(err, NP_EINPUT, "host_in_use",
+				    "host '%s' holds %lld placement%s (release them, or --force)",
+				    name, (long long)n, n == 1 ? "" : "s");
+		goto out;
+	}
+	if (!(rc = by_id(s, S_DEL_HOST_PLACEMENTS, id, err)) && !(rc = by_id(s, S_DEL_HOST, id, err)) &&
+	    !(rc = by_id(s, S_DEL_TOPO, topo, err)))
+		rc = exec(s, "COMMIT", err);
+	if (!rc && released)
+		*released = (int)n;
+out:
+	if (rc)
+		rollback(s);
+	return rc;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+static int host_row(sqlite3_stmt *q, np__host_cb cb, void *ctx)
+{
+	struct np__host_rec h = {
+		.id = sqlite3_column_int64(q, 0),
+		.name = col_text(q, 1),
+		.topo_id = sqlite3_column_int64(q, 2),
+		.cpu_ratio = sqlite3_column_double(q, 3),
+		.ram_ratio = sqlite3_column_double(q, 4),
+		.generation = sqlite3_column_int64(q, 5),
+		.placements = sqlite3_column_int(q, 6),
+	};
+
+	return cb(ctx, &h);
+}
+
+/* Run Q, calling ROW for each result; 0, the callback's code, or a db error. */
+static int each(struct np__store *s, sqlite3_stmt *q, int (*row)(sqlite3_stmt *, void *),
+		void *ctx, struct np_error *err)
+{
+	int rc, cb = 0;
+
+	while (!cb && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		cb = row(q, ctx);
+	if (!cb && rc != SQLITE_DONE)
+		cb = db_err(s, err, "cannot read the store");
+	sqlite3_reset(q);
+	return cb;
+}
+
+struct hctx {
+	np__host_cb cb;
+	void *ctx;
+	int64_t maxseq;
+};
+
+static int hosts_row(sqlite3_stmt *q, void *p)
+{
+	struct hctx *h = p;
+	int64_t seq = sqlite3_column_int64(q, 7);
+
+	h->maxseq = seq > h->maxseq ? seq : h->maxseq;
+	return host_row(q, h->cb, h->ctx);
+}
+
+static int data_version(struct np__store *s, int64_t *v, struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_DATA_VERSION, err);
+
+	if (!q)
+		return NP_EOS;
+	if (sqlite3_step(q) != SQLITE_ROW)
+		return db_err(s, err, "cannot read the data version");
+	*v = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return 0;
+}
+
+static int sq_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb, void *ctx,
+		    struct np_error *err)
+{
+	struct hctx h = { cb, ctx, 0 };
+	bool since = cur && cur->started;
+	sqlite3_stmt *q;
+	int64_t dv = 0;
+	int rc;
+
+	if (cur && (rc = data_version(s, &dv, err)))
+		return rc;
+	if (since && dv == cur->data_version)
+		return 0; /* nobody else committed: nothing changed */
+	if (!(q = stmt(s, since ? S_HOSTS_SINCE : cur ? S_HOSTS_ALL : S_HOSTS_LIGHT, err)))
+		return NP_EOS;
+	if (since)
+		sqlite3_bind_int64(q, 1, cur->v[0]);
+	h.maxseq = since ? cur->v[0] : 0;
+	rc = each(s, q, hosts_row, &h, err);
+	if (!rc && cur) {
+		cur->v[0] = h.maxseq;
+		cur->data_version = dv;
+		cur->started = true;
+	}
+	return rc;
+}
+
+static int sq_topology(struct np__store *s, int64_t id, char **json, struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_TOPO, err);
+	int rc;
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_int64(q, 1, id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*json = strdup(col_text(q, 0));
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? np__err(err, NP_EINPUT, "topology %lld is missing from "
+						   "the store", (long long)id)
+					 : db_err(s, err, "cannot read a topology");
+	return *json ? 0 : np__err(err, NP_ENOMEM, "out of memory");
+}
+
+struct lctx {
+	np__row_cb row_cb;
+	np__pin_cb pin_cb;
+	np__host_cb gen_cb;
+	void *ctx;
+};
+
+static int rows_row(sqlite3_stmt *q, void *p)
+{
+	struct lctx *l = p;
+	struct np__row r = {
+		.node = sqlite3_column_int(q, 1),
+		.total = sqlite3_column_int64(q, 3),
+		.cap = sqlite3_column_int64(q, 4),
+		.used = sqlite3_column_int64(q, 5),
+	};
+
+	snprintf(r.rc, sizeof(r.rc), "%s", col_text(q, 2));
+	return l->row_cb(l->ctx, sqlite3_column_int64(q, 0), &r);
+}
+
+static int pins_row(sqlite3_stmt *q, void *p)
+{
+	struct lctx *l = p;
+
+	return l->pin_cb(l->ctx, sqlite3_column_int64(q, 0), sqlite3_column_int(q, 1),
+			 sqlite3_column_int(q, 2), col_text(q, 3));
+}
+
+static int gens_row(sqlite3_stmt *q, void *p)
+{
+	struct lctx *l = p;
+
+	return host_row(q, l->gen_cb, l->ctx);
+}
+
+/* Bind HOST to Q when it names one host. */
+static sqlite3_stmt *for_host(struct np__store *s, enum stmt one, enum stmt all, int64_t host,
+			      struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, host >= 0 ? one : all, err);
+
+	if (q && host >= 0)
+		sqlite3_bind_int64(q, 1, host);
+	return q;
+}
+
+static int sq_ledgers(struct np__store *s, int64_t host, np__row_cb row_cb, np__pin_cb pin_cb,
+		      np__host_cb gen_cb, void *ctx, struct np_error *err)
+{
+	struct lctx l = { row_cb, pin_cb, gen_cb, ctx };
+	sqlite3_stmt *q;
+	bool own = sqlite3_get_autocommit(s->db);
+	int rc = own ? exec(s, "BEGIN", err) : 0; /* one snapshot for the three reads */
+
+	if (rc)
+		return rc;
+	if (!(q = for_host(s, S_GENS_ONE, S_GENS_ALL, host, err)) ||
+	    (rc = each(s, q, gens_row, &l, err)) ||
+	    !(q = for_host(s, S_ROWS_ONE, S_ROWS_ALL, host, err)) ||
+	    (rc = each(s, q, rows_row, &l, err)) ||
+	    !(q = for_host(s, S_PINS_ONE, S_PINS_ALL, host, err)) ||
+	    (rc = each(s, q, pins_row, &l, err)))
+		rc = rc ? rc : NP_EOS;
+	if (own)
+		rollback(s);
+	return rc;
+}
+
+struct pctx {
+	np__placement_cb cb;
+	void *ctx;
+};
+
+static int placement_row(sqlite3_stmt *q, void *p)
+{
+	struct pctx *c = p;
+	struct np__placement_rec r = {
+		.id = col_text(q, 0),
+		.host_id = sqlite3_column_int64(q, 1),
+		.request = col_text(q, 2),
+		.plan = col_text(q, 3),
+	};
+
+	return c->cb(c->ctx, &r);
+}
+
+static int sq_placements(struct np__store *s, const char *id, int64_t host, np__placement_cb cb,
+			 void *ctx, struct np_error *err)
+{
+	struct pctx c = { cb, ctx };
+	sqlite3_stmt *q;
+
+	if (id) {
+		if (!(q = stmt(s, S_PLACEMENT_ONE, err)))
+			return NP_EOS;
+		sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
+	} else if (!(q = for_host(s, S_PLACEMENTS_HOST, S_PLACEMENTS_ALL, host, err))) {
+		return NP_EOS;
+	}
+	return each(s, q, placement_row, &c, err);
+}
+
+struct actx {
+	np__alloc_cb cb;
+	np__pin_cb pin_cb;
+	void *ctx;
+};
+
+static int alloc_row(sqlite3_stmt *q, void *p)
+{
+	struct actx *a = p;
+
+	return a->cb(a->ctx, col_text(q, 0), sqlite3_column_int(q, 1), col_text(q, 2),
+		     sqlite3_column_int64(q, 3));
+}
+
+static int alloc_pin_row(sqlite3_stmt *q, void *p)
+{
+	struct actx *a = p;
+
+	return a->pin_cb(a->ctx, sqlite3_column_int64(q, 0), sqlite3_column_int(q, 1),
+			 sqlite3_column_int(q, 2), col_text(q, 3));
+}
+
+static int sq_allocations(struct np__store *s, np__alloc_cb cb, np__pin_cb pin_cb, void *ctx,
+			  struct np_error *err)
+{
+	struct actx a = { cb, pin_cb, ctx };
+	sqlite3_stmt *q;
+	int rc = 0;
+
+	if (!(q = stmt(s, S_ALLOCS, err)) || (rc = each(s, q, alloc_row, &a, err)) ||
+	    !(q = stmt(s, S_PINS_ALL, err)) || (rc = each(s, q, alloc_pin_row, &a, err)))
+		rc = rc ? rc : NP_EOS;
+	return rc;
+}
+
+static int sq_snapshot(struct np__store *s, bool begin, struct np_error *err)
+{
+	if (!begin) {
+		rollback(s); /* read only: nothing to keep */
+		return 0;
+	}
+	/* A deferred transaction takes its snapshot at the first read: read now. */
+	if (exec(s, "BEGIN", err))
+		return err ? err->code : NP_EOS;
+	return exec(s, "SELECT 1 FROM np_meta LIMIT 1", err);
+}
+
+static const struct np__store_driver np__store_sqlite = {
+	.scheme = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.version = sq_version,
+	.migrate = sq_migrate,
+	.add_host = sq_add_host,
+	.remove_host = sq_remove_host,
+	.hosts = sq_hosts,
+	.topology = sq_topology,
+	.ledgers = sq_ledgers,
+	.claim = sq_claim,
+	.release = sq_release,
+	.placements = sq_placements,
+	.snapshot = sq_snapshot,
+	.allocations = sq_allocations,
+};
+
+/* The module (lib/module/module.h): its one export. */
+NP__MODULE(sqlite, NULL, &np__store_sqlite);

@@ -1,0 +1,145 @@
+/*
+ * store.c - the one dispatcher from a store URL to its driver table
+ * (store.h), and the id rule every driver and the fleet share.
+ *
+ * Schemes: "sqlite:PATH"; "postgresql://..." and "postgres://..." (the
+ * whole URL goes to libpq); "postgresql:KEY=VALUE ..." (libpq's keyword
+ * form, the part after the colon).  A scheme this build was made without
+ * is NP_EUNSUPPORTED, so the message can say so rather than "unknown";
+ * each driver is a module, loaded here by the first store of its kind.
+ */
+#include "fleet/store.h"
+#include "module/module.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/util.h"
+
+#define ID_MAX 255
+
+/* Scheme -> the module that has its driver (lib/module/module.h). */
+static const struct {
+	const char *scheme, *module;
+} drivers[] = {
+	{ "sqlite", "sqlite" },
+	{ "postgresql", "postgresql" },
+	{ "postgres", "postgresql" },
+};
+
+/* URL for messages: printable, cut, passwords as '*'. */
+static void shown(const char *url, char *out, size_t size)
+{
+	const char *sl = strstr(url, "://"), *at = sl ? strchr(sl + 3, '@') : NULL;
+	const char *colon = at ? memchr(sl + 3, ':', (size_t)(at - sl - 3)) : NULL;
+	const char *pw = strstr(url, "password=");
+	const char *c;
+	size_t k = 0;
+
+	for (c = url; *c && k + 5 < size; c++) {
+		if (colon && c == colon + 1) {
+			out[k++] = '*';
+			c = at - 1;
+		} else if (pw && c == pw + 9) {
+			out[k++] = '*';
+			while (c[1] && c[1] != ' ' && c[1] != '&')
+				c++;
+		} else {
+			out[k++] = isprint((unsigned char)*c) ? *c : '?';
+		}
+	}
+	if (*c)
+		out[k++] = '.', out[k++] = '.', out[k++] = '.';
+	out[k] = '\0';
+}
+
+int np__store_driver_for(const char *url, const struct np__store_driver **drv,
+			 const char **location, struct np_error *err)
+{
+	const char *colon = url ? strchr(url, ':') : NULL;
+	char show[128];
+	size_t n;
+
+	if (!url || !*url)
+		return np__err(err, NP_EINPUT, "no store given (sqlite:PATH or postgresql://...)");
+	shown(url, show, sizeof(show));
+	if (!colon)
+		return np__err(err, NP_EINPUT,
+			       "'%s' is not a store URL (sqlite:PATH or postgresql://...)", show);
+	n = (size_t)(colon - url);
+	for (size_t i = 0; i < NP__ARRAY_SIZE(drivers); i++) {
+		if (strlen(drivers[i].scheme) != n || strncmp(drivers[i].scheme, url, n) != 0)
+			continue;
+		const struct np__module *m;
+		int rc;
+
+		if (!colon[1])
+			return np__err(err, NP_EINPUT, "store '%s' names no %s", show,
+				       n == 6 ? "file (sqlite:PATH)" : "database");
+		if ((rc = np__module_get(drivers[i].module, &m, err)))
+			return rc;
+		*drv = m->ops;
+		*location = strncmp(colon, "://", 3) == 0 ? url : colon + 1;
+		return 0;
+	}
+	return np__err(err, NP_EINPUT,
+		       "unknown store kind '%.*s' in '%s' (sqlite:PATH or postgresql://...)",
+		       (int)(n < 32 ? n : 32), url, show);
+}
+
+int np__store_open(const char *url, bool create, const struct np__store_driver **drv,
+		   struct np__store **out, struct np_error *err)
+{
+	const char *loc;
+	struct np__store *s = NULL;
+	char show[128];
+	long v = 0;
+	int rc = np__store_driver_for(url, drv, &loc, err);
+
+	if (rc || (rc = (*drv)->open(url, loc, create, &s, err)) ||
+	    (rc = (*drv)->version(s, &v, err)))
+		goto out;
+	shown(url, show, sizeof(show));
+	if (v == 0 && !create)
+		rc = np__err(err, NP_EINPUT, "store '%s' holds no numaplace fleet (add a host "
+			     "first)", show);
+	else if (v > NP__FLEET_SCHEMA)
+		rc = np__err(err, NP_EINPUT, "store '%s' has fleet schema version %ld; this "
+			     "numaplace reads up to %d", show, v, NP__FLEET_SCHEMA);
+	else if (v < NP__FLEET_SCHEMA)
+		rc = (*drv)->migrate(s, err);
+out:
+	if (rc) {
+		if (s)
+			(*drv)->close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int np__fleet_check_id(const char *what, const char *id, struct np_error *err)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	if (n == 0)
+		return np__err(err, NP_EINPUT, "the %s is empty", what);
+	if (n > ID_MAX)
+		return np__err(err, NP_EINPUT, "the %s is longer than %d bytes", what, ID_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)id[i];
+		int len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+				      : (c & 0xf8) == 0xf0 ? 4 : 0;
+
+		if (c < 0x20 || c == 0x7f)
+			return np__err(err, NP_EINPUT, "the %s has a control character", what);
+		if (!len || i + (size_t)len > n)
+			return np__err(err, NP_EINPUT, "the %s is not valid UTF-8", what);
+		for (int k = 1; k < len; k++)
+			if (((unsigned char)id[i + (size_t)k] & 0xc0) != 0x80)
+				return np__err(err, NP_EINPUT, "the %s is not valid UTF-8", what);
+		i += (size_t)len - 1;
+	}
+	return 0;
+}

@@ -1,0 +1,176 @@
+/*
+ * store.h - the fleet store interface: one driver table per backend,
+ * chosen by the URL's scheme in one dispatcher (store.c), as libvirt
+ * chooses its drivers.
+ *
+ * Only store-sqlite.c includes sqlite3.h and only store-postgresql.c
+ * includes libpq-fe.h; each is a loadable module (lib/module/module.h:
+ * numaplace-sqlite.so, numaplace-postgresql.so) whose one export is its
+ * descriptor, the driver table as its ops, and nothing calls a backend
+ * except through that table.  So `numaplace place` never loads libpq or
+ * SQLite; the first store opened loads its module.
+ *
+ * What a driver keeps (docs/formats/fleet.md): hosts (name, topology by
+ * digest, allocation ratios, generation, change mark), the ledger rows of
+ * every host (lib/fleet/ledger.h) with their usage, pinned CPUs,
+ * placements (id, host, request fingerprint, plan JSON) and what each
+ * takes per row.  Its claim is one transaction that locks the host,
+ * charges every take with the ledger's predicate in the UPDATE, inserts
+ * the pins (unique per host and CPU) and the placement, and bumps the
+ * host's generation; any check failing rolls all of it back.
+ *
+ * Errors: drivers fill ERR with one line and return NP_EIO (cannot reach
+ * or open), NP_EINPUT (bad location, unknown or newer schema, bad
+ * arguments), NP_EOS (the database failed), NP_ENOMEM.
+ *
+ * Threads: a driver handle is one connection, one thread at a time.
+ */
+#ifndef NP_FLEET_STORE_H
+#define NP_FLEET_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <numaplace/error.h>
+
+#include "fleet/ledger.h"
+
+/* The schema version drivers create and read; newer ones are refused. */
+#define NP__FLEET_SCHEMA 1
+
+struct np__store; /* a driver's connection */
+
+struct np__host_rec {
+	int64_t id;
+	const char *name;
+	int64_t topo_id;
+	double cpu_ratio, ram_ratio;
+	int64_t generation;
+	int placements;
+};
+
+struct np__placement_rec {
+	const char *id;
+	int64_t host_id;
+	const char *request; /* the request's fingerprint */
+	const char *plan;    /* numaplace.plan/1 JSON */
+};
+
+/* Where a change scan left off; drivers own the meaning of the values. */
+struct np__cursor {
+	int64_t v[2];
+	int64_t data_version;
+	bool started;
+};
+
+struct np__new_host {
+	const char *name;
+	const char *topo_json;
+	const char *digest; /* of topo_json */
+	double cpu_ratio, ram_ratio;
+	const np__ledger *rows; /* its capacity rows, nothing used */
+};
+
+struct np__claim {
+	const char *id;
+	int64_t host_id;
+	const char *request;
+	const char *plan;
+	const struct np__takes *takes;
+};
+
+enum np__claim_status {
+	NP__CLAIMED,   /* done; GENERATION is the host's new one */
+	NP__EXISTS,    /* the id was placed already with this request (HOST_ID) */
+	NP__CONFLICT,  /* the id was placed already with another request */
+	NP__NO_ROOM,   /* a row or a pin check failed: DETAIL says which */
+	NP__HOST_GONE, /* the host was removed meanwhile */
+};
+
+struct np__claim_result {
+	enum np__claim_status status;
+	int64_t host_id;
+	int64_t generation;
+	char detail[200];
+};
+
+typedef int (*np__host_cb)(void *ctx, const struct np__host_rec *h);
+typedef int (*np__row_cb)(void *ctx, int64_t host_id, const struct np__row *r);
+/* A pin: CPU on NODE of HOST_ID, held by PLACEMENT (NULL when the driver does not say). */
+typedef int (*np__pin_cb)(void *ctx, int64_t host_id, int cpu, int node, const char *placement);
+typedef int (*np__placement_cb)(void *ctx, const struct np__placement_rec *p);
+typedef int (*np__alloc_cb)(void *ctx, const char *placement, int node, const char *rc,
+			    int64_t amount);
+
+struct np__store_driver {
+	const char *scheme;
+	/*
+	 * Open URL (LOCATION is what follows "scheme:"); CREATE may make an
+	 * empty store (a SQLite file).  The schema is np__store_open()'s.
+	 */
+	int (*open)(const char *url, const char *location, bool create, struct np__store **out,
+		    struct np_error *err);
+	void (*close)(struct np__store *s);
+	/* The schema version in the store: 0 when it has none yet. */
+	int (*version)(struct np__store *s, long *v, struct np_error *err);
+	/*
+	 * Bring the schema to NP__FLEET_SCHEMA in one transaction, reading
+	 * the version again under a lock (another process may have done it).
+	 */
+	int (*migrate)(struct np__store *s, struct np_error *err);
+	/* 1: added; 0: there already with the same topology and ratios. */
+	int (*add_host)(struct np__store *s, const struct np__new_host *h, int *added,
+			struct np_error *err);
+	/* Remove host NAME (NP_EINPUT if unknown, or in use without FORCE). */
+	int (*remove_host)(struct np__store *s, const char *name, bool force, int *released,
+			   struct np_error *err);
+	/*
+	 * Every host (CURSOR NULL: placements -1, not counted; a CURSOR not
+	 * started yet: counted, and the cursor starts), or those that may have
+	 * changed since CURSOR (moved on).
+	 */
+	int (*hosts)(struct np__store *s, struct np__cursor *cursor, np__host_cb cb, void *ctx,
+		     struct np_error *err);
+	int (*topology)(struct np__store *s, int64_t topo_id, char **json, struct np_error *err);
+	/*
+	 * Ledger rows and pins of host HOST_ID (or of every host: -1), from
+	 * one snapshot; GEN_CB gets each host's generation in that snapshot.
+	 */
+	int (*ledgers)(struct np__store *s, int64_t host_id, np__row_cb row_cb, np__pin_cb pin_cb,
+		       np__host_cb gen_cb, void *ctx, struct np_error *err);
+	int (*claim)(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
+		     struct np_error *err);
+	/* *FOUND false: no such id, nothing changed. */
+	int (*release)(struct np__store *s, const char *id, bool *found, int64_t *host_id,
+		       struct np_error *err);
+	/* Placements with id ID, or on host HOST_ID (>= 0), or all. */
+	int (*placements)(struct np__store *s, const char *id, int64_t host_id,
+			  np__placement_cb cb, void *ctx, struct np_error *err);
+	/*
+	 * Begin (BEGIN true) or end one read snapshot that the calls between
+	 * share, so the checker sees a single state while claims go on.
+	 */
+	int (*snapshot)(struct np__store *s, bool begin, struct np_error *err);
+	/* Every placement's takes, and every pin with its placement (for the checker). */
+	int (*allocations)(struct np__store *s, np__alloc_cb cb, np__pin_cb pin_cb, void *ctx,
+			   struct np_error *err);
+};
+
+
+/* The driver for URL and where its location starts; NP_EINPUT/NP_EUNSUPPORTED. */
+int np__store_driver_for(const char *url, const struct np__store_driver **drv,
+			 const char **location, struct np_error *err);
+
+/*
+ * Open URL through its driver and settle the schema, the same way for
+ * every driver: no schema and not CREATE is NP_EINPUT; a newer one is
+ * refused (NP_EINPUT, nothing changed); an older one, or none with
+ * CREATE, is migrated.
+ */
+int np__store_open(const char *url, bool create, const struct np__store_driver **drv,
+		   struct np__store **out, struct np_error *err);
+
+/* Is ID a valid placement id (1-255 bytes of UTF-8, no control characters)? */
+int np__fleet_check_id(const char *what, const char *id, struct np_error *err);
+
+#endif

@@ -1,0 +1,559 @@
+/*
+ * test-fleet.c - the fleet (include/numaplace/fleet.h) on a real store:
+ * a SQLite file in a temporary folder, or the PostgreSQL database named by
+ * $NP_FLEET_URL (tests/fleet/pg-unit.sh starts a server for it).
+ *
+ * Opening (bad URLs, missing and foreign files, newer schemas), adding and
+ * removing hosts, scheduling (placed, idempotent, conflicting, dry run,
+ * one named host, nothing fits with reasons counted per host), releasing,
+ * the pre-filter's soundness (the engine on every host it rejects), a
+ * scheduler whose summaries are stale (its claim is refused in the store
+ * and it tries again), and processes scheduling at once.  The invariant
+ * checker runs after every step.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <numaplace/numaplace.h>
+
+#include "check.h"
+#include "fleet/fleet-int.h"
+#include "np-config.h"
+#include "synth.h"
+
+#if NP_HAVE_SQLITE
+#include <sqlite3.h>
+#endif
+
+static char dir[64];
+static char url[1024];
+
+static void checked(np_fleet *f, const char *when)
+{
+	struct np_error err = { 0 };
+	struct np_fleet_check_stats st;
+
+	CHECK(np_fleet_check(f, &st, &err) == 0, "check %s: %s", when, err.message);
+}
+
+static np_fleet *open_fleet(unsigned flags)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = NULL;
+
+	CHECK(np_fleet_open(url, flags, &f, &err) == 0, "open %s: %s", url, err.message);
+	return f;
+}
+
+static np_topo *synth(int nodes, int cores, int mem, int pages, int nics)
+{
+	struct synth_host s = { nodes, cores, mem, pages, nics };
+	struct np_error err = { 0 };
+	char *json = synth_topo_json(&s);
+	np_topo *t = NULL;
+
+	CHECK(np_topo_parse(NP_SOURCE_JSON, json, strlen(json), "synth", &t, &err) == 0, "%s",
+	      err.message);
+	free(json);
+	return t;
+}
+
+static np_request *request(const char *flavor)
+{
+	struct np_error err = { 0 };
+	np_request *r = NULL;
+
+	CHECK(np_request_from_flavor_text(flavor, NULL, &r, &err) == 0, "%s: %s", flavor,
+	      err.message);
+	return r;
+}
+
+/* Schedule FLAVOR under ID; the result (NULL on error, ERR filled). */
+static np_fleet_result *schedule(np_fleet *f, const char *id, const char *flavor,
+				 const struct np_fleet_sched_opts *o, struct np_error *err)
+{
+	np_request *r = request(flavor);
+	np_fleet_result *res = NULL;
+
+	if (r && np_fleet_schedule(f, id, r, o, &res, err))
+		res = NULL;
+	np_request_free(r);
+	return res;
+}
+
+/* ---- opening --------------------------------------------------------------- */
+
+static void opening(void)
+{
+	static const struct {
+		const char *url;
+		int code;
+		const char *says;
+	} bad[] = {
+		{ "", NP_EINPUT, "no store" },
+		{ "fleet.db", NP_EINPUT, "not a store URL" },
+		{ "mysql://x/y", NP_EINPUT, "unknown store kind 'mysql'" },
+		{ "sqlite:", NP_EINPUT, "names no file" },
+		{ "sqlite:/nonexistent/dir/fleet.db", NP_EIO, "No such file" },
+	};
+	struct np_error err = { 0 };
+	np_fleet *f = NULL;
+	char path[256];
+	FILE *junk;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = (struct np_error){ 0 };
+		CHECK(np_fleet_open(bad[i].url, 0, &f, &err) == bad[i].code &&
+		      strstr(err.message, bad[i].says), "open '%s': %d %s", bad[i].url, err.code,
+		      err.message);
+	}
+	CHECK(np_fleet_open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", 0, &f,
+			    &err) != 0, "an unreachable database: %s", err.message);
+	CHECK(!strstr(err.message, "\n"), "one line: %s", err.message);
+	snprintf(path, sizeof(path), "sqlite:%s/junk.db", dir);
+	junk = fopen(path + 7, "w");
+	if (junk) {
+		fputs("this is not a database, it is a rather long line of text to be sure", junk);
+		fclose(junk);
+	}
+	CHECK(np_fleet_open(path, NP_FLEET_CREATE, &f, &err) == NP_EINPUT &&
+	      strstr(err.message, "not a SQLite database"), "a text file: %s", err.message);
+	snprintf(path, sizeof(path), "sqlite:%s/empty.db", dir);
+	CHECK(np_fleet_open(path, 0, &f, &err) == NP_EIO, "missing without create: %s",
+	      err.message);
+	CHECK(np_fleet_open(path, NP_FLEET_CREATE, &f, &err) == 0, "create: %s", err.message);
+	np_fleet_close(f);
+	f = NULL;
+	CHECK(np_fleet_open(path, 0, &f, &err) == 0, "reopen: %s", err.message);
+	np_fleet_close(f);
+}
+
+#if NP_HAVE_SQLITE
+/* A store written by a newer numaplace is refused, and left as it was. */
+static void newer_schema(void)
+{
+	struct np_error err = { 0 };
+	char path[256], sqlurl[300];
+	np_fleet *f = NULL;
+	sqlite3 *db = NULL;
+
+	snprintf(path, sizeof(path), "%s/newer.db", dir);
+	snprintf(sqlurl, sizeof(sqlurl), "sqlite:%s", path);
+	if (np_fleet_open(sqlurl, NP_FLEET_CREATE, &f, &err) == 0)
+		np_fleet_close(f);
+	f = NULL;
+	if (sqlite3_open(path, &db) == SQLITE_OK)
+		sqlite3_exec(db, "UPDATE np_meta SET value = '99' WHERE key = 'version'", NULL, NULL,
+			     NULL);
+	sqlite3_close(db);
+	CHECK(np_fleet_open(sqlurl, NP_FLEET_CREATE, &f, &err) == NP_EINPUT &&
+	      strstr(err.message, "schema version 99"), "newer schema: %s", err.message);
+	np_fleet_close(f);
+}
+#endif
+
+/* ---- hosts ----------------------------------------------------------------- */
+
+static void hosts(np_fleet *f, np_topo *a, np_topo *b)
+{
+	struct np_error err = { 0 };
+	char name[32];
+	bool added = false;
+
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "host-%02d", i);
+		CHECK(np_fleet_add_host(f, name, i % 2 ? b : a, NULL, &added, &err) == 0 && added,
+		      "add %s: %s", name, err.message);
+	}
+	CHECK(np_fleet_add_host(f, "host-00", a, NULL, &added, &err) == 0 && !added,
+	      "adding the same host again changes nothing: %s", err.message);
+	CHECK(np_fleet_add_host(f, "host-00", b, NULL, &added, &err) == NP_EINPUT &&
+	      !strcmp(err.reason, "host_exists"), "another topology under a used name: %s",
+	      err.message);
+	CHECK(np_fleet_add_host(f, "", a, NULL, &added, &err) == NP_EINPUT, "empty name");
+	CHECK(np_fleet_add_host(f, "bad\nname", a, NULL, &added, &err) == NP_EINPUT,
+	      "control character");
+	CHECK(np_fleet_refresh(f, &err) == 0 && np_fleet_host_count(f) == 6, "6 hosts: %d %s",
+	      np_fleet_host_count(f), err.message);
+	CHECK(np_fleet_host_find(f, "host-03") &&
+	      !strcmp(np_fleet_host_name(np_fleet_host_at(f, 3)), "host-03"), "by name");
+	checked(f, "after adding hosts");
+}
+
+/* ---- scheduling ------------------------------------------------------------- */
+
+static void basics(np_fleet *f)
+{
+	struct np_fleet_sched_opts dry = { .dry_run = true }, one = { .host = "host-01" };
+	struct np_error err = { 0 };
+	np_fleet_result *r, *again;
+	np_fleet_placement *p = NULL;
+	np_request *req = request("vcpus=4,ram=4096,hw:cpu_policy=dedicated");
+	bool found = false;
+
+	r = schedule(f, "vm-1", "vcpus=4,ram=4096,hw:cpu_policy=dedicated", NULL, &err);
+	CHECK(r && np_fleet_result_placed(r) && !np_fleet_result_existing(r), "vm-1 placed: %s",
+	      err.message);
+	if (r) {
+		CHECK(np_plan_validate(np_fleet_result_usage(r), req, np_fleet_result_plan(r),
+				       &err) == 0, "its plan validates: %s", err.message);
+		CHECK(np_fleet_result_stats(r)->hosts == 6 && np_fleet_result_stats(r)->fits >= 1 &&
+		      np_fleet_result_stats(r)->attempts == 1, "stats");
+	}
+	again = schedule(f, "vm-1", "vcpus=4,ram=4096,hw:cpu_policy=dedicated", NULL, &err);
+	CHECK(again && np_fleet_result_placed(again) && np_fleet_result_existing(again) && r &&
+	      !strcmp(np_fleet_result_host(again), np_fleet_result_host(r)),
+	      "the same id and request: the same placement: %s", err.message);
+	np_fleet_result_free(again);
+	err = (struct np_error){ 0 };
+	CHECK(!schedule(f, "vm-1", "vcpus=2,ram=4096", NULL, &err) && err.code == NP_EINPUT &&
+	      !strcmp(err.reason, "claim_conflict"), "the same id with another request: %s",
+	      err.message);
+	again = schedule(f, "vm-dry", "vcpus=2,ram=2048", &dry, &err);
+	CHECK(again && np_fleet_result_placed(again), "dry run chooses: %s", err.message);
+	CHECK(np_fleet_placement_get(f, "vm-dry", &p, &err) == 0 && !p, "but claims nothing");
+	np_fleet_result_free(again);
+	again = schedule(f, "vm-2", "vcpus=2,ram=2048", &one, &err);
+	CHECK(again && !strcmp(np_fleet_result_host(again), "host-01"), "--name: %s", err.message);
+	np_fleet_result_free(again);
+	one.host = "no-such-host";
+	CHECK(!schedule(f, "vm-3", "vcpus=2,ram=2048", &one, &err) && err.code == NP_EINPUT &&
+	      strstr(err.message, "no host 'no-such-host'"), "unknown host: %s", err.message);
+	CHECK(np_fleet_placement_get(f, "vm-1", &p, &err) == 0 && p && r &&
+	      !strcmp(np_fleet_placement_host(p), np_fleet_result_host(r)), "placement_get");
+	np_fleet_placement_free(p);
+	CHECK(np_fleet_release(f, "vm-1", &found, &err) == 0 && found, "release");
+	CHECK(np_fleet_release(f, "vm-1", &found, &err) == 0 && !found, "release twice");
+	CHECK(np_fleet_release(f, "vm-2", &found, &err) == 0 && found, "release vm-2");
+	np_fleet_result_free(r);
+	np_request_free(req);
+	checked(f, "after the basics");
+}
+
+/* Fill the fleet with one shape until nothing fits; every host says why. */
+static void until_full(np_fleet *f)
+{
+	struct np_error err = { 0 };
+	np_fleet_result *r = NULL;
+	char id[32];
+	int n = 0, hosts = 0;
+	bool found;
+
+	for (n = 0; n < 500; n++) {
+		snprintf(id, sizeof(id), "fill-%d", n);
+		np_fleet_result_free(r);
+		r = schedule(f, id, "vcpus=8,ram=8192,hw:numa_nodes=2,hw:cpu_policy=dedicated", NULL,
+			     &err);
+		if (!r || !np_fleet_result_placed(r))
+			break;
+	}
+	CHECK(r && !np_fleet_result_placed(r) && n > 10, "filled after %d guests: %s", n,
+	      err.message);
+	for (int i = 0; r && i < np_fleet_result_reason_count(r); i++) {
+		int k = 0;
+
+		CHECK(np_fleet_result_reason(r, i, &k) && k > 0, "reason %d", i);
+		hosts += k;
+	}
+	CHECK(r && hosts == 6, "every host has one reason: %d", hosts);
+	CHECK(r && np_fleet_result_reason_count(r) >= 1 &&
+	      strstr(np_fleet_result_reason(r, 0, NULL), "dedicated CPUs"),
+	      "the reason names the CPUs: %s", r ? np_fleet_result_reason(r, 0, NULL) : "");
+	np_fleet_result_free(r);
+	checked(f, "when full");
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "fill-%d", i);
+		CHECK(np_fleet_release(f, id, &found, &err) == 0 && found, "release %s", id);
+	}
+	checked(f, "emptied");
+	CHECK(np_fleet_refresh(f, &err) == 0, "refresh");
+	for (int i = 0; i < np_fleet_host_count(f); i++) {
+		const np_host *h = np_fleet_host_usage(np_fleet_host_at(f, i));
+
+		for (int k = 0; k < np_topo_node_count(np_host_topo(h)); k++)
+			CHECK(np_host_node(h, k)->memory_used_mb == 0 && np_host_node(h, k)->npinned == 0,
+			      "host %d node %d empty again", i, k);
+	}
+}
+
+static void removing(np_fleet *f, np_topo *a)
+{
+	struct np_error err = { 0 };
+	struct np_fleet_sched_opts on = { .host = "host-04" };
+	np_fleet_result *r = schedule(f, "on-4", "vcpus=2,ram=1024", &on, &err);
+	int released = -1;
+
+	CHECK(r && np_fleet_result_placed(r), "placed on host-04: %s", err.message);
+	np_fleet_result_free(r);
+	CHECK(np_fleet_remove_host(f, "host-04", false, NULL, &err) == NP_EINPUT &&
+	      !strcmp(err.reason, "host_in_use"), "in use: %s", err.message);
+	CHECK(np_fleet_remove_host(f, "nope", false, NULL, &err) == NP_EINPUT &&
+	      !strcmp(err.reason, "no_host"), "unknown: %s", err.message);
+	CHECK(np_fleet_remove_host(f, "host-04", true, &released, &err) == 0 && released == 1,
+	      "forced: %s", err.message);
+	CHECK(np_fleet_refresh(f, &err) == 0 && np_fleet_host_count(f) == 5 &&
+	      !np_fleet_host_find(f, "host-04"), "gone from the summaries");
+	checked(f, "after removing");
+	CHECK(np_fleet_add_host(f, "host-04", a, NULL, NULL, &err) == 0, "back: %s", err.message);
+}
+
+/* ---- the pre-filter never rejects a host the engine would use --------------- */
+
+static void load_randomly(np_fleet *f, uint64_t seed, int n, int *placed)
+{
+	struct np_error err = { 0 };
+	char id[32];
+
+	for (int i = 0; i < n; i++) {
+		char *flavor = synth_flavor(&seed, 4, 1);
+		np_fleet_result *r;
+
+		snprintf(id, sizeof(id), "load-%llu-%d", (unsigned long long)seed, i);
+		r = schedule(f, id, flavor, NULL, &err);
+		CHECK(r || err.code == 0, "%s: %s", flavor, err.message);
+		*placed += r && np_fleet_result_placed(r);
+		np_fleet_result_free(r);
+		free(flavor);
+	}
+}
+
+static void soundness(np_fleet *f, uint64_t seed, int requests)
+{
+	struct np_error err = { 0 };
+	int rejected = 0, engine_no = 0, placed = 0;
+
+	load_randomly(f, seed, 120, &placed);
+	CHECK(placed > 20, "loaded %d guests", placed);
+	CHECK(np_fleet_refresh(f, &err) == 0, "refresh: %s", err.message);
+	for (int q = 0; q < requests; q++) {
+		char *flavor = synth_flavor(&seed, 4, 1);
+		np_request *req = request(flavor);
+		struct np__needs needs;
+
+		if (!req || np__needs_of(req, &needs)) {
+			free(flavor);
+			np_request_free(req);
+			continue;
+		}
+		for (int i = 0; i < f->nhosts; i++) {
+			struct np__why_key why;
+			np_plan *plan = NULL;
+			bool pass = np__prefilter(f->hosts[i], &needs, &why);
+			int rc = np_place(f->hosts[i]->host, req, NULL, &plan, &err);
+
+			CHECK(rc == 0, "np_place: %s", err.message);
+			if (!pass) {
+				rejected++;
+				CHECK(!rc && !np_plan_fits(plan), "the pre-filter rejected host %s for "
+				      "%s (why %d.%d), but the engine places it", f->hosts[i]->name,
+				      flavor, why.why, why.sub);
+			} else {
+				engine_no += !rc && !np_plan_fits(plan);
+			}
+			np_plan_free(plan);
+		}
+		np__needs_free(&needs);
+		np_request_free(req);
+		free(flavor);
+	}
+	CHECK(rejected > requests, "the pre-filter rejected %d host checks (it must do work)",
+	      rejected);
+	fprintf(stderr, "soundness: %d rejected by the pre-filter, %d passed but did not fit\n",
+		rejected, engine_no);
+	checked(f, "after the soundness load");
+}
+
+/* ---- a scheduler with stale summaries --------------------------------------- */
+
+
+static void stale(np_fleet *a)
+{
+	struct np_fleet_sched_opts o = { .top = 1, .want = 1, .host = "host-02" };
+	struct np_error err = { 0 };
+	np_fleet *b = open_fleet(0);
+	struct np_fleet_host *h;
+	np_fleet_result *r;
+	char id[32];
+	int placed_a = 0, attempts = 0;
+
+	if (!b)
+		return;
+	CHECK(np_fleet_refresh(b, &err) == 0, "b refreshes: %s", err.message);
+	/* A fills host-02's dedicated CPUs; B still sees them free. */
+	for (int i = 0; i < 64; i++) {
+		snprintf(id, sizeof(id), "stale-a-%d", i);
+		r = schedule(a, id, "vcpus=4,ram=1024,hw:cpu_policy=dedicated", &o, &err);
+		placed_a += r && np_fleet_result_placed(r);
+		if (!r || !np_fleet_result_placed(r)) {
+			np_fleet_result_free(r);
+			break;
+		}
+		np_fleet_result_free(r);
+	}
+	/*
+	 * B reads the store (so it has host-02's current generation), then its
+	 * summary of host-02 is made to say "empty", as if B had missed every
+	 * claim since: nothing in B's refresh will correct it.
+	 */
+	CHECK(np_fleet_refresh(b, &err) == 0, "b refreshes again: %s", err.message);
+	h = (struct np_fleet_host *)np_fleet_host_find(b, "host-02");
+	if (h) {
+		np_host *empty = NULL;
+
+		np__ledger_free(h->ledger);
+		h->ledger = NULL;
+		CHECK(np__fleet_empty_host(h, &empty, &err) == 0 &&
+		      np__ledger_of_host(empty, &h->ledger, &err) == 0 &&
+		      np__fleet_rebuild(h, &err) == 0, "blind B: %s", err.message);
+		np_host_free(empty);
+	}
+	r = schedule(b, "stale-b", "vcpus=4,ram=1024,hw:cpu_policy=dedicated", &o, &err);
+	if (r)
+		attempts = np_fleet_result_stats(r)->attempts;
+	CHECK(r && !np_fleet_result_placed(r) && attempts >= 2,
+	      "B's first claim is refused by the store, and then B sees host-02 full "
+	      "(%d attempts): %s", attempts, err.message);
+	np_fleet_result_free(r);
+	checked(a, "after the stale scheduler");
+	for (int i = 0; i < placed_a; i++) {
+		snprintf(id, sizeof(id), "stale-a-%d", i);
+		np_fleet_release(a, id, NULL, &err);
+	}
+	np_fleet_close(b);
+}
+
+/* ---- processes at once ---------------------------------------------------------- */
+
+/* One child: schedule and release; write every id it placed (and kept) to FD. */
+static int child(int k, int fd, int n)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = NULL;
+	uint64_t seed = 1000 + (uint64_t)k;
+	char id[64], line[80];
+	int failed = 0;
+
+	if (np_fleet_open(url, 0, &f, &err)) {
+		fprintf(stderr, "child %d: %s\n", k, err.message);
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		char *flavor = synth_flavor(&seed, 2, 0);
+		np_request *req = NULL;
+		np_fleet_result *r = NULL;
+
+		snprintf(id, sizeof(id), "p%d-%d", k, i);
+		if (np_request_from_flavor_text(flavor, NULL, &req, &err) ||
+		    np_fleet_schedule(f, id, req, NULL, &r, &err)) {
+			fprintf(stderr, "child %d: %s: %s\n", k, id, err.message);
+			failed++;
+		} else if (np_fleet_result_placed(r) && synth_rand(&seed) % 3 == 0) {
+			bool found = false;
+
+			if (np_fleet_release(f, id, &found, &err) || !found)
+				failed++;
+		} else if (np_fleet_result_placed(r)) {
+			int len = snprintf(line, sizeof(line), "%s\n", id);
+
+			if (write(fd, line, (size_t)len) != len)
+				failed++;
+		}
+		np_fleet_result_free(r);
+		np_request_free(req);
+		free(flavor);
+	}
+	np_fleet_close(f);
+	return failed ? 1 : 0;
+}
+
+static void processes(int nproc, int each)
+{
+	struct np_error err = { 0 };
+	char tmpl[128], line[128];
+	pid_t pids[32];
+	int fd, ok = 0, missing = 0, present = 0;
+	FILE *in;
+	np_fleet *f;
+
+	snprintf(tmpl, sizeof(tmpl), "%s/placed.txt", dir);
+	fd = open(tmpl, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	for (int k = 0; k < nproc; k++) {
+		pids[k] = fork();
+		if (pids[k] == 0)
+			_exit(child(k, fd, each));
+	}
+	close(fd);
+	for (int k = 0; k < nproc; k++) {
+		int st = 0;
+
+		waitpid(pids[k], &st, 0);
+		ok += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	CHECK(ok == nproc, "%d of %d processes finished without an error", ok, nproc);
+	f = open_fleet(0);
+	in = fopen(tmpl, "r");
+	while (f && in && fgets(line, sizeof(line), in)) {
+		np_fleet_placement *p = NULL;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (np_fleet_placement_get(f, line, &p, &err) == 0 && p)
+			present++;
+		else
+			missing++;
+		np_fleet_placement_free(p);
+	}
+	if (in)
+		fclose(in);
+	CHECK(present > nproc && missing == 0, "%d placements reported are present, %d missing",
+	      present, missing);
+	if (f)
+		checked(f, "after the processes");
+	np_fleet_close(f);
+}
+
+int main(void)
+{
+	const char *env = getenv("NP_FLEET_URL");
+	np_topo *a = synth(8, 8, 65536, 1024, 2), *b = synth(4, 6, 32768, 0, 0);
+	np_fleet *f;
+
+	snprintf(dir, sizeof(dir), "/tmp/np-fleet-XXXXXX");
+	if (!mkdtemp(dir))
+		return 99;
+	if (env && *env) {
+		snprintf(url, sizeof(url), "%s", env);
+	} else {
+#if NP_HAVE_SQLITE
+		snprintf(url, sizeof(url), "sqlite:%s/fleet.db", dir);
+#else
+		fprintf(stderr, "built without SQLite and no NP_FLEET_URL: skipped\n");
+		return 77;
+#endif
+	}
+	T_CASE("opening", opening());
+#if NP_HAVE_SQLITE
+	T_CASE("newer-schema", newer_schema());
+#endif
+	/* The cases below share one store and its six hosts (added here, checked too). */
+	f = open_fleet(NP_FLEET_CREATE);
+	if (f && a && b) {
+		hosts(f, a, b);
+		T_CASE("basics", basics(f));
+		T_CASE("until-full", until_full(f));
+		T_CASE("removing", removing(f, a));
+		T_CASE("stale-scheduler", stale(f));
+		T_CASE("prefilter-soundness", soundness(f, 7, 150));
+		T_CASE("processes", processes(8, 40));
+	}
+	np_fleet_close(f);
+	np_topo_free(a);
+	np_topo_free(b);
+	t_cleanup();
+	snprintf(url, sizeof(url), "rm -rf '%s'", dir);
+	if (system(url) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	return t_done();
+}
