@@ -205,7 +205,7 @@ static bool pci_normalise(const char *in, char out[16])
 	head[len] = '\0';
 	if (nth < 2 || !np__pci_address_normalise(head, norm))
 		return false;
-	snprintf(out, 16, "%s#%lu", norm, nth);
+	snprintf(out, 16, "%.12s#%u", norm, (unsigned)nth % 100); /* nth < 100 */
 	return true;
 }
 
