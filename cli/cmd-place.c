@@ -23,6 +23,31 @@
 
 #include "cmd-place.h"
 
+const struct cli_opt place_doc_opts[] = {
+	{ .id = PLACE_OPT_DOMAIN_XML, .name = "domain-xml", .type = CLI_INPUT,
+	  .help = "a libvirt domain (virsh dumpxml): the guest, and the\n"
+		  "output is that domain with the placement merged in;\n"
+		  "with --flavor the flavor is the guest and the domain\n"
+		  "only the document it goes into (taking its size too)" },
+	{ .id = PLACE_OPT_XL_CONFIG, .name = "xl-config", .type = CLI_INPUT,
+	  .help = "an xl.cfg file, the same way: cpus=, cpus_soft=, vnuma=\n"
+		  "merged, every other line kept byte for byte" },
+	{ .id = PLACE_OPT_DEVICE_POLICY, .name = "device-policy", .type = CLI_CHOICE,
+	  .choice = &cli_choice_pci_policy, .meta = "P",
+	  .help = "the document's PCI devices (hostdev, pci=): preferred\n"
+		  "(default: near them when possible), required, socket, legacy" },
+	CLI_OPT_END,
+};
+
+const struct cli_opt place_output_opts[] = {
+	{ .id = PLACE_OPT_OUTPUT, .name = "output", .letter = 'o', .type = CLI_OUTPUT,
+	  .help = "write there (default and -: standard output);\n"
+		  "nothing is written when the guest does not fit" },
+	{ .id = PLACE_OPT_IN_PLACE, .name = "in-place", .type = CLI_FLAG,
+	  .help = "replace the document's file (atomically, mode kept)" },
+	CLI_OPT_END,
+};
+
 const struct cli_opt place_guest_opts[] = {
 	{ .id = PLACE_OPT_FLAVOR, .name = "flavor", .type = CLI_TEXT,
 	  .heading = "The guest (one of these; a document may come with --flavor):",
@@ -37,18 +62,7 @@ const struct cli_opt place_guest_opts[] = {
 	  .max = (double)NP_MEMORY_MB_MAX, .meta = "MIB", .help = "with --xl-vnuma: its memory in MiB" },
 	{ .id = PLACE_OPT_REQUEST, .name = "request", .type = CLI_INPUT,
 	  .help = "numaplace.request/1 JSON (- for standard input)" },
-	{ .id = PLACE_OPT_DOMAIN_XML, .name = "domain-xml", .type = CLI_INPUT,
-	  .help = "a libvirt domain (virsh dumpxml): the guest, and the\n"
-		  "output is that domain with the placement merged in;\n"
-		  "with --flavor the flavor is the guest and the domain\n"
-		  "only the document it goes into (taking its size too)" },
-	{ .id = PLACE_OPT_XL_CONFIG, .name = "xl-config", .type = CLI_INPUT,
-	  .help = "an xl.cfg file, the same way: cpus=, cpus_soft=, vnuma=\n"
-		  "merged, every other line kept byte for byte" },
-	{ .id = PLACE_OPT_DEVICE_POLICY, .name = "device-policy", .type = CLI_CHOICE,
-	  .choice = &cli_choice_pci_policy, .meta = "P",
-	  .help = "the document's PCI devices (hostdev, pci=): preferred\n"
-		  "(default: near them when possible), required, socket, legacy" },
+	CLI_INCLUDE(place_doc_opts),
 	{ .id = PLACE_OPT_STRATEGY, .name = "strategy", .type = CLI_CHOICE,
 	  .choice = &cli_choice_strategy, .meta = "S", .heading = "Placement:",
 	  .help = "spread (default: most room left) or pack (fill used nodes)" },
@@ -70,15 +84,22 @@ const struct cli_opt place_guest_opts[] = {
 	  .choice = &cli_choice_plan_format, .meta = "FMT",
 	  .help = "text (default), json, libvirt, xl, numactl; with a\n"
 		  "document, the plan in FMT instead of the document" },
-	{ .id = PLACE_OPT_OUTPUT, .name = "output", .letter = 'o', .type = CLI_OUTPUT,
-	  .help = "write there (default and -: standard output);\n"
-		  "nothing is written when the guest does not fit" },
-	{ .id = PLACE_OPT_IN_PLACE, .name = "in-place", .type = CLI_FLAG,
-	  .help = "replace the document's file (atomically, mode kept)" },
+	CLI_INCLUDE(place_output_opts),
 	/* Hidden: the differential tests validate every plan on release builds too. */
 	{ .id = PLACE_OPT_VALIDATE, .name = "validate", .type = CLI_FLAG },
 	CLI_OPT_END,
 };
+
+void place_doc_args_get(const struct cli_args *a, struct place_args *p)
+{
+	p->domain_xml = cli_text(a, PLACE_OPT_DOMAIN_XML);
+	p->xl_config = cli_text(a, PLACE_OPT_XL_CONFIG);
+	p->device_policy_given = cli_given(a, PLACE_OPT_DEVICE_POLICY);
+	p->device_policy =
+		(enum np_pci_policy)cli_num(a, PLACE_OPT_DEVICE_POLICY, NP_PCI_POLICY_PREFERRED);
+	p->output = cli_text(a, PLACE_OPT_OUTPUT);
+	p->in_place = cli_given(a, PLACE_OPT_IN_PLACE);
+}
 
 int place_args_get(const struct cli_args *a, struct place_args *p)
 {
@@ -93,13 +114,7 @@ int place_args_get(const struct cli_args *a, struct place_args *p)
 	p->image = cli_text(a, PLACE_OPT_IMAGE);
 	p->xl_vnuma = cli_text(a, PLACE_OPT_XL_VNUMA);
 	p->request = cli_text(a, PLACE_OPT_REQUEST);
-	p->domain_xml = cli_text(a, PLACE_OPT_DOMAIN_XML);
-	p->xl_config = cli_text(a, PLACE_OPT_XL_CONFIG);
-	p->device_policy_given = cli_given(a, PLACE_OPT_DEVICE_POLICY);
-	p->device_policy =
-		(enum np_pci_policy)cli_num(a, PLACE_OPT_DEVICE_POLICY, NP_PCI_POLICY_PREFERRED);
-	p->output = cli_text(a, PLACE_OPT_OUTPUT);
-	p->in_place = cli_given(a, PLACE_OPT_IN_PLACE);
+	place_doc_args_get(a, p);
 	p->vcpus = (long)cli_num(a, PLACE_OPT_VCPUS, -1);
 	p->memory_mb = cli_num(a, PLACE_OPT_MEMORY, -1);
 	p->strategy_given = cli_given(a, PLACE_OPT_STRATEGY);
@@ -121,8 +136,7 @@ int place_args_get(const struct cli_args *a, struct place_args *p)
 	return CLI_OK;
 }
 
-/* The document's options: one document, what may come with it, --in-place. */
-static int check_doc(const struct place_args *p)
+int place_doc_check(const struct place_args *p)
 {
 	const struct cli_verb *verb = p->verb;
 	const char *doc = p->domain_xml ? p->domain_xml : p->xl_config;
@@ -152,7 +166,7 @@ int place_args_check(const struct place_args *p)
 
 	if (p->image && !p->flavor)
 		return cli_usage_error(verb, "--image goes with --flavor");
-	if (check_doc(p))
+	if (place_doc_check(p))
 		return CLI_BAD_INPUT;
 	if (guests == 0 && !doc)
 		return cli_usage_error(verb, "say what to place: --flavor, --xl-vnuma, --request, "

@@ -68,11 +68,21 @@ enum {
 
 /* The guest, placement and output options, with their help sections. */
 extern const struct cli_opt place_guest_opts[];
+/*
+ * Parts of it other verbs take too (schedule): the whole documents
+ * (--domain-xml, --xl-config, --device-policy) and where the output goes
+ * (-o, --in-place).
+ */
+extern const struct cli_opt place_doc_opts[], place_output_opts[];
 
 /* The options A holds into P (defaults for the rest): 0 or 2 (printed). */
 int place_args_get(const struct cli_args *a, struct place_args *p);
 /* Check the combination of options: 0 or 2 (printed). */
 int place_args_check(const struct place_args *p);
+/* Only the options of place_doc_opts and place_output_opts, into P. */
+void place_doc_args_get(const struct cli_args *a, struct place_args *p);
+/* Their combination: one document, what may come with it, --in-place; 0 or 2 (printed). */
+int place_doc_check(const struct place_args *p);
 /*
  * Read the document of --domain-xml or --xl-config, if any, into P->doc
  * (place_args_free() frees it): before place_request(), which may take the

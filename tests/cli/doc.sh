@@ -7,7 +7,10 @@
 # parser (tests/xl/xlcfg-same.c over libxlutil) with every setting but the
 # merged ones unchanged.  Then hostile documents (exit 2, one line), no
 # fit (exit 1, nothing written), -o, --in-place (atomic, mode kept, links
-# refused), claims, and the device policy.
+# refused), claims, and the device policy.  `numaplace schedule` with a
+# document, on a SQLite fleet of two such hosts: judged the same way, the
+# first placement on an empty host the very document `place` writes,
+# scheduled again (in place too) byte for byte the same.
 #
 # The host is tests/data/json/pci-4node.json: 4 nodes (CPUs 0-3,16-19 /
 # 4-7,20-23 / 8-11,24-27 / 12-15,28-31; 32, 32, 32, 16 GiB; distances 10,
@@ -172,6 +175,75 @@ else
   run place "${host[@]}" --domain-xml "$D/libvirt/domain-test.xml"
   expect_rc 3 "domain XML without the libvirt module"; expect_one_line_err "no libvirt module"
   echo "# skip: the domain XML tests need libvirt (this build has none)"
+fi
+
+# ---- schedule: the fleet picks the host, the document comes back merged -------------
+# Two hosts like pci-4node.json in a SQLite store (a build without SQLite: exit 3, skipped).
+fleet="sqlite:$TMP/fleet.db"
+schedule_tests() {
+run schedule --store "$fleet" --id x --domain-xml "$D/libvirt/domain-test.xml" --in-place --dry-run
+expect_rc 2 "--dry-run with --in-place"; expect_one_line_err "--dry-run with --in-place"
+run schedule --store "$fleet" --id x --in-place --flavor vcpus=1,ram=512; expect_rc 2 "schedule --in-place without a document"
+run schedule --store "$fleet" --id x --image hw_mem_page_size=2048 --domain-xml "$D/libvirt/domain-test.xml"
+expect_rc 2 "--image without --flavor"; expect_err "--image goes with --flavor" "says so"
+run schedule --store "$fleet" --id x; expect_rc 2 "no guest"; expect_err "--domain-xml FILE or --xl-config FILE" "names the documents"
+run schedule --store "$fleet" --id x --domain-xml "$TMP/broken.xml"; expect_rc 2 "schedule: broken XML"
+expect_err "broken.xml: line [0-9]+: " "names the file and line"
+
+run schedule --store "$fleet" --id nfv --domain-xml "$D/libvirt/domain-numa.xml" -o "$TMP/s-nfv.xml"
+expect_rc 0 "schedule a domain"; expect_err "^numaplace: 'nfv' -> h[12]$" "the host on stderr"
+[ -z "$out" ] && ok "schedule: the document to -o, nothing on stdout" || not_ok "schedule printed: $out"
+libvirt_judges "$TMP/s-nfv.xml" "scheduled domain"
+run place "${host[@]}" --domain-xml "$D/libvirt/domain-numa.xml"
+[ "$out" = "$(cat "$TMP/s-nfv.xml")" ] && ok "the first on an empty host: the document place writes" || not_ok "schedule and place differ"
+run schedule --store "$fleet" --id nfv --domain-xml "$D/libvirt/domain-numa.xml"
+expect_rc 0 "schedule it again"; expect_err "'nfv' is placed on h[12]" "says where it is"
+[ "$out" = "$(cat "$TMP/s-nfv.xml")" ] && ok "again: the same document" || not_ok "again: another document"
+run schedule --store "$fleet" --id nfv --domain-xml "$D/libvirt/domain-numa.xml" --format json
+json_ok "d['existing'] and sorted(c['node'] for c in d['plan']['cells']) == [0, 1]" "--format json: the plan, not the document"
+
+cp "$D/libvirt/domain-dedicated.xml" "$TMP/s-ded.xml"
+run schedule --store "$fleet" --id ded --domain-xml "$TMP/s-ded.xml" --in-place
+expect_rc 0 "schedule in place"; [ -z "$out" ] && ok "in place: nothing on stdout" || not_ok "in place printed"
+libvirt_judges "$TMP/s-ded.xml" "domain scheduled in place"
+cp "$TMP/s-ded.xml" "$TMP/s-ded.before"
+run schedule --store "$fleet" --id ded --domain-xml "$TMP/s-ded.xml" --in-place
+expect_rc 0 "in place again: the merged domain asks for the same guest"
+cmp -s "$TMP/s-ded.xml" "$TMP/s-ded.before" && ok "in place again: not a byte changes" || not_ok "in place again changed the file"
+
+run schedule --store "$fleet" --id gpu --domain-xml "$D/libvirt/domain-hostdev.xml" --format json
+expect_rc 0 "a domain with a GPU"; json_ok "[c['node'] for c in d['plan']['cells']] == [2] and d['plan']['score']['device_misses'] == 0" \
+  "the GPU's guest goes to the GPU's node 2 of its host"
+run schedule --store "$fleet" --id nodev --domain-xml "$TMP/nodev.xml" -o "$TMP/s-nodev.xml"
+expect_rc 1 "a hostdev no host has: nothing fits"; expect_err "2 hosts: no PCI device at 0000:99:00.0" "every host says so"
+[ ! -e "$TMP/s-nodev.xml" ] && ok "no fit: -o not created" || not_ok "no fit wrote -o"
+cp "$D/libvirt/domain-test.xml" "$TMP/s-keep.xml"
+run schedule --store "$fleet" --id big --domain-xml "$TMP/s-keep.xml" --flavor 'vcpus=2,ram=999999' --in-place
+expect_rc 1 "schedule: no fit in place"
+cmp -s "$TMP/s-keep.xml" "$D/libvirt/domain-test.xml" && ok "no fit: the file is as it was" || not_ok "no fit changed the file"
+run schedule --store "$fleet" --id web --domain-xml "$D/libvirt/domain-virt-install.xml" --flavor 'vcpus=6,ram=4096,hw:numa_nodes=2' -o "$TMP/s-web.xml"
+expect_rc 0 "a flavor into a domain"
+grep -q '<vcpu placement="static">6</vcpu>' "$TMP/s-web.xml" && ok "the domain takes the flavor's size" || not_ok "flavor's size"
+libvirt_judges "$TMP/s-web.xml" "flavor scheduled into a domain"
+}
+run fleet add --store "$fleet" --name h1 "${host[@]}"
+if [ "$rc" = 3 ]; then
+  echo "# skip: schedule tests need the SQLite store (this build has none)"
+else
+  expect_rc 0 "fleet host h1"; run fleet add --store "$fleet" --name h2 "${host[@]}"; expect_rc 0 "fleet host h2"
+  have libvirt && schedule_tests
+  cp "$D/xl/guest-hvm.cfg" "$TMP/s-hvm.cfg"
+  run schedule --store "$fleet" --id db1 --xl-config "$TMP/s-hvm.cfg" --in-place
+  expect_rc 0 "schedule an xl.cfg in place"; expect_err "^numaplace: 'db1' -> h[12]$" "the host on stderr"
+  if [ -n "${XLCFG_SAME:-}" ]; then
+    "$XLCFG_SAME" "$D/xl/guest-hvm.cfg" "$TMP/s-hvm.cfg" -m cpus -m vnuma -w cpus >"$TMP/same" 2>&1 &&
+      ok "scheduled xl.cfg: Xen's parser reads it, every other setting as it was" || not_ok "scheduled xl.cfg: $(cat "$TMP/same")"
+  fi
+  cp "$TMP/s-hvm.cfg" "$TMP/s-hvm.before"
+  run schedule --store "$fleet" --id db1 --xl-config "$TMP/s-hvm.cfg" --in-place
+  expect_rc 0 "xl.cfg in place again"; expect_err "'db1' is placed on" "the same placement"
+  cmp -s "$TMP/s-hvm.cfg" "$TMP/s-hvm.before" && ok "xl.cfg in place again: not a byte changes" || not_ok "xl.cfg changed again"
+  run fleet check --store "$fleet"; expect_rc 0 "the store checks after all of it"
 fi
 
 # ---- xl.cfg: Xen's parser judges ----------------------------------------------------
