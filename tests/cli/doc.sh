@@ -201,6 +201,9 @@ expect_rc 0 "schedule it again"; expect_err "'nfv' is placed on h[12]" "says whe
 [ "$out" = "$(cat "$TMP/s-nfv.xml")" ] && ok "again: the same document" || not_ok "again: another document"
 run schedule --store "$fleet" --id nfv --domain-xml "$D/libvirt/domain-numa.xml" --format json
 json_ok "d['existing'] and sorted(c['node'] for c in d['plan']['cells']) == [0, 1]" "--format json: the plan, not the document"
+run schedule --store "$fleet" --id nfv --domain-xml "$D/libvirt/domain-numa.xml" --format json -o "$TMP/s-nfv.json"
+expect_rc 0 "--format json -o FILE"; [ -z "$out" ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["id"] == "nfv" and d["existing"] else 1)' "$TMP/s-nfv.json" &&
+  ok "schedule -o: the JSON in the file, nothing on stdout" || not_ok "schedule --format json -o"
 
 cp "$D/libvirt/domain-dedicated.xml" "$TMP/s-ded.xml"
 run schedule --store "$fleet" --id ded --domain-xml "$TMP/s-ded.xml" --in-place
