@@ -41,9 +41,10 @@ static int print_claimed(const struct place_args *p, const np_state *st, const c
 		return cli_fail(&err);
 	char shown[300];
 
-	fprintf(stderr, "numaplace: '%s' is already claimed; nothing changed\n",
-		np_text_shown(id, shown, sizeof(shown)));
-	rc = place_write(p, plan, host, req);
+	/* The note only once it is printed: a failed output says one line, its own. */
+	if ((rc = place_write(p, plan, host, req)) == CLI_OK)
+		fprintf(stderr, "numaplace: '%s' is already claimed; nothing changed\n",
+			np_text_shown(id, shown, sizeof(shown)));
 	np_plan_free(plan);
 	return rc;
 }
