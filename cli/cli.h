@@ -131,6 +131,6 @@ void cli_usage_claims_free(struct np_usage_claim *c, int n);
 extern const struct cli_choice cli_choice_topo_format, cli_choice_plan_format,
 	cli_choice_obs_format, cli_choice_sim_format, cli_choice_text_json, cli_choice_state_format,
 	cli_choice_strategy, cli_choice_mem_policy, cli_choice_affinity,
-	cli_choice_fallback, cli_choice_memory_basis;
+	cli_choice_fallback, cli_choice_memory_basis, cli_choice_pci_policy;
 
 #endif

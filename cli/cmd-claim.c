@@ -5,9 +5,10 @@
  * Design: claim holds the state's exclusive lock from reading to commit,
  * so parallel claims on one host are serialised and never over-commit:
  * open (lock) -> charge every recorded claim onto a fresh host -> place ->
- * write the plan in the asked format to memory (a format that cannot
- * carry it refuses here, and nothing is claimed) -> record -> commit
- * (temporary file + rename) -> print it.  Claims
+ * write the plan in the asked format (or merged into the guest's
+ * document) to memory (a format that cannot carry it refuses here, and
+ * nothing is claimed) -> record -> commit (temporary file + rename) ->
+ * print it (or write it to -o FILE, or back into the document).  Claims
  * are idempotent per id: an id already recorded for the same request
  * (np_plan_answers) is printed again from the state, exit 0, and nothing
  * is placed or written - so a retried boot script gets the same answer;
@@ -54,24 +55,10 @@ static int print_claimed(const struct place_args *p, const np_state *st, const c
 		np_plan_free(plan);
 		return CLI_FAILED;
 	}
-	fprintf(stderr, "numaplace: '%s' is already claimed; nothing changed\n", shown);
-	rc = place_write(p, plan, host, req);
+	/* The note only once it is printed: a failed output says one line, its own. */
+	if ((rc = place_write(p, plan, host, req)) == CLI_OK)
+		fprintf(stderr, "numaplace: '%s' is already claimed; nothing changed\n", shown);
 	np_plan_free(plan);
-	return rc;
-}
-
-/* PLAN as P's format into a malloc'ed buffer: 0, or the exit code (printed). */
-static int render(const struct place_args *p, const np_plan *plan, const np_host *host,
-		  const np_request *req, char **buf, size_t *len)
-{
-	FILE *m = open_memstream(buf, len);
-	int rc;
-
-	if (!m)
-		return cli_oom();
-	rc = place_write_to(p, plan, host, req, m);
-	if (fclose(m) && !rc)
-		rc = cli_oom();
 	return rc;
 }
 
@@ -103,13 +90,13 @@ static int claim_new(const struct place_args *p, np_state *st, const char *id,
 		return rc;
 	}
 	/* Written to memory first: a format that cannot carry the plan claims nothing. */
-	if ((rc = render(p, plan, host, req, &buf, &len)))
+	if ((rc = place_render(p, plan, host, req, &buf, &len)))
 		goto out;
 	if (np_state_claim_moves(st, id, plan, np_host_topo(host), &err) ||
 	    np_state_commit(st, &err))
 		rc = cli_fail(&err);
-	else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout))
-		rc = CLI_FAILED; /* claimed; the caller may claim the id again to reprint */
+	else
+		rc = place_deliver(p, buf, len); /* claimed; claiming the id again reprints */
 out:
 	free(buf);
 	np_plan_free(plan);
@@ -166,7 +153,10 @@ static int claim(const struct cli_verb *verb, const struct cli_args *a)
 		return cli_usage_error(verb, "say where and under which name: --state FILE --id ID");
 	if (place_args_check(&p))
 		return CLI_BAD_INPUT;
-	return run_claim(&p, id);
+	if (!(rc = place_read_doc(&p)))
+		rc = run_claim(&p, id);
+	place_args_free(&p);
+	return rc;
 }
 
 const struct cli_verb cli_verb_claim = {
@@ -188,7 +178,10 @@ const struct cli_verb cli_verb_claim = {
 		  "  numaplace claim --state /var/lib/numaplace/host.json --id vm-7 \\\n"
 		  "      --flavor 'vcpus=4,ram=4096,hw:cpu_policy=dedicated' --format libvirt\n"
 		  "  numaplace claim --state room.state --id D --host room.json \\\n"
-		  "      --flavor 'vcpus=4,ram=8192,hw:cpu_policy=dedicated' --allow-moves 1 --format json\n",
+		  "      --flavor 'vcpus=4,ram=8192,hw:cpu_policy=dedicated' --allow-moves 1 --format json\n"
+
+		  "  numaplace claim --state host.state --id web1 --host host.json \\\n"
+		  "      --domain-xml vm.xml --in-place\n",
 	.run = claim,
 };
 

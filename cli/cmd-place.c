@@ -23,9 +23,34 @@
 
 #include "cmd-place.h"
 
+const struct cli_opt place_doc_opts[] = {
+	{ .id = PLACE_OPT_DOMAIN_XML, .name = "domain-xml", .type = CLI_INPUT,
+	  .help = "a libvirt domain (virsh dumpxml): the guest, and the\n"
+		  "output is that domain with the placement merged in;\n"
+		  "with --flavor the flavor is the guest and the domain\n"
+		  "only the document it goes into (taking its size too)" },
+	{ .id = PLACE_OPT_XL_CONFIG, .name = "xl-config", .type = CLI_INPUT,
+	  .help = "an xl.cfg file, the same way: cpus=, cpus_soft=, vnuma=\n"
+		  "merged, every other line kept byte for byte" },
+	{ .id = PLACE_OPT_DEVICE_POLICY, .name = "device-policy", .type = CLI_CHOICE,
+	  .choice = &cli_choice_pci_policy, .meta = "P",
+	  .help = "the document's PCI devices (hostdev, pci=): preferred\n"
+		  "(default: near them when possible), required, socket, legacy" },
+	CLI_OPT_END,
+};
+
+const struct cli_opt place_output_opts[] = {
+	{ .id = PLACE_OPT_OUTPUT, .name = "output", .letter = 'o', .type = CLI_OUTPUT,
+	  .help = "write there (default and -: standard output);\n"
+		  "nothing is written when the guest does not fit" },
+	{ .id = PLACE_OPT_IN_PLACE, .name = "in-place", .type = CLI_FLAG,
+	  .help = "replace the document's file (atomically, mode kept)" },
+	CLI_OPT_END,
+};
+
 const struct cli_opt place_guest_opts[] = {
 	{ .id = PLACE_OPT_FLAVOR, .name = "flavor", .type = CLI_TEXT,
-	  .heading = "The guest (exactly one of):",
+	  .heading = "The guest (one of these; a document may come with --flavor):",
 	  .help = "Nova flavor: 'vcpus=8,ram=4096,hw:numa_nodes=2,...'" },
 	{ .id = PLACE_OPT_IMAGE, .name = "image", .type = CLI_TEXT,
 	  .help = "with --flavor: image properties 'hw_mem_page_size=2048,...'" },
@@ -37,6 +62,7 @@ const struct cli_opt place_guest_opts[] = {
 	  .max = (double)NP_MEMORY_MB_MAX, .meta = "MIB", .help = "with --xl-vnuma: its memory in MiB" },
 	{ .id = PLACE_OPT_REQUEST, .name = "request", .type = CLI_INPUT,
 	  .help = "numaplace.request/1 JSON (- for standard input)" },
+	CLI_INCLUDE(place_doc_opts),
 	{ .id = PLACE_OPT_STRATEGY, .name = "strategy", .type = CLI_CHOICE,
 	  .choice = &cli_choice_strategy, .meta = "S", .heading = "Placement:",
 	  .help = "spread (default: most room left) or pack (fill used nodes)" },
@@ -61,17 +87,30 @@ const struct cli_opt place_guest_opts[] = {
 	/* Hidden: the search budget (sets of moves tried), for tests of a budget that runs out. */
 	{ .id = PLACE_OPT_MOVE_BUDGET, .name = "move-budget", .type = CLI_INT, .min = 1,
 	  .max = 1e9 },
-	{ .id = PLACE_OPT_EXPLAIN, .name = "explain", .type = CLI_FLAG,
+	{ .id = PLACE_OPT_EXPLAIN, .name = "explain", .type = CLI_FLAG, .heading = "Output:",
 	  .help = "say why the chosen nodes won and why the others lost" },
 	{ .id = PLACE_OPT_VERBOSE, .name = "verbose", .letter = 'v', .type = CLI_FLAG,
 	  .help = "with text: also how the search ended (steps, stranded MiB)" },
 	{ .id = PLACE_OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
 	  .choice = &cli_choice_plan_format, .meta = "FMT",
-	  .help = "text (default), json, libvirt, xl, numactl" },
+	  .help = "text (default), json, libvirt, xl, numactl; with a\n"
+		  "document, the plan in FMT instead of the document" },
+	CLI_INCLUDE(place_output_opts),
 	/* Hidden: the differential tests validate every plan on release builds too. */
 	{ .id = PLACE_OPT_VALIDATE, .name = "validate", .type = CLI_FLAG },
 	CLI_OPT_END,
 };
+
+void place_doc_args_get(const struct cli_args *a, struct place_args *p)
+{
+	p->domain_xml = cli_text(a, PLACE_OPT_DOMAIN_XML);
+	p->xl_config = cli_text(a, PLACE_OPT_XL_CONFIG);
+	p->device_policy_given = cli_given(a, PLACE_OPT_DEVICE_POLICY);
+	p->device_policy =
+		(enum np_pci_policy)cli_num(a, PLACE_OPT_DEVICE_POLICY, NP_PCI_POLICY_PREFERRED);
+	p->output = cli_text(a, PLACE_OPT_OUTPUT);
+	p->in_place = cli_given(a, PLACE_OPT_IN_PLACE);
+}
 
 int place_args_get(const struct cli_args *a, struct place_args *p)
 {
@@ -86,6 +125,7 @@ int place_args_get(const struct cli_args *a, struct place_args *p)
 	p->image = cli_text(a, PLACE_OPT_IMAGE);
 	p->xl_vnuma = cli_text(a, PLACE_OPT_XL_VNUMA);
 	p->request = cli_text(a, PLACE_OPT_REQUEST);
+	place_doc_args_get(a, p);
 	p->vcpus = (long)cli_num(a, PLACE_OPT_VCPUS, -1);
 	p->memory_mb = cli_num(a, PLACE_OPT_MEMORY, -1);
 	p->strategy_given = cli_given(a, PLACE_OPT_STRATEGY);
@@ -98,6 +138,7 @@ int place_args_get(const struct cli_args *a, struct place_args *p)
 	p->basis = (enum np_memory_basis)cli_num(a, PLACE_OPT_MEMORY_BASIS, NP_MEMORY_BASIS_TOTAL);
 	p->explain = cli_given(a, PLACE_OPT_EXPLAIN);
 	p->verbose = cli_given(a, PLACE_OPT_VERBOSE);
+	p->format_given = cli_given(a, PLACE_OPT_FORMAT);
 	p->format = (enum np_plan_format)cli_num(a, PLACE_OPT_FORMAT, NP_PLAN_TEXT);
 	p->validate = cli_given(a, PLACE_OPT_VALIDATE);
 	p->allow_moves = (int)cli_num(a, PLACE_OPT_ALLOW_MOVES, 0);
@@ -109,15 +150,41 @@ int place_args_get(const struct cli_args *a, struct place_args *p)
 	return CLI_OK;
 }
 
+int place_doc_check(const struct place_args *p)
+{
+	const struct cli_verb *verb = p->verb;
+	const char *doc = p->domain_xml ? p->domain_xml : p->xl_config;
+
+	if (p->domain_xml && p->xl_config)
+		return cli_usage_error(verb, "give one document: --domain-xml or --xl-config");
+	if (doc && (p->xl_vnuma || p->request))
+		return cli_usage_error(verb, "a document is the guest, or --flavor is: not "
+				       "--xl-vnuma or --request");
+	if (p->device_policy_given && (!doc || p->flavor))
+		return cli_usage_error(verb, "--device-policy is for the PCI devices of a "
+				       "document that is the guest (no --flavor)");
+	if (p->in_place && (!doc || strcmp(doc, "-") == 0))
+		return cli_usage_error(verb, "--in-place replaces the file of --domain-xml or "
+				       "--xl-config");
+	if (p->in_place && (p->output || p->format_given))
+		return cli_usage_error(verb, "--in-place writes the document back: not with "
+				       "--output or --format");
+	return CLI_OK;
+}
+
 int place_args_check(const struct place_args *p)
 {
 	const struct cli_verb *verb = p->verb;
+	bool doc = p->domain_xml || p->xl_config;
 	int guests = !!p->flavor + !!p->xl_vnuma + !!p->request;
 
 	if (p->image && !p->flavor)
 		return cli_usage_error(verb, "--image goes with --flavor");
-	if (guests == 0)
-		return cli_usage_error(verb, "say what to place: --flavor, --xl-vnuma or --request");
+	if (place_doc_check(p))
+		return CLI_BAD_INPUT;
+	if (guests == 0 && !doc)
+		return cli_usage_error(verb, "say what to place: --flavor, --xl-vnuma, --request, "
+				       "--domain-xml or --xl-config");
 	if (guests > 1)
 		return cli_usage_error(verb, "give one guest: --flavor, --xl-vnuma or --request");
 	if (p->xl_vnuma && (p->vcpus < 0 || p->memory_mb < 0))
@@ -131,6 +198,25 @@ int place_args_check(const struct place_args *p)
 	return CLI_OK;
 }
 
+int place_read_doc(struct place_args *p)
+{
+	const char *path = p->domain_xml ? p->domain_xml : p->xl_config;
+
+	return path ? cli_read_file(path, &p->doc, &p->doclen) : CLI_OK;
+}
+
+void place_args_free(struct place_args *p)
+{
+	free(p->doc);
+	p->doc = NULL;
+}
+
+/* The document's name in messages. */
+static const char *doc_name(const struct place_args *p)
+{
+	return cli_input_name(p->domain_xml ? p->domain_xml : p->xl_config);
+}
+
 int place_request(const struct place_args *p, np_request **out)
 {
 	struct np_error err = { 0 };
@@ -140,6 +226,12 @@ int place_request(const struct place_args *p, np_request **out)
 
 	if (p->flavor) {
 		rc = np_request_from_flavor_text(p->flavor, p->image, out, &err);
+	} else if (p->domain_xml) {
+		rc = np_request_from_domain_xml(p->doc, p->doclen, doc_name(p), p->device_policy,
+						out, &err);
+	} else if (p->xl_config) {
+		rc = np_request_from_xl_config(p->doc, p->doclen, doc_name(p), p->device_policy,
+					       out, &err);
 	} else if (p->xl_vnuma) {
 		rc = np_request_from_xl_vnuma(p->xl_vnuma, (unsigned)p->vcpus,
 					      (uint64_t)p->memory_mb, out, &err);
@@ -188,8 +280,14 @@ int place_plan(const struct place_args *p, const np_host *host, const np_request
 	struct np_place_opts opts = place_opts(p);
 	struct np_error err = { 0 };
 
-	if (np_place(host, req, &opts, out, &err))
+	if (np_place(host, req, &opts, out, &err)) {
+		/* A request the document made but the host cannot take: say which document. */
+		if (p->doc && !p->flavor && err.code == NP_EINPUT) {
+			fprintf(stderr, "numaplace: %s: %s\n", doc_name(p), err.message);
+			return CLI_BAD_INPUT;
+		}
 		return cli_fail(&err);
+	}
 	if (p->validate && np_plan_fits(*out) && np_plan_validate(host, req, *out, &err)) {
 		fprintf(stderr, "numaplace: internal error: the plan fails validation: %s\n",
 			err.message);
@@ -200,10 +298,14 @@ int place_plan(const struct place_args *p, const np_host *host, const np_request
 	return CLI_OK;
 }
 
-int place_write(const struct place_args *p, const np_plan *plan, const np_host *host,
-		const np_request *req)
+/* The plan merged into the document, to OUT. */
+static int merge(const struct place_args *p, const np_plan *plan, const np_host *host,
+		 const np_request *req, FILE *out, struct np_error *err)
 {
-	return place_write_to(p, plan, host, req, stdout);
+	if (p->domain_xml)
+		return np_plan_merge_domain_xml(plan, host, req, p->doc, p->doclen, doc_name(p),
+						out, err);
+	return np_plan_merge_xl_config(plan, host, req, p->doc, p->doclen, doc_name(p), out, err);
 }
 
 int place_write_to(const struct place_args *p, const np_plan *plan, const np_host *host,
@@ -211,19 +313,21 @@ int place_write_to(const struct place_args *p, const np_plan *plan, const np_hos
 {
 	struct np_error err = { 0 };
 	unsigned flags = (p->explain ? NP_PLAN_EXPLAIN : 0) | (p->verbose ? NP_PLAN_VERBOSE : 0);
+	bool doc = p->doc && !p->format_given;
 
-	if (!np_plan_fits(plan) && p->format != NP_PLAN_TEXT) {
+	if (!np_plan_fits(plan) && (doc || p->format != NP_PLAN_TEXT)) {
 		const char *why = np_plan_no_fit_summary(plan);
 
 		/* JSON carries the reasons; the others have nothing to write. */
-		if (p->format == NP_PLAN_JSON &&
+		if (!doc && p->format == NP_PLAN_JSON &&
 		    np_plan_write(plan, host, req, p->format, flags, out, &err))
 			return cli_fail(&err);
 		fprintf(stderr, "numaplace: no placement fits this guest%s%s\n", why ? ": " : "",
 			why ? why : "");
 		return CLI_FAILED;
 	}
-	if (np_plan_write(plan, host, req, p->format, flags, out, &err))
+	if (doc ? merge(p, plan, host, req, out, &err)
+		: np_plan_write(plan, host, req, p->format, flags, out, &err))
 		return cli_fail(&err);
 	/* The tools' formats cannot say that other guests must move first. */
 	if (np_plan_move_count(plan) && p->format != NP_PLAN_TEXT && p->format != NP_PLAN_JSON)
@@ -232,6 +336,55 @@ int place_write_to(const struct place_args *p, const np_plan *plan, const np_hos
 			np_plan_move_count(plan), np_plan_move_count(plan) == 1 ? "" : "s",
 			(unsigned long long)np_plan_moves_mb(plan));
 	return np_plan_fits(plan) ? CLI_OK : CLI_FAILED;
+}
+
+int place_render(const struct place_args *p, const np_plan *plan, const np_host *host,
+		 const np_request *req, char **buf, size_t *len)
+{
+	FILE *m;
+	int rc;
+
+	*buf = NULL;
+	*len = 0;
+	if (!(m = open_memstream(buf, len)))
+		return cli_oom();
+	rc = place_write_to(p, plan, host, req, m);
+	if (fclose(m) && rc != CLI_BAD_INPUT)
+		rc = cli_oom();
+	return rc;
+}
+
+int place_deliver(const struct place_args *p, const char *buf, size_t len)
+{
+	struct np_error err = { 0 };
+	FILE *out;
+	int rc;
+
+	if (p->in_place)
+		return np_file_replace(p->domain_xml ? p->domain_xml : p->xl_config, buf, len, &err)
+			       ? cli_fail(&err)
+			       : CLI_OK;
+	if ((rc = cli_open_output(p->output, "w", &out)))
+		return rc;
+	rc = fwrite(buf, 1, len, out) == len ? CLI_OK : CLI_FAILED;
+	return cli_close_output(p->output, out, rc);
+}
+
+int place_write(const struct place_args *p, const np_plan *plan, const np_host *host,
+		const np_request *req)
+{
+	char *buf;
+	size_t len;
+	int rc = place_render(p, plan, host, req, &buf, &len);
+
+	/* What fits, and the answer "no fit" in text or JSON; never a part of a document. */
+	if (rc == CLI_OK || (rc == CLI_FAILED && len > 0)) {
+		int drc = place_deliver(p, buf, len);
+
+		rc = drc ? drc : rc;
+	}
+	free(buf);
+	return rc;
 }
 
 /*
@@ -289,7 +442,8 @@ static int check_case(const struct place_args *p)
 	if (p->src.given || p->state || p->flavor || p->image || p->xl_vnuma || p->request ||
 	    p->allow_moves ||
 	    p->vcpus >= 0 || p->memory_mb >= 0 || p->mem_policy_given || p->affinity_given ||
-	    p->basis_given || p->verbose || p->format != NP_PLAN_TEXT)
+	    p->basis_given || p->verbose || p->format != NP_PLAN_TEXT || p->domain_xml ||
+	    p->xl_config || p->device_policy_given || p->output || p->in_place)
 		return cli_usage_error(p->verb, "--case brings its own host and requests: only "
 				       "--strategy and --explain go with it");
 	return CLI_OK;
@@ -349,20 +503,28 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 		return check_case(&p) ? CLI_BAD_INPUT : place_case(cli_text(a, OPT_CASE), &p);
 	if (place_args_check(&p))
 		return CLI_BAD_INPUT;
-	return run_place(&p);
+	if (!(rc = place_read_doc(&p)))
+		rc = run_place(&p);
+	place_args_free(&p);
+	return rc;
 }
 
 const struct cli_verb cli_verb_place = {
 	.name = "place",
 	.summary = "place a guest on a host and say why",
 	.synopsis = "usage: numaplace place [HOST] [--state FILE] GUEST [options]\n"
+		    "       numaplace place [HOST] --domain-xml|--xl-config FILE [--flavor TEXT]\n"
+		    "                       [-o FILE | --in-place]\n"
 		    "       numaplace place --case FILE [--explain]\n",
 	.about = "Choose host NUMA nodes for every guest cell, pin or float its vCPUs, set\n"
-		 "its memory policy, and say why.  Nothing is recorded: see `numaplace claim`.\n",
+		 "its memory policy, and say why.  Nothing is recorded: see `numaplace claim`.\n"
+		 "Given a whole libvirt domain or xl.cfg, the guest is read from it and the\n"
+		 "document is written back with the placement merged in, the rest kept.\n",
 	.opts = opts,
 	.epilog = "Exit: 0 fits, 1 does not fit (in every format; the reason on stderr\n"
-		  "for json, libvirt, xl, numactl), 2 bad input or usage (also: a format\n"
-		  "that cannot carry out the plan).\n"
+		  "for json, libvirt, xl, numactl and documents, nothing written to -o or\n"
+		  "--in-place), 2 bad input or usage (also: a format that cannot carry out\n"
+		  "the plan), 3 unsupported here (domain XML without the libvirt module).\n"
 		  "\n"
 		  "Examples:\n"
 		  "  numaplace place --flavor 'vcpus=8,ram=8192,hw:numa_nodes=2'\n"
@@ -372,6 +534,10 @@ const struct cli_verb cli_verb_place = {
 		  "\"vcpus=0-1\"] ]' --vcpus 2 --memory 2048 --format xl\n"
 		  "  numaplace place --host room.json --state room.state \\\n"
 		  "      --flavor 'vcpus=4,ram=8192,hw:cpu_policy=dedicated' --allow-moves 1\n"
-		  "  numaplace place --case case.json\n",
+		  "  numaplace place --case case.json\n"
+		  "  numaplace place --host host.json --domain-xml vm.xml -o vm-placed.xml\n"
+		  "  numaplace place --host host.json --domain-xml vm.xml \\\n"
+		  "      --flavor 'vcpus=4,ram=4096,hw:numa_nodes=2' --in-place\n"
+		  "  numaplace place --host host.json --xl-config vm.cfg\n",
 	.run = run,
 };

@@ -1,10 +1,11 @@
 /*
  * cmd-place.h - what `numaplace place` and `numaplace claim` share: the
  * options that say which host and which guest (topology source, request
- * as flavor/image text, xl vnuma, request JSON), the placement knobs
- * (strategy, memory policy, affinity, memory basis), the output format
- * with --explain and --verbose, and the steps
- * load host -> build request -> place -> validate.
+ * as flavor/image text, xl vnuma, request JSON, a whole libvirt domain
+ * or xl.cfg), the placement knobs (strategy, memory policy, affinity,
+ * memory basis), the output (format, --explain, --verbose, -o, the
+ * document merged, --in-place), and the steps
+ * load host -> build request -> place -> validate -> render -> deliver.
  *
  * Each function prints its own error and returns the tool's exit code
  * (cli.h), so a verb just returns what it gets when it is not 0.
@@ -23,12 +24,21 @@ struct place_args {
 	long vcpus;                 /* -1: not given */
 	long long memory_mb;        /* -1: not given */
 	const char *request;        /* --request FILE */
+	const char *domain_xml;     /* --domain-xml FILE */
+	const char *xl_config;      /* --xl-config FILE */
+	char *doc;                  /* that document's text (place_read_doc), or NULL */
+	size_t doclen;
+	bool device_policy_given;
+	enum np_pci_policy device_policy; /* --device-policy, for the document's devices */
+	const char *output;         /* -o FILE, or NULL: standard output */
+	bool in_place;              /* --in-place: the document is replaced */
 	bool strategy_given, mem_policy_given, affinity_given, basis_given;
 	enum np_strategy strategy;
 	enum np_mem_policy mem_policy;
 	enum np_affinity affinity;
 	enum np_memory_basis basis;
 	bool explain, verbose, validate;
+	bool format_given;
 	enum np_plan_format format;
 	int allow_moves;            /* --allow-moves N (0: none) */
 	long long move_budget;      /* hidden --move-budget: sets of moves tried (0: default) */
@@ -55,15 +65,37 @@ enum {
 	PLACE_OPT_ALLOW_MOVES,
 	PLACE_OPT_KEEP,
 	PLACE_OPT_MOVE_BUDGET,
+	PLACE_OPT_DOMAIN_XML,
+	PLACE_OPT_XL_CONFIG,
+	PLACE_OPT_DEVICE_POLICY,
+	PLACE_OPT_OUTPUT,
+	PLACE_OPT_IN_PLACE,
 };
 
 /* The guest, placement and output options, with their help sections. */
 extern const struct cli_opt place_guest_opts[];
+/*
+ * Parts of it other verbs take too (schedule): the whole documents
+ * (--domain-xml, --xl-config, --device-policy) and where the output goes
+ * (-o, --in-place).
+ */
+extern const struct cli_opt place_doc_opts[], place_output_opts[];
 
 /* The options A holds into P (defaults for the rest): 0 or 2 (printed). */
 int place_args_get(const struct cli_args *a, struct place_args *p);
 /* Check the combination of options: 0 or 2 (printed). */
 int place_args_check(const struct place_args *p);
+/* Only the options of place_doc_opts and place_output_opts, into P. */
+void place_doc_args_get(const struct cli_args *a, struct place_args *p);
+/* Their combination: one document, what may come with it, --in-place; 0 or 2 (printed). */
+int place_doc_check(const struct place_args *p);
+/*
+ * Read the document of --domain-xml or --xl-config, if any, into P->doc
+ * (place_args_free() frees it): before place_request(), which may take the
+ * guest from it, and the writing, which merges the plan into it.
+ */
+int place_read_doc(struct place_args *p);
+void place_args_free(struct place_args *p);
 /* Build the guest's request from the options. */
 int place_request(const struct place_args *p, np_request **out);
 /* Load the topology and make a host on it (no usage applied; --memory-basis set). */
@@ -95,16 +127,28 @@ int place_plan_moves(const struct place_args *p, const np_host *host, const np_r
 		     const struct np_guest_plan *guests, int n, np_plan **out);
 
 /*
- * Write PLAN in P->format to standard output.  A plan that does not fit
- * is the answer in text and JSON; the formats that configure a tool
- * (libvirt, xl, numactl) have nothing to write then: the reason goes to
- * standard error.  Returns 1 for a plan that does not fit, whatever the
- * format, so no script mistakes it for bad input (2).
+ * Write PLAN in P->format to OUT, or, with a document and no --format,
+ * the document with PLAN merged in.  A plan that does not fit is the
+ * answer in text and JSON; the formats that configure a tool (libvirt,
+ * xl, numactl, the documents) have nothing to write then: the reason goes
+ * to standard error.  Returns 1 for a plan that does not fit, whatever
+ * the format, so no script mistakes it for bad input (2).
  */
-int place_write(const struct place_args *p, const np_plan *plan, const np_host *host,
-		const np_request *req);
-/* The same to OUT (claim writes to memory first, so a refusal changes nothing). */
 int place_write_to(const struct place_args *p, const np_plan *plan, const np_host *host,
 		   const np_request *req, FILE *out);
+/*
+ * place_write_to() into memory: *BUF (free it) and *LEN, and the exit
+ * code (claim renders before it records, so a refusal changes nothing).
+ */
+int place_render(const struct place_args *p, const np_plan *plan, const np_host *host,
+		 const np_request *req, char **buf, size_t *len);
+/*
+ * Where the output goes: -o FILE (- or none: standard output), or with
+ * --in-place the document's own file, replaced atomically.  0 or 1 (printed).
+ */
+int place_deliver(const struct place_args *p, const char *buf, size_t len);
+/* Render and deliver: what `place` prints; RC as place_write_to()'s. */
+int place_write(const struct place_args *p, const np_plan *plan, const np_host *host,
+		const np_request *req);
 
 #endif

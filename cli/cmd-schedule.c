@@ -2,12 +2,16 @@
  * cmd-schedule.c - `numaplace schedule`: choose a host of a fleet store for
  * a guest and claim it there, in one step (np_fleet_schedule).
  *
- * Design: the guest is a Nova flavor (and image), built exactly as for
- * `numaplace place`; the answer is the same plan `place` would print for
- * the chosen host, in any of its formats, plus the host's name: on stdout
- * in text and JSON, on stderr for libvirt, xl and numactl (whose stdout is
- * meant for a file).  When nothing fits, one line on stderr counts the
- * hosts per reason (JSON: the reasons in the document), exit 1.
+ * Design: the guest is a Nova flavor (and image), or a whole libvirt
+ * domain or xl.cfg, built exactly as for `numaplace place` (cmd-place.h,
+ * whose document and output options schedule shares); the answer is the
+ * same plan `place` would print for the chosen host, in any of its
+ * formats, or the document with it merged in, plus the host's name: on
+ * stdout in text and JSON, on stderr for libvirt, xl, numactl and the
+ * documents (whose stdout is meant for a file).  The answer is made in
+ * memory, then goes to stdout, -o FILE or (--in-place) the document's
+ * file.  When nothing fits, one line on stderr counts the hosts per reason
+ * (JSON: the reasons in the document), exit 1, nothing else written.
  * Scheduling an id again with the same request prints its placement (exit
  * 0); with another request it is refused (exit 2).
  */
@@ -16,13 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd-place.h"
 #include "fleet-cli.h"
 
 enum {
 	OPT_STORE = 1,
 	OPT_ID,
-	OPT_FLAVOR,
-	OPT_IMAGE,
 	OPT_NAME,
 	OPT_DRY_RUN,
 	OPT_EXPLAIN,
@@ -32,9 +35,10 @@ enum {
 };
 
 struct sched_args {
-	const char *store, *id, *flavor, *image;
+	const char *store, *id;
 	struct np_fleet_sched_opts o;
 	enum np_plan_format format;
+	struct place_args p; /* the guest (flavor, image, document) and the output, as place's */
 };
 
 /* One line: "no host fits 'vm-7' (1000 hosts): 912 hosts: ...; 80 hosts: ...". */
@@ -66,58 +70,84 @@ static void stats_text(const np_fleet_result *r, FILE *out)
 	}
 }
 
-static int json_out(const struct sched_args *a, const np_fleet_result *r)
+static int json_out(const struct sched_args *a, const np_fleet_result *r, FILE *out)
 {
 	struct np_error err = { 0 };
 
-	printf("{\"id\": ");
-	fleet_json_str(stdout, np_fleet_result_id(r));
+	fprintf(out, "{\"id\": ");
+	fleet_json_str(out, np_fleet_result_id(r));
 	if (!np_fleet_result_placed(r)) {
-		printf(", \"host\": null, \"plan\": null, \"reasons\": [");
+		fprintf(out, ", \"host\": null, \"plan\": null, \"reasons\": [");
 		for (int i = 0; i < np_fleet_result_reason_count(r); i++) {
 			int n = 0;
 			const char *t = np_fleet_result_reason(r, i, &n);
 
-			printf("%s{\"hosts\": %d, \"reason\": ", i ? ", " : "", n);
-			fleet_json_str(stdout, t);
-			printf("}");
+			fprintf(out, "%s{\"hosts\": %d, \"reason\": ", i ? ", " : "", n);
+			fleet_json_str(out, t);
+			fprintf(out, "}");
 		}
-		printf("]}\n");
+		fprintf(out, "]}\n");
 		return CLI_FAILED;
 	}
-	printf(", \"host\": ");
-	fleet_json_str(stdout, np_fleet_result_host(r));
-	printf(", \"existing\": %s, \"dry_run\": %s, \"plan\": ",
+	fprintf(out, ", \"host\": ");
+	fleet_json_str(out, np_fleet_result_host(r));
+	fprintf(out, ", \"existing\": %s, \"dry_run\": %s, \"plan\": ",
 	       np_fleet_result_existing(r) ? "true" : "false", a->o.dry_run ? "true" : "false");
 	if (np_plan_write(np_fleet_result_plan(r), np_fleet_result_usage(r), NULL, NP_PLAN_JSON,
-			  a->o.explain, stdout, &err))
+			  a->o.explain, out, &err))
 		return cli_fail(&err);
-	printf("}\n");
+	fprintf(out, "}\n");
 	return CLI_OK;
 }
 
 static int print_result(const struct sched_args *a, const np_fleet_result *r,
-			const np_request *req)
+			const np_request *req, FILE *out)
 {
 	struct np_error err = { 0 };
-	bool text = a->format == NP_PLAN_TEXT;
+	bool doc = a->p.doc && !a->p.format_given;
+	bool text = a->format == NP_PLAN_TEXT && !doc;
 
-	if (a->format == NP_PLAN_JSON)
-		return json_out(a, r);
+	if (a->format == NP_PLAN_JSON && !doc)
+		return json_out(a, r, out);
 	if (!np_fleet_result_placed(r)) {
 		fputs("numaplace: ", stderr);
 		reasons_text(r, stderr);
 		return CLI_FAILED;
 	}
-	fprintf(text ? stdout : stderr, "%s'%s' %s %s%s\n", text ? "" : "numaplace: ",
+	fprintf(text ? out : stderr, "%s'%s' %s %s%s\n", text ? "" : "numaplace: ",
 		np_fleet_result_id(r), np_fleet_result_existing(r) ? "is placed on" : "->",
 		np_fleet_result_host(r), a->o.dry_run ? " (dry run: nothing claimed)" : "");
+	if (doc)
+		return place_write_to(&a->p, np_fleet_result_plan(r), np_fleet_result_usage(r), req,
+				      out);
 	if (np_plan_write(np_fleet_result_plan(r), np_fleet_result_usage(r), req, a->format,
-			  a->o.explain, stdout, &err))
+			  a->o.explain, out, &err))
 		return cli_fail(&err);
 	if (a->o.explain && text)
-		stats_text(r, stdout);
+		stats_text(r, out);
 	return CLI_OK;
+}
+
+/* The answer into memory, then to where it goes; nothing but the JSON "no fit" when none. */
+static int deliver(const struct sched_args *a, const np_fleet_result *r, const np_request *req)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int rc;
+
+	if (!m)
+		return cli_oom();
+	rc = print_result(a, r, req, m);
+	if (fclose(m) && rc != CLI_BAD_INPUT)
+		rc = cli_oom();
+	if (rc == CLI_OK || (rc == CLI_FAILED && len > 0)) {
+		int drc = place_deliver(&a->p, buf, len);
+
+		rc = drc ? drc : rc;
+	}
+	free(buf);
+	return rc;
 }
 
 static int schedule(const struct cli_verb *verb, const struct sched_args *a)
@@ -128,14 +158,14 @@ static int schedule(const struct cli_verb *verb, const struct sched_args *a)
 	np_fleet_result *r = NULL;
 	int rc;
 
-	if (np_request_from_flavor_text(a->flavor, a->image, &req, &err))
-		return cli_fail(&err);
+	if ((rc = place_request(&a->p, &req)))
+		return rc;
 	if ((rc = fleet_open(verb, fleet_store_url(a->store), 0, &f)))
 		goto out;
 	if (np_fleet_schedule(f, a->id, req, &a->o, &r, &err))
 		rc = cli_fail(&err);
 	else
-		rc = print_result(a, r, req);
+		rc = deliver(a, r, req);
 out:
 	np_fleet_result_free(r);
 	np_fleet_close(f);
@@ -149,11 +179,14 @@ static const struct cli_opt opts[] = {
 	{ .id = OPT_ID, .name = "id", .type = CLI_TEXT, .meta = "ID",
 	  .help = "the guest's name in the store (scheduling it again with\n"
 		  "the same request prints its placement)" },
-	{ .id = OPT_FLAVOR, .name = "flavor", .type = CLI_TEXT, .meta = "TEXT",
+	{ .id = PLACE_OPT_FLAVOR, .name = "flavor", .type = CLI_TEXT, .meta = "TEXT",
+	  .heading = "The guest (one of these; a document may come with --flavor):",
 	  .help = "Nova flavor: 'vcpus=8,ram=4096,hw:numa_nodes=2,...'" },
-	{ .id = OPT_IMAGE, .name = "image", .type = CLI_TEXT, .meta = "TEXT",
+	{ .id = PLACE_OPT_IMAGE, .name = "image", .type = CLI_TEXT, .meta = "TEXT",
 	  .help = "image properties 'hw_mem_page_size=2048,...'" },
-	{ .id = OPT_NAME, .name = "name", .type = CLI_TEXT, .meta = "HOST", .help = "only this host" },
+	CLI_INCLUDE(place_doc_opts),
+	{ .id = OPT_NAME, .name = "name", .type = CLI_TEXT, .meta = "HOST", .heading = "Scheduling:",
+	  .help = "only this host" },
 	{ .id = OPT_DRY_RUN, .name = "dry-run", .letter = 'n', .type = CLI_FLAG,
 	  .help = "choose and print, claim nothing" },
 	{ .id = OPT_EXPLAIN, .name = "explain", .type = CLI_FLAG,
@@ -164,28 +197,55 @@ static const struct cli_opt opts[] = {
 	{ .id = OPT_SEED, .name = "seed", .type = CLI_INT, .min = 1, .max = 9007199254740991.0 },
 	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
 	  .choice = &cli_choice_plan_format, .meta = "FMT",
-	  .help = "text (default), json, libvirt, xl, numactl" },
+	  .heading = "Output:",
+	  .help = "text (default), json, libvirt, xl, numactl; with a\n"
+		  "document, the plan in FMT instead of the document" },
+	CLI_INCLUDE(place_output_opts),
 	CLI_OPT_HELP,
 	CLI_OPT_END,
 };
 
+/* The options into S: 0 or 2 (printed). */
+static int args_get(const struct cli_verb *verb, const struct cli_args *a, struct sched_args *s)
+{
+	struct place_args *p = &s->p;
+
+	place_doc_args_get(a, p);
+	p->verb = verb;
+	p->flavor = cli_text(a, PLACE_OPT_FLAVOR);
+	p->image = cli_text(a, PLACE_OPT_IMAGE);
+	p->format_given = cli_given(a, OPT_FORMAT);
+	p->format = s->format = (enum np_plan_format)cli_num(a, OPT_FORMAT, NP_PLAN_TEXT);
+	s->store = cli_text(a, OPT_STORE);
+	s->id = cli_text(a, OPT_ID);
+	s->o.host = cli_text(a, OPT_NAME);
+	s->o.dry_run = cli_given(a, OPT_DRY_RUN);
+	s->o.explain = cli_given(a, OPT_EXPLAIN);
+	s->o.strategy = (enum np_strategy)cli_num(a, OPT_STRATEGY, NP_STRATEGY_SPREAD);
+	s->o.seed = (uint64_t)cli_num(a, OPT_SEED, 0);
+	if (!s->id || !*s->id || (!p->flavor && !p->domain_xml && !p->xl_config))
+		return cli_usage_error(verb, "say who and what: --id ID and --flavor SPEC, "
+				       "--domain-xml FILE or --xl-config FILE");
+	if (p->image && !p->flavor)
+		return cli_usage_error(verb, "--image goes with --flavor");
+	if (place_doc_check(p))
+		return CLI_BAD_INPUT;
+	if (p->in_place && s->o.dry_run)
+		return cli_usage_error(verb, "--dry-run changes nothing: not with --in-place");
+	return CLI_OK;
+}
+
 static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
 	struct sched_args s = { .format = NP_PLAN_TEXT };
+	int rc;
 
-	s.store = cli_text(a, OPT_STORE);
-	s.id = cli_text(a, OPT_ID);
-	s.flavor = cli_text(a, OPT_FLAVOR);
-	s.image = cli_text(a, OPT_IMAGE);
-	s.o.host = cli_text(a, OPT_NAME);
-	s.o.dry_run = cli_given(a, OPT_DRY_RUN);
-	s.o.explain = cli_given(a, OPT_EXPLAIN);
-	s.o.strategy = (enum np_strategy)cli_num(a, OPT_STRATEGY, NP_STRATEGY_SPREAD);
-	s.o.seed = (uint64_t)cli_num(a, OPT_SEED, 0);
-	s.format = (enum np_plan_format)cli_num(a, OPT_FORMAT, NP_PLAN_TEXT);
-	if (!s.id || !*s.id || !s.flavor)
-		return cli_usage_error(verb, "say who and what: --id ID --flavor SPEC");
-	return fleet_flushed(schedule(verb, &s));
+	if ((rc = args_get(verb, a, &s)))
+		return rc;
+	if (!(rc = place_read_doc(&s.p)))
+		rc = fleet_flushed(schedule(verb, &s));
+	place_args_free(&s.p);
+	return rc;
 }
 
 const struct cli_verb cli_verb_schedule = {
@@ -194,18 +254,23 @@ const struct cli_verb cli_verb_schedule = {
 	.synopsis =
 		"usage: numaplace schedule --store URL --id ID --flavor SPEC [--image SPEC]\n"
 		"                          [--name HOST] [--dry-run] [--explain] [--strategy S]\n"
-		"                          [--format text|json|libvirt|xl|numactl]\n",
+		"                          [--format text|json|libvirt|xl|numactl] [-o FILE]\n"
+		"       numaplace schedule --store URL --id ID --domain-xml|--xl-config FILE\n"
+		"                          [--flavor SPEC] [-o FILE | --in-place] [options]\n",
 	.about = "Choose a host in the fleet store for a guest and claim it there in one\n"
 		 "transaction: every host is pre-filtered, the survivors are placed by the\n"
 		 "same engine as `numaplace place`, the best few by distance and strategy are\n"
 		 "candidates and one is picked at random (so several schedulers do not fight\n"
-		 "over one host); the claim re-checks every node's capacity in the store.\n",
+		 "over one host); the claim re-checks every node's capacity in the store.\n"
+		 "Given a whole libvirt domain or xl.cfg, the guest is read from it and the\n"
+		 "document is written back with the chosen host's placement merged in.\n",
 	.opts = opts,
 	.epilog = "Exit: 0 placed (or placed before with this request), 1 nothing fits (the\n"
 		  "reasons, counted per host, on stderr), 2 bad input or usage.\n"
 		  "\n"
-		  "Example:\n"
+		  "Examples:\n"
 		  "  numaplace schedule --store sqlite:fleet.db --id vm-7 \\\n"
-		  "      --flavor 'vcpus=4,ram=8192,hw:numa_nodes=2' --format json\n",
+		  "      --flavor 'vcpus=4,ram=8192,hw:numa_nodes=2' --format json\n"
+		  "  numaplace schedule --store sqlite:fleet.db --id web1 --domain-xml vm.xml -o web1.xml\n",
 	.run = run,
 };

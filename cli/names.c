@@ -79,6 +79,8 @@ FROM_NAME(affinity)
 
 FROM_NAME(memory_basis)
 
+FROM_NAME(pci_policy)
+
 /* apply --fallback: what happens when the nodes are full, as a memory policy. */
 static int fallback(const char *word, int *value)
 {
@@ -99,4 +101,7 @@ const struct cli_choice cli_choice_mem_policy = { "memory policy",
 const struct cli_choice cli_choice_affinity = { "affinity", "hard, soft", affinity };
 const struct cli_choice cli_choice_memory_basis = { "memory basis", "total, free",
 						    memory_basis };
+const struct cli_choice cli_choice_pci_policy = { "PCI policy",
+						  "preferred, required, socket, legacy",
+						  pci_policy };
 const struct cli_choice cli_choice_fallback = { "fallback", "nearest, fail", fallback };

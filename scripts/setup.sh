@@ -11,6 +11,7 @@ BUILD=${BUILD:-build}
 
 # What the build, the tests, the fuzzers and the NUMA VM tests need;
 # python3-nova is Nova's real placement code, the anchor of the agreement tests;
+# libxen-dev brings Xen's xl.cfg parser (libxlutil), the judge of the xl.cfg merge.
 # SQLite and libpq are the fleet stores, postgresql-15 the server the fleet
 # tests start for themselves; bash-completion and man-db, for the
 # completion's install directory and the install test's `man numaplace`.
@@ -18,6 +19,7 @@ PACKAGES=(
   gcc libc6-dev meson ninja-build pkg-config python3 bzip2 tar
   libhwloc-dev hwloc-nox
   libvirt-dev libvirt-clients
+  libxen-dev
   libjansson-dev libxml2-dev libxml2-utils libnuma-dev numactl
   clang libclang-rt-14-dev
   qemu-system-x86 linux-image-cloud-amd64 busybox-static cpio util-linux

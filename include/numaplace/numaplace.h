@@ -16,6 +16,7 @@
 #include <numaplace/plan.h>
 #include <numaplace/place.h>
 #include <numaplace/emit.h>
+#include <numaplace/doc.h>
 #include <numaplace/state.h>
 #include <numaplace/nova.h>
 #include <numaplace/balance.h>

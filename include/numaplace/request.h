@@ -83,12 +83,21 @@ struct np_guest_cell {
 	long pagesize;        /* NP_PAGESIZE_* or KiB */
 };
 
+/*
+ * PCI devices a guest asks for: COUNT devices of VENDOR:PRODUCT (Nova's
+ * alias), or, when ADDRESS is set, that one device of the host (a libvirt
+ * <hostdev>, an xl pci= entry): count is then 1, vendor and product are
+ * the host's (np_place() looks the address up in the host's topology and
+ * fails with NP_EINPUT when the host has no device there), and POLICY
+ * says how strongly the guest wants that device's node.
+ */
 struct np_pci_request {
 	char alias[64];       /* the flavor's alias name, or "" */
 	unsigned vendor;      /* PCI vendor id */
 	unsigned product;     /* PCI product (device) id */
 	int count;
 	enum np_pci_policy policy;
+	char address[16];     /* "dddd:bb:dd.f": this one device; "": any of vendor:product */
 };
 
 /* One "key=value" of a flavor's extra specs or an image's properties. */
@@ -192,6 +201,7 @@ const char *np_affinity_name(enum np_affinity a);
 /* The value named NAME ("strict", "soft", ...) into *OUT: 0, or NP_EINPUT (OUT untouched). */
 int np_mem_policy_from_name(const char *name, enum np_mem_policy *out);
 int np_affinity_from_name(const char *name, enum np_affinity *out);
+int np_pci_policy_from_name(const char *name, enum np_pci_policy *out);
 
 #ifdef __cplusplus
 }

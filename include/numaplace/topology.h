@@ -121,6 +121,12 @@ int np_topo_cpu_siblings(const np_topo *topo, int cpu_idx, int *out, int max);
 
 int np_topo_device_count(const np_topo *topo);
 const struct np_device *np_topo_device(const np_topo *topo, int dev_idx);
+/*
+ * The dev_idx of the PCI device at ADDRESS ("dddd:bb:dd.f" or "bb:dd.f",
+ * either case; "#N" for an hwloc export's Nth device there), or -1 when the topology has none there or ADDRESS is not
+ * a PCI address.
+ */
+int np_topo_device_find(const np_topo *topo, const char *address);
 
 /* Distance from node FROM to node TO (indexes); may be asymmetric. */
 uint32_t np_topo_distance(const np_topo *topo, int from_idx, int to_idx);

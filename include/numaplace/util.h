@@ -33,6 +33,17 @@ int np_read_file(const char *path, size_t max, char **buf, size_t *len,
 		 struct np_error *err);
 
 /*
+ * Replace the regular file PATH with the LEN bytes of BUF, atomically: the
+ * content goes into a new file beside it (created exclusively, never
+ * through a symbolic link), given PATH's mode (and owner and group where
+ * allowed), synced and renamed over PATH.  A reader sees the old or the
+ * new file, never a part; on failure PATH is as it was.  PATH must be a
+ * regular file: a symbolic link is refused.  Errors: NP_EIO "cannot
+ * replace 'PATH': why", NP_ENOMEM.
+ */
+int np_file_replace(const char *path, const void *buf, size_t len, struct np_error *err);
+
+/*
  * Parse a Linux cpulist ("0-3,8,10-11"; blanks and a final newline
  * allowed; "" is the empty list) into *IDS (free() it), increasing and
  * without duplicates, and *N.  Ids above LIMIT are refused, so a range

@@ -25,6 +25,17 @@ int np__plan_write_libvirt(const np_plan *plan, const np_host *host, const np_re
 			   FILE *out, struct np_error *err);
 int np__plan_write_xl(const np_plan *plan, const np_host *host, const np_request *req,
 		      FILE *out, struct np_error *err);
+/*
+ * The libvirt domain document BUF (LEN bytes; NAME for messages) with the
+ * plan's elements PIECES (np__plan_write_libvirt's output, PLEN bytes)
+ * merged in and its memory set to MEMORY_MB: the whole document into
+ * *OUT (malloc'ed, NUL-terminated, *OUTLEN bytes).  NP_EINPUT for a
+ * document that is not a domain or has an element twice that libvirt
+ * allows once, NP_ENOMEM.  domain-merge.c, libxml2's side.
+ */
+int np__lv_domain_merge(const char *buf, size_t len, const char *name, const char *pieces,
+		     size_t plen, uint64_t memory_mb, char **out, size_t *outlen,
+		     struct np_error *err);
 int np__plan_write_numactl(const np_plan *plan, const np_host *host, FILE *out,
 			   struct np_error *err);
 

@@ -7,9 +7,10 @@
  * The line holds everything np_place() reads from the request, through
  * the public accessors only: totals, whether it has NUMA, every cell
  * (floating and pinned vCPUs, memory, page size, fixed node), the CPU,
- * thread and emulator policies, memory policy, affinity, PCI requests and
- * realtime vCPUs.  It starts with a version tag ("r1"): should the line
- * ever change, placements made before can be told apart from new ones.
+ * thread and emulator policies, memory policy, affinity, PCI requests (a
+ * device asked for by address as that address) and realtime vCPUs.  It
+ * starts with a version tag ("r1"): should the line ever change,
+ * placements made before can be told apart from new ones.
  */
 #include "fleet/fleet-int.h"
 
@@ -50,8 +51,12 @@ int np__request_fingerprint(const np_request *req, char **out)
 	for (int i = 0; i < np_request_pci_count(req); i++) {
 		const struct np_pci_request *p = np_request_pci(req, i);
 
-		fprintf(m, " pci=%04x:%04x*%d/%s", p->vendor, p->product, p->count,
-			np_pci_policy_name(p->policy));
+		/* One device by address: its own, whatever model the host says it is. */
+		if (p->address[0])
+			fprintf(m, " pci=@%s/%s", p->address, np_pci_policy_name(p->policy));
+		else
+			fprintf(m, " pci=%04x:%04x*%d/%s", p->vendor, p->product, p->count,
+				np_pci_policy_name(p->policy));
 	}
 	rt = np_request_realtime_vcpus(req, &nrt);
 	if (rt && nrt) {

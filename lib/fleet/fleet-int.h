@@ -197,6 +197,7 @@ enum np__why {
 	NP__WHY_FLAT_MEM, /* the whole host lacks the memory */
 	NP__WHY_FLAT_CPU, /* the whole host lacks vCPU room */
 	NP__WHY_PCI,	  /* too few devices on the host */
+	NP__WHY_PCI_ADDR, /* no device at the address a PCI entry names */
 	NP__WHY_ENGINE,	  /* passed, but np_place() found no plan: sub = the resource */
 	NP__WHY_COUNT
 };

@@ -12,7 +12,9 @@
  * shared CPUs and room under the CPU ratio for floating vCPUs.  Then the
  * cells must match distinct nodes (a bipartite matching on node masks,
  * hosts up to 64 nodes).  A guest without NUMA that may be split needs
- * only the host-wide sums.  PCI: enough free devices on the host.
+ * only the host-wide sums.  PCI: enough free devices on the host; a
+ * device asked for by address (a domain's <hostdev>): the host has one
+ * there (whether it is free, the engine says).
  *
  * When a host fails, the reason is a key (fleet-int.h) that depends on
  * the request only, so the scheduler can count hosts per reason and say
@@ -220,6 +222,8 @@ static bool pinned_policy(enum np_cpu_policy p)
 
 static int add_pci_need(struct np__needs *n, const struct np_pci_request *p)
 {
+	if (p->address[0])
+		return 0; /* vendor:product are the host's: addr_ok() checks the device */
 	for (int i = 0; i < n->npci; i++)
 		if (n->pci[i].vendor == p->vendor && n->pci[i].product == p->product) {
 			n->pci[i].free += p->count;
@@ -454,6 +458,19 @@ static bool pci_ok(const struct np__summary *s, const struct np__needs *n,
 	return true;
 }
 
+/* Every device asked for by address is on the host (its addresses differ from others'). */
+static bool addr_ok(const struct np_fleet_host *h, const struct np__needs *n,
+		    struct np__why_key *why)
+{
+	for (int i = 0; i < np_request_pci_count(n->req); i++) {
+		const char *a = np_request_pci(n->req, i)->address;
+
+		if (a[0] && np_topo_device_find(h->topo, a) < 0)
+			return fail(why, NP__WHY_PCI_ADDR, i);
+	}
+	return true;
+}
+
 /* The nodes cell I may go on, as a mask (hosts of at most 64 nodes). */
 static uint64_t cell_mask(const struct np__summary *s, const struct np__needs *n, int i)
 {
@@ -485,7 +502,7 @@ bool np__prefilter(const struct np_fleet_host *h, const struct np__needs *n,
 
 	why->why = NP__WHY_FITS;
 	why->sub = 0;
-	if (!pci_ok(s, n, why))
+	if (!pci_ok(s, n, why) || !addr_ok(h, n, why))
 		return false;
 	if (n->flat_split && s->n >= 2)
 		return flat_ok(s, n, why);
@@ -644,6 +661,10 @@ void np__reason_text(const struct np__needs *n, struct np__why_key key, char *ou
 	case NP__WHY_PCI:
 		snprintf(out, size, "PCI %04x:%04x: fewer than %lld free", n->pci[key.sub].vendor,
 			 n->pci[key.sub].product, (long long)n->pci[key.sub].free);
+		break;
+	case NP__WHY_PCI_ADDR:
+		snprintf(out, size, "no PCI device at %s",
+			 np_request_pci(n->req, key.sub)->address);
 		break;
 	case NP__WHY_ENGINE:
 		engine_text(n, key.sub, out, size);

@@ -2,10 +2,13 @@
  * mod-libvirt.c - module libvirt (module.h): the live and the saved
  * capabilities sources (topology/src-libvirt-uri.c, src-libvirt-xml.c),
  * libvirt domains for the runtime (runtime/libvirt.c), the watcher's
- * event loop (runtime/lv-watch.c) and the quiet
- * process-wide error function (util/lv-util.c).  Needs libvirt and libxml2.
+ * event loop (runtime/lv-watch.c), the quiet process-wide error function
+ * (util/lv-util.c), and domain documents read (request/domain-xml.c) and
+ * merged (emit/domain-merge.c).  Needs libvirt and libxml2.
  */
 #include "module/module.h"
+#include "emit/plan-emit.h"
+#include "request/domain-int.h"
 #include "runtime/rt-int.h"
 #include "topology/topo-int.h"
 #include "util/lv-util.h"
@@ -26,6 +29,8 @@ static const struct np__mod_libvirt ops = {
 	.watch = np__lv_watch,
 	.domain_apply_on = np__lv_domain_apply_on,
 #endif
+	.domain_read = np__lv_domain_read,
+	.domain_merge = np__lv_domain_merge,
 };
 
 NP__MODULE(libvirt, sources, &ops);

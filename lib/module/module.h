@@ -6,7 +6,8 @@
  *
  *   module    library   brings
  *   hwloc     hwloc     the local, sysfs and hwloc-xml topology sources
- *   libvirt   libvirt   the libvirt and libvirt-xml sources, domains, quiet
+ *   libvirt   libvirt   the libvirt and libvirt-xml sources, domains, quiet,
+ *                       domain documents read and merged (libxml2)
  *   numa      libnuma   the runtime's live OS boundary (runtime/os.c)
  *   sqlite    libsqlite3  the sqlite: fleet store (fleet/store-sqlite.c)
  *   postgresql  libpq   the postgresql: fleet store (fleet/store-postgresql.c)
@@ -76,6 +77,7 @@
 struct np__source;
 struct np__rt_os;
 struct np__watch_ops;
+struct np__domain;
 
 struct np__module {
 	unsigned abi;				 /* NP__MODULE_ABI when built */
@@ -116,6 +118,16 @@ struct np__mod_libvirt {
 	int (*domain_apply_on)(void *conn, const np_topo *topo, const char *name,
 			       const struct np_apply_spec *spec, struct np_apply_result *res,
 			       struct np_error *err);
+	/*
+	 * Domain documents, with libxml2 (request/domain-int.h and
+	 * emit/plan-emit.h say what each does): np_request_from_domain_xml()
+	 * and np_plan_merge_domain_xml() call them.
+	 */
+	int (*domain_read)(const char *buf, size_t len, const char *name, struct np__domain *out,
+			   struct np_error *err);
+	int (*domain_merge)(const char *buf, size_t len, const char *name, const char *pieces,
+			    size_t plen, uint64_t memory_mb, char **out, size_t *outlen,
+			    struct np_error *err);
 };
 
 /* numa (runtime/os.c). */

@@ -318,14 +318,12 @@ static int64_t pci_free_total(const struct eng *e, int64_t *asked)
 	int64_t have = 0;
 
 	*asked = 0;
-	for (int r = 0; r < np_request_pci_count(e->req); r++) {
-		const struct np_pci_request *q = np_request_pci(e->req, r);
-
-		*asked += q->count;
+	for (int r = 0; r < e->nreq; r++) {
+		*asked += e->rq[r].count;
 		for (int p = 0; p < np_host_pci_pool_count(e->host); p++) {
 			const struct np_pci_pool *pool = np_host_pci_pool(e->host, p);
 
-			if (pool->vendor == q->vendor && pool->product == q->product)
+			if (np__eng_pool_matches(e, pool, r))
 				have += pool->count - pool->used;
 		}
 	}

@@ -112,6 +112,10 @@ struct eng {
 	/* PCI */
 	int npci, nreq, ngroups;
 	int *left, *alloc;	  /* per pool */
+	struct np_pci_request *rq; /* per request: as asked, a device named by address
+				      given its vendor and product from the host */
+	int *rnode;		  /* per request: the node index of its device named by
+				     address (-1: no node), or ANY_NODE */
 	int *group;		  /* per request */
 	int64_t *g_need, *g_hard; /* per group: devices asked, of them `required` */
 	int64_t miss_floor;	  /* no answer has fewer misses */
@@ -207,7 +211,10 @@ np_plan *np__eng_mini_plan(const struct eng *e, int i, int j, const struct np__f
 
 /* ---- PCI devices (engine-pci.c) -------------------------------------- */
 
-int np__eng_setup_pci(struct eng *e);
+/* Requests in e->rq, e->rnode, groups; NP_EINPUT for a device address the host lacks. */
+int np__eng_setup_pci(struct eng *e, struct np_error *err);
+/* May POOL serve request R (vendor, product, and the node of a device named by address)? */
+bool np__eng_pool_matches(const struct eng *e, const struct np_pci_pool *pool, int r);
 /* Free devices of the pools on node J of H. */
 int64_t np__eng_pci_free_on(const np_host *h, int j);
 /* Take the devices for a guest on NODES: misses, or -1 when a request cannot be met. */

@@ -6,25 +6,67 @@
  * a lower bound on the devices off the chosen nodes for the search, and
  * the plan's record of what was taken.  Requests for the same vendor and
  * product form one group for the bound.
+ *
+ * A request naming one device by address (a libvirt <hostdev>, an xl pci=
+ * entry) is matched only by the pool of that device's node, vendor and
+ * product, so its policy decides how strongly the guest wants that node;
+ * it forms a group of its own.  Asking for one vendor:product both by
+ * address and by count is refused: pools count devices, not addresses, so
+ * the two could take the same device.
  */
 #include "place/engine-int.h"
 
-int np__eng_setup_pci(struct eng *e)
+#define ANY_NODE (-2) /* e->rnode: the request names no device */
+
+/* Request R names a device by address: its node, vendor and product from the host. */
+static int resolve(struct eng *e, int r, struct np_error *err)
 {
+	int d = np_topo_device_find(e->topo, e->rq[r].address);
+	const struct np_device *dev = np_topo_device(e->topo, d);
+
+	if (!dev)
+		return np__err(err, NP_EINPUT, "PCI device %s is not on this host",
+			       e->rq[r].address);
+	e->rq[r].vendor = dev->vendor;
+	e->rq[r].product = dev->device;
+	e->rnode[r] = dev->node_idx;
+	return 0;
+}
+
+static bool same_kind(const struct eng *e, int a, int b)
+{
+	return e->rq[a].vendor == e->rq[b].vendor && e->rq[a].product == e->rq[b].product;
+}
+
+int np__eng_setup_pci(struct eng *e, struct np_error *err)
+{
+	int rc;
+
 	e->npci = np_host_pci_pool_count(e->host);
 	e->nreq = np_request_pci_count(e->req);
 	for (int r = 0; r < e->nreq; r++) {
-		const struct np_pci_request *q = np_request_pci(e->req, r);
+		e->rq[r] = *np_request_pci(e->req, r);
+		e->rnode[r] = ANY_NODE;
+		if (e->rq[r].address[0] && (rc = resolve(e, r, err)))
+			return rc;
+	}
+	for (int r = 0; r < e->nreq; r++) {
 		int g;
 
-		for (g = 0; g < r; g++)
-			if (np_request_pci(e->req, g)->vendor == q->vendor &&
-			    np_request_pci(e->req, g)->product == q->product)
+		for (g = 0; g < r; g++) {
+			if (same_kind(e, g, r) &&
+			    (e->rnode[g] == ANY_NODE) != (e->rnode[r] == ANY_NODE))
+				return np__err(err, NP_EINPUT,
+					       "PCI %04x:%04x is asked for both by address and by "
+					       "count: ask for every such device by address",
+					       e->rq[r].vendor, e->rq[r].product);
+			if (same_kind(e, g, r) && e->rnode[g] == e->rnode[r])
 				break;
+		}
 		e->group[r] = g < r ? e->group[g] : e->ngroups++;
-		e->g_need[e->group[r]] += q->count;
-		if (q->policy == NP_PCI_POLICY_REQUIRED && !e->flat)
-			e->g_hard[e->group[r]] += q->count;
+		e->g_need[e->group[r]] += e->rq[r].count;
+		if (e->rq[r].policy == NP_PCI_POLICY_REQUIRED && !e->flat)
+			e->g_hard[e->group[r]] += e->rq[r].count;
 	}
 	return 0;
 }
@@ -39,9 +81,10 @@ int64_t np__eng_pci_free_on(const np_host *h, int j)
 	return n;
 }
 
-static bool pool_matches(const struct np_pci_pool *p, const struct np_pci_request *q)
+bool np__eng_pool_matches(const struct eng *e, const struct np_pci_pool *p, int r)
 {
-	return p->vendor == q->vendor && p->product == q->product;
+	return p->vendor == e->rq[r].vendor && p->product == e->rq[r].product &&
+	       (e->rnode[r] == ANY_NODE || p->node_idx == e->rnode[r]);
 }
 
 static bool sockets_known(const struct eng *e)
@@ -88,17 +131,17 @@ static unsigned policy_levels(const struct eng *e, enum np_pci_policy p)
 	}
 }
 
-/* Take up to *NEED devices for Q from the pools at level L; returns the misses. */
-static int take_level(struct eng *e, const struct np_pci_request *q, int l, const word *nodes,
-		      bool socks, int *need)
+/* Take up to *NEED devices for request R from the pools at level L; returns the misses. */
+static int take_level(struct eng *e, int r, int l, const word *nodes, bool socks, int *need)
 {
 	int taken = 0;
 
-	for (int p = 0; p<e->npci && * need> 0; p++) {
+	for (int p = 0; p < e->npci && *need > 0; p++) {
 		const struct np_pci_pool *pool = np_host_pci_pool(e->host, p);
 		int take;
 
-		if (!pool_matches(pool, q) || !e->left[p] || pool_level(e, pool, nodes, socks) != l)
+		if (!np__eng_pool_matches(e, pool, r) || !e->left[p] ||
+		    pool_level(e, pool, nodes, socks) != l)
 			continue;
 		take = e->left[p] < *need ? e->left[p] : *need;
 		e->left[p] -= take;
@@ -127,13 +170,12 @@ int64_t np__eng_pci_eval(struct eng *e, const word *nodes)
 		e->alloc[p] = 0;
 	}
 	for (int r = 0; r < e->nreq; r++) {
-		const struct np_pci_request *q = np_request_pci(e->req, r);
-		unsigned levels = policy_levels(e, q->policy);
-		int need = q->count;
+		unsigned levels = policy_levels(e, e->rq[r].policy);
+		int need = e->rq[r].count;
 
 		for (int l = 0; l < 4 && need > 0; l++)
 			if (levels >> l & 1)
-				misses += take_level(e, q, l, nodes, socks, &need);
+				misses += take_level(e, r, l, nodes, socks, &need);
 		if (need > 0)
 			return -1;
 	}
@@ -155,7 +197,7 @@ int64_t np__eng_pci_bound(const struct eng *e, const word *nodes)
 			for (r = 0; r < e->nreq && e->group[r] != g; r++)
 				;
 			if (pool->node_idx >= 0 && bit(nodes, pool->node_idx) &&
-			    pool_matches(pool, np_request_pci(e->req, r)))
+			    np__eng_pool_matches(e, pool, r))
 				on += pool->count - pool->used;
 		}
 		if (e->g_hard[g] > on)

@@ -96,6 +96,7 @@ static void carve_all(struct eng *e, size_t *used_out)
 	CARVE(e->vals, 2 * (1 + NL) * n), CARVE(e->cprev, k), CARVE(e->near, n * k);
 	CARVE(e->wmin, k + 1), CARVE(e->left, npci), CARVE(e->alloc, npci);
 	CARVE(e->group, nreq), CARVE(e->g_need, nreq), CARVE(e->g_hard, nreq);
+	CARVE(e->rq, nreq), CARVE(e->rnode, nreq);
 	*used_out = used;
 }
 
@@ -281,8 +282,10 @@ static int run(struct eng *e, struct np_error *err)
 {
 	int rc;
 
-	if ((rc = eng_alloc(e)) || (rc = np__eng_setup_pci(e)))
+	if ((rc = eng_alloc(e)))
 		return np__err(err, rc, "out of memory");
+	if ((rc = np__eng_setup_pci(e, err)))
+		return rc;
 	load_distances(e);
 	if ((rc = load_cells(e, err)) || (rc = np__eng_compute_fits(e, err)))
 		return rc;

@@ -615,23 +615,64 @@ static bool off_node_allowed(const struct vc *v, const struct np_pci_pool *p,
 	return false;
 }
 
-/* The devices of one (vendor, product): count, free, policy, nearest first. */
-static int check_pci_id(struct vc *v, unsigned vendor, unsigned product)
+/*
+ * A kind of device: vendor, product, and for a device named by address
+ * its node (-1: none), else ANY_NODE.  Asked for by address, a kind is
+ * served only by the pool of that node.
+ */
+#define ANY_NODE (-2)
+
+struct kind {
+	unsigned vendor, product;
+	int node;
+};
+
+/* The kind request Q asks for; false when it names a device the host lacks. */
+static bool req_kind(const struct vc *v, const struct np_pci_request *q, struct kind *k)
+{
+	const struct np_device *d;
+
+	*k = (struct kind){ q->vendor, q->product, ANY_NODE };
+	if (!q->address[0])
+		return true;
+	d = np_topo_device(v->t, np_topo_device_find(v->t, q->address));
+	if (d)
+		*k = (struct kind){ d->vendor, d->device, d->node_idx };
+	return d != NULL;
+}
+
+static bool same(const struct kind *a, const struct kind *b)
+{
+	return a->vendor == b->vendor && a->product == b->product && a->node == b->node;
+}
+
+static bool pool_of(const struct np_pci_pool *p, const struct kind *k)
+{
+	return p->vendor == k->vendor && p->product == k->product &&
+	       (k->node == ANY_NODE || p->node_idx == k->node);
+}
+
+/* Does request R ask for kind K? */
+static bool asks(const struct vc *v, int r, const struct kind *k)
+{
+	struct kind rk;
+
+	return req_kind(v, np_request_pci(v->r, r), &rk) && same(&rk, k);
+}
+
+/* The devices of one kind: count, free, policy, nearest first. */
+static int check_pci_kind(struct vc *v, const struct kind *k)
 {
 	int64_t asked = 0, got = 0, off = 0, on_free = 0, on_got = 0;
 
-	for (int r = 0; r < np_request_pci_count(v->r); r++) {
-		const struct np_pci_request *q = np_request_pci(v->r, r);
-
-		if (q->vendor == vendor && q->product == product)
-			asked += q->count;
-	}
+	for (int r = 0; r < np_request_pci_count(v->r); r++)
+		asked += asks(v, r, k) ? np_request_pci(v->r, r)->count : 0;
 	for (int i = 0; i < np_host_pci_pool_count(v->h); i++) {
 		const struct np_pci_pool *p = np_host_pci_pool(v->h, i);
 		int64_t take = 0;
 		bool ok = false;
 
-		if (p->vendor != vendor || p->product != product)
+		if (!pool_of(p, k))
 			continue;
 		for (int e = 0; e < v->p->npci; e++)
 			take += v->p->pci[e].pool == i ? v->p->pci[e].count : 0;
@@ -642,32 +683,42 @@ static int check_pci_id(struct vc *v, unsigned vendor, unsigned product)
 			continue;
 		}
 		off += take;
-		for (int r = 0; r < np_request_pci_count(v->r) && take; r++) {
-			const struct np_pci_request *q = np_request_pci(v->r, r);
-
-			ok |= q->vendor == vendor && q->product == product &&
-			      off_node_allowed(v, p, q->policy);
-		}
+		for (int r = 0; r < np_request_pci_count(v->r) && take; r++)
+			ok |= asks(v, r, k) &&
+			      off_node_allowed(v, p, np_request_pci(v->r, r)->policy);
 		if (take && !ok)
 			return np__err(v->err, NP_EINPUT,
 				       "PCI %04x:%04x: pool %d is off the guest's "
 				       "nodes and its affinity policy forbids it",
-				       vendor, product, i);
+				       k->vendor, k->product, i);
 	}
 	if (got != asked)
 		return np__err(v->err, NP_EINPUT, "PCI %04x:%04x: %lld devices given, %lld asked",
-			       vendor, product, (long long)got, (long long)asked);
+			       k->vendor, k->product, (long long)got, (long long)asked);
 	if (off && on_got < on_free)
 		return np__err(v->err, NP_EINPUT,
 			       "PCI %04x:%04x: devices taken off the guest's nodes "
 			       "while %lld on them are free",
-			       vendor, product, (long long)(on_free - on_got));
+			       k->vendor, k->product, (long long)(on_free - on_got));
 	return 0;
+}
+
+/* The kind pool P's devices were taken as: by address when a request names one there. */
+static struct kind pool_kind(const struct vc *v, const struct np_pci_pool *p)
+{
+	struct kind k = { p->vendor, p->product, p->node_idx };
+
+	for (int r = 0; r < np_request_pci_count(v->r); r++)
+		if (asks(v, r, &k))
+			return k;
+	k.node = ANY_NODE;
+	return k;
 }
 
 static int check_pci(struct vc *v)
 {
 	int64_t misses = 0;
+	struct kind k;
 	int rc;
 
 	for (int e = 0; e < v->p->npci; e++) {
@@ -684,14 +735,18 @@ static int check_pci(struct vc *v)
 			return np__err(v->err, NP_EINPUT,
 				       "PCI pool %d: %lld devices taken, %d free", pp->pool,
 				       (long long)take, p->count - p->used);
-		if ((rc = check_pci_id(v, p->vendor, p->product)))
+		k = pool_kind(v, p);
+		if ((rc = check_pci_kind(v, &k)))
 			return rc;
 		misses += p->node_idx >= 0 && on_plan(v, p->node_idx) ? 0 : pp->count;
 	}
-	for (int r = 0; r < np_request_pci_count(v->r); r++)
-		if ((rc = check_pci_id(v, np_request_pci(v->r, r)->vendor,
-				       np_request_pci(v->r, r)->product)))
+	for (int r = 0; r < np_request_pci_count(v->r); r++) {
+		if (!req_kind(v, np_request_pci(v->r, r), &k))
+			return np__err(v->err, NP_EINPUT, "PCI device %s is not on the host",
+				       np_request_pci(v->r, r)->address);
+		if ((rc = check_pci_kind(v, &k)))
 			return rc;
+	}
 	if (misses != v->p->score.device_misses)
 		return np__err(v->err, NP_EINPUT, "score says %d device misses, the plan has %lld",
 			       v->p->score.device_misses, (long long)misses);

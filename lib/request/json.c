@@ -8,7 +8,8 @@
  *    "emulator_threads_policy": null, "realtime_vcpus": [],
  *    "mem_policy": "strict", "affinity": "hard",
  *    "pci": [{"alias": "nic", "vendor": "8086", "product": "154d",
- *             "count": 1, "policy": "required"}]}
+ *             "count": 1, "policy": "required"},
+ *            {"address": "0000:3b:00.0", "policy": "preferred"}]}
  *
  * Design: jansson parses (duplicate keys refused); every object is checked
  * against its list of known keys, so a typo is an error, not a default.
@@ -413,9 +414,26 @@ static bool pci_id(json_t *v, unsigned *out)
 	return true;
 }
 
+/* "address": one device of the host, in place of vendor, product and count. */
+static int pci_address(struct jq *q, json_t *e, const char *path, struct np_pci_request *p)
+{
+	json_t *addr = json_object_get(e, "address");
+	const char *s = json_string_value(addr);
+
+	if (!s || !np__pci_address_normalise(s, p->address))
+		return fail(q, "invalid_request_json",
+			    "%s.address: expected a PCI address such as \"0000:3b:00.0\"", path);
+	if (json_object_get(e, "vendor") || json_object_get(e, "product") ||
+	    json_object_get(e, "count"))
+		return fail(q, "invalid_request_json",
+			    "%s: a device by address has no vendor, product or count", path);
+	return 0;
+}
+
 static int pci_one(struct jq *q, json_t *e, int i, np_request *r)
 {
-	static const char *const keys[] = {"alias", "vendor", "product", "count", "policy", NULL};
+	static const char *const keys[] = {"alias", "vendor", "product", "count", "policy",
+					   "address", NULL};
 	static const char *const pols[] = {"legacy", "required", "preferred", "socket"};
 	struct np_pci_request p = {.count = 1};
 	char path[32];
@@ -430,12 +448,16 @@ static int pci_one(struct jq *q, json_t *e, int i, np_request *r)
 		return rc;
 	if (a && !json_is_string(a))
 		return fail(q, "invalid_request_json", "%s.alias: expected a name", path);
-	if (!pci_id(json_object_get(e, "vendor"), &p.vendor) ||
-	    !pci_id(json_object_get(e, "product"), &p.product))
+	if (json_object_get(e, "address")) {
+		if ((rc = pci_address(q, e, path, &p)))
+			return rc;
+	} else if (!pci_id(json_object_get(e, "vendor"), &p.vendor) ||
+		   !pci_id(json_object_get(e, "product"), &p.product)) {
 		return fail(q, "invalid_request_json",
 			    "%s: expected vendor and product as 4 hex "
-			    "digits such as \"8086\"",
+			    "digits such as \"8086\", or an address",
 			    path);
+	}
 	if ((c && !uint_of(c, NP_PCI_COUNT_MAX, &count)) || count == 0)
 		return fail(q, "invalid_pci_count", "%s.count: expected 1-%d devices", path,
 			    NP_PCI_COUNT_MAX);

@@ -41,6 +41,8 @@ np_request *np__request_new(unsigned vcpus, uint64_t memory_mb);
 int np__request_add_cell(np_request *req, const int *vcpus, int nvcpus, const int *pcpus,
 			 int npcpus, uint64_t memory_mb, long pagesize, int pinned_node);
 int np__request_add_pci(np_request *req, const struct np_pci_request *pci);
+/* Does REQ already ask for the device at ADDRESS (a document naming one twice)? */
+bool np__request_has_device(const np_request *req, const char *address);
 int np__request_set_realtime(np_request *req, const int *vcpus, int n);
 /* Add a warning (np_request_warning()); 0 or NP_ENOMEM. */
 int np__request_warn(np_request *req, const char *fmt, ...) NP__PRINTF(2, 3);

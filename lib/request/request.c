@@ -81,6 +81,14 @@ int np__request_add_pci(np_request *r, const struct np_pci_request *pci)
 	return 0;
 }
 
+bool np__request_has_device(const np_request *r, const char *address)
+{
+	for (int i = 0; i < r->npci; i++)
+		if (strcmp(r->pci[i].address, address) == 0)
+			return true;
+	return false;
+}
+
 int np__request_set_realtime(np_request *r, const int *vcpus, int n)
 {
 	int *rt = copy_sorted(vcpus, n);
@@ -227,11 +235,11 @@ const char *np_emulator_policy_name(enum np_emulator_policy p)
 	return (unsigned)p < NP__ARRAY_SIZE(names) ? names[p] : "unknown";
 }
 
+static const char *const pci_policy_names[] = { "legacy", "required", "preferred", "socket" };
+
 const char *np_pci_policy_name(enum np_pci_policy p)
 {
-	static const char *const names[] = { "legacy", "required", "preferred", "socket" };
-
-	return (unsigned)p < NP__ARRAY_SIZE(names) ? names[p] : "unknown";
+	return (unsigned)p < NP__ARRAY_SIZE(pci_policy_names) ? pci_policy_names[p] : "unknown";
 }
 
 static const char *const mem_policy_names[] = { "strict", "preferred", "interleave" };
@@ -273,5 +281,15 @@ int np_affinity_from_name(const char *name, enum np_affinity *out)
 	if (i < 0)
 		return NP_EINPUT;
 	*out = (enum np_affinity)i;
+	return 0;
+}
+
+int np_pci_policy_from_name(const char *name, enum np_pci_policy *out)
+{
+	int i = index_of(name, pci_policy_names, NP__ARRAY_SIZE(pci_policy_names));
+
+	if (i < 0)
+		return NP_EINPUT;
+	*out = (enum np_pci_policy)i;
 	return 0;
 }

@@ -220,35 +220,6 @@ static bool text_u64(np__tb *b, const char *where, const char *what, xmlNode *n,
 	return ok;
 }
 
-/*
- * Bytes in one UNIT, as libvirt's scaled integers have them: "b" or
- * "bytes"; "k", "KiB", "M", "MiB", ... (powers of 1024); "KB", "MB", ...
- * (powers of 1000).  Case does not matter, as in libvirt.
- */
-static bool unit_bytes(const char *unit, uint64_t *bytes)
-{
-	static const char prefixes[] = "kmgtpe";
-	const char *p;
-	uint64_t base, v = 1;
-
-	if (strcasecmp(unit, "b") == 0 || strcasecmp(unit, "bytes") == 0) {
-		*bytes = 1;
-		return true;
-	}
-	if (!unit[0] || !(p = strchr(prefixes, tolower((unsigned char)unit[0]))))
-		return false;
-	if (unit[1] == '\0' || strcasecmp(unit + 1, "iB") == 0)
-		base = 1024;
-	else if (strcasecmp(unit + 1, "B") == 0)
-		base = 1000;
-	else
-		return false;
-	for (long i = 0; i <= p - prefixes; i++)
-		v *= base;
-	*bytes = v;
-	return true;
-}
-
 /* VALUE in the unit attribute of N (KiB when absent) as KiB, rounded down. */
 static bool to_kib(np__tb *b, const char *where, const char *what, xmlNode *n, uint64_t value,
 		   uint64_t *kib)
@@ -262,7 +233,7 @@ static bool to_kib(np__tb *b, const char *where, const char *what, xmlNode *n, u
 
 	if (has < 0)
 		return false;
-	if (!unit_bytes(u, &per)) {
+	if (!np__unit_bytes(u, &per)) {
 		bad(b, "%s: %s: unknown unit '%s'", where, what, quote(u, q));
 		goto out;
 	}
@@ -295,74 +266,14 @@ static int cell_index(const struct caps *c, int id)
 	return p ? (int)(p - c->sorted) : -1;
 }
 
-static void quiet(void *ctx, const char *msg, ...) {}
-
-void np__xml_hush(struct np__xml_hush *saved)
-{
-	saved->fn = xmlGenericError;
-	saved->ctx = xmlGenericErrorContext;
-	xmlSetGenericErrorFunc(NULL, quiet);
-}
-
-void np__xml_unhush(const struct np__xml_hush *saved)
-{
-	xmlSetGenericErrorFunc(saved->ctx, saved->fn);
-}
-
-/*
- * libxml2 keeps only its last error, often a consequence of the first
- * ("Premature end of data" after a tag mismatch): keep the first one.
- */
-static void first_error(void *data, xmlError *e)
-{
-	xmlParserCtxt *ctxt = data;
-	xmlError *first = ctxt->_private;
-
-	if (first->code == 0)
-		xmlCopyError(e, first);
-}
-
 /* Parse BUF quietly; NULL after failing B with libxml2's first complaint. */
 static xmlDoc *read_doc(np__tb *b, const char *buf, size_t len)
 {
-	xmlParserCtxt *ctxt;
-	xmlError e = {0};
-	xmlDoc *doc;
-	char msg[256];
+	struct np_error err = {0};
+	xmlDoc *doc = np__xml_parse(buf, len, &err);
 
-	if (len > INT_MAX) {
-		np__tb_fail(b, NP_EINPUT, "larger than %d bytes", INT_MAX);
-		return NULL;
-	}
-	if (!(ctxt = xmlNewParserCtxt())) {
-		np__tb_fail(b, NP_ENOMEM, "out of memory");
-		return NULL;
-	}
-	ctxt->_private = &e;
-	ctxt->sax->serror = first_error;
-	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
-				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	/*
-	 * Out of memory, libxml2 may stop early and still hand back a
-	 * document (a part of it), or none with no message (copying its
-	 * message failed too): either way, not a fault of the input.
-	 */
-	if (ctxt->errNo == XML_ERR_NO_MEMORY || e.code == XML_ERR_NO_MEMORY ||
-	    (!doc && !e.message)) {
-		xmlFreeDoc(doc);
-		doc = NULL;
-		np__tb_fail(b, NP_ENOMEM, "out of memory");
-	} else if (!doc && e.message) {
-		snprintf(msg, sizeof(msg), "%s", e.message);
-		for (char *p = msg; *p; p++)
-			if (!isprint((unsigned char)*p))
-				*p = iscntrl((unsigned char)*p) ? ' ' : '?';
-		for (size_t n = strlen(msg); n > 0 && msg[n - 1] == ' '; n--)
-			msg[n - 1] = '\0';
-		np__tb_fail(b, NP_EINPUT, "line %d: %s", e.line, msg);
-	}
-	xmlResetError(&e);
-	xmlFreeParserCtxt(ctxt);
+	if (!doc)
+		np__tb_fail(b, err.code, "%s", err.message);
 	return doc;
 }
 

@@ -20,22 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <libxml/xmlerror.h>
 
 #include "topo-int.h"
-
-/*
- * libxml2's generic error handler of this thread, replaced by a silent one
- * while numaplace reads XML: libxml2 prints some errors (running out of
- * memory, errors raised with no parser at hand) through it, to stderr by
- * default, and the library prints nothing.
- */
-struct np__xml_hush {
-	xmlGenericErrorFunc fn;
-	void *ctx;
-};
-void np__xml_hush(struct np__xml_hush *saved);
-void np__xml_unhush(const struct np__xml_hush *saved);
+#include "util/xml-util.h"
 
 /* One <pages> pool of a cell; free is NP__TB_FREE_UNKNOWN until someone knows better. */
 struct np__lv_pool {

@@ -184,52 +184,28 @@ void np__tb_distance(np__tb *b, int os_from, int os_to, uint32_t distance)
 }
 
 /*
- * The "#N" (2-99) that tells apart the second and later devices an hwloc
- * export lists at one address (in two PCI hierarchies): its length, 0 when
- * there is none, -1 when it is malformed.
+ * A device address as topologies keep it: a PCI address in the one form
+ * (np__pci_address_normalise), with the "#N" (2-99) that tells apart the
+ * second and later devices an hwloc export lists at one address (in two
+ * PCI hierarchies); false when it is not one.
  */
-static int pci_suffix(const char *s, unsigned *n)
-{
-	const char *h = strchr(s, '#');
-	size_t k;
-
-	*n = 0;
-	if (!h)
-		return 0;
-	k = strspn(h + 1, "0123456789");
-	if (k < 1 || k > 2 || h[1 + k] || h[1] == '0')
-		return -1;
-	*n = (unsigned)strtoul(h + 1, NULL, 10);
-	return *n >= 2 ? (int)strlen(h) : -1;
-}
-
-/* Normalise a PCI address to "dddd:bb:dd.f" (and its "#N"); false when it is not one. */
 static bool pci_normalise(const char *in, char out[16])
 {
-	unsigned dom = 0, bus, dev, fn, nth;
-	int used = 0, tail = pci_suffix(in, &nth);
-	size_t len = strlen(in) - (size_t)(tail > 0 ? tail : 0);
+	const char *h = strchr(in, '#');
+	size_t len = h ? (size_t)(h - in) : 0, k = h ? strspn(h + 1, "0123456789") : 0;
+	char head[16], norm[16];
+	unsigned long nth;
 
-	if (tail < 0)
+	if (!h)
+		return np__pci_address_normalise(in, out);
+	if (len >= sizeof(head) || k < 1 || k > 2 || h[1 + k] || h[1] == '0')
 		return false;
-	if (sscanf(in, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &used) == 4 &&
-	    (size_t)used == len && len == 12)
-		;
-	else if (dom = 0, used = 0,
-		 sscanf(in, "%2x:%2x.%1x%n", &bus, &dev, &fn, &used) == 3 &&
-			 (size_t)used == len && len == 7)
-		;
-	else
+	nth = strtoul(h + 1, NULL, 10);
+	memcpy(head, in, len);
+	head[len] = '\0';
+	if (nth < 2 || !np__pci_address_normalise(head, norm))
 		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!isxdigit((unsigned char)in[i]) && in[i] != ':' && in[i] != '.')
-			return false;
-	if (dev > 0x1f || fn > 7)
-		return false;
-	if (nth)
-		snprintf(out, 16, "%04x:%02x:%02x.%x#%u", dom, bus, dev, fn, nth % 100);
-	else
-		snprintf(out, 16, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	snprintf(out, 16, "%.12s#%u", norm, (unsigned)nth % 100); /* nth < 100 */
 	return true;
 }
 
@@ -558,6 +534,26 @@ const struct np_cpu *np_topo_cpu(const np_topo *t, int idx)
 const struct np_device *np_topo_device(const np_topo *t, int idx)
 {
 	return idx >= 0 && idx < t->ndevices ? &t->devices[idx] : NULL;
+}
+
+int np_topo_device_find(const np_topo *t, const char *address)
+{
+	int lo = 0, hi = t->ndevices;
+	char norm[16];
+
+	if (!address || !pci_normalise(address, norm))
+		return -1;
+	while (lo < hi) { /* devices are kept in increasing address (check.c) */
+		int mid = lo + (hi - lo) / 2, c = strcmp(t->devices[mid].address, norm);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
 }
 
 int np_topo_node_index(const np_topo *t, int os_id)

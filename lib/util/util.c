@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,10 @@ int np__verr(struct np_error *err, int code, const char *fmt, va_list ap)
 		err->code = code;
 		err->reason[0] = '\0';
 		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		/* One line, whatever input the message quotes (a newline in a document). */
+		for (char *p = err->message; *p; p++)
+			if ((unsigned char)*p < ' ' || *p == 0x7f)
+				*p = '?';
 	}
 	return code;
 }
@@ -552,6 +557,53 @@ int np_cpulist_parse(const char *text, int limit, int **ids, int *n,
 char *np_cpulist_format(const int *ids, int n, char *buf, size_t size)
 {
 	return np__format_cpulist(ids, n, buf, size);
+}
+
+bool np__pci_address_normalise(const char *in, char out[16])
+{
+	unsigned dom = 0, bus, dev, fn;
+	int used = 0;
+
+	if (sscanf(in, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &used) == 4 &&
+	    in[used] == '\0' && strlen(in) == 12)
+		;
+	else if (dom = 0, used = 0,
+		 sscanf(in, "%2x:%2x.%1x%n", &bus, &dev, &fn, &used) == 3 &&
+			 in[used] == '\0' && strlen(in) == 7)
+		;
+	else
+		return false;
+	for (const char *p = in; *p; p++)
+		if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+			return false;
+	if (dev > 0x1f || fn > 7)
+		return false;
+	snprintf(out, 16, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return true;
+}
+
+bool np__unit_bytes(const char *unit, uint64_t *bytes)
+{
+	static const char prefixes[] = "kmgtpe";
+	const char *p;
+	uint64_t base, v = 1;
+
+	if (strcasecmp(unit, "b") == 0 || strcasecmp(unit, "bytes") == 0) {
+		*bytes = 1;
+		return true;
+	}
+	if (!unit[0] || !(p = strchr(prefixes, tolower((unsigned char)unit[0]))))
+		return false;
+	if (unit[1] == '\0' || strcasecmp(unit + 1, "iB") == 0)
+		base = 1024;
+	else if (strcasecmp(unit + 1, "B") == 0)
+		base = 1000;
+	else
+		return false;
+	for (long i = 0; i <= p - prefixes; i++)
+		v *= base;
+	*bytes = v;
+	return true;
 }
 
 bool np__next_comb(int *idx, int k, int n)

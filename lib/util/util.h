@@ -27,7 +27,10 @@
 #define NP__PRINTF(f, a)
 #endif
 
-/* Fill ERR (if not NULL) with CODE and a formatted message; return CODE. */
+/*
+ * Fill ERR (if not NULL) with CODE and a formatted message, made one line
+ * (control characters it quotes from the input become '?'); return CODE.
+ */
 int np__err(struct np_error *err, int code, const char *fmt, ...) NP__PRINTF(3, 4);
 /* The same, also setting err->reason to the stable rule name REASON. */
 int np__err_reason(struct np_error *err, int code, const char *reason, const char *fmt, ...)
@@ -94,6 +97,21 @@ int np__sort_unique(int *a, int n);
  */
 bool np__parse_int(const char *text, long min, long max, long *out);
 bool np__parse_u64(const char *text, uint64_t *out);
+
+/*
+ * A PCI address "dddd:bb:dd.f" or "bb:dd.f" (domain 0), hex digits in either
+ * case, into OUT as "dddd:bb:dd.f" in lower case (the form topologies keep);
+ * false when IN is not one.
+ */
+bool np__pci_address_normalise(const char *in, char out[16]);
+
+/*
+ * Bytes in one UNIT of libvirt's scaled integers: "b" or "bytes"; "k",
+ * "KiB", "M", "MiB", ... "E", "EiB" (powers of 1024); "KB", "MB", ...
+ * (powers of 1000); case does not matter, as in libvirt.  False for
+ * anything else.
+ */
+bool np__unit_bytes(const char *unit, uint64_t *bytes);
 
 /*
  * Length of the UTF-8 character at S when it is valid (shortest form, no

@@ -75,6 +75,8 @@ declare -A PLACEHOLDER=(
   [room.json]='cp "$NP_SRC/tests/data/json/make-room-2n.json" "$dest"'       # make-room: a guest fits after a move
   [room.state]='cp "$TMP/room.state" "$dest"'                                # its claims A, B, C, E
   [room-plan.json]='cp "$TMP/room-plan.json" "$dest"'                         # D's plan: E moves first
+  [vm.xml]='cp "$NP_SRC/tests/data/libvirt/domain-virt-install.xml" "$dest"'  # virsh dumpxml
+  [vm.cfg]='cp "$NP_SRC/tests/data/xl/guest-pv.cfg" "$dest"'                  # /etc/xen/NAME.cfg
   [fleet.db]='numaplace fleet add --store "sqlite:$dest" --name host-1 --host "$TMP/host.json"'  # a fleet store
 )
 

@@ -17,8 +17,8 @@ run claim --state "$st" --id B --host "$H" --flavor "$(f 2 4096)" --strategy pac
 run claim --state "$st" --id C --host "$H" --flavor "$(f 4 8192)"; expect_rc 0 "claim C"
 run claim --state "$st" --id E --host "$H" --flavor "$(f 2 2048)"; expect_rc 0 "claim E"
 run state show --state "$st" --host "$H"
-expect_out "A nodes 0," "A on node 0"; expect_out "B nodes 0," "B on node 0"
-expect_out "C nodes 1," "C on node 1"; expect_out "E nodes 1," "E on node 1"
+expect_out "^  A +node 0:" "A on node 0"; expect_out "^  B +node 0:" "B on node 0"
+expect_out "^  C +node 1:" "C on node 1"; expect_out "^  E +node 1:" "E on node 1"
 cp "$st" "$TMP/before.json"
 D=(--state "$st" --host "$H" --flavor "$(f 4 8192)")
 
@@ -57,7 +57,7 @@ run place --help;                   expect_rc 0 "place --help"; expect_out "--al
 # claim --allow-moves: D and E's new plan in one commit.
 run claim "${D[@]}" --id D --allow-moves 1; expect_rc 0 "claim D with a move"
 run state show --state "$st" --host "$H"; expect_rc 0 "state show"
-expect_out "E nodes 0," "E recorded on node 0"; expect_out "D nodes 1," "D on node 1"
+expect_out "^  E +node 0:" "E recorded on node 0"; expect_out "^  D +node 1:" "D on node 1"
 expect_out "5 claims" "five claims"
 run claim "${D[@]}" --id D --allow-moves 1; expect_rc 0 "claiming D again"; expect_err "already claimed" "is idempotent"
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/cli/options.sh - the one option parser, on every verb the tool has:
 # --help and the option table agree (every option in the table is in the
-# help, every option line of the help is in the table), and every usage
+# help, every option line of the help is in the table), the verb's man
+# page (docs/man) names every option of the table, and every usage
 # error - unknown option, missing value, an option given twice, a value of
 # the wrong type, stray operands - is exit 2 with "numaplace: <what>" and
 # "try 'numaplace VERB --help'".  Verbs come from `numaplace help`, options
@@ -36,6 +37,26 @@ for v in $verbs; do
   extra=$(comm -13 <(echo "$table_opts") <(echo "$help_opts") | tr '\n' ' ')
   if [ -z "$missing" ]; then ok "$v: every option of the table is in --help"; else not_ok "$v: not in --help: $missing"; fi
   if [ -z "$extra" ]; then ok "$v: every option of --help is in the table"; else not_ok "$v: not in the table: $extra"; fi
+  # The verb's man page (numaplace-VERB.1, or the page whose NAME names it) lists every option.
+  man_missing=$(python3 - "$NP_SRC/docs/man" "$v" "$TMP/table" <<'EOF'
+import os, re, sys
+d, verb, table = sys.argv[1:4]
+def plain(f):
+    t = open(os.path.join(d, f)).read().replace("\\-", "-")
+    return re.sub(r"\\f[BIRP]", "", t)
+pages = sorted(f for f in os.listdir(d) if f.endswith(".1"))
+page = next((f for f in pages if f == "numaplace-%s.1" % verb), None) or next(
+    (f for f in pages if re.search(r"\bnumaplace-%s\b" % verb,
+                                   plain(f).split(".SH NAME\n", 1)[-1].split("\n", 1)[0])), None)
+if not page:
+    print("(no man page)")
+else:
+    t = plain(page)
+    print(" ".join(o for o in (l.split()[0] for l in open(table))
+                   if not re.search(re.escape(o) + r"(?![\w-])", t)))
+EOF
+)
+  if [ -z "$man_missing" ]; then ok "$v: its man page lists every option"; else not_ok "$v: man page lacks: $man_missing"; fi
 
   usage_error "$v: unknown option" "unknown option '--no-such-option'" "$v" "$v" --no-such-option
   usage_error "$v: unknown short option" "unknown option '-Z'" "$v" "$v" -Z

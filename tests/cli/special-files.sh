@@ -34,6 +34,7 @@ declare -A verb_base=(
   [simulate]="simulate lpc2012 ${short_sim[*]}"
   [gen]="gen small --guests 2"
   [fleet]="fleet add --store sqlite:$S/fleet.db --name h1"
+  [schedule]="schedule --store sqlite:$S/fleet.db --id vm-1 ${flavor[*]}"
 )
 # Where an option needs another command line than its verb's.
 declare -A opt_base=(

@@ -56,7 +56,7 @@ expect_out "^watch: 20 domains placed, 0 not" "every domain placed"
 [ "$(count_claims "$st")" = 20 ] && ok "20 claims" || not_ok "20 claims: $(count_claims "$st")"
 per_node "$st" && ok "no node over its memory" || not_ok "no node over its memory"
 run state show --state "$st" "${caps[@]}"; expect_rc 0 "the claims charge onto the host"
-expect_out "^  domain:vm20 nodes [0-3], 2048 MiB, 0 pinned and 2 floating vCPUs" "a domain's claim"
+expect_out "^  domain:vm20 +node [0-3]: 2\.0 GiB, 2 vCPUs floating" "a domain's claim"
 
 # Again: claims kept and applied again, nothing new; JSON log.
 cp "$st" "$TMP/before"
@@ -86,7 +86,7 @@ run watch --libvirt "$uri" "${caps[@]}" --state "$TMP/ded.state" --once \
   --extra-specs 'hw:cpu_policy=dedicated' --run-dir "$TMP/run"
 expect_rc 0 "dedicated CPUs"; expect_out "vCPUs pinned to CPUs [0-9]+,[0-9]+$" "two vCPUs pinned"
 run state show --state "$TMP/ded.state" "${caps[@]}"; expect_rc 0 "dedicated claims charge onto the host"
-expect_out "2 pinned and 0 floating" "claims pin"
+expect_out "^  domain:vm[0-9]+ +node [0-3]: [0-9.]+ GiB, 2 vCPUs pinned to CPUs" "claims pin"
 
 # Too many: 20 domains of 8 GiB on 112 GiB of nodes (4 + 4 + 4 + 2 fit): refused, not squeezed.
 node_xml "$TMP/big.xml" 20 8192

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/slow/fuzz-long.sh - the parsers that take hostile input, fuzzed
 # longer than CI's short pass (scripts/fuzz.sh, libFuzzer, clang): hwloc XML
-# for $SLOW_FUZZ_SECONDS (default 120), the state reader and the kind
-# detection for a quarter of that each, from a random seed each run, so
+# for $SLOW_FUZZ_SECONDS (default 120), the state reader, the kind
+# detection and the whole documents (domain XML, xl.cfg: read, placed,
+# merged) for a quarter of that each, from a random seed each run, so
 # that every run explores somewhere new.  A crash fails the test and names
 # the input kept under $NP_BUILD/slow-fuzz-out/TARGET/; add it to
 # tests/fuzz/corpus/TARGET/ (and tests/data/ when it is a new class) with
@@ -25,5 +26,5 @@ fuzz() { # SECONDS TARGETS...
   esac
 }
 fuzz "$secs" fuzz-hwloc-xml
-fuzz $((secs / 4 > 10 ? secs / 4 : 10)) fuzz-state fuzz-auto
+fuzz $((secs / 4 > 10 ? secs / 4 : 10)) fuzz-state fuzz-auto fuzz-domain-xml fuzz-xl-config
 finish

@@ -37,6 +37,10 @@ declare -A verb_base=(
 )
 # The fleet's verbs where this build has a store.
 have sqlite && verb_base[fleet]="fleet add --store sqlite:$S/fleet.db --name h1"
+# schedule: a store with one host, one guest scheduled again and again (the same answer).
+if have sqlite && "$NUMAPLACE" fleet add --store "sqlite:$S/sched.db" --name h0 --json "$host" >/dev/null; then
+  verb_base[schedule]="schedule --store sqlite:$S/sched.db --id vm-1 --flavor vcpus=1,ram=64"
+fi
 
 tested=0
 verbs=$("$NUMAPLACE" help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p')

@@ -233,6 +233,62 @@ static void basics(np_fleet *f)
 	checked(f, "after the basics");
 }
 
+/* A request for the one device at ADDRESS (as a domain's <hostdev> makes it). */
+static np_request *device_request(const char *address)
+{
+	struct np_error err = { 0 };
+	np_request *r = NULL;
+	char json[256];
+
+	snprintf(json, sizeof(json), "{\"schema\": \"numaplace.request/1\", \"vcpus\": 2, "
+		 "\"memory_mb\": 2048, \"pci\": [{\"address\": \"%s\"}]}", address);
+	CHECK(np_request_from_json(json, strlen(json), "dev", &r, &err) == 0, "%s", err.message);
+	return r;
+}
+
+/*
+ * Devices by address: only the hosts that have one there (the pre-filter
+ * once asked every host for 0000:0000 devices and refused them all), and
+ * another address is another request.
+ */
+static void by_address(np_fleet *f)
+{
+	struct np_error err = { 0 };
+	np_request *nic1 = device_request("0000:10:00.1"), *nic0 = device_request("10:00.0");
+	np_request *none = device_request("0000:77:00.0");
+	np_fleet_result *r = NULL, *no = NULL;
+	char *f0 = NULL, *f1 = NULL;
+	bool found = false;
+	int n = 0;
+
+	CHECK(nic1 && np_fleet_schedule(f, "vm-dev", nic1, NULL, &r, &err) == 0 &&
+		      np_fleet_result_placed(r),
+	      "a device by address: placed (%s)", err.message);
+	CHECK(r && np_fleet_result_placed(r) && strchr("024", np_fleet_result_host(r)[6]) &&
+		      np_plan_cell(np_fleet_result_plan(r), 0)->node_idx == 4,
+	      "on a host with NICs, on the node of 10:00.1");
+	CHECK(np__request_fingerprint(nic0, &f0) == 0 && np__request_fingerprint(nic1, &f1) == 0 &&
+		      strcmp(f0, f1) != 0, "another address, another request: '%s' '%s'", f0, f1);
+	err = (struct np_error){ 0 };
+	CHECK(np_fleet_schedule(f, "vm-dev", nic0, NULL, &no, &err) == NP_EINPUT &&
+		      !strcmp(err.reason, "claim_conflict"),
+	      "the id with the other device is refused: %s", err.message);
+	CHECK(none && np_fleet_schedule(f, "vm-none", none, NULL, &no, &err) == 0 &&
+		      !np_fleet_result_placed(no) && np_fleet_result_reason_count(no) == 1 &&
+		      !strcmp(np_fleet_result_reason(no, 0, &n), "no PCI device at 0000:77:00.0") &&
+		      n == 6,
+	      "a device no host has: every host says so (%s)", err.message);
+	CHECK(np_fleet_release(f, "vm-dev", &found, &err) == 0 && found, "release");
+	np_fleet_result_free(no);
+	np_fleet_result_free(r);
+	free(f0);
+	free(f1);
+	np_request_free(none);
+	np_request_free(nic0);
+	np_request_free(nic1);
+	checked(f, "after the devices");
+}
+
 /* Fill the fleet with one shape until nothing fits; every host says why. */
 static void until_full(np_fleet *f)
 {
@@ -542,6 +598,7 @@ int main(void)
 	if (f && a && b) {
 		hosts(f, a, b);
 		T_CASE("basics", basics(f));
+		T_CASE("by-address", by_address(f));
 		T_CASE("until-full", until_full(f));
 		T_CASE("removing", removing(f, a));
 		T_CASE("stale-scheduler", stale(f));

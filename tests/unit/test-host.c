@@ -336,7 +336,7 @@ static void take(const np_host *h, struct snap *s)
 static np_request *pinned_guest(void)
 {
 	np_request *r = np__request_new(1, 256);
-	struct np_pci_request nic = {"nic", 0x8086, 0x154d, 1, NP_PCI_POLICY_REQUIRED};
+	struct np_pci_request nic = {"nic", 0x8086, 0x154d, 1, NP_PCI_POLICY_REQUIRED, ""};
 
 	r->numa = true;
 	r->cpu_policy = NP_CPU_POLICY_DEDICATED;

@@ -22,7 +22,8 @@
  * capabilities; requests from Nova flavor text, JSON, xl vnuma; a Nova
  * case), the engine (np_place with explain, a guest without NUMA, PCI),
  * plan JSON read and write, every emitter, the state (claim, release,
- * commit, apply), and a synthetic workload (np_gen_write).
+ * commit, apply), a synthetic workload (np_gen_write), and whole documents
+ * (libvirt domains and xl.cfg files read, placed and merged).
  */
 #include <execinfo.h>
 #include <libxml/parser.h>
@@ -373,6 +374,7 @@ static struct blob load_blob(const char *rel)
 }
 
 static struct blob host_json, host_xl, host_libvirt, req_mixed, req_pinned, req_bad;
+static struct blob host_pci, dom_numa, dom_hostdev, dom_dedicated, xl_hvm, xl_pv;
 static struct blob host_smt, host_wrap;
 static char state_dir[64], state_path[128];
 
@@ -438,8 +440,8 @@ static void describe(const np_request *r, FILE *out)
 	for (int i = 0; i < np_request_pci_count(r); i++) {
 		const struct np_pci_request *p = np_request_pci(r, i);
 
-		fprintf(out, "pci %s %04x:%04x x%d %s\n", p->alias, p->vendor, p->product,
-			p->count, np_pci_policy_name(p->policy));
+		fprintf(out, "pci %s %04x:%04x x%d %s %s\n", p->alias, p->vendor, p->product,
+			p->count, np_pci_policy_name(p->policy), p->address);
 	}
 }
 
@@ -777,6 +779,63 @@ static int s_usage(FILE *out, struct np_error *err)
 	return rc;
 }
 
+/* ---- scenarios: whole documents ---- */
+
+/* DOC's request (refused: in OUT), placed on the PCI host, merged back into DOC. */
+static int doc_place_merge(const struct blob *doc, bool xl, FILE *out, struct np_error *err)
+{
+	struct np_error e = { 0 };
+	np_topo *t = NULL;
+	np_host *h = NULL;
+	np_request *r = NULL;
+	np_plan *p = NULL;
+	int rc = np_topo_parse(NP_SOURCE_JSON, host_pci.buf, host_pci.len, "host", &t, err);
+
+	if (rc == 0)
+		rc = np_host_new(t, &h, err);
+	if (rc == 0)
+		rc = xl ? np_request_from_xl_config(doc->buf, doc->len, "doc",
+						    NP_PCI_POLICY_PREFERRED, &r, &e)
+			: np_request_from_domain_xml(doc->buf, doc->len, "doc",
+						     NP_PCI_POLICY_PREFERRED, &r, &e);
+	if (rc == NP_EINPUT)
+		fprintf(out, "refused: %s\n", e.message);
+	else if (rc && !err->code)
+		*err = e;
+	else if (rc == 0)
+		describe(r, out);
+	rc = rc == NP_EINPUT ? 0 : rc;
+	if (rc == 0 && r)
+		rc = np_place(h, r, NULL, &p, err);
+	if (rc == 0 && p && np_plan_fits(p))
+		rc = xl ? np_plan_merge_xl_config(p, h, r, doc->buf, doc->len, "doc", out, err)
+			: np_plan_merge_domain_xml(p, h, r, doc->buf, doc->len, "doc", out, err);
+	np_plan_free(p);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+	return rc;
+}
+
+static int s_domain_xml(FILE *out, struct np_error *err)
+{
+	static const char two[] = "<domain><memory>1024</memory><numatune/><numatune/></domain>";
+	const struct blob bad = { (char *)two, sizeof(two) - 1 };
+	const struct blob *docs[] = { &dom_numa, &dom_hostdev, &dom_dedicated, &bad };
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < sizeof(docs) / sizeof(docs[0]); i++)
+		rc = doc_place_merge(docs[i], false, out, err);
+	return rc;
+}
+
+static int s_xl_config(FILE *out, struct np_error *err)
+{
+	int rc = doc_place_merge(&xl_hvm, true, out, err);
+
+	return rc ? rc : doc_place_merge(&xl_pv, true, out, err);
+}
+
 /* ---- scenario: a synthetic workload (gen.h) ---- */
 
 static int s_gen(FILE *out, struct np_error *err)
@@ -801,6 +860,7 @@ static const struct scenario {
 	{ "place-pci", s_place_pci },         { "plan-json", s_plan_json },
 	{ "state", s_state },                 { "topology-text", s_topo_text },
 	{ "gen", s_gen },                     { "usage", s_usage },
+	{ "domain-xml", s_domain_xml },       { "xl-config", s_xl_config },
 };
 
 /* One case per scenario (a function of its own: T_CASE in a loop clobbers). */
@@ -827,6 +887,12 @@ int main(void)
 	req_mixed = load_blob("request/mixed.json");
 	req_pinned = load_blob("request/pinned-2cell.json");
 	req_bad = load_blob("request/bad-unknown-key.json");
+	host_pci = load_blob("json/pci-4node.json");
+	dom_numa = load_blob("libvirt/domain-numa.xml");
+	dom_hostdev = load_blob("libvirt/domain-hostdev.xml");
+	dom_dedicated = load_blob("libvirt/domain-dedicated.xml");
+	xl_hvm = load_blob("xl/guest-hvm.cfg");
+	xl_pv = load_blob("xl/guest-pv.cfg");
 	snprintf(state_dir, sizeof(state_dir), "/tmp/np-oom-XXXXXX");
 	if (!mkdtemp(state_dir))
 		return 99;
@@ -847,6 +913,12 @@ int main(void)
 	free(req_mixed.buf);
 	free(req_pinned.buf);
 	free(req_bad.buf);
+	free(host_pci.buf);
+	free(dom_numa.buf);
+	free(dom_hostdev.buf);
+	free(dom_dedicated.buf);
+	free(xl_hvm.buf);
+	free(xl_pv.buf);
 	xmlCleanupParser();
 	return t_done();
 }

@@ -479,7 +479,7 @@ static np_plan *pci_case(np_host *h, enum np_pci_policy pol, bool explain)
 {
 	struct cspec c = {1, 0, 3072, 0, -1};
 	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
-	struct np_pci_request q = {"nic", 0x8086, 0x10, 1, pol};
+	struct np_pci_request q = {"nic", 0x8086, 0x10, 1, pol, ""};
 	np_plan *p;
 
 	np__request_add_pci(r, &q);
@@ -532,6 +532,102 @@ static void test_pci(void)
 	      "preferred: any device, one miss");
 	np_plan_free(p);
 	np_request_free(plain);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* ---- PCI devices named by address ---------------------------------------- */
+
+static const struct dev TWO_NICS[] = {{3, 0x10}, {1, 0x10}}; /* 0000:01:00.0 on 3, 02:00.0 on 1 */
+
+/* A guest of one cell of MEM MiB (NUMA or not) asking for the device at ADDR with POL. */
+static np_request *addr_req(const char *addr, enum np_pci_policy pol, uint64_t mem, bool numa)
+{
+	struct cspec c = {1, 0, mem, 0, -1};
+	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, numa);
+	struct np_pci_request q = {.count = 1, .policy = pol};
+
+	snprintf(q.address, sizeof(q.address), "%s", addr);
+	np__request_add_pci(r, &q);
+	return r;
+}
+
+static np_plan *addr_case(const np_host *h, const char *addr, enum np_pci_policy pol, bool numa)
+{
+	np_request *r = addr_req(addr, pol, 3072, numa);
+	np_plan *p = place(h, r);
+
+	np_request_free(r);
+	return p;
+}
+
+static void test_pci_address(void)
+{
+	struct tspec s = {4, 4, 1, 2, 4096, 0, D4, 2, TWO_NICS};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	struct np_error err = {0};
+	np_request *r;
+	np_plan *p = NULL;
+
+	p = addr_case(h, "0000:02:00.0", NP_PCI_POLICY_PREFERRED, true);
+	CHECK(node_of(p, 0) == 1 && pool_used(p, h, 1) == 1 && pool_used(p, h, 3) == 0,
+	      "preferred: on node 1, that device's, not on the same model's node 3");
+	np_plan_free(p);
+	p = addr_case(h, "02:00.0", NP_PCI_POLICY_REQUIRED, true);
+	CHECK(node_of(p, 0) == 1 && np_plan_score(p)->device_misses == 0,
+	      "required, the address without its domain: node 1");
+	np_plan_free(p);
+	p = addr_case(h, "0000:01:00.0", NP_PCI_POLICY_PREFERRED, false);
+	CHECK(node_of(p, 0) == 3 && pool_used(p, h, 3) == 1,
+	      "a guest without NUMA goes to its device's node too");
+	np_plan_free(p);
+	np_host_add_usage(h, 1, 0, 2048, NULL, 0, NULL); /* node 1 cannot hold 3 GiB now */
+	p = addr_case(h, "0000:02:00.0", NP_PCI_POLICY_REQUIRED, true);
+	CHECK(p && !np_plan_fits(p), "required: node 1 is full, no fit (the other NIC is no help)");
+	np_plan_free(p);
+	p = addr_case(h, "0000:02:00.0", NP_PCI_POLICY_PREFERRED, true);
+	CHECK(np_plan_fits(p) && node_of(p, 0) != 1 && pool_used(p, h, 1) == 1 &&
+		      np_plan_score(p)->device_misses == 1,
+	      "preferred: elsewhere, still that device, one miss");
+	np_plan_free(p);
+	p = NULL;
+	r = addr_req("0000:07:00.0", NP_PCI_POLICY_PREFERRED, 1024, true);
+	CHECK(np_place(h, r, NULL, &p, &err) == NP_EINPUT && !p &&
+		      strstr(err.message, "PCI device 0000:07:00.0 is not on this host"),
+	      "an address the host lacks: bad input (%s)", err.message);
+	np__request_add_pci(r, &(struct np_pci_request){"nic", 0x8086, 0x10, 1,
+							 NP_PCI_POLICY_LEGACY, ""});
+	snprintf(r->pci[0].address, sizeof(r->pci[0].address), "0000:01:00.0");
+	CHECK(np_place(h, r, NULL, &p, &err) == NP_EINPUT && !p && strstr(err.message, "both"),
+	      "one model by address and by count: refused (%s)", err.message);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* The validator knows which device an address names. */
+static void test_pci_address_validator(void)
+{
+	struct tspec s = {4, 4, 1, 2, 4096, 0, D4, 2, TWO_NICS};
+	np_topo *t = mk_topo(&s);
+	np_host *h = mk_host(t);
+	np_request *r = addr_req("0000:02:00.0", NP_PCI_POLICY_REQUIRED, 1024, true);
+	struct np_error err = {0};
+	np_plan *p = place(h, r);
+	int other = -1;
+
+	for (int i = 0; i < np_host_pci_pool_count(h); i++)
+		if (np_host_pci_pool(h, i)->node_idx == 3)
+			other = i;
+	CHECK(p && np_plan_fits(p) && p->npci == 1 && other >= 0, "placed");
+	if (p && p->npci == 1 && other >= 0) {
+		p->pci[0].pool = other; /* the same model, on node 3: not the device asked for */
+		CHECK(np_plan_validate(h, r, p, &err) == NP_EINPUT,
+		      "the same model elsewhere is not the device named");
+	}
+	np_plan_free(p);
+	np_request_free(r);
 	np_host_free(h);
 	np_topo_free(t);
 }
@@ -1628,7 +1724,7 @@ static np_request *random_request(int k, bool pci, bool same)
 	if ((pol == NP_CPU_POLICY_DEDICATED || pol == NP_CPU_POLICY_MIXED) && rnd(4) == 0)
 		r->emulator_policy = NP_EMULATOR_POLICY_ISOLATE;
 	if (pci) {
-		struct np_pci_request q = {"nic", 0x8086, 0x10, 1, (enum np_pci_policy)rnd(4)};
+		struct np_pci_request q = {"nic", 0x8086, 0x10, 1, (enum np_pci_policy)rnd(4), ""};
 
 		np__request_add_pci(r, &q);
 	}
@@ -1836,7 +1932,7 @@ static void sweep_one(unsigned seed, int *fits, int *reasons)
 		r->pinned_node[rnd((unsigned)k)] = (int)rnd((unsigned)n);
 	if (rnd(3) == 0)
 		np__request_add_pci(
-		    r, &(struct np_pci_request){"b", 0x8086, 0x10, 1, (enum np_pci_policy)rnd(4)});
+		    r, &(struct np_pci_request){"b", 0x8086, 0x10, 1, (enum np_pci_policy)rnd(4), ""});
 	if (np_topo_mem_free_known(t) && rnd(3) == 0)
 		np_host_set_memory_basis(h, NP_MEMORY_BASIS_FREE, NULL);
 	p = place_opts(h, r, rnd(2) ? NP_STRATEGY_PACK : NP_STRATEGY_SPREAD, true, 0);
@@ -1935,7 +2031,7 @@ static void corrupt_floating(const np_host *h)
 {
 	struct cspec c = {2, 0, 3072, 0, -1};
 	np_request *r = mk_req(&c, 1, NP_CPU_POLICY_SHARED, true);
-	struct np_pci_request q = {"nic", 0x8086, 0x10, 1, NP_PCI_POLICY_REQUIRED};
+	struct np_pci_request q = {"nic", 0x8086, 0x10, 1, NP_PCI_POLICY_REQUIRED, ""};
 	np_host *h2 = NULL;
 	np_plan *p;
 
@@ -2069,6 +2165,8 @@ int main(void)
 	T_CASE("pages", test_pages());
 	T_CASE("limits", test_limits());
 	T_CASE("pci", test_pci());
+	T_CASE("pci-address", test_pci_address());
+	T_CASE("pci-address-validator", test_pci_address_validator());
 	T_CASE("mempolicy", test_mempolicy());
 	T_CASE("demand", test_demand());
 	T_CASE("fallback-memoryless", test_fallback_memoryless());

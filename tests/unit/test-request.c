@@ -1162,6 +1162,10 @@ static int json_file(const char *name, np_request **r, struct np_error *err)
 	return rc;
 }
 
+static const char ADDRESSED[] = "{\"schema\":\"numaplace.request/1\",\"vcpus\":1,"
+				"\"memory_mb\":512,\"pci\":[{\"address\":\"3B:00.0\","
+				"\"policy\":\"preferred\"}]}";
+
 static void json_good(void)
 {
 	struct np_error err = {0};
@@ -1197,6 +1201,15 @@ static void json_good(void)
 			  np_request_cell(r, 1)->pagesize == NP_PAGESIZE_SMALL,
 		      "page sizes");
 		CHECK(np_request_affinity(r) == NP_AFFINITY_SOFT, "soft");
+		np_request_free(r);
+	}
+	rc = np_request_from_json(ADDRESSED, sizeof(ADDRESSED) - 1, "a.json", &r, &err);
+	if ((r = good(rc, r, &err, "pci by address"))) {
+		CHECK(np_request_pci_count(r) == 1 &&
+			  strcmp(np_request_pci(r, 0)->address, "0000:3b:00.0") == 0 &&
+			  np_request_pci(r, 0)->count == 1 &&
+			  np_request_pci(r, 0)->policy == NP_PCI_POLICY_PREFERRED,
+		      "a device by address, normalised");
 		np_request_free(r);
 	}
 	rc = json_file("floating.json", &r, &err);
@@ -1252,6 +1265,10 @@ static void json_bad(void)
 	     "invalid_pci_count", "pci[0].count"},
 	    {H ",\"pci\":[{\"vendor\":\"8086\",\"product\":\"154d\",\"policy\":\"near\"}]}",
 	     "invalid_request_json", "policy: expected legacy"},
+	    {H ",\"pci\":[{\"address\":\"0000:3b:20.0\"}]}", "invalid_request_json",
+	     "pci[0].address: expected a PCI address"},
+	    {H ",\"pci\":[{\"address\":\"3b:00.0\",\"count\":2}]}", "invalid_request_json",
+	     "pci[0]: a device by address has no vendor, product or count"},
 	};
 #undef H
 	struct np_error err = {0};

@@ -294,6 +294,17 @@ static void test_json_text(void)
 	}
 }
 
+/* An error message is one line whatever input it quotes. */
+static void test_err_one_line(void)
+{
+	struct np_error err = { 0 };
+	int rc = np__err(&err, NP_EINPUT, "bad '%s'", "a\nb\tc\x7f\r");
+
+	CHECK(rc == NP_EINPUT && err.code == NP_EINPUT && strcmp(err.message, "bad 'a?b?c?" "?'") == 0,
+	      "control characters become '?': '%s'", err.message);
+	CHECK(np__err(NULL, NP_EIO, "x") == NP_EIO, "no np_error: the code only");
+}
+
 int main(void)
 {
 	T_CASE("cpulist", test_cpulist());
@@ -306,5 +317,6 @@ int main(void)
 	T_CASE("version", test_version());
 	T_CASE("utf8", test_utf8());
 	T_CASE("json-text", test_json_text());
+	T_CASE("err-one-line", test_err_one_line());
 	return t_done();
 }
