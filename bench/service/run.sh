@@ -24,13 +24,15 @@ pids=()
 stop_all() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done; pids=(); }
 trap 'stop_all; pg_stop' EXIT
 
-# One host shape: 8 nodes of 16 CPUs and 64 GiB, distances 10/21.
+# One host shape: 8 nodes of 16 CPUs and 64 GiB (16 GiB of it 2 MiB pages, for
+# the flavor that asks them), distances 10/21.
 python3 - >"$OUT/host.json" <<'PY'
 import json
 nodes, cpus = [], []
 for n in range(8):
     ids = list(range(n * 16, n * 16 + 16))
     nodes.append({"id": n, "cpus": ids, "memory_mb": {"total": 65536},
+                  "hugepages": [{"size_kb": 2048, "total": 8192}],
                   "distances": [10 if m == n else 21 for m in range(8)]})
     cpus += [{"id": c, "node": n, "core": c, "socket": n // 2} for c in ids]
 print(json.dumps({"schema": "numaplace.topology/1", "nodes": nodes, "cpus": cpus}))
