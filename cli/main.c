@@ -25,6 +25,9 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_balance,
 	&cli_verb_watch,
 #endif
+#ifdef NP_SERVICE
+	&cli_verb_serve,
+#endif
 #ifdef NP_SIM
 	&cli_verb_simulate,
 #endif

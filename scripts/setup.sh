@@ -13,8 +13,10 @@ BUILD=${BUILD:-build}
 # python3-nova is Nova's real placement code, the anchor of the agreement tests;
 # libxen-dev brings Xen's xl.cfg parser (libxlutil), the judge of the xl.cfg merge.
 # SQLite and libpq are the fleet stores, postgresql-15 the server the fleet
-# tests start for themselves; bash-completion and man-db, for the
-# completion's install directory and the install test's `man numaplace`.
+# tests start for themselves; libmicrohttpd the service (numaplace serve),
+# curl and python3-yaml its tests (real HTTP, the OpenAPI file);
+# bash-completion and man-db, for the completion's install directory and
+# the install test's `man numaplace`.
 PACKAGES=(
   gcc libc6-dev meson ninja-build pkg-config python3 bzip2 tar
   libhwloc-dev hwloc-nox
@@ -26,6 +28,7 @@ PACKAGES=(
   python3-nova glpk-utils coinor-cbc
   libsqlite3-dev libpq-dev postgresql-15
   bash-completion man-db
+  libmicrohttpd-dev curl python3-yaml
 )
 
 missing=()

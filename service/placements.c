@@ -1,0 +1,111 @@
+/*
+ * placements.c - /v1/placements: schedule and claim a guest in one step
+ * (POST), read one (GET), release one (DELETE).
+ *
+ * The guest's body is read by guest.c.  Idempotent per id: the same
+ * request again answers 200 with the placement; another request under the
+ * id is a 409 conflict.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "svc.h"
+
+static void answer_result(struct svc_resp *rs, const np_fleet_result *r)
+{
+	struct np_error err = { 0 };
+	json_t *plan, *reasons;
+
+	if (np_fleet_result_placed(r)) {
+		plan = svc_plan_json(np_fleet_result_plan(r), np_fleet_result_usage(r), &err);
+		if (!plan) {
+			svc_error(rs, "internal", "%s", err.message);
+			return;
+		}
+		svc_json(rs, np_fleet_result_existing(r) ? 200 : 201,
+			 json_pack("{s:s,s:s,s:o}", "id", np_fleet_result_id(r), "host",
+				   np_fleet_result_host(r), "plan", plan));
+		return;
+	}
+	reasons = json_array();
+	for (int i = 0; reasons && i < np_fleet_result_reason_count(r); i++) {
+		int n = 0;
+		const char *t = np_fleet_result_reason(r, i, &n);
+
+		json_array_append_new(reasons, json_pack("{s:i,s:s}", "hosts", n, "reason", t));
+	}
+	svc_error_with(rs, "no_valid_host", "reasons", reasons, "no host fits '%s' (%d host%s)",
+		       np_fleet_result_id(r), np_fleet_result_stats(r)->hosts,
+		       np_fleet_result_stats(r)->hosts == 1 ? "" : "s");
+}
+
+void svc_placement_post(struct svc_req *rq, struct svc_resp *rs)
+{
+	struct np_error err = { 0 };
+	struct np_fleet_sched_opts o = { .strategy = NP_STRATEGY_SPREAD };
+	struct svc_guest g = { 0 };
+	np_fleet_result *r = NULL;
+	np_fleet *f = NULL;
+	int rc = 0;
+
+	if (svc_guest_parse(rq->body, rq->body_len, &g, rs))
+		return;
+	o.host = g.host;
+	if (!(f = svc_fleet_get(rq->svc, &err)))
+		rc = err.code;
+	else
+		rc = np_fleet_schedule(f, g.id, g.req, &o, &r, &err);
+	if (rc) {
+		svc_error_np(rs, &err);
+		goto out;
+	}
+	svc_metrics_schedule(svc_metrics(rq->svc), np_fleet_result_stats(r)->attempts,
+			     np_fleet_result_placed(r));
+	answer_result(rs, r);
+out:
+	np_fleet_result_free(r);
+	svc_fleet_put(rq->svc, f, rc);
+	svc_guest_free(&g);
+}
+
+void svc_placement_get(struct svc_req *rq, struct svc_resp *rs)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = svc_fleet_get(rq->svc, &err);
+	np_fleet_placement *p = NULL;
+	const np_fleet_host *h;
+	json_t *plan;
+	int rc = f ? np_fleet_placement_get(f, rq->arg, &p, &err) : err.code;
+
+	if (rc)
+		svc_error_np(rs, &err);
+	else if (!p)
+		svc_error(rs, "not_found", "no placement '%s'", rq->arg);
+	else if (!(h = np_fleet_host_find(f, np_fleet_placement_host(p))))
+		svc_error(rs, "not_found", "placement '%s': its host is gone", rq->arg);
+	else if (!(plan = svc_plan_json(np_fleet_placement_plan(p), np_fleet_host_usage(h), &err)))
+		svc_error(rs, "internal", "%s", err.message);
+	else
+		svc_json(rs, 200,
+			 json_pack("{s:s,s:s,s:o,s:n,s:n}", "id", np_fleet_placement_id(p), "host",
+				   np_fleet_placement_host(p), "plan", plan, "observed", "drift"));
+	np_fleet_placement_free(p);
+	svc_fleet_put(rq->svc, f, rc);
+}
+
+void svc_placement_delete(struct svc_req *rq, struct svc_resp *rs)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = svc_fleet_get(rq->svc, &err);
+	bool found = false;
+	int rc = f ? np_fleet_release(f, rq->arg, &found, &err) : err.code;
+
+	if (rc)
+		svc_error_np(rs, &err);
+	else if (!found)
+		svc_error(rs, "not_found", "no placement '%s'", rq->arg);
+	else
+		svc_json(rs, 204, NULL);
+	svc_fleet_put(rq->svc, f, rc);
+}
