@@ -31,6 +31,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <numaplace/limits.h>
+
 #include "fleet/store.h"
 #include "module/module.h"
 #include "util/util.h"
@@ -70,6 +72,10 @@ enum stmt {
 	S_PLACEMENTS_ALL,
 	S_ALLOCS,
 	S_DATA_VERSION,
+	S_OBS_DEL,
+	S_OBS_INS,
+	S_OBS_NODE,
+	S_OBS_GET,
 	S_COUNT
 };
 
@@ -131,6 +137,15 @@ static const char *const sql[S_COUNT] = {
 	[S_PLACEMENTS_ALL] = "SELECT id, host_id, request, plan FROM np_placements ORDER BY id",
 	[S_ALLOCS] = "SELECT placement_id, node, rc, amount FROM np_allocations",
 	[S_DATA_VERSION] = "PRAGMA data_version",
+	[S_OBS_DEL] = "DELETE FROM np_observations WHERE placement_id = ?1",
+	[S_OBS_INS] = "INSERT INTO np_observations (placement_id, host_id, at, source, pid, domain) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_OBS_NODE] = "INSERT INTO np_observed_nodes (placement_id, node, memory_mb, vcpus) "
+		       "VALUES (?1, ?2, ?3, ?4)",
+	/* The observation once per node (or once with NULLs when it has none). */
+	[S_OBS_GET] = "SELECT o.host_id, o.at, o.source, o.pid, o.domain, n.node, n.memory_mb, "
+		      "n.vcpus FROM np_observations o LEFT JOIN np_observed_nodes n "
+		      "ON n.placement_id = o.placement_id WHERE o.placement_id = ?1 ORDER BY n.node",
 };
 
 static const char schema_v1[] =
@@ -159,8 +174,21 @@ static const char schema_v1[] =
 	"CREATE INDEX np_pins_placement ON np_pins (placement_id);"
 	"INSERT INTO np_meta VALUES ('schema', 'numaplace.fleet');";
 
+/*
+ * Version 2: what the host agents saw, per placement the latest only
+ * (docs/formats/fleet.md); deleting a placement deletes its observation.
+ */
+static const char schema_v2[] =
+	"CREATE TABLE np_observations (placement_id TEXT PRIMARY KEY REFERENCES np_placements (id)"
+	" ON DELETE CASCADE, host_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+	" source TEXT NOT NULL, pid INTEGER, domain TEXT);"
+	"CREATE TABLE np_observed_nodes (placement_id TEXT NOT NULL REFERENCES np_observations"
+	" (placement_id) ON DELETE CASCADE, node INTEGER NOT NULL,"
+	" memory_mb INTEGER NOT NULL CHECK (memory_mb >= 0), vcpus INTEGER NOT NULL"
+	" CHECK (vcpus >= 0), PRIMARY KEY (placement_id, node)) WITHOUT ROWID;";
+
 /* migrations[v] takes a store from version v to v + 1; version 0 is an empty file. */
-static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1 };
+static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1, schema_v2 };
 
 struct np__store {
 	sqlite3 *db;
@@ -1003,6 +1031,124 @@ static int sq_snapshot(struct np__store *s, bool begin, struct np_error *err)
 	return exec(s, "SELECT 1 FROM np_meta LIMIT 1", err);
 }
 
+/* ---- observations ----------------------------------------------------------- */
+
+static int obs_insert(struct np__store *s, const struct np__obs_rec *o, struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_OBS_DEL, err);
+	int rc;
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_text(q, 1, o->placement, -1, SQLITE_STATIC);
+	if ((rc = step_done(s, q, err)) || !(q = stmt(s, S_OBS_INS, err)))
+		return rc ? rc : NP_EOS;
+	sqlite3_bind_text(q, 1, o->placement, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, o->host_id);
+	sqlite3_bind_int64(q, 3, o->at);
+	sqlite3_bind_text(q, 4, o->source, -1, SQLITE_STATIC);
+	if (o->pid > 0)
+		sqlite3_bind_int(q, 5, o->pid);
+	if (o->domain)
+		sqlite3_bind_text(q, 6, o->domain, -1, SQLITE_STATIC);
+	if ((rc = step_done(s, q, err)))
+		return rc;
+	for (int i = 0; i < o->nnodes; i++) {
+		if (!(q = stmt(s, S_OBS_NODE, err)))
+			return NP_EOS;
+		sqlite3_bind_text(q, 1, o->placement, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 2, o->nodes[i].node);
+		sqlite3_bind_int64(q, 3, o->nodes[i].memory_mb);
+		sqlite3_bind_int(q, 4, o->nodes[i].vcpus);
+		if ((rc = step_done(s, q, err)))
+			return rc;
+	}
+	return 0;
+}
+
+static int sq_observe_set(struct np__store *s, const struct np__obs_rec *o,
+			  enum np__obs_status *status, struct np_error *err)
+{
+	sqlite3_stmt *q;
+	int64_t host = -1;
+	int rc = exec(s, "BEGIN IMMEDIATE", err);
+
+	if (rc)
+		return rc;
+	if (!(q = stmt(s, S_GET_PLACEMENT, err))) {
+		rc = NP_EOS;
+		goto out;
+	}
+	sqlite3_bind_text(q, 1, o->placement, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		host = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	*status = host < 0 ? NP__OBS_NO_PLACEMENT
+		  : host != o->host_id ? NP__OBS_OTHER_HOST : NP__OBS_STORED;
+	if (*status == NP__OBS_STORED && !(rc = obs_insert(s, o, err)))
+		rc = exec(s, "COMMIT", err);
+out:
+	rollback(s); /* nothing to undo after a COMMIT */
+	return rc;
+}
+
+struct octx {
+	struct np__obs_rec rec;
+	struct np__obs_node *nodes;
+	char *source, *domain;
+	bool seen;
+	struct np_error *err;
+};
+
+static int obs_row(sqlite3_stmt *q, void *p)
+{
+	struct octx *c = p;
+
+	if (!c->seen) {
+		c->seen = true;
+		c->rec.host_id = sqlite3_column_int64(q, 0);
+		c->rec.at = sqlite3_column_int64(q, 1);
+		c->rec.pid = sqlite3_column_int(q, 3);
+		c->source = strdup(col_text(q, 2));
+		c->domain = sqlite3_column_type(q, 4) == SQLITE_NULL ? NULL : strdup(col_text(q, 4));
+		if (!c->source || (sqlite3_column_type(q, 4) != SQLITE_NULL && !c->domain))
+			return np__err(c->err, NP_ENOMEM, "out of memory");
+	}
+	if (sqlite3_column_type(q, 5) == SQLITE_NULL)
+		return 0;
+	if (c->rec.nnodes >= NP_NODES_MAX)
+		return np__err(c->err, NP_EINPUT, "the store has too many observed nodes");
+	c->nodes[c->rec.nnodes++] = (struct np__obs_node){ sqlite3_column_int(q, 5),
+							   sqlite3_column_int64(q, 6),
+							   sqlite3_column_int(q, 7) };
+	return 0;
+}
+
+static int sq_observe_get(struct np__store *s, const char *id, np__obs_cb cb, void *ctx,
+			  struct np_error *err)
+{
+	struct octx c = { .err = err };
+	sqlite3_stmt *q = stmt(s, S_OBS_GET, err);
+	int rc;
+
+	if (!q)
+		return NP_EOS;
+	if (!(c.nodes = malloc(NP_NODES_MAX * sizeof(*c.nodes))))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	rc = each(s, q, obs_row, &c, err);
+	c.rec.placement = id;
+	c.rec.source = c.source;
+	c.rec.domain = c.domain;
+	c.rec.nodes = c.nodes;
+	if (!rc && c.seen)
+		rc = cb(ctx, &c.rec);
+	free(c.nodes);
+	free(c.source);
+	free(c.domain);
+	return rc;
+}
+
 static const struct np__store_driver np__store_sqlite = {
 	.scheme = "sqlite",
 	.open = sq_open,
@@ -1019,6 +1165,8 @@ static const struct np__store_driver np__store_sqlite = {
 	.placements = sq_placements,
 	.snapshot = sq_snapshot,
 	.allocations = sq_allocations,
+	.observe_set = sq_observe_set,
+	.observe_get = sq_observe_get,
 };
 
 /* The module (lib/module/module.h): its one export. */
