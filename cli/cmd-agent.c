@@ -83,7 +83,7 @@ static void print_event(void *ctx, const struct np_agent_event *ev)
 	fflush(bad ? stderr : stdout);
 }
 
-/* --map ID=PID, each; the ids point into argv. */
+/* --map ID=PID, each (free_maps() them). */
 static int get_maps(const struct cli_args *a, struct np_agent_map **map, int *n)
 {
 	int k = cli_count(a, OPT_MAP);
@@ -102,10 +102,18 @@ static int get_maps(const struct cli_args *a, struct np_agent_map **map, int *n)
 			return cli_usage_error(a->verb, "--map needs ID=PID with a process id, not "
 					       "'%s'", t);
 		(*map)[i].pid = (int)pid;
-		(*map)[i].id = t;
+		if (!((*map)[i].id = strndup(t, (size_t)(eq - t))))
+			return cli_oom();
 		(*n)++;
 	}
 	return 0;
+}
+
+static void free_maps(struct np_agent_map *map, int n)
+{
+	for (int i = 0; i < n; i++)
+		free((char *)map[i].id);
+	free(map);
 }
 
 /* One round; its exit code (0 ok, 1 a guest failed or no service, 2 nonsense). */
@@ -179,7 +187,7 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 out:
 	np_agent_free(ag);
 	np_topo_free(topo);
-	free(map);
+	free_maps(map, o.nmap);
 	return rc;
 }
 

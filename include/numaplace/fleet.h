@@ -215,7 +215,11 @@ int np_fleet_observe_set(np_fleet *fleet, const char *id, const struct np_fleet_
 			 struct np_error *err);
 
 typedef struct np_fleet_observed np_fleet_observed;
-/* Placement ID's observation; *OUT NULL when it has none (or there is no such placement). */
+/*
+ * Placement ID's observation; *OUT NULL when it has none (or there is no
+ * such placement).  It does not refresh the summaries (hosts from
+ * np_fleet_host_find() stay valid); the host is named from them.
+ */
 int np_fleet_observe_get(np_fleet *fleet, const char *id, np_fleet_observed **out,
 			 struct np_error *err);
 /* The observation, nodes by id; valid until np_fleet_observed_free(). */

@@ -276,13 +276,19 @@ static void emit(np_agent_log_fn *log, void *ctx, const char *id, const char *ki
 	log(ctx, &ev);
 }
 
-int np_agent_register(np_agent *a, const np_topo *topo, np_agent_log_fn *log, void *ctx,
-		      struct np_error *err)
+/*
+ * TOPO as the service stores it: its JSON without free memory and free
+ * pages.  Those change by the second; the fleet counts what is taken
+ * from the totals itself, and a host registered again after a restart
+ * must read as the same topology (a changed one is refused while
+ * placements live on it).
+ */
+static int stable_topo_json(const np_topo *topo, char **out, struct np_error *err)
 {
-	struct np__http_ans ans = { 0 };
-	char *body = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&body, &len);
+	char *buf = NULL;
+	size_t len = 0, i, k;
+	FILE *m = open_memstream(&buf, &len);
+	json_t *j = NULL, *node, *pool;
 	int rc;
 
 	if (!m)
@@ -290,11 +296,38 @@ int np_agent_register(np_agent *a, const np_topo *topo, np_agent_log_fn *log, vo
 	rc = np_topo_write(topo, NP_TOPO_JSON, m, err);
 	if (fclose(m) && !rc)
 		rc = np__err(err, NP_ENOMEM, "out of memory");
+	if (!rc && !(j = json_loadb(buf, len, 0, NULL)))
+		rc = np__err(err, NP_ENOMEM, "cannot read back the topology's JSON");
+	json_array_foreach(json_object_get(j, "nodes"), i, node) {
+		json_object_del(json_object_get(node, "memory_mb"), "free");
+		json_array_foreach(json_object_get(node, "hugepages"), k, pool)
+			json_object_del(pool, "free");
+	}
+	if (!rc && !(*out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+	json_decref(j);
+	free(buf);
+	return rc;
+}
+
+int np_agent_register(np_agent *a, const np_topo *topo, np_agent_log_fn *log, void *ctx,
+		      struct np_error *err)
+{
+	struct np__http_ans ans = { 0 };
+	char *body = NULL, msg[256];
+	int rc = stable_topo_json(topo, &body, err);
+
 	if (!rc)
 		rc = call(a, "PUT", "hosts", a->name, NULL, body, &ans, err);
-	if (!rc && ans.status != 200 && ans.status != 201)
+	if (!rc && ans.status == 409) {
+		/* Known with another topology and placements on it: report against that one. */
+		said(&ans, msg, sizeof(msg));
+		emit(log, ctx, NULL, "refused", "host '%s' keeps the topology the service has: %s",
+		     a->name, msg);
+		a->registered = true;
+	} else if (!rc && ans.status != 200 && ans.status != 201) {
 		rc = refused(&ans, "the host's topology", err);
-	if (!rc) {
+	} else if (!rc) {
 		a->registered = true;
 		emit(log, ctx, NULL, "registered", "host '%s' registered (%d nodes)", a->name,
 		     np_topo_node_count(topo));

@@ -142,8 +142,7 @@ int np_fleet_observe_get(np_fleet *f, const char *id, np_fleet_observed **out,
 	struct got g = { f, NULL, err };
 	int rc = np__fleet_check_id("placement id", id, err);
 
-	if (!rc)
-		rc = np_fleet_refresh(f, err);
+	/* No refresh: hosts the caller holds (np_fleet_host_find) stay valid. */
 	if (!rc)
 		rc = f->drv->observe_get(f->s, id, got_obs, &g, err);
 	if (rc) {
