@@ -102,6 +102,10 @@ static int request(const struct np__http_req *rq, struct np__http_ans *ans,
 	if (sink.over)
 		rc = np__err(err, NP_EINPUT, "the server's answer to %s %s is longer than %zu bytes",
 			     rq->method, rq->url, rq->max_answer);
+	else if (res != CURLE_OK && rq->unix_path)
+		rc = np__err(err, NP_EIO, "cannot reach the server at unix:%s (%s %s): %s",
+			     rq->unix_path, rq->method, rq->url + strlen("http://localhost"),
+			     curl_easy_strerror(res));
 	else if (res != CURLE_OK)
 		rc = np__err(err, NP_EIO, "cannot reach the server (%s %s): %s", rq->method,
 			     rq->url, *why ? why : curl_easy_strerror(res));
