@@ -217,7 +217,8 @@ const struct cli_verb cli_verb_agent = {
 		  "\n"
 		  "Examples:\n"
 		  "  numaplace agent --server unix:/run/numaplace/api.sock --once\n"
-		  "  numaplace agent --server http://127.0.0.1:8080 --token-file /etc/numaplace/token\n"
-		  "  numaplace agent --server unix:/run/numaplace/api.sock --once --map vm-7=4242\n",
+		  "  numaplace agent --server unix:/run/numaplace/api.sock --once --map vm-7=4242\n"
+		  "  numaplace agent --server unix:/run/numaplace/api.sock --interval 1 --count 2 --quiet\n"
+		  "  numaplace agent --server http://127.0.0.1:8080 --token-file /etc/numaplace/agent.token\n",
 	.run = run,
 };

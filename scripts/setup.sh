@@ -22,6 +22,7 @@ PACKAGES=(
   qemu-system-x86 linux-image-cloud-amd64 busybox-static cpio util-linux
   python3-nova glpk-utils coinor-cbc
   libsqlite3-dev libpq-dev postgresql-15
+  libcurl4-openssl-dev curl
 )
 
 missing=()
