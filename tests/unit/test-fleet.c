@@ -27,6 +27,9 @@
 #if NP_HAVE_SQLITE
 #include <sqlite3.h>
 #endif
+#if NP_HAVE_POSTGRESQL
+#include <libpq-fe.h>
+#endif
 
 static char dir[64];
 static char url[1024];
@@ -671,6 +674,58 @@ static void migrate_v1(np_topo *a)
 }
 #endif
 
+#if NP_HAVE_POSTGRESQL
+/*
+ * The PostgreSQL store of the run taken back to version 1 (no
+ * observations, no np_observe): opening it migrates it, its placements
+ * kept, and observations work again.
+ */
+static void migrate_v1_pg(np_topo *a)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = NULL;
+	np_fleet_result *r = NULL;
+	np_fleet_placement *p = NULL;
+	PGconn *c = PQconnectdb(url);
+	PGresult *q;
+	bool ok;
+
+	f = open_fleet(0);
+	CHECK(f && (np_fleet_add_host(f, "pg-v1", a, NULL, NULL, &err) == 0), "add: %s",
+	      err.message);
+	r = f ? schedule(f, "vm-pg-old", "vcpus=2,ram=2048", NULL, &err) : NULL;
+	CHECK(r && np_fleet_result_placed(r), "placed: %s", err.message);
+	np_fleet_result_free(r);
+	np_fleet_close(f);
+	q = PQexec(c, "BEGIN; DROP FUNCTION np_observe; DROP TABLE np_observed_nodes;"
+		   "DROP TABLE np_observations; UPDATE np_meta SET value = '1' WHERE key = 'version';"
+		   "COMMIT");
+	ok = PQresultStatus(q) == PGRES_COMMAND_OK;
+	CHECK(ok, "back to version 1: %s", PQerrorMessage(c));
+	PQclear(q);
+	f = open_fleet(0);
+	CHECK(f && np_fleet_placement_get(f, "vm-pg-old", &p, &err) == 0 && p, "kept: %s",
+	      err.message);
+	np_fleet_placement_free(p);
+	CHECK(f && observe(f, "vm-pg-old", "pg-v1", 0, 100, 1, 1, 0, &err) == 0,
+	      "observe after the migration: %s", err.message);
+	q = PQexec(c, "SELECT value FROM np_meta WHERE key = 'version'");
+	CHECK(PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1 &&
+	      !strcmp(PQgetvalue(q, 0, 0), "2"), "version 2 again");
+	PQclear(q);
+	PQfinish(c);
+	if (f) {
+		bool found;
+
+		CHECK(np_fleet_release(f, "vm-pg-old", &found, &err) == 0 && found, "release");
+		CHECK(np_fleet_remove_host(f, "pg-v1", false, NULL, &err) == 0, "remove: %s",
+		      err.message);
+		checked(f, "migrated");
+	}
+	np_fleet_close(f);
+}
+#endif
+
 int main(void)
 {
 	const char *env = getenv("NP_FLEET_URL");
@@ -706,6 +761,10 @@ int main(void)
 		T_CASE("stale-scheduler", stale(f));
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
 		T_CASE("processes", processes(8, 40));
+#if NP_HAVE_POSTGRESQL
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("migrate-v1-postgresql", migrate_v1_pg(a));
+#endif
 	}
 	np_fleet_close(f);
 	np_topo_free(a);
