@@ -141,6 +141,7 @@ static int loop(np_agent *ag, const np_topo *topo, const struct cli_args *a)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN); /* a service gone mid-request is an error, not a death */
 	for (long i = 0; !stop && (!count || i < count); i++) {
 		if (i)
 			nap(interval);

@@ -401,34 +401,47 @@ static int send_obs(np_agent *a, const char *id, const char *body, struct np_err
 	return rc;
 }
 
-/* Observe placement ID here and send it; counts into ST. */
-static void one(np_agent *a, const np_topo *topo, const char *id, const struct np__found *fs,
-		np_agent_log_fn *log, void *ctx, struct np_agent_stats *st)
+/*
+ * Observe placement ID here and send it; counts into ST.  NP_EIO when the
+ * service could not be reached (the round stops: the next one tries
+ * again), else 0 whatever happened to this one guest.
+ */
+static int one(np_agent *a, const np_topo *topo, const char *id, const struct np__found *fs,
+	       np_agent_log_fn *log, void *ctx, struct np_agent_stats *st, struct np_error *err)
 {
 	struct np_error e = { 0 };
 	char *body = NULL, what[300];
 	np_obs *obs = NULL;
-	bool domain = false;
+	bool domain = false, sent = false;
 	int rc = np__agent_observe(a, topo, id, fs, &obs, &domain, &e);
 
 	if (rc == 1) {
 		st->absent++;
 		emit(log, ctx, id, "absent", "%s: not found on this host", id);
-		return;
+		return 0;
 	}
 	if (!rc)
 		rc = np__agent_obs_json(a, topo, obs, domain, &body, what, sizeof(what), &e);
-	if (!rc)
+	if (!rc) {
+		sent = true;
 		rc = send_obs(a, id, body, &e);
+	}
 	if (rc) {
 		st->failed++;
-		emit(log, ctx, id, rc == NP_EINPUT ? "refused" : "failed", "%s: %s", id, e.message);
+		emit(log, ctx, id, sent && rc == NP_EINPUT ? "refused" : "failed", "%s: %s", id,
+		     e.message);
 	} else {
 		st->reported++;
 		emit(log, ctx, id, "reported", "%s: %s", id, what);
 	}
 	free(body);
 	np_obs_free(obs);
+	if (sent && rc == NP_EIO) {
+		if (err)
+			*err = e;
+		return NP_EIO;
+	}
+	return 0;
 }
 
 int np_agent_step(np_agent *a, const np_topo *topo, np_agent_log_fn *log, void *ctx,
@@ -454,7 +467,7 @@ int np_agent_step(np_agent *a, const np_topo *topo, np_agent_log_fn *log, void *
 		np__agent_scan_qemu(&fs);
 	st.placements = n;
 	for (int i = 0; !rc && i < n; i++)
-		one(a, topo, ids[i], &fs, log, ctx, &st);
+		rc = one(a, topo, ids[i], &fs, log, ctx, &st, err);
 	for (int i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
