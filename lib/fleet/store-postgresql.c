@@ -1036,57 +1036,25 @@ static int pg_observe_set(struct np__store *s, const struct np__obs_rec *o,
 	return rc;
 }
 
-struct octx {
-	struct np__obs_rec rec;
-	struct np__obs_node *nodes;
-	char *source, *domain;
-	bool seen;
-	struct np_error *err;
-};
-
 static int obs_row(PGresult *r, void *p)
 {
-	struct octx *c = p;
+	struct np__obs_node n = { (int)num(r, 5), num(r, 6), (int)num(r, 7) };
 
-	if (!c->seen) {
-		c->seen = true;
-		c->rec.host_id = num(r, 0);
-		c->rec.at = num(r, 1);
-		c->rec.pid = (int)num(r, 3);
-		c->source = strdup(text(r, 2));
-		c->domain = PQgetisnull(r, 0, 4) ? NULL : strdup(text(r, 4));
-		if (!c->source || (!PQgetisnull(r, 0, 4) && !c->domain))
-			return np__err(c->err, NP_ENOMEM, "out of memory");
-	}
-	if (PQgetisnull(r, 0, 5))
-		return 0;
-	if (c->rec.nnodes >= NP_NODES_MAX)
-		return np__err(c->err, NP_EINPUT, "the store has too many observed nodes");
-	c->nodes[c->rec.nnodes++] =
-		(struct np__obs_node){ (int)num(r, 5), num(r, 6), (int)num(r, 7) };
-	return 0;
+	return np__obs_acc_row(p, num(r, 0), num(r, 1), text(r, 2), (int)num(r, 3),
+			       PQgetisnull(r, 0, 4) ? NULL : text(r, 4),
+			       PQgetisnull(r, 0, 5) ? NULL : &n);
 }
 
 static int pg_observe_get(struct np__store *s, const char *id, np__obs_cb cb, void *ctx,
 			  struct np_error *err)
 {
-	struct octx c = { .err = err };
+	struct np__obs_acc a;
 	const char *params[1] = { id };
-	int rc;
+	int rc = np__obs_acc_init(&a, id, err);
 
-	if (!(c.nodes = malloc(NP_NODES_MAX * sizeof(*c.nodes))))
-		return np__err(err, NP_ENOMEM, "out of memory");
-	rc = each(s, P_OBS_GET, 1, params, obs_row, &c, err);
-	c.rec.placement = id;
-	c.rec.source = c.source;
-	c.rec.domain = c.domain;
-	c.rec.nodes = c.nodes;
-	if (!rc && c.seen)
-		rc = cb(ctx, &c.rec);
-	free(c.nodes);
-	free(c.source);
-	free(c.domain);
-	return rc;
+	if (rc)
+		return rc;
+	return np__obs_acc_done(&a, each(s, P_OBS_GET, 1, params, obs_row, &a, err), cb, ctx);
 }
 
 static const struct np__store_driver np__store_postgresql = {

@@ -1106,61 +1106,31 @@ out:
 	return rc;
 }
 
-struct octx {
-	struct np__obs_rec rec;
-	struct np__obs_node *nodes;
-	char *source, *domain;
-	bool seen;
-	struct np_error *err;
-};
-
 static int obs_row(sqlite3_stmt *q, void *p)
 {
-	struct octx *c = p;
+	bool dom = sqlite3_column_type(q, 4) != SQLITE_NULL;
+	struct np__obs_node n = { sqlite3_column_int(q, 5), sqlite3_column_int64(q, 6),
+				  sqlite3_column_int(q, 7) };
 
-	if (!c->seen) {
-		c->seen = true;
-		c->rec.host_id = sqlite3_column_int64(q, 0);
-		c->rec.at = sqlite3_column_int64(q, 1);
-		c->rec.pid = sqlite3_column_int(q, 3);
-		c->source = strdup(col_text(q, 2));
-		c->domain = sqlite3_column_type(q, 4) == SQLITE_NULL ? NULL : strdup(col_text(q, 4));
-		if (!c->source || (sqlite3_column_type(q, 4) != SQLITE_NULL && !c->domain))
-			return np__err(c->err, NP_ENOMEM, "out of memory");
-	}
-	if (sqlite3_column_type(q, 5) == SQLITE_NULL)
-		return 0;
-	if (c->rec.nnodes >= NP_NODES_MAX)
-		return np__err(c->err, NP_EINPUT, "the store has too many observed nodes");
-	c->nodes[c->rec.nnodes++] = (struct np__obs_node){ sqlite3_column_int(q, 5),
-							   sqlite3_column_int64(q, 6),
-							   sqlite3_column_int(q, 7) };
-	return 0;
+	return np__obs_acc_row(p, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+			       col_text(q, 2), sqlite3_column_int(q, 3),
+			       dom ? col_text(q, 4) : NULL,
+			       sqlite3_column_type(q, 5) == SQLITE_NULL ? NULL : &n);
 }
 
 static int sq_observe_get(struct np__store *s, const char *id, np__obs_cb cb, void *ctx,
 			  struct np_error *err)
 {
-	struct octx c = { .err = err };
+	struct np__obs_acc a;
 	sqlite3_stmt *q = stmt(s, S_OBS_GET, err);
 	int rc;
 
 	if (!q)
 		return NP_EOS;
-	if (!(c.nodes = malloc(NP_NODES_MAX * sizeof(*c.nodes))))
-		return np__err(err, NP_ENOMEM, "out of memory");
+	if ((rc = np__obs_acc_init(&a, id, err)))
+		return rc;
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	rc = each(s, q, obs_row, &c, err);
-	c.rec.placement = id;
-	c.rec.source = c.source;
-	c.rec.domain = c.domain;
-	c.rec.nodes = c.nodes;
-	if (!rc && c.seen)
-		rc = cb(ctx, &c.rec);
-	free(c.nodes);
-	free(c.source);
-	free(c.domain);
-	return rc;
+	return np__obs_acc_done(&a, each(s, q, obs_row, &a, err), cb, ctx);
 }
 
 static const struct np__store_driver np__store_sqlite = {

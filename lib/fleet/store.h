@@ -122,6 +122,24 @@ enum np__obs_status {
 };
 
 typedef int (*np__obs_cb)(void *ctx, const struct np__obs_rec *o);
+
+/*
+ * An observation read back row by row (a driver's observe_get: one row
+ * per node, or one without a node), gathered the same way by each driver.
+ */
+struct np__obs_acc {
+	struct np__obs_rec rec;
+	struct np__obs_node *nodes;
+	char *source, *domain;
+	bool seen;
+	struct np_error *err;
+};
+int np__obs_acc_init(struct np__obs_acc *a, const char *id, struct np_error *err);
+/* One row: the observation's columns (DOMAIN NULL: none) and its NODE (NULL: none). */
+int np__obs_acc_row(struct np__obs_acc *a, int64_t host_id, int64_t at, const char *source,
+		    int pid, const char *domain, const struct np__obs_node *node);
+/* RC 0 and a row read: CB with the observation.  Frees A; returns RC or CB's. */
+int np__obs_acc_done(struct np__obs_acc *a, int rc, np__obs_cb cb, void *ctx);
 typedef int (*np__host_cb)(void *ctx, const struct np__host_rec *h);
 typedef int (*np__row_cb)(void *ctx, int64_t host_id, const struct np__row *r);
 /* A pin: CPU on NODE of HOST_ID, held by PLACEMENT (NULL when the driver does not say). */

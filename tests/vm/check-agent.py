@@ -18,19 +18,7 @@ _spec = importlib.util.spec_from_file_location(
     "check_runtime", os.path.join(os.path.dirname(os.path.abspath(__file__)), "check-runtime.py"))
 _cr = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_cr)
-sections = _cr.sections
-
-passed = failed = 0
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok - {what}")
-    else:
-        failed += 1
-        print(f"not ok - {what}" + (f": {detail}" if detail else ""))
+sections, check = _cr.sections, _cr.check  # check() counts in _cr.passed / _cr.failed
 
 
 def maps_mb(text):
@@ -101,5 +89,5 @@ def main():
 
 if __name__ == "__main__":
     main()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    print(f"{_cr.passed} passed, {_cr.failed} failed")
+    sys.exit(1 if _cr.failed else 0)
