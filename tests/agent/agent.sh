@@ -134,6 +134,22 @@ expect_out "round: 3 placements on 'h1': 2 reported, 1 absent, 0 failed" "vm-1 (
 run agent --server "unix:$sock" --once --name h1 --no-qemu-scan
 expect_out "3 absent" "--no-qemu-scan finds none of them"
 
+# ---- libvirt domains by name and by UUID (the test driver's domain "test") -----------
+if have libvirt; then
+  uuid=6695eb01-f6a4-8304-79aa-97f2502e193f  # test:///default's domain "test"
+  api POST /v1/placements '{"id": "test", "host": "h1", "flavor": {"vcpus": 1, "memory_mb": 64}}'
+  api POST /v1/placements "{\"id\": \"$uuid\", \"host\": \"h1\", \"flavor\": {\"vcpus\": 1, \"memory_mb\": 64}}"
+  run agent --server "unix:$sock" --once --name h1 --libvirt test:///default --no-qemu-scan
+  expect_rc 0 "agent --libvirt test:///default"
+  expect_out "test: reported domain test" "a domain named as the placement"
+  expect_out "$uuid: reported domain" "a domain whose UUID is the placement's id"
+  api GET /v1/placements/test
+  if $PY -c 'import json,sys; o=json.load(open(sys.argv[1]))["observed"]; sys.exit(not (o["source"] == "libvirt" and o["domain"] == "test" and "pid" not in o))' "$TMP/body"
+  then ok "observed from libvirt, the domain named"; else not_ok "libvirt observation: $(cat "$TMP/body")"; fi
+  api DELETE /v1/placements/test
+  api DELETE "/v1/placements/$uuid"
+fi
+
 # ---- the route refuses bad reports, and they change nothing --------------------------
 api GET /v1/placements/vm-1; cp "$TMP/body" "$TMP/before.json"
 good='"host": "h1", "at": 1, "source": "process"'
