@@ -31,6 +31,17 @@ struct np_agent {
 	const struct np__mod_curl *http;
 };
 
+/*
+ * The placement ids of a GET /v1/hosts/NAME answer BODY (LEN bytes, from
+ * the service: untrusted) into *IDS (*N of them, each by the fleet's id
+ * rule, at most NP_AGENT_PLACEMENTS_MAX).  On failure the ids read so far
+ * are in *IDS / *N for the caller to free.
+ */
+int np__agent_parse_placements(const char *body, size_t len, char ***ids, int *n,
+			       struct np_error *err);
+/* The "error"."message" of an answer, cut to 200 bytes, control characters as '?'. */
+void np__agent_said(const char *body, size_t len, char *out, size_t size);
+
 /* QEMU processes of this host by the guest name and UUID they were started with. */
 struct np__found {
 	int n;

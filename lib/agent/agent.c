@@ -234,10 +234,9 @@ static int call(np_agent *a, const char *method, const char *what, const char *i
 	return rc;
 }
 
-/* The service's error message of ANS, made safe to print: cut, no control characters. */
-static void said(const struct np__http_ans *ans, char *out, size_t size)
+void np__agent_said(const char *body, size_t len, char *out, size_t size)
 {
-	json_t *j = json_loadb(ans->body, ans->len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *e = json_object_get(json_object_get(j, "error"), "message");
 	const char *m = json_is_string(e) ? json_string_value(e) : "";
 	size_t k = 0;
@@ -248,6 +247,11 @@ static void said(const struct np__http_ans *ans, char *out, size_t size)
 	if (!k)
 		snprintf(out, size, "no error message");
 	json_decref(j);
+}
+
+static void said(const struct np__http_ans *ans, char *out, size_t size)
+{
+	np__agent_said(ans->body, ans->len, out, size);
 }
 
 /* ANS is not what STATUS_OK wanted: NP_EINPUT with the status and the service's words. */
@@ -337,32 +341,21 @@ int np_agent_register(np_agent *a, const np_topo *topo, np_agent_log_fn *log, vo
 	return rc;
 }
 
-/*
- * The placement ids of GET /v1/hosts/NAME into *IDS (*N): each checked by
- * the fleet's id rule, at most NP_AGENT_PLACEMENTS_MAX.  *GONE: the
- * service does not know the host (404).
- */
-static int placements_here(np_agent *a, char ***ids, int *n, bool *gone, struct np_error *err)
+int np__agent_parse_placements(const char *body, size_t len, char ***ids, int *n,
+				struct np_error *err)
 {
-	struct np__http_ans ans = { 0 };
-	json_t *j = NULL, *list, *v;
 	json_error_t je;
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je), *v;
+	json_t *list = json_object_get(j, "placements");
 	size_t i;
-	int rc = call(a, "GET", "hosts", a->name, NULL, NULL, &ans, err);
+	int rc = 0;
 
-	*gone = !rc && ans.status == 404;
-	if (rc || *gone)
-		goto out;
-	if (ans.status != 200) {
-		rc = refused(&ans, "to list the host's placements", err);
-		goto out;
-	}
-	j = json_loadb(ans.body, ans.len, JSON_REJECT_DUPLICATES, &je);
-	list = json_object_get(j, "placements");
+	*ids = NULL;
+	*n = 0;
 	if (!json_is_array(list) || json_array_size(list) > NP_AGENT_PLACEMENTS_MAX) {
-		rc = np__err(err, NP_EINPUT, "the server's answer to GET /v1/hosts/%s is not a host "
-			     "with at most %d placements%s%.100s", a->name, NP_AGENT_PLACEMENTS_MAX,
-			     j ? "" : ": ", j ? "" : je.text);
+		rc = np__err(err, NP_EINPUT, "the server's answer is not a host with at most %d "
+			     "placements%s%.100s", NP_AGENT_PLACEMENTS_MAX, j ? "" : ": ",
+			     j ? "" : je.text);
 		goto out;
 	}
 	if (!(*ids = np__calloc(json_array_size(list) + 1, sizeof(**ids)))) {
@@ -385,6 +378,23 @@ static int placements_here(np_agent *a, char ***ids, int *n, bool *gone, struct 
 	}
 out:
 	json_decref(j);
+	return rc;
+}
+
+/*
+ * The placement ids of GET /v1/hosts/NAME into *IDS (*N).  *GONE: the
+ * service does not know the host (404).
+ */
+static int placements_here(np_agent *a, char ***ids, int *n, bool *gone, struct np_error *err)
+{
+	struct np__http_ans ans = { 0 };
+	int rc = call(a, "GET", "hosts", a->name, NULL, NULL, &ans, err);
+
+	*gone = !rc && ans.status == 404;
+	if (!rc && !*gone && ans.status != 200)
+		rc = refused(&ans, "to list the host's placements", err);
+	else if (!rc && !*gone)
+		rc = np__agent_parse_placements(ans.body, ans.len, ids, n, err);
 	free(ans.body);
 	return rc;
 }
