@@ -352,6 +352,10 @@ int np__agent_parse_placements(const char *body, size_t len, char ***ids, int *n
 
 	*ids = NULL;
 	*n = 0;
+	/* jansson quotes the input near the error: the service's bytes, not for a log line. */
+	for (char *c = je.text; !j && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	if (!json_is_array(list) || json_array_size(list) > NP_AGENT_PLACEMENTS_MAX) {
 		rc = np__err(err, NP_EINPUT, "the server's answer is not a host with at most %d "
 			     "placements%s%.100s", NP_AGENT_PLACEMENTS_MAX, j ? "" : ": ",

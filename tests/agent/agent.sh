@@ -235,7 +235,7 @@ name'
 expect_rc 2 "a host name with a control character"
 
 # ---- a service answering nonsense -------------------------------------------------------
-for mode in garbage huge notarray badid ctrlid deep manyids nul html500; do
+for mode in garbage huge notarray badid ctrlid deep manyids nul html500 badnl; do
   hs=$TMP/hostile-$mode.sock
   "$PY" "$here/hostile.py" "$hs" "$mode" >"$TMP/hostile.out" 2>&1 &
   pids+=($!)

@@ -6,7 +6,7 @@ as untrusted input: one line, exit 2, never a crash or a hang.
     hostile.py SOCKET MODE
 
 MODE says what GET /v1/hosts/NAME answers (PUT /v1/hosts/NAME is always
-accepted): garbage, huge, notarray, badid, ctrlid, deep, manyids, nul, html500.
+accepted): garbage, huge, notarray, badid, ctrlid, deep, manyids, nul, html500, badnl.
 """
 import http.server, json, os, socketserver, sys
 
@@ -22,6 +22,8 @@ BODIES = {
     "manyids": (200, json.dumps({"placements": [{"id": "v%d" % i} for i in range(100001)]}).encode()),
     "nul": (200, b'{"placements": [{"id": "vm\\u0000x"}]}'),
     "html500": (500, b"<html>" + b"\x1b[31mred\x07" * 50 + b"</html>"),
+    # jansson quotes the bytes near a syntax error: found by fuzz-agent
+    "badnl": (200, b'{"placements": "\\u00\n\n\x1b[31m\n\x07\n'),
 }
 
 
