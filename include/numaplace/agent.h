@@ -61,8 +61,9 @@ struct np_agent_opts {
 
 /*
  * A new agent: checks the options, reads the token, loads module curl.
- * NP_EINPUT (bad server URL, untrusted or bad token file, bad map),
- * NP_EIO (token file unreadable), NP_EUNSUPPORTED (no curl module).
+ * NP_EINPUT (bad server URL; a token file that is missing, unreadable,
+ * not a regular file, others' to read, or empty; bad map),
+ * NP_EUNSUPPORTED (no curl module).
  */
 int np_agent_new(const struct np_agent_opts *opts, np_agent **out, struct np_error *err);
 void np_agent_free(np_agent *a);

@@ -44,8 +44,7 @@ static int read_token(const char *path, char **out, struct np_error *err)
 	int fd = np__open_regular(path, O_RDONLY | O_NOFOLLOW, 0, &kind), rc;
 
 	if (fd < 0)
-		return np__open_fail(err, kind ? NP_EINPUT : errno == ELOOP ? NP_EINPUT : NP_EIO,
-				     "read the token file", path, kind);
+		return np__open_fail(err, NP_EINPUT, "read the token file", path, kind);
 	if (fstat(fd, &st) != 0 || (st.st_uid != geteuid() && st.st_uid != 0) ||
 	    (st.st_mode & 077)) {
 		close(fd);

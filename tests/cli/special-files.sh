@@ -33,6 +33,7 @@ declare -A verb_base=(
   [simulate]="simulate lpc2012 ${short_sim[*]}"
   [gen]="gen small --guests 2"
   [fleet]="fleet add --store sqlite:$S/fleet.db --name h1"
+  [agent]="agent --server unix:$S/no-service.sock --once --name h1"
 )
 # Where an option needs another command line than its verb's.
 declare -A opt_base=(
