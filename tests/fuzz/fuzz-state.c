@@ -131,7 +131,7 @@ static void check_roundtrip(const np_state *st)
 }
 
 /* Charged onto a fresh host: all of it, or a named refusal and the host untouched. */
-static void check_apply(const np_state *st)
+static void check_apply(np_state *st)
 {
 	struct np_error err;
 	np_host *h = NULL;

@@ -32,7 +32,10 @@ declare -A verb_base=(
   [apply]="apply --pid $child --json $host --nodes 0"
   [balance]="balance --once --json $host --run-dir $S/run"
   [simulate]="simulate lpc2012 ${short_sim[*]}"
+  [gen]="gen --count 1 --seed 1 --guests 2"
 )
+# The fleet's verbs where this build has a store.
+have sqlite && verb_base[fleet]="fleet add --store sqlite:$S/fleet.db --name h1"
 
 tested=0
 verbs=$("$NUMAPLACE" help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p')
