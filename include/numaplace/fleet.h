@@ -233,8 +233,9 @@ struct np_fleet_drift {
 	int vcpus;		      /* observed */
 	int vcpus_outside;	      /* that ran on nodes the plan gave no guest cell */
 	/*
-	 * vCPUs outside, or more than 1% of the memory elsewhere (a guest's
-	 * shared libraries and page cache may lie anywhere; its memory may not).
+	 * vCPUs outside, or memory elsewhere that is more than 1% of it and
+	 * more than 16 MiB (a guest's program, shared libraries and page
+	 * cache may lie anywhere; its memory may not).
 	 */
 	bool drifted;
 };

@@ -615,6 +615,14 @@ static void observations(np_fleet *f)
 	libs[1].memory_mb = 30;
 	CHECK(np_fleet_drift(topo, np_fleet_result_plan(r), &lo, &d, &err) == 0 && d.drifted,
 	      "1.5%% elsewhere is");
+	/* A small guest: 1 MiB of its binary elsewhere is 2%, and still no drift (numa-vm). */
+	libs[0].memory_mb = 48;
+	libs[1].memory_mb = 1;
+	CHECK(np_fleet_drift(topo, np_fleet_result_plan(r), &lo, &d, &err) == 0 && !d.drifted,
+	      "1 MiB of 49 elsewhere is no drift");
+	libs[1].memory_mb = 17;
+	CHECK(np_fleet_drift(topo, np_fleet_result_plan(r), &lo, &d, &err) == 0 && d.drifted,
+	      "17 MiB of 65 elsewhere is");
 	/* Refused, and nothing changed. */
 	err = (struct np_error){ 0 };
 	CHECK(observe(f, "obs-1", "host-02", home, 1, 1, away, 0, &err) == NP_EINPUT &&
