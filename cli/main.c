@@ -28,6 +28,9 @@ static const struct cli_verb *const verbs[] = {
 #ifdef NP_SERVICE
 	&cli_verb_serve,
 #endif
+#ifdef NP_AGENT
+	&cli_verb_agent,
+#endif
 #ifdef NP_SIM
 	&cli_verb_simulate,
 #endif

@@ -29,6 +29,7 @@ PACKAGES=(
   libsqlite3-dev libpq-dev postgresql-15
   bash-completion man-db
   libmicrohttpd-dev curl python3-yaml
+  libcurl4-openssl-dev
 )
 
 missing=()

@@ -39,6 +39,8 @@ static const struct {
 	{ "host_in_use", "conflict" },
 	{ "host_exists", "conflict" },
 	{ "claim_conflict", "conflict" },
+	{ "no_placement", "not_found" },
+	{ "wrong_host", "conflict" },
 };
 
 int svc_error_status(const char *code)

@@ -75,7 +75,7 @@ void svc_placement_get(struct svc_req *rq, struct svc_resp *rs)
 	np_fleet *f = svc_fleet_get(rq->svc, &err);
 	np_fleet_placement *p = NULL;
 	const np_fleet_host *h;
-	json_t *plan;
+	json_t *plan, *obs, *drift;
 	int rc = f ? np_fleet_placement_get(f, rq->arg, &p, &err) : err.code;
 
 	if (rc)
@@ -84,12 +84,16 @@ void svc_placement_get(struct svc_req *rq, struct svc_resp *rs)
 		svc_error(rs, "not_found", "no placement '%s'", rq->arg);
 	else if (!(h = np_fleet_host_find(f, np_fleet_placement_host(p))))
 		svc_error(rs, "not_found", "placement '%s': its host is gone", rq->arg);
+	else if ((rc = svc_observed_json(f, p, np_host_topo(np_fleet_host_usage(h)), &obs, &drift,
+					 &err)))
+		svc_error_np(rs, &err);
 	else if (!(plan = svc_plan_json(np_fleet_placement_plan(p), np_fleet_host_usage(h), &err)))
-		svc_error(rs, "internal", "%s", err.message);
+		svc_error(rs, "internal", "%s", err.message), json_decref(obs), json_decref(drift);
 	else
 		svc_json(rs, 200,
-			 json_pack("{s:s,s:s,s:o,s:n,s:n}", "id", np_fleet_placement_id(p), "host",
-				   np_fleet_placement_host(p), "plan", plan, "observed", "drift"));
+			 json_pack("{s:s,s:s,s:o,s:o,s:o}", "id", np_fleet_placement_id(p), "host",
+				   np_fleet_placement_host(p), "plan", plan, "observed", obs,
+				   "drift", drift));
 	np_fleet_placement_free(p);
 	svc_fleet_put(rq->svc, f, rc);
 }

@@ -121,6 +121,13 @@ void svc_host_delete(struct svc_req *rq, struct svc_resp *rs);
 void svc_placement_post(struct svc_req *rq, struct svc_resp *rs);
 void svc_placement_get(struct svc_req *rq, struct svc_resp *rs);
 void svc_placement_delete(struct svc_req *rq, struct svc_resp *rs);
+void svc_observed_put(struct svc_req *rq, struct svc_resp *rs);
+/*
+ * Placement P's "observed" and "drift" members (observed.c): JSON null
+ * each when no agent reported it; TOPO is its host's.  0, or the error.
+ */
+int svc_observed_json(np_fleet *f, const np_fleet_placement *p, const np_topo *topo,
+		      json_t **observed, json_t **drift, struct np_error *err);
 
 /* JSON of a host's nodes with their usage (hosts.c; placements.c uses the plan writer). */
 json_t *svc_host_nodes(const np_host *usage);

@@ -179,6 +179,74 @@ struct np_fleet_check_stats {
  */
 int np_fleet_check(np_fleet *fleet, struct np_fleet_check_stats *stats, struct np_error *err);
 
+/* ---- observations: where a placement's memory and vCPUs really are ---- */
+
+/* One node of an observation (kernel node id). */
+struct np_fleet_obs_node {
+	int node;
+	uint64_t memory_mb; /* resident on it, MiB */
+	int vcpus;	    /* vCPUs that last ran on one of its CPUs */
+};
+
+/*
+ * What a host agent saw of one placement (numaplace agent; the service's
+ * PUT /v1/placements/{id}/observed).  The store keeps the latest one per
+ * placement; releasing the placement deletes it.
+ */
+struct np_fleet_obs {
+	const char *host;   /* where it was seen: must be the placement's host */
+	int64_t at;	    /* when, Unix seconds */
+	const char *source; /* "libvirt" or "process" */
+	int pid;	    /* the process, 0 when not known */
+	const char *domain; /* the libvirt domain, NULL when none */
+	int nnodes;
+	const struct np_fleet_obs_node *nodes; /* each node at most once */
+};
+
+/*
+ * Keep OBS as placement ID's observation, replacing the one before.
+ * NP_EINPUT with reason "no_placement" (no placement ID), "wrong_host"
+ * (it lives on another host than OBS->host), or for bad content (a node
+ * the host's topology lacks or named twice, an unknown source, more
+ * memory on a node than the node has, more vCPUs than NP_VCPUS_MAX);
+ * nothing is changed then.
+ */
+int np_fleet_observe_set(np_fleet *fleet, const char *id, const struct np_fleet_obs *obs,
+			 struct np_error *err);
+
+typedef struct np_fleet_observed np_fleet_observed;
+/*
+ * Placement ID's observation; *OUT NULL when it has none (or there is no
+ * such placement).  It does not refresh the summaries (hosts from
+ * np_fleet_host_find() stay valid); the host is named from them.
+ */
+int np_fleet_observe_get(np_fleet *fleet, const char *id, np_fleet_observed **out,
+			 struct np_error *err);
+/* The observation, nodes by id; valid until np_fleet_observed_free(). */
+const struct np_fleet_obs *np_fleet_observed_obs(const np_fleet_observed *o);
+void np_fleet_observed_free(np_fleet_observed *o);
+
+/* How an observation differs from its plan. */
+struct np_fleet_drift {
+	uint64_t memory_mb;	      /* observed, on every node */
+	uint64_t memory_elsewhere_mb; /* observed on nodes the plan gave no memory */
+	int vcpus;		      /* observed */
+	int vcpus_outside;	      /* that ran on nodes the plan gave no guest cell */
+	/*
+	 * vCPUs outside, or memory elsewhere that is more than 1% of it and
+	 * more than 16 MiB (a guest's program, shared libraries and page
+	 * cache may lie anywhere; its memory may not).
+	 */
+	bool drifted;
+};
+
+/*
+ * The drift of OBS from PLAN, a plan on TOPO (the placement's host).
+ * NP_EINPUT for an observation naming a node TOPO lacks.
+ */
+int np_fleet_drift(const np_topo *topo, const np_plan *plan, const struct np_fleet_obs *obs,
+		   struct np_fleet_drift *out, struct np_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,5 +24,6 @@
 #include <numaplace/sim.h>
 #include <numaplace/gen.h>
 #include <numaplace/fleet.h>
+#include <numaplace/agent.h>
 
 #endif

@@ -41,6 +41,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <numaplace/limits.h>
+
 #include "fleet/store.h"
 #include "module/module.h"
 #include "util/util.h"
@@ -75,6 +77,8 @@ enum stmt {
 	P_ALLOCS,
 	P_PINS_ALL,
 	P_SEQ,
+	P_OBSERVE,
+	P_OBS_GET,
 	P_COUNT
 };
 
@@ -136,6 +140,11 @@ static const char *const sql[P_COUNT] = {
 	[P_ALLOCS] = "SELECT placement_id, node, rc, amount FROM np_allocations",
 	[P_PINS_ALL] = "SELECT host_id, cpu, node, placement_id FROM np_pins",
 	[P_SEQ] = "SELECT " SEQ_SEEN " FROM np_change_seq",
+	[P_OBSERVE] = "SELECT np_observe($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	/* The observation once per node (or once with NULLs when it has none). */
+	[P_OBS_GET] = "SELECT o.host_id, o.at, o.source, o.pid, o.domain, n.node, n.memory_mb, "
+		      "n.vcpus FROM np_observations o LEFT JOIN np_observed_nodes n "
+		      "ON n.placement_id = o.placement_id WHERE o.placement_id = $1 ORDER BY n.node",
 };
 
 static const char schema_v1[] =
@@ -213,8 +222,40 @@ static const char schema_v1[] =
 	"END $f$;"
 	"INSERT INTO np_meta VALUES ('schema', 'numaplace.fleet');";
 
+/*
+ * Version 2: what the host agents saw, per placement the latest only
+ * (docs/formats/fleet.md), replaced in one round trip by np_observe(),
+ * which locks the placement row first as claims and releases do.
+ */
+static const char schema_v2[] =
+	"CREATE TABLE np_observations (placement_id TEXT PRIMARY KEY REFERENCES np_placements (id)"
+	" ON DELETE CASCADE, host_id BIGINT NOT NULL, at BIGINT NOT NULL,"
+	" source TEXT NOT NULL, pid INTEGER, domain TEXT);"
+	"CREATE TABLE np_observed_nodes (placement_id TEXT NOT NULL REFERENCES np_observations"
+	" (placement_id) ON DELETE CASCADE, node INTEGER NOT NULL,"
+	" memory_mb BIGINT NOT NULL CHECK (memory_mb >= 0), vcpus INTEGER NOT NULL"
+	" CHECK (vcpus >= 0), PRIMARY KEY (placement_id, node));"
+	"CREATE FUNCTION np_observe(p_id TEXT, p_host BIGINT, p_at BIGINT, p_source TEXT,"
+	" p_pid INTEGER, p_domain TEXT, p_nodes INTEGER[], p_mem BIGINT[], p_vcpus INTEGER[])"
+	" RETURNS TEXT LANGUAGE plpgsql AS $f$\n"
+	"DECLARE v_host BIGINT;\n"
+	"BEGIN\n"
+	"  SELECT host_id INTO v_host FROM np_placements WHERE id = p_id FOR SHARE;\n"
+	"  IF NOT FOUND THEN RETURN 'none'; END IF;\n"
+	"  IF v_host <> p_host THEN RETURN 'host'; END IF;\n"
+	"  INSERT INTO np_observations (placement_id, host_id, at, source, pid, domain)"
+	"   VALUES (p_id, p_host, p_at, p_source, p_pid, p_domain) ON CONFLICT (placement_id)"
+	"   DO UPDATE SET host_id = excluded.host_id, at = excluded.at, source = excluded.source,"
+	"   pid = excluded.pid, domain = excluded.domain;\n"
+	"  DELETE FROM np_observed_nodes WHERE placement_id = p_id;\n"
+	"  INSERT INTO np_observed_nodes (placement_id, node, memory_mb, vcpus)"
+	"   SELECT p_id, d.node, d.mem, d.vcpus FROM unnest(p_nodes, p_mem, p_vcpus)"
+	"   AS d(node, mem, vcpus);\n"
+	"  RETURN 'ok';\n"
+	"END $f$;";
+
 /* migrations[v] takes a store from version v to v + 1; version 0 is an empty database. */
-static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1 };
+static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1, schema_v2 };
 
 struct np__store {
 	PGconn *conn;
@@ -961,6 +1002,61 @@ static int pg_snapshot(struct np__store *s, bool begin, struct np_error *err)
 	return exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
 }
 
+/* ---- observations ------------------------------------------------------------ */
+
+static int pg_observe_set(struct np__store *s, const struct np__obs_rec *o,
+			  enum np__obs_status *status, struct np_error *err)
+{
+	char host[24], at[24], pid[16];
+	char *arr[3] = {
+		array_of(o->nodes, o->nnodes, sizeof(*o->nodes), offsetof(struct np__obs_node, node), 0),
+		array_of(o->nodes, o->nnodes, sizeof(*o->nodes),
+			 offsetof(struct np__obs_node, memory_mb), 1),
+		array_of(o->nodes, o->nnodes, sizeof(*o->nodes), offsetof(struct np__obs_node, vcpus), 0),
+	};
+	const char *params[9] = { o->placement, host, at, o->source, o->pid > 0 ? pid : NULL,
+				  o->domain, arr[0], arr[1], arr[2] };
+	PGresult *r = NULL;
+	int rc = 0;
+
+	snprintf(host, sizeof(host), "%lld", (long long)o->host_id);
+	snprintf(at, sizeof(at), "%lld", (long long)o->at);
+	snprintf(pid, sizeof(pid), "%d", o->pid);
+	if (!arr[0] || !arr[1] || !arr[2])
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+	else if (!(r = run(s, P_OBSERVE, 9, params, err)))
+		rc = NP_EOS;
+	else
+		*status = !strcmp(text(r, 0), "ok")	? NP__OBS_STORED
+			  : !strcmp(text(r, 0), "host") ? NP__OBS_OTHER_HOST
+							: NP__OBS_NO_PLACEMENT;
+	PQclear(r);
+	for (int i = 0; i < 3; i++)
+		free(arr[i]);
+	return rc;
+}
+
+static int obs_row(PGresult *r, void *p)
+{
+	struct np__obs_node n = { (int)num(r, 5), num(r, 6), (int)num(r, 7) };
+
+	return np__obs_acc_row(p, num(r, 0), num(r, 1), text(r, 2), (int)num(r, 3),
+			       PQgetisnull(r, 0, 4) ? NULL : text(r, 4),
+			       PQgetisnull(r, 0, 5) ? NULL : &n);
+}
+
+static int pg_observe_get(struct np__store *s, const char *id, np__obs_cb cb, void *ctx,
+			  struct np_error *err)
+{
+	struct np__obs_acc a;
+	const char *params[1] = { id };
+	int rc = np__obs_acc_init(&a, id, err);
+
+	if (rc)
+		return rc;
+	return np__obs_acc_done(&a, each(s, P_OBS_GET, 1, params, obs_row, &a, err), cb, ctx);
+}
+
 static const struct np__store_driver np__store_postgresql = {
 	.scheme = "postgresql",
 	.open = pg_open,
@@ -977,6 +1073,8 @@ static const struct np__store_driver np__store_postgresql = {
 	.placements = pg_placements,
 	.snapshot = pg_snapshot,
 	.allocations = pg_allocations,
+	.observe_set = pg_observe_set,
+	.observe_get = pg_observe_get,
 };
 
 /* The module (lib/module/module.h): its one export. */

@@ -31,6 +31,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <numaplace/limits.h>
+
 #include "fleet/store.h"
 #include "module/module.h"
 #include "util/util.h"
@@ -71,6 +73,10 @@ enum stmt {
 	S_PLACEMENTS_ALL,
 	S_ALLOCS,
 	S_DATA_VERSION,
+	S_OBS_DEL,
+	S_OBS_INS,
+	S_OBS_NODE,
+	S_OBS_GET,
 	S_COUNT
 };
 
@@ -144,6 +150,15 @@ static const char *const sql[S_COUNT] = {
 	[S_PLACEMENTS_ALL] = "SELECT id, host_id, request, plan FROM np_placements ORDER BY id",
 	[S_ALLOCS] = "SELECT placement_id, node, rc, amount FROM np_allocations",
 	[S_DATA_VERSION] = "PRAGMA data_version",
+	[S_OBS_DEL] = "DELETE FROM np_observations WHERE placement_id = ?1",
+	[S_OBS_INS] = "INSERT INTO np_observations (placement_id, host_id, at, source, pid, domain) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_OBS_NODE] = "INSERT INTO np_observed_nodes (placement_id, node, memory_mb, vcpus) "
+		       "VALUES (?1, ?2, ?3, ?4)",
+	/* The observation once per node (or once with NULLs when it has none). */
+	[S_OBS_GET] = "SELECT o.host_id, o.at, o.source, o.pid, o.domain, n.node, n.memory_mb, "
+		      "n.vcpus FROM np_observations o LEFT JOIN np_observed_nodes n "
+		      "ON n.placement_id = o.placement_id WHERE o.placement_id = ?1 ORDER BY n.node",
 };
 
 static const char schema_v1[] =
@@ -172,8 +187,21 @@ static const char schema_v1[] =
 	"CREATE INDEX np_pins_placement ON np_pins (placement_id);"
 	"INSERT INTO np_meta VALUES ('schema', 'numaplace.fleet');";
 
+/*
+ * Version 2: what the host agents saw, per placement the latest only
+ * (docs/formats/fleet.md); deleting a placement deletes its observation.
+ */
+static const char schema_v2[] =
+	"CREATE TABLE np_observations (placement_id TEXT PRIMARY KEY REFERENCES np_placements (id)"
+	" ON DELETE CASCADE, host_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+	" source TEXT NOT NULL, pid INTEGER, domain TEXT);"
+	"CREATE TABLE np_observed_nodes (placement_id TEXT NOT NULL REFERENCES np_observations"
+	" (placement_id) ON DELETE CASCADE, node INTEGER NOT NULL,"
+	" memory_mb INTEGER NOT NULL CHECK (memory_mb >= 0), vcpus INTEGER NOT NULL"
+	" CHECK (vcpus >= 0), PRIMARY KEY (placement_id, node)) WITHOUT ROWID;";
+
 /* migrations[v] takes a store from version v to v + 1; version 0 is an empty file. */
-static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1 };
+static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1, schema_v2 };
 
 struct np__store {
 	sqlite3 *db;
@@ -1017,6 +1045,94 @@ static int sq_snapshot(struct np__store *s, bool begin, struct np_error *err)
 	return exec(s, "SELECT 1 FROM np_meta LIMIT 1", err);
 }
 
+/* ---- observations ----------------------------------------------------------- */
+
+static int obs_insert(struct np__store *s, const struct np__obs_rec *o, struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_OBS_DEL, err);
+	int rc;
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_text(q, 1, o->placement, -1, SQLITE_STATIC);
+	if ((rc = step_done(s, q, err)) || !(q = stmt(s, S_OBS_INS, err)))
+		return rc ? rc : NP_EOS;
+	sqlite3_bind_text(q, 1, o->placement, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, o->host_id);
+	sqlite3_bind_int64(q, 3, o->at);
+	sqlite3_bind_text(q, 4, o->source, -1, SQLITE_STATIC);
+	if (o->pid > 0)
+		sqlite3_bind_int(q, 5, o->pid);
+	if (o->domain)
+		sqlite3_bind_text(q, 6, o->domain, -1, SQLITE_STATIC);
+	if ((rc = step_done(s, q, err)))
+		return rc;
+	for (int i = 0; i < o->nnodes; i++) {
+		if (!(q = stmt(s, S_OBS_NODE, err)))
+			return NP_EOS;
+		sqlite3_bind_text(q, 1, o->placement, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 2, o->nodes[i].node);
+		sqlite3_bind_int64(q, 3, o->nodes[i].memory_mb);
+		sqlite3_bind_int(q, 4, o->nodes[i].vcpus);
+		if ((rc = step_done(s, q, err)))
+			return rc;
+	}
+	return 0;
+}
+
+static int sq_observe_set(struct np__store *s, const struct np__obs_rec *o,
+			  enum np__obs_status *status, struct np_error *err)
+{
+	sqlite3_stmt *q;
+	int64_t host = -1;
+	int rc = exec(s, "BEGIN IMMEDIATE", err);
+
+	if (rc)
+		return rc;
+	if (!(q = stmt(s, S_GET_PLACEMENT, err))) {
+		rc = NP_EOS;
+		goto out;
+	}
+	sqlite3_bind_text(q, 1, o->placement, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		host = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	*status = host < 0 ? NP__OBS_NO_PLACEMENT
+		  : host != o->host_id ? NP__OBS_OTHER_HOST : NP__OBS_STORED;
+	if (*status == NP__OBS_STORED && !(rc = obs_insert(s, o, err)))
+		rc = exec(s, "COMMIT", err);
+out:
+	rollback(s); /* nothing to undo after a COMMIT */
+	return rc;
+}
+
+static int obs_row(sqlite3_stmt *q, void *p)
+{
+	bool dom = sqlite3_column_type(q, 4) != SQLITE_NULL;
+	struct np__obs_node n = { sqlite3_column_int(q, 5), sqlite3_column_int64(q, 6),
+				  sqlite3_column_int(q, 7) };
+
+	return np__obs_acc_row(p, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+			       col_text(q, 2), sqlite3_column_int(q, 3),
+			       dom ? col_text(q, 4) : NULL,
+			       sqlite3_column_type(q, 5) == SQLITE_NULL ? NULL : &n);
+}
+
+static int sq_observe_get(struct np__store *s, const char *id, np__obs_cb cb, void *ctx,
+			  struct np_error *err)
+{
+	struct np__obs_acc a;
+	sqlite3_stmt *q = stmt(s, S_OBS_GET, err);
+	int rc;
+
+	if (!q)
+		return NP_EOS;
+	if ((rc = np__obs_acc_init(&a, id, err)))
+		return rc;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	return np__obs_acc_done(&a, each(s, q, obs_row, &a, err), cb, ctx);
+}
+
 static const struct np__store_driver np__store_sqlite = {
 	.scheme = "sqlite",
 	.open = sq_open,
@@ -1033,6 +1149,8 @@ static const struct np__store_driver np__store_sqlite = {
 	.placements = sq_placements,
 	.snapshot = sq_snapshot,
 	.allocations = sq_allocations,
+	.observe_set = sq_observe_set,
+	.observe_get = sq_observe_get,
 };
 
 /* The module (lib/module/module.h): its one export. */

@@ -13,7 +13,10 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <numaplace/limits.h>
 
 #include "util/util.h"
 
@@ -142,4 +145,47 @@ int np__fleet_check_id(const char *what, const char *id, struct np_error *err)
 		i += (size_t)len - 1;
 	}
 	return 0;
+}
+
+int np__obs_acc_init(struct np__obs_acc *a, const char *id, struct np_error *err)
+{
+	*a = (struct np__obs_acc){ .err = err };
+	a->rec.placement = id;
+	if (!(a->nodes = malloc(NP_NODES_MAX * sizeof(*a->nodes))))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	return 0;
+}
+
+int np__obs_acc_row(struct np__obs_acc *a, int64_t host_id, int64_t at, const char *source,
+		    int pid, const char *domain, const struct np__obs_node *node)
+{
+	if (!a->seen) {
+		a->seen = true;
+		a->rec.host_id = host_id;
+		a->rec.at = at;
+		a->rec.pid = pid;
+		a->source = strdup(source);
+		a->domain = domain ? strdup(domain) : NULL;
+		if (!a->source || (domain && !a->domain))
+			return np__err(a->err, NP_ENOMEM, "out of memory");
+	}
+	if (!node)
+		return 0;
+	if (a->rec.nnodes >= NP_NODES_MAX)
+		return np__err(a->err, NP_EINPUT, "the store has too many observed nodes");
+	a->nodes[a->rec.nnodes++] = *node;
+	return 0;
+}
+
+int np__obs_acc_done(struct np__obs_acc *a, int rc, np__obs_cb cb, void *ctx)
+{
+	a->rec.source = a->source;
+	a->rec.domain = a->domain;
+	a->rec.nodes = a->nodes;
+	if (!rc && a->seen)
+		rc = cb(ctx, &a->rec);
+	free(a->nodes);
+	free(a->source);
+	free(a->domain);
+	return rc;
 }

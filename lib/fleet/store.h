@@ -35,8 +35,11 @@
 
 #include "fleet/ledger.h"
 
-/* The schema version drivers create and read; newer ones are refused. */
-#define NP__FLEET_SCHEMA 1
+/*
+ * The schema version drivers create and read; newer ones are refused.
+ * 2 added the observations (np_observations, np_observed_nodes).
+ */
+#define NP__FLEET_SCHEMA 2
 
 struct np__store; /* a driver's connection */
 
@@ -94,6 +97,49 @@ struct np__claim_result {
 	char detail[200];
 };
 
+/* Where one placement's memory and vCPUs were seen (fleet.h, np_fleet_obs). */
+struct np__obs_node {
+	int node; /* kernel node id */
+	int64_t memory_mb;
+	int vcpus;
+};
+
+struct np__obs_rec {
+	const char *placement;
+	int64_t host_id;
+	int64_t at;	    /* Unix seconds */
+	const char *source; /* "libvirt" or "process" */
+	int pid;	    /* 0: none */
+	const char *domain; /* NULL: none */
+	int nnodes;
+	const struct np__obs_node *nodes;
+};
+
+enum np__obs_status {
+	NP__OBS_STORED,
+	NP__OBS_NO_PLACEMENT, /* no placement with that id */
+	NP__OBS_OTHER_HOST,   /* the placement lives on another host */
+};
+
+typedef int (*np__obs_cb)(void *ctx, const struct np__obs_rec *o);
+
+/*
+ * An observation read back row by row (a driver's observe_get: one row
+ * per node, or one without a node), gathered the same way by each driver.
+ */
+struct np__obs_acc {
+	struct np__obs_rec rec;
+	struct np__obs_node *nodes;
+	char *source, *domain;
+	bool seen;
+	struct np_error *err;
+};
+int np__obs_acc_init(struct np__obs_acc *a, const char *id, struct np_error *err);
+/* One row: the observation's columns (DOMAIN NULL: none) and its NODE (NULL: none). */
+int np__obs_acc_row(struct np__obs_acc *a, int64_t host_id, int64_t at, const char *source,
+		    int pid, const char *domain, const struct np__obs_node *node);
+/* RC 0 and a row read: CB with the observation.  Frees A; returns RC or CB's. */
+int np__obs_acc_done(struct np__obs_acc *a, int rc, np__obs_cb cb, void *ctx);
 typedef int (*np__host_cb)(void *ctx, const struct np__host_rec *h);
 typedef int (*np__row_cb)(void *ctx, int64_t host_id, const struct np__row *r);
 /* A pin: CPU on NODE of HOST_ID, held by PLACEMENT (NULL when the driver does not say). */
@@ -153,6 +199,16 @@ struct np__store_driver {
 	int (*snapshot)(struct np__store *s, bool begin, struct np_error *err);
 	/* Every placement's takes, and every pin with its placement (for the checker). */
 	int (*allocations)(struct np__store *s, np__alloc_cb cb, np__pin_cb pin_cb, void *ctx,
+			   struct np_error *err);
+	/*
+	 * Replace the observation of placement O->placement in one
+	 * transaction, when it lives on O->host_id (*STATUS says whether it
+	 * was stored).  Releasing the placement deletes its observation.
+	 */
+	int (*observe_set)(struct np__store *s, const struct np__obs_rec *o,
+			   enum np__obs_status *status, struct np_error *err);
+	/* CB once with the observation of placement ID, nodes by id; not at all when none. */
+	int (*observe_get)(struct np__store *s, const char *id, np__obs_cb cb, void *ctx,
 			   struct np_error *err);
 };
 

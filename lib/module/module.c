@@ -31,6 +31,7 @@ static const struct {
 	{ "numa", "libnuma", NP_HAVE_RUNTIME },
 	{ "sqlite", "libsqlite3", NP_HAVE_SQLITE },
 	{ "postgresql", "libpq", NP_HAVE_POSTGRESQL },
+	{ "curl", "libcurl", NP_HAVE_CURL },
 };
 
 #ifdef NP__MODULES_BUILTIN
@@ -50,6 +51,9 @@ extern const struct np__module np__module_sqlite;
 #if NP_HAVE_POSTGRESQL
 extern const struct np__module np__module_postgresql;
 #endif
+#if NP_HAVE_CURL
+extern const struct np__module np__module_curl;
+#endif
 
 static const struct np__module *const builtin[] = {
 #if NP_HAVE_HWLOC
@@ -66,6 +70,9 @@ static const struct np__module *const builtin[] = {
 #endif
 #if NP_HAVE_POSTGRESQL
 	&np__module_postgresql,
+#endif
+#if NP_HAVE_CURL
+	&np__module_curl,
 #endif
 	NULL,
 };

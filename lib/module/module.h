@@ -11,6 +11,8 @@
  *   numa      libnuma   the runtime's live OS boundary (runtime/os.c)
  *   sqlite    libsqlite3  the sqlite: fleet store (fleet/store-sqlite.c)
  *   postgresql  libpq   the postgresql: fleet store (fleet/store-postgresql.c)
+ *   curl      libcurl   the host agent's HTTP client (agent/http-curl.c)
+ *   curl      libcurl   the host agent's HTTP client (agent/http-curl.c)
  *
  * JSON (jansson) stays in the core: it is every verb's format.
  *
@@ -62,6 +64,7 @@
 #define NP_MODULE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <numaplace/error.h>
@@ -133,6 +136,30 @@ struct np__mod_libvirt {
 /* numa (runtime/os.c). */
 struct np__mod_numa {
 	const struct np__rt_os *(*os_live)(void);
+};
+
+/* curl (agent/http-curl.c): one HTTP request of the host agent. */
+struct np__http_req {
+	const char *method;    /* "GET", "PUT" */
+	const char *url;       /* whole URL: "http://127.0.0.1:8080/v1/hosts/h1" */
+	const char *unix_path; /* connect to this unix socket instead; NULL: TCP */
+	const char *token;     /* bearer token, or NULL */
+	const char *body;      /* JSON, or NULL */
+	size_t body_len;
+	long timeout_s;
+	size_t max_answer;     /* bytes; a longer answer is NP_EINPUT */
+};
+
+struct np__http_ans {
+	long status;
+	char *body; /* malloc'd, NUL-terminated (also when empty) */
+	size_t len;
+};
+
+struct np__mod_curl {
+	/* 0 with *ANS filled (any status), or NP_EIO/NP_EINPUT/NP_ENOMEM. */
+	int (*request)(const struct np__http_req *req, struct np__http_ans *ans,
+		       struct np_error *err);
 };
 
 #endif

@@ -76,9 +76,13 @@ static int dom_attach(const np_topo *topo, const char *uri, const char *name, st
 	int last = np_topo_cpu(topo, np_topo_cpu_count(topo) - 1)->os_id;
 
 	d->d = virDomainLookupByName(d->conn, name);
+	/* A UUID names a domain too (the host agent matches placement ids to either). */
+	if (!d->d && strlen(name) == VIR_UUID_STRING_BUFLEN - 1)
+		d->d = virDomainLookupByUUIDString(d->conn, name);
 	if (!d->d) {
 		dom_close(d);
-		return np__err(err, NP_EINPUT, "no domain '%s' at '%s'", name, uri);
+		return np__err_reason(err, NP_EINPUT, "no_domain", "no domain '%s' at '%s'", name,
+				      uri);
 	}
 	if (virDomainGetInfo(d->d, &info) < 0 || info.nrVirtCpu == 0) {
 		np__err(err, NP_EOS, "cannot get the info of domain '%s': %s", name,

@@ -79,6 +79,7 @@ declare -A PLACEHOLDER=(
   [vm.cfg]='cp "$NP_SRC/tests/data/xl/guest-pv.cfg" "$dest"'                  # /etc/xen/NAME.cfg
   [token]='printf "%s\n" example-token-0123456789 >"$dest" && chmod 600 "$dest"'  # serve --token-file
   [fleet.db]='numaplace fleet add --store "sqlite:$dest" --name host-1 --host "$TMP/host.json"'  # a fleet store
+  [/run/numaplace/api.sock]='(timeout 30 numaplace serve --store "sqlite:${dest%/*}/agent.db" --listen "unix:$dest" >/dev/null 2>&1 &); i=0; while [ ! -S "$dest" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done'  # a running service, for the agent
 )
 
 # ---- conditions ---------------------------------------------------------
@@ -97,6 +98,7 @@ RULES=(
   'serve .*--listen 127\.0\.0\.1:8774 @@ timeout:3,sub:127.0.0.1:8774>127.0.0.1:0 @@ serves until stopped: killed after 3 s; port 0, so that it never meets a port in use'
   'serve --store @@ timeout:3 @@ serves until stopped: killed after 3 s'
   '^scripts/test\.sh @@ skip @@ runs every test suite, this one among them'
+  'agent --server http://127\.0\.0\.1:8080 @@ skip @@ needs a service on TCP port 8080 of this machine holding that token; tests/agent/agent.sh runs the agent over loopback TCP with a token'
   '--domain web1.*--affinity soft @@ sub:qemu:///system>test:///default;--domain web1>--domain test --run-dir run @@ web1 is a placeholder: the test driver domain "test" stands in, and --run-dir keeps this machine'"'"'s /run/numaplace untouched'
   '--domain web1 @@ sub:qemu:///system>test:///default;--domain web1>--domain test @@ web1 is a placeholder: libvirt'"'"'s test driver domain "test" stands in'
   '--pid 4242 --nodes 1 @@ node:1 @@ acts on node 1 of this machine'

@@ -35,6 +35,7 @@ declare -A verb_base=(
   [gen]="gen small --guests 2"
   [fleet]="fleet add --store sqlite:$S/fleet.db --name h1"
   [schedule]="schedule --store sqlite:$S/fleet.db --id vm-1 ${flavor[*]}"
+  [agent]="agent --server unix:$S/no-service.sock --once --name h1"
 )
 # Where an option needs another command line than its verb's.
 declare -A opt_base=(

@@ -155,6 +155,16 @@ def main():
     c.req("POST", "/v1/placements", {"id": "oa-x", "flavor": {"vcpus": "1"}}, want=400)
     c.req("POST", "/v1/placements", raw=b"[]", want=400)
     c.req("GET", "/v1/placements/oa-vm", want=200)
+    obs = {"host": d["host"], "at": 1733400000, "source": "process", "pid": 4242,
+           "memory_mb": {"0": 4096}, "vcpus": {"0": 4}}
+    c.req("PUT", "/v1/placements/oa-vm/observed", obs, want=204)
+    c.req("PUT", "/v1/placements/oa-vm/observed", dict(obs, memory_mb={"x": 1}), want=400)
+    c.req("PUT", "/v1/placements/none/observed", obs, want=404)
+    c.req("PUT", "/v1/placements/oa-vm/observed", dict(obs, host="elsewhere"), want=409)
+    st, g = c.req("GET", "/v1/placements/oa-vm", want=200)
+    if g and g["observed"] != obs:
+        c.failed += 1
+        print("not ok - GET shows the observation as sent: %s" % g["observed"])
     c.req("GET", "/v1/placements/none", want=404)
     c.req("GET", "/v1/hosts/%s" % d["host"], want=200)
     c.req("DELETE", "/v1/hosts/%s" % d["host"], want=409)

@@ -34,6 +34,7 @@ declare -A verb_base=(
   [watch]="watch --libvirt test:///default --state $S/watch.state --once --run-dir $S/run"
   [simulate]="simulate lpc2012 ${short_sim[*]}"
   [gen]="gen --count 1 --seed 1 --guests 2"
+  [agent]="agent --server unix:$S/no-service.sock --once --name h1"
 )
 # The fleet's verbs where this build has a store.
 have sqlite && verb_base[fleet]="fleet add --store sqlite:$S/fleet.db --name h1"

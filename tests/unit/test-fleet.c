@@ -27,6 +27,9 @@
 #if NP_HAVE_SQLITE
 #include <sqlite3.h>
 #endif
+#if NP_HAVE_POSTGRESQL
+#include <libpq-fe.h>
+#endif
 
 static char dir[64];
 static char url[1024];
@@ -595,6 +598,223 @@ static void processes(int nproc, int each)
 	np_fleet_close(f);
 }
 
+/* ---- observations ----------------------------------------------------------- */
+
+/* Set an observation of ID on HOST: memory MEM MiB and VCPUS vCPUs on node A, EXTRA MiB on B. */
+static int observe(np_fleet *f, const char *id, const char *host, int a, uint64_t mem, int vcpus,
+		   int b, uint64_t extra, struct np_error *err)
+{
+	struct np_fleet_obs_node nodes[2] = { { a, mem, vcpus }, { b, extra, 0 } };
+	struct np_fleet_obs o = { host, 1733400000, "process", 4242, NULL, extra ? 2 : 1, nodes };
+
+	return np_fleet_observe_set(f, id, &o, err);
+}
+
+static void observations(np_fleet *f)
+{
+	struct np_fleet_sched_opts one = { .host = "host-01" };
+	struct np_error err = { 0 };
+	np_fleet_result *r = schedule(f, "obs-1", "vcpus=2,ram=2048,hw:numa_nodes=1", &one, &err);
+	np_fleet_observed *o = NULL;
+	const np_fleet_host *h;
+	struct np_fleet_drift d;
+	const np_topo *topo;
+	int home, away;
+	bool found;
+
+	CHECK(r && np_fleet_result_placed(r), "obs-1 placed: %s", err.message);
+	if (!r || !np_fleet_result_placed(r))
+		return;
+	h = np_fleet_host_find(f, "host-01");
+	topo = np_host_topo(np_fleet_host_usage(h));
+	home = np_topo_node(topo, np_plan_cell(np_fleet_result_plan(r), 0)->node_idx)->os_id;
+	away = (home + 1) % np_topo_node_count(topo);
+	CHECK(np_fleet_observe_get(f, "obs-1", &o, &err) == 0 && !o, "none yet: %s", err.message);
+	CHECK(observe(f, "obs-1", "host-01", home, 2000, 2, away, 0, &err) == 0, "set: %s",
+	      err.message);
+	CHECK(np_fleet_observe_get(f, "obs-1", &o, &err) == 0 && o, "get: %s", err.message);
+	if (o) {
+		const struct np_fleet_obs *x = np_fleet_observed_obs(o);
+
+		CHECK(!strcmp(x->host, "host-01") && x->at == 1733400000 && x->pid == 4242 &&
+		      !x->domain && !strcmp(x->source, "process") && x->nnodes == 1 &&
+		      x->nodes[0].node == home && x->nodes[0].memory_mb == 2000 &&
+		      x->nodes[0].vcpus == 2, "read back as written");
+		CHECK(np_fleet_drift(topo, np_fleet_result_plan(r), x, &d, &err) == 0 &&
+		      !d.drifted && d.memory_elsewhere_mb == 0 && d.vcpus_outside == 0 &&
+		      d.memory_mb == 2000 && d.vcpus == 2, "at home: no drift");
+	}
+	np_fleet_observed_free(o);
+	/* Replaced, not added: memory moved away and a vCPU with it. */
+	struct np_fleet_obs_node moved[2] = { { away, 1500, 1 }, { home, 500, 1 } };
+	struct np_fleet_obs mo = { "host-01", 1733400060, "libvirt", 0, "obs-1", 2, moved };
+	CHECK(np_fleet_observe_set(f, "obs-1", &mo, &err) == 0, "set again: %s", err.message);
+	o = NULL;
+	CHECK(np_fleet_observe_get(f, "obs-1", &o, &err) == 0 && o, "get again: %s", err.message);
+	if (o) {
+		const struct np_fleet_obs *x = np_fleet_observed_obs(o);
+
+		CHECK(x->nnodes == 2 && x->at == 1733400060 && x->pid == 0 && x->domain &&
+		      !strcmp(x->domain, "obs-1") && !strcmp(x->source, "libvirt") &&
+		      x->nodes[0].node < x->nodes[1].node, "the new one only, nodes by id");
+		CHECK(np_fleet_drift(topo, np_fleet_result_plan(r), x, &d, &err) == 0 &&
+		      d.drifted && d.memory_elsewhere_mb == 1500 && d.vcpus_outside == 1,
+		      "drift: %llu MiB elsewhere, %d vCPUs outside",
+		      (unsigned long long)d.memory_elsewhere_mb, d.vcpus_outside);
+	}
+	np_fleet_observed_free(o);
+	/* A little elsewhere (shared libraries) is not drift; more than 1% is. */
+	struct np_fleet_obs_node libs[2] = { { home, 1990, 2 }, { away, 10, 0 } };
+	struct np_fleet_obs lo = { "host-01", 1, "process", 1, NULL, 2, libs };
+	CHECK(np_fleet_drift(topo, np_fleet_result_plan(r), &lo, &d, &err) == 0 && !d.drifted &&
+	      d.memory_elsewhere_mb == 10, "0.5%% elsewhere is no drift");
+	libs[1].memory_mb = 30;
+	CHECK(np_fleet_drift(topo, np_fleet_result_plan(r), &lo, &d, &err) == 0 && d.drifted,
+	      "1.5%% elsewhere is");
+	/* A small guest: 1 MiB of its binary elsewhere is 2%, and still no drift (numa-vm). */
+	libs[0].memory_mb = 48;
+	libs[1].memory_mb = 1;
+	CHECK(np_fleet_drift(topo, np_fleet_result_plan(r), &lo, &d, &err) == 0 && !d.drifted,
+	      "1 MiB of 49 elsewhere is no drift");
+	libs[1].memory_mb = 17;
+	CHECK(np_fleet_drift(topo, np_fleet_result_plan(r), &lo, &d, &err) == 0 && d.drifted,
+	      "17 MiB of 65 elsewhere is");
+	/* Refused, and nothing changed. */
+	err = (struct np_error){ 0 };
+	CHECK(observe(f, "obs-1", "host-02", home, 1, 1, away, 0, &err) == NP_EINPUT &&
+	      !strcmp(err.reason, "wrong_host"), "another host: %s", err.message);
+	err = (struct np_error){ 0 };
+	CHECK(observe(f, "no-such", "host-01", home, 1, 1, away, 0, &err) == NP_EINPUT &&
+	      !strcmp(err.reason, "no_placement"), "unknown id: %s", err.message);
+	CHECK(observe(f, "obs-1", "host-01", 77, 1, 1, away, 0, &err) == NP_EINPUT &&
+	      strstr(err.message, "node 77 is not a node"), "unknown node: %s", err.message);
+	CHECK(observe(f, "obs-1", "host-01", home, 1, 1, home, 5, &err) == NP_EINPUT &&
+	      strstr(err.message, "named twice"), "a node twice: %s", err.message);
+	CHECK(observe(f, "obs-1", "host-01", home, 1 << 30, 1, away, 0, &err) == NP_EINPUT &&
+	      strstr(err.message, "more memory than it has"), "too much: %s", err.message);
+	CHECK(observe(f, "obs-1", "host-01", home, 1, -1, away, 0, &err) == NP_EINPUT,
+	      "negative vCPUs");
+	lo.source = "xen";
+	CHECK(np_fleet_observe_set(f, "obs-1", &lo, &err) == NP_EINPUT, "unknown source");
+	o = NULL;
+	CHECK(np_fleet_observe_get(f, "obs-1", &o, &err) == 0 && o &&
+	      np_fleet_observed_obs(o)->at == 1733400060, "unchanged by the refusals");
+	np_fleet_observed_free(o);
+	checked(f, "with an observation");
+	/* Releasing the placement forgets its observation; a new one under the id starts empty. */
+	CHECK(np_fleet_release(f, "obs-1", &found, &err) == 0 && found, "release");
+	np_fleet_result_free(r);
+	r = schedule(f, "obs-1", "vcpus=2,ram=2048,hw:numa_nodes=1", &one, &err);
+	o = NULL;
+	CHECK(r && np_fleet_observe_get(f, "obs-1", &o, &err) == 0 && !o,
+	      "released: its observation is gone: %s", err.message);
+	np_fleet_observed_free(o);
+	CHECK(np_fleet_release(f, "obs-1", &found, &err) == 0 && found, "release again");
+	np_fleet_result_free(r);
+	checked(f, "after the observations");
+}
+
+#if NP_HAVE_SQLITE
+/* A version-1 store (before observations) is migrated when opened, its placements kept. */
+static void migrate_v1(np_topo *a)
+{
+	struct np_error err = { 0 };
+	char path[256], sqlurl[300];
+	np_fleet *f = NULL;
+	np_fleet_result *r = NULL;
+	sqlite3 *db = NULL;
+	np_fleet_placement *p = NULL;
+	int v = 0;
+
+	snprintf(path, sizeof(path), "%s/v1.db", dir);
+	snprintf(sqlurl, sizeof(sqlurl), "sqlite:%s", path);
+	CHECK(np_fleet_open(sqlurl, NP_FLEET_CREATE, &f, &err) == 0 &&
+	      np_fleet_add_host(f, "h", a, NULL, NULL, &err) == 0, "create: %s", err.message);
+	r = f ? schedule(f, "vm-old", "vcpus=2,ram=2048", NULL, &err) : NULL;
+	CHECK(r && np_fleet_result_placed(r), "placed: %s", err.message);
+	np_fleet_result_free(r);
+	np_fleet_close(f);
+	f = NULL;
+	/* Back to what version 1 was. */
+	if (sqlite3_open(path, &db) == SQLITE_OK)
+		sqlite3_exec(db, "DROP TABLE np_observed_nodes; DROP TABLE np_observations;"
+			     "UPDATE np_meta SET value = '1' WHERE key = 'version'", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK(np_fleet_open(sqlurl, 0, &f, &err) == 0, "open v1: %s", err.message);
+	CHECK(f && np_fleet_placement_get(f, "vm-old", &p, &err) == 0 && p, "kept: %s",
+	      err.message);
+	np_fleet_placement_free(p);
+	CHECK(f && observe(f, "vm-old", "h", 0, 100, 1, 1, 0, &err) == 0, "observe after the "
+	      "migration: %s", err.message);
+	if (f)
+		checked(f, "migrated");
+	np_fleet_close(f);
+	db = NULL;
+	if (sqlite3_open(path, &db) == SQLITE_OK) {
+		sqlite3_stmt *q = NULL;
+
+		if (sqlite3_prepare_v2(db, "SELECT value FROM np_meta WHERE key = 'version'", -1, &q,
+				       NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+			v = sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(db);
+	CHECK(v == np_fleet_schema_version() && v == 2, "version now %d", v);
+}
+#endif
+
+#if NP_HAVE_POSTGRESQL
+/*
+ * The PostgreSQL store of the run taken back to version 1 (no
+ * observations, no np_observe): opening it migrates it, its placements
+ * kept, and observations work again.
+ */
+static void migrate_v1_pg(np_topo *a)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = NULL;
+	np_fleet_result *r = NULL;
+	np_fleet_placement *p = NULL;
+	PGconn *c = PQconnectdb(url);
+	PGresult *q;
+	bool ok;
+
+	f = open_fleet(0);
+	CHECK(f && (np_fleet_add_host(f, "pg-v1", a, NULL, NULL, &err) == 0), "add: %s",
+	      err.message);
+	r = f ? schedule(f, "vm-pg-old", "vcpus=2,ram=2048", NULL, &err) : NULL;
+	CHECK(r && np_fleet_result_placed(r), "placed: %s", err.message);
+	np_fleet_result_free(r);
+	np_fleet_close(f);
+	q = PQexec(c, "BEGIN; DROP FUNCTION np_observe; DROP TABLE np_observed_nodes;"
+		   "DROP TABLE np_observations; UPDATE np_meta SET value = '1' WHERE key = 'version';"
+		   "COMMIT");
+	ok = PQresultStatus(q) == PGRES_COMMAND_OK;
+	CHECK(ok, "back to version 1: %s", PQerrorMessage(c));
+	PQclear(q);
+	f = open_fleet(0);
+	CHECK(f && np_fleet_placement_get(f, "vm-pg-old", &p, &err) == 0 && p, "kept: %s",
+	      err.message);
+	np_fleet_placement_free(p);
+	CHECK(f && observe(f, "vm-pg-old", "pg-v1", 0, 100, 1, 1, 0, &err) == 0,
+	      "observe after the migration: %s", err.message);
+	q = PQexec(c, "SELECT value FROM np_meta WHERE key = 'version'");
+	CHECK(PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1 &&
+	      !strcmp(PQgetvalue(q, 0, 0), "2"), "version 2 again");
+	PQclear(q);
+	PQfinish(c);
+	if (f) {
+		bool found;
+
+		CHECK(np_fleet_release(f, "vm-pg-old", &found, &err) == 0 && found, "release");
+		CHECK(np_fleet_remove_host(f, "pg-v1", false, NULL, &err) == 0, "remove: %s",
+		      err.message);
+		checked(f, "migrated");
+	}
+	np_fleet_close(f);
+}
+#endif
+
 int main(void)
 {
 	const char *env = getenv("NP_FLEET_URL");
@@ -617,6 +837,7 @@ int main(void)
 	T_CASE("opening", opening());
 #if NP_HAVE_SQLITE
 	T_CASE("newer-schema", newer_schema());
+	T_CASE("migrate-v1", migrate_v1(a));
 #endif
 	/* The cases below share one store and its six hosts (added here, checked too). */
 	f = open_fleet(NP_FLEET_CREATE);
@@ -626,10 +847,15 @@ int main(void)
 		T_CASE("by-address", by_address(f));
 		T_CASE("until-full", until_full(f));
 		T_CASE("removing", removing(f, a));
+		T_CASE("observations", observations(f));
 		T_CASE("marks-grow", marks_grow(f, a));
 		T_CASE("stale-scheduler", stale(f));
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
 		T_CASE("processes", processes(8, 40));
+#if NP_HAVE_POSTGRESQL
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("migrate-v1-postgresql", migrate_v1_pg(a));
+#endif
 	}
 	np_fleet_close(f);
 	np_topo_free(a);

@@ -1,0 +1,491 @@
+/*
+ * agent.c - the host agent (agent.h): register the host, then each round
+ * ask the service for this host's placements, find each here, observe it
+ * and send what was seen.  A client on top of the library: it reads the
+ * host through the runtime's np_observe() and talks HTTP through module
+ * curl (http-curl.c); finding guests is find.c.
+ *
+ * Every answer of the service is untrusted (the agent runs as root):
+ * bounded by NP_AGENT_ANSWER_MAX, parsed as JSON with duplicate keys
+ * refused, only the members used are read and each is checked (ids by
+ * the fleet's own rule); a message the service sends back is cut and
+ * stripped of control characters before it reaches a log line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <numaplace/agent.h>
+#include <numaplace/runtime.h>
+
+#include "agent/agent-int.h"
+#include "fleet/store.h"
+#include "module/module.h"
+#include "util/util.h"
+
+#define TOKEN_MAX 4096
+
+/* ---- setting up -------------------------------------------------------------- */
+
+/* The token: a regular file (no link) of this user or root, nobody else may read or write. */
+static int read_token(const char *path, char **out, struct np_error *err)
+{
+	const char *kind = NULL;
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd = np__open_regular(path, O_RDONLY | O_NOFOLLOW, 0, &kind), rc;
+
+	if (fd < 0)
+		return np__open_fail(err, NP_EINPUT, "read the token file", path, kind);
+	if (fstat(fd, &st) != 0 || (st.st_uid != geteuid() && st.st_uid != 0) ||
+	    (st.st_mode & 077)) {
+		close(fd);
+		return np__err(err, NP_EINPUT, "token file '%s' may be read or written by others "
+			       "(it must be mode 0600 or 0400, owned by this user or root)", path);
+	}
+	rc = np__read_fd(fd, path, TOKEN_MAX, &buf, &len, err);
+	close(fd);
+	if (rc)
+		return rc;
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] <= ' ' || buf[i] == 0x7f) {
+			len = 0; /* spaces or control characters: not a token an HTTP header can carry */
+			break;
+		}
+	if (!len) {
+		explicit_bzero(buf, strlen(buf));
+		free(buf);
+		return np__err(err, NP_EINPUT, "token file '%s' holds no token (one line of "
+			       "printable characters without spaces)", path);
+	}
+	*out = buf;
+	return 0;
+}
+
+/* SERVER: "http://HOST[:PORT]", "https://...", or "unix:PATH" (then the URL is http://localhost). */
+static int parse_server(np_agent *a, const char *server, struct np_error *err)
+{
+	size_t n = server ? strlen(server) : 0;
+
+	if (!n || n > 1024)
+		return np__err(err, NP_EINPUT, "no server given, or one longer than 1024 bytes "
+			       "(http://HOST:PORT or unix:PATH)");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)server[i] <= ' ' || server[i] == 0x7f)
+			return np__err(err, NP_EINPUT, "the server URL has a space or a control "
+				       "character");
+	if (!strncmp(server, "unix:", 5)) {
+		if (server[5] != '/')
+			return np__err(err, NP_EINPUT, "server '%s': unix:PATH needs an absolute "
+				       "path", server);
+		a->unix_path = strdup(server + 5);
+		a->base = strdup("http://localhost");
+	} else if (!strncmp(server, "http://", 7) || !strncmp(server, "https://", 8)) {
+		a->base = strdup(server);
+		if (a->base)
+			while (strlen(a->base) > 8 && a->base[strlen(a->base) - 1] == '/')
+				a->base[strlen(a->base) - 1] = '\0';
+	} else {
+		return np__err(err, NP_EINPUT, "server '%s' is not http://HOST:PORT, https://... or "
+			       "unix:PATH", server);
+	}
+	if (!a->base || (!strncmp(server, "unix:", 5) && !a->unix_path))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int set_name(np_agent *a, const char *name, struct np_error *err)
+{
+	char host[256] = "";
+
+	if (!name) {
+		if (gethostname(host, sizeof(host) - 1) != 0 || !*host)
+			return np__err(err, NP_EOS, "cannot read this host's name: %s",
+				       strerror(errno));
+		name = host;
+	}
+	if (np__fleet_check_id("host name", name, err))
+		return NP_EINPUT;
+	a->name = strdup(name);
+	return a->name ? 0 : np__err(err, NP_ENOMEM, "out of memory");
+}
+
+static int copy_map(np_agent *a, const struct np_agent_opts *o, struct np_error *err)
+{
+	if (o->nmap < 0 || o->nmap > NP_AGENT_PLACEMENTS_MAX)
+		return np__err(err, NP_EINPUT, "too many --map entries");
+	if (o->nmap && !(a->map = np__calloc((size_t)o->nmap, sizeof(*a->map))))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	for (int i = 0; i < o->nmap; i++) {
+		if (np__fleet_check_id("placement id", o->map[i].id, err))
+			return NP_EINPUT;
+		if (o->map[i].pid <= 0)
+			return np__err(err, NP_EINPUT, "--map %s: no process id", o->map[i].id);
+		if (!(a->map[i].id = strdup(o->map[i].id)))
+			return np__err(err, NP_ENOMEM, "out of memory");
+		a->map[i].pid = o->map[i].pid;
+		a->nmap++;
+	}
+	return 0;
+}
+
+int np_agent_new(const struct np_agent_opts *o, np_agent **out, struct np_error *err)
+{
+	np_agent *a = calloc(1, sizeof(*a));
+	const struct np__module *m;
+	int rc;
+
+	if (!a)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	a->timeout_s = o->timeout_s > 0 ? o->timeout_s : 10;
+	a->scan_qemu = !o->no_qemu_scan;
+	if (!(rc = parse_server(a, o->server, err)) && !(rc = set_name(a, o->name, err)) &&
+	    !(rc = copy_map(a, o, err)) && o->token_file)
+		rc = read_token(o->token_file, &a->token, err);
+	if (!rc && o->libvirt && !(a->libvirt = strdup(o->libvirt)))
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+	if (!rc && !(rc = np__module_get("curl", &m, err)))
+		a->http = m->ops;
+	if (rc) {
+		np_agent_free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+void np_agent_free(np_agent *a)
+{
+	if (!a)
+		return;
+	if (a->token) {
+		explicit_bzero(a->token, strlen(a->token));
+		free(a->token);
+	}
+	for (int i = 0; i < a->nmap; i++)
+		free(a->map[i].id);
+	free(a->map);
+	free(a->base);
+	free(a->unix_path);
+	free(a->name);
+	free(a->libvirt);
+	free(a);
+}
+
+const char *np_agent_name(const np_agent *a)
+{
+	return a->name;
+}
+
+/* ---- talking to the service -------------------------------------------------- */
+
+/* Append S to the URL in M, percent-encoded but for RFC 3986's unreserved characters. */
+static void escaped(FILE *m, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("-._~", c))
+			fputc(c, m);
+		else
+			fprintf(m, "%%%02X", c);
+	}
+}
+
+/* METHOD base/v1/WHAT[/ID-escaped[/TAIL]] with BODY; *ANS the answer. */
+static int call(np_agent *a, const char *method, const char *what, const char *id,
+		const char *tail, const char *body, struct np__http_ans *ans, struct np_error *err)
+{
+	char *url = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&url, &len);
+	struct np__http_req rq = { method, NULL, a->unix_path, a->token, body,
+				   body ? strlen(body) : 0, a->timeout_s, NP_AGENT_ANSWER_MAX };
+	int rc;
+
+	if (!m)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	fprintf(m, "%s/v1/%s", a->base, what);
+	if (id) {
+		fputc('/', m);
+		escaped(m, id);
+	}
+	if (tail)
+		fprintf(m, "/%s", tail);
+	if (fclose(m)) {
+		free(url);
+		return np__err(err, NP_ENOMEM, "out of memory");
+	}
+	rq.url = url;
+	rc = a->http->request(&rq, ans, err);
+	free(url);
+	return rc;
+}
+
+void np__agent_said(const char *body, size_t len, char *out, size_t size)
+{
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *e = json_object_get(json_object_get(j, "error"), "message");
+	const char *m = json_is_string(e) ? json_string_value(e) : "";
+	size_t k = 0;
+
+	for (; *m && k + 1 < size && k < 200; m++)
+		out[k++] = (unsigned char)*m < 0x20 || *m == 0x7f ? '?' : *m;
+	out[k] = '\0';
+	if (!k)
+		snprintf(out, size, "no error message");
+	json_decref(j);
+}
+
+static void said(const struct np__http_ans *ans, char *out, size_t size)
+{
+	np__agent_said(ans->body, ans->len, out, size);
+}
+
+/* ANS is not what STATUS_OK wanted: NP_EINPUT with the status and the service's words. */
+static int refused(const struct np__http_ans *ans, const char *what, struct np_error *err)
+{
+	char msg[256];
+
+	said(ans, msg, sizeof(msg));
+	return np__err(err, NP_EINPUT, "the server refused %s: HTTP %ld: %s", what, ans->status,
+		       msg);
+}
+
+static void emit(np_agent_log_fn *log, void *ctx, const char *id, const char *kind,
+		 const char *fmt, ...) NP__PRINTF(5, 6);
+static void emit(np_agent_log_fn *log, void *ctx, const char *id, const char *kind,
+		 const char *fmt, ...)
+{
+	struct np_agent_event ev = { id, kind, "" };
+	va_list ap;
+
+	if (!log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ev.line, sizeof(ev.line), fmt, ap);
+	va_end(ap);
+	log(ctx, &ev);
+}
+
+/*
+ * TOPO as the service stores it: its JSON without free memory and free
+ * pages.  Those change by the second; the fleet counts what is taken
+ * from the totals itself, and a host registered again after a restart
+ * must read as the same topology (a changed one is refused while
+ * placements live on it).
+ */
+static int stable_topo_json(const np_topo *topo, char **out, struct np_error *err)
+{
+	char *buf = NULL;
+	size_t len = 0, i, k;
+	FILE *m = open_memstream(&buf, &len);
+	json_t *j = NULL, *node, *pool;
+	int rc;
+
+	if (!m)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	rc = np_topo_write(topo, NP_TOPO_JSON, m, err);
+	if (fclose(m) && !rc)
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+	if (!rc && !(j = json_loadb(buf, len, 0, NULL)))
+		rc = np__err(err, NP_ENOMEM, "cannot read back the topology's JSON");
+	json_array_foreach(json_object_get(j, "nodes"), i, node) {
+		json_object_del(json_object_get(node, "memory_mb"), "free");
+		json_array_foreach(json_object_get(node, "hugepages"), k, pool)
+			json_object_del(pool, "free");
+	}
+	if (!rc && !(*out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+	json_decref(j);
+	free(buf);
+	return rc;
+}
+
+int np_agent_register(np_agent *a, const np_topo *topo, np_agent_log_fn *log, void *ctx,
+		      struct np_error *err)
+{
+	struct np__http_ans ans = { 0 };
+	char *body = NULL, msg[256];
+	int rc = stable_topo_json(topo, &body, err);
+
+	if (!rc)
+		rc = call(a, "PUT", "hosts", a->name, NULL, body, &ans, err);
+	if (!rc && ans.status == 409) {
+		/* Known with another topology and placements on it: report against that one. */
+		said(&ans, msg, sizeof(msg));
+		emit(log, ctx, NULL, "refused", "host '%s' keeps the topology the service has: %s",
+		     a->name, msg);
+		a->registered = true;
+	} else if (!rc && ans.status != 200 && ans.status != 201) {
+		rc = refused(&ans, "the host's topology", err);
+	} else if (!rc) {
+		a->registered = true;
+		emit(log, ctx, NULL, "registered", "host '%s' registered (%d nodes)", a->name,
+		     np_topo_node_count(topo));
+	}
+	free(ans.body);
+	free(body);
+	return rc;
+}
+
+int np__agent_parse_placements(const char *body, size_t len, char ***ids, int *n,
+				struct np_error *err)
+{
+	json_error_t je;
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je), *v;
+	json_t *list = json_object_get(j, "placements");
+	size_t i;
+	int rc = 0;
+
+	*ids = NULL;
+	*n = 0;
+	/* jansson quotes the input near the error: the service's bytes, not for a log line. */
+	for (char *c = je.text; !j && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	if (!json_is_array(list) || json_array_size(list) > NP_AGENT_PLACEMENTS_MAX) {
+		rc = np__err(err, NP_EINPUT, "the server's answer is not a host with at most %d "
+			     "placements%s%.100s", NP_AGENT_PLACEMENTS_MAX, j ? "" : ": ",
+			     j ? "" : je.text);
+		goto out;
+	}
+	if (!(*ids = np__calloc(json_array_size(list) + 1, sizeof(**ids)))) {
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(list, i, v) {
+		json_t *id = json_object_get(v, "id");
+
+		if (!json_is_string(id) ||
+		    np__fleet_check_id("placement id", json_string_value(id), err)) {
+			rc = np__err(err, NP_EINPUT, "the server's answer lists a placement without "
+				     "a valid id (entry %zu)", i);
+			break;
+		}
+		if (!((*ids)[(*n)++] = strdup(json_string_value(id)))) {
+			rc = np__err(err, NP_ENOMEM, "out of memory");
+			break;
+		}
+	}
+out:
+	json_decref(j);
+	return rc;
+}
+
+/*
+ * The placement ids of GET /v1/hosts/NAME into *IDS (*N).  *GONE: the
+ * service does not know the host (404).
+ */
+static int placements_here(np_agent *a, char ***ids, int *n, bool *gone, struct np_error *err)
+{
+	struct np__http_ans ans = { 0 };
+	int rc = call(a, "GET", "hosts", a->name, NULL, NULL, &ans, err);
+
+	*gone = !rc && ans.status == 404;
+	if (!rc && !*gone && ans.status != 200)
+		rc = refused(&ans, "to list the host's placements", err);
+	else if (!rc && !*gone)
+		rc = np__agent_parse_placements(ans.body, ans.len, ids, n, err);
+	free(ans.body);
+	return rc;
+}
+
+/* PUT the observation JSON BODY of placement ID: 0 accepted, else ERR says why. */
+static int send_obs(np_agent *a, const char *id, const char *body, struct np_error *err)
+{
+	struct np__http_ans ans = { 0 };
+	int rc = call(a, "PUT", "placements", id, "observed", body, &ans, err);
+
+	if (!rc && ans.status != 204 && ans.status != 200)
+		rc = refused(&ans, "the observation", err);
+	free(ans.body);
+	return rc;
+}
+
+/*
+ * Observe placement ID here and send it; counts into ST.  NP_EIO when the
+ * service could not be reached (the round stops: the next one tries
+ * again), else 0 whatever happened to this one guest.
+ */
+static int one(np_agent *a, const np_topo *topo, const char *id, const struct np__found *fs,
+	       np_agent_log_fn *log, void *ctx, struct np_agent_stats *st, struct np_error *err)
+{
+	struct np_error e = { 0 };
+	char *body = NULL, what[300];
+	np_obs *obs = NULL;
+	bool domain = false, sent = false;
+	int rc = np__agent_observe(a, topo, id, fs, &obs, &domain, &e);
+
+	if (rc == 1) {
+		st->absent++;
+		emit(log, ctx, id, "absent", "%s: not found on this host", id);
+		return 0;
+	}
+	if (!rc)
+		rc = np__agent_obs_json(a, topo, obs, domain, &body, what, sizeof(what), &e);
+	if (!rc) {
+		sent = true;
+		rc = send_obs(a, id, body, &e);
+	}
+	if (rc) {
+		st->failed++;
+		emit(log, ctx, id, sent && rc == NP_EINPUT ? "refused" : "failed", "%s: %s", id,
+		     e.message);
+	} else {
+		st->reported++;
+		emit(log, ctx, id, "reported", "%s: %s", id, what);
+	}
+	free(body);
+	np_obs_free(obs);
+	if (sent && rc == NP_EIO) {
+		if (err)
+			*err = e;
+		return NP_EIO;
+	}
+	return 0;
+}
+
+int np_agent_step(np_agent *a, const np_topo *topo, np_agent_log_fn *log, void *ctx,
+		  struct np_agent_stats *stats, struct np_error *err)
+{
+	struct np_agent_stats st = { 0 };
+	struct np__found fs = { 0 };
+	char **ids = NULL;
+	bool gone = false;
+	int n = 0, rc = a->registered ? 0 : np_agent_register(a, topo, log, ctx, err);
+
+	if (!rc)
+		rc = placements_here(a, &ids, &n, &gone, err);
+	if (!rc && gone) { /* the service forgot the host (removed, or a new store) */
+		a->registered = false;
+		if (!(rc = np_agent_register(a, topo, log, ctx, err)))
+			rc = placements_here(a, &ids, &n, &gone, err);
+		if (!rc && gone)
+			rc = np__err(err, NP_EINPUT, "the server does not know host '%s' just after "
+				     "registering it", a->name);
+	}
+	if (!rc && n && a->scan_qemu)
+		np__agent_scan_qemu(&fs);
+	st.placements = n;
+	for (int i = 0; !rc && i < n; i++)
+		rc = one(a, topo, ids[i], &fs, log, ctx, &st, err);
+	for (int i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	np__found_free(&fs);
+	if (!rc && stats)
+		*stats = st;
+	return rc;
+}
