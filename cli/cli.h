@@ -42,7 +42,7 @@ struct cli_verb {
 extern const struct cli_verb cli_verb_topology, cli_verb_place, cli_verb_claim,
 	cli_verb_release, cli_verb_state, cli_verb_fleet, cli_verb_schedule,
 	cli_verb_observe, cli_verb_apply,
-	cli_verb_balance, cli_verb_simulate, cli_verb_gen;
+	cli_verb_balance, cli_verb_simulate, cli_verb_gen, cli_verb_serve;
 
 /* The verb called NAME, or NULL. */
 const struct cli_verb *cli_find_verb(const char *name);

@@ -24,6 +24,9 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_apply,
 	&cli_verb_balance,
 #endif
+#ifdef NP_SERVICE
+	&cli_verb_serve,
+#endif
 #ifdef NP_SIM
 	&cli_verb_simulate,
 #endif

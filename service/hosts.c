@@ -1,0 +1,229 @@
+/*
+ * hosts.c - /v1/hosts: register a host with its topology (PUT), list the
+ * hosts with their usage per node, show one with its placements, remove
+ * one.  A PUT with the same topology changes nothing (200); another
+ * topology replaces the host while no placement lives on it (200), and is
+ * a 409 while some do: the plans were made on the old topology.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <numaplace/emit.h>
+
+#include "svc.h"
+
+json_t *svc_host_nodes(const np_host *usage)
+{
+	const np_topo *topo = np_host_topo(usage);
+	json_t *nodes = json_array();
+
+	for (int i = 0; nodes && i < np_topo_node_count(topo); i++) {
+		const struct np_host_node *n = np_host_node(usage, i);
+		json_t *pages = json_array();
+
+		for (int k = 0; pages && k < n->npools; k++)
+			json_array_append_new(pages, json_pack("{s:I,s:I,s:I}", "size_kb",
+							       (json_int_t)n->pools[k].size_kb,
+							       "total", (json_int_t)n->pools[k].total,
+							       "used", (json_int_t)n->pools[k].used));
+		json_array_append_new(
+			nodes, json_pack("{s:i,s:i,s:i,s:i,s:I,s:I,s:o*}", "id", n->os_id, "cpus",
+					 np_topo_node(topo, i)->ncpus, "cpus_pinned", n->npinned,
+					 "vcpus_shared", (int)n->cpu_usage, "memory_mb",
+					 (json_int_t)n->memory_mb, "memory_used_mb",
+					 (json_int_t)n->memory_used_mb, "pages", pages));
+	}
+	return nodes;
+}
+
+static int plan_writer(const void *plan, const void *usage, FILE *out, struct np_error *err)
+{
+	return np_plan_write(plan, usage, NULL, NP_PLAN_JSON, 0, out, err);
+}
+
+static int topo_writer(const void *topo, const void *aux, FILE *out, struct np_error *err)
+{
+	return np_topo_write(topo, NP_TOPO_JSON, out, err);
+}
+
+json_t *svc_plan_json(const np_plan *plan, const np_host *usage, struct np_error *err)
+{
+	return svc_json_from_writer(plan_writer, plan, usage, err);
+}
+
+void svc_hosts_list(struct svc_req *rq, struct svc_resp *rs)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = svc_fleet_get(rq->svc, &err);
+	int rc = f ? np_fleet_refresh(f, &err) : err.code;
+	json_t *hosts;
+
+	if (rc) {
+		svc_fleet_put(rq->svc, f, rc);
+		svc_error_np(rs, &err);
+		return;
+	}
+	hosts = json_array();
+	for (int i = 0; hosts && i < np_fleet_host_count(f); i++) {
+		const np_fleet_host *h = np_fleet_host_at(f, i);
+
+		json_array_append_new(
+			hosts, json_pack("{s:s,s:I,s:i,s:o*}", "name", np_fleet_host_name(h),
+					 "generation", (json_int_t)np_fleet_host_generation(h),
+					 "placements", np_fleet_host_placement_count(h), "nodes",
+					 svc_host_nodes(np_fleet_host_usage(h))));
+	}
+	svc_fleet_put(rq->svc, f, 0);
+	svc_json(rs, 200, json_pack("{s:o*}", "hosts", hosts));
+}
+
+/* {"id", "plan"} of every placement in PS, on the host view USAGE. */
+static json_t *placements_json(np_fleet_placement **ps, int n, const np_host *usage,
+			       struct np_error *err)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; a && i < n; i++) {
+		json_t *plan = svc_plan_json(np_fleet_placement_plan(ps[i]), usage, err);
+
+		if (!plan) {
+			json_decref(a);
+			return NULL;
+		}
+		json_array_append_new(a, json_pack("{s:s,s:o}", "id",
+						   np_fleet_placement_id(ps[i]), "plan", plan));
+	}
+	return a;
+}
+
+void svc_host_get(struct svc_req *rq, struct svc_resp *rs)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = svc_fleet_get(rq->svc, &err);
+	np_fleet_placement **ps = NULL;
+	const np_fleet_host *h;
+	json_t *topo = NULL, *pl = NULL;
+	int n = 0, rc = f ? np_fleet_placements(f, rq->arg, &ps, &n, &err) : err.code;
+
+	if (rc) {
+		svc_fleet_put(rq->svc, f, rc);
+		svc_error_np(rs, &err);
+		return;
+	}
+	/* After np_fleet_placements(), which refreshed: the host pointer is good now. */
+	if (!(h = np_fleet_host_find(f, rq->arg)))
+		svc_error(rs, "not_found", "no host '%s' in the fleet", rq->arg);
+	else if (!(topo = svc_json_from_writer(topo_writer, np_host_topo(np_fleet_host_usage(h)),
+					       NULL, &err)) ||
+		 !(pl = placements_json(ps, n, np_fleet_host_usage(h), &err)))
+		svc_error(rs, "internal", "%s", err.message);
+	else
+		svc_json(rs, 200,
+			 json_pack("{s:s,s:I,s:o,s:o*,s:o}", "name", np_fleet_host_name(h),
+				   "generation", (json_int_t)np_fleet_host_generation(h),
+				   "topology", topo, "nodes",
+				   svc_host_nodes(np_fleet_host_usage(h)), "placements", pl));
+	if (rs->status != 200) {
+		json_decref(topo);
+		json_decref(pl);
+	}
+	for (int i = 0; i < n; i++)
+		np_fleet_placement_free(ps[i]);
+	free(ps);
+	svc_fleet_put(rq->svc, f, 0);
+}
+
+/* ?cpu_ratio=16&ram_ratio=1.5 (optional). */
+static int host_opts(const struct svc_req *rq, struct np_fleet_host_opts *o, struct svc_resp *rs)
+{
+	const char *keys[] = { "cpu_ratio", "ram_ratio" };
+	double *vals[] = { &o->cpu_ratio, &o->ram_ratio };
+
+	for (int i = 0; i < 2; i++) {
+		const char *v = svc_query(rq, keys[i]);
+		char *end;
+
+		if (!v)
+			continue;
+		*vals[i] = strtod(v, &end);
+		if (end == v || *end || !(*vals[i] > 0 && *vals[i] <= 1024)) {
+			svc_error(rs, "bad_request", "%s: want a number above 0, at most 1024",
+				  keys[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int add(np_fleet *f, const struct svc_req *rq, const np_topo *topo,
+	       const struct np_fleet_host_opts *o, bool *added, struct np_error *err)
+{
+	int rc = np_fleet_add_host(f, rq->arg, topo, o, added, err);
+
+	if (rc != NP_EINPUT || strcmp(err->reason, "host_exists") != 0)
+		return rc;
+	/* Another topology: replace it, which the store refuses while placements live. */
+	memset(err, 0, sizeof(*err));
+	if ((rc = np_fleet_remove_host(f, rq->arg, false, NULL, err)))
+		return rc;
+	return np_fleet_add_host(f, rq->arg, topo, o, added, err);
+}
+
+void svc_host_put(struct svc_req *rq, struct svc_resp *rs)
+{
+	struct np_error err = { 0 };
+	struct np_fleet_host_opts o = { 0 };
+	np_topo *topo = NULL;
+	np_fleet *f = NULL;
+	const np_fleet_host *h;
+	bool added = false;
+	int rc;
+
+	if (host_opts(rq, &o, rs))
+		return;
+	if (!rq->body || !rq->body_len) {
+		svc_error(rs, "bad_request", "the request needs a topology (numaplace.topology/1)");
+		return;
+	}
+	if (np_topo_parse(NP_SOURCE_JSON, rq->body, rq->body_len, "body", &topo, &err)) {
+		svc_error_np(rs, &err);
+		return;
+	}
+	if (!(f = svc_fleet_get(rq->svc, &err)))
+		rc = err.code;
+	else if (!(rc = add(f, rq, topo, &o, &added, &err)))
+		rc = np_fleet_refresh(f, &err);
+	if (rc)
+		svc_error_np(rs, &err);
+	else if (!(h = np_fleet_host_find(f, rq->arg)))
+		svc_error(rs, "conflict", "host '%s' was removed meanwhile", rq->arg);
+	else
+		svc_json(rs, added ? 201 : 200,
+			 json_pack("{s:s,s:I}", "name", rq->arg, "generation",
+				   (json_int_t)np_fleet_host_generation(h)));
+	svc_fleet_put(rq->svc, f, rc);
+	np_topo_free(topo);
+}
+
+void svc_host_delete(struct svc_req *rq, struct svc_resp *rs)
+{
+	struct np_error err = { 0 };
+	const char *force = svc_query(rq, "force");
+	np_fleet *f;
+	int rc;
+
+	if (force && strcmp(force, "true") != 0 && strcmp(force, "false") != 0) {
+		svc_error(rs, "bad_request", "force: want true or false");
+		return;
+	}
+	if (!(f = svc_fleet_get(rq->svc, &err)))
+		rc = err.code;
+	else
+		rc = np_fleet_remove_host(f, rq->arg, force && strcmp(force, "true") == 0, NULL,
+					  &err);
+	if (rc)
+		svc_error_np(rs, &err);
+	else
+		svc_json(rs, 204, NULL);
+	svc_fleet_put(rq->svc, f, rc);
+}

@@ -1,0 +1,231 @@
+/*
+ * placements.c - /v1/placements: schedule and claim a guest in one step
+ * (POST), read one (GET), release one (DELETE).
+ *
+ * The guest comes in Nova's keys: {"id", "flavor": {"vcpus", "memory_mb",
+ * "extra_specs"}, "image": {"properties"}, "host"?}, and is built by the
+ * library exactly as Nova's API builds it (np_request_from_nova), so a
+ * flavor that Nova refuses is a 400 here with Nova's reason.  Idempotent
+ * per id: the same request again answers 200 with the placement; another
+ * request under the id is a 409 conflict.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "svc.h"
+
+#define MAX_KV 128
+
+struct kvs {
+	struct np_kv kv[MAX_KV];
+	char *text[MAX_KV]; /* values that came as numbers or booleans */
+	size_t n;
+};
+
+static void kvs_free(struct kvs *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->text[i]);
+}
+
+/* OBJ's members as key/value text; numbers and booleans as Nova would read them. */
+static int kvs_from(json_t *obj, const char *where, struct kvs *k, struct svc_resp *rs)
+{
+	const char *key;
+	json_t *v;
+
+	if (!obj)
+		return 0;
+	if (!json_is_object(obj)) {
+		svc_error(rs, "bad_request", "%s: expected an object of strings", where);
+		return -1;
+	}
+	json_object_foreach(obj, key, v) {
+		char buf[64];
+
+		if (k->n == MAX_KV) {
+			svc_error(rs, "bad_request", "%s: more than %d keys", where, MAX_KV);
+			return -1;
+		}
+		k->text[k->n] = NULL;
+		if (json_is_string(v))
+			k->kv[k->n].value = json_string_value(v);
+		else if (json_is_integer(v))
+			snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+		else if (json_is_boolean(v))
+			snprintf(buf, sizeof(buf), "%s", json_is_true(v) ? "true" : "false");
+		else {
+			svc_error(rs, "bad_request", "%s.%s: expected a string", where, key);
+			return -1;
+		}
+		if (!json_is_string(v)) {
+			if (!(k->text[k->n] = strdup(buf))) {
+				svc_error(rs, "internal", "out of memory");
+				return -1;
+			}
+			k->kv[k->n].value = k->text[k->n];
+		}
+		k->kv[k->n++].key = key;
+	}
+	return 0;
+}
+
+static int positive(json_t *flavor, const char *key, const char *alt, json_int_t max,
+		    json_int_t *out, struct svc_resp *rs)
+{
+	json_t *v = json_object_get(flavor, key);
+
+	if (!v && alt)
+		v = json_object_get(flavor, alt);
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > max) {
+		svc_error(rs, "bad_request", "flavor.%s: want an integer from 1 to %lld", key,
+			  (long long)max);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+/* The guest of BODY, or an answered 400 and NULL. */
+static np_request *request_of(json_t *body, struct svc_resp *rs)
+{
+	struct np_error err = { 0 };
+	json_t *flavor = json_object_get(body, "flavor"), *image = json_object_get(body, "image");
+	struct kvs specs = { .n = 0 }, props = { .n = 0 };
+	np_request *req = NULL;
+	json_int_t vcpus, mem;
+
+	if (!json_is_object(flavor)) {
+		svc_error(rs, "bad_request", "flavor: expected an object");
+		return NULL;
+	}
+	if (image && !json_is_object(image) && !json_is_null(image)) {
+		svc_error(rs, "bad_request", "image: expected an object");
+		return NULL;
+	}
+	if (positive(flavor, "vcpus", NULL, 4096, &vcpus, rs) ||
+	    positive(flavor, "memory_mb", "ram", (json_int_t)1 << 40, &mem, rs) ||
+	    kvs_from(json_object_get(flavor, "extra_specs"), "flavor.extra_specs", &specs, rs) ||
+	    kvs_from(json_object_get(image, "properties"), "image.properties", &props, rs))
+		goto out;
+	if (np_request_from_nova((unsigned)vcpus, (uint64_t)mem, specs.kv, specs.n, props.kv,
+				 props.n, NULL, 0, &req, &err))
+		svc_error_np(rs, &err);
+out:
+	kvs_free(&specs);
+	kvs_free(&props);
+	return req;
+}
+
+static void answer_result(struct svc_resp *rs, const np_fleet_result *r)
+{
+	struct np_error err = { 0 };
+	json_t *plan, *reasons;
+
+	if (np_fleet_result_placed(r)) {
+		plan = svc_plan_json(np_fleet_result_plan(r), np_fleet_result_usage(r), &err);
+		if (!plan) {
+			svc_error(rs, "internal", "%s", err.message);
+			return;
+		}
+		svc_json(rs, np_fleet_result_existing(r) ? 200 : 201,
+			 json_pack("{s:s,s:s,s:o}", "id", np_fleet_result_id(r), "host",
+				   np_fleet_result_host(r), "plan", plan));
+		return;
+	}
+	reasons = json_array();
+	for (int i = 0; reasons && i < np_fleet_result_reason_count(r); i++) {
+		int n = 0;
+		const char *t = np_fleet_result_reason(r, i, &n);
+
+		json_array_append_new(reasons, json_pack("{s:i,s:s}", "hosts", n, "reason", t));
+	}
+	svc_error_with(rs, "no_valid_host", "reasons", reasons, "no host fits '%s' (%d host%s)",
+		       np_fleet_result_id(r), np_fleet_result_stats(r)->hosts,
+		       np_fleet_result_stats(r)->hosts == 1 ? "" : "s");
+}
+
+void svc_placement_post(struct svc_req *rq, struct svc_resp *rs)
+{
+	struct np_error err = { 0 };
+	struct np_fleet_sched_opts o = { .strategy = NP_STRATEGY_SPREAD };
+	json_t *body = svc_body_object(rq, rs), *id, *host;
+	np_request *req = NULL;
+	np_fleet_result *r = NULL;
+	np_fleet *f = NULL;
+	int rc = 0;
+
+	if (!body)
+		return;
+	id = json_object_get(body, "id");
+	host = json_object_get(body, "host");
+	if (!json_is_string(id) || !json_string_length(id)) {
+		svc_error(rs, "bad_request", "id: expected a non-empty string");
+		goto out;
+	}
+	if (host && !json_is_null(host) && !json_is_string(host)) {
+		svc_error(rs, "bad_request", "host: expected a string");
+		goto out;
+	}
+	o.host = json_string_value(host);
+	if (!(req = request_of(body, rs)))
+		goto out;
+	if (!(f = svc_fleet_get(rq->svc, &err)))
+		rc = err.code;
+	else
+		rc = np_fleet_schedule(f, json_string_value(id), req, &o, &r, &err);
+	if (rc) {
+		svc_error_np(rs, &err);
+		goto out;
+	}
+	svc_metrics_schedule(svc_metrics(rq->svc), np_fleet_result_stats(r)->attempts,
+			     np_fleet_result_placed(r));
+	answer_result(rs, r);
+out:
+	np_fleet_result_free(r);
+	svc_fleet_put(rq->svc, f, rc);
+	np_request_free(req);
+	json_decref(body);
+}
+
+void svc_placement_get(struct svc_req *rq, struct svc_resp *rs)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = svc_fleet_get(rq->svc, &err);
+	np_fleet_placement *p = NULL;
+	const np_fleet_host *h;
+	json_t *plan;
+	int rc = f ? np_fleet_placement_get(f, rq->arg, &p, &err) : err.code;
+
+	if (rc)
+		svc_error_np(rs, &err);
+	else if (!p)
+		svc_error(rs, "not_found", "no placement '%s'", rq->arg);
+	else if (!(h = np_fleet_host_find(f, np_fleet_placement_host(p))))
+		svc_error(rs, "not_found", "placement '%s': its host is gone", rq->arg);
+	else if (!(plan = svc_plan_json(np_fleet_placement_plan(p), np_fleet_host_usage(h), &err)))
+		svc_error(rs, "internal", "%s", err.message);
+	else
+		svc_json(rs, 200,
+			 json_pack("{s:s,s:s,s:o,s:n,s:n}", "id", np_fleet_placement_id(p), "host",
+				   np_fleet_placement_host(p), "plan", plan, "observed", "drift"));
+	np_fleet_placement_free(p);
+	svc_fleet_put(rq->svc, f, rc);
+}
+
+void svc_placement_delete(struct svc_req *rq, struct svc_resp *rs)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = svc_fleet_get(rq->svc, &err);
+	bool found = false;
+	int rc = f ? np_fleet_release(f, rq->arg, &found, &err) : err.code;
+
+	if (rc)
+		svc_error_np(rs, &err);
+	else if (!found)
+		svc_error(rs, "not_found", "no placement '%s'", rq->arg);
+	else
+		svc_json(rs, 204, NULL);
+	svc_fleet_put(rq->svc, f, rc);
+}

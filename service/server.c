@@ -1,0 +1,389 @@
+/*
+ * server.c - the process side of `numaplace serve`: checks the
+ * configuration, reads the token, binds the listening socket (a Unix
+ * socket of mode 0660, or TCP on loopback unless told otherwise), keeps
+ * the pool of fleet handles, the log, and the main thread's loop: signals
+ * (SIGTERM/SIGINT drain and exit, SIGHUP reopens the log) and the
+ * watchdog that cuts requests over their time.
+ *
+ * Every worker thread is started after the signals are blocked, so only
+ * the main thread, in sigtimedwait(), ever sees them.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <numaplace/util.h>
+
+#include "server.h"
+
+double svc_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void svc_log(struct svc *s, const char *fmt, ...)
+{
+	char line[1024];
+	struct tm tm;
+	time_t t = time(NULL);
+	size_t n;
+	va_list ap;
+
+	gmtime_r(&t, &tm);
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	n = strlen(line);
+	line[n++] = '\n';
+	if (write(s->log_fd, line, n) < 0) {
+		/* Nowhere left to say it; the request is answered all the same. */
+	}
+}
+
+static int fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("numaplace: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return rc;
+}
+
+/* The log file, opened again onto the same descriptor (SIGHUP: rotation). */
+static int open_log(struct svc *s)
+{
+	int fd;
+
+	if (!s->cfg->log) {
+		s->log_fd = STDERR_FILENO;
+		return 0;
+	}
+	fd = open(s->cfg->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return -errno;
+	if (s->log_fd < 0 || s->log_fd == STDERR_FILENO) {
+		s->log_fd = fd;
+		return 0;
+	}
+	/* dup2 swaps the file under the same number: writers never see a gap. */
+	dup3(fd, s->log_fd, O_CLOEXEC);
+	close(fd);
+	return 0;
+}
+
+static int read_token(struct svc *s)
+{
+	struct np_error err = { 0 };
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (np_read_file(s->cfg->token_file, sizeof(s->token), &buf, &len, &err))
+		return fail(2, "cannot read the token file: %s", err.message);
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
+		len--;
+	if (stat(s->cfg->token_file, &st) == 0 && (st.st_mode & 0007)) {
+		free(buf);
+		return fail(2, "token file '%s' is readable by others: chmod o-rwx it",
+			    s->cfg->token_file);
+	}
+	if (len < 16 || memchr(buf, '\n', len)) {
+		free(buf);
+		return fail(2, "token file '%s': want one line of at least 16 characters",
+			    s->cfg->token_file);
+	}
+	memcpy(s->token, buf, len);
+	s->token_len = len;
+	s->need_token = true;
+	free(buf);
+	return 0;
+}
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path) || !*path)
+		return fail(-2, "--listen unix:PATH: the path is empty or too long");
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (lstat(path, &st) == 0) {
+		int probe;
+
+		if (!S_ISSOCK(st.st_mode))
+			return fail(-2, "--listen: '%s' exists and is not a socket", path);
+		/* A socket nobody answers on is a leftover of a server that died. */
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			return fail(-1, "--listen: a server already answers on '%s'", path);
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0660) ||
+	    listen(fd, 512)) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return fail(-1, "cannot listen on '%s': %s", path, strerror(e));
+	}
+	return fd;
+}
+
+static bool loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+/* HOST:PORT or [V6]:PORT; port 0 picks one (said in the log). */
+static int listen_tcp(struct svc *s, const char *addr)
+{
+	char host[256];
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	size_t n;
+	int fd, one = 1, rc;
+
+	if (!colon || colon == addr || !colon[1])
+		return fail(-2, "--listen '%s': want unix:PATH or HOST:PORT", addr);
+	n = (size_t)(colon - addr);
+	if (addr[0] == '[' && colon[-1] == ']') {
+		addr++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return fail(-2, "--listen: the host name is too long");
+	memcpy(host, addr, n);
+	host[n] = '\0';
+	if ((rc = getaddrinfo(host, colon + 1, &hints, &ai)))
+		return fail(-2, "--listen '%s': %s", s->cfg->listen, gai_strerror(rc));
+	if (!loopback(ai->ai_addr) && !s->cfg->listen_any) {
+		freeaddrinfo(ai);
+		return fail(-2, "--listen '%s' is not a loopback address: say --listen-any to "
+			    "serve other machines", s->cfg->listen);
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 512)) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return fail(-1, "cannot listen on '%s': %s", s->cfg->listen, strerror(e));
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+/* "serving on 127.0.0.1:PORT": tests and scripts that ask for port 0 read it. */
+static void say_address(struct svc *s, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return;
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof(host));
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	} else {
+		svc_log(s, "serving on %s (store %s)", s->cfg->listen, s->kind);
+		return;
+	}
+	svc_log(s, "serving on %s%s%s:%d (store %s)", ss.ss_family == AF_INET6 ? "[" : "", host,
+		ss.ss_family == AF_INET6 ? "]" : "", port, s->kind);
+}
+
+np_fleet *svc_fleet_get(struct svc *s, struct np_error *err)
+{
+	np_fleet *f = NULL;
+
+	pthread_mutex_lock(&s->pool_lock);
+	if (s->npool > 0)
+		f = s->pool[--s->npool];
+	pthread_mutex_unlock(&s->pool_lock);
+	if (!f && np_fleet_open(s->cfg->store, 0, &f, err))
+		return NULL;
+	return f;
+}
+
+void svc_fleet_put(struct svc *s, np_fleet *f, int rc)
+{
+	if (!f)
+		return;
+	/* A handle whose store failed may hold a dead connection: open anew next time. */
+	if (rc == NP_EIO || rc == NP_EOS) {
+		np_fleet_close(f);
+		return;
+	}
+	pthread_mutex_lock(&s->pool_lock);
+	if (s->npool == s->pool_cap) {
+		int cap = s->pool_cap ? 2 * s->pool_cap : 16;
+		np_fleet **p = realloc(s->pool, (size_t)cap * sizeof(*p));
+
+		if (!p) {
+			pthread_mutex_unlock(&s->pool_lock);
+			np_fleet_close(f);
+			return;
+		}
+		s->pool = p;
+		s->pool_cap = cap;
+	}
+	s->pool[s->npool++] = f;
+	pthread_mutex_unlock(&s->pool_lock);
+}
+
+const char *svc_store_kind(const struct svc *s)
+{
+	return s->kind;
+}
+
+struct svc_metrics *svc_metrics(struct svc *s)
+{
+	return s->metrics;
+}
+
+static int open_store(struct svc *s)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = NULL;
+
+	s->kind = strncmp(s->cfg->store, "sqlite:", 7) == 0 ? "sqlite" : "postgresql";
+	if (np_fleet_open(s->cfg->store, NP_FLEET_CREATE, &f, &err))
+		return fail(err.code == NP_EINPUT || err.code == NP_EUNSUPPORTED ? 2 : 1,
+			    "%s", err.message);
+	svc_fleet_put(s, f, 0);
+	return 0;
+}
+
+/* Wait for signals; the watchdog runs between them. */
+static void main_loop(struct svc *s, const sigset_t *set)
+{
+	struct timespec tick = { 0, 250 * 1000 * 1000 };
+	siginfo_t info;
+	double until;
+
+	for (;;) {
+		int sig = sigtimedwait(set, &info, &tick);
+
+		if (sig == SIGHUP) {
+			if (open_log(s))
+				svc_log(s, "cannot reopen the log '%s'", s->cfg->log);
+			svc_log(s, "log reopened");
+		} else if (sig == SIGTERM || sig == SIGINT) {
+			break;
+		}
+		svc_http_watchdog(s);
+	}
+	svc_log(s, "stopping: finishing %d request%s in flight", atomic_load(&s->inflight),
+		atomic_load(&s->inflight) == 1 ? "" : "s");
+	svc_http_quiesce(s);
+	until = svc_now() + s->cfg->drain_s;
+	while (atomic_load(&s->inflight) > 0 && svc_now() < until) {
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+		svc_http_watchdog(s);
+	}
+	svc_http_stop(s);
+	svc_log(s, "stopped");
+}
+
+static void cleanup(struct svc *s, int fd)
+{
+	while (s->npool > 0)
+		np_fleet_close(s->pool[--s->npool]);
+	free(s->pool);
+	svc_metrics_free(s->metrics);
+	if (fd >= 0)
+		close(fd);
+	if (s->log_fd > STDERR_FILENO)
+		close(s->log_fd);
+	pthread_mutex_destroy(&s->pool_lock);
+	pthread_mutex_destroy(&s->conn_lock);
+}
+
+int svc_run(const struct svc_config *cfg)
+{
+	struct svc s = { .cfg = cfg, .log_fd = -1 };
+	bool is_unix = strncmp(cfg->listen, "unix:", 5) == 0;
+	sigset_t set;
+	int fd = -1, rc;
+
+	pthread_mutex_init(&s.pool_lock, NULL);
+	pthread_mutex_init(&s.conn_lock, NULL);
+	if (!is_unix && !cfg->token_file)
+		rc = fail(2, "--listen on TCP needs --token-file F (a bearer token)");
+	else if (cfg->token_file && (rc = read_token(&s)))
+		;
+	else if (open_log(&s))
+		rc = fail(2, "cannot open the log '%s': %s", cfg->log, strerror(errno));
+	else if (!(s.metrics = svc_metrics_new()))
+		rc = fail(1, "out of memory");
+	else
+		rc = open_store(&s);
+	if (rc)
+		goto out;
+	fd = is_unix ? listen_unix(cfg->listen + 5) : listen_tcp(&s, cfg->listen);
+	if (fd < 0) {
+		rc = -fd;
+		fd = -1;
+		goto out;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (svc_http_start(&s, fd)) {
+		rc = fail(1, "cannot start the HTTP server on '%s'", cfg->listen);
+		goto out;
+	}
+	say_address(&s, fd);
+	fd = -1; /* the daemon's now */
+	main_loop(&s, &set);
+	if (is_unix)
+		unlink(cfg->listen + 5);
+out:
+	cleanup(&s, fd);
+	return rc;
+}

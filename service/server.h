@@ -1,0 +1,60 @@
+/*
+ * server.h - the server's state, shared by the process side (server.c:
+ * configuration, listening socket, fleet pool, signals, log, watchdog)
+ * and the transport (http.c: libmicrohttpd's callbacks).  Private.
+ *
+ * Connections are tracked (struct svc_conn) so that the watchdog can cut
+ * one whose request takes longer than the limit from its first byte: an
+ * idle timeout alone does not stop a client that sends a byte a second.
+ * The list and its marks change under conn_lock; a connection is
+ * unlinked (NOTIFY_CLOSED) before libmicrohttpd closes its socket, so the
+ * watchdog never shuts a socket number down that was reused.
+ */
+#ifndef NP_SVC_SERVER_H
+#define NP_SVC_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "service.h"
+#include "svc.h"
+
+struct svc_conn {
+	int fd;
+	double mark; /* when the current request's first byte may have come */
+	struct svc_conn *prev, *next;
+};
+
+struct svc {
+	const struct svc_config *cfg;
+	char token[512];
+	size_t token_len;
+	bool need_token;
+	const char *kind;
+
+	pthread_mutex_t pool_lock;
+	np_fleet **pool;
+	int npool, pool_cap;
+
+	struct svc_metrics *metrics;
+	int log_fd;
+
+	pthread_mutex_t conn_lock;
+	struct svc_conn *conns;
+	atomic_int inflight;
+	void *daemon; /* struct MHD_Daemon */
+};
+
+double svc_now(void);
+/* One line to the log (a single write: lines of several threads never mix). */
+void svc_log(struct svc *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Start serving on the listening socket FD; 0, or -1 (said in the log). */
+int svc_http_start(struct svc *s, int fd);
+/* Stop accepting; then stop (after the drain). */
+void svc_http_quiesce(struct svc *s);
+void svc_http_stop(struct svc *s);
+/* Cut the connections whose request is older than the limit. */
+void svc_http_watchdog(struct svc *s);
+
+#endif

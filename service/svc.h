@@ -1,0 +1,120 @@
+/*
+ * svc.h - what the pieces of the service share: one request as a handler
+ * sees it, the answer it fills, the route table, the error table, the
+ * pool of fleet handles and the metrics.  Private to service/.
+ *
+ * Threads: the transport runs handlers on several threads at once.  A
+ * handler takes a fleet handle from the pool (svc_fleet_get), uses it
+ * alone and gives it back; an np_fleet is one thread's at a time
+ * (fleet.h), the pool never hands one to two threads.  The metrics are
+ * updated under their own lock.
+ */
+#ifndef NP_SVC_H
+#define NP_SVC_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+#include <numaplace/fleet.h>
+
+struct svc;
+
+/* One request, as the transport hands it to a handler. */
+struct svc_req {
+	struct svc *svc;
+	const char *method;
+	const char *path; /* "/v1/hosts/h1" (decoded) */
+	const char *arg;  /* the path's {name} or {id}, or NULL */
+	const char *body; /* NUL-terminated; NULL when there is none */
+	size_t body_len;
+	void *conn; /* the transport's, for svc_query() */
+};
+
+/* The answer: status, body (malloc'd, the transport frees it), its type. */
+struct svc_resp {
+	int status;
+	char *body;
+	size_t len;
+	const char *type;
+};
+
+/* A query argument ("force" of ?force=true), or NULL. */
+const char *svc_query(const struct svc_req *rq, const char *key);
+
+/* Answer with JSON J (taken over, may be NULL: no body). */
+void svc_json(struct svc_resp *rs, int status, json_t *j);
+/* Answer with the error CODE of the table (errors.c) and a message. */
+void svc_error(struct svc_resp *rs, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same with an extra key inside "error" (taken over). */
+void svc_error_with(struct svc_resp *rs, const char *code, const char *key, json_t *value,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Answer with the library's error: its reason or code picks the table entry. */
+void svc_error_np(struct svc_resp *rs, const struct np_error *err);
+/* The HTTP status of error CODE (500 for a code not in the table). */
+int svc_error_status(const char *code);
+
+/* The request body as a JSON object, or an answered 400 and NULL. */
+json_t *svc_body_object(const struct svc_req *rq, struct svc_resp *rs);
+/* A document written by WRITE into a memory stream, parsed back (NULL on failure). */
+json_t *svc_json_from_writer(int (*write)(const void *obj, const void *aux, FILE *out,
+					  struct np_error *err),
+			     const void *obj, const void *aux, struct np_error *err);
+
+/* Route handlers. */
+typedef void svc_handler(struct svc_req *rq, struct svc_resp *rs);
+struct svc_route {
+	const char *method;
+	const char *pattern; /* "/v1/hosts/ *" without the space: '*' is one segment */
+	svc_handler *handler;
+	const char *name;    /* for the metrics: "hosts_put" */
+};
+/*
+ * The route for METHOD PATH and its '*' segment (*ARG, in BUF of SIZE).
+ * NULL when none: *PATH_KNOWN says whether another method has the path
+ * (405 rather than 404).
+ */
+const struct svc_route *svc_route_find(const char *method, const char *path, char *buf,
+				       size_t size, const char **arg, bool *path_known);
+/* Route I of the table (metrics walk it), NULL past the end; its index. */
+const struct svc_route *svc_route_at(int i);
+int svc_route_index(const struct svc_route *r);
+
+/* Fleet handles: one per thread at a time. */
+np_fleet *svc_fleet_get(struct svc *s, struct np_error *err);
+/* Give F back; RC, the last result on it: an I/O failure closes it instead. */
+void svc_fleet_put(struct svc *s, np_fleet *f, int rc);
+/* "sqlite" or "postgresql". */
+const char *svc_store_kind(const struct svc *s);
+
+/* Metrics (metrics.c). */
+struct svc_metrics;
+struct svc_metrics *svc_metrics_new(void);
+void svc_metrics_free(struct svc_metrics *m);
+struct svc_metrics *svc_metrics(struct svc *s);
+/* One request answered: route index (-1: none), status, seconds. */
+void svc_metrics_request(struct svc_metrics *m, int route, int status, double secs);
+/* One schedule: how many claims it tried, whether it placed. */
+void svc_metrics_schedule(struct svc_metrics *m, int attempts, bool placed);
+/* Prometheus text of the counters and of the fleet F (hosts, usage). */
+char *svc_metrics_text(struct svc_metrics *m, np_fleet *f, size_t *len, struct np_error *err);
+
+/* Resources. */
+void svc_health_get(struct svc_req *rq, struct svc_resp *rs);
+void svc_metrics_get(struct svc_req *rq, struct svc_resp *rs);
+void svc_hosts_list(struct svc_req *rq, struct svc_resp *rs);
+void svc_host_get(struct svc_req *rq, struct svc_resp *rs);
+void svc_host_put(struct svc_req *rq, struct svc_resp *rs);
+void svc_host_delete(struct svc_req *rq, struct svc_resp *rs);
+void svc_placement_post(struct svc_req *rq, struct svc_resp *rs);
+void svc_placement_get(struct svc_req *rq, struct svc_resp *rs);
+void svc_placement_delete(struct svc_req *rq, struct svc_resp *rs);
+
+/* JSON of a host's nodes with their usage (hosts.c; placements.c uses the plan writer). */
+json_t *svc_host_nodes(const np_host *usage);
+/* The plan as JSON, on the host view USAGE. */
+json_t *svc_plan_json(const np_plan *plan, const np_host *usage, struct np_error *err);
+
+#endif
