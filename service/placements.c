@@ -87,8 +87,8 @@ static int positive(json_t *flavor, const char *key, const char *alt, json_int_t
 	return 0;
 }
 
-/* The guest of BODY, or an answered 400 and NULL. */
-static np_request *request_of(json_t *body, struct svc_resp *rs)
+/* The guest of BODY, or an answered 400 and NULL (fit.c asks the same way). */
+np_request *svc_request_of(json_t *body, struct svc_resp *rs)
 {
 	struct np_error err = { 0 };
 	json_t *flavor = json_object_get(body, "flavor"), *image = json_object_get(body, "image");
@@ -169,7 +169,7 @@ void svc_placement_post(struct svc_req *rq, struct svc_resp *rs)
 		goto out;
 	}
 	o.host = json_string_value(host);
-	if (!(req = request_of(body, rs)))
+	if (!(req = svc_request_of(body, rs)))
 		goto out;
 	if (!(f = svc_fleet_get(rq->svc, &err)))
 		rc = err.code;

@@ -18,6 +18,7 @@ static const struct svc_route routes[] = {
 	{ "POST", "/v1/placements", svc_placement_post, "placement_post" },
 	{ "GET", "/v1/placements/*", svc_placement_get, "placement_get" },
 	{ "DELETE", "/v1/placements/*", svc_placement_delete, "placement_delete" },
+	{ "POST", "/v1/fit", svc_fit_post, "fit_post" },
 };
 
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))

@@ -111,6 +111,10 @@ void svc_host_delete(struct svc_req *rq, struct svc_resp *rs);
 void svc_placement_post(struct svc_req *rq, struct svc_resp *rs);
 void svc_placement_get(struct svc_req *rq, struct svc_resp *rs);
 void svc_placement_delete(struct svc_req *rq, struct svc_resp *rs);
+void svc_fit_post(struct svc_req *rq, struct svc_resp *rs);
+
+/* The guest of a body's "flavor" and "image" (Nova's keys), or an answered 400 and NULL. */
+np_request *svc_request_of(json_t *body, struct svc_resp *rs);
 
 /* JSON of a host's nodes with their usage (hosts.c; placements.c uses the plan writer). */
 json_t *svc_host_nodes(const np_host *usage);
