@@ -189,6 +189,14 @@ def requests(vectors, rng, count):
         out.append(gen_cases.gen_request(rng, {}))
         out.append(gen_cases.gen_cache_case(rng)['request'])
     out.append(FIT_CACHE_REQUEST)
+    # What real flavors and images carry besides NUMA keys must not upset the service.
+    out.append({'vcpus': 4, 'memory_mb': 4096, 'extra_specs': {
+        'hw:numa_nodes': '2', 'quota:cpu_shares': '2048', 'hw:watchdog_action': 'reset',
+        'aggregate_instance_extra_specs:ssd': 'true', 'hw_rng:allowed': 'True'},
+        'image_properties': {'hw_disk_bus': 'virtio', 'hw_qemu_guest_agent': True,
+                             'hw_vif_model': 'virtio', 'hw_video_ram': 64,
+                             'hw_numa_cpus.0': '0-1', 'hw_numa_mem.0': '1024',
+                             'hw_numa_cpus.1': '2-3', 'hw_numa_mem.1': '3072'}})
     keep = []
     for r in out:
         p = nova_fit.Prepared(r)
