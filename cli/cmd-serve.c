@@ -6,7 +6,8 @@
  */
 #include <stdlib.h>
 
-#include "../service/service.h"
+#include <service.h> /* service/, whose one entry point this is */
+
 #include "cli.h"
 #include "fleet-cli.h"
 

@@ -12,7 +12,8 @@ BUILD=${BUILD:-build}
 # What the build, the tests, the fuzzers and the NUMA VM tests need;
 # python3-nova is Nova's real placement code, the anchor of the agreement tests;
 # SQLite and libpq are the fleet stores, postgresql-15 the server the fleet
-# tests start for themselves.
+# tests start for themselves; libmicrohttpd the service (numaplace serve),
+# curl and python3-yaml its tests (real HTTP, the OpenAPI file).
 PACKAGES=(
   gcc libc6-dev meson ninja-build pkg-config python3 bzip2 tar
   libhwloc-dev hwloc-nox
@@ -22,6 +23,7 @@ PACKAGES=(
   qemu-system-x86 linux-image-cloud-amd64 busybox-static cpio util-linux
   python3-nova glpk-utils coinor-cbc
   libsqlite3-dev libpq-dev postgresql-15
+  libmicrohttpd-dev curl python3-yaml
 )
 
 missing=()

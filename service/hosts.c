@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <numaplace/emit.h>
 
@@ -166,7 +167,9 @@ static int add(np_fleet *f, const struct svc_req *rq, const np_topo *topo,
 	memset(err, 0, sizeof(*err));
 	if ((rc = np_fleet_remove_host(f, rq->arg, false, NULL, err)))
 		return rc;
-	return np_fleet_add_host(f, rq->arg, topo, o, added, err);
+	rc = np_fleet_add_host(f, rq->arg, topo, o, NULL, err);
+	*added = false; /* replaced: 200 */
+	return rc;
 }
 
 void svc_host_put(struct svc_req *rq, struct svc_resp *rs)
@@ -191,8 +194,14 @@ void svc_host_put(struct svc_req *rq, struct svc_resp *rs)
 	}
 	if (!(f = svc_fleet_get(rq->svc, &err)))
 		rc = err.code;
-	else if (!(rc = add(f, rq, topo, &o, &added, &err)))
-		rc = np_fleet_refresh(f, &err);
+	else
+		rc = add(f, rq, topo, &o, &added, &err);
+	/* The fleet scans for changes at most once a millisecond: wait out one. */
+	for (int i = 0; !rc && i < 50; i++) {
+		if ((rc = np_fleet_refresh(f, &err)) || np_fleet_host_find(f, rq->arg))
+			break;
+		nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
+	}
 	if (rc)
 		svc_error_np(rs, &err);
 	else if (!(h = np_fleet_host_find(f, rq->arg)))

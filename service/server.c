@@ -210,8 +210,7 @@ static int listen_tcp(struct svc *s, const char *addr)
 	return fd;
 }
 
-/* "serving on 127.0.0.1:PORT": tests and scripts that ask for port 0 read it. */
-static void say_address(struct svc *s, int fd)
+static void say_address_to_log(struct svc *s, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -232,6 +231,22 @@ static void say_address(struct svc *s, int fd)
 	}
 	svc_log(s, "serving on %s%s%s:%d (store %s)", ss.ss_family == AF_INET6 ? "[" : "", host,
 		ss.ss_family == AF_INET6 ? "]" : "", port, s->kind);
+}
+
+/*
+ * "serving on 127.0.0.1:PORT", in the log and on standard error: scripts
+ * that ask for port 0 read it there.
+ */
+static void say_address(struct svc *s, int fd)
+{
+	int log_fd = s->log_fd;
+
+	if (log_fd != STDERR_FILENO) {
+		s->log_fd = STDERR_FILENO;
+		say_address_to_log(s, fd);
+		s->log_fd = log_fd;
+	}
+	say_address_to_log(s, fd);
 }
 
 np_fleet *svc_fleet_get(struct svc *s, struct np_error *err)

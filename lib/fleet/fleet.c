@@ -569,6 +569,13 @@ int np_fleet_remove_host(np_fleet *f, const char *name, bool force, int *release
 		*released = n;
 	if (!rc && (h = np_fleet_host_find(f, name)) != NULL)
 		np__fleet_drop(f, (struct np_fleet_host *)h);
+	/*
+	 * SQLite's next change mark is the largest left plus one: with the
+	 * newest host gone, a host added next may get a mark this fleet has
+	 * seen already, and the change scan would miss it.  Scan all next time.
+	 */
+	if (!rc)
+		f->last_full = 0;
 	return rc;
 }
 

@@ -91,6 +91,12 @@ enum stmt {
 	"SELECT 2, p.host_id, p.cpu, NULL, NULL, p.node, p.placement_id, NULL, NULL "        \
 	"FROM np_pins p " WHERE_P
 
+/*
+ * The largest mark handed out: a fresh sequence says last_value 1 before
+ * its first nextval() (is_called false), and that 1 is still to come.
+ */
+#define SEQ_SEEN "CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
+
 static const char *const sql[P_COUNT] = {
 	[P_VERSION] = "SELECT value FROM np_meta WHERE key = 'version'",
 	[P_CLAIM] = "SELECT np_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -117,7 +123,7 @@ static const char *const sql[P_COUNT] = {
 			  "h.generation, -1::bigint, 0::bigint FROM np_hosts h",
 	/* The sequence first (tag row id -1), then the hosts marked after SINCE. */
 	[P_HOSTS_SINCE] = "SELECT -1::bigint, NULL, NULL::bigint, NULL::double precision, "
-			  "NULL::double precision, NULL::bigint, NULL::bigint, last_value "
+			  "NULL::double precision, NULL::bigint, NULL::bigint, " SEQ_SEEN " "
 			  "FROM np_change_seq UNION ALL " HOST_COLS ", h.change_seq "
 			  "FROM np_hosts h WHERE h.change_seq > $1",
 	[P_TOPO] = "SELECT json FROM np_topologies WHERE id = $1",
@@ -129,7 +135,7 @@ static const char *const sql[P_COUNT] = {
 	[P_PLACEMENTS_ALL] = "SELECT id, host_id, request, plan FROM np_placements ORDER BY id",
 	[P_ALLOCS] = "SELECT placement_id, node, rc, amount FROM np_allocations",
 	[P_PINS_ALL] = "SELECT host_id, cpu, node, placement_id FROM np_pins",
-	[P_SEQ] = "SELECT last_value FROM np_change_seq",
+	[P_SEQ] = "SELECT " SEQ_SEEN " FROM np_change_seq",
 };
 
 static const char schema_v1[] =

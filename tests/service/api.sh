@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# tests/service/api.sh KIND - `numaplace serve` on a real store (KIND sqlite,
+# or postgresql: a server this script starts), over real HTTP: every route's
+# answers, then hostile clients (bad bodies, unknown hosts and ids, oversize
+# bodies and headers, wrong types, missing or wrong token, a client that
+# sends a byte a second) each get the right 4xx (or a closed connection)
+# with a JSON error, and the store is byte for byte what it was; SIGHUP
+# reopens the log, SIGTERM finishes a request in flight and exits 0.
+. "$(dirname "$0")/lib.sh"
+kind=$1
+CLIENT="python3 $(dirname "$0")/client.py"
+HOST=$NP_SRC/tests/data/json/64amd64-4s2n4ca2co.json
+SMALL=$NP_SRC/tests/data/json/minimal.json
+fleet_store "$kind"
+svc_start main --store "$STORE" --listen "unix:$TMP/s.sock" --log "$TMP/access.log" \
+  --timeout 3 --max-body 65536 || { not_ok "the server starts"; finish; }
+SVC=unix:$TMP/s.sock
+body() { printf '%s' "$1" >"$TMP/req.json"; echo "$TMP/req.json"; }
+
+http GET /v1/health
+expect_status 200 "health"
+json() { python3 -c "import json,sys; d=json.load(open('$TMP/body')); sys.exit(0 if ($1) else 1)"; }
+json "d['status'] == 'ok' and d['store'] == '$kind' and d['hosts'] == 0" &&
+  ok "health names the store" || not_ok "health: $body"
+
+# Hosts.
+http PUT /v1/hosts/h1 "$HOST"; expect_status 201 "PUT a new host"
+json "d == {'name': 'h1', 'generation': d['generation']}" && ok "PUT answers name and generation" ||
+  not_ok "PUT answer: $body"
+http PUT /v1/hosts/h1 "$HOST"; expect_status 200 "PUT the same topology again changes nothing"
+http PUT /v1/hosts/h2 "$SMALL"; expect_status 201 "PUT a second host"
+http PUT /v1/hosts/h2 "$HOST"; expect_status 200 "PUT another topology replaces an unused host"
+http GET /v1/hosts; expect_status 200 "list hosts"
+json "sorted(h['name'] for h in d['hosts']) == ['h1', 'h2'] and len(d['hosts'][0]['nodes']) == 8 and
+      all(k in d['hosts'][0]['nodes'][0] for k in ('id','cpus','cpus_pinned','vcpus_shared','memory_mb','memory_used_mb','pages'))" &&
+  ok "the list has both hosts with 8 nodes and their usage" || not_ok "list: $(head -c 300 "$TMP/body")"
+
+# Placements.
+P1=$(body '{"id": "vm-1", "flavor": {"vcpus": 4, "memory_mb": 4096, "extra_specs": {"hw:numa_nodes": "2"}}}')
+cp "$P1" "$TMP/p1.json"; P1=$TMP/p1.json
+http POST /v1/placements "$P1"; expect_status 201 "a placement is scheduled and claimed"
+json "d['id'] == 'vm-1' and d['host'] in ('h1','h2') and d['plan']['fits'] and len(d['plan']['cells']) == 2" &&
+  ok "201 carries the host and a 2-cell plan" || not_ok "placement: $(head -c 300 "$TMP/body")"
+vmhost=$(python3 -c "import json; print(json.load(open('$TMP/body'))['host'])")
+http POST /v1/placements "$P1"; expect_status 200 "the same request again is idempotent"
+json "d['host'] == '$vmhost'" && ok "... on the same host" || not_ok "repeat moved: $body"
+http POST /v1/placements "$(body '{"id": "vm-1", "flavor": {"vcpus": 2, "memory_mb": 2048}}')"
+expect_status 409 "another request under a placed id"; expect_error conflict "id conflict"
+http POST /v1/placements "$(body '{"id": "vm-big", "flavor": {"vcpus": 2, "memory_mb": 4000000}}')"
+expect_status 409 "a guest that fits nowhere"; expect_error no_valid_host "nothing fits"
+json "d['error']['reasons'][0]['hosts'] == 2 and d['error']['reasons'][0]['reason']" &&
+  ok "no_valid_host counts the hosts per reason" || not_ok "reasons: $body"
+http POST /v1/placements "$(body '{"id": "vm-2", "host": "h1", "flavor": {"vcpus": 2, "memory_mb": 2048}}')"
+expect_status 201 "a placement on a named host"
+json "d['host'] == 'h1'" && ok "... lands there" || not_ok "host ignored: $body"
+http GET /v1/placements/vm-1; expect_status 200 "GET a placement"
+json "d['id'] == 'vm-1' and d['host'] == '$vmhost' and d['plan']['fits'] and 'observed' in d and 'drift' in d" &&
+  ok "GET has host, plan, observed and drift" || not_ok "GET placement: $(head -c 300 "$TMP/body")"
+http GET "/v1/hosts/$vmhost"; expect_status 200 "GET a host"
+json "d['name'] == '$vmhost' and 'vm-1' in [p['id'] for p in d['placements']] and len(d['topology']['nodes']) == 8
+      and sum(n['memory_used_mb'] for n in d['nodes']) >= 4096" &&
+  ok "GET host has topology, usage and its placements" || not_ok "GET host: $(head -c 300 "$TMP/body")"
+http DELETE "/v1/hosts/$vmhost"; expect_status 409 "removing a host with placements"; expect_error conflict "host in use"
+http PUT "/v1/hosts/$vmhost" "$SMALL"; expect_status 409 "replacing a host with placements"
+
+# Hostile requests: the store must not change.
+store_snapshot "$TMP/before.json"
+http POST /v1/placements "$(body '{"id": "x", "flavor": ')"; expect_status 400 "truncated JSON"; expect_error bad_json "truncated JSON"
+http POST /v1/placements "$(body '[1, 2]')"; expect_status 400 "an array body"; expect_error bad_request "array body"
+http POST /v1/placements "$(body '{"id": "x", "id": "y", "flavor": {"vcpus": 1, "memory_mb": 512}}')"
+expect_status 400 "a duplicate key"
+http POST /v1/placements "$(body '{"flavor": {"vcpus": 1, "memory_mb": 512}}')"; expect_status 400 "no id"; expect_error bad_request "no id"
+http POST /v1/placements "$(body '{"id": "x"}')"; expect_status 400 "no flavor"
+http POST /v1/placements "$(body '{"id": "x", "flavor": {"vcpus": "4", "memory_mb": 512}}')"; expect_status 400 "vcpus as a string"
+http POST /v1/placements "$(body '{"id": "x", "flavor": {"vcpus": 4, "memory_mb": -5}}')"; expect_status 400 "negative memory"
+http POST /v1/placements "$(body '{"id": "x", "flavor": {"vcpus": 4, "memory_mb": 512, "extra_specs": [1]}}')"; expect_status 400 "extra_specs not an object"
+http POST /v1/placements "$(body '{"id": "x", "flavor": {"vcpus": 4, "memory_mb": 512, "extra_specs": {"hw:numa_nodes": {"a": 1}}}}')"; expect_status 400 "an extra spec that is an object"
+http POST /v1/placements "$(body '{"id": "x", "flavor": {"vcpus": 3, "memory_mb": 4096, "extra_specs": {"hw:numa_nodes": "2"}}}')"
+expect_status 400 "a flavor Nova refuses"; expect_error bad_request "Nova's rule"
+http POST /v1/placements "$(body '{"id": "x", "host": "nope", "flavor": {"vcpus": 1, "memory_mb": 512}}')"
+expect_status 404 "a placement on an unknown host"; expect_error not_found "unknown host"
+http POST /v1/placements "$(body '{"id": "", "flavor": {"vcpus": 1, "memory_mb": 512}}')"; expect_status 400 "an empty id"
+CT=text/plain http POST /v1/placements "$(body '{"id": "x", "flavor": {"vcpus": 1, "memory_mb": 512}}')"
+expect_status 415 "a body that is not JSON by type"; expect_error unsupported_media_type "content type"
+http POST /v1/placements; expect_status 400 "no body"
+http GET /v1/hosts/nope; expect_status 404 "GET an unknown host"; expect_error not_found "unknown host"
+http DELETE /v1/hosts/nope; expect_status 404 "DELETE an unknown host"
+http DELETE "/v1/hosts/$vmhost?force=maybe"; expect_status 400 "force must be true or false"
+http GET /v1/placements/nope; expect_status 404 "GET an unknown placement"
+http DELETE /v1/placements/nope; expect_status 404 "DELETE an unknown placement"; expect_error not_found "unknown placement"
+http PUT /v1/hosts/h3 "$(body '{"schema": "numaplace.topology/1", "nodes": "many"}')"; expect_status 400 "a bad topology"
+http PUT /v1/hosts/h3 "$(body 'not json')"; expect_status 400 "a topology that is not JSON"
+CT=application/xml http PUT /v1/hosts/h3 "$HOST"; expect_status 415 "a topology typed as XML"
+http GET /v1/nothing; expect_status 404 "an unknown route"; expect_error not_found "unknown route"
+http PATCH /v1/hosts/h1; expect_status 405 "a method the path does not take"; expect_error method_not_allowed "405"
+head -c 100000 /dev/zero | tr '\0' ' ' >"$TMP/big.json"
+http PUT /v1/hosts/h3 "$TMP/big.json"; expect_status 413 "a body over --max-body"; expect_error body_too_large "413"
+http PUT /v1/hosts/h3 "$TMP/big.json" -H 'Transfer-Encoding: chunked'
+case $status in 413|000) ok "a chunked body over the limit: 413 or the connection closed ($status)" ;;
+  *) not_ok "a chunked body over the limit answered $status" ;; esac
+http GET /v1/health "" -H "X-Big: $(head -c 30000 /dev/zero | tr '\0' a)"
+expect_status 431 "headers over --max-header"; expect_error headers_too_large "431"
+if $CLIENT slow "$SVC" --seconds 12 >"$TMP/slow.out"; then ok "a client sending a byte a second is cut off: $(cat "$TMP/slow.out")"
+else not_ok "the slow client: $(cat "$TMP/slow.out")"; fi
+http GET /v1/health; expect_status 200 "the server still answers after all that"
+store_snapshot "$TMP/after.json"
+if cmp -s "$TMP/before.json" "$TMP/after.json"; then ok "no hostile request changed the store"
+else not_ok "the store changed: $(diff "$TMP/before.json" "$TMP/after.json" | head -5)"; fi
+
+# Metrics.
+http GET /v1/metrics; expect_status 200 "metrics"
+grep -q '^numaplace_http_requests_total{route="placement_post",code="201"} 2$' "$TMP/body" &&
+  grep -q '^numaplace_http_request_duration_seconds_count{route="placement_post"}' "$TMP/body" &&
+  grep -q '^numaplace_hosts 2$' "$TMP/body" && grep -q '^numaplace_placements 2$' "$TMP/body" &&
+  grep -q "^numaplace_node_memory_used_mb{host=\"h1\",node=\"0\"}" "$TMP/body" &&
+  grep -q '^numaplace_claim_conflicts_total ' "$TMP/body" &&
+  ok "metrics: requests by route and status, latency, hosts, placements, usage per node" ||
+  not_ok "metrics lack something: $(head -c 400 "$TMP/body")"
+
+# SIGHUP reopens the log (rotation).
+mv "$TMP/access.log" "$TMP/access.log.1"
+kill -HUP "${SVC_PID[main]}"; sleep 0.5
+http GET /v1/health
+sleep 0.2
+if grep -q "health 200" "$TMP/access.log" 2>/dev/null; then ok "SIGHUP: the log is reopened"
+else not_ok "SIGHUP: nothing in the new log"; fi
+
+# SIGTERM while a request trickles in: it is answered, then the server exits 0.
+$CLIENT trickle "$SVC" "$HOST" --name h9 --seconds 1.5 --ready "$TMP/ready" >"$TMP/trickle.out" 2>&1 &
+tpid=$!
+for i in $(seq 1 100); do [ -e "$TMP/ready" ] && break; sleep 0.05; done
+sleep 0.2
+svc_stop main
+wait $tpid
+if [ "$svc_rc" = 0 ]; then ok "SIGTERM: exit 0"; else not_ok "SIGTERM: exit $svc_rc"; fi
+if grep -q "201" "$TMP/trickle.out"; then ok "SIGTERM: the request in flight was answered"
+else not_ok "SIGTERM: the request in flight got: $(cat "$TMP/trickle.out")"; fi
+
+# TCP: loopback only, a token required and checked.
+printf 'sekrit-token-0123456789\n' >"$TMP/token"; chmod 600 "$TMP/token"
+run serve --store "$STORE" --listen 127.0.0.1:0
+expect_rc 2 "TCP without a token is refused"; expect_one_line_err "TCP without a token"
+run serve --store "$STORE" --listen 0.0.0.0:0 --token-file "$TMP/token"
+expect_rc 2 "a non-loopback address without --listen-any"
+chmod 644 "$TMP/token"
+run serve --store "$STORE" --listen 127.0.0.1:0 --token-file "$TMP/token"
+expect_rc 2 "a token file others can read"; chmod 600 "$TMP/token"
+run serve --store "$STORE" --listen unix:/nonexistent/dir/s.sock
+expect_rc 1 "a socket that cannot be made"
+svc_start tcp --store "$STORE" --listen 127.0.0.1:0 --token-file "$TMP/token" ||
+  { not_ok "the TCP server starts"; finish; }
+SVC=http://$(svc_addr tcp)
+http GET /v1/health; expect_status 401 "no token"; expect_error unauthorized "no token"
+SVC_TOKEN=sekrit-token-0123456788
+http GET /v1/hosts; expect_status 401 "a wrong token"
+SVC_TOKEN=sekrit-token-012345678
+http GET /v1/hosts; expect_status 401 "a token's prefix"
+SVC_TOKEN=sekrit-token-0123456789
+http GET /v1/hosts; expect_status 200 "the right token"
+SVC_TOKEN=
+http DELETE /v1/placements/vm-1; expect_status 401 "a release without a token"
+svc_stop tcp
+store_snapshot "$TMP/after2.json"
+python3 - "$TMP/before.json" "$TMP/after2.json" <<'PY' && ok "unauthorised requests changed nothing" || not_ok "the store changed"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+# The trickled host h9 came in with SIGTERM; everything else must be as before.
+b["hosts"] = [h for h in b["hosts"] if h["name"] != "h9"]
+sys.exit(0 if a == b else 1)
+PY
+run fleet check --store "$STORE"
+expect_rc 0 "fleet check: usage is the sum of the placements"
+finish

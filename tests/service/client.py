@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""tests/service/client.py - HTTP clients of `numaplace serve` for the tests
+and the benchmark (bench/service): real sockets, the standard library only.
+
+  client.py load ADDRS --clients 16 --ops N --logdir D [--seed S] [--release 33]
+                 [--token-file F] [--stats FILE] [--host-prefix P]
+      N placements per client (ids c<k>-<i>), a third of them released
+      again, each client on its own connection, spread over ADDRS (a comma
+      list of unix:PATH or HOST:PORT: the replicas).  A request cut by a
+      dead replica goes to the next one, the same request again (a
+      placement is idempotent per id, a release of a gone id is a 404), so
+      every outcome is known.  Logs D/client-K.log: "+ID" placed, "?ID"
+      release asked, "-ID" released (tests/fleet/lib.sh reads them).
+      --stats FILE: JSON of counts and latencies (p50, p99) per request kind.
+  client.py slow ADDR [--token-file F] [--seconds S]
+      sends a request one byte a second; exit 0 when the server closes the
+      connection within S seconds (default 20) without a success answer.
+  client.py trickle ADDR BODYFILE [--token-file F] [--seconds S]
+      PUTs a host body slowly over S seconds and prints the status.
+"""
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import sys
+import threading
+import time
+
+FLAVORS = [
+    {"vcpus": 2, "memory_mb": 2048},
+    {"vcpus": 4, "memory_mb": 8192, "extra_specs": {"hw:cpu_policy": "dedicated"}},
+    {"vcpus": 8, "memory_mb": 16384,
+     "extra_specs": {"hw:numa_nodes": "2", "hw:cpu_policy": "dedicated"}},
+    {"vcpus": 4, "memory_mb": 4096, "extra_specs": {"hw:numa_nodes": "2"}},
+    {"vcpus": 2, "memory_mb": 1024, "extra_specs": {"hw:mem_page_size": "2048"}},
+    {"vcpus": 16, "memory_mb": 32768, "extra_specs": {"hw:cpu_policy": "dedicated"}},
+    {"vcpus": 4, "memory_mb": 8192,
+     "extra_specs": {"hw:cpu_policy": "dedicated", "hw:cpu_thread_policy": "isolate"}},
+]
+
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+def connect(addr, timeout=30):
+    if addr.startswith("unix:"):
+        return UnixConnection(addr[5:], timeout)
+    host, port = addr.rsplit(":", 1)
+    return http.client.HTTPConnection(host.strip("[]"), int(port), timeout=timeout)
+
+
+def token(path):
+    if not path:
+        return {}
+    with open(path) as f:
+        return {"Authorization": "Bearer " + f.read().strip()}
+
+
+class Client:
+    """One client: a connection to one replica at a time, moving on when it dies."""
+
+    def __init__(self, addrs, headers, k):
+        self.addrs, self.headers, self.k = addrs, headers, k
+        self.at = k % len(addrs)
+        self.conn = None
+        self.failovers = 0
+
+    def request(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        hdrs = dict(self.headers)
+        if data is not None:
+            hdrs["Content-Type"] = "application/json"
+        for attempt in range(400):
+            try:
+                if self.conn is None:
+                    self.conn = connect(self.addrs[self.at])
+                t0 = time.perf_counter()
+                self.conn.request(method, path, body=data, headers=hdrs)
+                r = self.conn.getresponse()
+                raw = r.read()
+                dt = time.perf_counter() - t0
+                return r.status, (json.loads(raw) if raw else None), dt, attempt > 0
+            except (OSError, http.client.HTTPException):
+                if self.conn is not None:
+                    self.conn.close()
+                self.conn = None
+                self.failovers += 1
+                self.at = (self.at + 1) % len(self.addrs)
+                time.sleep(0.05)
+        raise RuntimeError("no replica answers")
+
+
+def pct(xs, p):
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p / 100.0 * len(xs)))]
+
+
+def load_client(args, addrs, headers, k, out, lock):
+    rnd = random.Random(args.seed * 1000 + k)
+    c = Client(addrs, headers, k)
+    live, lat = [], {"post": [], "delete": []}
+    counts = {"placed": 0, "existing": 0, "nofit": 0, "released": 0, "errors": 0}
+    errors = []
+    with open(os.path.join(args.logdir, "client-%d.log" % k), "w", buffering=1) as log:
+        for i in range(args.ops):
+            pid = "%sc%d-%d" % (args.id_prefix, k, i)
+            body = {"id": pid, "flavor": rnd.choice(FLAVORS)}
+            st, d, dt, retried = c.request("POST", "/v1/placements", body)
+            lat["post"].append(dt)
+            if st in (200, 201):
+                log.write("+%s\n" % pid)
+                live.append(pid)
+                counts["placed" if st == 201 else "existing"] += 1
+                if st == 200 and not retried:
+                    errors.append("%s: 200 for a new id" % pid)
+            elif st == 409 and d and d["error"]["code"] == "no_valid_host":
+                counts["nofit"] += 1
+            else:
+                errors.append("%s: POST %d %s" % (pid, st, json.dumps(d)[:200]))
+            if live and rnd.randrange(100) < args.release:
+                j = rnd.randrange(len(live))
+                gone = live.pop(j)
+                log.write("?%s\n" % gone)
+                st, d, dt, retried = c.request("DELETE", "/v1/placements/" + gone)
+                lat["delete"].append(dt)
+                if st == 204 or (st == 404 and retried):
+                    log.write("-%s\n" % gone)
+                    counts["released"] += 1
+                else:
+                    errors.append("%s: DELETE %d %s" % (gone, st, json.dumps(d)[:200]))
+    counts["errors"] = len(errors)
+    with lock:
+        out["lat"]["post"] += lat["post"]
+        out["lat"]["delete"] += lat["delete"]
+        for key, v in counts.items():
+            out["counts"][key] = out["counts"].get(key, 0) + v
+        out["errors"] += errors
+        out["failovers"] += c.failovers
+
+
+def cmd_load(args):
+    addrs = args.addrs.split(",")
+    headers = token(args.token_file)
+    out = {"lat": {"post": [], "delete": []}, "counts": {}, "errors": [], "failovers": 0}
+    lock = threading.Lock()
+    threads = [threading.Thread(target=load_client, args=(args, addrs, headers, k, out, lock))
+               for k in range(1, args.clients + 1)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    posts = len(out["lat"]["post"])
+    stats = {
+        "clients": args.clients, "wall_s": round(wall, 3),
+        "requests": posts + len(out["lat"]["delete"]),
+        "placements_per_s": round(posts / wall, 1) if wall else None,
+        "requests_per_s": round((posts + len(out["lat"]["delete"])) / wall, 1) if wall else None,
+        "post_p50_ms": round(pct(out["lat"]["post"], 50) * 1e3, 3) if posts else None,
+        "post_p99_ms": round(pct(out["lat"]["post"], 99) * 1e3, 3) if posts else None,
+        "delete_p50_ms": round(pct(out["lat"]["delete"], 50) * 1e3, 3) if out["lat"]["delete"] else None,
+        "delete_p99_ms": round(pct(out["lat"]["delete"], 99) * 1e3, 3) if out["lat"]["delete"] else None,
+        "counts": out["counts"], "failovers": out["failovers"], "errors": out["errors"][:20],
+    }
+    if args.stats:
+        with open(args.stats, "w") as f:
+            json.dump(stats, f, indent=1)
+    print("# %d POST + %d DELETE in %.2f s (%.0f placements/s), POST p50 %s ms p99 %s ms; "
+          "%s; %d failovers" % (posts, len(out["lat"]["delete"]), wall, stats["placements_per_s"] or 0,
+                                stats["post_p50_ms"], stats["post_p99_ms"],
+                                json.dumps(out["counts"]), out["failovers"]))
+    for e in out["errors"][:10]:
+        print("# error: " + e)
+    return 1 if out["errors"] else 0
+
+
+def raw_socket(addr):
+    if addr.startswith("unix:"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(addr[5:])
+    else:
+        host, port = addr.rsplit(":", 1)
+        s = socket.create_connection((host.strip("[]"), int(port)))
+    return s
+
+
+def auth_line(path):
+    h = token(path)
+    return ("Authorization: %s\r\n" % h["Authorization"]) if h else ""
+
+
+def cmd_slow(args):
+    s = raw_socket(args.addr)
+    req = ("GET /v1/health HTTP/1.1\r\nHost: x\r\n%sX-Slow: %s\r\n\r\n"
+           % (auth_line(args.token_file), "a" * 200)).encode()
+    t0 = time.time()
+    s.settimeout(1.5)
+    got = b""
+    for b in req:
+        try:
+            s.sendall(bytes([b]))
+        except OSError:
+            break
+        try:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        except socket.timeout:
+            pass
+        except OSError:
+            break
+        if time.time() - t0 > args.seconds:
+            print("still open after %d s" % args.seconds)
+            return 1
+    took = time.time() - t0
+    print("closed after %.1f s; answer: %r" % (took, got[:80]))
+    return 0 if b" 200 " not in got[:20] and took < args.seconds else 1
+
+
+def cmd_trickle(args):
+    body = open(args.body, "rb").read()
+    s = raw_socket(args.addr)
+    head = ("PUT /v1/hosts/%s HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
+            "Content-Length: %d\r\nConnection: close\r\n\r\n"
+            % (args.name, auth_line(args.token_file), len(body))).encode()
+    s.sendall(head)
+    if args.ready:
+        open(args.ready, "w").close()
+    pieces = 10
+    step = (len(body) + pieces - 1) // pieces
+    for i in range(0, len(body), step):
+        s.sendall(body[i:i + step])
+        time.sleep(args.seconds / pieces)
+    s.settimeout(30)
+    got = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    print(got.split(b"\r\n", 1)[0].decode(errors="replace"))
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("load")
+    p.add_argument("addrs")
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--ops", type=int, default=100)
+    p.add_argument("--logdir", default=".")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--release", type=int, default=33)
+    p.add_argument("--token-file")
+    p.add_argument("--stats")
+    p.add_argument("--id-prefix", default="")
+    p = sub.add_parser("slow")
+    p.add_argument("addr")
+    p.add_argument("--token-file")
+    p.add_argument("--seconds", type=int, default=20)
+    p = sub.add_parser("trickle")
+    p.add_argument("addr")
+    p.add_argument("body")
+    p.add_argument("--name", default="trickled")
+    p.add_argument("--token-file")
+    p.add_argument("--seconds", type=float, default=2)
+    p.add_argument("--ready", help="a file made once the headers are sent")
+    args = ap.parse_args()
+    return {"load": cmd_load, "slow": cmd_slow, "trickle": cmd_trickle}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

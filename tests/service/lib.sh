@@ -1,0 +1,84 @@
+# tests/service/lib.sh - sourced by the service tests: real `numaplace
+# serve` processes on loopback, and HTTP through curl.
+#
+#   svc_start NAME ARGS...   starts `numaplace serve ARGS...` (log in
+#                            $TMP/NAME.log), waits until it answers;
+#                            sets SVC_PID[NAME]; its address: what ARGS say
+#   svc_addr NAME            "127.0.0.1:PORT" of a TCP server started on port 0
+#   svc_stop NAME            SIGTERM, waits; $svc_rc is its exit code
+#   [CT=TYPE] http METHOD URL [BODYFILE] [CURLARGS...]
+#                            one request to $SVC (unix:PATH or http://H:P);
+#                            sets $status and $TMP/body ($body)
+#   expect_status N "what"   the last request answered N
+#   expect_error CODE "what" ... with {"error": {"code": CODE, "message": ...}}
+#   store_snapshot FILE      `fleet show --format json` of $STORE into FILE
+. "$(dirname "${BASH_SOURCE[0]}")/../fleet/lib.sh"
+declare -A SVC_PID
+SVC_TOKEN=
+
+svc_cleanup() {
+  local n
+  for n in "${!SVC_PID[@]}"; do kill -9 "${SVC_PID[$n]}" 2>/dev/null; done
+}
+trap "svc_cleanup; $(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT$//")" EXIT
+
+# Wait until the server NAME answers /v1/health (or died).
+svc_wait() {
+  local name=$1 i
+  for i in $(seq 1 200); do
+    kill -0 "${SVC_PID[$name]}" 2>/dev/null || return 1
+    if grep -q "serving on" "$TMP/$name.log" 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+svc_start() {
+  local name=$1; shift
+  "$NUMAPLACE" serve "$@" >>"$TMP/$name.log" 2>&1 &
+  SVC_PID[$name]=$!
+  svc_wait "$name" || { echo "# server $name did not start:"; sed 's/^/#   /' "$TMP/$name.log"; return 1; }
+}
+
+svc_addr() {
+  grep -o 'serving on [^ ]*' "$TMP/$1.log" | tail -n1 | sed 's/serving on //'
+}
+
+svc_stop() {
+  local pid=${SVC_PID[$1]}
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid"; svc_rc=$?
+  unset "SVC_PID[$1]"
+}
+
+http() {
+  local method=$1 url=$2 data=${3:-}; shift 3 2>/dev/null || shift $#
+  local args=(-s -o "$TMP/body" -w '%{http_code}' -X "$method" --max-time 20)
+  case $SVC in
+    unix:*) args+=(--unix-socket "${SVC#unix:}"); url="http://localhost$url" ;;
+    *) url="$SVC$url" ;;
+  esac
+  [ -n "$SVC_TOKEN" ] && args+=(-H "Authorization: Bearer $SVC_TOKEN")
+  [ -n "$data" ] && args+=(-H "Content-Type: ${CT:-application/json}" --data-binary "@$data")
+  status=$(curl "${args[@]}" "$@" "$url")
+  body=$(cat "$TMP/body" 2>/dev/null)
+}
+
+expect_status() {
+  if [ "$status" = "$1" ]; then ok "$2 ($1)"; else
+    not_ok "$2: want HTTP $1, got $status: $(head -c 300 "$TMP/body")"; fi
+}
+
+expect_error() {
+  if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+e = d["error"]
+sys.exit(0 if e["code"] == sys.argv[2] and isinstance(e["message"], str) and e["message"] else 1)
+' "$TMP/body" "$1" 2>/dev/null; then ok "$2: error $1"; else
+    not_ok "$2: want a JSON error $1, got $status: $(head -c 300 "$TMP/body")"; fi
+}
+
+store_snapshot() {
+  "$NUMAPLACE" fleet show --store "$STORE" --format json >"$1"
+}
