@@ -176,7 +176,7 @@ class NumaplaceFilter(filters.BaseHostFilter):
         return answers
 
     def _passing(self, hosts, answers, spec_obj):
-        out, unknown = [], []
+        out, unknown, limits = [], [], {}
         for h in hosts:
             a = answers.get(self._name(h))
             if not isinstance(a, dict) or a.get('unknown'):
@@ -189,10 +189,17 @@ class NumaplaceFilter(filters.BaseHostFilter):
                                                    'why': a.get('reason')},
                           instance_uuid=spec_obj.instance_uuid)
                 continue
-            # What NUMATopologyFilter leaves for the compute claim.
-            h.limits['numa_topology'] = objects.NUMATopologyLimits(
-                cpu_allocation_ratio=h.cpu_allocation_ratio,
-                ram_allocation_ratio=h.ram_allocation_ratio)
+            # What NUMATopologyFilter leaves for the compute claim; one
+            # object per pair of ratios (nothing changes it afterwards, and
+            # each chosen host's limits travel to its compute node as a copy).
+            ratios = (h.cpu_allocation_ratio, h.ram_allocation_ratio)
+            if ratios not in limits:
+                limits[ratios] = objects.NUMATopologyLimits(
+                    cpu_allocation_ratio=ratios[0], ram_allocation_ratio=ratios[1])
+                if 'network_metadata' in spec_obj and spec_obj.network_metadata:
+                    # physnet/tunnel affinity: the compute claim checks it
+                    limits[ratios].network_metadata = spec_obj.network_metadata
+            h.limits['numa_topology'] = limits[ratios]
             out.append(h)
         if unknown:
             LOG.warning('numaplace does not know %d of %d hosts (%s): they '
