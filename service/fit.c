@@ -2,9 +2,11 @@
  * fit.c - POST /v1/fit: would a guest fit, and on which nodes, on each of
  * a list of hosts (or every host), without claiming anything.
  *
- * Body: {"flavor", "image"?, "hosts"?: ["h1", ...]} with the flavor and
- * image in Nova's keys, built into a request as POST /v1/placements
- * builds it (a flavor Nova refuses is a 400 with Nova's reason).  Answer:
+ * Body: {"flavor", "image"?, "hosts"?: ["h1", ...], "pci_aliases"?} with
+ * the flavor and image in Nova's keys (and Nova's `[pci] alias` entries for
+ * a flavor's pci_passthrough:alias), built into a request as POST
+ * /v1/placements builds it (a flavor Nova refuses is a 400 with Nova's
+ * reason).  Answer:
  * {"hosts": {"h1": {"fits": true, "nodes": [0, 1]}, "h2": {"fits": false,
  * "reason": "..."}, "h3": {"fits": false, "unknown": true, "reason": ...}}}
  * from np_fleet_fit(): the scheduler's pre-filter and engine on each
@@ -32,9 +34,10 @@ static int known_keys(json_t *body, struct svc_resp *rs)
 	json_t *v;
 
 	json_object_foreach(body, key, v) {
-		if (strcmp(key, "flavor") && strcmp(key, "image") && strcmp(key, "hosts")) {
-			svc_error(rs, "bad_request", "unknown key '%.64s' (flavor, image, hosts)",
-				  key);
+		if (strcmp(key, "flavor") && strcmp(key, "image") && strcmp(key, "hosts") &&
+		    strcmp(key, "pci_aliases")) {
+			svc_error(rs, "bad_request",
+				  "unknown key '%.64s' (flavor, image, hosts, pci_aliases)", key);
 			return -1;
 		}
 	}

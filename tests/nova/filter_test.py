@@ -16,7 +16,8 @@ whose NUMA cells and usage are read from the store the service serves
 (`numaplace fleet show --format json`): both filters see the same hosts.
 
 Requests: every vector's request and seeded random ones (gen_cases.py),
-those Nova's API accepts (numa_get_constraints) without PCI aliases.
+those Nova's API accepts (numa_get_constraints, PCI aliases "nic" and "a1"
+of the scheduler's [pci] alias, which the filter sends along).
 
 Rules, per request and host, run twice (empty hosts, then after ~80
 placements made through POST /v1/placements):
@@ -60,6 +61,7 @@ sys.path[:0] = [os.path.join(SRC, 'contrib', 'nova'), HERE, os.path.join(SHARED,
 try:
     import nova_fit  # noqa: E402  (imports and configures Nova)
     from nova import objects  # noqa: E402
+    from nova.pci import stats as pci_stats_mod  # noqa: E402
     from nova.scheduler import filters as nova_filters  # noqa: E402
     from nova.scheduler import host_manager  # noqa: E402
     from nova.scheduler.filters import numa_topology_filter  # noqa: E402
@@ -93,8 +95,15 @@ def topology(cells):
     """numaplace.topology/1 of Nova case CELLS (a legacy host: every CPU
     serves shared and pinned guests; usage left out: it comes from
     placements)."""
-    nodes, cpus = [], []
+    nodes, cpus, devices = [], [], []
     for c in cells:
+        for pool in c.get('pci') or []:
+            for _ in range(pool['count']):
+                devices.append({'address': '0000:%02x:00.%d' % (len(devices) // 8 + 1,
+                                                                len(devices) % 8),
+                                'vendor': '0x' + pool['vendor_id'],
+                                'device': '0x' + pool['product_id'],
+                                'class': '0x020000', 'node': c['id']})
         ids = sorted(set(c.get('cpus', [])) | set(c.get('shared_cpus', [])) |
                      set(c.get('dedicated_cpus', [])))
         huge = [p for p in (c.get('mempages') or []) if p['size_kb'] > 4]
@@ -110,7 +119,8 @@ def topology(cells):
             for cpu in g:
                 cpus.append({'id': cpu, 'node': c['id'], 'core': core,
                              'socket': c.get('socket')})
-    return {'schema': 'numaplace.topology/1', 'nodes': nodes, 'cpus': cpus}
+    return {'schema': 'numaplace.topology/1', 'nodes': nodes, 'cpus': cpus,
+            'devices': devices}
 
 
 def nova_cells(topo, shown):
@@ -124,6 +134,11 @@ def nova_cells(topo, shown):
             if cpu['node'] == node['id']:
                 groups.setdefault(cpu['core'], []).append(cpu['id'])
         socket = next((c['socket'] for c in topo['cpus'] if c['node'] == node['id']), None)
+        pci = {}
+        for d in topo['devices']:
+            if d['node'] == node['id']:
+                key = (d['vendor'][2:], d['device'][2:])
+                pci[key] = pci.get(key, 0) + 1
         cells.append({
             'id': node['id'], 'cpus': node['cpus'],
             'siblings': [sorted(g) for g in groups.values()],
@@ -133,7 +148,9 @@ def nova_cells(topo, shown):
             'pinned_cpus': s['cpus']['pinned'], 'socket': socket,
             'mempages': [{'size_kb': p['size_kb'], 'total': p['total'],
                           'used': p['used'], 'reserved': p['reserved']}
-                         for p in s['pages']]})
+                         for p in s['pages']],
+            'pci': [{'vendor_id': v, 'product_id': p, 'count': n}
+                    for (v, p), n in sorted(pci.items())]})
     return cells
 
 
@@ -141,7 +158,10 @@ def host_state(name, cells):
     """A real HostState, built as nova/tests/unit/scheduler/fakes.py does."""
     hs = host_manager.HostState(name, name, None)
     hs.numa_topology = nova_fit.build_host_topology({'cells': cells})
-    hs.pci_stats = None
+    # a scheduler's HostState always has pools, maybe none (then no PCI fits)
+    hs.pci_stats = nova_fit.build_pci_stats({'cells': cells}, hs.numa_topology) or \
+        pci_stats_mod.PciDeviceStats(hs.numa_topology,
+                                     stats=objects.PciDevicePoolList(objects=[]))
     hs.cpu_allocation_ratio = CPU_RATIO
     hs.ram_allocation_ratio = RAM_RATIO
     return hs
@@ -201,7 +221,7 @@ def requests(vectors, rng, count):
     keep = []
     for r in out:
         p = nova_fit.Prepared(r)
-        if p.error is None and not p.pci_requests.requests:
+        if p.error is None:
             keep.append((r, p))
     return keep
 
@@ -286,7 +306,8 @@ def sound(hs, prepared):
         return False
     limits = objects.NUMATopologyLimits(cpu_allocation_ratio=CPU_RATIO,
                                         ram_allocation_ratio=RAM_RATIO)
-    return nova_batch.oracle_fits(hs.numa_topology, prepared.topology, limits, None, None)
+    return nova_batch.oracle_fits(hs.numa_topology, prepared.topology, limits,
+                                  prepared.pci_requests.requests or None, hs.pci_stats)
 
 
 def compare(states, reqs, phase, stats):
@@ -312,6 +333,9 @@ def compare(states, reqs, phase, stats):
             n, o = hs.host in got_nova, hs.host in got_ours
             stats['pairs'] += 1
             stats['fits'] += o
+            if prep.pci_requests.requests:
+                stats['pci_pairs'] += 1
+                stats['pci_fits'] += o
             if n == o:
                 continue
             right = sound(hs, prep)
@@ -489,6 +513,9 @@ def main():
             check(False, 'numaplace serve answers on a unix socket')
             return 1
         nova_fit.CONF.set_override('url', service.url, group='numaplace')
+        # The scheduler's [pci] alias: gen_cases.py's flavors name "nic", the vectors "a1".
+        nova_fit.CONF.set_override('alias', [json.dumps(dict(gen_cases.PCI, name=n))
+                                             for n in ('nic', 'a1')], group='pci')
         try:
             cells, vectors = host_cells(rng)
             hosts = []
@@ -503,7 +530,10 @@ def main():
             check(len(hosts) >= len(cells) - 2, '%d of %d hosts registered' % (
                 len(hosts), len(cells)))
             reqs = requests(vectors, rng, a.requests)
+            print('# %d requests, %d of them with PCI devices' % (
+                len(reqs), sum(bool(p.pci_requests.requests) for _, p in reqs)))
             stats = {'pairs': 0, 'fits': 0, 'nova_unsound': 0, 'nova_false_pass': 0,
+                     'pci_pairs': 0, 'pci_fits': 0,
                      'unsound_hosts': set()}
             compare(states_from(service, hosts), reqs, 'empty hosts', stats)
             check('fit-cache' in stats['unsound_hosts'],
@@ -518,6 +548,9 @@ def main():
                       stats['pairs'], stats['fits'], stats['nova_unsound'],
                       stats['nova_false_pass'], stats['nova_unsound'] - stats['nova_false_pass']))
             check(0 < stats['fits'] < stats['pairs'], 'some pairs fit, some do not')
+            check(0 < stats['pci_fits'] < stats['pci_pairs'],
+                  'with PCI devices (the [pci] alias table sent along): %d of %d pairs fit' % (
+                      stats['pci_fits'], stats['pci_pairs']))
             loader(tmp, service)
             readme_register(tmp, service)
             over_tcp(service.numaplace, tmp, states, reqs)

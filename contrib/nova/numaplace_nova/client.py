@@ -122,13 +122,17 @@ class Client(object):
                                err.get('message', 'HTTP %d' % status), status)
         return doc
 
-    def fit(self, flavor, image=None, hosts=None):
-        """POST /v1/fit: {name: {"fits": bool, "nodes": [...] or "reason"}}."""
+    def fit(self, flavor, image=None, hosts=None, pci_aliases=None):
+        """POST /v1/fit: {name: {"fits": bool, "nodes": [...] or "reason"}}.
+        PCI_ALIASES: Nova's `[pci] alias` entries (dicts), for a flavor
+        with pci_passthrough:alias."""
         body = {'flavor': flavor}
         if image is not None:
             body['image'] = image
         if hosts is not None:
             body['hosts'] = list(hosts)
+        if pci_aliases:
+            body['pci_aliases'] = list(pci_aliases)
         doc = self.call('POST', '/v1/fit', body)
         if not isinstance(doc, dict) or not isinstance(doc.get('hosts'), dict):
             raise ServiceError('bad_answer', 'no "hosts" object in the answer')

@@ -30,11 +30,13 @@ request ends in NoValidHost and the log says why) or "pass" (every host
 passes, as if the filter were off).
 """
 
+import json
 import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
+import nova.conf
 from nova import objects
 from nova.scheduler import filters
 from nova.scheduler import utils as scheduler_utils
@@ -42,7 +44,7 @@ from nova.scheduler import utils as scheduler_utils
 from numaplace_nova import client as np_client
 
 LOG = logging.getLogger(__name__)
-CONF = cfg.CONF
+CONF = nova.conf.CONF
 
 numaplace_group = cfg.OptGroup(
     'numaplace', title='numaplace service',
@@ -114,6 +116,24 @@ def image_json(image):
     return {'properties': out}
 
 
+def pci_aliases(flavor):
+    """Nova's `[pci] alias` table, for a flavor that names an alias (the
+    service resolves pci_passthrough:alias with it as Nova's API does);
+    entries that are not JSON objects are left out (Nova's API refuses
+    such a flavor before scheduling)."""
+    if 'pci_passthrough:alias' not in (flavor.extra_specs or {}):
+        return None
+    out = []
+    for text in CONF.pci.alias:
+        try:
+            entry = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            out.append(entry)
+    return out
+
+
 class NumaplaceFilter(filters.BaseHostFilter):
     """Pass the hosts where numaplace says the guest's NUMA topology fits."""
 
@@ -163,7 +183,8 @@ class NumaplaceFilter(filters.BaseHostFilter):
         start = time.monotonic()
         try:
             answers = self.client().fit(flavor_json(spec_obj.flavor),
-                                        image_json(spec_obj.image), names)
+                                        image_json(spec_obj.image), names,
+                                        pci_aliases(spec_obj.flavor))
         except (np_client.ServiceError, ValueError) as e:
             LOG.error('numaplace could not answer for %d hosts (%s); '
                       '[numaplace] on_error = %s', len(names), e,
