@@ -270,6 +270,14 @@ static int scan_host(void *p, const struct np__host_rec *r)
 	struct np_fleet_host *h = np__fleet_by_id(c->f, r->id);
 	int rc;
 
+	/*
+	 * SQLite gives a removed host's row id to the next host added: the
+	 * same id under another name (or topology) is a new host.
+	 */
+	if (h && r->name && (strcmp(h->name, r->name) != 0 || h->topo_id != r->topo_id)) {
+		np__fleet_drop(c->f, h);
+		h = NULL;
+	}
 	/* A scan names each host once: one not found among the sorted is new. */
 	if (!h) {
 		if ((rc = add_host_rec(c->f, r, &h, c->err)))
@@ -569,13 +577,6 @@ int np_fleet_remove_host(np_fleet *f, const char *name, bool force, int *release
 		*released = n;
 	if (!rc && (h = np_fleet_host_find(f, name)) != NULL)
 		np__fleet_drop(f, (struct np_fleet_host *)h);
-	/*
-	 * SQLite's next change mark is the largest left plus one: with the
-	 * newest host gone, a host added next may get a mark this fleet has
-	 * seen already, and the change scan would miss it.  Scan all next time.
-	 */
-	if (!rc)
-		f->last_full = 0;
 	return rc;
 }
 

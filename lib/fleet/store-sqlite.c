@@ -53,6 +53,7 @@ enum stmt {
 	S_COUNT_PLACEMENTS,
 	S_DEL_HOST_PLACEMENTS,
 	S_DEL_HOST,
+	S_KEEP_SEQ,
 	S_DEL_TOPO,
 	S_HOST_TOPO,
 	S_HOSTS_ALL,
@@ -73,7 +74,16 @@ enum stmt {
 	S_COUNT
 };
 
-#define NEXT_SEQ "(SELECT COALESCE(MAX(change_seq), 0) + 1 FROM np_hosts)"
+/*
+ * Change marks only grow: the next is one more than the largest a host has
+ * or a removed host had (np_meta 'change_seq', kept by a removal), so a
+ * scan "since the last mark seen" never misses a host added after the
+ * newest one was removed.
+ */
+#define SEQ_KEPT "(SELECT CAST(value AS INTEGER) FROM np_meta WHERE key = 'change_seq')"
+#define NEXT_SEQ                                                                        \
+	"(SELECT MAX(COALESCE(MAX(change_seq), 0), COALESCE(" SEQ_KEPT ", 0)) + 1 "      \
+	"FROM np_hosts)"
 #define HOST_COLS                                                                          \
 	"SELECT h.id, h.name, h.topology_id, h.cpu_ratio, h.ram_ratio, h.generation, "       \
 	"(SELECT COUNT(*) FROM np_placements p WHERE p.host_id = h.id), h.change_seq "       \
@@ -109,6 +119,9 @@ static const char *const sql[S_COUNT] = {
 	[S_COUNT_PLACEMENTS] = "SELECT COUNT(*) FROM np_placements WHERE host_id = ?1",
 	[S_DEL_HOST_PLACEMENTS] = "DELETE FROM np_placements WHERE host_id = ?1",
 	[S_DEL_HOST] = "DELETE FROM np_hosts WHERE id = ?1",
+	[S_KEEP_SEQ] = "INSERT OR REPLACE INTO np_meta SELECT 'change_seq', CAST(MAX(COALESCE("
+		       "MAX(change_seq), 0), COALESCE(" SEQ_KEPT ", 0)) AS TEXT) FROM np_hosts "
+		       "WHERE ?1 = ?1",
 	[S_DEL_TOPO] = "DELETE FROM np_topologies WHERE id = ?1 AND NOT EXISTS "
 		       "(SELECT 1 FROM np_hosts WHERE topology_id = ?1)",
 	[S_HOST_TOPO] = "SELECT topology_id FROM np_hosts WHERE id = ?1",
@@ -737,7 +750,8 @@ static int sq_remove_host(struct np__store *s, const char *name, bool force, int
 				    name, (long long)n, n == 1 ? "" : "s");
 		goto out;
 	}
-	if (!(rc = by_id(s, S_DEL_HOST_PLACEMENTS, id, err)) && !(rc = by_id(s, S_DEL_HOST, id, err)) &&
+	if (!(rc = by_id(s, S_KEEP_SEQ, id, err)) &&
+	    !(rc = by_id(s, S_DEL_HOST_PLACEMENTS, id, err)) && !(rc = by_id(s, S_DEL_HOST, id, err)) &&
 	    !(rc = by_id(s, S_DEL_TOPO, topo, err)))
 		rc = exec(s, "COMMIT", err);
 	if (!rc && released)

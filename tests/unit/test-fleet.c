@@ -422,6 +422,31 @@ static void removing(np_fleet *f, np_topo *a)
 	CHECK(np_fleet_add_host(f, "host-04", a, NULL, NULL, &err) == 0, "back: %s", err.message);
 }
 
+/*
+ * A long-running scheduler (the service) sees a host added after the newest
+ * host was removed: change marks only grow (a SQLite store once gave the
+ * new host the removed one's mark, which the scheduler had seen).
+ */
+static void marks_grow(np_fleet *f, np_topo *a)
+{
+	struct np_error err = { 0 };
+	np_fleet *g = open_fleet(0);
+
+	CHECK(g && np_fleet_refresh(g, &err) == 0, "second handle: %s", err.message);
+	CHECK(np_fleet_add_host(f, "late-1", a, NULL, NULL, &err) == 0, "late-1: %s", err.message);
+	usleep(2000); /* past the change scan's rate limit */
+	CHECK(np_fleet_refresh(g, &err) == 0 && np_fleet_host_find(g, "late-1"), "late-1 seen");
+	CHECK(np_fleet_remove_host(f, "late-1", false, NULL, &err) == 0, "removed: %s", err.message);
+	CHECK(np_fleet_add_host(f, "late-2", a, NULL, NULL, &err) == 0, "late-2: %s", err.message);
+	usleep(2000);
+	CHECK(np_fleet_refresh(g, &err) == 0 && np_fleet_host_find(g, "late-2"),
+	      "a host added after the newest was removed is seen");
+	CHECK(np_fleet_refresh(f, &err) == 0 && np_fleet_host_find(f, "late-2"),
+	      "... by the handle that added it too");
+	CHECK(np_fleet_remove_host(f, "late-2", false, NULL, &err) == 0, "cleanup: %s", err.message);
+	np_fleet_close(g);
+}
+
 /* ---- the pre-filter never rejects a host the engine would use --------------- */
 
 static void load_randomly(np_fleet *f, uint64_t seed, int n, int *placed)
@@ -667,6 +692,7 @@ int main(void)
 		T_CASE("fit", fitting(f));
 		T_CASE("until-full", until_full(f));
 		T_CASE("removing", removing(f, a));
+		T_CASE("marks-grow", marks_grow(f, a));
 		T_CASE("stale-scheduler", stale(f));
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
 		T_CASE("processes", processes(8, 40));
