@@ -60,6 +60,9 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct rctx *x, struc
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type);
 	if (rs->status == 401)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	/* The store is away, or other schedulers kept winning: worth asking again. */
+	if (rs->status == 503)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	x->status = rs->status;
 	x->answered = true;
 	ok = MHD_queue_response(c, (unsigned)rs->status, r);

@@ -101,6 +101,16 @@ void svc_metrics_schedule(struct svc_metrics *m, int attempts, bool placed);
 /* Prometheus text of the counters and of the fleet F (hosts, usage). */
 char *svc_metrics_text(struct svc_metrics *m, np_fleet *f, size_t *len, struct np_error *err);
 
+/* The body of POST /v1/placements (guest.c). */
+struct svc_guest {
+	json_t *body;
+	const char *id, *host; /* in BODY; host NULL when not given */
+	np_request *req;
+};
+/* 0 and G filled, or -1 and RS answered (4xx); G is then empty. */
+int svc_guest_parse(const char *body, size_t len, struct svc_guest *g, struct svc_resp *rs);
+void svc_guest_free(struct svc_guest *g);
+
 /* Resources. */
 void svc_health_get(struct svc_req *rq, struct svc_resp *rs);
 void svc_metrics_get(struct svc_req *rq, struct svc_resp *rs);
@@ -113,7 +123,7 @@ void svc_placement_get(struct svc_req *rq, struct svc_resp *rs);
 void svc_placement_delete(struct svc_req *rq, struct svc_resp *rs);
 void svc_fit_post(struct svc_req *rq, struct svc_resp *rs);
 
-/* The guest of a body's "flavor" and "image" (Nova's keys), or an answered 400 and NULL. */
+/* The guest of a body's "flavor", "image" and "pci_aliases" (guest.c), or an answered 400 and NULL. */
 np_request *svc_request_of(json_t *body, struct svc_resp *rs);
 
 /* JSON of a host's nodes with their usage (hosts.c; placements.c uses the plan writer). */

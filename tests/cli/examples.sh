@@ -59,6 +59,7 @@ declare -A PLACEHOLDER=(
   [/var/lib/numaplace/host.json]=':'                                          # a state file, made by claim
   [shared.json]='numaplace gen shared --seed 7 --ratio 4 --guests 6 -o "$dest"'  # a workload (gen)
   [./server]='printf "#!/bin/sh\nexit 0\n" >"$dest" && chmod +x "$dest"'      # a program to start
+  [token]='printf "%s\n" example-token-0123456789 >"$dest" && chmod 600 "$dest"'  # serve --token-file
   [fleet.db]='numaplace fleet add --store "sqlite:$dest" --name host-1 --host "$TMP/host.json"'  # a fleet store
 )
 
@@ -74,6 +75,9 @@ declare -A PLACEHOLDER=(
 #   run           as written (a rule that keeps a later one from matching)
 RULES=(
   '^scripts/setup\.sh @@ skip @@ installs Debian packages as root and rebuilds (CI runs it on a fresh machine)'
+  'serve .*postgresql @@ skip @@ needs the PostgreSQL server its URL names (tests/service/api.sh postgresql serves a real one)'
+  'serve .*--listen 127\.0\.0\.1:8774 @@ timeout:3,sub:127.0.0.1:8774>127.0.0.1:0 @@ serves until stopped: killed after 3 s; port 0, so that it never meets a port in use'
+  'serve --store @@ timeout:3 @@ serves until stopped: killed after 3 s'
   '^scripts/test\.sh @@ skip @@ runs every test suite, this one among them'
   '--domain web1.*--affinity soft @@ sub:qemu:///system>test:///default;--domain web1>--domain test --run-dir run @@ web1 is a placeholder: the test driver domain "test" stands in, and --run-dir keeps this machine'"'"'s /run/numaplace untouched'
   '--domain web1 @@ sub:qemu:///system>test:///default;--domain web1>--domain test @@ web1 is a placeholder: libvirt'"'"'s test driver domain "test" stands in'

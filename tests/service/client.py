@@ -9,7 +9,7 @@ and the benchmark (bench/service): real sockets, the standard library only.
       list of unix:PATH or HOST:PORT: the replicas).  A request cut by a
       dead replica goes to the next one, the same request again (a
       placement is idempotent per id, a release of a gone id is a 404), so
-      every outcome is known.  Logs D/client-K.log: "+ID" placed, "?ID"
+      every outcome is known; a 503 (Retry-After) is asked again too.  Logs D/client-K.log: "+ID" placed, "?ID"
       release asked, "-ID" released (tests/fleet/lib.sh reads them).
       --stats FILE: JSON of counts and latencies (p50, p99) per request kind.
   client.py slow ADDR [--token-file F] [--seconds S]
@@ -74,6 +74,7 @@ class Client:
         self.at = k % len(addrs)
         self.conn = None
         self.failovers = 0
+        self.unavailable = 0
 
     def request(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -89,6 +90,12 @@ class Client:
                 r = self.conn.getresponse()
                 raw = r.read()
                 dt = time.perf_counter() - t0
+                if r.status == 503 and attempt < 399:
+                    # Retry-After: the store was away or other replicas kept
+                    # winning the claim; the same request again is safe.
+                    self.unavailable += 1
+                    time.sleep(0.05)
+                    continue
                 return r.status, (json.loads(raw) if raw else None), dt, attempt > 0
             except (OSError, http.client.HTTPException):
                 if self.conn is not None:
@@ -148,12 +155,14 @@ def load_client(args, addrs, headers, k, out, lock):
             out["counts"][key] = out["counts"].get(key, 0) + v
         out["errors"] += errors
         out["failovers"] += c.failovers
+        out["unavailable"] += c.unavailable
 
 
 def cmd_load(args):
     addrs = args.addrs.split(",")
     headers = token(args.token_file)
-    out = {"lat": {"post": [], "delete": []}, "counts": {}, "errors": [], "failovers": 0}
+    out = {"lat": {"post": [], "delete": []}, "counts": {}, "errors": [], "failovers": 0,
+           "unavailable": 0}
     lock = threading.Lock()
     threads = [threading.Thread(target=load_client, args=(args, addrs, headers, k, out, lock))
                for k in range(1, args.clients + 1)]
@@ -173,15 +182,17 @@ def cmd_load(args):
         "post_p99_ms": round(pct(out["lat"]["post"], 99) * 1e3, 3) if posts else None,
         "delete_p50_ms": round(pct(out["lat"]["delete"], 50) * 1e3, 3) if out["lat"]["delete"] else None,
         "delete_p99_ms": round(pct(out["lat"]["delete"], 99) * 1e3, 3) if out["lat"]["delete"] else None,
-        "counts": out["counts"], "failovers": out["failovers"], "errors": out["errors"][:20],
+        "counts": out["counts"], "failovers": out["failovers"],
+        "unavailable_retried": out["unavailable"], "errors": out["errors"][:20],
     }
     if args.stats:
         with open(args.stats, "w") as f:
             json.dump(stats, f, indent=1)
     print("# %d POST + %d DELETE in %.2f s (%.0f placements/s), POST p50 %s ms p99 %s ms; "
-          "%s; %d failovers" % (posts, len(out["lat"]["delete"]), wall, stats["placements_per_s"] or 0,
-                                stats["post_p50_ms"], stats["post_p99_ms"],
-                                json.dumps(out["counts"]), out["failovers"]))
+          "%s; %d failovers, %d 503s retried" % (
+              posts, len(out["lat"]["delete"]), wall, stats["placements_per_s"] or 0,
+              stats["post_p50_ms"], stats["post_p99_ms"], json.dumps(out["counts"]),
+              out["failovers"], out["unavailable"]))
     for e in out["errors"][:10]:
         print("# error: " + e)
     return 1 if out["errors"] else 0

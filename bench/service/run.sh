@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# bench/service/run.sh BUILD [HOSTS] [OPS] - the service benchmark
+# (docs/bench/service.md): `numaplace serve` over HTTP on loopback (TCP, a
+# bearer token, as deployed), 16 clients (tests/service/client.py load:
+# placements in a mix of Nova flavors, a third released again) over HOSTS
+# hosts (default 1,000) of 8 nodes (16 CPUs, 64 GiB each), on SQLite and on
+# PostgreSQL (fsync on), with 1 and 3 replicas; then, in the same run,
+# OpenStack Placement 8.0 in-process on SQLite over the same fleet
+# (bench/service/placement-anchor.py).  Prints JSON lines (also
+# $OUT/results.jsonl).  Not a test: numbers, no assertions.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:?usage: bench/service/run.sh BUILD [HOSTS] [OPS]}
+hosts=${2:-1000} ops=${3:-200}
+np=$PWD/$build/cli/numaplace
+OUT=$(mktemp -d /tmp/np-service-bench-XXXXXX)
+export PG_FSYNC=on
+. tests/lib/pg.sh
+pg_start
+res=$OUT/results.jsonl
+client="python3 tests/service/client.py"
+printf 'service-bench-token-0123456789\n' >"$OUT/token"; chmod 600 "$OUT/token"
+pids=()
+stop_all() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done; pids=(); }
+trap 'stop_all; pg_stop' EXIT
+
+# One host shape: 8 nodes of 16 CPUs and 64 GiB (16 GiB of it 2 MiB pages, for
+# the flavor that asks them), distances 10/21.
+python3 - >"$OUT/host.json" <<'PY'
+import json
+nodes, cpus = [], []
+for n in range(8):
+    ids = list(range(n * 16, n * 16 + 16))
+    nodes.append({"id": n, "cpus": ids, "memory_mb": {"total": 65536},
+                  "hugepages": [{"size_kb": 2048, "total": 8192}],
+                  "distances": [10 if m == n else 21 for m in range(8)]})
+    cpus += [{"id": c, "node": n, "core": c, "socket": n // 2} for c in ids]
+print(json.dumps({"schema": "numaplace.topology/1", "nodes": nodes, "cpus": cpus}))
+PY
+echo "{\"load_average\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"cpus\": $(nproc), \"hosts\": $hosts}" | tee -a "$res"
+
+# serve STORE N: N replicas on TCP ports; sets addrs.
+serve() {
+  local store=$1 n=$2 r
+  addrs=
+  for r in $(seq 1 "$n"); do
+    "$np" serve --store "$store" --listen 127.0.0.1:0 --token-file "$OUT/token" \
+      --log /dev/null --threads 16 2>"$OUT/serve-$r.err" &
+    pids+=($!)
+    for _ in $(seq 1 100); do grep -q "serving on" "$OUT/serve-$r.err" && break; sleep 0.05; done
+    addrs=${addrs:+$addrs,}$(grep -o 'serving on [^ ]*' "$OUT/serve-$r.err" | sed 's/serving on //')
+  done
+}
+
+# Hosts go in over HTTP too (PUT /v1/hosts/NAME), 16 at a time.
+load_hosts() {
+  python3 - "$1" "$OUT/token" "$OUT/host.json" "$hosts" <<'PY'
+import sys, threading
+sys.path.insert(0, "tests/service")
+from client import Client, token
+import json
+addr, tok, host, n = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3])), int(sys.argv[4])
+def put(k):
+    c = Client([addr], token(tok), 0)
+    for i in range(k, n, 16):
+        st, d, _, _ = c.request("PUT", "/v1/hosts/host-%04d" % i, host)
+        assert st in (200, 201), (st, d)
+ts = [threading.Thread(target=put, args=(k,)) for k in range(16)]
+[t.start() for t in ts]; [t.join() for t in ts]
+PY
+}
+
+run_case() {
+  local kind=$1 store=$2 n=$3
+  serve "$store" "$n"
+  local t0=$(date +%s.%N)
+  load_hosts "${addrs%%,*}"
+  echo "# $kind: $hosts hosts loaded in $(echo "$(date +%s.%N) - $t0" | bc) s" >&2
+  mkdir -p "$OUT/logs-$kind-$n"
+  $client load "$addrs" --clients 16 --ops "$ops" --logdir "$OUT/logs-$kind-$n" \
+    --token-file "$OUT/token" --stats "$OUT/stats.json" --id-prefix "$kind$n-" >&2 || true
+  python3 -c "import json,sys; d=json.load(open('$OUT/stats.json')); d.pop('errors'); \
+d.update(store='$kind', replicas=$n, hosts=$hosts); print(json.dumps(d))" | tee -a "$res"
+  "$np" fleet check --store "$store" >&2
+  stop_all
+}
+
+run_case sqlite "sqlite:$OUT/s1.db" 1
+run_case sqlite "sqlite:$OUT/s3.db" 3
+run_case postgresql "$(pg_createdb p1)" 1
+run_case postgresql "$(pg_createdb p3)" 3
+pg_stop
+echo "# Placement 8.0 over the same $hosts hosts (minutes: its candidate query is slow)" >&2
+/usr/bin/python3 bench/service/placement-anchor.py "$OUT" "$hosts" 3 | tee -a "$res"
+echo "# results: $res" >&2
