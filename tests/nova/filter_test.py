@@ -497,7 +497,7 @@ def service_gone(service, states, reqs):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--numaplace', required=True)
-    ap.add_argument('--requests', type=int, default=60)
+    ap.add_argument('--requests', type=int, default=30)
     ap.add_argument('--seed', type=int, default=12)
     a = ap.parse_args()
     rng = random.Random(a.seed)
