@@ -47,7 +47,7 @@ serve() {
     "$np" serve --store "$store" --listen 127.0.0.1:0 --token-file "$OUT/token" \
       --log /dev/null --threads 16 2>"$OUT/serve-$r.err" &
     pids+=($!)
-    for _ in $(seq 1 100); do grep -q "serving on" "$OUT/serve-$r.err" && break; sleep 0.05; done
+    for _ in $(seq 1 600); do grep -q "serving on" "$OUT/serve-$r.err" && break; sleep 0.05; done
     addrs=${addrs:+$addrs,}$(grep -o 'serving on [^ ]*' "$OUT/serve-$r.err" | sed 's/serving on //')
   done
 }
@@ -79,8 +79,18 @@ run_case() {
   mkdir -p "$OUT/logs-$kind-$n"
   $client load "$addrs" --clients 16 --ops "$ops" --logdir "$OUT/logs-$kind-$n" \
     --token-file "$OUT/token" --stats "$OUT/stats.json" --id-prefix "$kind$n-" >&2 || true
-  python3 -c "import json,sys; d=json.load(open('$OUT/stats.json')); d.pop('errors'); \
-d.update(store='$kind', replicas=$n, hosts=$hosts); print(json.dumps(d))" | tee -a "$res"
+  # The server's own time per placement (its histogram), beside the clients' view.
+  local a=${addrs%%,*}
+  curl -s -H "Authorization: Bearer $(cat "$OUT/token")" "http://$a/v1/metrics" >"$OUT/metrics.txt"
+  python3 - "$OUT/stats.json" "$OUT/metrics.txt" "$kind" "$n" "$hosts" <<'PY' | tee -a "$res"
+import json, re, sys
+d = json.load(open(sys.argv[1])); d.pop("errors")
+m = open(sys.argv[2]).read()
+get = lambda k: float(re.search(r'^numaplace_http_request_duration_seconds_%s\{route="placement_post"\} (\S+)' % k, m, re.M).group(1))
+d["server_post_mean_ms_replica1"] = round(get("sum") / max(1, get("count")) * 1e3, 3)
+d.update(store=sys.argv[3], replicas=int(sys.argv[4]), hosts=int(sys.argv[5]))
+print(json.dumps(d))
+PY
   "$np" fleet check --store "$store" >&2
   stop_all
 }

@@ -57,6 +57,14 @@ else
   run topology --libvirt test:///default; expect_rc 3 "installed, built without libvirt"
   expect_err "no libvirt support \(built without it\)" "installed: says it was built without"
 fi
+# The service plugin (built with libmicrohttpd) beside the modules; the
+# installed `serve` loads it from there and serves until stopped.
+if [ -f "$NP_BUILD/service/numaplace-serve.so" ]; then
+  if [ -f "$libdir/numaplace/numaplace-serve.so" ]; then ok "numaplace-serve.so in libdir/numaplace"
+  else not_ok "numaplace-serve.so not installed in libdir/numaplace"; fi
+  run_within 2 serve --store "sqlite:$TMP/fleet.db" --listen "unix:$TMP/s.sock"
+  expect_rc 124 "the installed serve loads its plugin and serves until stopped"
+fi
 # contrib/nova: numaplace_nova in the site-packages of -Dnova_python (README's Nova section).
 pkg=$(find "$dest" -type d -name numaplace_nova -path '*-packages/*' | head -n 1)
 if [ -x /usr/bin/python3 ] && [ -n "$pkg" ] && [ -f "$pkg/filter.py" ] &&
