@@ -157,6 +157,8 @@ const struct cli_verb cli_verb_serve = {
 	.about = "Serve the fleet store over HTTP, JSON in and out (docs/api/openapi.yaml):\n"
 		 "PUT/GET/DELETE /v1/hosts/{name}, GET /v1/hosts, POST /v1/placements (schedule\n"
 		 "and claim in one step, idempotent per id), GET/DELETE /v1/placements/{id},\n"
+		 "POST /v1/fit (whether and where a guest fits on each host, nothing claimed:\n"
+		 "what Nova's NumaplaceFilter asks, contrib/nova/),\n"
 		 "GET /v1/health, GET /v1/metrics (Prometheus).  Several replicas may share\n"
 		 "one PostgreSQL store.  SIGTERM finishes the requests in flight and exits 0;\n"
 		 "SIGHUP reopens the log.\n",

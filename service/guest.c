@@ -1,12 +1,15 @@
 /*
  * guest.c - the body of POST /v1/placements read into a guest: {"id",
  * "flavor": {"vcpus", "memory_mb", "extra_specs"}, "image":
- * {"properties"}, "host"?} in Nova's keys.  The request is built by the
+ * {"properties"}, "host"?, "pci_aliases"?} in Nova's keys (pci_aliases:
+ * Nova's `[pci] alias` entries, for a flavor's pci_passthrough:alias);
+ * POST /v1/fit (fit.c) reads its flavor and image here too.  The request is built by the
  * library exactly as Nova's API builds it (np_request_from_nova), so a
  * flavor Nova refuses is a 400 with Nova's reason.  Apart from the
  * handler so that the fuzzer (tests/fuzz/fuzz-service-body.c) feeds it
  * without a store.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,12 +88,78 @@ static int positive(json_t *flavor, const char *key, const char *alt, json_int_t
 	return 0;
 }
 
-/* The guest of BODY, or an answered 400 and NULL. */
-static np_request *request_of(json_t *body, struct svc_resp *rs)
+#define MAX_ALIASES 64
+
+/* Exactly four hex digits (Nova's vendor and product id pattern). */
+static bool hex4(json_t *v, unsigned *out)
+{
+	const char *s = json_string_value(v);
+	char *end;
+
+	if (!s || strlen(s) != 4 || strspn(s, "0123456789abcdefABCDEF") != 4)
+		return false;
+	*out = (unsigned)strtoul(s, &end, 16);
+	return true;
+}
+
+/* One entry of "pci_aliases" (Nova's `[pci] alias`: name, vendor_id, product_id, numa_policy). */
+static int alias_of(json_t *a, size_t i, struct np_pci_alias *out, struct svc_resp *rs)
+{
+	json_t *name = json_object_get(a, "name"), *pol = json_object_get(a, "numa_policy");
+	enum np_pci_policy p;
+
+	if (!json_is_object(a) || !json_is_string(name) || !json_string_length(name) ||
+	    json_string_length(name) > 63 || !hex4(json_object_get(a, "vendor_id"), &out->vendor) ||
+	    !hex4(json_object_get(a, "product_id"), &out->product)) {
+		svc_error(rs, "bad_request", "pci_aliases[%zu]: want {\"name\", \"vendor_id\", "
+			  "\"product_id\"} with 4-hex-digit ids", i);
+		return -1;
+	}
+	out->name = json_string_value(name);
+	for (p = NP_PCI_POLICY_LEGACY; pol && p <= NP_PCI_POLICY_SOCKET; p++)
+		if (json_is_string(pol) && !strcmp(json_string_value(pol), np_pci_policy_name(p))) {
+			out->has_policy = true;
+			out->policy = p;
+		}
+	if (pol && !out->has_policy) {
+		svc_error(rs, "bad_request", "pci_aliases[%zu].numa_policy: want legacy, required, "
+			  "preferred or socket", i);
+		return -1;
+	}
+	return 0;
+}
+
+/* BODY's "pci_aliases" (Nova's `[pci] alias` table, for pci_passthrough:alias), or a 400. */
+static int aliases_of(json_t *body, struct np_pci_alias *out, size_t *n, struct svc_resp *rs)
+{
+	json_t *list = json_object_get(body, "pci_aliases"), *a;
+	size_t i;
+
+	*n = 0;
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) > MAX_ALIASES) {
+		svc_error(rs, "bad_request", "pci_aliases: want an array of at most %d aliases",
+			  MAX_ALIASES);
+		return -1;
+	}
+	json_array_foreach(list, i, a) {
+		out[i] = (struct np_pci_alias){ 0 };
+		if (alias_of(a, i, &out[i], rs))
+			return -1;
+	}
+	*n = json_array_size(list);
+	return 0;
+}
+
+/* The guest of BODY, or an answered 400 and NULL (POST /v1/fit asks the same way). */
+np_request *svc_request_of(json_t *body, struct svc_resp *rs)
 {
 	struct np_error err = { 0 };
 	json_t *flavor = json_object_get(body, "flavor"), *image = json_object_get(body, "image");
 	struct kvs specs = { .n = 0 }, props = { .n = 0 };
+	struct np_pci_alias aliases[MAX_ALIASES];
+	size_t naliases = 0;
 	np_request *req = NULL;
 	json_int_t vcpus, mem;
 
@@ -105,10 +174,11 @@ static np_request *request_of(json_t *body, struct svc_resp *rs)
 	if (positive(flavor, "vcpus", NULL, 4096, &vcpus, rs) ||
 	    positive(flavor, "memory_mb", "ram", (json_int_t)1 << 40, &mem, rs) ||
 	    kvs_from(json_object_get(flavor, "extra_specs"), "flavor.extra_specs", &specs, rs) ||
-	    kvs_from(json_object_get(image, "properties"), "image.properties", &props, rs))
+	    kvs_from(json_object_get(image, "properties"), "image.properties", &props, rs) ||
+	    aliases_of(body, aliases, &naliases, rs))
 		goto out;
 	if (np_request_from_nova((unsigned)vcpus, (uint64_t)mem, specs.kv, specs.n, props.kv,
-				 props.n, NULL, 0, &req, &err))
+				 props.n, naliases ? aliases : NULL, naliases, &req, &err))
 		svc_error_np(rs, &err);
 out:
 	kvs_free(&specs);
@@ -136,7 +206,7 @@ int svc_guest_parse(const char *body, size_t len, struct svc_guest *g, struct sv
 	}
 	g->id = json_string_value(id);
 	g->host = json_string_value(host);
-	if ((g->req = request_of(g->body, rs)))
+	if ((g->req = svc_request_of(g->body, rs)))
 		return 0;
 bad:
 	svc_guest_free(g);

@@ -19,6 +19,7 @@ static const struct svc_route routes[] = {
 	{ "GET", "/v1/placements/*", svc_placement_get, "placement_get" },
 	{ "DELETE", "/v1/placements/*", svc_placement_delete, "placement_delete" },
 	{ "PUT", "/v1/placements/*/observed", svc_observed_put, "observed_put" },
+	{ "POST", "/v1/fit", svc_fit_post, "fit_post" },
 };
 
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))

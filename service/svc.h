@@ -129,6 +129,11 @@ void svc_observed_put(struct svc_req *rq, struct svc_resp *rs);
 int svc_observed_json(np_fleet *f, const np_fleet_placement *p, const np_topo *topo,
 		      json_t **observed, json_t **drift, struct np_error *err);
 
+void svc_fit_post(struct svc_req *rq, struct svc_resp *rs);
+
+/* The guest of a body's "flavor", "image" and "pci_aliases" (guest.c), or an answered 400 and NULL. */
+np_request *svc_request_of(json_t *body, struct svc_resp *rs);
+
 /* JSON of a host's nodes with their usage (hosts.c; placements.c uses the plan writer). */
 json_t *svc_host_nodes(const np_host *usage);
 /* The plan as JSON, on the host view USAGE. */

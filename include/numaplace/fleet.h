@@ -164,6 +164,34 @@ int np_fleet_result_reason_count(const np_fleet_result *r);
 const char *np_fleet_result_reason(const np_fleet_result *r, int i, int *hosts);
 void np_fleet_result_free(np_fleet_result *r);
 
+/*
+ * Would REQ fit, and on which nodes, on each of the N hosts NAMES (NAMES
+ * NULL: every host of the fleet, by name)?  After a refresh, each host
+ * gets the pre-filter and np_place() of np_fleet_schedule(), on its usage
+ * in the store; nothing is claimed.  A name the fleet does not have is
+ * answered as unknown, not refused.  OPTS may be NULL (spread).  0 and
+ * *OUT, or NP_EINPUT (N outside 0..NP_FLEET_FIT_MAX, a NULL name),
+ * NP_ENOMEM, NP_EIO (the store).  Answer I is about NAMES[I] (or host I).
+ */
+typedef struct np_fleet_fits np_fleet_fits;
+int np_fleet_fit(np_fleet *fleet, const np_request *req, const char *const *names, int n,
+		 const struct np_place_opts *opts, np_fleet_fits **out, struct np_error *err);
+
+enum np_fleet_fit_answer {
+	NP_FLEET_FIT_UNKNOWN = -1, /* no such host in the fleet */
+	NP_FLEET_FIT_NO = 0,
+	NP_FLEET_FIT_YES = 1,
+};
+
+int np_fleet_fits_count(const np_fleet_fits *r);
+const char *np_fleet_fits_host(const np_fleet_fits *r, int i);
+enum np_fleet_fit_answer np_fleet_fits_answer(const np_fleet_fits *r, int i);
+/* For a fit: the host node (os id) of each guest cell, in cell order; their count. */
+int np_fleet_fits_nodes(const np_fleet_fits *r, int i, const int **nodes);
+/* For no fit: why, one line ("no node with 16 GiB free for guest cell 0"). */
+const char *np_fleet_fits_reason(const np_fleet_fits *r, int i);
+void np_fleet_fits_free(np_fleet_fits *r);
+
 /* Release placement ID; *FOUND says whether it was there (may be NULL). */
 int np_fleet_release(np_fleet *fleet, const char *id, bool *found, struct np_error *err);
 

@@ -34,6 +34,9 @@
 /* Bytes of a claim id (state.h). */
 #define NP_CLAIM_ID_MAX 255
 
+/* Hosts one np_fleet_fit() (POST /v1/fit) may name. */
+#define NP_FLEET_FIT_MAX 100000
+
 /*
  * Bytes of one input file of any kind (topologies, requests, plans, cases,
  * experiments, states, /proc texts): far above any real one, low enough

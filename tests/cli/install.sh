@@ -185,4 +185,25 @@ if [ -f "$NP_BUILD/service/numaplace-serve.so" ]; then
   run_within 2 serve --store "sqlite:$TMP/fleet.db" --listen "unix:$TMP/s.sock"
   expect_rc 124 "the installed serve loads its plugin and serves until stopped"
 fi
+# contrib/nova: numaplace_nova in the site-packages of -Dnova_python (README's Nova section).
+pkg=$(find "$dest" -type d -name numaplace_nova -path '*-packages/*' | head -n 1)
+if [ -x /usr/bin/python3 ] && [ -n "$pkg" ] && [ -f "$pkg/filter.py" ] &&
+   PYTHONPATH=$(dirname "$pkg") /usr/bin/python3 -c 'import numaplace_nova.client' 2>/dev/null; then
+  ok "installed: numaplace_nova in $(echo "${pkg#"$dest"}" | sed 's|/numaplace_nova$||')"
+  if OS_NOVA_DISABLE_EVENTLET_PATCHING=1 /usr/bin/python3 -c 'import nova.scheduler.filters' \
+     2>/dev/null; then
+    if OS_NOVA_DISABLE_EVENTLET_PATCHING=1 PYTHONPATH=$(dirname "$pkg") /usr/bin/python3 -c '
+import sys
+from nova.scheduler import filters
+c = filters.HostFilterHandler().get_matching_classes(["numaplace_nova.filter.NumaplaceFilter"])
+sys.exit(0 if c and c[0].__module__ == "numaplace_nova.filter" and
+         c[0].__init__.__code__.co_filename.startswith(sys.argv[1]) else 1)' "$dest"; then
+      ok "installed: Nova's filter loader finds the installed NumaplaceFilter"
+    else
+      not_ok "installed: Nova's filter loader finds the installed NumaplaceFilter"
+    fi
+  fi
+elif [ -x /usr/bin/python3 ] && [ -z "$pkg" ]; then
+  not_ok "installed: numaplace_nova (no numaplace_nova folder under $dest)"
+fi
 finish

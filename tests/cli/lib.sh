@@ -9,7 +9,7 @@
 #   expect_one_line_err    stderr is exactly one line "numaplace: ..."
 #                          (or two, the second "try 'numaplace ...'")
 #   json_ok PYEXPR "what"  PYEXPR over the last stdout as JSON `d` is true
-#   have F                 this build has feature F (hwloc, libvirt, runtime, sim)
+#   have F                 this build has feature F (hwloc, libvirt, runtime, sim, service)
 #   need F                 skip the whole script (exit 77) unless it has
 #   finish                 prints "N passed, N failed" and exits
 set -u
@@ -72,7 +72,7 @@ json_ok() {
       "$TMP/out" 2>/dev/null; then ok "$2"; else not_ok "$2: ($1) is false"; fi
 }
 # NP_FEATURES comes from meson; run by hand, a script assumes every feature.
-have() { case " ${NP_FEATURES-hwloc libvirt runtime sim} " in *" $1 "*) return 0 ;; esac; return 1; }
+have() { case " ${NP_FEATURES-hwloc libvirt runtime sim service} " in *" $1 "*) return 0 ;; esac; return 1; }
 need() { have "$1" || { echo "skipped: needs $1 (this build has none)"; exit 77; }; }
 
 # fixture NAME: unpack a hwloc sysfs fixture once; prints its root.

@@ -165,6 +165,20 @@ def main():
     if g and g["observed"] != obs:
         c.failed += 1
         print("not ok - GET shows the observation as sent: %s" % g["observed"])
+    st, fit = c.req("POST", "/v1/fit", {"flavor": flavor, "hosts": ["oa-1", "none"]}, want=200)
+    c.req("POST", "/v1/fit", {"flavor": flavor, "image": {"properties": {}}}, want=200)
+    c.req("POST", "/v1/fit", {"flavor": flavor, "hosts": "oa-1"}, want=400)
+    c.req("POST", "/v1/fit", {"flavor": flavor, "host": ["oa-1"]}, want=400)
+    c.req("POST", "/v1/fit", {"flavor": {"vcpus": 3, "memory_mb": 4096,
+                                         "extra_specs": {"hw:numa_nodes": "2"}}}, want=400)
+    nic = {"name": "nic", "vendor_id": "8086", "product_id": "1520"}
+    pci = dict(flavor, extra_specs=dict(flavor["extra_specs"], **{"pci_passthrough:alias": "nic:1"}))
+    c.req("POST", "/v1/fit", {"flavor": pci, "pci_aliases": [nic]}, want=200)
+    c.req("POST", "/v1/fit", {"flavor": pci}, want=400)
+    c.req("POST", "/v1/fit", {"flavor": pci, "pci_aliases": [dict(nic, vendor_id="80")]},
+          want=400)
+    c.req("POST", "/v1/fit", raw=b"x" * 2000000, want=413)
+    c.req("POST", "/v1/fit", {"flavor": flavor}, ctype="text/plain", want=415)
     c.req("GET", "/v1/placements/none", want=404)
     c.req("GET", "/v1/hosts/%s" % d["host"], want=200)
     c.req("DELETE", "/v1/hosts/%s" % d["host"], want=409)

@@ -290,6 +290,126 @@ static void by_address(np_fleet *f)
 	np_request_free(nic0);
 	np_request_free(nic1);
 	checked(f, "after the devices");
+/* np_fleet_fit on HOST, compared with np_place() on the host's usage directly. */
+static void fit_agrees(np_fleet *f, const np_fleet_fits *r, int i, const np_request *req)
+{
+	const np_fleet_host *h = np_fleet_host_find(f, np_fleet_fits_host(r, i));
+	struct np_error err = { 0 };
+	np_plan *plan = NULL;
+	const int *nodes;
+	int n = np_fleet_fits_nodes(r, i, &nodes);
+
+	CHECK(h && np_place(np_fleet_host_usage(h), req, NULL, &plan, &err) == 0, "place: %s",
+	      err.message);
+	if (!plan)
+		return;
+	CHECK(np_plan_fits(plan) == (np_fleet_fits_answer(r, i) == NP_FLEET_FIT_YES),
+	      "%s: the engine says the same", np_fleet_fits_host(r, i));
+	if (np_plan_fits(plan)) {
+		CHECK(n == np_plan_cell_count(plan) && !np_fleet_fits_reason(r, i), "%s: %d nodes",
+		      np_fleet_fits_host(r, i), n);
+		for (int k = 0; k < n && k < np_plan_cell_count(plan); k++)
+			CHECK(nodes[k] == np_topo_node(np_host_topo(np_fleet_host_usage(h)),
+						       np_plan_cell(plan, k)->node_idx)->os_id,
+			      "%s cell %d: node %d", np_fleet_fits_host(r, i), k, nodes[k]);
+	} else {
+		CHECK(n == 0 && np_fleet_fits_reason(r, i) && *np_fleet_fits_reason(r, i),
+		      "%s: no nodes, a reason", np_fleet_fits_host(r, i));
+	}
+	np_plan_free(plan);
+}
+
+/* Fill host-05 with FLAVOR through the scheduler; how many were placed. */
+static int fill_one(np_fleet *f, const char *flavor)
+{
+	struct np_fleet_sched_opts on = { .host = "host-05" };
+	struct np_error err = { 0 };
+	char id[32];
+	int n;
+
+	for (n = 0; n < 100; n++) {
+		np_fleet_result *r;
+		bool placed;
+
+		snprintf(id, sizeof(id), "fit-fill-%d", n);
+		r = schedule(f, id, flavor, &on, &err);
+		placed = r && np_fleet_result_placed(r);
+		np_fleet_result_free(r);
+		if (!placed)
+			break;
+	}
+	return n;
+}
+
+/* np_fleet_fit: every named host answered, unknown names too, nothing claimed. */
+static void fitting(np_fleet *f)
+{
+	static const char *names[] = { "host-00", "host-01", "no-such-host", "host-05" };
+	const char *flavor = "vcpus=4,ram=4096,hw:numa_nodes=2,hw:cpu_policy=dedicated";
+	np_request *req = request(flavor), *huge = request("vcpus=2,ram=9000000");
+	struct np_error err = { 0 };
+	np_fleet_fits *r = NULL;
+	int placements = 0, n;
+	bool found;
+
+	CHECK(np_fleet_refresh(f, &err) == 0, "refresh: %s", err.message);
+	for (int i = 0; i < np_fleet_host_count(f); i++)
+		placements += np_fleet_host_placement_count(np_fleet_host_at(f, i));
+	CHECK(np_fleet_fit(f, req, names, 4, NULL, &r, &err) == 0 && r &&
+	      np_fleet_fits_count(r) == 4, "four answers: %s", err.message);
+	for (int i = 0; r && i < 4; i++)
+		CHECK(!strcmp(np_fleet_fits_host(r, i), names[i]), "answer %d is %s", i, names[i]);
+	CHECK(r && np_fleet_fits_answer(r, 2) == NP_FLEET_FIT_UNKNOWN, "unknown host");
+	CHECK(r && np_fleet_fits_answer(r, 0) == NP_FLEET_FIT_YES, "host-00 fits");
+	for (int i = 0; r && i < 4; i++)
+		if (i != 2)
+			fit_agrees(f, r, i, req);
+	np_fleet_fits_free(r);
+	r = NULL;
+	CHECK(np_fleet_fit(f, huge, NULL, 0, NULL, &r, &err) == 0 && r &&
+	      np_fleet_fits_count(r) == np_fleet_host_count(f), "every host: %s", err.message);
+	for (int i = 0; r && i < np_fleet_fits_count(r); i++) {
+		CHECK(np_fleet_fits_answer(r, i) == NP_FLEET_FIT_NO && np_fleet_fits_reason(r, i),
+		      "%s: 9 TB fits nowhere", np_fleet_fits_host(r, i));
+		fit_agrees(f, r, i, huge);
+	}
+	np_fleet_fits_free(r);
+	r = NULL;
+	/* Usage counts: a full host says no, and yes again once emptied. */
+	n = fill_one(f, flavor);
+	CHECK(n > 0, "host-05 took %d", n);
+	CHECK(np_fleet_fit(f, req, names + 3, 1, NULL, &r, &err) == 0 && r &&
+	      np_fleet_fits_answer(r, 0) == NP_FLEET_FIT_NO &&
+	      strstr(np_fleet_fits_reason(r, 0), "dedicated CPUs"), "host-05 full: %s",
+	      r ? np_fleet_fits_reason(r, 0) : err.message);
+	np_fleet_fits_free(r);
+	r = NULL;
+	for (int i = 0; i < n; i++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "fit-fill-%d", i);
+		CHECK(np_fleet_release(f, id, &found, &err) == 0 && found, "release %s", id);
+	}
+	CHECK(np_fleet_fit(f, req, names + 3, 1, NULL, &r, &err) == 0 && r &&
+	      np_fleet_fits_answer(r, 0) == NP_FLEET_FIT_YES, "host-05 emptied: %s", err.message);
+	np_fleet_fits_free(r);
+	r = NULL;
+	n = 0;
+	for (int i = 0; i < np_fleet_host_count(f); i++)
+		n += np_fleet_host_placement_count(np_fleet_host_at(f, i));
+	CHECK(n == placements, "nothing claimed: %d placements, %d before", n, placements);
+	CHECK(np_fleet_fit(f, req, names, -1, NULL, &r, &err) == NP_EINPUT && !r, "n < 0");
+	CHECK(np_fleet_fit(f, req, names, NP_FLEET_FIT_MAX + 1, NULL, &r, &err) == NP_EINPUT &&
+	      strstr(err.message, "at most"), "too many: %s", err.message);
+	{
+		const char *holes[] = { "host-00", NULL };
+
+		CHECK(np_fleet_fit(f, req, holes, 2, NULL, &r, &err) == NP_EINPUT && !r,
+		      "a NULL name");
+	}
+	np_request_free(req);
+	np_request_free(huge);
+	checked(f, "after fitting");
 }
 
 /* Fill the fleet with one shape until nothing fits; every host says why. */
@@ -845,6 +965,7 @@ int main(void)
 		hosts(f, a, b);
 		T_CASE("basics", basics(f));
 		T_CASE("by-address", by_address(f));
+		T_CASE("fit", fitting(f));
 		T_CASE("until-full", until_full(f));
 		T_CASE("removing", removing(f, a));
 		T_CASE("observations", observations(f));
