@@ -484,7 +484,7 @@ static bool read_pins(struct pr *r, const json_t *cell, const char *base,
 		return fail(r, NP_ENOMEM, path, "out of memory");
 	for (long i = 0; i < n; i++) {
 		const json_t *pair = json_array_get(json_object_get(cell, "pins"), (size_t)i);
-		int64_t vcpu;
+		int64_t vcpu = 0;
 
 		snprintf(item, sizeof(item), "%s[%ld]", path, i);
 		if (!json_is_array(pair) || json_array_size(pair) != 2)

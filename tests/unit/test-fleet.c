@@ -290,6 +290,8 @@ static void by_address(np_fleet *f)
 	np_request_free(nic0);
 	np_request_free(nic1);
 	checked(f, "after the devices");
+}
+
 /* np_fleet_fit on HOST, compared with np_place() on the host's usage directly. */
 static void fit_agrees(np_fleet *f, const np_fleet_fits *r, int i, const np_request *req)
 {
