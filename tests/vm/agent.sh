@@ -52,6 +52,9 @@ lib=$(ldd "$np" 2>/dev/null | awk '$1 ~ /^libnumaplace\.so/ { print $3; exit }')
 for m in "$(dirname "${lib:-/nonexistent/x}")"/numaplace-*.so; do
   [ -f "$m" ] && adds+=(--add "$m=/np/lib/numaplace/$(basename "$m")")
 done
+# serve is a plugin of its own, built beside its sources (service/).
+serve_so=$(dirname "$(dirname "$np")")/service/numaplace-serve.so
+[ -f "$serve_so" ] && adds+=(--add "$serve_so=/np/lib/numaplace/numaplace-serve.so")
 
 # The guest side (busybox sh).  Sections: "@@@NP out|err|rc NAME".
 # shellcheck disable=SC2016 # expanded by the guest shell
