@@ -65,16 +65,7 @@ int fleet_flushed(int rc)
 
 void fleet_json_str(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
+	np_json_str_write(out, s);
 }
 
 /* ---- add, remove, release, check --------------------------------------------- */

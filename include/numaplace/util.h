@@ -11,6 +11,7 @@
 #define NUMAPLACE_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <numaplace/error.h>
 #include <numaplace/limits.h>
@@ -67,6 +68,12 @@ char *np_cpulist_format(const int *ids, int n, char *buf, size_t size);
  * fit OUT's SIZE bytes (at least 16), always NUL-terminated.  Returns OUT.
  */
 char *np_text_shown(const char *text, char *out, size_t size);
+
+/*
+ * S (NULL: empty) to OUT as a JSON string: quotes and backslashes escaped,
+ * control characters and DEL as \u00NN, other bytes as they are.
+ */
+void np_json_str_write(FILE *out, const char *s);
 
 #ifdef __cplusplus
 }

@@ -28,6 +28,8 @@
 #include "plan/plan-json.h"
 #include "util/json-util.h"
 
+#include <numaplace/util.h>
+
 #define SCHEMA   "numaplace.plan/1"
 #define ID_MAX   NP_ID_MAX
 #define MIB_MAX  ((int64_t)NP_MEMORY_MB_MAX)
@@ -42,19 +44,6 @@ static const char *const res_names[] = { "memory", "pages", "pcpus", "vcpus", "c
 
 /* ---- writer ---- */
 
-static void put_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
 
 static void put_ints(FILE *out, const int *v, int n)
 {
@@ -145,7 +134,7 @@ static void put_move(FILE *out, const np_plan *p, const np_topo *t, int i)
 	const struct np_plan_cell *c = &m->cell;
 
 	fputs("    {\"guest\": ", out);
-	put_str(out, m->guest);
+	np_json_str_write(out, m->guest);
 	fprintf(out, ", \"guest_cell\": %d, \"from\": %d, \"to\": %d, \"memory_mb\": %" PRIu64
 		", \"pagesize_kb\": %" PRIu64 ", ", c->guest_cell,
 		np__plan_node_os(p, t, m->from_idx), np__plan_node_os(p, t, c->node_idx),
@@ -199,7 +188,7 @@ static void put_reason(FILE *out, const np_plan *p, const np_topo *t, int i)
 		(unsigned)r->resource < NP__ARRAY_SIZE(res_names) ? res_names[r->resource]
 								  : "memory",
 		r->asked, r->available);
-	put_str(out, r->text ? r->text : "");
+	np_json_str_write(out, r->text ? r->text : "");
 	fprintf(out, "}%s\n", i + 1 < p->nreasons ? "," : "");
 }
 

@@ -619,3 +619,17 @@ bool np__next_comb(int *idx, int k, int n)
 		idx[j] = idx[j - 1] + 1;
 	return true;
 }
+
+void np_json_str_write(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
