@@ -641,6 +641,49 @@ static int charge_claims(const np_state *st, const np_host *host, np__ledger *al
 	return rc;
 }
 
+/*
+ * The claims' usage did not go onto HOST (ERR says why, naming no claim):
+ * charge them one more at a time onto a copy until that fails, and name
+ * the first one that makes it fail, in the message style of every other
+ * refusal ("claim 'ID' in 'FILE': why").  Returns RC, ERR's code.
+ */
+static int name_culprit(const np_state *st, const np_host *host, int rc, struct np_error *err)
+{
+	np__ledger *all = NULL, *mine = NULL;
+	struct np_error e;
+
+	if (!err)
+		return rc;
+	e = *err;
+	if (np__ledger_of_host(host, &all, NULL) || !(mine = unused_copy(all)))
+		goto out;
+	for (int i = 0; i < st->nclaims; i++) {
+		struct np__takes t = { 0 };
+		np_host *trial = NULL;
+		char shown[NP__STATE_ID_SHOWN];
+		int bad;
+
+		if (claim_takes(st, i, host, &t, NULL) || np__ledger_charge(mine, &t, false, NULL)) {
+			np__takes_free(&t);
+			break;
+		}
+		np__takes_free(&t);
+		if (np_host_clone(host, &trial, NULL))
+			break;
+		bad = np__ledger_to_host(mine, trial, NULL);
+		np_host_free(trial);
+		if (bad) {
+			np__state_id_shown(st->claims[i].id, shown, sizeof(shown));
+			rc = np__err(err, rc, "claim '%s' in '%s': %s", shown, st->path, e.message);
+			break;
+		}
+	}
+out:
+	np__ledger_free(all);
+	np__ledger_free(mine);
+	return rc;
+}
+
 int np_state_apply(np_state *st, np_host *host, struct np_error *err)
 {
 	np__ledger *all = NULL, *mine = NULL;
@@ -655,8 +698,14 @@ int np_state_apply(np_state *st, np_host *host, struct np_error *err)
 		goto out;
 	}
 	/* On a copy first: a failed apply leaves HOST as it was. */
-	if ((rc = charge_claims(st, host, all, mine, err)) ||
-	    (rc = np__ledger_to_host(mine, trial, err)) || (rc = np__ledger_to_host(mine, host, err)))
+	if ((rc = charge_claims(st, host, all, mine, err)))
+		goto out;
+	if ((rc = np__ledger_to_host(mine, trial, err))) {
+		if (rc != NP_ENOMEM)
+			rc = name_culprit(st, host, rc, err);
+		goto out;
+	}
+	if ((rc = np__ledger_to_host(mine, host, err)))
 		goto out;
 	np__ledger_free(st->ledger);
 	np_host_free(st->shape);
