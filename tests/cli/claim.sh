@@ -147,7 +147,7 @@ run state show --state "$TMP/twice.json" --json "$TMP/h2.json"; expect_rc 0 "fix
 # Ids are never printed raw: a C1 control (U+009B, CSI) or ESC in a file's
 # id is refused as bad input, shown escaped; release refuses such an id.
 printf '{"schema":"numaplace.state/1","claims":{"x\\u009b2Jy":{}}}' >"$TMP/csi.json"
-run state show --state "$TMP/csi.json"; expect_rc 2 "a C1 control in an id"
+run state show --state "$TMP/csi.json" --format state; expect_rc 2 "a C1 control in an id"
 expect_err "claim 'x\\\\xc2\\\\x9b2Jy' in " "shown escaped"
 if LC_ALL=C grep -q "$(printf '\302\233')" "$TMP/err"; then not_ok "a raw CSI on stderr"; else ok "no raw CSI on stderr"; fi
 run release --state "$st" --id "$(printf 'a\033[2Jb')"; expect_rc 2 "release of an id with ESC"
