@@ -114,6 +114,14 @@ case $status in 413|000) ok "a chunked body over the limit: 413 or the connectio
   *) not_ok "a chunked body over the limit answered $status" ;; esac
 http GET /v1/health "" -H "X-Big: $(head -c 30000 /dev/zero | tr '\0' a)"
 expect_status 431 "headers over --max-header"; expect_error headers_too_large "431"
+# Far over it (past the connection's memory, 4 x --max-header + 32 KiB)
+# libmicrohttpd answers its own 431 before any callback of ours runs, with
+# its HTML body: it has no option to replace that body (0.9.75 and its
+# current source).  Still a 431 (or the connection closed), and no harm.
+printf 'X-Big: %s\n' "$(head -c 200000 /dev/zero | tr '\0' a)" >"$TMP/bighdr"
+http GET /v1/health "" -H @"$TMP/bighdr"
+case $status in 431|000) ok "headers far over the limit: libmicrohttpd's 431 or closed ($status)" ;;
+  *) not_ok "headers far over the limit answered $status" ;; esac
 if $CLIENT slow "$SVC" --seconds 12 >"$TMP/slow.out"; then ok "a client sending a byte a second is cut off: $(cat "$TMP/slow.out")"
 else not_ok "the slow client: $(cat "$TMP/slow.out")"; fi
 http GET /v1/health; expect_status 200 "the server still answers after all that"
