@@ -61,6 +61,17 @@ cpu_of() {
   echo "scale=3; $t / $(getconf CLK_TCK)" | bc
 }
 
+# CPU seconds of the PostgreSQL server so far (the postmaster, its live
+# children, and those it has reaped), or "-" when it is not running.
+store_cpu() {
+  local pm f t kids
+  pm=$(head -n1 "${PG_DIR:-/nonexistent}/data/postmaster.pid" 2>/dev/null) || { echo -; return; }
+  f=($(sed 's/^.*) //' "/proc/$pm/stat"))  # utime, stime, cutime, cstime: fields 14-17
+  t=$((f[11] + f[12] + f[13] + f[14]))
+  kids=$(pgrep -P "$pm" | tr '\n' ' ')
+  echo "$(echo "scale=3; $t / $(getconf CLK_TCK)" | bc) + $(cpu_of $kids)" | bc
+}
+
 # serve STORE N: N replicas on TCP ports; sets addrs.
 serve() {
   local store=$1 n=$2 r
@@ -99,7 +110,7 @@ run_case() {
   load_hosts "${addrs%%,*}"
   echo "# $kind: $hosts hosts loaded in $(echo "$(date +%s.%N) - $t0" | bc) s" >&2
   mkdir -p "$OUT/logs-$kind-$n"
-  local cpu0 cpu1
+  local cpu0 cpu1 st0 st1
   cpu0=$(cpu_of "${pids[@]}")
   if [ -n "${PERF:-}" ]; then  # PERF=1: a profile of the servers under the load
     perf record -F 1999 ${PERF_ARGS:---call-graph dwarf,16384} -o "$OUT/perf-$kind$n.data" \
@@ -107,9 +118,12 @@ run_case() {
     perf_pid=$!
     sleep 0.5
   fi
-  $client "$addrs" --clients 16 --ops "$ops" --logdir "$OUT/logs-$kind-$n" \
+  st0=$(store_cpu)
+  /usr/bin/time -f '%U %S' -o "$OUT/client-time" \
+    $client "$addrs" --clients 16 --ops "$ops" --logdir "$OUT/logs-$kind-$n" \
     --token-file "$OUT/token" --stats "$OUT/stats.json" --id-prefix "$kind$n-" >&2 || true
   cpu1=$(cpu_of "${pids[@]}")
+  st1=$(store_cpu)
   if [ -n "${PERF:-}" ]; then
     kill -INT "$perf_pid"; wait "$perf_pid" || true
     echo "# profile: perf report -i $OUT/perf-$kind$n.data" >&2
@@ -117,14 +131,18 @@ run_case() {
   # The server's own time per placement (its histogram), beside the clients' view.
   local a=${addrs%%,*}
   curl -s -H "Authorization: Bearer $(cat "$OUT/token")" "http://$a/v1/metrics" >"$OUT/metrics.txt"
-  python3 - "$OUT/stats.json" "$OUT/metrics.txt" "$kind" "$n" "$hosts" "$cpu0" "$cpu1" <<'PY' | tee -a "$res"
+  python3 - "$OUT/stats.json" "$OUT/metrics.txt" "$kind" "$n" "$hosts" "$cpu0" "$cpu1" \
+    "$st0" "$st1" "$OUT/client-time" <<'PY' | tee -a "$res"
 import json, re, sys
 d = json.load(open(sys.argv[1])); d.pop("errors")
 posts = sum(d["counts"].get(k, 0) for k in ("placed", "existing", "nofit"))
 d["server_cpu_s"] = round(float(sys.argv[7]) - float(sys.argv[6]), 3)
 d["server_cpu_ms_per_placement"] = round(d["server_cpu_s"] * 1e3 / max(1, posts), 3)
-if "client_cpu_s" in d:
-    d["client_cpu_ms_per_placement"] = round(d["client_cpu_s"] * 1e3 / max(1, posts), 3)
+if sys.argv[8] != "-":  # PostgreSQL's own processes (its backends, WAL writer...)
+    d["store_cpu_ms_per_placement"] = round((float(sys.argv[9]) - float(sys.argv[8])) * 1e3 / max(1, posts), 3)
+d.setdefault("client", "python")
+d["client_cpu_s"] = round(sum(map(float, open(sys.argv[10]).read().split()[-2:])), 3)
+d["client_cpu_ms_per_placement"] = round(d["client_cpu_s"] * 1e3 / max(1, posts), 3)
 d["load_average"] = open("/proc/loadavg").read().split()[0]
 m = open(sys.argv[2]).read()
 get = lambda k: float(re.search(r'^numaplace_http_request_duration_seconds_%s\{route="placement_post"\} (\S+)' % k, m, re.M).group(1))
