@@ -11,7 +11,8 @@
 # $OUT/results.jsonl), each case with the servers' CPU time per placement
 # (their utime+stime over the load, all replicas, / POSTs) and the clients'.
 # CASES="sqlite1 sqlite3 postgresql1 postgresql3" (the default) picks
-# cases; ANCHOR=0 leaves Placement out.  Not a test: numbers, no assertions.
+# cases; ANCHOR=0 leaves Placement out; THREADS=N the servers' --threads
+# (default 16).  Not a test: numbers, no assertions.
 # PERF=1 records `perf record` profiles of the servers during each load
 # ($OUT/perf-CASE.data; PERF_ARGS overrides "--call-graph dwarf,16384").
 set -euo pipefail
@@ -78,7 +79,7 @@ serve() {
   addrs=
   for r in $(seq 1 "$n"); do
     "$np" serve --store "$store" --listen 127.0.0.1:0 --token-file "$OUT/token" \
-      --log /dev/null --threads 16 2>"$OUT/serve-$r.err" &
+      --log /dev/null --threads "${THREADS:-16}" 2>"$OUT/serve-$r.err" &
     pids+=($!)
     for _ in $(seq 1 600); do grep -q "serving on" "$OUT/serve-$r.err" && break; sleep 0.05; done
     addrs=${addrs:+$addrs,}$(grep -o 'serving on [^ ]*' "$OUT/serve-$r.err" | sed 's/serving on //')
