@@ -69,6 +69,7 @@ static const char *const FLAVORS[] = {
 
 struct opts {
 	const char *addrs[MAX_ADDRS];
+	char *addr_list; /* the copy of ADDRS that addrs point into */
 	int naddrs, clients, ops, release;
 	unsigned long seed;
 	const char *logdir, *stats, *prefix;
@@ -509,7 +510,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	*o = (struct opts){ .clients = 16, .ops = 100, .release = 33, .logdir = ".", .prefix = "" };
 	if (argc < 2 || argv[1][0] == '-')
 		return -1;
-	if (!(list = strdup(argv[1])))
+	if (!(list = o->addr_list = strdup(argv[1])))
 		return -1;
 	for (char *save, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save))
 		if (o->naddrs < MAX_ADDRS)
@@ -643,6 +644,6 @@ int main(int argc, char **argv)
 	free(th);
 	free(t.post);
 	free(t.del);
-	free((void *)o.addrs[0]);
+	free(o.addr_list);
 	return (t.nerrors || fatal) ? 1 : 0;
 }
