@@ -52,6 +52,68 @@ json_t *svc_plan_json(const np_plan *plan, const np_host *usage, struct np_error
 	return svc_json_from_writer(plan_writer, plan, usage, err);
 }
 
+/* JSON text S without the whitespace between tokens, in place (the writer indents). */
+static size_t compact(char *s, size_t n)
+{
+	size_t o = 0;
+	bool in_str = false, esc = false;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (in_str) {
+			in_str = esc || c != '"';
+			esc = !esc && c == '\\';
+		} else if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+			continue;
+		} else {
+			in_str = c == '"';
+		}
+		s[o++] = c;
+	}
+	s[o] = '\0';
+	return o;
+}
+
+/*
+ * The answer {"id", "host", "plan"} of a placement made (POST), written in
+ * one pass: the plan writer's text goes in as it is, rather than parsed
+ * into a tree and dumped again (that round trip was most of the service's
+ * own JSON time per placement, docs/bench/service.md).
+ */
+int svc_plan_answer(struct svc_resp *rs, int status, const char *id, const char *host,
+		    const np_plan *plan, const np_host *usage, struct np_error *err)
+{
+	json_t *head = json_pack("{s:s,s:s}", "id", id, "host", host);
+	char *text = head ? json_dumps(head, JSON_COMPACT) : NULL, *buf = NULL;
+	size_t len = 0;
+	FILE *out = text ? open_memstream(&buf, &len) : NULL;
+	int rc = NP_ENOMEM;
+
+	json_decref(head);
+	if (out) {
+		/* text is {"id":...,"host":...}: the plan goes before its '}'. */
+		fwrite(text, 1, strlen(text) - 1, out);
+		fputs(",\"plan\":", out);
+		rc = plan_writer(plan, usage, out, err);
+		fputc('}', out);
+		if (fclose(out) != 0 && rc == 0)
+			rc = NP_ENOMEM;
+	}
+	free(text);
+	if (rc) {
+		free(buf);
+		if (rc == NP_ENOMEM)
+			snprintf(err->message, sizeof(err->message), "out of memory");
+		err->code = rc;
+		return rc;
+	}
+	svc_json(rs, status, NULL);
+	rs->body = buf;
+	rs->len = compact(buf, len);
+	return 0;
+}
+
 void svc_hosts_list(struct svc_req *rq, struct svc_resp *rs)
 {
 	struct np_error err = { 0 };

@@ -8,7 +8,10 @@
  * Threads: libmicrohttpd's own pool (cfg->threads), each thread polling
  * many connections; a handler runs on the thread of its connection.
  * Limits: the request headers (431; the connection's memory is 4 times
- * that, beyond which libmicrohttpd closes with its own 431), the body
+ * that, beyond which libmicrohttpd closes with its own 431, an HTML body
+ * that no option of libmicrohttpd 0.9.75 or later replaces: it is sent
+ * before any callback of ours, and neither MHD_OPTION_URI_LOG_CALLBACK nor
+ * MHD_OPTION_NOTIFY_CONNECTION can answer), the body
  * (413 when Content-Length says so, else the connection is closed when
  * it grows past the limit), open connections (more wait in the backlog),
  * an idle timeout, and the watchdog's total time per request.

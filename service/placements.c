@@ -15,17 +15,13 @@
 static void answer_result(struct svc_resp *rs, const np_fleet_result *r)
 {
 	struct np_error err = { 0 };
-	json_t *plan, *reasons;
+	json_t *reasons;
 
 	if (np_fleet_result_placed(r)) {
-		plan = svc_plan_json(np_fleet_result_plan(r), np_fleet_result_usage(r), &err);
-		if (!plan) {
+		if (svc_plan_answer(rs, np_fleet_result_existing(r) ? 200 : 201,
+				    np_fleet_result_id(r), np_fleet_result_host(r),
+				    np_fleet_result_plan(r), np_fleet_result_usage(r), &err))
 			svc_error(rs, "internal", "%s", err.message);
-			return;
-		}
-		svc_json(rs, np_fleet_result_existing(r) ? 200 : 201,
-			 json_pack("{s:s,s:s,s:o}", "id", np_fleet_result_id(r), "host",
-				   np_fleet_result_host(r), "plan", plan));
 		return;
 	}
 	reasons = json_array();

@@ -38,6 +38,7 @@ struct svc {
 
 	struct svc_metrics *metrics;
 	int log_fd;
+	atomic_bool log_discard; /* log_fd is /dev/null */
 
 	pthread_mutex_t conn_lock;
 	struct svc_conn *conns;

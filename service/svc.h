@@ -138,5 +138,8 @@ np_request *svc_request_of(json_t *body, struct svc_resp *rs);
 json_t *svc_host_nodes(const np_host *usage);
 /* The plan as JSON, on the host view USAGE. */
 json_t *svc_plan_json(const np_plan *plan, const np_host *usage, struct np_error *err);
+/* Answer STATUS with {"id": ID, "host": HOST, "plan": ...} in one pass; 0 or the error. */
+int svc_plan_answer(struct svc_resp *rs, int status, const char *id, const char *host,
+		    const np_plan *plan, const np_host *usage, struct np_error *err);
 
 #endif

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # bench/service/run.sh BUILD [HOSTS] [OPS] - the service benchmark
 # (docs/bench/service.md): `numaplace serve` over HTTP on loopback (TCP, a
-# bearer token, as deployed), 16 clients (tests/service/client.py load:
+# bearer token, as deployed), 16 clients (BUILD/bench/service-loadgen, C
+# threads; CLIENT=python: tests/service/client.py load, the same requests:
 # placements in a mix of Nova flavors, a third released again) over HOSTS
 # hosts (default 1,000) of 8 nodes (16 CPUs, 64 GiB each), on SQLite and on
 # PostgreSQL (fsync on), with 1 and 3 replicas; then, in the same run,
 # OpenStack Placement 8.0 in-process on SQLite over the same fleet
 # (bench/service/placement-anchor.py).  Prints JSON lines (also
-# $OUT/results.jsonl).  Not a test: numbers, no assertions.
+# $OUT/results.jsonl), each case with the servers' CPU time per placement
+# (their utime+stime over the load, all replicas, / POSTs) and the clients'.
+# CASES="sqlite1 sqlite3 postgresql1 postgresql3" (the default) picks
+# cases; ANCHOR=0 leaves Placement out; THREADS=N the servers' --threads
+# (default 16).  Not a test: numbers, no assertions.
+# PERF=1 records `perf record` profiles of the servers during each load
+# ($OUT/perf-CASE.data; PERF_ARGS overrides "--call-graph dwarf,16384").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:?usage: bench/service/run.sh BUILD [HOSTS] [OPS]}
@@ -16,9 +23,15 @@ np=$PWD/$build/cli/numaplace
 OUT=$(mktemp -d /tmp/np-service-bench-XXXXXX)
 export PG_FSYNC=on
 . tests/lib/pg.sh
-pg_start
 res=$OUT/results.jsonl
-client="python3 tests/service/client.py"
+if [ "${CLIENT:-c}" = python ]; then
+  client="python3 tests/service/client.py load"
+else
+  client=$PWD/$build/bench/service-loadgen
+  [ -x "$client" ] || { echo "no $client: ninja -C $build" >&2; exit 2; }
+fi
+cases=${CASES:-sqlite1 sqlite3 postgresql1 postgresql3}
+case " $cases " in *postgresql*) pg_start ;; esac
 printf 'service-bench-token-0123456789\n' >"$OUT/token"; chmod 600 "$OUT/token"
 pids=()
 stop_all() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done; pids=(); }
@@ -39,13 +52,34 @@ print(json.dumps({"schema": "numaplace.topology/1", "nodes": nodes, "cpus": cpus
 PY
 echo "{\"load_average\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"cpus\": $(nproc), \"hosts\": $hosts}" | tee -a "$res"
 
+# CPU seconds (user + system) of the processes PIDS so far, from /proc.
+cpu_of() {
+  local t=0 p f
+  for p in "$@"; do
+    f=($(sed 's/^.*) //' "/proc/$p/stat"))  # fields from the 3rd on: utime is the 14th
+    t=$((t + f[11] + f[12]))
+  done
+  echo "scale=3; $t / $(getconf CLK_TCK)" | bc
+}
+
+# CPU seconds of the PostgreSQL server so far (the postmaster, its live
+# children, and those it has reaped), or "-" when it is not running.
+store_cpu() {
+  local pm f t kids
+  pm=$(head -n1 "${PG_DIR:-/nonexistent}/data/postmaster.pid" 2>/dev/null) || { echo -; return; }
+  f=($(sed 's/^.*) //' "/proc/$pm/stat"))  # utime, stime, cutime, cstime: fields 14-17
+  t=$((f[11] + f[12] + f[13] + f[14]))
+  kids=$(pgrep -P "$pm" | tr '\n' ' ')
+  echo "$(echo "scale=3; $t / $(getconf CLK_TCK)" | bc) + $(cpu_of $kids)" | bc
+}
+
 # serve STORE N: N replicas on TCP ports; sets addrs.
 serve() {
   local store=$1 n=$2 r
   addrs=
   for r in $(seq 1 "$n"); do
     "$np" serve --store "$store" --listen 127.0.0.1:0 --token-file "$OUT/token" \
-      --log /dev/null --threads 16 2>"$OUT/serve-$r.err" &
+      --log /dev/null --threads "${THREADS:-16}" 2>"$OUT/serve-$r.err" &
     pids+=($!)
     for _ in $(seq 1 600); do grep -q "serving on" "$OUT/serve-$r.err" && break; sleep 0.05; done
     addrs=${addrs:+$addrs,}$(grep -o 'serving on [^ ]*' "$OUT/serve-$r.err" | sed 's/serving on //')
@@ -77,14 +111,40 @@ run_case() {
   load_hosts "${addrs%%,*}"
   echo "# $kind: $hosts hosts loaded in $(echo "$(date +%s.%N) - $t0" | bc) s" >&2
   mkdir -p "$OUT/logs-$kind-$n"
-  $client load "$addrs" --clients 16 --ops "$ops" --logdir "$OUT/logs-$kind-$n" \
+  local cpu0 cpu1 st0 st1
+  cpu0=$(cpu_of "${pids[@]}")
+  if [ -n "${PERF:-}" ]; then  # PERF=1: a profile of the servers under the load
+    perf record -F 1999 ${PERF_ARGS:---call-graph dwarf,16384} -o "$OUT/perf-$kind$n.data" \
+      -p "$(IFS=,; echo "${pids[*]}")" 2>"$OUT/perf-$kind$n.err" &
+    perf_pid=$!
+    sleep 0.5
+  fi
+  st0=$(store_cpu)
+  /usr/bin/time -f '%U %S' -o "$OUT/client-time" \
+    $client "$addrs" --clients 16 --ops "$ops" --logdir "$OUT/logs-$kind-$n" \
     --token-file "$OUT/token" --stats "$OUT/stats.json" --id-prefix "$kind$n-" >&2 || true
+  cpu1=$(cpu_of "${pids[@]}")
+  st1=$(store_cpu)
+  if [ -n "${PERF:-}" ]; then
+    kill -INT "$perf_pid"; wait "$perf_pid" || true
+    echo "# profile: perf report -i $OUT/perf-$kind$n.data" >&2
+  fi
   # The server's own time per placement (its histogram), beside the clients' view.
   local a=${addrs%%,*}
   curl -s -H "Authorization: Bearer $(cat "$OUT/token")" "http://$a/v1/metrics" >"$OUT/metrics.txt"
-  python3 - "$OUT/stats.json" "$OUT/metrics.txt" "$kind" "$n" "$hosts" <<'PY' | tee -a "$res"
+  python3 - "$OUT/stats.json" "$OUT/metrics.txt" "$kind" "$n" "$hosts" "$cpu0" "$cpu1" \
+    "$st0" "$st1" "$OUT/client-time" <<'PY' | tee -a "$res"
 import json, re, sys
 d = json.load(open(sys.argv[1])); d.pop("errors")
+posts = sum(d["counts"].get(k, 0) for k in ("placed", "existing", "nofit"))
+d["server_cpu_s"] = round(float(sys.argv[7]) - float(sys.argv[6]), 3)
+d["server_cpu_ms_per_placement"] = round(d["server_cpu_s"] * 1e3 / max(1, posts), 3)
+if sys.argv[3] == "postgresql" and sys.argv[8] != "-":  # PostgreSQL's own processes (its backends, WAL writer...)
+    d["store_cpu_ms_per_placement"] = round((float(sys.argv[9]) - float(sys.argv[8])) * 1e3 / max(1, posts), 3)
+d.setdefault("client", "python")
+d["client_cpu_s"] = round(sum(map(float, open(sys.argv[10]).read().split()[-2:])), 3)
+d["client_cpu_ms_per_placement"] = round(d["client_cpu_s"] * 1e3 / max(1, posts), 3)
+d["load_average"] = open("/proc/loadavg").read().split()[0]
 m = open(sys.argv[2]).read()
 get = lambda k: float(re.search(r'^numaplace_http_request_duration_seconds_%s\{route="placement_post"\} (\S+)' % k, m, re.M).group(1))
 d["server_post_mean_ms_replica1"] = round(get("sum") / max(1, get("count")) * 1e3, 3)
@@ -95,11 +155,15 @@ PY
   stop_all
 }
 
-run_case sqlite "sqlite:$OUT/s1.db" 1
-run_case sqlite "sqlite:$OUT/s3.db" 3
-run_case postgresql "$(pg_createdb p1)" 1
-run_case postgresql "$(pg_createdb p3)" 3
+for c in $cases; do
+  case $c in
+    sqlite[13]) run_case sqlite "sqlite:$OUT/s${c#sqlite}.db" "${c#sqlite}" ;;
+    postgresql[13]) run_case postgresql "$(pg_createdb "p${c#postgresql}")" "${c#postgresql}" ;;
+    *) echo "unknown case '$c'" >&2; exit 2 ;;
+  esac
+done
 pg_stop
+[ "${ANCHOR:-1}" = 0 ] && exit 0
 echo "# Placement 8.0 over the same $hosts hosts (minutes: its candidate query is slow)" >&2
 /usr/bin/python3 bench/service/placement-anchor.py "$OUT" "$hosts" 3 | tee -a "$res"
 echo "# results: $res" >&2
