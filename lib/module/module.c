@@ -10,6 +10,7 @@
  * not load (dlerror's reason) are three different fixes.
  */
 #include "module/module.h"
+#include "module/module-path.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -118,19 +119,20 @@ static bool same_dir(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
-/* Where the modules are (module.h): into DIR; false when that cannot be told. */
-static bool module_dir(char *dir, size_t size)
+/* module-path.h: where module file FILE is. */
+bool np__module_path(const char *file, const char *build_dir, char *path, size_t size)
 {
 	const char *env = secure_getenv("NUMAPLACE_MODULE_DIR");
 	char lib[PATH_MAX];
 
 	if (env && *env)
-		return (size_t)snprintf(dir, size, "%s", env) < size;
+		return (size_t)snprintf(path, size, "%s/%s", env, file) < size;
 	if (!lib_dir(lib, sizeof(lib)))
 		return false;
 	if (same_dir(lib, NP_BUILD_LIBDIR))
-		return (size_t)snprintf(dir, size, "%s", lib) < size;
-	return (size_t)snprintf(dir, size, "%s/numaplace", lib) < size;
+		return (size_t)snprintf(path, size, "%s/%s", build_dir ? build_dir : lib, file) <
+		       size;
+	return (size_t)snprintf(path, size, "%s/numaplace/%s", lib, file) < size;
 }
 
 /* dlerror()'s text as one line. */
@@ -148,13 +150,13 @@ static const char *dl_reason(char *buf, size_t size)
 static int load(const char *name, const char *library, const struct np__module **out,
 		struct np_error *err)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 64], sym[64], why[300];
+	char file[64], path[PATH_MAX + 64], sym[64], why[300];
 	const struct np__module *m;
 	struct stat st;
 	void *h;
 
-	if (!module_dir(dir, sizeof(dir)) ||
-	    (size_t)snprintf(path, sizeof(path), "%s/numaplace-%s.so", dir, name) >= sizeof(path))
+	snprintf(file, sizeof(file), "numaplace-%s.so", name); /* names are known[]'s */
+	if (!np__module_path(file, NULL, path, sizeof(path)))
 		return np__err(
 		    err, NP_EUNSUPPORTED,
 		    "this numaplace has no %s support (cannot tell where its modules are)",
