@@ -295,6 +295,34 @@ static void test_json_text(void)
 }
 
 /* An error message is one line whatever input it quotes. */
+/*
+ * np_json_str_write(), the one JSON string writer (plans, fleet output,
+ * the runtime verbs' logs): controls escaped, not dropped, so a log line
+ * stays one line and jansson reads back the very bytes.
+ */
+static void test_json_str_write(void)
+{
+	static const char *const cases[] = {
+		"", "plain", "q\"uote\\slash", "new\nline\ttab", "esc\x1b[2Jdel\x7f", "caf\xc3\xa9",
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		json_t *v;
+
+		np_json_str_write(m, cases[i]);
+		fclose(m);
+		v = json_loadb(buf, len, JSON_DECODE_ANY, NULL);
+		CHECK(v && json_is_string(v) && strcmp(json_string_value(v), cases[i]) == 0,
+		      "json str %zu: '%s' does not read back", i, buf);
+		CHECK(!strpbrk(buf, "\n\t\x1b\x7f"), "json str %zu: a raw control in '%s'", i, buf);
+		json_decref(v);
+		free(buf);
+	}
+}
+
 static void test_err_one_line(void)
 {
 	struct np_error err = { 0 };
@@ -313,6 +341,7 @@ int main(void)
 	T_CASE("read-file", test_read_file());
 	T_CASE("special-files", test_special_files());
 	T_CASE("stdin", test_stdin());
+	T_CASE("json-str-write", test_json_str_write());
 	T_CASE("public-cpulist", test_public_cpulist());
 	T_CASE("version", test_version());
 	T_CASE("utf8", test_utf8());
