@@ -265,9 +265,9 @@ static int cell(struct jq *q, json_t *c, int i, np_request *r)
 		return bad(q, path, "an object");
 	if ((rc = known_keys(q, c, path, keys)))
 		return rc;
-	if (!uint_of(json_object_get(c, "memory_mb"), (uint64_t)1 << 50, &mem))
-		return fail(q, "invalid_request_json", "%s.memory_mb: expected MiB, 0 or more",
-			    path);
+	if (!uint_of(json_object_get(c, "memory_mb"), NP_MEMORY_MB_MAX, &mem))
+		return fail(q, "invalid_request_json",
+			    "%s.memory_mb: expected MiB, 0-" NP_MEMORY_MB_MAX_TEXT, path);
 	if (hn && !json_is_null(hn) && !uint_of(hn, 65535, &node))
 		return fail(q, "invalid_request_json", "%s.host_node: expected null or a node id",
 			    path);
@@ -517,8 +517,8 @@ static int head(struct jq *q, json_t *root, np_request **rp)
 	if (!uint_of(json_object_get(root, "vcpus"), NP_VCPUS_MAX, &v) || v == 0)
 		return bad(q, "vcpus", "a number of vCPUs, 1-" NP__STR(NP_VCPUS_MAX));
 	q->vcpus = (unsigned)v;
-	if (!uint_of(json_object_get(root, "memory_mb"), (uint64_t)1 << 50, &q->mem) || !q->mem)
-		return bad(q, "memory_mb", "a size in MiB, 1 or more");
+	if (!uint_of(json_object_get(root, "memory_mb"), NP_MEMORY_MB_MAX, &q->mem) || !q->mem)
+		return bad(q, "memory_mb", "a size in MiB, 1-" NP_MEMORY_MB_MAX_TEXT);
 	if ((rc = enum_of(q, root, "cpu_policy", cpu, 3, &c)) ||
 	    (rc = enum_of(q, root, "thread_policy", thr, 3, &t)) ||
 	    (rc = enum_of(q, root, "emulator_threads_policy", emu, 2, &e)) ||

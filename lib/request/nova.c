@@ -215,8 +215,9 @@ static int check_input(struct nq *q)
 	if (q->vcpus < 1 || q->vcpus > NP_VCPUS_MAX)
 		return fail(q, "invalid_flavor", "flavor vcpus=%u is not within 1-%d", q->vcpus,
 			    NP_VCPUS_MAX);
-	if (q->mem < 1 || q->mem > ((uint64_t)1 << 50))
-		return fail(q, "invalid_flavor", "flavor memory_mb=%llu is not within 1-2^50",
+	if (q->mem < 1 || q->mem > NP_MEMORY_MB_MAX)
+		return fail(q, "invalid_flavor",
+			    "flavor memory_mb=%llu is not within 1-" NP_MEMORY_MB_MAX_TEXT,
 			    (unsigned long long)q->mem);
 	rc = check_keys(q, q->fl, q->nfl, "extra spec");
 	return rc ? rc : check_keys(q, q->im, q->nim, "image property");

@@ -1253,6 +1253,11 @@ static void json_bad(void)
 	    {H ",\"cells\":[{\"vcpus\":\"0-3\",\"pinned_vcpus\":[1],\"memory_mb\":2048}]}",
 	     "dedicated_mask_needs_mixed", "pinned_vcpus need cpu_policy"},
 	    {H ",\"cpu_policy\":\"mixed\"}", "invalid_dedicated_mask", "not 0 of 4"},
+	    /* The engine's limit (limits.h), not a reader's own. */
+	    {"{\"schema\":\"numaplace.request/1\",\"vcpus\":4,\"memory_mb\":1099511627777}",
+	     "invalid_request_json", "memory_mb: expected a size in MiB, 1-2^40"},
+	    {H ",\"cells\":[{\"vcpus\":\"0-3\",\"memory_mb\":1099511627777}]}",
+	     "invalid_request_json", "cells[0].memory_mb: expected MiB, 0-2^40"},
 	    {H ",\"thread_policy\":\"isolate\"}", "thread_policy_needs_pinning", "not none"},
 	    {H ",\"emulator_threads_policy\":\"isolate\",\"cpu_policy\":\"shared\"}",
 	     "emulator_isolate_needs_pinning", "not shared"},
@@ -1446,6 +1451,7 @@ static void big_numbers(void)
 	     "names vCPU more than 2^56"},
 	    {"vcpus=4,ram=4096,resources:PCPU=9223372036854775808,resources1:PCPU=9223372036854775808",
 	     "resources:PCPU=more than 2^56 must equal vcpus=4"},
+	    {"vcpus=4,ram=1099511627777", "flavor memory_mb=1099511627777 is not within 1-2^40"},
 	};
 	struct np_error err = {0};
 
