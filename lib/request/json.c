@@ -434,7 +434,6 @@ static int pci_one(struct jq *q, json_t *e, int i, np_request *r)
 {
 	static const char *const keys[] = {"alias", "vendor", "product", "count", "policy",
 					   "address", NULL};
-	static const char *const pols[] = {"legacy", "required", "preferred", "socket"};
 	struct np_pci_request p = {.count = 1};
 	char path[32];
 	uint64_t count = 1;
@@ -444,7 +443,7 @@ static int pci_one(struct jq *q, json_t *e, int i, np_request *r)
 	snprintf(path, sizeof(path), "pci[%d]", i);
 	if (!json_is_object(e))
 		return bad(q, path, "an object");
-	if ((rc = known_keys(q, e, path, keys)) || (rc = enum_of(q, e, "policy", pols, 4, &pol)))
+	if ((rc = known_keys(q, e, path, keys)) || (rc = enum_of(q, e, "policy", np__pci_policy_names, 4, &pol)))
 		return rc;
 	if (a && !json_is_string(a))
 		return fail(q, "invalid_request_json", "%s.alias: expected a name", path);
@@ -499,11 +498,6 @@ static int head(struct jq *q, json_t *root, np_request **rp)
 					   "pagesize",
 					   "pci",
 					   NULL};
-	static const char *const cpu[] = {"shared", "dedicated", "mixed"};
-	static const char *const thr[] = {"prefer", "isolate", "require"};
-	static const char *const emu[] = {"share", "isolate"};
-	static const char *const mem[] = {"strict", "preferred", "interleave"};
-	static const char *const aff[] = {"hard", "soft"};
 	json_t *schema = json_object_get(root, "schema");
 	int c, t, e, m, a, rc;
 	uint64_t v = 0;
@@ -519,11 +513,13 @@ static int head(struct jq *q, json_t *root, np_request **rp)
 	q->vcpus = (unsigned)v;
 	if (!uint_of(json_object_get(root, "memory_mb"), NP_MEMORY_MB_MAX, &q->mem) || !q->mem)
 		return bad(q, "memory_mb", "a size in MiB, 1-" NP_MEMORY_MB_MAX_TEXT);
-	if ((rc = enum_of(q, root, "cpu_policy", cpu, 3, &c)) ||
-	    (rc = enum_of(q, root, "thread_policy", thr, 3, &t)) ||
-	    (rc = enum_of(q, root, "emulator_threads_policy", emu, 2, &e)) ||
-	    (rc = enum_of(q, root, "mem_policy", mem, 3, &m)) ||
-	    (rc = enum_of(q, root, "affinity", aff, 2, &a)) ||
+	/* (The policies' tables start with "none", which no request spells.) */
+	if ((rc = enum_of(q, root, "cpu_policy", np__cpu_policy_names + 1, 3, &c)) ||
+	    (rc = enum_of(q, root, "thread_policy", np__thread_policy_names + 1, 3, &t)) ||
+	    (rc = enum_of(q, root, "emulator_threads_policy", np__emulator_policy_names + 1, 2,
+			  &e)) ||
+	    (rc = enum_of(q, root, "mem_policy", np__mem_policy_names, 3, &m)) ||
+	    (rc = enum_of(q, root, "affinity", np__affinity_names, 2, &a)) ||
 	    (rc = page_of(q, json_object_get(root, "pagesize"), "pagesize", &q->pagesize)))
 		return rc;
 	q->cpu = (enum np_cpu_policy)(c + 1);
