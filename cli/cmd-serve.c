@@ -3,7 +3,7 @@
  * 12).  This file reads the options and loads the service, service/
  * (service.h), a plugin built when libmicrohttpd is there (Meson feature
  * `service`): numaplace-serve.so, found by the library's own module search
- * (np__module_path: $NUMAPLACE_MODULE_DIR, the build tree's service/, or
+ * (np_plugin_path: $NUMAPLACE_MODULE_DIR, the build tree's service/, or
  * libdir/numaplace/).  Only this verb loads it, so no other verb loads
  * libmicrohttpd and GnuTLS.
  */
@@ -11,8 +11,7 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include <module-path.h> /* lib/module/: where the library finds its modules */
-#include <service.h>	 /* service/, whose one entry point this is */
+#include <service.h> /* service/, whose one entry point this is */
 
 #include "cli.h"
 #include "fleet-cli.h"
@@ -64,14 +63,13 @@ static const struct cli_opt opts[] = {
 
 static int serve(const struct svc_config *c)
 {
+	struct np_error err = { 0 };
 	char path[PATH_MAX + 32];
 	int (*run_service)(const struct svc_config *);
 	void *h;
 
-	if (!np__module_path("numaplace-serve.so", NP_SERVE_BUILD_DIR, path, sizeof(path))) {
-		fprintf(stderr, "numaplace: cannot tell where the service plugin is\n");
-		return CLI_UNSUPPORTED;
-	}
+	if (np_plugin_path("numaplace-serve.so", path, sizeof(path), &err))
+		return cli_fail(&err);
 	if (!(h = dlopen(path, RTLD_NOW | RTLD_LOCAL))) {
 		fprintf(stderr, "numaplace: this numaplace has no service (cannot load '%s')\n",
 			path);

@@ -35,8 +35,9 @@
  *    (build/lib/, so tests and build/cli/numaplace need no set-up); else
  *    the folder numaplace/ beside the library file (libdir/numaplace/),
  *    found with dladdr(), so an installed tree works wherever it was copied
- *    (a DESTDIR, a container image).  np__module_path() (module-path.h)
- *    is that search, shared with the tool's service plugin.
+ *    (a DESTDIR, a container image).  np_plugin_path() (version.h) is
+ *    that search, for the tool's service plugin, numaplace-serve.so; in
+ *    the build tree it looks in service/ too, where that one is built.
  * Failure is NP_EUNSUPPORTED, one line: "this numaplace has no libvirt
  * support (built without it)", "... (module 'libvirt' not installed)", or
  * "cannot load module 'libvirt': <dlerror's reason>".

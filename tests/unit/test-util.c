@@ -148,6 +148,29 @@ static void test_version(void)
 	CHECK(strcmp(want, NP_VERSION_STRING) == 0, "NP_VERSION_MAJOR.MINOR.MICRO is '%s'", want);
 }
 
+/* np_plugin_path(): the module folder's search, for a plugin file (the service's). */
+static void test_plugin_path(void)
+{
+	struct np_error err = { 0 };
+	char path[64] = "untouched", tiny[8] = "same";
+	int rc;
+
+	setenv("NUMAPLACE_MODULE_DIR", "/opt/np-mods", 1);
+	rc = np_plugin_path("numaplace-serve.so", path, sizeof(path), &err);
+	CHECK(rc == 0 && strcmp(path, "/opt/np-mods/numaplace-serve.so") == 0,
+	      "NUMAPLACE_MODULE_DIR first: rc %d, '%s'", rc, path);
+	rc = np_plugin_path("numaplace-serve.so", tiny, sizeof(tiny), &err);
+	CHECK(rc == NP_EINPUT && strcmp(tiny, "same") == 0 && strstr(err.message, "too long"),
+	      "a short buffer: rc %d, '%s', untouched", rc, err.message);
+	rc = np_plugin_path("../evil.so", path, sizeof(path), &err);
+	CHECK(rc == NP_EINPUT && strstr(err.message, "file name"), "a path refused: rc %d", rc);
+	unsetenv("NUMAPLACE_MODULE_DIR");
+	/* Otherwise beside the file holding the library (here the test itself, static). */
+	rc = np_plugin_path("numaplace-serve.so", path, sizeof(path), &err);
+	CHECK(rc == 0 && path[0] == '/' && strstr(path, "/numaplace-serve.so"),
+	      "found by dladdr: rc %d, '%s'", rc, path);
+}
+
 static void test_cpulist(void)
 {
 	cpulist("0-3,8,10-11\n", 0, "0-3,8,10-11");
@@ -342,6 +365,7 @@ int main(void)
 	T_CASE("special-files", test_special_files());
 	T_CASE("stdin", test_stdin());
 	T_CASE("json-str-write", test_json_str_write());
+	T_CASE("plugin-path", test_plugin_path());
 	T_CASE("public-cpulist", test_public_cpulist());
 	T_CASE("version", test_version());
 	T_CASE("utf8", test_utf8());
