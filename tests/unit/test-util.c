@@ -7,6 +7,7 @@
  * nobody writes to, a symbolic link to one, /dev/zero, a directory; an
  * alarm turns a regression (a blocking open) into a failure, not a hang.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -152,7 +153,7 @@ static void test_version(void)
 static void test_plugin_path(void)
 {
 	struct np_error err = { 0 };
-	char path[64] = "untouched", tiny[8] = "same";
+	char path[PATH_MAX + 64] = "untouched", tiny[8] = "same";
 	int rc;
 
 	setenv("NUMAPLACE_MODULE_DIR", "/opt/np-mods", 1);
