@@ -83,13 +83,13 @@ static void log_entry(void *ctx, const struct np_bal_log *e)
 	l->actions += strcmp(e->kind, "skip") != 0;
 	if (l->json) {
 		fprintf(l->out, "{\"time\":\"%s\",\"guest\":", ts);
-		rt_json_str(l->out, e->guest);
+		np_json_str_write(l->out, e->guest);
 		fprintf(l->out, ",\"action\":\"%s\",\"vcpu\":%d,\"from_node\":%d,\"to_node\":%d,"
 			"\"mb\":%llu,\"done\":%s,\"reason\":", e->kind, e->vcpu, e->from_os, e->to_os,
 			(unsigned long long)e->mb, e->done ? "true" : "false");
-		rt_json_str(l->out, e->reason);
+		np_json_str_write(l->out, e->reason);
 		fputs(",\"error\":", l->out);
-		rt_json_str(l->out, e->error);
+		np_json_str_write(l->out, e->error);
 		fputs("}\n", l->out);
 	} else {
 		fprintf(l->out, "%s %s", ts, e->guest);
@@ -147,7 +147,7 @@ static void summary(const struct bopts *o, struct logger *l, int guests)
 	}
 	rt_log_time(ts, sizeof(ts));
 	fprintf(l->out, "{\"time\":\"%s\",\"action\":\"summary\",\"target\":", ts);
-	rt_json_str(l->out, o->target);
+	np_json_str_write(l->out, o->target);
 	fprintf(l->out, ",\"guests\":%d,\"actions\":%ld,\"dry_run\":%s}\n", guests,
 		l->actions, o->dry_run ? "true" : "false");
 	fflush(l->out);

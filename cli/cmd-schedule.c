@@ -10,8 +10,9 @@
  * stdout in text and JSON, on stderr for libvirt, xl, numactl and the
  * documents (whose stdout is meant for a file).  The answer is made in
  * memory, then goes to stdout, -o FILE or (--in-place) the document's
- * file.  When nothing fits, one line on stderr counts the hosts per reason
- * (JSON: the reasons in the document), exit 1, nothing else written.
+ * file; when that fails, the claim this run made is released.  When
+ * nothing fits, one line on stderr counts the hosts per reason (JSON: the
+ * reasons in the document), exit 1, nothing else written.
  * Scheduling an id again with the same request prints its placement (exit
  * 0); with another request it is refused (exit 2).
  */
@@ -150,6 +151,22 @@ static int deliver(const struct sched_args *a, const np_fleet_result *r, const n
 	return rc;
 }
 
+/*
+ * The answer could not be written (the document would not merge, -o could
+ * not be made): give back the claim this run made, so a failed run leaves
+ * the store as it was.  A placement that was there before stays.
+ */
+static void undo_claim(np_fleet *f, const struct sched_args *a, const np_fleet_result *r)
+{
+	struct np_error err = { 0 };
+
+	if (!np_fleet_result_placed(r) || np_fleet_result_existing(r) || a->o.dry_run)
+		return;
+	if (np_fleet_release(f, a->id, NULL, &err))
+		fprintf(stderr, "numaplace: the claim of '%s' on %s stays: %s\n", a->id,
+			np_fleet_result_host(r), err.message);
+}
+
 static int schedule(const struct cli_verb *verb, const struct sched_args *a)
 {
 	struct np_error err = { 0 };
@@ -164,8 +181,8 @@ static int schedule(const struct cli_verb *verb, const struct sched_args *a)
 		goto out;
 	if (np_fleet_schedule(f, a->id, req, &a->o, &r, &err))
 		rc = cli_fail(&err);
-	else
-		rc = deliver(a, r, req);
+	else if ((rc = deliver(a, r, req)))
+		undo_claim(f, a, r);
 out:
 	np_fleet_result_free(r);
 	np_fleet_close(f);

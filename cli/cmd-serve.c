@@ -2,18 +2,14 @@
  * cmd-serve.c - `numaplace serve`: the fleet as an HTTP service (issue
  * 12).  This file reads the options and loads the service, service/
  * (service.h), a plugin built when libmicrohttpd is there (Meson feature
- * `service`): numaplace-serve.so, in the build tree when this tool is the
- * build's, else in libdir/numaplace/ beside libnumaplace (or
- * $NUMAPLACE_MODULE_DIR), as the library finds its modules.  Only this
- * verb loads it, so no other verb loads libmicrohttpd and GnuTLS.
+ * `service`): numaplace-serve.so, found by the library's own module search
+ * (np_plugin_path: $NUMAPLACE_MODULE_DIR, the build tree's service/, or
+ * libdir/numaplace/).  Only this verb loads it, so no other verb loads
+ * libmicrohttpd and GnuTLS.
  */
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <service.h> /* service/, whose one entry point this is */
 
@@ -65,53 +61,15 @@ static const struct cli_opt opts[] = {
 	CLI_OPT_END,
 };
 
-static bool same_dir(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}
-
-/* Where numaplace-serve.so is, into PATH; false when that cannot be told. */
-static bool plugin_path(char *path, size_t size)
-{
-	const char *env = secure_getenv("NUMAPLACE_MODULE_DIR");
-	char dir[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
-	const char *(*in_lib)(int) = np_strerror;
-	void *addr;
-	Dl_info info;
-	char *slash;
-
-	memcpy(&addr, &in_lib, sizeof(addr)); /* an address inside libnumaplace, for dladdr */
-	if (env && *env)
-		return (size_t)snprintf(path, size, "%s/numaplace-serve.so", env) < size;
-	if (n > 0) {
-		dir[n] = '\0';
-		if ((slash = strrchr(dir, '/')) && (*slash = '\0', same_dir(dir, NP_CLI_BUILD_DIR)))
-			return (size_t)snprintf(path, size, "%s/numaplace-serve.so",
-						NP_SERVE_BUILD_DIR) < size;
-	}
-	/* Installed: beside the library's own modules. */
-	if (!dladdr(addr, &info) || !info.dli_fname ||
-	    (size_t)snprintf(dir, sizeof(dir), "%s", info.dli_fname) >= sizeof(dir) ||
-	    !(slash = strrchr(dir, '/')))
-		return false;
-	*slash = '\0';
-	return (size_t)snprintf(path, size, "%s/numaplace/numaplace-serve.so", dir) < size;
-}
-
 static int serve(const struct svc_config *c)
 {
+	struct np_error err = { 0 };
 	char path[PATH_MAX + 32];
 	int (*run_service)(const struct svc_config *);
 	void *h;
 
-	if (!plugin_path(path, sizeof(path))) {
-		fprintf(stderr, "numaplace: cannot tell where the service plugin is\n");
-		return CLI_UNSUPPORTED;
-	}
+	if (np_plugin_path("numaplace-serve.so", path, sizeof(path), &err))
+		return cli_fail(&err);
 	if (!(h = dlopen(path, RTLD_NOW | RTLD_LOCAL))) {
 		fprintf(stderr, "numaplace: this numaplace has no service (cannot load '%s')\n",
 			path);

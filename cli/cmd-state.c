@@ -9,7 +9,8 @@
  * usage view (np_usage_write: per node CPUs pinned and free, floating
  * vCPUs, memory and huge pages used and free, the claims there; then the
  * claims) as text or JSON.  --format state prints the file's own JSON
- * (numaplace.state/1) and needs no host.
+ * (numaplace.state/1) and needs no host; so does a build that cannot read
+ * this machine, when no host is given.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,21 +66,43 @@ static int show_usage(np_state *st, const char *path, int format, const np_topo 
 	return rc;
 }
 
+/*
+ * The host for the usage view into *TOPO.  Asked for none and this build
+ * cannot read this machine (no hwloc): *FORMAT becomes the file view,
+ * which needs no host, and WHY says why, rather than failing on what the
+ * user did not ask for.
+ */
+static int usage_host(const struct cli_source *src, int *format, np_topo **topo,
+		      struct np_error *why)
+{
+	if (src->given)
+		return cli_load_topology(src, topo);
+	if (np_topo_load(NP_SOURCE_LOCAL, NULL, topo, why) == 0)
+		return CLI_OK;
+	if (why->code != NP_EUNSUPPORTED)
+		return cli_fail(why);
+	*format = FMT_STATE;
+	return CLI_OK;
+}
+
 /* The topology outlives the state, which keeps the host's ledger (np_state_apply). */
 static int show(const char *path, int format, const struct cli_source *src)
 {
-	struct np_error err = { 0 };
+	struct np_error err = { 0 }, why = { 0 };
 	np_state *st = NULL;
 	np_topo *topo = NULL;
 	int rc;
 
-	if (format != FMT_STATE && (rc = cli_load_topology(src, &topo)))
+	if (format != FMT_STATE && (rc = usage_host(src, &format, &topo, &why)))
 		return rc;
 	if (np_state_open(path, true, &st, &err))
 		rc = cli_fail(&err);
-	else if (format == FMT_STATE)
+	else if (format == FMT_STATE) {
+		if (why.code) /* said once the file is known good: a bad one is one error line */
+			fprintf(stderr, "numaplace: note: %s: showing the state file itself "
+				"(--format state)\n", why.message);
 		rc = np_state_write_json(st, stdout, &err) ? cli_fail(&err) : CLI_OK;
-	else
+	} else
 		rc = show_usage(st, path, format, topo);
 	np_state_close(st);
 	np_topo_free(topo);
@@ -128,10 +151,12 @@ const struct cli_verb cli_verb_state = {
 		 "node: dedicated CPUs pinned and free, floating vCPUs against the shared\n"
 		 "CPUs' capacity, memory and huge pages used and free, the claims on each\n"
 		 "node; then each claim's nodes, memory and CPUs.  The claims are checked\n"
-		 "against the host as `numaplace claim` checks them.\n",
+		 "against the host as `numaplace claim` checks them.  Without a host, on a\n"
+		 "numaplace that cannot read this machine (built without hwloc), it prints\n"
+		 "the file itself, as --format state does, and says so.\n",
 	.opts = opts,
 	.epilog = "Exit: 0 shown, 2 bad state file, host or usage (a claim the host cannot\n"
-		  "hold included), 3 the host cannot be read here.\n"
+		  "hold included), 3 the host given cannot be read here.\n"
 		  "\n"
 		  "Examples:\n"
 		  "  numaplace state show --state host.state --host host.json\n"

@@ -63,9 +63,9 @@ static void log_entry(void *ctx, const struct np_watch_log *e)
 	l->failed += !strcmp(e->what, "failed") || !strcmp(e->what, "no-fit");
 	if (l->json) {
 		fprintf(l->out, "{\"time\":\"%s\",\"domain\":", ts);
-		rt_json_str(l->out, e->domain);
+		np_json_str_write(l->out, e->domain);
 		fprintf(l->out, ",\"event\":\"%s\",\"detail\":", e->what);
-		rt_json_str(l->out, e->detail);
+		np_json_str_write(l->out, e->detail);
 		fputs("}\n", l->out);
 	} else {
 		fprintf(l->out, "%s domain %s: %s: %s\n", ts,

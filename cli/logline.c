@@ -1,8 +1,9 @@
 /*
  * logline.c - what the long-running runtime verbs (balance, watch) share
- * to log one line per event and to stop cleanly: a local timestamp, a
- * JSON string writer for their one-object-a-line logs, and the stop flag
- * SIGINT and SIGTERM set (runtime-cli.h).
+ * to log one line per event and to stop cleanly: a local timestamp and
+ * the stop flag SIGINT and SIGTERM set (runtime-cli.h).  Their
+ * one-object-a-line logs write strings with np_json_str_write(), which
+ * escapes control characters, so an event stays one line.
  */
 #include <time.h>
 
@@ -29,16 +30,4 @@ void rt_log_time(char *buf, size_t size)
 
 	if (!strftime(buf, size, "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm)))
 		buf[0] = '\0';
-}
-
-/* S as a JSON string: quotes and backslashes escaped, control characters dropped. */
-void rt_json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++)
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if ((unsigned char)*s >= 0x20)
-			fputc(*s, out);
-	fputc('"', out);
 }

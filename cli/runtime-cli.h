@@ -50,8 +50,6 @@ extern volatile sig_atomic_t rt_stop;
 void rt_catch_stop(void);
 /* Now as "2026-12-05T01:02:03", local time. */
 void rt_log_time(char *buf, size_t size);
-/* S as a JSON string (control characters dropped). */
-void rt_json_str(FILE *out, const char *s);
 
 /* --state and --move-guest of `apply`, for a plan with moves (apply-moves.c). */
 extern const struct cli_opt apply_move_opts[];

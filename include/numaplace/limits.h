@@ -18,6 +18,8 @@
  * and page arithmetic on such amounts cannot wrap a uint64_t.
  */
 #define NP_MEMORY_MB_MAX (UINT64_C(1) << 40)
+/* The same, as the readers' messages say it. */
+#define NP_MEMORY_MB_MAX_TEXT "2^40"
 
 /* Kernel ids of nodes, CPUs, cores and sockets in any input (2^22). */
 #define NP_ID_MAX 4194304

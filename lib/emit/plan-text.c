@@ -173,7 +173,6 @@ static uint32_t max_distance(const struct tx *t)
 
 static void put_summary(const struct tx *t)
 {
-	static const char *const mem[] = { "strict", "preferred", "interleave" };
 	uint32_t d = max_distance(t), best = t->p->score.best_max_distance;
 
 	if (d == NP_DISTANCE_UNREACHABLE)
@@ -182,7 +181,7 @@ static void put_summary(const struct tx *t)
 		fprintf(t->out, "distance %" PRIu32, d);
 	if (best > 0 && t->p->nnodeset > 1)
 		fprintf(t->out, " (best possible %" PRIu32 ")", best);
-	fprintf(t->out, "; memory %s on ", mem[t->p->mem_policy]);
+	fprintf(t->out, "; memory %s on ", np_mem_policy_name(t->p->mem_policy));
 	put_node_list(t, t->p->nodeset, t->p->nnodeset);
 	fprintf(t->out, " (basis %s)", np_memory_basis_name(t->p->memory_basis));
 	fputs("; fallback ", t->out);

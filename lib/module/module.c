@@ -1,6 +1,7 @@
 /*
  * module.c - np__module_get(): module.h says what a module is and where
- * one is looked for.  This file is compiled twice: into libnumaplace.so,
+ * one is looked for; np_plugin_path() (version.h), the same search for the
+ * tool's service plugin.  This file is compiled twice: into libnumaplace.so,
  * where it dlopen()s numaplace-NAME.so, and with NP__MODULES_BUILTIN into
  * libnumaplace.a, where every module of the build is linked in and found
  * in a list.
@@ -19,6 +20,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <numaplace/version.h>
+
 #include "util/util.h"
 
 /* Every module numaplace has, whether this build made it, and the library it stands for. */
@@ -33,6 +36,71 @@ static const struct {
 	{ "postgresql", "libpq", NP_HAVE_POSTGRESQL },
 	{ "curl", "libcurl", NP_HAVE_CURL },
 };
+
+/* Any object of this file: dladdr() tells which file it was loaded from. */
+static const char anchor;
+
+/* The folder of the file holding this code (libnumaplace.so.N) into DIR. */
+static bool lib_dir(char *dir, size_t size)
+{
+	Dl_info info;
+	char *slash;
+
+	if (!dladdr(&anchor, &info) || !info.dli_fname ||
+	    (size_t)snprintf(dir, size, "%s", info.dli_fname) >= size)
+		return false;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	return true;
+}
+
+static bool same_dir(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* Where module file FILE is (module.h): into PATH; false when that cannot be told. */
+static bool module_path(const char *file, char *path, size_t size)
+{
+	/* The build tree's folders of plugins: the library's modules (the one a
+	 * missing file is looked for in), the service's. */
+	static const char *const build_dirs[] = { NP_BUILD_LIBDIR, NP_BUILD_SERVICEDIR };
+	const char *env = secure_getenv("NUMAPLACE_MODULE_DIR");
+	char lib[PATH_MAX];
+	struct stat st;
+
+	if (env && *env)
+		return (size_t)snprintf(path, size, "%s/%s", env, file) < size;
+	if (!lib_dir(lib, sizeof(lib)))
+		return false;
+	if (!same_dir(lib, NP_BUILD_LIBDIR))
+		return (size_t)snprintf(path, size, "%s/numaplace/%s", lib, file) < size;
+	for (size_t i = 1; i < NP__ARRAY_SIZE(build_dirs); i++)
+		if ((size_t)snprintf(path, size, "%s/%s", build_dirs[i], file) < size &&
+		    stat(path, &st) == 0)
+			return true;
+	return (size_t)snprintf(path, size, "%s/%s", build_dirs[0], file) < size;
+}
+
+/* version.h */
+int np_plugin_path(const char *file, char *path, size_t size, struct np_error *err)
+{
+	char buf[PATH_MAX + 64];
+
+	if (!file || !*file || strchr(file, '/'))
+		return np__err(err, NP_EINPUT, "a plugin is a file name, not '%s'", file ? file : "");
+	if (!module_path(file, buf, sizeof(buf)))
+		return np__err(err, NP_EUNSUPPORTED, "cannot tell where numaplace's plugins are");
+	if (strlen(buf) >= size)
+		return np__err(err, NP_EINPUT, "the path of plugin '%s' is too long", file);
+	memcpy(path, buf, strlen(buf) + 1);
+	return 0;
+}
 
 #ifdef NP__MODULES_BUILTIN
 
@@ -91,48 +159,6 @@ static int load(const char *name, const char *library, const struct np__module *
 
 #else /* libnumaplace.so */
 
-/* Any object of this file: dladdr() tells which file it was loaded from. */
-static const char anchor;
-
-/* The folder of the file holding this code (libnumaplace.so.N) into DIR. */
-static bool lib_dir(char *dir, size_t size)
-{
-	Dl_info info;
-	char *slash;
-
-	if (!dladdr(&anchor, &info) || !info.dli_fname ||
-	    (size_t)snprintf(dir, size, "%s", info.dli_fname) >= size)
-		return false;
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return false;
-	*slash = '\0';
-	return true;
-}
-
-static bool same_dir(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}
-
-/* Where the modules are (module.h): into DIR; false when that cannot be told. */
-static bool module_dir(char *dir, size_t size)
-{
-	const char *env = secure_getenv("NUMAPLACE_MODULE_DIR");
-	char lib[PATH_MAX];
-
-	if (env && *env)
-		return (size_t)snprintf(dir, size, "%s", env) < size;
-	if (!lib_dir(lib, sizeof(lib)))
-		return false;
-	if (same_dir(lib, NP_BUILD_LIBDIR))
-		return (size_t)snprintf(dir, size, "%s", lib) < size;
-	return (size_t)snprintf(dir, size, "%s/numaplace", lib) < size;
-}
-
 /* dlerror()'s text as one line. */
 static const char *dl_reason(char *buf, size_t size)
 {
@@ -148,13 +174,13 @@ static const char *dl_reason(char *buf, size_t size)
 static int load(const char *name, const char *library, const struct np__module **out,
 		struct np_error *err)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 64], sym[64], why[300];
+	char file[64], path[PATH_MAX + 64], sym[64], why[300];
 	const struct np__module *m;
 	struct stat st;
 	void *h;
 
-	if (!module_dir(dir, sizeof(dir)) ||
-	    (size_t)snprintf(path, sizeof(path), "%s/numaplace-%s.so", dir, name) >= sizeof(path))
+	snprintf(file, sizeof(file), "numaplace-%s.so", name); /* names are known[]'s */
+	if (!module_path(file, path, sizeof(path)))
 		return np__err(
 		    err, NP_EUNSUPPORTED,
 		    "this numaplace has no %s support (cannot tell where its modules are)",

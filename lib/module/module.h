@@ -12,7 +12,6 @@
  *   sqlite    libsqlite3  the sqlite: fleet store (fleet/store-sqlite.c)
  *   postgresql  libpq   the postgresql: fleet store (fleet/store-postgresql.c)
  *   curl      libcurl   the host agent's HTTP client (agent/http-curl.c)
- *   curl      libcurl   the host agent's HTTP client (agent/http-curl.c)
  *
  * JSON (jansson) stays in the core: it is every verb's format.
  *
@@ -36,7 +35,9 @@
  *    (build/lib/, so tests and build/cli/numaplace need no set-up); else
  *    the folder numaplace/ beside the library file (libdir/numaplace/),
  *    found with dladdr(), so an installed tree works wherever it was copied
- *    (a DESTDIR, a container image).
+ *    (a DESTDIR, a container image).  np_plugin_path() (version.h) is
+ *    that search, for the tool's service plugin, numaplace-serve.so; in
+ *    the build tree it looks in service/ too, where that one is built.
  * Failure is NP_EUNSUPPORTED, one line: "this numaplace has no libvirt
  * support (built without it)", "... (module 'libvirt' not installed)", or
  * "cannot load module 'libvirt': <dlerror's reason>".

@@ -826,17 +826,12 @@ static bool alias_keys_ok(const json_t *a, const char **bad_key)
 /* Policy and device type of one alias: "" when absent; false when not allowed. */
 static bool alias_enums(const json_t *a, struct np_pci_alias *out, const char **dev)
 {
-	static const char *const policies[] = { "legacy", "required", "preferred", "socket" };
 	static const char *const types[] = { "type-PCI", "type-PF", "type-VF" };
 	const json_t *pol = json_object_get(a, "numa_policy");
 	const json_t *dt = json_object_get(a, "device_type");
 	bool ok = !dt;
 
-	for (size_t k = 0; pol && k < NP__ARRAY_SIZE(policies); k++)
-		if (strcmp(json_string_value(pol), policies[k]) == 0) {
-			out->has_policy = true;
-			out->policy = (enum np_pci_policy)k;
-		}
+	out->has_policy = pol && np_pci_policy_from_name(json_string_value(pol), &out->policy) == 0;
 	for (size_t k = 0; dt && k < NP__ARRAY_SIZE(types); k++)
 		ok = ok || strcmp(json_string_value(dt), types[k]) == 0;
 	*dev = dt ? json_string_value(dt) : "";

@@ -526,17 +526,18 @@ bool np_host_limits(const np_host *h, double *cpu_ratio, double *ram_ratio)
 	return h->limits;
 }
 
-static const char *const basis_names[] = { "total", "free" };
+const char *const np__memory_basis_names[] = { "total", "free" };
 
 const char *np_memory_basis_name(enum np_memory_basis b)
 {
-	return (unsigned)b < NP__ARRAY_SIZE(basis_names) ? basis_names[b] : "unknown";
+	return (unsigned)b < NP__ARRAY_SIZE(np__memory_basis_names) ? np__memory_basis_names[b]
+								     : "unknown";
 }
 
 int np_memory_basis_from_name(const char *name, enum np_memory_basis *out)
 {
-	for (size_t i = 0; name && i < NP__ARRAY_SIZE(basis_names); i++)
-		if (strcmp(basis_names[i], name) == 0) {
+	for (size_t i = 0; name && i < NP__ARRAY_SIZE(np__memory_basis_names); i++)
+		if (strcmp(np__memory_basis_names[i], name) == 0) {
 			*out = (enum np_memory_basis)i;
 			return 0;
 		}

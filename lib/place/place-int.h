@@ -96,4 +96,11 @@ void np__host_give_free(np_host *host, int idx, uint64_t mb);
 /* The largest number of CPUs any node of HOST has (for sizing buffers). */
 int np__host_max_node_cpus(const np_host *host);
 
+/*
+ * The names of enum np_memory_basis, indexed by value (host.c, beside
+ * np_memory_basis_name() and np_memory_basis_from_name()); the plan's JSON
+ * reads and writes them too.
+ */
+extern const char *const np__memory_basis_names[NP_MEMORY_BASIS_FREE + 1];
+
 #endif

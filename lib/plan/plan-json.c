@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "place/place-int.h"     /* np__memory_basis_names */
 #include "plan/plan-json.h"
+#include "request/request-int.h" /* np__mem_policy_names, np__affinity_names */
 #include "util/json-util.h"
 
 #include <numaplace/util.h>
@@ -36,9 +38,6 @@
 #define U_MAX    (INT64_C(1) << 53) /* what every JSON reader keeps exact */
 #define PATH_LEN 384
 
-static const char *const mem_names[] = { "strict", "preferred", "interleave" };
-static const char *const aff_names[] = { "hard", "soft" };
-static const char *const basis_names[] = { "total", "free" };
 static const char *const res_names[] = { "memory", "pages", "pcpus", "vcpus", "cores",
 					 "pci", "distance", "nodes", "pagesize", "stranded" };
 
@@ -202,7 +201,7 @@ static void put_tail(FILE *out, const np_plan *p, const np_topo *t, bool claim)
 	if (claim)
 		return;
 	put_moves(out, p, t);
-	fprintf(out, "  \"memory_basis\": \"%s\",\n", basis_names[p->memory_basis]);
+	fprintf(out, "  \"memory_basis\": \"%s\",\n", np__memory_basis_names[p->memory_basis]);
 	put_score(out, &p->score);
 	if (p->nreasons == 0) {
 		fputs(",\n  \"reasons\": []\n", out);
@@ -227,7 +226,7 @@ int np__plan_write_json(const np_plan *p, const np_topo *t, bool claim, FILE *ou
 	fprintf(out, "{\n  \"schema\": \"%s\",\n  \"fits\": %s,\n", SCHEMA,
 		p->fits ? "true" : "false");
 	fprintf(out, "  \"memory_policy\": \"%s\",\n  \"affinity\": \"%s\",\n",
-		mem_names[p->mem_policy], aff_names[p->affinity]);
+		np__mem_policy_names[p->mem_policy], np__affinity_names[p->affinity]);
 	fputs("  \"nodeset\": ", out);
 	put_nodes(out, p, t, p->nodeset, p->nnodeset);
 	fputs(",\n  \"fallback\": ", out);
@@ -771,11 +770,11 @@ static bool read_header(struct pr *r, const json_t *root)
 		return bad(r, "schema", "\"" SCHEMA "\"", s);
 	if (!f || !json_is_boolean(f))
 		return bad(r, "fits", "true or false", f);
-	if (!name_key(r, root, "", "memory_policy", mem_names, NP__ARRAY_SIZE(mem_names),
+	if (!name_key(r, root, "", "memory_policy", np__mem_policy_names, NP__ARRAY_SIZE(np__mem_policy_names),
 		      "\"strict\", \"preferred\" or \"interleave\"", false, &mem) ||
-	    !name_key(r, root, "", "affinity", aff_names, NP__ARRAY_SIZE(aff_names),
+	    !name_key(r, root, "", "affinity", np__affinity_names, NP__ARRAY_SIZE(np__affinity_names),
 		      "\"hard\" or \"soft\"", false, &aff) ||
-	    !name_key(r, root, "", "memory_basis", basis_names, NP__ARRAY_SIZE(basis_names),
+	    !name_key(r, root, "", "memory_basis", np__memory_basis_names, NP__ARRAY_SIZE(np__memory_basis_names),
 		      "\"total\" or \"free\"", false, &basis))
 		return false;
 	r->p->memory_basis = (enum np_memory_basis)basis;

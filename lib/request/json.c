@@ -265,9 +265,9 @@ static int cell(struct jq *q, json_t *c, int i, np_request *r)
 		return bad(q, path, "an object");
 	if ((rc = known_keys(q, c, path, keys)))
 		return rc;
-	if (!uint_of(json_object_get(c, "memory_mb"), (uint64_t)1 << 50, &mem))
-		return fail(q, "invalid_request_json", "%s.memory_mb: expected MiB, 0 or more",
-			    path);
+	if (!uint_of(json_object_get(c, "memory_mb"), NP_MEMORY_MB_MAX, &mem))
+		return fail(q, "invalid_request_json",
+			    "%s.memory_mb: expected MiB, 0-" NP_MEMORY_MB_MAX_TEXT, path);
 	if (hn && !json_is_null(hn) && !uint_of(hn, 65535, &node))
 		return fail(q, "invalid_request_json", "%s.host_node: expected null or a node id",
 			    path);
@@ -434,7 +434,6 @@ static int pci_one(struct jq *q, json_t *e, int i, np_request *r)
 {
 	static const char *const keys[] = {"alias", "vendor", "product", "count", "policy",
 					   "address", NULL};
-	static const char *const pols[] = {"legacy", "required", "preferred", "socket"};
 	struct np_pci_request p = {.count = 1};
 	char path[32];
 	uint64_t count = 1;
@@ -444,7 +443,7 @@ static int pci_one(struct jq *q, json_t *e, int i, np_request *r)
 	snprintf(path, sizeof(path), "pci[%d]", i);
 	if (!json_is_object(e))
 		return bad(q, path, "an object");
-	if ((rc = known_keys(q, e, path, keys)) || (rc = enum_of(q, e, "policy", pols, 4, &pol)))
+	if ((rc = known_keys(q, e, path, keys)) || (rc = enum_of(q, e, "policy", np__pci_policy_names, 4, &pol)))
 		return rc;
 	if (a && !json_is_string(a))
 		return fail(q, "invalid_request_json", "%s.alias: expected a name", path);
@@ -499,11 +498,6 @@ static int head(struct jq *q, json_t *root, np_request **rp)
 					   "pagesize",
 					   "pci",
 					   NULL};
-	static const char *const cpu[] = {"shared", "dedicated", "mixed"};
-	static const char *const thr[] = {"prefer", "isolate", "require"};
-	static const char *const emu[] = {"share", "isolate"};
-	static const char *const mem[] = {"strict", "preferred", "interleave"};
-	static const char *const aff[] = {"hard", "soft"};
 	json_t *schema = json_object_get(root, "schema");
 	int c, t, e, m, a, rc;
 	uint64_t v = 0;
@@ -517,13 +511,15 @@ static int head(struct jq *q, json_t *root, np_request **rp)
 	if (!uint_of(json_object_get(root, "vcpus"), NP_VCPUS_MAX, &v) || v == 0)
 		return bad(q, "vcpus", "a number of vCPUs, 1-" NP__STR(NP_VCPUS_MAX));
 	q->vcpus = (unsigned)v;
-	if (!uint_of(json_object_get(root, "memory_mb"), (uint64_t)1 << 50, &q->mem) || !q->mem)
-		return bad(q, "memory_mb", "a size in MiB, 1 or more");
-	if ((rc = enum_of(q, root, "cpu_policy", cpu, 3, &c)) ||
-	    (rc = enum_of(q, root, "thread_policy", thr, 3, &t)) ||
-	    (rc = enum_of(q, root, "emulator_threads_policy", emu, 2, &e)) ||
-	    (rc = enum_of(q, root, "mem_policy", mem, 3, &m)) ||
-	    (rc = enum_of(q, root, "affinity", aff, 2, &a)) ||
+	if (!uint_of(json_object_get(root, "memory_mb"), NP_MEMORY_MB_MAX, &q->mem) || !q->mem)
+		return bad(q, "memory_mb", "a size in MiB, 1-" NP_MEMORY_MB_MAX_TEXT);
+	/* (The policies' tables start with "none", which no request spells.) */
+	if ((rc = enum_of(q, root, "cpu_policy", np__cpu_policy_names + 1, 3, &c)) ||
+	    (rc = enum_of(q, root, "thread_policy", np__thread_policy_names + 1, 3, &t)) ||
+	    (rc = enum_of(q, root, "emulator_threads_policy", np__emulator_policy_names + 1, 2,
+			  &e)) ||
+	    (rc = enum_of(q, root, "mem_policy", np__mem_policy_names, 3, &m)) ||
+	    (rc = enum_of(q, root, "affinity", np__affinity_names, 2, &a)) ||
 	    (rc = page_of(q, json_object_get(root, "pagesize"), "pagesize", &q->pagesize)))
 		return rc;
 	q->cpu = (enum np_cpu_policy)(c + 1);

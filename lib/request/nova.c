@@ -92,12 +92,11 @@ struct nq {
 	enum np_affinity affinity;
 };
 
-static const char *const cpu_policies[] = {"shared", "dedicated", "mixed"};
-static const enum np_cpu_policy cpu_policy_of[] = {NP_CPU_POLICY_SHARED, NP_CPU_POLICY_DEDICATED,
-						   NP_CPU_POLICY_MIXED};
-static const char *const thread_policies[] = {"prefer", "isolate", "require"};
-static const char *const emu_policies[] = {"share", "isolate"};
-static const char *const pci_policies[] = {"legacy", "required", "preferred", "socket"};
+/* The names Nova spells (request-int.h's tables, without their "none"). */
+static const char *const *const cpu_policies = np__cpu_policy_names + 1;
+static const char *const *const thread_policies = np__thread_policy_names + 1;
+static const char *const *const emu_policies = np__emulator_policy_names + 1;
+static const char *const *const pci_policies = np__pci_policy_names;
 
 static int fail(struct nq *q, const char *reason, const char *fmt, ...) NP__PRINTF(3, 4);
 
@@ -215,8 +214,9 @@ static int check_input(struct nq *q)
 	if (q->vcpus < 1 || q->vcpus > NP_VCPUS_MAX)
 		return fail(q, "invalid_flavor", "flavor vcpus=%u is not within 1-%d", q->vcpus,
 			    NP_VCPUS_MAX);
-	if (q->mem < 1 || q->mem > ((uint64_t)1 << 50))
-		return fail(q, "invalid_flavor", "flavor memory_mb=%llu is not within 1-2^50",
+	if (q->mem < 1 || q->mem > NP_MEMORY_MB_MAX)
+		return fail(q, "invalid_flavor",
+			    "flavor memory_mb=%llu is not within 1-" NP_MEMORY_MB_MAX_TEXT,
 			    (unsigned long long)q->mem);
 	rc = check_keys(q, q->fl, q->nfl, "extra spec");
 	return rc ? rc : check_keys(q, q->im, q->nim, "image property");
@@ -348,10 +348,8 @@ static int cpu_policy(struct nq *q)
 	if (fi == 0 && ii > 0)
 		return fail(q, "image_cpu_pinning_forbidden",
 			    "image hw_cpu_policy=%s conflicts with flavor hw:cpu_policy=shared", i);
-	if (fi >= 0)
-		q->cpu = cpu_policy_of[fi];
-	else if (ii >= 0)
-		q->cpu = cpu_policy_of[ii];
+	if (fi >= 0 || ii >= 0) /* cpu_policies[k] is policy k + 1 */
+		q->cpu = (enum np_cpu_policy)((fi >= 0 ? fi : ii) + 1);
 	return 0;
 }
 
@@ -1168,14 +1166,12 @@ static int np_options_known(struct nq *q, const struct np_kv *kv, size_t n)
 
 static int numaplace_rules(struct nq *q)
 {
-	static const char *const mems[] = {"strict", "preferred", "interleave"};
-	static const char *const affs[] = {"hard", "soft"};
 	int rc, m = 0, a = 0;
 
 	if ((rc = np_options_known(q, q->fl, q->nfl)) || (rc = np_options_known(q, q->im, q->nim)))
 		return rc;
-	if ((rc = np_option(q, "numaplace:mem_policy", mems, 3, &m)) ||
-	    (rc = np_option(q, "numaplace:affinity", affs, 2, &a)))
+	if ((rc = np_option(q, "numaplace:mem_policy", np__mem_policy_names, 3, &m)) ||
+	    (rc = np_option(q, "numaplace:affinity", np__affinity_names, 2, &a)))
 		return rc;
 	q->mem_policy = (enum np_mem_policy)m;
 	q->affinity = (enum np_affinity)a;

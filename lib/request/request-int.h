@@ -35,6 +35,20 @@ struct np_request {
 	char **warnings;            /* np_request_warning(): one line each */
 };
 
+/*
+ * The names of the request's enums, indexed by value: one table each
+ * (request.c), for np_*_name(), np_*_from_name() and every reader and
+ * writer of them (JSON and Nova requests, plans).  The policies whose
+ * first value is NONE (nothing asked) start with "none", which no input
+ * spells: readers match from [1].
+ */
+extern const char *const np__cpu_policy_names[NP_CPU_POLICY_MIXED + 1];
+extern const char *const np__thread_policy_names[NP_THREAD_POLICY_REQUIRE + 1];
+extern const char *const np__emulator_policy_names[NP_EMULATOR_POLICY_ISOLATE + 1];
+extern const char *const np__pci_policy_names[NP_PCI_POLICY_SOCKET + 1];
+extern const char *const np__mem_policy_names[NP_MEM_POLICY_INTERLEAVE + 1];
+extern const char *const np__affinity_names[NP_AFFINITY_SOFT + 1];
+
 /* An empty request (no cells) for VCPUS and MEMORY_MB; NULL on ENOMEM. */
 np_request *np__request_new(unsigned vcpus, uint64_t memory_mb);
 /* Append guest cell number request->ncells; arrays are copied and sorted. */

@@ -214,45 +214,44 @@ const int *np_request_realtime_vcpus(const np_request *r, int *n)
 	return r->nrealtime ? r->realtime : NULL;
 }
 
+const char *const np__cpu_policy_names[] = { "none", "shared", "dedicated", "mixed" };
+const char *const np__thread_policy_names[] = { "none", "prefer", "isolate", "require" };
+const char *const np__emulator_policy_names[] = { "none", "share", "isolate" };
+const char *const np__pci_policy_names[] = { "legacy", "required", "preferred", "socket" };
+const char *const np__mem_policy_names[] = { "strict", "preferred", "interleave" };
+const char *const np__affinity_names[] = { "hard", "soft" };
+
+/* Entry V of table NAMES (a request-int.h table), or "unknown". */
+#define NAME_OF(names, v) ((unsigned)(v) < NP__ARRAY_SIZE(names) ? (names)[v] : "unknown")
+
 const char *np_cpu_policy_name(enum np_cpu_policy p)
 {
-	static const char *const names[] = { "none", "shared", "dedicated", "mixed" };
-
-	return (unsigned)p < NP__ARRAY_SIZE(names) ? names[p] : "unknown";
+	return NAME_OF(np__cpu_policy_names, p);
 }
 
 const char *np_thread_policy_name(enum np_thread_policy p)
 {
-	static const char *const names[] = { "none", "prefer", "isolate", "require" };
-
-	return (unsigned)p < NP__ARRAY_SIZE(names) ? names[p] : "unknown";
+	return NAME_OF(np__thread_policy_names, p);
 }
 
 const char *np_emulator_policy_name(enum np_emulator_policy p)
 {
-	static const char *const names[] = { "none", "share", "isolate" };
-
-	return (unsigned)p < NP__ARRAY_SIZE(names) ? names[p] : "unknown";
+	return NAME_OF(np__emulator_policy_names, p);
 }
-
-static const char *const pci_policy_names[] = { "legacy", "required", "preferred", "socket" };
 
 const char *np_pci_policy_name(enum np_pci_policy p)
 {
-	return (unsigned)p < NP__ARRAY_SIZE(pci_policy_names) ? pci_policy_names[p] : "unknown";
+	return NAME_OF(np__pci_policy_names, p);
 }
-
-static const char *const mem_policy_names[] = { "strict", "preferred", "interleave" };
-static const char *const affinity_names[] = { "hard", "soft" };
 
 const char *np_mem_policy_name(enum np_mem_policy p)
 {
-	return (unsigned)p < NP__ARRAY_SIZE(mem_policy_names) ? mem_policy_names[p] : "unknown";
+	return NAME_OF(np__mem_policy_names, p);
 }
 
 const char *np_affinity_name(enum np_affinity a)
 {
-	return (unsigned)a < NP__ARRAY_SIZE(affinity_names) ? affinity_names[a] : "unknown";
+	return NAME_OF(np__affinity_names, a);
 }
 
 /* The index of NAME in NAMES[0..N), or -1. */
@@ -266,7 +265,7 @@ static int index_of(const char *name, const char *const *names, size_t n)
 
 int np_mem_policy_from_name(const char *name, enum np_mem_policy *out)
 {
-	int i = index_of(name, mem_policy_names, NP__ARRAY_SIZE(mem_policy_names));
+	int i = index_of(name, np__mem_policy_names, NP__ARRAY_SIZE(np__mem_policy_names));
 
 	if (i < 0)
 		return NP_EINPUT;
@@ -276,7 +275,7 @@ int np_mem_policy_from_name(const char *name, enum np_mem_policy *out)
 
 int np_affinity_from_name(const char *name, enum np_affinity *out)
 {
-	int i = index_of(name, affinity_names, NP__ARRAY_SIZE(affinity_names));
+	int i = index_of(name, np__affinity_names, NP__ARRAY_SIZE(np__affinity_names));
 
 	if (i < 0)
 		return NP_EINPUT;
@@ -286,7 +285,7 @@ int np_affinity_from_name(const char *name, enum np_affinity *out)
 
 int np_pci_policy_from_name(const char *name, enum np_pci_policy *out)
 {
-	int i = index_of(name, pci_policy_names, NP__ARRAY_SIZE(pci_policy_names));
+	int i = index_of(name, np__pci_policy_names, NP__ARRAY_SIZE(np__pci_policy_names));
 
 	if (i < 0)
 		return NP_EINPUT;

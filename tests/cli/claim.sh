@@ -88,6 +88,14 @@ json_ok "d['claims'][0]['nodes'] == [$node1] and d['claims'][0]['pinned_cpus'] =
 run state show --state "$st" --format state; expect_rc 0 "state show --format state"
 json_ok "d['schema'] == 'numaplace.state/1' and sorted(d['claims']) == ['vm-1', 'vm-2']" "numaplace.state/1 with both"
 run state show --state "$st" --format state --json "$TMP/h2.json"; expect_rc 2 "--format state takes no host"
+if ! have hwloc; then
+  # No host given and none readable here: the file itself, and a note saying why.
+  for f in text json; do
+    run state show --state "$st" --format $f; expect_rc 0 "no hwloc, --format $f: the file view"
+    json_ok "d['schema'] == 'numaplace.state/1' and sorted(d['claims']) == ['vm-1', 'vm-2']" "no hwloc, --format $f: numaplace.state/1"
+    expect_err "^numaplace: note: this numaplace has no hwloc support \(built without it\): showing the state file itself \(--format state\)$" "no hwloc, --format $f: says why"
+  done
+fi
 # The host the claims were made on, or an error naming the claim that does not fit this one.
 host 1 >"$TMP/h1.json"
 run state show --state "$st" --json "$TMP/h1.json"; expect_rc 2 "state show on a host without the claims' nodes"
@@ -147,7 +155,7 @@ run state show --state "$TMP/twice.json" --json "$TMP/h2.json"; expect_rc 0 "fix
 # Ids are never printed raw: a C1 control (U+009B, CSI) or ESC in a file's
 # id is refused as bad input, shown escaped; release refuses such an id.
 printf '{"schema":"numaplace.state/1","claims":{"x\\u009b2Jy":{}}}' >"$TMP/csi.json"
-run state show --state "$TMP/csi.json" --format state; expect_rc 2 "a C1 control in an id"
+run state show --state "$TMP/csi.json"; expect_rc 2 "a C1 control in an id"
 expect_err "claim 'x\\\\xc2\\\\x9b2Jy' in " "shown escaped"
 if LC_ALL=C grep -q "$(printf '\302\233')" "$TMP/err"; then not_ok "a raw CSI on stderr"; else ok "no raw CSI on stderr"; fi
 run release --state "$st" --id "$(printf 'a\033[2Jb')"; expect_rc 2 "release of an id with ESC"

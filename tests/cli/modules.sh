@@ -9,7 +9,7 @@
 
 host="$NP_SRC/tests/data/json/64amd64-4s2n4ca2co.json"
 flavor=(--flavor 'vcpus=8,ram=8192,hw:numa_nodes=2')
-heavy='libvirt|hwloc|libnuma\.so|libxml2|gnutls|glib|libcurl|/numaplace-'
+heavy='libvirt|hwloc|libnuma\.so|libxml2|gnutls|glib|libcurl|microhttpd|/numaplace-'
 # The tool as a user runs it: its libraries through its own run path (meson
 # test sets LD_LIBRARY_PATH, which would also find what a module lacks).
 unset LD_LIBRARY_PATH
@@ -42,6 +42,10 @@ fi
 if have libvirt; then
   has_loaded "--libvirt loads the libvirt module" "numaplace-libvirt\.so" topology --libvirt test:///default
 fi
+if have service; then
+  # The service plugin, found by the library's module search in the build tree's service/.
+  has_loaded "serve loads the service plugin" "service/numaplace-serve\.so" serve --store "sqlite:$TMP/serve.db" --listen unix:/nonexistent/dir/s.sock
+fi
 if have agent; then
   has_loaded "agent loads the curl module" "numaplace-curl\.so" agent --server unix:/nonexistent/s --once --name h1 --host "$host"
 fi
@@ -55,6 +59,10 @@ expect_rc 0 "xl without any module"
 if have agent; then
   run agent --server unix:/nonexistent/s --once --name h1 --host "$host"; expect_rc 3 "no curl module"
   expect_err "^numaplace: this numaplace has no libcurl support \(module 'curl' not installed\)$" "the agent says the curl module is not installed"
+fi
+if have service; then
+  run serve --store "sqlite:$TMP/serve.db" --listen unix:/nonexistent/dir/s.sock; expect_rc 3 "no service plugin"
+  expect_err "^numaplace: this numaplace has no service \(cannot load '$TMP/empty/numaplace-serve\.so'\)$" "serve looks in \$NUMAPLACE_MODULE_DIR"
 fi
 if have hwloc; then
   run topology --sysfs "$TMP"; expect_rc 3 "no hwloc module"; expect_one_line_err "no hwloc module"

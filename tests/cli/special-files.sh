@@ -44,7 +44,7 @@ declare -A opt_base=(
   [claim --request]="claim --state $S/ok.state --id vm-1 --json $host"
   [claim --state]="claim --id vm-1 --json $host ${flavor[*]}"
   [place --state]="place --json $host ${flavor[*]}"
-  [state --state]="state show --json $host"
+  [state --state]="state show"
   [topology --state]="topology --json $host"
   [apply --plan]="apply --pid $child --json $host --dry-run"
   [watch --state]="watch --libvirt test:///default --once --run-dir $S/run"
@@ -135,7 +135,7 @@ done
 st="$S/locked.state"
 mkfifo "$st.lock"
 for cmd in "claim --state $st --id vm-1 --json $host ${flavor[*]}" "release --state $st --id vm-1" \
-           "state show --state $st --json $host" "place --state $st --json $host ${flavor[*]}"; do
+           "state show --state $st" "place --state $st --json $host ${flavor[*]}"; do
   # shellcheck disable=SC2086
   refused "lock FIFO: ${cmd%% *}" "$st.lock" $cmd
 done

@@ -127,6 +127,22 @@ run schedule --store "$store" --id vm-x --flavor vcpus=1,ram=512 --name nowhere;
 expect_one_line_err "unknown host"; unchanged before.json "unknown host"
 run fleet show --store "$store" --name nowhere; expect_rc 2 "show an unknown host"
 run fleet remove --store "$store" --name nowhere; expect_rc 2 "remove an unknown host"
+# The answer cannot be written: the claim made for it is given back.  (The
+# hosts' generations count the claim and its release: all else is as it was.)
+released() {
+  "$NUMAPLACE" fleet show --store "$store" --format json 2>&1 | sed 's/"generation": [0-9]*, //' >"$TMP/after.json"
+  sed 's/"generation": [0-9]*, //' "$TMP/before.json" >"$TMP/before-g.json"
+  if cmp -s "$TMP/before-g.json" "$TMP/after.json"; then ok "$1: the claim released"; else not_ok "$1: the claim stays"; fi
+  "$NUMAPLACE" fleet check --store "$store" >/dev/null 2>&1 && ok "$1: fleet check" || not_ok "$1: fleet check fails"
+}
+run schedule --store "$store" --id vm-o --flavor vcpus=1,ram=512 -o "$TMP/no-such-dir/vm-o.txt"
+expect_rc 1 "-o into a missing folder"; expect_one_line_err "-o into a missing folder"
+released "-o into a missing folder"
+run schedule --store "$store" --id vm-o --flavor vcpus=1,ram=512 --format json -o "$TMP"
+expect_rc 1 "-o a folder"; expect_one_line_err "-o a folder"; released "-o a folder"
+snapshot before.json
+run schedule --store "$store" --id vm-1 --flavor "$flavor" -o "$TMP/no-such-dir/vm-1.txt"
+expect_rc 1 "vm-1 again, -o into a missing folder"; unchanged before.json "the placement made before stays"
 run schedule --store "$store" --id vm-dry --flavor vcpus=1,ram=512 --dry-run; expect_rc 0 "dry run"
 expect_out "dry run: nothing claimed" "says so"; unchanged before.json "dry run"
 run schedule --store "$store" --id vm-dry -n --flavor vcpus=1,ram=512; expect_rc 0 "-n, as apply and balance spell --dry-run"

@@ -1253,6 +1253,11 @@ static void json_bad(void)
 	    {H ",\"cells\":[{\"vcpus\":\"0-3\",\"pinned_vcpus\":[1],\"memory_mb\":2048}]}",
 	     "dedicated_mask_needs_mixed", "pinned_vcpus need cpu_policy"},
 	    {H ",\"cpu_policy\":\"mixed\"}", "invalid_dedicated_mask", "not 0 of 4"},
+	    /* The engine's limit (limits.h), not a reader's own. */
+	    {"{\"schema\":\"numaplace.request/1\",\"vcpus\":4,\"memory_mb\":1099511627777}",
+	     "invalid_request_json", "memory_mb: expected a size in MiB, 1-2^40"},
+	    {H ",\"cells\":[{\"vcpus\":\"0-3\",\"memory_mb\":1099511627777}]}",
+	     "invalid_request_json", "cells[0].memory_mb: expected MiB, 0-2^40"},
 	    {H ",\"thread_policy\":\"isolate\"}", "thread_policy_needs_pinning", "not none"},
 	    {H ",\"emulator_threads_policy\":\"isolate\",\"cpu_policy\":\"shared\"}",
 	     "emulator_isolate_needs_pinning", "not shared"},
@@ -1356,6 +1361,54 @@ static void garbage(void)
 }
 
 /* Policy names both ways: every value round-trips, anything else is refused. */
+/*
+ * Every name np_*_name() gives (but "none") is one the JSON request reader
+ * takes, for that very value: one table per enum serves both.
+ */
+static void names_read_back(void)
+{
+	enum { CPU, THR, EMU, MEM, AFF };
+	static const struct {
+		const char *key, *with; /* the field, and what it needs besides */
+		int kind, first, last;
+	} fields[] = {
+	    {"cpu_policy", "", CPU, NP_CPU_POLICY_SHARED, NP_CPU_POLICY_DEDICATED},
+	    {"thread_policy", ",\"cpu_policy\":\"dedicated\"", THR, NP_THREAD_POLICY_PREFER,
+	     NP_THREAD_POLICY_REQUIRE},
+	    {"emulator_threads_policy", ",\"cpu_policy\":\"dedicated\"", EMU,
+	     NP_EMULATOR_POLICY_SHARE, NP_EMULATOR_POLICY_ISOLATE},
+	    {"mem_policy", "", MEM, NP_MEM_POLICY_STRICT, NP_MEM_POLICY_INTERLEAVE},
+	    {"affinity", "", AFF, NP_AFFINITY_HARD, NP_AFFINITY_SOFT},
+	};
+
+	for (size_t f = 0; f < NP__ARRAY_SIZE(fields); f++)
+		for (int v = fields[f].first; v <= fields[f].last; v++) {
+			int k = fields[f].kind, got = -1;
+			const char *name = k == CPU   ? np_cpu_policy_name((enum np_cpu_policy)v)
+					   : k == THR ? np_thread_policy_name((enum np_thread_policy)v)
+					   : k == EMU ? np_emulator_policy_name((enum np_emulator_policy)v)
+					   : k == MEM ? np_mem_policy_name((enum np_mem_policy)v)
+						      : np_affinity_name((enum np_affinity)v);
+			char buf[256];
+			struct np_error err = {0};
+			np_request *r = NULL;
+
+			snprintf(buf, sizeof(buf),
+				 "{\"schema\":\"numaplace.request/1\",\"vcpus\":4,\"memory_mb\":2048%s,"
+				 "\"%s\":\"%s\"}",
+				 fields[f].with, fields[f].key, name);
+			if (np_request_from_json(buf, strlen(buf), "names.json", &r, &err) == 0)
+				got = k == CPU	 ? (int)np_request_cpu_policy(r)
+				      : k == THR ? (int)np_request_thread_policy(r)
+				      : k == EMU ? (int)np_request_emulator_policy(r)
+				      : k == MEM ? (int)np_request_mem_policy(r)
+						 : (int)np_request_affinity(r);
+			CHECK(got == v, "%s \"%s\" reads back as %d, not %d (%s)", fields[f].key, name,
+			      got, v, err.message);
+			np_request_free(r);
+		}
+}
+
 static void names(void)
 {
 	enum np_mem_policy m = NP_MEM_POLICY_PREFERRED;
@@ -1379,6 +1432,7 @@ static void names(void)
 		      np_affinity_from_name("unknown", &a) == NP_EINPUT && a == NP_AFFINITY_SOFT,
 	      "unknown names refused, output untouched");
 	CHECK(!strcmp(np_affinity_name((enum np_affinity)9), "unknown"), "no name for 9");
+	names_read_back();
 }
 
 /*
@@ -1446,6 +1500,7 @@ static void big_numbers(void)
 	     "names vCPU more than 2^56"},
 	    {"vcpus=4,ram=4096,resources:PCPU=9223372036854775808,resources1:PCPU=9223372036854775808",
 	     "resources:PCPU=more than 2^56 must equal vcpus=4"},
+	    {"vcpus=4,ram=1099511627777", "flavor memory_mb=1099511627777 is not within 1-2^40"},
 	};
 	struct np_error err = {0};
 

@@ -7,6 +7,7 @@
  * nobody writes to, a symbolic link to one, /dev/zero, a directory; an
  * alarm turns a regression (a blocking open) into a failure, not a hang.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -146,6 +147,29 @@ static void test_version(void)
 	CHECK(np_version() && strcmp(np_version(), NP_VERSION_STRING) == 0,
 	      "np_version() '%s' is the headers' '%s'", np_version(), NP_VERSION_STRING);
 	CHECK(strcmp(want, NP_VERSION_STRING) == 0, "NP_VERSION_MAJOR.MINOR.MICRO is '%s'", want);
+}
+
+/* np_plugin_path(): the module folder's search, for a plugin file (the service's). */
+static void test_plugin_path(void)
+{
+	struct np_error err = { 0 };
+	char path[PATH_MAX + 64] = "untouched", tiny[8] = "same";
+	int rc;
+
+	setenv("NUMAPLACE_MODULE_DIR", "/opt/np-mods", 1);
+	rc = np_plugin_path("numaplace-serve.so", path, sizeof(path), &err);
+	CHECK(rc == 0 && strcmp(path, "/opt/np-mods/numaplace-serve.so") == 0,
+	      "NUMAPLACE_MODULE_DIR first: rc %d, '%s'", rc, path);
+	rc = np_plugin_path("numaplace-serve.so", tiny, sizeof(tiny), &err);
+	CHECK(rc == NP_EINPUT && strcmp(tiny, "same") == 0 && strstr(err.message, "too long"),
+	      "a short buffer: rc %d, '%s', untouched", rc, err.message);
+	rc = np_plugin_path("../evil.so", path, sizeof(path), &err);
+	CHECK(rc == NP_EINPUT && strstr(err.message, "file name"), "a path refused: rc %d", rc);
+	unsetenv("NUMAPLACE_MODULE_DIR");
+	/* Otherwise beside the file holding the library (here the test itself, static). */
+	rc = np_plugin_path("numaplace-serve.so", path, sizeof(path), &err);
+	CHECK(rc == 0 && path[0] == '/' && strstr(path, "/numaplace-serve.so"),
+	      "found by dladdr: rc %d, '%s'", rc, path);
 }
 
 static void test_cpulist(void)
@@ -295,6 +319,34 @@ static void test_json_text(void)
 }
 
 /* An error message is one line whatever input it quotes. */
+/*
+ * np_json_str_write(), the one JSON string writer (plans, fleet output,
+ * the runtime verbs' logs): controls escaped, not dropped, so a log line
+ * stays one line and jansson reads back the very bytes.
+ */
+static void test_json_str_write(void)
+{
+	static const char *const cases[] = {
+		"", "plain", "q\"uote\\slash", "new\nline\ttab", "esc\x1b[2Jdel\x7f", "caf\xc3\xa9",
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		json_t *v;
+
+		np_json_str_write(m, cases[i]);
+		fclose(m);
+		v = json_loadb(buf, len, JSON_DECODE_ANY, NULL);
+		CHECK(v && json_is_string(v) && strcmp(json_string_value(v), cases[i]) == 0,
+		      "json str %zu: '%s' does not read back", i, buf);
+		CHECK(!strpbrk(buf, "\n\t\x1b\x7f"), "json str %zu: a raw control in '%s'", i, buf);
+		json_decref(v);
+		free(buf);
+	}
+}
+
 static void test_err_one_line(void)
 {
 	struct np_error err = { 0 };
@@ -313,6 +365,8 @@ int main(void)
 	T_CASE("read-file", test_read_file());
 	T_CASE("special-files", test_special_files());
 	T_CASE("stdin", test_stdin());
+	T_CASE("json-str-write", test_json_str_write());
+	T_CASE("plugin-path", test_plugin_path());
 	T_CASE("public-cpulist", test_public_cpulist());
 	T_CASE("version", test_version());
 	T_CASE("utf8", test_utf8());

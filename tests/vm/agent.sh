@@ -15,58 +15,24 @@
 # does); curl (the test's HTTP client) and migratepages are copied in,
 # run-in-numa-vm copies the libraries ldd lists.
 # Exit: 0 all passed, 1 a check failed, 77 skipped.
-set -uo pipefail
-
-here=$(cd "$(dirname "$0")" && pwd)
-src=${NP_SRC:-$(cd "$here/../.." && pwd)}
-shared=${NP_SHARED:-$src/../shared}
-np=${NUMAPLACE:-${NP_BUILD:-$src/build}/cli/numaplace}
-vm=$shared/tools/numa-vm/run-in-numa-vm
-py=/usr/bin/python3
-
-skip() { echo "skipped: $*"; exit 77; }
-[ -x "$vm" ] || skip "no numa-vm tool at $vm"
-command -v "${NUMA_VM_QEMU:-qemu-system-x86_64}" >/dev/null || skip "qemu not installed"
-[ -n "${NUMA_VM_KERNEL:-}" ] || compgen -G '/boot/vmlinuz-*' >/dev/null || skip "no kernel in /boot"
-command -v cpio >/dev/null || skip "cpio not installed"
-command -v cc >/dev/null || skip "no C compiler for the guest helper"
-[ -x "$py" ] || skip "no $py"
+. "$(dirname "$0")/lib.sh"
+vm_need cc
 mp=$(command -v migratepages) || skip "numactl's migratepages not installed"
 curl=$(command -v curl) || skip "curl not installed (the guest's HTTP client)"
-[ -x "$np" ] || { echo "not ok - numaplace is built at $np"; echo "0 passed, 1 failed"; exit 1; }
 for v in agent serve apply; do
   "$np" help "$v" >/dev/null 2>&1 || skip "numaplace built without '$v'"
 done
-case " ${NP_FEATURES-hwloc sqlite} " in *" hwloc "*) ;; *) skip "needs hwloc (this build has none)" ;; esac
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/np-vm-agent.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-
-cc -O2 -static -pthread -o "$work/runtime-worker" "$here/runtime-worker.c" ||
-  skip "cannot build a static helper (libc6-dev)"
-
-adds=(--add "$np=/np/bin/numaplace" --add "$work/runtime-worker=/np/bin/rw"
-  --add "$mp=/np/bin/migratepages" --add "$curl=/np/bin/curl")
-lib=$(ldd "$np" 2>/dev/null | awk '$1 ~ /^libnumaplace\.so/ { print $3; exit }')
-[ -n "$lib" ] && [ -f "$lib" ] && adds+=(--add "$lib=/np/lib/libnumaplace.so.0")
-for m in "$(dirname "${lib:-/nonexistent/x}")"/numaplace-*.so; do
-  [ -f "$m" ] && adds+=(--add "$m=/np/lib/numaplace/$(basename "$m")")
-done
-# serve is a plugin of its own, built beside its sources (service/).
-serve_so=$(dirname "$(dirname "$np")")/service/numaplace-serve.so
-[ -f "$serve_so" ] && adds+=(--add "$serve_so=/np/lib/numaplace/numaplace-serve.so")
+vm_work agent
+vm_worker
+adds=(--add "$work/runtime-worker=/np/bin/rw" --add "$mp=/np/bin/migratepages"
+  --add "$curl=/np/bin/curl")
+vm_add_numaplace serve
 
 # The guest side (busybox sh).  Sections: "@@@NP out|err|rc NAME".
 # shellcheck disable=SC2016 # expanded by the guest shell
-guest='
+guest=$guest_run'
 export LD_LIBRARY_PATH=/np/lib PATH=/np/bin:$PATH
-run() {
-  name=$1; shift
-  "$@" >/tmp/out 2>/tmp/err; rc=$?
-  echo "@@@NP out $name"; cat /tmp/out; echo
-  echo "@@@NP err $name"; cat /tmp/err
-  echo "@@@NP rc $name $rc"
-}
 ready() { i=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do usleep 50000; i=$((i+1)); done; }
 api() { curl -s --max-time 20 --unix-socket /tmp/s.sock -H "Content-Type: application/json" "$@"; }
 agent() { numaplace agent --server unix:/tmp/s.sock --name numa-vm "$@"; }
@@ -102,15 +68,5 @@ run loop agent --interval 0.2 --count 3 --map vm-a=$W1
 kill $W1 $SV
 '
 
-t0=$SECONDS
-"$vm" --timeout 240 --nodes 4 --cpus-per-node 2 --mem-per-node 320 \
-  "${adds[@]}" -- sh -c "$guest" >"$work/guest.out" 2>"$work/guest.err"
-rc=$?
-echo "# boot and guest script: $((SECONDS - t0)) s"
-if [ $rc -ne 0 ]; then
-  echo "not ok - the guest script ran (run-in-numa-vm exit $rc)"
-  sed 's/^/#   /' "$work/guest.err" | tail -n 20
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+vm_boot --timeout 240 --nodes 4 --cpus-per-node 2 --mem-per-node 320
 "$py" "$here/check-agent.py" <"$work/guest.out"

@@ -27,53 +27,22 @@
 #
 # Prints "ok - ..." / "not ok - ..." per check, "# measure ..." lines and
 # "N passed, N failed".  Exit: 0 all passed, 1 a check failed, 77 skipped.
-set -uo pipefail
-
-here=$(cd "$(dirname "$0")" && pwd)
-src=${NP_SRC:-$(cd "$here/../.." && pwd)}
-shared=${NP_SHARED:-$src/../shared}
-np=${NUMAPLACE:-${NP_BUILD:-$src/build}/cli/numaplace}
-vm=$shared/tools/numa-vm/run-in-numa-vm
-py=/usr/bin/python3
-
-skip() { echo "skipped: $*"; exit 77; }
-[ -x "$vm" ] || skip "no numa-vm tool at $vm"
-command -v "${NUMA_VM_QEMU:-qemu-system-x86_64}" >/dev/null || skip "qemu not installed"
-[ -n "${NUMA_VM_KERNEL:-}" ] || compgen -G '/boot/vmlinuz-*' >/dev/null || skip "no kernel in /boot"
-command -v cpio >/dev/null || skip "cpio not installed"
-command -v cc >/dev/null || skip "no C compiler for the guest helper"
-[ -x "$py" ] || skip "no $py"
+. "$(dirname "$0")/lib.sh"
+vm_need cc
 mp=$(command -v migratepages) || skip "numactl's migratepages not installed"
-[ -x "$np" ] || { echo "not ok - numaplace is built at $np"; echo "0 passed, 1 failed"; exit 1; }
 "$np" help apply >/dev/null 2>&1 || skip "numaplace built without the runtime verbs"
-case " ${NP_FEATURES-hwloc} " in *" hwloc "*) ;; *) skip "needs hwloc (this build has none)" ;; esac
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/np-vm-runtime.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-
-cc -O2 -static -pthread -o "$work/runtime-worker" "$here/runtime-worker.c" ||
-  skip "cannot build a static helper (libc6-dev)"
-
-adds=(--add "$np=/np/bin/numaplace" --add "$work/runtime-worker=/np/bin/rw" --add "$mp=/np/bin/migratepages")
-lib=$(ldd "$np" 2>/dev/null | awk '$1 ~ /^libnumaplace\.so/ { print $3; exit }')
-[ -n "$lib" ] && [ -f "$lib" ] && adds+=(--add "$lib=/np/lib/libnumaplace.so.0")
-for m in "$(dirname "${lib:-/nonexistent/x}")"/numaplace-*.so; do
-  [ -f "$m" ] && adds+=(--add "$m=/np/lib/numaplace/$(basename "$m")")
-done
+vm_work runtime
+vm_worker
+adds=(--add "$work/runtime-worker=/np/bin/rw" --add "$mp=/np/bin/migratepages")
+vm_add_numaplace
 
 dist="10,30,40,25, 30,10,40,20, 40,40,10,30, 25,20,30,10"
 
 # The guest side (busybox sh).  Sections: "@@@NP out|err|rc NAME".
 # shellcheck disable=SC2016 # expanded by the guest shell
-guest='
+guest=$guest_run'
 export LD_LIBRARY_PATH=/np/lib PATH=/np/bin:$PATH
-run() {
-  name=$1; shift
-  "$@" >/tmp/out 2>/tmp/err; rc=$?
-  echo "@@@NP out $name"; cat /tmp/out; echo
-  echo "@@@NP err $name"; cat /tmp/err
-  echo "@@@NP rc $name $rc"
-}
 ready() { i=0; while ! grep -q ready "$1" 2>/dev/null && [ $i -lt 300 ]; do usleep 50000; i=$((i+1)); done; }
 tids() { ls /proc/$1/task; }
 echo "{\"params\": {\"stuck_ms\": 800, \"rescue_ms\": 300}}" > /tmp/pol.json
@@ -143,15 +112,5 @@ run w7-observe2 numaplace observe --pid $W7 --format json
 kill $W6 $W7
 '
 
-t0=$SECONDS
-"$vm" --timeout 240 --nodes 4 --cpus-per-node 2 --mem-per-node 320 --distances "$dist" \
-  "${adds[@]}" -- sh -c "$guest" >"$work/guest.out" 2>"$work/guest.err"
-rc=$?
-echo "# boot and guest script: $((SECONDS - t0)) s"
-if [ $rc -ne 0 ]; then
-  echo "not ok - the guest script ran (run-in-numa-vm exit $rc)"
-  sed 's/^/#   /' "$work/guest.err" | tail -n 20
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+vm_boot --timeout 240 --nodes 4 --cpus-per-node 2 --mem-per-node 320 --distances "$dist"
 "$py" "$here/check-runtime.py" --distances "$dist" <"$work/guest.out"

@@ -20,27 +20,9 @@
 #
 # Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed".
 # Exit: 0 all passed, 1 a check failed, 77 skipped (no qemu, kernel, numa-vm).
-set -uo pipefail
-
-here=$(cd "$(dirname "$0")" && pwd)
-src=${NP_SRC:-$(cd "$here/../.." && pwd)}
-shared=${NP_SHARED:-$src/../shared}
-np=${NUMAPLACE:-${NP_BUILD:-$src/build}/cli/numaplace}
-vm=$shared/tools/numa-vm/run-in-numa-vm
-py=/usr/bin/python3
-
-skip() { echo "skipped: $*"; exit 77; }
-[ -x "$vm" ] || skip "no numa-vm tool at $vm"
-qemu=${NUMA_VM_QEMU:-qemu-system-x86_64}
-command -v "$qemu" >/dev/null || skip "$qemu not installed"
-[ -n "${NUMA_VM_KERNEL:-}" ] || compgen -G '/boot/vmlinuz-*' >/dev/null || skip "no kernel in /boot"
-command -v cpio >/dev/null || skip "cpio not installed"
-[ -x "$py" ] || skip "no $py"
-case " ${NP_FEATURES-hwloc} " in *" hwloc "*) ;; *) skip "needs hwloc (this build has none)" ;; esac
-[ -x "$np" ] || { echo "not ok - numaplace is built at $np"; echo "0 passed, 1 failed"; exit 1; }
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/np-vm-topology.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
+vm_need
+vm_work topology
 passed=0 failed=0
 
 report() {  # report LINE...: print check lines and count them
@@ -54,23 +36,17 @@ report() {  # report LINE...: print check lines and count them
   done
 }
 
-# Where the tool's own library is on the host; copied to /np/lib.
-adds=(--add "$np=/np/bin/numaplace") libarg=()
-lib=$(ldd "$np" 2>/dev/null | awk '$1 ~ /^libnumaplace\.so/ { print $3; exit }')
+# The tool, and its own library and modules from the host.
+adds=() libarg=()
+vm_add_numaplace
 if [ -n "$lib" ]; then
-  if [ -f "$lib" ]; then
-    adds+=(--add "$lib=/np/lib/libnumaplace.so.0") libarg=(--shared-lib)
-    for m in "$(dirname "$lib")"/numaplace-*.so; do
-      [ -f "$m" ] && adds+=(--add "$m=/np/lib/numaplace/$(basename "$m")")
-    done
-  else
-    report "not ok - libnumaplace.so.0 of $np is found on the host (ldd: $lib)"
-  fi
+  if [ -f "$lib" ]; then libarg=(--shared-lib)
+  else report "not ok - libnumaplace.so.0 of $np is found on the host (ldd: $lib)"; fi
 fi
 
 # The guest side (busybox sh).  $1: huge pages to reserve per node, "a,b,..".
 # shellcheck disable=SC2016 # expanded by the guest shell
-guest='
+guest=$guest_run'
 export LD_LIBRARY_PATH=/np/lib
 np=/np/bin/numaplace
 i=0
@@ -78,13 +54,6 @@ for n in $(echo "$1" | tr , " "); do
   echo "$n" > /sys/devices/system/node/node$i/hugepages/hugepages-2048kB/nr_hugepages
   i=$((i + 1))
 done
-run() {
-  name=$1; shift
-  "$@" >/tmp/out 2>/tmp/err; rc=$?
-  echo "@@@NP out $name"; cat /tmp/out; echo
-  echo "@@@NP err $name"; cat /tmp/err
-  echo "@@@NP rc $name $rc"
-}
 run ldso /lib64/ld-linux-x86-64.so.2 --list $np
 run json $np topology --format json
 run sysfs $np topology --sysfs / --format json

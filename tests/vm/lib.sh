@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# tests/vm/lib.sh - what the vm tests (agent.sh, runtime.sh, topology.sh)
+# share, sourced by each: where the tool, the shared tree and numa-vm are;
+# the checks that skip a test (exit 77) on a machine without QEMU, a
+# kernel, cpio, python or a build with hwloc; the files a guest gets (the
+# tool at /np/bin, libnumaplace.so.0 at /np/lib, where its RUNPATH points,
+# its modules at /np/lib/numaplace, where a library outside its build tree
+# looks: lib/module/module.h); the guest shell's run(), whose sections
+# "@@@NP out|err|rc NAME" the check-*.py scripts read; and one boot.
+# Not a test itself: tests/vm/meson.build leaves it out.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=${NP_SRC:-$(cd "$here/../.." && pwd)}
+shared=${NP_SHARED:-$src/../shared}
+np=${NUMAPLACE:-${NP_BUILD:-$src/build}/cli/numaplace}
+vm=$shared/tools/numa-vm/run-in-numa-vm
+py=/usr/bin/python3
+
+skip() { echo "skipped: $*"; exit 77; }
+
+# vm_need [cc]: skip unless a guest can boot here (and, with cc, a static
+# helper can be built); fail unless the tool is built.
+vm_need() {
+  [ -x "$vm" ] || skip "no numa-vm tool at $vm"
+  command -v "${NUMA_VM_QEMU:-qemu-system-x86_64}" >/dev/null || skip "qemu not installed"
+  [ -n "${NUMA_VM_KERNEL:-}" ] || compgen -G '/boot/vmlinuz-*' >/dev/null || skip "no kernel in /boot"
+  command -v cpio >/dev/null || skip "cpio not installed"
+  [ "${1-}" != cc ] || command -v cc >/dev/null || skip "no C compiler for the guest helper"
+  [ -x "$py" ] || skip "no $py"
+  case " ${NP_FEATURES-hwloc} " in *" hwloc "*) ;; *) skip "needs hwloc (this build has none)" ;; esac
+  [ -x "$np" ] || { echo "not ok - numaplace is built at $np"; echo "0 passed, 1 failed"; exit 1; }
+}
+
+# vm_work NAME: a temporary folder $work, removed on exit.
+vm_work() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/np-vm-$1.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+}
+
+# vm_worker: the guest's test process and timer (runtime-worker.c, static) in $work.
+vm_worker() {
+  cc -O2 -static -pthread -o "$work/runtime-worker" "$here/runtime-worker.c" ||
+    skip "cannot build a static helper (libc6-dev)"
+}
+
+# vm_add_numaplace [serve]: the tool, its library and the library's modules
+# (and the service plugin, built in service/) onto the array adds, as
+# run-in-numa-vm's --add options; $lib is the library on the host ("" when
+# ldd names none).  run-in-numa-vm copies the libraries ldd lists for each.
+vm_add_numaplace() {
+  local m serve_so
+  adds+=(--add "$np=/np/bin/numaplace")
+  lib=$(ldd "$np" 2>/dev/null | awk '$1 ~ /^libnumaplace\.so/ { print $3; exit }')
+  [ -n "$lib" ] && [ -f "$lib" ] || return 0
+  adds+=(--add "$lib=/np/lib/libnumaplace.so.0")
+  for m in "$(dirname "$lib")"/numaplace-*.so; do
+    [ -f "$m" ] && adds+=(--add "$m=/np/lib/numaplace/$(basename "$m")")
+  done
+  serve_so=$(dirname "$(dirname "$np")")/service/numaplace-serve.so
+  [ "${1-}" != serve ] || [ ! -f "$serve_so" ] ||
+    adds+=(--add "$serve_so=/np/lib/numaplace/numaplace-serve.so")
+}
+
+# The guest shell's (busybox sh) run NAME CMD...: CMD's output, errors and
+# exit code as the sections the check scripts read.
+# shellcheck disable=SC2016 # expanded by the guest shell
+guest_run='
+run() {
+  name=$1; shift
+  "$@" >/tmp/out 2>/tmp/err; rc=$?
+  echo "@@@NP out $name"; cat /tmp/out; echo
+  echo "@@@NP err $name"; cat /tmp/err
+  echo "@@@NP rc $name $rc"
+}
+'
+
+# vm_boot RUN-IN-NUMA-VM-OPTIONS...: one guest running $guest, its output
+# in $work/guest.out; a guest that did not run is one failed check, exit 1.
+vm_boot() {
+  local rc t0=$SECONDS
+  "$vm" "$@" "${adds[@]}" -- sh -c "$guest" >"$work/guest.out" 2>"$work/guest.err"
+  rc=$?
+  echo "# boot and guest script: $((SECONDS - t0)) s"
+  if [ $rc -ne 0 ]; then
+    echo "not ok - the guest script ran (run-in-numa-vm exit $rc)"
+    sed 's/^/#   /' "$work/guest.err" | tail -n 20
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+}
