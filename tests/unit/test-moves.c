@@ -354,7 +354,7 @@ static int random_case(unsigned seed, long *sequences, int *cases_moved, int *ca
 {
 	unsigned seed0 = seed;
 	struct hspec hs = { 2 + (int)rnd(&seed, 3), 4, 1 + (int)rnd(&seed, 2), 8192, 0, NULL, NULL };
-	struct np_moves_opts mo = { 1 + (int)rnd(&seed, 3), 0 };
+	struct np_moves_opts mo = { 1 + (int)rnd(&seed, 3), 0, 0 };
 	struct world w = { 0 };
 	struct brute b = { 0 };
 	struct gspec g;
@@ -456,7 +456,7 @@ static np_request *one_cell(int vcpus, uint64_t mb)
 
 static np_plan *with_moves(const struct world *w, const np_request *q, int max, uint64_t sets)
 {
-	struct np_moves_opts mo = { max, sets };
+	struct np_moves_opts mo = { max, sets, 0 };
 	struct np_error err = { 0 };
 	np_plan *p = NULL;
 
@@ -544,7 +544,7 @@ static void test_impossible_and_budget(void)
 {
 	struct world w;
 	np_request *big = one_cell(4, 20000), *d = one_cell(4, 8192);
-	struct np_moves_opts bad = { NP_MOVES_MAX + 1, 0 };
+	struct np_moves_opts bad = { NP_MOVES_MAX + 1, 0, 0 };
 	struct np_error err = { 0 };
 	np_plan *p = NULL;
 
