@@ -67,6 +67,9 @@ static void stats_text(const np_fleet_result *r, FILE *out)
 	fprintf(out, "fleet: %d host%s, %d rejected by the pre-filter, %d run through the "
 		"engine, %d fit; %d claim attempt%s\n", s->hosts, s->hosts == 1 ? "" : "s",
 		s->prefiltered, s->engine, s->fits, s->attempts, s->attempts == 1 ? "" : "s");
+	if (s->moves_hosts > 0)
+		fprintf(out, "fleet: %d host%s searched for moves\n", s->moves_hosts,
+			s->moves_hosts == 1 ? "" : "s");
 	for (int i = 0; i < np_fleet_result_reason_count(r); i++) {
 		int n = 0;
 		const char *t = np_fleet_result_reason(r, i, &n);

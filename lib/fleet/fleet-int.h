@@ -238,6 +238,8 @@ void np__mfit_free(struct np__mfit *m);
 int np__moves_on_host(np_fleet *f, int64_t host_id, const np_request *req,
 		      const struct np_place_opts *po, const struct np_moves_opts *mo,
 		      struct np__mfit *out, struct np_error *err);
+/* PLAN as the JSON a store keeps (sched.c). */
+int np__fleet_plan_json(const np_plan *plan, char **out, struct np_error *err);
 /* Claim ID (fingerprint FP) with M's moves in one transaction (claim_moves). */
 int np__moves_claim(np_fleet *f, const char *id, const char *fp, const np_request *req,
 		    const struct np__mfit *m, struct np__claim_result *cr, struct np_error *err);

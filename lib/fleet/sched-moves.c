@@ -20,8 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <numaplace/emit.h>
-
 #include "util/util.h"
 
 struct host_read {
@@ -110,24 +108,6 @@ int np__moves_on_host(np_fleet *f, int64_t host_id, const np_request *req,
 	return rc;
 }
 
-static int to_json(const np_plan *plan, char **out, struct np_error *err)
-{
-	size_t len = 0;
-	FILE *mem = open_memstream(out, &len);
-	int rc;
-
-	if (!mem)
-		return np__err(err, NP_ENOMEM, "out of memory");
-	rc = np_plan_write(plan, NULL, NULL, NP_PLAN_JSON, false, mem, err);
-	if (fclose(mem) && !rc)
-		rc = np__err(err, NP_ENOMEM, "out of memory");
-	if (rc) {
-		free(*out);
-		*out = NULL;
-	}
-	return rc;
-}
-
 /* Is guest I of M moved by its plan? */
 static bool is_moved(const struct np__mfit *m, int i)
 {
@@ -176,7 +156,7 @@ static int moved_of(const struct np__mfit *m, struct moved_all *a, struct np_err
 		if (!rc)
 			rc = np__takes_of(m->h->host, now, NULL, &a->takes[k], err);
 		if (!rc)
-			rc = to_json(now, &a->json[k], err);
+			rc = np__fleet_plan_json(now, &a->json[k], err);
 		np_plan_free(now);
 		a->n++;
 		if (rc)
@@ -198,7 +178,7 @@ int np__moves_claim(np_fleet *f, const char *id, const char *fp, const np_reques
 	if (!rc)
 		rc = np__takes_of(m->h->host, m->plan, req, &t, err);
 	if (!rc)
-		rc = to_json(m->plan, &json, err);
+		rc = np__fleet_plan_json(m->plan, &json, err);
 	if (!rc) {
 		struct np__claim c = { id, m->h->id, fp, json, &t };
 

@@ -370,6 +370,11 @@ static int plan_json(const np_plan *plan, char **out, struct np_error *err)
 	return rc;
 }
 
+int np__fleet_plan_json(const np_plan *plan, char **out, struct np_error *err)
+{
+	return plan_json(plan, out, err);
+}
+
 /* After our own claim: charge the summary, or read the host again if others moved it. */
 static void after_claim(struct np_fleet_host *h, const struct np__takes *t, int64_t gen)
 {
