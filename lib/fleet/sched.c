@@ -20,6 +20,10 @@
  *
  * When nothing fits, the result counts hosts per reason; hosts rejected by
  * the engine are counted by the resource of the plan's first reason.
+ *
+ * With allow_moves, a guest that fits no host as it is may move other
+ * placements' cells on one host (try_moves(); sched-moves.c reads the host
+ * and commits with the driver's claim_moves): docs/fleet.md, "Making room".
  */
 #include "fleet/fleet-int.h"
 
@@ -477,7 +481,8 @@ static int explained(np_fleet_result *r, const np_request *req,
 	int rc;
 
 	po.explain = true;
-	if (!o->explain || !r->placed || np_plan_move_count(r->plan) > 0)
+	/* Not again with moves (np_place() makes none) or a time budget (not repeatable). */
+	if (!o->explain || !r->placed || np_plan_move_count(r->plan) > 0 || o->max_us)
 		return 0;
 	if ((rc = np_place(r->usage, req, &po, &p, err)))
 		return rc;
