@@ -35,7 +35,7 @@ int play_moves_decide(np_host *h, const np_request *q, np_plan **plans, int n, n
 		      struct np_error *err)
 {
 	struct np_guest_plan *g = calloc((size_t)n + 1, sizeof(*g));
-	struct np_moves_opts mo = { max_moves, 0 };
+	struct np_moves_opts mo = { max_moves, 0, 0 };
 	char (*ids)[16] = calloc((size_t)n + 1, sizeof(*ids));
 	int k = 0, rc;
 

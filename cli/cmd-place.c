@@ -48,6 +48,32 @@ const struct cli_opt place_output_opts[] = {
 	CLI_OPT_END,
 };
 
+/* The searches' budgets (docs/policies/placement.md 9 and 14): the caller's choice. */
+const struct cli_opt place_budget_opts[] = {
+	{ .id = PLACE_OPT_MAX_STEPS, .name = "max-steps", .type = CLI_INT, .min = 1, .max = 1e15,
+	  .meta = "N", .heading = "Budgets (over one: the best answer so far, marked not exact):",
+	  .help = "search steps of the engine (default 2,000,000); the plan\n"
+		  "says exact false and the proven gap when it ran out" },
+	{ .id = PLACE_OPT_TIME_BUDGET, .name = "time-budget", .type = CLI_REAL, .min = 0.001,
+	  .max = 3.6e6, .meta = "MS", .help = "milliseconds of engine search (default: no limit)" },
+	{ .id = PLACE_OPT_MOVE_BUDGET, .name = "move-budget", .type = CLI_INT, .min = 1,
+	  .max = 1e9, .meta = "N",
+	  .help = "with --allow-moves: sets of moves tried (default 20,000);\n"
+		  "moves_exact false when it ran out" },
+	{ .id = PLACE_OPT_MOVE_TIME, .name = "move-time-budget", .type = CLI_REAL, .min = 0.001,
+	  .max = 3.6e6, .meta = "MS",
+	  .help = "with --allow-moves: milliseconds of moves search\n(default: no limit)" },
+	CLI_OPT_END,
+};
+
+void place_budget_args_get(const struct cli_args *a, struct place_args *p)
+{
+	p->max_steps = (uint64_t)cli_num(a, PLACE_OPT_MAX_STEPS, 0);
+	p->max_us = (uint64_t)(cli_real(a, PLACE_OPT_TIME_BUDGET, 0) * 1000.0 + 0.5);
+	p->move_budget = cli_num(a, PLACE_OPT_MOVE_BUDGET, 0);
+	p->move_us = (uint64_t)(cli_real(a, PLACE_OPT_MOVE_TIME, 0) * 1000.0 + 0.5);
+}
+
 const struct cli_opt place_guest_opts[] = {
 	{ .id = PLACE_OPT_FLAVOR, .name = "flavor", .type = CLI_TEXT,
 	  .heading = "The guest (one of these; a document may come with --flavor):",
@@ -84,9 +110,7 @@ const struct cli_opt place_guest_opts[] = {
 		  "moves (docs/policies/placement.md 14)" },
 	{ .id = PLACE_OPT_KEEP, .name = "keep", .type = CLI_TEXT, .flags = CLI_REPEAT,
 	  .meta = "ID", .help = "with --allow-moves: never move claim ID (repeatable)" },
-	/* Hidden: the search budget (sets of moves tried), for tests of a budget that runs out. */
-	{ .id = PLACE_OPT_MOVE_BUDGET, .name = "move-budget", .type = CLI_INT, .min = 1,
-	  .max = 1e9 },
+	CLI_INCLUDE(place_budget_opts),
 	{ .id = PLACE_OPT_EXPLAIN, .name = "explain", .type = CLI_FLAG, .heading = "Output:",
 	  .help = "say why the chosen nodes won and why the others lost" },
 	{ .id = PLACE_OPT_VERBOSE, .name = "verbose", .letter = 'v', .type = CLI_FLAG,
@@ -142,7 +166,7 @@ int place_args_get(const struct cli_args *a, struct place_args *p)
 	p->format = (enum np_plan_format)cli_num(a, PLACE_OPT_FORMAT, NP_PLAN_TEXT);
 	p->validate = cli_given(a, PLACE_OPT_VALIDATE);
 	p->allow_moves = (int)cli_num(a, PLACE_OPT_ALLOW_MOVES, 0);
-	p->move_budget = cli_num(a, PLACE_OPT_MOVE_BUDGET, 0);
+	place_budget_args_get(a, p);
 	p->args = a;
 #ifndef NDEBUG
 	p->validate = true;
@@ -193,8 +217,10 @@ int place_args_check(const struct place_args *p)
 		return cli_usage_error(verb, "--vcpus and --memory go with --xl-vnuma");
 	if (p->allow_moves > 0 && !p->state)
 		return cli_usage_error(verb, "--allow-moves moves claimed guests: give --state FILE");
-	if ((cli_given(p->args, PLACE_OPT_KEEP) || p->move_budget) && p->allow_moves == 0)
-		return cli_usage_error(verb, "--keep and --move-budget go with --allow-moves N");
+	if ((cli_given(p->args, PLACE_OPT_KEEP) || p->move_budget || p->move_us) &&
+	    p->allow_moves == 0)
+		return cli_usage_error(verb, "--keep, --move-budget and --move-time-budget go with "
+				       "--allow-moves N");
 	return CLI_OK;
 }
 
@@ -271,7 +297,8 @@ struct np_place_opts place_opts(const struct place_args *p)
 				       .mem_policy_set = p->mem_policy_given,
 				       .mem_policy = p->mem_policy,
 				       .affinity_set = p->affinity_given,
-				       .affinity = p->affinity };
+				       .affinity = p->affinity, .max_steps = p->max_steps,
+				       .max_us = p->max_us };
 }
 
 int place_plan(const struct place_args *p, const np_host *host, const np_request *req,

@@ -41,7 +41,9 @@ struct place_args {
 	bool format_given;
 	enum np_plan_format format;
 	int allow_moves;            /* --allow-moves N (0: none) */
-	long long move_budget;      /* hidden --move-budget: sets of moves tried (0: default) */
+	long long move_budget;      /* --move-budget: sets of moves tried (0: default) */
+	uint64_t move_us;           /* --move-time-budget, in microseconds (0: none) */
+	uint64_t max_steps, max_us; /* --max-steps, --time-budget: the engine's budgets */
 	const struct cli_args *args; /* for the repeated --keep ID */
 };
 
@@ -70,6 +72,9 @@ enum {
 	PLACE_OPT_DEVICE_POLICY,
 	PLACE_OPT_OUTPUT,
 	PLACE_OPT_IN_PLACE,
+	PLACE_OPT_MAX_STEPS,
+	PLACE_OPT_TIME_BUDGET,
+	PLACE_OPT_MOVE_TIME,
 };
 
 /* The guest, placement and output options, with their help sections. */
@@ -80,6 +85,9 @@ extern const struct cli_opt place_guest_opts[];
  * (-o, --in-place).
  */
 extern const struct cli_opt place_doc_opts[], place_output_opts[];
+/* The searches' budgets (--max-steps, --time-budget, --move-budget, --move-time-budget). */
+extern const struct cli_opt place_budget_opts[];
+void place_budget_args_get(const struct cli_args *a, struct place_args *p);
 
 /* The options A holds into P (defaults for the rest): 0 or 2 (printed). */
 int place_args_get(const struct cli_args *a, struct place_args *p);

@@ -33,6 +33,11 @@ enum {
 	OPT_STRATEGY,
 	OPT_SEED,
 	OPT_FORMAT,
+	OPT_ALLOW_MOVES,
+	OPT_MOVE_BUDGET,
+	OPT_MOVE_TIME,
+	OPT_MAX_STEPS,
+	OPT_TIME_BUDGET,
 };
 
 struct sched_args {
@@ -63,6 +68,9 @@ static void stats_text(const np_fleet_result *r, FILE *out)
 	fprintf(out, "fleet: %d host%s, %d rejected by the pre-filter, %d run through the "
 		"engine, %d fit; %d claim attempt%s\n", s->hosts, s->hosts == 1 ? "" : "s",
 		s->prefiltered, s->engine, s->fits, s->attempts, s->attempts == 1 ? "" : "s");
+	if (s->moves_hosts > 0)
+		fprintf(out, "fleet: %d host%s searched for moves\n", s->moves_hosts,
+			s->moves_hosts == 1 ? "" : "s");
 	for (int i = 0; i < np_fleet_result_reason_count(r); i++) {
 		int n = 0;
 		const char *t = np_fleet_result_reason(r, i, &n);
@@ -210,6 +218,12 @@ static const struct cli_opt opts[] = {
 	  .help = "the plan's reasons, and why the other hosts lost" },
 	{ .id = OPT_STRATEGY, .name = "strategy", .type = CLI_CHOICE, .choice = &cli_choice_strategy,
 	  .meta = "S", .help = "spread (default: emptiest hosts first) or pack (fullest)" },
+	{ .id = OPT_ALLOW_MOVES, .name = "allow-moves", .type = CLI_INT, .min = 0,
+	  .max = NP_MOVES_MAX, .meta = "N",
+	  .help = "when no host fits the guest as it is, move at most N\n"
+		  "cells of other placements on one host so it fits: the\n"
+		  "host where that migrates the fewest MiB (docs/fleet.md)" },
+	CLI_INCLUDE(place_budget_opts),
 	/* Hidden: repeatable random choices, for tests. */
 	{ .id = OPT_SEED, .name = "seed", .type = CLI_INT, .min = 1, .max = 9007199254740991.0 },
 	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
@@ -240,6 +254,15 @@ static int args_get(const struct cli_verb *verb, const struct cli_args *a, struc
 	s->o.explain = cli_given(a, OPT_EXPLAIN);
 	s->o.strategy = (enum np_strategy)cli_num(a, OPT_STRATEGY, NP_STRATEGY_SPREAD);
 	s->o.seed = (uint64_t)cli_num(a, OPT_SEED, 0);
+	s->o.allow_moves = (int)cli_num(a, OPT_ALLOW_MOVES, 0);
+	place_budget_args_get(a, p);
+	s->o.max_steps = p->max_steps;
+	s->o.max_us = p->max_us;
+	s->o.move_sets = (uint64_t)p->move_budget;
+	s->o.move_us = p->move_us;
+	if ((p->move_budget || p->move_us) && s->o.allow_moves == 0)
+		return cli_usage_error(verb, "--move-budget and --move-time-budget go with "
+				       "--allow-moves N");
 	if (!s->id || !*s->id || (!p->flavor && !p->domain_xml && !p->xl_config))
 		return cli_usage_error(verb, "say who and what: --id ID and --flavor SPEC, "
 				       "--domain-xml FILE or --xl-config FILE");
@@ -271,6 +294,7 @@ const struct cli_verb cli_verb_schedule = {
 	.synopsis =
 		"usage: numaplace schedule --store URL --id ID --flavor SPEC [--image SPEC]\n"
 		"                          [--name HOST] [--dry-run] [--explain] [--strategy S]\n"
+		"                          [--allow-moves N] [--max-steps N] [--time-budget MS]\n"
 		"                          [--format text|json|libvirt|xl|numactl] [-o FILE]\n"
 		"       numaplace schedule --store URL --id ID --domain-xml|--xl-config FILE\n"
 		"                          [--flavor SPEC] [-o FILE | --in-place] [options]\n",
@@ -288,6 +312,8 @@ const struct cli_verb cli_verb_schedule = {
 		  "Examples:\n"
 		  "  numaplace schedule --store sqlite:fleet.db --id vm-7 \\\n"
 		  "      --flavor 'vcpus=4,ram=8192,hw:numa_nodes=2' --format json\n"
-		  "  numaplace schedule --store sqlite:fleet.db --id web1 --domain-xml vm.xml -o web1.xml\n",
+		  "  numaplace schedule --store sqlite:fleet.db --id web1 --domain-xml vm.xml -o web1.xml\n"
+		  "  numaplace schedule --store sqlite:fleet.db --id db1 \\\n"
+		  "      --flavor 'vcpus=4,ram=8192,hw:cpu_policy=dedicated' --allow-moves 1\n",
 	.run = run,
 };

@@ -98,7 +98,7 @@ int place_plan_moves(const struct place_args *p, const np_host *host, const np_r
 {
 	struct np_place_opts opts = place_opts(p);
 	struct np_moves_opts mo = { .max_moves = p->allow_moves,
-				    .max_sets = (uint64_t)p->move_budget };
+				    .max_sets = (uint64_t)p->move_budget, .max_us = p->move_us };
 	struct np_error err = { 0 };
 
 	if (np_place_with_moves(host, req, &opts, guests, n, &mo, out, &err))

@@ -1,7 +1,7 @@
 /*
  * guest.c - the body of POST /v1/placements read into a guest: {"id",
  * "flavor": {"vcpus", "memory_mb", "extra_specs"}, "image":
- * {"properties"}, "host"?, "pci_aliases"?} in Nova's keys (pci_aliases:
+ * {"properties"}, "host"?, "allow_moves"?, "pci_aliases"?} in Nova's keys (pci_aliases:
  * Nova's `[pci] alias` entries, for a flavor's pci_passthrough:alias);
  * POST /v1/fit (fit.c) reads its flavor and image here too.  The request is built by the
  * library exactly as Nova's API builds it (np_request_from_nova), so a
@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <numaplace/limits.h>
 
 #include "svc.h"
 
@@ -186,6 +188,24 @@ out:
 	return req;
 }
 
+/* "allow_moves": absent or null 0, else a whole number 0..NP_MOVES_MAX; -1 and RS answered. */
+static int allow_moves_of(json_t *body, int *out, struct svc_resp *rs)
+{
+	json_t *v = json_object_get(body, "allow_moves");
+
+	*out = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > NP_MOVES_MAX) {
+		svc_error(rs, "bad_request", "allow_moves: expected a whole number from 0 to %d",
+			  NP_MOVES_MAX);
+		return -1;
+	}
+	*out = (int)json_integer_value(v);
+	return 0;
+}
+
 int svc_guest_parse(const char *body, size_t len, struct svc_guest *g, struct svc_resp *rs)
 {
 	struct svc_req rq = { .body = body, .body_len = len };
@@ -204,6 +224,8 @@ int svc_guest_parse(const char *body, size_t len, struct svc_guest *g, struct sv
 		svc_error(rs, "bad_request", "host: expected a string");
 		goto bad;
 	}
+	if (allow_moves_of(g->body, &g->allow_moves, rs))
+		goto bad;
 	g->id = json_string_value(id);
 	g->host = json_string_value(host);
 	if ((g->req = svc_request_of(g->body, rs)))

@@ -48,6 +48,7 @@ void svc_placement_post(struct svc_req *rq, struct svc_resp *rs)
 	if (svc_guest_parse(rq->body, rq->body_len, &g, rs))
 		return;
 	o.host = g.host;
+	o.allow_moves = g.allow_moves;
 	if (!(f = svc_fleet_get(rq->svc, &err)))
 		rc = err.code;
 	else

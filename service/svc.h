@@ -105,6 +105,7 @@ char *svc_metrics_text(struct svc_metrics *m, np_fleet *f, size_t *len, struct n
 struct svc_guest {
 	json_t *body;
 	const char *id, *host; /* in BODY; host NULL when not given */
+	int allow_moves;       /* "allow_moves": 0 (default) to NP_MOVES_MAX */
 	np_request *req;
 };
 /* 0 and G filled, or -1 and RS answered (4xx); G is then empty. */

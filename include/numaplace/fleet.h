@@ -122,6 +122,16 @@ struct np_fleet_sched_opts {
 	int want;		   /* fitting hosts to compare before choosing (0: 8; more
 				      than 8: no budget, up to every host that passes) */
 	uint64_t seed;		   /* random choices (0: from the clock and the process) */
+	/*
+	 * Making room (docs/fleet.md): when the guest fits no host as it
+	 * is, move at most ALLOW_MOVES cells of other placements on one host
+	 * (np_place_with_moves()), on the host where that migrates the
+	 * fewest MiB; the moved placements' new plans are stored in the
+	 * claim's own transaction.  0: never.
+	 */
+	int allow_moves;
+	uint64_t max_steps, max_us;  /* the engine's budgets (np_place_opts; 0: defaults) */
+	uint64_t move_sets, move_us; /* the moves search's budgets (np_moves_opts; 0: defaults) */
 };
 
 /*
@@ -154,6 +164,7 @@ struct np_fleet_stats {
 	int engine;	 /* run through np_place() */
 	int fits;	 /* of which the guest fits */
 	int attempts;	 /* claims tried (a faster scheduler makes it more than 1) */
+	int moves_hosts; /* with allow_moves: hosts whose placements were searched for moves */
 };
 const struct np_fleet_stats *np_fleet_result_stats(const np_fleet_result *r);
 /*

@@ -128,6 +128,8 @@ struct np_guest_plan {
 struct np_moves_opts {
 	int max_moves;     /* cells of other guests that may move, 0..NP_MOVES_MAX */
 	uint64_t max_sets; /* search budget: sets of moves tried; 0 = default (20,000) */
+	uint64_t max_us;   /* and microseconds of search (0: no time limit); over either
+			      budget the best answer so far, np_plan_moves_exact() false */
 };
 
 /*

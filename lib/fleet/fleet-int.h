@@ -216,4 +216,32 @@ void np__reason_text(const struct np__needs *n, struct np__why_key key, char *ou
 /* Recompute H's summary from its ledger and view. */
 int np__summarize(struct np_fleet_host *h);
 
+/*
+ * Making room (sched-moves.c): a host where the guest fits after moving
+ * cells of its placements, what they held (their plan JSON as the store
+ * returned it, RAW) and the plan with its moves.
+ */
+struct np__mfit {
+	struct np_fleet_host *h;
+	np_plan *plan;
+	int nguests;
+	struct np_guest_plan *guests;
+	char **raw;
+	double key; /* the strategy's, as for fits */
+};
+void np__mfit_free(struct np__mfit *m);
+/*
+ * Read host HOST_ID's ledger and placements again (one snapshot) and
+ * search for moves; *OUT filled (OUT->plan set) when the guest fits after
+ * some, untouched when not.  The host may be dropped (gone from the store).
+ */
+int np__moves_on_host(np_fleet *f, int64_t host_id, const np_request *req,
+		      const struct np_place_opts *po, const struct np_moves_opts *mo,
+		      struct np__mfit *out, struct np_error *err);
+/* PLAN as the JSON a store keeps (sched.c). */
+int np__fleet_plan_json(const np_plan *plan, char **out, struct np_error *err);
+/* Claim ID (fingerprint FP) with M's moves in one transaction (claim_moves). */
+int np__moves_claim(np_fleet *f, const char *id, const char *fp, const np_request *req,
+		    const struct np__mfit *m, struct np__claim_result *cr, struct np_error *err);
+
 #endif

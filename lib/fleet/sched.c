@@ -20,6 +20,10 @@
  *
  * When nothing fits, the result counts hosts per reason; hosts rejected by
  * the engine are counted by the resource of the plan's first reason.
+ *
+ * With allow_moves, a guest that fits no host as it is may move other
+ * placements' cells on one host (try_moves(); sched-moves.c reads the host
+ * and commits with the driver's claim_moves): docs/fleet.md, "Making room".
  */
 #include "fleet/fleet-int.h"
 
@@ -210,10 +214,17 @@ static int hosts_in_order(np_fleet *f, int kind, struct np__ord **out)
 	return 0;
 }
 
+/* The engine's options for a schedule: its strategy and the caller's budgets. */
+static struct np_place_opts place_opts_of(const struct np_fleet_sched_opts *o)
+{
+	return (struct np_place_opts){ .strategy = o->strategy, .max_steps = o->max_steps,
+				       .max_us = o->max_us };
+}
+
 /* The engine on one host that passed the pre-filter: a fit is kept, a no-fit counted. */
 static int try_host(struct choice *ch, struct np_fleet_host *h, const np_request *req)
 {
-	struct np_place_opts po = { .strategy = ch->o->strategy };
+	struct np_place_opts po = place_opts_of(ch->o);
 	struct np_error e = { 0 };
 	np_plan *plan = NULL;
 	struct np__why_key why = { NP__WHY_ENGINE, NP_RES_NODES };
@@ -363,6 +374,11 @@ static int plan_json(const np_plan *plan, char **out, struct np_error *err)
 	return rc;
 }
 
+int np__fleet_plan_json(const np_plan *plan, char **out, struct np_error *err)
+{
+	return plan_json(plan, out, err);
+}
+
 /* After our own claim: charge the summary, or read the host again if others moved it. */
 static void after_claim(struct np_fleet_host *h, const struct np__takes *t, int64_t gen)
 {
@@ -460,17 +476,208 @@ static int validate(const struct fit *fit, const np_request *req, struct np_erro
 static int explained(np_fleet_result *r, const np_request *req,
 		     const struct np_fleet_sched_opts *o, struct np_error *err)
 {
-	struct np_place_opts po = { .strategy = o->strategy, .explain = true };
+	struct np_place_opts po = place_opts_of(o);
 	np_plan *p = NULL;
 	int rc;
 
-	if (!o->explain || !r->placed)
+	po.explain = true;
+	/* Not again with moves (np_place() makes none) or a time budget (not repeatable). */
+	if (!o->explain || !r->placed || np_plan_move_count(r->plan) > 0 || o->max_us)
 		return 0;
 	if ((rc = np_place(r->usage, req, &po, &p, err)))
 		return rc;
 	np_plan_free(r->plan);
 	r->plan = p;
 	return 0;
+}
+
+/* ---- making room: moves (the store's part in sched-moves.c) -------------------- */
+
+#define MOVES_HOSTS 32 /* hosts whose placements are read and searched, at most */
+#define MOVES_WANT 4   /* hosts with an answer to compare before choosing */
+#define EMPTY_SEEN 16  /* topologies whose empty-host answer is remembered */
+
+struct empty_seen {
+	int n;
+	struct empty_one {
+		int64_t topo;
+		double cpu, ram;
+		bool fits;
+	} e[EMPTY_SEEN];
+};
+
+/*
+ * Could REQ fit H at all, with nothing on it?  Else no move helps: the
+ * cheap pre-check before reading its placements (np_place_with_moves()
+ * then checks the sharper one, the host with every movable cell gone).
+ */
+static int fits_empty(struct empty_seen *seen, const struct np_fleet_host *h,
+		      const np_request *req, const struct np_place_opts *po, bool *fits)
+{
+	np_host *empty = NULL;
+	np_plan *p = NULL;
+	int rc;
+
+	for (int i = 0; i < seen->n; i++)
+		if (seen->e[i].topo == h->topo_id && seen->e[i].cpu == h->cpu_ratio &&
+		    seen->e[i].ram == h->ram_ratio) {
+			*fits = seen->e[i].fits;
+			return 0;
+		}
+	rc = np__fleet_empty_host(h, &empty, NULL);
+	if (!rc)
+		rc = np_place(empty, req, po, &p, NULL);
+	if (rc == NP_ENOMEM) {
+		np_host_free(empty);
+		return rc;
+	}
+	*fits = !rc && np_plan_fits(p);
+	np_plan_free(p);
+	np_host_free(empty);
+	if (seen->n < EMPTY_SEEN)
+		seen->e[seen->n++] = (struct empty_one){ h->topo_id, h->cpu_ratio, h->ram_ratio,
+							 *fits };
+	return 0;
+}
+
+/* Cheaper moves first (MiB to migrate), then as fits are ranked. */
+static bool moves_better(const struct np__mfit *a, const struct np__mfit *b)
+{
+	uint64_t x = np_plan_moves_mb(a->plan), y = np_plan_moves_mb(b->plan);
+	struct fit fa = { a->h, a->plan, a->key }, fb = { b->h, b->plan, b->key };
+
+	if (x != y)
+		return x < y;
+	if (np_plan_move_count(a->plan) != np_plan_move_count(b->plan))
+		return np_plan_move_count(a->plan) < np_plan_move_count(b->plan);
+	return better(&fa, &fb);
+}
+
+/* The hosts to search, by id (reading one again may drop others from the summaries). */
+static int moves_hosts(np_fleet *f, const struct choice *ch, int64_t **ids, int *n)
+{
+	struct np__ord *order = NULL;
+	const np_fleet_host *one = ch->o->host ? np_fleet_host_find(f, ch->o->host) : NULL;
+	bool pack = ch->o->strategy == NP_STRATEGY_PACK;
+
+	*n = one ? 1 : f->nhosts;
+	if (!one && hosts_in_order(f, ch->needs->pinned, &order))
+		return NP_ENOMEM;
+	if (!(*ids = np__calloc((size_t)*n + 1, sizeof(**ids))))
+		return NP_ENOMEM;
+	for (int i = 0; i < *n; i++)
+		(*ids)[i] = one ? one->id : order[pack ? *n - 1 - i : i].h->id;
+	return 0;
+}
+
+/* Search hosts for moves until MOVES_WANT answer or MOVES_HOSTS were read; the best in *BEST. */
+static int find_moves(np_fleet *f, struct choice *ch, const np_request *req,
+		      struct np__mfit *best)
+{
+	struct np_place_opts po = place_opts_of(ch->o);
+	struct np_moves_opts mo = { ch->o->allow_moves, ch->o->move_sets, ch->o->move_us };
+	struct empty_seen seen = { 0 };
+	int64_t *ids = NULL;
+	int n = 0, found = 0, rc = moves_hosts(f, ch, &ids, &n);
+
+	for (int i = 0; i < n && !rc && found < MOVES_WANT &&
+			ch->r->stats.moves_hosts < MOVES_HOSTS; i++) {
+		struct np_fleet_host *h = np__fleet_by_id(f, ids[i]);
+		struct np__mfit m = { 0 };
+		bool fits = false;
+
+		if (!h || (rc = fits_empty(&seen, h, req, &po, &fits)) || !fits)
+			continue;
+		ch->r->stats.moves_hosts++;
+		if ((rc = np__moves_on_host(f, ids[i], req, &po, &mo, &m, ch->err)) || !m.plan)
+			continue;
+		m.key = m.h->sum.key[ch->needs->pinned];
+		m.key = ch->o->strategy == NP_STRATEGY_PACK ? -m.key : m.key;
+		found++;
+		if (!best->plan || moves_better(&m, best)) {
+			np__mfit_free(best);
+			*best = m;
+		} else {
+			np__mfit_free(&m);
+		}
+	}
+	free(ids);
+	return rc == NP_ENOMEM ? np__err(ch->err, rc, "out of memory") : rc;
+}
+
+/* The plan of M, validated on its host after the moves (debug builds; as validate()). */
+static int validate_moves(const struct np__mfit *m, const np_request *req, struct np_error *err)
+{
+#ifndef NDEBUG
+	struct np_error e = { 0 };
+	np_host *after = NULL;
+	int rc = np_host_after_moves(m->h->host, m->plan, m->guests, m->nguests, &after, &e);
+
+	if (!rc)
+		rc = np_plan_validate(after, req, m->plan, &e);
+	np_host_free(after);
+	if (rc)
+		return np__err(err, NP_EOS, "internal error: the plan with moves for host '%s' fails "
+			       "the validator: %s", m->h->name, e.message);
+#else
+	(void)m;
+	(void)req;
+	(void)err;
+#endif
+	return 0;
+}
+
+/* M's plan and host in the result; the view is the host before the moves. */
+static int moves_placed(np_fleet_result *r, struct np__mfit *m, np_host *view,
+			struct np_error *err)
+{
+	r->placed = true;
+	r->plan = m->plan;
+	r->usage = view;
+	m->plan = NULL;
+	if (!(r->host = strdup(m->h->name)))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	return 0;
+}
+
+/*
+ * Nothing fits as it is: search for moves and claim them with the guest.
+ * *DONE false when the claim lost to another scheduler (choose again).
+ */
+static int try_moves(np_fleet *f, struct choice *ch, const char *id, const char *fp,
+		     const np_request *req, bool *done)
+{
+	struct np__mfit m = { 0 };
+	struct np__claim_result cr = { .status = NP__CLAIMED };
+	np_host *view = NULL;
+	bool found = false;
+	int rc = find_moves(f, ch, req, &m);
+
+	if (rc || !m.plan || (rc = validate_moves(&m, req, ch->err)))
+		goto out;
+	if (np_host_clone(m.h->host, &view, NULL)) {
+		rc = np__err(ch->err, NP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!ch->o->dry_run && (rc = np__moves_claim(f, id, fp, req, &m, &cr, ch->err)))
+		goto out;
+	switch (cr.status) {
+	case NP__CLAIMED:
+		rc = moves_placed(ch->r, &m, view, ch->err);
+		view = NULL;
+		break;
+	case NP__EXISTS:
+	case NP__CONFLICT:
+		rc = existing(f, id, fp, ch->r, true, &found, ch->err);
+		break;
+	default: /* NO_ROOM, HOST_GONE, MOVED: read it again, choose again */
+		m.h->stale = true;
+		*done = false;
+	}
+out:
+	np_host_free(view);
+	np__mfit_free(&m);
+	return rc;
 }
 
 /* One attempt: choose, then claim unless a dry run.  *DONE when the result is final. */
@@ -493,6 +700,9 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 	 */
 	if ((k < 0 || ch->o->dry_run) &&
 	    ((rc = existing(f, id, fp, ch->r, false, &found, ch->err)) || found))
+		return rc;
+	if (k < 0 && ch->o->allow_moves > 0 &&
+	    ((rc = try_moves(f, ch, id, fp, req, done)) || ch->r->placed || !*done))
 		return rc;
 	if (k < 0)
 		return word_reasons(ch->r, ch->needs) ? np__err(ch->err, NP_ENOMEM, "out of memory") : 0;
@@ -531,6 +741,7 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 		return existing(f, id, fp, ch->r, true, &found, ch->err);
 	case NP__HOST_GONE:
 	case NP__NO_ROOM:
+	case NP__MOVED: /* only claim_moves says it */
 		ch->fits[k].h->stale = true; /* read it again, then choose again */
 		*done = false;
 		return 0;

@@ -639,6 +639,194 @@ out:
 	return rc;
 }
 
+/* ---- claims that move other placements (claim_moves) ------------------------ */
+
+/*
+ * Statements of claim_moves, run one by one in one explicit transaction
+ * (moves are rare; the one-round-trip np_claim() stays as it is).  Locks
+ * in the usual order: the moved placements' rows (by the UPDATE that
+ * checks and swaps their plan), the new placement's row, the host row,
+ * then ledger rows.
+ */
+#define MV_PLAN "UPDATE np_placements SET plan = $3 WHERE id = $1 AND host_id = $2::bigint " \
+		"AND plan = $4"
+#define MV_INSERT "INSERT INTO np_placements (id, host_id, request, plan) " \
+		  "VALUES ($1, $2::bigint, $3, $4) ON CONFLICT (id) DO NOTHING"
+#define MV_EXISTING "SELECT host_id, request FROM np_placements WHERE id = $1"
+#define MV_BUMP "UPDATE np_hosts SET generation = generation + 1, change_seq = " \
+		"nextval('np_change_seq') WHERE id = $1::bigint RETURNING generation"
+#define MV_GIVE_BACK "UPDATE np_inventory i SET used = i.used - a.amount FROM np_allocations a " \
+		     "WHERE a.placement_id = $1 AND i.host_id = $2::bigint AND i.node = a.node " \
+		     "AND i.rc = a.rc"
+#define MV_DEL_ALLOCS "DELETE FROM np_allocations WHERE placement_id = $1"
+#define MV_DEL_PINS "DELETE FROM np_pins WHERE placement_id = $1"
+#define MV_TAKE "UPDATE np_inventory i SET used = i.used + d.amount FROM unnest($2::integer[], " \
+		"$3::text[], $4::bigint[], $5::integer[]) AS d(node, rc, amount, mode) " \
+		"WHERE i.host_id = $1::bigint AND i.node = d.node AND i.rc = d.rc AND " \
+		"(d.mode = 0 OR (i.used + d.amount <= i.cap AND (d.mode = 1 OR " \
+		"i.used + d.amount <= i.total)))"
+#define MV_ALLOCS "INSERT INTO np_allocations (placement_id, node, rc, amount) " \
+		  "SELECT $1, d.node, d.rc, d.amount FROM unnest($2::integer[], $3::text[], " \
+		  "$4::bigint[]) AS d(node, rc, amount)"
+#define MV_PINS "INSERT INTO np_pins (host_id, cpu, node, placement_id) " \
+		"SELECT $1::bigint, x.cpu, x.node, $4 FROM unnest($2::integer[], $3::integer[]) " \
+		"AS x(cpu, node) ON CONFLICT DO NOTHING"
+
+struct mv_tx {
+	struct np__store *s;
+	char host[24];
+	struct np__claim_result *out;
+	struct np_error *err;
+};
+
+/*
+ * Run Q; *RES the result when wanted, *ROWS the rows it changed.  A check
+ * or lock the claim lost sets the status (claim_failed()); other errors
+ * are returned.
+ */
+static int mv_run(struct mv_tx *t, const char *q, int n, const char *const *params,
+		  PGresult **res, long *rows)
+{
+	PGresult *r = PQexecParams(t->s->conn, q, n, NULL, params, NULL, NULL, 0);
+	int rc = 0;
+
+	if (!ok(r)) {
+		rc = claim_failed(t->s, r, t->out, t->err);
+		if (!rc && t->out->status == NP__CLAIMED)
+			t->out->status = NP__NO_ROOM;
+	} else if (rows) {
+		*rows = strtol(PQcmdTuples(r), NULL, 10);
+	}
+	if (res && !rc && t->out->status == NP__CLAIMED)
+		*res = r;
+	else
+		PQclear(r);
+	return rc;
+}
+
+/* Placement M still holds its old plan: swapped for the new one, else NP__MOVED. */
+static int mv_swap(struct mv_tx *t, const struct np__moved *m)
+{
+	const char *p[4] = { m->id, t->host, m->plan, m->old_plan };
+	long rows = 0;
+	int rc = mv_run(t, MV_PLAN, 4, p, NULL, &rows);
+
+	if (!rc && t->out->status == NP__CLAIMED && rows != 1) {
+		t->out->status = NP__MOVED;
+		snprintf(t->out->detail, sizeof(t->out->detail), "placement '%.150s' changed "
+			 "since its moves were planned", m->id);
+	}
+	return rc;
+}
+
+/* Placement ID's takes given back, its allocations and pins dropped. */
+static int mv_unmove(struct mv_tx *t, const char *id)
+{
+	const char *p[2] = { id, t->host };
+	int rc = mv_run(t, MV_GIVE_BACK, 2, p, NULL, NULL);
+
+	if (!rc && t->out->status == NP__CLAIMED)
+		rc = mv_run(t, MV_DEL_ALLOCS, 1, p, NULL, NULL);
+	if (!rc && t->out->status == NP__CLAIMED)
+		rc = mv_run(t, MV_DEL_PINS, 1, p, NULL, NULL);
+	return rc;
+}
+
+/* TAKES and their pins charged for placement ID, every row checked. */
+static int mv_charge(struct mv_tx *t, const char *id, const struct np__takes *takes)
+{
+	struct np__claim one = { id, t->out->host_id, NULL, NULL, takes };
+	char host[24], *arr[6] = { 0 };
+	long rows = 0;
+	int rc = claim_params(&one, host, sizeof(host), arr);
+
+	if (!rc) {
+		const char *p[5] = { host, arr[0], arr[1], arr[2], arr[3] };
+
+		rc = mv_run(t, MV_TAKE, 5, p, NULL, &rows);
+	}
+	if (!rc && t->out->status == NP__CLAIMED && rows != takes->ntakes) {
+		t->out->status = NP__NO_ROOM;
+		snprintf(t->out->detail, sizeof(t->out->detail), "a node has no room left for "
+			 "the plan of '%.150s'", id);
+	}
+	if (!rc && t->out->status == NP__CLAIMED) {
+		const char *p[4] = { id, arr[0], arr[1], arr[2] };
+
+		rc = mv_run(t, MV_ALLOCS, 4, p, NULL, NULL);
+	}
+	if (!rc && t->out->status == NP__CLAIMED) {
+		const char *p[4] = { host, arr[4], arr[5], id };
+
+		rc = mv_run(t, MV_PINS, 4, p, NULL, &rows);
+	}
+	if (!rc && t->out->status == NP__CLAIMED && rows != takes->npins) {
+		t->out->status = NP__NO_ROOM;
+		snprintf(t->out->detail, sizeof(t->out->detail), "a CPU is pinned already");
+	}
+	for (int i = 0; i < 6; i++)
+		free(arr[i]);
+	return rc == NP_EINPUT ? np__err(t->err, rc, "a plan that takes over 512 rows") : rc;
+}
+
+/* C's row in (or the answer for an id placed already), then the host locked and bumped. */
+static int mv_insert(struct mv_tx *t, const struct np__claim *c)
+{
+	const char *p[4] = { c->id, t->host, c->request, c->plan };
+	PGresult *r = NULL;
+	long rows = 0;
+	int rc = mv_run(t, MV_INSERT, 4, p, NULL, &rows);
+
+	if (!rc && t->out->status == NP__CLAIMED && rows == 0 &&
+	    !(rc = mv_run(t, MV_EXISTING, 1, p, &r, NULL)) && r) {
+		t->out->host_id = num(r, 0);
+		t->out->status = !strcmp(text(r, 1), c->request) ? NP__EXISTS : NP__CONFLICT;
+	}
+	PQclear(r);
+	r = NULL;
+	if (!rc && t->out->status == NP__CLAIMED &&
+	    !(rc = mv_run(t, MV_BUMP, 1, &p[1], &r, NULL)) && r) {
+		if (PQntuples(r) == 1)
+			t->out->generation = num(r, 0);
+		else
+			t->out->status = NP__HOST_GONE;
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int pg_claim_moves(struct np__store *s, const struct np__claim *c,
+			  const struct np__moved *mv, int n, struct np__claim_result *out,
+			  struct np_error *err)
+{
+	struct mv_tx t = { .s = s, .out = out, .err = err };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->status = NP__CLAIMED;
+	out->host_id = c->host_id;
+	snprintf(t.host, sizeof(t.host), "%lld", (long long)c->host_id);
+	if (s->streaming)
+		return np__err(err, NP_EOS, "internal error: a query while rows stream in");
+	if ((rc = exec(s, "BEGIN", err)))
+		return rc;
+	for (int i = 0; i < n && !rc && out->status == NP__CLAIMED; i++)
+		rc = mv_swap(&t, &mv[i]);
+	if (!rc && out->status == NP__CLAIMED)
+		rc = mv_insert(&t, c);
+	for (int i = 0; i < n && !rc && out->status == NP__CLAIMED; i++)
+		rc = mv_unmove(&t, mv[i].id);
+	for (int i = 0; i < n && !rc && out->status == NP__CLAIMED; i++)
+		rc = mv_charge(&t, mv[i].id, mv[i].takes);
+	if (!rc && out->status == NP__CLAIMED)
+		rc = mv_charge(&t, c->id, c->takes);
+	if (!rc && out->status == NP__CLAIMED)
+		rc = exec(s, "COMMIT", err);
+	if (rc || out->status != NP__CLAIMED)
+		rollback(s);
+	return rc;
+}
+
 static int pg_release(struct np__store *s, const char *id, bool *found, int64_t *host_id,
 		      struct np_error *err)
 {
@@ -1069,6 +1257,7 @@ static const struct np__store_driver np__store_postgresql = {
 	.topology = pg_topology,
 	.ledgers = pg_ledgers,
 	.claim = pg_claim,
+	.claim_moves = pg_claim_moves,
 	.release = pg_release,
 	.placements = pg_placements,
 	.snapshot = pg_snapshot,

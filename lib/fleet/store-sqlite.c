@@ -77,6 +77,9 @@ enum stmt {
 	S_OBS_INS,
 	S_OBS_NODE,
 	S_OBS_GET,
+	S_MV_PLAN,
+	S_MV_DEL_ALLOCS,
+	S_MV_DEL_PINS,
 	S_COUNT
 };
 
@@ -159,6 +162,11 @@ static const char *const sql[S_COUNT] = {
 	[S_OBS_GET] = "SELECT o.host_id, o.at, o.source, o.pid, o.domain, n.node, n.memory_mb, "
 		      "n.vcpus FROM np_observations o LEFT JOIN np_observed_nodes n "
 		      "ON n.placement_id = o.placement_id WHERE o.placement_id = ?1 ORDER BY n.node",
+	/* A move's check and swap in one: the placement still holds the plan moved from. */
+	[S_MV_PLAN] = "UPDATE np_placements SET plan = ?3 WHERE id = ?1 AND host_id = ?2 AND "
+		      "plan = ?4",
+	[S_MV_DEL_ALLOCS] = "DELETE FROM np_allocations WHERE placement_id = ?1",
+	[S_MV_DEL_PINS] = "DELETE FROM np_pins WHERE placement_id = ?1",
 };
 
 static const char schema_v1[] =
@@ -555,6 +563,114 @@ static int sq_claim(struct np__store *s, const struct np__claim *c, struct np__c
 		rc = existing(s, c, r, err);
 	else
 		rc = claim_body(s, c, r, err);
+	if (!rc && r->status == NP__CLAIMED)
+		rc = exec(s, "COMMIT", err);
+out:
+	if (rc || r->status != NP__CLAIMED)
+		rollback(s);
+	return rc;
+}
+
+/* ---- claims that move other placements (claim_moves) ------------------------ */
+
+/* Run statement I on placement ID (and HOST, when I takes it). */
+static int on_placement(struct np__store *s, enum stmt i, const char *id, int64_t host,
+			struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, i, err);
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	if (i == S_GIVE_BACK)
+		sqlite3_bind_int64(q, 2, host);
+	return step_done(s, q, err);
+}
+
+/* M's old plan swapped for its new one (else NP__MOVED), and all it took given back. */
+static int unmove(struct np__store *s, int64_t host, const struct np__moved *m,
+		  struct np__claim_result *r, struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_MV_PLAN, err);
+	int rc;
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_text(q, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, host);
+	sqlite3_bind_text(q, 3, m->plan, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, m->old_plan, -1, SQLITE_STATIC);
+	if ((rc = step_done(s, q, err)))
+		return rc;
+	if (sqlite3_changes(s->db) != 1) {
+		r->status = NP__MOVED;
+		snprintf(r->detail, sizeof(r->detail), "placement '%.150s' changed since its "
+			 "moves were planned", m->id);
+		return 0;
+	}
+	if ((rc = on_placement(s, S_GIVE_BACK, m->id, host, err)) ||
+	    (rc = on_placement(s, S_MV_DEL_ALLOCS, m->id, host, err)))
+		return rc;
+	return on_placement(s, S_MV_DEL_PINS, m->id, host, err);
+}
+
+/* TAKES and their pins charged for placement ID on C's host. */
+static int charge(struct np__store *s, const struct np__claim *c, const char *id,
+		  const struct np__takes *takes, struct np__claim_result *r, struct np_error *err)
+{
+	struct np__claim one = { id, c->host_id, NULL, NULL, takes };
+	int rc = 0;
+
+	for (int i = 0; i < takes->ntakes && !rc && r->status == NP__CLAIMED; i++)
+		rc = take(s, &one, &takes->takes[i], r, err);
+	for (int i = 0; i < takes->npins && !rc && r->status == NP__CLAIMED; i++)
+		rc = pin(s, &one, &takes->pins[i], r, err);
+	return rc;
+}
+
+/* After C's row is in: the host locked, the moved placements swapped, then C charged. */
+static int moves_body(struct np__store *s, const struct np__claim *c, const struct np__moved *mv,
+		      int n, struct np__claim_result *r, struct np_error *err)
+{
+	int rc = bump(s, c->host_id, &r->generation, err);
+
+	if (!rc && r->generation < 0)
+		r->status = NP__HOST_GONE;
+	for (int i = 0; i < n && !rc && r->status == NP__CLAIMED; i++)
+		rc = unmove(s, c->host_id, &mv[i], r, err);
+	for (int i = 0; i < n && !rc && r->status == NP__CLAIMED; i++)
+		rc = charge(s, c, mv[i].id, mv[i].takes, r, err);
+	if (!rc && r->status == NP__CLAIMED)
+		rc = charge(s, c, c->id, c->takes, r, err);
+	return rc;
+}
+
+static int sq_claim_moves(struct np__store *s, const struct np__claim *c,
+			  const struct np__moved *mv, int n, struct np__claim_result *r,
+			  struct np_error *err)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->status = NP__CLAIMED;
+	r->host_id = c->host_id;
+	if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
+		return rc;
+	if (!(q = stmt(s, S_INS_PLACEMENT, err))) {
+		rc = NP_EOS;
+		goto out;
+	}
+	sqlite3_bind_text(q, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, c->host_id);
+	sqlite3_bind_text(q, 3, c->request, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, c->plan, -1, SQLITE_STATIC);
+	if ((rc = step_done(s, q, err)))
+		goto out;
+	if (sqlite3_changes(s->db) == 0)
+		rc = existing(s, c, r, err);
+	else
+		rc = moves_body(s, c, mv, n, r, err);
 	if (!rc && r->status == NP__CLAIMED)
 		rc = exec(s, "COMMIT", err);
 out:
@@ -1145,6 +1261,7 @@ static const struct np__store_driver np__store_sqlite = {
 	.topology = sq_topology,
 	.ledgers = sq_ledgers,
 	.claim = sq_claim,
+	.claim_moves = sq_claim_moves,
 	.release = sq_release,
 	.placements = sq_placements,
 	.snapshot = sq_snapshot,

@@ -88,6 +88,19 @@ enum np__claim_status {
 	NP__CONFLICT,  /* the id was placed already with another request */
 	NP__NO_ROOM,   /* a row or a pin check failed: DETAIL says which */
 	NP__HOST_GONE, /* the host was removed meanwhile */
+	NP__MOVED,     /* claim_moves: a moved placement no longer holds its old plan */
+};
+
+/*
+ * One placement a claim moves (claim_moves): placement ID, on the claim's
+ * host, holds OLD_PLAN (the plan JSON the moves were computed from, as
+ * the store returned it) and will hold PLAN, taking TAKES.
+ */
+struct np__moved {
+	const char *id;
+	const char *old_plan;
+	const char *plan;
+	const struct np__takes *takes;
 };
 
 struct np__claim_result {
@@ -186,6 +199,18 @@ struct np__store_driver {
 		       np__host_cb gen_cb, void *ctx, struct np_error *err);
 	int (*claim)(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
 		     struct np_error *err);
+	/*
+	 * Claim C after moving the N placements of MOVED, all in the one
+	 * transaction of a claim: lock the host; each moved placement must
+	 * live on C->host_id and hold exactly its OLD_PLAN (else NP__MOVED,
+	 * DETAIL naming it, nothing changed); give back what it took, drop its
+	 * pins, store its new plan and charge its new takes and pins with the
+	 * ledger's predicate; then charge and insert C as claim does.  An id
+	 * placed already answers as claim does (NP__EXISTS, NP__CONFLICT).
+	 */
+	int (*claim_moves)(struct np__store *s, const struct np__claim *c,
+			   const struct np__moved *moved, int n, struct np__claim_result *r,
+			   struct np_error *err);
 	/* *FOUND false: no such id, nothing changed. */
 	int (*release)(struct np__store *s, const char *id, bool *found, int64_t *host_id,
 		       struct np_error *err);

@@ -27,8 +27,10 @@
  *    it was, and the node it went to has more room);
  *  - a state is expanded only while no answer has been found: its
  *    successors cost more than it does.
- * Budget: MOPTS->max_sets tested states, and a store of at most 64 MiB;
- * over either the best answer so far is returned with moves_exact false.
+ * Budget: MOPTS->max_sets tested states, MOPTS->max_us microseconds
+ * (checked before each state is tested, so one np_place() may overrun it)
+ * and a store of at most 64 MiB; over any the best answer so far is
+ * returned with moves_exact false.
  *
  * Exact, within the budget, against every sequence of at most N moves of
  * distinct cells, each fitting when it is made: tests/unit/test-moves.c
@@ -42,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "place/engine-int.h"
 #include "place/moves-int.h"
 
 #define DEFAULT_MAX_SETS 20000u
@@ -77,6 +80,7 @@ struct ms {
 	size_t *heap, nheap, capheap;
 	size_t *table, tcap; /* open addressing: state index + 1, 0 empty */
 	uint64_t sets, max_sets;
+	uint64_t max_us, t0_us; /* the time budget (0: none) and when the search began */
 	bool truncated;
 	bool have_best;
 	size_t best;
@@ -469,7 +473,8 @@ static int search(struct ms *s)
 		if (s->have_best && (st_at(s, i)->mb != st_at(s, s->best)->mb ||
 				     st_at(s, i)->n != st_at(s, s->best)->n))
 			break; /* everything left costs more */
-		if (s->sets >= s->max_sets) {
+		if (s->sets >= s->max_sets ||
+		    (s->max_us && np__eng_now_us() - s->t0_us > s->max_us)) {
 			s->truncated = true;
 			break;
 		}
@@ -675,6 +680,8 @@ int np_place_with_moves(const np_host *host, const np_request *req,
 	s.po.explain = false;
 	s.max_moves = max;
 	s.max_sets = mopts->max_sets ? mopts->max_sets : DEFAULT_MAX_SETS;
+	s.max_us = mopts->max_us;
+	s.t0_us = s.max_us ? np__eng_now_us() : 0;
 	rc = setup(&s);
 	if (!rc && s.nitems > 0)
 		rc = relax(&s, &relaxed_fits);

@@ -153,6 +153,7 @@ def main():
           want=409)
     c.req("POST", "/v1/placements", {"id": "oa-x", "host": "none", "flavor": flavor}, want=404)
     c.req("POST", "/v1/placements", {"id": "oa-x", "flavor": {"vcpus": "1"}}, want=400)
+    c.req("POST", "/v1/placements", {"id": "oa-x", "flavor": flavor, "allow_moves": 99}, want=400)
     c.req("POST", "/v1/placements", raw=b"[]", want=400)
     c.req("GET", "/v1/placements/oa-vm", want=200)
     obs = {"host": d["host"], "at": 1733400000, "source": "process", "pid": 4242,

@@ -768,7 +768,7 @@ static void fill_for_moves(void)
 static np_plan *plan_with_move(np_state *st)
 {
 	struct np_guest_plan g[16];
-	struct np_moves_opts mo = { 1, 0 };
+	struct np_moves_opts mo = { 1, 0, 0 };
 	struct np_error err = { 0 };
 	np_request *q = NULL;
 	np_plan *p = NULL;
