@@ -16,6 +16,8 @@
 #ifndef NP_FLEET_INT_H
 #define NP_FLEET_INT_H
 
+#include <pthread.h>
+
 #include <numaplace/fleet.h>
 
 #include "fleet/ledger.h"
@@ -94,7 +96,31 @@ struct np_fleet_host {
 	bool seen;  /* a full scan met it */
 };
 
+/*
+ * What the handles of one process opened with np_fleet_open_shared()
+ * share (group.c): the commit queue, refcounted by its handles.
+ */
+struct np__fleet_group {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int refs;
+	struct np__qitem *head, **tail; /* claims waiting for the next batch */
+	bool busy;			/* a leader is committing a batch */
+	uint64_t claims, commits, largest;
+};
+
+int np__group_new(struct np__fleet_group **out, struct np_error *err);
+void np__group_ref(struct np__fleet_group *g);
+void np__group_unref(struct np__fleet_group *g);
+/*
+ * Claim C through F's group: with the claims other handles of the group
+ * make meanwhile, in one transaction (group.c); returns once committed.
+ */
+int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_result *r,
+		    struct np_error *err);
+
 struct np_fleet {
+	struct np__fleet_group *group;
 	const struct np__store_driver *drv;
 	struct np__store *s;
 	char *url;

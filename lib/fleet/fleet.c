@@ -44,7 +44,9 @@ int np_fleet_schema_version(void)
 
 /* ---- opening --------------------------------------------------------------- */
 
-int np_fleet_open(const char *url, unsigned flags, np_fleet **out, struct np_error *err)
+/* Open URL in GROUP (NULL: a new group of its own). */
+static int open_in(const char *url, unsigned flags, struct np__fleet_group *group,
+		   np_fleet **out, struct np_error *err)
 {
 	np_fleet *f = calloc(1, sizeof(*f));
 	int rc;
@@ -53,6 +55,13 @@ int np_fleet_open(const char *url, unsigned flags, np_fleet **out, struct np_err
 		free(f);
 		return np__err(err, NP_ENOMEM, "out of memory");
 	}
+	if (group) {
+		np__group_ref(group);
+		f->group = group;
+	} else if ((rc = np__group_new(&f->group, err))) {
+		np_fleet_close(f);
+		return rc;
+	}
 	if ((rc = np__store_open(url, flags & NP_FLEET_CREATE, &f->drv, &f->s, err))) {
 		np_fleet_close(f);
 		return rc;
@@ -60,6 +69,18 @@ int np_fleet_open(const char *url, unsigned flags, np_fleet **out, struct np_err
 	f->rng = (uint64_t)np__now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)f;
 	*out = f;
 	return 0;
+}
+
+int np_fleet_open(const char *url, unsigned flags, np_fleet **out, struct np_error *err)
+{
+	return open_in(url, flags, NULL, out, err);
+}
+
+int np_fleet_open_shared(np_fleet *peer, np_fleet **out, struct np_error *err)
+{
+	if (!peer)
+		return np__err(err, NP_EINPUT, "no fleet to share");
+	return open_in(peer->url, 0, peer->group, out, err);
 }
 
 static void host_free(struct np_fleet_host *h)
@@ -92,6 +113,7 @@ void np_fleet_close(np_fleet *f)
 	}
 	free(f->topos);
 	free(f->url);
+	np__group_unref(f->group);
 	free(f);
 }
 

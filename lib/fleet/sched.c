@@ -387,7 +387,7 @@ static int claim(np_fleet *f, const char *id, const char *fp, const np_request *
 	if (!rc) {
 		struct np__claim c = { id, fit->h->id, fp, json, &t };
 
-		rc = f->drv->claim(f->s, &c, cr, err);
+		rc = np__group_claim(f, &c, cr, err);
 	}
 	if (!rc && cr->status == NP__CLAIMED)
 		after_claim(fit->h, &t, cr->generation);
