@@ -80,6 +80,7 @@ struct np_fleet_commit_stats {
 	uint64_t claims;  /* claims sent to the store */
 	uint64_t commits; /* transactions that carried them */
 	uint64_t largest; /* the most claims in one transaction */
+	uint64_t split;	  /* batches that failed as a whole and were run claim by claim */
 };
 void np_fleet_commit_stats(const np_fleet *fleet, struct np_fleet_commit_stats *out);
 

@@ -106,7 +106,7 @@ struct np__fleet_group {
 	int refs;
 	struct np__qitem *head, **tail; /* claims waiting for the next batch */
 	bool busy;			/* a leader is committing a batch */
-	uint64_t claims, commits, largest;
+	uint64_t claims, commits, largest, split;
 };
 
 int np__group_new(struct np__fleet_group **out, struct np_error *err);

@@ -157,6 +157,7 @@ int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_res
 		pthread_mutex_lock(&g->mu);
 		g->claims += (uint64_t)n;
 		g->commits += (uint64_t)commits;
+		g->split += n > 1 && commits == n;
 		if ((uint64_t)n > g->largest)
 			g->largest = (uint64_t)n;
 		for (int i = 0; i < n; i++)
@@ -175,6 +176,6 @@ void np_fleet_commit_stats(const np_fleet *f, struct np_fleet_commit_stats *out)
 	struct np__fleet_group *g = f->group;
 
 	pthread_mutex_lock(&g->mu);
-	*out = (struct np_fleet_commit_stats){ g->claims, g->commits, g->largest };
+	*out = (struct np_fleet_commit_stats){ g->claims, g->commits, g->largest, g->split };
 	pthread_mutex_unlock(&g->mu);
 }

@@ -699,29 +699,42 @@ static int claim_many_answer(struct np__store *s, PGresult *r, struct np__claim_
 	return 0;
 }
 
-/* Read every result up to the pipeline's sync; the first failure in RC. */
+/*
+ * Read every result up to the pipeline's sync; the first failure in RC.
+ * The connection may still be in single-row mode from the last each()
+ * (libpq keeps it for the next query in a pipeline): then an answer comes
+ * as one row and an empty end, which is skipped.
+ */
 static int pipeline_read(struct np__store *s, struct np__claim_result *out, int n,
 			 struct np_error *err)
 {
 	int rc = 0, i = 0;
+	bool got = false;
 
 	for (;;) {
 		PGresult *r = PQgetResult(s->conn);
+		ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
 		if (!r) { /* the end of one query's results */
 			if (PQstatus(s->conn) != CONNECTION_OK || ++i > n) {
 				rc = rc ? rc : conn_err(s, NP_EOS, err, "cannot claim");
 				break;
 			}
+			got = false;
 			continue;
 		}
-		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+		if (st == PGRES_PIPELINE_SYNC) {
 			PQclear(r);
 			break;
 		}
-		if (!rc && (i >= n || (rc = claim_many_answer(s, r, &out[i], err))))
-			rc = rc ? rc : np__err(err, NP_EOS, "store '%s': more answers than claims",
-					      s->shown);
+		if (!(got && st == PGRES_TUPLES_OK && PQntuples(r) == 0) && !rc) {
+			if (i >= n)
+				rc = np__err(err, NP_EOS, "store '%s': more answers than claims",
+					     s->shown);
+			else
+				rc = claim_many_answer(s, r, &out[i], err);
+		}
+		got = true;
 		PQclear(r);
 		if (PQstatus(s->conn) != CONNECTION_OK) {
 			rc = rc ? rc : conn_err(s, NP_EOS, err, "cannot claim");
