@@ -5,8 +5,9 @@
 # NUMATopologyFilter over the same hosts and requests, in one run.
 #
 #   bench/fleet.sh BUILD [SIZES]       e.g. bench/fleet.sh build "100 1000 10000"
-#   bench/fleet.sh BUILD               builds BUILD/bench/fleet-bench first when
-#                                      BUILD is a Meson build folder
+#   bench/fleet.sh BUILD               builds BUILD first (fleet-bench and the
+#                                      store modules it loads) when BUILD is a
+#                                      Meson build folder
 #
 # Group commit: every claim row runs 1 and 3 scheduler processes of one
 # thread (a group of one handle: one commit per claim, as before group
@@ -28,7 +29,7 @@ build=${1:?usage: bench/fleet.sh BUILD [SIZES]}
 sizes=${2:-100 1000 10000}
 fb=$build/bench/fleet-bench
 threads=${THREADS:-8}
-[ -f "$build/build.ninja" ] && ninja -C "$build" bench/fleet-bench >&2
+[ -f "$build/build.ninja" ] && ninja -C "$build" >&2  # fleet-bench and the store modules
 [ -x "$fb" ] || { echo "fleet.sh: build $fb first (ninja -C $build bench/fleet-bench)" >&2; exit 2; }
 OUT=$(mktemp -d /tmp/np-fleet-bench-XXXXXX)
 export PG_FSYNC=on

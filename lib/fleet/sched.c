@@ -363,16 +363,23 @@ static int plan_json(const np_plan *plan, char **out, struct np_error *err)
 	return rc;
 }
 
-/* After our own claim: charge the summary, or read the host again if others moved it. */
-static void after_claim(struct np_fleet_host *h, const struct np__takes *t, int64_t gen)
+/*
+ * After our own claim: a new snapshot of the host with the claim charged
+ * (shared with the group), or read the host again if others moved it.
+ */
+static void after_claim(np_fleet *f, struct np_fleet_host *h, const struct np__takes *t,
+			int64_t gen)
 {
-	if (gen == h->generation + 1 && !np__ledger_charge(h->ledger, t, false, NULL) &&
-	    !np__fleet_rebuild(h, NULL)) {
-		h->generation = gen;
-		h->placements++;
-	} else {
-		h->stale = true;
+	np__ledger *l = NULL;
+
+	if (gen == h->generation + 1 && (l = np__ledger_clone(h->ledger)) &&
+	    !np__ledger_charge(l, t, false, NULL)) {
+		if (np__fleet_rebuild(f, h, l, gen, h->placements + 1, NULL))
+			np__fleet_stale(h, gen);
+		return;
 	}
+	np__ledger_free(l);
+	np__fleet_stale(h, gen);
 }
 
 static int claim(np_fleet *f, const char *id, const char *fp, const np_request *req,
@@ -390,7 +397,7 @@ static int claim(np_fleet *f, const char *id, const char *fp, const np_request *
 		rc = np__group_claim(f, &c, cr, err);
 	}
 	if (!rc && cr->status == NP__CLAIMED)
-		after_claim(fit->h, &t, cr->generation);
+		after_claim(f, fit->h, &t, cr->generation);
 	np__takes_free(&t);
 	free(json);
 	return rc;
@@ -531,7 +538,7 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 		return existing(f, id, fp, ch->r, true, &found, ch->err);
 	case NP__HOST_GONE:
 	case NP__NO_ROOM:
-		ch->fits[k].h->stale = true; /* read it again, then choose again */
+		np__fleet_stale(ch->fits[k].h, INT64_MAX); /* read it from the store, choose again */
 		*done = false;
 		return 0;
 	}
