@@ -16,7 +16,9 @@
 # row says the commits per placement (the group's own counters), the WAL
 # syncs per placement (PostgreSQL: pg_stat_wal's wal_sync over the run;
 # SQLite: fsync+fdatasync calls counted with strace -f in a separate,
-# untimed run of 1 process), and the schedulers' CPU per schedule.
+# untimed run of the same shape; both less one per placement for the
+# untimed clean-up, which releases each placement in its own transaction),
+# and the schedulers' CPU per schedule (not the PostgreSQL server's).
 #
 # Stores: a SQLite file (synchronous=FULL while measured) and a private
 # PostgreSQL 15 server started with tests/lib/pg.sh (fsync on, default
@@ -61,9 +63,9 @@ claim_row() {
         syncs=$(strace -f -c -e trace=fsync,fdatasync -o "$OUT/strace" \
           "$fb" run "$store" "$count" "$((seed + 100))" "$nsched" claim "$nthr" |
           python3 -c 'import json,sys; print(json.load(sys.stdin)["placed"])')
-        syncs=$(awk -v p="$syncs" '$NF ~ /^(fsync|fdatasync)$/ {s += $4} END {printf "%.3f", p ? s / p : 0}' "$OUT/strace")
+        syncs=$(awk -v p="$syncs" '$NF ~ /^(fsync|fdatasync)$/ {s += $4} END {printf "%.3f", p ? (s - p) / p : 0}' "$OUT/strace")
       fi ;;
-    *) syncs=$(echo "$line" | python3 -c 'import json,sys; p = json.load(sys.stdin)["placed"]; print("%.3f" % (('"$w1"' - '"$w0"') / p if p else 0))') ;;
+    *) syncs=$(echo "$line" | python3 -c 'import json,sys; p = json.load(sys.stdin)["placed"]; print("%.3f" % (('"$w1"' - '"$w0"' - p) / p if p else 0))') ;;
   esac
   echo "$line" | sed "s/^{/{\"hosts\": $n, \"syncs_per_placement\": $syncs, /"
 }

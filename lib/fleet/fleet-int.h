@@ -123,6 +123,7 @@ struct np_fleet_host {
 };
 
 #define NP__REMOVED_RING 64
+#define NP__INFLIGHT_MAX 128
 
 /*
  * What the handles of one process opened with np_fleet_open_shared()
@@ -138,6 +139,8 @@ struct np__fleet_group {
 	struct np__qitem *head, **tail; /* claims waiting for the next batch */
 	bool busy;			/* a leader is committing a batch */
 	uint64_t claims, commits, largest, split;
+	int ninflight;			/* hosts with a claim queued or committing: */
+	int64_t inflight[NP__INFLIGHT_MAX]; /* schedules prefer others (np__group_inflight) */
 
 	pthread_mutex_t cmu;
 	struct np__cslot {
@@ -174,6 +177,12 @@ void np__group_unref(struct np__fleet_group *g);
  */
 int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_result *r,
 		    struct np_error *err);
+/*
+ * Does another thread of F's group have a claim on host ID queued or
+ * committing?  Choosing it too would likely lose (the same free CPUs, the
+ * same room) and cost a retry.
+ */
+bool np__group_inflight(np_fleet *f, int64_t id);
 
 struct np_fleet {
 	struct np__fleet_group *group;

@@ -280,6 +280,33 @@ static int take_batch(struct np__fleet_group *g, struct np__qitem **batch)
 	return n;
 }
 
+bool np__group_inflight(np_fleet *f, int64_t id)
+{
+	struct np__fleet_group *g = f->group;
+	bool found = false;
+
+	pthread_mutex_lock(&g->mu);
+	for (int i = 0; i < g->ninflight && !found; i++)
+		found = g->inflight[i] == id;
+	pthread_mutex_unlock(&g->mu);
+	return found;
+}
+
+/* Host ID's claim is queued (ADD) or done (G locked); past the array's end: not noted. */
+static void note_inflight(struct np__fleet_group *g, int64_t id, bool add)
+{
+	if (add) {
+		if (g->ninflight < NP__INFLIGHT_MAX)
+			g->inflight[g->ninflight++] = id;
+		return;
+	}
+	for (int i = 0; i < g->ninflight; i++)
+		if (g->inflight[i] == id) {
+			g->inflight[i] = g->inflight[--g->ninflight];
+			return;
+		}
+}
+
 int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_result *r,
 		    struct np_error *err)
 {
@@ -287,6 +314,7 @@ int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_res
 	struct np__qitem me = { .c = c, .r = r }, *batch[BATCH_MAX];
 
 	pthread_mutex_lock(&g->mu);
+	note_inflight(g, c->host_id, true);
 	*g->tail = &me;
 	g->tail = &me.next;
 	while (!me.done) {
@@ -311,6 +339,7 @@ int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_res
 		g->busy = false;
 		pthread_cond_broadcast(&g->cv);
 	}
+	note_inflight(g, c->host_id, false);
 	pthread_mutex_unlock(&g->mu);
 	if (me.rc && err)
 		*err = me.err;

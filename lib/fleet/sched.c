@@ -271,11 +271,15 @@ static uint64_t next_rand(uint64_t *s)
 	return *s * UINT64_C(2685821657736338717);
 }
 
-/* Sort the fits best first; return the index chosen among the best TOP. */
-static int pick(struct choice *ch, int top, uint64_t *rng)
+/*
+ * Sort the fits best first; return the index chosen among the best TOP,
+ * at random, among those no other thread of F's group is claiming now
+ * when there are such.
+ */
+static int pick(np_fleet *f, struct choice *ch, int top, uint64_t *rng)
 {
 	const struct np_plan_score *best;
-	int n = 0;
+	int n = 0, free_idx[16], nfree = 0;
 
 	for (int i = 1; i < ch->nfits; i++)
 		for (int j = i; j > 0 && better(&ch->fits[j], &ch->fits[j - 1]); j--) {
@@ -289,7 +293,14 @@ static int pick(struct choice *ch, int top, uint64_t *rng)
 	       np_plan_score(ch->fits[n].plan)->device_misses == best->device_misses &&
 	       np_plan_score(ch->fits[n].plan)->max_distance == best->max_distance)
 		n++;
-	return n > 1 ? (int)(next_rand(rng) % (uint64_t)n) : 0;
+	if (n <= 1)
+		return 0;
+	for (int i = 0; i < n && nfree < 16; i++)
+		if (!np__group_inflight(f, ch->fits[i].h->id))
+			free_idx[nfree++] = i;
+	if (nfree > 0 && nfree < n)
+		return free_idx[next_rand(rng) % (uint64_t)nfree];
+	return (int)(next_rand(rng) % (uint64_t)n);
 }
 
 static void free_choice(struct choice *ch, int keep)
@@ -341,7 +352,7 @@ static int choose(np_fleet *f, struct choice *ch, const np_request *req, int *ch
 		rc = consider(ch, order[pack ? n - 1 - i : i].h, req);
 	if (rc)
 		return rc;
-	*chosen = ch->nfits ? pick(ch, ch->o->top > 0 ? ch->o->top : DEFAULT_TOP, &f->rng) : -1;
+	*chosen = ch->nfits ? pick(f, ch, ch->o->top > 0 ? ch->o->top : DEFAULT_TOP, &f->rng) : -1;
 	return 0;
 }
 
