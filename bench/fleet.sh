@@ -16,8 +16,10 @@
 # row says the commits per placement (the group's own counters), the WAL
 # syncs per placement (PostgreSQL: pg_stat_wal's wal_sync over the run;
 # SQLite: fsync+fdatasync calls counted with strace -f in a separate,
-# untimed run of the same shape; both less one per placement for the
-# untimed clean-up, which releases each placement in its own transaction),
+# untimed run of the same shape, less one per placement for the untimed
+# clean-up, which releases each placement in its own transaction; for
+# PostgreSQL the clean-up's are in, as its own group commit may flush
+# several releases at once),
 # and the schedulers' CPU per schedule (not the PostgreSQL server's).
 #
 # Stores: a SQLite file (synchronous=FULL while measured) and a private
@@ -65,7 +67,8 @@ claim_row() {
           python3 -c 'import json,sys; print(json.load(sys.stdin)["placed"])')
         syncs=$(awk -v p="$syncs" '$NF ~ /^(fsync|fdatasync)$/ {s += $4} END {printf "%.3f", p ? (s - p) / p : 0}' "$OUT/strace")
       fi ;;
-    *) syncs=$(echo "$line" | python3 -c 'import json,sys; p = json.load(sys.stdin)["placed"]; print("%.3f" % (('"$w1"' - '"$w0"' - p) / p if p else 0))') ;;
+    # PostgreSQL flushes for several transactions at once, releases too: all counted.
+    *) syncs=$(echo "$line" | python3 -c 'import json,sys; p = json.load(sys.stdin)["placed"]; print("%.3f" % (('"$w1"' - '"$w0"') / p if p else 0))') ;;
   esac
   echo "$line" | sed "s/^{/{\"hosts\": $n, \"syncs_per_placement\": $syncs, /"
 }
