@@ -5,6 +5,22 @@
 # NUMATopologyFilter over the same hosts and requests, in one run.
 #
 #   bench/fleet.sh BUILD [SIZES]       e.g. bench/fleet.sh build "100 1000 10000"
+#   bench/fleet.sh BUILD               builds BUILD first (fleet-bench and the
+#                                      store modules it loads) when BUILD is a
+#                                      Meson build folder
+#
+# Group commit: every claim row runs 1 and 3 scheduler processes of one
+# thread (a group of one handle: one commit per claim, as before group
+# commit) and of THREADS threads (default 8), each thread with its own
+# handle in its process's group, whose claims share commits.  Each claim
+# row says the commits per placement (the group's own counters), the WAL
+# syncs per placement (PostgreSQL: pg_stat_wal's wal_sync over the run;
+# SQLite: fsync+fdatasync calls counted with strace -f in a separate,
+# untimed run of the same shape, less one per placement for the untimed
+# clean-up, which releases each placement in its own transaction; for
+# PostgreSQL the clean-up's are in, as its own group commit may flush
+# several releases at once),
+# and the schedulers' CPU per schedule (not the PostgreSQL server's).
 #
 # Stores: a SQLite file (synchronous=FULL while measured) and a private
 # PostgreSQL 15 server started with tests/lib/pg.sh (fsync on, default
@@ -16,6 +32,8 @@ cd "$(dirname "$0")/.."
 build=${1:?usage: bench/fleet.sh BUILD [SIZES]}
 sizes=${2:-100 1000 10000}
 fb=$build/bench/fleet-bench
+threads=${THREADS:-8}
+[ -f "$build/build.ninja" ] && ninja -C "$build" >&2  # fleet-bench and the store modules
 [ -x "$fb" ] || { echo "fleet.sh: build $fb first (ninja -C $build bench/fleet-bench)" >&2; exit 2; }
 OUT=$(mktemp -d /tmp/np-fleet-bench-XXXXXX)
 export PG_FSYNC=on
@@ -29,6 +47,31 @@ fsync=$(cd "$OUT" && "$PG_BINDIR/pg_test_fsync" -s 1 2>/dev/null | awk '/^ +fdat
 echo "{\"fdatasync_us\": ${fsync:-null}, \"load_average\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" | tee -a "$res"
 
 note() { echo "$*" | tee -a "$res"; }
+# PostgreSQL's WAL syncs so far (pg_stat_wal, cluster-wide; only this benchmark runs there).
+wal_syncs() {
+  "$PG_BINDIR/psql" -X -qtA -h "$PG_DIR" -p "$PG_PORT" -U np -d postgres \
+    -c "SELECT wal_sync FROM pg_stat_wal" 2>/dev/null || echo 0
+}
+# One claim run: fleet-bench's JSON line with the hosts and the WAL syncs per placement added.
+claim_row() {
+  local n=$1 store=$2 count=$3 seed=$4 nsched=$5 nthr=$6 w0 w1 line syncs=null
+  w0=$(wal_syncs)
+  line=$("$fb" run "$store" "$count" "$seed" "$nsched" claim "$nthr")
+  w1=$(wal_syncs)
+  case $store in
+    sqlite:*)
+      if command -v strace >/dev/null; then
+        # The same run again, untimed, counting the sync calls of its processes.
+        syncs=$(strace -f -c -e trace=fsync,fdatasync -o "$OUT/strace" \
+          "$fb" run "$store" "$count" "$((seed + 100))" "$nsched" claim "$nthr" |
+          python3 -c 'import json,sys; print(json.load(sys.stdin)["placed"])')
+        syncs=$(awk -v p="$syncs" '$NF ~ /^(fsync|fdatasync)$/ {s += $4} END {printf "%.3f", p ? (s - p) / p : 0}' "$OUT/strace")
+      fi ;;
+    # PostgreSQL flushes for several transactions at once, releases too: all counted.
+    *) syncs=$(echo "$line" | python3 -c 'import json,sys; p = json.load(sys.stdin)["placed"]; print("%.3f" % (('"$w1"' - '"$w0"') / p if p else 0))') ;;
+  esac
+  echo "$line" | sed "s/^{/{\"hosts\": $n, \"syncs_per_placement\": $syncs, /"
+}
 for n in $sizes; do
   case $n in
     100) count=300 count3=200 full=100 nreq=30 ;;
@@ -44,8 +87,10 @@ for n in $sizes; do
   for store in "sqlite:$db" "$pgdb"; do
     note "$("$fb" run "$store" "$count" 1 1 dry | sed "s/^{/{\"hosts\": $n, /")"
     note "$("$fb" run "$store" "$full" 1 1 full | sed "s/^{/{\"hosts\": $n, /")"
-    note "$("$fb" run "$store" "$count" 2 1 | sed "s/^{/{\"hosts\": $n, /")"
-    note "$("$fb" run "$store" "$count3" 3 3 | sed "s/^{/{\"hosts\": $n, /")"
+    note "$(claim_row "$n" "$store" "$count" 2 1 1)"
+    note "$(claim_row "$n" "$store" "$((count / threads))" 2 1 "$threads")"
+    note "$(claim_row "$n" "$store" "$count3" 3 3 1)"
+    note "$(claim_row "$n" "$store" "$((count3 / threads))" 3 3 "$threads")"
   done
   "$fb" export "sqlite:$db" 1 "$nreq" "$OUT/nova-$n.json"
   note "$(NOVA_DIR=${NOVA_DIR:-../shared/nova} /usr/bin/python3 bench/fleet-nova "$OUT/nova-$n.json" |
@@ -55,14 +100,17 @@ done
 /usr/bin/python3 - "$res" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-print("\n| hosts | store | schedulers | mode | p50 ms | p99 ms | per second | no fit | retries | hosts looked | warm-up ms | RSS MiB |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("\n| hosts | store | schedulers x threads | mode | p50 ms | p99 ms | per second | no fit | retries | hosts looked | commits/placement | syncs/placement | CPU ms/schedule | warm-up ms | RSS MiB |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     if "mode" in r:
-        print("| %d | %s | %d | %s | %.3f | %.3f | %.0f | %d | %d | %.0f | %.0f | %.0f |" % (r["hosts"],
-              r["store"], r["schedulers"], r["mode"], r["p50_ms"], r["p99_ms"], r["per_second"],
-              r["nofit"], r["attempts"] - r["schedules"], r["hosts_looked_mean"], r["warmup_ms"],
-              r["rss_mb"]))
+        claim = r["mode"] == "claim"
+        print("| %d | %s | %d x %d | %s | %.3f | %.3f | %.0f | %d | %d | %.0f | %s | %s | %.3f | %.0f | %.0f |" % (r["hosts"],
+              r["store"], r["schedulers"], r["threads"], r["mode"], r["p50_ms"], r["p99_ms"], r["per_second"],
+              r["nofit"], r["attempts"] - r["schedules"], r["hosts_looked_mean"],
+              "%.2f" % r["commits_per_placement"] if claim else "-",
+              "%.2f" % r["syncs_per_placement"] if claim and r.get("syncs_per_placement") is not None else "-",
+              r["cpu_ms_per_schedule"], r["warmup_ms"], r["rss_mb"]))
 print("\n| hosts | Nova filter_all median ms | per host µs | numaplace dry p50 ms | ratio | numaplace full p50 ms | ratio |")
 print("|---|---|---|---|---|---|---|")
 for r in rows:

@@ -25,7 +25,7 @@ PACKAGES=(
   libjansson-dev libxml2-dev libxml2-utils libnuma-dev numactl
   clang libclang-rt-14-dev
   qemu-system-x86 linux-image-cloud-amd64 busybox-static cpio util-linux
-  python3-nova glpk-utils coinor-cbc
+  python3-nova glpk-utils coinor-cbc strace
   libsqlite3-dev libpq-dev postgresql-15
   bash-completion man-db
   libmicrohttpd-dev curl python3-yaml

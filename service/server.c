@@ -270,7 +270,7 @@ np_fleet *svc_fleet_get(struct svc *s, struct np_error *err)
 	if (s->npool > 0)
 		f = s->pool[--s->npool];
 	pthread_mutex_unlock(&s->pool_lock);
-	if (!f && np_fleet_open(s->cfg->store, 0, &f, err))
+	if (!f && np_fleet_open_shared(s->group_root, &f, err))
 		return NULL;
 	return f;
 }
@@ -320,7 +320,7 @@ static int open_store(struct svc *s)
 	if (np_fleet_open(s->cfg->store, NP_FLEET_CREATE, &f, &err))
 		return fail(err.code == NP_EINPUT || err.code == NP_EUNSUPPORTED ? 2 : 1,
 			    "%s", err.message);
-	svc_fleet_put(s, f, 0);
+	s->group_root = f;
 	return 0;
 }
 
@@ -359,6 +359,7 @@ static void cleanup(struct svc *s, int fd)
 {
 	while (s->npool > 0)
 		np_fleet_close(s->pool[--s->npool]);
+	np_fleet_close(s->group_root);
 	free(s->pool);
 	svc_metrics_free(s->metrics);
 	if (fd >= 0)

@@ -35,6 +35,12 @@ struct svc {
 	pthread_mutex_t pool_lock;
 	np_fleet **pool;
 	int npool, pool_cap;
+	/*
+	 * Opened first and never handed out: the pool's handles are opened in
+	 * its group (np_fleet_open_shared), so their claims are committed
+	 * together.
+	 */
+	np_fleet *group_root;
 
 	struct svc_metrics *metrics;
 	int log_fd;

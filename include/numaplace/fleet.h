@@ -21,9 +21,9 @@
  *
  * Ownership and threads: an np_fleet is one store connection plus the
  * scheduler's in-memory host summaries; use it from one thread at a time.
- * A long-running process gives each thread its own np_fleet (they share
- * nothing; each refreshes its summaries by generation), or serialises the
- * calls on one with a mutex.  Hosts returned by np_fleet_host_at() and
+ * A long-running process gives each thread its own np_fleet, opened with
+ * np_fleet_open_shared() so that their claims are committed together, or
+ * serialises the calls on one with a mutex.  Hosts returned by np_fleet_host_at() and
  * np_fleet_host_find() live until the next call on the fleet that
  * refreshes (np_fleet_refresh, np_fleet_schedule, np_fleet_placements,
  * np_fleet_placement_get).  Results and placements are the caller's: they
@@ -63,6 +63,26 @@ typedef struct np_fleet_result np_fleet_result;
  */
 int np_fleet_open(const char *url, unsigned flags, np_fleet **out, struct np_error *err);
 void np_fleet_close(np_fleet *fleet);
+
+/*
+ * Open another handle on PEER's store, in PEER's group: for the threads
+ * of one process, each with its own handle.  The claims that the handles
+ * of a group make at the same time are committed together, in one
+ * transaction and one durable commit (group commit), each still checked
+ * and answered on its own; a claim returns only once it is committed.
+ * PEER may be in use by another thread meanwhile; the group lives until
+ * its last handle is closed.  Errors as np_fleet_open().
+ */
+int np_fleet_open_shared(np_fleet *peer, np_fleet **out, struct np_error *err);
+
+/* How the claims of FLEET's group were committed, since the group began. */
+struct np_fleet_commit_stats {
+	uint64_t claims;  /* claims sent to the store */
+	uint64_t commits; /* transactions that carried them */
+	uint64_t largest; /* the most claims in one transaction */
+	uint64_t split;	  /* batches that failed as a whole and were run claim by claim */
+};
+void np_fleet_commit_stats(const np_fleet *fleet, struct np_fleet_commit_stats *out);
 
 /* The schema version this numaplace writes. */
 int np_fleet_schema_version(void);

@@ -16,6 +16,9 @@
 #ifndef NP_FLEET_INT_H
 #define NP_FLEET_INT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include <numaplace/fleet.h>
 
 #include "fleet/ledger.h"
@@ -78,23 +81,111 @@ struct np__summary {
 	double key[2];
 };
 
-struct np_fleet_host {
-	int64_t id;
+/*
+ * One host's ledger, engine view and summary at one generation: made once
+ * by whichever handle of a group reads the host first, immutable from then
+ * on, and shared by every handle of the group that is at that generation
+ * (refcounted; the group's cache holds the newest of each host).
+ */
+struct np__hsnap {
+	atomic_int refs;
 	char *name;
-	int64_t topo_id;
-	const np_topo *topo;  /* owned by the fleet's topology list */
-	const np_host *tmpl;  /* likewise: the empty host on TOPO */
-	double cpu_ratio, ram_ratio;
-	int64_t generation;
+	int64_t id, topo_id, generation;
 	int placements;
 	np__ledger *ledger;
 	np_host *host;
 	struct np__summary sum;
+};
+
+struct np_fleet_host {
+	int64_t id;
+	char *name;
+	int64_t topo_id;
+	const np_topo *topo;  /* owned by the group's topology list */
+	const np_host *tmpl;  /* likewise: the empty host on TOPO */
+	double cpu_ratio, ram_ratio;
+	int64_t generation;
+	int placements;
+	/*
+	 * LEDGER, HOST and SUM are SNAP's (SUM a shallow copy, so the
+	 * pre-filter reads it without a hop): read-only, never freed here.
+	 */
+	struct np__hsnap *snap;
+	np__ledger *ledger;
+	np_host *host;
+	struct np__summary sum;
+	np__ledger *building; /* while a ledger read fills it, with its generation: */
+	int64_t bgen;
+	int bplacements;
+	int64_t want_gen; /* when stale: a shared summary this new will do */
 	bool stale; /* read it again before use */
 	bool seen;  /* a full scan met it */
 };
 
+#define NP__REMOVED_RING 64
+#define NP__INFLIGHT_MAX 128
+
+/*
+ * What the handles of one process opened with np_fleet_open_shared()
+ * share (group.c), refcounted by its handles: the commit queue (MU, CV),
+ * and under CMU the host summaries (the newest snapshot of each host, by
+ * id), the topologies, and the hosts removed lately, so that every handle
+ * drops them at its next refresh.
+ */
+struct np__fleet_group {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int refs;
+	struct np__qitem *head, **tail; /* claims waiting for the next batch */
+	bool busy;			/* a leader is committing a batch */
+	uint64_t claims, commits, largest, split;
+	int ninflight;			/* hosts with a claim queued or committing: */
+	int64_t inflight[NP__INFLIGHT_MAX]; /* schedules prefer others (np__group_inflight) */
+
+	pthread_mutex_t cmu;
+	struct np__cslot {
+		int64_t id; /* -1: empty */
+		struct np__hsnap *snap;
+	} *cache; /* open addressing by id, CCAP a power of 2 */
+	size_t ccap, cused;
+	int ntopos;
+	size_t tcap;
+	struct np__ftopo *topos;
+	uint64_t removed; /* hosts removed so far; the last NP__REMOVED_RING by name: */
+	char *ring[NP__REMOVED_RING];
+	uint64_t snaps_made, snaps_shared; /* snapshots built, and adopted from the cache */
+};
+
+void np__snap_unref(struct np__hsnap *s);
+/* A reference to the cached snapshot of host H (id, name, topology) at generation >= MIN_GEN, or NULL. */
+struct np__hsnap *np__cache_get(struct np__fleet_group *g, const struct np_fleet_host *h,
+				int64_t min_gen);
+/*
+ * Offer S (the caller's reference) to the cache; the snapshot to use: S
+ * (cached now), or a newer one cached meanwhile (then S is let go).
+ */
+struct np__hsnap *np__cache_put(struct np__fleet_group *g, struct np__hsnap *s);
+/* Host NAME was removed: out of the cache, and into the ring the handles read. */
+void np__cache_removed(struct np__fleet_group *g, const char *name);
+
+int np__group_new(struct np__fleet_group **out, struct np_error *err);
+void np__group_ref(struct np__fleet_group *g);
+void np__group_unref(struct np__fleet_group *g);
+/*
+ * Claim C through F's group: with the claims other handles of the group
+ * make meanwhile, in one transaction (group.c); returns once committed.
+ */
+int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_result *r,
+		    struct np_error *err);
+/*
+ * Does another thread of F's group have a claim on host ID queued or
+ * committing?  Choosing it too would likely lose (the same free CPUs, the
+ * same room) and cost a retry.
+ */
+bool np__group_inflight(np_fleet *f, int64_t id);
+
 struct np_fleet {
+	struct np__fleet_group *group;
 	const struct np__store_driver *drv;
 	struct np__store *s;
 	char *url;
@@ -103,9 +194,7 @@ struct np_fleet {
 	struct np_fleet_host **hosts; /* by name */
 	struct np_fleet_host **by_id; /* by id: the first nsorted hosts */
 	int nsorted;
-	int ntopos;
-	size_t tcap;
-	struct np__ftopo *topos;
+	uint64_t removed_seen; /* the group's removals this handle has applied */
 	/*
 	 * The hosts by key[0] and by key[1], most free first: schedules walk
 	 * them and stop once enough hosts fit.  Sorted again when hosts came
@@ -141,8 +230,15 @@ int np__fleet_get(np_fleet *f, const char *id, bool refresh, np_fleet_placement 
 struct np_fleet_host *np__fleet_by_id(const np_fleet *f, int64_t id);
 /* Read host H's ledger again and rebuild its view and summary. */
 int np__fleet_reload(np_fleet *f, struct np_fleet_host *h, struct np_error *err);
-/* Rebuild H's engine view and summary from its ledger. */
-int np__fleet_rebuild(struct np_fleet_host *h, struct np_error *err);
+/*
+ * H at generation GEN is ledger L (taken, freed on failure) with
+ * PLACEMENTS: build its view and summary, share them in F's group (or take
+ * a newer one shared meanwhile) and make them H's.
+ */
+int np__fleet_rebuild(np_fleet *f, struct np_fleet_host *h, np__ledger *l, int64_t gen,
+		      int placements, struct np_error *err);
+/* H must be read again before use; a shared summary at MIN_GEN or newer will do. */
+void np__fleet_stale(struct np_fleet_host *h, int64_t min_gen);
 /* Forget host H (removed from the store). */
 void np__fleet_drop(np_fleet *f, struct np_fleet_host *h);
 /* The topology with store id ID, read and parsed once. */

@@ -44,7 +44,9 @@ int np_fleet_schema_version(void)
 
 /* ---- opening --------------------------------------------------------------- */
 
-int np_fleet_open(const char *url, unsigned flags, np_fleet **out, struct np_error *err)
+/* Open URL in GROUP (NULL: a new group of its own). */
+static int open_in(const char *url, unsigned flags, struct np__fleet_group *group,
+		   np_fleet **out, struct np_error *err)
 {
 	np_fleet *f = calloc(1, sizeof(*f));
 	int rc;
@@ -52,6 +54,16 @@ int np_fleet_open(const char *url, unsigned flags, np_fleet **out, struct np_err
 	if (!f || !(f->url = strdup(url ? url : ""))) {
 		free(f);
 		return np__err(err, NP_ENOMEM, "out of memory");
+	}
+	if (group) {
+		np__group_ref(group);
+		f->group = group;
+		pthread_mutex_lock(&group->cmu);
+		f->removed_seen = group->removed; /* earlier ones are not in its first scan */
+		pthread_mutex_unlock(&group->cmu);
+	} else if ((rc = np__group_new(&f->group, err))) {
+		np_fleet_close(f);
+		return rc;
 	}
 	if ((rc = np__store_open(url, flags & NP_FLEET_CREATE, &f->drv, &f->s, err))) {
 		np_fleet_close(f);
@@ -62,15 +74,25 @@ int np_fleet_open(const char *url, unsigned flags, np_fleet **out, struct np_err
 	return 0;
 }
 
+int np_fleet_open(const char *url, unsigned flags, np_fleet **out, struct np_error *err)
+{
+	return open_in(url, flags, NULL, out, err);
+}
+
+int np_fleet_open_shared(np_fleet *peer, np_fleet **out, struct np_error *err)
+{
+	if (!peer)
+		return np__err(err, NP_EINPUT, "no fleet to share");
+	return open_in(peer->url, 0, peer->group, out, err);
+}
+
 static void host_free(struct np_fleet_host *h)
 {
 	if (!h)
 		return;
 	free(h->name);
-	np__ledger_free(h->ledger);
-	np_host_free(h->host);
-	free(h->sum.nodes);
-	free(h->sum.pci);
+	np__snap_unref(h->snap);
+	np__ledger_free(h->building);
 	free(h);
 }
 
@@ -86,12 +108,8 @@ void np_fleet_close(np_fleet *f)
 	free(f->by_id);
 	free(f->order[0]);
 	free(f->order[1]);
-	for (int i = 0; i < f->ntopos; i++) {
-		np_host_free(f->topos[i].tmpl); /* before its topology */
-		np_topo_free(f->topos[i].topo);
-	}
-	free(f->topos);
 	free(f->url);
+	np__group_unref(f->group);
 	free(f);
 }
 
@@ -151,21 +169,37 @@ void np__fleet_drop(np_fleet *f, struct np_fleet_host *h)
 	resort(f);
 }
 
+/* Topology ID in F's group (CMU held): found, or NULL. */
+static const struct np__ftopo *topo_find(const struct np__fleet_group *g, int64_t id)
+{
+	for (int i = 0; i < g->ntopos; i++)
+		if (g->topos[i].id == id)
+			return &g->topos[i];
+	return NULL;
+}
+
+/*
+ * The group's topologies: read from the store (outside the lock) by the
+ * first handle that needs one; a second reader meanwhile keeps the first.
+ */
 int np__fleet_topo(np_fleet *f, int64_t id, const np_topo **out, const np_host **tmpl,
 		   struct np_error *err)
 {
+	struct np__fleet_group *g = f->group;
+	const struct np__ftopo *ft;
 	struct np_error e = { 0 };
 	char *json = NULL, name[64];
 	np_topo *t = NULL;
 	np_host *h = NULL;
 	int rc;
 
-	for (int i = 0; i < f->ntopos; i++)
-		if (f->topos[i].id == id) {
-			*out = f->topos[i].topo;
-			*tmpl = f->topos[i].tmpl;
-			return 0;
-		}
+	pthread_mutex_lock(&g->cmu);
+	ft = topo_find(g, id);
+	if (ft)
+		*out = ft->topo, *tmpl = ft->tmpl;
+	pthread_mutex_unlock(&g->cmu);
+	if (ft)
+		return 0;
 	if ((rc = f->drv->topology(f->s, id, &json, err)))
 		return rc;
 	snprintf(name, sizeof(name), "topology %lld of the store", (long long)id);
@@ -173,16 +207,23 @@ int np__fleet_topo(np_fleet *f, int64_t id, const np_topo **out, const np_host *
 	free(json);
 	if (rc)
 		return np__err(err, NP_EINPUT, "%s", e.message);
-	if ((rc = np_host_new(t, &h, err)) ||
-	    np__grow((void **)&f->topos, &f->tcap, (size_t)f->ntopos + 1, sizeof(*f->topos))) {
-		np_host_free(h);
+	if ((rc = np_host_new(t, &h, err))) {
 		np_topo_free(t);
-		return rc ? rc : np__err(err, NP_ENOMEM, "out of memory");
+		return rc;
 	}
-	f->topos[f->ntopos++] = (struct np__ftopo){ id, t, h };
-	*out = t;
-	*tmpl = h;
-	return 0;
+	pthread_mutex_lock(&g->cmu);
+	if (!(ft = topo_find(g, id)) &&
+	    !np__grow((void **)&g->topos, &g->tcap, (size_t)g->ntopos + 1, sizeof(*g->topos))) {
+		g->topos[g->ntopos++] = (struct np__ftopo){ id, t, h };
+		ft = &g->topos[g->ntopos - 1];
+		t = NULL, h = NULL;
+	}
+	if (ft)
+		*out = ft->topo, *tmpl = ft->tmpl;
+	pthread_mutex_unlock(&g->cmu);
+	np_host_free(h); /* another handle's came first (or no memory) */
+	np_topo_free(t);
+	return ft ? 0 : np__err(err, NP_ENOMEM, "out of memory");
 }
 
 int np__fleet_empty_host(const struct np_fleet_host *h, np_host **out, struct np_error *err)
@@ -194,20 +235,87 @@ int np__fleet_empty_host(const struct np_fleet_host *h, np_host **out, struct np
 	return rc;
 }
 
-int np__fleet_rebuild(struct np_fleet_host *h, struct np_error *err)
+void np__fleet_stale(struct np_fleet_host *h, int64_t min_gen)
 {
-	np_host *v = NULL;
-	int rc = np__fleet_empty_host(h, &v, err);
+	h->stale = true;
+	h->want_gen = min_gen;
+}
 
-	if (!rc && (rc = np__ledger_to_host(h->ledger, v, err)) != 0)
+static void adopt(struct np_fleet_host *h, struct np__hsnap *snap)
+{
+	np__snap_unref(h->snap);
+	h->snap = snap;
+	h->ledger = snap->ledger;
+	h->host = snap->host;
+	h->sum = snap->sum;
+	h->generation = snap->generation;
+	h->placements = snap->placements;
+	h->stale = false;
+}
+
+int np__fleet_rebuild(np_fleet *f, struct np_fleet_host *h, np__ledger *l, int64_t gen,
+		      int placements, struct np_error *err)
+{
+	struct np__hsnap *snap = calloc(1, sizeof(*snap));
+	struct np_fleet_host tmp = { 0 };
+	np_host *v = NULL;
+	int rc = snap && (snap->name = strdup(h->name)) ? np__fleet_empty_host(h, &v, err)
+						 : np__err(err, NP_ENOMEM, "out of memory");
+
+	if (!rc && (rc = np__ledger_to_host(l, v, err)) != 0)
 		rc = np__err(err, rc, "host '%s' in the store: %s", h->name, err ? err->message : "");
+	tmp.host = v, tmp.ledger = l;
+	if (!rc && np__summarize(&tmp))
+		rc = np__err(err, NP_ENOMEM, "out of memory");
 	if (rc) {
 		np_host_free(v);
+		np__ledger_free(l);
+		free(tmp.sum.nodes);
+		free(tmp.sum.pci);
+		if (snap)
+			free(snap->name);
+		free(snap);
 		return rc;
 	}
-	np_host_free(h->host);
-	h->host = v;
-	return np__summarize(h) ? np__err(err, NP_ENOMEM, "out of memory") : 0;
+	atomic_init(&snap->refs, 1);
+	snap->id = h->id, snap->topo_id = h->topo_id;
+	snap->generation = gen, snap->placements = placements;
+	snap->ledger = l, snap->host = v, snap->sum = tmp.sum;
+	adopt(h, np__cache_put(f->group, snap));
+	return 0;
+}
+
+/* H is gone from the store: every handle of the group forgets it too. */
+static void gone(np_fleet *f, struct np_fleet_host *h)
+{
+	np__cache_removed(f->group, h->name);
+	np__fleet_drop(f, h);
+}
+
+/*
+ * Removals other handles of the group saw: drop those hosts, and scan
+ * every host next (a SQLite id may belong to a host added since).
+ */
+static void apply_removals(np_fleet *f)
+{
+	struct np__fleet_group *g = f->group;
+	uint64_t upto;
+
+	pthread_mutex_lock(&g->cmu);
+	upto = g->removed;
+	for (uint64_t k = upto - f->removed_seen > NP__REMOVED_RING ? upto - NP__REMOVED_RING
+								     : f->removed_seen;
+	     k < upto; k++) {
+		const char *name = g->ring[k % NP__REMOVED_RING];
+		const np_fleet_host *h = name ? np_fleet_host_find(f, name) : NULL;
+
+		if (h)
+			np__fleet_drop(f, (struct np_fleet_host *)h);
+	}
+	pthread_mutex_unlock(&g->cmu);
+	if (upto != f->removed_seen)
+		f->last_full = 0;
+	f->removed_seen = upto;
 }
 
 /* ---- refresh ------------------------------------------------------------- */
@@ -218,7 +326,7 @@ static int add_host_rec(np_fleet *f, const struct np__host_rec *r, struct np_fle
 {
 	struct np_fleet_host *h = calloc(1, sizeof(*h));
 
-	if (!h || !(h->name = strdup(r->name)) || !(h->ledger = np__ledger_new()) ||
+	if (!h || !(h->name = strdup(r->name)) ||
 	    np__grow((void **)&f->hosts, &f->hcap, (size_t)f->nhosts + 1, sizeof(*f->hosts)) ||
 	    !(f->by_id = realloc(f->by_id, f->hcap * sizeof(*f->by_id)))) {
 		host_free(h);
@@ -229,7 +337,7 @@ static int add_host_rec(np_fleet *f, const struct np__host_rec *r, struct np_fle
 	h->cpu_ratio = r->cpu_ratio;
 	h->ram_ratio = r->ram_ratio;
 	h->generation = -1;
-	h->stale = true;
+	np__fleet_stale(h, r->generation);
 	f->hosts[f->nhosts++] = h;
 	*out = h;
 	return 0;
@@ -275,7 +383,7 @@ static int scan_host(void *p, const struct np__host_rec *r)
 	 * same id under another name (or topology) is a new host.
 	 */
 	if (h && r->name && (strcmp(h->name, r->name) != 0 || h->topo_id != r->topo_id)) {
-		np__fleet_drop(c->f, h);
+		gone(c->f, h);
 		h = NULL;
 	}
 	/* A scan names each host once: one not found among the sorted is new. */
@@ -286,7 +394,7 @@ static int scan_host(void *p, const struct np__host_rec *r)
 	}
 	h->seen = true;
 	if (h->generation != r->generation)
-		h->stale = true;
+		np__fleet_stale(h, r->generation);
 	if (r->placements >= 0) /* the periodic full scan does not count them */
 		h->placements = r->placements;
 	return 0;
@@ -300,12 +408,12 @@ static int gen_host(void *p, const struct np__host_rec *r)
 
 	if (!h)
 		return 0; /* added after the host scan: the next refresh meets it */
-	np__ledger_free(h->ledger);
-	h->ledger = np__ledger_new();
-	if (!h->ledger)
+	np__ledger_free(h->building);
+	h->building = np__ledger_new();
+	if (!h->building)
 		return np__err(c->err, NP_ENOMEM, "out of memory");
-	h->generation = r->generation;
-	h->placements = r->placements;
+	h->bgen = r->generation;
+	h->bplacements = r->placements;
 	h->seen = true;
 	return 0;
 }
@@ -315,7 +423,7 @@ static int row_host(void *p, int64_t id, const struct np__row *r)
 	struct scan *c = p;
 	struct np_fleet_host *h = np__fleet_by_id(c->f, id);
 
-	if (h && h->seen && np__ledger_add_row(h->ledger, r))
+	if (h && h->building && np__ledger_add_row(h->building, r))
 		return np__err(c->err, NP_ENOMEM, "out of memory");
 	return 0;
 }
@@ -326,9 +434,23 @@ static int pin_host(void *p, int64_t id, int cpu, int node, const char *placemen
 	struct np_fleet_host *h = np__fleet_by_id(c->f, id);
 
 	(void)placement;
-	if (h && h->seen && np__ledger_add_pin(h->ledger, cpu, node))
+	if (h && h->building && np__ledger_add_pin(h->building, cpu, node))
 		return np__err(c->err, NP_ENOMEM, "out of memory");
 	return 0;
+}
+
+/*
+ * H's ledger as just read (building, at bgen): build and share it.  What
+ * was read is the truth (a refused claim reads it to correct a summary),
+ * so it replaces a cached snapshot of the same generation.
+ */
+static int read_into(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
+{
+	np__ledger *l = h->building;
+
+	h->building = NULL;
+	np__ledger_sort(l);
+	return np__fleet_rebuild(f, h, l, h->bgen, h->bplacements, err);
 }
 
 /* Read the ledgers of host ONLY (or of every stale host: -1) and rebuild. */
@@ -347,14 +469,16 @@ static int load_ledgers(np_fleet *f, int64_t only, struct np_error *err)
 		if (only >= 0 && h->id != only)
 			continue;
 		if (!h->seen) {
-			np__fleet_drop(f, h); /* gone from the store */
+			gone(f, h); /* gone from the store */
 			i--;
 			continue;
 		}
-		np__ledger_sort(h->ledger);
-		if ((rc = np__fleet_rebuild(h, err)) == 0)
-			h->stale = false;
+		rc = read_into(f, h, err);
 		f->changed++;
+	}
+	for (int i = 0; i < f->nhosts; i++) { /* after a failure: what was read is dropped */
+		np__ledger_free(f->hosts[i]->building);
+		f->hosts[i]->building = NULL;
 	}
 	return rc;
 }
@@ -375,7 +499,7 @@ static int full_scan(np_fleet *f, struct np__cursor *cur, struct np_error *err)
 	rc = f->drv->hosts(f->s, cur, scan_host, &c, err);
 	for (int i = 0; i < f->nhosts && !rc; i++)
 		if (!f->hosts[i]->seen) {
-			np__fleet_drop(f, f->hosts[i]);
+			gone(f, f->hosts[i]);
 			i--;
 		}
 	resort(f);
@@ -389,8 +513,17 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 {
 	int nstale = 0, rc = 0;
 
-	for (int i = 0; i < f->nhosts; i++)
-		nstale += f->hosts[i]->stale;
+	for (int i = 0; i < f->nhosts; i++) {
+		struct np_fleet_host *h = f->hosts[i];
+		struct np__hsnap *snap;
+
+		/* Another handle of the group read it already: no store read. */
+		if (h->stale && (snap = np__cache_get(f->group, h, h->want_gen))) {
+			adopt(h, snap);
+			f->changed++;
+		}
+		nstale += h->stale;
+	}
 	if (nstale > 64 || (nstale && nstale * 4 > f->nhosts))
 		return load_ledgers(f, -1, err); /* one pass beats many */
 	for (int i = 0; i < f->nhosts && !rc; i++)
@@ -408,10 +541,12 @@ int np_fleet_refresh(np_fleet *f, struct np_error *err)
 	struct scan c = { f, err, -1, false };
 	int rc;
 
+	if (f->loaded)
+		apply_removals(f);
 	if (!f->loaded || np__now_ns() - f->last_full > FULL_SCAN_NS) {
 		rc = full_scan(f, f->loaded ? NULL : &f->cursor, err);
 		if (!rc && !f->loaded)
-			rc = load_ledgers(f, -1, err);
+			rc = reload_stale(f, err);
 		if (rc)
 			return rc;
 		f->loaded = true;
@@ -576,7 +711,9 @@ int np_fleet_remove_host(np_fleet *f, const char *name, bool force, int *release
 	if (!rc && released)
 		*released = n;
 	if (!rc && (h = np_fleet_host_find(f, name)) != NULL)
-		np__fleet_drop(f, (struct np_fleet_host *)h);
+		gone(f, (struct np_fleet_host *)h);
+	else if (!rc) /* not in this handle's summaries yet: in the others' maybe */
+		np__cache_removed(f->group, name);
 	return rc;
 }
 
@@ -719,7 +856,7 @@ int np_fleet_release(np_fleet *f, const char *id, bool *found, struct np_error *
 		*found = got;
 	h = got && f->loaded ? np__fleet_by_id(f, host) : NULL;
 	if (h)
-		h->stale = true; /* read again at the next refresh */
+		np__fleet_stale(h, h->generation + 1); /* read again at the next refresh */
 	f->cursor.data_version = -1;
 	f->last_scan = 0; /* see our own write at the next refresh */
 	return 0;

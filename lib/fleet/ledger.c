@@ -224,6 +224,23 @@ np__ledger *np__ledger_new(void)
 	return calloc(1, sizeof(np__ledger));
 }
 
+np__ledger *np__ledger_clone(const np__ledger *l)
+{
+	np__ledger *c = np__ledger_new();
+
+	for (int i = 0; c && i < l->nrows; i++)
+		if (np__ledger_add_row(c, &l->rows[i])) {
+			np__ledger_free(c);
+			return NULL;
+		}
+	for (int i = 0; c && i < l->npins; i++)
+		if (np__ledger_add_pin(c, l->pins[i].cpu, l->pins[i].node)) {
+			np__ledger_free(c);
+			return NULL;
+		}
+	return c;
+}
+
 void np__ledger_free(np__ledger *l)
 {
 	if (!l)

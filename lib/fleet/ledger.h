@@ -96,6 +96,8 @@ void np__takes_free(struct np__takes *t);
 int np__ledger_of_host(const np_host *host, np__ledger **out, struct np_error *err);
 /* An empty ledger to fill with np__ledger_add_row / _add_pin (store loads). */
 np__ledger *np__ledger_new(void);
+/* A copy of L (NULL: out of memory). */
+np__ledger *np__ledger_clone(const np__ledger *l);
 int np__ledger_add_row(np__ledger *l, const struct np__row *row);
 int np__ledger_add_pin(np__ledger *l, int cpu, int node);
 /* Sort rows and pins after adding (adding keeps no order). */

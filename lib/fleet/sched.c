@@ -282,11 +282,15 @@ static uint64_t next_rand(uint64_t *s)
 	return *s * UINT64_C(2685821657736338717);
 }
 
-/* Sort the fits best first; return the index chosen among the best TOP. */
-static int pick(struct choice *ch, int top, uint64_t *rng)
+/*
+ * Sort the fits best first; return the index chosen among the best TOP,
+ * at random, among those no other thread of F's group is claiming now
+ * when there are such.
+ */
+static int pick(np_fleet *f, struct choice *ch, int top, uint64_t *rng)
 {
 	const struct np_plan_score *best;
-	int n = 0;
+	int n = 0, free_idx[16], nfree = 0;
 
 	for (int i = 1; i < ch->nfits; i++)
 		for (int j = i; j > 0 && better(&ch->fits[j], &ch->fits[j - 1]); j--) {
@@ -300,7 +304,14 @@ static int pick(struct choice *ch, int top, uint64_t *rng)
 	       np_plan_score(ch->fits[n].plan)->device_misses == best->device_misses &&
 	       np_plan_score(ch->fits[n].plan)->max_distance == best->max_distance)
 		n++;
-	return n > 1 ? (int)(next_rand(rng) % (uint64_t)n) : 0;
+	if (n <= 1)
+		return 0;
+	for (int i = 0; i < n && nfree < 16; i++)
+		if (!np__group_inflight(f, ch->fits[i].h->id))
+			free_idx[nfree++] = i;
+	if (nfree > 0 && nfree < n)
+		return free_idx[next_rand(rng) % (uint64_t)nfree];
+	return (int)(next_rand(rng) % (uint64_t)n);
 }
 
 static void free_choice(struct choice *ch, int keep)
@@ -352,7 +363,7 @@ static int choose(np_fleet *f, struct choice *ch, const np_request *req, int *ch
 		rc = consider(ch, order[pack ? n - 1 - i : i].h, req);
 	if (rc)
 		return rc;
-	*chosen = ch->nfits ? pick(ch, ch->o->top > 0 ? ch->o->top : DEFAULT_TOP, &f->rng) : -1;
+	*chosen = ch->nfits ? pick(f, ch, ch->o->top > 0 ? ch->o->top : DEFAULT_TOP, &f->rng) : -1;
 	return 0;
 }
 
@@ -379,16 +390,23 @@ int np__fleet_plan_json(const np_plan *plan, char **out, struct np_error *err)
 	return plan_json(plan, out, err);
 }
 
-/* After our own claim: charge the summary, or read the host again if others moved it. */
-static void after_claim(struct np_fleet_host *h, const struct np__takes *t, int64_t gen)
+/*
+ * After our own claim: a new snapshot of the host with the claim charged
+ * (shared with the group), or read the host again if others moved it.
+ */
+static void after_claim(np_fleet *f, struct np_fleet_host *h, const struct np__takes *t,
+			int64_t gen)
 {
-	if (gen == h->generation + 1 && !np__ledger_charge(h->ledger, t, false, NULL) &&
-	    !np__fleet_rebuild(h, NULL)) {
-		h->generation = gen;
-		h->placements++;
-	} else {
-		h->stale = true;
+	np__ledger *l = NULL;
+
+	if (gen == h->generation + 1 && (l = np__ledger_clone(h->ledger)) &&
+	    !np__ledger_charge(l, t, false, NULL)) {
+		if (np__fleet_rebuild(f, h, l, gen, h->placements + 1, NULL))
+			np__fleet_stale(h, gen);
+		return;
 	}
+	np__ledger_free(l);
+	np__fleet_stale(h, gen);
 }
 
 static int claim(np_fleet *f, const char *id, const char *fp, const np_request *req,
@@ -403,10 +421,10 @@ static int claim(np_fleet *f, const char *id, const char *fp, const np_request *
 	if (!rc) {
 		struct np__claim c = { id, fit->h->id, fp, json, &t };
 
-		rc = f->drv->claim(f->s, &c, cr, err);
+		rc = np__group_claim(f, &c, cr, err);
 	}
 	if (!rc && cr->status == NP__CLAIMED)
-		after_claim(fit->h, &t, cr->generation);
+		after_claim(f, fit->h, &t, cr->generation);
 	np__takes_free(&t);
 	free(json);
 	return rc;
@@ -671,7 +689,7 @@ static int try_moves(np_fleet *f, struct choice *ch, const char *id, const char 
 		rc = existing(f, id, fp, ch->r, true, &found, ch->err);
 		break;
 	default: /* NO_ROOM, HOST_GONE, MOVED: read it again, choose again */
-		m.h->stale = true;
+		np__fleet_stale(m.h, INT64_MAX);
 		*done = false;
 	}
 out:
@@ -742,7 +760,7 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 	case NP__HOST_GONE:
 	case NP__NO_ROOM:
 	case NP__MOVED: /* only claim_moves says it */
-		ch->fits[k].h->stale = true; /* read it again, then choose again */
+		np__fleet_stale(ch->fits[k].h, INT64_MAX); /* read it from the store, choose again */
 		*done = false;
 		return 0;
 	}

@@ -55,6 +55,7 @@
 enum stmt {
 	P_VERSION,
 	P_CLAIM,
+	P_CLAIM_TRY,
 	P_RELEASE,
 	P_HOST_BY_NAME,
 	P_TOPO_BY_DIGEST,
@@ -104,6 +105,7 @@ enum stmt {
 static const char *const sql[P_COUNT] = {
 	[P_VERSION] = "SELECT value FROM np_meta WHERE key = 'version'",
 	[P_CLAIM] = "SELECT np_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+	[P_CLAIM_TRY] = "SELECT pg_temp.np_claim_try($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
 	[P_RELEASE] = "SELECT np_release($1)",
 	[P_HOST_BY_NAME] = "SELECT h.id, t.json, h.cpu_ratio, h.ram_ratio, h.topology_id "
 			   "FROM np_hosts h JOIN np_topologies t ON t.id = h.topology_id "
@@ -262,6 +264,7 @@ struct np__store {
 	char *shown; /* the URL for messages, without a password */
 	bool prepared[P_COUNT];
 	bool streaming; /* inside each(): libpq can run no other query now */
+	bool have_try;	/* pg_temp.np_claim_try() made on this connection */
 	int nring;
 	struct {
 		int64_t t, seq;
@@ -599,43 +602,181 @@ static int claim_failed(struct np__store *s, PGresult *r, struct np__claim_resul
 	return 0;
 }
 
-static int pg_claim(struct np__store *s, const struct np__claim *c, struct np__claim_result *out,
-		    struct np_error *err)
+/* np_claim()'s answer V ("claimed GEN", "exists HOST", "conflict HOST") into OUT. */
+static void claim_answer(const char *v, struct np__claim_result *out)
+{
+	const char *sp = strchr(v, ' ');
+	int64_t n = sp ? strtoll(sp + 1, NULL, 10) : -1;
+
+	out->status = !strncmp(v, "claimed", 7) ? NP__CLAIMED
+		      : !strncmp(v, "exists", 6) ? NP__EXISTS
+						  : NP__CONFLICT;
+	if (out->status == NP__CLAIMED)
+		out->generation = n;
+	else
+		out->host_id = n;
+}
+
+/* Run claim C through prepared statement I (sent only, in pipeline mode: SEND). */
+static int claim_send(struct np__store *s, enum stmt i, const struct np__claim *c, bool send,
+		      PGresult **res, struct np_error *err)
 {
 	char host[24], *arr[6] = { 0 }, name[8];
 	const char *params[10];
+	int rc;
+
+	if ((rc = claim_params(c, host, sizeof(host), arr)) || (rc = prepare(s, i, err))) {
+		rc = rc == NP_EINPUT ? np__err(err, rc, "a plan that takes over 512 rows") : rc;
+		goto out;
+	}
+	params[0] = c->id, params[1] = host, params[2] = c->request, params[3] = c->plan;
+	for (int k = 0; k < 6; k++)
+		params[4 + k] = arr[k];
+	snprintf(name, sizeof(name), "np%d", (int)i);
+	if (!send)
+		*res = PQexecPrepared(s->conn, name, 10, params, NULL, NULL, 0);
+	else if (!PQsendQueryPrepared(s->conn, name, 10, params, NULL, NULL, 0))
+		rc = res_err(s, NULL, err, "cannot send a claim");
+out:
+	for (int k = 0; k < 6; k++)
+		free(arr[k]);
+	return rc;
+}
+
+static int pg_claim(struct np__store *s, const struct np__claim *c, struct np__claim_result *out,
+		    struct np_error *err)
+{
 	PGresult *r = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->host_id = c->host_id;
-	if ((rc = claim_params(c, host, sizeof(host), arr)) || (rc = prepare(s, P_CLAIM, err))) {
-		rc = rc == NP_EINPUT ? np__err(err, rc, "a plan that takes over 512 rows") : rc;
-		goto out;
-	}
-	params[0] = c->id, params[1] = host, params[2] = c->request, params[3] = c->plan;
-	for (int i = 0; i < 6; i++)
-		params[4 + i] = arr[i];
-	snprintf(name, sizeof(name), "np%d", (int)P_CLAIM);
-	r = PQexecPrepared(s->conn, name, 10, params, NULL, NULL, 0);
-	if (!ok(r)) {
-		rc = claim_failed(s, r, out, err);
-	} else {
-		const char *v = PQgetvalue(r, 0, 0), *sp = strchr(v, ' ');
-		int64_t n = sp ? strtoll(sp + 1, NULL, 10) : -1;
-
-		out->status = !strncmp(v, "claimed", 7) ? NP__CLAIMED
-			      : !strncmp(v, "exists", 6) ? NP__EXISTS
-							  : NP__CONFLICT;
-		if (out->status == NP__CLAIMED)
-			out->generation = n;
+	if (!(rc = claim_send(s, P_CLAIM, c, false, &r, err))) {
+		if (!ok(r))
+			rc = claim_failed(s, r, out, err);
 		else
-			out->host_id = n;
+			claim_answer(PQgetvalue(r, 0, 0), out);
 	}
-out:
 	PQclear(r);
-	for (int i = 0; i < 6; i++)
-		free(arr[i]);
+	return rc;
+}
+
+/*
+ * np_claim() with its refusals caught: a PL/pgSQL exception block is a
+ * subtransaction, so a claim that no longer fits is undone alone and the
+ * batch it is in goes on.  A temporary function (this connection's, made
+ * once) rather than a schema change: the stored schema stays as it is.
+ */
+static const char claim_try_fn[] =
+	"CREATE FUNCTION pg_temp.np_claim_try(p_id TEXT, p_host BIGINT, p_request TEXT,"
+	" p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes INTEGER[],"
+	" p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE plpgsql AS $f$\n"
+	"BEGIN\n"
+	"  RETURN np_claim(p_id, p_host, p_request, p_plan, p_nodes, p_rcs, p_amounts, p_modes,"
+	"   p_cpus, p_cpu_nodes);\n"
+	"EXCEPTION WHEN SQLSTATE 'NP001' OR SQLSTATE '23503' THEN RETURN 'gone';\n"
+	"  WHEN SQLSTATE 'NP002' OR SQLSTATE 'NP003' OR SQLSTATE '40P01' OR SQLSTATE '40001'"
+	"  THEN RETURN 'noroom ' || SQLERRM;\n"
+	"END $f$";
+
+/* One pipelined answer: "gone", "noroom WHY", or np_claim()'s. */
+static int claim_many_answer(struct np__store *s, PGresult *r, struct np__claim_result *out,
+			     struct np_error *err)
+{
+	const char *v;
+
+	if (!ok(r) || PQntuples(r) != 1)
+		return res_err(s, r, err, "cannot claim");
+	v = PQgetvalue(r, 0, 0);
+	if (!strcmp(v, "gone")) {
+		out->status = NP__HOST_GONE;
+	} else if (!strncmp(v, "noroom ", 7)) {
+		out->status = NP__NO_ROOM;
+		snprintf(out->detail, sizeof(out->detail), "%s", v + 7);
+	} else {
+		claim_answer(v, out);
+	}
+	return 0;
+}
+
+/*
+ * Read every result up to the pipeline's sync; the first failure in RC.
+ * The connection may still be in single-row mode from the last each()
+ * (libpq keeps it for the next query in a pipeline): then an answer comes
+ * as one row and an empty end, which is skipped.
+ */
+static int pipeline_read(struct np__store *s, struct np__claim_result *out, int n,
+			 struct np_error *err)
+{
+	int rc = 0, i = 0;
+	bool got = false;
+
+	for (;;) {
+		PGresult *r = PQgetResult(s->conn);
+		ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+		if (!r) { /* the end of one query's results */
+			if (PQstatus(s->conn) != CONNECTION_OK || ++i > n) {
+				rc = rc ? rc : conn_err(s, NP_EOS, err, "cannot claim");
+				break;
+			}
+			got = false;
+			continue;
+		}
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (!(got && st == PGRES_TUPLES_OK && PQntuples(r) == 0) && !rc) {
+			if (i >= n)
+				rc = np__err(err, NP_EOS, "store '%s': more answers than claims",
+					     s->shown);
+			else
+				rc = claim_many_answer(s, r, &out[i], err);
+		}
+		got = true;
+		PQclear(r);
+		if (PQstatus(s->conn) != CONNECTION_OK) {
+			rc = rc ? rc : conn_err(s, NP_EOS, err, "cannot claim");
+			break;
+		}
+	}
+	return rc;
+}
+
+/*
+ * Group commit: the N claims sent at once in libpq's pipeline mode, one
+ * implicit transaction up to the sync, so one round trip and one WAL
+ * flush for all of them.  Any error aborts the whole transaction.
+ */
+static int pg_claim_many(struct np__store *s, const struct np__claim *const *c,
+			 struct np__claim_result *out, int n, struct np_error *err)
+{
+	int rc = 0;
+
+	if (!s->have_try && !(rc = exec(s, claim_try_fn, err)))
+		s->have_try = true;
+	if (rc || (rc = prepare(s, P_CLAIM_TRY, err)))
+		return rc;
+	for (int i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].host_id = c[i]->host_id;
+	}
+	if (!PQenterPipelineMode(s->conn))
+		return res_err(s, NULL, err, "cannot start a pipeline");
+	for (int i = 0; i < n && !rc; i++)
+		rc = claim_send(s, P_CLAIM_TRY, c[i], true, NULL, err);
+	if (!PQpipelineSync(s->conn)) {
+		rc = rc ? rc : res_err(s, NULL, err, "cannot send a claim");
+		if (PQstatus(s->conn) != CONNECTION_OK)
+			return rc;
+	}
+	/* Even after a send failed, the sync's answers must be read to leave the pipeline. */
+	int rrc = pipeline_read(s, out, n, err);
+
+	rc = rc ? rc : rrc;
+	if (!PQexitPipelineMode(s->conn) && !rc)
+		rc = res_err(s, NULL, err, "cannot end a pipeline");
 	return rc;
 }
 
@@ -1258,6 +1399,7 @@ static const struct np__store_driver np__store_postgresql = {
 	.ledgers = pg_ledgers,
 	.claim = pg_claim,
 	.claim_moves = pg_claim_moves,
+	.claim_many = pg_claim_many,
 	.release = pg_release,
 	.placements = pg_placements,
 	.snapshot = pg_snapshot,

@@ -538,34 +538,39 @@ static int claim_body(struct np__store *s, const struct np__claim *c, struct np_
 	return rc;
 }
 
-static int sq_claim(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
+/* One claim inside the open transaction: the placement row, then the body. */
+static int claim_in(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
 		    struct np_error *err)
 {
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = stmt(s, S_INS_PLACEMENT, err);
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	r->status = NP__CLAIMED;
 	r->host_id = c->host_id;
-	if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
-		return rc;
-	if (!(q = stmt(s, S_INS_PLACEMENT, err))) {
-		rc = NP_EOS;
-		goto out;
-	}
+	if (!q)
+		return NP_EOS;
 	sqlite3_bind_text(q, 1, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, c->host_id);
 	sqlite3_bind_text(q, 3, c->request, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, c->plan, -1, SQLITE_STATIC);
 	if ((rc = step_done(s, q, err)))
-		goto out;
+		return rc;
 	if (sqlite3_changes(s->db) == 0)
-		rc = existing(s, c, r, err);
-	else
-		rc = claim_body(s, c, r, err);
+		return existing(s, c, r, err);
+	return claim_body(s, c, r, err);
+}
+
+static int sq_claim(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
+		    struct np_error *err)
+{
+	int rc = exec(s, "BEGIN IMMEDIATE", err);
+
+	if (rc)
+		return rc;
+	rc = claim_in(s, c, r, err);
 	if (!rc && r->status == NP__CLAIMED)
 		rc = exec(s, "COMMIT", err);
-out:
 	if (rc || r->status != NP__CLAIMED)
 		rollback(s);
 	return rc;
@@ -675,6 +680,32 @@ static int sq_claim_moves(struct np__store *s, const struct np__claim *c,
 		rc = exec(s, "COMMIT", err);
 out:
 	if (rc || r->status != NP__CLAIMED)
+		rollback(s);
+	return rc;
+}
+
+/*
+ * Group commit: N claims in one write transaction, each in a savepoint
+ * that a failed check rolls back alone; one COMMIT, so one WAL sync for
+ * all of them.  The write lock is held for N claims' statements, which
+ * are tens of microseconds each against a sync of milliseconds.
+ */
+static int sq_claim_many(struct np__store *s, const struct np__claim *const *c,
+			 struct np__claim_result *r, int n, struct np_error *err)
+{
+	int rc = exec(s, "BEGIN IMMEDIATE", err);
+
+	for (int i = 0; i < n && !rc; i++) {
+		if ((rc = exec(s, "SAVEPOINT np_claim", err)) || (rc = claim_in(s, c[i], &r[i], err)))
+			break;
+		if (r[i].status != NP__CLAIMED)
+			rc = exec(s, "ROLLBACK TO np_claim", err);
+		if (!rc)
+			rc = exec(s, "RELEASE np_claim", err);
+	}
+	if (!rc)
+		rc = exec(s, "COMMIT", err);
+	if (rc)
 		rollback(s);
 	return rc;
 }
@@ -1262,6 +1293,7 @@ static const struct np__store_driver np__store_sqlite = {
 	.ledgers = sq_ledgers,
 	.claim = sq_claim,
 	.claim_moves = sq_claim_moves,
+	.claim_many = sq_claim_many,
 	.release = sq_release,
 	.placements = sq_placements,
 	.snapshot = sq_snapshot,

@@ -211,6 +211,15 @@ struct np__store_driver {
 	int (*claim_moves)(struct np__store *s, const struct np__claim *c,
 			   const struct np__moved *moved, int n, struct np__claim_result *r,
 			   struct np_error *err);
+	/*
+	 * N claims (N >= 2) in one transaction and one durable commit, each
+	 * checked as claim() checks it and answered in R[i]; a claim that
+	 * fails its checks is undone alone (a savepoint) and the others go
+	 * on.  An error (not a failed check) undoes every one of them:
+	 * nothing is committed and the caller may try them one by one.
+	 */
+	int (*claim_many)(struct np__store *s, const struct np__claim *const *c,
+			  struct np__claim_result *r, int n, struct np_error *err);
 	/* *FOUND false: no such id, nothing changed. */
 	int (*release)(struct np__store *s, const char *id, bool *found, int64_t *host_id,
 		       struct np_error *err);

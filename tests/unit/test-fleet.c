@@ -482,6 +482,68 @@ static void removing(np_fleet *f, np_topo *a)
 }
 
 /*
+ * Handles of one group (np_fleet_open_shared, the service's threads) share
+ * host summaries: a change one handle makes, another sees at its next
+ * refresh as the same snapshot, neither read from the store nor built
+ * again; a host one handle removes is gone from every handle at its next
+ * refresh, not only after the periodic full scan (30 s).
+ */
+static struct np_fleet_host *host_of(np_fleet *f, const char *name)
+{
+	return (struct np_fleet_host *)np_fleet_host_find(f, name);
+}
+
+static void shared(np_fleet *a, np_topo *t)
+{
+	struct np_fleet_sched_opts on = { .host = "host-05" };
+	struct np_error err = { 0 };
+	struct timespec ms2 = { 0, 2000000 };
+	np_fleet *b = NULL, *c = NULL;
+	struct np_fleet_host *ha, *hb;
+	np_fleet_result *r;
+	uint64_t made;
+
+	CHECK(np_fleet_open_shared(a, &b, &err) == 0 && np_fleet_open_shared(b, &c, &err) == 0,
+	      "open in A's group: %s", err.message);
+	if (!b || !c)
+		goto out;
+	CHECK(np_fleet_refresh(a, &err) == 0 && np_fleet_refresh(b, &err) == 0 &&
+	      np_fleet_refresh(c, &err) == 0, "refresh: %s", err.message);
+	ha = host_of(a, "host-05"), hb = host_of(b, "host-05");
+	CHECK(ha && hb && ha->snap && ha->snap == hb->snap && ha->sum.nodes == hb->sum.nodes,
+	      "B's first refresh took A's summaries: one copy of host-05");
+	made = a->group->snaps_made;
+	r = schedule(a, "shared-1", "vcpus=2,ram=1024", &on, &err);
+	CHECK(r && np_fleet_result_placed(r), "A places on host-05: %s", err.message);
+	np_fleet_result_free(r);
+	nanosleep(&ms2, NULL); /* past the change scans' rate limit */
+	CHECK(np_fleet_refresh(b, &err) == 0, "B refreshes: %s", err.message);
+	ha = host_of(a, "host-05"), hb = host_of(b, "host-05");
+	CHECK(ha && hb && hb->generation == ha->generation && hb->snap == ha->snap &&
+	      a->group->snaps_made == made + 1,
+	      "B sees A's claim as A's own summary (%llu built since, want 1)",
+	      (unsigned long long)(a->group->snaps_made - made));
+	CHECK(np_fleet_release(b, "shared-1", NULL, &err) == 0, "release: %s", err.message);
+
+	CHECK(np_fleet_add_host(a, "shared-x", t, NULL, NULL, &err) == 0, "add: %s", err.message);
+	nanosleep(&ms2, NULL);
+	CHECK(np_fleet_refresh(b, &err) == 0 && np_fleet_refresh(c, &err) == 0 &&
+	      host_of(b, "shared-x") && host_of(c, "shared-x"), "B and C see the new host");
+	CHECK(np_fleet_remove_host(a, "shared-x", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	CHECK(np_fleet_refresh(b, &err) == 0 && np_fleet_refresh(c, &err) == 0 &&
+	      !host_of(b, "shared-x") && !host_of(c, "shared-x") &&
+	      np_fleet_host_count(b) == np_fleet_host_count(a) &&
+	      np_fleet_host_count(c) == np_fleet_host_count(a),
+	      "a host A removed is gone from B and C at their next refresh (%d, %d, %d hosts)",
+	      np_fleet_host_count(a), np_fleet_host_count(b), np_fleet_host_count(c));
+	checked(b, "after the shared handles");
+out:
+	np_fleet_close(c);
+	np_fleet_close(b);
+}
+
+/*
  * A long-running scheduler (the service) sees a host added after the newest
  * host was removed: change marks only grow (a SQLite store once gave the
  * new host the removed one's mark, which the scheduler had seen).
@@ -608,12 +670,12 @@ static void stale(np_fleet *a)
 	h = (struct np_fleet_host *)np_fleet_host_find(b, "host-02");
 	if (h) {
 		np_host *empty = NULL;
+		np__ledger *blind = NULL;
 
-		np__ledger_free(h->ledger);
-		h->ledger = NULL;
 		CHECK(np__fleet_empty_host(h, &empty, &err) == 0 &&
-		      np__ledger_of_host(empty, &h->ledger, &err) == 0 &&
-		      np__fleet_rebuild(h, &err) == 0, "blind B: %s", err.message);
+		      np__ledger_of_host(empty, &blind, &err) == 0 &&
+		      np__fleet_rebuild(b, h, blind, h->generation, h->placements, &err) == 0,
+		      "blind B: %s", err.message);
 		np_host_free(empty);
 	}
 	r = schedule(b, "stale-b", "vcpus=4,ram=1024,hw:cpu_policy=dedicated", &o, &err);
@@ -970,6 +1032,7 @@ int main(void)
 		T_CASE("fit", fitting(f));
 		T_CASE("until-full", until_full(f));
 		T_CASE("removing", removing(f, a));
+		T_CASE("shared-summaries", shared(f, a));
 		T_CASE("observations", observations(f));
 		T_CASE("marks-grow", marks_grow(f, a));
 		T_CASE("stale-scheduler", stale(f));

@@ -1,0 +1,356 @@
+/*
+ * group.c - what the handles of one process share (fleet-int.h, struct
+ * np__fleet_group): the commit queue that turns the claims several
+ * threads make at once into one transaction and one durable commit, and
+ * the cache of host summaries that lets one handle's read of a changed
+ * host serve every other handle.
+ *
+ * Leader and followers: a claim joins the queue; if no batch is being
+ * committed, its thread becomes the leader, takes every claim queued so
+ * far and runs them on its own handle's connection as one transaction
+ * (store.h, claim_many); the claims that arrive meanwhile wait and form
+ * the next batch, led by the first of them to wake.  No timer: a lone
+ * claim is committed at once, alone, by the driver's plain claim; under
+ * load the batch grows by itself to whatever arrived during one commit.
+ *
+ * Each claim is still checked on its own inside the transaction (the
+ * ledger's predicates, the pins' uniqueness) and answered on its own; a
+ * batch that fails as a whole (a database error, not a failed check) is
+ * run again one claim at a time, so one bad claim cannot fail the others.
+ * A claim's thread returns only after the commit that holds it: what is
+ * answered is durable.
+ *
+ * Batches are sorted by host, so two processes' batches lock hosts in
+ * the same order (PostgreSQL's row locks) and do not deadlock each other.
+ *
+ * Summary cache: per host id the newest snapshot any handle built
+ * (struct np__hsnap: ledger, engine view, pre-filter summary; immutable,
+ * refcounted).  A handle that finds a host changed takes the cached one
+ * when it is at least as new as the change it saw, and reads the store
+ * only otherwise; what it reads and builds it offers back.  So a replica's
+ * threads read and build each change once, and hold one copy of each
+ * host (not one per thread).  Summaries stay a hint: claims re-check in
+ * the store.  A removal goes into a ring every handle reads at its next
+ * refresh.
+ */
+#include "fleet/fleet-int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+/* A batch this large is committed even if more wait: bounds the lock hold. */
+#define BATCH_MAX 64
+
+struct np__qitem {
+	const struct np__claim *c;
+	struct np__claim_result *r;
+	struct np_error err;
+	int rc;
+	bool done;
+	struct np__qitem *next;
+};
+
+int np__group_new(struct np__fleet_group **out, struct np_error *err)
+{
+	struct np__fleet_group *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	if (pthread_mutex_init(&g->mu, NULL)) {
+		free(g);
+		return np__err(err, NP_ENOMEM, "cannot make a lock");
+	}
+	if (pthread_cond_init(&g->cv, NULL)) {
+		pthread_mutex_destroy(&g->mu);
+		free(g);
+		return np__err(err, NP_ENOMEM, "cannot make a condition variable");
+	}
+	if (pthread_mutex_init(&g->cmu, NULL)) {
+		pthread_cond_destroy(&g->cv);
+		pthread_mutex_destroy(&g->mu);
+		free(g);
+		return np__err(err, NP_ENOMEM, "cannot make a lock");
+	}
+	g->refs = 1;
+	g->tail = &g->head;
+	*out = g;
+	return 0;
+}
+
+void np__snap_unref(struct np__hsnap *s)
+{
+	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
+		return;
+	free(s->name);
+	np__ledger_free(s->ledger);
+	np_host_free(s->host);
+	free(s->sum.nodes);
+	free(s->sum.pci);
+	free(s);
+}
+
+static size_t slot_of(const struct np__fleet_group *g, int64_t id)
+{
+	uint64_t h = (uint64_t)id * UINT64_C(0x9e3779b97f4a7c15);
+	size_t i = (size_t)(h >> 32) & (g->ccap - 1);
+
+	while (g->cache[i].id != -1 && g->cache[i].id != id)
+		i = (i + 1) & (g->ccap - 1);
+	return i;
+}
+
+/* Room for one more id (CMU held); false when out of memory. */
+static bool cache_room(struct np__fleet_group *g)
+{
+	struct np__cslot *old = g->cache;
+	size_t oldcap = g->ccap, cap = oldcap ? oldcap * 2 : 256;
+
+	if ((g->cused + 1) * 2 <= g->ccap)
+		return true;
+	if (!(g->cache = malloc(cap * sizeof(*g->cache)))) {
+		g->cache = old;
+		return false;
+	}
+	g->ccap = cap;
+	for (size_t i = 0; i < cap; i++)
+		g->cache[i] = (struct np__cslot){ -1, NULL };
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].id != -1)
+			g->cache[slot_of(g, old[i].id)] = old[i];
+	free(old);
+	return true;
+}
+
+/* The same host: a SQLite id may come back for another host. */
+static bool same(const struct np__hsnap *a, const struct np__hsnap *b)
+{
+	return a->topo_id == b->topo_id && !strcmp(a->name, b->name);
+}
+
+struct np__hsnap *np__cache_get(struct np__fleet_group *g, const struct np_fleet_host *h,
+				int64_t min_gen)
+{
+	struct np__hsnap *s = NULL;
+
+	pthread_mutex_lock(&g->cmu);
+	if (g->ccap) {
+		struct np__cslot *c = &g->cache[slot_of(g, h->id)];
+
+		if (c->snap && c->snap->topo_id == h->topo_id && !strcmp(c->snap->name, h->name) &&
+		    c->snap->generation >= min_gen) {
+			s = c->snap;
+			atomic_fetch_add(&s->refs, 1);
+			g->snaps_shared++;
+		}
+	}
+	pthread_mutex_unlock(&g->cmu);
+	return s;
+}
+
+struct np__hsnap *np__cache_put(struct np__fleet_group *g, struct np__hsnap *s)
+{
+	struct np__hsnap *use = s, *drop = NULL;
+
+	pthread_mutex_lock(&g->cmu);
+	g->snaps_made++;
+	if (cache_room(g)) {
+		struct np__cslot *c = &g->cache[slot_of(g, s->id)];
+
+		if (c->id == -1) {
+			c->id = s->id;
+			g->cused++;
+		}
+		/* At the same generation both say the same: the newest offer stays. */
+		if (c->snap && same(c->snap, s) && c->snap->generation > s->generation) {
+			use = c->snap; /* newer: share it, not ours */
+			atomic_fetch_add(&use->refs, 1);
+			drop = s;
+		} else {
+			drop = c->snap;
+			c->snap = s;
+			atomic_fetch_add(&s->refs, 1);
+		}
+	}
+	pthread_mutex_unlock(&g->cmu);
+	np__snap_unref(drop);
+	return use;
+}
+
+void np__cache_removed(struct np__fleet_group *g, const char *name)
+{
+	struct np__hsnap *drop = NULL;
+	char *copy = strdup(name), **slot;
+
+	pthread_mutex_lock(&g->cmu);
+	for (size_t i = 0; i < g->ccap && !drop; i++) /* rare: a walk will do */
+		if (g->cache[i].snap && !strcmp(g->cache[i].snap->name, name)) {
+			drop = g->cache[i].snap; /* the slot keeps its id: probing stays right */
+			g->cache[i].snap = NULL;
+		}
+	slot = &g->ring[g->removed++ % NP__REMOVED_RING];
+	free(*slot);
+	*slot = copy; /* NULL (no memory): that handle's full scan will drop it */
+	pthread_mutex_unlock(&g->cmu);
+	np__snap_unref(drop);
+}
+
+void np__group_ref(struct np__fleet_group *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->refs++;
+	pthread_mutex_unlock(&g->mu);
+}
+
+void np__group_unref(struct np__fleet_group *g)
+{
+	int left;
+
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->mu);
+	left = --g->refs;
+	pthread_mutex_unlock(&g->mu);
+	if (left > 0)
+		return;
+	for (size_t i = 0; i < g->ccap; i++)
+		np__snap_unref(g->cache[i].snap);
+	free(g->cache);
+	for (int i = 0; i < NP__REMOVED_RING; i++)
+		free(g->ring[i]);
+	for (int i = 0; i < g->ntopos; i++) {
+		np_host_free(g->topos[i].tmpl); /* before its topology */
+		np_topo_free(g->topos[i].topo);
+	}
+	free(g->topos);
+	pthread_mutex_destroy(&g->cmu);
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}
+
+static int cmp_host(const void *a, const void *b)
+{
+	const struct np__qitem *x = *(const struct np__qitem *const *)a;
+	const struct np__qitem *y = *(const struct np__qitem *const *)b;
+
+	return (x->c->host_id > y->c->host_id) - (x->c->host_id < y->c->host_id);
+}
+
+/*
+ * Claim every item of BATCH (N of them) on F's connection, filling each
+ * item's answer; the number of commits it took.
+ */
+static int run_batch(np_fleet *f, struct np__qitem **batch, int n)
+{
+	const struct np__claim *cs[BATCH_MAX];
+	struct np__claim_result rs[BATCH_MAX];
+	struct np_error e = { 0 };
+	int rc = -1;
+
+	if (n > 1 && f->drv->claim_many) {
+		qsort(batch, (size_t)n, sizeof(*batch), cmp_host);
+		for (int i = 0; i < n; i++)
+			cs[i] = batch[i]->c;
+		rc = f->drv->claim_many(f->s, cs, rs, n, &e);
+		if (!rc)
+			for (int i = 0; i < n; i++)
+				*batch[i]->r = rs[i];
+	}
+	if (!rc)
+		return 1;
+	/* Alone, or the batch failed as a whole: one by one. */
+	for (int i = 0; i < n; i++)
+		batch[i]->rc = f->drv->claim(f->s, batch[i]->c, batch[i]->r, &batch[i]->err);
+	return n;
+}
+
+/* Take up to BATCH_MAX queued items off G's queue (G locked). */
+static int take_batch(struct np__fleet_group *g, struct np__qitem **batch)
+{
+	int n = 0;
+
+	while (g->head && n < BATCH_MAX) {
+		batch[n++] = g->head;
+		g->head = g->head->next;
+	}
+	if (!g->head)
+		g->tail = &g->head;
+	return n;
+}
+
+bool np__group_inflight(np_fleet *f, int64_t id)
+{
+	struct np__fleet_group *g = f->group;
+	bool found = false;
+
+	pthread_mutex_lock(&g->mu);
+	for (int i = 0; i < g->ninflight && !found; i++)
+		found = g->inflight[i] == id;
+	pthread_mutex_unlock(&g->mu);
+	return found;
+}
+
+/* Host ID's claim is queued (ADD) or done (G locked); past the array's end: not noted. */
+static void note_inflight(struct np__fleet_group *g, int64_t id, bool add)
+{
+	if (add) {
+		if (g->ninflight < NP__INFLIGHT_MAX)
+			g->inflight[g->ninflight++] = id;
+		return;
+	}
+	for (int i = 0; i < g->ninflight; i++)
+		if (g->inflight[i] == id) {
+			g->inflight[i] = g->inflight[--g->ninflight];
+			return;
+		}
+}
+
+int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_result *r,
+		    struct np_error *err)
+{
+	struct np__fleet_group *g = f->group;
+	struct np__qitem me = { .c = c, .r = r }, *batch[BATCH_MAX];
+
+	pthread_mutex_lock(&g->mu);
+	note_inflight(g, c->host_id, true);
+	*g->tail = &me;
+	g->tail = &me.next;
+	while (!me.done) {
+		if (g->busy) {
+			pthread_cond_wait(&g->cv, &g->mu);
+			continue;
+		}
+		int n = take_batch(g, batch);
+
+		g->busy = true;
+		pthread_mutex_unlock(&g->mu);
+		int commits = run_batch(f, batch, n);
+
+		pthread_mutex_lock(&g->mu);
+		g->claims += (uint64_t)n;
+		g->commits += (uint64_t)commits;
+		g->split += n > 1 && commits == n;
+		if ((uint64_t)n > g->largest)
+			g->largest = (uint64_t)n;
+		for (int i = 0; i < n; i++)
+			batch[i]->done = true;
+		g->busy = false;
+		pthread_cond_broadcast(&g->cv);
+	}
+	note_inflight(g, c->host_id, false);
+	pthread_mutex_unlock(&g->mu);
+	if (me.rc && err)
+		*err = me.err;
+	return me.rc;
+}
+
+void np_fleet_commit_stats(const np_fleet *f, struct np_fleet_commit_stats *out)
+{
+	struct np__fleet_group *g = f->group;
+
+	pthread_mutex_lock(&g->mu);
+	*out = (struct np_fleet_commit_stats){ g->claims, g->commits, g->largest, g->split };
+	pthread_mutex_unlock(&g->mu);
+}
