@@ -138,21 +138,22 @@ static int later_neighbours(struct eng *e, int v, uint32_t T, uint64_t *work)
  * Is V the lowest node of no K-clique within T?  Such a clique lies in
  * V's later neighbours: true when there are fewer than K - 1 of them, or
  * a greedy colouring of them (in V's round-trip order) takes fewer than
- * K - 1 colours (so no K - 1 of them are pairwise within T).
+ * K - 1 colours (so no K - 1 of them are pairwise within T).  *STAMP
+ * tells this node's marks in e->kmark from older ones.
  */
-static bool lowest_of_none(struct eng *e, int v, uint32_t T, int k, uint64_t *work)
+static bool lowest_of_none(struct eng *e, int v, uint32_t T, int k, uint64_t *work, int *stamp)
 {
 	int m = later_neighbours(e, v, T, work);
 
 	if (m < k - 1)
 		return true;
 	for (int a = 0; a < m; a++) {
-		int c = 0;
+		int c = 0, s = ++*stamp;
 
 		for (int b = 0; b < a; b++)
 			if (e->sym[e->lst[a] * e->n + e->lst[b]] <= T)
-				e->kmark[e->colour[b]] = a;
-		while (c < k - 2 && e->kmark[c] == a)
+				e->kmark[e->colour[b]] = s;
+		while (c < k - 2 && e->kmark[c] == s)
 			c++;
 		if (c == k - 2)
 			return false; /* a (K-1)-th colour: this proves nothing for V */
@@ -169,10 +170,10 @@ static bool lowest_of_none(struct eng *e, int v, uint32_t T, int k, uint64_t *wo
  */
 static bool colour_refutes(struct eng *e, uint32_t T, int k, uint64_t deadline, uint64_t *work)
 {
-	int seen = 0;
+	int seen = 0, stamp = 0;
 
 	for (int c = 0; c < k; c++)
-		e->kmark[c] = -1;
+		e->kmark[c] = 0;
 	FOR_AND(v, e->room, NULL, e)
 	{
 		if (e->dv[v] > T)
@@ -181,7 +182,7 @@ static bool colour_refutes(struct eng *e, uint32_t T, int k, uint64_t deadline, 
 			return false;
 		if (!deadline && *work > COLOUR_WORK_MAX)
 			return false;
-		if (!lowest_of_none(e, v, T, k, work))
+		if (!lowest_of_none(e, v, T, k, work, &stamp))
 			return false;
 	}
 	return true;
