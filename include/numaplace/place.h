@@ -70,7 +70,8 @@ struct np_place_opts {
 	 * The answer within budget is the exact one: a budget never changes
 	 * an answer the search proves in time (with MAX_US it may take fewer
 	 * steps: it skips the distance thresholds a cheap bound refutes).
-	 * MAX_US covers the whole call, the search stopping at 63/64 of it.
+	 * MAX_US covers the whole call: the search ends early enough for the
+	 * gap and the plan to fit in it.
 	 */
 	uint64_t max_steps;
 	uint64_t max_us;

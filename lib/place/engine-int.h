@@ -63,6 +63,7 @@ struct eng {
 	uint64_t mem_q; /* scoring counts node memory in steps of this (MiB) */
 	uint64_t steps, max_steps;
 	uint64_t max_us, t0_us; /* time budget (0: none) from t0_us, CLOCK_MONOTONIC */
+	uint64_t last_us, stretch_us; /* the last check of it, the longest time between two */
 	bool aborted;
 	int n, k, nw;
 
@@ -197,12 +198,24 @@ uint64_t np__eng_now_us(void);
  * e->compat, built the first time it is asked for at this T (engine-search.c). */
 const word *np__eng_compat_row(struct eng *e, int a);
 
-/* Count one search step; true (and e->aborted) once a budget is spent. */
+/*
+ * Count one search step; true (and e->aborted) once a budget is spent.
+ * The time budget is spent when the longest stretch between two checks
+ * seen so far would overrun it: a step's bounds cost more with more cell
+ * shapes and nodes, and the call must end within max_us.
+ */
 static inline bool over_budget(struct eng *e)
 {
-	if (!e->aborted && (++e->steps > e->max_steps ||
-			    (e->max_us && np__eng_now_us() - e->t0_us > e->max_us)))
+	if (!e->aborted && ++e->steps > e->max_steps)
 		e->aborted = true;
+	if (!e->aborted && e->max_us) {
+		uint64_t now = np__eng_now_us();
+
+		if (e->last_us && now - e->last_us > e->stretch_us)
+			e->stretch_us = now - e->last_us;
+		e->last_us = now;
+		e->aborted = now + e->stretch_us - e->t0_us > e->max_us;
+	}
 	return e->aborted;
 }
 

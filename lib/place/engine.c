@@ -224,7 +224,7 @@ static void init_search(struct eng *e)
 /*
  * Where the threshold loop starts: the fixed cells' floor; in the bounded
  * mode (a time budget) also above the thresholds the cheap bound refutes,
- * found in at most a quarter of the budget.  Skipping refuted thresholds
+ * found in at most a quarter of the budget from now.  Skipping refuted thresholds
  * changes no answer, only the steps taken, so the default (exact) mode
  * keeps its step counts.
  */
@@ -234,7 +234,7 @@ static uint32_t search_from(struct eng *e)
 
 	if (!e->max_us)
 		return from;
-	lb = np__eng_maxd_bound(e, e->t0_us + e->max_us / 4);
+	lb = np__eng_maxd_bound(e, np__eng_now_us() + e->max_us / 4);
 	return lb > from ? lb : from;
 }
 
