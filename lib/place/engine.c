@@ -224,17 +224,18 @@ static void init_search(struct eng *e)
 /*
  * Where the threshold loop starts: the fixed cells' floor; in the bounded
  * mode (a time budget) also above the thresholds the cheap bound refutes,
- * found in at most a quarter of the budget from now.  Skipping refuted thresholds
- * changes no answer, only the steps taken, so the default (exact) mode
- * keeps its step counts.
+ * found in at most a quarter of the budget from now (and within it).
+ * Skipping refuted thresholds changes no answer, only the steps taken, so
+ * the default (exact) mode keeps its step counts.
  */
 static uint32_t search_from(struct eng *e)
 {
 	uint32_t from = np__eng_fixed_floor(e), lb;
+	uint64_t until = np__eng_now_us() + e->max_us / 4;
 
 	if (!e->max_us)
 		return from;
-	lb = np__eng_maxd_bound(e, np__eng_now_us() + e->max_us / 4);
+	lb = np__eng_maxd_bound(e, until < e->t0_us + e->max_us ? until : e->t0_us + e->max_us);
 	return lb > from ? lb : from;
 }
 
