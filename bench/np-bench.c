@@ -50,6 +50,7 @@ struct timing {
 struct stats {
 	double median_us, min_us, p90_us;
 	double cpu_us; /* median CPU time of the calling thread: what load on the machine does not add */
+	double slowest_us, cpu_slowest_us; /* the slowest call, wall and CPU */
 	long calls;
 	bool fits, exact;
 	unsigned long long steps;
@@ -149,6 +150,8 @@ static int time_place(const np_host *host, const np_request *req, const struct n
 	qsort(s, n, sizeof(*s), cmp_double);
 	qsort(c, n, sizeof(*c), cmp_double);
 	st->cpu_us = median(c, n);
+	st->slowest_us = s[n - 1];
+	st->cpu_slowest_us = c[n - 1];
 	st->calls = (long)n;
 	st->min_us = s[0];
 	st->p90_us = s[(size_t)(0.9 * (double)(n - 1))];
@@ -177,11 +180,12 @@ void play_put_json_str(const char *s)
 static void print_stats(const char *head, const struct stats *st)
 {
 	printf("{%s\"fits\": %s, \"median_us\": %.3f, \"min_us\": %.3f, \"p90_us\": %.3f, "
-	       "\"cpu_us\": %.3f, \"calls\": %ld, \"steps\": %llu, \"exact\": %s, \"max_distance\": %u, "
+	       "\"cpu_us\": %.3f, \"slowest_us\": %.3f, \"cpu_slowest_us\": %.3f, \"calls\": %ld, "
+	       "\"steps\": %llu, \"exact\": %s, \"max_distance\": %u, "
 	       "\"best_max_distance\": %u, \"sum_distance\": %llu, \"gap_term\": \"%s\", "
 	       "\"gap\": %llu, \"invalid\": ",
 	       head, st->fits ? "true" : "false", st->median_us, st->min_us, st->p90_us, st->cpu_us,
-	       st->calls,
+	       st->slowest_us, st->cpu_slowest_us, st->calls,
 	       st->steps, st->exact ? "true" : "false", st->max_distance, st->best_max_distance,
 	       st->sum_distance, st->gap_term ? st->gap_term : "none", st->gap);
 	play_put_json_str(st->valid);

@@ -68,7 +68,10 @@ struct np_place_opts {
 	 * returns its best answer so far with exact = false and a proven bound
 	 * on how far it may be from the optimum (np_plan_score gap_term, gap).
 	 * The answer within budget is the exact one: a budget never changes
-	 * an answer the search proves in time.
+	 * an answer the search proves in time (with MAX_US it may take fewer
+	 * steps: it skips the distance thresholds a cheap bound refutes).
+	 * MAX_US covers the whole call: the search ends early enough for the
+	 * gap and the plan to fit in it.
 	 */
 	uint64_t max_steps;
 	uint64_t max_us;

@@ -206,14 +206,16 @@ static void flat_dfs(struct eng *e, struct flat *f, int depth, int from, const w
 	for (int j = next_in(al, NULL, false, e->nw, from); j >= 0 && !e->aborted;
 	     j = next_in(al, NULL, false, e->nw, j + 1)) {
 		int64_t add = 0;
+		const word *cj;
 
 		if (!usable(f, j))
 			continue;
 		for (int a = 0; a < depth; a++)
 			add += e->dd[j * e->n + f->set[a]];
 		f->set[depth] = j;
+		cj = np__eng_compat_row(e, j);
 		for (int x = 0; x < e->nw; x++)
-			nx[x] = al[x] & row(e, e->compat, j)[x];
+			nx[x] = al[x] & cj[x];
 		flat_dfs(e, f, depth + 1, j + 1, nx, mem + f->cap_mem[j], cpu + f->cap_cpu[j],
 			 shared + f->shared[j], sumd + add);
 	}

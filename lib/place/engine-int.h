@@ -63,6 +63,7 @@ struct eng {
 	uint64_t mem_q; /* scoring counts node memory in steps of this (MiB) */
 	uint64_t steps, max_steps;
 	uint64_t max_us, t0_us; /* time budget (0: none) from t0_us, CLOCK_MONOTONIC */
+	uint64_t last_us, stretch_us; /* the last check of it, the longest time between two */
 	bool aborted;
 	int n, k, nw;
 
@@ -89,7 +90,9 @@ struct eng {
 	uint32_t tmin; /* no answer exists below this */
 	int force;     /* explain: a node every answer must use, or -1 */
 	bool use_sym;
-	word *compat;		  /* n x nw for the current T */
+	word *compat;		  /* n x nw for the current T, a row once built (compat_row()) */
+	word *cok;		  /* nw: the rows of e->compat built for the current T */
+	const uint16_t *order;	  /* the host's nodes by round trip from each (np__dist) */
 	word *allowed;		  /* (k + 1) x nw, one per depth */
 	word *used, *seen, *cand; /* nw, nw, k x nw */
 	int *match;		  /* n */
@@ -106,8 +109,21 @@ struct eng {
 	int *asg, *freec, nfree;
 	int *cprev; /* per depth: the depth of the last cell of the same shape, or -1 */
 	struct terms cur, best;
+	struct terms root_lb; /* the root's bounds at root_T (note_root()) */
+	uint32_t root_T;
+	bool root_set, root_ok;
 	int *best_asg;
 	bool have_best, best_dfs;
+
+	/* the bound on max distance (engine-bound.c) */
+	word *room;	 /* nw: nodes some cell fits */
+	uint32_t *dv;	 /* per node: the nearest bound D(v) */
+	int *colour;	 /* per node: colours of a neighbourhood */
+	int *lst;	 /* per node: a neighbourhood */
+	int *kmark;	 /* k: colours taken by the neighbours of a node */
+	uint32_t *kbuf;	 /* k: the smallest distances of a node */
+	uint32_t maxd_lb; /* the bound, once lb_done */
+	bool lb_done;
 
 	/* PCI */
 	int npci, nreq, ngroups;
@@ -178,12 +194,28 @@ static inline int terms_cmp(const struct terms *a, const struct terms *b)
 /* Microseconds on CLOCK_MONOTONIC. */
 uint64_t np__eng_now_us(void);
 
-/* Count one search step; true (and e->aborted) once a budget is spent. */
+/* Nodes B != A with sym[a][b] <= T and d[b][b] <= T (none if d[a][a] > T): A's row of
+ * e->compat, built the first time it is asked for at this T (engine-search.c). */
+const word *np__eng_compat_row(struct eng *e, int a);
+
+/*
+ * Count one search step; true (and e->aborted) once a budget is spent.
+ * The time budget is spent when the longest stretch between two checks
+ * seen so far would overrun it: a step's bounds cost more with more cell
+ * shapes and nodes, and the call must end within max_us.
+ */
 static inline bool over_budget(struct eng *e)
 {
-	if (!e->aborted && (++e->steps > e->max_steps ||
-			    (e->max_us && np__eng_now_us() - e->t0_us > e->max_us)))
+	if (!e->aborted && ++e->steps > e->max_steps)
 		e->aborted = true;
+	if (!e->aborted && e->max_us) {
+		uint64_t now = np__eng_now_us();
+
+		if (e->last_us && now - e->last_us > e->stretch_us)
+			e->stretch_us = now - e->last_us;
+		e->last_us = now;
+		e->aborted = now + e->stretch_us - e->t0_us > e->max_us;
+	}
 	return e->aborted;
 }
 
@@ -242,6 +274,15 @@ uint32_t np__eng_fixed_floor(const struct eng *e);
 int np__eng_root_matched(struct eng *e);
 /* The matching as a last resort answer when the budget ran out. */
 void np__eng_take_matching(struct eng *e);
+
+/* ---- the bound on max distance (engine-bound.c) ------------------------ */
+
+/*
+ * A lower bound on the max distance of every answer (at least the fixed
+ * cells' floor), a threshold value; computed once per call, until
+ * DEADLINE (microseconds on np__eng_now_us(), 0: none).
+ */
+uint32_t np__eng_maxd_bound(struct eng *e, uint64_t deadline);
 
 /* ---- reasons (engine-explain.c) -------------------------------------- */
 

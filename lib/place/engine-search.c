@@ -289,6 +289,23 @@ static int64_t pairs_bound(struct eng *e, int depth, int r)
 	return sum > flat ? sum : flat;
 }
 
+/*
+ * The root's bounds at this threshold (LB, or NULL: none), kept for the
+ * gap of a search cut short here (np__eng_gap(): the same sums, without
+ * computing them again after the budget ran out); returns false.
+ */
+static bool note_root(struct eng *e, int depth, const struct terms *lb)
+{
+	if (depth > 0 || e->force >= 0)
+		return false;
+	e->root_T = e->T;
+	e->root_set = true;
+	e->root_ok = lb != NULL;
+	if (lb)
+		e->root_lb = *lb;
+	return false;
+}
+
 /* May the subtree at DEPTH still hold something better than the best? */
 static bool promising(struct eng *e, int depth)
 {
@@ -299,13 +316,14 @@ static bool promising(struct eng *e, int depth)
 	if (e->force >= 0 && !bit(e->used, e->force) && !bit(row(e, e->allowed, depth), e->force))
 		return false;
 	if (!cheapest(e, depth, &lb))
-		return false;
+		return note_root(e, depth, NULL);
 	/* Every threshold below tmin was refuted: no answer is closer. */
 	lb.v[T_MAXD] = lb.v[T_MAXD] > e->tmin ? lb.v[T_MAXD] : e->tmin;
 	pb = pairs_bound(e, depth, r);
 	if (pb < 0)
-		return false;
+		return note_root(e, depth, NULL);
 	lb.v[T_SUMD] += pb;
+	note_root(e, depth, &lb);
 	if (e->nreq) {
 		word *s = e->seen; /* used | allowed, borrowed */
 
@@ -442,14 +460,16 @@ static void dive(struct eng *e)
 	for (d = 0; d < e->nfree; d++) {
 		int i = e->freec[d], j = greedy_pick(e, d, i);
 		word *nx = row(e, e->allowed, d + 1);
+		const word *cj;
 
 		if (j < 0)
 			break;
 		e->steps++;
 		e->cur.v[T_MAXD] = max_with(e, j, e->cur.v[T_MAXD]);
 		assign(e, i, j);
+		cj = np__eng_compat_row(e, j);
 		for (int x = 0; x < e->nw; x++)
-			nx[x] = row(e, e->allowed, d)[x] & row(e, e->compat, j)[x];
+			nx[x] = row(e, e->allowed, d)[x] & cj[x];
 	}
 	if (d == e->nfree)
 		offer_canonical(e);
@@ -482,13 +502,15 @@ static void dfs(struct eng *e, int depth)
 	for (int j = next_in(row(e, e->feas, i), al, false, e->nw, from); j >= 0;
 	     j = next_in(row(e, e->feas, i), al, false, e->nw, j + 1)) {
 		int64_t old = e->cur.v[T_MAXD];
+		const word *cj;
 
 		if (e->use_sym && e->prev[j] >= 0 && !bit(e->used, e->prev[j]))
 			continue;
 		e->cur.v[T_MAXD] = max_with(e, j, old);
 		assign(e, i, j);
+		cj = np__eng_compat_row(e, j);
 		for (int x = 0; x < e->nw; x++)
-			nx[x] = al[x] & row(e, e->compat, j)[x];
+			nx[x] = al[x] & cj[x];
 		dfs(e, depth + 1);
 		unassign(e, i, j);
 		e->cur.v[T_MAXD] = old;
@@ -499,58 +521,92 @@ static void dfs(struct eng *e, int depth)
 
 /* ---- thresholds and the root -------------------------------------------- */
 
-/* near[a][c]: the sum of the C smallest dd from A to nodes compatible with it. */
-static void nearest(struct eng *e, int a)
+/* May B join A's set within e->T (A itself within it)? */
+static bool within(const struct eng *e, int a, int b)
 {
-	int64_t *buf = e->vals, *out = &e->near[(size_t)a * e->k], big = INT64_MAX / 4;
-	int m = 0, cap = e->k - 1;
+	return e->sym[a * e->n + b] <= e->T && e->d[b * e->n + b] <= e->T;
+}
 
-	FOR_AND(b, row(e, e->compat, a), NULL, e)
-	{
-		int64_t v = e->dd[a * e->n + b];
-		int p;
+/*
+ * The compatible nodes of A are among the prefix of A's round-trip order
+ * with dd <= 2T (sym <= dd): each row costs its prefix, not n, and is
+ * built only when the search asks for it.
+ */
+const word *np__eng_compat_row(struct eng *e, int a)
+{
+	word *r = row(e, e->compat, a);
+	const uint16_t *o = &e->order[(size_t)a * (e->n - 1)];
+	int64_t lim = 2 * (int64_t)e->T;
 
-		if (m == cap && (cap == 0 || v >= buf[m - 1]))
+	if (bit(e->cok, a))
+		return r;
+	set_bit(e->cok, a);
+	memset(r, 0, (size_t)e->nw * sizeof(word));
+	if (e->d[a * e->n + a] > e->T)
+		return r;
+	for (int x = 0; x < e->n - 1 && e->dd[a * e->n + o[x]] <= lim; x++)
+		if (within(e, a, o[x]))
+			set_bit(r, o[x]);
+	return r;
+}
+
+/*
+ * near[a][c]: the sum of the C smallest dd from A to nodes compatible
+ * with it (the first compatible ones in A's round-trip order); returns
+ * the smallest (INT64_MAX: none).
+ */
+static int64_t nearest(struct eng *e, int a, bool all)
+{
+	const uint16_t *o = &e->order[(size_t)a * (e->n - 1)];
+	int64_t *out = &e->near[(size_t)a * e->k], big = INT64_MAX / 4, lim = 2 * (int64_t)e->T;
+	int c = 1, want = all ? e->k : 2;
+
+	if (all)
+		for (int x = 0; x < e->k; x++)
+			out[x] = x ? big : 0;
+	if (e->d[a * e->n + a] > e->T)
+		return INT64_MAX;
+	for (int x = 0; x < e->n - 1 && c < want; x++) {
+		int64_t v = e->dd[a * e->n + o[x]];
+
+		if (v > lim)
+			break;
+		if (!within(e, a, o[x]))
 			continue;
-		for (p = m < cap ? m++ : m - 1; p > 0 && buf[p - 1] > v; p--)
-			buf[p] = buf[p - 1];
-		buf[p] = v;
+		if (c == 1 && !all)
+			return v;
+		out[c] = out[c - 1] + v;
+		c++;
 	}
-	out[0] = 0;
-	for (int c = 1; c < e->k; c++)
-		out[c] = c <= m && out[c - 1] < big ? out[c - 1] + buf[c - 1] : big;
+	return c > 1 ? out[1] : INT64_MAX;
 }
 
 /* Compatibility within T, the smallest pair cost, the allowed root set. */
 void np__eng_set_threshold(struct eng *e, uint32_t T)
 {
 	word *root = row(e, e->allowed, 0);
+	bool all = e->nfree > 2 && !e->no_near;
 
 	e->T = T;
 	e->dpair_min = INT64_MAX;
-	memset(e->compat, 0, (size_t)e->n * e->nw * sizeof(word));
+	memset(e->cok, 0, (size_t)e->nw * sizeof(word));
 	memset(root, 0, (size_t)e->nw * sizeof(word));
 	for (int a = 0; a < e->n; a++) {
-		if (e->d[a * e->n + a] > T)
-			continue;
-		set_bit(root, a);
-		for (int b = 0; b < e->n; b++) {
-			if (b == a || e->sym[a * e->n + b] > T || e->d[b * e->n + b] > T)
-				continue;
-			set_bit(row(e, e->compat, a), b);
-			e->dpair_min =
-			    e->dd[a * e->n + b] < e->dpair_min ? e->dd[a * e->n + b] : e->dpair_min;
-		}
+		int64_t m = nearest(e, a, all);
+
+		if (e->d[a * e->n + a] <= T)
+			set_bit(root, a);
+		e->dpair_min = m < e->dpair_min ? m : e->dpair_min;
 	}
 	e->any_pair = e->dpair_min != INT64_MAX;
 	if (!e->any_pair)
 		e->dpair_min = 0;
-	for (int a = 0; a < e->n && e->any_pair && e->nfree > 2 && !e->no_near; a++)
-		nearest(e, a);
 	for (int i = 0; i < e->k; i++)
 		if (e->fixed[i] >= 0) {
+			const word *cf = np__eng_compat_row(e, e->fixed[i]);
+
 			for (int x = 0; x < e->nw; x++)
-				root[x] &= row(e, e->compat, e->fixed[i])[x];
+				root[x] &= cf[x];
 		}
 	for (int x = 0; x < e->nw; x++)
 		root[x] &= ~e->used[x];
@@ -734,7 +790,8 @@ static void set_gap(struct eng *e, int t, int64_t gap)
  * lower bound L term by term: misses at least the floor of any answer,
  * max distance at least e->tmin (every threshold below was refuted), and
  * for answers within B's max distance the root bounds of the search
- * (cheapest(), pairs_bound()).  Where B equals L, O must equal B too; the
+ * (cheapest(), pairs_bound(); as the search last computed them at that
+ * threshold, if it did).  Where B equals L, O must equal B too; the
  * first term where B exceeds L is where O may be better, by at most
  * B - L.  The search state goes back to the fixed cells alone first (the
  * matching of a search that found nothing leaves its nodes marked).
@@ -751,13 +808,21 @@ void np__eng_gap(struct eng *e)
 	lb.v[T_MISS] = e->nreq ? e->miss_floor : 0;
 	lb.v[T_MAXD] = lb.v[T_MAXD] > e->tmin ? lb.v[T_MAXD] : e->tmin;
 	if (b->v[T_MISS] == lb.v[T_MISS] && b->v[T_MAXD] == lb.v[T_MAXD]) {
-		np__eng_set_threshold(e, (uint32_t)b->v[T_MAXD]);
-		pb = pairs_bound(e, 0, e->nfree);
-		if (pb < 0 || !cheapest(e, 0, &lb)) {
+		if (e->root_set && e->root_T == (uint32_t)b->v[T_MAXD]) {
+			pb = e->root_ok ? 0 : -1;
+			for (t = T_SUMD; t < NT && e->root_ok; t++)
+				lb.v[t] = e->root_lb.v[t];
+		} else {
+			np__eng_set_threshold(e, (uint32_t)b->v[T_MAXD]);
+			pb = pairs_bound(e, 0, e->nfree);
+			if (pb >= 0 && !cheapest(e, 0, &lb))
+				pb = -1;
+			lb.v[T_SUMD] += pb >= 0 ? pb : 0;
+		}
+		if (pb < 0) {
 			set_gap(e, T_SUMD, b->v[T_SUMD]); /* no bound: 0 for the distance */
 			return;
 		}
-		lb.v[T_SUMD] += pb;
 	}
 	for (t = 0; t < NT && b->v[t] == lb.v[t]; t++)
 		;

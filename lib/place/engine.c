@@ -40,6 +40,7 @@
  * in parallel on one host.  The search state lives in struct eng, private
  * to one call, its arrays in one block (e->arena).
  */
+#include <assert.h>
 #include <time.h>
 
 #include "place/engine-int.h"
@@ -90,6 +91,7 @@ static void carve_all(struct eng *e, size_t *used_out)
 	CARVE(e->feas, k * nw), CARVE(e->fi, k * n), CARVE(e->lin, k * n * NL);
 	CARVE(e->strand0, n), CARVE(e->prev, n), CARVE(e->work, NP__FIT_WORK(cpus));
 	CARVE(e->pcpus, cpus), CARVE(e->blocked, cpus), CARVE(e->compat, n * nw);
+	CARVE(e->cok, nw);
 	CARVE(e->allowed, ((k > n ? k : n) + 1) * nw), CARVE(e->used, nw), CARVE(e->seen, nw);
 	CARVE(e->cand, k * nw), CARVE(e->match, n), CARVE(e->acc, n), CARVE(e->pairw, k + 1);
 	CARVE(e->asg, k), CARVE(e->freec, k), CARVE(e->best_asg, k), CARVE(e->cls, k);
@@ -97,6 +99,8 @@ static void carve_all(struct eng *e, size_t *used_out)
 	CARVE(e->wmin, k + 1), CARVE(e->left, npci), CARVE(e->alloc, npci);
 	CARVE(e->group, nreq), CARVE(e->g_need, nreq), CARVE(e->g_hard, nreq);
 	CARVE(e->rq, nreq), CARVE(e->rnode, nreq);
+	CARVE(e->room, nw), CARVE(e->dv, n), CARVE(e->colour, n), CARVE(e->kmark, k);
+	CARVE(e->lst, n), CARVE(e->kbuf, k);
 	*used_out = used;
 }
 
@@ -118,6 +122,7 @@ static void load_distances(struct eng *e)
 	e->d = e->topo->dist;
 	e->sym = e->dist->sym;
 	e->dd = e->dist->dd;
+	e->order = e->dist->order;
 	e->uniform = e->dist->uniform;
 }
 
@@ -216,6 +221,37 @@ static void init_search(struct eng *e)
 	}
 }
 
+/*
+ * Where the threshold loop starts: the fixed cells' floor; in the bounded
+ * mode (a time budget) also above the thresholds the cheap bound refutes,
+ * found in at most a quarter of the budget from now (and within it).
+ * Skipping refuted thresholds changes no answer, only the steps taken, so
+ * the default (exact) mode keeps its step counts.
+ */
+static uint32_t search_from(struct eng *e)
+{
+	uint32_t from = np__eng_fixed_floor(e), lb;
+	uint64_t until = np__eng_now_us() + e->max_us / 4;
+
+	if (!e->max_us)
+		return from;
+	lb = np__eng_maxd_bound(e, until < e->t0_us + e->max_us ? until : e->t0_us + e->max_us);
+	return lb > from ? lb : from;
+}
+
+/*
+ * A search cut short: every threshold below e->tmin was refuted, and none
+ * below the cheap bound has an answer either (computed now if not yet,
+ * until the time budget ends).
+ */
+static void raise_tmin(struct eng *e)
+{
+	uint32_t lb = np__eng_maxd_bound(e, e->max_us ? e->t0_us + e->max_us : 0);
+
+	assert(lb <= e->best.v[T_MAXD]);
+	e->tmin = lb > e->tmin ? lb : e->tmin;
+}
+
 static int place_numa(struct eng *e)
 {
 	int nmatched;
@@ -227,9 +263,11 @@ static int place_numa(struct eng *e)
 			return np__eng_no_fit_reason(e, e->nfree);
 	nmatched = np__eng_root_matched(e);
 	if (nmatched == e->nfree && e->miss_floor >= 0)
-		np__eng_search(e, np__eng_fixed_floor(e));
+		np__eng_search(e, search_from(e));
 	if (e->aborted && !e->have_best)
 		np__eng_last_resort(e);
+	if (e->aborted && e->have_best)
+		raise_tmin(e);
 	e->plan->score.best_max_distance = e->tmin;
 	e->plan->score.exact = !e->aborted;
 	if (!e->have_best)
@@ -372,7 +410,8 @@ int np_place(const np_host *host, const np_request *req, const struct np_place_o
 	e.strategy = opts ? opts->strategy : NP_STRATEGY_SPREAD;
 	e.explain = opts && opts->explain;
 	e.max_steps = opts && opts->max_steps ? opts->max_steps : DEFAULT_MAX_STEPS;
-	e.max_us = opts ? opts->max_us : 0;
+	/* The search stops at 63/64 of the time budget: the rest is the gap's and the plan's. */
+	e.max_us = opts && opts->max_us ? opts->max_us - opts->max_us / 64 : 0;
 	e.t0_us = e.max_us ? np__eng_now_us() : 0;
 	e.pinned_kind = pinned_policy(np_request_cpu_policy(req));
 	e.dem = opts && opts->ndemand > 0 ? opts->demand : NULL;

@@ -32,6 +32,9 @@
 #include <string.h>
 
 #include <numaplace/host.h>
+#include <numaplace/limits.h>
+
+_Static_assert(NP_NODES_MAX <= 65536, "node ids of np__dist.order are 16 bits");
 
 struct host_node {
 	struct np_host_node pub;
@@ -340,6 +343,75 @@ static void insert_distinct(uint32_t *t, int *n, uint32_t v)
 	(*n)++;
 }
 
+struct by_dd {
+	int64_t dd;
+	uint16_t b;
+};
+
+static int cmp_by_dd(const void *x, const void *y)
+{
+	const struct by_dd *a = x, *b = y;
+
+	if (a->dd != b->dd)
+		return a->dd < b->dd ? -1 : 1;
+	return (a->b > b->b) - (a->b < b->b);
+}
+
+/*
+ * Row A of d->order: the other nodes by dd ascending, ids breaking ties.
+ * Round trips of ACPI distances (at most 255 each) are sorted by counting
+ * in COUNT (ORDER_DD_MAX + 2 entries); others by qsort in BUF.
+ */
+#define ORDER_DD_MAX 1023
+
+static void order_row(struct np__dist *d, size_t n, size_t a, int *count, struct by_dd *buf)
+{
+	const int64_t *dd = &d->dd[a * n];
+	uint16_t *out = &d->order[a * (n - 1)];
+	bool small = true;
+
+	for (size_t b = 0; b < n; b++)
+		small &= dd[b] >= 0 && dd[b] <= ORDER_DD_MAX;
+	if (!small) {
+		size_t m = 0;
+
+		for (size_t b = 0; b < n; b++)
+			if (b != a)
+				buf[m++] = (struct by_dd){dd[b], (uint16_t)b};
+		qsort(buf, m, sizeof(*buf), cmp_by_dd);
+		for (size_t x = 0; x < m; x++)
+			out[x] = buf[x].b;
+		return;
+	}
+	memset(count, 0, (ORDER_DD_MAX + 2) * sizeof(*count));
+	for (size_t b = 0; b < n; b++)
+		if (b != a)
+			count[dd[b] + 1]++;
+	for (int v = 1; v <= ORDER_DD_MAX + 1; v++)
+		count[v] += count[v - 1];
+	for (size_t b = 0; b < n; b++)
+		if (b != a)
+			out[count[dd[b]]++] = (uint16_t)b;
+}
+
+static int build_order(struct np__dist *d, size_t n)
+{
+	int *count = np__calloc(ORDER_DD_MAX + 2, sizeof(*count));
+	struct by_dd *buf = np__calloc(n + 1, sizeof(*buf));
+
+	d->order = np__calloc(n * (n ? n - 1 : 0) + 1, sizeof(*d->order));
+	if (!count || !buf || !d->order) {
+		free(count);
+		free(buf);
+		return NP_ENOMEM;
+	}
+	for (size_t a = 0; a < n; a++)
+		order_row(d, n, a, count, buf);
+	free(count);
+	free(buf);
+	return 0;
+}
+
 /* The engine's view of the distances, computed once per host. */
 static int build_dist(np_host *h)
 {
@@ -363,7 +435,7 @@ static int build_dist(np_host *h)
 			if (a * n + b == 0 || d->sym[a * n + b] != d->sym[a * n + b - 1])
 				insert_distinct(d->thresholds, &d->nthresholds, d->sym[a * n + b]);
 		}
-	return 0;
+	return build_order(d, n);
 }
 
 const struct np__dist *np__host_dist(const np_host *h)
@@ -376,6 +448,7 @@ static void free_dist(struct np__dist *d)
 	free(d->sym);
 	free(d->dd);
 	free(d->thresholds);
+	free(d->order);
 }
 
 static int clone_dist(struct np__dist *d, const struct np__dist *s, size_t n)
@@ -384,11 +457,13 @@ static int clone_dist(struct np__dist *d, const struct np__dist *s, size_t n)
 	d->sym = np__calloc(n * n + 1, sizeof(*d->sym));
 	d->dd = np__calloc(n * n + 1, sizeof(*d->dd));
 	d->thresholds = np__calloc(n * n + 1, sizeof(*d->thresholds));
-	if (!d->sym || !d->dd || !d->thresholds)
+	d->order = np__calloc(n * (n ? n - 1 : 0) + 1, sizeof(*d->order));
+	if (!d->sym || !d->dd || !d->thresholds || !d->order)
 		return NP_ENOMEM;
 	memcpy(d->sym, s->sym, n * n * sizeof(*d->sym));
 	memcpy(d->dd, s->dd, n * n * sizeof(*d->dd));
 	memcpy(d->thresholds, s->thresholds, (size_t)s->nthresholds * sizeof(*d->thresholds));
+	memcpy(d->order, s->order, n * (n ? n - 1 : 0) * sizeof(*d->order));
 	return 0;
 }
 

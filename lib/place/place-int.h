@@ -71,6 +71,13 @@ struct np__dist {
 	int64_t *dd;	      /* n x n: d[a][b] + d[b][a] */
 	uint32_t *thresholds; /* the distinct values of sym, increasing */
 	int nthresholds;
+	/*
+	 * n x (n - 1): per node a, the other nodes by dd[a][b] ascending (ids
+	 * breaking ties).  As sym <= dd <= 2 sym, the nodes within sym T of a
+	 * all come before the first with dd > 2T: the engine walks a prefix
+	 * instead of a row of n.
+	 */
+	uint16_t *order;
 	bool uniform; /* one local and one remote distance for all nodes */
 };
 
