@@ -31,6 +31,7 @@ enum {
 	OPT_EXPLAIN,
 	OPT_STRATEGY,
 	OPT_SEED,
+	OPT_NO_DEMAND,
 	OPT_FORMAT,
 };
 
@@ -193,6 +194,9 @@ static const struct cli_opt opts[] = {
 	  .help = "the plan's reasons, and why the other hosts lost" },
 	{ .id = OPT_STRATEGY, .name = "strategy", .type = CLI_CHOICE, .choice = &cli_choice_strategy,
 	  .meta = "S", .help = "spread (default: emptiest hosts first) or pack (fullest)" },
+	{ .id = OPT_NO_DEMAND, .name = "no-demand", .type = CLI_FLAG,
+	  .help = "do not keep room on the host for more guests like this one\n"
+		  "(the demand, docs/policies/placement.md 4)" },
 	/* Hidden: repeatable random choices, for tests. */
 	{ .id = OPT_SEED, .name = "seed", .type = CLI_INT, .min = 1, .max = 9007199254740991.0 },
 	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
@@ -223,6 +227,7 @@ static int args_get(const struct cli_verb *verb, const struct cli_args *a, struc
 	s->o.explain = cli_given(a, OPT_EXPLAIN);
 	s->o.strategy = (enum np_strategy)cli_num(a, OPT_STRATEGY, NP_STRATEGY_SPREAD);
 	s->o.seed = (uint64_t)cli_num(a, OPT_SEED, 0);
+	s->o.no_demand = cli_given(a, OPT_NO_DEMAND);
 	if (!s->id || !*s->id || (!p->flavor && !p->domain_xml && !p->xl_config))
 		return cli_usage_error(verb, "say who and what: --id ID and --flavor SPEC, "
 				       "--domain-xml FILE or --xl-config FILE");

@@ -122,6 +122,9 @@ struct np_fleet_sched_opts {
 	int want;		   /* fitting hosts to compare before choosing (0: 8; more
 				      than 8: no budget, up to every host that passes) */
 	uint64_t seed;		   /* random choices (0: from the clock and the process) */
+	bool no_demand;		   /* no demand: do not keep room for more guests like the
+				      last ones this np_fleet scheduled (the engine's demand,
+				      docs/policies/placement.md 4, term 6) */
 };
 
 /*

@@ -91,6 +91,7 @@ void np_fleet_close(np_fleet *f)
 		np_topo_free(f->topos[i].topo);
 	}
 	free(f->topos);
+	np__fleet_demand_free(f);
 	free(f->url);
 	free(f);
 }
