@@ -562,6 +562,8 @@ const struct cli_verb cli_verb_place = {
 		  "hw:cpu_policy=dedicated' --format libvirt\n"
 		  "  numaplace place --host host.json --xl-vnuma '[ [\"pnode=0\",\"size=2048\","
 		  "\"vcpus=0-1\"] ]' --vcpus 2 --memory 2048 --format xl\n"
+		  "  numaplace place --host host.json --state host.state --flavor 'vcpus=2,ram=2048' "
+		  "--no-demand\n"
 		  "  numaplace place --host room.json --state room.state \\\n"
 		  "      --flavor 'vcpus=4,ram=8192,hw:cpu_policy=dedicated' --allow-moves 1\n"
 		  "  numaplace place --case case.json\n"
