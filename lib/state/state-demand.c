@@ -118,30 +118,32 @@ int np__state_recent_read(np_state *st, json_t *v, struct np_error *err)
 	return rc ? np__err(err, rc, "%s", e.message) : 0;
 }
 
+/* Cell K of a claim form's CELLS as a shape (weight 1); false when it is none. */
+static bool cell_shape(const json_t *cells, size_t k, struct np_demand *d)
+{
+	const json_t *c = json_array_get(cells, k);
+	json_int_t pg = json_integer_value(json_object_get(c, "pagesize_kb"));
+
+	*d = (struct np_demand){ (int)json_array_size(json_object_get(c, "pins")),
+				 (int)json_array_size(json_object_get(c, "float_vcpus")),
+				 (uint64_t)json_integer_value(json_object_get(c, "memory_mb")),
+				 pg > 4 ? (uint64_t)pg : 0, 1 };
+	return shape_ok(d);
+}
+
 /* The shapes of a claim form's cells (FORM is well formed: the reader and claim_form() made it). */
 static int shapes_of(const json_t *form, struct np_demand **out, int *n)
 {
 	const json_t *cells = json_object_get(form, "cells");
-	size_t k, nc = json_array_size(cells);
+	size_t nc = json_array_size(cells);
 
 	*n = 0;
 	if (nc < 1 || nc > NP__STATE_RECENT_CELLS)
 		return 0;
 	if (!(*out = np__calloc(nc, sizeof(**out))))
 		return NP_ENOMEM;
-	for (k = 0; k < nc; k++) {
-		const json_t *c = json_array_get(cells, k);
-		json_int_t pg = json_integer_value(json_object_get(c, "pagesize_kb"));
-		struct np_demand d = {
-			(int)json_array_size(json_object_get(c, "pins")),
-			(int)json_array_size(json_object_get(c, "float_vcpus")),
-			(uint64_t)json_integer_value(json_object_get(c, "memory_mb")),
-			pg > 4 ? (uint64_t)pg : 0, 1
-		};
-
-		if (shape_ok(&d))
-			(*out)[(*n)++] = d;
-	}
+	for (size_t k = 0; k < nc; k++)
+		*n += cell_shape(cells, k, &(*out)[*n]);
 	return 0;
 }
 
@@ -150,18 +152,27 @@ static bool same_cells(const struct recent *r, const struct np_demand *c, int n)
 	return r->ncells == n && memcmp(r->cells, c, (size_t)n * sizeof(*c)) == 0;
 }
 
-int np__state_recent_note(np_state *st, const char *id, const json_t *form)
+int np__state_recent_prepare(const char *id, const json_t *form, struct recent *out)
 {
-	struct np_demand *cells = NULL;
-	char *copy;
-	int n, at = find_recent(st, id);
-
-	if (shapes_of(form, &cells, &n))
+	*out = (struct recent){ 0 };
+	if (shapes_of(form, &out->cells, &out->ncells) || !(out->id = strdup(id))) {
+		free(out->cells);
+		*out = (struct recent){ 0 };
 		return NP_ENOMEM;
+	}
+	return 0;
+}
+
+void np__state_recent_note(np_state *st, struct recent *r)
+{
+	int at = find_recent(st, r->id);
+
 	/* A claim moved (released and claimed again as it was) keeps its place. */
-	if (n == 0 || (at >= 0 && same_cells(&st->recent[at], cells, n)) || !(copy = strdup(id))) {
-		free(cells);
-		return n == 0 || at >= 0 ? 0 : NP_ENOMEM;
+	if (r->ncells == 0 || (at >= 0 && same_cells(&st->recent[at], r->cells, r->ncells))) {
+		free(r->id);
+		free(r->cells);
+		*r = (struct recent){ 0 };
+		return;
 	}
 	if (at < 0 && st->nrecent == NP__STATE_RECENT)
 		at = 0; /* the oldest goes */
@@ -172,8 +183,8 @@ int np__state_recent_note(np_state *st, const char *id, const json_t *form)
 			(size_t)(st->nrecent - at - 1) * sizeof(st->recent[0]));
 		st->nrecent--;
 	}
-	st->recent[st->nrecent++] = (struct recent){ copy, n, cells };
-	return 0;
+	st->recent[st->nrecent++] = *r;
+	*r = (struct recent){ 0 };
 }
 
 /* Entry I as one line of JSON (free it), or NULL (NP_ENOMEM). */
@@ -271,16 +282,14 @@ int np_state_demand(const np_state *st, struct np_demand *dem, int n)
 		}
 	}
 	for (int i = 0; i < st->nclaims; i++) {
-		struct np_demand *cells = NULL;
-		int nc = 0;
+		const json_t *cells = json_object_get(st->claims[i].plan, "cells");
+		struct np_demand d;
 
-		if (recorded(st, st->claims[i].id) || shapes_of(st->claims[i].plan, &cells, &nc))
-			continue;
-		for (int k = 0; k < nc; k++) {
-			cells[k].weight = older;
-			n = np_demand_add(dem, n, &cells[k]);
-		}
-		free(cells);
+		for (size_t k = 0; !recorded(st, st->claims[i].id) && k < json_array_size(cells); k++)
+			if (cell_shape(cells, k, &d)) {
+				d.weight = older;
+				n = np_demand_add(dem, n, &d);
+			}
 	}
 	return n;
 }

@@ -69,8 +69,14 @@ int np__state_check(const np_state *st, const np_host *host, struct np_error *er
 
 /* Read the optional "recent" member V of the file (NULL: none): 0 or NP_EINPUT "recent...". */
 int np__state_recent_read(np_state *st, json_t *v, struct np_error *err);
-/* ID was just claimed with FORM (its claim form): note it as the newest; 0 or NP_ENOMEM. */
-int np__state_recent_note(np_state *st, const char *id, const json_t *form);
+/*
+ * ID is claimed with FORM (its claim form): np__state_recent_prepare()
+ * makes its entry (0 or NP_ENOMEM, before anything changes), and once the
+ * claim is in, np__state_recent_note() makes it the newest (taking R's
+ * memory; it cannot fail).
+ */
+int np__state_recent_prepare(const char *id, const json_t *form, struct recent *r);
+void np__state_recent_note(np_state *st, struct recent *r);
 /* The "recent" member as JSON text (free it), or NULL when there is none or on NP_ENOMEM (*RC). */
 char *np__state_recent_text(const np_state *st, int *rc);
 /* The recent claims' invariants (state-int.h): 0 or NP_EINPUT. */

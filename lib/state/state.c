@@ -369,6 +369,7 @@ int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_
 	struct np_error e;
 	char shown[NP__STATE_ID_SHOWN];
 	json_t *form = NULL;
+	struct recent r = { 0 };
 	int at, rc = check_id(id, err);
 
 	if (rc)
@@ -387,16 +388,19 @@ int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_
 		rc = np__err_reason(err, NP_EINPUT, "claim_conflict",
 				    "cannot claim '%s': it is already claimed with another plan "
 				    "(release it first)", shown);
+	else if (at < 0 && np__state_recent_prepare(id, form, &r))
+		rc = np__err(err, NP_ENOMEM, "out of memory");
 	else if (at < 0 && (rc = charge_new(st, plan, shown, err)) == 0) {
 		if (insert(st, -at - 1, id, form)) {
 			rc = np__err(err, NP_ENOMEM, "out of memory");
 			charge_plan(st, plan, true, NULL);
 		} else {
 			st->dirty = true;
-			/* The demand's record only: a claim it misses still counts (state-demand.c). */
-			np__state_recent_note(st, id, form);
+			np__state_recent_note(st, &r); /* the demand's record (state-demand.c) */
 		}
 	}
+	free(r.id);
+	free(r.cells);
 	json_decref(form);
 	CHECKED(st);
 	return rc;
