@@ -7,7 +7,6 @@
  * on the tune seeds, shapes of guests long gone kept room nobody asked
  * for again (docs/results.md "Objective tuning").
  */
-#include <math.h>
 #include <stdbool.h>
 
 #include <numaplace/limits.h>
@@ -51,7 +50,10 @@ int np_demand_add(struct np_demand *dem, int n, const struct np_demand *shape)
 	while (m < n && !same_shape(&dem[m], shape))
 		m++;
 	if (m < n)
-		dem[m].weight = fmin(WEIGHT_MAX, dem[m].weight + shape->weight);
+		/* No fmin(): libnumaplace does not link libm in every build. */
+		dem[m].weight = dem[m].weight + shape->weight < WEIGHT_MAX
+					? dem[m].weight + shape->weight
+					: WEIGHT_MAX;
 	else if (n < NP_DEMAND_MAX)
 		dem[n++] = *shape;
 	return n;
