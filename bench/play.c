@@ -8,7 +8,7 @@
  *
  * Placers: numaplace spread (the default) and pack through np_place(),
  * told the demand a host would know (demand_so_far(): the guest cells
- * asked for so far, the latest weighing most);
+ * asked for so far, the latest weighing most, np_demand_from_requests());
  * np-moves, numaplace spread that may move at most N cells of the guests
  * on the host per arrival (play-moves.c, np-bench play --max-moves N);
  * the baselines of baselines.h; and, with --nova, Nova's answers (spread
@@ -178,42 +178,23 @@ static int nova_plan(np_host *h, const np_request *q, const json_t *dec, np_plan
 	return rc;
 }
 
-/* Each arrival since weighs a cell shape this much less (chosen on the tune seeds). */
-#define DEMAND_DECAY 0.9
-
-/* The cell shapes of arrivals 0..UPTO of C (UPTO the one being placed), merged. */
+/*
+ * The cell shapes of arrivals 0..UPTO of C (UPTO the one being placed):
+ * np_demand_from_requests(), a request the case cannot make counting as
+ * an arrival without cells.
+ */
 static int demand_so_far(np_nova_case *c, int upto, struct np_demand *dem)
 {
-	int n = 0;
+	const np_request **reqs = calloc((size_t)upto + 1, sizeof(*reqs));
+	int n;
 
-	for (int i = 0; i <= upto; i++) {
-		const np_request *q = NULL;
-		double w = 1;
-
-		for (int a = i; a < upto; a++)
-			w *= DEMAND_DECAY;
-		if (np_nova_case_request(c, i, &q, NULL))
-			continue;
-		for (int k = 0; k < np_request_cell_count(q); k++) {
-			const struct np_guest_cell *g = np_request_cell(q, k);
-			struct np_demand d = { g->npcpus, g->nvcpus, g->memory_mb,
-					       g->pagesize > 4 ? (uint64_t)g->pagesize : 0, w };
-			int m = 0;
-
-			if (g->pagesize == NP_PAGESIZE_LARGE || g->pagesize == NP_PAGESIZE_ANY)
-				d.pagesize_kb = 2048;
-			if (d.pinned + d.floating < 1 || d.memory_mb < 1)
-				continue;
-			while (m < n && (dem[m].pinned != d.pinned || dem[m].floating != d.floating ||
-					 dem[m].memory_mb != d.memory_mb ||
-					 dem[m].pagesize_kb != d.pagesize_kb))
-				m++;
-			if (m < n)
-				dem[m].weight += w;
-			else if (n < NP_DEMAND_MAX)
-				dem[n++] = d;
-		}
-	}
+	if (!reqs)
+		return 0;
+	for (int i = 0; i <= upto; i++)
+		if (np_nova_case_request(c, i, &reqs[i], NULL))
+			reqs[i] = NULL;
+	n = np_demand_from_requests((const np_request *const *)reqs, upto + 1, dem);
+	free(reqs);
 	return n;
 }
 

@@ -103,7 +103,7 @@ out:
 	return rc;
 }
 
-static int run_claim(const struct place_args *p, const char *id)
+static int run_claim(struct place_args *p, const char *id)
 {
 	struct np_error err = { 0 };
 	np_state *st = NULL;
@@ -119,8 +119,12 @@ static int run_claim(const struct place_args *p, const char *id)
 		goto out;
 	}
 	i = claim_index(st, id);
-	rc = i >= 0 ? print_claimed(p, st, id, topo, host, req) : claim_new(p, st, id, host, req);
+	if (i >= 0)
+		rc = print_claimed(p, st, id, topo, host, req);
+	else if (!(rc = place_state_demand(p, st, req)))
+		rc = claim_new(p, st, id, host, req);
 out:
+	place_demand_free(p);
 	np_state_close(st);
 	np_request_free(req);
 	np_host_free(host);

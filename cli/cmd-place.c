@@ -108,6 +108,9 @@ const struct cli_opt place_guest_opts[] = {
 		  "cells of claimed guests (memory migrated, vCPUs re-pinned)\n"
 		  "so that it does, the fewest MiB first; the plan lists the\n"
 		  "moves (docs/policies/placement.md 14)" },
+	{ .id = PLACE_OPT_NO_DEMAND, .name = "no-demand", .type = CLI_FLAG,
+	  .help = "with --state: do not keep room for more guests like the\n"
+		  "ones claimed last (the demand, docs/policies/placement.md 4)" },
 	{ .id = PLACE_OPT_KEEP, .name = "keep", .type = CLI_TEXT, .flags = CLI_REPEAT,
 	  .meta = "ID", .help = "with --allow-moves: never move claim ID (repeatable)" },
 	CLI_INCLUDE(place_budget_opts),
@@ -167,6 +170,7 @@ int place_args_get(const struct cli_args *a, struct place_args *p)
 	p->validate = cli_given(a, PLACE_OPT_VALIDATE);
 	p->allow_moves = (int)cli_num(a, PLACE_OPT_ALLOW_MOVES, 0);
 	place_budget_args_get(a, p);
+	p->no_demand = cli_given(a, PLACE_OPT_NO_DEMAND);
 	p->args = a;
 #ifndef NDEBUG
 	p->validate = true;
@@ -215,6 +219,9 @@ int place_args_check(const struct place_args *p)
 		return cli_usage_error(verb, "--xl-vnuma needs --vcpus and --memory");
 	if (!p->xl_vnuma && (p->vcpus >= 0 || p->memory_mb >= 0))
 		return cli_usage_error(verb, "--vcpus and --memory go with --xl-vnuma");
+	if (p->no_demand && !p->state)
+		return cli_usage_error(verb, "--no-demand goes with --state: without it there is "
+				       "no demand");
 	if (p->allow_moves > 0 && !p->state)
 		return cli_usage_error(verb, "--allow-moves moves claimed guests: give --state FILE");
 	if ((cli_given(p->args, PLACE_OPT_KEEP) || p->move_budget || p->move_us) &&
@@ -291,6 +298,23 @@ int place_host(const struct place_args *p, np_topo **topo, np_host **host)
 	return CLI_OK;
 }
 
+int place_state_demand(struct place_args *p, const np_state *st, const np_request *req)
+{
+	if (p->no_demand || p->demand)
+		return CLI_OK;
+	if (!(p->demand = calloc(1, sizeof(*p->demand))))
+		return cli_oom();
+	p->demand->n = np_state_demand(st, p->demand->shape, 0);
+	p->demand->n = np_demand_add_request(p->demand->shape, p->demand->n, req, 1);
+	return CLI_OK;
+}
+
+void place_demand_free(struct place_args *p)
+{
+	free(p->demand);
+	p->demand = NULL;
+}
+
 struct np_place_opts place_opts(const struct place_args *p)
 {
 	return (struct np_place_opts){ .strategy = p->strategy, .explain = p->explain,
@@ -298,7 +322,9 @@ struct np_place_opts place_opts(const struct place_args *p)
 				       .mem_policy = p->mem_policy,
 				       .affinity_set = p->affinity_given,
 				       .affinity = p->affinity, .max_steps = p->max_steps,
-				       .max_us = p->max_us };
+				       .max_us = p->max_us,
+				       .demand = p->demand ? p->demand->shape : NULL,
+				       .ndemand = p->demand ? p->demand->n : 0 };
 }
 
 int place_plan(const struct place_args *p, const np_host *host, const np_request *req,
@@ -415,11 +441,12 @@ int place_write(const struct place_args *p, const np_plan *plan, const np_host *
 }
 
 /*
- * --state FILE: charge its claims onto HOST (shared lock, nothing written);
- * with --allow-moves, also the claims as guests that may move (GUESTS).
+ * --state FILE: charge its claims onto HOST (shared lock, nothing written),
+ * take the demand they make for REQ; with --allow-moves, also the claims
+ * as guests that may move (GUESTS).
  */
-static int apply_state(const struct place_args *p, np_host *host, struct np_guest_plan **guests,
-		       int *n)
+static int apply_state(struct place_args *p, np_host *host, const np_request *req,
+		       struct np_guest_plan **guests, int *n)
 {
 	struct np_error err = { 0 };
 	np_state *st = NULL;
@@ -428,6 +455,8 @@ static int apply_state(const struct place_args *p, np_host *host, struct np_gues
 	if (np_state_open(p->state, true, &st, &err))
 		return cli_fail(&err);
 	rc = np_state_apply(st, host, &err) ? cli_fail(&err) : CLI_OK;
+	if (!rc)
+		rc = place_state_demand(p, st, req);
 	if (!rc && p->allow_moves > 0)
 		rc = place_state_guests(p, st, np_host_topo(host), guests, n);
 	np_state_close(st);
@@ -476,7 +505,7 @@ static int check_case(const struct place_args *p)
 	return CLI_OK;
 }
 
-static int run_place(const struct place_args *p)
+static int run_place(struct place_args *p)
 {
 	struct np_guest_plan *guests = NULL;
 	np_topo *topo = NULL;
@@ -487,7 +516,7 @@ static int run_place(const struct place_args *p)
 
 	if ((rc = place_request(p, &req)) || (rc = place_host(p, &topo, &host)))
 		goto out;
-	if (p->state && (rc = apply_state(p, host, &guests, &n)))
+	if (p->state && (rc = apply_state(p, host, req, &guests, &n)))
 		goto out;
 	rc = p->allow_moves > 0 ? place_plan_moves(p, host, req, guests, n, &plan)
 				: place_plan(p, host, req, &plan);
@@ -495,6 +524,7 @@ static int run_place(const struct place_args *p)
 		goto out;
 	rc = place_write(p, plan, host, req);
 out:
+	place_demand_free(p);
 	place_guests_free(guests, n);
 	np_plan_free(plan);
 	np_request_free(req);
@@ -559,6 +589,8 @@ const struct cli_verb cli_verb_place = {
 		  "hw:cpu_policy=dedicated' --format libvirt\n"
 		  "  numaplace place --host host.json --xl-vnuma '[ [\"pnode=0\",\"size=2048\","
 		  "\"vcpus=0-1\"] ]' --vcpus 2 --memory 2048 --format xl\n"
+		  "  numaplace place --host host.json --state host.state --flavor 'vcpus=2,ram=2048' "
+		  "--no-demand\n"
 		  "  numaplace place --host room.json --state room.state \\\n"
 		  "      --flavor 'vcpus=4,ram=8192,hw:cpu_policy=dedicated' --allow-moves 1\n"
 		  "  numaplace place --case case.json\n"

@@ -44,6 +44,8 @@ struct place_args {
 	long long move_budget;      /* --move-budget: sets of moves tried (0: default) */
 	uint64_t move_us;           /* --move-time-budget, in microseconds (0: none) */
 	uint64_t max_steps, max_us; /* --max-steps, --time-budget: the engine's budgets */
+	bool no_demand;             /* --no-demand */
+	struct place_demand *demand; /* with --state: the claims' demand (place_state_demand()) */
 	const struct cli_args *args; /* for the repeated --keep ID */
 };
 
@@ -75,6 +77,13 @@ enum {
 	PLACE_OPT_MAX_STEPS,
 	PLACE_OPT_TIME_BUDGET,
 	PLACE_OPT_MOVE_TIME,
+	PLACE_OPT_NO_DEMAND,
+};
+
+/* The demand np_place() keeps room for (docs/policies/placement.md 4, term 6). */
+struct place_demand {
+	int n;
+	struct np_demand shape[NP_DEMAND_MAX];
 };
 
 /* The guest, placement and output options, with their help sections. */
@@ -108,6 +117,13 @@ void place_args_free(struct place_args *p);
 int place_request(const struct place_args *p, np_request **out);
 /* Load the topology and make a host on it (no usage applied; --memory-basis set). */
 int place_host(const struct place_args *p, np_topo **topo, np_host **host);
+/*
+ * With --state (and no --no-demand): P->demand from the claims of ST
+ * (np_state_demand()) and REQ, the guest being placed; free it with
+ * place_demand_free().  0 or the exit code (printed).
+ */
+int place_state_demand(struct place_args *p, const np_state *st, const np_request *req);
+void place_demand_free(struct place_args *p);
 /* The engine's options P asks for. */
 struct np_place_opts place_opts(const struct place_args *p);
 /*

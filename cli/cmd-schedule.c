@@ -32,6 +32,7 @@ enum {
 	OPT_EXPLAIN,
 	OPT_STRATEGY,
 	OPT_SEED,
+	OPT_NO_DEMAND,
 	OPT_FORMAT,
 	OPT_ALLOW_MOVES,
 	OPT_MOVE_BUDGET,
@@ -224,6 +225,9 @@ static const struct cli_opt opts[] = {
 		  "cells of other placements on one host so it fits: the\n"
 		  "host where that migrates the fewest MiB (docs/fleet.md)" },
 	CLI_INCLUDE(place_budget_opts),
+	{ .id = OPT_NO_DEMAND, .name = "no-demand", .type = CLI_FLAG,
+	  .help = "do not keep room on the host for more guests like this one\n"
+		  "(the demand, docs/policies/placement.md 4)" },
 	/* Hidden: repeatable random choices, for tests. */
 	{ .id = OPT_SEED, .name = "seed", .type = CLI_INT, .min = 1, .max = 9007199254740991.0 },
 	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
@@ -263,6 +267,7 @@ static int args_get(const struct cli_verb *verb, const struct cli_args *a, struc
 	if ((p->move_budget || p->move_us) && s->o.allow_moves == 0)
 		return cli_usage_error(verb, "--move-budget and --move-time-budget go with "
 				       "--allow-moves N");
+	s->o.no_demand = cli_given(a, OPT_NO_DEMAND);
 	if (!s->id || !*s->id || (!p->flavor && !p->domain_xml && !p->xl_config))
 		return cli_usage_error(verb, "say who and what: --id ID and --flavor SPEC, "
 				       "--domain-xml FILE or --xl-config FILE");

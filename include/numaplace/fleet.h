@@ -152,6 +152,9 @@ struct np_fleet_sched_opts {
 	int allow_moves;
 	uint64_t max_steps, max_us;  /* the engine's budgets (np_place_opts; 0: defaults) */
 	uint64_t move_sets, move_us; /* the moves search's budgets (np_moves_opts; 0: defaults) */
+	bool no_demand;		   /* no demand: do not keep room for more guests like the
+				      last ones this np_fleet scheduled (the engine's demand,
+				      docs/policies/placement.md 4, term 6) */
 };
 
 /*

@@ -58,6 +58,33 @@ struct np_demand {
 /* The most demand shapes np_place() takes. */
 #define NP_DEMAND_MAX 4096
 
+/*
+ * Building the demand from the guests asked for, in order (lib/place/
+ * demand.c; the rule bench/play.c was tuned with): every guest cell is a
+ * shape (its pinned and floating vCPUs, memory, and page size: 0 for
+ * small pages, 2048 for "large" or "any", else the size asked or backing
+ * it), and a guest AGE arrivals before the one being placed (AGE 0)
+ * weighs np_demand_weight(AGE) = NP_DEMAND_DECAY^AGE.
+ */
+#define NP_DEMAND_DECAY 0.9
+double np_demand_weight(int age);
+/*
+ * Merge SHAPE into DEM (N shapes, room for NP_DEMAND_MAX): the weight of
+ * an equal shape grows by SHAPE's (up to 1000), or SHAPE is appended.
+ * Returns the new count; a shape out of place.h's ranges, or one more
+ * when DEM is full, is left out (never more than NP_DEMAND_MAX).
+ */
+int np_demand_add(struct np_demand *dem, int n, const struct np_demand *shape);
+/* Merge every cell of REQ (or of PLAN, which must fit) with WEIGHT; the new count. */
+int np_demand_add_request(struct np_demand *dem, int n, const np_request *req, double weight);
+int np_demand_add_plan(struct np_demand *dem, int n, const np_plan *plan, double weight);
+/*
+ * The demand of REQS[0..COUNT-1], oldest first, the last the one being
+ * placed (age 0; a NULL entry is a guest without cells): into DEM (room
+ * for NP_DEMAND_MAX); the count.
+ */
+int np_demand_from_requests(const np_request *const *reqs, int count, struct np_demand *dem);
+
 struct np_place_opts {
 	enum np_strategy strategy;
 	bool explain;        /* collect reasons for every node / set that lost */

@@ -23,6 +23,7 @@
 
 #include <numaplace/error.h>
 #include <numaplace/host.h>
+#include <numaplace/place.h>
 #include <numaplace/plan.h>
 #include <numaplace/request.h>
 
@@ -78,6 +79,15 @@ const char *np_state_claim_id(const np_state *st, int i);
  */
 int np_state_claim_plan(const np_state *st, const char *id, const np_topo *topo,
 			np_plan **out, struct np_error *err);
+/*
+ * The demand the claims make (np_place_opts.demand): the cell shapes of
+ * the last guests claimed (the file keeps 64, released or not), the
+ * newest of age 1 (the guest being placed is age 0) and each older one
+ * a step older (np_demand_weight()); claims held that are older than those
+ * (or from a file without that record) count as older still.  Merged
+ * into DEM (N shapes so far, room for NP_DEMAND_MAX); the new count.
+ */
+int np_state_demand(const np_state *st, struct np_demand *dem, int n);
 /* numaplace.state/1 JSON (docs/formats/state.md). */
 int np_state_write_json(const np_state *st, FILE *out, struct np_error *err);
 

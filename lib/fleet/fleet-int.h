@@ -212,7 +212,18 @@ struct np_fleet {
 	int64_t last_full; /* monotonic ns of the last full scan (every FULL_SCAN_NS) */
 	int64_t last_scan; /* and of the last change scan (at most every SCAN_NS) */
 	uint64_t rng;
+	struct np__fleet_demand *demand; /* the guests scheduled last (demand.c), or NULL */
 };
+
+/*
+ * The demand (demand.c): np__fleet_demand_note() remembers REQ as the
+ * newest guest (0 or NP_ENOMEM); np__fleet_demand_opts() gives the
+ * engine's options PO that demand, unless O says no_demand.
+ */
+int np__fleet_demand_note(np_fleet *f, const np_request *req);
+void np__fleet_demand_opts(const np_fleet *f, const struct np_fleet_sched_opts *o,
+			   struct np_place_opts *po);
+void np__fleet_demand_free(np_fleet *f);
 
 struct np_fleet_placement {
 	char *id, *host;

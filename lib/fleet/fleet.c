@@ -108,6 +108,7 @@ void np_fleet_close(np_fleet *f)
 	free(f->by_id);
 	free(f->order[0]);
 	free(f->order[1]);
+	np__fleet_demand_free(f);
 	free(f->url);
 	np__group_unref(f->group);
 	free(f);

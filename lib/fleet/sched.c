@@ -228,8 +228,11 @@ static int try_host(struct choice *ch, struct np_fleet_host *h, const np_request
 	struct np_error e = { 0 };
 	np_plan *plan = NULL;
 	struct np__why_key why = { NP__WHY_ENGINE, NP_RES_NODES };
-	int rc = np_place(h->host, req, &po, &plan, &e);
 	double key = h->sum.key[ch->needs->pinned];
+	int rc;
+
+	np__fleet_demand_opts(ch->f, ch->o, &po);
+	rc = np_place(h->host, req, &po, &plan, &e);
 
 	ch->r->stats.engine++;
 	if (rc == NP_ENOMEM)
@@ -491,7 +494,7 @@ static int validate(const struct fit *fit, const np_request *req, struct np_erro
 }
 
 /* With explain: the same plan again, with every reason (the engine is deterministic). */
-static int explained(np_fleet_result *r, const np_request *req,
+static int explained(const np_fleet *f, np_fleet_result *r, const np_request *req,
 		     const struct np_fleet_sched_opts *o, struct np_error *err)
 {
 	struct np_place_opts po = place_opts_of(o);
@@ -502,6 +505,7 @@ static int explained(np_fleet_result *r, const np_request *req,
 	/* Not again with moves (np_place() makes none) or a time budget (not repeatable). */
 	if (!o->explain || !r->placed || np_plan_move_count(r->plan) > 0 || o->max_us)
 		return 0;
+	np__fleet_demand_opts(f, o, &po);
 	if ((rc = np_place(r->usage, req, &po, &p, err)))
 		return rc;
 	np_plan_free(r->plan);
@@ -791,6 +795,10 @@ int np_fleet_schedule(np_fleet *f, const char *id, const np_request *req,
 	}
 	ch.r = r;
 	ch.needs = &needs;
+	if (!ch.o->no_demand && np__fleet_demand_note(f, req)) {
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (int a = 1; a <= MAX_ATTEMPTS && !done && !rc; a++) {
 		r->stats.attempts = a;
 		rc = attempt(f, &ch, id, fp, req, &done);
@@ -800,7 +808,7 @@ int np_fleet_schedule(np_fleet *f, const char *id, const np_request *req,
 		rc = np__err(err, NP_EOS, "cannot claim '%.200s': %d tries in a row lost their host "
 			     "to other schedulers", id, MAX_ATTEMPTS);
 	if (!rc)
-		rc = explained(r, req, ch.o, err);
+		rc = explained(f, r, req, ch.o, err);
 out:
 	free_choice(&ch, -1);
 	np__needs_free(&needs);

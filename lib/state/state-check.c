@@ -162,6 +162,8 @@ int np__state_check(const np_state *st, const np_host *host, struct np_error *er
 		return np__err(err, NP_EINPUT, "%d claims", st->nclaims);
 	for (int i = 0; i < st->nclaims && !rc; i++)
 		rc = check_claim(st, i, err);
+	if (!rc)
+		rc = np__state_recent_check(st, err);
 	if (!rc && host)
 		rc = check_on_host(st, host, err);
 	return rc;

@@ -195,6 +195,8 @@ static int parse(np_state *st, const char *buf, size_t len, bool *named, struct 
 				*named = rc == NP_EINPUT;
 				break;
 			}
+	if (!rc)
+		rc = np__state_recent_read(st, json_object_get(root, "recent"), err);
 	json_decref(root);
 	return rc;
 }
@@ -292,6 +294,7 @@ void np_state_close(np_state *st)
 		json_decref(st->claims[i].plan);
 	}
 	free(st->claims);
+	np__state_recent_free(st);
 	np__ledger_free(st->ledger);
 	np_host_free(st->shape);
 	if (st->lockfd >= 0)
@@ -366,6 +369,7 @@ int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_
 	struct np_error e;
 	char shown[NP__STATE_ID_SHOWN];
 	json_t *form = NULL;
+	struct recent r = { 0 };
 	int at, rc = check_id(id, err);
 
 	if (rc)
@@ -384,14 +388,19 @@ int np_state_claim(np_state *st, const char *id, const np_plan *plan, struct np_
 		rc = np__err_reason(err, NP_EINPUT, "claim_conflict",
 				    "cannot claim '%s': it is already claimed with another plan "
 				    "(release it first)", shown);
+	else if (at < 0 && np__state_recent_prepare(id, form, &r))
+		rc = np__err(err, NP_ENOMEM, "out of memory");
 	else if (at < 0 && (rc = charge_new(st, plan, shown, err)) == 0) {
 		if (insert(st, -at - 1, id, form)) {
 			rc = np__err(err, NP_ENOMEM, "out of memory");
 			charge_plan(st, plan, true, NULL);
 		} else {
 			st->dirty = true;
+			np__state_recent_note(st, &r); /* the demand's record (state-demand.c) */
 		}
 	}
+	free(r.id);
+	free(r.cells);
 	json_decref(form);
 	CHECKED(st);
 	return rc;
@@ -461,6 +470,11 @@ int np_state_claim_plan(const np_state *st, const char *id, const np_topo *topo,
 
 static int write_doc(const np_state *st, FILE *out)
 {
+	int rc = 0;
+	char *recent = np__state_recent_text(st, &rc);
+
+	if (rc)
+		return rc;
 	fprintf(out, "{\n  \"schema\": \"%s\",\n  \"claims\": {%s", SCHEMA,
 		st->nclaims ? "\n" : "");
 	for (int i = 0; i < st->nclaims; i++) {
@@ -474,10 +488,14 @@ static int write_doc(const np_state *st, FILE *out)
 			fprintf(out, "    %s: %s%s\n", k, v, i + 1 < st->nclaims ? "," : "");
 		free(k);
 		free(v);
-		if (!k || !v)
+		if (!k || !v) {
+			free(recent);
 			return NP_ENOMEM;
+		}
 	}
-	fprintf(out, "%s}\n}\n", st->nclaims ? "  " : "");
+	fprintf(out, "%s}%s%s\n}\n", st->nclaims ? "  " : "", recent ? ",\n  \"recent\": " : "",
+		recent ? recent : "");
+	free(recent);
 	return ferror(out) ? NP_EOS : 0;
 }
 

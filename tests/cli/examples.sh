@@ -42,14 +42,14 @@ EOF
 chmod +x "$TMP/bin/pidof"
 
 # The make-room host's claims (tests/cli/moves.sh), made once: node 0 holds
-# A and B, node 1 C and E; a guest of 4 CPUs and 8 GiB fits only after E
-# moves (room-plan.json: that plan).
+# A and B, node 1 C and E (arranged by strategy alone: --no-demand); a
+# guest of 4 CPUs and 8 GiB fits only after E moves (room-plan.json: that plan).
 room_host="$NP_SRC/tests/data/json/make-room-2n.json"
 room_flavor=hw:cpu_policy=dedicated
-{ "$NUMAPLACE" claim --state "$TMP/room.state" --id A --host "$room_host" --flavor "vcpus=4,ram=8192,$room_flavor" --strategy pack &&
-  "$NUMAPLACE" claim --state "$TMP/room.state" --id B --host "$room_host" --flavor "vcpus=2,ram=4096,$room_flavor" --strategy pack &&
-  "$NUMAPLACE" claim --state "$TMP/room.state" --id C --host "$room_host" --flavor "vcpus=4,ram=8192,$room_flavor" &&
-  "$NUMAPLACE" claim --state "$TMP/room.state" --id E --host "$room_host" --flavor "vcpus=2,ram=2048,$room_flavor" &&
+{ "$NUMAPLACE" claim --state "$TMP/room.state" --id A --host "$room_host" --flavor "vcpus=4,ram=8192,$room_flavor" --strategy pack --no-demand &&
+  "$NUMAPLACE" claim --state "$TMP/room.state" --id B --host "$room_host" --flavor "vcpus=2,ram=4096,$room_flavor" --strategy pack --no-demand &&
+  "$NUMAPLACE" claim --state "$TMP/room.state" --id C --host "$room_host" --flavor "vcpus=4,ram=8192,$room_flavor" --no-demand &&
+  "$NUMAPLACE" claim --state "$TMP/room.state" --id E --host "$room_host" --flavor "vcpus=2,ram=2048,$room_flavor" --no-demand &&
   "$NUMAPLACE" place --state "$TMP/room.state" --host "$room_host" --flavor "vcpus=4,ram=8192,$room_flavor" \
     --allow-moves 1 --format json >"$TMP/room-plan.json"; } >/dev/null ||
   { echo "not ok - make the make-room state"; exit 1; }

@@ -12,10 +12,12 @@ st="$TMP/state.json"
 f() { echo "vcpus=$1,ram=$2,hw:cpu_policy=dedicated"; }
 
 # Node 0: A (4 CPUs, 8 GiB) and B (2, 4 GiB); node 1: C (4, 8 GiB) and E (2, 2 GiB).
-run claim --state "$st" --id A --host "$H" --flavor "$(f 4 8192)" --strategy pack; expect_rc 0 "claim A"
-run claim --state "$st" --id B --host "$H" --flavor "$(f 2 4096)" --strategy pack; expect_rc 0 "claim B"
-run claim --state "$st" --id C --host "$H" --flavor "$(f 4 8192)"; expect_rc 0 "claim C"
-run claim --state "$st" --id E --host "$H" --flavor "$(f 2 2048)"; expect_rc 0 "claim E"
+# Arranged by strategy alone: without --no-demand, room for more guests
+# like A and B (the demand, placement.md 4 term 6) would put B on node 1.
+run claim --state "$st" --id A --host "$H" --flavor "$(f 4 8192)" --strategy pack --no-demand; expect_rc 0 "claim A"
+run claim --state "$st" --id B --host "$H" --flavor "$(f 2 4096)" --strategy pack --no-demand; expect_rc 0 "claim B"
+run claim --state "$st" --id C --host "$H" --flavor "$(f 4 8192)" --no-demand; expect_rc 0 "claim C"
+run claim --state "$st" --id E --host "$H" --flavor "$(f 2 2048)" --no-demand; expect_rc 0 "claim E"
 run state show --state "$st" --host "$H"
 expect_out "^  A +node 0:" "A on node 0"; expect_out "^  B +node 0:" "B on node 0"
 expect_out "^  C +node 1:" "C on node 1"; expect_out "^  E +node 1:" "E on node 1"

@@ -236,6 +236,84 @@ static void basics(np_fleet *f)
 	checked(f, "after the basics");
 }
 
+/* Do plans A and B put every cell on the same node? */
+static bool same_nodes(const np_plan *a, const np_plan *b)
+{
+	if (!a || !b || np_plan_cell_count(a) != np_plan_cell_count(b))
+		return false;
+	for (int i = 0; i < np_plan_cell_count(a); i++)
+		if (np_plan_cell(a, i)->node_idx != np_plan_cell(b, i)->node_idx)
+			return false;
+	return true;
+}
+
+/*
+ * The demand (lib/fleet/demand.c): every plan of a schedule is the
+ * engine's with the demand of the last 64 guests this np_fleet was asked
+ * for (np_demand_from_requests() over them, the newest the guest itself),
+ * and differs from the plan without it at least once; with no_demand it
+ * is the plan without.  One host, 80 random guests claimed until it is
+ * full, then released.
+ */
+static void demand(void)
+{
+	struct np_fleet_sched_opts one = { .host = "host-01" };
+	struct np_fleet_sched_opts off = { .host = "host-01", .dry_run = true, .no_demand = true };
+	struct np_demand *dem = calloc(NP_DEMAND_MAX, sizeof(*dem));
+	struct np_error err = { 0 };
+	np_request *reqs[80] = { 0 };
+	np_fleet *f = open_fleet(0);
+	uint64_t seed = 11;
+	int differ = 0, placed = 0, n;
+	char id[32];
+
+	for (int i = 0; f && i < 80; i++) {
+		char *flavor = synth_flavor(&seed, 2, 0);
+		np_fleet_result *r, *r0;
+		np_plan *with = NULL, *without = NULL;
+		struct np_place_opts po = { 0 };
+		int first = i >= 63 ? i - 63 : 0;
+
+		snprintf(id, sizeof(id), "demand-%d", i);
+		reqs[i] = request(flavor);
+		r0 = schedule(f, id, flavor, &off, &err);
+		r = schedule(f, id, flavor, &one, &err);
+		free(flavor);
+		CHECK(r && r0, "%s: %s", id, err.message);
+		if (!r || !r0 || !np_fleet_result_placed(r)) {
+			np_fleet_result_free(r);
+			np_fleet_result_free(r0);
+			continue;
+		}
+		placed++;
+		n = np_demand_from_requests((const np_request *const *)reqs + first, i - first + 1, dem);
+		po.demand = dem;
+		po.ndemand = n;
+		CHECK(np_place(np_fleet_result_usage(r), reqs[i], &po, &with, &err) == 0 &&
+			      same_nodes(with, np_fleet_result_plan(r)),
+		      "%s: the plan with the demand of the last 64 guests", id);
+		CHECK(np_place(np_fleet_result_usage(r), reqs[i], NULL, &without, &err) == 0 &&
+			      same_nodes(without, np_fleet_result_plan(r0)),
+		      "%s: no_demand: the plan without", id);
+		differ += !same_nodes(with, without);
+		np_plan_free(with);
+		np_plan_free(without);
+		np_fleet_result_free(r);
+		np_fleet_result_free(r0);
+	}
+	CHECK(placed >= 8 && differ >= 1, "%d guests placed, the demand changed %d plans", placed,
+	      differ);
+	for (int i = 0; i < 80; i++) {
+		snprintf(id, sizeof(id), "demand-%d", i);
+		CHECK(!f || np_fleet_release(f, id, NULL, &err) == 0, "release %s", id);
+		np_request_free(reqs[i]);
+	}
+	if (f)
+		checked(f, "after the demand");
+	np_fleet_close(f);
+	free(dem);
+}
+
 /* A request for the one device at ADDRESS (as a domain's <hostdev> makes it). */
 static np_request *device_request(const char *address)
 {
@@ -1028,6 +1106,7 @@ int main(void)
 	if (f && a && b) {
 		hosts(f, a, b);
 		T_CASE("basics", basics(f));
+		T_CASE("demand", demand());
 		T_CASE("by-address", by_address(f));
 		T_CASE("fit", fitting(f));
 		T_CASE("until-full", until_full(f));

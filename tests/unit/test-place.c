@@ -13,6 +13,7 @@
  * Every plan the engine returns goes through np_plan_validate(), and the
  * host is checked to be unchanged by np_place().
  */
+#include <math.h>
 #include <time.h>
 
 #include <numaplace/place.h>
@@ -735,6 +736,68 @@ static void test_demand(void)
 	o.ndemand = NP_DEMAND_MAX + 1;
 	CHECK(np_place(h, r, &o, &p, &err) == NP_EINPUT && !p, "too many shapes refused");
 	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/*
+ * The demand helpers (lib/place/demand.c): the weights of the recency
+ * rule, shapes merged and their weight capped, a request's page sizes as
+ * shapes, a plan's cells, at most NP_DEMAND_MAX shapes (np_place() takes
+ * a full list), out-of-range shapes left out.
+ */
+static void test_demand_helpers(void)
+{
+	np_topo *t = mk_topo(&(struct tspec){4, 4, 1, 2, 4096, 0, NULL, 0, NULL});
+	np_host *h = mk_host(t);
+	np_request *a = mk_req((struct cspec[]){{0, 2, 512, NP_PAGESIZE_UNSET, -1}}, 1,
+			       NP_CPU_POLICY_DEDICATED, true);
+	np_request *b = mk_req((struct cspec[]){{1, 0, 256, NP_PAGESIZE_LARGE, -1},
+						{1, 0, 256, 1048576, -1}},
+			       2, NP_CPU_POLICY_SHARED, true);
+	const np_request *seq[] = {a, b, NULL, a};
+	struct np_demand *dem = calloc(NP_DEMAND_MAX, sizeof(*dem));
+	struct np_place_opts o = {0};
+	np_plan *p = NULL;
+	int n;
+
+	CHECK(np_demand_weight(0) == 1 && np_demand_weight(-3) == 1 &&
+		  np_demand_weight(2) == NP_DEMAND_DECAY * NP_DEMAND_DECAY &&
+		  np_demand_weight(100000) == 0,
+	      "weights: 1 now, 0.9 per arrival since, 0 very long ago");
+	n = np_demand_from_requests(seq, 4, dem);
+	/* a at ages 3 and 0, b at age 2, a guest without cells at age 1 */
+	CHECK(n == 3 && dem[0].pinned == 2 && dem[0].memory_mb == 512 && dem[0].pagesize_kb == 0 &&
+		  fabs(dem[0].weight - (1 + 0.729)) < 1e-12,
+	      "a's shape once, weighing 1 + 0.9^3 (%d shapes, %g)", n, dem[0].weight);
+	CHECK(dem[1].floating == 1 && dem[1].pagesize_kb == 2048 && dem[2].pagesize_kb == 1048576 &&
+		  fabs(dem[1].weight - 0.81) < 1e-12,
+	      "b's cells: large pages as 2 MiB, 1 GiB as asked, weighing 0.81");
+	for (int i = 0; i < 5; i++)
+		n = np_demand_add(dem, n, &(struct np_demand){2, 0, 512, 0, 400});
+	CHECK(n == 3 && dem[0].weight == 1000, "merged weights stop at 1000 (%g)", dem[0].weight);
+	n = np_demand_add(dem, n, &(struct np_demand){0, 0, 512, 0, 1});
+	n = np_demand_add(dem, n, &(struct np_demand){1, 0, 0, 0, 1});
+	n = np_demand_add(dem, n, &(struct np_demand){1, 0, 512, 0, 0.0 / 0.0});
+	n = np_demand_add(dem, n, &(struct np_demand){1, 0, 512, 0, 0});
+	CHECK(n == 3, "no vCPU, no memory, NaN or 0 weight: left out (%d)", n);
+	p = place(h, a);
+	n = np_demand_add_plan(dem, 0, p, 0.5);
+	CHECK(n == 1 && dem[0].pinned == 2 && dem[0].floating == 0 && dem[0].memory_mb == 512 &&
+		  dem[0].weight == 0.5,
+	      "a plan's cell: its pins and memory");
+	np_plan_free(p);
+	for (int i = 0; i < NP_DEMAND_MAX + 10; i++)
+		n = np_demand_add(dem, n, &(struct np_demand){1, 0, (uint64_t)i + 1, 0, 1});
+	CHECK(n == NP_DEMAND_MAX, "bounded: %d shapes (NP_DEMAND_MAX %d)", n, NP_DEMAND_MAX);
+	o.demand = dem;
+	o.ndemand = n;
+	p = place_with(h, a, &o);
+	CHECK(p && np_plan_fits(p), "np_place() takes a full demand");
+	np_plan_free(p);
+	free(dem);
+	np_request_free(a);
+	np_request_free(b);
 	np_host_free(h);
 	np_topo_free(t);
 }
@@ -2318,6 +2381,7 @@ int main(void)
 	T_CASE("pci-address-validator", test_pci_address_validator());
 	T_CASE("mempolicy", test_mempolicy());
 	T_CASE("demand", test_demand());
+	T_CASE("demand-helpers", test_demand_helpers());
 	T_CASE("fallback-memoryless", test_fallback_memoryless());
 	T_CASE("flat", test_flat());
 	T_CASE("flat-room", test_flat_room());

@@ -902,6 +902,69 @@ static void test_claim_moves(void)
 }
 
 /*
+ * The record of recent claims (state-demand.c) and the demand it makes:
+ * claim order kept, the oldest dropped after NP__STATE_RECENT, released
+ * claims kept, a claim moved (released and claimed again as it was) keeps
+ * its place, one claimed anew under an old id goes last; it survives a
+ * commit; np_state_demand() weighs the newest 0.9, claims held but not
+ * recorded less than every recorded one.
+ */
+static void test_recent(void)
+{
+	char rpath[160], id[16];
+	struct np_error err = { 0 };
+	struct np_demand *dem = calloc(NP_DEMAND_MAX, sizeof(*dem));
+	np_state *st = NULL;
+	np_plan *p10 = NULL;
+	int n;
+
+	snprintf(rpath, sizeof(rpath), "%s/recent.json", dir);
+	CHECK(np_state_open(rpath, false, &st, &err) == 0, "open: %s", err.message);
+	for (int i = 1; st && i <= 70; i++) {
+		np_plan *p = plan_on(i % 8, 8 * (i % 8), 0, 1, (uint64_t)i);
+
+		snprintf(id, sizeof(id), "g%d", i);
+		CHECK(np_state_claim(st, id, p, &err) == 0, "claim %s: %s", id, err.message);
+		if (i == 10)
+			p10 = p;
+		else
+			np_plan_free(p);
+	}
+	CHECK(st && st->nrecent == NP__STATE_RECENT && strcmp(st->recent[0].id, "g7") == 0 &&
+		  strcmp(st->recent[63].id, "g70") == 0 && st->recent[63].cells[0].floating == 1 &&
+		  st->recent[63].cells[0].memory_mb == 70,
+	      "the last 64 claims, in order");
+	n = st ? np_state_demand(st, dem, 0) : 0;
+	CHECK(n == 70 && dem[63].memory_mb == 70 && dem[63].weight == np_demand_weight(1) &&
+		  dem[0].memory_mb == 7 && dem[0].weight == np_demand_weight(64) &&
+		  dem[64].weight == np_demand_weight(65),
+	      "demand: 64 recorded shapes, the newest of age 1, then the 6 held but not recorded");
+	CHECK(st && np_state_release(st, "g10", NULL, &err) == 0 &&
+		  np_state_claim(st, "g10", p10, &err) == 0 && strcmp(st->recent[3].id, "g10") == 0,
+	      "a claim released and claimed again as it was keeps its place");
+	CHECK(st && np_state_release(st, "g70", NULL, &err) == 0 && st->nrecent == 64 &&
+		  np_state_demand(st, dem, 0) == 70,
+	      "a released claim stays in the record and the demand");
+	np_plan_free(p10);
+	p10 = plan_on(1, 8, 0, 2, 1000);
+	CHECK(st && np_state_claim(st, "g10", p10, NULL) != 0, "g10 is held: another plan conflicts");
+	CHECK(st && np_state_release(st, "g10", NULL, &err) == 0 &&
+		  np_state_claim(st, "g10", p10, &err) == 0 && strcmp(st->recent[63].id, "g10") == 0 &&
+		  st->recent[63].cells[0].floating == 2 && strcmp(st->recent[3].id, "g11") == 0,
+	      "claimed anew with other cells: the newest");
+	CHECK(st && np_state_commit(st, &err) == 0, "commit: %s", err.message);
+	np_state_close(st);
+	st = NULL;
+	CHECK(np_state_open(rpath, true, &st, &err) == 0 && st->nrecent == 64 &&
+		  strcmp(st->recent[63].id, "g10") == 0 && st->recent[63].cells[0].memory_mb == 1000 &&
+		  np__state_check(st, NULL, &err) == 0,
+	      "read back: the record as it was (%s)", err.message);
+	np_state_close(st);
+	np_plan_free(p10);
+	free(dem);
+}
+
+/*
  * The 8-node AMD fixture every case claims on, loaded by the first case
  * that runs (so that, without the shared folder, each case says it skips).
  */
@@ -934,6 +997,7 @@ int main(void)
 	T_CASE("write-json", if (amd()) test_write_json());
 	T_CASE("concurrency", if (amd()) test_concurrency());
 	T_CASE("claim-moves", if (amd()) test_claim_moves());
+	T_CASE("recent", if (amd()) test_recent());
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);

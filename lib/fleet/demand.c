@@ -1,0 +1,86 @@
+/*
+ * demand.c - the demand the fleet scheduler gives the engine on every
+ * host it tries (np_place_opts.demand; docs/policies/placement.md 4,
+ * term 6; docs/fleet.md): the cell shapes of the last guests this
+ * np_fleet was asked to schedule, the one being scheduled included, with
+ * the shared recency rule of lib/place/demand.c.  A fleet's flavors are
+ * few, so the shapes are few; the memory is bounded by FLEET_GUESTS
+ * guests.  It lives as long as the np_fleet: `numaplace serve` keeps one
+ * per worker for its whole run, a `numaplace schedule` sees only its own
+ * guest.
+ */
+#include "fleet/fleet-int.h"
+
+#include <stdlib.h>
+
+#include <numaplace/place.h>
+
+#include "util/util.h"
+
+/* Guests remembered: 0.9^64 < 0.0012, so older ones would barely count. */
+#define FLEET_GUESTS 64
+
+struct np__fleet_demand {
+	int next, count;                     /* a ring of the last COUNT guests */
+	struct np_demand *guest[FLEET_GUESTS]; /* each guest's shapes, weight 1 */
+	int ncells[FLEET_GUESTS];
+	int n;                               /* the demand built from them */
+	struct np_demand shape[NP_DEMAND_MAX];
+};
+
+void np__fleet_demand_free(np_fleet *f)
+{
+	if (!f->demand)
+		return;
+	for (int i = 0; i < FLEET_GUESTS; i++)
+		free(f->demand->guest[i]);
+	free(f->demand);
+	f->demand = NULL;
+}
+
+/* The demand from the ring, the newest guest of age 0. */
+static void rebuild(struct np__fleet_demand *d)
+{
+	d->n = 0;
+	for (int age = d->count - 1; age >= 0; age--) {
+		int g = (d->next - 1 - age + 2 * FLEET_GUESTS) % FLEET_GUESTS;
+
+		for (int k = 0; k < d->ncells[g]; k++) {
+			struct np_demand s = d->guest[g][k];
+
+			s.weight = np_demand_weight(age);
+			d->n = np_demand_add(d->shape, d->n, &s);
+		}
+	}
+}
+
+int np__fleet_demand_note(np_fleet *f, const np_request *req)
+{
+	int nc = np_request_cell_count(req), n;
+	struct np_demand *cells;
+
+	if (!f->demand && !(f->demand = np__calloc(1, sizeof(*f->demand))))
+		return NP_ENOMEM;
+	if (nc < 1 || nc > NP_DEMAND_MAX)
+		return 0;
+	if (!(cells = np__calloc((size_t)nc, sizeof(*cells))))
+		return NP_ENOMEM;
+	n = np_demand_add_request(cells, 0, req, 1);
+	free(f->demand->guest[f->demand->next]);
+	f->demand->guest[f->demand->next] = cells;
+	f->demand->ncells[f->demand->next] = n;
+	f->demand->next = (f->demand->next + 1) % FLEET_GUESTS;
+	if (f->demand->count < FLEET_GUESTS)
+		f->demand->count++;
+	rebuild(f->demand);
+	return 0;
+}
+
+void np__fleet_demand_opts(const np_fleet *f, const struct np_fleet_sched_opts *o,
+			   struct np_place_opts *po)
+{
+	bool on = f->demand && !o->no_demand;
+
+	po->demand = on ? f->demand->shape : NULL;
+	po->ndemand = on ? f->demand->n : 0;
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# tests/cli/demand.sh - the demand (docs/policies/placement.md 4, term 6)
+# as users get it: `place --state` and `claim` keep room for more guests
+# like the ones claimed last (the state file's "recent" record, released
+# claims included), --no-demand turns it off, and a bad record is bad
+# input (exit 2, one line naming the file).
+. "$(dirname "$0")/lib.sh"
+
+# Two nodes of 4 CPUs (node n: CPUs 4n..4n+3) and 4 GiB.
+python3 - >"$TMP/h.json" <<'EOF'
+import json
+print(json.dumps({"schema": "numaplace.topology/1", "distances_source": "firmware",
+  "nodes": [{"id": i, "cpus": list(range(4 * i, 4 * i + 4)), "memory_mb": {"total": 4096},
+             "distances": [10 if i == j else 20 for j in range(2)]} for i in range(2)],
+  "cpus": [{"id": c, "node": c // 4, "core": c % 4, "socket": c // 4} for c in range(8)]}))
+EOF
+plan() { # ID NODE MEMORY_MB CPU...: a claim of one cell pinned to the CPUs
+  local id=$1 node=$2 mem=$3 pins="" v=0; shift 3
+  for c in "$@"; do pins="$pins${pins:+,}[$v,$c]"; v=$((v + 1)); done
+  printf '"%s": {"schema":"numaplace.plan/1","fits":true,"memory_policy":"strict","affinity":"hard","nodeset":[%d],"fallback":[],"cells":[{"guest_cell":0,"node":%d,"memory_mb":%d,"pagesize_kb":4,"pins":[%s],"float_vcpus":[],"cpuset":[],"reserved":[],"blocked":[]}],"pci":[]}' \
+    "$id" "$node" "$node" "$mem" "$pins"
+}
+# Node 0 keeps 3 CPUs and 1 GiB free (a: 1 CPU, 3 GiB), node 1 2 CPUs and
+# 3 GiB (b: 2 CPUs, 1 GiB).  A guest of 1 CPU and 1 GiB: spread alone
+# (stranding ties) takes node 1, which has more room; but there it ends
+# the room for one more a and one more b, on node 0 only for one more b.
+printf '{"schema":"numaplace.state/1","claims":{%s,%s}}' "$(plan a 0 3072 0)" "$(plan b 1 1024 4 5)" >"$TMP/s.json"
+G=(--json "$TMP/h.json" --flavor 'vcpus=1,ram=1024,hw:cpu_policy=dedicated')
+
+run place "${G[@]}" --state "$TMP/s.json" --no-demand --format json
+expect_rc 0 "without the demand"; json_ok "d['cells'][0]['node'] == 1" "spread takes node 1"
+run place "${G[@]}" --state "$TMP/s.json" --format json
+expect_rc 0 "with the demand"; json_ok "d['cells'][0]['node'] == 0" "the demand keeps node 1's room: node 0"
+run place "${G[@]}" --state "$TMP/s.json" --explain
+expect_out "why not node 1: it leaves room for fewer of the cells in demand" "--explain says why"
+run place "${G[@]}" --format json
+expect_rc 0 "no state"; json_ok "d['cells'][0]['node'] == 0" "no state: an empty host, node 0"
+run place "${G[@]}" --no-demand; expect_rc 2 "--no-demand without --state"
+expect_one_line_err "--no-demand without --state"
+
+# claim: the same choice, recorded; the record keeps claim order, newest last.
+cp "$TMP/s.json" "$TMP/c.json"
+run claim --state "$TMP/c.json" --id c "${G[@]}" --format json
+expect_rc 0 "claim c"; json_ok "d['cells'][0]['node'] == 0" "claim takes node 0 too"
+run claim --state "$TMP/c.json" --id d --json "$TMP/h.json" --flavor 'vcpus=2,ram=512,hw:cpu_policy=dedicated'
+expect_rc 0 "claim d"
+run state show --state "$TMP/c.json" --format state
+json_ok "[(r['id'], r['cells']) for r in d['recent']] == [('c', [[1, 0, 1024, 0]]), ('d', [[2, 0, 512, 0]])]" "the record: c then d, their cell shapes"
+# Released claims stay in the record (their shapes are still asked for).
+run release --state "$TMP/c.json" --id c; expect_rc 0 "release c"
+run state show --state "$TMP/c.json" --format state
+json_ok "sorted(d['claims']) == ['a', 'b', 'd'] and [r['id'] for r in d['recent']] == ['c', 'd']" "c released, still recorded"
+# A retried claim changes nothing, the record included.
+cp "$TMP/c.json" "$TMP/c2.json"
+run claim --state "$TMP/c.json" --id d --json "$TMP/h.json" --flavor 'vcpus=2,ram=512,hw:cpu_policy=dedicated'
+expect_rc 0 "claim d again"
+if cmp -s "$TMP/c.json" "$TMP/c2.json"; then ok "retry: file unchanged"; else not_ok "retry: file unchanged"; fi
+
+# The record is bounded: 70 claims of small floating guests leave the last 64.
+big="$TMP/big.json"
+for i in $(seq 1 70); do
+  "$NUMAPLACE" claim --state "$big" --id "g$i" --json "$TMP/h.json" --flavor 'vcpus=1,ram=16' >/dev/null 2>&1 ||
+    { not_ok "claim g$i"; break; }
+done
+run state show --state "$big" --format state
+json_ok "len(d['claims']) == 70 and [r['id'] for r in d['recent']] == ['g%d' % i for i in range(7, 71)]" "70 claims, the last 64 recorded"
+run place --state "$big" "${G[@]}"; expect_rc 0 "place on it"
+
+# Bad records: exit 2, one line naming the file and what is wrong.
+bad() { # NAME RECENT-JSON MESSAGE
+  printf '{"schema":"numaplace.state/1","claims":{%s},"recent":%s}' "$(plan a 0 3072 0)" "$2" >"$TMP/bad.json"
+  for cmd in "place --state $TMP/bad.json ${G[*]}" "claim --state $TMP/bad.json --id x ${G[*]}" \
+             "state show --state $TMP/bad.json --format state"; do
+    run $cmd; expect_rc 2 "$1: ${cmd%% *}"; expect_one_line_err "$1: ${cmd%% *}"
+    expect_err "bad.json.*$3" "$1: ${cmd%% *} names the file and the problem"
+  done
+}
+bad "not a list" '"x"' "recent: expected a list of at most 64 claims"
+bad "an entry without cells" '[{"id":"a"}]' "recent\\[0\\]: expected"
+bad "a negative vCPU count" '[{"id":"a","cells":[[-1,0,1024,0]]}]' "recent\\[0\\]\\.cells\\[0\\]: expected \\[pinned, floating, memory_mb, pagesize_kb\\]"
+bad "a cell without vCPUs" '[{"id":"a","cells":[[0,0,1024,0]]}]' "recent\\[0\\]\\.cells\\[0\\]"
+bad "no cells" '[{"id":"a","cells":[]}]' "recent\\[0\\]\\.cells: expected 1 to"
+bad "an id twice" '[{"id":"a","cells":[[1,0,1,0]]},{"id":"a","cells":[[1,0,1,0]]}]' "recent\\[1\\]\\.id"
+bad "an id with a control character" '[{"id":"a\u0001","cells":[[1,0,1,0]]}]' "recent\\[0\\]\\.id"
+bad "65 entries" "$(python3 -c 'import json; print(json.dumps([{"id": "g%d" % i, "cells": [[1, 0, 1, 0]]} for i in range(65)]))')" "at most 64"
+finish
