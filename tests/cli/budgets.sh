@@ -35,10 +35,10 @@ st=$TMP/room.json
 f() { echo "vcpus=$1,ram=$2,hw:cpu_policy=dedicated"; }
 for g in "A 4 8192 pack" "B 2 4096 pack" "C 4 8192 spread" "E 2 2048 spread"; do
   set -- $g
-  run claim --state "$st" --id "$1" --host "$R" --flavor "$(f "$2" "$3")" --strategy "$4"
+  run claim --state "$st" --id "$1" --host "$R" --flavor "$(f "$2" "$3")" --strategy "$4" --no-demand
   expect_rc 0 "claim $1"
 done
-D=(--state "$st" --host "$R" --flavor "$(f 4 8192)" --allow-moves 2)
+D=(--state "$st" --host "$R" --flavor "$(f 4 8192)" --allow-moves 2 --no-demand)
 run place "${D[@]}" --format json; expect_rc 0 "D with moves"
 json_ok "d['moves_exact'] and [m['guest'] for m in d['moves']] == ['E']" "E moves, proven cheapest"
 run place "${D[@]}" --move-time-budget 0.001; expect_rc 1 "a moves search out of time finds nothing"

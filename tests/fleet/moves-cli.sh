@@ -23,10 +23,10 @@ snapshot() { "$NUMAPLACE" fleet show --store "$STORE" --format json >"$TMP/$1" 2
 run fleet add --store "$STORE" --name h1 --host "$H"; expect_rc 0 "add the host"
 for g in "A 4 8192 pack" "B 2 4096 pack" "C 4 8192 spread" "E 2 2048 spread"; do
   set -- $g
-  run schedule --store "$STORE" --id "$1" --flavor "$(f "$2" "$3")" --strategy "$4"; expect_rc 0 "schedule $1"
-  run claim --state "$st" --id "$1" --host "$H" --flavor "$(f "$2" "$3")" --strategy "$4"; expect_rc 0 "claim $1 in a state file too"
+  run schedule --store "$STORE" --id "$1" --flavor "$(f "$2" "$3")" --strategy "$4" --no-demand; expect_rc 0 "schedule $1"
+  run claim --state "$st" --id "$1" --host "$H" --flavor "$(f "$2" "$3")" --strategy "$4" --no-demand; expect_rc 0 "claim $1 in a state file too"
 done
-D=(--store "$STORE" --id D --flavor "$(f 4 8192)")
+D=(--store "$STORE" --id D --flavor "$(f 4 8192)" --no-demand)
 
 snapshot before.json
 run schedule "${D[@]}"; expect_rc 1 "D fits nowhere as it is"
@@ -50,7 +50,7 @@ run schedule "${D[@]}" --allow-moves 1 --format json; expect_rc 0 "D again"
 json_ok "d['existing'] and d['host'] == 'h1'" "is its placement"
 python3 -c "import json,sys; json.dump(json.load(open(sys.argv[1]))['plan'], open(sys.argv[2], 'w'))" \
   "$TMP/out" "$TMP/plan.json"
-run place --state "$st" --host "$H" --flavor "$(f 4 8192)" --allow-moves 1 --format json
+run place --state "$st" --host "$H" --flavor "$(f 4 8192)" --allow-moves 1 --no-demand --format json
 expect_rc 0 "place --allow-moves on the same claims"
 if python3 -c "
 import json, sys

@@ -72,16 +72,22 @@ static np_request *request(const char *flavor)
 	return r;
 }
 
-/* Schedule FLAVOR as ID with O (NULL: defaults); placed or not. */
+/*
+ * Schedule FLAVOR as ID with O (NULL: defaults) and without the demand
+ * (placement.md 4, term 6), so the cells land where these scenarios were
+ * built for; placed or not.
+ */
 static bool sched(np_fleet *f, const char *id, const char *flavor,
 		  const struct np_fleet_sched_opts *o, np_fleet_result **out)
 {
 	struct np_error err = { 0 };
 	np_request *r = request(flavor);
 	np_fleet_result *res = NULL;
+	struct np_fleet_sched_opts so = o ? *o : (struct np_fleet_sched_opts){ 0 };
 	bool placed;
 
-	CHECK(r && np_fleet_schedule(f, id, r, o, &res, &err) == 0, "schedule %s: %s", id,
+	so.no_demand = true;
+	CHECK(r && np_fleet_schedule(f, id, r, &so, &res, &err) == 0, "schedule %s: %s", id,
 	      err.message);
 	placed = res && np_fleet_result_placed(res);
 	if (out)
@@ -321,7 +327,8 @@ out:
 /* Child K: schedule ID with one move allowed (k 0, 1), or release E (k 2). */
 static int child(int k, const char *id)
 {
-	struct np_fleet_sched_opts one = { .allow_moves = 1, .seed = (uint64_t)k + 1 };
+	struct np_fleet_sched_opts one = { .allow_moves = 1, .seed = (uint64_t)k + 1,
+						 .no_demand = true };
 	struct np_error err = { 0 };
 	np_request *req = NULL;
 	np_fleet_result *r = NULL;
