@@ -120,16 +120,20 @@ EOF
 then ok "GET shows what numa_maps says, per node; no drift"; else not_ok "observed == numa_maps: $(cat "$TMP/body")"; fi
 
 # ---- QEMU-like processes by -name / -uuid; absent ones --------------------------------
-api POST /v1/placements '{"id": "vm-q", "host": "h1", "flavor": {"vcpus": 1, "memory_mb": 64}}'
-api POST /v1/placements '{"id": "6f1e0c9a-2b7d-4c1e-9a55-0d3c2b1a4f00", "host": "h1", "flavor": {"vcpus": 1, "memory_mb": 64}}'
-hold 16 qemu-system-x86_64 -name guest=vm-q,debug-threads=on
+# Names unique to this run: the agent scans every process of the machine,
+# and another run of this test may hold its own vm-q at the same time.
+qid=vm-q-$$
+quuid=6f1e0c9a-2b7d-4c1e-9a55-$(printf %012x $$)
+api POST /v1/placements '{"id": "'"$qid"'", "host": "h1", "flavor": {"vcpus": 1, "memory_mb": 64}}'
+api POST /v1/placements "{\"id\": \"$quuid\", \"host\": \"h1\", \"flavor\": {\"vcpus\": 1, \"memory_mb\": 64}}"
+hold 16 qemu-system-x86_64 -name guest=$qid,debug-threads=on
 q1=$held
-hold 8 /usr/bin/qemu-kvm -name other -uuid 6f1e0c9a-2b7d-4c1e-9a55-0d3c2b1a4f00
+hold 8 /usr/bin/qemu-kvm -name other -uuid $quuid
 q2=$held
 run agent --server "unix:$sock" --once --name h1
 expect_rc 0 "agent --once finds QEMU processes by themselves"
-expect_out "vm-q: reported process $q1" "-name guest=vm-q is placement vm-q"
-expect_out "6f1e0c9a-2b7d-4c1e-9a55-0d3c2b1a4f00: reported process $q2" "-uuid U is placement U"
+expect_out "$qid: reported process $q1" "-name guest=$qid is placement $qid"
+expect_out "$quuid: reported process $q2" "-uuid U is placement U"
 expect_out "round: 3 placements on 'h1': 2 reported, 1 absent, 0 failed" "vm-1 (not mapped now) is absent"
 run agent --server "unix:$sock" --once --name h1 --no-qemu-scan
 expect_out "3 absent" "--no-qemu-scan finds none of them"
