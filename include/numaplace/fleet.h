@@ -22,8 +22,9 @@
  * Ownership and threads: an np_fleet is one store connection plus the
  * scheduler's in-memory host summaries; use it from one thread at a time.
  * A long-running process gives each thread its own np_fleet, opened with
- * np_fleet_open_shared() so that their claims are committed together, or
- * serialises the calls on one with a mutex.  Hosts returned by np_fleet_host_at() and
+ * np_fleet_open_shared() so that their claims are committed together and
+ * their host summaries shared, or serialises the calls on one with a
+ * mutex.  Hosts returned by np_fleet_host_at() and
  * np_fleet_host_find() live until the next call on the fleet that
  * refreshes (np_fleet_refresh, np_fleet_schedule, np_fleet_placements,
  * np_fleet_placement_get).  Results and placements are the caller's: they
