@@ -26,6 +26,7 @@
 #include <numaplace/runtime.h>
 
 #include "agent/agent-int.h"
+#include "emit/emit-int.h"
 #include "fleet/store.h"
 #include "module/module.h"
 #include "util/util.h"
@@ -289,17 +290,11 @@ static void emit(np_agent_log_fn *log, void *ctx, const char *id, const char *ki
 static int stable_topo_json(const np_topo *topo, char **out, struct np_error *err)
 {
 	char *buf = NULL;
-	size_t len = 0, i, k;
-	FILE *m = open_memstream(&buf, &len);
+	size_t i, k;
 	json_t *j = NULL, *node, *pool;
-	int rc;
+	int rc = np__topo_write_string(topo, NP_TOPO_JSON, &buf, err);
 
-	if (!m)
-		return np__err(err, NP_ENOMEM, "out of memory");
-	rc = np_topo_write(topo, NP_TOPO_JSON, m, err);
-	if (fclose(m) && !rc)
-		rc = np__err(err, NP_ENOMEM, "out of memory");
-	if (!rc && !(j = json_loadb(buf, len, 0, NULL)))
+	if (!rc && !(j = json_loads(buf, 0, NULL)))
 		rc = np__err(err, NP_ENOMEM, "cannot read back the topology's JSON");
 	json_array_foreach(json_object_get(j, "nodes"), i, node) {
 		json_object_del(json_object_get(node, "memory_mb"), "free");

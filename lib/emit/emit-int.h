@@ -20,6 +20,14 @@ struct np__cpu_key {
 	int socket, node, core, os, idx; /* idx: the cpu_idx, for the caller */
 };
 
+/*
+ * np_topo_write() into a new NUL-terminated string *OUT (the caller's to
+ * free): for the fleet's and the agent's stored and sent topologies.
+ * Errors as np_topo_write(); *OUT untouched then.
+ */
+int np__topo_write_string(const np_topo *topo, enum np_topo_format format, char **out,
+			  struct np_error *err);
+
 /* qsort comparator: socket, node, core, then os id. */
 int np__cmp_cpu_key(const void *a, const void *b);
 

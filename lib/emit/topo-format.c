@@ -1,8 +1,10 @@
 /*
  * topo-format.c - np_topo_write(): pick the writer for a format, and turn
- * a failing stream into one error.  Only that: what the writers share is
- * in topo-group.c.
+ * a failing stream into one error; np__topo_write_string(), the same into
+ * memory.  Only that: what the writers share is in topo-group.c.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "emit/emit-int.h"
@@ -44,4 +46,24 @@ int np_topo_write(const np_topo *topo, enum np_topo_format format, FILE *out,
 		return 0;
 	}
 	return np__err(err, NP_EINPUT, "unknown topology format %d", (int)format);
+}
+
+int np__topo_write_string(const np_topo *topo, enum np_topo_format format, char **out,
+			  struct np_error *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int rc;
+
+	if (!m)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	rc = np_topo_write(topo, format, m, err);
+	if (fclose(m) && !rc)
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+	if (rc)
+		free(buf);
+	else
+		*out = buf;
+	return rc;
 }

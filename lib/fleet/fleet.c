@@ -24,6 +24,7 @@
 
 #include <numaplace/emit.h>
 
+#include "emit/emit-int.h"
 #include "util/util.h"
 
 #define FULL_SCAN_NS (INT64_C(30) * 1000000000)
@@ -631,24 +632,6 @@ static void digest(const char *s, char *out, size_t size)
 	snprintf(out, size, "fnv1a64:%016llx", (unsigned long long)h);
 }
 
-static int topo_json(const np_topo *topo, char **out, struct np_error *err)
-{
-	size_t len = 0;
-	FILE *m = open_memstream(out, &len);
-	int rc;
-
-	if (!m)
-		return np__err(err, NP_ENOMEM, "out of memory");
-	rc = np_topo_write(topo, NP_TOPO_JSON, m, err);
-	if (fclose(m) && !rc)
-		rc = np__err(err, NP_ENOMEM, "out of memory");
-	if (rc) {
-		free(*out);
-		*out = NULL;
-	}
-	return rc;
-}
-
 static bool bad_ratio(double r)
 {
 	return !(r >= 0 && r <= 1e6);
@@ -677,7 +660,7 @@ int np_fleet_add_host(np_fleet *f, const char *name, const np_topo *topo,
 	 * the capacity rows come from the same reading (JSON keeps memory in
 	 * MiB, a sysfs tree in KiB).
 	 */
-	if ((rc = topo_json(topo, &json, err)) ||
+	if ((rc = np__topo_write_string(topo, NP_TOPO_JSON, &json, err)) ||
 	    (rc = np_topo_parse(NP_SOURCE_JSON, json, strlen(json), name, &back, err)) ||
 	    (rc = np_host_new(back, &h, err)))
 		goto out;
