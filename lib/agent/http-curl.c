@@ -32,17 +32,8 @@ static size_t on_data(char *data, size_t size, size_t n, void *p)
 		s->over = true;
 		return 0; /* stops the transfer */
 	}
-	if (s->len + k + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap : 4096;
-		char *b;
-
-		while (cap < s->len + k + 1)
-			cap *= 2;
-		if (!(b = realloc(s->buf, cap)))
-			return 0;
-		s->buf = b;
-		s->cap = cap;
-	}
+	if (np__grow((void **)&s->buf, &s->cap, s->len + k + 1, 1))
+		return 0;
 	memcpy(s->buf + s->len, data, k);
 	s->len += k;
 	s->buf[s->len] = '\0';
