@@ -23,6 +23,7 @@
 #include <numaplace/numaplace.h>
 
 #include "check.h"
+#include "fleet-url.h"
 #include "fleet/fleet-int.h"
 #include "np-config.h"
 
@@ -401,22 +402,11 @@ static void processes(np_fleet *f, int rounds)
 
 int main(void)
 {
-	const char *env = getenv("NP_FLEET_URL");
 	np_fleet *f;
+	int rc = test_fleet_url("np-fleet-moves", dir, sizeof(dir), url, sizeof(url));
 
-	snprintf(dir, sizeof(dir), "/tmp/np-fleet-moves-XXXXXX");
-	if (!mkdtemp(dir))
-		return 99;
-	if (env && *env) {
-		snprintf(url, sizeof(url), "%s", env);
-	} else {
-#if NP_HAVE_SQLITE
-		snprintf(url, sizeof(url), "sqlite:%s/fleet.db", dir);
-#else
-		fprintf(stderr, "built without SQLite and no NP_FLEET_URL: skipped\n");
-		return 77;
-#endif
-	}
+	if (rc)
+		return rc;
 	f = open_fleet(NP_FLEET_CREATE);
 	if (f) {
 		add_host(f, "h1");

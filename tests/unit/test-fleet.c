@@ -20,6 +20,7 @@
 #include <numaplace/numaplace.h>
 
 #include "check.h"
+#include "fleet-url.h"
 #include "fleet/fleet-int.h"
 #include "np-config.h"
 #include "synth.h"
@@ -1079,23 +1080,12 @@ static void migrate_v1_pg(np_topo *a)
 
 int main(void)
 {
-	const char *env = getenv("NP_FLEET_URL");
 	np_topo *a = synth(8, 8, 65536, 1024, 2), *b = synth(4, 6, 32768, 0, 0);
 	np_fleet *f;
+	int rc = test_fleet_url("np-fleet", dir, sizeof(dir), url, sizeof(url));
 
-	snprintf(dir, sizeof(dir), "/tmp/np-fleet-XXXXXX");
-	if (!mkdtemp(dir))
-		return 99;
-	if (env && *env) {
-		snprintf(url, sizeof(url), "%s", env);
-	} else {
-#if NP_HAVE_SQLITE
-		snprintf(url, sizeof(url), "sqlite:%s/fleet.db", dir);
-#else
-		fprintf(stderr, "built without SQLite and no NP_FLEET_URL: skipped\n");
-		return 77;
-#endif
-	}
+	if (rc)
+		return rc;
 	T_CASE("opening", opening());
 #if NP_HAVE_SQLITE
 	T_CASE("newer-schema", newer_schema());
