@@ -539,8 +539,12 @@ static int claim_body(struct np__store *s, const struct np__claim *c, struct np_
 }
 
 /* One claim inside the open transaction: the placement row, then the body. */
-static int claim_in(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
-		    struct np_error *err)
+/*
+ * R reset to "claimed" on C's host, then C's row inserted: *FRESH false
+ * when a placement with C's id was there already (nothing inserted).
+ */
+static int insert_row(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
+		      bool *fresh, struct np_error *err)
 {
 	sqlite3_stmt *q = stmt(s, S_INS_PLACEMENT, err);
 	int rc;
@@ -554,11 +558,20 @@ static int claim_in(struct np__store *s, const struct np__claim *c, struct np__c
 	sqlite3_bind_int64(q, 2, c->host_id);
 	sqlite3_bind_text(q, 3, c->request, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, c->plan, -1, SQLITE_STATIC);
-	if ((rc = step_done(s, q, err)))
+	if (!(rc = step_done(s, q, err)))
+		*fresh = sqlite3_changes(s->db) != 0;
+	return rc;
+}
+
+static int claim_in(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
+		    struct np_error *err)
+{
+	bool fresh;
+	int rc = insert_row(s, c, r, &fresh, err);
+
+	if (rc)
 		return rc;
-	if (sqlite3_changes(s->db) == 0)
-		return existing(s, c, r, err);
-	return claim_body(s, c, r, err);
+	return fresh ? claim_body(s, c, r, err) : existing(s, c, r, err);
 }
 
 static int sq_claim(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
@@ -654,31 +667,15 @@ static int sq_claim_moves(struct np__store *s, const struct np__claim *c,
 			  const struct np__moved *mv, int n, struct np__claim_result *r,
 			  struct np_error *err)
 {
-	sqlite3_stmt *q;
+	bool fresh;
 	int rc;
 
-	memset(r, 0, sizeof(*r));
-	r->status = NP__CLAIMED;
-	r->host_id = c->host_id;
 	if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
 		return rc;
-	if (!(q = stmt(s, S_INS_PLACEMENT, err))) {
-		rc = NP_EOS;
-		goto out;
-	}
-	sqlite3_bind_text(q, 1, c->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, c->host_id);
-	sqlite3_bind_text(q, 3, c->request, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, c->plan, -1, SQLITE_STATIC);
-	if ((rc = step_done(s, q, err)))
-		goto out;
-	if (sqlite3_changes(s->db) == 0)
-		rc = existing(s, c, r, err);
-	else
-		rc = moves_body(s, c, mv, n, r, err);
+	if (!(rc = insert_row(s, c, r, &fresh, err)))
+		rc = fresh ? moves_body(s, c, mv, n, r, err) : existing(s, c, r, err);
 	if (!rc && r->status == NP__CLAIMED)
 		rc = exec(s, "COMMIT", err);
-out:
 	if (rc || r->status != NP__CLAIMED)
 		rollback(s);
 	return rc;
