@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <numaplace/util.h>
+
 /* The same seven Nova flavors, in the same order, as FLAVORS in
    tests/service/client.py (tests/service/loadgen.sh checks they agree). */
 static const char *const FLAVORS[] = {
@@ -474,21 +476,35 @@ static int usage(void)
 	return 2;
 }
 
+/*
+ * The bearer token from PATH (np_read_file: a regular file, never waited
+ * on); trailing white space dropped.  false, with one line on stderr, when
+ * it cannot be read or is not one word of printable characters (it goes
+ * into a header).
+ */
 static bool read_token(struct opts *o, const char *path)
 {
-	char tok[400];
-	FILE *f = fopen(path, "r");
-	size_t n;
+	struct np_error err = { 0 };
+	char *tok = NULL;
+	size_t n = 0;
+	bool ok;
 
-	if (!f)
+	if (np_read_file(path, 256, &tok, &n, &err)) {
+		fprintf(stderr, "service-loadgen: --token-file: %s\n", err.message);
 		return false;
-	n = fread(tok, 1, sizeof(tok) - 1, f);
-	fclose(f);
-	tok[n] = '\0';
+	}
 	while (n && (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' '))
 		tok[--n] = '\0';
-	snprintf(o->auth, sizeof(o->auth), "Authorization: Bearer %s\r\n", tok);
-	return n > 0;
+	ok = n > 0;
+	for (size_t i = 0; i < n && ok; i++)
+		ok = tok[i] > ' ' && tok[i] < 0x7f;
+	if (ok)
+		snprintf(o->auth, sizeof(o->auth), "Authorization: Bearer %s\r\n", tok);
+	else
+		fprintf(stderr, "service-loadgen: --token-file '%s': not one word of printable "
+			"characters\n", path);
+	free(tok);
+	return ok;
 }
 
 static bool int_arg(const char *s, int lo, int *out)
@@ -502,6 +518,7 @@ static bool int_arg(const char *s, int lo, int *out)
 	return true;
 }
 
+/* The options into O: 0; -1 for the usage (no ADDRS); -2 for bad input, said in one line. */
 static int parse(int argc, char **argv, struct opts *o)
 {
 	char *list;
@@ -533,13 +550,15 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->stats = v;
 		else if (ok && !strcmp(k, "--id-prefix"))
 			o->prefix = v;
-		else if (ok && !strcmp(k, "--token-file"))
-			ok = read_token(o, v);
-		else
+		else if (ok && !strcmp(k, "--token-file")) {
+			if (!read_token(o, v))
+				return -2; /* it said why */
+		} else
 			ok = false;
 		if (!ok) {
-			fprintf(stderr, "service-loadgen: bad option '%s'\n", k);
-			return -1;
+			fprintf(stderr, "service-loadgen: bad option '%s'%s\n", k,
+				v ? "" : " (no value)");
+			return -2;
 		}
 	}
 	o->seed = (unsigned long)seed;
@@ -596,8 +615,16 @@ int main(int argc, char **argv)
 			puts(FLAVORS[i]);
 		return 0;
 	}
-	if (parse(argc, argv, &o) != 0)
+	switch (parse(argc, argv, &o)) {
+	case 0:
+		break;
+	case -2: /* bad input, said in one line */
+		free(o.addr_list);
+		return 2;
+	default:
+		free(o.addr_list);
 		return usage();
+	}
 	cs = calloc((size_t)o.clients, sizeof(*cs));
 	th = calloc((size_t)o.clients, sizeof(*th));
 	t.post = calloc((size_t)o.clients * (size_t)o.ops + 1, sizeof(double));

@@ -68,6 +68,16 @@ PY
 then ok "its counts agree with the store and with the servers' counters"
 else not_ok "the load generator's counts disagree with the store or the servers"; fi
 fleet_verify 0 "$TMP"/logs/*.log
+# A token file it cannot use: exit 2 and one line, never waiting on a FIFO.
+mkfifo "$TMP/fifo"; mkdir "$TMP/dir"; printf 'ab\001c\n' >"$TMP/ctl"; ln -s "$TMP/fifo" "$TMP/link"
+for bad in fifo dir ctl link; do
+  timeout -k 2 10 "$LOADGEN" "unix:$TMP/u.sock" --token-file "$TMP/$bad" --ops 1 \
+    >"$TMP/out" 2>"$TMP/err" </dev/null
+  lgrc=$?
+  if [ "$lgrc" = 2 ] && [ "$(wc -l <"$TMP/err")" = 1 ] && grep -q '^service-loadgen: --token-file' "$TMP/err"
+  then ok "--token-file $bad: exit 2, one line"
+  else not_ok "--token-file $bad: exit $lgrc, stderr: $(head -c 200 "$TMP/err")"; fi
+done
 for r in tcp unix; do
   svc_stop "$r"
   [ "$svc_rc" = 0 ] && ok "server $r stops cleanly" || not_ok "server $r exit $svc_rc"
