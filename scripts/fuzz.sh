@@ -71,8 +71,9 @@ for t in $TARGETS; do
     crashed=1
     art=$(grep -o "Test unit written to [^ ]*" "$log" | tail -n 1 | cut -d' ' -f5)
     why=$(grep -m1 -E '^(==[0-9]+==ERROR|SUMMARY|fuzz:|.*runtime error)' "$log")
-    printf 'CRASHED  %-18s %s\n         %s\n         log %s\n' "$t" "${art:-no input saved}" \
-      "${why:-exit $rc}" "$log"
+    seed=$(sed -n 's/^INFO: Seed: //p' "$log" | head -n 1)
+    printf 'CRASHED  %-18s %s\n         %s\n         seed %s, log %s\n' "$t" "${art:-no input saved}" \
+      "${why:-exit $rc}" "${seed:-?}" "$log"
   fi
 done
 exit $crashed

@@ -8,9 +8,9 @@
 #   scripts/test.sh build build-release:unit,cli
 #                                         DIR:SUITES runs only those suites there
 #   SUITES="unit cli" scripts/test.sh     only those suites (in every dir)
-# The vm suite (QEMU boots) and the slow suite (long fuzzing, attacks,
-# SIGKILLed claims: a few minutes, $SLOW_FUZZ_SECONDS of it fuzzing) run
-# in the first build dir only.
+# The vm suite (QEMU boots) and the slow suite (long fuzzing from a fixed
+# seed, attacks, SIGKILLed claims: a few minutes) run in the first build
+# dir only.
 # Exit status: 0 when nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -30,6 +30,9 @@
  * The shape held (each broken rule is refused with its line):
  *  - version: 1.x (no version attribute) or 2.x; 3.x and later are named
  *    as what this libhwloc cannot read; 0.9 (<root>) is refused as too old;
+ *  - the root object a Machine (System in 1.x); a 1.x root NUMANode is put
+ *    under one, as hwloc does, while a 2.x one is refused (it crashed
+ *    hwloc 2.9.0's core, see obj_type());
  *  - every object a known type, allowed in that version and under that
  *    parent (hwloc's rules for normal, memory and I/O children; a PU has
  *    no normal or memory children; normal types go down in hwloc's order,
@@ -724,6 +727,13 @@ static int obj_type(struct hx *x, xmlNodePtr n, const struct hx_attrs *a, struct
 	o->canon = o->t->canon;
 	if (strcmp(o->t->name, "Cache") == 0 && (rc = cache_v1(x, n, a, o)))
 		return rc;
+	/* hwloc always writes a Machine at the root.  A version 2 root
+	 * NUMANode crashed hwloc 2.9.0: its core rebuilds the root's nodeset
+	 * from memory children (none), removes the root as empty and then
+	 * frees the NULL root (fixed in hwloc 2.9.3).  A version 1 root NUMA
+	 * node never gets here: numa_root() puts it under a Machine. */
+	if (!p && o->t->order != 0)
+		return bad(x, n, "the root object is a %s, not a Machine", o->t->name);
 	if (strcmp(o->t->name, "OSDev") == 0)
 		return 1; /* numaplace reads no OS device */
 	if (strcmp(o->t->name, "Misc") == 0) {
@@ -733,8 +743,6 @@ static int obj_type(struct hx *x, xmlNodePtr n, const struct hx_attrs *a, struct
 		o->t = hx_type_of("Group");
 		o->canon = "Group";
 	}
-	if (!p && o->t->order != 0 && strcmp(o->canon, "NUMANode") != 0)
-		return bad(x, n, "the root object is a %s, not a Machine", o->t->name);
 	if (p && strcmp(o->t->name, "System") == 0)
 		return bad(x, n, "a System object below the root");
 	if (p && o->t->order == 0) {
@@ -1135,7 +1143,9 @@ static int topology(struct hx *x, xmlNodePtr top)
 		fprintf(x->out, "<topology version=\"%u.%u\">\n", x->major, x->minor);
 	{
 		xmlChar *t = xmlGetProp(root, (const xmlChar *)"type");
-		bool numa = t && x->major == 1 && strcmp((const char *)t, "NUMANode") == 0;
+		const struct hx_type *rt = hx_type_of((const char *)t);
+		/* "Node" is version 1's other name for it. */
+		bool numa = rt && x->major == 1 && strcmp(rt->canon, "NUMANode") == 0;
 
 		xmlFree(t);
 		rc = numa ? numa_root(x, root) : object(x, root, NULL);

@@ -105,6 +105,14 @@ if have hwloc; then
   # A v1 export's distance matrix (hwloc gives it no name).
   run topology --hwloc-xml "$NP_SRC/tests/data/hwloc/distances-v1.xml"; expect_rc 0 "v1 distances"
   expect_out "^ +0 +10 +21$" "v1 distances read"
+  # A 2.x root NUMANode crashed libhwloc 2.9.0 (it removed the root as empty,
+  # then freed the NULL root): refused, naming it.  A 1.x root NUMA node (as
+  # 1.x wrote it, "Node") is put under a Machine, as hwloc does, and read.
+  run topology --hwloc-xml "$NP_SRC/tests/data/hwloc/bad-numa-root-v2.xml"
+  expect_rc 2 "2.x root NUMANode"; expect_one_line_err "2.x root NUMANode"
+  expect_err "line 1: the root object is a NUMANode, not a Machine$" "names the root's type"
+  run topology --hwloc-xml "$NP_SRC/tests/data/hwloc/numa-root-v1.xml"; expect_rc 0 "1.x root NUMA node"
+  expect_out "^host: 1 node, 1 CPUs, 1\.0 GiB memory" "its node, CPU and memory read"
 fi
 
 # Other sources through the tool.
