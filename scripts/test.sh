@@ -8,6 +8,8 @@
 #   scripts/test.sh build build-release:unit,cli
 #                                         DIR:SUITES runs only those suites there
 #   SUITES="unit cli" scripts/test.sh     only those suites (in every dir)
+#   MESON_TESTTHREADS=4 scripts/test.sh   tests at once (default 2, the CI
+#                                         machine's cores; more adds pressure)
 # The vm suite (QEMU boots) and the slow suite (long fuzzing, attacks,
 # SIGKILLed claims: a few minutes, $SLOW_FUZZ_SECONDS of it fuzzing) run
 # in the first build dir only.
@@ -42,7 +44,7 @@ for spec in "$@"; do
   fi
   [ "$dir" = "$first" ] || args+=(--no-suite vm --no-suite slow)
   echo "== tests in $dir${only:+ (suites $only)}"
-  meson test -C "$dir" --print-errorlogs --num-processes 2 "${args[@]}" || status=1
+  meson test -C "$dir" --print-errorlogs --num-processes "${MESON_TESTTHREADS:-2}" "${args[@]}" || status=1
   read -r p f s < <(/usr/bin/python3 - "$dir/meson-logs/testlog.json" <<'PY'
 import json, sys
 p = f = s = 0
