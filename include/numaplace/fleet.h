@@ -139,7 +139,8 @@ struct np_fleet_sched_opts {
 	const char *host;	   /* only this host (NULL: any) */
 	bool dry_run;		   /* choose, do not claim */
 	bool explain;		   /* plans carry every reason (np_place_opts.explain) */
-	int top;		   /* pick at random among the best TOP candidates (0: 3; 1: always the best) */
+	int top;		   /* pick at random among the best TOP candidates (0: 3, and one
+				      more after each claim lost to another scheduler; 1: always the best) */
 	int want;		   /* fitting hosts to compare before choosing (0: 8; more
 				      than 8: no budget, up to every host that passes) */
 	uint64_t seed;		   /* random choices (0: from the clock and the process) */

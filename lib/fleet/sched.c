@@ -16,7 +16,11 @@
  * one.  (4) Claim in the store, which says too whether the id is placed
  * already (same request: that placement; another: refused); a claim
  * refused because the host changed meanwhile reads that host again and
- * starts over from (1), a bounded number of times.
+ * starts over from (1), a bounded number of times.  Each loss is another
+ * scheduler's claim that went in, so the bound is generous; schedulers
+ * that asked for the same guest at the same moment would lose to each
+ * other in step, so a loser waits a random, growing time
+ * (pause_after_loss()) and then chooses among more of the best (top_of()).
  *
  * When nothing fits, the result counts hosts per reason; hosts rejected by
  * the engine are counted by the resource of the plan's first reason.
@@ -27,15 +31,27 @@
  */
 #include "fleet/fleet-int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <numaplace/emit.h>
 
 #include "util/util.h"
 
-#define MAX_ATTEMPTS 8
+/*
+ * Claims tried before giving up.  A claim is lost only to another that
+ * went in, so this only bounds a schedule's time.  It was 8, with neither
+ * pause nor widening: 32 threads of one process filling 16 hosts with the
+ * same guests had 5 to 11 schedules a run give up with hosts still free;
+ * now the most a schedule lost there is 6 in a row (13 with 64 threads;
+ * tests/fleet/group.sh).
+ */
+#define MAX_ATTEMPTS 32
+#define PAUSE_US 250   /* after the first loss up to 2 x this, doubling ... */
+#define PAUSE_DOUBLINGS 7 /* ... this many times (32 ms) */
 #define DEFAULT_WANT 8
 #define DEFAULT_TOP 3
 #define ENGINE_BUDGET 64 /* engine runs after which one fit is enough */
@@ -329,6 +345,16 @@ static void free_choice(struct choice *ch, int keep)
 
 /* ---- choosing ---------------------------------------------------------------- */
 
+/*
+ * How many of the best fits to choose among: the caller's TOP, or by
+ * default DEFAULT_TOP and one more after each claim lost to another
+ * scheduler (the winners took from the best few; the losers spread out).
+ */
+static int top_of(const struct choice *ch)
+{
+	return ch->o->top > 0 ? ch->o->top : DEFAULT_TOP + ch->r->stats.attempts - 1;
+}
+
 /* Enough fits to choose from (WANT), or enough engine runs once one fits? */
 static bool enough(const struct choice *ch, int want)
 {
@@ -366,7 +392,7 @@ static int choose(np_fleet *f, struct choice *ch, const np_request *req, int *ch
 		rc = consider(ch, order[pack ? n - 1 - i : i].h, req);
 	if (rc)
 		return rc;
-	*chosen = ch->nfits ? pick(f, ch, ch->o->top > 0 ? ch->o->top : DEFAULT_TOP, &f->rng) : -1;
+	*chosen = ch->nfits ? pick(f, ch, top_of(ch), &f->rng) : -1;
 	return 0;
 }
 
@@ -771,6 +797,39 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 	return 0;
 }
 
+/*
+ * After the claim of attempt LOST lost its host: wait a random time below
+ * PAUSE_US << min(LOST, PAUSE_DOUBLINGS) microseconds (randomised
+ * exponential backoff).  The threads of a replica, or several replicas,
+ * that asked for the same shape at once choose from the same best hosts;
+ * without the pause the losers of one round meet again in the next.
+ */
+static void pause_after_loss(np_fleet *f, int lost)
+{
+	uint64_t cap = (uint64_t)PAUSE_US << (lost < PAUSE_DOUBLINGS ? lost : PAUSE_DOUBLINGS);
+	uint64_t us = next_rand(&f->rng) % cap;
+	struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Claim attempts until one is final (done) or an error; the last *DONE. */
+static int attempts(np_fleet *f, struct choice *ch, const char *id, const char *fp,
+		    const np_request *req, bool *done)
+{
+	int rc = 0;
+
+	for (int a = 1; a <= MAX_ATTEMPTS && !*done && !rc; a++) {
+		if (a > 1)
+			pause_after_loss(f, a - 1);
+		ch->r->stats.attempts = a;
+		rc = attempt(f, ch, id, fp, req, done);
+		free_choice(ch, -1);
+	}
+	return rc;
+}
+
 int np_fleet_schedule(np_fleet *f, const char *id, const np_request *req,
 		      const struct np_fleet_sched_opts *opts, np_fleet_result **out,
 		      struct np_error *err)
@@ -799,11 +858,7 @@ int np_fleet_schedule(np_fleet *f, const char *id, const np_request *req,
 		rc = np__err(err, NP_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (int a = 1; a <= MAX_ATTEMPTS && !done && !rc; a++) {
-		r->stats.attempts = a;
-		rc = attempt(f, &ch, id, fp, req, &done);
-		free_choice(&ch, -1);
-	}
+	rc = attempts(f, &ch, id, fp, req, &done);
 	if (!rc && !done)
 		rc = np__err(err, NP_EOS, "cannot claim '%.200s': %d tries in a row lost their host "
 			     "to other schedulers", id, MAX_ATTEMPTS);

@@ -39,7 +39,7 @@ if have runtime; then
   if [ "$m" = 644 ]; then ok "umask 000: --log file is 0644"; else not_ok "umask 000: --log file is $m"; fi
 fi
 mkfifo "$S/fifo"
-run_within 10 topology --json "$host" -o "$S/fifo"; expect_rc 2 "-o a FIFO nobody reads"
+run_within 60 topology --json "$host" -o "$S/fifo"; expect_rc 2 "-o a FIFO nobody reads"
 expect_err "no reader" "says why"
 run topology --json "$host" -o /dev/null; expect_rc 0 "-o /dev/null"
 printf 'old\n' >"$S/old.txt"

@@ -63,7 +63,7 @@ path_of() {
 # refused WHAT PATH CMD...: CMD exits 2 at once, one line naming PATH.
 refused() {
   local what=$1 path=$2; shift 2
-  run_within 10 "$@"
+  run_within 60 "$@"  # a hang guard: 10 s was close for a sanitizer build under load
   if [ "$rc" -eq 124 ]; then not_ok "$what: hangs"; return; fi
   expect_rc 2 "$what"
   expect_one_line_err "$what"
@@ -83,7 +83,7 @@ lacks() {
 # unsupported WHAT FEATURE CMD...: CMD exits 3 at once, one line naming FEATURE.
 unsupported() {
   local what=$1 feature=$2; shift 2
-  run_within 10 "$@"
+  run_within 60 "$@"  # a hang guard: 10 s was close for a sanitizer build under load
   expect_rc 3 "$what"; expect_one_line_err "$what"
   expect_err "no $feature support" "$what: says $feature is missing"
 }
@@ -99,12 +99,12 @@ for verb in $verbs; do
       # shellcheck disable=SC2086 # the base command lines are split on purpose
       if [ "$name" = --run-dir ]; then
         # The run directory is the library's to read; only a hang is wrong.
-        run_within 10 $base "$name" "$p"
+        run_within 60 $base "$name" "$p"
         if [ "$rc" -ne 124 ]; then ok "$verb $name $kind: no hang"; else not_ok "$verb $name $kind: hangs"; fi
       elif [ -n "$(lacks "$name" "$kind")" ]; then
         unsupported "$verb $name $kind" "$(lacks "$name" "$kind")" $base "$name" "$p"
       elif [ "$kind" = missing ] && [ -n "${missing_ok[$name]:-}" ]; then
-        run_within 10 $base "$name" "$p"
+        run_within 60 $base "$name" "$p"
         if [ "$rc" -ne 2 ] && [ "$rc" -ne 124 ]; then ok "$verb $name missing: fine"; else not_ok "$verb $name missing: rc $rc"; fi
         rm -f "$p" "$p.lock"
       else

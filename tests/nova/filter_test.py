@@ -45,7 +45,6 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -240,11 +239,18 @@ class Service(object):
         self.store = 'sqlite:%s/fleet.db' % tmp
         self.url = url or 'unix:%s/serve.sock' % tmp
         self.token_file = token_file
-        self.log = open(os.path.join(tmp, 'serve-%d.log' % id(self)), 'w')
+        self.logname = os.path.join(tmp, 'serve-%d.log' % id(self))
+        self.log = open(self.logname, 'w')
         self.client = np_client.Client(self.url, token_file=token_file, timeout=30)
         self.proc = None
 
     def start(self):
+        """Start serve and wait until it answers (or died; 120 s guard a hang).
+
+        A TCP url with port 0: the server picks a free port, and the url
+        becomes the address it says it serves on.  (A port found free
+        beforehand and closed again may be taken by anything meanwhile.)
+        """
         listen = self.url[len('http://'):] if self.url.startswith('http://') else self.url
         extra = ['--token-file', self.token_file] if self.token_file else []
         subprocess.run([self.numaplace, 'fleet', 'list', '--store', self.store],
@@ -252,14 +258,21 @@ class Service(object):
         self.proc = subprocess.Popen([self.numaplace, 'serve', '--store', self.store,
                                       '--listen', listen] + extra, stdout=self.log,
                                      stderr=self.log)
-        for _ in range(200):
-            try:
-                self.client.call('GET', '/v1/health')
-                return True
-            except np_client.ServiceError:
-                if self.proc.poll() is not None:
-                    return False
-                time.sleep(0.05)
+        end = time.monotonic() + 120
+        while time.monotonic() < end and self.proc.poll() is None:
+            with open(self.logname) as f:
+                m = re.search(r'serving on (\S+)', f.read())
+            if m:
+                if self.url.startswith('http://'):
+                    self.url = 'http://' + m.group(1)
+                    self.client = np_client.Client(self.url, token_file=self.token_file,
+                                                   timeout=30)
+                try:
+                    self.client.call('GET', '/v1/health')
+                    return True
+                except np_client.ServiceError:
+                    pass
+            time.sleep(0.05)
         return False
 
     def stop(self):
@@ -438,21 +451,13 @@ def readme_register(tmp, service):
     check([h.host for h in got] == ['compute-1'], 'and NumaplaceFilter passes it')
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def over_tcp(numaplace, tmp, states, reqs):
     """[numaplace] url = http://HOST:PORT with token_file: the same answers."""
     token = os.path.join(tmp, 'token')
     with open(token, 'w') as f:
         f.write('s3cret-token-for-the-filter-%d\n' % os.getpid())
     os.chmod(token, 0o600)
-    tcp = Service(numaplace, tmp, 'http://127.0.0.1:%d' % free_port(), token)
+    tcp = Service(numaplace, tmp, 'http://127.0.0.1:0', token)
     if not check(tcp.start(), 'numaplace serve on TCP with a token, on the same store'):
         return
     req, prep = next((r, p) for r, p in reqs if p.topology is not None)

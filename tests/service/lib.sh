@@ -22,10 +22,12 @@ svc_cleanup() {
 }
 trap "svc_cleanup; $(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT$//")" EXIT
 
-# Wait until the server NAME answers /v1/health (or died).
+# Wait until the server NAME says it serves (or died).  120 s only guard a
+# hang: 10 s, as it was, were not enough for a sanitizer build opening its
+# store on a loaded machine.
 svc_wait() {
-  local name=$1 i
-  for i in $(seq 1 200); do
+  local name=$1 end=$((SECONDS + 120))
+  while [ "$SECONDS" -lt "$end" ]; do
     kill -0 "${SVC_PID[$name]}" 2>/dev/null || return 1
     if grep -q "serving on" "$TMP/$name.log" 2>/dev/null; then return 0; fi
     sleep 0.05

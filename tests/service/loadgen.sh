@@ -71,7 +71,7 @@ fleet_verify 0 "$TMP"/logs/*.log
 # A token file it cannot use: exit 2 and one line, never waiting on a FIFO.
 mkfifo "$TMP/fifo"; mkdir "$TMP/dir"; printf 'ab\001c\n' >"$TMP/ctl"; ln -s "$TMP/fifo" "$TMP/link"
 for bad in fifo dir ctl link; do
-  timeout -k 2 10 "$LOADGEN" "unix:$TMP/u.sock" --token-file "$TMP/$bad" --ops 1 \
+  timeout -k 2 60 "$LOADGEN" "unix:$TMP/u.sock" --token-file "$TMP/$bad" --ops 1 \
     >"$TMP/out" 2>"$TMP/err" </dev/null
   lgrc=$?
   if [ "$lgrc" = 2 ] && [ "$(wc -l <"$TMP/err")" = 1 ] && grep -q '^service-loadgen: --token-file' "$TMP/err"

@@ -225,14 +225,20 @@ static bool applied_as_claimed(virConnectPtr c, const np_topo *topo, const char 
 	return ok;
 }
 
-static void state_path(char *buf, size_t size, const char *what)
+/* Remove the state file PATH and its lock file. */
+static void forget_state(const char *path)
 {
 	char lock[160];
 
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	unlink(path);
+	unlink(lock);
+}
+
+static void state_path(char *buf, size_t size, const char *what)
+{
 	snprintf(buf, size, "/tmp/np-watch-%d-%s.json", (int)getpid(), what);
-	snprintf(lock, sizeof(lock), "%s.lock", buf);
-	unlink(buf);
-	unlink(lock); /* the one of an earlier run with this pid */
+	forget_state(buf); /* the one of an earlier run with this pid */
 }
 
 static void start_watcher(struct watcher *w, const np_topo *topo, const char *path,
@@ -284,7 +290,7 @@ static void test_twenty(const np_topo *topo, virConnectPtr keep)
 	CHECK(get(&c, &c.failed) == 0 && get(&c, &c.nofit) == 0, "nothing failed: %s",
 	      c.last_fail);
 	destroy_all(keep, NDOMS / 2, NDOMS);
-	unlink(path);
+	forget_state(path); /* no file left in /tmp, the lock neither */
 }
 
 /* 20 domains too big for the host at once: some refused, none over-committed. */
@@ -310,7 +316,7 @@ static void test_too_many(const np_topo *topo, virConnectPtr keep)
 	check_state(topo, path, placed + 1);
 	stop_watcher(&w);
 	destroy_all(keep, 0, NDOMS);
-	unlink(path);
+	forget_state(path); /* no file left in /tmp, the lock neither */
 }
 
 /* --once: a stale claim released, the running domain claimed; a dry run claims nothing. */
@@ -354,7 +360,7 @@ static void test_once(const np_topo *topo)
 	o.uri = "bogus:///nothing";
 	CHECK(np_watch(topo, &o, count, &c, &err) == NP_EIO && strstr(err.message, "bogus"),
 	      "a URI libvirt cannot open: %s", err.message);
-	unlink(path);
+	forget_state(path); /* no file left in /tmp, the lock neither */
 }
 
 int main(void)

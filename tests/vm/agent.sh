@@ -33,12 +33,11 @@ vm_add_numaplace serve
 # shellcheck disable=SC2016 # expanded by the guest shell
 guest=$guest_run'
 export LD_LIBRARY_PATH=/np/lib PATH=/np/bin:$PATH
-ready() { i=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do usleep 50000; i=$((i+1)); done; }
-api() { curl -s --max-time 20 --unix-socket /tmp/s.sock -H "Content-Type: application/json" "$@"; }
+api() { curl -s --max-time 120 --unix-socket /tmp/s.sock -H "Content-Type: application/json" "$@"; }
 agent() { numaplace agent --server unix:/tmp/s.sock --name numa-vm "$@"; }
 
 numaplace serve --store sqlite:/tmp/f.db --listen unix:/tmp/s.sock --log /tmp/serve.log &
-SV=$!; ready /tmp/serve.log "serving on"
+SV=$!; wait_for /tmp/serve.log "serving on"
 run register agent --once
 run post api -X POST http://np/v1/placements -d "{\"id\": \"vm-a\", \"host\": \"numa-vm\", \"flavor\": {\"vcpus\": 2, \"memory_mb\": 64, \"extra_specs\": {\"hw:numa_nodes\": \"1\"}}}"
 N=$(sed -n "s/.*\"nodeset\":\[\([0-9]*\)\].*/\1/p" /tmp/out)
@@ -46,7 +45,7 @@ O=$(( (N + 2) % 4 ))
 echo "@@@NP out nodes"; echo "$N $O"; echo "@@@NP rc nodes 0"
 
 # 1: memory and threads where the plan put them
-numaplace apply --nodes $N -- rw run 48 2 > /tmp/w1 & W1=$!; ready /tmp/w1 ready
+numaplace apply --nodes $N -- rw run 48 2 > /tmp/w1 & W1=$!; wait_for /tmp/w1 ready
 run a1 agent --once --map vm-a=$W1
 run g1 api http://np/v1/placements/vm-a
 run m1 cat /proc/$W1/numa_maps
@@ -59,7 +58,7 @@ run m2 cat /proc/$W1/numa_maps
 
 # 3: threads moved too: vCPUs outside
 for t in $(ls /proc/$W1/task); do taskset -p -c $((2 * O)),$((2 * O + 1)) $t >/dev/null; done
-usleep 300000
+wait_ran_on $W1 $((2 * O)) $((2 * O + 1))
 run a3 agent --once --map vm-a=$W1
 run g3 api http://np/v1/placements/vm-a
 
@@ -68,5 +67,5 @@ run loop agent --interval 0.2 --count 3 --map vm-a=$W1
 kill $W1 $SV
 '
 
-vm_boot --timeout 240 --nodes 4 --cpus-per-node 2 --mem-per-node 320
+vm_boot --timeout 600 --nodes 4 --cpus-per-node 2 --mem-per-node 320
 "$py" "$here/check-agent.py" <"$work/guest.out"

@@ -19,6 +19,13 @@ py=/usr/bin/python3
 
 skip() { echo "skipped: $*"; exit 77; }
 
+# Options every boot gets.  no_timer_check: at boot Linux checks that the
+# IO-APIC timer ticks, allowing it ~40 ms (its delay loop is preset from
+# the host's clock); a TCG guest on a loaded host misses that, and the
+# kernel panics "IO-APIC + timer doesn't work!" (vm-topology, load 23).
+# The check is for broken real boards; QEMU's timer works.
+vm_opts=(--append no_timer_check)
+
 # vm_need [cc]: skip unless a guest can boot here (and, with cc, a static
 # helper can be built); fail unless the tool is built.
 vm_need() {
@@ -63,9 +70,18 @@ vm_add_numaplace() {
 }
 
 # The guest shell's (busybox sh) run NAME CMD...: CMD's output, errors and
-# exit code as the sections the check scripts read.
+# exit code as the sections the check scripts read.  And its waits, for an
+# event rather than for a time: a TCG guest on a loaded host runs 5 to 10
+# times slower than on a quiet one (a boot: 5 s quiet, 25 s at load 34),
+# so a fixed sleep that was enough on a quiet machine was not under load.
+# Each gives up after $WAIT_S seconds (a guard against a hang, not a time
+# the event must take; the boot's --timeout is the last guard):
+#   wait_for FILE TEXT     until FILE contains TEXT
+#   wait_ran_on PID CPU..  until every thread of PID last ran on one of the CPUs
+#                          (its affinity was set there; it has run since)
 # shellcheck disable=SC2016 # expanded by the guest shell
 guest_run='
+WAIT_S=120
 run() {
   name=$1; shift
   "$@" >/tmp/out 2>/tmp/err; rc=$?
@@ -73,13 +89,27 @@ run() {
   echo "@@@NP err $name"; cat /tmp/err
   echo "@@@NP rc $name $rc"
 }
+wait_for() {
+  i=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt $((WAIT_S * 20)) ]; do usleep 50000; i=$((i+1)); done
+}
+ran_on() {
+  for t in /proc/$1/task/*; do
+    c=$(awk "{ print \$39 }" $t/stat 2>/dev/null); k=1
+    for w in $2; do [ "$c" = "$w" ] && k=0; done
+    [ $k = 0 ] || return 1
+  done
+}
+wait_ran_on() {
+  p=$1; shift; i=0
+  while ! ran_on $p "$*" && [ $i -lt $((WAIT_S * 20)) ]; do usleep 50000; i=$((i+1)); done
+}
 '
 
 # vm_boot RUN-IN-NUMA-VM-OPTIONS...: one guest running $guest, its output
 # in $work/guest.out; a guest that did not run is one failed check, exit 1.
 vm_boot() {
   local rc t0=$SECONDS
-  "$vm" "$@" "${adds[@]}" -- sh -c "$guest" >"$work/guest.out" 2>"$work/guest.err"
+  "$vm" "${vm_opts[@]}" "$@" "${adds[@]}" -- sh -c "$guest" >"$work/guest.out" 2>"$work/guest.err"
   rc=$?
   echo "# boot and guest script: $((SECONDS - t0)) s"
   if [ $rc -ne 0 ]; then

@@ -80,7 +80,7 @@ shape() {
     shift
   done
   t0=$SECONDS
-  "$vm" --timeout 120 "${adds[@]}" "${a[@]}" -- sh -c "$guest" guest "$pages" \
+  "$vm" --timeout 300 "${vm_opts[@]}" "${adds[@]}" "${a[@]}" -- sh -c "$guest" guest "$pages" \
     >"$work/$label.out" 2>"$work/$label.err"
   rc=$?
   if [ $rc -ne 0 ]; then
