@@ -2,7 +2,8 @@
  * metrics.c - GET /v1/metrics in Prometheus' text format (0.0.4): per
  * route the requests by status and a latency histogram, the schedules
  * and their claim conflicts and retries (this replica's, since it
- * started), and from the store the hosts, placements and per node the
+ * started), how its claims were committed (np_fleet_commit_stats: claims,
+ * transactions, the largest batch, batches split), and from the store the hosts, placements and per node the
  * memory and CPUs in use (the same for every replica).
  *
  * Counters change under one mutex: a request costs a few additions, far
@@ -162,6 +163,29 @@ static const char *const gauges[][2] = {
 	{ "numaplace_node_vcpus_shared", "Floating vCPUs placed on the node's shared CPUs." },
 };
 
+/* The replica's group commit: claims per transaction is claims / commits. */
+static void commit_stats(np_fleet *f, FILE *o)
+{
+	struct np_fleet_commit_stats c;
+
+	np_fleet_commit_stats(f, &c);
+	fprintf(o, "# HELP numaplace_claims_committed_total Claims sent to the store in a commit.\n"
+		   "# TYPE numaplace_claims_committed_total counter\n"
+		   "numaplace_claims_committed_total %llu\n"
+		   "# HELP numaplace_claim_commits_total Transactions that carried those claims.\n"
+		   "# TYPE numaplace_claim_commits_total counter\n"
+		   "numaplace_claim_commits_total %llu\n"
+		   "# HELP numaplace_claim_commit_largest The most claims in one transaction.\n"
+		   "# TYPE numaplace_claim_commit_largest gauge\n"
+		   "numaplace_claim_commit_largest %llu\n"
+		   "# HELP numaplace_claim_commit_splits_total Batches that failed as a whole and "
+		   "were run claim by claim.\n"
+		   "# TYPE numaplace_claim_commit_splits_total counter\n"
+		   "numaplace_claim_commit_splits_total %llu\n",
+		(unsigned long long)c.claims, (unsigned long long)c.commits,
+		(unsigned long long)c.largest, (unsigned long long)c.split);
+}
+
 static void fleet_gauges(np_fleet *f, FILE *o)
 {
 	long placements = 0;
@@ -204,6 +228,7 @@ char *svc_metrics_text(struct svc_metrics *m, np_fleet *f, size_t *len, struct n
 	pthread_mutex_lock(&m->lock);
 	requests(m, o);
 	pthread_mutex_unlock(&m->lock);
+	commit_stats(f, o);
 	fleet_gauges(f, o);
 	if (fclose(o)) {
 		free(buf);

@@ -148,6 +148,10 @@ d["load_average"] = open("/proc/loadavg").read().split()[0]
 m = open(sys.argv[2]).read()
 get = lambda k: float(re.search(r'^numaplace_http_request_duration_seconds_%s\{route="placement_post"\} (\S+)' % k, m, re.M).group(1))
 d["server_post_mean_ms_replica1"] = round(get("sum") / max(1, get("count")) * 1e3, 3)
+# Group commit on replica 1 (np_fleet_commit_stats): claims per durable commit.
+cm = dict(re.findall(r'^numaplace_(claims_committed_total|claim_commits_total) (\S+)$', m, re.M))
+if len(cm) == 2:
+    d["claims_per_commit_replica1"] = round(float(cm["claims_committed_total"]) / max(1, float(cm["claim_commits_total"])), 2)
 d.update(store=sys.argv[3], replicas=int(sys.argv[4]), hosts=int(sys.argv[5]))
 print(json.dumps(d))
 PY

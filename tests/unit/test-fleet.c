@@ -647,6 +647,47 @@ static void marks_grow(np_fleet *f, np_topo *a)
 	np_fleet_close(g);
 }
 
+/*
+ * A host another process removes is gone from a scheduler at its next
+ * refresh, through the change scan (the store counts removals), not only
+ * at its periodic full scan 30 s later.  G is such a process: its own
+ * handle, not in F's group, so F's removal ring does not reach it.
+ */
+static void removed_elsewhere(np_fleet *f, np_topo *a)
+{
+	struct np_error err = { 0 };
+	np_fleet *g = open_fleet(0);
+
+	CHECK(np_fleet_add_host(f, "gone-1", a, NULL, NULL, &err) == 0 &&
+	      np_fleet_add_host(f, "gone-2", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	CHECK(g && np_fleet_refresh(g, &err) == 0 && np_fleet_host_find(g, "gone-1") &&
+	      np_fleet_host_find(g, "gone-2"), "G sees both: %s", err.message);
+	usleep(2000); /* past the change scan's rate limit */
+	CHECK(np_fleet_refresh(g, &err) == 0, "G's change scan with nothing changed: %s",
+	      err.message);
+	CHECK(np_fleet_remove_host(f, "gone-1", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	usleep(2000);
+	CHECK(np_fleet_refresh(f, &err) == 0 && np_fleet_refresh(g, &err) == 0 &&
+	      !np_fleet_host_find(g, "gone-1") && np_fleet_host_find(g, "gone-2") &&
+	      np_fleet_host_count(g) == np_fleet_host_count(f),
+	      "a host removed by another process is gone at the next change scan (%d hosts, "
+	      "want %d)", np_fleet_host_count(g), np_fleet_host_count(f));
+	/* A removal and an addition between two scans: both seen. */
+	CHECK(np_fleet_remove_host(f, "gone-2", false, NULL, &err) == 0 &&
+	      np_fleet_add_host(f, "gone-3", a, NULL, NULL, &err) == 0, "swap: %s", err.message);
+	usleep(2000);
+	CHECK(np_fleet_refresh(f, &err) == 0 && np_fleet_refresh(g, &err) == 0 &&
+	      !np_fleet_host_find(g, "gone-2") && np_fleet_host_find(g, "gone-3") &&
+	      np_fleet_host_count(g) == np_fleet_host_count(f),
+	      "removed and added between two scans");
+	CHECK(np_fleet_remove_host(f, "gone-3", false, NULL, &err) == 0, "cleanup: %s",
+	      err.message);
+	if (g)
+		checked(g, "after removals elsewhere");
+	np_fleet_close(g);
+}
+
 /* ---- the pre-filter never rejects a host the engine would use --------------- */
 
 static void load_randomly(np_fleet *f, uint64_t seed, int n, int *placed)
@@ -1104,6 +1145,7 @@ int main(void)
 		T_CASE("shared-summaries", shared(f, a));
 		T_CASE("observations", observations(f));
 		T_CASE("marks-grow", marks_grow(f, a));
+		T_CASE("removed-elsewhere", removed_elsewhere(f, a));
 		T_CASE("stale-scheduler", stale(f));
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
 		T_CASE("processes", processes(8, 40));
