@@ -53,6 +53,15 @@ static np_fleet *open_fleet(unsigned flags)
 	return f;
 }
 
+/* A new handle (a new process's view) with every host read whole. */
+static bool open_in_full(np_fleet **out)
+{
+	struct np_error err = { 0 };
+
+	*out = open_fleet(0);
+	return *out && np_fleet_refresh(*out, &err) == 0;
+}
+
 static np_topo *synth(int nodes, int cores, int mem, int pages, int nics)
 {
 	struct synth_host s = { nodes, cores, mem, pages, nics };
@@ -689,6 +698,75 @@ static void removed_elsewhere(np_fleet *f, np_topo *a)
 	np_fleet_close(g);
 }
 
+/* Do X and Y hold the same ledger, counts and summary of every host? */
+static bool same_views(np_fleet *x, np_fleet *y, char *why, size_t size)
+{
+	if (np_fleet_host_count(x) != np_fleet_host_count(y)) {
+		snprintf(why, size, "%d hosts against %d", np_fleet_host_count(x),
+			 np_fleet_host_count(y));
+		return false;
+	}
+	for (int i = 0; i < np_fleet_host_count(x); i++) {
+		const struct np_fleet_host *a = np_fleet_host_at(x, i), *b = np_fleet_host_at(y, i);
+		const np__ledger *la = a->ledger, *lb = b->ledger;
+
+		snprintf(why, size, "host %s", a->name);
+		if (strcmp(a->name, b->name) || a->generation != b->generation ||
+		    a->placements != b->placements || la->nrows != lb->nrows ||
+		    la->npins != lb->npins ||
+		    memcmp(la->rows, lb->rows, (size_t)la->nrows * sizeof(*la->rows)) ||
+		    memcmp(la->pins, lb->pins, (size_t)la->npins * sizeof(*la->pins)) ||
+		    a->sum.key[0] != b->sum.key[0] || a->sum.key[1] != b->sum.key[1] ||
+		    a->sum.mem_room != b->sum.mem_room || a->sum.pcpu_free != b->sum.pcpu_free)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * What a long-running scheduler G keeps up to date by change scans (the
+ * rows of the hosts another process changed, read again; placement counts
+ * from that read, not from the scan) equals what a new handle reads whole.
+ */
+static void refresh_equals_full(np_fleet *f)
+{
+	struct np_error err = { 0 };
+	np_fleet *g = open_fleet(0), *n = NULL;
+	char id[32], why[300] = "";
+	static const char *const flavors[] = { "vcpus=2,ram=1024",
+						"vcpus=4,ram=2048,hw:cpu_policy=dedicated",
+						"vcpus=2,ram=4096,hw:numa_nodes=2" };
+
+	CHECK(g && np_fleet_refresh(g, &err) == 0, "G: %s", err.message);
+	for (int round = 0; g && round < 3; round++) {
+		for (int i = 0; i < 12; i++) {
+			np_fleet_result *r;
+
+			snprintf(id, sizeof(id), "rf-%d-%d", round, i);
+			r = schedule(f, id, flavors[i % 3], NULL, &err);
+			CHECK(r && np_fleet_result_placed(r), "placed %s: %s", id, err.message);
+			np_fleet_result_free(r);
+			if (i % 3 == 2) { /* a third released again */
+				snprintf(id, sizeof(id), "rf-%d-%d", round, i - 1);
+				CHECK(np_fleet_release(f, id, NULL, &err) == 0, "release: %s",
+				      err.message);
+			}
+		}
+		usleep(2000); /* past the change scan's rate limit */
+		CHECK(np_fleet_refresh(g, &err) == 0 && open_in_full(&n) &&
+		      same_views(g, n, why, sizeof(why)),
+		      "round %d: G's view by change scans equals a full read (%s)", round, why);
+		np_fleet_close(n);
+		n = NULL;
+	}
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 12; i++) {
+			snprintf(id, sizeof(id), "rf-%d-%d", round, i);
+			np_fleet_release(f, id, NULL, NULL);
+		}
+	np_fleet_close(g);
+}
+
 /* ---- the pre-filter never rejects a host the engine would use --------------- */
 
 static void load_randomly(np_fleet *f, uint64_t seed, int n, int *placed)
@@ -1189,6 +1267,7 @@ int main(void)
 		T_CASE("observations", observations(f));
 		T_CASE("marks-grow", marks_grow(f, a));
 		T_CASE("removed-elsewhere", removed_elsewhere(f, a));
+		T_CASE("refresh-equals-full", refresh_equals_full(f));
 		T_CASE("stale-scheduler", stale(f));
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
 		T_CASE("processes", processes(8, 40));
