@@ -186,6 +186,28 @@ static void commit_stats(np_fleet *f, FILE *o)
 		(unsigned long long)c.largest, (unsigned long long)c.split);
 }
 
+/* How the replica kept its summaries: reads from the store, builds, sharing. */
+static void refresh_stats(np_fleet *f, FILE *o)
+{
+	struct np_fleet_refresh_stats r;
+
+	np_fleet_refresh_stats(f, &r);
+	fprintf(o, "# HELP numaplace_ledger_reads_total Ledgers read from the store to refresh "
+		   "summaries: of one host, or of all in one pass.\n"
+		   "# TYPE numaplace_ledger_reads_total counter\n"
+		   "numaplace_ledger_reads_total{scope=\"host\"} %llu\n"
+		   "numaplace_ledger_reads_total{scope=\"all\"} %llu\n"
+		   "# HELP numaplace_summaries_built_total Host summaries built.\n"
+		   "# TYPE numaplace_summaries_built_total counter\n"
+		   "numaplace_summaries_built_total %llu\n"
+		   "# HELP numaplace_summaries_shared_total Host summaries one thread took from "
+		   "another.\n"
+		   "# TYPE numaplace_summaries_shared_total counter\n"
+		   "numaplace_summaries_shared_total %llu\n",
+		(unsigned long long)r.host_reads, (unsigned long long)r.full_reads,
+		(unsigned long long)r.built, (unsigned long long)r.shared);
+}
+
 static void fleet_gauges(np_fleet *f, FILE *o)
 {
 	long placements = 0;
@@ -229,6 +251,7 @@ char *svc_metrics_text(struct svc_metrics *m, np_fleet *f, size_t *len, struct n
 	requests(m, o);
 	pthread_mutex_unlock(&m->lock);
 	commit_stats(f, o);
+	refresh_stats(f, o);
 	fleet_gauges(f, o);
 	if (fclose(o)) {
 		free(buf);

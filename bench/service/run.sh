@@ -166,6 +166,12 @@ d["server_post_mean_ms_replica1"] = round(get("sum") / max(1, get("count")) * 1e
 cm = dict(re.findall(r'^numaplace_(claims_committed_total|claim_commits_total) (\S+)$', m, re.M))
 if len(cm) == 2:
     d["claims_per_commit_replica1"] = round(float(cm["claims_committed_total"]) / max(1, float(cm["claim_commits_total"])), 2)
+# How replica 1 refreshed (since it started, the host loading included).
+rd = dict(re.findall(r'^numaplace_ledger_reads_total\{scope="(host|all)"\} (\S+)$', m, re.M))
+if rd:
+    d["ledger_reads_replica1"] = {k: int(float(v)) for k, v in rd.items()}
+    b = re.search(r'^numaplace_summaries_built_total (\S+)$', m, re.M)
+    d["summaries_built_replica1"] = int(float(b.group(1))) if b else None
 try:  # SYSCALLS=1: perf stat's CSV lines "count,,event,..."
     calls = {}
     for line in open(sys.argv[11]):

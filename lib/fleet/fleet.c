@@ -487,6 +487,7 @@ static int load_ledgers(np_fleet *f, int64_t only, struct np_error *err)
 	struct np_fleet_host *one = only >= 0 ? np__fleet_by_id(f, only) : NULL;
 	int rc;
 
+	atomic_fetch_add(only >= 0 ? &f->group->host_reads : &f->group->full_reads, 1);
 	if (one)
 		return load_one(f, one, err);
 	for (int i = 0; i < f->nhosts; i++)

@@ -143,7 +143,10 @@ awk '/^numaplace_claims_committed_total /{c=$2} /^numaplace_claim_commits_total 
      /^numaplace_claim_commit_largest /{l=$2} /^numaplace_claim_commit_splits_total /{s=$2; ss=1}
      END {exit !(c >= 3 && t >= 1 && t <= c && l >= 1 && l <= c && ss && s >= 0)}' "$TMP/body" &&
   grep -q '^# TYPE numaplace_claims_committed_total counter$' "$TMP/body" &&
-  ok "metrics: claims, commits, largest batch and splits of the group commit" ||
+  awk '/^numaplace_ledger_reads_total\{scope="host"\} /{h=$2} /^numaplace_ledger_reads_total\{scope="all"\} /{a=$2}
+       /^numaplace_summaries_built_total /{b=$2} /^numaplace_summaries_shared_total /{s=$2; ss=1}
+       END {exit !(h + a >= 1 && b >= 2 && ss && s >= 0)}' "$TMP/body" &&
+  ok "metrics: claims, commits, largest batch and splits of the group commit; ledger reads and summaries built" ||
   not_ok "metrics lack the commit stats: $(grep -i commit "$TMP/body" | head -8)"
 
 # SIGHUP reopens the log (rotation).

@@ -759,6 +759,16 @@ static void refresh_equals_full(np_fleet *f)
 		np_fleet_close(n);
 		n = NULL;
 	}
+	if (g) { /* its first load was one pass; each round read again what changed */
+		struct np_fleet_refresh_stats st;
+
+		np_fleet_refresh_stats(g, &st);
+		CHECK(st.full_reads >= 1 && st.host_reads + st.full_reads >= 4 &&
+		      st.built >= (uint64_t)np_fleet_host_count(g),
+		      "G's refresh stats: %llu host reads, %llu passes, %llu built",
+		      (unsigned long long)st.host_reads, (unsigned long long)st.full_reads,
+		      (unsigned long long)st.built);
+	}
 	for (int round = 0; round < 3; round++)
 		for (int i = 0; i < 12; i++) {
 			snprintf(id, sizeof(id), "rf-%d-%d", round, i);
