@@ -163,27 +163,29 @@ static const char *const gauges[][2] = {
 	{ "numaplace_node_vcpus_shared", "Floating vCPUs placed on the node's shared CPUs." },
 };
 
+/* A metric's HELP and TYPE lines, and with ONE its one unlabelled value V. */
+static void metric(FILE *o, const char *name, const char *type, const char *help, bool one,
+		   unsigned long long v)
+{
+	fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	if (one)
+		fprintf(o, "%s %llu\n", name, v);
+}
+
 /* The replica's group commit: claims per transaction is claims / commits. */
 static void commit_stats(np_fleet *f, FILE *o)
 {
 	struct np_fleet_commit_stats c;
 
 	np_fleet_commit_stats(f, &c);
-	fprintf(o, "# HELP numaplace_claims_committed_total Claims sent to the store in a commit.\n"
-		   "# TYPE numaplace_claims_committed_total counter\n"
-		   "numaplace_claims_committed_total %llu\n"
-		   "# HELP numaplace_claim_commits_total Transactions that carried those claims.\n"
-		   "# TYPE numaplace_claim_commits_total counter\n"
-		   "numaplace_claim_commits_total %llu\n"
-		   "# HELP numaplace_claim_commit_largest The most claims in one transaction.\n"
-		   "# TYPE numaplace_claim_commit_largest gauge\n"
-		   "numaplace_claim_commit_largest %llu\n"
-		   "# HELP numaplace_claim_commit_splits_total Batches that failed as a whole and "
-		   "were run claim by claim.\n"
-		   "# TYPE numaplace_claim_commit_splits_total counter\n"
-		   "numaplace_claim_commit_splits_total %llu\n",
-		(unsigned long long)c.claims, (unsigned long long)c.commits,
-		(unsigned long long)c.largest, (unsigned long long)c.split);
+	metric(o, "numaplace_claims_committed_total", "counter",
+	       "Claims sent to the store in a commit.", true, c.claims);
+	metric(o, "numaplace_claim_commits_total", "counter",
+	       "Transactions that carried those claims.", true, c.commits);
+	metric(o, "numaplace_claim_commit_largest", "gauge", "The most claims in one transaction.",
+	       true, c.largest);
+	metric(o, "numaplace_claim_commit_splits_total", "counter",
+	       "Batches that failed as a whole and were run claim by claim.", true, c.split);
 }
 
 /* How the replica kept its summaries: reads from the store, builds, sharing. */
@@ -192,20 +194,16 @@ static void refresh_stats(np_fleet *f, FILE *o)
 	struct np_fleet_refresh_stats r;
 
 	np_fleet_refresh_stats(f, &r);
-	fprintf(o, "# HELP numaplace_ledger_reads_total Ledgers read from the store to refresh "
-		   "summaries: of one host, or of all in one pass.\n"
-		   "# TYPE numaplace_ledger_reads_total counter\n"
-		   "numaplace_ledger_reads_total{scope=\"host\"} %llu\n"
-		   "numaplace_ledger_reads_total{scope=\"all\"} %llu\n"
-		   "# HELP numaplace_summaries_built_total Host summaries built.\n"
-		   "# TYPE numaplace_summaries_built_total counter\n"
-		   "numaplace_summaries_built_total %llu\n"
-		   "# HELP numaplace_summaries_shared_total Host summaries one thread took from "
-		   "another.\n"
-		   "# TYPE numaplace_summaries_shared_total counter\n"
-		   "numaplace_summaries_shared_total %llu\n",
-		(unsigned long long)r.host_reads, (unsigned long long)r.full_reads,
-		(unsigned long long)r.built, (unsigned long long)r.shared);
+	metric(o, "numaplace_ledger_reads_total", "counter",
+	       "Ledgers read from the store to refresh summaries: of one host, or of all in one "
+	       "pass.", false, 0);
+	fprintf(o, "numaplace_ledger_reads_total{scope=\"host\"} %llu\n"
+		   "numaplace_ledger_reads_total{scope=\"all\"} %llu\n",
+		(unsigned long long)r.host_reads, (unsigned long long)r.full_reads);
+	metric(o, "numaplace_summaries_built_total", "counter", "Host summaries built.", true,
+	       r.built);
+	metric(o, "numaplace_summaries_shared_total", "counter",
+	       "Host summaries one thread took from another.", true, r.shared);
 }
 
 static void fleet_gauges(np_fleet *f, FILE *o)
