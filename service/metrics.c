@@ -3,7 +3,9 @@
  * route the requests by status and a latency histogram, the schedules
  * and their claim conflicts and retries (this replica's, since it
  * started), how its claims were committed (np_fleet_commit_stats: claims,
- * transactions, the largest batch, batches split), and from the store the hosts, placements and per node the
+ * transactions, the largest batch, batches split) and how it kept its
+ * summaries (np_fleet_refresh_stats: ledgers read, summaries built and
+ * shared), and from the store the hosts, placements and per node the
  * memory and CPUs in use (the same for every replica).
  *
  * Counters change under one mutex: a request costs a few additions, far

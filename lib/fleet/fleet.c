@@ -10,8 +10,9 @@
  * again only those whose generation differs.  A removal leaves no change
  * mark; the store counts removals, and a change scan that sees the count
  * move runs a full host scan at once, which drops the hosts gone.  Every
- * 30 s a full host scan also catches a change a change scan missed.  Summaries are a hint:
- * a stale one costs a refused claim and a retry, never an over-commit.
+ * 30 s a full host scan also catches a change a change scan missed.
+ * Summaries are a hint: a stale one costs a refused claim and a retry,
+ * never an over-commit.
  *
  * Ownership: see fleet-int.h.  One thread at a time (fleet.h).
  */
