@@ -714,8 +714,8 @@ static bool same_views(np_fleet *x, np_fleet *y, char *why, size_t size)
 		if (strcmp(a->name, b->name) || a->generation != b->generation ||
 		    a->placements != b->placements || la->nrows != lb->nrows ||
 		    la->npins != lb->npins ||
-		    memcmp(la->rows, lb->rows, (size_t)la->nrows * sizeof(*la->rows)) ||
-		    memcmp(la->pins, lb->pins, (size_t)la->npins * sizeof(*la->pins)) ||
+		    (la->nrows && memcmp(la->rows, lb->rows, (size_t)la->nrows * sizeof(*la->rows))) ||
+		    (la->npins && memcmp(la->pins, lb->pins, (size_t)la->npins * sizeof(*la->pins))) ||
 		    a->sum.key[0] != b->sum.key[0] || a->sum.key[1] != b->sum.key[1] ||
 		    a->sum.mem_room != b->sum.mem_room || a->sum.pcpu_free != b->sum.pcpu_free)
 			return false;
