@@ -2,7 +2,10 @@
  * metrics.c - GET /v1/metrics in Prometheus' text format (0.0.4): per
  * route the requests by status and a latency histogram, the schedules
  * and their claim conflicts and retries (this replica's, since it
- * started), and from the store the hosts, placements and per node the
+ * started), how its claims were committed (np_fleet_commit_stats: claims,
+ * transactions, the largest batch, batches split) and how it kept its
+ * summaries (np_fleet_refresh_stats: ledgers read, summaries built and
+ * shared), and from the store the hosts, placements and per node the
  * memory and CPUs in use (the same for every replica).
  *
  * Counters change under one mutex: a request costs a few additions, far
@@ -162,6 +165,49 @@ static const char *const gauges[][2] = {
 	{ "numaplace_node_vcpus_shared", "Floating vCPUs placed on the node's shared CPUs." },
 };
 
+/* A metric's HELP and TYPE lines, and with ONE its one unlabelled value V. */
+static void metric(FILE *o, const char *name, const char *type, const char *help, bool one,
+		   unsigned long long v)
+{
+	fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	if (one)
+		fprintf(o, "%s %llu\n", name, v);
+}
+
+/* The replica's group commit: claims per transaction is claims / commits. */
+static void commit_stats(np_fleet *f, FILE *o)
+{
+	struct np_fleet_commit_stats c;
+
+	np_fleet_commit_stats(f, &c);
+	metric(o, "numaplace_claims_committed_total", "counter",
+	       "Claims sent to the store in a commit.", true, c.claims);
+	metric(o, "numaplace_claim_commits_total", "counter",
+	       "Transactions that carried those claims.", true, c.commits);
+	metric(o, "numaplace_claim_commit_largest", "gauge", "The most claims in one transaction.",
+	       true, c.largest);
+	metric(o, "numaplace_claim_commit_splits_total", "counter",
+	       "Batches that failed as a whole and were run claim by claim.", true, c.split);
+}
+
+/* How the replica kept its summaries: reads from the store, builds, sharing. */
+static void refresh_stats(np_fleet *f, FILE *o)
+{
+	struct np_fleet_refresh_stats r;
+
+	np_fleet_refresh_stats(f, &r);
+	metric(o, "numaplace_ledger_reads_total", "counter",
+	       "Ledgers read from the store to refresh summaries: of one host, or of all in one "
+	       "pass.", false, 0);
+	fprintf(o, "numaplace_ledger_reads_total{scope=\"host\"} %llu\n"
+		   "numaplace_ledger_reads_total{scope=\"all\"} %llu\n",
+		(unsigned long long)r.host_reads, (unsigned long long)r.full_reads);
+	metric(o, "numaplace_summaries_built_total", "counter", "Host summaries built.", true,
+	       r.built);
+	metric(o, "numaplace_summaries_shared_total", "counter",
+	       "Host summaries one thread took from another.", true, r.shared);
+}
+
 static void fleet_gauges(np_fleet *f, FILE *o)
 {
 	long placements = 0;
@@ -204,6 +250,8 @@ char *svc_metrics_text(struct svc_metrics *m, np_fleet *f, size_t *len, struct n
 	pthread_mutex_lock(&m->lock);
 	requests(m, o);
 	pthread_mutex_unlock(&m->lock);
+	commit_stats(f, o);
+	refresh_stats(f, o);
 	fleet_gauges(f, o);
 	if (fclose(o)) {
 		free(buf);

@@ -21,6 +21,9 @@ its ms per placement.  The parts:
   claim-other   the rest of the claim (statements, ledger checks)
   release       np_fleet_release (DELETE)
   other         stacks with none of these (kernel scheduling, signals...)
+
+A stack cut short before its root (dwarf call graphs copy 16 KiB of stack)
+is given to the innermost of these it shows (claim, release, refresh).
 """
 import collections
 import subprocess
@@ -28,6 +31,25 @@ import sys
 
 COMMIT = ("fdatasync", "fsync", "CommitPhase", "WalFrames", "Checkpoint", "XLogFlush",
           "PQexec", "pqWait", "pqSocket")
+
+
+def inner(syms):
+    """A stack cut short before its root (perf copies 16 KiB of stack: the
+    kernel's fdatasync path under a commit often loses the frames above the
+    claim): the part from the innermost frames we know."""
+    for i, s in enumerate(syms):
+        below = syms[i + 1:]
+        if s in ("run_batch", "np__group_claim") or s.startswith(("sq_claim", "pg_claim")):
+            if any(any(c in r for c in COMMIT) for r in below):
+                return "claim-commit"
+            return "claim-other"
+        if s in ("sq_release", "pg_release", "np_fleet_release"):
+            return "release"
+        if s in ("reload_stale", "load_ledgers", "load_one", "full_scan", "np__fleet_rebuild"):
+            if any(r.startswith(("sq_", "pg_", "sqlite3", "PQ")) for r in below):
+                return "refresh-store"
+            return "refresh-mem"
+    return None
 
 
 def part(frames):
@@ -63,6 +85,9 @@ def part(frames):
                         return "claim-commit"
                     return "claim-other"
             return "engine"
+    truncated = inner(syms)
+    if truncated:
+        return truncated
     if "handle" in syms or "completed" in syms or "first_call" in syms:
         return "transport"
     if any("microhttpd" in s for s in syms):

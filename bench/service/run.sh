@@ -15,6 +15,10 @@
 # (default 16).  Not a test: numbers, no assertions.
 # PERF=1 records `perf record` profiles of the servers during each load
 # ($OUT/perf-CASE.data; PERF_ARGS overrides "--call-graph dwarf,16384").
+# SYSCALLS=1 counts the servers' fdatasync, fsync and nanosleep calls
+# during the load (`perf stat` on the syscall tracepoints: no sampling)
+# into fdatasync_per_placement, fsync_per_placement and
+# sleeps_per_placement (SQLite's busy handler sleeps between tries).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:?usage: bench/service/run.sh BUILD [HOSTS] [OPS]}
@@ -119,12 +123,22 @@ run_case() {
     perf_pid=$!
     sleep 0.5
   fi
+  if [ -n "${SYSCALLS:-}" ]; then
+    perf stat -x, -o "$OUT/syscalls-$kind$n.txt" -e syscalls:sys_enter_fdatasync \
+      -e syscalls:sys_enter_fsync -e syscalls:sys_enter_clock_nanosleep \
+      -e syscalls:sys_enter_nanosleep -p "$(IFS=,; echo "${pids[*]}")" &
+    stat_pid=$!
+    sleep 0.3
+  fi
   st0=$(store_cpu)
   /usr/bin/time -f '%U %S' -o "$OUT/client-time" \
     $client "$addrs" --clients 16 --ops "$ops" --logdir "$OUT/logs-$kind-$n" \
     --token-file "$OUT/token" --stats "$OUT/stats.json" --id-prefix "$kind$n-" >&2 || true
   cpu1=$(cpu_of "${pids[@]}")
   st1=$(store_cpu)
+  if [ -n "${SYSCALLS:-}" ]; then
+    kill -INT "$stat_pid"; wait "$stat_pid" || true
+  fi
   if [ -n "${PERF:-}" ]; then
     kill -INT "$perf_pid"; wait "$perf_pid" || true
     echo "# profile: perf report -i $OUT/perf-$kind$n.data" >&2
@@ -133,7 +147,7 @@ run_case() {
   local a=${addrs%%,*}
   curl -s -H "Authorization: Bearer $(cat "$OUT/token")" "http://$a/v1/metrics" >"$OUT/metrics.txt"
   python3 - "$OUT/stats.json" "$OUT/metrics.txt" "$kind" "$n" "$hosts" "$cpu0" "$cpu1" \
-    "$st0" "$st1" "$OUT/client-time" <<'PY' | tee -a "$res"
+    "$st0" "$st1" "$OUT/client-time" "$OUT/syscalls-$kind$n.txt" <<'PY' | tee -a "$res"
 import json, re, sys
 d = json.load(open(sys.argv[1])); d.pop("errors")
 posts = sum(d["counts"].get(k, 0) for k in ("placed", "existing", "nofit"))
@@ -148,6 +162,27 @@ d["load_average"] = open("/proc/loadavg").read().split()[0]
 m = open(sys.argv[2]).read()
 get = lambda k: float(re.search(r'^numaplace_http_request_duration_seconds_%s\{route="placement_post"\} (\S+)' % k, m, re.M).group(1))
 d["server_post_mean_ms_replica1"] = round(get("sum") / max(1, get("count")) * 1e3, 3)
+# Group commit on replica 1 (np_fleet_commit_stats): claims per durable commit.
+cm = dict(re.findall(r'^numaplace_(claims_committed_total|claim_commits_total) (\S+)$', m, re.M))
+if len(cm) == 2:
+    d["claims_per_commit_replica1"] = round(float(cm["claims_committed_total"]) / max(1, float(cm["claim_commits_total"])), 2)
+# How replica 1 refreshed (since it started, the host loading included).
+rd = dict(re.findall(r'^numaplace_ledger_reads_total\{scope="(host|all)"\} (\S+)$', m, re.M))
+if rd:
+    d["ledger_reads_replica1"] = {k: int(float(v)) for k, v in rd.items()}
+    b = re.search(r'^numaplace_summaries_built_total (\S+)$', m, re.M)
+    d["summaries_built_replica1"] = int(float(b.group(1))) if b else None
+try:  # SYSCALLS=1: perf stat's CSV lines "count,,event,..."
+    calls = {}
+    for line in open(sys.argv[11]):
+        f = line.split(",")
+        if len(f) > 2 and f[2].startswith("syscalls:sys_enter_"):
+            calls[f[2][19:]] = calls.get(f[2][19:], 0) + (int(f[0]) if f[0].isdigit() else 0)
+    d["fdatasync_per_placement"] = round(calls.get("fdatasync", 0) / max(1, posts), 3)
+    d["fsync_per_placement"] = round(calls.get("fsync", 0) / max(1, posts), 3)
+    d["sleeps_per_placement"] = round((calls.get("clock_nanosleep", 0) + calls.get("nanosleep", 0)) / max(1, posts), 3)
+except OSError:
+    pass
 d.update(store=sys.argv[3], replicas=int(sys.argv[4]), hosts=int(sys.argv[5]))
 print(json.dumps(d))
 PY

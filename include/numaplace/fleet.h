@@ -85,6 +85,20 @@ struct np_fleet_commit_stats {
 };
 void np_fleet_commit_stats(const np_fleet *fleet, struct np_fleet_commit_stats *out);
 
+/*
+ * How the summaries of FLEET's group were kept, since the group began:
+ * the hosts whose ledger a refresh read from the store (one by one, or in
+ * a pass over every host), the summaries built from what was read (or
+ * from a claim of this process), and those one handle took from another.
+ */
+struct np_fleet_refresh_stats {
+	uint64_t host_reads;  /* one host's ledger read from the store */
+	uint64_t full_reads;  /* a pass over every host's ledger */
+	uint64_t built;	      /* summaries built */
+	uint64_t shared;      /* summaries taken from another handle of the group */
+};
+void np_fleet_refresh_stats(const np_fleet *fleet, struct np_fleet_refresh_stats *out);
+
 /* The schema version this numaplace writes. */
 int np_fleet_schema_version(void);
 

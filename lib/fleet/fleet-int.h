@@ -154,6 +154,7 @@ struct np__fleet_group {
 	uint64_t removed; /* hosts removed so far; the last NP__REMOVED_RING by name: */
 	char *ring[NP__REMOVED_RING];
 	uint64_t snaps_made, snaps_shared; /* snapshots built, and adopted from the cache */
+	atomic_ullong host_reads, full_reads; /* ledger reads (np_fleet_refresh_stats) */
 };
 
 void np__snap_unref(struct np__hsnap *s);

@@ -7,10 +7,12 @@
  * ledger row and pin in one snapshot.  Later calls ask the driver which
  * hosts may have changed since its cursor (SQLite: nothing at all unless
  * PRAGMA data_version moved; PostgreSQL: a scan of change marks) and read
- * again only those whose generation differs.  Every 30 s a full host scan
- * also drops hosts removed meanwhile (a claim on one says so sooner) and
- * catches a change a change scan missed.  Summaries are a hint:
- * a stale one costs a refused claim and a retry, never an over-commit.
+ * again only those whose generation differs.  A removal leaves no change
+ * mark; the store counts removals, and a change scan that sees the count
+ * move runs a full host scan at once, which drops the hosts gone.  Every
+ * 30 s a full host scan also catches a change a change scan missed.
+ * Summaries are a hint: a stale one costs a refused claim and a retry,
+ * never an over-commit.
  *
  * Ownership: see fleet-int.h.  One thread at a time (fleet.h).
  */
@@ -455,12 +457,40 @@ static int read_into(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 	return np__fleet_rebuild(f, h, l, h->bgen, h->bplacements, err);
 }
 
+/*
+ * One host's ledger read again: what a change another process made costs
+ * (most refreshes under load), so nothing here walks the other hosts.
+ */
+static int load_one(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
+{
+	struct scan c = { f, err, h->id, false };
+	int rc;
+
+	h->seen = false;
+	rc = f->drv->ledgers(f->s, h->id, row_host, pin_host, gen_host, &c, err);
+	if (!rc && !h->seen) {
+		gone(f, h); /* gone from the store */
+		return 0;
+	}
+	if (!rc) {
+		rc = read_into(f, h, err);
+		f->changed++;
+	}
+	np__ledger_free(h->building); /* after a failure: what was read is dropped */
+	h->building = NULL;
+	return rc;
+}
+
 /* Read the ledgers of host ONLY (or of every stale host: -1) and rebuild. */
 static int load_ledgers(np_fleet *f, int64_t only, struct np_error *err)
 {
 	struct scan c = { f, err, only, false };
+	struct np_fleet_host *one = only >= 0 ? np__fleet_by_id(f, only) : NULL;
 	int rc;
 
+	atomic_fetch_add(only >= 0 ? &f->group->host_reads : &f->group->full_reads, 1);
+	if (one)
+		return load_one(f, one, err);
 	for (int i = 0; i < f->nhosts; i++)
 		if (only < 0 || f->hosts[i]->id == only)
 			f->hosts[i]->seen = false;
@@ -563,6 +593,12 @@ int np_fleet_refresh(np_fleet *f, struct np_error *err)
 	f->last_scan = np__now_ns();
 	if ((rc = f->drv->hosts(f->s, &f->cursor, scan_host, &c, err)))
 		return rc;
+	if (f->cursor.removed) { /* another process removed a host: find which */
+		f->cursor.removed = false;
+		if ((rc = full_scan(f, NULL, err)))
+			return rc;
+		c.added = false; /* full_scan sorted and read their topologies */
+	}
 	if (c.added) {
 		resort(f);
 		if ((rc = load_topos(f, err)))

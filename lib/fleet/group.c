@@ -75,6 +75,8 @@ int np__group_new(struct np__fleet_group **out, struct np_error *err)
 	}
 	g->refs = 1;
 	g->tail = &g->head;
+	atomic_init(&g->host_reads, 0);
+	atomic_init(&g->full_reads, 0);
 	*out = g;
 	return 0;
 }
@@ -344,6 +346,17 @@ int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_res
 	if (me.rc && err)
 		*err = me.err;
 	return me.rc;
+}
+
+void np_fleet_refresh_stats(const np_fleet *f, struct np_fleet_refresh_stats *out)
+{
+	struct np__fleet_group *g = f->group;
+
+	pthread_mutex_lock(&g->cmu);
+	*out = (struct np_fleet_refresh_stats){ atomic_load(&g->host_reads),
+						atomic_load(&g->full_reads), g->snaps_made,
+						g->snaps_shared };
+	pthread_mutex_unlock(&g->cmu);
 }
 
 void np_fleet_commit_stats(const np_fleet *f, struct np_fleet_commit_stats *out)

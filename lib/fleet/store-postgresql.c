@@ -80,6 +80,7 @@ enum stmt {
 	P_SEQ,
 	P_OBSERVE,
 	P_OBS_GET,
+	P_COUNT_REMOVAL,
 	P_COUNT
 };
 
@@ -101,6 +102,8 @@ enum stmt {
  * its first nextval() (is_called false), and that 1 is still to come.
  */
 #define SEQ_SEEN "CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
+/* Removals so far (-1: none yet): a removal leaves no change mark (store.h, np__cursor). */
+#define REMOVALS "COALESCE((SELECT value::bigint FROM np_meta WHERE key = 'removals'), -1)"
 
 static const char *const sql[P_COUNT] = {
 	[P_VERSION] = "SELECT value FROM np_meta WHERE key = 'version'",
@@ -127,10 +130,15 @@ static const char *const sql[P_COUNT] = {
 	/* The periodic full scan: no placement counts (-1). */
 	[P_HOSTS_LIGHT] = "SELECT h.id, h.name, h.topology_id, h.cpu_ratio, h.ram_ratio, "
 			  "h.generation, -1::bigint, 0::bigint FROM np_hosts h",
-	/* The sequence first (tag row id -1), then the hosts marked after SINCE. */
+	/*
+	 * The sequence and the removal count first (tag row id -1), then the
+	 * hosts marked after SINCE, without their placements (-1: a count
+	 * moves only with the generation, and the ledger read counts them).
+	 */
 	[P_HOSTS_SINCE] = "SELECT -1::bigint, NULL, NULL::bigint, NULL::double precision, "
-			  "NULL::double precision, NULL::bigint, NULL::bigint, " SEQ_SEEN " "
-			  "FROM np_change_seq UNION ALL " HOST_COLS ", h.change_seq "
+			  "NULL::double precision, NULL::bigint, " REMOVALS ", " SEQ_SEEN " "
+			  "FROM np_change_seq UNION ALL SELECT h.id, h.name, h.topology_id, "
+			  "h.cpu_ratio, h.ram_ratio, h.generation, -1::bigint, h.change_seq "
 			  "FROM np_hosts h WHERE h.change_seq > $1",
 	[P_TOPO] = "SELECT json FROM np_topologies WHERE id = $1",
 	[P_LEDGER_ONE] = LEDGER("WHERE h.id = $1", "WHERE i.host_id = $1", "WHERE p.host_id = $1"),
@@ -141,7 +149,9 @@ static const char *const sql[P_COUNT] = {
 	[P_PLACEMENTS_ALL] = "SELECT id, host_id, request, plan FROM np_placements ORDER BY id",
 	[P_ALLOCS] = "SELECT placement_id, node, rc, amount FROM np_allocations",
 	[P_PINS_ALL] = "SELECT host_id, cpu, node, placement_id FROM np_pins",
-	[P_SEQ] = "SELECT " SEQ_SEEN " FROM np_change_seq",
+	[P_SEQ] = "SELECT " SEQ_SEEN ", " REMOVALS " FROM np_change_seq",
+	[P_COUNT_REMOVAL] = "INSERT INTO np_meta VALUES ('removals', '1') ON CONFLICT (key) DO "
+			    "UPDATE SET value = (np_meta.value::bigint + 1)::text",
 	[P_OBSERVE] = "SELECT np_observe($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 	/* The observation once per node (or once with NULLs when it has none). */
 	[P_OBS_GET] = "SELECT o.host_id, o.at, o.source, o.pid, o.domain, n.node, n.memory_mb, "
@@ -1084,6 +1094,15 @@ static int pg_add_host(struct np__store *s, const struct np__new_host *h, int *a
 	return rc;
 }
 
+/* One more removal in np_meta 'removals', in the removal's transaction. */
+static int count_removal(struct np__store *s, struct np_error *err)
+{
+	PGresult *r = run(s, P_COUNT_REMOVAL, 0, NULL, err);
+
+	PQclear(r);
+	return r ? 0 : NP_EOS;
+}
+
 static int pg_remove_host(struct np__store *s, const char *name, bool force, int *released,
 			  struct np_error *err)
 {
@@ -1113,6 +1132,8 @@ static int pg_remove_host(struct np__store *s, const char *name, bool force, int
 		    one_int(s, P_DEL_HOST, id, err) < -1 || one_int(s, P_DEL_TOPO, topo, err) < -1))
 		rc = NP_EOS;
 	if (!rc)
+		rc = count_removal(s, err);
+	if (!rc)
 		rc = exec(s, "COMMIT", err);
 	if (!rc && released)
 		*released = (int)n;
@@ -1134,7 +1155,7 @@ static int64_t now_ns(void)
 struct hctx {
 	np__host_cb cb;
 	void *ctx;
-	int64_t seq;
+	int64_t seq, removals;
 };
 
 static int host_row(PGresult *r, void *p)
@@ -1144,6 +1165,7 @@ static int host_row(PGresult *r, void *p)
 
 	if (PQgetisnull(r, 0, 1)) { /* the sequence's row (no name) */
 		h->seq = num(r, 7);
+		h->removals = num(r, 6);
 		return 0;
 	}
 	rec = (struct np__host_rec){ num(r, 0), text(r, 1), num(r, 2), strtod(text(r, 3), NULL),
@@ -1182,7 +1204,7 @@ static int64_t since_next(struct np__store *s, int64_t seq)
 static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb, void *ctx,
 		    struct np_error *err)
 {
-	struct hctx h = { cb, ctx, -1 };
+	struct hctx h = { cb, ctx, -1, -1 };
 	char since[24];
 	const char *params[1] = { since };
 	int rc;
@@ -1194,19 +1216,24 @@ static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 		if (cur && !r)
 			return NP_EOS;
 		h.seq = r ? num(r, 0) : -1;
+		h.removals = r ? num(r, 1) : -1; /* read before the hosts: see store.h */
 		PQclear(r);
 		rc = each(s, cur ? P_HOSTS_ALL : P_HOSTS_LIGHT, 0, NULL, host_row, &h, err);
 		if (!rc && cur) {
 			s->nring = 0;
 			cur->v[0] = since_next(s, h.seq);
+			cur->v[1] = h.removals;
 			cur->started = true;
 		}
 		return rc;
 	}
 	snprintf(since, sizeof(since), "%lld", (long long)cur->v[0]);
 	rc = each(s, P_HOSTS_SINCE, 1, params, host_row, &h, err);
-	if (!rc && h.seq >= 0)
+	if (!rc && h.seq >= 0) {
 		cur->v[0] = since_next(s, h.seq);
+		cur->removed |= h.removals != cur->v[1];
+		cur->v[1] = h.removals;
+	}
 	return rc;
 }
 

@@ -59,11 +59,18 @@ struct np__placement_rec {
 	const char *plan;    /* numaplace.plan/1 JSON */
 };
 
-/* Where a change scan left off; drivers own the meaning of the values. */
+/*
+ * Where a change scan left off; drivers own the meaning of the values.
+ * A host removal is no change mark (the host's row is gone): the store
+ * counts removals (np_meta 'removals'), V[1] is the count at the last
+ * scan, and a scan that finds it moved sets REMOVED, so the caller scans
+ * every host at once rather than at its next periodic full scan.
+ */
 struct np__cursor {
 	int64_t v[2];
 	int64_t data_version;
 	bool started;
+	bool removed; /* set by a scan: a host was removed since the last one */
 };
 
 struct np__new_host {
@@ -180,13 +187,19 @@ struct np__store_driver {
 	/* 1: added; 0: there already with the same topology and ratios. */
 	int (*add_host)(struct np__store *s, const struct np__new_host *h, int *added,
 			struct np_error *err);
-	/* Remove host NAME (NP_EINPUT if unknown, or in use without FORCE). */
+	/*
+	 * Remove host NAME (NP_EINPUT if unknown, or in use without FORCE),
+	 * counting the removal in np_meta 'removals' in the same transaction.
+	 */
 	int (*remove_host)(struct np__store *s, const char *name, bool force, int *released,
 			   struct np_error *err);
 	/*
 	 * Every host (CURSOR NULL: placements -1, not counted; a CURSOR not
 	 * started yet: counted, and the cursor starts), or those that may have
-	 * changed since CURSOR (moved on).
+	 * changed since CURSOR (moved on; placements -1: a count moves only
+	 * with the generation; CURSOR->removed set when the removal
+	 * count moved since).  The removal count is read before the hosts, so
+	 * a removal is never both missed by the scan and counted as seen.
 	 */
 	int (*hosts)(struct np__store *s, struct np__cursor *cursor, np__host_cb cb, void *ctx,
 		     struct np_error *err);
