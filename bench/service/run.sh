@@ -13,6 +13,10 @@
 # CASES="sqlite1 sqlite3 postgresql1 postgresql3" (the default) picks
 # cases; ANCHOR=0 leaves Placement out; THREADS=N the servers' --threads
 # (default 16).  Not a test: numbers, no assertions.
+# PG_STATS=1 counts PostgreSQL's statements during each load
+# (pg_stat_statements, bench/pg-stats.sh): the top ones in
+# $OUT/pg-stats-CASE.md, the claims', releases' and the rest's time per
+# placement in the case's JSON line.
 # PERF=1 records `perf record` profiles of the servers during each load
 # ($OUT/perf-CASE.data; PERF_ARGS overrides "--call-graph dwarf,16384").
 set -euo pipefail
@@ -23,6 +27,7 @@ np=$PWD/$build/cli/numaplace
 OUT=$(mktemp -d /tmp/np-service-bench-XXXXXX)
 export PG_FSYNC=on
 . tests/lib/pg.sh
+. bench/pg-stats.sh
 res=$OUT/results.jsonl
 if [ "${CLIENT:-c}" = python ]; then
   client="python3 tests/service/client.py load"
@@ -31,7 +36,7 @@ else
   [ -x "$client" ] || { echo "no $client: ninja -C $build" >&2; exit 2; }
 fi
 cases=${CASES:-sqlite1 sqlite3 postgresql1 postgresql3}
-case " $cases " in *postgresql*) pg_start ;; esac
+case " $cases " in *postgresql*) pg_start; [ -n "${PG_STATS:-}" ] && pg_stats_on ;; esac
 printf 'service-bench-token-0123456789\n' >"$OUT/token"; chmod 600 "$OUT/token"
 pids=()
 stop_all() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done; pids=(); }
@@ -119,6 +124,11 @@ run_case() {
     perf_pid=$!
     sleep 0.5
   fi
+  local db=- split={}
+  if [ -n "${PG_STATS:-}" ] && [ "$kind" = postgresql ]; then
+    db=$(echo "$store" | sed 's|^.*/\([^/?]*\)?.*$|\1|')
+    pg_stats_reset "$db"
+  fi
   st0=$(store_cpu)
   /usr/bin/time -f '%U %S' -o "$OUT/client-time" \
     $client "$addrs" --clients 16 --ops "$ops" --logdir "$OUT/logs-$kind-$n" \
@@ -129,11 +139,18 @@ run_case() {
     kill -INT "$perf_pid"; wait "$perf_pid" || true
     echo "# profile: perf report -i $OUT/perf-$kind$n.data" >&2
   fi
+  if [ "$db" != - ]; then  # PG_STATS=1: the statements' time, over the POSTs
+    local posts
+    posts=$(python3 -c 'import json,sys; d = json.load(open(sys.argv[1]))["counts"]; print(sum(d.get(k, 0) for k in ("placed", "existing", "nofit")))' "$OUT/stats.json")
+    pg_stats_table "$db" "$posts" >"$OUT/pg-stats-$kind$n.md"
+    split="{$(pg_stats_split "$db" "$posts")}"
+    echo "# PostgreSQL's statements: $OUT/pg-stats-$kind$n.md" >&2
+  fi
   # The server's own time per placement (its histogram), beside the clients' view.
   local a=${addrs%%,*}
   curl -s -H "Authorization: Bearer $(cat "$OUT/token")" "http://$a/v1/metrics" >"$OUT/metrics.txt"
   python3 - "$OUT/stats.json" "$OUT/metrics.txt" "$kind" "$n" "$hosts" "$cpu0" "$cpu1" \
-    "$st0" "$st1" "$OUT/client-time" <<'PY' | tee -a "$res"
+    "$st0" "$st1" "$OUT/client-time" "$split" <<'PY' | tee -a "$res"
 import json, re, sys
 d = json.load(open(sys.argv[1])); d.pop("errors")
 posts = sum(d["counts"].get(k, 0) for k in ("placed", "existing", "nofit"))
@@ -149,6 +166,7 @@ m = open(sys.argv[2]).read()
 get = lambda k: float(re.search(r'^numaplace_http_request_duration_seconds_%s\{route="placement_post"\} (\S+)' % k, m, re.M).group(1))
 d["server_post_mean_ms_replica1"] = round(get("sum") / max(1, get("count")) * 1e3, 3)
 d.update(store=sys.argv[3], replicas=int(sys.argv[4]), hosts=int(sys.argv[5]))
+d.update({"store_" + k + "_per_placement": v for k, v in json.loads(sys.argv[11]).items()})
 print(json.dumps(d))
 PY
   "$np" fleet check --store "$store" >&2
