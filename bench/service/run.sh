@@ -13,6 +13,10 @@
 # CASES="sqlite1 sqlite3 postgresql1 postgresql3" (the default) picks
 # cases; ANCHOR=0 leaves Placement out; THREADS=N the servers' --threads
 # (default 16).  Not a test: numbers, no assertions.
+# PG_STATS=1 counts PostgreSQL's statements during each load
+# (pg_stat_statements, bench/pg-stats.sh): the top ones in
+# $OUT/pg-stats-CASE.md, the claims', releases' and the rest's time per
+# placement in the case's JSON line.
 # PERF=1 records `perf record` profiles of the servers during each load
 # ($OUT/perf-CASE.data; PERF_ARGS overrides "--call-graph dwarf,16384").
 # SYSCALLS=1 counts the servers' fdatasync, fsync and nanosleep calls
@@ -27,6 +31,7 @@ np=$PWD/$build/cli/numaplace
 OUT=$(mktemp -d /tmp/np-service-bench-XXXXXX)
 export PG_FSYNC=on
 . tests/lib/pg.sh
+. bench/pg-stats.sh
 res=$OUT/results.jsonl
 if [ "${CLIENT:-c}" = python ]; then
   client="python3 tests/service/client.py load"
@@ -35,7 +40,7 @@ else
   [ -x "$client" ] || { echo "no $client: ninja -C $build" >&2; exit 2; }
 fi
 cases=${CASES:-sqlite1 sqlite3 postgresql1 postgresql3}
-case " $cases " in *postgresql*) pg_start ;; esac
+case " $cases " in *postgresql*) pg_start; [ -n "${PG_STATS:-}" ] && pg_stats_on ;; esac
 printf 'service-bench-token-0123456789\n' >"$OUT/token"; chmod 600 "$OUT/token"
 pids=()
 stop_all() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done; pids=(); }
@@ -130,6 +135,11 @@ run_case() {
     stat_pid=$!
     sleep 0.3
   fi
+  local db=- split={}
+  if [ -n "${PG_STATS:-}" ] && [ "$kind" = postgresql ]; then
+    db=$(echo "$store" | sed 's|^.*/\([^/?]*\)?.*$|\1|')
+    pg_stats_reset "$db"
+  fi
   st0=$(store_cpu)
   /usr/bin/time -f '%U %S' -o "$OUT/client-time" \
     $client "$addrs" --clients 16 --ops "$ops" --logdir "$OUT/logs-$kind-$n" \
@@ -143,11 +153,18 @@ run_case() {
     kill -INT "$perf_pid"; wait "$perf_pid" || true
     echo "# profile: perf report -i $OUT/perf-$kind$n.data" >&2
   fi
+  if [ "$db" != - ]; then  # PG_STATS=1: the statements' time, over the POSTs
+    local posts
+    posts=$(python3 -c 'import json,sys; d = json.load(open(sys.argv[1]))["counts"]; print(sum(d.get(k, 0) for k in ("placed", "existing", "nofit")))' "$OUT/stats.json")
+    pg_stats_table "$db" "$posts" >"$OUT/pg-stats-$kind$n.md"
+    split="{$(pg_stats_split "$db" "$posts")}"
+    echo "# PostgreSQL's statements: $OUT/pg-stats-$kind$n.md" >&2
+  fi
   # The server's own time per placement (its histogram), beside the clients' view.
   local a=${addrs%%,*}
   curl -s -H "Authorization: Bearer $(cat "$OUT/token")" "http://$a/v1/metrics" >"$OUT/metrics.txt"
   python3 - "$OUT/stats.json" "$OUT/metrics.txt" "$kind" "$n" "$hosts" "$cpu0" "$cpu1" \
-    "$st0" "$st1" "$OUT/client-time" "$OUT/syscalls-$kind$n.txt" <<'PY' | tee -a "$res"
+    "$st0" "$st1" "$OUT/client-time" "$split" "$OUT/syscalls-$kind$n.txt" <<'PY' | tee -a "$res"
 import json, re, sys
 d = json.load(open(sys.argv[1])); d.pop("errors")
 posts = sum(d["counts"].get(k, 0) for k in ("placed", "existing", "nofit"))
@@ -174,7 +191,7 @@ if rd:
     d["summaries_built_replica1"] = int(float(b.group(1))) if b else None
 try:  # SYSCALLS=1: perf stat's CSV lines "count,,event,..."
     calls = {}
-    for line in open(sys.argv[11]):
+    for line in open(sys.argv[12]):
         f = line.split(",")
         if len(f) > 2 and f[2].startswith("syscalls:sys_enter_"):
             calls[f[2][19:]] = calls.get(f[2][19:], 0) + (int(f[0]) if f[0].isdigit() else 0)
@@ -184,6 +201,7 @@ try:  # SYSCALLS=1: perf stat's CSV lines "count,,event,..."
 except OSError:
     pass
 d.update(store=sys.argv[3], replicas=int(sys.argv[4]), hosts=int(sys.argv[5]))
+d.update({"store_" + k + "_per_placement": v for k, v in json.loads(sys.argv[11]).items()})
 print(json.dumps(d))
 PY
   "$np" fleet check --store "$store" >&2

@@ -3,18 +3,21 @@
  * libpq: what several scheduler replicas share.
  *
  * Design:
- * - A claim is one round trip: SELECT np_claim(...), a PL/pgSQL function
- *   the schema installs, run as one implicit transaction in READ
- *   COMMITTED.  It inserts the placement (ON CONFLICT: same request ->
- *   'exists', other -> 'conflict'), locks and bumps the host row (so two
- *   claims on one host take turns and the generation moves), charges
- *   every take with the ledger's predicate in the UPDATE's WHERE (a
- *   waiting UPDATE re-evaluates it on the row's newest version), checks
- *   the changed-row count, inserts the pins (unique per host and CPU).
- *   Any failed check raises, and the whole transaction rolls back.  Locks
- *   are always taken placement row -> host row -> ledger rows, by claims
- *   and releases alike, so they cannot deadlock.  research/fleet.md
- *   measured this protocol at 3,300-11,300 claims/s on this kind of VM.
+ * - A claim is one round trip: np_claim(...), a PL/pgSQL function the
+ *   schema installs, called through this connection's temporary wrapper
+ *   (temp_fns: refusals answered, not raised; generic plans) in libpq's
+ *   pipeline: one implicit transaction in READ COMMITTED for all the
+ *   claims a process sends at once (group.c).  np_claim() inserts the
+ *   placement (ON CONFLICT: same request -> 'exists', other ->
+ *   'conflict'), locks and bumps the host row (so two claims on one host
+ *   take turns and the generation moves), charges every take with the
+ *   ledger's predicate in the UPDATE's WHERE (a waiting UPDATE
+ *   re-evaluates it on the row's newest version), checks the changed-row
+ *   count, inserts the pins (unique per host and CPU).  Any failed check
+ *   raises, and the claim's subtransaction rolls back.  Locks are always
+ *   taken placement row -> host row -> ledger rows, by claims and
+ *   releases alike, so they cannot deadlock.  research/fleet.md measured
+ *   this protocol at 3,300-11,300 claims/s on this kind of VM.
  * - Change scans: every write sets its host's change_seq from a sequence.
  *   Sequence values are taken before commit, so a scan "change_seq >
  *   since" could miss a transaction still committing: each scan starts
@@ -54,7 +57,6 @@
 
 enum stmt {
 	P_VERSION,
-	P_CLAIM,
 	P_CLAIM_TRY,
 	P_RELEASE,
 	P_HOST_BY_NAME,
@@ -107,9 +109,8 @@ enum stmt {
 
 static const char *const sql[P_COUNT] = {
 	[P_VERSION] = "SELECT value FROM np_meta WHERE key = 'version'",
-	[P_CLAIM] = "SELECT np_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
 	[P_CLAIM_TRY] = "SELECT pg_temp.np_claim_try($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-	[P_RELEASE] = "SELECT np_release($1)",
+	[P_RELEASE] = "SELECT pg_temp.np_release_g($1)",
 	[P_HOST_BY_NAME] = "SELECT h.id, t.json, h.cpu_ratio, h.ram_ratio, h.topology_id "
 			   "FROM np_hosts h JOIN np_topologies t ON t.id = h.topology_id "
 			   "WHERE h.name = $1 FOR UPDATE OF h",
@@ -274,7 +275,7 @@ struct np__store {
 	char *shown; /* the URL for messages, without a password */
 	bool prepared[P_COUNT];
 	bool streaming; /* inside each(): libpq can run no other query now */
-	bool have_try;	/* pg_temp.np_claim_try() made on this connection */
+	bool have_fns;	/* the pg_temp functions (temp_fns) made on this connection */
 	int nring;
 	struct {
 		int64_t t, seq;
@@ -627,9 +628,9 @@ static void claim_answer(const char *v, struct np__claim_result *out)
 		out->host_id = n;
 }
 
-/* Run claim C through prepared statement I (sent only, in pipeline mode: SEND). */
-static int claim_send(struct np__store *s, enum stmt i, const struct np__claim *c, bool send,
-		      PGresult **res, struct np_error *err)
+/* Send claim C through prepared statement I (in pipeline mode: its answer comes later). */
+static int claim_send(struct np__store *s, enum stmt i, const struct np__claim *c,
+		      struct np_error *err)
 {
 	char host[24], *arr[6] = { 0 }, name[8];
 	const char *params[10];
@@ -643,9 +644,7 @@ static int claim_send(struct np__store *s, enum stmt i, const struct np__claim *
 	for (int k = 0; k < 6; k++)
 		params[4 + k] = arr[k];
 	snprintf(name, sizeof(name), "np%d", (int)i);
-	if (!send)
-		*res = PQexecPrepared(s->conn, name, 10, params, NULL, NULL, 0);
-	else if (!PQsendQueryPrepared(s->conn, name, 10, params, NULL, NULL, 0))
+	if (!PQsendQueryPrepared(s->conn, name, 10, params, NULL, NULL, 0))
 		rc = res_err(s, NULL, err, "cannot send a claim");
 out:
 	for (int k = 0; k < 6; k++)
@@ -653,41 +652,51 @@ out:
 	return rc;
 }
 
-static int pg_claim(struct np__store *s, const struct np__claim *c, struct np__claim_result *out,
-		    struct np_error *err)
-{
-	PGresult *r = NULL;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	out->host_id = c->host_id;
-	if (!(rc = claim_send(s, P_CLAIM, c, false, &r, err))) {
-		if (!ok(r))
-			rc = claim_failed(s, r, out, err);
-		else
-			claim_answer(PQgetvalue(r, 0, 0), out);
-	}
-	PQclear(r);
-	return rc;
-}
-
 /*
- * np_claim() with its refusals caught: a PL/pgSQL exception block is a
- * subtransaction, so a claim that no longer fits is undone alone and the
- * batch it is in goes on.  A temporary function (this connection's, made
- * once) rather than a schema change: the stored schema stays as it is.
+ * The claim and the release as this connection calls them: temporary
+ * functions (made once per connection) rather than a schema change, so
+ * the stored schema stays as it is.
+ *
+ * np_claim_try() is np_claim() with its refusals caught: a PL/pgSQL
+ * exception block is a subtransaction, so a claim that no longer fits is
+ * undone alone and the batch it is in goes on.
+ *
+ * Both run with plan_cache_mode = force_generic_plan.  PL/pgSQL plans
+ * each statement of np_claim() and np_release() through the plan cache,
+ * which keeps planning them again for every call (custom plans): with the
+ * arrays' lengths known, a custom plan always looks cheaper than the
+ * generic one, whose unnest() is guessed at 10 rows.  The generic plans
+ * are the same index scans; planning was most of the server's CPU per
+ * claim (docs/bench/fleet.md, "The claim's server cost").  The setting
+ * holds only while the function runs: other statements plan as before.
  */
-static const char claim_try_fn[] =
+static const char temp_fns[] =
 	"CREATE FUNCTION pg_temp.np_claim_try(p_id TEXT, p_host BIGINT, p_request TEXT,"
 	" p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes INTEGER[],"
-	" p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE plpgsql AS $f$\n"
+	" p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE plpgsql"
+	" SET plan_cache_mode = force_generic_plan AS $f$\n"
 	"BEGIN\n"
 	"  RETURN np_claim(p_id, p_host, p_request, p_plan, p_nodes, p_rcs, p_amounts, p_modes,"
 	"   p_cpus, p_cpu_nodes);\n"
 	"EXCEPTION WHEN SQLSTATE 'NP001' OR SQLSTATE '23503' THEN RETURN 'gone';\n"
 	"  WHEN SQLSTATE 'NP002' OR SQLSTATE 'NP003' OR SQLSTATE '40P01' OR SQLSTATE '40001'"
 	"  THEN RETURN 'noroom ' || SQLERRM;\n"
+	"END $f$;"
+	"CREATE FUNCTION pg_temp.np_release_g(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql"
+	" SET plan_cache_mode = force_generic_plan AS $f$\n"
+	"BEGIN\n"
+	"  RETURN np_release(p_id);\n"
 	"END $f$";
+
+/* The temporary functions on this connection, made on first use. */
+static int have_fns(struct np__store *s, struct np_error *err)
+{
+	int rc = 0;
+
+	if (!s->have_fns && !(rc = exec(s, temp_fns, err)))
+		s->have_fns = true;
+	return rc;
+}
 
 /* One pipelined answer: "gone", "noroom WHY", or np_claim()'s. */
 static int claim_many_answer(struct np__store *s, PGresult *r, struct np__claim_result *out,
@@ -762,10 +771,8 @@ static int pipeline_read(struct np__store *s, struct np__claim_result *out, int 
 static int pg_claim_many(struct np__store *s, const struct np__claim *const *c,
 			 struct np__claim_result *out, int n, struct np_error *err)
 {
-	int rc = 0;
+	int rc = have_fns(s, err);
 
-	if (!s->have_try && !(rc = exec(s, claim_try_fn, err)))
-		s->have_try = true;
 	if (rc || (rc = prepare(s, P_CLAIM_TRY, err)))
 		return rc;
 	for (int i = 0; i < n; i++) {
@@ -775,7 +782,7 @@ static int pg_claim_many(struct np__store *s, const struct np__claim *const *c,
 	if (!PQenterPipelineMode(s->conn))
 		return res_err(s, NULL, err, "cannot start a pipeline");
 	for (int i = 0; i < n && !rc; i++)
-		rc = claim_send(s, P_CLAIM_TRY, c[i], true, NULL, err);
+		rc = claim_send(s, P_CLAIM_TRY, c[i], err);
 	if (!PQpipelineSync(s->conn)) {
 		rc = rc ? rc : res_err(s, NULL, err, "cannot send a claim");
 		if (PQstatus(s->conn) != CONNECTION_OK)
@@ -788,6 +795,13 @@ static int pg_claim_many(struct np__store *s, const struct np__claim *const *c,
 	if (!PQexitPipelineMode(s->conn) && !rc)
 		rc = res_err(s, NULL, err, "cannot end a pipeline");
 	return rc;
+}
+
+/* A lone claim: a batch of one (one round trip, refusals answered as np_claim() raises them). */
+static int pg_claim(struct np__store *s, const struct np__claim *c, struct np__claim_result *out,
+		    struct np_error *err)
+{
+	return pg_claim_many(s, &c, out, 1, err);
 }
 
 /* ---- claims that move other placements (claim_moves) ------------------------ */
@@ -982,7 +996,7 @@ static int pg_release(struct np__store *s, const char *id, bool *found, int64_t 
 		      struct np_error *err)
 {
 	const char *params[1] = { id };
-	PGresult *r = run(s, P_RELEASE, 1, params, err);
+	PGresult *r = have_fns(s, err) ? NULL : run(s, P_RELEASE, 1, params, err);
 	int64_t h;
 
 	if (!r)

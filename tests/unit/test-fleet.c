@@ -1248,6 +1248,48 @@ static void migrate_v1_pg(np_topo *a)
 }
 #endif
 
+#if NP_HAVE_POSTGRESQL
+/*
+ * The claim and the release run with generic plans: with custom plans
+ * (the plan cache's choice for the claim's array parameters) PL/pgSQL
+ * planned every statement of np_claim() again on every call, half of the
+ * server's time per claim (docs/bench/fleet.md).  Seen in the catalog:
+ * every temporary claim and release wrapper carries the setting.
+ */
+static void generic_plans_pg(np_fleet *f, np_topo *a)
+{
+	struct np_error err = { 0 };
+	np_fleet_result *r = NULL;
+	PGconn *c = PQconnectdb(url);
+	PGresult *q;
+	bool found = false;
+
+	/* A host of its own: the shared hosts may be full by now. */
+	CHECK(np_fleet_add_host(f, "pg-generic", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	r = schedule(f, "vm-generic", "vcpus=2,ram=1024", NULL, &err);
+	CHECK(r && np_fleet_result_placed(r), "placed: %s", err.message);
+	np_fleet_result_free(r);
+	CHECK(np_fleet_release(f, "vm-generic", &found, &err) == 0 && found, "released: %s",
+	      err.message);
+	CHECK(np_fleet_remove_host(f, "pg-generic", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	q = PQexec(c, "SELECT count(*) FILTER (WHERE 'plan_cache_mode=force_generic_plan' = "
+		   "ANY (p.proconfig)), count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = "
+		   "p.pronamespace WHERE n.nspname LIKE 'pg\\_temp\\_%' AND p.proname IN "
+		   "('np_claim_try', 'np_release_g')");
+	CHECK(PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1, "catalog: %s",
+	      PQerrorMessage(c));
+	if (PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1) {
+		long with = strtol(PQgetvalue(q, 0, 0), NULL, 10);
+		long all = strtol(PQgetvalue(q, 0, 1), NULL, 10);
+
+		CHECK(all >= 2 && with == all, "%ld of %ld wrappers plan generically", with, all);
+	}
+	PQclear(q);
+	PQfinish(c);
+}
+#endif
+
 int main(void)
 {
 	np_topo *a = synth(8, 8, 65536, 1024, 2), *b = synth(4, 6, 32768, 0, 0);
@@ -1284,6 +1326,8 @@ int main(void)
 #if NP_HAVE_POSTGRESQL
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("migrate-v1-postgresql", migrate_v1_pg(a));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("generic-plans-postgresql", generic_plans_pg(f, a));
 #endif
 	}
 	np_fleet_close(f);
