@@ -91,11 +91,12 @@ int np_demand_from_requests(const np_request *const *reqs, int count, struct np_
  * (TOTAL 0 to 1000), merged into DEM (N shapes so far, room for
  * NP_DEMAND_MAX); the new count.  The rule every caller with a catalogue
  * shares (`--flavors`, the fleet scheduler, bench/play.c): the
- * catalogue weighing NP_DEMAND_FLAVORS_WEIGHT, added to the demand of
- * the recent guests (np_demand_from_requests(), np_state_demand()), as
- * measured in docs/results.md "The flavor catalogue as demand".
+ * catalogue weighing NP_DEMAND_FLAVORS_WEIGHT (as much as the guest
+ * being placed), added to the demand of the recent guests
+ * (np_demand_from_requests(), np_state_demand()), as chosen on the tune
+ * seeds in docs/results.md "The flavor catalogue as demand".
  */
-#define NP_DEMAND_FLAVORS_WEIGHT 10.0
+#define NP_DEMAND_FLAVORS_WEIGHT 1.0
 int np_demand_add_flavors(struct np_demand *dem, int n, const np_flavors *flavors, double total);
 
 struct np_place_opts {
