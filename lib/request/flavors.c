@@ -118,7 +118,7 @@ static int read_aliases(struct rd *r, const json_t *list)
 	json_array_foreach(list, i, a) {
 		struct np_pci_alias *p = &r->aliases[i];
 		const json_t *pol;
-		char path[32];
+		char path[48];
 		int rc;
 
 		snprintf(path, sizeof(path), "pci_aliases[%zu]", i);
