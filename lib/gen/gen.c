@@ -590,34 +590,47 @@ static int write_case(json_t *root, int indent, FILE *out, struct np_error *err)
 	return rc;
 }
 
-int np_gen_write(const struct np_gen_opts *o, FILE *out, struct np_error *err)
+/*
+ * What a workload and a catalogue both start from: O checked, the host
+ * built into H, U sized by its typical node.  On failure the caller still
+ * frees H and U->used (both may be partly made).
+ */
+static int start(const struct np_gen_opts *o, struct np__gen_host *h, struct run *u,
+		 struct np_error *err)
 {
 	struct np__gen_shape sh;
+	int rc;
+
+	if ((rc = check_opts(o, &u->fam, err)) || (rc = resolve(o, u->fam, &sh, err)) ||
+	    (rc = np__gen_host_build(&sh, o->topo, h, err)))
+		return rc;
+	u->h = h;
+	u->ratio = o->cpu_ratio > 0 ? o->cpu_ratio : u->fam->cpu_ratio;
+	u->hash = fnv1a(u->fam->name);
+	np__gen_host_capacity(h, u->ratio, u->cap);
+	if (!(u->fam->nics))
+		u->cap[NP__RES_NIC] = 0;
+	u->used = np__calloc((size_t)h->n, sizeof(*u->used));
+	if (!u->used)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	return context(h, &u->x, err);
+}
+
+int np_gen_write(const struct np_gen_opts *o, FILE *out, struct np_error *err)
+{
 	struct np__gen_host h = { 0 };
 	struct run u = { 0 };
 	struct seq s = { 0 };
 	struct jb b = { false };
-	bool churn;
+	bool churn = false;
 	json_t *root = NULL;
-	int rc;
+	int rc = start(o, &h, &u, err);
 
-	if ((rc = check_opts(o, &u.fam, err)) || (rc = resolve(o, u.fam, &sh, err)) ||
-	    (rc = np__gen_host_build(&sh, o->topo, &h, err)))
-		return rc;
-	u.h = &h;
-	u.ratio = o->cpu_ratio > 0 ? o->cpu_ratio : u.fam->cpu_ratio;
-	u.hash = fnv1a(u.fam->name);
-	churn = o->churn == NP_GEN_CHURN_DEFAULT ? u.fam->churn : o->churn == NP_GEN_CHURN_ON;
-	np__gen_host_capacity(&h, u.ratio, u.cap);
-	if (!(u.fam->nics))
-		u.cap[NP__RES_NIC] = 0;
-	u.used = np__calloc((size_t)h.n, sizeof(*u.used));
-	if (!u.used)
-		rc = np__err(err, NP_ENOMEM, "out of memory");
-	if (!rc)
-		rc = context(&h, &u.x, err);
-	if (!rc)
+	if (!rc) {
+		churn = o->churn == NP_GEN_CHURN_DEFAULT ? u.fam->churn
+							 : o->churn == NP_GEN_CHURN_ON;
 		rc = sequence(&u, o, churn, &s, err);
+	}
 	if (!rc) {
 		root = case_json(&b, &u, o, &s, churn);
 		rc = write_case(b.failed ? NULL : root, o->indent, out, err);
@@ -696,25 +709,13 @@ static int catalogue_draws(struct run *u, uint64_t seed, struct np__gen_req **ou
 
 int np_gen_write_flavors(const struct np_gen_opts *o, FILE *out, struct np_error *err)
 {
-	struct np__gen_shape sh;
 	struct np__gen_host h = { 0 };
 	struct run u = { 0 };
 	struct np__gen_req *q = NULL;
 	struct jb b = { false };
 	json_t *root = NULL;
-	int rc;
+	int rc = start(o, &h, &u, err);
 
-	if ((rc = check_opts(o, &u.fam, err)) || (rc = resolve(o, u.fam, &sh, err)) ||
-	    (rc = np__gen_host_build(&sh, o->topo, &h, err)))
-		return rc;
-	u.h = &h;
-	u.ratio = o->cpu_ratio > 0 ? o->cpu_ratio : u.fam->cpu_ratio;
-	u.hash = fnv1a(u.fam->name);
-	np__gen_host_capacity(&h, u.ratio, u.cap);
-	if (!(u.fam->nics))
-		u.cap[NP__RES_NIC] = 0;
-	u.used = np__calloc((size_t)h.n, sizeof(*u.used));
-	rc = u.used ? context(&h, &u.x, err) : np__err(err, NP_ENOMEM, "out of memory");
 	if (!rc)
 		rc = catalogue_draws(&u, o->seed, &q, err);
 	if (!rc) {
