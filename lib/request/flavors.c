@@ -87,24 +87,6 @@ static int only_keys(struct rd *r, const json_t *obj, const char *path, const ch
 	return 0;
 }
 
-/* "8086" -> 0x8086: PCI ids are exactly 4 hex digits, as Nova writes them. */
-static bool hex_id(const json_t *v, unsigned *out)
-{
-	const char *s = v && json_is_string(v) ? json_string_value(v) : NULL;
-	unsigned x = 0;
-
-	if (!s || strlen(s) != 4)
-		return false;
-	for (int i = 0; i < 4; i++) {
-		if (!isxdigit((unsigned char)s[i]))
-			return false;
-		x = x * 16 + (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0'
-								  : tolower((unsigned char)s[i]) - 'a' + 10);
-	}
-	*out = x;
-	return true;
-}
-
 static int read_aliases(struct rd *r, const json_t *list)
 {
 	static const char *const keys[] = { "name", "vendor_id", "product_id", "numa_policy", NULL };
@@ -129,8 +111,8 @@ static int read_aliases(struct rd *r, const json_t *list)
 		if (!json_is_string(json_object_get(a, "name")))
 			return bad(r, path, "a string \"name\"", json_object_get(a, "name"));
 		p->name = json_string_value(json_object_get(a, "name"));
-		if (!hex_id(json_object_get(a, "vendor_id"), &p->vendor) ||
-		    !hex_id(json_object_get(a, "product_id"), &p->product))
+		if (!np__json_pci_id(json_object_get(a, "vendor_id"), &p->vendor) ||
+		    !np__json_pci_id(json_object_get(a, "product_id"), &p->product))
 			return fail(r, "%s: vendor_id and product_id must be 4 hex digits", path);
 		pol = json_object_get(a, "numa_policy");
 		p->has_policy = pol != NULL;
