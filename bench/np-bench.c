@@ -7,6 +7,7 @@
  *   np-bench seq CASES.jsonl
  *   np-bench sysfs ROOT CELLS VCPUS MEM_MB POLICY [--min-calls N] [--min-seconds S]
  *   np-bench play WORKLOADS.jsonl [--nova NOVA.jsonl] [--max-moves N]   (play.c)
+ *                 [--flavors CATALOGUE.json] [--only PLACER,...]
  *
  * Input: one Nova case (shared/nova/CASE_FORMAT.md) per line, read with
  * the library's own case reader (nova.h), so host and guest are built
@@ -378,6 +379,7 @@ static int usage(void)
 	fprintf(stderr, "usage: np-bench fit|seq [OPTIONS] CASES.jsonl\n"
 			"       np-bench sysfs ROOT CELLS VCPUS MEM_MB POLICY [OPTIONS]\n"
 			"       np-bench play WORKLOADS.jsonl [--nova NOVA.jsonl] [--max-moves N]\n"
+			"                     [--flavors CATALOGUE.json] [--only PLACER,...]\n"
 
 			"options: --min-calls N, --min-seconds S, --max-steps N, --max-us N\n");
 	return 2;
@@ -401,7 +403,12 @@ int main(int argc, char **argv)
 			tm.max_us = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--nova") && i + 1 < argc)
 			nova = argv[++i];
-		else if (!strcmp(argv[i], "--max-moves") && i + 1 < argc)
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			play_set_only(argv[++i]);
+		else if (!strcmp(argv[i], "--flavors") && i + 1 < argc) {
+			if (play_set_flavors(argv[++i]))
+				return 2;
+		} else if (!strcmp(argv[i], "--max-moves") && i + 1 < argc)
 			play_set_max_moves((int)strtol(argv[++i], NULL, 10));
 		else if (npos < 8)
 			pos[npos++] = argv[i];
@@ -412,8 +419,12 @@ int main(int argc, char **argv)
 		return run_file(pos[1], false, &tm);
 	if (npos == 2 && !strcmp(pos[0], "seq"))
 		return run_file(pos[1], true, &tm);
-	if (npos == 2 && !strcmp(pos[0], "play"))
-		return play_file(pos[1], nova);
+	if (npos == 2 && !strcmp(pos[0], "play")) {
+		int rc = play_file(pos[1], nova);
+
+		play_free_flavors();
+		return rc;
+	}
 	if (npos == 6 && !strcmp(pos[0], "sysfs"))
 		return run_sysfs(pos + 1, &tm);
 	return usage();

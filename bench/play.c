@@ -9,7 +9,8 @@
  * Placers: numaplace spread (the default) and pack through np_place(),
  * told the demand a host would know (demand_so_far(): the guest cells
  * asked for so far, the latest weighing most, np_demand_from_requests());
- * np-moves, numaplace spread that may move at most N cells of the guests
+ * np-flavors (with --flavors FILE), numaplace spread told the demand
+ * of a flavor catalogue as well (demand_of()); np-moves, numaplace spread that may move at most N cells of the guests
  * on the host per arrival (play-moves.c, np-bench play --max-moves N);
  * the baselines of baselines.h; and, with --nova, Nova's answers (spread
  * and pack, recorded by bench/novaplay.py on the same workloads) replayed
@@ -33,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <numaplace/flavors.h>
 #include <numaplace/host.h>
 #include <numaplace/nova.h>
 #include <numaplace/place.h>
@@ -41,7 +43,7 @@
 #include "baselines.h"
 #include "play.h"
 
-enum { P_NP_SPREAD, P_NP_PACK, P_NP_MOVES, P_BASE, P_NOVA_SPREAD = P_BASE + BL_COUNT, P_NOVA_PACK,
+enum { P_NP_SPREAD, P_NP_PACK, P_NP_MOVES, P_NP_FLAVORS, P_BASE, P_NOVA_SPREAD = P_BASE + BL_COUNT, P_NOVA_PACK,
        P_COUNT };
 
 enum res { R_PCPU, R_VCPU, R_MEM, R_PAGES, R_NIC, R_COUNT };
@@ -84,6 +86,7 @@ const char *play_placer_name(int p)
 	case P_NP_SPREAD: return "np-spread";
 	case P_NP_PACK: return "np-pack";
 	case P_NP_MOVES: return "np-moves";
+	case P_NP_FLAVORS: return "np-flavors";
 	case P_NOVA_SPREAD: return "nova-spread";
 	case P_NOVA_PACK: return "nova-pack";
 	default:
@@ -198,6 +201,54 @@ static int demand_so_far(np_nova_case *c, int upto, struct np_demand *dem)
 	return n;
 }
 
+/* ---- the catalogue (np-bench play --flavors FILE) ------------------------------------- */
+
+static np_flavors *catalogue;
+
+int play_set_flavors(const char *path)
+{
+	struct np_error err = { 0 };
+
+	if (np_flavors_load(path, &catalogue, &err)) {
+		fprintf(stderr, "np-bench: %s\n", err.message);
+		return -1;
+	}
+	return 0;
+}
+
+void play_free_flavors(void)
+{
+	np_flavors_free(catalogue);
+	catalogue = NULL;
+}
+
+/* A knob of the tuning runs (bench/objective-tune variants), else DEF. */
+static double knob(const char *name, double def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtod(v, NULL) : def;
+}
+
+/*
+ * np-flavors: the rule every caller with a catalogue shares (place.h,
+ * np_demand_add_flavors()): the demand of the guests so far plus the
+ * catalogue weighing NP_DEMAND_FLAVORS_WEIGHT.  NP_BENCH_FLAVORS_WEIGHT
+ * and NP_BENCH_FLAVORS_HISTORY=0 (catalogue only) are what the rule was
+ * chosen from (docs/results.md "The flavor catalogue as demand").
+ */
+static int demand_of(int placer, np_nova_case *c, int upto, struct np_demand *dem)
+{
+	int n = 0;
+
+	if (placer != P_NP_FLAVORS)
+		return demand_so_far(c, upto, dem);
+	if (knob("NP_BENCH_FLAVORS_HISTORY", 1) != 0)
+		n = demand_so_far(c, upto, dem);
+	return np_demand_add_flavors(dem, n, catalogue,
+				     knob("NP_BENCH_FLAVORS_WEIGHT", NP_DEMAND_FLAVORS_WEIGHT));
+}
+
 static int decide(int placer, np_host *h, const np_request *q, const json_t *nova_dec,
 		  np_plan **plans, int n, const struct np_demand *dem, int ndem, np_plan **plan,
 		  double *us, struct np_error *err)
@@ -254,7 +305,7 @@ static bool arrive(int placer, np_nova_case *c, int i, const json_t *dec, np_pla
 	int n = np_nova_case_request_count(c);
 	double us = 0;
 	static struct np_demand dem[NP_DEMAND_MAX]; /* np-bench is single-threaded */
-	int ndem = placer < P_BASE ? demand_so_far(c, i, dem) : 0;
+	int ndem = placer < P_BASE ? demand_of(placer, c, i, dem) : 0;
 
 	if (np_nova_case_request(c, i, &q, &err) ||
 	    decide(placer, h, q, dec, plans, n, dem, ndem, &p, &us, &err)) {
@@ -374,16 +425,39 @@ static void put_result(int placer, const struct result *r, bool first)
 	printf("}");
 }
 
+/* np-bench play --only NAME,...: play those placers only (NULL: all). */
+static const char *only;
+
+void play_set_only(const char *names)
+{
+	only = names;
+}
+
+static bool wanted(int p)
+{
+	const char *name = play_placer_name(p), *at = only;
+	size_t len = strlen(name);
+
+	while (at && (at = strstr(at, name)))
+		if ((at == only || at[-1] == ',') && (at[len] == ',' || !at[len]))
+			return true;
+		else
+			at += len;
+	return !only;
+}
+
 static void play_one(struct work *w, int idx)
 {
 	struct result r;
+	int done = 0;
 
 	printf("{\"i\": %d, \"placers\": {", idx);
 	for (int p = 0; p < P_COUNT; p++) {
-		if (p >= P_NOVA_SPREAD && !w->nova)
+		if ((p >= P_NOVA_SPREAD && !w->nova) || (p == P_NP_FLAVORS && !catalogue) ||
+		    !wanted(p))
 			continue;
 		run(p, w, &r);
-		put_result(p, &r, p == 0);
+		put_result(p, &r, done++ == 0);
 		free(r.us);
 	}
 	printf("}}\n");

@@ -12,6 +12,11 @@
 
 /* Play every workload of PATH (JSON Lines); NOVA: Nova's recorded answers or NULL. */
 int play_file(const char *path, const char *nova);
+/* np-bench play --flavors FILE: add the np-flavors placer (-1: FILE unreadable). */
+int play_set_flavors(const char *path);
+void play_free_flavors(void);
+/* np-bench play --only NAME,...: only those placers (NAMES kept, not copied). */
+void play_set_only(const char *names);
 /* The name a placer has in the output (np-spread, libxl, nova-pack, ...). */
 const char *play_placer_name(int placer);
 /* S as a JSON string on standard output. */

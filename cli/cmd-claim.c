@@ -183,6 +183,8 @@ const struct cli_verb cli_verb_claim = {
 		  "      --flavor 'vcpus=4,ram=4096,hw:cpu_policy=dedicated' --format libvirt\n"
 		  "  numaplace claim --state room.state --id D --host room.json \\\n"
 		  "      --flavor 'vcpus=4,ram=8192,hw:cpu_policy=dedicated' --allow-moves 1 --format json\n"
+		  "  numaplace claim --state host.state --id vm-8 --host host.json \\\n"
+		  "      --flavor 'vcpus=2,ram=4096,hw:cpu_policy=dedicated' --flavors flavors.json\n"
 
 		  "  numaplace claim --state host.state --id web1 --host host.json \\\n"
 		  "      --domain-xml vm.xml --in-place\n",

@@ -18,7 +18,7 @@
 #include "cli.h"
 
 enum { OPT_SEED = 1, OPT_COUNT, OPT_OUTPUT, OPT_SHAPE, OPT_RATIO, OPT_GUESTS, OPT_CHURN,
-       OPT_NO_CHURN, OPT_PRETTY, OPT_LIST };
+       OPT_NO_CHURN, OPT_PRETTY, OPT_LIST, OPT_FLAVORS };
 
 static const struct cli_opt opts[] = {
 	CLI_SOURCE_SECTION("Host topology (default: a host generated from the family's shape\n"
@@ -48,6 +48,10 @@ static const struct cli_opt opts[] = {
 	  .help = "indented JSON (one document after another)" },
 	{ .id = OPT_OUTPUT, .name = "output", .letter = 'o', .type = CLI_OUTPUT,
 	  .help = "write there (default and -: standard output)" },
+	{ .id = OPT_FLAVORS, .name = "flavors", .type = CLI_FLAG,
+	  .help = "write the family's flavor catalogue instead: the guests\n"
+		  "it draws for this host and how often (numaplace.flavors/1,\n"
+		  "for place/claim/schedule --flavors)" },
 	{ .id = OPT_LIST, .name = "list", .type = CLI_FLAG,
 	  .help = "list the families with their shapes" },
 	CLI_OPT_HELP,
@@ -91,6 +95,13 @@ static int generate(const struct cli_verb *verb, struct np_gen_opts *o, long lon
 	return CLI_OK;
 }
 
+static int catalogue(struct np_gen_opts *o, FILE *out)
+{
+	struct np_error err = { 0 };
+
+	return np_gen_write_flavors(o, out, &err) ? cli_fail(&err) : CLI_OK;
+}
+
 static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
 	struct np_gen_opts o = { .family = a->nargs ? a->args[0] : NULL,
@@ -107,6 +118,10 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 
 	if (cli_given(a, OPT_LIST))
 		return list_families();
+	if (cli_given(a, OPT_FLAVORS) && (cli_given(a, OPT_COUNT) || cli_given(a, OPT_GUESTS) ||
+					   cli_given(a, OPT_CHURN) || cli_given(a, OPT_NO_CHURN)))
+		return cli_usage_error(verb, "--flavors writes one catalogue: no --count, "
+				       "--guests, --churn or --no-churn");
 	if (cli_given(a, OPT_CHURN) && cli_given(a, OPT_NO_CHURN))
 		return cli_usage_error(verb, "give --churn or --no-churn, not both");
 	o.churn = cli_given(a, OPT_CHURN)      ? NP_GEN_CHURN_ON
@@ -118,7 +133,10 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 		return rc;
 	o.topo = topo;
 	if (!(rc = cli_open_output(output, "w", &out)))
-		rc = cli_close_output(output, out, generate(verb, &o, cli_num(a, OPT_COUNT, 1), out));
+		rc = cli_close_output(output, out,
+				      cli_given(a, OPT_FLAVORS) ? catalogue(&o, out)
+								: generate(verb, &o,
+									   cli_num(a, OPT_COUNT, 1), out));
 	np_topo_free(topo);
 	return rc;
 }
@@ -135,7 +153,10 @@ const struct cli_verb cli_verb_gen = {
 		 "\n"
 		 "FAMILY (default dedicated) is a request mix with its own host shape and CPU\n"
 		 "allocation ratio; --list shows them.  The guests arrive until the ones present\n"
-		 "at once ask more than the host has, so every placer meets a refusal.\n",
+		 "at once ask more than the host has, so every placer meets a refusal.\n"
+		 "\n"
+		 "--flavors writes the family's flavor catalogue instead (docs/formats/\n"
+		 "flavors.md): which guests it draws and how often, never in which order.\n",
 	.opts = opts,
 	.epilog = "Exit: 0 written, 2 bad options or input, 1 writing failed.\n"
 		  "\n"
@@ -145,6 +166,7 @@ const struct cli_verb cli_verb_gen = {
 		  "  numaplace place --case shared.json\n"
 		  "  numaplace gen large4 --shape nodes=16,sockets=4,dist=snc --count 10 -o large4.jsonl\n"
 		  "  numaplace gen churn --guests 200 --pretty\n"
+		  "  numaplace gen mem-bound --flavors -o mem-bound-flavors.json\n"
 		  "  numaplace topology --format json -o host.json\n"
 		  "  numaplace gen pci --host host.json --seed 3\n",
 	.max_args = 1,

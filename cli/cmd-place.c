@@ -111,6 +111,10 @@ const struct cli_opt place_guest_opts[] = {
 	{ .id = PLACE_OPT_NO_DEMAND, .name = "no-demand", .type = CLI_FLAG,
 	  .help = "with --state: do not keep room for more guests like the\n"
 		  "ones claimed last (the demand, docs/policies/placement.md 4)" },
+	{ .id = PLACE_OPT_FLAVORS, .name = "flavors", .type = CLI_TEXT, .meta = "FILE",
+	  .help = "keep room for the guests of this flavor catalogue too,\n"
+		  "as often as each is asked for (docs/formats/flavors.md;\n"
+		  "with --no-demand, for them alone)" },
 	{ .id = PLACE_OPT_KEEP, .name = "keep", .type = CLI_TEXT, .flags = CLI_REPEAT,
 	  .meta = "ID", .help = "with --allow-moves: never move claim ID (repeatable)" },
 	CLI_INCLUDE(place_budget_opts),
@@ -171,6 +175,7 @@ int place_args_get(const struct cli_args *a, struct place_args *p)
 	p->allow_moves = (int)cli_num(a, PLACE_OPT_ALLOW_MOVES, 0);
 	place_budget_args_get(a, p);
 	p->no_demand = cli_given(a, PLACE_OPT_NO_DEMAND);
+	p->flavors = cli_text(a, PLACE_OPT_FLAVORS);
 	p->args = a;
 #ifndef NDEBUG
 	p->validate = true;
@@ -219,9 +224,9 @@ int place_args_check(const struct place_args *p)
 		return cli_usage_error(verb, "--xl-vnuma needs --vcpus and --memory");
 	if (!p->xl_vnuma && (p->vcpus >= 0 || p->memory_mb >= 0))
 		return cli_usage_error(verb, "--vcpus and --memory go with --xl-vnuma");
-	if (p->no_demand && !p->state)
-		return cli_usage_error(verb, "--no-demand goes with --state: without it there is "
-				       "no demand");
+	if (p->no_demand && !p->state && !p->flavors)
+		return cli_usage_error(verb, "--no-demand goes with --state or --flavors: without "
+				       "them there is no demand");
 	if (p->allow_moves > 0 && !p->state)
 		return cli_usage_error(verb, "--allow-moves moves claimed guests: give --state FILE");
 	if ((cli_given(p->args, PLACE_OPT_KEEP) || p->move_budget || p->move_us) &&
@@ -300,12 +305,25 @@ int place_host(const struct place_args *p, np_topo **topo, np_host **host)
 
 int place_state_demand(struct place_args *p, const np_state *st, const np_request *req)
 {
-	if (p->no_demand || p->demand)
+	struct np_error err = { 0 };
+	np_flavors *fl = NULL;
+	bool recent = st && !p->no_demand;
+
+	if (p->demand || (!recent && !p->flavors))
 		return CLI_OK;
-	if (!(p->demand = calloc(1, sizeof(*p->demand))))
+	if (p->flavors && np_flavors_load(p->flavors, &fl, &err))
+		return cli_fail(&err);
+	if (!(p->demand = calloc(1, sizeof(*p->demand)))) {
+		np_flavors_free(fl);
 		return cli_oom();
-	p->demand->n = np_state_demand(st, p->demand->shape, 0);
-	p->demand->n = np_demand_add_request(p->demand->shape, p->demand->n, req, 1);
+	}
+	if (recent)
+		p->demand->n = np_state_demand(st, p->demand->shape, 0);
+	if (!p->no_demand)
+		p->demand->n = np_demand_add_request(p->demand->shape, p->demand->n, req, 1);
+	p->demand->n = np_demand_add_flavors(p->demand->shape, p->demand->n, fl,
+					     NP_DEMAND_FLAVORS_WEIGHT);
+	np_flavors_free(fl);
 	return CLI_OK;
 }
 
@@ -496,7 +514,7 @@ static int place_case(const char *path, const struct place_args *p)
 static int check_case(const struct place_args *p)
 {
 	if (p->src.given || p->state || p->flavor || p->image || p->xl_vnuma || p->request ||
-	    p->allow_moves ||
+	    p->allow_moves || p->flavors || p->no_demand ||
 	    p->vcpus >= 0 || p->memory_mb >= 0 || p->mem_policy_given || p->affinity_given ||
 	    p->basis_given || p->verbose || p->format != NP_PLAN_TEXT || p->domain_xml ||
 	    p->xl_config || p->device_policy_given || p->output || p->in_place)
@@ -516,7 +534,8 @@ static int run_place(struct place_args *p)
 
 	if ((rc = place_request(p, &req)) || (rc = place_host(p, &topo, &host)))
 		goto out;
-	if (p->state && (rc = apply_state(p, host, req, &guests, &n)))
+	if (p->state ? (rc = apply_state(p, host, req, &guests, &n))
+		     : (rc = place_state_demand(p, NULL, req)))
 		goto out;
 	rc = p->allow_moves > 0 ? place_plan_moves(p, host, req, guests, n, &plan)
 				: place_plan(p, host, req, &plan);
@@ -591,6 +610,8 @@ const struct cli_verb cli_verb_place = {
 		  "\"vcpus=0-1\"] ]' --vcpus 2 --memory 2048 --format xl\n"
 		  "  numaplace place --host host.json --state host.state --flavor 'vcpus=2,ram=2048' "
 		  "--no-demand\n"
+		  "  numaplace place --host host.json --state host.state --flavor 'vcpus=2,ram=2048' "
+		  "--flavors flavors.json\n"
 		  "  numaplace place --host room.json --state room.state \\\n"
 		  "      --flavor 'vcpus=4,ram=8192,hw:cpu_policy=dedicated' --allow-moves 1\n"
 		  "  numaplace place --case case.json\n"

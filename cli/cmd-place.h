@@ -45,6 +45,7 @@ struct place_args {
 	uint64_t move_us;           /* --move-time-budget, in microseconds (0: none) */
 	uint64_t max_steps, max_us; /* --max-steps, --time-budget: the engine's budgets */
 	bool no_demand;             /* --no-demand */
+	const char *flavors;        /* --flavors FILE: the catalogue kept room for */
 	struct place_demand *demand; /* with --state: the claims' demand (place_state_demand()) */
 	const struct cli_args *args; /* for the repeated --keep ID */
 };
@@ -78,6 +79,7 @@ enum {
 	PLACE_OPT_TIME_BUDGET,
 	PLACE_OPT_MOVE_TIME,
 	PLACE_OPT_NO_DEMAND,
+	PLACE_OPT_FLAVORS,
 };
 
 /* The demand np_place() keeps room for (docs/policies/placement.md 4, term 6). */
@@ -118,8 +120,10 @@ int place_request(const struct place_args *p, np_request **out);
 /* Load the topology and make a host on it (no usage applied; --memory-basis set). */
 int place_host(const struct place_args *p, np_topo **topo, np_host **host);
 /*
- * With --state (and no --no-demand): P->demand from the claims of ST
- * (np_state_demand()) and REQ, the guest being placed; free it with
+ * P->demand: with --state (and no --no-demand) the claims of ST
+ * (np_state_demand(); ST NULL: none) and REQ, the guest being placed;
+ * with --flavors, the catalogue on top (np_demand_add_flavors(), the
+ * shared rule; with --no-demand, alone).  Free it with
  * place_demand_free().  0 or the exit code (printed).
  */
 int place_state_demand(struct place_args *p, const np_state *st, const np_request *req);

@@ -184,11 +184,19 @@ static int schedule(const struct cli_verb *verb, const struct sched_args *a)
 	np_fleet_result *r = NULL;
 	int rc;
 
+	struct np_fleet_sched_opts o = a->o;
+	np_flavors *fl = NULL;
+
 	if ((rc = place_request(&a->p, &req)))
 		return rc;
+	if (a->p.flavors && np_flavors_load(a->p.flavors, &fl, &err)) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	o.flavors = fl;
 	if ((rc = fleet_open(verb, fleet_store_url(a->store), 0, &f)))
 		goto out;
-	if (np_fleet_schedule(f, a->id, req, &a->o, &r, &err))
+	if (np_fleet_schedule(f, a->id, req, &o, &r, &err))
 		rc = cli_fail(&err);
 	else if ((rc = deliver(a, r, req)))
 		undo_claim(f, a, r);
@@ -196,6 +204,7 @@ out:
 	np_fleet_result_free(r);
 	np_fleet_close(f);
 	np_request_free(req);
+	np_flavors_free(fl);
 	return rc;
 }
 
@@ -228,6 +237,10 @@ static const struct cli_opt opts[] = {
 	{ .id = OPT_NO_DEMAND, .name = "no-demand", .type = CLI_FLAG,
 	  .help = "do not keep room on the host for more guests like this one\n"
 		  "(the demand, docs/policies/placement.md 4)" },
+	{ .id = PLACE_OPT_FLAVORS, .name = "flavors", .type = CLI_TEXT, .meta = "FILE",
+	  .help = "keep room for the guests of this flavor catalogue too,\n"
+		  "as often as each is asked for (docs/formats/flavors.md;\n"
+		  "with --no-demand, for them alone)" },
 	/* Hidden: repeatable random choices, for tests. */
 	{ .id = OPT_SEED, .name = "seed", .type = CLI_INT, .min = 1, .max = 9007199254740991.0 },
 	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,
@@ -268,6 +281,7 @@ static int args_get(const struct cli_verb *verb, const struct cli_args *a, struc
 		return cli_usage_error(verb, "--move-budget and --move-time-budget go with "
 				       "--allow-moves N");
 	s->o.no_demand = cli_given(a, OPT_NO_DEMAND);
+	p->flavors = cli_text(a, PLACE_OPT_FLAVORS);
 	if (!s->id || !*s->id || (!p->flavor && !p->domain_xml && !p->xl_config))
 		return cli_usage_error(verb, "say who and what: --id ID and --flavor SPEC, "
 				       "--domain-xml FILE or --xl-config FILE");
@@ -300,6 +314,7 @@ const struct cli_verb cli_verb_schedule = {
 		"usage: numaplace schedule --store URL --id ID --flavor SPEC [--image SPEC]\n"
 		"                          [--name HOST] [--dry-run] [--explain] [--strategy S]\n"
 		"                          [--allow-moves N] [--max-steps N] [--time-budget MS]\n"
+		"                          [--no-demand] [--flavors FILE]\n"
 		"                          [--format text|json|libvirt|xl|numactl] [-o FILE]\n"
 		"       numaplace schedule --store URL --id ID --domain-xml|--xl-config FILE\n"
 		"                          [--flavor SPEC] [-o FILE | --in-place] [options]\n",
@@ -319,6 +334,8 @@ const struct cli_verb cli_verb_schedule = {
 		  "      --flavor 'vcpus=4,ram=8192,hw:numa_nodes=2' --format json\n"
 		  "  numaplace schedule --store sqlite:fleet.db --id web1 --domain-xml vm.xml -o web1.xml\n"
 		  "  numaplace schedule --store sqlite:fleet.db --id db1 \\\n"
-		  "      --flavor 'vcpus=4,ram=8192,hw:cpu_policy=dedicated' --allow-moves 1\n",
+		  "      --flavor 'vcpus=4,ram=8192,hw:cpu_policy=dedicated' --allow-moves 1\n"
+		  "  numaplace schedule --store sqlite:fleet.db --id vm-8 \\\n"
+		  "      --flavor 'vcpus=2,ram=4096,hw:cpu_policy=dedicated' --flavors flavors.json\n",
 	.run = run,
 };

@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include <numaplace/error.h>
+#include <numaplace/flavors.h>
 #include <numaplace/host.h>
 #include <numaplace/place.h>
 #include <numaplace/plan.h>
@@ -171,6 +172,13 @@ struct np_fleet_sched_opts {
 	bool no_demand;		   /* no demand: do not keep room for more guests like the
 				      last ones this np_fleet scheduled (the engine's demand,
 				      docs/policies/placement.md 4, term 6) */
+	/*
+	 * The flavors the cloud sells (flavors.h; NULL: none): kept room for
+	 * as well, by the shared rule (np_demand_add_flavors()); with
+	 * no_demand, the catalogue alone is the demand.  Read during the
+	 * call only: each call may give another.
+	 */
+	const np_flavors *flavors;
 };
 
 /*

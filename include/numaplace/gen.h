@@ -95,6 +95,19 @@ const char *np_gen_family_shape(int i);
  */
 int np_gen_write(const struct np_gen_opts *opts, FILE *out, struct np_error *err);
 
+/*
+ * Write the family's flavor catalogue (numaplace.flavors/1, flavors.h,
+ * docs/formats/flavors.md) to OUT: every distinct guest the family draws
+ * for the host of OPTS (shape, topology, ratio as np_gen_write() takes
+ * them), each weighing how often 100,000 draws gave it, in Nova's
+ * keys (the weight: how many of the draws it was); with "pci_aliases"
+ * when guests ask for NICs.  The draws come from
+ * a stream of OPTS->seed that no workload draws its guests from: the
+ * catalogue says which guests come how often, never in which order.
+ * OPTS->guests and churn are ignored.  Errors as np_gen_write().
+ */
+int np_gen_write_flavors(const struct np_gen_opts *opts, FILE *out, struct np_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,7 @@
 #include <numaplace/topology.h>
 #include <numaplace/host.h>
 #include <numaplace/request.h>
+#include <numaplace/flavors.h>
 #include <numaplace/plan.h>
 #include <numaplace/place.h>
 #include <numaplace/emit.h>

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include <numaplace/error.h>
+#include <numaplace/flavors.h>
 #include <numaplace/host.h>
 #include <numaplace/plan.h>
 #include <numaplace/request.h>
@@ -84,6 +85,19 @@ int np_demand_add_plan(struct np_demand *dem, int n, const np_plan *plan, double
  * for NP_DEMAND_MAX); the count.
  */
 int np_demand_from_requests(const np_request *const *reqs, int count, struct np_demand *dem);
+/*
+ * A flavor catalogue as demand (flavors.h): every cell of every flavor,
+ * weighing TOTAL times the flavor's share of the catalogue's weights
+ * (TOTAL 0 to 1000), merged into DEM (N shapes so far, room for
+ * NP_DEMAND_MAX); the new count.  The rule every caller with a catalogue
+ * shares (`--flavors`, the fleet scheduler, bench/play.c): the
+ * catalogue weighing NP_DEMAND_FLAVORS_WEIGHT (as much as the guest
+ * being placed), added to the demand of the recent guests
+ * (np_demand_from_requests(), np_state_demand()), as chosen on the tune
+ * seeds in docs/results.md "The flavor catalogue as demand".
+ */
+#define NP_DEMAND_FLAVORS_WEIGHT 1.0
+int np_demand_add_flavors(struct np_demand *dem, int n, const np_flavors *flavors, double total);
 
 struct np_place_opts {
 	enum np_strategy strategy;

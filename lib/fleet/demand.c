@@ -7,7 +7,10 @@
  * few, so the shapes are few; the memory is bounded by FLEET_GUESTS
  * guests.  It lives as long as the np_fleet: `numaplace serve` keeps one
  * per worker for its whole run, a `numaplace schedule` sees only its own
- * guest.
+ * guest.  With a flavor catalogue (np_fleet_sched_opts.flavors) the
+ * demand is the ring's plus the catalogue's, by the shared rule
+ * (np_demand_add_flavors(), NP_DEMAND_FLAVORS_WEIGHT); with no_demand as
+ * well, the catalogue's alone.
  */
 #include "fleet/fleet-int.h"
 
@@ -26,6 +29,8 @@ struct np__fleet_demand {
 	int ncells[FLEET_GUESTS];
 	int n;                               /* the demand built from them */
 	struct np_demand shape[NP_DEMAND_MAX];
+	int nmixed;                          /* with the catalogue: that and it */
+	struct np_demand mixed[NP_DEMAND_MAX];
 };
 
 void np__fleet_demand_free(np_fleet *f)
@@ -54,15 +59,28 @@ static void rebuild(struct np__fleet_demand *d)
 	}
 }
 
-int np__fleet_demand_note(np_fleet *f, const np_request *req)
+/* The catalogue's demand on top of the ring's (none with NO_DEMAND). */
+static void mix(struct np__fleet_demand *d, const np_flavors *flavors, bool no_demand)
+{
+	d->nmixed = no_demand ? 0 : d->n;
+	for (int i = 0; i < d->nmixed; i++)
+		d->mixed[i] = d->shape[i];
+	d->nmixed = np_demand_add_flavors(d->mixed, d->nmixed, flavors, NP_DEMAND_FLAVORS_WEIGHT);
+}
+
+int np__fleet_demand_note(np_fleet *f, const np_request *req,
+			  const struct np_fleet_sched_opts *o)
 {
 	int nc = np_request_cell_count(req), n;
 	struct np_demand *cells;
 
 	if (!f->demand && !(f->demand = np__calloc(1, sizeof(*f->demand))))
 		return NP_ENOMEM;
-	if (nc < 1 || nc > NP_DEMAND_MAX)
+	if (o->no_demand || nc < 1 || nc > NP_DEMAND_MAX) {
+		if (o->flavors)
+			mix(f->demand, o->flavors, o->no_demand);
 		return 0;
+	}
 	if (!(cells = np__calloc((size_t)nc, sizeof(*cells))))
 		return NP_ENOMEM;
 	n = np_demand_add_request(cells, 0, req, 1);
@@ -73,6 +91,8 @@ int np__fleet_demand_note(np_fleet *f, const np_request *req)
 	if (f->demand->count < FLEET_GUESTS)
 		f->demand->count++;
 	rebuild(f->demand);
+	if (o->flavors)
+		mix(f->demand, o->flavors, false);
 	return 0;
 }
 
@@ -83,4 +103,8 @@ void np__fleet_demand_opts(const np_fleet *f, const struct np_fleet_sched_opts *
 
 	po->demand = on ? f->demand->shape : NULL;
 	po->ndemand = on ? f->demand->n : 0;
+	if (f->demand && o->flavors) {
+		po->demand = f->demand->mixed;
+		po->ndemand = f->demand->nmixed;
+	}
 }

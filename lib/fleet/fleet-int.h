@@ -218,10 +218,12 @@ struct np_fleet {
 
 /*
  * The demand (demand.c): np__fleet_demand_note() remembers REQ as the
- * newest guest (0 or NP_ENOMEM); np__fleet_demand_opts() gives the
- * engine's options PO that demand, unless O says no_demand.
+ * newest guest unless O says no_demand, and mixes in O's flavor
+ * catalogue (0 or NP_ENOMEM); np__fleet_demand_opts() gives the engine's
+ * options PO that demand (none when O says no_demand and has no flavors).
  */
-int np__fleet_demand_note(np_fleet *f, const np_request *req);
+int np__fleet_demand_note(np_fleet *f, const np_request *req,
+			  const struct np_fleet_sched_opts *o);
 void np__fleet_demand_opts(const np_fleet *f, const struct np_fleet_sched_opts *o,
 			   struct np_place_opts *po);
 void np__fleet_demand_free(np_fleet *f);

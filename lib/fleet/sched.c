@@ -854,7 +854,7 @@ int np_fleet_schedule(np_fleet *f, const char *id, const np_request *req,
 	}
 	ch.r = r;
 	ch.needs = &needs;
-	if (!ch.o->no_demand && np__fleet_demand_note(f, req)) {
+	if ((!ch.o->no_demand || ch.o->flavors) && np__fleet_demand_note(f, req, ch.o)) {
 		rc = np__err(err, NP_ENOMEM, "out of memory");
 		goto out;
 	}

@@ -590,34 +590,47 @@ static int write_case(json_t *root, int indent, FILE *out, struct np_error *err)
 	return rc;
 }
 
-int np_gen_write(const struct np_gen_opts *o, FILE *out, struct np_error *err)
+/*
+ * What a workload and a catalogue both start from: O checked, the host
+ * built into H, U sized by its typical node.  On failure the caller still
+ * frees H and U->used (both may be partly made).
+ */
+static int start(const struct np_gen_opts *o, struct np__gen_host *h, struct run *u,
+		 struct np_error *err)
 {
 	struct np__gen_shape sh;
+	int rc;
+
+	if ((rc = check_opts(o, &u->fam, err)) || (rc = resolve(o, u->fam, &sh, err)) ||
+	    (rc = np__gen_host_build(&sh, o->topo, h, err)))
+		return rc;
+	u->h = h;
+	u->ratio = o->cpu_ratio > 0 ? o->cpu_ratio : u->fam->cpu_ratio;
+	u->hash = fnv1a(u->fam->name);
+	np__gen_host_capacity(h, u->ratio, u->cap);
+	if (!(u->fam->nics))
+		u->cap[NP__RES_NIC] = 0;
+	u->used = np__calloc((size_t)h->n, sizeof(*u->used));
+	if (!u->used)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	return context(h, &u->x, err);
+}
+
+int np_gen_write(const struct np_gen_opts *o, FILE *out, struct np_error *err)
+{
 	struct np__gen_host h = { 0 };
 	struct run u = { 0 };
 	struct seq s = { 0 };
 	struct jb b = { false };
-	bool churn;
+	bool churn = false;
 	json_t *root = NULL;
-	int rc;
+	int rc = start(o, &h, &u, err);
 
-	if ((rc = check_opts(o, &u.fam, err)) || (rc = resolve(o, u.fam, &sh, err)) ||
-	    (rc = np__gen_host_build(&sh, o->topo, &h, err)))
-		return rc;
-	u.h = &h;
-	u.ratio = o->cpu_ratio > 0 ? o->cpu_ratio : u.fam->cpu_ratio;
-	u.hash = fnv1a(u.fam->name);
-	churn = o->churn == NP_GEN_CHURN_DEFAULT ? u.fam->churn : o->churn == NP_GEN_CHURN_ON;
-	np__gen_host_capacity(&h, u.ratio, u.cap);
-	if (!(u.fam->nics))
-		u.cap[NP__RES_NIC] = 0;
-	u.used = np__calloc((size_t)h.n, sizeof(*u.used));
-	if (!u.used)
-		rc = np__err(err, NP_ENOMEM, "out of memory");
-	if (!rc)
-		rc = context(&h, &u.x, err);
-	if (!rc)
+	if (!rc) {
+		churn = o->churn == NP_GEN_CHURN_DEFAULT ? u.fam->churn
+							 : o->churn == NP_GEN_CHURN_ON;
 		rc = sequence(&u, o, churn, &s, err);
+	}
 	if (!rc) {
 		root = case_json(&b, &u, o, &s, churn);
 		rc = write_case(b.failed ? NULL : root, o->indent, out, err);
@@ -625,6 +638,92 @@ int np_gen_write(const struct np_gen_opts *o, FILE *out, struct np_error *err)
 	json_decref(root);
 	free(s.reqs);
 	free(s.events);
+	free(u.used);
+	np__gen_host_free(&h);
+	return rc;
+}
+
+/* ---- the family's flavor catalogue ------------------------------------------------ */
+
+/* Draws behind a catalogue: each flavor's share within about 0.3 % of its odds. */
+#define CATALOGUE_DRAWS 100000
+
+static int cmp_req(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct np__gen_req));
+}
+
+/*
+ * The catalogue as numaplace.flavors/1: the N distinct guests of the
+ * sorted draws Q, each weighing how often it was drawn.
+ */
+static json_t *catalogue_json(struct jb *b, const struct run *u, const struct np__gen_req *q,
+			      size_t n)
+{
+	json_t *root = json_object(), *list = json_array();
+	int k = 0;
+
+	jset(b, root, "schema", json_string("numaplace.flavors/1"));
+	for (size_t i = 0, j; i < n; i = j) {
+		json_t *f = json_object(), *g = request_json(b, &q[i]);
+		char name[64];
+
+		for (j = i + 1; j < n && cmp_req(&q[i], &q[j]) == 0; j++)
+			;
+		snprintf(name, sizeof(name), "%s-%d", u->fam->name, ++k);
+		jset(b, f, "name", json_string(name));
+		if (!g || !f || json_object_update(f, g))
+			b->failed = true;
+		json_decref(g);
+		jset(b, f, "weight", json_integer((json_int_t)(j - i))); /* draws of the 100,000 */
+		jpush(b, list, f);
+	}
+	jset(b, root, "flavors", list);
+	if (u->cap[NP__RES_NIC])
+		jset(b, root, "pci_aliases", json_pack("[{ssssss}]", "name", "nic", "vendor_id",
+						       "8086", "product_id", "154d"));
+	return root;
+}
+
+/* CATALOGUE_DRAWS guests of the family, from a stream no workload draws from. */
+static int catalogue_draws(struct run *u, uint64_t seed, struct np__gen_req **out,
+			   struct np_error *err)
+{
+	struct np__rng r;
+	struct np__gen_req *q = np__calloc(CATALOGUE_DRAWS, sizeof(*q));
+	int rc = 0;
+
+	if (!q)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	np__rng_seed(&r, seed, u->hash + 4);
+	for (size_t i = 0; !rc && i < CATALOGUE_DRAWS; i++)
+		rc = draw(u, &r, &q[i], err);
+	if (rc) {
+		free(q);
+		return rc;
+	}
+	qsort(q, CATALOGUE_DRAWS, sizeof(*q), cmp_req);
+	*out = q;
+	return 0;
+}
+
+int np_gen_write_flavors(const struct np_gen_opts *o, FILE *out, struct np_error *err)
+{
+	struct np__gen_host h = { 0 };
+	struct run u = { 0 };
+	struct np__gen_req *q = NULL;
+	struct jb b = { false };
+	json_t *root = NULL;
+	int rc = start(o, &h, &u, err);
+
+	if (!rc)
+		rc = catalogue_draws(&u, o->seed, &q, err);
+	if (!rc) {
+		root = catalogue_json(&b, &u, q, CATALOGUE_DRAWS);
+		rc = write_case(b.failed ? NULL : root, o->indent, out, err);
+	}
+	json_decref(root);
+	free(q);
 	free(u.used);
 	np__gen_host_free(&h);
 	return rc;

@@ -528,25 +528,6 @@ out:
 	return rc;
 }
 
-/* "8086" -> 0x8086: Nova's PCI ids are exactly 4 hex digits. */
-static bool hex_id(const json_t *v, unsigned *out)
-{
-	const char *s = v && json_is_string(v) ? json_string_value(v) : NULL;
-	unsigned x = 0;
-	size_t i;
-
-	if (!s || strlen(s) != 4)
-		return false;
-	for (i = 0; s[i]; i++) {
-		if (!isxdigit((unsigned char)s[i]))
-			return false;
-		x = x * 16 + (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0'
-				       : tolower((unsigned char)s[i]) - 'a' + 10);
-	}
-	*out = x;
-	return true;
-}
-
 static int read_pci_list(struct rd *r, const json_t *list, const char *path, int node_idx,
 			 struct np_pci_pool **pools, size_t *n, size_t *cap)
 {
@@ -565,10 +546,10 @@ static int read_pci_list(struct rd *r, const json_t *list, const char *path, int
 		if (!json_is_object(p))
 			return bad(r, item, "an object (a PCI pool)", p);
 		snprintf(key, sizeof(key), "%s.vendor_id", item);
-		if (!hex_id(json_object_get(p, "vendor_id"), &pool.vendor))
+		if (!np__json_pci_id(json_object_get(p, "vendor_id"), &pool.vendor))
 			return bad(r, key, "a PCI vendor id of 4 hex digits", json_object_get(p, "vendor_id"));
 		snprintf(key, sizeof(key), "%s.product_id", item);
-		if (!hex_id(json_object_get(p, "product_id"), &pool.product))
+		if (!np__json_pci_id(json_object_get(p, "product_id"), &pool.product))
 			return bad(r, key, "a PCI product id of 4 hex digits", json_object_get(p, "product_id"));
 		if (int_key(r, p, item, "count", 0, INT32_MAX, true, &count))
 			return NP_EINPUT;
@@ -855,8 +836,8 @@ static bool read_alias(struct rd *r, const json_t *a, size_t i, const char **dev
 	}
 	name = json_string_value(json_object_get(a, "name"));
 	if (!name || !*name || strlen(name) > 256 || !alias_enums(a, out, &devs[i]) ||
-	    !hex_id(json_object_get(a, "vendor_id"), &out->vendor) ||
-	    !hex_id(json_object_get(a, "product_id"), &out->product)) {
+	    !np__json_pci_id(json_object_get(a, "vendor_id"), &out->vendor) ||
+	    !np__json_pci_id(json_object_get(a, "product_id"), &out->product)) {
 		alias_invalid(r, "invalid pci alias %zu: it needs a name, 4-hex-digit vendor_id "
 			      "and product_id, and known numa_policy and device_type", i);
 		return false;

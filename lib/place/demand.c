@@ -99,3 +99,13 @@ int np_demand_from_requests(const np_request *const *reqs, int count, struct np_
 		n = np_demand_add_request(dem, n, reqs[i], np_demand_weight(count - 1 - i));
 	return n;
 }
+
+int np_demand_add_flavors(struct np_demand *dem, int n, const np_flavors *flavors, double total)
+{
+	if (!(total > 0) || total > WEIGHT_MAX)
+		return n;
+	for (int i = 0; i < np_flavors_count(flavors); i++)
+		n = np_demand_add_request(dem, n, np_flavors_request(flavors, i),
+					  total * np_flavors_share(flavors, i));
+	return n;
+}

@@ -118,3 +118,20 @@ int np__json_is_text(const json_t *v, const char *text, size_t len)
 	free(d);
 	return same;
 }
+
+bool np__json_pci_id(const json_t *v, unsigned *out)
+{
+	const char *s = v && json_is_string(v) ? json_string_value(v) : NULL;
+	unsigned x = 0;
+
+	if (!s || strlen(s) != 4)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+		x = x * 16 + (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0'
+								  : tolower((unsigned char)s[i]) - 'a' + 10);
+	}
+	*out = x;
+	return true;
+}

@@ -26,6 +26,9 @@ void np__json_describe(const json_t *v, char *out, size_t size);
  */
 bool np__json_out_of_memory(const json_error_t *je);
 
+/* A PCI vendor or product id as Nova writes it, exactly 4 hex digits ("8086"): true and *OUT. */
+bool np__json_pci_id(const json_t *v, unsigned *out);
+
 /*
  * Are the N bytes at S well-formed UTF-8 (no overlong forms, surrogates or
  * code points above U+10FFFF), as jansson wants its strings?  Asking

@@ -3,7 +3,9 @@
 # as users get it: `place --state` and `claim` keep room for more guests
 # like the ones claimed last (the state file's "recent" record, released
 # claims included), --no-demand turns it off, and a bad record is bad
-# input (exit 2, one line naming the file).
+# input (exit 2, one line naming the file).  A flavor catalogue
+# (--flavors, docs/formats/flavors.md) keeps room for the guests it sells,
+# in place, claim and schedule; a bad one is bad input too.
 . "$(dirname "$0")/lib.sh"
 
 # Two nodes of 4 CPUs (node n: CPUs 4n..4n+3) and 4 GiB.
@@ -83,4 +85,57 @@ bad "no cells" '[{"id":"a","cells":[]}]' "recent\\[0\\]\\.cells: expected 1 to"
 bad "an id twice" '[{"id":"a","cells":[[1,0,1,0]]},{"id":"a","cells":[[1,0,1,0]]}]' "recent\\[1\\]\\.id"
 bad "an id with a control character" '[{"id":"a\u0001","cells":[[1,0,1,0]]}]' "recent\\[0\\]\\.id"
 bad "65 entries" "$(python3 -c 'import json; print(json.dumps([{"id": "g%d" % i, "cells": [[1, 0, 1, 0]]} for i in range(65)]))')" "at most 64"
+# ---- the flavor catalogue (--flavors) ------------------------------------
+# On s.json (node 0: 3 CPUs, 1 GiB free; node 1: 2 CPUs, 3 GiB): a catalogue
+# of 3 GiB guests keeps node 1, the only node with room for one: node 0; a
+# catalogue of 512 MiB guests loses 2 copies on node 0 and 1 on node 1: node 1.
+cat3='[{"vcpus": 1, "memory_mb": 3072, "extra_specs": {"hw:cpu_policy": "dedicated"}}]'
+cat05='{"schema": "numaplace.flavors/1", "flavors": [{"name": "tiny", "vcpus": 1, "memory_mb": 512, "weight": 9, "extra_specs": {"hw:cpu_policy": "dedicated"}}, {"name": "never", "weight": 0, "request": {"schema": "numaplace.request/1", "vcpus": 1, "memory_mb": 3072, "cpu_policy": "dedicated"}}]}'
+printf '%s' "$cat3" >"$TMP/cat3.json"; printf '%s' "$cat05" >"$TMP/cat05.json"
+run place "${G[@]}" --state "$TMP/s.json" --no-demand --flavors "$TMP/cat3.json" --format json
+expect_rc 0 "catalogue of 3 GiB guests"; json_ok "d['cells'][0]['node'] == 0" "it keeps node 1's 3 GiB: node 0"
+run place "${G[@]}" --state "$TMP/s.json" --no-demand --flavors "$TMP/cat05.json" --format json
+expect_rc 0 "catalogue of 512 MiB guests"; json_ok "d['cells'][0]['node'] == 1" "it keeps node 0's two copies: node 1 (a weight 0 flavor is no demand)"
+run place "${G[@]}" --state "$TMP/s.json" --no-demand --flavors "$TMP/cat05.json" --explain
+expect_out "why not node 0: it leaves room for fewer of the cells in demand" "--explain names the catalogue's demand"
+run place "${G[@]}" --flavors "$TMP/cat05.json" --no-demand --format json
+expect_rc 0 "a catalogue without --state"
+cp "$TMP/s.json" "$TMP/cf.json"
+run claim --state "$TMP/cf.json" --id k "${G[@]}" --no-demand --flavors "$TMP/cat3.json" --format json
+expect_rc 0 "claim with a catalogue"; json_ok "d['cells'][0]['node'] == 0" "claim: node 0 too"
+badcat() { # NAME TEXT MESSAGE
+  printf '%s' "$2" >"$TMP/badcat.json"
+  for cmd in place claim; do
+    run $cmd --state "$TMP/s.json" --id x "${G[@]}" --flavors "$TMP/badcat.json"
+    [ $cmd = place ] && run place --state "$TMP/s.json" "${G[@]}" --flavors "$TMP/badcat.json"
+    expect_rc 2 "$1: $cmd"; expect_one_line_err "$1: $cmd"
+    expect_err "badcat.json.*$3" "$1: $cmd names the file and the problem"
+  done
+}
+badcat "not JSON" '[{' "line 1"
+badcat "empty" '[]' "the list is empty"
+badcat "an unknown key" '[{"vcpus": 1, "memory_mb": 1, "ram": 2}]' "flavors\\[0\\]: unknown key 'ram'"
+badcat "a negative weight" '[{"vcpus": 1, "memory_mb": 1, "weight": -2}]' "flavors\\[0\\]: expected a \"weight\""
+badcat "a flavor Nova refuses" '[{"vcpus": 3, "memory_mb": 1024, "extra_specs": {"hw:numa_nodes": "2"}}]' "numa_topology_asymmetric"
+mkfifo "$TMP/catfifo"
+run place "${G[@]}" --flavors "$TMP/catfifo"; expect_rc 2 "a FIFO catalogue"; expect_err "not a regular file" "a FIFO is refused, not waited on"
+cmp -s "$TMP/s.json" "$TMP/s.json" && run place --case "$TMP/s.json" --flavors "$TMP/cat3.json"
+expect_rc 2 "--case brings its own requests: no --flavors"
+
+# schedule: the fleet's demand with the catalogue (np_fleet_sched_opts.flavors).
+if have sqlite 2>/dev/null || true; then
+  run fleet add --store "sqlite:$TMP/f.db" --name h1 --json "$TMP/h.json"
+  if [ "$rc" = 3 ]; then
+    echo "# skip: schedule --flavors needs the SQLite store (this build has none)"
+  else
+    expect_rc 0 "fleet host h1"
+    run schedule --store "sqlite:$TMP/f.db" --id p --flavor 'vcpus=2,ram=1024,hw:cpu_policy=dedicated' --format json
+    expect_rc 0 "schedule p"
+    run schedule --store "sqlite:$TMP/f.db" --id q --flavor 'vcpus=1,ram=1024,hw:cpu_policy=dedicated' --flavors "$TMP/cat3.json" --no-demand --format json
+    expect_rc 0 "schedule with a catalogue"
+    run schedule --store "sqlite:$TMP/f.db" --id r --flavor 'vcpus=1,ram=1024,hw:cpu_policy=dedicated' --flavors "$TMP/badcat.json"
+    expect_rc 2 "schedule: a bad catalogue"; expect_one_line_err "schedule: a bad catalogue"
+    run state show --state "$TMP/s.json" --format state; expect_rc 0 "nothing else broke"
+  fi
+fi
 finish

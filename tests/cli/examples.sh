@@ -77,6 +77,7 @@ declare -A PLACEHOLDER=(
   [room-plan.json]='cp "$TMP/room-plan.json" "$dest"'                         # D's plan: E moves first
   [vm.xml]='cp "$NP_SRC/tests/data/libvirt/domain-virt-install.xml" "$dest"'  # virsh dumpxml
   [vm.cfg]='cp "$NP_SRC/tests/data/xl/guest-pv.cfg" "$dest"'                  # /etc/xen/NAME.cfg
+  [flavors.json]='cp "$NP_SRC/tests/data/json/flavors.json" "$dest"'         # a flavor catalogue
   [token]='printf "%s\n" example-token-0123456789 >"$dest" && chmod 600 "$dest"'  # serve --token-file
   [fleet.db]='numaplace fleet add --store "sqlite:$dest" --name host-1 --host "$TMP/host.json"'  # a fleet store
   [/run/numaplace/api.sock]='(timeout 300 numaplace serve --store "sqlite:${dest%/*}/agent.db" --listen "unix:$dest" >/dev/null 2>&1 &); i=0; while [ ! -S "$dest" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done'  # a running service, for the agent (up to 120 s to start: a loaded machine)

@@ -100,4 +100,32 @@ if pyjson "$TMP/fx.json" 'len(d["host"]["cells"]) == 8 and "shared_cpus" in d["h
   ok "fixture: 8 nodes, split CPU sets"; else not_ok "fixture host"; fi
 run place --case "$TMP/fx.json"; [ "$rc" -le 1 ] && ok "place answers the fixture workload" || not_ok "fixture place"
 
+# --flavors: the family's catalogue (docs/formats/flavors.md): the same
+# bytes twice, weights counting 100,000 draws, every guest of a workload
+# in it (a catalogue knows the flavors, not the order), read back by place.
+for f in mem-bound pci; do
+  run gen $f --flavors -o "$TMP/cat-$f.json"; expect_rc 0 "$f: catalogue"
+  run gen $f --flavors -o "$TMP/cat2-$f.json"
+  cmp -s "$TMP/cat-$f.json" "$TMP/cat2-$f.json" && ok "$f: the same catalogue twice" || not_ok "$f: catalogue differs"
+  run gen $f --seed 100001 --count 3 -o "$TMP/wl-$f.jsonl"
+  if python3 - "$TMP/cat-$f.json" "$TMP/wl-$f.jsonl" <<'PY'
+import json, sys
+cat = json.load(open(sys.argv[1]))
+assert cat['schema'] == 'numaplace.flavors/1'
+assert sum(f['weight'] for f in cat['flavors']) == 100000
+key = lambda r: (r['vcpus'], r['memory_mb'], sorted(r['extra_specs'].items()))
+have = {json.dumps(key(f)) for f in cat['flavors']}
+assert len(have) == len(cat['flavors'])
+for line in open(sys.argv[2]):
+    for r in json.loads(line)['requests']:
+        assert json.dumps(key(r)) in have, r
+PY
+  then ok "$f: weights add up to 100000, distinct flavors, every workload guest among them"
+  else not_ok "$f: catalogue content"; fi
+  run place --json "$NP_SRC/tests/data/json/minimal.json" --flavor vcpus=1,ram=256 --flavors "$TMP/cat-$f.json"
+  expect_rc 0 "$f: place reads the catalogue"
+done
+run gen small --flavors --count 2; expect_rc 2 "--flavors with --count"; expect_one_line_err "--flavors with --count"
+run gen small --flavors --churn; expect_rc 2 "--flavors with --churn"
+
 finish

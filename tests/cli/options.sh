@@ -85,7 +85,7 @@ done
 host="$NP_SRC/tests/data/json/full.json"
 run topology --json="$host" --format=json; expect_rc 0 "--name=value"; expect_out "numaplace.topology/1" "value after ="
 run topology --js "$host" --form json; expect_rc 0 "unique prefixes"
-usage_error "ambiguous prefix" "option '--f' is ambiguous \(--flavor, --format\)" place place --f x
+usage_error "ambiguous prefix" "option '--f' is ambiguous \(--flavor, --flavors, --format\)" place place --f x
 run topology --json "$host" -fjson; expect_rc 0 "-fVALUE"; expect_out "numaplace.topology/1" "short value attached"
 run topology -- --json; expect_rc 2 "an operand after --"; expect_err "unexpected argument '--json'" "is an operand"
 run help --options; expect_rc 2 "help --options without a verb"; expect_one_line_err "help --options"

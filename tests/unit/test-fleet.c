@@ -325,6 +325,87 @@ static void demand(void)
 	free(dem);
 }
 
+/*
+ * A flavor catalogue (np_fleet_sched_opts.flavors): every plan is the
+ * engine's with the ring's demand plus the catalogue's
+ * (np_demand_add_flavors(), NP_DEMAND_FLAVORS_WEIGHT); with no_demand,
+ * the catalogue's alone; and the catalogue changes a plan at least once.
+ * One host, 60 small dedicated guests in a random order claimed until it
+ * is full, then released.
+ */
+static void demand_flavors(void)
+{
+	static const char cat[] =
+		"[{\"vcpus\": 1, \"memory_mb\": 20480, \"weight\": 3, \"extra_specs\": "
+		"{\"hw:cpu_policy\": \"dedicated\"}}, {\"vcpus\": 5, "
+		"\"memory_mb\": 4096, \"extra_specs\": {\"hw:cpu_policy\": \"dedicated\"}}]";
+	struct np_demand *dem = calloc(NP_DEMAND_MAX, sizeof(*dem));
+	struct np_error err = { 0 };
+	np_request *reqs[60] = { 0 };
+	np_flavors *fl = NULL;
+	np_fleet *f = open_fleet(0);
+	uint64_t seed = 23;
+	int differ = 0, placed = 0, n;
+	char id[32];
+
+	CHECK(np_flavors_parse(cat, strlen(cat), NULL, &fl, &err) == 0, "%s", err.message);
+	struct np_fleet_sched_opts one = { .host = "host-01", .flavors = fl };
+	struct np_fleet_sched_opts alone = { .host = "host-01", .dry_run = true, .no_demand = true,
+					     .flavors = fl };
+	for (int i = 0; f && fl && i < 60; i++) {
+		static const char *const guests[] = { "vcpus=1,ram=12288,hw:cpu_policy=dedicated",
+						      "vcpus=2,ram=1024,hw:cpu_policy=dedicated" };
+		char *flavor = strdup(guests[synth_rand(&seed) % 2]);
+		np_fleet_result *r, *r0;
+		np_plan *with = NULL, *cat_only = NULL, *none = NULL;
+		struct np_place_opts po = { 0 };
+		int first = i >= 63 ? i - 63 : 0;
+
+		snprintf(id, sizeof(id), "flavors-%d", i);
+		reqs[i] = request(flavor);
+		r0 = schedule(f, id, flavor, &alone, &err);
+		r = schedule(f, id, flavor, &one, &err);
+		free(flavor);
+		CHECK(r && r0, "%s: %s", id, err.message);
+		if (!r || !r0 || !np_fleet_result_placed(r)) {
+			np_fleet_result_free(r);
+			np_fleet_result_free(r0);
+			continue;
+		}
+		placed++;
+		n = np_demand_from_requests((const np_request *const *)reqs + first, i - first + 1, dem);
+		po.demand = dem;
+		po.ndemand = np_demand_add_flavors(dem, n, fl, NP_DEMAND_FLAVORS_WEIGHT);
+		CHECK(np_place(np_fleet_result_usage(r), reqs[i], &po, &with, &err) == 0 &&
+			      same_nodes(with, np_fleet_result_plan(r)),
+		      "%s: the plan with the recent guests and the catalogue", id);
+		po.ndemand = np_demand_add_flavors(dem, 0, fl, NP_DEMAND_FLAVORS_WEIGHT);
+		CHECK(np_place(np_fleet_result_usage(r), reqs[i], &po, &cat_only, &err) == 0 &&
+			      same_nodes(cat_only, np_fleet_result_plan(r0)),
+		      "%s: no_demand: the plan with the catalogue alone", id);
+		CHECK(np_place(np_fleet_result_usage(r), reqs[i], NULL, &none, &err) == 0, "%s",
+		      err.message);
+		differ += !same_nodes(cat_only, none);
+		np_plan_free(with);
+		np_plan_free(cat_only);
+		np_plan_free(none);
+		np_fleet_result_free(r);
+		np_fleet_result_free(r0);
+	}
+	CHECK(placed >= 8 && differ >= 1, "%d guests placed, the catalogue changed %d plans",
+	      placed, differ);
+	for (int i = 0; i < 60; i++) {
+		snprintf(id, sizeof(id), "flavors-%d", i);
+		CHECK(!f || np_fleet_release(f, id, NULL, &err) == 0, "release %s", id);
+		np_request_free(reqs[i]);
+	}
+	if (f)
+		checked(f, "after the catalogue");
+	np_fleet_close(f);
+	np_flavors_free(fl);
+	free(dem);
+}
+
 /* A request for the one device at ADDRESS (as a domain's <hostdev> makes it). */
 static np_request *device_request(const char *address)
 {
@@ -1311,6 +1392,7 @@ int main(void)
 		hosts(f, a, b);
 		T_CASE("basics", basics(f));
 		T_CASE("demand", demand());
+		T_CASE("demand-flavors", demand_flavors());
 		T_CASE("by-address", by_address(f));
 		T_CASE("fit", fitting(f));
 		T_CASE("until-full", until_full(f));

@@ -741,6 +741,51 @@ static void test_demand(void)
 }
 
 /*
+ * A flavor catalogue as demand (np_demand_add_flavors()): each cell of
+ * each flavor at TOTAL x its share, equal cells merged; and on test_demand's
+ * host, a catalogue of 3-CPU guests keeps node 1's room as the demand did.
+ */
+static void test_demand_flavors(void)
+{
+	static const char cat[] =
+		"[{\"vcpus\": 3, \"memory_mb\": 512, \"weight\": 3, \"extra_specs\": "
+		"{\"hw:cpu_policy\": \"dedicated\"}}, {\"vcpus\": 6, \"memory_mb\": 1024, "
+		"\"extra_specs\": {\"hw:cpu_policy\": \"dedicated\", \"hw:numa_nodes\": \"2\"}}]";
+	np_topo *t = mk_topo(&(struct tspec){4, 4, 1, 2, 4096, 0, NULL, 0, NULL});
+	np_host *h = mk_host(t);
+	np_request *r = mk_req((struct cspec[]){{0, 1, 512, NP_PAGESIZE_UNSET, -1}}, 1,
+			       NP_CPU_POLICY_DEDICATED, true);
+	struct np_demand dem[NP_DEMAND_MAX];
+	struct np_place_opts o = {.demand = dem};
+	struct np_error err = {0};
+	np_flavors *f = NULL;
+	np_plan *p;
+	int n;
+
+	CHECK(np_flavors_parse(cat, strlen(cat), NULL, &f, &err) == 0, "catalogue: %s",
+	      err.message);
+	n = np_demand_add_flavors(dem, 0, f, 10);
+	CHECK(n == 1 && dem[0].pinned == 3 && dem[0].memory_mb == 512 &&
+		  fabs(dem[0].weight - 12.5) < 1e-12,
+	      "both flavors' cells are 3 CPUs and 512 MiB: one shape of 7.5 + 2 cells x 2.5 (%d, %g)",
+	      n, n ? dem[0].weight : 0);
+	CHECK(np_demand_add_flavors(dem, 0, f, 0) == 0 && np_demand_add_flavors(dem, 0, f, 1001) == 0 &&
+		  np_demand_add_flavors(dem, 0, NULL, 10) == 0,
+	      "no weight, too much weight or no catalogue: nothing added");
+	np_host_add_usage(h, 0, 0, 0, (int[]){0, 1}, 2, NULL);
+	np_host_add_usage(h, 1, 0, 0, (int[]){4}, 1, NULL);
+	o.ndemand = np_demand_add_flavors(dem, 0, f, NP_DEMAND_FLAVORS_WEIGHT);
+	p = place_with(h, r, &o);
+	CHECK(node_of(p, 0) == 0, "the catalogue's 3-CPU cells: node 1 keeps room for one (node %d)",
+	      node_of(p, 0));
+	np_plan_free(p);
+	np_flavors_free(f);
+	np_request_free(r);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/*
  * The demand helpers (lib/place/demand.c): the weights of the recency
  * rule, shapes merged and their weight capped, a request's page sizes as
  * shapes, a plan's cells, at most NP_DEMAND_MAX shapes (np_place() takes
@@ -2382,6 +2427,7 @@ int main(void)
 	T_CASE("mempolicy", test_mempolicy());
 	T_CASE("demand", test_demand());
 	T_CASE("demand-helpers", test_demand_helpers());
+	T_CASE("demand-flavors", test_demand_flavors());
 	T_CASE("fallback-memoryless", test_fallback_memoryless());
 	T_CASE("flat", test_flat());
 	T_CASE("flat-room", test_flat_room());

@@ -16,6 +16,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include <numaplace/flavors.h>
+
 #include "check.h"
 #include "request/nova-values.h"
 #include "request/request-int.h"
@@ -1514,6 +1516,85 @@ static void big_numbers(void)
 	}
 }
 
+/*
+ * Flavor catalogues (flavors.h, docs/formats/flavors.md): both spellings,
+ * the aliases, weights as shares; and hostile documents refused with one
+ * line naming the flavor, never a catalogue.
+ */
+static void flavors_parse(void)
+{
+	static const char good[] =
+		"{\"schema\": \"numaplace.flavors/1\", \"pci_aliases\": [{\"name\": \"nic\", "
+		"\"vendor_id\": \"8086\", \"product_id\": \"154D\"}], \"flavors\": ["
+		"{\"name\": \"a\", \"vcpus\": 2, \"memory_mb\": 4096, \"weight\": 3, "
+		"\"extra_specs\": {\"hw:cpu_policy\": \"dedicated\", \"hw:numa_nodes\": 2}},"
+		"{\"vcpus\": 4, \"memory_mb\": 8192, \"extra_specs\": {\"pci_passthrough:alias\": "
+		"\"nic:1\"}},"
+		"{\"name\": \"c\", \"weight\": 0, \"request\": {\"schema\": \"numaplace.request/1\", "
+		"\"vcpus\": 1, \"memory_mb\": 512}}]}";
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{ "[]", "the list is empty" },
+		{ "{}", "flavors: missing" },
+		{ "[{\"vcpus\": 2}]", "flavors[0].memory_mb: missing" },
+		{ "[{\"vcpus\": 0, \"memory_mb\": 1}]", "flavors[0].vcpus: expected" },
+		{ "[{\"vcpus\": 1, \"memory_mb\": 1, \"ram\": 1}]", "unknown key 'ram'" },
+		{ "[{\"vcpus\": 1, \"memory_mb\": 1, \"weight\": -1}]", "\"weight\" from 0" },
+		{ "[{\"vcpus\": 1, \"memory_mb\": 1, \"weight\": \"1\"}]", "\"weight\" from 0" },
+		{ "[{\"vcpus\": 1, \"memory_mb\": 1, \"weight\": 0}]", "every weight is 0" },
+		{ "[{\"vcpus\": 1, \"memory_mb\": 1, \"extra_specs\": {\"a\": null}}]", "string values" },
+		{ "[{\"vcpus\": 3, \"memory_mb\": 1024, \"extra_specs\": {\"hw:numa_nodes\": \"2\"}}]",
+		  "numa_topology_asymmetric" },
+		{ "[{\"vcpus\": 1, \"memory_mb\": 1, \"extra_specs\": {\"pci_passthrough:alias\": "
+		  "\"nic:1\"}}]", "pci_alias_not_defined" },
+		{ "[{\"vcpus\": 1, \"memory_mb\": 1, \"request\": {}}]", "not both" },
+		{ "[{\"request\": {\"vcpus\": 1}}]", "flavors[0]: request" },
+		{ "{\"schema\": \"numaplace.flavors/2\", \"flavors\": []}", "schema" },
+		{ "{\"flavors\": [], \"x\": 1}", "unknown key 'x'" },
+		{ "{\"pci_aliases\": [{\"name\": \"n\", \"vendor_id\": \"80861\", \"product_id\": "
+		  "\"0001\"}], \"flavors\": []}", "4 hex digits" },
+		{ "[1]", "flavors[0]: expected an object" },
+		{ "[{\"vcpus\": 1, \"memory_mb\": 1}", "line 1" },
+		{ "[{\"vcpus\": 1, \"vcpus\": 2, \"memory_mb\": 1}]", "duplicate" },
+		{ "", "line 1" },
+	};
+	struct np_error err = { 0 };
+	np_flavors *f = NULL;
+
+	CHECK(np_flavors_parse(good, strlen(good), "cat.json", &f, &err) == 0 && f,
+	      "a catalogue in both spellings: %s", err.message);
+	if (f) {
+		CHECK(np_flavors_count(f) == 3 && strcmp(np_flavors_name(f, 0), "a") == 0 &&
+			  strcmp(np_flavors_name(f, 1), "") == 0,
+		      "three flavors, the second without a name");
+		CHECK(np_flavors_share(f, 0) == 0.75 && np_flavors_share(f, 1) == 0.25 &&
+			  np_flavors_share(f, 2) == 0,
+		      "weights as shares: 3, 1 (the default), 0");
+		CHECK(np_request_cell_count(np_flavors_request(f, 0)) == 2 &&
+			  np_request_cell(np_flavors_request(f, 0), 0)->npcpus == 1 &&
+			  np_request_pci_count(np_flavors_request(f, 1)) == 1 &&
+			  np_request_memory_mb(np_flavors_request(f, 2)) == 512,
+		      "requests built by Nova's rules (an integer spec as its text) and request/1");
+		CHECK(!np_flavors_request(f, 3) && !np_flavors_name(f, -1) &&
+			  np_flavors_share(f, 3) == 0 && np_flavors_count(NULL) == 0,
+		      "out of range: nothing");
+	}
+	np_flavors_free(f);
+	np_flavors_free(NULL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f = NULL;
+		memset(&err, 0, sizeof(err));
+		CHECK(np_flavors_parse(bad[i].text, strlen(bad[i].text), "cat.json", &f, &err) ==
+				  NP_EINPUT && !f && strstr(err.message, bad[i].want) &&
+			  strncmp(err.message, "cannot load 'cat.json': ", 24) == 0 &&
+			  !strchr(err.message, '\n'),
+		      "bad catalogue %zu refused: %s", i, err.message);
+	}
+	CHECK(np_flavors_load("/nonexistent/cat.json", &f, &err) == NP_EIO,
+	      "a missing file: %s", err.message);
+}
+
 int main(void)
 {
 	load_mapping();
@@ -1529,5 +1610,6 @@ int main(void)
 	T_CASE("names", names());
 	T_CASE("warnings", warnings());
 	T_CASE("big-numbers", big_numbers());
+	T_CASE("flavors-parse", flavors_parse());
 	return t_done();
 }
