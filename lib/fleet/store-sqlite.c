@@ -769,7 +769,8 @@ static int sq_claim_moves(struct np__store *s, const struct np__claim *c,
 static int sq_claim_many(struct np__store *s, const struct np__claim *const *c,
 			 struct np__claim_result *r, int n, struct np_error *err)
 {
-	int rc = exec(s, "BEGIN IMMEDIATE", err);
+	/* Open already when sq_lock_claims() took the lock. */
+	int rc = sqlite3_get_autocommit(s->db) ? exec(s, "BEGIN IMMEDIATE", err) : 0;
 
 	for (int i = 0; i < n && !rc; i++) {
 		if ((rc = exec(s, "SAVEPOINT np_claim", err)) || (rc = claim_in(s, c[i], &r[i], err)))
@@ -784,6 +785,12 @@ static int sq_claim_many(struct np__store *s, const struct np__claim *const *c,
 	if (rc)
 		rollback(s);
 	return rc;
+}
+
+/* The write lock, for the sq_claim_many() that follows (see store.h). */
+static int sq_lock_claims(struct np__store *s, struct np_error *err)
+{
+	return exec(s, "BEGIN IMMEDIATE", err);
 }
 
 static int sq_release(struct np__store *s, const char *id, bool *found, int64_t *host_id,
@@ -1376,6 +1383,7 @@ static const struct np__store_driver np__store_sqlite = {
 	.claim = sq_claim,
 	.claim_moves = sq_claim_moves,
 	.claim_many = sq_claim_many,
+	.lock_claims = sq_lock_claims,
 	.release = sq_release,
 	.placements = sq_placements,
 	.snapshot = sq_snapshot,
