@@ -21,7 +21,7 @@ SECONDS_PER=${1:-${FUZZ_SECONDS:-20}}
 BUILD=${FUZZ_BUILD:-build-fuzz}
 OUT=${FUZZ_OUT:-/tmp/fuzz-out}
 read -r -a EXTRA <<<"${FUZZ_ARGS:-}"
-TARGETS=${FUZZ_TARGETS:-fuzz-json fuzz-xl fuzz-libvirt-xml fuzz-hwloc-xml fuzz-auto fuzz-cpulist fuzz-state fuzz-domain-xml fuzz-xl-config fuzz-service-body fuzz-agent}
+TARGETS=${FUZZ_TARGETS:-fuzz-json fuzz-xl fuzz-libvirt-xml fuzz-hwloc-xml fuzz-auto fuzz-cpulist fuzz-state fuzz-domain-xml fuzz-xl-config fuzz-service-body fuzz-agent fuzz-flavors}
 
 case $SECONDS_PER in
   '' | *[!0-9]*) echo "fuzz: seconds must be a number, not '$SECONDS_PER'" >&2; exit 2 ;;

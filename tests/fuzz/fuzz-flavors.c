@@ -8,10 +8,6 @@
  * to NP_FLAVORS_MAX flavors, each with a request and a share in 0..1, the
  * shares adding up to 1; and its demand (np_demand_add_flavors()) stays
  * within NP_DEMAND_MAX shapes that np_place() accepts.
- *
- * Not yet in tests/fuzz/meson.build (another developer's file this
- * session): registering it is one line, fuzz_targets += {'fuzz-flavors':
- * []}, and its name in the list of targets with their own source.
  */
 #include "fuzz-common.h"
 
