@@ -242,18 +242,17 @@ static int cmp_host(const void *a, const void *b)
 
 /*
  * Claim every item of BATCH (N of them) on F's connection, filling each
- * item's answer; the number of commits it took.  LOCKED: the store's
- * write lock is held (lock_claims), so even one claim goes through
- * claim_many, in that transaction.
+ * item's answer; the number of commits it took.  After lock_store() the
+ * first claim or batch runs in the transaction that holds the lock.
  */
-static int run_batch(np_fleet *f, struct np__qitem **batch, int n, bool locked)
+static int run_batch(np_fleet *f, struct np__qitem **batch, int n)
 {
 	const struct np__claim *cs[BATCH_MAX];
 	struct np__claim_result rs[BATCH_MAX];
 	struct np_error e = { 0 };
 	int rc = -1;
 
-	if ((n > 1 || locked) && f->drv->claim_many) {
+	if (n > 1 && f->drv->claim_many) {
 		qsort(batch, (size_t)n, sizeof(*batch), cmp_host);
 		for (int i = 0; i < n; i++)
 			cs[i] = batch[i]->c;
@@ -316,20 +315,18 @@ static void note_inflight(struct np__fleet_group *g, int64_t id, bool add)
  * it takes the queue, when the store has one: while it waits for another
  * process's commit, the claims of this process keep queueing and go into
  * its batch (with three schedulers on one SQLite file, most batches were
- * of one claim).  The mutex is let go meanwhile.  False: no lock taken
- * (none to take, or taking it failed: the claims then report the error).
+ * of one claim).  The mutex is let go meanwhile.  If taking it fails, the
+ * claims try again themselves and report the error.
  */
-static bool lock_store(np_fleet *f)
+static void lock_store(np_fleet *f)
 {
 	struct np__fleet_group *g = f->group;
-	bool locked;
 
-	if (!f->drv->lock_claims || !f->drv->claim_many)
-		return false;
+	if (!f->drv->lock_claims)
+		return;
 	pthread_mutex_unlock(&g->mu);
-	locked = f->drv->lock_claims(f->s, NULL) == 0;
+	f->drv->lock_claims(f->s, NULL);
 	pthread_mutex_lock(&g->mu);
-	return locked;
 }
 
 int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_result *r,
@@ -348,11 +345,11 @@ int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_res
 			continue;
 		}
 		g->busy = true;
-		bool locked = lock_store(f);
+		lock_store(f);
 		int n = take_batch(g, batch);
 
 		pthread_mutex_unlock(&g->mu);
-		int commits = run_batch(f, batch, n, locked);
+		int commits = run_batch(f, batch, n);
 
 		pthread_mutex_lock(&g->mu);
 		g->claims += (uint64_t)n;

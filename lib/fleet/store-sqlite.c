@@ -240,7 +240,6 @@ struct np__store {
 	const char *sync; /* the synchronous pragma: "FULL" unless the URL says */
 	sqlite3_stmt *st[S_COUNT];
 	sqlite3_stmt *tx[NTX];
-	int64_t ckpt_at; /* monotonic ns of this connection's last checkpoint (wal_hook) */
 };
 
 /* ---- errors and statements ----------------------------------------------- */
@@ -390,36 +389,6 @@ static int busy(void *arg, int count)
 	return 1;
 }
 
-/*
- * Checkpoints: SQLite's own hook checkpoints after every commit that
- * leaves the WAL at 1,000 pages or more.  But the WAL starts over only
- * when no reader is in it, and schedulers (every replica's every thread)
- * read all the time: it stays that long, so every commit checkpointed
- * (copying the few new pages and syncing the database file: a second
- * sync per claim, on the request path; 6 % of the servers' CPU with 3
- * replicas).  This hook checkpoints at most once per CKPT_NS per
- * connection, which copies the same pages in fewer, larger steps.
- */
-#define WAL_PAGES 1000
-#define CKPT_NS	  (INT64_C(100) * 1000000)
-
-static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
-{
-	struct np__store *s = arg;
-	struct timespec ts;
-	int64_t now;
-
-	if (pages < WAL_PAGES)
-		return SQLITE_OK;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	if (s->ckpt_at && now - s->ckpt_at < CKPT_NS)
-		return SQLITE_OK;
-	s->ckpt_at = now;
-	sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	return SQLITE_OK; /* a checkpoint that could not finish is no error of the commit */
-}
-
 static int configure(struct np__store *s, struct np_error *err)
 {
 	char sync[40];
@@ -431,7 +400,6 @@ static int configure(struct np__store *s, struct np_error *err)
 
 	snprintf(sync, sizeof(sync), "PRAGMA synchronous = %s", s->sync);
 	sqlite3_busy_handler(s->db, busy, s);
-	sqlite3_wal_hook(s->db, wal_hook, s);
 	sqlite3_extended_result_codes(s->db, 1);
 	for (size_t i = 0; i < NP__ARRAY_SIZE(pragmas); i++) {
 		if (sqlite3_exec(s->db, pragmas[i], NULL, NULL, NULL) == SQLITE_OK)
@@ -656,7 +624,8 @@ static int claim_in(struct np__store *s, const struct np__claim *c, struct np__c
 static int sq_claim(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
 		    struct np_error *err)
 {
-	int rc = exec(s, "BEGIN IMMEDIATE", err);
+	/* Open already when sq_lock_claims() took the lock. */
+	int rc = sqlite3_get_autocommit(s->db) ? exec(s, "BEGIN IMMEDIATE", err) : 0;
 
 	if (rc)
 		return rc;

@@ -225,19 +225,18 @@ struct np__store_driver {
 			   const struct np__moved *moved, int n, struct np__claim_result *r,
 			   struct np_error *err);
 	/*
-	 * N claims (N >= 2, or 1 after lock_claims) in one transaction and
-	 * one durable commit, each checked as claim() checks it and answered
-	 * in R[i]; a claim that fails its checks is undone alone (a
-	 * savepoint) and the others go on.  An error (not a failed check)
-	 * undoes every one of them: nothing is committed and the caller may
-	 * try them one by one.  After lock_claims it runs in the transaction
-	 * that opened.
+	 * N claims (N >= 2) in one transaction and one durable commit, each
+	 * checked as claim() checks it and answered in R[i]; a claim that
+	 * fails its checks is undone alone (a savepoint) and the others go
+	 * on.  An error (not a failed check) undoes every one of them:
+	 * nothing is committed and the caller may try them one by one.
 	 */
 	int (*claim_many)(struct np__store *s, const struct np__claim *const *c,
 			  struct np__claim_result *r, int n, struct np_error *err);
 	/*
-	 * Optional: take the store's write lock now, for the claim_many that
-	 * follows.  A store with one writer at a time (SQLite) makes the
+	 * Optional: take the store's write lock now, for the claim or
+	 * claim_many that follows, which then runs in the transaction this
+	 * opened.  A store with one writer at a time (SQLite) makes the
 	 * group's leader wait for it here, before it takes the queued
 	 * claims, so the claims that arrive while another process commits
 	 * join the batch instead of waiting for the next one.

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1191,14 +1190,6 @@ static void observations(np_fleet *f)
 #if NP_HAVE_SQLITE
 /* A version-1 store (before observations) is migrated when opened, its placements kept. */
 /*
- * The writers still checkpoint (store-sqlite.c's wal_hook, which replaced
- * SQLite's checkpoint after every commit): with no reader in the way the
- * WAL starts over, so its file stays within 1,000 pages and what 100 ms of
- * commits add.  3,000 commits of a claim or a release (no sync) grew it to
- * 83 MiB with no checkpoint at all, 21 MiB with the hook, under 16 MiB
- * with SQLite's own; the bound is 40 MiB.
- */
-/*
  * Group commit behind another process's write lock: while a connection of
  * the test holds SQLite's write lock (as another scheduler committing
  * would), the group's leader waits for the lock before it takes the
@@ -1285,38 +1276,6 @@ static void batch_behind_lock(np_topo *a)
 	sqlite3_close(db);
 	for (int i = LOCKED_THREADS - 1; i >= 0; i--)
 		np_fleet_close(f[i]);
-}
-
-static void wal_bounded(np_topo *a)
-{
-	struct np_error err = { 0 };
-	struct np_fleet_sched_opts on = { .host = "w" };
-	char path[256], wal[300], sqlurl[320], id[32];
-	np_fleet *f = NULL;
-	struct stat st;
-	off_t most = 0;
-	int placed = 0;
-
-	snprintf(path, sizeof(path), "%s/wal.db", dir);
-	snprintf(wal, sizeof(wal), "%s-wal", path);
-	snprintf(sqlurl, sizeof(sqlurl), "sqlite:%s?synchronous=normal", path);
-	CHECK(np_fleet_open(sqlurl, NP_FLEET_CREATE, &f, &err) == 0 &&
-	      np_fleet_add_host(f, "w", a, NULL, NULL, &err) == 0, "open: %s", err.message);
-	for (int i = 0; f && i < 1500; i++) {
-		np_fleet_result *r;
-
-		snprintf(id, sizeof(id), "w-%d", i);
-		r = schedule(f, id, "vcpus=2,ram=1024", &on, &err);
-		placed += r && np_fleet_result_placed(r);
-		np_fleet_result_free(r);
-		CHECK(np_fleet_release(f, id, NULL, &err) == 0, "release: %s", err.message);
-		if (stat(wal, &st) == 0 && st.st_size > most)
-			most = st.st_size;
-	}
-	CHECK(placed == 1500, "placed %d of 1500", placed);
-	CHECK(most > 0 && most < 40 << 20, "the WAL stayed under 40 MiB: %lld bytes at most",
-	      (long long)most);
-	np_fleet_close(f);
 }
 
 static void migrate_v1(np_topo *a)
@@ -1472,8 +1431,6 @@ int main(void)
 #if NP_HAVE_SQLITE
 	T_CASE("newer-schema", newer_schema());
 	T_CASE("migrate-v1", migrate_v1(a));
-	if (!getenv("NP_FLEET_URL"))
-		T_CASE("wal-bounded", wal_bounded(a));
 	if (!getenv("NP_FLEET_URL"))
 		T_CASE("batch-behind-lock", batch_behind_lock(a));
 #endif
