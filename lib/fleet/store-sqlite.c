@@ -621,11 +621,16 @@ static int claim_in(struct np__store *s, const struct np__claim *c, struct np__c
 	return fresh ? claim_body(s, c, r, err) : existing(s, c, r, err);
 }
 
+/* A claim's write transaction: open already when sq_lock_claims() took the lock. */
+static int begin_claims(struct np__store *s, struct np_error *err)
+{
+	return sqlite3_get_autocommit(s->db) ? exec(s, "BEGIN IMMEDIATE", err) : 0;
+}
+
 static int sq_claim(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
 		    struct np_error *err)
 {
-	/* Open already when sq_lock_claims() took the lock. */
-	int rc = sqlite3_get_autocommit(s->db) ? exec(s, "BEGIN IMMEDIATE", err) : 0;
+	int rc = begin_claims(s, err);
 
 	if (rc)
 		return rc;
@@ -738,8 +743,7 @@ static int sq_claim_moves(struct np__store *s, const struct np__claim *c,
 static int sq_claim_many(struct np__store *s, const struct np__claim *const *c,
 			 struct np__claim_result *r, int n, struct np_error *err)
 {
-	/* Open already when sq_lock_claims() took the lock. */
-	int rc = sqlite3_get_autocommit(s->db) ? exec(s, "BEGIN IMMEDIATE", err) : 0;
+	int rc = begin_claims(s, err);
 
 	for (int i = 0; i < n && !rc; i++) {
 		if ((rc = exec(s, "SAVEPOINT np_claim", err)) || (rc = claim_in(s, c[i], &r[i], err)))
