@@ -119,6 +119,10 @@ badcat "a negative weight" '[{"vcpus": 1, "memory_mb": 1, "weight": -2}]' "flavo
 badcat "a flavor Nova refuses" '[{"vcpus": 3, "memory_mb": 1024, "extra_specs": {"hw:numa_nodes": "2"}}]' "numa_topology_asymmetric"
 mkfifo "$TMP/catfifo"
 run place "${G[@]}" --flavors "$TMP/catfifo"; expect_rc 2 "a FIFO catalogue"; expect_err "not a regular file" "a FIFO is refused, not waited on"
+ln -s "$TMP/catfifo" "$TMP/catlink"
+run place "${G[@]}" --flavors "$TMP/catlink"; expect_rc 2 "a link to a FIFO"; expect_err "not a regular file" "a link to a FIFO is refused, not waited on"
+mkdir "$TMP/catdir"
+run place "${G[@]}" --flavors "$TMP/catdir"; expect_rc 2 "a directory as the catalogue"; expect_err "catdir" "the directory is named"
 cmp -s "$TMP/s.json" "$TMP/s.json" && run place --case "$TMP/s.json" --flavors "$TMP/cat3.json"
 expect_rc 2 "--case brings its own requests: no --flavors"
 
