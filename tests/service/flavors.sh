@@ -21,9 +21,8 @@ printf '%s' '[{"vcpus": 1, "memory_mb": 3072, "extra_specs": {"hw:cpu_policy": "
 # recent guests are the demand.  A catalogue selling 3 GiB guests, which
 # now fit only on node 0 (3.5 GiB free there, 2 GiB on node 1), keeps
 # node 0's room: G goes to node 1.
-nodes_of_g() { # SERVER-ARGS...: where A, B and G land, e.g. "0 1 0"
-  local name=s$((++servers)) where="" id v m
-  rm -f "$TMP/$name.db"
+nodes_of_g() { # NAME SERVER-ARGS...: where A, B and G land on a new store NAME, e.g. "0 1 0"
+  local name=$1 where="" id v m; shift
   svc_start "$name" --store "sqlite:$TMP/$name.db" --listen "unix:$TMP/$name.sock" --log /dev/null "$@" ||
     { echo "server did not start"; return; }
   SVC=unix:$TMP/$name.sock
@@ -38,11 +37,10 @@ nodes_of_g() { # SERVER-ARGS...: where A, B and G land, e.g. "0 1 0"
   svc_stop "$name"
   echo "$where"
 }
-servers=0
-got=$(nodes_of_g)
+got=$(nodes_of_g plain)
 if [ "$got" = "0 1 0" ]; then ok "without a catalogue: A node 0, B node 1, G node 0"
 else not_ok "without a catalogue: want '0 1 0', got '$got'"; fi
-got=$(nodes_of_g --flavors "$TMP/cat3.json")
+got=$(nodes_of_g catalogue --flavors "$TMP/cat3.json")
 if [ "$got" = "0 1 1" ]; then ok "--flavors with 3 GiB guests keeps node 0's room: G on node 1"
 else not_ok "--flavors: want '0 1 1', got '$got'"; fi
 
