@@ -27,7 +27,8 @@ enum { OPT_ONCE = 1, OPT_INTERVAL, OPT_COUNT, OPT_POLICY, OPT_DRY_RUN, OPT_FORMA
 
 static const struct cli_opt opts[] = {
 	{ .id = OPT_ONCE, .name = "once", .type = CLI_FLAG, .heading = "Options:",
-	  .help = "one round (about stuck_ms + rescue_ms long), then exit" },
+	  .help = "one round, then exit: steps 100 ms apart, stuck_ms +\n"
+		  "rescue_ms + 0.6 s of pauses (slow steps make it longer)" },
 	{ .id = OPT_INTERVAL, .name = "interval", .type = CLI_REAL, .min = 0.05, .max = 86400,
 	  .what = "seconds >= 0.05", .meta = "S",
 	  .help = "a round every S seconds until interrupted" },
@@ -158,7 +159,11 @@ static int rounds(np_balancer *b, const struct bopts *o, struct logger *l)
 	const struct np_bal_params *p = np_balancer_params(b);
 	struct np_error err = { 0 };
 	long step_ms = o->once ? 100 : (long)(o->interval * 1000);
-	/* --once: long enough to see a vCPU stuck, rescue it and restore it. */
+	/*
+	 * --once: long enough to see a vCPU stuck, rescue it and restore it.
+	 * Counted in pauses, not on the clock: a starved machine's slow steps
+	 * make the round longer but never cut it short of the steps it needs.
+	 */
 	long total = (long)(p->stuck_ms + p->rescue_ms) + 600, spent = 0, n = 0;
 
 	while (!rt_stop) {

@@ -28,6 +28,7 @@ enum {
 	OPT_MAX_CONNS,
 	OPT_TIMEOUT,
 	OPT_DRAIN,
+	OPT_FLAVORS,
 };
 
 static const struct cli_opt opts[] = {
@@ -57,6 +58,9 @@ static const struct cli_opt opts[] = {
 	  .meta = "S", .help = "seconds for one request, first byte to answer (default 10)" },
 	{ .id = OPT_DRAIN, .name = "drain", .type = CLI_INT, .min = 0, .max = 3600, .meta = "S",
 	  .help = "on SIGTERM, wait this long for requests in flight (default 30)" },
+	{ .id = OPT_FLAVORS, .name = "flavors", .type = CLI_TEXT, .meta = "FILE",
+	  .help = "the flavors the cloud sells (numaplace.flavors/1,\n"
+		  "docs/formats/flavors.md): every placement keeps room for them" },
 	CLI_OPT_HELP,
 	CLI_OPT_END,
 };
@@ -98,6 +102,7 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 		.max_conns = (int)cli_num(a, OPT_MAX_CONNS, 256),
 		.timeout_s = (int)cli_num(a, OPT_TIMEOUT, 10),
 		.drain_s = (int)cli_num(a, OPT_DRAIN, 30),
+		.flavors = cli_text(a, OPT_FLAVORS),
 	};
 
 	if (!c.store)
@@ -111,7 +116,8 @@ const struct cli_verb cli_verb_serve = {
 	.name = "serve",
 	.summary = "serve the fleet over HTTP: hosts, placements, health, metrics",
 	.synopsis = "usage: numaplace serve --store URL --listen ADDR [--token-file F]\n"
-		    "                       [--listen-any] [--log FILE] [--threads N] [limits]\n",
+		    "                       [--listen-any] [--log FILE] [--threads N]\n"
+		    "                       [--flavors FILE] [limits]\n",
 	.about = "Serve the fleet store over HTTP, JSON in and out (docs/api/openapi.yaml):\n"
 		 "PUT/GET/DELETE /v1/hosts/{name}, GET /v1/hosts, POST /v1/placements (schedule\n"
 		 "and claim in one step, idempotent per id), GET/DELETE /v1/placements/{id},\n"

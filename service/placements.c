@@ -49,6 +49,7 @@ void svc_placement_post(struct svc_req *rq, struct svc_resp *rs)
 		return;
 	o.host = g.host;
 	o.allow_moves = g.allow_moves;
+	o.flavors = svc_flavors(rq->svc);
 	if (!(f = svc_fleet_get(rq->svc, &err)))
 		rc = err.code;
 	else

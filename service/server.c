@@ -311,6 +311,21 @@ struct svc_metrics *svc_metrics(struct svc *s)
 	return s->metrics;
 }
 
+const np_flavors *svc_flavors(const struct svc *s)
+{
+	return s->flavors;
+}
+
+/* --flavors: read once at start; a bad catalogue is a bad configuration. */
+static int load_flavors(struct svc *s)
+{
+	struct np_error err = { 0 };
+
+	if (np_flavors_load(s->cfg->flavors, &s->flavors, &err))
+		return fail(2, "%s", err.message);
+	return 0;
+}
+
 static int open_store(struct svc *s)
 {
 	struct np_error err = { 0 };
@@ -362,6 +377,7 @@ static void cleanup(struct svc *s, int fd)
 	np_fleet_close(s->group_root);
 	free(s->pool);
 	svc_metrics_free(s->metrics);
+	np_flavors_free(s->flavors);
 	if (fd >= 0)
 		close(fd);
 	if (s->log_fd > STDERR_FILENO)
@@ -382,6 +398,8 @@ int svc_run(const struct svc_config *cfg)
 	if (!is_unix && !cfg->token_file)
 		rc = fail(2, "--listen on TCP needs --token-file F (a bearer token)");
 	else if (cfg->token_file && (rc = read_token(&s)))
+		;
+	else if (cfg->flavors && (rc = load_flavors(&s)))
 		;
 	else if (open_log(&s))
 		rc = fail(2, "cannot open the log '%s': %s", cfg->log, strerror(errno));

@@ -43,6 +43,7 @@ struct svc {
 	np_fleet *group_root;
 
 	struct svc_metrics *metrics;
+	np_flavors *flavors; /* the cloud's catalogue (--flavors), or NULL; read-only */
 	int log_fd;
 	atomic_bool log_discard; /* log_fd is /dev/null */
 

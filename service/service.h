@@ -26,6 +26,7 @@ struct svc_config {
 	int max_conns;		/* open connections (0: 256) */
 	int timeout_s;		/* one request, first byte to last (0: 10) */
 	int drain_s;		/* SIGTERM: wait this long for requests in flight (0: 30) */
+	const char *flavors;	/* flavor catalogue file (flavors.h) or NULL: none */
 };
 
 /*

@@ -88,6 +88,8 @@ np_fleet *svc_fleet_get(struct svc *s, struct np_error *err);
 void svc_fleet_put(struct svc *s, np_fleet *f, int rc);
 /* "sqlite" or "postgresql". */
 const char *svc_store_kind(const struct svc *s);
+/* The flavor catalogue every placement keeps room for (--flavors), or NULL. */
+const np_flavors *svc_flavors(const struct svc *s);
 
 /* Metrics (metrics.c). */
 struct svc_metrics;

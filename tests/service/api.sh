@@ -165,11 +165,12 @@ if grep -q "health 200" "$TMP/access.log" 2>/dev/null; then ok "SIGHUP: the log 
 else not_ok "SIGHUP: nothing in the new log"; fi
 
 # SIGTERM while a request trickles in: it is answered, then the server exits 0.
+# The client says it is ready once the server has sent "100 Continue".
 $CLIENT trickle "$SVC" "$HOST" --name h9 --seconds 1.5 --ready "$TMP/ready" >"$TMP/trickle.out" 2>&1 &
 tpid=$!
 end=$((SECONDS + 60))
-until [ -e "$TMP/ready" ] || [ "$SECONDS" -ge "$end" ]; do sleep 0.05; done
-sleep 0.2  # (the server accepts the connection meanwhile: a time, not an event)
+until [ -e "$TMP/ready" ] || ! kill -0 $tpid 2>/dev/null || [ "$SECONDS" -ge "$end" ]; do sleep 0.05; done
+# (ready: the server answered "100 Continue", so it is handling the request)
 svc_stop main
 wait $tpid
 if [ "$svc_rc" = 0 ]; then ok "SIGTERM: exit 0"; else not_ok "SIGTERM: exit $svc_rc"; fi

@@ -16,7 +16,8 @@ and the benchmark (bench/service): real sockets, the standard library only.
       sends a request one byte a second; exit 0 when the server closes the
       connection within S seconds (default 20) without a success answer.
   client.py trickle ADDR BODYFILE [--token-file F] [--seconds S]
-      PUTs a host body slowly over S seconds and prints the status.
+      PUTs a host body slowly over S seconds (after the server's
+      "100 Continue": --ready F is created then) and prints the status.
 """
 import argparse
 import http.client
@@ -246,9 +247,23 @@ def cmd_trickle(args):
     body = open(args.body, "rb").read()
     s = raw_socket(args.addr)
     head = ("PUT /v1/hosts/%s HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
-            "Content-Length: %d\r\nConnection: close\r\n\r\n"
+            "Content-Length: %d\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
             % (args.name, auth_line(args.token_file), len(body))).encode()
     s.sendall(head)
+    # The server's "100 Continue" is the event that says it has read the
+    # headers and is handling this request (not just a connection waiting
+    # in the listen queue): only then is the request "in flight".
+    s.settimeout(60)
+    interim = b""
+    while b"\r\n\r\n" not in interim:
+        chunk = s.recv(1)
+        if not chunk:
+            print("closed before 100 Continue: %r" % interim[:80])
+            return 1
+        interim += chunk
+    if not interim.startswith(b"HTTP/1.1 100"):
+        print("expected 100 Continue, got %r" % interim[:80])
+        return 1
     if args.ready:
         open(args.ready, "w").close()
     pieces = 10
