@@ -254,7 +254,11 @@ int np_fleet_fits_nodes(const np_fleet_fits *r, int i, const int **nodes);
 const char *np_fleet_fits_reason(const np_fleet_fits *r, int i);
 void np_fleet_fits_free(np_fleet_fits *r);
 
-/* Release placement ID; *FOUND says whether it was there (may be NULL). */
+/*
+ * Release placement ID; *FOUND says whether it was there (may be NULL).
+ * Committed with the claims and releases of FLEET's group made at the same
+ * time (one transaction, one durable commit); returns once committed.
+ */
 int np_fleet_release(np_fleet *fleet, const char *id, bool *found, struct np_error *err);
 
 struct np_fleet_check_stats {
