@@ -136,7 +136,7 @@ struct np__fleet_group {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int refs;
-	struct np__qitem *head, **tail; /* claims waiting for the next batch */
+	struct np__qitem *head, **tail; /* claims and releases waiting for the next batch */
 	bool busy;			/* a leader is committing a batch */
 	uint64_t claims, commits, largest, split;
 	uint64_t releases;		/* committed through the queue too */
