@@ -174,7 +174,10 @@ static void metric(FILE *o, const char *name, const char *type, const char *help
 		fprintf(o, "%s %llu\n", name, v);
 }
 
-/* The replica's group commit: claims per transaction is claims / commits. */
+/*
+ * The replica's group commit: claims and releases per transaction is
+ * (claims + releases) / commits.
+ */
 static void commit_stats(np_fleet *f, FILE *o)
 {
 	struct np_fleet_commit_stats c;
@@ -182,8 +185,10 @@ static void commit_stats(np_fleet *f, FILE *o)
 	np_fleet_commit_stats(f, &c);
 	metric(o, "numaplace_claims_committed_total", "counter",
 	       "Claims sent to the store in a commit.", true, c.claims);
+	metric(o, "numaplace_releases_committed_total", "counter",
+	       "Releases sent to the store in a commit (with the claims).", true, c.releases);
 	metric(o, "numaplace_claim_commits_total", "counter",
-	       "Transactions that carried those claims.", true, c.commits);
+	       "Transactions that carried those claims and releases.", true, c.commits);
 	metric(o, "numaplace_claim_commit_largest", "gauge", "The most claims in one transaction.",
 	       true, c.largest);
 	metric(o, "numaplace_claim_commit_splits_total", "counter",

@@ -179,10 +179,14 @@ d["load_average"] = open("/proc/loadavg").read().split()[0]
 m = open(sys.argv[2]).read()
 get = lambda k: float(re.search(r'^numaplace_http_request_duration_seconds_%s\{route="placement_post"\} (\S+)' % k, m, re.M).group(1))
 d["server_post_mean_ms_replica1"] = round(get("sum") / max(1, get("count")) * 1e3, 3)
-# Group commit on replica 1 (np_fleet_commit_stats): claims per durable commit.
-cm = dict(re.findall(r'^numaplace_(claims_committed_total|claim_commits_total) (\S+)$', m, re.M))
-if len(cm) == 2:
-    d["claims_per_commit_replica1"] = round(float(cm["claims_committed_total"]) / max(1, float(cm["claim_commits_total"])), 2)
+# Group commit on replica 1 (np_fleet_commit_stats): claims (and releases) per durable
+# commit, and its durable commits per POST it answered.
+cm = dict(re.findall(r'^numaplace_(claims_committed_total|claim_commits_total|releases_committed_total) (\S+)$', m, re.M))
+if "claims_committed_total" in cm and "claim_commits_total" in cm:
+    commits = max(1, float(cm["claim_commits_total"]))
+    d["claims_per_commit_replica1"] = round(float(cm["claims_committed_total"]) / commits, 2)
+    d["claims_releases_per_commit_replica1"] = round((float(cm["claims_committed_total"]) + float(cm.get("releases_committed_total", 0))) / commits, 2)
+    d["commits_per_placement_replica1"] = round(commits / max(1, get("count")), 3)
 # How replica 1 refreshed (since it started, the host loading included).
 rd = dict(re.findall(r'^numaplace_ledger_reads_total\{scope="(host|all)"\} (\S+)$', m, re.M))
 if rd:

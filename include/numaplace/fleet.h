@@ -77,12 +77,16 @@ void np_fleet_close(np_fleet *fleet);
  */
 int np_fleet_open_shared(np_fleet *peer, np_fleet **out, struct np_error *err);
 
-/* How the claims of FLEET's group were committed, since the group began. */
+/*
+ * How the claims and releases of FLEET's group were committed, since the
+ * group began (releases join the claims' transactions).
+ */
 struct np_fleet_commit_stats {
-	uint64_t claims;  /* claims sent to the store */
-	uint64_t commits; /* transactions that carried them */
-	uint64_t largest; /* the most claims in one transaction */
-	uint64_t split;	  /* batches that failed as a whole and were run claim by claim */
+	uint64_t claims;   /* claims sent to the store */
+	uint64_t commits;  /* transactions that carried them and the releases */
+	uint64_t largest;  /* the most claims in one transaction */
+	uint64_t split;	   /* batches that failed as a whole and were run one by one */
+	uint64_t releases; /* releases sent to the store */
 };
 void np_fleet_commit_stats(const np_fleet *fleet, struct np_fleet_commit_stats *out);
 
@@ -250,7 +254,11 @@ int np_fleet_fits_nodes(const np_fleet_fits *r, int i, const int **nodes);
 const char *np_fleet_fits_reason(const np_fleet_fits *r, int i);
 void np_fleet_fits_free(np_fleet_fits *r);
 
-/* Release placement ID; *FOUND says whether it was there (may be NULL). */
+/*
+ * Release placement ID; *FOUND says whether it was there (may be NULL).
+ * Committed with the claims and releases of FLEET's group made at the same
+ * time (one transaction, one durable commit); returns once committed.
+ */
 int np_fleet_release(np_fleet *fleet, const char *id, bool *found, struct np_error *err);
 
 struct np_fleet_check_stats {

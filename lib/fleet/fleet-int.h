@@ -136,9 +136,11 @@ struct np__fleet_group {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int refs;
-	struct np__qitem *head, **tail; /* claims waiting for the next batch */
+	struct np__qitem *head, **tail; /* claims and releases waiting for the next batch */
 	bool busy;			/* a leader is committing a batch */
 	uint64_t claims, commits, largest, split;
+	uint64_t releases;		/* committed through the queue too */
+	int pending;			/* items queued or being committed */
 	int ninflight;			/* hosts with a claim queued or committing: */
 	int64_t inflight[NP__INFLIGHT_MAX]; /* schedules prefer others (np__group_inflight) */
 
@@ -178,6 +180,12 @@ void np__group_unref(struct np__fleet_group *g);
  */
 int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_result *r,
 		    struct np_error *err);
+/*
+ * Release REL->id through F's group: in the transaction of the claims and
+ * releases other handles of the group make meanwhile; returns once
+ * committed, REL answered.
+ */
+int np__group_release(np_fleet *f, struct np__release *rel, struct np_error *err);
 /*
  * Does another thread of F's group have a claim on host ID queued or
  * committing?  Choosing it too would likely lose (the same free CPUs, the

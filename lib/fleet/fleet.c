@@ -861,23 +861,73 @@ int np_fleet_placements(np_fleet *f, const char *name, np_fleet_placement ***out
 	return 0;
 }
 
+/*
+ * Does ledger L hold everything release REL gave back (every row with at
+ * least its amount, every pin)?  Then subtracting it is exactly what the
+ * store did; anything else (a ledger out of step) is read back instead.
+ */
+static bool holds_given(const np__ledger *l, const struct np__release *rel)
+{
+	const struct np__takes *t = &rel->given;
+
+	for (int i = 0; i < t->ntakes; i++) {
+		const struct np__row *r = np__ledger_find(l, t->takes[i].node, t->takes[i].rc);
+
+		if (!r || t->takes[i].amount < 0 || r->used < t->takes[i].amount)
+			return false;
+	}
+	for (int i = 0; i < t->npins; i++) {
+		int k = 0;
+
+		while (k < l->npins && l->pins[k].cpu != t->pins[i].cpu)
+			k++;
+		if (k == l->npins || l->pins[k].node != t->pins[i].node)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * After our own release: when the store's new generation is the one just
+ * after the summary we hold, nobody else changed the host in between, so
+ * the host now is our summary minus what the placement held: a new
+ * snapshot with it subtracted (shared with the group), as after a claim.
+ * Otherwise (others moved it, or what came back does not match) read it
+ * again at the next refresh.
+ */
+static void after_release(np_fleet *f, struct np_fleet_host *h, const struct np__release *rel)
+{
+	np__ledger *l;
+
+	if (rel->generation == h->generation + 1 && h->ledger && h->placements > 0 &&
+	    (!h->stale || h->want_gen <= rel->generation) && holds_given(h->ledger, rel) &&
+	    (l = np__ledger_clone(h->ledger))) {
+		np__ledger_charge(l, &rel->given, true, NULL); /* giving back never fails */
+		if (!np__fleet_rebuild(f, h, l, rel->generation, h->placements - 1, NULL))
+			return; /* (it frees L when it fails) */
+	}
+	np__fleet_stale(h, rel->generation > h->generation ? rel->generation : h->generation + 1);
+	f->cursor.data_version = -1;
+	f->last_scan = 0; /* see our own write at the next refresh */
+}
+
 int np_fleet_release(np_fleet *f, const char *id, bool *found, struct np_error *err)
 {
-	int64_t host = -1;
-	bool got = false;
+	struct np__release rel = { .id = id, .host_id = -1 };
 	struct np_fleet_host *h;
 	int rc = np__fleet_check_id("placement id", id, err);
 
 	if (!rc)
-		rc = f->drv->release(f->s, id, &got, &host, err);
-	if (rc)
+		rc = np__group_release(f, &rel, err);
+	if (rc) {
+		np__takes_free(&rel.given);
 		return rc;
+	}
 	if (found)
-		*found = got;
-	h = got && f->loaded ? np__fleet_by_id(f, host) : NULL;
+		*found = rel.found;
+	h = rel.found && f->loaded ? np__fleet_by_id(f, rel.host_id) : NULL;
 	if (h)
-		np__fleet_stale(h, h->generation + 1); /* read again at the next refresh */
-	f->cursor.data_version = -1;
-	f->last_scan = 0; /* see our own write at the next refresh */
+		after_release(f, h, &rel);
+	np__takes_free(&rel.given);
 	return 0;
 }

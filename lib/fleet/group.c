@@ -20,6 +20,12 @@
  * A claim's thread returns only after the commit that holds it: what is
  * answered is durable.
  *
+ * Releases join the same queue and the same transactions (driver op
+ * commit_many): a release is one more durable commit otherwise, and on
+ * SQLite every commit waits for the one writer and its fdatasync.  Each is
+ * answered on its own (found or not); releases run before the claims of
+ * their batch (their host is not known yet), which only frees room first.
+ *
  * Batches are sorted by host, so two processes' batches lock hosts in
  * the same order (PostgreSQL's row locks) and do not deadlock each other.
  *
@@ -44,8 +50,9 @@
 #define BATCH_MAX 64
 
 struct np__qitem {
-	const struct np__claim *c;
+	const struct np__claim *c; /* a claim (C, R), or a release (REL) */
 	struct np__claim_result *r;
+	struct np__release *rel;
 	struct np_error err;
 	int rc;
 	bool done;
@@ -232,28 +239,70 @@ void np__group_unref(struct np__fleet_group *g)
 	free(g);
 }
 
+/* Releases first (their host is not known yet: -1), then claims by host. */
+static int64_t host_of(const struct np__qitem *q)
+{
+	return q->c ? q->c->host_id : -1;
+}
+
 static int cmp_host(const void *a, const void *b)
 {
-	const struct np__qitem *x = *(const struct np__qitem *const *)a;
-	const struct np__qitem *y = *(const struct np__qitem *const *)b;
+	int64_t x = host_of(*(const struct np__qitem *const *)a);
+	int64_t y = host_of(*(const struct np__qitem *const *)b);
 
-	return (x->c->host_id > y->c->host_id) - (x->c->host_id < y->c->host_id);
+	return (x > y) - (x < y);
+}
+
+/* Item Q alone, in its own transaction (or the one lock_store() opened). */
+static int run_one(np_fleet *f, struct np__qitem *q)
+{
+	if (q->rel) { /* anew: a failed batch may have answered part of it */
+		np__takes_free(&q->rel->given);
+		q->rel->found = false;
+		q->rel->host_id = q->rel->generation = -1;
+		return f->drv->release(f->s, q->rel, &q->err);
+	}
+	return f->drv->claim(f->s, q->c, q->r, &q->err);
+}
+
+/* A batch with releases in it: through commit_many, when the driver has it. */
+static int run_mixed(np_fleet *f, struct np__qitem **batch, int n, struct np_error *e)
+{
+	struct np__op ops[BATCH_MAX];
+	struct np__claim_result rs[BATCH_MAX];
+	int rc;
+
+	if (!f->drv->commit_many)
+		return -1;
+	for (int i = 0; i < n; i++)
+		ops[i] = (struct np__op){ batch[i]->c, &rs[i], batch[i]->rel };
+	rc = f->drv->commit_many(f->s, ops, n, e);
+	for (int i = 0; i < n && !rc; i++)
+		if (batch[i]->c)
+			*batch[i]->r = rs[i];
+	return rc;
 }
 
 /*
- * Claim every item of BATCH (N of them) on F's connection, filling each
- * item's answer; the number of commits it took.  After lock_store() the
- * first claim or batch runs in the transaction that holds the lock.
+ * Claim or release every item of BATCH (N of them) on F's connection,
+ * filling each item's answer; the number of commits it took.  After
+ * lock_store() the first item or batch runs in the transaction that holds
+ * the lock.
  */
 static int run_batch(np_fleet *f, struct np__qitem **batch, int n)
 {
 	const struct np__claim *cs[BATCH_MAX];
 	struct np__claim_result rs[BATCH_MAX];
 	struct np_error e = { 0 };
-	int rc = -1;
+	int rc = -1, nrel = 0;
 
-	if (n > 1 && f->drv->claim_many) {
+	for (int i = 0; i < n; i++)
+		nrel += batch[i]->rel != NULL;
+	if (n > 1)
 		qsort(batch, (size_t)n, sizeof(*batch), cmp_host);
+	if (n > 1 && nrel) {
+		rc = run_mixed(f, batch, n, &e);
+	} else if (n > 1 && f->drv->claim_many) {
 		for (int i = 0; i < n; i++)
 			cs[i] = batch[i]->c;
 		rc = f->drv->claim_many(f->s, cs, rs, n, &e);
@@ -265,7 +314,7 @@ static int run_batch(np_fleet *f, struct np__qitem **batch, int n)
 		return 1;
 	/* Alone, or the batch failed as a whole: one by one. */
 	for (int i = 0; i < n; i++)
-		batch[i]->rc = f->drv->claim(f->s, batch[i]->c, batch[i]->r, &batch[i]->err);
+		batch[i]->rc = run_one(f, batch[i]);
 	return n;
 }
 
@@ -329,44 +378,66 @@ static void lock_store(np_fleet *f)
 	pthread_mutex_lock(&g->mu);
 }
 
-int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_result *r,
-		    struct np_error *err)
+/* Queue ME on F's group and return once a batch that holds it is committed. */
+static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 {
 	struct np__fleet_group *g = f->group;
-	struct np__qitem me = { .c = c, .r = r }, *batch[BATCH_MAX];
+	struct np__qitem *batch[BATCH_MAX];
 
 	pthread_mutex_lock(&g->mu);
-	note_inflight(g, c->host_id, true);
-	*g->tail = &me;
-	g->tail = &me.next;
-	while (!me.done) {
+	if (me->c)
+		note_inflight(g, me->c->host_id, true);
+	g->pending++;
+	*g->tail = me;
+	g->tail = &me->next;
+	while (!me->done) {
 		if (g->busy) {
 			pthread_cond_wait(&g->cv, &g->mu);
 			continue;
 		}
 		g->busy = true;
 		lock_store(f);
-		int n = take_batch(g, batch);
+		int n = take_batch(g, batch), nrel = 0;
 
 		pthread_mutex_unlock(&g->mu);
 		int commits = run_batch(f, batch, n);
 
 		pthread_mutex_lock(&g->mu);
-		g->claims += (uint64_t)n;
+		for (int i = 0; i < n; i++)
+			nrel += batch[i]->rel != NULL;
+		g->claims += (uint64_t)(n - nrel);
+		g->releases += (uint64_t)nrel;
 		g->commits += (uint64_t)commits;
 		g->split += n > 1 && commits == n;
-		if ((uint64_t)n > g->largest)
-			g->largest = (uint64_t)n;
+		if ((uint64_t)(n - nrel) > g->largest)
+			g->largest = (uint64_t)(n - nrel);
 		for (int i = 0; i < n; i++)
 			batch[i]->done = true;
+		g->pending -= n;
 		g->busy = false;
 		pthread_cond_broadcast(&g->cv);
 	}
-	note_inflight(g, c->host_id, false);
+	if (me->c)
+		note_inflight(g, me->c->host_id, false);
 	pthread_mutex_unlock(&g->mu);
-	if (me.rc && err)
-		*err = me.err;
-	return me.rc;
+	if (me->rc && err)
+		*err = me->err;
+	return me->rc;
+}
+
+int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_result *r,
+		    struct np_error *err)
+{
+	struct np__qitem me = { .c = c, .r = r };
+
+	return enqueue(f, &me, err);
+}
+
+int np__group_release(np_fleet *f, struct np__release *rel, struct np_error *err)
+{
+	struct np__qitem me = { .rel = rel };
+
+	return enqueue(f, &me, err);
 }
 
 void np_fleet_refresh_stats(const np_fleet *f, struct np_fleet_refresh_stats *out)
@@ -385,6 +456,7 @@ void np_fleet_commit_stats(const np_fleet *f, struct np_fleet_commit_stats *out)
 	struct np__fleet_group *g = f->group;
 
 	pthread_mutex_lock(&g->mu);
-	*out = (struct np_fleet_commit_stats){ g->claims, g->commits, g->largest, g->split };
+	*out = (struct np_fleet_commit_stats){ g->claims, g->commits, g->largest, g->split,
+						g->releases };
 	pthread_mutex_unlock(&g->mu);
 }

@@ -37,6 +37,7 @@
  * postgresql (numaplace-postgresql.so), exporting nothing but its
  * descriptor.
  */
+#include <inttypes.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -59,6 +60,7 @@ enum stmt {
 	P_VERSION,
 	P_CLAIM_TRY,
 	P_RELEASE,
+	P_RELEASE_HOSTS,
 	P_HOST_BY_NAME,
 	P_TOPO_BY_DIGEST,
 	P_INS_TOPO,
@@ -110,7 +112,9 @@ enum stmt {
 static const char *const sql[P_COUNT] = {
 	[P_VERSION] = "SELECT value FROM np_meta WHERE key = 'version'",
 	[P_CLAIM_TRY] = "SELECT pg_temp.np_claim_try($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-	[P_RELEASE] = "SELECT pg_temp.np_release_g($1)",
+	[P_RELEASE] = "SELECT pg_temp.np_release_try($1)",
+	/* The hosts of a batch's releases, read first: the batch then locks hosts in order. */
+	[P_RELEASE_HOSTS] = "SELECT id, host_id FROM np_placements WHERE id = ANY ($1::text[])",
 	[P_HOST_BY_NAME] = "SELECT h.id, t.json, h.cpu_ratio, h.ram_ratio, h.topology_id "
 			   "FROM np_hosts h JOIN np_topologies t ON t.id = h.topology_id "
 			   "WHERE h.name = $1 FOR UPDATE OF h",
@@ -540,6 +544,25 @@ static void int_array(FILE *m, const void *base, int n, size_t stride, size_t of
 	fputc('}', m);
 }
 
+/* "T" in an array literal, after a comma unless FIRST. */
+static void put_quoted(FILE *m, const char *t, bool first)
+{
+	fputs(first ? "\"" : ",\"", m);
+	for (; *t; t++)
+		fprintf(m, *t == '"' || *t == '\\' ? "\\%c" : "%c", *t);
+	fputc('"', m);
+}
+
+/* Stream M (open_memstream() on *BUF) closed: its text, or NULL. */
+static char *closed(FILE *m, char **buf)
+{
+	if (fclose(m)) { /* *BUF is only known once M is closed */
+		free(*buf);
+		return NULL;
+	}
+	return *buf;
+}
+
 static char *array_of(const void *base, int n, size_t stride, size_t off, int kind)
 {
 	char *buf = NULL;
@@ -550,23 +573,13 @@ static char *array_of(const void *base, int n, size_t stride, size_t off, int ki
 		return NULL;
 	if (kind == 2) {
 		fputc('{', m);
-		for (int i = 0; i < n; i++) {
-			const char *t = (const char *)base + (size_t)i * stride + off;
-
-			fputs(i ? ",\"" : "\"", m);
-			for (; *t; t++)
-				fprintf(m, *t == '"' || *t == '\\' ? "\\%c" : "%c", *t);
-			fputc('"', m);
-		}
+		for (int i = 0; i < n; i++)
+			put_quoted(m, (const char *)base + (size_t)i * stride + off, i == 0);
 		fputc('}', m);
 	} else {
 		int_array(m, base, n, stride, off, kind == 1);
 	}
-	if (fclose(m)) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	return closed(m, &buf);
 }
 
 /* The ten parameters of np_claim(), as text. */
@@ -682,10 +695,29 @@ static const char temp_fns[] =
 	"  WHEN SQLSTATE 'NP002' OR SQLSTATE 'NP003' OR SQLSTATE '40P01' OR SQLSTATE '40001'"
 	"  THEN RETURN 'noroom ' || SQLERRM;\n"
 	"END $f$;"
-	"CREATE FUNCTION pg_temp.np_release_g(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql"
+	/*
+	 * np_release() (the schema's), answering also the host's new
+	 * generation and what the placement held: "HOST GEN;NODE RC AMOUNT
+	 * ...;CPU NODE ...", or "none".  Its locks are np_release()'s:
+	 * placement row, host row, ledger rows.
+	 */
+	"CREATE FUNCTION pg_temp.np_release_try(p_id TEXT) RETURNS TEXT LANGUAGE plpgsql"
 	" SET plan_cache_mode = force_generic_plan AS $f$\n"
+	"DECLARE v_host BIGINT; v_gen BIGINT; v_a TEXT; v_p TEXT;\n"
 	"BEGIN\n"
-	"  RETURN np_release(p_id);\n"
+	"  SELECT host_id INTO v_host FROM np_placements WHERE id = p_id FOR UPDATE;\n"
+	"  IF NOT FOUND THEN RETURN 'none'; END IF;\n"
+	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
+	"   WHERE id = v_host RETURNING generation INTO v_gen;\n"
+	"  SELECT string_agg(node || ' ' || rc || ' ' || amount, ' ') INTO v_a"
+	"   FROM np_allocations WHERE placement_id = p_id;\n"
+	"  SELECT string_agg(cpu || ' ' || node, ' ') INTO v_p FROM np_pins"
+	"   WHERE placement_id = p_id;\n"
+	"  UPDATE np_inventory i SET used = i.used - a.amount FROM np_allocations a"
+	"   WHERE a.placement_id = p_id AND i.host_id = v_host AND i.node = a.node"
+	"   AND i.rc = a.rc;\n"
+	"  DELETE FROM np_placements WHERE id = p_id;\n"
+	"  RETURN v_host || ' ' || v_gen || ';' || coalesce(v_a, '') || ';' || coalesce(v_p, '');\n"
 	"END $f$";
 
 /* The temporary functions on this connection, made on first use. */
@@ -698,15 +730,48 @@ static int have_fns(struct np__store *s, struct np_error *err)
 	return rc;
 }
 
-/* One pipelined answer: "gone", "noroom WHY", or np_claim()'s. */
-static int claim_many_answer(struct np__store *s, PGresult *r, struct np__claim_result *out,
-			     struct np_error *err)
+/* np_release_try()'s answer V into REL (see temp_fns); NP_EOS when it cannot be read. */
+static int release_answer(struct np__store *s, const char *v, struct np__release *rel,
+			  struct np_error *err)
 {
+	char *end, rcname[NP__RC_MAX + 1];
+	int64_t node, amount, cpu;
+	int rc = 0, len;
+
+	rel->found = strcmp(v, "none") != 0;
+	if (!rel->found)
+		return 0;
+	rel->host_id = strtoll(v, &end, 10);
+	rel->generation = strtoll(end, &end, 10);
+	if (*end++ != ';')
+		return np__err(err, NP_EOS, "store '%s': a release answered '%.40s'", s->shown, v);
+	while (!rc && sscanf(end, " %" SCNd64 " %24s %" SCNd64 "%n", &node, rcname, &amount,
+			     &len) == 3) {
+		rc = np__release_given(rel, (int)node, rcname, amount, 0);
+		end += len;
+	}
+	end += strspn(end, " ");
+	if (!rc && *end++ != ';')
+		return np__err(err, NP_EOS, "store '%s': a release answered '%.40s'", s->shown, v);
+	while (!rc && sscanf(end, " %" SCNd64 " %" SCNd64 "%n", &cpu, &node, &len) == 2) {
+		rc = np__release_given(rel, (int)node, NULL, 0, (int)cpu);
+		end += len;
+	}
+	return rc ? np__err(err, rc, "out of memory") : 0;
+}
+
+/* One pipelined answer to OP: a release's, or a claim's ("gone", "noroom WHY", np_claim()'s). */
+static int op_answer(struct np__store *s, PGresult *r, const struct np__op *op,
+		     struct np_error *err)
+{
+	struct np__claim_result *out = op->r;
 	const char *v;
 
 	if (!ok(r) || PQntuples(r) != 1)
-		return res_err(s, r, err, "cannot claim");
+		return res_err(s, r, err, op->rel ? "cannot release" : "cannot claim");
 	v = PQgetvalue(r, 0, 0);
+	if (op->rel)
+		return release_answer(s, v, op->rel, err);
 	if (!strcmp(v, "gone")) {
 		out->status = NP__HOST_GONE;
 	} else if (!strncmp(v, "noroom ", 7)) {
@@ -719,12 +784,12 @@ static int claim_many_answer(struct np__store *s, PGresult *r, struct np__claim_
 }
 
 /*
- * Read every result up to the pipeline's sync; the first failure in RC.
- * The connection may still be in single-row mode from the last each()
- * (libpq keeps it for the next query in a pipeline): then an answer comes
- * as one row and an empty end, which is skipped.
+ * Read every result up to the pipeline's sync into OPS; the first failure
+ * in RC.  The connection may still be in single-row mode from the last
+ * each() (libpq keeps it for the next query in a pipeline): then an
+ * answer comes as one row and an empty end, which is skipped.
  */
-static int pipeline_read(struct np__store *s, struct np__claim_result *out, int n,
+static int pipeline_read(struct np__store *s, const struct np__op *ops, int n,
 			 struct np_error *err)
 {
 	int rc = 0, i = 0;
@@ -751,7 +816,7 @@ static int pipeline_read(struct np__store *s, struct np__claim_result *out, int 
 				rc = np__err(err, NP_EOS, "store '%s': more answers than claims",
 					     s->shown);
 			else
-				rc = claim_many_answer(s, r, &out[i], err);
+				rc = op_answer(s, r, &ops[i], err);
 		}
 		got = true;
 		PQclear(r);
@@ -763,37 +828,68 @@ static int pipeline_read(struct np__store *s, struct np__claim_result *out, int 
 	return rc;
 }
 
+/* Send release REL (in pipeline mode). */
+static int release_send(struct np__store *s, const struct np__release *rel, struct np_error *err)
+{
+	const char *params[1] = { rel->id };
+	char name[8];
+
+	snprintf(name, sizeof(name), "np%d", (int)P_RELEASE);
+	if (!PQsendQueryPrepared(s->conn, name, 1, params, NULL, NULL, 0))
+		return res_err(s, NULL, err, "cannot send a release");
+	return 0;
+}
+
 /*
- * Group commit: the N claims sent at once in libpq's pipeline mode, one
- * implicit transaction up to the sync, so one round trip and one WAL
- * flush for all of them.  Any error aborts the whole transaction.
+ * Group commit: the N claims and releases of OPS sent at once in libpq's
+ * pipeline mode, one implicit transaction up to the sync, so one round
+ * trip and one WAL flush for all of them.  Any error aborts the whole
+ * transaction.
  */
-static int pg_claim_many(struct np__store *s, const struct np__claim *const *c,
-			 struct np__claim_result *out, int n, struct np_error *err)
+static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
+			struct np_error *err)
 {
 	int rc = have_fns(s, err);
 
-	if (rc || (rc = prepare(s, P_CLAIM_TRY, err)))
+	if (rc || (rc = prepare(s, P_CLAIM_TRY, err)) || (rc = prepare(s, P_RELEASE, err)))
 		return rc;
 	for (int i = 0; i < n; i++) {
-		memset(&out[i], 0, sizeof(out[i]));
-		out[i].host_id = c[i]->host_id;
+		if (ops[i].rel)
+			continue;
+		memset(ops[i].r, 0, sizeof(*ops[i].r));
+		ops[i].r->host_id = ops[i].c->host_id;
 	}
 	if (!PQenterPipelineMode(s->conn))
 		return res_err(s, NULL, err, "cannot start a pipeline");
 	for (int i = 0; i < n && !rc; i++)
-		rc = claim_send(s, P_CLAIM_TRY, c[i], err);
+		rc = ops[i].rel ? release_send(s, ops[i].rel, err)
+				: claim_send(s, P_CLAIM_TRY, ops[i].c, err);
 	if (!PQpipelineSync(s->conn)) {
 		rc = rc ? rc : res_err(s, NULL, err, "cannot send a claim");
 		if (PQstatus(s->conn) != CONNECTION_OK)
 			return rc;
 	}
 	/* Even after a send failed, the sync's answers must be read to leave the pipeline. */
-	int rrc = pipeline_read(s, out, n, err);
+	int rrc = pipeline_read(s, ops, n, err);
 
 	rc = rc ? rc : rrc;
 	if (!PQexitPipelineMode(s->conn) && !rc)
 		rc = res_err(s, NULL, err, "cannot end a pipeline");
+	return rc;
+}
+
+static int pg_claim_many(struct np__store *s, const struct np__claim *const *c,
+			 struct np__claim_result *out, int n, struct np_error *err)
+{
+	struct np__op *ops = np__calloc((size_t)n, sizeof(*ops));
+	int rc;
+
+	if (!ops)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	for (int i = 0; i < n; i++)
+		ops[i] = (struct np__op){ c[i], &out[i], NULL };
+	rc = pipeline_ops(s, ops, n, err);
+	free(ops);
 	return rc;
 }
 
@@ -992,21 +1088,90 @@ static int pg_claim_moves(struct np__store *s, const struct np__claim *c,
 	return rc;
 }
 
-static int pg_release(struct np__store *s, const char *id, bool *found, int64_t *host_id,
-		      struct np_error *err)
+/* A lone release: a batch of one (one round trip). */
+static int pg_release(struct np__store *s, struct np__release *rel, struct np_error *err)
 {
-	const char *params[1] = { id };
-	PGresult *r = have_fns(s, err) ? NULL : run(s, P_RELEASE, 1, params, err);
-	int64_t h;
+	struct np__op op = { NULL, NULL, rel };
 
+	return pipeline_ops(s, &op, 1, err);
+}
+
+/* The ids of the releases among OPS as a text[] literal. */
+static char *release_ids(const struct np__op *ops, int n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	bool first = true;
+
+	if (!m)
+		return NULL;
+	fputc('{', m);
+	for (int i = 0; i < n; i++)
+		if (ops[i].rel) {
+			put_quoted(m, ops[i].rel->id, first);
+			first = false;
+		}
+	fputc('}', m);
+	return closed(m, &buf);
+}
+
+struct keyed {
+	int64_t host;
+	struct np__op op;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	int64_t x = ((const struct keyed *)a)->host, y = ((const struct keyed *)b)->host;
+
+	return (x > y) - (x < y);
+}
+
+/* Each release's host (-1: none now) into K, read in one statement. */
+static int release_hosts(struct np__store *s, struct keyed *k, int n, const struct np__op *ops,
+			 struct np_error *err)
+{
+	char *ids = release_ids(ops, n);
+	const char *params[1] = { ids };
+	PGresult *r = ids ? run(s, P_RELEASE_HOSTS, 1, params, err) : NULL;
+
+	free(ids);
 	if (!r)
-		return NP_EOS;
-	h = num(r, 0);
+		return ids ? NP_EOS : np__err(err, NP_ENOMEM, "out of memory");
+	for (int i = 0; i < n; i++)
+		k[i] = (struct keyed){ ops[i].rel ? -1 : ops[i].c->host_id, ops[i] };
+	for (int row = 0; row < PQntuples(r); row++)
+		for (int i = 0; i < n; i++)
+			if (k[i].op.rel && !strcmp(k[i].op.rel->id, PQgetvalue(r, row, 0)))
+				k[i].host = strtoll(PQgetvalue(r, row, 1), NULL, 10);
 	PQclear(r);
-	*found = h >= 0;
-	if (host_id)
-		*host_id = h;
 	return 0;
+}
+
+/*
+ * Claims and releases in one pipeline (pipeline_ops), in host order:
+ * claims lock their host row, releases a placement row and then its
+ * host's, so two processes' batches taking hosts in one order cannot
+ * deadlock each other.  A release's host is read first for that (one
+ * more round trip, no lock, no commit).
+ */
+static int pg_commit_many(struct np__store *s, struct np__op *ops, int n, struct np_error *err)
+{
+	struct keyed *k = np__calloc((size_t)n, sizeof(*k));
+	struct np__op *sorted = np__calloc((size_t)n, sizeof(*sorted));
+	int rc = k && sorted ? release_hosts(s, k, n, ops, err)
+			     : np__err(err, NP_ENOMEM, "out of memory");
+
+	if (!rc) {
+		qsort(k, (size_t)n, sizeof(*k), cmp_keyed);
+		for (int i = 0; i < n; i++)
+			sorted[i] = k[i].op;
+		rc = pipeline_ops(s, sorted, n, err);
+	}
+	free(sorted);
+	free(k);
+	return rc;
 }
 
 /* ---- hosts ---------------------------------------------------------------- */
@@ -1442,6 +1607,7 @@ static const struct np__store_driver np__store_postgresql = {
 	.claim_moves = pg_claim_moves,
 	.claim_many = pg_claim_many,
 	.release = pg_release,
+	.commit_many = pg_commit_many,
 	.placements = pg_placements,
 	.snapshot = pg_snapshot,
 	.allocations = pg_allocations,

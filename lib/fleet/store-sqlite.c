@@ -47,6 +47,8 @@ enum stmt {
 	S_INS_PIN,
 	S_GIVE_BACK,
 	S_DEL_PLACEMENT,
+	S_REL_ALLOCS,
+	S_REL_PINS,
 	S_HOST_BY_NAME,
 	S_TOPO_BY_DIGEST,
 	S_INS_TOPO,
@@ -119,6 +121,9 @@ static const char *const sql[S_COUNT] = {
 			"WHERE a.placement_id = ?1 AND np_inventory.host_id = ?2 AND "
 			"np_inventory.node = a.node AND np_inventory.rc = a.rc",
 	[S_DEL_PLACEMENT] = "DELETE FROM np_placements WHERE id = ?1",
+	/* What a release gives back, for the releasing process's own summary. */
+	[S_REL_ALLOCS] = "SELECT node, rc, amount FROM np_allocations WHERE placement_id = ?1",
+	[S_REL_PINS] = "SELECT cpu, node FROM np_pins WHERE placement_id = ?1",
 	[S_HOST_BY_NAME] = "SELECT h.id, t.json, h.cpu_ratio, h.ram_ratio FROM np_hosts h "
 			   "JOIN np_topologies t ON t.id = h.topology_id WHERE h.name = ?1",
 	[S_TOPO_BY_DIGEST] = "SELECT id, json FROM np_topologies WHERE digest = ?1",
@@ -740,19 +745,26 @@ static int sq_claim_moves(struct np__store *s, const struct np__claim *c,
  * all of them.  The write lock is held for N claims' statements, which
  * are tens of microseconds each against a sync of milliseconds.
  */
+/* Claim C in a savepoint of the open transaction: a failed check undoes it alone. */
+static int claim_saved(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
+		       struct np_error *err)
+{
+	int rc = exec(s, "SAVEPOINT np_claim", err);
+
+	if (rc || (rc = claim_in(s, c, r, err)))
+		return rc;
+	if (r->status != NP__CLAIMED && (rc = exec(s, "ROLLBACK TO np_claim", err)))
+		return rc;
+	return exec(s, "RELEASE np_claim", err);
+}
+
 static int sq_claim_many(struct np__store *s, const struct np__claim *const *c,
 			 struct np__claim_result *r, int n, struct np_error *err)
 {
 	int rc = begin_claims(s, err);
 
-	for (int i = 0; i < n && !rc; i++) {
-		if ((rc = exec(s, "SAVEPOINT np_claim", err)) || (rc = claim_in(s, c[i], &r[i], err)))
-			break;
-		if (r[i].status != NP__CLAIMED)
-			rc = exec(s, "ROLLBACK TO np_claim", err);
-		if (!rc)
-			rc = exec(s, "RELEASE np_claim", err);
-	}
+	for (int i = 0; i < n && !rc; i++)
+		rc = claim_saved(s, c[i], &r[i], err);
 	if (!rc)
 		rc = exec(s, "COMMIT", err);
 	if (rc)
@@ -766,48 +778,84 @@ static int sq_lock_claims(struct np__store *s, struct np_error *err)
 	return exec(s, "BEGIN IMMEDIATE", err);
 }
 
-static int sq_release(struct np__store *s, const char *id, bool *found, int64_t *host_id,
+/* REL's takes (ALLOCS) or pins noted as given back, before they go. */
+static int note_given(struct np__store *s, struct np__release *rel, bool allocs,
 		      struct np_error *err)
 {
-	sqlite3_stmt *q;
-	int64_t host = -1, gen;
-	int rc = exec(s, "BEGIN IMMEDIATE", err);
+	sqlite3_stmt *q = stmt(s, allocs ? S_REL_ALLOCS : S_REL_PINS, err);
+	int rc = 0, st;
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_text(q, 1, rel->id, -1, SQLITE_STATIC);
+	while (!rc && (st = sqlite3_step(q)) == SQLITE_ROW)
+		rc = allocs ? np__release_given(rel, sqlite3_column_int(q, 0), col_text(q, 1),
+						sqlite3_column_int64(q, 2), 0)
+			    : np__release_given(rel, sqlite3_column_int(q, 1), NULL, 0,
+						sqlite3_column_int(q, 0));
+	if (rc)
+		rc = np__err(err, rc, "out of memory");
+	else if (st != SQLITE_DONE)
+		rc = db_err(s, err, "cannot read a placement's allocations");
+	sqlite3_reset(q);
+	return rc;
+}
+
+/*
+ * One release inside the open write transaction: what it held noted,
+ * given back, the host's generation bumped, the placement deleted (its
+ * allocations, pins and observation with it).  Not found: nothing done.
+ */
+static int release_in(struct np__store *s, struct np__release *rel, struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_GET_PLACEMENT, err);
+	int rc;
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_text(q, 1, rel->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		rel->host_id = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (!(rel->found = rel->host_id >= 0))
+		return 0;
+	if ((rc = note_given(s, rel, true, err)) || (rc = note_given(s, rel, false, err)) ||
+	    (rc = on_placement(s, S_GIVE_BACK, rel->id, rel->host_id, err)) ||
+	    (rc = bump(s, rel->host_id, &rel->generation, err)))
+		return rc;
+	return on_placement(s, S_DEL_PLACEMENT, rel->id, -1, err);
+}
+
+static int sq_release(struct np__store *s, struct np__release *rel, struct np_error *err)
+{
+	int rc = begin_claims(s, err);
 
 	if (rc)
 		return rc;
-	rc = NP_EOS;
-	if (!(q = stmt(s, S_GET_PLACEMENT, err)))
-		goto out;
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		host = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
-	rc = 0;
-	if (host < 0)
-		goto out;
-	if (!(q = stmt(s, S_GIVE_BACK, err))) {
-		rc = NP_EOS;
-		goto out;
-	}
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, host);
-	if ((rc = step_done(s, q, err)) || (rc = bump(s, host, &gen, err)))
-		goto out;
-	if (!(q = stmt(s, S_DEL_PLACEMENT, err))) {
-		rc = NP_EOS;
-		goto out;
-	}
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	if (!(rc = step_done(s, q, err)))
+	rc = release_in(s, rel, err);
+	if (!rc && rel->found)
 		rc = exec(s, "COMMIT", err);
-out:
-	if (rc || host < 0)
+	if (rc || !rel->found)
 		rollback(s);
-	if (!rc) {
-		*found = host >= 0;
-		if (host_id)
-			*host_id = host;
-	}
+	return rc;
+}
+
+/*
+ * Group commit of claims and releases together: one write transaction,
+ * each claim in its savepoint as in sq_claim_many, each release as in
+ * sq_release; one COMMIT, one WAL sync for all of them.
+ */
+static int sq_commit_many(struct np__store *s, struct np__op *ops, int n, struct np_error *err)
+{
+	int rc = begin_claims(s, err);
+
+	for (int i = 0; i < n && !rc; i++)
+		rc = ops[i].rel ? release_in(s, ops[i].rel, err)
+				: claim_saved(s, ops[i].c, ops[i].r, err);
+	if (!rc)
+		rc = exec(s, "COMMIT", err);
+	if (rc)
+		rollback(s);
 	return rc;
 }
 
@@ -1358,6 +1406,7 @@ static const struct np__store_driver np__store_sqlite = {
 	.claim_many = sq_claim_many,
 	.lock_claims = sq_lock_claims,
 	.release = sq_release,
+	.commit_many = sq_commit_many,
 	.placements = sq_placements,
 	.snapshot = sq_snapshot,
 	.allocations = sq_allocations,

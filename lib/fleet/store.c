@@ -189,3 +189,25 @@ int np__obs_acc_done(struct np__obs_acc *a, int rc, np__obs_cb cb, void *ctx)
 	free(a->domain);
 	return rc;
 }
+
+int np__release_given(struct np__release *rel, int node, const char *rc, int64_t amount,
+		      int cpu)
+{
+	struct np__takes *t = &rel->given;
+	size_t cap;
+
+	if (rc) {
+		cap = (size_t)t->ntakes;
+		if (strlen(rc) >= NP__RC_MAX ||
+		    np__grow((void **)&t->takes, &cap, (size_t)t->ntakes + 1, sizeof(*t->takes)))
+			return NP_ENOMEM;
+		t->takes[t->ntakes] = (struct np__take){ .node = node, .amount = amount };
+		memcpy(t->takes[t->ntakes++].rc, rc, strlen(rc) + 1);
+		return 0;
+	}
+	cap = (size_t)t->npins;
+	if (np__grow((void **)&t->pins, &cap, (size_t)t->npins + 1, sizeof(*t->pins)))
+		return NP_ENOMEM;
+	t->pins[t->npins++] = (struct np__pin){ cpu, node };
+	return 0;
+}

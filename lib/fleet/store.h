@@ -117,6 +117,28 @@ struct np__claim_result {
 	char detail[200];
 };
 
+/*
+ * One release (release, commit_many): ID in, the rest answered.  GIVEN
+ * is what the placement held (its takes' rows and amounts, its pins; mode
+ * unset), owned by the caller once answered (np__takes_free): the
+ * releasing process subtracts it from its own summary instead of reading
+ * the host back.
+ */
+struct np__release {
+	const char *id;
+	bool found;	    /* false: no such id, nothing changed */
+	int64_t host_id;    /* -1 when not found */
+	int64_t generation; /* the host's new one */
+	struct np__takes given;
+};
+
+/* One item of a batch (commit_many): a claim C answered in R, or a release REL. */
+struct np__op {
+	const struct np__claim *c;
+	struct np__claim_result *r;
+	struct np__release *rel;
+};
+
 /* Where one placement's memory and vCPUs were seen (fleet.h, np_fleet_obs). */
 struct np__obs_node {
 	int node; /* kernel node id */
@@ -242,9 +264,21 @@ struct np__store_driver {
 	 * join the batch instead of waiting for the next one.
 	 */
 	int (*lock_claims)(struct np__store *s, struct np_error *err);
-	/* *FOUND false: no such id, nothing changed. */
-	int (*release)(struct np__store *s, const char *id, bool *found, int64_t *host_id,
-		       struct np_error *err);
+	/*
+	 * Release REL->id in one transaction (or in the one lock_claims
+	 * opened), answering REL (see struct np__release).
+	 */
+	int (*release)(struct np__store *s, struct np__release *rel, struct np_error *err);
+	/*
+	 * Claims and releases (N >= 2, in any mix) in one transaction and one
+	 * durable commit: each claim as claim_many runs it (a failed check
+	 * undoes it alone), each release as release runs it (not found is an
+	 * answer, not a failure).  An error undoes every one of them: nothing
+	 * is committed and the caller may run them one by one.  The driver
+	 * may run them in another order (PostgreSQL: by host, as claims lock).
+	 * Optional.
+	 */
+	int (*commit_many)(struct np__store *s, struct np__op *ops, int n, struct np_error *err);
 	/* Placements with id ID, or on host HOST_ID (>= 0), or all. */
 	int (*placements)(struct np__store *s, const char *id, int64_t host_id,
 			  np__placement_cb cb, void *ctx, struct np_error *err);
@@ -281,6 +315,14 @@ int np__store_driver_for(const char *url, const struct np__store_driver **drv,
  */
 int np__store_open(const char *url, bool create, const struct np__store_driver **drv,
 		   struct np__store **out, struct np_error *err);
+
+/*
+ * What a release gave back, noted by a driver row by row: a take (RC
+ * given: NODE, RC, AMOUNT) or a pin (RC NULL: CPU on NODE).  NP_ENOMEM (or
+ * an RC too long, which no claim made).
+ */
+int np__release_given(struct np__release *rel, int node, const char *rc, int64_t amount,
+		      int cpu);
 
 /* Is ID a valid placement id (1-255 bytes of UTF-8, no control characters)? */
 int np__fleet_check_id(const char *what, const char *id, struct np_error *err);

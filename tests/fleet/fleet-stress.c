@@ -180,8 +180,9 @@ static int run(const char *url, uint64_t seed, int count, const char *log, unsig
 	printf("placed %d, released %d, nothing fit %d, errors %d\n", placed, released, nofit,
 	       errors + bad);
 	if (threads > 1)
-		printf("claims %llu, commits %llu, largest batch %llu, split %llu\n",
-		       (unsigned long long)cs.claims, (unsigned long long)cs.commits,
+		printf("claims %llu, releases %llu, commits %llu, largest batch %llu, split %llu\n",
+		       (unsigned long long)cs.claims, (unsigned long long)cs.releases,
+		       (unsigned long long)cs.commits,
 		       (unsigned long long)cs.largest, (unsigned long long)cs.split);
 	close(fd);
 	return errors + bad ? 1 : 0;

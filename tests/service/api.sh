@@ -140,13 +140,14 @@ grep -q '^numaplace_http_requests_total{route="placement_post",code="201"} 3$' "
   not_ok "metrics lack something: $(head -c 400 "$TMP/body")"
 # Group commit (np_fleet_commit_stats): the 3 placements went through it.
 awk '/^numaplace_claims_committed_total /{c=$2} /^numaplace_claim_commits_total /{t=$2}
+     /^numaplace_releases_committed_total /{r=$2; rr=1}
      /^numaplace_claim_commit_largest /{l=$2} /^numaplace_claim_commit_splits_total /{s=$2; ss=1}
-     END {exit !(c >= 3 && t >= 1 && t <= c && l >= 1 && l <= c && ss && s >= 0)}' "$TMP/body" &&
+     END {exit !(c >= 3 && t >= 1 && rr && t <= c + r && l >= 1 && l <= c && ss && s >= 0)}' "$TMP/body" &&
   grep -q '^# TYPE numaplace_claims_committed_total counter$' "$TMP/body" &&
   awk '/^numaplace_ledger_reads_total\{scope="host"\} /{h=$2} /^numaplace_ledger_reads_total\{scope="all"\} /{a=$2}
        /^numaplace_summaries_built_total /{b=$2} /^numaplace_summaries_shared_total /{s=$2; ss=1}
        END {exit !(h + a >= 1 && b >= 2 && ss && s >= 0)}' "$TMP/body" &&
-  ok "metrics: claims, commits, largest batch and splits of the group commit; ledger reads and summaries built" ||
+  ok "metrics: claims, releases, commits, largest batch and splits of the group commit; ledger reads and summaries built" ||
   not_ok "metrics lack the commit stats: $(grep -i commit "$TMP/body" | head -8)"
 
 # SIGHUP reopens the log (rotation).  Waits for events, not for times (a

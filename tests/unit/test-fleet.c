@@ -819,6 +819,10 @@ static void refresh_equals_full(np_fleet *f)
 
 	CHECK(g && np_fleet_refresh(g, &err) == 0, "G: %s", err.message);
 	for (int round = 0; g && round < 3; round++) {
+		struct np_fleet_refresh_stats before, after;
+
+		CHECK(np_fleet_refresh(f, &err) == 0, "F: %s", err.message);
+		np_fleet_refresh_stats(f, &before);
 		for (int i = 0; i < 12; i++) {
 			np_fleet_result *r;
 
@@ -836,6 +840,19 @@ static void refresh_equals_full(np_fleet *f)
 		CHECK(np_fleet_refresh(g, &err) == 0 && open_in_full(&n) &&
 		      same_views(g, n, why, sizeof(why)),
 		      "round %d: G's view by change scans equals a full read (%s)", round, why);
+		/*
+		 * F, which claimed and released, kept its summaries by adding
+		 * its claims and subtracting its releases, reading nothing
+		 * back: a wrong subtraction would stay (the generation agrees),
+		 * and show here against the full read.
+		 */
+		CHECK(np_fleet_refresh(f, &err) == 0 && n && same_views(f, n, why, sizeof(why)),
+		      "round %d: F's own view after its claims and releases equals a full read "
+		      "(%s)", round, why);
+		np_fleet_refresh_stats(f, &after);
+		CHECK(after.host_reads == before.host_reads && after.full_reads == before.full_reads,
+		      "round %d: F read no ledger back after its own claims and releases (%llu "
+		      "host reads)", round, (unsigned long long)(after.host_reads - before.host_reads));
 		np_fleet_close(n);
 		n = NULL;
 	}
@@ -1187,6 +1204,304 @@ static void observations(np_fleet *f)
 	checked(f, "after the observations");
 }
 
+/* ---- releases in the group commit ------------------------------------------ */
+
+#define MIXED_CLAIMS 3
+#define MIXED_RELEASES 4 /* the last of an id never placed */
+
+struct mixed_arg {
+	np_fleet *f;
+	char id[32];
+	bool release;
+	int placed;
+	bool found;
+	int rc;
+};
+
+static void *mixed_one(void *p)
+{
+	struct mixed_arg *a = p;
+	struct np_fleet_sched_opts on = { .host = "mx" };
+	struct np_error err = { 0 };
+	np_fleet_result *r;
+
+	if (a->release) {
+		a->rc = np_fleet_release(a->f, a->id, &a->found, &err);
+		return NULL;
+	}
+	r = schedule(a->f, a->id, "vcpus=1,ram=512", &on, &err);
+	a->placed = r && np_fleet_result_placed(r);
+	np_fleet_result_free(r);
+	return NULL;
+}
+
+/* Items queued or committing in F's group; *BUSY: a batch is being committed. */
+static int pending(np_fleet *f, bool *busy)
+{
+	int n;
+
+	pthread_mutex_lock(&f->group->mu);
+	n = f->group->pending;
+	*busy = f->group->busy;
+	pthread_mutex_unlock(&f->group->mu);
+	return n;
+}
+
+/* Wait (a hang guard, not a speed limit: 60 s) until F's group holds N items, busy. */
+static bool wait_pending(np_fleet *f, int n)
+{
+	bool busy = false;
+
+	for (int w = 0; w < 60000 && (pending(f, &busy) < n || !busy); w++)
+		usleep(1000);
+	return pending(f, &busy) == n && busy;
+}
+
+/*
+ * What the group's next commit needs, held by the test until unblock():
+ * on SQLite the write lock (the leader waits for it before it takes the
+ * queue), on PostgreSQL host mx's row (the leader's first batch waits in
+ * the store, the items queued meanwhile form the next).
+ */
+struct blocker {
+#if NP_HAVE_SQLITE
+	sqlite3 *db;
+#endif
+#if NP_HAVE_POSTGRESQL
+	PGconn *pg;
+#endif
+	bool held;
+};
+
+static void block(struct blocker *b)
+{
+	memset(b, 0, sizeof(*b));
+#if NP_HAVE_SQLITE
+	if (!strncmp(url, "sqlite:", 7))
+		b->held = sqlite3_open(url + 7, &b->db) == SQLITE_OK &&
+			  sqlite3_exec(b->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+#endif
+#if NP_HAVE_POSTGRESQL
+	if (!strncmp(url, "postgres", 8)) {
+		PGresult *q;
+
+		b->pg = PQconnectdb(url);
+		q = PQexec(b->pg, "BEGIN; SELECT 1 FROM np_hosts WHERE name = 'mx' FOR UPDATE");
+		b->held = PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1;
+		PQclear(q);
+	}
+#endif
+	CHECK(b->held, "the test holds what the next commit needs");
+}
+
+static void unblock(struct blocker *b)
+{
+#if NP_HAVE_SQLITE
+	if (b->db) {
+		sqlite3_exec(b->db, "COMMIT", NULL, NULL, NULL);
+		sqlite3_close(b->db);
+	}
+#endif
+#if NP_HAVE_POSTGRESQL
+	if (b->pg) {
+		PQclear(PQexec(b->pg, "COMMIT"));
+		PQfinish(b->pg);
+	}
+#endif
+}
+
+/* Start thread K of ARGS: a claim or a release of ID on handle F; 1 if it started. */
+static int start(pthread_t *th, struct mixed_arg *args, int k, np_fleet *f, const char *id,
+		 bool release)
+{
+	args[k] = (struct mixed_arg){ .f = f, .release = release };
+	snprintf(args[k].id, sizeof(args[k].id), "%s", id);
+	return pthread_create(&th[k], NULL, mixed_one, &args[k]) == 0;
+}
+
+/* Host mx with MIXED_RELEASES - 1 placements (mx-r0...) to release. */
+static void mixed_host(np_fleet *f, np_topo *a)
+{
+	struct np_fleet_sched_opts on = { .host = "mx" };
+	struct np_error err = { 0 };
+	char id[32];
+
+	CHECK(np_fleet_add_host(f, "mx", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	for (int i = 0; i < MIXED_RELEASES - 1; i++) {
+		np_fleet_result *r;
+
+		snprintf(id, sizeof(id), "mx-r%d", i);
+		r = schedule(f, id, "vcpus=2,ram=1024,hw:cpu_policy=dedicated", &on, &err);
+		CHECK(r && np_fleet_result_placed(r), "placed %s: %s", id, err.message);
+		np_fleet_result_free(r);
+	}
+}
+
+/*
+ * Claims and releases queued together commit together: one transaction
+ * and one durable commit for everything queued behind a blocked commit
+ * (on SQLite all of it, the leader waiting for the lock before it takes
+ * the queue; on PostgreSQL the leader's first claim commits alone,
+ * blocked in the store, and the rest follow in one).  Each is answered on
+ * its own: the release of an id never placed answers "not found", and the
+ * claims and releases beside it are done all the same.
+ */
+static void mixed_batch(np_fleet *f, np_topo *a)
+{
+	enum { N = MIXED_CLAIMS + MIXED_RELEASES };
+	struct mixed_arg args[N];
+	pthread_t th[N];
+	struct np_fleet_commit_stats st;
+	struct np_error err = { 0 };
+	np_fleet *h[N] = { NULL };
+	struct blocker b;
+	char id[32];
+	int started = 0, placed = 0, found = 0;
+	unsigned want = !strncmp(url, "sqlite:", 7) ? 1 : 2;
+
+	mixed_host(f, a);
+	h[0] = open_fleet(0); /* a group of its own: its counters start at zero */
+	for (int i = 1; h[0] && i < N; i++)
+		CHECK(np_fleet_open_shared(h[0], &h[i], &err) == 0, "shared: %s", err.message);
+	for (int i = 0; i < N; i++)
+		CHECK(h[i] && np_fleet_refresh(h[i], &err) == 0, "refresh: %s", err.message);
+	if (!h[N - 1])
+		goto out;
+	block(&b);
+	started += start(th, args, 0, h[0], "mx-c0", false);
+	CHECK(wait_pending(h[0], 1), "the first claim is being committed");
+	for (int i = 1; i < MIXED_CLAIMS; i++) {
+		snprintf(id, sizeof(id), "mx-c%d", i);
+		started += start(th, args, started, h[started], id, false);
+	}
+	for (int i = 0; i < MIXED_RELEASES; i++) {
+		if (i < MIXED_RELEASES - 1)
+			snprintf(id, sizeof(id), "mx-r%d", i);
+		else
+			snprintf(id, sizeof(id), "mx-never");
+		started += start(th, args, started, h[started], id, true);
+	}
+	CHECK(started == N && wait_pending(h[0], N), "all %d queued behind the blocked commit", N);
+	unblock(&b);
+	for (int i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		placed += args[i].placed;
+		found += args[i].release && args[i].found;
+		CHECK(!args[i].release || (args[i].rc == 0 &&
+					   args[i].found == !!strcmp(args[i].id, "mx-never")),
+		      "release %s: rc %d, found %d", args[i].id, args[i].rc, args[i].found);
+	}
+	CHECK(placed == MIXED_CLAIMS && found == MIXED_RELEASES - 1,
+	      "placed %d of %d claims, found %d of %d releases", placed, MIXED_CLAIMS, found,
+	      MIXED_RELEASES - 1);
+	np_fleet_commit_stats(h[0], &st);
+	CHECK(st.claims == MIXED_CLAIMS && st.releases == MIXED_RELEASES && st.commits == want &&
+	      st.split == 0,
+	      "%d claims and %d releases in %u commits (%llu claims, %llu releases, %llu commits, "
+	      "%llu split)", MIXED_CLAIMS, MIXED_RELEASES, want, (unsigned long long)st.claims,
+	      (unsigned long long)st.releases, (unsigned long long)st.commits,
+	      (unsigned long long)st.split);
+	checked(h[0], "after the mixed batch");
+out:
+	for (int i = N - 1; i >= 0; i--)
+		np_fleet_close(h[i]);
+	for (int i = 0; i < MIXED_CLAIMS; i++) {
+		snprintf(id, sizeof(id), "mx-c%d", i);
+		np_fleet_release(f, id, NULL, NULL);
+	}
+	CHECK(np_fleet_remove_host(f, "mx", false, NULL, &err) == 0, "remove: %s", err.message);
+}
+
+#define RACE_THREADS 6
+#define RACE_ROUNDS 25
+
+struct race_arg {
+	np_fleet *f;
+	int k, placed, released, errors;
+};
+
+/* Claim on host "race", release the one before: claims and releases of one host interleave. */
+static void *race_one(void *p)
+{
+	static const char *const flavors[] = { "vcpus=2,ram=1024",
+						"vcpus=2,ram=2048,hw:cpu_policy=dedicated",
+						"vcpus=1,ram=512,hw:mem_page_size=2MB" };
+	struct race_arg *a = p;
+	struct np_fleet_sched_opts on = { .host = "race" };
+	struct np_error err = { 0 };
+	char id[32], prev[32] = "";
+
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		np_fleet_result *r;
+		bool found = false;
+
+		snprintf(id, sizeof(id), "race-%d-%d", a->k, i);
+		r = schedule(a->f, id, flavors[(a->k + i) % 3], &on, &err);
+		if (r && np_fleet_result_placed(r)) {
+			a->placed++;
+			if (*prev && (np_fleet_release(a->f, prev, &found, &err) || !found))
+				a->errors++;
+			a->released += found;
+			snprintf(prev, sizeof(prev), "%s", id);
+		}
+		np_fleet_result_free(r);
+	}
+	return NULL;
+}
+
+/* Does H's view (refreshed) equal a full read of the store? */
+static bool equals_full(np_fleet *h, char *why, size_t size)
+{
+	struct np_error err = { 0 };
+	np_fleet *n = NULL;
+	bool same = np_fleet_refresh(h, &err) == 0 && open_in_full(&n) &&
+		    same_views(h, n, why, size);
+
+	np_fleet_close(n);
+	return same;
+}
+
+/*
+ * Releases racing claims on one host, from two groups (two schedulers):
+ * nothing over-committed, usage the sum of the live placements (the
+ * checker), and each group's view, kept by its own claims and releases
+ * and the other's read back, equal to a full read.
+ */
+static void releases_race(np_fleet *f, np_topo *a)
+{
+	struct race_arg args[RACE_THREADS];
+	pthread_t th[RACE_THREADS];
+	struct np_error err = { 0 };
+	np_fleet *h[RACE_THREADS] = { NULL };
+	char why[300] = "";
+	int started = 0, placed = 0, released = 0, errors = 0;
+
+	CHECK(np_fleet_add_host(f, "race", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	h[0] = open_fleet(0), h[1] = open_fleet(0);
+	for (int i = 2; h[0] && h[1] && i < RACE_THREADS; i++)
+		CHECK(np_fleet_open_shared(h[i % 2], &h[i], &err) == 0, "shared: %s", err.message);
+	for (int i = 0; i < RACE_THREADS && h[RACE_THREADS - 1]; i++) {
+		args[i] = (struct race_arg){ .f = h[i], .k = i };
+		started += pthread_create(&th[i], NULL, race_one, &args[i]) == 0;
+	}
+	for (int i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		placed += args[i].placed, released += args[i].released, errors += args[i].errors;
+	}
+	CHECK(started == RACE_THREADS && errors == 0 && placed > RACE_THREADS && released > 0,
+	      "%d threads: %d placed, %d released, %d errors", started, placed, released, errors);
+	if (h[0] && h[1]) {
+		checked(h[0], "after releases raced claims");
+		usleep(2000); /* past the change scans' rate limit */
+		for (int g = 0; g < 2; g++)
+			CHECK(equals_full(h[g], why, sizeof(why)),
+			      "group %d's view equals a full read (%s)", g, why);
+	}
+	for (int i = RACE_THREADS - 1; i >= 0; i--)
+		np_fleet_close(h[i]);
+	CHECK(np_fleet_remove_host(f, "race", true, NULL, &err) == 0, "remove: %s", err.message);
+}
+
 #if NP_HAVE_SQLITE
 /* A version-1 store (before observations) is migrated when opened, its placements kept. */
 /*
@@ -1405,7 +1720,7 @@ static void generic_plans_pg(np_fleet *f, np_topo *a)
 	q = PQexec(c, "SELECT count(*) FILTER (WHERE 'plan_cache_mode=force_generic_plan' = "
 		   "ANY (p.proconfig)), count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = "
 		   "p.pronamespace WHERE n.nspname LIKE 'pg\\_temp\\_%' AND p.proname IN "
-		   "('np_claim_try', 'np_release_g')");
+		   "('np_claim_try', 'np_release_try')");
 	CHECK(PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1, "catalog: %s",
 	      PQerrorMessage(c));
 	if (PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1) {
@@ -1450,6 +1765,8 @@ int main(void)
 		T_CASE("marks-grow", marks_grow(f, a));
 		T_CASE("removed-elsewhere", removed_elsewhere(f, a));
 		T_CASE("refresh-equals-full", refresh_equals_full(f));
+		T_CASE("mixed-batch", mixed_batch(f, a));
+		T_CASE("releases-race-claims", releases_race(f, a));
 		T_CASE("stale-scheduler", stale(f));
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
 		T_CASE("processes", processes(8, 40));
