@@ -100,8 +100,10 @@ np__ledger *np__ledger_new(void);
 np__ledger *np__ledger_clone(const np__ledger *l);
 int np__ledger_add_row(np__ledger *l, const struct np__row *row);
 int np__ledger_add_pin(np__ledger *l, int cpu, int node);
-/* Sort rows and pins after adding (adding keeps no order). */
+/* Sort rows and pins after adding (adding keeps no order; sorted input stays). */
 void np__ledger_sort(np__ledger *l);
+/* Room for ROWS rows and PINS pins before any growth (a read of known size). */
+int np__ledger_reserve(np__ledger *l, int rows, int pins);
 void np__ledger_free(np__ledger *l);
 const struct np__row *np__ledger_find(const np__ledger *l, int node, const char *rc);
 
