@@ -1333,6 +1333,7 @@ static void migrate_v1(np_topo *a)
  */
 static void migrate_v1_pg(np_topo *a)
 {
+	struct np_fleet_sched_opts on_v1 = { .host = "pg-v1" };
 	struct np_error err = { 0 };
 	np_fleet *f = NULL;
 	np_fleet_result *r = NULL;
@@ -1344,7 +1345,8 @@ static void migrate_v1_pg(np_topo *a)
 	f = open_fleet(0);
 	CHECK(f && (np_fleet_add_host(f, "pg-v1", a, NULL, NULL, &err) == 0), "add: %s",
 	      err.message);
-	r = f ? schedule(f, "vm-pg-old", "vcpus=2,ram=2048", NULL, &err) : NULL;
+	/* On pg-v1 by name: any empty host of the store fits it as well. */
+	r = f ? schedule(f, "vm-pg-old", "vcpus=2,ram=2048", &on_v1, &err) : NULL;
 	CHECK(r && np_fleet_result_placed(r), "placed: %s", err.message);
 	np_fleet_result_free(r);
 	np_fleet_close(f);
