@@ -556,7 +556,7 @@ static int node_rows_at(const np__ledger *l, int node, int *end)
 static int64_t used_in(const np__ledger *l, int from, int end, const char *rc)
 {
 	for (int i = from; i < end; i++)
-		if (!strcmp(l->rows[i].rc, rc))
+		if (l->rows[i].rc[0] == rc[0] && !strcmp(l->rows[i].rc, rc))
 			return l->rows[i].used;
 	return 0;
 }

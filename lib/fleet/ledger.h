@@ -33,6 +33,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <numaplace/host.h>
 #include <numaplace/plan.h>
@@ -136,5 +137,17 @@ int np__ledger_check(const np__ledger *l, struct np_error *err);
 /* "page:2048", "pci:8086:10fb". */
 void np__rc_page(char *out, uint64_t size_kb);
 void np__rc_pci(char *out, unsigned vendor, unsigned product);
+
+/*
+ * SRC into OUT (NP__RC_MAX), cut as snprintf would: the stores' ledger
+ * reads copy one name a row, and snprintf was a tenth of SQLite's read.
+ */
+static inline void np__rc_copy(char *out, const char *src)
+{
+	size_t n = strnlen(src, NP__RC_MAX - 1);
+
+	memcpy(out, src, n);
+	out[n] = '\0';
+}
 
 #endif
