@@ -778,7 +778,64 @@ static void removed_elsewhere(np_fleet *f, np_topo *a)
 	np_fleet_close(g);
 }
 
-/* Do X and Y hold the same ledger, counts and summary of every host? */
+/* The same usage in two engine views of one topology? */
+static bool same_usage(const np_host *a, const np_host *b)
+{
+	for (int j = 0; j < np_topo_node_count(np_host_topo(a)); j++) {
+		const struct np_host_node *x = np_host_node(a, j), *y = np_host_node(b, j);
+
+		if (x->memory_used_mb != y->memory_used_mb || x->cpu_usage != y->cpu_usage ||
+		    x->npinned != y->npinned || x->npools != y->npools ||
+		    (x->npinned && memcmp(x->pinned, y->pinned, (size_t)x->npinned * sizeof(int))))
+			return false;
+		for (int p = 0; p < x->npools; p++)
+			if (x->pools[p].used != y->pools[p].used)
+				return false;
+	}
+	for (int i = 0; i < np_host_pci_pool_count(a); i++)
+		if (np_host_pci_pool(a, i)->used != np_host_pci_pool(b, i)->used)
+			return false;
+	return np_host_check(a, NULL) == 0 && np_host_check(b, NULL) == 0;
+}
+
+/* Every field of two pre-filter summaries. */
+static bool same_summary(const struct np__summary *a, const struct np__summary *b)
+{
+#define EQ(f) (a->f == b->f)
+	if (!(EQ(n) && EQ(npci) && EQ(mem_total) && EQ(mem_room) && EQ(pcpu_total) &&
+	      EQ(pcpu_free) && EQ(vcpu_total) && EQ(vcpu_room) && EQ(max_mem_free) &&
+	      EQ(max_mem_room) && EQ(max_small) && EQ(max_nshared) && EQ(max_vcpu_room) &&
+	      EQ(max_pcpu_free) && EQ(max_whole_free) && EQ(max_small_free_kb) &&
+	      EQ(max_large_free_kb) && EQ(nsizes) && EQ(key[0]) && EQ(key[1])))
+		return false;
+#undef EQ
+	for (int i = 0; i < a->nsizes; i++)
+		if (a->sizes[i].kb != b->sizes[i].kb || a->sizes[i].max_free_kb != b->sizes[i].max_free_kb)
+			return false;
+	for (int i = 0; i < a->npci; i++)
+		if (a->pci[i].vendor != b->pci[i].vendor || a->pci[i].product != b->pci[i].product ||
+		    a->pci[i].free != b->pci[i].free)
+			return false;
+	for (int i = 0; i < a->n; i++) {
+		const struct np__snode *x = &a->nodes[i], *y = &b->nodes[i];
+
+		if (x->os_id != y->os_id || x->mem_total != y->mem_total ||
+		    x->mem_free != y->mem_free || x->mem_room != y->mem_room ||
+		    x->small_mb != y->small_mb || x->nshared != y->nshared ||
+		    x->vcpu_room != y->vcpu_room || x->pcpu_free != y->pcpu_free ||
+		    x->whole_free != y->whole_free || x->npools != y->npools ||
+		    memcmp(x->pool_kb, y->pool_kb, sizeof(x->pool_kb)) ||
+		    memcmp(x->pool_free, y->pool_free, sizeof(x->pool_free)) ||
+		    memcmp(x->pool_total, y->pool_total, sizeof(x->pool_total)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Do X and Y hold the same ledger, counts, engine view (usage, checked)
+ * and summary of every host?
+ */
 static bool same_views(np_fleet *x, np_fleet *y, char *why, size_t size)
 {
 	if (np_fleet_host_count(x) != np_fleet_host_count(y)) {
@@ -796,8 +853,7 @@ static bool same_views(np_fleet *x, np_fleet *y, char *why, size_t size)
 		    la->npins != lb->npins ||
 		    (la->nrows && memcmp(la->rows, lb->rows, (size_t)la->nrows * sizeof(*la->rows))) ||
 		    (la->npins && memcmp(la->pins, lb->pins, (size_t)la->npins * sizeof(*la->pins))) ||
-		    a->sum.key[0] != b->sum.key[0] || a->sum.key[1] != b->sum.key[1] ||
-		    a->sum.mem_room != b->sum.mem_room || a->sum.pcpu_free != b->sum.pcpu_free)
+		    !same_usage(a->host, b->host) || !same_summary(&a->sum, &b->sum))
 			return false;
 	}
 	return true;
@@ -855,6 +911,127 @@ static void refresh_equals_full(np_fleet *f)
 			np_fleet_release(f, id, NULL, NULL);
 		}
 	np_fleet_close(g);
+}
+
+/* ---- whole free cores in the summary ------------------------------------------ */
+
+static bool listed(const int *a, int n, int x)
+{
+	for (int i = 0; i < n; i++)
+		if (a[i] == x)
+			return true;
+	return false;
+}
+
+/* Cores `isolate` could take, counted the slow way (prefilter.c whole_free). */
+static int64_t whole_by_hand(const struct np_host_node *hn)
+{
+	int tpc = 1;
+	int64_t m = 0;
+
+	for (int g = 0; g < hn->nsiblings; g++) {
+		int sz = 0;
+
+		while (hn->siblings[g][sz] >= 0)
+			sz++;
+		tpc = sz > tpc ? sz : tpc;
+	}
+	for (int g = 0; g < hn->nsiblings; g++) {
+		int fr = 0;
+
+		for (const int *p = hn->siblings[g]; *p >= 0; p++)
+			fr += listed(hn->dedicated, hn->ndedicated, *p) &&
+			      !listed(hn->pinned, hn->npinned, *p);
+		m += fr >= tpc;
+	}
+	return m;
+}
+
+/*
+ * Pin a pseudo-random set of CPUs of every node of H (SEED), take one
+ * CPU out of the dedicated set of node 0, and compare each node's
+ * summary with the count by hand.
+ */
+static void whole_cores_of(np_host *h, uint64_t seed, const char *what)
+{
+	struct np_error err = { 0 };
+	struct np_fleet_host fh = { 0 };
+	const np_topo *t = np_host_topo(h);
+
+	for (int j = 0; j < np_topo_node_count(t); j++) {
+		const struct np_host_node *hn = np_host_node(h, j);
+		int pins[64], n = 0;
+
+		for (int c = 0; c < hn->ndedicated && n < 64; c++)
+			if (synth_rand(&seed) % 3 == 0)
+				pins[n++] = hn->dedicated[c];
+		CHECK(np_host_add_usage(h, j, 0, 0, pins, n, &err) == 0, "%s: pins: %s", what,
+		      err.message);
+	}
+	if (np_host_node(h, 0)->ndedicated > 1) {
+		const struct np_host_node *hn = np_host_node(h, 0);
+		int keep[256], n = 0;
+
+		for (int c = 0; c < hn->ndedicated && n < 256; c++)
+			if (hn->dedicated[c] != hn->dedicated[hn->ndedicated - 1] ||
+			    listed(hn->pinned, hn->npinned, hn->dedicated[c]))
+				keep[n++] = hn->dedicated[c];
+		CHECK(np_host_set_cpus(h, 0, hn->shared, hn->nshared, keep, n, &err) == 0,
+		      "%s: dedicated: %s", what, err.message);
+	}
+	fh.host = h;
+	CHECK(np__summarize(&fh) == 0 && fh.sum.n == np_topo_node_count(t), "%s: summary", what);
+	for (int j = 0; j < fh.sum.n; j++)
+		CHECK(fh.sum.nodes[j].whole_free == whole_by_hand(np_host_node(h, j)),
+		      "%s: node %d: %lld whole free cores, %lld by hand", what, j,
+		      (long long)fh.sum.nodes[j].whole_free,
+		      (long long)whole_by_hand(np_host_node(h, j)));
+	free(fh.sum.nodes);
+	free(fh.sum.pci);
+}
+
+/* A node whose CPU ids span more than the summary's bitmap (0-1 and 6000-6001). */
+static np_topo *wide_ids(void)
+{
+	static const char json[] =
+	    "{\"schema\": \"numaplace.topology/1\", \"nodes\": ["
+	    "{\"id\": 0, \"cpus\": [0, 1, 6000, 6001], \"memory_mb\": {\"total\": 4096}, "
+	    "\"hugepages\": [], \"distances\": [10, 20]},"
+	    "{\"id\": 1, \"cpus\": [2, 3], \"memory_mb\": {\"total\": 4096}, "
+	    "\"hugepages\": [], \"distances\": [20, 10]}], \"cpus\": ["
+	    "{\"id\": 0, \"node\": 0, \"core\": 0, \"socket\": 0, \"siblings\": [0, 6000], \"online\": true},"
+	    "{\"id\": 1, \"node\": 0, \"core\": 1, \"socket\": 0, \"siblings\": [1, 6001], \"online\": true},"
+	    "{\"id\": 6000, \"node\": 0, \"core\": 0, \"socket\": 0, \"siblings\": [0, 6000], \"online\": true},"
+	    "{\"id\": 6001, \"node\": 0, \"core\": 1, \"socket\": 0, \"siblings\": [1, 6001], \"online\": true},"
+	    "{\"id\": 2, \"node\": 1, \"core\": 2, \"socket\": 1, \"siblings\": [2, 3], \"online\": true},"
+	    "{\"id\": 3, \"node\": 1, \"core\": 2, \"socket\": 1, \"siblings\": [2, 3], \"online\": true}"
+	    "], \"devices\": []}";
+	struct np_error err = { 0 };
+	np_topo *t = NULL;
+
+	CHECK(np_topo_parse(NP_SOURCE_JSON, json, strlen(json), "wide", &t, &err) == 0, "%s",
+	      err.message);
+	return t;
+}
+
+/* The summary's whole free cores (a bitmap of free CPUs, or the lists) against a count by hand. */
+static void whole_cores(const np_topo *a)
+{
+	np_topo *w = wide_ids();
+	const np_topo *ts[2] = { a, w };
+
+	for (int k = 0; k < 2; k++)
+		for (uint64_t seed = 1; ts[k] && seed <= 6; seed++) {
+			struct np_error err = { 0 };
+			np_host *h = NULL;
+
+			if (np_host_new(ts[k], &h, &err) == 0)
+				whole_cores_of(h, seed, k ? "wide ids" : "8 nodes");
+			else
+				CHECK(0, "host: %s", err.message);
+			np_host_free(h);
+		}
+	np_topo_free(w);
 }
 
 /* ---- the pre-filter never rejects a host the engine would use --------------- */
@@ -1430,6 +1607,8 @@ int main(void)
 	if (rc)
 		return rc;
 	T_CASE("opening", opening());
+	if (a)
+		T_CASE("summary-whole-cores", whole_cores(a));
 #if NP_HAVE_SQLITE
 	T_CASE("newer-schema", newer_schema());
 	T_CASE("migrate-v1", migrate_v1(a));
