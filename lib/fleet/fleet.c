@@ -554,6 +554,28 @@ static int full_scan(np_fleet *f, struct np__cursor *cur, struct np_error *err)
 	return rc;
 }
 
+/*
+ * Stale host H, read once for the group: the snapshot another handle
+ * built meanwhile (or is reading now: waited for), else read here.
+ */
+static int reload_one(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
+{
+	int64_t id = h->id;
+	bool mine;
+	struct np__hsnap *snap = np__cache_read_begin(f->group, h, h->want_gen, &mine);
+	int rc;
+
+	if (snap) {
+		adopt(h, snap);
+		f->changed++;
+		return 0;
+	}
+	rc = load_ledgers(f, id, err); /* may drop H: gone from the store */
+	if (mine)
+		np__cache_read_done(f->group, id);
+	return rc;
+}
+
 static int reload_stale(np_fleet *f, struct np_error *err)
 {
 	int nstale = 0, rc = 0;
@@ -575,7 +597,7 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 		if (f->hosts[i]->stale) {
 			int before = f->nhosts;
 
-			rc = load_ledgers(f, f->hosts[i]->id, err);
+			rc = reload_one(f, f->hosts[i], err);
 			i -= before - f->nhosts;
 		}
 	return rc;

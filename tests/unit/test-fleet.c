@@ -913,6 +913,80 @@ static void refresh_equals_full(np_fleet *f)
 	np_fleet_close(g);
 }
 
+/* ---- one read per change in a group ------------------------------------------- */
+
+#define READERS 8
+
+struct reader {
+	np_fleet *f;
+	int rc;
+};
+
+static void *refresh_thread(void *p)
+{
+	struct reader *r = p;
+
+	r->rc = np_fleet_refresh(r->f, NULL);
+	return NULL;
+}
+
+/*
+ * READERS handles of one group refresh at once after another process
+ * changed one host: the group reads that host's ledger once (the others
+ * take the first's snapshot, or wait for its read), not once per handle.
+ */
+static void one_read_per_change(np_fleet *f)
+{
+	struct np_fleet_sched_opts on = { .host = "host-03" };
+	struct timespec ms2 = { 0, 2000000 };
+	struct np_error err = { 0 };
+	np_fleet *h[READERS] = { NULL };
+	struct reader r[READERS];
+	pthread_t th[READERS];
+	char id[32];
+
+	h[0] = open_fleet(0);
+	for (int k = 1; h[0] && k < READERS; k++)
+		CHECK(np_fleet_open_shared(h[0], &h[k], &err) == 0, "open: %s", err.message);
+	for (int k = 0; k < READERS; k++)
+		CHECK(h[k] && np_fleet_refresh(h[k], &err) == 0, "load: %s", err.message);
+	for (int round = 0; h[READERS - 1] && round < 4; round++) {
+		struct np_fleet_refresh_stats a, b;
+		np_fleet_result *res;
+		int started = 0;
+
+		snprintf(id, sizeof(id), "orc-%d", round);
+		res = schedule(f, id, "vcpus=2,ram=1024", &on, &err);
+		CHECK(res && np_fleet_result_placed(res), "placed %s: %s", id, err.message);
+		np_fleet_result_free(res);
+		nanosleep(&ms2, NULL); /* past the change scans' rate limit */
+		np_fleet_refresh_stats(h[0], &a);
+		for (int k = 0; k < READERS; k++) {
+			r[k] = (struct reader){ h[k], -1 };
+			started += pthread_create(&th[k], NULL, refresh_thread, &r[k]) == 0;
+		}
+		for (int k = 0; k < started; k++)
+			pthread_join(th[k], NULL);
+		np_fleet_refresh_stats(h[0], &b);
+		for (int k = 0; k < started; k++)
+			CHECK(r[k].rc == 0, "round %d: handle %d's refresh failed", round, k);
+		CHECK(started == READERS && b.host_reads - a.host_reads == 1 &&
+			  b.full_reads == a.full_reads,
+		      "round %d: %llu ledger reads of the one host changed by %d handles, want 1",
+		      round, (unsigned long long)(b.host_reads - a.host_reads), READERS);
+		for (int k = 1; k < READERS; k++)
+			CHECK(host_of(h[k], "host-03") && host_of(h[0], "host-03") &&
+				  host_of(h[k], "host-03")->snap == host_of(h[0], "host-03")->snap,
+			      "round %d: handle %d holds the group's one snapshot", round, k);
+	}
+	for (int round = 0; round < 4; round++) {
+		snprintf(id, sizeof(id), "orc-%d", round);
+		np_fleet_release(f, id, NULL, NULL);
+	}
+	for (int k = READERS - 1; k >= 0; k--)
+		np_fleet_close(h[k]);
+}
+
 /* ---- whole free cores in the summary ------------------------------------------ */
 
 static bool listed(const int *a, int n, int x)
@@ -1631,6 +1705,7 @@ int main(void)
 		T_CASE("marks-grow", marks_grow(f, a));
 		T_CASE("removed-elsewhere", removed_elsewhere(f, a));
 		T_CASE("refresh-equals-full", refresh_equals_full(f));
+		T_CASE("one-read-per-change", one_read_per_change(f));
 		T_CASE("stale-scheduler", stale(f));
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
 		T_CASE("processes", processes(8, 40));
