@@ -593,10 +593,12 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 	}
 	if (nstale > 64 || (nstale && nstale * 4 > f->nhosts))
 		return load_ledgers(f, -1, err); /* one pass beats many */
-	for (int i = 0; i < f->nhosts && !rc; i++)
+	/* Most refreshes have none left: no second walk over every host. */
+	for (int i = 0; i < f->nhosts && nstale > 0 && !rc; i++)
 		if (f->hosts[i]->stale) {
 			int before = f->nhosts;
 
+			nstale--;
 			rc = reload_one(f, f->hosts[i], err);
 			i -= before - f->nhosts;
 		}
