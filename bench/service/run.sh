@@ -193,6 +193,8 @@ if rd:
     d["ledger_reads_replica1"] = {k: int(float(v)) for k, v in rd.items()}
     b = re.search(r'^numaplace_summaries_built_total (\S+)$', m, re.M)
     d["summaries_built_replica1"] = int(float(b.group(1))) if b else None
+    b = re.search(r'^numaplace_summaries_shared_total (\S+)$', m, re.M)
+    d["summaries_shared_replica1"] = int(float(b.group(1))) if b else None
 try:  # SYSCALLS=1: perf stat's CSV lines "count,,event,..."
     calls = {}
     for line in open(sys.argv[12]):

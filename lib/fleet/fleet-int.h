@@ -123,6 +123,7 @@ struct np_fleet_host {
 };
 
 #define NP__REMOVED_RING 64
+#define NP__READING_MAX	 64
 #define NP__INFLIGHT_MAX 128
 
 /*
@@ -156,6 +157,9 @@ struct np__fleet_group {
 	uint64_t removed; /* hosts removed so far; the last NP__REMOVED_RING by name: */
 	char *ring[NP__REMOVED_RING];
 	uint64_t snaps_made, snaps_shared; /* snapshots built, and adopted from the cache */
+	pthread_cond_t rcv; /* under CMU: a read of READING ended */
+	int nreading;
+	int64_t reading[NP__READING_MAX]; /* hosts a handle is reading from the store now */
 	atomic_ullong host_reads, full_reads; /* ledger reads (np_fleet_refresh_stats) */
 };
 
@@ -168,6 +172,15 @@ struct np__hsnap *np__cache_get(struct np__fleet_group *g, const struct np_fleet
  * (cached now), or a newer one cached meanwhile (then S is let go).
  */
 struct np__hsnap *np__cache_put(struct np__fleet_group *g, struct np__hsnap *s);
+/*
+ * One read per change in a group: before a handle reads stale host H
+ * (wanting MIN_GEN) from the store, the snapshot to adopt (cached, or
+ * built by the handle that was reading H, waited for), or NULL: then the
+ * caller reads, and when *MINE calls np__cache_read_done(ID) after.
+ */
+struct np__hsnap *np__cache_read_begin(struct np__fleet_group *g, const struct np_fleet_host *h,
+				       int64_t min_gen, bool *mine);
+void np__cache_read_done(struct np__fleet_group *g, int64_t id);
 /* Host NAME was removed: out of the cache, and into the ring the handles read. */
 void np__cache_removed(struct np__fleet_group *g, const char *name);
 

@@ -373,6 +373,7 @@ struct scan {
 	struct np_error *err;
 	int64_t only; /* ledgers of one host, or -1 */
 	bool added;
+	struct np_fleet_host *last; /* the host of the last ledger row: rows come by host */
 };
 
 /* A host the scan met: new ones are added; a moved generation makes it stale. */
@@ -404,17 +405,29 @@ static int scan_host(void *p, const struct np__host_rec *r)
 	return 0;
 }
 
-/* Ledger loading: fresh ledgers for the hosts the snapshot names. */
+/* The host with ledger rows of ID: the last one's, or looked up. */
+static struct np_fleet_host *ledger_host(struct scan *c, int64_t id)
+{
+	if (!c->last || c->last->id != id)
+		c->last = np__fleet_by_id(c->f, id);
+	return c->last;
+}
+
+/*
+ * Ledger loading: fresh ledgers for the hosts the snapshot names, with
+ * room for as many rows and pins as the last read had (no regrowth).
+ */
 static int gen_host(void *p, const struct np__host_rec *r)
 {
 	struct scan *c = p;
-	struct np_fleet_host *h = np__fleet_by_id(c->f, r->id);
+	struct np_fleet_host *h = ledger_host(c, r->id);
 
 	if (!h)
 		return 0; /* added after the host scan: the next refresh meets it */
 	np__ledger_free(h->building);
 	h->building = np__ledger_new();
-	if (!h->building)
+	if (!h->building ||
+	    (h->ledger && np__ledger_reserve(h->building, h->ledger->nrows, h->ledger->npins + 8)))
 		return np__err(c->err, NP_ENOMEM, "out of memory");
 	h->bgen = r->generation;
 	h->bplacements = r->placements;
@@ -425,7 +438,7 @@ static int gen_host(void *p, const struct np__host_rec *r)
 static int row_host(void *p, int64_t id, const struct np__row *r)
 {
 	struct scan *c = p;
-	struct np_fleet_host *h = np__fleet_by_id(c->f, id);
+	struct np_fleet_host *h = ledger_host(c, id);
 
 	if (h && h->building && np__ledger_add_row(h->building, r))
 		return np__err(c->err, NP_ENOMEM, "out of memory");
@@ -435,7 +448,7 @@ static int row_host(void *p, int64_t id, const struct np__row *r)
 static int pin_host(void *p, int64_t id, int cpu, int node, const char *placement)
 {
 	struct scan *c = p;
-	struct np_fleet_host *h = np__fleet_by_id(c->f, id);
+	struct np_fleet_host *h = ledger_host(c, id);
 
 	(void)placement;
 	if (h && h->building && np__ledger_add_pin(h->building, cpu, node))
@@ -463,7 +476,7 @@ static int read_into(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
  */
 static int load_one(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 {
-	struct scan c = { f, err, h->id, false };
+	struct scan c = { f, err, h->id, false, NULL };
 	int rc;
 
 	h->seen = false;
@@ -484,7 +497,7 @@ static int load_one(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 /* Read the ledgers of host ONLY (or of every stale host: -1) and rebuild. */
 static int load_ledgers(np_fleet *f, int64_t only, struct np_error *err)
 {
-	struct scan c = { f, err, only, false };
+	struct scan c = { f, err, only, false, NULL };
 	struct np_fleet_host *one = only >= 0 ? np__fleet_by_id(f, only) : NULL;
 	int rc;
 
@@ -523,7 +536,7 @@ int np__fleet_reload(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 /* Every host: drop the removed, add the new, mark the moved stale. */
 static int full_scan(np_fleet *f, struct np__cursor *cur, struct np_error *err)
 {
-	struct scan c = { f, err, -1, false };
+	struct scan c = { f, err, -1, false, NULL };
 	int rc;
 
 	for (int i = 0; i < f->nhosts; i++)
@@ -538,6 +551,28 @@ static int full_scan(np_fleet *f, struct np__cursor *cur, struct np_error *err)
 	if (!rc)
 		rc = load_topos(f, err);
 	f->last_full = np__now_ns();
+	return rc;
+}
+
+/*
+ * Stale host H, read once for the group: the snapshot another handle
+ * built meanwhile (or is reading now: waited for), else read here.
+ */
+static int reload_one(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
+{
+	int64_t id = h->id;
+	bool mine;
+	struct np__hsnap *snap = np__cache_read_begin(f->group, h, h->want_gen, &mine);
+	int rc;
+
+	if (snap) {
+		adopt(h, snap);
+		f->changed++;
+		return 0;
+	}
+	rc = load_ledgers(f, id, err); /* may drop H: gone from the store */
+	if (mine)
+		np__cache_read_done(f->group, id);
 	return rc;
 }
 
@@ -558,11 +593,13 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 	}
 	if (nstale > 64 || (nstale && nstale * 4 > f->nhosts))
 		return load_ledgers(f, -1, err); /* one pass beats many */
-	for (int i = 0; i < f->nhosts && !rc; i++)
+	/* Most refreshes have none left: no second walk over every host. */
+	for (int i = 0; i < f->nhosts && nstale > 0 && !rc; i++)
 		if (f->hosts[i]->stale) {
 			int before = f->nhosts;
 
-			rc = load_ledgers(f, f->hosts[i]->id, err);
+			nstale--;
+			rc = reload_one(f, f->hosts[i], err);
 			i -= before - f->nhosts;
 		}
 	return rc;
@@ -570,7 +607,7 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 
 int np_fleet_refresh(np_fleet *f, struct np_error *err)
 {
-	struct scan c = { f, err, -1, false };
+	struct scan c = { f, err, -1, false, NULL };
 	int rc;
 
 	if (f->loaded)

@@ -18,14 +18,40 @@
 
 #include "util/util.h"
 
+/*
+ * The names by hand, not snprintf: a refresh names every pool of every
+ * node of each host it rebuilds (test-ledger checks them against printf).
+ */
 void np__rc_page(char *out, uint64_t size_kb)
 {
-	snprintf(out, NP__RC_MAX, "page:%llu", (unsigned long long)size_kb);
+	char digits[24];
+	int n = 0;
+
+	do
+		digits[n++] = (char)('0' + size_kb % 10);
+	while ((size_kb /= 10) != 0);
+	memcpy(out, "page:", 5);
+	for (int i = 0; i < n; i++) /* at most 20 digits: 5 + 20 > NP__RC_MAX - 1 */
+		if (5 + i < NP__RC_MAX - 1)
+			out[5 + i] = digits[n - 1 - i];
+	out[5 + n < NP__RC_MAX - 1 ? 5 + n : NP__RC_MAX - 1] = '\0';
+}
+
+static void hex4(char *out, unsigned v)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 3; i >= 0; i--, v >>= 4)
+		out[i] = hex[v & 0xf];
 }
 
 void np__rc_pci(char *out, unsigned vendor, unsigned product)
 {
-	snprintf(out, NP__RC_MAX, "pci:%04x:%04x", vendor & 0xffff, product & 0xffff);
+	memcpy(out, "pci:", 4);
+	hex4(out + 4, vendor & 0xffff);
+	out[8] = ':';
+	hex4(out + 9, product & 0xffff);
+	out[13] = '\0';
 }
 
 int np__row_cmp(int node_a, const char *rc_a, int node_b, const char *rc_b)
@@ -266,12 +292,31 @@ int np__ledger_add_pin(np__ledger *l, int cpu, int node)
 	return 0;
 }
 
+/* Stores read rows in key order (SQLite's primary keys): then no sort. */
+static bool sorted(const void *base, int n, size_t size, int (*cmp)(const void *, const void *))
+{
+	const char *p = base;
+
+	for (int i = 1; i < n; i++)
+		if (cmp(p + (size_t)(i - 1) * size, p + (size_t)i * size) > 0)
+			return false;
+	return true;
+}
+
 void np__ledger_sort(np__ledger *l)
 {
-	if (l->nrows > 1)
+	if (!sorted(l->rows, l->nrows, sizeof(*l->rows), cmp_row))
 		qsort(l->rows, (size_t)l->nrows, sizeof(*l->rows), cmp_row);
-	if (l->npins > 1)
+	if (!sorted(l->pins, l->npins, sizeof(*l->pins), cmp_pin))
 		qsort(l->pins, (size_t)l->npins, sizeof(*l->pins), cmp_pin);
+}
+
+int np__ledger_reserve(np__ledger *l, int rows, int pins)
+{
+	if ((rows > 0 && np__grow((void **)&l->rows, &l->rcap, (size_t)rows, sizeof(*l->rows))) ||
+	    (pins > 0 && np__grow((void **)&l->pins, &l->pcap, (size_t)pins, sizeof(*l->pins))))
+		return NP_ENOMEM;
+	return 0;
 }
 
 static int64_t floor_ratio(uint64_t n, double ratio)
@@ -489,6 +534,33 @@ static int node_pins(const np__ledger *l, int os, int *buf)
 	return n;
 }
 
+/* Node NODE's rows: the first, and *END one past the last. */
+static int node_rows_at(const np__ledger *l, int node, int *end)
+{
+	int lo = 0, hi = l->nrows;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (l->rows[mid].node < node)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (*end = lo; *end < l->nrows && l->rows[*end].node == node; (*end)++)
+		;
+	return lo;
+}
+
+/* Used of RC among rows FROM..END (one node's: a few, a plain walk). */
+static int64_t used_in(const np__ledger *l, int from, int end, const char *rc)
+{
+	for (int i = from; i < end; i++)
+		if (l->rows[i].rc[0] == rc[0] && !strcmp(l->rows[i].rc, rc))
+			return l->rows[i].used;
+	return 0;
+}
+
 static int64_t used_of(const np__ledger *l, int node, const char *rc)
 {
 	const struct np__row *r = np__ledger_find(l, node, rc);
@@ -500,17 +572,17 @@ static int node_to_host(const np__ledger *l, np_host *host, int idx, int *buf,
 			struct np_error *err)
 {
 	const struct np_host_node *hn = np_host_node(host, idx);
-	int os = hn->os_id, n = node_pins(l, os, buf), rc;
+	int os = hn->os_id, n = node_pins(l, os, buf), rc, end, from = node_rows_at(l, os, &end);
 	char name[NP__RC_MAX];
 
-	rc = np_host_add_usage(host, idx, (unsigned)used_of(l, os, "vcpu"),
-			       (uint64_t)used_of(l, os, "mem"), buf, n, err);
+	rc = np_host_add_usage(host, idx, (unsigned)used_in(l, from, end, "vcpu"),
+			       (uint64_t)used_in(l, from, end, "mem"), buf, n, err);
 	for (int i = 0; i < hn->npools && !rc; i++) {
 		const struct np_page_pool *p = &hn->pools[i];
 		uint64_t used, room = p->total - p->reserved - p->used;
 
 		np__rc_page(name, p->size_kb);
-		used = (uint64_t)used_of(l, os, name);
+		used = (uint64_t)used_in(l, from, end, name);
 		if (i == 0 && used > room)
 			used = room; /* small pages of floating memory: clamped, as charged */
 		if (used)
@@ -544,7 +616,8 @@ static int pci_to_host(const np__ledger *l, np_host *host, struct np_error *err)
 int np__ledger_to_host(const np__ledger *l, np_host *host, struct np_error *err)
 {
 	const np_topo *t = np_host_topo(host);
-	int *buf = np__calloc((size_t)l->npins + 1, sizeof(int)), rc = 0;
+	int small[256], *buf = l->npins <= 256 ? small : np__calloc((size_t)l->npins, sizeof(int));
+	int rc = 0;
 
 	if (!buf)
 		return np__err(err, NP_ENOMEM, "out of memory");
@@ -552,7 +625,8 @@ int np__ledger_to_host(const np__ledger *l, np_host *host, struct np_error *err)
 		rc = node_to_host(l, host, i, buf, err);
 	if (!rc && np_host_pci_pool_count(host))
 		rc = pci_to_host(l, host, err);
-	free(buf);
+	if (buf != small)
+		free(buf);
 	return rc;
 }
 

@@ -55,24 +55,68 @@ static bool in_sorted(const int *set, int n, int cpu)
 /*
  * Cores as `isolate` takes them (cellfit.c pin_isolate): sibling groups
  * with at least as many free dedicated threads as the largest group has
- * threads.
+ * threads.  Free dedicated CPUs go into a bitmap first when their ids
+ * span at most FREE_SPAN (always on real machines' nodes): a refresh
+ * summarizes every node of each host it rebuilds, and two binary searches
+ * per thread were most of the summary.
  */
+#define FREE_SPAN 4096
+
+struct free_map {
+	uint64_t bits[FREE_SPAN / 64];
+	int lo, span; /* SPAN 0: no map, ask the sorted lists */
+};
+
+static bool free_in(const struct free_map *f, const struct np_host_node *hn, int cpu)
+{
+	if (f->span)
+		return cpu >= f->lo && cpu - f->lo < f->span &&
+		       (f->bits[(cpu - f->lo) / 64] >> ((cpu - f->lo) % 64) & 1);
+	return in_sorted(hn->dedicated, hn->ndedicated, cpu) &&
+	       !in_sorted(hn->pinned, hn->npinned, cpu);
+}
+
+/* F: HN's free dedicated CPUs from its first, unless they span too far. */
+static void free_map(const struct np_host_node *hn, struct free_map *f)
+{
+	int n = hn->ndedicated;
+
+	f->span = 0;
+	if (!n || hn->dedicated[n - 1] - hn->dedicated[0] >= FREE_SPAN)
+		return;
+	f->lo = hn->dedicated[0];
+	f->span = hn->dedicated[n - 1] - f->lo + 1; /* sorted (np_host_check) */
+	memset(f->bits, 0, (size_t)(f->span + 63) / 64 * sizeof(*f->bits));
+	for (int i = 0; i < n; i++)
+		f->bits[(hn->dedicated[i] - f->lo) / 64] |= UINT64_C(1)
+							    << ((hn->dedicated[i] - f->lo) % 64);
+	for (int i = 0; i < hn->npinned; i++) {
+		int k = hn->pinned[i] - f->lo;
+
+		if (k >= 0 && k < f->span)
+			f->bits[k / 64] &= ~(UINT64_C(1) << (k % 64));
+	}
+}
+
 static int64_t whole_free(const struct np_host_node *hn)
 {
+	struct free_map f;
 	int tpc = 1, nfree[512];
 	int64_t m = 0;
 
-	for (int g = 0; g < hn->nsiblings && g < 512; g++) {
+	if (hn->nsiblings > 512)
+		return INT64_MAX; /* too many to count: no limit from here */
+	if (!hn->ndedicated)
+		return 0; /* no group has a free dedicated thread */
+	free_map(hn, &f);
+	for (int g = 0; g < hn->nsiblings; g++) {
 		int sz = 0, fr = 0;
 
 		for (const int *p = hn->siblings[g]; *p >= 0; p++, sz++)
-			fr += in_sorted(hn->dedicated, hn->ndedicated, *p) &&
-			      !in_sorted(hn->pinned, hn->npinned, *p);
+			fr += free_in(&f, hn, *p);
 		nfree[g] = fr;
 		tpc = sz > tpc ? sz : tpc;
 	}
-	if (hn->nsiblings > 512)
-		return INT64_MAX; /* too many to count: no limit from here */
 	for (int g = 0; g < hn->nsiblings; g++)
 		m += nfree[g] >= tpc;
 	return m;

@@ -1457,7 +1457,7 @@ static int ledger_row(PGresult *r, void *p)
 		struct np__row row = { .node = (int)num(r, 5), .total = num(r, 2), .cap = num(r, 3),
 				       .used = num(r, 4) };
 
-		snprintf(row.rc, sizeof(row.rc), "%s", text(r, 6));
+		np__rc_copy(row.rc, text(r, 6));
 		return l->row_cb(l->ctx, host, &row);
 	}
 	return l->pin_cb(l->ctx, host, (int)num(r, 2), (int)num(r, 5), text(r, 6));

@@ -1169,7 +1169,7 @@ static int rows_row(sqlite3_stmt *q, void *p)
 		.used = sqlite3_column_int64(q, 5),
 	};
 
-	snprintf(r.rc, sizeof(r.rc), "%s", col_text(q, 2));
+	np__rc_copy(r.rc, col_text(q, 2));
 	return l->row_cb(l->ctx, sqlite3_column_int64(q, 0), &r);
 }
 

@@ -28,6 +28,8 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,7 @@ _Static_assert(NP_NODES_MAX <= 65536, "node ids of np__dist.order are 16 bits");
 struct host_node {
 	struct np_host_node pub;
 	int *shared, *dedicated, *pinned;
+	int pincap; /* room in PINNED: pinning adds in place while it lasts */
 	int *sib_store;	  /* every group's ids, each ended by -1 */
 	const int **sibs; /* group starts inside sib_store */
 	struct np_page_pool *pools;
@@ -55,6 +58,14 @@ struct np_host {
 	struct np_pci_pool *pci;
 	int *twin;	      /* per node: the next lower node it may be swapped with, or -1 */
 	struct np__dist dist; /* derived from the topology's distances */
+	/*
+	 * A clone's arrays in one allocation (np_host_clone): ARENA, or NULL.
+	 * An array inside it is never freed on its own (drop()); one a setter
+	 * replaces later is a plain allocation.  It travels with the arrays
+	 * when np_host_charge swaps a clone in.
+	 */
+	char *arena;
+	size_t arena_size;
 };
 
 /*
@@ -76,6 +87,14 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static bool ints_sorted(const int *a, int n)
+{
+	for (int i = 1; i < n; i++)
+		if (a[i - 1] > a[i])
+			return false;
+	return true;
+}
+
 static bool has_cpu(const int *set, int n, int cpu)
 {
 	return n > 0 && bsearch(&cpu, set, (size_t)n, sizeof(int), cmp_int) != NULL;
@@ -90,14 +109,23 @@ static int *dup_ints(const int *src, int n)
 	return d;
 }
 
-static void node_clear(struct host_node *hn)
+/* Free P, one of H's arrays, unless it lives in H's arena. */
+static void drop(const np_host *h, const void *p)
 {
-	free(hn->shared);
-	free(hn->dedicated);
-	free(hn->pinned);
-	free(hn->sib_store);
-	free(hn->sibs);
-	free(hn->pools);
+	uintptr_t a = (uintptr_t)h->arena, q = (uintptr_t)p;
+
+	if (!h->arena || q < a || q >= a + h->arena_size)
+		free((void *)p);
+}
+
+static void node_clear(const np_host *h, struct host_node *hn)
+{
+	drop(h, hn->shared);
+	drop(h, hn->dedicated);
+	drop(h, hn->pinned);
+	drop(h, hn->sib_store);
+	drop(h, hn->sibs);
+	drop(h, hn->pools);
 	memset(hn, 0, sizeof(*hn));
 }
 
@@ -155,8 +183,8 @@ static int build_siblings(np_host *h, int idx)
 		}
 		store[ns++] = -1;
 	}
-	free(hn->sib_store);
-	free(hn->sibs);
+	drop(h, hn->sib_store);
+	drop(h, hn->sibs);
 	hn->sib_store = store;
 	hn->sibs = sibs;
 	hn->pub.nsiblings = ng;
@@ -220,9 +248,10 @@ static int default_cpus(np_host *h, struct host_node *hn, const struct np_node *
 
 	hn->shared = np__calloc((size_t)tn->ncpus + 1, sizeof(int));
 	hn->dedicated = np__calloc((size_t)tn->ncpus + 1, sizeof(int));
-	hn->pinned = np__calloc(1, sizeof(int));
+	hn->pinned = np__calloc((size_t)tn->ncpus + 1, sizeof(int));
 	if (!hn->shared || !hn->dedicated || !hn->pinned)
 		return NP_ENOMEM;
+	hn->pincap = tn->ncpus; /* pinned CPUs are the node's: never more */
 	for (int i = 0; i < tn->ncpus; i++)
 		if (np_topo_cpu(h->topo, np_topo_cpu_index(h->topo, tn->cpus[i]))->online)
 			hn->shared[n++] = tn->cpus[i];
@@ -443,28 +472,12 @@ const struct np__dist *np__host_dist(const np_host *h)
 	return &h->dist;
 }
 
-static void free_dist(struct np__dist *d)
+static void free_dist(const np_host *h, struct np__dist *d)
 {
-	free(d->sym);
-	free(d->dd);
-	free(d->thresholds);
-	free(d->order);
-}
-
-static int clone_dist(struct np__dist *d, const struct np__dist *s, size_t n)
-{
-	*d = *s;
-	d->sym = np__calloc(n * n + 1, sizeof(*d->sym));
-	d->dd = np__calloc(n * n + 1, sizeof(*d->dd));
-	d->thresholds = np__calloc(n * n + 1, sizeof(*d->thresholds));
-	d->order = np__calloc(n * (n ? n - 1 : 0) + 1, sizeof(*d->order));
-	if (!d->sym || !d->dd || !d->thresholds || !d->order)
-		return NP_ENOMEM;
-	memcpy(d->sym, s->sym, n * n * sizeof(*d->sym));
-	memcpy(d->dd, s->dd, n * n * sizeof(*d->dd));
-	memcpy(d->thresholds, s->thresholds, (size_t)s->nthresholds * sizeof(*d->thresholds));
-	memcpy(d->order, s->order, n * (n ? n - 1 : 0) * sizeof(*d->order));
-	return 0;
+	drop(h, d->sym);
+	drop(h, d->dd);
+	drop(h, d->thresholds);
+	drop(h, d->order);
 }
 
 int np_host_new(const np_topo *topo, np_host **out, struct np_error *err)
@@ -500,67 +513,120 @@ void np_host_free(np_host *h)
 	if (!h)
 		return;
 	for (int i = 0; h->nodes && i < h->nnodes; i++)
-		node_clear(&h->nodes[i]);
-	free(h->nodes);
-	free(h->pci);
-	free(h->twin);
-	free_dist(&h->dist);
+		node_clear(h, &h->nodes[i]);
+	drop(h, h->nodes);
+	drop(h, h->pci);
+	drop(h, h->twin);
+	free_dist(h, &h->dist);
+	free(h->arena);
 	free(h);
 }
 
-static int clone_node(struct host_node *d, const struct host_node *s)
-{
-	int nstore = 0;
+/*
+ * The clone's arena is carved twice by the same code: once with no BASE
+ * to add up its size, then for real.  Every piece is aligned for any type.
+ */
+struct arena {
+	char *base;
+	size_t used;
+};
 
-	for (int g = 0; g < s->pub.nsiblings; g++)
-		for (const int *p = s->sibs[g];; p++, nstore++)
-			if (*p < 0) {
-				nstore++;
-				break;
-			}
-	d->pub = s->pub;
-	d->shared = dup_ints(s->shared, s->pub.nshared);
-	d->dedicated = dup_ints(s->dedicated, s->pub.ndedicated);
-	d->pinned = dup_ints(s->pinned, s->pub.npinned);
-	d->sib_store = dup_ints(s->sib_store, nstore);
-	d->sibs = np__calloc((size_t)s->pub.nsiblings + 1, sizeof(*d->sibs));
-	d->pools = np__calloc((size_t)s->pub.npools + 1, sizeof(*d->pools));
-	if (!d->shared || !d->dedicated || !d->pinned || !d->sib_store || !d->sibs || !d->pools)
-		return NP_ENOMEM;
-	for (int g = 0; g < s->pub.nsiblings; g++)
-		d->sibs[g] = d->sib_store + (s->sibs[g] - s->sib_store);
-	if (s->pub.npools)
-		memcpy(d->pools, s->pools, (size_t)s->pub.npools * sizeof(*d->pools));
-	node_sync(d);
-	return 0;
+static void *carve(struct arena *a, const void *src, size_t n, size_t size)
+{
+	const size_t align = _Alignof(max_align_t);
+	void *p = a->base ? a->base + a->used : NULL;
+	size_t len = (n + 1) * size; /* + 1: never empty, as np__calloc(n + 1) */
+
+	if (p && src && n)
+		memcpy(p, src, n * size);
+	a->used += (len + align - 1) / align * align;
+	return p;
 }
 
+/* How many ints node S's sibling groups hold, their -1 ends included. */
+static int sib_ints(const struct host_node *s)
+{
+	int n = 0;
+
+	for (int g = 0; g < s->pub.nsiblings; g++)
+		for (const int *p = s->sibs[g];; p++, n++)
+			if (*p < 0) {
+				n++;
+				break;
+			}
+	return n;
+}
+
+/*
+ * Node S's arrays copied into A.  PINNED gets room for every dedicated
+ * CPU, so the pins a fleet refresh adds to a clone go in place.
+ */
+static void clone_node(struct arena *a, struct host_node *d, const struct host_node *s)
+{
+	int nstore = sib_ints(s), room = s->pub.ndedicated > s->pub.npinned ? s->pub.ndedicated
+									     : s->pub.npinned;
+
+	d->shared = carve(a, s->shared, (size_t)s->pub.nshared, sizeof(int));
+	d->dedicated = carve(a, s->dedicated, (size_t)s->pub.ndedicated, sizeof(int));
+	d->pinned = carve(a, NULL, (size_t)room, sizeof(int));
+	d->sib_store = carve(a, s->sib_store, (size_t)nstore, sizeof(int));
+	d->sibs = carve(a, NULL, (size_t)s->pub.nsiblings, sizeof(*d->sibs));
+	d->pools = carve(a, s->pools, (size_t)s->pub.npools, sizeof(*d->pools));
+	if (!a->base)
+		return;
+	d->pub = s->pub;
+	if (s->pub.npinned)
+		memcpy(d->pinned, s->pinned, (size_t)s->pub.npinned * sizeof(int));
+	d->pincap = room;
+	for (int g = 0; g < s->pub.nsiblings; g++)
+		d->sibs[g] = d->sib_store + (s->sibs[g] - s->sib_store);
+	node_sync(d);
+}
+
+/* Everything of S but the struct itself, into A (see struct arena). */
+static void clone_into(struct arena *a, np_host *h, const np_host *s)
+{
+	size_t n = (size_t)s->nnodes;
+
+	h->nodes = carve(a, NULL, n, sizeof(*h->nodes));
+	h->pci = carve(a, s->pci, (size_t)s->npci, sizeof(*h->pci));
+	h->twin = carve(a, s->twin, n, sizeof(int));
+	h->dist.sym = carve(a, s->dist.sym, n * n, sizeof(*h->dist.sym));
+	h->dist.dd = carve(a, s->dist.dd, n * n, sizeof(*h->dist.dd));
+	h->dist.thresholds = carve(a, s->dist.thresholds, (size_t)s->dist.nthresholds,
+				   sizeof(*h->dist.thresholds));
+	h->dist.order = carve(a, s->dist.order, n * (n ? n - 1 : 0), sizeof(*h->dist.order));
+	for (size_t i = 0; i < n; i++) {
+		struct host_node sizing;
+
+		clone_node(a, a->base ? &h->nodes[i] : &sizing, &s->nodes[i]);
+	}
+}
+
+/*
+ * Two allocations whatever the host's size (a fleet refresh clones a
+ * template for every host another process changed): the struct, and one
+ * arena for every array.
+ */
 int np_host_clone(const np_host *s, np_host **out, struct np_error *err)
 {
-	np_host *h = calloc(1, sizeof(*h));
+	np_host *h = malloc(sizeof(*h));
+	struct arena a = { NULL, 0 };
 
 	if (!h)
-		goto fail;
+		return np__err(err, NP_ENOMEM, "out of memory");
 	*h = *s;
-	h->nodes = np__calloc((size_t)s->nnodes + 1, sizeof(*h->nodes));
-	h->pci = np__calloc((size_t)s->npci + 1, sizeof(*h->pci));
-	h->twin = dup_ints(s->twin, s->nnodes);
-	memset(&h->dist, 0, sizeof(h->dist));
-	if (!h->nodes || !h->pci || !h->twin || clone_dist(&h->dist, &s->dist, (size_t)s->nnodes)) {
-		free(h->nodes);
-		h->nodes = NULL;
-		goto fail;
+	clone_into(&a, h, s); /* sizes only */
+	if (!(a.base = calloc(1, a.used))) {
+		free(h);
+		return np__err(err, NP_ENOMEM, "out of memory");
 	}
-	if (s->npci)
-		memcpy(h->pci, s->pci, (size_t)s->npci * sizeof(*h->pci));
-	for (int i = 0; i < s->nnodes; i++)
-		if (clone_node(&h->nodes[i], &s->nodes[i]))
-			goto fail;
+	h->arena = a.base;
+	h->arena_size = a.used;
+	a.used = 0;
+	clone_into(&a, h, s);
 	*out = h;
-	return 0;
-fail:
-	np_host_free(h);
-	return np__err(err, NP_ENOMEM, "out of memory");
+	return checked(h);
 }
 
 const np_topo *np_host_topo(const np_host *h)
@@ -733,8 +799,8 @@ int np_host_set_cpus(np_host *h, int idx, const int *shared, int nshared, const 
 	node_sync(hn);
 	rc = checked(h);
 out:
-	free(s);
-	free(d);
+	drop(h, s);
+	drop(h, d);
 	return rc;
 }
 
@@ -777,7 +843,7 @@ int np_host_set_pools(np_host *h, int idx, const struct np_page_pool *pools, int
 				       hn->pub.os_id, (unsigned long long)kb, bad);
 		}
 	}
-	free(hn->pools);
+	drop(h, hn->pools);
 	hn->pools = p;
 	hn->pub.npools = npools;
 	node_sync(hn);
@@ -806,23 +872,22 @@ int np_host_set_pci_pools(np_host *h, const struct np_pci_pool *pools, int npool
 		return np__err(err, NP_ENOMEM, "out of memory");
 	if (npools)
 		memcpy(p, pools, (size_t)npools * sizeof(*p));
-	free(h->pci);
+	drop(h, h->pci);
 	h->pci = p;
 	h->npci = npools;
 	return checked(h);
 }
 
-/* Add CPUS (not yet pinned, all dedicated) to node IDX's pinned set. */
+/*
+ * Add CPUS (not yet pinned, all dedicated) to node IDX's pinned set:
+ * checked first, then added in place when PINNED has room (it always has
+ * on hosts made here: pinned CPUs are dedicated ones), else in a new array.
+ */
 static int pin_cpus(np_host *h, int idx, const int *cpus, int n, struct np_error *err)
 {
 	struct host_node *hn = &h->nodes[idx];
-	int *all = np__calloc((size_t)(hn->pub.npinned + n) + 1, sizeof(int));
-	int m = hn->pub.npinned;
+	int m = hn->pub.npinned, *all = hn->pinned;
 
-	if (!all)
-		return np__err(err, NP_ENOMEM, "out of memory");
-	if (m)
-		memcpy(all, hn->pinned, (size_t)m * sizeof(int));
 	for (int i = 0; i < n; i++) {
 		const char *why = !has_cpu(hn->dedicated, hn->pub.ndedicated, cpus[i])
 				      ? "is not a dedicated CPU of the node"
@@ -833,16 +898,23 @@ static int pin_cpus(np_host *h, int idx, const int *cpus, int n, struct np_error
 		for (int j = 0; j < i && !why; j++)
 			if (cpus[j] == cpus[i])
 				why = "is listed twice";
-		if (why) {
-			free(all);
+		if (why)
 			return np__err(err, NP_EINPUT, "node %d: CPU %d %s", hn->pub.os_id, cpus[i],
 				       why);
-		}
-		all[m++] = cpus[i];
 	}
-	qsort(all, (size_t)m, sizeof(int), cmp_int);
-	free(hn->pinned);
-	hn->pinned = all;
+	if (m + n > hn->pincap) {
+		if (!(all = np__calloc((size_t)(m + n) + 1, sizeof(int))))
+			return np__err(err, NP_ENOMEM, "out of memory");
+		if (m)
+			memcpy(all, hn->pinned, (size_t)m * sizeof(int));
+		drop(h, hn->pinned);
+		hn->pinned = all;
+		hn->pincap = m + n;
+	}
+	memcpy(all + m, cpus, (size_t)n * sizeof(int));
+	m += n;
+	if (!ints_sorted(all, m)) /* a refresh pins a node's CPUs in order, on none */
+		qsort(all, (size_t)m, sizeof(int), cmp_int);
 	hn->pub.npinned = m;
 	node_sync(hn);
 	return 0;

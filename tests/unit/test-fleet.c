@@ -778,7 +778,64 @@ static void removed_elsewhere(np_fleet *f, np_topo *a)
 	np_fleet_close(g);
 }
 
-/* Do X and Y hold the same ledger, counts and summary of every host? */
+/* The same usage in two engine views of one topology? */
+static bool same_usage(const np_host *a, const np_host *b)
+{
+	for (int j = 0; j < np_topo_node_count(np_host_topo(a)); j++) {
+		const struct np_host_node *x = np_host_node(a, j), *y = np_host_node(b, j);
+
+		if (x->memory_used_mb != y->memory_used_mb || x->cpu_usage != y->cpu_usage ||
+		    x->npinned != y->npinned || x->npools != y->npools ||
+		    (x->npinned && memcmp(x->pinned, y->pinned, (size_t)x->npinned * sizeof(int))))
+			return false;
+		for (int p = 0; p < x->npools; p++)
+			if (x->pools[p].used != y->pools[p].used)
+				return false;
+	}
+	for (int i = 0; i < np_host_pci_pool_count(a); i++)
+		if (np_host_pci_pool(a, i)->used != np_host_pci_pool(b, i)->used)
+			return false;
+	return np_host_check(a, NULL) == 0 && np_host_check(b, NULL) == 0;
+}
+
+/* Every field of two pre-filter summaries. */
+static bool same_summary(const struct np__summary *a, const struct np__summary *b)
+{
+#define EQ(f) (a->f == b->f)
+	if (!(EQ(n) && EQ(npci) && EQ(mem_total) && EQ(mem_room) && EQ(pcpu_total) &&
+	      EQ(pcpu_free) && EQ(vcpu_total) && EQ(vcpu_room) && EQ(max_mem_free) &&
+	      EQ(max_mem_room) && EQ(max_small) && EQ(max_nshared) && EQ(max_vcpu_room) &&
+	      EQ(max_pcpu_free) && EQ(max_whole_free) && EQ(max_small_free_kb) &&
+	      EQ(max_large_free_kb) && EQ(nsizes) && EQ(key[0]) && EQ(key[1])))
+		return false;
+#undef EQ
+	for (int i = 0; i < a->nsizes; i++)
+		if (a->sizes[i].kb != b->sizes[i].kb || a->sizes[i].max_free_kb != b->sizes[i].max_free_kb)
+			return false;
+	for (int i = 0; i < a->npci; i++)
+		if (a->pci[i].vendor != b->pci[i].vendor || a->pci[i].product != b->pci[i].product ||
+		    a->pci[i].free != b->pci[i].free)
+			return false;
+	for (int i = 0; i < a->n; i++) {
+		const struct np__snode *x = &a->nodes[i], *y = &b->nodes[i];
+
+		if (x->os_id != y->os_id || x->mem_total != y->mem_total ||
+		    x->mem_free != y->mem_free || x->mem_room != y->mem_room ||
+		    x->small_mb != y->small_mb || x->nshared != y->nshared ||
+		    x->vcpu_room != y->vcpu_room || x->pcpu_free != y->pcpu_free ||
+		    x->whole_free != y->whole_free || x->npools != y->npools ||
+		    memcmp(x->pool_kb, y->pool_kb, sizeof(x->pool_kb)) ||
+		    memcmp(x->pool_free, y->pool_free, sizeof(x->pool_free)) ||
+		    memcmp(x->pool_total, y->pool_total, sizeof(x->pool_total)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Do X and Y hold the same ledger, counts, engine view (usage, checked)
+ * and summary of every host?
+ */
 static bool same_views(np_fleet *x, np_fleet *y, char *why, size_t size)
 {
 	if (np_fleet_host_count(x) != np_fleet_host_count(y)) {
@@ -796,8 +853,7 @@ static bool same_views(np_fleet *x, np_fleet *y, char *why, size_t size)
 		    la->npins != lb->npins ||
 		    (la->nrows && memcmp(la->rows, lb->rows, (size_t)la->nrows * sizeof(*la->rows))) ||
 		    (la->npins && memcmp(la->pins, lb->pins, (size_t)la->npins * sizeof(*la->pins))) ||
-		    a->sum.key[0] != b->sum.key[0] || a->sum.key[1] != b->sum.key[1] ||
-		    a->sum.mem_room != b->sum.mem_room || a->sum.pcpu_free != b->sum.pcpu_free)
+		    !same_usage(a->host, b->host) || !same_summary(&a->sum, &b->sum))
 			return false;
 	}
 	return true;
@@ -872,6 +928,201 @@ static void refresh_equals_full(np_fleet *f)
 			np_fleet_release(f, id, NULL, NULL);
 		}
 	np_fleet_close(g);
+}
+
+/* ---- one read per change in a group ------------------------------------------- */
+
+#define READERS 8
+
+struct reader {
+	np_fleet *f;
+	int rc;
+};
+
+static void *refresh_thread(void *p)
+{
+	struct reader *r = p;
+
+	r->rc = np_fleet_refresh(r->f, NULL);
+	return NULL;
+}
+
+/*
+ * READERS handles of one group refresh at once after another process
+ * changed one host: the group reads that host's ledger once (the others
+ * take the first's snapshot, or wait for its read), not once per handle.
+ */
+static void one_read_per_change(np_fleet *f)
+{
+	struct np_fleet_sched_opts on = { .host = "host-03" };
+	struct timespec ms2 = { 0, 2000000 };
+	struct np_error err = { 0 };
+	np_fleet *h[READERS] = { NULL };
+	struct reader r[READERS];
+	pthread_t th[READERS];
+	char id[32];
+
+	h[0] = open_fleet(0);
+	for (int k = 1; h[0] && k < READERS; k++)
+		CHECK(np_fleet_open_shared(h[0], &h[k], &err) == 0, "open: %s", err.message);
+	for (int k = 0; k < READERS; k++)
+		CHECK(h[k] && np_fleet_refresh(h[k], &err) == 0, "load: %s", err.message);
+	for (int round = 0; h[READERS - 1] && round < 4; round++) {
+		struct np_fleet_refresh_stats a, b;
+		np_fleet_result *res;
+		int started = 0;
+
+		snprintf(id, sizeof(id), "orc-%d", round);
+		res = schedule(f, id, "vcpus=2,ram=1024", &on, &err);
+		CHECK(res && np_fleet_result_placed(res), "placed %s: %s", id, err.message);
+		np_fleet_result_free(res);
+		nanosleep(&ms2, NULL); /* past the change scans' rate limit */
+		np_fleet_refresh_stats(h[0], &a);
+		for (int k = 0; k < READERS; k++) {
+			r[k] = (struct reader){ h[k], -1 };
+			started += pthread_create(&th[k], NULL, refresh_thread, &r[k]) == 0;
+		}
+		for (int k = 0; k < started; k++)
+			pthread_join(th[k], NULL);
+		np_fleet_refresh_stats(h[0], &b);
+		for (int k = 0; k < started; k++)
+			CHECK(r[k].rc == 0, "round %d: handle %d's refresh failed", round, k);
+		CHECK(started == READERS && b.host_reads - a.host_reads == 1 &&
+			  b.full_reads == a.full_reads,
+		      "round %d: %llu ledger reads of the one host changed by %d handles, want 1",
+		      round, (unsigned long long)(b.host_reads - a.host_reads), READERS);
+		for (int k = 1; k < READERS; k++)
+			CHECK(host_of(h[k], "host-03") && host_of(h[0], "host-03") &&
+				  host_of(h[k], "host-03")->snap == host_of(h[0], "host-03")->snap,
+			      "round %d: handle %d holds the group's one snapshot", round, k);
+	}
+	for (int round = 0; round < 4; round++) {
+		snprintf(id, sizeof(id), "orc-%d", round);
+		np_fleet_release(f, id, NULL, NULL);
+	}
+	for (int k = READERS - 1; k >= 0; k--)
+		np_fleet_close(h[k]);
+}
+
+/* ---- whole free cores in the summary ------------------------------------------ */
+
+static bool listed(const int *a, int n, int x)
+{
+	for (int i = 0; i < n; i++)
+		if (a[i] == x)
+			return true;
+	return false;
+}
+
+/* Cores `isolate` could take, counted the slow way (prefilter.c whole_free). */
+static int64_t whole_by_hand(const struct np_host_node *hn)
+{
+	int tpc = 1;
+	int64_t m = 0;
+
+	for (int g = 0; g < hn->nsiblings; g++) {
+		int sz = 0;
+
+		while (hn->siblings[g][sz] >= 0)
+			sz++;
+		tpc = sz > tpc ? sz : tpc;
+	}
+	for (int g = 0; g < hn->nsiblings; g++) {
+		int fr = 0;
+
+		for (const int *p = hn->siblings[g]; *p >= 0; p++)
+			fr += listed(hn->dedicated, hn->ndedicated, *p) &&
+			      !listed(hn->pinned, hn->npinned, *p);
+		m += fr >= tpc;
+	}
+	return m;
+}
+
+/*
+ * Pin a pseudo-random set of CPUs of every node of H (SEED), take one
+ * CPU out of the dedicated set of node 0, and compare each node's
+ * summary with the count by hand.
+ */
+static void whole_cores_of(np_host *h, uint64_t seed, const char *what)
+{
+	struct np_error err = { 0 };
+	struct np_fleet_host fh = { 0 };
+	const np_topo *t = np_host_topo(h);
+
+	for (int j = 0; j < np_topo_node_count(t); j++) {
+		const struct np_host_node *hn = np_host_node(h, j);
+		int pins[64], n = 0;
+
+		for (int c = 0; c < hn->ndedicated && n < 64; c++)
+			if (synth_rand(&seed) % 3 == 0)
+				pins[n++] = hn->dedicated[c];
+		CHECK(np_host_add_usage(h, j, 0, 0, pins, n, &err) == 0, "%s: pins: %s", what,
+		      err.message);
+	}
+	if (np_host_node(h, 0)->ndedicated > 1) {
+		const struct np_host_node *hn = np_host_node(h, 0);
+		int keep[256], n = 0;
+
+		for (int c = 0; c < hn->ndedicated && n < 256; c++)
+			if (hn->dedicated[c] != hn->dedicated[hn->ndedicated - 1] ||
+			    listed(hn->pinned, hn->npinned, hn->dedicated[c]))
+				keep[n++] = hn->dedicated[c];
+		CHECK(np_host_set_cpus(h, 0, hn->shared, hn->nshared, keep, n, &err) == 0,
+		      "%s: dedicated: %s", what, err.message);
+	}
+	fh.host = h;
+	CHECK(np__summarize(&fh) == 0 && fh.sum.n == np_topo_node_count(t), "%s: summary", what);
+	for (int j = 0; j < fh.sum.n; j++)
+		CHECK(fh.sum.nodes[j].whole_free == whole_by_hand(np_host_node(h, j)),
+		      "%s: node %d: %lld whole free cores, %lld by hand", what, j,
+		      (long long)fh.sum.nodes[j].whole_free,
+		      (long long)whole_by_hand(np_host_node(h, j)));
+	free(fh.sum.nodes);
+	free(fh.sum.pci);
+}
+
+/* A node whose CPU ids span more than the summary's bitmap (0-1 and 6000-6001). */
+static np_topo *wide_ids(void)
+{
+	static const char json[] =
+	    "{\"schema\": \"numaplace.topology/1\", \"nodes\": ["
+	    "{\"id\": 0, \"cpus\": [0, 1, 6000, 6001], \"memory_mb\": {\"total\": 4096}, "
+	    "\"hugepages\": [], \"distances\": [10, 20]},"
+	    "{\"id\": 1, \"cpus\": [2, 3], \"memory_mb\": {\"total\": 4096}, "
+	    "\"hugepages\": [], \"distances\": [20, 10]}], \"cpus\": ["
+	    "{\"id\": 0, \"node\": 0, \"core\": 0, \"socket\": 0, \"siblings\": [0, 6000], \"online\": true},"
+	    "{\"id\": 1, \"node\": 0, \"core\": 1, \"socket\": 0, \"siblings\": [1, 6001], \"online\": true},"
+	    "{\"id\": 6000, \"node\": 0, \"core\": 0, \"socket\": 0, \"siblings\": [0, 6000], \"online\": true},"
+	    "{\"id\": 6001, \"node\": 0, \"core\": 1, \"socket\": 0, \"siblings\": [1, 6001], \"online\": true},"
+	    "{\"id\": 2, \"node\": 1, \"core\": 2, \"socket\": 1, \"siblings\": [2, 3], \"online\": true},"
+	    "{\"id\": 3, \"node\": 1, \"core\": 2, \"socket\": 1, \"siblings\": [2, 3], \"online\": true}"
+	    "], \"devices\": []}";
+	struct np_error err = { 0 };
+	np_topo *t = NULL;
+
+	CHECK(np_topo_parse(NP_SOURCE_JSON, json, strlen(json), "wide", &t, &err) == 0, "%s",
+	      err.message);
+	return t;
+}
+
+/* The summary's whole free cores (a bitmap of free CPUs, or the lists) against a count by hand. */
+static void whole_cores(const np_topo *a)
+{
+	np_topo *w = wide_ids();
+	const np_topo *ts[2] = { a, w };
+
+	for (int k = 0; k < 2; k++)
+		for (uint64_t seed = 1; ts[k] && seed <= 6; seed++) {
+			struct np_error err = { 0 };
+			np_host *h = NULL;
+
+			if (np_host_new(ts[k], &h, &err) == 0)
+				whole_cores_of(h, seed, k ? "wide ids" : "8 nodes");
+			else
+				CHECK(0, "host: %s", err.message);
+			np_host_free(h);
+		}
+	np_topo_free(w);
 }
 
 /* ---- the pre-filter never rejects a host the engine would use --------------- */
@@ -1648,6 +1899,7 @@ static void migrate_v1(np_topo *a)
  */
 static void migrate_v1_pg(np_topo *a)
 {
+	struct np_fleet_sched_opts on_v1 = { .host = "pg-v1" };
 	struct np_error err = { 0 };
 	np_fleet *f = NULL;
 	np_fleet_result *r = NULL;
@@ -1659,7 +1911,8 @@ static void migrate_v1_pg(np_topo *a)
 	f = open_fleet(0);
 	CHECK(f && (np_fleet_add_host(f, "pg-v1", a, NULL, NULL, &err) == 0), "add: %s",
 	      err.message);
-	r = f ? schedule(f, "vm-pg-old", "vcpus=2,ram=2048", NULL, &err) : NULL;
+	/* On pg-v1 by name: any empty host of the store fits it as well. */
+	r = f ? schedule(f, "vm-pg-old", "vcpus=2,ram=2048", &on_v1, &err) : NULL;
 	CHECK(r && np_fleet_result_placed(r), "placed: %s", err.message);
 	np_fleet_result_free(r);
 	np_fleet_close(f);
@@ -1743,6 +1996,8 @@ int main(void)
 	if (rc)
 		return rc;
 	T_CASE("opening", opening());
+	if (a)
+		T_CASE("summary-whole-cores", whole_cores(a));
 #if NP_HAVE_SQLITE
 	T_CASE("newer-schema", newer_schema());
 	T_CASE("migrate-v1", migrate_v1(a));
@@ -1767,6 +2022,7 @@ int main(void)
 		T_CASE("refresh-equals-full", refresh_equals_full(f));
 		T_CASE("mixed-batch", mixed_batch(f, a));
 		T_CASE("releases-race-claims", releases_race(f, a));
+		T_CASE("one-read-per-change", one_read_per_change(f));
 		T_CASE("stale-scheduler", stale(f));
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
 		T_CASE("processes", processes(8, 40));

@@ -10,6 +10,7 @@
 #include <numaplace/plan.h>
 
 #include "check.h"
+#include "place/place-int.h"
 #include "plan/plan-int.h"
 #include "request/request-int.h"
 #include "topology/topo-int.h"
@@ -306,6 +307,239 @@ static void check_clone(const np_topo *t)
 	np_host_free(NULL);
 }
 
+/* ---- clones equal their source, field by field ------------------------------- */
+
+static bool same_ints(const int *a, const int *b, int n)
+{
+	return n <= 0 || !memcmp(a, b, (size_t)n * sizeof(int));
+}
+
+/* Node J of A and B: equal values, in arrays of their own. */
+static void same_node(const np_host *a, const np_host *b, int j, const char *what)
+{
+	const struct np_host_node *x = np_host_node(a, j), *y = np_host_node(b, j);
+	bool counts = x->os_id == y->os_id && x->socket == y->socket &&
+		      x->memory_mb == y->memory_mb && x->memory_used_mb == y->memory_used_mb &&
+		      x->memory_free_mb == y->memory_free_mb && x->cpu_usage == y->cpu_usage &&
+		      x->nshared == y->nshared && x->ndedicated == y->ndedicated &&
+		      x->npinned == y->npinned && x->nsiblings == y->nsiblings &&
+		      x->npools == y->npools;
+
+	CHECK(counts, "%s: node %d: counts or usage differ", what, j);
+	if (!counts)
+		return;
+	CHECK(same_ints(x->shared, y->shared, x->nshared) &&
+		  same_ints(x->dedicated, y->dedicated, x->ndedicated) &&
+		  same_ints(x->pinned, y->pinned, x->npinned),
+	      "%s: node %d: CPU lists differ", what, j);
+	CHECK(x->shared != y->shared && x->dedicated != y->dedicated && x->pinned != y->pinned &&
+		  x->pools != y->pools && (x->nsiblings == 0 || x->siblings != y->siblings),
+	      "%s: node %d: an array is shared", what, j);
+	for (int g = 0; g < x->nsiblings; g++) {
+		int k = 0;
+
+		while (x->siblings[g][k] >= 0 && x->siblings[g][k] == y->siblings[g][k])
+			k++;
+		CHECK(x->siblings[g][k] == y->siblings[g][k], "%s: node %d: sibling group %d",
+		      what, j, g);
+	}
+	CHECK(x->npools == 0 || !memcmp(x->pools, y->pools, (size_t)x->npools * sizeof(*x->pools)),
+	      "%s: node %d: page pools differ", what, j);
+}
+
+/* Everything np_host_new derives from the topology: twins and distances. */
+static void same_derived(const np_host *a, const np_host *b, const char *what)
+{
+	size_t n = (size_t)np_topo_node_count(np_host_topo(a));
+	const struct np__dist *x = np__host_dist(a), *y = np__host_dist(b);
+
+	CHECK(same_ints(np__host_twins(a), np__host_twins(b), (int)n), "%s: twins", what);
+	CHECK(x->nthresholds == y->nthresholds && x->uniform == y->uniform &&
+		  !memcmp(x->sym, y->sym, n * n * sizeof(*x->sym)) &&
+		  !memcmp(x->dd, y->dd, n * n * sizeof(*x->dd)) &&
+		  !memcmp(x->thresholds, y->thresholds, (size_t)x->nthresholds * sizeof(*x->thresholds)) &&
+		  (n < 2 || !memcmp(x->order, y->order, n * (n - 1) * sizeof(*x->order))),
+	      "%s: distances", what);
+}
+
+static void same_host(const np_host *a, const np_host *b, const char *what)
+{
+	double ac = 0, ar = 0, bc = 0, br = 0;
+	struct np_error err = {0};
+
+	CHECK(np_host_check(b, &err) == 0, "%s: check: %s", what, err.message);
+	CHECK(np_host_topo(a) == np_host_topo(b), "%s: topology", what);
+	CHECK(np_host_limits(a, &ac, &ar) == np_host_limits(b, &bc, &br) && ac == bc && ar == br,
+	      "%s: limits", what);
+	CHECK(np_host_memory_basis(a) == np_host_memory_basis(b), "%s: memory basis", what);
+	for (int j = 0; j < np_topo_node_count(np_host_topo(a)); j++)
+		same_node(a, b, j, what);
+	CHECK(np_host_pci_pool_count(a) == np_host_pci_pool_count(b), "%s: PCI pools", what);
+	for (int i = 0; i < np_host_pci_pool_count(a) && i < np_host_pci_pool_count(b); i++)
+		CHECK(!memcmp(np_host_pci_pool(a, i), np_host_pci_pool(b, i), sizeof(struct np_pci_pool)),
+		      "%s: PCI pool %d", what, i);
+	same_derived(a, b, what);
+}
+
+/*
+ * Usage on every node that can take it: floating vCPUs and memory, the
+ * odd dedicated CPUs pinned, a page of each huge page pool, a device of
+ * each PCI pool; and a host-wide change (limits, basis).
+ */
+static void use_host(np_host *h)
+{
+	struct np_error err = {0};
+	const np_topo *t = np_host_topo(h);
+
+	np_host_set_limits(h, true, 4.0, 1.5);
+	for (int j = 0; j < np_topo_node_count(t); j++) {
+		const struct np_host_node *hn = np_host_node(h, j);
+		int pins[64], n = 0;
+
+		for (int c = 1; c < hn->ndedicated && n < 64; c += 2)
+			pins[n++] = hn->dedicated[c];
+		CHECK(np_host_add_usage(h, j, 3, hn->memory_mb / 4, pins, n, &err) == 0,
+		      "node %d usage: %s", j, err.message);
+		for (int p = 1; p < hn->npools; p++)
+			if (hn->pools[p].total > hn->pools[p].reserved)
+				CHECK(np_host_add_pages_used(h, j, hn->pools[p].size_kb, 1, &err) == 0,
+				      "node %d pages: %s", j, err.message);
+	}
+	if (np_host_pci_pool_count(h)) {
+		struct np_pci_pool pools[64];
+		int n = np_host_pci_pool_count(h) < 64 ? np_host_pci_pool_count(h) : 64;
+
+		for (int i = 0; i < n; i++) {
+			pools[i] = *np_host_pci_pool(h, i);
+			pools[i].used = pools[i].count > 0;
+		}
+		CHECK(np_host_set_pci_pools(h, pools, n, &err) == 0, "PCI: %s", err.message);
+	}
+}
+
+/*
+ * Every setter on clone C (its arrays live in one allocation: a setter
+ * replaces some of them; ASan says if one is freed wrongly), while SRC,
+ * the host it was cloned from, stays as it was (SAVED, a clone made
+ * before).
+ */
+static void change_clone(np_host *c, const np_host *src, const np_host *saved)
+{
+	struct np_error err = {0};
+	const np_topo *t = np_host_topo(c);
+	struct np_page_pool pools[8];
+
+	for (int j = 0; j < np_topo_node_count(t); j++) {
+		const struct np_host_node *hn = np_host_node(c, j);
+		int free_cpu = -1, npools = hn->npools < 8 ? hn->npools : 8;
+
+		for (int k = 0; k < hn->ndedicated && free_cpu < 0; k++)
+			if (!in_list(hn->pinned, hn->npinned, hn->dedicated[k]))
+				free_cpu = hn->dedicated[k];
+		if (free_cpu >= 0)
+			CHECK(np_host_add_usage(c, j, 1, 1, &free_cpu, 1, &err) == 0,
+			      "clone: pin one more on node %d: %s", j, err.message);
+		hn = np_host_node(c, j);
+		CHECK(np_host_set_cpus(c, j, hn->shared, hn->nshared > 0 ? hn->nshared - 1 : 0,
+				       hn->dedicated, hn->ndedicated, &err) == 0,
+		      "clone: set_cpus on node %d: %s", j, err.message);
+		memcpy(pools, hn->pools, (size_t)npools * sizeof(*pools));
+		CHECK(np_host_set_pools(c, j, pools, npools, &err) == 0,
+		      "clone: set_pools on node %d: %s", j, err.message);
+	}
+	np_host_set_limits(c, false, 2.0, 1.0);
+	if (np_host_pci_pool_count(c)) {
+		struct np_pci_pool pci = *np_host_pci_pool(c, 0);
+
+		pci.used = 0;
+		CHECK(np_host_set_pci_pools(c, &pci, 1, &err) == 0, "clone: PCI: %s", err.message);
+	}
+	CHECK(np_host_check(c, &err) == 0, "changed clone: %s", err.message);
+	same_host(saved, src, "the source after its clone changed");
+}
+
+/* A topology with a node without CPUs (memory only) between two with. */
+static np_topo *cpuless_topo(void)
+{
+	struct np_error err = {0};
+	np__tb *b = np__tb_new(NP_SOURCE_JSON, "cpuless");
+	np_topo *t = NULL;
+
+	for (int n = 0; n < 3; n++)
+		np__tb_node(b, n, (uint64_t)(n + 1) * 2048 * 1024);
+	for (int c = 0; c < 8; c++)
+		np__tb_cpu(b, c, c < 4 ? 0 : 2, c / 2, c < 4 ? 0 : 1, true);
+	np__tb_hugepages(b, 1, 2048, 128, 128);
+	np__tb_hugepages(b, 2, 1048576, 1, 1);
+	for (int x = 0; x < 3; x++)
+		for (int y = 0; y < 3; y++)
+			np__tb_distance(b, x, y, x == y ? 10 : 20 + x + y);
+	np__tb_device(b, "0000:03:00.0", 0x10de, 0x2330, 0x030200, 1);
+	if (np__tb_finish(b, &t, &err))
+		fprintf(stderr, "cpuless topology: %s\n", err.message);
+	return t;
+}
+
+/*
+ * A clone of a used host equals it (and a clone of the clone), each in
+ * arrays of its own; setters on the clone leave the source alone; a
+ * charge on the clone (which swaps another clone in) keeps it checked.
+ */
+static void check_clone_equal(const np_topo *t, const char *what)
+{
+	struct np_error err = {0};
+	np_host *h = NULL, *c = NULL, *cc = NULL, *saved = NULL;
+
+	if (!t) {
+		CHECK(0, "%s: no topology", what);
+		return;
+	}
+	if (np_host_new(t, &h, &err)) {
+		CHECK(0, "%s: %s", what, err.message);
+		return;
+	}
+	use_host(h);
+	if (np_host_clone(h, &c, &err) || np_host_clone(c, &cc, &err) ||
+	    np_host_clone(h, &saved, &err)) {
+		CHECK(0, "%s: clone: %s", what, err.message);
+		goto out;
+	}
+	same_host(h, c, what);
+	same_host(c, cc, what);
+	change_clone(c, h, saved);
+	change_clone(cc, h, saved);
+	np_host_free(c); /* the source outlives its clones, or not: */
+	c = NULL;
+	np_host_free(h);
+	h = NULL;
+	if (np_host_clone(cc, &c, &err) == 0)
+		same_host(cc, c, "a clone's clone, its sources freed");
+	else
+		CHECK(0, "%s: clone: %s", what, err.message);
+out:
+	np_host_free(saved);
+	np_host_free(cc);
+	np_host_free(c);
+	np_host_free(h);
+}
+
+static void check_clone_cpuless(void)
+{
+	np_topo *t = cpuless_topo();
+
+	check_clone_equal(t, "cpuless-node");
+	np_topo_free(t);
+}
+
+static void check_clone_fixture(const char *fixture)
+{
+	np_topo *t = load_fixture(fixture);
+
+	if (t)
+		check_clone_equal(t, fixture);
+	np_topo_free(t);
+}
+
 /* ---- charge and release ----------------------------------------------------- */
 
 struct snap {
@@ -400,11 +634,17 @@ int main(void)
 	T_CASE("defaults:256ia64-64n2s2c", check_defaults("256ia64-64n2s2c"));
 	T_CASE("defaults:nvidiagpunumanodes", check_defaults("nvidiagpunumanodes"));
 	T_CASE("smt-pairs", check_smt_pairs());
+	T_CASE("clone-equal:32intel64-2p8co2t+8ve", check_clone_fixture("32intel64-2p8co2t+8ve"));
+	T_CASE("clone-equal:offline-cpu0-node0", check_clone_fixture("offline-cpu0-node0"));
+	T_CASE("clone-equal:256ia64-64n2s2c", check_clone_fixture("256ia64-64n2s2c"));
+	T_CASE("clone-equal:nvidiagpunumanodes", check_clone_fixture("nvidiagpunumanodes"));
+	T_CASE("clone-equal:cpuless-node", check_clone_cpuless());
 	t = small_topo();
 	if (t) {
 		T_CASE("setters", check_setters(t));
 		T_CASE("checker", check_checker(t));
 		T_CASE("clone", check_clone(t));
+		T_CASE("clone-equal:small", check_clone_equal(t, "small"));
 		T_CASE("charge", check_charge(t));
 	}
 	np_topo_free(t);

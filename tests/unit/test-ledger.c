@@ -78,6 +78,27 @@ static np_host *view_of(const np_topo *t, const np__ledger *l)
 	return h;
 }
 
+/*
+ * The fleet's way to the same view (fleet.c np__fleet_empty_host): a
+ * clone of an empty template host, then the ledger; it must equal VIEW
+ * and pass the checker.
+ */
+static void clone_view_equal(const np_host *tmpl, const np__ledger *l, const np_host *view, int s)
+{
+	struct np_error err = { 0 };
+	np_host *c = NULL;
+	char why[200];
+
+	if (np_host_clone(tmpl, &c, &err) || np__ledger_to_host(l, c, &err)) {
+		CHECK(0, "step %d: cloned view: %s", s, err.message);
+	} else {
+		CHECK(same_usage(view, c, why, sizeof(why)), "step %d: cloned view differs: %s", s,
+		      why);
+		CHECK(np_host_check(c, &err) == 0, "step %d: cloned view: %s", s, err.message);
+	}
+	np_host_free(c);
+}
+
 static np__ledger *copy_ledger(const np__ledger *l)
 {
 	np__ledger *c = np__ledger_new();
@@ -123,13 +144,14 @@ static np_host *reference(const np_topo *t, const struct live *live, int n)
 static void random_walk(const np_topo *t, uint64_t seed, int steps)
 {
 	struct np_error err = { 0 };
-	np_host *ref = NULL, *view;
+	np_host *ref = NULL, *view, *tmpl = NULL;
 	np__ledger *l = NULL;
 	struct live live[512];
 	int nlive = 0, placed = 0, released = 0;
 	char why[200];
 
-	CHECK(np_host_new(t, &ref, &err) == 0 && np__ledger_of_host(ref, &l, &err) == 0,
+	CHECK(np_host_new(t, &ref, &err) == 0 && np__ledger_of_host(ref, &l, &err) == 0 &&
+		  np_host_new(t, &tmpl, &err) == 0,
 	      "ledger of an empty host: %s", err.message);
 	for (int s = 0; s < steps && l; s++) {
 		char *flavor = synth_flavor(&seed, 4, 1);
@@ -168,6 +190,8 @@ static void random_walk(const np_topo *t, uint64_t seed, int steps)
 		ref = reference(t, live, nlive);
 		CHECK(view && same_usage(view, ref, why, sizeof(why)), "step %d: ledger view differs "
 		      "from np_host_charge: %s", s, why);
+		if (view && tmpl)
+			clone_view_equal(tmpl, l, view, s);
 		CHECK(np__ledger_check(l, &err) == 0, "step %d: %s", s, err.message);
 		np_host_free(view);
 	}
@@ -179,6 +203,66 @@ static void random_walk(const np_topo *t, uint64_t seed, int steps)
 	}
 	np__ledger_free(l);
 	np_host_free(ref);
+	np_host_free(tmpl);
+}
+
+/* The names written by hand are printf's. */
+static void rc_names(void)
+{
+	static const uint64_t kb[] = { 0, 4, 64, 2048, 1048576, 16777216, 99999999999ULL,
+				       UINT64_MAX };
+	static const unsigned ids[][2] = { { 0x8086, 0x10fb }, { 0, 0 }, { 0xffff, 0xabcd },
+					   { 0x10de, 0x2330 }, { 0x18086, 0xfffff } };
+	char got[NP__RC_MAX], want[NP__RC_MAX];
+
+	for (size_t i = 0; i < sizeof(kb) / sizeof(kb[0]); i++) {
+		memset(got, 'x', sizeof(got));
+		np__rc_page(got, kb[i]);
+		snprintf(want, sizeof(want), "page:%llu", (unsigned long long)kb[i]);
+		CHECK(!strcmp(got, want), "page name %s, printf says %s", got, want);
+	}
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		np__rc_pci(got, ids[i][0], ids[i][1]);
+		snprintf(want, sizeof(want), "pci:%04x:%04x", ids[i][0] & 0xffff, ids[i][1] & 0xffff);
+		CHECK(!strcmp(got, want), "PCI name %s, printf says %s", got, want);
+	}
+}
+
+/* Rows and pins come out sorted whether they came in sorted (kept) or not. */
+static void sort_any_order(const np_topo *t)
+{
+	struct np_error err = { 0 };
+	np_host *h = NULL;
+	np__ledger *l = NULL, *rev = np__ledger_new(), *same = np__ledger_new();
+
+	if (np_host_new(t, &h, &err) || np__ledger_of_host(h, &l, &err) || !rev || !same) {
+		CHECK(0, "ledger: %s", err.message);
+		goto out;
+	}
+	for (int i = 0; i < l->nrows; i++) {
+		np__ledger_add_row(rev, &l->rows[l->nrows - 1 - i]);
+		np__ledger_add_row(same, &l->rows[i]);
+	}
+	for (int cpu = 9; cpu >= 0; cpu -= 3) {
+		np__ledger_add_pin(rev, cpu, 0);
+		np__ledger_add_pin(same, 9 - cpu, 0);
+	}
+	CHECK(np__ledger_reserve(same, 200, 100) == 0 && same->rcap >= 200 && same->pcap >= 100,
+	      "reserved room");
+	np__ledger_sort(rev);
+	np__ledger_sort(same);
+	CHECK(rev->nrows == l->nrows && !memcmp(rev->rows, l->rows, (size_t)l->nrows * sizeof(*l->rows)),
+	      "reversed rows sorted");
+	CHECK(!memcmp(same->rows, l->rows, (size_t)l->nrows * sizeof(*l->rows)), "sorted rows kept");
+	CHECK(rev->npins == 4 && same->npins == 4, "pins kept");
+	for (int i = 0; i < 4; i++)
+		CHECK(rev->pins[i].cpu == 3 * i && same->pins[i].cpu == 3 * i, "pin %d: %d and %d", i,
+		      rev->pins[i].cpu, same->pins[i].cpu);
+out:
+	np__ledger_free(l);
+	np__ledger_free(rev);
+	np__ledger_free(same);
+	np_host_free(h);
 }
 
 /* Place FLAVOR on VIEW; the plan and its takes. */
@@ -311,7 +395,9 @@ int main(void)
 		T_CASE("stale-plans", stale_plans(a));
 		T_CASE("modes", modes(a));
 		T_CASE("checker", checker(a));
+		T_CASE("sort-any-order", sort_any_order(a));
 	}
+	T_CASE("rc-names", rc_names());
 	np_topo_free(a);
 	np_topo_free(b);
 	return t_done();
