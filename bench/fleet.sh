@@ -43,7 +43,7 @@ with_sqlite() { case " $stores " in *" sqlite "*) return 0 ;; *) return 1 ;; esa
 OUT=$(mktemp -d /tmp/np-fleet-bench-XXXXXX)
 export PG_FSYNC=on
 . tests/lib/pg.sh
-with_pg && pg_start
+if with_pg; then pg_start; else PG_BINDIR=$(pg_bin); fi  # pg_test_fsync below
 res=$OUT/results.jsonl
 seed=42 fill=50
 
@@ -129,8 +129,9 @@ for r in rows:
               "%.2f" % r["commits_per_placement"] if claim else "-",
               "%.2f" % r["syncs_per_placement"] if claim and r.get("syncs_per_placement") is not None else "-",
               r["cpu_ms_per_schedule"], r["warmup_ms"], r["rss_mb"]))
-print("\n| hosts | Nova filter_all median ms | per host µs | numaplace dry p50 ms | ratio | numaplace full p50 ms | ratio |")
-print("|---|---|---|---|---|---|---|")
+if any(r.get("nova") for r in rows):
+  print("\n| hosts | Nova filter_all median ms | per host µs | numaplace dry p50 ms | ratio | numaplace full p50 ms | ratio |")
+  print("|---|---|---|---|---|---|---|")
 for r in rows:
     if r.get("nova"):
         n = r["hosts"]
