@@ -20,8 +20,6 @@
  *   than the largest; writers are serialised, so marks grow in commit
  *   order and a scan "change_seq > last seen" misses nothing.  PRAGMA
  *   data_version tells for free whether another connection committed.
- * - Checkpoints: RESTART past 1,000 WAL pages (wal_hook), so that the WAL
- *   starts over although readers are always in it.
  *
  * This is the only file that includes sqlite3.h; it is module sqlite
  * (numaplace-sqlite.so), exporting nothing but its descriptor.
