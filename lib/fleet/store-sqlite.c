@@ -389,41 +389,6 @@ static int busy(void *arg, int count)
 	return 1;
 }
 
-/*
- * Checkpoints.  SQLite's own (PASSIVE, after every commit that leaves the
- * WAL at 1,000 pages or more) copies what no reader needs, but the WAL
- * starts over only at a commit that began with every frame copied and
- * finds no reader in the WAL; the schedulers (every thread of every
- * replica) read all the time, so it seldom did: the WAL grew to 10-27 MB
- * in a run of three schedulers, and every commit past 1,000 pages copied
- * and synced the database file again (docs/bench/fleet.md).  Past
- * WAL_PAGES this hook asks for a RESTART checkpoint: it copies
- * everything, waiting (RESTART_TRIES short sleeps at most) for readers of
- * older snapshots and then for the readers still in the WAL to leave;
- * readers that begin meanwhile read the database file, so the next commit
- * writes the WAL from its start.  The WAL stays near WAL_PAGES and there
- * is one checkpoint per ~WAL_PAGES pages written, not one per commit.
- * When a reader stays longer, the checkpoint has copied what it could
- * (as PASSIVE would) and the next commit tries again.
- */
-#define WAL_PAGES     1000
-#define RESTART_TRIES 8
-
-static int checkpoint_busy(void *arg, int count)
-{
-	return count < RESTART_TRIES ? busy(arg, count) : 0;
-}
-
-static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
-{
-	if (pages < WAL_PAGES)
-		return SQLITE_OK;
-	sqlite3_busy_handler(db, checkpoint_busy, arg);
-	sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
-	sqlite3_busy_handler(db, busy, arg);
-	return SQLITE_OK; /* a checkpoint cut short is no error of the commit */
-}
-
 static int configure(struct np__store *s, struct np_error *err)
 {
 	char sync[40];
@@ -435,7 +400,6 @@ static int configure(struct np__store *s, struct np_error *err)
 
 	snprintf(sync, sizeof(sync), "PRAGMA synchronous = %s", s->sync);
 	sqlite3_busy_handler(s->db, busy, s);
-	sqlite3_wal_hook(s->db, wal_hook, s);
 	sqlite3_extended_result_codes(s->db, 1);
 	for (size_t i = 0; i < NP__ARRAY_SIZE(pragmas); i++) {
 		if (sqlite3_exec(s->db, pragmas[i], NULL, NULL, NULL) == SQLITE_OK)

@@ -14,8 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdatomic.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1280,87 +1278,6 @@ static void batch_behind_lock(np_topo *a)
 		np_fleet_close(f[i]);
 }
 
-/*
- * The WAL starts over while readers come and go (store-sqlite.c, wal_hook):
- * a thread reads in one short transaction after another, as schedulers
- * do, while claims and releases commit ~WAL_CYCLES x 2 transactions of a
- * few pages each (more than 1,000 pages in all).  With SQLite's own
- * checkpoints the WAL never started over under such a reader and grew
- * past 4,000 pages here; it must stay below WAL_LIMIT_PAGES (the hook
- * restarts it near 1,000).  synchronous=normal: the syncs are not what
- * is tested.
- */
-#define WAL_READERS	2
-#define WAL_CYCLES	600
-#define WAL_LIMIT_PAGES 1500
-
-struct wal_reader {
-	const char *path;
-	atomic_int stop;
-	atomic_long reads;
-};
-
-static void *wal_read(void *p)
-{
-	struct wal_reader *w = p;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-
-	if (sqlite3_open_v2(w->path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM np_inventory", -1, &q, NULL) != SQLITE_OK)
-		w->stop = 1;
-	sqlite3_busy_timeout(db, 10000);
-	while (!w->stop) {
-		sqlite3_step(q); /* one read transaction, ended by the reset */
-		sqlite3_reset(q);
-		atomic_fetch_add(&w->reads, 1);
-	}
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return NULL;
-}
-
-static void wal_bounded(np_topo *a)
-{
-	struct wal_reader w = { 0 };
-	struct np_error err = { 0 };
-	char path[256], sqlurl[300], wal[270], id[32];
-	np_fleet *f = NULL;
-	pthread_t th[WAL_READERS];
-	struct stat sb;
-	bool found;
-	int done = 0, started = 0;
-
-	snprintf(path, sizeof(path), "%s/wal.db", dir);
-	snprintf(sqlurl, sizeof(sqlurl), "sqlite:%s?synchronous=normal", path);
-	snprintf(wal, sizeof(wal), "%s-wal", path);
-	CHECK(np_fleet_open(sqlurl, NP_FLEET_CREATE, &f, &err) == 0 &&
-	      np_fleet_add_host(f, "w", a, NULL, NULL, &err) == 0, "open: %s", err.message);
-	w.path = path;
-	for (int i = 0; f && i < WAL_READERS; i++)
-		started += pthread_create(&th[i], NULL, wal_read, &w) == 0;
-	for (int i = 0; started == WAL_READERS && !w.stop && i < WAL_CYCLES; i++) {
-		np_fleet_result *r;
-
-		snprintf(id, sizeof(id), "wal-%d", i);
-		r = schedule(f, id, "vcpus=1,ram=512", NULL, &err);
-		done += r && np_fleet_result_placed(r) &&
-			np_fleet_release(f, id, &found, &err) == 0 && found;
-		np_fleet_result_free(r);
-	}
-	w.stop = 1;
-	for (int i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	CHECK(done == WAL_CYCLES && w.reads > 0, "%d of %d claimed and released (%s), %ld reads",
-	      done, WAL_CYCLES, err.message, (long)w.reads);
-	CHECK(stat(wal, &sb) == 0 && sb.st_size < (off_t)WAL_LIMIT_PAGES * (4096 + 24),
-	      "the WAL is %lld bytes: it did not start over (limit %d pages)",
-	      (long long)sb.st_size, WAL_LIMIT_PAGES);
-	if (f)
-		checked(f, "after the WAL test");
-	np_fleet_close(f);
-}
-
 static void migrate_v1(np_topo *a)
 {
 	struct np_error err = { 0 };
@@ -1516,8 +1433,6 @@ int main(void)
 	T_CASE("migrate-v1", migrate_v1(a));
 	if (!getenv("NP_FLEET_URL"))
 		T_CASE("batch-behind-lock", batch_behind_lock(a));
-	if (!getenv("NP_FLEET_URL"))
-		T_CASE("wal-bounded", wal_bounded(a));
 #endif
 	/* The cases below share one store and its six hosts (added here, checked too). */
 	f = open_fleet(NP_FLEET_CREATE);
