@@ -88,11 +88,11 @@ for n in $sizes; do
   echo "== $n hosts" >&2
   # The SQLite fleet is loaded always: Nova's requests are exported from it.
   note "$("$fb" load "sqlite:$db?synchronous=normal" "$n" $seed $fill | sed "s/^{/{\"load\": \"sqlite\", /")"
-  urls=
-  with_sqlite && urls="sqlite:$db"
+  urls=()
+  with_sqlite && urls+=("sqlite:$db")
   if with_pg; then
     pgdb=$(pg_createdb "fleet$n")
-    urls="$urls $pgdb"
+    urls+=("$pgdb")
     note "$("$fb" load "$pgdb&options=-csynchronous_commit%3Doff" "$n" $seed $fill |
       sed "s/^{/{\"load\": \"postgresql\", /")"
     # Statistics as autovacuum would have them a minute later: right after a
@@ -100,7 +100,7 @@ for n in $sizes; do
     # the change scan (np_hosts.change_seq > N) takes ~37 ms instead of 0.07.
     "$PG_BINDIR/psql" -X -qtA -h "$PG_DIR" -p "$PG_PORT" -U np -d "fleet$n" -c "VACUUM ANALYZE" >&2
   fi
-  for store in $urls; do
+  for store in "${urls[@]}"; do
     note "$("$fb" run "$store" "$count" 1 1 dry | sed "s/^{/{\"hosts\": $n, /")"
     note "$("$fb" run "$store" "$full" 1 1 full | sed "s/^{/{\"hosts\": $n, /")"
     note "$(claim_row "$n" "$store" "$count" 2 1 1)"
