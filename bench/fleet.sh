@@ -8,6 +8,8 @@
 #   bench/fleet.sh BUILD               builds BUILD first (fleet-bench and the
 #                                      store modules it loads) when BUILD is a
 #                                      Meson build folder
+#   STORES=sqlite bench/fleet.sh ...   only these stores (default "sqlite
+#                                      postgresql"); NOVA=0 leaves Nova out
 #
 # Group commit: every claim row runs 1 and 3 scheduler processes of one
 # thread (a group of one handle: one commit per claim, as before group
@@ -33,12 +35,15 @@ build=${1:?usage: bench/fleet.sh BUILD [SIZES]}
 sizes=${2:-100 1000 10000}
 fb=$build/bench/fleet-bench
 threads=${THREADS:-8}
+stores=${STORES:-sqlite postgresql}
+with_pg() { case " $stores " in *" postgresql "*) return 0 ;; *) return 1 ;; esac; }
+with_sqlite() { case " $stores " in *" sqlite "*) return 0 ;; *) return 1 ;; esac; }
 [ -f "$build/build.ninja" ] && ninja -C "$build" >&2  # fleet-bench and the store modules
 [ -x "$fb" ] || { echo "fleet.sh: build $fb first (ninja -C $build bench/fleet-bench)" >&2; exit 2; }
 OUT=$(mktemp -d /tmp/np-fleet-bench-XXXXXX)
 export PG_FSYNC=on
 . tests/lib/pg.sh
-pg_start
+if with_pg; then pg_start; else PG_BINDIR=$(pg_bin); fi  # pg_test_fsync below
 res=$OUT/results.jsonl
 seed=42 fill=50
 
@@ -49,6 +54,7 @@ echo "{\"fdatasync_us\": ${fsync:-null}, \"load_average\": \"$(cut -d' ' -f1-3 /
 note() { echo "$*" | tee -a "$res"; }
 # PostgreSQL's WAL syncs so far (pg_stat_wal, cluster-wide; only this benchmark runs there).
 wal_syncs() {
+  with_pg || { echo 0; return; }
   "$PG_BINDIR/psql" -X -qtA -h "$PG_DIR" -p "$PG_PORT" -U np -d postgres \
     -c "SELECT wal_sync FROM pg_stat_wal" 2>/dev/null || echo 0
 }
@@ -79,16 +85,22 @@ for n in $sizes; do
     *) count=1000 count3=700 full=20 nreq=3 ;;
   esac
   db=$OUT/fleet-$n.db
-  pgdb=$(pg_createdb "fleet$n")
   echo "== $n hosts" >&2
+  # The SQLite fleet is loaded always: Nova's requests are exported from it.
   note "$("$fb" load "sqlite:$db?synchronous=normal" "$n" $seed $fill | sed "s/^{/{\"load\": \"sqlite\", /")"
-  note "$("$fb" load "$pgdb&options=-csynchronous_commit%3Doff" "$n" $seed $fill |
-    sed "s/^{/{\"load\": \"postgresql\", /")"
-  # Statistics as autovacuum would have them a minute later: right after a
-  # bulk load the planner still plans with the empty tables' statistics and
-  # the change scan (np_hosts.change_seq > N) takes ~37 ms instead of 0.07.
-  "$PG_BINDIR/psql" -X -qtA -h "$PG_DIR" -p "$PG_PORT" -U np -d "fleet$n" -c "VACUUM ANALYZE" >&2
-  for store in "sqlite:$db" "$pgdb"; do
+  urls=()
+  with_sqlite && urls+=("sqlite:$db")
+  if with_pg; then
+    pgdb=$(pg_createdb "fleet$n")
+    urls+=("$pgdb")
+    note "$("$fb" load "$pgdb&options=-csynchronous_commit%3Doff" "$n" $seed $fill |
+      sed "s/^{/{\"load\": \"postgresql\", /")"
+    # Statistics as autovacuum would have them a minute later: right after a
+    # bulk load the planner still plans with the empty tables' statistics and
+    # the change scan (np_hosts.change_seq > N) takes ~37 ms instead of 0.07.
+    "$PG_BINDIR/psql" -X -qtA -h "$PG_DIR" -p "$PG_PORT" -U np -d "fleet$n" -c "VACUUM ANALYZE" >&2
+  fi
+  for store in "${urls[@]}"; do
     note "$("$fb" run "$store" "$count" 1 1 dry | sed "s/^{/{\"hosts\": $n, /")"
     note "$("$fb" run "$store" "$full" 1 1 full | sed "s/^{/{\"hosts\": $n, /")"
     note "$(claim_row "$n" "$store" "$count" 2 1 1)"
@@ -96,9 +108,11 @@ for n in $sizes; do
     note "$(claim_row "$n" "$store" "$count3" 3 3 1)"
     note "$(claim_row "$n" "$store" "$((count3 / threads))" 3 3 "$threads")"
   done
-  "$fb" export "sqlite:$db" 1 "$nreq" "$OUT/nova-$n.json"
-  note "$(NOVA_DIR=${NOVA_DIR:-../shared/nova} /usr/bin/python3 bench/fleet-nova "$OUT/nova-$n.json" |
-    sed "s/^{/{\"nova\": true, /")"
+  if [ "${NOVA:-1}" != 0 ]; then
+    "$fb" export "sqlite:$db" 1 "$nreq" "$OUT/nova-$n.json"
+    note "$(NOVA_DIR=${NOVA_DIR:-../shared/nova} /usr/bin/python3 bench/fleet-nova "$OUT/nova-$n.json" |
+      sed "s/^{/{\"nova\": true, /")"
+  fi
   rm -f "$db" "$db-wal" "$db-shm"
 done
 /usr/bin/python3 - "$res" <<'EOF'
@@ -115,8 +129,9 @@ for r in rows:
               "%.2f" % r["commits_per_placement"] if claim else "-",
               "%.2f" % r["syncs_per_placement"] if claim and r.get("syncs_per_placement") is not None else "-",
               r["cpu_ms_per_schedule"], r["warmup_ms"], r["rss_mb"]))
-print("\n| hosts | Nova filter_all median ms | per host µs | numaplace dry p50 ms | ratio | numaplace full p50 ms | ratio |")
-print("|---|---|---|---|---|---|---|")
+if any(r.get("nova") for r in rows):
+  print("\n| hosts | Nova filter_all median ms | per host µs | numaplace dry p50 ms | ratio | numaplace full p50 ms | ratio |")
+  print("|---|---|---|---|---|---|---|")
 for r in rows:
     if r.get("nova"):
         n = r["hosts"]

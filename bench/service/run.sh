@@ -22,7 +22,9 @@
 # SYSCALLS=1 counts the servers' fdatasync, fsync and nanosleep calls
 # during the load (`perf stat` on the syscall tracepoints: no sampling)
 # into fdatasync_per_placement, fsync_per_placement and
-# sleeps_per_placement (SQLite's busy handler sleeps between tries).
+# sleeps_per_placement (SQLite's busy handler sleeps between tries), their
+# pwrite64 and pread64 calls (SQLite's page writes and reads) and all their
+# system calls (syscalls_per_placement).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:?usage: bench/service/run.sh BUILD [HOSTS] [OPS]}
@@ -131,7 +133,8 @@ run_case() {
   if [ -n "${SYSCALLS:-}" ]; then
     perf stat -x, -o "$OUT/syscalls-$kind$n.txt" -e syscalls:sys_enter_fdatasync \
       -e syscalls:sys_enter_fsync -e syscalls:sys_enter_clock_nanosleep \
-      -e syscalls:sys_enter_nanosleep -p "$(IFS=,; echo "${pids[*]}")" &
+      -e syscalls:sys_enter_nanosleep -e syscalls:sys_enter_pwrite64 \
+      -e syscalls:sys_enter_pread64 -e raw_syscalls:sys_enter -p "$(IFS=,; echo "${pids[*]}")" &
     stat_pid=$!
     sleep 0.3
   fi
@@ -201,9 +204,14 @@ try:  # SYSCALLS=1: perf stat's CSV lines "count,,event,..."
         f = line.split(",")
         if len(f) > 2 and f[2].startswith("syscalls:sys_enter_"):
             calls[f[2][19:]] = calls.get(f[2][19:], 0) + (int(f[0]) if f[0].isdigit() else 0)
+        elif len(f) > 2 and f[2] == "raw_syscalls:sys_enter":
+            calls["all"] = calls.get("all", 0) + (int(f[0]) if f[0].isdigit() else 0)
     d["fdatasync_per_placement"] = round(calls.get("fdatasync", 0) / max(1, posts), 3)
     d["fsync_per_placement"] = round(calls.get("fsync", 0) / max(1, posts), 3)
     d["sleeps_per_placement"] = round((calls.get("clock_nanosleep", 0) + calls.get("nanosleep", 0)) / max(1, posts), 3)
+    d["pwrite_per_placement"] = round(calls.get("pwrite64", 0) / max(1, posts), 2)
+    d["pread_per_placement"] = round(calls.get("pread64", 0) / max(1, posts), 2)
+    d["syscalls_per_placement"] = round(calls.get("all", 0) / max(1, posts), 1)
 except OSError:
     pass
 d.update(store=sys.argv[3], replicas=int(sys.argv[4]), hosts=int(sys.argv[5]))
