@@ -41,6 +41,7 @@
 #include <numaplace/place.h>
 
 #include "baselines.h"
+#include "place/lookahead-int.h"
 #include "play.h"
 
 #define LA_MAX_CANDS 8
@@ -51,44 +52,6 @@ static double knob(const char *name, double def)
 	const char *v = getenv(name);
 
 	return v && *v ? strtod(v, NULL) : def;
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* A flavor index drawn by the catalogue's shares. */
-static int draw(const np_flavors *f, uint64_t *s)
-{
-	double u = (double)(splitmix(s) >> 11) * 0x1.0p-53, acc = 0;
-	int n = np_flavors_count(f);
-
-	for (int i = 0; i < n; i++) {
-		acc += np_flavors_share(f, i);
-		if (u < acc)
-			return i;
-	}
-	return n - 1;
-}
-
-/* Same cells on the same nodes with the same pages: one candidate. */
-static bool same_plan(const np_plan *a, const np_plan *b)
-{
-	if (np_plan_cell_count(a) != np_plan_cell_count(b))
-		return false;
-	for (int i = 0; i < np_plan_cell_count(a); i++) {
-		const struct np_plan_cell *x = np_plan_cell(a, i), *y = np_plan_cell(b, i);
-
-		if (x->node_idx != y->node_idx || x->pagesize_kb != y->pagesize_kb ||
-		    x->guest_cell != y->guest_cell)
-			return false;
-	}
-	return true;
 }
 
 /*
@@ -130,7 +93,7 @@ void play_lookahead_stats(unsigned long long *decisions, unsigned long long *can
 static bool known(np_plan *const *c, int n, const np_plan *p)
 {
 	for (int i = 0; i < n; i++)
-		if (same_plan(c[i], p))
+		if (np__la_same_plan(c[i], p))
 			return true;
 	return false;
 }
@@ -233,7 +196,7 @@ static int scratch(np_host *h, const np_request *q, const struct np_demand *dem,
 		st_cands += (unsigned long long)n;
 		for (int j = 0; j < s; j++) {
 			for (int k = 0; k < depth; k++)
-				seq[k] = draw(f, &seed);
+				seq[k] = np__la_draw(f, &seed);
 			for (int i = 0; i < n; i++) {
 				np_host *after = NULL;
 				int got = 0;

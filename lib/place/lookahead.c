@@ -30,6 +30,7 @@
 
 #include <numaplace/place.h>
 
+#include "place/lookahead-int.h"
 #include "util/util.h"
 
 #define LA_MAX_CANDS (2 + NP_LOOKAHEAD_CANDS_MAX)
@@ -43,8 +44,7 @@ static uint64_t splitmix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* A flavor drawn by the catalogue's shares. */
-static int draw(const np_flavors *f, uint64_t *s)
+int np__la_draw(const np_flavors *f, uint64_t *s)
 {
 	double u = (double)(splitmix(s) >> 11) * 0x1.0p-53, acc = 0;
 	int n = np_flavors_count(f);
@@ -57,8 +57,7 @@ static int draw(const np_flavors *f, uint64_t *s)
 	return n - 1;
 }
 
-/* Same cells on the same nodes with the same pages: one candidate. */
-static bool same_plan(const np_plan *a, const np_plan *b)
+bool np__la_same_plan(const np_plan *a, const np_plan *b)
 {
 	if (np_plan_cell_count(a) != np_plan_cell_count(b))
 		return false;
@@ -83,7 +82,7 @@ static void add(struct la *la, np_plan *p)
 	bool keep = la->n == 0 || (np_plan_fits(p) && la->n < LA_MAX_CANDS);
 
 	for (int i = 0; keep && i < la->n; i++)
-		keep = !same_plan(la->c[i], p);
+		keep = !np__la_same_plan(la->c[i], p);
 	if (keep)
 		la->c[la->n++] = p;
 	else
@@ -234,7 +233,7 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 		}
 		for (int s = 0; s < la_opts->samples; s++) {
 			for (int k = 0; k < depth; k++)
-				seq[k] = draw(la_opts->flavors, &seed);
+				seq[k] = np__la_draw(la_opts->flavors, &seed);
 			if (!round_of(host, &la, la_opts, seq, depth, held, &left, score, &res))
 				break;
 		}
