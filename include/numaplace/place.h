@@ -164,7 +164,8 @@ int np_plan_answers(const np_host *host, const np_request *req, const struct np_
 
 #define NP_LOOKAHEAD_SAMPLES_MAX 4096 /* futures per candidate */
 #define NP_LOOKAHEAD_DEPTH_MAX 256    /* guests per future */
-#define NP_LOOKAHEAD_CANDS_MAX 8      /* nodes of the engine's answer taken away in turn */
+#define NP_LOOKAHEAD_CANDS_MAX 8      /* the engine's answers without some of its nodes */
+#define NP_LOOKAHEAD_EXTRA_MAX 8      /* the caller's own candidates */
 
 struct np_lookahead {
 	const np_flavors *flavors; /* the catalogue futures are drawn from (required) */
@@ -175,6 +176,16 @@ struct np_lookahead {
 	uint64_t max_guests;       /* budget: guests tried in futures in all (0: no
 				      limit); the futures every candidate played in
 				      full before it ran out decide */
+	/*
+	 * Plans of other placers for HOST and REQ (e.g. best or first fit),
+	 * tried too, after the engine's candidates (NULL or 0: none; read
+	 * only, copied when one wins; one that does not fit is left out).
+	 * ENGINE_ONLY: of the engine's candidates only np_place()'s answer,
+	 * not the other strategy's nor those without its nodes.
+	 */
+	const np_plan *const *extra;
+	int nextra;
+	bool engine_only;
 };
 
 /* What one np_place_lookahead() did. */
@@ -195,7 +206,9 @@ struct np_lookahead_result {
  * with no options, until the first refusal or LA->depth guests.  The plan
  * whose futures admit the most guests wins; ties go to the earlier,
  * np_place()'s answer first, which is also the answer when the guest does
- * not fit.  Every candidate meets the same futures.  RESULT (may be NULL)
+ * not fit.  LA->extra adds the caller's own candidates (bench/play-
+ * lookahead.c adds best, first and worst fit: the setting measured in
+ * docs/results.md "Lookahead").  Every candidate meets the same futures.  RESULT (may be NULL)
  * says what was done.  NP_EINPUT for LA out of range (or NULL, or
  * without a catalogue), else as np_place().  Reads HOST, REQ and LA only.
  * Costs up to (3 + cells) x samples x depth engine calls: an opt-in mode.

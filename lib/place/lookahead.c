@@ -14,9 +14,11 @@
  * answer first.
  *
  * Candidates: the engine's answer with the caller's options; the other
- * strategy's; and for each node of the first answer, the engine's answer
- * with that node taken away (its memory counted as used on a copy), so
- * that the second-best node sets are tried too.  Equal plans (same cells
+ * strategy's; for a guest of several cells, for each node of the first
+ * answer, the engine's answer with that node taken away (its memory
+ * counted as used on a copy); then, again and again, its answer without
+ * every node a candidate uses so far (for a one-cell guest: every node in
+ * the engine's order), so that the runner-up node sets are tried too.  Equal plans (same cells
  * on the same nodes with the same pages) are one candidate.
  *
  * Every candidate meets the same futures (common random numbers: their
@@ -30,10 +32,10 @@
 
 #include <numaplace/place.h>
 
-#include "place/lookahead-int.h"
+#include "plan/plan-int.h"
 #include "util/util.h"
 
-#define LA_MAX_CANDS (2 + NP_LOOKAHEAD_CANDS_MAX)
+#define LA_MAX_CANDS (2 + NP_LOOKAHEAD_CANDS_MAX + NP_LOOKAHEAD_EXTRA_MAX)
 
 static uint64_t splitmix(uint64_t *s)
 {
@@ -44,7 +46,8 @@ static uint64_t splitmix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-int np__la_draw(const np_flavors *f, uint64_t *s)
+/* A flavor of F drawn by its share, from the splitmix64 state *S (advanced). */
+static int draw(const np_flavors *f, uint64_t *s)
 {
 	double u = (double)(splitmix(s) >> 11) * 0x1.0p-53, acc = 0;
 	int n = np_flavors_count(f);
@@ -57,7 +60,8 @@ int np__la_draw(const np_flavors *f, uint64_t *s)
 	return n - 1;
 }
 
-bool np__la_same_plan(const np_plan *a, const np_plan *b)
+/* Same cells on the same nodes with the same pages: one candidate. */
+static bool same_plan(const np_plan *a, const np_plan *b)
 {
 	if (np_plan_cell_count(a) != np_plan_cell_count(b))
 		return false;
@@ -77,59 +81,93 @@ struct la {
 };
 
 /* Keep P as a candidate if it fits and is new (the first is kept anyway); else free it. */
-static void add(struct la *la, np_plan *p)
+static bool add(struct la *la, np_plan *p)
 {
 	bool keep = la->n == 0 || (np_plan_fits(p) && la->n < LA_MAX_CANDS);
 
 	for (int i = 0; keep && i < la->n; i++)
-		keep = !np__la_same_plan(la->c[i], p);
+		keep = !same_plan(la->c[i], p);
 	if (keep)
 		la->c[la->n++] = p;
 	else
 		np_plan_free(p);
+	return keep;
 }
 
-/* The engine's answer on HOST without node J (its memory counted as used, on a copy). */
-static int without_node(const np_host *host, const np_request *req, const struct np_place_opts *o,
-			int j, np_plan **out, struct np_error *err)
+/* The engine's answer on HOST without the nodes of MASK (their memory counted as used, on a copy). */
+static int without(const np_host *host, const np_request *req, const struct np_place_opts *o,
+		   const bool *mask, np_plan **out, struct np_error *err)
 {
 	np_host *x = NULL;
 	int rc = np_host_clone(host, &x, err);
 
-	if (!rc)
-		rc = np_host_add_usage(x, j, 0, np_host_node(host, j)->memory_mb + 1, NULL, 0, err);
+	for (int j = 0; !rc && j < np_topo_node_count(np_host_topo(host)); j++)
+		if (mask[j])
+			rc = np_host_add_usage(x, j, 0, np_host_node(host, j)->memory_mb + 1, NULL, 0,
+					       err);
 	if (!rc)
 		rc = np_place(x, req, o, out, err);
 	np_host_free(x);
 	return rc;
 }
 
+/* Mark the nodes of P in MASK. */
+static void mark(bool *mask, const np_plan *p)
+{
+	for (int i = 0; i < np_plan_cell_count(p); i++)
+		mask[np_plan_cell(p, i)->node_idx] = true;
+}
+
+/*
+ * The engine's answer, the other strategy's, the engine's without each
+ * node of its answer in turn, then without every node a candidate uses so
+ * far, again and again (for a one-cell guest: every node, in the engine's
+ * order), up to NP_LOOKAHEAD_CANDS_MAX of these.
+ */
 static int candidates(const np_host *host, const np_request *req, const struct np_place_opts *o,
-		      int max_cands, struct la *la, struct np_error *err)
+		      const struct np_lookahead *lo, struct la *la, struct np_error *err)
 {
 	struct np_place_opts other = *o;
+	int nodes = np_topo_node_count(np_host_topo(host)), k, tried = 0, rc;
+	bool *mask = calloc((size_t)nodes, sizeof(*mask));
 	np_plan *p = NULL;
-	int rc = np_place(host, req, o, &p, err), k;
 
-	if (rc)
-		return rc;
+	if (!mask)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	if ((rc = np_place(host, req, o, &p, err)))
+		goto out;
 	add(la, p);
-	if (!np_plan_fits(la->c[0]))
-		return 0;
+	if (!np_plan_fits(la->c[0]) || lo->engine_only)
+		goto out;
 	other.strategy = o->strategy == NP_STRATEGY_PACK ? NP_STRATEGY_SPREAD : NP_STRATEGY_PACK;
 	other.explain = false;
 	if ((rc = np_place(host, req, &other, &p, err)))
-		return rc;
+		goto out;
 	add(la, p);
 	other.strategy = o->strategy;
 	k = np_plan_cell_count(la->c[0]);
-	for (int i = 0; i < k && i < max_cands; i++) {
-		if ((rc = without_node(host, req, &other, np_plan_cell(la->c[0], i)->node_idx, &p,
-				       err)))
-			return rc;
+	for (int i = 0; k > 1 && i < k && tried < NP_LOOKAHEAD_CANDS_MAX; i++, tried++) {
+		memset(mask, 0, (size_t)nodes * sizeof(*mask));
+		mask[np_plan_cell(la->c[0], i)->node_idx] = true;
+		if ((rc = without(host, req, &other, mask, &p, err)))
+			goto out;
 		add(la, p);
 	}
-	return 0;
+	memset(mask, 0, (size_t)nodes * sizeof(*mask));
+	for (bool more = true; more && tried < NP_LOOKAHEAD_CANDS_MAX; tried++) {
+		for (int i = 0; i < la->n; i++)
+			mark(mask, la->c[i]);
+		if ((rc = without(host, req, &other, mask, &p, err)))
+			goto out;
+		if (!np_plan_fits(p)) {
+			np_plan_free(p);
+			break;
+		}
+		more = add(la, p); /* else nothing new to take away */
+	}
+out:
+	free(mask);
+	return rc;
 }
 
 /*
@@ -198,6 +236,12 @@ static int check(const struct np_lookahead *o, struct np_error *err)
 	if (o->samples < 1 || o->samples > NP_LOOKAHEAD_SAMPLES_MAX)
 		return np__err(err, NP_EINPUT, "lookahead: samples must be 1 to %d, not %d",
 				 NP_LOOKAHEAD_SAMPLES_MAX, o->samples);
+	if (o->nextra < 0 || o->nextra > NP_LOOKAHEAD_EXTRA_MAX || (o->nextra && !o->extra))
+		return np__err(err, NP_EINPUT, "lookahead: extra plans must be 0 to %d, not %d",
+			       NP_LOOKAHEAD_EXTRA_MAX, o->nextra);
+	for (int i = 0; i < o->nextra; i++)
+		if (!o->extra[i])
+			return np__err(err, NP_EINPUT, "lookahead: extra plan %d is NULL", i);
 	if (o->depth < 0 || o->depth > NP_LOOKAHEAD_DEPTH_MAX)
 		return np__err(err, NP_EINPUT, "lookahead: depth must be 0 to %d, not %d",
 				 NP_LOOKAHEAD_DEPTH_MAX, o->depth);
@@ -221,8 +265,17 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 	depth = la_opts->depth ? la_opts->depth : NP_LOOKAHEAD_DEPTH_MAX;
 	left = la_opts->max_guests ? la_opts->max_guests : UINT64_MAX;
 	seed = la_opts->seed;
-	if ((rc = candidates(host, req, &o, NP_LOOKAHEAD_CANDS_MAX, &la, err)))
+	if ((rc = candidates(host, req, &o, la_opts, &la, err)))
 		goto out;
+	for (int i = 0; np_plan_fits(la.c[0]) && i < la_opts->nextra; i++) {
+		np_plan *copy = np__plan_copy(la_opts->extra[i]);
+
+		if (!copy) {
+			rc = np__err(err, NP_ENOMEM, "out of memory");
+			goto out;
+		}
+		add(&la, copy);
+	}
 	res.candidates = la.n;
 	if (la.n > 1) {
 		seq = calloc((size_t)depth, sizeof(*seq));
@@ -233,7 +286,7 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 		}
 		for (int s = 0; s < la_opts->samples; s++) {
 			for (int k = 0; k < depth; k++)
-				seq[k] = np__la_draw(la_opts->flavors, &seed);
+				seq[k] = draw(la_opts->flavors, &seed);
 			if (!round_of(host, &la, la_opts, seq, depth, held, &left, score, &res))
 				break;
 		}
