@@ -6,7 +6,8 @@
  * A hand case where it provably admits more than the greedy engine (the
  * greedy plan leaves no node for the only flavor the catalogue sells, the
  * lookahead's does, and the next guest shows it); the same seed giving
- * the same plan, every plan valid; the budget bounding the guests placed
+ * the same plan, every plan valid; the caller's own candidates (copied
+ * when one wins); the budget bounding the guests placed
  * in futures (and no future counted half-played); a guest that does not
  * fit; and options out of range refused with one line, the output
  * untouched.
@@ -113,6 +114,23 @@ static void test_beats_greedy(void)
 	CHECK(r.futures == 4 && r.guests > 0, "%d futures, %llu guests", r.futures,
 	      (unsigned long long)r.guests);
 	CHECK(np_plan_validate(h, q, look, &err) == 0, "%s", err.message);
+	{
+		/* The caller's own candidate: engine_only leaves np_place()'s answer and it. */
+		const np_plan *extra[1] = { look };
+		struct np_lookahead lx = la;
+		np_plan *p = NULL;
+
+		lx.extra = extra;
+		lx.nextra = 1;
+		lx.engine_only = true;
+		CHECK(np_place_lookahead(h, q, NULL, &lx, &p, &r, &err) == 0, "%s", err.message);
+		CHECK(r.candidates == 2 && r.chosen == 1 && node_of(p) == 0,
+		      "extra: %d candidates, chose %d, node %d", r.candidates, r.chosen,
+		      p ? node_of(p) : -1);
+		CHECK(p != look, "the extra plan was given back, not a copy");
+		np_plan_free(p); /* a copy: LOOK is still ours */
+		CHECK(node_of(look) == 0, "the extra plan changed");
+	}
 out:
 	np_plan_free(greedy);
 	np_plan_free(look);
@@ -254,6 +272,7 @@ static void test_hostile(void)
 	np_host *h = host_with(&t, used);
 	np_request *q = flavor("vcpus=1,ram=1024");
 	np_flavors *f = catalogue(mix);
+	static const np_plan *const none[NP_LOOKAHEAD_EXTRA_MAX + 1] = { NULL };
 	const struct {
 		struct np_lookahead la;
 		const char *says;
@@ -264,6 +283,11 @@ static void test_hostile(void)
 		{ { .flavors = f, .samples = NP_LOOKAHEAD_SAMPLES_MAX + 1 }, "samples" },
 		{ { .flavors = f, .samples = 1, .depth = -1 }, "depth" },
 		{ { .flavors = f, .samples = 1, .depth = NP_LOOKAHEAD_DEPTH_MAX + 1 }, "depth" },
+		{ { .flavors = f, .samples = 1, .nextra = -1 }, "extra" },
+		{ { .flavors = f, .samples = 1, .nextra = 1 }, "extra" },
+		{ { .flavors = f, .samples = 1, .extra = none, .nextra = 1 }, "extra plan 0" },
+		{ { .flavors = f, .samples = 1, .extra = none, .nextra = NP_LOOKAHEAD_EXTRA_MAX + 1 },
+		  "extra" },
 	};
 
 	for (size_t i = 0; h && q && f && i < sizeof(bad) / sizeof(*bad); i++) {
