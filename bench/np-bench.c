@@ -421,7 +421,12 @@ int main(int argc, char **argv)
 		return run_file(pos[1], true, &tm);
 	if (npos == 2 && !strcmp(pos[0], "play")) {
 		int rc = play_file(pos[1], nova);
+		unsigned long long d, c, s, g;
 
+		play_lookahead_stats(&d, &c, &s, &g);
+		if (d)
+			fprintf(stderr, "np-lookahead: %llu decisions, %llu candidates, %llu futures, "
+					"%llu guests placed in them\n", d, c, s, g);
 		play_free_flavors();
 		return rc;
 	}

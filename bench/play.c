@@ -10,7 +10,9 @@
  * told the demand a host would know (demand_so_far(): the guest cells
  * asked for so far, the latest weighing most, np_demand_from_requests());
  * np-flavors (with --flavors FILE), numaplace spread told the demand
- * of a flavor catalogue as well (demand_of()); np-moves, numaplace spread that may move at most N cells of the guests
+ * of a flavor catalogue as well (demand_of()); np-lookahead (with
+ * --flavors, and only when --only names it: it is slow), the rollout
+ * placer of play-lookahead.c; np-moves, numaplace spread that may move at most N cells of the guests
  * on the host per arrival (play-moves.c, np-bench play --max-moves N);
  * the baselines of baselines.h; and, with --nova, Nova's answers (spread
  * and pack, recorded by bench/novaplay.py on the same workloads) replayed
@@ -43,7 +45,7 @@
 #include "baselines.h"
 #include "play.h"
 
-enum { P_NP_SPREAD, P_NP_PACK, P_NP_MOVES, P_NP_FLAVORS, P_BASE, P_NOVA_SPREAD = P_BASE + BL_COUNT, P_NOVA_PACK,
+enum { P_NP_SPREAD, P_NP_PACK, P_NP_MOVES, P_NP_FLAVORS, P_NP_LOOKAHEAD, P_BASE, P_NOVA_SPREAD = P_BASE + BL_COUNT, P_NOVA_PACK,
        P_COUNT };
 
 enum res { R_PCPU, R_VCPU, R_MEM, R_PAGES, R_NIC, R_COUNT };
@@ -87,6 +89,7 @@ const char *play_placer_name(int p)
 	case P_NP_PACK: return "np-pack";
 	case P_NP_MOVES: return "np-moves";
 	case P_NP_FLAVORS: return "np-flavors";
+	case P_NP_LOOKAHEAD: return "np-lookahead";
 	case P_NOVA_SPREAD: return "nova-spread";
 	case P_NOVA_PACK: return "nova-pack";
 	default:
@@ -249,6 +252,9 @@ static int demand_of(int placer, np_nova_case *c, int upto, struct np_demand *de
 				     knob("NP_BENCH_FLAVORS_WEIGHT", NP_DEMAND_FLAVORS_WEIGHT));
 }
 
+/* The workload and arrival being decided: np-lookahead's draws are seeded by them. */
+static uint64_t where;
+
 static int decide(int placer, np_host *h, const np_request *q, const json_t *nova_dec,
 		  np_plan **plans, int n, const struct np_demand *dem, int ndem, np_plan **plan,
 		  double *us, struct np_error *err)
@@ -266,6 +272,8 @@ static int decide(int placer, np_host *h, const np_request *q, const json_t *nov
 		rc = bl_place((enum bl_kind)(placer - P_BASE), h, q, plan, err);
 	else if (placer == P_NP_MOVES)
 		rc = play_moves_decide(h, q, plans, n, plan, err);
+	else if (placer == P_NP_LOOKAHEAD)
+		rc = play_lookahead_decide(h, q, dem, ndem, catalogue, where, plan, err);
 	else
 		rc = np_place(h, q, &o, plan, err);
 	*us = now_us() - t0;
@@ -306,6 +314,8 @@ static bool arrive(int placer, np_nova_case *c, int i, const json_t *dec, np_pla
 	double us = 0;
 	static struct np_demand dem[NP_DEMAND_MAX]; /* np-bench is single-threaded */
 	int ndem = placer < P_BASE ? demand_of(placer, c, i, dem) : 0;
+
+	where = (where & ~0xffffffffULL) | (uint64_t)i;
 
 	if (np_nova_case_request(c, i, &q, &err) ||
 	    decide(placer, h, q, dec, plans, n, dem, ndem, &p, &us, &err)) {
@@ -451,10 +461,12 @@ static void play_one(struct work *w, int idx)
 	struct result r;
 	int done = 0;
 
+	where = (uint64_t)idx << 32;
 	printf("{\"i\": %d, \"placers\": {", idx);
 	for (int p = 0; p < P_COUNT; p++) {
-		if ((p >= P_NOVA_SPREAD && !w->nova) || (p == P_NP_FLAVORS && !catalogue) ||
-		    !wanted(p))
+		if ((p >= P_NOVA_SPREAD && !w->nova) ||
+		    ((p == P_NP_FLAVORS || p == P_NP_LOOKAHEAD) && !catalogue) ||
+		    (p == P_NP_LOOKAHEAD && !only) || !wanted(p))
 			continue;
 		run(p, w, &r);
 		put_result(p, &r, done++ == 0);

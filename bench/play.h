@@ -6,8 +6,12 @@
 #ifndef NP_BENCH_PLAY_H
 #define NP_BENCH_PLAY_H
 
+#include <stdint.h>
+
+#include <numaplace/flavors.h>
 #include <numaplace/host.h>
 #include <numaplace/nova.h>
+#include <numaplace/place.h>
 #include <numaplace/plan.h>
 
 /* Play every workload of PATH (JSON Lines); NOVA: Nova's recorded answers or NULL. */
@@ -36,5 +40,17 @@ int play_moves_decide(np_host *h, const np_request *q, np_plan **plans, int n, n
  */
 int play_moves_apply(np_nova_case *c, np_host *h, const np_plan *p, np_plan **plans, int n,
 		     struct np_error *err);
+
+/* ---- the np-lookahead placer (play-lookahead.c) ---- */
+
+/*
+ * Q on H: the candidate plans of several placers (numaplace told DEM), the
+ * one whose futures drawn from F admit most; WHERE seeds the draws.
+ */
+int play_lookahead_decide(np_host *h, const np_request *q, const struct np_demand *dem, int ndem,
+			  const np_flavors *f, uint64_t where, np_plan **out, struct np_error *err);
+/* Decisions, candidates, futures played and guests placed in them, so far. */
+void play_lookahead_stats(unsigned long long *decisions, unsigned long long *cands,
+			  unsigned long long *samples, unsigned long long *guests);
 
 #endif

@@ -115,6 +115,24 @@ const struct cli_opt place_guest_opts[] = {
 	  .help = "keep room for the guests of this flavor catalogue too,\n"
 		  "as often as each is asked for (docs/formats/flavors.md;\n"
 		  "with --no-demand, for them alone)" },
+	{ .id = PLACE_OPT_LOOKAHEAD, .name = "lookahead", .type = CLI_INT, .min = 1,
+	  .max = NP_LOOKAHEAD_SAMPLES_MAX, .meta = "N",
+	  .help = "with --flavors: try the engine's best few plans on N\n"
+		  "futures of guests drawn from the catalogue each, and take\n"
+		  "the one whose futures admit the most (docs/policies/\n"
+		  "placement.md 15); up to (3 + cells) x N x depth engine calls" },
+	{ .id = PLACE_OPT_LOOKAHEAD_DEPTH, .name = "lookahead-depth", .type = CLI_INT, .min = 1,
+	  .max = NP_LOOKAHEAD_DEPTH_MAX, .meta = "D",
+	  .help = "with --lookahead: guests per future at most (default:\n"
+		  "until the first that does not fit, at most 256)" },
+	{ .id = PLACE_OPT_LOOKAHEAD_SEED, .name = "lookahead-seed", .type = CLI_INT, .min = 0,
+	  .max = 1e15, .meta = "S",
+	  .help = "with --lookahead: the draws' seed (default 1); the same\n"
+		  "seed on the same host gives the same plan" },
+	{ .id = PLACE_OPT_LOOKAHEAD_BUDGET, .name = "lookahead-budget", .type = CLI_INT, .min = 1,
+	  .max = 1e15, .meta = "G",
+	  .help = "with --lookahead: guests tried in futures in all (default:\n"
+		  "no limit); the futures every plan finished decide" },
 	{ .id = PLACE_OPT_KEEP, .name = "keep", .type = CLI_TEXT, .flags = CLI_REPEAT,
 	  .meta = "ID", .help = "with --allow-moves: never move claim ID (repeatable)" },
 	CLI_INCLUDE(place_budget_opts),
@@ -176,6 +194,10 @@ int place_args_get(const struct cli_args *a, struct place_args *p)
 	place_budget_args_get(a, p);
 	p->no_demand = cli_given(a, PLACE_OPT_NO_DEMAND);
 	p->flavors = cli_text(a, PLACE_OPT_FLAVORS);
+	p->lookahead = (int)cli_num(a, PLACE_OPT_LOOKAHEAD, 0);
+	p->lookahead_depth = (int)cli_num(a, PLACE_OPT_LOOKAHEAD_DEPTH, 0);
+	p->lookahead_seed = (uint64_t)cli_num(a, PLACE_OPT_LOOKAHEAD_SEED, 1);
+	p->lookahead_budget = (uint64_t)cli_num(a, PLACE_OPT_LOOKAHEAD_BUDGET, 0);
 	p->args = a;
 #ifndef NDEBUG
 	p->validate = true;
@@ -229,6 +251,16 @@ int place_args_check(const struct place_args *p)
 				       "them there is no demand");
 	if (p->allow_moves > 0 && !p->state)
 		return cli_usage_error(verb, "--allow-moves moves claimed guests: give --state FILE");
+	if (p->lookahead && !p->flavors)
+		return cli_usage_error(verb, "--lookahead draws futures from a catalogue: give "
+				       "--flavors FILE");
+	if (p->lookahead && p->allow_moves > 0)
+		return cli_usage_error(verb, "--lookahead does not go with --allow-moves");
+	if (!p->lookahead && (cli_given(p->args, PLACE_OPT_LOOKAHEAD_DEPTH) ||
+			      cli_given(p->args, PLACE_OPT_LOOKAHEAD_SEED) ||
+			      cli_given(p->args, PLACE_OPT_LOOKAHEAD_BUDGET)))
+		return cli_usage_error(verb, "--lookahead-depth, --lookahead-seed and "
+				       "--lookahead-budget go with --lookahead N");
 	if ((cli_given(p->args, PLACE_OPT_KEEP) || p->move_budget || p->move_us) &&
 	    p->allow_moves == 0)
 		return cli_usage_error(verb, "--keep, --move-budget and --move-time-budget go with "
@@ -345,13 +377,36 @@ struct np_place_opts place_opts(const struct place_args *p)
 				       .ndemand = p->demand ? p->demand->n : 0 };
 }
 
+/* --lookahead N: np_place_lookahead() with the catalogue of --flavors; -v says what it did. */
+static int lookahead(const struct place_args *p, const np_host *host, const np_request *req,
+		     const struct np_place_opts *opts, np_plan **out, struct np_error *err)
+{
+	struct np_lookahead la = { .samples = p->lookahead, .depth = p->lookahead_depth,
+				   .seed = p->lookahead_seed, .max_guests = p->lookahead_budget };
+	struct np_lookahead_result r = { 0 };
+	np_flavors *fl = NULL;
+	int rc = np_flavors_load(p->flavors, &fl, err);
+
+	la.flavors = fl;
+	if (!rc)
+		rc = np_place_lookahead(host, req, opts, &la, out, &r, err);
+	if (!rc && p->verbose)
+		fprintf(stderr, "numaplace: lookahead: %d plan%s tried on %d futures (%llu guests), "
+			"chose %d%s\n", r.candidates, r.candidates == 1 ? "" : "s", r.futures,
+			(unsigned long long)r.guests, r.chosen,
+			r.chosen ? "" : " (the engine's own)");
+	np_flavors_free(fl);
+	return rc;
+}
+
 int place_plan(const struct place_args *p, const np_host *host, const np_request *req,
 	       np_plan **out)
 {
 	struct np_place_opts opts = place_opts(p);
 	struct np_error err = { 0 };
 
-	if (np_place(host, req, &opts, out, &err)) {
+	if (p->lookahead ? lookahead(p, host, req, &opts, out, &err)
+			 : np_place(host, req, &opts, out, &err)) {
 		/* A request the document made but the host cannot take: say which document. */
 		if (p->doc && !p->flavor && err.code == NP_EINPUT) {
 			fprintf(stderr, "numaplace: %s: %s\n", doc_name(p), err.message);
@@ -514,7 +569,7 @@ static int place_case(const char *path, const struct place_args *p)
 static int check_case(const struct place_args *p)
 {
 	if (p->src.given || p->state || p->flavor || p->image || p->xl_vnuma || p->request ||
-	    p->allow_moves || p->flavors || p->no_demand ||
+	    p->allow_moves || p->flavors || p->no_demand || p->lookahead ||
 	    p->vcpus >= 0 || p->memory_mb >= 0 || p->mem_policy_given || p->affinity_given ||
 	    p->basis_given || p->verbose || p->format != NP_PLAN_TEXT || p->domain_xml ||
 	    p->xl_config || p->device_policy_given || p->output || p->in_place)
@@ -612,6 +667,8 @@ const struct cli_verb cli_verb_place = {
 		  "--no-demand\n"
 		  "  numaplace place --host host.json --state host.state --flavor 'vcpus=2,ram=2048' "
 		  "--flavors flavors.json\n"
+		  "  numaplace place --host host.json --state host.state --flavor 'vcpus=2,ram=2048' "
+		  "--flavors flavors.json --lookahead 32 -v\n"
 		  "  numaplace place --host room.json --state room.state \\\n"
 		  "      --flavor 'vcpus=4,ram=8192,hw:cpu_policy=dedicated' --allow-moves 1\n"
 		  "  numaplace place --case case.json\n"

@@ -47,6 +47,10 @@ struct place_args {
 	bool no_demand;             /* --no-demand */
 	const char *flavors;        /* --flavors FILE: the catalogue kept room for */
 	struct place_demand *demand; /* with --state: the claims' demand (place_state_demand()) */
+	int lookahead;              /* --lookahead N: futures per candidate (0: none) */
+	int lookahead_depth;        /* --lookahead-depth (0: until the first refusal) */
+	uint64_t lookahead_seed;    /* --lookahead-seed (default 1) */
+	uint64_t lookahead_budget;  /* --lookahead-budget: guests tried in futures (0: no limit) */
 	const struct cli_args *args; /* for the repeated --keep ID */
 };
 
@@ -80,6 +84,10 @@ enum {
 	PLACE_OPT_MOVE_TIME,
 	PLACE_OPT_NO_DEMAND,
 	PLACE_OPT_FLAVORS,
+	PLACE_OPT_LOOKAHEAD,
+	PLACE_OPT_LOOKAHEAD_DEPTH,
+	PLACE_OPT_LOOKAHEAD_SEED,
+	PLACE_OPT_LOOKAHEAD_BUDGET,
 };
 
 /* The demand np_place() keeps room for (docs/policies/placement.md 4, term 6). */

@@ -160,6 +160,63 @@ int np_place(const np_host *host, const np_request *req, const struct np_place_o
 int np_plan_answers(const np_host *host, const np_request *req, const struct np_place_opts *opts,
 		    const np_plan *plan, struct np_error *err);
 
+/* ---- lookahead: trying the best few plans on sampled futures ------------ */
+
+#define NP_LOOKAHEAD_SAMPLES_MAX 4096 /* futures per candidate */
+#define NP_LOOKAHEAD_DEPTH_MAX 256    /* guests per future */
+#define NP_LOOKAHEAD_CANDS_MAX 8      /* the engine's answers without some of its nodes */
+#define NP_LOOKAHEAD_EXTRA_MAX 8      /* the caller's own candidates */
+
+struct np_lookahead {
+	const np_flavors *flavors; /* the catalogue futures are drawn from (required) */
+	int samples;               /* futures per candidate, 1..NP_LOOKAHEAD_SAMPLES_MAX */
+	int depth;                 /* guests per future at most, 0 (until the first
+				      refusal, at most NP_LOOKAHEAD_DEPTH_MAX) to that */
+	uint64_t seed;             /* the draws: the same seed gives the same plan */
+	uint64_t max_guests;       /* budget: guests tried in futures in all (0: no
+				      limit); the futures every candidate played in
+				      full before it ran out decide */
+	/*
+	 * Plans of other placers for HOST and REQ (e.g. best or first fit),
+	 * tried too, after the engine's candidates (NULL or 0: none; read
+	 * only, copied when one wins; one that does not fit is left out).
+	 * ENGINE_ONLY: of the engine's candidates only np_place()'s answer,
+	 * not the other strategy's nor those without its nodes.
+	 */
+	const np_plan *const *extra;
+	int nextra;
+	bool engine_only;
+};
+
+/* What one np_place_lookahead() did. */
+struct np_lookahead_result {
+	int candidates;  /* distinct plans tried (1: nothing to choose) */
+	int chosen;      /* which won: 0 is np_place()'s own answer */
+	int futures;     /* futures every candidate played */
+	uint64_t guests; /* guests tried in futures (engine calls), in all: <= max_guests */
+};
+
+/*
+ * Place REQ on HOST choosing among a few good plans by what they leave
+ * for the guests to come (docs/policies/placement.md 15): np_place()'s
+ * answer with OPTS, the other strategy's, and its answer with each node of
+ * the first taken away in turn; each distinct one is charged on a copy of
+ * HOST, and LA->samples futures of guests drawn from LA->flavors (by
+ * their shares, seeded by LA->seed) are placed after it by np_place()
+ * with no options, until the first refusal or LA->depth guests.  The plan
+ * whose futures admit the most guests wins; ties go to the earlier,
+ * np_place()'s answer first, which is also the answer when the guest does
+ * not fit.  LA->extra adds the caller's own candidates (bench/play-
+ * lookahead.c adds best, first and worst fit: the setting measured in
+ * docs/results.md "Lookahead").  Every candidate meets the same futures.  RESULT (may be NULL)
+ * says what was done.  NP_EINPUT for LA out of range (or NULL, or
+ * without a catalogue), else as np_place().  Reads HOST, REQ and LA only.
+ * Costs up to (3 + cells) x samples x depth engine calls: an opt-in mode.
+ */
+int np_place_lookahead(const np_host *host, const np_request *req,
+		       const struct np_place_opts *opts, const struct np_lookahead *la,
+		       np_plan **out, struct np_lookahead_result *result, struct np_error *err);
+
 /* ---- making room: moving other guests' cells ---------------------------- */
 
 /* A guest already on the host (charged on it), which a placement may move. */

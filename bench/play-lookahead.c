@@ -1,0 +1,113 @@
+/*
+ * play-lookahead.c - the np-lookahead placer of `np-bench play` (play.c,
+ * with --flavors FILE, played only when --only names it): the library's
+ * np_place_lookahead() (place.h, docs/policies/placement.md 15), a
+ * rollout policy.  When a guest arrives, a few candidate plans are tried
+ * on S futures drawn from the family's flavor catalogue (the guests a
+ * cloud sells and how often, never the order of the arrivals), each
+ * future placed by the default engine until the first refusal; the
+ * candidate whose futures admit the most guests wins, ties to the
+ * engine's own answer (numaplace spread told the demand so far, as
+ * np-spread is).  With one distinct candidate it is np-spread.
+ *
+ * The draws are seeded by the seed, the workload and the arrival: the
+ * same run gives the same plans.
+ *
+ * Knobs (environment, for bench/objective-tune variants):
+ *   NP_BENCH_LA_SAMPLES  S, futures per candidate (default 8)
+ *   NP_BENCH_LA_DEPTH    guests per future at most (default 0: until the
+ *                        first refusal, at most 256)
+ *   NP_BENCH_LA_CANDS    the candidates, in tie order after the engine's
+ *                        answer (s): p the other strategy and e the
+ *                        engine without some of its nodes (the library's
+ *                        own, together), b best fit, f first fit, w worst
+ *                        fit, x libxl (baselines.h, given as
+ *                        np_lookahead.extra); default "sbfw", "lib" is
+ *                        "spe"
+ *   NP_BENCH_LA_SEED     the seed (default 1)
+ *   NP_BENCH_LA_BUDGET   np_lookahead.max_guests (default 0: none)
+ * play_lookahead_stats() counts decisions, candidates, futures and the
+ * guests tried in them, for the time per decision.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <numaplace/place.h>
+
+#include "baselines.h"
+#include "play.h"
+
+static double knob(const char *name, double def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtod(v, NULL) : def;
+}
+
+static unsigned long long st_samples, st_guests, st_cands, st_decisions;
+
+void play_lookahead_stats(unsigned long long *decisions, unsigned long long *cands,
+			  unsigned long long *samples, unsigned long long *guests)
+{
+	*decisions = st_decisions;
+	*cands = st_cands;
+	*samples = st_samples;
+	*guests = st_guests;
+}
+
+/* The baselines NP_BENCH_LA_CANDS names, as extra candidates (fitting ones only); their count. */
+static int baselines(const char *cands, np_host *h, const np_request *q, np_plan **extra,
+		     struct np_error *err)
+{
+	int n = 0;
+
+	for (const char *l = cands; *l && n < NP_LOOKAHEAD_EXTRA_MAX; l++) {
+		const char *bl = strchr("xfbw", *l);
+		np_plan *p = NULL;
+
+		if (!bl)
+			continue;
+		if (bl_place((enum bl_kind)(bl - "xfbw"), h, q, &p, err)) {
+			while (n > 0)
+				np_plan_free(extra[--n]);
+			return -1;
+		}
+		if (np_plan_fits(p))
+			extra[n++] = p;
+		else
+			np_plan_free(p);
+	}
+	return n;
+}
+
+int play_lookahead_decide(np_host *h, const np_request *q, const struct np_demand *dem, int ndem,
+			  const np_flavors *f, uint64_t where, np_plan **out, struct np_error *err)
+{
+	const char *cands = getenv("NP_BENCH_LA_CANDS");
+	struct np_place_opts o = { .demand = dem, .ndemand = ndem };
+	np_plan *extra[NP_LOOKAHEAD_EXTRA_MAX];
+	struct np_lookahead la = { .flavors = f,
+				   .samples = (int)knob("NP_BENCH_LA_SAMPLES", 8),
+				   .depth = (int)knob("NP_BENCH_LA_DEPTH", 0),
+				   .seed = (uint64_t)knob("NP_BENCH_LA_SEED", 1) * 0x100000001b3ULL ^ where,
+				   .max_guests = (uint64_t)knob("NP_BENCH_LA_BUDGET", 0) };
+	struct np_lookahead_result r = { 0 };
+	int n, rc;
+
+	cands = !cands || !*cands ? "sbfw" : strcmp(cands, "lib") == 0 ? "spe" : cands;
+	if ((n = baselines(cands, h, q, extra, err)) < 0)
+		return NP_EINPUT;
+	la.extra = (const np_plan *const *)extra;
+	la.nextra = n;
+	la.engine_only = !strchr(cands, 'p') && !strchr(cands, 'e');
+	rc = np_place_lookahead(h, q, &o, &la, out, &r, err);
+	while (n > 0)
+		np_plan_free(extra[--n]);
+	st_decisions++;
+	st_cands += (unsigned long long)r.candidates;
+	st_samples += (unsigned long long)r.futures * (unsigned long long)r.candidates;
+	st_guests += r.guests;
+	return rc;
+}

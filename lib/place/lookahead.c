@@ -1,0 +1,308 @@
+/*
+ * lookahead.c - np_place_lookahead(): choose among a few good plans the
+ * one that leaves the most room for the guests a cloud expects, by
+ * playing sampled futures (docs/policies/placement.md 15).
+ *
+ * Why: every greedy objective measured admits 90.8-91.6 % of the offline
+ * optimum (docs/results.md); the rest is lost to choices whose cost shows
+ * only guests later.  A cloud knows its flavors and how often each sells
+ * (flavors.h), and that is enough to try the choices out: each candidate
+ * plan is charged on a copy of the host, and S futures drawn from the
+ * catalogue are placed after it by the default engine until the first
+ * refusal (or DEPTH guests).  The candidate whose futures admit the most
+ * guests in all wins; ties go to the earlier candidate, the engine's own
+ * answer first.
+ *
+ * Candidates: the engine's answer with the caller's options; the other
+ * strategy's; for a guest of several cells, for each node of the first
+ * answer, the engine's answer with that node taken away (its memory
+ * counted as used on a copy); then, again and again, its answer without
+ * every node a candidate uses so far (for a one-cell guest: every node in
+ * the engine's order), so that the runner-up node sets are tried too.  Equal plans (same cells
+ * on the same nodes with the same pages) are one candidate.
+ *
+ * Every candidate meets the same futures (common random numbers: their
+ * differences are not drowned by the draws), drawn from LA->seed alone:
+ * the same host, request and seed give the same plan.  The budget
+ * (max_guests: guests placed in futures, in all) ends the sampling after
+ * the last round of futures every candidate could play in full.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <numaplace/place.h>
+
+#include "plan/plan-int.h"
+#include "util/util.h"
+
+#define LA_MAX_CANDS (2 + NP_LOOKAHEAD_CANDS_MAX + NP_LOOKAHEAD_EXTRA_MAX)
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A flavor of F drawn by its share, from the splitmix64 state *S (advanced). */
+static int draw(const np_flavors *f, uint64_t *s)
+{
+	double u = (double)(splitmix(s) >> 11) * 0x1.0p-53, acc = 0;
+	int n = np_flavors_count(f);
+
+	for (int i = 0; i < n; i++) {
+		acc += np_flavors_share(f, i);
+		if (u < acc)
+			return i;
+	}
+	return n - 1;
+}
+
+/* Same cells on the same nodes with the same pages: one candidate. */
+static bool same_plan(const np_plan *a, const np_plan *b)
+{
+	if (np_plan_cell_count(a) != np_plan_cell_count(b))
+		return false;
+	for (int i = 0; i < np_plan_cell_count(a); i++) {
+		const struct np_plan_cell *x = np_plan_cell(a, i), *y = np_plan_cell(b, i);
+
+		if (x->node_idx != y->node_idx || x->pagesize_kb != y->pagesize_kb ||
+		    x->guest_cell != y->guest_cell)
+			return false;
+	}
+	return true;
+}
+
+struct la {
+	np_plan *c[LA_MAX_CANDS];
+	int n;
+};
+
+/* Keep P as a candidate if it fits and is new (the first is kept anyway); else free it. */
+static bool add(struct la *la, np_plan *p)
+{
+	bool keep = la->n == 0 || (np_plan_fits(p) && la->n < LA_MAX_CANDS);
+
+	for (int i = 0; keep && i < la->n; i++)
+		keep = !same_plan(la->c[i], p);
+	if (keep)
+		la->c[la->n++] = p;
+	else
+		np_plan_free(p);
+	return keep;
+}
+
+/* The engine's answer on HOST without the nodes of MASK (their memory counted as used, on a copy). */
+static int without(const np_host *host, const np_request *req, const struct np_place_opts *o,
+		   const bool *mask, np_plan **out, struct np_error *err)
+{
+	np_host *x = NULL;
+	int rc = np_host_clone(host, &x, err);
+
+	for (int j = 0; !rc && j < np_topo_node_count(np_host_topo(host)); j++)
+		if (mask[j])
+			rc = np_host_add_usage(x, j, 0, np_host_node(host, j)->memory_mb + 1, NULL, 0,
+					       err);
+	if (!rc)
+		rc = np_place(x, req, o, out, err);
+	np_host_free(x);
+	return rc;
+}
+
+/* Mark the nodes of P in MASK. */
+static void mark(bool *mask, const np_plan *p)
+{
+	for (int i = 0; i < np_plan_cell_count(p); i++)
+		mask[np_plan_cell(p, i)->node_idx] = true;
+}
+
+/*
+ * The engine's answer, the other strategy's, the engine's without each
+ * node of its answer in turn, then without every node a candidate uses so
+ * far, again and again (for a one-cell guest: every node, in the engine's
+ * order), up to NP_LOOKAHEAD_CANDS_MAX of these.
+ */
+static int candidates(const np_host *host, const np_request *req, const struct np_place_opts *o,
+		      const struct np_lookahead *lo, struct la *la, struct np_error *err)
+{
+	struct np_place_opts other = *o;
+	int nodes = np_topo_node_count(np_host_topo(host)), k, tried = 0, rc;
+	bool *mask = calloc((size_t)nodes, sizeof(*mask));
+	np_plan *p = NULL;
+
+	if (!mask)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	if ((rc = np_place(host, req, o, &p, err)))
+		goto out;
+	add(la, p);
+	if (!np_plan_fits(la->c[0]) || lo->engine_only)
+		goto out;
+	other.strategy = o->strategy == NP_STRATEGY_PACK ? NP_STRATEGY_SPREAD : NP_STRATEGY_PACK;
+	other.explain = false;
+	if ((rc = np_place(host, req, &other, &p, err)))
+		goto out;
+	add(la, p);
+	other.strategy = o->strategy;
+	k = np_plan_cell_count(la->c[0]);
+	for (int i = 0; k > 1 && i < k && tried < NP_LOOKAHEAD_CANDS_MAX; i++, tried++) {
+		memset(mask, 0, (size_t)nodes * sizeof(*mask));
+		mask[np_plan_cell(la->c[0], i)->node_idx] = true;
+		if ((rc = without(host, req, &other, mask, &p, err)))
+			goto out;
+		add(la, p);
+	}
+	memset(mask, 0, (size_t)nodes * sizeof(*mask));
+	for (bool more = true; more && tried < NP_LOOKAHEAD_CANDS_MAX; tried++) {
+		for (int i = 0; i < la->n; i++)
+			mark(mask, la->c[i]);
+		if ((rc = without(host, req, &other, mask, &p, err)))
+			goto out;
+		if (!np_plan_fits(p)) {
+			np_plan_free(p);
+			break;
+		}
+		more = add(la, p); /* else nothing new to take away */
+	}
+out:
+	free(mask);
+	return rc;
+}
+
+/*
+ * Guests of the future SEQ[0..DEPTH-1] the default engine admits on H
+ * (charged as it goes) before its first refusal; -1 when the budget LEFT
+ * ran out first.
+ */
+static int rollout(np_host *h, const np_flavors *f, const int *seq, int depth, np_plan **held,
+		   uint64_t *left)
+{
+	int k = 0;
+
+	for (; k < depth; k++) {
+		np_plan *p = NULL;
+
+		if (*left == 0) {
+			k = -k - 1;
+			break;
+		}
+		--*left;
+		if (np_place(h, np_flavors_request(f, seq[k]), NULL, &p, NULL) || !np_plan_fits(p) ||
+		    np_host_charge(h, p, false, NULL)) {
+			np_plan_free(p);
+			break;
+		}
+		held[k] = p;
+	}
+	for (int i = 0; i < (k < 0 ? -k - 1 : k); i++)
+		np_plan_free(held[i]);
+	return k < 0 ? -1 : k;
+}
+
+/*
+ * One round: every candidate on the future SEQ, added to SCORE; false (and
+ * SCORE unchanged) when the budget ran out before every candidate played
+ * it to its end.
+ */
+static bool round_of(const np_host *host, const struct la *la, const struct np_lookahead *o,
+		     const int *seq, int depth, np_plan **held, uint64_t *left, long *score,
+		     struct np_lookahead_result *res)
+{
+	long got[LA_MAX_CANDS] = { 0 };
+
+	for (int i = 0; i < la->n; i++) {
+		np_host *after = NULL;
+		uint64_t before = *left;
+
+		if (!np_host_clone(host, &after, NULL) &&
+		    !np_host_charge(after, la->c[i], false, NULL))
+			got[i] = rollout(after, o->flavors, seq, depth, held, left);
+		np_host_free(after);
+		res->guests += before - *left;
+		if (got[i] < 0)
+			return false;
+	}
+	for (int i = 0; i < la->n; i++)
+		score[i] += got[i];
+	res->futures++;
+	return true;
+}
+
+static int check(const struct np_lookahead *o, struct np_error *err)
+{
+	if (!o || !o->flavors)
+		return np__err(err, NP_EINPUT, "lookahead: no flavor catalogue to draw futures from");
+	if (o->samples < 1 || o->samples > NP_LOOKAHEAD_SAMPLES_MAX)
+		return np__err(err, NP_EINPUT, "lookahead: samples must be 1 to %d, not %d",
+				 NP_LOOKAHEAD_SAMPLES_MAX, o->samples);
+	if (o->nextra < 0 || o->nextra > NP_LOOKAHEAD_EXTRA_MAX || (o->nextra && !o->extra))
+		return np__err(err, NP_EINPUT, "lookahead: extra plans must be 0 to %d, not %d",
+			       NP_LOOKAHEAD_EXTRA_MAX, o->nextra);
+	for (int i = 0; i < o->nextra; i++)
+		if (!o->extra[i])
+			return np__err(err, NP_EINPUT, "lookahead: extra plan %d is NULL", i);
+	if (o->depth < 0 || o->depth > NP_LOOKAHEAD_DEPTH_MAX)
+		return np__err(err, NP_EINPUT, "lookahead: depth must be 0 to %d, not %d",
+				 NP_LOOKAHEAD_DEPTH_MAX, o->depth);
+	return 0;
+}
+
+int np_place_lookahead(const np_host *host, const np_request *req,
+		       const struct np_place_opts *opts, const struct np_lookahead *la_opts,
+		       np_plan **out, struct np_lookahead_result *result, struct np_error *err)
+{
+	struct np_place_opts o = opts ? *opts : (struct np_place_opts){ 0 };
+	struct np_lookahead_result res = { 0 };
+	int depth, *seq = NULL, best = 0, rc;
+	np_plan **held = NULL;
+	long score[LA_MAX_CANDS] = { 0 };
+	uint64_t seed, left;
+	struct la la = { { NULL }, 0 };
+
+	if ((rc = check(la_opts, err)))
+		return rc;
+	depth = la_opts->depth ? la_opts->depth : NP_LOOKAHEAD_DEPTH_MAX;
+	left = la_opts->max_guests ? la_opts->max_guests : UINT64_MAX;
+	seed = la_opts->seed;
+	if ((rc = candidates(host, req, &o, la_opts, &la, err)))
+		goto out;
+	for (int i = 0; np_plan_fits(la.c[0]) && i < la_opts->nextra; i++) {
+		np_plan *copy = np__plan_copy(la_opts->extra[i]);
+
+		if (!copy) {
+			rc = np__err(err, NP_ENOMEM, "out of memory");
+			goto out;
+		}
+		add(&la, copy);
+	}
+	res.candidates = la.n;
+	if (la.n > 1) {
+		seq = calloc((size_t)depth, sizeof(*seq));
+		held = calloc((size_t)depth, sizeof(*held));
+		if (!seq || !held) {
+			rc = np__err(err, NP_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (int s = 0; s < la_opts->samples; s++) {
+			for (int k = 0; k < depth; k++)
+				seq[k] = draw(la_opts->flavors, &seed);
+			if (!round_of(host, &la, la_opts, seq, depth, held, &left, score, &res))
+				break;
+		}
+		for (int i = 1; i < la.n; i++)
+			if (score[i] > score[best])
+				best = i;
+	}
+	res.chosen = best;
+	*out = la.c[best];
+	la.c[best] = NULL;
+	if (result)
+		*result = res;
+out:
+	for (int i = 0; i < la.n; i++)
+		np_plan_free(la.c[i]);
+	free(seq);
+	free(held);
+	return rc;
+}
