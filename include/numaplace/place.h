@@ -208,8 +208,8 @@ struct np_lookahead_result {
  * np_place()'s answer first, which is also the answer when the guest does
  * not fit.  LA->extra adds the caller's own candidates (bench/play-
  * lookahead.c adds best, first and worst fit: the setting measured in
- * docs/results.md "Lookahead").  Every candidate meets the same futures.  RESULT (may be NULL)
- * says what was done.  NP_EINPUT for LA out of range (or NULL, or
+ * docs/results.md "Lookahead").  Every candidate meets the same futures.
+ * RESULT (may be NULL) says what was done.  NP_EINPUT for LA out of range (or NULL, or
  * without a catalogue), else as np_place().  Reads HOST, REQ and LA only.
  * Costs up to (3 + cells) x samples x depth engine calls: an opt-in mode.
  */

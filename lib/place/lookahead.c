@@ -18,8 +18,9 @@
  * answer, the engine's answer with that node taken away (its memory
  * counted as used on a copy); then, again and again, its answer without
  * every node a candidate uses so far (for a one-cell guest: every node in
- * the engine's order), so that the runner-up node sets are tried too.  Equal plans (same cells
- * on the same nodes with the same pages) are one candidate.
+ * the engine's order), so that the runner-up node sets are tried too.
+ * Equal plans (same cells on the same nodes with the same pages) are one
+ * candidate.
  *
  * Every candidate meets the same futures (common random numbers: their
  * differences are not drowned by the draws), drawn from LA->seed alone:
