@@ -95,7 +95,7 @@ static bool add(struct la *la, np_plan *p)
 	return keep;
 }
 
-/* The engine's answer on HOST without the nodes of MASK (their memory counted as used, on a copy). */
+/* The engine's answer on HOST without the nodes of MASK (their memory used, on a copy). */
 static int without(const np_host *host, const np_request *req, const struct np_place_opts *o,
 		   const bool *mask, np_plan **out, struct np_error *err)
 {
