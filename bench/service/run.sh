@@ -92,7 +92,7 @@ serve() {
     "$np" serve --store "$store" --listen 127.0.0.1:0 --token-file "$OUT/token" \
       --log /dev/null --threads "${THREADS:-16}" 2>"$OUT/serve-$r.err" &
     pids+=($!)
-    for _ in $(seq 1 600); do grep -q "serving on" "$OUT/serve-$r.err" && break; sleep 0.05; done
+    for _ in $(seq 1 600); do grep -qs "serving on" "$OUT/serve-$r.err" && break; sleep 0.05; done
     addrs=${addrs:+$addrs,}$(grep -o 'serving on [^ ]*' "$OUT/serve-$r.err" | sed 's/serving on //')
   done
 }
