@@ -9,13 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # Two nodes of 4 CPUs (node n: CPUs 4n..4n+3) and 4 GiB.
-python3 - >"$TMP/h.json" <<'EOF'
-import json
-print(json.dumps({"schema": "numaplace.topology/1", "distances_source": "firmware",
-  "nodes": [{"id": i, "cpus": list(range(4 * i, 4 * i + 4)), "memory_mb": {"total": 4096},
-             "distances": [10 if i == j else 20 for j in range(2)]} for i in range(2)],
-  "cpus": [{"id": c, "node": c // 4, "core": c % 4, "socket": c // 4} for c in range(8)]}))
-EOF
+small_host 2 4096 >"$TMP/h.json"
 plan() { # ID NODE MEMORY_MB CPU...: a claim of one cell pinned to the CPUs
   local id=$1 node=$2 mem=$3 pins="" v=0; shift 3
   for c in "$@"; do pins="$pins${pins:+,}[$v,$c]"; v=$((v + 1)); done

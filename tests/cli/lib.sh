@@ -11,6 +11,9 @@
 #   json_ok PYEXPR "what"  PYEXPR over the last stdout as JSON `d` is true
 #   have F                 this build has feature F (hwloc, libvirt, runtime, sim, service)
 #   need F                 skip the whole script (exit 77) unless it has
+#   small_host NODES MB    prints a topology JSON: NODES nodes of 4 CPUs
+#                          (node n: CPUs 4n..4n+3, one socket each) and MB
+#                          MiB, distances 10/20
 #   finish                 prints "N passed, N failed" and exits
 set -u
 : "${NUMAPLACE:?NUMAPLACE must name the built tool}"
@@ -86,6 +89,17 @@ fixture() {
     mkdir -p "$d" && tar -C "$d" -xjf "$NP_SHARED/fixtures/hwloc-linux/$1.tar.bz2" || return 1
   fi
   echo "$d/$(ls "$d")"
+}
+
+small_host() {
+  python3 - "$1" "$2" <<'EOF'
+import json, sys
+n, mb = int(sys.argv[1]), int(sys.argv[2])
+print(json.dumps({"schema": "numaplace.topology/1", "distances_source": "firmware",
+  "nodes": [{"id": i, "cpus": list(range(4 * i, 4 * i + 4)), "memory_mb": {"total": mb},
+             "distances": [10 if i == j else 20 for j in range(n)]} for i in range(n)],
+  "cpus": [{"id": c, "node": c // 4, "core": c % 4, "socket": c // 4} for c in range(4 * n)]}))
+EOF
 }
 
 finish() {

@@ -9,13 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # Four nodes of 4 CPUs (node n: CPUs 4n..4n+3) and 32 GiB.
-python3 - >"$TMP/h.json" <<'EOF'
-import json
-print(json.dumps({"schema": "numaplace.topology/1", "distances_source": "firmware",
-  "nodes": [{"id": i, "cpus": list(range(4 * i, 4 * i + 4)), "memory_mb": {"total": 32768},
-             "distances": [10 if i == j else 20 for j in range(4)]} for i in range(4)],
-  "cpus": [{"id": c, "node": c // 4, "core": c % 4, "socket": c // 4} for c in range(16)]}))
-EOF
+small_host 4 32768 >"$TMP/h.json"
 plan() { # ID NODE MEMORY_MB CPU: a claim of one cell pinned to the CPU
   printf '"%s": {"schema":"numaplace.plan/1","fits":true,"memory_policy":"strict","affinity":"hard","nodeset":[%d],"fallback":[],"cells":[{"guest_cell":0,"node":%d,"memory_mb":%d,"pagesize_kb":4,"pins":[[0,%d]],"float_vcpus":[],"cpuset":[],"reserved":[],"blocked":[]}],"pci":[]}' \
     "$1" "$2" "$2" "$3" "$4"

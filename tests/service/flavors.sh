@@ -7,13 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # One host of two nodes, 4 CPUs and 4 GiB each (node n: CPUs 4n..4n+3).
-python3 - >"$TMP/h.json" <<'PY'
-import json
-print(json.dumps({"schema": "numaplace.topology/1", "distances_source": "firmware",
-  "nodes": [{"id": i, "cpus": list(range(4 * i, 4 * i + 4)), "memory_mb": {"total": 4096},
-             "distances": [10 if i == j else 20 for j in range(2)]} for i in range(2)],
-  "cpus": [{"id": c, "node": c // 4, "core": c % 4, "socket": c // 4} for c in range(8)]}))
-PY
+small_host 2 4096 >"$TMP/h.json"
 printf '%s' '[{"vcpus": 1, "memory_mb": 3072, "extra_specs": {"hw:cpu_policy": "dedicated"}}]' >"$TMP/cat3.json"
 
 # A, then B, then G (dedicated CPUs): A (1 CPU, 512 MiB) takes node 0, B
