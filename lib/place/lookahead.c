@@ -174,31 +174,25 @@ out:
 /*
  * Guests of the future SEQ[0..DEPTH-1] the default engine admits on H
  * (charged as it goes) before its first refusal; -1 when the budget LEFT
- * ran out first.
+ * ran out first.  (A charged plan can go at once: the host keeps what it
+ * takes, not the plan.)
  */
-static int rollout(np_host *h, const np_flavors *f, const int *seq, int depth, np_plan **held,
-		   uint64_t *left)
+static int rollout(np_host *h, const np_flavors *f, const int *seq, int depth, uint64_t *left)
 {
-	int k = 0;
-
-	for (; k < depth; k++) {
+	for (int k = 0; k < depth; k++) {
 		np_plan *p = NULL;
+		bool admitted;
 
-		if (*left == 0) {
-			k = -k - 1;
-			break;
-		}
+		if (*left == 0)
+			return -1;
 		--*left;
-		if (np_place(h, np_flavors_request(f, seq[k]), NULL, &p, NULL) || !np_plan_fits(p) ||
-		    np_host_charge(h, p, false, NULL)) {
-			np_plan_free(p);
-			break;
-		}
-		held[k] = p;
+		admitted = !np_place(h, np_flavors_request(f, seq[k]), NULL, &p, NULL) &&
+			   np_plan_fits(p) && !np_host_charge(h, p, false, NULL);
+		np_plan_free(p);
+		if (!admitted)
+			return k;
 	}
-	for (int i = 0; i < (k < 0 ? -k - 1 : k); i++)
-		np_plan_free(held[i]);
-	return k < 0 ? -1 : k;
+	return depth;
 }
 
 /*
@@ -207,7 +201,7 @@ static int rollout(np_host *h, const np_flavors *f, const int *seq, int depth, n
  * it to its end.
  */
 static bool round_of(const np_host *host, const struct la *la, const struct np_lookahead *o,
-		     const int *seq, int depth, np_plan **held, uint64_t *left, long *score,
+		     const int *seq, int depth, uint64_t *left, long *score,
 		     struct np_lookahead_result *res)
 {
 	long got[LA_MAX_CANDS] = { 0 };
@@ -218,7 +212,7 @@ static bool round_of(const np_host *host, const struct la *la, const struct np_l
 
 		if (!np_host_clone(host, &after, NULL) &&
 		    !np_host_charge(after, la->c[i], false, NULL))
-			got[i] = rollout(after, o->flavors, seq, depth, held, left);
+			got[i] = rollout(after, o->flavors, seq, depth, left);
 		np_host_free(after);
 		res->guests += before - *left;
 		if (got[i] < 0)
@@ -256,7 +250,6 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 	struct np_place_opts o = opts ? *opts : (struct np_place_opts){ 0 };
 	struct np_lookahead_result res = { 0 };
 	int depth, *seq = NULL, best = 0, rc;
-	np_plan **held = NULL;
 	long score[LA_MAX_CANDS] = { 0 };
 	uint64_t seed, left;
 	struct la la = { { NULL }, 0 };
@@ -280,15 +273,14 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 	res.candidates = la.n;
 	if (la.n > 1) {
 		seq = calloc((size_t)depth, sizeof(*seq));
-		held = calloc((size_t)depth, sizeof(*held));
-		if (!seq || !held) {
+		if (!seq) {
 			rc = np__err(err, NP_ENOMEM, "out of memory");
 			goto out;
 		}
 		for (int s = 0; s < la_opts->samples; s++) {
 			for (int k = 0; k < depth; k++)
 				seq[k] = draw(la_opts->flavors, &seed);
-			if (!round_of(host, &la, la_opts, seq, depth, held, &left, score, &res))
+			if (!round_of(host, &la, la_opts, seq, depth, &left, score, &res))
 				break;
 		}
 		for (int i = 1; i < la.n; i++)
@@ -304,6 +296,5 @@ out:
 	for (int i = 0; i < la.n; i++)
 		np_plan_free(la.c[i]);
 	free(seq);
-	free(held);
 	return rc;
 }
