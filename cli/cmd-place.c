@@ -355,12 +355,14 @@ int place_state_demand(struct place_args *p, const np_state *st, const np_reques
 		p->demand->n = np_demand_add_request(p->demand->shape, p->demand->n, req, 1);
 	p->demand->n = np_demand_add_flavors(p->demand->shape, p->demand->n, fl,
 					     NP_DEMAND_FLAVORS_WEIGHT);
-	np_flavors_free(fl);
+	p->demand->flavors = fl;
 	return CLI_OK;
 }
 
 void place_demand_free(struct place_args *p)
 {
+	if (p->demand)
+		np_flavors_free(p->demand->flavors);
 	free(p->demand);
 	p->demand = NULL;
 }
@@ -377,25 +379,25 @@ struct np_place_opts place_opts(const struct place_args *p)
 				       .ndemand = p->demand ? p->demand->n : 0 };
 }
 
-/* --lookahead N: np_place_lookahead() with the catalogue of --flavors; -v says what it did. */
+/*
+ * --lookahead N: np_place_lookahead() with the catalogue of --flavors, as
+ * place_state_demand() loaded it (once: the demand and the futures come
+ * from the same file); -v says what it did.
+ */
 static int lookahead(const struct place_args *p, const np_host *host, const np_request *req,
 		     const struct np_place_opts *opts, np_plan **out, struct np_error *err)
 {
 	struct np_lookahead la = { .samples = p->lookahead, .depth = p->lookahead_depth,
-				   .seed = p->lookahead_seed, .max_guests = p->lookahead_budget };
+				   .seed = p->lookahead_seed, .max_guests = p->lookahead_budget,
+				   .flavors = p->demand ? p->demand->flavors : NULL };
 	struct np_lookahead_result r = { 0 };
-	np_flavors *fl = NULL;
-	int rc = np_flavors_load(p->flavors, &fl, err);
+	int rc = np_place_lookahead(host, req, opts, &la, out, &r, err);
 
-	la.flavors = fl;
-	if (!rc)
-		rc = np_place_lookahead(host, req, opts, &la, out, &r, err);
 	if (!rc && p->verbose)
 		fprintf(stderr, "numaplace: lookahead: %d plan%s tried on %d futures (%llu guests), "
 			"chose %d%s\n", r.candidates, r.candidates == 1 ? "" : "s", r.futures,
 			(unsigned long long)r.guests, r.chosen,
 			r.chosen ? "" : " (the engine's own)");
-	np_flavors_free(fl);
 	return rc;
 }
 

@@ -94,6 +94,7 @@ enum {
 struct place_demand {
 	int n;
 	struct np_demand shape[NP_DEMAND_MAX];
+	np_flavors *flavors; /* --flavors, loaded once: the demand's and --lookahead's */
 };
 
 /* The guest, placement and output options, with their help sections. */
@@ -131,8 +132,8 @@ int place_host(const struct place_args *p, np_topo **topo, np_host **host);
  * P->demand: with --state (and no --no-demand) the claims of ST
  * (np_state_demand(); ST NULL: none) and REQ, the guest being placed;
  * with --flavors, the catalogue on top (np_demand_add_flavors(), the
- * shared rule; with --no-demand, alone).  Free it with
- * place_demand_free().  0 or the exit code (printed).
+ * shared rule; with --no-demand, alone), and the catalogue itself kept
+ * for --lookahead.  Free it with place_demand_free().  0 or the exit code (printed).
  */
 int place_state_demand(struct place_args *p, const np_state *st, const np_request *req);
 void place_demand_free(struct place_args *p);
