@@ -272,6 +272,16 @@ int np__fleet_reload(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
  */
 int np__fleet_rebuild(np_fleet *f, struct np_fleet_host *h, np__ledger *l, int64_t gen,
 		      int placements, struct np_error *err);
+/*
+ * After this process's own claim (RELEASE false) or release of TAKES on
+ * H, which the store says left H at generation GEN: when GEN is the one
+ * just after the view H holds, nobody else changed H in between, and its
+ * new view is that one with TAKES charged or given back (a snapshot shared
+ * with the group, as a read would make).  False when it was not so, or
+ * could not be built: read H again.
+ */
+bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np__takes *takes,
+			  bool release, int64_t gen);
 /* H must be read again before use; a shared summary at MIN_GEN or newer will do. */
 void np__fleet_stale(struct np_fleet_host *h, int64_t min_gen);
 /* Forget host H (removed from the store). */

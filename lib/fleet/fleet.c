@@ -924,25 +924,33 @@ static bool holds_given(const np__ledger *l, const struct np__release *rel)
 	return true;
 }
 
+bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np__takes *takes,
+			  bool release, int64_t gen)
+{
+	np__ledger *l;
+
+	if (gen != h->generation + 1 || !(l = np__ledger_clone(h->ledger)))
+		return false;
+	if (np__ledger_charge(l, takes, release, NULL)) {
+		np__ledger_free(l);
+		return false;
+	}
+	/* (np__fleet_rebuild frees L when it fails) */
+	return !np__fleet_rebuild(f, h, l, gen, h->placements + (release ? -1 : 1), NULL);
+}
+
 /*
- * After our own release: when the store's new generation is the one just
- * after the summary we hold, nobody else changed the host in between, so
- * the host now is our summary minus what the placement held: a new
- * snapshot with it subtracted (shared with the group), as after a claim.
+ * After our own release: the host now is our view minus what the
+ * placement held (np__fleet_own_change), when that view holds all of it.
  * Otherwise (others moved it, or what came back does not match) read it
  * again at the next refresh.
  */
 static void after_release(np_fleet *f, struct np_fleet_host *h, const struct np__release *rel)
 {
-	np__ledger *l;
-
-	if (rel->generation == h->generation + 1 && h->ledger && h->placements > 0 &&
-	    (!h->stale || h->want_gen <= rel->generation) && holds_given(h->ledger, rel) &&
-	    (l = np__ledger_clone(h->ledger))) {
-		np__ledger_charge(l, &rel->given, true, NULL); /* giving back never fails */
-		if (!np__fleet_rebuild(f, h, l, rel->generation, h->placements - 1, NULL))
-			return; /* (it frees L when it fails) */
-	}
+	if (h->ledger && h->placements > 0 && (!h->stale || h->want_gen <= rel->generation) &&
+	    holds_given(h->ledger, rel) &&
+	    np__fleet_own_change(f, h, &rel->given, true, rel->generation))
+		return;
 	np__fleet_stale(h, rel->generation > h->generation ? rel->generation : h->generation + 1);
 	f->cursor.data_version = -1;
 	f->last_scan = 0; /* see our own write at the next refresh */

@@ -426,16 +426,8 @@ int np__fleet_plan_json(const np_plan *plan, char **out, struct np_error *err)
 static void after_claim(np_fleet *f, struct np_fleet_host *h, const struct np__takes *t,
 			int64_t gen)
 {
-	np__ledger *l = NULL;
-
-	if (gen == h->generation + 1 && (l = np__ledger_clone(h->ledger)) &&
-	    !np__ledger_charge(l, t, false, NULL)) {
-		if (np__fleet_rebuild(f, h, l, gen, h->placements + 1, NULL))
-			np__fleet_stale(h, gen);
-		return;
-	}
-	np__ledger_free(l);
-	np__fleet_stale(h, gen);
+	if (!np__fleet_own_change(f, h, t, false, gen))
+		np__fleet_stale(h, gen);
 }
 
 static int claim(np_fleet *f, const char *id, const char *fp, const np_request *req,
