@@ -292,22 +292,12 @@ int np__ledger_add_pin(np__ledger *l, int cpu, int node)
 	return 0;
 }
 
-/* Stores read rows in key order (SQLite's primary keys): then no sort. */
-static bool sorted(const void *base, int n, size_t size, int (*cmp)(const void *, const void *))
-{
-	const char *p = base;
-
-	for (int i = 1; i < n; i++)
-		if (cmp(p + (size_t)(i - 1) * size, p + (size_t)i * size) > 0)
-			return false;
-	return true;
-}
 
 void np__ledger_sort(np__ledger *l)
 {
-	if (!sorted(l->rows, l->nrows, sizeof(*l->rows), cmp_row))
+	if (!np__sorted(l->rows, l->nrows, sizeof(*l->rows), cmp_row))
 		qsort(l->rows, (size_t)l->nrows, sizeof(*l->rows), cmp_row);
-	if (!sorted(l->pins, l->npins, sizeof(*l->pins), cmp_pin))
+	if (!np__sorted(l->pins, l->npins, sizeof(*l->pins), cmp_pin))
 		qsort(l->pins, (size_t)l->npins, sizeof(*l->pins), cmp_pin);
 }
 

@@ -87,14 +87,6 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static bool ints_sorted(const int *a, int n)
-{
-	for (int i = 1; i < n; i++)
-		if (a[i - 1] > a[i])
-			return false;
-	return true;
-}
-
 static bool has_cpu(const int *set, int n, int cpu)
 {
 	return n > 0 && bsearch(&cpu, set, (size_t)n, sizeof(int), cmp_int) != NULL;
@@ -913,7 +905,8 @@ static int pin_cpus(np_host *h, int idx, const int *cpus, int n, struct np_error
 	}
 	memcpy(all + m, cpus, (size_t)n * sizeof(int));
 	m += n;
-	if (!ints_sorted(all, m)) /* a refresh pins a node's CPUs in order, on none */
+	/* (a refresh pins a node's CPUs in order: then no sort) */
+	if (!np__sorted(all, m, sizeof(int), cmp_int))
 		qsort(all, (size_t)m, sizeof(int), cmp_int);
 	hn->pub.npinned = m;
 	node_sync(hn);

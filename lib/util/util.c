@@ -83,6 +83,16 @@ void *np__calloc(size_t n, size_t size)
 	return calloc(n, size);
 }
 
+bool np__sorted(const void *base, int n, size_t size, int (*cmp)(const void *, const void *))
+{
+	const char *p = base;
+
+	for (int i = 1; i < n; i++)
+		if (cmp(p + (size_t)(i - 1) * size, p + (size_t)i * size) > 0)
+			return false;
+	return true;
+}
+
 int np__grow(void **arr, size_t *cap, size_t need, size_t size)
 {
 	size_t ncap = *cap ? *cap : 8;

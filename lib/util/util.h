@@ -124,6 +124,8 @@ size_t np__utf8_char(const unsigned char *s);
 void *np__calloc(size_t n, size_t size);
 /* Grow *ARR (of *CAP elements of SIZE) to hold at least NEED; 0 or -1. */
 int np__grow(void **arr, size_t *cap, size_t need, size_t size);
+/* BASE's N elements of SIZE are in CMP's order already (qsort can be skipped). */
+bool np__sorted(const void *base, int n, size_t size, int (*cmp)(const void *, const void *));
 
 /*
  * The K-combination of 0..N-1 after IDX (increasing) in lexicographic
