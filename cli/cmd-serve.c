@@ -40,7 +40,8 @@ static const struct cli_opt opts[] = {
 		  "is required; port 0 picks one, said in the log)" },
 	{ .id = OPT_TOKEN_FILE, .name = "token-file", .type = CLI_TEXT, .meta = "F",
 	  .help = "the bearer token clients send (Authorization: Bearer T);\n"
-		  "one line, 16 characters or more, not readable by others" },
+		  "one line, 16 characters or more; mode 0600 or 0400, yours\n"
+		  "or root's, not a link" },
 	{ .id = OPT_LISTEN_ANY, .name = "listen-any", .type = CLI_FLAG,
 	  .help = "allow a TCP address other than loopback" },
 	{ .id = OPT_LOG, .name = "log", .type = CLI_TEXT, .meta = "FILE",
@@ -60,7 +61,8 @@ static const struct cli_opt opts[] = {
 	  .help = "on SIGTERM, wait this long for requests in flight (default 30)" },
 	{ .id = OPT_FLAVORS, .name = "flavors", .type = CLI_TEXT, .meta = "FILE",
 	  .help = "the flavors the cloud sells (numaplace.flavors/1,\n"
-		  "docs/formats/flavors.md): every placement keeps room for them" },
+		  "docs/formats/flavors.md): every placement keeps room for\n"
+		  "them; yours or root's, writable by no one else" },
 	CLI_OPT_HELP,
 	CLI_OPT_END,
 };

@@ -107,20 +107,16 @@ static int open_log(struct svc *s)
 static int read_token(struct svc *s)
 {
 	struct np_error err = { 0 };
-	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
 
-	if (np_read_file(s->cfg->token_file, sizeof(s->token), &buf, &len, &err))
-		return fail(2, "cannot read the token file: %s", err.message);
+	if (np_read_trusted(s->cfg->token_file, "token file", sizeof(s->token), NP_READ_SECRET,
+			    &buf, &len, &err))
+		return fail(2, "%s", err.message);
 	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
 		len--;
-	if (stat(s->cfg->token_file, &st) == 0 && (st.st_mode & 0007)) {
-		free(buf);
-		return fail(2, "token file '%s' is readable by others: chmod o-rwx it",
-			    s->cfg->token_file);
-	}
 	if (len < 16 || memchr(buf, '\n', len)) {
+		explicit_bzero(buf, len);
 		free(buf);
 		return fail(2, "token file '%s': want one line of at least 16 characters",
 			    s->cfg->token_file);
@@ -128,6 +124,7 @@ static int read_token(struct svc *s)
 	memcpy(s->token, buf, len);
 	s->token_len = len;
 	s->need_token = true;
+	explicit_bzero(buf, len);
 	free(buf);
 	return 0;
 }
@@ -316,14 +313,23 @@ const np_flavors *svc_flavors(const struct svc *s)
 	return s->flavors;
 }
 
-/* --flavors: read once at start; a bad catalogue is a bad configuration. */
+/*
+ * --flavors: read once at start; a bad catalogue is a bad configuration.
+ * It steers every placement, so it is trusted only as the token is: a
+ * file of this user or root that no one else may write (readable by all).
+ */
 static int load_flavors(struct svc *s)
 {
 	struct np_error err = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = np_read_trusted(s->cfg->flavors, "flavors file", 0, 0, &buf, &len,
+				 &err);
 
-	if (np_flavors_load(s->cfg->flavors, &s->flavors, &err))
-		return fail(2, "%s", err.message);
-	return 0;
+	if (!rc)
+		rc = np_flavors_parse(buf, len, s->cfg->flavors, &s->flavors, &err);
+	free(buf);
+	return rc ? fail(2, "%s", err.message) : 0;
 }
 
 static int open_store(struct svc *s)

@@ -33,6 +33,25 @@ extern "C" {
 int np_read_file(const char *path, size_t max, char **buf, size_t *len,
 		 struct np_error *err);
 
+/* np_read_trusted() FLAGS. */
+#define NP_READ_SECRET 1u /* others may not read it either (tokens, keys) */
+
+/*
+ * Read PATH as np_read_file() does, for a service that must not act on
+ * what another user wrote (its token, its configuration): PATH must be a
+ * regular file itself (not a symbolic link), owned by this user or root and
+ * writable by nobody else; with NP_READ_SECRET not readable by others
+ * either (mode 0600 or 0400; 0640 and 0440 are allowed, since systemd's
+ * credentials read so: a 0400 file with an ACL entry for the service).  The checks are made on the opened file, so
+ * nothing can be swapped in between.  WHAT names the file in messages
+ * ("token file").  No "-".  At most MAX bytes (0: NP_FILE_MAX).  Errors: NP_EINPUT "cannot read the WHAT
+ * 'PATH': a symbolic link" (or not a regular file, missing...), NP_EINPUT
+ * "WHAT 'PATH' is writable by others (mode 0664)" (or owned by uid N,
+ * readable by others), NP_EINPUT when larger than MAX, NP_EIO, NP_ENOMEM.
+ */
+int np_read_trusted(const char *path, const char *what, size_t max, unsigned flags,
+		    char **buf, size_t *len, struct np_error *err);
+
 /*
  * Replace the regular file PATH with the LEN bytes of BUF, atomically: the
  * content goes into a new file beside it (created exclusively, never

@@ -24,6 +24,7 @@
 
 #include <numaplace/agent.h>
 #include <numaplace/runtime.h>
+#include <numaplace/util.h>
 
 #include "agent/agent-int.h"
 #include "emit/emit-int.h"
@@ -38,22 +39,10 @@
 /* The token: a regular file (no link) of this user or root, nobody else may read or write. */
 static int read_token(const char *path, char **out, struct np_error *err)
 {
-	const char *kind = NULL;
-	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
-	int fd = np__open_regular(path, O_RDONLY | O_NOFOLLOW, 0, &kind), rc;
+	int rc = np_read_trusted(path, "token file", TOKEN_MAX, NP_READ_SECRET, &buf, &len, err);
 
-	if (fd < 0)
-		return np__open_fail(err, NP_EINPUT, "read the token file", path, kind);
-	if (fstat(fd, &st) != 0 || (st.st_uid != geteuid() && st.st_uid != 0) ||
-	    (st.st_mode & 077)) {
-		close(fd);
-		return np__err(err, NP_EINPUT, "token file '%s' may be read or written by others "
-			       "(it must be mode 0600 or 0400, owned by this user or root)", path);
-	}
-	rc = np__read_fd(fd, path, TOKEN_MAX, &buf, &len, err);
-	close(fd);
 	if (rc)
 		return rc;
 	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))

@@ -21,7 +21,7 @@ struct np__bal_policy {
 	char **uris;           /* "libvirt": the connections domain preferences may name */
 	int nuris;
 	bool trusted;          /* the file: owned by root or us, writable by no one else */
-	char why[80];          /* why it is not */
+	char why[112];         /* why it is not */
 };
 
 /* Fill POL from the JSON file PATH (NULL: leave the defaults in POL). */

@@ -191,6 +191,7 @@ int np__bal_policy_load(const np_topo *topo, const char *path, struct np__bal_po
 	struct np_error e2 = { 0 };
 
 	const char *kind;
+	char why[96];
 	struct stat st;
 	int fd;
 
@@ -200,12 +201,12 @@ int np__bal_policy_load(const np_topo *topo, const char *path, struct np__bal_po
 	fd = np__open_regular(path, O_RDONLY, 0, &kind);
 	if (fd < 0)
 		return np__open_fail(err, NP_EIO, "read", path, kind);
-	if (fstat(fd, &st) == 0 && (st.st_uid == 0 || st.st_uid == geteuid()) &&
-	    !(st.st_mode & (S_IWGRP | S_IWOTH)))
+	if (fstat(fd, &st) != 0)
+		snprintf(pol->why, sizeof(pol->why), "it cannot be examined");
+	else if (!np__untrusted(&st, false, why, sizeof(why)))
 		pol->trusted = true;
 	else
-		snprintf(pol->why, sizeof(pol->why), "it is owned by uid %u, mode %04o",
-			 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		snprintf(pol->why, sizeof(pol->why), "it is %s", why);
 	rc = np__read_fd(fd, path, POLICY_MAX, &buf, &len, err);
 	close(fd);
 	if (rc)

@@ -260,6 +260,50 @@ int np__read_file(const char *path, size_t max, char **buf, size_t *len,
 	return rc;
 }
 
+const char *np__untrusted(const struct stat *st, bool secret, char *buf, size_t size)
+{
+	unsigned mode = (unsigned)(st->st_mode & 07777);
+
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		snprintf(buf, size, "owned by uid %u (neither this user, uid %u, nor root)",
+			 (unsigned)st->st_uid, (unsigned)geteuid());
+	else if (st->st_mode & (S_IWGRP | S_IWOTH))
+		snprintf(buf, size, "writable by others (mode %04o)", mode);
+	else if (secret && (st->st_mode & S_IRWXO))
+		snprintf(buf, size, "readable by others (mode %04o: want 0600 or 0400)", mode);
+	else
+		return NULL;
+	return buf;
+}
+
+int np_read_trusted(const char *path, const char *what, size_t max, unsigned flags,
+		    char **buf, size_t *len, struct np_error *err)
+{
+	const char *kind;
+	char verb[64], why[128];
+	struct stat st;
+	int fd, rc;
+
+	if (!path || !what || !buf || !len)
+		return np__err(err, NP_EINPUT, "np_read_trusted: no path");
+	if (max == 0)
+		max = NP_FILE_MAX;
+	snprintf(verb, sizeof(verb), "read the %s", what);
+	fd = np__open_regular(path, O_RDONLY | O_NOFOLLOW, 0, &kind);
+	if (fd < 0)
+		return np__open_fail(err, errno == ENOMEM && !kind ? NP_ENOMEM : NP_EINPUT, verb,
+				     path, kind);
+	/* Judged on the file read, not on the name: nothing can be swapped in between. */
+	if (fstat(fd, &st) != 0)
+		rc = np__err(err, NP_EIO, "cannot %s '%s': %s", verb, path, strerror(errno));
+	else if (np__untrusted(&st, flags & NP_READ_SECRET, why, sizeof(why)))
+		rc = np__err(err, NP_EINPUT, "%s '%s' is %s", what, path, why);
+	else
+		rc = np__read_fd(fd, path, max, buf, len, err);
+	close(fd);
+	return rc;
+}
+
 int np_read_file(const char *path, size_t max, char **buf, size_t *len,
 		 struct np_error *err)
 {

@@ -68,6 +68,17 @@ int np__open_regular(const char *path, int flags, unsigned mode, const char **ki
  */
 int np__open_fail(struct np_error *err, int code, const char *verb, const char *path,
 		  const char *kind);
+/*
+ * Why a service reading as this user may not trust the file ST describes,
+ * written into BUF ("owned by uid 1000 (...)", "writable by others (mode
+ * 0666)"), or NULL when it may: owned by this user or root and writable by
+ * nobody else; SECRET also wants no access for others.  The group's read
+ * bit is allowed: on a file with an ACL it is the ACL's mask, and systemd
+ * hands a service its credentials (LoadCredential=) as root's 0400 files
+ * with one ACL entry for the service's user, which stat() shows as 0440.
+ */
+struct stat;
+const char *np__untrusted(const struct stat *st, bool secret, char *buf, size_t size);
 /* What a file of stat() mode MODE is, for messages: "a FIFO", "a directory"... */
 const char *np__file_kind(unsigned mode);
 

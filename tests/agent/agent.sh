@@ -219,7 +219,7 @@ cp "$TMP/tok" "$TMP/tok-open"; chmod 644 "$TMP/tok-open"
 run agent --server "http://$addr" --token-file "$TMP/tok-open" --once --name h1
 expect_rc 2 "a token file others may read is refused"
 expect_one_line_err "the open token file"
-expect_err "may be read or written by others" "and it says why"
+expect_err "readable by others \\(mode 0644" "and it says why"
 ln -s "$TMP/tok" "$TMP/tok-link"
 run agent --server "http://$addr" --token-file "$TMP/tok-link" --once --name h1
 expect_rc 2 "a token file through a symbolic link is refused"

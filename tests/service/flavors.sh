@@ -51,4 +51,13 @@ printf '%s' '[{"vcpus": 1, "memory_mb": 1, "ram": 2}]' >"$TMP/badkey.json"
 bad_catalogue "a catalogue with an unknown key" "$TMP/badkey.json" "badkey\\.json.*unknown key 'ram'"
 mkfifo "$TMP/fifo.json"
 bad_catalogue "a FIFO as the catalogue" "$TMP/fifo.json" "fifo\\.json.*not a regular file"
+# It steers every placement: only a file no one else may write is trusted.
+ln -s "$TMP/cat3.json" "$TMP/link.json"
+bad_catalogue "a catalogue through a symbolic link" "$TMP/link.json" "link\\.json.*symbolic link"
+cp "$TMP/cat3.json" "$TMP/open.json"; chmod 666 "$TMP/open.json"
+bad_catalogue "a catalogue anyone may write" "$TMP/open.json" "open\\.json.*writable by others \\(mode 0666\\)"
+if [ "$(id -u)" = 0 ]; then
+  cp "$TMP/cat3.json" "$TMP/theirs.json"; chown 65534 "$TMP/theirs.json"
+  bad_catalogue "another user's catalogue" "$TMP/theirs.json" "theirs\\.json.*owned by uid 65534"
+fi
 finish

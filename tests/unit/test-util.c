@@ -68,6 +68,75 @@ static void test_special_files(void)
 		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
+/* np_read_trusted(PATH) with FLAGS: 0 and the bytes, or NP_EINPUT with WANT in one line. */
+static void trusted(const char *path, unsigned flags, const char *want)
+{
+	struct np_error err = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = np_read_trusted(path, "token file", 0, flags, &buf, &len, &err);
+
+	if (!want)
+		CHECK(rc == 0 && buf && len == 6 && strcmp(buf, "token\n") == 0,
+		      "%s (flags %u): rc %d '%s', want it read", path, flags, rc, err.message);
+	else
+		CHECK(rc == NP_EINPUT && !buf && strstr(err.message, want) &&
+			      strstr(err.message, path) && !strchr(err.message, '\n'),
+		      "%s (flags %u): rc %d '%s', want NP_EINPUT '...%s'", path, flags, rc,
+		      err.message, want);
+	free(buf);
+}
+
+/*
+ * What a service may trust: its own or root's regular file that no one
+ * else may write (and, for a secret, read); judged on the opened file.
+ */
+static void test_read_trusted(void)
+{
+	char dir[] = "/tmp/np-trust-XXXXXX", reg[64], link[64], fifo[64], cmd[96];
+	FILE *f;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(reg, sizeof(reg), "%s/token", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	if ((f = fopen(reg, "w"))) {
+		fputs("token\n", f);
+		fclose(f);
+	}
+	CHECK(symlink("token", link) == 0 && mkfifo(fifo, 0600) == 0, "make a link and a FIFO");
+	CHECK(chmod(reg, 0600) == 0, "chmod 0600");
+	trusted(reg, NP_READ_SECRET, NULL);
+	CHECK(chmod(reg, 0400) == 0, "chmod 0400");
+	trusted(reg, NP_READ_SECRET, NULL);
+	CHECK(chmod(reg, 0440) == 0, "chmod 0440");
+	trusted(reg, NP_READ_SECRET, NULL); /* how a systemd credential's ACL mask reads */
+	CHECK(chmod(reg, 0604) == 0, "chmod 0604");
+	trusted(reg, NP_READ_SECRET, "readable by others (mode 0604");
+	trusted(reg, 0, NULL); /* a configuration file may be read by all */
+	CHECK(chmod(reg, 0620) == 0, "chmod 0620");
+	trusted(reg, 0, "writable by others (mode 0620)");
+	CHECK(chmod(reg, 0602) == 0, "chmod 0602");
+	trusted(reg, 0, "writable by others (mode 0602)");
+	CHECK(chmod(reg, 0600) == 0, "chmod 0600 again");
+	trusted(link, 0, "a symbolic link");
+	alarm(20);
+	trusted(fifo, 0, "not a regular file (a FIFO)");
+	alarm(0);
+	trusted("/nonexistent/token", 0, "no such file");
+	/* Another user's file: only root can make one here. */
+	if (geteuid() == 0 && chown(reg, 65534, 65534) == 0)
+		trusted(reg, 0, "owned by uid 65534");
+	else
+		printf("# not root: another user's file not tried\n");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
 /* np_read_file("-") reads standard input, a pipe, to its end. */
 static void test_stdin(void)
 {
@@ -364,6 +433,7 @@ int main(void)
 	T_CASE("numbers", test_numbers());
 	T_CASE("read-file", test_read_file());
 	T_CASE("special-files", test_special_files());
+	T_CASE("read-trusted", test_read_trusted());
 	T_CASE("stdin", test_stdin());
 	T_CASE("json-str-write", test_json_str_write());
 	T_CASE("plugin-path", test_plugin_path());
