@@ -13,6 +13,14 @@
  *   has to upgrade from reading and cannot deadlock; SQLite then runs one
  *   writer at a time, and every check inside the transaction sees the
  *   last committed state.  Any failed check rolls the whole of it back.
+ * - Before BEGIN IMMEDIATE, numaplace's writers take a lock of their own
+ *   (store-lock.c, PATH-nplock) and give it back when the transaction
+ *   ends (exec(), tx_ended()): a waiter is woken when the holder commits
+ *   instead of polling in busy(), where three replicas left SQLite's
+ *   lock free a third of the time.  busy() stays for writers outside
+ *   numaplace, and is all there is where the lock file cannot be made (a
+ *   read-only store or folder).  WAL checkpoints run after the lock is
+ *   given back (wal_noted()), not inside COMMIT.
  * - The claim's capacity check is the UPDATE's own predicate (the
  *   ledger's modes, ledger.h) with the changed-row count checked; pins are
  *   unique per (host, cpu) by primary key.
