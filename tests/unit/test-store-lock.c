@@ -26,22 +26,33 @@
 #include "check.h"
 #include "fleet/store-lock.h"
 #include "np-config.h"
-#include "synth.h"
 
 #define HANG_GUARD 240 /* seconds: a hang fails the test, it never blocks the suite */
 
 static char dir[64];
 
-static np_topo *synth(void)
+/* A host of 2 nodes of 4 CPUs and 16 GiB. */
+static np_topo *small_host(void)
 {
-	struct synth_host s = { 4, 4, 16384, 0, 0 };
+	static const char json[] =
+		"{\"schema\": \"numaplace.topology/1\", \"nodes\": ["
+		"{\"id\": 0, \"cpus\": [0, 1, 2, 3], \"memory_mb\": {\"total\": 16384},"
+		" \"distances\": [10, 21]},"
+		"{\"id\": 1, \"cpus\": [4, 5, 6, 7], \"memory_mb\": {\"total\": 16384},"
+		" \"distances\": [21, 10]}], \"cpus\": ["
+		"{\"id\": 0, \"node\": 0, \"core\": 0, \"socket\": 0},"
+		"{\"id\": 1, \"node\": 0, \"core\": 1, \"socket\": 0},"
+		"{\"id\": 2, \"node\": 0, \"core\": 2, \"socket\": 0},"
+		"{\"id\": 3, \"node\": 0, \"core\": 3, \"socket\": 0},"
+		"{\"id\": 4, \"node\": 1, \"core\": 4, \"socket\": 1},"
+		"{\"id\": 5, \"node\": 1, \"core\": 5, \"socket\": 1},"
+		"{\"id\": 6, \"node\": 1, \"core\": 6, \"socket\": 1},"
+		"{\"id\": 7, \"node\": 1, \"core\": 7, \"socket\": 1}]}";
 	struct np_error err = { 0 };
-	char *json = synth_topo_json(&s);
 	np_topo *t = NULL;
 
-	CHECK(np_topo_parse(NP_SOURCE_JSON, json, strlen(json), "synth", &t, &err) == 0, "%s",
+	CHECK(np_topo_parse(NP_SOURCE_JSON, json, strlen(json), "small", &t, &err) == 0, "%s",
 	      err.message);
-	free(json);
 	return t;
 }
 
@@ -49,7 +60,7 @@ static np_topo *synth(void)
 static bool new_store(const char *name, int hosts, char *path, char *url, size_t size)
 {
 	struct np_error err = { 0 };
-	np_topo *t = synth();
+	np_topo *t = small_host();
 	np_fleet *f = NULL;
 	char host[32];
 	bool ok;
@@ -380,7 +391,7 @@ static int read_only_body(const char *sub)
 	char path[300], url[320], lock[320];
 	struct np_error err = { 0 };
 	np_fleet *keep = NULL, *f = NULL;
-	np_topo *t = synth();
+	np_topo *t = small_host();
 	int ok;
 
 	alarm(HANG_GUARD);
