@@ -20,7 +20,7 @@
  *   lock free a third of the time.  busy() stays for writers outside
  *   numaplace, and is all there is where the lock file cannot be made (a
  *   read-only store or folder).  WAL checkpoints run after the lock is
- *   given back, once per 1,000 new WAL pages (tx_ended()).
+ *   given back (wal_noted()), not inside COMMIT.
  * - The claim's capacity check is the UPDATE's own predicate (the
  *   ledger's modes, ledger.h) with the changed-row count checked; pins are
  *   unique per (host, cpu) by primary key.
@@ -257,7 +257,6 @@ struct np__store {
 	struct np__wlock *wl; /* the hand-off lock (store-lock.h), or NULL */
 	bool held;	      /* wl taken for the open write transaction */
 	int wal_pages;	      /* in the WAL after the last commit (wal_noted) */
-	int wal_done;	      /* wal_pages when this connection last checkpointed */
 };
 
 /* ---- errors and statements ----------------------------------------------- */
@@ -316,14 +315,9 @@ static int exec_sql(struct np__store *s, const char *q, struct np_error *err)
 
 /*
  * Once a transaction has ended (COMMIT, ROLLBACK, or a failure that
- * ended it): the hand-off lock given back, then the WAL checkpointed
- * outside the lock (as SQLite's own autocheckpoint runs after its writer
- * lock is let go) once it has grown by 1,000 pages since this connection
- * last checkpointed.  SQLite's own rule, "the WAL holds 1,000 pages or
- * more", held after every commit with three replicas reading all the
- * time (the WAL seldom starts over while readers use it): a checkpoint
- * and a sync of the database after nearly every commit, 2,100 of them in
- * a run of 6,400 placements.
+ * ended it): the hand-off lock given back, then the WAL checkpointed when
+ * it has grown, outside the lock as SQLite's own autocheckpoint runs
+ * after its writer lock is let go (see wal_noted).
  */
 static void tx_ended(struct np__store *s)
 {
@@ -333,8 +327,8 @@ static void tx_ended(struct np__store *s)
 		s->held = false;
 		np__wlock_give(s->wl);
 	}
-	if (s->wal_pages - s->wal_done >= 1000) {
-		s->wal_done = s->wal_pages;
+	if (s->wal_pages >= 1000) { /* SQLite's default wal_autocheckpoint */
+		s->wal_pages = 0;
 		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	}
 }
@@ -484,8 +478,6 @@ static int wal_noted(void *arg, sqlite3 *db, const char *name, int pages)
 	(void)db;
 	(void)name;
 	s->wal_pages = pages;
-	if (pages < s->wal_done) /* the WAL started over */
-		s->wal_done = 0;
 	return SQLITE_OK;
 }
 
@@ -493,15 +485,18 @@ static int wal_noted(void *arg, sqlite3 *db, const char *name, int pages)
  * The hand-off lock beside a writable store (store-lock.h).  A read-only
  * store, or a folder where the lock file cannot be made, goes without:
  * writers then wait in busy() alone, as writers outside numaplace (the
- * sqlite3 shell) always do.  The WAL is checkpointed in tx_ended(), not
- * inside COMMIT (where it would hold the lock).
+ * sqlite3 shell) always do.  With the lock, the WAL is checkpointed in
+ * tx_ended() rather than inside COMMIT, where it would hold the lock.
  */
 static int hand_off(struct np__store *s, struct np_error *err)
 {
+	int rc;
+
 	if (sqlite3_db_readonly(s->db, "main"))
 		return 0;
-	sqlite3_wal_hook(s->db, wal_noted, s);
-	return np__wlock_open(s->path, &s->wl, err);
+	if ((rc = np__wlock_open(s->path, &s->wl, err)) == 0 && s->wl)
+		sqlite3_wal_hook(s->db, wal_noted, s);
+	return rc;
 }
 
 static void sq_close(struct np__store *s)
