@@ -13,6 +13,14 @@
  *   has to upgrade from reading and cannot deadlock; SQLite then runs one
  *   writer at a time, and every check inside the transaction sees the
  *   last committed state.  Any failed check rolls the whole of it back.
+ * - Before BEGIN IMMEDIATE, numaplace's writers take a lock of their own
+ *   (store-lock.c, PATH-nplock) and give it back when the transaction
+ *   ends (exec(), tx_ended()): a waiter is woken when the holder commits
+ *   instead of polling in busy(), where three replicas left SQLite's
+ *   lock free a third of the time.  busy() stays for writers outside
+ *   numaplace, and is all there is where the lock file cannot be made (a
+ *   read-only store or folder).  WAL checkpoints run after the lock is
+ *   given back (wal_noted()), not inside COMMIT.
  * - The claim's capacity check is the UPDATE's own predicate (the
  *   ledger's modes, ledger.h) with the changed-row count checked; pins are
  *   unique per (host, cpu) by primary key.
@@ -33,6 +41,7 @@
 
 #include <numaplace/limits.h>
 
+#include "fleet/store-lock.h"
 #include "fleet/store.h"
 #include "module/module.h"
 #include "util/util.h"
@@ -245,6 +254,9 @@ struct np__store {
 	const char *sync; /* the synchronous pragma: "FULL" unless the URL says */
 	sqlite3_stmt *st[S_COUNT];
 	sqlite3_stmt *tx[NTX];
+	struct np__wlock *wl; /* the hand-off lock (store-lock.h), or NULL */
+	bool held;	      /* wl taken for the open write transaction */
+	int wal_pages;	      /* in the WAL after the last commit (wal_noted) */
 };
 
 /* ---- errors and statements ----------------------------------------------- */
@@ -290,7 +302,7 @@ static int exec_tx(struct np__store *s, const char *q, struct np_error *err)
 	return rc;
 }
 
-static int exec(struct np__store *s, const char *q, struct np_error *err)
+static int exec_sql(struct np__store *s, const char *q, struct np_error *err)
 {
 	int rc = exec_tx(s, q, err);
 
@@ -301,10 +313,50 @@ static int exec(struct np__store *s, const char *q, struct np_error *err)
 	return 0;
 }
 
+/*
+ * Once a transaction has ended (COMMIT, ROLLBACK, or a failure that
+ * ended it): the hand-off lock given back, then the WAL checkpointed when
+ * it has grown, outside the lock as SQLite's own autocheckpoint runs
+ * after its writer lock is let go (see wal_noted).
+ */
+static void tx_ended(struct np__store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		return;
+	if (s->held) {
+		s->held = false;
+		np__wlock_give(s->wl);
+	}
+	if (s->wal_pages >= 1000) { /* SQLite's default wal_autocheckpoint */
+		s->wal_pages = 0;
+		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
+}
+
+/*
+ * Q on S.  Every write transaction begins with BEGIN IMMEDIATE through
+ * here: the hand-off lock is taken first, so a waiting writer sleeps until
+ * the holder lets go instead of polling SQLite's lock (busy()).
+ */
+static int exec(struct np__store *s, const char *q, struct np_error *err)
+{
+	int rc = 0;
+
+	if (s->wl && !s->held && !strcmp(q, "BEGIN IMMEDIATE")) {
+		rc = np__wlock_take(s->wl, 30000, err);
+		s->held = rc == 0; /* 1: this thread holds it already: SQLite's lock alone */
+	}
+	if (rc >= 0)
+		rc = exec_sql(s, q, err);
+	tx_ended(s);
+	return rc;
+}
+
 static void rollback(struct np__store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		exec(s, "ROLLBACK", NULL);
+	tx_ended(s); /* a failed statement may have ended it already */
 }
 
 /* Step a statement that returns no row (or ignores it). */
@@ -418,10 +470,42 @@ static int configure(struct np__store *s, struct np_error *err)
 	return 0;
 }
 
+/* SQLite's note after each commit: the WAL's size, for tx_ended(). */
+static int wal_noted(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct np__store *s = arg;
+
+	(void)db;
+	(void)name;
+	s->wal_pages = pages;
+	return SQLITE_OK;
+}
+
+/*
+ * The hand-off lock beside a writable store (store-lock.h).  A read-only
+ * store, or a folder where the lock file cannot be made, goes without:
+ * writers then wait in busy() alone, as writers outside numaplace (the
+ * sqlite3 shell) always do.  With the lock, the WAL is checkpointed in
+ * tx_ended() rather than inside COMMIT, where it would hold the lock.
+ */
+static int hand_off(struct np__store *s, struct np_error *err)
+{
+	int rc;
+
+	if (sqlite3_db_readonly(s->db, "main"))
+		return 0;
+	if ((rc = np__wlock_open(s->path, &s->wl, err)) == 0 && s->wl)
+		sqlite3_wal_hook(s->db, wal_noted, s);
+	return rc;
+}
+
 static void sq_close(struct np__store *s)
 {
 	if (!s)
 		return;
+	if (s->held)
+		np__wlock_give(s->wl);
+	np__wlock_close(s->wl);
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	for (int i = 0; i < NTX; i++)
@@ -481,7 +565,7 @@ static int sq_open(const char *url, const char *loc, bool create, struct np__sto
 		sq_close(s);
 		return rc;
 	}
-	if ((rc = configure(s, err))) {
+	if ((rc = configure(s, err)) || (rc = hand_off(s, err))) {
 		sq_close(s);
 		return rc;
 	}

@@ -145,6 +145,21 @@ refused "lock link: claim" "$st.lock" claim --state "$st" --id vm-1 --json "$hos
 if [ ! -e "$S/elsewhere" ] && [ ! -e "$st" ]; then ok "nothing written through the link"; else not_ok "written through the link"; fi
 rm -f "$st.lock"
 
+# A sqlite: store's lock file (PATH-nplock, lib/fleet/store-lock.c): a
+# FIFO, a folder or a link is refused, nothing written through the link.
+if have sqlite; then
+  sq="$S/lk.db"
+  "$NUMAPLACE" fleet add --store "sqlite:$sq" --name h1 --json "$host" >/dev/null 2>&1
+  for kind in fifo dir link; do
+    rm -rf "$sq-nplock"
+    case $kind in fifo) mkfifo "$sq-nplock" ;; dir) mkdir "$sq-nplock" ;; link) ln -s "$S/lk-elsewhere" "$sq-nplock" ;; esac
+    refused "store lock $kind: fleet list" "$sq-nplock" fleet list --store "sqlite:$sq"
+  done
+  if [ ! -e "$S/lk-elsewhere" ]; then ok "nothing written through the store's lock link"; else not_ok "written through the store's lock link"; fi
+  rm -rf "$sq-nplock"
+  run fleet list --store "sqlite:$sq"; expect_rc 0 "the store opens once its lock file is gone"
+fi
+
 # "-" is standard input: a file or a pipe.
 run_stdin "$host" topology --json -; expect_rc 0 "--json -"; expect_out "^host: 2 nodes" "reads the host from stdin"
 run_stdin "$host" topology --host -; expect_rc 0 "--host -"

@@ -1,0 +1,55 @@
+/*
+ * store-lock.h - the write lock that numaplace processes hand to each
+ * other on one sqlite: store (store-lock.c), taken before SQLite's own.
+ *
+ * SQLite's writer lock has no waiting list: a writer that finds it held
+ * sleeps in its busy handler and polls, so the lock is often free while
+ * every waiter sleeps.  This lock is a process-shared robust mutex in a
+ * small file beside the database (PATH-nplock): a waiter sleeps in the
+ * kernel and is woken when the holder lets go.  SQLite's lock stays the
+ * real one (and the only one writers outside numaplace take); this one
+ * only orders numaplace's own writers before they reach it.
+ *
+ * One np__wlock per connection; np__wlock_take() and np__wlock_give() on
+ * the same thread (a mutex belongs to the thread that locked it).
+ */
+#ifndef NP_FLEET_STORE_LOCK_H
+#define NP_FLEET_STORE_LOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <numaplace/error.h>
+
+struct np__wlock;
+
+/* The lock file of DB (DB-nplock): its name in BUF (SIZE bytes); false when too long. */
+bool np__wlock_name(const char *db, char *buf, size_t size);
+
+/*
+ * Open DB's lock file, making it (0600) when missing.  0 and *OUT; 0 and
+ * *OUT NULL when it cannot be made or written here (a read-only folder or
+ * file system, a file mode without write): the caller then waits in
+ * SQLite's busy handler as before.  NP_EINPUT with one line naming the
+ * file when it is hostile or not ours: a symbolic link, not a regular
+ * file, another user's, writable by group or others, more than one link,
+ * the wrong size or content.  NP_ENOMEM, NP_EOS.
+ */
+int np__wlock_open(const char *db, struct np__wlock **out, struct np_error *err);
+
+/*
+ * Wait for the lock, at most WAIT_MS milliseconds.  0: taken (also when
+ * its last holder died holding it: SQLite rolled that holder's transaction
+ * back).  1: not taken, because this thread holds it already (through
+ * another connection): go on without it.  NP_EOS after WAIT_MS, or when
+ * the lock is broken; the message names the file.
+ */
+int np__wlock_take(struct np__wlock *l, long wait_ms, struct np_error *err);
+
+/* Let the lock go (taken with np__wlock_take() == 0 on this thread). */
+void np__wlock_give(struct np__wlock *l);
+
+/* Unmap it.  NULL does nothing; the file stays for the other processes. */
+void np__wlock_close(struct np__wlock *l);
+
+#endif

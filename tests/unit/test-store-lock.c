@@ -1,0 +1,455 @@
+/*
+ * test-store-lock.c - the write lock numaplace processes hand to each
+ * other on a sqlite: store (lib/fleet/store-lock.c), with real processes
+ * on a real SQLite file.
+ *
+ * Two processes contend and both finish; a holder killed with SIGKILL
+ * while it holds the lock (and SQLite's, mid-transaction) does not stop
+ * the next writer, and loses nothing it had committed; a lock file from
+ * another boot is made anew; hostile lock files (a symbolic link, a FIFO,
+ * a folder, another user's file, one writable by others, one with two
+ * links, the wrong size, garbage) are refused with one line naming them
+ * and are left as they were; a folder where the lock file cannot be made
+ * works without it.  Waits are for events (a pipe, waitpid), each under
+ * alarm() as a hang guard; nothing is timed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <numaplace/numaplace.h>
+
+#include "check.h"
+#include "fleet/store-lock.h"
+#include "np-config.h"
+
+#define HANG_GUARD 240 /* seconds: a hang fails the test, it never blocks the suite */
+
+static char dir[64];
+
+/* A host of 2 nodes of 4 CPUs and 16 GiB. */
+static np_topo *small_host(void)
+{
+	static const char json[] =
+		"{\"schema\": \"numaplace.topology/1\", \"nodes\": ["
+		"{\"id\": 0, \"cpus\": [0, 1, 2, 3], \"memory_mb\": {\"total\": 16384},"
+		" \"distances\": [10, 21]},"
+		"{\"id\": 1, \"cpus\": [4, 5, 6, 7], \"memory_mb\": {\"total\": 16384},"
+		" \"distances\": [21, 10]}], \"cpus\": ["
+		"{\"id\": 0, \"node\": 0, \"core\": 0, \"socket\": 0},"
+		"{\"id\": 1, \"node\": 0, \"core\": 1, \"socket\": 0},"
+		"{\"id\": 2, \"node\": 0, \"core\": 2, \"socket\": 0},"
+		"{\"id\": 3, \"node\": 0, \"core\": 3, \"socket\": 0},"
+		"{\"id\": 4, \"node\": 1, \"core\": 4, \"socket\": 1},"
+		"{\"id\": 5, \"node\": 1, \"core\": 5, \"socket\": 1},"
+		"{\"id\": 6, \"node\": 1, \"core\": 6, \"socket\": 1},"
+		"{\"id\": 7, \"node\": 1, \"core\": 7, \"socket\": 1}]}";
+	struct np_error err = { 0 };
+	np_topo *t = NULL;
+
+	CHECK(np_topo_parse(NP_SOURCE_JSON, json, strlen(json), "small", &t, &err) == 0, "%s",
+	      err.message);
+	return t;
+}
+
+/* A new store NAME in DIR (URL and its PATH filled) with HOSTS hosts. */
+static bool new_store(const char *name, int hosts, char *path, char *url, size_t size)
+{
+	struct np_error err = { 0 };
+	np_topo *t = small_host();
+	np_fleet *f = NULL;
+	char host[32];
+	bool ok;
+
+	snprintf(path, size, "%s/%s.db", dir, name);
+	snprintf(url, size, "sqlite:%s", path);
+	ok = t && np_fleet_open(url, NP_FLEET_CREATE, &f, &err) == 0;
+	for (int i = 0; ok && i < hosts; i++) {
+		snprintf(host, sizeof(host), "h%d", i);
+		ok = np_fleet_add_host(f, host, t, NULL, NULL, &err) == 0;
+	}
+	CHECK(ok, "store %s: %s", name, err.message);
+	np_fleet_close(f);
+	np_topo_free(t);
+	return ok;
+}
+
+/* Schedule ID (one vCPU) on F: placed or not. */
+static bool place(np_fleet *f, const char *id)
+{
+	struct np_error err = { 0 };
+	np_request *r = NULL;
+	np_fleet_result *res = NULL;
+	bool placed = np_request_from_flavor_text("vcpus=1,ram=256", NULL, &r, &err) == 0 &&
+		      np_fleet_schedule(f, id, r, NULL, &res, &err) == 0 &&
+		      np_fleet_result_placed(res);
+
+	if (!placed)
+		fprintf(stderr, "place %s: %s\n", id, err.message);
+	np_fleet_result_free(res);
+	np_request_free(r);
+	return placed;
+}
+
+/* How many of the ids PREFIX0..PREFIX(N-1) URL holds; the fleet check run too. */
+static int present(const char *url, const char *prefix, int n)
+{
+	struct np_error err = { 0 };
+	struct np_fleet_check_stats st;
+	np_fleet *f = NULL;
+	char id[64];
+	int found = 0;
+
+	if (np_fleet_open(url, 0, &f, &err)) {
+		CHECK(0, "open %s: %s", url, err.message);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		np_fleet_placement *p = NULL;
+
+		snprintf(id, sizeof(id), "%s%d", prefix, i);
+		found += np_fleet_placement_get(f, id, &p, &err) == 0 && p;
+		np_fleet_placement_free(p);
+	}
+	CHECK(np_fleet_check(f, &st, &err) == 0, "fleet check: %s", err.message);
+	np_fleet_close(f);
+	return found;
+}
+
+static bool exited_ok(pid_t pid)
+{
+	int st = 0;
+
+	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* ---- two processes ------------------------------------------------------------ */
+
+#define EACH 60
+
+static int contender(const char *url, int k)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = NULL;
+	char id[64];
+	int placed = 0;
+
+	alarm(HANG_GUARD);
+	if (np_fleet_open(url, 0, &f, &err))
+		return 1;
+	for (int i = 0; i < EACH; i++) {
+		snprintf(id, sizeof(id), "c%d-%d", k, i);
+		placed += place(f, id);
+		/* a third released again: writes of both kinds contend */
+		if (i % 3 == 2 && np_fleet_release(f, id, NULL, &err))
+			return 1;
+	}
+	np_fleet_close(f);
+	return placed == EACH ? 0 : 1;
+}
+
+static void two_processes(void)
+{
+	char path[256], url[300], lock[300];
+	struct stat sb;
+	pid_t pid[2];
+	int ok = 0;
+
+	if (!new_store("two", 4, path, url, sizeof(path)))
+		return;
+	for (int k = 0; k < 2; k++)
+		if ((pid[k] = fork()) == 0)
+			_exit(contender(url, k));
+	alarm(HANG_GUARD);
+	for (int k = 0; k < 2; k++)
+		ok += pid[k] > 0 && exited_ok(pid[k]);
+	alarm(0);
+	CHECK(ok == 2, "%d of 2 contending processes placed all %d of theirs", ok, EACH);
+	CHECK(present(url, "c0-", EACH) == EACH - EACH / 3 &&
+	      present(url, "c1-", EACH) == EACH - EACH / 3,
+	      "every placement kept is in the store");
+	np__wlock_name(path, lock, sizeof(lock));
+	CHECK(lstat(lock, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 0777) == 0600 &&
+	      sb.st_size == 4096, "the lock file '%s' is there, 0600, one page", lock);
+}
+
+/* ---- a holder killed ------------------------------------------------------------- */
+
+/* Place KEPT ids, then take the lock and SQLite's and write, say so on FD, and wait. */
+static int holder(const char *url, const char *path, int fd)
+{
+	struct np_error err = { 0 };
+	struct np__wlock *l = NULL;
+	np_fleet *f = NULL;
+	sqlite3 *db = NULL;
+	char id[32];
+
+	alarm(HANG_GUARD);
+	if (np_fleet_open(url, 0, &f, &err))
+		return 1;
+	for (int i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "kept%d", i);
+		if (!place(f, id))
+			return 1;
+	}
+	if (np__wlock_open(path, &l, &err) || !l || np__wlock_take(l, 30000, &err) ||
+	    sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, "BEGIN IMMEDIATE; DELETE FROM np_placements", NULL, NULL, NULL))
+		return 1;
+	if (write(fd, "h", 1) != 1)
+		return 1;
+	for (;;)
+		pause(); /* killed here, holding both locks, its DELETE not committed */
+}
+
+static void holder_killed(void)
+{
+	struct np_error err = { 0 };
+	char path[256], url[300];
+	struct np__wlock *l = NULL;
+	np_fleet *f = NULL;
+	int p[2], st = 0;
+	char c = 0;
+	pid_t pid;
+
+	if (!new_store("killed", 2, path, url, sizeof(path)) || pipe(p))
+		return;
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		_exit(holder(url, path, p[1]));
+	}
+	close(p[1]);
+	alarm(HANG_GUARD);
+	CHECK(read(p[0], &c, 1) == 1 && c == 'h', "the holder took the lock");
+	close(p[0]);
+	kill(pid, SIGKILL);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st), "the holder was killed");
+	/* The next taker gets it (EOWNERDEAD made consistent), well within the limit. */
+	CHECK(np__wlock_open(path, &l, &err) == 0 && l, "open: %s", err.message);
+	CHECK(l && np__wlock_take(l, 30000, &err) == 0, "taken after the holder died: %s",
+	      err.message);
+	if (l)
+		np__wlock_give(l);
+	np__wlock_close(l);
+	CHECK(np_fleet_open(url, 0, &f, &err) == 0 && place(f, "after"),
+	      "a placement after the holder died: %s", err.message);
+	np_fleet_close(f);
+	alarm(0);
+	CHECK(present(url, "kept", 5) == 5, "the holder's 5 committed placements are kept");
+}
+
+/* ---- a lock file from another boot -------------------------------------------- */
+
+/* Take the lock of PATH, say so on FD, hold it until FD2 closes. */
+static int hold_until(const char *path, int fd, int fd2)
+{
+	struct np_error err = { 0 };
+	struct np__wlock *l = NULL;
+	char c;
+
+	alarm(HANG_GUARD);
+	if (np__wlock_open(path, &l, &err) || !l || np__wlock_take(l, 30000, &err) ||
+	    write(fd, "h", 1) != 1)
+		return 1;
+	while (read(fd2, &c, 1) > 0)
+		;
+	return 0;
+}
+
+static void other_boot(void)
+{
+	struct np_error err = { 0 };
+	char path[256], url[300], lock[300];
+	struct np__wlock *l = NULL;
+	int a[2], b[2], fd;
+	char c = 0;
+	pid_t pid;
+
+	if (!new_store("boot", 1, path, url, sizeof(path)) || pipe(a) || pipe(b))
+		return;
+	np__wlock_name(path, lock, sizeof(lock));
+	if ((pid = fork()) == 0) {
+		close(a[0]);
+		close(b[1]);
+		_exit(hold_until(path, a[1], b[0]));
+	}
+	close(a[1]);
+	close(b[0]);
+	alarm(HANG_GUARD);
+	CHECK(read(a[0], &c, 1) == 1, "the child holds the lock");
+	/* As after a reboot: the boot id (at offset 16) is not this boot's. */
+	fd = open(lock, O_WRONLY);
+	CHECK(fd >= 0 && pwrite(fd, "00000000-0000-0000-0000-000000000000", 36, 16) == 36,
+	      "boot id rewritten");
+	if (fd >= 0)
+		close(fd);
+	CHECK(np__wlock_open(path, &l, &err) == 0 && l && np__wlock_take(l, 30000, &err) == 0,
+	      "a lock from another boot is made anew, not waited for: %s", err.message);
+	if (l)
+		np__wlock_give(l);
+	np__wlock_close(l);
+	close(b[1]);
+	close(a[0]);
+	CHECK(exited_ok(pid), "the child let go");
+	alarm(0);
+}
+
+/* ---- hostile lock files ----------------------------------------------------------- */
+
+enum hostile { SYMLINK, FIFO, FOLDER, OTHERS_WRITE, TWO_LINKS, SIZE, GARBAGE, OWNER, NHOSTILE };
+
+/* Make the lock file LOCK hostile in way H (VICTIM: a file it may point at); false: skipped. */
+static bool make_hostile(enum hostile h, const char *lock, const char *victim)
+{
+	static const char junk[4096] = "not a lock, but the right size";
+	int fd;
+
+	unlink(lock);
+	switch (h) {
+	case SYMLINK:
+		return symlink(victim, lock) == 0;
+	case FIFO:
+		return mkfifo(lock, 0600) == 0;
+	case FOLDER:
+		return mkdir(lock, 0700) == 0;
+	case TWO_LINKS:
+		return link(victim, lock) == 0;
+	case OWNER:
+		if (geteuid() != 0) {
+			printf("hostile/owner: skipped: another user's file needs root to make\n");
+			return false;
+		}
+		/* fall through */
+	default:
+		break;
+	}
+	fd = open(lock, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		return false;
+	if (write(fd, junk, h == SIZE ? 100 : sizeof(junk)) < 0 ||
+	    (h == OTHERS_WRITE && fchmod(fd, 0602)) || (h == OWNER && fchown(fd, 65534, 65534))) {
+		close(fd);
+		return false;
+	}
+	return close(fd) == 0;
+}
+
+static void hostile(void)
+{
+	static const char *const what[NHOSTILE] = {
+		"is a symbolic link", "is not a regular file", "is not a regular file",
+		"is writable by group or others", "has more than one link", "has the wrong size",
+		"is not a numaplace lock file", "belongs to another user",
+	};
+	char path[256], url[300], lock[300], victim[300];
+	struct stat before, after;
+	int fd;
+
+	if (!new_store("hostile", 1, path, url, sizeof(path)))
+		return;
+	np__wlock_name(path, lock, sizeof(lock));
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0 && write(fd, "precious\n", 9) == 9 && close(fd) == 0, "victim");
+	stat(victim, &before);
+	for (int h = 0; h < NHOSTILE; h++) {
+		struct np_error err = { 0 };
+		np_fleet *f = NULL;
+		int rc;
+
+		if (!make_hostile(h, lock, victim))
+			continue;
+		alarm(HANG_GUARD); /* a FIFO must not block the open */
+		rc = np_fleet_open(url, 0, &f, &err);
+		alarm(0);
+		CHECK(rc == NP_EINPUT && strstr(err.message, lock) && strstr(err.message, what[h]) &&
+		      !strchr(err.message, '\n'), "hostile %d: %d '%s'", h, rc, err.message);
+		np_fleet_close(f);
+		CHECK(stat(victim, &after) == 0 && after.st_size == before.st_size &&
+		      after.st_mtim.tv_nsec == before.st_mtim.tv_nsec, "hostile %d: victim kept", h);
+		if (h == FOLDER)
+			rmdir(lock);
+	}
+	unlink(lock);
+	CHECK(present(url, "x", 0) == 0, "a store whose lock file went is opened again");
+}
+
+/* ---- a read-only folder ------------------------------------------------------------- */
+
+/*
+ * In a folder of our own: a store made, its lock file gone and the
+ * folder made read-only, a second handle (the first keeps the WAL's
+ * files) places without a lock file, which is not made.  As root, in a
+ * child that is user 65534: root writes any folder.
+ */
+static int read_only_body(const char *sub)
+{
+	char path[300], url[320], lock[320];
+	struct np_error err = { 0 };
+	np_fleet *keep = NULL, *f = NULL;
+	np_topo *t = small_host();
+	int ok;
+
+	alarm(HANG_GUARD);
+	snprintf(path, sizeof(path), "%s/ro.db", sub);
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	np__wlock_name(path, lock, sizeof(lock));
+	ok = t && np_fleet_open(url, NP_FLEET_CREATE, &keep, &err) == 0 &&
+	     np_fleet_add_host(keep, "h0", t, NULL, NULL, &err) == 0 && unlink(lock) == 0 &&
+	     chmod(sub, 0555) == 0;
+	if (ok && np_fleet_open(url, 0, &f, &err)) {
+		fprintf(stderr, "read-only folder: %s\n", err.message);
+		ok = false;
+	}
+	ok = ok && place(f, "ro0") && place(f, "ro1") && access(lock, F_OK) != 0;
+	np_fleet_close(f);
+	np_fleet_close(keep);
+	np_topo_free(t);
+	chmod(sub, 0755);
+	return ok ? 0 : 1;
+}
+
+static void read_only_folder(void)
+{
+	char sub[128];
+	pid_t pid;
+
+	snprintf(sub, sizeof(sub), "%s/ro", dir);
+	CHECK(mkdir(sub, 0755) == 0, "mkdir %s", sub);
+	if (geteuid() == 0 && chown(sub, 65534, 65534)) {
+		CHECK(0, "chown %s: %s", sub, strerror(errno));
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		if (geteuid() == 0 && (setgid(65534) || setuid(65534)))
+			_exit(2);
+		_exit(read_only_body(sub));
+	}
+	alarm(HANG_GUARD);
+	CHECK(pid > 0 && exited_ok(pid), "a read-only folder: placed without a lock file");
+	alarm(0);
+}
+
+int main(void)
+{
+	char cmd[128];
+
+	snprintf(dir, sizeof(dir), "/tmp/np-store-lock-XXXXXX");
+	if (!mkdtemp(dir))
+		return 99;
+	chmod(dir, 0755); /* the read-only case's user 65534 walks through it */
+	T_CASE("two-processes", two_processes());
+	T_CASE("holder-killed", holder_killed());
+	T_CASE("other-boot", other_boot());
+	T_CASE("hostile", hostile());
+	T_CASE("read-only-folder", read_only_folder());
+	t_cleanup();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return t_done();
+}
