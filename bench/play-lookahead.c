@@ -26,6 +26,8 @@
  *                        "spe"
  *   NP_BENCH_LA_SEED     the seed (default 1)
  *   NP_BENCH_LA_BUDGET   np_lookahead.max_guests (default 0: none)
+ *   NP_BENCH_LA_MAXS     np_lookahead.max_samples (default 0: S always;
+ *                        else up to that many while the call is close)
  * play_lookahead_stats() counts decisions, candidates, futures and the
  * guests tried in them, for the time per decision.
  */
@@ -90,6 +92,7 @@ int play_lookahead_decide(np_host *h, const np_request *q, const struct np_deman
 	np_plan *extra[NP_LOOKAHEAD_EXTRA_MAX];
 	struct np_lookahead la = { .flavors = f,
 				   .samples = (int)knob("NP_BENCH_LA_SAMPLES", 8),
+				   .max_samples = (int)knob("NP_BENCH_LA_MAXS", 0),
 				   .depth = (int)knob("NP_BENCH_LA_DEPTH", 0),
 				   .seed = (uint64_t)knob("NP_BENCH_LA_SEED", 1) * 0x100000001b3ULL ^ where,
 				   .max_guests = (uint64_t)knob("NP_BENCH_LA_BUDGET", 0) };

@@ -170,6 +170,11 @@ int np_plan_answers(const np_host *host, const np_request *req, const struct np_
 struct np_lookahead {
 	const np_flavors *flavors; /* the catalogue futures are drawn from (required) */
 	int samples;               /* futures per candidate, 1..NP_LOOKAHEAD_SAMPLES_MAX */
+	int max_samples;           /* 0: SAMPLES; else up to this many (SAMPLES to
+				      NP_LOOKAHEAD_SAMPLES_MAX), SAMPLES more at a
+				      time while the best plan leads another by
+				      less than two standard errors of their
+				      paired difference */
 	int depth;                 /* guests per future at most, 0 (until the first
 				      refusal, at most NP_LOOKAHEAD_DEPTH_MAX) to that */
 	uint64_t seed;             /* the draws: the same seed gives the same plan */
