@@ -195,14 +195,68 @@ static int rollout(np_host *h, const np_flavors *f, const int *seq, int depth, u
 	return depth;
 }
 
+/* Does a guest leave before this arrival?  Probability 1 / LIFE, from the stream *DS. */
+static bool leaves(uint64_t *ds, int life)
+{
+	return splitmix(ds) % (uint64_t)life == 0;
+}
+
 /*
- * One round: every candidate on the future SEQ, into GOT and added to
+ * rollout() with departures (O->mean_life > 0): before each arrival,
+ * every guest still there leaves with probability 1 / mean_life, drawn in
+ * a fixed order (O->present's guests, then the future's own, one draw per
+ * slot whether or not it already left) from the stream DS, so that every
+ * candidate sees the same departures of the same guests.  What a cloud
+ * knows: its running guests and how long guests stay on average, never
+ * when one will leave.
+ */
+static int rollout_leaving(np_host *h, const struct np_lookahead *o, const int *seq, int depth,
+			   uint64_t ds, uint64_t *left)
+{
+	bool *gone = calloc((size_t)o->npresent + 1, sizeof(*gone));
+	np_plan **mine = calloc((size_t)depth + 1, sizeof(*mine));
+	int k = gone && mine ? 0 : -1; /* out of memory: as if the budget ran out */
+
+	for (; k >= 0 && k < depth; k++) {
+		np_plan *p = NULL;
+
+		for (int i = 0; i < o->npresent; i++)
+			if (leaves(&ds, o->mean_life) && !gone[i])
+				gone[i] = !np_host_charge(h, o->present[i], true, NULL);
+		for (int j = 0; j < k; j++)
+			if (leaves(&ds, o->mean_life) && mine[j]) {
+				np_host_charge(h, mine[j], true, NULL);
+				np_plan_free(mine[j]);
+				mine[j] = NULL;
+			}
+		if (*left == 0) {
+			k = -1;
+			break;
+		}
+		--*left;
+		if (np_place(h, np_flavors_request(o->flavors, seq[k]), NULL, &p, NULL) ||
+		    !np_plan_fits(p) || np_host_charge(h, p, false, NULL)) {
+			np_plan_free(p);
+			break;
+		}
+		mine[k] = p;
+	}
+	for (int j = 0; mine && j < depth; j++)
+		np_plan_free(mine[j]);
+	free(mine);
+	free(gone);
+	return k;
+}
+
+/*
+ * One round: every candidate on the future SEQ (departures from the
+ * stream DS), into GOT and added to
  * SCORE; false (and SCORE unchanged) when the budget ran out before every
  * candidate played it to its end.
  */
 static bool round_of(const np_host *host, const struct la *la, const struct np_lookahead *o,
-		     const int *seq, int depth, uint64_t *left, long *score, long *got,
-		     struct np_lookahead_result *res)
+		     const int *seq, uint64_t ds, int depth, uint64_t *left, long *score,
+		     long *got, struct np_lookahead_result *res)
 {
 	for (int i = 0; i < la->n; i++) {
 		np_host *after = NULL;
@@ -211,7 +265,8 @@ static bool round_of(const np_host *host, const struct la *la, const struct np_l
 		got[i] = 0;
 		if (!np_host_clone(host, &after, NULL) &&
 		    !np_host_charge(after, la->c[i], false, NULL))
-			got[i] = rollout(after, o->flavors, seq, depth, left);
+			got[i] = o->mean_life ? rollout_leaving(after, o, seq, depth, ds, left)
+					      : rollout(after, o->flavors, seq, depth, left);
 		np_host_free(after);
 		res->guests += before - *left;
 		if (got[i] < 0)
@@ -282,7 +337,7 @@ static int judge(const np_host *host, const struct la *la, const struct np_looka
 	int *seq = calloc((size_t)depth, sizeof(*seq)), cap = o->samples, rounds = 0;
 	struct pairs *pr = calloc(1, sizeof(*pr));
 	long got[LA_MAX_CANDS] = { 0 };
-	uint64_t seed = o->seed;
+	uint64_t seed = o->seed, ds;
 
 	if (!seq || !pr) {
 		free(seq);
@@ -297,7 +352,8 @@ static int judge(const np_host *host, const struct la *la, const struct np_looka
 			break;
 		for (int k = 0; k < depth; k++)
 			seq[k] = draw(o->flavors, &seed);
-		if (!round_of(host, la, o, seq, depth, left, score, got, res))
+		ds = o->mean_life ? splitmix(&seed) : 0;
+		if (!round_of(host, la, o, seq, ds, depth, left, score, got, res))
 			break;
 		pairs_add(pr, got, la->n);
 		rounds++;
@@ -324,6 +380,16 @@ static int check(const struct np_lookahead *o, struct np_error *err)
 				o->max_samples > NP_LOOKAHEAD_SAMPLES_MAX))
 		return np__err(err, NP_EINPUT, "lookahead: max_samples must be 0 or %d to %d, not %d",
 			       o->samples, NP_LOOKAHEAD_SAMPLES_MAX, o->max_samples);
+	if (o->mean_life < 0 || o->mean_life > NP_LOOKAHEAD_LIFE_MAX)
+		return np__err(err, NP_EINPUT, "lookahead: mean_life must be 0 to %d arrivals, not %d",
+			       NP_LOOKAHEAD_LIFE_MAX, o->mean_life);
+	if (o->npresent < 0 || o->npresent > NP_LOOKAHEAD_PRESENT_MAX ||
+	    (o->npresent && !o->present))
+		return np__err(err, NP_EINPUT, "lookahead: present guests must be 0 to %d, not %d",
+			       NP_LOOKAHEAD_PRESENT_MAX, o->npresent);
+	for (int i = 0; i < o->npresent; i++)
+		if (!o->present[i])
+			return np__err(err, NP_EINPUT, "lookahead: present guest %d is NULL", i);
 	if (o->depth < 0 || o->depth > NP_LOOKAHEAD_DEPTH_MAX)
 		return np__err(err, NP_EINPUT, "lookahead: depth must be 0 to %d, not %d",
 				 NP_LOOKAHEAD_DEPTH_MAX, o->depth);
