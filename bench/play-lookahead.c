@@ -31,7 +31,8 @@
  *                        the guests running now are np_lookahead.present
  *                        and mean_life is their number (Little's law at
  *                        one arrival per step: what a cloud can know from
- *                        its own history); N: mean_life N always
+ *                        its own history); "little*F" F times that;
+ *                        N: mean_life N always
  *   NP_BENCH_LA_MAXS     np_lookahead.max_samples (default 0: S always;
  *                        else up to that many while the call is close)
  * play_lookahead_stats() counts decisions, candidates, futures and the
@@ -109,8 +110,8 @@ static int departures(np_plan *const *plans, int arrived, struct np_lookahead *l
 	for (int i = 0; i < arrived; i++)
 		if (plans[i])
 			(*keep)[running++] = plans[i];
-	if (strcmp(v, "little") == 0)
-		la->mean_life = running < arrived ? running : 0;
+	if (strncmp(v, "little", 6) == 0)
+		la->mean_life = running < arrived ? (int)(running * (v[6] == '*' ? strtod(v + 7, NULL) : 1)) : 0;
 	else
 		la->mean_life = (int)strtol(v, NULL, 10);
 	if (la->mean_life > 0) {
