@@ -26,15 +26,6 @@
  *                        "spe"
  *   NP_BENCH_LA_SEED     the seed (default 1)
  *   NP_BENCH_LA_BUDGET   np_lookahead.max_guests (default 0: none)
- *   NP_BENCH_LA_LIFE     departures in the futures: 0 (default) none;
- *                        "little" once a guest of the workload has left,
- *                        the guests running now are np_lookahead.present
- *                        and mean_life is their number (Little's law at
- *                        one arrival per step: what a cloud can know from
- *                        its own history); "little*F" F times that;
- *                        N: mean_life N always
- *   NP_BENCH_LA_MAXS     np_lookahead.max_samples (default 0: S always;
- *                        else up to that many while the call is close)
  * play_lookahead_stats() counts decisions, candidates, futures and the
  * guests tried in them, for the time per decision.
  */
@@ -91,47 +82,14 @@ static int baselines(const char *cands, np_host *h, const np_request *q, np_plan
 	return n;
 }
 
-/*
- * NP_BENCH_LA_LIFE: the guests running now (PLANS[0..ARRIVED-1], NULL
- * when gone) as LA->present (*KEEP to be freed) and their mean lifetime.
- * "little": only once some guest has left (a workload without departures
- * keeps its futures without), then as many arrivals as guests run now.
- */
-static int departures(np_plan *const *plans, int arrived, struct np_lookahead *la,
-		      const np_plan ***keep)
-{
-	const char *v = getenv("NP_BENCH_LA_LIFE");
-	int running = 0;
-
-	if (!v || !*v || strcmp(v, "0") == 0)
-		return 0;
-	if (!(*keep = calloc((size_t)arrived + 1, sizeof(**keep))))
-		return -1;
-	for (int i = 0; i < arrived; i++)
-		if (plans[i])
-			(*keep)[running++] = plans[i];
-	if (strncmp(v, "little", 6) == 0)
-		la->mean_life = running < arrived ? (int)(running * (v[6] == '*' ? strtod(v + 7, NULL) : 1)) : 0;
-	else
-		la->mean_life = (int)strtol(v, NULL, 10);
-	if (la->mean_life > 0) {
-		la->present = *keep;
-		la->npresent = running;
-	}
-	return 0;
-}
-
 int play_lookahead_decide(np_host *h, const np_request *q, const struct np_demand *dem, int ndem,
-			  const np_flavors *f, uint64_t where, np_plan *const *plans, np_plan **out,
-			  struct np_error *err)
+			  const np_flavors *f, uint64_t where, np_plan **out, struct np_error *err)
 {
 	const char *cands = getenv("NP_BENCH_LA_CANDS");
 	struct np_place_opts o = { .demand = dem, .ndemand = ndem };
 	np_plan *extra[NP_LOOKAHEAD_EXTRA_MAX];
-	const np_plan **present[1] = { NULL };
 	struct np_lookahead la = { .flavors = f,
 				   .samples = (int)knob("NP_BENCH_LA_SAMPLES", 8),
-				   .max_samples = (int)knob("NP_BENCH_LA_MAXS", 0),
 				   .depth = (int)knob("NP_BENCH_LA_DEPTH", 0),
 				   .seed = (uint64_t)knob("NP_BENCH_LA_SEED", 1) * 0x100000001b3ULL ^ where,
 				   .max_guests = (uint64_t)knob("NP_BENCH_LA_BUDGET", 0) };
@@ -144,12 +102,9 @@ int play_lookahead_decide(np_host *h, const np_request *q, const struct np_deman
 	la.extra = (const np_plan *const *)extra;
 	la.nextra = n;
 	la.engine_only = !strchr(cands, 'p') && !strchr(cands, 'e');
-	if (departures(plans, (int)(where & 0xffffffffULL), &la, present))
-		return NP_ENOMEM;
 	rc = np_place_lookahead(h, q, &o, &la, out, &r, err);
 	while (n > 0)
 		np_plan_free(extra[--n]);
-	free(present[0]);
 	st_decisions++;
 	st_cands += (unsigned long long)r.candidates;
 	st_samples += (unsigned long long)r.futures * (unsigned long long)r.candidates;

@@ -166,17 +166,10 @@ int np_plan_answers(const np_host *host, const np_request *req, const struct np_
 #define NP_LOOKAHEAD_DEPTH_MAX 256    /* guests per future */
 #define NP_LOOKAHEAD_CANDS_MAX 8      /* the engine's answers without some of its nodes */
 #define NP_LOOKAHEAD_EXTRA_MAX 8      /* the caller's own candidates */
-#define NP_LOOKAHEAD_LIFE_MAX 1000000 /* mean lifetime, in arrivals */
-#define NP_LOOKAHEAD_PRESENT_MAX 100000 /* guests on the host that may leave */
 
 struct np_lookahead {
 	const np_flavors *flavors; /* the catalogue futures are drawn from (required) */
 	int samples;               /* futures per candidate, 1..NP_LOOKAHEAD_SAMPLES_MAX */
-	int max_samples;           /* 0: SAMPLES; else up to this many (SAMPLES to
-				      NP_LOOKAHEAD_SAMPLES_MAX), SAMPLES more at a
-				      time while the best plan leads another by
-				      less than two standard errors of their
-				      paired difference */
 	int depth;                 /* guests per future at most, 0 (until the first
 				      refusal, at most NP_LOOKAHEAD_DEPTH_MAX) to that */
 	uint64_t seed;             /* the draws: the same seed gives the same plan */
@@ -193,17 +186,6 @@ struct np_lookahead {
 	const np_plan *const *extra;
 	int nextra;
 	bool engine_only;
-	/*
-	 * Departures in the futures (0: none, guests stay).  MEAN_LIFE: how
-	 * many arrivals a guest stays on average; before each arrival of a
-	 * future every guest there, the PRESENT ones (the NPRESENT plans
-	 * charged on HOST now, read only) and the future's own, leaves with
-	 * probability 1 / MEAN_LIFE, the same draws for every candidate.
-	 * What a cloud knows: its running guests and their mean lifetime.
-	 */
-	int mean_life;
-	const np_plan *const *present;
-	int npresent;
 };
 
 /* What one np_place_lookahead() did. */

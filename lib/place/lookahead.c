@@ -195,78 +195,24 @@ static int rollout(np_host *h, const np_flavors *f, const int *seq, int depth, u
 	return depth;
 }
 
-/* Does a guest leave before this arrival?  Probability 1 / LIFE, from the stream *DS. */
-static bool leaves(uint64_t *ds, int life)
-{
-	return splitmix(ds) % (uint64_t)life == 0;
-}
-
 /*
- * rollout() with departures (O->mean_life > 0): before each arrival,
- * every guest still there leaves with probability 1 / mean_life, drawn in
- * a fixed order (O->present's guests, then the future's own, one draw per
- * slot whether or not it already left) from the stream DS, so that every
- * candidate sees the same departures of the same guests.  What a cloud
- * knows: its running guests and how long guests stay on average, never
- * when one will leave.
- */
-static int rollout_leaving(np_host *h, const struct np_lookahead *o, const int *seq, int depth,
-			   uint64_t ds, uint64_t *left)
-{
-	bool *gone = calloc((size_t)o->npresent + 1, sizeof(*gone));
-	np_plan **mine = calloc((size_t)depth + 1, sizeof(*mine));
-	int k = gone && mine ? 0 : -1; /* out of memory: as if the budget ran out */
-
-	for (; k >= 0 && k < depth; k++) {
-		np_plan *p = NULL;
-
-		for (int i = 0; i < o->npresent; i++)
-			if (leaves(&ds, o->mean_life) && !gone[i])
-				gone[i] = !np_host_charge(h, o->present[i], true, NULL);
-		for (int j = 0; j < k; j++)
-			if (leaves(&ds, o->mean_life) && mine[j]) {
-				np_host_charge(h, mine[j], true, NULL);
-				np_plan_free(mine[j]);
-				mine[j] = NULL;
-			}
-		if (*left == 0) {
-			k = -1;
-			break;
-		}
-		--*left;
-		if (np_place(h, np_flavors_request(o->flavors, seq[k]), NULL, &p, NULL) ||
-		    !np_plan_fits(p) || np_host_charge(h, p, false, NULL)) {
-			np_plan_free(p);
-			break;
-		}
-		mine[k] = p;
-	}
-	for (int j = 0; mine && j < depth; j++)
-		np_plan_free(mine[j]);
-	free(mine);
-	free(gone);
-	return k;
-}
-
-/*
- * One round: every candidate on the future SEQ (departures from the
- * stream DS), into GOT and added to
- * SCORE; false (and SCORE unchanged) when the budget ran out before every
- * candidate played it to its end.
+ * One round: every candidate on the future SEQ, added to SCORE; false (and
+ * SCORE unchanged) when the budget ran out before every candidate played
+ * it to its end.
  */
 static bool round_of(const np_host *host, const struct la *la, const struct np_lookahead *o,
-		     const int *seq, uint64_t ds, int depth, uint64_t *left, long *score,
-		     long *got, struct np_lookahead_result *res)
+		     const int *seq, int depth, uint64_t *left, long *score,
+		     struct np_lookahead_result *res)
 {
+	long got[LA_MAX_CANDS] = { 0 };
+
 	for (int i = 0; i < la->n; i++) {
 		np_host *after = NULL;
 		uint64_t before = *left;
 
-		got[i] = 0;
 		if (!np_host_clone(host, &after, NULL) &&
 		    !np_host_charge(after, la->c[i], false, NULL))
-			got[i] = o->mean_life ? rollout_leaving(after, o, seq, depth, ds, left)
-					      : rollout(after, o->flavors, seq, depth, left);
+			got[i] = rollout(after, o->flavors, seq, depth, left);
 		np_host_free(after);
 		res->guests += before - *left;
 		if (got[i] < 0)
@@ -276,91 +222,6 @@ static bool round_of(const np_host *host, const struct la *la, const struct np_l
 		score[i] += got[i];
 	res->futures++;
 	return true;
-}
-
-/* Sums of the paired differences of candidates i < j over the rounds, and of their squares. */
-struct pairs {
-	double d[LA_MAX_CANDS][LA_MAX_CANDS], q[LA_MAX_CANDS][LA_MAX_CANDS];
-};
-
-static void pairs_add(struct pairs *p, const long *got, int n)
-{
-	for (int i = 0; i < n; i++)
-		for (int j = i + 1; j < n; j++) {
-			double x = (double)(got[i] - got[j]);
-
-			p->d[i][j] += x;
-			p->q[i][j] += x * x;
-		}
-}
-
-/*
- * Does the leader BEST lead some candidate by less than two standard
- * errors of their paired difference over ROUNDS futures?  A difference
- * that never varied (the same in every future) is settled.
- */
-static bool close_call(const struct pairs *p, int n, int best, int rounds)
-{
-	for (int j = 0; j < n; j++) {
-		int a = best < j ? best : j, b = best < j ? j : best;
-		double mean, var;
-
-		if (j == best)
-			continue;
-		mean = (best < j ? 1 : -1) * p->d[a][b] / rounds;
-		var = p->q[a][b] / rounds - mean * mean;
-		if (var > 0 && (mean <= 0 || mean * mean < 4 * var / rounds))
-			return true;
-	}
-	return false;
-}
-
-static int leader(const long *score, int n)
-{
-	int best = 0;
-
-	for (int i = 1; i < n; i++)
-		if (score[i] > score[best])
-			best = i;
-	return best;
-}
-
-/*
- * Play futures until O->samples, then, up to O->max_samples, O->samples
- * more at a time while the call is close (close_call()): more futures
- * where the noise could decide, none where one plan clearly leads.
- * Leaves the scores in SCORE; NP_ENOMEM or 0.
- */
-static int judge(const np_host *host, const struct la *la, const struct np_lookahead *o,
-		 int depth, uint64_t *left, long *score, struct np_lookahead_result *res)
-{
-	int *seq = calloc((size_t)depth, sizeof(*seq)), cap = o->samples, rounds = 0;
-	struct pairs *pr = calloc(1, sizeof(*pr));
-	long got[LA_MAX_CANDS] = { 0 };
-	uint64_t seed = o->seed, ds;
-
-	if (!seq || !pr) {
-		free(seq);
-		free(pr);
-		return NP_ENOMEM;
-	}
-	if (o->max_samples > o->samples)
-		cap = o->max_samples;
-	for (int s = 0; s < cap; s++) {
-		if (s >= o->samples && s % o->samples == 0 &&
-		    !close_call(pr, la->n, leader(score, la->n), rounds))
-			break;
-		for (int k = 0; k < depth; k++)
-			seq[k] = draw(o->flavors, &seed);
-		ds = o->mean_life ? splitmix(&seed) : 0;
-		if (!round_of(host, la, o, seq, ds, depth, left, score, got, res))
-			break;
-		pairs_add(pr, got, la->n);
-		rounds++;
-	}
-	free(seq);
-	free(pr);
-	return 0;
 }
 
 static int check(const struct np_lookahead *o, struct np_error *err)
@@ -376,20 +237,6 @@ static int check(const struct np_lookahead *o, struct np_error *err)
 	for (int i = 0; i < o->nextra; i++)
 		if (!o->extra[i])
 			return np__err(err, NP_EINPUT, "lookahead: extra plan %d is NULL", i);
-	if (o->max_samples && (o->max_samples < o->samples ||
-				o->max_samples > NP_LOOKAHEAD_SAMPLES_MAX))
-		return np__err(err, NP_EINPUT, "lookahead: max_samples must be 0 or %d to %d, not %d",
-			       o->samples, NP_LOOKAHEAD_SAMPLES_MAX, o->max_samples);
-	if (o->mean_life < 0 || o->mean_life > NP_LOOKAHEAD_LIFE_MAX)
-		return np__err(err, NP_EINPUT, "lookahead: mean_life must be 0 to %d arrivals, not %d",
-			       NP_LOOKAHEAD_LIFE_MAX, o->mean_life);
-	if (o->npresent < 0 || o->npresent > NP_LOOKAHEAD_PRESENT_MAX ||
-	    (o->npresent && !o->present))
-		return np__err(err, NP_EINPUT, "lookahead: present guests must be 0 to %d, not %d",
-			       NP_LOOKAHEAD_PRESENT_MAX, o->npresent);
-	for (int i = 0; i < o->npresent; i++)
-		if (!o->present[i])
-			return np__err(err, NP_EINPUT, "lookahead: present guest %d is NULL", i);
 	if (o->depth < 0 || o->depth > NP_LOOKAHEAD_DEPTH_MAX)
 		return np__err(err, NP_EINPUT, "lookahead: depth must be 0 to %d, not %d",
 				 NP_LOOKAHEAD_DEPTH_MAX, o->depth);
@@ -402,15 +249,16 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 {
 	struct np_place_opts o = opts ? *opts : (struct np_place_opts){ 0 };
 	struct np_lookahead_result res = { 0 };
-	int depth, best = 0, rc;
+	int depth, *seq = NULL, best = 0, rc;
 	long score[LA_MAX_CANDS] = { 0 };
-	uint64_t left;
+	uint64_t seed, left;
 	struct la la = { { NULL }, 0 };
 
 	if ((rc = check(la_opts, err)))
 		return rc;
 	depth = la_opts->depth ? la_opts->depth : NP_LOOKAHEAD_DEPTH_MAX;
 	left = la_opts->max_guests ? la_opts->max_guests : UINT64_MAX;
+	seed = la_opts->seed;
 	if ((rc = candidates(host, req, &o, la_opts, &la, err)))
 		goto out;
 	for (int i = 0; np_plan_fits(la.c[0]) && i < la_opts->nextra; i++) {
@@ -424,11 +272,20 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 	}
 	res.candidates = la.n;
 	if (la.n > 1) {
-		if (judge(host, &la, la_opts, depth, &left, score, &res)) {
+		seq = calloc((size_t)depth, sizeof(*seq));
+		if (!seq) {
 			rc = np__err(err, NP_ENOMEM, "out of memory");
 			goto out;
 		}
-		best = leader(score, la.n);
+		for (int s = 0; s < la_opts->samples; s++) {
+			for (int k = 0; k < depth; k++)
+				seq[k] = draw(la_opts->flavors, &seed);
+			if (!round_of(host, &la, la_opts, seq, depth, &left, score, &res))
+				break;
+		}
+		for (int i = 1; i < la.n; i++)
+			if (score[i] > score[best])
+				best = i;
 	}
 	res.chosen = best;
 	*out = la.c[best];
@@ -438,5 +295,6 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 out:
 	for (int i = 0; i < la.n; i++)
 		np_plan_free(la.c[i]);
+	free(seq);
 	return rc;
 }

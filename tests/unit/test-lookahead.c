@@ -6,9 +6,7 @@
  * A hand case where it provably admits more than the greedy engine (the
  * greedy plan leaves no node for the only flavor the catalogue sells, the
  * lookahead's does, and the next guest shows it); the same seed giving
- * the same plan, every plan valid; more futures only for a close call
- * (max_samples), choosing as a fixed run of as many; departures in the
- * futures (running guests leaving); the caller's own candidates (copied
+ * the same plan, every plan valid; the caller's own candidates (copied
  * when one wins); the budget bounding the guests placed
  * in futures (and no future counted half-played); a guest that does not
  * fit; and options out of range refused with one line, the output
@@ -201,148 +199,6 @@ static void test_same_seed(void)
 	np_topo_free(t);
 }
 
-/*
- * max_samples: more futures only while the call is close.  Where one
- * plan leads in every future by the same margin (beats-greedy's host) no
- * more than SAMPLES are played; on the mix some decision is close and
- * plays more, in steps of SAMPLES; either way the plan is the one a fixed
- * run of as many futures gives (the same draws, from the same seed).
- */
-static void test_adaptive(void)
-{
-	static const uint64_t clear[4] = { 12288, 4096, 32768, 32768 }, empty[4] = { 0 };
-	static const char *const guests[] = {
-		"vcpus=4,ram=12288,hw:cpu_policy=dedicated,hw:numa_nodes=1",
-		"vcpus=2,ram=20480",
-		"vcpus=8,ram=16384,hw:cpu_policy=dedicated,hw:numa_nodes=2",
-		"vcpus=2,ram=4096,hw:cpu_policy=dedicated",
-		"vcpus=4,ram=12288,hw:cpu_policy=dedicated,hw:numa_nodes=1",
-		"vcpus=2,ram=20480",
-		"vcpus=2,ram=4096,hw:cpu_policy=dedicated",
-		"vcpus=4,ram=12288,hw:cpu_policy=dedicated,hw:numa_nodes=1",
-	};
-	np_topo *t = NULL, *t2 = NULL;
-	np_host *h = host_with(&t, clear), *m = host_with(&t2, empty);
-	np_request *q = flavor("vcpus=1,ram=12288,hw:numa_nodes=1");
-	np_flavors *big = catalogue("[{\"vcpus\": 1, \"memory_mb\": 24576, "
-				    "\"extra_specs\": {\"hw:numa_nodes\": \"1\"}}]");
-	np_flavors *f = catalogue(mix);
-	struct np_lookahead la = { .flavors = big, .samples = 4, .max_samples = 64, .seed = 7 };
-	struct np_lookahead_result r = { 0 };
-	struct np_error err = { 0 };
-	np_plan *p = NULL;
-	int more = 0;
-
-	if (!h || !m || !q || !big || !f)
-		goto out;
-	CHECK(np_place_lookahead(h, q, NULL, &la, &p, &r, &err) == 0 && node_of(p) == 0, "%s",
-	      err.message);
-	CHECK(r.futures == 4, "a settled call played %d futures, not 4", r.futures);
-	la = (struct np_lookahead){ .flavors = f, .samples = 8, .max_samples = 64, .depth = 12,
-				    .seed = 42 };
-	for (size_t g = 0; g < sizeof(guests) / sizeof(*guests); g++) {
-		np_request *x = flavor(guests[g]);
-		struct np_lookahead fixed = la;
-		struct np_lookahead_result rf = { 0 };
-		np_plan *a = NULL, *b = NULL;
-
-		CHECK(x && np_place_lookahead(m, x, NULL, &la, &a, &r, &err) == 0, "%s", err.message);
-		CHECK(r.futures % 8 == 0 && r.futures <= 64 && (r.candidates < 2 || r.futures >= 8),
-		      "guest %zu: %d futures", g, r.futures);
-		fixed.max_samples = 0;
-		fixed.samples = r.futures > 0 ? r.futures : 1;
-		CHECK(x && np_place_lookahead(m, x, NULL, &fixed, &b, &rf, &err) == 0, "%s",
-		      err.message);
-		if (a && b) {
-			CHECK(rf.chosen == r.chosen && node_of(a) == node_of(b),
-			      "guest %zu: chose %d after %d futures, a fixed run %d", g, r.chosen,
-			      r.futures, rf.chosen);
-			CHECK(np_plan_validate(m, x, a, &err) == 0, "guest %zu: %s", g, err.message);
-			CHECK(np_host_charge(m, a, false, &err) == 0, "%s", err.message);
-		}
-		more += r.futures > 8;
-		np_plan_free(a);
-		np_plan_free(b);
-		np_request_free(x);
-	}
-	CHECK(more > 0, "no decision of %zu was close enough to play more futures",
-	      sizeof(guests) / sizeof(*guests));
-out:
-	np_plan_free(p);
-	np_flavors_free(f);
-	np_flavors_free(big);
-	np_request_free(q);
-	np_host_free(m);
-	np_host_free(h);
-	np_topo_free(t2);
-	np_topo_free(t);
-}
-
-/*
- * Departures (mean_life, present): nodes 2 and 3 held by two running
- * guests, nodes 0 and 1 with 8 and 12 GiB free, the cloud selling 16 GiB
- * guests.  Without departures every future refuses its first guest; with
- * a mean life of one arrival every guest leaves before the next arrives,
- * the running ones included, so every future plays to its depth; with a
- * longer life some do and the same seed gives the same plan.
- */
-static void test_departures(void)
-{
-	static const uint64_t used[4] = { 24576, 20480, 0, 0 };
-	np_topo *t = NULL;
-	np_host *h = host_with(&t, used);
-	np_request *q = flavor("vcpus=1,ram=4096,hw:numa_nodes=1");
-	np_request *r32 = flavor("vcpus=1,ram=32768,hw:numa_nodes=1");
-	np_flavors *f = catalogue("[{\"vcpus\": 1, \"memory_mb\": 16384, "
-				  "\"extra_specs\": {\"hw:numa_nodes\": \"1\"}}]");
-	np_plan *run[2] = { NULL, NULL };
-	struct np_error err = { 0 };
-
-	for (int i = 0; h && r32 && i < 2; i++) {
-		CHECK(np_place(h, r32, NULL, &run[i], &err) == 0 && np_plan_fits(run[i]) &&
-			      np_host_charge(h, run[i], false, &err) == 0, "%s", err.message);
-		CHECK(run[i] && node_of(run[i]) == 2 + i, "running guest %d on node %d", i,
-		      run[i] ? node_of(run[i]) : -1);
-	}
-	for (int life = 0; h && q && f && run[0] && run[1] && life <= 8; life += life ? 7 : 1) {
-		struct np_lookahead la = { .flavors = f, .samples = 8, .depth = 6, .seed = 5,
-					   .mean_life = life, .present = (const np_plan *const *)run,
-					   .npresent = 2 };
-		struct np_lookahead_result r = { 0 }, r2 = { 0 };
-		np_plan *a = NULL, *b = NULL;
-		uint64_t full;
-
-		CHECK(np_place_lookahead(h, q, NULL, &la, &a, &r, &err) == 0, "%s", err.message);
-		CHECK(np_place_lookahead(h, q, NULL, &la, &b, &r2, &err) == 0, "%s", err.message);
-		full = (uint64_t)r.futures * (uint64_t)r.candidates * 6;
-		CHECK(r.candidates >= 2 && r.futures == 8, "life %d: %d candidates, %d futures", life,
-		      r.candidates, r.futures);
-		if (life == 0)
-			CHECK(r.guests == (uint64_t)r.futures * (uint64_t)r.candidates,
-			      "no departures: %llu guests tried, not one per future",
-			      (unsigned long long)r.guests);
-		else if (life == 1)
-			CHECK(r.guests == full, "everyone leaves: %llu guests tried, not %llu",
-			      (unsigned long long)r.guests, (unsigned long long)full);
-		else
-			CHECK(r.guests > (uint64_t)r.futures * (uint64_t)r.candidates &&
-				      r.guests <= full, "life %d: %llu guests tried", life,
-			      (unsigned long long)r.guests);
-		CHECK(a && b && node_of(a) == node_of(b) && r.chosen == r2.chosen &&
-			      r.guests == r2.guests, "life %d: the same seed, another plan", life);
-		CHECK(a && np_plan_validate(h, q, a, &err) == 0, "%s", err.message);
-		np_plan_free(a);
-		np_plan_free(b);
-	}
-	np_plan_free(run[0]);
-	np_plan_free(run[1]);
-	np_flavors_free(f);
-	np_request_free(r32);
-	np_request_free(q);
-	np_host_free(h);
-	np_topo_free(t);
-}
-
 /* MAX_GUESTS bounds the guests placed in futures; a future not every candidate finished counts not. */
 static void test_budget(void)
 {
@@ -428,15 +284,6 @@ static void test_hostile(void)
 		{ { .flavors = f, .samples = 1, .depth = -1 }, "depth" },
 		{ { .flavors = f, .samples = 1, .depth = NP_LOOKAHEAD_DEPTH_MAX + 1 }, "depth" },
 		{ { .flavors = f, .samples = 1, .nextra = -1 }, "extra" },
-		{ { .flavors = f, .samples = 8, .max_samples = 7 }, "max_samples" },
-		{ { .flavors = f, .samples = 1, .mean_life = -1 }, "mean_life" },
-		{ { .flavors = f, .samples = 1, .mean_life = NP_LOOKAHEAD_LIFE_MAX + 1 }, "mean_life" },
-		{ { .flavors = f, .samples = 1, .npresent = 1 }, "present" },
-		{ { .flavors = f, .samples = 1, .npresent = -1 }, "present" },
-		{ { .flavors = f, .samples = 1, .present = none, .npresent = 1 }, "present guest 0" },
-		{ { .flavors = f, .samples = 8, .max_samples = -1 }, "max_samples" },
-		{ { .flavors = f, .samples = 8, .max_samples = NP_LOOKAHEAD_SAMPLES_MAX + 1 },
-		  "max_samples" },
 		{ { .flavors = f, .samples = 1, .nextra = 1 }, "extra" },
 		{ { .flavors = f, .samples = 1, .extra = none, .nextra = 1 }, "extra plan 0" },
 		{ { .flavors = f, .samples = 1, .extra = none, .nextra = NP_LOOKAHEAD_EXTRA_MAX + 1 },
@@ -470,8 +317,6 @@ int main(void)
 {
 	T_CASE("beats-greedy", test_beats_greedy());
 	T_CASE("same-seed", test_same_seed());
-	T_CASE("adaptive", test_adaptive());
-	T_CASE("departures", test_departures());
 	T_CASE("budget", test_budget());
 	T_CASE("no-fit", test_no_fit());
 	T_CASE("hostile", test_hostile());
