@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <numaplace/limits.h>
 
@@ -485,14 +486,20 @@ static int wal_noted(void *arg, sqlite3 *db, const char *name, int pages)
  * The hand-off lock beside a writable store (store-lock.h).  A read-only
  * store, or a folder where the lock file cannot be made, goes without:
  * writers then wait in busy() alone, as writers outside numaplace (the
- * sqlite3 shell) always do.  With the lock, the WAL is checkpointed in
- * tx_ended() rather than inside COMMIT, where it would hold the lock.
+ * sqlite3 shell) always do.  So does anyone but the store's owner: root
+ * looking after the service's store must neither map a page its user can
+ * write (the mutex's robust-list links would be theirs to aim) nor make a
+ * lock file of root's that the service could then not open.  With the
+ * lock, the WAL is checkpointed in tx_ended() rather than inside COMMIT,
+ * where it would hold the lock.
  */
 static int hand_off(struct np__store *s, struct np_error *err)
 {
+	struct stat st;
 	int rc;
 
-	if (sqlite3_db_readonly(s->db, "main"))
+	if (sqlite3_db_readonly(s->db, "main") || stat(s->path, &st) != 0 ||
+	    st.st_uid != geteuid())
 		return 0;
 	if ((rc = np__wlock_open(s->path, &s->wl, err)) == 0 && s->wl)
 		sqlite3_wal_hook(s->db, wal_noted, s);

@@ -434,6 +434,43 @@ static void read_only_folder(void)
 	alarm(0);
 }
 
+/* ---- someone else's store ---------------------------------------------------------- */
+
+/*
+ * Root looking after a store of user 65534 (the service's): it places on
+ * SQLite's lock alone, makes no lock file of root's that the service could
+ * not open, and leaves the service's own lock file be (neither refused
+ * nor mapped).
+ */
+static void not_the_owner(void)
+{
+	char path[256], url[300], lock[300], wal[300], shm[300];
+	struct np_error err = { 0 };
+	struct stat st;
+	np_fleet *f = NULL;
+	int fd;
+
+	if (geteuid() != 0)
+		t_skip("needs root, to make a store of another user");
+	if (!new_store("theirs", 1, path, url, sizeof(path)))
+		return;
+	np__wlock_name(path, lock, sizeof(lock));
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	snprintf(shm, sizeof(shm), "%s-shm", path);
+	CHECK(unlink(lock) == 0 && chown(path, 65534, 65534) == 0, "the store made theirs");
+	chown(wal, 65534, 65534);
+	chown(shm, 65534, 65534);
+	CHECK(np_fleet_open(url, 0, &f, &err) == 0, "root opens their store: %s", err.message);
+	CHECK(f && place(f, "root0") && place(f, "root1"), "and places on it");
+	np_fleet_close(f);
+	CHECK(lstat(lock, &st) != 0 && errno == ENOENT, "no lock file of root's was made");
+	/* Their lock file, which root must not map: left alone, the store still opens. */
+	fd = open(lock, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CHECK(fd >= 0 && write(fd, "garbage", 7) == 7 && fchown(fd, 65534, 65534) == 0 &&
+		      close(fd) == 0, "their lock file");
+	CHECK(present(url, "root", 2) == 2, "root reads it with their lock file beside it");
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -447,6 +484,7 @@ int main(void)
 	T_CASE("other-boot", other_boot());
 	T_CASE("hostile", hostile());
 	T_CASE("read-only-folder", read_only_folder());
+	T_CASE("not-the-owner", not_the_owner());
 	t_cleanup();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
