@@ -1145,7 +1145,7 @@ static int topology(struct hx *x, xmlNodePtr top)
 		xmlChar *t = xmlGetProp(root, (const xmlChar *)"type");
 		const struct hx_type *rt = hx_type_of((const char *)t);
 		/* "Node" is version 1's other name for it. */
-		bool numa = rt && x->major == 1 && strcmp(rt->canon, "NUMANode") == 0;
+		bool numa = rt && rt->canon && x->major == 1 && strcmp(rt->canon, "NUMANode") == 0;
 
 		xmlFree(t);
 		rc = numa ? numa_root(x, root) : object(x, root, NULL);
