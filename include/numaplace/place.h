@@ -196,11 +196,11 @@ struct np_lookahead {
 				      limit); the futures every candidate played in
 				      full before it ran out decide */
 	/*
-	 * Plans of other placers for HOST and REQ (e.g. best or first fit),
-	 * tried too, after the engine's candidates (NULL or 0: none; read
-	 * only, copied when one wins; one that does not fit is left out).
-	 * ENGINE_ONLY: of the engine's candidates only np_place()'s answer,
-	 * not the other strategy's nor those without its nodes.
+	 * Plans of other placers for HOST and REQ (e.g. libxl's), tried
+	 * too, after the library's candidates (NULL or 0: none; read only,
+	 * copied when one wins; one that does not fit is left out).
+	 * ENGINE_ONLY: of the library's candidates only np_place()'s answer
+	 * (CANDS below is ignored).
 	 */
 	const np_plan *const *extra;
 	int nextra;
