@@ -24,6 +24,8 @@
  * per-cell fit the engine uses (np__cell_fit: memory, pages, CPUs, ratios,
  * pinning); PCI devices are taken nearest first.
  *
+ * The code is the library's (lib/place/lookahead-cands.c, whose rules the
+ * lookahead tries as candidates); these are its names for the bench.
  * bl_plan_nodes() builds the plan for given nodes (and, optionally, given
  * pins): how a Nova answer is replayed onto numaplace's host.
  */

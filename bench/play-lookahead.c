@@ -17,13 +17,17 @@
  *   NP_BENCH_LA_SAMPLES  S, futures per candidate (default 8)
  *   NP_BENCH_LA_DEPTH    guests per future at most (default 0: until the
  *                        first refusal, at most 256)
- *   NP_BENCH_LA_CANDS    the candidates, in tie order after the engine's
- *                        answer (s): p the other strategy and e the
- *                        engine without some of its nodes (the library's
- *                        own, together), b best fit, f first fit, w worst
- *                        fit, x libxl (baselines.h, given as
- *                        np_lookahead.extra); default "sbfw", "lib" is
- *                        "spe"
+ *   NP_BENCH_LA_CANDS    the candidates after the engine's answer (s):
+ *                        the library's (np_lookahead.cands, tried in its
+ *                        order whatever the letters' order): p or e the
+ *                        other strategy and the engine without some of
+ *                        its nodes (NP_LOOKAHEAD_ALT), b best fit, f first
+ *                        fit, w worst fit, n node sets (NP_LOOKAHEAD_SETS);
+ *                        and x libxl (baselines.h, given as
+ *                        np_lookahead.extra, tried last); default "sbfw",
+ *                        "lib" is the library's default (what place
+ *                        --lookahead uses), "spe" its earlier default
+ *   NP_BENCH_LA_SETS     np_lookahead.max_sets (default 0: the library's)
  *   NP_BENCH_LA_SEED     the seed (default 1)
  *   NP_BENCH_LA_BUDGET   np_lookahead.max_guests (default 0: none)
  * play_lookahead_stats() counts decisions, candidates, futures and the
@@ -57,29 +61,38 @@ void play_lookahead_stats(unsigned long long *decisions, unsigned long long *can
 	*guests = st_guests;
 }
 
-/* The baselines NP_BENCH_LA_CANDS names, as extra candidates (fitting ones only); their count. */
+/* libxl's plan if NP_BENCH_LA_CANDS names it (x), as an extra candidate if it fits; their count. */
 static int baselines(const char *cands, np_host *h, const np_request *q, np_plan **extra,
 		     struct np_error *err)
 {
-	int n = 0;
+	np_plan *p = NULL;
 
-	for (const char *l = cands; *l && n < NP_LOOKAHEAD_EXTRA_MAX; l++) {
-		const char *bl = strchr("xfbw", *l);
-		np_plan *p = NULL;
-
-		if (!bl)
-			continue;
-		if (bl_place((enum bl_kind)(bl - "xfbw"), h, q, &p, err)) {
-			while (n > 0)
-				np_plan_free(extra[--n]);
-			return -1;
-		}
-		if (np_plan_fits(p))
-			extra[n++] = p;
-		else
-			np_plan_free(p);
+	if (!strchr(cands, 'x'))
+		return 0;
+	if (bl_place(BL_LIBXL, h, q, &p, err))
+		return -1;
+	if (np_plan_fits(p)) {
+		extra[0] = p;
+		return 1;
 	}
-	return n;
+	np_plan_free(p);
+	return 0;
+}
+
+/* The library's candidates NP_BENCH_LA_CANDS names (enum np_lookahead_cands). */
+static unsigned lib_cands(const char *cands)
+{
+	static const struct {
+		char letter;
+		unsigned bit;
+	} map[] = { { 'p', NP_LOOKAHEAD_ALT },   { 'e', NP_LOOKAHEAD_ALT },
+		    { 'b', NP_LOOKAHEAD_BEST },  { 'f', NP_LOOKAHEAD_FIRST },
+		    { 'w', NP_LOOKAHEAD_WORST }, { 'n', NP_LOOKAHEAD_SETS } };
+	unsigned bits = 0;
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(*map); i++)
+		bits |= strchr(cands, map[i].letter) ? map[i].bit : 0;
+	return bits;
 }
 
 int play_lookahead_decide(np_host *h, const np_request *q, const struct np_demand *dem, int ndem,
@@ -96,12 +109,14 @@ int play_lookahead_decide(np_host *h, const np_request *q, const struct np_deman
 	struct np_lookahead_result r = { 0 };
 	int n, rc;
 
-	cands = !cands || !*cands ? "sbfw" : strcmp(cands, "lib") == 0 ? "spe" : cands;
+	cands = !cands || !*cands ? "sbfw" : cands;
 	if ((n = baselines(cands, h, q, extra, err)) < 0)
 		return NP_EINPUT;
 	la.extra = (const np_plan *const *)extra;
 	la.nextra = n;
-	la.engine_only = !strchr(cands, 'p') && !strchr(cands, 'e');
+	la.cands = strcmp(cands, "lib") == 0 ? 0 : lib_cands(cands);
+	la.engine_only = la.cands == 0 && strcmp(cands, "lib") != 0;
+	la.max_sets = (int)knob("NP_BENCH_LA_SETS", 0);
 	rc = np_place_lookahead(h, q, &o, &la, out, &r, err);
 	while (n > 0)
 		np_plan_free(extra[--n]);

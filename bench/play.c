@@ -239,12 +239,16 @@ static double knob(const char *name, double def)
  * catalogue weighing NP_DEMAND_FLAVORS_WEIGHT.  NP_BENCH_FLAVORS_WEIGHT
  * and NP_BENCH_FLAVORS_HISTORY=0 (catalogue only) are what the rule was
  * chosen from (docs/results.md "The flavor catalogue as demand").
+ * np-lookahead's own answer is np-spread's (the demand so far), or with
+ * NP_BENCH_LA_FLAVORS_DEMAND=1 np-flavors' (what `place --flavors F
+ * --lookahead N` does).
  */
 static int demand_of(int placer, np_nova_case *c, int upto, struct np_demand *dem)
 {
 	int n = 0;
 
-	if (placer != P_NP_FLAVORS)
+	if (placer != P_NP_FLAVORS &&
+	    (placer != P_NP_LOOKAHEAD || knob("NP_BENCH_LA_FLAVORS_DEMAND", 0) == 0))
 		return demand_so_far(c, upto, dem);
 	if (knob("NP_BENCH_FLAVORS_HISTORY", 1) != 0)
 		n = demand_so_far(c, upto, dem);

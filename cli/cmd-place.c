@@ -117,10 +117,10 @@ const struct cli_opt place_guest_opts[] = {
 		  "with --no-demand, for them alone)" },
 	{ .id = PLACE_OPT_LOOKAHEAD, .name = "lookahead", .type = CLI_INT, .min = 1,
 	  .max = NP_LOOKAHEAD_SAMPLES_MAX, .meta = "N",
-	  .help = "with --flavors: try the engine's best few plans on N\n"
-		  "futures of guests drawn from the catalogue each, and take\n"
-		  "the one whose futures admit the most (docs/policies/\n"
-		  "placement.md 15); up to (3 + cells) x N x depth engine calls" },
+	  .help = "with --flavors: try the engine's plan and best, first and\n"
+		  "worst fit's on N futures of guests drawn from the catalogue\n"
+		  "each, and take the one whose futures admit the most (docs/\n"
+		  "policies/placement.md 15); up to 4 x N x depth engine calls" },
 	{ .id = PLACE_OPT_LOOKAHEAD_DEPTH, .name = "lookahead-depth", .type = CLI_INT, .min = 1,
 	  .max = NP_LOOKAHEAD_DEPTH_MAX, .meta = "D",
 	  .help = "with --lookahead: guests per future at most (default:\n"

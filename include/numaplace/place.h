@@ -166,6 +166,25 @@ int np_plan_answers(const np_host *host, const np_request *req, const struct np_
 #define NP_LOOKAHEAD_DEPTH_MAX 256    /* guests per future */
 #define NP_LOOKAHEAD_CANDS_MAX 8      /* the engine's answers without some of its nodes */
 #define NP_LOOKAHEAD_EXTRA_MAX 8      /* the caller's own candidates */
+#define NP_LOOKAHEAD_SETS_MAX 16      /* node sets (NP_LOOKAHEAD_SETS) */
+#define NP_LOOKAHEAD_SETS_DEFAULT 8
+
+/* The candidates np_place_lookahead() tries beside np_place()'s answer (np_lookahead.cands). */
+enum np_lookahead_cands {
+	NP_LOOKAHEAD_ALT = 1 << 0,   /* the other strategy's answer, and np_place()'s answer
+					without some nodes of its first (up to
+					NP_LOOKAHEAD_CANDS_MAX) */
+	NP_LOOKAHEAD_BEST = 1 << 1,  /* best fit: each cell on the node it leaves least room on */
+	NP_LOOKAHEAD_FIRST = 1 << 2, /* first fit: cells in order, nodes in id order */
+	NP_LOOKAHEAD_WORST = 1 << 3, /* worst fit: the node it leaves most room on */
+	NP_LOOKAHEAD_SETS = 1 << 4,  /* every node (one-cell guest) or set of nodes (one per
+					cell) that holds the guest at the smallest maximum
+					distance, at most max_sets; none when more than 4096
+					sets would have to be tried */
+	NP_LOOKAHEAD_ALL = (1 << 5) - 1,
+};
+/* What cands 0 means: the setting measured in docs/results.md "Lookahead". */
+#define NP_LOOKAHEAD_DEFAULT (NP_LOOKAHEAD_BEST | NP_LOOKAHEAD_FIRST | NP_LOOKAHEAD_WORST)
 
 struct np_lookahead {
 	const np_flavors *flavors; /* the catalogue futures are drawn from (required) */
@@ -177,15 +196,24 @@ struct np_lookahead {
 				      limit); the futures every candidate played in
 				      full before it ran out decide */
 	/*
-	 * Plans of other placers for HOST and REQ (e.g. best or first fit),
-	 * tried too, after the engine's candidates (NULL or 0: none; read
-	 * only, copied when one wins; one that does not fit is left out).
-	 * ENGINE_ONLY: of the engine's candidates only np_place()'s answer,
-	 * not the other strategy's nor those without its nodes.
+	 * Plans of other placers for HOST and REQ (e.g. libxl's), tried
+	 * too, after the library's candidates (NULL or 0: none; read only,
+	 * copied when one wins; one that does not fit is left out).
+	 * ENGINE_ONLY: of the library's candidates only np_place()'s answer
+	 * (CANDS below is ignored).
 	 */
 	const np_plan *const *extra;
 	int nextra;
 	bool engine_only;
+	/*
+	 * The library's candidates after np_place()'s answer, in this order:
+	 * ALT, BEST, FIRST, WORST, SETS (bits of enum np_lookahead_cands; 0:
+	 * NP_LOOKAHEAD_DEFAULT; ignored with ENGINE_ONLY).  MAX_SETS: node
+	 * sets tried at most, 0 (NP_LOOKAHEAD_SETS_DEFAULT) to
+	 * NP_LOOKAHEAD_SETS_MAX.
+	 */
+	unsigned cands;
+	int max_sets;
 };
 
 /* What one np_place_lookahead() did. */
@@ -199,19 +227,18 @@ struct np_lookahead_result {
 /*
  * Place REQ on HOST choosing among a few good plans by what they leave
  * for the guests to come (docs/policies/placement.md 15): np_place()'s
- * answer with OPTS, the other strategy's, and its answer with each node of
- * the first taken away in turn; each distinct one is charged on a copy of
- * HOST, and LA->samples futures of guests drawn from LA->flavors (by
- * their shares, seeded by LA->seed) are placed after it by np_place()
- * with no options, until the first refusal or LA->depth guests.  The plan
- * whose futures admit the most guests wins; ties go to the earlier,
- * np_place()'s answer first, which is also the answer when the guest does
- * not fit.  LA->extra adds the caller's own candidates (bench/play-
- * lookahead.c adds best, first and worst fit: the setting measured in
- * docs/results.md "Lookahead").  Every candidate meets the same futures.
- * RESULT (may be NULL) says what was done.  NP_EINPUT for LA out of range (or NULL, or
- * without a catalogue), else as np_place().  Reads HOST, REQ and LA only.
- * Costs up to (3 + cells) x samples x depth engine calls: an opt-in mode.
+ * answer with OPTS, then the candidates LA->cands names (by default best,
+ * first and worst fit's plans) and the caller's LA->extra; each distinct
+ * one that fits is charged on a copy of HOST, and LA->samples futures of
+ * guests drawn from LA->flavors (by their shares, seeded by LA->seed) are
+ * placed after it by np_place() with no options, until the first refusal
+ * or LA->depth guests.  The plan whose futures admit the most guests
+ * wins; ties go to the earlier, np_place()'s answer first, which is also
+ * the answer when the guest does not fit.  Every candidate meets the same
+ * futures.  RESULT (may be NULL) says what was done.  NP_EINPUT for LA out
+ * of range (or NULL, or without a catalogue), else as np_place().  Reads
+ * HOST, REQ and LA only.  Costs up to (candidates) x samples x depth
+ * engine calls: an opt-in mode.
  */
 int np_place_lookahead(const np_host *host, const np_request *req,
 		       const struct np_place_opts *opts, const struct np_lookahead *la,

@@ -13,12 +13,13 @@
  * guests in all wins; ties go to the earlier candidate, the engine's own
  * answer first.
  *
- * Candidates: the engine's answer with the caller's options; the other
- * strategy's; for a guest of several cells, for each node of the first
- * answer, the engine's answer with that node taken away (its memory
- * counted as used on a copy); then, again and again, its answer without
- * every node a candidate uses so far (for a one-cell guest: every node in
- * the engine's order), so that the runner-up node sets are tried too.
+ * Candidates: the engine's answer with the caller's options, then by
+ * default best, first and worst fit's plans (lookahead-cands.c): on tune
+ * seeds these gained more than the engine's runner-ups (NP_LOOKAHEAD_ALT:
+ * the other strategy's answer, the engine's answer without each node of
+ * its first answer, then without every node a candidate uses so far).
+ * NP_LOOKAHEAD_SETS adds every node (one-cell guest) or node set at the
+ * smallest maximum distance (several cells) that holds the guest, capped.
  * Equal plans (same cells on the same nodes with the same pages) are one
  * candidate.
  *
@@ -33,10 +34,13 @@
 
 #include <numaplace/place.h>
 
+#include "place/lookahead-int.h"
 #include "plan/plan-int.h"
 #include "util/util.h"
 
-#define LA_MAX_CANDS (2 + NP_LOOKAHEAD_CANDS_MAX + NP_LOOKAHEAD_EXTRA_MAX)
+/* the engine's two answers, its others, the fit rules', node sets, the caller's */
+#define LA_MAX_CANDS \
+	(2 + NP_LOOKAHEAD_CANDS_MAX + 3 + NP_LOOKAHEAD_SETS_MAX + NP_LOOKAHEAD_EXTRA_MAX)
 
 static uint64_t splitmix(uint64_t *s)
 {
@@ -120,18 +124,92 @@ static void mark(bool *mask, const np_plan *p)
 }
 
 /*
- * The engine's answer, the other strategy's, the engine's without each
- * node of its answer in turn, then without every node a candidate uses so
- * far, again and again (for a one-cell guest: every node, in the engine's
- * order), up to NP_LOOKAHEAD_CANDS_MAX of these.
+ * NP_LOOKAHEAD_ALT: the other strategy's answer, the engine's without
+ * each node of its answer in turn, then without every node a candidate
+ * uses so far, again and again (for a one-cell guest: every node, in the
+ * engine's order), up to NP_LOOKAHEAD_CANDS_MAX of these.
+ */
+static int alternatives(const np_host *host, const np_request *req, const struct np_place_opts *o,
+			struct la *la, bool *mask, struct np_error *err)
+{
+	struct np_place_opts other = *o;
+	int nodes = np_topo_node_count(np_host_topo(host)), k, tried = 0, rc;
+	np_plan *p = NULL;
+
+	other.strategy = o->strategy == NP_STRATEGY_PACK ? NP_STRATEGY_SPREAD : NP_STRATEGY_PACK;
+	other.explain = false;
+	if ((rc = np_place(host, req, &other, &p, err)))
+		return rc;
+	add(la, p);
+	other.strategy = o->strategy;
+	k = np_plan_cell_count(la->c[0]);
+	for (int i = 0; k > 1 && i < k && tried < NP_LOOKAHEAD_CANDS_MAX; i++, tried++) {
+		memset(mask, 0, (size_t)nodes * sizeof(*mask));
+		mask[np_plan_cell(la->c[0], i)->node_idx] = true;
+		if ((rc = without(host, req, &other, mask, &p, err)))
+			return rc;
+		add(la, p);
+	}
+	memset(mask, 0, (size_t)nodes * sizeof(*mask));
+	for (bool more = true; more && tried < NP_LOOKAHEAD_CANDS_MAX; tried++) {
+		for (int i = 0; i < la->n; i++)
+			mark(mask, la->c[i]);
+		if ((rc = without(host, req, &other, mask, &p, err)))
+			return rc;
+		if (!np_plan_fits(p)) {
+			np_plan_free(p);
+			break;
+		}
+		more = add(la, p); /* else nothing new to take away */
+	}
+	return 0;
+}
+
+/*
+ * NP_LOOKAHEAD_BEST, _FIRST, _WORST: the fit rules' plans, in that order;
+ * NP_LOOKAHEAD_SETS: every node set at the smallest distance, at most
+ * LO->max_sets (lookahead-cands.c).
+ */
+static int fit_cands(const np_host *host, const np_request *req, const struct np_lookahead *lo,
+		     unsigned cands, struct la *la, struct np_error *err)
+{
+	static const struct {
+		unsigned bit;
+		enum np__fit_rule rule;
+	} rules[] = { { NP_LOOKAHEAD_BEST, NP__FIT_BEST },
+		      { NP_LOOKAHEAD_FIRST, NP__FIT_FIRST },
+		      { NP_LOOKAHEAD_WORST, NP__FIT_WORST } };
+	np_plan *sets[NP_LOOKAHEAD_SETS_MAX], *p = NULL;
+	int n = 0, rc;
+
+	for (size_t r = 0; r < sizeof(rules) / sizeof(*rules); r++) {
+		if (!(cands & rules[r].bit))
+			continue;
+		if ((rc = np__fit_rule_place(rules[r].rule, host, req, &p, err)))
+			return rc;
+		add(la, p);
+	}
+	if (!(cands & NP_LOOKAHEAD_SETS))
+		return 0;
+	rc = np__fit_node_sets(host, req, lo->max_sets ? lo->max_sets : NP_LOOKAHEAD_SETS_DEFAULT,
+			       sets, &n, err);
+	for (int i = 0; i < n; i++)
+		add(la, sets[i]);
+	return rc;
+}
+
+/*
+ * The candidates: np_place()'s answer, then those LO->cands names
+ * (NP_LOOKAHEAD_DEFAULT when 0; none with LO->engine_only), each kept if
+ * it fits and is new.
  */
 static int candidates(const np_host *host, const np_request *req, const struct np_place_opts *o,
 		      const struct np_lookahead *lo, struct la *la, struct np_error *err)
 {
-	struct np_place_opts other = *o;
-	int nodes = np_topo_node_count(np_host_topo(host)), k, tried = 0, rc;
-	bool *mask = calloc((size_t)nodes, sizeof(*mask));
+	unsigned cands = lo->cands ? lo->cands : NP_LOOKAHEAD_DEFAULT;
+	bool *mask = calloc((size_t)np_topo_node_count(np_host_topo(host)), sizeof(*mask));
 	np_plan *p = NULL;
+	int rc;
 
 	if (!mask)
 		return np__err(err, NP_ENOMEM, "out of memory");
@@ -140,32 +218,9 @@ static int candidates(const np_host *host, const np_request *req, const struct n
 	add(la, p);
 	if (!np_plan_fits(la->c[0]) || lo->engine_only)
 		goto out;
-	other.strategy = o->strategy == NP_STRATEGY_PACK ? NP_STRATEGY_SPREAD : NP_STRATEGY_PACK;
-	other.explain = false;
-	if ((rc = np_place(host, req, &other, &p, err)))
+	if ((cands & NP_LOOKAHEAD_ALT) && (rc = alternatives(host, req, o, la, mask, err)))
 		goto out;
-	add(la, p);
-	other.strategy = o->strategy;
-	k = np_plan_cell_count(la->c[0]);
-	for (int i = 0; k > 1 && i < k && tried < NP_LOOKAHEAD_CANDS_MAX; i++, tried++) {
-		memset(mask, 0, (size_t)nodes * sizeof(*mask));
-		mask[np_plan_cell(la->c[0], i)->node_idx] = true;
-		if ((rc = without(host, req, &other, mask, &p, err)))
-			goto out;
-		add(la, p);
-	}
-	memset(mask, 0, (size_t)nodes * sizeof(*mask));
-	for (bool more = true; more && tried < NP_LOOKAHEAD_CANDS_MAX; tried++) {
-		for (int i = 0; i < la->n; i++)
-			mark(mask, la->c[i]);
-		if ((rc = without(host, req, &other, mask, &p, err)))
-			goto out;
-		if (!np_plan_fits(p)) {
-			np_plan_free(p);
-			break;
-		}
-		more = add(la, p); /* else nothing new to take away */
-	}
+	rc = fit_cands(host, req, lo, cands, la, err);
 out:
 	free(mask);
 	return rc;
@@ -237,6 +292,11 @@ static int check(const struct np_lookahead *o, struct np_error *err)
 	for (int i = 0; i < o->nextra; i++)
 		if (!o->extra[i])
 			return np__err(err, NP_EINPUT, "lookahead: extra plan %d is NULL", i);
+	if (o->cands & ~(unsigned)NP_LOOKAHEAD_ALL)
+		return np__err(err, NP_EINPUT, "lookahead: unknown candidates 0x%x", o->cands);
+	if (o->max_sets < 0 || o->max_sets > NP_LOOKAHEAD_SETS_MAX)
+		return np__err(err, NP_EINPUT, "lookahead: max_sets must be 0 to %d, not %d",
+			       NP_LOOKAHEAD_SETS_MAX, o->max_sets);
 	if (o->depth < 0 || o->depth > NP_LOOKAHEAD_DEPTH_MAX)
 		return np__err(err, NP_EINPUT, "lookahead: depth must be 0 to %d, not %d",
 				 NP_LOOKAHEAD_DEPTH_MAX, o->depth);

@@ -17,6 +17,7 @@
 #include <numaplace/place.h>
 
 #include "check.h"
+#include "place/lookahead-int.h"
 #include "synth.h"
 
 /* 4 nodes of 8 cores x 2 threads and 32 GiB, with USED_MB[j] of memory used on node j. */
@@ -288,6 +289,9 @@ static void test_hostile(void)
 		{ { .flavors = f, .samples = 1, .extra = none, .nextra = 1 }, "extra plan 0" },
 		{ { .flavors = f, .samples = 1, .extra = none, .nextra = NP_LOOKAHEAD_EXTRA_MAX + 1 },
 		  "extra" },
+		{ { .flavors = f, .samples = 1, .cands = NP_LOOKAHEAD_ALL + 1 }, "candidates" },
+		{ { .flavors = f, .samples = 1, .max_sets = -1 }, "max_sets" },
+		{ { .flavors = f, .samples = 1, .max_sets = NP_LOOKAHEAD_SETS_MAX + 1 }, "max_sets" },
 	};
 
 	for (size_t i = 0; h && q && f && i < sizeof(bad) / sizeof(*bad); i++) {
@@ -313,6 +317,270 @@ static void test_hostile(void)
 	np_topo_free(t);
 }
 
+/* ---- the candidates (lookahead-cands.c) ----------------------------------- */
+
+/* The node of each cell of P in NODES[0..]; the cell count, or -1 when P does not fit. */
+static int nodes_of(const np_plan *p, int *nodes, int max)
+{
+	int k = p && np_plan_fits(p) ? np_plan_cell_count(p) : -1;
+
+	for (int i = 0; i < k && i < max; i++)
+		nodes[np_plan_cell(p, i)->guest_cell] = np_plan_cell(p, i)->node_idx;
+	return k;
+}
+
+/* RULE's plan for Q on H: valid when it fits; its node of cell I in NODES. */
+static int rule_nodes(enum np__fit_rule rule, const np_host *h, const np_request *q, int *nodes)
+{
+	struct np_error err = { 0 };
+	np_plan *p = NULL;
+	int k;
+
+	CHECK(np__fit_rule_place(rule, h, q, &p, &err) == 0, "%s: %s", np__fit_rule_name(rule),
+	      err.message);
+	k = nodes_of(p, nodes, 4);
+	if (k > 0)
+		CHECK(np_plan_validate(h, q, p, &err) == 0, "%s: %s", np__fit_rule_name(rule),
+		      err.message);
+	np_plan_free(p);
+	return k;
+}
+
+/*
+ * Free memory 24, 12, 0 and 28 GiB on nodes 0-3, no CPU used: an 8 GiB
+ * one-cell guest goes on node 1 by best fit (4 GiB left), node 0 by first
+ * fit, node 3 by worst fit; never node 2.  Two cells of 8 GiB: best fit
+ * cell 0 on 1 and cell 1 on 0 (16 left against 20), first fit 0 and 1,
+ * worst fit 3 and 0.
+ */
+static void test_fit_rules(void)
+{
+	static const uint64_t used[4] = { 8192, 20480, 32768, 4096 };
+	static const struct {
+		const char *flavor;
+		int want[NP__FIT_RULES][2]; /* LIBXL (unchecked), FIRST, BEST, WORST */
+	} cases[] = {
+		{ "vcpus=1,ram=8192,hw:numa_nodes=1", { { -1 }, { 0 }, { 1 }, { 3 } } },
+		{ "vcpus=2,ram=16384,hw:numa_nodes=2", { { -1 }, { 0, 1 }, { 1, 0 }, { 3, 0 } } },
+	};
+	np_topo *t = NULL;
+	np_host *h = host_with(&t, used);
+
+	for (size_t c = 0; h && c < sizeof(cases) / sizeof(*cases); c++) {
+		np_request *q = flavor(cases[c].flavor);
+
+		for (int r = NP__FIT_FIRST; q && r < NP__FIT_RULES; r++) {
+			int got[4] = { -1, -1, -1, -1 }, k = rule_nodes((enum np__fit_rule)r, h, q, got);
+
+			CHECK(k == (int)c + 1, "%s, %s: %d cells placed", cases[c].flavor,
+			      np__fit_rule_name((enum np__fit_rule)r), k);
+			for (int i = 0; i < k; i++)
+				CHECK(got[i] == cases[c].want[r][i], "%s, %s: cell %d on node %d, not %d",
+				      cases[c].flavor, np__fit_rule_name((enum np__fit_rule)r), i,
+				      got[i], cases[c].want[r][i]);
+		}
+		np_request_free(q);
+	}
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/*
+ * Complete where greedy is not: 14 and 20 GiB free on nodes 0 and 1 (2
+ * and 3 full), cells of 4 and 18 GiB.  Worst fit's greedy choice puts
+ * cell 0 on node 1, after which cell 1 fits nowhere; the rule must still
+ * find cell 0 on 0 and cell 1 on 1, as every rule must.
+ */
+static void test_fit_complete(void)
+{
+	static const uint64_t used[4] = { 18432, 12288, 32768, 32768 };
+	np_topo *t = NULL;
+	np_host *h = host_with(&t, used);
+	np_request *q = NULL;
+	struct np_error err = { 0 };
+
+	CHECK(np_request_from_flavor_text("vcpus=2,ram=22528,hw:numa_nodes=2,hw:numa_mem.0=4096,"
+					  "hw:numa_mem.1=18432,hw:numa_cpus.0=0,hw:numa_cpus.1=1",
+					  NULL, &q, &err) == 0,
+	      "%s", err.message);
+	for (int r = NP__FIT_LIBXL; h && q && r < NP__FIT_RULES; r++) {
+		int got[4] = { -1, -1, -1, -1 }, k = rule_nodes((enum np__fit_rule)r, h, q, got);
+
+		CHECK(k == 2 && got[0] == 0 && got[1] == 1, "%s: %d cells, on %d and %d",
+		      np__fit_rule_name((enum np__fit_rule)r), k, got[0], got[1]);
+	}
+	np_request_free(q);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/* np__fit_node_sets() for FLAVOR on a host with USED: the sets' nodes (sorted) in SETS; their count. */
+static int node_sets(const uint64_t *used, const char *flavor_text, int max, int sets[][2],
+		     uint32_t *dist)
+{
+	np_topo *t = NULL;
+	np_host *h = host_with(&t, used);
+	np_request *q = flavor(flavor_text);
+	np_plan *out[NP_LOOKAHEAD_SETS_MAX];
+	struct np_error err = { 0 };
+	int n = -1;
+
+	if (h && q)
+		CHECK(np__fit_node_sets(h, q, max, out, &n, &err) == 0, "%s", err.message);
+	CHECK(n <= max, "%s: %d sets, max %d", flavor_text, n, max);
+	for (int s = 0; s < n; s++) {
+		int nodes[4] = { -1, -1, -1, -1 }, k = nodes_of(out[s], nodes, 4);
+
+		CHECK(k == np_request_cell_count(q), "%s: set %d does not fit", flavor_text, s);
+		CHECK(np_plan_validate(h, q, out[s], &err) == 0, "%s: set %d: %s", flavor_text, s,
+		      err.message);
+		sets[s][0] = nodes[0];
+		sets[s][1] = k > 1 ? nodes[1] : -1;
+		if (k > 1 && sets[s][0] > sets[s][1]) {
+			sets[s][0] = nodes[1];
+			sets[s][1] = nodes[0];
+		}
+		dist[s] = k > 1 ? np_topo_distance(t, nodes[0], nodes[1]) : 0;
+		np_plan_free(out[s]);
+	}
+	np_request_free(q);
+	np_host_free(h);
+	np_topo_free(t);
+	return n;
+}
+
+/*
+ * The node sets: one cell, every node it fits on (24, 12, 0, 28 GiB free:
+ * 0, 1, 3), capped; two cells on the two-socket synthetic host (10 within
+ * a node, 16 within a socket: nodes 0-1 and 2-3, 22 across): the two
+ * sockets' pairs, and only a cross-socket pair when no socket has two
+ * nodes with room.
+ */
+static void test_node_sets(void)
+{
+	static const uint64_t mem[4] = { 8192, 20480, 32768, 4096 }, empty[4] = { 0 },
+			      one_per_socket[4] = { 0, 32768, 0, 32768 };
+	int sets[NP_LOOKAHEAD_SETS_MAX][2];
+	uint32_t dist[NP_LOOKAHEAD_SETS_MAX];
+	int n;
+
+	n = node_sets(mem, "vcpus=1,ram=8192,hw:numa_nodes=1", 8, sets, dist);
+	CHECK(n == 3 && sets[0][0] == 0 && sets[1][0] == 1 && sets[2][0] == 3,
+	      "one cell: %d sets, first %d", n, n > 0 ? sets[0][0] : -1);
+	n = node_sets(mem, "vcpus=1,ram=8192,hw:numa_nodes=1", 2, sets, dist);
+	CHECK(n == 2 && sets[0][0] == 0 && sets[1][0] == 1, "one cell, max 2: %d sets", n);
+	n = node_sets(empty, "vcpus=2,ram=16384,hw:numa_nodes=2", 8, sets, dist);
+	CHECK(n == 2 && sets[0][0] == 0 && sets[0][1] == 1 && sets[1][0] == 2 && sets[1][1] == 3 &&
+		      dist[0] == 16 && dist[1] == 16,
+	      "two cells: %d sets, first {%d, %d} at %u", n, sets[0][0], sets[0][1], dist[0]);
+	n = node_sets(one_per_socket, "vcpus=2,ram=16384,hw:numa_nodes=2", 8, sets, dist);
+	CHECK(n == 1 && sets[0][0] == 0 && sets[0][1] == 2 && dist[0] == 22,
+	      "two cells, one node per socket: %d sets", n);
+	n = node_sets(one_per_socket, "vcpus=2,ram=81920,hw:numa_nodes=2", 8, sets, dist);
+	CHECK(n == 0, "a guest that fits nowhere: %d sets", n);
+}
+
+/* Every rule's and every node set's plan is valid, guest after guest of MIX. */
+static void test_cands_valid(void)
+{
+	static const uint64_t used[4] = { 0, 0, 0, 0 };
+	static const char *const guests[] = {
+		"vcpus=4,ram=12288,hw:cpu_policy=dedicated,hw:numa_nodes=1",
+		"vcpus=8,ram=16384,hw:cpu_policy=dedicated,hw:numa_nodes=2",
+		"vcpus=2,ram=20480",
+		"vcpus=6,ram=12288,hw:cpu_policy=dedicated,hw:cpu_thread_policy=isolate",
+		"vcpus=8,ram=16384,hw:cpu_policy=dedicated,hw:numa_nodes=2",
+		"vcpus=4,ram=8192,hw:numa_nodes=2,hw:mem_page_size=small",
+		"vcpus=2,ram=20480",
+	};
+	np_topo *t = NULL;
+	np_host *h = host_with(&t, used);
+	int valid = 0;
+
+	for (size_t g = 0; h && g < sizeof(guests) / sizeof(*guests); g++) {
+		np_request *q = flavor(guests[g]);
+		np_plan *all[NP__FIT_RULES + NP_LOOKAHEAD_SETS_MAX] = { NULL };
+		struct np_error err = { 0 };
+		int n = 0, nsets = 0;
+
+		for (int r = 0; q && r < NP__FIT_RULES; r++)
+			CHECK(np__fit_rule_place((enum np__fit_rule)r, h, q, &all[n++], &err) == 0, "%s",
+			      err.message);
+		if (q)
+			CHECK(np__fit_node_sets(h, q, NP_LOOKAHEAD_SETS_MAX, &all[n], &nsets, &err) == 0,
+			      "%s", err.message);
+		n += nsets;
+		for (int i = 0; i < n; i++) {
+			if (!np_plan_fits(all[i]))
+				continue;
+			CHECK(np_plan_validate(h, q, all[i], &err) == 0, "guest %zu, plan %d: %s", g,
+			      i, err.message);
+			valid++;
+		}
+		if (n && np_plan_fits(all[0]))
+			CHECK(np_host_charge(h, all[0], false, &err) == 0, "%s", err.message);
+		for (int i = 0; i < n; i++)
+			np_plan_free(all[i]);
+		np_request_free(q);
+	}
+	CHECK(valid > 10, "only %d plans fitted", valid);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/*
+ * The library's own candidates: by default np_place()'s answer and best,
+ * first and worst fit's (distinct nodes: 4 GiB guest, free 24, 12, 0 and
+ * 28 GiB: best 1, first 0, worst 3, and the engine's own); with
+ * NP_LOOKAHEAD_SETS every node the guest fits on; engine_only only the
+ * engine's answer.  The number of distinct plans tried says so.
+ */
+static void test_default_cands(void)
+{
+	static const uint64_t used[4] = { 8192, 20480, 32768, 4096 };
+	np_topo *t = NULL;
+	np_host *h = host_with(&t, used);
+	np_request *q = flavor("vcpus=1,ram=4096,hw:numa_nodes=1");
+	np_flavors *f = catalogue(mix);
+	np_plan *engine = NULL;
+	struct np_error err = { 0 };
+	const struct {
+		unsigned cands;
+		bool engine_only;
+		int distinct; /* nodes tried besides the engine's, as a mask */
+	} cases[] = {
+		{ 0, false, 1 << 0 | 1 << 1 | 1 << 3 },
+		{ NP_LOOKAHEAD_BEST, false, 1 << 1 },
+		{ NP_LOOKAHEAD_FIRST | NP_LOOKAHEAD_WORST, false, 1 << 0 | 1 << 3 },
+		{ NP_LOOKAHEAD_SETS, false, 1 << 0 | 1 << 1 | 1 << 3 },
+		{ 0, true, 0 },
+	};
+
+	CHECK(h && q && f && np_place(h, q, NULL, &engine, &err) == 0 && np_plan_fits(engine), "%s",
+	      err.message);
+	for (size_t c = 0; engine && c < sizeof(cases) / sizeof(*cases); c++) {
+		struct np_lookahead la = { .flavors = f, .samples = 2, .seed = 5,
+					   .cands = cases[c].cands,
+					   .engine_only = cases[c].engine_only };
+		struct np_lookahead_result r = { 0 };
+		int want = 1 + __builtin_popcount((unsigned)cases[c].distinct &
+						  ~(1u << node_of(engine)));
+		np_plan *p = NULL;
+
+		CHECK(np_place_lookahead(h, q, NULL, &la, &p, &r, &err) == 0 && np_plan_fits(p), "%s",
+		      err.message);
+		CHECK(r.candidates == want, "case %zu: %d candidates, not %d", c, r.candidates, want);
+		if (p)
+			CHECK(np_plan_validate(h, q, p, &err) == 0, "case %zu: %s", c, err.message);
+		np_plan_free(p);
+	}
+	np_plan_free(engine);
+	np_flavors_free(f);
+	np_request_free(q);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
 int main(void)
 {
 	T_CASE("beats-greedy", test_beats_greedy());
@@ -320,5 +588,10 @@ int main(void)
 	T_CASE("budget", test_budget());
 	T_CASE("no-fit", test_no_fit());
 	T_CASE("hostile", test_hostile());
+	T_CASE("fit-rules", test_fit_rules());
+	T_CASE("fit-complete", test_fit_complete());
+	T_CASE("node-sets", test_node_sets());
+	T_CASE("cands-valid", test_cands_valid());
+	T_CASE("default-cands", test_default_cands());
 	return t_done();
 }
