@@ -14,7 +14,8 @@
  * same run gives the same plans.
  *
  * Knobs (environment, for bench/objective-tune variants):
- *   NP_BENCH_LA_SAMPLES  S, futures per candidate (default 8)
+ *   NP_BENCH_LA_SAMPLES  S, futures per candidate (default 64: the setting docs/results.md
+ *                        "Lookahead" chose on tune seeds)
  *   NP_BENCH_LA_DEPTH    guests per future at most (default 0: until the
  *                        first refusal, at most 256)
  *   NP_BENCH_LA_CANDS    the candidates after the engine's answer (s):
@@ -102,7 +103,7 @@ int play_lookahead_decide(np_host *h, const np_request *q, const struct np_deman
 	struct np_place_opts o = { .demand = dem, .ndemand = ndem };
 	np_plan *extra[NP_LOOKAHEAD_EXTRA_MAX];
 	struct np_lookahead la = { .flavors = f,
-				   .samples = (int)knob("NP_BENCH_LA_SAMPLES", 8),
+				   .samples = (int)knob("NP_BENCH_LA_SAMPLES", 64),
 				   .depth = (int)knob("NP_BENCH_LA_DEPTH", 0),
 				   .seed = (uint64_t)knob("NP_BENCH_LA_SEED", 1) * 0x100000001b3ULL ^ where,
 				   .max_guests = (uint64_t)knob("NP_BENCH_LA_BUDGET", 0) };
