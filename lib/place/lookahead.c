@@ -130,16 +130,19 @@ static void mark(bool *mask, const np_plan *p)
  * engine's order), up to NP_LOOKAHEAD_CANDS_MAX of these.
  */
 static int alternatives(const np_host *host, const np_request *req, const struct np_place_opts *o,
-			struct la *la, bool *mask, struct np_error *err)
+			struct la *la, struct np_error *err)
 {
 	struct np_place_opts other = *o;
 	int nodes = np_topo_node_count(np_host_topo(host)), k, tried = 0, rc;
+	bool *mask = calloc((size_t)nodes, sizeof(*mask));
 	np_plan *p = NULL;
 
+	if (!mask)
+		return np__err(err, NP_ENOMEM, "out of memory");
 	other.strategy = o->strategy == NP_STRATEGY_PACK ? NP_STRATEGY_SPREAD : NP_STRATEGY_PACK;
 	other.explain = false;
 	if ((rc = np_place(host, req, &other, &p, err)))
-		return rc;
+		goto out;
 	add(la, p);
 	other.strategy = o->strategy;
 	k = np_plan_cell_count(la->c[0]);
@@ -147,7 +150,7 @@ static int alternatives(const np_host *host, const np_request *req, const struct
 		memset(mask, 0, (size_t)nodes * sizeof(*mask));
 		mask[np_plan_cell(la->c[0], i)->node_idx] = true;
 		if ((rc = without(host, req, &other, mask, &p, err)))
-			return rc;
+			goto out;
 		add(la, p);
 	}
 	memset(mask, 0, (size_t)nodes * sizeof(*mask));
@@ -155,14 +158,16 @@ static int alternatives(const np_host *host, const np_request *req, const struct
 		for (int i = 0; i < la->n; i++)
 			mark(mask, la->c[i]);
 		if ((rc = without(host, req, &other, mask, &p, err)))
-			return rc;
+			goto out;
 		if (!np_plan_fits(p)) {
 			np_plan_free(p);
 			break;
 		}
 		more = add(la, p); /* else nothing new to take away */
 	}
-	return 0;
+out:
+	free(mask);
+	return rc;
 }
 
 /*
@@ -182,7 +187,7 @@ static int fit_cands(const np_host *host, const np_request *req, const struct np
 	np_plan *sets[NP_LOOKAHEAD_SETS_MAX], *p = NULL;
 	int n = 0, rc;
 
-	for (size_t r = 0; r < sizeof(rules) / sizeof(*rules); r++) {
+	for (size_t r = 0; r < NP__ARRAY_SIZE(rules); r++) {
 		if (!(cands & rules[r].bit))
 			continue;
 		if ((rc = np__fit_rule_place(rules[r].rule, host, req, &p, err)))
@@ -207,23 +212,17 @@ static int candidates(const np_host *host, const np_request *req, const struct n
 		      const struct np_lookahead *lo, struct la *la, struct np_error *err)
 {
 	unsigned cands = lo->cands ? lo->cands : NP_LOOKAHEAD_DEFAULT;
-	bool *mask = calloc((size_t)np_topo_node_count(np_host_topo(host)), sizeof(*mask));
 	np_plan *p = NULL;
 	int rc;
 
-	if (!mask)
-		return np__err(err, NP_ENOMEM, "out of memory");
 	if ((rc = np_place(host, req, o, &p, err)))
-		goto out;
+		return rc;
 	add(la, p);
 	if (!np_plan_fits(la->c[0]) || lo->engine_only)
-		goto out;
-	if ((cands & NP_LOOKAHEAD_ALT) && (rc = alternatives(host, req, o, la, mask, err)))
-		goto out;
-	rc = fit_cands(host, req, lo, cands, la, err);
-out:
-	free(mask);
-	return rc;
+		return 0;
+	if ((cands & NP_LOOKAHEAD_ALT) && (rc = alternatives(host, req, o, la, err)))
+		return rc;
+	return fit_cands(host, req, lo, cands, la, err);
 }
 
 /*
