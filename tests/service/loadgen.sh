@@ -69,8 +69,13 @@ then ok "its counts agree with the store and with the servers' counters"
 else not_ok "the load generator's counts disagree with the store or the servers"; fi
 fleet_verify 0 "$TMP"/logs/*.log
 # A token file it cannot use: exit 2 and one line, never waiting on a FIFO.
+# Read as serve reads its own (np_read_trusted): a link to a good token, or
+# one other users may read or write, is refused too.
 mkfifo "$TMP/fifo"; mkdir "$TMP/dir"; printf 'ab\001c\n' >"$TMP/ctl"; ln -s "$TMP/fifo" "$TMP/link"
-for bad in fifo dir ctl link; do
+ln -s "$TMP/token" "$TMP/goodlink"
+cp "$TMP/token" "$TMP/shared"; chmod 644 "$TMP/shared"
+cp "$TMP/token" "$TMP/writable"; chmod 602 "$TMP/writable"
+for bad in fifo dir ctl link goodlink shared writable; do
   timeout -k 2 60 "$LOADGEN" "unix:$TMP/u.sock" --token-file "$TMP/$bad" --ops 1 \
     >"$TMP/out" 2>"$TMP/err" </dev/null
   lgrc=$?
