@@ -26,28 +26,9 @@
  * (its WAL frames were never committed), so the lock is simply made
  * consistent and taken.  Where it cannot be made (a read-only folder) the
  * store works without it, on SQLite's busy handler alone.
- *
- * Turns (the rest of the page, version 2): a mutex is not fair, and the
- * process that just gave it back is still running when the waiter it woke
- * has yet to be scheduled, so a replica with claims queued took it again
- * and again while another replica's claims waited (12-14 % of the takes
- * with three replicas).  So a taker whose own process took it last, while
- * a thread of another process waits for it, steps aside until anyone else
- * has taken it, for NP__WLOCK_ASIDE_MS at most.  A waiter says so by holding one
- * of WL_SLOTS robust mutexes (its pid beside it) while it waits: a waiter
- * killed with SIGKILL lets go of its slot as a holder lets go of the lock
- * (the kernel marks it, the next trylock gets EOWNERDEAD and clears it),
- * so nobody steps aside for a ghost, zombies and pid namespaces included.
- * Those stepping aside sleep on the take counter (a futex word), and the
- * next taker wakes them when the count of sleepers is not zero, zeroing
- * it: a sleeper killed or timed out costs that one wake, never a wait.
- * A version-1 file (numaplace before the turns) of this boot is made anew:
- * the replicas of one store are upgraded together.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -57,7 +38,6 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,16 +45,9 @@
 #include "util/util.h"
 
 #define WL_MAGIC "NPWLOCK"
-#define WL_VERSION 2
+#define WL_VERSION 1
 #define WL_SIZE 4096 /* the file's size: one page */
 #define WL_BOOT 40   /* a boot id is 36 characters */
-#define WL_SLOTS 32  /* waiters noted at once; more wait unnoted */
-
-/* A waiter's note: MU held while it waits, PID its process (0: none). */
-struct wl_slot {
-	pthread_mutex_t mu;
-	_Atomic int32_t pid;
-};
 
 struct wl_file {
 	char magic[8];
@@ -82,10 +55,6 @@ struct wl_file {
 	uint32_t size;
 	char boot[WL_BOOT];
 	pthread_mutex_t mu;
-	_Atomic int32_t last;	/* the pid that took mu last */
-	_Atomic uint32_t takes; /* bumped by every take; a futex word */
-	_Atomic uint32_t aside; /* takers asleep on takes, stepping aside */
-	struct wl_slot slot[WL_SLOTS];
 };
 
 _Static_assert(sizeof(struct wl_file) <= WL_SIZE, "the lock's header fits its page");
@@ -93,8 +62,6 @@ _Static_assert(sizeof(struct wl_file) <= WL_SIZE, "the lock's header fits its pa
 struct np__wlock {
 	struct wl_file *f;
 	char *name;
-	int32_t pid; /* ours, noted at open (getpid() is a system call) */
-	struct np__wlock_stats st;
 };
 
 bool np__wlock_name(const char *db, char *buf, size_t size)
@@ -132,31 +99,23 @@ static int refuse(const char *name, const struct stat *sb, struct np_error *err)
 	return why ? np__err(err, NP_EINPUT, "lock file '%s' %s", name, why) : 0;
 }
 
-/* A robust process-shared mutex at M, of TYPE. */
-static int make_mutex(pthread_mutex_t *m, int type)
+/* A fresh header and mutex in F (the file's flock held). */
+static int init_file(struct wl_file *f, const char *boot)
 {
 	pthread_mutexattr_t a;
 	int rc;
 
+	memset(f, 0, sizeof(*f));
 	if (pthread_mutexattr_init(&a))
 		return -1;
 	rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) ||
 	     pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) ||
-	     pthread_mutexattr_settype(&a, type) || pthread_mutex_init(m, &a);
+	     /* error-checking: a thread that holds it (another connection) is told so */
+	     pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK) ||
+	     pthread_mutex_init(&f->mu, &a);
 	pthread_mutexattr_destroy(&a);
-	return rc ? -1 : 0;
-}
-
-/* A fresh header, mutex and slots in F (the file's flock held). */
-static int init_file(struct wl_file *f, const char *boot)
-{
-	memset(f, 0, sizeof(*f));
-	/* error-checking: a thread that holds it (another connection) is told so */
-	if (make_mutex(&f->mu, PTHREAD_MUTEX_ERRORCHECK))
+	if (rc)
 		return -1;
-	for (int i = 0; i < WL_SLOTS; i++)
-		if (make_mutex(&f->slot[i].mu, PTHREAD_MUTEX_NORMAL))
-			return -1;
 	f->version = WL_VERSION;
 	f->size = WL_SIZE;
 	memcpy(f->boot, boot, WL_BOOT);
@@ -184,8 +143,8 @@ static int map_file(struct np__wlock *l, int fd, const char *boot, struct np_err
 		return np__err(err, NP_EOS, "lock file '%s': %s", l->name, strerror(errno));
 	l->f = f;
 	if (!memcmp(f, zero, sizeof(zero)) ||
-	    (!memcmp(f->magic, WL_MAGIC, sizeof(f->magic)) && f->size == WL_SIZE &&
-	     (f->version == 1 || (f->version == WL_VERSION && memcmp(f->boot, boot, WL_BOOT)))))
+	    (!memcmp(f->magic, WL_MAGIC, sizeof(f->magic)) && f->version == WL_VERSION &&
+	     f->size == WL_SIZE && memcmp(f->boot, boot, WL_BOOT) != 0))
 		return init_file(f, boot) ? np__err(err, NP_EOS, "lock file '%s': cannot "
 						    "make its mutex", l->name) : 0;
 	if (memcmp(f->magic, WL_MAGIC, sizeof(f->magic)) || f->version != WL_VERSION ||
@@ -236,7 +195,6 @@ int np__wlock_open(const char *db, bool create, struct np__wlock **out, struct n
 		return np__err(err, NP_ENOMEM, "out of memory");
 	}
 	np__wlock_name(db, l->name, len);
-	l->pid = (int32_t)getpid();
 	/* No boot id (no /proc): a stale owner could not be told, so no lock. */
 	if (boot_id(boot) && (fd = open_file(l, create, &rc, err)) >= 0) {
 		if (flock(fd, LOCK_EX))
@@ -255,139 +213,9 @@ int np__wlock_open(const char *db, bool create, struct np__wlock **out, struct n
 	return rc;
 }
 
-/* ---- turns ------------------------------------------------------------- */
-
-static int64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-/* Note a thread of ours as waiting: the slot it holds now, or -1 when all are held. */
-static int note_waiting(struct np__wlock *l)
-{
-	for (int i = 0; i < WL_SLOTS; i++) {
-		int rc = pthread_mutex_trylock(&l->f->slot[i].mu);
-
-		if (rc == EOWNERDEAD) /* its waiter died: ours now */
-			rc = pthread_mutex_consistent(&l->f->slot[i].mu);
-		if (rc == 0) {
-			atomic_store(&l->f->slot[i].pid, l->pid);
-			return i;
-		}
-	}
-	return -1;
-}
-
-static void note_done(struct np__wlock *l, int i)
-{
-	atomic_store(&l->f->slot[i].pid, 0);
-	pthread_mutex_unlock(&l->f->slot[i].mu);
-}
-
-/*
- * Does a thread of another process wait?  Its slot is held; a slot whose
- * waiter died (EOWNERDEAD) is cleared here, a free one let go at once.
- */
-static bool others_wait(struct np__wlock *l)
-{
-	for (int i = 0; i < WL_SLOTS; i++) {
-		struct wl_slot *sl = &l->f->slot[i];
-		int32_t pid = atomic_load(&sl->pid);
-		int rc;
-
-		if (pid == 0 || pid == l->pid)
-			continue;
-		rc = pthread_mutex_trylock(&sl->mu);
-		if (rc == EBUSY)
-			return true;
-		if (rc == EOWNERDEAD) {
-			atomic_store(&sl->pid, 0);
-			rc = pthread_mutex_consistent(&sl->mu);
-		}
-		if (rc == 0)
-			pthread_mutex_unlock(&sl->mu);
-	}
-	return false;
-}
-
-bool np__wlock_others_wait(struct np__wlock *l)
-{
-	return others_wait(l);
-}
-
-/*
- * Our process took the lock last and another waits: let it go first,
- * until anyone else takes the lock or NP__WLOCK_ASIDE_MS pass.
- */
-static void step_aside(struct np__wlock *l)
-{
-	uint32_t seen = atomic_load(&l->f->takes);
-	int64_t t0, end, left;
-
-	if (atomic_load(&l->f->last) != l->pid || !others_wait(l))
-		return;
-	t0 = now_ns();
-	end = t0 + NP__WLOCK_ASIDE_MS * 1000000LL;
-	while (atomic_load(&l->f->takes) == seen && (left = end - now_ns()) > 0) {
-		struct timespec ts = { left / 1000000000, left % 1000000000 };
-
-		/* counted before the count is looked at again: the next taker wakes us */
-		atomic_fetch_add(&l->f->aside, 1);
-		if (atomic_load(&l->f->takes) != seen)
-			break;
-		syscall(SYS_futex, &l->f->takes, FUTEX_WAIT, seen, &ts, NULL, 0);
-	}
-	l->st.asides++;
-	l->st.aside_ns += now_ns() - t0;
-}
-
-/* Taken: counted, and anyone stepping aside for this take woken. */
-static void taken(struct np__wlock *l, int64_t waited_ns)
-{
-	int b = 0;
-
-	if (atomic_exchange(&l->f->last, l->pid) == l->pid && others_wait(l))
-		l->st.retakes++;
-	atomic_fetch_add(&l->f->takes, 1);
-	if (atomic_exchange(&l->f->aside, 0)) /* zeroed: one left by a dead sleeper heals */
-		syscall(SYS_futex, &l->f->takes, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-	l->st.takes++;
-	if (waited_ns < 0)
-		return;
-	l->st.waits++;
-	l->st.wait_ns += waited_ns;
-	if (waited_ns > l->st.wait_max_ns)
-		l->st.wait_max_ns = waited_ns;
-	for (int64_t us = waited_ns / 1000; us > 0 && b < NP__WLOCK_BUCKETS - 1; us >>= 1)
-		b++;
-	l->st.wait_hist[b]++;
-}
-
-/* The mutex, waited for until DEADLINE (CLOCK_MONOTONIC); *WAITED_NS -1 when free at once. */
-static int lock_mutex(struct np__wlock *l, const struct timespec *deadline, int64_t *waited_ns)
-{
-	int rc = pthread_mutex_trylock(&l->f->mu), slot;
-	int64_t t0;
-
-	*waited_ns = -1;
-	if (rc != EBUSY)
-		return rc;
-	t0 = now_ns();
-	slot = note_waiting(l);
-	rc = pthread_mutex_clocklock(&l->f->mu, CLOCK_MONOTONIC, deadline);
-	if (slot >= 0)
-		note_done(l, slot);
-	*waited_ns = now_ns() - t0;
-	return rc;
-}
-
 int np__wlock_take(struct np__wlock *l, long wait_ms, struct np_error *err)
 {
 	struct timespec t;
-	int64_t waited;
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
@@ -397,14 +225,11 @@ int np__wlock_take(struct np__wlock *l, long wait_ms, struct np_error *err)
 		t.tv_sec++;
 		t.tv_nsec -= 1000000000L;
 	}
-	step_aside(l);
-	rc = lock_mutex(l, &t, &waited);
+	rc = pthread_mutex_clocklock(&l->f->mu, CLOCK_MONOTONIC, &t);
 	if (rc == EOWNERDEAD) /* its holder died: SQLite rolled its transaction back */
 		rc = pthread_mutex_consistent(&l->f->mu);
-	if (rc == 0) {
-		taken(l, waited);
+	if (rc == 0)
 		return 0;
-	}
 	if (rc == EDEADLK)
 		return 1;
 	if (rc == ETIMEDOUT)
@@ -416,11 +241,6 @@ int np__wlock_take(struct np__wlock *l, long wait_ms, struct np_error *err)
 void np__wlock_give(struct np__wlock *l)
 {
 	pthread_mutex_unlock(&l->f->mu);
-}
-
-void np__wlock_stats(const struct np__wlock *l, struct np__wlock_stats *st)
-{
-	*st = l->st;
 }
 
 void np__wlock_close(struct np__wlock *l)

@@ -18,7 +18,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include <numaplace/error.h>
 
@@ -40,10 +39,7 @@ bool np__wlock_name(const char *db, char *buf, size_t size);
 int np__wlock_open(const char *db, bool create, struct np__wlock **out, struct np_error *err);
 
 /*
- * Wait for the lock, at most WAIT_MS milliseconds; first, when our own
- * process took it last and a thread of another process waits for it, let
- * that one go first (a few milliseconds at most: see store-lock.c).  0:
- * taken (also when
+ * Wait for the lock, at most WAIT_MS milliseconds.  0: taken (also when
  * its last holder died holding it: SQLite rolled that holder's transaction
  * back).  1: not taken, because this thread holds it already (through
  * another connection): go on without it.  NP_EOS after WAIT_MS, or when
@@ -51,37 +47,8 @@ int np__wlock_open(const char *db, bool create, struct np__wlock **out, struct n
  */
 int np__wlock_take(struct np__wlock *l, long wait_ms, struct np_error *err);
 
-/*
- * How long a taker whose process held the lock last steps aside for a
- * waiter of another process: long enough for a woken waiter to be
- * scheduled on a busy machine, short against the 30 s limit.
- */
-#define NP__WLOCK_ASIDE_MS 4
-
-#define NP__WLOCK_BUCKETS 16
-
-/*
- * What one np__wlock saw (its connection's takes): TAKES, of which WAITS
- * found the mutex held and waited WAIT_NS in all (WAIT_MAX_NS the
- * longest; WAIT_HIST[b] those of 2^(b-1) to 2^b microseconds, [0] under
- * one, the last bucket everything longer); RETAKES took it when our own
- * process had held it last while another process waited; ASIDES stepped
- * aside for such a waiter, ASIDE_NS in all.
- */
-struct np__wlock_stats {
-	long takes, waits, retakes, asides;
-	int64_t wait_ns, wait_max_ns, aside_ns;
-	long wait_hist[NP__WLOCK_BUCKETS];
-};
-
 /* Let the lock go (taken with np__wlock_take() == 0 on this thread). */
 void np__wlock_give(struct np__wlock *l);
-
-/* Does a thread of another process wait for the lock now (noted in its page)? */
-bool np__wlock_others_wait(struct np__wlock *l);
-
-/* L's counts so far. */
-void np__wlock_stats(const struct np__wlock *l, struct np__wlock_stats *st);
 
 /* Unmap it.  NULL does nothing; the file stays for the other processes. */
 void np__wlock_close(struct np__wlock *l);

@@ -10,14 +10,11 @@
  * a folder, another user's file, one writable by others, one with two
  * links, the wrong size, garbage) are refused with one line naming them
  * and are left as they were; a folder where the lock file cannot be made
- * works without it; a version-1 file is made anew.  Turns: a process that
- * held the lock last lets a waiting process go first, and a waiter killed
- * with SIGKILL (a zombie not yet reaped too) is no reason to step aside.
- * A handle that only reads makes no lock file; one closed in a write
- * transaction gives the lock back only after SQLite rolled it back
- * (sqlite3_close_v2 is wrapped, tests/unit/meson.build).  Waits are for
- * events (a pipe, waitpid, a waiter noted in the lock's page), each under
- * alarm() as a hang guard; nothing is timed.
+ * works without it.  A handle that only reads makes no lock file; one
+ * closed in a write transaction gives the lock back only after SQLite
+ * rolled it back (sqlite3_close_v2 is wrapped, tests/unit/meson.build).
+ * Waits are for events (a pipe, waitpid), each under alarm() as a hang
+ * guard; nothing is timed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +22,6 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <numaplace/numaplace.h>
@@ -250,122 +246,6 @@ static void holder_killed(void)
 	CHECK(present(url, "kept", 5) == 5, "the holder's 5 committed placements are kept");
 }
 
-/* ---- turns ---------------------------------------------------------------------- */
-
-/* Wait (under the hang guard) until a thread of another process is noted waiting on L. */
-static void until_waited_for(struct np__wlock *l)
-{
-	struct timespec ms = { 0, 1000000 };
-
-	while (!np__wlock_others_wait(l))
-		nanosleep(&ms, NULL);
-}
-
-/* Take PATH's lock (blocking), say 'B' on FD while holding it, give it back. */
-static int waiter(const char *path, int fd)
-{
-	struct np_error err = { 0 };
-	struct np__wlock *l = NULL;
-
-	alarm(HANG_GUARD);
-	if (np__wlock_open(path, true, &l, &err) || !l || np__wlock_take(l, 30000, &err) ||
-	    write(fd, "B", 1) != 1) {
-		fprintf(stderr, "waiter: %s\n", err.message);
-		return 1;
-	}
-	np__wlock_give(l);
-	np__wlock_close(l);
-	return 0;
-}
-
-/*
- * We hold the lock, another process waits for it; we give it back and
- * take it again at once: the other goes first (or, were it not scheduled
- * in time, we stepped aside for the whole bound).
- */
-static void turns(void)
-{
-	struct np_error err = { 0 };
-	struct np__wlock_stats st;
-	char path[256], url[300], c = 0;
-	struct np__wlock *l = NULL;
-	bool first;
-	int p[2];
-	pid_t pid;
-
-	if (!new_store("turns", 1, path, url, sizeof(path)) || pipe(p))
-		return;
-	CHECK(np__wlock_open(path, true, &l, &err) == 0 && l && np__wlock_take(l, 30000, &err) == 0,
-	      "taken: %s", err.message);
-	if (!l)
-		return;
-	if ((pid = fork()) == 0) {
-		close(p[0]);
-		_exit(waiter(path, p[1]));
-	}
-	close(p[1]);
-	alarm(HANG_GUARD);
-	until_waited_for(l);
-	np__wlock_give(l);
-	CHECK(np__wlock_take(l, 30000, &err) == 0, "taken again: %s", err.message);
-	np__wlock_stats(l, &st);
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	first = read(p[0], &c, 1) == 1 && c == 'B';
-	CHECK(first || (st.asides == 1 && st.aside_ns >= NP__WLOCK_ASIDE_MS * 1000000LL),
-	      "the waiting process went first (stepped aside %ld times, %lld ns)", st.asides,
-	      (long long)st.aside_ns);
-	CHECK(st.takes == 2 && (!first || st.retakes == 0),
-	      "taken twice, never before a waiter that went first: %ld, %ld", st.takes,
-	      st.retakes);
-	np__wlock_give(l);
-	np__wlock_close(l);
-	CHECK(exited_ok(pid), "the waiter took it and let go");
-	close(p[0]);
-	alarm(0);
-}
-
-/*
- * A waiter killed with SIGKILL while it waits: not a reason to step aside,
- * as soon as it is dead, before its parent reaps it (a zombie).
- */
-static void ghost_waiter(void)
-{
-	struct np_error err = { 0 };
-	struct np__wlock_stats st;
-	char path[256], url[300];
-	struct np__wlock *l = NULL;
-	siginfo_t si;
-	int p[2];
-	pid_t pid;
-
-	if (!new_store("ghost", 1, path, url, sizeof(path)) || pipe(p))
-		return;
-	CHECK(np__wlock_open(path, true, &l, &err) == 0 && l && np__wlock_take(l, 30000, &err) == 0,
-	      "taken: %s", err.message);
-	if (!l)
-		return;
-	if ((pid = fork()) == 0) {
-		close(p[0]);
-		_exit(waiter(path, p[1]));
-	}
-	close(p[1]);
-	alarm(HANG_GUARD);
-	until_waited_for(l);
-	kill(pid, SIGKILL);
-	CHECK(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == 0 && si.si_code == CLD_KILLED,
-	      "the waiter was killed (not reaped yet)");
-	CHECK(!np__wlock_others_wait(l), "a killed waiter is not waiting");
-	np__wlock_give(l);
-	CHECK(np__wlock_take(l, 30000, &err) == 0, "taken again: %s", err.message);
-	np__wlock_stats(l, &st);
-	CHECK(st.asides == 0 && st.retakes == 0, "no step aside for a ghost: %ld", st.asides);
-	np__wlock_give(l);
-	np__wlock_close(l);
-	waitpid(pid, NULL, 0);
-	close(p[0]);
-	alarm(0);
-}
-
 /* ---- reads and closing ------------------------------------------------------------ */
 
 /* A handle that only reads (list, get, check) makes no lock file; its first write does. */
@@ -496,17 +376,6 @@ static void other_boot(void)
 	close(a[0]);
 	CHECK(exited_ok(pid), "the child let go");
 	alarm(0);
-	/* A version-1 file (before the turns, offset 8) of this boot is made anew too. */
-	l = NULL;
-	fd = open(lock, O_WRONLY);
-	CHECK(fd >= 0 && pwrite(fd, "\1\0\0\0", 4, 8) == 4, "version 1 written");
-	if (fd >= 0)
-		close(fd);
-	CHECK(np__wlock_open(path, true, &l, &err) == 0 && l && np__wlock_take(l, 0, &err) == 0,
-	      "a version-1 lock file is made anew: %s", err.message);
-	if (l)
-		np__wlock_give(l);
-	np__wlock_close(l);
 }
 
 /* ---- hostile lock files ----------------------------------------------------------- */
@@ -692,8 +561,6 @@ int main(void)
 	chmod(dir, 0755); /* the read-only case's user 65534 walks through it */
 	T_CASE("two-processes", two_processes());
 	T_CASE("holder-killed", holder_killed());
-	T_CASE("turns", turns());
-	T_CASE("ghost-waiter", ghost_waiter());
 	T_CASE("reads-make-none", reads_make_none());
 	T_CASE("close-in-write", close_in_write());
 	T_CASE("other-boot", other_boot());
