@@ -477,8 +477,9 @@ static int usage(void)
 }
 
 /*
- * The bearer token from PATH (np_read_file: a regular file, never waited
- * on); trailing white space dropped.  false, with one line on stderr, when
+ * The bearer token from PATH (np_read_trusted, as serve reads its own: a
+ * regular file, not a link, never waited on, that no other user may
+ * write or read); trailing white space dropped.  false, with one line on stderr, when
  * it cannot be read or is not one word of printable characters (it goes
  * into a header).
  */
@@ -489,7 +490,7 @@ static bool read_token(struct opts *o, const char *path)
 	size_t n = 0;
 	bool ok;
 
-	if (np_read_file(path, 256, &tok, &n, &err)) {
+	if (np_read_trusted(path, "token file", 256, NP_READ_SECRET, &tok, &n, &err)) {
 		fprintf(stderr, "service-loadgen: --token-file: %s\n", err.message);
 		return false;
 	}

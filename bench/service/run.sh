@@ -25,12 +25,17 @@
 # sleeps_per_placement (SQLite's busy handler sleeps between tries), their
 # pwrite64 and pread64 calls (SQLite's page writes and reads) and all their
 # system calls (syscalls_per_placement).
+# The stores, logs and profiles go in a $TMPDIR/np-service-bench-* folder
+# (/tmp by default; hundreds of MB), removed at exit; KEEP=1 keeps it
+# (PERF=1 and PG_STATS=1 do too: their files are their output) and names
+# it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:?usage: bench/service/run.sh BUILD [HOSTS] [OPS]}
 hosts=${2:-1000} ops=${3:-200}
-np=$PWD/$build/cli/numaplace
-OUT=$(mktemp -d /tmp/np-service-bench-XXXXXX)
+case $build in /*) ;; *) build=$PWD/$build ;; esac
+np=$build/cli/numaplace
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/np-service-bench-XXXXXX")
 export PG_FSYNC=on
 . tests/lib/pg.sh
 . bench/pg-stats.sh
@@ -38,7 +43,7 @@ res=$OUT/results.jsonl
 if [ "${CLIENT:-c}" = python ]; then
   client="python3 tests/service/client.py load"
 else
-  client=$PWD/$build/bench/service-loadgen
+  client=$build/bench/service-loadgen
   [ -x "$client" ] || { echo "no $client: ninja -C $build" >&2; exit 2; }
 fi
 cases=${CASES:-sqlite1 sqlite3 postgresql1 postgresql3}
@@ -46,7 +51,17 @@ case " $cases " in *postgresql*) pg_start; [ -n "${PG_STATS:-}" ] && pg_stats_on
 printf 'service-bench-token-0123456789\n' >"$OUT/token"; chmod 600 "$OUT/token"
 pids=()
 stop_all() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done; pids=(); }
-trap 'stop_all; pg_stop' EXIT
+# At exit (also on ^C or kill): the servers stopped, the folder removed unless kept.
+cleanup() {
+  stop_all; pg_stop
+  if [ "${KEEP:-0}" = 1 ] || [ -n "${PERF:-}" ] || [ -n "${PG_STATS:-}" ]; then
+    echo "# kept: $OUT" >&2
+  else
+    rm -rf "$OUT"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # One host shape: 8 nodes of 16 CPUs and 64 GiB (16 GiB of it 2 MiB pages, for
 # the flavor that asks them), distances 10/21.
@@ -233,4 +248,5 @@ pg_stop
 [ "${ANCHOR:-1}" = 0 ] && exit 0
 echo "# Placement 8.0 over the same $hosts hosts (minutes: its candidate query is slow)" >&2
 /usr/bin/python3 bench/service/placement-anchor.py "$OUT" "$hosts" 3 | tee -a "$res"
-echo "# results: $res" >&2
+[ "${KEEP:-0}" = 1 ] && echo "# results: $res" >&2
+exit 0

@@ -159,16 +159,18 @@ static int map_file(struct np__wlock *l, int fd, const char *boot, struct np_err
  * error.  A file we cannot open is checked before we fall back, so another
  * user's file is refused rather than quietly skipped.
  */
-static int open_file(struct np__wlock *l, int *rc, struct np_error *err)
+static int open_file(struct np__wlock *l, bool create, int *rc, struct np_error *err)
 {
-	int fd = open(l->name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-		      0600);
+	int fd = open(l->name, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW | O_CLOEXEC |
+				       O_NOCTTY | O_NONBLOCK, 0600);
 	int e = errno;
 	struct stat sb;
 
 	*rc = 0;
 	if (fd >= 0)
 		return fd;
+	if (e == ENOENT && !create)
+		return -1;
 	if (e == ELOOP) {
 		*rc = np__err(err, NP_EINPUT, "lock file '%s' is a symbolic link", l->name);
 		return -1;
@@ -180,7 +182,7 @@ static int open_file(struct np__wlock *l, int *rc, struct np_error *err)
 	return -1;
 }
 
-int np__wlock_open(const char *db, struct np__wlock **out, struct np_error *err)
+int np__wlock_open(const char *db, bool create, struct np__wlock **out, struct np_error *err)
 {
 	struct np__wlock *l = calloc(1, sizeof(*l));
 	size_t len = strlen(db) + sizeof("-nplock");
@@ -194,7 +196,7 @@ int np__wlock_open(const char *db, struct np__wlock **out, struct np_error *err)
 	}
 	np__wlock_name(db, l->name, len);
 	/* No boot id (no /proc): a stale owner could not be told, so no lock. */
-	if (boot_id(boot) && (fd = open_file(l, &rc, err)) >= 0) {
+	if (boot_id(boot) && (fd = open_file(l, create, &rc, err)) >= 0) {
 		if (flock(fd, LOCK_EX))
 			rc = np__err(err, NP_EOS, "lock file '%s': %s", l->name, strerror(errno));
 		else

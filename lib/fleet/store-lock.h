@@ -27,15 +27,16 @@ struct np__wlock;
 bool np__wlock_name(const char *db, char *buf, size_t size);
 
 /*
- * Open DB's lock file, making it (0600) when missing.  0 and *OUT; 0 and
- * *OUT NULL when it cannot be made or written here (a read-only folder or
- * file system, a file mode without write): the caller then waits in
- * SQLite's busy handler as before.  NP_EINPUT with one line naming the
- * file when it is hostile or not ours: a symbolic link, not a regular
- * file, another user's, writable by group or others, more than one link,
- * the wrong size or content.  NP_ENOMEM, NP_EOS.
+ * Open DB's lock file, making it (0600) when missing and CREATE.  0 and
+ * *OUT; 0 and *OUT NULL when it is missing and not CREATE, or cannot be
+ * made or written here (a read-only folder or file system, a file mode
+ * without write): the caller then waits in SQLite's busy handler as
+ * before.  NP_EINPUT with one line naming the file when it is hostile or
+ * not ours: a symbolic link, not a regular file, another user's, writable
+ * by group or others, more than one link, the wrong size or content.
+ * NP_ENOMEM, NP_EOS.
  */
-int np__wlock_open(const char *db, struct np__wlock **out, struct np_error *err);
+int np__wlock_open(const char *db, bool create, struct np__wlock **out, struct np_error *err);
 
 /*
  * Wait for the lock, at most WAIT_MS milliseconds.  0: taken (also when

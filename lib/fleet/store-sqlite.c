@@ -257,6 +257,7 @@ struct np__store {
 	sqlite3_stmt *tx[NTX];
 	struct np__wlock *wl; /* the hand-off lock (store-lock.h), or NULL */
 	bool held;	      /* wl taken for the open write transaction */
+	bool wl_later;	      /* no lock file yet: made at the first write (lock_file) */
 	int wal_pages;	      /* in the WAL after the last commit (wal_noted) */
 };
 
@@ -334,6 +335,8 @@ static void tx_ended(struct np__store *s)
 	}
 }
 
+static int lock_file(struct np__store *s, bool create, struct np_error *err);
+
 /*
  * Q on S.  Every write transaction begins with BEGIN IMMEDIATE through
  * here: the hand-off lock is taken first, so a waiting writer sleeps until
@@ -341,9 +344,12 @@ static void tx_ended(struct np__store *s)
  */
 static int exec(struct np__store *s, const char *q, struct np_error *err)
 {
+	bool begin = !s->held && !strcmp(q, "BEGIN IMMEDIATE");
 	int rc = 0;
 
-	if (s->wl && !s->held && !strcmp(q, "BEGIN IMMEDIATE")) {
+	if (begin && s->wl_later)
+		rc = lock_file(s, true, err);
+	if (!rc && begin && s->wl) {
 		rc = np__wlock_take(s->wl, 30000, err);
 		s->held = rc == 0; /* 1: this thread holds it already: SQLite's lock alone */
 	}
@@ -483,41 +489,60 @@ static int wal_noted(void *arg, sqlite3 *db, const char *name, int pages)
 }
 
 /*
- * The hand-off lock beside a writable store (store-lock.h).  A read-only
- * store, or a folder where the lock file cannot be made, goes without:
- * writers then wait in busy() alone, as writers outside numaplace (the
- * sqlite3 shell) always do.  So does anyone but the store's owner: root
- * looking after the service's store must neither map a page its user can
- * write (the mutex's robust-list links would be theirs to aim) nor make a
- * lock file of root's that the service could then not open.  With the
- * lock, the WAL is checkpointed in tx_ended() rather than inside COMMIT,
- * where it would hold the lock.
+ * The hand-off lock file of S opened (made when CREATE), and with it the
+ * checkpoints moved out of COMMIT (wal_noted).  Missing and not CREATE: it
+ * is made at S's first write transaction (exec()), so a handle that only
+ * reads (fleet list, show, check) leaves no lock file behind.
+ */
+static int lock_file(struct np__store *s, bool create, struct np_error *err)
+{
+	int rc = np__wlock_open(s->path, create, &s->wl, err);
+
+	if (rc == 0 && s->wl)
+		sqlite3_wal_hook(s->db, wal_noted, s);
+	s->wl_later = rc == 0 && !s->wl && !create;
+	return rc;
+}
+
+/*
+ * The hand-off lock beside a writable store (store-lock.h), its file made
+ * at the first write.  A read-only store, or a folder where the lock file
+ * cannot be made, goes without: writers then wait in busy() alone, as
+ * writers outside numaplace (the sqlite3 shell) always do.  So does
+ * anyone but the store's owner: root looking after the service's store
+ * must neither map a page its user can write (the mutex's robust-list
+ * links would be theirs to aim) nor make a lock file of root's that the
+ * service could then not open.  With the lock, the WAL is checkpointed in
+ * tx_ended() rather than inside COMMIT, where it would hold the lock.
  */
 static int hand_off(struct np__store *s, struct np_error *err)
 {
 	struct stat st;
-	int rc;
 
 	if (sqlite3_db_readonly(s->db, "main") || stat(s->path, &st) != 0 ||
 	    st.st_uid != geteuid())
 		return 0;
-	if ((rc = np__wlock_open(s->path, &s->wl, err)) == 0 && s->wl)
-		sqlite3_wal_hook(s->db, wal_noted, s);
-	return rc;
+	return lock_file(s, false, err);
 }
 
+/*
+ * Closed: SQLite rolls a transaction still open back as it closes, so the
+ * hand-off lock is given back only after that, not while SQLite's own
+ * lock is still held (its next taker would find SQLite's lock held and
+ * poll in busy()).
+ */
 static void sq_close(struct np__store *s)
 {
 	if (!s)
 		return;
-	if (s->held)
-		np__wlock_give(s->wl);
-	np__wlock_close(s->wl);
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	for (int i = 0; i < NTX; i++)
 		sqlite3_finalize(s->tx[i]);
 	sqlite3_close_v2(s->db);
+	if (s->held)
+		np__wlock_give(s->wl);
+	np__wlock_close(s->wl);
 	free(s->path);
 	free(s);
 }

@@ -158,6 +158,13 @@ if have sqlite; then
   if [ ! -e "$S/lk-elsewhere" ]; then ok "nothing written through the store's lock link"; else not_ok "written through the store's lock link"; fi
   rm -rf "$sq-nplock"
   run fleet list --store "sqlite:$sq"; expect_rc 0 "the store opens once its lock file is gone"
+  # Verbs that only read do not make the lock file; the first write does.
+  run fleet show --store "sqlite:$sq" --name h1; expect_rc 0 "fleet show without a lock file"
+  run fleet check --store "sqlite:$sq"; expect_rc 0 "fleet check without a lock file"
+  if [ ! -e "$sq-nplock" ]; then ok "list, show and check made no lock file"
+  else not_ok "a verb that only reads made '$sq-nplock'"; fi
+  run fleet add --store "sqlite:$sq" --name h2 --json "$host"; expect_rc 0 "fleet add"
+  if [ -f "$sq-nplock" ]; then ok "the first write made the lock file"; else not_ok "no lock file after fleet add"; fi
 fi
 
 # "-" is standard input: a file or a pipe.

@@ -5,7 +5,8 @@
 # socket; 8 clients of OPS placements each, a third released.  Their
 # counts agree with the store (every placement kept is listed, no release
 # is), with the servers' own request counters, and `fleet check` passes;
-# their flavor mix is client.py's FLAVORS.
+# their flavor mix is client.py's FLAVORS.  The benchmark script leaves
+# no folder behind unless KEEP=1.
 . "$(dirname "$0")/lib.sh"
 need service
 ops=${1:-40} clients=8
@@ -69,8 +70,13 @@ then ok "its counts agree with the store and with the servers' counters"
 else not_ok "the load generator's counts disagree with the store or the servers"; fi
 fleet_verify 0 "$TMP"/logs/*.log
 # A token file it cannot use: exit 2 and one line, never waiting on a FIFO.
+# Read as serve reads its own (np_read_trusted): a link to a good token, or
+# one other users may read or write, is refused too.
 mkfifo "$TMP/fifo"; mkdir "$TMP/dir"; printf 'ab\001c\n' >"$TMP/ctl"; ln -s "$TMP/fifo" "$TMP/link"
-for bad in fifo dir ctl link; do
+ln -s "$TMP/token" "$TMP/goodlink"
+cp "$TMP/token" "$TMP/shared"; chmod 644 "$TMP/shared"
+cp "$TMP/token" "$TMP/writable"; chmod 602 "$TMP/writable"
+for bad in fifo dir ctl link goodlink shared writable; do
   timeout -k 2 60 "$LOADGEN" "unix:$TMP/u.sock" --token-file "$TMP/$bad" --ops 1 \
     >"$TMP/out" 2>"$TMP/err" </dev/null
   lgrc=$?
@@ -78,6 +84,22 @@ for bad in fifo dir ctl link; do
   then ok "--token-file $bad: exit 2, one line"
   else not_ok "--token-file $bad: exit $lgrc, stderr: $(head -c 200 "$TMP/err")"; fi
 done
+# The benchmark (bench/service/run.sh, one small case) removes its folder
+# at exit, and keeps it with KEEP=1.
+if command -v bc >/dev/null && command -v curl >/dev/null && [ -x /usr/bin/time ]; then
+  for keep in 0 1; do
+    mkdir -p "$TMP/bench$keep"
+    KEEP=$keep TMPDIR="$TMP/bench$keep" CASES=sqlite1 ANCHOR=0 timeout -k 5 300 \
+      bash "$NP_SRC/bench/service/run.sh" "$NP_BUILD" 4 2 >"$TMP/bench.out" 2>"$TMP/bench.err"
+    brc=$?
+    left=$(find "$TMP/bench$keep" -mindepth 1 -maxdepth 1 | wc -l)
+    if [ "$brc" = 0 ] && grep -q '"store": "sqlite"' "$TMP/bench.out" && [ "$left" = "$keep" ]
+    then ok "bench/service/run.sh KEEP=$keep: $left folder(s) left"
+    else not_ok "bench/service/run.sh KEEP=$keep: exit $brc, $left folder(s) left: $(tail -c 300 "$TMP/bench.err")"; fi
+  done
+else
+  echo "# bench/service/run.sh not run: it needs bc, curl and /usr/bin/time"
+fi
 for r in tcp unix; do
   svc_stop "$r"
   [ "$svc_rc" = 0 ] && ok "server $r stops cleanly" || not_ok "server $r exit $svc_rc"

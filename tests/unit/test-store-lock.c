@@ -10,8 +10,11 @@
  * a folder, another user's file, one writable by others, one with two
  * links, the wrong size, garbage) are refused with one line naming them
  * and are left as they were; a folder where the lock file cannot be made
- * works without it.  Waits are for events (a pipe, waitpid), each under
- * alarm() as a hang guard; nothing is timed.
+ * works without it.  A handle that only reads makes no lock file; one
+ * closed in a write transaction gives the lock back only after SQLite
+ * rolled it back (sqlite3_close_v2 is wrapped, tests/unit/meson.build).
+ * Waits are for events (a pipe, waitpid), each under alarm() as a hang
+ * guard; nothing is timed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +28,7 @@
 
 #include "check.h"
 #include "fleet/store-lock.h"
+#include "fleet/store.h"
 #include "np-config.h"
 
 #define HANG_GUARD 240 /* seconds: a hang fails the test, it never blocks the suite */
@@ -196,7 +200,7 @@ static int holder(const char *url, const char *path, int fd)
 		if (!place(f, id))
 			return 1;
 	}
-	if (np__wlock_open(path, &l, &err) || !l || np__wlock_take(l, 30000, &err) ||
+	if (np__wlock_open(path, true, &l, &err) || !l || np__wlock_take(l, 30000, &err) ||
 	    sqlite3_open(path, &db) != SQLITE_OK ||
 	    sqlite3_exec(db, "BEGIN IMMEDIATE; DELETE FROM np_placements", NULL, NULL, NULL))
 		return 1;
@@ -229,7 +233,7 @@ static void holder_killed(void)
 	kill(pid, SIGKILL);
 	CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st), "the holder was killed");
 	/* The next taker gets it (EOWNERDEAD made consistent), well within the limit. */
-	CHECK(np__wlock_open(path, &l, &err) == 0 && l, "open: %s", err.message);
+	CHECK(np__wlock_open(path, true, &l, &err) == 0 && l, "open: %s", err.message);
 	CHECK(l && np__wlock_take(l, 30000, &err) == 0, "taken after the holder died: %s",
 	      err.message);
 	if (l)
@@ -242,6 +246,82 @@ static void holder_killed(void)
 	CHECK(present(url, "kept", 5) == 5, "the holder's 5 committed placements are kept");
 }
 
+/* ---- reads and closing ------------------------------------------------------------ */
+
+/* A handle that only reads (list, get, check) makes no lock file; its first write does. */
+static void reads_make_none(void)
+{
+	struct np_error err = { 0 };
+	struct np_fleet_check_stats st;
+	char path[256], url[300], lock[300];
+	np_fleet_placement *p = NULL;
+	np_fleet *f = NULL;
+
+	if (!new_store("reads", 1, path, url, sizeof(path)))
+		return;
+	np__wlock_name(path, lock, sizeof(lock));
+	CHECK(unlink(lock) == 0, "the lock file removed");
+	CHECK(np_fleet_open(url, 0, &f, &err) == 0, "open: %s", err.message);
+	if (!f)
+		return;
+	CHECK(np_fleet_check(f, &st, &err) == 0 && np_fleet_placement_get(f, "none", &p, &err) == 0,
+	      "read: %s", err.message);
+	np_fleet_placement_free(p);
+	CHECK(access(lock, F_OK) != 0, "reading made no lock file");
+	CHECK(place(f, "w0") && access(lock, F_OK) == 0, "the first write made it");
+	np_fleet_close(f);
+}
+
+/*
+ * sqlite3_close_v2() wrapped: when CLOSING names a store, whether this
+ * thread still held its hand-off lock as SQLite closed (and rolled back).
+ */
+int __real_sqlite3_close_v2(sqlite3 *db);
+int __wrap_sqlite3_close_v2(sqlite3 *db);
+static const char *closing;
+static int held_at_close = -1;
+
+int __wrap_sqlite3_close_v2(sqlite3 *db)
+{
+	struct np__wlock *l = NULL;
+	int rc = -1;
+
+	if (closing && np__wlock_open(closing, false, &l, NULL) == 0 && l)
+		rc = np__wlock_take(l, 0, NULL); /* 1: this thread holds it */
+	if (rc == 0)
+		np__wlock_give(l);
+	np__wlock_close(l);
+	if (closing)
+		held_at_close = rc == 1;
+	closing = NULL;
+	return __real_sqlite3_close_v2(db);
+}
+
+/* A handle closed inside a write transaction: SQLite rolls it back before the lock goes. */
+static void close_in_write(void)
+{
+	const struct np__store_driver *drv = NULL;
+	struct np_error err = { 0 };
+	char path[256], url[300];
+	struct np__store *s = NULL;
+	struct np__wlock *l = NULL;
+
+	if (!new_store("close", 1, path, url, sizeof(path)))
+		return;
+	CHECK(np__store_open(url, false, &drv, &s, &err) == 0 && drv->lock_claims(s, &err) == 0,
+	      "a write transaction open: %s", err.message);
+	if (!s)
+		return;
+	closing = path;
+	drv->close(s);
+	CHECK(held_at_close == 1, "the lock was held while SQLite closed (%d)", held_at_close);
+	CHECK(np__wlock_open(path, false, &l, &err) == 0 && l && np__wlock_take(l, 0, &err) == 0,
+	      "and free after: %s", err.message);
+	if (l)
+		np__wlock_give(l);
+	np__wlock_close(l);
+}
+
 /* ---- a lock file from another boot -------------------------------------------- */
 
 /* Take the lock of PATH, say so on FD, hold it until FD2 closes. */
@@ -252,7 +332,7 @@ static int hold_until(const char *path, int fd, int fd2)
 	char c;
 
 	alarm(HANG_GUARD);
-	if (np__wlock_open(path, &l, &err) || !l || np__wlock_take(l, 30000, &err) ||
+	if (np__wlock_open(path, true, &l, &err) || !l || np__wlock_take(l, 30000, &err) ||
 	    write(fd, "h", 1) != 1)
 		return 1;
 	while (read(fd2, &c, 1) > 0)
@@ -287,7 +367,7 @@ static void other_boot(void)
 	      "boot id rewritten");
 	if (fd >= 0)
 		close(fd);
-	CHECK(np__wlock_open(path, &l, &err) == 0 && l && np__wlock_take(l, 30000, &err) == 0,
+	CHECK(np__wlock_open(path, true, &l, &err) == 0 && l && np__wlock_take(l, 30000, &err) == 0,
 	      "a lock from another boot is made anew, not waited for: %s", err.message);
 	if (l)
 		np__wlock_give(l);
@@ -481,6 +561,8 @@ int main(void)
 	chmod(dir, 0755); /* the read-only case's user 65534 walks through it */
 	T_CASE("two-processes", two_processes());
 	T_CASE("holder-killed", holder_killed());
+	T_CASE("reads-make-none", reads_make_none());
+	T_CASE("close-in-write", close_in_write());
 	T_CASE("other-boot", other_boot());
 	T_CASE("hostile", hostile());
 	T_CASE("read-only-folder", read_only_folder());
