@@ -267,9 +267,9 @@ static bool round_of(const np_host *host, const struct la *la, const struct np_l
  * guests than np_place()'s answer's by more than MARGIN standard errors
  * of the paired per-future difference (SQ: its sum of squares), the one
  * with the most guests, ties to the earlier; np_place()'s answer (0) when
- * none does.  Why: with several candidates on a few dozen futures, the
- * one ahead is often ahead by luck, and its plan no better than the
- * engine's (docs/results.md, sixth session).
+ * none does.  Why an option: on a few dozen futures the candidate ahead
+ * may be ahead by luck; measured, margins of 0.5 to 2 changed nothing
+ * beyond the noise (docs/results.md, sixth session), so the default is 0.
  */
 static int choose(const struct la *la, const long *score, const double *sq, int n,
 		  double margin)
