@@ -14,8 +14,9 @@
  * same run gives the same plans.
  *
  * Knobs (environment, for bench/objective-tune variants):
- *   NP_BENCH_LA_SAMPLES  S, futures per candidate (default 64: the setting docs/results.md
- *                        "Lookahead" chose on tune seeds)
+ *   NP_BENCH_LA_SAMPLES  S, futures per candidate (default 128: the setting
+ *                        docs/results.md "Lookahead" chose on tune seeds in
+ *                        the sixth session, stratified draws)
  *   NP_BENCH_LA_DEPTH    guests per future at most (default 0: until the
  *                        first refusal, at most 256)
  *   NP_BENCH_LA_CANDS    the candidates after the engine's answer (s):
@@ -31,6 +32,8 @@
  *   NP_BENCH_LA_SETS     np_lookahead.max_sets (default 0: the library's)
  *   NP_BENCH_LA_SEED     the seed (default 1)
  *   NP_BENCH_LA_BUDGET   np_lookahead.max_guests (default 0: none)
+ *   NP_BENCH_LA_MARGIN   np_lookahead.margin, standard errors (default 0)
+ *   NP_BENCH_LA_PLAIN    1: np_lookahead.plain_draws (default 0: stratified)
  * play_lookahead_stats() counts decisions, candidates, futures and the
  * guests tried in them, for the time per decision.
  */
@@ -103,7 +106,7 @@ int play_lookahead_decide(np_host *h, const np_request *q, const struct np_deman
 	struct np_place_opts o = { .demand = dem, .ndemand = ndem };
 	np_plan *extra[NP_LOOKAHEAD_EXTRA_MAX];
 	struct np_lookahead la = { .flavors = f,
-				   .samples = (int)knob("NP_BENCH_LA_SAMPLES", 64),
+				   .samples = (int)knob("NP_BENCH_LA_SAMPLES", 128),
 				   .depth = (int)knob("NP_BENCH_LA_DEPTH", 0),
 				   .seed = (uint64_t)knob("NP_BENCH_LA_SEED", 1) * 0x100000001b3ULL ^ where,
 				   .max_guests = (uint64_t)knob("NP_BENCH_LA_BUDGET", 0) };
@@ -118,6 +121,8 @@ int play_lookahead_decide(np_host *h, const np_request *q, const struct np_deman
 	la.cands = strcmp(cands, "lib") == 0 ? 0 : lib_cands(cands);
 	la.engine_only = la.cands == 0 && strcmp(cands, "lib") != 0;
 	la.max_sets = (int)knob("NP_BENCH_LA_SETS", 0);
+	la.margin = knob("NP_BENCH_LA_MARGIN", 0);
+	la.plain_draws = knob("NP_BENCH_LA_PLAIN", 0) != 0;
 	rc = np_place_lookahead(h, q, &o, &la, out, &r, err);
 	while (n > 0)
 		np_plan_free(extra[--n]);

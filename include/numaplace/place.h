@@ -168,6 +168,7 @@ int np_plan_answers(const np_host *host, const np_request *req, const struct np_
 #define NP_LOOKAHEAD_EXTRA_MAX 8      /* the caller's own candidates */
 #define NP_LOOKAHEAD_SETS_MAX 16      /* node sets (NP_LOOKAHEAD_SETS) */
 #define NP_LOOKAHEAD_SETS_DEFAULT 8
+#define NP_LOOKAHEAD_MARGIN_MAX 10 /* standard errors */
 
 /* The candidates np_place_lookahead() tries beside np_place()'s answer (np_lookahead.cands). */
 enum np_lookahead_cands {
@@ -214,6 +215,19 @@ struct np_lookahead {
 	 */
 	unsigned cands;
 	int max_sets;
+	/*
+	 * Another candidate wins over np_place()'s answer only when its
+	 * futures admit more guests by more than MARGIN standard errors of
+	 * the paired per-future difference (0 to NP_LOOKAHEAD_MARGIN_MAX;
+	 * 0: by any number of guests).
+	 */
+	double margin;
+	/*
+	 * Each future's guests drawn on their own (as before the sixth
+	 * session); by default, at each position the S futures' draws are
+	 * stratified (one in each S-th of the shares).
+	 */
+	bool plain_draws;
 };
 
 /* What one np_place_lookahead() did. */
@@ -230,11 +244,13 @@ struct np_lookahead_result {
  * answer with OPTS, then the candidates LA->cands names (by default best,
  * first and worst fit's plans) and the caller's LA->extra; each distinct
  * one that fits is charged on a copy of HOST, and LA->samples futures of
- * guests drawn from LA->flavors (by their shares, seeded by LA->seed) are
- * placed after it by np_place() with no options, until the first refusal
- * or LA->depth guests.  The plan whose futures admit the most guests
- * wins; ties go to the earlier, np_place()'s answer first, which is also
- * the answer when the guest does not fit.  Every candidate meets the same
+ * guests drawn from LA->flavors (by their shares, stratified unless
+ * LA->plain_draws, seeded by LA->seed) are placed after it by np_place()
+ * with no options, until the first refusal or LA->depth guests.  The plan
+ * whose futures admit the most guests wins (by more than LA->margin
+ * standard errors over np_place()'s); ties go to the earlier,
+ * np_place()'s answer first, which is also the answer when the guest does
+ * not fit.  Every candidate meets the same
  * futures.  RESULT (may be NULL) says what was done.  NP_EINPUT for LA out
  * of range (or NULL, or without a catalogue), else as np_place().  Reads
  * HOST, REQ and LA only.  Costs up to (candidates) x samples x depth

@@ -11,6 +11,7 @@
 #ifndef NP_LOOKAHEAD_INT_H
 #define NP_LOOKAHEAD_INT_H
 
+#include <numaplace/flavors.h>
 #include <numaplace/host.h>
 #include <numaplace/plan.h>
 #include <numaplace/request.h>
@@ -55,5 +56,18 @@ int np__fit_plan_nodes(const np_host *host, const np_request *req, const int *no
  */
 int np__fit_node_sets(const np_host *host, const np_request *req, int max, np_plan **out, int *n,
 		      struct np_error *err);
+
+/*
+ * The futures of np_place_lookahead() (lookahead-futures.c): SAMPLES
+ * futures of up to DEPTH guests drawn from F by their shares (seeded by
+ * SEED; PLAIN: each draw on its own, else stratified at each position).
+ * np__futures_at(): the flavor of guest K < DEPTH of future S < SAMPLES,
+ * drawn when first asked for.  F must outlive *OUT.
+ */
+struct np__futures;
+int np__futures_new(const np_flavors *f, int samples, int depth, bool plain, uint64_t seed,
+		    struct np__futures **out, struct np_error *err);
+int np__futures_at(struct np__futures *fu, int s, int k);
+void np__futures_free(struct np__futures *fu);
 
 #endif

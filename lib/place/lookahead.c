@@ -24,8 +24,11 @@
  * candidate.
  *
  * Every candidate meets the same futures (common random numbers: their
- * differences are not drowned by the draws), drawn from LA->seed alone:
- * the same host, request and seed give the same plan.  The budget
+ * differences are not drowned by the draws), drawn from LA->seed alone
+ * (lookahead-futures.c, stratified by default): the same host, request
+ * and seed give the same plan.  With LA->margin, a candidate must lead
+ * the engine's answer by that many standard errors of the per-future
+ * difference to win (choose()).  The budget
  * (max_guests: guests placed in futures, in all) ends the sampling after
  * the last round of futures every candidate could play in full.
  */
@@ -41,29 +44,6 @@
 /* the engine's two answers, its others, the fit rules', node sets, the caller's */
 #define LA_MAX_CANDS \
 	(2 + NP_LOOKAHEAD_CANDS_MAX + 3 + NP_LOOKAHEAD_SETS_MAX + NP_LOOKAHEAD_EXTRA_MAX)
-
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* A flavor of F drawn by its share, from the splitmix64 state *S (advanced). */
-static int draw(const np_flavors *f, uint64_t *s)
-{
-	double u = (double)(splitmix(s) >> 11) * 0x1.0p-53, acc = 0;
-	int n = np_flavors_count(f);
-
-	for (int i = 0; i < n; i++) {
-		acc += np_flavors_share(f, i);
-		if (u < acc)
-			return i;
-	}
-	return n - 1;
-}
 
 /* Same cells on the same nodes with the same pages: one candidate. */
 static bool same_plan(const np_plan *a, const np_plan *b)
@@ -226,12 +206,13 @@ static int candidates(const np_host *host, const np_request *req, const struct n
 }
 
 /*
- * Guests of the future SEQ[0..DEPTH-1] the default engine admits on H
- * (charged as it goes) before its first refusal; -1 when the budget LEFT
- * ran out first.  (A charged plan can go at once: the host keeps what it
+ * Guests of future S of FU the default engine admits on H (charged as it
+ * goes) before its first refusal or DEPTH; -1 when the budget LEFT ran
+ * out first.  (A charged plan can go at once: the host keeps what it
  * takes, not the plan.)
  */
-static int rollout(np_host *h, const np_flavors *f, const int *seq, int depth, uint64_t *left)
+static int rollout(np_host *h, const np_flavors *f, struct np__futures *fu, int s, int depth,
+		   uint64_t *left)
 {
 	for (int k = 0; k < depth; k++) {
 		np_plan *p = NULL;
@@ -240,7 +221,8 @@ static int rollout(np_host *h, const np_flavors *f, const int *seq, int depth, u
 		if (*left == 0)
 			return -1;
 		--*left;
-		admitted = !np_place(h, np_flavors_request(f, seq[k]), NULL, &p, NULL) &&
+		admitted = !np_place(h, np_flavors_request(f, np__futures_at(fu, s, k)), NULL, &p,
+				     NULL) &&
 			   np_plan_fits(p) && !np_host_charge(h, p, false, NULL);
 		np_plan_free(p);
 		if (!admitted)
@@ -250,13 +232,13 @@ static int rollout(np_host *h, const np_flavors *f, const int *seq, int depth, u
 }
 
 /*
- * One round: every candidate on the future SEQ, added to SCORE; false (and
- * SCORE unchanged) when the budget ran out before every candidate played
- * it to its end.
+ * One round: every candidate on future S, added to SCORE (and the squared
+ * difference to np_place()'s answer's to SQ); false (and both unchanged)
+ * when the budget ran out before every candidate played it to its end.
  */
 static bool round_of(const np_host *host, const struct la *la, const struct np_lookahead *o,
-		     const int *seq, int depth, uint64_t *left, long *score,
-		     struct np_lookahead_result *res)
+		     struct np__futures *fu, int s, int depth, uint64_t *left, long *score,
+		     double *sq, struct np_lookahead_result *res)
 {
 	long got[LA_MAX_CANDS] = { 0 };
 
@@ -266,16 +248,45 @@ static bool round_of(const np_host *host, const struct la *la, const struct np_l
 
 		if (!np_host_clone(host, &after, NULL) &&
 		    !np_host_charge(after, la->c[i], false, NULL))
-			got[i] = rollout(after, o->flavors, seq, depth, left);
+			got[i] = rollout(after, o->flavors, fu, s, depth, left);
 		np_host_free(after);
 		res->guests += before - *left;
 		if (got[i] < 0)
 			return false;
 	}
-	for (int i = 0; i < la->n; i++)
+	for (int i = 0; i < la->n; i++) {
 		score[i] += got[i];
+		sq[i] += (double)(got[i] - got[0]) * (double)(got[i] - got[0]);
+	}
 	res->futures++;
 	return true;
+}
+
+/*
+ * The winner after N futures: of the candidates whose futures admit more
+ * guests than np_place()'s answer's by more than MARGIN standard errors
+ * of the paired per-future difference (SQ: its sum of squares), the one
+ * with the most guests, ties to the earlier; np_place()'s answer (0) when
+ * none does.  Why an option: on a few dozen futures the candidate ahead
+ * may be ahead by luck; measured, margins of 0.5 to 2 changed nothing
+ * beyond the noise (docs/results.md, sixth session), so the default is 0.
+ */
+static int choose(const struct la *la, const long *score, const double *sq, int n,
+		  double margin)
+{
+	int best = 0;
+
+	for (int i = 1; i < la->n; i++) {
+		double d = (double)(score[i] - score[0]), var;
+
+		if (d <= 0 || score[i] <= score[best])
+			continue;
+		/* mean d/n > margin * sqrt(var / n), var the differences' sample variance */
+		var = n > 1 ? (sq[i] - d * d / n) / (n - 1) : 0;
+		if (d * d / n > margin * margin * var)
+			best = i;
+	}
+	return best;
 }
 
 static int check(const struct np_lookahead *o, struct np_error *err)
@@ -296,6 +307,9 @@ static int check(const struct np_lookahead *o, struct np_error *err)
 	if (o->max_sets < 0 || o->max_sets > NP_LOOKAHEAD_SETS_MAX)
 		return np__err(err, NP_EINPUT, "lookahead: max_sets must be 0 to %d, not %d",
 			       NP_LOOKAHEAD_SETS_MAX, o->max_sets);
+	if (!(o->margin >= 0 && o->margin <= NP_LOOKAHEAD_MARGIN_MAX))
+		return np__err(err, NP_EINPUT, "lookahead: margin must be 0 to %d, not %g",
+			       NP_LOOKAHEAD_MARGIN_MAX, o->margin);
 	if (o->depth < 0 || o->depth > NP_LOOKAHEAD_DEPTH_MAX)
 		return np__err(err, NP_EINPUT, "lookahead: depth must be 0 to %d, not %d",
 				 NP_LOOKAHEAD_DEPTH_MAX, o->depth);
@@ -308,16 +322,17 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 {
 	struct np_place_opts o = opts ? *opts : (struct np_place_opts){ 0 };
 	struct np_lookahead_result res = { 0 };
-	int depth, *seq = NULL, best = 0, rc;
+	int depth, best = 0, rc;
 	long score[LA_MAX_CANDS] = { 0 };
-	uint64_t seed, left;
+	double sq[LA_MAX_CANDS] = { 0 };
+	struct np__futures *fu = NULL;
+	uint64_t left;
 	struct la la = { { NULL }, 0 };
 
 	if ((rc = check(la_opts, err)))
 		return rc;
 	depth = la_opts->depth ? la_opts->depth : NP_LOOKAHEAD_DEPTH_MAX;
 	left = la_opts->max_guests ? la_opts->max_guests : UINT64_MAX;
-	seed = la_opts->seed;
 	if ((rc = candidates(host, req, &o, la_opts, &la, err)))
 		goto out;
 	for (int i = 0; np_plan_fits(la.c[0]) && i < la_opts->nextra; i++) {
@@ -331,20 +346,14 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 	}
 	res.candidates = la.n;
 	if (la.n > 1) {
-		seq = calloc((size_t)depth, sizeof(*seq));
-		if (!seq) {
-			rc = np__err(err, NP_ENOMEM, "out of memory");
+		rc = np__futures_new(la_opts->flavors, la_opts->samples, depth, la_opts->plain_draws,
+				     la_opts->seed, &fu, err);
+		if (rc)
 			goto out;
-		}
-		for (int s = 0; s < la_opts->samples; s++) {
-			for (int k = 0; k < depth; k++)
-				seq[k] = draw(la_opts->flavors, &seed);
-			if (!round_of(host, &la, la_opts, seq, depth, &left, score, &res))
+		for (int s = 0; s < la_opts->samples; s++)
+			if (!round_of(host, &la, la_opts, fu, s, depth, &left, score, sq, &res))
 				break;
-		}
-		for (int i = 1; i < la.n; i++)
-			if (score[i] > score[best])
-				best = i;
+		best = choose(&la, score, sq, res.futures, la_opts->margin);
 	}
 	res.chosen = best;
 	*out = la.c[best];
@@ -354,6 +363,6 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 out:
 	for (int i = 0; i < la.n; i++)
 		np_plan_free(la.c[i]);
-	free(seq);
+	np__futures_free(fu);
 	return rc;
 }

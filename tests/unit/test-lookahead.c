@@ -6,7 +6,8 @@
  * A hand case where it provably admits more than the greedy engine (the
  * greedy plan leaves no node for the only flavor the catalogue sells, the
  * lookahead's does, and the next guest shows it); the same seed giving
- * the same plan, every plan valid; the caller's own candidates (copied
+ * the same plan, every plan valid; a challenger winning over the engine's
+ * answer only by the margin; the futures' stratified draws; the caller's own candidates (copied
  * when one wins); the budget bounding the guests placed
  * in futures (and no future counted half-played); a guest that does not
  * fit; and options out of range refused with one line, the output
@@ -140,6 +141,99 @@ out:
 	np_request_free(q);
 	np_host_free(h);
 	np_topo_free(t);
+}
+
+/*
+ * The margin: a candidate that leads np_place()'s answer in every future
+ * (the case above: one big guest more, always) wins whatever the margin;
+ * one that leads in a few futures only (the big guest is rare, and only
+ * early ones fit after it) wins without a margin, not with 3 standard
+ * errors.
+ */
+static void test_margin(void)
+{
+	static const uint64_t used[4] = { 12288, 4096, 32768, 32768 };
+	static const char *const cats[] = {
+		"[{\"vcpus\": 1, \"memory_mb\": 24576, \"extra_specs\": {\"hw:numa_nodes\": \"1\"}}]",
+		"[{\"vcpus\": 1, \"memory_mb\": 24576, \"weight\": 1,"
+		"  \"extra_specs\": {\"hw:numa_nodes\": \"1\"}},"
+		" {\"vcpus\": 1, \"memory_mb\": 2048, \"weight\": 15,"
+		"  \"extra_specs\": {\"hw:numa_nodes\": \"1\"}}]",
+	};
+	np_topo *t = NULL;
+	np_host *h = host_with(&t, used);
+	np_request *q = flavor("vcpus=1,ram=12288,hw:numa_nodes=1");
+
+	for (size_t c = 0; h && q && c < sizeof(cats) / sizeof(*cats); c++) {
+		np_flavors *f = catalogue(cats[c]);
+		double margins[] = { 0, 3, NP_LOOKAHEAD_MARGIN_MAX };
+
+		for (size_t m = 0; f && m < sizeof(margins) / sizeof(*margins); m++) {
+			struct np_lookahead la = { .flavors = f, .samples = 16, .seed = 7,
+						   .margin = margins[m] };
+			struct np_lookahead_result r = { 0 };
+			struct np_error err = { 0 };
+			np_plan *p = NULL;
+			bool moves = c == 0 || margins[m] == 0;
+
+			CHECK(np_place_lookahead(h, q, NULL, &la, &p, &r, &err) == 0 &&
+				      np_plan_fits(p), "%s", err.message);
+			CHECK(r.candidates >= 2 && r.futures == 16, "%d candidates, %d futures",
+			      r.candidates, r.futures);
+			CHECK((r.chosen > 0) == moves && node_of(p) == (moves ? 0 : 1),
+			      "catalogue %zu, margin %g: chose %d (node %d)", c, margins[m], r.chosen,
+			      node_of(p));
+			np_plan_free(p);
+		}
+		np_flavors_free(f);
+	}
+	np_request_free(q);
+	np_host_free(h);
+	np_topo_free(t);
+}
+
+/*
+ * The futures' draws (lookahead-futures.c): stratified, every position of
+ * 64 futures has each flavor exactly as often as its share says (shares of
+ * 1, 3 and 12 sixteenths: 4, 12 and 48); plain draws do not; the same
+ * seed gives the same futures whatever order they are asked in.
+ */
+static void test_futures(void)
+{
+	np_flavors *f = catalogue("[{\"vcpus\": 1, \"memory_mb\": 1024, \"weight\": 1},"
+				  " {\"vcpus\": 2, \"memory_mb\": 1024, \"weight\": 3},"
+				  " {\"vcpus\": 4, \"memory_mb\": 1024, \"weight\": 12}]");
+	struct np__futures *fu[3] = { NULL };
+	struct np_error err = { 0 };
+	int uneven = 0;
+
+	for (int i = 0; f && i < 3; i++)
+		CHECK(np__futures_new(f, 64, 32, i == 2, 11, &fu[i], &err) == 0, "%s", err.message);
+	if (!fu[0] || !fu[1] || !fu[2])
+		goto out;
+	CHECK(np__futures_at(fu[1], 40, 20) >= 0, "a draw out of order");
+	for (int k = 0; k < 32; k++) {
+		int count[2][3] = { { 0 } };
+
+		for (int s = 0; s < 64; s++) {
+			int a = np__futures_at(fu[0], s, k), b = np__futures_at(fu[2], s, k);
+
+			CHECK(a >= 0 && a < 3 && b >= 0 && b < 3, "flavors %d, %d", a, b);
+			CHECK(np__futures_at(fu[1], s, k) == a, "future %d guest %d: another draw", s,
+			      k);
+			count[0][a < 0 || a > 2 ? 0 : a]++;
+			count[1][b < 0 || b > 2 ? 0 : b]++;
+		}
+		CHECK(count[0][0] == 4 && count[0][1] == 12 && count[0][2] == 48,
+		      "guest %d of 64 stratified futures: %d, %d, %d", k, count[0][0], count[0][1],
+		      count[0][2]);
+		uneven += count[1][0] != 4 || count[1][1] != 12;
+	}
+	CHECK(uneven > 0, "plain draws as even as stratified ones at every position");
+out:
+	for (int i = 0; i < 3; i++)
+		np__futures_free(fu[i]);
+	np_flavors_free(f);
 }
 
 static const char *const mix =
@@ -292,6 +386,9 @@ static void test_hostile(void)
 		{ { .flavors = f, .samples = 1, .cands = NP_LOOKAHEAD_ALL + 1 }, "candidates" },
 		{ { .flavors = f, .samples = 1, .max_sets = -1 }, "max_sets" },
 		{ { .flavors = f, .samples = 1, .max_sets = NP_LOOKAHEAD_SETS_MAX + 1 }, "max_sets" },
+		{ { .flavors = f, .samples = 1, .margin = -1 }, "margin" },
+		{ { .flavors = f, .samples = 1, .margin = NP_LOOKAHEAD_MARGIN_MAX + 1 }, "margin" },
+		{ { .flavors = f, .samples = 1, .margin = __builtin_nan("") }, "margin" },
 	};
 
 	for (size_t i = 0; h && q && f && i < sizeof(bad) / sizeof(*bad); i++) {
@@ -584,6 +681,8 @@ static void test_default_cands(void)
 int main(void)
 {
 	T_CASE("beats-greedy", test_beats_greedy());
+	T_CASE("margin", test_margin());
+	T_CASE("futures", test_futures());
 	T_CASE("same-seed", test_same_seed());
 	T_CASE("budget", test_budget());
 	T_CASE("no-fit", test_no_fit());
