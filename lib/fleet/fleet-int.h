@@ -279,6 +279,10 @@ struct np_fleet {
 	int norder, changed;
 	struct np__cursor cursor;
 	uint64_t feed_pos; /* the group's feed items applied so far */
+	int64_t *stale;	   /* ids of the hosts marked stale since the last refresh (np__fleet_stale) */
+	int nstale;
+	size_t scap;
+	bool stale_lost;   /* one could not be listed: walk every host */
 	bool feed_force;   /* the feed's next scan may not wait (our own host added) */
 	bool loaded;
 	int64_t last_full; /* monotonic ns of the last full scan (every FULL_SCAN_NS) */
@@ -334,8 +338,8 @@ bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np_
 			  bool release, int64_t gen);
 /* This process changed host ID to GENERATION: the group's other handles see it at once. */
 void np__fleet_note_change(np_fleet *f, int64_t id, int64_t generation);
-/* H must be read again before use; a shared summary at MIN_GEN or newer will do. */
-void np__fleet_stale(struct np_fleet_host *h, int64_t min_gen);
+/* H (one of F's) must be read again before use; a shared summary at MIN_GEN or newer will do. */
+void np__fleet_stale(np_fleet *f, struct np_fleet_host *h, int64_t min_gen);
 /* Forget host H (removed from the store). */
 void np__fleet_drop(np_fleet *f, struct np_fleet_host *h);
 /* The topology with store id ID, read and parsed once. */
