@@ -122,51 +122,6 @@ struct np_fleet_host {
 	bool seen;  /* a full scan met it */
 };
 
-/*
- * The group's change feed (feed.c): hosts changed, as the group's one
- * change scan (at most every NP__SCAN_NS) or this process's own claims and
- * releases found them.
- */
-#define NP__SCAN_NS   (INT64_C(1) * 1000000)
-#define NP__FEED_RING 4096
-
-struct np__feed_item {
-	struct np__host_rec rec; /* name NULL: an own change (id, generation); id -1: a removal */
-	char *name;		 /* owned: rec.name */
-};
-
-struct np__feed {
-	pthread_mutex_t smu; /* one scan at a time, on S */
-	char *url;
-	const struct np__store_driver *drv;
-	struct np__store *s; /* the group's own connection, opened at the first scan */
-	struct np__cursor cur;
-	atomic_bool off;     /* S could not be opened: every handle scans for itself */
-	atomic_llong last;   /* monotonic ns when the last scan began */
-	pthread_mutex_t mu;  /* the ring */
-	atomic_ullong next;  /* items appended so far; item k is ring[k % NP__FEED_RING] */
-	struct np__feed_item ring[NP__FEED_RING];
-};
-
-int np__feed_new(const char *url, struct np__feed **out, struct np_error *err);
-void np__feed_free(struct np__feed *fd);
-/*
- * Scan the store for changed hosts into the feed, unless one began less
- * than NP__SCAN_NS ago or is running (FORCE: wait for it and scan anyway).
- * 0, 1 when the feed is off (scan for yourself), or an error.
- */
-int np__feed_scan(struct np__feed *fd, bool force, struct np_error *err);
-/* This process changed host ID; GENERATION is its new one. */
-void np__feed_note(struct np__feed *fd, int64_t id, int64_t generation);
-/*
- * CB with every item from *POS on, *POS moved past them: 0, CB's code,
- * or 1 when *POS had fallen out of the ring (items were lost: scan every
- * host; *POS is now the newest).
- */
-int np__feed_apply(struct np__feed *fd, uint64_t *pos, np__host_cb cb, void *ctx);
-/* Where a handle that scans every host now starts applying. */
-uint64_t np__feed_pos(struct np__feed *fd);
-
 #define NP__REMOVED_RING 64
 #define NP__READING_MAX	 64
 #define NP__INFLIGHT_MAX 128
@@ -206,7 +161,6 @@ struct np__fleet_group {
 	int nreading;
 	int64_t reading[NP__READING_MAX]; /* hosts a handle is reading from the store now */
 	atomic_ullong host_reads, full_reads; /* ledger reads (np_fleet_refresh_stats) */
-	_Atomic(struct np__feed *) feed; /* made when a second handle joins (np__group_feed) */
 };
 
 void np__snap_unref(struct np__hsnap *s);
@@ -232,8 +186,6 @@ void np__cache_removed(struct np__fleet_group *g, const char *name);
 
 int np__group_new(struct np__fleet_group **out, struct np_error *err);
 void np__group_ref(struct np__fleet_group *g);
-/* G's change feed (feed.c) on store URL, made once: 0 or NP_ENOMEM. */
-int np__group_feed(struct np__fleet_group *g, const char *url, struct np_error *err);
 void np__group_unref(struct np__fleet_group *g);
 /*
  * Claim C through F's group: with the claims other handles of the group
@@ -278,12 +230,10 @@ struct np_fleet {
 	} *order[2];
 	int norder, changed;
 	struct np__cursor cursor;
-	uint64_t feed_pos; /* the group's feed items applied so far */
 	int64_t *stale;	   /* ids of the hosts marked stale since the last refresh (np__fleet_stale) */
 	int nstale;
 	size_t scap;
 	bool stale_lost;   /* one could not be listed: walk every host */
-	bool feed_force;   /* the feed's next scan may not wait (our own host added) */
 	bool loaded;
 	int64_t last_full; /* monotonic ns of the last full scan (every FULL_SCAN_NS) */
 	int64_t last_scan; /* and of the last change scan (at most every SCAN_NS) */
@@ -336,8 +286,6 @@ int np__fleet_rebuild(np_fleet *f, struct np_fleet_host *h, np__ledger *l, int64
  */
 bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np__takes *takes,
 			  bool release, int64_t gen);
-/* This process changed host ID to GENERATION: the group's other handles see it at once. */
-void np__fleet_note_change(np_fleet *f, int64_t id, int64_t generation);
 /* H (one of F's) must be read again before use; a shared summary at MIN_GEN or newer will do. */
 void np__fleet_stale(np_fleet *f, struct np_fleet_host *h, int64_t min_gen);
 /* Forget host H (removed from the store). */

@@ -7,8 +7,7 @@
  * ledger row and pin in one snapshot.  Later calls ask the driver which
  * hosts may have changed since its cursor (SQLite: nothing at all unless
  * PRAGMA data_version moved; PostgreSQL: a scan of change marks) and read
- * again only those whose generation differs.  The handles of one group
- * share that scan (feed.c): one of them runs it for all.  A removal leaves no change
+ * again only those whose generation differs.  A removal leaves no change
  * mark; the store counts removals, and a change scan that sees the count
  * move runs a full host scan at once, which drops the hosts gone.  Every
  * 30 s a full host scan also catches a change a change scan missed.
@@ -31,6 +30,7 @@
 #include "util/util.h"
 
 #define FULL_SCAN_NS (INT64_C(30) * 1000000000)
+#define SCAN_NS	     (INT64_C(1) * 1000000)
 
 int64_t np__now_ns(void)
 {
@@ -61,10 +61,6 @@ static int open_in(const char *url, unsigned flags, struct np__fleet_group *grou
 	if (group) {
 		np__group_ref(group);
 		f->group = group;
-		if ((rc = np__group_feed(group, url, err))) { /* the second handle: share scans */
-			np_fleet_close(f);
-			return rc;
-		}
 		pthread_mutex_lock(&group->cmu);
 		f->removed_seen = group->removed; /* earlier ones are not in its first scan */
 		pthread_mutex_unlock(&group->cmu);
@@ -384,7 +380,6 @@ struct scan {
 	int64_t only; /* ledgers of one host, or -1 */
 	bool added;
 	struct np_fleet_host *last; /* the host of the last ledger row: rows come by host */
-	bool removed; /* the feed says a host was removed */
 };
 
 /* A host the scan met: new ones are added; a moved generation makes it stale. */
@@ -487,7 +482,7 @@ static int read_into(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
  */
 static int load_one(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 {
-	struct scan c = { f, err, h->id, false, NULL, false };
+	struct scan c = { f, err, h->id, false, NULL };
 	int rc;
 
 	h->seen = false;
@@ -508,7 +503,7 @@ static int load_one(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 /* Read the ledgers of host ONLY (or of every stale host: -1) and rebuild. */
 static int load_ledgers(np_fleet *f, int64_t only, struct np_error *err)
 {
-	struct scan c = { f, err, only, false, NULL, false };
+	struct scan c = { f, err, only, false, NULL };
 	struct np_fleet_host *one = only >= 0 ? np__fleet_by_id(f, only) : NULL;
 	int rc;
 
@@ -547,7 +542,7 @@ int np__fleet_reload(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 /* Every host: drop the removed, add the new, mark the moved stale. */
 static int full_scan(np_fleet *f, struct np__cursor *cur, struct np_error *err)
 {
-	struct scan c = { f, err, -1, false, NULL, false };
+	struct scan c = { f, err, -1, false, NULL };
 	int rc;
 
 	for (int i = 0; i < f->nhosts; i++)
@@ -637,81 +632,14 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 	return rc;
 }
 
-/*
- * An item of the group's feed: a host as a scan met it, a removal, or
- * this process's own change (no name: only a newer generation to see).
- */
-static int feed_host(void *p, const struct np__host_rec *r)
-{
-	struct scan *c = p;
-	struct np_fleet_host *h;
-
-	if (r->id < 0) {
-		c->removed = true;
-		return 0;
-	}
-	if (r->name) {
-		if (c->added) /* items of several scans may name a new host twice */
-			resort(c->f);
-		return scan_host(p, r);
-	}
-	h = np__fleet_by_id(c->f, r->id);
-	if (h && h->generation < r->generation && (!h->stale || h->want_gen < r->generation))
-		np__fleet_stale(c->f, h, r->generation);
-	return 0;
-}
-
-/*
- * The hosts changed since this handle last looked, from the group's
- * feed: 0, 1 when the feed is off (scan for yourself), or an error.
- */
-static int feed_changes(np_fleet *f, struct scan *c, struct np_error *err)
-{
-	struct np__feed *fd = atomic_load(&f->group->feed);
-	int rc = np__feed_scan(fd, f->feed_force, err);
-
-	f->last_scan = np__now_ns();
-	if (rc)
-		return rc;
-	f->feed_force = false;
-	rc = np__feed_apply(fd, &f->feed_pos, feed_host, c);
-	if (rc == 1) /* fallen behind the ring: scan every host */
-		c->removed = true;
-	return rc < 0 ? rc : 0;
-}
-
-/* The hosts changed since this handle's own cursor, from its own connection. */
-static int own_changes(np_fleet *f, struct scan *c, struct np_error *err)
-{
-	int rc;
-
-	/*
-	 * A change scan at most every NP__SCAN_NS: a scheduler placing
-	 * hundreds of guests a second would otherwise pay a round trip to
-	 * PostgreSQL for each; a summary a millisecond older costs at most a
-	 * refused claim.
-	 */
-	if (np__now_ns() - f->last_scan < NP__SCAN_NS)
-		return 0;
-	f->last_scan = np__now_ns();
-	if ((rc = f->drv->hosts(f->s, &f->cursor, scan_host, c, err)))
-		return rc;
-	c->removed = f->cursor.removed; /* another process removed a host: find which */
-	f->cursor.removed = false;
-	return 0;
-}
-
 int np_fleet_refresh(np_fleet *f, struct np_error *err)
 {
-	struct scan c = { f, err, -1, false, NULL, false };
-	struct np__feed *fd = atomic_load(&f->group->feed);
+	struct scan c = { f, err, -1, false, NULL };
 	int rc;
 
 	if (f->loaded)
 		apply_removals(f);
 	if (!f->loaded || np__now_ns() - f->last_full > FULL_SCAN_NS) {
-		if (!f->loaded && fd) /* what changes after the scan below */
-			f->feed_pos = np__feed_pos(fd);
 		rc = full_scan(f, f->loaded ? NULL : &f->cursor, err);
 		if (!rc && !f->loaded)
 			rc = reload_stale(f, err);
@@ -719,12 +647,18 @@ int np_fleet_refresh(np_fleet *f, struct np_error *err)
 			return rc;
 		f->loaded = true;
 	}
-	rc = fd ? feed_changes(f, &c, err) : 1;
-	if (rc == 1)
-		rc = own_changes(f, &c, err);
-	if (rc)
+	/*
+	 * A change scan at most every SCAN_NS: a scheduler placing hundreds of
+	 * guests a second would otherwise pay a round trip to PostgreSQL for
+	 * each; a summary a millisecond older costs at most a refused claim.
+	 */
+	if (np__now_ns() - f->last_scan < SCAN_NS)
+		return reload_stale(f, err);
+	f->last_scan = np__now_ns();
+	if ((rc = f->drv->hosts(f->s, &f->cursor, scan_host, &c, err)))
 		return rc;
-	if (c.removed) {
+	if (f->cursor.removed) { /* another process removed a host: find which */
+		f->cursor.removed = false;
 		if ((rc = full_scan(f, NULL, err)))
 			return rc;
 		c.added = false; /* full_scan sorted and read their topologies */
@@ -840,7 +774,6 @@ int np_fleet_add_host(np_fleet *f, const char *name, const np_topo *topo,
 	rc = f->drv->add_host(f->s, &nh, &got, err);
 	f->cursor.data_version = -1; /* our own write: data_version does not show it */
 	f->last_scan = 0;
-	f->feed_force = true; /* and the group's feed scans now, not in a millisecond */
 	if (!rc && added)
 		*added = got;
 out:
@@ -1050,14 +983,6 @@ static void after_release(np_fleet *f, struct np_fleet_host *h, const struct np_
 	f->last_scan = 0; /* see our own write at the next refresh */
 }
 
-void np__fleet_note_change(np_fleet *f, int64_t id, int64_t generation)
-{
-	struct np__feed *fd = atomic_load(&f->group->feed);
-
-	if (fd)
-		np__feed_note(fd, id, generation);
-}
-
 int np_fleet_release(np_fleet *f, const char *id, bool *found, struct np_error *err)
 {
 	struct np__release rel = { .id = id, .host_id = -1 };
@@ -1075,8 +1000,6 @@ int np_fleet_release(np_fleet *f, const char *id, bool *found, struct np_error *
 	h = rel.found && f->loaded ? np__fleet_by_id(f, rel.host_id) : NULL;
 	if (h)
 		after_release(f, h, &rel);
-	if (rel.found) /* after: the group's other handles adopt the snapshot it made */
-		np__fleet_note_change(f, rel.host_id, rel.generation);
 	np__takes_free(&rel.given);
 	return 0;
 }

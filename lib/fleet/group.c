@@ -91,7 +91,6 @@ int np__group_new(struct np__fleet_group **out, struct np_error *err)
 	g->tail = &g->head;
 	atomic_init(&g->host_reads, 0);
 	atomic_init(&g->full_reads, 0);
-	atomic_init(&g->feed, NULL);
 	*out = g;
 	return 0;
 }
@@ -269,18 +268,6 @@ void np__group_ref(struct np__fleet_group *g)
 	pthread_mutex_unlock(&g->mu);
 }
 
-int np__group_feed(struct np__fleet_group *g, const char *url, struct np_error *err)
-{
-	struct np__feed *fd = NULL;
-	int rc = 0;
-
-	pthread_mutex_lock(&g->mu);
-	if (!atomic_load(&g->feed) && !(rc = np__feed_new(url, &fd, err)))
-		atomic_store(&g->feed, fd);
-	pthread_mutex_unlock(&g->mu);
-	return rc;
-}
-
 void np__group_unref(struct np__fleet_group *g)
 {
 	int left;
@@ -292,7 +279,6 @@ void np__group_unref(struct np__fleet_group *g)
 	pthread_mutex_unlock(&g->mu);
 	if (left > 0)
 		return;
-	np__feed_free(atomic_load(&g->feed));
 	for (size_t i = 0; i < g->ccap; i++)
 		np__snap_unref(g->cache[i].snap);
 	free(g->cache);

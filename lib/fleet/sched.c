@@ -428,7 +428,6 @@ static void after_claim(np_fleet *f, struct np_fleet_host *h, const struct np__t
 {
 	if (!np__fleet_own_change(f, h, t, false, gen))
 		np__fleet_stale(f, h, gen);
-	np__fleet_note_change(f, h->id, gen);
 }
 
 static int claim(np_fleet *f, const char *id, const char *fp, const np_request *req,
