@@ -582,6 +582,13 @@ static int reload_one(np_fleet *f, struct np_fleet_host *h, struct np_error *err
 	return rc;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 /* The list of stale hosts again from every host, after it lost one (no memory). */
 static void relist_stale(np_fleet *f)
 {
@@ -619,6 +626,13 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 		f->stale[n++] = h->id;
 	}
 	f->nstale = n;
+	/*
+	 * In one order for every handle, as the walk by name was: the
+	 * handles of a group then meet on the same host at once, and one
+	 * read serves them all (np__cache_read_begin).
+	 */
+	if (n > 1)
+		qsort(f->stale, (size_t)n, sizeof(*f->stale), cmp_i64);
 	if (n > 64 || (n && n * 4 > f->nhosts)) /* one pass beats many */
 		rc = load_ledgers(f, -1, err);
 	for (int i = 0; i < f->nstale && !rc; i++) {
