@@ -230,6 +230,10 @@ struct np_fleet {
 	} *order[2];
 	int norder, changed;
 	struct np__cursor cursor;
+	int64_t *stale;	   /* ids of the hosts marked stale since the last refresh (np__fleet_stale) */
+	int nstale;
+	size_t scap;
+	bool stale_lost;   /* one could not be listed: walk every host */
 	bool loaded;
 	int64_t last_full; /* monotonic ns of the last full scan (every FULL_SCAN_NS) */
 	int64_t last_scan; /* and of the last change scan (at most every SCAN_NS) */
@@ -282,8 +286,8 @@ int np__fleet_rebuild(np_fleet *f, struct np_fleet_host *h, np__ledger *l, int64
  */
 bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np__takes *takes,
 			  bool release, int64_t gen);
-/* H must be read again before use; a shared summary at MIN_GEN or newer will do. */
-void np__fleet_stale(struct np_fleet_host *h, int64_t min_gen);
+/* H (one of F's) must be read again before use; a shared summary at MIN_GEN or newer will do. */
+void np__fleet_stale(np_fleet *f, struct np_fleet_host *h, int64_t min_gen);
 /* Forget host H (removed from the store). */
 void np__fleet_drop(np_fleet *f, struct np_fleet_host *h);
 /* The topology with store id ID, read and parsed once. */

@@ -111,6 +111,7 @@ void np_fleet_close(np_fleet *f)
 	free(f->by_id);
 	free(f->order[0]);
 	free(f->order[1]);
+	free(f->stale);
 	np__fleet_demand_free(f);
 	free(f->url);
 	np__group_unref(f->group);
@@ -239,8 +240,13 @@ int np__fleet_empty_host(const struct np_fleet_host *h, np_host **out, struct np
 	return rc;
 }
 
-void np__fleet_stale(struct np_fleet_host *h, int64_t min_gen)
+void np__fleet_stale(np_fleet *f, struct np_fleet_host *h, int64_t min_gen)
 {
+	if (!h->stale && !f->stale_lost &&
+	    np__grow((void **)&f->stale, &f->scap, (size_t)f->nstale + 1, sizeof(*f->stale)))
+		f->stale_lost = true; /* no memory: the next refresh walks every host */
+	else if (!h->stale && !f->stale_lost)
+		f->stale[f->nstale++] = h->id;
 	h->stale = true;
 	h->want_gen = min_gen;
 }
@@ -341,7 +347,7 @@ static int add_host_rec(np_fleet *f, const struct np__host_rec *r, struct np_fle
 	h->cpu_ratio = r->cpu_ratio;
 	h->ram_ratio = r->ram_ratio;
 	h->generation = -1;
-	np__fleet_stale(h, r->generation);
+	np__fleet_stale(f, h, r->generation);
 	f->hosts[f->nhosts++] = h;
 	*out = h;
 	return 0;
@@ -399,7 +405,7 @@ static int scan_host(void *p, const struct np__host_rec *r)
 	}
 	h->seen = true;
 	if (h->generation != r->generation)
-		np__fleet_stale(h, r->generation);
+		np__fleet_stale(c->f, h, r->generation);
 	if (r->placements >= 0) /* the periodic full scan does not count them */
 		h->placements = r->placements;
 	return 0;
@@ -576,32 +582,67 @@ static int reload_one(np_fleet *f, struct np_fleet_host *h, struct np_error *err
 	return rc;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The list of stale hosts again from every host, after it lost one (no memory). */
+static void relist_stale(np_fleet *f)
+{
+	f->nstale = 0;
+	f->stale_lost = false;
+	for (int i = 0; i < f->nhosts; i++)
+		if (f->hosts[i]->stale) {
+			f->hosts[i]->stale = false;
+			np__fleet_stale(f, f->hosts[i], f->hosts[i]->want_gen);
+		}
+}
+
+/*
+ * The stale hosts, from F's list of them (a refresh used to walk every
+ * host, twice, to find the few another handle or process changed): those
+ * another handle of the group read already are adopted, the rest read.
+ */
 static int reload_stale(np_fleet *f, struct np_error *err)
 {
-	int nstale = 0, rc = 0;
+	int n = 0, rc = 0;
 
-	for (int i = 0; i < f->nhosts; i++) {
-		struct np_fleet_host *h = f->hosts[i];
+	if (f->stale_lost)
+		relist_stale(f);
+	for (int i = 0; i < f->nstale; i++) {
+		struct np_fleet_host *h = np__fleet_by_id(f, f->stale[i]);
 		struct np__hsnap *snap;
 
-		/* Another handle of the group read it already: no store read. */
-		if (h->stale && (snap = np__cache_get(f->group, h, h->want_gen))) {
-			adopt(h, snap);
+		if (!h || !h->stale)
+			continue; /* dropped, or read since */
+		if ((snap = np__cache_get(f->group, h, h->want_gen))) {
+			adopt(h, snap); /* another handle of the group read it already */
 			f->changed++;
+			continue;
 		}
-		nstale += h->stale;
+		f->stale[n++] = h->id;
 	}
-	if (nstale > 64 || (nstale && nstale * 4 > f->nhosts))
-		return load_ledgers(f, -1, err); /* one pass beats many */
-	/* Most refreshes have none left: no second walk over every host. */
-	for (int i = 0; i < f->nhosts && nstale > 0 && !rc; i++)
-		if (f->hosts[i]->stale) {
-			int before = f->nhosts;
+	f->nstale = n;
+	/*
+	 * In one order for every handle, as the walk by name was: the
+	 * handles of a group then meet on the same host at once, and one
+	 * read serves them all (np__cache_read_begin).
+	 */
+	if (n > 1)
+		qsort(f->stale, (size_t)n, sizeof(*f->stale), cmp_i64);
+	if (n > 64 || (n && n * 4 > f->nhosts)) /* one pass beats many */
+		rc = load_ledgers(f, -1, err);
+	for (int i = 0; i < f->nstale && !rc; i++) {
+		struct np_fleet_host *h = np__fleet_by_id(f, f->stale[i]);
 
-			nstale--;
-			rc = reload_one(f, f->hosts[i], err);
-			i -= before - f->nhosts;
-		}
+		if (h && h->stale)
+			rc = reload_one(f, h, err); /* may drop H: the list holds ids */
+	}
+	if (!rc)
+		f->nstale = 0;
 	return rc;
 }
 
@@ -951,7 +992,7 @@ static void after_release(np_fleet *f, struct np_fleet_host *h, const struct np_
 	    holds_given(h->ledger, rel) &&
 	    np__fleet_own_change(f, h, &rel->given, true, rel->generation))
 		return;
-	np__fleet_stale(h, rel->generation > h->generation ? rel->generation : h->generation + 1);
+	np__fleet_stale(f, h, rel->generation > h->generation ? rel->generation : h->generation + 1);
 	f->cursor.data_version = -1;
 	f->last_scan = 0; /* see our own write at the next refresh */
 }

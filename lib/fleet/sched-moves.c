@@ -186,7 +186,7 @@ int np__moves_claim(np_fleet *f, const char *id, const char *fp, const np_reques
 	}
 	/* Other placements changed: read the host again rather than charge the summary. */
 	if (!rc)
-		np__fleet_stale(m->h, INT64_MAX);
+		np__fleet_stale(f, m->h, INT64_MAX);
 	f->changed++;
 	np__takes_free(&t);
 	free(json);

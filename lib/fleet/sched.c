@@ -427,7 +427,7 @@ static void after_claim(np_fleet *f, struct np_fleet_host *h, const struct np__t
 			int64_t gen)
 {
 	if (!np__fleet_own_change(f, h, t, false, gen))
-		np__fleet_stale(h, gen);
+		np__fleet_stale(f, h, gen);
 }
 
 static int claim(np_fleet *f, const char *id, const char *fp, const np_request *req,
@@ -711,7 +711,7 @@ static int try_moves(np_fleet *f, struct choice *ch, const char *id, const char 
 		rc = existing(f, id, fp, ch->r, true, &found, ch->err);
 		break;
 	default: /* NO_ROOM, HOST_GONE, MOVED: read it again, choose again */
-		np__fleet_stale(m.h, INT64_MAX);
+		np__fleet_stale(f, m.h, INT64_MAX);
 		*done = false;
 	}
 out:
@@ -782,7 +782,7 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 	case NP__HOST_GONE:
 	case NP__NO_ROOM:
 	case NP__MOVED: /* only claim_moves says it */
-		np__fleet_stale(ch->fits[k].h, INT64_MAX); /* read it from the store, choose again */
+		np__fleet_stale(f, ch->fits[k].h, INT64_MAX); /* read it from the store, choose again */
 		*done = false;
 		return 0;
 	}

@@ -1004,6 +1004,71 @@ static void one_read_per_change(np_fleet *f)
 		np_fleet_close(h[k]);
 }
 
+static bool equals_full(np_fleet *h, char *why, size_t size);
+
+/* Claim ID (FLAVOR) through F, and release it again when RELEASE. */
+static void claim_release(np_fleet *f, const char *id, const char *flavor, bool release)
+{
+	struct np_error err = { 0 };
+	np_fleet_result *r = schedule(f, id, flavor, NULL, &err);
+
+	CHECK(r && np_fleet_result_placed(r), "placed %s: %s", id, err.message);
+	np_fleet_result_free(r);
+	if (release)
+		CHECK(np_fleet_release(f, id, NULL, &err) == 0, "release %s: %s", id, err.message);
+}
+
+/*
+ * The handles of one group after claims and releases by another process
+ * (F) and by handles of the group, and a host added and removed
+ * elsewhere: each refresh reads the hosts on its list of stale ones
+ * (np__fleet_stale; or on every host, when the list lost one), and every
+ * handle's view equals a full read, so a change the list missed would
+ * show here.
+ */
+static void group_equals_full(np_fleet *f, np_topo *a)
+{
+	struct np_error err = { 0 };
+	np_fleet *g[3] = { open_fleet(0), NULL, NULL };
+	char id[32], why[300] = "";
+	int n = 0;
+
+	for (int k = 1; g[0] && k < 3; k++)
+		CHECK(np_fleet_open_shared(g[0], &g[k], &err) == 0, "shared: %s", err.message);
+	for (int k = 0; k < 3; k++)
+		CHECK(g[k] && np_fleet_refresh(g[k], &err) == 0, "load %d: %s", k, err.message);
+	for (int round = 0; g[2] && round < 3; round++) {
+		for (int i = 0; i < 6; i++, n++) {
+			snprintf(id, sizeof(id), "grp-%d", n);
+			claim_release(i % 2 ? f : g[round], id, i % 3 ? "vcpus=2,ram=1024"
+						     : "vcpus=2,ram=2048,hw:cpu_policy=dedicated",
+				      i % 3 == 2);
+		}
+		usleep(2000); /* past the change scan's rate limit */
+		if (round == 2) /* as when the list cannot grow: the refresh finds them all */
+			g[2]->stale_lost = true;
+		for (int k = 0; k < 3; k++)
+			CHECK(equals_full(g[k], why, sizeof(why)),
+			      "round %d: handle %d's view by change scans equals a full read (%s)",
+			      round, k, why);
+	}
+	CHECK(np_fleet_add_host(f, "group-new", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	usleep(2000);
+	CHECK(g[1] && equals_full(g[1], why, sizeof(why)) && np_fleet_host_find(g[1], "group-new"),
+	      "a host added elsewhere is seen (%s)", why);
+	CHECK(np_fleet_remove_host(f, "group-new", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	usleep(2000);
+	CHECK(g[1] && equals_full(g[1], why, sizeof(why)) && !np_fleet_host_find(g[1], "group-new"),
+	      "a host removed elsewhere is dropped (%s)", why);
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "grp-%d", i);
+		np_fleet_release(f, id, NULL, NULL);
+	}
+	for (int k = 2; k >= 0; k--)
+		np_fleet_close(g[k]);
+}
+
 /* ---- whole free cores in the summary ------------------------------------------ */
 
 static bool listed(const int *a, int n, int x)
@@ -2023,6 +2088,7 @@ int main(void)
 		T_CASE("mixed-batch", mixed_batch(f, a));
 		T_CASE("releases-race-claims", releases_race(f, a));
 		T_CASE("one-read-per-change", one_read_per_change(f));
+		T_CASE("group-equals-full", group_equals_full(f, a));
 		T_CASE("stale-scheduler", stale(f));
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
 		T_CASE("processes", processes(8, 40));
