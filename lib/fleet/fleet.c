@@ -641,8 +641,15 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 		if (h && h->stale)
 			rc = reload_one(f, h, err); /* may drop H: the list holds ids */
 	}
-	if (!rc)
-		f->nstale = 0;
+	/* Keep what is still stale (a read that failed, or a host marked during the reads). */
+	n = 0;
+	for (int i = 0; i < f->nstale; i++) {
+		struct np_fleet_host *h = np__fleet_by_id(f, f->stale[i]);
+
+		if (h && h->stale)
+			f->stale[n++] = h->id;
+	}
+	f->nstale = n;
 	return rc;
 }
 
