@@ -16,7 +16,8 @@ BUILD=${BUILD:-build}
 # tests start for themselves; libmicrohttpd the service (numaplace serve),
 # curl and python3-yaml its tests (real HTTP, the OpenAPI file);
 # bash-completion and man-db, for the completion's install directory and
-# the install test's `man numaplace`.
+# the install test's `man numaplace`; bc and time, bench/service/run.sh's
+# arithmetic and the clients' CPU time (tests/service/loadgen.sh runs it).
 PACKAGES=(
   gcc libc6-dev meson ninja-build pkg-config python3 bzip2 tar
   libhwloc-dev hwloc-nox
@@ -30,6 +31,7 @@ PACKAGES=(
   bash-completion man-db
   libmicrohttpd-dev curl python3-yaml
   libcurl4-openssl-dev
+  bc time
 )
 
 missing=()
