@@ -17,11 +17,13 @@
  * (docs/results.md, sixth session).  A flavor is found by bisecting the
  * shares' running sums (catalogues have hundreds of flavors).
  */
+#include <assert.h>
 #include <stdlib.h>
 
 #include <numaplace/flavors.h>
 
 #include "place/lookahead-int.h"
+#include "util/rng.h"
 #include "util/util.h"
 
 struct np__futures {
@@ -34,18 +36,9 @@ struct np__futures {
 	uint64_t seed;
 };
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static double uniform(uint64_t *s)
 {
-	return (double)(splitmix(s) >> 11) * 0x1.0p-53;
+	return (double)(np__splitmix64(s) >> 11) * 0x1.0p-53;
 }
 
 /* The first flavor whose running sum exceeds U in [0, 1) (the last one if rounding left a gap). */
@@ -72,7 +65,7 @@ static void draw_position(struct np__futures *fu)
 	for (int i = 0; i < fu->samples; i++)
 		perm[i] = i;
 	for (int i = fu->samples - 1; !fu->plain && i > 0; i--) {
-		int j = (int)(splitmix(&fu->seed) % (uint64_t)(i + 1)), t = perm[i];
+		int j = (int)(np__splitmix64(&fu->seed) % (uint64_t)(i + 1)), t = perm[i];
 
 		perm[i] = perm[j];
 		perm[j] = t;
@@ -112,6 +105,7 @@ int np__futures_new(const np_flavors *f, int samples, int depth, bool plain, uin
 
 int np__futures_at(struct np__futures *fu, int s, int k)
 {
+	assert(s >= 0 && s < fu->samples && k >= 0 && k < fu->depth); /* SEQ's bounds */
 	while (fu->drawn <= k)
 		draw_position(fu);
 	return fu->seq[(size_t)k * (size_t)fu->samples + (size_t)s];

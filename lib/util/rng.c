@@ -4,7 +4,7 @@
  */
 #include "util/rng.h"
 
-static uint64_t splitmix(uint64_t *x)
+uint64_t np__splitmix64(uint64_t *x)
 {
 	uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
 
@@ -18,7 +18,7 @@ void np__rng_seed(struct np__rng *r, uint64_t seed, uint64_t stream)
 	uint64_t x = seed ^ (stream * UINT64_C(0xd1342543de82ef95));
 
 	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix(&x);
+		r->s[i] = np__splitmix64(&x);
 }
 
 static uint64_t rotl(uint64_t x, int k)

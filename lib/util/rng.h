@@ -17,6 +17,9 @@ struct np__rng {
 	uint64_t s[4];
 };
 
+/* One step of splitmix64 on *STATE (advanced): the seeder, and a cheap stream of its own. */
+uint64_t np__splitmix64(uint64_t *state);
+
 void np__rng_seed(struct np__rng *r, uint64_t seed, uint64_t stream);
 uint64_t np__rng_next(struct np__rng *r);
 /* [0, 1), from the top 53 bits. */
