@@ -50,6 +50,12 @@ int np__wlock_take(struct np__wlock *l, long wait_ms, struct np_error *err);
 /* Let the lock go (taken with np__wlock_take() == 0 on this thread). */
 void np__wlock_give(struct np__wlock *l);
 
+/*
+ * For tests: the mutex's futex word (glibc keeps it first in a
+ * pthread_mutex_t), to put the lock in states that only races reach.
+ */
+unsigned *np__wlock_futex(struct np__wlock *l);
+
 /* Unmap it.  NULL does nothing; the file stays for the other processes. */
 void np__wlock_close(struct np__wlock *l);
 
