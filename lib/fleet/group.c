@@ -29,6 +29,16 @@
  * Batches are sorted by host, so two processes' batches lock hosts in
  * the same order (PostgreSQL's row locks) and do not deadlock each other.
  *
+ * Deadlines (np_fleet_set_deadline): a server's client gives up after a
+ * while, fails over to another replica and may release there what it
+ * asked for; a claim still queued here must not land after that.  So an
+ * item whose deadline has passed is answered "deadline_exceeded" and not
+ * run.  On SQLite that is checked once the leader holds the write lock,
+ * inside the transaction its claims then run in, and the wait for the
+ * lock ends at the earliest deadline queued; when taking the lock failed,
+ * the items with a deadline are answered with that error rather than
+ * run in transactions of their own, whose waits no deadline bounds.
+ *
  * Summary cache: per host id the newest snapshot any handle built
  * (struct np__hsnap: ledger, engine view, pre-filter summary; immutable,
  * refcounted).  A handle that finds a host changed takes the cached one
@@ -56,6 +66,7 @@ struct np__qitem {
 	struct np_error err;
 	int rc;
 	bool done;
+	int64_t deadline; /* monotonic ns by which it must begin, or 0 (np_fleet_set_deadline) */
 	struct np__qitem *next;
 };
 
@@ -416,23 +427,89 @@ static void note_inflight(struct np__fleet_group *g, int64_t id, bool add)
 		}
 }
 
+/* The earliest deadline queued on G (G locked), or 0. */
+static int64_t earliest(const struct np__fleet_group *g)
+{
+	int64_t e = 0;
+
+	for (const struct np__qitem *q = g->head; q; q = q->next)
+		if (q->deadline && (!e || q->deadline < e))
+			e = q->deadline;
+	return e;
+}
+
 /*
- * The leader (G's mutex held, G busy) takes the store's write lock before
- * it takes the queue, when the store has one: while it waits for another
- * process's commit, the claims of this process keep queueing and go into
- * its batch (with three schedulers on one SQLite file, most batches were
- * of one claim).  The mutex is let go meanwhile.  If taking it fails, the
- * claims try again themselves and report the error.
+ * The leader (G's mutex held, G busy) takes the store's write lock
+ * before it takes the queue, when the store has one: while it waits for
+ * another process's commit, the claims of this process keep queueing and
+ * go into its batch (with three schedulers on one SQLite file, most
+ * batches were of one claim).  The mutex is let go meanwhile; the wait
+ * ends at the earliest deadline queued.  0: held, in an open transaction;
+ * 1: the store has no such lock; else the error, in *E.
  */
-static void lock_store(np_fleet *f)
+static int lock_store(np_fleet *f, struct np_error *e)
 {
 	struct np__fleet_group *g = f->group;
+	int64_t until = earliest(g);
+	int rc;
 
 	if (!f->drv->lock_claims)
-		return;
+		return 1;
 	pthread_mutex_unlock(&g->mu);
-	f->drv->lock_claims(f->s, NULL);
+	if (until && f->drv->wait_until)
+		f->drv->wait_until(f->s, until);
+	rc = f->drv->lock_claims(f->s, e);
+	if (until && f->drv->wait_until)
+		f->drv->wait_until(f->s, 0);
 	pthread_mutex_lock(&g->mu);
+	return rc;
+}
+
+/* Q's id, for messages. */
+static const char *id_of(const struct np__qitem *q)
+{
+	return q->c ? q->c->id : q->rel->id;
+}
+
+/*
+ * Answer the items of BATCH (N) that may not run now (LOCKED: what
+ * lock_store() said, E its error): past their deadline, or with one when
+ * the lock could not be taken.  BATCH is reordered: the items to run
+ * first, their number returned, then those answered.
+ */
+static int not_now(struct np__qitem **batch, int n, int locked, const struct np_error *e)
+{
+	struct np__qitem *late[BATCH_MAX];
+	int64_t now = np__now_ns();
+	int left = 0, nlate = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct np__qitem *q = batch[i];
+
+		if (!q->deadline || (locked >= 0 && now <= q->deadline)) {
+			batch[left++] = q;
+			continue;
+		}
+		if (now > q->deadline)
+			q->rc = np__err_reason(&q->err, NP_EOS, "deadline_exceeded",
+					       "'%.200s' was not %s: its deadline passed before the "
+					       "store's write lock was taken", id_of(q),
+					       q->c ? "claimed" : "released");
+		else
+			q->rc = np__err_reason(&q->err, NP_EOS, e->reason, "%s", e->message);
+		late[nlate++] = q;
+	}
+	memcpy(batch + left, late, (size_t)nlate * sizeof(*late));
+	return left;
+}
+
+/* LOCKED (0): the transaction lock_store() opened ended with nothing in it. */
+static void unlock_empty(np_fleet *f, int locked)
+{
+	struct np_error e = { 0 };
+
+	if (locked == 0 && f->drv->claim_many)
+		f->drv->claim_many(f->s, NULL, NULL, 0, &e);
 }
 
 /* Queue ME on F's group and return once a batch that holds it is committed. */
@@ -444,6 +521,7 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 	pthread_mutex_lock(&g->mu);
 	if (me->c)
 		note_inflight(g, me->c->host_id, true);
+	me->deadline = f->deadline;
 	g->pending++;
 	*g->tail = me;
 	g->tail = &me->next;
@@ -453,21 +531,25 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 			continue;
 		}
 		g->busy = true;
-		lock_store(f);
+		struct np_error e = { 0 };
+		int locked = lock_store(f, &e);
 		int n = take_batch(g, batch), nrel = 0;
 
 		pthread_mutex_unlock(&g->mu);
-		int commits = run_batch(f, batch, n);
+		int run = not_now(batch, n, locked, &e);
+		int commits = run ? run_batch(f, batch, run) : 0;
 
+		if (!run)
+			unlock_empty(f, locked);
 		pthread_mutex_lock(&g->mu);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < run; i++)
 			nrel += batch[i]->rel != NULL;
-		g->claims += (uint64_t)(n - nrel);
+		g->claims += (uint64_t)(run - nrel);
 		g->releases += (uint64_t)nrel;
 		g->commits += (uint64_t)commits;
-		g->split += n > 1 && commits == n;
-		if ((uint64_t)(n - nrel) > g->largest)
-			g->largest = (uint64_t)(n - nrel);
+		g->split += run > 1 && commits == run;
+		if ((uint64_t)(run - nrel) > g->largest)
+			g->largest = (uint64_t)(run - nrel);
 		for (int i = 0; i < n; i++)
 			batch[i]->done = true;
 		g->pending -= n;

@@ -80,6 +80,7 @@ _Static_assert(sizeof(struct wl_file) <= WL_SIZE, "the lock's header fits its pa
 struct np__wlock {
 	struct wl_file *f;
 	char *name;
+	int64_t until; /* monotonic ns at which waits end too, or 0 (np__wlock_until) */
 };
 
 bool np__wlock_name(const char *db, char *buf, size_t size)
@@ -269,13 +270,20 @@ static int wait_slices(pthread_mutex_t *mu, const struct timespec *end)
 	return rc;
 }
 
+void np__wlock_until(struct np__wlock *l, int64_t until)
+{
+	l->until = until > 0 ? until : 0;
+}
+
 int np__wlock_take(struct np__wlock *l, long wait_ms, struct np_error *err)
 {
-	struct timespec end;
+	struct timespec end, until = { (time_t)(l->until / 1000000000), (long)(l->until % 1000000000) };
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end = later(end, wait_ms);
+	if (l->until && before(&until, &end))
+		end = until;
 	rc = wait_slices(&l->f->mu, &end);
 	if (rc == EOWNERDEAD) /* its holder died: SQLite rolled its transaction back */
 		rc = pthread_mutex_consistent(&l->f->mu);
@@ -283,6 +291,9 @@ int np__wlock_take(struct np__wlock *l, long wait_ms, struct np_error *err)
 		return 0;
 	if (rc == EDEADLK)
 		return 1;
+	if (rc == ETIMEDOUT && end.tv_sec == until.tv_sec && end.tv_nsec == until.tv_nsec)
+		return np__err_reason(err, NP_EOS, "deadline_exceeded", "the store's write lock "
+				      "'%s' was still held at the deadline", l->name);
 	if (rc == ETIMEDOUT)
 		return np__err(err, NP_EOS, "the store's write lock '%s' was held for more than "
 			       "%ld s", l->name, wait_ms / 1000);
