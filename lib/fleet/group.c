@@ -36,8 +36,10 @@
  * run.  On SQLite that is checked once the leader holds the write lock,
  * inside the transaction its claims then run in, and the wait for the
  * lock ends at the earliest deadline queued; when taking the lock failed,
- * the items with a deadline are answered with that error rather than
- * run in transactions of their own, whose waits no deadline bounds.
+ * the items with a deadline are answered with that error.  Items run in
+ * transactions of their own (a batch that failed as a whole, a store
+ * without lock_claims) are checked before they begin, and their wait for
+ * the lock ends at their deadline.
  *
  * Summary cache: per host id the newest snapshot any handle built
  * (struct np__hsnap: ledger, engine view, pre-filter summary; immutable,
@@ -333,6 +335,40 @@ static int run_one(np_fleet *f, struct np__qitem *q)
 	return f->drv->claim(f->s, q->c, q->r, &q->err);
 }
 
+/* Q's id, for messages. */
+static const char *id_of(const struct np__qitem *q)
+{
+	return q->c ? q->c->id : q->rel->id;
+}
+
+/* Q answered: its deadline passed before it could begin (nothing made). */
+static int too_late(struct np__qitem *q)
+{
+	return np__err_reason(&q->err, NP_EOS, "deadline_exceeded",
+			      "'%.200s' was not %s: its deadline passed before the store's write "
+			      "lock was taken", id_of(q), q->c ? "claimed" : "released");
+}
+
+/*
+ * Q alone, in a transaction of its own (no transaction is open): not
+ * begun after its deadline, and the wait for the write lock ends at it.
+ */
+static int run_one_by(np_fleet *f, struct np__qitem *q)
+{
+	int rc;
+
+	if (!q->deadline)
+		return run_one(f, q);
+	if (np__now_ns() > q->deadline)
+		return q->rc = too_late(q);
+	if (f->drv->wait_until)
+		f->drv->wait_until(f->s, q->deadline);
+	rc = run_one(f, q);
+	if (f->drv->wait_until)
+		f->drv->wait_until(f->s, 0);
+	return rc;
+}
+
 /* A batch with releases in it: through commit_many, when the driver has it. */
 static int run_mixed(np_fleet *f, struct np__qitem **batch, int n, struct np_error *e)
 {
@@ -354,10 +390,11 @@ static int run_mixed(np_fleet *f, struct np__qitem **batch, int n, struct np_err
 /*
  * Claim or release every item of BATCH (N of them) on F's connection,
  * filling each item's answer; the number of commits it took.  After
- * lock_store() the first item or batch runs in the transaction that holds
- * the lock.
+ * lock_store() (LOCKED 0) the first item or batch runs in the transaction
+ * that holds the lock; a batch that failed as a whole was rolled back, so
+ * its items run one by one, each by its deadline (run_one_by).
  */
-static int run_batch(np_fleet *f, struct np__qitem **batch, int n)
+static int run_batch(np_fleet *f, struct np__qitem **batch, int n, int locked)
 {
 	const struct np__claim *cs[BATCH_MAX];
 	struct np__claim_result rs[BATCH_MAX];
@@ -382,7 +419,7 @@ static int run_batch(np_fleet *f, struct np__qitem **batch, int n)
 		return 1;
 	/* Alone, or the batch failed as a whole: one by one. */
 	for (int i = 0; i < n; i++)
-		batch[i]->rc = run_one(f, batch[i]);
+		batch[i]->rc = n == 1 && locked == 0 ? run_one(f, batch[i]) : run_one_by(f, batch[i]);
 	return n;
 }
 
@@ -465,12 +502,6 @@ static int lock_store(np_fleet *f, struct np_error *e)
 	return rc;
 }
 
-/* Q's id, for messages. */
-static const char *id_of(const struct np__qitem *q)
-{
-	return q->c ? q->c->id : q->rel->id;
-}
-
 /*
  * Answer the items of BATCH (N) that may not run now (LOCKED: what
  * lock_store() said, E its error): past their deadline, or with one when
@@ -491,10 +522,7 @@ static int not_now(struct np__qitem **batch, int n, int locked, const struct np_
 			continue;
 		}
 		if (now > q->deadline)
-			q->rc = np__err_reason(&q->err, NP_EOS, "deadline_exceeded",
-					       "'%.200s' was not %s: its deadline passed before the "
-					       "store's write lock was taken", id_of(q),
-					       q->c ? "claimed" : "released");
+			q->rc = too_late(q);
 		else
 			q->rc = np__err_reason(&q->err, NP_EOS, e->reason, "%s", e->message);
 		late[nlate++] = q;
@@ -537,7 +565,7 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 
 		pthread_mutex_unlock(&g->mu);
 		int run = not_now(batch, n, locked, &e);
-		int commits = run ? run_batch(f, batch, run) : 0;
+		int commits = run ? run_batch(f, batch, run, locked) : 0;
 
 		if (!run)
 			unlock_empty(f, locked);

@@ -8,7 +8,9 @@
  * the next writer, and loses nothing it had committed; a waiter whose
  * wake-up was lost (a woken waiter SIGKILLed before it took the lock,
  * forced with real processes and with the futex word) still gets the
- * lock once it is free; a lock file from
+ * lock once it is free; claims and releases under a deadline
+ * (np_fleet_set_deadline) fail and change nothing once it passes while
+ * another process holds the lock; a lock file from
  * another boot is made anew; hostile lock files (a symbolic link, a FIFO,
  * a folder, another user's file, one writable by others, one with two
  * links, the wrong size, garbage) are refused with one line naming them
@@ -27,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <numaplace/numaplace.h>
@@ -548,6 +551,85 @@ static void other_boot(void)
 	alarm(0);
 }
 
+/* ---- a deadline ---------------------------------------------------------------- */
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Schedule ID (one vCPU) on F: its np_fleet_schedule() code, ERR filled. */
+static int schedule_rc(np_fleet *f, const char *id, struct np_error *err)
+{
+	np_request *r = NULL;
+	np_fleet_result *res = NULL;
+	int rc = np_request_from_flavor_text("vcpus=1,ram=256", NULL, &r, err);
+
+	if (!rc)
+		rc = np_fleet_schedule(f, id, r, NULL, &res, err);
+	np_fleet_result_free(res);
+	np_request_free(r);
+	return rc;
+}
+
+/*
+ * np_fleet_set_deadline(): with the write lock held by another process,
+ * a claim and a release under a deadline fail with the reason
+ * "deadline_exceeded" once it passes (the wait for the lock ends at it),
+ * and change nothing; a deadline already past fails at once even with
+ * the lock free; without one, both are made.
+ */
+static void deadline(void)
+{
+	struct np_error err = { 0 };
+	char path[256], url[300];
+	np_fleet *f = NULL;
+	bool found = false;
+	int a[2], b[2];
+	char c = 0;
+	pid_t pid;
+
+	if (!new_store("deadline", 1, path, url, sizeof(path)) || pipe(a) || pipe(b))
+		return;
+	CHECK(np_fleet_open(url, 0, &f, &err) == 0 && place(f, "kept0"), "open: %s", err.message);
+	if (!f)
+		return;
+	if ((pid = fork()) == 0) {
+		close(a[0]);
+		close(b[1]);
+		_exit(hold_until(path, a[1], b[0]));
+	}
+	close(a[1]);
+	close(b[0]);
+	alarm(HANG_GUARD);
+	CHECK(read(a[0], &c, 1) == 1, "another process holds the lock");
+	np_fleet_set_deadline(f, now_ns() + 200000000); /* 0.2 s */
+	CHECK(schedule_rc(f, "late0", &err) == NP_EOS && !strcmp(err.reason, "deadline_exceeded"),
+	      "a claim past its deadline: '%s' (%s)", err.message, err.reason);
+	err = (struct np_error){ 0 };
+	np_fleet_set_deadline(f, now_ns() + 200000000);
+	CHECK(np_fleet_release(f, "kept0", &found, &err) == NP_EOS &&
+	      !strcmp(err.reason, "deadline_exceeded"), "a release past its deadline: '%s'",
+	      err.message);
+	close(b[1]);
+	close(a[0]);
+	CHECK(exited_ok(pid), "the other process let go");
+	err = (struct np_error){ 0 };
+	np_fleet_set_deadline(f, now_ns() - 1);
+	CHECK(schedule_rc(f, "late0", &err) == NP_EOS && !strcmp(err.reason, "deadline_exceeded"),
+	      "a deadline already past, the lock free: '%s'", err.message);
+	np_fleet_set_deadline(f, 0);
+	CHECK(present(url, "late", 1) == 0 && present(url, "kept", 1) == 1,
+	      "the late claim left nothing, the late release took nothing");
+	CHECK(place(f, "late0") && np_fleet_release(f, "kept0", &found, &err) == 0 && found,
+	      "without a deadline both are made: %s", err.message);
+	alarm(0);
+	np_fleet_close(f);
+}
+
 /* ---- hostile lock files ----------------------------------------------------------- */
 
 enum hostile { SYMLINK, FIFO, FOLDER, OTHERS_WRITE, TWO_LINKS, SIZE, GARBAGE, OWNER, NHOSTILE };
@@ -736,6 +818,7 @@ int main(void)
 	T_CASE("reads-make-none", reads_make_none());
 	T_CASE("close-in-write", close_in_write());
 	T_CASE("other-boot", other_boot());
+	T_CASE("deadline", deadline());
 	T_CASE("hostile", hostile());
 	T_CASE("read-only-folder", read_only_folder());
 	T_CASE("not-the-owner", not_the_owner());
