@@ -27,6 +27,7 @@ enum {
 	OPT_MAX_HEADER,
 	OPT_MAX_CONNS,
 	OPT_TIMEOUT,
+	OPT_WRITE_DEADLINE,
 	OPT_DRAIN,
 	OPT_FLAVORS,
 };
@@ -57,6 +58,10 @@ static const struct cli_opt opts[] = {
 	  .max = 65536, .meta = "N", .help = "open connections at once (default 256)" },
 	{ .id = OPT_TIMEOUT, .name = "timeout", .type = CLI_INT, .min = 1, .max = 3600,
 	  .meta = "S", .help = "seconds for one request, first byte to answer (default 10)" },
+	{ .id = OPT_WRITE_DEADLINE, .name = "write-deadline", .type = CLI_INT, .min = 1,
+	  .max = 3599, .meta = "S",
+	  .help = "a claim or release not begun S seconds after its request came\n"
+		  "is not made: 503 deadline_exceeded (default: half of --timeout)" },
 	{ .id = OPT_DRAIN, .name = "drain", .type = CLI_INT, .min = 0, .max = 3600, .meta = "S",
 	  .help = "on SIGTERM, wait this long for requests in flight (default 30)" },
 	{ .id = OPT_FLAVORS, .name = "flavors", .type = CLI_TEXT, .meta = "FILE",
@@ -103,6 +108,7 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 		.max_header = (size_t)cli_num(a, OPT_MAX_HEADER, 16384),
 		.max_conns = (int)cli_num(a, OPT_MAX_CONNS, 256),
 		.timeout_s = (int)cli_num(a, OPT_TIMEOUT, 10),
+		.write_deadline_ms = (int)cli_num(a, OPT_WRITE_DEADLINE, 0) * 1000,
 		.drain_s = (int)cli_num(a, OPT_DRAIN, 30),
 		.flavors = cli_text(a, OPT_FLAVORS),
 	};

@@ -29,6 +29,7 @@ static const struct {
 	{ "headers_too_large", 431 },
 	{ "internal", 500 },
 	{ "unavailable", 503 },
+	{ "deadline_exceeded", 503 },
 };
 
 /* Library reasons (err->reason) that are not plain bad input. */
@@ -41,6 +42,7 @@ static const struct {
 	{ "claim_conflict", "conflict" },
 	{ "no_placement", "not_found" },
 	{ "wrong_host", "conflict" },
+	{ "deadline_exceeded", "deadline_exceeded" }, /* any code: nothing was made */
 };
 
 int svc_error_status(const char *code)
@@ -117,7 +119,7 @@ void svc_error_np(struct svc_resp *rs, const struct np_error *err)
 		break;
 	case NP_EIO:
 	case NP_EOS:
-		code = "unavailable";
+		code = strcmp(err->reason, "deadline_exceeded") ? "unavailable" : "deadline_exceeded";
 		break;
 	case NP_EUNSUPPORTED:
 		code = "bad_request";

@@ -192,7 +192,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return ok;
 	}
 	rq = (struct svc_req){ .svc = s, .method = method, .path = url, .body = x->body,
-			       .body_len = x->len, .conn = c };
+			       .body_len = x->len, .conn = c, .start = x->start };
 	rq.arg = strchr(x->route->pattern, '*') ? x->arg : NULL;
 	x->route->handler(&rq, &rs);
 	return send_resp(c, x, &rs);

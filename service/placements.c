@@ -5,6 +5,13 @@
  * The guest's body is read by guest.c.  Idempotent per id: the same
  * request again answers 200 with the placement; another request under the
  * id is a 409 conflict.
+ *
+ * A POST or DELETE is made only if its claim or release begins within
+ * the write deadline of the request's arrival (--write-deadline, shorter
+ * than --timeout, after which the watchdog cuts the connection):
+ * otherwise 503 deadline_exceeded, and nothing was made.  So a client
+ * that gave up (or was cut off) and asked another replica, and maybe
+ * released the placement there, cannot have this request land after.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,10 +57,12 @@ void svc_placement_post(struct svc_req *rq, struct svc_resp *rs)
 	o.host = g.host;
 	o.allow_moves = g.allow_moves;
 	o.flavors = svc_flavors(rq->svc);
-	if (!(f = svc_fleet_get(rq->svc, &err)))
+	if (!(f = svc_fleet_get(rq->svc, &err))) {
 		rc = err.code;
-	else
+	} else {
+		svc_fleet_deadline(rq, f);
 		rc = np_fleet_schedule(f, g.id, g.req, &o, &r, &err);
+	}
 	if (rc) {
 		svc_error_np(rs, &err);
 		goto out;
@@ -63,7 +72,7 @@ void svc_placement_post(struct svc_req *rq, struct svc_resp *rs)
 	answer_result(rs, r);
 out:
 	np_fleet_result_free(r);
-	svc_fleet_put(rq->svc, f, rc);
+	svc_fleet_put(rq->svc, f, svc_fleet_rc(rc, &err));
 	svc_guest_free(&g);
 }
 
@@ -101,13 +110,16 @@ void svc_placement_delete(struct svc_req *rq, struct svc_resp *rs)
 	struct np_error err = { 0 };
 	np_fleet *f = svc_fleet_get(rq->svc, &err);
 	bool found = false;
-	int rc = f ? np_fleet_release(f, rq->arg, &found, &err) : err.code;
+	int rc;
 
+	if (f)
+		svc_fleet_deadline(rq, f);
+	rc = f ? np_fleet_release(f, rq->arg, &found, &err) : err.code;
 	if (rc)
 		svc_error_np(rs, &err);
 	else if (!found)
 		svc_error(rs, "not_found", "no placement '%s'", rq->arg);
 	else
 		svc_json(rs, 204, NULL);
-	svc_fleet_put(rq->svc, f, rc);
+	svc_fleet_put(rq->svc, f, svc_fleet_rc(rc, &err));
 }

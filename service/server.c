@@ -272,10 +272,25 @@ np_fleet *svc_fleet_get(struct svc *s, struct np_error *err)
 	return f;
 }
 
+void svc_fleet_deadline(const struct svc_req *rq, np_fleet *f)
+{
+	const struct svc_config *c = rq->svc->cfg;
+	int ms = c->write_deadline_ms ? c->write_deadline_ms : c->timeout_s * 1000 / 2;
+
+	if (ms > 0)
+		np_fleet_set_deadline(f, (int64_t)(rq->start * 1e9) + (int64_t)ms * 1000000);
+}
+
+int svc_fleet_rc(int rc, const struct np_error *err)
+{
+	return rc && strcmp(err->reason, "deadline_exceeded") == 0 ? 0 : rc;
+}
+
 void svc_fleet_put(struct svc *s, np_fleet *f, int rc)
 {
 	if (!f)
 		return;
+	np_fleet_set_deadline(f, 0);
 	/* A handle whose store failed may hold a dead connection: open anew next time. */
 	if (rc == NP_EIO || rc == NP_EOS) {
 		np_fleet_close(f);
@@ -403,6 +418,10 @@ int svc_run(const struct svc_config *cfg)
 	pthread_mutex_init(&s.conn_lock, NULL);
 	if (!is_unix && !cfg->token_file)
 		rc = fail(2, "--listen on TCP needs --token-file F (a bearer token)");
+	else if (cfg->write_deadline_ms >= cfg->timeout_s * 1000)
+		rc = fail(2, "--write-deadline %d must be shorter than --timeout %d (a request "
+			  "cut off must not be committed after)", cfg->write_deadline_ms / 1000,
+			  cfg->timeout_s);
 	else if (cfg->token_file && (rc = read_token(&s)))
 		;
 	else if (cfg->flavors && (rc = load_flavors(&s)))

@@ -25,6 +25,7 @@ struct svc_config {
 	size_t max_header;	/* bytes of one request's headers (0: 16 KiB) */
 	int max_conns;		/* open connections (0: 256) */
 	int timeout_s;		/* one request, first byte to last (0: 10) */
+	int write_deadline_ms;	/* a claim or release not begun by then is not made (0: timeout_s / 2) */
 	int drain_s;		/* SIGTERM: wait this long for requests in flight (0: 30) */
 	const char *flavors;	/* flavor catalogue file (flavors.h) or NULL: none */
 };

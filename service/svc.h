@@ -30,6 +30,7 @@ struct svc_req {
 	const char *body; /* NUL-terminated; NULL when there is none */
 	size_t body_len;
 	void *conn; /* the transport's, for svc_query() */
+	double start; /* when its headers came (svc_now()) */
 };
 
 /* The answer: status, body (malloc'd, the transport frees it), its type. */
@@ -84,8 +85,19 @@ int svc_route_index(const struct svc_route *r);
 
 /* Fleet handles: one per thread at a time. */
 np_fleet *svc_fleet_get(struct svc *s, struct np_error *err);
-/* Give F back; RC, the last result on it: an I/O failure closes it instead. */
+/*
+ * F's writes for request RQ (claims, releases) begin by its deadline, the
+ * write deadline after its headers came (--write-deadline), or are not
+ * made: its client may have given up and asked another replica by then.
+ */
+void svc_fleet_deadline(const struct svc_req *rq, np_fleet *f);
+/*
+ * Give F back (its deadline cleared); RC and ERR, the last result on it:
+ * an I/O failure closes it instead (not a missed deadline).
+ */
 void svc_fleet_put(struct svc *s, np_fleet *f, int rc);
+/* RC, or 0 when ERR says a deadline passed (the handle is sound): for svc_fleet_put. */
+int svc_fleet_rc(int rc, const struct np_error *err);
 /* "sqlite" or "postgresql". */
 const char *svc_store_kind(const struct svc *s);
 /* The flavor catalogue every placement keeps room for (--flavors), or NULL. */

@@ -255,6 +255,21 @@ const char *np_fleet_fits_reason(const np_fleet_fits *r, int i);
 void np_fleet_fits_free(np_fleet_fits *r);
 
 /*
+ * A deadline for FLEET's writes through the group (the claim of
+ * np_fleet_schedule(), np_fleet_release()): one not begun by MONOTONIC_NS
+ * (CLOCK_MONOTONIC, nanoseconds; 0: none, the default) is not made and
+ * leaves nothing in the store; it fails with NP_EOS and the reason
+ * "deadline_exceeded".  On SQLite the check is made inside the write
+ * transaction, once the write lock is held and before the claims'
+ * statements and COMMIT, and the wait for that lock ends at the deadline;
+ * on PostgreSQL it is made before the transaction begins.  A server sets
+ * it per request, so that a request its client gave up on cannot land
+ * later (numaplace-serve(1), --write-deadline).  Claims with moves
+ * (allow_moves) are not bounded by it.
+ */
+void np_fleet_set_deadline(np_fleet *fleet, int64_t monotonic_ns);
+
+/*
  * Release placement ID; *FOUND says whether it was there (may be NULL).
  * Committed with the claims and releases of FLEET's group made at the same
  * time (one transaction, one durable commit); returns once committed.

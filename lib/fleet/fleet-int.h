@@ -239,6 +239,7 @@ struct np_fleet {
 	int64_t last_scan; /* and of the last change scan (at most every SCAN_NS) */
 	uint64_t rng;
 	struct np__fleet_demand *demand; /* the guests scheduled last (demand.c), or NULL */
+	int64_t deadline; /* monotonic ns by which its writes must begin, or 0 (np_fleet_set_deadline) */
 };
 
 /*

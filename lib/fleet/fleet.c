@@ -32,6 +32,11 @@
 #define FULL_SCAN_NS (INT64_C(30) * 1000000000)
 #define SCAN_NS	     (INT64_C(1) * 1000000)
 
+void np_fleet_set_deadline(np_fleet *f, int64_t monotonic_ns)
+{
+	f->deadline = monotonic_ns > 0 ? monotonic_ns : 0;
+}
+
 int64_t np__now_ns(void)
 {
 	struct timespec ts;

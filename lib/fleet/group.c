@@ -29,6 +29,18 @@
  * Batches are sorted by host, so two processes' batches lock hosts in
  * the same order (PostgreSQL's row locks) and do not deadlock each other.
  *
+ * Deadlines (np_fleet_set_deadline): a server's client gives up after a
+ * while, fails over to another replica and may release there what it
+ * asked for; a claim still queued here must not land after that.  So an
+ * item whose deadline has passed is answered "deadline_exceeded" and not
+ * run.  On SQLite that is checked once the leader holds the write lock,
+ * inside the transaction its claims then run in, and the wait for the
+ * lock ends at the earliest deadline queued; when taking the lock failed,
+ * the items with a deadline are answered with that error.  Items run in
+ * transactions of their own (a batch that failed as a whole, a store
+ * without lock_claims) are checked before they begin, and their wait for
+ * the lock ends at their deadline.
+ *
  * Summary cache: per host id the newest snapshot any handle built
  * (struct np__hsnap: ledger, engine view, pre-filter summary; immutable,
  * refcounted).  A handle that finds a host changed takes the cached one
@@ -56,6 +68,7 @@ struct np__qitem {
 	struct np_error err;
 	int rc;
 	bool done;
+	int64_t deadline; /* monotonic ns by which it must begin, or 0 (np_fleet_set_deadline) */
 	struct np__qitem *next;
 };
 
@@ -322,6 +335,40 @@ static int run_one(np_fleet *f, struct np__qitem *q)
 	return f->drv->claim(f->s, q->c, q->r, &q->err);
 }
 
+/* Q's id, for messages. */
+static const char *id_of(const struct np__qitem *q)
+{
+	return q->c ? q->c->id : q->rel->id;
+}
+
+/* Q answered: its deadline passed before it could begin (nothing made). */
+static int too_late(struct np__qitem *q)
+{
+	return np__err_reason(&q->err, NP_EOS, "deadline_exceeded",
+			      "'%.200s' was not %s: its deadline passed before the store's write "
+			      "lock was taken", id_of(q), q->c ? "claimed" : "released");
+}
+
+/*
+ * Q alone, in a transaction of its own (no transaction is open): not
+ * begun after its deadline, and the wait for the write lock ends at it.
+ */
+static int run_one_by(np_fleet *f, struct np__qitem *q)
+{
+	int rc;
+
+	if (!q->deadline)
+		return run_one(f, q);
+	if (np__now_ns() > q->deadline)
+		return q->rc = too_late(q);
+	if (f->drv->wait_until)
+		f->drv->wait_until(f->s, q->deadline);
+	rc = run_one(f, q);
+	if (f->drv->wait_until)
+		f->drv->wait_until(f->s, 0);
+	return rc;
+}
+
 /* A batch with releases in it: through commit_many, when the driver has it. */
 static int run_mixed(np_fleet *f, struct np__qitem **batch, int n, struct np_error *e)
 {
@@ -343,10 +390,11 @@ static int run_mixed(np_fleet *f, struct np__qitem **batch, int n, struct np_err
 /*
  * Claim or release every item of BATCH (N of them) on F's connection,
  * filling each item's answer; the number of commits it took.  After
- * lock_store() the first item or batch runs in the transaction that holds
- * the lock.
+ * lock_store() (LOCKED 0) the first item or batch runs in the transaction
+ * that holds the lock; a batch that failed as a whole was rolled back, so
+ * its items run one by one, each by its deadline (run_one_by).
  */
-static int run_batch(np_fleet *f, struct np__qitem **batch, int n)
+static int run_batch(np_fleet *f, struct np__qitem **batch, int n, int locked)
 {
 	const struct np__claim *cs[BATCH_MAX];
 	struct np__claim_result rs[BATCH_MAX];
@@ -371,7 +419,7 @@ static int run_batch(np_fleet *f, struct np__qitem **batch, int n)
 		return 1;
 	/* Alone, or the batch failed as a whole: one by one. */
 	for (int i = 0; i < n; i++)
-		batch[i]->rc = run_one(f, batch[i]);
+		batch[i]->rc = n == 1 && locked == 0 ? run_one(f, batch[i]) : run_one_by(f, batch[i]);
 	return n;
 }
 
@@ -416,23 +464,80 @@ static void note_inflight(struct np__fleet_group *g, int64_t id, bool add)
 		}
 }
 
+/* The earliest deadline queued on G (G locked), or 0. */
+static int64_t earliest(const struct np__fleet_group *g)
+{
+	int64_t e = 0;
+
+	for (const struct np__qitem *q = g->head; q; q = q->next)
+		if (q->deadline && (!e || q->deadline < e))
+			e = q->deadline;
+	return e;
+}
+
 /*
- * The leader (G's mutex held, G busy) takes the store's write lock before
- * it takes the queue, when the store has one: while it waits for another
- * process's commit, the claims of this process keep queueing and go into
- * its batch (with three schedulers on one SQLite file, most batches were
- * of one claim).  The mutex is let go meanwhile.  If taking it fails, the
- * claims try again themselves and report the error.
+ * The leader (G's mutex held, G busy) takes the store's write lock
+ * before it takes the queue, when the store has one: while it waits for
+ * another process's commit, the claims of this process keep queueing and
+ * go into its batch (with three schedulers on one SQLite file, most
+ * batches were of one claim).  The mutex is let go meanwhile; the wait
+ * ends at the earliest deadline queued.  0: held, in an open transaction;
+ * 1: the store has no such lock; else the error, in *E.
  */
-static void lock_store(np_fleet *f)
+static int lock_store(np_fleet *f, struct np_error *e)
 {
 	struct np__fleet_group *g = f->group;
+	int64_t until = earliest(g);
+	int rc;
 
 	if (!f->drv->lock_claims)
-		return;
+		return 1;
 	pthread_mutex_unlock(&g->mu);
-	f->drv->lock_claims(f->s, NULL);
+	if (until && f->drv->wait_until)
+		f->drv->wait_until(f->s, until);
+	rc = f->drv->lock_claims(f->s, e);
+	if (until && f->drv->wait_until)
+		f->drv->wait_until(f->s, 0);
 	pthread_mutex_lock(&g->mu);
+	return rc;
+}
+
+/*
+ * Answer the items of BATCH (N) that may not run now (LOCKED: what
+ * lock_store() said, E its error): past their deadline, or with one when
+ * the lock could not be taken.  BATCH is reordered: the items to run
+ * first, their number returned, then those answered.
+ */
+static int not_now(struct np__qitem **batch, int n, int locked, const struct np_error *e)
+{
+	struct np__qitem *late[BATCH_MAX];
+	int64_t now = np__now_ns();
+	int left = 0, nlate = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct np__qitem *q = batch[i];
+
+		if (!q->deadline || (locked >= 0 && now <= q->deadline)) {
+			batch[left++] = q;
+			continue;
+		}
+		if (now > q->deadline)
+			q->rc = too_late(q);
+		else
+			q->rc = np__err_reason(&q->err, NP_EOS, e->reason, "%s", e->message);
+		late[nlate++] = q;
+	}
+	memcpy(batch + left, late, (size_t)nlate * sizeof(*late));
+	return left;
+}
+
+/* LOCKED (0): the transaction lock_store() opened ended with nothing in it. */
+static void unlock_empty(np_fleet *f, int locked)
+{
+	struct np_error e = { 0 };
+
+	if (locked == 0 && f->drv->claim_many)
+		f->drv->claim_many(f->s, NULL, NULL, 0, &e);
 }
 
 /* Queue ME on F's group and return once a batch that holds it is committed. */
@@ -444,6 +549,7 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 	pthread_mutex_lock(&g->mu);
 	if (me->c)
 		note_inflight(g, me->c->host_id, true);
+	me->deadline = f->deadline;
 	g->pending++;
 	*g->tail = me;
 	g->tail = &me->next;
@@ -453,21 +559,25 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 			continue;
 		}
 		g->busy = true;
-		lock_store(f);
+		struct np_error e = { 0 };
+		int locked = lock_store(f, &e);
 		int n = take_batch(g, batch), nrel = 0;
 
 		pthread_mutex_unlock(&g->mu);
-		int commits = run_batch(f, batch, n);
+		int run = not_now(batch, n, locked, &e);
+		int commits = run ? run_batch(f, batch, run, locked) : 0;
 
+		if (!run)
+			unlock_empty(f, locked);
 		pthread_mutex_lock(&g->mu);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < run; i++)
 			nrel += batch[i]->rel != NULL;
-		g->claims += (uint64_t)(n - nrel);
+		g->claims += (uint64_t)(run - nrel);
 		g->releases += (uint64_t)nrel;
 		g->commits += (uint64_t)commits;
-		g->split += n > 1 && commits == n;
-		if ((uint64_t)(n - nrel) > g->largest)
-			g->largest = (uint64_t)(n - nrel);
+		g->split += run > 1 && commits == run;
+		if ((uint64_t)(run - nrel) > g->largest)
+			g->largest = (uint64_t)(run - nrel);
 		for (int i = 0; i < n; i++)
 			batch[i]->done = true;
 		g->pending -= n;

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <numaplace/error.h>
 
@@ -47,8 +48,20 @@ int np__wlock_open(const char *db, bool create, struct np__wlock **out, struct n
  */
 int np__wlock_take(struct np__wlock *l, long wait_ms, struct np_error *err);
 
+/*
+ * The waits of L's next np__wlock_take() calls end by UNTIL too
+ * (CLOCK_MONOTONIC, nanoseconds), whichever comes first; 0: WAIT_MS alone.
+ */
+void np__wlock_until(struct np__wlock *l, int64_t until);
+
 /* Let the lock go (taken with np__wlock_take() == 0 on this thread). */
 void np__wlock_give(struct np__wlock *l);
+
+/*
+ * For tests: the mutex's futex word (glibc keeps it first in a
+ * pthread_mutex_t), to put the lock in states that only races reach.
+ */
+unsigned *np__wlock_futex(struct np__wlock *l);
 
 /* Unmap it.  NULL does nothing; the file stays for the other processes. */
 void np__wlock_close(struct np__wlock *l);

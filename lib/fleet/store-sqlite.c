@@ -504,6 +504,13 @@ static int lock_file(struct np__store *s, bool create, struct np_error *err)
 	return rc;
 }
 
+/* The hand-off lock's waits end by UNTIL too (store.h wait_until; no lock file yet: not). */
+static void sq_wait_until(struct np__store *s, int64_t until)
+{
+	if (s->wl)
+		np__wlock_until(s->wl, until);
+}
+
 /*
  * The hand-off lock beside a writable store (store-lock.h), its file made
  * at the first write.  A read-only store, or a folder where the lock file
@@ -1521,6 +1528,7 @@ static const struct np__store_driver np__store_sqlite = {
 	.claim_moves = sq_claim_moves,
 	.claim_many = sq_claim_many,
 	.lock_claims = sq_lock_claims,
+	.wait_until = sq_wait_until,
 	.release = sq_release,
 	.commit_many = sq_commit_many,
 	.placements = sq_placements,

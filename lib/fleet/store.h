@@ -265,6 +265,13 @@ struct np__store_driver {
 	 */
 	int (*lock_claims)(struct np__store *s, struct np_error *err);
 	/*
+	 * Optional: the waits for the write lock of S's next transactions end
+	 * by UNTIL (monotonic ns) too, not only at their own limit; 0: their
+	 * own limit alone.  For lock_claims under a deadline
+	 * (np_fleet_set_deadline).
+	 */
+	void (*wait_until)(struct np__store *s, int64_t until);
+	/*
 	 * Release REL->id in one transaction (or in the one lock_claims
 	 * opened), answering REL (see struct np__release).
 	 */

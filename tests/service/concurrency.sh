@@ -7,7 +7,9 @@
 # replica may hold the write lock the replicas hand to each other
 # (lib/fleet/store-lock.c): the others must go on.  Then every placement
 # answered 200/201 is in the store, every release answered is gone,
-# nothing else is there, and `fleet check` finds no over-commit.
+# nothing else is there, and `fleet check` finds no over-commit.  The
+# replicas log every request (route, status, time) to $TMP/rN.log; when a
+# check fails those logs and the clients' are kept (svc_keep_logs).
 . "$(dirname "$0")/lib.sh"
 kind=$1 ops=${2:-100}
 HOST=$NP_SRC/tests/data/json/64amd64-4s2n4ca2co.json
@@ -15,7 +17,7 @@ fleet_store "$kind"
 n=3
 addrs=
 for r in $(seq 1 "$n"); do
-  svc_start "r$r" --store "$STORE" --listen "unix:$TMP/r$r.sock" --log /dev/null ||
+  svc_start "r$r" --store "$STORE" --listen "unix:$TMP/r$r.sock" ||
     { not_ok "replica $r starts"; finish; }
   addrs=${addrs:+$addrs,}unix:$TMP/r$r.sock
 done
@@ -35,7 +37,7 @@ if [ "$n" -gt 1 ]; then
   kill -9 "${SVC_PID[r2]}"; wait "${SVC_PID[r2]}" 2>/dev/null
   unset "SVC_PID[r2]"
   sleep 0.5
-  svc_start r2 --store "$STORE" --listen "unix:$TMP/r2.sock" --log /dev/null &&
+  svc_start r2 --store "$STORE" --listen "unix:$TMP/r2.sock" &&
     ok "a replica killed with SIGKILL mid-run starts again on its socket" ||
     not_ok "the killed replica does not start again"
 fi
@@ -55,4 +57,5 @@ for r in $(seq 1 "$n"); do
   svc_stop "r$r"
   [ "$svc_rc" = 0 ] && ok "replica $r stops cleanly on SIGTERM" || not_ok "replica $r exit $svc_rc"
 done
+svc_keep_logs "service-concurrency-$kind"
 finish

@@ -12,6 +12,11 @@
 #   expect_status N "what"   the last request answered N
 #   expect_error CODE "what" ... with {"error": {"code": CODE, "message": ...}}
 #   store_snapshot FILE      `fleet show --format json` of $STORE into FILE
+#   svc_keep_logs NAME       when a check failed: the servers' logs and
+#                            the clients' ($TMP/*.log, $TMP/logs) copied to
+#                            $NP_BUILD/meson-logs/NAME-DATE (beside meson's
+#                            test log; /tmp without NP_BUILD), and the end
+#                            of each server's log printed as '#' lines
 . "$(dirname "${BASH_SOURCE[0]}")/../fleet/lib.sh"
 declare -A SVC_PID
 SVC_TOKEN=
@@ -83,4 +88,17 @@ sys.exit(0 if e["code"] == sys.argv[2] and isinstance(e["message"], str) and e["
 
 store_snapshot() {
   "$NUMAPLACE" fleet show --store "$STORE" --format json >"$1"
+}
+
+svc_keep_logs() {
+  [ "$failed" -gt 0 ] || return 0
+  local base=${NP_BUILD:+$NP_BUILD/meson-logs}
+  local keep=${base:-/tmp}/$1-$(date -u +%Y%m%dT%H%M%S)-$$ f
+  mkdir -p "$keep" && cp -r "$TMP"/*.log "$TMP"/*.json "$TMP/logs" "$keep"/ 2>/dev/null
+  echo "# the servers' and clients' logs are kept in $keep"
+  for f in "$TMP"/r*.log; do
+    [ -e "$f" ] || continue
+    echo "# --- the end of $(basename "$f"):"
+    tail -n 40 "$f" | sed 's/^/#   /'
+  done
 }

@@ -5,7 +5,12 @@
  *
  * Two processes contend and both finish; a holder killed with SIGKILL
  * while it holds the lock (and SQLite's, mid-transaction) does not stop
- * the next writer, and loses nothing it had committed; a lock file from
+ * the next writer, and loses nothing it had committed; a waiter whose
+ * wake-up was lost (a woken waiter SIGKILLed before it took the lock,
+ * forced with real processes and with the futex word) still gets the
+ * lock once it is free; claims and releases under a deadline
+ * (np_fleet_set_deadline) fail and change nothing once it passes while
+ * another process holds the lock; a lock file from
  * another boot is made anew; hostile lock files (a symbolic link, a FIFO,
  * a folder, another user's file, one writable by others, one with two
  * links, the wrong size, garbage) are refused with one line naming them
@@ -18,10 +23,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <numaplace/numaplace.h>
@@ -246,6 +254,171 @@ static void holder_killed(void)
 	CHECK(present(url, "kept", 5) == 5, "the holder's 5 committed placements are kept");
 }
 
+/* ---- a lost wake-up ------------------------------------------------------------- */
+
+#define FUTEX_WAITERS_BIT 0x80000000u /* glibc's (and the kernel's) waiters bit */
+
+/* Take PATH's lock (limit 20 s), saying so on FD first: 0 taken, 1 not. */
+static int waiter(const char *path, int fd)
+{
+	struct np_error err = { 0 };
+	struct np__wlock *l = NULL;
+	int rc;
+
+	alarm(HANG_GUARD);
+	if (np__wlock_open(path, false, &l, &err) || !l || write(fd, "w", 1) != 1)
+		return 2;
+	rc = np__wlock_take(l, 20000, &err);
+	if (rc == 0)
+		np__wlock_give(l);
+	else
+		fprintf(stderr, "waiter: %s\n", err.message);
+	np__wlock_close(l);
+	return rc == 0 ? 0 : 1;
+}
+
+/* PID sleeps in futex(): its system call, from /proc (an event, not a time). */
+static bool in_futex(pid_t pid)
+{
+	char name[64], buf[64] = "";
+	FILE *f;
+	long nr = -1;
+
+	snprintf(name, sizeof(name), "/proc/%d/syscall", (int)pid);
+	if (!(f = fopen(name, "r")))
+		return false;
+	if (fgets(buf, sizeof(buf), f))
+		nr = strtol(buf, NULL, 10);
+	fclose(f);
+	return nr == SYS_futex;
+}
+
+/*
+ * The state a waiter SIGKILLed between its wake-up and its take leaves
+ * when a fresh taker holds the lock by then (store-lock.c, the top): the
+ * holder is the fresh taker, the waiters bit is gone, another waiter
+ * sleeps in the kernel.  The holder's unlock wakes nobody; the sleeper
+ * must still get the lock once it is free (it slept to its 20 s limit
+ * before the fix: the 30 s stall of service-concurrency-sqlite).
+ */
+static void lost_wakeup(void)
+{
+	struct np_error err = { 0 };
+	char path[256], url[300];
+	struct np__wlock *l = NULL;
+	unsigned *word;
+	int p[2];
+	char c = 0;
+	pid_t pid;
+
+	if (!new_store("lost", 1, path, url, sizeof(path)) || pipe(p))
+		return;
+	CHECK(np__wlock_open(path, true, &l, &err) == 0 && l && np__wlock_take(l, 30000, &err) == 0,
+	      "the lock taken: %s", err.message);
+	if (!l)
+		return;
+	word = np__wlock_futex(l);
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		_exit(waiter(path, p[1]));
+	}
+	close(p[1]);
+	alarm(HANG_GUARD);
+	CHECK(read(p[0], &c, 1) == 1, "the waiter opened the lock");
+	close(p[0]);
+	/* Asleep in the kernel with the waiters bit set (polled: an event). */
+	while (!(in_futex(pid) && (__atomic_load_n(word, __ATOMIC_SEQ_CST) & FUTEX_WAITERS_BIT)))
+		usleep(1000);
+	__atomic_fetch_and(word, ~FUTEX_WAITERS_BIT, __ATOMIC_SEQ_CST);
+	np__wlock_give(l); /* no waiters bit: glibc wakes nobody */
+	CHECK(exited_ok(pid), "a waiter whose wake-up was lost takes the lock once it is free");
+	alarm(0);
+	np__wlock_close(l);
+}
+
+/* Wait until PID sleeps in futex() (an event, polled under the hang guard). */
+static void until_in_futex(pid_t pid)
+{
+	while (!in_futex(pid))
+		usleep(1000);
+}
+
+/* Run on CPU alone (false: cannot). */
+static bool pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
+/* First a waiter starved on CPU (SCHED_IDLE), then PATH's lock as waiter() takes it. */
+static int starved_waiter(const char *path, int cpu, int fd)
+{
+	struct sched_param sp = { 0 };
+
+	if (!pin_to(cpu) || sched_setscheduler(0, SCHED_IDLE, &sp))
+		return 3;
+	return waiter(path, fd);
+}
+
+/*
+ * The race itself, with real processes: waiter C (first in the queue)
+ * is woken by the holder's unlock but starved of its CPU by a busy
+ * process, the holder takes the lock again at once (a fresh taker), and
+ * C is SIGKILLed before it ever ran; then the holder lets go.  Waiter B
+ * must get the lock; before the fix it slept to its limit.
+ */
+static void woken_waiter_killed(void)
+{
+	struct np_error err = { 0 };
+	char path[256], url[300];
+	struct np__wlock *l = NULL;
+	int p[2], cpu = 0;
+	cpu_set_t set;
+	pid_t b, c, hog;
+	char ch = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) || !new_store("woken", 1, path, url, sizeof(path)) ||
+	    pipe(p))
+		return;
+	while (cpu < CPU_SETSIZE - 1 && !CPU_ISSET(cpu, &set))
+		cpu++;
+	CHECK(np__wlock_open(path, true, &l, &err) == 0 && l && np__wlock_take(l, 30000, &err) == 0,
+	      "the lock taken: %s", err.message);
+	if (!l)
+		return;
+	alarm(HANG_GUARD);
+	if ((c = fork()) == 0)
+		_exit(starved_waiter(path, cpu, p[1]));
+	CHECK(read(p[0], &ch, 1) == 1, "waiter C opened the lock");
+	until_in_futex(c);
+	if ((b = fork()) == 0)
+		_exit(waiter(path, p[1]));
+	CHECK(read(p[0], &ch, 1) == 1, "waiter B opened the lock");
+	until_in_futex(b);
+	if ((hog = fork()) == 0) {
+		if (!pin_to(cpu) || write(p[1], "h", 1) != 1)
+			_exit(3);
+		for (;;) /* keeps C from running once it is woken */
+			;
+	}
+	CHECK(read(p[0], &ch, 1) == 1 && ch == 'h', "the busy process runs");
+	np__wlock_give(l);						/* wakes C, first in the queue */
+	CHECK(np__wlock_take(l, 30000, &err) == 0, "taken again: %s", err.message); /* fresh */
+	kill(c, SIGKILL);
+	waitpid(c, NULL, 0);
+	np__wlock_give(l); /* the waiters bit went with C's wake-up: wakes nobody */
+	kill(hog, SIGKILL);
+	waitpid(hog, NULL, 0);
+	CHECK(exited_ok(b), "waiter B takes the lock though the woken waiter C was killed");
+	alarm(0);
+	close(p[0]);
+	close(p[1]);
+	np__wlock_close(l);
+}
+
 /* ---- reads and closing ------------------------------------------------------------ */
 
 /* A handle that only reads (list, get, check) makes no lock file; its first write does. */
@@ -376,6 +549,85 @@ static void other_boot(void)
 	close(a[0]);
 	CHECK(exited_ok(pid), "the child let go");
 	alarm(0);
+}
+
+/* ---- a deadline ---------------------------------------------------------------- */
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Schedule ID (one vCPU) on F: its np_fleet_schedule() code, ERR filled. */
+static int schedule_rc(np_fleet *f, const char *id, struct np_error *err)
+{
+	np_request *r = NULL;
+	np_fleet_result *res = NULL;
+	int rc = np_request_from_flavor_text("vcpus=1,ram=256", NULL, &r, err);
+
+	if (!rc)
+		rc = np_fleet_schedule(f, id, r, NULL, &res, err);
+	np_fleet_result_free(res);
+	np_request_free(r);
+	return rc;
+}
+
+/*
+ * np_fleet_set_deadline(): with the write lock held by another process,
+ * a claim and a release under a deadline fail with the reason
+ * "deadline_exceeded" once it passes (the wait for the lock ends at it),
+ * and change nothing; a deadline already past fails at once even with
+ * the lock free; without one, both are made.
+ */
+static void deadline(void)
+{
+	struct np_error err = { 0 };
+	char path[256], url[300];
+	np_fleet *f = NULL;
+	bool found = false;
+	int a[2], b[2];
+	char c = 0;
+	pid_t pid;
+
+	if (!new_store("deadline", 1, path, url, sizeof(path)) || pipe(a) || pipe(b))
+		return;
+	CHECK(np_fleet_open(url, 0, &f, &err) == 0 && place(f, "kept0"), "open: %s", err.message);
+	if (!f)
+		return;
+	if ((pid = fork()) == 0) {
+		close(a[0]);
+		close(b[1]);
+		_exit(hold_until(path, a[1], b[0]));
+	}
+	close(a[1]);
+	close(b[0]);
+	alarm(HANG_GUARD);
+	CHECK(read(a[0], &c, 1) == 1, "another process holds the lock");
+	np_fleet_set_deadline(f, now_ns() + 200000000); /* 0.2 s */
+	CHECK(schedule_rc(f, "late0", &err) == NP_EOS && !strcmp(err.reason, "deadline_exceeded"),
+	      "a claim past its deadline: '%s' (%s)", err.message, err.reason);
+	err = (struct np_error){ 0 };
+	np_fleet_set_deadline(f, now_ns() + 200000000);
+	CHECK(np_fleet_release(f, "kept0", &found, &err) == NP_EOS &&
+	      !strcmp(err.reason, "deadline_exceeded"), "a release past its deadline: '%s'",
+	      err.message);
+	close(b[1]);
+	close(a[0]);
+	CHECK(exited_ok(pid), "the other process let go");
+	err = (struct np_error){ 0 };
+	np_fleet_set_deadline(f, now_ns() - 1);
+	CHECK(schedule_rc(f, "late0", &err) == NP_EOS && !strcmp(err.reason, "deadline_exceeded"),
+	      "a deadline already past, the lock free: '%s'", err.message);
+	np_fleet_set_deadline(f, 0);
+	CHECK(present(url, "late", 1) == 0 && present(url, "kept", 1) == 1,
+	      "the late claim left nothing, the late release took nothing");
+	CHECK(place(f, "late0") && np_fleet_release(f, "kept0", &found, &err) == 0 && found,
+	      "without a deadline both are made: %s", err.message);
+	alarm(0);
+	np_fleet_close(f);
 }
 
 /* ---- hostile lock files ----------------------------------------------------------- */
@@ -561,9 +813,12 @@ int main(void)
 	chmod(dir, 0755); /* the read-only case's user 65534 walks through it */
 	T_CASE("two-processes", two_processes());
 	T_CASE("holder-killed", holder_killed());
+	T_CASE("lost-wakeup", lost_wakeup());
+	T_CASE("woken-waiter-killed", woken_waiter_killed());
 	T_CASE("reads-make-none", reads_make_none());
 	T_CASE("close-in-write", close_in_write());
 	T_CASE("other-boot", other_boot());
+	T_CASE("deadline", deadline());
 	T_CASE("hostile", hostile());
 	T_CASE("read-only-folder", read_only_folder());
 	T_CASE("not-the-owner", not_the_owner());

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# tests/service/deadline.sh HOLD_LOCK - the write deadline of `numaplace
+# serve` (--write-deadline) on a real SQLite store: a POST or DELETE
+# whose claim or release cannot begin within the deadline of its arrival
+# is answered 503 deadline_exceeded (a JSON error) and leaves the store
+# as it was, so that a client that gave up and asked another replica
+# cannot have it land later.  Two ways to be late: numaplace's own write
+# lock held by another writer (HOLD_LOCK, tests/service/hold-lock.c:
+# the wait ends at the deadline), and SQLite's write lock held by a
+# writer outside numaplace (python's sqlite3) until after the deadline
+# (the claim then has the lock, sees the deadline passed inside the
+# transaction, and ends it empty).  Then the same requests once the
+# store is free are made, a released id can be placed again, and a
+# deadline not shorter than --timeout is refused.
+. "$(dirname "$0")/lib.sh"
+HOLD=$1
+HOST=$NP_SRC/tests/data/json/64amd64-4s2n4ca2co.json
+fleet_store sqlite
+DB=${STORE#sqlite:}
+body() { printf '%s' "$1" >"$TMP/$2.json"; echo "$TMP/$2.json"; }
+# placed ID: the store holds placement ID (read with fleet show, which takes no lock)
+placed() {
+  "$NUMAPLACE" fleet show --store "$STORE" --format json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if any(p["id"] == sys.argv[1] for h in d["hosts"] for p in h["placements"]) else 1)' "$1"
+}
+
+run serve --store "$STORE" --listen "unix:$TMP/bad.sock" --timeout 3 --write-deadline 3
+expect_rc 2 "--write-deadline not shorter than --timeout is refused"
+expect_one_line_err "the refused deadline"
+
+svc_start main --store "$STORE" --listen "unix:$TMP/s.sock" --log "$TMP/access.log" \
+  --timeout 10 --write-deadline 1 || { not_ok "the server starts"; finish; }
+SVC=unix:$TMP/s.sock
+http PUT /v1/hosts/h1 "$HOST"; expect_status 201 "a host"
+V1=$(body '{"id": "vm-1", "flavor": {"vcpus": 2, "memory_mb": 2048}}' v1)
+V2=$(body '{"id": "vm-2", "flavor": {"vcpus": 2, "memory_mb": 2048}}' v2)
+http POST /v1/placements "$V2"; expect_status 201 "vm-2 placed while the store is free"
+
+# 1. numaplace's write lock held by another writer until we say.
+mkfifo "$TMP/hold.in"
+"$HOLD" "$DB" <"$TMP/hold.in" >"$TMP/hold.out" 2>&1 &
+hold=$!
+exec 7>"$TMP/hold.in"
+until grep -q held "$TMP/hold.out" 2>/dev/null || ! kill -0 "$hold" 2>/dev/null; do sleep 0.05; done
+grep -q held "$TMP/hold.out" && ok "another writer holds the store's write lock" ||
+  not_ok "hold-lock: $(cat "$TMP/hold.out")"
+http POST /v1/placements "$V1"
+expect_status 503 "a POST that cannot take the write lock within its deadline"
+expect_error deadline_exceeded "... says its deadline passed"
+placed vm-1 && not_ok "vm-1 was made anyway" || ok "... and vm-1 is not in the store"
+http DELETE /v1/placements/vm-2
+expect_status 503 "a DELETE that cannot take the write lock within its deadline"
+expect_error deadline_exceeded "... says so"
+exec 7>&-
+wait "$hold" && ok "the other writer let the lock go" || not_ok "hold-lock exit"
+placed vm-1 && not_ok "vm-1 landed after the lock was free" || ok "nothing landed once the lock was free"
+placed vm-2 && ok "vm-2 is still there: its late DELETE did nothing" || not_ok "vm-2 gone"
+http POST /v1/placements "$V1"; expect_status 201 "the POST again on a free store is made"
+
+# 2. SQLite's own write lock held past the deadline by a writer outside numaplace.
+python3 - "$DB" "$TMP/sq.ready" "$TMP/sq.go" >"$TMP/sq.out" 2>&1 <<'EOF' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.02)
+time.sleep(3)  # the request below came at 'go': its 1 s deadline has passed by then
+db.execute("ROLLBACK")
+EOF
+sq=$!
+until [ -e "$TMP/sq.ready" ] || ! kill -0 "$sq" 2>/dev/null; do sleep 0.05; done
+V3=$(body '{"id": "vm-3", "flavor": {"vcpus": 2, "memory_mb": 2048}}' v3)
+( http POST /v1/placements "$V3"; echo "$status" >"$TMP/v3.status"; cp "$TMP/body" "$TMP/v3.body" ) &
+post=$!
+touch "$TMP/sq.go"
+wait "$post"; wait "$sq" || not_ok "the sqlite3 writer: $(cat "$TMP/sq.out")"
+status=$(cat "$TMP/v3.status"); cp "$TMP/v3.body" "$TMP/body"
+expect_status 503 "a POST that had SQLite's write lock only after its deadline"
+expect_error deadline_exceeded "... says its deadline passed"
+placed vm-3 && not_ok "vm-3 was made anyway" || ok "... and vm-3 is not in the store"
+http POST /v1/placements "$V3"; expect_status 201 "both locks were given back: vm-3 made now"
+
+# 3. A released id is free: placed again by a new POST (the deadline, not
+# a tombstone, is what keeps a stale POST from landing after its DELETE).
+http DELETE /v1/placements/vm-1; expect_status 204 "vm-1 released"
+placed vm-1 && not_ok "vm-1 still there" || ok "vm-1 gone"
+http POST /v1/placements "$V1"; expect_status 201 "a new POST of a released id places it again"
+http GET /v1/metrics
+grep -q 'numaplace_http_requests_total{route="placement_post",code="503"} 2$' "$TMP/body" &&
+  ok "the two late POSTs are counted as 503s in the metrics" ||
+  not_ok "metrics: no 503"
+
+run fleet check --store "$STORE"
+expect_rc 0 "fleet check: usage is the sum of the placements"
+svc_stop main
+[ "$svc_rc" = 0 ] && ok "the server stops cleanly" || not_ok "server exit $svc_rc"
+finish
