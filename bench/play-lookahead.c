@@ -34,16 +34,6 @@
  *   NP_BENCH_LA_BUDGET   np_lookahead.max_guests (default 0: none)
  *   NP_BENCH_LA_MARGIN   np_lookahead.margin, standard errors (default 0)
  *   NP_BENCH_LA_PLAIN    1: np_lookahead.plain_draws (default 0: stratified)
- *   NP_BENCH_LA_DEPART   departures in the futures (np_lookahead.depart,
- *                        the guests on the host as its residents): "est"
- *                        the rate estimated online, departures seen over
- *                        the arrivals the guests so far spent on the host
- *                        (0 until one has left: without departures, the
- *                        futures as before); "est*X" that times X; a
- *                        number, that rate from the first arrival on;
- *                        default 0, none
- *   NP_BENCH_LA_DEPART_RES  1: only the residents leave, not the
- *                        futures' own guests (depart_residents_only)
  * play_lookahead_stats() counts decisions, candidates, futures and the
  * guests tried in them, for the time per decision.
  */
@@ -109,56 +99,8 @@ static unsigned lib_cands(const char *cands)
 	return bits;
 }
 
-/*
- * The departure rate seen so far in this workload: departures over
- * resident-arrivals (each arrival, the guests there after it, until the
- * next).  Arrival I of a workload (every earlier one admitted, PLANS[j]
- * NULL once guest j left) is decided after arrivals 0..I-1, in order:
- * np-bench plays one workload at a time.
- */
-static double depart_seen(np_plan *const *plans, int i)
-{
-	static double exposure;
-	static int before; /* residents just before the last arrival decided */
-	int now = 0;
-
-	for (int j = 0; j < i; j++)
-		now += plans[j] != NULL;
-	if (i == 0)
-		exposure = 0;
-	else
-		exposure += before + 1;
-	before = now;
-	return exposure > 0 ? (double)(i - now) / exposure : 0;
-}
-
-/*
- * NP_BENCH_LA_DEPART: LA->depart and the guests on the host now as its
- * residents (RES, room for I), when departures are asked for.
- */
-static void departures(np_plan *const *plans, int i, const np_plan **res, struct np_lookahead *la)
-{
-	const char *v = getenv("NP_BENCH_LA_DEPART");
-	double seen = depart_seen(plans, i), rate;
-
-	if (!v || !*v)
-		return;
-	if (strncmp(v, "est", 3) == 0)
-		rate = seen * (v[3] == '*' ? strtod(v + 4, NULL) : 1);
-	else
-		rate = strtod(v, NULL);
-	la->depart = rate > 1 ? 1 : rate;
-	la->nresidents = 0;
-	for (int j = 0; j < i; j++)
-		if (plans[j])
-			res[la->nresidents++] = plans[j];
-	la->residents = res;
-	la->depart_residents_only = knob("NP_BENCH_LA_DEPART_RES", 0) != 0;
-}
-
 int play_lookahead_decide(np_host *h, const np_request *q, const struct np_demand *dem, int ndem,
-			  const np_flavors *f, uint64_t where, np_plan *const *plans, np_plan **out,
-			  struct np_error *err)
+			  const np_flavors *f, uint64_t where, np_plan **out, struct np_error *err)
 {
 	const char *cands = getenv("NP_BENCH_LA_CANDS");
 	struct np_place_opts o = { .demand = dem, .ndemand = ndem };
@@ -169,17 +111,11 @@ int play_lookahead_decide(np_host *h, const np_request *q, const struct np_deman
 				   .seed = (uint64_t)knob("NP_BENCH_LA_SEED", 1) * 0x100000001b3ULL ^ where,
 				   .max_guests = (uint64_t)knob("NP_BENCH_LA_BUDGET", 0) };
 	struct np_lookahead_result r = { 0 };
-	int n, rc, i = (int)(where & 0xffffffffULL);
-	const np_plan **res = calloc((size_t)i + 1, sizeof(*res));
+	int n, rc;
 
 	cands = !cands || !*cands ? "sbfw" : cands;
-	if (!res)
-		return NP_ENOMEM;
-	departures(plans, i, res, &la);
-	if ((n = baselines(cands, h, q, extra, err)) < 0) {
-		free(res);
+	if ((n = baselines(cands, h, q, extra, err)) < 0)
 		return NP_EINPUT;
-	}
 	la.extra = (const np_plan *const *)extra;
 	la.nextra = n;
 	la.cands = strcmp(cands, "lib") == 0 ? 0 : lib_cands(cands);
@@ -190,7 +126,6 @@ int play_lookahead_decide(np_host *h, const np_request *q, const struct np_deman
 	rc = np_place_lookahead(h, q, &o, &la, out, &r, err);
 	while (n > 0)
 		np_plan_free(extra[--n]);
-	free(res);
 	st_decisions++;
 	st_cands += (unsigned long long)r.candidates;
 	st_samples += (unsigned long long)r.futures * (unsigned long long)r.candidates;

@@ -277,7 +277,7 @@ static int decide(int placer, np_host *h, const np_request *q, const json_t *nov
 	else if (placer == P_NP_MOVES)
 		rc = play_moves_decide(h, q, plans, n, plan, err);
 	else if (placer == P_NP_LOOKAHEAD)
-		rc = play_lookahead_decide(h, q, dem, ndem, catalogue, where, plans, plan, err);
+		rc = play_lookahead_decide(h, q, dem, ndem, catalogue, where, plan, err);
 	else
 		rc = np_place(h, q, &o, plan, err);
 	*us = now_us() - t0;

@@ -45,13 +45,10 @@ int play_moves_apply(np_nova_case *c, np_host *h, const np_plan *p, np_plan **pl
 
 /*
  * Q on H: the candidate plans of several placers (numaplace told DEM), the
- * one whose futures drawn from F admit most; WHERE seeds the draws (its
- * low 32 bits: the arrival I); PLANS[0..I-1] the guests so far (NULL:
- * left), for departures in the futures.
+ * one whose futures drawn from F admit most; WHERE seeds the draws.
  */
 int play_lookahead_decide(np_host *h, const np_request *q, const struct np_demand *dem, int ndem,
-			  const np_flavors *f, uint64_t where, np_plan *const *plans, np_plan **out,
-			  struct np_error *err);
+			  const np_flavors *f, uint64_t where, np_plan **out, struct np_error *err);
 /* Decisions, candidates, futures played and guests placed in them, so far. */
 void play_lookahead_stats(unsigned long long *decisions, unsigned long long *cands,
 			  unsigned long long *samples, unsigned long long *guests);

@@ -169,7 +169,6 @@ int np_plan_answers(const np_host *host, const np_request *req, const struct np_
 #define NP_LOOKAHEAD_SETS_MAX 16      /* node sets (NP_LOOKAHEAD_SETS) */
 #define NP_LOOKAHEAD_SETS_DEFAULT 8
 #define NP_LOOKAHEAD_MARGIN_MAX 10 /* standard errors */
-#define NP_LOOKAHEAD_RESIDENTS_MAX 100000 /* guests on the host that may leave */
 
 /* The candidates np_place_lookahead() tries beside np_place()'s answer (np_lookahead.cands). */
 enum np_lookahead_cands {
@@ -229,20 +228,6 @@ struct np_lookahead {
 	 * stratified (one in each S-th of the shares).
 	 */
 	bool plain_draws;
-	/*
-	 * Departures in the futures (0: none, the futures as without these
-	 * fields): before each arrival of a future, each guest there leaves
-	 * with probability DEPART (0 to 1): the RESIDENTS (the NRESIDENTS
-	 * plans of the guests on HOST now, charged on it, read only) and,
-	 * unless DEPART_RESIDENTS_ONLY, the future's own guests.  The caller
-	 * estimates DEPART from what it has seen (e.g. departures seen over
-	 * the guests' arrivals spent on the host), never from when a guest
-	 * will leave; every candidate meets the same departures.
-	 */
-	double depart;
-	const np_plan *const *residents;
-	int nresidents;
-	bool depart_residents_only;
 };
 
 /* What one np_place_lookahead() did. */

@@ -16,15 +16,8 @@
  * made the choice as good as twice the futures drawn independently
  * (docs/results.md, sixth session).  A flavor is found by bisecting the
  * shares' running sums (catalogues have hundreds of flavors).
- *
- * Departures (np_lookahead.depart): how many of a future's arrivals a
- * guest stays for is drawn from the seed, the future and the guest alone
- * (a hash, not the flavors' stream), so the flavors are the same with or
- * without departures and every candidate meets the same departures.
  */
 #include <assert.h>
-#include <limits.h>
-#include <math.h>
 #include <stdlib.h>
 
 #include <numaplace/flavors.h>
@@ -40,7 +33,7 @@ struct np__futures {
 	int *perm;   /* the strata's order at one position */
 	int n, samples, depth, drawn;
 	bool plain;
-	uint64_t seed, seed0; /* the flavors' stream; the seed given (departures) */
+	uint64_t seed;
 };
 
 static double uniform(uint64_t *s)
@@ -105,7 +98,7 @@ int np__futures_new(const np_flavors *f, int samples, int depth, bool plain, uin
 	fu->samples = samples;
 	fu->depth = depth;
 	fu->plain = plain;
-	fu->seed = fu->seed0 = seed;
+	fu->seed = seed;
 	*out = fu;
 	return 0;
 }
@@ -116,20 +109,6 @@ int np__futures_at(struct np__futures *fu, int s, int k)
 	while (fu->drawn <= k)
 		draw_position(fu);
 	return fu->seq[(size_t)k * (size_t)fu->samples + (size_t)s];
-}
-
-int np__futures_stay(const struct np__futures *fu, int s, int who, double p)
-{
-	uint64_t x = (fu->seed0 ^ 0x6a09e667f3bcc909ULL) + (uint64_t)s, y;
-	double u, k;
-
-	assert(p > 0 && p <= 1 && s >= 0 && who >= 0);
-	y = np__splitmix64(&x) ^ ((uint64_t)who * 0x9e3779b97f4a7c15ULL);
-	u = (double)((np__splitmix64(&y) >> 11) + 1) * 0x1.0p-53; /* (0, 1] */
-	if (p >= 1)
-		return 0;
-	k = floor(log(u) / log1p(-p)); /* P(stays k arrivals or more) = (1 - p)^k */
-	return k < INT_MAX ? (int)k : INT_MAX;
 }
 
 void np__futures_free(struct np__futures *fu)

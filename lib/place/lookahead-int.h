@@ -69,12 +69,5 @@ int np__futures_new(const np_flavors *f, int samples, int depth, bool plain, uin
 		    struct np__futures **out, struct np_error *err);
 int np__futures_at(struct np__futures *fu, int s, int k);
 void np__futures_free(struct np__futures *fu);
-/*
- * Departures: how many arrivals of future S guest WHO stays for before it
- * leaves (0: gone before the next one), each arrival leaving with
- * probability P in (0, 1]; WHO numbers the residents, then the future's
- * own guests.  A function of the seed, S and WHO alone.
- */
-int np__futures_stay(const struct np__futures *fu, int s, int who, double p);
 
 #endif

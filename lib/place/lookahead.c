@@ -28,14 +28,10 @@
  * (lookahead-futures.c, stratified by default): the same host, request
  * and seed give the same plan.  With LA->margin, a candidate must lead
  * the engine's answer by that many standard errors of the per-future
- * difference to win (choose()).  With LA->depart, guests leave in the
- * futures too (rollout_leaving()): the residents the caller names and the
- * futures' own guests, each before each arrival with that probability.
- * The budget
+ * difference to win (choose()).  The budget
  * (max_guests: guests placed in futures, in all) ends the sampling after
  * the last round of futures every candidate could play in full.
  */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,96 +231,14 @@ static int rollout(np_host *h, const np_flavors *f, struct np__futures *fu, int 
 	return depth;
 }
 
-/* A rollout's departures: when each resident and each future guest leaves. */
-struct leave {
-	int *res_at;    /* resident i leaves before arrival res_at[i] */
-	np_plan **mine; /* the future's guests still there (NULL: gone or none) */
-	int *mine_at;   /* and the arrival each leaves before */
-};
-
-static int leave_new(const struct np_lookahead *o, int depth, struct leave *lv,
-		     struct np_error *err)
-{
-	lv->res_at = calloc((size_t)o->nresidents + 1, sizeof(*lv->res_at));
-	lv->mine = calloc((size_t)depth, sizeof(*lv->mine));
-	lv->mine_at = calloc((size_t)depth, sizeof(*lv->mine_at));
-	if (lv->res_at && lv->mine && lv->mine_at)
-		return 0;
-	return np__err(err, NP_ENOMEM, "out of memory");
-}
-
-static void leave_free(struct leave *lv)
-{
-	free(lv->res_at);
-	free(lv->mine);
-	free(lv->mine_at);
-}
-
-/* Before arrival K: the residents and future guests due to leave give back what they hold. */
-static void depart_before(np_host *h, const struct np_lookahead *o, struct leave *lv, int k)
-{
-	for (int i = 0; i < o->nresidents; i++)
-		if (lv->res_at[i] == k)
-			np_host_charge(h, o->residents[i], true, NULL);
-	for (int j = 0; j < k; j++)
-		if (lv->mine[j] && lv->mine_at[j] == k) {
-			np_host_charge(h, lv->mine[j], true, NULL);
-			np_plan_free(lv->mine[j]);
-			lv->mine[j] = NULL;
-		}
-}
-
 /*
- * rollout() with departures (O->depart > 0): before each arrival the
- * guests due to leave go (np__futures_stay(): drawn from the seed, the
- * future and the guest alone, so every candidate meets the same
- * departures), the residents first; the future's own guests stay unless
- * they may leave too.
- */
-static int rollout_leaving(np_host *h, const struct np_lookahead *o, struct np__futures *fu,
-			   int s, int depth, uint64_t *left, struct leave *lv)
-{
-	int n = o->nresidents, got = depth, k;
-
-	for (int i = 0; i < n; i++)
-		lv->res_at[i] = np__futures_stay(fu, s, i, o->depart);
-	for (k = 0; k < depth; k++) {
-		np_plan *p = NULL;
-		int stay;
-
-		depart_before(h, o, lv, k);
-		if (*left == 0) {
-			got = -1;
-			break;
-		}
-		--*left;
-		if (np_place(h, np_flavors_request(o->flavors, np__futures_at(fu, s, k)), NULL, &p,
-			     NULL) ||
-		    !np_plan_fits(p) || np_host_charge(h, p, false, NULL)) {
-			np_plan_free(p);
-			got = k;
-			break;
-		}
-		lv->mine[k] = p;
-		stay = o->depart_residents_only ? INT_MAX : np__futures_stay(fu, s, n + k, o->depart);
-		lv->mine_at[k] = stay < depth ? k + 1 + stay : INT_MAX;
-	}
-	for (int j = 0; j < k && j < depth; j++) {
-		np_plan_free(lv->mine[j]);
-		lv->mine[j] = NULL;
-	}
-	return got;
-}
-
-/*
- * One round: every candidate on future S (with departures when LV),
- * added to SCORE (and the squared difference to np_place()'s answer's to
- * SQ); false (and both unchanged) when the budget ran out before every
- * candidate played it to its end.
+ * One round: every candidate on future S, added to SCORE (and the squared
+ * difference to np_place()'s answer's to SQ); false (and both unchanged)
+ * when the budget ran out before every candidate played it to its end.
  */
 static bool round_of(const np_host *host, const struct la *la, const struct np_lookahead *o,
 		     struct np__futures *fu, int s, int depth, uint64_t *left, long *score,
-		     double *sq, struct leave *lv, struct np_lookahead_result *res)
+		     double *sq, struct np_lookahead_result *res)
 {
 	long got[LA_MAX_CANDS] = { 0 };
 
@@ -334,8 +248,7 @@ static bool round_of(const np_host *host, const struct la *la, const struct np_l
 
 		if (!np_host_clone(host, &after, NULL) &&
 		    !np_host_charge(after, la->c[i], false, NULL))
-			got[i] = lv ? rollout_leaving(after, o, fu, s, depth, left, lv)
-				    : rollout(after, o->flavors, fu, s, depth, left);
+			got[i] = rollout(after, o->flavors, fu, s, depth, left);
 		np_host_free(after);
 		res->guests += before - *left;
 		if (got[i] < 0)
@@ -400,89 +313,7 @@ static int check(const struct np_lookahead *o, struct np_error *err)
 	if (o->depth < 0 || o->depth > NP_LOOKAHEAD_DEPTH_MAX)
 		return np__err(err, NP_EINPUT, "lookahead: depth must be 0 to %d, not %d",
 				 NP_LOOKAHEAD_DEPTH_MAX, o->depth);
-	if (!(o->depart >= 0 && o->depart <= 1))
-		return np__err(err, NP_EINPUT,
-			       "lookahead: depart must be a probability, 0 to 1, not %g", o->depart);
-	if (o->nresidents < 0 || o->nresidents > NP_LOOKAHEAD_RESIDENTS_MAX ||
-	    (o->nresidents && !o->residents))
-		return np__err(err, NP_EINPUT, "lookahead: residents must be 0 to %d, not %d",
-			       NP_LOOKAHEAD_RESIDENTS_MAX, o->nresidents);
-	for (int i = 0; i < o->nresidents; i++)
-		if (!o->residents[i] || !np_plan_fits(o->residents[i]))
-			return np__err(err, NP_EINPUT,
-				       "lookahead: resident %d is %s", i,
-				       o->residents[i] ? "a plan that does not fit" : "NULL");
 	return 0;
-}
-
-/* Is pinned CPU C of node N one the host has pinned? */
-static bool pinned_on(const struct np_host_node *n, int c)
-{
-	for (int i = 0; i < n->npinned; i++)
-		if (n->pinned[i] == c)
-			return true;
-	return false;
-}
-
-/* Are the CPUs cell C pins (its vCPUs', emulator's and blocked siblings) pinned on its node? */
-static bool cell_pinned(const struct np_host_node *n, const struct np_plan_cell *c)
-{
-	for (int i = 0; i < c->npins; i++)
-		if (!pinned_on(n, c->pins[i].pcpu))
-			return false;
-	for (int i = 0; i < c->nreserved; i++)
-		if (!pinned_on(n, c->reserved[i]))
-			return false;
-	for (int i = 0; i < c->nblocked; i++)
-		if (!pinned_on(n, c->blocked[i]))
-			return false;
-	return true;
-}
-
-/*
- * Residents the host does not hold (the NP_EINPUT naming the first): a
- * cell on a node it does not have or whose pinned CPUs are not pinned
- * there, or more memory or floating vCPUs on a node, or PCI devices from
- * a pool, than the host has charged, all residents together.
- */
-static int residents_on(const np_host *host, const struct np_lookahead *o, struct np_error *err)
-{
-	int nodes = np_topo_node_count(np_host_topo(host)), npci = np_host_pci_pool_count(host);
-	uint64_t *mem = calloc((size_t)nodes + 1, sizeof(*mem));
-	uint64_t *vcpus = calloc((size_t)nodes + 1, sizeof(*vcpus));
-	long *pci = calloc((size_t)npci + 1, sizeof(*pci));
-	int rc = mem && vcpus && pci ? 0 : np__err(err, NP_ENOMEM, "out of memory");
-
-	for (int i = 0; !rc && i < o->nresidents; i++) {
-		const np_plan *p = o->residents[i];
-		bool ok = true;
-
-		for (int c = 0; ok && c < np_plan_cell_count(p); c++) {
-			const struct np_plan_cell *x = np_plan_cell(p, c);
-			const struct np_host_node *n;
-
-			ok = x->node_idx >= 0 && x->node_idx < nodes;
-			n = ok ? np_host_node(host, x->node_idx) : NULL;
-			ok = ok && cell_pinned(n, x) &&
-			     (mem[x->node_idx] += x->memory_mb) <= n->memory_used_mb &&
-			     (vcpus[x->node_idx] += (uint64_t)x->nfloat) <= n->cpu_usage;
-		}
-		for (int d = 0; ok && d < np_plan_pci_count(p); d++) {
-			const struct np_plan_pci *x = np_plan_pci(p, d);
-
-			ok = x->pool >= 0 && x->pool < npci &&
-			     (pci[x->pool] += x->count) <= np_host_pci_pool(host, x->pool)->used;
-		}
-		if (!ok)
-			rc = np__err(err, NP_EINPUT,
-				     "lookahead: resident %d is not on the host (more than it "
-				     "holds, or CPUs it has not pinned)",
-				     i);
-	}
-	free(mem);
-	free(vcpus);
-	free(pci);
-	return rc;
 }
 
 int np_place_lookahead(const np_host *host, const np_request *req,
@@ -497,9 +328,8 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 	struct np__futures *fu = NULL;
 	uint64_t left;
 	struct la la = { { NULL }, 0 };
-	struct leave lv = { NULL, NULL, NULL };
 
-	if ((rc = check(la_opts, err)) || (rc = residents_on(host, la_opts, err)))
+	if ((rc = check(la_opts, err)))
 		return rc;
 	depth = la_opts->depth ? la_opts->depth : NP_LOOKAHEAD_DEPTH_MAX;
 	left = la_opts->max_guests ? la_opts->max_guests : UINT64_MAX;
@@ -518,13 +348,10 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 	if (la.n > 1) {
 		rc = np__futures_new(la_opts->flavors, la_opts->samples, depth, la_opts->plain_draws,
 				     la_opts->seed, &fu, err);
-		if (!rc && la_opts->depart > 0)
-			rc = leave_new(la_opts, depth, &lv, err);
 		if (rc)
 			goto out;
 		for (int s = 0; s < la_opts->samples; s++)
-			if (!round_of(host, &la, la_opts, fu, s, depth, &left, score, sq,
-				      la_opts->depart > 0 ? &lv : NULL, &res))
+			if (!round_of(host, &la, la_opts, fu, s, depth, &left, score, sq, &res))
 				break;
 		best = choose(&la, score, sq, res.futures, la_opts->margin);
 	}
@@ -537,6 +364,5 @@ out:
 	for (int i = 0; i < la.n; i++)
 		np_plan_free(la.c[i]);
 	np__futures_free(fu);
-	leave_free(&lv);
 	return rc;
 }

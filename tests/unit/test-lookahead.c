@@ -10,10 +10,8 @@
  * answer only by the margin; the futures' stratified draws; the caller's own candidates (copied
  * when one wins); the budget bounding the guests placed
  * in futures (and no future counted half-played); a guest that does not
- * fit; departures in the futures (none: the very futures and plans as
- * without them; residents that leave free their room, future guests
- * that leave theirs); and options out of range refused with one line,
- * the output untouched.
+ * fit; and options out of range refused with one line, the output
+ * untouched.
  */
 #include <string.h>
 
@@ -335,147 +333,6 @@ static void test_budget(void)
 	np_topo_free(t);
 }
 
-/*
- * Departures that never happen change nothing: the guests of test
- * same-seed placed one after another with the old options, with depart
- * 0 and the guests so far as residents, and with a rate so small no
- * guest leaves within the futures (the departures' code, every draw
- * made): the same plans, the same futures, the same guests tried.
- */
-static void test_depart_none(void)
-{
-	static const uint64_t used[4] = { 0, 0, 0, 0 };
-	static const char *const guests[] = {
-		"vcpus=4,ram=12288,hw:cpu_policy=dedicated,hw:numa_nodes=1",
-		"vcpus=2,ram=20480",
-		"vcpus=8,ram=16384,hw:cpu_policy=dedicated,hw:numa_nodes=2",
-		"vcpus=2,ram=4096,hw:cpu_policy=dedicated",
-		"vcpus=4,ram=12288,hw:cpu_policy=dedicated,hw:numa_nodes=1",
-		"vcpus=2,ram=20480",
-		"vcpus=2,ram=4096,hw:cpu_policy=dedicated",
-	};
-	enum { N = sizeof(guests) / sizeof(*guests) };
-	np_topo *t = NULL;
-	np_host *h = host_with(&t, used);
-	np_flavors *f = catalogue(mix);
-	np_plan *placed[N] = { NULL };
-	int other = 0;
-
-	for (int g = 0; h && f && g < N; g++) {
-		struct np_lookahead la[3] = { { .flavors = f, .samples = 32, .seed = 42 } };
-		struct np_lookahead_result r[3] = { { 0 } };
-		np_request *q = flavor(guests[g]);
-		np_plan *p[3] = { NULL };
-		struct np_error err = { 0 };
-
-		la[1] = la[2] = la[0];
-		la[1].residents = la[2].residents = (const np_plan *const *)placed;
-		la[1].nresidents = la[2].nresidents = g;
-		la[2].depart = 1e-15;
-		for (int v = 0; q && v < 3; v++)
-			CHECK(np_place_lookahead(h, q, NULL, &la[v], &p[v], &r[v], &err) == 0,
-			      "guest %d variant %d: %s", g, v, err.message);
-		for (int v = 1; p[0] && v < 3; v++) {
-			CHECK(p[v] && np_plan_cell_count(p[v]) == np_plan_cell_count(p[0]),
-			      "guest %d variant %d: other cells", g, v);
-			for (int i = 0; p[v] && i < np_plan_cell_count(p[0]) &&
-					i < np_plan_cell_count(p[v]);
-			     i++)
-				CHECK(np_plan_cell(p[v], i)->node_idx == np_plan_cell(p[0], i)->node_idx,
-				      "guest %d variant %d cell %d: node %d, not %d", g, v, i,
-				      np_plan_cell(p[v], i)->node_idx, np_plan_cell(p[0], i)->node_idx);
-			CHECK(r[v].chosen == r[0].chosen && r[v].guests == r[0].guests &&
-				      r[v].futures == r[0].futures && r[v].candidates == r[0].candidates,
-			      "guest %d variant %d: chose %d of %d, %llu guests; before %d of %d, %llu",
-			      g, v, r[v].chosen, r[v].candidates, (unsigned long long)r[v].guests,
-			      r[0].chosen, r[0].candidates, (unsigned long long)r[0].guests);
-		}
-		other += r[0].chosen > 0;
-		if (p[0] && np_plan_fits(p[0]) && !np_host_charge(h, p[0], false, &err)) {
-			placed[g] = p[0];
-			p[0] = NULL;
-		}
-		for (int v = 0; v < 3; v++)
-			np_plan_free(p[v]);
-		np_request_free(q);
-	}
-	CHECK(other > 0, "the lookahead never chose another plan than the engine's: a weak test");
-	for (int g = 0; g < N; g++)
-		np_plan_free(placed[g]);
-	np_flavors_free(f);
-	np_host_free(h);
-	np_topo_free(t);
-}
-
-/*
- * Four residents hold 28, 27, 26 and 25 GiB of the four 32 GiB nodes; a
- * 4 GiB guest comes; the cloud sells only 24 GiB guests.  Without
- * departures every future refuses its first guest.  When the residents
- * all leave (probability 1, before the futures' first arrival) each
- * future admits four 24 GiB guests (one a node) and refuses the fifth;
- * when the futures' own guests leave too, each is gone before the next
- * arrives and every future runs to its depth (8).
- */
-static void test_depart_frees(void)
-{
-	static const uint64_t used[4] = { 0, 0, 0, 0 };
-	static const char *const res[4] = { "vcpus=1,ram=28672", "vcpus=1,ram=27648",
-					     "vcpus=1,ram=26624", "vcpus=1,ram=25600" };
-	np_topo *t = NULL;
-	np_host *h = host_with(&t, used);
-	np_request *q = flavor("vcpus=1,ram=4096");
-	np_flavors *f = catalogue("[{\"vcpus\": 1, \"memory_mb\": 24576, "
-				  "\"extra_specs\": {\"hw:numa_nodes\": \"1\"}}]");
-	np_plan *resident[4] = { NULL };
-	const struct {
-		double depart;
-		bool only;
-		uint64_t tries; /* engine calls per future and candidate */
-	} cases[] = { { 0, false, 1 }, { 1, true, 5 }, { 1, false, 8 } };
-	struct np_error err = { 0 };
-
-	for (int i = 0; h && i < 4; i++) {
-		np_request *r = flavor(res[i]);
-		np_host *one = NULL;
-
-		/* each resident on node i: the others' nodes full on a copy */
-		CHECK(r && np_host_clone(h, &one, &err) == 0, "%s", err.message);
-		for (int j = 0; one && j < 4; j++)
-			if (j != i)
-				np_host_add_usage(one, j, 0, 32768, NULL, 0, NULL);
-		CHECK(one && np_place(one, r, NULL, &resident[i], &err) == 0 &&
-			      node_of(resident[i]) == i && np_host_charge(h, resident[i], false, &err) == 0,
-		      "resident %d: %s", i, err.message);
-		np_host_free(one);
-		np_request_free(r);
-	}
-	for (size_t c = 0; h && q && f && c < sizeof(cases) / sizeof(*cases); c++) {
-		struct np_lookahead la = { .flavors = f, .samples = 16, .depth = 8, .seed = 5,
-					   .depart = cases[c].depart,
-					   .residents = (const np_plan *const *)resident,
-					   .nresidents = 4,
-					   .depart_residents_only = cases[c].only };
-		struct np_lookahead_result r = { 0 };
-		np_plan *p = NULL;
-
-		CHECK(np_place_lookahead(h, q, NULL, &la, &p, &r, &err) == 0 && np_plan_fits(p),
-		      "case %zu: %s", c, err.message);
-		CHECK(r.candidates >= 2 && r.futures == 16, "case %zu: %d candidates, %d futures", c,
-		      r.candidates, r.futures);
-		CHECK(r.guests == 16 * (uint64_t)r.candidates * cases[c].tries,
-		      "case %zu: %llu guests tried in 16 futures of %d candidates, not %llu each", c,
-		      (unsigned long long)r.guests, r.candidates,
-		      (unsigned long long)cases[c].tries);
-		np_plan_free(p);
-	}
-	for (int i = 0; i < 4; i++)
-		np_plan_free(resident[i]);
-	np_flavors_free(f);
-	np_request_free(q);
-	np_host_free(h);
-	np_topo_free(t);
-}
-
 /* A guest that fits nowhere: np_place()'s no-fit answer, nothing sampled. */
 static void test_no_fit(void)
 {
@@ -511,17 +368,6 @@ static void test_hostile(void)
 	np_request *q = flavor("vcpus=1,ram=1024");
 	np_flavors *f = catalogue(mix);
 	static const np_plan *const none[NP_LOOKAHEAD_EXTRA_MAX + 1] = { NULL };
-	np_plan *off = NULL, *nofit = NULL; /* a plan not charged on H; one that does not fit */
-	np_request *huge = flavor("vcpus=1,ram=65536,hw:numa_nodes=1");
-	const np_plan *offs[1], *nofits[1];
-
-	if (h && q)
-		np_place(h, q, NULL, &off, NULL);
-	if (h && huge)
-		np_place(h, huge, NULL, &nofit, NULL);
-	CHECK(off && np_plan_fits(off) && nofit && !np_plan_fits(nofit), "the plans to give");
-	offs[0] = off;
-	nofits[0] = nofit;
 	const struct {
 		struct np_lookahead la;
 		const char *says;
@@ -543,22 +389,6 @@ static void test_hostile(void)
 		{ { .flavors = f, .samples = 1, .margin = -1 }, "margin" },
 		{ { .flavors = f, .samples = 1, .margin = NP_LOOKAHEAD_MARGIN_MAX + 1 }, "margin" },
 		{ { .flavors = f, .samples = 1, .margin = __builtin_nan("") }, "margin" },
-		{ { .flavors = f, .samples = 1, .depart = -0.1 }, "depart" },
-		{ { .flavors = f, .samples = 1, .depart = 1.5 }, "depart" },
-		{ { .flavors = f, .samples = 1, .depart = __builtin_nan("") }, "depart" },
-		{ { .flavors = f, .samples = 1, .depart = __builtin_inf() }, "depart" },
-		{ { .flavors = f, .samples = 1, .nresidents = -1 }, "residents" },
-		{ { .flavors = f, .samples = 1, .nresidents = 1 }, "residents" },
-		{ { .flavors = f, .samples = 1, .residents = none, .nresidents = 1 }, "resident 0" },
-		{ { .flavors = f, .samples = 1, .residents = none,
-		    .nresidents = NP_LOOKAHEAD_RESIDENTS_MAX + 1 },
-		  "residents" },
-		{ { .flavors = f, .samples = 1, .depart = 0.5, .residents = offs, .nresidents = 1 },
-		  "resident 0 is not on the host" },
-		{ { .flavors = f, .samples = 1, .residents = offs, .nresidents = 1 },
-		  "resident 0 is not on the host" },
-		{ { .flavors = f, .samples = 1, .residents = nofits, .nresidents = 1 },
-		  "resident 0" },
 	};
 
 	for (size_t i = 0; h && q && f && i < sizeof(bad) / sizeof(*bad); i++) {
@@ -578,9 +408,6 @@ static void test_hostile(void)
 		CHECK(np_place_lookahead(h, q, NULL, NULL, &p, NULL, &err) == NP_EINPUT && !p,
 		      "no options accepted");
 	}
-	np_plan_free(off);
-	np_plan_free(nofit);
-	np_request_free(huge);
 	np_flavors_free(f);
 	np_request_free(q);
 	np_host_free(h);
@@ -858,8 +685,6 @@ int main(void)
 	T_CASE("futures", test_futures());
 	T_CASE("same-seed", test_same_seed());
 	T_CASE("budget", test_budget());
-	T_CASE("depart-none", test_depart_none());
-	T_CASE("depart-frees", test_depart_frees());
 	T_CASE("no-fit", test_no_fit());
 	T_CASE("hostile", test_hostile());
 	T_CASE("fit-rules", test_fit_rules());
