@@ -20,7 +20,8 @@
  * answered "placed already" by another connection between the first
  * connection's COMMIT and its sync (the cut taken inside that sync, before
  * it runs); a failed sync answers the claim as failed and breaks the
- * handle.  Nothing is timed.
+ * handle; ?synchronous=full keeps every answered claim too, =normal does
+ * not (as documented), another level is refused.  Nothing is timed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -649,6 +650,61 @@ static void sync_fails(void)
 	np_fleet_close(f);
 }
 
+/*
+ * The URL's synchronous=: full (SQLite syncs inside COMMIT) keeps every
+ * answered claim through a power cut too; normal does not sync at
+ * commit, and loses the claims since the last checkpoint (what the
+ * documentation warns of); anything else is refused.
+ */
+static int placed_then_cut(const char *sub, const char *param)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = NULL, *g = NULL;
+	char url[200], from[128], to[128], id[16];
+	int made = 0, kept = 0;
+
+	if (!new_store(sub, 1, url, sizeof(url)))
+		return -1;
+	strcat(url, param);
+	CHECK(np_fleet_open(url, 0, &f, &err) == 0, "open %s: %s", url, err.message);
+	for (int i = 0; f && i < 5; i++) {
+		snprintf(id, sizeof(id), "p%d", i);
+		made += place(f, id, NULL, &err) == 1;
+	}
+	CHECK(made == 5, "%s: 5 placed (%d): %s", param, made, err.message);
+	snprintf(from, sizeof(from), "%s/%s", dir, sub);
+	snprintf(to, sizeof(to), "%s/%s-cut", dir, sub);
+	CHECK(cut(from, to), "the cut copy: %s", strerror(errno));
+	snprintf(url, sizeof(url), "sqlite:%s/fleet.db", to);
+	CHECK(np_fleet_open(url, 0, &g, &err) == 0, "open the copy: %s", err.message);
+	for (int i = 0; g && i < 5; i++) {
+		snprintf(id, sizeof(id), "p%d", i);
+		kept += holds(g, id) == 1;
+	}
+	np_fleet_close(g);
+	np_fleet_close(f);
+	return kept;
+}
+
+static void url_levels(void)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = NULL;
+	char url[200];
+	int rc;
+
+	CHECK(placed_then_cut("full", "?synchronous=full") == 5,
+	      "synchronous=full: every answered claim survives");
+	CHECK(placed_then_cut("normal", "?synchronous=normal") < 5,
+	      "synchronous=normal: the last claims are lost");
+	snprintf(url, sizeof(url), "sqlite:%s/full/fleet.db?synchronous=off", dir);
+	rc = np_fleet_open(url, 0, &f, &err);
+	CHECK(rc == NP_EINPUT && strstr(err.message, "unknown parameter 'synchronous=off'") &&
+		      !strchr(err.message, '\n'),
+	      "another level is refused in one line (%d): %s", rc, err.message);
+	np_fleet_close(f);
+}
+
 /* The store opens its files through the default VFS registered here. */
 static void vfs_used(void)
 {
@@ -676,6 +732,7 @@ int main(void)
 	T_CASE("answered-durable", answered_durable());
 	T_CASE("existing-durable", existing_durable());
 	T_CASE("sync-fails", sync_fails());
+	T_CASE("url-levels", url_levels());
 	t_cleanup();
 	for (int i = 0; i < MAX_FILES; i++)
 		free(files[i].img);
