@@ -189,13 +189,10 @@ void np__group_ref(struct np__fleet_group *g);
 void np__group_unref(struct np__fleet_group *g);
 /*
  * Claim C through F's group: with the claims other handles of the group
- * make meanwhile, in one transaction (group.c); returns once committed
- * and durable.  COMMITTED (may be NULL) is called with CTX in this thread
- * as soon as the claim is in the store and answered in R, before it is
- * durable (a store that syncs after its lock), unless that failed.
+ * make meanwhile, in one transaction (group.c); returns once committed.
  */
 int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_result *r,
-		    void (*committed)(void *ctx), void *ctx, struct np_error *err);
+		    struct np_error *err);
 /*
  * Release REL->id through F's group: in the transaction of the claims and
  * releases other handles of the group make meanwhile; returns once

@@ -53,12 +53,9 @@ struct np__qitem {
 	const struct np__claim *c; /* a claim (C, R), or a release (REL) */
 	struct np__claim_result *r;
 	struct np__release *rel;
-	void (*committed)(void *ctx); /* once committed without error, before durable */
-	void *ctx;
 	struct np_error err;
 	int rc;
-	bool in_store; /* committed (or failed), maybe not durable yet */
-	bool done;     /* answered: durable, or failed */
+	bool done;
 	struct np__qitem *next;
 };
 
@@ -438,81 +435,11 @@ static void lock_store(np_fleet *f)
 	pthread_mutex_lock(&g->mu);
 }
 
-/* ME committed without error: its thread's note of it (G locked; let go meanwhile). */
-static void note_committed(struct np__fleet_group *g, struct np__qitem *me)
-{
-	void (*cb)(void *) = me->committed;
-
-	me->committed = NULL;
-	if (!cb || me->rc)
-		return;
-	pthread_mutex_unlock(&g->mu);
-	cb(me->ctx);
-	pthread_mutex_lock(&g->mu);
-}
-
-/*
- * The leader's turn (G locked, not busy): the store's lock, the queue
- * taken, the batch committed with its durability put off (the driver's
- * defer); then the group is free for the next leader while this one makes
- * the batch durable (settle: SQLite's WAL sync, outside the write lock),
- * so a replica's next batch commits during this one's sync.  Only then
- * is the batch answered.
- */
-static void lead(np_fleet *f, struct np__qitem *me)
-{
-	struct np__fleet_group *g = f->group;
-	struct np__qitem *batch[BATCH_MAX];
-	struct np_error e = { 0 };
-	bool split = f->drv->defer && f->drv->settle;
-	int n, nrel = 0, commits, rc = 0;
-
-	g->busy = true;
-	lock_store(f);
-	n = take_batch(g, batch);
-	pthread_mutex_unlock(&g->mu);
-	if (split)
-		f->drv->defer(f->s, true);
-	commits = run_batch(f, batch, n);
-	if (split)
-		f->drv->defer(f->s, false);
-	pthread_mutex_lock(&g->mu);
-	for (int i = 0; i < n; i++)
-		nrel += batch[i]->rel != NULL;
-	g->claims += (uint64_t)(n - nrel);
-	g->releases += (uint64_t)nrel;
-	g->commits += (uint64_t)commits;
-	g->split += n > 1 && commits == n;
-	if ((uint64_t)(n - nrel) > g->largest)
-		g->largest = (uint64_t)(n - nrel);
-	for (int i = 0; i < n; i++)
-		batch[i]->in_store = true;
-	g->busy = false;
-	pthread_cond_broadcast(&g->cv);
-	if (me->in_store) /* not when the queue before it was longer than a batch */
-		note_committed(g, me);
-	pthread_mutex_unlock(&g->mu);
-	if (split)
-		rc = f->drv->settle(f->s, &e);
-	pthread_mutex_lock(&g->mu);
-	for (int i = 0; i < n; i++) {
-		if (rc && !batch[i]->rc) {
-			batch[i]->rc = rc;
-			batch[i]->err = e;
-		}
-		batch[i]->done = true;
-	}
-	g->pending -= n;
-	pthread_cond_broadcast(&g->cv);
-}
-
-/*
- * Queue ME on F's group and return once a batch that holds it is
- * committed and durable; ME->committed, when set, runs in between.
- */
+/* Queue ME on F's group and return once a batch that holds it is committed. */
 static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 {
 	struct np__fleet_group *g = f->group;
+	struct np__qitem *batch[BATCH_MAX];
 
 	pthread_mutex_lock(&g->mu);
 	if (me->c)
@@ -521,12 +448,31 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 	*g->tail = me;
 	g->tail = &me->next;
 	while (!me->done) {
-		if (me->in_store && me->committed)
-			note_committed(g, me);
-		else if (me->in_store || g->busy)
+		if (g->busy) {
 			pthread_cond_wait(&g->cv, &g->mu);
-		else
-			lead(f, me);
+			continue;
+		}
+		g->busy = true;
+		lock_store(f);
+		int n = take_batch(g, batch), nrel = 0;
+
+		pthread_mutex_unlock(&g->mu);
+		int commits = run_batch(f, batch, n);
+
+		pthread_mutex_lock(&g->mu);
+		for (int i = 0; i < n; i++)
+			nrel += batch[i]->rel != NULL;
+		g->claims += (uint64_t)(n - nrel);
+		g->releases += (uint64_t)nrel;
+		g->commits += (uint64_t)commits;
+		g->split += n > 1 && commits == n;
+		if ((uint64_t)(n - nrel) > g->largest)
+			g->largest = (uint64_t)(n - nrel);
+		for (int i = 0; i < n; i++)
+			batch[i]->done = true;
+		g->pending -= n;
+		g->busy = false;
+		pthread_cond_broadcast(&g->cv);
 	}
 	if (me->c)
 		note_inflight(g, me->c->host_id, false);
@@ -537,9 +483,9 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 }
 
 int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_result *r,
-		    void (*committed)(void *ctx), void *ctx, struct np_error *err)
+		    struct np_error *err)
 {
-	struct np__qitem me = { .c = c, .r = r, .committed = committed, .ctx = ctx };
+	struct np__qitem me = { .c = c, .r = r };
 
 	return enqueue(f, &me, err);
 }

@@ -430,33 +430,10 @@ static void after_claim(np_fleet *f, struct np_fleet_host *h, const struct np__t
 		np__fleet_stale(f, h, gen);
 }
 
-struct claimed {
-	np_fleet *f;
-	struct np_fleet_host *h;
-	const struct np__takes *t;
-	const struct np__claim_result *cr;
-	bool noted;
-};
-
-/*
- * As soon as the claim is in the store, before it is durable: the other
- * threads of the group see the host changed from then on, and find our
- * snapshot instead of each reading the host again.
- */
-static void claimed_now(void *arg)
-{
-	struct claimed *c = arg;
-
-	c->noted = true;
-	if (c->cr->status == NP__CLAIMED)
-		after_claim(c->f, c->h, c->t, c->cr->generation);
-}
-
 static int claim(np_fleet *f, const char *id, const char *fp, const np_request *req,
 		 const struct fit *fit, struct np__claim_result *cr, struct np_error *err)
 {
 	struct np__takes t = { 0 };
-	struct claimed cd = { f, fit->h, &t, cr, false };
 	char *json = NULL;
 	int rc = np__takes_of(fit->h->host, fit->plan, req, &t, err);
 
@@ -465,9 +442,9 @@ static int claim(np_fleet *f, const char *id, const char *fp, const np_request *
 	if (!rc) {
 		struct np__claim c = { id, fit->h->id, fp, json, &t };
 
-		rc = np__group_claim(f, &c, cr, claimed_now, &cd, err);
+		rc = np__group_claim(f, &c, cr, err);
 	}
-	if (!rc && !cd.noted && cr->status == NP__CLAIMED)
+	if (!rc && cr->status == NP__CLAIMED)
 		after_claim(f, fit->h, &t, cr->generation);
 	np__takes_free(&t);
 	free(json);

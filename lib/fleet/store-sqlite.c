@@ -62,8 +62,8 @@
  *   that ends without a commit of ours (placed already, a release that
  *   found nothing, a host there already) and a placement read by id
  *   (the retried POST answered "placed already", GET) are settled too,
- *   unless no other connection committed since our last sync (the
- *   pager's data version unchanged).  Lists (hosts, usage) are read as they are.
+ *   unless no other connection committed since our last sync (PRAGMA
+ *   data_version unchanged).  Lists (hosts, usage) are read as they are.
  * - A failed sync answers the operation as failed (its commit may be in
  *   the store) and breaks the handle: every later write and id read on
  *   it fails with the same line, since after a failed fdatasync Linux
@@ -306,10 +306,8 @@ struct np__store {
 	bool late_sync;	      /* WAL at synchronous=NORMAL, synced by settle() */
 	bool wtx;	      /* a write transaction (BEGIN IMMEDIATE) is open */
 	bool dv_known;	      /* dv_synced is set */
-	unsigned dv_synced;   /* the pager's data version at the last good sync */
+	int64_t dv_synced;    /* data_version read just before the last good sync */
 	char broken[NP_ERROR_MAX]; /* a sync failed: why; every later write fails with it */
-	bool defer;	      /* settle() owed to sq_settle() (store.h, defer) */
-	bool owed, owed_own;  /* a settle() is owed; of our own commit */
 };
 
 /* ---- errors and statements ----------------------------------------------- */
@@ -366,6 +364,8 @@ static int exec_sql(struct np__store *s, const char *q, struct np_error *err)
 	return 0;
 }
 
+static int data_version(struct np__store *s, int64_t *v, struct np_error *err);
+
 /* The WAL's fdatasync, on SQLite's own file object of it (see the header). */
 static int wal_sync(struct np__store *s)
 {
@@ -384,10 +384,8 @@ static int wal_sync(struct np__store *s)
  * Make durable everything this connection has seen committed: its own
  * last commit (OWN), or what another connection committed that this one
  * read and is about to answer on.  Outside the write lock.  Not OWN and
- * the pager's data version (SQLITE_FCNTL_DATA_VERSION: it moves with
- * every commit the connection made or saw, as of its last transaction,
- * with no read of the file) unchanged since the last sync: what it read
- * is durable already, nothing to do.  A
+ * no other connection has committed since the last sync (PRAGMA
+ * data_version unchanged): it is durable already, nothing to do.  A
  * failed sync breaks the handle (struct np__store, broken): after a
  * failed fdatasync Linux may report the next one as good although the
  * pages it failed on are gone, so nothing this handle says later could
@@ -395,14 +393,14 @@ static int wal_sync(struct np__store *s)
  */
 static int settle(struct np__store *s, bool own, struct np_error *err)
 {
-	unsigned dv = 0;
+	int64_t dv = 0;
 	int rc;
-	bool known = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, &dv) ==
-		     SQLITE_OK;
 
 	if (s->broken[0])
 		return np__err(err, NP_EOS, "%s", s->broken);
-	if (known && !own && s->dv_known && dv == s->dv_synced)
+	if ((rc = data_version(s, &dv, err)))
+		return rc;
+	if (!own && s->dv_known && dv == s->dv_synced)
 		return 0;
 	if ((rc = wal_sync(s)) != SQLITE_OK) {
 		snprintf(s->broken, sizeof(s->broken), "store 'sqlite:%s': cannot sync the WAL "
@@ -411,7 +409,7 @@ static int settle(struct np__store *s, bool own, struct np_error *err)
 		return np__err(err, NP_EOS, "%s", s->broken);
 	}
 	s->dv_synced = dv;
-	s->dv_known = known;
+	s->dv_known = true;
 	return 0;
 }
 
@@ -433,12 +431,8 @@ static int tx_ended(struct np__store *s, bool committed, int rc, struct np_error
 	}
 	if (s->wtx) {
 		s->wtx = false;
-		if (!rc && s->late_sync && s->defer) {
-			s->owed = true;
-			s->owed_own |= committed;
-		} else if (!rc && s->late_sync) {
+		if (!rc && s->late_sync)
 			rc = settle(s, committed, err);
-		}
 	}
 	if (s->wal_pages >= 1000) { /* SQLite's default wal_autocheckpoint */
 		s->wal_pages = 0;
@@ -1044,22 +1038,6 @@ static int sq_claim_many(struct np__store *s, const struct np__claim *const *c,
 	if (rc)
 		rollback(s);
 	return rc;
-}
-
-/* Writes that return committed, not yet durable, until sq_settle() (store.h). */
-static void sq_defer(struct np__store *s, bool on)
-{
-	s->defer = on;
-}
-
-static int sq_settle(struct np__store *s, struct np_error *err)
-{
-	bool own = s->owed_own;
-
-	if (!s->owed)
-		return 0;
-	s->owed = s->owed_own = false;
-	return settle(s, own, err);
 }
 
 /* The write lock, for the sq_claim_many() that follows (see store.h). */
@@ -1712,8 +1690,6 @@ static const struct np__store_driver np__store_sqlite = {
 	.lock_claims = sq_lock_claims,
 	.release = sq_release,
 	.commit_many = sq_commit_many,
-	.defer = sq_defer,
-	.settle = sq_settle,
 	.placements = sq_placements,
 	.snapshot = sq_snapshot,
 	.allocations = sq_allocations,

@@ -279,17 +279,6 @@ struct np__store_driver {
 	 * Optional.
 	 */
 	int (*commit_many)(struct np__store *s, struct np__op *ops, int n, struct np_error *err);
-	/*
-	 * Optional, both or neither: durability apart from the commit, for
-	 * a group's leader (group.c).  After defer(S, true) the writes that
-	 * follow (claim, claim_many, release, commit_many) return once
-	 * committed and the write lock is given back, not yet durable;
-	 * settle() makes every one of them durable (0, or the error: answer
-	 * them as failed).  defer(S, false): each write is durable when it
-	 * returns again.
-	 */
-	void (*defer)(struct np__store *s, bool on);
-	int (*settle)(struct np__store *s, struct np_error *err);
 	/* Placements with id ID, or on host HOST_ID (>= 0), or all. */
 	int (*placements)(struct np__store *s, const char *id, int64_t host_id,
 			  np__placement_cb cb, void *ctx, struct np_error *err);
