@@ -662,10 +662,12 @@ static int placed_then_cut(const char *sub, const char *param)
 	np_fleet *f = NULL, *g = NULL;
 	char url[200], from[128], to[128], id[16];
 	int made = 0, kept = 0;
+	size_t len;
 
 	if (!new_store(sub, 1, url, sizeof(url)))
 		return -1;
-	strcat(url, param);
+	len = strlen(url);
+	snprintf(url + len, sizeof(url) - len, "%s", param);
 	CHECK(np_fleet_open(url, 0, &f, &err) == 0, "open %s: %s", url, err.message);
 	for (int i = 0; f && i < 5; i++) {
 		snprintf(id, sizeof(id), "p%d", i);
