@@ -513,6 +513,26 @@ static int hold_until(const char *path, int fd, int fd2)
 	return 0;
 }
 
+/*
+ * A child that takes PATH's lock and holds it (hold_until) until B's
+ * write end is closed; A tells when it holds it.  The parent keeps A's
+ * read end and B's write end, under the hang guard.
+ */
+static pid_t fork_holder(const char *path, int a[2], int b[2])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		close(a[0]);
+		close(b[1]);
+		_exit(hold_until(path, a[1], b[0]));
+	}
+	close(a[1]);
+	close(b[0]);
+	alarm(HANG_GUARD);
+	return pid;
+}
+
 static void other_boot(void)
 {
 	struct np_error err = { 0 };
@@ -525,14 +545,7 @@ static void other_boot(void)
 	if (!new_store("boot", 1, path, url, sizeof(path)) || pipe(a) || pipe(b))
 		return;
 	np__wlock_name(path, lock, sizeof(lock));
-	if ((pid = fork()) == 0) {
-		close(a[0]);
-		close(b[1]);
-		_exit(hold_until(path, a[1], b[0]));
-	}
-	close(a[1]);
-	close(b[0]);
-	alarm(HANG_GUARD);
+	pid = fork_holder(path, a, b);
 	CHECK(read(a[0], &c, 1) == 1, "the child holds the lock");
 	/* As after a reboot: the boot id (at offset 16) is not this boot's. */
 	fd = open(lock, O_WRONLY);
@@ -597,14 +610,7 @@ static void deadline(void)
 	CHECK(np_fleet_open(url, 0, &f, &err) == 0 && place(f, "kept0"), "open: %s", err.message);
 	if (!f)
 		return;
-	if ((pid = fork()) == 0) {
-		close(a[0]);
-		close(b[1]);
-		_exit(hold_until(path, a[1], b[0]));
-	}
-	close(a[1]);
-	close(b[0]);
-	alarm(HANG_GUARD);
+	pid = fork_holder(path, a, b);
 	CHECK(read(a[0], &c, 1) == 1, "another process holds the lock");
 	np_fleet_set_deadline(f, now_ns() + 200000000); /* 0.2 s */
 	CHECK(schedule_rc(f, "late0", &err) == NP_EOS && !strcmp(err.reason, "deadline_exceeded"),
