@@ -1009,23 +1009,25 @@ static void after_release(np_fleet *f, struct np_fleet_host *h, const struct np_
 	f->last_scan = 0; /* see our own write at the next refresh */
 }
 
+/* A release's change, offered to the summaries (np__offer_fn) once committed. */
+static void offer_release(np_fleet *f, void *p)
+{
+	const struct np__release *rel = p;
+	struct np_fleet_host *h = rel->found && f->loaded ? np__fleet_by_id(f, rel->host_id) : NULL;
+
+	if (h)
+		after_release(f, h, rel);
+}
+
 int np_fleet_release(np_fleet *f, const char *id, bool *found, struct np_error *err)
 {
 	struct np__release rel = { .id = id, .host_id = -1 };
-	struct np_fleet_host *h;
 	int rc = np__fleet_check_id("placement id", id, err);
 
 	if (!rc)
-		rc = np__group_release(f, &rel, err);
-	if (rc) {
-		np__takes_free(&rel.given);
-		return rc;
-	}
-	if (found)
+		rc = np__group_release(f, &rel, offer_release, &rel, err);
+	if (!rc && found)
 		*found = rel.found;
-	h = rel.found && f->loaded ? np__fleet_by_id(f, rel.host_id) : NULL;
-	if (h)
-		after_release(f, h, &rel);
 	np__takes_free(&rel.given);
-	return 0;
+	return rc;
 }

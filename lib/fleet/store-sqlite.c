@@ -321,6 +321,8 @@ struct np__store {
 	bool dv_known;	      /* dv_synced is set */
 	int64_t dv_synced;    /* data_version read just before the last good sync */
 	char broken[NP_ERROR_MAX]; /* a sync failed: why; every later write fails with it */
+	void (*committed)(void *); /* store.h on_commit: after COMMIT, before settle() */
+	void *committed_ctx;
 };
 
 /* ---- errors and statements ----------------------------------------------- */
@@ -434,6 +436,8 @@ static int tx_ended(struct np__store *s, bool committed, int rc, struct np_error
 	}
 	if (s->wtx) {
 		s->wtx = false;
+		if (committed && s->committed)
+			s->committed(s->committed_ctx); /* visible, not durable yet: not answered */
 		if (!rc && s->late_sync)
 			rc = settle(s, committed, err);
 	}
@@ -1063,6 +1067,13 @@ static int sq_claim_many(struct np__store *s, const struct np__claim *const *c,
 static int sq_lock_claims(struct np__store *s, struct np_error *err)
 {
 	return txn(s, TX_WRITE, err);
+}
+
+/* store.h on_commit: CB after each commit, before its sync. */
+static void sq_on_commit(struct np__store *s, void (*cb)(void *ctx), void *ctx)
+{
+	s->committed = cb;
+	s->committed_ctx = ctx;
 }
 
 /* REL's takes (ALLOCS) or pins noted as given back, before they go. */
@@ -1708,6 +1719,7 @@ static const struct np__store_driver np__store_sqlite = {
 	.claim_many = sq_claim_many,
 	.lock_claims = sq_lock_claims,
 	.wait_until = sq_wait_until,
+	.on_commit = sq_on_commit,
 	.release = sq_release,
 	.commit_many = sq_commit_many,
 	.placements = sq_placements,
