@@ -89,7 +89,7 @@ struct np__summary {
  */
 struct np__hsnap {
 	atomic_int refs;
-	char *name;
+	char *name; /* NAME and SUM.nodes are in the snapshot's own allocation */
 	int64_t id, topo_id, generation;
 	int placements;
 	np__ledger *ledger;
@@ -128,15 +128,13 @@ struct np_fleet_host {
 
 /*
  * What the handles of one process opened with np_fleet_open_shared()
- * share (group.c), refcounted by its handles: the commit queue (MU, CV),
+ * share (group.c), refcounted by its handles: the commit queue (MU),
  * and under CMU the host summaries (the newest snapshot of each host, by
  * id), the topologies, and the hosts removed lately, so that every handle
  * drops them at its next refresh.
  */
 struct np__fleet_group {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pthread_cond_t ccv; /* under MU: the batch being committed committed, or ended */
+	pthread_mutex_t mu; /* each queued item's thread waits on the item's own condition */
 	int refs;
 	struct np__qitem *head, **tail; /* claims and releases waiting for the next batch */
 	bool busy;			/* a leader is committing a batch */

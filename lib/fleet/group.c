@@ -45,7 +45,12 @@
  * (struct np__hsnap: ledger, engine view, pre-filter summary; immutable,
  * refcounted).  A handle that finds a host changed takes the cached one
  * when it is at least as new as the change it saw, and reads the store
- * only otherwise; what it reads and builds it offers back.  So a replica's
+ * only otherwise; what it reads and builds it offers back.  A claim's or
+ * release's own change is offered by its thread from the item's answer
+ * (np__offer_fn): a follower's as soon as the leader's COMMIT is visible,
+ * while the leader syncs (the driver's on_commit; its host marked as
+ * being read meanwhile, so the other handles wait for the offer instead
+ * of reading the host), the leader's own after its sync.  So a replica's
  * threads read and build each change once, and hold one copy of each
  * host (not one per thread).  Summaries stay a hint: claims re-check in
  * the store.  A removal goes into a ring every handle reads at its next
@@ -70,7 +75,8 @@ struct np__qitem {
 	struct np_error err;
 	int rc;
 	bool done;
-	bool taken;	/* in the batch being committed: waits on CCV */
+	pthread_cond_t cv; /* under the group's MU: its thread waits on it alone */
+	bool taken;	/* in the batch being committed */
 	bool committed; /* its commit is visible (not durable yet, not answered) */
 	bool offered;	/* OFFER called */
 	int64_t marked; /* host marked as being read (np__cache_read_begin) until offered, or -1 */
@@ -88,28 +94,13 @@ int np__group_new(struct np__fleet_group **out, struct np_error *err)
 		free(g);
 		return np__err(err, NP_ENOMEM, "cannot make a lock");
 	}
-	if (pthread_cond_init(&g->cv, NULL)) {
-		pthread_mutex_destroy(&g->mu);
-		free(g);
-		return np__err(err, NP_ENOMEM, "cannot make a condition variable");
-	}
 	if (pthread_mutex_init(&g->cmu, NULL)) {
-		pthread_cond_destroy(&g->cv);
 		pthread_mutex_destroy(&g->mu);
 		free(g);
 		return np__err(err, NP_ENOMEM, "cannot make a lock");
 	}
 	if (pthread_cond_init(&g->rcv, NULL)) {
 		pthread_mutex_destroy(&g->cmu);
-		pthread_cond_destroy(&g->cv);
-		pthread_mutex_destroy(&g->mu);
-		free(g);
-		return np__err(err, NP_ENOMEM, "cannot make a condition variable");
-	}
-	if (pthread_cond_init(&g->ccv, NULL)) {
-		pthread_cond_destroy(&g->rcv);
-		pthread_mutex_destroy(&g->cmu);
-		pthread_cond_destroy(&g->cv);
 		pthread_mutex_destroy(&g->mu);
 		free(g);
 		return np__err(err, NP_ENOMEM, "cannot make a condition variable");
@@ -126,12 +117,10 @@ void np__snap_unref(struct np__hsnap *s)
 {
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
-	free(s->name);
 	np__ledger_free(s->ledger);
 	np_host_free(s->host);
-	free(s->sum.nodes);
 	free(s->sum.pci);
-	free(s);
+	free(s); /* its name and summary nodes with it (np__fleet_rebuild) */
 }
 
 static size_t slot_of(const struct np__fleet_group *g, int64_t id)
@@ -329,10 +318,8 @@ void np__group_unref(struct np__fleet_group *g)
 		np_topo_free(g->topos[i].topo);
 	}
 	free(g->topos);
-	pthread_cond_destroy(&g->ccv);
 	pthread_cond_destroy(&g->rcv);
 	pthread_mutex_destroy(&g->cmu);
-	pthread_cond_destroy(&g->cv);
 	pthread_mutex_destroy(&g->mu);
 	free(g);
 }
@@ -449,9 +436,10 @@ static void committed(void *p)
 	for (int i = 0; i < a->n; i++) {
 		a->items[i]->committed = true;
 		a->items[i]->marked = hosts[i];
+		if (a->items[i] != a->leader)
+			pthread_cond_signal(&a->items[i]->cv);
 	}
 	a->seen = true;
-	pthread_cond_broadcast(&g->ccv);
 	pthread_mutex_unlock(&g->mu);
 }
 
@@ -674,6 +662,7 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 	struct np__qitem *batch[BATCH_MAX];
 
 	me->marked = -1;
+	pthread_cond_init(&me->cv, NULL); /* glibc's never fails */
 	pthread_mutex_lock(&g->mu);
 	if (me->c)
 		note_inflight(g, me->c->host_id, true);
@@ -687,7 +676,7 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 			continue;
 		}
 		if (g->busy || me->taken) {
-			pthread_cond_wait(me->taken ? &g->ccv : &g->cv, &g->mu);
+			pthread_cond_wait(&me->cv, &g->mu);
 			continue;
 		}
 		g->busy = true;
@@ -712,18 +701,22 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 		g->split += run > 1 && commits == run;
 		if ((uint64_t)(run - nrel) > g->largest)
 			g->largest = (uint64_t)(run - nrel);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			batch[i]->done = true;
+			if (batch[i] != me)
+				pthread_cond_signal(&batch[i]->cv);
+		}
 		g->pending -= n;
 		g->busy = false;
-		pthread_cond_broadcast(&g->cv);
-		pthread_cond_broadcast(&g->ccv);
+		if (g->head) /* the next leader: the others sleep on until taken */
+			pthread_cond_signal(&g->head->cv);
 	}
 	if (me->c)
 		note_inflight(g, me->c->host_id, false);
 	if (!me->offered)
 		offer(f, me);
 	pthread_mutex_unlock(&g->mu);
+	pthread_cond_destroy(&me->cv);
 	if (me->rc && err)
 		*err = me->err;
 	return me->rc;

@@ -64,6 +64,11 @@
  *   (the retried POST answered "placed already", GET) are settled too,
  *   unless no other connection committed since our last sync (PRAGMA
  *   data_version unchanged).  Lists (hosts, usage) are read as they are.
+ * - Between COMMIT and the sync the store calls the on_commit hook
+ *   (store.h): the group wakes the threads whose claims the commit held
+ *   to build their hosts' new summaries meanwhile (group.c).  A summary
+ *   is a hint that other connections could read from the store already;
+ *   nothing is answered before the sync.
  * - A failed sync answers the operation as failed (its commit may be in
  *   the store) and breaks the handle: every later write and id read on
  *   it fails with the same line, since after a failed fdatasync Linux
