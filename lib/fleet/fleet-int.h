@@ -293,10 +293,12 @@ int np__fleet_rebuild(np_fleet *f, struct np_fleet_host *h, np__ledger *l, int64
 /*
  * After this process's own claim (RELEASE false) or release of TAKES on
  * H, which the store says left H at generation GEN: when GEN is the one
- * just after the view H holds, nobody else changed H in between, and its
- * new view is that one with TAKES charged or given back (a snapshot shared
- * with the group, as a read would make).  False when it was not so, or
- * could not be built: read H again.
+ * just after the view H holds (or the group's cached one, taken then),
+ * nobody else changed H in between, and its new view is that one with
+ * TAKES charged or given back (a snapshot shared with the group, as a
+ * read would make); a view at GEN or newer holds the change already.
+ * False when it was not so, or could not be built: read H again.  A
+ * newer change a scan saw meanwhile stays to be read.
  */
 bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np__takes *takes,
 			  bool release, int64_t gen);
