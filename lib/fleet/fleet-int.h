@@ -89,7 +89,7 @@ struct np__summary {
  */
 struct np__hsnap {
 	atomic_int refs;
-	char *name;
+	char *name; /* NAME and SUM.nodes are in the snapshot's own allocation */
 	int64_t id, topo_id, generation;
 	int placements;
 	np__ledger *ledger;
@@ -128,14 +128,13 @@ struct np_fleet_host {
 
 /*
  * What the handles of one process opened with np_fleet_open_shared()
- * share (group.c), refcounted by its handles: the commit queue (MU, CV),
+ * share (group.c), refcounted by its handles: the commit queue (MU),
  * and under CMU the host summaries (the newest snapshot of each host, by
  * id), the topologies, and the hosts removed lately, so that every handle
  * drops them at its next refresh.
  */
 struct np__fleet_group {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_mutex_t mu; /* each queued item's thread waits on the item's own condition */
 	int refs;
 	struct np__qitem *head, **tail; /* claims and releases waiting for the next batch */
 	bool busy;			/* a leader is committing a batch */
@@ -188,17 +187,31 @@ int np__group_new(struct np__fleet_group **out, struct np_error *err);
 void np__group_ref(struct np__fleet_group *g);
 void np__group_unref(struct np__fleet_group *g);
 /*
+ * What a claim or release changed, offered to the group's summaries by
+ * the thread that asked for it, on its handle F (CTX: the caller's): once
+ * the item's transaction committed, or was answered without a commit
+ * (placed already, not found: the offer checks the answer).  Called at
+ * most once, by the group: as soon as the commit is visible to other
+ * connections, while another thread makes it durable, or else before
+ * the claim or release returns.  The answer is not final then (a failed
+ * sync still fails it); a summary is a hint, so offering what other
+ * readers can read already is safe.
+ */
+typedef void (*np__offer_fn)(np_fleet *f, void *ctx);
+/*
  * Claim C through F's group: with the claims other handles of the group
- * make meanwhile, in one transaction (group.c); returns once committed.
+ * make meanwhile, in one transaction (group.c); returns once committed
+ * (durable).  FN (may be NULL) offers its change (np__offer_fn).
  */
 int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_result *r,
-		    struct np_error *err);
+		    np__offer_fn fn, void *ctx, struct np_error *err);
 /*
  * Release REL->id through F's group: in the transaction of the claims and
  * releases other handles of the group make meanwhile; returns once
- * committed, REL answered.
+ * committed, REL answered.  FN as for np__group_claim.
  */
-int np__group_release(np_fleet *f, struct np__release *rel, struct np_error *err);
+int np__group_release(np_fleet *f, struct np__release *rel, np__offer_fn fn, void *ctx,
+		      struct np_error *err);
 /*
  * Does another thread of F's group have a claim on host ID queued or
  * committing?  Choosing it too would likely lose (the same free CPUs, the
@@ -280,10 +293,12 @@ int np__fleet_rebuild(np_fleet *f, struct np_fleet_host *h, np__ledger *l, int64
 /*
  * After this process's own claim (RELEASE false) or release of TAKES on
  * H, which the store says left H at generation GEN: when GEN is the one
- * just after the view H holds, nobody else changed H in between, and its
- * new view is that one with TAKES charged or given back (a snapshot shared
- * with the group, as a read would make).  False when it was not so, or
- * could not be built: read H again.
+ * just after the view H holds (or the group's cached one, taken then),
+ * nobody else changed H in between, and its new view is that one with
+ * TAKES charged or given back (a snapshot shared with the group, as a
+ * read would make); a view at GEN or newer holds the change already.
+ * False when it was not so, or could not be built: read H again.  A
+ * newer change a scan saw meanwhile stays to be read.
  */
 bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np__takes *takes,
 			  bool release, int64_t gen);

@@ -268,27 +268,47 @@ static void adopt(struct np_fleet_host *h, struct np__hsnap *snap)
 	h->stale = false;
 }
 
+/*
+ * A snapshot of H, its summary's nodes and its name in one allocation
+ * (struct np__hsnap): a refresh makes one for every host another handle
+ * or process changed, and malloc/free under the refresh was a tenth of a
+ * replica's CPU.
+ */
+static struct np__hsnap *snap_new(const struct np_fleet_host *h, const np_host *v)
+{
+	size_t n = (size_t)np_topo_node_count(np_host_topo(v)) + 1, len = strlen(h->name) + 1;
+	struct np__hsnap *snap = calloc(1, sizeof(*snap) + n * sizeof(struct np__snode) + len);
+
+	if (!snap)
+		return NULL;
+	snap->sum.nodes = (struct np__snode *)(snap + 1);
+	snap->sum.n = (int)n - 1; /* np__summarize fills them in place */
+	snap->name = (char *)(snap->sum.nodes + n);
+	memcpy(snap->name, h->name, len);
+	return snap;
+}
+
 int np__fleet_rebuild(np_fleet *f, struct np_fleet_host *h, np__ledger *l, int64_t gen,
 		      int placements, struct np_error *err)
 {
-	struct np__hsnap *snap = calloc(1, sizeof(*snap));
+	struct np__hsnap *snap = NULL;
 	struct np_fleet_host tmp = { 0 };
 	np_host *v = NULL;
-	int rc = snap && (snap->name = strdup(h->name)) ? np__fleet_empty_host(h, &v, err)
-						 : np__err(err, NP_ENOMEM, "out of memory");
+	int rc = np__fleet_empty_host(h, &v, err);
 
+	if (!rc && !(snap = snap_new(h, v))) /* its nodes: as many as np__summarize counts */
+		rc = np__err(err, NP_ENOMEM, "out of memory");
 	if (!rc && (rc = np__ledger_to_host(l, v, err)) != 0)
 		rc = np__err(err, rc, "host '%s' in the store: %s", h->name, err ? err->message : "");
 	tmp.host = v, tmp.ledger = l;
+	if (snap)
+		tmp.sum = snap->sum;
 	if (!rc && np__summarize(&tmp))
 		rc = np__err(err, NP_ENOMEM, "out of memory");
 	if (rc) {
 		np_host_free(v);
 		np__ledger_free(l);
-		free(tmp.sum.nodes);
 		free(tmp.sum.pci);
-		if (snap)
-			free(snap->name);
 		free(snap);
 		return rc;
 	}
@@ -977,19 +997,50 @@ static bool holds_given(const np__ledger *l, const struct np__release *rel)
 	return true;
 }
 
+/*
+ * H's view one generation before GEN: its own, or the group's cached one
+ * when its own is older (with three replicas a handle's view is often
+ * behind by a change another handle read already).  True when H is now
+ * at GEN - 1, or at GEN or newer (*DONE: it holds the change already).
+ */
+static bool catch_up(np_fleet *f, struct np_fleet_host *h, int64_t gen, bool *done)
+{
+	struct np__hsnap *s;
+
+	*done = gen <= h->generation;
+	if (*done || gen == h->generation + 1)
+		return true;
+	if (!(s = np__cache_get(f->group, h, gen - 1)))
+		return false;
+	adopt(h, s);
+	f->changed++;
+	*done = s->generation >= gen;
+	return true;
+}
+
 bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np__takes *takes,
 			  bool release, int64_t gen)
 {
+	int64_t want = h->stale ? h->want_gen : 0; /* a newer change a scan saw: still to read */
 	np__ledger *l;
+	bool done, ok;
 
-	if (gen != h->generation + 1 || !(l = np__ledger_clone(h->ledger)))
+	if (!catch_up(f, h, gen, &done))
 		return false;
-	if (np__ledger_charge(l, takes, release, NULL)) {
+	if (done) {
+		ok = true;
+	} else if (!(l = np__ledger_clone(h->ledger))) {
+		return false;
+	} else if (np__ledger_charge(l, takes, release, NULL)) {
 		np__ledger_free(l);
 		return false;
+	} else {
+		/* (np__fleet_rebuild frees L when it fails) */
+		ok = !np__fleet_rebuild(f, h, l, gen, h->placements + (release ? -1 : 1), NULL);
 	}
-	/* (np__fleet_rebuild frees L when it fails) */
-	return !np__fleet_rebuild(f, h, l, gen, h->placements + (release ? -1 : 1), NULL);
+	if (ok && want > h->generation)
+		np__fleet_stale(f, h, want);
+	return ok;
 }
 
 /*
@@ -1009,23 +1060,25 @@ static void after_release(np_fleet *f, struct np_fleet_host *h, const struct np_
 	f->last_scan = 0; /* see our own write at the next refresh */
 }
 
+/* A release's change, offered to the summaries (np__offer_fn) once committed. */
+static void offer_release(np_fleet *f, void *p)
+{
+	const struct np__release *rel = p;
+	struct np_fleet_host *h = rel->found && f->loaded ? np__fleet_by_id(f, rel->host_id) : NULL;
+
+	if (h)
+		after_release(f, h, rel);
+}
+
 int np_fleet_release(np_fleet *f, const char *id, bool *found, struct np_error *err)
 {
 	struct np__release rel = { .id = id, .host_id = -1 };
-	struct np_fleet_host *h;
 	int rc = np__fleet_check_id("placement id", id, err);
 
 	if (!rc)
-		rc = np__group_release(f, &rel, err);
-	if (rc) {
-		np__takes_free(&rel.given);
-		return rc;
-	}
-	if (found)
+		rc = np__group_release(f, &rel, offer_release, &rel, err);
+	if (!rc && found)
 		*found = rel.found;
-	h = rel.found && f->loaded ? np__fleet_by_id(f, rel.host_id) : NULL;
-	if (h)
-		after_release(f, h, &rel);
 	np__takes_free(&rel.given);
-	return 0;
+	return rc;
 }

@@ -45,7 +45,12 @@
  * (struct np__hsnap: ledger, engine view, pre-filter summary; immutable,
  * refcounted).  A handle that finds a host changed takes the cached one
  * when it is at least as new as the change it saw, and reads the store
- * only otherwise; what it reads and builds it offers back.  So a replica's
+ * only otherwise; what it reads and builds it offers back.  A claim's or
+ * release's own change is offered by its thread from the item's answer
+ * (np__offer_fn): a follower's as soon as the leader's COMMIT is visible,
+ * while the leader syncs (the driver's on_commit; its host marked as
+ * being read meanwhile, so the other handles wait for the offer instead
+ * of reading the host), the leader's own after its sync.  So a replica's
  * threads read and build each change once, and hold one copy of each
  * host (not one per thread).  Summaries stay a hint: claims re-check in
  * the store.  A removal goes into a ring every handle reads at its next
@@ -65,9 +70,16 @@ struct np__qitem {
 	const struct np__claim *c; /* a claim (C, R), or a release (REL) */
 	struct np__claim_result *r;
 	struct np__release *rel;
+	np__offer_fn offer; /* what it changed, to the summaries (OFFER_CTX) */
+	void *offer_ctx;
 	struct np_error err;
 	int rc;
 	bool done;
+	pthread_cond_t cv; /* under the group's MU: its thread waits on it alone */
+	bool taken;	/* in the batch being committed */
+	bool committed; /* its commit is visible (not durable yet, not answered) */
+	bool offered;	/* OFFER called */
+	int64_t marked; /* host marked as being read (np__cache_read_begin) until offered, or -1 */
 	int64_t deadline; /* monotonic ns by which it must begin, or 0 (np_fleet_set_deadline) */
 	struct np__qitem *next;
 };
@@ -82,20 +94,13 @@ int np__group_new(struct np__fleet_group **out, struct np_error *err)
 		free(g);
 		return np__err(err, NP_ENOMEM, "cannot make a lock");
 	}
-	if (pthread_cond_init(&g->cv, NULL)) {
-		pthread_mutex_destroy(&g->mu);
-		free(g);
-		return np__err(err, NP_ENOMEM, "cannot make a condition variable");
-	}
 	if (pthread_mutex_init(&g->cmu, NULL)) {
-		pthread_cond_destroy(&g->cv);
 		pthread_mutex_destroy(&g->mu);
 		free(g);
 		return np__err(err, NP_ENOMEM, "cannot make a lock");
 	}
 	if (pthread_cond_init(&g->rcv, NULL)) {
 		pthread_mutex_destroy(&g->cmu);
-		pthread_cond_destroy(&g->cv);
 		pthread_mutex_destroy(&g->mu);
 		free(g);
 		return np__err(err, NP_ENOMEM, "cannot make a condition variable");
@@ -112,12 +117,10 @@ void np__snap_unref(struct np__hsnap *s)
 {
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
-	free(s->name);
 	np__ledger_free(s->ledger);
 	np_host_free(s->host);
-	free(s->sum.nodes);
 	free(s->sum.pci);
-	free(s);
+	free(s); /* its name and summary nodes with it (np__fleet_rebuild) */
 }
 
 static size_t slot_of(const struct np__fleet_group *g, int64_t id)
@@ -227,6 +230,19 @@ void np__cache_read_done(struct np__fleet_group *g, int64_t id)
 	pthread_mutex_unlock(&g->cmu);
 }
 
+/* Host ID marked as being read until np__cache_read_done(ID); false: no room to mark it. */
+static bool cache_mark(struct np__fleet_group *g, int64_t id)
+{
+	bool ok;
+
+	pthread_mutex_lock(&g->cmu);
+	ok = g->nreading < NP__READING_MAX;
+	if (ok)
+		g->reading[g->nreading++] = id;
+	pthread_mutex_unlock(&g->cmu);
+	return ok;
+}
+
 struct np__hsnap *np__cache_put(struct np__fleet_group *g, struct np__hsnap *s)
 {
 	struct np__hsnap *use = s, *drop = NULL;
@@ -304,7 +320,6 @@ void np__group_unref(struct np__fleet_group *g)
 	free(g->topos);
 	pthread_cond_destroy(&g->rcv);
 	pthread_mutex_destroy(&g->cmu);
-	pthread_cond_destroy(&g->cv);
 	pthread_mutex_destroy(&g->mu);
 	free(g);
 }
@@ -369,8 +384,80 @@ static int run_one_by(np_fleet *f, struct np__qitem *q)
 	return rc;
 }
 
+/*
+ * The commit the leader is running, for committed(): its items (the
+ * claims' answers in RS when the driver fills an array, else in place),
+ * the leader's own item, and whether the commit happened (SEEN).
+ */
+struct at_commit {
+	np_fleet *f;
+	struct np__qitem **items;
+	int n;
+	const struct np__claim_result *rs;
+	const struct np__qitem *leader;
+	bool seen;
+};
+
+/* The host item Q changed (committed), or -1. */
+static int64_t changed_host(const struct np__qitem *q)
+{
+	if (q->c)
+		return q->r->status == NP__CLAIMED ? q->c->host_id : -1;
+	return q->rel->found ? q->rel->host_id : -1;
+}
+
+/*
+ * The driver's on_commit, in the leader's thread between COMMIT and the
+ * sync: each item's thread is woken to offer what its item changed to
+ * the group's summaries now, while the leader syncs, instead of after
+ * (when the other handles, which see the commit at once, would have read
+ * and built those hosts themselves).  Their hosts are marked as being
+ * read, so a handle that needs one waits for the offer
+ * (np__cache_read_begin); the leader's own item is offered after the
+ * sync (marking it would keep the others waiting through the sync).
+ * Nothing is answered here: each item's answer waits for the sync.
+ */
+static void committed(void *p)
+{
+	struct at_commit *a = p;
+	struct np__fleet_group *g = a->f->group;
+	int64_t hosts[BATCH_MAX];
+
+	for (int i = 0; i < a->n; i++) {
+		struct np__qitem *q = a->items[i];
+
+		if (q->c && a->rs)
+			*q->r = a->rs[i];
+		hosts[i] = q != a->leader && q->offer ? changed_host(q) : -1;
+		if (hosts[i] >= 0 && !cache_mark(g, hosts[i]))
+			hosts[i] = -1;
+	}
+	pthread_mutex_lock(&g->mu);
+	for (int i = 0; i < a->n; i++) {
+		a->items[i]->committed = true;
+		a->items[i]->marked = hosts[i];
+		if (a->items[i] != a->leader)
+			pthread_cond_signal(&a->items[i]->cv);
+	}
+	a->seen = true;
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* The driver calls committed(A) after each commit of ITEMS (N) until unhooked (A NULL). */
+static void hook(np_fleet *f, struct at_commit *a, struct np__qitem **items, int n,
+		 const struct np__claim_result *rs)
+{
+	if (!f->drv->on_commit)
+		return;
+	if (a) {
+		a->items = items, a->n = n, a->rs = rs;
+	}
+	f->drv->on_commit(f->s, a ? committed : NULL, a);
+}
+
 /* A batch with releases in it: through commit_many, when the driver has it. */
-static int run_mixed(np_fleet *f, struct np__qitem **batch, int n, struct np_error *e)
+static int run_mixed(np_fleet *f, struct np__qitem **batch, int n, struct at_commit *a,
+		     struct np_error *e)
 {
 	struct np__op ops[BATCH_MAX];
 	struct np__claim_result rs[BATCH_MAX];
@@ -380,8 +467,9 @@ static int run_mixed(np_fleet *f, struct np__qitem **batch, int n, struct np_err
 		return -1;
 	for (int i = 0; i < n; i++)
 		ops[i] = (struct np__op){ batch[i]->c, &rs[i], batch[i]->rel };
+	hook(f, a, batch, n, rs);
 	rc = f->drv->commit_many(f->s, ops, n, e);
-	for (int i = 0; i < n && !rc; i++)
+	for (int i = 0; i < n && !rc && !a->seen; i++)
 		if (batch[i]->c)
 			*batch[i]->r = rs[i];
 	return rc;
@@ -394,7 +482,8 @@ static int run_mixed(np_fleet *f, struct np__qitem **batch, int n, struct np_err
  * that holds the lock; a batch that failed as a whole was rolled back, so
  * its items run one by one, each by its deadline (run_one_by).
  */
-static int run_batch(np_fleet *f, struct np__qitem **batch, int n, int locked)
+static int run_batch(np_fleet *f, struct np__qitem **batch, int n, int locked,
+		     struct at_commit *a)
 {
 	const struct np__claim *cs[BATCH_MAX];
 	struct np__claim_result rs[BATCH_MAX];
@@ -406,20 +495,27 @@ static int run_batch(np_fleet *f, struct np__qitem **batch, int n, int locked)
 	if (n > 1)
 		qsort(batch, (size_t)n, sizeof(*batch), cmp_host);
 	if (n > 1 && nrel) {
-		rc = run_mixed(f, batch, n, &e);
+		rc = run_mixed(f, batch, n, a, &e);
 	} else if (n > 1 && f->drv->claim_many) {
 		for (int i = 0; i < n; i++)
 			cs[i] = batch[i]->c;
+		hook(f, a, batch, n, rs);
 		rc = f->drv->claim_many(f->s, cs, rs, n, &e);
-		if (!rc)
-			for (int i = 0; i < n; i++)
-				*batch[i]->r = rs[i];
+		for (int i = 0; i < n && !rc && !a->seen; i++)
+			*batch[i]->r = rs[i];
 	}
 	if (!rc)
 		return 1;
+	if (a->seen) { /* committed, then not made durable: answered with that error, not run again */
+		for (int i = 0; i < n; i++)
+			batch[i]->rc = rc, batch[i]->err = e;
+		return 1;
+	}
 	/* Alone, or the batch failed as a whole: one by one. */
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		hook(f, a, &batch[i], 1, NULL);
 		batch[i]->rc = n == 1 && locked == 0 ? run_one(f, batch[i]) : run_one_by(f, batch[i]);
+	}
 	return n;
 }
 
@@ -429,7 +525,8 @@ static int take_batch(struct np__fleet_group *g, struct np__qitem **batch)
 	int n = 0;
 
 	while (g->head && n < BATCH_MAX) {
-		batch[n++] = g->head;
+		batch[n] = g->head;
+		batch[n++]->taken = true;
 		g->head = g->head->next;
 	}
 	if (!g->head)
@@ -540,12 +637,32 @@ static void unlock_empty(np_fleet *f, int locked)
 		f->drv->claim_many(f->s, NULL, NULL, 0, &e);
 }
 
+/*
+ * ME's change offered (G's mutex held, let go meanwhile): once, when it
+ * was committed, by its own thread on its own handle F; its host's mark
+ * taken off after.
+ */
+static void offer(np_fleet *f, struct np__qitem *me)
+{
+	struct np__fleet_group *g = f->group;
+
+	me->offered = true;
+	pthread_mutex_unlock(&g->mu);
+	if (me->offer && (me->committed || !me->rc))
+		me->offer(f, me->offer_ctx);
+	if (me->marked >= 0)
+		np__cache_read_done(g, me->marked);
+	pthread_mutex_lock(&g->mu);
+}
+
 /* Queue ME on F's group and return once a batch that holds it is committed. */
 static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 {
 	struct np__fleet_group *g = f->group;
 	struct np__qitem *batch[BATCH_MAX];
 
+	me->marked = -1;
+	pthread_cond_init(&me->cv, NULL); /* glibc's never fails */
 	pthread_mutex_lock(&g->mu);
 	if (me->c)
 		note_inflight(g, me->c->host_id, true);
@@ -554,19 +671,25 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 	*g->tail = me;
 	g->tail = &me->next;
 	while (!me->done) {
-		if (g->busy) {
-			pthread_cond_wait(&g->cv, &g->mu);
+		if (me->committed && !me->offered) { /* while the leader syncs */
+			offer(f, me);
+			continue;
+		}
+		if (g->busy || me->taken) {
+			pthread_cond_wait(&me->cv, &g->mu);
 			continue;
 		}
 		g->busy = true;
 		struct np_error e = { 0 };
+		struct at_commit a = { f, NULL, 0, NULL, me, false };
 		int locked = lock_store(f, &e);
 		int n = take_batch(g, batch), nrel = 0;
 
 		pthread_mutex_unlock(&g->mu);
 		int run = not_now(batch, n, locked, &e);
-		int commits = run ? run_batch(f, batch, run, locked) : 0;
+		int commits = run ? run_batch(f, batch, run, locked, &a) : 0;
 
+		hook(f, NULL, NULL, 0, NULL);
 		if (!run)
 			unlock_empty(f, locked);
 		pthread_mutex_lock(&g->mu);
@@ -578,31 +701,39 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 		g->split += run > 1 && commits == run;
 		if ((uint64_t)(run - nrel) > g->largest)
 			g->largest = (uint64_t)(run - nrel);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			batch[i]->done = true;
+			if (batch[i] != me)
+				pthread_cond_signal(&batch[i]->cv);
+		}
 		g->pending -= n;
 		g->busy = false;
-		pthread_cond_broadcast(&g->cv);
+		if (g->head) /* the next leader: the others sleep on until taken */
+			pthread_cond_signal(&g->head->cv);
 	}
 	if (me->c)
 		note_inflight(g, me->c->host_id, false);
+	if (!me->offered)
+		offer(f, me);
 	pthread_mutex_unlock(&g->mu);
+	pthread_cond_destroy(&me->cv);
 	if (me->rc && err)
 		*err = me->err;
 	return me->rc;
 }
 
 int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_result *r,
-		    struct np_error *err)
+		    np__offer_fn fn, void *ctx, struct np_error *err)
 {
-	struct np__qitem me = { .c = c, .r = r };
+	struct np__qitem me = { .c = c, .r = r, .offer = fn, .offer_ctx = ctx };
 
 	return enqueue(f, &me, err);
 }
 
-int np__group_release(np_fleet *f, struct np__release *rel, struct np_error *err)
+int np__group_release(np_fleet *f, struct np__release *rel, np__offer_fn fn, void *ctx,
+		      struct np_error *err)
 {
-	struct np__qitem me = { .rel = rel };
+	struct np__qitem me = { .rel = rel, .offer = fn, .offer_ctx = ctx };
 
 	return enqueue(f, &me, err);
 }

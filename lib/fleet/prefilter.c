@@ -160,8 +160,8 @@ static int summarize_pci(struct np_fleet_host *h)
 
 	free(s->pci);
 	s->npci = 0;
-	s->pci = np__calloc((size_t)n + 1, sizeof(*s->pci));
-	if (!s->pci)
+	s->pci = NULL; /* no devices (most hosts): no allocation */
+	if (n > 0 && !(s->pci = np__calloc((size_t)n, sizeof(*s->pci))))
 		return NP_ENOMEM;
 	for (int i = 0; i < n; i++) {
 		const struct np_pci_pool *p = np_host_pci_pool(h->host, i);

@@ -430,6 +430,21 @@ static void after_claim(np_fleet *f, struct np_fleet_host *h, const struct np__t
 		np__fleet_stale(f, h, gen);
 }
 
+/* A claim's change, offered to the summaries (np__offer_fn) once committed. */
+struct claimed {
+	struct np_fleet_host *h;
+	const struct np__takes *t;
+	const struct np__claim_result *cr;
+};
+
+static void offer_claim(np_fleet *f, void *p)
+{
+	const struct claimed *c = p;
+
+	if (c->cr->status == NP__CLAIMED)
+		after_claim(f, c->h, c->t, c->cr->generation);
+}
+
 static int claim(np_fleet *f, const char *id, const char *fp, const np_request *req,
 		 const struct fit *fit, struct np__claim_result *cr, struct np_error *err)
 {
@@ -441,11 +456,10 @@ static int claim(np_fleet *f, const char *id, const char *fp, const np_request *
 		rc = plan_json(fit->plan, &json, err);
 	if (!rc) {
 		struct np__claim c = { id, fit->h->id, fp, json, &t };
+		struct claimed done = { fit->h, &t, cr };
 
-		rc = np__group_claim(f, &c, cr, err);
+		rc = np__group_claim(f, &c, cr, offer_claim, &done, err);
 	}
-	if (!rc && cr->status == NP__CLAIMED)
-		after_claim(f, fit->h, &t, cr->generation);
 	np__takes_free(&t);
 	free(json);
 	return rc;

@@ -64,6 +64,11 @@
  *   (the retried POST answered "placed already", GET) are settled too,
  *   unless no other connection committed since our last sync (PRAGMA
  *   data_version unchanged).  Lists (hosts, usage) are read as they are.
+ * - Between COMMIT and the sync the store calls the on_commit hook
+ *   (store.h): the group wakes the threads whose claims the commit held
+ *   to build their hosts' new summaries meanwhile (group.c).  A summary
+ *   is a hint that other connections could read from the store already;
+ *   nothing is answered before the sync.
  * - A failed sync answers the operation as failed (its commit may be in
  *   the store) and breaks the handle: every later write and id read on
  *   it fails with the same line, since after a failed fdatasync Linux
@@ -285,13 +290,26 @@ static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1, schema_v2 }
 /*
  * Transaction control, prepared once like the rest: parsing "SAVEPOINT"
  * or "COMMIT" anew for every claim costs CPU, and in a batch it was done
- * while holding the write lock.
+ * while holding the write lock.  Callers name them by index (txn()), so
+ * nothing compares strings per statement.
  */
-static const char *const tx_sql[] = {
-	"BEGIN IMMEDIATE", "COMMIT", "BEGIN", "SAVEPOINT np_claim", "ROLLBACK TO np_claim",
-	"RELEASE np_claim", "ROLLBACK",
+enum tx {
+	TX_WRITE, /* BEGIN IMMEDIATE: a write transaction, our lock taken first */
+	TX_COMMIT,
+	TX_BEGIN,
+	TX_SAVEPOINT,
+	TX_ROLLBACK_TO,
+	TX_RELEASE,
+	TX_ROLLBACK,
+	NTX
 };
-#define NTX ((int)(sizeof(tx_sql) / sizeof(tx_sql[0])))
+
+static const char *const tx_sql[NTX] = {
+	[TX_WRITE] = "BEGIN IMMEDIATE",	      [TX_COMMIT] = "COMMIT",
+	[TX_BEGIN] = "BEGIN",		      [TX_SAVEPOINT] = "SAVEPOINT np_claim",
+	[TX_ROLLBACK_TO] = "ROLLBACK TO np_claim", [TX_RELEASE] = "RELEASE np_claim",
+	[TX_ROLLBACK] = "ROLLBACK",
+};
 
 struct np__store {
 	sqlite3 *db;
@@ -308,6 +326,8 @@ struct np__store {
 	bool dv_known;	      /* dv_synced is set */
 	int64_t dv_synced;    /* data_version read just before the last good sync */
 	char broken[NP_ERROR_MAX]; /* a sync failed: why; every later write fails with it */
+	void (*committed)(void *); /* store.h on_commit: after COMMIT, before settle() */
+	void *committed_ctx;
 };
 
 /* ---- errors and statements ----------------------------------------------- */
@@ -336,32 +356,17 @@ static sqlite3_stmt *stmt(struct np__store *s, enum stmt i, struct np_error *err
 	return s->st[i];
 }
 
-/* One of tx_sql through its prepared statement; 1 when Q is none of them. */
-static int exec_tx(struct np__store *s, const char *q, struct np_error *err)
+/* Transaction statement I through its prepared statement. */
+static int run_tx(struct np__store *s, enum tx i, struct np_error *err)
 {
-	int i = 0, rc;
+	int rc;
 
-	while (i < NTX && strcmp(tx_sql[i], q) != 0)
-		i++;
-	if (i == NTX)
-		return 1;
 	if (!s->tx[i] &&
-	    sqlite3_prepare_v3(s->db, q, -1, SQLITE_PREPARE_PERSISTENT, &s->tx[i], NULL))
-		return db_err(s, err, q);
-	rc = sqlite3_step(s->tx[i]) == SQLITE_DONE ? 0 : db_err(s, err, q);
+	    sqlite3_prepare_v3(s->db, tx_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->tx[i], NULL))
+		return db_err(s, err, tx_sql[i]);
+	rc = sqlite3_step(s->tx[i]) == SQLITE_DONE ? 0 : db_err(s, err, tx_sql[i]);
 	sqlite3_reset(s->tx[i]);
 	return rc;
-}
-
-static int exec_sql(struct np__store *s, const char *q, struct np_error *err)
-{
-	int rc = exec_tx(s, q, err);
-
-	if (rc != 1)
-		return rc;
-	if (sqlite3_exec(s->db, q, NULL, NULL, NULL) != SQLITE_OK)
-		return db_err(s, err, q);
-	return 0;
 }
 
 static int data_version(struct np__store *s, int64_t *v, struct np_error *err);
@@ -398,7 +403,12 @@ static int settle(struct np__store *s, bool own, struct np_error *err)
 
 	if (s->broken[0])
 		return np__err(err, NP_EOS, "%s", s->broken);
-	if ((rc = data_version(s, &dv, err)))
+	/*
+	 * OWN syncs whatever data_version says: not read then (one statement
+	 * less on every claim's path), and the next not-OWN settle syncs
+	 * rather than trust a version read before this sync.
+	 */
+	if (!own && (rc = data_version(s, &dv, err)))
 		return rc;
 	if (!own && s->dv_known && dv == s->dv_synced)
 		return 0;
@@ -409,7 +419,7 @@ static int settle(struct np__store *s, bool own, struct np_error *err)
 		return np__err(err, NP_EOS, "%s", s->broken);
 	}
 	s->dv_synced = dv;
-	s->dv_known = true;
+	s->dv_known = !own;
 	return 0;
 }
 
@@ -431,6 +441,8 @@ static int tx_ended(struct np__store *s, bool committed, int rc, struct np_error
 	}
 	if (s->wtx) {
 		s->wtx = false;
+		if (committed && s->committed)
+			s->committed(s->committed_ctx); /* visible, not durable yet: not answered */
 		if (!rc && s->late_sync)
 			rc = settle(s, committed, err);
 	}
@@ -444,13 +456,14 @@ static int tx_ended(struct np__store *s, bool committed, int rc, struct np_error
 static int lock_file(struct np__store *s, bool create, struct np_error *err);
 
 /*
- * Q on S.  Every write transaction begins with BEGIN IMMEDIATE through
- * here: the hand-off lock is taken first, so a waiting writer sleeps until
- * the holder lets go instead of polling SQLite's lock (busy()).
+ * Transaction statement I on S.  Every write transaction begins with
+ * TX_WRITE (BEGIN IMMEDIATE) through here: the hand-off lock is taken
+ * first, so a waiting writer sleeps until the holder lets go instead of
+ * polling SQLite's lock (busy()).
  */
-static int exec(struct np__store *s, const char *q, struct np_error *err)
+static int txn(struct np__store *s, enum tx i, struct np_error *err)
 {
-	bool write = !strcmp(q, "BEGIN IMMEDIATE");
+	bool write = i == TX_WRITE;
 	bool begin = write && !s->held;
 	int rc = 0;
 
@@ -463,10 +476,18 @@ static int exec(struct np__store *s, const char *q, struct np_error *err)
 		s->held = rc == 0; /* 1: this thread holds it already: SQLite's lock alone */
 	}
 	if (rc >= 0)
-		rc = exec_sql(s, q, err);
+		rc = run_tx(s, i, err);
 	if (write && !rc)
 		s->wtx = true;
-	return tx_ended(s, !rc && !strcmp(q, "COMMIT"), rc, err);
+	return tx_ended(s, !rc && i == TX_COMMIT, rc, err);
+}
+
+/* Other SQL Q on S (the schema's, a first read), in the open transaction or alone. */
+static int exec(struct np__store *s, const char *q, struct np_error *err)
+{
+	int rc = sqlite3_exec(s->db, q, NULL, NULL, NULL) == SQLITE_OK ? 0 : db_err(s, err, q);
+
+	return tx_ended(s, false, rc, err);
 }
 
 /*
@@ -476,7 +497,7 @@ static int exec(struct np__store *s, const char *q, struct np_error *err)
  */
 static int roll_back(struct np__store *s, struct np_error *err)
 {
-	int rc = sqlite3_get_autocommit(s->db) ? 0 : exec(s, "ROLLBACK", err);
+	int rc = sqlite3_get_autocommit(s->db) ? 0 : txn(s, TX_ROLLBACK, err);
 
 	return tx_ended(s, false, rc, err);
 }
@@ -538,7 +559,7 @@ static int sq_migrate(struct np__store *s, struct np_error *err)
 {
 	char set[96];
 	long v = 0;
-	int rc = exec(s, "BEGIN IMMEDIATE", err);
+	int rc = txn(s, TX_WRITE, err);
 
 	/* Read again under the write lock: another process may have migrated it. */
 	if (!rc)
@@ -550,7 +571,7 @@ static int sq_migrate(struct np__store *s, struct np_error *err)
 			rc = exec(s, set, err);
 	}
 	if (!rc)
-		rc = exec(s, "COMMIT", err);
+		rc = txn(s, TX_COMMIT, err);
 	if (rc)
 		rollback(s);
 	return rc;
@@ -900,7 +921,7 @@ static int claim_in(struct np__store *s, const struct np__claim *c, struct np__c
 /* A claim's write transaction: open already when sq_lock_claims() took the lock. */
 static int begin_claims(struct np__store *s, struct np_error *err)
 {
-	return sqlite3_get_autocommit(s->db) ? exec(s, "BEGIN IMMEDIATE", err) : 0;
+	return sqlite3_get_autocommit(s->db) ? txn(s, TX_WRITE, err) : 0;
 }
 
 static int sq_claim(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
@@ -912,7 +933,7 @@ static int sq_claim(struct np__store *s, const struct np__claim *c, struct np__c
 		return rc;
 	rc = claim_in(s, c, r, err);
 	if (!rc && r->status == NP__CLAIMED)
-		rc = exec(s, "COMMIT", err);
+		rc = txn(s, TX_COMMIT, err);
 	else if (!rc)
 		rc = roll_back(s, err); /* placed already: durable before it is answered */
 	if (rc)
@@ -1001,12 +1022,12 @@ static int sq_claim_moves(struct np__store *s, const struct np__claim *c,
 	bool fresh;
 	int rc;
 
-	if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
+	if ((rc = txn(s, TX_WRITE, err)))
 		return rc;
 	if (!(rc = insert_row(s, c, r, &fresh, err)))
 		rc = fresh ? moves_body(s, c, mv, n, r, err) : existing(s, c, r, err);
 	if (!rc && r->status == NP__CLAIMED)
-		rc = exec(s, "COMMIT", err);
+		rc = txn(s, TX_COMMIT, err);
 	else if (!rc)
 		rc = roll_back(s, err);
 	if (rc)
@@ -1024,13 +1045,13 @@ static int sq_claim_moves(struct np__store *s, const struct np__claim *c,
 static int claim_saved(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
 		       struct np_error *err)
 {
-	int rc = exec(s, "SAVEPOINT np_claim", err);
+	int rc = txn(s, TX_SAVEPOINT, err);
 
 	if (rc || (rc = claim_in(s, c, r, err)))
 		return rc;
-	if (r->status != NP__CLAIMED && (rc = exec(s, "ROLLBACK TO np_claim", err)))
+	if (r->status != NP__CLAIMED && (rc = txn(s, TX_ROLLBACK_TO, err)))
 		return rc;
-	return exec(s, "RELEASE np_claim", err);
+	return txn(s, TX_RELEASE, err);
 }
 
 static int sq_claim_many(struct np__store *s, const struct np__claim *const *c,
@@ -1041,7 +1062,7 @@ static int sq_claim_many(struct np__store *s, const struct np__claim *const *c,
 	for (int i = 0; i < n && !rc; i++)
 		rc = claim_saved(s, c[i], &r[i], err);
 	if (!rc)
-		rc = exec(s, "COMMIT", err);
+		rc = txn(s, TX_COMMIT, err);
 	if (rc)
 		rollback(s);
 	return rc;
@@ -1050,7 +1071,14 @@ static int sq_claim_many(struct np__store *s, const struct np__claim *const *c,
 /* The write lock, for the sq_claim_many() that follows (see store.h). */
 static int sq_lock_claims(struct np__store *s, struct np_error *err)
 {
-	return exec(s, "BEGIN IMMEDIATE", err);
+	return txn(s, TX_WRITE, err);
+}
+
+/* store.h on_commit: CB after each commit, before its sync. */
+static void sq_on_commit(struct np__store *s, void (*cb)(void *ctx), void *ctx)
+{
+	s->committed = cb;
+	s->committed_ctx = ctx;
 }
 
 /* REL's takes (ALLOCS) or pins noted as given back, before they go. */
@@ -1109,7 +1137,7 @@ static int sq_release(struct np__store *s, struct np__release *rel, struct np_er
 		return rc;
 	rc = release_in(s, rel, err);
 	if (!rc && rel->found)
-		rc = exec(s, "COMMIT", err);
+		rc = txn(s, TX_COMMIT, err);
 	else if (!rc)
 		rc = roll_back(s, err); /* gone: durably so before it is answered */
 	if (rc)
@@ -1130,7 +1158,7 @@ static int sq_commit_many(struct np__store *s, struct np__op *ops, int n, struct
 		rc = ops[i].rel ? release_in(s, ops[i].rel, err)
 				: claim_saved(s, ops[i].c, ops[i].r, err);
 	if (!rc)
-		rc = exec(s, "COMMIT", err);
+		rc = txn(s, TX_COMMIT, err);
 	if (rc)
 		rollback(s);
 	return rc;
@@ -1230,7 +1258,7 @@ static int sq_add_host(struct np__store *s, const struct np__new_host *h, int *a
 {
 	int64_t id, topo;
 	bool same = false;
-	int rc = exec(s, "BEGIN IMMEDIATE", err);
+	int rc = txn(s, TX_WRITE, err);
 
 	if (rc)
 		return rc;
@@ -1245,7 +1273,7 @@ static int sq_add_host(struct np__store *s, const struct np__new_host *h, int *a
 		goto out;
 	}
 	if ((rc = topo_id(s, h, &topo, err)) || (rc = insert_host(s, h, topo, err)) ||
-	    (rc = exec(s, "COMMIT", err)))
+	    (rc = txn(s, TX_COMMIT, err)))
 		goto out;
 	*added = 1;
 out:
@@ -1286,7 +1314,7 @@ static int sq_remove_host(struct np__store *s, const char *name, bool force, int
 	struct np__new_host h = { .name = name, .topo_json = "" };
 	int64_t id, topo, n;
 	bool same;
-	int rc = exec(s, "BEGIN IMMEDIATE", err);
+	int rc = txn(s, TX_WRITE, err);
 
 	if (rc)
 		return rc;
@@ -1311,7 +1339,7 @@ static int sq_remove_host(struct np__store *s, const char *name, bool force, int
 	if (!(rc = by_id(s, S_KEEP_SEQ, id, err)) && !(rc = by_id(s, S_COUNT_REMOVAL, id, err)) &&
 	    !(rc = by_id(s, S_DEL_HOST_PLACEMENTS, id, err)) && !(rc = by_id(s, S_DEL_HOST, id, err)) &&
 	    !(rc = by_id(s, S_DEL_TOPO, topo, err)))
-		rc = exec(s, "COMMIT", err);
+		rc = txn(s, TX_COMMIT, err);
 	if (!rc && released)
 		*released = (int)n;
 out:
@@ -1484,7 +1512,7 @@ static int sq_ledgers(struct np__store *s, int64_t host, np__row_cb row_cb, np__
 	struct lctx l = { row_cb, pin_cb, gen_cb, ctx };
 	sqlite3_stmt *q;
 	bool own = sqlite3_get_autocommit(s->db);
-	int rc = own ? exec(s, "BEGIN", err) : 0; /* one snapshot for the three reads */
+	int rc = own ? txn(s, TX_BEGIN, err) : 0; /* one snapshot for the three reads */
 
 	if (rc)
 		return rc;
@@ -1587,7 +1615,7 @@ static int sq_snapshot(struct np__store *s, bool begin, struct np_error *err)
 		return 0;
 	}
 	/* A deferred transaction takes its snapshot at the first read: read now. */
-	if (exec(s, "BEGIN", err))
+	if (txn(s, TX_BEGIN, err))
 		return err ? err->code : NP_EOS;
 	return exec(s, "SELECT 1 FROM np_meta LIMIT 1", err);
 }
@@ -1632,7 +1660,7 @@ static int sq_observe_set(struct np__store *s, const struct np__obs_rec *o,
 {
 	sqlite3_stmt *q;
 	int64_t host = -1;
-	int rc = exec(s, "BEGIN IMMEDIATE", err);
+	int rc = txn(s, TX_WRITE, err);
 
 	if (rc)
 		return rc;
@@ -1647,7 +1675,7 @@ static int sq_observe_set(struct np__store *s, const struct np__obs_rec *o,
 	*status = host < 0 ? NP__OBS_NO_PLACEMENT
 		  : host != o->host_id ? NP__OBS_OTHER_HOST : NP__OBS_STORED;
 	if (*status == NP__OBS_STORED && !(rc = obs_insert(s, o, err)))
-		rc = exec(s, "COMMIT", err);
+		rc = txn(s, TX_COMMIT, err);
 out:
 	rollback(s); /* nothing to undo after a COMMIT */
 	return rc;
@@ -1696,6 +1724,7 @@ static const struct np__store_driver np__store_sqlite = {
 	.claim_many = sq_claim_many,
 	.lock_claims = sq_lock_claims,
 	.wait_until = sq_wait_until,
+	.on_commit = sq_on_commit,
 	.release = sq_release,
 	.commit_many = sq_commit_many,
 	.placements = sq_placements,

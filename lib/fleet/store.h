@@ -272,6 +272,16 @@ struct np__store_driver {
 	 */
 	void (*wait_until)(struct np__store *s, int64_t until);
 	/*
+	 * Optional: CB(CTX) once after each commit of S's that holds claims
+	 * or releases, as soon as other connections can read it and before
+	 * it is made durable and the call returns (SQLite at the default
+	 * synchronous: before settle()'s sync of the WAL); CB NULL: none.
+	 * What the commit changed may be offered to other readers then
+	 * (summaries are hints), never answered: the call's own return says
+	 * whether it is durable.  CB must not use S.
+	 */
+	void (*on_commit)(struct np__store *s, void (*cb)(void *ctx), void *ctx);
+	/*
 	 * Release REL->id in one transaction (or in the one lock_claims
 	 * opened), answering REL (see struct np__release).
 	 */

@@ -21,7 +21,12 @@
  * connection's COMMIT and its sync (the cut taken inside that sync, before
  * it runs); a failed sync answers the claim as failed and breaks the
  * handle; ?synchronous=full keeps every answered claim too, =normal does
- * not (as documented), another level is refused.  Nothing is timed.
+ * not (as documented), another level is refused; a follower's claim in a
+ * group commit has its summary offered to the other handles between the
+ * leader's COMMIT and its sync (the committed state, taken by another
+ * handle's refresh instead of a read), and a failed sync still answers
+ * every claim of the batch as failed.  Nothing is timed (waits for a
+ * state end after 10 s and the check then fails).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +38,7 @@
 #include <numaplace/numaplace.h>
 
 #include "check.h"
+#include "fleet/fleet-int.h"
 #include "synth.h"
 
 /* ---- the VFS: what each file holds durably ------------------------------ */
@@ -650,6 +656,163 @@ static void sync_fails(void)
 	np_fleet_close(f);
 }
 
+/* ---- a claim's summary offered at COMMIT, answered after the sync ------------------ */
+
+struct asker {
+	np_fleet *f;
+	const char *id, *host;
+	int placed;
+	struct np_error err;
+};
+
+/* Schedule ASKER's id (one vCPU, 256 MiB) on its host only. */
+static void *ask(void *arg)
+{
+	struct asker *a = arg;
+	struct np_fleet_sched_opts o = { .host = a->host };
+	np_request *r = NULL;
+	np_fleet_result *res = NULL;
+	int rc = np_request_from_flavor_text("vcpus=1,ram=256", NULL, &r, &a->err);
+
+	if (!rc)
+		rc = np_fleet_schedule(a->f, a->id, r, &o, &res, &a->err);
+	a->placed = rc ? -1 : np_fleet_result_placed(res);
+	np_fleet_result_free(res);
+	np_request_free(r);
+	return NULL;
+}
+
+/* Wait (up to 10 s, no assertion on the time) until F's group has N items queued. */
+static bool queued(np_fleet *f, int n)
+{
+	struct np__fleet_group *g = f->group;
+	bool ok = false;
+
+	for (int i = 0; i < 10000 && !ok; i++) {
+		pthread_mutex_lock(&g->mu);
+		ok = g->pending >= n;
+		pthread_mutex_unlock(&g->mu);
+		if (!ok)
+			usleep(1000);
+	}
+	return ok;
+}
+
+static np_fleet *offer_watch; /* a third handle of the group */
+static int64_t offer_gen;     /* the generation of h1 before B's claim */
+static int offer_seen = -1;   /* in the leader's sync: B's summary cached (1) or not (0) */
+static int64_t offer_used;    /* memory used on h1 in that summary */
+static int offer_taken = -1;  /* the watch's refresh took it (1) rather than read h1 (0) */
+
+/* Memory used on host H's view, all nodes. */
+static int64_t mem_used(const np_host *h)
+{
+	int64_t used = 0;
+
+	for (int i = 0; i < np_topo_node_count(np_host_topo(h)); i++)
+		used += (int64_t)np_host_node(h, i)->memory_used_mb;
+	return used;
+}
+
+/*
+ * As the leader's WAL sync begins (after COMMIT): B's thread offers its
+ * summary meanwhile; wait for it (up to 10 s), then refresh the watch,
+ * which must take it rather than read h1 from the store.
+ */
+static void while_syncing(void)
+{
+	struct np__fleet_group *g = offer_watch->group;
+	const np_fleet_host *h = np_fleet_host_find(offer_watch, "h1");
+	struct np__hsnap *s = NULL;
+	struct np_error err = { 0 };
+
+	for (int i = 0; h && i < 10000 && !s; i++)
+		if (!(s = np__cache_get(g, h, offer_gen + 1)))
+			usleep(1000);
+	offer_seen = s != NULL;
+	offer_used = s ? mem_used(s->host) : -1;
+	if (np_fleet_refresh(offer_watch, &err))
+		fprintf(stderr, "refresh: %s\n", err.message);
+	h = np_fleet_host_find(offer_watch, "h1");
+	offer_taken = s && h && h->snap == s;
+	np__snap_unref(s);
+}
+
+/*
+ * Claims A (host h0) and B (h1) in one batch, B's thread not the
+ * leader's (SQLite's write lock held from outside until both are
+ * queued): B's new summary is offered while the leader syncs, and is the
+ * committed state (B's 256 MiB on h1).  FAIL: that sync fails; both are
+ * answered as failed, none as placed.
+ */
+static void offered_at_commit(const char *sub, bool fail)
+{
+	struct asker a = { .id = "a", .host = "h0" }, b = { .id = "b", .host = "h1" };
+	struct asker warm = { .id = "warm", .host = "h0" };
+	struct np_error err = { 0 };
+	sqlite3 *raw = NULL;
+	pthread_t ta, tb;
+	char url[200], path[200];
+	const np_fleet_host *h;
+
+	offer_seen = offer_taken = -1;
+	offer_used = -1;
+	/* 8 hosts: a refresh that finds a quarter of them changed reads them all at once. */
+	if (!new_store(sub, 8, url, sizeof(url)))
+		return;
+	CHECK(np_fleet_open(url, 0, &a.f, &err) == 0 && np_fleet_open_shared(a.f, &b.f, &err) == 0 &&
+		      np_fleet_open_shared(a.f, &offer_watch, &err) == 0,
+	      "open: %s", err.message);
+	CHECK(np_fleet_refresh(a.f, &err) == 0 && np_fleet_refresh(b.f, &err) == 0 &&
+		      np_fleet_refresh(offer_watch, &err) == 0,
+	      "refresh: %s", err.message);
+	warm.f = a.f;
+	if (a.f)
+		ask(&warm); /* the WAL's header (synced inside COMMIT when it is new) is behind us */
+	CHECK(warm.placed == 1, "warm: %s", warm.err.message);
+	CHECK(np_fleet_refresh(offer_watch, &err) == 0, "refresh: %s", err.message);
+	h = np_fleet_host_find(offer_watch, "h1");
+	if (!a.f || !b.f || !h)
+		goto out;
+	offer_gen = np_fleet_host_generation(h);
+	snprintf(path, sizeof(path), "%s", url + strlen("sqlite:"));
+	CHECK(sqlite3_open(path, &raw) == SQLITE_OK &&
+		      sqlite3_exec(raw, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK,
+	      "hold the write lock from outside");
+	CHECK(pthread_create(&ta, NULL, ask, &a) == 0, "thread");
+	CHECK(queued(a.f, 1), "A queued");
+	CHECK(pthread_create(&tb, NULL, ask, &b) == 0, "thread");
+	CHECK(queued(a.f, 2), "B queued behind A's leader");
+	before_wal_sync = while_syncing;
+	fail_wal_syncs = fail;
+	sqlite3_exec(raw, "ROLLBACK", NULL, NULL, NULL);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	fail_wal_syncs = false;
+	before_wal_sync = NULL;
+	CHECK(offer_seen == 1, "B's summary was offered before the leader's sync ran (%d)",
+	      offer_seen);
+	CHECK(offer_used == 256, "it is the committed state: 256 MiB used on h1 (%lld)",
+	      (long long)offer_used);
+	CHECK(offer_taken == 1, "another handle's refresh took it instead of reading h1 (%d)",
+	      offer_taken);
+	if (!fail) {
+		CHECK(a.placed == 1 && b.placed == 1, "both placed (%d: %s; %d: %s)", a.placed,
+		      a.err.message, b.placed, b.err.message);
+	} else {
+		CHECK(a.placed == -1 && b.placed == -1 && strstr(a.err.message, "cannot sync") &&
+			      strstr(b.err.message, "cannot sync"),
+		      "a failed sync answers both as failed (%d: %s; %d: %s)", a.placed,
+		      a.err.message, b.placed, b.err.message);
+	}
+out:
+	sqlite3_close(raw);
+	np_fleet_close(offer_watch);
+	offer_watch = NULL;
+	np_fleet_close(b.f);
+	np_fleet_close(a.f);
+}
+
 /*
  * The URL's synchronous=: full (SQLite syncs inside COMMIT) keeps every
  * answered claim through a power cut too; normal does not sync at
@@ -734,6 +897,8 @@ int main(void)
 	T_CASE("answered-durable", answered_durable());
 	T_CASE("existing-durable", existing_durable());
 	T_CASE("sync-fails", sync_fails());
+	T_CASE("offered-at-commit", offered_at_commit("offer", false));
+	T_CASE("offered-at-commit-sync-fails", offered_at_commit("offer-fails", true));
 	T_CASE("url-levels", url_levels());
 	t_cleanup();
 	for (int i = 0; i < MAX_FILES; i++)
