@@ -30,7 +30,7 @@ mkdir -p "$TMP/bin"
 ln -s "$NUMAPLACE" "$TMP/bin/numaplace"
 
 # A process standing in for a running QEMU guest; pidof names it.
-sleep 3600 &
+sleep infinity &
 GUEST=$!
 trap 'kill "$GUEST" 2>/dev/null; rm -rf "$TMP"' EXIT
 real_pidof=$(command -v pidof || echo /bin/pidof)
