@@ -34,7 +34,9 @@ ln -s "$NUMAPLACE" "$TMP/bin/numaplace"
 # A process standing in for a running QEMU guest; pidof names it.
 sleep infinity &
 GUEST=$!
-trap 'kill "$GUEST" 2>/dev/null; rm -rf "$TMP"' EXIT
+# Servers the placeholders start (their `timeout 300` pids, which pass a
+# signal on) end with the test, not 300 s after.
+trap 'kill "$GUEST" $(cat "$TMP/servers" 2>/dev/null) 2>/dev/null; rm -rf "$TMP"' EXIT
 real_pidof=$(command -v pidof || echo /bin/pidof)
 cat >"$TMP/bin/pidof" <<EOF
 #!/bin/sh
@@ -83,8 +85,8 @@ declare -A PLACEHOLDER=(
   [token]='printf "%s\n" example-token-0123456789 >"$dest" && chmod 600 "$dest"'  # serve --token-file
   [fleet.db]='numaplace fleet add --store "sqlite:$dest" --name host-1 --host "$TMP/host.json"'  # a fleet store
   # serve's curl examples: a server on a store holding host-1 (host.json); not for the serve examples themselves, which make this socket
-  [numaplace.sock]='case $cmd in curl\ *) numaplace fleet add --store "sqlite:$dest.db" --name host-1 --host "$TMP/host.json" && (timeout 300 numaplace serve --store "sqlite:$dest.db" --listen "unix:$dest" >"$dest.log" 2>&1 &); i=0; while ! grep -q "serving on" "$dest.log" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done ;; esac'
-  [/run/numaplace/api.sock]='(timeout 300 numaplace serve --store "sqlite:${dest%/*}/agent.db" --listen "unix:$dest" >/dev/null 2>&1 &); i=0; while [ ! -S "$dest" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done'  # a running service, for the agent (up to 120 s to start: a loaded machine)
+  [numaplace.sock]='case $cmd in curl\ *) numaplace fleet add --store "sqlite:$dest.db" --name host-1 --host "$TMP/host.json" && { timeout 300 numaplace serve --store "sqlite:$dest.db" --listen "unix:$dest" >"$dest.log" 2>&1 & echo $! >>"$TMP/servers"; }; i=0; while ! grep -q "serving on" "$dest.log" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done ;; esac'
+  [/run/numaplace/api.sock]='{ timeout 300 numaplace serve --store "sqlite:${dest%/*}/agent.db" --listen "unix:$dest" >/dev/null 2>&1 & echo $! >>"$TMP/servers"; }; i=0; while [ ! -S "$dest" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done'  # a running service, for the agent (up to 120 s to start: a loaded machine)
 )
 
 # ---- conditions ---------------------------------------------------------
