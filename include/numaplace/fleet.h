@@ -262,10 +262,14 @@ void np_fleet_fits_free(np_fleet_fits *r);
  * "deadline_exceeded".  On SQLite the check is made inside the write
  * transaction, once the write lock is held and before the claims'
  * statements and COMMIT, and the wait for that lock ends at the deadline;
- * on PostgreSQL it is made before the transaction begins.  A server sets
- * it per request, so that a request its client gave up on cannot land
- * later (numaplace-serve(1), --write-deadline).  Claims with moves
- * (allow_moves) are not bounded by it.
+ * on PostgreSQL it is made before the transaction begins, the waits for
+ * row locks inside it end at the deadline (lock_timeout and
+ * statement_timeout, set from the time left) and a transaction that
+ * reaches it before its commit is rolled back.  A server sets it per
+ * request, so that a request its client gave up on cannot land later
+ * (numaplace-serve(1), --write-deadline).  Claims with moves (allow_moves)
+ * are bounded alike, except that on SQLite their check is made before
+ * the write transaction, not inside it.
  */
 void np_fleet_set_deadline(np_fleet *fleet, int64_t monotonic_ns);
 

@@ -13,6 +13,9 @@
  * plan, takes and pins, and charges the new placement (store.h).  A
  * placement released, moved or re-claimed meanwhile makes the claim
  * NP__MOVED, and the scheduler chooses again: nothing is half-written.
+ * Under a deadline (np_fleet_set_deadline, the service's --write-deadline)
+ * the claim is bounded as group.c bounds a claim it runs alone
+ * (claim_by_deadline()).
  */
 #include "fleet/fleet-int.h"
 
@@ -167,6 +170,31 @@ static int moved_of(const struct np__mfit *m, struct moved_all *a, struct np_err
 	return 0;
 }
 
+/*
+ * C with A's moves through the driver's claim_moves, under F's deadline
+ * (np_fleet_set_deadline) as group.c runs a claim alone: not begun after
+ * it, and the driver's waits for the write lock (SQLite's hand-off lock;
+ * PostgreSQL's row locks, which it also keeps from committing after the
+ * deadline) end at it.  Late: "deadline_exceeded", nothing made.
+ */
+static int claim_by_deadline(np_fleet *f, const struct np__claim *c, const struct moved_all *a,
+			     struct np__claim_result *cr, struct np_error *err)
+{
+	int rc;
+
+	if (!f->deadline)
+		return f->drv->claim_moves(f->s, c, a->mv, a->n, cr, err);
+	if (np__now_ns() > f->deadline)
+		return np__err_reason(err, NP_EOS, "deadline_exceeded", "'%.200s' was not claimed: "
+				      "its deadline passed before its moves could be claimed", c->id);
+	if (f->drv->wait_until)
+		f->drv->wait_until(f->s, f->deadline);
+	rc = f->drv->claim_moves(f->s, c, a->mv, a->n, cr, err);
+	if (f->drv->wait_until)
+		f->drv->wait_until(f->s, 0);
+	return rc;
+}
+
 int np__moves_claim(np_fleet *f, const char *id, const char *fp, const np_request *req,
 		    const struct np__mfit *m, struct np__claim_result *cr, struct np_error *err)
 {
@@ -182,7 +210,7 @@ int np__moves_claim(np_fleet *f, const char *id, const char *fp, const np_reques
 	if (!rc) {
 		struct np__claim c = { id, m->h->id, fp, json, &t };
 
-		rc = f->drv->claim_moves(f->s, &c, a.mv, a.n, cr, err);
+		rc = claim_by_deadline(f, &c, &a, cr, err);
 	}
 	/* Other placements changed: read the host again rather than charge the summary. */
 	if (!rc)

@@ -85,6 +85,8 @@ enum stmt {
 	P_OBSERVE,
 	P_OBS_GET,
 	P_COUNT_REMOVAL,
+	P_DEADLINE,
+	P_BY_DEADLINE,
 	P_COUNT
 };
 
@@ -108,6 +110,17 @@ enum stmt {
 #define SEQ_SEEN "CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
 /* Removals so far (-1: none yet): a removal leaves no change mark (store.h, np__cursor). */
 #define REMOVALS "COALESCE((SELECT value::bigint FROM np_meta WHERE key = 'removals'), -1)"
+
+/*
+ * A transaction under a deadline ($1 milliseconds left; see "deadlines"
+ * below): its lock waits and statements end by then, and np.deadline,
+ * the server's own clock then, is what np_by_deadline() checks before
+ * the commit.  Local settings: they end with the transaction.
+ */
+#define SET_DEADLINE                                                                         \
+	"SELECT set_config('lock_timeout', $1::text, true), "                                \
+	"set_config('statement_timeout', $1::text, true), set_config('np.deadline', "        \
+	"(clock_timestamp() + $1::text::bigint * interval '1 millisecond')::text, true)"
 
 static const char *const sql[P_COUNT] = {
 	[P_VERSION] = "SELECT value FROM np_meta WHERE key = 'version'",
@@ -162,6 +175,8 @@ static const char *const sql[P_COUNT] = {
 	[P_OBS_GET] = "SELECT o.host_id, o.at, o.source, o.pid, o.domain, n.node, n.memory_mb, "
 		      "n.vcpus FROM np_observations o LEFT JOIN np_observed_nodes n "
 		      "ON n.placement_id = o.placement_id WHERE o.placement_id = $1 ORDER BY n.node",
+	[P_DEADLINE] = SET_DEADLINE,
+	[P_BY_DEADLINE] = "SELECT pg_temp.np_by_deadline()",
 };
 
 static const char schema_v1[] =
@@ -285,9 +300,20 @@ struct np__store {
 		int64_t t, seq;
 	} ring[RING]; /* change scans: when, and the sequence then */
 	int64_t deep; /* when a scan last reached WINDOW_NS back */
+	int64_t until;	  /* wait_until: the deadline of the claims and releases run now, or 0 */
+	int64_t batch_until; /* lock_claims: UNTIL then, for the claim_many/commit_many that follows */
+	int64_t tx_until; /* the deadline of the transaction in flight (errors map to it), or 0 */
 };
 
 /* ---- errors and statements ----------------------------------------------- */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* The first line of libpq's or the server's message. */
 static const char *first_line(const char *m, char *buf, size_t size)
@@ -306,6 +332,16 @@ static int conn_err(struct np__store *s, int code, struct np_error *err, const c
 		       first_line(PQerrorMessage(s->conn), line, sizeof(line)));
 }
 
+/*
+ * SQLSTATE ST ends a transaction under a deadline (tx_until) because of
+ * it: lock_timeout (55P03), statement_timeout (57014), or the check
+ * before the commit (NP004, temp_fns' np_by_deadline()).
+ */
+static bool deadline_state(const char *st)
+{
+	return st && (!strcmp(st, "55P03") || !strcmp(st, "57014") || !strcmp(st, "NP004"));
+}
+
 static int res_err(struct np__store *s, PGresult *r, struct np_error *err, const char *what)
 {
 	char line[300];
@@ -313,8 +349,11 @@ static int res_err(struct np__store *s, PGresult *r, struct np_error *err, const
 
 	if (PQstatus(s->conn) != CONNECTION_OK)
 		return conn_err(s, NP_EOS, err, what);
-	return np__err(err, NP_EOS, "store '%s': %s: %s", s->shown, what,
-		       first_line(m && *m ? m : PQerrorMessage(s->conn), line, sizeof(line)));
+	first_line(m && *m ? m : PQerrorMessage(s->conn), line, sizeof(line));
+	if (s->tx_until && r && deadline_state(PQresultErrorField(r, PG_DIAG_SQLSTATE)))
+		return np__err_reason(err, NP_EOS, "deadline_exceeded", "store '%s': %s: its "
+				      "deadline passed, nothing was made: %s", s->shown, what, line);
+	return np__err(err, NP_EOS, "store '%s': %s: %s", s->shown, what, line);
 }
 
 static bool ok(PGresult *r)
@@ -718,6 +757,14 @@ static const char temp_fns[] =
 	"   AND i.rc = a.rc;\n"
 	"  DELETE FROM np_placements WHERE id = p_id;\n"
 	"  RETURN v_host || ' ' || v_gen || ';' || coalesce(v_a, '') || ';' || coalesce(v_p, '');\n"
+	"END $f$;"
+	/* Last in a pipeline under a deadline: past it, the whole transaction rolls back. */
+	"CREATE FUNCTION pg_temp.np_by_deadline() RETURNS TEXT LANGUAGE plpgsql AS $f$\n"
+	"BEGIN\n"
+	"  IF clock_timestamp() > current_setting('np.deadline')::timestamptz THEN\n"
+	"    RAISE EXCEPTION USING ERRCODE = 'NP004',"
+	"     MESSAGE = 'the deadline passed before the commit'; END IF;\n"
+	"  RETURN 'in time';\n"
 	"END $f$";
 
 /* The temporary functions on this connection, made on first use. */
@@ -728,6 +775,64 @@ static int have_fns(struct np__store *s, struct np_error *err)
 	if (!s->have_fns && !(rc = exec(s, temp_fns, err)))
 		s->have_fns = true;
 	return rc;
+}
+
+/* ---- deadlines (store.h wait_until; np_fleet_set_deadline) ------------------ */
+
+/*
+ * A claim or release under a deadline must not wait past it for a row
+ * lock another transaction holds (a replica mid-commit, an operator's
+ * psql), nor commit after it: its client gives up at its own timeout
+ * and may ask another replica, and release there what it asked for.
+ * PostgreSQL bounds the waits itself: the transaction begins with
+ * lock_timeout and statement_timeout set to the time left (SET_DEADLINE,
+ * local to it), and a pipeline ends with np_by_deadline(), so a batch
+ * whose statements each kept within their time but not all together is
+ * not committed either.  Any of those errors (deadline_state()) rolls
+ * the whole transaction back, and is answered with the reason
+ * "deadline_exceeded": nothing was made, the connection is sound.
+ *
+ * The deadline comes from wait_until (group.c sets it around a claim or
+ * release it runs alone) or, for a batch, from lock_claims: group.c's
+ * leader calls it between wait_until(the earliest deadline queued) and
+ * wait_until(0), and runs the batch's claim_many or commit_many next.
+ * PostgreSQL has no write lock to take first (its claims lock rows), so
+ * lock_claims only keeps that deadline for the batch and answers 1 ("no
+ * such lock", no transaction opened): group.c then goes on as without it.
+ */
+static void pg_wait_until(struct np__store *s, int64_t until)
+{
+	s->until = until > 0 ? until : 0;
+}
+
+static int pg_lock_claims(struct np__store *s, struct np_error *err)
+{
+	(void)err;
+	s->batch_until = s->until;
+	return 1;
+}
+
+/* Milliseconds left before UNTIL, at least 1; 0 when it has passed. */
+static long ms_left(int64_t until)
+{
+	int64_t left = until - now_ns();
+
+	return left <= 0 ? 0 : (long)((left + 999999) / 1000000);
+}
+
+/* WHAT not even begun: its deadline passed before it was sent. */
+static int too_late(struct np__store *s, struct np_error *err, const char *what)
+{
+	return np__err_reason(err, NP_EOS, "deadline_exceeded", "store '%s': %s: its deadline "
+			      "passed before it began, nothing was made", s->shown, what);
+}
+
+/* SET_DEADLINE's argument for UNTIL: MS, as text into BUF. */
+static const char *const *deadline_param(long ms, char *buf, size_t size, const char **p)
+{
+	snprintf(buf, size, "%ld", ms);
+	p[0] = buf;
+	return p;
 }
 
 /* np_release_try()'s answer V into REL (see temp_fns); NP_EOS when it cannot be read. */
@@ -784,15 +889,16 @@ static int op_answer(struct np__store *s, PGresult *r, const struct np__op *op,
 }
 
 /*
- * Read every result up to the pipeline's sync into OPS; the first failure
- * in RC.  The connection may still be in single-row mode from the last
+ * Read every result up to the pipeline's sync into OPS, after PRE (0 or
+ * 1) answers to SET_DEADLINE and before as many to np_by_deadline(); the
+ * first failure in RC.  The connection may still be in single-row mode from the last
  * each() (libpq keeps it for the next query in a pipeline): then an
  * answer comes as one row and an empty end, which is skipped.
  */
-static int pipeline_read(struct np__store *s, const struct np__op *ops, int n,
+static int pipeline_read(struct np__store *s, const struct np__op *ops, int n, int pre,
 			 struct np_error *err)
 {
-	int rc = 0, i = 0;
+	int rc = 0, i = 0, total = n + 2 * pre;
 	bool got = false;
 
 	for (;;) {
@@ -800,7 +906,7 @@ static int pipeline_read(struct np__store *s, const struct np__op *ops, int n,
 		ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
 		if (!r) { /* the end of one query's results */
-			if (PQstatus(s->conn) != CONNECTION_OK || ++i > n) {
+			if (PQstatus(s->conn) != CONNECTION_OK || ++i > total) {
 				rc = rc ? rc : conn_err(s, NP_EOS, err, "cannot claim");
 				break;
 			}
@@ -812,11 +918,13 @@ static int pipeline_read(struct np__store *s, const struct np__op *ops, int n,
 			break;
 		}
 		if (!(got && st == PGRES_TUPLES_OK && PQntuples(r) == 0) && !rc) {
-			if (i >= n)
+			if (i >= total)
 				rc = np__err(err, NP_EOS, "store '%s': more answers than claims",
 					     s->shown);
+			else if (i < pre || i >= pre + n) /* SET_DEADLINE, np_by_deadline() */
+				rc = ok(r) ? 0 : res_err(s, r, err, "cannot claim");
 			else
-				rc = op_answer(s, r, &ops[i], err);
+				rc = op_answer(s, r, &ops[i - pre], err);
 		}
 		got = true;
 		PQclear(r);
@@ -840,18 +948,41 @@ static int release_send(struct np__store *s, const struct np__release *rel, stru
 	return 0;
 }
 
+/* Statement I (in pipeline mode), with N parameters P. */
+static int send_one(struct np__store *s, enum stmt i, int n, const char *const *p,
+		    struct np_error *err)
+{
+	char name[8];
+
+	snprintf(name, sizeof(name), "np%d", (int)i);
+	if (!PQsendQueryPrepared(s->conn, name, n, p, NULL, NULL, 0))
+		return res_err(s, NULL, err, "cannot send a claim");
+	return 0;
+}
+
 /*
  * Group commit: the N claims and releases of OPS sent at once in libpq's
  * pipeline mode, one implicit transaction up to the sync, so one round
  * trip and one WAL flush for all of them.  Any error aborts the whole
- * transaction.
+ * transaction.  Under a deadline (wait_until, or lock_claims for a
+ * batch) SET_DEADLINE comes first and np_by_deadline() last.
  */
 static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 			struct np_error *err)
 {
-	int rc = have_fns(s, err);
+	int64_t until = s->until ? s->until : s->batch_until;
+	long ms = until ? ms_left(until) : 0;
+	int rc, pre = until ? 1 : 0;
+	const char *p[1];
+	char buf[24];
 
-	if (rc || (rc = prepare(s, P_CLAIM_TRY, err)) || (rc = prepare(s, P_RELEASE, err)))
+	s->batch_until = 0; /* one batch's */
+	if (until && !ms)
+		return too_late(s, err, ops[0].rel ? "cannot release" : "cannot claim");
+	if ((rc = have_fns(s, err)) || (rc = prepare(s, P_CLAIM_TRY, err)) ||
+	    (rc = prepare(s, P_RELEASE, err)))
+		return rc;
+	if (until && ((rc = prepare(s, P_DEADLINE, err)) || (rc = prepare(s, P_BY_DEADLINE, err))))
 		return rc;
 	for (int i = 0; i < n; i++) {
 		if (ops[i].rel)
@@ -861,17 +992,23 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 	}
 	if (!PQenterPipelineMode(s->conn))
 		return res_err(s, NULL, err, "cannot start a pipeline");
+	if (until)
+		rc = send_one(s, P_DEADLINE, 1, deadline_param(ms, buf, sizeof(buf), p), err);
 	for (int i = 0; i < n && !rc; i++)
 		rc = ops[i].rel ? release_send(s, ops[i].rel, err)
 				: claim_send(s, P_CLAIM_TRY, ops[i].c, err);
+	if (until && !rc)
+		rc = send_one(s, P_BY_DEADLINE, 0, NULL, err);
 	if (!PQpipelineSync(s->conn)) {
 		rc = rc ? rc : res_err(s, NULL, err, "cannot send a claim");
 		if (PQstatus(s->conn) != CONNECTION_OK)
 			return rc;
 	}
 	/* Even after a send failed, the sync's answers must be read to leave the pipeline. */
-	int rrc = pipeline_read(s, ops, n, err);
+	s->tx_until = until;
+	int rrc = pipeline_read(s, ops, n, pre, err);
 
+	s->tx_until = 0;
 	rc = rc ? rc : rrc;
 	if (!PQexitPipelineMode(s->conn) && !rc)
 		rc = res_err(s, NULL, err, "cannot end a pipeline");
@@ -963,6 +1100,21 @@ static int mv_run(struct mv_tx *t, const char *q, int n, const char *const *para
 	else
 		PQclear(r);
 	return rc;
+}
+
+/* The transaction's lock waits and statements end by the deadline (SET_DEADLINE). */
+static int mv_deadline(struct mv_tx *t)
+{
+	long ms = ms_left(t->s->until);
+	const char *p[1];
+	char buf[24];
+	PGresult *r;
+
+	if (!ms)
+		return too_late(t->s, t->err, "cannot claim");
+	r = run(t->s, P_DEADLINE, 1, deadline_param(ms, buf, sizeof(buf), p), t->err);
+	PQclear(r);
+	return r ? 0 : NP_EOS;
 }
 
 /* Placement M still holds its old plan: swapped for the new one, else NP__MOVED. */
@@ -1069,8 +1221,13 @@ static int pg_claim_moves(struct np__store *s, const struct np__claim *c,
 	snprintf(t.host, sizeof(t.host), "%lld", (long long)c->host_id);
 	if (s->streaming)
 		return np__err(err, NP_EOS, "internal error: a query while rows stream in");
+	if (s->until && !ms_left(s->until))
+		return too_late(s, err, "cannot claim");
 	if ((rc = exec(s, "BEGIN", err)))
 		return rc;
+	s->tx_until = s->until;
+	if (s->until)
+		rc = mv_deadline(&t);
 	for (int i = 0; i < n && !rc && out->status == NP__CLAIMED; i++)
 		rc = mv_swap(&t, &mv[i]);
 	if (!rc && out->status == NP__CLAIMED)
@@ -1081,10 +1238,13 @@ static int pg_claim_moves(struct np__store *s, const struct np__claim *c,
 		rc = mv_charge(&t, mv[i].id, mv[i].takes);
 	if (!rc && out->status == NP__CLAIMED)
 		rc = mv_charge(&t, c->id, c->takes);
+	if (!rc && out->status == NP__CLAIMED && s->until && !ms_left(s->until))
+		rc = too_late(s, err, "cannot claim"); /* not committed after its deadline */
 	if (!rc && out->status == NP__CLAIMED)
 		rc = exec(s, "COMMIT", err);
 	if (rc || out->status != NP__CLAIMED)
 		rollback(s);
+	s->tx_until = 0;
 	return rc;
 }
 
@@ -1322,14 +1482,6 @@ static int pg_remove_host(struct np__store *s, const char *name, bool force, int
 }
 
 /* ---- reading ---------------------------------------------------------------- */
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 struct hctx {
 	np__host_cb cb;
@@ -1606,6 +1758,8 @@ static const struct np__store_driver np__store_postgresql = {
 	.claim = pg_claim,
 	.claim_moves = pg_claim_moves,
 	.claim_many = pg_claim_many,
+	.lock_claims = pg_lock_claims,
+	.wait_until = pg_wait_until,
 	.release = pg_release,
 	.commit_many = pg_commit_many,
 	.placements = pg_placements,

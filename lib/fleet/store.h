@@ -261,7 +261,9 @@ struct np__store_driver {
 	 * opened.  A store with one writer at a time (SQLite) makes the
 	 * group's leader wait for it here, before it takes the queued
 	 * claims, so the claims that arrive while another process commits
-	 * join the batch instead of waiting for the next one.
+	 * join the batch instead of waiting for the next one.  1: no
+	 * transaction opened (PostgreSQL, whose claims lock rows, only
+	 * keeps the deadline wait_until set for the batch that follows).
 	 */
 	int (*lock_claims)(struct np__store *s, struct np_error *err);
 	/*

@@ -19,8 +19,8 @@ lines_json() {
     ok "$1"; else not_ok "$1"; fi
 }
 
-sleep 120 & a=$!
-sleep 120 & b=$!
+sleep infinity & a=$!  # both alive until the exit trap, however slow the run
+sleep infinity & b=$!
 run_dir="$TMP/run"
 trap 'kill $a $b 2>/dev/null; rm -rf "$TMP"' EXIT
 printf '{"params": {"stuck_ms": 200, "rescue_ms": 100}}\n' >"$TMP/pol.json"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tests/cli/examples.sh - every example printed anywhere runs as written:
 # the "Example(s):" of `numaplace VERB --help` (every verb `numaplace
-# --help` lists), the EXAMPLES section of every man page in docs/man/, and
+# --help` lists), the EXAMPLES section of every man page in docs/man/
+# (its numaplace commands, and its curl(1) requests: sent with --fail to a
+# server on a store that holds host-1, so an HTTP error fails them), and
 # every command line of README.md's ```sh blocks.
 #
 # Each example runs with bash in a fresh work directory holding what it
@@ -30,9 +32,11 @@ mkdir -p "$TMP/bin"
 ln -s "$NUMAPLACE" "$TMP/bin/numaplace"
 
 # A process standing in for a running QEMU guest; pidof names it.
-sleep 3600 &
+sleep infinity &
 GUEST=$!
-trap 'kill "$GUEST" 2>/dev/null; rm -rf "$TMP"' EXIT
+# Servers the placeholders start (their `timeout 300` pids, which pass a
+# signal on) end with the test, not 300 s after.
+trap 'kill "$GUEST" $(cat "$TMP/servers" 2>/dev/null) 2>/dev/null; rm -rf "$TMP"' EXIT
 real_pidof=$(command -v pidof || echo /bin/pidof)
 cat >"$TMP/bin/pidof" <<EOF
 #!/bin/sh
@@ -80,7 +84,9 @@ declare -A PLACEHOLDER=(
   [flavors.json]='cp "$NP_SRC/tests/data/json/flavors.json" "$dest"'         # a flavor catalogue
   [token]='printf "%s\n" example-token-0123456789 >"$dest" && chmod 600 "$dest"'  # serve --token-file
   [fleet.db]='numaplace fleet add --store "sqlite:$dest" --name host-1 --host "$TMP/host.json"'  # a fleet store
-  [/run/numaplace/api.sock]='(timeout 300 numaplace serve --store "sqlite:${dest%/*}/agent.db" --listen "unix:$dest" >/dev/null 2>&1 &); i=0; while [ ! -S "$dest" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done'  # a running service, for the agent (up to 120 s to start: a loaded machine)
+  # serve's curl examples: a server on a store holding host-1 (host.json); not for the serve examples themselves, which make this socket
+  [numaplace.sock]='case $cmd in curl\ *) numaplace fleet add --store "sqlite:$dest.db" --name host-1 --host "$TMP/host.json" && { timeout 300 numaplace serve --store "sqlite:$dest.db" --listen "unix:$dest" >"$dest.log" 2>&1 & echo $! >>"$TMP/servers"; }; i=0; while ! grep -q "serving on" "$dest.log" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done ;; esac'
+  [/run/numaplace/api.sock]='{ timeout 300 numaplace serve --store "sqlite:${dest%/*}/agent.db" --listen "unix:$dest" >/dev/null 2>&1 & echo $! >>"$TMP/servers"; }; i=0; while [ ! -S "$dest" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done'  # a running service, for the agent (up to 120 s to start: a loaded machine)
 )
 
 # ---- conditions ---------------------------------------------------------
@@ -94,6 +100,7 @@ declare -A PLACEHOLDER=(
 #   skip          not run here
 #   run           as written (a rule that keeps a later one from matching)
 RULES=(
+  '^curl  @@ sub:curl >curl --fail  @@ a request to a running server: --fail, so that an HTTP error answer fails it'
   '^scripts/setup\.sh @@ skip @@ installs Debian packages as root and rebuilds (CI runs it on a fresh machine)'
   'serve .*postgresql @@ skip @@ needs the PostgreSQL server its URL names (tests/service/api.sh postgresql serves a real one)'
   'serve .*--listen 127\.0\.0\.1:8774 @@ timeout:3,sub:127.0.0.1:8774>127.0.0.1:0 @@ serves until stopped: killed after 3 s; port 0, so that it never meets a port in use'
@@ -151,7 +158,7 @@ help_examples() {
   done
 }
 
-# docs/man/*.1: the lines of EXAMPLES (between .nf and .fi), roff undone.
+# docs/man/*.1: the numaplace and curl lines of EXAMPLES, roff undone.
 man_examples() {
   local page
   for page in "$NP_SRC"/docs/man/*.1; do
@@ -159,7 +166,7 @@ man_examples() {
       /^\.SH / { ex = ($0 ~ /^\.SH EXAMPLES/); next }
       ex && /^\.(nf|fi|br|PP|RS|RE)/ { next }
       ex && /^\.\\"/ { next }
-      ex && /^[a-z]/ && $0 ~ /^numaplace / || (ex && cont) {
+      ex && /^[a-z]/ && $0 ~ /^(numaplace|curl) / || (ex && cont) {
         line = $0
         gsub(/\\-/, "-", line); gsub(/\\\(aq/, "'"'"'", line); gsub(/\\\(dq/, "\"", line)
         gsub(/\\e/, "\\", line); gsub(/\\&/, "", line)
@@ -206,7 +213,7 @@ prepare() {
       dest=$work$name
       cmd=${cmd//"$name"/"$dest"}
     else
-      [[ " $cmd " =~ [\ \'\"=\<\>:]"$name"[\ \'\"] ]] || continue  # ':' as in sqlite:fleet.db
+      [[ " $cmd " =~ [\ \'\"=\<\>:@]"$name"[\ \'\"] ]] || continue  # sqlite:fleet.db, curl's @host.json
       dest=$work/$name
     fi
     mkdir -p "$(dirname "$dest")"

@@ -10,7 +10,7 @@
 host="$NP_SRC/tests/data/json/full.json"
 S="$TMP/h"
 mkdir -p "$S"
-sleep 120 & child=$!
+sleep infinity & child=$!  # alive until the exit trap, however slow the run
 trap 'kill $child 2>/dev/null; rm -rf "$TMP"' EXIT
 
 # ---- outputs ----

@@ -21,6 +21,10 @@ set -u
 : "${NP_SRC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# A signal ends the test through its exit trap, so the processes a test
+# starts for its whole run (`sleep infinity` targets: a fixed sleep ran
+# out under load) end with it.
+trap 'exit 130' INT HUP TERM
 passed=0 failed=0 last_args= rc=0
 
 ok() { passed=$((passed + 1)); echo "ok - $1"; }

@@ -65,8 +65,9 @@ run claim "${D[@]}" --id D --allow-moves 1; expect_rc 0 "claiming D again"; expe
 
 # apply --plan: the moves first (dry run), each moved guest reached by --move-guest.
 if have runtime; then
-  sleep 60 & new=$!
-  sleep 60 & moved=$!
+  sleep infinity & new=$!  # both alive until killed below or by the exit trap
+  sleep infinity & moved=$!
+  trap 'kill $new $moved 2>/dev/null; rm -rf "$TMP"' EXIT
   run apply --dry-run --host "$H" --plan "$TMP/plan.json" --pid "$new" --state "$TMP/before.json" \
     --move-guest "E=pid:$moved" --rate 200
   expect_rc 0 "apply --dry-run of a plan with a move"

@@ -14,9 +14,9 @@ json_ok() {  # json_ok "what" PYTHON-EXPR: the expression holds for d = JSON on 
     ok "$1"; else not_ok "$1"; fi
 }
 
-sleep 60 & child=$!
+sleep infinity & child=$!  # alive until killed below or by the exit trap
 run_dir="$TMP/run"
-trap 'kill $child 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill $child ${child2:-} 2>/dev/null; rm -rf "$TMP"' EXIT
 
 # Help and usage.
 for v in observe apply balance; do
@@ -154,7 +154,7 @@ fi
 # Plans: one made here is carried out; one made for another host is refused.
 run place --flavor 'vcpus=1,ram=64' --format json; expect_rc 0 "a plan for this host"
 cp "$TMP/out" "$TMP/here.json"
-sleep 60 & child2=$!
+sleep infinity & child2=$!
 run apply --pid "$child2" --plan "$TMP/here.json" --dry-run; expect_rc 0 "apply --plan --dry-run"
 expect_out "^would: thread $child2 \(sleep\): CPUs" "the plan's nodes are used"
 kill "$child2"

@@ -14,7 +14,9 @@ host="$NP_SRC/tests/data/json/full.json" # 2 nodes, node 0 and 1
 S="$TMP/sp"
 mkdir -p "$S/dir" "$S/run"
 mkfifo "$S/fifo" && ln -s fifo "$S/link" || { echo "cannot make a FIFO here"; exit 77; }
-sleep 120 & child=$!
+# The target of observe/apply: alive until the exit trap, however long the
+# test takes (a `sleep 120` had exited in a 208-316 s ASan run under load).
+sleep infinity & child=$!
 trap 'kill $child 2>/dev/null; rm -rf "$TMP"' EXIT
 flavor=(--flavor 'vcpus=1,ram=64')
 short_sim=(--set duration_s=1 --set repetitions=1 --set guest_counts=2)

@@ -11,7 +11,9 @@
 # (the claim then has the lock, sees the deadline passed inside the
 # transaction, and ends it empty).  Then the same requests once the
 # store is free are made, a released id can be placed again, and a
-# deadline not shorter than --timeout is refused.
+# deadline not shorter than --timeout is refused.  Last, a claim with
+# moves (allow_moves) behind numaplace's write lock: 503 too.
+# tests/service/deadline-pg.sh does the same on PostgreSQL's row locks.
 . "$(dirname "$0")/lib.sh"
 HOLD=$1
 HOST=$NP_SRC/tests/data/json/64amd64-4s2n4ca2co.json
@@ -97,4 +99,40 @@ run fleet check --store "$STORE"
 expect_rc 0 "fleet check: usage is the sum of the placements"
 svc_stop main
 [ "$svc_rc" = 0 ] && ok "the server stops cleanly" || not_ok "server exit $svc_rc"
+
+# 4. A claim that moves another placement (allow_moves) waits for the same
+# lock: on a store of its own, the simulator's make-room host filled as
+# tests/service/moves.sh fills it (D fits only after E moves).
+STORE=sqlite:$TMP/moves.db
+"$NUMAPLACE" fleet add --store "$STORE" --name h2 --host "$NP_SRC/tests/data/json/make-room-2n.json" \
+  >/dev/null || not_ok "adding the make-room host"
+f() { echo "vcpus=$1,ram=$2,hw:cpu_policy=dedicated"; }
+sched() { "$NUMAPLACE" schedule --store "$STORE" --id "$1" --flavor "$(f "$2" "$3")" "${@:4}" >/dev/null; }
+sched A 4 8192 --strategy pack && sched B 2 4096 --strategy pack && sched C 4 8192 && sched E 2 2048 &&
+  ok "the make-room host filled" || not_ok "filling the make-room host"
+svc_start moves --store "$STORE" --listen "unix:$TMP/m.sock" --timeout 10 --write-deadline 1 ||
+  { not_ok "the second server starts"; finish; }
+SVC=unix:$TMP/m.sock
+D=$(body '{"id": "D", "allow_moves": 1, "flavor": {"vcpus": 4, "memory_mb": 8192,
+  "extra_specs": {"hw:cpu_policy": "dedicated"}}}' d)
+store_snapshot "$TMP/before.json"
+"$HOLD" "${STORE#sqlite:}" <"$TMP/hold.in" >"$TMP/hold2.out" 2>&1 &
+hold=$!
+exec 7>"$TMP/hold.in"
+until grep -q held "$TMP/hold2.out" 2>/dev/null || ! kill -0 "$hold" 2>/dev/null; do sleep 0.05; done
+grep -q held "$TMP/hold2.out" && ok "another writer holds the second store's write lock" ||
+  not_ok "hold-lock: $(cat "$TMP/hold2.out")"
+http POST /v1/placements "$D"
+expect_status 503 "a POST with allow_moves that cannot take the write lock within its deadline"
+expect_error deadline_exceeded "... says its deadline passed"
+exec 7>&-
+wait "$hold" && ok "the other writer let the lock go" || not_ok "hold-lock exit"
+store_snapshot "$TMP/after.json"
+cmp -s "$TMP/before.json" "$TMP/after.json" && ok "D was not made and E did not move" ||
+  not_ok "the store changed"
+http POST /v1/placements "$D"; expect_status 201 "the same POST on a free store moves E and places D"
+run fleet check --store "$STORE"
+expect_rc 0 "fleet check of the second store"
+svc_stop moves
+[ "$svc_rc" = 0 ] && ok "the second server stops cleanly" || not_ok "second server exit $svc_rc"
 finish
