@@ -5,8 +5,7 @@
  * rollout policy.  When a guest arrives, a few candidate plans are tried
  * on S futures drawn from the family's flavor catalogue (the guests a
  * cloud sells and how often, never the order of the arrivals), each
- * future placed by the engine told the same demand until the first
- * refusal (NP_BENCH_LA_ROLL_PLAIN=1: told none, as before); the
+ * future placed by the default engine until the first refusal; the
  * candidate whose futures admit the most guests wins, ties to the
  * engine's own answer (numaplace spread told the demand so far, as
  * np-spread is).  With one distinct candidate it is np-spread.
@@ -35,10 +34,11 @@
  *   NP_BENCH_LA_BUDGET   np_lookahead.max_guests (default 0: none)
  *   NP_BENCH_LA_MARGIN   np_lookahead.margin, standard errors (default 0)
  *   NP_BENCH_LA_PLAIN    1: np_lookahead.plain_draws (default 0: stratified)
- *   NP_BENCH_LA_ROLL_PLAIN  1: np_lookahead.rollout_plain, the futures
- *                        placed with no demand (default 0: the futures
- *                        told the demand the engine's answer is given,
- *                        the library's default since the eighth session)
+ *   NP_BENCH_LA_ROLL_DEMAND  np_lookahead.rollout_demand: "caller" the
+ *                        demand the engine's answer was given (DEM),
+ *                        "flavors" the catalogue's alone
+ *                        (np_demand_add_flavors() weighing
+ *                        NP_DEMAND_FLAVORS_WEIGHT); default none
  * play_lookahead_stats() counts decisions, candidates, futures and the
  * guests tried in them, for the time per decision.
  */
@@ -104,6 +104,35 @@ static unsigned lib_cands(const char *cands)
 	return bits;
 }
 
+/* NP_BENCH_LA_ROLL_DEMAND: the futures' demand into LA (none when unset). */
+static int roll_demand(const struct np_demand *dem, int ndem, const np_flavors *f,
+		       struct np_lookahead *la)
+{
+	static struct np_demand *fdem;
+	static const np_flavors *fdem_of;
+	static int nfdem;
+	const char *v = getenv("NP_BENCH_LA_ROLL_DEMAND");
+
+	if (!v || !*v)
+		return 0;
+	if (strcmp(v, "caller") == 0) {
+		la->rollout_demand = dem;
+		la->rollout_ndemand = ndem;
+		return 0;
+	}
+	if (strcmp(v, "flavors") != 0)
+		return NP_EINPUT;
+	if (!fdem && !(fdem = calloc(NP_DEMAND_MAX, sizeof(*fdem))))
+		return NP_ENOMEM;
+	if (fdem_of != f) {
+		nfdem = np_demand_add_flavors(fdem, 0, f, NP_DEMAND_FLAVORS_WEIGHT);
+		fdem_of = f;
+	}
+	la->rollout_demand = fdem;
+	la->rollout_ndemand = nfdem;
+	return 0;
+}
+
 int play_lookahead_decide(np_host *h, const np_request *q, const struct np_demand *dem, int ndem,
 			  const np_flavors *f, uint64_t where, np_plan **out, struct np_error *err)
 {
@@ -128,7 +157,14 @@ int play_lookahead_decide(np_host *h, const np_request *q, const struct np_deman
 	la.max_sets = (int)knob("NP_BENCH_LA_SETS", 0);
 	la.margin = knob("NP_BENCH_LA_MARGIN", 0);
 	la.plain_draws = knob("NP_BENCH_LA_PLAIN", 0) != 0;
-	la.rollout_plain = knob("NP_BENCH_LA_ROLL_PLAIN", 0) != 0;
+	if ((rc = roll_demand(dem, ndem, f, &la))) {
+		while (n > 0)
+			np_plan_free(extra[--n]);
+		snprintf(err->message, sizeof(err->message), "NP_BENCH_LA_ROLL_DEMAND: %s",
+			 rc == NP_ENOMEM ? "out of memory" : "caller or flavors");
+		err->code = rc;
+		return rc;
+	}
 	rc = np_place_lookahead(h, q, &o, &la, out, &r, err);
 	while (n > 0)
 		np_plan_free(extra[--n]);

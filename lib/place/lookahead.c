@@ -8,13 +8,10 @@
  * only guests later.  A cloud knows its flavors and how often each sells
  * (flavors.h), and that is enough to try the choices out: each candidate
  * plan is charged on a copy of the host, and S futures drawn from the
- * catalogue are placed after it by the engine, told the caller's demand
- * (OPTS' shapes; nothing with LA->rollout_plain), until the first refusal
- * (or DEPTH guests).  The candidate whose futures admit the most guests
- * in all wins; ties go to the earlier candidate, the engine's own answer
- * first.  Why the demand in the futures: they are then placed as the
- * caller's own engine would place them (tune seeds: +31 guests over
- * 1,400 workloads of six families, docs/results.md eighth session).
+ * catalogue are placed after it by the default engine until the first
+ * refusal (or DEPTH guests).  The candidate whose futures admit the most
+ * guests in all wins; ties go to the earlier candidate, the engine's own
+ * answer first.
  *
  * Candidates: the engine's answer with the caller's options, then by
  * default best, first and worst fit's plans (lookahead-cands.c): on tune
@@ -41,6 +38,7 @@
 #include <numaplace/place.h>
 
 #include "place/lookahead-int.h"
+#include "place/place-int.h"
 #include "plan/plan-int.h"
 #include "util/util.h"
 
@@ -209,14 +207,17 @@ static int candidates(const np_host *host, const np_request *req, const struct n
 }
 
 /*
- * Guests of future S of FU the engine with OPTS (NULL: none) admits on
- * H (charged as it goes) before its first refusal or DEPTH; -1 when the
- * budget LEFT ran out first.  (A charged plan can go at once: the host
- * keeps what it takes, not the plan.)
+ * Guests of future S of FU the default engine admits on H (charged as it
+ * goes) before its first refusal or DEPTH; -1 when the budget LEFT ran
+ * out first.  (A charged plan can go at once: the host keeps what it
+ * takes, not the plan.)
  */
-static int rollout(np_host *h, const struct np_lookahead *o, const struct np_place_opts *opts,
-		   struct np__futures *fu, int s, int depth, uint64_t *left)
+static int rollout(np_host *h, const struct np_lookahead *o, struct np__futures *fu, int s,
+		   int depth, uint64_t *left)
 {
+	struct np_place_opts po = { .demand = o->rollout_demand, .ndemand = o->rollout_ndemand };
+	const struct np_place_opts *opts = o->rollout_ndemand > 0 ? &po : NULL;
+
 	for (int k = 0; k < depth; k++) {
 		np_plan *p = NULL;
 		bool admitted;
@@ -235,14 +236,13 @@ static int rollout(np_host *h, const struct np_lookahead *o, const struct np_pla
 }
 
 /*
- * One round: every candidate on future S (its guests placed with RO),
- * added to SCORE (and the squared difference to np_place()'s answer's
- * to SQ); false (and both unchanged) when the budget ran out before
- * every candidate played it to its end.
+ * One round: every candidate on future S, added to SCORE (and the squared
+ * difference to np_place()'s answer's to SQ); false (and both unchanged)
+ * when the budget ran out before every candidate played it to its end.
  */
 static bool round_of(const np_host *host, const struct la *la, const struct np_lookahead *o,
-		     const struct np_place_opts *ro, struct np__futures *fu, int s, int depth,
-		     uint64_t *left, long *score, double *sq, struct np_lookahead_result *res)
+		     struct np__futures *fu, int s, int depth, uint64_t *left, long *score,
+		     double *sq, struct np_lookahead_result *res)
 {
 	long got[LA_MAX_CANDS] = { 0 };
 
@@ -252,7 +252,7 @@ static bool round_of(const np_host *host, const struct la *la, const struct np_l
 
 		if (!np_host_clone(host, &after, NULL) &&
 		    !np_host_charge(after, la->c[i], false, NULL))
-			got[i] = rollout(after, o, ro, fu, s, depth, left);
+			got[i] = rollout(after, o, fu, s, depth, left);
 		np_host_free(after);
 		res->guests += before - *left;
 		if (got[i] < 0)
@@ -295,6 +295,8 @@ static int choose(const struct la *la, const long *score, const double *sq, int 
 
 static int check(const struct np_lookahead *o, struct np_error *err)
 {
+	struct np_error why = { 0 };
+
 	if (!o || !o->flavors)
 		return np__err(err, NP_EINPUT, "lookahead: no flavor catalogue to draw futures from");
 	if (o->samples < 1 || o->samples > NP_LOOKAHEAD_SAMPLES_MAX)
@@ -317,6 +319,11 @@ static int check(const struct np_lookahead *o, struct np_error *err)
 	if (o->depth < 0 || o->depth > NP_LOOKAHEAD_DEPTH_MAX)
 		return np__err(err, NP_EINPUT, "lookahead: depth must be 0 to %d, not %d",
 				 NP_LOOKAHEAD_DEPTH_MAX, o->depth);
+	if (o->rollout_ndemand < 0)
+		return np__err(err, NP_EINPUT, "lookahead: rollout demand: %d shapes",
+			       o->rollout_ndemand);
+	if (np__demand_check(o->rollout_demand, o->rollout_ndemand, &why))
+		return np__err(err, NP_EINPUT, "lookahead: rollout %s", why.message);
 	return 0;
 }
 
@@ -325,10 +332,6 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 		       np_plan **out, struct np_lookahead_result *result, struct np_error *err)
 {
 	struct np_place_opts o = opts ? *opts : (struct np_place_opts){ 0 };
-	/* The futures' engine: the caller's demand, nothing else of its options. */
-	struct np_place_opts rd = { .demand = o.demand, .ndemand = o.ndemand };
-	const struct np_place_opts *ro =
-		la_opts && !la_opts->rollout_plain && o.ndemand > 0 ? &rd : NULL;
 	struct np_lookahead_result res = { 0 };
 	int depth, best = 0, rc;
 	long score[LA_MAX_CANDS] = { 0 };
@@ -359,7 +362,7 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 		if (rc)
 			goto out;
 		for (int s = 0; s < la_opts->samples; s++)
-			if (!round_of(host, &la, la_opts, ro, fu, s, depth, &left, score, sq, &res))
+			if (!round_of(host, &la, la_opts, fu, s, depth, &left, score, sq, &res))
 				break;
 		best = choose(&la, score, sq, res.futures, la_opts->margin);
 	}

@@ -7,8 +7,7 @@
  * greedy plan leaves no node for the only flavor the catalogue sells, the
  * lookahead's does, and the next guest shows it); the same seed giving
  * the same plan, every plan valid; a challenger winning over the engine's
- * answer only by the margin; the futures' stratified draws; the futures
- * placed told the caller's demand, or not (rollout_plain); the caller's own candidates (copied
+ * answer only by the margin; the futures' stratified draws; the caller's own candidates (copied
  * when one wins); the budget bounding the guests placed
  * in futures (and no future counted half-played); a guest that does not
  * fit; and options out of range refused with one line, the output
@@ -290,84 +289,6 @@ static void test_same_seed(void)
 		np_request_free(q);
 	}
 	(void)chosen_other;
-	np_flavors_free(f);
-	np_host_free(h);
-	np_topo_free(t);
-}
-
-/* The nodes of A and B, the choice and the guests tried are the same. */
-static bool same_run(const np_plan *a, const np_plan *b, const struct np_lookahead_result *ra,
-		     const struct np_lookahead_result *rb)
-{
-	bool same = a && b && np_plan_cell_count(a) == np_plan_cell_count(b) &&
-		    ra->chosen == rb->chosen && ra->candidates == rb->candidates &&
-		    ra->futures == rb->futures && ra->guests == rb->guests;
-
-	for (int i = 0; same && i < np_plan_cell_count(a); i++)
-		same = np_plan_cell(a, i)->node_idx == np_plan_cell(b, i)->node_idx;
-	return same;
-}
-
-/*
- * The futures' engine (np_lookahead.rollout_plain): with no demand in
- * OPTS, the default and rollout_plain play the very same futures the
- * same way (the same plan and guests tried at every decision); with the
- * catalogue's demand in OPTS, the default places the futures' guests
- * told it, so on some decision of a run of guests the futures admit
- * other numbers of guests than with rollout_plain.  Every plan is valid.
- */
-static void test_rollout_demand(void)
-{
-	static const uint64_t used[4] = { 0, 0, 0, 0 };
-	static const char *const guests[] = {
-		"vcpus=4,ram=12288,hw:cpu_policy=dedicated,hw:numa_nodes=1",
-		"vcpus=2,ram=20480",
-		"vcpus=2,ram=4096,hw:cpu_policy=dedicated",
-		"vcpus=8,ram=16384,hw:cpu_policy=dedicated,hw:numa_nodes=2",
-		"vcpus=2,ram=4096,hw:cpu_policy=dedicated",
-		"vcpus=4,ram=12288,hw:cpu_policy=dedicated,hw:numa_nodes=1",
-		"vcpus=2,ram=20480",
-		"vcpus=2,ram=4096,hw:cpu_policy=dedicated",
-	};
-	np_topo *t = NULL;
-	np_host *h = host_with(&t, used);
-	np_flavors *f = catalogue(mix);
-	struct np_demand *dem = calloc(NP_DEMAND_MAX, sizeof(*dem));
-	struct np_place_opts od = { 0 };
-	int differ = 0;
-
-	CHECK(dem != NULL, "out of memory");
-	if (!h || !f || !dem)
-		goto out;
-	od.demand = dem;
-	od.ndemand = np_demand_add_flavors(dem, 0, f, NP_DEMAND_FLAVORS_WEIGHT);
-	CHECK(od.ndemand == 4, "%d demand shapes from 4 one-shape flavors", od.ndemand);
-	for (size_t g = 0; g < sizeof(guests) / sizeof(*guests); g++) {
-		np_request *q = flavor(guests[g]);
-		struct np_lookahead la = { .flavors = f, .samples = 32, .seed = 9 };
-		struct np_lookahead_result r[4] = { { 0 } };
-		struct np_error err = { 0 };
-		np_plan *p[4] = { NULL };
-
-		for (int v = 0; q && v < 4; v++) {
-			la.rollout_plain = v & 1;
-			CHECK(np_place_lookahead(h, q, v < 2 ? NULL : &od, &la, &p[v], &r[v], &err) ==
-				      0 && np_plan_fits(p[v]) &&
-				      np_plan_validate(h, q, p[v], &err) == 0,
-			      "guest %zu, variant %d: %s", g, v, err.message);
-		}
-		CHECK(same_run(p[0], p[1], &r[0], &r[1]),
-		      "guest %zu: rollout_plain changed a lookahead without demand", g);
-		differ += r[2].guests != r[3].guests;
-		if (p[2])
-			CHECK(np_host_charge(h, p[2], false, &err) == 0, "%s", err.message);
-		for (int v = 0; v < 4; v++)
-			np_plan_free(p[v]);
-		np_request_free(q);
-	}
-	CHECK(differ > 0, "the futures played the same told the demand or not");
-out:
-	free(dem);
 	np_flavors_free(f);
 	np_host_free(h);
 	np_topo_free(t);
@@ -763,7 +684,6 @@ int main(void)
 	T_CASE("margin", test_margin());
 	T_CASE("futures", test_futures());
 	T_CASE("same-seed", test_same_seed());
-	T_CASE("rollout-demand", test_rollout_demand());
 	T_CASE("budget", test_budget());
 	T_CASE("no-fit", test_no_fit());
 	T_CASE("hostile", test_hostile());
