@@ -34,11 +34,6 @@
  *   NP_BENCH_LA_BUDGET   np_lookahead.max_guests (default 0: none)
  *   NP_BENCH_LA_MARGIN   np_lookahead.margin, standard errors (default 0)
  *   NP_BENCH_LA_PLAIN    1: np_lookahead.plain_draws (default 0: stratified)
- *   NP_BENCH_LA_ROLL_DEMAND  np_lookahead.rollout_demand: "caller" the
- *                        demand the engine's answer was given (DEM),
- *                        "flavors" the catalogue's alone
- *                        (np_demand_add_flavors() weighing
- *                        NP_DEMAND_FLAVORS_WEIGHT); default none
  * play_lookahead_stats() counts decisions, candidates, futures and the
  * guests tried in them, for the time per decision.
  */
@@ -104,35 +99,6 @@ static unsigned lib_cands(const char *cands)
 	return bits;
 }
 
-/* NP_BENCH_LA_ROLL_DEMAND: the futures' demand into LA (none when unset). */
-static int roll_demand(const struct np_demand *dem, int ndem, const np_flavors *f,
-		       struct np_lookahead *la)
-{
-	static struct np_demand *fdem;
-	static const np_flavors *fdem_of;
-	static int nfdem;
-	const char *v = getenv("NP_BENCH_LA_ROLL_DEMAND");
-
-	if (!v || !*v)
-		return 0;
-	if (strcmp(v, "caller") == 0) {
-		la->rollout_demand = dem;
-		la->rollout_ndemand = ndem;
-		return 0;
-	}
-	if (strcmp(v, "flavors") != 0)
-		return NP_EINPUT;
-	if (!fdem && !(fdem = calloc(NP_DEMAND_MAX, sizeof(*fdem))))
-		return NP_ENOMEM;
-	if (fdem_of != f) {
-		nfdem = np_demand_add_flavors(fdem, 0, f, NP_DEMAND_FLAVORS_WEIGHT);
-		fdem_of = f;
-	}
-	la->rollout_demand = fdem;
-	la->rollout_ndemand = nfdem;
-	return 0;
-}
-
 int play_lookahead_decide(np_host *h, const np_request *q, const struct np_demand *dem, int ndem,
 			  const np_flavors *f, uint64_t where, np_plan **out, struct np_error *err)
 {
@@ -157,14 +123,6 @@ int play_lookahead_decide(np_host *h, const np_request *q, const struct np_deman
 	la.max_sets = (int)knob("NP_BENCH_LA_SETS", 0);
 	la.margin = knob("NP_BENCH_LA_MARGIN", 0);
 	la.plain_draws = knob("NP_BENCH_LA_PLAIN", 0) != 0;
-	if ((rc = roll_demand(dem, ndem, f, &la))) {
-		while (n > 0)
-			np_plan_free(extra[--n]);
-		snprintf(err->message, sizeof(err->message), "NP_BENCH_LA_ROLL_DEMAND: %s",
-			 rc == NP_ENOMEM ? "out of memory" : "caller or flavors");
-		err->code = rc;
-		return rc;
-	}
 	rc = np_place_lookahead(h, q, &o, &la, out, &r, err);
 	while (n > 0)
 		np_plan_free(extra[--n]);

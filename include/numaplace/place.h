@@ -228,15 +228,6 @@ struct np_lookahead {
 	 * stratified (one in each S-th of the shares).
 	 */
 	bool plain_draws;
-	/*
-	 * The demand the futures' guests are placed with (ROLLOUT_NDEMAND
-	 * shapes, 0 to NP_DEMAND_MAX, as np_place_opts.demand; NULL or 0:
-	 * none, np_place() with no options as before): e.g. the catalogue's,
-	 * np_demand_add_flavors(), so that the futures are placed as the
-	 * caller's own engine would place them.  Read during the call only.
-	 */
-	const struct np_demand *rollout_demand;
-	int rollout_ndemand;
 };
 
 /* What one np_place_lookahead() did. */
@@ -255,8 +246,7 @@ struct np_lookahead_result {
  * one that fits is charged on a copy of HOST, and LA->samples futures of
  * guests drawn from LA->flavors (by their shares, stratified unless
  * LA->plain_draws, seeded by LA->seed) are placed after it by np_place()
- * with no options but LA->rollout_demand, until the first refusal or
- * LA->depth guests.  The plan
+ * with no options, until the first refusal or LA->depth guests.  The plan
  * whose futures admit the most guests wins (by more than LA->margin
  * standard errors over np_place()'s); ties go to the earlier,
  * np_place()'s answer first, which is also the answer when the guest does

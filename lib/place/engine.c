@@ -365,13 +365,14 @@ int np_strategy_from_name(const char *name, enum np_strategy *out)
 	return NP_EINPUT;
 }
 
-int np__demand_check(const struct np_demand *dem, int n, struct np_error *err)
+/* The caller's demand shapes, each in the ranges place.h gives. */
+static int check_demand(const struct np_place_opts *o, struct np_error *err)
 {
-	if (n < 0 || n > NP_DEMAND_MAX || (n > 0 && !dem))
-		return np__err(err, NP_EINPUT, "demand: %d shapes (at most %d, and a list)", n,
-			       NP_DEMAND_MAX);
-	for (int s = 0; s < n; s++) {
-		const struct np_demand *d = &dem[s];
+	if (o->ndemand > NP_DEMAND_MAX || (o->ndemand > 0 && !o->demand))
+		return np__err(err, NP_EINPUT, "demand: %d shapes (at most %d, and a list)",
+			       o->ndemand, NP_DEMAND_MAX);
+	for (int s = 0; s < o->ndemand; s++) {
+		const struct np_demand *d = &o->demand[s];
 
 		/* !(a <= b) also refuses NaN. */
 		if (d->pinned < 0 || d->floating < 0 || d->pinned + 0LL + d->floating < 1 ||
@@ -397,7 +398,7 @@ int np_place(const np_host *host, const np_request *req, const struct np_place_o
 		return np__err(err, NP_EINPUT, "unknown memory policy %d", (int)opts->mem_policy);
 	if (opts && opts->affinity_set && (unsigned)opts->affinity > NP_AFFINITY_SOFT)
 		return np__err(err, NP_EINPUT, "unknown affinity %d", (int)opts->affinity);
-	if (opts && opts->ndemand > 0 && (rc = np__demand_check(opts->demand, opts->ndemand, err)))
+	if (opts && (rc = check_demand(opts, err)))
 		return rc;
 	e.host = e.orig = host;
 	e.req = req;

@@ -38,7 +38,6 @@
 #include <numaplace/place.h>
 
 #include "place/lookahead-int.h"
-#include "place/place-int.h"
 #include "plan/plan-int.h"
 #include "util/util.h"
 
@@ -212,12 +211,9 @@ static int candidates(const np_host *host, const np_request *req, const struct n
  * out first.  (A charged plan can go at once: the host keeps what it
  * takes, not the plan.)
  */
-static int rollout(np_host *h, const struct np_lookahead *o, struct np__futures *fu, int s,
-		   int depth, uint64_t *left)
+static int rollout(np_host *h, const np_flavors *f, struct np__futures *fu, int s, int depth,
+		   uint64_t *left)
 {
-	struct np_place_opts po = { .demand = o->rollout_demand, .ndemand = o->rollout_ndemand };
-	const struct np_place_opts *opts = o->rollout_ndemand > 0 ? &po : NULL;
-
 	for (int k = 0; k < depth; k++) {
 		np_plan *p = NULL;
 		bool admitted;
@@ -225,8 +221,8 @@ static int rollout(np_host *h, const struct np_lookahead *o, struct np__futures 
 		if (*left == 0)
 			return -1;
 		--*left;
-		admitted = !np_place(h, np_flavors_request(o->flavors, np__futures_at(fu, s, k)),
-				     opts, &p, NULL) &&
+		admitted = !np_place(h, np_flavors_request(f, np__futures_at(fu, s, k)), NULL, &p,
+				     NULL) &&
 			   np_plan_fits(p) && !np_host_charge(h, p, false, NULL);
 		np_plan_free(p);
 		if (!admitted)
@@ -252,7 +248,7 @@ static bool round_of(const np_host *host, const struct la *la, const struct np_l
 
 		if (!np_host_clone(host, &after, NULL) &&
 		    !np_host_charge(after, la->c[i], false, NULL))
-			got[i] = rollout(after, o, fu, s, depth, left);
+			got[i] = rollout(after, o->flavors, fu, s, depth, left);
 		np_host_free(after);
 		res->guests += before - *left;
 		if (got[i] < 0)
@@ -295,8 +291,6 @@ static int choose(const struct la *la, const long *score, const double *sq, int 
 
 static int check(const struct np_lookahead *o, struct np_error *err)
 {
-	struct np_error why = { 0 };
-
 	if (!o || !o->flavors)
 		return np__err(err, NP_EINPUT, "lookahead: no flavor catalogue to draw futures from");
 	if (o->samples < 1 || o->samples > NP_LOOKAHEAD_SAMPLES_MAX)
@@ -319,11 +313,6 @@ static int check(const struct np_lookahead *o, struct np_error *err)
 	if (o->depth < 0 || o->depth > NP_LOOKAHEAD_DEPTH_MAX)
 		return np__err(err, NP_EINPUT, "lookahead: depth must be 0 to %d, not %d",
 				 NP_LOOKAHEAD_DEPTH_MAX, o->depth);
-	if (o->rollout_ndemand < 0)
-		return np__err(err, NP_EINPUT, "lookahead: rollout demand: %d shapes",
-			       o->rollout_ndemand);
-	if (np__demand_check(o->rollout_demand, o->rollout_ndemand, &why))
-		return np__err(err, NP_EINPUT, "lookahead: rollout %s", why.message);
 	return 0;
 }
 

@@ -17,13 +17,6 @@
 #include <numaplace/plan.h>
 #include <numaplace/request.h>
 
-struct np_demand;
-/*
- * Demand shapes DEM[0..N-1] (place.h's struct np_demand), each in the
- * ranges place.h gives: 0, or NP_EINPUT naming the first one out of them
- * (engine.c; np_place() and np_place_lookahead() check with it).
- */
-int np__demand_check(const struct np_demand *dem, int n, struct np_error *err);
 
 /* A guest cell, or a share of one, as the fit sees it. */
 struct np__cellreq {
