@@ -268,8 +268,8 @@ void np_fleet_fits_free(np_fleet_fits *r);
  * reaches it before its commit is rolled back.  A server sets it per
  * request, so that a request its client gave up on cannot land later
  * (numaplace-serve(1), --write-deadline).  Claims with moves (allow_moves)
- * are bounded alike, except that on SQLite their check is made before
- * the write transaction, not inside it.
+ * are bounded alike: checked before they begin and again inside the
+ * write transaction (SQLite) or before COMMIT (PostgreSQL).
  */
 void np_fleet_set_deadline(np_fleet *fleet, int64_t monotonic_ns);
 

@@ -328,6 +328,7 @@ struct np__store {
 	char broken[NP_ERROR_MAX]; /* a sync failed: why; every later write fails with it */
 	void (*committed)(void *); /* store.h on_commit: after COMMIT, before settle() */
 	void *committed_ctx;
+	int64_t until; /* store.h wait_until: the deadline of the write run now, or 0 */
 };
 
 /* ---- errors and statements ----------------------------------------------- */
@@ -671,8 +672,24 @@ static int lock_file(struct np__store *s, bool create, struct np_error *err)
 /* The hand-off lock's waits end by UNTIL too (store.h wait_until; no lock file yet: not). */
 static void sq_wait_until(struct np__store *s, int64_t until)
 {
+	s->until = until;
 	if (s->wl)
 		np__wlock_until(s->wl, until);
+}
+
+/*
+ * S's deadline (wait_until) passed, on the clock the fleet's deadlines
+ * are on (CLOCK_MONOTONIC; the drivers are modules and do not link
+ * fleet.c's np__now_ns).
+ */
+static bool past_deadline(const struct np__store *s)
+{
+	struct timespec ts;
+
+	if (!s->until)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec > s->until;
 }
 
 /*
@@ -1024,6 +1041,17 @@ static int sq_claim_moves(struct np__store *s, const struct np__claim *c,
 
 	if ((rc = txn(s, TX_WRITE, err)))
 		return rc;
+	/*
+	 * Both write locks held, perhaps only after a writer outside
+	 * numaplace let SQLite's go (busy() waits on): past the deadline,
+	 * nothing is made, as group.c answers a queued claim.
+	 */
+	if (past_deadline(s)) {
+		rollback(s);
+		return np__err_reason(err, NP_EOS, "deadline_exceeded", "'%.200s' was not "
+				      "claimed: its deadline passed while it waited for the store's "
+				      "write lock", c->id);
+	}
 	if (!(rc = insert_row(s, c, r, &fresh, err)))
 		rc = fresh ? moves_body(s, c, mv, n, r, err) : existing(s, c, r, err);
 	if (!rc && r->status == NP__CLAIMED)

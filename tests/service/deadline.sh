@@ -12,7 +12,8 @@
 # transaction, and ends it empty).  Then the same requests once the
 # store is free are made, a released id can be placed again, and a
 # deadline not shorter than --timeout is refused.  Last, a claim with
-# moves (allow_moves) behind numaplace's write lock: 503 too.
+# moves (allow_moves) behind numaplace's write lock, and behind SQLite's own
+# lock held past its deadline: 503 too.
 # tests/service/deadline-pg.sh does the same on PostgreSQL's row locks.
 . "$(dirname "$0")/lib.sh"
 HOLD=$1
@@ -61,19 +62,24 @@ placed vm-1 && not_ok "vm-1 landed after the lock was free" || ok "nothing lande
 placed vm-2 && ok "vm-2 is still there: its late DELETE did nothing" || not_ok "vm-2 gone"
 http POST /v1/placements "$V1"; expect_status 201 "the POST again on a free store is made"
 
-# 2. SQLite's own write lock held past the deadline by a writer outside numaplace.
-python3 - "$DB" "$TMP/sq.ready" "$TMP/sq.go" >"$TMP/sq.out" 2>&1 <<'EOF' &
+# 2. SQLite's own write lock held past the deadline by a writer outside
+# numaplace: sqlite_holder DB takes it and keeps it 3 s past $TMP/sq.go.
+sqlite_holder() {
+  rm -f "$TMP/sq.ready" "$TMP/sq.go"
+  python3 - "$1" "$TMP/sq.ready" "$TMP/sq.go" >"$TMP/sq.out" 2>&1 <<'EOF' &
 import os, sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
 db.execute("BEGIN IMMEDIATE")
 open(sys.argv[2], "w").close()
 while not os.path.exists(sys.argv[3]):
     time.sleep(0.02)
-time.sleep(3)  # the request below came at 'go': its 1 s deadline has passed by then
+time.sleep(3)  # the request sent at 'go' has a 1 s deadline: passed by then
 db.execute("ROLLBACK")
 EOF
-sq=$!
-until [ -e "$TMP/sq.ready" ] || ! kill -0 "$sq" 2>/dev/null; do sleep 0.05; done
+  sq=$!
+  until [ -e "$TMP/sq.ready" ] || ! kill -0 "$sq" 2>/dev/null; do sleep 0.05; done
+}
+sqlite_holder "$DB"
 V3=$(body '{"id": "vm-3", "flavor": {"vcpus": 2, "memory_mb": 2048}}' v3)
 ( http POST /v1/placements "$V3"; echo "$status" >"$TMP/v3.status"; cp "$TMP/body" "$TMP/v3.body" ) &
 post=$!
@@ -130,6 +136,19 @@ wait "$hold" && ok "the other writer let the lock go" || not_ok "hold-lock exit"
 store_snapshot "$TMP/after.json"
 cmp -s "$TMP/before.json" "$TMP/after.json" && ok "D was not made and E did not move" ||
   not_ok "the store changed"
+# ... and SQLite's own lock, held by a writer outside numaplace past the
+# deadline: the claim with moves gets it late and makes nothing.
+sqlite_holder "${STORE#sqlite:}"
+( http POST /v1/placements "$D"; echo "$status" >"$TMP/d.status"; cp "$TMP/body" "$TMP/d.body" ) &
+post=$!
+touch "$TMP/sq.go"
+wait "$post"; wait "$sq" || not_ok "the sqlite3 writer: $(cat "$TMP/sq.out")"
+status=$(cat "$TMP/d.status"); cp "$TMP/d.body" "$TMP/body"
+expect_status 503 "a POST with allow_moves that had SQLite's write lock only after its deadline"
+expect_error deadline_exceeded "... says its deadline passed"
+store_snapshot "$TMP/after2.json"
+cmp -s "$TMP/before.json" "$TMP/after2.json" && ok "... D was not made and E did not move" ||
+  not_ok "the store changed behind SQLite's lock"
 http POST /v1/placements "$D"; expect_status 201 "the same POST on a free store moves E and places D"
 run fleet check --store "$STORE"
 expect_rc 0 "fleet check of the second store"
