@@ -17,7 +17,7 @@ useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nolo
   { echo "skip: useradd failed"; exit 77; }
 host="$NP_SRC/tests/data/json/full.json"
 chmod 755 "$TMP"
-sleep 300 & victim=$!
+sleep infinity & victim=$!  # killed at exit: a fixed sleep can run out under load
 trap 'kill $victim 2>/dev/null; userdel "$user" 2>/dev/null; rm -rf "$TMP"' EXIT
 as_user() { runuser -u "$user" -- "$@"; }
 affinity() { taskset -pc "$1" 2>/dev/null | sed 's/.*: //'; }

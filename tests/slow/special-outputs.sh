@@ -18,7 +18,7 @@ mkfifo "$S/fifo" || { echo "cannot make a FIFO here"; exit 77; }
 printf 'keep\n' >"$S/victim"
 ln -s victim "$S/link"
 ln -s dir "$S/dirlink"
-sleep 120 & child=$!
+sleep infinity & child=$!  # killed at exit: a fixed sleep can run out under load
 trap 'kill $child 2>/dev/null; rm -rf "$TMP"' EXIT
 short_sim=(--set duration_s=1 --set repetitions=1 --set guest_counts=2)
 
