@@ -18,7 +18,6 @@
 fleet_store postgresql
 DB=fleet
 H1=$NP_SRC/tests/data/json/64amd64-4s2n4ca2co.json
-H2=$NP_SRC/tests/data/json/make-room-2n.json
 body() { printf '%s' "$1" >"$TMP/$2.json"; echo "$TMP/$2.json"; }
 placed() {
   "$NUMAPLACE" fleet show --store "$STORE" --format json | python3 -c '
@@ -29,12 +28,7 @@ sys.exit(0 if any(p["id"] == sys.argv[1] for h in d["hosts"] for p in h["placeme
 
 # h2 filled as moves.sh fills it (A and B on node 0, C and E on node 1):
 # D fits there only after E moves.  Alone in the store while it is filled.
-"$NUMAPLACE" fleet add --store "$STORE" --name h2 --host "$H2" >/dev/null ||
-  { not_ok "adding the make-room host"; finish; }
-f() { echo "vcpus=$1,ram=$2,hw:cpu_policy=dedicated"; }
-sched() { "$NUMAPLACE" schedule --store "$STORE" --id "$1" --flavor "$(f "$2" "$3")" "${@:4}" >/dev/null; }
-sched A 4 8192 --strategy pack && sched B 2 4096 --strategy pack && sched C 4 8192 && sched E 2 2048 &&
-  ok "the make-room host filled" || not_ok "filling the make-room host"
+fill_make_room h2 || finish
 "$NUMAPLACE" fleet add --store "$STORE" --name h1 --host "$H1" >/dev/null ||
   { not_ok "adding h1"; finish; }
 

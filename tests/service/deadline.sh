@@ -42,13 +42,19 @@ V2=$(body '{"id": "vm-2", "flavor": {"vcpus": 2, "memory_mb": 2048}}' v2)
 http POST /v1/placements "$V2"; expect_status 201 "vm-2 placed while the store is free"
 
 # 1. numaplace's write lock held by another writer until we say.
-mkfifo "$TMP/hold.in"
-"$HOLD" "$DB" <"$TMP/hold.in" >"$TMP/hold.out" 2>&1 &
-hold=$!
-exec 7>"$TMP/hold.in"
-until grep -q held "$TMP/hold.out" 2>/dev/null || ! kill -0 "$hold" 2>/dev/null; do sleep 0.05; done
-grep -q held "$TMP/hold.out" && ok "another writer holds the store's write lock" ||
-  not_ok "hold-lock: $(cat "$TMP/hold.out")"
+# hold_lock DB: HOLD takes DB's write lock and keeps it until fd 7 (its
+# stdin, a FIFO) is closed; $hold is its pid.
+hold_lock() {
+  rm -f "$TMP/hold.in" "$TMP/hold.out"
+  mkfifo "$TMP/hold.in"
+  "$HOLD" "$1" <"$TMP/hold.in" >"$TMP/hold.out" 2>&1 &
+  hold=$!
+  exec 7>"$TMP/hold.in"
+  until grep -q held "$TMP/hold.out" 2>/dev/null || ! kill -0 "$hold" 2>/dev/null; do sleep 0.05; done
+  grep -q held "$TMP/hold.out" && ok "another writer holds $1's write lock" ||
+    not_ok "hold-lock: $(cat "$TMP/hold.out")"
+}
+hold_lock "$DB"
 http POST /v1/placements "$V1"
 expect_status 503 "a POST that cannot take the write lock within its deadline"
 expect_error deadline_exceeded "... says its deadline passed"
@@ -110,24 +116,14 @@ svc_stop main
 # lock: on a store of its own, the simulator's make-room host filled as
 # tests/service/moves.sh fills it (D fits only after E moves).
 STORE=sqlite:$TMP/moves.db
-"$NUMAPLACE" fleet add --store "$STORE" --name h2 --host "$NP_SRC/tests/data/json/make-room-2n.json" \
-  >/dev/null || not_ok "adding the make-room host"
-f() { echo "vcpus=$1,ram=$2,hw:cpu_policy=dedicated"; }
-sched() { "$NUMAPLACE" schedule --store "$STORE" --id "$1" --flavor "$(f "$2" "$3")" "${@:4}" >/dev/null; }
-sched A 4 8192 --strategy pack && sched B 2 4096 --strategy pack && sched C 4 8192 && sched E 2 2048 &&
-  ok "the make-room host filled" || not_ok "filling the make-room host"
+fill_make_room h2
 svc_start moves --store "$STORE" --listen "unix:$TMP/m.sock" --timeout 10 --write-deadline 1 ||
   { not_ok "the second server starts"; finish; }
 SVC=unix:$TMP/m.sock
 D=$(body '{"id": "D", "allow_moves": 1, "flavor": {"vcpus": 4, "memory_mb": 8192,
   "extra_specs": {"hw:cpu_policy": "dedicated"}}}' d)
 store_snapshot "$TMP/before.json"
-"$HOLD" "${STORE#sqlite:}" <"$TMP/hold.in" >"$TMP/hold2.out" 2>&1 &
-hold=$!
-exec 7>"$TMP/hold.in"
-until grep -q held "$TMP/hold2.out" 2>/dev/null || ! kill -0 "$hold" 2>/dev/null; do sleep 0.05; done
-grep -q held "$TMP/hold2.out" && ok "another writer holds the second store's write lock" ||
-  not_ok "hold-lock: $(cat "$TMP/hold2.out")"
+hold_lock "${STORE#sqlite:}"
 http POST /v1/placements "$D"
 expect_status 503 "a POST with allow_moves that cannot take the write lock within its deadline"
 expect_error deadline_exceeded "... says its deadline passed"

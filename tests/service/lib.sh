@@ -12,6 +12,10 @@
 #   expect_status N "what"   the last request answered N
 #   expect_error CODE "what" ... with {"error": {"code": CODE, "message": ...}}
 #   store_snapshot FILE      `fleet show --format json` of $STORE into FILE
+#   fill_make_room NAME      host NAME (tests/data/json/make-room-2n.json)
+#                            added to $STORE and filled with A, B, C, E as
+#                            placement with moves needs it: a dedicated
+#                            4-vCPU 8 GiB guest fits only after E moves
 #   svc_keep_logs NAME       when a check failed: the servers' logs and
 #                            the clients' ($TMP/*.log, $TMP/logs) copied to
 #                            $NP_BUILD/meson-logs/NAME-DATE (beside meson's
@@ -88,6 +92,15 @@ sys.exit(0 if e["code"] == sys.argv[2] and isinstance(e["message"], str) and e["
 
 store_snapshot() {
   "$NUMAPLACE" fleet show --store "$STORE" --format json >"$1"
+}
+
+fill_make_room() {
+  f() { echo "vcpus=$1,ram=$2,hw:cpu_policy=dedicated"; }
+  sched() { "$NUMAPLACE" schedule --store "$STORE" --id "$1" --flavor "$(f "$2" "$3")" "${@:4}" >/dev/null; }
+  "$NUMAPLACE" fleet add --store "$STORE" --name "$1" --host "$NP_SRC/tests/data/json/make-room-2n.json" \
+    >/dev/null || { not_ok "adding the make-room host $1"; return 1; }
+  sched A 4 8192 --strategy pack && sched B 2 4096 --strategy pack && sched C 4 8192 && sched E 2 2048 &&
+    ok "the make-room host $1 filled" || not_ok "filling the make-room host $1"
 }
 
 svc_keep_logs() {

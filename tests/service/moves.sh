@@ -10,14 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 python3 -c 'import yaml' 2>/dev/null || { echo "skipped: needs python3-yaml"; exit 77; }
 kind=$1
-H=$NP_SRC/tests/data/json/make-room-2n.json
 fleet_store "$kind"
-"$NUMAPLACE" fleet add --store "$STORE" --name h1 --host "$H" >/dev/null ||
-  { not_ok "adding the host"; finish; }
-f() { echo "vcpus=$1,ram=$2,hw:cpu_policy=dedicated"; }
-sched() { "$NUMAPLACE" schedule --store "$STORE" --id "$1" --flavor "$(f "$2" "$3")" "${@:4}" >/dev/null; }
-sched A 4 8192 --strategy pack && sched B 2 4096 --strategy pack && sched C 4 8192 && sched E 2 2048 &&
-  ok "the host filled" || not_ok "filling the host"
+fill_make_room h1 || finish
 svc_start main --store "$STORE" --listen "unix:$TMP/s.sock" --log /dev/null ||
   { not_ok "the server starts"; finish; }
 SVC=unix:$TMP/s.sock
