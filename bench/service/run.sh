@@ -11,7 +11,8 @@
 # $OUT/results.jsonl), each case with the servers' CPU time per placement
 # (their utime+stime over the load, all replicas, / POSTs) and the clients'.
 # CASES="sqlite1 sqlite3 postgresql1 postgresql3" (the default) picks
-# cases; ANCHOR=0 leaves Placement out; THREADS=N the servers' --threads
+# cases; ANCHOR=0 leaves Placement out (without python3-placement the run
+# stops at once, exit 2); THREADS=N the servers' --threads
 # (default 16).  Not a test: numbers, no assertions.
 # PG_STATS=1 counts PostgreSQL's statements during each load
 # (pg_stat_statements, bench/pg-stats.sh): the top ones in
@@ -33,6 +34,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:?usage: bench/service/run.sh BUILD [HOSTS] [OPS]}
 hosts=${2:-1000} ops=${3:-200}
+# The anchor needs Debian's python3-placement (not installed by
+# scripts/setup.sh): said at once, not after the cases have run.
+# PLACEMENT_PYTHON: the interpreter that has it (default /usr/bin/python3).
+placement_py=${PLACEMENT_PYTHON:-/usr/bin/python3}
+if [ "${ANCHOR:-1}" != 0 ] && ! "$placement_py" -c 'import placement' 2>/dev/null; then
+  echo "bench/service/run.sh: the anchor needs OpenStack Placement ($placement_py cannot import placement): apt-get install python3-placement, or ANCHOR=0" >&2
+  exit 2
+fi
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 np=$build/cli/numaplace
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/np-service-bench-XXXXXX")
@@ -247,6 +256,6 @@ done
 pg_stop
 [ "${ANCHOR:-1}" = 0 ] && exit 0
 echo "# Placement 8.0 over the same $hosts hosts (minutes: its candidate query is slow)" >&2
-/usr/bin/python3 bench/service/placement-anchor.py "$OUT" "$hosts" 3 | tee -a "$res"
+"$placement_py" bench/service/placement-anchor.py "$OUT" "$hosts" 3 | tee -a "$res"
 [ "${KEEP:-0}" = 1 ] && echo "# results: $res" >&2
 exit 0

@@ -84,6 +84,14 @@ for bad in fifo dir ctl link goodlink shared writable; do
   then ok "--token-file $bad: exit 2, one line"
   else not_ok "--token-file $bad: exit $lgrc, stderr: $(head -c 200 "$TMP/err")"; fi
 done
+# The benchmark without Placement for its anchor: one line, exit 2, at once.
+PLACEMENT_PYTHON=/bin/false CASES=sqlite1 timeout -k 5 60 \
+  bash "$NP_SRC/bench/service/run.sh" "$NP_BUILD" 4 2 >"$TMP/bench.out" 2>"$TMP/bench.err"
+brc=$?
+if [ "$brc" = 2 ] && [ "$(wc -l <"$TMP/bench.err")" = 1 ] && grep -q "python3-placement" "$TMP/bench.err" &&
+  [ ! -s "$TMP/bench.out" ]
+then ok "bench/service/run.sh without Placement: exit 2, one line naming python3-placement"
+else not_ok "bench/service/run.sh without Placement: exit $brc: $(head -c 300 "$TMP/bench.err")"; fi
 # The benchmark (bench/service/run.sh, one small case) removes its folder
 # at exit, and keeps it with KEEP=1.
 if command -v bc >/dev/null && command -v curl >/dev/null && [ -x /usr/bin/time ]; then
