@@ -85,13 +85,18 @@ EOF
   sq=$!
   until [ -e "$TMP/sq.ready" ] || ! kill -0 "$sq" 2>/dev/null; do sleep 0.05; done
 }
-sqlite_holder "$DB"
+# post_behind_sqlite DB BODYFILE: POST BODYFILE while sqlite_holder keeps
+# DB's lock past the request's deadline; $status and $TMP/body as http sets them.
+post_behind_sqlite() {
+  sqlite_holder "$1"
+  ( http POST /v1/placements "$2"; echo "$status" >"$TMP/late.status"; cp "$TMP/body" "$TMP/late.body" ) &
+  local post=$!
+  touch "$TMP/sq.go"
+  wait "$post"; wait "$sq" || not_ok "the sqlite3 writer: $(cat "$TMP/sq.out")"
+  status=$(cat "$TMP/late.status"); cp "$TMP/late.body" "$TMP/body"
+}
 V3=$(body '{"id": "vm-3", "flavor": {"vcpus": 2, "memory_mb": 2048}}' v3)
-( http POST /v1/placements "$V3"; echo "$status" >"$TMP/v3.status"; cp "$TMP/body" "$TMP/v3.body" ) &
-post=$!
-touch "$TMP/sq.go"
-wait "$post"; wait "$sq" || not_ok "the sqlite3 writer: $(cat "$TMP/sq.out")"
-status=$(cat "$TMP/v3.status"); cp "$TMP/v3.body" "$TMP/body"
+post_behind_sqlite "$DB" "$V3"
 expect_status 503 "a POST that had SQLite's write lock only after its deadline"
 expect_error deadline_exceeded "... says its deadline passed"
 placed vm-3 && not_ok "vm-3 was made anyway" || ok "... and vm-3 is not in the store"
@@ -134,12 +139,7 @@ cmp -s "$TMP/before.json" "$TMP/after.json" && ok "D was not made and E did not 
   not_ok "the store changed"
 # ... and SQLite's own lock, held by a writer outside numaplace past the
 # deadline: the claim with moves gets it late and makes nothing.
-sqlite_holder "${STORE#sqlite:}"
-( http POST /v1/placements "$D"; echo "$status" >"$TMP/d.status"; cp "$TMP/body" "$TMP/d.body" ) &
-post=$!
-touch "$TMP/sq.go"
-wait "$post"; wait "$sq" || not_ok "the sqlite3 writer: $(cat "$TMP/sq.out")"
-status=$(cat "$TMP/d.status"); cp "$TMP/d.body" "$TMP/body"
+post_behind_sqlite "${STORE#sqlite:}" "$D"
 expect_status 503 "a POST with allow_moves that had SQLite's write lock only after its deadline"
 expect_error deadline_exceeded "... says its deadline passed"
 store_snapshot "$TMP/after2.json"
