@@ -39,10 +39,7 @@ void np_fleet_set_deadline(np_fleet *f, int64_t monotonic_ns)
 
 int64_t np__now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return np__store_now_ns();
 }
 
 int np_fleet_schema_version(void)

@@ -307,14 +307,6 @@ struct np__store {
 
 /* ---- errors and statements ----------------------------------------------- */
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The first line of libpq's or the server's message. */
 static const char *first_line(const char *m, char *buf, size_t size)
 {
@@ -815,7 +807,7 @@ static int pg_lock_claims(struct np__store *s, struct np_error *err)
 /* Milliseconds left before UNTIL, at least 1; 0 when it has passed. */
 static long ms_left(int64_t until)
 {
-	int64_t left = until - now_ns();
+	int64_t left = until - np__store_now_ns();
 
 	return left <= 0 ? 0 : (long)((left + 999999) / 1000000);
 }
@@ -1512,7 +1504,7 @@ static int host_row(PGresult *r, void *p)
  */
 static int64_t since_next(struct np__store *s, int64_t seq)
 {
-	int64_t now = now_ns(), prev = s->nring ? s->ring[s->nring - 1].seq : seq, old = -1;
+	int64_t now = np__store_now_ns(), prev = s->nring ? s->ring[s->nring - 1].seq : seq, old = -1;
 	int keep = 0;
 
 	if (s->nring == RING) {

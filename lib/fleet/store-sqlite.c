@@ -677,19 +677,10 @@ static void sq_wait_until(struct np__store *s, int64_t until)
 		np__wlock_until(s->wl, until);
 }
 
-/*
- * S's deadline (wait_until) passed, on the clock the fleet's deadlines
- * are on (CLOCK_MONOTONIC; the drivers are modules and do not link
- * fleet.c's np__now_ns).
- */
+/* S's deadline (wait_until) passed. */
 static bool past_deadline(const struct np__store *s)
 {
-	struct timespec ts;
-
-	if (!s->until)
-		return false;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec > s->until;
+	return s->until && np__store_now_ns() > s->until;
 }
 
 /*

@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <numaplace/error.h>
 
@@ -42,6 +43,20 @@
 #define NP__FLEET_SCHEMA 2
 
 struct np__store; /* a driver's connection */
+
+/*
+ * Now on the clock of every deadline and interval the fleet keeps
+ * (CLOCK_MONOTONIC, nanoseconds): here, not in fleet.c, because the
+ * drivers are loadable modules that do not link fleet.c (np__now_ns()
+ * is this).
+ */
+static inline int64_t np__store_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 struct np__host_rec {
 	int64_t id;
