@@ -49,8 +49,8 @@ static const struct cli_opt opts[] = {
 	{ .id = OPT_RATE, .name = "rate", .type = CLI_REAL, .min = 0, .max = 1e7,
 	  .what = "MB/s >= 0", .meta = "MB/S", .help = "migrate at most this fast (default: no limit)" },
 	{ .id = OPT_IO, .name = "io-threads", .type = CLI_FLAG,
-	  .help = "pin non-vCPU (emulator, I/O) threads near the guest's\n"
-		  "PCI devices" },
+	  .help = "pin non-vCPU (emulator, I/O) threads to the nodes of\n"
+		  "the guest's PCI devices (none known: the placement's)" },
 	{ .id = OPT_DRY_RUN, .name = "dry-run", .letter = 'n', .type = CLI_FLAG,
 	  .heading = "Options:", .help = "say what would be done, change nothing" },
 	{ .id = OPT_FORMAT, .name = "format", .letter = 'f', .type = CLI_CHOICE,

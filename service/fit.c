@@ -2,7 +2,8 @@
  * fit.c - POST /v1/fit: would a guest fit, and on which nodes, on each of
  * a list of hosts (or every host), without claiming anything.
  *
- * Body: {"flavor", "image"?, "hosts"?: ["h1", ...], "pci_aliases"?} with
+ * Body: {"flavor", "image"?, "hosts"?: ["h1", ...], "pci_aliases"?,
+ * "pending"?: {"h1": 2, ...}} with
  * the flavor and image in Nova's keys (and Nova's `[pci] alias` entries for
  * a flavor's pci_passthrough:alias), built into a request as POST
  * /v1/placements builds it (a flavor Nova refuses is a 400 with Nova's
@@ -15,9 +16,15 @@
  * decision for every candidate host, so the answer for N hosts is one
  * pass over the fleet's summaries, not N requests.
  *
+ * "pending": copies of this guest the caller already chose for a host of
+ * "hosts" and has not claimed here (the instances of one multi-create
+ * request, chosen in turn: contrib/nova's filter counts them); each is
+ * charged to that host before its answer (np_fleet_fit_pending()).
+ *
  * Bounds: the body is limited by the transport; the list to
  * NP_FLEET_FIT_MAX names; a name that is not a non-empty string is a 400
- * naming its index.  Unknown keys are refused, so that a typo ("host"
+ * naming its index; pending copies to NP_FLEET_FIT_PENDING_MAX in all,
+ * each for a host "hosts" names.  Unknown keys are refused, so that a typo ("host"
  * for "hosts") cannot silently ask about every host.
  */
 #include <stdlib.h>
@@ -35,9 +42,10 @@ static int known_keys(json_t *body, struct svc_resp *rs)
 
 	json_object_foreach(body, key, v) {
 		if (strcmp(key, "flavor") && strcmp(key, "image") && strcmp(key, "hosts") &&
-		    strcmp(key, "pci_aliases")) {
+		    strcmp(key, "pci_aliases") && strcmp(key, "pending")) {
 			svc_error(rs, "bad_request",
-				  "unknown key '%.64s' (flavor, image, hosts, pci_aliases)", key);
+				  "unknown key '%.64s' (flavor, image, hosts, pci_aliases, pending)",
+				  key);
 			return -1;
 		}
 	}
@@ -78,6 +86,81 @@ static int names_of(json_t *body, const char ***names, int *n, struct svc_resp *
 		(*names)[i] = json_string_value(v);
 	}
 	*n = (int)size;
+	return 0;
+}
+
+/*
+ * The first key of PENDING that NAMES does not list, or NULL (*NOMEM set
+ * when the set of names could not be made).  Names may repeat, so the
+ * keys found by name are not counted: each key is looked up in a set.
+ */
+static const char *unlisted(json_t *pending, const char **names, int n, bool *nomem)
+{
+	json_t *set = json_object(), *v;
+	const char *k, *bad = NULL;
+
+	for (int i = 0; set && i < n && !*nomem; i++)
+		*nomem = json_object_set_new(set, names[i], json_null()) != 0;
+	if (!set || *nomem) {
+		*nomem = true;
+		json_decref(set);
+		return NULL;
+	}
+	json_object_foreach(pending, k, v) {
+		if (!json_object_get(set, k)) {
+			bad = k;
+			break;
+		}
+	}
+	json_decref(set);
+	return bad;
+}
+
+/*
+ * BODY's "pending" as one count per name of NAMES (*OUT NULL: none), or an
+ * answered 400.  Its values are checked first (copies, NP_FLEET_FIT_PENDING_MAX
+ * in all), then its keys against NAMES, then each name is looked up in it.
+ */
+static int pending_of(json_t *body, const char **names, int n, int **out, struct svc_resp *rs)
+{
+	json_t *pending = json_object_get(body, "pending"), *v;
+	long long sum = 0;
+	const char *key;
+	bool nomem = false;
+
+	*out = NULL;
+	if (!pending || json_is_null(pending))
+		return 0;
+	if (!json_is_object(pending) || !names) {
+		svc_error(rs, "bad_request", !names ? "pending: needs the hosts it names in 'hosts'"
+					     : "pending: expected an object of host name: copies");
+		return -1;
+	}
+	json_object_foreach(pending, key, v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > NP_FLEET_FIT_PENDING_MAX) {
+			svc_error(rs, "bad_request", "pending: '%.64s': expected copies, 0 to %d",
+				  key, NP_FLEET_FIT_PENDING_MAX);
+			return -1;
+		}
+		sum += json_integer_value(v);
+		if (sum > NP_FLEET_FIT_PENDING_MAX) {
+			svc_error(rs, "bad_request", "pending: more than %d copies in all",
+				  NP_FLEET_FIT_PENDING_MAX);
+			return -1;
+		}
+	}
+	if (json_object_size(pending) && (key = unlisted(pending, names, n, &nomem))) {
+		svc_error(rs, "bad_request", "pending: host '%.64s' is not in 'hosts'", key);
+		return -1;
+	}
+	if (nomem || !(*out = calloc((size_t)n + 1, sizeof(**out)))) {
+		svc_error(rs, "internal", "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if ((v = json_object_get(pending, names[i])))
+			(*out)[i] = (int)json_integer_value(v);
 	return 0;
 }
 
@@ -123,18 +206,19 @@ void svc_fit_post(struct svc_req *rq, struct svc_resp *rs)
 	struct np_place_opts po = { .strategy = NP_STRATEGY_SPREAD };
 	json_t *body = svc_body_object(rq, rs), *answer;
 	const char **names = NULL;
+	int *pending = NULL;
 	np_request *req = NULL;
 	np_fleet_fits *r = NULL;
 	np_fleet *f = NULL;
 	int n = 0, rc = 0;
 
 	if (!body || known_keys(body, rs) || names_of(body, &names, &n, rs) ||
-	    !(req = svc_request_of(body, rs)))
+	    pending_of(body, names, n, &pending, rs) || !(req = svc_request_of(body, rs)))
 		goto out;
 	if (!(f = svc_fleet_get(rq->svc, &err)))
 		rc = err.code;
 	else
-		rc = np_fleet_fit(f, req, names, n, &po, &r, &err);
+		rc = np_fleet_fit_pending(f, req, names, pending, n, &po, &r, &err);
 	if (rc) {
 		svc_error_np(rs, &err);
 		goto out;
@@ -147,6 +231,7 @@ out:
 	np_fleet_fits_free(r);
 	svc_fleet_put(rq->svc, f, rc);
 	np_request_free(req);
+	free(pending);
 	free(names);
 	json_decref(body);
 }

@@ -238,6 +238,18 @@ void np_fleet_result_free(np_fleet_result *r);
 typedef struct np_fleet_fits np_fleet_fits;
 int np_fleet_fit(np_fleet *fleet, const np_request *req, const char *const *names, int n,
 		 const struct np_place_opts *opts, np_fleet_fits **out, struct np_error *err);
+/*
+ * The same, with PENDING[I] copies of REQ (0 to NP_FLEET_FIT_PENDING_MAX)
+ * that the caller already chose for NAMES[I] and has not claimed through
+ * the fleet (several instances of one request, chosen in turn): each is
+ * placed and charged to a private copy of the host's usage first, and the
+ * answer is about one more.  A host where the pending copies themselves
+ * no longer fit is answered no.  PENDING NULL: np_fleet_fit(); PENDING
+ * needs NAMES.
+ */
+int np_fleet_fit_pending(np_fleet *fleet, const np_request *req, const char *const *names,
+			 const int *pending, int n, const struct np_place_opts *opts,
+			 np_fleet_fits **out, struct np_error *err);
 
 enum np_fleet_fit_answer {
 	NP_FLEET_FIT_UNKNOWN = -1, /* no such host in the fleet */

@@ -40,6 +40,12 @@
 #define NP_FLEET_FIT_MAX 100000
 
 /*
+ * Copies of a guest np_fleet_fit_pending() charges to one host before its
+ * answer (the instances of one request already chosen for it).
+ */
+#define NP_FLEET_FIT_PENDING_MAX 1024
+
+/*
  * Bytes of one input file of any kind (topologies, requests, plans, cases,
  * experiments, states, /proc texts): far above any real one, low enough
  * that a wrong file cannot eat the machine's memory (256 MiB).

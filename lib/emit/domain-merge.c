@@ -1,7 +1,7 @@
 /*
  * domain-merge.c - a libvirt domain document with a plan merged in: the
- * tree surgery, with libxml2 and nothing else, so that this file can move
- * in the libvirt module with the other libxml2 code.  plan-domain.c makes
+ * tree surgery, with libxml2 and nothing else, so that this file lives in
+ * module xml with the other libxml2 code (module/mod-xml.c).  plan-domain.c makes
  * the pieces (plan-libvirt.c's XML, the one mapping of a plan to libvirt)
  * and calls np__lv_domain_merge() through the module's table.
  *

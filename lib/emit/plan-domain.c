@@ -3,7 +3,7 @@
  * libvirt domain document.  The plan is said once, by plan-libvirt.c (the
  * one mapping of a plan to libvirt's elements, with its refusals); its
  * output is grafted into the document by domain-merge.c, the libxml2
- * part in the libvirt module, which knows documents and nothing of plans.
+ * part in module xml, which knows documents and nothing of plans.
  *
  * Nothing is written unless everything worked: the merged document is
  * made in memory and written to OUT at once.
@@ -15,17 +15,17 @@
 #include "emit/plan-emit.h"
 #include "module/module.h"
 
-/* The libvirt module's libxml2 does the merge (domain-merge.c). */
+/* The xml module's libxml2 does the merge (domain-merge.c). */
 static int merge(const char *buf, size_t len, const char *name, const char *pieces, size_t plen,
 		 uint64_t memory_mb, char **out, size_t *outlen, struct np_error *err)
 {
 	const struct np__module *m;
-	int rc = np__module_get("libvirt", &m, err);
+	int rc = np__module_get("xml", &m, err);
 
 	if (rc)
 		return rc;
-	return ((const struct np__mod_libvirt *)m->ops)->domain_merge(buf, len, name, pieces, plen,
-								      memory_mb, out, outlen, err);
+	return ((const struct np__mod_xml *)m->ops)->domain_merge(buf, len, name, pieces, plen,
+								  memory_mb, out, outlen, err);
 }
 
 int np_plan_merge_domain_xml(const np_plan *plan, const np_host *host, const np_request *req,

@@ -9,6 +9,15 @@
  * pointer into the fleet's summaries, so they outlive later calls on the
  * fleet.  Unknown host names are answers too: a caller asking about a
  * list it got elsewhere learns which names the fleet lacks.
+ *
+ * Pending copies: a scheduler placing several instances of one request
+ * (Nova's multi-create) chooses a host for each in turn and claims
+ * elsewhere, so the store does not yet hold the copies it chose.  With
+ * np_fleet_fit_pending() it says how many copies of the guest it already
+ * chose for each host; each is placed and charged to a private clone of
+ * the host's usage before the question is answered for one more.  A host
+ * on which the copies themselves no longer fit (the store changed since)
+ * is answered no, saying so.
  */
 #include "fleet/fleet-int.h"
 
@@ -89,14 +98,53 @@ static int take_nodes(struct answer *a, const struct np_fleet_host *h, const np_
 	return 0;
 }
 
-/* One known host: the pre-filter, then the engine on what passes. */
+/*
+ * A clone of H's usage with PENDING copies of REQ charged into *OUT; *OUT
+ * NULL and A answered no when copy K no longer fits.  NP_EINPUT from the
+ * engine is left to the caller (the request cannot apply to this host).
+ */
+static int with_pending(const struct np_fleet_host *h, const np_request *req,
+			const struct np_place_opts *opts, int pending, struct answer *a,
+			np_host **out, struct np_error *e)
+{
+	np_host *c = NULL;
+	int rc = np_host_clone(h->host, &c, e);
+
+	for (int k = 0; !rc && k < pending; k++) {
+		np_plan *plan = NULL;
+		char text[160];
+
+		if ((rc = np_place(c, req, opts, &plan, e)))
+			break;
+		if (!np_plan_fits(plan)) {
+			snprintf(text, sizeof(text), "the %d pending %s of this guest no longer "
+				 "fit%s (%d did)", pending, pending == 1 ? "copy" : "copies",
+				 pending == 1 ? "s" : "", k);
+			np_plan_free(plan);
+			np_host_free(c);
+			*out = NULL;
+			return (a->reason = strdup(text)) ? 0 : NP_ENOMEM;
+		}
+		rc = np_host_charge(c, plan, false, e);
+		np_plan_free(plan);
+	}
+	if (rc) {
+		np_host_free(c);
+		c = NULL;
+	}
+	*out = c;
+	return rc;
+}
+
+/* One known host: the pre-filter, then the engine on what passes (after PENDING copies). */
 static int fit_one(const struct np_fleet_host *h, const struct np__needs *needs,
-		   const np_request *req, const struct np_place_opts *opts, struct answer *a,
-		   struct np_error *err)
+		   const np_request *req, const struct np_place_opts *opts, int pending,
+		   struct answer *a, struct np_error *err)
 {
 	struct np__why_key why;
 	struct np_error e = { 0 };
 	np_plan *plan = NULL;
+	np_host *scratch = NULL;
 	char text[256];
 	const char *says;
 	int rc;
@@ -106,7 +154,12 @@ static int fit_one(const struct np_fleet_host *h, const struct np__needs *needs,
 		np__reason_text(needs, why, text, sizeof(text));
 		return (a->reason = strdup(text)) ? 0 : NP_ENOMEM;
 	}
-	rc = np_place(h->host, req, opts, &plan, &e);
+	rc = pending > 0 ? with_pending(h, req, opts, pending, a, &scratch, &e) : 0;
+	if (!rc && pending > 0 && !scratch)
+		return 0; /* the pending copies no longer fit: answered */
+	if (!rc)
+		rc = np_place(scratch ? scratch : h->host, req, opts, &plan, &e);
+	np_host_free(scratch);
 	if (rc == NP_EINPUT) /* the request cannot apply to this host (xl pnode=): no fit here */
 		return (a->reason = strdup(e.message)) ? 0 : NP_ENOMEM;
 	if (rc) {
@@ -125,7 +178,8 @@ static int fit_one(const struct np_fleet_host *h, const struct np__needs *needs,
 }
 
 static int answer_all(np_fleet *f, const np_request *req, const char *const *names,
-		      const struct np_place_opts *opts, np_fleet_fits *r, struct np_error *err)
+		      const int *pending, const struct np_place_opts *opts, np_fleet_fits *r,
+		      struct np_error *err)
 {
 	struct np__needs needs;
 	int rc = np__needs_of(req, &needs);
@@ -145,7 +199,7 @@ static int answer_all(np_fleet *f, const np_request *req, const char *const *nam
 			a->answer = NP_FLEET_FIT_UNKNOWN;
 			continue;
 		}
-		rc = fit_one(h, &needs, req, opts, a, err);
+		rc = fit_one(h, &needs, req, opts, pending ? pending[i] : 0, a, err);
 		if (rc == NP_ENOMEM && (!err || !err->code))
 			np__err(err, rc, "out of memory");
 	}
@@ -156,14 +210,27 @@ static int answer_all(np_fleet *f, const np_request *req, const char *const *nam
 int np_fleet_fit(np_fleet *f, const np_request *req, const char *const *names, int n,
 		 const struct np_place_opts *opts, np_fleet_fits **out, struct np_error *err)
 {
+	return np_fleet_fit_pending(f, req, names, NULL, n, opts, out, err);
+}
+
+int np_fleet_fit_pending(np_fleet *f, const np_request *req, const char *const *names,
+			 const int *pending, int n, const struct np_place_opts *opts,
+			 np_fleet_fits **out, struct np_error *err)
+{
 	np_fleet_fits *r;
 	int rc;
 
 	if (names && (n < 0 || n > NP_FLEET_FIT_MAX))
 		return np__err(err, NP_EINPUT, "%d hosts asked: at most %d", n, NP_FLEET_FIT_MAX);
-	for (int i = 0; names && i < n; i++)
+	if (pending && !names)
+		return np__err(err, NP_EINPUT, "pending copies need the hosts' names");
+	for (int i = 0; names && i < n; i++) {
 		if (!names[i])
 			return np__err(err, NP_EINPUT, "host %d has no name", i);
+		if (pending && (pending[i] < 0 || pending[i] > NP_FLEET_FIT_PENDING_MAX))
+			return np__err(err, NP_EINPUT, "host '%s': %d pending copies (0 to %d)",
+				       names[i], pending[i], NP_FLEET_FIT_PENDING_MAX);
+	}
 	if ((rc = np_fleet_refresh(f, err)))
 		return rc;
 	if (!names)
@@ -174,7 +241,7 @@ int np_fleet_fit(np_fleet *f, const np_request *req, const char *const *names, i
 		return np__err(err, NP_ENOMEM, "out of memory");
 	}
 	r->n = n;
-	rc = answer_all(f, req, names, opts, r, err);
+	rc = answer_all(f, req, names, pending, opts, r, err);
 	if (rc) {
 		np_fleet_fits_free(r);
 		return rc;

@@ -1,21 +1,18 @@
 /*
- * mod-libvirt.c - module libvirt (module.h): the live and the saved
- * capabilities sources (topology/src-libvirt-uri.c, src-libvirt-xml.c),
- * libvirt domains for the runtime (runtime/libvirt.c), the watcher's
- * event loop (runtime/lv-watch.c), the quiet process-wide error function
- * (util/lv-util.c), and domain documents read (request/domain-xml.c) and
- * merged (emit/domain-merge.c).  Needs libvirt and libxml2.
+ * mod-libvirt.c - module libvirt (module.h): the live capabilities source
+ * (topology/src-libvirt-uri.c, which has module xml read what libvirt
+ * answers), libvirt domains for the runtime (runtime/libvirt.c), the
+ * watcher's event loop (runtime/lv-watch.c) and the quiet process-wide
+ * error function (util/lv-util.c).  Needs libvirt, and libxml2 for a
+ * domain's devices (runtime/libvirt.c).
  */
 #include "module/module.h"
-#include "emit/plan-emit.h"
-#include "request/domain-int.h"
 #include "runtime/rt-int.h"
 #include "topology/topo-int.h"
 #include "util/lv-util.h"
 
 static const struct np__source *const sources[] = {
 	&np__source_libvirt_uri,
-	&np__source_libvirt_xml,
 	NULL,
 };
 
@@ -29,8 +26,6 @@ static const struct np__mod_libvirt ops = {
 	.watch = np__lv_watch,
 	.domain_apply_on = np__lv_domain_apply_on,
 #endif
-	.domain_read = np__lv_domain_read,
-	.domain_merge = np__lv_domain_merge,
 };
 
 NP__MODULE(libvirt, sources, &ops);

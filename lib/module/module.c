@@ -31,6 +31,7 @@ static const struct {
 } known[] = {
 	{ "hwloc", "hwloc", NP_HAVE_HWLOC },
 	{ "libvirt", "libvirt", NP_HAVE_LIBVIRT },
+	{ "xml", "libxml2", NP_HAVE_XML },
 	{ "numa", "libnuma", NP_HAVE_RUNTIME },
 	{ "sqlite", "libsqlite3", NP_HAVE_SQLITE },
 	{ "postgresql", "libpq", NP_HAVE_POSTGRESQL },
@@ -110,6 +111,9 @@ extern const struct np__module np__module_hwloc;
 #if NP_HAVE_LIBVIRT
 extern const struct np__module np__module_libvirt;
 #endif
+#if NP_HAVE_XML
+extern const struct np__module np__module_xml;
+#endif
 #if NP_HAVE_RUNTIME
 extern const struct np__module np__module_numa;
 #endif
@@ -129,6 +133,9 @@ static const struct np__module *const builtin[] = {
 #endif
 #if NP_HAVE_LIBVIRT
 	&np__module_libvirt,
+#endif
+#if NP_HAVE_XML
+	&np__module_xml,
 #endif
 #if NP_HAVE_RUNTIME
 	&np__module_numa,

@@ -6,8 +6,10 @@
  *
  *   module    library   brings
  *   hwloc     hwloc     the local, sysfs and hwloc-xml topology sources
- *   libvirt   libvirt   the libvirt and libvirt-xml sources, domains, quiet,
- *                       domain documents read and merged (libxml2)
+ *   libvirt   libvirt   the libvirt source, domains, quiet
+ *   xml       libxml2   the libvirt-xml source and libvirt's documents
+ *                       (capabilities, node devices, domains read and
+ *                       merged): libvirt's formats without libvirt
  *   numa      libnuma   the runtime's live OS boundary (runtime/os.c)
  *   sqlite    libsqlite3  the sqlite: fleet store (fleet/store-sqlite.c)
  *   postgresql  libpq   the postgresql: fleet store (fleet/store-postgresql.c)
@@ -76,12 +78,15 @@
 #include "np-config.h"
 
 /* Raised whenever struct np__module or any module's table changes. */
-#define NP__MODULE_ABI 2
+#define NP__MODULE_ABI 3
 
 struct np__source;
 struct np__rt_os;
 struct np__watch_ops;
 struct np__domain;
+struct np__tb;
+struct np__lv_cells;
+struct np__xml_hush;
 
 struct np__module {
 	unsigned abi;				 /* NP__MODULE_ABI when built */
@@ -122,11 +127,24 @@ struct np__mod_libvirt {
 	int (*domain_apply_on)(void *conn, const np_topo *topo, const char *name,
 			       const struct np_apply_spec *spec, struct np_apply_result *res,
 			       struct np_error *err);
-	/*
-	 * Domain documents, with libxml2 (request/domain-int.h and
-	 * emit/plan-emit.h say what each does): np_request_from_domain_xml()
-	 * and np_plan_merge_domain_xml() call them.
-	 */
+};
+
+/*
+ * xml: libvirt's documents with libxml2 alone, so that reading a saved
+ * document does not load libvirt (topology/src-libvirt.h, util/xml-util.h,
+ * request/domain-int.h and emit/plan-emit.h say what each does).  The
+ * libvirt module's live source reads the capabilities it is given through
+ * the first five; np_request_from_domain_xml() and np_plan_merge_domain_xml()
+ * call the last two.
+ */
+struct np__mod_xml {
+	int (*caps_read)(struct np__tb *b, const char *buf, size_t len,
+			 struct np__lv_cells *cells);
+	void (*pools_feed)(struct np__tb *b, const struct np__lv_cells *cells);
+	void (*cells_free)(struct np__lv_cells *cells);
+	int (*nodedev_read)(struct np__tb *b, const char *buf, size_t len);
+	void (*hush)(struct np__xml_hush *saved);
+	void (*unhush)(const struct np__xml_hush *saved);
 	int (*domain_read)(const char *buf, size_t len, const char *name, struct np__domain *out,
 			   struct np_error *err);
 	int (*domain_merge)(const char *buf, size_t len, const char *name, const char *pieces,

@@ -1,8 +1,8 @@
 /*
  * domain-xml.c - what numaplace reads of a libvirt domain document
  * (formatdomain.html), taken out with libxml2 as text for domain.c to
- * judge.  This file holds libxml2 calls and nothing else: it is in the
- * libvirt module with the other libxml2 readers (module/mod-libvirt.c).
+ * judge.  This file holds libxml2 calls and nothing else: it is in module
+ * xml with the other readers of libvirt's documents (module/mod-xml.c).
  *
  * Read, all of it optional: <vcpu> (its text), <memory> (text and unit),
  * <memoryBacking><hugepages> and its <page size unit nodeset>, <cpu><numa>

@@ -526,16 +526,16 @@ static int build(struct dc *c, enum np_pci_policy policy, np_request **out)
 	return 0;
 }
 
-/* The document through the libvirt module, whose libxml2 reads it (domain-xml.c). */
+/* The document through the xml module, whose libxml2 reads it (domain-xml.c). */
 static int read_doc(const char *buf, size_t len, const char *name, struct np__domain *d,
 		    struct np_error *err)
 {
 	const struct np__module *m;
-	int rc = np__module_get("libvirt", &m, err);
+	int rc = np__module_get("xml", &m, err);
 
 	if (rc)
 		return rc;
-	return ((const struct np__mod_libvirt *)m->ops)->domain_read(buf, len, name, d, err);
+	return ((const struct np__mod_xml *)m->ops)->domain_read(buf, len, name, d, err);
 }
 
 int np_request_from_domain_xml(const char *buf, size_t len, const char *name,

@@ -388,9 +388,42 @@ static void target_cpus(const struct np_apply_spec *s, int v, const int *node_cp
 	*n = nnc;
 }
 
+/*
+ * Where --io-threads pins the emulator (its I/O threads are in it): the
+ * CPUs of the nodes of the domain's PCI devices, as for a process's non-vCPU
+ * threads (apply-process.c); without a device whose node is known, the
+ * placement's nodes.  Node indexes in NODES.
+ */
+struct emu {
+	int *cpus, ncpus;
+	int nodes[64], nnodes;
+	bool near_devices;
+};
+
+static int emu_get(const np_topo *topo, struct dom *d, const struct np_apply_spec *s,
+		   struct emu *e)
+{
+	np_obs *obs = np__obs_new(topo);
+	int n;
+
+	if (!obs)
+		return NP_ENOMEM;
+	obs_devices(d, obs);
+	n = np_io_nodes(topo, obs, e->nodes, 64);
+	np_obs_free(obs);
+	e->near_devices = n > 0;
+	if (!e->near_devices) {
+		for (n = 0; n < s->nnodes && n < 64; n++)
+			e->nodes[n] = s->nodes[n];
+	}
+	e->nnodes = n < 64 ? n : 64;
+	return np__cpus_of_nodes(topo, e->nodes, e->nnodes, &e->cpus, &e->ncpus) ? NP_ENOMEM : 0;
+}
+
 /* What SPEC does to domain D, one step a line, naming its nodes and CPUs. */
 static int say(const np_topo *topo, const struct dom *d, const struct np_apply_spec *s,
-	       const int *nc, int nnc, const char *name, struct np_apply_result *res)
+	       const int *nc, int nnc, const struct emu *e, const char *name,
+	       struct np_apply_result *res)
 {
 	char list[512], all[512], nodes[256];
 	int rc = 0, ids[64], n = 0, *every = NULL, nevery = 0;
@@ -414,11 +447,16 @@ static int say(const np_topo *topo, const struct dom *d, const struct np_apply_s
 			rc = np__step(res, "domain %s vCPU %d: may run on every CPU, %s (soft "
 				      "affinity: nodes %s preferred)", name, v, all, nodes);
 	}
-	/* apply_rest() pins the emulator to the nodes' CPUs, whatever its devices. */
-	np__format_cpulist(nc, nnc, list, sizeof(list));
-	if (!rc && s->io_threads)
-		rc = np__step(res, "domain %s emulator threads: pin to CPUs %s (nodes %s)", name,
-			      list, nodes);
+	if (!rc && s->io_threads) {
+		char enodes[256];
+
+		for (n = 0; n < e->nnodes; n++)
+			ids[n] = np_topo_node(topo, e->nodes[n])->os_id;
+		np__format_cpulist(ids, n, enodes, sizeof(enodes));
+		np__format_cpulist(e->cpus, e->ncpus, list, sizeof(list));
+		rc = np__step(res, "domain %s emulator threads: pin to CPUs %s (nodes %s%s)", name,
+			      list, enodes, e->near_devices ? ", its PCI devices'" : "");
+	}
 	if (!rc && (s->migrate || s->set_policy))
 		rc = np__step(res, "domain %s: memory on nodes %s%s%s", name, nodes,
 			      s->set_policy ? ", mode " : "",
@@ -468,7 +506,7 @@ static int pin_all(const np_topo *topo, struct dom *d, const struct np_apply_spe
 }
 
 static int apply_rest(const np_topo *topo, struct dom *d, const char *uri, const char *name,
-		      const struct np_apply_spec *s, const int *nc, int nnc,
+		      const struct np_apply_spec *s, const struct emu *e,
 		      const struct saved *sv, struct np_error *err)
 {
 	char msg[300];
@@ -482,7 +520,7 @@ static int apply_rest(const np_topo *topo, struct dom *d, const char *uri, const
 		return NP_EOS;
 	}
 	if (s->io_threads)
-		pin(d, -1, nc, nnc, topo); /* advice only: a driver without it is fine */
+		pin(d, -1, e->cpus, e->ncpus, topo); /* advice only: a driver without it is fine */
 	rc = s->affinity == NP_AFFINITY_SOFT
 		     ? record_domain(topo, uri, name, s, err)
 		     : np_pref_remove(s->run_dir, &(struct np_target){ .uri = uri, .domain = name }, err);
@@ -530,6 +568,7 @@ static int domain_apply(const np_topo *topo, struct dom *dp, const char *uri, co
 {
 	struct dom d = *dp;
 	struct saved sv = { 0 };
+	struct emu e = { 0 };
 	int *nc = NULL, nnc = 0, rc = 0;
 
 	for (int i = 0; i < s->npins; i++)
@@ -539,7 +578,8 @@ static int domain_apply(const np_topo *topo, struct dom *dp, const char *uri, co
 			goto out;
 		}
 	if (np__cpus_of_nodes(topo, s->nodes, s->nnodes, &nc, &nnc) ||
-	    say(topo, &d, s, nc, nnc, name, res)) {
+	    (s->io_threads && emu_get(topo, &d, s, &e)) ||
+	    say(topo, &d, s, nc, nnc, &e, name, res)) {
 		rc = np__err(err, NP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -554,9 +594,10 @@ static int domain_apply(const np_topo *topo, struct dom *dp, const char *uri, co
 	}
 	rc = pin_all(topo, &d, s, nc, nnc, &sv, name, err);
 	if (!rc)
-		rc = apply_rest(topo, &d, uri, name, s, nc, nnc, &sv, err);
+		rc = apply_rest(topo, &d, uri, name, s, &e, &sv, err);
 out:
 	free(sv.maps);
+	free(e.cpus);
 	free(nc);
 	dom_close(&d);
 	return rc;

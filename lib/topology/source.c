@@ -29,7 +29,7 @@ static const struct {
 	{ NP_SOURCE_LOCAL, "local", NULL, "hwloc" },
 	{ NP_SOURCE_SYSFS, "sysfs", NULL, "hwloc" },
 	{ NP_SOURCE_HWLOC_XML, "hwloc-xml", NULL, "hwloc" },
-	{ NP_SOURCE_LIBVIRT_XML, "libvirt-xml", NULL, "libvirt" },
+	{ NP_SOURCE_LIBVIRT_XML, "libvirt-xml", NULL, "xml" },
 	{ NP_SOURCE_LIBVIRT_URI, "libvirt", NULL, "libvirt" },
 	{ NP_SOURCE_XL_INFO, "xl", &np__source_xl_info, NULL },
 	{ NP_SOURCE_JSON, "json", &np__source_json, NULL },

@@ -3,7 +3,7 @@
  * "qemu:///system", "xen:///system", "test:///default", ...
  *
  * Design: open the URI read-only, read its capabilities with the reader of
- * saved documents (src-libvirt-xml.c), then refine with what only a live
+ * saved documents (src-libvirt-xml.c, in module xml: module.h), then refine with what only a live
  * host knows: free memory per cell, free huge pages per cell and size, and
  * the PCI devices with their NUMA node from the node device driver.  Cells
  * are asked about one at a time, so that sparse cell ids need no care.  A
@@ -32,6 +32,7 @@
 #include <libxml/globals.h>
 #include <libxml/xmlerror.h>
 
+#include "module/module.h"
 #include "util/lv-util.h"
 #include "util/util.h"
 
@@ -95,7 +96,7 @@ static int refine_pages(np__tb *b, virConnectPtr conn, struct np__lv_cells *cell
 	return 0;
 }
 
-static int add_devices(np__tb *b, virConnectPtr conn)
+static int add_devices(np__tb *b, virConnectPtr conn, const struct np__mod_xml *x)
 {
 	virNodeDevicePtr *devs = NULL;
 	char msg[400];
@@ -112,7 +113,7 @@ static int add_devices(np__tb *b, virConnectPtr conn)
 		char *xml = np__tb_failed(b) ? NULL : virNodeDeviceGetXMLDesc(devs[i], 0);
 
 		if (xml)
-			np__libvirt_nodedev_read(b, xml, strlen(xml));
+			x->nodedev_read(b, xml, strlen(xml));
 		free(xml);
 		virNodeDeviceFree(devs[i]);
 	}
@@ -125,11 +126,18 @@ static int load(np__tb *b, const char *uri)
 	struct np__lv_cells cells = {0};
 	virConnectPtr conn = NULL;
 	struct np__xml_hush saved;
+	const struct np__module *m;
+	const struct np__mod_xml *x;
+	struct np_error err = {0};
 	char *caps = NULL;
 	char msg[400];
 	int code;
 
-	np__xml_hush(&saved);
+	/* No module xml: nothing could read what libvirt says (exit 3, as for libvirt). */
+	if ((code = np__module_get("xml", &m, &err)))
+		return np__tb_fail(b, code, "%s", err.message);
+	x = m->ops;
+	x->hush(&saved);
 	if (!(conn = np__lv_open(uri, true))) {
 		/* No libvirt here is exit 3; a URI no one answers is as bad as a missing file. */
 		code = np__lv_open_failure(msg, sizeof(msg));
@@ -141,17 +149,17 @@ static int load(np__tb *b, const char *uri)
 			    np__lv_message(msg, sizeof(msg)));
 		goto out;
 	}
-	if (np__libvirt_caps_read(b, caps, strlen(caps), &cells) == 0 &&
+	if (x->caps_read(b, caps, strlen(caps), &cells) == 0 &&
 	    refine_memory(b, conn, &cells) == 0 && refine_pages(b, conn, &cells) == 0) {
-		np__libvirt_pools_feed(b, &cells);
-		add_devices(b, conn);
+		x->pools_feed(b, &cells);
+		add_devices(b, conn, x);
 	}
 out:
 	if (conn)
 		virConnectClose(conn);
-	np__xml_unhush(&saved);
+	x->unhush(&saved);
 	free(caps);
-	np__libvirt_cells_free(&cells);
+	x->cells_free(&cells);
 	return np__tb_failed(b) ? np__tb_fail(b, NP_EIO, "unknown error") : 0;
 }
 

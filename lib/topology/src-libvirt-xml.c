@@ -1,7 +1,9 @@
 /*
  * src-libvirt-xml.c - libvirt's XML: the capabilities document (`virsh
  * capabilities`, source kind libvirt-xml) and node device descriptions
- * (`virsh nodedev-dumpxml`, read by the live source).
+ * (`virsh nodedev-dumpxml`, read by the live source).  Module xml
+ * (module/mod-xml.c): libxml2 only, so that a saved document never loads
+ * libvirt; the live source reaches these readers through its table.
  *
  * Design: libxml2 parses the whole document quietly (no network, nothing
  * printed; its error comes back through the parser context as "line N:

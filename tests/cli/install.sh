@@ -138,8 +138,8 @@ so=$(find "$dest" -name 'libnumaplace.so.0' | head -n 1)
 if [ -x "$bin" ] && [ -n "$so" ]; then ok "installed the tool and libnumaplace.so.0"
 else not_ok "installed the tool ($bin) and libnumaplace.so.0 ($so)"; finish; fi
 libdir=$(dirname "$so")
-for m in ${NP_FEATURES-hwloc libvirt runtime}; do
-  case $m in hwloc|libvirt) f=numaplace-$m.so ;; runtime) f=numaplace-numa.so ;; *) continue ;; esac
+for m in ${NP_FEATURES-hwloc libvirt xml runtime}; do
+  case $m in hwloc|libvirt|xml) f=numaplace-$m.so ;; runtime) f=numaplace-numa.so ;; *) continue ;; esac
   if [ -f "$libdir/numaplace/$f" ]; then ok "module $f in libdir/numaplace"; else not_ok "module $f in libdir/numaplace"; fi
 done
 

@@ -83,7 +83,7 @@ json_ok() {
       "$TMP/out" 2>/dev/null; then ok "$2"; else not_ok "$2: ($1) is false"; fi
 }
 # NP_FEATURES comes from meson; run by hand, a script assumes every feature.
-have() { case " ${NP_FEATURES-hwloc libvirt runtime sim service} " in *" $1 "*) return 0 ;; esac; return 1; }
+have() { case " ${NP_FEATURES-hwloc libvirt xml runtime sim service} " in *" $1 "*) return 0 ;; esac; return 1; }
 need() { have "$1" || { echo "skipped: needs $1 (this build has none)"; exit 77; }; }
 
 # fixture NAME: unpack a hwloc sysfs fixture once; prints its root.

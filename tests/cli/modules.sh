@@ -42,6 +42,12 @@ fi
 if have libvirt; then
   has_loaded "--libvirt loads the libvirt module" "numaplace-libvirt\.so" topology --libvirt test:///default
 fi
+if have xml; then
+  # libvirt's saved documents are read with libxml2 alone: libvirt stays out.
+  has_loaded "--libvirt-xml loads the xml module" "numaplace-xml\.so" topology --libvirt-xml "$NP_SRC/tests/data/libvirt/host-4cell.xml"
+  has_loaded "--libvirt-xml does not load libvirt" "!libvirt|gnutls|glib" topology --libvirt-xml "$NP_SRC/tests/data/libvirt/host-4cell.xml"
+  has_loaded "--domain-xml does not load libvirt" "!libvirt|gnutls|glib" place --host "$host" --domain-xml "$NP_SRC/tests/data/libvirt/domain-numa.xml"
+fi
 if have service; then
   # The service plugin, found by the library's module search in the build tree's service/.
   has_loaded "serve loads the service plugin" "service/numaplace-serve\.so" serve --store "sqlite:$TMP/serve.db" --listen unix:/nonexistent/dir/s.sock
@@ -74,6 +80,17 @@ fi
 if have libvirt; then
   run topology --libvirt test:///default; expect_rc 3 "no libvirt module"; expect_one_line_err "no libvirt module"
   expect_err "no libvirt support \(module 'libvirt' not installed\)" "names libvirt"
+fi
+if have xml; then
+  run topology --libvirt-xml "$NP_SRC/tests/data/libvirt/host-4cell.xml"; expect_rc 3 "no xml module"
+  expect_err "^numaplace: this numaplace has no libxml2 support \(module 'xml' not installed\)$" "--libvirt-xml names the xml module"
+fi
+if have libvirt && have xml; then
+  # The live source reads libvirt's answer through module xml: without it, one line.
+  mkdir -p "$TMP/only-libvirt" && cp "$NP_BUILD/lib/numaplace-libvirt.so" "$TMP/only-libvirt/"
+  NUMAPLACE_MODULE_DIR="$TMP/only-libvirt" run topology --libvirt test:///default
+  expect_rc 3 "libvirt without the xml module"; expect_one_line_err "libvirt without the xml module"
+  expect_err "no libxml2 support \(module 'xml' not installed\)" "the live source names the xml module it needs"
 fi
 if have runtime; then
   run observe --pid $$ --json "$host"; expect_rc 3 "no numa module"; expect_one_line_err "no numa module"

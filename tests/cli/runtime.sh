@@ -141,6 +141,25 @@ expect_out "^would: domain test vCPU 0: may run on every CPU, 0-15 \\(soft affin
 expect_out "^would: domain test: memory on nodes 1, mode interleave$" "the memory's nodes named"
 run apply "${lv[@]}" --nodes 1 --io-threads --dry-run; expect_rc 0 "--io-threads, dry run"
 expect_out "^would: domain test emulator threads: pin to CPUs 8-15 \\(nodes 1\\)$" "the emulator's CPUs named"
+# A domain with a PCI device on node 0 (the host's JSON says where it is):
+# its emulator goes to node 0's CPUs though the guest is placed on node 1.
+"$NUMAPLACE" topology --libvirt test:///default --format json >"$TMP/lv-host.json"
+python3 - "$TMP/lv-host.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["devices"] = [{"address": "0000:03:00.0", "vendor": "0x15b3", "device": "0x1017",
+                 "class": "0x020000", "node": 0}]
+json.dump(d, open(sys.argv[1], "w"))
+PY
+cat >"$TMP/lv-nic.xml" <<'XML'
+<node><domain type='test'><name>nic</name><memory>1048576</memory><vcpu>2</vcpu>
+<os><type>hvm</type></os><devices><hostdev mode='subsystem' type='pci' managed='yes'>
+<source><address domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source>
+</hostdev></devices></domain></node>
+XML
+run apply --json "$TMP/lv-host.json" --libvirt "test://$TMP/lv-nic.xml" --domain nic --nodes 1 --io-threads --dry-run
+expect_rc 0 "--io-threads, a domain with a PCI device"
+expect_out "^would: domain nic emulator threads: pin to CPUs 0-7 \\(nodes 0, its PCI devices'\\)$" "the emulator near its device, not on the guest's node"
 run apply "${lv[@]}" --nodes 0 --mem-policy interleave; expect_rc 0 "apply to a domain"
 expect_out "^domain test: memory on nodes 0, mode interleave$" "NUMA parameters set"
 run apply "${lv[@]}" --nodes 0 --affinity soft --run-dir "$run_dir"; expect_rc 0 "soft affinity for a domain"

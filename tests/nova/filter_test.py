@@ -365,6 +365,53 @@ def compare(states, reqs, phase, stats):
               ''.join('\n  ' + b for b in bad[:10])))
 
 
+def multi_create(service):
+    """Nova's multi-create loop (nova/scheduler/manager.py _schedule): for
+    each instance, filter, take the first passing host, consume the guest
+    from its HostState (Nova's own consume_from_request).  Two hosts of two
+    4-CPU cells, guests of one cell and 4 dedicated CPUs: 4 fit in all, 2 a
+    host.  Five instances: four are placed, at most two a host, the fifth
+    finds none; NUMATopologyFilter on the same consumed hosts agrees at each
+    step.  The service's store holds none of them (nothing was claimed):
+    the filter sends Nova's consumed instances as pending copies."""
+    cells = [{'id': i, 'cpus': list(range(4 * i, 4 * i + 4)), 'memory_mb': 4096}
+             for i in range(2)]
+    hosts = []
+    for name in ('mc-a', 'mc-b'):
+        topo = topology(cells)
+        service.client.call('PUT', '/v1/hosts/%s?cpu_ratio=%g&ram_ratio=%g' % (
+            name, CPU_RATIO, RAM_RATIO), topo)
+        hosts.append((name, topo))
+    prep = nova_fit.Prepared({'vcpus': 4, 'memory_mb': 2048, 'extra_specs': {
+        'hw:numa_nodes': '1', 'hw:cpu_policy': 'dedicated'}})
+    spec = spec_of(prep)
+    spec.num_instances = 5
+    states = states_from(service, hosts)
+    handler = nova_filters.HostFilterHandler()
+    ours, nova = np_filter.NumaplaceFilter(), numa_topology_filter.NUMATopologyFilter()
+    chosen, disagree = [], []
+    for i in range(5):
+        spec.instance_uuid = '00000000-0000-0000-0000-%012d' % i
+        got = handler.get_filtered_objects([ours], states, spec, i) or []
+        theirs = handler.get_filtered_objects([nova], states, spec, i) or []
+        if sorted(h.host for h in got) != sorted(h.host for h in theirs):
+            disagree.append('instance %d: numaplace %s, Nova %s' % (
+                i, sorted(h.host for h in got), sorted(h.host for h in theirs)))
+        if not got:
+            chosen.append(None)
+            continue
+        host = sorted(got, key=lambda h: h.host)[0]
+        host.consume_from_request(spec)
+        chosen.append(host.host)
+    check(chosen[:4] == ['mc-a', 'mc-a', 'mc-b', 'mc-b'] and chosen[4] is None,
+          "multi-create of 5: each host takes the 2 it can hold, the 5th finds none "
+          "(the filter counts Nova's consumed instances as pending): %s" % chosen)
+    check(not disagree, 'multi-create: NUMATopologyFilter agrees at each step%s' % (
+        ''.join('\n  ' + d for d in disagree)))
+    for name, _ in hosts:
+        service.client.call('DELETE', '/v1/hosts/%s' % name)
+
+
 def states_from(service, hosts):
     shown = service.shown()
     return [host_state(name, nova_cells(topo, shown[name])) for name, topo in hosts]
@@ -556,6 +603,7 @@ def main():
             check(0 < stats['pci_fits'] < stats['pci_pairs'],
                   'with PCI devices (the [pci] alias table sent along): %d of %d pairs fit' % (
                       stats['pci_fits'], stats['pci_pairs']))
+            multi_create(service)
             loader(tmp, service)
             readme_register(tmp, service)
             over_tcp(service.numaplace, tmp, states, reqs)

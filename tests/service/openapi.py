@@ -178,6 +178,25 @@ def main():
     c.req("POST", "/v1/fit", {"flavor": pci}, want=400)
     c.req("POST", "/v1/fit", {"flavor": pci, "pci_aliases": [dict(nic, vendor_id="80")]},
           want=400)
+    # pending copies of the guest (a multi-create's instances already chosen)
+    st, fit = c.req("POST", "/v1/fit", {"flavor": flavor, "hosts": ["oa-1"],
+                                        "pending": {"oa-1": 0}}, want=200)
+    st, fit = c.req("POST", "/v1/fit", {"flavor": flavor, "hosts": ["oa-1", "oa-1"],
+                                        "pending": {"oa-1": 1024}}, want=200)
+    ans = (fit or {}).get("hosts", {}).get("oa-1", {})
+    if ans.get("fits") is False and "pending copies" in ans.get("reason", ""):
+        c.passed += 1
+        print("ok - 1024 pending copies do not fit, and the answer says so")
+    else:
+        c.failed += 1
+        print("not ok - 1024 pending copies: %s" % ans)
+    for bad in ({"pending": {"oa-1": 1}}, {"hosts": ["oa-1"], "pending": {"oa-2": 1}},
+                {"hosts": ["oa-1", "oa-1"], "pending": {"oa-1": 1, "x": 1}},
+                {"hosts": ["oa-1"], "pending": {"oa-1": -1}},
+                {"hosts": ["oa-1"], "pending": {"oa-1": "1"}},
+                {"hosts": ["oa-1"], "pending": {"oa-1": 1025}},
+                {"hosts": ["oa-1"], "pending": [1]}):
+        c.req("POST", "/v1/fit", dict(bad, flavor=flavor), want=400)
     c.req("POST", "/v1/fit", raw=b"x" * 2000000, want=413)
     c.req("POST", "/v1/fit", {"flavor": flavor}, ctype="text/plain", want=415)
     c.req("GET", "/v1/placements/none", want=404)

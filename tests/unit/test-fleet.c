@@ -512,6 +512,54 @@ static int fill_one(np_fleet *f, const char *flavor)
 	return n;
 }
 
+/*
+ * np_fleet_fit_pending on the emptied host-05, which took N copies of REQ:
+ * with N-1 copies pending one more fits, with N it does not (as when they
+ * were claimed), with N+1 the pending copies themselves do not, and the
+ * answer says so.  Nothing is claimed by any of it.
+ */
+static void pending_copies(np_fleet *f, const np_request *req, int n)
+{
+	const char *names[] = { "host-05", "host-00" };
+	int pending[2] = { n - 1, 0 };
+	struct np_error err = { 0 };
+	np_fleet_fits *r = NULL;
+	const char *why;
+
+	CHECK(np_fleet_fit_pending(f, req, names, pending, 2, NULL, &r, &err) == 0 && r &&
+		      np_fleet_fits_answer(r, 0) == NP_FLEET_FIT_YES &&
+		      np_fleet_fits_answer(r, 1) == NP_FLEET_FIT_YES,
+	      "%d pending: one more fits: %s", n - 1, err.message);
+	np_fleet_fits_free(r);
+	r = NULL;
+	pending[0] = n;
+	CHECK(np_fleet_fit_pending(f, req, names, pending, 2, NULL, &r, &err) == 0 && r &&
+		      np_fleet_fits_answer(r, 0) == NP_FLEET_FIT_NO &&
+		      strstr(np_fleet_fits_reason(r, 0), "dedicated CPUs") &&
+		      np_fleet_fits_answer(r, 1) == NP_FLEET_FIT_YES,
+	      "%d pending: full, as if claimed: %s", n, r ? np_fleet_fits_reason(r, 0) : "");
+	np_fleet_fits_free(r);
+	r = NULL;
+	pending[0] = n + 1;
+	CHECK(np_fleet_fit_pending(f, req, names, pending, 2, NULL, &r, &err) == 0 && r &&
+		      np_fleet_fits_answer(r, 0) == NP_FLEET_FIT_NO,
+	      "%d pending: no", n + 1);
+	why = r ? np_fleet_fits_reason(r, 0) : NULL;
+	CHECK(why && strstr(why, "pending copies of this guest no longer fit"),
+	      "says the pending copies do not fit: %s", why ? why : err.message);
+	np_fleet_fits_free(r);
+	r = NULL;
+	pending[0] = NP_FLEET_FIT_PENDING_MAX + 1;
+	CHECK(np_fleet_fit_pending(f, req, names, pending, 2, NULL, &r, &err) == NP_EINPUT && !r &&
+		      strstr(err.message, "pending copies"),
+	      "too many pending copies: %s", err.message);
+	pending[0] = -1;
+	CHECK(np_fleet_fit_pending(f, req, names, pending, 2, NULL, &r, &err) == NP_EINPUT && !r,
+	      "negative pending copies");
+	CHECK(np_fleet_fit_pending(f, req, NULL, pending, 0, NULL, &r, &err) == NP_EINPUT && !r,
+	      "pending copies without names");
+}
+
 /* np_fleet_fit: every named host answered, unknown names too, nothing claimed. */
 static void fitting(np_fleet *f)
 {
@@ -565,6 +613,7 @@ static void fitting(np_fleet *f)
 	      np_fleet_fits_answer(r, 0) == NP_FLEET_FIT_YES, "host-05 emptied: %s", err.message);
 	np_fleet_fits_free(r);
 	r = NULL;
+	pending_copies(f, req, n);
 	n = 0;
 	for (int i = 0; i < np_fleet_host_count(f); i++)
 		n += np_fleet_host_placement_count(np_fleet_host_at(f, i));

@@ -1110,6 +1110,62 @@ static void test_libvirt(void)
 	if (keep)
 		virConnectClose(keep);
 }
+
+/*
+ * --io-threads on a domain with a PCI device: the emulator (where QEMU's
+ * I/O threads are) is pinned to the CPUs of the device's node, not to the
+ * placement's (two_nodes(): 0000:81:00.0 is on node 1, CPUs 4-7).  The
+ * test driver keeps the emulator pin, so it is read back.
+ */
+static void test_libvirt_io_threads(void)
+{
+	struct np_error err = { 0 };
+	np_topo *t = two_nodes();
+	struct np_target tg = { .uri = "test:///default", .domain = "nic" };
+	struct np_apply_result res = { 0 };
+	int node0 = 0;
+	struct np_apply_spec s = { .nnodes = 1, .nodes = &node0, .affinity = NP_AFFINITY_HARD,
+				   .io_threads = true, .run_dir = "/tmp/np-rt-none" };
+	virConnectPtr keep = virConnectOpen("test:///default");
+	virDomainPtr d = keep ? virDomainCreateXML(keep,
+		"<domain type='test'><name>nic</name><memory unit='MiB'>64</memory>"
+		"<vcpu>1</vcpu><os><type>hvm</type></os><devices>"
+		"<hostdev mode='subsystem' type='pci' managed='yes'><source><address "
+		"domain='0x0000' bus='0x81' slot='0x00' function='0x0'/></source></hostdev>"
+		"</devices></domain>", 0) : NULL;
+	unsigned char map[1] = { 0 };
+
+	CHECK(t && d, "a domain with a PCI device on the test driver");
+	if (!t || !d)
+		goto out;
+	s.dry_run = true;
+	CHECK(np_apply(t, &tg, &s, &res, &err) == 0 && res.nsteps == 2 &&
+		      strcmp(res.steps[1], "domain nic emulator threads: pin to CPUs 4-7 (nodes 1, "
+				      "its PCI devices')") == 0,
+	      "dry run names the device's node: %s", res.nsteps == 2 ? res.steps[1] : err.message);
+	np_apply_result_free(&res);
+	s.dry_run = false;
+	CHECK(np_apply(t, &tg, &s, &res, &err) == 0, "apply: %s", err.message);
+	np_apply_result_free(&res);
+	CHECK(virDomainGetEmulatorPinInfo(d, map, 1, VIR_DOMAIN_AFFECT_LIVE) == 1 && map[0] == 0xf0,
+	      "the emulator is on CPUs 4-7, the device's node (map 0x%02x)", map[0]);
+	tg.domain = "test"; /* no device: the placement's nodes, as before */
+	s.dry_run = true;
+	CHECK(np_apply(t, &tg, &s, &res, &err) == 0 && res.nsteps >= 3 &&
+		      strcmp(res.steps[res.nsteps - 1], "domain test emulator threads: pin to CPUs "
+							 "0-3 (nodes 0)") == 0,
+	      "without devices the placement's nodes: %s",
+	      res.nsteps ? res.steps[res.nsteps - 1] : err.message);
+	np_apply_result_free(&res);
+out:
+	if (d) {
+		virDomainDestroy(d);
+		virDomainFree(d);
+	}
+	if (keep)
+		virConnectClose(keep);
+	np_topo_free(t);
+}
 #else
 /* Without libvirt, a domain is unsupported, in one line that says so. */
 static void test_libvirt(void)
@@ -1123,6 +1179,11 @@ static void test_libvirt(void)
 		      strcmp(err.message, "this numaplace has no libvirt support (built without it)") == 0,
 	      "domain without libvirt: %s", err.message);
 	np_topo_free(t);
+}
+
+static void test_libvirt_io_threads(void)
+{
+	t_skip("no libvirt in this build");
 }
 #endif
 
@@ -1146,6 +1207,7 @@ int main(void)
 	T_CASE("trust", test_trust(t));
 	T_CASE("observe-self", test_observe_self());
 	T_CASE("libvirt", test_libvirt());
+	T_CASE("libvirt-io-threads", test_libvirt_io_threads());
 	np_topo_free(t);
 	return t_done();
 }

@@ -122,10 +122,12 @@ class Client(object):
                                err.get('message', 'HTTP %d' % status), status)
         return doc
 
-    def fit(self, flavor, image=None, hosts=None, pci_aliases=None):
+    def fit(self, flavor, image=None, hosts=None, pci_aliases=None,
+            pending=None):
         """POST /v1/fit: {name: {"fits": bool, "nodes": [...] or "reason"}}.
         PCI_ALIASES: Nova's `[pci] alias` entries (dicts), for a flavor
-        with pci_passthrough:alias."""
+        with pci_passthrough:alias.  PENDING: {name: copies of this guest
+        already chosen for that host of HOSTS and not claimed here}."""
         body = {'flavor': flavor}
         if image is not None:
             body['image'] = image
@@ -133,6 +135,8 @@ class Client(object):
             body['hosts'] = list(hosts)
         if pci_aliases:
             body['pci_aliases'] = list(pci_aliases)
+        if pending:
+            body['pending'] = dict(pending)
         doc = self.call('POST', '/v1/fit', body)
         if not isinstance(doc, dict) or not isinstance(doc.get('hosts'), dict):
             raise ServiceError('bad_answer', 'no "hosts" object in the answer')

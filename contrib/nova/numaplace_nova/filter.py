@@ -24,6 +24,15 @@ filtered (RUN_ON_REBUILD False); a host that passes gets
 limits['numa_topology'] = NUMATopologyLimits(its ratios), which the
 compute claim reads.
 
+Several instances in one request (multi-create): Nova's scheduler picks
+a host for each in turn, consumes the guest from that HostState
+(consume_from_request: num_instances + 1, its NUMA usage) and filters
+again for the next, while the service's store does not hold those
+instances yet.  So the filter remembers, per request spec, each host's
+num_instances when it first saw it; the instances Nova has consumed
+since are sent as "pending" copies of the guest, which the service
+charges to that host before answering for one more.
+
 When the service cannot answer (down, time-out, an error), [numaplace]
 on_error decides: "reject" (the default: fail closed, no host passes, the
 request ends in NoValidHost and the log says why) or "pass" (every host
@@ -32,6 +41,7 @@ passes, as if the filter were off).
 
 import json
 import time
+import weakref
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -143,6 +153,8 @@ class NumaplaceFilter(filters.BaseHostFilter):
         super().__init__()
         self._client = None
         self._client_conf = None
+        # request spec -> {host name: its num_instances when first seen}
+        self._seen = weakref.WeakKeyDictionary()
 
     def client(self):
         """The service client, made again when its options changed."""
@@ -172,19 +184,40 @@ class NumaplaceFilter(filters.BaseHostFilter):
         if spec_obj.numa_topology is None:
             # Nova floats a guest without NUMA topology over the whole host.
             return hosts
-        answers = self._ask(hosts, spec_obj)
+        answers = self._ask(hosts, spec_obj, self._pending(hosts, spec_obj))
         if answers is None:
             return [] if CONF.numaplace.on_error == 'reject' else hosts
         return self._passing(hosts, answers, spec_obj)
 
-    def _ask(self, hosts, spec_obj):
+    def _pending(self, hosts, spec_obj):
+        """{name: instances of this request Nova already chose for it}.
+
+        Only a multi-create has them: Nova's consume_from_request raised
+        the chosen host's num_instances after the last filtering, which
+        the first sight of each host in this request is the baseline for.
+        """
+        if not spec_obj.obj_attr_is_set('num_instances') or spec_obj.num_instances <= 1:
+            return None
+        try:
+            seen = self._seen.setdefault(spec_obj, {})
+        except TypeError:  # a spec that cannot be remembered: as before
+            return None
+        pending = {}
+        for h in hosts:
+            name, now = self._name(h), int(h.num_instances or 0)
+            base = seen.setdefault(name, now)
+            if now > base:
+                pending[name] = now - base
+        return pending
+
+    def _ask(self, hosts, spec_obj, pending=None):
         """The service's answers by host name, or None when it failed."""
         names = sorted({self._name(h) for h in hosts})
         start = time.monotonic()
         try:
             answers = self.client().fit(flavor_json(spec_obj.flavor),
                                         image_json(spec_obj.image), names,
-                                        pci_aliases(spec_obj.flavor))
+                                        pci_aliases(spec_obj.flavor), pending)
         except (np_client.ServiceError, ValueError) as e:
             LOG.error('numaplace could not answer for %d hosts (%s); '
                       '[numaplace] on_error = %s', len(names), e,
