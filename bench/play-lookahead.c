@@ -25,10 +25,8 @@
  *                        other strategy and the engine without some of
  *                        its nodes (NP_LOOKAHEAD_ALT), b best fit, f first
  *                        fit, w worst fit, n node sets (NP_LOOKAHEAD_SETS),
- *                        q best fit by squares (NP_LOOKAHEAD_BEST_SQ), m
- *                        worst fit by the scarcer share
- *                        (NP_LOOKAHEAD_WORST_MIN), c the cells of
- *                        those in other orders (NP_LOOKAHEAD_SWAP);
+ *                        c the cells of those on their nodes in other
+ *                        orders (NP_LOOKAHEAD_SWAP);
  *                        and x libxl (baselines.h, given as
  *                        np_lookahead.extra, tried last); default "sbfw",
  *                        "lib" is the library's default (what place
@@ -96,7 +94,6 @@ static unsigned lib_cands(const char *cands)
 	} map[] = { { 'p', NP_LOOKAHEAD_ALT },   { 'e', NP_LOOKAHEAD_ALT },
 		    { 'b', NP_LOOKAHEAD_BEST },  { 'f', NP_LOOKAHEAD_FIRST },
 		    { 'w', NP_LOOKAHEAD_WORST }, { 'n', NP_LOOKAHEAD_SETS },
-		    { 'q', NP_LOOKAHEAD_BEST_SQ }, { 'm', NP_LOOKAHEAD_WORST_MIN },
 		    { 'c', NP_LOOKAHEAD_SWAP } };
 	unsigned bits = 0;
 

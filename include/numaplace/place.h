@@ -184,13 +184,10 @@ enum np_lookahead_cands {
 					cell) that holds the guest at the smallest maximum
 					distance, at most max_sets; none when more than 4096
 					sets would have to be tried */
-	NP_LOOKAHEAD_BEST_SQ = 1 << 5,   /* best fit by the sum of the squares of the free CPU
-					    and memory shares the cell leaves */
-	NP_LOOKAHEAD_WORST_MIN = 1 << 6, /* worst fit by the scarcer of the two shares */
-	NP_LOOKAHEAD_SWAP = 1 << 7,      /* every candidate before these (2 to
-					    NP_LOOKAHEAD_SWAP_CELLS cells) with its cells
-					    on the same nodes in another order */
-	NP_LOOKAHEAD_ALL = (1 << 8) - 1,
+	NP_LOOKAHEAD_SWAP = 1 << 5,  /* every candidate before these (2 to
+					NP_LOOKAHEAD_SWAP_CELLS cells) with its cells on
+					the same nodes in another order */
+	NP_LOOKAHEAD_ALL = (1 << 6) - 1,
 };
 /* What cands 0 means: the setting measured in docs/results.md "Lookahead". */
 #define NP_LOOKAHEAD_DEFAULT (NP_LOOKAHEAD_BEST | NP_LOOKAHEAD_FIRST | NP_LOOKAHEAD_WORST)

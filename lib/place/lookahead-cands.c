@@ -51,10 +51,9 @@ struct bl {
 
 const char *np__fit_rule_name(enum np__fit_rule k)
 {
-	static const char *const names[] = { "libxl",	 "first-fit",	"best-fit",
-					     "worst-fit", "best-fit-sq", "worst-fit-min" };
+	static const char *const names[] = { "libxl", "first-fit", "best-fit", "worst-fit" };
 
-	return k < NP__FIT_ALL ? names[k] : "?";
+	return k < NP__FIT_RULES ? names[k] : "?";
 }
 
 static bool pinned_policy(enum np_cpu_policy p)
@@ -257,44 +256,23 @@ static bool dfs(struct bl *b, int i)
 
 /* ---- the baselines' orders ---------------------------------------------------- */
 
-/*
- * Free shares of node J after cell I: *CPU of the CPUs of the cell's kind
- * (0 without any), *MEM of memory; false when the cell asks no CPUs the
- * node counts (then only memory is a resource of the cell there).
- */
-static bool shares_after(const struct bl *b, int i, int j, double *cpu, double *mem)
+/* Free share of the node after cell I: CPUs of the cell's kind + memory. */
+static double room_after(const struct bl *b, int i, int j)
 {
 	const struct np_host_node *hn = np_host_node(b->host, j);
 	const struct np__cellreq *c = &b->cr[i];
-	bool asks = false;
+	double cpu = 0, mem = 1;
 
-	*cpu = 0;
-	*mem = 1;
-	if (c->npinned && hn->ndedicated) {
-		*cpu = (double)(hn->ndedicated - hn->npinned - c->npinned) / hn->ndedicated;
-		asks = true;
-	} else if (hn->nshared) {
+	if (c->npinned && hn->ndedicated)
+		cpu = (double)(hn->ndedicated - hn->npinned - c->npinned) / hn->ndedicated;
+	else if (hn->nshared) {
 		double cap = hn->nshared * (b->limits ? b->ratio : 1.0);
 
-		*cpu = (cap - hn->cpu_usage - c->nfloat) / cap;
-		asks = c->nfloat > 0;
+		cpu = (cap - hn->cpu_usage - c->nfloat) / cap;
 	}
 	if (hn->memory_mb)
-		*mem = ((double)hn->memory_mb - (double)hn->memory_used_mb - (double)c->memory_mb) /
-		       (double)hn->memory_mb;
-	return asks;
-}
-
-/* Room node J keeps after cell I, as rule KIND measures it (larger: more room). */
-static double room_after(const struct bl *b, enum np__fit_rule kind, int i, int j)
-{
-	double cpu, mem;
-	bool asks = shares_after(b, i, j, &cpu, &mem);
-
-	if (kind == NP__FIT_BEST_SQ)
-		return cpu * cpu + mem * mem;
-	if (kind == NP__FIT_WORST_MIN)
-		return asks && cpu < mem ? cpu : mem;
+		mem = ((double)hn->memory_mb - (double)hn->memory_used_mb - (double)c->memory_mb) /
+		      (double)hn->memory_mb;
 	return cpu + mem;
 }
 
@@ -310,7 +288,6 @@ static void libxl_key(const struct bl *b, int j, long long *vcpus, long long *fr
 /* What a sort of one cell's nodes compares by. */
 struct sort_arg {
 	const struct bl *b;
-	enum np__fit_rule kind;
 	int cell, sign;
 };
 
@@ -318,7 +295,7 @@ static int by_room(const void *x, const void *y, void *arg)
 {
 	const struct sort_arg *s = arg;
 	int a = *(const int *)x, c = *(const int *)y;
-	double ra = room_after(s->b, s->kind, s->cell, a), rc = room_after(s->b, s->kind, s->cell, c);
+	double ra = room_after(s->b, s->cell, a), rc = room_after(s->b, s->cell, c);
 
 	if (ra != rc)
 		return (ra < rc ? -1 : 1) * s->sign;
@@ -343,13 +320,12 @@ static int by_libxl(const void *x, const void *y, void *arg)
 static void set_orders(struct bl *b, enum np__fit_rule kind)
 {
 	for (int i = 0; i < b->k; i++) {
-		bool worst = kind == NP__FIT_WORST || kind == NP__FIT_WORST_MIN;
-		struct sort_arg s = { b, kind, i, worst ? -1 : 1 };
+		struct sort_arg s = { b, i, kind == NP__FIT_WORST ? -1 : 1 };
 		int *o = &b->order[i * b->n];
 
 		for (int j = 0; j < b->n; j++)
 			o[j] = j;
-		if (kind == NP__FIT_BEST || kind == NP__FIT_BEST_SQ || worst)
+		if (kind == NP__FIT_BEST || kind == NP__FIT_WORST)
 			qsort_r(o, (size_t)b->n, sizeof(*o), by_room, &s);
 		else if (kind == NP__FIT_LIBXL)
 			qsort_r(o, (size_t)b->n, sizeof(*o), by_libxl, &s);

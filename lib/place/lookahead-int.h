@@ -21,19 +21,10 @@ enum np__fit_rule {
 	NP__FIT_FIRST, /* cells in order, nodes in id order */
 	NP__FIT_BEST,  /* each cell on the node it leaves least room on */
 	NP__FIT_WORST, /* each cell on the node it leaves most room on */
-	NP__FIT_RULES, /* the baselines' rules end here (bench/baselines.h) */
-	/*
-	 * Lookahead candidates only (docs/results.md, ninth session): best
-	 * fit by the sum of the squares of the free CPU and memory fractions
-	 * the cell leaves (V3 of "Where numaplace loses"), and worst fit by
-	 * the scarcer of the two.
-	 */
-	NP__FIT_BEST_SQ = NP__FIT_RULES,
-	NP__FIT_WORST_MIN,
-	NP__FIT_ALL
+	NP__FIT_RULES
 };
 
-/* "libxl", "first-fit", "best-fit", "worst-fit", "best-fit-sq", "worst-fit-min". */
+/* "libxl", "first-fit", "best-fit", "worst-fit". */
 const char *np__fit_rule_name(enum np__fit_rule rule);
 
 /* REQ on HOST by RULE: 0 and *OUT (fits or not), or NP_ENOMEM. */
