@@ -239,7 +239,7 @@ static bool canonical(const np_request *req, const int *perm, int k)
  * Why: which of two unequal cells gets the roomier node is decided by
  * the engine's terms or the fit rules' cell-by-cell order, never by what
  * the next guests need; the futures can judge it.  Measured (tune and
- * held-out seeds, docs/results.md, ninth session): +31 and +29 guests
+ * held-out seeds, docs/results.md, ninth session): +31 and +1 guests
  * within noise, one family below its best baseline on held-out seeds,
  * so not the default.
  */
