@@ -24,7 +24,9 @@
  *                        order whatever the letters' order): p or e the
  *                        other strategy and the engine without some of
  *                        its nodes (NP_LOOKAHEAD_ALT), b best fit, f first
- *                        fit, w worst fit, n node sets (NP_LOOKAHEAD_SETS);
+ *                        fit, w worst fit, n node sets (NP_LOOKAHEAD_SETS),
+ *                        c the cells of those on their nodes in other
+ *                        orders (NP_LOOKAHEAD_SWAP);
  *                        and x libxl (baselines.h, given as
  *                        np_lookahead.extra, tried last); default "sbfw",
  *                        "lib" is the library's default (what place
@@ -91,7 +93,8 @@ static unsigned lib_cands(const char *cands)
 		unsigned bit;
 	} map[] = { { 'p', NP_LOOKAHEAD_ALT },   { 'e', NP_LOOKAHEAD_ALT },
 		    { 'b', NP_LOOKAHEAD_BEST },  { 'f', NP_LOOKAHEAD_FIRST },
-		    { 'w', NP_LOOKAHEAD_WORST }, { 'n', NP_LOOKAHEAD_SETS } };
+		    { 'w', NP_LOOKAHEAD_WORST }, { 'n', NP_LOOKAHEAD_SETS },
+		    { 'c', NP_LOOKAHEAD_SWAP } };
 	unsigned bits = 0;
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(*map); i++)

@@ -169,6 +169,8 @@ int np_plan_answers(const np_host *host, const np_request *req, const struct np_
 #define NP_LOOKAHEAD_SETS_MAX 16      /* node sets (NP_LOOKAHEAD_SETS) */
 #define NP_LOOKAHEAD_SETS_DEFAULT 8
 #define NP_LOOKAHEAD_MARGIN_MAX 10 /* standard errors */
+#define NP_LOOKAHEAD_SWAP_CELLS 3  /* NP_LOOKAHEAD_SWAP: guests of at most 3 cells */
+#define NP_LOOKAHEAD_SWAPS_MAX 64  /* their plans kept at most */
 
 /* The candidates np_place_lookahead() tries beside np_place()'s answer (np_lookahead.cands). */
 enum np_lookahead_cands {
@@ -182,7 +184,10 @@ enum np_lookahead_cands {
 					cell) that holds the guest at the smallest maximum
 					distance, at most max_sets; none when more than 4096
 					sets would have to be tried */
-	NP_LOOKAHEAD_ALL = (1 << 5) - 1,
+	NP_LOOKAHEAD_SWAP = 1 << 5,  /* every candidate before these (2 to
+					NP_LOOKAHEAD_SWAP_CELLS cells) with its cells on
+					the same nodes in another order */
+	NP_LOOKAHEAD_ALL = (1 << 6) - 1,
 };
 /* What cands 0 means: the setting measured in docs/results.md "Lookahead". */
 #define NP_LOOKAHEAD_DEFAULT (NP_LOOKAHEAD_BEST | NP_LOOKAHEAD_FIRST | NP_LOOKAHEAD_WORST)

@@ -10,8 +10,9 @@
  * answer only by the margin; the futures' stratified draws; the caller's own candidates (copied
  * when one wins); the budget bounding the guests placed
  * in futures (and no future counted half-played); a guest that does not
- * fit; and options out of range refused with one line, the output
- * untouched.
+ * fit; the cells of a candidate on its nodes in another order
+ * (NP_LOOKAHEAD_SWAP); and options out of range refused with one line,
+ * the output untouched.
  */
 #include <string.h>
 
@@ -678,6 +679,114 @@ static void test_default_cands(void)
 	np_topo_free(t);
 }
 
+/* np_place_lookahead() with only NP_LOOKAHEAD_SWAP for FLAVOR on H: its result, *PLAN (or NULL). */
+static struct np_lookahead_result swap_only(const np_host *h, const char *flavor_text,
+					    const np_flavors *f, np_plan **plan)
+{
+	np_request *q = flavor(flavor_text);
+	struct np_lookahead la = { .flavors = f, .samples = 4, .seed = 3,
+				   .cands = NP_LOOKAHEAD_SWAP };
+	struct np_lookahead_result r = { 0 };
+	struct np_error err = { 0 };
+	np_plan *p = NULL;
+
+	if (q)
+		CHECK(np_place_lookahead(h, q, NULL, &la, &p, &r, &err) == 0 && np_plan_fits(p),
+		      "%s: %s", flavor_text, err.message);
+	if (p)
+		CHECK(np_plan_validate(h, q, p, &err) == 0, "%s: %s", flavor_text, err.message);
+	np_request_free(q);
+	if (plan)
+		*plan = p;
+	else
+		np_plan_free(p);
+	return r;
+}
+
+/* How many copies of REQ fit on H, one after the other, once P is charged (at most 64). */
+static int copies_after(const np_host *h, const np_plan *p, const np_request *req)
+{
+	np_host *c = NULL;
+	int n = 0;
+
+	if (np_host_clone(h, &c, NULL) || np_host_charge(c, p, false, NULL))
+		n = -1;
+	while (n >= 0 && n < 64) {
+		np_plan *q = NULL;
+		bool ok = !np_place(c, req, NULL, &q, NULL) && np_plan_fits(q) &&
+			  !np_host_charge(c, q, false, NULL);
+
+		np_plan_free(q);
+		if (!ok)
+			break;
+		n++;
+	}
+	np_host_free(c);
+	return n;
+}
+
+/*
+ * NP_LOOKAHEAD_SWAP: the engine's cells on its own nodes in the other
+ * orders.  Free memory 24 and 28 GiB on nodes 0 and 1 (2 and 3 full); a
+ * guest of a 4 GiB and a 20 GiB cell; the cloud sells only 5 GiB guests.
+ * The engine puts the 20 GiB cell on node 0 (4 and 24 GiB left: four 5
+ * GiB guests fit); the swap leaves 20 and 8, five fit: the lookahead
+ * takes it.
+ * Cells that ask the same are not swapped: two even cells give one
+ * candidate, three cells of which two are equal three (one per node the
+ * odd cell can have), three unequal cells six.
+ */
+static void test_swap(void)
+{
+	static const char *const uneven2 = "vcpus=2,ram=24576,hw:numa_nodes=2,hw:numa_mem.0=4096,"
+					   "hw:numa_mem.1=20480,hw:numa_cpus.0=0,hw:numa_cpus.1=1";
+	static const uint64_t used[4] = { 8192, 4096, 32768, 32768 }, used3[4] = { 8192, 4096, 32768, 0 };
+	static const struct {
+		const char *flavor;
+		int candidates;
+	} cases[] = {
+		{ "vcpus=2,ram=16384,hw:numa_nodes=2", 1 },
+		{ "vcpus=3,ram=16384,hw:numa_nodes=3,hw:numa_mem.0=4096,hw:numa_mem.1=4096,"
+		  "hw:numa_mem.2=8192,hw:numa_cpus.0=0,hw:numa_cpus.1=1,hw:numa_cpus.2=2", 3 },
+		{ "vcpus=3,ram=14336,hw:numa_nodes=3,hw:numa_mem.0=2048,hw:numa_mem.1=4096,"
+		  "hw:numa_mem.2=8192,hw:numa_cpus.0=0,hw:numa_cpus.1=1,hw:numa_cpus.2=2", 6 },
+	};
+	np_topo *t = NULL, *t3 = NULL;
+	np_host *h = host_with(&t, used), *h3 = host_with(&t3, used3);
+	np_request *q = flavor(uneven2);
+	np_request *big = flavor("vcpus=1,ram=5120,hw:numa_nodes=1");
+	np_flavors *f = catalogue("[{\"vcpus\": 1, \"memory_mb\": 5120, "
+				  "\"extra_specs\": {\"hw:numa_nodes\": \"1\"}}]");
+	np_plan *greedy = NULL, *look = NULL;
+	struct np_lookahead_result r;
+
+	if (!h || !h3 || !q || !big || !f)
+		goto out;
+	CHECK(np_place(h, q, NULL, &greedy, NULL) == 0 && np_plan_fits(greedy), "engine");
+	CHECK(greedy && copies_after(h, greedy, big) == 4, "%d guests fit after the engine's plan",
+	      greedy ? copies_after(h, greedy, big) : -1);
+	r = swap_only(h, uneven2, f, &look);
+	CHECK(r.candidates == 2 && r.chosen == 1, "%d candidates, chose %d", r.candidates,
+	      r.chosen);
+	CHECK(look && copies_after(h, look, big) == 5, "%d guests fit after the lookahead's plan",
+	      look ? copies_after(h, look, big) : -1);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(*cases); c++) {
+		r = swap_only(h3, cases[c].flavor, f, NULL);
+		CHECK(r.candidates == cases[c].candidates, "%s: %d candidates, not %d",
+		      cases[c].flavor, r.candidates, cases[c].candidates);
+	}
+out:
+	np_plan_free(greedy);
+	np_plan_free(look);
+	np_flavors_free(f);
+	np_request_free(big);
+	np_request_free(q);
+	np_host_free(h);
+	np_host_free(h3);
+	np_topo_free(t);
+	np_topo_free(t3);
+}
+
 int main(void)
 {
 	T_CASE("beats-greedy", test_beats_greedy());
@@ -692,5 +801,6 @@ int main(void)
 	T_CASE("node-sets", test_node_sets());
 	T_CASE("cands-valid", test_cands_valid());
 	T_CASE("default-cands", test_default_cands());
+	T_CASE("swap", test_swap());
 	return t_done();
 }
