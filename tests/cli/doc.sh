@@ -168,13 +168,14 @@ json_ok "sorted(c['node'] for c in d['cells']) == [0, 3]" "the second copy goes 
 
 }
 
-if have libvirt; then
+if have xml; then
   domain_tests
 else
-  # Domain documents need the libvirt module (libxml2): exit 3, one line saying so.
+  # Domain documents need module xml (libxml2): exit 3, one line saying so.
   run place "${host[@]}" --domain-xml "$D/libvirt/domain-test.xml"
-  expect_rc 3 "domain XML without the libvirt module"; expect_one_line_err "no libvirt module"
-  echo "# skip: the domain XML tests need libvirt (this build has none)"
+  expect_rc 3 "domain XML without module xml"; expect_one_line_err "no xml module"
+  expect_err "no libxml2 support" "domain XML: says libxml2 is missing"
+  echo "# skip: the domain XML tests need libxml2 (this build has none)"
 fi
 
 # ---- schedule: the fleet picks the host, the document comes back merged -------------
@@ -234,7 +235,7 @@ if [ "$rc" = 3 ]; then
   echo "# skip: schedule tests need the SQLite store (this build has none)"
 else
   expect_rc 0 "fleet host h1"; run fleet add --store "$fleet" --name h2 "${host[@]}"; expect_rc 0 "fleet host h2"
-  have libvirt && schedule_tests
+  have xml && schedule_tests
   cp "$D/xl/guest-hvm.cfg" "$TMP/s-hvm.cfg"
   run schedule --store "$fleet" --id db1 --xl-config "$TMP/s-hvm.cfg" --in-place
   expect_rc 0 "schedule an xl.cfg in place"; expect_err "^numaplace: 'db1' -> h[12]$" "the host on stderr"

@@ -77,7 +77,7 @@ refused() {
 lacks() {
   case $1 in
     --sysfs|--hwloc-xml) have hwloc || echo hwloc ;;
-    --libvirt-xml) have libvirt || echo libvirt ;;
+    --libvirt-xml) have xml || echo libxml2 ;;
     --host) if [ "$2" = dir ] && ! have hwloc; then echo hwloc; fi ;;
   esac
 }
@@ -172,7 +172,7 @@ fi
 # "-" is standard input: a file or a pipe.
 run_stdin "$host" topology --json -; expect_rc 0 "--json -"; expect_out "^host: 2 nodes" "reads the host from stdin"
 run_stdin "$host" topology --host -; expect_rc 0 "--host -"
-if have libvirt; then
+if have xml; then
   run_stdin "$NP_SRC/tests/data/libvirt/host-4cell.xml" topology --libvirt-xml -; expect_rc 0 "--libvirt-xml -"
 fi
 run_stdin "$host" topology --source json:-; expect_rc 0 "--source json:-"

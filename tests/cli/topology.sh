@@ -127,6 +127,12 @@ if have libvirt; then
   fi
 else
   run topology --libvirt test:///default; unsupported "--libvirt" libvirt
-  run topology --libvirt-xml "$NP_SRC/tests/data/libvirt/host-4cell.xml"; unsupported "--libvirt-xml" libvirt
+fi
+# A saved capabilities file needs libxml2 (module xml), not libvirt.
+if have xml; then
+  run topology --libvirt-xml "$NP_SRC/tests/data/libvirt/host-4cell.xml"; expect_rc 0 "--libvirt-xml"
+  expect_out "^host: 4 nodes" "--libvirt-xml: 4 nodes read"
+else
+  run topology --libvirt-xml "$NP_SRC/tests/data/libvirt/host-4cell.xml"; unsupported "--libvirt-xml" libxml2
 fi
 finish
