@@ -24,8 +24,12 @@
 # during the load (`perf stat` on the syscall tracepoints: no sampling)
 # into fdatasync_per_placement, fsync_per_placement and
 # sleeps_per_placement (SQLite's busy handler sleeps between tries), their
-# pwrite64 and pread64 calls (SQLite's page writes and reads) and all their
-# system calls (syscalls_per_placement).
+# pwrite64 and pread64 calls (SQLite's page writes and reads), all their
+# system calls (syscalls_per_placement), their context switches, CPU
+# migrations and page faults (context_switches_per_placement,
+# cpu_migrations_per_placement, page_faults_per_placement).
+# SYSCALLS=types counts ~60 kinds of system call one by one too
+# (syscalls_by_type_per_placement, the rest as "other"): where they go.
 # The stores, logs and profiles go in a $TMPDIR/np-service-bench-* folder
 # (/tmp by default; hundreds of MB), removed at exit; KEEP=1 keeps it
 # (PERF=1 and PG_STATS=1 do too: their files are their output) and names
@@ -139,6 +143,17 @@ ts = [threading.Thread(target=put, args=(k,)) for k in range(16)]
 PY
 }
 
+# SYSCALLS=types: these are counted one by one too (perf stat opens one
+# descriptor per event and thread: ~60 events x 3 replicas' threads stays
+# under the 20,000 descriptors a process may have here); what none of
+# them is counts as "other".
+syscall_types=(futex epoll_wait epoll_pwait epoll_ctl poll ppoll select pselect6 read write
+  readv writev recvfrom sendto recvmsg sendmsg accept4 accept close shutdown setsockopt
+  getsockopt fcntl newfstat newfstatat statx lseek fsync openat access faccessat unlink
+  getpid gettid mmap munmap mprotect madvise brk mremap sched_yield clock_gettime
+  gettimeofday time rt_sigprocmask rt_sigtimedwait flock ioctl getrandom ftruncate
+  fallocate newlstat newstat)
+
 run_case() {
   local kind=$1 store=$2 n=$3
   serve "$store" "$n"
@@ -155,10 +170,11 @@ run_case() {
     sleep 0.5
   fi
   if [ -n "${SYSCALLS:-}" ]; then
-    perf stat -x, -o "$OUT/syscalls-$kind$n.txt" -e syscalls:sys_enter_fdatasync \
-      -e syscalls:sys_enter_fsync -e syscalls:sys_enter_clock_nanosleep \
-      -e syscalls:sys_enter_nanosleep -e syscalls:sys_enter_pwrite64 \
-      -e syscalls:sys_enter_pread64 -e raw_syscalls:sys_enter -p "$(IFS=,; echo "${pids[*]}")" &
+    local calls=(fdatasync fsync clock_nanosleep nanosleep pwrite64 pread64) ev=()
+    [ "$SYSCALLS" = types ] && calls+=("${syscall_types[@]}")
+    for c in "${calls[@]}"; do ev+=(-e "syscalls:sys_enter_$c"); done
+    perf stat -x, -o "$OUT/syscalls-$kind$n.txt" "${ev[@]}" -e raw_syscalls:sys_enter \
+      -e context-switches -e cpu-migrations -e page-faults -p "$(IFS=,; echo "${pids[*]}")" &
     stat_pid=$!
     sleep 0.3
   fi
@@ -228,14 +244,23 @@ try:  # SYSCALLS=1: perf stat's CSV lines "count,,event,..."
         f = line.split(",")
         if len(f) > 2 and f[2].startswith("syscalls:sys_enter_"):
             calls[f[2][19:]] = calls.get(f[2][19:], 0) + (int(f[0]) if f[0].isdigit() else 0)
-        elif len(f) > 2 and f[2] == "raw_syscalls:sys_enter":
-            calls["all"] = calls.get("all", 0) + (int(f[0]) if f[0].isdigit() else 0)
+        elif len(f) > 2 and f[2] in ("raw_syscalls:sys_enter", "context-switches", "cpu-migrations", "page-faults"):
+            k = {"raw_syscalls:sys_enter": "all", "context-switches": "cs", "page-faults": "faults"}.get(f[2], "migrations")
+            calls[k] = calls.get(k, 0) + (int(f[0]) if f[0].isdigit() else 0)
     d["fdatasync_per_placement"] = round(calls.get("fdatasync", 0) / max(1, posts), 3)
     d["fsync_per_placement"] = round(calls.get("fsync", 0) / max(1, posts), 3)
     d["sleeps_per_placement"] = round((calls.get("clock_nanosleep", 0) + calls.get("nanosleep", 0)) / max(1, posts), 3)
     d["pwrite_per_placement"] = round(calls.get("pwrite64", 0) / max(1, posts), 2)
     d["pread_per_placement"] = round(calls.get("pread64", 0) / max(1, posts), 2)
     d["syscalls_per_placement"] = round(calls.get("all", 0) / max(1, posts), 1)
+    d["context_switches_per_placement"] = round(calls.get("cs", 0) / max(1, posts), 2)
+    d["cpu_migrations_per_placement"] = round(calls.get("migrations", 0) / max(1, posts), 3)
+    d["page_faults_per_placement"] = round(calls.get("faults", 0) / max(1, posts), 2)
+    if len(calls) > 10:  # SYSCALLS=types: each counted type per placement, the rest as "other"
+        kinds = {k: v for k, v in calls.items() if k not in ("all", "cs", "migrations", "faults")}
+        kinds["other"] = calls.get("all", 0) - sum(kinds.values())
+        d["syscalls_by_type_per_placement"] = {k: round(v / max(1, posts), 2) for k, v in
+                                               sorted(kinds.items(), key=lambda kv: -kv[1]) if v}
 except OSError:
     pass
 d.update(store=sys.argv[3], replicas=int(sys.argv[4]), hosts=int(sys.argv[5]))
