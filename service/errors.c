@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <numaplace/util.h>
+
 #include "svc.h"
 
 static const struct {
@@ -71,13 +73,20 @@ void svc_json(struct svc_resp *rs, int status, json_t *j)
 	rs->len = rs->body ? strlen(rs->body) : 0;
 }
 
+/*
+ * The message is shown (np_text_shown): it often quotes what a client sent
+ * (a key, a name), which may hold a newline or bytes that are not UTF-8,
+ * or be cut inside a character by a %.64s; the answer stays JSON and its
+ * message one line whatever was sent.
+ */
 static void verror(struct svc_resp *rs, const char *code, const char *key, json_t *value,
 		   const char *fmt, va_list ap)
 {
-	char msg[640];
+	char raw[640], msg[640];
 	json_t *e;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	np_text_shown(raw, msg, sizeof(msg));
 	e = json_pack("{s:s,s:s}", "code", code, "message", msg);
 	if (e && key)
 		json_object_set_new(e, key, value);

@@ -197,6 +197,19 @@ def main():
                 {"hosts": ["oa-1"], "pending": {"oa-1": 1025}},
                 {"hosts": ["oa-1"], "pending": [1]}):
         c.req("POST", "/v1/fit", dict(bad, flavor=flavor), want=400)
+    # What a client sent, quoted in a message (a newline, a key cut inside a
+    # UTF-8 character by the message's %.64s): still a JSON error of one line.
+    for bad in ({"flavor": flavor, "bogus\nkey": 1},
+                {"flavor": flavor, "a" + "\u00e9" * 40: 1},
+                {"flavor": flavor, "hosts": ["oa-1"], "pending": {"a" + "\u00e9" * 40: 1}}):
+        st, e = c.req("POST", "/v1/fit", bad, want=400)
+        msg = ((e or {}).get("error") or {}).get("message")
+        if isinstance(msg, str) and msg and "\n" not in msg:
+            c.passed += 1
+            print("ok - a hostile key is quoted on one line: %s" % msg[:60].encode("unicode_escape").decode())
+        else:
+            c.failed += 1
+            print("not ok - a hostile key: the answer is %r" % (e,))
     c.req("POST", "/v1/fit", raw=b"x" * 2000000, want=413)
     c.req("POST", "/v1/fit", {"flavor": flavor}, ctype="text/plain", want=415)
     c.req("GET", "/v1/placements/none", want=404)
