@@ -3,9 +3,10 @@
  * "qemu:///system", "xen:///system", "test:///default", ...
  *
  * Design: open the URI read-only, read its capabilities with the reader of
- * saved documents (src-libvirt-xml.c, in module xml: module.h), then refine with what only a live
- * host knows: free memory per cell, free huge pages per cell and size, and
- * the PCI devices with their NUMA node from the node device driver.  Cells
+ * saved documents (src-libvirt-xml.c, in module xml: module.h), then
+ * refine with what only a live host knows: free memory per cell, free huge
+ * pages per cell and size, and the PCI devices with their NUMA node from
+ * the node device driver.  Cells
  * are asked about one at a time, so that sparse cell ids need no care.  A
  * refinement the driver does not support is skipped and the topology says
  * what the capabilities say (free == total, no devices); any other failure
