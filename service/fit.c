@@ -90,43 +90,16 @@ static int names_of(json_t *body, const char ***names, int *n, struct svc_resp *
 }
 
 /*
- * The first key of PENDING that NAMES does not list, or NULL (*NOMEM set
- * when the set of names could not be made).  Names may repeat, so the
- * keys found by name are not counted: each key is looked up in a set.
- */
-static const char *unlisted(json_t *pending, const char **names, int n, bool *nomem)
-{
-	json_t *set = json_object(), *v;
-	const char *k, *bad = NULL;
-
-	for (int i = 0; set && i < n && !*nomem; i++)
-		*nomem = json_object_set_new(set, names[i], json_null()) != 0;
-	if (!set || *nomem) {
-		*nomem = true;
-		json_decref(set);
-		return NULL;
-	}
-	json_object_foreach(pending, k, v) {
-		if (!json_object_get(set, k)) {
-			bad = k;
-			break;
-		}
-	}
-	json_decref(set);
-	return bad;
-}
-
-/*
  * BODY's "pending" as one count per name of NAMES (*OUT NULL: none), or an
  * answered 400.  Its values are checked first (copies, NP_FLEET_FIT_PENDING_MAX
- * in all), then its keys against NAMES, then each name is looked up in it.
+ * in all); then each name is looked up in it, and the keys found are
+ * remembered (names may repeat), so that a key no name matched is named.
  */
 static int pending_of(json_t *body, const char **names, int n, int **out, struct svc_resp *rs)
 {
-	json_t *pending = json_object_get(body, "pending"), *v;
+	json_t *pending = json_object_get(body, "pending"), *v, *found;
 	long long sum = 0;
 	const char *key;
-	bool nomem = false;
 
 	*out = NULL;
 	if (!pending || json_is_null(pending))
@@ -150,18 +123,34 @@ static int pending_of(json_t *body, const char **names, int n, int **out, struct
 			return -1;
 		}
 	}
-	if (json_object_size(pending) && (key = unlisted(pending, names, n, &nomem))) {
-		svc_error(rs, "bad_request", "pending: host '%.64s' is not in 'hosts'", key);
-		return -1;
-	}
-	if (nomem || !(*out = calloc((size_t)n + 1, sizeof(**out)))) {
+	if (!(found = json_object()) || !(*out = calloc((size_t)n + 1, sizeof(**out)))) {
+		json_decref(found);
 		svc_error(rs, "internal", "out of memory");
 		return -1;
 	}
-	for (int i = 0; i < n; i++)
-		if ((v = json_object_get(pending, names[i])))
-			(*out)[i] = (int)json_integer_value(v);
+	for (int i = 0; i < n; i++) {
+		if (!(v = json_object_get(pending, names[i])))
+			continue;
+		(*out)[i] = (int)json_integer_value(v);
+		if (json_object_set_new(found, names[i], json_null()))
+			goto nomem;
+	}
+	if (json_object_size(found) < json_object_size(pending)) {
+		json_object_foreach(pending, key, v)
+			if (!json_object_get(found, key))
+				break;
+		svc_error(rs, "bad_request", "pending: host '%.64s' is not in 'hosts'", key);
+		goto bad;
+	}
+	json_decref(found);
 	return 0;
+nomem:
+	svc_error(rs, "internal", "out of memory");
+bad:
+	json_decref(found);
+	free(*out);
+	*out = NULL;
+	return -1;
 }
 
 /* Answer I of R as its JSON object. */
