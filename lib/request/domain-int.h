@@ -80,4 +80,12 @@ int np__lv_domain_read(const char *buf, size_t len, const char *name, struct np_
 		    struct np_error *err);
 void np__domain_clear(struct np__domain *d);
 
+/*
+ * DEV's host PCI address as "0000:81:00.0" in OUT (at least 13 bytes):
+ * true, or false when its attributes are missing or not a PCI address
+ * (the domain attribute may be left out: 0).  Shared by the request's
+ * reader and the runtime's observation of a live domain (exported).
+ */
+bool np__dom_dev_address(const struct np__dom_dev *dev, char *out, size_t size);
+
 #endif

@@ -417,25 +417,32 @@ static bool addr_part(const char *text, unsigned long max, unsigned long *out)
 	return *end == '\0' && *out <= max;
 }
 
+bool np__dom_dev_address(const struct np__dom_dev *dev, char *out, size_t size)
+{
+	unsigned long v[4];
+
+	if (!addr_part(dev->domain ? dev->domain : "0", 0xffff, &v[0]) ||
+	    !addr_part(dev->bus, 0xff, &v[1]) || !addr_part(dev->slot, 0x1f, &v[2]) ||
+	    !addr_part(dev->function, 7, &v[3]))
+		return false;
+	snprintf(out, size, "%04lx:%02lx:%02lx.%lx", v[0], v[1], v[2], v[3]);
+	return true;
+}
+
 static int add_devices(struct dc *c, np_request *r, enum np_pci_policy policy)
 {
 	for (int i = 0; i < c->d->ndevs; i++) {
 		const struct np__dom_dev *d = &c->d->devs[i];
 		struct np_pci_request q = { .count = 1, .policy = policy };
-		unsigned long v[4];
 
 		if (!d->bus && !d->slot && !d->domain && !d->function)
 			return bad(c, d->line, NULL, "a host PCI device without <source><address>");
-		if (!addr_part(d->domain ? d->domain : "0", 0xffff, &v[0]) ||
-		    !addr_part(d->bus, 0xff, &v[1]) || !addr_part(d->slot, 0x1f, &v[2]) ||
-		    !addr_part(d->function, 7, &v[3]))
+		if (!np__dom_dev_address(d, q.address, sizeof(q.address)))
 			return bad(c, d->line, NULL,
 				   "<address domain='%.8s' bus='%.8s' slot='%.8s' function='%.8s'> "
 				   "is not a PCI address",
 				   d->domain ? d->domain : "", d->bus ? d->bus : "",
 				   d->slot ? d->slot : "", d->function ? d->function : "");
-		snprintf(q.address, sizeof(q.address), "%04lx:%02lx:%02lx.%lx", v[0], v[1], v[2],
-			 v[3]);
 		if (np__request_has_device(r, q.address))
 			return bad(c, d->line, NULL, "PCI device %s is given twice", q.address);
 		if (np__request_add_pci(r, &q))

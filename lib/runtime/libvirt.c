@@ -1,8 +1,9 @@
 /*
  * libvirt.c - running libvirt domains, through libvirt's API only:
  * observe (virDomainGetVcpus, virDomainGetVcpuPinInfo,
- * virDomainGetNumaParameters, the hostdevs of virDomainGetXMLDesc) and
- * apply (virDomainPinVcpu, virDomainPinEmulator, virDomainSetNumaParameters).
+ * virDomainGetNumaParameters, the PCI devices of virDomainGetXMLDesc as
+ * module xml reads them) and apply (virDomainPinVcpu, virDomainPinEmulator,
+ * virDomainSetNumaParameters).
  *
  * Memory per node is not in libvirt's API.  For a QEMU domain whose
  * process this user may read, libvirt's pid file (/run/libvirt/qemu/NAME.pid,
@@ -28,9 +29,9 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
+#include "module/module.h"
+#include "request/domain-int.h"
 #include "runtime/rt-int.h"
 #include "util/lv-util.h"
 
@@ -183,48 +184,27 @@ static void obs_policy(struct dom *d, np_obs *obs)
 	free(params);
 }
 
-/* PCI hostdevs of the domain XML. */
+/*
+ * The host PCI devices of the domain XML (<hostdev type='pci'>, and
+ * <interface type='hostdev'>: an SR-IOV function given as a NIC), read by
+ * module xml's domain reader, the one np_request_from_domain_xml() uses.
+ * A document it refuses, or no module xml, leaves the devices unknown.
+ */
 static void obs_devices(struct dom *d, np_obs *obs)
 {
-	char *xml = virDomainGetXMLDesc(d->d, 0);
-	xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-					    XML_PARSE_NONET | XML_PARSE_NOERROR |
-						    XML_PARSE_NOWARNING) : NULL;
-	xmlNodePtr devs = NULL;
+	const struct np__module *m;
+	struct np__domain doc = { 0 };
+	struct np_error err = { 0 };
+	char *xml = NULL, addr[16];
 
-	for (xmlNodePtr n = doc ? xmlDocGetRootElement(doc)->children : NULL; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "devices"))
-			devs = n;
-	for (xmlNodePtr h = devs ? devs->children : NULL; h; h = h->next) {
-		xmlNodePtr src = h->children, a = NULL;
-
-		if (h->type != XML_ELEMENT_NODE || !xmlStrEqual(h->name, BAD_CAST "hostdev"))
-			continue;
-		for (; src && !(src->type == XML_ELEMENT_NODE &&
-				xmlStrEqual(src->name, BAD_CAST "source")); src = src->next)
-			;
-		for (a = src ? src->children : NULL; a && !(a->type == XML_ELEMENT_NODE &&
-				xmlStrEqual(a->name, BAD_CAST "address")); a = a->next)
-			;
-		if (a) {
-			xmlChar *v[4] = { xmlGetProp(a, BAD_CAST "domain"), xmlGetProp(a, BAD_CAST "bus"),
-					  xmlGetProp(a, BAD_CAST "slot"),
-					  xmlGetProp(a, BAD_CAST "function") };
-			char addr[16];
-
-			if (v[0] && v[1] && v[2] && v[3]) {
-				snprintf(addr, sizeof(addr), "%04lx:%02lx:%02lx.%lx",
-					 strtoul((char *)v[0], NULL, 0) & 0xffff,
-					 strtoul((char *)v[1], NULL, 0) & 0xff,
-					 strtoul((char *)v[2], NULL, 0) & 0x1f,
-					 strtoul((char *)v[3], NULL, 0) & 7);
+	if (np__module_get("xml", &m, NULL) || !(xml = virDomainGetXMLDesc(d->d, 0)))
+		return;
+	if (((const struct np__mod_xml *)m->ops)->domain_read(xml, strlen(xml), "domain", &doc,
+							      &err) == 0)
+		for (int i = 0; i < doc.ndevs; i++)
+			if (np__dom_dev_address(&doc.devs[i], addr, sizeof(addr)))
 				np__obs_add_device(obs, addr);
-			}
-			for (int i = 0; i < 4; i++)
-				xmlFree(v[i]);
-		}
-	}
-	xmlFreeDoc(doc);
+	np__domain_clear(&doc);
 	free(xml);
 }
 

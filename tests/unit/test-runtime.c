@@ -1133,6 +1133,7 @@ static void test_libvirt_io_threads(void)
 		"<hostdev mode='subsystem' type='pci' managed='yes'><source><address "
 		"domain='0x0000' bus='0x81' slot='0x00' function='0x0'/></source></hostdev>"
 		"</devices></domain>", 0) : NULL;
+	virDomainPtr vf = NULL;
 	unsigned char map[1] = { 0 };
 
 	CHECK(t && d, "a domain with a PCI device on the test driver");
@@ -1157,7 +1158,25 @@ static void test_libvirt_io_threads(void)
 	      "without devices the placement's nodes: %s",
 	      res.nsteps ? res.steps[res.nsteps - 1] : err.message);
 	np_apply_result_free(&res);
+	/* An SR-IOV function given as a NIC is a PCI device of the guest too. */
+	vf = virDomainCreateXML(keep,
+		"<domain type='test'><name>vf</name><memory unit='MiB'>64</memory>"
+		"<vcpu>1</vcpu><os><type>hvm</type></os><devices>"
+		"<interface type='hostdev' managed='yes'><source><address type='pci' "
+		"domain='0x0000' bus='0x81' slot='0x00' function='0x0'/></source></interface>"
+		"</devices></domain>", 0);
+	tg.domain = "vf";
+	CHECK(vf && np_apply(t, &tg, &s, &res, &err) == 0 && res.nsteps == 2 &&
+		      strcmp(res.steps[1], "domain vf emulator threads: pin to CPUs 4-7 (nodes 1, "
+				      "its PCI devices')") == 0,
+	      "an <interface type='hostdev'> counts as the domain's device: %s",
+	      res.nsteps == 2 ? res.steps[1] : err.message);
+	np_apply_result_free(&res);
 out:
+	if (vf) {
+		virDomainDestroy(vf);
+		virDomainFree(vf);
+	}
 	if (d) {
 		virDomainDestroy(d);
 		virDomainFree(d);
