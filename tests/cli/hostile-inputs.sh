@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# tests/cli/hostile-inputs.sh - the sweep of bad input over the verbs' file
+# inputs and arguments that special-files.sh (what is not a regular file)
+# and hostile.sh (outputs, the run directory) leave out: NUL bytes, broken
+# UTF-8, nesting deeper than any parser goes, numbers out of range,
+# duplicate keys, empty and cut documents, and arguments holding a newline
+# or an escape sequence.  Each must end in exit 2 with one line on stderr
+# (lib.sh's expect_one_line_err), never a crash, a hang or a second line.
+# The table of what each input answers is in the commit that added it.
+. "$(dirname "$0")/lib.sh"
+
+host="$NP_SRC/tests/data/json/full.json"
+S="$TMP/hi"
+mkdir -p "$S"
+flavor=(--flavor 'vcpus=1,ram=64')
+
+# bad WHAT ARGS...: exit 2 within a minute, one "numaplace: ..." line.
+bad() {
+  local what=$1; shift
+  run_within 60 "$@"
+  if [ "$rc" -eq 124 ]; then not_ok "$what: hangs"; return; fi
+  expect_rc 2 "$what"
+  expect_one_line_err "$what"
+}
+# shown WHAT: the last error shows a control byte as \xNN, never as itself.
+shown() {
+  if grep -q $'\x1b' "$TMP/err"; then not_ok "$1: an escape byte reached stderr"
+  elif grep -qF '\x0a' "$TMP/err" && grep -qF '\x1b' "$TMP/err"; then ok "$1: shown as \\xNN"
+  else not_ok "$1: the quoted text is not shown as \\xNN"; fi
+}
+
+# ---- arguments quoted in a message stay on its one line ----
+evil=$'x\ny\x1b[31m'
+if have runtime; then
+  bad "apply --nodes with a newline" apply --pid $$ --json "$host" --nodes "$evil" --dry-run
+  shown "apply --nodes"
+  bad "observe --nodes with a newline" observe --pid $$ --json "$host" --nodes "$evil"
+  shown "observe --nodes"
+fi
+if have sim; then
+  bad "simulate --set with a newline" simulate lpc2012 --set "$evil"; shown "simulate --set"
+  bad "simulate --show with a newline" simulate --show "$evil"; shown "simulate --show"
+fi
+if have agent; then
+  bad "agent --map with a newline" agent --server unix:"$S/none.sock" --once --name h1 \
+    --json "$host" --map "$evil"
+  shown "agent --map"
+fi
+if have sqlite; then
+  "$NUMAPLACE" fleet add --store "sqlite:$S/fleet.db" --name h1 --json "$host" >/dev/null 2>&1
+  bad "fleet show --name with a newline" fleet show --store "sqlite:$S/fleet.db" --name "$evil"
+  shown "fleet show --name"
+fi
+mkdir -p "$S/$evil"
+run topology --json "$host" -o "$S/$evil/missing/out"; expect_rc 1 "-o in a missing directory"
+expect_one_line_err "-o a path with a newline"; shown "-o a path with a newline"
+
+finish
