@@ -55,4 +55,18 @@ mkdir -p "$S/$evil"
 run topology --json "$host" -o "$S/$evil/missing/out"; expect_rc 1 "-o in a missing directory"
 expect_one_line_err "-o a path with a newline"; shown "-o a path with a newline"
 
+# ---- duplicate keys: refused by every JSON reader, the Nova case too ----
+case3="$NP_SRC/tests/data/nova/distances-3cells.json"
+run place --case "$case3"; expect_rc 0 "the Nova case as it is"
+python3 - "$case3" >"$S/dup-case.json" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
+# The request's vcpus once more, first: Python's reader keeps the last.
+i = text.index('"request"')
+j = text.index('{', i) + 1
+print(text[:j] + ' "vcpus": 9999, ' + text[j:])
+PY
+bad "place --case with a key twice" place --case "$S/dup-case.json"
+expect_err "duplicate object key" "says the key is given twice"
+
 finish
