@@ -173,7 +173,7 @@ static int parse(np_state *st, const char *buf, size_t len, bool *named, struct 
 	json_error_t je;
 	int rc = 0;
 
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	root = np__json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root && np__json_out_of_memory(&je))
 		return np__err(err, NP_ENOMEM, "out of memory");
 	if (!root) {

@@ -69,4 +69,64 @@ PY
 bad "place --case with a key twice" place --case "$S/dup-case.json"
 expect_err "duplicate object key" "says the key is given twice"
 
+# ---- documents: each reader, given its good file with a NUL byte ----
+# A good document per input, and a command line reading it from FILE
+# (the word FILE is replaced).  Each is checked as it is first (exit 0).
+"$NUMAPLACE" claim --state "$S/good.state" --id vm-1 --json "$host" "${flavor[@]}" >/dev/null
+"$NUMAPLACE" place --json "$host" "${flavor[@]}" --format json >"$S/plan.json"
+declare -A doc_good=(
+  [topology]="$host"
+  [state]="$S/good.state"
+  [request]="$NP_SRC/tests/data/request/floating.json"
+  [case]="$case3"
+  [flavors]="$NP_SRC/tests/data/json/flavors.json"
+  [domain]="$NP_SRC/tests/data/libvirt/domain-test.xml"
+  [xlcfg]="$NP_SRC/tests/data/xl/guest-minimal.cfg"
+  [libvirt]="$NP_SRC/tests/data/libvirt/host-4cell.xml"
+)
+declare -A doc_cmd=(
+  [topology]="topology --json FILE"
+  [state]="state show --json $host --state FILE"
+  [request]="place --json $host --request FILE"
+  [case]="place --case FILE"
+  [flavors]="place --json $host ${flavor[*]} --flavors FILE"
+  [domain]="place --json $host --domain-xml FILE"
+  [xlcfg]="place --json $host --xl-config FILE"
+  [libvirt]="topology --libvirt-xml FILE"
+)
+have xml || unset 'doc_good[domain]' 'doc_good[libvirt]'
+if have runtime; then
+  doc_good[plan]="$S/plan.json"; doc_cmd[plan]="apply --pid $$ --json $host --dry-run --plan FILE"
+  doc_good[policy]="$NP_SRC/tests/data/runtime/balance-policy.json"
+  mkdir -p "$S/run" && chmod 755 "$S/run"
+  doc_cmd[policy]="balance --once --dry-run --run-dir $S/run --json $host --policy FILE"
+fi
+if have sim; then
+  "$NUMAPLACE" simulate --show lpc2012 >"$S/exp.json"
+  doc_good[experiment]="$S/exp.json"
+  doc_cmd[experiment]="simulate FILE --set duration_s=1 --set repetitions=1 --set guest_counts=2"
+fi
+# doc_run NAME FILE: NAME's command line on FILE (a fresh copy of a state).
+doc_run() {
+  local cmd=${doc_cmd[$1]}
+  # shellcheck disable=SC2086 # the command lines are split on purpose
+  run_within 60 ${cmd//FILE/$2}
+}
+for d in "${!doc_good[@]}"; do
+  doc_run "$d" "${doc_good[$d]}"; expect_rc 0 "$d: the good document"
+  # A NUL in the middle (at a line's end) and one at the end.
+  python3 - "${doc_good[$d]}" "$S/nul-mid" "$S/nul-end" <<'PY'
+import sys
+good = open(sys.argv[1], "rb").read()
+mid = good.find(b"\n", len(good) // 2)
+open(sys.argv[2], "wb").write(good[:mid] + b"\0" + good[mid:])
+open(sys.argv[3], "wb").write(good + b"\0")
+PY
+  for where in mid end; do
+    doc_run "$d" "$S/nul-$where"
+    expect_rc 2 "$d: a NUL byte at the $where"; expect_one_line_err "$d: a NUL at the $where"
+    expect_err "NUL byte" "$d: says it is a NUL byte"
+  done
+done
+
 finish
