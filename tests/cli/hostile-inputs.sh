@@ -69,7 +69,7 @@ PY
 bad "place --case with a key twice" place --case "$S/dup-case.json"
 expect_err "duplicate object key" "says the key is given twice"
 
-# ---- documents: each reader, given its good file with a NUL byte ----
+# ---- documents: each reader, given its good file made bad ----
 # A good document per input, and a command line reading it from FILE
 # (the word FILE is replaced).  Each is checked as it is first (exit 0).
 "$NUMAPLACE" claim --state "$S/good.state" --id vm-1 --json "$host" "${flavor[@]}" >/dev/null
@@ -99,34 +99,161 @@ if have runtime; then
   doc_good[plan]="$S/plan.json"; doc_cmd[plan]="apply --pid $$ --json $host --dry-run --plan FILE"
   doc_good[policy]="$NP_SRC/tests/data/runtime/balance-policy.json"
   mkdir -p "$S/run" && chmod 755 "$S/run"
-  doc_cmd[policy]="balance --once --dry-run --run-dir $S/run --json $host --policy FILE"
+  doc_cmd[policy]="balance --interval 0.1 --count 1 --dry-run --run-dir $S/run --json $host --policy FILE"
 fi
 if have sim; then
   "$NUMAPLACE" simulate --show lpc2012 >"$S/exp.json"
   doc_good[experiment]="$S/exp.json"
   doc_cmd[experiment]="simulate FILE --set duration_s=1 --set repetitions=1 --set guest_counts=2"
 fi
-# doc_run NAME FILE: NAME's command line on FILE (a fresh copy of a state).
+# doc_run NAME FILE: NAME's command line on FILE.
 doc_run() {
   local cmd=${doc_cmd[$1]}
   # shellcheck disable=SC2086 # the command lines are split on purpose
   run_within 60 ${cmd//FILE/$2}
 }
+# Every bad document, made in one go ($S/bad/NAME-KIND; python starts
+# slowly on a loaded machine).  nul-mid, nul-end: a NUL byte at a line's
+# end in the middle, at the end.  deep: nesting past any parser's limit;
+# dup: a key (an attribute) twice; big, huge, neg: the first number that
+# is a value past 2^64, past a double, below zero; utf8: a broken byte in
+# a key or a name; empty; top: an array; cut: the first half; loop: XML
+# entities that refer to each other.
+mkdir -p "$S/bad"
+docs=()
+for d in "${!doc_good[@]}"; do docs+=("$d=${doc_good[$d]}"); done
+python3 - "$S/bad" "${docs[@]}" <<'PY'
+import re, sys
+outdir = sys.argv[1]
+for arg in sys.argv[2:]:
+    name, path = arg.split("=", 1)
+    good = open(path, "rb").read()
+    mid = good.find(b"\n", len(good) // 2)
+    cases = {"nul-mid": good[:mid] + b"\0" + good[mid:], "nul-end": good + b"\0",
+             "empty": b"", "cut": good[: len(good) // 2]}
+    if good.lstrip().startswith(b"{"):
+        cases["deep"] = b"[" * 100000 + b"]" * 100000
+        cases["top"] = b"[]"
+        q = good.index(b'"')
+        cases["utf8"] = good[:q + 1] + b"\xff" + good[q + 1:]
+        m = re.search(rb'\{\s*("[^"]+"\s*:\s*("[^"]*"|-?\d+|true|false))\s*,', good)
+        cases["dup"] = good[:m.end()] + m.group(1) + b"," + good[m.end():]
+        m = re.search(rb'([:\[,]\s*)(\d+)(?=\s*[,\]}])', good)
+        for k, v in (("big", b"18446744073709551616"), ("huge", b"1e400"), ("neg", b"-1")):
+            cases[k] = good[:m.start(2)] + v + good[m.end(2):]
+    elif good.lstrip().startswith(b"<"):
+        cases["deep"] = b"<a>" * 100000 + b"</a>" * 100000
+        cases["loop"] = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "&b;">'
+                         b'<!ENTITY b "&a;">]><domain>&a;</domain>')
+        cases["utf8"] = good.replace(b"<name>", b"<name>\xff", 1) if b"<name>" in good else good + b"\xff"
+        m = re.search(rb"<(\w+)\s+(\w+=['\"][^'\"]*['\"])", good)
+        if m:
+            cases["dup"] = good[:m.end()] + b" " + m.group(2) + good[m.end():]
+    for k, v in cases.items():
+        open("%s/%s-%s" % (outdir, name, k), "wb").write(v)
+PY
 for d in "${!doc_good[@]}"; do
   doc_run "$d" "${doc_good[$d]}"; expect_rc 0 "$d: the good document"
-  # A NUL in the middle (at a line's end) and one at the end.
-  python3 - "${doc_good[$d]}" "$S/nul-mid" "$S/nul-end" <<'PY'
-import sys
-good = open(sys.argv[1], "rb").read()
-mid = good.find(b"\n", len(good) // 2)
-open(sys.argv[2], "wb").write(good[:mid] + b"\0" + good[mid:])
-open(sys.argv[3], "wb").write(good + b"\0")
-PY
-  for where in mid end; do
-    doc_run "$d" "$S/nul-$where"
-    expect_rc 2 "$d: a NUL byte at the $where"; expect_one_line_err "$d: a NUL at the $where"
-    expect_err "NUL byte" "$d: says it is a NUL byte"
+  for f in "$S/bad/$d"-*; do
+    k=${f#"$S/bad/$d-"}
+    # The first half of an xl.cfg is one too (it ends in a comment).
+    [ "$d $k" = "xlcfg cut" ] && continue
+    doc_run "$d" "$f"
+    if [ "$rc" -eq 124 ]; then not_ok "$d $k: hangs"; continue; fi
+    expect_rc 2 "$d: $k"; expect_one_line_err "$d: $k"
+    case $k in nul-*) expect_err "NUL byte" "$d $k: says it is a NUL byte" ;; esac
   done
 done
+
+# ---- the service: each route's body made bad, names in paths ----
+# Every answer must be a 4xx with {"error": {"code", "message"}}, the
+# message one line (openapi.py covers the good answers and the routes'
+# own refusals).
+http_tests() {
+  local sock="$S/api.sock" db="$S/svc.db" pid i=0 route bodies
+  "$NUMAPLACE" fleet add --store "sqlite:$db" --name h1 --json "$host" >/dev/null 2>&1
+  "$NUMAPLACE" serve --store "sqlite:$db" --listen "unix:$sock" >"$S/serve.log" 2>&1 &
+  pid=$!
+  while [ ! -S "$sock" ] && [ $i -lt 1200 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+  if [ ! -S "$sock" ]; then not_ok "the server starts: $(cat "$S/serve.log")"; return; fi
+  # One good body per route, made bad as the documents were.
+  mkdir -p "$S/body"
+  printf '{"id": "g1", "flavor": {"vcpus": 1, "memory_mb": 64}}' >"$S/body/placements.json"
+  printf '{"flavor": {"vcpus": 1, "memory_mb": 64}, "hosts": ["h1"], "pending": {"h1": 1}}' >"$S/body/fit.json"
+  printf '{"host": "h1", "at": 1733400000, "source": "process", "pid": 4242, "memory_mb": {"0": 64}, "vcpus": {"0": 1}}' \
+    >"$S/body/observed.json"
+  python3 - "$S/body" "$host" <<'PY'
+import json, re, sys
+d = sys.argv[1]
+bodies = {n: open("%s/%s.json" % (d, n), "rb").read() for n in ("placements", "fit", "observed")}
+bodies["host"] = json.dumps(json.load(open(sys.argv[2]))).encode()
+for name, good in bodies.items():
+    m = re.search(rb'(:\s*)(\d+)', good)
+    cases = {"nul-mid": good[:len(good) // 2] + b"\0" + good[len(good) // 2:],
+             "nul-end": good + b"\0", "utf8": good[:2] + b"\xff" + good[2:],
+             "deep": b"[" * 100000 + b"]" * 100000, "dup": b"{" + good[1:good.index(b",")] + b"," + good[1:],
+             "big": good[:m.start(2)] + b"18446744073709551616" + good[m.end(2):],
+             "huge": good[:m.start(2)] + b"1e400" + good[m.end(2):],
+             "neg": good[:m.start(2)] + b"-1" + good[m.end(2):],
+             "top": b"[]", "null": b"null", "cut": good[:len(good) // 2],
+             "bom": b"\xef\xbb\xbf" + good, "utf16": good.decode().encode("utf-16")}
+    for k, v in cases.items():
+        open("%s/%s-%s" % (d, name, k), "wb").write(v)
+PY
+  declare -A route=([placements]="POST /v1/placements" [fit]="POST /v1/fit"
+                    [observed]="PUT /v1/placements/g1/observed" [host]="PUT /v1/hosts/hx")
+  # The observed body needs the placement it reports on.
+  curl -s -o /dev/null --unix-socket "$sock" -X POST -H 'Content-Type: application/json' \
+    --data-binary "@$S/body/placements.json" http://localhost/v1/placements
+  for b in placements fit observed host; do
+    for f in "$S/body/$b"-*; do
+      http_bad "${route[$b]} ${f#"$S/body/$b-"}" "$sock" ${route[$b]} "@$f"
+    done
+  done
+  # Names in paths: a NUL, a newline and an escape, broken UTF-8, too long.
+  for path in /v1/hosts/%00 /v1/hosts/%0a%1b /v1/hosts/%ff "/v1/hosts/$(printf 'a%.0s' {1..300})" \
+              /v1/placements/%0a%1b /v1/placements/%ff%fe "/v1/placements/$(printf 'a%.0s' {1..5000})"; do
+    http_bad "GET ${path:0:24}" "$sock" GET "$path"
+    http_bad "DELETE ${path:0:24}" "$sock" DELETE "$path"
+  done
+  http_bad "PUT a host named with a newline" "$sock" PUT /v1/hosts/a%0ab "@$host"
+  http_bad "PUT a host named in broken UTF-8" "$sock" PUT /v1/hosts/%ff%fe "@$host"
+  http_bad "PUT a host, cpu_ratio NaN" "$sock" PUT "/v1/hosts/hq?cpu_ratio=nan" "@$host"
+  http_bad "PUT a host, cpu_ratio 1e400" "$sock" PUT "/v1/hosts/hq?cpu_ratio=1e400" "@$host"
+  http_answers_json
+  kill $pid 2>/dev/null; wait $pid 2>/dev/null
+  if grep -qiE "sanitizer|runtime error|assert" "$S/serve.log"; then not_ok "the server's log: $(grep -m1 -iE "sanitizer|runtime error|assert" "$S/serve.log")"
+  else ok "the server logged no sanitizer report or assertion"; fi
+}
+# http_bad WHAT SOCK METHOD PATH [@BODYFILE]: a 4xx with a JSON error of
+# one line (its message has no "\n"); every answer is kept in $S/answers
+# and read as JSON once, at the end (http_answers_json).
+http_bad() {
+  local what=$1 sock=$2 method=$3 path=$4 data=${5:-} args=() st n
+  [ -n "$data" ] && args=(-H 'Content-Type: application/json' --data-binary "$data")
+  mkdir -p "$S/answers"; n=$(ls "$S/answers" | wc -l)
+  st=$(curl -s -o "$S/answers/$n" -w '%{http_code}' --max-time 30 --unix-socket "$sock" -X "$method" \
+    "${args[@]}" "http://localhost$path")
+  if [ "${st:0:1}" = 4 ] && grep -q '"code"' "$S/answers/$n" && grep -q '"message"' "$S/answers/$n" &&
+     ! grep -qF '\n' "$S/answers/$n"; then
+    ok "$what: $st, a one-line error"
+  else not_ok "$what: HTTP $st: $(head -c 200 "$S/answers/$n")"; fi
+}
+http_answers_json() {
+  local bad
+  bad=$(python3 - "$S/answers" <<'PY'
+import json, os, sys
+for f in sorted(os.listdir(sys.argv[1])):
+    try:
+        e = json.load(open(os.path.join(sys.argv[1], f)))["error"]
+        assert isinstance(e["code"], str) and isinstance(e["message"], str) and e["message"]
+    except Exception as x:
+        print("answer %s: %r" % (f, x))
+PY
+)
+  if [ -z "$bad" ]; then ok "every answer is {\"error\": {\"code\", \"message\"}}"; else not_ok "$bad"; fi
+}
+if have service && have sqlite && command -v curl >/dev/null; then http_tests
+else echo "skip: the service (this build has no service, no sqlite or no curl)"; fi
 
 finish
