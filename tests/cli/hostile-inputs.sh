@@ -256,4 +256,20 @@ PY
 if have service && have sqlite && command -v curl >/dev/null; then http_tests
 else echo "skip: the service (this build has no service, no sqlite or no curl)"; fi
 
+# ---- a state file named through a symbolic link ----
+# A writer replaces the file: through a link it would cut the link (the
+# claim in a new file, the linked one never seeing it), so it is refused;
+# a reader may follow it.
+mkdir -p "$S/lk"
+cp "$S/good.state" "$S/lk/real.state"
+ln -s real.state "$S/lk/link.state"
+before=$(cat "$S/lk/real.state")
+bad "claim through a linked state" claim --state "$S/lk/link.state" --id vm-7 --json "$host" "${flavor[@]}"
+expect_err "symbolic link" "says it is a link"
+bad "release through a linked state" release --state "$S/lk/link.state" --id vm-1
+if [ -L "$S/lk/link.state" ] && [ "$(cat "$S/lk/real.state")" = "$before" ]; then
+  ok "the link and the file it names are as they were"
+else not_ok "the link was cut or the file changed"; fi
+run state show --state "$S/lk/link.state" --json "$host"; expect_rc 0 "state show follows the link"
+
 finish
