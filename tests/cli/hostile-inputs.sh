@@ -272,4 +272,11 @@ if [ -L "$S/lk/link.state" ] && [ "$(cat "$S/lk/real.state")" = "$before" ]; the
 else not_ok "the link was cut or the file changed"; fi
 run state show --state "$S/lk/link.state" --json "$host"; expect_rc 0 "state show follows the link"
 
+# ---- an option that names what is not there is not ignored ----
+if have runtime; then
+  bad "apply --move-guest with nothing to move" apply --pid $$ --json "$host" --nodes 0 \
+    --dry-run --move-guest "E=pid:$$"
+  expect_err "moves no guest" "says the plan moves no such guest"
+fi
+
 finish
