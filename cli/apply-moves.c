@@ -124,12 +124,33 @@ static int moved_plan(const np_state *st, const np_topo *topo, const np_plan *pl
 	return cli_fail(&e2);
 }
 
+/* Each --move-guest ID=... names a guest PLAN (NULL: none) moves: a typo is not ignored. */
+static int unused_move_guests(const struct cli_args *a, const np_plan *plan)
+{
+	for (int i = 0; i < cli_count(a, APPLY_OPT_MOVE_GUEST); i++) {
+		const char *v = cli_nth(a, APPLY_OPT_MOVE_GUEST, i), *eq = strchr(v, '=');
+		bool moved = false;
+
+		for (int k = 0; plan && eq && k < np_plan_move_count(plan); k++) {
+			const char *g = np_plan_move(plan, k)->guest;
+
+			moved |= strlen(g) == (size_t)(eq - v) && strncmp(g, v, (size_t)(eq - v)) == 0;
+		}
+		if (!moved)
+			return cli_usage_error(a->verb, "--move-guest %s: the plan moves no guest %s",
+					       v, eq ? "of that id" : "(expected ID=pid:N or ID=domain:NAME)");
+	}
+	return CLI_OK;
+}
+
 int apply_check_state(const struct cli_args *a)
 {
 	struct np_error err = { 0 };
 	const char *path = cli_text(a, APPLY_OPT_STATE);
 	np_state *st = NULL;
 
+	if (unused_move_guests(a, NULL))
+		return CLI_BAD_INPUT;
 	if (!path)
 		return CLI_OK;
 	if (np_state_open(path, true, &st, &err))
@@ -273,8 +294,8 @@ int apply_moves(const struct cli_args *a, const np_topo *topo, const np_plan *pl
 	int n = 0, rc, count = np_plan_move_count(plan);
 	struct mover *ms;
 
-	if (count == 0)
-		return CLI_OK;
+	if ((rc = unused_move_guests(a, plan)) || count == 0)
+		return rc;
 	ms = calloc((size_t)count, sizeof(*ms));
 	if (!ms)
 		return cli_oom();

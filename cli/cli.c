@@ -29,10 +29,20 @@ int cli_exit_code(int np_code)
 	}
 }
 
+void cli_error(const char *fmt, ...)
+{
+	char msg[2048], shown[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "numaplace: %s\n", np_text_shown(msg, shown, sizeof(shown)));
+}
+
 int cli_fail(const struct np_error *err)
 {
-	fprintf(stderr, "numaplace: %s\n", err->message[0] ? err->message
-							   : np_strerror(err->code));
+	cli_error("%s", err->message[0] ? err->message : np_strerror(err->code));
 	return cli_exit_code(err->code);
 }
 
@@ -44,16 +54,17 @@ int cli_oom(void)
 
 int cli_usage_error(const struct cli_verb *verb, const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
-	fputs("numaplace: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	cli_error("%s", msg);
 	if (verb)
-		fprintf(stderr, "\ntry 'numaplace %s --help'\n", verb->name);
+		fprintf(stderr, "try 'numaplace %s --help'\n", verb->name);
 	else
-		fputs("\ntry 'numaplace help'\n", stderr);
+		fputs("try 'numaplace help'\n", stderr);
 	return CLI_BAD_INPUT;
 }
 
@@ -108,7 +119,7 @@ static int out_fail(const char *path, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "numaplace: cannot write '%s': %s\n", path, why);
+	cli_error("cannot write '%s': %s", path, why);
 	return code;
 }
 
@@ -221,8 +232,8 @@ int cli_close_output(const char *path, FILE *out, int rc)
 		out_tmps[i] = (struct out_tmp){ 0 };
 	}
 	if (failed && rc == CLI_OK) {
-		fprintf(stderr, "numaplace: cannot write '%s': %s\n",
-			path && strcmp(path, "-") ? path : "standard output", strerror(e));
+		cli_error("cannot write '%s': %s",
+			  path && strcmp(path, "-") ? path : "standard output", strerror(e));
 		return CLI_FAILED;
 	}
 	return rc;

@@ -50,7 +50,15 @@ const struct cli_verb *cli_find_verb(const char *name);
 
 /* Exit code for a library error code. */
 int cli_exit_code(int np_code);
-/* Print "numaplace: <message>" and return the exit code for ERR. */
+/*
+ * Print "numaplace: <message>" as one line: a newline, another control
+ * byte or broken UTF-8 in what the message quotes (a path, an argument)
+ * shows as \xNN (np_text_shown()), so that it never starts a line or
+ * reaches a terminal as an escape sequence.  Every error the verbs print
+ * goes through it.
+ */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "numaplace: <message>" (cli_error()) and return the exit code for ERR. */
 int cli_fail(const struct np_error *err);
 /* Print REQ's warnings (np_request_warning()), "numaplace: warning: ..." each, on stderr. */
 void cli_request_warnings(const np_request *req);

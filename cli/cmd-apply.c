@@ -119,7 +119,7 @@ static int from_plan(const np_topo *topo, struct aopts *o, int **nodes, struct n
 	n = np_plan_nodeset(plan, &set);
 	if (!np_plan_fits(plan) || n == 0) {
 		np_plan_free(plan);
-		fprintf(stderr, "numaplace: plan '%s' places nothing\n", cli_input_name(o->plan));
+		cli_error("plan '%s' places nothing", cli_input_name(o->plan));
 		return CLI_BAD_INPUT;
 	}
 	*nodes = malloc(((size_t)n + 1) * sizeof(int));
@@ -234,7 +234,7 @@ static int run_command(const np_topo *topo, struct aopts *o)
 		return cli_fail(&err);
 	fflush(NULL);
 	execvp(o->cmd[0], o->cmd);
-	fprintf(stderr, "numaplace: cannot run '%s': %s\n", o->cmd[0], strerror(errno));
+	cli_error("cannot run '%s': %s", o->cmd[0], strerror(errno));
 	return 127;
 }
 

@@ -351,7 +351,7 @@ static int show(const struct fleet_args *a, np_fleet *f)
 		return cli_fail(&err);
 	one = a->name ? np_fleet_host_find(f, a->name) : NULL;
 	if (a->name && !one) {
-		fprintf(stderr, "numaplace: no host '%s' in the fleet\n", a->name);
+		cli_error("no host '%s' in the fleet", a->name);
 		return CLI_BAD_INPUT;
 	}
 	if (a->json)

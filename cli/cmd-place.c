@@ -411,7 +411,7 @@ int place_plan(const struct place_args *p, const np_host *host, const np_request
 			 : np_place(host, req, &opts, out, &err)) {
 		/* A request the document made but the host cannot take: say which document. */
 		if (p->doc && !p->flavor && err.code == NP_EINPUT) {
-			fprintf(stderr, "numaplace: %s: %s\n", doc_name(p), err.message);
+			cli_error("%s: %s", doc_name(p), err.message);
 			return CLI_BAD_INPUT;
 		}
 		return cli_fail(&err);

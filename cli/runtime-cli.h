@@ -57,13 +57,15 @@ extern const struct cli_opt apply_move_opts[];
  * Carry out PLAN's moves of other guests' cells, in order (BASE: the rate,
  * dry run, run directory); 0, or the exit code (printed) - then the new
  * guest must not be started.  Nothing to do for a plan without moves.
+ * A --move-guest for a guest the plan does not move is a usage error.
  */
 int apply_moves(const struct cli_args *a, const np_topo *topo, const np_plan *plan,
 		const struct np_apply_spec *base, bool json);
 /*
  * --state given with nothing to move: still a state file that opens (a
  * FIFO, a directory, a device or a link is bad input, as for every file
- * option); 0 or the exit code (printed).
+ * option), and no --move-guest (there is nothing to move); 0 or the exit
+ * code (printed).
  */
 int apply_check_state(const struct cli_args *a);
 

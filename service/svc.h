@@ -146,6 +146,18 @@ int svc_observed_json(np_fleet *f, const np_fleet_placement *p, const np_topo *t
 
 void svc_fit_post(struct svc_req *rq, struct svc_resp *rs);
 
+/* The body of POST /v1/fit (fit-body.c); names point into BODY. */
+struct svc_fit {
+	json_t *body;
+	const char **names; /* "hosts"; NULL: every host */
+	int n;
+	int *pending;       /* copies pending on names[i]; NULL: none */
+	np_request *req;
+};
+/* 0 and FB filled, or -1 and RS answered (4xx); FB is then empty. */
+int svc_fit_parse(const char *body, size_t len, struct svc_fit *fb, struct svc_resp *rs);
+void svc_fit_free(struct svc_fit *fb);
+
 /* The guest of a body's "flavor", "image" and "pci_aliases" (guest.c), or an answered 400 and NULL. */
 np_request *svc_request_of(json_t *body, struct svc_resp *rs);
 

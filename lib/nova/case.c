@@ -917,7 +917,8 @@ int np_nova_case_parse(const char *buf, size_t len, const char *name, np_nova_ca
 
 	if (!c)
 		return np__err(err, NP_ENOMEM, "out of memory");
-	root = json_loadb(buf, len, 0, &je);
+	/* A key given twice is refused, as by every other numaplace reader. */
+	root = np__json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
 		rc = np__json_out_of_memory(&je) ? fail(&r, NP_ENOMEM, "out of memory")
 						 : fail(&r, NP_EINPUT, "line %d: %s", je.line, je.text);

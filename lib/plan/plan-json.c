@@ -846,7 +846,7 @@ int np_plan_from_json(const np_topo *topo, const char *buf, size_t len, const ch
 		return np__err(err, NP_EINPUT,
 			       "cannot load '%s': empty document (expected a %s object)", name,
 			       SCHEMA);
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	root = np__json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root && np__json_out_of_memory(&je))
 		return np__err(err, NP_ENOMEM, "out of memory");
 	if (!root) {

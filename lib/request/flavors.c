@@ -310,7 +310,7 @@ int np_flavors_parse(const char *buf, size_t len, const char *name, np_flavors *
 
 	if (!buf || !out)
 		return fail(&r, "no text");
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	root = np__json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root && np__json_out_of_memory(&je))
 		return np__err(err, NP_ENOMEM, "out of memory");
 	if (!root)

@@ -571,7 +571,7 @@ int np_request_from_json(const char *buf, size_t len, const char *name, np_reque
 
 	if (!buf)
 		return fail(&q, "invalid_request_json", "no text");
-	if (!(root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)) &&
+	if (!(root = np__json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)) &&
 	    np__json_out_of_memory(&je))
 		return np__err(err, NP_ENOMEM, "out of memory");
 	if (!root)

@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "runtime/balance-int.h"
+#include "util/json-util.h"
 #include "util/util.h"
 
 /* A policy is a few hundred bytes; this only bounds a wrong file. */
@@ -211,7 +212,7 @@ int np__bal_policy_load(const np_topo *topo, const char *path, struct np__bal_po
 	close(fd);
 	if (rc)
 		return rc;
-	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	o = np__json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	free(buf);
 	if (!o)
 		return np__err(err, NP_EINPUT, "cannot load policy '%s': line %d: %s", path,

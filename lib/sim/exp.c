@@ -880,7 +880,7 @@ int np_sim_exp_parse(const char *buf, size_t len, const char *name, const char *
 	r.x = np__exp_new();
 	if (!r.x)
 		return np__err(err, NP_ENOMEM, "out of memory");
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	root = np__json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root && np__json_out_of_memory(&je))
 		r.rc = np__err(err, NP_ENOMEM, "out of memory");
 	else if (!root)

@@ -173,7 +173,7 @@ static int parse(np_state *st, const char *buf, size_t len, bool *named, struct 
 	json_error_t je;
 	int rc = 0;
 
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	root = np__json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root && np__json_out_of_memory(&je))
 		return np__err(err, NP_ENOMEM, "out of memory");
 	if (!root) {
@@ -263,6 +263,7 @@ static void remove_stale(const np_state *st)
 int np_state_open(const char *path, bool readonly, np_state **out, struct np_error *err)
 {
 	np_state *st = calloc(1, sizeof(*st));
+	struct stat sb;
 	int rc;
 
 	if (!st || !(st->path = strdup(path))) {
@@ -271,7 +272,16 @@ int np_state_open(const char *path, bool readonly, np_state **out, struct np_err
 	}
 	st->readonly = readonly;
 	st->lockfd = -1;
-	rc = lock_file(st, err);
+	/*
+	 * A writer replaces PATH by a rename, which would cut a symbolic link
+	 * (the claim landing in a new file, the one it pointed to never
+	 * seeing it) and lock beside the link, not the file: refused.
+	 */
+	if (!readonly && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
+		rc = np__err(err, NP_EIO, "cannot write claims to '%s': a symbolic link (name the "
+			     "state file itself: it is replaced, not written through)", path);
+	else
+		rc = lock_file(st, err);
 	if (!rc)
 		rc = read_state(st, err);
 	if (rc) {

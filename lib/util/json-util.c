@@ -51,6 +51,27 @@ bool np__json_out_of_memory(const json_error_t *je)
 	return !je->text[0] || json_error_code(je) == json_error_out_of_memory;
 }
 
+json_t *np__json_loadb(const char *buf, size_t len, size_t flags, json_error_t *je)
+{
+	const char *nul = memchr(buf, '\0', len);
+	int line = 1, column = 1;
+
+	if (!nul)
+		return json_loadb(buf, len, flags, je);
+	for (const char *c = buf; c < nul; c++, column++)
+		if (*c == '\n') {
+			line++;
+			column = 0;
+		}
+	memset(je, 0, sizeof(*je));
+	je->line = line;
+	je->column = column;
+	je->position = (int)(nul - buf);
+	snprintf(je->source, sizeof(je->source), "<buffer>");
+	snprintf(je->text, sizeof(je->text), "a NUL byte (not a text document)");
+	return NULL;
+}
+
 bool np__utf8_valid(const char *s, size_t n)
 {
 	static const unsigned lowest[4] = { 0, 0x80, 0x800, 0x10000 };

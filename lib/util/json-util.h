@@ -26,6 +26,14 @@ void np__json_describe(const json_t *v, char *out, size_t size);
  */
 bool np__json_out_of_memory(const json_error_t *je);
 
+/*
+ * json_loadb() for a document from a file or a client.  jansson takes a
+ * NUL byte for the end of the text and says "'}' expected near end of
+ * file"; here a NUL byte anywhere is refused as what it is: JE's text is
+ * "a NUL byte (not a text document)", its line and column the NUL's.
+ */
+json_t *np__json_loadb(const char *buf, size_t len, size_t flags, json_error_t *je);
+
 /* A PCI vendor or product id as Nova writes it, exactly 4 hex digits ("8086"): true and *OUT. */
 bool np__json_pci_id(const json_t *v, unsigned *out);
 

@@ -156,8 +156,19 @@ xmlDoc *np__xml_parse_flags(const char *buf, size_t len, int flags, struct np_er
 	bool nomem = false;
 	char msg[256];
 
+	const char *nul = memchr(buf, '\0', len);
+
 	if (len > INT_MAX) {
 		np__err(err, NP_EINPUT, "larger than %d bytes", INT_MAX);
+		return NULL;
+	}
+	/* libxml2 stops at a NUL: the rest would be lost, or "premature end". */
+	if (nul) {
+		int line = 1;
+
+		for (const char *c = buf; c < nul; c++)
+			line += *c == '\n';
+		np__err(err, NP_EINPUT, "line %d: a NUL byte (not a text document)", line);
 		return NULL;
 	}
 	doc = parse_once(buf, len, flags, &e, &nomem);

@@ -38,7 +38,7 @@ void np__xml_unhush(const struct np__xml_hush *saved);
  * expanding entities, and whole: a part libxml2 lost for lack of memory
  * is NP_ENOMEM, not a smaller document.  The document (xmlFreeDoc it), or
  * NULL with ERR filled: NP_EINPUT "line N: <libxml2's first complaint>"
- * (its text made one printable line), NP_ENOMEM.
+ * (its text made one printable line) or "line N: a NUL byte", NP_ENOMEM.
  */
 xmlDoc *np__xml_parse(const char *buf, size_t len, struct np_error *err);
 /* The same with more of libxml2's XML_PARSE_* FLAGS (XML_PARSE_NODICT, ...). */

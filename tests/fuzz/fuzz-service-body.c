@@ -1,19 +1,26 @@
 /*
  * fuzz-service-body.c - libFuzzer target for the bodies `numaplace serve`
  * reads: POST /v1/placements (service/guest.c: JSON, Nova's flavor and
- * image keys, then np_request_from_nova) and PUT /v1/hosts/{name}
- * (np_topo_parse of numaplace.topology/1, as service/hosts.c calls it).
+ * image keys, then np_request_from_nova), POST /v1/fit
+ * (service/fit-body.c: the same guest, "hosts" and "pending") and PUT
+ * /v1/hosts/{name} (np_topo_parse of numaplace.topology/1, as
+ * service/hosts.c calls it).
  *
  * Beyond the sanitizers it checks the service's contract with clients:
  *   - a body is either a guest (an id, a request) or an answer with a 4xx
  *     status from the error table and a JSON body {"error": {"code",
  *     "message"}} whose code gives that very status and whose message is
  *     one non-empty line;
- *   - a refused body leaves the guest empty (nothing to free twice).
+ *   - a refused body leaves the guest empty (nothing to free twice);
+ *   - a fit body that is accepted asks about at most NP_FLEET_FIT_MAX
+ *     non-empty names, and its pending copies are the body's own: each
+ *     key of "pending" is one of the names, each name gets its key's
+ *     count (0 without one), NP_FLEET_FIT_PENDING_MAX in all.
  */
 #include "fuzz-common.h"
 
 #include <jansson.h>
+#include <numaplace/limits.h>
 
 #include "svc.h"
 
@@ -38,6 +45,63 @@ static void check_error(const struct svc_resp *rs)
 	json_decref(j);
 }
 
+/* PENDING (the body's object, or NULL) is what FB made of it. */
+static void check_pending(const struct svc_fit *fb, json_t *pending)
+{
+	long long sum = 0;
+	const char *key;
+	json_t *v;
+
+	if (!pending || json_is_null(pending)) {
+		if (fb->pending)
+			fuzz_fail("pending copies without a pending object");
+		return;
+	}
+	if (!fb->pending || !fb->names)
+		fuzz_fail("a pending object accepted without names or counts");
+	json_object_foreach(pending, key, v) {
+		int i = 0;
+
+		while (i < fb->n && strcmp(fb->names[i], key))
+			i++;
+		if (i == fb->n)
+			fuzz_fail("pending key '%.64s' is not a name of hosts", key);
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			fuzz_fail("pending '%.64s': not a count of copies, accepted", key);
+		sum += json_integer_value(v);
+		if (sum > NP_FLEET_FIT_PENDING_MAX)
+			fuzz_fail("more than %d pending copies accepted", NP_FLEET_FIT_PENDING_MAX);
+	}
+	for (int i = 0; i < fb->n; i++) {
+		v = json_object_get(pending, fb->names[i]);
+		if (fb->pending[i] != (v ? json_integer_value(v) : 0))
+			fuzz_fail("hosts[%d]: %d pending copies, the body says otherwise", i,
+				  fb->pending[i]);
+	}
+}
+
+/* The bytes as POST /v1/fit's body. */
+static void fuzz_fit(const char *buf, size_t size)
+{
+	struct svc_resp rs = { 0 };
+	struct svc_fit fb;
+
+	if (svc_fit_parse(buf, size, &fb, &rs)) {
+		if (fb.body || fb.names || fb.pending || fb.req || fb.n)
+			fuzz_fail("a refused fit body left something behind");
+		check_error(&rs);
+		free(rs.body);
+		return;
+	}
+	if (!fb.req || rs.body || fb.n < 0 || fb.n > NP_FLEET_FIT_MAX || (!fb.names && fb.n))
+		fuzz_fail("a fit body without a request, with an answer, or with %d names", fb.n);
+	for (int i = 0; i < fb.n; i++)
+		if (!fb.names[i] || !*fb.names[i])
+			fuzz_fail("hosts[%d]: an empty name accepted", i);
+	check_pending(&fb, json_object_get(fb.body, "pending"));
+	svc_fit_free(&fb);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = fuzz_strdup(data, size);
@@ -56,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_error(&rs);
 	}
 	free(rs.body);
+	fuzz_fit(buf, size);
 	/* The same bytes as a host's topology: parsed, or an error line. */
 	if (np_topo_parse(NP_SOURCE_JSON, buf, size, "body", &topo, &err) == 0)
 		np_topo_free(topo);
