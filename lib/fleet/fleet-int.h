@@ -138,8 +138,6 @@ struct np__fleet_group {
 	int refs;
 	struct np__qitem *head, **tail; /* claims and releases waiting for the next batch */
 	bool busy;			/* a leader is committing a batch */
-	bool syncing;			/* a committed batch syncs, busy passed on (group.c) */
-	void *parked;			/* the busy leader's commit, waiting for that sync */
 	uint64_t claims, commits, largest, split;
 	uint64_t releases;		/* committed through the queue too */
 	int pending;			/* items queued or being committed */

@@ -20,17 +20,6 @@
  * A claim's thread returns only after the commit that holds it: what is
  * answered is durable.
  *
- * Two batches at a time: where the driver says when a commit is visible
- * (on_commit: SQLite, whose WAL sync runs after its write lock is given
- * back), the next batch begins as soon as a batch's COMMIT is done,
- * while that batch syncs; the next one after waits until that sync ends
- * (synced_later, leader_done).  One replica otherwise ran commit, sync,
- * commit, sync one after the other: a sync in flight 40 % of the time,
- * never two at once, CPUs idle meanwhile (docs/bench/service.md, "What
- * a request waits on").  Letting every batch begin at the previous
- * commit made batches of one claim and a sync each.  A batch is still
- * answered only after a sync that began after its COMMIT (settle()).
- *
  * Releases join the same queue and the same transactions (driver op
  * commit_many): a release is one more durable commit otherwise, and on
  * SQLite every commit waits for the one writer and its fdatasync.  Each is
@@ -452,59 +441,7 @@ struct at_commit {
 	const struct np__claim_result *rs;
 	const struct np__qitem *leader;
 	bool seen;
-	bool passed; /* busy passed on at the commit: this batch is G's syncing one */
 };
-
-/*
- * G no longer busy (G locked): the first queued item woken to lead the
- * next batch (the others sleep on until it takes them).
- */
-static void pass_on(struct np__fleet_group *g, struct wakes *w)
-{
-	g->busy = false;
-	if (g->head)
-		wake_later(w, g->head);
-}
-
-/*
- * The first commit of A's batch is visible (G locked; the store's write
- * lock given back, the sync to come): when no other batch of G is
- * syncing, this one becomes it and the next batch may begin now (busy
- * passed on); else this leader keeps busy, parked, until that sync ends
- * (leader_done()).  So at most one batch syncs while one commits.
- */
-static void synced_later(struct np__fleet_group *g, struct at_commit *a, struct wakes *w)
-{
-	if (g->syncing) {
-		g->parked = a;
-		return;
-	}
-	g->syncing = true;
-	a->passed = true;
-	pass_on(g, w);
-}
-
-/*
- * A's leader has its answers (G locked): busy passed on, unless
- * synced_later() did it at the commit; a syncing batch's end hands the
- * syncing role to the parked leader and lets the next batch begin.
- */
-static void leader_done(struct np__fleet_group *g, struct at_commit *a, struct wakes *w)
-{
-	if (a->passed && g->parked) {
-		struct at_commit *p = g->parked;
-
-		g->parked = NULL;
-		p->passed = true; /* its leader still runs: it reads this under G's lock */
-		pass_on(g, w);
-	} else if (a->passed) {
-		g->syncing = false;
-	} else {
-		if (g->parked == a)
-			g->parked = NULL;
-		pass_on(g, w);
-	}
-}
 
 /* The host item Q changed (committed), or -1. */
 static int64_t changed_host(const struct np__qitem *q)
@@ -552,8 +489,6 @@ static void committed(void *p)
 		if (early[i])
 			wake_later(&w, a->items[i]);
 	}
-	if (!a->seen)
-		synced_later(g, a, &w);
 	a->seen = true;
 	pthread_mutex_unlock(&g->mu);
 	wake_all(&w);
@@ -798,7 +733,7 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 		g->busy = true;
 		struct wakes w = { .n = 0 };
 		struct np_error e = { 0 };
-		struct at_commit a = { f, NULL, 0, NULL, me, false, false };
+		struct at_commit a = { f, NULL, 0, NULL, me, false };
 		int locked = lock_store(f, &e);
 		int n = take_batch(g, batch), nrel = 0;
 
@@ -824,7 +759,9 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 				wake_later(&w, batch[i]);
 		}
 		g->pending -= n;
-		leader_done(g, &a, &w);
+		g->busy = false;
+		if (g->head) /* the next leader: the others sleep on until taken */
+			wake_later(&w, g->head);
 		pthread_mutex_unlock(&g->mu);
 		wake_all(&w);
 		pthread_mutex_lock(&g->mu);

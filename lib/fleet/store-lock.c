@@ -70,24 +70,12 @@
 /* The longest single sleep of a waiter: what a lost wake-up can cost it. */
 #define WL_SLICE_MS 100
 
-#define WL_SYNC_MAGIC "NPWSYNC"
-
-/*
- * Version 1's header, then the group sync's part (np__wlock_sync): made
- * under the flock by the first opener that finds it missing (a file
- * made before it had it: zeros), so a file stays version 1 and processes
- * of either kind share one (those before it never touch the part).
- */
 struct wl_file {
 	char magic[8];
 	uint32_t version;
 	uint32_t size;
 	char boot[WL_BOOT];
 	pthread_mutex_t mu;
-	char sync_magic[8];
-	pthread_mutex_t smu;		/* held through each group sync */
-	_Atomic uint64_t syncs_begun;	/* syncs begun (numbered from 1) */
-	uint64_t synced;		/* the number of the last good one (smu held) */
 };
 
 _Static_assert(sizeof(struct wl_file) <= WL_SIZE, "the lock's header fits its page");
@@ -133,50 +121,29 @@ static int refuse(const char *name, const struct stat *sb, struct np_error *err)
 	return why ? np__err(err, NP_EINPUT, "lock file '%s' %s", name, why) : 0;
 }
 
-/*
- * MU made process-shared, robust and error-checking: a thread that holds
- * it (through another connection) is told so.
- */
-static int init_mutex(pthread_mutex_t *mu)
+/* A fresh header and mutex in F (the file's flock held). */
+static int init_file(struct wl_file *f, const char *boot)
 {
 	pthread_mutexattr_t a;
 	int rc;
 
+	memset(f, 0, sizeof(*f));
 	if (pthread_mutexattr_init(&a))
 		return -1;
 	rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) ||
 	     pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) ||
+	     /* error-checking: a thread that holds it (another connection) is told so */
 	     pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK) ||
-	     pthread_mutex_init(mu, &a);
+	     pthread_mutex_init(&f->mu, &a);
 	pthread_mutexattr_destroy(&a);
-	return rc ? -1 : 0;
-}
-
-/* F's group sync part made (the file's flock held; F's header checked). */
-static int init_sync(struct wl_file *f)
-{
-	memset(f->sync_magic, 0, sizeof(f->sync_magic));
-	if (init_mutex(&f->smu))
-		return -1;
-	atomic_init(&f->syncs_begun, 0);
-	f->synced = 0;
-	atomic_thread_fence(memory_order_release);
-	memcpy(f->sync_magic, WL_SYNC_MAGIC, sizeof(f->sync_magic));
-	return 0;
-}
-
-/* A fresh header and mutex in F (the file's flock held). */
-static int init_file(struct wl_file *f, const char *boot)
-{
-	memset(f, 0, sizeof(*f));
-	if (init_mutex(&f->mu))
+	if (rc)
 		return -1;
 	f->version = WL_VERSION;
 	f->size = WL_SIZE;
 	memcpy(f->boot, boot, WL_BOOT);
 	atomic_thread_fence(memory_order_release);
 	memcpy(f->magic, WL_MAGIC, sizeof(f->magic));
-	return init_sync(f);
+	return 0;
 }
 
 /* Map FD (its flock held) and check or make its header. */
@@ -206,8 +173,6 @@ static int map_file(struct np__wlock *l, int fd, const char *boot, struct np_err
 	    f->size != WL_SIZE)
 		return np__err(err, NP_EINPUT, "lock file '%s' is not a numaplace lock file "
 			       "(of this version)", l->name);
-	if (memcmp(f->sync_magic, WL_SYNC_MAGIC, sizeof(f->sync_magic)) && init_sync(f))
-		return np__err(err, NP_EOS, "lock file '%s': cannot make its mutex", l->name);
 	return 0;
 }
 
@@ -341,44 +306,6 @@ int np__wlock_take(struct np__wlock *l, long wait_ms, struct np_error *err)
 void np__wlock_give(struct np__wlock *l)
 {
 	pthread_mutex_unlock(&l->f->mu);
-}
-
-uint64_t np__wlock_syncs(const struct np__wlock *l)
-{
-	return atomic_load(&l->f->syncs_begun);
-}
-
-/*
- * Group sync: one sync at a time per file, under SMU; a caller that waited
- * for it and finds a good sync numbered above SEEN returns without one of
- * its own, since that sync began after the caller read SEEN, so after
- * its writes.  A sync that failed, or whose caller died in it
- * (EOWNERDEAD), covers nobody: the next caller syncs.  When SMU cannot
- * be had in time, the caller syncs without it (never worse than before).
- */
-int np__wlock_sync(struct np__wlock *l, uint64_t seen, int (*sync)(void *), void *ctx)
-{
-	struct timespec end;
-	uint64_t mine;
-	int rc, lk;
-
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end = later(end, 30000);
-	lk = wait_slices(&l->f->smu, &end);
-	if (lk == EOWNERDEAD)
-		lk = pthread_mutex_consistent(&l->f->smu);
-	if (lk != 0)
-		return sync(ctx);
-	if (l->f->synced > seen) {
-		pthread_mutex_unlock(&l->f->smu);
-		return 0;
-	}
-	mine = atomic_fetch_add(&l->f->syncs_begun, 1) + 1;
-	rc = sync(ctx);
-	if (rc == 0)
-		l->f->synced = mine;
-	pthread_mutex_unlock(&l->f->smu);
-	return rc;
 }
 
 unsigned *np__wlock_futex(struct np__wlock *l)

@@ -58,18 +58,6 @@ void np__wlock_until(struct np__wlock *l, int64_t until);
 void np__wlock_give(struct np__wlock *l);
 
 /*
- * Group sync of the database's WAL, shared by every connection of every
- * process with this lock file.  SEEN: np__wlock_syncs() read after the
- * caller's writes (its COMMIT, or the reads it answers on).  Then
- * np__wlock_sync() returns 0 once a sync that began after that read has
- * succeeded: another caller's, waited for, or SYNC(CTX) run by this one
- * (one at a time per file; those that queued meanwhile share the next).
- * Else SYNC's nonzero answer.
- */
-uint64_t np__wlock_syncs(const struct np__wlock *l);
-int np__wlock_sync(struct np__wlock *l, uint64_t seen, int (*sync)(void *), void *ctx);
-
-/*
  * For tests: the mutex's futex word (glibc keeps it first in a
  * pthread_mutex_t), to put the lock in states that only races reach.
  */

@@ -386,19 +386,10 @@ static int wal_sync(struct np__store *s)
 	return f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
 }
 
-static int wal_sync_of(void *s)
-{
-	return wal_sync(s);
-}
-
 /*
  * Make durable everything this connection has seen committed: its own
  * last commit (OWN), or what another connection committed that this one
- * read and is about to answer on.  Outside the write lock; with the
- * hand-off lock file, as a group sync (store-lock.h np__wlock_sync): one
- * sync of the WAL at a time across the store's processes, and a
- * connection whose writes (or reads) came before a good sync began
- * returns without one of its own.  Not OWN and
+ * read and is about to answer on.  Outside the write lock.  Not OWN and
  * no other connection has committed since the last sync (PRAGMA
  * data_version unchanged): it is durable already, nothing to do.  A
  * failed sync breaks the handle (struct np__store, broken): after a
@@ -422,8 +413,7 @@ static int settle(struct np__store *s, bool own, struct np_error *err)
 		return rc;
 	if (!own && s->dv_known && dv == s->dv_synced)
 		return 0;
-	rc = s->wl ? np__wlock_sync(s->wl, np__wlock_syncs(s->wl), wal_sync_of, s) : wal_sync(s);
-	if (rc != SQLITE_OK) {
+	if ((rc = wal_sync(s)) != SQLITE_OK) {
 		snprintf(s->broken, sizeof(s->broken), "store 'sqlite:%s': cannot sync the WAL "
 			 "after a commit (%s): its last changes may not be on disk; reopen the "
 			 "store", s->path, sqlite3_errstr(rc));
