@@ -764,8 +764,6 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 			wake_later(&w, g->head);
 		pthread_mutex_unlock(&g->mu);
 		wake_all(&w);
-		if (f->drv->upkeep) /* the batch answered, the next one begun: only ME waits */
-			f->drv->upkeep(f->s);
 		pthread_mutex_lock(&g->mu);
 	}
 	if (me->c)

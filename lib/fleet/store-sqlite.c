@@ -322,7 +322,6 @@ struct np__store {
 	bool wl_later;	      /* no lock file yet: made at the first write (lock_file) */
 	int wal_pages;	      /* in the WAL after the last commit (wal_noted) */
 	bool late_sync;	      /* WAL at synchronous=NORMAL, synced by settle() */
-	bool ckpt_due;	      /* a WAL checkpoint put off to sq_upkeep() */
 	bool wtx;	      /* a write transaction (BEGIN IMMEDIATE) is open */
 	bool dv_known;	      /* dv_synced is set */
 	int64_t dv_synced;    /* data_version read just before the last good sync */
@@ -426,21 +425,6 @@ static int settle(struct np__store *s, bool own, struct np_error *err)
 }
 
 /*
- * The WAL checkpoint tx_ended() found due.  In a group batch (a commit
- * hook set) it is put off until the leader has answered its batch and
- * passed the queue on (store.h upkeep): run inside the batch, each
- * checkpoint (~1 in 65 commits, 13-40 ms) stopped every claim of the
- * process behind it (docs/bench/service.md, "What a request waits on").
- */
-static void sq_upkeep(struct np__store *s)
-{
-	if (!s->ckpt_due)
-		return;
-	s->ckpt_due = false;
-	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-}
-
-/*
  * Once a transaction has ended (COMMIT, ROLLBACK, or a failure that
  * ended it): the hand-off lock given back; a write transaction's commit,
  * or what it read and answers on, made durable (settle; RC 0 only: a
@@ -465,9 +449,7 @@ static int tx_ended(struct np__store *s, bool committed, int rc, struct np_error
 	}
 	if (s->wal_pages >= 1000) { /* SQLite's default wal_autocheckpoint */
 		s->wal_pages = 0;
-		s->ckpt_due = true;
-		if (!s->committed) /* else the group's leader, after its batch (sq_upkeep) */
-			sq_upkeep(s);
+		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	}
 	return rc;
 }
@@ -1767,7 +1749,6 @@ static const struct np__store_driver np__store_sqlite = {
 	.lock_claims = sq_lock_claims,
 	.wait_until = sq_wait_until,
 	.on_commit = sq_on_commit,
-	.upkeep = sq_upkeep,
 	.release = sq_release,
 	.commit_many = sq_commit_many,
 	.placements = sq_placements,

@@ -299,13 +299,6 @@ struct np__store_driver {
 	 */
 	void (*on_commit)(struct np__store *s, void (*cb)(void *ctx), void *ctx);
 	/*
-	 * Optional: what S put off while a commit hook was set (on_commit),
-	 * done now: SQLite's WAL checkpoint, which the group's leader runs
-	 * once its batch is answered and the next batch has begun, rather
-	 * than with every claim of the process queued behind it.
-	 */
-	void (*upkeep)(struct np__store *s);
-	/*
 	 * Release REL->id in one transaction (or in the one lock_claims
 	 * opened), answering REL (see struct np__release).
 	 */
