@@ -5,7 +5,8 @@ PERF=1 PERF_ARGS="-e syscalls:sys_enter_fdatasync -e syscalls:sys_exit_fdatasync
 -e syscalls:sys_enter_pwrite64 -e syscalls:sys_enter_futex -e syscalls:sys_exit_futex"
 (every call, no sampling): the WAL syncs (how many, how long, how many at
 once, the share of the load's wall time with one in flight), the bytes
-written per placement, and the time spent asleep in futex waits per
+written per placement, the checkpoints (whole pages written at page
+offsets, then a sync, by one thread), and the time spent asleep in futex waits per
 futex address (the commit queue, the hand-off lock, SQLite's mutexes),
 per POST.  Numbers for docs/bench/service.md, not a test."""
 import collections, re, subprocess, statistics as st, sys
@@ -23,12 +24,16 @@ def kind_of(op, addr):
         return "shared 0x%03x (PATH-nplock)" % (addr & 0xfff)
     # sem_wait: FUTEX_WAIT_BITSET; the commit queue's per-item semaphores
     # (group.c) are the only semaphores the servers wait on.
+    # Grouped by the address's offset in its page: a thread's item
+    # semaphore sits at the same depth of every thread's stack, so the
+    # commit queue's sleeps gather under one offset.
     if op & 0x7f == 9:
-        return "private wait_bitset (group.c item semaphores, conditions)"
-    return "private wait (mutexes: group.c, SQLite, malloc)"
+        return "private wait_bitset at 0x%03x (semaphores, conditions)" % (addr & 0xfff)
+    return "private wait at 0x%03x (mutexes: group.c, SQLite, malloc)" % (addr & 0xfff)
 
 
 open_sync, open_futex = {}, {}
+ckpt_pages, ckpt_first, ckpts = collections.Counter(), {}, []
 syncs, futex_wait = [], collections.defaultdict(float)
 futex_n = collections.Counter()
 bytes_written = 0
@@ -50,6 +55,9 @@ for line in out.splitlines():
             inflight += 1
             open_sync[tid] = (t, pid)
         elif tid in open_sync:
+            if ckpt_pages[tid] >= 3:  # the checkpoint's copy and its sync of the database
+                ckpts.append(((t - ckpt_first[tid]) * 1e3, ckpt_pages[tid]))
+            ckpt_pages[tid] = 0
             t0, p = open_sync.pop(tid)
             syncs.append((t - t0) * 1e3)
             inflight -= 1
@@ -57,7 +65,15 @@ for line in out.splitlines():
                 busy_total += t - busy_since
     elif call == "pwrite64" and kind == "enter":
         c = re.search(r"count: (0x[0-9a-f]+)", rest)
-        bytes_written += int(c.group(1), 16) if c else 0
+        pos = re.search(r"pos: (0x[0-9a-f]+)", rest)
+        n = int(c.group(1), 16) if c else 0
+        bytes_written += n
+        # A whole page at a page's offset: the database file, so a
+        # checkpoint (the WAL's frames sit 24 bytes past their headers).
+        if n == 4096 and pos and int(pos.group(1), 16) % 4096 == 0:
+            if not ckpt_pages[tid]:
+                ckpt_first[tid] = t
+            ckpt_pages[tid] += 1
     elif call == "futex":
         if kind == "enter":
             op = int(re.search(r"op: (0x[0-9a-f]+)", rest).group(1), 16)
@@ -78,6 +94,11 @@ if syncs:
            sum(syncs) / 1e3, 100 * busy_total / max(wall, 1e-9)))
     print("  syncs in flight when one starts:", dict(sorted(starts_with.items())))
 print("pwrite bytes per POST: %.0f" % (bytes_written / posts))
+if ckpts:
+    ms = [c[0] for c in ckpts]
+    print("checkpoints: %d, %.0f pages each, copy and sync %.2f ms mean, %.2f median, %.2f max; "
+          "%.2f s in all" % (len(ckpts), st.mean(c[1] for c in ckpts), st.mean(ms),
+                              st.median(ms), max(ms), sum(ms) / 1e3))
 tot = sum(futex_wait.values())
 print("futex waits: %.1f ms per POST in all (summed over threads)" % (tot / posts))
 for k, v in sorted(futex_wait.items(), key=lambda kv: -kv[1])[:8]:
