@@ -19,7 +19,9 @@
 # $OUT/pg-stats-CASE.md, the claims', releases' and the rest's time per
 # placement in the case's JSON line.
 # PERF=1 records `perf record` profiles of the servers during each load
-# ($OUT/perf-CASE.data; PERF_ARGS overrides "--call-graph dwarf,16384").
+# ($OUT/perf-CASE.data; PERF_ARGS overrides "-F 1999 --call-graph dwarf,16384",
+# e.g. "-e syscalls:sys_enter_fdatasync -e syscalls:sys_exit_fdatasync":
+# every call, for bench/service/waits.py).
 # SYSCALLS=1 counts the servers' fdatasync, fsync and nanosleep calls
 # during the load (`perf stat` on the syscall tracepoints: no sampling)
 # into fdatasync_per_placement, fsync_per_placement and
@@ -167,7 +169,7 @@ run_case() {
   local cpu0 cpu1 st0 st1
   cpu0=$(cpu_of "${pids[@]}")
   if [ -n "${PERF:-}" ]; then  # PERF=1: a profile of the servers under the load
-    perf record -F 1999 ${PERF_ARGS:---call-graph dwarf,16384} -o "$OUT/perf-$kind$n.data" \
+    perf record ${PERF_ARGS:--F 1999 --call-graph dwarf,16384} -o "$OUT/perf-$kind$n.data" \
       -p "$(IFS=,; echo "${pids[*]}")" 2>"$OUT/perf-$kind$n.err" &
     perf_pid=$!
     sleep 0.5
