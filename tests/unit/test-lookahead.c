@@ -799,9 +799,10 @@ out:
  */
 static void test_rollout(void)
 {
-	static const uint64_t used[4] = { 12288, 4096, 32768, 32768 }, empty[4] = { 0, 0, 0, 0 };
+	static const uint64_t used[4] = { 12288, 4096, 32768, 32768 },
+			      some[4] = { 4096, 0, 16384, 8192 };
 	np_topo *t = NULL, *t2 = NULL;
-	np_host *h = host_with(&t, used), *h2 = host_with(&t2, empty);
+	np_host *h = host_with(&t, used), *h2 = host_with(&t2, some);
 	np_request *q = flavor("vcpus=1,ram=12288,hw:numa_nodes=1");
 	np_request *q2 = flavor("vcpus=2,ram=8192,hw:cpu_policy=dedicated,hw:numa_nodes=1");
 	np_flavors *big = catalogue("[{\"vcpus\": 1, \"memory_mb\": 24576, "
@@ -826,8 +827,11 @@ static void test_rollout(void)
 		CHECK(p && p2 && np_plan_fits(p) && np_plan_validate(h2, q2, p, &err) == 0 &&
 			      node_of(p) == node_of(p2) && r.guests == r2.guests,
 		      "rollout %d: not the same plan twice", mode);
-		if (mode == 0)
+		if (mode == 0) {
 			engine_guests = r.guests;
+			CHECK(r.candidates >= 2 && r.futures == 16, "%d candidates, %d futures",
+			      r.candidates, r.futures);
+		}
 		else
 			CHECK(r.guests > engine_guests && r.guests <= 4 * engine_guests + 64,
 			      "rollout %d: %llu guests in futures, the engine's %llu", mode,
