@@ -36,6 +36,10 @@
  *   NP_BENCH_LA_BUDGET   np_lookahead.max_guests (default 0: none)
  *   NP_BENCH_LA_MARGIN   np_lookahead.margin, standard errors (default 0)
  *   NP_BENCH_LA_PLAIN    1: np_lookahead.plain_draws (default 0: stratified)
+ *   NP_BENCH_LA_ROLL     np_lookahead.rollout: 1 two-step, 2 the best policy
+ *                        per future (default 0: the engine)
+ *   NP_BENCH_LA_OFF_DEPART  1: once a guest has left the host, the
+ *                        engine's answer alone (no futures; default 0)
  * play_lookahead_stats() counts decisions, candidates, futures and the
  * guests tried in them, for the time per decision.
  */
@@ -103,7 +107,8 @@ static unsigned lib_cands(const char *cands)
 }
 
 int play_lookahead_decide(np_host *h, const np_request *q, const struct np_demand *dem, int ndem,
-			  const np_flavors *f, uint64_t where, np_plan **out, struct np_error *err)
+			  const np_flavors *f, uint64_t where, bool departed, np_plan **out,
+			  struct np_error *err)
 {
 	const char *cands = getenv("NP_BENCH_LA_CANDS");
 	struct np_place_opts o = { .demand = dem, .ndemand = ndem };
@@ -126,6 +131,11 @@ int play_lookahead_decide(np_host *h, const np_request *q, const struct np_deman
 	la.max_sets = (int)knob("NP_BENCH_LA_SETS", 0);
 	la.margin = knob("NP_BENCH_LA_MARGIN", 0);
 	la.plain_draws = knob("NP_BENCH_LA_PLAIN", 0) != 0;
+	la.rollout = (int)knob("NP_BENCH_LA_ROLL", 0);
+	if (departed && knob("NP_BENCH_LA_OFF_DEPART", 0) != 0) {
+		la.engine_only = true; /* one candidate: np_place()'s answer, no futures */
+		la.nextra = 0;
+	}
 	rc = np_place_lookahead(h, q, &o, &la, out, &r, err);
 	while (n > 0)
 		np_plan_free(extra[--n]);

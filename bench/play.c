@@ -258,6 +258,8 @@ static int demand_of(int placer, np_nova_case *c, int upto, struct np_demand *de
 
 /* The workload and arrival being decided: np-lookahead's draws are seeded by them. */
 static uint64_t where;
+/* Some guest has left the host of the workload being played (np-lookahead's knob). */
+static bool departed;
 
 static int decide(int placer, np_host *h, const np_request *q, const json_t *nova_dec,
 		  np_plan **plans, int n, const struct np_demand *dem, int ndem, np_plan **plan,
@@ -277,7 +279,8 @@ static int decide(int placer, np_host *h, const np_request *q, const json_t *nov
 	else if (placer == P_NP_MOVES)
 		rc = play_moves_decide(h, q, plans, n, plan, err);
 	else if (placer == P_NP_LOOKAHEAD)
-		rc = play_lookahead_decide(h, q, dem, ndem, catalogue, where, plan, err);
+		rc = play_lookahead_decide(h, q, dem, ndem, catalogue, where, departed, plan,
+					   err);
 	else
 		rc = np_place(h, q, &o, plan, err);
 	*us = now_us() - t0;
@@ -360,6 +363,7 @@ static void run(int placer, const struct work *w, struct result *r)
 	int n = 0, nth = 0;
 
 	memset(r, 0, sizeof(*r));
+	departed = false;
 	if (np_nova_case_parse(w->line, w->len, "workload", &c, &err) || !np_nova_case_host(c)) {
 		snprintf(r->invalid, sizeof(r->invalid), "%s", c ? "no NUMA host" : err.message);
 		goto out;
@@ -378,6 +382,7 @@ static void run(int placer, const struct work *w, struct result *r)
 			np_host_charge(np_nova_case_host(c), plans[-ev - 1], true, NULL);
 			np_plan_free(plans[-ev - 1]);
 			plans[-ev - 1] = NULL;
+			departed = true;
 		} else if (ev >= 0 && !arrive(placer, c, ev, json_array_get(decs, (size_t)nth++),
 					      plans, r)) {
 			break;

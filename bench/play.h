@@ -46,9 +46,11 @@ int play_moves_apply(np_nova_case *c, np_host *h, const np_plan *p, np_plan **pl
 /*
  * Q on H: the candidate plans of several placers (numaplace told DEM), the
  * one whose futures drawn from F admit most; WHERE seeds the draws.
+ * DEPARTED: some guest has left this host (NP_BENCH_LA_OFF_DEPART).
  */
 int play_lookahead_decide(np_host *h, const np_request *q, const struct np_demand *dem, int ndem,
-			  const np_flavors *f, uint64_t where, np_plan **out, struct np_error *err);
+			  const np_flavors *f, uint64_t where, bool departed, np_plan **out,
+			  struct np_error *err);
 /* Decisions, candidates, futures played and guests placed in them, so far. */
 void play_lookahead_stats(unsigned long long *decisions, unsigned long long *cands,
 			  unsigned long long *samples, unsigned long long *guests);

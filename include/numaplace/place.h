@@ -189,6 +189,21 @@ enum np_lookahead_cands {
 					the same nodes in another order */
 	NP_LOOKAHEAD_ALL = (1 << 6) - 1,
 };
+/*
+ * How each future is played (np_lookahead.rollout).  ENGINE: every guest
+ * by np_place() with no options.  TWO_STEP: the future's first guest on
+ * the plan, of np_place()'s and best, first and worst fit's, after which
+ * the rest of that future (by np_place()) admits the most: a two-step
+ * tree per candidate, about 4 times ENGINE's engine calls.  BEST_POLICY:
+ * the future played to its end by np_place() and by each fit rule alone,
+ * the one that admits most counting: about 4 times too.
+ */
+enum np_lookahead_rollout {
+	NP_LOOKAHEAD_ROLL_ENGINE = 0,
+	NP_LOOKAHEAD_ROLL_TWO_STEP = 1,
+	NP_LOOKAHEAD_ROLL_BEST_POLICY = 2,
+};
+
 /* What cands 0 means: the setting measured in docs/results.md "Lookahead". */
 #define NP_LOOKAHEAD_DEFAULT (NP_LOOKAHEAD_BEST | NP_LOOKAHEAD_FIRST | NP_LOOKAHEAD_WORST)
 
@@ -233,6 +248,11 @@ struct np_lookahead {
 	 * stratified (one in each S-th of the shares).
 	 */
 	bool plain_draws;
+	/*
+	 * How each future is played (enum np_lookahead_rollout; 0: ENGINE).
+	 * Measured in docs/results.md "tenth session"; not the default.
+	 */
+	int rollout;
 };
 
 /* What one np_place_lookahead() did. */

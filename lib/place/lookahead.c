@@ -300,30 +300,122 @@ static int candidates(const np_host *host, const np_request *req, const struct n
 	return cands & NP_LOOKAHEAD_SWAP ? swaps(host, req, la, err) : 0;
 }
 
-/*
- * Guests of future S of FU the default engine admits on H (charged as it
- * goes) before its first refusal or DEPTH; -1 when the budget LEFT ran
- * out first.  (A charged plan can go at once: the host keeps what it
- * takes, not the plan.)
- */
-static int rollout(np_host *h, const np_flavors *f, struct np__futures *fu, int s, int depth,
-		   uint64_t *left)
+/* The rollouts' policies: np_place() (no options), then the fit rules. */
+static const enum np__fit_rule policy_rule[] = { NP__FIT_RULES, NP__FIT_BEST, NP__FIT_FIRST,
+						 NP__FIT_WORST };
+#define LA_POLICIES ((int)NP__ARRAY_SIZE(policy_rule))
+
+/* Q on H by POLICY (an index of policy_rule): *OUT, fitting or not, or NULL. */
+static void plan_by(const np_host *h, const np_request *q, int policy, np_plan **out)
 {
-	for (int k = 0; k < depth; k++) {
+	*out = NULL;
+	if (policy == 0)
+		np_place(h, q, NULL, out, NULL);
+	else
+		np__fit_rule_place(policy_rule[policy], h, q, out, NULL);
+}
+
+/*
+ * Guests of future S of FU, from its guest FROM on, that POLICY admits on
+ * H (charged as it goes) before its first refusal or DEPTH; -1 when the
+ * budget LEFT ran out first.  (A charged plan can go at once: the host
+ * keeps what it takes, not the plan.)
+ */
+static int rollout(np_host *h, const np_flavors *f, struct np__futures *fu, int s, int from,
+		   int depth, int policy, uint64_t *left)
+{
+	for (int k = from; k < depth; k++) {
 		np_plan *p = NULL;
 		bool admitted;
 
 		if (*left == 0)
 			return -1;
 		--*left;
-		admitted = !np_place(h, np_flavors_request(f, np__futures_at(fu, s, k)), NULL, &p,
-				     NULL) &&
-			   np_plan_fits(p) && !np_host_charge(h, p, false, NULL);
+		plan_by(h, np_flavors_request(f, np__futures_at(fu, s, k)), policy, &p);
+		admitted = p && np_plan_fits(p) && !np_host_charge(h, p, false, NULL);
 		np_plan_free(p);
 		if (!admitted)
-			return k;
+			return k - from;
 	}
-	return depth;
+	return depth - from;
+}
+
+/* Guests the rest of future S (from FROM, by np_place()) admits on a copy of H after P. */
+static int rest_after(const np_host *h, const np_plan *p, const np_flavors *f,
+		      struct np__futures *fu, int s, int from, int depth, uint64_t *left)
+{
+	np_host *x = NULL;
+	int got = 0;
+
+	if (!np_host_clone(h, &x, NULL) && !np_host_charge(x, p, false, NULL))
+		got = rollout(x, f, fu, s, from, depth, 0, left);
+	np_host_free(x);
+	return got;
+}
+
+/*
+ * NP_LOOKAHEAD_ROLL_TWO_STEP: the future's first guest on the distinct
+ * plan of each policy that fits, the one after which the rest of the
+ * future admits most counting; -1 when the budget ran out.
+ */
+static int two_step(np_host *h, const np_flavors *f, struct np__futures *fu, int s, int depth,
+		    uint64_t *left)
+{
+	const np_request *q = np_flavors_request(f, np__futures_at(fu, s, 0));
+	np_plan *p[LA_POLICIES] = { NULL };
+	int best = 0;
+
+	if (depth < 2)
+		return rollout(h, f, fu, s, 0, depth, 0, left);
+	for (int i = 0; i < LA_POLICIES && best >= 0; i++) {
+		bool seen = false;
+		int got;
+
+		plan_by(h, q, i, &p[i]);
+		for (int j = 0; j < i && p[i]; j++)
+			seen = seen || (p[j] && same_plan(p[j], p[i]));
+		if (!p[i] || !np_plan_fits(p[i]) || seen)
+			continue;
+		if (*left == 0) {
+			best = -1;
+			break;
+		}
+		--*left;
+		got = rest_after(h, p[i], f, fu, s, 1, depth, left);
+		best = got < 0 ? -1 : got + 1 > best ? got + 1 : best;
+	}
+	for (int i = 0; i < LA_POLICIES; i++)
+		np_plan_free(p[i]);
+	return best;
+}
+
+/* NP_LOOKAHEAD_ROLL_BEST_POLICY: the most any one policy admits of future S; -1: budget. */
+static int best_policy(const np_host *h, const np_flavors *f, struct np__futures *fu, int s,
+		       int depth, uint64_t *left)
+{
+	int best = 0;
+
+	for (int i = 0; i < LA_POLICIES && best >= 0; i++) {
+		np_host *x = NULL;
+		int got = 0;
+
+		if (!np_host_clone(h, &x, NULL))
+			got = rollout(x, f, fu, s, 0, depth, i, left);
+		np_host_free(x);
+		best = got < 0 ? -1 : got > best ? got : best;
+	}
+	return best;
+}
+
+/* Future S played on H after a candidate, as O->rollout says. */
+static int play(np_host *h, const struct np_lookahead *o, struct np__futures *fu, int s,
+		int depth, uint64_t *left)
+{
+	switch (o->rollout) {
+	case NP_LOOKAHEAD_ROLL_TWO_STEP: return two_step(h, o->flavors, fu, s, depth, left);
+	case NP_LOOKAHEAD_ROLL_BEST_POLICY: return best_policy(h, o->flavors, fu, s, depth, left);
+	default: return rollout(h, o->flavors, fu, s, 0, depth, 0, left);
+	}
 }
 
 /*
@@ -343,7 +435,7 @@ static bool round_of(const np_host *host, const struct la *la, const struct np_l
 
 		if (!np_host_clone(host, &after, NULL) &&
 		    !np_host_charge(after, la->c[i], false, NULL))
-			got[i] = rollout(after, o->flavors, fu, s, depth, left);
+			got[i] = play(after, o, fu, s, depth, left);
 		np_host_free(after);
 		res->guests += before - *left;
 		if (got[i] < 0)
@@ -405,6 +497,8 @@ static int check(const struct np_lookahead *o, struct np_error *err)
 	if (!(o->margin >= 0 && o->margin <= NP_LOOKAHEAD_MARGIN_MAX))
 		return np__err(err, NP_EINPUT, "lookahead: margin must be 0 to %d, not %g",
 			       NP_LOOKAHEAD_MARGIN_MAX, o->margin);
+	if (o->rollout < NP_LOOKAHEAD_ROLL_ENGINE || o->rollout > NP_LOOKAHEAD_ROLL_BEST_POLICY)
+		return np__err(err, NP_EINPUT, "lookahead: unknown rollout %d", o->rollout);
 	if (o->depth < 0 || o->depth > NP_LOOKAHEAD_DEPTH_MAX)
 		return np__err(err, NP_EINPUT, "lookahead: depth must be 0 to %d, not %d",
 				 NP_LOOKAHEAD_DEPTH_MAX, o->depth);

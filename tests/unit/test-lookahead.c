@@ -390,6 +390,8 @@ static void test_hostile(void)
 		{ { .flavors = f, .samples = 1, .margin = -1 }, "margin" },
 		{ { .flavors = f, .samples = 1, .margin = NP_LOOKAHEAD_MARGIN_MAX + 1 }, "margin" },
 		{ { .flavors = f, .samples = 1, .margin = __builtin_nan("") }, "margin" },
+		{ { .flavors = f, .samples = 1, .rollout = -1 }, "rollout" },
+		{ { .flavors = f, .samples = 1, .rollout = NP_LOOKAHEAD_ROLL_BEST_POLICY + 1 }, "rollout" },
 	};
 
 	for (size_t i = 0; h && q && f && i < sizeof(bad) / sizeof(*bad); i++) {
@@ -787,6 +789,72 @@ out:
 	np_topo_free(t3);
 }
 
+/*
+ * np_lookahead.rollout (docs/results.md, tenth session): the two-step
+ * futures (the future's first guest on the best of four policies' plans)
+ * and the best policy per future still see what test_beats_greedy's
+ * futures see; on a mixed catalogue they place more guests in their
+ * futures than the engine's rollout (several plans per future), the same
+ * for the same seed, and stay within the budget.
+ */
+static void test_rollout(void)
+{
+	static const uint64_t used[4] = { 12288, 4096, 32768, 32768 },
+			      some[4] = { 4096, 0, 16384, 8192 };
+	np_topo *t = NULL, *t2 = NULL;
+	np_host *h = host_with(&t, used), *h2 = host_with(&t2, some);
+	np_request *q = flavor("vcpus=1,ram=12288,hw:numa_nodes=1");
+	np_request *q2 = flavor("vcpus=2,ram=8192,hw:cpu_policy=dedicated,hw:numa_nodes=1");
+	np_flavors *big = catalogue("[{\"vcpus\": 1, \"memory_mb\": 24576, "
+				    "\"extra_specs\": {\"hw:numa_nodes\": \"1\"}}]");
+	np_flavors *f = catalogue(mix);
+	uint64_t engine_guests = 0;
+
+	for (int mode = 0; h && h2 && q && q2 && big && f && mode <= 2; mode++) {
+		struct np_lookahead la = { .flavors = big, .samples = 4, .seed = 7, .rollout = mode };
+		struct np_lookahead_result r = { 0 }, r2 = { 0 };
+		struct np_error err = { 0 };
+		np_plan *p = NULL, *p2 = NULL;
+
+		CHECK(np_place_lookahead(h, q, NULL, &la, &p, &r, &err) == 0 && node_of(p) == 0,
+		      "rollout %d: node %d (%s)", mode, p ? node_of(p) : -1, err.message);
+		np_plan_free(p);
+		p = NULL;
+		la = (struct np_lookahead){ .flavors = f, .samples = 16, .seed = 3, .rollout = mode };
+		CHECK(np_place_lookahead(h2, q2, NULL, &la, &p, &r, &err) == 0 &&
+			      np_place_lookahead(h2, q2, NULL, &la, &p2, &r2, &err) == 0,
+		      "%s", err.message);
+		CHECK(p && p2 && np_plan_fits(p) && np_plan_validate(h2, q2, p, &err) == 0 &&
+			      node_of(p) == node_of(p2) && r.guests == r2.guests,
+		      "rollout %d: not the same plan twice", mode);
+		if (mode == 0) {
+			engine_guests = r.guests;
+			CHECK(r.candidates >= 2 && r.futures == 16, "%d candidates, %d futures",
+			      r.candidates, r.futures);
+		}
+		else
+			CHECK(r.guests > engine_guests && r.guests <= 4 * engine_guests + 64,
+			      "rollout %d: %llu guests in futures, the engine's %llu", mode,
+			      (unsigned long long)r.guests, (unsigned long long)engine_guests);
+		np_plan_free(p);
+		np_plan_free(p2);
+		p = NULL;
+		la.max_guests = 100;
+		CHECK(np_place_lookahead(h2, q2, NULL, &la, &p, &r, &err) == 0 && np_plan_fits(p) &&
+			      r.guests <= 100,
+		      "rollout %d: %llu guests, budget 100", mode, (unsigned long long)r.guests);
+		np_plan_free(p);
+	}
+	np_flavors_free(f);
+	np_flavors_free(big);
+	np_request_free(q);
+	np_request_free(q2);
+	np_host_free(h);
+	np_host_free(h2);
+	np_topo_free(t);
+	np_topo_free(t2);
+}
+
 int main(void)
 {
 	T_CASE("beats-greedy", test_beats_greedy());
@@ -802,5 +870,6 @@ int main(void)
 	T_CASE("cands-valid", test_cands_valid());
 	T_CASE("default-cands", test_default_cands());
 	T_CASE("swap", test_swap());
+	T_CASE("rollout", test_rollout());
 	return t_done();
 }
