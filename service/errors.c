@@ -148,6 +148,11 @@ json_t *svc_body_object(const struct svc_req *rq, struct svc_resp *rs)
 		svc_error(rs, "bad_request", "the request needs a JSON body");
 		return NULL;
 	}
+	/* jansson would end the text at a NUL and say "'}' expected". */
+	if (memchr(rq->body, '\0', rq->body_len)) {
+		svc_error(rs, "bad_json", "body: a NUL byte (not a JSON text)");
+		return NULL;
+	}
 	j = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &je);
 	if (!j) {
 		svc_error(rs, "bad_json", "body: line %d column %d: %s", je.line, je.column,

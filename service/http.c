@@ -112,13 +112,94 @@ static enum MHD_Result add_len(void *cls, enum MHD_ValueKind kind, const char *k
 	return MHD_YES;
 }
 
+/* What check_query() found wrong, for its message. */
+struct qcheck {
+	const char *allowed; /* the route's query parameters, space-separated, or NULL */
+	const char *seen[8]; /* the keys seen so far (a route takes at most a few) */
+	int nseen;
+	char msg[160];
+};
+
+/* Is KEY one of the space-separated words of LIST? */
+static bool listed(const char *list, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (const char *w = list; w && *w; w += strcspn(w, " "), w += *w == ' ')
+		if (n && strncmp(w, key, n) == 0 && (w[n] == ' ' || w[n] == '\0'))
+			return true;
+	return false;
+}
+
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
+{
+	struct qcheck *q = cls;
+
+	(void)kind;
+	(void)value;
+	if (!listed(q->allowed, key)) {
+		if (q->allowed)
+			snprintf(q->msg, sizeof(q->msg), "unknown query parameter '%.64s' (this "
+				 "route takes: %s)", key, q->allowed);
+		else
+			snprintf(q->msg, sizeof(q->msg), "unknown query parameter '%.64s' (this "
+				 "route takes none)", key);
+		return MHD_NO;
+	}
+	for (int i = 0; i < q->nseen; i++)
+		if (strcmp(q->seen[i], key) == 0) {
+			snprintf(q->msg, sizeof(q->msg), "query parameter '%.64s' given twice", key);
+			return MHD_NO;
+		}
+	if (q->nseen < (int)(sizeof(q->seen) / sizeof(q->seen[0])))
+		q->seen[q->nseen++] = key;
+	return MHD_YES;
+}
+
+/*
+ * The query: only the parameters ROUTE takes, each at most once (a typo
+ * such as ?cpu_raito=4 is refused, not ignored).  NULL, or the message.
+ */
+static const char *check_query(struct MHD_Connection *c, const struct svc_route *route,
+			       struct qcheck *q)
+{
+	*q = (struct qcheck){ .allowed = route->query };
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, check_arg, q);
+	return q->msg[0] ? q->msg : NULL;
+}
+
+static enum MHD_Result count_len(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
+{
+	(void)kind;
+	(void)value;
+	*(int *)cls += strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0 ||
+		       strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0;
+	return MHD_YES;
+}
+
+/*
+ * Two Content-Length headers, or one beside Transfer-Encoding: a proxy
+ * in front may read the body's end differently from us (request
+ * smuggling, RFC 9112 6.3), so such a request is refused.
+ */
+static bool framing_ambiguous(struct MHD_Connection *c)
+{
+	int n = 0;
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_len, &n);
+	return n > 1;
+}
+
 /* The first call: headers are in; answer now what needs no body. */
 static enum MHD_Result first_call(struct svc *s, struct MHD_Connection *c, struct rctx *x,
 				  const char *url, const char *method)
 {
 	const char *len = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	const char *arg;
+	const char *arg, *bad;
 	size_t hlen = strlen(url) + strlen(method) + 16;
+	struct qcheck q;
 	bool known;
 
 	MHD_get_connection_values(c, MHD_HEADER_KIND, add_len, &hlen);
@@ -131,6 +212,11 @@ static enum MHD_Result first_call(struct svc *s, struct MHD_Connection *c, struc
 		return send_error(c, x, "method_not_allowed", "this path does not take that method");
 	if (!x->route)
 		return send_error(c, x, "not_found", "no such route");
+	if ((bad = check_query(c, x->route, &q)))
+		return send_error(c, x, "bad_request", bad);
+	if (framing_ambiguous(c))
+		return send_error(c, x, "bad_request", "two Content-Length headers, or one with "
+				  "Transfer-Encoding: the body's length is ambiguous");
 	if (len && strtoull(len, NULL, 10) > s->cfg->max_body)
 		return send_error(c, x, "body_too_large", "the body is larger than the limit");
 	if (len && strtoull(len, NULL, 10) > 0 && !is_json_type(header(c, "Content-Type")))

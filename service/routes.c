@@ -1,25 +1,27 @@
 /*
  * routes.c - the route table of /v1: method, path pattern, handler.  A
  * pattern's '*' matches one non-empty path segment, which the handler
- * gets as its argument ({name}, {id}).  One table, so that the metrics,
- * the 404/405 decision and docs/api/openapi.yaml all read the same list.
+ * gets as its argument ({name}, {id}); the query parameters a route takes
+ * are listed with it (http.c refuses any other, and one given twice).  One
+ * table, so that the metrics, the 404/405 decision and
+ * docs/api/openapi.yaml all read the same list.
  */
 #include <string.h>
 
 #include "svc.h"
 
 static const struct svc_route routes[] = {
-	{ "GET", "/v1/health", svc_health_get, "health" },
-	{ "GET", "/v1/metrics", svc_metrics_get, "metrics" },
-	{ "GET", "/v1/hosts", svc_hosts_list, "hosts_list" },
-	{ "GET", "/v1/hosts/*", svc_host_get, "host_get" },
-	{ "PUT", "/v1/hosts/*", svc_host_put, "host_put" },
-	{ "DELETE", "/v1/hosts/*", svc_host_delete, "host_delete" },
-	{ "POST", "/v1/placements", svc_placement_post, "placement_post" },
-	{ "GET", "/v1/placements/*", svc_placement_get, "placement_get" },
-	{ "DELETE", "/v1/placements/*", svc_placement_delete, "placement_delete" },
-	{ "PUT", "/v1/placements/*/observed", svc_observed_put, "observed_put" },
-	{ "POST", "/v1/fit", svc_fit_post, "fit_post" },
+	{ "GET", "/v1/health", svc_health_get, "health", NULL },
+	{ "GET", "/v1/metrics", svc_metrics_get, "metrics", NULL },
+	{ "GET", "/v1/hosts", svc_hosts_list, "hosts_list", NULL },
+	{ "GET", "/v1/hosts/*", svc_host_get, "host_get", NULL },
+	{ "PUT", "/v1/hosts/*", svc_host_put, "host_put", "cpu_ratio ram_ratio" },
+	{ "DELETE", "/v1/hosts/*", svc_host_delete, "host_delete", "force" },
+	{ "POST", "/v1/placements", svc_placement_post, "placement_post", NULL },
+	{ "GET", "/v1/placements/*", svc_placement_get, "placement_get", NULL },
+	{ "DELETE", "/v1/placements/*", svc_placement_delete, "placement_delete", NULL },
+	{ "PUT", "/v1/placements/*/observed", svc_observed_put, "observed_put", NULL },
+	{ "POST", "/v1/fit", svc_fit_post, "fit_post", NULL },
 };
 
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))

@@ -71,6 +71,7 @@ struct svc_route {
 	const char *pattern; /* "/v1/hosts/ *" without the space: '*' is one segment */
 	svc_handler *handler;
 	const char *name;    /* for the metrics: "hosts_put" */
+	const char *query;   /* the query parameters it takes, space-separated; NULL: none */
 };
 /*
  * The route for METHOD PATH and its '*' segment (*ARG, in BUF of SIZE).

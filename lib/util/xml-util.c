@@ -155,8 +155,7 @@ xmlDoc *np__xml_parse_flags(const char *buf, size_t len, int flags, struct np_er
 	xmlDoc *doc = NULL, *twin = NULL;
 	bool nomem = false;
 	char msg[256];
-
-	const char *nul = memchr(buf, '\0', len);
+	const char *nul = len ? memchr(buf, '\0', len) : NULL;
 
 	if (len > INT_MAX) {
 		np__err(err, NP_EINPUT, "larger than %d bytes", INT_MAX);

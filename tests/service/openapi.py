@@ -14,7 +14,7 @@ import sys
 import yaml
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from client import connect, token  # noqa: E402
+from client import connect, raw_socket, token  # noqa: E402
 
 TYPES = {"object": dict, "array": list, "string": str, "boolean": bool,
          "integer": int, "number": (int, float)}
@@ -125,6 +125,32 @@ class Checker:
         return r.status, (json.loads(text) if text and text[:1] in b"{[" else None)
 
 
+def raw_request(addr, headers, line, framing, body):
+    """LINE's request with the headers FRAMING says as they are (http.client
+    would not send two Content-Length headers): its status and JSON body."""
+    s = raw_socket(addr)
+    auth = "".join("%s: %s\r\n" % kv for kv in headers.items())
+    s.sendall(("%s HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n%s"
+               "Connection: close\r\n\r\n" % (line, auth, framing)).encode() + body)
+    s.settimeout(30)
+    got = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except OSError:
+        pass
+    s.close()
+    head, _, text = got.partition(b"\r\n\r\n")
+    m = re.match(rb"HTTP/1\.[01] (\d+)", head)
+    try:
+        return (int(m.group(1)) if m else None), json.loads(text)
+    except ValueError:
+        return (int(m.group(1)) if m else None), None
+
+
 def main():
     spec = yaml.safe_load(open(sys.argv[1]))
     addr, hostfile = sys.argv[2], sys.argv[3]
@@ -210,6 +236,30 @@ def main():
         else:
             c.failed += 1
             print("not ok - a hostile key: the answer is %r" % (e,))
+    # The query: only the parameters a route lists, each once; a NUL byte in
+    # a body; a body whose length two headers tell (request smuggling).
+    c.req("GET", "/v1/health?verbose=1", want=400)
+    c.req("PUT", "/v1/hosts/oa-3?cpu_raito=4", topo, want=400)
+    c.req("DELETE", "/v1/hosts/oa-3?force=true&force=false", want=400)
+    c.req("GET", "/v1/placements/oa-vm?x", want=400)
+    st, e = c.req("POST", "/v1/placements", raw=b'{"id": "oa-nul"\x00, "flavor": {}}', want=400)
+    msg = ((e or {}).get("error") or {}).get("message", "")
+    if "NUL" in msg:
+        c.passed += 1
+        print("ok - a NUL byte in a body is named: %s" % msg)
+    else:
+        c.failed += 1
+        print("not ok - a NUL byte in a body: %r" % (e,))
+    for framing in ("Content-Length: 2\r\nContent-Length: 40\r\n",
+                    "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n"):
+        st, e = raw_request(addr, c.headers, "POST /v1/placements", framing, b"{}")
+        msg = ((e or {}).get("error") or {}).get("message", "")
+        if st == 400 and "ambiguous" in msg:
+            c.passed += 1
+            print("ok - %s: 400, %s" % (framing.replace("\r\n", "; ").strip(), msg))
+        else:
+            c.failed += 1
+            print("not ok - %s: %s %r" % (framing.replace("\r\n", "; ").strip(), st, e))
     c.req("POST", "/v1/fit", raw=b"x" * 2000000, want=413)
     c.req("POST", "/v1/fit", {"flavor": flavor}, ctype="text/plain", want=415)
     c.req("GET", "/v1/placements/none", want=404)
