@@ -70,12 +70,19 @@
 /* The longest single sleep of a waiter: what a lost wake-up can cost it. */
 #define WL_SLICE_MS 100
 
+/*
+ * CKPT_AT (np__wlock_checkpoint_due) follows version 1's header in the
+ * same page: a file made before it has zeros there, which is its start,
+ * so the file stays version 1 and older processes (which never touch
+ * it) can share it.
+ */
 struct wl_file {
 	char magic[8];
 	uint32_t version;
 	uint32_t size;
 	char boot[WL_BOOT];
 	pthread_mutex_t mu;
+	_Atomic int64_t ckpt_at; /* the WAL's frames when the last checkpoint was claimed */
 };
 
 _Static_assert(sizeof(struct wl_file) <= WL_SIZE, "the lock's header fits its page");
@@ -306,6 +313,21 @@ int np__wlock_take(struct np__wlock *l, long wait_ms, struct np_error *err)
 void np__wlock_give(struct np__wlock *l)
 {
 	pthread_mutex_unlock(&l->f->mu);
+}
+
+bool np__wlock_checkpoint_due(struct np__wlock *l, int frames, int every)
+{
+	int64_t at = atomic_load(&l->f->ckpt_at);
+
+	for (;;) {
+		/* Fewer frames than the mark: the WAL was restarted since. */
+		int64_t base = frames < at || at < 0 ? 0 : at;
+
+		if (frames - base < every)
+			return false;
+		if (atomic_compare_exchange_weak(&l->f->ckpt_at, &at, (int64_t)frames))
+			return true;
+	}
 }
 
 unsigned *np__wlock_futex(struct np__wlock *l)

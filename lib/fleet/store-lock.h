@@ -58,6 +58,15 @@ void np__wlock_until(struct np__wlock *l, int64_t until);
 void np__wlock_give(struct np__wlock *l);
 
 /*
+ * After a commit that left FRAMES frames in the WAL: true when the WAL
+ * has grown by EVERY frames since the last checkpoint any connection of
+ * any process claimed here, and this call claimed the next one (one
+ * caller per EVERY frames).  Else each connection whose commit found the
+ * WAL past EVERY frames checkpointed again (docs/bench/service.md).
+ */
+bool np__wlock_checkpoint_due(struct np__wlock *l, int frames, int every);
+
+/*
  * For tests: the mutex's futex word (glibc keeps it first in a
  * pthread_mutex_t), to put the lock in states that only races reach.
  */

@@ -15,7 +15,8 @@
  * a folder, another user's file, one writable by others, one with two
  * links, the wrong size, garbage) are refused with one line naming them
  * and are left as they were; a folder where the lock file cannot be made
- * works without it.  A handle that only reads makes no lock file; one
+ * works without it.  One WAL checkpoint per 1,000 frames, whichever
+ * process commits.  A handle that only reads makes no lock file; one
  * closed in a write transaction gives the lock back only after SQLite
  * rolled it back (sqlite3_close_v2 is wrapped, tests/unit/meson.build).
  * Waits are for events (a pipe, waitpid), each under alarm() as a hang
@@ -252,6 +253,49 @@ static void holder_killed(void)
 	np_fleet_close(f);
 	alarm(0);
 	CHECK(present(url, "kept", 5) == 5, "the holder's 5 committed placements are kept");
+}
+
+/* ---- one checkpoint per 1,000 frames, whoever commits ------------------------- */
+
+/*
+ * np__wlock_checkpoint_due(): the mark in the lock file's page gives one
+ * checkpoint per EVERY frames of WAL growth to the first connection that
+ * asks, in this process or another (a forked one here), and counts from
+ * 0 again once the WAL was restarted (fewer frames than the mark).
+ * Without it every connection whose commit found the WAL past 1,000
+ * frames checkpointed, which three replicas did ~6 times as often.
+ */
+static void checkpoint_mark(void)
+{
+	struct np_error err = { 0 };
+	char path[256], url[300];
+	struct np__wlock *a = NULL, *b = NULL;
+	int st = -1;
+	pid_t pid;
+
+	if (!new_store("ckpt", 1, path, url, sizeof(path)))
+		return;
+	CHECK(np__wlock_open(path, true, &a, &err) == 0 && a &&
+		      np__wlock_open(path, true, &b, &err) == 0 && b,
+	      "two handles on the lock: %s", err.message);
+	if (!a || !b)
+		goto out;
+	CHECK(!np__wlock_checkpoint_due(a, 999, 1000), "999 frames: not yet");
+	CHECK(np__wlock_checkpoint_due(a, 1000, 1000), "1,000 frames: due, claimed by the first");
+	CHECK(!np__wlock_checkpoint_due(b, 1010, 1000), "the WAL still past 1,000: not due again");
+	if ((pid = fork()) == 0)
+		_exit(!np__wlock_checkpoint_due(b, 1990, 1000) &&
+			      np__wlock_checkpoint_due(b, 2000, 1000) ? 0 : 1);
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "another process: due at 2,000 frames, not at 1,990 (status %d)", st);
+	CHECK(!np__wlock_checkpoint_due(a, 2500, 1000),
+	      "the other process's claim holds here: 2,500 frames not due");
+	CHECK(!np__wlock_checkpoint_due(a, 40, 1000), "a restarted WAL of 40 frames: not due");
+	CHECK(np__wlock_checkpoint_due(a, 1000, 1000),
+	      "a restarted WAL counts from 0: due at 1,000 again");
+out:
+	np__wlock_close(a);
+	np__wlock_close(b);
 }
 
 /* ---- a lost wake-up ------------------------------------------------------------- */
@@ -819,6 +863,7 @@ int main(void)
 	chmod(dir, 0755); /* the read-only case's user 65534 walks through it */
 	T_CASE("two-processes", two_processes());
 	T_CASE("holder-killed", holder_killed());
+	T_CASE("checkpoint-mark", checkpoint_mark());
 	T_CASE("lost-wakeup", lost_wakeup());
 	T_CASE("woken-waiter-killed", woken_waiter_killed());
 	T_CASE("reads-make-none", reads_make_none());
