@@ -307,12 +307,11 @@ int np__xlcfg_parse(const char *buf, size_t len, const char *name, struct np__xl
 		    struct np_error *err)
 {
 	struct lx x = { .buf = buf, .name = name, .len = len, .line = 1, .c = out, .err = err };
-	const char *nul = memchr(buf, '\0', len);
+	int nul = np__nul_line(buf, len, NULL);
 
 	/* Anywhere, a comment too: a merge would write it back. */
 	if (nul) {
-		for (const char *c = buf; c < nul; c++)
-			x.line += *c == '\n';
+		x.line = nul;
 		return fail(&x, "a NUL byte");
 	}
 	return parse(&x);

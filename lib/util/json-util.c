@@ -53,20 +53,14 @@ bool np__json_out_of_memory(const json_error_t *je)
 
 json_t *np__json_loadb(const char *buf, size_t len, size_t flags, json_error_t *je)
 {
-	const char *nul = memchr(buf, '\0', len);
-	int line = 1, column = 1;
+	int column = 0, line = np__nul_line(buf, len, &column);
 
-	if (!nul)
+	if (!line)
 		return json_loadb(buf, len, flags, je);
-	for (const char *c = buf; c < nul; c++, column++)
-		if (*c == '\n') {
-			line++;
-			column = 0;
-		}
 	memset(je, 0, sizeof(*je));
 	je->line = line;
 	je->column = column;
-	je->position = (int)(nul - buf);
+	je->position = (int)((const char *)memchr(buf, '\0', len) - buf);
 	snprintf(je->source, sizeof(je->source), "<buffer>");
 	snprintf(je->text, sizeof(je->text), "a NUL byte (not a text document)");
 	return NULL;

@@ -246,6 +246,23 @@ out:
 	return rc;
 }
 
+int np__nul_line(const char *buf, size_t len, int *column)
+{
+	const char *nul = len ? memchr(buf, '\0', len) : NULL;
+	int line = 1, col = 1;
+
+	if (!nul)
+		return 0;
+	for (const char *c = buf; c < nul; c++, col++)
+		if (*c == '\n') {
+			line++;
+			col = 0;
+		}
+	if (column)
+		*column = col;
+	return line;
+}
+
 int np__read_file(const char *path, size_t max, char **buf, size_t *len,
 		  struct np_error *err)
 {

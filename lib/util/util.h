@@ -54,6 +54,13 @@ int np__read_file(const char *path, size_t max, char **buf, size_t *len,
 int np__read_fd(int fd, const char *name, size_t max, char **buf, size_t *len,
 		struct np_error *err);
 /*
+ * The line (from 1) of the first NUL byte in BUF's LEN bytes, and its
+ * column in *COLUMN (from 1; COLUMN may be NULL); 0 when there is none.
+ * jansson and libxml2 take a NUL for the end of the text, so a reader of a
+ * file or a client's body asks first and says "line N: a NUL byte".
+ */
+int np__nul_line(const char *buf, size_t len, int *column);
+/*
  * open() PATH with FLAGS (and MODE for O_CREAT) so that it never blocks:
  * O_NONBLOCK and O_CLOEXEC for the open, then fstat(), then O_NONBLOCK
  * cleared.  Returns the descriptor; or -1 with errno set and *KIND NULL

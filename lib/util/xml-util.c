@@ -155,7 +155,7 @@ xmlDoc *np__xml_parse_flags(const char *buf, size_t len, int flags, struct np_er
 	xmlDoc *doc = NULL, *twin = NULL;
 	bool nomem = false;
 	char msg[256];
-	const char *nul = len ? memchr(buf, '\0', len) : NULL;
+	int nul = np__nul_line(buf, len, NULL);
 
 	if (len > INT_MAX) {
 		np__err(err, NP_EINPUT, "larger than %d bytes", INT_MAX);
@@ -163,11 +163,7 @@ xmlDoc *np__xml_parse_flags(const char *buf, size_t len, int flags, struct np_er
 	}
 	/* libxml2 stops at a NUL: the rest would be lost, or "premature end". */
 	if (nul) {
-		int line = 1;
-
-		for (const char *c = buf; c < nul; c++)
-			line += *c == '\n';
-		np__err(err, NP_EINPUT, "line %d: a NUL byte (not a text document)", line);
+		np__err(err, NP_EINPUT, "line %d: a NUL byte (not a text document)", nul);
 		return NULL;
 	}
 	doc = parse_once(buf, len, flags, &e, &nomem);

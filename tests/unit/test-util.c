@@ -272,6 +272,19 @@ static void test_cpumap(void)
 	      "truncated list ends with '...': '%s'", small);
 }
 
+/* np__nul_line(): where the first NUL byte is, for "line N: a NUL byte". */
+static void test_nul_line(void)
+{
+	int col = -1;
+
+	CHECK(np__nul_line("{}", 2, &col) == 0 && col == -1, "no NUL: 0, column untouched");
+	CHECK(np__nul_line("", 0, NULL) == 0, "an empty buffer: 0");
+	CHECK(np__nul_line("\0", 1, &col) == 1 && col == 1, "at the start: line 1 column 1");
+	CHECK(np__nul_line("ab\ncd\0e\0", 8, &col) == 2 && col == 3,
+	      "the first of two, line 2 column 3 (got column %d)", col);
+	CHECK(np__nul_line("a\n\n", 3, NULL) == 0, "newlines alone: 0");
+}
+
 static void test_numbers(void)
 {
 	long v;
@@ -431,6 +444,7 @@ int main(void)
 	T_CASE("cpulist", test_cpulist());
 	T_CASE("cpumap", test_cpumap());
 	T_CASE("numbers", test_numbers());
+	T_CASE("nul-line", test_nul_line());
 	T_CASE("read-file", test_read_file());
 	T_CASE("special-files", test_special_files());
 	T_CASE("read-trusted", test_read_trusted());
