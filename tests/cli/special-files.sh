@@ -159,6 +159,16 @@ if have sqlite; then
   done
   if [ ! -e "$S/lk-elsewhere" ]; then ok "nothing written through the store's lock link"; else not_ok "written through the store's lock link"; fi
   rm -rf "$sq-nplock"
+  # Its change ring (PATH-npring), made with the lock file: the same refusals.
+  run fleet add --store "sqlite:$sq" --name h0 --json "$host"; expect_rc 0 "fleet add makes the lock and the ring"
+  if [ -f "$sq-npring" ]; then ok "the change ring's file is made"; else not_ok "no '$sq-npring' after fleet add"; fi
+  for kind in fifo dir link; do
+    rm -rf "$sq-npring"
+    case $kind in fifo) mkfifo "$sq-npring" ;; dir) mkdir "$sq-npring" ;; link) ln -s "$S/rg-elsewhere" "$sq-npring" ;; esac
+    refused "store change ring $kind: fleet list" "$sq-npring" fleet list --store "sqlite:$sq"
+  done
+  if [ ! -e "$S/rg-elsewhere" ]; then ok "nothing written through the change ring's link"; else not_ok "written through the change ring's link"; fi
+  rm -rf "$sq-nplock" "$sq-npring"
   run fleet list --store "sqlite:$sq"; expect_rc 0 "the store opens once its lock file is gone"
   # Verbs that only read do not make the lock file; the first write does.
   run fleet show --store "sqlite:$sq" --name h1; expect_rc 0 "fleet show without a lock file"
