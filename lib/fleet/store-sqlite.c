@@ -475,8 +475,10 @@ static void ring_change(const struct chg *c, struct np__wchange *w)
 		return; /* NP__WCHANGE_ONLY */
 	w->kind = c->release ? NP__WCHANGE_RELEASE : NP__WCHANGE_CLAIM;
 	w->ntakes = d->ntakes, w->npins = d->npins;
-	memcpy(w->takes, d->takes, (size_t)d->ntakes * sizeof(*d->takes));
-	memcpy(w->pins, d->pins, (size_t)d->npins * sizeof(*d->pins));
+	if (d->ntakes) /* (no takes or pins: no array, and memcpy wants one) */
+		memcpy(w->takes, d->takes, (size_t)d->ntakes * sizeof(*d->takes));
+	if (d->npins)
+		memcpy(w->pins, d->pins, (size_t)d->npins * sizeof(*d->pins));
 }
 
 /* A commit's changes into the change ring, before the lock is given back. */
@@ -1396,9 +1398,9 @@ static int sq_add_host(struct np__store *s, const struct np__new_host *h, int *a
 	bool same = false;
 	int rc = txn(s, TX_WRITE, err);
 
-	changed(s, -1, 0, 0, NULL, false); /* a host the ring cannot name: readers scan the store */
 	if (rc)
 		return rc;
+	changed(s, -1, 0, 0, NULL, false); /* a host the ring cannot name: readers scan the store */
 	*added = 0;
 	if ((rc = find_host(s, h, &id, &same, err)))
 		goto out;
@@ -1453,9 +1455,9 @@ static int sq_remove_host(struct np__store *s, const char *name, bool force, int
 	bool same;
 	int rc = txn(s, TX_WRITE, err);
 
-	changed(s, -1, 0, 0, NULL, false); /* a host the ring cannot name: readers scan the store */
 	if (rc)
 		return rc;
+	changed(s, -1, 0, 0, NULL, false); /* a host the ring cannot name: readers scan the store */
 	if ((rc = find_host(s, &h, &id, &same, err)))
 		goto out;
 	if (id < 0) {
