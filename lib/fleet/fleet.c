@@ -647,12 +647,11 @@ static void relist_stale(np_fleet *f)
  * host, twice, to find the few another handle or process changed): those
  * another handle of the group read already are adopted, the rest read.
  */
-static int reload_stale(np_fleet *f, struct np_error *err)
+/* The stale hosts another handle of the group read already, adopted: how many are left. */
+static int take_cached(np_fleet *f)
 {
-	int n = 0, rc = 0;
+	int n = 0;
 
-	if (f->stale_lost)
-		relist_stale(f);
 	for (int i = 0; i < f->nstale; i++) {
 		struct np_fleet_host *h = np__fleet_by_id(f, f->stale[i]);
 		struct np__hsnap *snap;
@@ -660,13 +659,46 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 		if (!h || !h->stale)
 			continue; /* dropped, or read since */
 		if ((snap = np__cache_get(f->group, h, h->want_gen))) {
-			adopt(h, snap); /* another handle of the group read it already */
+			adopt(h, snap);
 			f->changed++;
 			continue;
 		}
 		f->stale[n++] = h->id;
 	}
-	f->nstale = n;
+	return f->nstale = n;
+}
+
+/* So many stale hosts that one pass over every host beats reading them one by one. */
+static bool many(const np_fleet *f)
+{
+	return f->nstale > 64 || (f->nstale && f->nstale * 4 > f->nhosts);
+}
+
+/*
+ * The pass over every host, once for the group: handles that start at
+ * once (a replica's first requests after many hosts came) wait for the
+ * first one's pass and take its snapshots, rather than each read them all.
+ */
+static int full_pass(np_fleet *f, struct np_error *err)
+{
+	bool mine = np__group_pass_begin(f->group);
+	int rc = 0;
+
+	take_cached(f); /* another handle's pass may have ended meanwhile */
+	if (many(f))
+		rc = load_ledgers(f, -1, err);
+	if (mine)
+		np__group_pass_done(f->group);
+	return rc;
+}
+
+static int reload_stale(np_fleet *f, struct np_error *err)
+{
+	int n, rc = 0;
+
+	if (f->stale_lost)
+		relist_stale(f);
+	n = take_cached(f);
 	/*
 	 * In one order for every handle, as the walk by name was: the
 	 * handles of a group then meet on the same host at once, and one
@@ -674,8 +706,8 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 	 */
 	if (n > 1)
 		qsort(f->stale, (size_t)n, sizeof(*f->stale), cmp_i64);
-	if (n > 64 || (n && n * 4 > f->nhosts)) /* one pass beats many */
-		rc = load_ledgers(f, -1, err);
+	if (many(f))
+		rc = full_pass(f, err);
 	for (int i = 0; i < f->nstale && !rc; i++) {
 		struct np_fleet_host *h = np__fleet_by_id(f, f->stale[i]);
 

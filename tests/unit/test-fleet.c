@@ -1071,6 +1071,57 @@ static void one_read_per_change(np_fleet *f)
 		np_fleet_close(h[k]);
 }
 
+/*
+ * READERS handles of one group that start at once (a replica's first
+ * requests) read every host once for the group: one pass, the others
+ * wait for it and take its snapshots (np__group_pass_begin).
+ */
+static pthread_barrier_t at_once;
+
+static void *first_refresh_thread(void *p)
+{
+	struct reader *r = p;
+
+	pthread_barrier_wait(&at_once);
+	r->rc = np_fleet_refresh(r->f, NULL);
+	return NULL;
+}
+
+static void one_pass_at_start(void)
+{
+	struct np_error err = { 0 };
+	np_fleet *h[READERS] = { NULL };
+	struct reader r[READERS];
+	pthread_t th[READERS];
+	struct np_fleet_refresh_stats st;
+	int started = 0;
+
+	h[0] = open_fleet(0);
+	for (int k = 1; h[0] && k < READERS; k++)
+		CHECK(np_fleet_open_shared(h[0], &h[k], &err) == 0, "open: %s", err.message);
+	if (!h[READERS - 1] || pthread_barrier_init(&at_once, NULL, READERS))
+		goto out;
+	for (int k = 0; k < READERS; k++) {
+		r[k] = (struct reader){ h[k], -1 };
+		started += pthread_create(&th[k], NULL, first_refresh_thread, &r[k]) == 0;
+	}
+	for (int k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	pthread_barrier_destroy(&at_once);
+	for (int k = 0; k < started; k++)
+		CHECK(r[k].rc == 0, "handle %d's first refresh failed", k);
+	if (h[0])
+		np_fleet_refresh_stats(h[0], &st);
+	CHECK(started == READERS && h[0] && st.full_reads == 1 &&
+		      st.built == (uint64_t)np_fleet_host_count(h[0]),
+	      "%d handles starting at once: %llu passes over every host, %llu summaries built "
+	      "(want 1 and %d)", READERS, h[0] ? (unsigned long long)st.full_reads : 0,
+	      h[0] ? (unsigned long long)st.built : 0, h[0] ? np_fleet_host_count(h[0]) : 0);
+out:
+	for (int k = READERS - 1; k >= 0; k--)
+		np_fleet_close(h[k]);
+}
+
 static bool equals_full(np_fleet *h, char *why, size_t size);
 
 /* Claim ID (FLAVOR) through F, and release it again when RELEASE. */
@@ -2155,6 +2206,7 @@ int main(void)
 		T_CASE("mixed-batch", mixed_batch(f, a));
 		T_CASE("releases-race-claims", releases_race(f, a));
 		T_CASE("one-read-per-change", one_read_per_change(f));
+		T_CASE("one-pass-at-start", one_pass_at_start());
 		T_CASE("group-equals-full", group_equals_full(f, a));
 		T_CASE("stale-scheduler", stale(f));
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
