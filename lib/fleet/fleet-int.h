@@ -156,10 +156,12 @@ struct np__fleet_group {
 	uint64_t removed; /* hosts removed so far; the last NP__REMOVED_RING by name: */
 	char *ring[NP__REMOVED_RING];
 	uint64_t snaps_made, snaps_shared; /* snapshots built, and adopted from the cache */
-	pthread_cond_t rcv; /* under CMU: a read of READING ended */
+	pthread_cond_t rcv; /* under CMU: a read of READING ended, or the pass (PASSING) */
+	bool passing;	    /* under CMU: a handle reads every host (np__group_pass_begin) */
 	int nreading;
 	int64_t reading[NP__READING_MAX]; /* hosts a handle is reading from the store now */
 	atomic_ullong host_reads, full_reads; /* ledger reads (np_fleet_refresh_stats) */
+	atomic_ullong told; /* changes made from the store's change ring, not read (fleet.c) */
 };
 
 void np__snap_unref(struct np__hsnap *s);
@@ -180,6 +182,14 @@ struct np__hsnap *np__cache_put(struct np__fleet_group *g, struct np__hsnap *s);
 struct np__hsnap *np__cache_read_begin(struct np__fleet_group *g, const struct np_fleet_host *h,
 				       int64_t min_gen, bool *mine);
 void np__cache_read_done(struct np__fleet_group *g, int64_t id);
+
+/*
+ * A pass over every host's ledger, once for the group: true when the
+ * caller is to make it (then np__group_pass_done()), false after waiting
+ * for another handle's pass (its snapshots are in the cache now).
+ */
+bool np__group_pass_begin(struct np__fleet_group *g);
+void np__group_pass_done(struct np__fleet_group *g);
 /* Host NAME was removed: out of the cache, and into the ring the handles read. */
 void np__cache_removed(struct np__fleet_group *g, const char *name);
 

@@ -5,9 +5,12 @@
  *
  * Refresh: the first call reads every host, topology (once per digest),
  * ledger row and pin in one snapshot.  Later calls ask the driver which
- * hosts may have changed since its cursor (SQLite: nothing at all unless
- * PRAGMA data_version moved; PostgreSQL: a scan of change marks) and read
- * again only those whose generation differs.  A removal leaves no change
+ * hosts may have changed since its cursor (SQLite: its change ring, or
+ * nothing at all unless PRAGMA data_version moved; PostgreSQL: a scan of
+ * change marks) and read again only those whose generation differs --
+ * unless the driver told what the change was (SQLite's ring: a claim's
+ * takes, a release's given), which is then made on the summary one
+ * generation older, as our own changes are (told_change).  A removal leaves no change
  * mark; the store counts removals, and a change scan that sees the count
  * move runs a full host scan at once, which drops the hosts gone.  Every
  * 30 s a full host scan also catches a change a change scan missed.
@@ -249,8 +252,10 @@ void np__fleet_stale(np_fleet *f, struct np_fleet_host *h, int64_t min_gen)
 		f->stale_lost = true; /* no memory: the next refresh walks every host */
 	else if (!h->stale && !f->stale_lost)
 		f->stale[f->nstale++] = h->id;
+	/* Stale already: the newest change asked for stands (a forced read, INT64_MAX, too). */
+	if (!h->stale || min_gen > h->want_gen)
+		h->want_gen = min_gen;
 	h->stale = true;
-	h->want_gen = min_gen;
 }
 
 static void adopt(struct np_fleet_host *h, struct np__hsnap *snap)
@@ -404,6 +409,8 @@ struct scan {
 	struct np_fleet_host *last; /* the host of the last ledger row: rows come by host */
 };
 
+static bool told_change(np_fleet *f, struct np_fleet_host *h, const struct np__host_rec *r);
+
 /* A host the scan met: new ones are added; a moved generation makes it stale. */
 static int scan_host(void *p, const struct np__host_rec *r)
 {
@@ -419,6 +426,15 @@ static int scan_host(void *p, const struct np__host_rec *r)
 		gone(c->f, h);
 		h = NULL;
 	}
+	/*
+	 * A change from the store's change ring names no host, only its id:
+	 * one not known here came in some way the ring did not say, so every
+	 * host is scanned (as after a removal).
+	 */
+	if (!h && !r->name) {
+		c->f->cursor.removed = true;
+		return 0;
+	}
 	/* A scan names each host once: one not found among the sorted is new. */
 	if (!h) {
 		if ((rc = add_host_rec(c->f, r, &h, c->err)))
@@ -426,7 +442,10 @@ static int scan_host(void *p, const struct np__host_rec *r)
 		c->added = true;
 	}
 	h->seen = true;
-	if (h->generation != r->generation)
+	/* The ring's changes come in order, some seen already through the group's offers. */
+	if (!r->name && r->generation > h->generation && told_change(c->f, h, r))
+		return 0;
+	if (r->name ? h->generation != r->generation : r->generation > h->generation)
 		np__fleet_stale(c->f, h, r->generation);
 	if (r->placements >= 0) /* the periodic full scan does not count them */
 		h->placements = r->placements;
@@ -628,12 +647,11 @@ static void relist_stale(np_fleet *f)
  * host, twice, to find the few another handle or process changed): those
  * another handle of the group read already are adopted, the rest read.
  */
-static int reload_stale(np_fleet *f, struct np_error *err)
+/* The stale hosts another handle of the group read already, adopted: how many are left. */
+static int take_cached(np_fleet *f)
 {
-	int n = 0, rc = 0;
+	int n = 0;
 
-	if (f->stale_lost)
-		relist_stale(f);
 	for (int i = 0; i < f->nstale; i++) {
 		struct np_fleet_host *h = np__fleet_by_id(f, f->stale[i]);
 		struct np__hsnap *snap;
@@ -641,13 +659,46 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 		if (!h || !h->stale)
 			continue; /* dropped, or read since */
 		if ((snap = np__cache_get(f->group, h, h->want_gen))) {
-			adopt(h, snap); /* another handle of the group read it already */
+			adopt(h, snap);
 			f->changed++;
 			continue;
 		}
 		f->stale[n++] = h->id;
 	}
-	f->nstale = n;
+	return f->nstale = n;
+}
+
+/* So many stale hosts that one pass over every host beats reading them one by one. */
+static bool many(const np_fleet *f)
+{
+	return f->nstale > 64 || (f->nstale && f->nstale * 4 > f->nhosts);
+}
+
+/*
+ * The pass over every host, once for the group: handles that start at
+ * once (a replica's first requests after many hosts came) wait for the
+ * first one's pass and take its snapshots, rather than each read them all.
+ */
+static int full_pass(np_fleet *f, struct np_error *err)
+{
+	bool mine = np__group_pass_begin(f->group);
+	int rc = 0;
+
+	take_cached(f); /* another handle's pass may have ended meanwhile */
+	if (many(f))
+		rc = load_ledgers(f, -1, err);
+	if (mine)
+		np__group_pass_done(f->group);
+	return rc;
+}
+
+static int reload_stale(np_fleet *f, struct np_error *err)
+{
+	int n, rc = 0;
+
+	if (f->stale_lost)
+		relist_stale(f);
+	n = take_cached(f);
 	/*
 	 * In one order for every handle, as the walk by name was: the
 	 * handles of a group then meet on the same host at once, and one
@@ -655,8 +706,8 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 	 */
 	if (n > 1)
 		qsort(f->stale, (size_t)n, sizeof(*f->stale), cmp_i64);
-	if (n > 64 || (n && n * 4 > f->nhosts)) /* one pass beats many */
-		rc = load_ledgers(f, -1, err);
+	if (many(f))
+		rc = full_pass(f, err);
 	for (int i = 0; i < f->nstale && !rc; i++) {
 		struct np_fleet_host *h = np__fleet_by_id(f, f->stale[i]);
 
@@ -973,10 +1024,8 @@ int np_fleet_placements(np_fleet *f, const char *name, np_fleet_placement ***out
  * least its amount, every pin)?  Then subtracting it is exactly what the
  * store did; anything else (a ledger out of step) is read back instead.
  */
-static bool holds_given(const np__ledger *l, const struct np__release *rel)
+static bool holds_given(const np__ledger *l, const struct np__takes *t)
 {
-	const struct np__takes *t = &rel->given;
-
 	for (int i = 0; i < t->ntakes; i++) {
 		const struct np__row *r = np__ledger_find(l, t->takes[i].node, t->takes[i].rc);
 
@@ -1041,6 +1090,36 @@ bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np_
 }
 
 /*
+ * A change another connection made to H, as the store's change ring told
+ * it (R: its generation and what it was): made here as our own changes
+ * are, on H's view one generation older (its own or the group's), so
+ * nobody reads the host back.  False when it cannot be (no such view, a
+ * view that does not hold what a release gave back): read it instead.
+ */
+static bool told_change(np_fleet *f, struct np_fleet_host *h, const struct np__host_rec *r)
+{
+	struct np__hsnap *snap;
+	bool done, mine, ok;
+
+	if (!r->delta || !h->ledger)
+		return false;
+	/* Once for the group: the first handle here builds it, the others take that. */
+	if ((snap = np__cache_read_begin(f->group, h, r->generation, &mine))) {
+		adopt(h, snap);
+		f->changed++;
+		return true;
+	}
+	ok = catch_up(f, h, r->generation, &done) &&
+	     (done || !r->release || holds_given(h->ledger, r->delta)) &&
+	     np__fleet_own_change(f, h, r->delta, r->release, r->generation);
+	if (mine)
+		np__cache_read_done(f->group, h->id);
+	if (ok)
+		atomic_fetch_add(&f->group->told, 1);
+	return ok;
+}
+
+/*
  * After our own release: the host now is our view minus what the
  * placement held (np__fleet_own_change), when that view holds all of it.
  * Otherwise (others moved it, or what came back does not match) read it
@@ -1049,7 +1128,7 @@ bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np_
 static void after_release(np_fleet *f, struct np_fleet_host *h, const struct np__release *rel)
 {
 	if (h->ledger && h->placements > 0 && (!h->stale || h->want_gen <= rel->generation) &&
-	    holds_given(h->ledger, rel) &&
+	    holds_given(h->ledger, &rel->given) &&
 	    np__fleet_own_change(f, h, &rel->given, true, rel->generation))
 		return;
 	np__fleet_stale(f, h, rel->generation > h->generation ? rel->generation : h->generation + 1);

@@ -234,6 +234,27 @@ void np__cache_read_done(struct np__fleet_group *g, int64_t id)
 	pthread_cond_broadcast(&g->rcv);
 }
 
+bool np__group_pass_begin(struct np__fleet_group *g)
+{
+	bool mine;
+
+	pthread_mutex_lock(&g->cmu);
+	if ((mine = !g->passing))
+		g->passing = true;
+	while (!mine && g->passing)
+		pthread_cond_wait(&g->rcv, &g->cmu);
+	pthread_mutex_unlock(&g->cmu);
+	return mine;
+}
+
+void np__group_pass_done(struct np__fleet_group *g)
+{
+	pthread_mutex_lock(&g->cmu);
+	g->passing = false;
+	pthread_mutex_unlock(&g->cmu);
+	pthread_cond_broadcast(&g->rcv);
+}
+
 /* Host ID marked as being read until np__cache_read_done(ID); false: no room to mark it. */
 static bool cache_mark(struct np__fleet_group *g, int64_t id)
 {

@@ -1,7 +1,9 @@
 /*
  * store-lock.c - the write lock numaplace processes hand to each other on
  * one sqlite: store (store-lock.h): a process-shared robust mutex in a
- * page-sized file beside the database, PATH-nplock.
+ * page-sized file beside the database, PATH-nplock; and the change ring
+ * its holders write, in a file of its own, PATH-npring (below, struct
+ * wr_file).
  *
  * Why a mutex and not an OFD lock (fcntl F_OFD_SETLKW): both wake a
  * waiter when the holder lets go and both are freed when the holder dies,
@@ -10,8 +12,8 @@
  * hang every waiter; pthread_mutex_clocklock() keeps today's 30 s limit,
  * and an uncontended take or give costs no system call.
  *
- * The file is hostile input (the service may run as root): opened with
- * O_NOFOLLOW, and refused unless it is a regular file of ours with one
+ * The files are hostile input (the service may run as root): opened with
+ * O_NOFOLLOW, and refused unless each is a regular file of ours with one
  * link, not writable by group or others, of the right size and content.
  * Its header: a magic, a version, its size and the boot it was made in
  * (/proc/sys/kernel/random/boot_id).  A mutex from another boot may name
@@ -76,19 +78,57 @@
  * so the file stays version 1 and older processes (which never touch
  * it) can share it.
  */
-struct wl_file {
+struct wl_head {
 	char magic[8];
 	uint32_t version;
 	uint32_t size;
 	char boot[WL_BOOT];
+};
+
+struct wl_file {
+	struct wl_head h;
 	pthread_mutex_t mu;
 	_Atomic int64_t ckpt_at; /* the WAL's frames when the last checkpoint was claimed */
 };
 
 _Static_assert(sizeof(struct wl_file) <= WL_SIZE, "the lock's header fits its page");
 
+/*
+ * The change ring's file, PATH-npring (its own file: the lock file keeps
+ * the size older processes check).  Its header is the lock file's, with
+ * the ring's magic; each slot is one struct np__wchange, kept as words
+ * that are read and written one at a time (atomically: a reader may meet
+ * a writer).
+ *
+ * A seqlock with one writer, the lock's holder: it moves RESERVED past
+ * the slots it is about to write, writes them, then moves HEAD.  A reader
+ * copies a slot below HEAD, then checks that RESERVED has not come round
+ * to it: if it has, the copy may be half-new, and it asks the store.  A
+ * process older than the ring commits without adding to it: a reader
+ * sees that as a change mark skipped (store-sqlite.c).
+ */
+#define WR_MAGIC "NPWRING"
+#define WR_WORDS ((sizeof(struct np__wchange) + 7) / 8)
+
+struct wr_file {
+	struct wl_head h;
+	_Atomic uint64_t reserved; /* slots up to here may be being written */
+	_Atomic uint64_t head;	   /* slots before here are written */
+	_Atomic uint64_t slot[NP__WRING][WR_WORDS]; /* change I in slot I % NP__WRING */
+};
+
+#define WR_SIZE ((sizeof(struct wr_file) + 4095) / 4096 * 4096)
+
+/* What differs between the two files. */
+struct wl_kind {
+	const char *suffix, *magic, *what;
+	size_t size;			      /* the file's */
+	int (*init)(void *f, const char *boot); /* all but the header (the file's flock held) */
+};
+
 struct np__wlock {
 	struct wl_file *f;
+	struct wr_file *r; /* the change ring, or NULL */
 	char *name;
 	int64_t until; /* monotonic ns at which waits end too, or 0 (np__wlock_until) */
 };
@@ -114,27 +154,29 @@ static bool boot_id(char *boot)
 	return n > 0;
 }
 
-/* NAME's stat SB as a lock file we may use: 0, or NP_EINPUT saying why not. */
-static int refuse(const char *name, const struct stat *sb, struct np_error *err)
+/* NAME's stat SB as a file of kind K we may use: 0, or NP_EINPUT saying why not. */
+static int refuse(const struct wl_kind *k, const char *name, const struct stat *sb,
+		  struct np_error *err)
 {
 	const char *why = S_ISLNK(sb->st_mode)	      ? "is a symbolic link"
 			  : !S_ISREG(sb->st_mode)     ? "is not a regular file"
 			  : sb->st_uid != geteuid()   ? "belongs to another user"
 			  : (sb->st_mode & 022) != 0  ? "is writable by group or others"
 			  : sb->st_nlink != 1	      ? "has more than one link"
-			  : sb->st_size != 0 && sb->st_size != WL_SIZE ? "has the wrong size"
-									: NULL;
+			  : sb->st_size != 0 && (size_t)sb->st_size != k->size ? "has the wrong size"
+									       : NULL;
 
-	return why ? np__err(err, NP_EINPUT, "lock file '%s' %s", name, why) : 0;
+	return why ? np__err(err, NP_EINPUT, "%s '%s' %s", k->what, name, why) : 0;
 }
 
-/* A fresh header and mutex in F (the file's flock held). */
-static int init_file(struct wl_file *f, const char *boot)
+/* A fresh mutex in the lock file F. */
+static int init_lock(void *p, const char *boot)
 {
+	struct wl_file *f = p;
 	pthread_mutexattr_t a;
 	int rc;
 
-	memset(f, 0, sizeof(*f));
+	(void)boot;
 	if (pthread_mutexattr_init(&a))
 		return -1;
 	rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) ||
@@ -143,55 +185,75 @@ static int init_file(struct wl_file *f, const char *boot)
 	     pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK) ||
 	     pthread_mutex_init(&f->mu, &a);
 	pthread_mutexattr_destroy(&a);
-	if (rc)
-		return -1;
-	f->version = WL_VERSION;
-	f->size = WL_SIZE;
-	memcpy(f->boot, boot, WL_BOOT);
-	atomic_thread_fence(memory_order_release);
-	memcpy(f->magic, WL_MAGIC, sizeof(f->magic));
+	return rc ? -1 : 0;
+}
+
+/* An empty change ring (the zeros of a fresh file or of memset). */
+static int init_ring(void *p, const char *boot)
+{
+	(void)p, (void)boot;
 	return 0;
 }
 
-/* Map FD (its flock held) and check or make its header. */
-static int map_file(struct np__wlock *l, int fd, const char *boot, struct np_error *err)
+static const struct wl_kind lock_kind = { "-nplock", WL_MAGIC, "lock file", WL_SIZE, init_lock };
+static const struct wl_kind ring_kind = { "-npring", WR_MAGIC, "change ring file", WR_SIZE,
+					  init_ring };
+
+/* A fresh file of kind K at F (its flock held): zeros, then K's part, then the header. */
+static int init_file(const struct wl_kind *k, struct wl_head *f, const char *boot)
+{
+	memset(f, 0, k->size);
+	if (k->init(f, boot))
+		return -1;
+	f->version = WL_VERSION;
+	f->size = (uint32_t)k->size;
+	memcpy(f->boot, boot, WL_BOOT);
+	atomic_thread_fence(memory_order_release);
+	memcpy(f->magic, k->magic, sizeof(f->magic));
+	return 0;
+}
+
+/* Map FD, file NAME of kind K (its flock held), into *OUT and check or make its header. */
+static int map_file(const struct wl_kind *k, const char *name, int fd, const char *boot,
+		    void **out, struct np_error *err)
 {
 	static const char zero[sizeof(struct wl_file)];
 	struct stat sb;
-	struct wl_file *f;
+	struct wl_head *f;
 	int rc;
 
 	if (fstat(fd, &sb))
-		return np__err(err, NP_EOS, "lock file '%s': %s", l->name, strerror(errno));
-	if ((rc = refuse(l->name, &sb, err)))
+		return np__err(err, NP_EOS, "%s '%s': %s", k->what, name, strerror(errno));
+	if ((rc = refuse(k, name, &sb, err)))
 		return rc;
-	if (sb.st_size == 0 && ftruncate(fd, WL_SIZE))
-		return np__err(err, NP_EOS, "lock file '%s': %s", l->name, strerror(errno));
-	f = mmap(NULL, WL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (sb.st_size == 0 && ftruncate(fd, (off_t)k->size))
+		return np__err(err, NP_EOS, "%s '%s': %s", k->what, name, strerror(errno));
+	f = mmap(NULL, k->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (f == MAP_FAILED)
-		return np__err(err, NP_EOS, "lock file '%s': %s", l->name, strerror(errno));
-	l->f = f;
+		return np__err(err, NP_EOS, "%s '%s': %s", k->what, name, strerror(errno));
+	*out = f;
 	if (!memcmp(f, zero, sizeof(zero)) ||
-	    (!memcmp(f->magic, WL_MAGIC, sizeof(f->magic)) && f->version == WL_VERSION &&
-	     f->size == WL_SIZE && memcmp(f->boot, boot, WL_BOOT) != 0))
-		return init_file(f, boot) ? np__err(err, NP_EOS, "lock file '%s': cannot "
-						    "make its mutex", l->name) : 0;
-	if (memcmp(f->magic, WL_MAGIC, sizeof(f->magic)) || f->version != WL_VERSION ||
-	    f->size != WL_SIZE)
-		return np__err(err, NP_EINPUT, "lock file '%s' is not a numaplace lock file "
-			       "(of this version)", l->name);
+	    (!memcmp(f->magic, k->magic, sizeof(f->magic)) && f->version == WL_VERSION &&
+	     f->size == k->size && memcmp(f->boot, boot, WL_BOOT) != 0))
+		return init_file(k, f, boot) ? np__err(err, NP_EOS, "%s '%s': cannot make it",
+						       k->what, name) : 0;
+	if (memcmp(f->magic, k->magic, sizeof(f->magic)) || f->version != WL_VERSION ||
+	    f->size != k->size)
+		return np__err(err, NP_EINPUT, "%s '%s' is not a numaplace %s (of this version)",
+			       k->what, name, k->what);
 	return 0;
 }
 
 /*
- * Open NAME for L: the fd, or -1 with *RC 0 (go without the lock) or an
+ * Open NAME (of kind K): the fd, or -1 with *RC 0 (go without it) or an
  * error.  A file we cannot open is checked before we fall back, so another
  * user's file is refused rather than quietly skipped.
  */
-static int open_file(struct np__wlock *l, bool create, int *rc, struct np_error *err)
+static int open_file(const struct wl_kind *k, const char *name, bool create, int *rc,
+		     struct np_error *err)
 {
-	int fd = open(l->name, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW | O_CLOEXEC |
-				       O_NOCTTY | O_NONBLOCK, 0600);
+	int fd = open(name, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+				    O_NONBLOCK, 0600);
 	int e = errno;
 	struct stat sb;
 
@@ -201,14 +263,48 @@ static int open_file(struct np__wlock *l, bool create, int *rc, struct np_error 
 	if (e == ENOENT && !create)
 		return -1;
 	if (e == ELOOP) {
-		*rc = np__err(err, NP_EINPUT, "lock file '%s' is a symbolic link", l->name);
+		*rc = np__err(err, NP_EINPUT, "%s '%s' is a symbolic link", k->what, name);
 		return -1;
 	}
-	if (lstat(l->name, &sb) == 0 && (*rc = refuse(l->name, &sb, err)) != 0)
+	if (lstat(name, &sb) == 0 && (*rc = refuse(k, name, &sb, err)) != 0)
 		return -1;
 	if (e != EACCES && e != EPERM && e != EROFS) /* else: cannot be made here */
-		*rc = np__err(err, NP_EOS, "lock file '%s': %s", l->name, strerror(e));
+		*rc = np__err(err, NP_EOS, "%s '%s': %s", k->what, name, strerror(e));
 	return -1;
+}
+
+/*
+ * DB's file of kind K mapped into *OUT: 0 (*OUT NULL when it is missing
+ * and not CREATE, or cannot be made here), or an error.  The header is
+ * checked and made under flock(LOCK_EX), so two processes starting at
+ * once do not both make it.
+ */
+static int open_kind(const struct wl_kind *k, const char *db, bool create, const char *boot,
+		     void **out, struct np_error *err)
+{
+	size_t len = strlen(db) + strlen(k->suffix) + 1;
+	char *name = malloc(len);
+	int fd, rc = 0;
+
+	*out = NULL;
+	if (!name)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	snprintf(name, len, "%s%s", db, k->suffix);
+	if ((fd = open_file(k, name, create, &rc, err)) >= 0) {
+		if (flock(fd, LOCK_EX))
+			rc = np__err(err, NP_EOS, "%s '%s': %s", k->what, name, strerror(errno));
+		else
+			rc = map_file(k, name, fd, boot, out, err);
+		/* Let go of the flock by hand: the mapping keeps the file open. */
+		flock(fd, LOCK_UN);
+		close(fd);
+	}
+	if (rc && *out) {
+		munmap(*out, k->size);
+		*out = NULL;
+	}
+	free(name);
+	return rc;
 }
 
 int np__wlock_open(const char *db, bool create, struct np__wlock **out, struct np_error *err)
@@ -216,7 +312,8 @@ int np__wlock_open(const char *db, bool create, struct np__wlock **out, struct n
 	struct np__wlock *l = calloc(1, sizeof(*l));
 	size_t len = strlen(db) + sizeof("-nplock");
 	char boot[WL_BOOT];
-	int fd, rc = 0;
+	void *f = NULL, *r = NULL;
+	int rc = 0;
 
 	*out = NULL;
 	if (!l || !(l->name = malloc(len))) {
@@ -225,21 +322,36 @@ int np__wlock_open(const char *db, bool create, struct np__wlock **out, struct n
 	}
 	np__wlock_name(db, l->name, len);
 	/* No boot id (no /proc): a stale owner could not be told, so no lock. */
-	if (boot_id(boot) && (fd = open_file(l, create, &rc, err)) >= 0) {
-		if (flock(fd, LOCK_EX))
-			rc = np__err(err, NP_EOS, "lock file '%s': %s", l->name, strerror(errno));
-		else
-			rc = map_file(l, fd, boot, err);
-		/* Let go of the flock by hand: the mapping keeps the file open. */
-		flock(fd, LOCK_UN);
-		close(fd);
-		if (!rc) {
+	if (boot_id(boot) && !(rc = open_kind(&lock_kind, db, create, boot, &f, err)) && f) {
+		l->f = f;
+		/*
+		 * The ring is made wherever the lock is (a lock file made by a
+		 * numaplace older than the ring gets one); without it (not to be
+		 * made here) the lock still works, and so do its readers.
+		 */
+		if (!(rc = open_kind(&ring_kind, db, true, boot, &r, err))) {
+			l->r = r;
 			*out = l;
 			return 0;
 		}
 	}
 	np__wlock_close(l);
 	return rc;
+}
+
+/*
+ * A holder died, perhaps between its COMMIT and adding its changes: every
+ * reader's next look finds the ring overwritten and asks the store.
+ */
+static void lose_changes(struct wr_file *r)
+{
+	uint64_t at;
+
+	if (!r)
+		return;
+	at = atomic_load_explicit(&r->reserved, memory_order_relaxed) + NP__WRING + 1;
+	atomic_store_explicit(&r->reserved, at, memory_order_relaxed);
+	atomic_store_explicit(&r->head, at, memory_order_release);
 }
 
 /* T plus MS milliseconds. */
@@ -295,8 +407,10 @@ int np__wlock_take(struct np__wlock *l, long wait_ms, struct np_error *err)
 	if (l->until && before(&until, &end))
 		end = until;
 	rc = wait_slices(&l->f->mu, &end);
-	if (rc == EOWNERDEAD) /* its holder died: SQLite rolled its transaction back */
+	if (rc == EOWNERDEAD) { /* its holder died: SQLite rolled its transaction back */
+		lose_changes(l->r);
 		rc = pthread_mutex_consistent(&l->f->mu);
+	}
 	if (rc == 0)
 		return 0;
 	if (rc == EDEADLK)
@@ -330,6 +444,67 @@ bool np__wlock_checkpoint_due(struct np__wlock *l, int frames, int every)
 	}
 }
 
+void np__wlock_changes_add(struct np__wlock *l, const struct np__wchange *c, int n)
+{
+	struct wr_file *r = l->r;
+	uint64_t at, w[WR_WORDS];
+
+	if (!r)
+		return;
+	at = atomic_load_explicit(&r->head, memory_order_relaxed);
+	atomic_store_explicit(&r->reserved, at + (uint64_t)n, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release); /* RESERVED seen before any slot changes */
+	for (int i = 0; i < n; i++) {
+		_Atomic uint64_t *slot = r->slot[(at + (uint64_t)i) % NP__WRING];
+
+		memset(w, 0, sizeof(w));
+		memcpy(w, &c[i], sizeof(c[i]));
+		for (size_t k = 0; k < WR_WORDS; k++)
+			atomic_store_explicit(&slot[k], w[k], memory_order_relaxed);
+	}
+	atomic_store_explicit(&r->head, at + (uint64_t)n, memory_order_release);
+}
+
+/* C as np__wlock_changes_add() writes one: counts in range, names ended. */
+static bool sane(const struct np__wchange *c)
+{
+	if (c->kind < NP__WCHANGE_ONLY || c->kind > NP__WCHANGE_RELEASE || c->ntakes < 0 ||
+	    c->ntakes > NP__WTAKES || c->npins < 0 || c->npins > NP__WPINS)
+		return false;
+	for (int i = 0; i < c->ntakes; i++)
+		if (!memchr(c->takes[i].rc, '\0', sizeof(c->takes[i].rc)))
+			return false;
+	return true;
+}
+
+uint64_t np__wlock_changes_at(struct np__wlock *l)
+{
+	return l->r ? atomic_load_explicit(&l->r->head, memory_order_acquire) : 0;
+}
+
+int np__wlock_change(struct np__wlock *l, uint64_t pos, struct np__wchange *out)
+{
+	struct wr_file *r = l->r;
+	uint64_t head, w[WR_WORDS];
+	_Atomic uint64_t *slot;
+
+	if (!r)
+		return -1;
+	head = atomic_load_explicit(&r->head, memory_order_acquire);
+	if (pos == head)
+		return 0;
+	if (head < pos || head - pos > NP__WRING)
+		return -1; /* overwritten already, or a ring made anew */
+	slot = r->slot[pos % NP__WRING];
+	for (size_t k = 0; k < WR_WORDS; k++)
+		w[k] = atomic_load_explicit(&slot[k], memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire); /* the copy before RESERVED's read */
+	if (atomic_load_explicit(&r->reserved, memory_order_relaxed) - pos > NP__WRING)
+		return -1; /* a writer came round to it while we copied */
+	memcpy(out, w, sizeof(*out));
+	return sane(out) ? 1 : -1; /* else not a change we wrote: the file is not to be trusted */
+}
+
 unsigned *np__wlock_futex(struct np__wlock *l)
 {
 	return (unsigned *)(void *)&l->f->mu;
@@ -341,6 +516,8 @@ void np__wlock_close(struct np__wlock *l)
 		return;
 	if (l->f)
 		munmap(l->f, WL_SIZE);
+	if (l->r)
+		munmap(l->r, WR_SIZE);
 	free(l->name);
 	free(l);
 }

@@ -22,6 +22,8 @@
 
 #include <numaplace/error.h>
 
+#include "fleet/ledger.h"
+
 struct np__wlock;
 
 /* The lock file of DB (DB-nplock): its name in BUF (SIZE bytes); false when too long. */
@@ -65,6 +67,49 @@ void np__wlock_give(struct np__wlock *l);
  * WAL past EVERY frames checkpointed again (docs/bench/service.md).
  */
 bool np__wlock_checkpoint_due(struct np__wlock *l, int frames, int every);
+
+/*
+ * The change ring (PATH-npring, beside the lock file): the hosts each
+ * commit of numaplace's writers changed, in commit order, so that another
+ * connection (of any process) learns what changed since it last looked
+ * without a statement of its own, and most often what the change was: a
+ * claim's takes and pins, or what a release gave back (store-sqlite.c,
+ * sq_hosts; fleet.c applies it to a summary one generation older).  An
+ * id below 0 is a change the ring cannot name (a host added or removed, a
+ * new schema): the reader then asks the store.  Only the write lock's
+ * holder adds.
+ */
+#define NP__WRING 2048 /* changes the ring holds */
+#define NP__WTAKES 8   /* a change with more takes or pins says only that it was */
+#define NP__WPINS 32
+
+enum np__wchange_kind {
+	NP__WCHANGE_ONLY,    /* changed; what it was, read from the store */
+	NP__WCHANGE_CLAIM,   /* TAKES and PINS were charged */
+	NP__WCHANGE_RELEASE, /* TAKES and PINS were given back */
+};
+
+struct np__wchange {
+	int64_t id, generation, seq; /* the host, its new generation and change mark */
+	int kind;		     /* enum np__wchange_kind */
+	int ntakes, npins;
+	struct np__take takes[NP__WTAKES];
+	struct np__pin pins[NP__WPINS];
+};
+
+/* Add the N changes of a commit (this thread holds the lock).  No ring: nothing. */
+void np__wlock_changes_add(struct np__wlock *l, const struct np__wchange *c, int n);
+
+/* The ring's position now: where the next change will go (0 without a ring). */
+uint64_t np__wlock_changes_at(struct np__wlock *l);
+
+/*
+ * The change at POS into *OUT: 1; 0 when there is none yet (POS is where
+ * the next will go); -1 when the ring cannot tell (it was overwritten
+ * before it was read, a holder died inside its commit, or there is no
+ * ring): then ask the store.
+ */
+int np__wlock_change(struct np__wlock *l, uint64_t pos, struct np__wchange *out);
 
 /*
  * For tests: the mutex's futex word (glibc keeps it first in a

@@ -1492,7 +1492,7 @@ static int host_row(PGresult *r, void *p)
 		return 0;
 	}
 	rec = (struct np__host_rec){ num(r, 0), text(r, 1), num(r, 2), strtod(text(r, 3), NULL),
-				     strtod(text(r, 4), NULL), num(r, 5), (int)num(r, 6) };
+				     strtod(text(r, 4), NULL), num(r, 5), (int)num(r, 6), NULL, false };
 	return h->cb(h->ctx, &rec);
 }
 
@@ -1593,7 +1593,8 @@ static int ledger_row(PGresult *r, void *p)
 
 	if (tag == 0) {
 		struct np__host_rec h = { host, text(r, 6), num(r, 4), strtod(text(r, 7), NULL),
-					  strtod(text(r, 8), NULL), num(r, 2), (int)num(r, 3) };
+					  strtod(text(r, 8), NULL), num(r, 2), (int)num(r, 3), NULL,
+					  false };
 
 		return l->gen_cb(l->ctx, &h);
 	}

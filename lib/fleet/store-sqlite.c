@@ -28,6 +28,16 @@
  *   than the largest; writers are serialised, so marks grow in commit
  *   order and a scan "change_seq > last seen" misses nothing.  PRAGMA
  *   data_version tells for free whether another connection committed.
+ * - The change ring (store-lock.h, PATH-npring): each commit also puts
+ *   the hosts it changed, with their new generation and mark and what
+ *   the claim took or the release gave back, in a ring in shared memory
+ *   before the lock is given back, so a change scan reads the ring, not
+ *   the store (ring_scan): three replicas read each other's changes
+ *   there instead of as a statement, a read lock and the pages every
+ *   commit made stale (docs/bench/service.md).  The store is scanned
+ *   instead when the ring cannot tell (a holder died, a change
+ *   overwritten, a host added or removed), when a mark was skipped (a
+ *   writer without the ring), and at least once a second.
  *
  * Durability: the sync after the lock.  At synchronous=FULL SQLite
  * fdatasyncs the WAL inside COMMIT, holding its write lock and ours:
@@ -167,7 +177,7 @@ static const char *const sql[S_COUNT] = {
 			    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
 	[S_GET_PLACEMENT] = "SELECT host_id, request FROM np_placements WHERE id = ?1",
 	[S_BUMP_HOST] = "UPDATE np_hosts SET generation = generation + 1, change_seq = " NEXT_SEQ
-			" WHERE id = ?1 RETURNING generation",
+			" WHERE id = ?1 RETURNING generation, change_seq",
 	/* The ledger's predicate: mode 0 none, 1 within cap, 2 also within total. */
 	[S_TAKE] = "UPDATE np_inventory SET used = used + ?4 "
 		   "WHERE host_id = ?1 AND node = ?2 AND rc = ?3 AND "
@@ -311,6 +321,19 @@ static const char *const tx_sql[NTX] = {
 	[TX_ROLLBACK] = "ROLLBACK",
 };
 
+/*
+ * Changes one commit can name in the change ring (store-lock.h); a commit
+ * of more (or of a host added or removed) adds one the ring cannot name.
+ */
+#define CHG_MAX 128
+
+/* A change of the open write transaction, for the change ring (ring_add). */
+struct chg {
+	int64_t id, gen, seq;
+	const struct np__takes *delta; /* the claim's takes, the release's given, or NULL */
+	bool release;
+};
+
 struct np__store {
 	sqlite3 *db;
 	char *path;
@@ -329,6 +352,11 @@ struct np__store {
 	void (*committed)(void *); /* store.h on_commit: after COMMIT, before settle() */
 	void *committed_ctx;
 	int64_t until; /* store.h wait_until: the deadline of the write run now, or 0 */
+	/* The open write transaction's changes, for the change ring (ring_add) */
+	struct chg chg[CHG_MAX];
+	int nchg;
+	int chg_saved; /* nchg at the claim's SAVEPOINT: ROLLBACK TO drops the rest */
+	bool chg_ours; /* the lock is this thread's: the commit may add to the ring */
 };
 
 /* ---- errors and statements ----------------------------------------------- */
@@ -436,6 +464,38 @@ static int settle(struct np__store *s, bool own, struct np_error *err)
  */
 #define CKPT_EVERY 1000
 
+/* Change C as the ring keeps it: what it was, when that fits. */
+static void ring_change(const struct chg *c, struct np__wchange *w)
+{
+	const struct np__takes *d = c->delta;
+
+	memset(w, 0, sizeof(*w));
+	w->id = c->id, w->generation = c->gen, w->seq = c->seq;
+	if (!d || d->ntakes > NP__WTAKES || d->npins > NP__WPINS)
+		return; /* NP__WCHANGE_ONLY */
+	w->kind = c->release ? NP__WCHANGE_RELEASE : NP__WCHANGE_CLAIM;
+	w->ntakes = d->ntakes, w->npins = d->npins;
+	if (d->ntakes) /* (no takes or pins: no array, and memcpy wants one) */
+		memcpy(w->takes, d->takes, (size_t)d->ntakes * sizeof(*d->takes));
+	if (d->npins)
+		memcpy(w->pins, d->pins, (size_t)d->npins * sizeof(*d->pins));
+}
+
+/* A commit's changes into the change ring, before the lock is given back. */
+static void ring_add(struct np__store *s)
+{
+	struct np__wchange w[8];
+
+	for (int i = 0; i < s->nchg; i += 8) {
+		int n = s->nchg - i < 8 ? s->nchg - i : 8;
+
+		for (int k = 0; k < n; k++)
+			ring_change(&s->chg[i + k], &w[k]);
+		np__wlock_changes_add(s->wl, w, n);
+	}
+	s->nchg = 0;
+}
+
 /*
  * Once a transaction has ended (COMMIT, ROLLBACK, or a failure that
  * ended it): the hand-off lock given back; a write transaction's commit,
@@ -449,6 +509,8 @@ static int tx_ended(struct np__store *s, bool committed, int rc, struct np_error
 {
 	if (!sqlite3_get_autocommit(s->db))
 		return rc;
+	if (committed && s->wtx && s->chg_ours)
+		ring_add(s);
 	if (s->held) {
 		s->held = false;
 		np__wlock_give(s->wl);
@@ -470,6 +532,34 @@ static int tx_ended(struct np__store *s, bool committed, int rc, struct np_error
 static int lock_file(struct np__store *s, bool create, struct np_error *err);
 
 /*
+ * Note a change of host ID (to GEN, mark SEQ) in the open write
+ * transaction: DELTA charged (or given back: RELEASE), or NULL when what
+ * changed is not told.  DELTA must live until the transaction ends.
+ */
+static void changed(struct np__store *s, int64_t id, int64_t gen, int64_t seq,
+		    const struct np__takes *delta, bool release)
+{
+	if (s->nchg < CHG_MAX)
+		s->chg[s->nchg] = (struct chg){ id, gen, seq, delta, release };
+	else
+		s->chg[CHG_MAX - 1].id = -1; /* more than the ring takes from one commit */
+	s->nchg += s->nchg < CHG_MAX;
+}
+
+/* Transaction statement I's effect on the changes noted (changed()). */
+static void changes_at(struct np__store *s, enum tx i, int taken)
+{
+	if (i == TX_WRITE && taken >= 0) { /* a write transaction begins */
+		s->nchg = 0;
+		s->chg_ours = s->wl && taken <= 1;
+	} else if (i == TX_SAVEPOINT) {
+		s->chg_saved = s->nchg;
+	} else if (i == TX_ROLLBACK_TO) {
+		s->nchg = s->chg_saved;
+	}
+}
+
+/*
  * Transaction statement I on S.  Every write transaction begins with
  * TX_WRITE (BEGIN IMMEDIATE) through here: the hand-off lock is taken
  * first, so a waiting writer sleeps until the holder lets go instead of
@@ -489,6 +579,8 @@ static int txn(struct np__store *s, enum tx i, struct np_error *err)
 		rc = np__wlock_take(s->wl, 30000, err);
 		s->held = rc == 0; /* 1: this thread holds it already: SQLite's lock alone */
 	}
+	if (rc >= 0 && (!write || begin))
+		changes_at(s, i, rc);
 	if (rc >= 0)
 		rc = run_tx(s, i, err);
 	if (write && !rc)
@@ -579,6 +671,7 @@ static int sq_migrate(struct np__store *s, struct np_error *err)
 	if (!rc)
 		rc = sq_version(s, &v, err);
 	for (; !rc && v < NP__FLEET_SCHEMA; v++) {
+		changed(s, -1, 0, 0, NULL, false); /* a new schema: readers scan the store */
 		snprintf(set, sizeof(set), "INSERT OR REPLACE INTO np_meta VALUES ('version', '%ld')",
 			 v + 1);
 		if (!(rc = exec(s, migrations[v], err)))
@@ -826,7 +919,13 @@ static int existing(struct np__store *s, const struct np__claim *c, struct np__c
 	return 0;
 }
 
-static int bump(struct np__store *s, int64_t host, int64_t *gen, struct np_error *err)
+/*
+ * Host HOST's generation and change mark moved on (*GEN the new
+ * generation, -1 when the host is gone); DELTA is what the transaction
+ * changes on it (changed()).
+ */
+static int bump(struct np__store *s, int64_t host, const struct np__takes *delta, bool release,
+		int64_t *gen, struct np_error *err)
 {
 	sqlite3_stmt *q = stmt(s, S_BUMP_HOST, err);
 	int rc;
@@ -838,6 +937,8 @@ static int bump(struct np__store *s, int64_t host, int64_t *gen, struct np_error
 	*gen = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_err(s, err, "cannot update a host");
+	if (rc == SQLITE_ROW)
+		changed(s, host, *gen, sqlite3_column_int64(q, 1), delta, release);
 	sqlite3_reset(q);
 	return 0;
 }
@@ -897,7 +998,7 @@ static int pin(struct np__store *s, const struct np__claim *c, const struct np__
 static int claim_body(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
 		      struct np_error *err)
 {
-	int rc = bump(s, c->host_id, &r->generation, err);
+	int rc = bump(s, c->host_id, c->takes, false, &r->generation, err);
 
 	if (!rc && r->generation < 0)
 		r->status = NP__HOST_GONE;
@@ -1028,7 +1129,7 @@ static int charge(struct np__store *s, const struct np__claim *c, const char *id
 static int moves_body(struct np__store *s, const struct np__claim *c, const struct np__moved *mv,
 		      int n, struct np__claim_result *r, struct np_error *err)
 {
-	int rc = bump(s, c->host_id, &r->generation, err);
+	int rc = bump(s, c->host_id, NULL, false, &r->generation, err); /* moves: not told */
 
 	if (!rc && r->generation < 0)
 		r->status = NP__HOST_GONE;
@@ -1161,7 +1262,7 @@ static int release_in(struct np__store *s, struct np__release *rel, struct np_er
 		return 0;
 	if ((rc = note_given(s, rel, true, err)) || (rc = note_given(s, rel, false, err)) ||
 	    (rc = on_placement(s, S_GIVE_BACK, rel->id, rel->host_id, err)) ||
-	    (rc = bump(s, rel->host_id, &rel->generation, err)))
+	    (rc = bump(s, rel->host_id, &rel->given, true, &rel->generation, err)))
 		return rc;
 	return on_placement(s, S_DEL_PLACEMENT, rel->id, -1, err);
 }
@@ -1299,6 +1400,7 @@ static int sq_add_host(struct np__store *s, const struct np__new_host *h, int *a
 
 	if (rc)
 		return rc;
+	changed(s, -1, 0, 0, NULL, false); /* a host the ring cannot name: readers scan the store */
 	*added = 0;
 	if ((rc = find_host(s, h, &id, &same, err)))
 		goto out;
@@ -1355,6 +1457,7 @@ static int sq_remove_host(struct np__store *s, const char *name, bool force, int
 
 	if (rc)
 		return rc;
+	changed(s, -1, 0, 0, NULL, false); /* a host the ring cannot name: readers scan the store */
 	if ((rc = find_host(s, &h, &id, &same, err)))
 		goto out;
 	if (id < 0) {
@@ -1444,6 +1547,60 @@ static int data_version(struct np__store *s, int64_t *v, struct np_error *err)
 	return 0;
 }
 
+/* CUR has scanned the store: the change ring goes on from RING, read before. */
+static void scanned(struct np__store *s, struct np__cursor *cur, uint64_t ring)
+{
+	cur->ring = ring;
+	cur->ring_ok = s->wl != NULL;
+	cur->checked = np__store_now_ns();
+}
+
+/*
+ * How long a cursor may go on the change ring alone before it scans the
+ * store again: a writer that does not add to the ring (a numaplace older
+ * than the ring, or one that could not open the lock file) is seen
+ * within this.  Summaries are hints: a missed change costs a refused
+ * claim, never an over-commit.
+ */
+#define RING_TRUST_NS (INT64_C(1000) * 1000000)
+
+/*
+ * The hosts changed since CUR, from the change ring (store-lock.h)
+ * instead of the store: no statement, no read lock, no page read.  1 when
+ * the ring told (each change passed to CB as a record with no name, no
+ * placement count, and what the change was when the ring knows; *RC CB's
+ * answer), 0 when it cannot: scan the store.
+ */
+static int ring_scan(struct np__store *s, struct np__cursor *cur, np__host_cb cb, void *ctx,
+		     int *rc)
+{
+	struct np__wchange c;
+	int got;
+
+	if (!cur->ring_ok || !s->wl || np__store_now_ns() - cur->checked > RING_TRUST_NS)
+		return 0;
+	*rc = 0;
+	while (!*rc && (got = np__wlock_change(s->wl, cur->ring, &c)) > 0) {
+		struct np__takes d = { c.ntakes, c.takes, c.npins, c.pins };
+		struct np__host_rec r = { .id = c.id, .generation = c.generation, .placements = -1,
+					  .delta = c.kind == NP__WCHANGE_ONLY ? NULL : &d,
+					  .release = c.kind == NP__WCHANGE_RELEASE };
+
+		/*
+		 * Every change takes the next mark (NEXT_SEQ): a mark skipped is
+		 * a change some writer made without the ring; a name below 0, a
+		 * change it cannot name.
+		 */
+		if (c.id < 0 || (c.seq > cur->v[0] && c.seq != cur->v[0] + 1))
+			return 0;
+		if (c.seq > cur->v[0] && (*rc = cb(ctx, &r)))
+			break;
+		cur->v[0] = c.seq > cur->v[0] ? c.seq : cur->v[0]; /* else seen by the store's scan */
+		cur->ring++;
+	}
+	return got >= 0 || *rc;
+}
+
 static int sq_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb, void *ctx,
 		    struct np_error *err)
 {
@@ -1451,12 +1608,20 @@ static int sq_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 	bool since = cur && cur->started;
 	sqlite3_stmt *q;
 	int64_t dv = 0, removals = 0;
+	uint64_t ring = 0;
 	int rc;
 
+	if (since && ring_scan(s, cur, cb, ctx, &rc))
+		return rc;
+	/* Before the store's scan: a change added after this is read again, not lost. */
+	if (cur && s->wl)
+		ring = np__wlock_changes_at(s->wl);
 	if (cur && (rc = data_version(s, &dv, err)))
 		return rc;
-	if (since && dv == cur->data_version)
+	if (since && dv == cur->data_version) {
+		scanned(s, cur, ring);
 		return 0; /* nobody else committed: nothing changed */
+	}
 	/* Before the hosts: a removal after this read shows at the next scan. */
 	if (cur && (removals = one_int(s, S_REMOVALS, 0, err)) < -1)
 		return NP_EOS;
@@ -1473,6 +1638,7 @@ static int sq_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 		cur->v[1] = removals;
 		cur->data_version = dv;
 		cur->started = true;
+		scanned(s, cur, ring);
 	}
 	return rc;
 }

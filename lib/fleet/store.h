@@ -60,11 +60,17 @@ static inline int64_t np__store_now_ns(void)
 
 struct np__host_rec {
 	int64_t id;
-	const char *name;
+	const char *name; /* NULL: a change scan's record of a host known already */
 	int64_t topo_id;
 	double cpu_ratio, ram_ratio;
 	int64_t generation;
 	int placements;
+	/*
+	 * What the change to GENERATION was, when the driver knows (SQLite's
+	 * change ring): DELTA charged, or given back (RELEASE); else NULL.
+	 */
+	const struct np__takes *delta;
+	bool release;
 };
 
 struct np__placement_rec {
@@ -84,6 +90,9 @@ struct np__placement_rec {
 struct np__cursor {
 	int64_t v[2];
 	int64_t data_version;
+	uint64_t ring;	 /* SQLite: the change ring's position (store-lock.h) */
+	int64_t checked; /* SQLite: when the store itself was last scanned (monotonic ns) */
+	bool ring_ok;	 /* SQLite: RING is set */
 	bool started;
 	bool removed; /* set by a scan: a host was removed since the last one */
 };

@@ -147,17 +147,27 @@ refused "lock link: claim" "$st.lock" claim --state "$st" --id vm-1 --json "$hos
 if [ ! -e "$S/elsewhere" ] && [ ! -e "$st" ]; then ok "nothing written through the link"; else not_ok "written through the link"; fi
 rm -f "$st.lock"
 
-# A sqlite: store's lock file (PATH-nplock, lib/fleet/store-lock.c): a
-# FIFO, a folder or a link is refused, nothing written through the link.
+# A sqlite: store's lock file (PATH-nplock, lib/fleet/store-lock.c) and its
+# change ring (PATH-npring, made with it): a FIFO, a folder or a link is
+# refused, nothing written through the link.
+# store_file_refused STORE FILE WHAT: FILE made hostile three ways, each refused.
+store_file_refused() {
+  local sq=$1 file=$2 what=$3 kind
+  for kind in fifo dir link; do
+    rm -rf "$file"
+    case $kind in fifo) mkfifo "$file" ;; dir) mkdir "$file" ;; link) ln -s "$file-elsewhere" "$file" ;; esac
+    refused "store $what $kind: fleet list" "$file" fleet list --store "sqlite:$sq"
+  done
+  if [ ! -e "$file-elsewhere" ]; then ok "nothing written through the store's $what link"; else not_ok "written through the store's $what link"; fi
+  rm -rf "$file"
+}
 if have sqlite; then
   sq="$S/lk.db"
   "$NUMAPLACE" fleet add --store "sqlite:$sq" --name h1 --json "$host" >/dev/null 2>&1
-  for kind in fifo dir link; do
-    rm -rf "$sq-nplock"
-    case $kind in fifo) mkfifo "$sq-nplock" ;; dir) mkdir "$sq-nplock" ;; link) ln -s "$S/lk-elsewhere" "$sq-nplock" ;; esac
-    refused "store lock $kind: fleet list" "$sq-nplock" fleet list --store "sqlite:$sq"
-  done
-  if [ ! -e "$S/lk-elsewhere" ]; then ok "nothing written through the store's lock link"; else not_ok "written through the store's lock link"; fi
+  store_file_refused "$sq" "$sq-nplock" lock
+  run fleet add --store "sqlite:$sq" --name h0 --json "$host"; expect_rc 0 "fleet add makes the lock and the ring"
+  if [ -f "$sq-npring" ]; then ok "the change ring's file is made"; else not_ok "no '$sq-npring' after fleet add"; fi
+  store_file_refused "$sq" "$sq-npring" "change ring"
   rm -rf "$sq-nplock"
   run fleet list --store "sqlite:$sq"; expect_rc 0 "the store opens once its lock file is gone"
   # Verbs that only read do not make the lock file; the first write does.

@@ -224,7 +224,9 @@ static void holder_killed(void)
 	struct np_error err = { 0 };
 	char path[256], url[300];
 	struct np__wlock *l = NULL;
+	struct np__wchange ch;
 	np_fleet *f = NULL;
+	uint64_t at;
 	int p[2], st = 0;
 	char c = 0;
 	pid_t pid;
@@ -239,12 +241,19 @@ static void holder_killed(void)
 	alarm(HANG_GUARD);
 	CHECK(read(p[0], &c, 1) == 1 && c == 'h', "the holder took the lock");
 	close(p[0]);
+	CHECK(np__wlock_open(path, true, &l, &err) == 0 && l, "open: %s", err.message);
+	at = l ? np__wlock_changes_at(l) : 0;
+	CHECK(at >= 5, "the holder's 5 claims are in the change ring (%llu)",
+	      (unsigned long long)at);
 	kill(pid, SIGKILL);
 	CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st), "the holder was killed");
+	CHECK(l && np__wlock_change(l, at, &ch) == 0, "nothing new in the ring yet");
 	/* The next taker gets it (EOWNERDEAD made consistent), well within the limit. */
-	CHECK(np__wlock_open(path, true, &l, &err) == 0 && l, "open: %s", err.message);
 	CHECK(l && np__wlock_take(l, 30000, &err) == 0, "taken after the holder died: %s",
 	      err.message);
+	/* It may have died between a COMMIT and its changes: the ring says it cannot tell. */
+	CHECK(l && np__wlock_change(l, at, &ch) == -1 && np__wlock_change(l, 0, &ch) == -1,
+	      "after a holder died, a reader of the change ring asks the store");
 	if (l)
 		np__wlock_give(l);
 	np__wlock_close(l);
@@ -293,6 +302,102 @@ static void checkpoint_mark(void)
 	CHECK(!np__wlock_checkpoint_due(a, 40, 1000), "a restarted WAL of 40 frames: not due");
 	CHECK(np__wlock_checkpoint_due(a, 1000, 1000),
 	      "a restarted WAL counts from 0: due at 1,000 again");
+out:
+	np__wlock_close(a);
+	np__wlock_close(b);
+}
+
+/* ---- the change ring ------------------------------------------------------------ */
+
+/* Change I as the test writes it: host I, a claim of I MiB on node I % 2, pinning CPU I % 8. */
+static struct np__wchange change_no(int i)
+{
+	struct np__wchange c = { .id = i, .generation = i + 1, .seq = i + 100,
+				 .kind = NP__WCHANGE_CLAIM, .ntakes = 1, .npins = 1 };
+
+	c.takes[0] = (struct np__take){ .node = i % 2, .rc = "MEMORY_MB", .amount = i };
+	c.pins[0] = (struct np__pin){ i % 8, i % 2 };
+	return c;
+}
+
+static bool is_change_no(const struct np__wchange *c, int i)
+{
+	return c->id == i && c->generation == i + 1 && c->seq == i + 100 &&
+	       c->kind == NP__WCHANGE_CLAIM && c->ntakes == 1 && c->npins == 1 &&
+	       c->takes[0].node == i % 2 && !strcmp(c->takes[0].rc, "MEMORY_MB") &&
+	       c->takes[0].amount == i && c->pins[0].cpu == i % 8 && c->pins[0].node == i % 2;
+}
+
+/*
+ * The change ring (PATH-npring): what one handle's holder adds, another
+ * handle and another process read in order; a change overwritten before
+ * it was read, a position the ring never had and a change no numaplace
+ * wrote are "ask the store" (-1), never a wrong change; the position at
+ * the head is "nothing new" (0).  (What np_fleet makes of it: test-fleet,
+ * one-read-per-change and refresh-equals-full.)
+ */
+static void change_ring(void)
+{
+	struct np_error err = { 0 };
+	char path[256], url[300], ring[300];
+	struct np__wlock *a = NULL, *b = NULL;
+	struct np__wchange c[3], got;
+	struct stat sb;
+	uint64_t at;
+	int st = -1, n = 0;
+	pid_t pid;
+
+	if (!new_store("ring", 2, path, url, sizeof(path)))
+		return;
+	snprintf(ring, sizeof(ring), "%s-npring", path);
+	CHECK(stat(ring, &sb) == 0 && (sb.st_mode & 0777) == 0600,
+	      "the ring's file is made beside the lock file, mode 0600");
+	CHECK(np__wlock_open(path, true, &a, &err) == 0 && a &&
+		      np__wlock_open(path, true, &b, &err) == 0 && b,
+	      "two handles: %s", err.message);
+	if (!a || !b)
+		goto out;
+	at = np__wlock_changes_at(b);
+	CHECK(np__wlock_change(b, at, &got) == 0, "at the head: nothing new");
+	CHECK(np__wlock_change(b, at + 1, &got) == -1, "past the head: cannot tell");
+	for (int i = 0; i < 3; i++)
+		c[i] = change_no(i);
+	CHECK(np__wlock_take(a, 30000, &err) == 0, "take: %s", err.message);
+	np__wlock_changes_add(a, c, 3);
+	np__wlock_give(a);
+	for (uint64_t p = at; np__wlock_change(b, p, &got) == 1; p++)
+		n += is_change_no(&got, (int)(p - at));
+	CHECK(n == 3, "another handle reads the 3 changes in order (%d)", n);
+	if ((pid = fork()) == 0) {
+		bool ok = np__wlock_change(b, at + 2, &got) == 1 && is_change_no(&got, 2);
+
+		_exit(ok ? 0 : 1);
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "another process reads them too (status %d)", st);
+	/* Round the ring once more: the first three are overwritten. */
+	CHECK(np__wlock_take(a, 30000, &err) == 0, "take: %s", err.message);
+	for (int i = 0; i < NP__WRING; i++) {
+		struct np__wchange one = change_no(i + 3);
+
+		np__wlock_changes_add(a, &one, 1);
+	}
+	np__wlock_give(a);
+	CHECK(np__wlock_change(b, at, &got) == -1 && np__wlock_change(b, at + 2, &got) == -1,
+	      "a change overwritten before it was read: cannot tell");
+	CHECK(np__wlock_change(b, at + 3, &got) == 1 && is_change_no(&got, 3),
+	      "the oldest change still in the ring reads back");
+	/* What no numaplace writes: too many takes, a resource name without its end. */
+	c[0].ntakes = NP__WTAKES + 1;
+	c[1].kind = 7;
+	memset(c[2].takes[0].rc, 'x', sizeof(c[2].takes[0].rc));
+	at = np__wlock_changes_at(b);
+	CHECK(np__wlock_take(a, 30000, &err) == 0, "take: %s", err.message);
+	np__wlock_changes_add(a, c, 3);
+	np__wlock_give(a);
+	for (int i = 0; i < 3; i++)
+		CHECK(np__wlock_change(b, at + (uint64_t)i, &got) == -1,
+		      "a change no numaplace wrote (%d): cannot tell", i);
 out:
 	np__wlock_close(a);
 	np__wlock_close(b);
@@ -684,22 +789,26 @@ static void deadline(void)
 
 enum hostile { SYMLINK, FIFO, FOLDER, OTHERS_WRITE, TWO_LINKS, SIZE, GARBAGE, OWNER, NHOSTILE };
 
-/* Make the lock file LOCK hostile in way H (VICTIM: a file it may point at); false: skipped. */
-static bool make_hostile(enum hostile h, const char *lock, const char *victim)
+/*
+ * Make the file FILE (the lock file or the change ring's, SIZE bytes when
+ * right) hostile in way H (VICTIM: a file it may point at); false: skipped.
+ */
+static bool make_hostile(enum hostile h, const char *file, size_t size, const char *victim)
 {
-	static const char junk[4096] = "not a lock, but the right size";
+	char *junk;
+	bool ok;
 	int fd;
 
-	unlink(lock);
+	unlink(file);
 	switch (h) {
 	case SYMLINK:
-		return symlink(victim, lock) == 0;
+		return symlink(victim, file) == 0;
 	case FIFO:
-		return mkfifo(lock, 0600) == 0;
+		return mkfifo(file, 0600) == 0;
 	case FOLDER:
-		return mkdir(lock, 0700) == 0;
+		return mkdir(file, 0700) == 0;
 	case TWO_LINKS:
-		return link(victim, lock) == 0;
+		return link(victim, file) == 0;
 	case OWNER:
 		if (geteuid() != 0) {
 			printf("hostile/owner: skipped: another user's file needs root to make\n");
@@ -709,54 +818,67 @@ static bool make_hostile(enum hostile h, const char *lock, const char *victim)
 	default:
 		break;
 	}
-	fd = open(lock, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0)
+	if (!(junk = calloc(1, size)))
 		return false;
-	if (write(fd, junk, h == SIZE ? 100 : sizeof(junk)) < 0 ||
-	    (h == OTHERS_WRITE && fchmod(fd, 0602)) || (h == OWNER && fchown(fd, 65534, 65534))) {
-		close(fd);
-		return false;
-	}
-	return close(fd) == 0;
+	snprintf(junk, size, "not ours, but the right size");
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ok = fd >= 0 && write(fd, junk, h == SIZE ? 100 : size) >= 0 &&
+	     !(h == OTHERS_WRITE && fchmod(fd, 0602)) && !(h == OWNER && fchown(fd, 65534, 65534));
+	free(junk);
+	return fd >= 0 && close(fd) == 0 && ok;
 }
 
-static void hostile(void)
+/* Every hostile FILE (the lock file, or the change ring's: KIND) refused, VICTIM kept. */
+static void hostile_file(const char *url, const char *file, const char *kind, const char *victim)
 {
 	static const char *const what[NHOSTILE] = {
 		"is a symbolic link", "is not a regular file", "is not a regular file",
 		"is writable by group or others", "has more than one link", "has the wrong size",
-		"is not a numaplace lock file", "belongs to another user",
+		"is not a numaplace", "belongs to another user",
 	};
-	char path[256], url[300], lock[300], victim[300];
-	struct stat before, after;
+	struct stat before, after, sb;
+	size_t size = stat(file, &sb) == 0 ? (size_t)sb.st_size : 0;
+
+	CHECK(size > 0, "%s: made with the store", file);
+	stat(victim, &before);
+	for (int h = 0; size && h < NHOSTILE; h++) {
+		struct np_error err = { 0 };
+		np_fleet *f = NULL;
+		int rc;
+
+		if (!make_hostile(h, file, size, victim))
+			continue;
+		alarm(HANG_GUARD); /* a FIFO must not block the open */
+		rc = np_fleet_open(url, 0, &f, &err);
+		alarm(0);
+		CHECK(rc == NP_EINPUT && strstr(err.message, file) && strstr(err.message, what[h]) &&
+			      strstr(err.message, kind) && !strchr(err.message, '\n'),
+		      "hostile %s %d: %d '%s'", kind, h, rc, err.message);
+		np_fleet_close(f);
+		CHECK(stat(victim, &after) == 0 && after.st_size == before.st_size &&
+			      after.st_mtim.tv_nsec == before.st_mtim.tv_nsec,
+		      "hostile %s %d: victim kept", kind, h);
+		if (h == FOLDER)
+			rmdir(file);
+	}
+	unlink(file);
+}
+
+static void hostile(void)
+{
+	char path[256], url[300], lock[300], ring[300], victim[300];
 	int fd;
 
 	if (!new_store("hostile", 1, path, url, sizeof(path)))
 		return;
 	np__wlock_name(path, lock, sizeof(lock));
+	snprintf(ring, sizeof(ring), "%s-npring", path);
 	snprintf(victim, sizeof(victim), "%s/victim", dir);
 	fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	CHECK(fd >= 0 && write(fd, "precious\n", 9) == 9 && close(fd) == 0, "victim");
-	stat(victim, &before);
-	for (int h = 0; h < NHOSTILE; h++) {
-		struct np_error err = { 0 };
-		np_fleet *f = NULL;
-		int rc;
-
-		if (!make_hostile(h, lock, victim))
-			continue;
-		alarm(HANG_GUARD); /* a FIFO must not block the open */
-		rc = np_fleet_open(url, 0, &f, &err);
-		alarm(0);
-		CHECK(rc == NP_EINPUT && strstr(err.message, lock) && strstr(err.message, what[h]) &&
-		      !strchr(err.message, '\n'), "hostile %d: %d '%s'", h, rc, err.message);
-		np_fleet_close(f);
-		CHECK(stat(victim, &after) == 0 && after.st_size == before.st_size &&
-		      after.st_mtim.tv_nsec == before.st_mtim.tv_nsec, "hostile %d: victim kept", h);
-		if (h == FOLDER)
-			rmdir(lock);
-	}
-	unlink(lock);
+	hostile_file(url, ring, "change ring file", victim);
+	CHECK(present(url, "x", 0) == 0, "a store whose change ring's file went is opened again");
+	hostile_file(url, lock, "lock file", victim);
 	CHECK(present(url, "x", 0) == 0, "a store whose lock file went is opened again");
 }
 
@@ -864,6 +986,7 @@ int main(void)
 	T_CASE("two-processes", two_processes());
 	T_CASE("holder-killed", holder_killed());
 	T_CASE("checkpoint-mark", checkpoint_mark());
+	T_CASE("change-ring", change_ring());
 	T_CASE("lost-wakeup", lost_wakeup());
 	T_CASE("woken-waiter-killed", woken_waiter_killed());
 	T_CASE("reads-make-none", reads_make_none());
