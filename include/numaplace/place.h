@@ -251,8 +251,13 @@ struct np_lookahead {
 	/*
 	 * How each future is played (enum np_lookahead_rollout; 0: ENGINE).
 	 * Measured in docs/results.md "tenth session"; not the default.
+	 * ROLL_DEPTH, BEST_POLICY only: the fit rules play a future only when
+	 * np_place()'s playout of it admits fewer than ROLL_DEPTH guests, and
+	 * count at most that many (0: always, to the end;
+	 * 0..NP_LOOKAHEAD_DEPTH_MAX; docs/results.md "eleventh session").
 	 */
 	int rollout;
+	int roll_depth;
 };
 
 /* What one np_place_lookahead() did. */

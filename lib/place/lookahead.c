@@ -389,18 +389,25 @@ static int two_step(np_host *h, const np_flavors *f, struct np__futures *fu, int
 	return best;
 }
 
-/* NP_LOOKAHEAD_ROLL_BEST_POLICY: the most any one policy admits of future S; -1: budget. */
+/*
+ * NP_LOOKAHEAD_ROLL_BEST_POLICY: the most any one policy admits of future
+ * S; -1: budget.  With CAP (np_lookahead.roll_depth), the fit rules play
+ * only a future np_place() admits fewer than CAP guests of, and count up
+ * to CAP: their say is kept for a host near full.
+ */
 static int best_policy(const np_host *h, const np_flavors *f, struct np__futures *fu, int s,
-		       int depth, uint64_t *left)
+		       int depth, int cap, uint64_t *left)
 {
 	int best = 0;
 
 	for (int i = 0; i < LA_POLICIES && best >= 0; i++) {
 		np_host *x = NULL;
-		int got = 0;
+		int got = 0, d = i > 0 && cap && cap < depth ? cap : depth;
 
+		if (i > 0 && cap && best >= cap)
+			break; /* no fit rule can count more */
 		if (!np_host_clone(h, &x, NULL))
-			got = rollout(x, f, fu, s, 0, depth, i, left);
+			got = rollout(x, f, fu, s, 0, d, i, left);
 		np_host_free(x);
 		best = got < 0 ? -1 : got > best ? got : best;
 	}
@@ -413,7 +420,8 @@ static int play(np_host *h, const struct np_lookahead *o, struct np__futures *fu
 {
 	switch (o->rollout) {
 	case NP_LOOKAHEAD_ROLL_TWO_STEP: return two_step(h, o->flavors, fu, s, depth, left);
-	case NP_LOOKAHEAD_ROLL_BEST_POLICY: return best_policy(h, o->flavors, fu, s, depth, left);
+	case NP_LOOKAHEAD_ROLL_BEST_POLICY:
+		return best_policy(h, o->flavors, fu, s, depth, o->roll_depth, left);
 	default: return rollout(h, o->flavors, fu, s, 0, depth, 0, left);
 	}
 }
@@ -499,6 +507,9 @@ static int check(const struct np_lookahead *o, struct np_error *err)
 			       NP_LOOKAHEAD_MARGIN_MAX, o->margin);
 	if (o->rollout < NP_LOOKAHEAD_ROLL_ENGINE || o->rollout > NP_LOOKAHEAD_ROLL_BEST_POLICY)
 		return np__err(err, NP_EINPUT, "lookahead: unknown rollout %d", o->rollout);
+	if (o->roll_depth < 0 || o->roll_depth > NP_LOOKAHEAD_DEPTH_MAX)
+		return np__err(err, NP_EINPUT, "lookahead: roll_depth must be 0 to %d, not %d",
+			       NP_LOOKAHEAD_DEPTH_MAX, o->roll_depth);
 	if (o->depth < 0 || o->depth > NP_LOOKAHEAD_DEPTH_MAX)
 		return np__err(err, NP_EINPUT, "lookahead: depth must be 0 to %d, not %d",
 				 NP_LOOKAHEAD_DEPTH_MAX, o->depth);
