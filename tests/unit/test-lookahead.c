@@ -11,9 +11,9 @@
  * when one wins); the budget bounding the guests placed
  * in futures (and no future counted half-played); a guest that does not
  * fit; the cells of a candidate on its nodes in another order
- * (NP_LOOKAHEAD_SWAP); the deeper rollouts, and the best policy's fit
- * rules only on short futures (roll_depth); and options out of range refused with one line,
- * the output untouched.
+ * (NP_LOOKAHEAD_SWAP); the deeper rollouts, the best policy's fit rules
+ * only on short futures (roll_depth) and that being the default; and
+ * options out of range refused with one line, the output untouched.
  */
 #include <string.h>
 
@@ -392,7 +392,7 @@ static void test_hostile(void)
 		{ { .flavors = f, .samples = 1, .margin = NP_LOOKAHEAD_MARGIN_MAX + 1 }, "margin" },
 		{ { .flavors = f, .samples = 1, .margin = __builtin_nan("") }, "margin" },
 		{ { .flavors = f, .samples = 1, .rollout = -1 }, "rollout" },
-		{ { .flavors = f, .samples = 1, .rollout = NP_LOOKAHEAD_ROLL_BEST_POLICY + 1 }, "rollout" },
+		{ { .flavors = f, .samples = 1, .rollout = NP_LOOKAHEAD_ROLL_ENGINE + 1 }, "rollout" },
 		{ { .flavors = f, .samples = 1, .roll_depth = -1 }, "roll_depth" },
 		{ { .flavors = f, .samples = 1, .roll_depth = NP_LOOKAHEAD_DEPTH_MAX + 1 },
 		  "roll_depth" },
@@ -812,9 +812,12 @@ static void test_rollout(void)
 	np_flavors *big = catalogue("[{\"vcpus\": 1, \"memory_mb\": 24576, "
 				    "\"extra_specs\": {\"hw:numa_nodes\": \"1\"}}]");
 	np_flavors *f = catalogue(mix);
+	static const int modes[] = { NP_LOOKAHEAD_ROLL_ENGINE, NP_LOOKAHEAD_ROLL_TWO_STEP,
+				     NP_LOOKAHEAD_ROLL_BEST_POLICY };
 	uint64_t engine_guests = 0;
 
-	for (int mode = 0; h && h2 && q && q2 && big && f && mode <= 2; mode++) {
+	for (size_t m = 0; h && h2 && q && q2 && big && f && m < sizeof(modes) / sizeof(*modes); m++) {
+		int mode = modes[m];
 		struct np_lookahead la = { .flavors = big, .samples = 4, .seed = 7, .rollout = mode };
 		struct np_lookahead_result r = { 0 }, r2 = { 0 };
 		struct np_error err = { 0 };
@@ -831,7 +834,7 @@ static void test_rollout(void)
 		CHECK(p && p2 && np_plan_fits(p) && np_plan_validate(h2, q2, p, &err) == 0 &&
 			      node_of(p) == node_of(p2) && r.guests == r2.guests,
 		      "rollout %d: not the same plan twice", mode);
-		if (mode == 0) {
+		if (mode == NP_LOOKAHEAD_ROLL_ENGINE) {
 			engine_guests = r.guests;
 			CHECK(r.candidates >= 2 && r.futures == 16, "%d candidates, %d futures",
 			      r.candidates, r.futures);
@@ -882,7 +885,11 @@ static int run_la(const np_host *h, const np_request *req, const struct np_looka
  * admits its first guest, so a cap of 1 is exactly the engine's rollout
  * (same plan, same guests tried); a cap no future reaches is exactly the
  * uncapped best policy; one between tries fewer guests than uncapped and
- * at least the engine's.
+ * at least the engine's.  And the default (rollout and roll_depth 0, what
+ * every caller that does not set them gets, `place --lookahead` among
+ * them) is the best policy with roll_depth 4: the same plans and guests
+ * tried, on a roomy host and on a full one, where it tries more guests
+ * than the engine's rollout (the fit rules play its short futures).
  */
 static void test_roll_depth(void)
 {
@@ -891,12 +898,16 @@ static void test_roll_depth(void)
 	np_host *h = host_with(&t, some);
 	np_request *q = flavor("vcpus=2,ram=8192,hw:cpu_policy=dedicated,hw:numa_nodes=1");
 	np_flavors *f = catalogue(mix);
+	static const uint64_t full[4] = { 20480, 24576, 16384, 28672 };
+	np_topo *t2 = NULL;
+	np_host *h2 = host_with(&t2, full);
 	struct np_lookahead eng = { .flavors = f, .samples = 16, .seed = 3 };
-	struct np_lookahead deep = eng, cap = eng;
+	struct np_lookahead deep = eng, cap = eng, def = eng;
 	struct np_lookahead_result re = { 0 }, rd = { 0 }, rc = { 0 };
 
-	if (!h || !q || !f)
+	if (!h || !h2 || !q || !f)
 		goto out;
+	eng.rollout = NP_LOOKAHEAD_ROLL_ENGINE;
 	deep.rollout = cap.rollout = NP_LOOKAHEAD_ROLL_BEST_POLICY;
 	cap.roll_depth = 1;
 	CHECK(run_la(h, q, &cap, &rc) == run_la(h, q, &eng, &re) && rc.guests == re.guests &&
@@ -914,11 +925,30 @@ static void test_roll_depth(void)
 	      "cap 6: %llu guests, the engine's rollout %llu, uncapped %llu",
 	      (unsigned long long)rc.guests, (unsigned long long)re.guests,
 	      (unsigned long long)rd.guests);
+	cap.roll_depth = NP_LOOKAHEAD_ROLL_DEPTH_DEFAULT;
+	for (int i = 0; i < 2; i++) {
+		const np_host *on = i ? h2 : h;
+		struct np_lookahead_result rf = { 0 };
+
+		CHECK(run_la(on, q, &def, &rf) == run_la(on, q, &cap, &rc) &&
+			      rf.guests == rc.guests && rf.chosen == rc.chosen &&
+			      rf.candidates == rc.candidates,
+		      "host %d: the default tried %llu guests, best policy with roll_depth %d %llu",
+		      i, (unsigned long long)rf.guests, cap.roll_depth,
+		      (unsigned long long)rc.guests);
+		run_la(on, q, &eng, &re);
+		CHECK(i == 0 || (rf.candidates >= 2 && rf.guests > re.guests),
+		      "full host: the default tried %llu guests, the engine's rollout %llu "
+		      "(%d candidates)",
+		      (unsigned long long)rf.guests, (unsigned long long)re.guests, rf.candidates);
+	}
 out:
 	np_flavors_free(f);
 	np_request_free(q);
 	np_host_free(h);
+	np_host_free(h2);
 	np_topo_free(t);
+	np_topo_free(t2);
 }
 
 int main(void)
