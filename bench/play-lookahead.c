@@ -37,7 +37,13 @@
  *   NP_BENCH_LA_MARGIN   np_lookahead.margin, standard errors (default 0)
  *   NP_BENCH_LA_PLAIN    1: np_lookahead.plain_draws (default 0: stratified)
  *   NP_BENCH_LA_ROLL     np_lookahead.rollout: 1 two-step, 2 the best policy
- *                        per future (default 0: the engine)
+ *                        per future, 3 the engine (the default before the
+ *                        eleventh session); default 0: the library's, the
+ *                        best policy with roll_depth 4
+ *   NP_BENCH_LA_ROLL_DEPTH  np_lookahead.roll_depth: with the best policy,
+ *                        the fit rules only on futures np_place() admits
+ *                        fewer guests of, counted up to it (default 0: with
+ *                        NP_BENCH_LA_ROLL=2 none, with 0 the library's 4)
  *   NP_BENCH_LA_OFF_DEPART  1: once a guest has left the host, the
  *                        engine's answer alone (no futures; default 0)
  * play_lookahead_stats() counts decisions, candidates, futures and the
@@ -132,6 +138,7 @@ int play_lookahead_decide(np_host *h, const np_request *q, const struct np_deman
 	la.margin = knob("NP_BENCH_LA_MARGIN", 0);
 	la.plain_draws = knob("NP_BENCH_LA_PLAIN", 0) != 0;
 	la.rollout = (int)knob("NP_BENCH_LA_ROLL", 0);
+	la.roll_depth = (int)knob("NP_BENCH_LA_ROLL_DEPTH", 0);
 	if (departed && knob("NP_BENCH_LA_OFF_DEPART", 0) != 0) {
 		la.engine_only = true; /* one candidate: np_place()'s answer, no futures */
 		la.nextra = 0;

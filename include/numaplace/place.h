@@ -191,18 +191,24 @@ enum np_lookahead_cands {
 };
 /*
  * How each future is played (np_lookahead.rollout).  ENGINE: every guest
- * by np_place() with no options.  TWO_STEP: the future's first guest on
- * the plan, of np_place()'s and best, first and worst fit's, after which
- * the rest of that future (by np_place()) admits the most: a two-step
- * tree per candidate, about 4 times ENGINE's engine calls.  BEST_POLICY:
- * the future played to its end by np_place() and by each fit rule alone,
- * the one that admits most counting: about 4 times too.
+ * by np_place() with no options (the default until the eleventh
+ * session).  TWO_STEP: the future's first guest on the plan, of
+ * np_place()'s and best, first and worst fit's, after which the rest of
+ * that future (by np_place()) admits the most: a two-step tree per
+ * candidate, about 4 times ENGINE's engine calls.  BEST_POLICY: the
+ * future played to its end by np_place() and by each fit rule alone, the
+ * one that admits most counting: about 4 times too; with roll_depth K,
+ * the fit rules only on futures np_place() admits fewer than K guests
+ * of.  DEFAULT (0): BEST_POLICY with roll_depth 0 meaning
+ * NP_LOOKAHEAD_ROLL_DEPTH_DEFAULT (docs/results.md, eleventh session).
  */
 enum np_lookahead_rollout {
-	NP_LOOKAHEAD_ROLL_ENGINE = 0,
+	NP_LOOKAHEAD_ROLL_DEFAULT = 0,
 	NP_LOOKAHEAD_ROLL_TWO_STEP = 1,
 	NP_LOOKAHEAD_ROLL_BEST_POLICY = 2,
+	NP_LOOKAHEAD_ROLL_ENGINE = 3,
 };
+#define NP_LOOKAHEAD_ROLL_DEPTH_DEFAULT 4 /* roll_depth 0 with ROLL_DEFAULT */
 
 /* What cands 0 means: the setting measured in docs/results.md "Lookahead". */
 #define NP_LOOKAHEAD_DEFAULT (NP_LOOKAHEAD_BEST | NP_LOOKAHEAD_FIRST | NP_LOOKAHEAD_WORST)
@@ -249,10 +255,17 @@ struct np_lookahead {
 	 */
 	bool plain_draws;
 	/*
-	 * How each future is played (enum np_lookahead_rollout; 0: ENGINE).
-	 * Measured in docs/results.md "tenth session"; not the default.
+	 * How each future is played (enum np_lookahead_rollout; 0: DEFAULT,
+	 * the best policy with roll_depth NP_LOOKAHEAD_ROLL_DEPTH_DEFAULT).
+	 * Measured in docs/results.md "tenth session" and "eleventh session".
+	 * ROLL_DEPTH, BEST_POLICY and DEFAULT only: the fit rules play a
+	 * future only when np_place()'s playout of it admits fewer than
+	 * ROLL_DEPTH guests, and count at most that many (0: with DEFAULT
+	 * NP_LOOKAHEAD_ROLL_DEPTH_DEFAULT, with BEST_POLICY always, to the
+	 * end; 0..NP_LOOKAHEAD_DEPTH_MAX).
 	 */
 	int rollout;
+	int roll_depth;
 };
 
 /* What one np_place_lookahead() did. */

@@ -13,6 +13,14 @@
  * guests in all wins; ties go to the earlier candidate, the engine's own
  * answer first.
  *
+ * By default (rollout 0, since the eleventh session) a future the engine
+ * admits fewer than roll_depth (4) guests of is played by best, first
+ * and worst fit too, up to that many, the most any admits counting: near
+ * a full host a packer's choices judge the candidate as well; longer
+ * futures are the engine's alone (played to the end by all four, the
+ * packers favoured candidates that leave room for a packer, not for the
+ * engine: docs/results.md, tenth and eleventh sessions).
+ *
  * Candidates: the engine's answer with the caller's options, then by
  * default best, first and worst fit's plans (lookahead-cands.c): on tune
  * seeds these gained more than the engine's runner-ups (NP_LOOKAHEAD_ALT:
@@ -389,18 +397,25 @@ static int two_step(np_host *h, const np_flavors *f, struct np__futures *fu, int
 	return best;
 }
 
-/* NP_LOOKAHEAD_ROLL_BEST_POLICY: the most any one policy admits of future S; -1: budget. */
+/*
+ * NP_LOOKAHEAD_ROLL_BEST_POLICY: the most any one policy admits of future
+ * S; -1: budget.  With CAP (np_lookahead.roll_depth), the fit rules play
+ * only a future np_place() admits fewer than CAP guests of, and count up
+ * to CAP: their say is kept for a host near full.
+ */
 static int best_policy(const np_host *h, const np_flavors *f, struct np__futures *fu, int s,
-		       int depth, uint64_t *left)
+		       int depth, int cap, uint64_t *left)
 {
 	int best = 0;
 
 	for (int i = 0; i < LA_POLICIES && best >= 0; i++) {
 		np_host *x = NULL;
-		int got = 0;
+		int got = 0, d = i > 0 && cap && cap < depth ? cap : depth;
 
+		if (i > 0 && cap && best >= cap)
+			break; /* no fit rule can count more */
 		if (!np_host_clone(h, &x, NULL))
-			got = rollout(x, f, fu, s, 0, depth, i, left);
+			got = rollout(x, f, fu, s, 0, d, i, left);
 		np_host_free(x);
 		best = got < 0 ? -1 : got > best ? got : best;
 	}
@@ -413,7 +428,8 @@ static int play(np_host *h, const struct np_lookahead *o, struct np__futures *fu
 {
 	switch (o->rollout) {
 	case NP_LOOKAHEAD_ROLL_TWO_STEP: return two_step(h, o->flavors, fu, s, depth, left);
-	case NP_LOOKAHEAD_ROLL_BEST_POLICY: return best_policy(h, o->flavors, fu, s, depth, left);
+	case NP_LOOKAHEAD_ROLL_BEST_POLICY:
+		return best_policy(h, o->flavors, fu, s, depth, o->roll_depth, left);
 	default: return rollout(h, o->flavors, fu, s, 0, depth, 0, left);
 	}
 }
@@ -497,8 +513,11 @@ static int check(const struct np_lookahead *o, struct np_error *err)
 	if (!(o->margin >= 0 && o->margin <= NP_LOOKAHEAD_MARGIN_MAX))
 		return np__err(err, NP_EINPUT, "lookahead: margin must be 0 to %d, not %g",
 			       NP_LOOKAHEAD_MARGIN_MAX, o->margin);
-	if (o->rollout < NP_LOOKAHEAD_ROLL_ENGINE || o->rollout > NP_LOOKAHEAD_ROLL_BEST_POLICY)
+	if (o->rollout < NP_LOOKAHEAD_ROLL_DEFAULT || o->rollout > NP_LOOKAHEAD_ROLL_ENGINE)
 		return np__err(err, NP_EINPUT, "lookahead: unknown rollout %d", o->rollout);
+	if (o->roll_depth < 0 || o->roll_depth > NP_LOOKAHEAD_DEPTH_MAX)
+		return np__err(err, NP_EINPUT, "lookahead: roll_depth must be 0 to %d, not %d",
+			       NP_LOOKAHEAD_DEPTH_MAX, o->roll_depth);
 	if (o->depth < 0 || o->depth > NP_LOOKAHEAD_DEPTH_MAX)
 		return np__err(err, NP_EINPUT, "lookahead: depth must be 0 to %d, not %d",
 				 NP_LOOKAHEAD_DEPTH_MAX, o->depth);
@@ -511,6 +530,7 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 {
 	struct np_place_opts o = opts ? *opts : (struct np_place_opts){ 0 };
 	struct np_lookahead_result res = { 0 };
+	struct np_lookahead lo;
 	int depth, best = 0, rc;
 	long score[LA_MAX_CANDS] = { 0 };
 	double sq[LA_MAX_CANDS] = { 0 };
@@ -520,6 +540,11 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 
 	if ((rc = check(la_opts, err)))
 		return rc;
+	lo = *la_opts;
+	if (lo.rollout == NP_LOOKAHEAD_ROLL_DEFAULT) { /* docs/results.md, eleventh session */
+		lo.rollout = NP_LOOKAHEAD_ROLL_BEST_POLICY;
+		lo.roll_depth = lo.roll_depth ? lo.roll_depth : NP_LOOKAHEAD_ROLL_DEPTH_DEFAULT;
+	}
 	depth = la_opts->depth ? la_opts->depth : NP_LOOKAHEAD_DEPTH_MAX;
 	left = la_opts->max_guests ? la_opts->max_guests : UINT64_MAX;
 	if ((rc = candidates(host, req, &o, la_opts, &la, err)))
@@ -540,7 +565,7 @@ int np_place_lookahead(const np_host *host, const np_request *req,
 		if (rc)
 			goto out;
 		for (int s = 0; s < la_opts->samples; s++)
-			if (!round_of(host, &la, la_opts, fu, s, depth, &left, score, sq, &res))
+			if (!round_of(host, &la, &lo, fu, s, depth, &left, score, sq, &res))
 				break;
 		best = choose(&la, score, sq, res.futures, la_opts->margin);
 	}

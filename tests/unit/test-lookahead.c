@@ -11,8 +11,9 @@
  * when one wins); the budget bounding the guests placed
  * in futures (and no future counted half-played); a guest that does not
  * fit; the cells of a candidate on its nodes in another order
- * (NP_LOOKAHEAD_SWAP); and options out of range refused with one line,
- * the output untouched.
+ * (NP_LOOKAHEAD_SWAP); the deeper rollouts, the best policy's fit rules
+ * only on short futures (roll_depth) and that being the default; and
+ * options out of range refused with one line, the output untouched.
  */
 #include <string.h>
 
@@ -391,7 +392,10 @@ static void test_hostile(void)
 		{ { .flavors = f, .samples = 1, .margin = NP_LOOKAHEAD_MARGIN_MAX + 1 }, "margin" },
 		{ { .flavors = f, .samples = 1, .margin = __builtin_nan("") }, "margin" },
 		{ { .flavors = f, .samples = 1, .rollout = -1 }, "rollout" },
-		{ { .flavors = f, .samples = 1, .rollout = NP_LOOKAHEAD_ROLL_BEST_POLICY + 1 }, "rollout" },
+		{ { .flavors = f, .samples = 1, .rollout = NP_LOOKAHEAD_ROLL_ENGINE + 1 }, "rollout" },
+		{ { .flavors = f, .samples = 1, .roll_depth = -1 }, "roll_depth" },
+		{ { .flavors = f, .samples = 1, .roll_depth = NP_LOOKAHEAD_DEPTH_MAX + 1 },
+		  "roll_depth" },
 	};
 
 	for (size_t i = 0; h && q && f && i < sizeof(bad) / sizeof(*bad); i++) {
@@ -808,9 +812,12 @@ static void test_rollout(void)
 	np_flavors *big = catalogue("[{\"vcpus\": 1, \"memory_mb\": 24576, "
 				    "\"extra_specs\": {\"hw:numa_nodes\": \"1\"}}]");
 	np_flavors *f = catalogue(mix);
+	static const int modes[] = { NP_LOOKAHEAD_ROLL_ENGINE, NP_LOOKAHEAD_ROLL_TWO_STEP,
+				     NP_LOOKAHEAD_ROLL_BEST_POLICY };
 	uint64_t engine_guests = 0;
 
-	for (int mode = 0; h && h2 && q && q2 && big && f && mode <= 2; mode++) {
+	for (size_t m = 0; h && h2 && q && q2 && big && f && m < sizeof(modes) / sizeof(*modes); m++) {
+		int mode = modes[m];
 		struct np_lookahead la = { .flavors = big, .samples = 4, .seed = 7, .rollout = mode };
 		struct np_lookahead_result r = { 0 }, r2 = { 0 };
 		struct np_error err = { 0 };
@@ -827,7 +834,7 @@ static void test_rollout(void)
 		CHECK(p && p2 && np_plan_fits(p) && np_plan_validate(h2, q2, p, &err) == 0 &&
 			      node_of(p) == node_of(p2) && r.guests == r2.guests,
 		      "rollout %d: not the same plan twice", mode);
-		if (mode == 0) {
+		if (mode == NP_LOOKAHEAD_ROLL_ENGINE) {
 			engine_guests = r.guests;
 			CHECK(r.candidates >= 2 && r.futures == 16, "%d candidates, %d futures",
 			      r.candidates, r.futures);
@@ -855,6 +862,95 @@ static void test_rollout(void)
 	np_topo_free(t2);
 }
 
+/* One np_place_lookahead() of REQ on H with LA: the node of its first cell and *R; -2 on error. */
+static int run_la(const np_host *h, const np_request *req, const struct np_lookahead *la,
+		  struct np_lookahead_result *r)
+{
+	struct np_error err = { 0 };
+	np_plan *p = NULL;
+	int node = -2;
+
+	if (np_place_lookahead(h, req, NULL, la, &p, r, &err) == 0 &&
+	    np_plan_validate(h, req, p, &err) == 0)
+		node = node_of(p);
+	CHECK(node != -2, "%s", err.message);
+	np_plan_free(p);
+	return node;
+}
+
+/*
+ * np_lookahead.roll_depth (docs/results.md, eleventh session): with the
+ * best policy per future, the fit rules play only futures np_place()
+ * admits fewer than roll_depth guests of.  On a roomy host every future
+ * admits its first guest, so a cap of 1 is exactly the engine's rollout
+ * (same plan, same guests tried); a cap no future reaches is exactly the
+ * uncapped best policy; one between tries fewer guests than uncapped and
+ * at least the engine's.  And the default (rollout and roll_depth 0, what
+ * every caller that does not set them gets, `place --lookahead` among
+ * them) is the best policy with roll_depth 4: the same plans and guests
+ * tried, on a roomy host and on a full one, where it tries more guests
+ * than the engine's rollout (the fit rules play its short futures).
+ */
+static void test_roll_depth(void)
+{
+	static const uint64_t some[4] = { 4096, 0, 16384, 8192 };
+	np_topo *t = NULL;
+	np_host *h = host_with(&t, some);
+	np_request *q = flavor("vcpus=2,ram=8192,hw:cpu_policy=dedicated,hw:numa_nodes=1");
+	np_flavors *f = catalogue(mix);
+	static const uint64_t full[4] = { 20480, 24576, 16384, 28672 };
+	np_topo *t2 = NULL;
+	np_host *h2 = host_with(&t2, full);
+	struct np_lookahead eng = { .flavors = f, .samples = 16, .seed = 3 };
+	struct np_lookahead deep = eng, cap = eng, def = eng;
+	struct np_lookahead_result re = { 0 }, rd = { 0 }, rc = { 0 };
+
+	if (!h || !h2 || !q || !f)
+		goto out;
+	eng.rollout = NP_LOOKAHEAD_ROLL_ENGINE;
+	deep.rollout = cap.rollout = NP_LOOKAHEAD_ROLL_BEST_POLICY;
+	cap.roll_depth = 1;
+	CHECK(run_la(h, q, &cap, &rc) == run_la(h, q, &eng, &re) && rc.guests == re.guests &&
+		      rc.chosen == re.chosen && re.candidates >= 2,
+	      "cap 1: %llu guests, the engine's rollout %llu (%d candidates)",
+	      (unsigned long long)rc.guests, (unsigned long long)re.guests, re.candidates);
+	cap.roll_depth = NP_LOOKAHEAD_DEPTH_MAX;
+	CHECK(run_la(h, q, &cap, &rc) == run_la(h, q, &deep, &rd) && rc.guests == rd.guests &&
+		      rc.chosen == rd.chosen,
+	      "cap %d: %llu guests, uncapped %llu", cap.roll_depth, (unsigned long long)rc.guests,
+	      (unsigned long long)rd.guests);
+	cap.roll_depth = 6;
+	run_la(h, q, &cap, &rc);
+	CHECK(re.guests <= rc.guests && rc.guests < rd.guests,
+	      "cap 6: %llu guests, the engine's rollout %llu, uncapped %llu",
+	      (unsigned long long)rc.guests, (unsigned long long)re.guests,
+	      (unsigned long long)rd.guests);
+	cap.roll_depth = NP_LOOKAHEAD_ROLL_DEPTH_DEFAULT;
+	for (int i = 0; i < 2; i++) {
+		const np_host *on = i ? h2 : h;
+		struct np_lookahead_result rf = { 0 };
+
+		CHECK(run_la(on, q, &def, &rf) == run_la(on, q, &cap, &rc) &&
+			      rf.guests == rc.guests && rf.chosen == rc.chosen &&
+			      rf.candidates == rc.candidates,
+		      "host %d: the default tried %llu guests, best policy with roll_depth %d %llu",
+		      i, (unsigned long long)rf.guests, cap.roll_depth,
+		      (unsigned long long)rc.guests);
+		run_la(on, q, &eng, &re);
+		CHECK(i == 0 || (rf.candidates >= 2 && rf.guests > re.guests),
+		      "full host: the default tried %llu guests, the engine's rollout %llu "
+		      "(%d candidates)",
+		      (unsigned long long)rf.guests, (unsigned long long)re.guests, rf.candidates);
+	}
+out:
+	np_flavors_free(f);
+	np_request_free(q);
+	np_host_free(h);
+	np_host_free(h2);
+	np_topo_free(t);
+	np_topo_free(t2);
+}
+
 int main(void)
 {
 	T_CASE("beats-greedy", test_beats_greedy());
@@ -871,5 +967,6 @@ int main(void)
 	T_CASE("default-cands", test_default_cands());
 	T_CASE("swap", test_swap());
 	T_CASE("rollout", test_rollout());
+	T_CASE("roll-depth", test_roll_depth());
 	return t_done();
 }
