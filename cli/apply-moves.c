@@ -50,12 +50,10 @@ struct mover {
 /* TEXT "pid:N" or "domain:NAME" into *M's target; false when it is neither. */
 static bool parse_target(const char *text, const char *uri, struct mover *m)
 {
-	long pid;
-	char *end;
+	long long pid;
 
 	if (strncmp(text, "pid:", 4) == 0) {
-		pid = strtol(text + 4, &end, 10);
-		if (*end || end == text + 4 || pid <= 0 || pid > 1 << 22)
+		if (!cli_decimal(text + 4, 1, 1 << 22, &pid))
 			return false;
 		m->t.pid = (int)pid;
 		return true;
