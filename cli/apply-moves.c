@@ -273,9 +273,9 @@ static int one_move(const np_topo *topo, const np_plan *plan, int i, const struc
 	int rc = move_spec(topo, m, mv, base, &s, &pins);
 
 	if (!rc && np_apply(topo, &m->t, &s, &r, &err)) {
-		fprintf(stderr, "numaplace: move %d of %d (guest '%s') failed: %s; %d move%s done "
-			"before it stay%s done, the new guest is not started; run apply again when "
-			"the cause is fixed\n", i + 1, np_plan_move_count(plan), m->id, err.message,
+		cli_error("move %d of %d (guest '%s') failed: %s; %d move%s done before it "
+			  "stay%s done, the new guest is not started; run apply again when the "
+			  "cause is fixed", i + 1, np_plan_move_count(plan), m->id, err.message,
 			i, i == 1 ? "" : "s", i == 1 ? "s" : "");
 		rc = cli_exit_code(err.code);
 	} else if (!rc) {

@@ -122,7 +122,7 @@ static int round_once(np_agent *ag, const np_topo *topo, bool quiet)
 	struct np_error err = { 0 };
 
 	if (np_agent_step(ag, topo, print_event, &quiet, &st, &err)) {
-		fprintf(stderr, "numaplace: %s\n", err.message);
+		cli_error("%s", err.message); /* may quote the server's answer */
 		return err.code == NP_EINPUT ? CLI_BAD_INPUT : CLI_FAILED;
 	}
 	printf("agent: round: %d placements on '%s': %d reported, %d absent, %d failed\n",
