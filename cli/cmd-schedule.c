@@ -126,9 +126,10 @@ static int print_result(const struct sched_args *a, const np_fleet_result *r,
 		return CLI_FAILED;
 	}
 	fprintf(text ? out : stderr, "%s'%s' %s %s%s\n", text ? "" : "numaplace: ",
-		fleet_shown(np_fleet_result_id(r), id), np_fleet_result_existing(r) ? "is placed on"
-										: "->",
-		fleet_shown(np_fleet_result_host(r), host), a->o.dry_run ? " (dry run: nothing claimed)" : "");
+		fleet_shown(np_fleet_result_id(r), id),
+		np_fleet_result_existing(r) ? "is placed on" : "->",
+		fleet_shown(np_fleet_result_host(r), host),
+		a->o.dry_run ? " (dry run: nothing claimed)" : "");
 	if (doc)
 		return place_write_to(&a->p, np_fleet_result_plan(r), np_fleet_result_usage(r), req,
 				      out);

@@ -124,7 +124,8 @@ int svc_fit_parse(const char *body, size_t len, struct svc_fit *fb, struct svc_r
 	struct svc_req rq = { .body = body, .body_len = len };
 
 	memset(fb, 0, sizeof(*fb));
-	if (!(fb->body = svc_body_object(&rq, rs)) || svc_only_keys(fb->body, "flavor image hosts pci_aliases pending", "key", rs) ||
+	if (!(fb->body = svc_body_object(&rq, rs)) ||
+	    svc_only_keys(fb->body, "flavor image hosts pci_aliases pending", "key", rs) ||
 	    names_of(fb->body, &fb->names, &fb->n, rs) ||
 	    pending_of(fb->body, fb->names, fb->n, &fb->pending, rs) ||
 	    !(fb->req = svc_request_of(fb->body, rs))) {

@@ -179,7 +179,8 @@ static void names_in_urls(np_fleet *f, const np_topo *a)
 {
 	static const char *const bad[] = { ".", "..", "/", "a/b", "a/", " a", "a ", " ",
 					   "\xc2\xa0" "a", "a\xe3\x80\x80" };
-	static const char *const good[] = { "...", ".a", "a..b", "a b", "9f0c2a4e-3b1d-4c5e-8f6a-1b2c3d4e5f60",
+	static const char *const good[] = { "...", ".a", "a..b", "a b",
+					    "9f0c2a4e-3b1d-4c5e-8f6a-1b2c3d4e5f60",
 					    "h\xc3\xb4te-1.example.com", "\xe2\x80\x8bzw" };
 	struct np_error err = { 0 };
 	bool added;
