@@ -50,12 +50,10 @@ struct mover {
 /* TEXT "pid:N" or "domain:NAME" into *M's target; false when it is neither. */
 static bool parse_target(const char *text, const char *uri, struct mover *m)
 {
-	long pid;
-	char *end;
+	long long pid;
 
 	if (strncmp(text, "pid:", 4) == 0) {
-		pid = strtol(text + 4, &end, 10);
-		if (*end || end == text + 4 || pid <= 0 || pid > 1 << 22)
+		if (!cli_decimal(text + 4, 1, 1 << 22, &pid))
 			return false;
 		m->t.pid = (int)pid;
 		return true;
@@ -275,9 +273,9 @@ static int one_move(const np_topo *topo, const np_plan *plan, int i, const struc
 	int rc = move_spec(topo, m, mv, base, &s, &pins);
 
 	if (!rc && np_apply(topo, &m->t, &s, &r, &err)) {
-		fprintf(stderr, "numaplace: move %d of %d (guest '%s') failed: %s; %d move%s done "
-			"before it stay%s done, the new guest is not started; run apply again when "
-			"the cause is fixed\n", i + 1, np_plan_move_count(plan), m->id, err.message,
+		cli_error("move %d of %d (guest '%s') failed: %s; %d move%s done before it "
+			  "stay%s done, the new guest is not started; run apply again when the "
+			  "cause is fixed", i + 1, np_plan_move_count(plan), m->id, err.message,
 			i, i == 1 ? "" : "s", i == 1 ? "s" : "");
 		rc = cli_exit_code(err.code);
 	} else if (!rc) {

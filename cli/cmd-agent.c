@@ -95,10 +95,9 @@ static int get_maps(const struct cli_args *a, struct np_agent_map **map, int *n)
 		return cli_oom();
 	for (int i = 0; i < k; i++) {
 		const char *t = cli_nth(a, OPT_MAP, i), *eq = strrchr(t, '=');
-		char *end = NULL;
-		long pid = eq ? strtol(eq + 1, &end, 10) : 0;
+		long long pid;
 
-		if (!eq || eq == t || !end || *end || end == eq + 1 || pid <= 0 || pid > 1 << 30)
+		if (!eq || eq == t || !cli_decimal(eq + 1, 1, 1 << 30, &pid))
 			return cli_usage_error(a->verb, "--map needs ID=PID with a process id, not "
 					       "'%s'", t);
 		(*map)[i].pid = (int)pid;
@@ -123,7 +122,7 @@ static int round_once(np_agent *ag, const np_topo *topo, bool quiet)
 	struct np_error err = { 0 };
 
 	if (np_agent_step(ag, topo, print_event, &quiet, &st, &err)) {
-		fprintf(stderr, "numaplace: %s\n", err.message);
+		cli_error("%s", err.message); /* may quote the server's answer */
 		return err.code == NP_EINPUT ? CLI_BAD_INPUT : CLI_FAILED;
 	}
 	printf("agent: round: %d placements on '%s': %d reported, %d absent, %d failed\n",

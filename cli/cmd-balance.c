@@ -97,8 +97,10 @@ static void log_entry(void *ctx, const struct np_bal_log *e)
 		if (e->vcpu >= 0)
 			fprintf(l->out, " vcpu %d", e->vcpu);
 		fprintf(l->out, ": %s", e->kind);
-		if (e->from_os >= 0 || e->to_os >= 0)
+		if (e->to_os >= 0)
 			fprintf(l->out, " node %d -> %d", e->from_os, e->to_os);
+		else if (e->from_os >= 0) /* restore-soft: where the vCPU was */
+			fprintf(l->out, " on node %d", e->from_os);
 		if (e->mb)
 			fprintf(l->out, " %llu MiB", (unsigned long long)e->mb);
 		fprintf(l->out, ": %s%s%s%s\n", e->reason, e->error[0] ? " (failed: " : "", e->error,

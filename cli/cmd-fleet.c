@@ -68,6 +68,11 @@ void fleet_json_str(FILE *out, const char *s)
 	np_json_str_write(out, s);
 }
 
+const char *fleet_shown(const char *s, char buf[FLEET_SHOWN_MAX])
+{
+	return np_text_shown(s, buf, FLEET_SHOWN_MAX);
+}
+
 /* ---- add, remove, release, check --------------------------------------------- */
 
 static int add(const struct fleet_args *a, np_fleet *f)
@@ -142,7 +147,7 @@ static int check(const struct fleet_args *a, np_fleet *f)
 			fleet_json_str(stdout, err.message);
 			printf("}\n");
 		}
-		fprintf(stderr, "numaplace: fleet check: %s\n", err.message);
+		cli_error("fleet check: %s", err.message);
 		return CLI_FAILED;
 	}
 	if (a->json)
@@ -183,6 +188,7 @@ static struct totals totals_of(const np_host *h)
 static int list(const struct fleet_args *a, np_fleet *f)
 {
 	struct np_error err = { 0 };
+	char name[FLEET_SHOWN_MAX];
 	int n;
 
 	if (np_fleet_refresh(f, &err))
@@ -198,7 +204,8 @@ static int list(const struct fleet_args *a, np_fleet *f)
 		struct totals s = totals_of(np_fleet_host_usage(h));
 
 		if (!a->json) {
-			printf("%-20s %5d %5d %12llu %12llu %4d/%-4d %6u %10d\n", np_fleet_host_name(h),
+			printf("%-20s %5d %5d %12llu %12llu %4d/%-4d %6u %10d\n",
+			       fleet_shown(np_fleet_host_name(h), name),
 			       s.nodes, s.cpus, (unsigned long long)s.mem, (unsigned long long)s.used,
 			       s.pinned, s.pcpus, s.vcpus, np_fleet_host_placement_count(h));
 			continue;
@@ -269,13 +276,14 @@ static void placement_out(const np_fleet_placement *p, const np_host *h, bool js
 {
 	const np_plan *plan = np_fleet_placement_plan(p);
 	const np_topo *t = np_host_topo(h);
+	char id[FLEET_SHOWN_MAX];
 
 	if (json) {
 		printf("%s\n      {\"id\": ", first ? "" : ",");
 		fleet_json_str(stdout, np_fleet_placement_id(p));
 		printf(", \"nodes\": [");
 	} else {
-		printf("  %s:", np_fleet_placement_id(p));
+		printf("  %s:", fleet_shown(np_fleet_placement_id(p), id));
 	}
 	for (int i = 0; i < np_plan_cell_count(plan); i++) {
 		const struct np_plan_cell *c = np_plan_cell(plan, i);
@@ -316,6 +324,7 @@ static int show_host(const struct fleet_args *a, np_fleet *f, const np_fleet_hos
 	struct np_error err = { 0 };
 	np_fleet_placement **ps = NULL;
 	int n = 0, nodes = np_topo_node_count(np_host_topo(u));
+	char name[FLEET_SHOWN_MAX];
 
 	if (np_fleet_placements(f, np_fleet_host_name(h), &ps, &n, &err))
 		return cli_fail(&err);
@@ -325,7 +334,8 @@ static int show_host(const struct fleet_args *a, np_fleet *f, const np_fleet_hos
 		printf(", \"generation\": %lld, \"nodes\": [", (long long)np_fleet_host_generation(h));
 	} else {
 		printf("%s%s: %d nodes, %d CPUs, generation %lld, %d placement%s\n", first ? "" : "\n",
-		       np_fleet_host_name(h), nodes, np_topo_cpu_count(np_host_topo(u)),
+		       fleet_shown(np_fleet_host_name(h), name), nodes,
+		       np_topo_cpu_count(np_host_topo(u)),
 		       (long long)np_fleet_host_generation(h), n, n == 1 ? "" : "s");
 	}
 	for (int i = 0; i < nodes; i++)

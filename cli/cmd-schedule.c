@@ -116,6 +116,7 @@ static int print_result(const struct sched_args *a, const np_fleet_result *r,
 	struct np_error err = { 0 };
 	bool doc = a->p.doc && !a->p.format_given;
 	bool text = a->format == NP_PLAN_TEXT && !doc;
+	char id[FLEET_SHOWN_MAX], host[FLEET_SHOWN_MAX];
 
 	if (a->format == NP_PLAN_JSON && !doc)
 		return json_out(a, r, out);
@@ -125,8 +126,10 @@ static int print_result(const struct sched_args *a, const np_fleet_result *r,
 		return CLI_FAILED;
 	}
 	fprintf(text ? out : stderr, "%s'%s' %s %s%s\n", text ? "" : "numaplace: ",
-		np_fleet_result_id(r), np_fleet_result_existing(r) ? "is placed on" : "->",
-		np_fleet_result_host(r), a->o.dry_run ? " (dry run: nothing claimed)" : "");
+		fleet_shown(np_fleet_result_id(r), id),
+		np_fleet_result_existing(r) ? "is placed on" : "->",
+		fleet_shown(np_fleet_result_host(r), host),
+		a->o.dry_run ? " (dry run: nothing claimed)" : "");
 	if (doc)
 		return place_write_to(&a->p, np_fleet_result_plan(r), np_fleet_result_usage(r), req,
 				      out);
@@ -172,8 +175,8 @@ static void undo_claim(np_fleet *f, const struct sched_args *a, const np_fleet_r
 	if (!np_fleet_result_placed(r) || np_fleet_result_existing(r) || a->o.dry_run)
 		return;
 	if (np_fleet_release(f, a->id, NULL, &err))
-		fprintf(stderr, "numaplace: the claim of '%s' on %s stays: %s\n", a->id,
-			np_fleet_result_host(r), err.message);
+		cli_error("the claim of '%s' on %s stays: %s", a->id, np_fleet_result_host(r),
+			  err.message);
 }
 
 static int schedule(const struct cli_verb *verb, const struct sched_args *a)

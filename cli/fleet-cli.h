@@ -20,4 +20,13 @@ int fleet_flushed(int rc);
 /* S as a JSON string, quotes included. */
 void fleet_json_str(FILE *out, const char *s);
 
+/*
+ * A name or id from the store, for text output: control bytes and broken
+ * UTF-8 as \xNN (cli_error's form), cut with "..." past the buffer.  The
+ * verbs refuse such names, but a store edited by hand may hold anything,
+ * and an escape sequence must not reach the terminal.  Returns BUF.
+ */
+enum { FLEET_SHOWN_MAX = 4 * 255 + 16 };
+const char *fleet_shown(const char *s, char buf[FLEET_SHOWN_MAX]);
+
 #endif

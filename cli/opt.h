@@ -136,6 +136,14 @@ struct cli_args {
  */
 int cli_parse(const struct cli_verb *verb, int argc, char **argv, struct cli_args *a);
 
+/*
+ * TEXT as a whole decimal number in [MIN, MAX] into *OUT: true, or false
+ * for anything else - white space, hex, a sign alone, trailing text, out
+ * of range.  Every integer the tool reads goes through this (CLI_INT
+ * options, and numbers inside a text option: "pid:N", "ID=PID").
+ */
+bool cli_decimal(const char *text, long long min, long long max, long long *out);
+
 /* Was option ID given? */
 bool cli_given(const struct cli_args *a, int id);
 /* The value of option ID as given (the last one), or NULL. */

@@ -18,24 +18,6 @@
 
 #include "svc.h"
 
-/* BODY's keys are those of the route. */
-static int known_keys(json_t *body, struct svc_resp *rs)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(body, key, v) {
-		if (strcmp(key, "flavor") && strcmp(key, "image") && strcmp(key, "hosts") &&
-		    strcmp(key, "pci_aliases") && strcmp(key, "pending")) {
-			svc_error(rs, "bad_request",
-				  "unknown key '%.64s' (flavor, image, hosts, pci_aliases, pending)",
-				  key);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* The names of BODY's "hosts" (*NAMES NULL: every host), or an answered 400. */
 static int names_of(json_t *body, const char ***names, int *n, struct svc_resp *rs)
 {
@@ -142,7 +124,8 @@ int svc_fit_parse(const char *body, size_t len, struct svc_fit *fb, struct svc_r
 	struct svc_req rq = { .body = body, .body_len = len };
 
 	memset(fb, 0, sizeof(*fb));
-	if (!(fb->body = svc_body_object(&rq, rs)) || known_keys(fb->body, rs) ||
+	if (!(fb->body = svc_body_object(&rq, rs)) ||
+	    svc_only_keys(fb->body, "flavor image hosts pci_aliases pending", "key", rs) ||
 	    names_of(fb->body, &fb->names, &fb->n, rs) ||
 	    pending_of(fb->body, fb->names, fb->n, &fb->pending, rs) ||
 	    !(fb->req = svc_request_of(fb->body, rs))) {

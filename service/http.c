@@ -120,17 +120,6 @@ struct qcheck {
 	char msg[160];
 };
 
-/* Is KEY one of the space-separated words of LIST? */
-static bool listed(const char *list, const char *key)
-{
-	size_t n = strlen(key);
-
-	for (const char *w = list; w && *w; w += strcspn(w, " "), w += *w == ' ')
-		if (n && strncmp(w, key, n) == 0 && (w[n] == ' ' || w[n] == '\0'))
-			return true;
-	return false;
-}
-
 static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 				 const char *value)
 {
@@ -138,7 +127,7 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
 
 	(void)kind;
 	(void)value;
-	if (!listed(q->allowed, key)) {
+	if (!svc_listed(q->allowed, key)) {
 		if (q->allowed)
 			snprintf(q->msg, sizeof(q->msg), "unknown query parameter '%.64s' (this "
 				 "route takes: %s)", key, q->allowed);

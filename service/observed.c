@@ -19,9 +19,6 @@
 
 #include "svc.h"
 
-static const char *const members[] = { "host", "at", "source", "pid", "domain", "memory_mb",
-				       "vcpus" };
-
 /* A node id key: "0".."4194304", no sign, no leading zero.  -1 when not. */
 static int node_key(const char *k)
 {
@@ -92,20 +89,9 @@ static int scalars(json_t *body, struct np_fleet_obs *o, struct svc_resp *rs)
 	json_t *host = json_object_get(body, "host"), *at = json_object_get(body, "at");
 	json_t *src = json_object_get(body, "source"), *pid = json_object_get(body, "pid");
 	json_t *dom = json_object_get(body, "domain");
-	const char *k;
-	json_t *v;
 
-	json_object_foreach(body, k, v) {
-		size_t i = 0;
-
-		while (i < sizeof(members) / sizeof(members[0]) && strcmp(members[i], k))
-			i++;
-		if (i == sizeof(members) / sizeof(members[0])) {
-			svc_error(rs, "bad_request", "unknown member '%.40s' (host, at, source, pid, "
-				  "domain, memory_mb, vcpus)", k);
-			return -1;
-		}
-	}
+	if (svc_only_keys(body, "host at source pid domain memory_mb vcpus", "member", rs))
+		return -1;
 	if (!json_is_string(host) || !json_is_integer(at) || json_integer_value(at) < 0 ||
 	    !json_is_string(src) || (pid && !json_is_null(pid) && (!json_is_integer(pid) ||
 	    json_integer_value(pid) <= 0 || json_integer_value(pid) > (1 << 30))) ||

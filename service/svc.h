@@ -44,6 +44,14 @@ struct svc_resp {
 /* A query argument ("force" of ?force=true), or NULL. */
 const char *svc_query(const struct svc_req *rq, const char *key);
 
+/* Is KEY one of the space-separated words of LIST ("force", NULL: none)? (keys.c) */
+bool svc_listed(const char *list, const char *key);
+/*
+ * Are all keys of object OBJ words of LIST?  0, or -1 with a 400 answered:
+ * "unknown WHAT 'key' (a, b, c)".
+ */
+int svc_only_keys(json_t *obj, const char *list, const char *what, struct svc_resp *rs);
+
 /* Answer with JSON J (taken over, may be NULL: no body). */
 void svc_json(struct svc_resp *rs, int status, json_t *j);
 /* Answer with the error CODE of the table (errors.c) and a message. */

@@ -79,7 +79,8 @@ struct np_bal_params {
 
 enum np_bal_kind {
 	NP_BAL_RESCUE_PIN,    /* hard-pin VCPU to the CPUs of TO (its home) */
-	NP_BAL_RESTORE_SOFT,  /* drop the rescue pin: back to soft affinity on home */
+	NP_BAL_RESTORE_SOFT,  /* drop the rescue pin: back to soft affinity on home;
+				 FROM is the node the vCPU is on (-1 unknown) */
 	NP_BAL_FOLLOW_MEMORY, /* set the guest's soft affinity (home) to TO */
 	NP_BAL_MIGRATE_HOME,  /* move MB of the guest's memory from FROM to TO */
 	NP_BAL_RELIEVE,       /* move the guest from FROM to TO: affinity and MB of memory */

@@ -245,7 +245,8 @@ static void restore(struct work *w)
 
 		if (!v->rescue_pinned || v->pinned_ms < w->p->rescue_ms)
 			continue;
-		add(w, NP_BAL_RESTORE_SOFT, v->guest, v->vcpu, -1, -1, 0,
+		/* FROM: where the pinned vCPU is seen, so the log shows the pin held. */
+		add(w, NP_BAL_RESTORE_SOFT, v->guest, v->vcpu, vcpu_node(w, v), -1, 0,
 		    "vcpu %d rescue-pinned for %llu ms >= %llu ms: back to soft affinity",
 		    v->vcpu, (unsigned long long)v->pinned_ms, (unsigned long long)w->p->rescue_ms);
 	}

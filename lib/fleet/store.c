@@ -12,6 +12,8 @@
 #include "module/module.h"
 
 #include <ctype.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,9 +124,24 @@ out:
 	return 0;
 }
 
+/* Unicode White_Space outside the control characters (refused already). */
+static bool is_space(uint32_t cp)
+{
+	return cp == 0x20 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+	       cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
+}
+
+/*
+ * The id rule (host names, placement and domain names): 1-255 bytes of
+ * UTF-8 without control characters, and a name /v1/hosts/{name} or
+ * /v1/placements/{id} can address: not "." or ".." (a client resolves
+ * those as path segments), no '/', no white space at either end (lost by
+ * shells, forms and the eye).
+ */
 int np__fleet_check_id(const char *what, const char *id, struct np_error *err)
 {
 	size_t n = id ? strlen(id) : 0;
+	uint32_t first = 0, last = 0;
 
 	if (n == 0)
 		return np__err(err, NP_EINPUT, "the %s is empty", what);
@@ -139,11 +156,25 @@ int np__fleet_check_id(const char *what, const char *id, struct np_error *err)
 			return np__err(err, NP_EINPUT, "the %s has a control character", what);
 		if (!len || i + (size_t)len > n)
 			return np__err(err, NP_EINPUT, "the %s is not valid UTF-8", what);
-		for (int k = 1; k < len; k++)
+		last = len == 1 ? c : c & (0x7fu >> len);
+		for (int k = 1; k < len; k++) {
 			if (((unsigned char)id[i + (size_t)k] & 0xc0) != 0x80)
 				return np__err(err, NP_EINPUT, "the %s is not valid UTF-8", what);
+			last = last << 6 | ((unsigned char)id[i + (size_t)k] & 0x3f);
+		}
+		if (i == 0)
+			first = last;
 		i += (size_t)len - 1;
 	}
+	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return np__err(err, NP_EINPUT, "the %s '%s' is a dot segment, which a URL path "
+			       "cannot name", what, id);
+	if (strchr(id, '/'))
+		return np__err(err, NP_EINPUT, "the %s '%s' has a '/', which a URL path cannot "
+			       "name", what, id);
+	if (is_space(first) || is_space(last))
+		return np__err(err, NP_EINPUT, "the %s '%s' begins or ends with white space",
+			       what, id);
 	return 0;
 }
 

@@ -367,7 +367,11 @@ int np__store_open(const char *url, bool create, const struct np__store_driver *
 int np__release_given(struct np__release *rel, int node, const char *rc, int64_t amount,
 		      int cpu);
 
-/* Is ID a valid placement id (1-255 bytes of UTF-8, no control characters)? */
+/*
+ * Is ID a valid host name or placement id: 1-255 bytes of UTF-8, no control
+ * characters, and one a URL path can name (not "." or "..", no '/', no
+ * white space at either end)?  (store.c)
+ */
 int np__fleet_check_id(const char *what, const char *id, struct np_error *err);
 
 #endif

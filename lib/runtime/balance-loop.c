@@ -273,6 +273,18 @@ static int pin_cpus(np_balancer *b, struct guest *g, struct vtrack *v, const int
 			    strerror(-rc)) : 0;
 }
 
+/* The node (os id) vCPU V was last seen on, or -1: a restore's log says it. */
+static int seen_on(const np_balancer *b, const struct guest *g, const struct vtrack *v)
+{
+	for (int i = 0; g->obs && i < g->obs->nthreads; i++) {
+		const struct np_rt_thread *t = &g->obs->threads[i];
+
+		if ((t->vcpu >= 0 ? t->vcpu : t->tid) == v->id && t->node_idx >= 0)
+			return np_topo_node(b->topo, t->node_idx)->os_id;
+	}
+	return -1;
+}
+
 static void unpin_all(np_balancer *b, struct guest *g, np_bal_log_fn *log, void *ctx)
 {
 	for (int i = 0; i < g->nv; i++) {
@@ -283,8 +295,9 @@ static void unpin_all(np_balancer *b, struct guest *g, np_bal_log_fn *log, void 
 			continue;
 		rc = pin_cpus(b, g, &g->v[i], b->wide, b->nwide, &e);
 		g->v[i].pinned = false;
-		say(log, ctx, g, np_bal_kind_name(NP_BAL_RESTORE_SOFT), g->v[i].id, -1, -1, 0,
-		    "balancer stops: back to soft affinity", rc == 0, e.message);
+		say(log, ctx, g, np_bal_kind_name(NP_BAL_RESTORE_SOFT), g->v[i].id,
+		    seen_on(b, g, &g->v[i]), -1, 0, "balancer stops: back to soft affinity",
+		    rc == 0, e.message);
 	}
 }
 

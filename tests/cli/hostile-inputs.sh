@@ -45,6 +45,9 @@ if have agent; then
   bad "agent --map with a newline" agent --server unix:"$S/none.sock" --once --name h1 \
     --json "$host" --map "$evil"
   shown "agent --map"
+  bad "agent --map with a spaced pid" agent --server unix:"$S/none.sock" --once --name h1 \
+    --json "$host" --map "vm1= 5"
+  expect_err "ID=PID" "says what --map takes"
 fi
 if have sqlite; then
   "$NUMAPLACE" fleet add --store "sqlite:$S/fleet.db" --name h1 --json "$host" >/dev/null 2>&1

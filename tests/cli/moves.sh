@@ -82,6 +82,12 @@ if have runtime; then
   run apply --dry-run --host "$H" --plan "$TMP/plan.json" --pid "$new" --state "$TMP/before.json" \
     --move-guest "E=pid:zero"
   expect_rc 2 "a bad --move-guest"
+  # A pid in a loose spelling is refused too (it went through strtol).
+  for p in " $moved" "+ $moved" "$moved " "0x10"; do
+    run apply --dry-run --host "$H" --plan "$TMP/plan.json" --pid "$new" --state "$TMP/before.json" \
+      --move-guest "E=pid:$p"
+    expect_rc 2 "--move-guest 'E=pid:$p'"; expect_err "expected ID=pid:N" "says what it takes"
+  done
   kill "$new" "$moved" 2>/dev/null
 fi
 finish

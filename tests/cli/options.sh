@@ -13,6 +13,15 @@ verbs=$("$NUMAPLACE" help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p')
 nverbs=$(echo "$verbs" | wc -w)
 if [ "$nverbs" -ge 5 ]; then ok "numaplace help lists $nverbs verbs"; else not_ok "numaplace help lists $nverbs verbs"; fi
 
+# loose_number VERB OPTION VALUE: a usage error naming the option and the
+# value, in two lines (bash's own matching: this runs a few hundred times).
+loose_number() {
+  run_within 60 "$1" "$2" "$3"  # a verb that takes it runs on (balance --interval)
+  if [ "$rc" -eq 2 ] && [[ $err == "numaplace: $2 needs "*", not '$3'"$'\n'"try 'numaplace $1 --help'" ]]; then
+    ok "$1 $2 '$3': refused, naming both"
+  else not_ok "$1 $2 '$3': want exit 2 and \"$2 needs ..., not '$3'\""; fi
+}
+
 # usage_error WHAT RE ARGS...: exit 2, "numaplace: ..." matching RE, then "try".
 usage_error() {
   local what=$1 re=$2 verb=$3; shift 3
@@ -75,6 +84,13 @@ EOF
     usage_error "$v: $name not a number" "$name needs .*, not 'many'" "$v" "$v" "$name" many
     usage_error "$v: $name out of range" "$name needs .*, not '99999999999999'" "$v" "$v" "$name" 99999999999999
   fi
+  # Loose spellings strtoll/strtod would take, on every number option: one
+  # parser (plain decimal digits; a real may have a point and an exponent).
+  while read -r name _ type _; do
+    vals=(' 1' '0x10')
+    [ "$type" = real ] && vals+=('0x1p3' 'inf' 'nan')
+    for val in "${vals[@]}"; do loose_number "$v" "$name" "$val"; done
+  done < <(awk '$3 == "int" || $3 == "real"' "$TMP/table")
   read -r name _ < <(awk '$3 == "choice"' "$TMP/table")
   if [ -n "${name:-}" ]; then
     usage_error "$v: $name not a known word" "unknown .* 'nonsense' \(.*\)" "$v" "$v" "$name" nonsense
@@ -88,6 +104,16 @@ run topology --js "$host" --form json; expect_rc 0 "unique prefixes"
 usage_error "ambiguous prefix" "option '--f' is ambiguous \(--flavor, --flavors, --format\)" place place --f x
 run topology --json "$host" -fjson; expect_rc 0 "-fVALUE"; expect_out "numaplace.topology/1" "short value attached"
 run topology -- --json; expect_rc 2 "an operand after --"; expect_err "unexpected argument '--json'" "is an operand"
+# More loose spellings, on one option of each type.
+for val in '1 ' '+ 1' '-inf' 'infinity' 'NaN' '1e' '1e+' '.' '1..5' '1e400' '0x1P-2' ''; do
+  loose_number gen --ratio "$val"
+done
+for val in '1 ' '+ 1' '01x' '1e2' '1.0' '-' ''; do loose_number gen --guests "$val"; done
+# The plain spellings that stay: a sign, a point, an exponent.
+run gen --guests +3 --seed 1; expect_rc 0 "an int with a + sign"
+run gen --guests 3 --ratio 1.5e0 --seed 1; expect_rc 0 "a real with an exponent"
+run gen --guests 3 --ratio .5 --seed 1; expect_rc 0 "a real with no whole part"
+run gen --guests 3 --ratio 2. --seed 1; expect_rc 0 "a real with no fraction"
 run help --options; expect_rc 2 "help --options without a verb"; expect_one_line_err "help --options"
 run help --options nosuch; expect_rc 2 "help --options of no verb"; expect_err "no verb 'nosuch'" "names it"
 

@@ -105,6 +105,17 @@ http DELETE /v1/placements/nope; expect_status 404 "DELETE an unknown placement"
 http PUT /v1/hosts/h3 "$(body '{"schema": "numaplace.topology/1", "nodes": "many"}')"; expect_status 400 "a bad topology"
 http PUT /v1/hosts/h3 "$(body 'not json')"; expect_status 400 "a topology that is not JSON"
 CT=application/xml http PUT /v1/hosts/h3 "$HOST"; expect_status 415 "a topology typed as XML"
+# Names no URL path can address: a dot segment, white space at an end
+# (a no-break space too); a '/' makes another path (404).
+for p in . .. %2E%2E %20h4 h4%20 h4%C2%A0; do
+  http PUT "/v1/hosts/$p" "$HOST" --path-as-is; expect_status 400 "PUT a host named '$p'"
+  expect_error bad_request "PUT '$p'"
+done
+http PUT /v1/hosts/a%2Fb "$HOST"; expect_status 404 "PUT a host named 'a%2Fb': another path"
+for id in .. a/b ' x' 'x '; do
+  http POST /v1/placements "$(body "{\"id\": \"$id\", \"flavor\": {\"vcpus\": 1, \"memory_mb\": 512}}")"
+  expect_status 400 "a placement id '$id'"; expect_error bad_request "id '$id'"
+done
 http GET /v1/nothing; expect_status 404 "an unknown route"; expect_error not_found "unknown route"
 http PATCH /v1/hosts/h1; expect_status 405 "a method the path does not take"; expect_error method_not_allowed "405"
 head -c 100000 /dev/zero | tr '\0' ' ' >"$TMP/big.json"

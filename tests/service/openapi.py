@@ -242,6 +242,25 @@ def main():
     c.req("PUT", "/v1/hosts/oa-3?cpu_raito=4", topo, want=400)
     c.req("DELETE", "/v1/hosts/oa-3?force=true&force=false", want=400)
     c.req("GET", "/v1/placements/oa-vm?x", want=400)
+    # An unknown key, member or parameter: the message names it and what is
+    # taken (the three checks share one helper, service/keys.c).
+    for method, path, body, want_msg in (
+            ("POST", "/v1/fit", {"flavor": flavor, "hots": []},
+             "unknown key 'hots' (flavor, image, hosts, pci_aliases, pending)"),
+            ("PUT", "/v1/placements/oa-vm/observed", dict(obs, hots="x"),
+             "unknown member 'hots' (host, at, source, pid, domain, memory_mb, vcpus)"),
+            ("PUT", "/v1/hosts/oa-3?cpu_raito=4", topo,
+             "unknown query parameter 'cpu_raito' (this route takes: cpu_ratio ram_ratio)"),
+            ("GET", "/v1/health?verbose=1", None,
+             "unknown query parameter 'verbose' (this route takes none)")):
+        st, e = c.req(method, path, body, want=400)
+        msg = ((e or {}).get("error") or {}).get("message")
+        if msg == want_msg:
+            c.passed += 1
+            print("ok - %s %s: %s" % (method, path.split("?")[0], msg))
+        else:
+            c.failed += 1
+            print("not ok - %s %s: %r, want %r" % (method, path, msg, want_msg))
     st, e = c.req("POST", "/v1/placements", raw=b'{"id": "oa-nul"\x00, "flavor": {}}', want=400)
     msg = ((e or {}).get("error") or {}).get("message", "")
     if "NUL" in msg:

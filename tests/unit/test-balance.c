@@ -155,6 +155,15 @@ static void test_rescue(const np_topo *t)
 	n = run(&s);
 	CHECK(n == 1 && acts[0].kind == NP_BAL_RESTORE_SOFT && acts[0].vcpu == 1,
 	      "restore after rescue_ms");
+	/* The log says where the pinned vCPU was seen (tests/vm/runtime.sh checks it). */
+	CHECK(n == 1 && acts[0].from_node == 0 && acts[0].to_node == -1,
+	      "restore-soft names the node the vCPU was on: %d -> %d", acts[0].from_node,
+	      acts[0].to_node);
+	s.v[1].cpu = -1;
+	n = run(&s);
+	CHECK(n == 1 && acts[0].kind == NP_BAL_RESTORE_SOFT && acts[0].from_node == -1,
+	      "restore-soft with the CPU unknown: from -1 (n %d)", n);
+	s.v[1].cpu = 1;
 	s.v[1].rescue_pinned = false;
 	CHECK(run(&s) == 0, "after restore, at home: nothing");
 }

@@ -170,6 +170,37 @@ static void newer_schema(void)
 
 /* ---- hosts ----------------------------------------------------------------- */
 
+/*
+ * A name /v1/hosts/{name} cannot address is refused, and says why: a dot
+ * segment, a '/', white space at either end (a URL or a shell would lose
+ * it); names with dots, inner spaces, UUIDs and UTF-8 are kept.
+ */
+static void names_in_urls(np_fleet *f, const np_topo *a)
+{
+	static const char *const bad[] = { ".", "..", "/", "a/b", "a/", " a", "a ", " ",
+					   "\xc2\xa0" "a", "a\xe3\x80\x80" };
+	static const char *const good[] = { "...", ".a", "a..b", "a b",
+					    "9f0c2a4e-3b1d-4c5e-8f6a-1b2c3d4e5f60",
+					    "h\xc3\xb4te-1.example.com", "\xe2\x80\x8bzw" };
+	struct np_error err = { 0 };
+	bool added;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(np_fleet_add_host(f, bad[i], a, NULL, &added, &err) == NP_EINPUT &&
+			      strstr(err.message, "host name") && !strchr(err.message, '\n'),
+		      "host name '%s' refused: %s", bad[i], err.message);
+		CHECK(np_fleet_release(f, bad[i], &added, &err) == NP_EINPUT &&
+			      strstr(err.message, "placement id"),
+		      "placement id '%s' refused: %s", bad[i], err.message);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		CHECK(np_fleet_add_host(f, good[i], a, NULL, &added, &err) == 0 && added,
+		      "host name '%s' kept: %s", good[i], err.message);
+		CHECK(np_fleet_remove_host(f, good[i], false, NULL, &err) == 0,
+		      "and removed by that name: %s", err.message);
+	}
+}
+
 static void hosts(np_fleet *f, np_topo *a, np_topo *b)
 {
 	struct np_error err = { 0 };
@@ -189,6 +220,7 @@ static void hosts(np_fleet *f, np_topo *a, np_topo *b)
 	CHECK(np_fleet_add_host(f, "", a, NULL, &added, &err) == NP_EINPUT, "empty name");
 	CHECK(np_fleet_add_host(f, "bad\nname", a, NULL, &added, &err) == NP_EINPUT,
 	      "control character");
+	names_in_urls(f, a);
 	CHECK(np_fleet_refresh(f, &err) == 0 && np_fleet_host_count(f) == 6, "6 hosts: %d %s",
 	      np_fleet_host_count(f), err.message);
 	CHECK(np_fleet_host_find(f, "host-03") &&

@@ -675,7 +675,7 @@ static void test_policy(const np_topo *t)
 struct blog {
 	int n;
 	char kind[16][24];
-	int vcpu[16], to[16];
+	int vcpu[16], from[16], to[16];
 	bool done[16];
 	char error[16][160];
 };
@@ -687,6 +687,7 @@ static void collect(void *ctx, const struct np_bal_log *e)
 	if (l->n < 16) {
 		snprintf(l->kind[l->n], sizeof(l->kind[0]), "%s", e->kind);
 		l->vcpu[l->n] = e->vcpu;
+		l->from[l->n] = e->from_os;
 		l->to[l->n] = e->to_os;
 		l->done[l->n] = e->done && e->reason[0];
 		snprintf(l->error[l->n], sizeof(l->error[0]), "%s", e->error);
@@ -754,11 +755,24 @@ static void test_balancer(const np_topo *t)
 		      strcmp(l.kind[0], "restore-soft") == 0 && set_calls >= 1 && set_log_n[0] == 8 &&
 		      set_log_tid[0] == 4244,
 	      "restored after rescue_ms");
+	/* The saved files never move the thread: the log says it was still seen on node 0. */
+	CHECK(l.n >= 1 && l.from[0] == 0 && l.to[0] == -1,
+	      "restore-soft logs the node the vCPU was seen on (%d -> %d)", l.n ? l.from[0] : -9,
+	      l.n ? l.to[0] : -9);
 	/* A dry run decides but changes nothing. */
 	l.n = 0;
 	fake_now += 2500;
 	set_calls = 0;
 	CHECK(np_balancer_step(b, true, collect, &l, &err) == 0 && set_calls == 0, "dry run");
+	/* Rescued again, then the balancer stops: that restore says where too. */
+	CHECK(np_balancer_step(b, false, collect, &l, &err) == 0 && set_calls == 1,
+	      "rescued again: %s", err.message);
+	l.n = 0;
+	CHECK(np_balancer_restore_all(b, collect, &l, &err) == 0 && l.n == 1 &&
+		      strcmp(l.kind[0], "restore-soft") == 0 && l.done[0] && l.from[0] == 0 &&
+		      l.to[0] == -1,
+	      "stopping restores the pin and logs the node it was seen on (%d: %d -> %d)", l.n,
+	      l.n ? l.from[0] : -9, l.n ? l.to[0] : -9);
 	CHECK(np_balancer_guest_count(b) == 1, "one guest");
 	np_balancer_free(b);
 	snprintf(path, sizeof(path), "rm -rf '%s'", run);

@@ -10,10 +10,12 @@
 #     rate-limited move keeps to its rate; a dry run changes nothing;
 #   - bad input (no such pid, no such node, no permission) exits 2 and
 #     changes nothing;
-#   - threads forced off their soft-affinity node are back after
-#     `balance --once --pid PID`, with a wide kernel affinity again, while
-#     another guest's, not named, are left where they were; the JSON log
-#     ends with its summary record;
+#   - threads forced off their soft-affinity node are pinned back by
+#     `balance --once --pid PID` (its JSON log: rescue-pin from node 3 to
+#     node 1, and restore-soft seeing them on node 1; where they run after
+#     that is the scheduler's choice), with a wide kernel affinity again,
+#     while another guest's, not named, are left where they were; the JSON
+#     log ends with its summary record;
 #   - with node 1 full, memory of a process preferring node 1 falls back to
 #     node 3, the nearest by the matrix (not by id); the balancer then makes
 #     its soft affinity follow; once room appears on node 1, another one's
