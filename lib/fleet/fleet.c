@@ -10,9 +10,10 @@
  * change marks) and read again only those whose generation differs --
  * unless the driver told what the change was (SQLite's ring: a claim's
  * takes, a release's given), which is then made on the summary one
- * generation older, as our own changes are (told_change).  A removal leaves no change
- * mark; the store counts removals, and a change scan that sees the count
- * move runs a full host scan at once, which drops the hosts gone.  Every
+ * generation older, as our own changes are (told_change).  A removal
+ * leaves no change mark; the store counts removals, and a change scan
+ * that sees the count move runs a full host scan at once, which drops the
+ * hosts gone.  Every
  * 30 s a full host scan also catches a change a change scan missed.
  * Summaries are a hint: a stale one costs a refused claim and a retry,
  * never an over-commit.
@@ -442,11 +443,15 @@ static int scan_host(void *p, const struct np__host_rec *r)
 		c->added = true;
 	}
 	h->seen = true;
-	/* The ring's changes come in order, some seen already through the group's offers. */
-	if (!r->name && r->generation > h->generation && told_change(c->f, h, r))
-		return 0;
-	if (r->name ? h->generation != r->generation : r->generation > h->generation)
+	/*
+	 * Moved: the ring's changes come in order, some seen already through
+	 * the group's offers; one it told is made here, else read later.
+	 */
+	if (r->name ? h->generation != r->generation : r->generation > h->generation) {
+		if (!r->name && told_change(c->f, h, r))
+			return 0;
 		np__fleet_stale(c->f, h, r->generation);
+	}
 	if (r->placements >= 0) /* the periodic full scan does not count them */
 		h->placements = r->placements;
 	return 0;
