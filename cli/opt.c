@@ -199,41 +199,12 @@ static int bad_number(const struct cli_args *a, const struct cli_opt *o, const c
 			       o->name, o->min, o->max, arg);
 }
 
-/*
- * TEXT is a plain decimal number: an optional sign, digits and, for a
- * REAL, an optional point and decimal exponent.  strtoll and strtod also
- * take leading white space, and strtod hex floats, "inf" and "nan": a
- * value that looks like none of those is what a user means.
- */
-static bool plain_decimal(const char *text, bool real)
-{
-	static const char digits[] = "0123456789";
-	const char *p = text + (*text == '+' || *text == '-');
-	size_t whole = strspn(p, digits), frac = 0, exp;
-
-	p += whole;
-	if (real && *p == '.') {
-		frac = strspn(++p, digits);
-		p += frac;
-	}
-	if (whole + frac == 0)
-		return false;
-	if (real && (*p == 'e' || *p == 'E')) {
-		p++;
-		p += *p == '+' || *p == '-';
-		if (!(exp = strspn(p, digits)))
-			return false;
-		p += exp;
-	}
-	return *p == '\0';
-}
-
 bool cli_decimal(const char *text, long long min, long long max, long long *out)
 {
 	char *end;
 	long long v;
 
-	if (!plain_decimal(text, false))
+	if (!np_text_is_decimal(text, false))
 		return false;
 	errno = 0;
 	v = strtoll(text, &end, 10);
@@ -258,7 +229,7 @@ static int typed(const struct cli_args *a, const struct cli_opt *o, const char *
 			return bad_number(a, o, arg);
 		break;
 	case CLI_REAL:
-		s->real = plain_decimal(arg, true) ? strtod(arg, &end) : NAN;
+		s->real = np_text_is_decimal(arg, true) ? strtod(arg, &end) : NAN;
 		if (errno || !(s->real >= o->min && s->real <= o->max))
 			return bad_number(a, o, arg);
 		break;

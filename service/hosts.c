@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <numaplace/emit.h>
+#include <numaplace/util.h>
 
 #include "svc.h"
 
@@ -208,8 +209,8 @@ static int host_opts(const struct svc_req *rq, struct np_fleet_host_opts *o, str
 
 		if (!v)
 			continue;
-		*vals[i] = strtod(v, &end);
-		if (end == v || *end || !(*vals[i] > 0 && *vals[i] <= 1024)) {
+		*vals[i] = np_text_is_decimal(v, true) ? strtod(v, &end) : 0; /* not " 4", "0x10" */
+		if (!(*vals[i] > 0 && *vals[i] <= 1024)) {
 			svc_error(rs, "bad_request", "%s: want a number above 0, at most 1024",
 				  keys[i]);
 			return -1;

@@ -10,6 +10,7 @@
 #ifndef NUMAPLACE_UTIL_H
 #define NUMAPLACE_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -87,6 +88,15 @@ char *np_cpulist_format(const int *ids, int n, char *buf, size_t size);
  * fit OUT's SIZE bytes (at least 16), always NUL-terminated.  Returns OUT.
  */
 char *np_text_shown(const char *text, char *out, size_t size);
+
+/*
+ * Is TEXT a plain decimal number: an optional sign, digits and, when
+ * FRACTION, an optional point and decimal exponent ("-2", "1.5", "4e2")?
+ * strtoll and strtod also take leading white space, and strtod hex
+ * floats, "inf" and "nan": check with this first where a number a user
+ * typed or sent is meant ("0x10" and " 4" are not).
+ */
+bool np_text_is_decimal(const char *text, bool fraction);
 
 /*
  * S (NULL: empty) to OUT as a JSON string: quotes and backslashes escaped,

@@ -886,7 +886,7 @@ out:
 int np_fleet_remove_host(np_fleet *f, const char *name, bool force, int *released,
 			 struct np_error *err)
 {
-	int n = 0, rc = np__fleet_check_id("host name", name, err);
+	int n = 0, rc = np__fleet_check_known("host name", name, err);
 	const np_fleet_host *h;
 
 	if (!rc)
@@ -985,7 +985,7 @@ int np__fleet_get(np_fleet *f, const char *id, bool refresh, np_fleet_placement 
 		  struct np_error *err)
 {
 	struct pl c = { 0 };
-	int rc = np__fleet_check_id("placement id", id, err);
+	int rc = np__fleet_check_known("placement id", id, err);
 
 	if (!rc)
 		rc = read_placements(f, id, -1, refresh, &c, err);
@@ -1154,7 +1154,7 @@ static void offer_release(np_fleet *f, void *p)
 int np_fleet_release(np_fleet *f, const char *id, bool *found, struct np_error *err)
 {
 	struct np__release rel = { .id = id, .host_id = -1 };
-	int rc = np__fleet_check_id("placement id", id, err);
+	int rc = np__fleet_check_known("placement id", id, err);
 
 	if (!rc)
 		rc = np__group_release(f, &rel, offer_release, &rel, err);

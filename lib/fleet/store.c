@@ -132,16 +132,15 @@ static bool is_space(uint32_t cp)
 }
 
 /*
- * The id rule (host names, placement and domain names): 1-255 bytes of
- * UTF-8 without control characters, and a name /v1/hosts/{name} or
- * /v1/placements/{id} can address: not "." or ".." (a client resolves
- * those as path segments), no '/', no white space at either end (lost by
- * shells, forms and the eye).
+ * What every id keeps, old or new: 1-255 bytes of UTF-8 without control
+ * characters (C0, DEL, and C1 as UTF-8, U+0080-U+009F: a terminal may
+ * take U+009B for an escape sequence).  *FIRST and *LAST: its first and
+ * last code points.
  */
-int np__fleet_check_id(const char *what, const char *id, struct np_error *err)
+static int check_text(const char *what, const char *id, uint32_t *first, uint32_t *last,
+		      struct np_error *err)
 {
 	size_t n = id ? strlen(id) : 0;
-	uint32_t first = 0, last = 0;
 
 	if (n == 0)
 		return np__err(err, NP_EINPUT, "the %s is empty", what);
@@ -156,16 +155,34 @@ int np__fleet_check_id(const char *what, const char *id, struct np_error *err)
 			return np__err(err, NP_EINPUT, "the %s has a control character", what);
 		if (!len || i + (size_t)len > n)
 			return np__err(err, NP_EINPUT, "the %s is not valid UTF-8", what);
-		last = len == 1 ? c : c & (0x7fu >> len);
+		*last = len == 1 ? c : c & (0x7fu >> len);
 		for (int k = 1; k < len; k++) {
 			if (((unsigned char)id[i + (size_t)k] & 0xc0) != 0x80)
 				return np__err(err, NP_EINPUT, "the %s is not valid UTF-8", what);
-			last = last << 6 | ((unsigned char)id[i + (size_t)k] & 0x3f);
+			*last = *last << 6 | ((unsigned char)id[i + (size_t)k] & 0x3f);
 		}
+		if (*last >= 0x80 && *last <= 0x9f)
+			return np__err(err, NP_EINPUT, "the %s has a control character", what);
 		if (i == 0)
-			first = last;
+			*first = *last;
 		i += (size_t)len - 1;
 	}
+	return 0;
+}
+
+/*
+ * The id rule for new ids (host names, placement and domain names): the
+ * text above, and a name /v1/hosts/{name} or /v1/placements/{id} can
+ * address: not "." or ".." (a client resolves those as path segments), no
+ * '/', no white space at either end (lost by shells, forms and the eye).
+ */
+int np__fleet_check_id(const char *what, const char *id, struct np_error *err)
+{
+	uint32_t first = 0, last = 0;
+	int rc = check_text(what, id, &first, &last, err);
+
+	if (rc)
+		return rc;
 	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
 		return np__err(err, NP_EINPUT, "the %s '%s' is a dot segment, which a URL path "
 			       "cannot name", what, id);
@@ -176,6 +193,13 @@ int np__fleet_check_id(const char *what, const char *id, struct np_error *err)
 		return np__err(err, NP_EINPUT, "the %s '%s' begins or ends with white space",
 			       what, id);
 	return 0;
+}
+
+int np__fleet_check_known(const char *what, const char *id, struct np_error *err)
+{
+	uint32_t first = 0, last = 0;
+
+	return check_text(what, id, &first, &last, err);
 }
 
 int np__obs_acc_init(struct np__obs_acc *a, const char *id, struct np_error *err)

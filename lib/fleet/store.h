@@ -374,4 +374,13 @@ int np__release_given(struct np__release *rel, int node, const char *rc, int64_t
  */
 int np__fleet_check_id(const char *what, const char *id, struct np_error *err);
 
+/*
+ * Is ID one a store may hold already: the same without the URL's part.
+ * For the verbs that name what is there (remove a host, release or read
+ * a placement): a store written before that part of the rule (an older
+ * numaplace took '/' and white space at the ends) can still be cleaned
+ * up by name.  (store.c)
+ */
+int np__fleet_check_known(const char *what, const char *id, struct np_error *err);
+
 #endif

@@ -356,6 +356,29 @@ size_t np__utf8_char(const unsigned char *s)
 	return n;
 }
 
+bool np_text_is_decimal(const char *text, bool fraction)
+{
+	static const char digits[] = "0123456789";
+	const char *p = text ? text + (*text == '+' || *text == '-') : "";
+	size_t whole = strspn(p, digits), frac = 0, exp;
+
+	p += whole;
+	if (fraction && *p == '.') {
+		frac = strspn(++p, digits);
+		p += frac;
+	}
+	if (whole + frac == 0)
+		return false;
+	if (fraction && (*p == 'e' || *p == 'E')) {
+		p++;
+		p += *p == '+' || *p == '-';
+		if (!(exp = strspn(p, digits)))
+			return false;
+		p += exp;
+	}
+	return *p == '\0';
+}
+
 char *np_text_shown(const char *text, char *out, size_t size)
 {
 	const unsigned char *s = (const unsigned char *)(text ? text : "");

@@ -6,7 +6,11 @@
 # inner spaces and UTF-8 stay good.  And a store edited by hand (a name
 # holding an escape sequence, which no verb would write) is shown with its
 # control bytes as \xNN by fleet list, fleet show and schedule, in JSON
-# with \u escapes: it never reaches the terminal as itself.
+# with \u escapes: it never reaches the terminal as itself.  A store
+# written before the URL part of the rule (a host "a/b", a placement
+# " p") can still be cleaned up by name: fleet remove and fleet release
+# take the names a store may hold; a C1 control (U+0085, U+009B) is a
+# control character in every rule.
 . "$(dirname "$0")/lib.sh"
 need sqlite
 
@@ -15,10 +19,10 @@ db="$TMP/names.db"
 store=(--store "sqlite:$db")
 
 # ---- names a URL cannot address ----
-for n in . .. / a/b ' a' 'a ' ' ' $'\u00a0a' $'a\u3000'; do
+for n in . .. / a/b ' a' 'a ' ' ' $'\u00a0a' $'a\u3000' $'a\u0085b' $'\u009b31m'; do
   run fleet add "${store[@]}" --name "$n" --json "$host"
   expect_rc 2 "fleet add --name '$n'"; expect_one_line_err "fleet add --name '$n'"
-  expect_err "^numaplace: the host name '.*' (is a dot segment|has a '/'|begins or ends with white space)" \
+  expect_err "^numaplace: the host name ('.*' (is a dot segment|has a '/'|begins or ends with white space)|has a control character)" \
     "fleet add --name '$n': says why"
   run schedule "${store[@]}" --id "$n" --flavor vcpus=1,ram=64
   expect_rc 2 "schedule --id '$n'"; expect_err "the placement id" "schedule --id '$n': names it"
@@ -41,6 +45,33 @@ run fleet list "${store[@]}" --format json
 json_ok "sorted(h['name'] for h in d['hosts']) == sorted('''$(printf '%s\n' "${good[@]}")'''.split('\n'))" \
   "fleet list names every good host as given"
 run fleet remove "${store[@]}" --name 'a b' --force; expect_rc 0 "fleet remove --name 'a b'"
+
+# ---- names an older numaplace wrote: removed and released by name ----
+db="$TMP/older.db"
+store=(--store "sqlite:$db")
+run fleet add "${store[@]}" --name h1 --json "$host"; expect_rc 0 "fleet add h1 (older store)"
+run fleet add "${store[@]}" --name h2 --json "$host"; expect_rc 0 "fleet add h2 (older store)"
+run schedule "${store[@]}" --id p1 --name h1 --flavor vcpus=1,ram=64; expect_rc 0 "schedule p1 on h1"
+run schedule "${store[@]}" --id p2 --name h2 --flavor vcpus=1,ram=64; expect_rc 0 "schedule p2 on h2"
+python3 - "$db" <<'EOF2'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("PRAGMA foreign_keys = OFF")
+db.execute("UPDATE np_hosts SET name = 'rack/1' WHERE name = 'h1'")
+for t, col in (("np_allocations", "placement_id"), ("np_pins", "placement_id"), ("np_placements", "id")):
+    db.execute("UPDATE %s SET %s = ' p2' WHERE %s = 'p2'" % (t, col, col))
+db.commit()
+EOF2
+run fleet release "${store[@]}" --id ' p2'; expect_rc 0 "fleet release --id ' p2' (an older id)"
+expect_out "^released ' p2'" "fleet release: the older id was found"
+run fleet remove "${store[@]}" --name rack/1 --force; expect_rc 0 "fleet remove --name rack/1 (an older name)"
+expect_out "removed host 'rack/1' and released its 1 placement" "fleet remove: the older host and its placement"
+run fleet list "${store[@]}" --format json
+json_ok "sorted(h['name'] for h in d['hosts']) == ['h2'] and all(h['placements'] == 0 for h in d['hosts'])" \
+  "only h2 is left, with nothing on it"
+run fleet check "${store[@]}"; expect_rc 0 "fleet check after the clean-up"
+run fleet remove "${store[@]}" --name $'h\u009b2'; expect_rc 2 "fleet remove: a C1 control is refused"
+expect_err "the host name has a control character" "fleet remove: says why"
 
 # ---- a store edited by hand (one host, so schedule has one choice) ----
 db="$TMP/edited.db"

@@ -163,6 +163,9 @@ def main():
     c.req("PUT", "/v1/hosts/oa-1", topo, want=200)
     c.req("PUT", "/v1/hosts/oa-2?cpu_ratio=4", topo, want=201)
     c.req("PUT", "/v1/hosts/oa-3?cpu_ratio=-1", topo, want=400)
+    for bad in ("%204", "0x10", "4%20", "inf", "1e400"):  # only a plain decimal, in range
+        c.req("PUT", "/v1/hosts/oa-3?cpu_ratio=" + bad, topo, want=400)
+        c.req("PUT", "/v1/hosts/oa-3?ram_ratio=" + bad, topo, want=400)
     c.req("PUT", "/v1/hosts/oa-3", raw=b"{", want=400)
     c.req("PUT", "/v1/hosts/oa-3", raw=b"x" * 2000000, want=413)
     c.req("PUT", "/v1/hosts/oa-3", topo, ctype="text/plain", want=415)

@@ -299,6 +299,25 @@ static void test_numbers(void)
 	CHECK(!np__parse_u64("-1", &u), "u64 negative");
 }
 
+/* np_text_is_decimal: what strtod takes beyond a plain decimal is refused. */
+static void test_decimal(void)
+{
+	static const char *const whole[] = { "0", "42", "-7", "+3", "007" };
+	static const char *const real[] = { "1.5", ".5", "5.", "-2.25", "4e2", "1.5E-3", "+0.0" };
+	static const char *const bad[] = { "", " 4", "4 ", "%204", "0x10", "0x1p3", "inf", "nan",
+					   "1e", "1e+", ".", "-", "+", "1,5", "4\n", "1..2", "--1" };
+
+	for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+		CHECK(np_text_is_decimal(whole[i], false) && np_text_is_decimal(whole[i], true),
+		      "'%s' is a whole decimal", whole[i]);
+	for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++)
+		CHECK(np_text_is_decimal(real[i], true) && !np_text_is_decimal(real[i], false),
+		      "'%s' is a decimal with a fraction, not a whole one", real[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(!np_text_is_decimal(bad[i], true), "'%s' is no plain decimal", bad[i]);
+	CHECK(!np_text_is_decimal(NULL, true), "NULL is no number");
+}
+
 static void test_read_file(void)
 {
 	char *buf;
@@ -444,6 +463,7 @@ int main(void)
 	T_CASE("cpulist", test_cpulist());
 	T_CASE("cpumap", test_cpumap());
 	T_CASE("numbers", test_numbers());
+	T_CASE("decimal", test_decimal());
 	T_CASE("nul-line", test_nul_line());
 	T_CASE("read-file", test_read_file());
 	T_CASE("special-files", test_special_files());
