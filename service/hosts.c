@@ -5,6 +5,7 @@
  * topology replaces the host while no placement lives on it (200), and is
  * a 409 while some do: the plans were made on the old topology.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -76,42 +77,120 @@ static size_t compact(char *s, size_t n)
 	return o;
 }
 
+/* S is printable ASCII (ids and host names are): as JSON, quoted with '"' and '\\' escaped. */
+static bool plain(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return false;
+	return true;
+}
+
+/* Plain S as json_dumps writes it. */
+static void put_plain(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+/*
+ * {"id":ID,"host":HOST without its '}', as json_dumps writes it: by hand
+ * when both are plain, else by jansson (control bytes, non-ASCII).
+ */
+static int put_head(FILE *out, const char *id, const char *host)
+{
+	json_t *head;
+	char *text;
+
+	if (plain(id) && plain(host)) {
+		fputs("{\"id\":", out);
+		put_plain(out, id);
+		fputs(",\"host\":", out);
+		put_plain(out, host);
+		return 0;
+	}
+	head = json_pack("{s:s,s:s}", "id", id, "host", host);
+	text = head ? json_dumps(head, JSON_COMPACT) : NULL;
+	json_decref(head);
+	if (!text)
+		return NP_ENOMEM;
+	fwrite(text, 1, strlen(text) - 1, out);
+	free(text);
+	return 0;
+}
+
+/*
+ * The answer's text, grown as the stream's buffer is flushed into it.  A
+ * stream of our own (fopencookie) with a buffer on the stack, where
+ * open_memstream callocs and clears 8 KiB for each answer.
+ */
+struct sink {
+	char *buf;
+	size_t len, cap; /* cap > len: room for compact()'s NUL */
+};
+
+static ssize_t sink_write(void *cookie, const char *data, size_t n)
+{
+	struct sink *k = cookie;
+
+	if (k->len + n >= k->cap) {
+		size_t cap = k->cap ? k->cap : 4096;
+		char *b;
+
+		while (cap <= k->len + n)
+			cap *= 2;
+		if (!(b = realloc(k->buf, cap)))
+			return -1;
+		k->buf = b;
+		k->cap = cap;
+	}
+	memcpy(k->buf + k->len, data, n);
+	k->len += n;
+	return (ssize_t)n;
+}
+
 /*
  * The answer {"id", "host", "plan"} of a placement made (POST), written in
  * one pass: the plan writer's text goes in as it is, rather than parsed
  * into a tree and dumped again (that round trip was most of the service's
- * own JSON time per placement, docs/bench/service.md).
+ * own JSON time per placement, docs/bench/service.md); the head too is
+ * written straight into the stream, not packed and dumped by jansson.
  */
 int svc_plan_answer(struct svc_resp *rs, int status, const char *id, const char *host,
 		    const np_plan *plan, const np_host *usage, struct np_error *err)
 {
-	json_t *head = json_pack("{s:s,s:s}", "id", id, "host", host);
-	char *text = head ? json_dumps(head, JSON_COMPACT) : NULL, *buf = NULL;
-	size_t len = 0;
-	FILE *out = text ? open_memstream(&buf, &len) : NULL;
+	char iobuf[4096];
+	struct sink k = { 0 };
+	FILE *out = fopencookie(&k, "w", (cookie_io_functions_t){ .write = sink_write });
 	int rc = NP_ENOMEM;
 
-	json_decref(head);
-	if (out) {
-		/* text is {"id":...,"host":...}: the plan goes before its '}'. */
-		fwrite(text, 1, strlen(text) - 1, out);
+	if (out && setvbuf(out, iobuf, _IOFBF, sizeof(iobuf)) == 0) {
+		rc = put_head(out, id, host);
 		fputs(",\"plan\":", out);
-		rc = plan_writer(plan, usage, out, err);
+		if (!rc)
+			rc = plan_writer(plan, usage, out, err);
 		fputc('}', out);
-		if (fclose(out) != 0 && rc == 0)
-			rc = NP_ENOMEM;
 	}
-	free(text);
+	/* A write the sink refused (out of memory) leaves the stream's error set. */
+	if (out && (fflush(out) != 0 || ferror(out)) && rc == 0)
+		rc = NP_ENOMEM;
+	if (out && fclose(out) != 0 && rc == 0)
+		rc = NP_ENOMEM;
 	if (rc) {
-		free(buf);
+		free(k.buf);
 		if (rc == NP_ENOMEM)
 			snprintf(err->message, sizeof(err->message), "out of memory");
 		err->code = rc;
 		return rc;
 	}
 	svc_json(rs, status, NULL);
-	rs->body = buf;
-	rs->len = compact(buf, len);
+	rs->body = k.buf;
+	rs->len = compact(k.buf, k.len);
 	return 0;
 }
 

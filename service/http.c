@@ -234,6 +234,43 @@ static enum MHD_Result collect(struct svc *s, struct rctx *x, const char *data, 
 	return MHD_YES;
 }
 
+/* A body buffer up to this size is kept for the connection's next request. */
+#define SPARE_BODY_MAX 65536
+
+/*
+ * A request's state: the connection K's spare one (the last request's,
+ * its body buffer kept) when it has one, else a new one.  A keep-alive
+ * client's requests then cost no allocation here.
+ */
+static struct rctx *new_rctx(struct svc_conn *k)
+{
+	struct rctx *x = k ? k->spare : NULL;
+	char *body;
+	size_t cap;
+
+	if (!x)
+		x = calloc(1, sizeof(*x));
+	else
+		k->spare = NULL;
+	if (!x)
+		return NULL;
+	body = x->body;
+	cap = x->cap;
+	*x = (struct rctx){ .conn = k, .body = body, .cap = cap };
+	return x;
+}
+
+/* Request X is over: kept as its connection's spare, or freed. */
+static void drop_rctx(struct rctx *x)
+{
+	if (x->conn && !x->conn->spare && x->cap <= SPARE_BODY_MAX) {
+		x->conn->spare = x;
+		return;
+	}
+	free(x->body);
+	free(x);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
@@ -247,11 +284,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
-		if (!(x = calloc(1, sizeof(*x))))
+		if (!(x = new_rctx(ci ? ci->socket_context : NULL)))
 			return MHD_NO;
 		*con_cls = x;
 		x->start = svc_now();
-		x->conn = ci ? ci->socket_context : NULL;
 		x->counted = true;
 		atomic_fetch_add(&s->inflight, 1);
 		return first_call(s, c, x, url, method);
@@ -266,8 +302,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*upload_size = 0;
 		return ok;
 	}
-	rq = (struct svc_req){ .svc = s, .method = method, .path = url, .body = x->body,
-			       .body_len = x->len, .conn = c, .start = x->start };
+	/* A spare buffer may hold an earlier request's body: none is NULL, as before. */
+	rq = (struct svc_req){ .svc = s, .method = method, .path = url,
+			       .body = x->len ? x->body : NULL, .body_len = x->len, .conn = c,
+			       .start = x->start };
 	rq.arg = strchr(x->route->pattern, '*') ? x->arg : NULL;
 	x->route->handler(&rq, &rs);
 	return send_resp(c, x, &rs);
@@ -299,8 +337,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout" : "closed", secs);
 	if (x->counted)
 		atomic_fetch_sub(&s->inflight, 1);
-	free(x->body);
-	free(x);
+	drop_rctx(x);
 	*con_cls = NULL;
 }
 
@@ -334,6 +371,10 @@ static void connection(void *cls, struct MHD_Connection *c, void **socket_contex
 		if (k->next)
 			k->next->prev = k->prev;
 		pthread_mutex_unlock(&s->conn_lock);
+		if (k->spare) {
+			free(k->spare->body);
+			free(k->spare);
+		}
 		free(k);
 		*socket_context = NULL;
 	}

@@ -19,10 +19,18 @@
 #include "service.h"
 #include "svc.h"
 
+struct rctx;
+
 struct svc_conn {
 	int fd;
 	double mark; /* when the current request's first byte may have come */
 	struct svc_conn *prev, *next;
+	/*
+	 * The last request's state with its body buffer, for the next request
+	 * on this connection (http.c): touched only by the connection's
+	 * thread, never under conn_lock; freed when the connection closes.
+	 */
+	struct rctx *spare;
 };
 
 struct svc {

@@ -1360,10 +1360,11 @@ static int build(struct nq *q, np_request **out)
 
 static void nq_free(struct nq *q)
 {
-	for (int i = 0; i < NUMA_NODES_MAX; i++) {
+	/* The lists are filled from 0 and counted as each entry is parsed (failed or not). */
+	for (int i = 0; i < q->n_img_cpus; i++)
 		np__cpuspec_free(&q->img_cpus[i]);
+	for (int i = 0; i < q->n_fl_cpus; i++)
 		np__cpuspec_free(&q->fl_cpus[i]);
-	}
 	free(q->rt.bm);
 	free(q->ded.bm);
 	free(q->cell_of);

@@ -231,4 +231,30 @@ sys.exit(0 if a == b else 1)
 PY
 run fleet check --store "$STORE"
 expect_rc 0 "fleet check: usage is the sum of the placements"
+
+# On a server of its own (the store's snapshots above are done).
+svc_start esc --store "$STORE" --listen "unix:$TMP/e.sock" || { not_ok "the server starts"; finish; }
+SVC=unix:$TMP/e.sock
+# The answer's head is written by hand for plain ids, by jansson for others: the same bytes.
+for id in 'q\"b\\s' 'c\u00e9'; do
+  http POST /v1/placements "$(body "{\"id\": \"$id\", \"host\": \"h2\", \"flavor\": {\"vcpus\": 1, \"memory_mb\": 512}}")"
+  expect_status 201 "a placement whose id needs escaping ($id)"
+  python3 -c 'import sys; b=open(sys.argv[1],"rb").read(); sys.exit(not b.startswith(b"{\"id\":\"" + sys.argv[2].encode() + b"\",\"host\":\"h2\",\"plan\":{"))' \
+    "$TMP/body" "$(python3 -c 'import json,sys; print(json.dumps(json.loads("\"%s\"" % sys.argv[1]), ensure_ascii=False)[1:-1])' "$id")" &&
+    ok "... its id in the answer as jansson writes it" || not_ok "escaped id: $(head -c 120 "$TMP/body")"
+  http DELETE "/v1/placements/$(python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.loads("\"%s\"" % sys.argv[1]), safe=""))' "$id")"
+  expect_status 204 "... and is released by its id"
+done
+# A keep-alive connection reuses its last request's buffer: a request
+# without a body after one with a body still has none.
+printf '%s' '{"id": "ka-1", "host": "h2", "flavor": {"vcpus": 1, "memory_mb": 512}}' >"$TMP/ka.json"
+curl -s --unix-socket "$TMP/e.sock" -o "$TMP/ka1" -w '%{http_code}\n' -X POST \
+  -H "Content-Type: application/json" --data-binary "@$TMP/ka.json" http://localhost/v1/placements \
+  --next -s --unix-socket "$TMP/e.sock" -o "$TMP/ka2" -w '%{http_code} %{num_connects}\n' \
+  -X POST http://localhost/v1/placements >"$TMP/ka.out"
+[ "$(cat "$TMP/ka.out")" = "$(printf '201\n400 0')" ] && grep -q "the request needs a JSON body" "$TMP/ka2" &&
+  ok "a request without a body after one with a body, on one connection, has none" ||
+  not_ok "keep-alive body: $(cat "$TMP/ka.out") $(head -c 200 "$TMP/ka2")"
+http DELETE /v1/placements/ka-1; expect_status 204 "... and that placement is released"
+svc_stop esc
 finish
