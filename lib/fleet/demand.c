@@ -31,6 +31,11 @@ struct np__fleet_demand {
 	struct np_demand shape[NP_DEMAND_MAX];
 	int nmixed;                          /* with the catalogue: that and it */
 	struct np_demand mixed[NP_DEMAND_MAX];
+	/*
+	 * np_demand_weight(AGE) for every age, once: it multiplies AGE times,
+	 * and a rebuild at every schedule asked it 64 times (2,016 products).
+	 */
+	double weight[FLEET_GUESTS];
 };
 
 void np__fleet_demand_free(np_fleet *f)
@@ -43,6 +48,15 @@ void np__fleet_demand_free(np_fleet *f)
 	f->demand = NULL;
 }
 
+static struct np__fleet_demand *demand_new(void)
+{
+	struct np__fleet_demand *d = np__calloc(1, sizeof(*d));
+
+	for (int age = 0; d && age < FLEET_GUESTS; age++)
+		d->weight[age] = np_demand_weight(age);
+	return d;
+}
+
 /* The demand from the ring, the newest guest of age 0. */
 static void rebuild(struct np__fleet_demand *d)
 {
@@ -53,7 +67,7 @@ static void rebuild(struct np__fleet_demand *d)
 		for (int k = 0; k < d->ncells[g]; k++) {
 			struct np_demand s = d->guest[g][k];
 
-			s.weight = np_demand_weight(age);
+			s.weight = d->weight[age];
 			d->n = np_demand_add(d->shape, d->n, &s);
 		}
 	}
@@ -74,7 +88,7 @@ int np__fleet_demand_note(np_fleet *f, const np_request *req,
 	int nc = np_request_cell_count(req), n;
 	struct np_demand *cells;
 
-	if (!f->demand && !(f->demand = np__calloc(1, sizeof(*f->demand))))
+	if (!f->demand && !(f->demand = demand_new()))
 		return NP_ENOMEM;
 	if (o->no_demand || nc < 1 || nc > NP_DEMAND_MAX) {
 		if (o->flavors)
