@@ -69,6 +69,7 @@ struct np_fleet_result {
 	char *host;
 	np_plan *plan;
 	np_host *usage;
+	struct np__hsnap *usage_snap; /* when set, USAGE is its host (shared), not ours */
 	struct np_fleet_stats stats;
 	int nreasons;
 	size_t rcap;
@@ -100,7 +101,10 @@ void np_fleet_result_free(np_fleet_result *r)
 	free(r->id);
 	free(r->host);
 	np_plan_free(r->plan);
-	np_host_free(r->usage);
+	if (r->usage_snap)
+		np__snap_unref(r->usage_snap);
+	else
+		np_host_free(r->usage);
 	for (int i = 0; i < r->nreasons; i++)
 		free(r->reasons[i].text);
 	free(r->reasons);
@@ -829,23 +833,26 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 	if ((rc = validate(&ch->fits[k], req, ch->err)))
 		return rc;
 	if (!ch->o->dry_run) {
-		np_host *view = NULL;
+		/*
+		 * The view the plan was made on, before our own claim changes
+		 * it: the summary's snapshot, held (it is immutable), not cloned.
+		 */
+		struct np__hsnap *view = ch->fits[k].h->snap;
 
-		/* The view the plan was made on, before our own claim changes it. */
-		if (np_host_clone(ch->fits[k].h->host, &view, ch->err))
-			return NP_ENOMEM;
+		atomic_fetch_add(&view->refs, 1);
 		rc = claim(f, id, fp, req, &ch->fits[k], &cr, ch->err);
 		f->changed++;
 		if (!rc && cr.status == NP__CLAIMED) {
 			ch->r->placed = true;
 			ch->r->plan = ch->fits[k].plan;
-			ch->r->usage = view;
+			ch->r->usage = view->host;
+			ch->r->usage_snap = view;
 			ch->fits[k].plan = NULL;
 			view = NULL;
 			if (!(ch->r->host = strdup(ch->fits[k].h->name)))
 				rc = np__err(ch->err, NP_ENOMEM, "out of memory");
 		}
-		np_host_free(view);
+		np__snap_unref(view);
 		if (rc)
 			return rc;
 	}
