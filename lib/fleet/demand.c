@@ -22,11 +22,18 @@
 
 /* Guests remembered: 0.9^64 < 0.0012, so older ones would barely count. */
 #define FLEET_GUESTS 64
+/*
+ * A guest's shapes are kept in the demand itself up to this many (most
+ * flavors have one or two cells): a rebuild reads every guest's, and 64
+ * small allocations apart missed the cache at each one.
+ */
+#define INLINE_CELLS 2
 
 struct np__fleet_demand {
 	int next, count;                     /* a ring of the last COUNT guests */
-	struct np_demand *guest[FLEET_GUESTS]; /* each guest's shapes, weight 1 */
+	struct np_demand *guest[FLEET_GUESTS]; /* each guest's shapes, weight 1: */
 	int ncells[FLEET_GUESTS];
+	struct np_demand inline_cells[FLEET_GUESTS][INLINE_CELLS]; /* in here, or allocated */
 	int n;                               /* the demand built from them */
 	struct np_demand shape[NP_DEMAND_MAX];
 	int nmixed;                          /* with the catalogue: that and it */
@@ -38,12 +45,20 @@ struct np__fleet_demand {
 	double weight[FLEET_GUESTS];
 };
 
+/* Guest slot I's shapes, unless they live in the demand itself. */
+static void guest_free(struct np__fleet_demand *d, int i)
+{
+	if (d->guest[i] != d->inline_cells[i])
+		free(d->guest[i]);
+	d->guest[i] = NULL;
+}
+
 void np__fleet_demand_free(np_fleet *f)
 {
 	if (!f->demand)
 		return;
 	for (int i = 0; i < FLEET_GUESTS; i++)
-		free(f->demand->guest[i]);
+		guest_free(f->demand, i);
 	free(f->demand);
 	f->demand = NULL;
 }
@@ -95,10 +110,11 @@ int np__fleet_demand_note(np_fleet *f, const np_request *req,
 			mix(f->demand, o->flavors, o->no_demand);
 		return 0;
 	}
-	if (!(cells = np__calloc((size_t)nc, sizeof(*cells))))
+	cells = f->demand->inline_cells[f->demand->next];
+	if (nc > INLINE_CELLS && !(cells = np__calloc((size_t)nc, sizeof(*cells))))
 		return NP_ENOMEM;
+	guest_free(f->demand, f->demand->next);
 	n = np_demand_add_request(cells, 0, req, 1);
-	free(f->demand->guest[f->demand->next]);
 	f->demand->guest[f->demand->next] = cells;
 	f->demand->ncells[f->demand->next] = n;
 	f->demand->next = (f->demand->next + 1) % FLEET_GUESTS;
