@@ -1415,7 +1415,7 @@ static bool order_from_scratch(const np_fleet *b, int kind)
 	bool same = b->norder == b->nhosts;
 
 	for (int i = 0; same && i < b->nhosts; i++) {
-		int before = 0; /* hosts that come first: more free, or as free and earlier by name */
+		int before = 0; /* hosts before it: more free, or as free and earlier by name */
 		double key = b->hosts[i]->sum.key[kind];
 
 		for (int j = 0; j < b->nhosts; j++)
