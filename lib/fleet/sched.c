@@ -242,6 +242,8 @@ static void order_all(np_fleet *f, struct np__ord *o, int kind)
 		qsort(o, (size_t)f->nhosts, sizeof(*o), cmp_ord);
 }
 
+#define PREFETCH 8 /* hosts ahead whose key order_changed() asks for */
+
 /*
  * O, sorted when the same hosts had other keys, sorted again: the hosts
  * whose key changed (a few dozen of a thousand) are taken out, sorted and
@@ -255,7 +257,12 @@ static bool order_changed(np_fleet *f, struct np__ord *o, int kind)
 	struct np__ord *c = malloc(((size_t)n + 1) * sizeof(*c));
 
 	for (int i = 0; c && i < n; i++) {
-		double key = o[i].h->sum.key[kind];
+		double key;
+
+		/* Each host is an allocation of its own: ask for the next ones' keys early. */
+		if (i + PREFETCH < n)
+			__builtin_prefetch(&o[i + PREFETCH].h->sum.key[kind]);
+		key = o[i].h->sum.key[kind];
 
 		if (key != key)
 			break;
