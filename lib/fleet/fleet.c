@@ -817,6 +817,12 @@ int np_fleet_refresh(np_fleet *f, struct np_error *err)
 		return rc;
 	if (f->cursor.removed) { /* another process removed a host: find which */
 		f->cursor.removed = false;
+		/*
+		 * Hosts this change scan added are found by id in the full scan
+		 * only once sorted; else it added each a second time.
+		 */
+		if (c.added)
+			resort(f);
 		if ((rc = full_scan(f, NULL, err)))
 			return rc;
 		c.added = false; /* full_scan sorted and read their topologies */

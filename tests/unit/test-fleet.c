@@ -812,6 +812,11 @@ static void marks_grow(np_fleet *f, np_topo *a)
 	usleep(2000);
 	CHECK(np_fleet_refresh(g, &err) == 0 && np_fleet_host_find(g, "late-2"),
 	      "a host added after the newest was removed is seen");
+	/* Once: PostgreSQL's change scan added it, then the full scan the removal asked for did too. */
+	for (int i = 0, seen = 0; i < np_fleet_host_count(g); i++)
+		if (!strcmp(np_fleet_host_name(np_fleet_host_at(g, i)), "late-2"))
+			CHECK(++seen == 1, "late-2 is in the summaries once");
+	CHECK(np__fleet_index_check(g), "every host once by id");
 	CHECK(np_fleet_refresh(f, &err) == 0 && np_fleet_host_find(f, "late-2"),
 	      "... by the handle that added it too");
 	CHECK(np_fleet_remove_host(f, "late-2", false, NULL, &err) == 0, "cleanup: %s", err.message);
