@@ -22,25 +22,54 @@
 
 /* Guests remembered: 0.9^64 < 0.0012, so older ones would barely count. */
 #define FLEET_GUESTS 64
+/*
+ * A guest's shapes are kept in the demand itself up to this many (most
+ * flavors have one or two cells): a rebuild reads every guest's, and 64
+ * small allocations apart missed the cache at each one.
+ */
+#define INLINE_CELLS 2
 
 struct np__fleet_demand {
 	int next, count;                     /* a ring of the last COUNT guests */
-	struct np_demand *guest[FLEET_GUESTS]; /* each guest's shapes, weight 1 */
+	struct np_demand *guest[FLEET_GUESTS]; /* each guest's shapes, weight 1: */
 	int ncells[FLEET_GUESTS];
+	struct np_demand inline_cells[FLEET_GUESTS][INLINE_CELLS]; /* in here, or allocated */
 	int n;                               /* the demand built from them */
 	struct np_demand shape[NP_DEMAND_MAX];
 	int nmixed;                          /* with the catalogue: that and it */
 	struct np_demand mixed[NP_DEMAND_MAX];
+	/*
+	 * np_demand_weight(AGE) for every age, once: it multiplies AGE times,
+	 * and a rebuild at every schedule asked it 64 times (2,016 products).
+	 */
+	double weight[FLEET_GUESTS];
 };
+
+/* Guest slot I's shapes, unless they live in the demand itself. */
+static void guest_free(struct np__fleet_demand *d, int i)
+{
+	if (d->guest[i] != d->inline_cells[i])
+		free(d->guest[i]);
+	d->guest[i] = NULL;
+}
 
 void np__fleet_demand_free(np_fleet *f)
 {
 	if (!f->demand)
 		return;
 	for (int i = 0; i < FLEET_GUESTS; i++)
-		free(f->demand->guest[i]);
+		guest_free(f->demand, i);
 	free(f->demand);
 	f->demand = NULL;
+}
+
+static struct np__fleet_demand *demand_new(void)
+{
+	struct np__fleet_demand *d = np__calloc(1, sizeof(*d));
+
+	for (int age = 0; d && age < FLEET_GUESTS; age++)
+		d->weight[age] = np_demand_weight(age);
+	return d;
 }
 
 /* The demand from the ring, the newest guest of age 0. */
@@ -53,7 +82,7 @@ static void rebuild(struct np__fleet_demand *d)
 		for (int k = 0; k < d->ncells[g]; k++) {
 			struct np_demand s = d->guest[g][k];
 
-			s.weight = np_demand_weight(age);
+			s.weight = d->weight[age];
 			d->n = np_demand_add(d->shape, d->n, &s);
 		}
 	}
@@ -74,17 +103,18 @@ int np__fleet_demand_note(np_fleet *f, const np_request *req,
 	int nc = np_request_cell_count(req), n;
 	struct np_demand *cells;
 
-	if (!f->demand && !(f->demand = np__calloc(1, sizeof(*f->demand))))
+	if (!f->demand && !(f->demand = demand_new()))
 		return NP_ENOMEM;
 	if (o->no_demand || nc < 1 || nc > NP_DEMAND_MAX) {
 		if (o->flavors)
 			mix(f->demand, o->flavors, o->no_demand);
 		return 0;
 	}
-	if (!(cells = np__calloc((size_t)nc, sizeof(*cells))))
+	cells = f->demand->inline_cells[f->demand->next];
+	if (nc > INLINE_CELLS && !(cells = np__calloc((size_t)nc, sizeof(*cells))))
 		return NP_ENOMEM;
+	guest_free(f->demand, f->demand->next);
 	n = np_demand_add_request(cells, 0, req, 1);
-	free(f->demand->guest[f->demand->next]);
 	f->demand->guest[f->demand->next] = cells;
 	f->demand->ncells[f->demand->next] = n;
 	f->demand->next = (f->demand->next + 1) % FLEET_GUESTS;

@@ -31,7 +31,8 @@ struct np__ftopo {
 	/*
 	 * An empty host on it: summaries clone it (np_host_new() works out
 	 * SMT siblings, distance twins and the like every time; a clone
-	 * copies them) and then set their own ratios and usage.
+	 * copies them) and then set their own ratios and usage.  A clone
+	 * itself, so that it has one arena to copy.
 	 */
 	np_host *tmpl;
 };
@@ -239,17 +240,28 @@ struct np_fleet {
 	struct np_fleet_host **hosts; /* by name */
 	struct np_fleet_host **by_id; /* by id: the first nsorted hosts */
 	int nsorted;
+	/*
+	 * The same hosts indexed by id when the ids are dense (a store's row
+	 * ids are): SLOT[id] for 0 <= id < NSLOT, NULL where none.  A change
+	 * scan looks up every change the ring tells, and the binary search
+	 * over BY_ID missed the cache at each step.  NULL: search BY_ID.
+	 */
+	struct np_fleet_host **slot;
+	size_t nslot;
 	uint64_t removed_seen; /* the group's removals this handle has applied */
 	/*
 	 * The hosts by key[0] and by key[1], most free first: schedules walk
 	 * them and stop once enough hosts fit.  Sorted again when hosts came
 	 * or went (norder != nhosts) or after 1/16 of the summaries changed
 	 * (CHANGED): between sorts the order is a little stale, which only
-	 * changes which good hosts are looked at first.
+	 * changes which good hosts are looked at first.  The order is by key,
+	 * most free first, then by name (RANK: H's index in HOSTS, which
+	 * keeps while no host comes or goes).
 	 */
 	struct np__ord {
 		double key; /* when sorted */
 		struct np_fleet_host *h;
+		int rank;
 	} *order[2];
 	int norder, changed;
 	struct np__cursor cursor;
@@ -291,6 +303,14 @@ int np__fleet_get(np_fleet *f, const char *id, bool refresh, np_fleet_placement 
 		  struct np_error *err);
 /* The host with id ID, or NULL. */
 struct np_fleet_host *np__fleet_by_id(const np_fleet *f, int64_t id);
+/* Invariant: the id table (SLOT) names exactly the sorted hosts, or there is none. */
+bool np__fleet_index_check(const np_fleet *f);
+/*
+ * Invariant: while sorted (NORDER == NHOSTS), ORDER[KIND] holds every host
+ * once at its rank, most free first, then by name (sched.c).  A key may
+ * have changed since: that is what F->changed counts.
+ */
+bool np__fleet_order_check(const np_fleet *f, int kind);
 /* Read host H's ledger again and rebuild its view and summary. */
 int np__fleet_reload(np_fleet *f, struct np_fleet_host *h, struct np_error *err);
 /*

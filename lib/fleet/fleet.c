@@ -22,6 +22,7 @@
  */
 #include "fleet/fleet-int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,7 @@ void np_fleet_close(np_fleet *f)
 		host_free(f->hosts[i]);
 	free(f->hosts);
 	free(f->by_id);
+	free(f->slot);
 	free(f->order[0]);
 	free(f->order[1]);
 	free(f->stale);
@@ -144,6 +146,9 @@ struct np_fleet_host *np__fleet_by_id(const np_fleet *f, int64_t id)
 {
 	int lo = 0, hi = f->nsorted - 1;
 
+	if (f->slot)
+		return id >= 0 && (uint64_t)id < f->nslot ? f->slot[id] : NULL;
+
 	while (lo <= hi) {
 		int mid = lo + (hi - lo) / 2;
 
@@ -157,6 +162,48 @@ struct np_fleet_host *np__fleet_by_id(const np_fleet *f, int64_t id)
 	return NULL;
 }
 
+/* Ids up to this many per host (and a few more) are indexed by a table (SLOT). */
+#define SLOT_SPREAD 4
+#define SLOT_SLACK  1024
+
+bool np__fleet_index_check(const np_fleet *f)
+{
+	size_t named = 0;
+
+	for (size_t i = 0; f->slot && i < f->nslot; i++)
+		if (f->slot[i] && ++named && f->slot[i]->id != (int64_t)i)
+			return false;
+	for (int i = 0; f->slot && i < f->nsorted; i++)
+		if (f->by_id[i]->id < 0 || (uint64_t)f->by_id[i]->id >= f->nslot ||
+		    f->slot[f->by_id[i]->id] != f->by_id[i])
+			return false;
+	return !f->slot || named == (size_t)f->nsorted;
+}
+
+/* The id table of the sorted hosts, when their ids are dense enough; else none. */
+static void index_ids(np_fleet *f)
+{
+	int64_t lo = f->nsorted ? f->by_id[0]->id : 0;
+	int64_t hi = f->nsorted ? f->by_id[f->nsorted - 1]->id : -1;
+	size_t n = (size_t)(hi + 1);
+	struct np_fleet_host **t = NULL;
+
+	if (lo >= 0 && hi < (int64_t)f->nsorted * SLOT_SPREAD + SLOT_SLACK)
+		t = realloc(f->slot, (n ? n : 1) * sizeof(*t));
+	if (!t) { /* sparse ids, or no memory: the binary search serves */
+		free(f->slot);
+		f->slot = NULL;
+		f->nslot = 0;
+		return;
+	}
+	memset(t, 0, (n ? n : 1) * sizeof(*t));
+	for (int i = 0; i < f->nsorted; i++)
+		t[f->by_id[i]->id] = f->by_id[i];
+	f->slot = t;
+	f->nslot = n;
+	assert(np__fleet_index_check(f));
+}
+
 static void resort(np_fleet *f)
 {
 	if (f->nhosts > 0) {
@@ -165,6 +212,7 @@ static void resort(np_fleet *f)
 		qsort(f->by_id, (size_t)f->nhosts, sizeof(*f->by_id), cmp_id);
 	}
 	f->nsorted = f->nhosts;
+	index_ids(f);
 }
 
 void np__fleet_drop(np_fleet *f, struct np_fleet_host *h)
@@ -218,7 +266,18 @@ int np__fleet_topo(np_fleet *f, int64_t id, const np_topo **out, const np_host *
 	free(json);
 	if (rc)
 		return np__err(err, NP_EINPUT, "%s", e.message);
-	if ((rc = np_host_new(t, &h, err))) {
+	/*
+	 * The template is a clone: its arrays then share one arena, and every
+	 * clone of it is that arena copied in one piece (np_host_clone).
+	 */
+	if ((rc = np_host_new(t, &h, err)) == 0) {
+		np_host *c = NULL;
+
+		rc = np_host_clone(h, &c, err);
+		np_host_free(h);
+		h = c;
+	}
+	if (rc) {
 		np_topo_free(t);
 		return rc;
 	}
@@ -758,6 +817,12 @@ int np_fleet_refresh(np_fleet *f, struct np_error *err)
 		return rc;
 	if (f->cursor.removed) { /* another process removed a host: find which */
 		f->cursor.removed = false;
+		/*
+		 * Hosts this change scan added are found by id in the full scan
+		 * only once sorted; else it added each a second time.
+		 */
+		if (c.added)
+			resort(f);
 		if ((rc = full_scan(f, NULL, err)))
 			return rc;
 		c.added = false; /* full_scan sorted and read their topologies */

@@ -253,18 +253,25 @@ np__ledger *np__ledger_new(void)
 /*
  * A copy of L sized once, with room for a few more pins: a claim's own
  * change clones the host's ledger and charges it (np__fleet_own_change),
- * and row by row that was a realloc each time the rows doubled.
+ * and row by row that was a realloc each time the rows doubled.  The rows
+ * and pins are copied into exact-size arrays (np__grow would round them
+ * up and zero the rest, a tenth of a refresh's ledger work); what grows
+ * later still goes through np__grow.
  */
 np__ledger *np__ledger_clone(const np__ledger *l)
 {
 	np__ledger *c = np__ledger_new();
+	size_t nr = (size_t)l->nrows, np = (size_t)l->npins + 8;
 
-	if (!c || np__ledger_reserve(c, l->nrows, l->npins + 8)) {
+	if (!c || !(c->rows = malloc((nr ? nr : 1) * sizeof(*c->rows))) ||
+	    !(c->pins = malloc(np * sizeof(*c->pins)))) {
 		np__ledger_free(c);
 		return NULL;
 	}
+	c->rcap = nr ? nr : 1;
+	c->pcap = np;
 	if (l->nrows)
-		memcpy(c->rows, l->rows, (size_t)l->nrows * sizeof(*l->rows));
+		memcpy(c->rows, l->rows, nr * sizeof(*l->rows));
 	if (l->npins)
 		memcpy(c->pins, l->pins, (size_t)l->npins * sizeof(*l->pins));
 	c->nrows = l->nrows;

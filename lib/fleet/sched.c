@@ -31,6 +31,7 @@
  */
 #include "fleet/fleet-int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,7 @@ struct np_fleet_result {
 	char *host;
 	np_plan *plan;
 	np_host *usage;
+	struct np__hsnap *usage_snap; /* when set, USAGE is its host (shared), not ours */
 	struct np_fleet_stats stats;
 	int nreasons;
 	size_t rcap;
@@ -99,7 +101,10 @@ void np_fleet_result_free(np_fleet_result *r)
 	free(r->id);
 	free(r->host);
 	np_plan_free(r->plan);
-	np_host_free(r->usage);
+	if (r->usage_snap)
+		np__snap_unref(r->usage_snap);
+	else
+		np_host_free(r->usage);
 	for (int i = 0; i < r->nreasons; i++)
 		free(r->reasons[i].text);
 	free(r->reasons);
@@ -208,23 +213,95 @@ static int cmp_ord(const void *a, const void *b)
 	return (x < y) - (x > y); /* most free first */
 }
 
+/* The order's whole rule: most free first, then by name (what a stable sort of HOSTS gives). */
+static int cmp_ord_rank(const void *a, const void *b)
+{
+	const struct np__ord *x = a, *y = b;
+	int c = cmp_ord(a, b);
+
+	return c ? c : (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+bool np__fleet_order_check(const np_fleet *f, int kind)
+{
+	const struct np__ord *o = f->order[kind];
+
+	for (int i = 0; f->norder == f->nhosts && i < f->nhosts; i++)
+		if (o[i].rank < 0 || o[i].rank >= f->nhosts || f->hosts[o[i].rank] != o[i].h ||
+		    (i && cmp_ord_rank(&o[i - 1], &o[i]) >= 0))
+			return false;
+	return true;
+}
+
+/* O from scratch: HOSTS (by name) sorted by key, stably (glibc's qsort is a merge sort). */
+static void order_all(np_fleet *f, struct np__ord *o, int kind)
+{
+	for (int i = 0; i < f->nhosts; i++)
+		o[i] = (struct np__ord){ f->hosts[i]->sum.key[kind], f->hosts[i], i };
+	if (f->nhosts > 1)
+		qsort(o, (size_t)f->nhosts, sizeof(*o), cmp_ord);
+}
+
+#define PREFETCH 8 /* hosts ahead whose key order_changed() asks for */
+
+/*
+ * O, sorted when the same hosts had other keys, sorted again: the hosts
+ * whose key changed (a few dozen of a thousand) are taken out, sorted and
+ * merged back, instead of sorting all of them.  The same order as
+ * order_all() (the rule is total); false when a key is not a number,
+ * which only order_all() orders as before.
+ */
+static bool order_changed(np_fleet *f, struct np__ord *o, int kind)
+{
+	int n = f->nhosts, nu = 0, nc = 0;
+	struct np__ord *c = malloc(((size_t)n + 1) * sizeof(*c));
+
+	for (int i = 0; c && i < n; i++) {
+		double key;
+
+		/* Each host is an allocation of its own: ask for the next ones' keys early. */
+		if (i + PREFETCH < n)
+			__builtin_prefetch(&o[i + PREFETCH].h->sum.key[kind]);
+		key = o[i].h->sum.key[kind];
+
+		if (key != key)
+			break;
+		if (key == o[i].key)
+			o[nu++] = o[i];
+		else
+			c[nc++] = (struct np__ord){ key, o[i].h, o[i].rank };
+	}
+	if (!c || nu + nc < n) {
+		free(c);
+		return false;
+	}
+	if (nc > 1)
+		qsort(c, (size_t)nc, sizeof(*c), cmp_ord_rank);
+	for (int i = nu - 1, j = nc - 1, w = n - 1; j >= 0; w--)
+		o[w] = i >= 0 && cmp_ord_rank(&o[i], &c[j]) > 0 ? o[i--] : c[j--];
+	free(c);
+	return true;
+}
+
 /* F's hosts by the key of KIND (0 floating, 1 pinned), sorted again when stale. */
 static int hosts_in_order(np_fleet *f, int kind, struct np__ord **out)
 {
 	if (f->norder != f->nhosts || f->changed > f->nhosts / 16) {
+		bool same = f->norder == f->nhosts; /* the same hosts, at the same ranks */
+
 		for (int k = 0; k < 2; k++) {
-			struct np__ord *o = realloc(f->order[k], ((size_t)f->nhosts + 1) * sizeof(*o));
+			size_t size = ((size_t)f->nhosts + 1) * sizeof(struct np__ord);
+			struct np__ord *o = realloc(f->order[k], size);
 
 			if (!o)
 				return NP_ENOMEM;
 			f->order[k] = o;
-			for (int i = 0; i < f->nhosts; i++)
-				o[i] = (struct np__ord){ f->hosts[i]->sum.key[k], f->hosts[i] };
-			if (f->nhosts > 1)
-				qsort(o, (size_t)f->nhosts, sizeof(*o), cmp_ord);
+			if (!same || !order_changed(f, o, k))
+				order_all(f, o, k);
 		}
 		f->norder = f->nhosts;
 		f->changed = 0;
+		assert(np__fleet_order_check(f, 0) && np__fleet_order_check(f, 1));
 	}
 	*out = f->order[kind];
 	return 0;
@@ -763,23 +840,26 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 	if ((rc = validate(&ch->fits[k], req, ch->err)))
 		return rc;
 	if (!ch->o->dry_run) {
-		np_host *view = NULL;
+		/*
+		 * The view the plan was made on, before our own claim changes
+		 * it: the summary's snapshot, held (it is immutable), not cloned.
+		 */
+		struct np__hsnap *view = ch->fits[k].h->snap;
 
-		/* The view the plan was made on, before our own claim changes it. */
-		if (np_host_clone(ch->fits[k].h->host, &view, ch->err))
-			return NP_ENOMEM;
+		atomic_fetch_add(&view->refs, 1);
 		rc = claim(f, id, fp, req, &ch->fits[k], &cr, ch->err);
 		f->changed++;
 		if (!rc && cr.status == NP__CLAIMED) {
 			ch->r->placed = true;
 			ch->r->plan = ch->fits[k].plan;
-			ch->r->usage = view;
+			ch->r->usage = view->host;
+			ch->r->usage_snap = view;
 			ch->fits[k].plan = NULL;
 			view = NULL;
 			if (!(ch->r->host = strdup(ch->fits[k].h->name)))
 				rc = np__err(ch->err, NP_ENOMEM, "out of memory");
 		}
-		np_host_free(view);
+		np__snap_unref(view);
 		if (rc)
 			return rc;
 	}

@@ -595,6 +595,69 @@ static void clone_into(struct arena *a, np_host *h, const np_host *s)
 	}
 }
 
+/* Is P inside S's arena (or NULL, which moves nowhere)? */
+static bool in_arena(const np_host *s, const void *p)
+{
+	uintptr_t a = (uintptr_t)s->arena, q = (uintptr_t)p;
+
+	return !p || (s->arena && q >= a && q < a + s->arena_size);
+}
+
+/* Does every array of S live in its arena (no setter replaced one since it was cloned)? */
+static bool all_in_arena(const np_host *s)
+{
+	bool in = s->arena && in_arena(s, s->nodes) && in_arena(s, s->pci) &&
+		  in_arena(s, s->twin) && in_arena(s, s->dist.sym) && in_arena(s, s->dist.dd) &&
+		  in_arena(s, s->dist.thresholds) && in_arena(s, s->dist.order);
+
+	for (int i = 0; in && i < s->nnodes; i++) {
+		const struct host_node *n = &s->nodes[i];
+
+		in = in_arena(s, n->shared) && in_arena(s, n->dedicated) &&
+		     in_arena(s, n->pinned) && in_arena(s, n->sib_store) &&
+		     in_arena(s, n->sibs) && in_arena(s, n->pools);
+	}
+	return in;
+}
+
+/* P, a pointer into S's arena, moved to the same place in H's. */
+static void *moved(const np_host *s, const np_host *h, const void *p)
+{
+	return p ? h->arena + ((const char *)p - s->arena) : NULL;
+}
+
+/*
+ * A clone of S whose arrays all live in its arena: the arena copied in
+ * one piece and its pointers moved (a fleet refresh clones an empty host
+ * for every change, and carving it array by array from a zeroed arena
+ * cost twice as much).  Keeps S's layout, so the result is what
+ * clone_into() would make, pin room aside (never less).
+ */
+static void clone_flat(np_host *h, const np_host *s)
+{
+	memcpy(h->arena, s->arena, s->arena_size);
+	h->nodes = moved(s, h, s->nodes);
+	h->pci = moved(s, h, s->pci);
+	h->twin = moved(s, h, s->twin);
+	h->dist.sym = moved(s, h, s->dist.sym);
+	h->dist.dd = moved(s, h, s->dist.dd);
+	h->dist.thresholds = moved(s, h, s->dist.thresholds);
+	h->dist.order = moved(s, h, s->dist.order);
+	for (int i = 0; i < h->nnodes; i++) {
+		struct host_node *d = &h->nodes[i];
+
+		d->shared = moved(s, h, d->shared);
+		d->dedicated = moved(s, h, d->dedicated);
+		d->pinned = moved(s, h, d->pinned);
+		d->sib_store = moved(s, h, d->sib_store);
+		d->sibs = moved(s, h, d->sibs);
+		d->pools = moved(s, h, d->pools);
+		for (int g = 0; g < d->pub.nsiblings; g++)
+			d->sibs[g] = moved(s, h, d->sibs[g]);
+		node_sync(d);
+	}
+}
+
 /*
  * Two allocations whatever the host's size (a fleet refresh clones a
  * template for every host another process changed): the struct, and one
@@ -608,6 +671,15 @@ int np_host_clone(const np_host *s, np_host **out, struct np_error *err)
 	if (!h)
 		return np__err(err, NP_ENOMEM, "out of memory");
 	*h = *s;
+	if (all_in_arena(s)) {
+		if (!(h->arena = malloc(s->arena_size))) {
+			free(h);
+			return np__err(err, NP_ENOMEM, "out of memory");
+		}
+		clone_flat(h, s);
+		*out = h;
+		return checked(h);
+	}
 	clone_into(&a, h, s); /* sizes only */
 	if (!(a.base = calloc(1, a.used))) {
 		free(h);

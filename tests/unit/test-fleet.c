@@ -820,6 +820,11 @@ static void marks_grow(np_fleet *f, np_topo *a)
 	usleep(2000);
 	CHECK(np_fleet_refresh(g, &err) == 0 && np_fleet_host_find(g, "late-2"),
 	      "a host added after the newest was removed is seen");
+	/* Once: PostgreSQL's change scan added it, then the full scan the removal asked for did too. */
+	for (int i = 0, seen = 0; i < np_fleet_host_count(g); i++)
+		if (!strcmp(np_fleet_host_name(np_fleet_host_at(g, i)), "late-2"))
+			CHECK(++seen == 1, "late-2 is in the summaries once");
+	CHECK(np__fleet_index_check(g), "every host once by id");
 	CHECK(np_fleet_refresh(f, &err) == 0 && np_fleet_host_find(f, "late-2"),
 	      "... by the handle that added it too");
 	CHECK(np_fleet_remove_host(f, "late-2", false, NULL, &err) == 0, "cleanup: %s", err.message);
@@ -1412,6 +1417,81 @@ static void soundness(np_fleet *f, uint64_t seed, int requests)
 	fprintf(stderr, "soundness: %d rejected by the pre-filter, %d passed but did not fit\n",
 		rejected, engine_no);
 	checked(f, "after the soundness load");
+}
+
+/* ---- the hosts' order and the id table ----------------------------------------- */
+
+/* Is B's ORDER[KIND] the stable sort of its hosts (by name) by their current keys? */
+static bool order_from_scratch(const np_fleet *b, int kind)
+{
+	const struct np__ord *o = b->order[kind];
+	bool same = b->norder == b->nhosts;
+
+	for (int i = 0; same && i < b->nhosts; i++) {
+		int before = 0; /* hosts before it: more free, or as free and earlier by name */
+		double key = b->hosts[i]->sum.key[kind];
+
+		for (int j = 0; j < b->nhosts; j++)
+			before += b->hosts[j]->sum.key[kind] > key ||
+				  (b->hosts[j]->sum.key[kind] == key && j < i);
+		same = o[before].h == b->hosts[i] && o[before].rank == i;
+	}
+	return same;
+}
+
+/*
+ * A handle sorts its hosts again after enough of their summaries changed
+ * by merging the changed ones back in: the order must be the one a sort
+ * of every host from scratch makes, and the id table must name every host.
+ */
+static void host_order(np_fleet *a)
+{
+	struct np_fleet_sched_opts dry = { .dry_run = true };
+	static const char *const flavors[] = { "vcpus=2,ram=1024",
+					       "vcpus=4,ram=2048,hw:cpu_policy=dedicated",
+					       "vcpus=8,ram=4096,hw:numa_nodes=2" };
+	struct np_error err = { 0 };
+	np_fleet *b = open_fleet(0);
+	int placed = 0, resorted = 0;
+	char id[32];
+
+	if (!b)
+		return;
+	for (int i = 0; i < 40; i++) {
+		np_fleet_result *r;
+
+		snprintf(id, sizeof(id), "order-%d", i);
+		r = schedule(a, id, flavors[i % 3], NULL, &err);
+		placed += r && np_fleet_result_placed(r);
+		np_fleet_result_free(r);
+		if (i % 4 == 3) {
+			snprintf(id, sizeof(id), "order-%d", i - 2);
+			np_fleet_release(a, id, NULL, &err);
+		}
+		/* B sees the change, sorts again (it must: a poked count), and chooses. */
+		b->changed = b->nhosts + 1;
+		resorted += b->norder == b->nhosts;
+		r = schedule(b, "order-dry", flavors[(i + 1) % 3], &dry, &err);
+		CHECK(r, "dry run %d: %s", i, err.message);
+		np_fleet_result_free(r);
+		CHECK(np__fleet_order_check(b, 0) && np__fleet_order_check(b, 1),
+		      "the order's invariant after change %d", i);
+		CHECK(order_from_scratch(b, 0) && order_from_scratch(b, 1),
+		      "after change %d, the order merged is the order sorted from scratch", i);
+		CHECK(np__fleet_index_check(b) && b->slot, "the id table after change %d", i);
+		for (int k = 0; k < b->nhosts; k++)
+			CHECK(np__fleet_by_id(b, b->hosts[k]->id) == b->hosts[k], "host %s by id",
+			      b->hosts[k]->name);
+		CHECK(!np__fleet_by_id(b, -1) && !np__fleet_by_id(b, INT64_MAX), "no such ids");
+	}
+	CHECK(placed > 20 && resorted >= 39, "%d placed, %d sorts of the same hosts", placed,
+	      resorted);
+	for (int i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "order-%d", i);
+		np_fleet_release(a, id, NULL, &err);
+	}
+	np_fleet_close(b);
+	checked(a, "after the order");
 }
 
 /* ---- a scheduler with stale summaries --------------------------------------- */
@@ -2249,6 +2329,7 @@ int main(void)
 		T_CASE("one-pass-at-start", one_pass_at_start());
 		T_CASE("group-equals-full", group_equals_full(f, a));
 		T_CASE("stale-scheduler", stale(f));
+		T_CASE("host-order", host_order(f));
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
 		T_CASE("processes", processes(8, 40));
 #if NP_HAVE_POSTGRESQL
