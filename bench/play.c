@@ -29,6 +29,8 @@
  * it), moves and moved_mb (np-moves: cells moved and MiB migrated, in
  * all) and us (microseconds per decision: np_place() or the baseline's
  * whole call; for Nova, numa_fit_instance_to_host() timed in Python).
+ * With NP_BENCH_TRACE=1, each admitted guest's nodes on standard error
+ * ("trace PLACER guest I nodes N..."), to read one workload's plans.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -261,6 +263,19 @@ static uint64_t where;
 /* Some guest has left the host of the workload being played (np-lookahead's knob). */
 static bool departed;
 
+/* NP_BENCH_TRACE=1: each admitted guest's nodes on standard error (reading one workload). */
+static void trace(int placer, int i, const np_plan *p)
+{
+	const char *t = getenv("NP_BENCH_TRACE");
+
+	if (!t || *t != '1')
+		return;
+	fprintf(stderr, "trace %s guest %d nodes", play_placer_name(placer), i);
+	for (int k = 0; k < np_plan_cell_count(p); k++)
+		fprintf(stderr, " %d", np_plan_cell(p, k)->node_idx);
+	fprintf(stderr, "\n");
+}
+
 static int decide(int placer, np_host *h, const np_request *q, const json_t *nova_dec,
 		  np_plan **plans, int n, const struct np_demand *dem, int ndem, np_plan **plan,
 		  double *us, struct np_error *err)
@@ -348,6 +363,7 @@ static bool arrive(int placer, np_nova_case *c, int i, const json_t *dec, np_pla
 		return false;
 	}
 	distance(h, q, p, r);
+	trace(placer, i, p);
 	plans[i] = p;
 	r->admitted++;
 	return true;
