@@ -233,13 +233,17 @@ bool np__fleet_order_check(const np_fleet *f, int kind)
 	return true;
 }
 
-/* O from scratch: HOSTS (by name) sorted by key, stably (glibc's qsort is a merge sort). */
+/*
+ * O from scratch: HOSTS (by name) sorted by key, then by rank (their
+ * place by name): what a stable sort by key gives, without counting on
+ * qsort being stable (glibc's was a merge sort, which 2.37 changed).
+ */
 static void order_all(np_fleet *f, struct np__ord *o, int kind)
 {
 	for (int i = 0; i < f->nhosts; i++)
 		o[i] = (struct np__ord){ f->hosts[i]->sum.key[kind], f->hosts[i], i };
 	if (f->nhosts > 1)
-		qsort(o, (size_t)f->nhosts, sizeof(*o), cmp_ord);
+		qsort(o, (size_t)f->nhosts, sizeof(*o), cmp_ord_rank);
 }
 
 #define PREFETCH 8 /* hosts ahead whose key order_changed() asks for */
