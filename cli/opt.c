@@ -218,7 +218,6 @@ bool cli_decimal(const char *text, long long min, long long max, long long *out)
 static int typed(const struct cli_args *a, const struct cli_opt *o, const char *arg,
 		 struct cli_seen *s)
 {
-	char *end;
 	int v;
 
 	errno = 0;
@@ -229,7 +228,7 @@ static int typed(const struct cli_args *a, const struct cli_opt *o, const char *
 			return bad_number(a, o, arg);
 		break;
 	case CLI_REAL:
-		s->real = np_text_is_decimal(arg, true) ? strtod(arg, &end) : NAN;
+		s->real = np_text_is_decimal(arg, true) ? strtod(arg, NULL) : NAN;
 		if (errno || !(s->real >= o->min && s->real <= o->max))
 			return bad_number(a, o, arg);
 		break;

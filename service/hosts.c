@@ -284,11 +284,10 @@ static int host_opts(const struct svc_req *rq, struct np_fleet_host_opts *o, str
 
 	for (int i = 0; i < 2; i++) {
 		const char *v = svc_query(rq, keys[i]);
-		char *end;
 
 		if (!v)
 			continue;
-		*vals[i] = np_text_is_decimal(v, true) ? strtod(v, &end) : 0; /* not " 4", "0x10" */
+		*vals[i] = np_text_is_decimal(v, true) ? strtod(v, NULL) : 0; /* not " 4", "0x10" */
 		if (!(*vals[i] > 0 && *vals[i] <= 1024)) {
 			svc_error(rs, "bad_request", "%s: want a number above 0, at most 1024",
 				  keys[i]);
