@@ -1,8 +1,9 @@
 /*
  * guest.c - the body of POST /v1/placements read into a guest: {"id",
  * "flavor": {"vcpus", "memory_mb", "extra_specs"}, "image":
- * {"properties"}, "host"?, "allow_moves"?, "pci_aliases"?} in Nova's keys (pci_aliases:
- * Nova's `[pci] alias` entries, for a flavor's pci_passthrough:alias);
+ * {"properties"}, "host"?, "allow_moves"?, "pci_aliases"?} in Nova's keys,
+ * and no other member (pci_aliases: Nova's `[pci] alias` entries, for a
+ * flavor's pci_passthrough:alias);
  * POST /v1/fit (fit.c) reads its flavor and image here too.  The request is built by the
  * library exactly as Nova's API builds it (np_request_from_nova), so a
  * flavor Nova refuses is a 400 with Nova's reason.  Apart from the
@@ -214,6 +215,9 @@ int svc_guest_parse(const char *body, size_t len, struct svc_guest *g, struct sv
 	memset(g, 0, sizeof(*g));
 	if (!(g->body = svc_body_object(&rq, rs)))
 		return -1;
+	/* A typo ("hots", "flavour") is refused, not a guest placed without it. */
+	if (svc_only_keys(g->body, "id flavor image host allow_moves pci_aliases", "key", rs))
+		goto bad;
 	id = json_object_get(g->body, "id");
 	host = json_object_get(g->body, "host");
 	if (!json_is_string(id) || !json_string_length(id)) {

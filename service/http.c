@@ -31,7 +31,7 @@ struct rctx {
 	double start;
 	const struct svc_route *route;
 	struct svc_conn *conn;
-	char arg[256];
+	char arg[768]; /* a 255-byte name, every byte of it still %HH at worst */
 	char *body;
 	size_t len, cap;
 	int status;
@@ -201,6 +201,8 @@ static enum MHD_Result first_call(struct svc *s, struct MHD_Connection *c, struc
 		return send_error(c, x, "method_not_allowed", "this path does not take that method");
 	if (!x->route)
 		return send_error(c, x, "not_found", "no such route");
+	if (arg && svc_segment_unescape(x->arg))
+		return send_error(c, x, "bad_request", "the path holds a NUL byte (%00)");
 	if ((bad = check_query(c, x->route, &q)))
 		return send_error(c, x, "bad_request", bad);
 	if (framing_ambiguous(c))
@@ -394,6 +396,14 @@ void svc_http_watchdog(struct svc *s)
 	pthread_mutex_unlock(&s->conn_lock);
 }
 
+/* libmicrohttpd's unescape callback: the path and the query (svc.h). */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return svc_url_unescape(s);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];
@@ -417,6 +427,7 @@ int svc_http_start(struct svc *s, int fd)
 		   it libmicrohttpd answers its own 431 and closes. */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, 4 * c->max_header + 32768,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout_s,
+		MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, connection, s, MHD_OPTION_END);
 	return s->daemon ? 0 : -1;

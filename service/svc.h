@@ -88,6 +88,18 @@ struct svc_route {
  */
 const struct svc_route *svc_route_find(const char *method, const char *path, char *buf,
 				       size_t size, const char **arg, bool *path_known);
+/*
+ * Percent-escapes, in two steps.  libmicrohttpd decodes a URL before the
+ * routes see it, and "a%2Fb" would then be two segments, "a%00b" the name
+ * "a": svc_url_unescape() (its unescape callback) decodes every %HH but
+ * %2F, %25 and %00, which stay as they are, and makes a '%' that starts
+ * no escape a DEL (so every '%' left starts one of the three: nothing is
+ * decoded twice); svc_segment_unescape() decodes those three in a matched
+ * segment, once it is one: -1 for a NUL (%00), which no name or id may
+ * hold.  Both shorten S in place; the first returns its new length.
+ */
+size_t svc_url_unescape(char *s);
+int svc_segment_unescape(char *s);
 /* Route I of the table (metrics walk it), NULL past the end; its index. */
 const struct svc_route *svc_route_at(int i);
 int svc_route_index(const struct svc_route *r);

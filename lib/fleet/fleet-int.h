@@ -191,6 +191,8 @@ void np__cache_read_done(struct np__fleet_group *g, int64_t id);
  */
 bool np__group_pass_begin(struct np__fleet_group *g);
 void np__group_pass_done(struct np__fleet_group *g);
+/* Is another handle's pass running now? (Then its snapshots are on their way.) */
+bool np__group_passing(struct np__fleet_group *g);
 /* Host NAME was removed: out of the cache, and into the ring the handles read. */
 void np__cache_removed(struct np__fleet_group *g, const char *name);
 

@@ -770,7 +770,12 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 	 */
 	if (n > 1)
 		qsort(f->stale, (size_t)n, sizeof(*f->stale), cmp_i64);
-	if (many(f))
+	/*
+	 * Another handle's pass that is building the rest now (we came in
+	 * after its first hosts): wait for it too, or the few left would be
+	 * read and built twice, once by it and once here.
+	 */
+	if (many(f) || (n && np__group_passing(f->group)))
 		rc = full_pass(f, err);
 	for (int i = 0; i < f->nstale && !rc; i++) {
 		struct np_fleet_host *h = np__fleet_by_id(f, f->stale[i]);

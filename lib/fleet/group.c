@@ -247,6 +247,16 @@ bool np__group_pass_begin(struct np__fleet_group *g)
 	return mine;
 }
 
+bool np__group_passing(struct np__fleet_group *g)
+{
+	bool on;
+
+	pthread_mutex_lock(&g->cmu);
+	on = g->passing;
+	pthread_mutex_unlock(&g->cmu);
+	return on;
+}
+
 void np__group_pass_done(struct np__fleet_group *g)
 {
 	pthread_mutex_lock(&g->cmu);

@@ -174,7 +174,9 @@ static int check_text(const char *what, const char *id, uint32_t *first, uint32_
  * The id rule for new ids (host names, placement and domain names): the
  * text above, and a name /v1/hosts/{name} or /v1/placements/{id} can
  * address: not "." or ".." (a client resolves those as path segments), no
- * '/', no white space at either end (lost by shells, forms and the eye).
+ * '/' (many proxies refuse or decode a %2F in a path: numaplace serve
+ * reads one, for names an older numaplace stored), no white space at
+ * either end (lost by shells, forms and the eye).
  */
 int np__fleet_check_id(const char *what, const char *id, struct np_error *err)
 {
@@ -187,8 +189,8 @@ int np__fleet_check_id(const char *what, const char *id, struct np_error *err)
 		return np__err(err, NP_EINPUT, "the %s '%s' is a dot segment, which a URL path "
 			       "cannot name", what, id);
 	if (strchr(id, '/'))
-		return np__err(err, NP_EINPUT, "the %s '%s' has a '/', which a URL path cannot "
-			       "name", what, id);
+		return np__err(err, NP_EINPUT, "the %s '%s' has a '/', which proxies do not "
+			       "pass in a URL path, even as %%2F", what, id);
 	if (is_space(first) || is_space(last))
 		return np__err(err, NP_EINPUT, "the %s '%s' begins or ends with white space",
 			       what, id);

@@ -15,9 +15,14 @@
  *   - a fit body that is accepted asks about at most NP_FLEET_FIT_MAX
  *     non-empty names, and its pending copies are the body's own: each
  *     key of "pending" is one of the names, each name gets its key's
- *     count (0 without one), NP_FLEET_FIT_PENDING_MAX in all.
+ *     count (0 without one), NP_FLEET_FIT_PENDING_MAX in all;
+ *   - the same bytes as a path segment (service/escapes.c) decode as one
+ *     pass of %HH would, and are refused exactly when they hold %00.
  */
 #include "fuzz-common.h"
+
+#include <ctype.h>
+#include <stdlib.h>
 
 #include <jansson.h>
 #include <numaplace/limits.h>
@@ -102,6 +107,54 @@ static void fuzz_fit(const char *buf, size_t size)
 	svc_fit_free(&fb);
 }
 
+/* One pass over segment IN: each %HH decoded once, a bare '%' as DEL; -1 for a NUL. */
+static int one_pass(const char *in, char *out)
+{
+	for (; *in; out++) {
+		if (in[0] == '%' && isxdigit((unsigned char)in[1]) &&
+		    isxdigit((unsigned char)in[2])) {
+			char hh[3] = { in[1], in[2], '\0' };
+			unsigned long v = strtoul(hh, NULL, 16);
+
+			if (v == 0)
+				return -1;
+			*out = (char)v;
+			in += 3;
+		} else {
+			*out = *in == '%' ? '\x7f' : *in;
+			in++;
+		}
+	}
+	*out = '\0';
+	return 0;
+}
+
+/*
+ * The bytes up to the first NUL or '/' as one path segment: the two steps
+ * of escapes.c decode it exactly as one pass would (nothing twice), and
+ * refuse it exactly when it holds %00.
+ */
+static void fuzz_segment(const uint8_t *data, size_t size)
+{
+	size_t n = 0;
+	char *seg, *want;
+	int rc;
+
+	while (n < size && n < 1024 && data[n] && data[n] != '/')
+		n++;
+	seg = fuzz_strdup(data, n);
+	want = fuzz_strdup(data, n);
+	rc = one_pass(seg, want);
+	if (svc_url_unescape(seg) != strlen(seg))
+		fuzz_fail("svc_url_unescape's length is not the string's");
+	if ((svc_segment_unescape(seg) != 0) != (rc != 0))
+		fuzz_fail("a segment refused (or not) unlike one pass: %%00 decides");
+	if (rc == 0 && strcmp(seg, want) != 0)
+		fuzz_fail("the two steps decode a segment unlike one pass");
+	free(seg);
+	free(want);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = fuzz_strdup(data, size);
@@ -121,6 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(rs.body);
 	fuzz_fit(buf, size);
+	fuzz_segment(data, size);
 	/* The same bytes as a host's topology: parsed, or an error line. */
 	if (np_topo_parse(NP_SOURCE_JSON, buf, size, "body", &topo, &err) == 0)
 		np_topo_free(topo);

@@ -111,7 +111,8 @@ for p in . .. %2E%2E %20h4 h4%20 h4%C2%A0; do
   http PUT "/v1/hosts/$p" "$HOST" --path-as-is; expect_status 400 "PUT a host named '$p'"
   expect_error bad_request "PUT '$p'"
 done
-http PUT /v1/hosts/a%2Fb "$HOST"; expect_status 404 "PUT a host named 'a%2Fb': another path"
+http PUT /v1/hosts/a%2Fb "$HOST"; expect_status 400 "PUT a host named 'a%2Fb': the name a/b"
+expect_error bad_request "PUT 'a%2Fb'"
 for id in .. a/b ' x' 'x '; do
   http POST /v1/placements "$(body "{\"id\": \"$id\", \"flavor\": {\"vcpus\": 1, \"memory_mb\": 512}}")"
   expect_status 400 "a placement id '$id'"; expect_error bad_request "id '$id'"

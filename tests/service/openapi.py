@@ -182,6 +182,10 @@ def main():
           want=409)
     c.req("POST", "/v1/placements", {"id": "oa-x", "host": "none", "flavor": flavor}, want=404)
     c.req("POST", "/v1/placements", {"id": "oa-x", "flavor": {"vcpus": "1"}}, want=400)
+    st, e = c.req("POST", "/v1/placements", {"id": "oa-x", "hots": "h1", "flavor": flavor}, want=400)
+    if e and "'hots'" not in e["error"]["message"]:
+        c.failed += 1
+        print("not ok - an unknown key is named: %s" % e)
     c.req("POST", "/v1/placements", {"id": "oa-x", "flavor": flavor, "allow_moves": 99}, want=400)
     c.req("POST", "/v1/placements", raw=b"[]", want=400)
     c.req("GET", "/v1/placements/oa-vm", want=200)

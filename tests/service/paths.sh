@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# tests/service/paths.sh - percent-escapes in a path: a name is one
+# segment however it is written.  "a%2Fb" is the name "a/b" (refused by
+# the name rule, a 400 naming it, not a 404 for a path of three
+# segments), "%00" a 400 (a NUL would cut "h1%00x" to "h1" and act on
+# h1; "p1%00x" would release p1), "%25" a percent sign and "%31" a
+# plain '1'; a host an older numaplace stored under a name with '/'
+# (e.g. "rack/1") can still be read and removed over HTTP, as `fleet
+# remove` removes it.
+. "$(dirname "$0")/lib.sh"
+
+small_host 2 4096 >"$TMP/h.json"
+STORE="sqlite:$TMP/fleet.db"
+svc_start main --store "$STORE" --listen "unix:$TMP/s.sock" --log /dev/null ||
+  { not_ok "the server starts"; finish; }
+SVC=unix:$TMP/s.sock
+
+http PUT /v1/hosts/h1 "$TMP/h.json"; expect_status 201 "PUT h1"
+http PUT /v1/hosts/a%2Fb "$TMP/h.json"; expect_status 400 "PUT a%2Fb: the name a/b"
+expect_error bad_request "PUT a%2Fb"
+case $body in *"'a/b'"*) ok "the error names 'a/b'" ;; *) not_ok "the error names 'a/b': $body" ;; esac
+http DELETE /v1/hosts/h1%00x; expect_status 400 "DELETE h1%00x"
+case $body in *NUL*) ok "the error says NUL" ;; *) not_ok "the error says NUL: $body" ;; esac
+http GET /v1/hosts/h1; expect_status 200 "h1 is still there after DELETE h1%00x"
+http GET /v1/hosts/h%31; expect_status 200 "GET h%31 is h1"
+# Decoded once: "%%32F" is no '/', "%2531" no '1' (a bare '%' is refused).
+http PUT /v1/hosts/x%%32F "$TMP/h.json"; expect_status 400 "PUT x%%32F (a bare '%')"
+http GET /v1/hosts/h%2531; expect_status 404 "GET h%2531 is 'h%31', not h1"
+http PUT /v1/hosts/50%25 "$TMP/h.json"; expect_status 201 "PUT 50%25"
+http PUT /v1/hosts/50%2525 "$TMP/h.json"; expect_status 201 "PUT 50%2525: another host"
+http GET /v1/hosts
+names=$(python3 -c 'import json,sys; print(" ".join(sorted(h["name"] for h in json.load(open(sys.argv[1]))["hosts"])))' "$TMP/body")
+if [ "$names" = "50% 50%25 h1" ]; then ok "hosts '50%', '50%25' and 'h1'"
+else not_ok "want hosts '50% 50%25 h1', got '$names'"; fi
+http PUT "/v1/hosts/h2?cpu_ratio=4%00" "$TMP/h.json"; expect_status 400 "?cpu_ratio=4%00"
+printf '{"id": "p1", "host": "h1", "flavor": {"vcpus": 1, "memory_mb": 512}}' >"$TMP/p1.json"
+http POST /v1/placements "$TMP/p1.json"; expect_status 201 "POST p1"
+http DELETE /v1/placements/p1%00x; expect_status 400 "DELETE p1%00x"
+http GET /v1/placements/p%31; expect_status 200 "p1 is still placed (GET p%31)"
+
+# An older numaplace's name: the host h1 renamed in the file itself.
+svc_stop main
+python3 - "$TMP/fleet.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE np_hosts SET name = 'rack/1' WHERE name = 'h1'")
+db.commit()
+PY
+svc_start main --store "$STORE" --listen "unix:$TMP/s.sock" --log /dev/null ||
+  { not_ok "the server starts again"; finish; }
+http GET /v1/hosts/rack%2F1; expect_status 200 "GET rack%2F1 (an older name)"
+http DELETE "/v1/hosts/rack%2F1?force=true"; expect_status 204 "DELETE rack%2F1 (and p1 on it)"
+http GET /v1/hosts/rack%2F1; expect_status 404 "rack/1 is gone"
+svc_stop main
+finish
