@@ -6,7 +6,8 @@
  * - Connection: WAL (readers never wait for the writer), a claim that
  *   returned survives a power cut (below), waits of 30 s at most
  *   for another writer (in short sleeps, see busy()),
- *   foreign keys on (deleting a placement deletes its takes and pins),
+ *   foreign keys on (deleting a placement deletes its observation; its
+ *   takes and pins are in its row and given back by the release itself),
  *   no symlinks followed.  Statements are prepared once per connection.
  * - Writes (claim, release, add, remove, schema creation) run in
  *   BEGIN IMMEDIATE: the write lock is taken first, so a transaction never
