@@ -126,7 +126,7 @@ enum stmt {
 	S_DEL_HOST_PLACEMENTS,
 	S_DEL_HOST_PINS,
 	S_DEL_HOST,
-	S_KEEP_SEQ,
+	S_SEQ_TAKEN,
 	S_DEL_TOPO,
 	S_HOST_TOPO,
 	S_HOSTS_ALL,
@@ -156,15 +156,18 @@ enum stmt {
 };
 
 /*
- * Change marks only grow: the next is one more than the largest a host has
- * or a removed host had (np_meta 'change_seq', kept by a removal), so a
+ * Change marks only grow: np_meta 'change_seq' is the last one given
+ * (S_SEQ_TAKEN, in the same transaction), a removed host's included, so a
  * scan "since the last mark seen" never misses a host added after the
- * newest one was removed.
+ * newest one was removed.  Kept there rather than found as the largest
+ * in an index on np_hosts.change_seq (version 2): every change moved its
+ * host's entry in that index, a B-tree more written per commit, often
+ * two leaves (the old mark's and the last); the np_meta row is one small
+ * page.  The change scan reads np_hosts whole instead, about once a
+ * second (the ring tells the rest).
  */
-#define SEQ_KEPT "(SELECT CAST(value AS INTEGER) FROM np_meta WHERE key = 'change_seq')"
-#define NEXT_SEQ                                                                        \
-	"(SELECT MAX(COALESCE(MAX(change_seq), 0), COALESCE(" SEQ_KEPT ", 0)) + 1 "      \
-	"FROM np_hosts)"
+#define LAST_SEQ "(SELECT CAST(value AS INTEGER) FROM np_meta WHERE key = 'change_seq')"
+#define NEXT_SEQ "(" LAST_SEQ " + 1)"
 #define HOST_COLS                                                                          \
 	"SELECT h.id, h.name, h.topology_id, h.cpu_ratio, h.ram_ratio, h.generation, "       \
 	"(SELECT COUNT(*) FROM np_placements p WHERE p.host_id = h.id), h.change_seq "       \
@@ -194,16 +197,14 @@ static const char *const sql[S_COUNT] = {
 	[S_TOPO_BY_DIGEST] = "SELECT id, json FROM np_topologies WHERE digest = ?1",
 	[S_INS_TOPO] = "INSERT INTO np_topologies (digest, json) VALUES (?1, ?2) RETURNING id",
 	[S_INS_HOST] = "INSERT INTO np_hosts (name, topology_id, cpu_ratio, ram_ratio, generation, "
-		       "change_seq) VALUES (?1, ?2, ?3, ?4, 1, " NEXT_SEQ ") RETURNING id",
+		       "change_seq) VALUES (?1, ?2, ?3, ?4, 1, " NEXT_SEQ ") RETURNING id, change_seq",
 	[S_INS_ROW] = "INSERT INTO np_inventory (host_id, node, rc, total, cap, used) "
 		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_COUNT_PLACEMENTS] = "SELECT COUNT(*) FROM np_placements WHERE host_id = ?1",
 	[S_DEL_HOST_PLACEMENTS] = "DELETE FROM np_placements WHERE host_id = ?1",
 	[S_DEL_HOST_PINS] = "DELETE FROM np_pins WHERE host_id = ?1",
 	[S_DEL_HOST] = "DELETE FROM np_hosts WHERE id = ?1",
-	[S_KEEP_SEQ] = "INSERT OR REPLACE INTO np_meta SELECT 'change_seq', CAST(MAX(COALESCE("
-		       "MAX(change_seq), 0), COALESCE(" SEQ_KEPT ", 0)) AS TEXT) FROM np_hosts "
-		       "WHERE ?1 = ?1",
+	[S_SEQ_TAKEN] = "UPDATE np_meta SET value = CAST(?1 AS TEXT) WHERE key = 'change_seq'",
 	[S_DEL_TOPO] = "DELETE FROM np_topologies WHERE id = ?1 AND NOT EXISTS "
 		       "(SELECT 1 FROM np_hosts WHERE topology_id = ?1)",
 	[S_HOST_TOPO] = "SELECT topology_id FROM np_hosts WHERE id = ?1",
@@ -298,8 +299,8 @@ static const char schema_v2[] =
  * (held_text(); np_allocations goes), so a release finds its pins by
  * (host_id, cpu) from the row and np_pins needs neither its index on
  * placement_id nor a foreign key (a cascade would scan the table for it);
- * np_placements is keyed by its id WITHOUT ROWID (no second index for the
- * text key).  Run with foreign keys off (sq_migrate): dropping the old
+ * np_meta 'change_seq' holds the last change mark given, so the index on
+ * np_hosts.change_seq goes (NEXT_SEQ says why).  Run with foreign keys off (sq_migrate): dropping the old
  * tables must not cascade.  The takes are copied in (node, rc) order, the
  * pins in cpu order, as claims write them.
  */
@@ -320,7 +321,11 @@ static const char schema_v3[] =
 	"DROP TABLE np_allocations; DROP TABLE np_pins; DROP TABLE np_placements;"
 	"ALTER TABLE np_placements_v3 RENAME TO np_placements;"
 	"ALTER TABLE np_pins_v3 RENAME TO np_pins;"
-	"CREATE INDEX np_placements_host ON np_placements (host_id);";
+	"CREATE INDEX np_placements_host ON np_placements (host_id);"
+	"INSERT OR REPLACE INTO np_meta SELECT 'change_seq', CAST(MAX(COALESCE(MAX(change_seq), 0),"
+	" COALESCE((SELECT CAST(value AS INTEGER) FROM np_meta WHERE key = 'change_seq'), 0))"
+	" AS TEXT) FROM np_hosts;"
+	"DROP INDEX np_hosts_change;";
 
 /* migrations[v] takes a store from version v to v + 1; version 0 is an empty file. */
 static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1, schema_v2, schema_v3 };
@@ -1132,6 +1137,17 @@ static int existing(struct np__store *s, const struct np__claim *c, struct np__c
 	return 0;
 }
 
+/* Change mark SEQ given (np_meta 'change_seq', NEXT_SEQ). */
+static int seq_taken(struct np__store *s, int64_t seq, struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_SEQ_TAKEN, err);
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_int64(q, 1, seq);
+	return step_done(s, q, err);
+}
+
 /*
  * Host HOST's generation and change mark moved on (*GEN the new
  * generation, -1 when the host is gone); DELTA is what the transaction
@@ -1141,6 +1157,7 @@ static int bump(struct np__store *s, int64_t host, const struct np__takes *delta
 		int64_t *gen, struct np_error *err)
 {
 	sqlite3_stmt *q = stmt(s, S_BUMP_HOST, err);
+	int64_t seq;
 	int rc;
 
 	if (!q)
@@ -1150,10 +1167,12 @@ static int bump(struct np__store *s, int64_t host, const struct np__takes *delta
 	*gen = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_err(s, err, "cannot update a host");
-	if (rc == SQLITE_ROW)
-		changed(s, host, *gen, sqlite3_column_int64(q, 1), delta, release);
+	seq = rc == SQLITE_ROW ? sqlite3_column_int64(q, 1) : 0;
 	sqlite3_reset(q);
-	return 0;
+	if (rc != SQLITE_ROW)
+		return 0;
+	changed(s, host, *gen, seq, delta, release);
+	return seq_taken(s, seq, err);
 }
 
 /* Take T on C's host (the placement's row names it already). */
@@ -1572,7 +1591,7 @@ static int insert_host(struct np__store *s, const struct np__new_host *h, int64_
 		       struct np_error *err)
 {
 	sqlite3_stmt *q = stmt(s, S_INS_HOST, err);
-	int64_t id;
+	int64_t id, seq;
 
 	if (!q)
 		return NP_EOS;
@@ -1583,7 +1602,10 @@ static int insert_host(struct np__store *s, const struct np__new_host *h, int64_
 	if (sqlite3_step(q) != SQLITE_ROW)
 		return db_err(s, err, "cannot add the host");
 	id = sqlite3_column_int64(q, 0);
+	seq = sqlite3_column_int64(q, 1);
 	sqlite3_reset(q);
+	if (seq_taken(s, seq, err))
+		return NP_EOS;
 	for (int i = 0; i < h->rows->nrows; i++) {
 		const struct np__row *r = &h->rows->rows[i];
 
@@ -1686,7 +1708,7 @@ static int sq_remove_host(struct np__store *s, const char *name, bool force, int
 				    name, (long long)n, n == 1 ? "" : "s");
 		goto out;
 	}
-	if (!(rc = by_id(s, S_KEEP_SEQ, id, err)) && !(rc = by_id(s, S_COUNT_REMOVAL, id, err)) &&
+	if (!(rc = by_id(s, S_COUNT_REMOVAL, id, err)) &&
 	    !(rc = by_id(s, S_DEL_HOST_PLACEMENTS, id, err)) &&
 	    !(rc = by_id(s, S_DEL_HOST_PINS, id, err)) && !(rc = by_id(s, S_DEL_HOST, id, err)) &&
 	    !(rc = by_id(s, S_DEL_TOPO, topo, err)))
