@@ -150,6 +150,7 @@ enum stmt {
 	S_OBS_GET,
 	S_MV_OLD,
 	S_MV_PLAN,
+	S_PIN_OWNER,
 	S_REMOVALS,
 	S_COUNT_REMOVAL,
 	S_COUNT
@@ -230,7 +231,7 @@ static const char *const sql[S_COUNT] = {
 	[S_PLACEMENTS_HOST] = "SELECT id, host_id, request, plan FROM np_placements "
 			      "WHERE host_id = ?1 ORDER BY id",
 	[S_PLACEMENTS_ALL] = "SELECT id, host_id, request, plan FROM np_placements ORDER BY id",
-	[S_ALLOCS] = "SELECT id, takes FROM np_placements",
+	[S_ALLOCS] = "SELECT id, takes, pins, host_id FROM np_placements",
 	[S_DATA_VERSION] = "PRAGMA data_version",
 	[S_OBS_DEL] = "DELETE FROM np_observations WHERE placement_id = ?1",
 	[S_OBS_INS] = "INSERT INTO np_observations (placement_id, host_id, at, source, pid, domain) "
@@ -246,6 +247,7 @@ static const char *const sql[S_COUNT] = {
 		     "plan = ?3",
 	[S_MV_PLAN] = "UPDATE np_placements SET plan = ?3, takes = ?4, pins = ?5 "
 		      "WHERE id = ?1 AND host_id = ?2",
+	[S_PIN_OWNER] = "SELECT placement_id FROM np_pins WHERE host_id = ?1 AND cpu = ?2",
 	/* Removals leave no change mark: they are counted (np__cursor). */
 	[S_REMOVALS] = "SELECT CAST(value AS INTEGER) FROM np_meta WHERE key = 'removals'",
 	[S_COUNT_REMOVAL] = "INSERT INTO np_meta VALUES ('removals', '1') ON CONFLICT (key) DO "
@@ -300,9 +302,12 @@ static const char schema_v2[] =
  * (host_id, cpu) from the row and np_pins needs neither its index on
  * placement_id nor a foreign key (a cascade would scan the table for it);
  * np_meta 'change_seq' holds the last change mark given, so the index on
- * np_hosts.change_seq goes (NEXT_SEQ says why).  Run with foreign keys off (sq_migrate): dropping the old
- * tables must not cascade.  The takes are copied in (node, rc) order, the
- * pins in cpu order, as claims write them.
+ * np_hosts.change_seq goes (NEXT_SEQ says why).  Run with foreign keys
+ * off (sq_migrate): dropping the old tables must not cascade.  The takes
+ * are copied in (node, rc) order, the pins in cpu order, as claims write
+ * them.  np_placements stays a rowid table: WITHOUT ROWID, keyed by the
+ * text id, its ~1 KB rows (the plan) fit three or four to a page and
+ * inserts at random keys split leaves (8.6 frames a claim, not 7.0).
  */
 static const char schema_v3[] =
 	"CREATE TABLE np_placements_v3 (id TEXT PRIMARY KEY, host_id INTEGER NOT NULL"
@@ -2015,7 +2020,37 @@ struct actx {
 	np__alloc_cb cb;
 	np__pin_cb pin_cb;
 	void *ctx;
+	int64_t row_pins, table_pins; /* pins the rows name, rows of np_pins */
 };
+
+/*
+ * The pins placement ID's row names (on HOST, from held_parse) are rows
+ * of np_pins that name it, in cpu order as claims write them: a release
+ * deletes the pins its row names, so `fleet check`, which checks np_pins
+ * against the plans, checks the rows against np_pins here (with the
+ * count in sq_allocations, each pin of np_pins is named by one row).
+ */
+static int pins_named(struct actx *a, const char *id, int64_t host, const struct np__takes *t)
+{
+	sqlite3_stmt *q;
+	bool ok = true;
+
+	for (int i = 0; ok && i < t->npins; i++) {
+		if (!(q = stmt(a->s, S_PIN_OWNER, a->err)))
+			return NP_EOS;
+		sqlite3_bind_int64(q, 1, host);
+		sqlite3_bind_int(q, 2, t->pins[i].cpu);
+		ok = sqlite3_step(q) == SQLITE_ROW && !strcmp(col_text(q, 0), id) &&
+		     (i == 0 || t->pins[i].cpu > t->pins[i - 1].cpu);
+		sqlite3_reset(q);
+		if (!ok)
+			return np__err(a->err, NP_EINPUT, "store 'sqlite:%s': placement '%.150s' "
+				       "names CPU %d, which np_pins does not hold for it (or out of "
+				       "order)", a->s->path, id, t->pins[i].cpu);
+	}
+	a->row_pins += t->npins;
+	return 0;
+}
 
 /* One placement's takes, from its row (held_parse), to the callback one by one. */
 static int alloc_row(sqlite3_stmt *q, void *p)
@@ -2023,8 +2058,10 @@ static int alloc_row(sqlite3_stmt *q, void *p)
 	struct actx *a = p;
 	const char *id = col_text(q, 0);
 	struct np__release held = { .id = id };
-	int rc = held_parse(a->s, id, col_text(q, 1), false, &held, a->err);
+	int rc = held_read(a->s, id, q, 1, &held, a->err);
 
+	if (!rc)
+		rc = pins_named(a, id, sqlite3_column_int64(q, 3), &held.given);
 	for (int i = 0; !rc && i < held.given.ntakes; i++)
 		rc = a->cb(a->ctx, id, held.given.takes[i].node, held.given.takes[i].rc,
 			   held.given.takes[i].amount);
@@ -2036,6 +2073,7 @@ static int alloc_pin_row(sqlite3_stmt *q, void *p)
 {
 	struct actx *a = p;
 
+	a->table_pins++;
 	return a->pin_cb(a->ctx, sqlite3_column_int64(q, 0), sqlite3_column_int(q, 1),
 			 sqlite3_column_int(q, 2), col_text(q, 3));
 }
@@ -2043,14 +2081,18 @@ static int alloc_pin_row(sqlite3_stmt *q, void *p)
 static int sq_allocations(struct np__store *s, np__alloc_cb cb, np__pin_cb pin_cb, void *ctx,
 			  struct np_error *err)
 {
-	struct actx a = { s, err, cb, pin_cb, ctx };
+	struct actx a = { s, err, cb, pin_cb, ctx, 0, 0 };
 	sqlite3_stmt *q;
 	int rc = 0;
 
 	if (!(q = stmt(s, S_ALLOCS, err)) || (rc = each(s, q, alloc_row, &a, err)) ||
 	    !(q = stmt(s, S_PINS_ALL, err)) || (rc = each(s, q, alloc_pin_row, &a, err)))
-		rc = rc ? rc : NP_EOS;
-	return rc;
+		return rc ? rc : NP_EOS;
+	if (a.row_pins != a.table_pins)
+		return np__err(err, NP_EINPUT, "store 'sqlite:%s': np_pins holds %lld pins, the "
+			       "placements' rows name %lld", s->path, (long long)a.table_pins,
+			       (long long)a.row_pins);
+	return 0;
 }
 
 static int sq_snapshot(struct np__store *s, bool begin, struct np_error *err)
