@@ -6,7 +6,8 @@
  * - Connection: WAL (readers never wait for the writer), a claim that
  *   returned survives a power cut (below), waits of 30 s at most
  *   for another writer (in short sleeps, see busy()),
- *   foreign keys on (deleting a placement deletes its takes and pins),
+ *   foreign keys on (deleting a placement deletes its observation; its
+ *   takes and pins are in its row and given back by the release itself),
  *   no symlinks followed.  Statements are prepared once per connection.
  * - Writes (claim, release, add, remove, schema creation) run in
  *   BEGIN IMMEDIATE: the write lock is taken first, so a transaction never
@@ -112,12 +113,10 @@ enum stmt {
 	S_GET_PLACEMENT,
 	S_BUMP_HOST,
 	S_TAKE,
-	S_INS_ALLOC,
 	S_INS_PIN,
 	S_GIVE_BACK,
+	S_DEL_PIN,
 	S_DEL_PLACEMENT,
-	S_REL_ALLOCS,
-	S_REL_PINS,
 	S_HOST_BY_NAME,
 	S_TOPO_BY_DIGEST,
 	S_INS_TOPO,
@@ -125,8 +124,9 @@ enum stmt {
 	S_INS_ROW,
 	S_COUNT_PLACEMENTS,
 	S_DEL_HOST_PLACEMENTS,
+	S_DEL_HOST_PINS,
 	S_DEL_HOST,
-	S_KEEP_SEQ,
+	S_SEQ_TAKEN,
 	S_DEL_TOPO,
 	S_HOST_TOPO,
 	S_HOSTS_ALL,
@@ -148,24 +148,27 @@ enum stmt {
 	S_OBS_INS,
 	S_OBS_NODE,
 	S_OBS_GET,
+	S_MV_OLD,
 	S_MV_PLAN,
-	S_MV_DEL_ALLOCS,
-	S_MV_DEL_PINS,
+	S_PIN_OWNER,
 	S_REMOVALS,
 	S_COUNT_REMOVAL,
 	S_COUNT
 };
 
 /*
- * Change marks only grow: the next is one more than the largest a host has
- * or a removed host had (np_meta 'change_seq', kept by a removal), so a
+ * Change marks only grow: np_meta 'change_seq' is the last one given
+ * (S_SEQ_TAKEN, in the same transaction), a removed host's included, so a
  * scan "since the last mark seen" never misses a host added after the
- * newest one was removed.
+ * newest one was removed.  Kept there rather than found as the largest
+ * in an index on np_hosts.change_seq (version 2): every change moved its
+ * host's entry in that index, a B-tree more written per commit, often
+ * two leaves (the old mark's and the last); the np_meta row is one small
+ * page.  The change scan reads np_hosts whole instead, about once a
+ * second (the ring tells the rest).
  */
-#define SEQ_KEPT "(SELECT CAST(value AS INTEGER) FROM np_meta WHERE key = 'change_seq')"
-#define NEXT_SEQ                                                                        \
-	"(SELECT MAX(COALESCE(MAX(change_seq), 0), COALESCE(" SEQ_KEPT ", 0)) + 1 "      \
-	"FROM np_hosts)"
+#define LAST_SEQ "(SELECT CAST(value AS INTEGER) FROM np_meta WHERE key = 'change_seq')"
+#define NEXT_SEQ "(" LAST_SEQ " + 1)"
 #define HOST_COLS                                                                          \
 	"SELECT h.id, h.name, h.topology_id, h.cpu_ratio, h.ram_ratio, h.generation, "       \
 	"(SELECT COUNT(*) FROM np_placements p WHERE p.host_id = h.id), h.change_seq "       \
@@ -173,40 +176,36 @@ enum stmt {
 
 static const char *const sql[S_COUNT] = {
 	[S_VERSION] = "SELECT value FROM np_meta WHERE key = 'version'",
-	[S_INS_PLACEMENT] = "INSERT INTO np_placements (id, host_id, request, plan) "
-			    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
-	[S_GET_PLACEMENT] = "SELECT host_id, request FROM np_placements WHERE id = ?1",
+	[S_INS_PLACEMENT] = "INSERT INTO np_placements (id, host_id, request, plan, takes, pins) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+	[S_GET_PLACEMENT] = "SELECT host_id, request, takes, pins FROM np_placements "
+			    "WHERE id = ?1",
 	[S_BUMP_HOST] = "UPDATE np_hosts SET generation = generation + 1, change_seq = " NEXT_SEQ
 			" WHERE id = ?1 RETURNING generation, change_seq",
 	/* The ledger's predicate: mode 0 none, 1 within cap, 2 also within total. */
 	[S_TAKE] = "UPDATE np_inventory SET used = used + ?4 "
 		   "WHERE host_id = ?1 AND node = ?2 AND rc = ?3 AND "
 		   "(?5 = 0 OR (used + ?4 <= cap AND (?5 = 1 OR used + ?4 <= total)))",
-	[S_INS_ALLOC] = "INSERT INTO np_allocations (placement_id, node, rc, amount) "
-			"VALUES (?1, ?2, ?3, ?4)",
 	[S_INS_PIN] = "INSERT INTO np_pins (host_id, cpu, node, placement_id) "
 		      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-	[S_GIVE_BACK] = "UPDATE np_inventory SET used = used - a.amount FROM np_allocations a "
-			"WHERE a.placement_id = ?1 AND np_inventory.host_id = ?2 AND "
-			"np_inventory.node = a.node AND np_inventory.rc = a.rc",
+	/* One take given back, as the placement's row names it (held_parse). */
+	[S_GIVE_BACK] = "UPDATE np_inventory SET used = used - ?4 "
+			"WHERE host_id = ?1 AND node = ?2 AND rc = ?3",
+	[S_DEL_PIN] = "DELETE FROM np_pins WHERE host_id = ?1 AND cpu = ?2",
 	[S_DEL_PLACEMENT] = "DELETE FROM np_placements WHERE id = ?1",
-	/* What a release gives back, for the releasing process's own summary. */
-	[S_REL_ALLOCS] = "SELECT node, rc, amount FROM np_allocations WHERE placement_id = ?1",
-	[S_REL_PINS] = "SELECT cpu, node FROM np_pins WHERE placement_id = ?1",
 	[S_HOST_BY_NAME] = "SELECT h.id, t.json, h.cpu_ratio, h.ram_ratio FROM np_hosts h "
 			   "JOIN np_topologies t ON t.id = h.topology_id WHERE h.name = ?1",
 	[S_TOPO_BY_DIGEST] = "SELECT id, json FROM np_topologies WHERE digest = ?1",
 	[S_INS_TOPO] = "INSERT INTO np_topologies (digest, json) VALUES (?1, ?2) RETURNING id",
 	[S_INS_HOST] = "INSERT INTO np_hosts (name, topology_id, cpu_ratio, ram_ratio, generation, "
-		       "change_seq) VALUES (?1, ?2, ?3, ?4, 1, " NEXT_SEQ ") RETURNING id",
+		       "change_seq) VALUES (?1, ?2, ?3, ?4, 1, " NEXT_SEQ ") RETURNING id, change_seq",
 	[S_INS_ROW] = "INSERT INTO np_inventory (host_id, node, rc, total, cap, used) "
 		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_COUNT_PLACEMENTS] = "SELECT COUNT(*) FROM np_placements WHERE host_id = ?1",
 	[S_DEL_HOST_PLACEMENTS] = "DELETE FROM np_placements WHERE host_id = ?1",
+	[S_DEL_HOST_PINS] = "DELETE FROM np_pins WHERE host_id = ?1",
 	[S_DEL_HOST] = "DELETE FROM np_hosts WHERE id = ?1",
-	[S_KEEP_SEQ] = "INSERT OR REPLACE INTO np_meta SELECT 'change_seq', CAST(MAX(COALESCE("
-		       "MAX(change_seq), 0), COALESCE(" SEQ_KEPT ", 0)) AS TEXT) FROM np_hosts "
-		       "WHERE ?1 = ?1",
+	[S_SEQ_TAKEN] = "UPDATE np_meta SET value = CAST(?1 AS TEXT) WHERE key = 'change_seq'",
 	[S_DEL_TOPO] = "DELETE FROM np_topologies WHERE id = ?1 AND NOT EXISTS "
 		       "(SELECT 1 FROM np_hosts WHERE topology_id = ?1)",
 	[S_HOST_TOPO] = "SELECT topology_id FROM np_hosts WHERE id = ?1",
@@ -232,7 +231,7 @@ static const char *const sql[S_COUNT] = {
 	[S_PLACEMENTS_HOST] = "SELECT id, host_id, request, plan FROM np_placements "
 			      "WHERE host_id = ?1 ORDER BY id",
 	[S_PLACEMENTS_ALL] = "SELECT id, host_id, request, plan FROM np_placements ORDER BY id",
-	[S_ALLOCS] = "SELECT placement_id, node, rc, amount FROM np_allocations",
+	[S_ALLOCS] = "SELECT id, takes, pins, host_id FROM np_placements",
 	[S_DATA_VERSION] = "PRAGMA data_version",
 	[S_OBS_DEL] = "DELETE FROM np_observations WHERE placement_id = ?1",
 	[S_OBS_INS] = "INSERT INTO np_observations (placement_id, host_id, at, source, pid, domain) "
@@ -243,11 +242,12 @@ static const char *const sql[S_COUNT] = {
 	[S_OBS_GET] = "SELECT o.host_id, o.at, o.source, o.pid, o.domain, n.node, n.memory_mb, "
 		      "n.vcpus FROM np_observations o LEFT JOIN np_observed_nodes n "
 		      "ON n.placement_id = o.placement_id WHERE o.placement_id = ?1 ORDER BY n.node",
-	/* A move's check and swap in one: the placement still holds the plan moved from. */
-	[S_MV_PLAN] = "UPDATE np_placements SET plan = ?3 WHERE id = ?1 AND host_id = ?2 AND "
-		      "plan = ?4",
-	[S_MV_DEL_ALLOCS] = "DELETE FROM np_allocations WHERE placement_id = ?1",
-	[S_MV_DEL_PINS] = "DELETE FROM np_pins WHERE placement_id = ?1",
+	/* A move's check: the placement still holds the plan moved from; what it holds. */
+	[S_MV_OLD] = "SELECT takes, pins FROM np_placements WHERE id = ?1 AND host_id = ?2 AND "
+		     "plan = ?3",
+	[S_MV_PLAN] = "UPDATE np_placements SET plan = ?3, takes = ?4, pins = ?5 "
+		      "WHERE id = ?1 AND host_id = ?2",
+	[S_PIN_OWNER] = "SELECT placement_id FROM np_pins WHERE host_id = ?1 AND cpu = ?2",
 	/* Removals leave no change mark: they are counted (np__cursor). */
 	[S_REMOVALS] = "SELECT CAST(value AS INTEGER) FROM np_meta WHERE key = 'removals'",
 	[S_COUNT_REMOVAL] = "INSERT INTO np_meta VALUES ('removals', '1') ON CONFLICT (key) DO "
@@ -294,8 +294,46 @@ static const char schema_v2[] =
 	" memory_mb INTEGER NOT NULL CHECK (memory_mb >= 0), vcpus INTEGER NOT NULL"
 	" CHECK (vcpus >= 0), PRIMARY KEY (placement_id, node)) WITHOUT ROWID;";
 
+/*
+ * Version 3: fewer B-trees written per claim and release, each one at
+ * least a WAL frame per commit and, with other writers, pages read again
+ * (docs/formats/fleet.md).  A placement's takes and pins move into its row
+ * (held_text(); np_allocations goes), so a release finds its pins by
+ * (host_id, cpu) from the row and np_pins needs neither its index on
+ * placement_id nor a foreign key (a cascade would scan the table for it);
+ * np_meta 'change_seq' holds the last change mark given, so the index on
+ * np_hosts.change_seq goes (NEXT_SEQ says why).  Run with foreign keys
+ * off (sq_migrate): dropping the old tables must not cascade.  The takes
+ * are copied in (node, rc) order, the pins in cpu order, as claims write
+ * them.  np_placements stays a rowid table: WITHOUT ROWID, keyed by the
+ * text id, its ~1 KB rows (the plan) fit three or four to a page and
+ * inserts at random keys split leaves (8.6 frames a claim, not 7.0).
+ */
+static const char schema_v3[] =
+	"CREATE TABLE np_placements_v3 (id TEXT PRIMARY KEY, host_id INTEGER NOT NULL"
+	" REFERENCES np_hosts (id), request TEXT NOT NULL, plan TEXT NOT NULL,"
+	" takes TEXT NOT NULL, pins TEXT NOT NULL);"
+	"INSERT INTO np_placements_v3 SELECT p.id, p.host_id, p.request, p.plan,"
+	" COALESCE((SELECT group_concat(a.node || ' ' || a.rc || ' ' || a.amount, ',') FROM"
+	" (SELECT * FROM np_allocations WHERE placement_id = p.id ORDER BY node, rc) a), ''),"
+	" COALESCE((SELECT group_concat(n.cpu || ' ' || n.node, ',') FROM"
+	" (SELECT * FROM np_pins WHERE placement_id = p.id ORDER BY cpu) n), '')"
+	" FROM np_placements p;"
+	"CREATE TABLE np_pins_v3 (host_id INTEGER NOT NULL, cpu INTEGER NOT NULL,"
+	" node INTEGER NOT NULL, placement_id TEXT NOT NULL, PRIMARY KEY (host_id, cpu))"
+	" WITHOUT ROWID;"
+	"INSERT INTO np_pins_v3 SELECT host_id, cpu, node, placement_id FROM np_pins;"
+	"DROP TABLE np_allocations; DROP TABLE np_pins; DROP TABLE np_placements;"
+	"ALTER TABLE np_placements_v3 RENAME TO np_placements;"
+	"ALTER TABLE np_pins_v3 RENAME TO np_pins;"
+	"CREATE INDEX np_placements_host ON np_placements (host_id);"
+	"INSERT OR REPLACE INTO np_meta SELECT 'change_seq', CAST(MAX(COALESCE(MAX(change_seq), 0),"
+	" COALESCE((SELECT CAST(value AS INTEGER) FROM np_meta WHERE key = 'change_seq'), 0))"
+	" AS TEXT) FROM np_hosts;"
+	"DROP INDEX np_hosts_change;";
+
 /* migrations[v] takes a store from version v to v + 1; version 0 is an empty file. */
-static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1, schema_v2 };
+static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1, schema_v2, schema_v3 };
 
 /*
  * Transaction control, prepared once like the rest: parsing "SAVEPOINT"
@@ -357,6 +395,8 @@ struct np__store {
 	int nchg;
 	int chg_saved; /* nchg at the claim's SAVEPOINT: ROLLBACK TO drops the rest */
 	bool chg_ours; /* the lock is this thread's: the commit may add to the ring */
+	char *text;    /* held_text()'s buffer: a placement's takes and pins as its row holds them */
+	size_t text_cap;
 };
 
 /* ---- errors and statements ----------------------------------------------- */
@@ -660,13 +700,42 @@ static int sq_version(struct np__store *s, long *v, struct np_error *err)
 	return 0;
 }
 
-/* Bring the schema to NP__FLEET_SCHEMA, one migration at a time, in one transaction. */
+/* sqlite3_exec's row callback for "PRAGMA foreign_key_check": a row is a dangling key. */
+static int dangling(void *arg, int n, char **cols, char **names)
+{
+	(void)n, (void)cols, (void)names;
+	++*(int *)arg;
+	return 0;
+}
+
+/* The migrated tables' foreign keys still hold (checked in the open transaction). */
+static int keys_hold(struct np__store *s, struct np_error *err)
+{
+	int bad = 0;
+
+	if (sqlite3_exec(s->db, "PRAGMA foreign_key_check", dangling, &bad, NULL) != SQLITE_OK)
+		return db_err(s, err, "PRAGMA foreign_key_check");
+	return bad ? np__err(err, NP_EINPUT, "store 'sqlite:%s': %d rows name a host or a "
+			     "placement that is not there; not migrated", s->path, bad)
+		   : 0;
+}
+
+/*
+ * Bring the schema to NP__FLEET_SCHEMA, one migration at a time, in one
+ * transaction.  Foreign keys are off meanwhile (the pragma is a no-op
+ * inside a transaction, so it is set around it): a migration that makes
+ * a table anew drops the old one, and dropping a table deletes its rows,
+ * which would cascade to the rows that name them.  The keys are checked
+ * before the commit instead.
+ */
 static int sq_migrate(struct np__store *s, struct np_error *err)
 {
 	char set[96];
 	long v = 0;
-	int rc = txn(s, TX_WRITE, err);
+	int rc = exec(s, "PRAGMA foreign_keys = OFF", err), on;
 
+	if (!rc)
+		rc = txn(s, TX_WRITE, err);
 	/* Read again under the write lock: another process may have migrated it. */
 	if (!rc)
 		rc = sq_version(s, &v, err);
@@ -677,11 +746,12 @@ static int sq_migrate(struct np__store *s, struct np_error *err)
 		if (!(rc = exec(s, migrations[v], err)))
 			rc = exec(s, set, err);
 	}
-	if (!rc)
+	if (!rc && !(rc = keys_hold(s, err)))
 		rc = txn(s, TX_COMMIT, err);
 	if (rc)
 		rollback(s);
-	return rc;
+	on = exec(s, "PRAGMA foreign_keys = ON", rc ? NULL : err);
+	return rc ? rc : on;
 }
 
 
@@ -833,6 +903,7 @@ static void sq_close(struct np__store *s)
 	if (s->held)
 		np__wlock_give(s->wl);
 	np__wlock_close(s->wl);
+	free(s->text);
 	free(s->path);
 	free(s);
 }
@@ -900,6 +971,158 @@ static int sq_open(const char *url, const char *loc, bool create, struct np__sto
 	return 0;
 }
 
+/* ---- what a placement holds, in its row ---------------------------------------- */
+
+/*
+ * Since schema version 3 a placement's row holds what it takes, so a
+ * release and `fleet check` read it there and no table of allocations is
+ * written per claim (schema_v3): column takes is "NODE RC AMOUNT" per
+ * ledger row, pins is "CPU NODE" per pinned, reserved or blocked CPU,
+ * each list joined by ',' and empty when there is none; e.g. takes
+ * "0 mem 4096,0 pcpu 2,0 page:4 4096" and pins "2 0,3 0".  Node and CPU
+ * are kernel ids; an rc has no space or comma (ledger.h).
+ */
+
+/* T as the row's takes and pins (*TAKES, *PINS: in S's buffer until the next call). */
+static int held_text(struct np__store *s, const struct np__takes *t, const char **takes,
+		     const char **pins, struct np_error *err)
+{
+	size_t need = (size_t)t->ntakes * (NP__RC_MAX + 36) + (size_t)t->npins * 24 + 2, at = 0;
+
+	if (need > s->text_cap) {
+		char *b = realloc(s->text, need);
+
+		if (!b)
+			return np__err(err, NP_ENOMEM, "out of memory");
+		s->text = b, s->text_cap = need;
+	}
+	for (int i = 0; i < t->ntakes; i++)
+		at += (size_t)snprintf(s->text + at, need - at, "%s%d %s %lld", i ? "," : "",
+				       t->takes[i].node, t->takes[i].rc,
+				       (long long)t->takes[i].amount);
+	s->text[at++] = '\0';
+	*pins = s->text + at;
+	for (int i = 0; i < t->npins; i++)
+		at += (size_t)snprintf(s->text + at, need - at, "%s%d %d", i ? "," : "",
+				       t->pins[i].cpu, t->pins[i].node);
+	s->text[at] = '\0';
+	*takes = s->text;
+	return 0;
+}
+
+/* A whole number at *P, from LO to HI, followed by STOP (or the end when STOP is 0). */
+static bool held_num(const char **p, long long lo, long long hi, char stop, long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoll(*p, &end, 10);
+	if (end == *p || errno || *v < lo || *v > hi || (stop ? *end != stop : *end && *end != ','))
+		return false;
+	*p = end + (stop != 0);
+	return true;
+}
+
+/* One item at *P of a takes (PINS false) or pins list into REL's given; false: not one. */
+static bool held_item(const char **p, bool pins, struct np__release *rel, int *rc)
+{
+	char name[NP__RC_MAX];
+	long long a, b;
+	size_t n;
+
+	if (!held_num(p, -1, INT32_MAX, ' ', &a))
+		return false;
+	if (pins) {
+		if (!held_num(p, -1, INT32_MAX, 0, &b))
+			return false;
+		*rc = np__release_given(rel, (int)b, NULL, 0, (int)a);
+		return true;
+	}
+	n = strcspn(*p, " ,");
+	if (n == 0 || n >= sizeof(name) || (*p)[n] != ' ')
+		return false;
+	memcpy(name, *p, n);
+	name[n] = '\0';
+	*p += n + 1;
+	if (!held_num(p, 0, INT64_MAX - 1, 0, &b))
+		return false;
+	*rc = np__release_given(rel, (int)a, name, b, 0);
+	return true;
+}
+
+/*
+ * The takes (PINS false) or pins TEXT of placement ID's row added to
+ * REL's given.  A row that is not in the format (a store edited by hand)
+ * is refused with a line naming the placement, never read half.
+ */
+static int held_parse(struct np__store *s, const char *id, const char *text, bool pins,
+		      struct np__release *rel, struct np_error *err)
+{
+	const char *p = text;
+	int rc = 0;
+
+	while (*p && !rc) {
+		if (!held_item(&p, pins, rel, &rc))
+			return np__err(err, NP_EINPUT, "store 'sqlite:%s': placement '%.150s' holds "
+				       "broken %s '%.60s'", s->path, id, pins ? "pins" : "takes",
+				       text);
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			return np__err(err, NP_EINPUT, "store 'sqlite:%s': placement '%.150s' holds "
+				       "broken %s '%.60s'", s->path, id, pins ? "pins" : "takes",
+				       text);
+	}
+	return rc ? np__err(err, rc, "out of memory") : 0;
+}
+
+/* What held_parse() read (ledger.c's np__takes_free is not the module's to call). */
+static void held_free(struct np__takes *t)
+{
+	free(t->takes);
+	free(t->pins);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Placement ID's row (Q's columns TC, TC + 1: takes, pins) into REL's given. */
+static int held_read(struct np__store *s, const char *id, sqlite3_stmt *q, int tc,
+		     struct np__release *rel, struct np_error *err)
+{
+	int rc = held_parse(s, id, col_text(q, tc), false, rel, err);
+
+	return rc ? rc : held_parse(s, id, col_text(q, tc + 1), true, rel, err);
+}
+
+/*
+ * What T holds on HOST given back: each take subtracted from its ledger
+ * row, each pin deleted by its key.
+ */
+static int give_back(struct np__store *s, int64_t host, const struct np__takes *t,
+		     struct np_error *err)
+{
+	sqlite3_stmt *q;
+
+	for (int i = 0; i < t->ntakes; i++) {
+		if (!(q = stmt(s, S_GIVE_BACK, err)))
+			return NP_EOS;
+		sqlite3_bind_int64(q, 1, host);
+		sqlite3_bind_int(q, 2, t->takes[i].node);
+		sqlite3_bind_text(q, 3, t->takes[i].rc, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4, t->takes[i].amount);
+		if (step_done(s, q, err))
+			return NP_EOS;
+	}
+	for (int i = 0; i < t->npins; i++) {
+		if (!(q = stmt(s, S_DEL_PIN, err)))
+			return NP_EOS;
+		sqlite3_bind_int64(q, 1, host);
+		sqlite3_bind_int(q, 2, t->pins[i].cpu);
+		if (step_done(s, q, err))
+			return NP_EOS;
+	}
+	return 0;
+}
+
 /* ---- claims ----------------------------------------------------------------- */
 
 /* The id exists: same request or not.  Within the open transaction. */
@@ -919,6 +1142,17 @@ static int existing(struct np__store *s, const struct np__claim *c, struct np__c
 	return 0;
 }
 
+/* Change mark SEQ given (np_meta 'change_seq', NEXT_SEQ). */
+static int seq_taken(struct np__store *s, int64_t seq, struct np_error *err)
+{
+	sqlite3_stmt *q = stmt(s, S_SEQ_TAKEN, err);
+
+	if (!q)
+		return NP_EOS;
+	sqlite3_bind_int64(q, 1, seq);
+	return step_done(s, q, err);
+}
+
 /*
  * Host HOST's generation and change mark moved on (*GEN the new
  * generation, -1 when the host is gone); DELTA is what the transaction
@@ -928,6 +1162,7 @@ static int bump(struct np__store *s, int64_t host, const struct np__takes *delta
 		int64_t *gen, struct np_error *err)
 {
 	sqlite3_stmt *q = stmt(s, S_BUMP_HOST, err);
+	int64_t seq;
 	int rc;
 
 	if (!q)
@@ -937,12 +1172,15 @@ static int bump(struct np__store *s, int64_t host, const struct np__takes *delta
 	*gen = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_err(s, err, "cannot update a host");
-	if (rc == SQLITE_ROW)
-		changed(s, host, *gen, sqlite3_column_int64(q, 1), delta, release);
+	seq = rc == SQLITE_ROW ? sqlite3_column_int64(q, 1) : 0;
 	sqlite3_reset(q);
-	return 0;
+	if (rc != SQLITE_ROW)
+		return 0;
+	changed(s, host, *gen, seq, delta, release);
+	return seq_taken(s, seq, err);
 }
 
+/* Take T on C's host (the placement's row names it already). */
 static int take(struct np__store *s, const struct np__claim *c, const struct np__take *t,
 		struct np__claim_result *r, struct np_error *err)
 {
@@ -961,16 +1199,8 @@ static int take(struct np__store *s, const struct np__claim *c, const struct np_
 		r->status = NP__NO_ROOM;
 		snprintf(r->detail, sizeof(r->detail), "node %d: %s: %lld more do not fit",
 			 t->node, t->rc, (long long)t->amount);
-		return 0;
 	}
-	q = stmt(s, S_INS_ALLOC, err);
-	if (!q)
-		return NP_EOS;
-	sqlite3_bind_text(q, 1, c->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 2, t->node);
-	sqlite3_bind_text(q, 3, t->rc, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 4, t->amount);
-	return step_done(s, q, err);
+	return 0;
 }
 
 static int pin(struct np__store *s, const struct np__claim *c, const struct np__pin *p,
@@ -1009,15 +1239,16 @@ static int claim_body(struct np__store *s, const struct np__claim *c, struct np_
 	return rc;
 }
 
-/* One claim inside the open transaction: the placement row, then the body. */
 /*
- * R reset to "claimed" on C's host, then C's row inserted: *FRESH false
- * when a placement with C's id was there already (nothing inserted).
+ * R reset to "claimed" on C's host, then C's row inserted with what it
+ * takes (held_text): *FRESH false when a placement with C's id was there
+ * already (nothing inserted).
  */
 static int insert_row(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
 		      bool *fresh, struct np_error *err)
 {
 	sqlite3_stmt *q = stmt(s, S_INS_PLACEMENT, err);
+	const char *takes, *pins;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -1025,15 +1256,20 @@ static int insert_row(struct np__store *s, const struct np__claim *c, struct np_
 	r->host_id = c->host_id;
 	if (!q)
 		return NP_EOS;
+	if ((rc = held_text(s, c->takes, &takes, &pins, err)))
+		return rc;
 	sqlite3_bind_text(q, 1, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, c->host_id);
 	sqlite3_bind_text(q, 3, c->request, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, c->plan, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, takes, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, pins, -1, SQLITE_STATIC);
 	if (!(rc = step_done(s, q, err)))
 		*fresh = sqlite3_changes(s->db) != 0;
 	return rc;
 }
 
+/* One claim inside the open transaction: the placement row, then the body. */
 static int claim_in(struct np__store *s, const struct np__claim *c, struct np__claim_result *r,
 		    struct np_error *err)
 {
@@ -1070,45 +1306,63 @@ static int sq_claim(struct np__store *s, const struct np__claim *c, struct np__c
 
 /* ---- claims that move other placements (claim_moves) ------------------------ */
 
-/* Run statement I on placement ID (and HOST, when I takes it). */
-static int on_placement(struct np__store *s, enum stmt i, const char *id, int64_t host,
-			struct np_error *err)
+/* M's row on HOST, still with its old plan, into OLD's given: *FOUND false if not. */
+static int moved_from(struct np__store *s, int64_t host, const struct np__moved *m,
+		      struct np__release *old, bool *found, struct np_error *err)
 {
-	sqlite3_stmt *q = stmt(s, i, err);
-
-	if (!q)
-		return NP_EOS;
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	if (i == S_GIVE_BACK)
-		sqlite3_bind_int64(q, 2, host);
-	return step_done(s, q, err);
-}
-
-/* M's old plan swapped for its new one (else NP__MOVED), and all it took given back. */
-static int unmove(struct np__store *s, int64_t host, const struct np__moved *m,
-		  struct np__claim_result *r, struct np_error *err)
-{
-	sqlite3_stmt *q = stmt(s, S_MV_PLAN, err);
-	int rc;
+	sqlite3_stmt *q = stmt(s, S_MV_OLD, err);
+	int rc = 0, st;
 
 	if (!q)
 		return NP_EOS;
 	sqlite3_bind_text(q, 1, m->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, host);
-	sqlite3_bind_text(q, 3, m->plan, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, m->old_plan, -1, SQLITE_STATIC);
-	if ((rc = step_done(s, q, err)))
-		return rc;
-	if (sqlite3_changes(s->db) != 1) {
+	sqlite3_bind_text(q, 3, m->old_plan, -1, SQLITE_STATIC);
+	st = sqlite3_step(q);
+	*found = st == SQLITE_ROW;
+	if (*found)
+		rc = held_read(s, m->id, q, 0, old, err);
+	else if (st != SQLITE_DONE)
+		rc = db_err(s, err, "cannot read a placement");
+	sqlite3_reset(q);
+	return rc;
+}
+
+/*
+ * M's old plan swapped for its new one (else NP__MOVED): all it took
+ * given back, its row naming what the new plan takes (charged later,
+ * moves_body).
+ */
+static int unmove(struct np__store *s, int64_t host, const struct np__moved *m,
+		  struct np__claim_result *r, struct np_error *err)
+{
+	struct np__release old = { .id = m->id };
+	const char *takes, *pins;
+	sqlite3_stmt *q;
+	bool found;
+	int rc = moved_from(s, host, m, &old, &found, err);
+
+	if (!rc && !found) {
 		r->status = NP__MOVED;
 		snprintf(r->detail, sizeof(r->detail), "placement '%.150s' changed since its "
 			 "moves were planned", m->id);
-		return 0;
 	}
-	if ((rc = on_placement(s, S_GIVE_BACK, m->id, host, err)) ||
-	    (rc = on_placement(s, S_MV_DEL_ALLOCS, m->id, host, err)))
-		return rc;
-	return on_placement(s, S_MV_DEL_PINS, m->id, host, err);
+	if (rc || !found || (rc = give_back(s, host, &old.given, err)) ||
+	    (rc = held_text(s, m->takes, &takes, &pins, err)))
+		goto out;
+	if (!(q = stmt(s, S_MV_PLAN, err))) {
+		rc = NP_EOS;
+		goto out;
+	}
+	sqlite3_bind_text(q, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, host);
+	sqlite3_bind_text(q, 3, m->plan, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, takes, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, pins, -1, SQLITE_STATIC);
+	rc = step_done(s, q, err);
+out:
+	held_free(&old.given);
+	return rc;
 }
 
 /* TAKES and their pins charged for placement ID on C's host. */
@@ -1219,52 +1473,32 @@ static void sq_on_commit(struct np__store *s, void (*cb)(void *ctx), void *ctx)
 	s->committed_ctx = ctx;
 }
 
-/* REL's takes (ALLOCS) or pins noted as given back, before they go. */
-static int note_given(struct np__store *s, struct np__release *rel, bool allocs,
-		      struct np_error *err)
-{
-	sqlite3_stmt *q = stmt(s, allocs ? S_REL_ALLOCS : S_REL_PINS, err);
-	int rc = 0, st;
-
-	if (!q)
-		return NP_EOS;
-	sqlite3_bind_text(q, 1, rel->id, -1, SQLITE_STATIC);
-	while (!rc && (st = sqlite3_step(q)) == SQLITE_ROW)
-		rc = allocs ? np__release_given(rel, sqlite3_column_int(q, 0), col_text(q, 1),
-						sqlite3_column_int64(q, 2), 0)
-			    : np__release_given(rel, sqlite3_column_int(q, 1), NULL, 0,
-						sqlite3_column_int(q, 0));
-	if (rc)
-		rc = np__err(err, rc, "out of memory");
-	else if (st != SQLITE_DONE)
-		rc = db_err(s, err, "cannot read a placement's allocations");
-	sqlite3_reset(q);
-	return rc;
-}
-
 /*
- * One release inside the open write transaction: what it held noted,
- * given back, the host's generation bumped, the placement deleted (its
- * allocations, pins and observation with it).  Not found: nothing done.
+ * One release inside the open write transaction: what it held read from
+ * its row (REL's given), given back, the host's generation bumped, the
+ * placement deleted (its observation with it).  Not found: nothing done.
  */
 static int release_in(struct np__store *s, struct np__release *rel, struct np_error *err)
 {
 	sqlite3_stmt *q = stmt(s, S_GET_PLACEMENT, err);
-	int rc;
+	int rc = 0;
 
 	if (!q)
 		return NP_EOS;
 	sqlite3_bind_text(q, 1, rel->id, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW)
+	if (sqlite3_step(q) == SQLITE_ROW) {
 		rel->host_id = sqlite3_column_int64(q, 0);
+		rc = held_read(s, rel->id, q, 2, rel, err);
+	}
 	sqlite3_reset(q);
-	if (!(rel->found = rel->host_id >= 0))
-		return 0;
-	if ((rc = note_given(s, rel, true, err)) || (rc = note_given(s, rel, false, err)) ||
-	    (rc = on_placement(s, S_GIVE_BACK, rel->id, rel->host_id, err)) ||
-	    (rc = bump(s, rel->host_id, &rel->given, true, &rel->generation, err)))
+	if (rc || !(rel->found = rel->host_id >= 0))
 		return rc;
-	return on_placement(s, S_DEL_PLACEMENT, rel->id, -1, err);
+	if ((rc = give_back(s, rel->host_id, &rel->given, err)) ||
+	    (rc = bump(s, rel->host_id, &rel->given, true, &rel->generation, err)) ||
+	    !(q = stmt(s, S_DEL_PLACEMENT, err)))
+		return rc ? rc : NP_EOS;
+	sqlite3_bind_text(q, 1, rel->id, -1, SQLITE_STATIC);
+	return step_done(s, q, err);
 }
 
 static int sq_release(struct np__store *s, struct np__release *rel, struct np_error *err)
@@ -1362,7 +1596,7 @@ static int insert_host(struct np__store *s, const struct np__new_host *h, int64_
 		       struct np_error *err)
 {
 	sqlite3_stmt *q = stmt(s, S_INS_HOST, err);
-	int64_t id;
+	int64_t id, seq;
 
 	if (!q)
 		return NP_EOS;
@@ -1373,7 +1607,10 @@ static int insert_host(struct np__store *s, const struct np__new_host *h, int64_
 	if (sqlite3_step(q) != SQLITE_ROW)
 		return db_err(s, err, "cannot add the host");
 	id = sqlite3_column_int64(q, 0);
+	seq = sqlite3_column_int64(q, 1);
 	sqlite3_reset(q);
+	if (seq_taken(s, seq, err))
+		return NP_EOS;
 	for (int i = 0; i < h->rows->nrows; i++) {
 		const struct np__row *r = &h->rows->rows[i];
 
@@ -1476,8 +1713,9 @@ static int sq_remove_host(struct np__store *s, const char *name, bool force, int
 				    name, (long long)n, n == 1 ? "" : "s");
 		goto out;
 	}
-	if (!(rc = by_id(s, S_KEEP_SEQ, id, err)) && !(rc = by_id(s, S_COUNT_REMOVAL, id, err)) &&
-	    !(rc = by_id(s, S_DEL_HOST_PLACEMENTS, id, err)) && !(rc = by_id(s, S_DEL_HOST, id, err)) &&
+	if (!(rc = by_id(s, S_COUNT_REMOVAL, id, err)) &&
+	    !(rc = by_id(s, S_DEL_HOST_PLACEMENTS, id, err)) &&
+	    !(rc = by_id(s, S_DEL_HOST_PINS, id, err)) && !(rc = by_id(s, S_DEL_HOST, id, err)) &&
 	    !(rc = by_id(s, S_DEL_TOPO, topo, err)))
 		rc = txn(s, TX_COMMIT, err);
 	if (!rc && released)
@@ -1777,23 +2015,65 @@ static int sq_placements(struct np__store *s, const char *id, int64_t host, np__
 }
 
 struct actx {
+	struct np__store *s;
+	struct np_error *err;
 	np__alloc_cb cb;
 	np__pin_cb pin_cb;
 	void *ctx;
+	int64_t row_pins, table_pins; /* pins the rows name, rows of np_pins */
 };
 
+/*
+ * The pins placement ID's row names (on HOST, from held_parse) are rows
+ * of np_pins that name it, in cpu order as claims write them: a release
+ * deletes the pins its row names, so `fleet check`, which checks np_pins
+ * against the plans, checks the rows against np_pins here (with the
+ * count in sq_allocations, each pin of np_pins is named by one row).
+ */
+static int pins_named(struct actx *a, const char *id, int64_t host, const struct np__takes *t)
+{
+	sqlite3_stmt *q;
+	bool ok = true;
+
+	for (int i = 0; ok && i < t->npins; i++) {
+		if (!(q = stmt(a->s, S_PIN_OWNER, a->err)))
+			return NP_EOS;
+		sqlite3_bind_int64(q, 1, host);
+		sqlite3_bind_int(q, 2, t->pins[i].cpu);
+		ok = sqlite3_step(q) == SQLITE_ROW && !strcmp(col_text(q, 0), id) &&
+		     (i == 0 || t->pins[i].cpu > t->pins[i - 1].cpu);
+		sqlite3_reset(q);
+		if (!ok)
+			return np__err(a->err, NP_EINPUT, "store 'sqlite:%s': placement '%.150s' "
+				       "names CPU %d, which np_pins does not hold for it (or out of "
+				       "order)", a->s->path, id, t->pins[i].cpu);
+	}
+	a->row_pins += t->npins;
+	return 0;
+}
+
+/* One placement's takes, from its row (held_parse), to the callback one by one. */
 static int alloc_row(sqlite3_stmt *q, void *p)
 {
 	struct actx *a = p;
+	const char *id = col_text(q, 0);
+	struct np__release held = { .id = id };
+	int rc = held_read(a->s, id, q, 1, &held, a->err);
 
-	return a->cb(a->ctx, col_text(q, 0), sqlite3_column_int(q, 1), col_text(q, 2),
-		     sqlite3_column_int64(q, 3));
+	if (!rc)
+		rc = pins_named(a, id, sqlite3_column_int64(q, 3), &held.given);
+	for (int i = 0; !rc && i < held.given.ntakes; i++)
+		rc = a->cb(a->ctx, id, held.given.takes[i].node, held.given.takes[i].rc,
+			   held.given.takes[i].amount);
+	held_free(&held.given);
+	return rc;
 }
 
 static int alloc_pin_row(sqlite3_stmt *q, void *p)
 {
 	struct actx *a = p;
 
+	a->table_pins++;
 	return a->pin_cb(a->ctx, sqlite3_column_int64(q, 0), sqlite3_column_int(q, 1),
 			 sqlite3_column_int(q, 2), col_text(q, 3));
 }
@@ -1801,14 +2081,18 @@ static int alloc_pin_row(sqlite3_stmt *q, void *p)
 static int sq_allocations(struct np__store *s, np__alloc_cb cb, np__pin_cb pin_cb, void *ctx,
 			  struct np_error *err)
 {
-	struct actx a = { cb, pin_cb, ctx };
+	struct actx a = { s, err, cb, pin_cb, ctx, 0, 0 };
 	sqlite3_stmt *q;
 	int rc = 0;
 
 	if (!(q = stmt(s, S_ALLOCS, err)) || (rc = each(s, q, alloc_row, &a, err)) ||
 	    !(q = stmt(s, S_PINS_ALL, err)) || (rc = each(s, q, alloc_pin_row, &a, err)))
-		rc = rc ? rc : NP_EOS;
-	return rc;
+		return rc ? rc : NP_EOS;
+	if (a.row_pins != a.table_pins)
+		return np__err(err, NP_EINPUT, "store 'sqlite:%s': np_pins holds %lld pins, the "
+			       "placements' rows name %lld", s->path, (long long)a.table_pins,
+			       (long long)a.row_pins);
+	return 0;
 }
 
 static int sq_snapshot(struct np__store *s, bool begin, struct np_error *err)

@@ -38,9 +38,11 @@
 
 /*
  * The schema version drivers create and read; newer ones are refused.
- * 2 added the observations (np_observations, np_observed_nodes).
+ * 2 added the observations (np_observations, np_observed_nodes); 3 keeps
+ * a SQLite placement's allocations and pins in its row (PostgreSQL: no
+ * change).
  */
-#define NP__FLEET_SCHEMA 2
+#define NP__FLEET_SCHEMA 3
 
 struct np__store; /* a driver's connection */
 

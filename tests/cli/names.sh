@@ -58,7 +58,7 @@ import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.execute("PRAGMA foreign_keys = OFF")
 db.execute("UPDATE np_hosts SET name = 'rack/1' WHERE name = 'h1'")
-for t, col in (("np_allocations", "placement_id"), ("np_pins", "placement_id"), ("np_placements", "id")):
+for t, col in (("np_pins", "placement_id"), ("np_placements", "id")):
     db.execute("UPDATE %s SET %s = ' p2' WHERE %s = 'p2'" % (t, col, col))
 db.commit()
 EOF2
@@ -84,7 +84,7 @@ import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.execute("UPDATE np_hosts SET name = 'evil' || char(27) || '[31mred' || char(10) || 'x' WHERE name = 'h1'")
 db.execute("PRAGMA foreign_keys = OFF")
-for t, col in (("np_allocations", "placement_id"), ("np_placements", "id")):
+for t, col in (("np_pins", "placement_id"), ("np_placements", "id")):
     db.execute("UPDATE %s SET %s = 'p' || char(27) || ']0;title' || char(7) WHERE %s = 'p1'" % (t, col, col))
 db.commit()
 EOF
