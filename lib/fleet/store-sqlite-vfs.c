@@ -91,7 +91,7 @@ struct wal_file {
 	unsigned char *buf;	     /* the file's bytes [off, off + len) not written yet */
 	size_t len, cap;
 	sqlite3_int64 off;
-	sqlite3_int64 read_at;	     /* the last call was an xRead at this offset, or -1 */
+	sqlite3_int64 read_at;	     /* the last read or write was an xRead at this offset; else -1 */
 };
 
 static sqlite3_file *real_of(sqlite3_file *f)
