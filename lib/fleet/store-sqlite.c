@@ -89,8 +89,16 @@
  * checkpoints only (a power cut may lose the last claims: bulk loads).
  * tests/unit/test-store-sync.c simulates power cuts with a VFS.
  *
- * This is the only file that includes sqlite3.h; it is module sqlite
- * (numaplace-sqlite.so), exporting nothing but its descriptor.
+ * The connections open through the VFS shim of store-sqlite-vfs.c (one
+ * write for a transaction's WAL frames instead of two a frame), except at
+ * ?synchronous=full, where SQLite may split a frame's writes
+ * (store-sqlite-vfs.c says why that matters), and with NP_EXP_NO_WAL_SHIM
+ * set (for A/B benchmarks).  settle()'s file object of the WAL is then
+ * the shim's: its xSync writes what it holds before it syncs.
+ *
+ * This file and store-sqlite-vfs.c are the only ones that include
+ * sqlite3.h; they are module sqlite (numaplace-sqlite.so), exporting
+ * nothing but its descriptor.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -103,6 +111,7 @@
 #include <numaplace/limits.h>
 
 #include "fleet/store-lock.h"
+#include "fleet/store-sqlite-vfs.h"
 #include "fleet/store.h"
 #include "module/module.h"
 #include "util/util.h"
@@ -937,6 +946,7 @@ static int sq_open(const char *url, const char *loc, bool create, struct np__sto
 {
 	struct np__store *s = calloc(1, sizeof(*s));
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+	const char *vfs;
 	struct stat sb;
 	int rc;
 
@@ -957,7 +967,9 @@ static int sq_open(const char *url, const char *loc, bool create, struct np__sto
 		sq_close(s);
 		return rc;
 	}
-	if (sqlite3_open_v2(s->path, &s->db, flags | (create ? SQLITE_OPEN_CREATE : 0), NULL)) {
+	/* The WAL shim, not at FULL (store-sqlite-vfs.c: SQLite may split a frame's writes) */
+	vfs = s->sync && !strcmp(s->sync, "FULL") ? NULL : np__walvfs();
+	if (sqlite3_open_v2(s->path, &s->db, flags | (create ? SQLITE_OPEN_CREATE : 0), vfs)) {
 		rc = s->db ? db_err(s, err, "cannot open")
 			   : np__err(err, NP_ENOMEM, "out of memory");
 		sq_close(s);

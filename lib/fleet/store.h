@@ -3,8 +3,9 @@
  * chosen by the URL's scheme in one dispatcher (store.c), as libvirt
  * chooses its drivers.
  *
- * Only store-sqlite.c includes sqlite3.h and only store-postgresql.c
- * includes libpq-fe.h; each is a loadable module (lib/module/module.h:
+ * Only store-sqlite.c (and its VFS shim, store-sqlite-vfs.c) includes
+ * sqlite3.h and only store-postgresql.c includes libpq-fe.h; each is a
+ * loadable module (lib/module/module.h:
  * numaplace-sqlite.so, numaplace-postgresql.so) whose one export is its
  * descriptor, the driver table as its ops, and nothing calls a backend
  * except through that table.  So `numaplace place` never loads libpq or
