@@ -12,8 +12,7 @@
  * np-flavors (with --flavors FILE), numaplace spread told the demand
  * of a flavor catalogue as well (demand_of()); np-lookahead (with
  * --flavors, and only when --only names it: it is slow), the rollout
- * placer of play-lookahead.c; np-age (only when --only names it: a
- * bench-only experiment), play-age.c; np-moves, numaplace spread that may move at most N cells of the guests
+ * placer of play-lookahead.c; np-moves, numaplace spread that may move at most N cells of the guests
  * on the host per arrival (play-moves.c, np-bench play --max-moves N);
  * the baselines of baselines.h; and, with --nova, Nova's answers (spread
  * and pack, recorded by bench/novaplay.py on the same workloads) replayed
@@ -48,7 +47,7 @@
 #include "baselines.h"
 #include "play.h"
 
-enum { P_NP_SPREAD, P_NP_PACK, P_NP_MOVES, P_NP_FLAVORS, P_NP_LOOKAHEAD, P_NP_AGE, P_BASE, P_NOVA_SPREAD = P_BASE + BL_COUNT, P_NOVA_PACK,
+enum { P_NP_SPREAD, P_NP_PACK, P_NP_MOVES, P_NP_FLAVORS, P_NP_LOOKAHEAD, P_BASE, P_NOVA_SPREAD = P_BASE + BL_COUNT, P_NOVA_PACK,
        P_COUNT };
 
 enum res { R_PCPU, R_VCPU, R_MEM, R_PAGES, R_NIC, R_COUNT };
@@ -93,7 +92,6 @@ const char *play_placer_name(int p)
 	case P_NP_MOVES: return "np-moves";
 	case P_NP_FLAVORS: return "np-flavors";
 	case P_NP_LOOKAHEAD: return "np-lookahead";
-	case P_NP_AGE: return "np-age";
 	case P_NOVA_SPREAD: return "nova-spread";
 	case P_NOVA_PACK: return "nova-pack";
 	default:
@@ -272,8 +270,6 @@ static int demand_of(int placer, np_nova_case *c, int upto, struct np_demand *de
 static uint64_t where;
 /* Some guest has left the host of the workload being played (np-lookahead's knob). */
 static bool departed;
-/* What np-age knows (play-age.c): ages, lifetimes seen, and the oracle's departures. */
-static struct play_age age;
 
 /* NP_BENCH_TRACE=1: each admitted guest's nodes on standard error (reading one workload). */
 static void trace(int placer, int i, const np_plan *p)
@@ -308,8 +304,6 @@ static int decide(int placer, np_host *h, const np_request *q, const json_t *nov
 	else if (placer == P_NP_LOOKAHEAD)
 		rc = play_lookahead_decide(h, q, dem, ndem, catalogue, where, departed, plan,
 					   err);
-	else if (placer == P_NP_AGE)
-		rc = play_age_decide(h, q, &age, &o, plan, err);
 	else
 		rc = np_place(h, q, &o, plan, err);
 	*us = now_us() - t0;
@@ -352,7 +346,6 @@ static bool arrive(int placer, np_nova_case *c, int i, const json_t *dec, np_pla
 	int ndem = placer < P_BASE ? demand_of(placer, c, i, dem) : 0;
 
 	where = (where & ~0xffffffffULL) | (uint64_t)i;
-	age.now = i;
 
 	if (np_nova_case_request(c, i, &q, &err) ||
 	    decide(placer, h, q, dec, plans, n, dem, ndem, &p, &us, &err)) {
@@ -384,20 +377,6 @@ static bool arrive(int placer, np_nova_case *c, int i, const json_t *dec, np_pla
 	return true;
 }
 
-/* LEAVE[j]: the arrival guest j leaves just before (N: it never leaves). */
-static void leaves(const struct work *w, int n, int *leave)
-{
-	int next = n;
-
-	for (int j = 0; j < n; j++)
-		leave[j] = n;
-	for (int e = w->nev - 1; e >= 0; e--)
-		if (w->events[e] >= 0)
-			next = w->events[e];
-		else if (w->events[e] >= -n)
-			leave[-w->events[e] - 1] = next;
-}
-
 static void run(int placer, const struct work *w, struct result *r)
 {
 	np_nova_case *c = NULL;
@@ -405,8 +384,7 @@ static void run(int placer, const struct work *w, struct result *r)
 	const json_t *decs = NULL;
 	struct np_error err = { 0 };
 	bool uses[R_COUNT];
-	int n = 0, nth = 0, *leave = NULL, nleft = 0;
-	long long lives = 0; /* arrivals the guests that left stayed, in all */
+	int n = 0, nth = 0;
 
 	memset(r, 0, sizeof(*r));
 	departed = false;
@@ -419,11 +397,8 @@ static void run(int placer, const struct work *w, struct result *r)
 	n = np_nova_case_request_count(c);
 	plans = calloc((size_t)n + 1, sizeof(*plans));
 	r->us = calloc((size_t)n + 1, sizeof(*r->us));
-	leave = calloc((size_t)n + 1, sizeof(*leave));
-	if (!plans || !r->us || !leave)
+	if (!plans || !r->us)
 		goto out;
-	leaves(w, n, leave);
-	age = (struct play_age){ 0, plans, 0, knob("NP_BENCH_AGE_ORACLE", 0) != 0, leave };
 	for (int e = 0; e < w->nev; e++) {
 		int ev = w->events[e];
 
@@ -432,8 +407,6 @@ static void run(int placer, const struct work *w, struct result *r)
 			np_plan_free(plans[-ev - 1]);
 			plans[-ev - 1] = NULL;
 			departed = true;
-			lives += leave[-ev - 1] - (-ev - 1);
-			age.mean_life = (double)lives / ++nleft;
 		} else if (ev >= 0 && !arrive(placer, c, ev, json_array_get(decs, (size_t)nth++),
 					      plans, r)) {
 			break;
@@ -445,7 +418,6 @@ out:
 	for (int i = 0; plans && i < n; i++)
 		np_plan_free(plans[i]);
 	free(plans);
-	free(leave);
 	np_nova_case_free(c);
 }
 
@@ -527,7 +499,7 @@ static void play_one(struct work *w, int idx)
 	for (int p = 0; p < P_COUNT; p++) {
 		if ((p >= P_NOVA_SPREAD && !w->nova) ||
 		    ((p == P_NP_FLAVORS || p == P_NP_LOOKAHEAD) && !catalogue) ||
-		    ((p == P_NP_LOOKAHEAD || p == P_NP_AGE) && !only) || !wanted(p))
+		    (p == P_NP_LOOKAHEAD && !only) || !wanted(p))
 			continue;
 		run(p, w, &r);
 		put_result(p, &r, done++ == 0);

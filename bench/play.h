@@ -1,8 +1,7 @@
 /*
  * play.h - `np-bench play` (play.c): every placer of bench/quality on the
  * same workloads; the JSON string writer np-bench's parts share; the
- * np-moves placer (play-moves.c), np-lookahead (play-lookahead.c) and
- * np-age (play-age.c).
+ * np-moves placer (play-moves.c).
  */
 #ifndef NP_BENCH_PLAY_H
 #define NP_BENCH_PLAY_H
@@ -55,19 +54,5 @@ int play_lookahead_decide(np_host *h, const np_request *q, const struct np_deman
 /* Decisions, candidates, futures played and guests placed in them, so far. */
 void play_lookahead_stats(unsigned long long *decisions, unsigned long long *cands,
 			  unsigned long long *samples, unsigned long long *guests);
-
-/* ---- the np-age placer (play-age.c), bench-only ---- */
-
-/* What np-age knows at arrival NOW (guest NOW arrives; guests are numbered by arrival). */
-struct play_age {
-	int now;
-	np_plan *const *plans; /* PLANS[j]: guest j's plan while it is on the host, else NULL */
-	double mean_life;      /* mean arrivals the guests that left stayed; 0: none left yet */
-	bool oracle;           /* NP_BENCH_AGE_ORACLE=1: LEAVE[j], the arrival j leaves before */
-	const int *leave;
-};
-/* Q on H: the fitting assignment that delays its nodes' clearing least, then best fit. */
-int play_age_decide(np_host *h, const np_request *q, const struct play_age *a,
-		    const struct np_place_opts *o, np_plan **out, struct np_error *err);
 
 #endif
