@@ -80,4 +80,6 @@ s.t. twin_order{(g, c) in CELLS: c + 1 < ncell[g] and
 solve;
 
 printf "optimum-admitted %d\n", sum{g in G} z[g];
+/* the assignment (bench/optimum-replay plays it): cell c of guest g on node n */
+printf{(g, c, n) in ALLOW: x[g, c, n] > 0.5} "optimum-cell %d %d %d\n", g, c, n;
 end;

@@ -158,13 +158,19 @@ static void resources(np_nova_case *c, bool *uses)
 
 /* ---- one decision ---------------------------------------------------------------- */
 
-/* Nova's recorded answer for its N-th arrival as a plan on numaplace's host. */
+/*
+ * Nova's recorded answer for its N-th arrival as a plan on numaplace's host.
+ * An answer whose cells carry no "pins" at all (bench/optimum-replay's: the
+ * optimum names nodes only) leaves the pins and page sizes to the fit on
+ * those nodes, which then judges the cells as it would its own.
+ */
 static int nova_plan(np_host *h, const np_request *q, const json_t *dec, np_plan **out,
 		     double *us, struct np_error *err)
 {
 	const json_t *cells = json_object_get(dec, "cells");
 	int k = np_request_cell_count(q), nodes[64], *pins[64] = { NULL }, rc;
 	long pagesize[64] = { 0 };
+	bool given = false; /* some cell says where its vCPUs go */
 
 	*us = json_real_value(json_object_get(dec, "us"));
 	if (!json_is_true(json_object_get(dec, "fits")) || k > 64 ||
@@ -179,8 +185,10 @@ static int nova_plan(np_host *h, const np_request *q, const json_t *dec, np_plan
 		pins[i] = calloc(json_array_size(p) + 1, sizeof(int));
 		for (size_t v = 0; pins[i] && v < json_array_size(p); v++)
 			pins[i][v] = (int)json_integer_value(json_array_get(p, v));
+		given |= p != NULL;
 	}
-	rc = bl_plan_nodes(h, q, nodes, (const int *const *)pins, pagesize, out, err);
+	rc = given ? bl_plan_nodes(h, q, nodes, (const int *const *)pins, pagesize, out, err)
+		   : bl_plan_nodes(h, q, nodes, NULL, NULL, out, err);
 	for (int i = 0; i < k; i++)
 		free(pins[i]);
 	return rc;
