@@ -34,21 +34,26 @@ trap "svc_cleanup; $(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT$//")" E
 # Wait until the server NAME says it serves (or died).  120 s only guard a
 # hang: 10 s, as it was, were not enough for a sanitizer build opening its
 # store on a loaded machine.
+# BEFORE: the "serving on" lines the log held before this start (a server
+# started again under the same name appends to the same log).
 svc_wait() {
-  local name=$1 end=$((SECONDS + 120))
+  local name=$1 before=${2:-0} end=$((SECONDS + 120)) n
   while [ "$SECONDS" -lt "$end" ]; do
     kill -0 "${SVC_PID[$name]}" 2>/dev/null || return 1
-    if grep -q "serving on" "$TMP/$name.log" 2>/dev/null; then return 0; fi
+    n=$(grep -c "serving on" "$TMP/$name.log" 2>/dev/null)
+    if [ "${n:-0}" -gt "$before" ]; then return 0; fi
     sleep 0.05
   done
   return 1
 }
 
 svc_start() {
-  local name=$1; shift
+  local name=$1 before; shift
+  before=$(grep -c "serving on" "$TMP/$name.log" 2>/dev/null)
   "$NUMAPLACE" serve "$@" >>"$TMP/$name.log" 2>&1 &
   SVC_PID[$name]=$!
-  svc_wait "$name" || { echo "# server $name did not start:"; sed 's/^/#   /' "$TMP/$name.log"; return 1; }
+  svc_wait "$name" "${before:-0}" ||
+    { echo "# server $name did not start:"; sed 's/^/#   /' "$TMP/$name.log"; return 1; }
 }
 
 svc_addr() {

@@ -46,10 +46,10 @@ db = sqlite3.connect(sys.argv[1])
 db.execute("UPDATE np_hosts SET name = 'rack/1' WHERE name = 'h1'")
 db.commit()
 PY
-svc_start main --store "$STORE" --listen "unix:$TMP/s.sock" --log /dev/null ||
+svc_start again --store "$STORE" --listen "unix:$TMP/s.sock" --log /dev/null ||
   { not_ok "the server starts again"; finish; }
 http GET /v1/hosts/rack%2F1; expect_status 200 "GET rack%2F1 (an older name)"
 http DELETE "/v1/hosts/rack%2F1?force=true"; expect_status 204 "DELETE rack%2F1 (and p1 on it)"
 http GET /v1/hosts/rack%2F1; expect_status 404 "rack/1 is gone"
-svc_stop main
+svc_stop again
 finish
