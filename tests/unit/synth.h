@@ -6,7 +6,8 @@
  * pinned, multi-cell, huge pages, SR-IOV), from a seed.
  *
  * Everything is deterministic in its seed, so a failing case can be
- * replayed.  Returned strings are malloc'ed; the caller frees them.
+ * replayed.  Returned strings are malloc'ed; the caller frees them; a
+ * host's document parsed (synth_topo) is the caller's to np_topo_free.
  */
 #ifndef NP_TEST_SYNTH_H
 #define NP_TEST_SYNTH_H
@@ -14,6 +15,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <numaplace/numaplace.h>
 
 struct synth_host {
 	int nodes;	  /* NUMA nodes */
@@ -66,6 +70,22 @@ static inline char *synth_topo_json(const struct synth_host *s)
 	fprintf(m, "]}");
 	fclose(m);
 	return buf;
+}
+
+/* The topology of S, parsed as a document named "synth"; NULL (ERR says why) if it fails. */
+static inline np_topo *synth_topo(const struct synth_host *s, struct np_error *err)
+{
+	char *json = synth_topo_json(s);
+	np_topo *t = NULL;
+
+	if (!json) {
+		err->code = NP_ENOMEM;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+	}
+	else if (np_topo_parse(NP_SOURCE_JSON, json, strlen(json), "synth", &t, err))
+		t = NULL;
+	free(json);
+	return t;
 }
 
 static inline uint32_t synth_rand(uint64_t *s)

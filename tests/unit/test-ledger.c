@@ -15,12 +15,9 @@
 static np_topo *topo_of(const struct synth_host *s)
 {
 	struct np_error err = { 0 };
-	char *json = synth_topo_json(s);
-	np_topo *t = NULL;
+	np_topo *t = synth_topo(s, &err);
 
-	CHECK(np_topo_parse(NP_SOURCE_JSON, json, strlen(json), "synth", &t, &err) == 0,
-	      "synthetic topology: %s", err.message);
-	free(json);
+	CHECK(t != NULL, "synthetic topology: %s", err.message);
 	return t;
 }
 

@@ -39,12 +39,9 @@ static np_topo *synth(int nodes, int cores, int mem, int pages, int nics)
 {
 	struct synth_host s = { nodes, cores, mem, pages, nics };
 	struct np_error err = { 0 };
-	char *json = synth_topo_json(&s);
-	np_topo *t = NULL;
+	np_topo *t = synth_topo(&s, &err);
 
-	CHECK(np_topo_parse(NP_SOURCE_JSON, json, strlen(json), "synth", &t, &err) == 0, "%s",
-	      err.message);
-	free(json);
+	CHECK(t != NULL, "%s", err.message);
 	return t;
 }
 

@@ -411,14 +411,14 @@ static void store_claims(void)
 {
 	struct synth_host sh = { .nodes = 2, .cores = 4, .mem_mb = 16384 };
 	struct np_error err = { 0 };
-	char *json = synth_topo_json(&sh), url[200];
+	char url[200];
 	np_topo *t = NULL;
 	np_fleet *f = NULL;
 	unsigned long on, off;
 	bool ok;
 
 	snprintf(url, sizeof(url), "sqlite:%s/fleet.db", dir);
-	ok = json && np_topo_parse(NP_SOURCE_JSON, json, strlen(json), "synth", &t, &err) == 0 &&
+	ok = (t = synth_topo(&sh, &err)) != NULL &&
 	     np_fleet_open(url, NP_FLEET_CREATE, &f, &err) == 0;
 	for (int i = 0; ok && i < 4; i++) {
 		char name[16];
@@ -429,7 +429,6 @@ static void store_claims(void)
 	CHECK(ok, "a store of 4 hosts: %s", err.message);
 	np_fleet_close(f);
 	np_topo_free(t);
-	free(json);
 	on = claims(url, "on");
 	setenv("NP_EXP_NO_WAL_SHIM", "1", 1);
 	off = claims(url, "off");
