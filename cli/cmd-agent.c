@@ -18,7 +18,7 @@
 #include "cli.h"
 
 enum { OPT_SERVER = 1, OPT_TOKEN, OPT_NAME, OPT_ONCE, OPT_INTERVAL, OPT_COUNT, OPT_MAP,
-       OPT_NO_SCAN, OPT_TIMEOUT, OPT_QUIET };
+       OPT_NO_SCAN, OPT_QEMU_USER, OPT_TIMEOUT, OPT_QUIET };
 
 static const struct cli_opt opts[] = {
 	{ .id = OPT_SERVER, .name = "server", .type = CLI_TEXT, .meta = "URL",
@@ -42,6 +42,12 @@ static const struct cli_opt opts[] = {
 		  "or -uuid ID" },
 	{ .id = OPT_NO_SCAN, .name = "no-qemu-scan", .type = CLI_FLAG,
 	  .help = "do not look for QEMU processes in /proc" },
+	{ .id = OPT_QEMU_USER, .name = "qemu-user", .type = CLI_TEXT, .flags = CLI_REPEAT,
+	  .meta = "USER",
+	  .help = "QEMU runs as USER (a name or a number; repeatable):\n"
+		  "only its, root's and this user's QEMU processes are\n"
+		  "believed (default: libvirt-qemu and qemu, where they\n"
+		  "exist)" },
 	{ .id = OPT_TIMEOUT, .name = "timeout", .type = CLI_INT, .min = 1, .max = 3600,
 	  .what = "seconds", .meta = "S", .help = "one request to the service (default 10)" },
 	{ .id = OPT_QUIET, .name = "quiet", .letter = 'q', .type = CLI_FLAG,
@@ -162,6 +168,7 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 		.timeout_s = (int)cli_num(a, OPT_TIMEOUT, 10),
 	};
 	struct np_agent_map *map = NULL;
+	const char **users = NULL;
 	struct cli_source src;
 	struct np_error err = { 0 };
 	np_agent *ag = NULL;
@@ -175,6 +182,15 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	if ((rc = get_maps(a, &map, &o.nmap)) || (rc = cli_source_get(a, true, &src)))
 		goto out;
 	o.map = map;
+	if ((o.nqemu_users = cli_count(a, OPT_QEMU_USER))) {
+		if (!(users = calloc((size_t)o.nqemu_users, sizeof(*users)))) {
+			rc = cli_oom();
+			goto out;
+		}
+		for (int i = 0; i < o.nqemu_users; i++)
+			users[i] = cli_nth(a, OPT_QEMU_USER, i);
+		o.qemu_users = users;
+	}
 	if (o.libvirt)
 		np_set_quiet(); /* libvirt's failures are reported here, in one line each */
 	if (np_agent_new(&o, &ag, &err)) {
@@ -188,6 +204,7 @@ out:
 	np_agent_free(ag);
 	np_topo_free(topo);
 	free_maps(map, o.nmap);
+	free(users);
 	return rc;
 }
 
@@ -208,7 +225,9 @@ const struct cli_verb cli_verb_agent = {
 		 "source option says otherwise.\n"
 		 "\n"
 		 "It runs as root to read other users' processes; every answer of the\n"
-		 "service is checked as untrusted input.\n",
+		 "service is checked as untrusted input.  Any user can start a program\n"
+		 "named qemu with -name guest=ID: only QEMU processes of the users QEMU\n"
+		 "runs as (--qemu-user) are believed, others are named and ignored.\n",
 	.opts = opts,
 	.epilog = "Exit codes (--once or --count): 0 every guest found was reported, 1 a\n"
 		  "report failed or the service could not be reached, 2 bad options or a\n"

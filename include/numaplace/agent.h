@@ -54,6 +54,15 @@ struct np_agent_opts {
 	const char *name;	/* this host in the fleet; NULL: the hostname */
 	const char *libvirt;	/* libvirt URI to find domains in; NULL: none */
 	bool no_qemu_scan;	/* do not look for QEMU processes in /proc */
+	/*
+	 * The users QEMU runs as, whose processes the scan believes (names or
+	 * numbers); NULL: "libvirt-qemu" (Debian's libvirt) and "qemu"
+	 * (Fedora's), those of them that exist.  Root and the agent's own user
+	 * always.  Anyone can start a program named qemu with -name guest=ID:
+	 * another user's is ignored, so it cannot report for a guest.
+	 */
+	const char *const *qemu_users;
+	int nqemu_users;
 	int nmap;
 	const struct np_agent_map *map;
 	int timeout_s; /* one request (0: 10) */

@@ -21,6 +21,8 @@ struct np_agent {
 	char *name;
 	char *libvirt;	 /* URI, or NULL */
 	bool scan_qemu;
+	int nqemu_uids; /* whose QEMU processes are believed (np_agent_opts.qemu_users) */
+	unsigned *qemu_uids;
 	int nmap;
 	struct np__agent_map {
 		char *id;
@@ -42,18 +44,28 @@ int np__agent_parse_placements(const char *body, size_t len, char ***ids, int *n
 /* The "error"."message" of an answer, cut to 200 bytes, control characters as '?'. */
 void np__agent_said(const char *body, size_t len, char *out, size_t size);
 
-/* QEMU processes of this host by the guest name and UUID they were started with. */
+/*
+ * QEMU processes of this host by the guest name and UUID they were
+ * started with; those of users QEMU does not run as are kept only to be
+ * named as ignored (UID: the first of their ids that is not believed).
+ */
 struct np__found {
 	int n;
 	size_t cap;
 	struct np__qemu {
 		int pid;
 		char *name, *uuid; /* NULL when not given */
+		bool believed;
+		unsigned uid;
 	} *procs;
 };
 
-/* Fill FS from /proc (what cannot be read is left out: processes come and go). */
-void np__agent_scan_qemu(struct np__found *fs);
+/*
+ * Fill FS from /proc (what cannot be read is left out: processes come and
+ * go).  A process is believed when its real, effective, saved and file
+ * system user ids are all among A's QEMU users.
+ */
+void np__agent_scan_qemu(const np_agent *a, struct np__found *fs);
 void np__found_free(struct np__found *fs);
 /*
  * QEMU's -name argument: the guest name ("guest=NAME,..." or "NAME,...",
@@ -64,7 +76,9 @@ bool np__qemu_guest_name(const char *arg, char *out, size_t size);
 /*
  * Find placement ID here (--map, then libvirt, then QEMU processes in FS)
  * and observe it: 0 with *OUT (*DOMAIN: found through libvirt), 1 when
- * it is not here, or an error.
+ * it is not here (ERR's message then says which processes that claim to
+ * be it were ignored, or is empty), or an error (NP_EINPUT: two believed
+ * processes claim to be it).
  */
 int np__agent_observe(const np_agent *a, const np_topo *topo, const char *id,
 		      const struct np__found *fs, np_obs **out, bool *domain, struct np_error *err);

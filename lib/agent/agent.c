@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +128,48 @@ static int copy_map(np_agent *a, const struct np_agent_opts *o, struct np_error 
 	return 0;
 }
 
+/* User NAME's id (a name of the passwd database, or a number): 0, or 1 when there is none. */
+static int user_id(const char *name, unsigned *uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	long id;
+
+	if (np__parse_int(name, 0, 0x7fffffff, &id)) {
+		*uid = (unsigned)id;
+		return 0;
+	}
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) || !res)
+		return 1;
+	*uid = (unsigned)res->pw_uid;
+	return 0;
+}
+
+/*
+ * The users whose QEMU processes are believed (np_agent_opts.qemu_users):
+ * root, this process's user, and the ones named, or by default those of
+ * libvirt-qemu and qemu that exist.
+ */
+static int qemu_users(np_agent *a, const struct np_agent_opts *o, struct np_error *err)
+{
+	static const char *const dflt[] = { "libvirt-qemu", "qemu" };
+	const char *const *names = o->qemu_users ? o->qemu_users : dflt;
+	int n = o->qemu_users ? o->nqemu_users : 2;
+
+	if (!(a->qemu_uids = calloc((size_t)n + 2, sizeof(*a->qemu_uids))))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	a->qemu_uids[a->nqemu_uids++] = 0;
+	a->qemu_uids[a->nqemu_uids++] = (unsigned)geteuid();
+	for (int i = 0; i < n; i++) {
+		if (!user_id(names[i], &a->qemu_uids[a->nqemu_uids]))
+			a->nqemu_uids++;
+		else if (o->qemu_users)
+			return np__err(err, NP_EINPUT, "--qemu-user: no user '%s' on this host",
+				       names[i]);
+	}
+	return 0;
+}
+
 int np_agent_new(const struct np_agent_opts *o, np_agent **out, struct np_error *err)
 {
 	np_agent *a = calloc(1, sizeof(*a));
@@ -138,7 +181,7 @@ int np_agent_new(const struct np_agent_opts *o, np_agent **out, struct np_error 
 	a->timeout_s = o->timeout_s > 0 ? o->timeout_s : 10;
 	a->scan_qemu = !o->no_qemu_scan;
 	if (!(rc = parse_server(a, o->server, err)) && !(rc = set_name(a, o->name, err)) &&
-	    !(rc = copy_map(a, o, err)) && o->token_file)
+	    !(rc = copy_map(a, o, err)) && !(rc = qemu_users(a, o, err)) && o->token_file)
 		rc = read_token(o->token_file, &a->token, err);
 	if (!rc && o->libvirt && !(a->libvirt = strdup(o->libvirt)))
 		rc = np__err(err, NP_ENOMEM, "out of memory");
@@ -163,6 +206,7 @@ void np_agent_free(np_agent *a)
 	for (int i = 0; i < a->nmap; i++)
 		free(a->map[i].id);
 	free(a->map);
+	free(a->qemu_uids);
 	free(a->base);
 	free(a->unix_path);
 	free(a->name);
@@ -412,7 +456,8 @@ static int one(np_agent *a, const np_topo *topo, const char *id, const struct np
 
 	if (rc == 1) {
 		st->absent++;
-		emit(log, ctx, id, "absent", "%s: not found on this host", id);
+		emit(log, ctx, id, "absent", "%s: not found on this host%s%s", id,
+		     *e.message ? "; " : "", e.message);
 		return 0;
 	}
 	if (!rc)
@@ -459,7 +504,7 @@ int np_agent_step(np_agent *a, const np_topo *topo, np_agent_log_fn *log, void *
 				     "registering it", a->name);
 	}
 	if (!rc && n && a->scan_qemu)
-		np__agent_scan_qemu(&fs);
+		np__agent_scan_qemu(a, &fs);
 	st.placements = n;
 	for (int i = 0; !rc && i < n; i++)
 		rc = one(a, topo, ids[i], &fs, log, ctx, &st, err);

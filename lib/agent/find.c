@@ -7,7 +7,11 @@
  *   1. --map ID=PID: that process (any program: a test, a container);
  *   2. a libvirt domain (--libvirt URI) whose name or UUID is ID;
  *   3. a QEMU process (argv[0] named qemu*) started with -name guest=ID
- *      (or -name ID) or -uuid ID - what libvirt and most tools pass.
+ *      (or -name ID) or -uuid ID - what libvirt and most tools pass -
+ *      of a user QEMU runs as (np_agent_opts.qemu_users).  Any user can
+ *      start a program with that argv[0] and those arguments: believed, it
+ *      would report its own memory for the guest (or hide the guest's
+ *      drift).  Two believed processes claiming one guest are an error.
  * A guest found nowhere is "absent": it may not have started yet.
  *
  * /proc is read as it is: processes come and go while it is scanned, so
@@ -26,6 +30,7 @@
 #include "util/util.h"
 
 #define CMDLINE_MAX ((size_t)1 << 20)
+#define STATUS_MAX ((size_t)64 << 10)
 
 void np__found_free(struct np__found *fs)
 {
@@ -56,8 +61,47 @@ bool np__qemu_guest_name(const char *arg, char *out, size_t size)
 	return k > 0 && (!*arg || *arg == ',');
 }
 
+/*
+ * Whether process PID runs as a user of A's QEMU users: each of its real,
+ * effective, saved and file system user ids (/proc/PID/status "Uid:";
+ * the owner of /proc/PID is not it: a process that made itself
+ * undumpable shows as root's).  *UID: the first id not believed.
+ */
+static bool believed(const np_agent *a, long pid, unsigned *uid)
+{
+	char path[64], *buf = NULL, *p;
+	size_t len = 0;
+	bool yes = false;
+	int k = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	*uid = ~0u;
+	if (np__read_file(path, STATUS_MAX, &buf, &len, NULL))
+		return false;
+	p = strstr(buf, "\nUid:");
+	for (p = p ? p + 5 : NULL; p && k < 4; k++) {
+		char *end;
+		unsigned long id = strtoul(p, &end, 10);
+		bool known = false;
+
+		if (end == p || id > 0xffffffffUL)
+			break;
+		for (int i = 0; i < a->nqemu_uids; i++)
+			known |= a->qemu_uids[i] == (unsigned)id;
+		if (!known) {
+			*uid = (unsigned)id;
+			break;
+		}
+		p = end;
+	}
+	yes = k == 4;
+	free(buf);
+	return yes;
+}
+
 /* One process's command line (NUL-separated, LEN bytes): a QEMU guest? */
-static void one_cmdline(struct np__found *fs, int pid, const char *buf, size_t len)
+static void one_cmdline(const np_agent *a, struct np__found *fs, int pid, const char *buf,
+			size_t len)
 {
 	const char *end = buf + len, *base = strrchr(buf, '/');
 	char name[256] = "";
@@ -78,12 +122,13 @@ static void one_cmdline(struct np__found *fs, int pid, const char *buf, size_t l
 	if ((!*name && !uuid) || np__grow((void **)&fs->procs, &fs->cap, (size_t)fs->n + 1,
 					  sizeof(*fs->procs)))
 		return;
-	fs->procs[fs->n] = (struct np__qemu){ pid, *name ? strdup(name) : NULL,
-					      uuid ? strdup(uuid) : NULL };
+	fs->procs[fs->n] = (struct np__qemu){ .pid = pid, .name = *name ? strdup(name) : NULL,
+					      .uuid = uuid ? strdup(uuid) : NULL };
+	fs->procs[fs->n].believed = believed(a, pid, &fs->procs[fs->n].uid);
 	fs->n++;
 }
 
-void np__agent_scan_qemu(struct np__found *fs)
+void np__agent_scan_qemu(const np_agent *a, struct np__found *fs)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -99,7 +144,7 @@ void np__agent_scan_qemu(struct np__found *fs)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
 		if (np__read_file(path, CMDLINE_MAX, &buf, &len, NULL) == 0 && len > 0)
-			one_cmdline(fs, (int)pid, buf, len);
+			one_cmdline(a, fs, (int)pid, buf, len);
 		free(buf);
 	}
 	closedir(d);
@@ -118,6 +163,37 @@ static int observe_pid(const np_topo *topo, int pid, bool gone_ok, np_obs **out,
 	if (rc && err)
 		*err = e;
 	return rc;
+}
+
+/*
+ * Placement ID among the QEMU processes of FS: the one believed process
+ * that claims to be it, observed; 1 when there is none (ERR says which
+ * were ignored), NP_EINPUT when two are.
+ */
+static int from_scan(const np_topo *topo, const char *id, const struct np__found *fs,
+		     np_obs **out, struct np_error *err)
+{
+	const struct np__qemu *found = NULL, *ignored = NULL;
+
+	for (int i = 0; i < fs->n; i++) {
+		const struct np__qemu *q = &fs->procs[i];
+
+		if (!(q->name && !strcmp(q->name, id)) && !(q->uuid && !strcasecmp(q->uuid, id)))
+			continue;
+		if (!q->believed)
+			ignored = ignored ? ignored : q;
+		else if (found)
+			return np__err(err, NP_EINPUT, "processes %d and %d both say they are "
+				       "guest '%s'", found->pid, q->pid, id);
+		else
+			found = q;
+	}
+	if (found)
+		return observe_pid(topo, found->pid, true, out, err);
+	if (ignored && err)
+		np__err(err, NP_EINPUT, "ignored process %d of user %u, not one QEMU runs as "
+			"(--qemu-user)", ignored->pid, ignored->uid);
+	return 1;
 }
 
 int np__agent_observe(const np_agent *a, const np_topo *topo, const char *id,
@@ -142,13 +218,7 @@ int np__agent_observe(const np_agent *a, const np_topo *topo, const char *id,
 			return rc;
 		}
 	}
-	for (int i = 0; i < fs->n; i++) {
-		const struct np__qemu *q = &fs->procs[i];
-
-		if ((q->name && !strcmp(q->name, id)) || (q->uuid && !strcasecmp(q->uuid, id)))
-			return observe_pid(topo, q->pid, true, out, err);
-	}
-	return 1;
+	return from_scan(topo, id, fs, out, err);
 }
 
 /* vCPUs per node index into V: the vCPU threads, or every thread when none is one. */

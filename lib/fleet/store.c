@@ -132,7 +132,8 @@ static bool is_space(uint32_t cp)
 }
 
 /*
- * What every id keeps, old or new: 1-255 bytes of UTF-8 without control
+ * What every id keeps, old or new: 1-255 bytes of UTF-8 (np__utf8_decode():
+ * shortest form, no surrogate, at most U+10FFFF) without control
  * characters (C0, DEL, and C1 as UTF-8, U+0080-U+009F: a terminal may
  * take U+009B for an escape sequence).  *FIRST and *LAST: its first and
  * last code points.
@@ -146,26 +147,19 @@ static int check_text(const char *what, const char *id, uint32_t *first, uint32_
 		return np__err(err, NP_EINPUT, "the %s is empty", what);
 	if (n > ID_MAX)
 		return np__err(err, NP_EINPUT, "the %s is longer than %d bytes", what, ID_MAX);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0, k; i < n; i += k) {
 		unsigned char c = (unsigned char)id[i];
-		int len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-				      : (c & 0xf8) == 0xf0 ? 4 : 0;
 
 		if (c < 0x20 || c == 0x7f)
 			return np__err(err, NP_EINPUT, "the %s has a control character", what);
-		if (!len || i + (size_t)len > n)
+		*last = c;
+		k = c < 0x80 ? 1 : np__utf8_decode((const unsigned char *)id + i, last);
+		if (!k)
 			return np__err(err, NP_EINPUT, "the %s is not valid UTF-8", what);
-		*last = len == 1 ? c : c & (0x7fu >> len);
-		for (int k = 1; k < len; k++) {
-			if (((unsigned char)id[i + (size_t)k] & 0xc0) != 0x80)
-				return np__err(err, NP_EINPUT, "the %s is not valid UTF-8", what);
-			*last = *last << 6 | ((unsigned char)id[i + (size_t)k] & 0x3f);
-		}
 		if (*last >= 0x80 && *last <= 0x9f)
 			return np__err(err, NP_EINPUT, "the %s has a control character", what);
 		if (i == 0)
 			*first = *last;
-		i += (size_t)len - 1;
 	}
 	return 0;
 }

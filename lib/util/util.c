@@ -333,10 +333,10 @@ int np_read_file(const char *path, size_t max, char **buf, size_t *len,
 	return np__read_file(path, max, buf, len, err);
 }
 
-size_t np__utf8_char(const unsigned char *s)
+size_t np__utf8_decode(const unsigned char *s, uint32_t *cp)
 {
 	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-	uint32_t cp;
+	uint32_t c;
 
 	if (s[0] >= 0xf5 || n == 0)
 		return 0;
@@ -344,16 +344,26 @@ size_t np__utf8_char(const unsigned char *s)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
 	if (n == 2)
-		cp = (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+		c = (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
 	else if (n == 3)
-		cp = (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+		c = (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
 	else
-		cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
-		     (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f)
+		c = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
+		    (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+	/* Overlong (C0/C1 leads are refused above), surrogates, past U+10FFFF. */
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
 		return 0;
+	*cp = c;
 	return n;
+}
+
+size_t np__utf8_char(const unsigned char *s)
+{
+	uint32_t cp;
+	size_t n = np__utf8_decode(s, &cp);
+
+	return n && cp > 0x9f ? n : 0;
 }
 
 bool np_text_is_decimal(const char *text, bool fraction)

@@ -132,10 +132,13 @@ bool np__pci_address_normalise(const char *in, char out[16]);
 bool np__unit_bytes(const char *unit, uint64_t *bytes);
 
 /*
- * Length of the UTF-8 character at S when it is valid (shortest form, no
- * surrogate, at most U+10FFFF) and no C1 control (U+0080-U+009F); 0
- * otherwise, also for ASCII.  Never reads past a NUL.
+ * Length of the multi-byte UTF-8 character at S when it is valid (shortest
+ * form, no surrogate, at most U+10FFFF), its code point in *CP; 0
+ * otherwise, also for ASCII.  Never reads past a NUL.  The one decoder of
+ * the project: every check of text written by others goes through it.
  */
+size_t np__utf8_decode(const unsigned char *s, uint32_t *cp);
+/* np__utf8_decode()'s length when the character is no C1 control (U+0080-U+009F). */
 size_t np__utf8_char(const unsigned char *s);
 
 /* Overflow-checked allocation of N elements of SIZE, zeroed. */

@@ -5,8 +5,10 @@
 #   - a process that touched memory (--map ID=PID) is observed and
 #     reported: GET /v1/placements/ID shows per node what
 #     /proc/PID/numa_maps says, its threads as vCPUs, no drift;
-#   - a QEMU-like process started with `-name guest=ID` is found by name;
-#     a placement found nowhere is "absent", its observation stays null;
+#   - a QEMU-like process started with `-name guest=ID` is found by name,
+#     another user's is ignored (--qemu-user), two claiming one guest are
+#     an error; a placement found nowhere is "absent", its observation
+#     stays null;
 #   - PUT /v1/placements/ID/observed refuses bad bodies (400), an unknown
 #     id (404), another host (409), and they change nothing;
 #   - the token file is refused when others may read it, through a link,
@@ -52,10 +54,12 @@ expect_status() {
   if [ "$status" = "$1" ]; then ok "$2 (HTTP $1)"; else not_ok "$2: want HTTP $1, got $status: $(head -c 300 "$TMP/body")"; fi
 }
 
-# A process holding MB MiB it touched, named NAME (argv[0]), extra arguments after.
+# A process holding MB MiB it touched, named NAME (argv[0]), extra arguments
+# after; as user $HOLD_UID when that is set (setpriv, as root).
 hold() {
-  local mb=$1 name=$2; shift 2
-  (exec -a "$name" "$PY" -c '
+  local mb=$1 name=$2 as=(); shift 2
+  [ -n "${HOLD_UID:-}" ] && as=(setpriv --reuid="$HOLD_UID" --regid="$HOLD_UID" --clear-groups)
+  (exec "${as[@]}" bash -c 'exec -a "$0" "$@"' "$name" "$PY" -c '
 import sys, time
 b = bytearray(int(sys.argv[1]) << 20)
 for i in range(0, len(b), 4096): b[i] = 1
@@ -144,6 +148,39 @@ expect_out "$quuid: reported process $q2" "-uuid U is placement U"
 expect_out "round: 3 placements on 'h1': 2 reported, 1 absent, 0 failed" "vm-1 (not mapped now) is absent"
 run agent --server "unix:$sock" --once --name h1 --no-qemu-scan
 expect_out "3 absent" "--no-qemu-scan finds none of them"
+
+# ---- a QEMU-like process of another user claiming a guest: ignored --------------------
+# Anyone can start a program named qemu* with -name guest=ID: believed, it
+# would report its memory as the guest's.  Only the users QEMU runs as
+# (--qemu-user; root's and the agent's own) are believed.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+  qx_id=vm-qx-$$
+  api POST /v1/placements '{"id": "'"$qx_id"'", "host": "h1", "flavor": {"vcpus": 1, "memory_mb": 64}}'
+  HOLD_UID=65534 hold 12 qemu-system-x86_64 -name guest=$qx_id
+  qx=$held
+  run agent --server "unix:$sock" --once --name h1
+  expect_rc 0 "a round with another user's QEMU-like process"
+  expect_out "$qx_id: not found on this host; ignored process $qx of user 65534" \
+    "user 65534's process claiming $qx_id is named and ignored"
+  api GET /v1/placements/$qx_id
+  if $PY -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["observed"] is not None)' "$TMP/body"
+  then ok "nothing observed for $qx_id"; else not_ok "observed from an ignored process: $(cat "$TMP/body")"; fi
+  run agent --server "unix:$sock" --once --name h1 --qemu-user 65534
+  expect_out "$qx_id: reported process $qx" "--qemu-user 65534 believes it"
+  # A second believed process claiming $qid: neither is reported.
+  hold 4 qemu-system-x86_64 -name guest=$qid
+  run agent --server "unix:$sock" --once --name h1
+  expect_rc 1 "two processes claiming one guest: the round fails"
+  expect_err "processes ($q1 and $held|$held and $q1) both say they are guest '$qid'" \
+    "both named, neither reported"
+  kill -9 "$held" "$qx"
+  run agent --server "unix:$sock" --once --name h1 --qemu-user no-such-user-$$
+  expect_rc 2 "--qemu-user naming no user"
+  expect_one_line_err "--qemu-user naming no user"
+  api DELETE /v1/placements/$qx_id
+else
+  echo "# not root (or no setpriv): another user's process cannot be started here"
+fi
 
 # ---- libvirt domains by name and by UUID (the test driver's domain "test") -----------
 if have libvirt; then

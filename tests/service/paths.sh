@@ -6,7 +6,8 @@
 # h1; "p1%00x" would release p1), "%25" a percent sign and "%31" a
 # plain '1'; a host an older numaplace stored under a name with '/'
 # (e.g. "rack/1") can still be read and removed over HTTP, as `fleet
-# remove` removes it.
+# remove` removes it.  Bytes that only look like UTF-8 (overlong, a
+# surrogate, past U+10FFFF) are a 400.
 . "$(dirname "$0")/lib.sh"
 
 small_host 2 4096 >"$TMP/h.json"
@@ -28,6 +29,11 @@ http PUT /v1/hosts/x%%32F "$TMP/h.json"; expect_status 400 "PUT x%%32F (a bare '
 http GET /v1/hosts/h%2531; expect_status 404 "GET h%2531 is 'h%31', not h1"
 http PUT /v1/hosts/50%25 "$TMP/h.json"; expect_status 201 "PUT 50%25"
 http PUT /v1/hosts/50%2525 "$TMP/h.json"; expect_status 201 "PUT 50%2525: another host"
+# Bytes that are not UTF-8 though shaped like it (an overlong '/' and NUL,
+# a surrogate, past U+10FFFF): 400, not a host no listing can show.
+for bad in x%C0%AFy x%C0%80y %ED%A0%80z %F4%90%80%80q; do
+  http PUT /v1/hosts/$bad "$TMP/h.json"; expect_status 400 "PUT $bad (not UTF-8)"
+done
 http GET /v1/hosts
 names=$(python3 -c 'import json,sys; print(" ".join(sorted(h["name"] for h in json.load(open(sys.argv[1]))["hosts"])))' "$TMP/body")
 if [ "$names" = "50% 50%25 h1" ]; then ok "hosts '50%', '50%25' and 'h1'"

@@ -180,7 +180,8 @@ static void names_in_urls(np_fleet *f, const np_topo *a)
 					   "\xc2\xa0" "a", "a\xe3\x80\x80" };
 	static const char *const good[] = { "...", ".a", "a..b", "a b",
 					    "9f0c2a4e-3b1d-4c5e-8f6a-1b2c3d4e5f60",
-					    "h\xc3\xb4te-1.example.com", "\xe2\x80\x8bzw" };
+					    "h\xc3\xb4te-1.example.com", "\xe2\x80\x8bzw",
+					    "\xf4\x8f\xbf\xbf" "max", "\xef\xbf\xbd" };
 	struct np_error err = { 0 };
 	bool added;
 
@@ -198,6 +199,24 @@ static void names_in_urls(np_fleet *f, const np_topo *a)
 	CHECK(np_fleet_release(f, "a\xc2\x85", &added, &err) == NP_EINPUT &&
 		      strstr(err.message, "control character"),
 	      "and in a name looked up: %s", err.message);
+	/*
+	 * Not UTF-8 at all, though each byte has the right shape: an overlong
+	 * '/' and NUL (a decoder that accepts them turns them back into the
+	 * bytes the rules above refuse), a surrogate, a code point past
+	 * U+10FFFF, a lone continuation byte, a cut sequence.  Such a name
+	 * would be stored and then missing from every JSON listing (jansson
+	 * refuses to write it).
+	 */
+	static const char *const not_utf8[] = { "a\xc0\xaf" "b", "a\xc0\x80" "b", "\xe0\x80\xaf",
+						"\xed\xa0\x80z", "\xf4\x90\x80\x80q", "\x80" "a", "a\xe2\x82" };
+	for (size_t i = 0; i < sizeof(not_utf8) / sizeof(not_utf8[0]); i++) {
+		CHECK(np_fleet_add_host(f, not_utf8[i], a, NULL, &added, &err) == NP_EINPUT &&
+			      strstr(err.message, "not valid UTF-8"),
+		      "name %zu (not UTF-8) refused: %s", i, err.message);
+		CHECK(np_fleet_release(f, not_utf8[i], &added, &err) == NP_EINPUT &&
+			      strstr(err.message, "not valid UTF-8"),
+		      "and looked up nowhere: %s", err.message);
+	}
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		CHECK(np_fleet_add_host(f, good[i], a, NULL, &added, &err) == 0 && added,
 		      "host name '%s' kept: %s", good[i], err.message);
