@@ -1,8 +1,7 @@
 /*
  * store-sqlite-vfs.c - a VFS shim under the sqlite: store
  * (store-sqlite-vfs.h) that writes a transaction's WAL frames to the file
- * with one write instead of two writes a frame, and reads the WAL from a
- * shared mapping of the file instead of with a pread a page.
+ * with one write instead of two writes a frame.
  *
  * Why: SQLite writes each WAL frame as two writes, its 24-byte header and
  * then its page (wal.c, walWriteOneFrame() calls walWriteToLog() twice).
@@ -39,23 +38,6 @@
  * statement fails and SQLite rolls the transaction back; what a commit
  * wrote is never dropped after its xWrite returned, as it is in the file.
  *
- * Reads: with three replicas on one file every commit of another
- * process empties a connection's page cache, and SQLite reads the pages
- * again, three in four of them from the WAL (docs/bench/service.md): a
- * pread each.  The first wrapper of a -wal file in a process maps the
- * file read-only and shared (struct wal_map, one per inode, counted by
- * its wrappers): a fixed reserve of address space, never moved or grown,
- * so reads need no lock.  The file's pages are the page cache that every
- * process's pwrite fills, so an xRead below the file's end is a memcpy
- * from the mapping.  Touching the reserve past the file's end would be
- * SIGBUS: a read is served only below a size the file is known to have
- * (raised by this process's writes, set by xFileSize, asked again with
- * xFileSize when a read ends past it: another process's frames), the
- * rest, and reads past the reserve, are the wrapped file's xRead.  Why a
- * size known from before another process cut the file is safe too, and
- * why the name opened again is the wrapped file's inode: map_read() and
- * map_get().  NP_EXP_NO_WAL_MAP=1 turns the mapping off alone.
- *
  * What it relies on: a frame header is one xWrite of 24 bytes, its page
  * one xWrite after it.  SQLite splits a frame's write only where it pads a
  * commit to a sector boundary (walWriteToLog() with an iSyncPoint): at
@@ -66,23 +48,14 @@
  *
  * Ownership: a wrapper's buffer is its file's (freed by xClose); a file
  * object is used by one connection at a time, as SQLite uses every file.
- * A mapping is shared by the wrappers of its inode in the process (their
- * count and the list under maps_mu; its size an atomic) and unmapped by
- * the last one's xClose.
  * The shims live for the process (the module is never unloaded).
  */
-#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
-#include <stdatomic.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "fleet/store-sqlite-vfs.h"
 
@@ -96,12 +69,6 @@
  */
 #define BUF_MAX 0x1ffff
 #define SHIMS_MAX 4	  /* different default VFSes in one process */
-/*
- * A WAL mapping's reserve of address space: 4 GiB (a million frames of 4
- * KiB) where pointers have 64 bits, 64 MiB where they have 32.  Only the
- * pages read are ever mapped in; a read past the reserve is an xRead.
- */
-#define MAP_RESERVE (sizeof(void *) >= 8 ? (size_t)4 << 30 : (size_t)64 << 20)
 
 /* One shim: the VFS SQLite calls, over BASE. */
 struct shim {
@@ -114,26 +81,6 @@ static struct shim shims[SHIMS_MAX];
 static int nshims;
 static pthread_mutex_t shims_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/*
- * One -wal file (an inode) mapped read-only and shared (MAP_SHARED) for
- * every connection of this process that has it open: its pages are the
- * kernel's page cache of the file, which every process's pwrite fills,
- * so bytes written before a read are there without a system call, and a
- * page mapped once serves every connection after.  SIZE is a size the
- * file had at least: reads end below it, or below a size asked again.
- */
-struct wal_map {
-	dev_t dev;
-	ino_t ino;
-	const unsigned char *base; /* MAP_RESERVE bytes of address space */
-	atomic_llong size;	   /* the file is at least this long (map_read()) */
-	int refs;		   /* wrappers using it; under maps_mu */
-	struct wal_map *next;
-};
-
-static struct wal_map *maps;
-static pthread_mutex_t maps_mu = PTHREAD_MUTEX_INITIALIZER;
-
 /* The wrapper of one -wal file. */
 struct wal_file {
 	sqlite3_file file;	     /* pMethods: &methods */
@@ -145,134 +92,12 @@ struct wal_file {
 	size_t len, cap;
 	sqlite3_int64 off;
 	sqlite3_int64 read_at;	     /* the last read or write was an xRead at this offset; else -1 */
-	struct wal_map *map;	     /* NULL: reads are the wrapped file's xRead */
 };
 
 static sqlite3_file *real_of(sqlite3_file *f)
 {
 	return ((struct wal_file *)f)->real;
 }
-
-/* ---- the shared mappings of -wal files ------------------------------------- */
-
-/* M's file is at least END bytes long (a write ended there): SIZE raised to it. */
-static void grown_to(struct wal_map *m, sqlite3_int64 end)
-{
-	long long was = atomic_load(&m->size);
-
-	while (was < end && !atomic_compare_exchange_weak(&m->size, &was, end))
-		;
-}
-
-/*
- * The mapping of the -wal file NAME, which the wrapped VFS has just
- * opened: this process's one for its inode, or a new one.  NULL when it
- * cannot be made (then reads go to the wrapped file).  NAME opened again
- * here names the same inode as the wrapped file's descriptor: SQLite
- * opens a WAL holding a SHARED lock on the database, and only a
- * connection holding an EXCLUSIVE one deletes it (wal.c, sqlite3WalClose).
- */
-static struct wal_map *map_get(const char *name)
-{
-	struct wal_map *m = NULL;
-	struct stat st;
-	void *base;
-	int fd = open(name, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	pthread_mutex_lock(&maps_mu);
-	if (fstat(fd, &st) != 0)
-		goto out;
-	for (m = maps; m && !(m->dev == st.st_dev && m->ino == st.st_ino); m = m->next)
-		;
-	if (m) {
-		m->refs++;
-		goto out;
-	}
-	/* Past the file's end the reserve is address space only: never read there (SIGBUS). */
-	base = mmap(NULL, MAP_RESERVE, PROT_READ, MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED || !(m = calloc(1, sizeof(*m)))) {
-		if (base != MAP_FAILED)
-			munmap(base, MAP_RESERVE);
-		goto out;
-	}
-	*m = (struct wal_map){ .dev = st.st_dev, .ino = st.st_ino, .base = base, .refs = 1, .next = maps };
-	atomic_init(&m->size, st.st_size);
-	maps = m;
-out:
-	pthread_mutex_unlock(&maps_mu);
-	close(fd); /* the mapping holds the file */
-	return m;
-}
-
-/* M no longer used by one wrapper: unmapped after its last. */
-static void map_put(struct wal_map *m)
-{
-	struct wal_map **p;
-
-	if (!m)
-		return;
-	pthread_mutex_lock(&maps_mu);
-	if (--m->refs == 0) {
-		for (p = &maps; *p != m; p = &(*p)->next)
-			;
-		*p = m->next;
-		munmap((void *)m->base, MAP_RESERVE);
-		free(m);
-	}
-	pthread_mutex_unlock(&maps_mu);
-}
-
-/* NP_EXP_NO_WAL_MAP set, and not to "" or "0": reads are the wrapped file's. */
-static bool map_off(void)
-{
-	const char *v = getenv("NP_EXP_NO_WAL_MAP");
-
-	return v && v[0] && strcmp(v, "0") != 0;
-}
-
-/*
- * N bytes at OFF of W's file copied from its mapping: true, or false when
- * they are not all below a size the file is known to have (asked again
- * once here: another process's frames grow it) or not in the reserve.
- * SQLite reads a WAL only below its end: a frame its read lock keeps from
- * a checkpoint's restart and truncation (wal.c: walCheckpoint() truncates
- * holding every reader's lock but the one that reads no frame, and
- * walLimitSize() runs under the write lock or the database's EXCLUSIVE
- * lock), the header and frames recovery reads below xFileSize's size.
- * So a size known from before another process truncated the file, larger
- * than the file now, covers no read SQLite makes.
- */
-static bool map_read(struct wal_file *w, void *data, int n, sqlite3_int64 off)
-{
-	struct wal_map *m = w->map;
-	sqlite3_int64 end = off + n, size;
-
-	if (off < 0 || n <= 0 || (uint64_t)end > MAP_RESERVE)
-		return false;
-	if (end > atomic_load(&m->size)) {
-		if (w->real->pMethods->xFileSize(w->real, &size) != SQLITE_OK)
-			return false;
-		atomic_store(&m->size, size);
-		if (end > size)
-			return false;
-	}
-	memcpy(data, m->base + off, (size_t)n);
-	return true;
-}
-
-/* N bytes at OFF written to W's file by the wrapped VFS; the mapping's size follows. */
-static int write_through(struct wal_file *w, const void *data, int n, sqlite3_int64 off)
-{
-	int rc = w->real->pMethods->xWrite(w->real, data, n, off);
-
-	if (rc == SQLITE_OK && w->map)
-		grown_to(w->map, off + n);
-	return rc;
-}
-
-/* ---- the wrapper's methods ---------------------------------------------------- */
 
 /* W's buffer into the file: one write.  Dropped whatever the outcome. */
 static int flush(struct wal_file *w)
@@ -281,7 +106,7 @@ static int flush(struct wal_file *w)
 
 	if (!w->len)
 		return SQLITE_OK;
-	rc = write_through(w, w->buf, (int)w->len, w->off);
+	rc = w->real->pMethods->xWrite(w->real, w->buf, (int)w->len, w->off);
 	w->len = 0;
 	return rc;
 }
@@ -324,7 +149,7 @@ static int buffer(struct wal_file *w, const void *data, int n, sqlite3_int64 off
 	if (off + n - w->off > BUF_MAX || !grow(w, (size_t)(off + n - w->off))) {
 		if ((rc = flush(w)) != SQLITE_OK)
 			return rc;
-		return write_through(w, data, n, off);
+		return w->real->pMethods->xWrite(w->real, data, n, off);
 	}
 	memcpy(w->buf + (off - w->off), data, (size_t)n);
 	if ((size_t)(off + n - w->off) > w->len)
@@ -347,9 +172,10 @@ static int w_write(sqlite3_file *f, const void *data, int n, sqlite3_int64 off)
 
 	w->read_at = -1;
 	if (!w->coalesce)
-		return write_through(w, data, n, off);
+		return w->real->pMethods->xWrite(w->real, data, n, off);
 	if (rewrite) /* walRewriteChecksums(): no page follows this header */
-		return (rc = flush(w)) != SQLITE_OK ? rc : write_through(w, data, n, off);
+		return (rc = flush(w)) != SQLITE_OK ? rc
+						    : w->real->pMethods->xWrite(w->real, data, n, off);
 	if (header && commits(data))
 		w->commit_due = true;
 	if ((rc = buffer(w, data, n, off)) != SQLITE_OK)
@@ -369,8 +195,6 @@ static int w_read(sqlite3_file *f, void *data, int n, sqlite3_int64 off)
 	if (rc != SQLITE_OK)
 		return rc;
 	w->read_at = off;
-	if (w->map && map_read(w, data, n, off))
-		return SQLITE_OK;
 	return w->real->pMethods->xRead(w->real, data, n, off);
 }
 
@@ -383,18 +207,13 @@ static int w_close(sqlite3_file *f)
 	free(w->buf);
 	w->buf = NULL;
 	w->cap = 0;
-	map_put(w->map);
-	w->map = NULL;
 	return rc != SQLITE_OK ? rc : rc2;
 }
 
 static int w_truncate(sqlite3_file *f, sqlite3_int64 size)
 {
-	struct wal_file *w = (struct wal_file *)f;
-	int rc = flush(w);
+	int rc = flush((struct wal_file *)f);
 
-	if (rc == SQLITE_OK && w->map) /* lowered first: no read between the cut and here */
-		atomic_store(&w->map->size, 0);
 	return rc != SQLITE_OK ? rc : real_of(f)->pMethods->xTruncate(real_of(f), size);
 }
 
@@ -407,14 +226,9 @@ static int w_sync(sqlite3_file *f, int flags)
 
 static int w_size(sqlite3_file *f, sqlite3_int64 *size)
 {
-	struct wal_file *w = (struct wal_file *)f;
-	int rc = flush(w);
+	int rc = flush((struct wal_file *)f);
 
-	if (rc == SQLITE_OK)
-		rc = w->real->pMethods->xFileSize(w->real, size);
-	if (rc == SQLITE_OK && w->map)
-		atomic_store(&w->map->size, *size);
-	return rc;
+	return rc != SQLITE_OK ? rc : real_of(f)->pMethods->xFileSize(real_of(f), size);
 }
 
 static int w_fcntl(sqlite3_file *f, int op, void *arg)
@@ -535,7 +349,6 @@ static int v_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, int 
 	w->coalesce = w->real->pMethods->xDeviceCharacteristics(w->real) &
 		      SQLITE_IOCAP_POWERSAFE_OVERWRITE;
 	w->read_at = -1;
-	w->map = name && !map_off() ? map_get(name) : NULL;
 	w->file.pMethods = &w->methods;
 	return SQLITE_OK;
 }

@@ -1,9 +1,7 @@
 /*
  * store-sqlite-vfs.h - the VFS shim the sqlite: store opens its
  * connections through (store-sqlite-vfs.c): a transaction's WAL frames
- * go to the file in one write instead of two writes a frame, and the WAL
- * is read from a shared mapping of the file (NP_EXP_NO_WAL_MAP=1 in the
- * environment when a connection opens its WAL: read with pread again).
+ * go to the file in one write instead of two writes a frame.
  *
  * Thread-safe: the shims are registered once, under a mutex; each file
  * object is one connection's, used as SQLite uses any file object.

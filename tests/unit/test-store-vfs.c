@@ -21,7 +21,6 @@
  * NP_EXP_NO_WAL_SHIM=1 without it).  Nothing is timed.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -75,26 +74,8 @@ static ssize_t my_pwrite64(int fd, const void *buf, size_t n, off_t off)
 	return counted(real_pwrite64, fd, buf, n, off);
 }
 
-/* ---- pread on -wal files: counted ------------------------------------------ */
-
-typedef ssize_t (*pread_fn)(int, void *, size_t, off_t);
-static pread_fn real_pread, real_pread64;
-static unsigned long wal_preads;
-
-static ssize_t my_pread(int fd, void *buf, size_t n, off_t off)
-{
-	wal_preads += is_wal(fd);
-	return real_pread(fd, buf, n, off);
-}
-
-static ssize_t my_pread64(int fd, void *buf, size_t n, off_t off)
-{
-	wal_preads += is_wal(fd);
-	return real_pread64(fd, buf, n, off);
-}
-
-/* The unix VFS's pwrite, pwrite64, pread and pread64 replaced (those this SQLite has). */
-static bool count_calls(void)
+/* The unix VFS's pwrite and pwrite64 replaced (those this SQLite has). */
+static bool count_pwrites(void)
 {
 	sqlite3_vfs *u = sqlite3_vfs_find("unix");
 
@@ -102,17 +83,11 @@ static bool count_calls(void)
 		return false;
 	real_pwrite = (pwrite_fn)u->xGetSystemCall(u, "pwrite");
 	real_pwrite64 = (pwrite_fn)u->xGetSystemCall(u, "pwrite64");
-	real_pread = (pread_fn)u->xGetSystemCall(u, "pread");
-	real_pread64 = (pread_fn)u->xGetSystemCall(u, "pread64");
 	if (real_pwrite)
 		u->xSetSystemCall(u, "pwrite", (sqlite3_syscall_ptr)my_pwrite);
 	if (real_pwrite64)
 		u->xSetSystemCall(u, "pwrite64", (sqlite3_syscall_ptr)my_pwrite64);
-	if (real_pread)
-		u->xSetSystemCall(u, "pread", (sqlite3_syscall_ptr)my_pread);
-	if (real_pread64)
-		u->xSetSystemCall(u, "pread64", (sqlite3_syscall_ptr)my_pread64);
-	return (real_pwrite || real_pwrite64) && (real_pread || real_pread64);
+	return real_pwrite || real_pwrite64;
 }
 
 /* ---- SQLite files ------------------------------------------------------------ */
@@ -395,191 +370,6 @@ static void write_error(void)
 	sqlite3_close(w);
 }
 
-/* ---- reads from the mapping ---------------------------------------------------- */
-
-/*
- * The WAL's pread calls while a second connection reads back 30 commits
- * of a first, both through the shim, the mapping on or off (MAP); SEEN
- * counts the commits read back whole.
- */
-static unsigned long rereads(const char *name, bool map, int *seen)
-{
-	sqlite3 *w, *r;
-	unsigned long before;
-	int rc = SQLITE_OK;
-
-	if (!map)
-		setenv("NP_EXP_NO_WAL_MAP", "1", 1);
-	w = db_open(name, true, 0);
-	r = db_open(name, true, 0);
-	unsetenv("NP_EXP_NO_WAL_MAP");
-	before = wal_preads;
-	for (int i = 0; w && r && rc == SQLITE_OK && i < 30; i++) {
-		rc = txn(w, i, 5, 3000);
-		*seen += rc == SQLITE_OK && sees(r, i, 5, 0) && one(r, "SELECT count(*) FROM t") == 5 * (i + 1);
-	}
-	before = wal_preads - before;
-	sqlite3_close(r);
-	sqlite3_close(w);
-	return before;
-}
-
-static void mapped_reads(void)
-{
-	int seen_on = 0, seen_off = 0;
-	unsigned long on = rereads("map-on.db", true, &seen_on),
-		      off = rereads("map-off.db", false, &seen_off);
-
-	printf("  WAL pread calls reading back 30 commits: %lu mapped, %lu with NP_EXP_NO_WAL_MAP=1\n",
-	       on, off);
-	CHECK(seen_on == 30 && seen_off == 30, "both read back every commit whole (%d, %d of 30)",
-	      seen_on, seen_off);
-	CHECK(off >= 30, "read with pread, the pages after each commit (%lu)", off);
-	CHECK(on == 0, "read from the mapping: no pread (%lu)", on);
-}
-
-/* Row 999 of DB: the version its writer wrote last, or -1. */
-static long long version_now(sqlite3 *db)
-{
-	return one(db, "SELECT v FROM t WHERE id = 999");
-}
-
-/*
- * A child of truncated(): 150 transactions, each rewriting rows 0..9 (3000
- * bytes) at version K and row 999 to K; its WAL checkpointed every 10
- * frames, cut back to 8 KiB at each restart (journal_size_limit), and to
- * nothing every 25 transactions (TRUNCATE).  Exit status: how many of those
- * truncations happened (the parent may have held them off), 255 on error.
- */
-static int truncator(void)
-{
-	sqlite3 *w = db_open("trunc.db", true, 0);
-	int cut = 0, busy, bad = !w || exec(w, "PRAGMA wal_autocheckpoint = 10") != SQLITE_OK ||
-				      exec(w, "PRAGMA journal_size_limit = 8192") != SQLITE_OK;
-	char sql[80];
-
-	for (int k = 1; !bad && k <= 150; k++) {
-		bad = exec(w, "BEGIN IMMEDIATE") != SQLITE_OK;
-		for (int id = 0; !bad && id < 10; id++)
-			bad = put(w, id, 3000, k) != SQLITE_OK;
-		snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO t VALUES (999, %d)", k);
-		bad = bad || exec(w, sql) != SQLITE_OK || exec(w, "COMMIT") != SQLITE_OK;
-		if (!bad && k % 25 == 0) {
-			busy = (int)one(w, "PRAGMA wal_checkpoint(TRUNCATE)");
-			cut += busy == 0;
-		}
-	}
-	sqlite3_close(w);
-	return bad ? 255 : cut;
-}
-
-/* A read transaction on R: rows 0..9 all at row 999's version.  1 yes, 0 no, -1 busy. */
-static int consistent(sqlite3 *r, long long *version)
-{
-	int ok = 1;
-
-	if (exec(r, "BEGIN") != SQLITE_OK)
-		return -1;
-	*version = version_now(r);
-	if (*version < 0)
-		ok = -1; /* SQLITE_BUSY at the read lock: asked again */
-	for (int id = 0; ok == 1 && *version > 0 && id < 10; id++)
-		ok = has(r, id, 3000, (int)*version) == 1;
-	exec(r, "COMMIT");
-	return ok;
-}
-
-static void truncated(void)
-{
-	sqlite3 *r = db_open("trunc.db", true, 0);
-	long long v = 0, last = 0;
-	int reads = 0, wrong = 0, st = 0, ok;
-	pid_t pid;
-
-	CHECK(r && exec(r, "INSERT INTO t VALUES (999, 0)") == SQLITE_OK, "the version row");
-	CHECK(consistent(r, &v) == 1 && v == 0, "read once: the mapping made");
-	if ((pid = fork()) == 0)
-		_exit(truncator());
-	/* Read while the child writes, checkpoints, restarts and cuts the WAL under us. */
-	while (waitpid(pid, &st, WNOHANG) == 0) {
-		if ((ok = consistent(r, &v)) < 0)
-			continue;
-		reads++;
-		wrong += !ok || v < last;
-		last = v;
-	}
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 255, "the child wrote its 150 transactions");
-	printf("  %d read transactions beside the writer, %d of its 6 TRUNCATE checkpoints done\n",
-	       reads, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	CHECK(wrong == 0, "every read saw one whole version, never an older one (%d wrong of %d)",
-	      wrong, reads);
-	CHECK(consistent(r, &v) == 1 && v == 150, "after it, the last version (%lld)", v);
-	CHECK(exec(r, "PRAGMA wal_checkpoint(TRUNCATE)") == SQLITE_OK && txn(r, 7, 3, 3000) == SQLITE_OK &&
-		      sees(r, 7, 3, 0) && consistent(r, &v) == 1 && v == 150 && intact(r),
-	      "cut to nothing and written again here: read back, intact");
-	sqlite3_close(r);
-}
-
-/* The -wal file's shim object under DB (SQLITE_FCNTL_JOURNAL_POINTER), or NULL. */
-static sqlite3_file *wal_of(sqlite3 *db)
-{
-	sqlite3_file *f = NULL;
-
-	return sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) == SQLITE_OK ? f : NULL;
-}
-
-/* N bytes at OFF of the file DIR/NAME read with pread here, beside SQLite. */
-static bool bytes_at(const char *name, void *buf, size_t n, off_t off)
-{
-	char path[160];
-	int fd;
-	ssize_t got;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return false;
-	got = pread(fd, buf, n, off);
-	close(fd);
-	return got == (ssize_t)n;
-}
-
-static void past_end(void)
-{
-	static unsigned char got[3 * 4096], want[3 * 4096];
-	/* Another WAL mapped in this process first: each file reads from its own. */
-	sqlite3 *other = db_open("other.db", true, 0);
-	sqlite3 *s = db_open("end.db", true, 0), *plain = db_open("end.db", false, 0);
-	sqlite3_file *f = s ? wal_of(s) : NULL;
-	sqlite3_int64 size = 0, grown = 0;
-	int rc;
-
-	CHECK(f && txn(s, 0, 2, 3000) == SQLITE_OK && f->pMethods->xFileSize(f, &size) == SQLITE_OK &&
-		      size > 4096,
-	      "a WAL of %lld bytes", (long long)size);
-	/* Frames another connection writes, not through this shim: the mapping's size is old. */
-	CHECK(txn(plain, 1, 4, 3000) == SQLITE_OK, "another connection's commit");
-	CHECK(bytes_at("end.db-wal", want, 2 * 4096, size) &&
-		      f->pMethods->xRead(f, got, 2 * 4096, size) == SQLITE_OK && !memcmp(got, want, 2 * 4096),
-	      "its frames past the size the shim knew, read right");
-	CHECK(f->pMethods->xFileSize(f, &grown) == SQLITE_OK && grown > size + 2 * 4096, "the file grown");
-	memset(got, 0xee, sizeof(got));
-	CHECK(bytes_at("end.db-wal", want, 4096, grown - 4096), "the file's last 4 KiB");
-	rc = f->pMethods->xRead(f, got, 3 * 4096, grown - 4096);
-	CHECK(rc == SQLITE_IOERR_SHORT_READ && !memcmp(got, want, 4096) && got[4096] == 0 &&
-		      got[3 * 4096 - 1] == 0,
-	      "a read across the end: SQLITE_IOERR_SHORT_READ, its bytes, zeros after (%d)", rc);
-	memset(got, 0xee, sizeof(got));
-	rc = f->pMethods->xRead(f, got, 4096, grown + 65536);
-	CHECK(rc == SQLITE_IOERR_SHORT_READ && got[0] == 0 && got[4095] == 0,
-	      "a read past the end: SQLITE_IOERR_SHORT_READ, zeros (%d)", rc);
-	CHECK(txn(other, 0, 2, 1000) == SQLITE_OK && one(other, "SELECT count(*) FROM t") == 2 &&
-		      one(s, "SELECT count(*) FROM t") == 6,
-	      "both files read right beside each other");
-	sqlite3_close(plain);
-	sqlite3_close(s);
-	sqlite3_close(other);
-}
-
 /* ID scheduled on F (one vCPU, 256 MiB): placed. */
 static bool place(np_fleet *f, const char *id)
 {
@@ -652,8 +442,8 @@ int main(void)
 {
 	char cmd[128];
 
-	if (!count_calls()) {
-		fprintf(stderr, "this SQLite cannot replace the unix VFS's pwrite and pread\n");
+	if (!count_pwrites()) {
+		fprintf(stderr, "this SQLite cannot replace the unix VFS's pwrite\n");
 		return 99;
 	}
 	if (!np__walvfs()) {
@@ -667,9 +457,6 @@ int main(void)
 	T_CASE("readers-see-commits", readers_see_commits());
 	T_CASE("processes", processes());
 	T_CASE("write-error", write_error());
-	T_CASE("mapped-reads", mapped_reads());
-	T_CASE("truncated", truncated());
-	T_CASE("past-end", past_end());
 	T_CASE("store-claims", store_claims());
 	t_cleanup();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
