@@ -17,6 +17,9 @@
  * processes (three processes committing into one WAL, restarted by their
  * checkpoints: every row, integrity); write-error (a full disk fails the
  * COMMIT with SQLITE_FULL, nothing of it is seen, the next one works);
+ * truncated (a child checkpoints, restarts and truncates the WAL --
+ * journal_size_limit, TRUNCATE -- while this process reads: every read
+ * transaction sees one whole version, never an older one);
  * store-claims (the store's claims through the shim, and with
  * NP_EXP_NO_WAL_SHIM=1 without it).  Nothing is timed.
  */
@@ -370,6 +373,90 @@ static void write_error(void)
 	sqlite3_close(w);
 }
 
+/* ---- a WAL cut under a reader ----------------------------------------------- */
+
+/* Row 999 of DB: the version its writer wrote last, or -1. */
+static long long version_now(sqlite3 *db)
+{
+	return one(db, "SELECT v FROM t WHERE id = 999");
+}
+
+/*
+ * A child of truncated(): 150 transactions, each rewriting rows 0..9 (3000
+ * bytes) at version K and row 999 to K; its WAL checkpointed every 10
+ * frames, cut back to 8 KiB at each restart (journal_size_limit), and to
+ * nothing every 25 transactions (TRUNCATE).  Exit status: how many of those
+ * truncations happened (the parent may have held them off), 255 on error.
+ */
+static int truncator(void)
+{
+	sqlite3 *w = db_open("trunc.db", true, 0);
+	int cut = 0, busy, bad = !w || exec(w, "PRAGMA wal_autocheckpoint = 10") != SQLITE_OK ||
+				      exec(w, "PRAGMA journal_size_limit = 8192") != SQLITE_OK;
+	char sql[80];
+
+	for (int k = 1; !bad && k <= 150; k++) {
+		bad = exec(w, "BEGIN IMMEDIATE") != SQLITE_OK;
+		for (int id = 0; !bad && id < 10; id++)
+			bad = put(w, id, 3000, k) != SQLITE_OK;
+		snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO t VALUES (999, %d)", k);
+		bad = bad || exec(w, sql) != SQLITE_OK || exec(w, "COMMIT") != SQLITE_OK;
+		if (!bad && k % 25 == 0) {
+			busy = (int)one(w, "PRAGMA wal_checkpoint(TRUNCATE)");
+			cut += busy == 0;
+		}
+	}
+	sqlite3_close(w);
+	return bad ? 255 : cut;
+}
+
+/* A read transaction on R: rows 0..9 all at row 999's version.  1 yes, 0 no, -1 busy. */
+static int consistent(sqlite3 *r, long long *version)
+{
+	int ok = 1;
+
+	if (exec(r, "BEGIN") != SQLITE_OK)
+		return -1;
+	*version = version_now(r);
+	if (*version < 0)
+		ok = -1; /* SQLITE_BUSY at the read lock: asked again */
+	for (int id = 0; ok == 1 && *version > 0 && id < 10; id++)
+		ok = has(r, id, 3000, (int)*version) == 1;
+	exec(r, "COMMIT");
+	return ok;
+}
+
+static void truncated(void)
+{
+	sqlite3 *r = db_open("trunc.db", true, 0);
+	long long v = 0, last = 0;
+	int reads = 0, wrong = 0, st = 0, ok;
+	pid_t pid;
+
+	CHECK(r && exec(r, "INSERT INTO t VALUES (999, 0)") == SQLITE_OK, "the version row");
+	CHECK(consistent(r, &v) == 1 && v == 0, "read once before the child starts");
+	if ((pid = fork()) == 0)
+		_exit(truncator());
+	/* Read while the child writes, checkpoints, restarts and cuts the WAL under us. */
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if ((ok = consistent(r, &v)) < 0)
+			continue;
+		reads++;
+		wrong += !ok || v < last;
+		last = v;
+	}
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 255, "the child wrote its 150 transactions");
+	printf("  %d read transactions beside the writer, %d of its 6 TRUNCATE checkpoints done\n",
+	       reads, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	CHECK(wrong == 0, "every read saw one whole version, never an older one (%d wrong of %d)",
+	      wrong, reads);
+	CHECK(consistent(r, &v) == 1 && v == 150, "after it, the last version (%lld)", v);
+	CHECK(exec(r, "PRAGMA wal_checkpoint(TRUNCATE)") == SQLITE_OK && txn(r, 7, 3, 3000) == SQLITE_OK &&
+		      sees(r, 7, 3, 0) && consistent(r, &v) == 1 && v == 150 && intact(r),
+	      "cut to nothing and written again here: read back, intact");
+	sqlite3_close(r);
+}
+
 /* ID scheduled on F (one vCPU, 256 MiB): placed. */
 static bool place(np_fleet *f, const char *id)
 {
@@ -457,6 +544,7 @@ int main(void)
 	T_CASE("readers-see-commits", readers_see_commits());
 	T_CASE("processes", processes());
 	T_CASE("write-error", write_error());
+	T_CASE("truncated", truncated());
 	T_CASE("store-claims", store_claims());
 	t_cleanup();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
