@@ -263,7 +263,7 @@ static bool expects_continue(struct MHD_Connection *c)
  * only before the body or once all of it is in); past this, the
  * connection is cut.
  */
-#define DROP_MAX(s) (4 * (s)->cfg->max_body)
+#define DROP_MAX(s) (4ULL * (s)->cfg->max_body) /* no overflow on 32 bits */
 
 /* The first call: headers are in; answer now what needs no body. */
 static enum MHD_Result first_call(struct svc *s, struct MHD_Connection *c, struct rctx *x,
