@@ -18,9 +18,10 @@ and the benchmark (bench/service): real sockets, the standard library only.
   client.py trickle ADDR BODYFILE [--token-file F] [--seconds S]
       PUTs a host body slowly over S seconds (after the server's
       "100 Continue": --ready F is created then) and prints the status.
-  client.py hostile ADDR CASE [--token-file F]
-      sends one odd or hostile request (HOSTILE below, by name) on its own
-      connection and prints "STATUS KIND END": STATUS 000 when nothing
+  client.py hostile ADDR CASE... [--token-file F] [--wait S]
+      sends each odd or hostile request (hostile_cases() below, by name)
+      on its own connection and prints "STATUS KIND END" (after "CASE "
+      when more than one is asked): STATUS 000 when nothing
       came back, KIND json:CODE (a JSON error), json, html, text or empty,
       END closed (the server closed within --wait seconds, default 6) or
       open.
@@ -348,8 +349,8 @@ def answer_kind(head, body):
     return "html" if body.lstrip().lower().startswith(b"<html") else "text"
 
 
-def cmd_hostile(args):
-    req = hostile_cases(auth_line(args.token_file))[args.case]
+def hostile_one(args, req):
+    """Send REQ on its own connection: "STATUS KIND END"."""
     s = raw_socket(args.addr)
     try:
         s.sendall(req)
@@ -367,6 +368,7 @@ def cmd_hostile(args):
         end = "open"
     except OSError:
         pass  # a reset after the answer: closed
+    s.close()
     head, _, body = got.partition(b"\r\n\r\n")
     # Only the first answer counts (libmicrohttpd 0.9.75 writes some of
     # its own twice); its body is Content-Length bytes.
@@ -374,7 +376,14 @@ def cmd_hostile(args):
     if m:
         body = body[:int(m[0].split(b":", 1)[1])]
     status = head.split(b" ")[1].decode() if head.startswith(b"HTTP/") else "000"
-    print("%s %s %s" % (status, answer_kind(head, body), end))
+    return "%s %s %s" % (status, answer_kind(head, body), end)
+
+
+def cmd_hostile(args):
+    cases = hostile_cases(auth_line(args.token_file))
+    for name in args.case:
+        line = hostile_one(args, cases[name])
+        print("%s %s" % (name, line) if len(args.case) > 1 else line, flush=True)
     return 0
 
 
@@ -404,7 +413,7 @@ def main():
     p.add_argument("--ready", help="a file made once the headers are sent")
     p = sub.add_parser("hostile")
     p.add_argument("addr")
-    p.add_argument("case")
+    p.add_argument("case", nargs="+")
     p.add_argument("--token-file")
     p.add_argument("--wait", type=float, default=6)
     args = ap.parse_args()
