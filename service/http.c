@@ -1,20 +1,27 @@
 /*
  * http.c - the transport: libmicrohttpd's callbacks.  It knows HTTP and
  * nothing of hosts or placements: it checks the token, the route
- * (404/405), the body's type and size, collects the body, calls the
- * route's handler on the whole request and sends its answer; it times
- * each request for the metrics and the access log.
+ * (404/405), the framing headers, the body's type and size, collects the
+ * body, calls the route's handler on the whole request and sends its
+ * answer; it times each request for the metrics and the access log.
  *
  * Threads: libmicrohttpd's own pool (cfg->threads), each thread polling
  * many connections; a handler runs on the thread of its connection.
- * Limits: the request headers (431; the connection's memory is 4 times
- * that, beyond which libmicrohttpd closes with its own 431, an HTML body
- * that no option of libmicrohttpd 0.9.75 or later replaces: it is sent
- * before any callback of ours, and neither MHD_OPTION_URI_LOG_CALLBACK nor
- * MHD_OPTION_NOTIFY_CONNECTION can answer), the body
- * (413 when Content-Length says so, else the connection is closed when
- * it grows past the limit), open connections (more wait in the backlog),
- * an idle timeout, and the watchdog's total time per request.
+ * Limits: the request line (the whole target, query included) and
+ * headers (431); the body (413: answered before it is sent when
+ * Content-Length says so and the client waits for it, else read up to 4
+ * times the limit and thrown away so that the client reads the answer,
+ * past that the connection is cut); open connections (more wait in the
+ * backlog); an idle timeout and the watchdog's total time per request.
+ *
+ * What libmicrohttpd 0.9.75 refuses itself, before any callback of ours
+ * can answer, gets its own HTML body and a closed connection, and no
+ * option replaces that body: headers or a target past the connection's
+ * memory (4 times --max-header plus 32 KiB; each header field costs it
+ * some 64 bytes besides its text) get 431 or 414; a malformed request
+ * line or header line, a bad chunk, an unreadable Content-Length get 400
+ * (413 for one past 2^64 or a chunk size past it), an HTTP version other
+ * than 1.0 and 1.1 gets 505 (docs/api/openapi.yaml lists them).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +41,10 @@ struct rctx {
 	char arg[768]; /* a 255-byte name, every byte of it still %HH at worst */
 	char *body;
 	size_t len, cap;
+	size_t uri_len;	 /* the raw request target: path and query */
+	size_t dropped;	 /* body bytes read past --max-body and thrown away */
 	int status;
-	bool answered, counted;
+	bool started, answered, counted, too_large;
 };
 
 static const char *header(struct MHD_Connection *c, const char *name)
@@ -97,12 +106,22 @@ static bool token_ok(const struct svc *s, const char *auth)
 	return diff == 0 && n == s->token_len;
 }
 
+/*
+ * No Content-Type is read as JSON (a client that names none means ours);
+ * else it must be application/json, parameters such as charset=utf-8
+ * allowed.  curl -d without -H sends application/x-www-form-urlencoded:
+ * 415, not a form read as JSON by luck.
+ */
 static bool is_json_type(const char *type)
 {
 	size_t n = strlen("application/json");
 
-	return !type || (strncasecmp(type, "application/json", n) == 0 &&
-			 (type[n] == '\0' || type[n] == ';' || type[n] == ' '));
+	if (!type)
+		return true;
+	if (strncasecmp(type, "application/json", n) != 0)
+		return false;
+	type += n + strspn(type + n, " \t");
+	return *type == '\0' || *type == ';';
 }
 
 static enum MHD_Result add_len(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -158,28 +177,93 @@ static const char *check_query(struct MHD_Connection *c, const struct svc_route 
 	return q->msg[0] ? q->msg : NULL;
 }
 
-static enum MHD_Result count_len(void *cls, enum MHD_ValueKind kind, const char *key,
-				 const char *value)
+/* What check_framing() counts and found wrong. */
+struct framing {
+	int lengths; /* Content-Length and Transfer-Encoding headers */
+	const char *bad; /* the message, or NULL */
+};
+
+/* A field name is a token (RFC 9110 5.1, 5.6.2): no space, no colon, no control. */
+static bool is_token(const char *k)
 {
+	static const char other[] = "!#$%&'*+-.^_`|~";
+
+	if (!*k)
+		return false;
+	for (; *k; k++)
+		if (!(('0' <= *k && *k <= '9') || ('a' <= (*k | 0x20) && (*k | 0x20) <= 'z') ||
+		      strchr(other, *k)))
+			return false;
+	return true;
+}
+
+static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	struct framing *f = cls;
+
 	(void)kind;
 	(void)value;
-	*(int *)cls += strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0 ||
-		       strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0;
+	/* "Content-Length : 5" is no Content-Length to libmicrohttpd, but may
+	   be one to a lenient proxy in front: RFC 9112 5.1 says refuse it. */
+	if (!is_token(key)) {
+		f->bad = "a header field name holds white space or a character that "
+			 "is not a token";
+		return MHD_NO;
+	}
+	f->lengths += strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0 ||
+		      strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0;
 	return MHD_YES;
 }
 
 /*
- * Two Content-Length headers, or one beside Transfer-Encoding: a proxy
- * in front may read the body's end differently from us (request
- * smuggling, RFC 9112 6.3), so such a request is refused.
+ * The headers that say where the body ends, read the way a proxy in
+ * front may read them (request smuggling, RFC 9112 6.3): two
+ * Content-Length headers, or one beside Transfer-Encoding, are
+ * ambiguous; a Transfer-Encoding other than plain "chunked" would have
+ * libmicrohttpd read the body up to the connection's end.  NULL, or the
+ * message.
  */
-static bool framing_ambiguous(struct MHD_Connection *c)
+static const char *check_framing(struct MHD_Connection *c)
 {
-	int n = 0;
+	struct framing f = { 0 };
+	const char *te;
 
-	MHD_get_connection_values(c, MHD_HEADER_KIND, count_len, &n);
-	return n > 1;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, check_field, &f);
+	if (f.bad)
+		return f.bad;
+	if (f.lengths > 1)
+		return "two Content-Length headers, or one with Transfer-Encoding: the "
+		       "body's length is ambiguous";
+	te = header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if (te && strcasecmp(te, "chunked") != 0)
+		return "Transfer-Encoding: only 'chunked' is read";
+	return NULL;
 }
+
+/* The request carries a body: a Content-Length above 0, or chunks. */
+static bool has_body(struct MHD_Connection *c)
+{
+	const char *len = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return (len && strtoull(len, NULL, 10) > 0) ||
+	       header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+static bool expects_continue(struct MHD_Connection *c)
+{
+	const char *e = header(c, MHD_HTTP_HEADER_EXPECT);
+
+	return e && strcasecmp(e, "100-continue") == 0;
+}
+
+/*
+ * Body bytes a client may send past --max-body, read and thrown away so
+ * that it still reads a JSON 413 (libmicrohttpd lets a handler answer
+ * only before the body or once all of it is in); past this, the
+ * connection is cut.
+ */
+#define DROP_MAX(s) (4ULL * (s)->cfg->max_body) /* no overflow on 32 bits */
 
 /* The first call: headers are in; answer now what needs no body. */
 static enum MHD_Result first_call(struct svc *s, struct MHD_Connection *c, struct rctx *x,
@@ -187,7 +271,7 @@ static enum MHD_Result first_call(struct svc *s, struct MHD_Connection *c, struc
 {
 	const char *len = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *arg, *bad;
-	size_t hlen = strlen(url) + strlen(method) + 16;
+	size_t hlen = x->uri_len + strlen(method) + 16; /* the request line */
 	struct qcheck q;
 	bool known;
 
@@ -205,20 +289,31 @@ static enum MHD_Result first_call(struct svc *s, struct MHD_Connection *c, struc
 		return send_error(c, x, "bad_request", "the path holds a NUL byte (%00)");
 	if ((bad = check_query(c, x->route, &q)))
 		return send_error(c, x, "bad_request", bad);
-	if (framing_ambiguous(c))
-		return send_error(c, x, "bad_request", "two Content-Length headers, or one with "
-				  "Transfer-Encoding: the body's length is ambiguous");
-	if (len && strtoull(len, NULL, 10) > s->cfg->max_body)
-		return send_error(c, x, "body_too_large", "the body is larger than the limit");
-	if (len && strtoull(len, NULL, 10) > 0 && !is_json_type(header(c, "Content-Type")))
+	if ((bad = check_framing(c)))
+		return send_error(c, x, "bad_request", bad);
+	if (has_body(c) && !is_json_type(header(c, MHD_HTTP_HEADER_CONTENT_TYPE)))
 		return send_error(c, x, "unsupported_media_type", "the body must be application/json");
+	if (len && strtoull(len, NULL, 10) > s->cfg->max_body) {
+		/* A client that waits (Expect: 100-continue) gets the 413 now, and
+		   so does a body far too large; one that sends its body before
+		   reading (curl -d) would meet a reset instead of the answer: its
+		   body is read and thrown away, then answered (handle()). */
+		if (expects_continue(c) || strtoull(len, NULL, 10) > DROP_MAX(s))
+			return send_error(c, x, "body_too_large", "the body is larger than the limit");
+		x->too_large = true;
+	}
 	return MHD_YES;
 }
 
 static enum MHD_Result collect(struct svc *s, struct rctx *x, const char *data, size_t n)
 {
-	if (svc_now() - x->start > s->cfg->timeout_s || x->len + n > s->cfg->max_body)
-		return MHD_NO; /* too slow, or chunked past the limit: the connection is cut */
+	if (svc_now() - x->start > s->cfg->timeout_s)
+		return MHD_NO; /* too slow: the connection is cut */
+	if (x->too_large || x->len + n > s->cfg->max_body) {
+		x->too_large = true;
+		x->dropped += n;
+		return x->dropped > DROP_MAX(s) ? MHD_NO : MHD_YES;
+	}
 	if (x->len + n + 1 > x->cap) {
 		size_t cap = x->cap ? x->cap : 4096;
 		char *b;
@@ -273,6 +368,31 @@ static void drop_rctx(struct rctx *x)
 	free(x);
 }
 
+/*
+ * libmicrohttpd's URI log callback: called with the raw request target
+ * (path and query, not yet unescaped) as soon as the request line is
+ * read, before the headers; what it returns is the request's context.
+ * The state begins here, so the header limit counts the whole target
+ * (the handler's URL has lost its query) and the clock starts at the
+ * request line.  libmicrohttpd calls completed() for it even when it
+ * refuses the headers itself.
+ */
+static void *request_line(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct svc *s = cls;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct rctx *x = new_rctx(ci ? ci->socket_context : NULL);
+
+	if (!x)
+		return NULL; /* handle() tries again */
+	x->start = svc_now();
+	x->uri_len = strlen(uri);
+	x->counted = true;
+	atomic_fetch_add(&s->inflight, 1);
+	return x;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
@@ -283,15 +403,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct svc_resp rs = { 0 };
 
 	if (!x) {
-		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-
-		if (!(x = new_rctx(ci ? ci->socket_context : NULL)))
+		/* request_line() had no memory: only the path is known now. */
+		if (!(*con_cls = x = request_line(s, url, c)))
 			return MHD_NO;
-		*con_cls = x;
-		x->start = svc_now();
-		x->counted = true;
-		atomic_fetch_add(&s->inflight, 1);
+	}
+	if (!x->started) {
+		x->started = true;
 		return first_call(s, c, x, url, method);
 	}
 	if (x->answered) {
@@ -304,6 +421,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*upload_size = 0;
 		return ok;
 	}
+	if (x->too_large)
+		return send_error(c, x, "body_too_large", "the body is larger than the limit");
 	/* A spare buffer may hold an earlier request's body: none is NULL, as before. */
 	rq = (struct svc_req){ .svc = s, .method = method, .path = url,
 			       .body = x->len ? x->body : NULL, .body_len = x->len, .conn = c,
@@ -428,6 +547,7 @@ int svc_http_start(struct svc *s, int fd)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, 4 * c->max_header + 32768,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout_s,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+		MHD_OPTION_URI_LOG_CALLBACK, request_line, s,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, connection, s, MHD_OPTION_END);
 	return s->daemon ? 0 : -1;

@@ -18,6 +18,13 @@ and the benchmark (bench/service): real sockets, the standard library only.
   client.py trickle ADDR BODYFILE [--token-file F] [--seconds S]
       PUTs a host body slowly over S seconds (after the server's
       "100 Continue": --ready F is created then) and prints the status.
+  client.py hostile ADDR CASE... [--token-file F] [--wait S]
+      sends each odd or hostile request (hostile_cases() below, by name)
+      on its own connection and prints "STATUS KIND END" (after "CASE "
+      when more than one is asked): STATUS 000 when nothing
+      came back, KIND json:CODE (a JSON error), json, html, text or empty,
+      END closed (the server closed within --wait seconds, default 6) or
+      open.
 """
 import argparse
 import http.client
@@ -282,6 +289,104 @@ def cmd_trickle(args):
     return 0
 
 
+def hostile_cases(auth):
+    """Name -> the request's bytes.  Each asks the server to close after."""
+    h = "Host: x\r\n%sConnection: close\r\n" % auth
+    post = "POST /v1/placements HTTP/1.1\r\n" + h
+    js = "Content-Type: application/json\r\n"
+    chunked = js + "Transfer-Encoding: chunked\r\n\r\n"
+    big = "a" * 200000
+    return {k: v.encode() for k, v in {
+        # Answered by the server, with a JSON error.
+        "query-long": "DELETE /v1/hosts/nope?force=%s HTTP/1.1\r\n%s\r\n" % ("a" * 20000, h),
+        "url-long": "GET /v1/hosts/%s HTTP/1.1\r\n%s\r\n" % ("a" * 20000, h),
+        "field-space": "GET /v1/health HTTP/1.1\r\n%sContent-Length : 2\r\n\r\n{}" % h,
+        "te-gzip": post + js + "Transfer-Encoding: gzip\r\n\r\n{}",
+        "te-gzip-chunked": post + js + "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+        "chunked-text": post + "Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "2\r\n{}\r\n0\r\n\r\n",
+        "chunked-over": post + chunked + ("8000\r\n" + " " * 0x8000 + "\r\n") * 4 + "0\r\n\r\n",
+        "form": post + "Content-Type: application/x-www-form-urlencoded\r\n"
+                "Content-Length: 2\r\n\r\n{}",
+        "json-jsonx": post + "Content-Type: application/jsonx\r\nContent-Length: 2\r\n\r\n{}",
+        "json-charset": post + "Content-Type: application/json ; charset=utf-8\r\n"
+                        "Content-Length: 2\r\n\r\n{}",
+        "no-type": post + "Content-Length: 2\r\n\r\n{}",
+        "expect-large": post + js + "Expect: 100-continue\r\nContent-Length: 100000\r\n\r\n",
+        "http10": "GET /v1/health HTTP/1.0\r\n%s\r\n" % auth,
+        "method-unknown": "FOO /v1/health HTTP/1.1\r\n%s\r\n" % h,
+        # Refused by libmicrohttpd before any code of the server runs.
+        "headers-huge": "GET /v1/health HTTP/1.1\r\n%sX-Big: %s\r\n\r\n" % (h, big),
+        "fields-many": "GET /v1/health HTTP/1.1\r\n%s%s\r\n"
+                       % (h, "".join("X-%d: y\r\n" % i for i in range(5000))),
+        "url-huge": "GET /v1/hosts/%s HTTP/1.1\r\n%s\r\n" % (big, h),
+        "trailer-huge": post + chunked + "2\r\n{}\r\n0\r\nX-T: %s\r\n\r\n" % big,
+        "no-version": "GET /v1/health\r\n%s\r\n" % h,
+        "field-no-colon": "GET /v1/health HTTP/1.1\r\n%sNoColon\r\n\r\n" % h,
+        "version-bad": "GET /v1/health HTTP/9.9\r\n%s\r\n" % h,
+        "chunk-bad": post + chunked + "ZZZ\r\n{}\r\n0\r\n\r\n",
+        "chunk-huge": post + chunked + "FFFFFFFFFFFFFFFFFF\r\n{}\r\n0\r\n\r\n",
+        "length-huge": post + js + "Content-Length: 99999999999999999999999\r\n\r\n",
+        "length-bad": post + js + "Content-Length: 12abc\r\n\r\n",
+        "garbage": "GARBAGE\r\n\r\n",
+        "binary": "\x00\x01\x02\x7f\r\n\r\n",
+    }.items()}
+
+
+def answer_kind(head, body):
+    """What an answer's body is: json:CODE, json, html, text or empty."""
+    if not body:
+        return "empty"
+    if b"content-type: application/json" in head.lower():
+        try:
+            d = json.loads(body)
+        except ValueError:
+            return "text"
+        e = d.get("error") if isinstance(d, dict) else None
+        if isinstance(e, dict) and isinstance(e.get("message"), str) and e["message"]:
+            return "json:%s" % e.get("code")
+        return "json"
+    return "html" if body.lstrip().lower().startswith(b"<html") else "text"
+
+
+def hostile_one(args, req):
+    """Send REQ on its own connection: "STATUS KIND END"."""
+    s = raw_socket(args.addr)
+    try:
+        s.sendall(req)
+    except OSError:
+        pass  # answered and closed before all of it was read: read the answer
+    s.settimeout(args.wait)
+    got, end = b"", "closed"
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except socket.timeout:
+        end = "open"
+    except OSError:
+        pass  # a reset after the answer: closed
+    s.close()
+    head, _, body = got.partition(b"\r\n\r\n")
+    # Only the first answer counts (libmicrohttpd 0.9.75 writes some of
+    # its own twice); its body is Content-Length bytes.
+    m = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+    if m:
+        body = body[:int(m[0].split(b":", 1)[1])]
+    status = head.split(b" ")[1].decode() if head.startswith(b"HTTP/") else "000"
+    return "%s %s %s" % (status, answer_kind(head, body), end)
+
+
+def cmd_hostile(args):
+    cases = hostile_cases(auth_line(args.token_file))
+    for name in args.case:
+        line = hostile_one(args, cases[name])
+        print("%s %s" % (name, line) if len(args.case) > 1 else line, flush=True)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -306,8 +411,14 @@ def main():
     p.add_argument("--token-file")
     p.add_argument("--seconds", type=float, default=2)
     p.add_argument("--ready", help="a file made once the headers are sent")
+    p = sub.add_parser("hostile")
+    p.add_argument("addr")
+    p.add_argument("case", nargs="+")
+    p.add_argument("--token-file")
+    p.add_argument("--wait", type=float, default=6)
     args = ap.parse_args()
-    return {"load": cmd_load, "slow": cmd_slow, "trickle": cmd_trickle}[args.cmd](args)
+    return {"load": cmd_load, "slow": cmd_slow, "trickle": cmd_trickle,
+            "hostile": cmd_hostile}[args.cmd](args)
 
 
 if __name__ == "__main__":
