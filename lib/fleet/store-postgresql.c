@@ -430,8 +430,9 @@ typedef int (*row_fn)(const struct row *w, void *ctx);
  * memory does not grow with it.  The rest (one host's ledger, the hosts
  * changed since the last scan, one placement) come as one result: single-
  * row mode makes a PGresult for every row, a copy of the columns'
- * descriptions and all, which was most of what a replica spent reading
- * one host's ledger of ~65 rows (docs/bench/service.md, "svc-pg").
+ * descriptions and all, and three replicas read a host's ~65 ledger rows
+ * 2.5 times a placement (each reads what the others changed): that copying
+ * was 6 % of their CPU (docs/bench/service.md, "svc-pg").
  */
 static bool streamed(enum stmt i)
 {
