@@ -416,9 +416,41 @@ static void rollback(struct np__store *s)
 		PQclear(PQexec(s->conn, "ROLLBACK"));
 }
 
-typedef int (*row_fn)(PGresult *r, void *ctx);
+/* One row of a result: what each()'s callbacks read with cnum(), ctext(), cnull(). */
+struct row {
+	PGresult *r;
+	int i;
+};
 
-/* Run I in single-row mode, calling ROW for each row. */
+typedef int (*row_fn)(const struct row *w, void *ctx);
+
+/*
+ * The reads that grow with the fleet (every host's ledger, every
+ * placement, allocation and pin) stream in libpq's single-row mode, so
+ * memory does not grow with it.  The rest (one host's ledger, the hosts
+ * changed since the last scan, one placement) come as one result: single-
+ * row mode makes a PGresult for every row, a copy of the columns'
+ * descriptions and all, and three replicas read a host's ~65 ledger rows
+ * 2.5 times a placement (each reads what the others changed): that copying
+ * was 6 % of their CPU (docs/bench/service.md, "svc-pg").
+ */
+static bool streamed(enum stmt i)
+{
+	return i == P_LEDGER_ALL || i == P_HOSTS_ALL || i == P_HOSTS_LIGHT ||
+	       i == P_PLACEMENTS_ALL || i == P_ALLOCS || i == P_PINS_ALL;
+}
+
+/* Every row of a whole result R to ROW, until one fails. */
+static int each_row(PGresult *r, row_fn row, void *ctx)
+{
+	int rc = 0;
+
+	for (int i = 0; !rc && i < PQntuples(r); i++)
+		rc = row(&(struct row){ r, i }, ctx);
+	return rc;
+}
+
+/* Run I, calling ROW for each row (in single-row mode when streamed(I)). */
 static int each(struct np__store *s, enum stmt i, int n, const char *const *params, row_fn row,
 		void *ctx, struct np_error *err)
 {
@@ -430,14 +462,16 @@ static int each(struct np__store *s, enum stmt i, int n, const char *const *para
 		return rc;
 	snprintf(name, sizeof(name), "np%d", (int)i);
 	if (!PQsendQueryPrepared(s->conn, name, n, params, NULL, NULL, 0) ||
-	    !PQsetSingleRowMode(s->conn))
+	    (streamed(i) && !PQsetSingleRowMode(s->conn)))
 		return conn_err(s, NP_EOS, err, "cannot send a query");
 	s->streaming = true;
 	while ((r = PQgetResult(s->conn)) != NULL) {
 		if (!rc && !ok(r))
 			rc = res_err(s, r, err, "a query failed");
 		else if (!rc && PQresultStatus(r) == PGRES_SINGLE_TUPLE)
-			rc = row(r, ctx);
+			rc = row(&(struct row){ r, 0 }, ctx);
+		else if (!rc && PQresultStatus(r) == PGRES_TUPLES_OK)
+			rc = each_row(r, row, ctx); /* no rows at the end of a streamed one */
 		PQclear(r); /* every result is read, even after an error */
 	}
 	s->streaming = false;
@@ -452,6 +486,21 @@ static int64_t num(PGresult *r, int col)
 static const char *text(PGresult *r, int col)
 {
 	return PQgetvalue(r, 0, col);
+}
+
+static bool cnull(const struct row *w, int col)
+{
+	return PQgetisnull(w->r, w->i, col);
+}
+
+static int64_t cnum(const struct row *w, int col)
+{
+	return cnull(w, col) ? 0 : strtoll(PQgetvalue(w->r, w->i, col), NULL, 10);
+}
+
+static const char *ctext(const struct row *w, int col)
+{
+	return PQgetvalue(w->r, w->i, col);
 }
 
 /* ---- opening -------------------------------------------------------------- */
@@ -1488,18 +1537,18 @@ struct hctx {
 	int64_t seq, removals;
 };
 
-static int host_row(PGresult *r, void *p)
+static int host_row(const struct row *w, void *p)
 {
 	struct hctx *h = p;
 	struct np__host_rec rec;
 
-	if (PQgetisnull(r, 0, 1)) { /* the sequence's row (no name) */
-		h->seq = num(r, 7);
-		h->removals = num(r, 6);
+	if (cnull(w, 1)) { /* the sequence's row (no name) */
+		h->seq = cnum(w, 7);
+		h->removals = cnum(w, 6);
 		return 0;
 	}
-	rec = (struct np__host_rec){ num(r, 0), text(r, 1), num(r, 2), strtod(text(r, 3), NULL),
-				     strtod(text(r, 4), NULL), num(r, 5), (int)num(r, 6), NULL, false };
+	rec = (struct np__host_rec){ cnum(w, 0), ctext(w, 1), cnum(w, 2), strtod(ctext(w, 3), NULL),
+				     strtod(ctext(w, 4), NULL), cnum(w, 5), (int)cnum(w, 6), NULL, false };
 	return h->cb(h->ctx, &rec);
 }
 
@@ -1593,26 +1642,26 @@ struct lctx {
 	void *ctx;
 };
 
-static int ledger_row(PGresult *r, void *p)
+static int ledger_row(const struct row *w, void *p)
 {
 	struct lctx *l = p;
-	int64_t tag = num(r, 0), host = num(r, 1);
+	int64_t tag = cnum(w, 0), host = cnum(w, 1);
 
 	if (tag == 0) {
-		struct np__host_rec h = { host, text(r, 6), num(r, 4), strtod(text(r, 7), NULL),
-					  strtod(text(r, 8), NULL), num(r, 2), (int)num(r, 3), NULL,
+		struct np__host_rec h = { host, ctext(w, 6), cnum(w, 4), strtod(ctext(w, 7), NULL),
+					  strtod(ctext(w, 8), NULL), cnum(w, 2), (int)cnum(w, 3), NULL,
 					  false };
 
 		return l->gen_cb(l->ctx, &h);
 	}
 	if (tag == 1) {
-		struct np__row row = { .node = (int)num(r, 5), .total = num(r, 2), .cap = num(r, 3),
-				       .used = num(r, 4) };
+		struct np__row row = { .node = (int)cnum(w, 5), .total = cnum(w, 2), .cap = cnum(w, 3),
+				       .used = cnum(w, 4) };
 
-		np__rc_copy(row.rc, text(r, 6));
+		np__rc_copy(row.rc, ctext(w, 6));
 		return l->row_cb(l->ctx, host, &row);
 	}
-	return l->pin_cb(l->ctx, host, (int)num(r, 2), (int)num(r, 5), text(r, 6));
+	return l->pin_cb(l->ctx, host, (int)cnum(w, 2), (int)cnum(w, 5), ctext(w, 6));
 }
 
 static int pg_ledgers(struct np__store *s, int64_t host, np__row_cb row_cb, np__pin_cb pin_cb,
@@ -1635,10 +1684,10 @@ struct pctx {
 	void *ctx;
 };
 
-static int placement_row(PGresult *r, void *p)
+static int placement_row(const struct row *w, void *p)
 {
 	struct pctx *c = p;
-	struct np__placement_rec rec = { text(r, 0), num(r, 1), text(r, 2), text(r, 3) };
+	struct np__placement_rec rec = { ctext(w, 0), cnum(w, 1), ctext(w, 2), ctext(w, 3) };
 
 	return c->cb(c->ctx, &rec);
 }
@@ -1657,18 +1706,18 @@ static int pg_placements(struct np__store *s, const char *id, int64_t host, np__
 		    placement_row, &c, err);
 }
 
-static int alloc_row(PGresult *r, void *p)
+static int alloc_row(const struct row *w, void *p)
 {
 	struct pctx *c = p;
 
-	return c->acb(c->ctx, text(r, 0), (int)num(r, 1), text(r, 2), num(r, 3));
+	return c->acb(c->ctx, ctext(w, 0), (int)cnum(w, 1), ctext(w, 2), cnum(w, 3));
 }
 
-static int pin_row(PGresult *r, void *p)
+static int pin_row(const struct row *w, void *p)
 {
 	struct pctx *c = p;
 
-	return c->pcb(c->ctx, num(r, 0), (int)num(r, 1), (int)num(r, 2), text(r, 3));
+	return c->pcb(c->ctx, cnum(w, 0), (int)cnum(w, 1), (int)cnum(w, 2), ctext(w, 3));
 }
 
 static int pg_allocations(struct np__store *s, np__alloc_cb cb, np__pin_cb pin_cb, void *ctx,
@@ -1723,13 +1772,13 @@ static int pg_observe_set(struct np__store *s, const struct np__obs_rec *o,
 	return rc;
 }
 
-static int obs_row(PGresult *r, void *p)
+static int obs_row(const struct row *w, void *p)
 {
-	struct np__obs_node n = { (int)num(r, 5), num(r, 6), (int)num(r, 7) };
+	struct np__obs_node n = { (int)cnum(w, 5), cnum(w, 6), (int)cnum(w, 7) };
 
-	return np__obs_acc_row(p, num(r, 0), num(r, 1), text(r, 2), (int)num(r, 3),
-			       PQgetisnull(r, 0, 4) ? NULL : text(r, 4),
-			       PQgetisnull(r, 0, 5) ? NULL : &n);
+	return np__obs_acc_row(p, cnum(w, 0), cnum(w, 1), ctext(w, 2), (int)cnum(w, 3),
+			       cnull(w, 4) ? NULL : ctext(w, 4),
+			       cnull(w, 5) ? NULL : &n);
 }
 
 static int pg_observe_get(struct np__store *s, const char *id, np__obs_cb cb, void *ctx,

@@ -17,6 +17,8 @@
 # listens on a Unix socket in its folder only (no TCP), with trust
 # authentication, fsync off (a test server: crash safety of the server is
 # not under test) unless PG_FSYNC=on (the benchmarks: durable commits).
+# PG_SETTINGS adds server settings ("-c commit_delay=1000 -c ..."): what a
+# deployer might set, tried in a benchmark without editing it.
 # Binaries: PG_BIN, else the newest /usr/lib/postgresql/*/bin.
 
 pg_bin() {
@@ -67,7 +69,7 @@ pg_start() {
     echo "pg.sh: initdb failed:" >&2; cat "$PG_DIR/initdb.log" >&2; exit 99
   fi
   if ! pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-       -o "-k $PG_DIR -p $PG_PORT -c listen_addresses= -c fsync=${PG_FSYNC:-off} -c max_connections=100" \
+       -o "-k $PG_DIR -p $PG_PORT -c listen_addresses= -c fsync=${PG_FSYNC:-off} -c max_connections=100 ${PG_SETTINGS:-}" \
        start >/dev/null; then
     echo "pg.sh: the server did not start:" >&2; cat "$PG_DIR/server.log" >&2; exit 99
   fi
