@@ -216,6 +216,24 @@ def raw_socket(addr):
     return s
 
 
+def read_all(s, wait):
+    """What S sends until it closes, or until WAIT seconds without a byte:
+    the bytes and "closed" or "open"."""
+    s.settimeout(wait)
+    got, end = b"", "closed"
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except socket.timeout:
+        end = "open"
+    except OSError:
+        pass  # a reset after the answer: closed
+    return got, end
+
+
 def auth_line(path):
     h = token(path)
     return ("Authorization: %s\r\n" % h["Authorization"]) if h else ""
@@ -356,18 +374,7 @@ def hostile_one(args, req):
         s.sendall(req)
     except OSError:
         pass  # answered and closed before all of it was read: read the answer
-    s.settimeout(args.wait)
-    got, end = b"", "closed"
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            got += chunk
-    except socket.timeout:
-        end = "open"
-    except OSError:
-        pass  # a reset after the answer: closed
+    got, end = read_all(s, args.wait)
     s.close()
     head, _, body = got.partition(b"\r\n\r\n")
     # Only the first answer counts (libmicrohttpd 0.9.75 writes some of

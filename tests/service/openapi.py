@@ -14,7 +14,7 @@ import sys
 import yaml
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from client import connect, raw_socket, token  # noqa: E402
+from client import connect, raw_socket, read_all, token  # noqa: E402
 
 TYPES = {"object": dict, "array": list, "string": str, "boolean": bool,
          "integer": int, "number": (int, float)}
@@ -132,16 +132,7 @@ def raw_request(addr, headers, line, framing, body):
     auth = "".join("%s: %s\r\n" % kv for kv in headers.items())
     s.sendall(("%s HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n%s"
                "Connection: close\r\n\r\n" % (line, auth, framing)).encode() + body)
-    s.settimeout(30)
-    got = b""
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            got += chunk
-    except OSError:
-        pass
+    got, _ = read_all(s, 30)
     s.close()
     head, _, text = got.partition(b"\r\n\r\n")
     m = re.match(rb"HTTP/1\.[01] (\d+)", head)
