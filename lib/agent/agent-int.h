@@ -62,8 +62,8 @@ struct np__found {
 
 /*
  * Fill FS from /proc (what cannot be read is left out: processes come and
- * go).  A process is believed when its real, effective, saved and file
- * system user ids are all among A's QEMU users.
+ * go).  A process is believed when its real, effective and saved user
+ * ids are all among A's QEMU users.
  */
 void np__agent_scan_qemu(const np_agent *a, struct np__found *fs);
 void np__found_free(struct np__found *fs);

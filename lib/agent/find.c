@@ -27,10 +27,10 @@
 #include <time.h>
 
 #include "agent/agent-int.h"
+#include "runtime/rt-int.h"
 #include "util/util.h"
 
 #define CMDLINE_MAX ((size_t)1 << 20)
-#define STATUS_MAX ((size_t)64 << 10)
 
 void np__found_free(struct np__found *fs)
 {
@@ -63,40 +63,31 @@ bool np__qemu_guest_name(const char *arg, char *out, size_t size)
 
 /*
  * Whether process PID runs as a user of A's QEMU users: each of its real,
- * effective, saved and file system user ids (/proc/PID/status "Uid:";
- * the owner of /proc/PID is not it: a process that made itself
- * undumpable shows as root's).  *UID: the first id not believed.
+ * effective and saved user ids (np__proc_uids(), the balancer's reading
+ * of /proc/PID/status; the owner of /proc/PID is not it: a process that
+ * made itself undumpable shows as root's there).  The file system uid
+ * needs no check: an unprivileged process can set it only to one of
+ * those three.  *UID: the first id not believed.
  */
-static bool believed(const np_agent *a, long pid, unsigned *uid)
+static bool believed(const np_agent *a, int pid, unsigned *uid)
 {
-	char path[64], *buf = NULL, *p;
-	size_t len = 0;
-	bool yes = false;
-	int k = 0;
+	const struct np__rt_os *os;
+	long ids[3];
 
-	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
 	*uid = ~0u;
-	if (np__read_file(path, STATUS_MAX, &buf, &len, NULL))
+	if (np__rt_os(&os, NULL) || np__proc_uids(os, pid, ids))
 		return false;
-	p = strstr(buf, "\nUid:");
-	for (p = p ? p + 5 : NULL; p && k < 4; k++) {
-		char *end;
-		unsigned long id = strtoul(p, &end, 10);
+	for (int k = 0; k < 3; k++) {
 		bool known = false;
 
-		if (end == p || id > 0xffffffffUL)
-			break;
 		for (int i = 0; i < a->nqemu_uids; i++)
-			known |= a->qemu_uids[i] == (unsigned)id;
+			known |= a->qemu_uids[i] == (unsigned long)ids[k];
 		if (!known) {
-			*uid = (unsigned)id;
-			break;
+			*uid = (unsigned)ids[k];
+			return false;
 		}
-		p = end;
 	}
-	yes = k == 4;
-	free(buf);
-	return yes;
+	return true;
 }
 
 /* One process's command line (NUL-separated, LEN bytes): a QEMU guest? */
