@@ -391,6 +391,7 @@ struct np__store {
 	bool held;	      /* wl taken for the open write transaction */
 	bool wl_later;	      /* no lock file yet: made at the first write (lock_file) */
 	int wal_pages;	      /* in the WAL after the last commit (wal_noted) */
+	bool short_waits;     /* busy() gives up after RESTART_WAITS (checkpoint()) */
 	bool late_sync;	      /* WAL at synchronous=NORMAL, synced by settle() */
 	bool wtx;	      /* a write transaction (BEGIN IMMEDIATE) is open */
 	bool dv_known;	      /* dv_synced is set */
@@ -513,6 +514,36 @@ static int settle(struct np__store *s, bool own, struct np_error *err)
  */
 #define CKPT_EVERY 1000
 
+/*
+ * The WAL's bound, in frames (32 MiB at 4 KiB pages).  A passive
+ * checkpoint copies frames into the database but never moves the WAL back
+ * to its start: a writer restarts it only when it finds every frame copied
+ * and no reader in the WAL, and three replicas always have a reader (their
+ * refreshes overlap), so under steady load the -wal file grew without end
+ * (623 MB after 16,000 placements: docs/bench/service.md).  Past this
+ * many frames the checkpoint is a RESTART: it waits for the readers that
+ * still use the WAL (new ones read the database file once every frame is
+ * copied) and the next writer starts the WAL again from its beginning.
+ */
+#define WAL_RESTART 8192
+
+/*
+ * How long a RESTART waits for those readers, in busy() calls (0.1-0.6
+ * ms each: a few ms).  It holds SQLite's write lock meanwhile, so every
+ * writer waits with it; a reader that stays longer (a fleet check, a
+ * backup) makes it a passive checkpoint, tried again CKPT_EVERY frames
+ * later.
+ */
+#define RESTART_WAITS 16
+
+/*
+ * The -wal file's size kept after a restart (PRAGMA journal_size_limit,
+ * bytes): a little over what WAL_RESTART frames and a checkpoint's
+ * interval of 4 KiB pages take (~38 MB), so it is cut back only after a
+ * long reader let the WAL grow past its bound, not at every restart.
+ */
+#define WAL_KEEP_BYTES 41943040 /* 40 MiB */
+
 /* Change C as the ring keeps it: what it was, when that fits. */
 static void ring_change(const struct chg *c, struct np__wchange *w)
 {
@@ -546,6 +577,25 @@ static void ring_add(struct np__store *s)
 }
 
 /*
+ * A checkpoint: passive (copy what no reader needs, wait for nobody),
+ * then, when the WAL has grown past WAL_RESTART frames, a RESTART that
+ * waits a little for the readers (RESTART_WAITS) so that the WAL starts
+ * again from its beginning.  Failures are not errors: the next one tries
+ * again.
+ */
+static void checkpoint(struct np__store *s)
+{
+	int frames = 0;
+
+	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, NULL);
+	if (frames <= WAL_RESTART)
+		return;
+	s->short_waits = true;
+	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	s->short_waits = false;
+}
+
+/*
  * Once a transaction has ended (COMMIT, ROLLBACK, or a failure that
  * ended it): the hand-off lock given back; a write transaction's commit,
  * or what it read and answers on, made durable (settle; RC 0 only: a
@@ -573,7 +623,7 @@ static int tx_ended(struct np__store *s, bool committed, int rc, struct np_error
 	}
 	if (s->wal_pages >= CKPT_EVERY && (!s->wl || np__wlock_checkpoint_due(s->wl, s->wal_pages,
 										CKPT_EVERY)))
-		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		checkpoint(s);
 	s->wal_pages = 0;
 	return rc;
 }
@@ -768,15 +818,15 @@ static int sq_migrate(struct np__store *s, struct np_error *err)
  * Waiting for another writer: SQLite's own busy handler sleeps longer and
  * longer (up to 100 ms a time), which with several schedulers leaves the
  * lock free while everyone sleeps.  Short sleeps (0.1-0.6 ms, jittered so
- * waiters do not wake together) keep it busy; give up after 30 s.
+ * waiters do not wake together) keep it busy; give up after 30 s (a
+ * RESTART checkpoint: after RESTART_WAITS).
  */
 static int busy(void *arg, int count)
 {
 	struct np__store *s = arg;
 	struct timespec ts = { 0, 100000 + (long)((unsigned)count * 2654435761u % 500000u) };
 
-	(void)s;
-	if (count >= 60000)
+	if (count >= (s->short_waits ? RESTART_WAITS : 60000))
 		return 0;
 	nanosleep(&ts, NULL);
 	return 1;
@@ -800,6 +850,7 @@ static int is_wal(void *arg, int n, char **cols, char **names)
  * once in 12 placements, and each time SQLite made a temporary file for
  * it (stat and access on the temp folders, open, unlink, writes, reads,
  * close: docs/bench/service.md); the journal lives for one transaction.
+ * The WAL file is cut back to WAL_KEEP_BYTES when it restarts.
  */
 static int configure(struct np__store *s, struct np_error *err)
 {
@@ -811,6 +862,7 @@ static int configure(struct np__store *s, struct np_error *err)
 		"PRAGMA journal_mode",
 		sync,
 		"PRAGMA temp_store = MEMORY",
+		"PRAGMA journal_size_limit = " NP__STR(WAL_KEEP_BYTES),
 	};
 
 	sqlite3_busy_handler(s->db, busy, s);
