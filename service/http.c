@@ -180,6 +180,7 @@ static const char *check_query(struct MHD_Connection *c, const struct svc_route 
 /* What check_framing() counts and found wrong. */
 struct framing {
 	int lengths; /* Content-Length and Transfer-Encoding headers */
+	int hosts;   /* Host headers */
 	const char *bad; /* the message, or NULL */
 };
 
@@ -213,6 +214,7 @@ static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const cha
 	}
 	f->lengths += strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0 ||
 		      strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0;
+	f->hosts += strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0;
 	return MHD_YES;
 }
 
@@ -221,10 +223,11 @@ static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const cha
  * front may read them (request smuggling, RFC 9112 6.3): two
  * Content-Length headers, or one beside Transfer-Encoding, are
  * ambiguous; a Transfer-Encoding other than plain "chunked" would have
- * libmicrohttpd read the body up to the connection's end.  NULL, or the
- * message.
+ * libmicrohttpd read the body up to the connection's end.  And the Host
+ * header RFC 9112 3.2 requires of HTTP/1.1, once (libmicrohttpd takes
+ * any number, none included).  NULL, or the message.
  */
-static const char *check_framing(struct MHD_Connection *c)
+static const char *check_framing(struct MHD_Connection *c, const char *version)
 {
 	struct framing f = { 0 };
 	const char *te;
@@ -232,6 +235,8 @@ static const char *check_framing(struct MHD_Connection *c)
 	MHD_get_connection_values(c, MHD_HEADER_KIND, check_field, &f);
 	if (f.bad)
 		return f.bad;
+	if (f.hosts > 1 || (!f.hosts && !strcmp(version, MHD_HTTP_VERSION_1_1)))
+		return f.hosts ? "two Host headers" : "an HTTP/1.1 request without a Host header";
 	if (f.lengths > 1)
 		return "two Content-Length headers, or one with Transfer-Encoding: the "
 		       "body's length is ambiguous";
@@ -267,7 +272,7 @@ static bool expects_continue(struct MHD_Connection *c)
 
 /* The first call: headers are in; answer now what needs no body. */
 static enum MHD_Result first_call(struct svc *s, struct MHD_Connection *c, struct rctx *x,
-				  const char *url, const char *method)
+				  const char *url, const char *method, const char *version)
 {
 	const char *len = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *arg, *bad;
@@ -289,7 +294,7 @@ static enum MHD_Result first_call(struct svc *s, struct MHD_Connection *c, struc
 		return send_error(c, x, "bad_request", "the path holds a NUL byte (%00)");
 	if ((bad = check_query(c, x->route, &q)))
 		return send_error(c, x, "bad_request", bad);
-	if ((bad = check_framing(c)))
+	if ((bad = check_framing(c, version)))
 		return send_error(c, x, "bad_request", bad);
 	if (has_body(c) && !is_json_type(header(c, MHD_HTTP_HEADER_CONTENT_TYPE)))
 		return send_error(c, x, "unsupported_media_type", "the body must be application/json");
@@ -409,7 +414,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (!x->started) {
 		x->started = true;
-		return first_call(s, c, x, url, method);
+		return first_call(s, c, x, url, method, version);
 	}
 	if (x->answered) {
 		*upload_size = 0;

@@ -148,7 +148,7 @@ case $status in 431|000) ok "headers far over the limit: libmicrohttpd's 431 or 
 # --max-body is read to its end (up to 4 times the limit) and answered 413.
 # One client for all cases (a Python start each is seconds on a loaded machine).
 $CLIENT hostile "$SVC" query-long url-long field-space te-gzip te-gzip-chunked chunked-text \
-  chunked-over form json-jsonx json-charset no-type expect-large http10 method-unknown \
+  chunked-over form json-jsonx json-charset no-type expect-large http10 no-host host-twice method-unknown \
   headers-huge fields-many url-huge trailer-huge no-version field-no-colon version-bad chunk-bad \
   chunk-huge length-huge length-bad garbage binary >"$TMP/hostile.out"
 hostile() {  # CASE WANT: client.py's "CASE STATUS KIND END" starts with "CASE WANT"
@@ -171,6 +171,9 @@ hostile json-charset "400 json:bad_request"
 hostile no-type "400 json:bad_request"
 hostile expect-large "413 json:body_too_large"
 hostile http10 "200 json closed"
+# HTTP/1.1 needs one Host header (RFC 9112 3.2); libmicrohttpd takes none or two.
+hostile no-host "400 json:bad_request"
+hostile host-twice "400 json:bad_request"
 hostile method-unknown "405 json:method_not_allowed"
 # libmicrohttpd refuses these itself before any code of ours runs, with
 # its own HTML (or nothing), and closes; libmicrohttpd 0.9.75 has no option

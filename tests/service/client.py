@@ -332,6 +332,8 @@ def hostile_cases(auth):
         "no-type": post + "Content-Length: 2\r\n\r\n{}",
         "expect-large": post + js + "Expect: 100-continue\r\nContent-Length: 100000\r\n\r\n",
         "http10": "GET /v1/health HTTP/1.0\r\n%s\r\n" % auth,
+        "no-host": "GET /v1/health HTTP/1.1\r\n%sConnection: close\r\n\r\n" % auth,
+        "host-twice": "GET /v1/health HTTP/1.1\r\nHost: y\r\n%s\r\n" % h,
         "method-unknown": "FOO /v1/health HTTP/1.1\r\n%s\r\n" % h,
         # Refused by libmicrohttpd before any code of the server runs.
         "headers-huge": "GET /v1/health HTTP/1.1\r\n%sX-Big: %s\r\n\r\n" % (h, big),
