@@ -8,11 +8,14 @@
  * Threads: libmicrohttpd's own pool (cfg->threads), each thread polling
  * many connections; a handler runs on the thread of its connection.
  * Limits: the request line (the whole target, query included) and
- * headers (431); the body (413: answered before it is sent when
- * Content-Length says so and the client waits for it, else read up to 4
- * times the limit and thrown away so that the client reads the answer,
- * past that the connection is cut); open connections (more wait in the
+ * headers (431); the body (413); open connections (more wait in the
  * backlog); an idle timeout and the watchdog's total time per request.
+ * A request refused on its headers (401, 404, 405, 413, 415, most 400s)
+ * is answered at once when the client waits for it (Expect:
+ * 100-continue) or sends no body; else its body is read up to 4 times
+ * the limit and thrown away first, so that a client that sends all of
+ * it before reading (curl -d) reads the answer instead of failing on a
+ * closed connection; past that the connection is cut.
  *
  * What libmicrohttpd 0.9.75 refuses itself, before any callback of ours
  * can answer, gets its own HTML body and a closed connection, and no
@@ -44,7 +47,9 @@ struct rctx {
 	size_t uri_len;	 /* the raw request target: path and query */
 	size_t dropped;	 /* body bytes read past --max-body and thrown away */
 	int status;
-	bool started, answered, counted, too_large;
+	bool started, answered, counted;
+	const char *late_code; /* decided on the headers, answered once the body is in */
+	char late_msg[200];
 };
 
 static const char *header(struct MHD_Connection *c, const char *name)
@@ -246,13 +251,18 @@ static const char *check_framing(struct MHD_Connection *c, const char *version)
 	return NULL;
 }
 
-/* The request carries a body: a Content-Length above 0, or chunks. */
-static bool has_body(struct MHD_Connection *c)
+/* The Content-Length header's value, or 0 (none; libmicrohttpd refused an unreadable one). */
+static unsigned long long content_length(struct MHD_Connection *c)
 {
 	const char *len = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
-	return (len && strtoull(len, NULL, 10) > 0) ||
-	       header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	return len ? strtoull(len, NULL, 10) : 0;
+}
+
+/* The request carries a body: a Content-Length above 0, or chunks. */
+static bool has_body(struct MHD_Connection *c)
+{
+	return content_length(c) > 0 || header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 }
 
 static bool expects_continue(struct MHD_Connection *c)
@@ -270,43 +280,63 @@ static bool expects_continue(struct MHD_Connection *c)
  */
 #define DROP_MAX(s) (4ULL * (s)->cfg->max_body) /* no overflow on 32 bits */
 
-/* The first call: headers are in; answer now what needs no body. */
-static enum MHD_Result first_call(struct svc *s, struct MHD_Connection *c, struct rctx *x,
-				  const char *url, const char *method, const char *version)
+/*
+ * What the headers alone refuse: the error's code (and *MSG), or NULL.
+ * Q holds a query's message until the answer is made.  *NOW: framing
+ * that leaves the body's end unclear, answered before any body is read.
+ */
+static const char *refusal(struct svc *s, struct MHD_Connection *c, struct rctx *x,
+			   const char *url, const char *method, const char *version,
+			   struct qcheck *q, const char **msg, bool *now)
 {
-	const char *len = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	const char *arg, *bad;
+	const char *arg;
 	size_t hlen = x->uri_len + strlen(method) + 16; /* the request line */
-	struct qcheck q;
 	bool known;
 
 	MHD_get_connection_values(c, MHD_HEADER_KIND, add_len, &hlen);
 	if (hlen > s->cfg->max_header)
-		return send_error(c, x, "headers_too_large", "the request headers are larger than the limit");
+		return *msg = "the request headers are larger than the limit", "headers_too_large";
 	if (s->need_token && !token_ok(s, header(c, MHD_HTTP_HEADER_AUTHORIZATION)))
-		return send_error(c, x, "unauthorized", "missing or wrong bearer token");
+		return *msg = "missing or wrong bearer token", "unauthorized";
 	x->route = svc_route_find(method, url, x->arg, sizeof(x->arg), &arg, &known);
-	if (!x->route && known)
-		return send_error(c, x, "method_not_allowed", "this path does not take that method");
 	if (!x->route)
-		return send_error(c, x, "not_found", "no such route");
+		return known ? (*msg = "this path does not take that method", "method_not_allowed")
+			     : (*msg = "no such route", "not_found");
 	if (arg && svc_segment_unescape(x->arg))
-		return send_error(c, x, "bad_request", "the path holds a NUL byte (%00)");
-	if ((bad = check_query(c, x->route, &q)))
-		return send_error(c, x, "bad_request", bad);
-	if ((bad = check_framing(c, version)))
-		return send_error(c, x, "bad_request", bad);
+		return *msg = "the path holds a NUL byte (%00)", "bad_request";
+	if ((*msg = check_query(c, x->route, q)))
+		return "bad_request";
+	if ((*msg = check_framing(c, version)))
+		return *now = true, "bad_request";
 	if (has_body(c) && !is_json_type(header(c, MHD_HTTP_HEADER_CONTENT_TYPE)))
-		return send_error(c, x, "unsupported_media_type", "the body must be application/json");
-	if (len && strtoull(len, NULL, 10) > s->cfg->max_body) {
-		/* A client that waits (Expect: 100-continue) gets the 413 now, and
-		   so does a body far too large; one that sends its body before
-		   reading (curl -d) would meet a reset instead of the answer: its
-		   body is read and thrown away, then answered (handle()). */
-		if (expects_continue(c) || strtoull(len, NULL, 10) > DROP_MAX(s))
-			return send_error(c, x, "body_too_large", "the body is larger than the limit");
-		x->too_large = true;
-	}
+		return *msg = "the body must be application/json", "unsupported_media_type";
+	if (content_length(c) > s->cfg->max_body)
+		return *msg = "the body is larger than the limit", "body_too_large";
+	return NULL;
+}
+
+/*
+ * The first call: headers are in; answer now what needs no body.  A
+ * client that sends its body before it reads (curl -d) would meet a
+ * reset instead of an answer given now, while its body is still coming:
+ * that body is read and thrown away (collect()), then answered (handle()),
+ * up to DROP_MAX.  A client that waits (Expect: 100-continue), a body
+ * far too large, or framing that leaves the body's end unclear, is
+ * answered at once.
+ */
+static enum MHD_Result first_call(struct svc *s, struct MHD_Connection *c, struct rctx *x,
+				  const char *url, const char *method, const char *version)
+{
+	const char *msg = NULL, *code;
+	struct qcheck q;
+	bool now = false;
+
+	if (!(code = refusal(s, c, x, url, method, version, &q, &msg, &now)))
+		return MHD_YES;
+	if (now || !has_body(c) || expects_continue(c) || content_length(c) > DROP_MAX(s))
+		return send_error(c, x, code, msg);
+	x->late_code = code;
+	snprintf(x->late_msg, sizeof(x->late_msg), "%s", msg);
 	return MHD_YES;
 }
 
@@ -314,8 +344,11 @@ static enum MHD_Result collect(struct svc *s, struct rctx *x, const char *data, 
 {
 	if (svc_now() - x->start > s->cfg->timeout_s)
 		return MHD_NO; /* too slow: the connection is cut */
-	if (x->too_large || x->len + n > s->cfg->max_body) {
-		x->too_large = true;
+	if (x->late_code || x->len + n > s->cfg->max_body) {
+		if (!x->late_code) {
+			x->late_code = "body_too_large";
+			snprintf(x->late_msg, sizeof(x->late_msg), "the body is larger than the limit");
+		}
 		x->dropped += n;
 		return x->dropped > DROP_MAX(s) ? MHD_NO : MHD_YES;
 	}
@@ -426,8 +459,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*upload_size = 0;
 		return ok;
 	}
-	if (x->too_large)
-		return send_error(c, x, "body_too_large", "the body is larger than the limit");
+	if (x->late_code)
+		return send_error(c, x, x->late_code, x->late_msg);
 	/* A spare buffer may hold an earlier request's body: none is NULL, as before. */
 	rq = (struct svc_req){ .svc = s, .method = method, .path = url,
 			       .body = x->len ? x->body : NULL, .body_len = x->len, .conn = c,

@@ -149,6 +149,7 @@ case $status in 431|000) ok "headers far over the limit: libmicrohttpd's 431 or 
 # One client for all cases (a Python start each is seconds on a loaded machine).
 $CLIENT hostile "$SVC" query-long url-long field-space te-gzip te-gzip-chunked chunked-text \
   chunked-over form json-jsonx json-charset no-type expect-large http10 no-host host-twice method-unknown \
+  body-404 body-405 body-query \
   headers-huge fields-many url-huge trailer-huge no-version field-no-colon version-bad chunk-bad \
   chunk-huge length-huge length-bad garbage binary >"$TMP/hostile.out"
 hostile() {  # CASE WANT: client.py's "CASE STATUS KIND END" starts with "CASE WANT"
@@ -175,6 +176,12 @@ hostile http10 "200 json closed"
 hostile no-host "400 json:bad_request"
 hostile host-twice "400 json:bad_request"
 hostile method-unknown "405 json:method_not_allowed"
+# Refused on the headers while the body is still coming (client.py sends
+# 64 KiB, waits, sends the rest): the server reads the body to its end
+# before it answers, or the client's send fails on a closed connection.
+hostile body-404 "404 json:not_found closed"
+hostile body-405 "405 json:method_not_allowed closed"
+hostile body-query "400 json:bad_request closed"
 # libmicrohttpd refuses these itself before any code of ours runs, with
 # its own HTML (or nothing), and closes; libmicrohttpd 0.9.75 has no option
 # to replace that body (docs/api/openapi.yaml lists them).  The status and
@@ -275,6 +282,9 @@ SVC_TOKEN=sekrit-token-0123456789
 http GET /v1/hosts; expect_status 200 "the right token"
 SVC_TOKEN=
 http DELETE /v1/placements/vm-1; expect_status 401 "a release without a token"
+got=$($CLIENT hostile "$(svc_addr tcp)" body-401)
+case $got in "401 json:unauthorized closed") ok "a wrong token with a body on its way: 401 after the body" ;;
+  *) not_ok "a wrong token with a body on its way: '$got'" ;; esac
 svc_stop tcp
 store_snapshot "$TMP/after2.json"
 python3 - "$TMP/before.json" "$TMP/after2.json" <<'PY' && ok "unauthorised requests changed nothing" || not_ok "the store changed"

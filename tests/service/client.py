@@ -314,6 +314,7 @@ def hostile_cases(auth):
     js = "Content-Type: application/json\r\n"
     chunked = js + "Transfer-Encoding: chunked\r\n\r\n"
     big = "a" * 200000
+    body200k = "Content-Length: 200000\r\n\r\n{%s}" % (" " * 199998)
     return {k: v.encode() for k, v in {
         # Answered by the server, with a JSON error.
         "query-long": "DELETE /v1/hosts/nope?force=%s HTTP/1.1\r\n%s\r\n" % ("a" * 20000, h),
@@ -335,6 +336,14 @@ def hostile_cases(auth):
         "no-host": "GET /v1/health HTTP/1.1\r\n%sConnection: close\r\n\r\n" % auth,
         "host-twice": "GET /v1/health HTTP/1.1\r\nHost: y\r\n%s\r\n" % h,
         "method-unknown": "FOO /v1/health HTTP/1.1\r\n%s\r\n" % h,
+        # Refused on their headers while the body is still coming (sent
+        # staged: hostile_one): read and thrown away first, or the client's
+        # send fails on a closed connection before it reads the answer.
+        "body-401": "POST /v1/placements HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\n"
+                    "Connection: close\r\n" + js + body200k,
+        "body-404": "POST /v1/nothere HTTP/1.1\r\n" + h + js + body200k,
+        "body-405": "PUT /v1/health HTTP/1.1\r\n" + h + js + body200k,
+        "body-query": "POST /v1/placements?x=1 HTTP/1.1\r\n" + h + js + body200k,
         # Refused by libmicrohttpd before any code of the server runs.
         "headers-huge": "GET /v1/health HTTP/1.1\r\n%sX-Big: %s\r\n\r\n" % (h, big),
         "fields-many": "GET /v1/health HTTP/1.1\r\n%s%s\r\n"
@@ -369,12 +378,23 @@ def answer_kind(head, body):
     return "html" if body.lstrip().lower().startswith(b"<html") else "text"
 
 
-def hostile_one(args, req):
-    """Send REQ on its own connection: "STATUS KIND END"."""
+def hostile_one(args, req, staged=False):
+    """Send REQ on its own connection: "STATUS KIND END".  STAGED: its
+    headers and 64 KiB of body first, the rest 0.3 s later, as a client
+    that sends its whole body before it reads (curl -d) meets a server
+    that answered on the headers: a failed send is status 000."""
     s = raw_socket(args.addr)
     try:
+        if staged:
+            cut = req.index(b"\r\n\r\n") + 4 + 65536
+            s.sendall(req[:cut])
+            time.sleep(0.3)
+            req = req[cut:]
         s.sendall(req)
-    except OSError:
+    except OSError as e:
+        if staged:
+            s.close()
+            return "000 send-failed (%s)" % e.strerror
         pass  # answered and closed before all of it was read: read the answer
     got, end = read_all(s, args.wait)
     s.close()
@@ -391,7 +411,7 @@ def hostile_one(args, req):
 def cmd_hostile(args):
     cases = hostile_cases(auth_line(args.token_file))
     for name in args.case:
-        line = hostile_one(args, cases[name])
+        line = hostile_one(args, cases[name], staged=name.startswith("body-"))
         print("%s %s" % (name, line) if len(args.case) > 1 else line, flush=True)
     return 0
 
