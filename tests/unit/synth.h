@@ -88,6 +88,28 @@ static inline np_topo *synth_topo(const struct synth_host *s, struct np_error *e
 	return t;
 }
 
+/*
+ * A new fleet store at URL holding HOSTS hosts of shape S, named h0, h1,
+ * ...: 0, or an error code (ERR says why).
+ */
+static inline int synth_fleet(const char *url, int hosts, const struct synth_host *s,
+			      struct np_error *err)
+{
+	np_topo *t = synth_topo(s, err);
+	np_fleet *f = NULL;
+	int rc = t ? np_fleet_open(url, NP_FLEET_CREATE, &f, err) : err->code;
+
+	for (int i = 0; !rc && i < hosts; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "h%d", i);
+		rc = np_fleet_add_host(f, name, t, NULL, NULL, err);
+	}
+	np_fleet_close(f);
+	np_topo_free(t);
+	return rc;
+}
+
 static inline uint32_t synth_rand(uint64_t *s)
 {
 	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;

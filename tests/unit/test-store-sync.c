@@ -414,26 +414,13 @@ static bool new_store(const char *sub, int hosts, char *url, size_t size)
 {
 	struct synth_host sh = { .nodes = 2, .cores = 4, .mem_mb = 16384 };
 	struct np_error err = { 0 };
-	char *json = synth_topo_json(&sh), path[128];
-	np_topo *t = NULL;
-	np_fleet *f = NULL;
+	char path[128];
 	bool ok;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, sub);
 	snprintf(url, size, "sqlite:%s/fleet.db", path);
-	ok = json && mkdir(path, 0700) == 0 &&
-	     np_topo_parse(NP_SOURCE_JSON, json, strlen(json), "synth", &t, &err) == 0 &&
-	     np_fleet_open(url, NP_FLEET_CREATE, &f, &err) == 0;
-	for (int i = 0; ok && i < hosts; i++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "h%d", i);
-		ok = np_fleet_add_host(f, name, t, NULL, NULL, &err) == 0;
-	}
+	ok = mkdir(path, 0700) == 0 && synth_fleet(url, hosts, &sh, &err) == 0;
 	CHECK(ok, "store %s: %s", sub, err.message);
-	np_fleet_close(f);
-	np_topo_free(t);
-	free(json);
 	return ok;
 }
 

@@ -50,28 +50,15 @@ static bool new_store(const char *sub, char *url, size_t size, char *db, size_t 
 {
 	struct synth_host sh = { .nodes = 2, .cores = 4, .mem_mb = 16384 };
 	struct np_error err = { 0 };
-	char *json = synth_topo_json(&sh), path[128];
-	np_topo *t = NULL;
-	np_fleet *f = NULL;
+	char path[128];
 	bool ok;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, sub);
 	snprintf(db, dbsize, "%s/fleet.db", path);
 	/* NORMAL: nothing synced a commit (the bound is about size, not durability). */
 	snprintf(url, size, "sqlite:%s?synchronous=normal", db);
-	ok = json && mkdir(path, 0700) == 0 &&
-	     np_topo_parse(NP_SOURCE_JSON, json, strlen(json), "synth", &t, &err) == 0 &&
-	     np_fleet_open(url, NP_FLEET_CREATE, &f, &err) == 0;
-	for (int i = 0; ok && i < 4; i++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "h%d", i);
-		ok = np_fleet_add_host(f, name, t, NULL, NULL, &err) == 0;
-	}
+	ok = mkdir(path, 0700) == 0 && synth_fleet(url, 4, &sh, &err) == 0;
 	CHECK(ok, "store %s: %s", sub, err.message);
-	np_fleet_close(f);
-	np_topo_free(t);
-	free(json);
 	return ok;
 }
 
