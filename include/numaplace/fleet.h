@@ -104,7 +104,10 @@ struct np_fleet_refresh_stats {
 };
 void np_fleet_refresh_stats(const np_fleet *fleet, struct np_fleet_refresh_stats *out);
 
-/* The schema version this numaplace writes. */
+/*
+ * The newest schema version this numaplace writes: PostgreSQL's (4); a
+ * SQLite store stays at 3 (docs/formats/fleet.md, "Versions").
+ */
 int np_fleet_schema_version(void);
 
 /* Host configuration beyond its topology; zero fields take the defaults. */

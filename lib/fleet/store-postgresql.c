@@ -3,13 +3,13 @@
  * libpq: what several scheduler replicas share.
  *
  * Design:
- * - A claim is one round trip: np_claim(...), a PL/pgSQL function the
- *   schema installs, called through this connection's temporary wrapper
- *   (temp_fns: refusals answered, not raised; generic plans) in libpq's
- *   pipeline: one implicit transaction in READ COMMITTED for all the
- *   claims a process sends at once (group.c).  np_claim() inserts the
- *   placement (ON CONFLICT: same request -> 'exists', other ->
- *   'conflict'), locks and bumps the host row (so two claims on one host
+ * - A claim is one round trip: np_claim(...)'s transaction, a PL/pgSQL
+ *   function the schema installs, run by this connection's temporary
+ *   np_claim_try() (temp_fns: refusals answered, not raised; generic
+ *   plans) in libpq's pipeline: one implicit transaction in READ
+ *   COMMITTED for all the claims a process sends at once (group.c).  It
+ *   inserts the placement (its id there already: same request ->
+ *   'exists', other -> 'conflict'), locks and bumps the host row (so two claims on one host
  *   take turns and the generation moves), charges every take with the
  *   ledger's predicate in the UPDATE's WHERE (a waiting UPDATE
  *   re-evaluates it on the row's newest version), checks the changed-row
@@ -140,7 +140,11 @@ static const char *const sql[P_COUNT] = {
 		       "SELECT $1, * FROM unnest($2::integer[], $3::text[], $4::bigint[], "
 		       "$5::bigint[], $6::bigint[])",
 	[P_COUNT_PLACEMENTS] = "SELECT count(*) FROM np_placements WHERE host_id = $1",
-	[P_DEL_HOST_PLACEMENTS] = "DELETE FROM np_placements WHERE host_id = $1",
+	/* With its placements go their allocations and pins (no cascade since version 4). */
+	[P_DEL_HOST_PLACEMENTS] = "WITH p AS (DELETE FROM np_placements WHERE host_id = $1 "
+				  "RETURNING id), a AS (DELETE FROM np_allocations WHERE "
+				  "placement_id IN (SELECT id FROM p)) DELETE FROM np_pins "
+				  "WHERE host_id = $1",
 	[P_DEL_HOST] = "DELETE FROM np_hosts WHERE id = $1",
 	[P_DEL_TOPO] = "DELETE FROM np_topologies WHERE id = $1 AND NOT EXISTS "
 		       "(SELECT 1 FROM np_hosts WHERE topology_id = $1)",
@@ -293,8 +297,47 @@ static const char schema_v2[] =
  */
 static const char schema_v3[] = "SELECT 1";
 
+/*
+ * Version 4 (PostgreSQL's alone; SQLite stays at 3): the claim's tables
+ * lose their foreign keys.  Each one was a trigger per row the claim
+ * wrote -- a SELECT ... FOR KEY SHARE on the placement for every
+ * allocation and pin, on the host for the placement (a second lock on a
+ * row other replicas' claims hold, so a MultiXact) -- about 9 a claim,
+ * and a cascade DELETE per table a release: work the claim's own order
+ * already makes needless.  A placement's allocations and pins are
+ * written only in the transaction that inserts it (np_claim(),
+ * claim_moves), after its row; they go with it in the same transaction
+ * (np_release(), the temporary np_release_try(), remove_host, the moves'
+ * MV_DEL_*); a placement's host is checked by the claim's UPDATE of that
+ * host row (no row: "host gone", all undone), and a host is removed only
+ * under its row lock with its placements.  `fleet check` still finds any
+ * allocation or pin without its placement (the counts must match).
+ * IF EXISTS: a store some earlier numaplace rewound to version 1 by hand
+ * (tests do) may have lost them already.  Observations keep theirs: an
+ * agent's write, not the claim's.
+ */
+static const char schema_v4[] =
+	"ALTER TABLE np_allocations DROP CONSTRAINT IF EXISTS np_allocations_placement_id_fkey;"
+	"ALTER TABLE np_pins DROP CONSTRAINT IF EXISTS np_pins_placement_id_fkey;"
+	"ALTER TABLE np_placements DROP CONSTRAINT IF EXISTS np_placements_host_id_fkey;"
+	"CREATE OR REPLACE FUNCTION np_release(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $f$\n"
+	"DECLARE v_host BIGINT;\n"
+	"BEGIN\n"
+	"  DELETE FROM np_placements WHERE id = p_id RETURNING host_id INTO v_host;\n"
+	"  IF NOT FOUND THEN RETURN -1; END IF;\n"
+	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
+	"   WHERE id = v_host;\n"
+	"  WITH a AS (DELETE FROM np_allocations WHERE placement_id = p_id"
+	"   RETURNING node, rc, amount)"
+	"  UPDATE np_inventory i SET used = i.used - a.amount FROM a"
+	"   WHERE i.host_id = v_host AND i.node = a.node AND i.rc = a.rc;\n"
+	"  DELETE FROM np_pins WHERE placement_id = p_id;\n"
+	"  RETURN v_host;\n"
+	"END $f$;";
+
 /* migrations[v] takes a store from version v to v + 1; version 0 is an empty database. */
-static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1, schema_v2, schema_v3 };
+static const char *const migrations[NP__FLEET_SCHEMA_POSTGRESQL] = { schema_v1, schema_v2,
+								     schema_v3, schema_v4 };
 
 struct np__store {
 	PGconn *conn;
@@ -556,7 +599,7 @@ static int pg_version(struct np__store *s, long *v, struct np_error *err)
 	return rc;
 }
 
-/* Bring the schema to NP__FLEET_SCHEMA, one migration at a time, in one transaction. */
+/* Bring the schema to NP__FLEET_SCHEMA_POSTGRESQL, one migration at a time, in one transaction. */
 static int pg_migrate(struct np__store *s, struct np_error *err)
 {
 	char set[128];
@@ -566,7 +609,7 @@ static int pg_migrate(struct np__store *s, struct np_error *err)
 	/* Under the lock, read again: another process may have migrated it. */
 	if (!rc && !(rc = exec(s, ADMIN_LOCK, err)))
 		rc = pg_version(s, &v, err);
-	for (; !rc && v < NP__FLEET_SCHEMA; v++) {
+	for (; !rc && v < NP__FLEET_SCHEMA_POSTGRESQL; v++) {
 		snprintf(set, sizeof(set), "INSERT INTO np_meta VALUES ('version', '%ld') ON CONFLICT "
 			 "(key) DO UPDATE SET value = excluded.value", v + 1);
 		if (!(rc = exec(s, migrations[v], err)))
@@ -754,15 +797,26 @@ out:
 
 /*
  * The claim and the release as this connection calls them: temporary
- * functions (made once per connection) rather than a schema change, so
- * the stored schema stays as it is.
+ * functions (made once per connection), so each numaplace runs its own
+ * on a store of its schema version; the stored np_claim() and
+ * np_release() are for other clients.
  *
- * np_claim_try() is np_claim() with its refusals caught: a PL/pgSQL
- * exception block is a subtransaction, so a claim that no longer fits is
- * undone alone and the batch it is in goes on.
+ * np_claim_try() is np_claim()'s transaction (the top of this file) with
+ * its refusals caught: a PL/pgSQL exception block is a subtransaction, so
+ * a claim that no longer fits is undone alone and the batch it is in goes
+ * on.  Written out here rather than calling np_claim(), and without ON
+ * CONFLICT: a nested call and speculative insertion (the pre-check of the
+ * index, the token, the confirming WAL record) cost every claim, while
+ * what they guard against is rare and the subtransaction undoes it
+ * anyway.  A plain INSERT that meets the key of a placement (or waits for
+ * a claim of the same id in flight and it commits) raises unique_violation,
+ * answered as np_claim() answers it: 'exists' or 'conflict' from the row
+ * read after the undo (a row released meanwhile: 'noroom', claimed again);
+ * a pin's key is a CPU pinned already.  With schema version 4 the rows it
+ * writes fire no foreign-key triggers (schema_v4).
  *
  * Both run with plan_cache_mode = force_generic_plan.  PL/pgSQL plans
- * each statement of np_claim() and np_release() through the plan cache,
+ * each statement of the claim and the release through the plan cache,
  * which keeps planning them again for every call (custom plans): with the
  * arrays' lengths known, a custom plan always looks cheaper than the
  * generic one, whose unnest() is guessed at 10 rows.  The generic plans
@@ -775,35 +829,61 @@ static const char temp_fns[] =
 	" p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes INTEGER[],"
 	" p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE plpgsql"
 	" SET plan_cache_mode = force_generic_plan AS $f$\n"
+	"DECLARE v_host BIGINT; v_request TEXT; v_gen BIGINT; v_n INTEGER; v_key TEXT;\n"
 	"BEGIN\n"
-	"  RETURN np_claim(p_id, p_host, p_request, p_plan, p_nodes, p_rcs, p_amounts, p_modes,"
-	"   p_cpus, p_cpu_nodes);\n"
+	"  INSERT INTO np_placements (id, host_id, request, plan)"
+	"   VALUES (p_id, p_host, p_request, p_plan);\n"
+	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
+	"   WHERE id = p_host RETURNING generation INTO v_gen;\n"
+	"  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'NP001', MESSAGE = 'host gone'; END IF;\n"
+	"  UPDATE np_inventory i SET used = i.used + d.amount"
+	"   FROM unnest(p_nodes, p_rcs, p_amounts, p_modes) AS d(node, rc, amount, mode)"
+	"   WHERE i.host_id = p_host AND i.node = d.node AND i.rc = d.rc AND (d.mode = 0 OR"
+	"    (i.used + d.amount <= i.cap AND (d.mode = 1 OR i.used + d.amount <= i.total)));\n"
+	"  GET DIAGNOSTICS v_n = ROW_COUNT;\n"
+	"  IF v_n <> coalesce(cardinality(p_nodes), 0) THEN\n"
+	"    RAISE EXCEPTION USING ERRCODE = 'NP002',"
+	"     MESSAGE = 'a node has no room left for the plan'; END IF;\n"
+	"  INSERT INTO np_allocations (placement_id, node, rc, amount)"
+	"   SELECT p_id, d.node, d.rc, d.amount FROM unnest(p_nodes, p_rcs, p_amounts)"
+	"   AS d(node, rc, amount);\n"
+	"  INSERT INTO np_pins (host_id, cpu, node, placement_id)"
+	"   SELECT p_host, x.cpu, x.node, p_id FROM unnest(p_cpus, p_cpu_nodes) AS x(cpu, node);\n"
+	"  RETURN 'claimed ' || v_gen;\n"
 	"EXCEPTION WHEN SQLSTATE 'NP001' OR SQLSTATE '23503' THEN RETURN 'gone';\n"
-	"  WHEN SQLSTATE 'NP002' OR SQLSTATE 'NP003' OR SQLSTATE '40P01' OR SQLSTATE '40001'"
+	"  WHEN SQLSTATE 'NP002' OR SQLSTATE '40P01' OR SQLSTATE '40001'"
 	"  THEN RETURN 'noroom ' || SQLERRM;\n"
+	"  WHEN unique_violation THEN\n"
+	"    GET STACKED DIAGNOSTICS v_key = CONSTRAINT_NAME;\n"
+	"    IF v_key = 'np_pins_pkey' THEN RETURN 'noroom a CPU is pinned already'; END IF;\n"
+	"    IF v_key <> 'np_placements_pkey' THEN RAISE; END IF;\n"
+	"    SELECT host_id, request INTO v_host, v_request FROM np_placements WHERE id = p_id;\n"
+	"    IF NOT FOUND THEN RETURN 'noroom the placement was released meanwhile'; END IF;\n"
+	"    IF v_request = p_request THEN RETURN 'exists ' || v_host; END IF;\n"
+	"    RETURN 'conflict ' || v_host;\n"
 	"END $f$;"
 	/*
-	 * np_release() (the schema's), answering also the host's new
+	 * np_release() (schema_v4's), answering also the host's new
 	 * generation and what the placement held: "HOST GEN;NODE RC AMOUNT
 	 * ...;CPU NODE ...", or "none".  Its locks are np_release()'s:
-	 * placement row, host row, ledger rows.
+	 * placement row (by its DELETE), host row, ledger rows; the
+	 * allocations and pins are deleted with RETURNING, which is what it
+	 * answers, instead of read first and deleted by cascade.
 	 */
 	"CREATE FUNCTION pg_temp.np_release_try(p_id TEXT) RETURNS TEXT LANGUAGE plpgsql"
 	" SET plan_cache_mode = force_generic_plan AS $f$\n"
 	"DECLARE v_host BIGINT; v_gen BIGINT; v_a TEXT; v_p TEXT;\n"
 	"BEGIN\n"
-	"  SELECT host_id INTO v_host FROM np_placements WHERE id = p_id FOR UPDATE;\n"
+	"  DELETE FROM np_placements WHERE id = p_id RETURNING host_id INTO v_host;\n"
 	"  IF NOT FOUND THEN RETURN 'none'; END IF;\n"
 	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
 	"   WHERE id = v_host RETURNING generation INTO v_gen;\n"
-	"  SELECT string_agg(node || ' ' || rc || ' ' || amount, ' ') INTO v_a"
-	"   FROM np_allocations WHERE placement_id = p_id;\n"
-	"  SELECT string_agg(cpu || ' ' || node, ' ') INTO v_p FROM np_pins"
-	"   WHERE placement_id = p_id;\n"
-	"  UPDATE np_inventory i SET used = i.used - a.amount FROM np_allocations a"
-	"   WHERE a.placement_id = p_id AND i.host_id = v_host AND i.node = a.node"
-	"   AND i.rc = a.rc;\n"
-	"  DELETE FROM np_placements WHERE id = p_id;\n"
+	"  WITH a AS (DELETE FROM np_allocations WHERE placement_id = p_id"
+	"   RETURNING node, rc, amount), u AS (UPDATE np_inventory i SET used = i.used - a.amount"
+	"   FROM a WHERE i.host_id = v_host AND i.node = a.node AND i.rc = a.rc)"
+	"  SELECT string_agg(a.node || ' ' || a.rc || ' ' || a.amount, ' ') INTO v_a FROM a;\n"
+	"  WITH p AS (DELETE FROM np_pins WHERE placement_id = p_id RETURNING cpu, node)"
+	"  SELECT string_agg(p.cpu || ' ' || p.node, ' ') INTO v_p FROM p;\n"
 	"  RETURN v_host || ' ' || v_gen || ';' || coalesce(v_a, '') || ';' || coalesce(v_p, '');\n"
 	"END $f$;"
 	/* Last in a pipeline under a deadline: past it, the whole transaction rolls back. */
@@ -1795,6 +1875,7 @@ static int pg_observe_get(struct np__store *s, const char *id, np__obs_cb cb, vo
 
 static const struct np__store_driver np__store_postgresql = {
 	.scheme = "postgresql",
+	.schema = NP__FLEET_SCHEMA_POSTGRESQL,
 	.open = pg_open,
 	.close = pg_close,
 	.version = pg_version,

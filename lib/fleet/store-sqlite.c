@@ -342,7 +342,7 @@ static const char schema_v3[] =
 	"DROP INDEX np_hosts_change;";
 
 /* migrations[v] takes a store from version v to v + 1; version 0 is an empty file. */
-static const char *const migrations[NP__FLEET_SCHEMA] = { schema_v1, schema_v2, schema_v3 };
+static const char *const migrations[NP__FLEET_SCHEMA_SQLITE] = { schema_v1, schema_v2, schema_v3 };
 
 /*
  * Transaction control, prepared once like the rest: parsing "SAVEPOINT"
@@ -780,7 +780,7 @@ static int keys_hold(struct np__store *s, struct np_error *err)
 }
 
 /*
- * Bring the schema to NP__FLEET_SCHEMA, one migration at a time, in one
+ * Bring the schema to NP__FLEET_SCHEMA_SQLITE, one migration at a time, in one
  * transaction.  Foreign keys are off meanwhile (the pragma is a no-op
  * inside a transaction, so it is set around it): a migration that makes
  * a table anew drops the old one, and dropping a table deletes its rows,
@@ -798,7 +798,7 @@ static int sq_migrate(struct np__store *s, struct np_error *err)
 	/* Read again under the write lock: another process may have migrated it. */
 	if (!rc)
 		rc = sq_version(s, &v, err);
-	for (; !rc && v < NP__FLEET_SCHEMA; v++) {
+	for (; !rc && v < NP__FLEET_SCHEMA_SQLITE; v++) {
 		changed(s, -1, 0, 0, NULL, false); /* a new schema: readers scan the store */
 		snprintf(set, sizeof(set), "INSERT OR REPLACE INTO np_meta VALUES ('version', '%ld')",
 			 v + 1);
@@ -2261,6 +2261,7 @@ static int sq_observe_get(struct np__store *s, const char *id, np__obs_cb cb, vo
 
 static const struct np__store_driver np__store_sqlite = {
 	.scheme = "sqlite",
+	.schema = NP__FLEET_SCHEMA_SQLITE,
 	.open = sq_open,
 	.close = sq_close,
 	.version = sq_version,

@@ -109,10 +109,10 @@ int np__store_open(const char *url, bool create, const struct np__store_driver *
 	if (v == 0 && !create)
 		rc = np__err(err, NP_EINPUT, "store '%s' holds no numaplace fleet (add a host "
 			     "first)", show);
-	else if (v > NP__FLEET_SCHEMA)
+	else if (v > (*drv)->schema)
 		rc = np__err(err, NP_EINPUT, "store '%s' has fleet schema version %ld; this "
-			     "numaplace reads up to %d", show, v, NP__FLEET_SCHEMA);
-	else if (v < NP__FLEET_SCHEMA)
+			     "numaplace reads up to %d", show, v, (*drv)->schema);
+	else if (v < (*drv)->schema)
 		rc = (*drv)->migrate(s, err);
 out:
 	if (rc) {

@@ -38,12 +38,18 @@
 #include "fleet/ledger.h"
 
 /*
- * The schema version drivers create and read; newer ones are refused.
- * 2 added the observations (np_observations, np_observed_nodes); 3 keeps
- * a SQLite placement's allocations and pins in its row (PostgreSQL: no
- * change).
+ * The schema versions the drivers create and read (each driver's
+ * .schema); newer ones are refused.  2 added the observations
+ * (np_observations, np_observed_nodes); 3 keeps a SQLite placement's
+ * allocations and pins in its row (PostgreSQL: no change); 4 is
+ * PostgreSQL's alone: the claim's tables without foreign keys (the
+ * claim and the release keep them whole; store-postgresql.c).  Each
+ * store moves on its own: a SQLite file stays at 3.
  */
-#define NP__FLEET_SCHEMA 3
+#define NP__FLEET_SCHEMA_SQLITE 3
+#define NP__FLEET_SCHEMA_POSTGRESQL 4
+/* The newest of them (np_fleet_schema_version()). */
+#define NP__FLEET_SCHEMA NP__FLEET_SCHEMA_POSTGRESQL
 
 struct np__store; /* a driver's connection */
 
@@ -219,6 +225,7 @@ typedef int (*np__alloc_cb)(void *ctx, const char *placement, int node, const ch
 
 struct np__store_driver {
 	const char *scheme;
+	int schema; /* the schema version this driver creates and reads */
 	/*
 	 * Open URL (LOCATION is what follows "scheme:"); CREATE may make an
 	 * empty store (a SQLite file).  The schema is np__store_open()'s.
@@ -229,7 +236,7 @@ struct np__store_driver {
 	/* The schema version in the store: 0 when it has none yet. */
 	int (*version)(struct np__store *s, long *v, struct np_error *err);
 	/*
-	 * Bring the schema to NP__FLEET_SCHEMA in one transaction, reading
+	 * Bring the schema to .schema in one transaction, reading
 	 * the version again under a lock (another process may have done it).
 	 */
 	int (*migrate)(struct np__store *s, struct np_error *err);

@@ -2227,6 +2227,101 @@ static void migrate_v1_pg(np_topo *a)
 #endif
 
 #if NP_HAVE_POSTGRESQL
+/* SQL on C's connection; whether it went through (ERR in the message otherwise). */
+static bool pg_ok(PGconn *c, const char *sql)
+{
+	PGresult *q = PQexec(c, sql);
+	bool ok = PQresultStatus(q) == PGRES_COMMAND_OK || PQresultStatus(q) == PGRES_TUPLES_OK;
+
+	CHECK(ok, "%.60s: %s", sql, PQerrorMessage(c));
+	PQclear(q);
+	return ok;
+}
+
+/* The one value SQL answers on C, as a number (-1 when it fails). */
+static long pg_num(PGconn *c, const char *sql)
+{
+	PGresult *q = PQexec(c, sql);
+	long v = PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1
+			 ? strtol(PQgetvalue(q, 0, 0), NULL, 10)
+			 : -1;
+
+	PQclear(q);
+	return v;
+}
+
+#define PG_CLAIM_FKEYS                                                                     \
+	"SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid IN "           \
+	"('np_allocations'::regclass, 'np_pins'::regclass, 'np_placements'::regclass)"
+
+#define PG_HOST_PINS                                                                       \
+	"SELECT count(*) FROM np_pins p JOIN np_hosts h ON h.id = p.host_id WHERE h.name = 'pg-v3'"
+
+/*
+ * A version 3 store (the claim's tables with their foreign keys, and
+ * np_release() deleting by cascade) migrates to 4: the keys dropped by
+ * their real names (IF EXISTS would hide a wrong one: counted here), the
+ * stored np_release() replaced, its placements kept and released whole
+ * by either function, `fleet check` clean after.
+ */
+static void migrate_v3_pg(np_topo *a)
+{
+	struct np_fleet_sched_opts on = { .host = "pg-v3" };
+	struct np_error err = { 0 };
+	np_fleet *f = open_fleet(0);
+	np_fleet_result *r = NULL;
+	PGconn *c = PQconnectdb(url);
+	bool found = false;
+
+	CHECK(f && (np_fleet_add_host(f, "pg-v3", a, NULL, NULL, &err) == 0), "add: %s",
+	      err.message);
+	r = f ? schedule(f, "vm-pg-v3a", "vcpus=2,ram=2048,hw:cpu_policy=dedicated", &on, &err)
+	      : NULL;
+	CHECK(r && np_fleet_result_placed(r), "placed a: %s", err.message);
+	np_fleet_result_free(r);
+	r = f ? schedule(f, "vm-pg-v3b", "vcpus=2,ram=1024", &on, &err) : NULL;
+	CHECK(r && np_fleet_result_placed(r), "placed b: %s", err.message);
+	np_fleet_result_free(r);
+	np_fleet_close(f);
+	CHECK(pg_num(c, PG_CLAIM_FKEYS) == 0, "version 4 has no foreign keys on the claim's tables");
+	pg_ok(c, "BEGIN;"
+		 "ALTER TABLE np_placements ADD FOREIGN KEY (host_id) REFERENCES np_hosts (id);"
+		 "ALTER TABLE np_allocations ADD FOREIGN KEY (placement_id) REFERENCES "
+		 "np_placements (id) ON DELETE CASCADE;"
+		 "ALTER TABLE np_pins ADD FOREIGN KEY (placement_id) REFERENCES np_placements (id) "
+		 "ON DELETE CASCADE;"
+		 "CREATE OR REPLACE FUNCTION np_release(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql "
+		 "AS $f$ DECLARE v_host BIGINT; BEGIN "
+		 "SELECT host_id INTO v_host FROM np_placements WHERE id = p_id FOR UPDATE; "
+		 "IF NOT FOUND THEN RETURN -1; END IF; "
+		 "UPDATE np_hosts SET generation = generation + 1 WHERE id = v_host; "
+		 "UPDATE np_inventory i SET used = i.used - a.amount FROM np_allocations a "
+		 "WHERE a.placement_id = p_id AND i.host_id = v_host AND i.node = a.node "
+		 "AND i.rc = a.rc; DELETE FROM np_placements WHERE id = p_id; RETURN v_host; "
+		 "END $f$;"
+		 "UPDATE np_meta SET value = '3' WHERE key = 'version'; COMMIT");
+	CHECK(pg_num(c, PG_CLAIM_FKEYS) == 3, "back to version 3: three foreign keys");
+	f = open_fleet(0);
+	CHECK(f != NULL, "opened and migrated");
+	CHECK(pg_num(c, "SELECT value FROM np_meta WHERE key = 'version'") ==
+		      np_fleet_schema_version(),
+	      "the newest version again");
+	CHECK(pg_num(c, PG_CLAIM_FKEYS) == 0, "the foreign keys dropped by the migration");
+	CHECK(pg_num(c, PG_HOST_PINS) > 0, "the dedicated guest pins CPUs");
+	/* The stored np_release() now deletes the pins itself: `fleet check` counts them. */
+	CHECK(pg_num(c, "SELECT np_release('vm-pg-v3a')") > 0, "the stored np_release()");
+	CHECK(f && np_fleet_release(f, "vm-pg-v3b", &found, &err) == 0 && found, "release: %s",
+	      err.message);
+	CHECK(pg_num(c, PG_HOST_PINS) == 0, "no pins left");
+	if (f) {
+		checked(f, "migrated from 3");
+		CHECK(np_fleet_remove_host(f, "pg-v3", false, NULL, &err) == 0, "remove: %s",
+		      err.message);
+	}
+	np_fleet_close(f);
+	PQfinish(c);
+}
+
 /*
  * The claim and the release run with generic plans: with custom plans
  * (the plan cache's choice for the claim's array parameters) PL/pgSQL
@@ -2312,6 +2407,8 @@ int main(void)
 #if NP_HAVE_POSTGRESQL
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("migrate-v1-postgresql", migrate_v1_pg(a));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("migrate-v3-postgresql", migrate_v3_pg(a));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("generic-plans-postgresql", generic_plans_pg(f, a));
 #endif
