@@ -271,6 +271,7 @@ struct np_fleet {
 	int nstale;
 	size_t scap;
 	bool stale_lost;   /* one could not be listed: walk every host */
+	bool unread;	   /* hosts came since the last full read of the stale ones */
 	bool loaded;
 	int64_t last_full; /* monotonic ns of the last full scan (every FULL_SCAN_NS) */
 	int64_t last_scan; /* and of the last change scan (at most every SCAN_NS) */
@@ -313,6 +314,21 @@ bool np__fleet_index_check(const np_fleet *f);
  * have changed since: that is what F->changed counts.
  */
 bool np__fleet_order_check(const np_fleet *f, int kind);
+/*
+ * A refresh that reads no stale host (np_fleet_refresh reads them all):
+ * for a schedule, which reads each stale host it meets on its walk
+ * (np__fleet_fresh) and never looks at most of the others.  Hosts new
+ * to the handle are read (their first read), and a full pass at start-up.
+ */
+int np__fleet_refresh_lazy(np_fleet *f, struct np_error *err);
+/* np__fleet_fresh: H was removed from the store (H kept, stale, until the next refresh). */
+#define NP__FLEET_GONE 1
+/*
+ * H, stale or not, fresh: read again (or taken from the group's cache)
+ * when stale.  0; NP__FLEET_GONE when H is gone from the store (skip it);
+ * or an error.  Never drops H, so a walk over the order stays valid.
+ */
+int np__fleet_fresh(np_fleet *f, struct np_fleet_host *h, struct np_error *err);
 /* Read host H's ledger again and rebuild its view and summary. */
 int np__fleet_reload(np_fleet *f, struct np_fleet_host *h, struct np_error *err);
 /*

@@ -18,6 +18,13 @@
  * Summaries are a hint: a stale one costs a refused claim and a retry,
  * never an over-commit.
  *
+ * A schedule's refresh is lazy (np__fleet_refresh_lazy): it scans for
+ * changes but reads no stale host; the schedule's walk reads each one it
+ * meets (np__fleet_fresh) before looking at it.  A walk stops after a
+ * few dozen hosts of a thousand, so a change to a host it does not reach
+ * costs no read until it does (with three PostgreSQL replicas each
+ * change was read by both others, 2.5 reads a placement).
+ *
  * Ownership: see fleet-int.h.  One thread at a time (fleet.h).
  */
 #include "fleet/fleet-int.h"
@@ -436,6 +443,7 @@ static int add_host_rec(np_fleet *f, const struct np__host_rec *r, struct np_fle
 	h->generation = -1;
 	np__fleet_stale(f, h, r->generation);
 	f->hosts[f->nhosts++] = h;
+	f->unread = true;
 	*out = h;
 	return 0;
 }
@@ -585,13 +593,23 @@ static int read_into(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
  * One host's ledger read again: what a change another process made costs
  * (most refreshes under load), so nothing here walks the other hosts.
  */
-static int load_one(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
+static int load_one(np_fleet *f, struct np_fleet_host *h, bool keep, struct np_error *err)
 {
 	struct scan c = { f, err, h->id, false, NULL };
 	int rc;
 
 	h->seen = false;
 	rc = f->drv->ledgers(f->s, h->id, row_host, pin_host, gen_host, &c, err);
+	if (!rc && !h->seen && keep) {
+		/*
+		 * Gone from the store, met in a schedule's walk, which holds
+		 * pointers to the hosts: H stays, unread, until the full scan
+		 * the next refresh makes drops it.
+		 */
+		np__fleet_stale(f, h, INT64_MAX);
+		f->last_full = 0;
+		return NP__FLEET_GONE;
+	}
 	if (!rc && !h->seen) {
 		gone(f, h); /* gone from the store */
 		return 0;
@@ -605,8 +623,11 @@ static int load_one(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 	return rc;
 }
 
-/* Read the ledgers of host ONLY (or of every stale host: -1) and rebuild. */
-static int load_ledgers(np_fleet *f, int64_t only, struct np_error *err)
+/*
+ * Read the ledgers of host ONLY (or of every stale host: -1) and rebuild;
+ * KEEP host ONLY when it is gone from the store (load_one).
+ */
+static int load_ledgers(np_fleet *f, int64_t only, bool keep, struct np_error *err)
 {
 	struct scan c = { f, err, only, false, NULL };
 	struct np_fleet_host *one = only >= 0 ? np__fleet_by_id(f, only) : NULL;
@@ -614,7 +635,7 @@ static int load_ledgers(np_fleet *f, int64_t only, struct np_error *err)
 
 	atomic_fetch_add(only >= 0 ? &f->group->host_reads : &f->group->full_reads, 1);
 	if (one)
-		return load_one(f, one, err);
+		return load_one(f, one, keep, err);
 	for (int i = 0; i < f->nhosts; i++)
 		if (only < 0 || f->hosts[i]->id == only)
 			f->hosts[i]->seen = false;
@@ -641,7 +662,7 @@ static int load_ledgers(np_fleet *f, int64_t only, struct np_error *err)
 
 int np__fleet_reload(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 {
-	return load_ledgers(f, h->id, err);
+	return load_ledgers(f, h->id, false, err);
 }
 
 /* Every host: drop the removed, add the new, mark the moved stale. */
@@ -669,7 +690,7 @@ static int full_scan(np_fleet *f, struct np__cursor *cur, struct np_error *err)
  * Stale host H, read once for the group: the snapshot another handle
  * built meanwhile (or is reading now: waited for), else read here.
  */
-static int reload_one(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
+static int reload_one(np_fleet *f, struct np_fleet_host *h, bool keep, struct np_error *err)
 {
 	int64_t id = h->id;
 	bool mine;
@@ -681,7 +702,7 @@ static int reload_one(np_fleet *f, struct np_fleet_host *h, struct np_error *err
 		f->changed++;
 		return 0;
 	}
-	rc = load_ledgers(f, id, err); /* may drop H: gone from the store */
+	rc = load_ledgers(f, id, keep, err); /* may drop H (unless KEEP): gone from the store */
 	if (mine)
 		np__cache_read_done(f->group, id);
 	return rc;
@@ -750,7 +771,7 @@ static int full_pass(np_fleet *f, struct np_error *err)
 
 	take_cached(f); /* another handle's pass may have ended meanwhile */
 	if (many(f))
-		rc = load_ledgers(f, -1, err);
+		rc = load_ledgers(f, -1, false, err);
 	if (mine)
 		np__group_pass_done(f->group);
 	return rc;
@@ -781,7 +802,7 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 		struct np_fleet_host *h = np__fleet_by_id(f, f->stale[i]);
 
 		if (h && h->stale)
-			rc = reload_one(f, h, err); /* may drop H: the list holds ids */
+			rc = reload_one(f, h, false, err); /* may drop H: the list holds ids */
 	}
 	/* Keep what is still stale (a read that failed, or a host marked during the reads). */
 	n = 0;
@@ -795,7 +816,51 @@ static int reload_stale(np_fleet *f, struct np_error *err)
 	return rc;
 }
 
-int np_fleet_refresh(np_fleet *f, struct np_error *err)
+/*
+ * A lazy refresh leaves the stale hosts stale: their list only grows,
+ * by one id each time a host read since is marked again, so now and
+ * then it is cut to the hosts still stale, each once.
+ */
+static void trim_stale(np_fleet *f)
+{
+	int n = 0;
+
+	if (f->stale_lost || f->nstale <= 2 * f->nhosts + 64)
+		return;
+	qsort(f->stale, (size_t)f->nstale, sizeof(*f->stale), cmp_i64);
+	for (int i = 0; i < f->nstale; i++) {
+		const struct np_fleet_host *h = np__fleet_by_id(f, f->stale[i]);
+
+		if (h && h->stale && (n == 0 || f->stale[n - 1] != h->id))
+			f->stale[n++] = h->id;
+	}
+	f->nstale = n;
+}
+
+/*
+ * The stale hosts: read now (a full refresh), or left to whoever meets
+ * them (LAZY) -- unless hosts came that were never read: every host has a
+ * view once refreshed (an id placed already is answered with its host's).
+ */
+static int stale_ones(np_fleet *f, bool lazy, struct np_error *err)
+{
+	int rc;
+
+	if (!lazy || f->unread) {
+		if ((rc = reload_stale(f, err)) == 0)
+			f->unread = false;
+		return rc;
+	}
+	trim_stale(f);
+	return 0;
+}
+
+int np__fleet_fresh(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
+{
+	return h->stale ? reload_one(f, h, true, err) : 0;
+}
+
+static int refresh(np_fleet *f, bool lazy, struct np_error *err)
 {
 	struct scan c = { f, err, -1, false, NULL };
 	int rc;
@@ -816,7 +881,7 @@ int np_fleet_refresh(np_fleet *f, struct np_error *err)
 	 * each; a summary a millisecond older costs at most a refused claim.
 	 */
 	if (np__now_ns() - f->last_scan < SCAN_NS)
-		return reload_stale(f, err);
+		return stale_ones(f, lazy, err);
 	f->last_scan = np__now_ns();
 	if ((rc = f->drv->hosts(f->s, &f->cursor, scan_host, &c, err)))
 		return rc;
@@ -837,7 +902,17 @@ int np_fleet_refresh(np_fleet *f, struct np_error *err)
 		if ((rc = load_topos(f, err)))
 			return rc;
 	}
-	return reload_stale(f, err);
+	return stale_ones(f, lazy, err);
+}
+
+int np_fleet_refresh(np_fleet *f, struct np_error *err)
+{
+	return refresh(f, false, err);
+}
+
+int np__fleet_refresh_lazy(np_fleet *f, struct np_error *err)
+{
+	return refresh(f, true, err);
 }
 
 /* ---- host accessors -------------------------------------------------------- */

@@ -83,7 +83,7 @@ struct fit {
 };
 
 struct choice {
-	const np_fleet *f;
+	np_fleet *f; /* not const: the walk reads stale hosts (np__fleet_fresh) */
 	const struct np__needs *needs;
 	const struct np_fleet_sched_opts *o;
 	np_fleet_result *r;
@@ -346,11 +346,18 @@ static int try_host(struct choice *ch, struct np_fleet_host *h, const np_request
 	return count_reason(ch->r, why) ? np__err(ch->err, NP_ENOMEM, "out of memory") : 0;
 }
 
-/* Pre-filter H, then run the engine on it if it passed. */
+/*
+ * Pre-filter H, then run the engine on it if it passed.  H is read first
+ * when another process changed it (the refresh left it stale); one gone
+ * from the store is passed over.
+ */
 static int consider(struct choice *ch, struct np_fleet_host *h, const np_request *req)
 {
 	struct np__why_key why;
+	int rc = np__fleet_fresh(ch->f, h, ch->err);
 
+	if (rc)
+		return rc == NP__FLEET_GONE ? 0 : rc;
 	if (np__prefilter(h, ch->needs, &why))
 		return try_host(ch, h, req);
 	ch->r->stats.prefiltered++;
@@ -825,7 +832,7 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 
 	clear_reasons(ch->r);
 	ch->r->stats = (struct np_fleet_stats){ .attempts = ch->r->stats.attempts };
-	if ((rc = np_fleet_refresh(f, ch->err)) || (rc = choose(f, ch, req, &k)))
+	if ((rc = np__fleet_refresh_lazy(f, ch->err)) || (rc = choose(f, ch, req, &k)))
 		return rc;
 	*done = true;
 	/*

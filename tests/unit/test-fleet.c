@@ -1490,7 +1490,12 @@ static void host_order(np_fleet *a)
 			snprintf(id, sizeof(id), "order-%d", i - 2);
 			np_fleet_release(a, id, NULL, &err);
 		}
-		/* B sees the change, sorts again (it must: a poked count), and chooses. */
+		/*
+		 * B sees the change, sorts again (it must: a poked count), and
+		 * chooses.  Read first: a schedule's walk reads the stale hosts
+		 * it meets after the sort, and their keys then move on from it.
+		 */
+		CHECK(np_fleet_refresh(b, &err) == 0, "refresh: %s", err.message);
 		b->changed = b->nhosts + 1;
 		resorted += b->norder == b->nhosts;
 		r = schedule(b, "order-dry", flavors[(i + 1) % 3], &dry, &err);
