@@ -9,6 +9,10 @@
 #                          table with the time per N (e.g. placements)
 #   pg_stats_split DB N    JSON fields: top-level statements' ms per N for
 #                          the claim, the release and everything else
+#   pg_stats_claims DB N   JSON fields: claims sent (pg_temp.np_claim_try
+#                          calls) and the host rows' UPDATE ms (nested, in
+#                          the claim and release: a wait on another
+#                          transaction's row lock is in it) per N
 #   pg_cpu                 CPU seconds of the server so far: the postmaster,
 #                          its live children and those it has reaped
 
@@ -42,6 +46,13 @@ pg_stats_split() {
       round(coalesce(sum(total_exec_time) FILTER (WHERE query !~* 'claim|release'), 0)::numeric / $2, 3)
       FROM pg_stat_statements WHERE toplevel AND $(_pg_stats_of "$1")" |
     awk -F'|' '{printf "\"claim_exec_ms\": %s, \"release_exec_ms\": %s, \"other_exec_ms\": %s", $1, $2, $3}'
+}
+
+pg_stats_claims() {
+  pg_q "$1" "SELECT round(coalesce(sum(calls) FILTER (WHERE query ~* 'np_claim_try'), 0)::numeric / $2, 4),
+      round(coalesce(sum(total_exec_time) FILTER (WHERE query ~* '^\s*UPDATE np_hosts'), 0)::numeric / $2, 3)
+      FROM pg_stat_statements WHERE $(_pg_stats_of "$1")" |
+    awk -F'|' '{printf "\"claims_sent\": %s, \"host_update_ms\": %s", $1, $2}'
 }
 
 pg_cpu() {

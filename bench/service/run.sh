@@ -17,7 +17,11 @@
 # PG_STATS=1 counts PostgreSQL's statements during each load
 # (pg_stat_statements, bench/pg-stats.sh): the top ones in
 # $OUT/pg-stats-CASE.md, the claims', releases' and the rest's time per
-# placement in the case's JSON line.
+# placement in the case's JSON line, and the claims sent
+# (store_claims_sent_per_placement) and the host rows' UPDATE time
+# (store_host_update_ms_per_placement: lock waits on other replicas'
+# claims) per placement.  Every case has the claims refused and made
+# again, all replicas' (claim_conflicts_per_placement).
 # PERF=1 records `perf record` profiles of the servers during each load
 # ($OUT/perf-CASE.data; PERF_ARGS overrides "-F 1999 --call-graph dwarf,16384",
 # e.g. "-e syscalls:sys_enter_fdatasync -e syscalls:sys_exit_fdatasync":
@@ -206,14 +210,19 @@ run_case() {
     local posts
     posts=$(python3 -c 'import json,sys; d = json.load(open(sys.argv[1]))["counts"]; print(sum(d.get(k, 0) for k in ("placed", "existing", "nofit")))' "$OUT/stats.json")
     pg_stats_table "$db" "$posts" >"$OUT/pg-stats-$kind$n.md"
-    split="{$(pg_stats_split "$db" "$posts")}"
+    split="{$(pg_stats_split "$db" "$posts"), $(pg_stats_claims "$db" "$posts")}"
     echo "# PostgreSQL's statements: $OUT/pg-stats-$kind$n.md" >&2
   fi
   # The server's own time per placement (its histogram), beside the clients' view.
   local a=${addrs%%,*}
   curl -s -H "Authorization: Bearer $(cat "$OUT/token")" "http://$a/v1/metrics" >"$OUT/metrics.txt"
+  local conflicts=0 r  # claims refused and made again, every replica's
+  for r in ${addrs//,/ }; do
+    conflicts=$((conflicts + $(curl -s -H "Authorization: Bearer $(cat "$OUT/token")" "http://$r/v1/metrics" |
+      awk '$1 == "numaplace_claim_conflicts_total" {printf "%d", $2; n = 1} END {if (!n) print 0}')))
+  done
   python3 - "$OUT/stats.json" "$OUT/metrics.txt" "$kind" "$n" "$hosts" "$cpu0" "$cpu1" \
-    "$st0" "$st1" "$OUT/client-time" "$split" "$OUT/syscalls-$kind$n.txt" <<'PY' | tee -a "$res"
+    "$st0" "$st1" "$OUT/client-time" "$split" "$OUT/syscalls-$kind$n.txt" "$conflicts" <<'PY' | tee -a "$res"
 import json, re, sys
 d = json.load(open(sys.argv[1])); d.pop("errors")
 posts = sum(d["counts"].get(k, 0) for k in ("placed", "existing", "nofit"))
@@ -228,6 +237,8 @@ d["load_average"] = open("/proc/loadavg").read().split()[0]
 m = open(sys.argv[2]).read()
 get = lambda k: float(re.search(r'^numaplace_http_request_duration_seconds_%s\{route="placement_post"\} (\S+)' % k, m, re.M).group(1))
 d["server_post_mean_ms_replica1"] = round(get("sum") / max(1, get("count")) * 1e3, 3)
+# Claims refused (another scheduler took the room first) and made again, all replicas.
+d["claim_conflicts_per_placement"] = round(int(sys.argv[13]) / max(1, posts), 4)
 # Group commit on replica 1 (np_fleet_commit_stats): claims (and releases) per durable
 # commit, and its durable commits per POST it answered.
 cm = dict(re.findall(r'^numaplace_(claims_committed_total|claim_commits_total|releases_committed_total) (\S+)$', m, re.M))
