@@ -1494,7 +1494,11 @@ static void host_order(np_fleet *a)
 		 * B sees the change, sorts again (it must: a poked count), and
 		 * chooses.  Read first: a schedule's walk reads the stale hosts
 		 * it meets after the sort, and their keys then move on from it.
+		 * The change scan forced (last_scan): a refresh within SCAN_NS of
+		 * the last scan skips it, and the dry run's own scan would then
+		 * find A's change and read it after the sort.
 		 */
+		b->last_scan = 0;
 		CHECK(np_fleet_refresh(b, &err) == 0, "refresh: %s", err.message);
 		b->changed = b->nhosts + 1;
 		resorted += b->norder == b->nhosts;
