@@ -175,7 +175,30 @@ static const char *const sql[P_COUNT] = {
 	[P_COUNT_REMOVAL] = "INSERT INTO np_meta VALUES ('removals', '1') ON CONFLICT (key) DO "
 			    "UPDATE SET value = (np_meta.value::bigint + 1)::text",
 	[P_OBSERVE] = "SELECT np_observe($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-	/* The observation once per node (or once with NULLs when it has none). */
+	/*
+ * The claim's middle, the same in the stored np_claim() (schema_v1) and
+ * this connection's np_claim_try() (temp_fns): bump the host row (its
+ * lock orders the claims on one host), charge every take with the
+ * ledger's predicate and check every row took it, record the takes.
+ * Needs p_* as np_claim()'s parameters and v_gen, v_n declared.
+ */
+#define CLAIM_CHARGE \
+	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')" \
+	"   WHERE id = p_host RETURNING generation INTO v_gen;\n" \
+	"  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'NP001', MESSAGE = 'host gone'; END IF;\n" \
+	"  UPDATE np_inventory i SET used = i.used + d.amount" \
+	"   FROM unnest(p_nodes, p_rcs, p_amounts, p_modes) AS d(node, rc, amount, mode)" \
+	"   WHERE i.host_id = p_host AND i.node = d.node AND i.rc = d.rc AND (d.mode = 0 OR" \
+	"    (i.used + d.amount <= i.cap AND (d.mode = 1 OR i.used + d.amount <= i.total)));\n" \
+	"  GET DIAGNOSTICS v_n = ROW_COUNT;\n" \
+	"  IF v_n <> coalesce(cardinality(p_nodes), 0) THEN\n" \
+	"    RAISE EXCEPTION USING ERRCODE = 'NP002'," \
+	"     MESSAGE = 'a node has no room left for the plan'; END IF;\n" \
+	"  INSERT INTO np_allocations (placement_id, node, rc, amount)" \
+	"   SELECT p_id, d.node, d.rc, d.amount FROM unnest(p_nodes, p_rcs, p_amounts)" \
+	"   AS d(node, rc, amount);\n"
+
+/* The observation once per node (or once with NULLs when it has none). */
 	[P_OBS_GET] = "SELECT o.host_id, o.at, o.source, o.pid, o.domain, n.node, n.memory_mb, "
 		      "n.vcpus FROM np_observations o LEFT JOIN np_observed_nodes n "
 		      "ON n.placement_id = o.placement_id WHERE o.placement_id = $1 ORDER BY n.node",
@@ -221,20 +244,7 @@ static const char schema_v1[] =
 	"    IF v_request = p_request THEN RETURN 'exists ' || v_host; END IF;\n"
 	"    RETURN 'conflict ' || v_host;\n"
 	"  END IF;\n"
-	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
-	"   WHERE id = p_host RETURNING generation INTO v_gen;\n"
-	"  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'NP001', MESSAGE = 'host gone'; END IF;\n"
-	"  UPDATE np_inventory i SET used = i.used + d.amount"
-	"   FROM unnest(p_nodes, p_rcs, p_amounts, p_modes) AS d(node, rc, amount, mode)"
-	"   WHERE i.host_id = p_host AND i.node = d.node AND i.rc = d.rc AND (d.mode = 0 OR"
-	"    (i.used + d.amount <= i.cap AND (d.mode = 1 OR i.used + d.amount <= i.total)));\n"
-	"  GET DIAGNOSTICS v_n = ROW_COUNT;\n"
-	"  IF v_n <> coalesce(cardinality(p_nodes), 0) THEN\n"
-	"    RAISE EXCEPTION USING ERRCODE = 'NP002',"
-	"     MESSAGE = 'a node has no room left for the plan'; END IF;\n"
-	"  INSERT INTO np_allocations (placement_id, node, rc, amount)"
-	"   SELECT p_id, d.node, d.rc, d.amount FROM unnest(p_nodes, p_rcs, p_amounts)"
-	"   AS d(node, rc, amount);\n"
+	CLAIM_CHARGE
 	"  INSERT INTO np_pins (host_id, cpu, node, placement_id)"
 	"   SELECT p_host, x.cpu, x.node, p_id FROM unnest(p_cpus, p_cpu_nodes) AS x(cpu, node)"
 	"   ON CONFLICT DO NOTHING;\n"
@@ -833,20 +843,7 @@ static const char temp_fns[] =
 	"BEGIN\n"
 	"  INSERT INTO np_placements (id, host_id, request, plan)"
 	"   VALUES (p_id, p_host, p_request, p_plan);\n"
-	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
-	"   WHERE id = p_host RETURNING generation INTO v_gen;\n"
-	"  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'NP001', MESSAGE = 'host gone'; END IF;\n"
-	"  UPDATE np_inventory i SET used = i.used + d.amount"
-	"   FROM unnest(p_nodes, p_rcs, p_amounts, p_modes) AS d(node, rc, amount, mode)"
-	"   WHERE i.host_id = p_host AND i.node = d.node AND i.rc = d.rc AND (d.mode = 0 OR"
-	"    (i.used + d.amount <= i.cap AND (d.mode = 1 OR i.used + d.amount <= i.total)));\n"
-	"  GET DIAGNOSTICS v_n = ROW_COUNT;\n"
-	"  IF v_n <> coalesce(cardinality(p_nodes), 0) THEN\n"
-	"    RAISE EXCEPTION USING ERRCODE = 'NP002',"
-	"     MESSAGE = 'a node has no room left for the plan'; END IF;\n"
-	"  INSERT INTO np_allocations (placement_id, node, rc, amount)"
-	"   SELECT p_id, d.node, d.rc, d.amount FROM unnest(p_nodes, p_rcs, p_amounts)"
-	"   AS d(node, rc, amount);\n"
+	CLAIM_CHARGE
 	"  INSERT INTO np_pins (host_id, cpu, node, placement_id)"
 	"   SELECT p_host, x.cpu, x.node, p_id FROM unnest(p_cpus, p_cpu_nodes) AS x(cpu, node);\n"
 	"  RETURN 'claimed ' || v_gen;\n"
