@@ -865,7 +865,10 @@ static const char temp_fns[] =
 	 * ...;CPU NODE ...", or "none".  Its locks are np_release()'s:
 	 * placement row (by its DELETE), host row, ledger rows; the
 	 * allocations and pins are deleted with RETURNING, which is what it
-	 * answers, instead of read first and deleted by cascade.
+	 * answers, instead of read first and deleted by cascade.  A host row
+	 * that is gone (nothing removes one under a placement, but schema 4
+	 * has no foreign key to stop it) answers generation -1: the
+	 * placement is still released, and no summary has such a host.
 	 */
 	"CREATE FUNCTION pg_temp.np_release_try(p_id TEXT) RETURNS TEXT LANGUAGE plpgsql"
 	" SET plan_cache_mode = force_generic_plan AS $f$\n"
@@ -881,7 +884,8 @@ static const char temp_fns[] =
 	"  SELECT string_agg(a.node || ' ' || a.rc || ' ' || a.amount, ' ') INTO v_a FROM a;\n"
 	"  WITH p AS (DELETE FROM np_pins WHERE placement_id = p_id RETURNING cpu, node)"
 	"  SELECT string_agg(p.cpu || ' ' || p.node, ' ') INTO v_p FROM p;\n"
-	"  RETURN v_host || ' ' || v_gen || ';' || coalesce(v_a, '') || ';' || coalesce(v_p, '');\n"
+	"  RETURN v_host || ' ' || coalesce(v_gen, -1) || ';' || coalesce(v_a, '') || ';'"
+	"   || coalesce(v_p, '');\n"
 	"END $f$;"
 	/* Last in a pipeline under a deadline: past it, the whole transaction rolls back. */
 	"CREATE FUNCTION pg_temp.np_by_deadline() RETURNS TEXT LANGUAGE plpgsql AS $f$\n"

@@ -22,6 +22,12 @@
  *   numaplace, and is all there is where the lock file cannot be made (a
  *   read-only store or folder).  WAL checkpoints run after the lock is
  *   given back (wal_noted()), not inside COMMIT.
+ * - The WAL's size is bounded (checkpoint()): a passive checkpoint every
+ *   1,000 frames, and past WAL_RESTART frames a RESTART that waits only
+ *   a little for readers (RESTART_WAITS, short_waits in busy()) since it
+ *   holds the write lock meanwhile; journal_size_limit cuts the file back
+ *   to WAL_KEEP_BYTES after a long reader kept it growing
+ *   (docs/formats/fleet.md, "The WAL's size").
  * - The claim's capacity check is the UPDATE's own predicate (the
  *   ledger's modes, ledger.h) with the changed-row count checked; pins are
  *   unique per (host, cpu) by primary key.
