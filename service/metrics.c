@@ -5,7 +5,7 @@
  * started), how its claims were committed (np_fleet_commit_stats: claims,
  * transactions, the largest batch, batches split) and how it kept its
  * summaries (np_fleet_refresh_stats: ledgers read, summaries built and
- * shared), and from the store the hosts, placements and per node the
+ * shared, changes told by SQLite's change ring), and from the store the hosts, placements and per node the
  * memory and CPUs in use (the same for every replica).
  *
  * Counters change under one mutex: a request costs a few additions, far
@@ -211,6 +211,9 @@ static void refresh_stats(np_fleet *f, FILE *o)
 	       r.built);
 	metric(o, "numaplace_summaries_shared_total", "counter",
 	       "Host summaries one thread took from another.", true, r.shared);
+	metric(o, "numaplace_changes_told_total", "counter",
+	       "Other processes' changes learnt from the store's change ring (SQLite), not read.",
+	       true, r.told);
 }
 
 static void fleet_gauges(np_fleet *f, FILE *o)

@@ -101,6 +101,8 @@ struct np_fleet_refresh_stats {
 	uint64_t full_reads;  /* a pass over every host's ledger */
 	uint64_t built;	      /* summaries built */
 	uint64_t shared;      /* summaries taken from another handle of the group */
+	uint64_t told;	      /* changes of other processes learnt from the store's change
+			       * ring (SQLite), not read */
 };
 void np_fleet_refresh_stats(const np_fleet *fleet, struct np_fleet_refresh_stats *out);
 

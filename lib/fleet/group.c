@@ -833,7 +833,7 @@ void np_fleet_refresh_stats(const np_fleet *f, struct np_fleet_refresh_stats *ou
 	pthread_mutex_lock(&g->cmu);
 	*out = (struct np_fleet_refresh_stats){ atomic_load(&g->host_reads),
 						atomic_load(&g->full_reads), g->snaps_made,
-						g->snaps_shared };
+						g->snaps_shared, atomic_load(&g->told) };
 	pthread_mutex_unlock(&g->cmu);
 }
 
