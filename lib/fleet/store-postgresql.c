@@ -1107,7 +1107,7 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 
 	s->batch_until = 0; /* one batch's */
 	if (until && !ms)
-		return too_late(s, err, ops[0].rel ? "cannot release" : "cannot claim");
+		return too_late(s, err, n && ops[0].rel ? "cannot release" : "cannot claim");
 	if ((rc = have_fns(s, err)) || (rc = prepare(s, P_CLAIM_TRY, err)) ||
 	    (rc = prepare(s, P_RELEASE, err)))
 		return rc;
@@ -1147,10 +1147,14 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 static int pg_claim_many(struct np__store *s, const struct np__claim *const *c,
 			 struct np__claim_result *out, int n, struct np_error *err)
 {
-	struct np__op *ops = np__calloc((size_t)n, sizeof(*ops));
+	struct np__op *ops;
 	int rc;
 
-	if (!ops)
+	if (n == 0) { /* group.c's unlock_empty(): pg_lock_claims() opened no transaction */
+		s->batch_until = 0;
+		return 0;
+	}
+	if (!(ops = np__calloc((size_t)n, sizeof(*ops))))
 		return np__err(err, NP_ENOMEM, "out of memory");
 	for (int i = 0; i < n; i++)
 		ops[i] = (struct np__op){ c[i], &out[i], NULL };
