@@ -96,24 +96,36 @@ enum stmt {
 /*
  * One row a host: its columns, then its ledger rows as five arrays read in
  * step (node, rc, total, cap, used) and its pins as two (cpu, node).  Each
- * array_agg of a GROUP BY sees its group's rows in one order, so the
- * arrays line up; a host without pins has NULL ones.  Rows came one per
- * ledger row and pin before (~90 a host: 40 inventory, ~50 pins): a
- * DataRow, nine columns and a PGresult row each, and a replica with two
- * others re-reads a host ~0.4 times a placement (docs/bench/service.md,
- * "pg-ledger").  The host anchors the join: inventory rows cascade with
- * their host, and a pin of a host that is gone is still found by `fleet
- * check`, which compares every pin (P_PINS_ALL) with the plans.
+ * aggregate of one query level sees its rows in one order, so the arrays
+ * line up; a host without pins has NULL ones.  Rows came one per ledger
+ * row and pin before (~90 a host: 40 inventory, ~50 pins): a DataRow,
+ * nine columns and a PGresult row each, and three replicas re-read a host
+ * ~0.4 times a placement (docs/bench/service.md, "pg-ledger").
+ * One host (LEDGER_ONE) aggregates LATERAL, without GROUP BY: its generic
+ * plan then expects one row, where a GROUP BY's expected dozens of groups,
+ * costing the count's subplan once per each, past jit_above_cost (JIT
+ * compiled every read: 3 ms a read, measured).  Every host (LEDGER_ALL)
+ * joins grouped aggregates (hash joins; one lookup per host was 6 times
+ * slower over 1,000).  The host anchors the join: inventory rows cascade
+ * with their host, and a pin of a host that is gone is still found by
+ * `fleet check`, which compares every pin (P_PINS_ALL) with the plans.
  */
-#define LEDGER(WHERE_H, WHERE_I, WHERE_P)                                                    \
+#define LEDGER_COLS                                                                          \
 	"SELECT h.id, h.generation, (SELECT count(*) FROM np_placements p WHERE "            \
 	"p.host_id = h.id), h.topology_id, h.name, h.cpu_ratio, h.ram_ratio, i.node, i.rc, " \
-	"i.total, i.cap, i.used, x.cpu, x.node FROM np_hosts h LEFT JOIN (SELECT host_id, "  \
+	"i.total, i.cap, i.used, x.cpu, x.node FROM np_hosts h "
+#define LEDGER_ROWS                                                                          \
 	"array_agg(node) AS node, array_agg(rc) AS rc, array_agg(total) AS total, "          \
-	"array_agg(cap) AS cap, array_agg(used) AS used FROM np_inventory " WHERE_I          \
-	" GROUP BY host_id) i ON i.host_id = h.id LEFT JOIN (SELECT host_id, array_agg(cpu) " \
-	"AS cpu, array_agg(node) AS node FROM np_pins " WHERE_P " GROUP BY host_id) x "       \
-	"ON x.host_id = h.id " WHERE_H
+	"array_agg(cap) AS cap, array_agg(used) AS used FROM np_inventory "
+#define LEDGER_PINS "array_agg(cpu) AS cpu, array_agg(node) AS node FROM np_pins "
+#define LEDGER_ONE                                                                           \
+	LEDGER_COLS "CROSS JOIN LATERAL (SELECT " LEDGER_ROWS "WHERE host_id = h.id) i "     \
+		    "CROSS JOIN LATERAL (SELECT " LEDGER_PINS "WHERE host_id = h.id) x "     \
+		    "WHERE h.id = $1"
+#define LEDGER_ALL                                                                           \
+	LEDGER_COLS "LEFT JOIN (SELECT host_id, " LEDGER_ROWS "GROUP BY host_id) i "         \
+		    "ON i.host_id = h.id LEFT JOIN (SELECT host_id, " LEDGER_PINS            \
+		    "GROUP BY host_id) x ON x.host_id = h.id"
 
 /*
  * The largest mark handed out: a fresh sequence says last_value 1 before
@@ -175,8 +187,8 @@ static const char *const sql[P_COUNT] = {
 			  "h.cpu_ratio, h.ram_ratio, h.generation, -1::bigint, h.change_seq "
 			  "FROM np_hosts h WHERE h.change_seq > $1",
 	[P_TOPO] = "SELECT json FROM np_topologies WHERE id = $1",
-	[P_LEDGER_ONE] = LEDGER("WHERE h.id = $1", "WHERE host_id = $1", "WHERE host_id = $1"),
-	[P_LEDGER_ALL] = LEDGER("", "", ""),
+	[P_LEDGER_ONE] = LEDGER_ONE,
+	[P_LEDGER_ALL] = LEDGER_ALL,
 	[P_PLACEMENT_ONE] = "SELECT id, host_id, request, plan FROM np_placements WHERE id = $1",
 	[P_PLACEMENTS_HOST] = "SELECT id, host_id, request, plan FROM np_placements "
 			      "WHERE host_id = $1 ORDER BY id",
@@ -1725,7 +1737,7 @@ static int pg_topology(struct np__store *s, int64_t id, char **json, struct np_e
 }
 
 /*
- * One array column of a ledger row (LEDGER) read element by element, in
+ * One array column of a ledger row (LEDGER_COLS) read element by element, in
  * place: PostgreSQL's text form "{1,2,3}", elements that need it in
  * double quotes with backslash escapes (array_out).  P is the next
  * element, NULL once the array ends (or for a NULL column: none); BAD
@@ -1851,7 +1863,7 @@ static int ledger_pins(struct lctx *l, const struct row *w, int64_t host)
 	return rc;
 }
 
-/* One host's row (LEDGER): its generation first, then its rows and pins. */
+/* One host's row (LEDGER_COLS): its generation first, then its rows and pins. */
 static int ledger_row(const struct row *w, void *p)
 {
 	struct lctx *l = p;
