@@ -93,15 +93,39 @@ enum stmt {
 #define HOST_COLS                                                                          \
 	"SELECT h.id, h.name, h.topology_id, h.cpu_ratio, h.ram_ratio, h.generation, "       \
 	"(SELECT count(*) FROM np_placements p WHERE p.host_id = h.id) "
-/* Ledger rows, tagged: 0 host (a gen, b placements), 1 row (a total, b cap, c used), 2 pin (a cpu). */
-#define LEDGER(WHERE_H, WHERE_I, WHERE_P)                                                    \
-	"SELECT 0, h.id, h.generation, (SELECT count(*) FROM np_placements p WHERE "         \
-	"p.host_id = h.id), h.topology_id, NULL::integer, h.name, h.cpu_ratio, h.ram_ratio " \
-	"FROM np_hosts h " WHERE_H " UNION ALL "                                             \
-	"SELECT 1, i.host_id, i.total, i.cap, i.used, i.node, i.rc, NULL, NULL "             \
-	"FROM np_inventory i " WHERE_I " UNION ALL "                                         \
-	"SELECT 2, p.host_id, p.cpu, NULL, NULL, p.node, p.placement_id, NULL, NULL "        \
-	"FROM np_pins p " WHERE_P
+/*
+ * One row a host: its columns, then its ledger rows as five arrays read in
+ * step (node, rc, total, cap, used) and its pins as two (cpu, node).  Each
+ * aggregate of one query level sees its rows in one order, so the arrays
+ * line up; a host without pins has NULL ones.  Rows came one per ledger
+ * row and pin before (~90 a host: 40 inventory, ~50 pins): a DataRow,
+ * nine columns and a PGresult row each, and three replicas re-read a host
+ * ~0.4 times a placement (docs/bench/service.md, "pg-ledger").
+ * One host (LEDGER_ONE) aggregates LATERAL, without GROUP BY: its generic
+ * plan then expects one row, where a GROUP BY's expected dozens of groups,
+ * costing the count's subplan once per each, past jit_above_cost (JIT
+ * compiled every read: 3 ms a read, measured).  Every host (LEDGER_ALL)
+ * joins grouped aggregates (hash joins; one lookup per host was 6 times
+ * slower over 1,000).  The host anchors the join: inventory rows cascade
+ * with their host, and a pin of a host that is gone is still found by
+ * `fleet check`, which compares every pin (P_PINS_ALL) with the plans.
+ */
+#define LEDGER_COLS                                                                          \
+	"SELECT h.id, h.generation, (SELECT count(*) FROM np_placements p WHERE "            \
+	"p.host_id = h.id), h.topology_id, h.name, h.cpu_ratio, h.ram_ratio, i.node, i.rc, " \
+	"i.total, i.cap, i.used, x.cpu, x.node FROM np_hosts h "
+#define LEDGER_ROWS                                                                          \
+	"array_agg(node) AS node, array_agg(rc) AS rc, array_agg(total) AS total, "          \
+	"array_agg(cap) AS cap, array_agg(used) AS used FROM np_inventory "
+#define LEDGER_PINS "array_agg(cpu) AS cpu, array_agg(node) AS node FROM np_pins "
+#define LEDGER_ONE                                                                           \
+	LEDGER_COLS "CROSS JOIN LATERAL (SELECT " LEDGER_ROWS "WHERE host_id = h.id) i "     \
+		    "CROSS JOIN LATERAL (SELECT " LEDGER_PINS "WHERE host_id = h.id) x "     \
+		    "WHERE h.id = $1"
+#define LEDGER_ALL                                                                           \
+	LEDGER_COLS "LEFT JOIN (SELECT host_id, " LEDGER_ROWS "GROUP BY host_id) i "         \
+		    "ON i.host_id = h.id LEFT JOIN (SELECT host_id, " LEDGER_PINS            \
+		    "GROUP BY host_id) x ON x.host_id = h.id"
 
 /*
  * The largest mark handed out: a fresh sequence says last_value 1 before
@@ -163,8 +187,8 @@ static const char *const sql[P_COUNT] = {
 			  "h.cpu_ratio, h.ram_ratio, h.generation, -1::bigint, h.change_seq "
 			  "FROM np_hosts h WHERE h.change_seq > $1",
 	[P_TOPO] = "SELECT json FROM np_topologies WHERE id = $1",
-	[P_LEDGER_ONE] = LEDGER("WHERE h.id = $1", "WHERE i.host_id = $1", "WHERE p.host_id = $1"),
-	[P_LEDGER_ALL] = LEDGER("", "", ""),
+	[P_LEDGER_ONE] = LEDGER_ONE,
+	[P_LEDGER_ALL] = LEDGER_ALL,
 	[P_PLACEMENT_ONE] = "SELECT id, host_id, request, plan FROM np_placements WHERE id = $1",
 	[P_PLACEMENTS_HOST] = "SELECT id, host_id, request, plan FROM np_placements "
 			      "WHERE host_id = $1 ORDER BY id",
@@ -1720,39 +1744,152 @@ static int pg_topology(struct np__store *s, int64_t id, char **json, struct np_e
 	return *json ? 0 : np__err(err, NP_ENOMEM, "out of memory");
 }
 
+/*
+ * One array column of a ledger row (LEDGER_COLS) read element by element, in
+ * place: PostgreSQL's text form "{1,2,3}", elements that need it in
+ * double quotes with backslash escapes (array_out).  P is the next
+ * element, NULL once the array ends (or for a NULL column: none); BAD
+ * says the text was not such an array or ended early.
+ */
+struct arr {
+	const char *p;
+	bool bad;
+};
+
+static struct arr arr_open(const struct row *w, int col)
+{
+	const char *s = cnull(w, col) ? NULL : ctext(w, col);
+
+	if (!s)
+		return (struct arr){ NULL, false };
+	if (s[0] != '{')
+		return (struct arr){ NULL, true };
+	return (struct arr){ s[1] == '}' ? NULL : s + 1, false };
+}
+
+/* Past one element that ends at END: a ',' goes on, a '}' ends the array. */
+static void arr_next(struct arr *a, const char *end)
+{
+	a->p = *end == ',' ? end + 1 : NULL;
+	a->bad |= *end != ',' && *end != '}';
+}
+
+static int64_t arr_num(struct arr *a)
+{
+	char *end;
+	int64_t v;
+
+	if (!a->p) {
+		a->bad = true;
+		return 0;
+	}
+	v = strtoll(a->p, &end, 10);
+	if (end == a->p)
+		a->bad = true;
+	arr_next(a, end);
+	return v;
+}
+
+/* A text element into OUT (SIZE bytes), cut as np__rc_copy cuts. */
+static void arr_text(struct arr *a, char *out, size_t size)
+{
+	const char *q = a->p;
+	size_t n = 0;
+	bool quoted = q && *q == '"';
+
+	if (!q) {
+		a->bad = true;
+		return;
+	}
+	for (q += quoted; *q && (quoted ? *q != '"' : *q != ',' && *q != '}'); q++) {
+		if (quoted && *q == '\\' && q[1])
+			q++;
+		if (n + 1 < size)
+			out[n++] = *q;
+	}
+	out[n] = '\0';
+	if (quoted && *q++ != '"')
+		a->bad = true;
+	arr_next(a, q);
+}
+
 struct lctx {
 	np__row_cb row_cb;
 	np__pin_cb pin_cb;
 	np__host_cb gen_cb;
 	void *ctx;
+	struct np__store *s;
+	struct np_error *err;
 };
 
+static int bad_ledger(struct lctx *l, int64_t host)
+{
+	return np__err(l->err, NP_EOS, "store '%s': host id %lld: its ledger came back "
+		       "malformed", l->s->shown, (long long)host);
+}
+
+/* Columns 7-11 of a ledger row: the host's inventory rows, in step. */
+static int ledger_rows(struct lctx *l, const struct row *w, int64_t host)
+{
+	struct arr a[5];
+	int rc = 0;
+
+	for (int k = 0; k < 5; k++)
+		a[k] = arr_open(w, 7 + k);
+	while (!rc && a[0].p && !a[0].bad) {
+		struct np__row row = { 0 }; /* rc's tail zeroed: ledgers are compared whole */
+
+		row.node = (int)arr_num(&a[0]);
+		arr_text(&a[1], row.rc, sizeof(row.rc));
+		row.total = arr_num(&a[2]), row.cap = arr_num(&a[3]), row.used = arr_num(&a[4]);
+		for (int k = 0; k < 5; k++)
+			if (a[k].bad)
+				return bad_ledger(l, host);
+		rc = l->row_cb(l->ctx, host, &row);
+	}
+	for (int k = 0; !rc && k < 5; k++)
+		if (a[k].bad || a[k].p)
+			return bad_ledger(l, host); /* not an array, or one longer than the others */
+	return rc;
+}
+
+/* Columns 12-13: the host's pins (cpu, node), in step; no placement (check.c reads those). */
+static int ledger_pins(struct lctx *l, const struct row *w, int64_t host)
+{
+	struct arr cpu = arr_open(w, 12), node = arr_open(w, 13);
+	int rc = 0;
+
+	while (!rc && cpu.p && !cpu.bad) {
+		int c = (int)arr_num(&cpu), n = (int)arr_num(&node);
+
+		if (cpu.bad || node.bad)
+			return bad_ledger(l, host);
+		rc = l->pin_cb(l->ctx, host, c, n, NULL);
+	}
+	if (!rc && (cpu.bad || node.bad || node.p))
+		return bad_ledger(l, host);
+	return rc;
+}
+
+/* One host's row (LEDGER_COLS): its generation first, then its rows and pins. */
 static int ledger_row(const struct row *w, void *p)
 {
 	struct lctx *l = p;
-	int64_t tag = cnum(w, 0), host = cnum(w, 1);
+	int64_t host = cnum(w, 0);
+	struct np__host_rec h = { host, ctext(w, 4), cnum(w, 3), strtod(ctext(w, 5), NULL),
+				  strtod(ctext(w, 6), NULL), cnum(w, 1), (int)cnum(w, 2), NULL,
+				  false };
+	int rc = l->gen_cb(l->ctx, &h);
 
-	if (tag == 0) {
-		struct np__host_rec h = { host, ctext(w, 6), cnum(w, 4), strtod(ctext(w, 7), NULL),
-					  strtod(ctext(w, 8), NULL), cnum(w, 2), (int)cnum(w, 3), NULL,
-					  false };
-
-		return l->gen_cb(l->ctx, &h);
-	}
-	if (tag == 1) {
-		struct np__row row = { .node = (int)cnum(w, 5), .total = cnum(w, 2), .cap = cnum(w, 3),
-				       .used = cnum(w, 4) };
-
-		np__rc_copy(row.rc, ctext(w, 6));
-		return l->row_cb(l->ctx, host, &row);
-	}
-	return l->pin_cb(l->ctx, host, (int)cnum(w, 2), (int)cnum(w, 5), ctext(w, 6));
+	if (!rc)
+		rc = ledger_rows(l, w, host);
+	return rc ? rc : ledger_pins(l, w, host);
 }
 
 static int pg_ledgers(struct np__store *s, int64_t host, np__row_cb row_cb, np__pin_cb pin_cb,
 		      np__host_cb gen_cb, void *ctx, struct np_error *err)
 {
-	struct lctx l = { row_cb, pin_cb, gen_cb, ctx };
+	struct lctx l = { row_cb, pin_cb, gen_cb, ctx, s, err };
 	char arg[24];
 	const char *params[1] = { arg };
 

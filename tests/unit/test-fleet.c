@@ -2047,6 +2047,80 @@ static bool equals_full(np_fleet *h, char *why, size_t size)
 }
 
 /*
+ * A host of 1,024 CPUs on two nodes and a third node without CPUs (its
+ * memory alone): the ledger read whole and one host read again give
+ * what the claims made, with no pins at first, then hundreds (a
+ * PostgreSQL ledger is one row of arrays a host: long ones, empty ones).
+ */
+static np_topo *wide_host(void)
+{
+	char *json = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&json, &len);
+	struct np_error err = { 0 };
+	np_topo *t = NULL;
+
+	if (!m)
+		return NULL;
+	fputs("{\"schema\": \"numaplace.topology/1\", \"nodes\": [", m);
+	for (int n = 0; n < 3; n++) {
+		fprintf(m, "%s{\"id\": %d, \"cpus\": [", n ? ", " : "", n);
+		for (int c = 0; n < 2 && c < 512; c++)
+			fprintf(m, "%s%d", c ? ", " : "", n * 512 + c);
+		fprintf(m, "], \"memory_mb\": {\"total\": 65536}, \"hugepages\": [], "
+			"\"distances\": [%s]}",
+			n == 0 ? "10, 20, 30" : n == 1 ? "20, 10, 30" : "30, 30, 10");
+	}
+	fputs("], \"cpus\": [", m);
+	for (int c = 0; c < 1024; c++)
+		fprintf(m, "%s{\"id\": %d, \"node\": %d, \"core\": %d, \"socket\": %d}", c ? ", " : "",
+			c, c / 512, c, c / 512);
+	fputs("], \"devices\": []}", m);
+	if (fclose(m) == 0)
+		CHECK(np_topo_parse(NP_SOURCE_JSON, json, len, "wide", &t, &err) == 0, "%s",
+		      err.message);
+	free(json);
+	return t;
+}
+
+static void ledger_shapes(np_fleet *f)
+{
+	struct np_error err = { 0 };
+	struct np_fleet_sched_opts o = { .host = "wide-1024" };
+	np_topo *t = wide_host();
+	struct np_fleet_host *h;
+	char id[32], why[300] = "";
+	int placed = 0;
+
+	CHECK(t && np_fleet_add_host(f, "wide-1024", t, NULL, NULL, &err) == 0, "add: %s",
+	      err.message);
+	CHECK(equals_full(f, why, sizeof(why)), "no pins: equals a full read (%s)", why);
+	for (int i = 0; i < 4; i++) {
+		np_fleet_result *r;
+
+		snprintf(id, sizeof(id), "wide-%d", i);
+		r = schedule(f, id, "vcpus=200,ram=2048,hw:cpu_policy=dedicated", &o, &err);
+		placed += r && np_fleet_result_placed(r);
+		np_fleet_result_free(r);
+	}
+	CHECK(placed == 4, "4 guests of 200 pinned vCPUs placed: %d (%s)", placed, err.message);
+	h = host_of(f, "wide-1024");
+	CHECK(h && h->ledger->npins == 800, "800 pins: %d", h ? h->ledger->npins : -1);
+	/* F's view made from its claims, then the host read alone, then in full. */
+	CHECK(equals_full(f, why, sizeof(why)), "800 pins: own view equals a full read (%s)", why);
+	CHECK(h && np__fleet_reload(f, h, &err) == 0, "read one: %s", err.message);
+	CHECK(equals_full(f, why, sizeof(why)), "800 pins: one read equals a full read (%s)", why);
+	checked(f, "with 800 pins");
+	for (int i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "wide-%d", i);
+		CHECK(np_fleet_release(f, id, NULL, &err) == 0, "release: %s", err.message);
+	}
+	CHECK(np_fleet_remove_host(f, "wide-1024", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	np_topo_free(t);
+}
+
+/*
  * Releases racing claims on one host, from two groups (two schedulers):
  * nothing over-committed, usage the sum of the live placements (the
  * checker), and each group's view, kept by its own claims and releases
@@ -2338,6 +2412,74 @@ static void migrate_v3_pg(np_topo *a)
  * server's time per claim (docs/bench/fleet.md).  Seen in the catalog:
  * every temporary claim and release wrapper carries the setting.
  */
+/* What ledger_text_pg's read returned: the odd row's name, and how many rows and pins. */
+struct odd {
+	char rc[NP__RC_MAX];
+	int rows, pins, hosts;
+};
+
+static int odd_row(void *p, int64_t host, const struct np__row *r)
+{
+	struct odd *o = p;
+
+	(void)host;
+	if (r->node == -7)
+		memcpy(o->rc, r->rc, sizeof(o->rc));
+	o->rows++;
+	return 0;
+}
+
+static int odd_pin(void *p, int64_t host, int cpu, int node, const char *placement)
+{
+	(void)host, (void)cpu, (void)node, (void)placement;
+	((struct odd *)p)->pins++;
+	return 0;
+}
+
+static int odd_host(void *p, const struct np__host_rec *h)
+{
+	(void)h;
+	((struct odd *)p)->hosts++;
+	return 0;
+}
+
+/*
+ * A ledger row whose name PostgreSQL quotes in an array's text (a
+ * comma, braces, a double quote, a backslash, a space), on a node id
+ * below zero, read back by the driver as it was written.
+ */
+static void ledger_text_pg(np_fleet *f, np_topo *a)
+{
+	static const char odd[] = "a \"b\",{c}\\d";
+	struct np_error err = { 0 };
+	struct odd o = { .rows = 0 };
+	PGconn *c = PQconnectdb(url);
+	const np_fleet_host *h = NULL;
+	char sql[256];
+
+	CHECK(np_fleet_add_host(f, "pg-odd", a, NULL, NULL, &err) == 0 &&
+	      np_fleet_refresh(f, &err) == 0 && (h = np_fleet_host_find(f, "pg-odd")),
+	      "add: %s", err.message);
+	if (!h) {
+		PQfinish(c);
+		return;
+	}
+	snprintf(sql, sizeof(sql), "INSERT INTO np_inventory VALUES (%lld, -7, $$%s$$, 1, 1, 0)",
+		 (long long)h->id, odd);
+	CHECK(pg_ok(c, sql), "insert: %s", PQerrorMessage(c));
+	CHECK(f->drv->ledgers(f->s, h->id, odd_row, odd_pin, odd_host, &o, &err) == 0, "read: %s",
+	      err.message);
+	CHECK(o.hosts == 1 && o.rows == h->ledger->nrows + 1 && o.pins == 0,
+	      "one host, its %d rows and the odd one, no pins: %d, %d, %d", h->ledger->nrows,
+	      o.hosts, o.rows, o.pins);
+	CHECK(!strcmp(o.rc, odd), "the odd name read back: '%s'", o.rc);
+	snprintf(sql, sizeof(sql), "DELETE FROM np_inventory WHERE node = -7");
+	CHECK(pg_ok(c, sql), "delete: %s", PQerrorMessage(c));
+	CHECK(np_fleet_remove_host(f, "pg-odd", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	PQfinish(c);
+}
+
 static void generic_plans_pg(np_fleet *f, np_topo *a)
 {
 	struct np_error err = { 0 };
@@ -2406,6 +2548,7 @@ int main(void)
 		T_CASE("refresh-equals-full", refresh_equals_full(f));
 		T_CASE("mixed-batch", mixed_batch(f, a));
 		T_CASE("releases-race-claims", releases_race(f, a));
+		T_CASE("ledger-shapes", ledger_shapes(f));
 		T_CASE("one-read-per-change", one_read_per_change(f));
 		T_CASE("one-pass-at-start", one_pass_at_start());
 		T_CASE("group-equals-full", group_equals_full(f, a));
@@ -2420,6 +2563,8 @@ int main(void)
 			T_CASE("migrate-v3-postgresql", migrate_v3_pg(a));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("generic-plans-postgresql", generic_plans_pg(f, a));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("ledger-text-postgresql", ledger_text_pg(f, a));
 #endif
 	}
 	np_fleet_close(f);
