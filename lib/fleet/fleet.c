@@ -25,6 +25,9 @@
  * costs no read until it does (with three PostgreSQL replicas each
  * change was read by both others, 2.5 reads a placement).
  *
+ * On a server store (PostgreSQL) the change scan is a round trip: a
+ * process's handles share one every SCAN_NS ("the group's change scan").
+ *
  * Ownership: see fleet-int.h.  One thread at a time (fleet.h).
  */
 #include "fleet/fleet-int.h"
@@ -860,6 +863,195 @@ int np__fleet_fresh(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 	return h->stale ? reload_one(f, h, true, err) : 0;
 }
 
+/* ---- the group's change scan (drivers with shared_scan: PostgreSQL) ------- */
+
+/*
+ * PostgreSQL's change scan is a round trip, a statement and a result to
+ * parse; a server's 16 handles each ran their own, so nearly every
+ * schedule paid one (15,607 scans for 16,000 placements with three
+ * replicas), and each change was read by every handle of every replica.
+ * Here a process's handles share one: at most every SCAN_NS, one handle
+ * scans from the group's cursor on its own connection and appends what
+ * it found to the group's FEED; every handle takes the records it has
+ * not taken yet at its next refresh, as if its own scan had found them
+ * (a new host added, a moved one marked stale).  A handle that finds a
+ * scan running waits for it (a round trip it would have paid itself).
+ * The freshness is the same as a handle's own scan every SCAN_NS, and a
+ * stale host is still read before a schedule
+ * looks at it (np__fleet_fresh).  Records older than FEED ones back, or a
+ * removal a scan found, make the handle scan every host instead.
+ */
+#define FEED 8192
+
+struct np__feed {
+	struct np__cursor cursor; /* used by the scanning handle alone (BUSY) */
+	bool busy;		  /* a handle is scanning now */
+	int64_t at;		  /* when the last scan began; 0: the next refresh scans */
+	uint64_t head;		  /* records appended so far: the last FEED in RING */
+	uint64_t removals;	  /* scans that found a host removed */
+	struct np__feed_rec {
+		int64_t id, topo_id, generation;
+		double cpu_ratio, ram_ratio;
+		char *name; /* NULL: the driver named none */
+	} ring[FEED];
+};
+
+void np__feed_free(struct np__feed *fd)
+{
+	if (!fd)
+		return;
+	for (int i = 0; i < FEED; i++)
+		free(fd->ring[i].name);
+	free(fd);
+}
+
+/* The group's feed, made on first use; NULL: no memory.  Under CMU. */
+static struct np__feed *feed_of(struct np__fleet_group *g)
+{
+	if (!g->feed)
+		g->feed = calloc(1, sizeof(*g->feed));
+	return g->feed;
+}
+
+/* A host the group's scan found, appended for every handle. */
+static int feed_row(void *p, const struct np__host_rec *r)
+{
+	struct np__fleet_group *g = p;
+	char *name = r->name ? strdup(r->name) : NULL;
+	struct np__feed_rec *e;
+
+	if (r->name && !name)
+		return NP_ENOMEM;
+	pthread_mutex_lock(&g->cmu);
+	e = &g->feed->ring[g->feed->head++ % FEED];
+	free(e->name);
+	*e = (struct np__feed_rec){ r->id, r->topo_id, r->generation, r->cpu_ratio, r->ram_ratio,
+				    name };
+	pthread_mutex_unlock(&g->cmu);
+	return 0;
+}
+
+/*
+ * Scan for the group, unless a scan began less than SCAN_NS before this
+ * call (one running now is waited for: a refresh sees whatever was
+ * committed SCAN_NS before it began, as a handle's own scans showed it).
+ * FORCE (our own write to see): scan in any case.
+ */
+static int group_scan(np_fleet *f, bool force, struct np_error *err)
+{
+	struct np__fleet_group *g = f->group;
+	struct np__feed *fd;
+	int64_t t0 = np__now_ns();
+	int rc;
+
+	pthread_mutex_lock(&g->cmu);
+	if (!(fd = feed_of(g))) {
+		pthread_mutex_unlock(&g->cmu);
+		return np__err(err, NP_ENOMEM, "out of memory");
+	}
+	while (fd->busy)
+		pthread_cond_wait(&g->rcv, &g->cmu);
+	if (!force && t0 - fd->at < SCAN_NS) {
+		pthread_mutex_unlock(&g->cmu);
+		return 0;
+	}
+	fd->busy = true;
+	fd->at = np__now_ns();
+	if (!fd->cursor.started)
+		fd->cursor = f->cursor; /* the first: from where this handle's load left off */
+	pthread_mutex_unlock(&g->cmu);
+	rc = f->drv->hosts(f->s, &fd->cursor, feed_row, g, err);
+	if (rc == NP_ENOMEM)
+		rc = np__err(err, rc, "out of memory");
+	pthread_mutex_lock(&g->cmu);
+	if (fd->cursor.removed)
+		fd->removals++;
+	fd->cursor.removed = false;
+	if (rc)
+		fd->at = 0; /* the next refresh tries again */
+	fd->busy = false;
+	pthread_cond_broadcast(&g->rcv);
+	pthread_mutex_unlock(&g->cmu);
+	return rc;
+}
+
+/* Where F starts taking the group's records: from now (before its own full scan). */
+static void feed_mark(np_fleet *f)
+{
+	struct np__fleet_group *g = f->group;
+
+	pthread_mutex_lock(&g->cmu);
+	f->feed_seen = g->feed ? g->feed->head : 0;
+	f->feed_removals = g->feed ? g->feed->removals : 0;
+	pthread_mutex_unlock(&g->cmu);
+}
+
+/* Host ID: a known one, or one added since FROM (a host's records repeat). */
+static struct np_fleet_host *feed_host(np_fleet *f, int64_t id, int from)
+{
+	struct np_fleet_host *h = np__fleet_by_id(f, id);
+
+	for (int i = from; !h && i < f->nhosts; i++)
+		if (f->hosts[i]->id == id)
+			h = f->hosts[i];
+	return h;
+}
+
+/*
+ * The records F has not taken yet, as scan_host takes a scan's (ids are
+ * never reused on a server: no renamed host to drop).  *FULL: scan every
+ * host now (records lost, a host removed, one without a name).
+ */
+static int feed_take(np_fleet *f, bool *full, struct np_error *err)
+{
+	struct np__fleet_group *g = f->group;
+	struct np__feed *fd = g->feed;
+	int from = f->nhosts, rc = 0;
+	uint64_t k;
+
+	pthread_mutex_lock(&g->cmu);
+	k = f->feed_seen;
+	if (fd->head - k > FEED)
+		*full = true, k = fd->head - FEED;
+	if (f->feed_removals != fd->removals)
+		*full = true;
+	for (; k < fd->head && !rc; k++) {
+		const struct np__feed_rec *e = &fd->ring[k % FEED];
+		struct np_fleet_host *h = feed_host(f, e->id, from);
+		struct np__host_rec r = { e->id, e->name, e->topo_id, e->cpu_ratio, e->ram_ratio,
+					  e->generation, -1, NULL, false };
+
+		if (!h && !e->name)
+			*full = true;
+		else if (!h)
+			rc = add_host_rec(f, &r, &h, err);
+		else if (e->generation > h->generation)
+			np__fleet_stale(f, h, e->generation);
+	}
+	f->feed_seen = k;
+	f->feed_removals = fd->removals;
+	pthread_mutex_unlock(&g->cmu);
+	if (!rc && f->nhosts > from) { /* topologies outside CMU: np__fleet_topo takes it */
+		resort(f);
+		rc = load_topos(f, err);
+	}
+	return rc;
+}
+
+/* The change scan through the group (refresh's, for shared_scan drivers). */
+static int shared_scan(np_fleet *f, bool lazy, struct np_error *err)
+{
+	bool full = false;
+	int rc = group_scan(f, f->last_scan == 0, err);
+
+	f->last_scan = np__now_ns();
+	if (!rc)
+		rc = feed_take(f, &full, err);
+	if (!rc && full)
+		rc = full_scan(f, NULL, err);
+	return rc ? rc : stale_ones(f, lazy, err);
+}
+
 static int refresh(np_fleet *f, bool lazy, struct np_error *err)
 {
 	struct scan c = { f, err, -1, false, NULL };
@@ -867,6 +1059,8 @@ static int refresh(np_fleet *f, bool lazy, struct np_error *err)
 
 	if (f->loaded)
 		apply_removals(f);
+	if (!f->loaded && f->drv->shared_scan)
+		feed_mark(f);
 	if (!f->loaded || np__now_ns() - f->last_full > FULL_SCAN_NS) {
 		rc = full_scan(f, f->loaded ? NULL : &f->cursor, err);
 		if (!rc && !f->loaded)
@@ -880,6 +1074,8 @@ static int refresh(np_fleet *f, bool lazy, struct np_error *err)
 	 * guests a second would otherwise pay a round trip to PostgreSQL for
 	 * each; a summary a millisecond older costs at most a refused claim.
 	 */
+	if (f->drv->shared_scan)
+		return shared_scan(f, lazy, err);
 	if (np__now_ns() - f->last_scan < SCAN_NS)
 		return stale_ones(f, lazy, err);
 	f->last_scan = np__now_ns();

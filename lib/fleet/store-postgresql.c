@@ -53,7 +53,7 @@
 
 #define WINDOW_NS (INT64_C(100) * 1000000)
 #define DEEP_NS (INT64_C(50) * 1000000)
-#define RING 64
+#define RING NP__CURSOR_MARKS /* change scans remembered (np__cursor marks) */
 #define ADMIN_LOCK "SELECT pg_advisory_xact_lock(7355608)"
 
 enum stmt {
@@ -355,11 +355,6 @@ struct np__store {
 	bool prepared[P_COUNT];
 	bool streaming; /* inside each(): libpq can run no other query now */
 	bool have_fns;	/* the pg_temp functions (temp_fns) made on this connection */
-	int nring;
-	struct {
-		int64_t t, seq;
-	} ring[RING]; /* change scans: when, and the sequence then */
-	int64_t deep; /* when a scan last reached WINDOW_NS back */
 	int64_t until;	  /* wait_until: the deadline of the claims and releases run now, or 0 */
 	int64_t batch_until; /* lock_claims: UNTIL then, for the claim_many/commit_many that follows */
 	int64_t tx_until; /* the deadline of the transaction in flight (errors map to it), or 0 */
@@ -1635,26 +1630,27 @@ static int host_row(const struct row *w, void *p)
  * DEEP_NS at a value at least WINDOW_NS old, for commits that took their
  * mark long before they were visible.
  */
-static int64_t since_next(struct np__store *s, int64_t seq)
+static int64_t since_next(struct np__cursor *cur, int64_t seq)
 {
-	int64_t now = np__store_now_ns(), prev = s->nring ? s->ring[s->nring - 1].seq : seq, old = -1;
+	int64_t now = np__store_now_ns(), prev = cur->nmarks ? cur->marks[cur->nmarks - 1].seq : seq;
+	int64_t old = -1;
 	int keep = 0;
 
-	if (s->nring == RING) {
-		memmove(s->ring, s->ring + RING / 2, (RING / 2) * sizeof(s->ring[0]));
-		s->nring = RING / 2;
+	if (cur->nmarks == RING) {
+		memmove(cur->marks, cur->marks + RING / 2, (RING / 2) * sizeof(cur->marks[0]));
+		cur->nmarks = RING / 2;
 	}
-	s->ring[s->nring].t = now;
-	s->ring[s->nring++].seq = seq;
-	for (int i = 0; i < s->nring; i++)
-		if (now - s->ring[i].t >= WINDOW_NS)
-			keep = i, old = s->ring[i].seq;
-	memmove(s->ring, s->ring + keep, (size_t)(s->nring - keep) * sizeof(s->ring[0]));
-	s->nring -= keep;
-	if (now - s->deep < DEEP_NS)
+	cur->marks[cur->nmarks].t = now;
+	cur->marks[cur->nmarks++].seq = seq;
+	for (int i = 0; i < cur->nmarks; i++)
+		if (now - cur->marks[i].t >= WINDOW_NS)
+			keep = i, old = cur->marks[i].seq;
+	memmove(cur->marks, cur->marks + keep, (size_t)(cur->nmarks - keep) * sizeof(cur->marks[0]));
+	cur->nmarks -= keep;
+	if (now - cur->deep < DEEP_NS)
 		return prev;
-	s->deep = now;
-	return old >= 0 ? old : s->ring[0].seq;
+	cur->deep = now;
+	return old >= 0 ? old : cur->marks[0].seq;
 }
 
 static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb, void *ctx,
@@ -1676,8 +1672,8 @@ static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 		PQclear(r);
 		rc = each(s, cur ? P_HOSTS_ALL : P_HOSTS_LIGHT, 0, NULL, host_row, &h, err);
 		if (!rc && cur) {
-			s->nring = 0;
-			cur->v[0] = since_next(s, h.seq);
+			cur->nmarks = 0;
+			cur->v[0] = since_next(cur, h.seq);
 			cur->v[1] = h.removals;
 			cur->started = true;
 		}
@@ -1686,7 +1682,7 @@ static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 	snprintf(since, sizeof(since), "%lld", (long long)cur->v[0]);
 	rc = each(s, P_HOSTS_SINCE, 1, params, host_row, &h, err);
 	if (!rc && h.seq >= 0) {
-		cur->v[0] = since_next(s, h.seq);
+		cur->v[0] = since_next(cur, h.seq);
 		cur->removed |= h.removals != cur->v[1];
 		cur->v[1] = h.removals;
 	}
@@ -1873,6 +1869,7 @@ static int pg_observe_get(struct np__store *s, const char *id, np__obs_cb cb, vo
 static const struct np__store_driver np__store_postgresql = {
 	.scheme = "postgresql",
 	.schema = NP__FLEET_SCHEMA_POSTGRESQL,
+	.shared_scan = true,
 	.open = pg_open,
 	.close = pg_close,
 	.version = pg_version,

@@ -96,6 +96,8 @@ struct np__placement_rec {
  * scan, and a scan that finds it moved sets REMOVED, so the caller scans
  * every host at once rather than at its next periodic full scan.
  */
+#define NP__CURSOR_MARKS 64
+
 struct np__cursor {
 	int64_t v[2];
 	int64_t data_version;
@@ -104,6 +106,18 @@ struct np__cursor {
 	bool ring_ok;	 /* SQLite: RING is set */
 	bool started;
 	bool removed; /* set by a scan: a host was removed since the last one */
+	/*
+	 * PostgreSQL: the last scans' times and sequence values, and when a
+	 * scan last reached far back (store-postgresql.c, since_next).  In the
+	 * cursor, not the connection: a process's handles share one cursor
+	 * (shared_scan), and whichever handle scans next starts where the
+	 * last scan of any of them left off.
+	 */
+	struct {
+		int64_t t, seq;
+	} marks[NP__CURSOR_MARKS];
+	int nmarks;
+	int64_t deep;
 };
 
 struct np__new_host {
@@ -226,6 +240,13 @@ typedef int (*np__alloc_cb)(void *ctx, const char *placement, int node, const ch
 struct np__store_driver {
 	const char *scheme;
 	int schema; /* the schema version this driver creates and reads */
+	/*
+	 * A change scan is a round trip to a server (PostgreSQL), not a look
+	 * at shared memory (SQLite's ring): then a process's handles run one
+	 * for all of them (fleet.c, "the group's change scan") through one
+	 * cursor, at most every few milliseconds, instead of each its own.
+	 */
+	bool shared_scan;
 	/*
 	 * Open URL (LOCATION is what follows "scheme:"); CREATE may make an
 	 * empty store (a SQLite file).  The schema is np__store_open()'s.
