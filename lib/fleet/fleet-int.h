@@ -281,6 +281,7 @@ struct np_fleet {
 	int64_t last_scan; /* and of the last change scan (at most every SCAN_NS); 0: scan next */
 	uint64_t feed_seen;	/* the group's scan records (shared_scan) taken so far */
 	uint64_t feed_removals; /* and the removals they found */
+	bool rides;		/* its claims carry the group's change scan (store.h, ride) */
 	uint64_t rng;
 	struct np__fleet_demand *demand; /* the guests scheduled last (demand.c), or NULL */
 	int64_t deadline; /* monotonic ns by which its writes must begin, or 0 (np_fleet_set_deadline) */

@@ -886,6 +886,10 @@ int np__fleet_fresh(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 struct np__feed {
 	struct np__cursor cursor; /* used by the scanning handle alone (BUSY) */
 	bool busy;		  /* a handle is scanning now */
+	struct np__cursor rcursor; /* the scans riding on claims' commits, theirs (RIDING) */
+	bool riding;
+	int64_t rode;		  /* when the ride in flight was sent */
+	struct np__ride ride;	  /* what the drivers' connections are given (store.h) */
 	int64_t at;		  /* when the last scan began; 0: the next refresh scans */
 	uint64_t head;		  /* records appended so far: the last FEED in RING */
 	uint64_t removals;	  /* scans that found a host removed */
@@ -975,6 +979,63 @@ static int group_scan(np_fleet *f, bool force, struct np_error *err)
 	return rc;
 }
 
+/*
+ * The scans that ride on the group's claim and release pipelines (store.h,
+ * ride): a batch's commit brings the others' changes in its round trip,
+ * and the refreshes that follow within SCAN_NS need no scan of their own.
+ * Their own cursor: a ride is in flight for a whole commit (its WAL
+ * flush), and the refreshes must not wait for that; two cursors, each
+ * used by one scan at a time, feed the same records.
+ */
+static bool ride_begin(void *ctx)
+{
+	struct np__fleet_group *g = ctx;
+	struct np__feed *fd = g->feed;
+	bool go;
+
+	pthread_mutex_lock(&g->cmu);
+	if (!fd->rcursor.started && fd->cursor.started && !fd->busy)
+		fd->rcursor = fd->cursor; /* the first: from where the group's scans are */
+	go = !fd->riding && fd->rcursor.started;
+	if (go) {
+		fd->riding = true;
+		fd->rode = np__now_ns();
+	}
+	pthread_mutex_unlock(&g->cmu);
+	return go;
+}
+
+static void ride_end(void *ctx, int rc)
+{
+	struct np__fleet_group *g = ctx;
+	struct np__feed *fd = g->feed;
+
+	pthread_mutex_lock(&g->cmu);
+	if (fd->rcursor.removed)
+		fd->removals++;
+	fd->rcursor.removed = false;
+	if (!rc && fd->rode > fd->at)
+		fd->at = fd->rode; /* it saw every commit before it was sent */
+	fd->riding = false;
+	pthread_mutex_unlock(&g->cmu);
+}
+
+/* F's connection carries the group's rides from now on (when its driver can). */
+static void ride_on(np_fleet *f)
+{
+	struct np__fleet_group *g = f->group;
+	struct np__feed *fd = g->feed;
+
+	f->rides = true;
+	if (!f->drv->ride || !fd)
+		return;
+	pthread_mutex_lock(&g->cmu);
+	if (!fd->ride.ctx) /* set once: other connections read it */
+		fd->ride = (struct np__ride){ &fd->rcursor, ride_begin, feed_row, ride_end, g };
+	pthread_mutex_unlock(&g->cmu);
+	f->drv->ride(f->s, &fd->ride);
+}
+
 /* Where F starts taking the group's records: from now (before its own full scan). */
 static void feed_mark(np_fleet *f)
 {
@@ -1045,6 +1106,8 @@ static int shared_scan(np_fleet *f, bool lazy, struct np_error *err)
 	int rc = group_scan(f, f->last_scan == 0, err);
 
 	f->last_scan = np__now_ns();
+	if (!rc && !f->rides)
+		ride_on(f);
 	if (!rc)
 		rc = feed_take(f, &full, err);
 	if (!rc && full)

@@ -358,6 +358,7 @@ struct np__store {
 	int64_t until;	  /* wait_until: the deadline of the claims and releases run now, or 0 */
 	int64_t batch_until; /* lock_claims: UNTIL then, for the claim_many/commit_many that follows */
 	int64_t tx_until; /* the deadline of the transaction in flight (errors map to it), or 0 */
+	const struct np__ride *ride; /* a change scan after each claim pipeline's commit, or NULL */
 };
 
 /* ---- errors and statements ----------------------------------------------- */
@@ -1080,6 +1081,9 @@ static int send_one(struct np__store *s, enum stmt i, int n, const char *const *
 	return 0;
 }
 
+static int ride_send(struct np__store *s, char *since, size_t size, struct np_error *err);
+static int ride_read(struct np__store *s);
+
 /*
  * Group commit: the N claims and releases of OPS sent at once in libpq's
  * pipeline mode, one implicit transaction up to the sync, so one round
@@ -1094,7 +1098,7 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 	long ms = until ? ms_left(until) : 0;
 	int rc, pre = until ? 1 : 0;
 	const char *p[1];
-	char buf[24];
+	char buf[24], since[24];
 
 	s->batch_until = 0; /* one batch's */
 	if (until && !ms)
@@ -1104,6 +1108,8 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 		return rc;
 	if (until && ((rc = prepare(s, P_DEADLINE, err)) || (rc = prepare(s, P_BY_DEADLINE, err))))
 		return rc;
+	if (s->ride && prepare(s, P_HOSTS_SINCE, NULL))
+		s->ride = NULL; /* claims go on without it */
 	for (int i = 0; i < n; i++) {
 		if (ops[i].rel)
 			continue;
@@ -1124,12 +1130,23 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 		if (PQstatus(s->conn) != CONNECTION_OK)
 			return rc;
 	}
+	/* The change scan, after the commit, in the same round trip (store.h, ride). */
+	bool rode = !rc && s->ride && s->ride->begin(s->ride->ctx);
+
+	if (rode && ride_send(s, since, sizeof(since), NULL)) {
+		s->ride->end(s->ride->ctx, NP_EOS);
+		rode = false;
+		if (PQstatus(s->conn) != CONNECTION_OK)
+			return res_err(s, NULL, err, "cannot send a claim");
+	}
 	/* Even after a send failed, the sync's answers must be read to leave the pipeline. */
 	s->tx_until = until;
 	int rrc = pipeline_read(s, ops, n, pre, err);
 
 	s->tx_until = 0;
 	rc = rc ? rc : rrc;
+	if (rode)
+		s->ride->end(s->ride->ctx, ride_read(s));
 	if (!PQexitPipelineMode(s->conn) && !rc)
 		rc = res_err(s, NULL, err, "cannot end a pipeline");
 	return rc;
@@ -1653,6 +1670,16 @@ static int64_t since_next(struct np__cursor *cur, int64_t seq)
 	return old >= 0 ? old : cur->marks[0].seq;
 }
 
+/* A change scan (HOSTS_SINCE) read whole: where the next one starts. */
+static void since_done(struct np__cursor *cur, const struct hctx *h)
+{
+	if (h->seq < 0)
+		return;
+	cur->v[0] = since_next(cur, h->seq);
+	cur->removed |= h->removals != cur->v[1];
+	cur->v[1] = h->removals;
+}
+
 static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb, void *ctx,
 		    struct np_error *err)
 {
@@ -1681,12 +1708,58 @@ static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 	}
 	snprintf(since, sizeof(since), "%lld", (long long)cur->v[0]);
 	rc = each(s, P_HOSTS_SINCE, 1, params, host_row, &h, err);
-	if (!rc && h.seq >= 0) {
-		cur->v[0] = since_next(cur, h.seq);
-		cur->removed |= h.removals != cur->v[1];
-		cur->v[1] = h.removals;
-	}
+	if (!rc)
+		since_done(cur, &h);
 	return rc;
+}
+
+/* The change scan that rides on a claim pipeline (store.h, ride): sent after its sync. */
+static int ride_send(struct np__store *s, char *since, size_t size, struct np_error *err)
+{
+	const char *params[1] = { since };
+
+	snprintf(since, size, "%lld", (long long)s->ride->cursor->v[0]);
+	if (send_one(s, P_HOSTS_SINCE, 1, params, err))
+		return NP_EOS;
+	return PQpipelineSync(s->conn) ? 0 : res_err(s, NULL, err, "cannot send a change scan");
+}
+
+/* Its rows, up to its sync, to the ride's callback; the cursor moved when all were read. */
+static int ride_read(struct np__store *s)
+{
+	const struct np__ride *ride = s->ride;
+	struct hctx h = { ride->cb, ride->ctx, -1, -1 };
+	int rc = 0;
+
+	for (;;) {
+		PGresult *r = PQgetResult(s->conn);
+		ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+		if (!r) { /* the end of the scan's results */
+			if (PQstatus(s->conn) != CONNECTION_OK) {
+				rc = NP_EOS;
+				break;
+			}
+			continue;
+		}
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (!rc && !ok(r))
+			rc = NP_EOS;
+		else if (!rc)
+			rc = each_row(r, host_row, &h);
+		PQclear(r);
+	}
+	if (!rc)
+		since_done(ride->cursor, &h);
+	return rc;
+}
+
+static void pg_ride(struct np__store *s, const struct np__ride *ride)
+{
+	s->ride = ride;
 }
 
 static int pg_topology(struct np__store *s, int64_t id, char **json, struct np_error *err)
@@ -1886,6 +1959,7 @@ static const struct np__store_driver np__store_postgresql = {
 	.wait_until = pg_wait_until,
 	.release = pg_release,
 	.commit_many = pg_commit_many,
+	.ride = pg_ride,
 	.placements = pg_placements,
 	.snapshot = pg_snapshot,
 	.allocations = pg_allocations,

@@ -237,6 +237,20 @@ typedef int (*np__placement_cb)(void *ctx, const struct np__placement_rec *p);
 typedef int (*np__alloc_cb)(void *ctx, const char *placement, int node, const char *rc,
 			    int64_t amount);
 
+/*
+ * A change scan that rides on a store's claims and releases (the
+ * driver's ride op): BEGIN(CTX) says whether to scan now (then CURSOR is
+ * the caller's until END); each host found goes to CB(CTX), and END(CTX,
+ * RC) comes after, RC 0 when the scan was read whole.
+ */
+struct np__ride {
+	struct np__cursor *cursor;
+	bool (*begin)(void *ctx);
+	np__host_cb cb;
+	void (*end)(void *ctx, int rc);
+	void *ctx;
+};
+
 struct np__store_driver {
 	const char *scheme;
 	int schema; /* the schema version this driver creates and reads */
@@ -353,6 +367,15 @@ struct np__store_driver {
 	 * Optional.
 	 */
 	int (*commit_many)(struct np__store *s, struct np__op *ops, int n, struct np_error *err);
+	/*
+	 * Optional: from now on, each transaction of S's claims and releases
+	 * also runs a change scan from RIDE (RIDE->begin willing), after its
+	 * commit and in its round trip (PostgreSQL: the same pipeline), so
+	 * that a process that claims learns the others' changes without a
+	 * round trip of its own.  RIDE NULL: no more.  RIDE outlives S's use
+	 * of it; the scan's failure fails no claim.
+	 */
+	void (*ride)(struct np__store *s, const struct np__ride *ride);
 	/* Placements with id ID, or on host HOST_ID (>= 0), or all. */
 	int (*placements)(struct np__store *s, const char *id, int64_t host_id,
 			  np__placement_cb cb, void *ctx, struct np_error *err);
