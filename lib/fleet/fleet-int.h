@@ -163,11 +163,7 @@ struct np__fleet_group {
 	int64_t reading[NP__READING_MAX]; /* hosts a handle is reading from the store now */
 	atomic_ullong host_reads, full_reads; /* ledger reads (np_fleet_refresh_stats) */
 	atomic_ullong told; /* changes made from the store's change ring, not read (fleet.c) */
-	struct np__feed *feed; /* under CMU: the group's change scan (fleet.c; NULL until the first) */
 };
-
-/* The group's change scan and what it found (fleet.c); NULL does nothing. */
-void np__feed_free(struct np__feed *fd);
 
 void np__snap_unref(struct np__hsnap *s);
 /* A reference to the cached snapshot of host H (id, name, topology) at generation >= MIN_GEN, or NULL. */
@@ -278,10 +274,7 @@ struct np_fleet {
 	bool unread;	   /* hosts came since the last full read of the stale ones */
 	bool loaded;
 	int64_t last_full; /* monotonic ns of the last full scan (every FULL_SCAN_NS) */
-	int64_t last_scan; /* and of the last change scan (at most every SCAN_NS); 0: scan next */
-	uint64_t feed_seen;	/* the group's scan records (shared_scan) taken so far */
-	uint64_t feed_removals; /* and the removals they found */
-	bool rides;		/* its claims carry the group's change scan (store.h, ride) */
+	int64_t last_scan; /* and of the last change scan (at most every SCAN_NS) */
 	uint64_t rng;
 	struct np__fleet_demand *demand; /* the guests scheduled last (demand.c), or NULL */
 	int64_t deadline; /* monotonic ns by which its writes must begin, or 0 (np_fleet_set_deadline) */

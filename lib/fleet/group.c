@@ -353,7 +353,6 @@ void np__group_unref(struct np__fleet_group *g)
 		np_topo_free(g->topos[i].topo);
 	}
 	free(g->topos);
-	np__feed_free(g->feed);
 	pthread_cond_destroy(&g->rcv);
 	pthread_mutex_destroy(&g->cmu);
 	pthread_mutex_destroy(&g->mu);

@@ -53,7 +53,7 @@
 
 #define WINDOW_NS (INT64_C(100) * 1000000)
 #define DEEP_NS (INT64_C(50) * 1000000)
-#define RING NP__CURSOR_MARKS /* change scans remembered (np__cursor marks) */
+#define RING 64
 #define ADMIN_LOCK "SELECT pg_advisory_xact_lock(7355608)"
 
 enum stmt {
@@ -355,10 +355,14 @@ struct np__store {
 	bool prepared[P_COUNT];
 	bool streaming; /* inside each(): libpq can run no other query now */
 	bool have_fns;	/* the pg_temp functions (temp_fns) made on this connection */
+	int nring;
+	struct {
+		int64_t t, seq;
+	} ring[RING]; /* change scans: when, and the sequence then */
+	int64_t deep; /* when a scan last reached WINDOW_NS back */
 	int64_t until;	  /* wait_until: the deadline of the claims and releases run now, or 0 */
 	int64_t batch_until; /* lock_claims: UNTIL then, for the claim_many/commit_many that follows */
 	int64_t tx_until; /* the deadline of the transaction in flight (errors map to it), or 0 */
-	const struct np__ride *ride; /* a change scan after each claim pipeline's commit, or NULL */
 };
 
 /* ---- errors and statements ----------------------------------------------- */
@@ -1081,9 +1085,6 @@ static int send_one(struct np__store *s, enum stmt i, int n, const char *const *
 	return 0;
 }
 
-static int ride_send(struct np__store *s, char *since, size_t size, struct np_error *err);
-static int ride_read(struct np__store *s);
-
 /*
  * Group commit: the N claims and releases of OPS sent at once in libpq's
  * pipeline mode, one implicit transaction up to the sync, so one round
@@ -1098,7 +1099,7 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 	long ms = until ? ms_left(until) : 0;
 	int rc, pre = until ? 1 : 0;
 	const char *p[1];
-	char buf[24], since[24];
+	char buf[24];
 
 	s->batch_until = 0; /* one batch's */
 	if (until && !ms)
@@ -1108,8 +1109,6 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 		return rc;
 	if (until && ((rc = prepare(s, P_DEADLINE, err)) || (rc = prepare(s, P_BY_DEADLINE, err))))
 		return rc;
-	if (s->ride && prepare(s, P_HOSTS_SINCE, NULL))
-		s->ride = NULL; /* claims go on without it */
 	for (int i = 0; i < n; i++) {
 		if (ops[i].rel)
 			continue;
@@ -1130,23 +1129,12 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 		if (PQstatus(s->conn) != CONNECTION_OK)
 			return rc;
 	}
-	/* The change scan, after the commit, in the same round trip (store.h, ride). */
-	bool rode = !rc && s->ride && s->ride->begin(s->ride->ctx);
-
-	if (rode && ride_send(s, since, sizeof(since), NULL)) {
-		s->ride->end(s->ride->ctx, NP_EOS);
-		rode = false;
-		if (PQstatus(s->conn) != CONNECTION_OK)
-			return res_err(s, NULL, err, "cannot send a claim");
-	}
 	/* Even after a send failed, the sync's answers must be read to leave the pipeline. */
 	s->tx_until = until;
 	int rrc = pipeline_read(s, ops, n, pre, err);
 
 	s->tx_until = 0;
 	rc = rc ? rc : rrc;
-	if (rode)
-		s->ride->end(s->ride->ctx, ride_read(s));
 	if (!PQexitPipelineMode(s->conn) && !rc)
 		rc = res_err(s, NULL, err, "cannot end a pipeline");
 	return rc;
@@ -1647,37 +1635,26 @@ static int host_row(const struct row *w, void *p)
  * DEEP_NS at a value at least WINDOW_NS old, for commits that took their
  * mark long before they were visible.
  */
-static int64_t since_next(struct np__cursor *cur, int64_t seq)
+static int64_t since_next(struct np__store *s, int64_t seq)
 {
-	int64_t now = np__store_now_ns(), prev = cur->nmarks ? cur->marks[cur->nmarks - 1].seq : seq;
-	int64_t old = -1;
+	int64_t now = np__store_now_ns(), prev = s->nring ? s->ring[s->nring - 1].seq : seq, old = -1;
 	int keep = 0;
 
-	if (cur->nmarks == RING) {
-		memmove(cur->marks, cur->marks + RING / 2, (RING / 2) * sizeof(cur->marks[0]));
-		cur->nmarks = RING / 2;
+	if (s->nring == RING) {
+		memmove(s->ring, s->ring + RING / 2, (RING / 2) * sizeof(s->ring[0]));
+		s->nring = RING / 2;
 	}
-	cur->marks[cur->nmarks].t = now;
-	cur->marks[cur->nmarks++].seq = seq;
-	for (int i = 0; i < cur->nmarks; i++)
-		if (now - cur->marks[i].t >= WINDOW_NS)
-			keep = i, old = cur->marks[i].seq;
-	memmove(cur->marks, cur->marks + keep, (size_t)(cur->nmarks - keep) * sizeof(cur->marks[0]));
-	cur->nmarks -= keep;
-	if (now - cur->deep < DEEP_NS)
+	s->ring[s->nring].t = now;
+	s->ring[s->nring++].seq = seq;
+	for (int i = 0; i < s->nring; i++)
+		if (now - s->ring[i].t >= WINDOW_NS)
+			keep = i, old = s->ring[i].seq;
+	memmove(s->ring, s->ring + keep, (size_t)(s->nring - keep) * sizeof(s->ring[0]));
+	s->nring -= keep;
+	if (now - s->deep < DEEP_NS)
 		return prev;
-	cur->deep = now;
-	return old >= 0 ? old : cur->marks[0].seq;
-}
-
-/* A change scan (HOSTS_SINCE) read whole: where the next one starts. */
-static void since_done(struct np__cursor *cur, const struct hctx *h)
-{
-	if (h->seq < 0)
-		return;
-	cur->v[0] = since_next(cur, h->seq);
-	cur->removed |= h->removals != cur->v[1];
-	cur->v[1] = h->removals;
+	s->deep = now;
+	return old >= 0 ? old : s->ring[0].seq;
 }
 
 static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb, void *ctx,
@@ -1699,8 +1676,8 @@ static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 		PQclear(r);
 		rc = each(s, cur ? P_HOSTS_ALL : P_HOSTS_LIGHT, 0, NULL, host_row, &h, err);
 		if (!rc && cur) {
-			cur->nmarks = 0;
-			cur->v[0] = since_next(cur, h.seq);
+			s->nring = 0;
+			cur->v[0] = since_next(s, h.seq);
 			cur->v[1] = h.removals;
 			cur->started = true;
 		}
@@ -1708,58 +1685,12 @@ static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 	}
 	snprintf(since, sizeof(since), "%lld", (long long)cur->v[0]);
 	rc = each(s, P_HOSTS_SINCE, 1, params, host_row, &h, err);
-	if (!rc)
-		since_done(cur, &h);
-	return rc;
-}
-
-/* The change scan that rides on a claim pipeline (store.h, ride): sent after its sync. */
-static int ride_send(struct np__store *s, char *since, size_t size, struct np_error *err)
-{
-	const char *params[1] = { since };
-
-	snprintf(since, size, "%lld", (long long)s->ride->cursor->v[0]);
-	if (send_one(s, P_HOSTS_SINCE, 1, params, err))
-		return NP_EOS;
-	return PQpipelineSync(s->conn) ? 0 : res_err(s, NULL, err, "cannot send a change scan");
-}
-
-/* Its rows, up to its sync, to the ride's callback; the cursor moved when all were read. */
-static int ride_read(struct np__store *s)
-{
-	const struct np__ride *ride = s->ride;
-	struct hctx h = { ride->cb, ride->ctx, -1, -1 };
-	int rc = 0;
-
-	for (;;) {
-		PGresult *r = PQgetResult(s->conn);
-		ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-
-		if (!r) { /* the end of the scan's results */
-			if (PQstatus(s->conn) != CONNECTION_OK) {
-				rc = NP_EOS;
-				break;
-			}
-			continue;
-		}
-		if (st == PGRES_PIPELINE_SYNC) {
-			PQclear(r);
-			break;
-		}
-		if (!rc && !ok(r))
-			rc = NP_EOS;
-		else if (!rc)
-			rc = each_row(r, host_row, &h);
-		PQclear(r);
+	if (!rc && h.seq >= 0) {
+		cur->v[0] = since_next(s, h.seq);
+		cur->removed |= h.removals != cur->v[1];
+		cur->v[1] = h.removals;
 	}
-	if (!rc)
-		since_done(ride->cursor, &h);
 	return rc;
-}
-
-static void pg_ride(struct np__store *s, const struct np__ride *ride)
-{
-	s->ride = ride;
 }
 
 static int pg_topology(struct np__store *s, int64_t id, char **json, struct np_error *err)
@@ -1942,7 +1873,6 @@ static int pg_observe_get(struct np__store *s, const char *id, np__obs_cb cb, vo
 static const struct np__store_driver np__store_postgresql = {
 	.scheme = "postgresql",
 	.schema = NP__FLEET_SCHEMA_POSTGRESQL,
-	.shared_scan = true,
 	.open = pg_open,
 	.close = pg_close,
 	.version = pg_version,
@@ -1959,7 +1889,6 @@ static const struct np__store_driver np__store_postgresql = {
 	.wait_until = pg_wait_until,
 	.release = pg_release,
 	.commit_many = pg_commit_many,
-	.ride = pg_ride,
 	.placements = pg_placements,
 	.snapshot = pg_snapshot,
 	.allocations = pg_allocations,

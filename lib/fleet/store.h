@@ -96,8 +96,6 @@ struct np__placement_rec {
  * scan, and a scan that finds it moved sets REMOVED, so the caller scans
  * every host at once rather than at its next periodic full scan.
  */
-#define NP__CURSOR_MARKS 64
-
 struct np__cursor {
 	int64_t v[2];
 	int64_t data_version;
@@ -106,18 +104,6 @@ struct np__cursor {
 	bool ring_ok;	 /* SQLite: RING is set */
 	bool started;
 	bool removed; /* set by a scan: a host was removed since the last one */
-	/*
-	 * PostgreSQL: the last scans' times and sequence values, and when a
-	 * scan last reached far back (store-postgresql.c, since_next).  In the
-	 * cursor, not the connection: a process's handles share one cursor
-	 * (shared_scan), and whichever handle scans next starts where the
-	 * last scan of any of them left off.
-	 */
-	struct {
-		int64_t t, seq;
-	} marks[NP__CURSOR_MARKS];
-	int nmarks;
-	int64_t deep;
 };
 
 struct np__new_host {
@@ -237,30 +223,9 @@ typedef int (*np__placement_cb)(void *ctx, const struct np__placement_rec *p);
 typedef int (*np__alloc_cb)(void *ctx, const char *placement, int node, const char *rc,
 			    int64_t amount);
 
-/*
- * A change scan that rides on a store's claims and releases (the
- * driver's ride op): BEGIN(CTX) says whether to scan now (then CURSOR is
- * the caller's until END); each host found goes to CB(CTX), and END(CTX,
- * RC) comes after, RC 0 when the scan was read whole.
- */
-struct np__ride {
-	struct np__cursor *cursor;
-	bool (*begin)(void *ctx);
-	np__host_cb cb;
-	void (*end)(void *ctx, int rc);
-	void *ctx;
-};
-
 struct np__store_driver {
 	const char *scheme;
 	int schema; /* the schema version this driver creates and reads */
-	/*
-	 * A change scan is a round trip to a server (PostgreSQL), not a look
-	 * at shared memory (SQLite's ring): then a process's handles run one
-	 * for all of them (fleet.c, "the group's change scan") through one
-	 * cursor, at most every few milliseconds, instead of each its own.
-	 */
-	bool shared_scan;
 	/*
 	 * Open URL (LOCATION is what follows "scheme:"); CREATE may make an
 	 * empty store (a SQLite file).  The schema is np__store_open()'s.
@@ -367,15 +332,6 @@ struct np__store_driver {
 	 * Optional.
 	 */
 	int (*commit_many)(struct np__store *s, struct np__op *ops, int n, struct np_error *err);
-	/*
-	 * Optional: from now on, each transaction of S's claims and releases
-	 * also runs a change scan from RIDE (RIDE->begin willing), after its
-	 * commit and in its round trip (PostgreSQL: the same pipeline), so
-	 * that a process that claims learns the others' changes without a
-	 * round trip of its own.  RIDE NULL: no more.  RIDE outlives S's use
-	 * of it; the scan's failure fails no claim.
-	 */
-	void (*ride)(struct np__store *s, const struct np__ride *ride);
 	/* Placements with id ID, or on host HOST_ID (>= 0), or all. */
 	int (*placements)(struct np__store *s, const char *id, int64_t host_id,
 			  np__placement_cb cb, void *ctx, struct np_error *err);
