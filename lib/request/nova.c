@@ -1379,7 +1379,8 @@ int np_request_from_nova(unsigned vcpus, uint64_t memory_mb, const struct np_kv 
 			 const struct np_pci_alias *aliases, size_t naliases, np_request **out,
 			 struct np_error *err)
 {
-	struct nq *q = np__calloc(1, sizeof(*q));
+	/* Not calloc: the literal below sets every member (~18 KiB, cleared once, not twice). */
+	struct nq *q = malloc(sizeof(*q));
 	int rc;
 
 	if (!q)

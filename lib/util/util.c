@@ -737,3 +737,56 @@ void np_json_str_write(FILE *out, const char *s)
 	}
 	fputc('"', out);
 }
+
+/* fopencookie's write: the flushed bytes appended to the text. */
+static ssize_t memout_write(void *cookie, const char *data, size_t n)
+{
+	struct np__memout *m = cookie;
+
+	if (m->len + n >= m->cap) {
+		size_t cap = m->cap ? m->cap : 1024;
+		char *t;
+
+		while (cap <= m->len + n)
+			cap *= 2;
+		if (!(t = realloc(m->text, cap)))
+			return -1;
+		m->text = t;
+		m->cap = cap;
+	}
+	memcpy(m->text + m->len, data, n);
+	m->len += n;
+	return (ssize_t)n;
+}
+
+bool np__memout_open(struct np__memout *m)
+{
+	m->text = NULL;
+	m->len = m->cap = 0;
+	m->f = fopencookie(m, "w", (cookie_io_functions_t){ .write = memout_write });
+	if (m->f && setvbuf(m->f, m->io, _IOFBF, sizeof(m->io)) == 0)
+		return true;
+	if (m->f)
+		fclose(m->f);
+	return false;
+}
+
+int np__memout_close(struct np__memout *m, char **text, size_t *len)
+{
+	/* A write the text refused (out of memory) leaves the stream's error set. */
+	bool ok = fflush(m->f) == 0 && !ferror(m->f);
+
+	ok = fclose(m->f) == 0 && ok;
+	if (ok && !m->text && !(m->text = malloc(1)))
+		ok = false;
+	if (!ok) {
+		free(m->text);
+		*text = NULL;
+		return NP_ENOMEM;
+	}
+	m->text[m->len] = '\0';
+	*text = m->text;
+	if (len)
+		*len = m->len;
+	return 0;
+}

@@ -1,7 +1,7 @@
 /*
  * test-util.c - cpulist/cpumap parsing and formatting, strict integers,
- * whole-file reading: the helpers every text source leans on; and the
- * library's version.
+ * whole-file reading, text written into memory (np__memout): the helpers
+ * every text source leans on; and the library's version.
  *
  * The reader is checked on what must never hang or fill memory: a FIFO
  * nobody writes to, a symbolic link to one, /dev/zero, a directory; an
@@ -458,6 +458,37 @@ static void test_err_one_line(void)
 	CHECK(np__err(NULL, NP_EIO, "x") == NP_EIO, "no np_error: the code only");
 }
 
+/*
+ * np__memout: nothing written is "", and text far past its 4 KiB stdio
+ * buffer (many flushes, the block grown several times) comes back whole,
+ * in order, NUL-terminated, with its length.
+ */
+static void test_memout(void)
+{
+	struct np__memout m;
+	char *text = NULL;
+	size_t len = 99;
+	bool in_order = true;
+
+	CHECK(np__memout_open(&m), "memout: open");
+	CHECK(np__memout_close(&m, &text, &len) == 0 && text && !text[0] && len == 0,
+	      "memout: nothing written is an empty text (len %zu)", len);
+	free(text);
+	CHECK(np__memout_open(&m), "memout: open again");
+	for (int i = 0; i < 5000; i++)
+		fprintf(m.f, "%04d,", i);
+	CHECK(np__memout_close(&m, &text, &len) == 0 && text && len == 25000 &&
+	      strlen(text) == len, "memout: 25000 bytes written, %zu read back", len);
+	for (int i = 0; text && len == 25000 && i < 5000 && in_order; i++) {
+		char want[8];
+
+		snprintf(want, sizeof(want), "%04d,", i);
+		in_order = memcmp(text + 5 * i, want, 5) == 0;
+	}
+	CHECK(in_order, "memout: the text comes back in the order written");
+	free(text);
+}
+
 int main(void)
 {
 	T_CASE("cpulist", test_cpulist());
@@ -476,5 +507,6 @@ int main(void)
 	T_CASE("utf8", test_utf8());
 	T_CASE("json-text", test_json_text());
 	T_CASE("err-one-line", test_err_one_line());
+	T_CASE("memout", test_memout());
 	return t_done();
 }
