@@ -125,36 +125,6 @@ static int put_head(FILE *out, const char *id, const char *host)
 }
 
 /*
- * The answer's text, grown as the stream's buffer is flushed into it.  A
- * stream of our own (fopencookie) with a buffer on the stack, where
- * open_memstream callocs and clears 8 KiB for each answer.
- */
-struct sink {
-	char *buf;
-	size_t len, cap; /* cap > len: room for compact()'s NUL */
-};
-
-static ssize_t sink_write(void *cookie, const char *data, size_t n)
-{
-	struct sink *k = cookie;
-
-	if (k->len + n >= k->cap) {
-		size_t cap = k->cap ? k->cap : 4096;
-		char *b;
-
-		while (cap <= k->len + n)
-			cap *= 2;
-		if (!(b = realloc(k->buf, cap)))
-			return -1;
-		k->buf = b;
-		k->cap = cap;
-	}
-	memcpy(k->buf + k->len, data, n);
-	k->len += n;
-	return (ssize_t)n;
-}
-
-/*
  * The answer {"id", "host", "plan"} of a placement made (POST), written in
  * one pass: the plan writer's text goes in as it is, rather than parsed
  * into a tree and dumped again (that round trip was most of the service's
@@ -164,33 +134,31 @@ static ssize_t sink_write(void *cookie, const char *data, size_t n)
 int svc_plan_answer(struct svc_resp *rs, int status, const char *id, const char *host,
 		    const np_plan *plan, const np_host *usage, struct np_error *err)
 {
-	char iobuf[4096];
-	struct sink k = { 0 };
-	FILE *out = fopencookie(&k, "w", (cookie_io_functions_t){ .write = sink_write });
+	struct np_memout m;
+	char *text = NULL;
+	size_t len = 0;
 	int rc = NP_ENOMEM;
 
-	if (out && setvbuf(out, iobuf, _IOFBF, sizeof(iobuf)) == 0) {
-		rc = put_head(out, id, host);
-		fputs(",\"plan\":", out);
+	if (np_memout_open(&m)) {
+		rc = put_head(m.f, id, host);
+		fputs(",\"plan\":", m.f);
 		if (!rc)
-			rc = plan_writer(plan, usage, out, err);
-		fputc('}', out);
+			rc = plan_writer(plan, usage, m.f, err);
+		fputc('}', m.f);
+		/* A write np_memout refused (out of memory) fails the close. */
+		if (np_memout_close(&m, &text, &len) && rc == 0)
+			rc = NP_ENOMEM;
 	}
-	/* A write the sink refused (out of memory) leaves the stream's error set. */
-	if (out && (fflush(out) != 0 || ferror(out)) && rc == 0)
-		rc = NP_ENOMEM;
-	if (out && fclose(out) != 0 && rc == 0)
-		rc = NP_ENOMEM;
 	if (rc) {
-		free(k.buf);
+		free(text);
 		if (rc == NP_ENOMEM)
 			snprintf(err->message, sizeof(err->message), "out of memory");
 		err->code = rc;
 		return rc;
 	}
 	svc_json(rs, status, NULL);
-	rs->body = k.buf;
-	rs->len = compact(k.buf, k.len);
+	rs->body = text;
+	rs->len = compact(text, len);
 	return 0;
 }
 

@@ -104,6 +104,30 @@ bool np_text_is_decimal(const char *text, bool fraction);
  */
 void np_json_str_write(FILE *out, const char *s);
 
+/*
+ * Text written through a stdio stream into one malloc'd block, as with
+ * open_memstream(), for the short documents a request writes (a plan's
+ * JSON, the service's answers): glibc's open_memstream callocs and clears
+ * an 8 KiB buffer per stream, more than such a document costs to write.
+ * Here stdio buffers in IO (the struct lives on the caller's stack, and
+ * must not move while open) and the text grows as that buffer is flushed.
+ * One stream, one thread.
+ */
+struct np_memout {
+	FILE *f; /* write here between open and close */
+	char *text;
+	size_t len, cap; /* cap > len once anything is written: room for the NUL */
+	char io[4096];
+};
+/* Open M's stream; false when out of memory. */
+bool np_memout_open(struct np_memout *m);
+/*
+ * Close M's stream: 0 and *TEXT the text written, NUL-terminated (free()
+ * it), its length in *LEN when LEN is not NULL; or NP_ENOMEM (a write
+ * failed), *TEXT NULL and nothing left to free.
+ */
+int np_memout_close(struct np_memout *m, char **text, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -39,6 +39,7 @@
 #include <time.h>
 
 #include <numaplace/emit.h>
+#include <numaplace/util.h>
 
 #include "util/util.h"
 
@@ -484,17 +485,17 @@ static int choose(np_fleet *f, struct choice *ch, const np_request *req, int *ch
 	return 0;
 }
 
-/* The plan's JSON as the store keeps it; written once a claim (np__memout: no 8 KiB buffer cleared). */
+/* The plan's JSON as the store keeps it; written once a claim (np_memout: no 8 KiB buffer cleared). */
 static int plan_json(const np_plan *plan, char **out, struct np_error *err)
 {
-	struct np__memout m;
+	struct np_memout m;
 	int rc;
 
 	*out = NULL;
-	if (!np__memout_open(&m))
+	if (!np_memout_open(&m))
 		return np__err(err, NP_ENOMEM, "out of memory");
 	rc = np_plan_write(plan, NULL, NULL, NP_PLAN_JSON, false, m.f, err);
-	if (np__memout_close(&m, out, NULL) && !rc)
+	if (np_memout_close(&m, out, NULL) && !rc)
 		rc = np__err(err, NP_ENOMEM, "out of memory");
 	if (rc) {
 		free(*out);

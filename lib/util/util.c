@@ -741,7 +741,7 @@ void np_json_str_write(FILE *out, const char *s)
 /* fopencookie's write: the flushed bytes appended to the text. */
 static ssize_t memout_write(void *cookie, const char *data, size_t n)
 {
-	struct np__memout *m = cookie;
+	struct np_memout *m = cookie;
 
 	if (m->len + n >= m->cap) {
 		size_t cap = m->cap ? m->cap : 1024;
@@ -759,7 +759,7 @@ static ssize_t memout_write(void *cookie, const char *data, size_t n)
 	return (ssize_t)n;
 }
 
-bool np__memout_open(struct np__memout *m)
+bool np_memout_open(struct np_memout *m)
 {
 	m->text = NULL;
 	m->len = m->cap = 0;
@@ -771,7 +771,7 @@ bool np__memout_open(struct np__memout *m)
 	return false;
 }
 
-int np__memout_close(struct np__memout *m, char **text, size_t *len)
+int np_memout_close(struct np_memout *m, char **text, size_t *len)
 {
 	/* A write the text refused (out of memory) leaves the stream's error set. */
 	bool ok = fflush(m->f) == 0 && !ferror(m->f);

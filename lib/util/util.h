@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include <numaplace/error.h>
 #include <numaplace/limits.h>
@@ -148,29 +147,6 @@ void *np__calloc(size_t n, size_t size);
 int np__grow(void **arr, size_t *cap, size_t need, size_t size);
 /* BASE's N elements of SIZE are in CMP's order already (qsort can be skipped). */
 bool np__sorted(const void *base, int n, size_t size, int (*cmp)(const void *, const void *));
-
-/*
- * Text written through a stdio stream into one malloc'd block, as with
- * open_memstream(), for the short documents a request writes (a plan's
- * JSON): glibc's open_memstream callocs and clears an 8 KiB buffer per
- * stream, more than such a document costs to write.  Here stdio buffers
- * in IO (the struct lives on the caller's stack, and must not move while
- * open) and the text grows as that buffer is flushed.  One thread.
- */
-struct np__memout {
-	FILE *f; /* write here between open and close */
-	char *text;
-	size_t len, cap; /* cap > len once anything is written: room for the NUL */
-	char io[4096];
-};
-/* Open M's stream; false when out of memory. */
-bool np__memout_open(struct np__memout *m);
-/*
- * Close M's stream: 0 and *TEXT the text written, NUL-terminated (free()
- * it), its length in *LEN when LEN is not NULL; or NP_ENOMEM (a write
- * failed), *TEXT NULL and nothing left to free.
- */
-int np__memout_close(struct np__memout *m, char **text, size_t *len);
 
 /*
  * The K-combination of 0..N-1 after IDX (increasing) in lexicographic

@@ -1,6 +1,6 @@
 /*
  * test-util.c - cpulist/cpumap parsing and formatting, strict integers,
- * whole-file reading, text written into memory (np__memout): the helpers
+ * whole-file reading, text written into memory (np_memout): the helpers
  * every text source leans on; and the library's version.
  *
  * The reader is checked on what must never hang or fill memory: a FIFO
@@ -459,25 +459,25 @@ static void test_err_one_line(void)
 }
 
 /*
- * np__memout: nothing written is "", and text far past its 4 KiB stdio
+ * np_memout: nothing written is "", and text far past its 4 KiB stdio
  * buffer (many flushes, the block grown several times) comes back whole,
  * in order, NUL-terminated, with its length.
  */
 static void test_memout(void)
 {
-	struct np__memout m;
+	struct np_memout m;
 	char *text = NULL;
 	size_t len = 99;
 	bool in_order = true;
 
-	CHECK(np__memout_open(&m), "memout: open");
-	CHECK(np__memout_close(&m, &text, &len) == 0 && text && !text[0] && len == 0,
+	CHECK(np_memout_open(&m), "memout: open");
+	CHECK(np_memout_close(&m, &text, &len) == 0 && text && !text[0] && len == 0,
 	      "memout: nothing written is an empty text (len %zu)", len);
 	free(text);
-	CHECK(np__memout_open(&m), "memout: open again");
+	CHECK(np_memout_open(&m), "memout: open again");
 	for (int i = 0; i < 5000; i++)
 		fprintf(m.f, "%04d,", i);
-	CHECK(np__memout_close(&m, &text, &len) == 0 && text && len == 25000 &&
+	CHECK(np_memout_close(&m, &text, &len) == 0 && text && len == 25000 &&
 	      strlen(text) == len, "memout: 25000 bytes written, %zu read back", len);
 	for (int i = 0; text && len == 25000 && i < 5000 && in_order; i++) {
 		char want[8];
