@@ -686,6 +686,15 @@ static int pg_open(const char *url, const char *location, bool create, struct np
 		return rc;
 	}
 	PQsetNoticeProcessor(s->conn, ignore_notice, NULL);
+	/*
+	 * No JIT on our own connections: PostgreSQL compiles any statement
+	 * whose plan costs past jit_above_cost (100,000) on every call, and a
+	 * generic plan's guesses can get there for a read of a few rows
+	 * (LEDGER_ONE took 3 ms a read so, measured: docs/bench/service.md,
+	 * "pg-ledger").  Our statements are short; compiling never pays.
+	 * Unanswered: a server before 11 has no jit setting, nothing to turn off.
+	 */
+	PQclear(PQexec(s->conn, "SET jit = off"));
 	(void)create; /* the database exists or not: libpq cannot create it */
 	*out = s;
 	return 0;
