@@ -47,7 +47,7 @@
  * store moves on its own: a SQLite file stays at 3.
  */
 #define NP__FLEET_SCHEMA_SQLITE 3
-#define NP__FLEET_SCHEMA_POSTGRESQL 4
+#define NP__FLEET_SCHEMA_POSTGRESQL 5
 /* The newest of them (np_fleet_schema_version()). */
 #define NP__FLEET_SCHEMA NP__FLEET_SCHEMA_POSTGRESQL
 
