@@ -8,12 +8,14 @@
  *   np_claim_try() (temp_fns: refusals answered, not raised; generic
  *   plans) in libpq's pipeline: one implicit transaction in READ
  *   COMMITTED for all the claims a process sends at once (group.c).  It
- *   inserts the placement (its id there already: same request ->
- *   'exists', other -> 'conflict'), locks and bumps the host row (so two claims on one host
+ *   inserts the placement with its takes and pins as arrays in its row
+ *   (schema_v5; its id there already: same request -> 'exists', other ->
+ *   'conflict'), locks and bumps the host row (so two claims on one host
  *   take turns and the generation moves), charges every take with the
  *   ledger's predicate in the UPDATE's WHERE (a waiting UPDATE
  *   re-evaluates it on the row's newest version), checks the changed-row
- *   count, inserts the pins (unique per host and CPU).  Any failed check
+ *   count, checks that no other placement on the host pins one of its
+ *   CPUs (PIN_CHECK: after the host row's lock).  Any failed check
  *   raises, and the claim's subtransaction rolls back.  Locks are always
  *   taken placement row -> host row -> ledger rows, by claims and
  *   releases alike, so they cannot deadlock.  research/fleet.md measured
@@ -172,7 +174,7 @@ static const char *const sql[P_COUNT] = {
 		       "SELECT $1, * FROM unnest($2::integer[], $3::text[], $4::bigint[], "
 		       "$5::bigint[], $6::bigint[])",
 	[P_COUNT_PLACEMENTS] = "SELECT count(*) FROM np_placements WHERE host_id = $1",
-	/* With its placements go their allocations and pins (no cascade since version 4). */
+	/* Their allocations and pins are in their rows (schema_v5). */
 	[P_DEL_HOST_PLACEMENTS] = "DELETE FROM np_placements WHERE host_id = $1",
 	[P_DEL_HOST] = "DELETE FROM np_hosts WHERE id = $1",
 	[P_DEL_TOPO] = "DELETE FROM np_topologies WHERE id = $1 AND NOT EXISTS "
@@ -958,9 +960,9 @@ out:
  * anyway.  A plain INSERT that meets the key of a placement (or waits for
  * a claim of the same id in flight and it commits) raises unique_violation,
  * answered as np_claim() answers it: 'exists' or 'conflict' from the row
- * read after the undo (a row released meanwhile: 'noroom', claimed again);
- * a pin's key is a CPU pinned already.  With schema version 4 the rows it
- * writes fire no foreign-key triggers (schema_v4).
+ * read after the undo (a row released meanwhile: 'noroom', claimed again).
+ * Since schema version 4 the row it writes fires no foreign-key trigger
+ * (schema_v4); since 5 it is the only row it inserts (schema_v5).
  *
  * Both run with plan_cache_mode = force_generic_plan.  PL/pgSQL plans
  * each statement of the claim and the release through the plan cache,
@@ -996,12 +998,12 @@ static const char temp_fns[] =
 	"    RETURN 'conflict ' || v_host;\n"
 	"END $f$;"
 	/*
-	 * np_release() (schema_v4's), answering also the host's new
+	 * np_release() (schema_v5's), answering also the host's new
 	 * generation and what the placement held: "HOST GEN;NODE RC AMOUNT
 	 * ...;CPU NODE ...", or "none".  Its locks are np_release()'s:
 	 * placement row (by its DELETE), host row, ledger rows; the
-	 * allocations and pins are deleted with RETURNING, which is what it
-	 * answers, instead of read first and deleted by cascade.  A host row
+	 * placement's row, deleted with RETURNING, holds the allocations and
+	 * pins it gives back and answers.  A host row
 	 * that is gone (nothing removes one under a placement, but schema 4
 	 * has no foreign key to stop it) answers generation -1: the
 	 * placement is still released, and no summary has such a host.
