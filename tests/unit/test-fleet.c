@@ -2279,23 +2279,22 @@ static long pg_num(PGconn *c, const char *sql)
 }
 
 /*
- * Schema 5's arrays back into version 3's tables (1 to 3 had the same
- * claim tables, with their foreign keys), the stored np_release() of
- * then, and a stored np_claim() that answers 'old' (the migration must
- * replace it); version VERSION written.  ORPHAN: one more pin, of a
- * placement that is not there.
+ * Schema 5's arrays back into version 4's tables (1 to 3 had the same,
+ * with foreign keys: added when VERSION is below 4), the stored
+ * np_release() of version 3, and a stored np_claim() that answers 'old'
+ * (the migration must replace it); version VERSION written.  ORPHAN:
+ * one more pin, of a placement that is not there.
  */
 static bool pg_rewind(PGconn *c, int version, bool orphan)
 {
 	char sql[4096];
+	const char *fk = version < 4 ? " REFERENCES np_placements (id) ON DELETE CASCADE" : "";
 
 	snprintf(sql, sizeof(sql), "BEGIN;"
-		 "CREATE TABLE np_allocations (placement_id TEXT NOT NULL REFERENCES np_placements "
-		 "(id) ON DELETE CASCADE, node INTEGER NOT NULL, rc TEXT NOT NULL, amount BIGINT "
-		 "NOT NULL, PRIMARY KEY (placement_id, node, rc));"
+		 "CREATE TABLE np_allocations (placement_id TEXT NOT NULL%s, node INTEGER NOT NULL, "
+		 "rc TEXT NOT NULL, amount BIGINT NOT NULL, PRIMARY KEY (placement_id, node, rc));"
 		 "CREATE TABLE np_pins (host_id BIGINT NOT NULL, cpu INTEGER NOT NULL, node INTEGER "
-		 "NOT NULL, placement_id TEXT NOT NULL REFERENCES np_placements (id) ON DELETE "
-		 "CASCADE, PRIMARY KEY (host_id, cpu));"
+		 "NOT NULL, placement_id TEXT NOT NULL%s, PRIMARY KEY (host_id, cpu));"
 		 "CREATE INDEX np_pins_placement ON np_pins (placement_id);"
 		 "INSERT INTO np_allocations SELECT p.id, a.* FROM np_placements p, "
 		 "unnest(p.a_nodes, p.a_rcs, p.a_amounts) AS a;"
@@ -2304,7 +2303,7 @@ static bool pg_rewind(PGconn *c, int version, bool orphan)
 		 "%s"
 		 "ALTER TABLE np_placements DROP COLUMN a_nodes, DROP COLUMN a_rcs, DROP COLUMN "
 		 "a_amounts, DROP COLUMN cpus, DROP COLUMN cpu_nodes;"
-		 "ALTER TABLE np_placements ADD FOREIGN KEY (host_id) REFERENCES np_hosts (id);"
+		 "%s"
 		 "CREATE OR REPLACE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, "
 		 "p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes "
 		 "INTEGER[], p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE sql "
@@ -2320,11 +2319,11 @@ static bool pg_rewind(PGconn *c, int version, bool orphan)
 		 "END $f$;"
 		 "%s"
 		 "UPDATE np_meta SET value = '%d' WHERE key = 'version'; COMMIT",
-		 orphan ? "ALTER TABLE np_pins DROP CONSTRAINT np_pins_placement_id_fkey;"
-			  "INSERT INTO np_pins SELECT id, 9999, 0, 'vm-gone' FROM np_hosts LIMIT 1;"
-			  "ALTER TABLE np_pins ADD FOREIGN KEY (placement_id) REFERENCES np_placements "
-			  "(id) ON DELETE CASCADE NOT VALID;"
-			: "",
+		 fk, fk,
+		 orphan ? "INSERT INTO np_pins SELECT id, 9999, 0, 'vm-gone' FROM np_hosts LIMIT 1;" : "",
+		 version < 4 ? "ALTER TABLE np_placements ADD FOREIGN KEY (host_id) REFERENCES "
+			       "np_hosts (id);"
+			     : "",
 		 version == 1 ? "DROP FUNCTION np_observe; DROP TABLE np_observed_nodes;"
 				"DROP TABLE np_observations;"
 			      : "",
@@ -2466,8 +2465,8 @@ static void pin_unique_pg(np_fleet *f, PGconn *c, const char *pinned)
  * here), the allocations and pins moved into their placements' rows and
  * the tables dropped, the stored np_claim() and np_release() replaced;
  * its placements kept and released whole by either function, `fleet
- * check` clean after.  A pin of no placement stops the migration, the
- * store left at 3.
+ * check` clean after.  So does a version 4 store, but a pin of no
+ * placement in it stops the migration first, the store left at 4.
  */
 static void migrate_v3_pg(np_topo *a)
 {
@@ -2492,14 +2491,24 @@ static void migrate_v3_pg(np_topo *a)
 	CHECK(pg_num(c, PG_CLAIM_FKEYS) == 0 && pg_num(c, PG_CLAIM_TABLES) == 0,
 	      "version 5: no foreign keys, no np_allocations, no np_pins");
 	pg_text(c, PG_TAKES, before, sizeof(before));
-	CHECK(pg_rewind(c, 3, true), "back to version 3, with a pin of no placement");
-	CHECK(pg_num(c, PG_CLAIM_FKEYS) == 3 && pg_num(c, PG_CLAIM_TABLES) == 2,
-	      "version 3: three foreign keys, both tables");
+	CHECK(pg_rewind(c, 4, true), "back to version 4, with a pin of no placement");
+	CHECK(pg_num(c, PG_CLAIM_FKEYS) == 0 && pg_num(c, PG_CLAIM_TABLES) == 2,
+	      "version 4: no foreign keys, both tables");
+	f = NULL;
 	CHECK(np_fleet_open(url, 0, &f, &err) == NP_EOS && strstr(err.message, "no placement"),
 	      "the orphan pin stops the migration: %s", err.message);
-	CHECK(pg_num(c, "SELECT value FROM np_meta WHERE key = 'version'") == 3 &&
-	      pg_num(c, "SELECT count(*) FROM np_pins") > 1, "left at version 3, whole");
+	np_fleet_close(f);
+	CHECK(pg_num(c, "SELECT value FROM np_meta WHERE key = 'version'") == 4 &&
+	      pg_num(c, "SELECT count(*) FROM np_pins") > 1, "left at version 4, whole");
 	pg_ok(c, "DELETE FROM np_pins WHERE placement_id = 'vm-gone'");
+	f = open_fleet(0);
+	CHECK(f != NULL, "version 4 opened and migrated");
+	CHECK(!strcmp(pg_text(c, PG_TAKES, after, sizeof(after)), before) && *before,
+	      "from 4: every placement's takes and pins moved into its row: %s", after);
+	np_fleet_close(f);
+	CHECK(pg_rewind(c, 3, false), "back to version 3");
+	CHECK(pg_num(c, PG_CLAIM_FKEYS) == 3 && pg_num(c, PG_CLAIM_TABLES) == 2,
+	      "version 3: three foreign keys, both tables");
 	f = open_fleet(0);
 	CHECK(f != NULL, "opened and migrated");
 	CHECK(pg_num(c, "SELECT value FROM np_meta WHERE key = 'version'") ==
