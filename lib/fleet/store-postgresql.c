@@ -219,16 +219,6 @@ static const char *const sql[P_COUNT] = {
 	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')" \
 	"   WHERE id = p_host RETURNING generation INTO v_gen;\n" \
 	"  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'NP001', MESSAGE = 'host gone'; END IF;\n" \
-	CLAIM_ROWS
-#define CLAIM_BUMP_PIN \
-	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')," \
-	"   pinned = CASE WHEN pinned && p_cpus THEN NULL ELSE pinned || p_cpus END" \
-	"   WHERE id = p_host RETURNING generation, pinned IS NULL INTO v_gen, v_clash;\n" \
-	"  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'NP001', MESSAGE = 'host gone'; END IF;\n" \
-	"  IF v_clash THEN RAISE EXCEPTION USING ERRCODE = 'NP003'," \
-	"   MESSAGE = 'a CPU is pinned already'; END IF;\n" \
-	CLAIM_ROWS
-#define CLAIM_ROWS \
 	"  UPDATE np_inventory i SET used = i.used + d.amount" \
 	"   FROM unnest(p_nodes, p_rcs, p_amounts, p_modes) AS d(node, rc, amount, mode)" \
 	"   WHERE i.host_id = p_host AND i.node = d.node AND i.rc = d.rc AND (d.mode = 0 OR" \
@@ -435,9 +425,6 @@ static const char schema_v5[] =
 	" FROM (SELECT placement_id, array_agg(cpu ORDER BY cpu) AS cpu,"
 	" array_agg(node ORDER BY cpu) AS node FROM np_pins GROUP BY placement_id) x"
 	" WHERE x.placement_id = p.id;"
-	"ALTER TABLE np_hosts ADD COLUMN pinned INTEGER[] DEFAULT '{}';"
-	"UPDATE np_hosts h SET pinned = x.cpu FROM (SELECT host_id, array_agg(cpu ORDER BY cpu)"
-	" AS cpu FROM np_pins GROUP BY host_id) x WHERE x.host_id = h.id;"
 	"DROP TABLE np_allocations; DROP TABLE np_pins;";
 
 /* Version 5's np_claim() and np_release(), for other clients: the same answers. */
@@ -991,13 +978,13 @@ static const char temp_fns[] =
 	" p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes INTEGER[],"
 	" p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE plpgsql"
 	" SET plan_cache_mode = force_generic_plan AS $f$\n"
-	"DECLARE v_host BIGINT; v_request TEXT; v_gen BIGINT; v_n INTEGER; v_key TEXT;"
-	" v_clash BOOLEAN;\n"
+	"DECLARE v_host BIGINT; v_request TEXT; v_gen BIGINT; v_n INTEGER; v_key TEXT;\n"
 	"BEGIN\n"
 	"  INSERT INTO np_placements (id, host_id, request, plan, a_nodes, a_rcs, a_amounts,"
 	"   cpus, cpu_nodes) VALUES (p_id, p_host, p_request, p_plan, p_nodes, p_rcs, p_amounts,"
 	"   p_cpus, p_cpu_nodes);\n"
-	CLAIM_BUMP_PIN
+	CLAIM_CHARGE
+	PIN_CHECK
 	"  RETURN 'claimed ' || v_gen;\n"
 	"EXCEPTION WHEN SQLSTATE 'NP001' OR SQLSTATE '23503' THEN RETURN 'gone';\n"
 	"  WHEN SQLSTATE 'NP002' OR SQLSTATE 'NP003' OR SQLSTATE '40P01' OR SQLSTATE '40001'"
@@ -1030,9 +1017,7 @@ static const char temp_fns[] =
 	"   a_amounts, cpus, cpu_nodes INTO v_host, v_nodes, v_rcs, v_amounts, v_cpus,"
 	"   v_cpu_nodes;\n"
 	"  IF NOT FOUND THEN RETURN 'none'; END IF;\n"
-	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq'),"
-	"   pinned = CASE WHEN cardinality(v_cpus) = 0 THEN pinned ELSE"
-	"   ARRAY(SELECT c FROM unnest(pinned) AS c WHERE c <> ALL (v_cpus)) END"
+	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
 	"   WHERE id = v_host RETURNING generation INTO v_gen;\n"
 	"  UPDATE np_inventory i SET used = i.used - a.amount"
 	"   FROM unnest(v_nodes, v_rcs, v_amounts) AS a(node, rc, amount)"
