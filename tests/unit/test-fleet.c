@@ -2425,7 +2425,8 @@ static bool pg_fails(PGconn *c, const char *sql, const char *state)
 /*
  * The stored np_claim() and the driver's own claim refuse a CPU another
  * placement on the host pins (schema 5: no np_pins key, PIN_CHECK), and
- * the stored one a plan that names a CPU twice; nothing stays of them.
+ * the stored one a CPU named twice or without its node; nothing stays of
+ * them.
  */
 static void pin_unique_pg(np_fleet *f, PGconn *c, const char *pinned)
 {
@@ -2449,6 +2450,9 @@ static void pin_unique_pg(np_fleet *f, PGconn *c, const char *pinned)
 	snprintf(sql, sizeof(sql), "SELECT np_claim('vm-pg-pin', %s, 'r', 'p', '{}', '{}', '{}', "
 		 "'{}', '{1000,1000}', '{0,0}')", host);
 	CHECK(pg_fails(c, sql, "NP003"), "the stored np_claim() refuses a CPU named twice");
+	snprintf(sql, sizeof(sql), "SELECT np_claim('vm-pg-pin', %s, 'r', 'p', '{}', '{}', '{}', "
+		 "'{}', '{1000}', '{}')", host);
+	CHECK(pg_fails(c, sql, "22023"), "the stored np_claim() refuses a CPU without its node");
 	pin.cpu = (int)strtol(cpu, NULL, 10), pin.node = (int)strtol(node, NULL, 10);
 	cl.host_id = strtoll(host, NULL, 10);
 	CHECK(f->drv->claim(f->s, &cl, &res, &err) == 0 && res.status == NP__NO_ROOM &&
