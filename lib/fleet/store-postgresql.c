@@ -8,12 +8,14 @@
  *   np_claim_try() (temp_fns: refusals answered, not raised; generic
  *   plans) in libpq's pipeline: one implicit transaction in READ
  *   COMMITTED for all the claims a process sends at once (group.c).  It
- *   inserts the placement (its id there already: same request ->
- *   'exists', other -> 'conflict'), locks and bumps the host row (so two claims on one host
+ *   inserts the placement with its takes and pins as arrays in its row
+ *   (schema_v5; its id there already: same request -> 'exists', other ->
+ *   'conflict'), locks and bumps the host row (so two claims on one host
  *   take turns and the generation moves), charges every take with the
  *   ledger's predicate in the UPDATE's WHERE (a waiting UPDATE
  *   re-evaluates it on the row's newest version), checks the changed-row
- *   count, inserts the pins (unique per host and CPU).  Any failed check
+ *   count, checks that no other placement on the host pins one of its
+ *   CPUs (PIN_CHECK: after the host row's lock).  Any failed check
  *   raises, and the claim's subtransaction rolls back.  Locks are always
  *   taken placement row -> host row -> ledger rows, by claims and
  *   releases alike, so they cannot deadlock.  research/fleet.md measured
@@ -111,13 +113,21 @@ enum stmt {
  * `fleet check`, which compares every pin (P_PINS_ALL) with the plans.
  */
 #define LEDGER_COLS                                                                          \
-	"SELECT h.id, h.generation, (SELECT count(*) FROM np_placements p WHERE "            \
-	"p.host_id = h.id), h.topology_id, h.name, h.cpu_ratio, h.ram_ratio, i.node, i.rc, " \
-	"i.total, i.cap, i.used, x.cpu, x.node FROM np_hosts h "
+	"SELECT h.id, h.generation, coalesce(x.n, 0), h.topology_id, h.name, h.cpu_ratio, "  \
+	"h.ram_ratio, i.node, i.rc, i.total, i.cap, i.used, x.cpu, x.node FROM np_hosts h "
 #define LEDGER_ROWS                                                                          \
 	"array_agg(node) AS node, array_agg(rc) AS rc, array_agg(total) AS total, "          \
 	"array_agg(cap) AS cap, array_agg(used) AS used FROM np_inventory "
-#define LEDGER_PINS "array_agg(cpu) AS cpu, array_agg(node) AS node FROM np_pins "
+/*
+ * Schema 5: the pins are the host's placements' arrays, joined into one
+ * array literal each ("{" and "}" around the elements; NULL without pins).
+ */
+#define LEDGER_PIN_ARR(col)                                                                  \
+	"'{' || string_agg(array_to_string(" col ", ','), ',') FILTER (WHERE "                \
+	"cardinality(" col ") > 0) || '}'"
+#define LEDGER_PINS                                                                          \
+	"count(*) AS n, " LEDGER_PIN_ARR("cpus") " AS cpu, " LEDGER_PIN_ARR("cpu_nodes")     \
+	" AS node FROM np_placements "
 #define LEDGER_ONE                                                                           \
 	LEDGER_COLS "CROSS JOIN LATERAL (SELECT " LEDGER_ROWS "WHERE host_id = h.id) i "     \
 		    "CROSS JOIN LATERAL (SELECT " LEDGER_PINS "WHERE host_id = h.id) x "     \
@@ -164,11 +174,8 @@ static const char *const sql[P_COUNT] = {
 		       "SELECT $1, * FROM unnest($2::integer[], $3::text[], $4::bigint[], "
 		       "$5::bigint[], $6::bigint[])",
 	[P_COUNT_PLACEMENTS] = "SELECT count(*) FROM np_placements WHERE host_id = $1",
-	/* With its placements go their allocations and pins (no cascade since version 4). */
-	[P_DEL_HOST_PLACEMENTS] = "WITH p AS (DELETE FROM np_placements WHERE host_id = $1 "
-				  "RETURNING id), a AS (DELETE FROM np_allocations WHERE "
-				  "placement_id IN (SELECT id FROM p)) DELETE FROM np_pins "
-				  "WHERE host_id = $1",
+	/* Their allocations and pins are in their rows (schema_v5). */
+	[P_DEL_HOST_PLACEMENTS] = "DELETE FROM np_placements WHERE host_id = $1",
 	[P_DEL_HOST] = "DELETE FROM np_hosts WHERE id = $1",
 	[P_DEL_TOPO] = "DELETE FROM np_topologies WHERE id = $1 AND NOT EXISTS "
 		       "(SELECT 1 FROM np_hosts WHERE topology_id = $1)",
@@ -193,8 +200,10 @@ static const char *const sql[P_COUNT] = {
 	[P_PLACEMENTS_HOST] = "SELECT id, host_id, request, plan FROM np_placements "
 			      "WHERE host_id = $1 ORDER BY id",
 	[P_PLACEMENTS_ALL] = "SELECT id, host_id, request, plan FROM np_placements ORDER BY id",
-	[P_ALLOCS] = "SELECT placement_id, node, rc, amount FROM np_allocations",
-	[P_PINS_ALL] = "SELECT host_id, cpu, node, placement_id FROM np_pins",
+	[P_ALLOCS] = "SELECT p.id, a.node, a.rc, a.amount FROM np_placements p, "
+		     "unnest(p.a_nodes, p.a_rcs, p.a_amounts) AS a(node, rc, amount)",
+	[P_PINS_ALL] = "SELECT p.host_id, x.cpu, x.node, p.id FROM np_placements p, "
+		       "unnest(p.cpus, p.cpu_nodes) AS x(cpu, node)",
 	[P_SEQ] = "SELECT " SEQ_SEEN ", " REMOVALS " FROM np_change_seq",
 	[P_COUNT_REMOVAL] = "INSERT INTO np_meta VALUES ('removals', '1') ON CONFLICT (key) DO "
 			    "UPDATE SET value = (np_meta.value::bigint + 1)::text",
@@ -217,10 +226,7 @@ static const char *const sql[P_COUNT] = {
 	"  GET DIAGNOSTICS v_n = ROW_COUNT;\n" \
 	"  IF v_n <> coalesce(cardinality(p_nodes), 0) THEN\n" \
 	"    RAISE EXCEPTION USING ERRCODE = 'NP002'," \
-	"     MESSAGE = 'a node has no room left for the plan'; END IF;\n" \
-	"  INSERT INTO np_allocations (placement_id, node, rc, amount)" \
-	"   SELECT p_id, d.node, d.rc, d.amount FROM unnest(p_nodes, p_rcs, p_amounts)" \
-	"   AS d(node, rc, amount);\n"
+	"     MESSAGE = 'a node has no room left for the plan'; END IF;\n"
 
 /* The observation once per node (or once with NULLs when it has none). */
 	[P_OBS_GET] = "SELECT o.host_id, o.at, o.source, o.pid, o.domain, n.node, n.memory_mb, "
@@ -269,6 +275,9 @@ static const char schema_v1[] =
 	"    RETURN 'conflict ' || v_host;\n"
 	"  END IF;\n"
 	CLAIM_CHARGE
+	"  INSERT INTO np_allocations (placement_id, node, rc, amount)"
+	"   SELECT p_id, d.node, d.rc, d.amount FROM unnest(p_nodes, p_rcs, p_amounts)"
+	"   AS d(node, rc, amount);\n"
 	"  INSERT INTO np_pins (host_id, cpu, node, placement_id)"
 	"   SELECT p_host, x.cpu, x.node, p_id FROM unnest(p_cpus, p_cpu_nodes) AS x(cpu, node)"
 	"   ON CONFLICT DO NOTHING;\n"
@@ -369,9 +378,106 @@ static const char schema_v4[] =
 	"  RETURN v_host;\n"
 	"END $f$;";
 
-/* migrations[v] takes a store from version v to v + 1; version 0 is an empty database. */
-static const char *const migrations[NP__FLEET_SCHEMA_POSTGRESQL] = { schema_v1, schema_v2,
-								     schema_v3, schema_v4 };
+/*
+ * A claim's pin check (schema 5): no other placement on the host holds
+ * any of P_CPUS.  Run after CLAIM_CHARGE's UPDATE of the host row: claims
+ * on one host take turns on that lock, and in READ COMMITTED each
+ * statement of a PL/pgSQL function sees what committed before it began,
+ * so a claim that waited sees the pins of the one it waited for.
+ */
+#define PIN_CHECK \
+	"  IF cardinality(p_cpus) > 0 AND EXISTS (SELECT 1 FROM np_placements o" \
+	"   WHERE o.host_id = p_host AND o.id <> p_id AND o.cpus && p_cpus) THEN\n" \
+	"    RAISE EXCEPTION USING ERRCODE = 'NP003', MESSAGE = 'a CPU is pinned already'; END IF;\n"
+
+/*
+ * Version 5 (PostgreSQL's; SQLite did the same in its version 3): a
+ * placement's allocations and pins are arrays in its own row, as the
+ * claim already receives them.  A claim wrote ~12 rows and ~25 index
+ * entries (one np_allocations row per node and resource, one np_pins row
+ * and two index entries per pinned CPU) and a release deleted them all
+ * again, each a WAL record and later a vacuum's work; now a claim
+ * inserts one placement row and a release deletes it.  Pins stay unique
+ * per host by PIN_CHECK, in place of np_pins' primary key.  The rows
+ * move into the arrays in the migration's transaction; an allocation or
+ * pin whose placement is gone (`fleet check` reports those at version 4)
+ * stops the migration rather than vanish with its table.
+ */
+static const char schema_v5[] =
+	"DO $m$ BEGIN\n"
+	"  IF EXISTS (SELECT 1 FROM np_allocations a WHERE NOT EXISTS (SELECT 1 FROM"
+	"   np_placements p WHERE p.id = a.placement_id)) OR EXISTS (SELECT 1 FROM np_pins x"
+	"   WHERE NOT EXISTS (SELECT 1 FROM np_placements p WHERE p.id = x.placement_id"
+	"   AND p.host_id = x.host_id)) THEN\n"
+	"    RAISE EXCEPTION 'np_allocations or np_pins hold rows of no placement: "
+	"the store needs repair before version 5 (fleet check says which)'; END IF;\n"
+	"END $m$;"
+	"ALTER TABLE np_placements ADD COLUMN a_nodes INTEGER[] NOT NULL DEFAULT '{}',"
+	" ADD COLUMN a_rcs TEXT[] NOT NULL DEFAULT '{}',"
+	" ADD COLUMN a_amounts BIGINT[] NOT NULL DEFAULT '{}',"
+	" ADD COLUMN cpus INTEGER[] NOT NULL DEFAULT '{}',"
+	" ADD COLUMN cpu_nodes INTEGER[] NOT NULL DEFAULT '{}';"
+	"UPDATE np_placements p SET a_nodes = a.node, a_rcs = a.rc, a_amounts = a.amount"
+	" FROM (SELECT placement_id, array_agg(node ORDER BY node, rc) AS node,"
+	" array_agg(rc ORDER BY node, rc) AS rc, array_agg(amount ORDER BY node, rc) AS amount"
+	" FROM np_allocations GROUP BY placement_id) a WHERE a.placement_id = p.id;"
+	"UPDATE np_placements p SET cpus = x.cpu, cpu_nodes = x.node"
+	" FROM (SELECT placement_id, array_agg(cpu ORDER BY cpu) AS cpu,"
+	" array_agg(node ORDER BY cpu) AS node FROM np_pins GROUP BY placement_id) x"
+	" WHERE x.placement_id = p.id;"
+	"DROP TABLE np_allocations; DROP TABLE np_pins;";
+
+/* Version 5's np_claim() and np_release(), for other clients: the same answers. */
+static const char schema_v5_fns[] =
+	"CREATE OR REPLACE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, p_plan TEXT,"
+	" p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes INTEGER[],"
+	" p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE plpgsql AS $f$\n"
+	"DECLARE v_host BIGINT; v_request TEXT; v_gen BIGINT; v_n INTEGER;\n"
+	"BEGIN\n"
+	"  p_nodes := coalesce(p_nodes, '{}'); p_rcs := coalesce(p_rcs, '{}');\n"
+	"  p_amounts := coalesce(p_amounts, '{}'); p_cpus := coalesce(p_cpus, '{}');\n"
+	"  p_cpu_nodes := coalesce(p_cpu_nodes, '{}');\n"
+	"  IF cardinality(p_cpus) <> cardinality(p_cpu_nodes) THEN\n"
+	"    RAISE EXCEPTION USING ERRCODE = '22023',"
+	"     MESSAGE = 'p_cpus and p_cpu_nodes differ in length'; END IF;\n"
+	/* np_pins' key refused a CPU named twice; numaplace's own takes never do (ledger.c). */
+	"  IF cardinality(p_cpus) <> (SELECT count(DISTINCT c) FROM unnest(p_cpus) AS c) THEN\n"
+	"    RAISE EXCEPTION USING ERRCODE = 'NP003', MESSAGE = 'a CPU is pinned already'; END IF;\n"
+	"  INSERT INTO np_placements (id, host_id, request, plan, a_nodes, a_rcs, a_amounts,"
+	"   cpus, cpu_nodes) VALUES (p_id, p_host, p_request, p_plan, p_nodes, p_rcs, p_amounts,"
+	"   p_cpus, p_cpu_nodes) ON CONFLICT (id) DO NOTHING;\n"
+	"  IF NOT FOUND THEN\n"
+	"    SELECT host_id, request INTO v_host, v_request FROM np_placements WHERE id = p_id;\n"
+	"    IF v_request = p_request THEN RETURN 'exists ' || v_host; END IF;\n"
+	"    RETURN 'conflict ' || v_host;\n"
+	"  END IF;\n"
+	CLAIM_CHARGE
+	PIN_CHECK
+	"  RETURN 'claimed ' || v_gen;\n"
+	"END $f$;"
+	"CREATE OR REPLACE FUNCTION np_release(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $f$\n"
+	"DECLARE v_host BIGINT; v_nodes INTEGER[]; v_rcs TEXT[]; v_amounts BIGINT[];\n"
+	"BEGIN\n"
+	"  DELETE FROM np_placements WHERE id = p_id"
+	"   RETURNING host_id, a_nodes, a_rcs, a_amounts INTO v_host, v_nodes, v_rcs, v_amounts;\n"
+	"  IF NOT FOUND THEN RETURN -1; END IF;\n"
+	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
+	"   WHERE id = v_host;\n"
+	"  UPDATE np_inventory i SET used = i.used - a.amount"
+	"   FROM unnest(v_nodes, v_rcs, v_amounts) AS a(node, rc, amount)"
+	"   WHERE i.host_id = v_host AND i.node = a.node AND i.rc = a.rc;\n"
+	"  RETURN v_host;\n"
+	"END $f$;";
+
+/*
+ * migrations[v] takes a store from version v to v + 1 (one or two texts:
+ * C11 compilers need not take a literal over 4,095 bytes); version 0 is
+ * an empty database.
+ */
+static const char *const migrations[NP__FLEET_SCHEMA_POSTGRESQL][2] = {
+	{ schema_v1, NULL }, { schema_v2, NULL }, { schema_v3, NULL }, { schema_v4, NULL },
+	{ schema_v5, schema_v5_fns }
+};
 
 struct np__store {
 	PGconn *conn;
@@ -646,7 +752,10 @@ static int pg_migrate(struct np__store *s, struct np_error *err)
 	for (; !rc && v < NP__FLEET_SCHEMA_POSTGRESQL; v++) {
 		snprintf(set, sizeof(set), "INSERT INTO np_meta VALUES ('version', '%ld') ON CONFLICT "
 			 "(key) DO UPDATE SET value = excluded.value", v + 1);
-		if (!(rc = exec(s, migrations[v], err)))
+		rc = exec(s, migrations[v][0], err);
+		if (!rc && migrations[v][1])
+			rc = exec(s, migrations[v][1], err);
+		if (!rc)
 			rc = exec(s, set, err);
 	}
 	if (!rc)
@@ -686,6 +795,15 @@ static int pg_open(const char *url, const char *location, bool create, struct np
 		return rc;
 	}
 	PQsetNoticeProcessor(s->conn, ignore_notice, NULL);
+	/*
+	 * No JIT on our own connections: PostgreSQL compiles any statement
+	 * whose plan costs past jit_above_cost (100,000) on every call, and a
+	 * generic plan's guesses can get there for a read of a few rows
+	 * (LEDGER_ONE took 3 ms a read so, measured: docs/bench/service.md,
+	 * "pg-ledger").  Our statements are short; compiling never pays.
+	 * Unanswered: a server before 11 has no jit setting, nothing to turn off.
+	 */
+	PQclear(PQexec(s->conn, "SET jit = off"));
 	(void)create; /* the database exists or not: libpq cannot create it */
 	*out = s;
 	return 0;
@@ -845,9 +963,9 @@ out:
  * anyway.  A plain INSERT that meets the key of a placement (or waits for
  * a claim of the same id in flight and it commits) raises unique_violation,
  * answered as np_claim() answers it: 'exists' or 'conflict' from the row
- * read after the undo (a row released meanwhile: 'noroom', claimed again);
- * a pin's key is a CPU pinned already.  With schema version 4 the rows it
- * writes fire no foreign-key triggers (schema_v4).
+ * read after the undo (a row released meanwhile: 'noroom', claimed again).
+ * Since schema version 4 the row it writes fires no foreign-key trigger
+ * (schema_v4); since 5 it is the only row it inserts (schema_v5).
  *
  * Both run with plan_cache_mode = force_generic_plan.  PL/pgSQL plans
  * each statement of the claim and the release through the plan cache,
@@ -865,18 +983,17 @@ static const char temp_fns[] =
 	" SET plan_cache_mode = force_generic_plan AS $f$\n"
 	"DECLARE v_host BIGINT; v_request TEXT; v_gen BIGINT; v_n INTEGER; v_key TEXT;\n"
 	"BEGIN\n"
-	"  INSERT INTO np_placements (id, host_id, request, plan)"
-	"   VALUES (p_id, p_host, p_request, p_plan);\n"
+	"  INSERT INTO np_placements (id, host_id, request, plan, a_nodes, a_rcs, a_amounts,"
+	"   cpus, cpu_nodes) VALUES (p_id, p_host, p_request, p_plan, p_nodes, p_rcs, p_amounts,"
+	"   p_cpus, p_cpu_nodes);\n"
 	CLAIM_CHARGE
-	"  INSERT INTO np_pins (host_id, cpu, node, placement_id)"
-	"   SELECT p_host, x.cpu, x.node, p_id FROM unnest(p_cpus, p_cpu_nodes) AS x(cpu, node);\n"
+	PIN_CHECK
 	"  RETURN 'claimed ' || v_gen;\n"
 	"EXCEPTION WHEN SQLSTATE 'NP001' OR SQLSTATE '23503' THEN RETURN 'gone';\n"
-	"  WHEN SQLSTATE 'NP002' OR SQLSTATE '40P01' OR SQLSTATE '40001'"
+	"  WHEN SQLSTATE 'NP002' OR SQLSTATE 'NP003' OR SQLSTATE '40P01' OR SQLSTATE '40001'"
 	"  THEN RETURN 'noroom ' || SQLERRM;\n"
 	"  WHEN unique_violation THEN\n"
 	"    GET STACKED DIAGNOSTICS v_key = CONSTRAINT_NAME;\n"
-	"    IF v_key = 'np_pins_pkey' THEN RETURN 'noroom a CPU is pinned already'; END IF;\n"
 	"    IF v_key <> 'np_placements_pkey' THEN RAISE; END IF;\n"
 	"    SELECT host_id, request INTO v_host, v_request FROM np_placements WHERE id = p_id;\n"
 	"    IF NOT FOUND THEN RETURN 'noroom the placement was released meanwhile'; END IF;\n"
@@ -884,30 +1001,34 @@ static const char temp_fns[] =
 	"    RETURN 'conflict ' || v_host;\n"
 	"END $f$;"
 	/*
-	 * np_release() (schema_v4's), answering also the host's new
+	 * np_release() (schema_v5's), answering also the host's new
 	 * generation and what the placement held: "HOST GEN;NODE RC AMOUNT
 	 * ...;CPU NODE ...", or "none".  Its locks are np_release()'s:
 	 * placement row (by its DELETE), host row, ledger rows; the
-	 * allocations and pins are deleted with RETURNING, which is what it
-	 * answers, instead of read first and deleted by cascade.  A host row
+	 * placement's row, deleted with RETURNING, holds the allocations and
+	 * pins it gives back and answers.  A host row
 	 * that is gone (nothing removes one under a placement, but schema 4
 	 * has no foreign key to stop it) answers generation -1: the
 	 * placement is still released, and no summary has such a host.
 	 */
 	"CREATE FUNCTION pg_temp.np_release_try(p_id TEXT) RETURNS TEXT LANGUAGE plpgsql"
 	" SET plan_cache_mode = force_generic_plan AS $f$\n"
-	"DECLARE v_host BIGINT; v_gen BIGINT; v_a TEXT; v_p TEXT;\n"
+	"DECLARE v_host BIGINT; v_gen BIGINT; v_a TEXT; v_p TEXT; v_nodes INTEGER[];"
+	" v_rcs TEXT[]; v_amounts BIGINT[]; v_cpus INTEGER[]; v_cpu_nodes INTEGER[];\n"
 	"BEGIN\n"
-	"  DELETE FROM np_placements WHERE id = p_id RETURNING host_id INTO v_host;\n"
+	"  DELETE FROM np_placements WHERE id = p_id RETURNING host_id, a_nodes, a_rcs,"
+	"   a_amounts, cpus, cpu_nodes INTO v_host, v_nodes, v_rcs, v_amounts, v_cpus,"
+	"   v_cpu_nodes;\n"
 	"  IF NOT FOUND THEN RETURN 'none'; END IF;\n"
 	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
 	"   WHERE id = v_host RETURNING generation INTO v_gen;\n"
-	"  WITH a AS (DELETE FROM np_allocations WHERE placement_id = p_id"
-	"   RETURNING node, rc, amount), u AS (UPDATE np_inventory i SET used = i.used - a.amount"
-	"   FROM a WHERE i.host_id = v_host AND i.node = a.node AND i.rc = a.rc)"
-	"  SELECT string_agg(a.node || ' ' || a.rc || ' ' || a.amount, ' ') INTO v_a FROM a;\n"
-	"  WITH p AS (DELETE FROM np_pins WHERE placement_id = p_id RETURNING cpu, node)"
-	"  SELECT string_agg(p.cpu || ' ' || p.node, ' ') INTO v_p FROM p;\n"
+	"  UPDATE np_inventory i SET used = i.used - a.amount"
+	"   FROM unnest(v_nodes, v_rcs, v_amounts) AS a(node, rc, amount)"
+	"   WHERE i.host_id = v_host AND i.node = a.node AND i.rc = a.rc;\n"
+	"  SELECT string_agg(a.node || ' ' || a.rc || ' ' || a.amount, ' ') INTO v_a"
+	"   FROM unnest(v_nodes, v_rcs, v_amounts) AS a(node, rc, amount);\n"
+	"  SELECT string_agg(x.cpu || ' ' || x.node, ' ') INTO v_p"
+	"   FROM unnest(v_cpus, v_cpu_nodes) AS x(cpu, node);\n"
 	"  RETURN v_host || ' ' || coalesce(v_gen, -1) || ';' || coalesce(v_a, '') || ';'"
 	"   || coalesce(v_p, '');\n"
 	"END $f$;"
@@ -1210,22 +1331,21 @@ static int pg_claim(struct np__store *s, const struct np__claim *c, struct np__c
 #define MV_EXISTING "SELECT host_id, request FROM np_placements WHERE id = $1"
 #define MV_BUMP "UPDATE np_hosts SET generation = generation + 1, change_seq = " \
 		"nextval('np_change_seq') WHERE id = $1::bigint RETURNING generation"
-#define MV_GIVE_BACK "UPDATE np_inventory i SET used = i.used - a.amount FROM np_allocations a " \
-		     "WHERE a.placement_id = $1 AND i.host_id = $2::bigint AND i.node = a.node " \
-		     "AND i.rc = a.rc"
-#define MV_DEL_ALLOCS "DELETE FROM np_allocations WHERE placement_id = $1"
-#define MV_DEL_PINS "DELETE FROM np_pins WHERE placement_id = $1"
+#define MV_GIVE_BACK "UPDATE np_inventory i SET used = i.used - a.amount FROM np_placements p, " \
+		     "unnest(p.a_nodes, p.a_rcs, p.a_amounts) AS a(node, rc, amount) " \
+		     "WHERE p.id = $1 AND i.host_id = $2::bigint AND i.node = a.node AND i.rc = a.rc"
+#define MV_DROP "UPDATE np_placements SET a_nodes = '{}', a_rcs = '{}', a_amounts = '{}', " \
+		"cpus = '{}', cpu_nodes = '{}' WHERE id = $1"
 #define MV_TAKE "UPDATE np_inventory i SET used = i.used + d.amount FROM unnest($2::integer[], " \
 		"$3::text[], $4::bigint[], $5::integer[]) AS d(node, rc, amount, mode) " \
 		"WHERE i.host_id = $1::bigint AND i.node = d.node AND i.rc = d.rc AND " \
 		"(d.mode = 0 OR (i.used + d.amount <= i.cap AND (d.mode = 1 OR " \
 		"i.used + d.amount <= i.total)))"
-#define MV_ALLOCS "INSERT INTO np_allocations (placement_id, node, rc, amount) " \
-		  "SELECT $1, d.node, d.rc, d.amount FROM unnest($2::integer[], $3::text[], " \
-		  "$4::bigint[]) AS d(node, rc, amount)"
-#define MV_PINS "INSERT INTO np_pins (host_id, cpu, node, placement_id) " \
-		"SELECT $1::bigint, x.cpu, x.node, $4 FROM unnest($2::integer[], $3::integer[]) " \
-		"AS x(cpu, node) ON CONFLICT DO NOTHING"
+#define MV_ALLOCS "UPDATE np_placements SET a_nodes = $2, a_rcs = $3, a_amounts = $4 WHERE id = $1"
+/* Its pins, unless another placement on the host holds one (PIN_CHECK; the host row is ours). */
+#define MV_PINS "UPDATE np_placements SET cpus = $2, cpu_nodes = $3 WHERE id = $4 AND " \
+		"NOT EXISTS (SELECT 1 FROM np_placements o WHERE o.host_id = $1::bigint AND " \
+		"o.id <> $4 AND o.cpus && $2::integer[])"
 
 struct mv_tx {
 	struct np__store *s;
@@ -1296,9 +1416,7 @@ static int mv_unmove(struct mv_tx *t, const char *id)
 	int rc = mv_run(t, MV_GIVE_BACK, 2, p, NULL, NULL);
 
 	if (!rc && t->out->status == NP__CLAIMED)
-		rc = mv_run(t, MV_DEL_ALLOCS, 1, p, NULL, NULL);
-	if (!rc && t->out->status == NP__CLAIMED)
-		rc = mv_run(t, MV_DEL_PINS, 1, p, NULL, NULL);
+		rc = mv_run(t, MV_DROP, 1, p, NULL, NULL);
 	return rc;
 }
 
@@ -1330,7 +1448,7 @@ static int mv_charge(struct mv_tx *t, const char *id, const struct np__takes *ta
 
 		rc = mv_run(t, MV_PINS, 4, p, NULL, &rows);
 	}
-	if (!rc && t->out->status == NP__CLAIMED && rows != takes->npins) {
+	if (!rc && t->out->status == NP__CLAIMED && rows != 1) {
 		t->out->status = NP__NO_ROOM;
 		snprintf(t->out->detail, sizeof(t->out->detail), "a CPU is pinned already");
 	}

@@ -43,11 +43,12 @@
  * (np_observations, np_observed_nodes); 3 keeps a SQLite placement's
  * allocations and pins in its row (PostgreSQL: no change); 4 is
  * PostgreSQL's alone: the claim's tables without foreign keys (the
- * claim and the release keep them whole; store-postgresql.c).  Each
- * store moves on its own: a SQLite file stays at 3.
+ * claim and the release keep them whole; store-postgresql.c); 5 too: a
+ * PostgreSQL placement's allocations and pins as arrays in its row.
+ * Each store moves on its own: a SQLite file stays at 3.
  */
 #define NP__FLEET_SCHEMA_SQLITE 3
-#define NP__FLEET_SCHEMA_POSTGRESQL 4
+#define NP__FLEET_SCHEMA_POSTGRESQL 5
 /* The newest of them (np_fleet_schema_version()). */
 #define NP__FLEET_SCHEMA NP__FLEET_SCHEMA_POSTGRESQL
 

@@ -2255,6 +2255,85 @@ static void batch_behind_lock(np_topo *a)
 #endif
 
 #if NP_HAVE_POSTGRESQL
+/* SQL on C's connection; whether it went through (ERR in the message otherwise). */
+static bool pg_ok(PGconn *c, const char *sql)
+{
+	PGresult *q = PQexec(c, sql);
+	bool ok = PQresultStatus(q) == PGRES_COMMAND_OK || PQresultStatus(q) == PGRES_TUPLES_OK;
+
+	CHECK(ok, "%.60s: %s", sql, PQerrorMessage(c));
+	PQclear(q);
+	return ok;
+}
+
+/* The one value SQL answers on C, as a number (-1 when it fails). */
+static long pg_num(PGconn *c, const char *sql)
+{
+	PGresult *q = PQexec(c, sql);
+	long v = PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1
+			 ? strtol(PQgetvalue(q, 0, 0), NULL, 10)
+			 : -1;
+
+	PQclear(q);
+	return v;
+}
+
+/*
+ * Schema 5's arrays back into version 4's tables (1 to 3 had the same,
+ * with foreign keys: added when VERSION is below 4), the stored
+ * np_release() of version 3, and a stored np_claim() that answers 'old'
+ * (the migration must replace it); version VERSION written.  ORPHAN:
+ * one more pin, of a placement that is not there.
+ */
+static bool pg_rewind(PGconn *c, int version, bool orphan)
+{
+	char sql[4096];
+	const char *fk = version < 4 ? " REFERENCES np_placements (id) ON DELETE CASCADE" : "";
+
+	snprintf(sql, sizeof(sql), "BEGIN;"
+		 "CREATE TABLE np_allocations (placement_id TEXT NOT NULL%s, node INTEGER NOT NULL, "
+		 "rc TEXT NOT NULL, amount BIGINT NOT NULL, PRIMARY KEY (placement_id, node, rc));"
+		 "CREATE TABLE np_pins (host_id BIGINT NOT NULL, cpu INTEGER NOT NULL, node INTEGER "
+		 "NOT NULL, placement_id TEXT NOT NULL%s, PRIMARY KEY (host_id, cpu));"
+		 "CREATE INDEX np_pins_placement ON np_pins (placement_id);"
+		 "INSERT INTO np_allocations SELECT p.id, a.* FROM np_placements p, "
+		 "unnest(p.a_nodes, p.a_rcs, p.a_amounts) AS a;"
+		 "INSERT INTO np_pins SELECT p.host_id, x.cpu, x.node, p.id FROM np_placements p, "
+		 "unnest(p.cpus, p.cpu_nodes) AS x(cpu, node);"
+		 "%s"
+		 "ALTER TABLE np_placements DROP COLUMN a_nodes, DROP COLUMN a_rcs, DROP COLUMN "
+		 "a_amounts, DROP COLUMN cpus, DROP COLUMN cpu_nodes;"
+		 "%s"
+		 "CREATE OR REPLACE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, "
+		 "p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes "
+		 "INTEGER[], p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE sql "
+		 "AS $f$ SELECT 'old' $f$;"
+		 "CREATE OR REPLACE FUNCTION np_release(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql "
+		 "AS $f$ DECLARE v_host BIGINT; BEGIN "
+		 "SELECT host_id INTO v_host FROM np_placements WHERE id = p_id FOR UPDATE; "
+		 "IF NOT FOUND THEN RETURN -1; END IF; "
+		 "UPDATE np_hosts SET generation = generation + 1 WHERE id = v_host; "
+		 "UPDATE np_inventory i SET used = i.used - a.amount FROM np_allocations a "
+		 "WHERE a.placement_id = p_id AND i.host_id = v_host AND i.node = a.node "
+		 "AND i.rc = a.rc; DELETE FROM np_placements WHERE id = p_id; RETURN v_host; "
+		 "END $f$;"
+		 "%s"
+		 "UPDATE np_meta SET value = '%d' WHERE key = 'version'; COMMIT",
+		 fk, fk,
+		 orphan ? "INSERT INTO np_pins SELECT id, 9999, 0, 'vm-gone' FROM np_hosts LIMIT 1;" : "",
+		 version < 4 ? "ALTER TABLE np_placements ADD FOREIGN KEY (host_id) REFERENCES "
+			       "np_hosts (id);"
+			     : "",
+		 version == 1 ? "DROP FUNCTION np_observe; DROP TABLE np_observed_nodes;"
+				"DROP TABLE np_observations;"
+			      : "",
+		 version);
+	if (pg_ok(c, sql))
+		return true;
+	PQclear(PQexec(c, "ROLLBACK"));
+	return false;
+}
+
 /*
  * The PostgreSQL store of the run taken back to version 1 (no
  * observations, no np_observe): opening it migrates it, its placements
@@ -2269,7 +2348,6 @@ static void migrate_v1_pg(np_topo *a)
 	np_fleet_placement *p = NULL;
 	PGconn *c = PQconnectdb(url);
 	PGresult *q;
-	bool ok;
 
 	f = open_fleet(0);
 	CHECK(f && (np_fleet_add_host(f, "pg-v1", a, NULL, NULL, &err) == 0), "add: %s",
@@ -2279,12 +2357,7 @@ static void migrate_v1_pg(np_topo *a)
 	CHECK(r && np_fleet_result_placed(r), "placed: %s", err.message);
 	np_fleet_result_free(r);
 	np_fleet_close(f);
-	q = PQexec(c, "BEGIN; DROP FUNCTION np_observe; DROP TABLE np_observed_nodes;"
-		   "DROP TABLE np_observations; UPDATE np_meta SET value = '1' WHERE key = 'version';"
-		   "COMMIT");
-	ok = PQresultStatus(q) == PGRES_COMMAND_OK;
-	CHECK(ok, "back to version 1: %s", PQerrorMessage(c));
-	PQclear(q);
+	CHECK(pg_rewind(c, 1, false), "back to version 1");
 	f = open_fleet(0);
 	CHECK(f && np_fleet_placement_get(f, "vm-pg-old", &p, &err) == 0 && p, "kept: %s",
 	      err.message);
@@ -2310,42 +2383,94 @@ static void migrate_v1_pg(np_topo *a)
 #endif
 
 #if NP_HAVE_POSTGRESQL
-/* SQL on C's connection; whether it went through (ERR in the message otherwise). */
-static bool pg_ok(PGconn *c, const char *sql)
-{
-	PGresult *q = PQexec(c, sql);
-	bool ok = PQresultStatus(q) == PGRES_COMMAND_OK || PQresultStatus(q) == PGRES_TUPLES_OK;
-
-	CHECK(ok, "%.60s: %s", sql, PQerrorMessage(c));
-	PQclear(q);
-	return ok;
-}
-
-/* The one value SQL answers on C, as a number (-1 when it fails). */
-static long pg_num(PGconn *c, const char *sql)
-{
-	PGresult *q = PQexec(c, sql);
-	long v = PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1
-			 ? strtol(PQgetvalue(q, 0, 0), NULL, 10)
-			 : -1;
-
-	PQclear(q);
-	return v;
-}
-
 #define PG_CLAIM_FKEYS                                                                     \
 	"SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid IN "           \
-	"('np_allocations'::regclass, 'np_pins'::regclass, 'np_placements'::regclass)"
+	"(to_regclass('np_allocations'), to_regclass('np_pins'), 'np_placements'::regclass)"
 
+#define PG_CLAIM_TABLES "SELECT count(to_regclass(t)) FROM unnest('{np_allocations,np_pins}'::text[]) t"
+
+/* Schema 5: the pins are the placements' arrays. */
 #define PG_HOST_PINS                                                                       \
-	"SELECT count(*) FROM np_pins p JOIN np_hosts h ON h.id = p.host_id WHERE h.name = 'pg-v3'"
+	"SELECT coalesce(sum(cardinality(p.cpus)), 0) FROM np_placements p JOIN np_hosts h "   \
+	"ON h.id = p.host_id WHERE h.name = 'pg-v3'"
+
+/* Every placement's takes and pins, as one text. */
+#define PG_TAKES                                                                           \
+	"SELECT string_agg(id || ':' || a_nodes::text || a_rcs::text || a_amounts::text || "  \
+	"cpus::text || cpu_nodes::text, ' ' ORDER BY id) FROM np_placements"
+
+/* The one value SQL answers on C, as text into OUT (SIZE bytes; "" when it fails). */
+static const char *pg_text(PGconn *c, const char *sql, char *out, size_t size)
+{
+	PGresult *q = PQexec(c, sql);
+
+	snprintf(out, size, "%s", PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1
+					  ? PQgetvalue(q, 0, 0)
+					  : "");
+	PQclear(q);
+	return out;
+}
+
+/* SQL on C fails with SQLSTATE STATE. */
+static bool pg_fails(PGconn *c, const char *sql, const char *state)
+{
+	PGresult *q = PQexec(c, sql);
+	const char *st = PQresultErrorField(q, PG_DIAG_SQLSTATE);
+	bool yes = PQresultStatus(q) == PGRES_FATAL_ERROR && st && !strcmp(st, state);
+
+	PQclear(q);
+	return yes;
+}
+
+/*
+ * The stored np_claim() and the driver's own claim refuse a CPU another
+ * placement on the host pins (schema 5: no np_pins key, PIN_CHECK), and
+ * the stored one a CPU named twice or without its node; nothing stays of
+ * them.
+ */
+static void pin_unique_pg(np_fleet *f, PGconn *c, const char *pinned)
+{
+	char sql[512], cpu[24], node[24], host[24];
+	struct np_error err = { 0 };
+	struct np__pin pin;
+	struct np__takes t = { 0, NULL, 1, &pin };
+	struct np__claim_result res = { 0 };
+	struct np__claim cl = { "vm-pg-pin", 0, "r", "p", &t };
+
+	snprintf(sql, sizeof(sql), "SELECT cpus[1] FROM np_placements WHERE id = '%s'", pinned);
+	pg_text(c, sql, cpu, sizeof(cpu));
+	snprintf(sql, sizeof(sql), "SELECT cpu_nodes[1] FROM np_placements WHERE id = '%s'", pinned);
+	pg_text(c, sql, node, sizeof(node));
+	snprintf(sql, sizeof(sql), "SELECT host_id FROM np_placements WHERE id = '%s'", pinned);
+	pg_text(c, sql, host, sizeof(host));
+	CHECK(*cpu && *node && *host, "'%s' pins a CPU", pinned);
+	snprintf(sql, sizeof(sql), "SELECT np_claim('vm-pg-pin', %s, 'r', 'p', '{}', '{}', '{}', "
+		 "'{}', '{%s}', '{%s}')", host, cpu, node);
+	CHECK(pg_fails(c, sql, "NP003"), "the stored np_claim() refuses CPU %s", cpu);
+	snprintf(sql, sizeof(sql), "SELECT np_claim('vm-pg-pin', %s, 'r', 'p', '{}', '{}', '{}', "
+		 "'{}', '{1000,1000}', '{0,0}')", host);
+	CHECK(pg_fails(c, sql, "NP003"), "the stored np_claim() refuses a CPU named twice");
+	snprintf(sql, sizeof(sql), "SELECT np_claim('vm-pg-pin', %s, 'r', 'p', '{}', '{}', '{}', "
+		 "'{}', '{1000}', '{}')", host);
+	CHECK(pg_fails(c, sql, "22023"), "the stored np_claim() refuses a CPU without its node");
+	pin.cpu = (int)strtol(cpu, NULL, 10), pin.node = (int)strtol(node, NULL, 10);
+	cl.host_id = strtoll(host, NULL, 10);
+	CHECK(f->drv->claim(f->s, &cl, &res, &err) == 0 && res.status == NP__NO_ROOM &&
+	      strstr(res.detail, "pinned already"), "the driver's claim refuses CPU %s: %d %s %s",
+	      cpu, (int)res.status, res.detail, err.message);
+	CHECK(pg_num(c, "SELECT count(*) FROM np_placements WHERE id = 'vm-pg-pin'") == 0,
+	      "nothing of the refused claims stays");
+}
 
 /*
  * A version 3 store (the claim's tables with their foreign keys, and
- * np_release() deleting by cascade) migrates to 4: the keys dropped by
- * their real names (IF EXISTS would hide a wrong one: counted here), the
- * stored np_release() replaced, its placements kept and released whole
- * by either function, `fleet check` clean after.
+ * np_release() deleting by cascade) migrates to 5 through 4: the keys
+ * dropped by their real names (IF EXISTS would hide a wrong one: counted
+ * here), the allocations and pins moved into their placements' rows and
+ * the tables dropped, the stored np_claim() and np_release() replaced;
+ * its placements kept and released whole by either function, `fleet
+ * check` clean after.  So does a version 4 store, but a pin of no
+ * placement in it stops the migration first, the store left at 4.
  */
 static void migrate_v3_pg(np_topo *a)
 {
@@ -2355,6 +2480,7 @@ static void migrate_v3_pg(np_topo *a)
 	np_fleet_result *r = NULL;
 	PGconn *c = PQconnectdb(url);
 	bool found = false;
+	char before[4096], after[4096];
 
 	CHECK(f && (np_fleet_add_host(f, "pg-v3", a, NULL, NULL, &err) == 0), "add: %s",
 	      err.message);
@@ -2366,42 +2492,133 @@ static void migrate_v3_pg(np_topo *a)
 	CHECK(r && np_fleet_result_placed(r), "placed b: %s", err.message);
 	np_fleet_result_free(r);
 	np_fleet_close(f);
-	CHECK(pg_num(c, PG_CLAIM_FKEYS) == 0, "version 4 has no foreign keys on the claim's tables");
-	pg_ok(c, "BEGIN;"
-		 "ALTER TABLE np_placements ADD FOREIGN KEY (host_id) REFERENCES np_hosts (id);"
-		 "ALTER TABLE np_allocations ADD FOREIGN KEY (placement_id) REFERENCES "
-		 "np_placements (id) ON DELETE CASCADE;"
-		 "ALTER TABLE np_pins ADD FOREIGN KEY (placement_id) REFERENCES np_placements (id) "
-		 "ON DELETE CASCADE;"
-		 "CREATE OR REPLACE FUNCTION np_release(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql "
-		 "AS $f$ DECLARE v_host BIGINT; BEGIN "
-		 "SELECT host_id INTO v_host FROM np_placements WHERE id = p_id FOR UPDATE; "
-		 "IF NOT FOUND THEN RETURN -1; END IF; "
-		 "UPDATE np_hosts SET generation = generation + 1 WHERE id = v_host; "
-		 "UPDATE np_inventory i SET used = i.used - a.amount FROM np_allocations a "
-		 "WHERE a.placement_id = p_id AND i.host_id = v_host AND i.node = a.node "
-		 "AND i.rc = a.rc; DELETE FROM np_placements WHERE id = p_id; RETURN v_host; "
-		 "END $f$;"
-		 "UPDATE np_meta SET value = '3' WHERE key = 'version'; COMMIT");
-	CHECK(pg_num(c, PG_CLAIM_FKEYS) == 3, "back to version 3: three foreign keys");
+	CHECK(pg_num(c, PG_CLAIM_FKEYS) == 0 && pg_num(c, PG_CLAIM_TABLES) == 0,
+	      "version 5: no foreign keys, no np_allocations, no np_pins");
+	pg_text(c, PG_TAKES, before, sizeof(before));
+	CHECK(pg_rewind(c, 4, true), "back to version 4, with a pin of no placement");
+	CHECK(pg_num(c, PG_CLAIM_FKEYS) == 0 && pg_num(c, PG_CLAIM_TABLES) == 2,
+	      "version 4: no foreign keys, both tables");
+	f = NULL;
+	CHECK(np_fleet_open(url, 0, &f, &err) == NP_EOS && strstr(err.message, "no placement"),
+	      "the orphan pin stops the migration: %s", err.message);
+	np_fleet_close(f);
+	CHECK(pg_num(c, "SELECT value FROM np_meta WHERE key = 'version'") == 4 &&
+	      pg_num(c, "SELECT count(*) FROM np_pins") > 1, "left at version 4, whole");
+	pg_ok(c, "DELETE FROM np_pins WHERE placement_id = 'vm-gone'");
+	f = open_fleet(0);
+	CHECK(f != NULL, "version 4 opened and migrated");
+	CHECK(!strcmp(pg_text(c, PG_TAKES, after, sizeof(after)), before) && *before,
+	      "from 4: every placement's takes and pins moved into its row: %s", after);
+	np_fleet_close(f);
+	CHECK(pg_rewind(c, 3, false), "back to version 3");
+	CHECK(pg_num(c, PG_CLAIM_FKEYS) == 3 && pg_num(c, PG_CLAIM_TABLES) == 2,
+	      "version 3: three foreign keys, both tables");
 	f = open_fleet(0);
 	CHECK(f != NULL, "opened and migrated");
 	CHECK(pg_num(c, "SELECT value FROM np_meta WHERE key = 'version'") ==
 		      np_fleet_schema_version(),
 	      "the newest version again");
 	CHECK(pg_num(c, PG_CLAIM_FKEYS) == 0, "the foreign keys dropped by the migration");
+	CHECK(pg_num(c, PG_CLAIM_TABLES) == 0, "np_allocations and np_pins dropped");
+	CHECK(!strcmp(pg_text(c, PG_TAKES, after, sizeof(after)), before) && *before,
+	      "every placement's takes and pins moved into its row: %s", after);
 	CHECK(pg_num(c, PG_HOST_PINS) > 0, "the dedicated guest pins CPUs");
-	/* The stored np_release() now deletes the pins itself: `fleet check` counts them. */
+	if (f) {
+		checked(f, "migrated from 3");
+		pin_unique_pg(f, c, "vm-pg-v3a");
+	}
+	CHECK(pg_num(c, "SELECT count(*) FROM (SELECT np_claim('vm-pg-v3c', h.id, 'r', 'p', "
+		  "'{}', '{}', '{}', '{}', '{}', '{}') AS v FROM np_hosts h WHERE name = 'pg-v3') x "
+		  "WHERE v LIKE 'claimed %'") == 1,
+	      "the stored np_claim() replaced");
+	CHECK(pg_num(c, "SELECT np_release('vm-pg-v3c')") > 0, "its placement released");
+	/* The stored np_release() gives back what the row holds: `fleet check` counts it. */
 	CHECK(pg_num(c, "SELECT np_release('vm-pg-v3a')") > 0, "the stored np_release()");
 	CHECK(f && np_fleet_release(f, "vm-pg-v3b", &found, &err) == 0 && found, "release: %s",
 	      err.message);
 	CHECK(pg_num(c, PG_HOST_PINS) == 0, "no pins left");
 	if (f) {
-		checked(f, "migrated from 3");
+		checked(f, "released after the migration");
 		CHECK(np_fleet_remove_host(f, "pg-v3", false, NULL, &err) == 0, "remove: %s",
 		      err.message);
 	}
 	np_fleet_close(f);
+	PQfinish(c);
+}
+
+/*
+ * `fleet check` on schema 5 still catches what a hand or a bug could do
+ * to a placement's arrays or the host's usage: a pin no plan names, a CPU
+ * two placements share, a take that is not the plan's, usage that is not
+ * the sum of the placements, a take of a node the host lacks.  Each edit
+ * is undone after, and the store checks clean again.
+ */
+static void check_tamper_pg(np_fleet *f, np_topo *a)
+{
+	static const struct {
+		const char *edit, *undo, *says;
+	} t[] = {
+		{ "UPDATE np_placements SET cpus = cpus || 9999, cpu_nodes = cpu_nodes || 0 "
+		  "WHERE id = 'vm-pg-t1'",
+		  "UPDATE np_placements SET cpus = cpus[1:cardinality(cpus) - 1], cpu_nodes = "
+		  "cpu_nodes[1:cardinality(cpu_nodes) - 1] WHERE id = 'vm-pg-t1'",
+		  "pinned" },
+		{ "UPDATE np_placements SET cpus = cpus || (SELECT cpus[1] FROM np_placements WHERE "
+		  "id = 'vm-pg-t1'), cpu_nodes = cpu_nodes || (SELECT cpu_nodes[1] FROM np_placements "
+		  "WHERE id = 'vm-pg-t1') WHERE id = 'vm-pg-t2'",
+		  "UPDATE np_placements SET cpus = cpus[1:cardinality(cpus) - 1], cpu_nodes = "
+		  "cpu_nodes[1:cardinality(cpu_nodes) - 1] WHERE id = 'vm-pg-t2'",
+		  "pin" },
+		{ "UPDATE np_placements SET a_amounts[1] = a_amounts[1] + 1 WHERE id = 'vm-pg-t1'",
+		  "UPDATE np_placements SET a_amounts[1] = a_amounts[1] - 1 WHERE id = 'vm-pg-t1'",
+		  "vm-pg-t1" },
+		{ "UPDATE np_inventory SET used = used + 1 WHERE rc = 'mem' AND used > 0 AND host_id "
+		  "= (SELECT id FROM np_hosts WHERE name = 'pg-tamper')",
+		  "UPDATE np_inventory SET used = used - 1 WHERE rc = 'mem' AND used > 0 AND host_id "
+		  "= (SELECT id FROM np_hosts WHERE name = 'pg-tamper')",
+		  "used" },
+		{ "UPDATE np_placements SET a_nodes[1] = 99 WHERE id = 'vm-pg-t2'",
+		  "UPDATE np_placements SET a_nodes[1] = a_nodes[2] WHERE id = 'vm-pg-t2'",
+		  "vm-pg-t2" },
+	};
+	struct np_fleet_sched_opts on = { .host = "pg-tamper" };
+	struct np_fleet_check_stats st;
+	struct np_error err = { 0 };
+	np_fleet_result *r = NULL;
+	PGconn *c = PQconnectdb(url);
+	bool found = false;
+	char was[64];
+
+	CHECK(np_fleet_add_host(f, "pg-tamper", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	for (int i = 1; i <= 2; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "vm-pg-t%d", i);
+		r = schedule(f, id, "vcpus=2,ram=1024,hw:cpu_policy=dedicated", &on, &err);
+		CHECK(r && np_fleet_result_placed(r), "placed %s: %s", id, err.message);
+		np_fleet_result_free(r);
+	}
+	/* The last edit's undo assumes a second take on the same node (mem and pcpu). */
+	pg_text(c, "SELECT a_nodes[1] = a_nodes[2] FROM np_placements WHERE id = 'vm-pg-t2'", was,
+		sizeof(was));
+	CHECK(!strcmp(was, "t"), "vm-pg-t2 takes two rows of one node");
+	checked(f, "before the edits");
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		err = (struct np_error){ 0 };
+		CHECK(pg_ok(c, t[i].edit), "edit %zu", i);
+		CHECK(np_fleet_check(f, &st, &err) == NP_EINPUT && strstr(err.message, t[i].says),
+		      "edit %zu caught: %s", i, err.message);
+		CHECK(pg_ok(c, t[i].undo), "undo %zu", i);
+		checked(f, "after an undo");
+	}
+	for (int i = 1; i <= 2; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "vm-pg-t%d", i);
+		CHECK(np_fleet_release(f, id, &found, &err) == 0 && found, "release %s", id);
+	}
+	CHECK(np_fleet_remove_host(f, "pg-tamper", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
 	PQfinish(c);
 }
 
@@ -2561,6 +2778,8 @@ int main(void)
 			T_CASE("migrate-v1-postgresql", migrate_v1_pg(a));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("migrate-v3-postgresql", migrate_v3_pg(a));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("check-tamper-postgresql", check_tamper_pg(f, a));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("generic-plans-postgresql", generic_plans_pg(f, a));
 		if (!strncmp(url, "postgres", 8))
