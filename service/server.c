@@ -418,18 +418,12 @@ static void cleanup(struct svc *s, int fd)
  * used 0.891 instead of 0.978 ms of CPU a placement (quiet machine, median
  * of three rounds, docs/bench/service.md).  The service's memory is then
  * its high-water mark.
- *
- * No fast bins either (the per-thread cache still serves small blocks):
- * glibc merges every fast-bin block before it serves a block of 1 KiB or
- * more, and a request asks for several (the Nova request's 18 KiB state,
- * a host's snapshot): that merging was ~2 % of a replica's CPU.
  */
 static void keep_heap(void)
 {
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mallopt(M_TOP_PAD, 16 << 20);
-	mallopt(M_MXFAST, 0);
 }
 
 int svc_run(const struct svc_config *cfg)
