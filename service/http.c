@@ -20,7 +20,7 @@
  * What libmicrohttpd 0.9.75 refuses itself, before any callback of ours
  * can answer, gets its own HTML body and a closed connection, and no
  * option replaces that body: headers or a target past the connection's
- * memory (2 times --max-header plus 16 KiB; each header field costs it
+ * memory (4 times --max-header plus 32 KiB; each header field costs it
  * some 64 bytes besides its text) get 431 or 414; a malformed request
  * line or header line, a bad chunk, an unreadable Content-Length get 400
  * (413 for one past 2^64 or a chunk size past it), an HTTP version other
@@ -561,16 +561,6 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 	return svc_url_unescape(s);
 }
 
-/*
- * A connection's memory: room for the headers we refuse with a JSON 431
- * (far beyond it libmicrohttpd answers its own 431 and closes), for the
- * request's parse and for our answer's headers.  No more than that:
- * libmicrohttpd clears all of it after every request (MHD_pool_reset),
- * and 4 x --max-header + 32 KiB (96 KiB) cleared was 1.5 % of a
- * replica's CPU under the service benchmark.
- */
-#define CONN_MEMORY(max_header) (2 * (max_header) + 16384)
-
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];
@@ -590,7 +580,9 @@ int svc_http_start(struct svc *s, int fd)
 		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_conns,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY(c->max_header),
+		/* Room for the headers we refuse with a JSON 431; far beyond
+		   it libmicrohttpd answers its own 431 and closes. */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, 4 * c->max_header + 32768,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout_s,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 		MHD_OPTION_URI_LOG_CALLBACK, request_line, s,
