@@ -228,6 +228,26 @@ static const char *const sql[P_COUNT] = {
 	"    RAISE EXCEPTION USING ERRCODE = 'NP002'," \
 	"     MESSAGE = 'a node has no room left for the plan'; END IF;\n"
 
+/* A claim's placement already there: the same request is 'exists', another 'conflict'. */
+#define CLAIM_EXISTING \
+	"  IF NOT FOUND THEN\n" \
+	"    SELECT host_id, request INTO v_host, v_request FROM np_placements WHERE id = p_id;\n" \
+	"    IF v_request = p_request THEN RETURN 'exists ' || v_host; END IF;\n" \
+	"    RETURN 'conflict ' || v_host;\n" \
+	"  END IF;\n"
+
+/* A claim's placement row with its takes and pins (schema_v5); the caller ends the statement. */
+#define CLAIM_INSERT \
+	"  INSERT INTO np_placements (id, host_id, request, plan, a_nodes, a_rcs, a_amounts," \
+	"   cpus, cpu_nodes) VALUES (p_id, p_host, p_request, p_plan, p_nodes, p_rcs, p_amounts," \
+	"   p_cpus, p_cpu_nodes)"
+
+/* A release gives back what the placement took (its row's arrays, read into v_*). */
+#define RELEASE_GIVE_BACK \
+	"  UPDATE np_inventory i SET used = i.used - a.amount" \
+	"   FROM unnest(v_nodes, v_rcs, v_amounts) AS a(node, rc, amount)" \
+	"   WHERE i.host_id = v_host AND i.node = a.node AND i.rc = a.rc;\n"
+
 /* The observation once per node (or once with NULLs when it has none). */
 	[P_OBS_GET] = "SELECT o.host_id, o.at, o.source, o.pid, o.domain, n.node, n.memory_mb, "
 		      "n.vcpus FROM np_observations o LEFT JOIN np_observed_nodes n "
@@ -269,11 +289,7 @@ static const char schema_v1[] =
 	"BEGIN\n"
 	"  INSERT INTO np_placements (id, host_id, request, plan)"
 	"   VALUES (p_id, p_host, p_request, p_plan) ON CONFLICT (id) DO NOTHING;\n"
-	"  IF NOT FOUND THEN\n"
-	"    SELECT host_id, request INTO v_host, v_request FROM np_placements WHERE id = p_id;\n"
-	"    IF v_request = p_request THEN RETURN 'exists ' || v_host; END IF;\n"
-	"    RETURN 'conflict ' || v_host;\n"
-	"  END IF;\n"
+	CLAIM_EXISTING
 	CLAIM_CHARGE
 	"  INSERT INTO np_allocations (placement_id, node, rc, amount)"
 	"   SELECT p_id, d.node, d.rc, d.amount FROM unnest(p_nodes, p_rcs, p_amounts)"
@@ -443,14 +459,8 @@ static const char schema_v5_fns[] =
 	/* np_pins' key refused a CPU named twice; numaplace's own takes never do (ledger.c). */
 	"  IF cardinality(p_cpus) <> (SELECT count(DISTINCT c) FROM unnest(p_cpus) AS c) THEN\n"
 	"    RAISE EXCEPTION USING ERRCODE = 'NP003', MESSAGE = 'a CPU is pinned already'; END IF;\n"
-	"  INSERT INTO np_placements (id, host_id, request, plan, a_nodes, a_rcs, a_amounts,"
-	"   cpus, cpu_nodes) VALUES (p_id, p_host, p_request, p_plan, p_nodes, p_rcs, p_amounts,"
-	"   p_cpus, p_cpu_nodes) ON CONFLICT (id) DO NOTHING;\n"
-	"  IF NOT FOUND THEN\n"
-	"    SELECT host_id, request INTO v_host, v_request FROM np_placements WHERE id = p_id;\n"
-	"    IF v_request = p_request THEN RETURN 'exists ' || v_host; END IF;\n"
-	"    RETURN 'conflict ' || v_host;\n"
-	"  END IF;\n"
+	CLAIM_INSERT " ON CONFLICT (id) DO NOTHING;\n"
+	CLAIM_EXISTING
 	CLAIM_CHARGE
 	PIN_CHECK
 	"  RETURN 'claimed ' || v_gen;\n"
@@ -463,9 +473,7 @@ static const char schema_v5_fns[] =
 	"  IF NOT FOUND THEN RETURN -1; END IF;\n"
 	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
 	"   WHERE id = v_host;\n"
-	"  UPDATE np_inventory i SET used = i.used - a.amount"
-	"   FROM unnest(v_nodes, v_rcs, v_amounts) AS a(node, rc, amount)"
-	"   WHERE i.host_id = v_host AND i.node = a.node AND i.rc = a.rc;\n"
+	RELEASE_GIVE_BACK
 	"  RETURN v_host;\n"
 	"END $f$;";
 
@@ -983,9 +991,7 @@ static const char temp_fns[] =
 	" SET plan_cache_mode = force_generic_plan AS $f$\n"
 	"DECLARE v_host BIGINT; v_request TEXT; v_gen BIGINT; v_n INTEGER; v_key TEXT;\n"
 	"BEGIN\n"
-	"  INSERT INTO np_placements (id, host_id, request, plan, a_nodes, a_rcs, a_amounts,"
-	"   cpus, cpu_nodes) VALUES (p_id, p_host, p_request, p_plan, p_nodes, p_rcs, p_amounts,"
-	"   p_cpus, p_cpu_nodes);\n"
+	CLAIM_INSERT ";\n"
 	CLAIM_CHARGE
 	PIN_CHECK
 	"  RETURN 'claimed ' || v_gen;\n"
@@ -1022,9 +1028,7 @@ static const char temp_fns[] =
 	"  IF NOT FOUND THEN RETURN 'none'; END IF;\n"
 	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
 	"   WHERE id = v_host RETURNING generation INTO v_gen;\n"
-	"  UPDATE np_inventory i SET used = i.used - a.amount"
-	"   FROM unnest(v_nodes, v_rcs, v_amounts) AS a(node, rc, amount)"
-	"   WHERE i.host_id = v_host AND i.node = a.node AND i.rc = a.rc;\n"
+	RELEASE_GIVE_BACK
 	"  SELECT string_agg(a.node || ' ' || a.rc || ' ' || a.amount, ' ') INTO v_a"
 	"   FROM unnest(v_nodes, v_rcs, v_amounts) AS a(node, rc, amount);\n"
 	"  SELECT string_agg(x.cpu || ' ' || x.node, ' ') INTO v_p"
