@@ -495,9 +495,10 @@ static int scan_host(void *p, const struct np__host_rec *r)
 		h = NULL;
 	}
 	/*
-	 * A change from the store's change ring names no host, only its id:
-	 * one not known here came in some way the ring did not say, so every
-	 * host is scanned (as after a removal).
+	 * A change scan's record (SQLite's change ring, PostgreSQL's change
+	 * marks) names no host, only its id: one not known here was added
+	 * since, so every host is scanned (as after a removal), which reads
+	 * its name, topology and ratios.
 	 */
 	if (!h && !r->name) {
 		c->f->cursor.removed = true;
