@@ -212,7 +212,8 @@ static void refresh_stats(np_fleet *f, FILE *o)
 	metric(o, "numaplace_summaries_shared_total", "counter",
 	       "Host summaries one thread took from another.", true, r.shared);
 	metric(o, "numaplace_changes_told_total", "counter",
-	       "Other processes' changes learnt from the store's change ring (SQLite), not read.",
+	       "Other processes' changes learnt from the store (SQLite's change ring, "
+	       "PostgreSQL's last change), not read.",
 	       true, r.told);
 }
 

@@ -101,13 +101,13 @@ struct np_fleet_refresh_stats {
 	uint64_t full_reads;  /* a pass over every host's ledger */
 	uint64_t built;	      /* summaries built */
 	uint64_t shared;      /* summaries taken from another handle of the group */
-	uint64_t told;	      /* changes of other processes learnt from the store's change
-			       * ring (SQLite), not read */
+	uint64_t told;	      /* changes of other processes learnt from the store (SQLite's
+			       * change ring, PostgreSQL's last change), not read */
 };
 void np_fleet_refresh_stats(const np_fleet *fleet, struct np_fleet_refresh_stats *out);
 
 /*
- * The newest schema version this numaplace writes: PostgreSQL's (4); a
+ * The newest schema version this numaplace writes: PostgreSQL's (6); a
  * SQLite store stays at 3 (docs/formats/fleet.md, "Versions").
  */
 int np_fleet_schema_version(void);

@@ -162,7 +162,7 @@ struct np__fleet_group {
 	int nreading;
 	int64_t reading[NP__READING_MAX]; /* hosts a handle is reading from the store now */
 	atomic_ullong host_reads, full_reads; /* ledger reads (np_fleet_refresh_stats) */
-	atomic_ullong told; /* changes made from the store's change ring, not read (fleet.c) */
+	atomic_ullong told; /* changes the store told (fleet.c, told_change), not read */
 };
 
 void np__snap_unref(struct np__hsnap *s);

@@ -495,9 +495,10 @@ static int scan_host(void *p, const struct np__host_rec *r)
 		h = NULL;
 	}
 	/*
-	 * A change from the store's change ring names no host, only its id:
-	 * one not known here came in some way the ring did not say, so every
-	 * host is scanned (as after a removal).
+	 * A change scan's record (SQLite's change ring, PostgreSQL's change
+	 * marks) names no host, only its id: one not known here was added
+	 * since, so every host is scanned (as after a removal), which reads
+	 * its name, topology and ratios.
 	 */
 	if (!h && !r->name) {
 		c->f->cursor.removed = true;
@@ -1214,8 +1215,17 @@ static bool catch_up(np_fleet *f, struct np_fleet_host *h, int64_t gen, bool *do
 	return true;
 }
 
-bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np__takes *takes,
-			  bool release, int64_t gen)
+/*
+ * The change to GEN (TAKES charged, or given back with RELEASE) made on
+ * H's view one generation older.  CHECK: the change was read from the
+ * store, where anyone may have written anything (PostgreSQL's last
+ * change): the view it makes must also keep the ledger's invariants
+ * (np__ledger_check: a take on a row twice, a pin without its dedicated
+ * CPU or on a node the host lacks, usage past a capacity), else it is
+ * not made.
+ */
+static bool apply_change(np_fleet *f, struct np_fleet_host *h, const struct np__takes *takes,
+			 bool release, int64_t gen, bool check)
 {
 	int64_t want = h->stale ? h->want_gen : 0; /* a newer change a scan saw: still to read */
 	np__ledger *l;
@@ -1227,7 +1237,7 @@ bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np_
 		ok = true;
 	} else if (!(l = np__ledger_clone(h->ledger))) {
 		return false;
-	} else if (np__ledger_charge(l, takes, release, NULL)) {
+	} else if (np__ledger_charge(l, takes, release, NULL) || (check && np__ledger_check(l, NULL))) {
 		np__ledger_free(l);
 		return false;
 	} else {
@@ -1239,12 +1249,20 @@ bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np_
 	return ok;
 }
 
+bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np__takes *takes,
+			  bool release, int64_t gen)
+{
+	return apply_change(f, h, takes, release, gen, false);
+}
+
 /*
- * A change another connection made to H, as the store's change ring told
- * it (R: its generation and what it was): made here as our own changes
- * are, on H's view one generation older (its own or the group's), so
- * nobody reads the host back.  False when it cannot be (no such view, a
- * view that does not hold what a release gave back): read it instead.
+ * A change another connection made to H, as the store told it (SQLite's
+ * change ring, PostgreSQL's last change; R: its generation and what it
+ * was): made here as our own changes are, on H's view one generation
+ * older (its own or the group's), so nobody reads the host back.  False
+ * when it cannot be (no such view, a view that does not hold what a
+ * release gave back, a change that would break the ledger's invariants):
+ * read it instead.
  */
 static bool told_change(np_fleet *f, struct np_fleet_host *h, const struct np__host_rec *r)
 {
@@ -1261,7 +1279,7 @@ static bool told_change(np_fleet *f, struct np_fleet_host *h, const struct np__h
 	}
 	ok = catch_up(f, h, r->generation, &done) &&
 	     (done || !r->release || holds_given(h->ledger, r->delta)) &&
-	     np__fleet_own_change(f, h, r->delta, r->release, r->generation);
+	     apply_change(f, h, r->delta, r->release, r->generation, true);
 	if (mine)
 		np__cache_read_done(f->group, h->id);
 	if (ok)

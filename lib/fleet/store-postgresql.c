@@ -39,6 +39,7 @@
  * postgresql (numaplace-postgresql.so), exporting nothing but its
  * descriptor.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <stddef.h>
@@ -158,7 +159,7 @@ enum stmt {
 
 static const char *const sql[P_COUNT] = {
 	[P_VERSION] = "SELECT value FROM np_meta WHERE key = 'version'",
-	[P_CLAIM_TRY] = "SELECT pg_temp.np_claim_try($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+	[P_CLAIM_TRY] = "SELECT pg_temp.np_claim_try($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 	[P_RELEASE] = "SELECT pg_temp.np_release_try($1)",
 	/* The hosts of a batch's releases, read first: the batch then locks hosts in order. */
 	[P_RELEASE_HOSTS] = "SELECT id, host_id FROM np_placements WHERE id = ANY ($1::text[])",
@@ -185,13 +186,19 @@ static const char *const sql[P_COUNT] = {
 			  "h.generation, -1::bigint, 0::bigint FROM np_hosts h",
 	/*
 	 * The sequence and the removal count first (tag row id -1), then the
-	 * hosts marked after SINCE, without their placements (-1: a count
-	 * moves only with the generation, and the ledger read counts them).
+	 * hosts marked after SINCE: id and generation only.  A host's name,
+	 * topology and ratios never change under its id (ids come from a
+	 * sequence; registering a name again with other ones is refused
+	 * until it is removed, and a removal is counted), so a handle that
+	 * knows the id needs nothing more, and one that does not scans every
+	 * host (scan_host).  Their text and floats were most of the rows'
+	 * output, three replicas scanning ~30 rows a placement.  No
+	 * placement counts (-1: a count moves only with the generation, and
+	 * the ledger read counts them).  The last change (schema_v6) says
+	 * what the generation's change was, when numaplace made it.
 	 */
-	[P_HOSTS_SINCE] = "SELECT -1::bigint, NULL, NULL::bigint, NULL::double precision, "
-			  "NULL::double precision, NULL::bigint, " REMOVALS ", " SEQ_SEEN " "
-			  "FROM np_change_seq UNION ALL SELECT h.id, h.name, h.topology_id, "
-			  "h.cpu_ratio, h.ram_ratio, h.generation, -1::bigint, h.change_seq "
+	[P_HOSTS_SINCE] = "SELECT -1::bigint, " REMOVALS ", " SEQ_SEEN ", NULL FROM np_change_seq "
+			  "UNION ALL SELECT h.id, h.generation, h.change_seq, h.last_change "
 			  "FROM np_hosts h WHERE h.change_seq > $1",
 	[P_TOPO] = "SELECT json FROM np_topologies WHERE id = $1",
 	[P_LEDGER_ONE] = LEDGER_ONE,
@@ -211,13 +218,14 @@ static const char *const sql[P_COUNT] = {
 	/*
  * The claim's middle, the same in the stored np_claim() (schema_v1) and
  * this connection's np_claim_try() (temp_fns): bump the host row (its
- * lock orders the claims on one host), charge every take with the
- * ledger's predicate and check every row took it, record the takes.
- * Needs p_* as np_claim()'s parameters and v_gen, v_n declared.
+ * lock orders the claims on one host; SET, text starting with a comma:
+ * what else it sets there), charge every take with the ledger's
+ * predicate and check every row took it, record the takes.  Needs p_*
+ * as np_claim()'s parameters and v_gen, v_n declared.
  */
-#define CLAIM_CHARGE \
+#define CLAIM_CHARGE_SET(set) \
 	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')" \
-	"   WHERE id = p_host RETURNING generation INTO v_gen;\n" \
+	set "   WHERE id = p_host RETURNING generation INTO v_gen;\n" \
 	"  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'NP001', MESSAGE = 'host gone'; END IF;\n" \
 	"  UPDATE np_inventory i SET used = i.used + d.amount" \
 	"   FROM unnest(p_nodes, p_rcs, p_amounts, p_modes) AS d(node, rc, amount, mode)" \
@@ -227,6 +235,7 @@ static const char *const sql[P_COUNT] = {
 	"  IF v_n <> coalesce(cardinality(p_nodes), 0) THEN\n" \
 	"    RAISE EXCEPTION USING ERRCODE = 'NP002'," \
 	"     MESSAGE = 'a node has no room left for the plan'; END IF;\n"
+#define CLAIM_CHARGE CLAIM_CHARGE_SET("")
 
 /* A claim's placement already there: the same request is 'exists', another 'conflict'. */
 #define CLAIM_EXISTING \
@@ -443,39 +452,61 @@ static const char schema_v5[] =
 	" WHERE x.placement_id = p.id;"
 	"DROP TABLE np_allocations; DROP TABLE np_pins;";
 
-/* Version 5's np_claim() and np_release(), for other clients: the same answers. */
-static const char schema_v5_fns[] =
-	"CREATE OR REPLACE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, p_plan TEXT,"
-	" p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes INTEGER[],"
-	" p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE plpgsql AS $f$\n"
-	"DECLARE v_host BIGINT; v_request TEXT; v_gen BIGINT; v_n INTEGER;\n"
-	"BEGIN\n"
-	"  p_nodes := coalesce(p_nodes, '{}'); p_rcs := coalesce(p_rcs, '{}');\n"
-	"  p_amounts := coalesce(p_amounts, '{}'); p_cpus := coalesce(p_cpus, '{}');\n"
-	"  p_cpu_nodes := coalesce(p_cpu_nodes, '{}');\n"
-	"  IF cardinality(p_cpus) <> cardinality(p_cpu_nodes) THEN\n"
-	"    RAISE EXCEPTION USING ERRCODE = '22023',"
-	"     MESSAGE = 'p_cpus and p_cpu_nodes differ in length'; END IF;\n"
-	/* np_pins' key refused a CPU named twice; numaplace's own takes never do (ledger.c). */
-	"  IF cardinality(p_cpus) <> (SELECT count(DISTINCT c) FROM unnest(p_cpus) AS c) THEN\n"
-	"    RAISE EXCEPTION USING ERRCODE = 'NP003', MESSAGE = 'a CPU is pinned already'; END IF;\n"
-	CLAIM_INSERT " ON CONFLICT (id) DO NOTHING;\n"
-	CLAIM_EXISTING
-	CLAIM_CHARGE
-	PIN_CHECK
-	"  RETURN 'claimed ' || v_gen;\n"
+/*
+ * Version 5's np_claim() and np_release(), for other clients: the same
+ * answers.  SET: what else their UPDATE of the host row sets (version 6
+ * clears last_change there).
+ */
+#define STORED_FNS(set) \
+	"CREATE OR REPLACE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, p_plan TEXT," \
+	" p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes INTEGER[]," \
+	" p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE plpgsql AS $f$\n" \
+	"DECLARE v_host BIGINT; v_request TEXT; v_gen BIGINT; v_n INTEGER;\n" \
+	"BEGIN\n" \
+	"  p_nodes := coalesce(p_nodes, '{}'); p_rcs := coalesce(p_rcs, '{}');\n" \
+	"  p_amounts := coalesce(p_amounts, '{}'); p_cpus := coalesce(p_cpus, '{}');\n" \
+	"  p_cpu_nodes := coalesce(p_cpu_nodes, '{}');\n" \
+	"  IF cardinality(p_cpus) <> cardinality(p_cpu_nodes) THEN\n" \
+	"    RAISE EXCEPTION USING ERRCODE = '22023'," \
+	"     MESSAGE = 'p_cpus and p_cpu_nodes differ in length'; END IF;\n" \
+	/* np_pins' key refused a CPU named twice; numaplace's own takes never do (ledger.c). */ \
+	"  IF cardinality(p_cpus) <> (SELECT count(DISTINCT c) FROM unnest(p_cpus) AS c) THEN\n" \
+	"    RAISE EXCEPTION USING ERRCODE = 'NP003', MESSAGE = 'a CPU is pinned already'; END IF;\n" \
+	CLAIM_INSERT " ON CONFLICT (id) DO NOTHING;\n" \
+	CLAIM_EXISTING \
+	CLAIM_CHARGE_SET(set) \
+	PIN_CHECK \
+	"  RETURN 'claimed ' || v_gen;\n" \
+	"END $f$;" \
+	"CREATE OR REPLACE FUNCTION np_release(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $f$\n" \
+	"DECLARE v_host BIGINT; v_nodes INTEGER[]; v_rcs TEXT[]; v_amounts BIGINT[];\n" \
+	"BEGIN\n" \
+	"  DELETE FROM np_placements WHERE id = p_id" \
+	"   RETURNING host_id, a_nodes, a_rcs, a_amounts INTO v_host, v_nodes, v_rcs, v_amounts;\n" \
+	"  IF NOT FOUND THEN RETURN -1; END IF;\n" \
+	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')" \
+	set "   WHERE id = v_host;\n" \
+	RELEASE_GIVE_BACK \
+	"  RETURN v_host;\n" \
 	"END $f$;"
-	"CREATE OR REPLACE FUNCTION np_release(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $f$\n"
-	"DECLARE v_host BIGINT; v_nodes INTEGER[]; v_rcs TEXT[]; v_amounts BIGINT[];\n"
-	"BEGIN\n"
-	"  DELETE FROM np_placements WHERE id = p_id"
-	"   RETURNING host_id, a_nodes, a_rcs, a_amounts INTO v_host, v_nodes, v_rcs, v_amounts;\n"
-	"  IF NOT FOUND THEN RETURN -1; END IF;\n"
-	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
-	"   WHERE id = v_host;\n"
-	RELEASE_GIVE_BACK
-	"  RETURN v_host;\n"
-	"END $f$;";
+
+static const char schema_v5_fns[] = STORED_FNS("");
+
+/*
+ * Version 6: the host row says what its last change was (last_change,
+ * "GEN KIND;TAKES;PINS": KIND c for a claim, with "NODE RC AMOUNT MODE"
+ * per take, r for a release, with "NODE RC AMOUNT"; "CPU NODE" per pin;
+ * all separated by spaces), so a change scan tells the other replicas
+ * what to do to their view instead of making them read the host again
+ * (pg_hosts, since_row).  Only numaplace's own claim and release
+ * (temp_fns) write it; the stored functions, the moves and anything else
+ * leave the text of an older generation or clear it, and a reader then
+ * reads the host as before.  A column without a default: no rewrite.
+ * IF NOT EXISTS: a store rewound to an older version by hand (tests do)
+ * may have it already.
+ */
+static const char schema_v6[] = "ALTER TABLE np_hosts ADD COLUMN IF NOT EXISTS last_change TEXT";
+static const char schema_v6_fns[] = STORED_FNS(", last_change = NULL");
 
 /*
  * migrations[v] takes a store from version v to v + 1 (one or two texts:
@@ -484,7 +515,7 @@ static const char schema_v5_fns[] =
  */
 static const char *const migrations[NP__FLEET_SCHEMA_POSTGRESQL][2] = {
 	{ schema_v1, NULL }, { schema_v2, NULL }, { schema_v3, NULL }, { schema_v4, NULL },
-	{ schema_v5, schema_v5_fns }
+	{ schema_v5, schema_v5_fns }, { schema_v6, schema_v6_fns }
 };
 
 struct np__store {
@@ -932,25 +963,53 @@ static void claim_answer(const char *v, struct np__claim_result *out)
 }
 
 /* Send claim C through prepared statement I (in pipeline mode: its answer comes later). */
+/*
+ * The claim's last change as np_claim_try() stores it after the new
+ * generation (schema_v6): " c;NODE RC AMOUNT MODE ...;CPU NODE ...", from
+ * the takes it sends anyway (NULL: out of memory).
+ */
+static char *claim_change(const struct np__takes *t)
+{
+	size_t size = 8 + (size_t)t->ntakes * (NP__RC_MAX + 48) + (size_t)t->npins * 24, n;
+	char *v = malloc(size);
+
+	if (!v)
+		return NULL;
+	n = (size_t)snprintf(v, size, " c;");
+	for (int i = 0; i < t->ntakes; i++)
+		n += (size_t)snprintf(v + n, size - n, "%s%d %s %lld %d", i ? " " : "",
+				      t->takes[i].node, t->takes[i].rc,
+				      (long long)t->takes[i].amount, (int)t->takes[i].mode);
+	n += (size_t)snprintf(v + n, size - n, ";");
+	for (int i = 0; i < t->npins; i++)
+		n += (size_t)snprintf(v + n, size - n, "%s%d %d", i ? " " : "", t->pins[i].cpu,
+				      t->pins[i].node);
+	return v;
+}
+
 static int claim_send(struct np__store *s, enum stmt i, const struct np__claim *c,
 		      struct np_error *err)
 {
-	char host[24], *arr[6] = { 0 }, name[8];
-	const char *params[10];
+	char host[24], *arr[7] = { 0 }, name[8];
+	const char *params[11];
 	int rc;
 
 	if ((rc = claim_params(c, host, sizeof(host), arr)) || (rc = prepare(s, i, err))) {
 		rc = rc == NP_EINPUT ? np__err(err, rc, "a plan that takes over 512 rows") : rc;
 		goto out;
 	}
+	if (!(arr[6] = claim_change(c->takes))) {
+		rc = np__err(err, NP_ENOMEM, "out of memory");
+		goto out;
+	}
 	params[0] = c->id, params[1] = host, params[2] = c->request, params[3] = c->plan;
-	for (int k = 0; k < 6; k++)
+	for (int k = 0; k < 7; k++)
 		params[4 + k] = arr[k];
 	snprintf(name, sizeof(name), "np%d", (int)i);
-	if (!PQsendQueryPrepared(s->conn, name, 10, params, NULL, NULL, 0))
+	if (!PQsendQueryPrepared(s->conn, name, 11, params, NULL, NULL, 0))
 		rc = res_err(s, NULL, err, "cannot send a claim");
 out:
-	for (int k = 0; k < 6; k++)
+	for (int k = 0; k < 7; k++)
 		free(arr[k]);
 	return rc;
 }
@@ -987,12 +1046,12 @@ out:
 static const char temp_fns[] =
 	"CREATE FUNCTION pg_temp.np_claim_try(p_id TEXT, p_host BIGINT, p_request TEXT,"
 	" p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes INTEGER[],"
-	" p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE plpgsql"
+	" p_cpus INTEGER[], p_cpu_nodes INTEGER[], p_change TEXT) RETURNS TEXT LANGUAGE plpgsql"
 	" SET plan_cache_mode = force_generic_plan AS $f$\n"
 	"DECLARE v_host BIGINT; v_request TEXT; v_gen BIGINT; v_n INTEGER; v_key TEXT;\n"
 	"BEGIN\n"
 	CLAIM_INSERT ";\n"
-	CLAIM_CHARGE
+	CLAIM_CHARGE_SET(", last_change = (generation + 1)::text || p_change")
 	PIN_CHECK
 	"  RETURN 'claimed ' || v_gen;\n"
 	"EXCEPTION WHEN SQLSTATE 'NP001' OR SQLSTATE '23503' THEN RETURN 'gone';\n"
@@ -1012,7 +1071,8 @@ static const char temp_fns[] =
 	 * ...;CPU NODE ...", or "none".  Its locks are np_release()'s:
 	 * placement row (by its DELETE), host row, ledger rows; the
 	 * placement's row, deleted with RETURNING, holds the allocations and
-	 * pins it gives back and answers.  A host row
+	 * pins it gives back and answers, and that answer, read before the
+	 * host row is locked, is also its last change (schema_v6).  A host row
 	 * that is gone (nothing removes one under a placement, but schema 4
 	 * has no foreign key to stop it) answers generation -1: the
 	 * placement is still released, and no summary has such a host.
@@ -1026,13 +1086,14 @@ static const char temp_fns[] =
 	"   a_amounts, cpus, cpu_nodes INTO v_host, v_nodes, v_rcs, v_amounts, v_cpus,"
 	"   v_cpu_nodes;\n"
 	"  IF NOT FOUND THEN RETURN 'none'; END IF;\n"
-	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')"
-	"   WHERE id = v_host RETURNING generation INTO v_gen;\n"
-	RELEASE_GIVE_BACK
 	"  SELECT string_agg(a.node || ' ' || a.rc || ' ' || a.amount, ' ') INTO v_a"
 	"   FROM unnest(v_nodes, v_rcs, v_amounts) AS a(node, rc, amount);\n"
 	"  SELECT string_agg(x.cpu || ' ' || x.node, ' ') INTO v_p"
 	"   FROM unnest(v_cpus, v_cpu_nodes) AS x(cpu, node);\n"
+	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq'),"
+	"   last_change = (generation + 1)::text || ' r;' || coalesce(v_a, '') || ';' ||"
+	"   coalesce(v_p, '') WHERE id = v_host RETURNING generation INTO v_gen;\n"
+	RELEASE_GIVE_BACK
 	"  RETURN v_host || ' ' || coalesce(v_gen, -1) || ';' || coalesce(v_a, '') || ';'"
 	"   || coalesce(v_p, '');\n"
 	"END $f$;"
@@ -1334,7 +1395,8 @@ static int pg_claim(struct np__store *s, const struct np__claim *c, struct np__c
 		  "VALUES ($1, $2::bigint, $3, $4) ON CONFLICT (id) DO NOTHING"
 #define MV_EXISTING "SELECT host_id, request FROM np_placements WHERE id = $1"
 #define MV_BUMP "UPDATE np_hosts SET generation = generation + 1, change_seq = " \
-		"nextval('np_change_seq') WHERE id = $1::bigint RETURNING generation"
+		"nextval('np_change_seq'), last_change = NULL WHERE id = $1::bigint " \
+		"RETURNING generation"
 #define MV_GIVE_BACK "UPDATE np_inventory i SET used = i.used - a.amount FROM np_placements p, " \
 		     "unnest(p.a_nodes, p.a_rcs, p.a_amounts) AS a(node, rc, amount) " \
 		     "WHERE p.id = $1 AND i.host_id = $2::bigint AND i.node = a.node AND i.rc = a.rc"
@@ -1766,20 +1828,116 @@ struct hctx {
 	np__host_cb cb;
 	void *ctx;
 	int64_t seq, removals;
+	struct np__takes told; /* since_row: the last change of the row at hand */
+	size_t tcap, pcap;
 };
 
+/* A row of P_HOSTS_ALL or P_HOSTS_LIGHT: every column of a host. */
 static int host_row(const struct row *w, void *p)
 {
 	struct hctx *h = p;
 	struct np__host_rec rec;
 
-	if (cnull(w, 1)) { /* the sequence's row (no name) */
-		h->seq = cnum(w, 7);
-		h->removals = cnum(w, 6);
-		return 0;
-	}
 	rec = (struct np__host_rec){ cnum(w, 0), ctext(w, 1), cnum(w, 2), strtod(ctext(w, 3), NULL),
 				     strtod(ctext(w, 4), NULL), cnum(w, 5), (int)cnum(w, 6), NULL, false };
+	return h->cb(h->ctx, &rec);
+}
+
+/*
+ * Reading a host's last change (schema_v6), which anyone who can write
+ * the row may have written: each number in its range, each name short
+ * enough, nothing left over, else it is not used.  Whether the host has
+ * those rows and CPUs, and room, is the applier's check (fleet.c).
+ */
+static bool lc_num(const char **p, int64_t lo, int64_t hi, int64_t *v)
+{
+	const char *q = *p + strspn(*p, " ");
+	char *end;
+	long long x;
+
+	if (!((*q >= '0' && *q <= '9') || (*q == '-' && q[1] >= '0' && q[1] <= '9')))
+		return false;
+	errno = 0;
+	x = strtoll(q, &end, 10);
+	if (errno || x < lo || x > hi || (*end && *end != ' ' && *end != ';'))
+		return false;
+	*v = x;
+	*p = end;
+	return true;
+}
+
+/* The next item of a list up to ';' (or the end): true while there is one. */
+static bool lc_more(const char **p)
+{
+	*p += strspn(*p, " ");
+	return **p && **p != ';';
+}
+
+static bool lc_take(const char **p, bool mode, struct np__take *t)
+{
+	int64_t node, amount, m = 0;
+	const char *q;
+	size_t n;
+
+	if (!lc_num(p, -1, NP_NODES_MAX, &node))
+		return false;
+	q = *p + strspn(*p, " ");
+	n = strcspn(q, " ;");
+	if (!n || n >= NP__RC_MAX)
+		return false;
+	memcpy(t->rc, q, n);
+	t->rc[n] = '\0';
+	*p = q + n;
+	if (!lc_num(p, 0, INT64_MAX / 4, &amount) || (mode && !lc_num(p, 0, 2, &m)))
+		return false;
+	t->node = (int)node, t->amount = amount, t->mode = (enum np__check)m;
+	return true;
+}
+
+/* V, the last change of a host row at generation GEN, into H->told; false: not usable. */
+static bool last_change(struct hctx *h, const char *v, int64_t gen, bool *release)
+{
+	struct np__takes *t = &h->told;
+	int64_t g, cpu, node;
+	const char *p = v;
+
+	t->ntakes = t->npins = 0;
+	if (!lc_num(&p, 1, INT64_MAX, &g) || g != gen || (strncmp(p, " c;", 3) && strncmp(p, " r;", 3)))
+		return false;
+	*release = p[1] == 'r';
+	for (p += 3; lc_more(&p); t->ntakes++)
+		if (t->ntakes >= 512 ||
+		    np__grow((void **)&t->takes, &h->tcap, (size_t)t->ntakes + 1, sizeof(*t->takes)) ||
+		    !lc_take(&p, !*release, &t->takes[t->ntakes]))
+			return false;
+	if (*p++ != ';')
+		return false;
+	for (; lc_more(&p); t->npins++)
+		if (t->npins >= NP_ID_MAX ||
+		    np__grow((void **)&t->pins, &h->pcap, (size_t)t->npins + 1, sizeof(*t->pins)) ||
+		    !lc_num(&p, 0, NP_ID_MAX, &cpu) || !lc_num(&p, 0, NP_NODES_MAX, &node))
+			return false;
+		else
+			t->pins[t->npins].cpu = (int)cpu, t->pins[t->npins].node = (int)node;
+	return !*p;
+}
+
+/*
+ * A row of P_HOSTS_SINCE: the sequence's (id -1), or a changed host's id
+ * and generation, with what that change was when its last change says.
+ */
+static int since_row(const struct row *w, void *p)
+{
+	struct hctx *h = p;
+	struct np__host_rec rec = { .id = cnum(w, 0), .generation = cnum(w, 1), .placements = -1 };
+
+	if (rec.id == -1) {
+		h->removals = cnum(w, 1);
+		h->seq = cnum(w, 2);
+		return 0;
+	}
+	if (!cnull(w, 3) && last_change(h, ctext(w, 3), rec.generation, &rec.release))
+		rec.delta = &h->told;
 	return h->cb(h->ctx, &rec);
 }
 
@@ -1814,7 +1972,7 @@ static int64_t since_next(struct np__store *s, int64_t seq)
 static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb, void *ctx,
 		    struct np_error *err)
 {
-	struct hctx h = { cb, ctx, -1, -1 };
+	struct hctx h = { cb, ctx, -1, -1, { 0 }, 0, 0 };
 	char since[24];
 	const char *params[1] = { since };
 	int rc;
@@ -1838,7 +1996,9 @@ static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 		return rc;
 	}
 	snprintf(since, sizeof(since), "%lld", (long long)cur->v[0]);
-	rc = each(s, P_HOSTS_SINCE, 1, params, host_row, &h, err);
+	rc = each(s, P_HOSTS_SINCE, 1, params, since_row, &h, err);
+	free(h.told.takes);
+	free(h.told.pins);
 	if (!rc && h.seq >= 0) {
 		cur->v[0] = since_next(s, h.seq);
 		cur->removed |= h.removals != cur->v[1];

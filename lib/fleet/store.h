@@ -44,11 +44,12 @@
  * allocations and pins in its row (PostgreSQL: no change); 4 is
  * PostgreSQL's alone: the claim's tables without foreign keys (the
  * claim and the release keep them whole; store-postgresql.c); 5 too: a
- * PostgreSQL placement's allocations and pins as arrays in its row.
+ * PostgreSQL placement's allocations and pins as arrays in its row; 6
+ * too: a PostgreSQL host row says what its last change was.
  * Each store moves on its own: a SQLite file stays at 3.
  */
 #define NP__FLEET_SCHEMA_SQLITE 3
-#define NP__FLEET_SCHEMA_POSTGRESQL 5
+#define NP__FLEET_SCHEMA_POSTGRESQL 6
 /* The newest of them (np_fleet_schema_version()). */
 #define NP__FLEET_SCHEMA NP__FLEET_SCHEMA_POSTGRESQL
 
@@ -77,7 +78,9 @@ struct np__host_rec {
 	int placements;
 	/*
 	 * What the change to GENERATION was, when the driver knows (SQLite's
-	 * change ring): DELTA charged, or given back (RELEASE); else NULL.
+	 * change ring, PostgreSQL's last change): DELTA charged, or given back
+	 * (RELEASE); else NULL.  Read from the store, so it may be anything
+	 * that parses: whoever applies it checks it against the host first.
 	 */
 	const struct np__takes *delta;
 	bool release;

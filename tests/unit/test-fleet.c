@@ -2729,6 +2729,205 @@ static void generic_plans_pg(np_fleet *f, np_topo *a)
 	PQclear(q);
 	PQfinish(c);
 }
+
+/* ---- what a change was, told by the host row (schema 6) ------------------------ */
+
+/* G's ledger reads and told changes so far. */
+static void told_counts(np_fleet *g, unsigned long long *reads, unsigned long long *told)
+{
+	struct np_fleet_refresh_stats st;
+
+	np_fleet_refresh_stats(g, &st);
+	*reads = st.host_reads + st.full_reads;
+	*told = st.told;
+}
+
+/*
+ * G refreshes after a change (WHAT) another process made to one host:
+ * TOLD says whether it must have made the change from the host row's
+ * last change (no ledger read) or read the host again.  Either way G's
+ * view then equals a full read.
+ */
+static void refresh_after(np_fleet *g, bool told, const char *what)
+{
+	struct np_error err = { 0 };
+	unsigned long long r0, t0, r1, t1;
+	np_fleet *n = NULL;
+	char why[300] = "";
+
+	told_counts(g, &r0, &t0);
+	usleep(2000); /* past the change scans' rate limit */
+	CHECK(np_fleet_refresh(g, &err) == 0, "%s: refresh: %s", what, err.message);
+	told_counts(g, &r1, &t1);
+	CHECK(told ? t1 - t0 == 1 && r1 == r0 : t1 == t0 && r1 - r0 == 1,
+	      "%s: %llu told, %llu ledger reads (want %s)", what, t1 - t0, r1 - r0,
+	      told ? "told, no read" : "one read, nothing told");
+	CHECK(open_in_full(&n) && same_views(g, n, why, sizeof(why)),
+	      "%s: the view equals a full read (%s)", what, why);
+	np_fleet_close(n);
+}
+
+/* ID on host pg-told through F, pinning CPUs; placed? */
+static bool told_place(np_fleet *f, const char *id)
+{
+	struct np_fleet_sched_opts on = { .host = "pg-told" };
+	struct np_error err = { 0 };
+	np_fleet_result *r = schedule(f, id, "vcpus=4,ram=2048,hw:cpu_policy=dedicated", &on, &err);
+	bool placed = r && np_fleet_result_placed(r);
+
+	CHECK(placed, "placed %s: %s", id, err.message);
+	np_fleet_result_free(r);
+	return placed;
+}
+
+/*
+ * A claim and a release through one handle (F) reach another process's
+ * handle (G) as what they were: G makes them on its view, reading
+ * nothing, and its view (usage, pins, summary) equals a full read.  A
+ * change the host row does not tell (the stored np_claim() and
+ * np_release() of other clients), or tells wrongly (an older generation,
+ * garbage, a node or CPU the host lacks, more than there is room for,
+ * more given back than was taken), is read again instead.
+ */
+static void told_pg(np_fleet *f, np_topo *a)
+{
+	static const struct {
+		const char *text, *says; /* TEXT: SQL for last_change, after a claim */
+	} bad[] = {
+		{ "(generation - 1)::text || substr(last_change, strpos(last_change, ' '))",
+		  "the generation before" },
+		{ "generation::text || ' c;0 mem'", "a take cut short" },
+		{ "generation::text || ' x;;'", "no kind" },
+		{ "generation::text || ' c;;' || chr(1)", "garbage after the pins" },
+		{ "generation::text || ' c;77 mem 512 1;'", "a node the host lacks" },
+		{ "generation::text || ' c;0 mem 99999999999 1;'", "more memory than the node has" },
+		{ "generation::text || ' c;0 mem 99999999999 0;'", "more memory, unchecked mode" },
+		{ "generation::text || ' c;' || (SELECT string_agg('0 mem ' || (i.cap / 2 + 1) || "
+		  "' 1', ' ') FROM np_inventory i, generate_series(1, 2) WHERE i.host_id = "
+		  "np_hosts.id AND i.node = 0 AND i.rc = 'mem') || ';'",
+		  "one row taken twice, each half of it" },
+		{ "generation::text || ' c;;99999 0'", "a CPU the host lacks" },
+		{ "generation::text || ' c;0 mem 99999999999999999999999 1;'", "a number too long" },
+		{ "generation::text || ' c;0 mem -5 1;'", "a negative amount" },
+	};
+	struct np_error err = { 0 };
+	PGconn *c = PQconnectdb(url);
+	np_fleet *g = open_fleet(0);
+	char sql[1024], host[24], id[32];
+	bool found;
+
+	CHECK(np_fleet_add_host(f, "pg-told", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	CHECK(g && np_fleet_refresh(g, &err) == 0, "G: %s", err.message);
+	pg_text(c, "SELECT id FROM np_hosts WHERE name = 'pg-told'", host, sizeof(host));
+	if (!g || !*host || !told_place(f, "vm-told-1"))
+		goto out;
+	refresh_after(g, true, "a claim");
+	CHECK(np_fleet_release(f, "vm-told-1", &found, &err) == 0 && found, "release: %s",
+	      err.message);
+	refresh_after(g, true, "a release");
+	snprintf(sql, sizeof(sql), "SELECT np_claim('vm-told-x', %s, 'r', 'p', '{0}', '{mem}', "
+		 "'{512}', '{1}', '{}', '{}')", host);
+	CHECK(pg_num(c, "SELECT count(*) FROM np_hosts WHERE last_change IS NOT NULL "
+		  "AND name = 'pg-told'") == 1, "the release left its last change");
+	pg_ok(c, sql);
+	CHECK(pg_num(c, "SELECT count(*) FROM np_hosts WHERE last_change IS NULL "
+		  "AND name = 'pg-told'") == 1, "the stored np_claim() clears it");
+	refresh_after(g, false, "the stored np_claim()");
+	pg_ok(c, "SELECT np_release('vm-told-x')");
+	refresh_after(g, false, "the stored np_release()");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(id, sizeof(id), "vm-told-b%zu", i);
+		if (!told_place(f, id))
+			break;
+		snprintf(sql, sizeof(sql), "UPDATE np_hosts SET last_change = %s WHERE id = %s",
+			 bad[i].text, host);
+		pg_ok(c, sql);
+		refresh_after(g, false, bad[i].says);
+		CHECK(np_fleet_release(f, id, &found, &err) == 0 && found, "release: %s",
+		      err.message);
+		refresh_after(g, true, "a release after it");
+	}
+	/* A release that says it gave back more than the host holds. */
+	if (told_place(f, "vm-told-r") &&
+	    np_fleet_release(f, "vm-told-r", &found, &err) == 0) {
+		snprintf(sql, sizeof(sql), "UPDATE np_hosts SET last_change = generation::text || "
+			 "' r;0 mem 99999999;' WHERE id = %s", host);
+		pg_ok(c, sql);
+		refresh_after(g, false, "a release of more than was taken");
+	}
+	checked(g, "after the told changes");
+out:
+	np_fleet_close(g);
+	CHECK(np_fleet_remove_host(f, "pg-told", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	PQfinish(c);
+}
+
+/*
+ * A version 5 store (no last_change, its stored np_claim() an old one
+ * here) migrates to 6: the column added, its placements kept, the stored
+ * np_claim() replaced (it claims, and clears the column); numaplace's own
+ * claim then writes the column with the host's new generation.
+ */
+static void migrate_v5_pg(np_topo *a)
+{
+	struct np_fleet_sched_opts on = { .host = "pg-v5" };
+	struct np_error err = { 0 };
+	np_fleet *f = open_fleet(0);
+	np_fleet_result *r = NULL;
+	PGconn *c = PQconnectdb(url);
+	char before[4096], after[4096];
+	bool found = false;
+
+	CHECK(f && (np_fleet_add_host(f, "pg-v5", a, NULL, NULL, &err) == 0), "add: %s",
+	      err.message);
+	r = f ? schedule(f, "vm-pg-v5", "vcpus=2,ram=2048,hw:cpu_policy=dedicated", &on, &err)
+	      : NULL;
+	CHECK(r && np_fleet_result_placed(r), "placed: %s", err.message);
+	np_fleet_result_free(r);
+	np_fleet_close(f);
+	pg_text(c, PG_TAKES, before, sizeof(before));
+	CHECK(pg_ok(c, "BEGIN; ALTER TABLE np_hosts DROP COLUMN last_change;"
+		    "CREATE OR REPLACE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, "
+		    "p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes "
+		    "INTEGER[], p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE sql "
+		    "AS $f$ SELECT 'old' $f$;"
+		    "UPDATE np_meta SET value = '5' WHERE key = 'version'; COMMIT"),
+	      "back to version 5");
+	f = open_fleet(0);
+	CHECK(f != NULL, "version 5 opened and migrated");
+	CHECK(pg_num(c, "SELECT value FROM np_meta WHERE key = 'version'") == 6 &&
+		      np_fleet_schema_version() == 6,
+	      "version 6");
+	CHECK(pg_num(c, "SELECT count(*) FROM np_hosts WHERE last_change IS NOT NULL") == 0,
+	      "the column added, empty");
+	CHECK(!strcmp(pg_text(c, PG_TAKES, after, sizeof(after)), before) && *before,
+	      "every placement kept: %s", after);
+	if (f)
+		checked(f, "migrated from 5");
+	CHECK(pg_num(c, "SELECT count(*) FROM (SELECT np_claim('vm-pg-v5b', h.id, 'r', 'p', "
+		  "'{}', '{}', '{}', '{}', '{}', '{}') AS v FROM np_hosts h WHERE name = 'pg-v5') x "
+		  "WHERE v LIKE 'claimed %'") == 1,
+	      "the stored np_claim() replaced");
+	CHECK(pg_num(c, "SELECT np_release('vm-pg-v5b')") > 0, "its placement released");
+	r = f ? schedule(f, "vm-pg-v5c", "vcpus=2,ram=1024", &on, &err) : NULL;
+	CHECK(r && np_fleet_result_placed(r), "placed after: %s", err.message);
+	np_fleet_result_free(r);
+	CHECK(pg_num(c, "SELECT count(*) FROM np_hosts WHERE name = 'pg-v5' AND "
+		  "last_change LIKE generation::text || ' c;%'") == 1,
+	      "numaplace's claim writes its last change");
+	for (int i = 0; f && i < 2; i++) {
+		CHECK(np_fleet_release(f, i ? "vm-pg-v5c" : "vm-pg-v5", &found, &err) == 0 &&
+			      found, "release: %s", err.message);
+	}
+	if (f) {
+		checked(f, "released after the migration");
+		CHECK(np_fleet_remove_host(f, "pg-v5", false, NULL, &err) == 0, "remove: %s",
+		      err.message);
+	}
+	np_fleet_close(f);
+	PQfinish(c);
+}
 #endif
 
 int main(void)
@@ -2784,6 +2983,10 @@ int main(void)
 			T_CASE("generic-plans-postgresql", generic_plans_pg(f, a));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("ledger-text-postgresql", ledger_text_pg(f, a));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("told-postgresql", told_pg(f, a));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("migrate-v5-postgresql", migrate_v5_pg(a));
 #endif
 	}
 	np_fleet_close(f);
