@@ -29,6 +29,10 @@
 # synchronous_commit while measured).  Loading uses synchronous=normal /
 # synchronous_commit=off: it is set-up, not measured.  Prints JSON lines
 # (also in $OUT/results.jsonl) and a markdown table.
+#
+# SIGTERM or ^C stops a run within seconds (the long steps are jobs,
+# bench/jobs.sh): fleet-bench, Nova and PostgreSQL stopped, the SQLite
+# fleets removed; the results so far stay in $OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:?usage: bench/fleet.sh BUILD [SIZES]}
@@ -43,12 +47,25 @@ with_sqlite() { case " $stores " in *" sqlite "*) return 0 ;; *) return 1 ;; esa
 OUT=$(mktemp -d /tmp/np-fleet-bench-XXXXXX)
 export PG_FSYNC=on
 . tests/lib/pg.sh
-if with_pg; then pg_start; else PG_BINDIR=$(pg_bin); fi  # pg_test_fsync below
+. bench/jobs.sh
 res=$OUT/results.jsonl
+if with_pg; then pg_start; else PG_BINDIR=$(pg_bin); fi  # pg_test_fsync below
+# At exit (also on ^C or SIGTERM; replaces pg_start's traps): what runs stopped.
+trap 'trap "" INT TERM; jobs_kill; pg_stop; rm -f "$OUT"/fleet-*.db*; echo "results: $res" >&2' EXIT
+trap 'exit 130' INT TERM
 seed=42 fill=50
 
+# A long step as a job (bench/jobs.sh), its output in $OUT/step; a failed
+# one is said and the run goes on (its row noted as far as it got).
+step() {
+  local rc=0
+  job "$@" >"$OUT/step" || rc=$?
+  [ "$rc" = 0 ] || echo "# fleet.sh: '$*' exited $rc" >&2
+}
 # The machine's commit latency now (shared machines vary by 10x within an hour).
-fsync=$(cd "$OUT" && "$PG_BINDIR/pg_test_fsync" -s 1 2>/dev/null | awk '/^ +fdatasync/ {print $(NF-1); exit}')
+fsync_us() { cd "$OUT" && "$PG_BINDIR/pg_test_fsync" -s 1 2>/dev/null | awk '/^ +fdatasync/ {print $(NF-1); exit}'; }
+step fsync_us
+fsync=$(cat "$OUT/step")
 echo "{\"fdatasync_us\": ${fsync:-null}, \"load_average\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" | tee -a "$res"
 
 note() { echo "$*" | tee -a "$res"; }
@@ -58,25 +75,27 @@ wal_syncs() {
   "$PG_BINDIR/psql" -X -qtA -h "$PG_DIR" -p "$PG_PORT" -U np -d postgres \
     -c "SELECT wal_sync FROM pg_stat_wal" 2>/dev/null || echo 0
 }
-# One claim run: fleet-bench's JSON line with the hosts and the WAL syncs per placement added.
+# One claim run: fleet-bench's JSON line with the hosts and the WAL syncs per
+# placement added, noted (called from the script's shell: its runs are jobs).
 claim_row() {
   local n=$1 store=$2 count=$3 seed=$4 nsched=$5 nthr=$6 w0 w1 line syncs=null
   w0=$(wal_syncs)
-  line=$("$fb" run "$store" "$count" "$seed" "$nsched" claim "$nthr")
+  step "$fb" run "$store" "$count" "$seed" "$nsched" claim "$nthr"
+  line=$(cat "$OUT/step")
   w1=$(wal_syncs)
   case $store in
     sqlite:*)
       if command -v strace >/dev/null; then
         # The same run again, untimed, counting the sync calls of its processes.
-        syncs=$(strace -f -c -e trace=fsync,fdatasync -o "$OUT/strace" \
-          "$fb" run "$store" "$count" "$((seed + 100))" "$nsched" claim "$nthr" |
-          python3 -c 'import json,sys; print(json.load(sys.stdin)["placed"])')
+        step strace -f -c -e trace=fsync,fdatasync -o "$OUT/strace" \
+          "$fb" run "$store" "$count" "$((seed + 100))" "$nsched" claim "$nthr"
+        syncs=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["placed"])' <"$OUT/step") || true
         syncs=$(awk -v p="$syncs" '$NF ~ /^(fsync|fdatasync)$/ {s += $4} END {printf "%.3f", p ? (s - p) / p : 0}' "$OUT/strace")
       fi ;;
     # PostgreSQL flushes for several transactions at once, releases too: all counted.
-    *) syncs=$(echo "$line" | python3 -c 'import json,sys; p = json.load(sys.stdin)["placed"]; print("%.3f" % (('"$w1"' - '"$w0"') / p if p else 0))') ;;
+    *) syncs=$(echo "$line" | python3 -c 'import json,sys; p = json.load(sys.stdin)["placed"]; print("%.3f" % (('"$w1"' - '"$w0"') / p if p else 0))') || syncs=null ;;
   esac
-  echo "$line" | sed "s/^{/{\"hosts\": $n, \"syncs_per_placement\": $syncs, /"
+  note "$(echo "$line" | sed "s/^{/{\"hosts\": $n, \"syncs_per_placement\": $syncs, /")"
 }
 for n in $sizes; do
   case $n in
@@ -87,31 +106,34 @@ for n in $sizes; do
   db=$OUT/fleet-$n.db
   echo "== $n hosts" >&2
   # The SQLite fleet is loaded always: Nova's requests are exported from it.
-  note "$("$fb" load "sqlite:$db?synchronous=normal" "$n" $seed $fill | sed "s/^{/{\"load\": \"sqlite\", /")"
+  step "$fb" load "sqlite:$db?synchronous=normal" "$n" $seed $fill
+  note "$(sed "s/^{/{\"load\": \"sqlite\", /" "$OUT/step")"
   urls=()
   with_sqlite && urls+=("sqlite:$db")
   if with_pg; then
     pgdb=$(pg_createdb "fleet$n")
     urls+=("$pgdb")
-    note "$("$fb" load "$pgdb&options=-csynchronous_commit%3Doff" "$n" $seed $fill |
-      sed "s/^{/{\"load\": \"postgresql\", /")"
+    step "$fb" load "$pgdb&options=-csynchronous_commit%3Doff" "$n" $seed $fill
+    note "$(sed "s/^{/{\"load\": \"postgresql\", /" "$OUT/step")"
     # Statistics as autovacuum would have them a minute later: right after a
     # bulk load the planner still plans with the empty tables' statistics and
     # the change scan (np_hosts.change_seq > N) takes ~37 ms instead of 0.07.
-    "$PG_BINDIR/psql" -X -qtA -h "$PG_DIR" -p "$PG_PORT" -U np -d "fleet$n" -c "VACUUM ANALYZE" >&2
+    job "$PG_BINDIR/psql" -X -qtA -h "$PG_DIR" -p "$PG_PORT" -U np -d "fleet$n" -c "VACUUM ANALYZE" >&2
   fi
   for store in "${urls[@]}"; do
-    note "$("$fb" run "$store" "$count" 1 1 dry | sed "s/^{/{\"hosts\": $n, /")"
-    note "$("$fb" run "$store" "$full" 1 1 full | sed "s/^{/{\"hosts\": $n, /")"
-    note "$(claim_row "$n" "$store" "$count" 2 1 1)"
-    note "$(claim_row "$n" "$store" "$((count / threads))" 2 1 "$threads")"
-    note "$(claim_row "$n" "$store" "$count3" 3 3 1)"
-    note "$(claim_row "$n" "$store" "$((count3 / threads))" 3 3 "$threads")"
+    step "$fb" run "$store" "$count" 1 1 dry
+    note "$(sed "s/^{/{\"hosts\": $n, /" "$OUT/step")"
+    step "$fb" run "$store" "$full" 1 1 full
+    note "$(sed "s/^{/{\"hosts\": $n, /" "$OUT/step")"
+    claim_row "$n" "$store" "$count" 2 1 1
+    claim_row "$n" "$store" "$((count / threads))" 2 1 "$threads"
+    claim_row "$n" "$store" "$count3" 3 3 1
+    claim_row "$n" "$store" "$((count3 / threads))" 3 3 "$threads"
   done
   if [ "${NOVA:-1}" != 0 ]; then
-    "$fb" export "sqlite:$db" 1 "$nreq" "$OUT/nova-$n.json"
-    note "$(NOVA_DIR=${NOVA_DIR:-../shared/nova} /usr/bin/python3 bench/fleet-nova "$OUT/nova-$n.json" |
-      sed "s/^{/{\"nova\": true, /")"
+    job "$fb" export "sqlite:$db" 1 "$nreq" "$OUT/nova-$n.json"
+    NOVA_DIR=${NOVA_DIR:-../shared/nova} step /usr/bin/python3 bench/fleet-nova "$OUT/nova-$n.json"
+    note "$(sed "s/^{/{\"nova\": true, /" "$OUT/step")"
   fi
   rm -f "$db" "$db-wal" "$db-shm"
 done
@@ -140,4 +162,3 @@ for r in rows:
         print("| %d | %.1f | %.1f | %.3f | %.0fx | %.3f | %.0fx |" % (n, r["median_ms"], r["per_host_us"],
               dry["p50_ms"], r["median_ms"] / dry["p50_ms"], full["p50_ms"], r["median_ms"] / full["p50_ms"]))
 EOF
-echo "results: $res" >&2

@@ -42,6 +42,7 @@ struct rctx {
 	const struct svc_route *route;
 	struct svc_conn *conn;
 	char arg[768]; /* a 255-byte name, every byte of it still %HH at worst */
+	struct svc_args query; /* the route's query parameters, decoded */
 	char *body;
 	size_t len, cap;
 	size_t uri_len;	 /* the raw request target: path and query */
@@ -59,7 +60,10 @@ static const char *header(struct MHD_Connection *c, const char *name)
 
 const char *svc_query(const struct svc_req *rq, const char *key)
 {
-	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+	for (int i = 0; rq->query && i < rq->query->n; i++)
+		if (strcmp(rq->query->key[i], key) == 0)
+			return rq->query->value[i];
+	return NULL;
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *c, struct rctx *x, struct svc_resp *rs)
@@ -136,21 +140,47 @@ static enum MHD_Result add_len(void *cls, enum MHD_ValueKind kind, const char *k
 	return MHD_YES;
 }
 
-/* What check_query() found wrong, for its message. */
+/* What check_query() found wrong, for its message; where it decodes to. */
 struct qcheck {
 	const char *allowed; /* the route's query parameters, space-separated, or NULL */
-	const char *seen[8]; /* the keys seen so far (a route takes at most a few) */
-	int nseen;
+	struct svc_args *args; /* the keys seen so far, decoded, and their values */
+	size_t used;	       /* of args->buf */
 	char msg[160];
 };
 
-static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+/*
+ * S decoded once more into Q's buffer (libmicrohttpd's pass left %2F,
+ * %25 and %00 as they were, svc.h): the copy, or NULL with Q's message.
+ */
+static const char *arg_copy(struct qcheck *q, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = q->args->buf + q->used;
+
+	if (n > sizeof(q->args->buf) - q->used) {
+		snprintf(q->msg, sizeof(q->msg), "the query's parameters are longer than %zu bytes",
+			 sizeof(q->args->buf));
+		return NULL;
+	}
+	memcpy(d, s, n);
+	if (svc_segment_unescape(d)) {
+		snprintf(q->msg, sizeof(q->msg), "the query holds a NUL byte (%%00)");
+		return NULL;
+	}
+	q->used += strlen(d) + 1;
+	return d;
+}
+
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *raw,
 				 const char *value)
 {
 	struct qcheck *q = cls;
+	struct svc_args *a = q->args;
+	const char *key;
 
 	(void)kind;
-	(void)value;
+	if (!(key = arg_copy(q, raw)) || (value && !(value = arg_copy(q, value))))
+		return MHD_NO;
 	if (!svc_listed(q->allowed, key)) {
 		if (q->allowed)
 			snprintf(q->msg, sizeof(q->msg), "unknown query parameter '%.64s' (this "
@@ -160,24 +190,28 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
 				 "route takes none)", key);
 		return MHD_NO;
 	}
-	for (int i = 0; i < q->nseen; i++)
-		if (strcmp(q->seen[i], key) == 0) {
+	for (int i = 0; i < a->n; i++)
+		if (strcmp(a->key[i], key) == 0) {
 			snprintf(q->msg, sizeof(q->msg), "query parameter '%.64s' given twice", key);
 			return MHD_NO;
 		}
-	if (q->nseen < (int)(sizeof(q->seen) / sizeof(q->seen[0])))
-		q->seen[q->nseen++] = key;
+	if (a->n < SVC_ARGS_MAX) { /* a route takes fewer: a listed key is always kept */
+		a->key[a->n] = key;
+		a->value[a->n++] = value;
+	}
 	return MHD_YES;
 }
 
 /*
  * The query: only the parameters ROUTE takes, each at most once (a typo
- * such as ?cpu_raito=4 is refused, not ignored).  NULL, or the message.
+ * such as ?cpu_raito=4 is refused, not ignored), decoded into ARGS.
+ * NULL, or the message.
  */
 static const char *check_query(struct MHD_Connection *c, const struct svc_route *route,
-			       struct qcheck *q)
+			       struct svc_args *args, struct qcheck *q)
 {
-	*q = (struct qcheck){ .allowed = route->query };
+	args->n = 0;
+	*q = (struct qcheck){ .allowed = route->query, .args = args };
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, check_arg, q);
 	return q->msg[0] ? q->msg : NULL;
 }
@@ -304,7 +338,7 @@ static const char *refusal(struct svc *s, struct MHD_Connection *c, struct rctx 
 			     : (*msg = "no such route", "not_found");
 	if (arg && svc_segment_unescape(x->arg))
 		return *msg = "the path holds a NUL byte (%00)", "bad_request";
-	if ((*msg = check_query(c, x->route, q)))
+	if ((*msg = check_query(c, x->route, &x->query, q)))
 		return "bad_request";
 	if ((*msg = check_framing(c, version)))
 		return *now = true, "bad_request";
@@ -463,8 +497,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return send_error(c, x, x->late_code, x->late_msg);
 	/* A spare buffer may hold an earlier request's body: none is NULL, as before. */
 	rq = (struct svc_req){ .svc = s, .method = method, .path = url,
-			       .body = x->len ? x->body : NULL, .body_len = x->len, .conn = c,
-			       .start = x->start };
+			       .body = x->len ? x->body : NULL, .body_len = x->len,
+			       .query = &x->query, .start = x->start };
 	rq.arg = strchr(x->route->pattern, '*') ? x->arg : NULL;
 	x->route->handler(&rq, &rs);
 	return send_resp(c, x, &rs);

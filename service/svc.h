@@ -21,6 +21,19 @@
 
 struct svc;
 
+/*
+ * A request's query parameters, decoded once each (%2F is a '/', %25 a
+ * '%'; a %00 anywhere is refused before any handler runs): only those
+ * its route takes, each at most once; VALUE[i] NULL for "?force" with no
+ * '='.  The strings live in BUF.
+ */
+#define SVC_ARGS_MAX 8
+struct svc_args {
+	int n;
+	const char *key[SVC_ARGS_MAX], *value[SVC_ARGS_MAX];
+	char buf[512];
+};
+
 /* One request, as the transport hands it to a handler. */
 struct svc_req {
 	struct svc *svc;
@@ -29,7 +42,7 @@ struct svc_req {
 	const char *arg;  /* the path's {name} or {id}, or NULL */
 	const char *body; /* NUL-terminated; NULL when there is none */
 	size_t body_len;
-	void *conn; /* the transport's, for svc_query() */
+	const struct svc_args *query; /* for svc_query() */
 	double start; /* when its headers came (svc_now()) */
 };
 
@@ -41,7 +54,7 @@ struct svc_resp {
 	const char *type;
 };
 
-/* A query argument ("force" of ?force=true), or NULL. */
+/* A query argument ("force" of ?force=true, decoded), or NULL. */
 const char *svc_query(const struct svc_req *rq, const char *key);
 
 /* Is KEY one of the space-separated words of LIST ("force", NULL: none)? (keys.c) */
@@ -95,8 +108,9 @@ const struct svc_route *svc_route_find(const char *method, const char *path, cha
  * %2F, %25 and %00, which stay as they are, and makes a '%' that starts
  * no escape a DEL (so every '%' left starts one of the three: nothing is
  * decoded twice); svc_segment_unescape() decodes those three in a matched
- * segment, once it is one: -1 for a NUL (%00), which no name or id may
- * hold.  Both shorten S in place; the first returns its new length.
+ * segment, once it is one, and in each query key and value (http.c, into
+ * struct svc_args): -1 for a NUL (%00), which no name, id or parameter
+ * may hold.  Both shorten S in place; the first returns its new length.
  */
 size_t svc_url_unescape(char *s);
 int svc_segment_unescape(char *s);

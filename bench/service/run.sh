@@ -42,7 +42,9 @@
 # The stores, logs and profiles go in a $TMPDIR/np-service-bench-* folder
 # (/tmp by default; hundreds of MB), removed at exit; KEEP=1 keeps it
 # (PERF=1 and PG_STATS=1 do too: their files are their output) and names
-# it.
+# it.  SIGTERM or ^C stops a run within seconds, mid-load too (the long
+# steps are jobs, bench/jobs.sh): the servers, clients and PostgreSQL
+# stopped, the folder removed unless KEEP=1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:?usage: bench/service/run.sh BUILD [HOSTS] [OPS]}
@@ -61,6 +63,7 @@ OUT=$(mktemp -d "${TMPDIR:-/tmp}/np-service-bench-XXXXXX")
 export PG_FSYNC=on
 . tests/lib/pg.sh
 . bench/pg-stats.sh
+. bench/jobs.sh
 res=$OUT/results.jsonl
 if [ "${CLIENT:-c}" = python ]; then
   client="python3 tests/service/client.py load"
@@ -71,19 +74,23 @@ fi
 cases=${CASES:-sqlite1 sqlite3 postgresql1 postgresql3}
 case " $cases " in *postgresql*) pg_start; [ -n "${PG_STATS:-}" ] && pg_stats_on ;; esac
 printf 'service-bench-token-0123456789\n' >"$OUT/token"; chmod 600 "$OUT/token"
-pids=()
-stop_all() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done; pids=(); }
-# At exit (also on ^C or kill): the servers stopped, the folder removed unless kept.
+pids=() helpers=()  # the servers; perf's recorders
+stop_all() { stop_tree "${pids[@]}"; pids=(); }
+# At exit (also on ^C or SIGTERM): the clients, servers and PostgreSQL
+# stopped, the folder removed unless kept (an interrupted run's profiles
+# and statement counts are partial: kept only with KEEP=1).
+interrupted=0
 cleanup() {
-  stop_all; pg_stop
-  if [ "${KEEP:-0}" = 1 ] || [ -n "${PERF:-}" ] || [ -n "${PG_STATS:-}" ]; then
+  trap '' INT TERM  # a second ^C does not cut the clean-up short
+  jobs_kill; stop_tree "${helpers[@]}"; stop_all; pg_stop
+  if [ "${KEEP:-0}" = 1 ] || { [ "$interrupted" = 0 ] && [ -n "${PERF:-}${PG_STATS:-}" ]; }; then
     echo "# kept: $OUT" >&2
   else
     rm -rf "$OUT"
   fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'interrupted=1; exit 130' INT TERM
 
 # One host shape: 8 nodes of 16 CPUs and 64 GiB (16 GiB of it 2 MiB pages, for
 # the flavor that asks them), distances 10/21.
@@ -167,7 +174,7 @@ run_case() {
   local kind=$1 store=$2 n=$3
   serve "$store" "$n"
   local t0=$(date +%s.%N)
-  load_hosts "${addrs%%,*}"
+  job load_hosts "${addrs%%,*}"
   echo "# $kind: $hosts hosts loaded in $(echo "$(date +%s.%N) - $t0" | bc) s" >&2
   mkdir -p "$OUT/logs-$kind-$n"
   local cpu0 cpu1 st0 st1
@@ -176,6 +183,7 @@ run_case() {
     perf record ${PERF_ARGS:--F 1999 --call-graph dwarf,16384} -o "$OUT/perf-$kind$n.data" \
       -p "$(IFS=,; echo "${pids[*]}")" 2>"$OUT/perf-$kind$n.err" &
     perf_pid=$!
+    helpers+=("$perf_pid")
     sleep 0.5
   fi
   if [ -n "${SYSCALLS:-}" ]; then
@@ -186,6 +194,7 @@ run_case() {
     perf stat -x, -o "$OUT/syscalls-$kind$n.txt" "${ev[@]}" -e raw_syscalls:sys_enter \
       -p "$(IFS=,; echo "${pids[*]}")" &
     stat_pid=$!
+    helpers+=("$stat_pid")
     sleep 0.3
   fi
   local db=- split={}
@@ -194,7 +203,7 @@ run_case() {
     pg_stats_reset "$db"
   fi
   st0=$(store_cpu)
-  /usr/bin/time -f '%U %S' -o "$OUT/client-time" \
+  job /usr/bin/time -f '%U %S' -o "$OUT/client-time" \
     $client "$addrs" --clients 16 --ops "$ops" --logdir "$OUT/logs-$kind-$n" \
     --token-file "$OUT/token" --stats "$OUT/stats.json" --id-prefix "$kind$n-" >&2 || true
   cpu1=$(cpu_of "${pids[@]}")
@@ -206,6 +215,7 @@ run_case() {
     kill -INT "$perf_pid"; wait "$perf_pid" || true
     echo "# profile: perf report -i $OUT/perf-$kind$n.data" >&2
   fi
+  helpers=()
   if [ "$db" != - ]; then  # PG_STATS=1: the statements' time, over the POSTs
     local posts
     posts=$(python3 -c 'import json,sys; d = json.load(open(sys.argv[1]))["counts"]; print(sum(d.get(k, 0) for k in ("placed", "existing", "nofit")))' "$OUT/stats.json")
@@ -284,7 +294,7 @@ d.update(store=sys.argv[3], replicas=int(sys.argv[4]), hosts=int(sys.argv[5]))
 d.update({"store_" + k + "_per_placement": v for k, v in json.loads(sys.argv[11]).items()})
 print(json.dumps(d))
 PY
-  "$np" fleet check --store "$store" >&2
+  job "$np" fleet check --store "$store" >&2
   stop_all
 }
 
@@ -298,6 +308,7 @@ done
 pg_stop
 [ "${ANCHOR:-1}" = 0 ] && exit 0
 echo "# Placement 8.0 over the same $hosts hosts (minutes: its candidate query is slow)" >&2
-"$placement_py" bench/service/placement-anchor.py "$OUT" "$hosts" 3 | tee -a "$res"
+anchor() { "$placement_py" bench/service/placement-anchor.py "$OUT" "$hosts" 3 | tee -a "$res"; }
+job anchor
 [ "${KEEP:-0}" = 1 ] && echo "# results: $res" >&2
 exit 0

@@ -17,10 +17,16 @@
  * Ownership: the working state `struct nq` borrows the caller's strings
  * for the duration of the call and owns its bitmaps and CPU specs; the
  * request is built only at the end, so a failure leaves *out untouched.
+ *
+ * Invariant: the per-cell lists (struct nq's last member, 15 KiB of its
+ * 15.4 on x86-64) are never cleared: an entry is written before its count covers it,
+ * and only entries below their count (n_img_cpus, n_img_mem, n_fl_cpus,
+ * the flavor's hw:numa_mem.N count, ncells) are ever read.
  */
 #include "request/request-int.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,10 +60,6 @@ struct nq {
 	const char *img_nodes_text;
 	int img_locked; /* -1 unset */
 	int n_img_cpus, n_img_mem;
-	struct np__cpuspec img_cpus[NUMA_NODES_MAX];
-	const char *img_cpu_text[NUMA_NODES_MAX];
-	int64_t img_mem[NUMA_NODES_MAX];
-	const char *img_mem_text[NUMA_NODES_MAX];
 
 	/* what numa_get_constraints decided */
 	enum np_cpu_policy cpu;
@@ -71,13 +73,9 @@ struct nq {
 	const char *page_text;
 	bool page_truthy, pmem, numa;
 	int n_fl_cpus;
-	struct np__cpuspec fl_cpus[NUMA_NODES_MAX];
-	const char *fl_cpu_text[NUMA_NODES_MAX];
 	int ncells;
 	int *cell_of;		/* vCPU -> guest cell, -1 while unassigned */
 	unsigned char *scratch; /* one bitmap over the vCPUs */
-	int64_t cell_mem[NUMA_NODES_MAX];
-	const char *fl_mem_text[NUMA_NODES_MAX], *cell_mem_text[NUMA_NODES_MAX];
 	int cells_listed; /* cells read from hw:numa_cpus.N/mem.N; 0: split evenly */
 	bool cpus_from_image, mem_from_image;
 	uint64_t *auto_mem;  /* per cell, for the automatic split */
@@ -90,7 +88,29 @@ struct nq {
 	struct np_pci_request *pci;
 	enum np_mem_policy mem_policy;
 	enum np_affinity affinity;
+
+	/*
+	 * The lists, last and never cleared (see the invariant above): an
+	 * entry below its count only.  Anonymous: q->img_cpus[i] as before.
+	 */
+	struct {
+		/* image hw_numa_cpus.N, hw_numa_mem.N (n_img_cpus, n_img_mem) */
+		struct np__cpuspec img_cpus[NUMA_NODES_MAX];
+		const char *img_cpu_text[NUMA_NODES_MAX];
+		int64_t img_mem[NUMA_NODES_MAX];
+		const char *img_mem_text[NUMA_NODES_MAX];
+		/* flavor hw:numa_cpus.N (n_fl_cpus), hw:numa_mem.N (flavor_mem_list's count) */
+		struct np__cpuspec fl_cpus[NUMA_NODES_MAX];
+		const char *fl_cpu_text[NUMA_NODES_MAX];
+		const char *fl_mem_text[NUMA_NODES_MAX];
+		/* each cell's memory (ncells, manual split): the flavor's list read in place */
+		int64_t cell_mem[NUMA_NODES_MAX];
+		const char *cell_mem_text[NUMA_NODES_MAX];
+	};
 };
+
+/* Bytes of struct nq cleared for each request: all but the lists. */
+#define NQ_HEAD offsetof(struct nq, img_cpus)
 
 /* The names Nova spells (request-int.h's tables, without their "none"). */
 static const char *const *const cpu_policies = np__cpu_policy_names + 1;
@@ -1379,21 +1399,25 @@ int np_request_from_nova(unsigned vcpus, uint64_t memory_mb, const struct np_kv 
 			 const struct np_pci_alias *aliases, size_t naliases, np_request **out,
 			 struct np_error *err)
 {
-	/* Not calloc: the literal below sets every member (~18 KiB, cleared once, not twice). */
+	/*
+	 * Not calloc, nor a compound literal (which clears all 15 KiB): the
+	 * head (368 bytes) is cleared, the lists are written before read.
+	 */
 	struct nq *q = malloc(sizeof(*q));
 	int rc;
 
 	if (!q)
 		return np__err(err, NP_ENOMEM, "out of memory");
-	*q = (struct nq){.vcpus = vcpus,
-			 .mem = memory_mb,
-			 .fl = extra_specs,
-			 .nfl = nspecs,
-			 .im = image_props,
-			 .nim = nprops,
-			 .al = aliases,
-			 .nal = naliases,
-			 .err = err};
+	memset(q, 0, NQ_HEAD);
+	q->vcpus = vcpus;
+	q->mem = memory_mb;
+	q->fl = extra_specs;
+	q->nfl = nspecs;
+	q->im = image_props;
+	q->nim = nprops;
+	q->al = aliases;
+	q->nal = naliases;
+	q->err = err;
 	if (!(rc = check_input(q)) && !(rc = image_props_typed(q)) && !(rc = constraints(q)) &&
 	    !(rc = pci_numa_policy(q)) && !(rc = pci_requests(q)) && !(rc = numaplace_rules(q)))
 		rc = build(q, out);

@@ -7,7 +7,9 @@
 # plain '1'; a host an older numaplace stored under a name with '/'
 # (e.g. "rack/1") can still be read and removed over HTTP, as `fleet
 # remove` removes it.  Bytes that only look like UTF-8 (overlong, a
-# surrogate, past U+10FFFF) are a 400.
+# surrogate, past U+10FFFF) are a 400.  A query's keys and values are
+# decoded once too ("%2F" a '/', "%25" a '%'), and a %00 in either is a
+# 400 that says NUL, not a value or key cut short or kept encoded.
 . "$(dirname "$0")/lib.sh"
 
 small_host 2 4096 >"$TMP/h.json"
@@ -38,7 +40,27 @@ http GET /v1/hosts
 names=$(python3 -c 'import json,sys; print(" ".join(sorted(h["name"] for h in json.load(open(sys.argv[1]))["hosts"])))' "$TMP/body")
 if [ "$names" = "50% 50%25 h1" ]; then ok "hosts '50%', '50%25' and 'h1'"
 else not_ok "want hosts '50% 50%25 h1', got '$names'"; fi
-http PUT "/v1/hosts/h2?cpu_ratio=4%00" "$TMP/h.json"; expect_status 400 "?cpu_ratio=4%00"
+# The query.  NUL: in a value, a key, after an escaped '%' (still a NUL).
+for q in "cpu_ratio=4%00" "cpu_ratio=%00" "cpu%00_ratio=4" "ram_ratio=1&cpu_ratio=4%00x"; do
+  http PUT "/v1/hosts/h2?$q" "$TMP/h.json"; expect_status 400 "?$q"
+  case $body in *"NUL byte (%00)"*) ok "?$q: the error says NUL" ;;
+    *) not_ok "?$q: the error says NUL: $body" ;; esac
+done
+http GET /v1/hosts/h2; expect_status 404 "no h2 after those"
+# Decoded once: "%2F" is a '/', "%25" a '%' (in the key the error names),
+# "%2534" is "%34", not 4; "%34" is 4.
+http PUT "/v1/hosts/h2?a%2Fb=1" "$TMP/h.json"; expect_status 400 "?a%2Fb=1"
+case $body in *"'a/b'"*) ok "?a%2Fb=1: the key is 'a/b'" ;; *) not_ok "?a%2Fb=1: the key is 'a/b': $body" ;; esac
+http PUT "/v1/hosts/h2?a%25b=1" "$TMP/h.json"; expect_status 400 "?a%25b=1"
+case $body in *"'a%b'"*) ok "?a%25b=1: the key is 'a%b'" ;; *) not_ok "?a%25b=1: the key is 'a%b': $body" ;; esac
+http PUT "/v1/hosts/h2?cpu_ratio=%2534" "$TMP/h.json"; expect_status 400 "?cpu_ratio=%2534 is '%34'"
+http PUT "/v1/hosts/h2?cpu_r%61tio=%34" "$TMP/h.json"; expect_status 201 "?cpu_r%61tio=%34 is cpu_ratio=4"
+http DELETE "/v1/hosts/h2?force=true&forc%65=false"; expect_status 400 "force given twice, once escaped"
+case $body in *"given twice"*) ok "the error says twice" ;; *) not_ok "the error says twice: $body" ;; esac
+long=$(printf 'x%.0s' $(seq 1 600))
+http DELETE "/v1/hosts/h2?force=$long"; expect_status 400 "a 600-byte value"
+expect_error bad_request "a 600-byte value"
+http DELETE "/v1/hosts/h2?f%6Frce=tru%65"; expect_status 204 "DELETE h2?f%6Frce=tru%65"
 printf '{"id": "p1", "host": "h1", "flavor": {"vcpus": 1, "memory_mb": 512}}' >"$TMP/p1.json"
 http POST /v1/placements "$TMP/p1.json"; expect_status 201 "POST p1"
 http DELETE /v1/placements/p1%00x; expect_status 400 "DELETE p1%00x"
