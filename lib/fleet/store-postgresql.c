@@ -1894,7 +1894,11 @@ static bool lc_take(const char **p, bool mode, struct np__take *t)
 	return true;
 }
 
-/* V, the last change of a host row at generation GEN, into H->told; false: not usable. */
+/*
+ * V, the last change of a host row at generation GEN, into H->told; false:
+ * not usable.  At most 512 takes and NP_VCPUS_MAX pins (a guest pins one
+ * CPU a vCPU), so a row someone filled with millions does not cost more.
+ */
 static bool last_change(struct hctx *h, const char *v, int64_t gen, bool *release)
 {
 	struct np__takes *t = &h->told;
@@ -1913,7 +1917,7 @@ static bool last_change(struct hctx *h, const char *v, int64_t gen, bool *releas
 	if (*p++ != ';')
 		return false;
 	for (; lc_more(&p); t->npins++)
-		if (t->npins >= NP_ID_MAX ||
+		if (t->npins >= NP_VCPUS_MAX ||
 		    np__grow((void **)&t->pins, &h->pcap, (size_t)t->npins + 1, sizeof(*t->pins)) ||
 		    !lc_num(&p, 0, NP_ID_MAX, &cpu) || !lc_num(&p, 0, NP_NODES_MAX, &node))
 			return false;
