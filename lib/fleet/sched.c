@@ -8,7 +8,10 @@
  * and run np_place() on those that pass, until WANT of them fit (or, once
  * one fits, a budget of engine runs is spent): Borg's relaxed
  * randomisation - the best of a good sample, not of all, and a schedule
- * over 10,000 hosts usually looks at a few dozen.  (3) Rank the fits by
+ * over 10,000 hosts usually looks at a few dozen.  The walk starts at a
+ * random host among those as free as the first within EQUAL_KEY, so that
+ * schedulers in other processes, which see the same order, sample
+ * different hosts.  (3) Rank the fits by
  * the plan's own objective (device misses, largest distance), then the
  * strategy (free capacity in eighths), then stranding; pick at random
  * among the best TOP of those as good in distance as the best, so
@@ -57,6 +60,11 @@
 #define DEFAULT_WANT 8
 #define DEFAULT_TOP 3
 #define ENGINE_BUDGET 64 /* engine runs after which one fit is enough */
+/*
+ * Free capacity (the order's key, in [0, 2]) within which hosts count as
+ * equally free where the walk starts: better()'s eighths.
+ */
+#define EQUAL_KEY 0.125
 
 struct reason {
 	struct np__why_key key;
@@ -452,15 +460,53 @@ static bool enough(const struct choice *ch, int want)
 }
 
 /*
+ * The hosts at the head of the walk (spread: first of ORDER; pack: last)
+ * as free as the head within EQUAL_KEY, by the keys ORDER was sorted by:
+ * a binary search, the walk's positions being sorted by key.
+ */
+static int equal_band(const struct np__ord *order, int n, bool pack)
+{
+	int lo = 1, hi = n; /* the band is [0, lo) of the walk; [hi, n) is outside */
+	double head = order[pack ? n - 1 : 0].key;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		double key = order[pack ? n - 1 - mid : mid].key;
+
+		if (pack ? key <= head + EQUAL_KEY : key >= head - EQUAL_KEY)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The I-th host of the walk: the band of equally free hosts (BAND of them)
+ * from START round to its beginning, then the rest of the order.
+ */
+static struct np_fleet_host *walk_at(const struct np__ord *order, int n, bool pack, int band,
+				     int start, int i)
+{
+	int pos = i < band ? (start + i) % band : i;
+
+	return order[pack ? n - 1 - pos : pos].h;
+}
+
+/*
  * Fill CH with fits: the hosts in the strategy's order (spread: most free
  * first; pack: least), each pre-filtered, then placed, until enough fit.
- * When fewer fit, every host was looked at and has its reason counted.
- * *CHOSEN is the index picked, or -1 when nothing fits.
+ * The walk starts at a random host among those as free as the first
+ * within EQUAL_KEY (equal_band()): schedulers of other processes, which
+ * see the same order, then look at different hosts and rarely claim the
+ * same one.  When fewer fit, every host was looked at and has its reason
+ * counted.  *CHOSEN is the index picked, or -1 when nothing fits.
  */
 static int choose(np_fleet *f, struct choice *ch, const np_request *req, int *chosen)
 {
 	struct np__ord *order = NULL, single;
 	int n = f->nhosts, want = ch->o->want > 0 ? ch->o->want : DEFAULT_WANT, rc = 0;
+	int band, start;
 	bool pack = ch->o->strategy == NP_STRATEGY_PACK;
 
 	if (ch->o->host) {
@@ -477,8 +523,10 @@ static int choose(np_fleet *f, struct choice *ch, const np_request *req, int *ch
 	want = want < n ? want : n;
 	if (!(ch->fits = np__calloc((size_t)want + 1, sizeof(*ch->fits))))
 		return np__err(ch->err, NP_ENOMEM, "out of memory");
+	band = n > 1 ? equal_band(order, n, pack) : 1;
+	start = band > 1 ? (int)(next_rand(&f->rng) % (uint64_t)band) : 0;
 	for (int i = 0; i < n && !rc && !enough(ch, want); i++)
-		rc = consider(ch, order[pack ? n - 1 - i : i].h, req);
+		rc = consider(ch, walk_at(order, n, pack, band, start, i), req);
 	if (rc)
 		return rc;
 	*chosen = ch->nfits ? pick(f, ch, top_of(ch), &f->rng) : -1;

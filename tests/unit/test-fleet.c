@@ -1544,6 +1544,94 @@ static void host_order(np_fleet *a)
 	checked(a, "after the order");
 }
 
+/* ---- where the walk starts ---------------------------------------------------- */
+
+#if NP_HAVE_SQLITE
+#define WALK_HOSTS 24
+#define WALK_SEEDS 40
+
+/*
+ * Dry runs with seeds 1..WALK_SEEDS on a fresh handle of URL: how many
+ * distinct hosts they chose, and whether any chose a host in AVOID (the
+ * first NAVOID of "w-00", "w-01" ...).  Each seed again: the same host.
+ */
+static int walk_choices(const char *u, int navoid, bool *avoided)
+{
+	bool seen[WALK_HOSTS] = { false };
+	struct np_error err = { 0 };
+	np_fleet *f = NULL;
+	int distinct = 0;
+
+	*avoided = true;
+	CHECK(np_fleet_open(u, 0, &f, &err) == 0, "open: %s", err.message);
+	for (uint64_t seed = 1; f && seed <= WALK_SEEDS; seed++) {
+		struct np_fleet_sched_opts o = { .dry_run = true, .seed = seed, .no_demand = true };
+		np_fleet_result *r = schedule(f, "walk-dry", "vcpus=2,ram=2048", &o, &err);
+		np_fleet_result *again = schedule(f, "walk-dry", "vcpus=2,ram=2048", &o, &err);
+		int k = r && np_fleet_result_placed(r) ? (int)strtol(np_fleet_result_host(r) + 2, NULL, 10) : -1;
+
+		CHECK(k >= 0 && k < WALK_HOSTS, "seed %d: placed (%s)", (int)seed, err.message);
+		CHECK(again && np_fleet_result_placed(again) &&
+		      !strcmp(np_fleet_result_host(again), np_fleet_result_host(r)),
+		      "seed %d: the same seed, the same host", (int)seed);
+		if (k >= 0 && k < WALK_HOSTS) {
+			distinct += !seen[k];
+			seen[k] = true;
+			*avoided = *avoided && k >= navoid;
+		}
+		np_fleet_result_free(r);
+		np_fleet_result_free(again);
+	}
+	np_fleet_close(f);
+	return distinct;
+}
+
+/*
+ * Schedulers that see the same order must not all look at the same first
+ * hosts (issue 12: three replicas refused each other's claims): on equal
+ * hosts each seed starts its walk elsewhere, so the choices cover the
+ * fleet, not the first three by name.  Hosts less free than the most free
+ * by more than an eighth (the key in better()'s steps) are not chosen
+ * while enough as free as the best fit.
+ */
+static void walk_spreads(np_topo *a)
+{
+	struct np_error err = { 0 };
+	char u[300], name[32];
+	np_fleet *f = NULL;
+	bool avoided = false;
+	int distinct;
+
+	snprintf(u, sizeof(u), "sqlite:%s/walk.db", dir);
+	CHECK(np_fleet_open(u, NP_FLEET_CREATE, &f, &err) == 0, "open: %s", err.message);
+	for (int i = 0; f && i < WALK_HOSTS; i++) {
+		snprintf(name, sizeof(name), "w-%02d", i);
+		CHECK(np_fleet_add_host(f, name, a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	}
+	distinct = walk_choices(u, 0, &avoided);
+	CHECK(distinct > 8, "equal hosts: %d of %d chosen by %d seeds", distinct, WALK_HOSTS,
+	      WALK_SEEDS);
+	/* Half the hosts made less free by a quarter of their capacity. */
+	for (int i = 0; f && i < WALK_HOSTS / 2; i++) {
+		struct np_fleet_sched_opts o = { .host = name };
+		np_fleet_result *r;
+
+		snprintf(name, sizeof(name), "w-%02d", i);
+		r = schedule(f, name, "vcpus=16,ram=196608,hw:numa_nodes=4", &o, &err);
+		CHECK(r && np_fleet_result_placed(r), "load %s: %s", name, err.message);
+		np_fleet_result_free(r);
+	}
+	CHECK(f && np_fleet_refresh(f, &err) == 0 &&
+	      host_of(f, "w-00")->sum.key[0] < host_of(f, "w-23")->sum.key[0] - 0.125,
+	      "the loaded hosts are less free by more than an eighth");
+	distinct = walk_choices(u, WALK_HOSTS / 2, &avoided);
+	CHECK(avoided && distinct > 6, "%d of the %d most free hosts chosen, none of the others",
+	      distinct, WALK_HOSTS / 2);
+	checked(f, "after the walk");
+	np_fleet_close(f);
+}
+#endif
+
 /* ---- a scheduler with stale summaries --------------------------------------- */
 
 
@@ -2964,6 +3052,8 @@ int main(void)
 	T_CASE("newer-schema", newer_schema());
 	if (!getenv("NP_FLEET_URL"))
 		T_CASE("batch-behind-lock", batch_behind_lock(a));
+	if (a)
+		T_CASE("walk-spreads", walk_spreads(a));
 #endif
 	/* The cases below share one store and its six hosts (added here, checked too). */
 	f = open_fleet(NP_FLEET_CREATE);
