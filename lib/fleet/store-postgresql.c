@@ -962,7 +962,6 @@ static void claim_answer(const char *v, struct np__claim_result *out)
 		out->host_id = n;
 }
 
-/* Send claim C through prepared statement I (in pipeline mode: its answer comes later). */
 /*
  * The claim's last change as np_claim_try() stores it after the new
  * generation (schema_v6): " c;NODE RC AMOUNT MODE ...;CPU NODE ...", from
@@ -987,6 +986,7 @@ static char *claim_change(const struct np__takes *t)
 	return v;
 }
 
+/* Send claim C through prepared statement I (in pipeline mode: its answer comes later). */
 static int claim_send(struct np__store *s, enum stmt i, const struct np__claim *c,
 		      struct np_error *err)
 {
