@@ -3035,6 +3035,66 @@ static void migrate_v5_pg(np_topo *a)
 	np_fleet_close(f);
 	PQfinish(c);
 }
+
+/* ---- a release's answer, read strictly (PostgreSQL) --------------------------- */
+
+/*
+ * A release whose placement row was tampered with (a CPU or node id out
+ * of range, more pins than a guest has vCPUs) answers what it gave back
+ * in a form the strict reader refuses: the release is NP_EOS with one
+ * message, nothing half given back on F's view, which after a refresh
+ * equals a full read.  A release of an untampered row still reads.
+ */
+static void release_strict_pg(np_fleet *f, np_topo *a)
+{
+	static const struct {
+		const char *set, *says; /* SET: SQL for the placement's row */
+	} bad[] = {
+		{ "cpus[1] = -5", "a negative CPU" },
+		{ "cpu_nodes[1] = 99999999", "a node id past NP_ID_MAX" },
+		{ "cpus = cpus || array_fill(0, ARRAY[65536]), cpu_nodes = cpu_nodes || "
+		  "array_fill(0, ARRAY[65536])", "more pins than NP_VCPUS_MAX" },
+	};
+	struct np_fleet_sched_opts on = { .host = "pg-rel" };
+	struct np_error err = { 0 };
+	PGconn *c = PQconnectdb(url);
+	char sql[512], id[32], why[300] = "";
+	np_fleet_result *r;
+	np_fleet *n = NULL;
+	bool found;
+	int rc;
+
+	CHECK(np_fleet_add_host(f, "pg-rel", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(id, sizeof(id), "vm-rel-%zu", i);
+		r = schedule(f, id, "vcpus=2,ram=1024,hw:cpu_policy=dedicated", &on, &err);
+		CHECK(r && np_fleet_result_placed(r), "placed %s: %s", id, err.message);
+		np_fleet_result_free(r);
+		snprintf(sql, sizeof(sql), "UPDATE np_placements SET %s WHERE id = '%s'", bad[i].set,
+			 id);
+		CHECK(pg_ok(c, sql), "%s: %s", bad[i].says, PQerrorMessage(c));
+		err = (struct np_error){ 0 };
+		rc = np_fleet_release(f, id, &found, &err);
+		CHECK(rc == NP_EOS && strstr(err.message, "a release answered") &&
+			      !strchr(err.message, '\n'),
+		      "%s: the release is NP_EOS, one line (got %d: %s)", bad[i].says, rc,
+		      err.message);
+		CHECK(np_fleet_refresh(f, &err) == 0, "%s: refresh: %s", bad[i].says, err.message);
+		CHECK(open_in_full(&n) && same_views(f, n, why, sizeof(why)),
+		      "%s: F's view equals a full read (%s)", bad[i].says, why);
+		np_fleet_close(n);
+		n = NULL;
+	}
+	r = schedule(f, "vm-rel-ok", "vcpus=2,ram=1024,hw:cpu_policy=dedicated", &on, &err);
+	CHECK(r && np_fleet_result_placed(r), "placed vm-rel-ok: %s", err.message);
+	np_fleet_result_free(r);
+	CHECK(np_fleet_release(f, "vm-rel-ok", &found, &err) == 0 && found,
+	      "an untampered release: %s", err.message);
+	checked(f, "after the tampered releases");
+	CHECK(np_fleet_remove_host(f, "pg-rel", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	PQfinish(c);
+}
 #endif
 
 int main(void)
@@ -3096,6 +3156,8 @@ int main(void)
 			T_CASE("told-postgresql", told_pg(f, a));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("migrate-v5-postgresql", migrate_v5_pg(a));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("release-strict-postgresql", release_strict_pg(f, a));
 #endif
 	}
 	np_fleet_close(f);
