@@ -3036,6 +3036,72 @@ static void migrate_v5_pg(np_topo *a)
 	PQfinish(c);
 }
 
+/* ---- a claim with moves clears the host's last change (PostgreSQL) ------------ */
+
+/* ID (FLAVOR, dedicated CPUs) placed on host pg-mv with O; moves in its plan, -1: not placed. */
+static int mv_place(np_fleet *f, const char *id, const char *flavor, struct np_fleet_sched_opts o)
+{
+	struct np_error err = { 0 };
+	np_fleet_result *r;
+	int moves = -1;
+
+	o.host = "pg-mv";
+	o.no_demand = true; /* the cells land where the scenario wants them */
+	r = schedule(f, id, flavor, &o, &err);
+	if (r && np_fleet_result_placed(r))
+		moves = np_plan_move_count(np_fleet_result_plan(r));
+	CHECK(moves >= 0, "placed %s: %s", id, err.message);
+	np_fleet_result_free(r);
+	return moves;
+}
+
+/*
+ * A claim that moves another placement (claim_moves) writes no last
+ * change and clears the one the claim before it left: another handle
+ * (G) reads the host again rather than make a stale told change, and its
+ * view equals a full read.  The host (two nodes of 8 CPUs, 16 GiB) is
+ * test-fleet-moves.c's make-room case: A and B packed on node 0, C and E
+ * spread to node 1; D (4 CPUs, 8 GiB) fits only once E or B moves.
+ */
+static void moves_clear_pg(np_fleet *f)
+{
+	static const char *const ids[] = { "mv-A", "mv-B", "mv-C", "mv-E", "mv-D" };
+	struct np_fleet_sched_opts pack = { .strategy = NP_STRATEGY_PACK }, spread = { 0 };
+	struct np_fleet_sched_opts one = { .allow_moves = 1 };
+	struct np_error err = { 0 };
+	PGconn *c = PQconnectdb(url);
+	np_topo *t = synth(2, 4, 16384, 0, 0);
+	np_fleet *g = open_fleet(0);
+	bool found;
+
+	CHECK(t && np_fleet_add_host(f, "pg-mv", t, NULL, NULL, &err) == 0, "add: %s",
+	      err.message);
+	if (!g || mv_place(f, "mv-A", "vcpus=4,ram=8192,hw:cpu_policy=dedicated", pack) < 0 ||
+	    mv_place(f, "mv-B", "vcpus=2,ram=4096,hw:cpu_policy=dedicated", pack) < 0 ||
+	    mv_place(f, "mv-C", "vcpus=4,ram=8192,hw:cpu_policy=dedicated", spread) < 0 ||
+	    mv_place(f, "mv-E", "vcpus=2,ram=2048,hw:cpu_policy=dedicated", spread) < 0)
+		goto out;
+	CHECK(np_fleet_refresh(g, &err) == 0, "G: %s", err.message);
+	CHECK(pg_num(c, "SELECT count(*) FROM np_hosts WHERE name = 'pg-mv' AND "
+		  "last_change LIKE generation::text || ' c;%'") == 1,
+	      "E's claim left its last change");
+	CHECK(mv_place(f, "mv-D", "vcpus=4,ram=8192,hw:cpu_policy=dedicated", one) == 1,
+	      "D placed with one move");
+	CHECK(pg_num(c, "SELECT count(*) FROM np_hosts WHERE name = 'pg-mv' AND "
+		  "last_change IS NULL") == 1,
+	      "the claim with moves cleared the last change");
+	refresh_after(g, false, "a claim with moves");
+	checked(f, "after the moves");
+out:
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		np_fleet_release(f, ids[i], &found, &err);
+	np_fleet_close(g);
+	np_topo_free(t);
+	CHECK(np_fleet_remove_host(f, "pg-mv", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	PQfinish(c);
+}
+
 /* ---- a release's answer, read strictly (PostgreSQL) --------------------------- */
 
 /*
@@ -3158,6 +3224,8 @@ int main(void)
 			T_CASE("migrate-v5-postgresql", migrate_v5_pg(a));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("release-strict-postgresql", release_strict_pg(f, a));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("moves-clear-last-change-postgresql", moves_clear_pg(f));
 #endif
 	}
 	np_fleet_close(f);
