@@ -110,8 +110,9 @@ int np__store_open(const char *url, bool create, const struct np__store_driver *
 		rc = np__err(err, NP_EINPUT, "store '%s' holds no numaplace fleet (add a host "
 			     "first)", show);
 	else if (v > (*drv)->schema)
-		rc = np__err(err, NP_EINPUT, "store '%s' has fleet schema version %ld; this "
-			     "numaplace reads up to %d", show, v, (*drv)->schema);
+		rc = np__err_reason(err, NP_EINPUT, "schema_too_new", "store '%s' has fleet "
+				    "schema version %ld; this numaplace reads up to %d", show, v,
+				    (*drv)->schema);
 	else if (v < (*drv)->schema)
 		rc = (*drv)->migrate(s, err);
 out:
