@@ -1526,9 +1526,10 @@ static int mv_charge(struct mv_tx *t, const char *id, const struct np__takes *ta
 
 		rc = mv_run(t, MV_PINS, 4, p, NULL, &rows);
 	}
-	if (!rc && t->out->status == NP__CLAIMED && rows != 1) {
+	if (!rc && t->out->status == NP__CLAIMED && rows != 1) { /* MV_PINS matched no row */
 		t->out->status = NP__NO_ROOM;
-		snprintf(t->out->detail, sizeof(t->out->detail), "a CPU is pinned already");
+		snprintf(t->out->detail, sizeof(t->out->detail), "placement '%.120s': a CPU its "
+			 "plan pins is pinned already, or its row is gone", id);
 	}
 	for (int i = 0; i < 6; i++)
 		free(arr[i]);

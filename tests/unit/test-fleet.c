@@ -3102,6 +3102,73 @@ out:
 	PQfinish(c);
 }
 
+/* F's driver's claim_moves of placement ID (no moves) pinning CPU on NODE of host HOST. */
+static struct np__claim_result mv_pin_claim(np_fleet *f, const char *id, const char *host,
+					    const char *cpu, const char *node)
+{
+	struct np__pin pin = { (int)strtol(cpu, NULL, 10), (int)strtol(node, NULL, 10) };
+	struct np__takes t = { 0, NULL, 1, &pin };
+	struct np__claim cl = { id, strtoll(host, NULL, 10), "r", "p", &t };
+	struct np__claim_result res = { 0 };
+	struct np_error err = { 0 };
+
+	CHECK(f->drv->claim_moves(f->s, &cl, NULL, 0, &res, &err) == 0, "claim %s: %s", id,
+	      err.message);
+	return res;
+}
+
+/*
+ * claim_moves refused at its pins (MV_PINS matched no row) names the
+ * placement: a CPU another placement pins, and the placement's row not
+ * updated (a trigger here; the row gone, in life).  Nothing of either stays.
+ */
+static void moves_pins_pg(np_fleet *f)
+{
+	struct np_fleet_sched_opts on = { .host = "pg-mvp" };
+	struct np_error err = { 0 };
+	PGconn *c = PQconnectdb(url);
+	np_topo *t = synth(2, 4, 16384, 0, 0);
+	struct np__claim_result res;
+	char cpu[24] = "", node[24] = "", host[24] = "";
+	np_fleet_result *r = NULL;
+
+	CHECK(t && np_fleet_add_host(f, "pg-mvp", t, NULL, NULL, &err) == 0, "add: %s",
+	      err.message);
+	r = schedule(f, "mvp-A", "vcpus=2,ram=1024,hw:cpu_policy=dedicated", &on, &err);
+	CHECK(r && np_fleet_result_placed(r), "placed mvp-A: %s", err.message);
+	np_fleet_result_free(r);
+	pg_text(c, "SELECT cpus[1] FROM np_placements WHERE id = 'mvp-A'", cpu, sizeof(cpu));
+	pg_text(c, "SELECT cpu_nodes[1] FROM np_placements WHERE id = 'mvp-A'", node, sizeof(node));
+	pg_text(c, "SELECT id FROM np_hosts WHERE name = 'pg-mvp'", host, sizeof(host));
+	if (!*cpu || !*node || !*host)
+		goto out;
+	res = mv_pin_claim(f, "mvp-pin", host, cpu, node);
+	CHECK(res.status == NP__NO_ROOM && strstr(res.detail, "'mvp-pin'") &&
+		      strstr(res.detail, "pinned already"),
+	      "a CPU mvp-A pins: refused, naming the placement: %d %s", (int)res.status,
+	      res.detail);
+	CHECK(pg_ok(c, "CREATE FUNCTION np_test_skip() RETURNS trigger LANGUAGE plpgsql AS "
+		    "$f$ BEGIN RETURN NULL; END $f$; CREATE TRIGGER np_test_skip BEFORE UPDATE "
+		    "ON np_placements FOR EACH ROW WHEN (NEW.id = 'mvp-gone' AND NEW.cpus <> "
+		    "OLD.cpus) EXECUTE FUNCTION np_test_skip()"),
+	      "a trigger that skips the pins' update");
+	res = mv_pin_claim(f, "mvp-gone", host, "7", "0");
+	CHECK(res.status == NP__NO_ROOM && strstr(res.detail, "'mvp-gone'") &&
+		      strstr(res.detail, "row is gone"),
+	      "its row not updated: refused, naming the placement: %d %s", (int)res.status,
+	      res.detail);
+	pg_ok(c, "DROP TRIGGER np_test_skip ON np_placements; DROP FUNCTION np_test_skip()");
+	CHECK(pg_num(c, "SELECT count(*) FROM np_placements WHERE id IN ('mvp-pin', "
+		  "'mvp-gone')") == 0, "nothing of the refused claims stays");
+	checked(f, "after the refused claims");
+out:
+	CHECK(np_fleet_release(f, "mvp-A", NULL, &err) == 0, "release: %s", err.message);
+	np_topo_free(t);
+	CHECK(np_fleet_remove_host(f, "pg-mvp", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	PQfinish(c);
+}
+
 /* ---- a release's answer, read strictly (PostgreSQL) --------------------------- */
 
 /*
@@ -3226,6 +3293,8 @@ int main(void)
 			T_CASE("release-strict-postgresql", release_strict_pg(f, a));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("moves-clear-last-change-postgresql", moves_clear_pg(f));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("moves-pins-message-postgresql", moves_pins_pg(f));
 #endif
 	}
 	np_fleet_close(f);
