@@ -1545,7 +1545,12 @@ static int mv_insert(struct mv_tx *t, const struct np__claim *c)
 	int rc = mv_run(t, MV_INSERT, 4, p, NULL, &rows);
 
 	if (!rc && t->out->status == NP__CLAIMED && rows == 0 &&
-	    !(rc = mv_run(t, MV_EXISTING, 1, p, &r, NULL)) && r) {
+	    !(rc = mv_run(t, MV_EXISTING, 1, p, &r, NULL)) && r && PQntuples(r) == 0) {
+		/* The row the INSERT met was released before this read (as np_claim_try says). */
+		t->out->status = NP__NO_ROOM;
+		snprintf(t->out->detail, sizeof(t->out->detail), "placement '%.150s' was released "
+			 "meanwhile", c->id);
+	} else if (r) {
 		t->out->host_id = num(r, 0);
 		t->out->status = !strcmp(text(r, 1), c->request) ? NP__EXISTS : NP__CONFLICT;
 	}

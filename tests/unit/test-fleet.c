@@ -3120,7 +3120,10 @@ static struct np__claim_result mv_pin_claim(np_fleet *f, const char *id, const c
 /*
  * claim_moves refused at its pins (MV_PINS matched no row) names the
  * placement: a CPU another placement pins, and the placement's row not
- * updated (a trigger here; the row gone, in life).  Nothing of either stays.
+ * updated (a trigger here; the row gone, in life).  So does a claim whose
+ * id's row, met by its INSERT, is gone when read (a rule here; a release
+ * in between, in life), rather than read a row that is not there.
+ * Nothing of them stays.
  */
 static void moves_pins_pg(np_fleet *f)
 {
@@ -3158,8 +3161,16 @@ static void moves_pins_pg(np_fleet *f)
 	      "its row not updated: refused, naming the placement: %d %s", (int)res.status,
 	      res.detail);
 	pg_ok(c, "DROP TRIGGER np_test_skip ON np_placements; DROP FUNCTION np_test_skip()");
+	/* The row its INSERT met (ON CONFLICT DO NOTHING) released before it is read. */
+	CHECK(pg_ok(c, "CREATE RULE np_test_none AS ON INSERT TO np_placements WHERE "
+		    "NEW.id = 'mvp-ghost' DO INSTEAD NOTHING"), "a rule that inserts nothing");
+	res = mv_pin_claim(f, "mvp-ghost", host, "7", "0");
+	CHECK(res.status == NP__NO_ROOM && strstr(res.detail, "'mvp-ghost' was released"),
+	      "no row to insert or read: refused, naming the placement: %d %s",
+	      (int)res.status, res.detail);
+	pg_ok(c, "DROP RULE np_test_none ON np_placements");
 	CHECK(pg_num(c, "SELECT count(*) FROM np_placements WHERE id IN ('mvp-pin', "
-		  "'mvp-gone')") == 0, "nothing of the refused claims stays");
+		  "'mvp-gone', 'mvp-ghost')") == 0, "nothing of the refused claims stays");
 	checked(f, "after the refused claims");
 out:
 	CHECK(np_fleet_release(f, "mvp-A", NULL, &err) == 0, "release: %s", err.message);
