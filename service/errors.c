@@ -32,6 +32,13 @@ static const struct {
 	{ "internal", 500 },
 	{ "unavailable", 503 },
 	{ "deadline_exceeded", 503 },
+	/*
+	 * The store is of a newer numaplace: this server cannot serve it
+	 * (the client did nothing wrong, so no 4xx), and it is no bug here
+	 * (no 500); a replica of the newer release can, so 503 with
+	 * Retry-After sends the client there, as an upgrade wants.
+	 */
+	{ "schema_too_new", 503 },
 };
 
 /* Library reasons (err->reason) that are not plain bad input. */
@@ -45,6 +52,7 @@ static const struct {
 	{ "no_placement", "not_found" },
 	{ "wrong_host", "conflict" },
 	{ "deadline_exceeded", "deadline_exceeded" }, /* any code: nothing was made */
+	{ "schema_too_new", "schema_too_new" },
 };
 
 int svc_error_status(const char *code)

@@ -60,8 +60,9 @@ typedef struct np_fleet_result np_fleet_result;
 /*
  * Open the store URL.  Without NP_FLEET_CREATE a store that does not
  * exist or holds no numaplace schema is NP_EINPUT.  Errors: NP_EINPUT
- * (bad URL, unknown scheme, a newer schema), NP_EIO (cannot reach or
- * read it), NP_EUNSUPPORTED (this build lacks the driver), NP_EOS.
+ * (bad URL, unknown scheme, a newer schema: reason "schema_too_new"),
+ * NP_EIO (cannot reach or read it), NP_EUNSUPPORTED (this build lacks
+ * the driver), NP_EOS.
  */
 int np_fleet_open(const char *url, unsigned flags, np_fleet **out, struct np_error *err);
 void np_fleet_close(np_fleet *fleet);

@@ -1174,34 +1174,46 @@ static const char *const *deadline_param(long ms, char *buf, size_t size, const 
 	return p;
 }
 
-/* np_release_try()'s answer V into REL (see temp_fns); NP_EOS when it cannot be read. */
+/* Parts of the strict reader of a host's last change (reading, below). */
+static bool lc_num(const char **p, int64_t lo, int64_t hi, int64_t *v);
+static int lc_lists(const char **p, bool mode, struct np__takes *t, size_t *tcap, size_t *pcap);
+
+/*
+ * np_release_try()'s answer V ("HOST GEN;" then what was given back, in
+ * a last change's lists) into REL, read as strictly as a last change:
+ * REL is written only when all of V is in that form, so a malformed
+ * answer gives back nothing, half a release included; it is NP_EOS.
+ */
 static int release_answer(struct np__store *s, const char *v, struct np__release *rel,
 			  struct np_error *err)
 {
-	char *end, rcname[NP__RC_MAX + 1];
-	int64_t node, amount, cpu;
-	int rc = 0, len;
+	struct np__takes given = { 0 };
+	size_t tcap = 0, pcap = 0;
+	int64_t host, gen;
+	const char *p = v;
+	int rc = NP_EOS;
 
-	rel->found = strcmp(v, "none") != 0;
-	if (!rel->found)
+	if (!strcmp(v, "none")) {
+		rel->found = false;
 		return 0;
-	rel->host_id = strtoll(v, &end, 10);
-	rel->generation = strtoll(end, &end, 10);
-	if (*end++ != ';')
-		return np__err(err, NP_EOS, "store '%s': a release answered '%.40s'", s->shown, v);
-	while (!rc && sscanf(end, " %" SCNd64 " %24s %" SCNd64 "%n", &node, rcname, &amount,
-			     &len) == 3) {
-		rc = np__release_given(rel, (int)node, rcname, amount, 0);
-		end += len;
 	}
-	end += strspn(end, " ");
-	if (!rc && *end++ != ';')
-		return np__err(err, NP_EOS, "store '%s': a release answered '%.40s'", s->shown, v);
-	while (!rc && sscanf(end, " %" SCNd64 " %" SCNd64 "%n", &cpu, &node, &len) == 2) {
-		rc = np__release_given(rel, (int)node, NULL, 0, (int)cpu);
-		end += len;
+	if (lc_num(&p, 1, INT64_MAX, &host) && lc_num(&p, -1, INT64_MAX, &gen) && *p++ == ';')
+		rc = lc_lists(&p, false, &given, &tcap, &pcap);
+	if (rc) { /* (np__takes_free is not among the symbols a module may use) */
+		free(given.takes);
+		free(given.pins);
+		if (rc == NP_ENOMEM)
+			return np__err(err, rc, "out of memory");
+		return np__err(err, NP_EOS, "store '%s': a release answered '%.60s', not "
+			       "'HOST GEN;NODE RC AMOUNT ...;CPU NODE ...'", s->shown, v);
 	}
-	return rc ? np__err(err, rc, "out of memory") : 0;
+	free(rel->given.takes);
+	free(rel->given.pins);
+	rel->found = true;
+	rel->host_id = host;
+	rel->generation = gen;
+	rel->given = given;
+	return 0;
 }
 
 /* One pipelined answer to OP: a release's, or a claim's ("gone", "noroom WHY", np_claim()'s). */
@@ -1514,9 +1526,10 @@ static int mv_charge(struct mv_tx *t, const char *id, const struct np__takes *ta
 
 		rc = mv_run(t, MV_PINS, 4, p, NULL, &rows);
 	}
-	if (!rc && t->out->status == NP__CLAIMED && rows != 1) {
+	if (!rc && t->out->status == NP__CLAIMED && rows != 1) { /* MV_PINS matched no row */
 		t->out->status = NP__NO_ROOM;
-		snprintf(t->out->detail, sizeof(t->out->detail), "a CPU is pinned already");
+		snprintf(t->out->detail, sizeof(t->out->detail), "placement '%.120s': a CPU its "
+			 "plan pins is pinned already, or its row is gone", id);
 	}
 	for (int i = 0; i < 6; i++)
 		free(arr[i]);
@@ -1532,7 +1545,12 @@ static int mv_insert(struct mv_tx *t, const struct np__claim *c)
 	int rc = mv_run(t, MV_INSERT, 4, p, NULL, &rows);
 
 	if (!rc && t->out->status == NP__CLAIMED && rows == 0 &&
-	    !(rc = mv_run(t, MV_EXISTING, 1, p, &r, NULL)) && r) {
+	    !(rc = mv_run(t, MV_EXISTING, 1, p, &r, NULL)) && r && PQntuples(r) == 0) {
+		/* The row the INSERT met was released before this read (as np_claim_try says). */
+		t->out->status = NP__NO_ROOM;
+		snprintf(t->out->detail, sizeof(t->out->detail), "placement '%.150s' was released "
+			 "meanwhile", c->id);
+	} else if (r) {
 		t->out->host_id = num(r, 0);
 		t->out->status = !strcmp(text(r, 1), c->request) ? NP__EXISTS : NP__CONFLICT;
 	}
@@ -1879,7 +1897,7 @@ static bool lc_take(const char **p, bool mode, struct np__take *t)
 	const char *q;
 	size_t n;
 
-	if (!lc_num(p, -1, NP_NODES_MAX, &node))
+	if (!lc_num(p, -1, NP_ID_MAX, &node))
 		return false;
 	q = *p + strspn(*p, " ");
 	n = strcspn(q, " ;");
@@ -1894,36 +1912,62 @@ static bool lc_take(const char **p, bool mode, struct np__take *t)
 	return true;
 }
 
+/* One pinned CPU and its kernel node at *P into PIN. */
+static bool lc_pin(const char **p, struct np__pin *pin)
+{
+	int64_t cpu, node;
+
+	if (!lc_num(p, 0, NP_ID_MAX, &cpu) || !lc_num(p, 0, NP_ID_MAX, &node))
+		return false;
+	pin->cpu = (int)cpu, pin->node = (int)node;
+	return true;
+}
+
 /*
- * V, the last change of a host row at generation GEN, into H->told; false:
- * not usable.  At most 512 takes and NP_VCPUS_MAX pins (a guest pins one
- * CPU a vCPU), so a row someone filled with millions does not cost more.
+ * The lists a last change and a release's answer share, "NODE RC AMOUNT
+ * [MODE] ...;CPU NODE ..." up to the end of the text at *P, into T (its
+ * arrays of *TCAP and *PCAP elements, grown here); MODE: each take names
+ * its check mode.  0, NP_EOS (not that form) or NP_ENOMEM.  At most 512
+ * takes (all a claim may write, claim_send) and NP_VCPUS_MAX pins (a
+ * guest pins one CPU a vCPU), so a row someone filled with millions does
+ * not cost more.
  */
+static int lc_lists(const char **p, bool mode, struct np__takes *t, size_t *tcap, size_t *pcap)
+{
+	t->ntakes = t->npins = 0;
+	for (; lc_more(p); t->ntakes++) {
+		if (t->ntakes >= 512)
+			return NP_EOS;
+		if (np__grow((void **)&t->takes, tcap, (size_t)t->ntakes + 1, sizeof(*t->takes)))
+			return NP_ENOMEM;
+		if (!lc_take(p, mode, &t->takes[t->ntakes]))
+			return NP_EOS;
+	}
+	if (*(*p)++ != ';')
+		return NP_EOS;
+	for (; lc_more(p); t->npins++) {
+		if (t->npins >= NP_VCPUS_MAX)
+			return NP_EOS;
+		if (np__grow((void **)&t->pins, pcap, (size_t)t->npins + 1, sizeof(*t->pins)))
+			return NP_ENOMEM;
+		if (!lc_pin(p, &t->pins[t->npins]))
+			return NP_EOS;
+	}
+	return **p ? NP_EOS : 0;
+}
+
+/* V, the last change of a host row at generation GEN, into H->told; false: not usable. */
 static bool last_change(struct hctx *h, const char *v, int64_t gen, bool *release)
 {
-	struct np__takes *t = &h->told;
-	int64_t g, cpu, node;
 	const char *p = v;
+	int64_t g;
 
-	t->ntakes = t->npins = 0;
+	h->told.ntakes = h->told.npins = 0;
 	if (!lc_num(&p, 1, INT64_MAX, &g) || g != gen || (strncmp(p, " c;", 3) && strncmp(p, " r;", 3)))
 		return false;
 	*release = p[1] == 'r';
-	for (p += 3; lc_more(&p); t->ntakes++)
-		if (t->ntakes >= 512 ||
-		    np__grow((void **)&t->takes, &h->tcap, (size_t)t->ntakes + 1, sizeof(*t->takes)) ||
-		    !lc_take(&p, !*release, &t->takes[t->ntakes]))
-			return false;
-	if (*p++ != ';')
-		return false;
-	for (; lc_more(&p); t->npins++)
-		if (t->npins >= NP_VCPUS_MAX ||
-		    np__grow((void **)&t->pins, &h->pcap, (size_t)t->npins + 1, sizeof(*t->pins)) ||
-		    !lc_num(&p, 0, NP_ID_MAX, &cpu) || !lc_num(&p, 0, NP_NODES_MAX, &node))
-			return false;
-		else
-			t->pins[t->npins].cpu = (int)cpu, t->pins[t->npins].node = (int)node;
-	return !*p;
+	p += 3;
+	return lc_lists(&p, !*release, &h->told, &h->tcap, &h->pcap) == 0;
 }
 
 /*

@@ -5,7 +5,9 @@
 # bodies and headers, wrong types, missing or wrong token, a client that
 # sends a byte a second) each get the right 4xx (or a closed connection)
 # with a JSON error, and the store is byte for byte what it was; SIGHUP
-# reopens the log, SIGTERM finishes a request in flight and exits 0.
+# reopens the log, SIGTERM finishes a request in flight and exits 0;
+# PostgreSQL rows edited by hand (pins, a host's last change) are not
+# trusted; a store a newer numaplace migrated is 503 schema_too_new.
 . "$(dirname "$0")/lib.sh"
 kind=$1
 CLIENT="python3 $(dirname "$0")/client.py"
@@ -346,5 +348,53 @@ want="t1 > t0"
 awk -v t0="$t0" -v t1="$t1" "BEGIN {exit !(t0 != \"\" && t1 != \"\" && $want)}" &&
   ok "metrics: other processes' changes told by the store ($t0 -> $t1)" ||
   not_ok "numaplace_changes_told_total: $t0 -> $t1, want $want"
+# PostgreSQL's rows edited by hand (SQLite's: tests/cli/names.sh): a
+# placement's pins are in its own row (cpus, cpu_nodes), what a host's
+# last change was in np_hosts.last_change.  A last change that lies (more
+# memory than the node has) is not made: the replica reads the host again
+# and serves what a fresh replica reads.  A release whose row pins CPU -5
+# is 503 unavailable with one line, not half made; the replica goes on.
+if [ "$kind" = postgresql ]; then
+  same_as_fresh() { # WHAT: GET /v1/hosts/h2 here equals a fresh replica's
+    local served
+    http GET /v1/hosts/h2; served=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["nodes"]))' "$TMP/body")
+    svc_start fresh --store "$STORE" --listen "unix:$TMP/f.sock" || { not_ok "a fresh replica starts"; return; }
+    SVC=unix:$TMP/f.sock http GET /v1/hosts/h2
+    [ -n "$served" ] && [ "$served" = "$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["nodes"]))' "$TMP/body")" ] &&
+      ok "$1: h2 served as a fresh replica reads it" || not_ok "$1: h2 served is not what a fresh replica reads"
+    svc_stop fresh
+  }
+  http GET /v1/hosts/h2; t0=$(told)
+  "$NUMAPLACE" schedule --store "$STORE" --id lie-1 --name h2 --flavor vcpus=1,ram=512 >/dev/null
+  pg_psql fleet "UPDATE np_hosts SET last_change = generation::text || ' c;0 mem 99999999999 1;' WHERE name = 'h2'" >/dev/null
+  same_as_fresh "a last change that lies"
+  [ "$(told)" = "$t0" ] && ok "... and it was not told" || not_ok "a lying last change was told ($t0 -> $(told))"
+  http POST /v1/placements "$(body '{"id": "pin-1", "host": "h2", "flavor": {"vcpus": 1, "memory_mb": 512, "extra_specs": {"hw:cpu_policy": "dedicated"}}}')"
+  expect_status 201 "a placement that pins a CPU"
+  pg_psql fleet "UPDATE np_placements SET cpus[1] = -5 WHERE id = 'pin-1'" >/dev/null
+  http DELETE /v1/placements/pin-1; expect_status 503 "the release of a row that pins CPU -5"
+  expect_error unavailable "a release answered wrongly"
+  json "'a release answered' in d['error']['message']" && ok "... says what the store answered" ||
+    not_ok "release of a tampered row: $body"
+  http GET /v1/placements/pin-1; expect_status 404 "... released in the store all the same"
+  same_as_fresh "after that release"
+  "$NUMAPLACE" fleet release --store "$STORE" --id lie-1 >/dev/null
+fi
 svc_stop esc
+# A store a newer numaplace migrated while this one serves (here version
+# 99): a request that opens a connection is 503 schema_too_new naming
+# both versions, not a 4xx (the client did nothing wrong).  The server
+# opens its handles on the first requests, so none is open yet here.
+svc_start newer --store "$STORE" --listen "unix:$TMP/n.sock" || { not_ok "the server starts"; finish; }
+SVC=unix:$TMP/n.sock
+newest=3; [ "$kind" = postgresql ] && newest=6
+if [ "$kind" = sqlite ]; then
+  python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE np_meta SET value = '99' WHERE key = 'version'\"); c.commit()" "$TMP/fleet.db"
+else
+  pg_psql fleet "UPDATE np_meta SET value = '99' WHERE key = 'version'" >/dev/null
+fi
+http GET /v1/hosts; expect_status 503 "a store of a newer schema"; expect_error schema_too_new "newer schema"
+json "'schema version 99; this numaplace reads up to $newest' in d['error']['message']" &&
+  ok "the error names both versions" || not_ok "newer schema: $body"
+svc_stop newer
 finish

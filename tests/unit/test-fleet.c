@@ -3035,6 +3035,211 @@ static void migrate_v5_pg(np_topo *a)
 	np_fleet_close(f);
 	PQfinish(c);
 }
+
+/* ---- a claim with moves clears the host's last change (PostgreSQL) ------------ */
+
+/* ID (FLAVOR, dedicated CPUs) placed on host pg-mv with O; moves in its plan, -1: not placed. */
+static int mv_place(np_fleet *f, const char *id, const char *flavor, struct np_fleet_sched_opts o)
+{
+	struct np_error err = { 0 };
+	np_fleet_result *r;
+	int moves = -1;
+
+	o.host = "pg-mv";
+	o.no_demand = true; /* the cells land where the scenario wants them */
+	r = schedule(f, id, flavor, &o, &err);
+	if (r && np_fleet_result_placed(r))
+		moves = np_plan_move_count(np_fleet_result_plan(r));
+	CHECK(moves >= 0, "placed %s: %s", id, err.message);
+	np_fleet_result_free(r);
+	return moves;
+}
+
+/*
+ * A claim that moves another placement (claim_moves) writes no last
+ * change and clears the one the claim before it left: another handle
+ * (G) reads the host again rather than make a stale told change, and its
+ * view equals a full read.  The host (two nodes of 8 CPUs, 16 GiB) is
+ * test-fleet-moves.c's make-room case: A and B packed on node 0, C and E
+ * spread to node 1; D (4 CPUs, 8 GiB) fits only once E or B moves.
+ */
+static void moves_clear_pg(np_fleet *f)
+{
+	static const char *const ids[] = { "mv-A", "mv-B", "mv-C", "mv-E", "mv-D" };
+	struct np_fleet_sched_opts pack = { .strategy = NP_STRATEGY_PACK }, spread = { 0 };
+	struct np_fleet_sched_opts one = { .allow_moves = 1 };
+	struct np_error err = { 0 };
+	PGconn *c = PQconnectdb(url);
+	np_topo *t = synth(2, 4, 16384, 0, 0);
+	np_fleet *g = open_fleet(0);
+	bool found;
+
+	CHECK(t && np_fleet_add_host(f, "pg-mv", t, NULL, NULL, &err) == 0, "add: %s",
+	      err.message);
+	if (!g || mv_place(f, "mv-A", "vcpus=4,ram=8192,hw:cpu_policy=dedicated", pack) < 0 ||
+	    mv_place(f, "mv-B", "vcpus=2,ram=4096,hw:cpu_policy=dedicated", pack) < 0 ||
+	    mv_place(f, "mv-C", "vcpus=4,ram=8192,hw:cpu_policy=dedicated", spread) < 0 ||
+	    mv_place(f, "mv-E", "vcpus=2,ram=2048,hw:cpu_policy=dedicated", spread) < 0)
+		goto out;
+	CHECK(np_fleet_refresh(g, &err) == 0, "G: %s", err.message);
+	CHECK(pg_num(c, "SELECT count(*) FROM np_hosts WHERE name = 'pg-mv' AND "
+		  "last_change LIKE generation::text || ' c;%'") == 1,
+	      "E's claim left its last change");
+	CHECK(mv_place(f, "mv-D", "vcpus=4,ram=8192,hw:cpu_policy=dedicated", one) == 1,
+	      "D placed with one move");
+	CHECK(pg_num(c, "SELECT count(*) FROM np_hosts WHERE name = 'pg-mv' AND "
+		  "last_change IS NULL") == 1,
+	      "the claim with moves cleared the last change");
+	refresh_after(g, false, "a claim with moves");
+	checked(f, "after the moves");
+out:
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		np_fleet_release(f, ids[i], &found, &err);
+	np_fleet_close(g);
+	np_topo_free(t);
+	CHECK(np_fleet_remove_host(f, "pg-mv", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	PQfinish(c);
+}
+
+/* F's driver's claim_moves of placement ID (no moves) pinning CPU on NODE of host HOST. */
+static struct np__claim_result mv_pin_claim(np_fleet *f, const char *id, const char *host,
+					    const char *cpu, const char *node)
+{
+	struct np__pin pin = { (int)strtol(cpu, NULL, 10), (int)strtol(node, NULL, 10) };
+	struct np__takes t = { 0, NULL, 1, &pin };
+	struct np__claim cl = { id, strtoll(host, NULL, 10), "r", "p", &t };
+	struct np__claim_result res = { 0 };
+	struct np_error err = { 0 };
+
+	CHECK(f->drv->claim_moves(f->s, &cl, NULL, 0, &res, &err) == 0, "claim %s: %s", id,
+	      err.message);
+	return res;
+}
+
+/*
+ * claim_moves refused at its pins (MV_PINS matched no row) names the
+ * placement: a CPU another placement pins, and the placement's row not
+ * updated (a trigger here; the row gone, in life).  So does a claim whose
+ * id's row, met by its INSERT, is gone when read (a rule here; a release
+ * in between, in life), rather than read a row that is not there.
+ * Nothing of them stays.
+ */
+static void moves_pins_pg(np_fleet *f)
+{
+	struct np_fleet_sched_opts on = { .host = "pg-mvp" };
+	struct np_error err = { 0 };
+	PGconn *c = PQconnectdb(url);
+	np_topo *t = synth(2, 4, 16384, 0, 0);
+	struct np__claim_result res;
+	char cpu[24] = "", node[24] = "", host[24] = "";
+	np_fleet_result *r = NULL;
+
+	CHECK(t && np_fleet_add_host(f, "pg-mvp", t, NULL, NULL, &err) == 0, "add: %s",
+	      err.message);
+	r = schedule(f, "mvp-A", "vcpus=2,ram=1024,hw:cpu_policy=dedicated", &on, &err);
+	CHECK(r && np_fleet_result_placed(r), "placed mvp-A: %s", err.message);
+	np_fleet_result_free(r);
+	pg_text(c, "SELECT cpus[1] FROM np_placements WHERE id = 'mvp-A'", cpu, sizeof(cpu));
+	pg_text(c, "SELECT cpu_nodes[1] FROM np_placements WHERE id = 'mvp-A'", node, sizeof(node));
+	pg_text(c, "SELECT id FROM np_hosts WHERE name = 'pg-mvp'", host, sizeof(host));
+	if (!*cpu || !*node || !*host)
+		goto out;
+	res = mv_pin_claim(f, "mvp-pin", host, cpu, node);
+	CHECK(res.status == NP__NO_ROOM && strstr(res.detail, "'mvp-pin'") &&
+		      strstr(res.detail, "pinned already"),
+	      "a CPU mvp-A pins: refused, naming the placement: %d %s", (int)res.status,
+	      res.detail);
+	CHECK(pg_ok(c, "CREATE FUNCTION np_test_skip() RETURNS trigger LANGUAGE plpgsql AS "
+		    "$f$ BEGIN RETURN NULL; END $f$; CREATE TRIGGER np_test_skip BEFORE UPDATE "
+		    "ON np_placements FOR EACH ROW WHEN (NEW.id = 'mvp-gone' AND NEW.cpus <> "
+		    "OLD.cpus) EXECUTE FUNCTION np_test_skip()"),
+	      "a trigger that skips the pins' update");
+	res = mv_pin_claim(f, "mvp-gone", host, "7", "0");
+	CHECK(res.status == NP__NO_ROOM && strstr(res.detail, "'mvp-gone'") &&
+		      strstr(res.detail, "row is gone"),
+	      "its row not updated: refused, naming the placement: %d %s", (int)res.status,
+	      res.detail);
+	pg_ok(c, "DROP TRIGGER np_test_skip ON np_placements; DROP FUNCTION np_test_skip()");
+	/* The row its INSERT met (ON CONFLICT DO NOTHING) released before it is read. */
+	CHECK(pg_ok(c, "CREATE RULE np_test_none AS ON INSERT TO np_placements WHERE "
+		    "NEW.id = 'mvp-ghost' DO INSTEAD NOTHING"), "a rule that inserts nothing");
+	res = mv_pin_claim(f, "mvp-ghost", host, "7", "0");
+	CHECK(res.status == NP__NO_ROOM && strstr(res.detail, "'mvp-ghost' was released"),
+	      "no row to insert or read: refused, naming the placement: %d %s",
+	      (int)res.status, res.detail);
+	pg_ok(c, "DROP RULE np_test_none ON np_placements");
+	CHECK(pg_num(c, "SELECT count(*) FROM np_placements WHERE id IN ('mvp-pin', "
+		  "'mvp-gone', 'mvp-ghost')") == 0, "nothing of the refused claims stays");
+	checked(f, "after the refused claims");
+out:
+	CHECK(np_fleet_release(f, "mvp-A", NULL, &err) == 0, "release: %s", err.message);
+	np_topo_free(t);
+	CHECK(np_fleet_remove_host(f, "pg-mvp", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	PQfinish(c);
+}
+
+/* ---- a release's answer, read strictly (PostgreSQL) --------------------------- */
+
+/*
+ * A release whose placement row was tampered with (a CPU or node id out
+ * of range, more pins than a guest has vCPUs) answers what it gave back
+ * in a form the strict reader refuses: the release is NP_EOS with one
+ * message, nothing half given back on F's view, which after a refresh
+ * equals a full read.  A release of an untampered row still reads.
+ */
+static void release_strict_pg(np_fleet *f, np_topo *a)
+{
+	static const struct {
+		const char *set, *says; /* SET: SQL for the placement's row */
+	} bad[] = {
+		{ "cpus[1] = -5", "a negative CPU" },
+		{ "cpu_nodes[1] = 99999999", "a node id past NP_ID_MAX" },
+		{ "cpus = cpus || array_fill(0, ARRAY[65536]), cpu_nodes = cpu_nodes || "
+		  "array_fill(0, ARRAY[65536])", "more pins than NP_VCPUS_MAX" },
+	};
+	struct np_fleet_sched_opts on = { .host = "pg-rel" };
+	struct np_error err = { 0 };
+	PGconn *c = PQconnectdb(url);
+	char sql[512], id[32], why[300] = "";
+	np_fleet_result *r;
+	np_fleet *n = NULL;
+	bool found;
+	int rc;
+
+	CHECK(np_fleet_add_host(f, "pg-rel", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(id, sizeof(id), "vm-rel-%zu", i);
+		r = schedule(f, id, "vcpus=2,ram=1024,hw:cpu_policy=dedicated", &on, &err);
+		CHECK(r && np_fleet_result_placed(r), "placed %s: %s", id, err.message);
+		np_fleet_result_free(r);
+		snprintf(sql, sizeof(sql), "UPDATE np_placements SET %s WHERE id = '%s'", bad[i].set,
+			 id);
+		CHECK(pg_ok(c, sql), "%s: %s", bad[i].says, PQerrorMessage(c));
+		err = (struct np_error){ 0 };
+		rc = np_fleet_release(f, id, &found, &err);
+		CHECK(rc == NP_EOS && strstr(err.message, "a release answered") &&
+			      !strchr(err.message, '\n'),
+		      "%s: the release is NP_EOS, one line (got %d: %s)", bad[i].says, rc,
+		      err.message);
+		usleep(2000); /* past the change scans' rate limit */
+		CHECK(np_fleet_refresh(f, &err) == 0, "%s: refresh: %s", bad[i].says, err.message);
+		CHECK(open_in_full(&n) && same_views(f, n, why, sizeof(why)),
+		      "%s: F's view equals a full read (%s)", bad[i].says, why);
+		np_fleet_close(n);
+		n = NULL;
+	}
+	r = schedule(f, "vm-rel-ok", "vcpus=2,ram=1024,hw:cpu_policy=dedicated", &on, &err);
+	CHECK(r && np_fleet_result_placed(r), "placed vm-rel-ok: %s", err.message);
+	np_fleet_result_free(r);
+	CHECK(np_fleet_release(f, "vm-rel-ok", &found, &err) == 0 && found,
+	      "an untampered release: %s", err.message);
+	checked(f, "after the tampered releases");
+	CHECK(np_fleet_remove_host(f, "pg-rel", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	PQfinish(c);
+}
 #endif
 
 int main(void)
@@ -3096,6 +3301,12 @@ int main(void)
 			T_CASE("told-postgresql", told_pg(f, a));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("migrate-v5-postgresql", migrate_v5_pg(a));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("release-strict-postgresql", release_strict_pg(f, a));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("moves-clear-last-change-postgresql", moves_clear_pg(f));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("moves-pins-message-postgresql", moves_pins_pg(f));
 #endif
 	}
 	np_fleet_close(f);
