@@ -90,6 +90,7 @@ enum stmt {
 	P_COUNT_REMOVAL,
 	P_DEADLINE,
 	P_BY_DEADLINE,
+	P_CLAIM_GO,
 	P_COUNT
 };
 
@@ -223,18 +224,28 @@ static const char *const sql[P_COUNT] = {
  * predicate and check every row took it, record the takes.  Needs p_*
  * as np_claim()'s parameters and v_gen, v_n declared.
  */
-#define CLAIM_CHARGE_SET(set) \
+#define CLAIM_BUMP(set) \
 	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')" \
-	set "   WHERE id = p_host RETURNING generation INTO v_gen;\n" \
-	"  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'NP001', MESSAGE = 'host gone'; END IF;\n" \
+	set "   WHERE id = p_host RETURNING generation INTO v_gen;\n"
+/* The ledger's predicate for take D on inventory row I (ledger.h's modes). */
+#define ROOM_FOR_TAKE \
+	"(d.mode = 0 OR" \
+	"    (i.used + d.amount <= i.cap AND (d.mode = 1 OR i.used + d.amount <= i.total)))"
+/* The inventory rows of P_HOST that P_NODES, P_RCS, P_AMOUNTS, P_MODES name (as D). */
+#define TAKEN_ROWS \
+	"unnest(p_nodes, p_rcs, p_amounts, p_modes) AS d(node, rc, amount, mode)" \
+	"   WHERE i.host_id = p_host AND i.node = d.node AND i.rc = d.rc AND "
+#define CLAIM_TAKE \
 	"  UPDATE np_inventory i SET used = i.used + d.amount" \
-	"   FROM unnest(p_nodes, p_rcs, p_amounts, p_modes) AS d(node, rc, amount, mode)" \
-	"   WHERE i.host_id = p_host AND i.node = d.node AND i.rc = d.rc AND (d.mode = 0 OR" \
-	"    (i.used + d.amount <= i.cap AND (d.mode = 1 OR i.used + d.amount <= i.total)));\n" \
+	"   FROM " TAKEN_ROWS ROOM_FOR_TAKE ";\n" \
 	"  GET DIAGNOSTICS v_n = ROW_COUNT;\n" \
 	"  IF v_n <> coalesce(cardinality(p_nodes), 0) THEN\n" \
 	"    RAISE EXCEPTION USING ERRCODE = 'NP002'," \
 	"     MESSAGE = 'a node has no room left for the plan'; END IF;\n"
+#define CLAIM_CHARGE_SET(set) \
+	CLAIM_BUMP(set) \
+	"  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'NP001', MESSAGE = 'host gone'; END IF;\n" \
+	CLAIM_TAKE
 #define CLAIM_CHARGE CLAIM_CHARGE_SET("")
 
 /* A claim's placement already there: the same request is 'exists', another 'conflict'. */
@@ -263,6 +274,7 @@ static const char *const sql[P_COUNT] = {
 		      "ON n.placement_id = o.placement_id WHERE o.placement_id = $1 ORDER BY n.node",
 	[P_DEADLINE] = SET_DEADLINE,
 	[P_BY_DEADLINE] = "SELECT pg_temp.np_by_deadline()",
+	[P_CLAIM_GO] = "SELECT pg_temp.np_claim_go($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 };
 
 static const char schema_v1[] =
@@ -524,6 +536,7 @@ struct np__store {
 	bool prepared[P_COUNT];
 	bool streaming; /* inside each(): libpq can run no other query now */
 	bool have_fns;	/* the pg_temp functions (temp_fns) made on this connection */
+	bool redo;	/* a claim failed as np_claim_try() would answer (claim_redo()) */
 	int nring;
 	struct {
 		int64_t t, seq;
@@ -1106,12 +1119,61 @@ static const char temp_fns[] =
 	"  RETURN 'in time';\n"
 	"END $f$";
 
+/*
+ * np_claim_go(): np_claim_try() without its exception block, so without
+ * a subtransaction a claim (its start and end, an XID of its own, its
+ * lock and pg_subtrans entry).  It answers the refusals it can foresee
+ * once the host row is locked and undoes its own writes: after the
+ * UPDATE of the host row no claim or release of that host can commit
+ * before this transaction ends (each locks that row before its ledger
+ * rows), and in READ COMMITTED the next statement sees every one that
+ * committed before, so the room and pin check there (ROOM_OK below) is
+ * what the charge's WHERE will find.  A refused claim deletes its
+ * placement and puts the host row's generation back; its last change is
+ * cleared (the one before is not known here: a reader reads the host).
+ * What it cannot foresee raises and fails the whole transaction: an id
+ * claimed already or in flight (unique_violation, from the plain INSERT:
+ * no probe a claim), a deadlock, and a charge that missed a row (NP002:
+ * cannot happen while every writer of np_inventory locks the host row
+ * first).  A batch that fails so is run again a claim at a time
+ * (group.c), and a lone claim that fails so is run again by
+ * np_claim_try() (pg_claim), which answers each as before.
+ */
+#define ROOM_OK \
+	"  SELECT CASE WHEN (SELECT count(*) FROM np_inventory i, " TAKEN_ROWS ROOM_FOR_TAKE ")" \
+	"   <> coalesce(cardinality(p_nodes), 0) THEN 'a node has no room left for the plan'" \
+	"   WHEN cardinality(p_cpus) > 0 AND EXISTS (SELECT 1 FROM np_placements o" \
+	"   WHERE o.host_id = p_host AND o.id <> p_id AND o.cpus && p_cpus)" \
+	"   THEN 'a CPU is pinned already' END INTO v_why;\n"
+
+static const char go_fn[] =
+	"CREATE FUNCTION pg_temp.np_claim_go(p_id TEXT, p_host BIGINT, p_request TEXT,"
+	" p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes INTEGER[],"
+	" p_cpus INTEGER[], p_cpu_nodes INTEGER[], p_change TEXT) RETURNS TEXT LANGUAGE plpgsql"
+	" SET plan_cache_mode = force_generic_plan AS $f$\n"
+	"DECLARE v_gen BIGINT; v_n INTEGER; v_why TEXT;\n"
+	"BEGIN\n"
+	CLAIM_INSERT ";\n"
+	CLAIM_BUMP(", last_change = (generation + 1)::text || p_change")
+	"  IF NOT FOUND THEN v_why := 'gone'; ELSE\n"
+	ROOM_OK
+	"  END IF;\n"
+	"  IF v_why IS NOT NULL THEN\n"
+	"    DELETE FROM np_placements WHERE id = p_id;\n"
+	"    IF v_why = 'gone' THEN RETURN v_why; END IF;\n"
+	"    UPDATE np_hosts SET generation = generation - 1, last_change = NULL WHERE id = p_host;\n"
+	"    RETURN 'noroom ' || v_why;\n"
+	"  END IF;\n"
+	CLAIM_TAKE
+	"  RETURN 'claimed ' || v_gen;\n"
+	"END $f$";
+
 /* The temporary functions on this connection, made on first use. */
 static int have_fns(struct np__store *s, struct np_error *err)
 {
 	int rc = 0;
 
-	if (!s->have_fns && !(rc = exec(s, temp_fns, err)))
+	if (!s->have_fns && !(rc = exec(s, temp_fns, err)) && !(rc = exec(s, go_fn, err)))
 		s->have_fns = true;
 	return rc;
 }
@@ -1204,6 +1266,19 @@ static int release_answer(struct np__store *s, const char *v, struct np__release
 	return rc ? np__err(err, rc, "out of memory") : 0;
 }
 
+/*
+ * A claim's error that np_claim_go() raises and np_claim_try() answers
+ * (go_fn): its id met in np_placements' key, a deadlock or serialisation
+ * loss, a charge that missed a row.
+ */
+static bool claim_redo(PGresult *r)
+{
+	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	return st && (!strcmp(st, "23505") || !strcmp(st, "40P01") || !strcmp(st, "40001") ||
+		      !strcmp(st, "NP002"));
+}
+
 /* One pipelined answer to OP: a release's, or a claim's ("gone", "noroom WHY", np_claim()'s). */
 static int op_answer(struct np__store *s, PGresult *r, const struct np__op *op,
 		     struct np_error *err)
@@ -1211,8 +1286,10 @@ static int op_answer(struct np__store *s, PGresult *r, const struct np__op *op,
 	struct np__claim_result *out = op->r;
 	const char *v;
 
-	if (!ok(r) || PQntuples(r) != 1)
+	if (!ok(r) || PQntuples(r) != 1) {
+		s->redo = !op->rel && claim_redo(r);
 		return res_err(s, r, err, op->rel ? "cannot release" : "cannot claim");
+	}
 	v = PQgetvalue(r, 0, 0);
 	if (op->rel)
 		return release_answer(s, v, op->rel, err);
@@ -1306,7 +1383,7 @@ static int send_one(struct np__store *s, enum stmt i, int n, const char *const *
  * transaction.  Under a deadline (wait_until, or lock_claims for a
  * batch) SET_DEADLINE comes first and np_by_deadline() last.
  */
-static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
+static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n, enum stmt ci,
 			struct np_error *err)
 {
 	int64_t until = s->until ? s->until : s->batch_until;
@@ -1318,7 +1395,8 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 	s->batch_until = 0; /* one batch's */
 	if (until && !ms)
 		return too_late(s, err, n && ops[0].rel ? "cannot release" : "cannot claim");
-	if ((rc = have_fns(s, err)) || (rc = prepare(s, P_CLAIM_TRY, err)) ||
+	s->redo = false;
+	if ((rc = have_fns(s, err)) || (rc = prepare(s, ci, err)) ||
 	    (rc = prepare(s, P_RELEASE, err)))
 		return rc;
 	if (until && ((rc = prepare(s, P_DEADLINE, err)) || (rc = prepare(s, P_BY_DEADLINE, err))))
@@ -1335,7 +1413,7 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 		rc = send_one(s, P_DEADLINE, 1, deadline_param(ms, buf, sizeof(buf), p), err);
 	for (int i = 0; i < n && !rc; i++)
 		rc = ops[i].rel ? release_send(s, ops[i].rel, err)
-				: claim_send(s, P_CLAIM_TRY, ops[i].c, err);
+				: claim_send(s, ci, ops[i].c, err);
 	if (until && !rc)
 		rc = send_one(s, P_BY_DEADLINE, 0, NULL, err);
 	if (!PQpipelineSync(s->conn)) {
@@ -1368,16 +1446,24 @@ static int pg_claim_many(struct np__store *s, const struct np__claim *const *c,
 		return np__err(err, NP_ENOMEM, "out of memory");
 	for (int i = 0; i < n; i++)
 		ops[i] = (struct np__op){ c[i], &out[i], NULL };
-	rc = pipeline_ops(s, ops, n, err);
+	rc = pipeline_ops(s, ops, n, P_CLAIM_GO, err);
 	free(ops);
 	return rc;
 }
 
-/* A lone claim: a batch of one (one round trip, refusals answered as np_claim() raises them). */
+/*
+ * A lone claim: a batch of one (one round trip, refusals answered as
+ * np_claim() raises them), by np_claim_go(), and when that raised what
+ * np_claim_try() answers (claim_redo()), by that: a second round trip,
+ * rare (an id claimed again, a deadlock).
+ */
 static int pg_claim(struct np__store *s, const struct np__claim *c, struct np__claim_result *out,
 		    struct np_error *err)
 {
-	return pg_claim_many(s, &c, out, 1, err);
+	struct np__op op = { c, out, NULL };
+	int rc = pipeline_ops(s, &op, 1, P_CLAIM_GO, err);
+
+	return rc && s->redo ? pipeline_ops(s, &op, 1, P_CLAIM_TRY, err) : rc;
 }
 
 /* ---- claims that move other placements (claim_moves) ------------------------ */
@@ -1594,7 +1680,7 @@ static int pg_release(struct np__store *s, struct np__release *rel, struct np_er
 {
 	struct np__op op = { NULL, NULL, rel };
 
-	return pipeline_ops(s, &op, 1, err);
+	return pipeline_ops(s, &op, 1, P_CLAIM_GO, err);
 }
 
 /* The ids of the releases among OPS as a text[] literal. */
@@ -1668,7 +1754,7 @@ static int pg_commit_many(struct np__store *s, struct np__op *ops, int n, struct
 		qsort(k, (size_t)n, sizeof(*k), cmp_keyed);
 		for (int i = 0; i < n; i++)
 			sorted[i] = k[i].op;
-		rc = pipeline_ops(s, sorted, n, err);
+		rc = pipeline_ops(s, sorted, n, P_CLAIM_GO, err);
 	}
 	free(sorted);
 	free(k);
