@@ -1132,7 +1132,8 @@ static const char temp_fns[] =
  * committed before, so the room and pin check there (ROOM_OK below) is
  * what the charge's WHERE will find.  A refused claim deletes its
  * placement and puts the host row's generation back; its last change is
- * cleared (the one before is not known here: a reader reads the host).
+ * cleared (the text it wrote over is not known here: a replica one
+ * generation behind reads the host instead of being told).
  * What it cannot foresee raises and fails the whole transaction: an id
  * claimed already or in flight (unique_violation, from the plain INSERT:
  * no probe a claim), a deadlock, and a charge that missed a row (NP002:
