@@ -10,12 +10,13 @@
  *   all the claims a process sends at once (group.c).  It inserts the
  *   placement with its takes and pins as arrays in its row (schema_v5),
  *   locks and bumps the host row (so two claims on one host take turns
- *   and the generation moves), checks under that lock that every take
- *   fits and no other placement on the host pins one of its CPUs (a
- *   refusal undoes its writes by hand: no subtransaction a claim), then
- *   charges every take with the ledger's predicate in the UPDATE's WHERE
- *   and checks the changed-row count.  What it cannot foresee (its id
- *   there already, a deadlock) raises and fails the transaction; alone,
+ *   and the generation moves), charges every take with the ledger's
+ *   predicate in the UPDATE's WHERE (a waiting UPDATE re-evaluates it on
+ *   the row's newest version) and counts the rows it took, checks that no
+ *   other placement on the host pins one of its CPUs (after the host
+ *   row's lock).  A failed check undoes its writes by hand (no
+ *   subtransaction a claim).  What it cannot undo so (its id there
+ *   already, a deadlock) raises and fails the transaction; alone,
  *   such a claim is run by np_claim_try() (temp_fns), whose exception
  *   block (a subtransaction) answers it: same request -> 'exists', other
  *   -> 'conflict'.  Locks are always
@@ -1124,51 +1125,46 @@ static const char temp_fns[] =
 /*
  * np_claim_go(): np_claim_try() without its exception block, so without
  * a subtransaction a claim (its start and end, an XID of its own, its
- * lock and pg_subtrans entry).  It answers the refusals it can foresee
- * once the host row is locked and undoes its own writes: after the
- * UPDATE of the host row no claim or release of that host can commit
- * before this transaction ends (each locks that row before its ledger
- * rows), and in READ COMMITTED the next statement sees every one that
- * committed before, so the room and pin check there (ROOM_OK below) is
- * what the charge's WHERE will find.  A refused claim deletes its
- * placement and puts the host row's generation back; its last change is
- * cleared (the text it wrote over is not known here: a replica one
- * generation behind reads the host instead of being told).
- * What it cannot foresee raises and fails the whole transaction: an id
+ * lock and pg_subtrans entry).  It makes the claim's writes as
+ * np_claim_try() does and, when a check fails, undoes them by hand: the
+ * charge says which rows it took (CHARGED), and those are given back;
+ * the placement is deleted and the host row's generation put back.  Its
+ * last change is cleared (the text it wrote over is not known here: a
+ * replica one generation behind reads the host instead of being told).
+ * What it cannot undo so raises and fails the whole transaction: an id
  * claimed already or in flight (unique_violation, from the plain INSERT:
- * no probe a claim), a deadlock, and a charge that missed a row (NP002:
- * cannot happen while every writer of np_inventory locks the host row
- * first).  A batch that fails so is run again a claim at a time
- * (group.c), and a lone claim that fails so is run again by
- * np_claim_try() (pg_claim), which answers each as before.
+ * no probe a claim), a deadlock.  A batch that fails so is run again a
+ * claim at a time (group.c), and a lone claim that fails so is run again
+ * by np_claim_try() (pg_claim), which answers it as before.
  */
-#define ROOM_OK \
-	"  SELECT CASE WHEN (SELECT count(*) FROM np_inventory i, " TAKEN_ROWS ROOM_FOR_TAKE ")" \
-	"   <> coalesce(cardinality(p_nodes), 0) THEN 'a node has no room left for the plan'" \
-	"   WHEN cardinality(p_cpus) > 0 AND EXISTS (SELECT 1 FROM np_placements o" \
-	"   WHERE o.host_id = p_host AND o.id <> p_id AND o.cpus && p_cpus)" \
-	"   THEN 'a CPU is pinned already' END INTO v_why;\n"
+#define CHARGED \
+	"  WITH u AS (UPDATE np_inventory i SET used = i.used + d.amount" \
+	"   FROM " TAKEN_ROWS ROOM_FOR_TAKE " RETURNING i.node, i.rc, d.amount)" \
+	"  SELECT array_agg(u.node), array_agg(u.rc), array_agg(u.amount)" \
+	"   INTO v_nodes, v_rcs, v_amounts FROM u;\n"
 
 static const char go_fn[] =
 	"CREATE FUNCTION pg_temp.np_claim_go(p_id TEXT, p_host BIGINT, p_request TEXT,"
 	" p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes INTEGER[],"
 	" p_cpus INTEGER[], p_cpu_nodes INTEGER[], p_change TEXT) RETURNS TEXT LANGUAGE plpgsql"
 	" SET plan_cache_mode = force_generic_plan AS $f$\n"
-	"DECLARE v_gen BIGINT; v_n INTEGER; v_why TEXT;\n"
+	"DECLARE v_gen BIGINT; v_why TEXT; v_host BIGINT := p_host; v_nodes INTEGER[];"
+	" v_rcs TEXT[]; v_amounts BIGINT[];\n"
 	"BEGIN\n"
 	CLAIM_INSERT ";\n"
 	CLAIM_BUMP(", last_change = (generation + 1)::text || p_change")
-	"  IF NOT FOUND THEN v_why := 'gone'; ELSE\n"
-	ROOM_OK
-	"  END IF;\n"
-	"  IF v_why IS NOT NULL THEN\n"
-	"    DELETE FROM np_placements WHERE id = p_id;\n"
-	"    IF v_why = 'gone' THEN RETURN v_why; END IF;\n"
-	"    UPDATE np_hosts SET generation = generation - 1, last_change = NULL WHERE id = p_host;\n"
-	"    RETURN 'noroom ' || v_why;\n"
-	"  END IF;\n"
-	CLAIM_TAKE
-	"  RETURN 'claimed ' || v_gen;\n"
+	"  IF NOT FOUND THEN DELETE FROM np_placements WHERE id = p_id; RETURN 'gone'; END IF;\n"
+	CHARGED
+	"  IF coalesce(cardinality(v_nodes), 0) <> coalesce(cardinality(p_nodes), 0) THEN\n"
+	"    v_why := 'a node has no room left for the plan';\n"
+	"  ELSIF cardinality(p_cpus) > 0 AND EXISTS (SELECT 1 FROM np_placements o"
+	"   WHERE o.host_id = p_host AND o.id <> p_id AND o.cpus && p_cpus) THEN\n"
+	"    v_why := 'a CPU is pinned already';\n"
+	"  ELSE RETURN 'claimed ' || v_gen; END IF;\n"
+	RELEASE_GIVE_BACK
+	"  DELETE FROM np_placements WHERE id = p_id;\n"
+	"  UPDATE np_hosts SET generation = generation - 1, last_change = NULL WHERE id = p_host;\n"
+	"  RETURN 'noroom ' || v_why;\n"
 	"END $f$";
 
 /* The temporary functions on this connection, made on first use. */
@@ -1272,14 +1268,13 @@ static int release_answer(struct np__store *s, const char *v, struct np__release
 /*
  * A claim's error that np_claim_go() raises and np_claim_try() answers
  * (go_fn): its id met in np_placements' key, a deadlock or serialisation
- * loss, a charge that missed a row.
+ * loss.
  */
 static bool claim_redo(PGresult *r)
 {
 	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 
-	return st && (!strcmp(st, "23505") || !strcmp(st, "40P01") || !strcmp(st, "40001") ||
-		      !strcmp(st, "NP002"));
+	return st && (!strcmp(st, "23505") || !strcmp(st, "40P01") || !strcmp(st, "40001"));
 }
 
 /* One pipelined answer to OP: a release's, or a claim's ("gone", "noroom WHY", np_claim()'s). */

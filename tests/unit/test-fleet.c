@@ -3039,7 +3039,7 @@ static void migrate_v5_pg(np_topo *a)
 
 /* Claim ID on HOST through F's driver: AMOUNT MB of node 0's memory (cap checked), CPU pinned (-1: none). */
 struct go_claim {
-	struct np__take take;
+	struct np__take take[2];
 	struct np__pin pin;
 	struct np__takes t;
 	struct np__claim c;
@@ -3048,8 +3048,8 @@ struct go_claim {
 static void go_claim(struct go_claim *g, const char *id, int64_t host, int64_t amount, int cpu,
 		     const char *request)
 {
-	*g = (struct go_claim){ .take = { 0, "mem", amount, NP__CHECK_CAP }, .pin = { cpu, 0 } };
-	g->t = (struct np__takes){ 1, &g->take, cpu >= 0, &g->pin };
+	*g = (struct go_claim){ .take = { { 0, "mem", amount, NP__CHECK_CAP } }, .pin = { cpu, 0 } };
+	g->t = (struct np__takes){ 1, g->take, cpu >= 0, &g->pin };
 	g->c = (struct np__claim){ id, host, request, "p", &g->t };
 }
 
@@ -3070,10 +3070,10 @@ static void go_host(PGconn *c, const char *host, long *gen, long *used, long *to
 
 /*
  * The driver's claim answers each claim of a batch without a
- * subtransaction: a refused one (a CPU pinned, no room) between two
- * claimed ones leaves nothing (no row, no charge, the generation moved
- * by the claimed ones alone); a claim on a host that is gone leaves no
- * row.  An id claimed already fails its batch as a whole, nothing of the
+ * subtransaction: a refused one (a CPU pinned, no room on one of its two
+ * nodes) between two claimed ones leaves nothing (no row, no charge on
+ * either node, the generation moved by the claimed ones alone); a claim
+ * on a host that is gone leaves no row.  An id claimed already fails its batch as a whole, nothing of the
  * batch made, and alone it is answered 'exists' or 'conflict' (by
  * np_claim_try(), the exception block's claim).
  */
@@ -3085,18 +3085,24 @@ static void claim_go_pg(np_fleet *f, np_topo *a)
 	const struct np__claim *cs[4] = { &g[0].c, &g[1].c, &g[2].c, &g[3].c };
 	struct np__release rel = { 0 };
 	PGconn *c = PQconnectdb(url);
-	char host[24];
-	long gen0, used0, gen, used, told;
+	char host[24], sql[256];
+	long gen0, used0, used1, gen, used, told;
 
 	CHECK(np_fleet_add_host(f, "pg-go", a, NULL, NULL, &err) == 0, "add: %s", err.message);
 	pg_text(c, "SELECT id FROM np_hosts WHERE name = 'pg-go'", host, sizeof(host));
 	if (!*host)
 		goto out;
 	go_host(c, host, &gen0, &used0, &told);
+	snprintf(sql, sizeof(sql), "SELECT used FROM np_inventory WHERE host_id = %s AND node = 1 "
+		 "AND rc = 'mem'", host);
+	used1 = pg_num(c, sql);
 	go_claim(&g[0], "vm-go-1", strtoll(host, NULL, 10), 512, 1, "r");
 	go_claim(&g[1], "vm-go-2", g[0].c.host_id, 512, 1, "r");		/* CPU 1 again */
 	go_claim(&g[2], "vm-go-3", g[0].c.host_id, INT64_C(1) << 40, -1, "r"); /* no room */
 	go_claim(&g[3], "vm-go-4", g[0].c.host_id, 256, 2, "r");
+	g[2].take[1] = g[2].take[0]; /* node 1 fits, node 0 does not */
+	g[2].take[0] = (struct np__take){ 1, "mem", 64, NP__CHECK_CAP };
+	g[2].t.ntakes = 2;
 	CHECK(f->drv->claim_many(f->s, cs, res, 4, &err) == 0, "batch: %s", err.message);
 	CHECK(res[0].status == NP__CLAIMED && res[0].generation == gen0 + 1 &&
 	      res[3].status == NP__CLAIMED && res[3].generation == gen0 + 2,
@@ -3112,6 +3118,8 @@ static void claim_go_pg(np_fleet *f, np_topo *a)
 	      used0 + 768, told ? "set" : "clear (the last claim's must be there)");
 	CHECK(pg_num(c, "SELECT count(*) FROM np_placements WHERE id LIKE 'vm-go-%'") == 2,
 	      "the two claimed placements, no more");
+	CHECK(pg_num(c, sql) == used1, "node 1's memory given back: %ld, want %ld", pg_num(c, sql),
+	      used1);
 
 	/* Its id claimed already: the batch fails whole, then alone answers as before. */
 	go_claim(&g[1], "vm-go-5", g[0].c.host_id, 128, -1, "r");
