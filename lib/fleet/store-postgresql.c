@@ -5,21 +5,18 @@
  * Design:
  * - A claim is one round trip: np_claim(...)'s transaction, a PL/pgSQL
  *   function the schema installs, run by this connection's temporary
- *   np_claim_go() (go_fn: refusals answered, not raised; generic plans)
- *   in libpq's pipeline: one implicit transaction in READ COMMITTED for
- *   all the claims a process sends at once (group.c).  It inserts the
- *   placement with its takes and pins as arrays in its row (schema_v5),
- *   locks and bumps the host row (so two claims on one host take turns
- *   and the generation moves), charges every take with the ledger's
- *   predicate in the UPDATE's WHERE (a waiting UPDATE re-evaluates it on
- *   the row's newest version) and counts the rows it took, checks that no
- *   other placement on the host pins one of its CPUs (after the host
- *   row's lock).  A failed check undoes its writes by hand (no
- *   subtransaction a claim).  What it cannot undo so (its id there
- *   already, a deadlock) raises and fails the transaction; alone,
- *   such a claim is run by np_claim_try() (temp_fns), whose exception
- *   block (a subtransaction) answers it: same request -> 'exists', other
- *   -> 'conflict'.  Locks are always
+ *   np_claim_try() (temp_fns: refusals answered, not raised; generic
+ *   plans) in libpq's pipeline: one implicit transaction in READ
+ *   COMMITTED for all the claims a process sends at once (group.c).  It
+ *   inserts the placement with its takes and pins as arrays in its row
+ *   (schema_v5; its id there already: same request -> 'exists', other ->
+ *   'conflict'), locks and bumps the host row (so two claims on one host
+ *   take turns and the generation moves), charges every take with the
+ *   ledger's predicate in the UPDATE's WHERE (a waiting UPDATE
+ *   re-evaluates it on the row's newest version), checks the changed-row
+ *   count, checks that no other placement on the host pins one of its
+ *   CPUs (PIN_CHECK: after the host row's lock).  Any failed check
+ *   raises, and the claim's subtransaction rolls back.  Locks are always
  *   taken placement row -> host row -> ledger rows, by claims and
  *   releases alike, so they cannot deadlock.  research/fleet.md measured
  *   this protocol at 3,300-11,300 claims/s on this kind of VM.
@@ -93,7 +90,6 @@ enum stmt {
 	P_COUNT_REMOVAL,
 	P_DEADLINE,
 	P_BY_DEADLINE,
-	P_CLAIM_GO,
 	P_COUNT
 };
 
@@ -227,28 +223,18 @@ static const char *const sql[P_COUNT] = {
  * predicate and check every row took it, record the takes.  Needs p_*
  * as np_claim()'s parameters and v_gen, v_n declared.
  */
-#define CLAIM_BUMP(set) \
+#define CLAIM_CHARGE_SET(set) \
 	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')" \
-	set "   WHERE id = p_host RETURNING generation INTO v_gen;\n"
-/* The ledger's predicate for take D on inventory row I (ledger.h's modes). */
-#define ROOM_FOR_TAKE \
-	"(d.mode = 0 OR" \
-	"    (i.used + d.amount <= i.cap AND (d.mode = 1 OR i.used + d.amount <= i.total)))"
-/* The inventory rows of P_HOST that P_NODES, P_RCS, P_AMOUNTS, P_MODES name (as D). */
-#define TAKEN_ROWS \
-	"unnest(p_nodes, p_rcs, p_amounts, p_modes) AS d(node, rc, amount, mode)" \
-	"   WHERE i.host_id = p_host AND i.node = d.node AND i.rc = d.rc AND "
-#define CLAIM_TAKE \
+	set "   WHERE id = p_host RETURNING generation INTO v_gen;\n" \
+	"  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'NP001', MESSAGE = 'host gone'; END IF;\n" \
 	"  UPDATE np_inventory i SET used = i.used + d.amount" \
-	"   FROM " TAKEN_ROWS ROOM_FOR_TAKE ";\n" \
+	"   FROM unnest(p_nodes, p_rcs, p_amounts, p_modes) AS d(node, rc, amount, mode)" \
+	"   WHERE i.host_id = p_host AND i.node = d.node AND i.rc = d.rc AND (d.mode = 0 OR" \
+	"    (i.used + d.amount <= i.cap AND (d.mode = 1 OR i.used + d.amount <= i.total)));\n" \
 	"  GET DIAGNOSTICS v_n = ROW_COUNT;\n" \
 	"  IF v_n <> coalesce(cardinality(p_nodes), 0) THEN\n" \
 	"    RAISE EXCEPTION USING ERRCODE = 'NP002'," \
 	"     MESSAGE = 'a node has no room left for the plan'; END IF;\n"
-#define CLAIM_CHARGE_SET(set) \
-	CLAIM_BUMP(set) \
-	"  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'NP001', MESSAGE = 'host gone'; END IF;\n" \
-	CLAIM_TAKE
 #define CLAIM_CHARGE CLAIM_CHARGE_SET("")
 
 /* A claim's placement already there: the same request is 'exists', another 'conflict'. */
@@ -277,7 +263,6 @@ static const char *const sql[P_COUNT] = {
 		      "ON n.placement_id = o.placement_id WHERE o.placement_id = $1 ORDER BY n.node",
 	[P_DEADLINE] = SET_DEADLINE,
 	[P_BY_DEADLINE] = "SELECT pg_temp.np_by_deadline()",
-	[P_CLAIM_GO] = "SELECT pg_temp.np_claim_go($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 };
 
 static const char schema_v1[] =
@@ -539,7 +524,6 @@ struct np__store {
 	bool prepared[P_COUNT];
 	bool streaming; /* inside each(): libpq can run no other query now */
 	bool have_fns;	/* the pg_temp functions (temp_fns) made on this connection */
-	bool redo;	/* a claim failed as np_claim_try() would answer (claim_redo()) */
 	int nring;
 	struct {
 		int64_t t, seq;
@@ -1122,57 +1106,12 @@ static const char temp_fns[] =
 	"  RETURN 'in time';\n"
 	"END $f$";
 
-/*
- * np_claim_go(): np_claim_try() without its exception block, so without
- * a subtransaction a claim (its start and end, an XID of its own, its
- * lock and pg_subtrans entry).  It makes the claim's writes as
- * np_claim_try() does and, when a check fails, undoes them by hand: the
- * charge says which rows it took (CHARGED), and those are given back;
- * the placement is deleted and the host row's generation put back.  Its
- * last change is cleared (the text it wrote over is not known here: a
- * replica one generation behind reads the host instead of being told).
- * What it cannot undo so raises and fails the whole transaction: an id
- * claimed already or in flight (unique_violation, from the plain INSERT:
- * no probe a claim), a deadlock.  A batch that fails so is run again a
- * claim at a time (group.c), and a lone claim that fails so is run again
- * by np_claim_try() (pg_claim), which answers it as before.
- */
-#define CHARGED \
-	"  WITH u AS (UPDATE np_inventory i SET used = i.used + d.amount" \
-	"   FROM " TAKEN_ROWS ROOM_FOR_TAKE " RETURNING i.node, i.rc, d.amount)" \
-	"  SELECT array_agg(u.node), array_agg(u.rc), array_agg(u.amount)" \
-	"   INTO v_nodes, v_rcs, v_amounts FROM u;\n"
-
-static const char go_fn[] =
-	"CREATE FUNCTION pg_temp.np_claim_go(p_id TEXT, p_host BIGINT, p_request TEXT,"
-	" p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes INTEGER[],"
-	" p_cpus INTEGER[], p_cpu_nodes INTEGER[], p_change TEXT) RETURNS TEXT LANGUAGE plpgsql"
-	" SET plan_cache_mode = force_generic_plan AS $f$\n"
-	"DECLARE v_gen BIGINT; v_why TEXT; v_host BIGINT := p_host; v_nodes INTEGER[];"
-	" v_rcs TEXT[]; v_amounts BIGINT[];\n"
-	"BEGIN\n"
-	CLAIM_INSERT ";\n"
-	CLAIM_BUMP(", last_change = (generation + 1)::text || p_change")
-	"  IF NOT FOUND THEN DELETE FROM np_placements WHERE id = p_id; RETURN 'gone'; END IF;\n"
-	CHARGED
-	"  IF coalesce(cardinality(v_nodes), 0) <> coalesce(cardinality(p_nodes), 0) THEN\n"
-	"    v_why := 'a node has no room left for the plan';\n"
-	"  ELSIF cardinality(p_cpus) > 0 AND EXISTS (SELECT 1 FROM np_placements o"
-	"   WHERE o.host_id = p_host AND o.id <> p_id AND o.cpus && p_cpus) THEN\n"
-	"    v_why := 'a CPU is pinned already';\n"
-	"  ELSE RETURN 'claimed ' || v_gen; END IF;\n"
-	RELEASE_GIVE_BACK
-	"  DELETE FROM np_placements WHERE id = p_id;\n"
-	"  UPDATE np_hosts SET generation = generation - 1, last_change = NULL WHERE id = p_host;\n"
-	"  RETURN 'noroom ' || v_why;\n"
-	"END $f$";
-
 /* The temporary functions on this connection, made on first use. */
 static int have_fns(struct np__store *s, struct np_error *err)
 {
 	int rc = 0;
 
-	if (!s->have_fns && !(rc = exec(s, temp_fns, err)) && !(rc = exec(s, go_fn, err)))
+	if (!s->have_fns && !(rc = exec(s, temp_fns, err)))
 		s->have_fns = true;
 	return rc;
 }
@@ -1265,18 +1204,6 @@ static int release_answer(struct np__store *s, const char *v, struct np__release
 	return rc ? np__err(err, rc, "out of memory") : 0;
 }
 
-/*
- * A claim's error that np_claim_go() raises and np_claim_try() answers
- * (go_fn): its id met in np_placements' key, a deadlock or serialisation
- * loss.
- */
-static bool claim_redo(PGresult *r)
-{
-	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-
-	return st && (!strcmp(st, "23505") || !strcmp(st, "40P01") || !strcmp(st, "40001"));
-}
-
 /* One pipelined answer to OP: a release's, or a claim's ("gone", "noroom WHY", np_claim()'s). */
 static int op_answer(struct np__store *s, PGresult *r, const struct np__op *op,
 		     struct np_error *err)
@@ -1284,10 +1211,8 @@ static int op_answer(struct np__store *s, PGresult *r, const struct np__op *op,
 	struct np__claim_result *out = op->r;
 	const char *v;
 
-	if (!ok(r) || PQntuples(r) != 1) {
-		s->redo = !op->rel && claim_redo(r);
+	if (!ok(r) || PQntuples(r) != 1)
 		return res_err(s, r, err, op->rel ? "cannot release" : "cannot claim");
-	}
 	v = PQgetvalue(r, 0, 0);
 	if (op->rel)
 		return release_answer(s, v, op->rel, err);
@@ -1381,7 +1306,7 @@ static int send_one(struct np__store *s, enum stmt i, int n, const char *const *
  * transaction.  Under a deadline (wait_until, or lock_claims for a
  * batch) SET_DEADLINE comes first and np_by_deadline() last.
  */
-static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n, enum stmt ci,
+static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 			struct np_error *err)
 {
 	int64_t until = s->until ? s->until : s->batch_until;
@@ -1393,8 +1318,7 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n, en
 	s->batch_until = 0; /* one batch's */
 	if (until && !ms)
 		return too_late(s, err, n && ops[0].rel ? "cannot release" : "cannot claim");
-	s->redo = false;
-	if ((rc = have_fns(s, err)) || (rc = prepare(s, ci, err)) ||
+	if ((rc = have_fns(s, err)) || (rc = prepare(s, P_CLAIM_TRY, err)) ||
 	    (rc = prepare(s, P_RELEASE, err)))
 		return rc;
 	if (until && ((rc = prepare(s, P_DEADLINE, err)) || (rc = prepare(s, P_BY_DEADLINE, err))))
@@ -1411,7 +1335,7 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n, en
 		rc = send_one(s, P_DEADLINE, 1, deadline_param(ms, buf, sizeof(buf), p), err);
 	for (int i = 0; i < n && !rc; i++)
 		rc = ops[i].rel ? release_send(s, ops[i].rel, err)
-				: claim_send(s, ci, ops[i].c, err);
+				: claim_send(s, P_CLAIM_TRY, ops[i].c, err);
 	if (until && !rc)
 		rc = send_one(s, P_BY_DEADLINE, 0, NULL, err);
 	if (!PQpipelineSync(s->conn)) {
@@ -1444,24 +1368,16 @@ static int pg_claim_many(struct np__store *s, const struct np__claim *const *c,
 		return np__err(err, NP_ENOMEM, "out of memory");
 	for (int i = 0; i < n; i++)
 		ops[i] = (struct np__op){ c[i], &out[i], NULL };
-	rc = pipeline_ops(s, ops, n, P_CLAIM_GO, err);
+	rc = pipeline_ops(s, ops, n, err);
 	free(ops);
 	return rc;
 }
 
-/*
- * A lone claim: a batch of one (one round trip, refusals answered as
- * np_claim() raises them), by np_claim_go(), and when that raised what
- * np_claim_try() answers (claim_redo()), by that: a second round trip,
- * rare (an id claimed again, a deadlock).
- */
+/* A lone claim: a batch of one (one round trip, refusals answered as np_claim() raises them). */
 static int pg_claim(struct np__store *s, const struct np__claim *c, struct np__claim_result *out,
 		    struct np_error *err)
 {
-	struct np__op op = { c, out, NULL };
-	int rc = pipeline_ops(s, &op, 1, P_CLAIM_GO, err);
-
-	return rc && s->redo ? pipeline_ops(s, &op, 1, P_CLAIM_TRY, err) : rc;
+	return pg_claim_many(s, &c, out, 1, err);
 }
 
 /* ---- claims that move other placements (claim_moves) ------------------------ */
@@ -1678,7 +1594,7 @@ static int pg_release(struct np__store *s, struct np__release *rel, struct np_er
 {
 	struct np__op op = { NULL, NULL, rel };
 
-	return pipeline_ops(s, &op, 1, P_CLAIM_GO, err);
+	return pipeline_ops(s, &op, 1, err);
 }
 
 /* The ids of the releases among OPS as a text[] literal. */
@@ -1752,7 +1668,7 @@ static int pg_commit_many(struct np__store *s, struct np__op *ops, int n, struct
 		qsort(k, (size_t)n, sizeof(*k), cmp_keyed);
 		for (int i = 0; i < n; i++)
 			sorted[i] = k[i].op;
-		rc = pipeline_ops(s, sorted, n, P_CLAIM_GO, err);
+		rc = pipeline_ops(s, sorted, n, err);
 	}
 	free(sorted);
 	free(k);
