@@ -648,9 +648,48 @@ int np_gen_write(const struct np_gen_opts *o, FILE *out, struct np_error *err)
 /* Draws behind a catalogue: each flavor's share within about 0.3 % of its odds. */
 #define CATALOGUE_DRAWS 100000
 
-static int cmp_req(const void *a, const void *b)
+/*
+ * The NIC policy's place in the catalogue's order: by its text, never by
+ * its address (a compiler may or may not merge equal string literals, and
+ * lays them out as it likes).  The order is the one catalogues have had
+ * since they were first written (gcc's layout, compared by memcmp), so
+ * their flavor names and the futures drawn from them stay the same.
+ */
+static int policy_rank(const char *policy)
 {
-	return memcmp(a, b, sizeof(struct np__gen_req));
+	static const char *const order[] = { "preferred", "legacy", "required" };
+
+	for (int i = 0; policy && i < (int)NP__ARRAY_SIZE(order); i++)
+		if (!strcmp(policy, order[i]))
+			return i + 1;
+	return policy ? (int)NP__ARRAY_SIZE(order) + 1 : 0;
+}
+
+/*
+ * Sort order of draws: field by field, each number by its bytes (the
+ * order a memcmp of the whole struct gave while every draw was cleared
+ * first), without reading the struct's padding, which C lets any store
+ * to a member change.
+ */
+static int cmp_req(const void *pa, const void *pb)
+{
+	const struct np__gen_req *a = pa, *b = pb;
+	int c, ra = policy_rank(a->pci_policy), rb = policy_rank(b->pci_policy);
+
+#define CMP_FIELD(f)                                               \
+	do {                                                       \
+		if ((c = memcmp(&a->f, &b->f, sizeof(a->f))) != 0) \
+			return c;                                  \
+	} while (0)
+	CMP_FIELD(ncells);
+	CMP_FIELD(vcpus);
+	CMP_FIELD(mem_mb);
+	CMP_FIELD(uneven);
+	CMP_FIELD(shared);
+	CMP_FIELD(pagesize_kb);
+	CMP_FIELD(nics);
+#undef CMP_FIELD
+	return (ra > rb) - (ra < rb);
 }
 
 /*
