@@ -378,6 +378,7 @@ static int run_one(np_fleet *f, struct np__qitem *q)
 {
 	if (q->rel) { /* anew: a failed batch may have answered part of it */
 		np__takes_free(&q->rel->given);
+		q->rel->tcap = q->rel->pcap = 0;
 		q->rel->found = false;
 		q->rel->host_id = q->rel->generation = -1;
 		return f->drv->release(f->s, q->rel, &q->err);

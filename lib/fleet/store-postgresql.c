@@ -1213,6 +1213,7 @@ static int release_answer(struct np__store *s, const char *v, struct np__release
 	rel->host_id = host;
 	rel->generation = gen;
 	rel->given = given;
+	rel->tcap = tcap, rel->pcap = pcap;
 	return 0;
 }
 

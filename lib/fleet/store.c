@@ -242,42 +242,20 @@ int np__obs_acc_done(struct np__obs_acc *a, int rc, np__obs_cb cb, void *ctx)
 	return rc;
 }
 
-/*
- * The elements of a release's given array that holds N: a struct
- * np__takes keeps no capacity, so it is the one np__grow() gives an
- * array grown from empty to N (8, then doubling), as here and in
- * PostgreSQL's release_answer() (lc_lists).  An array of any other size
- * must not come here.  Doubling, not one more each time: a release of
- * many pins reallocates a few times, not once a pin.
- */
-static size_t given_cap(int n)
-{
-	size_t cap = 8;
-
-	if (n <= 0)
-		return 0;
-	while (cap < (size_t)n)
-		cap *= 2;
-	return cap;
-}
-
 int np__release_given(struct np__release *rel, int node, const char *rc, int64_t amount,
 		      int cpu)
 {
 	struct np__takes *t = &rel->given;
-	size_t cap;
 
 	if (rc) {
-		cap = given_cap(t->ntakes);
 		if (strlen(rc) >= NP__RC_MAX ||
-		    np__grow((void **)&t->takes, &cap, (size_t)t->ntakes + 1, sizeof(*t->takes)))
+		    np__grow((void **)&t->takes, &rel->tcap, (size_t)t->ntakes + 1, sizeof(*t->takes)))
 			return NP_ENOMEM;
 		t->takes[t->ntakes] = (struct np__take){ .node = node, .amount = amount };
 		memcpy(t->takes[t->ntakes++].rc, rc, strlen(rc) + 1);
 		return 0;
 	}
-	cap = given_cap(t->npins);
-	if (np__grow((void **)&t->pins, &cap, (size_t)t->npins + 1, sizeof(*t->pins)))
+	if (np__grow((void **)&t->pins, &rel->pcap, (size_t)t->npins + 1, sizeof(*t->pins)))
 		return NP_ENOMEM;
 	t->pins[t->npins++] = (struct np__pin){ cpu, node };
 	return 0;

@@ -167,6 +167,7 @@ struct np__release {
 	int64_t host_id;    /* -1 when not found */
 	int64_t generation; /* the host's new one */
 	struct np__takes given;
+	size_t tcap, pcap; /* elements allocated in GIVEN's takes and pins (np__grow) */
 };
 
 /* One item of a batch (commit_many): a claim C answered in R, or a release REL. */
