@@ -135,7 +135,9 @@ struct np_fleet_host {
  * what was committed NP__FEED_FRESH_NS before it began, as a scan of its
  * own would.
  */
+#ifndef NP__FEED_FRESH_NS /* -DNP__FEED_FRESH_NS=...: a build to measure another */
 #define NP__FEED_FRESH_NS (INT64_C(1) * 1000000)
+#endif
 
 /*
  * One change scan's records (a host id, its generation, what the change

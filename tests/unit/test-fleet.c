@@ -3037,6 +3037,110 @@ static void migrate_v5_pg(np_topo *a)
 }
 #endif
 
+/* ---- the group's change feed (drivers whose scan is a round trip) ------------ */
+
+#define FEEDERS 4
+
+/* F's view of host NAME is at the generation WANT's view is at? */
+static bool same_gen(np_fleet *f, np_fleet *want, const char *name)
+{
+	struct np_fleet_host *a = host_of(f, name), *b = host_of(want, name);
+
+	return a && b && !a->stale && a->generation == b->generation;
+}
+
+/* Another process (F) places a guest on feed-host, and is past the handles' scan rate limit. */
+static void place_elsewhere(np_fleet *f, const char *id)
+{
+	struct np_fleet_sched_opts on = { .host = "feed-host" };
+	struct np_error err = { 0 };
+	np_fleet_result *r = schedule(f, id, "vcpus=1,ram=512", &on, &err);
+
+	CHECK(r && np_fleet_result_placed(r), "placed %s: %s", id, err.message);
+	np_fleet_result_free(r);
+	usleep(2000);
+}
+
+/*
+ * Handles of one group take the scans another handle made (no round trip
+ * of their own) while the newest is fresh enough, and see what it saw:
+ * changes told, hosts added and removed by another process.  Then one
+ * that fell out of the feed scans every host and misses nothing.
+ */
+static void feed(np_fleet *f, np_topo *a)
+{
+	struct np_error err = { 0 };
+	np_fleet *h[FEEDERS] = { NULL };
+	struct np__feed *fd;
+	uint64_t scans, behind;
+	char id[32];
+
+	if (!f->drv->shared_scan)
+		return; /* SQLite: every handle scans its in-process ring */
+	CHECK(np_fleet_add_host(f, "feed-host", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	h[0] = open_fleet(0);
+	for (int k = 1; k < FEEDERS; k++)
+		CHECK(np_fleet_open_shared(h[0], &h[k], &err) == 0, "open: %s", err.message);
+	for (int k = 0; k < FEEDERS; k++)
+		CHECK(h[k] && np_fleet_refresh(h[k], &err) == 0, "load: %s", err.message);
+	if (!h[FEEDERS - 1])
+		goto out;
+	fd = &h[0]->group->feed;
+	place_elsewhere(f, "feed-1");
+	CHECK(np_fleet_add_host(f, "feed-new", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	usleep(2000);
+	scans = atomic_load(&fd->scans);
+	for (int k = 0; k < FEEDERS; k++) {
+		/* The first finds no scan fresh; the others find its scan fresh. */
+		fd->fresh_ns = k ? INT64_C(3600) * 1000000000 : 0;
+		CHECK(np_fleet_refresh(h[k], &err) == 0 && same_gen(h[k], f, "feed-host") &&
+			      host_of(h[k], "feed-new"),
+		      "handle %d sees the claim and the host added elsewhere: %s", k, err.message);
+	}
+	CHECK(atomic_load(&fd->scans) - scans == 1,
+	      "%llu change scans for %d handles: the first scanned, the others took its records",
+	      (unsigned long long)(atomic_load(&fd->scans) - scans), FEEDERS);
+
+	/* Not fresh any more: each refresh scans again, and sees the removal. */
+	fd->fresh_ns = 0;
+	CHECK(np_fleet_remove_host(f, "feed-new", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	place_elsewhere(f, "feed-2");
+	scans = atomic_load(&fd->scans);
+	for (int k = 0; k < FEEDERS; k++)
+		CHECK(np_fleet_refresh(h[k], &err) == 0 && same_gen(h[k], f, "feed-host") &&
+			      !host_of(h[k], "feed-new"),
+		      "handle %d sees the claim and the removal elsewhere: %s", k, err.message);
+	CHECK(atomic_load(&fd->scans) - scans == FEEDERS, "each handle scanned (%llu scans)",
+	      (unsigned long long)(atomic_load(&fd->scans) - scans));
+
+	/* The last handle falls out of the feed while the others scan. */
+	behind = atomic_load(&fd->behind);
+	for (int i = 0; i < NP__FEED_BATCHES + FEEDERS; i++) {
+		CHECK(np_fleet_refresh(h[i % (FEEDERS - 1)], &err) == 0, "refresh: %s",
+		      err.message);
+		if (i % (FEEDERS - 1) == FEEDERS - 2)
+			usleep(1100); /* past each handle's scan rate limit */
+	}
+	place_elsewhere(f, "feed-3");
+	CHECK(np_fleet_refresh(h[FEEDERS - 1], &err) == 0 &&
+		      atomic_load(&fd->behind) == behind + 1 &&
+		      same_gen(h[FEEDERS - 1], f, "feed-host"),
+	      "a handle out of the feed scans every host and sees the claim (%llu behind)",
+	      (unsigned long long)(atomic_load(&fd->behind) - behind));
+	for (int k = 0; k < FEEDERS; k++)
+		checked(h[k], "after the feed");
+	for (int i = 1; i <= 3; i++) {
+		snprintf(id, sizeof(id), "feed-%d", i);
+		CHECK(np_fleet_release(f, id, NULL, &err) == 0, "release %s: %s", id, err.message);
+	}
+out:
+	for (int k = FEEDERS - 1; k >= 0; k--)
+		np_fleet_close(h[k]);
+	CHECK(np_fleet_remove_host(f, "feed-host", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+}
+
 int main(void)
 {
 	np_topo *a = synth(8, 8, 65536, 1024, 2), *b = synth(4, 6, 32768, 0, 0);
@@ -3081,6 +3185,7 @@ int main(void)
 		T_CASE("host-order", host_order(f));
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
 		T_CASE("processes", processes(8, 40));
+		T_CASE("change-feed", feed(f, a));
 #if NP_HAVE_POSTGRESQL
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("migrate-v1-postgresql", migrate_v1_pg(a));
