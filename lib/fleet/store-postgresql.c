@@ -57,8 +57,12 @@
 #include "util/util.h"
 
 #define WINDOW_NS (INT64_C(100) * 1000000)
+#ifndef DEEP_NS /* -DDEEP_NS=...: a build to measure another */
 #define DEEP_NS (INT64_C(50) * 1000000)
+#endif
+#ifndef LAG_NS
 #define LAG_NS (INT64_C(10) * 1000000)
+#endif
 #define MARK_STEP_NS (INT64_C(2) * 1000000)
 #define ADMIN_LOCK "SELECT pg_advisory_xact_lock(7355608)"
 
