@@ -133,10 +133,14 @@ struct np_fleet_host {
  * scans without a round trip of its own when the newest one completed
  * began at most this long before the refresh began.  So a refresh sees
  * what was committed NP__FEED_FRESH_NS before it began, as a scan of its
- * own would.
+ * own would.  5 ms: at 1 ms a busy replica's handles (a refresh every few
+ * ms each) rarely found a scan that fresh and scanned as often as before;
+ * at 5 ms a replica scans at most ~200 times a second, at the price of
+ * views a few ms older (docs/bench/service.md, pg-feed: more claims
+ * refused).
  */
 #ifndef NP__FEED_FRESH_NS /* -DNP__FEED_FRESH_NS=...: a build to measure another */
-#define NP__FEED_FRESH_NS (INT64_C(1) * 1000000)
+#define NP__FEED_FRESH_NS (INT64_C(5) * 1000000)
 #endif
 
 /*

@@ -18,6 +18,12 @@
  * Summaries are a hint: a stale one costs a refused claim and a retry,
  * never an over-commit.
  *
+ * PostgreSQL's change scan is a round trip, so the handles of a group
+ * share it (drivers with shared_scan; group.c, the feed): a refresh takes
+ * the group's scans it has not taken yet, and scans itself (appending for
+ * the others) only when the newest completed scan began more than
+ * NP__FEED_FRESH_NS before the refresh did (feed_changes).
+ *
  * A schedule's refresh is lazy (np__fleet_refresh_lazy): it scans for
  * changes but reads no stale host; the schedule's walk reads each one it
  * meets (np__fleet_fresh) before looking at it.  A walk stops after a
