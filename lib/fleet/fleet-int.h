@@ -274,7 +274,11 @@ int np__feed_take(struct np__fleet_group *g, int64_t not_before, uint64_t *pos,
 void np__feed_done(struct np__feed_batch **b, int n);
 /* A copy of the group's cursor to scan from; false when it has not started. */
 bool np__feed_cursor(struct np__fleet_group *g, struct np__cursor *out);
-/* Append B (the feed takes the caller's reference): a scan from CUR begun at BEGAN, now at AFTER. */
+/*
+ * Append B (the feed takes the caller's reference): a scan begun at BEGAN
+ * that left the cursor at AFTER, or (AFTER NULL) a change of the group's
+ * own, which moves neither the cursor nor the freshness.
+ */
 void np__feed_append(struct np__fleet_group *g, struct np__feed_batch *b,
 		     const struct np__cursor *after, int64_t began);
 void np__feed_batch_unref(struct np__feed_batch *b);

@@ -896,6 +896,27 @@ static int feed_rec(void *p, const struct np__host_rec *r)
 }
 
 /*
+ * F's own claim or release moved host ID to GEN, committed: a record for
+ * the group's other handles, so they see it at their next refresh (and
+ * take the snapshot the group's cache has), not only after a scan.  Lost
+ * without memory: a scan will tell.
+ */
+static void feed_note(np_fleet *f, int64_t id, int64_t gen)
+{
+	struct np__feed_batch *b;
+	struct np__host_rec r = { .id = id, .generation = gen, .placements = -1 };
+
+	if (!f->drv->shared_scan || !(b = calloc(1, sizeof(*b))))
+		return;
+	atomic_init(&b->refs, 1);
+	if (feed_rec(b, &r)) {
+		np__feed_batch_unref(b);
+		return;
+	}
+	np__feed_append(f->group, b, NULL, 0);
+}
+
+/*
  * A scan of F's own from the group's cursor, appended to the feed: 1;
  * 0 when the group's cursor has not started (then scan as alone).
  */
@@ -1366,6 +1387,7 @@ static bool apply_change(np_fleet *f, struct np_fleet_host *h, const struct np__
 bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np__takes *takes,
 			  bool release, int64_t gen)
 {
+	feed_note(f, h->id, gen);
 	return apply_change(f, h, takes, release, gen, false);
 }
 
@@ -1413,6 +1435,7 @@ static void after_release(np_fleet *f, struct np_fleet_host *h, const struct np_
 	    holds_given(h->ledger, &rel->given) &&
 	    np__fleet_own_change(f, h, &rel->given, true, rel->generation))
 		return;
+	feed_note(f, h->id, rel->generation);
 	np__fleet_stale(f, h, rel->generation > h->generation ? rel->generation : h->generation + 1);
 	f->cursor.data_version = -1;
 	f->last_scan = 0; /* see our own write at the next refresh */

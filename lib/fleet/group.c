@@ -63,7 +63,10 @@
  * fresh_ns before the refresh did; otherwise it scans itself from the
  * group's cursor (never waiting: several scans may be in flight) and
  * appends what it found.  Records are compared by generation, so a
- * record seen twice, or late, changes nothing.
+ * record seen twice, or late, changes nothing.  A claim or release of the
+ * group's own is appended too as soon as it is offered (no scan): the
+ * other handles see it at their next refresh, as when each scanned, not
+ * up to fresh_ns later.
  */
 #include "fleet/fleet-int.h"
 
@@ -476,7 +479,7 @@ void np__feed_append(struct np__fleet_group *g, struct np__feed_batch *b,
 	pthread_mutex_lock(&fd->mu);
 	old = fd->ring[fd->head % NP__FEED_BATCHES];
 	fd->ring[fd->head++ % NP__FEED_BATCHES] = b;
-	if (began >= fd->began) {
+	if (after && began >= fd->began) {
 		fd->cur = *after;
 		fd->cur.removed = false;
 		fd->began = began;
