@@ -960,17 +960,18 @@ static int feed_apply(struct scan *c, struct np__feed_batch **b, int n)
  * The change scan of a driver whose scan is a round trip (shared_scan):
  * the group's scans this handle has not taken yet, without a round trip
  * when the newest one completed began at most the feed's fresh_ns before
- * this refresh began; else a scan of its own from the group's cursor
- * first.  Fallen out of the feed: every host is scanned.
+ * this refresh began; else (or when MINE: F wrote, and must see its own
+ * write) a scan of its own from the group's cursor first.  Fallen out of
+ * the feed: every host is scanned.
  */
-static int feed_changes(np_fleet *f, struct scan *c, struct np_error *err)
+static int feed_changes(np_fleet *f, struct scan *c, bool mine, struct np_error *err)
 {
 	struct np__fleet_group *g = f->group;
 	int64_t began = np__now_ns();
 	struct np__feed_batch **b;
 	int n, rc;
 
-	rc = np__feed_take(g, began - g->feed.fresh_ns, &f->feed_pos, &b, &n);
+	rc = np__feed_take(g, mine ? INT64_MAX : began - g->feed.fresh_ns, &f->feed_pos, &b, &n);
 	if (rc == 0) {
 		if ((rc = feed_scan(f, began, err)) <= 0)
 			return rc < 0 ? rc : f->drv->hosts(f->s, &f->cursor, scan_host, c, err);
@@ -994,6 +995,7 @@ int np__fleet_fresh(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 static int refresh(np_fleet *f, bool lazy, struct np_error *err)
 {
 	struct scan c = { f, err, -1, false, NULL };
+	bool mine;
 	int rc;
 
 	if (f->loaded)
@@ -1017,8 +1019,9 @@ static int refresh(np_fleet *f, bool lazy, struct np_error *err)
 	 */
 	if (np__now_ns() - f->last_scan < SCAN_NS)
 		return stale_ones(f, lazy, err);
+	mine = f->last_scan == 0; /* our own write (np_fleet_add_host): scan for it */
 	f->last_scan = np__now_ns();
-	if ((rc = f->drv->shared_scan ? feed_changes(f, &c, err)
+	if ((rc = f->drv->shared_scan ? feed_changes(f, &c, mine, err)
 				      : f->drv->hosts(f->s, &f->cursor, scan_host, &c, err)))
 		return rc;
 	if (f->cursor.removed) { /* another process removed a host: find which */

@@ -3109,6 +3109,13 @@ static void feed(np_fleet *f, np_topo *a)
 	      "%llu change scans for %d handles: the first scanned, the others took its records",
 	      (unsigned long long)(atomic_load(&fd->scans) - scans), FEEDERS);
 
+	/* A handle's own write is scanned for at once, however fresh the feed. */
+	CHECK(np_fleet_add_host(h[1], "feed-own", a, NULL, NULL, &err) == 0 &&
+		      np_fleet_refresh(h[1], &err) == 0 && host_of(h[1], "feed-own"),
+	      "a handle sees the host it added at its next refresh: %s", err.message);
+	CHECK(np_fleet_remove_host(h[1], "feed-own", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+
 	/* Not fresh any more: each refresh scans again, and sees the removal. */
 	fd->fresh_ns = 0;
 	CHECK(np_fleet_remove_host(f, "feed-new", false, NULL, &err) == 0, "remove: %s",
