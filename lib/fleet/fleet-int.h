@@ -126,6 +126,64 @@ struct np_fleet_host {
 #define NP__REMOVED_RING 64
 #define NP__READING_MAX	 64
 #define NP__INFLIGHT_MAX 128
+#define NP__FEED_BATCHES 256
+
+/*
+ * The feed's freshness (struct np__feed): a refresh takes the group's
+ * scans without a round trip of its own when the newest one completed
+ * began at most this long before the refresh began.  So a refresh sees
+ * what was committed NP__FEED_FRESH_NS before it began, as a scan of its
+ * own would.  5 ms: at 1 ms a busy replica's handles (a refresh every few
+ * ms each) rarely found a scan that fresh and scanned as often as before;
+ * at 5 ms a replica scans at most ~200 times a second, at the price of
+ * views a few ms older (docs/bench/service.md, pg-feed: more claims
+ * refused).
+ */
+#ifndef NP__FEED_FRESH_NS /* -DNP__FEED_FRESH_NS=...: a build to measure another */
+#define NP__FEED_FRESH_NS (INT64_C(5) * 1000000)
+#endif
+
+/*
+ * One change scan's records (a host id, its generation, what the change
+ * was when the store told it), shared by the handles of a group:
+ * immutable once in the feed, refcounted (the feed holds one reference,
+ * each handle taking it one while it applies it).
+ */
+struct np__feed_batch {
+	atomic_int refs;
+	bool removed; /* the scan saw the store's removal count move */
+	int n;
+	size_t cap;
+	struct np__host_rec *recs; /* NAME NULL; each DELTA its own allocation, or NULL */
+};
+
+/*
+ * The change feed of a group whose driver's scan is a round trip
+ * (shared_scan): one cursor for the group's handles, and the last
+ * NP__FEED_BATCHES scans' records in the order they were appended (HEAD
+ * counts every batch so far; a handle's FEED_POS is the next it has not
+ * taken).  A handle that finds no scan fresh enough scans itself from
+ * CUR, never waiting for a scan in flight (several may run at once), and
+ * appends; CUR follows the scan that began last (one that began earlier
+ * knows less).  A handle more than NP__FEED_BATCHES behind scans every
+ * host instead.
+ */
+struct np__feed {
+	pthread_mutex_t mu;
+	bool started;	     /* CUR was started by a handle's first full scan */
+	struct np__cursor cur;
+	int64_t began;	     /* when the newest completed scan began (monotonic ns) */
+	/*
+	 * A handle joined at FLOOR_T with a cursor older than CUR: a scan
+	 * begun before then (from a copy of CUR without it) leaves CUR at
+	 * FLOOR at most, so the scan after covers what that handle's lacks.
+	 */
+	int64_t floor, floor_t;
+	int64_t fresh_ns;    /* NP__FEED_FRESH_NS (tests change it) */
+	uint64_t head;
+	struct np__feed_batch *ring[NP__FEED_BATCHES];
+	atomic_ullong scans, taken, behind; /* scans made, taken from others, handles behind */
+};
 
 /*
  * What the handles of one process opened with np_fleet_open_shared()
@@ -163,6 +221,7 @@ struct np__fleet_group {
 	int64_t reading[NP__READING_MAX]; /* hosts a handle is reading from the store now */
 	atomic_ullong host_reads, full_reads; /* ledger reads (np_fleet_refresh_stats) */
 	atomic_ullong told; /* changes the store told (fleet.c, told_change), not read */
+	struct np__feed feed;
 };
 
 void np__snap_unref(struct np__hsnap *s);
@@ -195,6 +254,34 @@ void np__group_pass_done(struct np__fleet_group *g);
 bool np__group_passing(struct np__fleet_group *g);
 /* Host NAME was removed: out of the cache, and into the ring the handles read. */
 void np__cache_removed(struct np__fleet_group *g, const char *name);
+
+/*
+ * The feed (struct np__feed).  np__feed_head: where a handle about to
+ * scan every host starts taking.  np__feed_join: that handle's cursor,
+ * started by the scan, joins the group's (which then starts no later).
+ */
+uint64_t np__feed_head(struct np__fleet_group *g);
+void np__feed_join(struct np__fleet_group *g, const struct np__cursor *mine);
+/*
+ * The batches from *POS on, when the newest completed scan began at or
+ * after NOT_BEFORE (INT64_MIN: whatever there is): 1, *OUT and *N set
+ * (a reference to each: np__feed_done), *POS moved past them; 0 when no
+ * scan is that fresh; -1 when *POS fell out of the feed (*POS moved to
+ * its head: scan every host).
+ */
+int np__feed_take(struct np__fleet_group *g, int64_t not_before, uint64_t *pos,
+		  struct np__feed_batch ***out, int *n);
+void np__feed_done(struct np__feed_batch **b, int n);
+/* A copy of the group's cursor to scan from; false when it has not started. */
+bool np__feed_cursor(struct np__fleet_group *g, struct np__cursor *out);
+/*
+ * Append B (the feed takes the caller's reference): a scan begun at BEGAN
+ * that left the cursor at AFTER, or (AFTER NULL) a change of the group's
+ * own, which moves neither the cursor nor the freshness.
+ */
+void np__feed_append(struct np__fleet_group *g, struct np__feed_batch *b,
+		     const struct np__cursor *after, int64_t began);
+void np__feed_batch_unref(struct np__feed_batch *b);
 
 int np__group_new(struct np__fleet_group **out, struct np_error *err);
 void np__group_ref(struct np__fleet_group *g);
@@ -251,6 +338,7 @@ struct np_fleet {
 	struct np_fleet_host **slot;
 	size_t nslot;
 	uint64_t removed_seen; /* the group's removals this handle has applied */
+	uint64_t feed_pos;     /* the group's feed: the next batch to take (shared_scan) */
 	/*
 	 * The hosts by key[0] and by key[1], most free first: schedules walk
 	 * them and stop once enough hosts fit.  Sorted again when hosts came

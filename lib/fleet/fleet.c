@@ -18,6 +18,12 @@
  * Summaries are a hint: a stale one costs a refused claim and a retry,
  * never an over-commit.
  *
+ * PostgreSQL's change scan is a round trip, so the handles of a group
+ * share it (drivers with shared_scan; group.c, the feed): a refresh takes
+ * the group's scans it has not taken yet, and scans itself (appending for
+ * the others) only when the newest completed scan began more than
+ * NP__FEED_FRESH_NS before the refresh did (feed_changes).
+ *
  * A schedule's refresh is lazy (np__fleet_refresh_lazy): it scans for
  * changes but reads no stale host; the schedule's walk reads each one it
  * meets (np__fleet_fresh) before looking at it.  A walk stops after a
@@ -856,6 +862,131 @@ static int stale_ones(np_fleet *f, bool lazy, struct np_error *err)
 	return 0;
 }
 
+/* ---- the group's change feed (drivers with shared_scan) ---------------------- */
+
+/* R (from a change scan: no name) copied into batch P, its delta too, in one allocation. */
+static int feed_rec(void *p, const struct np__host_rec *r)
+{
+	struct np__feed_batch *b = p;
+	const struct np__takes *d = r->delta;
+	struct np__host_rec *c;
+	struct np__takes *t = NULL;
+
+	assert(!r->name);
+	if (np__grow((void **)&b->recs, &b->cap, (size_t)b->n + 1, sizeof(*b->recs)))
+		return NP_ENOMEM;
+	if (d) {
+		size_t tk = (size_t)d->ntakes * sizeof(*d->takes), pn = (size_t)d->npins * sizeof(*d->pins);
+
+		if (!(t = malloc(sizeof(*t) + tk + pn)))
+			return NP_ENOMEM;
+		t->ntakes = d->ntakes;
+		t->npins = d->npins;
+		t->takes = (struct np__take *)(t + 1);
+		t->pins = (struct np__pin *)((char *)t->takes + tk);
+		if (tk)
+			memcpy(t->takes, d->takes, tk);
+		if (pn)
+			memcpy(t->pins, d->pins, pn);
+	}
+	c = &b->recs[b->n++];
+	*c = *r;
+	c->delta = t;
+	return 0;
+}
+
+/*
+ * F's own claim or release moved host ID to GEN, committed: a record for
+ * the group's other handles, so they see it at their next refresh (and
+ * take the snapshot the group's cache has), not only after a scan.  Lost
+ * without memory: a scan will tell.
+ */
+static void feed_note(np_fleet *f, int64_t id, int64_t gen)
+{
+	struct np__feed_batch *b;
+	struct np__host_rec r = { .id = id, .generation = gen, .placements = -1 };
+
+	if (!f->drv->shared_scan || !(b = calloc(1, sizeof(*b))))
+		return;
+	atomic_init(&b->refs, 1);
+	if (feed_rec(b, &r)) {
+		np__feed_batch_unref(b);
+		return;
+	}
+	np__feed_append(f->group, b, NULL, 0);
+}
+
+/*
+ * A scan of F's own from the group's cursor, appended to the feed: 1;
+ * 0 when the group's cursor has not started (then scan as alone).
+ */
+static int feed_scan(np_fleet *f, int64_t began, struct np_error *err)
+{
+	struct np__cursor cur;
+	struct np__feed_batch *b;
+	int rc;
+
+	if (!np__feed_cursor(f->group, &cur))
+		return 0;
+	if (!(b = calloc(1, sizeof(*b))))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	atomic_init(&b->refs, 1);
+	cur.removed = false;
+	if ((rc = f->drv->hosts(f->s, &cur, feed_rec, b, err))) {
+		np__feed_batch_unref(b);
+		return rc == NP_ENOMEM ? np__err(err, NP_ENOMEM, "out of memory") : rc;
+	}
+	b->removed = cur.removed;
+	atomic_fetch_add(&f->group->feed.scans, 1);
+	np__feed_append(f->group, b, &cur, began);
+	return 1;
+}
+
+/* The records of batches B (N of them) made on F's hosts, as a scan of F's own would. */
+static int feed_apply(struct scan *c, struct np__feed_batch **b, int n)
+{
+	int rc = 0;
+
+	for (int i = 0; i < n && !rc; i++) {
+		c->f->cursor.removed |= b[i]->removed;
+		for (int k = 0; k < b[i]->n && !rc; k++)
+			rc = scan_host(c, &b[i]->recs[k]);
+	}
+	np__feed_done(b, n);
+	return rc;
+}
+
+/*
+ * The change scan of a driver whose scan is a round trip (shared_scan):
+ * the group's scans this handle has not taken yet, without a round trip
+ * when the newest one completed began at most the feed's fresh_ns before
+ * this refresh began; else (or when MINE: F wrote, and must see its own
+ * write) a scan of its own from the group's cursor first.  Fallen out of
+ * the feed: every host is scanned.
+ */
+static int feed_changes(np_fleet *f, struct scan *c, bool mine, struct np_error *err)
+{
+	struct np__fleet_group *g = f->group;
+	int64_t began = np__now_ns();
+	struct np__feed_batch **b;
+	int n, rc;
+
+	rc = np__feed_take(g, mine ? INT64_MAX : began - g->feed.fresh_ns, &f->feed_pos, &b, &n);
+	if (rc == 0) {
+		if ((rc = feed_scan(f, began, err)) <= 0)
+			return rc < 0 ? rc : f->drv->hosts(f->s, &f->cursor, scan_host, c, err);
+		rc = np__feed_take(g, INT64_MIN, &f->feed_pos, &b, &n);
+	} else if (rc == 1) {
+		atomic_fetch_add(&g->feed.taken, 1);
+	}
+	if (rc < 0) {
+		atomic_fetch_add(&g->feed.behind, 1);
+		c->f->cursor.removed = true; /* the caller scans every host */
+		return 0;
+	}
+	return feed_apply(c, b, n);
+}
+
 int np__fleet_fresh(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 {
 	return h->stale ? reload_one(f, h, true, err) : 0;
@@ -864,12 +995,17 @@ int np__fleet_fresh(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 static int refresh(np_fleet *f, bool lazy, struct np_error *err)
 {
 	struct scan c = { f, err, -1, false, NULL };
+	bool mine;
 	int rc;
 
 	if (f->loaded)
 		apply_removals(f);
 	if (!f->loaded || np__now_ns() - f->last_full > FULL_SCAN_NS) {
+		if (!f->loaded && f->drv->shared_scan)
+			f->feed_pos = np__feed_head(f->group); /* whatever is scanned after this */
 		rc = full_scan(f, f->loaded ? NULL : &f->cursor, err);
+		if (!rc && !f->loaded && f->drv->shared_scan)
+			np__feed_join(f->group, &f->cursor);
 		if (!rc && !f->loaded)
 			rc = reload_stale(f, err);
 		if (rc)
@@ -883,8 +1019,10 @@ static int refresh(np_fleet *f, bool lazy, struct np_error *err)
 	 */
 	if (np__now_ns() - f->last_scan < SCAN_NS)
 		return stale_ones(f, lazy, err);
+	mine = f->last_scan == 0; /* our own write (np_fleet_add_host): scan for it */
 	f->last_scan = np__now_ns();
-	if ((rc = f->drv->hosts(f->s, &f->cursor, scan_host, &c, err)))
+	if ((rc = f->drv->shared_scan ? feed_changes(f, &c, mine, err)
+				      : f->drv->hosts(f->s, &f->cursor, scan_host, &c, err)))
 		return rc;
 	if (f->cursor.removed) { /* another process removed a host: find which */
 		f->cursor.removed = false;
@@ -1252,6 +1390,7 @@ static bool apply_change(np_fleet *f, struct np_fleet_host *h, const struct np__
 bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np__takes *takes,
 			  bool release, int64_t gen)
 {
+	feed_note(f, h->id, gen);
 	return apply_change(f, h, takes, release, gen, false);
 }
 
@@ -1299,6 +1438,7 @@ static void after_release(np_fleet *f, struct np_fleet_host *h, const struct np_
 	    holds_given(h->ledger, &rel->given) &&
 	    np__fleet_own_change(f, h, &rel->given, true, rel->generation))
 		return;
+	feed_note(f, h->id, rel->generation);
 	np__fleet_stale(f, h, rel->generation > h->generation ? rel->generation : h->generation + 1);
 	f->cursor.data_version = -1;
 	f->last_scan = 0; /* see our own write at the next refresh */

@@ -55,6 +55,18 @@
  * host (not one per thread).  Summaries stay a hint: claims re-check in
  * the store.  A removal goes into a ring every handle reads at its next
  * refresh.
+ *
+ * Change feed (struct np__feed; drivers whose change scan is a round
+ * trip): the group's handles share one cursor and the records of its
+ * scans.  A handle's refresh takes the records it has not taken yet
+ * without a round trip when the newest completed scan began at most
+ * fresh_ns before the refresh did; otherwise it scans itself from the
+ * group's cursor (never waiting: several scans may be in flight) and
+ * appends what it found.  Records are compared by generation, so a
+ * record seen twice, or late, changes nothing.  A claim or release of the
+ * group's own is appended too as soon as it is offered (no scan): the
+ * other handles see it at their next refresh, as when each scanned, not
+ * up to fresh_ns later.
  */
 #include "fleet/fleet-int.h"
 
@@ -108,6 +120,16 @@ int np__group_new(struct np__fleet_group **out, struct np_error *err)
 		free(g);
 		return np__err(err, NP_ENOMEM, "cannot make a condition variable");
 	}
+	if (pthread_mutex_init(&g->feed.mu, NULL)) {
+		pthread_cond_destroy(&g->rcv);
+		pthread_mutex_destroy(&g->cmu);
+		pthread_mutex_destroy(&g->mu);
+		free(g);
+		return np__err(err, NP_ENOMEM, "cannot make a lock");
+	}
+	g->feed.began = INT64_MIN;
+	g->feed.floor = INT64_MAX;
+	g->feed.fresh_ns = NP__FEED_FRESH_NS;
 	g->refs = 1;
 	g->tail = &g->head;
 	atomic_init(&g->host_reads, 0);
@@ -353,10 +375,121 @@ void np__group_unref(struct np__fleet_group *g)
 		np_topo_free(g->topos[i].topo);
 	}
 	free(g->topos);
+	for (int i = 0; i < NP__FEED_BATCHES; i++)
+		np__feed_batch_unref(g->feed.ring[i]);
+	pthread_mutex_destroy(&g->feed.mu);
 	pthread_cond_destroy(&g->rcv);
 	pthread_mutex_destroy(&g->cmu);
 	pthread_mutex_destroy(&g->mu);
 	free(g);
+}
+
+/* ---- the change feed ------------------------------------------------------ */
+
+void np__feed_batch_unref(struct np__feed_batch *b)
+{
+	if (!b || atomic_fetch_sub(&b->refs, 1) != 1)
+		return;
+	for (int i = 0; i < b->n; i++)
+		free((void *)b->recs[i].delta); /* its takes and pins in the same allocation */
+	free(b->recs);
+	free(b);
+}
+
+uint64_t np__feed_head(struct np__fleet_group *g)
+{
+	uint64_t head;
+
+	pthread_mutex_lock(&g->feed.mu);
+	head = g->feed.head;
+	pthread_mutex_unlock(&g->feed.mu);
+	return head;
+}
+
+void np__feed_join(struct np__fleet_group *g, const struct np__cursor *mine)
+{
+	struct np__feed *fd = &g->feed;
+
+	pthread_mutex_lock(&fd->mu);
+	if (!fd->started) {
+		fd->cur = *mine;
+		fd->cur.removed = false;
+		fd->started = true;
+	} else if (mine->v[0] < fd->cur.v[0]) {
+		/* Not the removal count: the group's scans must still see one move. */
+		fd->cur.v[0] = mine->v[0];
+		fd->floor = fd->floor < mine->v[0] ? fd->floor : mine->v[0];
+		fd->floor_t = np__now_ns();
+	}
+	pthread_mutex_unlock(&fd->mu);
+}
+
+int np__feed_take(struct np__fleet_group *g, int64_t not_before, uint64_t *pos,
+		  struct np__feed_batch ***out, int *n)
+{
+	struct np__feed *fd = &g->feed;
+	struct np__feed_batch **b = NULL;
+	int rc = 1, k = 0;
+
+	pthread_mutex_lock(&fd->mu);
+	if (*pos + NP__FEED_BATCHES < fd->head) {
+		*pos = fd->head;
+		rc = -1;
+	} else if (fd->began < not_before) {
+		rc = 0;
+	} else if (fd->head > *pos && !(b = malloc((fd->head - *pos) * sizeof(*b)))) {
+		rc = 0; /* no memory: as if not fresh (the caller scans) */
+	} else {
+		for (; *pos < fd->head; (*pos)++, k++) {
+			b[k] = fd->ring[*pos % NP__FEED_BATCHES];
+			atomic_fetch_add(&b[k]->refs, 1);
+		}
+	}
+	pthread_mutex_unlock(&fd->mu);
+	*out = b;
+	*n = k;
+	return rc;
+}
+
+void np__feed_done(struct np__feed_batch **b, int n)
+{
+	for (int i = 0; i < n; i++)
+		np__feed_batch_unref(b[i]);
+	free(b);
+}
+
+bool np__feed_cursor(struct np__fleet_group *g, struct np__cursor *out)
+{
+	bool started;
+
+	pthread_mutex_lock(&g->feed.mu);
+	started = g->feed.started;
+	if (started)
+		*out = g->feed.cur;
+	pthread_mutex_unlock(&g->feed.mu);
+	return started;
+}
+
+void np__feed_append(struct np__fleet_group *g, struct np__feed_batch *b,
+		     const struct np__cursor *after, int64_t began)
+{
+	struct np__feed *fd = &g->feed;
+	struct np__feed_batch *old;
+
+	pthread_mutex_lock(&fd->mu);
+	old = fd->ring[fd->head % NP__FEED_BATCHES];
+	fd->ring[fd->head++ % NP__FEED_BATCHES] = b;
+	if (after && began >= fd->began) {
+		fd->cur = *after;
+		fd->cur.removed = false;
+		fd->began = began;
+		if (began <= fd->floor_t && fd->cur.v[0] > fd->floor)
+			fd->cur.v[0] = fd->floor;
+		else if (began > fd->floor_t)
+			fd->floor = INT64_MAX; /* this scan started from the floor or before */
+	}
+	pthread_mutex_unlock(&fd->mu);
+	np__feed_batch_unref(old);
 }
 
 /* Releases first (their host is not known yet: -1), then claims by host. */

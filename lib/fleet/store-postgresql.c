@@ -23,10 +23,12 @@
  * - Change scans: every write sets its host's change_seq from a sequence.
  *   Sequence values are taken before commit, so a scan "change_seq >
  *   since" could miss a transaction still committing: each scan starts
- *   at the previous scan's sequence value, every DEEP_NS one starts at a
- *   value at least WINDOW_NS old, and the fleet's full scan every few
- *   seconds catches anything slower.  Summaries are a
- *   hint either way: the claim above is the only judge.
+ *   at a sequence value read at least LAG_NS before (a replica's handles
+ *   share one cursor, fleet.c's feed, so its scans come a millisecond
+ *   apart: "the previous scan's value" would be too recent), every
+ *   DEEP_NS one starts at a value at least WINDOW_NS old, and the fleet's
+ *   full scan every few seconds catches anything slower.  Summaries are
+ *   a hint either way: the claim above is the only judge.
  * - Large reads (every ledger at start-up, the checker) use libpq's
  *   single-row mode, so memory does not grow with the fleet.
  * - Adding and removing hosts take a transaction-level advisory lock:
@@ -55,8 +57,13 @@
 #include "util/util.h"
 
 #define WINDOW_NS (INT64_C(100) * 1000000)
+#ifndef DEEP_NS /* -DDEEP_NS=...: a build to measure another */
 #define DEEP_NS (INT64_C(50) * 1000000)
-#define RING 64
+#endif
+#ifndef LAG_NS
+#define LAG_NS (INT64_C(10) * 1000000)
+#endif
+#define MARK_STEP_NS (INT64_C(2) * 1000000)
 #define ADMIN_LOCK "SELECT pg_advisory_xact_lock(7355608)"
 
 enum stmt {
@@ -524,11 +531,6 @@ struct np__store {
 	bool prepared[P_COUNT];
 	bool streaming; /* inside each(): libpq can run no other query now */
 	bool have_fns;	/* the pg_temp functions (temp_fns) made on this connection */
-	int nring;
-	struct {
-		int64_t t, seq;
-	} ring[RING]; /* change scans: when, and the sequence then */
-	int64_t deep; /* when a scan last reached WINDOW_NS back */
 	int64_t until;	  /* wait_until: the deadline of the claims and releases run now, or 0 */
 	int64_t batch_until; /* lock_claims: UNTIL then, for the claim_many/commit_many that follows */
 	int64_t tx_until; /* the deadline of the transaction in flight (errors map to it), or 0 */
@@ -1991,31 +1993,40 @@ static int since_row(const struct row *w, void *p)
 }
 
 /*
- * Remember this scan (its sequence value SEQ) and say where the next
- * starts: at the previous scan's value (one scan of overlap), and every
- * DEEP_NS at a value at least WINDOW_NS old, for commits that took their
- * mark long before they were visible.
+ * Remember this scan (its sequence value SEQ) in CUR and say where the
+ * next starts: at a value read at least LAG_NS ago (a claim takes its
+ * mark before its commit becomes visible), and every DEEP_NS at a value
+ * at least WINDOW_NS old, for commits slower still.  Marks are kept
+ * MARK_STEP_NS apart, so the ring spans WINDOW_NS however often the
+ * handles sharing CUR scan; a mark skipped only makes the next scan
+ * start a little earlier.
  */
-static int64_t since_next(struct np__store *s, int64_t seq)
+static int64_t since_next(struct np__cursor *cur, int64_t seq)
 {
-	int64_t now = np__store_now_ns(), prev = s->nring ? s->ring[s->nring - 1].seq : seq, old = -1;
+	int64_t now = np__store_now_ns(), lag = -1, old = -1;
 	int keep = 0;
 
-	if (s->nring == RING) {
-		memmove(s->ring, s->ring + RING / 2, (RING / 2) * sizeof(s->ring[0]));
-		s->nring = RING / 2;
+	if (!cur->nmarks || now - cur->marks[cur->nmarks - 1].t >= MARK_STEP_NS) {
+		if (cur->nmarks == NP__CURSOR_MARKS) {
+			memmove(cur->marks, cur->marks + NP__CURSOR_MARKS / 2,
+				(NP__CURSOR_MARKS / 2) * sizeof(cur->marks[0]));
+			cur->nmarks = NP__CURSOR_MARKS / 2;
+		}
+		cur->marks[cur->nmarks].t = now;
+		cur->marks[cur->nmarks++].seq = seq;
 	}
-	s->ring[s->nring].t = now;
-	s->ring[s->nring++].seq = seq;
-	for (int i = 0; i < s->nring; i++)
-		if (now - s->ring[i].t >= WINDOW_NS)
-			keep = i, old = s->ring[i].seq;
-	memmove(s->ring, s->ring + keep, (size_t)(s->nring - keep) * sizeof(s->ring[0]));
-	s->nring -= keep;
-	if (now - s->deep < DEEP_NS)
-		return prev;
-	s->deep = now;
-	return old >= 0 ? old : s->ring[0].seq;
+	for (int i = 0; i < cur->nmarks; i++) {
+		if (now - cur->marks[i].t >= LAG_NS)
+			lag = cur->marks[i].seq;
+		if (now - cur->marks[i].t >= WINDOW_NS)
+			keep = i, old = cur->marks[i].seq;
+	}
+	memmove(cur->marks, cur->marks + keep, (size_t)(cur->nmarks - keep) * sizeof(cur->marks[0]));
+	cur->nmarks -= keep;
+	if (now - cur->deep < DEEP_NS)
+		return lag >= 0 ? lag : cur->marks[0].seq;
+	cur->deep = now;
+	return old >= 0 ? old : cur->marks[0].seq;
 }
 
 static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb, void *ctx,
@@ -2037,8 +2048,8 @@ static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 		PQclear(r);
 		rc = each(s, cur ? P_HOSTS_ALL : P_HOSTS_LIGHT, 0, NULL, host_row, &h, err);
 		if (!rc && cur) {
-			s->nring = 0;
-			cur->v[0] = since_next(s, h.seq);
+			cur->nmarks = 0;
+			cur->v[0] = since_next(cur, h.seq);
 			cur->v[1] = h.removals;
 			cur->started = true;
 		}
@@ -2049,7 +2060,7 @@ static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 	free(h.told.takes);
 	free(h.told.pins);
 	if (!rc && h.seq >= 0) {
-		cur->v[0] = since_next(s, h.seq);
+		cur->v[0] = since_next(cur, h.seq);
 		cur->removed |= h.removals != cur->v[1];
 		cur->v[1] = h.removals;
 	}
@@ -2348,6 +2359,7 @@ static int pg_observe_get(struct np__store *s, const char *id, np__obs_cb cb, vo
 
 static const struct np__store_driver np__store_postgresql = {
 	.scheme = "postgresql",
+	.shared_scan = true,
 	.schema = NP__FLEET_SCHEMA_POSTGRESQL,
 	.open = pg_open,
 	.close = pg_close,

@@ -100,8 +100,21 @@ struct np__placement_rec {
  * scan, and a scan that finds it moved sets REMOVED, so the caller scans
  * every host at once rather than at its next periodic full scan.
  */
+#define NP__CURSOR_MARKS 64
+
 struct np__cursor {
 	int64_t v[2];
+	/*
+	 * PostgreSQL: the last scans' sequence values and when each was read
+	 * (oldest first, at least MARK_STEP apart), where the next scan
+	 * starts (since_next); in the cursor, not the connection, so that the
+	 * handles sharing one cursor (fleet.c, the feed) share them too.
+	 */
+	struct {
+		int64_t t, seq;
+	} marks[NP__CURSOR_MARKS];
+	int nmarks;
+	int64_t deep; /* PostgreSQL: when a scan last reached WINDOW_NS back */
 	int64_t data_version;
 	uint64_t ring;	 /* SQLite: the change ring's position (store-lock.h) */
 	int64_t checked; /* SQLite: when the store itself was last scanned (monotonic ns) */
@@ -231,6 +244,13 @@ typedef int (*np__alloc_cb)(void *ctx, const char *placement, int node, const ch
 struct np__store_driver {
 	const char *scheme;
 	int schema; /* the schema version this driver creates and reads */
+	/*
+	 * A change scan is a round trip to a server (PostgreSQL): the
+	 * handles of a group share one cursor and the scans' records (fleet.c,
+	 * the feed).  False: each handle scans for itself (SQLite's change
+	 * ring is in the process's memory and costs no round trip).
+	 */
+	bool shared_scan;
 	/*
 	 * Open URL (LOCATION is what follows "scheme:"); CREATE may make an
 	 * empty store (a SQLite file).  The schema is np__store_open()'s.

@@ -35,6 +35,16 @@
 static char dir[64];
 static char url[1024];
 
+/*
+ * Past the change scans' rate limit (SCAN_NS, 1 ms a handle) and the
+ * feed's freshness (NP__FEED_FRESH_NS): a refresh now sees every change
+ * committed before.
+ */
+static void past_scans(void)
+{
+	usleep(1000 + NP__FEED_FRESH_NS / 1000);
+}
+
 static void checked(np_fleet *f, const char *when)
 {
 	struct np_error err = { 0 };
@@ -773,7 +783,6 @@ static void shared(np_fleet *a, np_topo *t)
 {
 	struct np_fleet_sched_opts on = { .host = "host-05" };
 	struct np_error err = { 0 };
-	struct timespec ms2 = { 0, 2000000 };
 	np_fleet *b = NULL, *c = NULL;
 	struct np_fleet_host *ha, *hb;
 	np_fleet_result *r;
@@ -792,7 +801,7 @@ static void shared(np_fleet *a, np_topo *t)
 	r = schedule(a, "shared-1", "vcpus=2,ram=1024", &on, &err);
 	CHECK(r && np_fleet_result_placed(r), "A places on host-05: %s", err.message);
 	np_fleet_result_free(r);
-	nanosleep(&ms2, NULL); /* past the change scans' rate limit */
+	past_scans(); /* past the change scans' rate limit */
 	CHECK(np_fleet_refresh(b, &err) == 0, "B refreshes: %s", err.message);
 	ha = host_of(a, "host-05"), hb = host_of(b, "host-05");
 	CHECK(ha && hb && hb->generation == ha->generation && hb->snap == ha->snap &&
@@ -802,7 +811,7 @@ static void shared(np_fleet *a, np_topo *t)
 	CHECK(np_fleet_release(b, "shared-1", NULL, &err) == 0, "release: %s", err.message);
 
 	CHECK(np_fleet_add_host(a, "shared-x", t, NULL, NULL, &err) == 0, "add: %s", err.message);
-	nanosleep(&ms2, NULL);
+	past_scans();
 	CHECK(np_fleet_refresh(b, &err) == 0 && np_fleet_refresh(c, &err) == 0 &&
 	      host_of(b, "shared-x") && host_of(c, "shared-x"), "B and C see the new host");
 	CHECK(np_fleet_remove_host(a, "shared-x", false, NULL, &err) == 0, "remove: %s",
@@ -831,11 +840,11 @@ static void marks_grow(np_fleet *f, np_topo *a)
 
 	CHECK(g && np_fleet_refresh(g, &err) == 0, "second handle: %s", err.message);
 	CHECK(np_fleet_add_host(f, "late-1", a, NULL, NULL, &err) == 0, "late-1: %s", err.message);
-	usleep(2000); /* past the change scan's rate limit */
+	past_scans(); /* past the change scan's rate limit */
 	CHECK(np_fleet_refresh(g, &err) == 0 && np_fleet_host_find(g, "late-1"), "late-1 seen");
 	CHECK(np_fleet_remove_host(f, "late-1", false, NULL, &err) == 0, "removed: %s", err.message);
 	CHECK(np_fleet_add_host(f, "late-2", a, NULL, NULL, &err) == 0, "late-2: %s", err.message);
-	usleep(2000);
+	past_scans();
 	CHECK(np_fleet_refresh(g, &err) == 0 && np_fleet_host_find(g, "late-2"),
 	      "a host added after the newest was removed is seen");
 	/* Once: PostgreSQL's change scan added it, then the full scan the removal asked for did too. */
@@ -864,12 +873,12 @@ static void removed_elsewhere(np_fleet *f, np_topo *a)
 	      np_fleet_add_host(f, "gone-2", a, NULL, NULL, &err) == 0, "add: %s", err.message);
 	CHECK(g && np_fleet_refresh(g, &err) == 0 && np_fleet_host_find(g, "gone-1") &&
 	      np_fleet_host_find(g, "gone-2"), "G sees both: %s", err.message);
-	usleep(2000); /* past the change scan's rate limit */
+	past_scans(); /* past the change scan's rate limit */
 	CHECK(np_fleet_refresh(g, &err) == 0, "G's change scan with nothing changed: %s",
 	      err.message);
 	CHECK(np_fleet_remove_host(f, "gone-1", false, NULL, &err) == 0, "remove: %s",
 	      err.message);
-	usleep(2000);
+	past_scans();
 	CHECK(np_fleet_refresh(f, &err) == 0 && np_fleet_refresh(g, &err) == 0 &&
 	      !np_fleet_host_find(g, "gone-1") && np_fleet_host_find(g, "gone-2") &&
 	      np_fleet_host_count(g) == np_fleet_host_count(f),
@@ -878,7 +887,7 @@ static void removed_elsewhere(np_fleet *f, np_topo *a)
 	/* A removal and an addition between two scans: both seen. */
 	CHECK(np_fleet_remove_host(f, "gone-2", false, NULL, &err) == 0 &&
 	      np_fleet_add_host(f, "gone-3", a, NULL, NULL, &err) == 0, "swap: %s", err.message);
-	usleep(2000);
+	past_scans();
 	CHECK(np_fleet_refresh(f, &err) == 0 && np_fleet_refresh(g, &err) == 0 &&
 	      !np_fleet_host_find(g, "gone-2") && np_fleet_host_find(g, "gone-3") &&
 	      np_fleet_host_count(g) == np_fleet_host_count(f),
@@ -1023,7 +1032,7 @@ static void refresh_equals_full(np_fleet *f)
 				      err.message);
 			}
 		}
-		usleep(2000); /* past the change scan's rate limit */
+		past_scans(); /* past the change scan's rate limit */
 		CHECK(np_fleet_refresh(g, &err) == 0 && open_in_full(&n) &&
 		      same_views(g, n, why, sizeof(why)),
 		      "round %d: G's view by change scans equals a full read (%s)", round, why);
@@ -1089,7 +1098,6 @@ static void *refresh_thread(void *p)
 static void one_read_per_change(np_fleet *f)
 {
 	struct np_fleet_sched_opts on = { .host = "host-03" };
-	struct timespec ms2 = { 0, 2000000 };
 	struct np_error err = { 0 };
 	np_fleet *h[READERS] = { NULL };
 	struct reader r[READERS];
@@ -1111,7 +1119,7 @@ static void one_read_per_change(np_fleet *f)
 		res = schedule(f, id, "vcpus=2,ram=1024", &on, &err);
 		CHECK(res && np_fleet_result_placed(res), "placed %s: %s", id, err.message);
 		np_fleet_result_free(res);
-		nanosleep(&ms2, NULL); /* past the change scans' rate limit */
+		past_scans(); /* past the change scans' rate limit */
 		np_fleet_refresh_stats(h[0], &a);
 		told = atomic_load(&h[0]->group->told);
 		for (int k = 0; k < READERS; k++) {
@@ -1248,7 +1256,7 @@ static void group_equals_full(np_fleet *f, np_topo *a)
 						     : "vcpus=2,ram=2048,hw:cpu_policy=dedicated",
 				      i % 3 == 2);
 		}
-		usleep(2000); /* past the change scan's rate limit */
+		past_scans(); /* past the change scan's rate limit */
 		if (round == 2) /* as when the list cannot grow: the refresh finds them all */
 			g[2]->stale_lost = true;
 		for (int k = 0; k < 3; k++)
@@ -1257,12 +1265,12 @@ static void group_equals_full(np_fleet *f, np_topo *a)
 			      round, k, why);
 	}
 	CHECK(np_fleet_add_host(f, "group-new", a, NULL, NULL, &err) == 0, "add: %s", err.message);
-	usleep(2000);
+	past_scans();
 	CHECK(g[1] && equals_full(g[1], why, sizeof(why)) && np_fleet_host_find(g[1], "group-new"),
 	      "a host added elsewhere is seen (%s)", why);
 	CHECK(np_fleet_remove_host(f, "group-new", false, NULL, &err) == 0, "remove: %s",
 	      err.message);
-	usleep(2000);
+	past_scans();
 	CHECK(g[1] && equals_full(g[1], why, sizeof(why)) && !np_fleet_host_find(g[1], "group-new"),
 	      "a host removed elsewhere is dropped (%s)", why);
 	for (int i = 0; i < n; i++) {
@@ -2258,7 +2266,7 @@ static void releases_race(np_fleet *f, np_topo *a)
 	      "%d threads: %d placed, %d released, %d errors", started, placed, released, errors);
 	if (h[0] && h[1]) {
 		checked(h[0], "after releases raced claims");
-		usleep(2000); /* past the change scans' rate limit */
+		past_scans(); /* past the change scans' rate limit */
 		for (int g = 0; g < 2; g++)
 			CHECK(equals_full(h[g], why, sizeof(why)),
 			      "group %d's view equals a full read (%s)", g, why);
@@ -2863,7 +2871,7 @@ static void refresh_after(np_fleet *g, bool told, const char *what)
 	char why[300] = "";
 
 	told_counts(g, &r0, &t0);
-	usleep(2000); /* past the change scans' rate limit */
+	past_scans(); /* past the change scans' rate limit */
 	CHECK(np_fleet_refresh(g, &err) == 0, "%s: refresh: %s", what, err.message);
 	told_counts(g, &r1, &t1);
 	CHECK(told ? t1 - t0 == 1 && r1 == r0 : t1 == t0 && r1 - r0 == 1,
@@ -3242,6 +3250,117 @@ static void release_strict_pg(np_fleet *f, np_topo *a)
 }
 #endif
 
+/* ---- the group's change feed (drivers whose scan is a round trip) ------------ */
+
+#define FEEDERS 4
+
+/* F's view of host NAME is at the generation WANT's view is at? */
+static bool same_gen(np_fleet *f, np_fleet *want, const char *name)
+{
+	struct np_fleet_host *a = host_of(f, name), *b = host_of(want, name);
+
+	return a && b && !a->stale && a->generation == b->generation;
+}
+
+/* Another process (F) places a guest on feed-host, and is past the handles' scan rate limit. */
+static void place_elsewhere(np_fleet *f, const char *id)
+{
+	struct np_fleet_sched_opts on = { .host = "feed-host" };
+	struct np_error err = { 0 };
+	np_fleet_result *r = schedule(f, id, "vcpus=1,ram=512", &on, &err);
+
+	CHECK(r && np_fleet_result_placed(r), "placed %s: %s", id, err.message);
+	np_fleet_result_free(r);
+	past_scans();
+}
+
+/*
+ * Handles of one group take the scans another handle made (no round trip
+ * of their own) while the newest is fresh enough, and see what it saw:
+ * changes told, hosts added and removed by another process.  Then one
+ * that fell out of the feed scans every host and misses nothing.
+ */
+static void feed(np_fleet *f, np_topo *a)
+{
+	struct np_error err = { 0 };
+	np_fleet *h[FEEDERS] = { NULL };
+	struct np__feed *fd;
+	uint64_t scans, behind;
+	char id[32];
+
+	if (!f->drv->shared_scan)
+		return; /* SQLite: every handle scans its in-process ring */
+	CHECK(np_fleet_add_host(f, "feed-host", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	h[0] = open_fleet(0);
+	for (int k = 1; k < FEEDERS; k++)
+		CHECK(np_fleet_open_shared(h[0], &h[k], &err) == 0, "open: %s", err.message);
+	for (int k = 0; k < FEEDERS; k++)
+		CHECK(h[k] && np_fleet_refresh(h[k], &err) == 0, "load: %s", err.message);
+	if (!h[FEEDERS - 1])
+		goto out;
+	fd = &h[0]->group->feed;
+	place_elsewhere(f, "feed-1");
+	CHECK(np_fleet_add_host(f, "feed-new", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	past_scans();
+	scans = atomic_load(&fd->scans);
+	for (int k = 0; k < FEEDERS; k++) {
+		/* The first finds no scan fresh; the others find its scan fresh. */
+		fd->fresh_ns = k ? INT64_C(3600) * 1000000000 : 0;
+		CHECK(np_fleet_refresh(h[k], &err) == 0 && same_gen(h[k], f, "feed-host") &&
+			      host_of(h[k], "feed-new"),
+		      "handle %d sees the claim and the host added elsewhere: %s", k, err.message);
+	}
+	CHECK(atomic_load(&fd->scans) - scans == 1,
+	      "%llu change scans for %d handles: the first scanned, the others took its records",
+	      (unsigned long long)(atomic_load(&fd->scans) - scans), FEEDERS);
+
+	/* A handle's own write is scanned for at once, however fresh the feed. */
+	CHECK(np_fleet_add_host(h[1], "feed-own", a, NULL, NULL, &err) == 0 &&
+		      np_fleet_refresh(h[1], &err) == 0 && host_of(h[1], "feed-own"),
+	      "a handle sees the host it added at its next refresh: %s", err.message);
+	CHECK(np_fleet_remove_host(h[1], "feed-own", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+
+	/* Not fresh any more: each refresh scans again, and sees the removal. */
+	fd->fresh_ns = 0;
+	CHECK(np_fleet_remove_host(f, "feed-new", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	place_elsewhere(f, "feed-2");
+	scans = atomic_load(&fd->scans);
+	for (int k = 0; k < FEEDERS; k++)
+		CHECK(np_fleet_refresh(h[k], &err) == 0 && same_gen(h[k], f, "feed-host") &&
+			      !host_of(h[k], "feed-new"),
+		      "handle %d sees the claim and the removal elsewhere: %s", k, err.message);
+	CHECK(atomic_load(&fd->scans) - scans == FEEDERS, "each handle scanned (%llu scans)",
+	      (unsigned long long)(atomic_load(&fd->scans) - scans));
+
+	/* The last handle falls out of the feed while the others scan. */
+	behind = atomic_load(&fd->behind);
+	for (int i = 0; i < NP__FEED_BATCHES + FEEDERS; i++) {
+		CHECK(np_fleet_refresh(h[i % (FEEDERS - 1)], &err) == 0, "refresh: %s",
+		      err.message);
+		if (i % (FEEDERS - 1) == FEEDERS - 2)
+			usleep(1100); /* past each handle's scan rate limit */
+	}
+	place_elsewhere(f, "feed-3");
+	CHECK(np_fleet_refresh(h[FEEDERS - 1], &err) == 0 &&
+		      atomic_load(&fd->behind) == behind + 1 &&
+		      same_gen(h[FEEDERS - 1], f, "feed-host"),
+	      "a handle out of the feed scans every host and sees the claim (%llu behind)",
+	      (unsigned long long)(atomic_load(&fd->behind) - behind));
+	for (int k = 0; k < FEEDERS; k++)
+		checked(h[k], "after the feed");
+	for (int i = 1; i <= 3; i++) {
+		snprintf(id, sizeof(id), "feed-%d", i);
+		CHECK(np_fleet_release(f, id, NULL, &err) == 0, "release %s: %s", id, err.message);
+	}
+out:
+	for (int k = FEEDERS - 1; k >= 0; k--)
+		np_fleet_close(h[k]);
+	CHECK(np_fleet_remove_host(f, "feed-host", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+}
+
 int main(void)
 {
 	np_topo *a = synth(8, 8, 65536, 1024, 2), *b = synth(4, 6, 32768, 0, 0);
@@ -3286,6 +3405,7 @@ int main(void)
 		T_CASE("host-order", host_order(f));
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
 		T_CASE("processes", processes(8, 40));
+		T_CASE("change-feed", feed(f, a));
 #if NP_HAVE_POSTGRESQL
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("migrate-v1-postgresql", migrate_v1_pg(a));
