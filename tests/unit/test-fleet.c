@@ -3231,7 +3231,7 @@ static void release_strict_pg(np_fleet *f, np_topo *a)
 			      !strchr(err.message, '\n'),
 		      "%s: the release is NP_EOS, one line (got %d: %s)", bad[i].says, rc,
 		      err.message);
-		usleep(2000); /* past the change scans' rate limit */
+		past_scans(); /* past the change scans' rate limit and the feed's freshness */
 		CHECK(np_fleet_refresh(f, &err) == 0, "%s: refresh: %s", bad[i].says, err.message);
 		CHECK(open_in_full(&n) && same_views(f, n, why, sizeof(why)),
 		      "%s: F's view equals a full read (%s)", bad[i].says, why);
