@@ -674,7 +674,7 @@ static int policy_rank(const char *policy)
 static int cmp_req(const void *pa, const void *pb)
 {
 	const struct np__gen_req *a = pa, *b = pb;
-	int c, ra = policy_rank(a->pci_policy), rb = policy_rank(b->pci_policy);
+	int c, ra, rb;
 
 #define CMP_FIELD(f)                                               \
 	do {                                                       \
@@ -689,6 +689,8 @@ static int cmp_req(const void *pa, const void *pb)
 	CMP_FIELD(pagesize_kb);
 	CMP_FIELD(nics);
 #undef CMP_FIELD
+	ra = policy_rank(a->pci_policy); /* last: its strcmps only for draws equal so far */
+	rb = policy_rank(b->pci_policy);
 	return (ra > rb) - (ra < rb);
 }
 
