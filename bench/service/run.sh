@@ -14,6 +14,11 @@
 # cases; ANCHOR=0 leaves Placement out (without python3-placement the run
 # stops at once, exit 2); THREADS=N the servers' --threads
 # (default 16).  Not a test: numbers, no assertions.
+# Every line also has the disk's flush (disk_fdatasync_ms: 64 fdatasyncs
+# of an 8 KiB write in the stores' folder, p50 and p90, at the start and
+# before each load: a commit waits for one, so it bounds p50 from below)
+# and, for PostgreSQL, its WAL syncs during the load
+# (store_wal_syncs_per_placement, store_wal_sync_ms: their mean time).
 # PG_STATS=1 counts PostgreSQL's statements during each load
 # (pg_stat_statements, bench/pg-stats.sh): the top ones in
 # $OUT/pg-stats-CASE.md, the claims', releases' and the rest's time per
@@ -61,6 +66,9 @@ case $build in /*) ;; *) build=$PWD/$build ;; esac
 np=$build/cli/numaplace
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/np-service-bench-XXXXXX")
 export PG_FSYNC=on
+# The WAL's syncs timed by the server (pg_stat_wal.wal_sync_time): a
+# clock read around each sync, nothing measurable beside the sync itself.
+export PG_SETTINGS="-c track_wal_io_timing=on ${PG_SETTINGS:-}"
 . tests/lib/pg.sh
 . bench/pg-stats.sh
 . bench/jobs.sh
@@ -105,7 +113,40 @@ for n in range(8):
     cpus += [{"id": c, "node": n, "core": c, "socket": n // 2} for c in ids]
 print(json.dumps({"schema": "numaplace.topology/1", "nodes": nodes, "cpus": cpus}))
 PY
-echo "{\"load_average\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"cpus\": $(nproc), \"hosts\": $hosts}" | tee -a "$res"
+
+# The disk's flush right now: 64 times an 8 KiB write and its fdatasync
+# in $OUT (the stores' folder), as a JSON object of the median and 90th
+# percentile in ms.  A commit waits for one such flush (SQLite's WAL,
+# PostgreSQL's WAL), so a placement's p50 cannot be below it; this
+# machine's flush has been seen to vary several-fold from hour to hour.
+disk_flush() {
+  python3 - "$OUT/flush-probe" <<'PY'
+import os, statistics, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o600)
+buf, ms = b"\0" * 8192, []
+try:
+    for _ in range(64):
+        t = time.perf_counter()
+        os.pwrite(fd, buf, 0)
+        os.fdatasync(fd)
+        ms.append((time.perf_counter() - t) * 1e3)
+finally:
+    os.close(fd)
+    os.unlink(sys.argv[1])
+ms.sort()
+print('{"p50": %.3f, "p90": %.3f}' % (statistics.median(ms), ms[int(len(ms) * 0.9)]))
+PY
+}
+
+# The WAL syncs PostgreSQL has made so far and their time in ms, "N MS"
+# (cluster-wide: one database is loaded at a time), or "-".
+wal_syncs() {
+  [ -n "${PG_DIR:-}" ] || { echo -; return; }
+  "$PG_BINDIR/psql" -X -qtA -F ' ' -h "$PG_DIR" -p "$PG_PORT" -U np -d postgres \
+    -c "SELECT wal_sync, wal_sync_time FROM pg_stat_wal" 2>/dev/null || echo -
+}
+
+echo "{\"load_average\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"cpus\": $(nproc), \"hosts\": $hosts, \"disk_fdatasync_ms\": $(disk_flush)}" | tee -a "$res"
 
 # CPU seconds (user + system) of the processes PIDS so far, from /proc.
 cpu_of() {
@@ -177,7 +218,7 @@ run_case() {
   job load_hosts "${addrs%%,*}"
   echo "# $kind: $hosts hosts loaded in $(echo "$(date +%s.%N) - $t0" | bc) s" >&2
   mkdir -p "$OUT/logs-$kind-$n"
-  local cpu0 cpu1 st0 st1
+  local cpu0 cpu1 st0 st1 wal0 wal1 flush
   cpu0=$(cpu_of "${pids[@]}")
   if [ -n "${PERF:-}" ]; then  # PERF=1: a profile of the servers under the load
     perf record ${PERF_ARGS:--F 1999 --call-graph dwarf,16384} -o "$OUT/perf-$kind$n.data" \
@@ -202,12 +243,15 @@ run_case() {
     db=$(echo "$store" | sed 's|^.*/\([^/?]*\)?.*$|\1|')
     pg_stats_reset "$db"
   fi
-  st0=$(store_cpu)
+  flush=$(disk_flush)
+  st0=$(store_cpu) wal0=- wal1=-
+  [ "$kind" = postgresql ] && wal0=$(wal_syncs)
   job /usr/bin/time -f '%U %S' -o "$OUT/client-time" \
     $client "$addrs" --clients 16 --ops "$ops" --logdir "$OUT/logs-$kind-$n" \
     --token-file "$OUT/token" --stats "$OUT/stats.json" --id-prefix "$kind$n-" >&2 || true
   cpu1=$(cpu_of "${pids[@]}")
   st1=$(store_cpu)
+  [ "$kind" = postgresql ] && wal1=$(wal_syncs)
   if [ -n "${SYSCALLS:-}" ]; then
     kill -INT "$stat_pid"; wait "$stat_pid" || true
   fi
@@ -232,7 +276,8 @@ run_case() {
       awk '$1 == "numaplace_claim_conflicts_total" {printf "%d", $2; n = 1} END {if (!n) print 0}')))
   done
   python3 - "$OUT/stats.json" "$OUT/metrics.txt" "$kind" "$n" "$hosts" "$cpu0" "$cpu1" \
-    "$st0" "$st1" "$OUT/client-time" "$split" "$OUT/syscalls-$kind$n.txt" "$conflicts" <<'PY' | tee -a "$res"
+    "$st0" "$st1" "$OUT/client-time" "$split" "$OUT/syscalls-$kind$n.txt" "$conflicts" \
+    "$flush" "$wal0" "$wal1" <<'PY' | tee -a "$res"
 import json, re, sys
 d = json.load(open(sys.argv[1])); d.pop("errors")
 posts = sum(d["counts"].get(k, 0) for k in ("placed", "existing", "nofit"))
@@ -290,6 +335,13 @@ try:  # SYSCALLS=1: perf stat's CSV lines "count,,event,..."
                                                sorted(kinds.items(), key=lambda kv: -kv[1]) if v}
 except OSError:
     pass
+# The disk's flush just before the load, and PostgreSQL's WAL syncs during it:
+# how many a placement, and their mean time (a commit waits for one).
+d["disk_fdatasync_ms"] = json.loads(sys.argv[14])
+if sys.argv[15] != "-" and sys.argv[16] != "-":
+    (n0, t0), (n1, t1) = (map(float, a.split()) for a in sys.argv[15:17])
+    d["store_wal_syncs_per_placement"] = round((n1 - n0) / max(1, posts), 3)
+    d["store_wal_sync_ms"] = round((t1 - t0) / max(1, n1 - n0), 3)
 d.update(store=sys.argv[3], replicas=int(sys.argv[4]), hosts=int(sys.argv[5]))
 d.update({"store_" + k + "_per_placement": v for k, v in json.loads(sys.argv[11]).items()})
 print(json.dumps(d))
