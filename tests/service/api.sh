@@ -401,7 +401,7 @@ stored() {  # stored ID: how many placements ID the store holds
   if [ "$kind" = sqlite ]; then
     python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM np_placements WHERE id = ?', (sys.argv[2],)).fetchone()[0])" "$TMP/fleet.db" "$1"
   else
-    pg_psql fleet "SELECT count(*) FROM np_placements WHERE id = '$1'" | tr -d ' '
+    pg_psql fleet "SELECT count(*) FROM np_placements WHERE id = '$1'" | grep -E '^ *[0-9]+ *$' | tr -d ' '
   fi
 }
 set_version 99
