@@ -66,6 +66,16 @@ http GET "/v1/hosts/$vmhost"; expect_status 200 "GET a host"
 json "d['name'] == '$vmhost' and 'vm-1' in [p['id'] for p in d['placements']] and len(d['topology']['nodes']) == 8
       and sum(n['memory_used_mb'] for n in d['nodes']) >= 4096" &&
   ok "GET host has topology, usage and its placements" || not_ok "GET host: $(head -c 300 "$TMP/body")"
+cp "$TMP/body" "$TMP/host.json"
+# The host agent's list: the same placements, their ids alone.
+http GET "/v1/hosts/$vmhost?placements=ids"; expect_status 200 "GET a host's placement ids"
+python3 -c 'import json, sys; a, b = (json.load(open(p)) for p in sys.argv[1:])
+sys.exit(not (sorted(b) == ["generation", "name", "placements"] and b["name"] == a["name"] and
+              b["generation"] == a["generation"] and b["placements"] == [{"id": p["id"]} for p in a["placements"]]))' \
+  "$TMP/host.json" "$TMP/body" && ok "... name, generation and the ids, as the whole host lists them" ||
+  not_ok "placements=ids: $(head -c 300 "$TMP/body")"
+http GET "/v1/hosts/$vmhost?placements=all"; expect_status 400 "placements=all"; expect_error bad_request "placements=all"
+http GET "/v1/hosts/nope?placements=ids"; expect_status 404 "the ids of an unknown host"
 http DELETE "/v1/hosts/$vmhost"; expect_status 409 "removing a host with placements"; expect_error conflict "host in use"
 http PUT "/v1/hosts/$vmhost" "$SMALL"; expect_status 409 "replacing a host with placements"
 
