@@ -73,8 +73,6 @@ struct svc {
 };
 
 double svc_now(void);
-/* One line to the log (a single write: lines of several threads never mix). */
-void svc_log(struct svc *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Start serving on the listening socket FD; 0, or -1 (said in the log). */
 int svc_http_start(struct svc *s, int fd);
