@@ -53,7 +53,7 @@ static const struct cli_opt opts[] = {
 	  .max = 1073741824, .meta = "BYTES", .help = "largest request body (default 1048576)" },
 	{ .id = OPT_MAX_HEADER, .name = "max-header", .type = CLI_INT, .min = 4096,
 	  .max = 1048576, .meta = "BYTES",
-	  .help = "largest request line and headers, 431 beyond (default 16384)" },
+	  .help = "largest request line and headers, 414/431 beyond (default 16384)" },
 	{ .id = OPT_MAX_CONNS, .name = "max-connections", .type = CLI_INT, .min = 1,
 	  .max = 65536, .meta = "N", .help = "open connections at once (default 256)" },
 	{ .id = OPT_TIMEOUT, .name = "timeout", .type = CLI_INT, .min = 1, .max = 3600,

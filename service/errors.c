@@ -27,6 +27,7 @@ static const struct {
 	{ "no_valid_host", 409 },
 	{ "length_required", 411 },
 	{ "body_too_large", 413 },
+	{ "uri_too_long", 414 },
 	{ "unsupported_media_type", 415 },
 	{ "headers_too_large", 431 },
 	{ "internal", 500 },

@@ -3,6 +3,8 @@
  * 200 {"status": "ok", "store", "hosts", "placements"}; 503 when the
  * store cannot be read (a load balancer takes the replica out).
  */
+#include <string.h>
+
 #include "svc.h"
 
 void svc_health_get(struct svc_req *rq, struct svc_resp *rs)
@@ -14,7 +16,10 @@ void svc_health_get(struct svc_req *rq, struct svc_resp *rs)
 
 	if (rc) {
 		svc_fleet_put(rq->svc, f, rc);
-		svc_error(rs, "unavailable", "the store does not answer: %s", err.message);
+		if (strcmp(err.reason, "schema_too_new") == 0)
+			svc_error_np(rs, &err); /* it answers, but not to this numaplace */
+		else
+			svc_error(rs, "unavailable", "the store does not answer: %s", err.message);
 		return;
 	}
 	for (int i = 0; i < np_fleet_host_count(f); i++)

@@ -207,15 +207,46 @@ static json_t *placements_json(np_fleet_placement **ps, int n, const np_host *us
 	return a;
 }
 
+/* {"id"} of every placement in PS: the host agent's list (?placements=ids). */
+static json_t *placement_ids_json(np_fleet_placement **ps, int n)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; a && i < n; i++)
+		json_array_append_new(a, json_pack("{s:s}", "id", np_fleet_placement_id(ps[i])));
+	return a;
+}
+
+/*
+ * ?placements=ids: the name, the generation and the placements' ids, no
+ * topology, usage or plans.  The host agent needs only the ids, and
+ * reads at most NP_AGENT_ANSWER_MAX (4 MiB): the whole host took about
+ * 450 bytes a placement (a plan each), the ids some 40.  True: ids asked
+ * for; false: the whole host, or a bad value answered already.
+ */
+static bool ids_only(const struct svc_req *rq, struct svc_resp *rs)
+{
+	const char *v = svc_query(rq, "placements");
+
+	if (v && strcmp(v, "ids") != 0)
+		svc_error(rs, "bad_request", "placements: the only value is 'ids'");
+	return v && !rs->status;
+}
+
 void svc_host_get(struct svc_req *rq, struct svc_resp *rs)
 {
 	struct np_error err = { 0 };
-	np_fleet *f = svc_fleet_get(rq->svc, &err);
+	bool ids = ids_only(rq, rs);
+	np_fleet *f;
 	np_fleet_placement **ps = NULL;
 	const np_fleet_host *h;
 	json_t *topo = NULL, *pl = NULL;
-	int n = 0, rc = f ? np_fleet_placements(f, rq->arg, &ps, &n, &err) : err.code;
+	int n = 0, rc;
 
+	if (rs->status)
+		return; /* a bad ?placements */
+	f = svc_fleet_get(rq->svc, &err);
+	rc = f ? np_fleet_placements(f, rq->arg, &ps, &n, &err) : err.code;
 	if (rc) {
 		svc_fleet_put(rq->svc, f, rc);
 		svc_error_np(rs, &err);
@@ -224,6 +255,11 @@ void svc_host_get(struct svc_req *rq, struct svc_resp *rs)
 	/* After np_fleet_placements(), which refreshed: the host pointer is good now. */
 	if (!(h = np_fleet_host_find(f, rq->arg)))
 		svc_error(rs, "not_found", "no host '%s' in the fleet", rq->arg);
+	else if (ids)
+		svc_json(rs, 200,
+			 json_pack("{s:s,s:I,s:o*}", "name", np_fleet_host_name(h), "generation",
+				   (json_int_t)np_fleet_host_generation(h), "placements",
+				   placement_ids_json(ps, n)));
 	else if (!(topo = svc_json_from_writer(topo_writer, np_host_topo(np_fleet_host_usage(h)),
 					       NULL, &err)) ||
 		 !(pl = placements_json(ps, n, np_fleet_host_usage(h), &err)))

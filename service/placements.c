@@ -105,21 +105,53 @@ void svc_placement_get(struct svc_req *rq, struct svc_resp *rs)
 	svc_fleet_put(rq->svc, f, rc);
 }
 
+/*
+ * Placement ID is not in the store (read on another handle; false when
+ * that cannot be told).  A release that failed on a store error may
+ * have committed all the same: the connection lost after the commit, or
+ * an answer the driver could not read (a tampered row), which answered
+ * 503 and then 404 to the client's retry.
+ */
+static bool gone_after_all(struct svc *s, const char *id)
+{
+	struct np_error err = { 0 };
+	np_fleet_placement *p = NULL;
+	np_fleet *f = svc_fleet_get(s, &err);
+	int rc = f ? np_fleet_placement_get(f, id, &p, &err) : err.code;
+
+	svc_fleet_put(s, f, rc);
+	np_fleet_placement_free(p);
+	return !rc && !p;
+}
+
+/*
+ * A release the store failed (not a missed deadline: that one began
+ * nothing) after which the placement is gone is done: 204, and one line
+ * in the log says what the store did.  One that was not there before
+ * the failure answers so too (204, not 404): a DELETE's end state all
+ * the same.
+ */
 void svc_placement_delete(struct svc_req *rq, struct svc_resp *rs)
 {
 	struct np_error err = { 0 };
 	np_fleet *f = svc_fleet_get(rq->svc, &err);
-	bool found = false;
+	bool found = false, failed;
 	int rc;
 
 	if (f)
 		svc_fleet_deadline(rq, f);
 	rc = f ? np_fleet_release(f, rq->arg, &found, &err) : err.code;
+	failed = f && (rc == NP_EIO || rc == NP_EOS) && svc_fleet_rc(rc, &err);
+	svc_fleet_put(rq->svc, f, svc_fleet_rc(rc, &err));
+	if (failed && gone_after_all(rq->svc, rq->arg)) {
+		svc_log(rq->svc, "placement_delete '%.255s': released, though the store's "
+			"answer failed: %s", rq->arg, err.message);
+		rc = 0, found = true;
+	}
 	if (rc)
 		svc_error_np(rs, &err);
 	else if (!found)
 		svc_error(rs, "not_found", "no placement '%s'", rq->arg);
 	else
 		svc_json(rs, 204, NULL);
-	svc_fleet_put(rq->svc, f, svc_fleet_rc(rc, &err));
 }

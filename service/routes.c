@@ -14,7 +14,7 @@ static const struct svc_route routes[] = {
 	{ "GET", "/v1/health", svc_health_get, "health", NULL },
 	{ "GET", "/v1/metrics", svc_metrics_get, "metrics", NULL },
 	{ "GET", "/v1/hosts", svc_hosts_list, "hosts_list", NULL },
-	{ "GET", "/v1/hosts/*", svc_host_get, "host_get", NULL },
+	{ "GET", "/v1/hosts/*", svc_host_get, "host_get", "placements" },
 	{ "PUT", "/v1/hosts/*", svc_host_put, "host_put", "cpu_ratio ram_ratio" },
 	{ "DELETE", "/v1/hosts/*", svc_host_delete, "host_delete", "force" },
 	{ "POST", "/v1/placements", svc_placement_post, "placement_post", NULL },

@@ -263,12 +263,16 @@ static void say_address(struct svc *s, int fd)
 np_fleet *svc_fleet_get(struct svc *s, struct np_error *err)
 {
 	np_fleet *f = NULL;
+	bool too_new;
 
 	pthread_mutex_lock(&s->pool_lock);
-	if (s->npool > 0)
+	too_new = s->too_new.code != 0;
+	if (too_new)
+		*err = s->too_new;
+	else if (s->npool > 0)
 		f = s->pool[--s->npool];
 	pthread_mutex_unlock(&s->pool_lock);
-	if (!f && np_fleet_open_shared(s->group_root, &f, err))
+	if (!f && !too_new && np_fleet_open_shared(s->group_root, &f, err))
 		return NULL;
 	return f;
 }
@@ -292,8 +296,13 @@ void svc_fleet_put(struct svc *s, np_fleet *f, int rc)
 	if (!f)
 		return;
 	np_fleet_set_deadline(f, 0);
-	/* A handle whose store failed may hold a dead connection: open anew next time. */
+	/*
+	 * A handle whose store failed may hold a dead connection: open anew
+	 * next time.  A statement may also have failed on a schema a newer
+	 * numaplace migrated: the main thread looks at its next tick.
+	 */
 	if (rc == NP_EIO || rc == NP_EOS) {
+		atomic_store(&s->recheck, true);
 		np_fleet_close(f);
 		return;
 	}
@@ -361,6 +370,40 @@ static int open_store(struct svc *s)
 	return 0;
 }
 
+/*
+ * One look at the store's schema (the main thread's, once a second or
+ * when a request asked): too new, and every request is answered 503
+ * schema_too_new from now on, before it touches the store; the pooled
+ * handles' older statements are not run again.  Back to a version this
+ * numaplace reads (a restore), and it serves again.  A store error
+ * changes nothing (the requests meet it themselves) and the handle is
+ * opened anew next time: opening reads the version too.
+ */
+static void watch_schema(struct svc *s)
+{
+	struct np_error err = { 0 };
+	double now = svc_now();
+	int rc;
+
+	if (now - s->watched < 1.0 && !atomic_exchange(&s->recheck, false))
+		return;
+	s->watched = now;
+	rc = s->watch ? np_fleet_check_schema(s->watch, &err)
+		      : np_fleet_open(s->cfg->store, 0, &s->watch, &err);
+	if (rc && strcmp(err.reason, "schema_too_new") != 0) {
+		np_fleet_close(s->watch);
+		s->watch = NULL;
+		return;
+	}
+	pthread_mutex_lock(&s->pool_lock);
+	if (rc && !s->too_new.code)
+		svc_log(s, "refusing every request: %s", err.message);
+	else if (!rc && s->too_new.code)
+		svc_log(s, "the store's schema is one this numaplace reads again: serving");
+	s->too_new = rc ? err : (struct np_error){ 0 };
+	pthread_mutex_unlock(&s->pool_lock);
+}
+
 /* Wait for signals; the watchdog runs between them. */
 static void main_loop(struct svc *s, const sigset_t *set)
 {
@@ -379,6 +422,7 @@ static void main_loop(struct svc *s, const sigset_t *set)
 			break;
 		}
 		svc_http_watchdog(s);
+		watch_schema(s);
 	}
 	svc_log(s, "stopping: finishing %d request%s in flight", atomic_load(&s->inflight),
 		atomic_load(&s->inflight) == 1 ? "" : "s");
@@ -397,6 +441,7 @@ static void cleanup(struct svc *s, int fd)
 	while (s->npool > 0)
 		np_fleet_close(s->pool[--s->npool]);
 	np_fleet_close(s->group_root);
+	np_fleet_close(s->watch);
 	free(s->pool);
 	svc_metrics_free(s->metrics);
 	np_flavors_free(s->flavors);

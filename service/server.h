@@ -49,6 +49,17 @@ struct svc {
 	 * together.
 	 */
 	np_fleet *group_root;
+	/*
+	 * The store's schema, watched by the main thread on a handle of its
+	 * own (watch) once a second, and at its next tick after a request
+	 * met a store error (recheck): a newer numaplace may have migrated it
+	 * under this running one.  too_new: that error (code 0: none; under
+	 * pool_lock), which svc_fleet_get() then answers every request with.
+	 */
+	np_fleet *watch;
+	double watched;
+	atomic_bool recheck;
+	struct np_error too_new;
 
 	struct svc_metrics *metrics;
 	np_flavors *flavors; /* the cloud's catalogue (--flavors), or NULL; read-only */
@@ -62,8 +73,6 @@ struct svc {
 };
 
 double svc_now(void);
-/* One line to the log (a single write: lines of several threads never mix). */
-void svc_log(struct svc *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Start serving on the listening socket FD; 0, or -1 (said in the log). */
 int svc_http_start(struct svc *s, int fd);

@@ -133,6 +133,8 @@ void svc_fleet_deadline(const struct svc_req *rq, np_fleet *f);
 void svc_fleet_put(struct svc *s, np_fleet *f, int rc);
 /* RC, or 0 when ERR says a deadline passed (the handle is sound): for svc_fleet_put. */
 int svc_fleet_rc(int rc, const struct np_error *err);
+/* One line to the log (a single write: lines of several threads never mix). */
+void svc_log(struct svc *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "sqlite" or "postgresql". */
 const char *svc_store_kind(const struct svc *s);
 /* The flavor catalogue every placement keeps room for (--flavors), or NULL. */

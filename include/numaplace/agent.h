@@ -4,7 +4,7 @@
  * vCPUs of the guests placed on it really are.
  *
  * One round (np_agent_step): ask the service which placements live on
- * this host (GET /v1/hosts/NAME); find each one here - a --map'ped
+ * this host (GET /v1/hosts/NAME?placements=ids); find each one here - a --map'ped
  * process, a libvirt domain whose name or UUID is the placement id, or a
  * QEMU process started with `-name guest=ID` or `-uuid ID`; observe it
  * (runtime.h, np_observe: /proc/PID/numa_maps and the threads, or

@@ -113,6 +113,15 @@ void np_fleet_refresh_stats(const np_fleet *fleet, struct np_fleet_refresh_stats
  */
 int np_fleet_schema_version(void);
 
+/*
+ * The store's schema version read again over FLEET's connection (one
+ * query, no migration): 0 while this numaplace still reads it; NP_EINPUT
+ * with reason "schema_too_new" once a newer numaplace migrated it (a
+ * long-running process stops writing with its older statements); a store
+ * error as any call's.  Not thread-safe with other calls on FLEET.
+ */
+int np_fleet_check_schema(np_fleet *fleet, struct np_error *err);
+
 /* Host configuration beyond its topology; zero fields take the defaults. */
 struct np_fleet_host_opts {
 	double cpu_ratio; /* floating vCPUs per shared CPU (default 16.0) */

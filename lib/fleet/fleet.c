@@ -65,6 +65,11 @@ int np_fleet_schema_version(void)
 	return NP__FLEET_SCHEMA;
 }
 
+int np_fleet_check_schema(np_fleet *f, struct np_error *err)
+{
+	return np__store_recheck(f->drv, f->s, f->url, err);
+}
+
 /* ---- opening --------------------------------------------------------------- */
 
 /* Open URL in GROUP (NULL: a new group of its own). */

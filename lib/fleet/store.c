@@ -93,6 +93,17 @@ int np__store_driver_for(const char *url, const struct np__store_driver **drv,
 		       (int)(n < 32 ? n : 32), url, show);
 }
 
+/* Version V of URL's store is past what DRV reads: the one error that says so. */
+static int too_new(const struct np__store_driver *drv, const char *url, long v,
+		   struct np_error *err)
+{
+	char show[128];
+
+	shown(url, show, sizeof(show));
+	return np__err_reason(err, NP_EINPUT, "schema_too_new", "store '%s' has fleet schema "
+			      "version %ld; this numaplace reads up to %d", show, v, drv->schema);
+}
+
 int np__store_open(const char *url, bool create, const struct np__store_driver **drv,
 		   struct np__store **out, struct np_error *err)
 {
@@ -110,9 +121,7 @@ int np__store_open(const char *url, bool create, const struct np__store_driver *
 		rc = np__err(err, NP_EINPUT, "store '%s' holds no numaplace fleet (add a host "
 			     "first)", show);
 	else if (v > (*drv)->schema)
-		rc = np__err_reason(err, NP_EINPUT, "schema_too_new", "store '%s' has fleet "
-				    "schema version %ld; this numaplace reads up to %d", show, v,
-				    (*drv)->schema);
+		rc = too_new(*drv, url, v, err);
 	else if (v < (*drv)->schema)
 		rc = (*drv)->migrate(s, err);
 out:
@@ -123,6 +132,15 @@ out:
 	}
 	*out = s;
 	return 0;
+}
+
+int np__store_recheck(const struct np__store_driver *drv, struct np__store *s, const char *url,
+		      struct np_error *err)
+{
+	long v = 0;
+	int rc = drv->version(s, &v, err);
+
+	return rc ? rc : v > drv->schema ? too_new(drv, url, v, err) : 0;
 }
 
 /* Unicode White_Space outside the control characters (refused already). */

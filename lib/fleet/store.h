@@ -393,6 +393,13 @@ int np__store_driver_for(const char *url, const struct np__store_driver **drv,
  */
 int np__store_open(const char *url, bool create, const struct np__store_driver **drv,
 		   struct np__store **out, struct np_error *err);
+/*
+ * Read S's schema version again (one query): NP_EINPUT, reason
+ * "schema_too_new", when another numaplace migrated it past DRV's since
+ * it was opened; a store error as the driver gives it.  No migration.
+ */
+int np__store_recheck(const struct np__store_driver *drv, struct np__store *s, const char *url,
+		      struct np_error *err);
 
 /*
  * What a release gave back, noted by a driver row by row: a take (RC

@@ -296,6 +296,29 @@ for mode in garbage huge notarray badid ctrlid deep manyids nul html500 badnl; d
   fi
 done
 
+# The agent asks for the placements' ids only: the whole host (a plan each)
+# of 12,000 placements is past its 4 MiB and failed every round.  A service
+# older than ?placements=ids refuses it (400): the agent asks again without.
+for mode in whole old; do
+  hs=$TMP/hostile-$mode.sock
+  "$PY" "$here/hostile.py" "$hs" "$mode" >"$TMP/hostile-$mode.out" 2>&1 &
+  pids+=($!)
+  wait_until [ -S "$hs" ]
+  run_within 30 agent --server "unix:$hs" --once --name h1 --no-qemu-scan
+  n=12000; [ "$mode" = old ] && n=1
+  if [ "$rc" -eq 0 ] && grep -q "round: $n placements on 'h1': 0 reported, $n absent" "$TMP/out"; then
+    ok "a service answering '$mode': $n placements listed, each looked for"
+  else
+    not_ok "'$mode': rc $rc, $(tail -n1 "$TMP/out") $(head -c 300 "$TMP/err")"
+  fi
+done
+grep -qx '/v1/hosts/h1?placements=ids' "$TMP/hostile-whole.out" &&
+  ! grep -qx '/v1/hosts/h1' "$TMP/hostile-whole.out" && ok "... by ?placements=ids alone" ||
+  not_ok "the agent asked: $(grep '^/' "$TMP/hostile-whole.out" | tr '\n' ' ')"
+[ "$(grep -c '^/v1/hosts/h1' "$TMP/hostile-old.out")" = 2 ] &&
+  ok "... and an older service's 400 asked the whole host again" ||
+  not_ok "old service: $(grep '^/' "$TMP/hostile-old.out" | tr '\n' ' ')"
+
 # ---- the loop ----------------------------------------------------------------------------
 run agent --server "unix:$sock" --name h1 --interval 0.2 --count 3 --quiet --map "vm-1=$q1"
 expect_rc 0 "--interval 0.2 --count 3"

@@ -7,6 +7,11 @@ as untrusted input: one line, exit 2, never a crash or a hang.
 
 MODE says what GET /v1/hosts/NAME answers (PUT /v1/hosts/NAME is always
 accepted): garbage, huge, notarray, badid, ctrlid, deep, manyids, nul, html500, badnl.
+Two modes answer well, to see what the agent asks: whole (12,000
+placements: the whole host with a plan each is 6 MB, past the agent's
+4 MiB; ?placements=ids their ids only) and old (a service older than
+?placements=ids: 400 for it, a small whole host without it).  Each GET's
+path goes to standard output.
 """
 import http.server, json, os, socketserver, sys
 
@@ -44,7 +49,20 @@ class H(http.server.BaseHTTPRequestHandler):
         self.answer(200, b'{"name": "h", "generation": 1}')
 
     def do_GET(self):
-        self.answer(*BODIES[mode])
+        print(self.path, flush=True)
+        ids = self.path.endswith("?placements=ids")
+        if mode == "whole":
+            plan = {"schema": "numaplace.plan/1", "fits": True, "cells": [{"pad": "p" * 400}]}
+            ps = [{"id": "vm-%d" % i} if ids else {"id": "vm-%d" % i, "plan": plan}
+                  for i in range(12000)]
+            self.answer(200, json.dumps({"name": "h1", "placements": ps}).encode())
+        elif mode == "old" and ids:
+            self.answer(400, b'{"error": {"code": "bad_request", "message": "unknown query '
+                             b'parameter \'placements\' (this route takes none)"}}')
+        elif mode == "old":
+            self.answer(200, b'{"name": "h1", "placements": [{"id": "vm-1", "plan": {}}]}')
+        else:
+            self.answer(*BODIES[mode])
 
 
 class S(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):

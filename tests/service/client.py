@@ -319,6 +319,8 @@ def hostile_cases(auth):
         # Answered by the server, with a JSON error.
         "query-long": "DELETE /v1/hosts/nope?force=%s HTTP/1.1\r\n%s\r\n" % ("a" * 20000, h),
         "url-long": "GET /v1/hosts/%s HTTP/1.1\r\n%s\r\n" % ("a" * 20000, h),
+        "url-headers": "GET /v1/hosts/%s HTTP/1.1\r\n%sX-Pad: %s\r\n\r\n"
+                       % ("a" * 10000, h, "b" * 10000),
         "field-space": "GET /v1/health HTTP/1.1\r\n%sContent-Length : 2\r\n\r\n{}" % h,
         "te-gzip": post + js + "Transfer-Encoding: gzip\r\n\r\n{}",
         "te-gzip-chunked": post + js + "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
