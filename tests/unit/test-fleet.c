@@ -3248,6 +3248,57 @@ static void release_strict_pg(np_fleet *f, np_topo *a)
 	      err.message);
 	PQfinish(c);
 }
+
+/* ---- statistics after a bulk load (PostgreSQL) ---------------------------------- */
+
+#define BULK_MAX 65 /* a handle looks at the statistics at its 1st, 33rd and 65th add */
+
+/* Manual ANALYZEs of the host tables so far (autovacuum's are counted apart). */
+static long analyzes(PGconn *c)
+{
+	pg_ok(c, "SELECT pg_stat_clear_snapshot()");
+	return pg_num(c, "SELECT sum(analyze_count) FROM pg_stat_user_tables WHERE relname IN "
+			 "('np_hosts', 'np_inventory')");
+}
+
+/*
+ * The host tables' statistics say empty (as in a new store before
+ * autovacuum came by) while they hold hosts: a handle's adds ANALYZE them
+ * within BULK_MAX adds, and the planner then knows the hosts.  Without it
+ * the change scan read every host row until autovacuum's ANALYZE.
+ */
+static void bulk_analyze_pg(np_topo *a)
+{
+	struct np_error err = { 0 };
+	PGconn *c = PQconnectdb(url);
+	np_fleet *g = open_fleet(0);
+	long before, hosts;
+	char name[32];
+	int n = 0;
+
+	CHECK(pg_ok(c, "UPDATE pg_class SET relpages = 0, reltuples = -1 WHERE oid IN "
+		    "('np_hosts'::regclass, 'np_inventory'::regclass)"),
+	      "the statistics of empty tables");
+	before = analyzes(c);
+	while (g && n < BULK_MAX && analyzes(c) == before) {
+		snprintf(name, sizeof(name), "pg-bulk-%d", n++);
+		CHECK(np_fleet_add_host(g, name, a, NULL, NULL, &err) == 0, "add %s: %s", name,
+		      err.message);
+	}
+	CHECK(before >= 0 && analyzes(c) > before, "analyzed within %d adds (%ld before)", n,
+	      before);
+	hosts = pg_num(c, "SELECT count(*) FROM np_hosts");
+	CHECK(pg_num(c, "SELECT reltuples FROM pg_class WHERE oid = 'np_hosts'::regclass") ==
+		      hosts,
+	      "the planner knows the %ld hosts", hosts);
+	while (n > 0) {
+		snprintf(name, sizeof(name), "pg-bulk-%d", --n);
+		CHECK(np_fleet_remove_host(g, name, false, NULL, &err) == 0, "remove %s: %s",
+		      name, err.message);
+	}
+	np_fleet_close(g);
+	PQfinish(c);
+}
 #endif
 
 /* ---- the group's change feed (drivers whose scan is a round trip) ------------ */
@@ -3427,6 +3478,8 @@ int main(void)
 			T_CASE("moves-clear-last-change-postgresql", moves_clear_pg(f));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("moves-pins-message-postgresql", moves_pins_pg(f));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("bulk-analyze-postgresql", bulk_analyze_pg(a));
 #endif
 	}
 	np_fleet_close(f);
