@@ -1330,6 +1330,22 @@ static int send_one(struct np__store *s, enum stmt i, int n, const char *const *
  * transaction.  Under a deadline (wait_until, or lock_claims for a
  * batch) SET_DEADLINE comes first and np_by_deadline() last.
  */
+/*
+ * The claims among OPS each pin a CPU once (np__pins_once): judged before
+ * the pipeline sends anything, as a claim sent is a claim committed at the
+ * sync even when a later one cannot be sent.  The stored np_claim()
+ * refuses a CPU named twice; np_claim_try() leaves it to this.
+ */
+static int claims_pin_once(const struct np__op *ops, int n, struct np_error *err)
+{
+	int rc = 0;
+
+	for (int i = 0; i < n && !rc; i++)
+		if (!ops[i].rel)
+			rc = np__pins_once(ops[i].c->takes, err);
+	return rc;
+}
+
 static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 			struct np_error *err)
 {
@@ -1342,7 +1358,7 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 	s->batch_until = 0; /* one batch's */
 	if (until && !ms)
 		return too_late(s, err, n && ops[0].rel ? "cannot release" : "cannot claim");
-	if ((rc = have_fns(s, err)) || (rc = prepare(s, P_CLAIM_TRY, err)) ||
+	if ((rc = claims_pin_once(ops, n, err)) || (rc = have_fns(s, err)) || (rc = prepare(s, P_CLAIM_TRY, err)) ||
 	    (rc = prepare(s, P_RELEASE, err)))
 		return rc;
 	if (until && ((rc = prepare(s, P_DEADLINE, err)) || (rc = prepare(s, P_BY_DEADLINE, err))))
@@ -1516,9 +1532,11 @@ static int mv_charge(struct mv_tx *t, const char *id, const struct np__takes *ta
 	struct np__claim one = { id, t->out->host_id, NULL, NULL, takes };
 	char host[24], *arr[6] = { 0 };
 	long rows = 0;
-	int rc = claim_params(&one, host, sizeof(host), arr);
+	int rc = np__pins_once(takes, t->err); /* the caller's pins: a CPU twice is no plan */
 
-	if (!rc) {
+	if (rc)
+		return rc;
+	if (!(rc = claim_params(&one, host, sizeof(host), arr))) {
 		const char *p[5] = { host, arr[0], arr[1], arr[2], arr[3] };
 
 		rc = mv_run(t, MV_TAKE, 5, p, NULL, &rows);
