@@ -12,7 +12,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,6 +22,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* mallopt(): glibc's own (keep_heap) */
+#endif
 #include <unistd.h>
 
 #include <numaplace/util.h>
@@ -463,12 +465,20 @@ static void cleanup(struct svc *s, int fd)
  * used 0.891 instead of 0.978 ms of CPU a placement (quiet machine, median
  * of three rounds, docs/bench/service.md).  The service's memory is then
  * its high-water mark.
+ * The knobs: M_TRIM_THRESHOLD, free memory at a heap's top that glibc
+ * keeps before it gives the rest back; M_MMAP_THRESHOLD, the size from
+ * which a block gets its own mmap() (and munmap() when freed) instead of
+ * heap memory; M_TOP_PAD, what a heap grows by beyond the request.
+ * mallopt() is glibc's: other C libraries (musl) build without it and
+ * keep their own malloc's policy.
  */
 static void keep_heap(void)
 {
+#ifdef __GLIBC__
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mallopt(M_TOP_PAD, 16 << 20);
+#endif
 }
 
 int svc_run(const struct svc_config *cfg)

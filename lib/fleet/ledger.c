@@ -203,9 +203,29 @@ static int sort_pins(struct np__takes *t, struct np_error *err)
 {
 	if (t->npins > 1)
 		qsort(t->pins, (size_t)t->npins, sizeof(*t->pins), cmp_pin);
-	for (int i = 1; i < t->npins; i++)
-		if (t->pins[i].cpu == t->pins[i - 1].cpu)
-			return np__err(err, NP_EINPUT, "the plan pins CPU %d twice", t->pins[i].cpu);
+	return np__pins_once(t, err);
+}
+
+/*
+ * Pins come sorted by CPU (np__takes_of): then one look at each
+ * neighbour.  From the first CPU not above the one before it (a caller
+ * that did not sort) on, each is looked for among all before it, so
+ * unsorted pins are judged too, in quadratic time only for them.
+ */
+int np__pins_once(const struct np__takes *t, struct np_error *err)
+{
+	bool sorted = true;
+
+	for (int i = 1; i < t->npins; i++) {
+		int cpu = t->pins[i].cpu;
+
+		sorted = sorted && cpu > t->pins[i - 1].cpu;
+		if (sorted)
+			continue;
+		for (int j = 0; j < i; j++)
+			if (t->pins[j].cpu == cpu)
+				return np__err(err, NP_EINPUT, "the plan pins CPU %d twice", cpu);
+	}
 	return 0;
 }
 

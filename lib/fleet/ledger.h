@@ -92,6 +92,12 @@ int np__row_cmp(int node_a, const char *rc_a, int node_b, const char *rc_b);
 int np__takes_of(const np_host *host, const np_plan *plan, const np_request *req,
 		 struct np__takes *out, struct np_error *err);
 void np__takes_free(struct np__takes *t);
+/*
+ * 0 when T pins each CPU once; else NP_EINPUT, "the plan pins CPU N
+ * twice".  np__takes_of() checks its own; a store's claim checks what
+ * its caller hands it (the same CPU twice would be charged twice).
+ */
+int np__pins_once(const struct np__takes *t, struct np_error *err);
 
 /* The ledger of HOST: its capacity rows, its usage counted as used. */
 int np__ledger_of_host(const np_host *host, np__ledger **out, struct np_error *err);

@@ -33,6 +33,13 @@
  *   single-row mode, so memory does not grow with the fleet.
  * - Adding and removing hosts take a transaction-level advisory lock:
  *   those are rare, and two adds of one name must not race.
+ * - After a bulk load (a fleet import, the benchmark's 1,000 hosts) the
+ *   planner's statistics still describe the empty tables until
+ *   autovacuum's ANALYZE, up to a minute later: the change scan reads
+ *   every host row instead of its index.  A handle's first add and every
+ *   ANALYZE_EVERY-th one ask the server whether a host table has doubled
+ *   in pages since its statistics (stale_stats: a catalog read, no scan)
+ *   and then ANALYZE them.
  *
  * Errors: an unreachable server is NP_EIO with libpq's first line; a
  * failing statement NP_EOS with the server's message.
@@ -65,6 +72,7 @@
 #endif
 #define MARK_STEP_NS (INT64_C(2) * 1000000)
 #define ADMIN_LOCK "SELECT pg_advisory_xact_lock(7355608)"
+#define ANALYZE_EVERY 32 /* hosts a handle adds between two looks at the statistics */
 
 enum stmt {
 	P_VERSION,
@@ -534,6 +542,7 @@ struct np__store {
 	int64_t until;	  /* wait_until: the deadline of the claims and releases run now, or 0 */
 	int64_t batch_until; /* lock_claims: UNTIL then, for the claim_many/commit_many that follows */
 	int64_t tx_until; /* the deadline of the transaction in flight (errors map to it), or 0 */
+	unsigned adds;	  /* hosts this handle added (stale_stats looks every ANALYZE_EVERY) */
 };
 
 /* ---- errors and statements ----------------------------------------------- */
@@ -1321,6 +1330,22 @@ static int send_one(struct np__store *s, enum stmt i, int n, const char *const *
  * transaction.  Under a deadline (wait_until, or lock_claims for a
  * batch) SET_DEADLINE comes first and np_by_deadline() last.
  */
+/*
+ * The claims among OPS each pin a CPU once (np__pins_once): judged before
+ * the pipeline sends anything, as a claim sent is a claim committed at the
+ * sync even when a later one cannot be sent.  The stored np_claim()
+ * refuses a CPU named twice; np_claim_try() leaves it to this.
+ */
+static int claims_pin_once(const struct np__op *ops, int n, struct np_error *err)
+{
+	int rc = 0;
+
+	for (int i = 0; i < n && !rc; i++)
+		if (!ops[i].rel)
+			rc = np__pins_once(ops[i].c->takes, err);
+	return rc;
+}
+
 static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 			struct np_error *err)
 {
@@ -1333,7 +1358,7 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 	s->batch_until = 0; /* one batch's */
 	if (until && !ms)
 		return too_late(s, err, n && ops[0].rel ? "cannot release" : "cannot claim");
-	if ((rc = have_fns(s, err)) || (rc = prepare(s, P_CLAIM_TRY, err)) ||
+	if ((rc = claims_pin_once(ops, n, err)) || (rc = have_fns(s, err)) || (rc = prepare(s, P_CLAIM_TRY, err)) ||
 	    (rc = prepare(s, P_RELEASE, err)))
 		return rc;
 	if (until && ((rc = prepare(s, P_DEADLINE, err)) || (rc = prepare(s, P_BY_DEADLINE, err))))
@@ -1507,9 +1532,11 @@ static int mv_charge(struct mv_tx *t, const char *id, const struct np__takes *ta
 	struct np__claim one = { id, t->out->host_id, NULL, NULL, takes };
 	char host[24], *arr[6] = { 0 };
 	long rows = 0;
-	int rc = claim_params(&one, host, sizeof(host), arr);
+	int rc = np__pins_once(takes, t->err); /* the caller's pins: a CPU twice is no plan */
 
-	if (!rc) {
+	if (rc)
+		return rc;
+	if (!(rc = claim_params(&one, host, sizeof(host), arr))) {
 		const char *p[5] = { host, arr[0], arr[1], arr[2], arr[3] };
 
 		rc = mv_run(t, MV_TAKE, 5, p, NULL, &rows);
@@ -1766,6 +1793,35 @@ static int insert_host(struct np__store *s, const struct np__new_host *h, const 
 	return rc;
 }
 
+/*
+ * ANALYZE the store's tables when a host table has at least doubled in
+ * pages (8 at least) since the planner's statistics of it (relpages: 0
+ * before the first ANALYZE): geometric, so a load of N hosts analyzes
+ * O(log N) times.  pg_relation_size() is the file's size, not a scan.
+ * np_placements is analyzed with them (a fleet filled at once); claims
+ * themselves never look (the hot path).  ANALYZE runs in a DO block
+ * (allowed there, unlike VACUUM): one round trip.  A table this role
+ * does not own is skipped with a warning (ignored).
+ */
+#define STALE_STATS                                                                          \
+	"DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_class WHERE oid IN ('np_hosts'::regclass, "  \
+	"'np_inventory'::regclass) AND pg_relation_size(oid) / "                             \
+	"current_setting('block_size')::bigint >= greatest(2 * relpages, 8)) THEN "          \
+	"ANALYZE np_hosts, np_inventory, np_topologies, np_placements; END IF; END$$"
+
+/*
+ * After a host was added: the handle's first add and every ANALYZE_EVERY-th
+ * look at the statistics.  The host is in; a failure here is not the add's
+ * (the statistics stay for autovacuum), so it is not reported.
+ */
+static void stale_stats(struct np__store *s)
+{
+	struct np_error ignored = { 0 };
+
+	if (s->adds++ % ANALYZE_EVERY == 0)
+		(void)exec(s, STALE_STATS, &ignored);
+}
+
 static int pg_add_host(struct np__store *s, const struct np__new_host *h, int *added,
 		       struct np_error *err)
 {
@@ -1792,6 +1848,8 @@ static int pg_add_host(struct np__store *s, const struct np__new_host *h, int *a
 	}
 	PQclear(r);
 	rollback(s);
+	if (*added)
+		stale_stats(s);
 	return rc;
 }
 

@@ -1344,9 +1344,9 @@ static int claim_in(struct np__store *s, const struct np__claim *c, struct np__c
 		    struct np_error *err)
 {
 	bool fresh;
-	int rc = insert_row(s, c, r, &fresh, err);
+	int rc = np__pins_once(c->takes, err); /* before any write: the caller's pins */
 
-	if (rc)
+	if (rc || (rc = insert_row(s, c, r, &fresh, err)))
 		return rc;
 	return fresh ? claim_body(s, c, r, err) : existing(s, c, r, err);
 }
@@ -1440,7 +1440,7 @@ static int charge(struct np__store *s, const struct np__claim *c, const char *id
 		  const struct np__takes *takes, struct np__claim_result *r, struct np_error *err)
 {
 	struct np__claim one = { id, c->host_id, NULL, NULL, takes };
-	int rc = 0;
+	int rc = np__pins_once(takes, err); /* the caller's pins: a CPU twice is no plan */
 
 	for (int i = 0; i < takes->ntakes && !rc && r->status == NP__CLAIMED; i++)
 		rc = take(s, &one, &takes->takes[i], r, err);

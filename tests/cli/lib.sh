@@ -42,7 +42,7 @@ run() {
   last_args="$*"
   "$NUMAPLACE" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
   rc=$?
-  out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
+  out=$(<"$TMP/out"); err=$(<"$TMP/err")
 }
 
 # run_within SECONDS ARGS...: like run, but a hang is a failure (rc 124), not a stuck suite.
@@ -51,7 +51,7 @@ run_within() {
   last_args="$*"
   timeout -k 2 "$secs" "$NUMAPLACE" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
   rc=$?
-  out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
+  out=$(<"$TMP/out"); err=$(<"$TMP/err")
 }
 
 # run_stdin FILE ARGS...: like run, with FILE on standard input.
@@ -60,7 +60,7 @@ run_stdin() {
   last_args="$* < $in"
   "$NUMAPLACE" "$@" >"$TMP/out" 2>"$TMP/err" <"$in"
   rc=$?
-  out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
+  out=$(<"$TMP/out"); err=$(<"$TMP/err")
 }
 
 expect_rc() { if [ "$rc" -eq "$1" ]; then ok "$2 (exit $1)"; else not_ok "$2: want exit $1"; fi; }

@@ -3248,6 +3248,57 @@ static void release_strict_pg(np_fleet *f, np_topo *a)
 	      err.message);
 	PQfinish(c);
 }
+
+/* ---- statistics after a bulk load (PostgreSQL) ---------------------------------- */
+
+#define BULK_MAX 65 /* a handle looks at the statistics at its 1st, 33rd and 65th add */
+
+/* Manual ANALYZEs of the host tables so far (autovacuum's are counted apart). */
+static long analyzes(PGconn *c)
+{
+	pg_ok(c, "SELECT pg_stat_clear_snapshot()");
+	return pg_num(c, "SELECT sum(analyze_count) FROM pg_stat_user_tables WHERE relname IN "
+			 "('np_hosts', 'np_inventory')");
+}
+
+/*
+ * The host tables' statistics say empty (as in a new store before
+ * autovacuum came by) while they hold hosts: a handle's adds ANALYZE them
+ * within BULK_MAX adds, and the planner then knows the hosts.  Without it
+ * the change scan read every host row until autovacuum's ANALYZE.
+ */
+static void bulk_analyze_pg(np_topo *a)
+{
+	struct np_error err = { 0 };
+	PGconn *c = PQconnectdb(url);
+	np_fleet *g = open_fleet(0);
+	long before, hosts;
+	char name[32];
+	int n = 0;
+
+	CHECK(pg_ok(c, "UPDATE pg_class SET relpages = 0, reltuples = -1 WHERE oid IN "
+		    "('np_hosts'::regclass, 'np_inventory'::regclass)"),
+	      "the statistics of empty tables");
+	before = analyzes(c);
+	while (g && n < BULK_MAX && analyzes(c) == before) {
+		snprintf(name, sizeof(name), "pg-bulk-%d", n++);
+		CHECK(np_fleet_add_host(g, name, a, NULL, NULL, &err) == 0, "add %s: %s", name,
+		      err.message);
+	}
+	CHECK(before >= 0 && analyzes(c) > before, "analyzed within %d adds (%ld before)", n,
+	      before);
+	hosts = pg_num(c, "SELECT count(*) FROM np_hosts");
+	CHECK(pg_num(c, "SELECT reltuples FROM pg_class WHERE oid = 'np_hosts'::regclass") ==
+		      hosts,
+	      "the planner knows the %ld hosts", hosts);
+	while (n > 0) {
+		snprintf(name, sizeof(name), "pg-bulk-%d", --n);
+		CHECK(np_fleet_remove_host(g, name, false, NULL, &err) == 0, "remove %s: %s",
+		      name, err.message);
+	}
+	np_fleet_close(g);
+	PQfinish(c);
+}
 #endif
 
 /* ---- the group's change feed (drivers whose scan is a round trip) ------------ */
@@ -3361,6 +3412,65 @@ out:
 	      err.message);
 }
 
+/* ---- a store's claim judges the pins it is handed --------------------------------- */
+
+/* ID's claim was not kept: releasing it finds nothing. */
+static void not_kept(np_fleet *f, const char *id)
+{
+	struct np_error err = { 0 };
+	bool found = true;
+
+	CHECK(np_fleet_release(f, id, &found, &err) == 0 && !found, "nothing of '%s' stays: %s",
+	      id, err.message);
+}
+
+/*
+ * np__takes_of() refuses a plan pinning a CPU twice; a caller of the
+ * store's claim directly could still hand it one, sorted (1, 1) or not
+ * (2, 1, 2).  Every claim of the driver refuses it with one line, before
+ * anything is kept: alone, in a batch with a good claim (the batch as a
+ * whole: group.c then claims one by one), with moves.  SQLite refused it
+ * at its pins' key as "no room"; PostgreSQL's np_claim_try() kept it.
+ */
+static void pins_twice(np_fleet *f, np_topo *a)
+{
+	struct np__pin twice[] = { { 1, 0 }, { 1, 0 } }, unsorted[] = { { 2, 0 }, { 1, 0 }, { 2, 0 } };
+	struct np__pin one = { 3, 0 };
+	struct np__takes t2 = { 0, NULL, 2, twice }, tu = { 0, NULL, 3, unsorted };
+	struct np__takes t1 = { 0, NULL, 1, &one };
+	struct np__claim bad = { "pt-twice", 0, "r", "p", &t2 }, good = { "pt-good", 0, "r", "p", &t1 };
+	const struct np__claim *batch[2] = { &good, &bad };
+	struct np__claim_result res[2];
+	struct np_error err = { 0 };
+	const np_fleet_host *h = NULL;
+
+	CHECK(np_fleet_add_host(f, "pins-twice", a, NULL, NULL, &err) == 0 &&
+		      np_fleet_refresh(f, &err) == 0 && (h = np_fleet_host_find(f, "pins-twice")),
+	      "add: %s", err.message);
+	if (!h)
+		return;
+	bad.host_id = good.host_id = h->id;
+	CHECK(f->drv->claim(f->s, &bad, res, &err) == NP_EINPUT &&
+		      !strcmp(err.message, "the plan pins CPU 1 twice"),
+	      "claim: refused with one line: %s", err.message);
+	bad.takes = &tu;
+	CHECK(f->drv->claim(f->s, &bad, res, &err) == NP_EINPUT && strstr(err.message, "CPU 2 twice"),
+	      "unsorted: refused: %s", err.message);
+	if (f->drv->claim_many)
+		CHECK(f->drv->claim_many(f->s, batch, res, 2, &err) == NP_EINPUT &&
+			      strstr(err.message, "CPU 2 twice"),
+		      "a batch: refused as a whole: %s", err.message);
+	bad.takes = &t2;
+	CHECK(f->drv->claim_moves(f->s, &bad, NULL, 0, res, &err) == NP_EINPUT &&
+		      strstr(err.message, "CPU 1 twice"),
+	      "with moves: refused: %s", err.message);
+	not_kept(f, "pt-twice");
+	not_kept(f, "pt-good");
+	CHECK(np_fleet_remove_host(f, "pins-twice", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	checked(f, "after the refused claims");
+}
+
 int main(void)
 {
 	np_topo *a = synth(8, 8, 65536, 1024, 2), *b = synth(4, 6, 32768, 0, 0);
@@ -3406,6 +3516,7 @@ int main(void)
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
 		T_CASE("processes", processes(8, 40));
 		T_CASE("change-feed", feed(f, a));
+		T_CASE("claim-pins-twice", pins_twice(f, a));
 #if NP_HAVE_POSTGRESQL
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("migrate-v1-postgresql", migrate_v1_pg(a));
@@ -3427,6 +3538,8 @@ int main(void)
 			T_CASE("moves-clear-last-change-postgresql", moves_clear_pg(f));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("moves-pins-message-postgresql", moves_pins_pg(f));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("bulk-analyze-postgresql", bulk_analyze_pg(a));
 #endif
 	}
 	np_fleet_close(f);

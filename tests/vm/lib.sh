@@ -109,11 +109,34 @@ wait_ran_on() {
 }
 '
 
+# vm_run OUT ERR RUN-IN-NUMA-VM-ARGS...: one run of the tool, its output in
+# OUT and its errors in ERR; its exit status.  A run the tool ended at its
+# --timeout (exit 124 and its "timeout after" line: a TCG guest on a loaded
+# host was still booting or running) runs once more with twice the
+# timeout, and the log says so.  Nothing else runs again: a guest that
+# failed, or whose output the checks then refuse, is a failure.
+vm_run() {
+  local out=$1 err=$2 t=300 rc a=()
+  shift 2
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do  # the caller's --timeout, to double
+    if [ "$1" = --timeout ]; then t=$2; shift 2; else a+=("$1"); shift; fi
+  done
+  "$vm" --timeout "$t" "${vm_opts[@]}" "${a[@]}" "$@" >"$out" 2>"$err"
+  rc=$?
+  if [ $rc -eq 124 ] && grep -q "timeout after" "$err"; then
+    echo "# the guest timed out after $t s; retrying once with --timeout $((t * 2)):"
+    sed 's/^/#   /' "$err" | tail -n 5
+    "$vm" --timeout "$((t * 2))" "${vm_opts[@]}" "${a[@]}" "$@" >"$out" 2>"$err"
+    rc=$?
+  fi
+  return $rc
+}
+
 # vm_boot RUN-IN-NUMA-VM-OPTIONS...: one guest running $guest, its output
 # in $work/guest.out; a guest that did not run is one failed check, exit 1.
 vm_boot() {
   local rc t0=$SECONDS
-  "$vm" "${vm_opts[@]}" "$@" "${adds[@]}" -- sh -c "$guest" >"$work/guest.out" 2>"$work/guest.err"
+  vm_run "$work/guest.out" "$work/guest.err" "$@" "${adds[@]}" -- sh -c "$guest"
   rc=$?
   echo "# boot and guest script: $((SECONDS - t0)) s"
   if [ $rc -ne 0 ]; then

@@ -80,8 +80,8 @@ shape() {
     shift
   done
   t0=$SECONDS
-  "$vm" --timeout 300 "${vm_opts[@]}" "${adds[@]}" "${a[@]}" -- sh -c "$guest" guest "$pages" \
-    >"$work/$label.out" 2>"$work/$label.err"
+  vm_run "$work/$label.out" "$work/$label.err" --timeout 300 "${adds[@]}" "${a[@]}" \
+    -- sh -c "$guest" guest "$pages"
   rc=$?
   if [ $rc -ne 0 ]; then
     report "not ok - $label: the guest script ran (run-in-numa-vm exit $rc)"
