@@ -180,6 +180,12 @@ struct np__feed {
 	 */
 	int64_t floor, floor_t;
 	int64_t fresh_ns;    /* NP__FEED_FRESH_NS (tests change it) */
+	/*
+	 * The driver's state its scans from CUR share (np__cursor.shared:
+	 * made by the first handle's driver, freed by FREE_STATE), or NULL.
+	 */
+	void *state;
+	void (*free_state)(void *state);
 	uint64_t head;
 	struct np__feed_batch *ring[NP__FEED_BATCHES];
 	atomic_ullong scans, taken, behind; /* scans made, taken from others, handles behind */
@@ -261,6 +267,12 @@ void np__cache_removed(struct np__fleet_group *g, const char *name);
  * started by the scan, joins the group's (which then starts no later).
  */
 uint64_t np__feed_head(struct np__fleet_group *g);
+/*
+ * The driver DRV's state for the group's cursors (np__cursor.shared),
+ * made at the first call: 0 and *OUT (NULL when DRV has none), or NP_ENOMEM.
+ */
+int np__feed_state(struct np__fleet_group *g, const struct np__store_driver *drv, void **out,
+		   struct np_error *err);
 void np__feed_join(struct np__fleet_group *g, const struct np__cursor *mine);
 /*
  * The batches from *POS on, when the newest completed scan began at or

@@ -88,7 +88,8 @@ static int open_in(const char *url, unsigned flags, struct np__fleet_group *grou
 		np_fleet_close(f);
 		return rc;
 	}
-	if ((rc = np__store_open(url, flags & NP_FLEET_CREATE, &f->drv, &f->s, err))) {
+	if ((rc = np__store_open(url, flags & NP_FLEET_CREATE, &f->drv, &f->s, err)) ||
+	    (rc = np__feed_state(f->group, f->drv, &f->cursor.shared, err))) {
 		np_fleet_close(f);
 		return rc;
 	}

@@ -377,6 +377,8 @@ void np__group_unref(struct np__fleet_group *g)
 	free(g->topos);
 	for (int i = 0; i < NP__FEED_BATCHES; i++)
 		np__feed_batch_unref(g->feed.ring[i]);
+	if (g->feed.free_state)
+		g->feed.free_state(g->feed.state);
 	pthread_mutex_destroy(&g->feed.mu);
 	pthread_cond_destroy(&g->rcv);
 	pthread_mutex_destroy(&g->cmu);
@@ -404,6 +406,21 @@ uint64_t np__feed_head(struct np__fleet_group *g)
 	head = g->feed.head;
 	pthread_mutex_unlock(&g->feed.mu);
 	return head;
+}
+
+int np__feed_state(struct np__fleet_group *g, const struct np__store_driver *drv, void **out,
+		   struct np_error *err)
+{
+	struct np__feed *fd = &g->feed;
+
+	pthread_mutex_lock(&fd->mu);
+	if (!fd->state && drv->scan_state_new && (fd->state = drv->scan_state_new()))
+		fd->free_state = drv->scan_state_free;
+	*out = fd->state;
+	pthread_mutex_unlock(&fd->mu);
+	if (!*out && drv->scan_state_new)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	return 0;
 }
 
 void np__feed_join(struct np__fleet_group *g, const struct np__cursor *mine)
