@@ -965,8 +965,11 @@ int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_res
 		    np__offer_fn fn, void *ctx, struct np_error *err)
 {
 	struct np__qitem me = { .c = c, .r = r, .offer = fn, .offer_ctx = ctx };
+	int rc = enqueue(f, &me, err);
 
-	return enqueue(f, &me, err);
+	if (!rc && r->status == NP__NO_ROOM)
+		np__fleet_scan_next(f);
+	return rc;
 }
 
 int np__group_release(np_fleet *f, struct np__release *rel, np__offer_fn fn, void *ctx,
