@@ -155,6 +155,11 @@ struct np__feed_batch {
 	int n;
 	size_t cap;
 	struct np__host_rec *recs; /* NAME NULL; each DELTA its own allocation, or NULL */
+	/*
+	 * RECS of a change of the group's own (one record, no delta: the
+	 * hot path, one allocation a claim or release).
+	 */
+	struct np__host_rec one;
 };
 
 /*
@@ -276,13 +281,14 @@ int np__feed_state(struct np__fleet_group *g, const struct np__store_driver *drv
 void np__feed_join(struct np__fleet_group *g, const struct np__cursor *mine);
 /*
  * The batches from *POS on, when the newest completed scan began at or
- * after NOT_BEFORE (INT64_MIN: whatever there is): 1, *OUT and *N set
- * (a reference to each: np__feed_done), *POS moved past them; 0 when no
- * scan is that fresh; -1 when *POS fell out of the feed (*POS moved to
- * its head: scan every host).
+ * after NOT_BEFORE (INT64_MIN: whatever there is): 1, OUT (the caller's,
+ * room for NP__FEED_BATCHES) and *N set (a reference to each:
+ * np__feed_done), *POS moved past them; 0 when no scan is that fresh;
+ * -1 when *POS fell out of the feed (*POS moved to its head: scan every
+ * host).
  */
 int np__feed_take(struct np__fleet_group *g, int64_t not_before, uint64_t *pos,
-		  struct np__feed_batch ***out, int *n);
+		  struct np__feed_batch **out, int *n);
 void np__feed_done(struct np__feed_batch **b, int n);
 /* A copy of the group's cursor to scan from; false when it has not started. */
 bool np__feed_cursor(struct np__fleet_group *g, struct np__cursor *out);
@@ -351,6 +357,7 @@ struct np_fleet {
 	size_t nslot;
 	uint64_t removed_seen; /* the group's removals this handle has applied */
 	uint64_t feed_pos;     /* the group's feed: the next batch to take (shared_scan) */
+	struct np__feed_batch **taken; /* what a take returns: NP__FEED_BATCHES, or NULL yet */
 	/*
 	 * The hosts by key[0] and by key[1], most free first: schedules walk
 	 * them and stop once enough hosts fit.  Sorted again when hosts came

@@ -134,6 +134,7 @@ void np_fleet_close(np_fleet *f)
 	free(f->order[0]);
 	free(f->order[1]);
 	free(f->stale);
+	free(f->taken);
 	np__fleet_demand_free(f);
 	free(f->url);
 	np__group_unref(f->group);
@@ -905,15 +906,14 @@ static int feed_rec(void *p, const struct np__host_rec *r)
 static void feed_note(np_fleet *f, int64_t id, int64_t gen)
 {
 	struct np__feed_batch *b;
-	struct np__host_rec r = { .id = id, .generation = gen, .placements = -1 };
 
 	if (!f->drv->shared_scan || !(b = calloc(1, sizeof(*b))))
 		return;
 	atomic_init(&b->refs, 1);
-	if (feed_rec(b, &r)) {
-		np__feed_batch_unref(b);
-		return;
-	}
+	/* One record, no delta: in the batch's own allocation (np__feed_batch_unref). */
+	b->one = (struct np__host_rec){ .id = id, .generation = gen, .placements = -1 };
+	b->recs = &b->one;
+	b->n = 1;
 	np__feed_append(f->group, b, NULL, 0);
 }
 
@@ -969,14 +969,16 @@ static int feed_changes(np_fleet *f, struct scan *c, bool mine, struct np_error 
 {
 	struct np__fleet_group *g = f->group;
 	int64_t began = np__now_ns();
-	struct np__feed_batch **b;
+	struct np__feed_batch **b = f->taken;
 	int n, rc;
 
-	rc = np__feed_take(g, mine ? INT64_MAX : began - g->feed.fresh_ns, &f->feed_pos, &b, &n);
+	if (!b && !(b = f->taken = malloc(NP__FEED_BATCHES * sizeof(*b))))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	rc = np__feed_take(g, mine ? INT64_MAX : began - g->feed.fresh_ns, &f->feed_pos, b, &n);
 	if (rc == 0) {
 		if ((rc = feed_scan(f, began, err)) <= 0)
 			return rc < 0 ? rc : f->drv->hosts(f->s, &f->cursor, scan_host, c, err);
-		rc = np__feed_take(g, INT64_MIN, &f->feed_pos, &b, &n);
+		rc = np__feed_take(g, INT64_MIN, &f->feed_pos, b, &n);
 	} else if (rc == 1) {
 		atomic_fetch_add(&g->feed.taken, 1);
 	}

@@ -394,7 +394,8 @@ void np__feed_batch_unref(struct np__feed_batch *b)
 		return;
 	for (int i = 0; i < b->n; i++)
 		free((void *)b->recs[i].delta); /* its takes and pins in the same allocation */
-	free(b->recs);
+	if (b->recs != &b->one)
+		free(b->recs);
 	free(b);
 }
 
@@ -442,10 +443,9 @@ void np__feed_join(struct np__fleet_group *g, const struct np__cursor *mine)
 }
 
 int np__feed_take(struct np__fleet_group *g, int64_t not_before, uint64_t *pos,
-		  struct np__feed_batch ***out, int *n)
+		  struct np__feed_batch **out, int *n)
 {
 	struct np__feed *fd = &g->feed;
-	struct np__feed_batch **b = NULL;
 	int rc = 1, k = 0;
 
 	pthread_mutex_lock(&fd->mu);
@@ -454,16 +454,14 @@ int np__feed_take(struct np__fleet_group *g, int64_t not_before, uint64_t *pos,
 		rc = -1;
 	} else if (fd->began < not_before) {
 		rc = 0;
-	} else if (fd->head > *pos && !(b = malloc((fd->head - *pos) * sizeof(*b)))) {
-		rc = 0; /* no memory: as if not fresh (the caller scans) */
 	} else {
+		/* At most NP__FEED_BATCHES: *POS is no further behind (above). */
 		for (; *pos < fd->head; (*pos)++, k++) {
-			b[k] = fd->ring[*pos % NP__FEED_BATCHES];
-			atomic_fetch_add(&b[k]->refs, 1);
+			out[k] = fd->ring[*pos % NP__FEED_BATCHES];
+			atomic_fetch_add(&out[k]->refs, 1);
 		}
 	}
 	pthread_mutex_unlock(&fd->mu);
-	*out = b;
 	*n = k;
 	return rc;
 }
@@ -472,7 +470,6 @@ void np__feed_done(struct np__feed_batch **b, int n)
 {
 	for (int i = 0; i < n; i++)
 		np__feed_batch_unref(b[i]);
-	free(b);
 }
 
 bool np__feed_cursor(struct np__fleet_group *g, struct np__cursor *out)
