@@ -284,11 +284,14 @@ void np__feed_join(struct np__fleet_group *g, const struct np__cursor *mine);
  * after NOT_BEFORE (INT64_MIN: whatever there is): 1, OUT (the caller's,
  * room for NP__FEED_BATCHES) and *N set (a reference to each:
  * np__feed_done), *POS moved past them; 0 when no scan is that fresh;
- * -1 when *POS fell out of the feed (*POS moved to its head: scan every
- * host).
+ * -1 when *POS fell out of the feed (*POS moved to its head: scan from
+ * the cursor *FED said before).  On 1 and -1 *FED is the group's cursor
+ * as it was when *POS reached the head: a scan from it covers every
+ * batch appended since (the feed's cursor moves only with the scans it
+ * appends), so a handle that falls out scans from there, not every host.
  */
 int np__feed_take(struct np__fleet_group *g, int64_t not_before, uint64_t *pos,
-		  struct np__feed_batch **out, int *n);
+		  struct np__feed_batch **out, int *n, struct np__cursor *fed);
 void np__feed_done(struct np__feed_batch **b, int n);
 /* A copy of the group's cursor to scan from; false when it has not started. */
 bool np__feed_cursor(struct np__fleet_group *g, struct np__cursor *out);
@@ -358,6 +361,12 @@ struct np_fleet {
 	uint64_t removed_seen; /* the group's removals this handle has applied */
 	uint64_t feed_pos;     /* the group's feed: the next batch to take (shared_scan) */
 	struct np__feed_batch **taken; /* what a take returns: NP__FEED_BATCHES, or NULL yet */
+	/*
+	 * The group's cursor when FEED_POS last reached the feed's head (or
+	 * this handle's own after its first full scan): fallen out of the
+	 * feed, the handle scans from it (np__feed_take).
+	 */
+	struct np__cursor fed;
 	/*
 	 * The hosts by key[0] and by key[1], most free first: schedules walk
 	 * them and stop once enough hosts fit.  Sorted again when hosts came

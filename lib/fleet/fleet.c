@@ -958,36 +958,55 @@ static int feed_apply(struct scan *c, struct np__feed_batch **b, int n)
 }
 
 /*
+ * F fell out of the feed: the batches it missed are gone.  A scan from
+ * FROM, the group's cursor when F last caught up (np__feed_take), tells
+ * every change they told (a host's mark only grows), reading the hosts
+ * changed since rather than every host; without one (F never caught up)
+ * every host is scanned.
+ */
+static int behind_scan(np_fleet *f, struct scan *c, struct np__cursor *from, struct np_error *err)
+{
+	int rc;
+
+	atomic_fetch_add(&f->group->feed.behind, 1);
+	if (!from->started) {
+		f->cursor.removed = true; /* the caller scans every host */
+		return 0;
+	}
+	from->removed = false;
+	rc = f->drv->hosts(f->s, from, scan_host, c, err);
+	f->cursor.removed |= from->removed;
+	return rc;
+}
+
+/*
  * The change scan of a driver whose scan is a round trip (shared_scan):
  * the group's scans this handle has not taken yet, without a round trip
  * when the newest one completed began at most the feed's fresh_ns before
  * this refresh began; else (or when MINE: F wrote, and must see its own
  * write) a scan of its own from the group's cursor first.  Fallen out of
- * the feed: every host is scanned.
+ * the feed: behind_scan.
  */
 static int feed_changes(np_fleet *f, struct scan *c, bool mine, struct np_error *err)
 {
 	struct np__fleet_group *g = f->group;
 	int64_t began = np__now_ns();
 	struct np__feed_batch **b = f->taken;
+	struct np__cursor from = f->fed; /* np__feed_take moves F->fed */
 	int n, rc;
 
 	if (!b && !(b = f->taken = malloc(NP__FEED_BATCHES * sizeof(*b))))
 		return np__err(err, NP_ENOMEM, "out of memory");
-	rc = np__feed_take(g, mine ? INT64_MAX : began - g->feed.fresh_ns, &f->feed_pos, b, &n);
+	rc = np__feed_take(g, mine ? INT64_MAX : began - g->feed.fresh_ns, &f->feed_pos, b, &n,
+			   &f->fed);
 	if (rc == 0) {
 		if ((rc = feed_scan(f, began, err)) <= 0)
 			return rc < 0 ? rc : f->drv->hosts(f->s, &f->cursor, scan_host, c, err);
-		rc = np__feed_take(g, INT64_MIN, &f->feed_pos, b, &n);
+		rc = np__feed_take(g, INT64_MIN, &f->feed_pos, b, &n, &f->fed);
 	} else if (rc == 1) {
 		atomic_fetch_add(&g->feed.taken, 1);
 	}
-	if (rc < 0) {
-		atomic_fetch_add(&g->feed.behind, 1);
-		c->f->cursor.removed = true; /* the caller scans every host */
-		return 0;
-	}
-	return feed_apply(c, b, n);
+	return rc < 0 ? behind_scan(f, c, &from, err) : feed_apply(c, b, n);
 }
 
 void np__fleet_scan_next(np_fleet *f)
@@ -1013,8 +1032,10 @@ static int refresh(np_fleet *f, bool lazy, struct np_error *err)
 		if (!f->loaded && f->drv->shared_scan)
 			f->feed_pos = np__feed_head(f->group); /* whatever is scanned after this */
 		rc = full_scan(f, f->loaded ? NULL : &f->cursor, err);
-		if (!rc && !f->loaded && f->drv->shared_scan)
+		if (!rc && !f->loaded && f->drv->shared_scan) {
 			np__feed_join(f->group, &f->cursor);
+			f->fed = f->cursor; /* a scan from it sees what this one did not */
+		}
 		if (!rc && !f->loaded)
 			rc = reload_stale(f, err);
 		if (rc)

@@ -443,7 +443,7 @@ void np__feed_join(struct np__fleet_group *g, const struct np__cursor *mine)
 }
 
 int np__feed_take(struct np__fleet_group *g, int64_t not_before, uint64_t *pos,
-		  struct np__feed_batch **out, int *n)
+		  struct np__feed_batch **out, int *n, struct np__cursor *fed)
 {
 	struct np__feed *fd = &g->feed;
 	int rc = 1, k = 0;
@@ -461,6 +461,8 @@ int np__feed_take(struct np__fleet_group *g, int64_t not_before, uint64_t *pos,
 			atomic_fetch_add(&out[k]->refs, 1);
 		}
 	}
+	if (rc && fd->started)
+		*fed = fd->cur;
 	pthread_mutex_unlock(&fd->mu);
 	*n = k;
 	return rc;

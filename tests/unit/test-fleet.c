@@ -3418,6 +3418,81 @@ out:
 	np_fleet_close(x);
 }
 
+/* Does the group's feed still hold a record of host ID at generation GEN or later? */
+static bool feed_holds(const struct np__feed *fd, int64_t id, int64_t gen)
+{
+	for (int i = 0; i < NP__FEED_BATCHES; i++)
+		for (int k = 0; fd->ring[i] && k < fd->ring[i]->n; k++)
+			if (fd->ring[i]->recs[k].id == id && fd->ring[i]->recs[k].generation >= gen)
+				return true;
+	return false;
+}
+
+/*
+ * A handle idle while the others scan past NP__FEED_BATCHES falls out of
+ * the feed, its records of a change gone: it scans from the group's
+ * cursor as it last caught up, not every host, and still sees the change.
+ */
+static void feed_idle(np_fleet *f, np_topo *a)
+{
+	struct np_fleet_sched_opts on = { .host = "idle-host" };
+	struct np_error err = { 0 };
+	np_fleet *h[3] = { open_fleet(0), NULL, NULL }, *idle;
+	struct np_fleet_host *mine;
+	np_fleet_result *r = NULL;
+	struct np__feed *fd;
+	uint64_t behind;
+	int64_t full;
+	int i;
+
+	if (!h[0] || !h[0]->drv->shared_scan)
+		goto out; /* SQLite: every handle scans its in-process ring */
+	CHECK(np_fleet_add_host(f, "idle-host", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	for (i = 1; i < 3; i++)
+		CHECK(np_fleet_open_shared(h[0], &h[i], &err) == 0, "open: %s", err.message);
+	for (i = 0; i < 3; i++)
+		CHECK(h[i] && np_fleet_refresh(h[i], &err) == 0, "load: %s", err.message);
+	if (!h[2])
+		goto out;
+	idle = h[2];
+	fd = &idle->group->feed;
+	fd->fresh_ns = 0; /* every refresh scans, and appends */
+	past_scans();
+	CHECK(np_fleet_refresh(idle, &err) == 0, "refresh: %s", err.message);
+	r = schedule(f, "idle-1", "vcpus=1,ram=512", &on, &err);
+	CHECK(r && np_fleet_result_placed(r), "placed idle-1: %s", err.message);
+	past_scans();
+	/* The others scan until the feed no longer tells idle-1's claim. */
+	for (i = 0; i < 4000 && (i < NP__FEED_BATCHES + 4 ||
+				 feed_holds(fd, host_of(f, "idle-host")->id,
+					    host_of(f, "idle-host")->generation));
+	     i++) {
+		CHECK(np_fleet_refresh(h[i % 2], &err) == 0, "refresh: %s", err.message);
+		usleep(600); /* past each handle's scan rate limit every other refresh */
+	}
+	CHECK(i < 4000, "the feed forgot the claim after %d scans", i);
+	behind = atomic_load(&fd->behind);
+	full = idle->last_full;
+	mine = host_of(idle, "idle-host");
+	CHECK(np_fleet_refresh(idle, &err) == 0 && atomic_load(&fd->behind) == behind + 1 &&
+		      idle->last_full == full && mine &&
+		      (same_gen(idle, f, "idle-host") ||
+		       (mine->stale && mine->want_gen == host_of(f, "idle-host")->generation)),
+	      "the idle handle fell out, scanned from its mark (no full scan) and saw the "
+	      "claim (%llu behind): %s", (unsigned long long)(atomic_load(&fd->behind) - behind),
+	      err.message);
+	CHECK(np_fleet_refresh(idle, &err) == 0 && same_gen(idle, f, "idle-host"),
+	      "and reads the host at its new generation: %s", err.message);
+	checked(idle, "after falling out of the feed");
+	CHECK(np_fleet_release(f, "idle-1", NULL, &err) == 0, "release: %s", err.message);
+	CHECK(np_fleet_remove_host(f, "idle-host", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+out:
+	np_fleet_result_free(r);
+	for (i = 2; i >= 0; i--)
+		np_fleet_close(h[i]);
+}
+
 int main(void)
 {
 	np_topo *a = synth(8, 8, 65536, 1024, 2), *b = synth(4, 6, 32768, 0, 0);
@@ -3463,7 +3538,6 @@ int main(void)
 		T_CASE("prefilter-soundness", soundness(f, 7, 150));
 		T_CASE("processes", processes(8, 40));
 		T_CASE("change-feed", feed(f, a));
-		T_CASE("refused-claim-scans", refused_scans(f, a));
 #if NP_HAVE_POSTGRESQL
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("migrate-v1-postgresql", migrate_v1_pg(a));
@@ -3486,6 +3560,8 @@ int main(void)
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("moves-pins-message-postgresql", moves_pins_pg(f));
 #endif
+		T_CASE("refused-claim-scans", refused_scans(f, a));
+		T_CASE("feed-idle-handle", feed_idle(f, a));
 	}
 	np_fleet_close(f);
 	np_topo_free(a);
