@@ -466,12 +466,6 @@ int np__fleet_rebuild(np_fleet *f, struct np_fleet_host *h, np__ledger *l, int64
  */
 bool np__fleet_own_change(np_fleet *f, struct np_fleet_host *h, const struct np__takes *takes,
 			  bool release, int64_t gen);
-/*
- * A claim of F's was refused for room: its view was stale, and the other
- * replicas' changes reach the group's feed up to fresh_ns late, so F's
- * next refresh scans the store itself (drivers with shared_scan).
- */
-void np__fleet_scan_next(np_fleet *f);
 /* H (one of F's) must be read again before use; a shared summary at MIN_GEN or newer will do. */
 void np__fleet_stale(np_fleet *f, struct np_fleet_host *h, int64_t min_gen);
 /* Forget host H (removed from the store). */

@@ -1009,12 +1009,6 @@ static int feed_changes(np_fleet *f, struct scan *c, bool mine, struct np_error 
 	return rc < 0 ? behind_scan(f, c, &from, err) : feed_apply(c, b, n);
 }
 
-void np__fleet_scan_next(np_fleet *f)
-{
-	if (f->drv->shared_scan)
-		f->last_scan = 0; /* as after a write of F's own: refresh() scans for it */
-}
-
 int np__fleet_fresh(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 {
 	return h->stale ? reload_one(f, h, true, err) : 0;

@@ -964,11 +964,8 @@ int np__group_claim(np_fleet *f, const struct np__claim *c, struct np__claim_res
 		    np__offer_fn fn, void *ctx, struct np_error *err)
 {
 	struct np__qitem me = { .c = c, .r = r, .offer = fn, .offer_ctx = ctx };
-	int rc = enqueue(f, &me, err);
 
-	if (!rc && r->status == NP__NO_ROOM)
-		np__fleet_scan_next(f);
-	return rc;
+	return enqueue(f, &me, err);
 }
 
 int np__group_release(np_fleet *f, struct np__release *rel, np__offer_fn fn, void *ctx,

@@ -3361,63 +3361,6 @@ out:
 	      err.message);
 }
 
-#define BIG "vcpus=8,ram=8192,hw:numa_nodes=2,hw:cpu_policy=dedicated"
-
-/*
- * A claim refused for room (its view was stale: another process filled
- * the host) makes the handle's next refresh scan the store itself, even
- * while the group's feed is fresh: the other replicas' news reaches the
- * feed up to fresh_ns late.
- */
-static void refused_scans(np_fleet *f, np_topo *a)
-{
-	struct np_fleet_sched_opts on = { .host = "feed-room" };
-	struct np_error err = { 0 };
-	np_fleet *x = open_fleet(0);
-	np_fleet_result *r = NULL;
-	struct np__feed *fd;
-	uint64_t scans;
-	char id[32];
-	int n;
-
-	if (!x || !x->drv->shared_scan)
-		goto out; /* SQLite: every refresh scans its in-process ring */
-	CHECK(np_fleet_add_host(f, "feed-room", a, NULL, NULL, &err) == 0, "add: %s", err.message);
-	fd = &x->group->feed;
-	fd->fresh_ns = INT64_C(3600) * 1000000000; /* the feed stays fresh: no scan needed */
-	past_scans();
-	CHECK(np_fleet_refresh(x, &err) == 0 && host_of(x, "feed-room"), "load: %s", err.message);
-	past_scans();
-	CHECK(np_fleet_refresh(x, &err) == 0, "refresh: %s", err.message); /* the feed has a scan */
-	for (n = 0; n < 200; n++) { /* another process fills the host X saw empty */
-		snprintf(id, sizeof(id), "room-%d", n);
-		np_fleet_result_free(r);
-		r = schedule(f, id, BIG, &on, &err);
-		if (!r || !np_fleet_result_placed(r))
-			break;
-	}
-	CHECK(r && !np_fleet_result_placed(r) && n > 1, "filled after %d guests: %s", n,
-	      err.message);
-	np_fleet_result_free(r);
-	past_scans();
-	scans = atomic_load(&fd->scans);
-	r = schedule(x, "room-x", BIG, &on, &err);
-	CHECK(r && !np_fleet_result_placed(r) && np_fleet_result_stats(r)->attempts == 2,
-	      "X's claim was refused, and its second attempt found no room: %s", err.message);
-	CHECK(atomic_load(&fd->scans) - scans == 1,
-	      "the refused claim's next refresh scanned, the feed fresh as it was (%llu scans)",
-	      (unsigned long long)(atomic_load(&fd->scans) - scans));
-	np_fleet_result_free(r);
-	for (int i = 0; i < n; i++) {
-		snprintf(id, sizeof(id), "room-%d", i);
-		CHECK(np_fleet_release(f, id, NULL, &err) == 0, "release %s: %s", id, err.message);
-	}
-	CHECK(np_fleet_remove_host(f, "feed-room", false, NULL, &err) == 0, "remove: %s",
-	      err.message);
-out:
-	np_fleet_close(x);
-}
-
 /* Does the group's feed still hold a record of host ID at generation GEN or later? */
 static bool feed_holds(const struct np__feed *fd, int64_t id, int64_t gen)
 {
@@ -3560,7 +3503,6 @@ int main(void)
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("moves-pins-message-postgresql", moves_pins_pg(f));
 #endif
-		T_CASE("refused-claim-scans", refused_scans(f, a));
 		T_CASE("feed-idle-handle", feed_idle(f, a));
 	}
 	np_fleet_close(f);
