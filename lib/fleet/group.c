@@ -987,6 +987,14 @@ void np_fleet_refresh_stats(const np_fleet *f, struct np_fleet_refresh_stats *ou
 	pthread_mutex_unlock(&g->cmu);
 }
 
+void np_fleet_feed_stats(const np_fleet *f, struct np_fleet_feed_stats *out)
+{
+	const struct np__feed *fd = &f->group->feed;
+
+	*out = (struct np_fleet_feed_stats){ atomic_load(&fd->scans), atomic_load(&fd->taken),
+					     atomic_load(&fd->behind) };
+}
+
 void np_fleet_commit_stats(const np_fleet *f, struct np_fleet_commit_stats *out)
 {
 	struct np__fleet_group *g = f->group;
