@@ -184,7 +184,7 @@ struct np__feed {
 	 * FLOOR at most, so the scan after covers what that handle's lacks.
 	 */
 	int64_t floor, floor_t;
-	int64_t fresh_ns;    /* NP__FEED_FRESH_NS (tests change it) */
+	_Atomic int64_t fresh_ns; /* NP__FEED_FRESH_NS (tests change it while handles refresh) */
 	/*
 	 * The driver's state its scans from CUR share (np__cursor.shared:
 	 * made by the first handle's driver, freed by FREE_STATE), or NULL.

@@ -997,7 +997,7 @@ static int feed_changes(np_fleet *f, struct scan *c, bool mine, struct np_error 
 
 	if (!b && !(b = f->taken = malloc(NP__FEED_BATCHES * sizeof(*b))))
 		return np__err(err, NP_ENOMEM, "out of memory");
-	rc = np__feed_take(g, mine ? INT64_MAX : began - g->feed.fresh_ns, &f->feed_pos, b, &n,
+	rc = np__feed_take(g, mine ? INT64_MAX : began - atomic_load(&g->feed.fresh_ns), &f->feed_pos, b, &n,
 			   &f->fed);
 	if (rc == 0) {
 		if ((rc = feed_scan(f, began, err)) <= 0)

@@ -105,37 +105,34 @@ int np__group_new(struct np__fleet_group **out, struct np_error *err)
 
 	if (!g)
 		return np__err(err, NP_ENOMEM, "out of memory");
-	if (pthread_mutex_init(&g->mu, NULL)) {
-		free(g);
-		return np__err(err, NP_ENOMEM, "cannot make a lock");
-	}
-	if (pthread_mutex_init(&g->cmu, NULL)) {
-		pthread_mutex_destroy(&g->mu);
-		free(g);
-		return np__err(err, NP_ENOMEM, "cannot make a lock");
-	}
-	if (pthread_cond_init(&g->rcv, NULL)) {
-		pthread_mutex_destroy(&g->cmu);
-		pthread_mutex_destroy(&g->mu);
-		free(g);
-		return np__err(err, NP_ENOMEM, "cannot make a condition variable");
-	}
-	if (pthread_mutex_init(&g->feed.mu, NULL)) {
-		pthread_cond_destroy(&g->rcv);
-		pthread_mutex_destroy(&g->cmu);
-		pthread_mutex_destroy(&g->mu);
-		free(g);
-		return np__err(err, NP_ENOMEM, "cannot make a lock");
-	}
+	/* Each made in turn; a failure undoes those made before it, newest first. */
+	if (pthread_mutex_init(&g->mu, NULL))
+		goto no_mu;
+	if (pthread_mutex_init(&g->cmu, NULL))
+		goto no_cmu;
+	if (pthread_cond_init(&g->rcv, NULL))
+		goto no_rcv;
+	if (pthread_mutex_init(&g->feed.mu, NULL))
+		goto no_feed_mu;
 	g->feed.began = INT64_MIN;
 	g->feed.floor = INT64_MAX;
-	g->feed.fresh_ns = NP__FEED_FRESH_NS;
+	atomic_init(&g->feed.fresh_ns, NP__FEED_FRESH_NS);
 	g->refs = 1;
 	g->tail = &g->head;
 	atomic_init(&g->host_reads, 0);
 	atomic_init(&g->full_reads, 0);
 	*out = g;
 	return 0;
+
+no_feed_mu:
+	pthread_cond_destroy(&g->rcv);
+no_rcv:
+	pthread_mutex_destroy(&g->cmu);
+no_cmu:
+	pthread_mutex_destroy(&g->mu);
+no_mu:
+	free(g);
+	return np__err(err, NP_ENOMEM, "cannot make a lock");
 }
 
 void np__snap_unref(struct np__hsnap *s)

@@ -1227,16 +1227,14 @@ static int release_answer(struct np__store *s, const char *v, struct np__release
 	}
 	if (lc_num(&p, 1, INT64_MAX, &host) && lc_num(&p, -1, INT64_MAX, &gen) && *p++ == ';')
 		rc = lc_lists(&p, false, &given, &tcap, &pcap);
-	if (rc) { /* (np__takes_free is not among the symbols a module may use) */
-		free(given.takes);
-		free(given.pins);
+	if (rc) {
+		np__takes_free(&given);
 		if (rc == NP_ENOMEM)
 			return np__err(err, rc, "out of memory");
 		return np__err(err, NP_EOS, "store '%s': a release answered '%.60s', not "
 			       "'HOST GEN;NODE RC AMOUNT ...;CPU NODE ...'", s->shown, v);
 	}
-	free(rel->given.takes);
-	free(rel->given.pins);
+	np__takes_free(&rel->given);
 	rel->found = true;
 	rel->host_id = host;
 	rel->generation = gen;

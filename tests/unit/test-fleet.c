@@ -3436,6 +3436,72 @@ out:
 		np_fleet_close(h[i]);
 }
 
+/* A batch of no records for the feed (np__feed_append takes the reference). */
+static struct np__feed_batch *empty_batch(void)
+{
+	struct np__feed_batch *b = calloc(1, sizeof(*b));
+
+	if (b)
+		atomic_init(&b->refs, 1);
+	return b;
+}
+
+/* The group's cursor's change mark (v[0]), or -1 when it has not started. */
+static int64_t feed_mark(struct np__fleet_group *g)
+{
+	struct np__cursor c;
+
+	return np__feed_cursor(g, &c) ? c.v[0] : -1;
+}
+
+/*
+ * The feed's floor: a handle joining with a cursor older than the
+ * group's lowers it, and a scan begun before that join (from a copy
+ * without it) completes without raising the cursor past the floor, so
+ * the next scan covers what the joining handle's own scan did not.  A
+ * scan begun after the join moves the cursor on.  (No store: the
+ * group's feed alone.)
+ */
+static void feed_floor(void)
+{
+	struct np_error err = { 0 };
+	struct np__fleet_group *g = NULL;
+	struct np__cursor mine = { .v = { 100, 0 }, .started = true }, after = mine;
+	int64_t before;
+
+	CHECK(np__group_new(&g, &err) == 0, "group: %s", err.message);
+	if (!g)
+		return;
+	np__feed_join(g, &mine);
+	CHECK(feed_mark(g) == 100, "the first handle's cursor starts the group's (%lld)",
+	      (long long)feed_mark(g));
+	before = np__now_ns(); /* a scan from 100 begins */
+	usleep(1000);
+	mine.v[0] = 50;
+	np__feed_join(g, &mine); /* a handle whose own full scan knows less */
+	CHECK(feed_mark(g) == 50, "an older cursor joining lowers the group's to 50 (%lld)",
+	      (long long)feed_mark(g));
+	mine.v[0] = 70;
+	np__feed_join(g, &mine);
+	CHECK(feed_mark(g) == 50, "a newer one joining leaves it at 50 (%lld)",
+	      (long long)feed_mark(g));
+	after.v[0] = 120;
+	np__feed_append(g, empty_batch(), &after, before);
+	CHECK(feed_mark(g) == 50, "the scan begun before the join ends at the floor, 50 (%lld)",
+	      (long long)feed_mark(g));
+	after.v[0] = 130;
+	np__feed_append(g, empty_batch(), &after, np__now_ns());
+	CHECK(feed_mark(g) == 130, "a scan begun after the join moves the cursor on, 130 (%lld)",
+	      (long long)feed_mark(g));
+	after.v[0] = 125;
+	np__feed_append(g, empty_batch(), &after, before);
+	CHECK(feed_mark(g) == 130, "one begun earlier still, completing late, does not (%lld)",
+	      (long long)feed_mark(g));
+	CHECK(np__feed_head(g) == 3, "three batches appended (%llu)",
+	      (unsigned long long)np__feed_head(g));
+	np__group_unref(g);
+}
+
 int main(void)
 {
 	np_topo *a = synth(8, 8, 65536, 1024, 2), *b = synth(4, 6, 32768, 0, 0);
@@ -3504,6 +3570,7 @@ int main(void)
 			T_CASE("moves-pins-message-postgresql", moves_pins_pg(f));
 #endif
 		T_CASE("feed-idle-handle", feed_idle(f, a));
+		T_CASE("feed-floor", feed_floor());
 	}
 	np_fleet_close(f);
 	np_topo_free(a);
