@@ -170,8 +170,8 @@ struct np__feed_batch {
  * taken).  A handle that finds no scan fresh enough scans itself from
  * CUR, never waiting for a scan in flight (several may run at once), and
  * appends; CUR follows the scan that began last (one that began earlier
- * knows less).  A handle more than NP__FEED_BATCHES behind scans every
- * host instead.
+ * knows less).  A handle more than NP__FEED_BATCHES behind scans from
+ * the cursor as it was when the handle last caught up (np_fleet.fed).
  */
 struct np__feed {
 	pthread_mutex_t mu;
