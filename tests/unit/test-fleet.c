@@ -3436,22 +3436,33 @@ out:
 		np_fleet_close(h[i]);
 }
 
-/* A batch of no records for the feed (np__feed_append takes the reference). */
-static struct np__feed_batch *empty_batch(void)
-{
-	struct np__feed_batch *b = calloc(1, sizeof(*b));
-
-	if (b)
-		atomic_init(&b->refs, 1);
-	return b;
-}
-
 /* The group's cursor's change mark (v[0]), or -1 when it has not started. */
 static int64_t feed_mark(struct np__fleet_group *g)
 {
 	struct np__cursor c;
 
 	return np__feed_cursor(g, &c) ? c.v[0] : -1;
+}
+
+/*
+ * A handle whose cursor is at MARK joins G (JOIN), or a scan begun at
+ * BEGAN that left its copy of the cursor at MARK completes: then G's
+ * cursor is at WANT, as WHAT says.
+ */
+static void feed_step(struct np__fleet_group *g, bool join, int64_t mark, int64_t began,
+		      int64_t want, const char *what)
+{
+	struct np__cursor c = { .v = { mark, 0 }, .started = true };
+	struct np__feed_batch *b = join ? NULL : calloc(1, sizeof(*b));
+
+	if (join) {
+		np__feed_join(g, &c);
+	} else if (b) {
+		atomic_init(&b->refs, 1);
+		np__feed_append(g, b, &c, began); /* the feed takes B */
+	}
+	CHECK(feed_mark(g) == want, "%s: the group's cursor at %lld (want %lld)", what,
+	      (long long)feed_mark(g), (long long)want);
 }
 
 /*
@@ -3466,37 +3477,19 @@ static void feed_floor(void)
 {
 	struct np_error err = { 0 };
 	struct np__fleet_group *g = NULL;
-	struct np__cursor mine = { .v = { 100, 0 }, .started = true }, after = mine;
 	int64_t before;
 
 	CHECK(np__group_new(&g, &err) == 0, "group: %s", err.message);
 	if (!g)
 		return;
-	np__feed_join(g, &mine);
-	CHECK(feed_mark(g) == 100, "the first handle's cursor starts the group's (%lld)",
-	      (long long)feed_mark(g));
+	feed_step(g, true, 100, 0, 100, "the first handle's cursor starts the group's");
 	before = np__now_ns(); /* a scan from 100 begins */
 	usleep(1000);
-	mine.v[0] = 50;
-	np__feed_join(g, &mine); /* a handle whose own full scan knows less */
-	CHECK(feed_mark(g) == 50, "an older cursor joining lowers the group's to 50 (%lld)",
-	      (long long)feed_mark(g));
-	mine.v[0] = 70;
-	np__feed_join(g, &mine);
-	CHECK(feed_mark(g) == 50, "a newer one joining leaves it at 50 (%lld)",
-	      (long long)feed_mark(g));
-	after.v[0] = 120;
-	np__feed_append(g, empty_batch(), &after, before);
-	CHECK(feed_mark(g) == 50, "the scan begun before the join ends at the floor, 50 (%lld)",
-	      (long long)feed_mark(g));
-	after.v[0] = 130;
-	np__feed_append(g, empty_batch(), &after, np__now_ns());
-	CHECK(feed_mark(g) == 130, "a scan begun after the join moves the cursor on, 130 (%lld)",
-	      (long long)feed_mark(g));
-	after.v[0] = 125;
-	np__feed_append(g, empty_batch(), &after, before);
-	CHECK(feed_mark(g) == 130, "one begun earlier still, completing late, does not (%lld)",
-	      (long long)feed_mark(g));
+	feed_step(g, true, 50, 0, 50, "a handle whose full scan knows less lowers it");
+	feed_step(g, true, 70, 0, 50, "a newer one joining leaves it");
+	feed_step(g, false, 120, before, 50, "the scan begun before the join ends at the floor");
+	feed_step(g, false, 130, np__now_ns(), 130, "a scan begun after the join moves it on");
+	feed_step(g, false, 125, before, 130, "one begun earlier still, completing late, does not");
 	CHECK(np__feed_head(g) == 3, "three batches appended (%llu)",
 	      (unsigned long long)np__feed_head(g));
 	np__group_unref(g);
