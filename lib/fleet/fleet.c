@@ -992,13 +992,13 @@ static int feed_changes(np_fleet *f, struct scan *c, bool mine, struct np_error 
 	struct np__fleet_group *g = f->group;
 	int64_t began = np__now_ns();
 	struct np__feed_batch **b = f->taken;
+	int64_t not_before = mine ? INT64_MAX : began - atomic_load(&g->feed.fresh_ns);
 	struct np__cursor from = f->fed; /* np__feed_take moves F->fed */
 	int n, rc;
 
 	if (!b && !(b = f->taken = malloc(NP__FEED_BATCHES * sizeof(*b))))
 		return np__err(err, NP_ENOMEM, "out of memory");
-	rc = np__feed_take(g, mine ? INT64_MAX : began - atomic_load(&g->feed.fresh_ns), &f->feed_pos, b, &n,
-			   &f->fed);
+	rc = np__feed_take(g, not_before, &f->feed_pos, b, &n, &f->fed);
 	if (rc == 0) {
 		if ((rc = feed_scan(f, began, err)) <= 0)
 			return rc < 0 ? rc : f->drv->hosts(f->s, &f->cursor, scan_host, c, err);
