@@ -5,8 +5,10 @@
  * started), how its claims were committed (np_fleet_commit_stats: claims,
  * transactions, the largest batch, batches split) and how it kept its
  * summaries (np_fleet_refresh_stats: ledgers read, summaries built and
- * shared, changes told by SQLite's change ring), and from the store the hosts, placements and per node the
- * memory and CPUs in use (the same for every replica).
+ * shared, changes told by the store), how its threads shared their change
+ * scans (np_fleet_feed_stats, PostgreSQL), and from the store the hosts,
+ * placements and per node the memory and CPUs in use (the same for every
+ * replica).
  *
  * Counters change under one mutex: a request costs a few additions, far
  * below the store's commit, so one lock is not the bottleneck.
@@ -217,6 +219,23 @@ static void refresh_stats(np_fleet *f, FILE *o)
 	       true, r.told);
 }
 
+/* The group's change feed (PostgreSQL; 0 on SQLite): scans shared, taken, and fallen behind. */
+static void feed_stats(np_fleet *f, FILE *o)
+{
+	struct np_fleet_feed_stats d;
+
+	np_fleet_feed_stats(f, &d);
+	metric(o, "numaplace_feed_scans_total", "counter",
+	       "Change scans of the store the replica's threads made and shared (PostgreSQL).", true,
+	       d.scans);
+	metric(o, "numaplace_feed_takes_total", "counter",
+	       "Refreshes that took the shared scans, with no round trip of their own.", true,
+	       d.takes);
+	metric(o, "numaplace_feed_behind_total", "counter",
+	       "Refreshes of a thread that had fallen out of the shared scans and scanned from its "
+	       "mark.", true, d.behind);
+}
+
 static void fleet_gauges(np_fleet *f, FILE *o)
 {
 	long placements = 0;
@@ -261,6 +280,7 @@ char *svc_metrics_text(struct svc_metrics *m, np_fleet *f, size_t *len, struct n
 	pthread_mutex_unlock(&m->lock);
 	commit_stats(f, o);
 	refresh_stats(f, o);
+	feed_stats(f, o);
 	fleet_gauges(f, o);
 	if (fclose(o)) {
 		free(buf);

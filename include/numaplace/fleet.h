@@ -108,6 +108,18 @@ struct np_fleet_refresh_stats {
 void np_fleet_refresh_stats(const np_fleet *fleet, struct np_fleet_refresh_stats *out);
 
 /*
+ * The change feed of FLEET's group (a store whose change scan is a round
+ * trip, PostgreSQL: the group's threads share their scans; all 0 on
+ * SQLite), since the group began.
+ */
+struct np_fleet_feed_stats {
+	uint64_t scans;	 /* change scans a thread made and shared */
+	uint64_t takes;	 /* refreshes that took shared scans, with no round trip of their own */
+	uint64_t behind; /* refreshes of a thread that had fallen out of the feed */
+};
+void np_fleet_feed_stats(const np_fleet *fleet, struct np_fleet_feed_stats *out);
+
+/*
  * The newest schema version this numaplace writes: PostgreSQL's (6); a
  * SQLite store stays at 3 (docs/formats/fleet.md, "Versions").
  */

@@ -155,6 +155,11 @@ struct np__feed_batch {
 	int n;
 	size_t cap;
 	struct np__host_rec *recs; /* NAME NULL; each DELTA its own allocation, or NULL */
+	/*
+	 * RECS of a change of the group's own (one record, no delta: the
+	 * hot path, one allocation a claim or release).
+	 */
+	struct np__host_rec one;
 };
 
 /*
@@ -165,8 +170,8 @@ struct np__feed_batch {
  * taken).  A handle that finds no scan fresh enough scans itself from
  * CUR, never waiting for a scan in flight (several may run at once), and
  * appends; CUR follows the scan that began last (one that began earlier
- * knows less).  A handle more than NP__FEED_BATCHES behind scans every
- * host instead.
+ * knows less).  A handle more than NP__FEED_BATCHES behind scans from
+ * the cursor as it was when the handle last caught up (np_fleet.fed).
  */
 struct np__feed {
 	pthread_mutex_t mu;
@@ -179,7 +184,13 @@ struct np__feed {
 	 * FLOOR at most, so the scan after covers what that handle's lacks.
 	 */
 	int64_t floor, floor_t;
-	int64_t fresh_ns;    /* NP__FEED_FRESH_NS (tests change it) */
+	_Atomic int64_t fresh_ns; /* NP__FEED_FRESH_NS (tests change it while handles refresh) */
+	/*
+	 * The driver's state its scans from CUR share (np__cursor.shared:
+	 * made by the first handle's driver, freed by FREE_STATE), or NULL.
+	 */
+	void *state;
+	void (*free_state)(void *state);
 	uint64_t head;
 	struct np__feed_batch *ring[NP__FEED_BATCHES];
 	atomic_ullong scans, taken, behind; /* scans made, taken from others, handles behind */
@@ -261,16 +272,26 @@ void np__cache_removed(struct np__fleet_group *g, const char *name);
  * started by the scan, joins the group's (which then starts no later).
  */
 uint64_t np__feed_head(struct np__fleet_group *g);
+/*
+ * The driver DRV's state for the group's cursors (np__cursor.shared),
+ * made at the first call: 0 and *OUT (NULL when DRV has none), or NP_ENOMEM.
+ */
+int np__feed_state(struct np__fleet_group *g, const struct np__store_driver *drv, void **out,
+		   struct np_error *err);
 void np__feed_join(struct np__fleet_group *g, const struct np__cursor *mine);
 /*
  * The batches from *POS on, when the newest completed scan began at or
- * after NOT_BEFORE (INT64_MIN: whatever there is): 1, *OUT and *N set
- * (a reference to each: np__feed_done), *POS moved past them; 0 when no
- * scan is that fresh; -1 when *POS fell out of the feed (*POS moved to
- * its head: scan every host).
+ * after NOT_BEFORE (INT64_MIN: whatever there is): 1, OUT (the caller's,
+ * room for NP__FEED_BATCHES) and *N set (a reference to each:
+ * np__feed_done), *POS moved past them; 0 when no scan is that fresh;
+ * -1 when *POS fell out of the feed (*POS moved to its head: scan from
+ * the cursor *FED said before).  On 1 and -1 *FED is the group's cursor
+ * as it was when *POS reached the head: a scan from it covers every
+ * batch appended since (the feed's cursor moves only with the scans it
+ * appends), so a handle that falls out scans from there, not every host.
  */
 int np__feed_take(struct np__fleet_group *g, int64_t not_before, uint64_t *pos,
-		  struct np__feed_batch ***out, int *n);
+		  struct np__feed_batch **out, int *n, struct np__cursor *fed);
 void np__feed_done(struct np__feed_batch **b, int n);
 /* A copy of the group's cursor to scan from; false when it has not started. */
 bool np__feed_cursor(struct np__fleet_group *g, struct np__cursor *out);
@@ -339,6 +360,13 @@ struct np_fleet {
 	size_t nslot;
 	uint64_t removed_seen; /* the group's removals this handle has applied */
 	uint64_t feed_pos;     /* the group's feed: the next batch to take (shared_scan) */
+	struct np__feed_batch **taken; /* what a take returns: NP__FEED_BATCHES, or NULL yet */
+	/*
+	 * The group's cursor when FEED_POS last reached the feed's head (or
+	 * this handle's own after its first full scan): fallen out of the
+	 * feed, the handle scans from it (np__feed_take).
+	 */
+	struct np__cursor fed;
 	/*
 	 * The hosts by key[0] and by key[1], most free first: schedules walk
 	 * them and stop once enough hosts fit.  Sorted again when hosts came

@@ -93,7 +93,8 @@ static int open_in(const char *url, unsigned flags, struct np__fleet_group *grou
 		np_fleet_close(f);
 		return rc;
 	}
-	if ((rc = np__store_open(url, flags & NP_FLEET_CREATE, &f->drv, &f->s, err))) {
+	if ((rc = np__store_open(url, flags & NP_FLEET_CREATE, &f->drv, &f->s, err)) ||
+	    (rc = np__feed_state(f->group, f->drv, &f->cursor.shared, err))) {
 		np_fleet_close(f);
 		return rc;
 	}
@@ -138,6 +139,7 @@ void np_fleet_close(np_fleet *f)
 	free(f->order[0]);
 	free(f->order[1]);
 	free(f->stale);
+	free(f->taken);
 	np__fleet_demand_free(f);
 	free(f->url);
 	np__group_unref(f->group);
@@ -909,15 +911,14 @@ static int feed_rec(void *p, const struct np__host_rec *r)
 static void feed_note(np_fleet *f, int64_t id, int64_t gen)
 {
 	struct np__feed_batch *b;
-	struct np__host_rec r = { .id = id, .generation = gen, .placements = -1 };
 
 	if (!f->drv->shared_scan || !(b = calloc(1, sizeof(*b))))
 		return;
 	atomic_init(&b->refs, 1);
-	if (feed_rec(b, &r)) {
-		np__feed_batch_unref(b);
-		return;
-	}
+	/* One record, no delta: in the batch's own allocation (np__feed_batch_unref). */
+	b->one = (struct np__host_rec){ .id = id, .generation = gen, .placements = -1 };
+	b->recs = &b->one;
+	b->n = 1;
 	np__feed_append(f->group, b, NULL, 0);
 }
 
@@ -962,34 +963,55 @@ static int feed_apply(struct scan *c, struct np__feed_batch **b, int n)
 }
 
 /*
+ * F fell out of the feed: the batches it missed are gone.  A scan from
+ * FROM, the group's cursor when F last caught up (np__feed_take), tells
+ * every change they told (a host's mark only grows), reading the hosts
+ * changed since rather than every host; without one (F never caught up)
+ * every host is scanned.
+ */
+static int behind_scan(np_fleet *f, struct scan *c, struct np__cursor *from, struct np_error *err)
+{
+	int rc;
+
+	atomic_fetch_add(&f->group->feed.behind, 1);
+	if (!from->started) {
+		f->cursor.removed = true; /* the caller scans every host */
+		return 0;
+	}
+	from->removed = false;
+	rc = f->drv->hosts(f->s, from, scan_host, c, err);
+	f->cursor.removed |= from->removed;
+	return rc;
+}
+
+/*
  * The change scan of a driver whose scan is a round trip (shared_scan):
  * the group's scans this handle has not taken yet, without a round trip
  * when the newest one completed began at most the feed's fresh_ns before
  * this refresh began; else (or when MINE: F wrote, and must see its own
  * write) a scan of its own from the group's cursor first.  Fallen out of
- * the feed: every host is scanned.
+ * the feed: behind_scan.
  */
 static int feed_changes(np_fleet *f, struct scan *c, bool mine, struct np_error *err)
 {
 	struct np__fleet_group *g = f->group;
 	int64_t began = np__now_ns();
-	struct np__feed_batch **b;
+	struct np__feed_batch **b = f->taken;
+	int64_t not_before = mine ? INT64_MAX : began - atomic_load(&g->feed.fresh_ns);
+	struct np__cursor from = f->fed; /* np__feed_take moves F->fed */
 	int n, rc;
 
-	rc = np__feed_take(g, mine ? INT64_MAX : began - g->feed.fresh_ns, &f->feed_pos, &b, &n);
+	if (!b && !(b = f->taken = malloc(NP__FEED_BATCHES * sizeof(*b))))
+		return np__err(err, NP_ENOMEM, "out of memory");
+	rc = np__feed_take(g, not_before, &f->feed_pos, b, &n, &f->fed);
 	if (rc == 0) {
 		if ((rc = feed_scan(f, began, err)) <= 0)
 			return rc < 0 ? rc : f->drv->hosts(f->s, &f->cursor, scan_host, c, err);
-		rc = np__feed_take(g, INT64_MIN, &f->feed_pos, &b, &n);
+		rc = np__feed_take(g, INT64_MIN, &f->feed_pos, b, &n, &f->fed);
 	} else if (rc == 1) {
 		atomic_fetch_add(&g->feed.taken, 1);
 	}
-	if (rc < 0) {
-		atomic_fetch_add(&g->feed.behind, 1);
-		c->f->cursor.removed = true; /* the caller scans every host */
-		return 0;
-	}
-	return feed_apply(c, b, n);
+	return rc < 0 ? behind_scan(f, c, &from, err) : feed_apply(c, b, n);
 }
 
 int np__fleet_fresh(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
@@ -1009,8 +1031,10 @@ static int refresh(np_fleet *f, bool lazy, struct np_error *err)
 		if (!f->loaded && f->drv->shared_scan)
 			f->feed_pos = np__feed_head(f->group); /* whatever is scanned after this */
 		rc = full_scan(f, f->loaded ? NULL : &f->cursor, err);
-		if (!rc && !f->loaded && f->drv->shared_scan)
+		if (!rc && !f->loaded && f->drv->shared_scan) {
 			np__feed_join(f->group, &f->cursor);
+			f->fed = f->cursor; /* a scan from it sees what this one did not */
+		}
 		if (!rc && !f->loaded)
 			rc = reload_stale(f, err);
 		if (rc)

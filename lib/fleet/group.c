@@ -105,37 +105,34 @@ int np__group_new(struct np__fleet_group **out, struct np_error *err)
 
 	if (!g)
 		return np__err(err, NP_ENOMEM, "out of memory");
-	if (pthread_mutex_init(&g->mu, NULL)) {
-		free(g);
-		return np__err(err, NP_ENOMEM, "cannot make a lock");
-	}
-	if (pthread_mutex_init(&g->cmu, NULL)) {
-		pthread_mutex_destroy(&g->mu);
-		free(g);
-		return np__err(err, NP_ENOMEM, "cannot make a lock");
-	}
-	if (pthread_cond_init(&g->rcv, NULL)) {
-		pthread_mutex_destroy(&g->cmu);
-		pthread_mutex_destroy(&g->mu);
-		free(g);
-		return np__err(err, NP_ENOMEM, "cannot make a condition variable");
-	}
-	if (pthread_mutex_init(&g->feed.mu, NULL)) {
-		pthread_cond_destroy(&g->rcv);
-		pthread_mutex_destroy(&g->cmu);
-		pthread_mutex_destroy(&g->mu);
-		free(g);
-		return np__err(err, NP_ENOMEM, "cannot make a lock");
-	}
+	/* Each made in turn; a failure undoes those made before it, newest first. */
+	if (pthread_mutex_init(&g->mu, NULL))
+		goto no_mu;
+	if (pthread_mutex_init(&g->cmu, NULL))
+		goto no_cmu;
+	if (pthread_cond_init(&g->rcv, NULL))
+		goto no_rcv;
+	if (pthread_mutex_init(&g->feed.mu, NULL))
+		goto no_feed_mu;
 	g->feed.began = INT64_MIN;
 	g->feed.floor = INT64_MAX;
-	g->feed.fresh_ns = NP__FEED_FRESH_NS;
+	atomic_init(&g->feed.fresh_ns, NP__FEED_FRESH_NS);
 	g->refs = 1;
 	g->tail = &g->head;
 	atomic_init(&g->host_reads, 0);
 	atomic_init(&g->full_reads, 0);
 	*out = g;
 	return 0;
+
+no_feed_mu:
+	pthread_cond_destroy(&g->rcv);
+no_rcv:
+	pthread_mutex_destroy(&g->cmu);
+no_cmu:
+	pthread_mutex_destroy(&g->mu);
+no_mu:
+	free(g);
+	return np__err(err, NP_ENOMEM, "cannot make a lock");
 }
 
 void np__snap_unref(struct np__hsnap *s)
@@ -377,6 +374,8 @@ void np__group_unref(struct np__fleet_group *g)
 	free(g->topos);
 	for (int i = 0; i < NP__FEED_BATCHES; i++)
 		np__feed_batch_unref(g->feed.ring[i]);
+	if (g->feed.free_state)
+		g->feed.free_state(g->feed.state);
 	pthread_mutex_destroy(&g->feed.mu);
 	pthread_cond_destroy(&g->rcv);
 	pthread_mutex_destroy(&g->cmu);
@@ -392,7 +391,8 @@ void np__feed_batch_unref(struct np__feed_batch *b)
 		return;
 	for (int i = 0; i < b->n; i++)
 		free((void *)b->recs[i].delta); /* its takes and pins in the same allocation */
-	free(b->recs);
+	if (b->recs != &b->one)
+		free(b->recs);
 	free(b);
 }
 
@@ -404,6 +404,21 @@ uint64_t np__feed_head(struct np__fleet_group *g)
 	head = g->feed.head;
 	pthread_mutex_unlock(&g->feed.mu);
 	return head;
+}
+
+int np__feed_state(struct np__fleet_group *g, const struct np__store_driver *drv, void **out,
+		   struct np_error *err)
+{
+	struct np__feed *fd = &g->feed;
+
+	pthread_mutex_lock(&fd->mu);
+	if (!fd->state && drv->scan_state_new && (fd->state = drv->scan_state_new()))
+		fd->free_state = drv->scan_state_free;
+	*out = fd->state;
+	pthread_mutex_unlock(&fd->mu);
+	if (!*out && drv->scan_state_new)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	return 0;
 }
 
 void np__feed_join(struct np__fleet_group *g, const struct np__cursor *mine)
@@ -425,10 +440,9 @@ void np__feed_join(struct np__fleet_group *g, const struct np__cursor *mine)
 }
 
 int np__feed_take(struct np__fleet_group *g, int64_t not_before, uint64_t *pos,
-		  struct np__feed_batch ***out, int *n)
+		  struct np__feed_batch **out, int *n, struct np__cursor *fed)
 {
 	struct np__feed *fd = &g->feed;
-	struct np__feed_batch **b = NULL;
 	int rc = 1, k = 0;
 
 	pthread_mutex_lock(&fd->mu);
@@ -437,16 +451,16 @@ int np__feed_take(struct np__fleet_group *g, int64_t not_before, uint64_t *pos,
 		rc = -1;
 	} else if (fd->began < not_before) {
 		rc = 0;
-	} else if (fd->head > *pos && !(b = malloc((fd->head - *pos) * sizeof(*b)))) {
-		rc = 0; /* no memory: as if not fresh (the caller scans) */
 	} else {
+		/* At most NP__FEED_BATCHES: *POS is no further behind (above). */
 		for (; *pos < fd->head; (*pos)++, k++) {
-			b[k] = fd->ring[*pos % NP__FEED_BATCHES];
-			atomic_fetch_add(&b[k]->refs, 1);
+			out[k] = fd->ring[*pos % NP__FEED_BATCHES];
+			atomic_fetch_add(&out[k]->refs, 1);
 		}
 	}
+	if (rc && fd->started)
+		*fed = fd->cur;
 	pthread_mutex_unlock(&fd->mu);
-	*out = b;
 	*n = k;
 	return rc;
 }
@@ -455,7 +469,6 @@ void np__feed_done(struct np__feed_batch **b, int n)
 {
 	for (int i = 0; i < n; i++)
 		np__feed_batch_unref(b[i]);
-	free(b);
 }
 
 bool np__feed_cursor(struct np__fleet_group *g, struct np__cursor *out)
@@ -969,6 +982,14 @@ void np_fleet_refresh_stats(const np_fleet *f, struct np_fleet_refresh_stats *ou
 						atomic_load(&g->full_reads), g->snaps_made,
 						g->snaps_shared, atomic_load(&g->told) };
 	pthread_mutex_unlock(&g->cmu);
+}
+
+void np_fleet_feed_stats(const np_fleet *f, struct np_fleet_feed_stats *out)
+{
+	const struct np__feed *fd = &f->group->feed;
+
+	*out = (struct np_fleet_feed_stats){ atomic_load(&fd->scans), atomic_load(&fd->taken),
+					     atomic_load(&fd->behind) };
 }
 
 void np_fleet_commit_stats(const np_fleet *f, struct np_fleet_commit_stats *out)

@@ -51,6 +51,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -533,8 +534,33 @@ static const char *const migrations[NP__FLEET_SCHEMA_POSTGRESQL][2] = {
 	{ schema_v5, schema_v5_fns }, { schema_v6, schema_v6_fns }
 };
 
+/*
+ * The sequence values the last scans read and when each was read (oldest
+ * first, at least MARK_STEP_NS apart), where the next scan starts
+ * (since_next), and when a scan last reached WINDOW_NS back (DEEP).  Any
+ * value read from the sequence will do as a mark, whichever connection
+ * read it: a group's handles share one set (struct shared_marks, the
+ * cursor's), a connection scanning alone keeps its own.
+ */
+#define MARKS 64
+
+struct marks {
+	struct {
+		int64_t t, seq;
+	} m[MARKS];
+	int n;
+	int64_t deep;
+};
+
+/* A group's marks (np__cursor.shared): its handles scan on several threads. */
+struct shared_marks {
+	pthread_mutex_t mu;
+	struct marks marks;
+};
+
 struct np__store {
 	PGconn *conn;
+	struct marks marks; /* for a cursor without shared marks */
 	char *shown; /* the URL for messages, without a password */
 	bool prepared[P_COUNT];
 	bool streaming; /* inside each(): libpq can run no other query now */
@@ -1210,16 +1236,14 @@ static int release_answer(struct np__store *s, const char *v, struct np__release
 	}
 	if (lc_num(&p, 1, INT64_MAX, &host) && lc_num(&p, -1, INT64_MAX, &gen) && *p++ == ';')
 		rc = lc_lists(&p, false, &given, &tcap, &pcap);
-	if (rc) { /* (np__takes_free is not among the symbols a module may use) */
-		free(given.takes);
-		free(given.pins);
+	if (rc) {
+		np__takes_free(&given);
 		if (rc == NP_ENOMEM)
 			return np__err(err, rc, "out of memory");
 		return np__err(err, NP_EOS, "store '%s': a release answered '%.60s', not "
 			       "'HOST GEN;NODE RC AMOUNT ...;CPU NODE ...'", s->shown, v);
 	}
-	free(rel->given.takes);
-	free(rel->given.pins);
+	np__takes_free(&rel->given);
 	rel->found = true;
 	rel->host_id = host;
 	rel->generation = gen;
@@ -2051,40 +2075,74 @@ static int since_row(const struct row *w, void *p)
 }
 
 /*
- * Remember this scan (its sequence value SEQ) in CUR and say where the
+ * Remember this scan (its sequence value SEQ) in M and say where the
  * next starts: at a value read at least LAG_NS ago (a claim takes its
  * mark before its commit becomes visible), and every DEEP_NS at a value
  * at least WINDOW_NS old, for commits slower still.  Marks are kept
  * MARK_STEP_NS apart, so the ring spans WINDOW_NS however often the
- * handles sharing CUR scan; a mark skipped only makes the next scan
+ * handles sharing M scan; a mark skipped only makes the next scan
  * start a little earlier.
  */
-static int64_t since_next(struct np__cursor *cur, int64_t seq)
+static int64_t since_next(struct marks *m, int64_t seq)
 {
 	int64_t now = np__store_now_ns(), lag = -1, old = -1;
 	int keep = 0;
 
-	if (!cur->nmarks || now - cur->marks[cur->nmarks - 1].t >= MARK_STEP_NS) {
-		if (cur->nmarks == NP__CURSOR_MARKS) {
-			memmove(cur->marks, cur->marks + NP__CURSOR_MARKS / 2,
-				(NP__CURSOR_MARKS / 2) * sizeof(cur->marks[0]));
-			cur->nmarks = NP__CURSOR_MARKS / 2;
+	if (!m->n || now - m->m[m->n - 1].t >= MARK_STEP_NS) {
+		if (m->n == MARKS) {
+			memmove(m->m, m->m + MARKS / 2, (MARKS / 2) * sizeof(m->m[0]));
+			m->n = MARKS / 2;
 		}
-		cur->marks[cur->nmarks].t = now;
-		cur->marks[cur->nmarks++].seq = seq;
+		m->m[m->n].t = now;
+		m->m[m->n++].seq = seq;
 	}
-	for (int i = 0; i < cur->nmarks; i++) {
-		if (now - cur->marks[i].t >= LAG_NS)
-			lag = cur->marks[i].seq;
-		if (now - cur->marks[i].t >= WINDOW_NS)
-			keep = i, old = cur->marks[i].seq;
+	for (int i = 0; i < m->n; i++) {
+		if (now - m->m[i].t >= LAG_NS)
+			lag = m->m[i].seq;
+		if (now - m->m[i].t >= WINDOW_NS)
+			keep = i, old = m->m[i].seq;
 	}
-	memmove(cur->marks, cur->marks + keep, (size_t)(cur->nmarks - keep) * sizeof(cur->marks[0]));
-	cur->nmarks -= keep;
-	if (now - cur->deep < DEEP_NS)
-		return lag >= 0 ? lag : cur->marks[0].seq;
-	cur->deep = now;
-	return old >= 0 ? old : cur->marks[0].seq;
+	memmove(m->m, m->m + keep, (size_t)(m->n - keep) * sizeof(m->m[0]));
+	m->n -= keep;
+	if (now - m->deep < DEEP_NS)
+		return lag >= 0 ? lag : m->m[0].seq;
+	m->deep = now;
+	return old >= 0 ? old : m->m[0].seq;
+}
+
+/* since_next on CUR's shared marks (under their lock), or on S's own. */
+static int64_t cursor_next(struct np__store *s, const struct np__cursor *cur, int64_t seq)
+{
+	struct shared_marks *sh = cur->shared;
+	int64_t v;
+
+	if (!sh)
+		return since_next(&s->marks, seq);
+	pthread_mutex_lock(&sh->mu);
+	v = since_next(&sh->marks, seq);
+	pthread_mutex_unlock(&sh->mu);
+	return v;
+}
+
+static void *pg_scan_state_new(void)
+{
+	struct shared_marks *sh = calloc(1, sizeof(*sh));
+
+	if (sh && pthread_mutex_init(&sh->mu, NULL)) {
+		free(sh);
+		return NULL;
+	}
+	return sh;
+}
+
+static void pg_scan_state_free(void *state)
+{
+	struct shared_marks *sh = state;
+
+	if (!sh)
+		return;
+	pthread_mutex_destroy(&sh->mu);
+	free(sh);
 }
 
 static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb, void *ctx,
@@ -2106,8 +2164,8 @@ static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 		PQclear(r);
 		rc = each(s, cur ? P_HOSTS_ALL : P_HOSTS_LIGHT, 0, NULL, host_row, &h, err);
 		if (!rc && cur) {
-			cur->nmarks = 0;
-			cur->v[0] = since_next(cur, h.seq);
+			/* Marks read before (by any handle) are readings of the sequence too. */
+			cur->v[0] = cursor_next(s, cur, h.seq);
 			cur->v[1] = h.removals;
 			cur->started = true;
 		}
@@ -2118,7 +2176,7 @@ static int pg_hosts(struct np__store *s, struct np__cursor *cur, np__host_cb cb,
 	free(h.told.takes);
 	free(h.told.pins);
 	if (!rc && h.seq >= 0) {
-		cur->v[0] = since_next(cur, h.seq);
+		cur->v[0] = cursor_next(s, cur, h.seq);
 		cur->removed |= h.removals != cur->v[1];
 		cur->v[1] = h.removals;
 	}
@@ -2418,6 +2476,8 @@ static int pg_observe_get(struct np__store *s, const char *id, np__obs_cb cb, vo
 static const struct np__store_driver np__store_postgresql = {
 	.scheme = "postgresql",
 	.shared_scan = true,
+	.scan_state_new = pg_scan_state_new,
+	.scan_state_free = pg_scan_state_free,
 	.schema = NP__FLEET_SCHEMA_POSTGRESQL,
 	.open = pg_open,
 	.close = pg_close,

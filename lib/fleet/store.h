@@ -100,21 +100,15 @@ struct np__placement_rec {
  * scan, and a scan that finds it moved sets REMOVED, so the caller scans
  * every host at once rather than at its next periodic full scan.
  */
-#define NP__CURSOR_MARKS 64
-
 struct np__cursor {
 	int64_t v[2];
 	/*
-	 * PostgreSQL: the last scans' sequence values and when each was read
-	 * (oldest first, at least MARK_STEP apart), where the next scan
-	 * starts (since_next); in the cursor, not the connection, so that the
-	 * handles sharing one cursor (fleet.c, the feed) share them too.
+	 * The driver's state that every copy of a group's cursor shares
+	 * (scan_state_new; PostgreSQL: the sequence values its last scans
+	 * read), or NULL: then the connection keeps its own.  Not owned by
+	 * the cursor: the group frees it (scan_state_free).
 	 */
-	struct {
-		int64_t t, seq;
-	} marks[NP__CURSOR_MARKS];
-	int nmarks;
-	int64_t deep; /* PostgreSQL: when a scan last reached WINDOW_NS back */
+	void *shared;
 	int64_t data_version;
 	uint64_t ring;	 /* SQLite: the change ring's position (store-lock.h) */
 	int64_t checked; /* SQLite: when the store itself was last scanned (monotonic ns) */
@@ -251,6 +245,14 @@ struct np__store_driver {
 	 * ring is in the process's memory and costs no round trip).
 	 */
 	bool shared_scan;
+	/*
+	 * Optional: state the scans from a group's cursor share, whichever
+	 * handle (thread) scans, made once per group (NULL: no memory) and
+	 * freed with it; np__cursor.shared names it.  It takes its own lock:
+	 * handles scan from copies of the cursor at once.
+	 */
+	void *(*scan_state_new)(void);
+	void (*scan_state_free)(void *state);
 	/*
 	 * Open URL (LOCATION is what follows "scheme:"); CREATE may make an
 	 * empty store (a SQLite file).  The schema is np__store_open()'s.

@@ -360,6 +360,16 @@ want="t1 > t0"
 awk -v t0="$t0" -v t1="$t1" "BEGIN {exit !(t0 != \"\" && t1 != \"\" && $want)}" &&
   ok "metrics: other processes' changes told by the store ($t0 -> $t1)" ||
   not_ok "numaplace_changes_told_total: $t0 -> $t1, want $want"
+# The change feed (np_fleet_feed_stats): on PostgreSQL the replica's
+# threads share their change scans, and the refreshes above scanned; on
+# SQLite each scans its in-process ring, and the counters stay 0.
+feed='/^numaplace_feed_scans_total /{s=$2; n++} /^numaplace_feed_takes_total /{t=$2; n++}
+      /^numaplace_feed_behind_total /{b=$2; n++}'
+if [ "$kind" = postgresql ]; then want='n == 3 && s >= 1 && t >= 0 && b >= 0'; else want='n == 3 && s + t + b == 0'; fi
+grep -q '^# TYPE numaplace_feed_scans_total counter$' "$TMP/body" &&
+  awk "$feed END {exit !($want)}" "$TMP/body" &&
+  ok "metrics: the change feed's scans, takes and handles behind ($kind: $want)" ||
+  not_ok "metrics: the feed's counters, want $want: $(grep '^numaplace_feed' "$TMP/body" | tr '\n' ' ')"
 # PostgreSQL's rows edited by hand (SQLite's: tests/cli/names.sh): a
 # placement's pins are in its own row (cpus, cpu_nodes), what a host's
 # last change was in np_hosts.last_change.  A last change that lies (more

@@ -3471,6 +3471,140 @@ static void pins_twice(np_fleet *f, np_topo *a)
 	checked(f, "after the refused claims");
 }
 
+/* Does the group's feed still hold a record of host ID at generation GEN or later? */
+static bool feed_holds(const struct np__feed *fd, int64_t id, int64_t gen)
+{
+	for (int i = 0; i < NP__FEED_BATCHES; i++)
+		for (int k = 0; fd->ring[i] && k < fd->ring[i]->n; k++)
+			if (fd->ring[i]->recs[k].id == id && fd->ring[i]->recs[k].generation >= gen)
+				return true;
+	return false;
+}
+
+/*
+ * A handle idle while the others scan past NP__FEED_BATCHES falls out of
+ * the feed, its records of a change gone: it scans from the group's
+ * cursor as it last caught up, not every host, and still sees the change.
+ */
+static void feed_idle(np_fleet *f, np_topo *a)
+{
+	struct np_fleet_sched_opts on = { .host = "idle-host" };
+	struct np_error err = { 0 };
+	np_fleet *h[3] = { open_fleet(0), NULL, NULL }, *idle;
+	struct np_fleet_host *mine;
+	np_fleet_result *r = NULL;
+	struct np__feed *fd;
+	uint64_t behind;
+	int64_t full;
+	int i;
+
+	if (!h[0] || !h[0]->drv->shared_scan)
+		goto out; /* SQLite: every handle scans its in-process ring */
+	CHECK(np_fleet_add_host(f, "idle-host", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	for (i = 1; i < 3; i++)
+		CHECK(np_fleet_open_shared(h[0], &h[i], &err) == 0, "open: %s", err.message);
+	for (i = 0; i < 3; i++)
+		CHECK(h[i] && np_fleet_refresh(h[i], &err) == 0, "load: %s", err.message);
+	if (!h[2])
+		goto out;
+	idle = h[2];
+	fd = &idle->group->feed;
+	fd->fresh_ns = 0; /* every refresh scans, and appends */
+	past_scans();
+	CHECK(np_fleet_refresh(idle, &err) == 0, "refresh: %s", err.message);
+	r = schedule(f, "idle-1", "vcpus=1,ram=512", &on, &err);
+	CHECK(r && np_fleet_result_placed(r), "placed idle-1: %s", err.message);
+	past_scans();
+	/* The others scan until the feed no longer tells idle-1's claim. */
+	for (i = 0; i < 4000 && (i < NP__FEED_BATCHES + 4 ||
+				 feed_holds(fd, host_of(f, "idle-host")->id,
+					    host_of(f, "idle-host")->generation));
+	     i++) {
+		CHECK(np_fleet_refresh(h[i % 2], &err) == 0, "refresh: %s", err.message);
+		usleep(600); /* past each handle's scan rate limit every other refresh */
+	}
+	CHECK(i < 4000, "the feed forgot the claim after %d scans", i);
+	behind = atomic_load(&fd->behind);
+	full = idle->last_full;
+	mine = host_of(idle, "idle-host");
+	CHECK(np_fleet_refresh(idle, &err) == 0 && atomic_load(&fd->behind) == behind + 1 &&
+		      idle->last_full == full && mine &&
+		      (same_gen(idle, f, "idle-host") ||
+		       (mine->stale && mine->want_gen == host_of(f, "idle-host")->generation)),
+	      "the idle handle fell out, scanned from its mark (no full scan) and saw the "
+	      "claim (%llu behind): %s", (unsigned long long)(atomic_load(&fd->behind) - behind),
+	      err.message);
+	CHECK(np_fleet_refresh(idle, &err) == 0 && same_gen(idle, f, "idle-host"),
+	      "and reads the host at its new generation: %s", err.message);
+	checked(idle, "after falling out of the feed");
+	CHECK(np_fleet_release(f, "idle-1", NULL, &err) == 0, "release: %s", err.message);
+	CHECK(np_fleet_remove_host(f, "idle-host", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+out:
+	np_fleet_result_free(r);
+	for (i = 2; i >= 0; i--)
+		np_fleet_close(h[i]);
+}
+
+/* The group's cursor's change mark (v[0]), or -1 when it has not started. */
+static int64_t feed_mark(struct np__fleet_group *g)
+{
+	struct np__cursor c;
+
+	return np__feed_cursor(g, &c) ? c.v[0] : -1;
+}
+
+/*
+ * A handle whose cursor is at MARK joins G (JOIN), or a scan begun at
+ * BEGAN that left its copy of the cursor at MARK completes: then G's
+ * cursor is at WANT, as WHAT says.
+ */
+static void feed_step(struct np__fleet_group *g, bool join, int64_t mark, int64_t began,
+		      int64_t want, const char *what)
+{
+	struct np__cursor c = { .v = { mark, 0 }, .started = true };
+	struct np__feed_batch *b = join ? NULL : calloc(1, sizeof(*b));
+
+	if (join) {
+		np__feed_join(g, &c);
+	} else if (b) {
+		atomic_init(&b->refs, 1);
+		np__feed_append(g, b, &c, began); /* the feed takes B */
+	}
+	CHECK(feed_mark(g) == want, "%s: the group's cursor at %lld (want %lld)", what,
+	      (long long)feed_mark(g), (long long)want);
+}
+
+/*
+ * The feed's floor: a handle joining with a cursor older than the
+ * group's lowers it, and a scan begun before that join (from a copy
+ * without it) completes without raising the cursor past the floor, so
+ * the next scan covers what the joining handle's own scan did not.  A
+ * scan begun after the join moves the cursor on.  (No store: the
+ * group's feed alone.)
+ */
+static void feed_floor(void)
+{
+	struct np_error err = { 0 };
+	struct np__fleet_group *g = NULL;
+	int64_t before;
+
+	CHECK(np__group_new(&g, &err) == 0, "group: %s", err.message);
+	if (!g)
+		return;
+	feed_step(g, true, 100, 0, 100, "the first handle's cursor starts the group's");
+	before = np__now_ns(); /* a scan from 100 begins */
+	usleep(1000);
+	feed_step(g, true, 50, 0, 50, "a handle whose full scan knows less lowers it");
+	feed_step(g, true, 70, 0, 50, "a newer one joining leaves it");
+	feed_step(g, false, 120, before, 50, "the scan begun before the join ends at the floor");
+	feed_step(g, false, 130, np__now_ns(), 130, "a scan begun after the join moves it on");
+	feed_step(g, false, 125, before, 130, "one begun earlier still, completing late, does not");
+	CHECK(np__feed_head(g) == 3, "three batches appended (%llu)",
+	      (unsigned long long)np__feed_head(g));
+	np__group_unref(g);
+}
+
 int main(void)
 {
 	np_topo *a = synth(8, 8, 65536, 1024, 2), *b = synth(4, 6, 32768, 0, 0);
@@ -3541,6 +3675,8 @@ int main(void)
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("bulk-analyze-postgresql", bulk_analyze_pg(a));
 #endif
+		T_CASE("feed-idle-handle", feed_idle(f, a));
+		T_CASE("feed-floor", feed_floor());
 	}
 	np_fleet_close(f);
 	np_topo_free(a);
