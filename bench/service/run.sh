@@ -31,6 +31,11 @@
 # ($OUT/perf-CASE.data; PERF_ARGS overrides "-F 1999 --call-graph dwarf,16384",
 # e.g. "-e syscalls:sys_enter_fdatasync -e syscalls:sys_exit_fdatasync":
 # every call, for bench/service/waits.py).
+# PG_PERF=1 records a profile of PostgreSQL's processes during each
+# PostgreSQL load (its backends, WAL writer, all the postmaster's children:
+# $OUT/pg-perf-CASE.data; PG_PERF_ARGS overrides "-F 999 -g"; Debian's
+# postgres keeps its dynamic symbols: `perf report --no-children --sort
+# sym` names its functions).
 # SYSCALLS=1 counts the servers' fdatasync, fsync and nanosleep calls
 # during the load (`perf stat` on the syscall tracepoints: no sampling)
 # into fdatasync_per_placement, fsync_per_placement and
@@ -46,7 +51,7 @@
 # placement with them, docs/bench/service.md): never in an A/B's numbers.
 # The stores, logs and profiles go in a $TMPDIR/np-service-bench-* folder
 # (/tmp by default; hundreds of MB), removed at exit; KEEP=1 keeps it
-# (PERF=1 and PG_STATS=1 do too: their files are their output) and names
+# (PERF=1, PG_PERF=1 and PG_STATS=1 do too: their files are their output) and names
 # it.  SIGTERM or ^C stops a run within seconds, mid-load too (the long
 # steps are jobs, bench/jobs.sh): the servers, clients and PostgreSQL
 # stopped, the folder removed unless KEEP=1.
@@ -91,7 +96,7 @@ interrupted=0
 cleanup() {
   trap '' INT TERM  # a second ^C does not cut the clean-up short
   jobs_kill; stop_tree "${helpers[@]}"; stop_all; pg_stop
-  if [ "${KEEP:-0}" = 1 ] || { [ "$interrupted" = 0 ] && [ -n "${PERF:-}${PG_STATS:-}" ]; }; then
+  if [ "${KEEP:-0}" = 1 ] || { [ "$interrupted" = 0 ] && [ -n "${PERF:-}${PG_STATS:-}${PG_PERF:-}" ]; }; then
     echo "# kept: $OUT" >&2
   else
     rm -rf "$OUT"
@@ -211,6 +216,19 @@ syscall_types=(futex epoll_wait epoll_pwait epoll_ctl poll ppoll select pselect6
   gettimeofday time rt_sigprocmask rt_sigtimedwait flock ioctl getrandom ftruncate
   fallocate newlstat newstat)
 
+# PG_PERF=1: perf record on the postmaster and all its children (the
+# servers' connections are open by now: they connect when they start)
+# into FILE; sets pg_perf_pid.
+pg_perf_start() {
+  local pm kids
+  pm=$(head -n1 "$PG_DIR/data/postmaster.pid")
+  kids=$(pgrep -d, -P "$pm")
+  perf record ${PG_PERF_ARGS:--F 999 -g} -o "$1" -p "$pm,$kids" 2>"$1.err" &
+  pg_perf_pid=$!
+  helpers+=("$pg_perf_pid")
+  sleep 0.5
+}
+
 run_case() {
   local kind=$1 store=$2 n=$3
   serve "$store" "$n"
@@ -226,6 +244,9 @@ run_case() {
     perf_pid=$!
     helpers+=("$perf_pid")
     sleep 0.5
+  fi
+  if [ -n "${PG_PERF:-}" ] && [ "$kind" = postgresql ]; then
+    pg_perf_start "$OUT/pg-perf-$kind$n.data"
   fi
   if [ -n "${SYSCALLS:-}" ]; then
     local calls=(fdatasync fsync clock_nanosleep nanosleep pwrite64 pread64) ev=()
@@ -258,6 +279,11 @@ run_case() {
   if [ -n "${PERF:-}" ]; then
     kill -INT "$perf_pid"; wait "$perf_pid" || true
     echo "# profile: perf report -i $OUT/perf-$kind$n.data" >&2
+  fi
+  if [ -n "${pg_perf_pid:-}" ]; then
+    kill -INT "$pg_perf_pid"; wait "$pg_perf_pid" || true
+    echo "# PostgreSQL's profile: perf report --no-children --sort sym -i $OUT/pg-perf-$kind$n.data" >&2
+    pg_perf_pid=
   fi
   helpers=()
   if [ "$db" != - ]; then  # PG_STATS=1: the statements' time, over the POSTs
