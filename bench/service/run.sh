@@ -31,6 +31,11 @@
 # ($OUT/perf-CASE.data; PERF_ARGS overrides "-F 1999 --call-graph dwarf,16384",
 # e.g. "-e syscalls:sys_enter_fdatasync -e syscalls:sys_exit_fdatasync":
 # every call, for bench/service/waits.py).
+# Every PostgreSQL case also has the rows its sequential scans read
+# during the load, of np_placements and of all tables
+# (store_placements_seq_rows_per_placement, store_seq_rows_per_placement):
+# a claim's plan that scans every placement shows there (it did, by a
+# race, in some runs before the claim's functions set enable_seqscan).
 # PG_PERF=1 records a profile of PostgreSQL's processes during each
 # PostgreSQL load (its backends, WAL writer, all the postmaster's children:
 # $OUT/pg-perf-CASE.data; PG_PERF_ARGS overrides "-F 999 -g"; Debian's
@@ -174,6 +179,16 @@ store_cpu() {
   echo "$(echo "scale=3; $t / $(getconf CLK_TCK)" | bc) + $(cpu_of $kids)" | bc
 }
 
+# Rows read by sequential scans in database DB so far, "PLACEMENTS ALL"
+# (pg_stat_user_tables; a backend reports its counts when it goes idle,
+# within a second), or "-".
+seq_rows() {
+  [ -n "${PG_DIR:-}" ] || { echo -; return; }
+  "$PG_BINDIR/psql" -X -qtA -F ' ' -h "$PG_DIR" -p "$PG_PORT" -U np -d "$1" -c "SELECT \
+    coalesce(sum(seq_tup_read) FILTER (WHERE relname = 'np_placements'), 0), \
+    coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables" 2>/dev/null || echo -
+}
+
 # serve STORE N: N replicas on TCP ports; sets addrs.
 serve() {
   local store=$1 n=$2 r
@@ -264,6 +279,9 @@ run_case() {
     db=$(echo "$store" | sed 's|^.*/\([^/?]*\)?.*$|\1|')
     pg_stats_reset "$db"
   fi
+  local dbname seq0=- seq1=-  # the host loading's scans counted before the load
+  dbname=$(echo "$store" | sed 's|^.*/\([^/?]*\)?.*$|\1|')
+  [ "$kind" = postgresql ] && sleep 1.2 && seq0=$(seq_rows "$dbname")
   flush=$(disk_flush)
   st0=$(store_cpu) wal0=- wal1=-
   [ "$kind" = postgresql ] && wal0=$(wal_syncs)
@@ -272,7 +290,7 @@ run_case() {
     --token-file "$OUT/token" --stats "$OUT/stats.json" --id-prefix "$kind$n-" >&2 || true
   cpu1=$(cpu_of "${pids[@]}")
   st1=$(store_cpu)
-  [ "$kind" = postgresql ] && wal1=$(wal_syncs)
+  [ "$kind" = postgresql ] && wal1=$(wal_syncs) && sleep 1.2 && seq1=$(seq_rows "$dbname")
   if [ -n "${SYSCALLS:-}" ]; then
     kill -INT "$stat_pid"; wait "$stat_pid" || true
   fi
@@ -303,7 +321,7 @@ run_case() {
   done
   python3 - "$OUT/stats.json" "$OUT/metrics.txt" "$kind" "$n" "$hosts" "$cpu0" "$cpu1" \
     "$st0" "$st1" "$OUT/client-time" "$split" "$OUT/syscalls-$kind$n.txt" "$conflicts" \
-    "$flush" "$wal0" "$wal1" <<'PY' | tee -a "$res"
+    "$flush" "$wal0" "$wal1" "$seq0" "$seq1" <<'PY' | tee -a "$res"
 import json, re, sys
 d = json.load(open(sys.argv[1])); d.pop("errors")
 posts = sum(d["counts"].get(k, 0) for k in ("placed", "existing", "nofit"))
@@ -368,6 +386,10 @@ if sys.argv[15] != "-" and sys.argv[16] != "-":
     (n0, t0), (n1, t1) = (map(float, a.split()) for a in sys.argv[15:17])
     d["store_wal_syncs_per_placement"] = round((n1 - n0) / max(1, posts), 3)
     d["store_wal_sync_ms"] = round((t1 - t0) / max(1, n1 - n0), 3)
+if sys.argv[17] != "-" and sys.argv[18] != "-":  # rows read by sequential scans
+    (p0, a0), (p1, a1) = (map(int, a.split()) for a in sys.argv[17:19])
+    d["store_placements_seq_rows_per_placement"] = round((p1 - p0) / max(1, posts), 2)
+    d["store_seq_rows_per_placement"] = round((a1 - a0) / max(1, posts), 2)
 d.update(store=sys.argv[3], replicas=int(sys.argv[4]), hosts=int(sys.argv[5]))
 d.update({"store_" + k + "_per_placement": v for k, v in json.loads(sys.argv[11]).items()})
 print(json.dumps(d))
