@@ -1081,14 +1081,15 @@ out:
  * holds only while the function runs: other statements plan as before.
  *
  * And with enable_seqscan = off: a generic plan is made at a connection's
- * first call and kept until a table's statistics change, and the host
- * loading ANALYZEs np_placements while it is empty (stale_stats).  The
- * pin check's plan was then a sequential scan of every placement, on
- * every claim, until autovacuum's next ANALYZE (a minute, or never in a
- * shorter load): half of PostgreSQL's CPU a placement in the benchmark
- * (docs/bench/service.md, "Where PostgreSQL's CPU goes").  Every
- * statement of both functions has an index to go by: a table's size
- * when its plan was made must not matter.
+ * first call and kept until a table's statistics change.  The host
+ * loading ANALYZEs np_placements while it is empty (stale_stats), and a
+ * connection whose first claim came before the table's first page got a
+ * pin check that scanned every placement, on every claim, until
+ * autovacuum's next ANALYZE (a minute, or never in a shorter load): in
+ * some benchmark runs, by that race, half of PostgreSQL's CPU a
+ * placement (docs/bench/service.md, "Where PostgreSQL's CPU goes").
+ * Every statement of both functions has an index to go by: the tables'
+ * size when the plans were made must not matter.
  */
 static const char temp_fns[] =
 	"CREATE FUNCTION pg_temp.np_claim_try(p_id TEXT, p_host BIGINT, p_request TEXT,"
