@@ -37,12 +37,11 @@ check (the EXISTS subquery, ExecSetParamPlan) and planning.
   idle             waiting for the next message
   other            none of these
 """
-import collections
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from profile import samples  # noqa: E402  (bench/service/profile.py: perf script's stacks)
+import profile  # noqa: E402  (bench/service/profile.py: perf script's stacks, the table)
 
 PROCESSES = {"WalWriterMain", "CheckpointerMain", "BackgroundWriterMain", "AutoVacWorkerMain",
              "AutoVacLauncherMain", "do_autovacuum", "PgArchiverMain"}
@@ -94,20 +93,7 @@ def part(frames):
     return "other"
 
 
-def main():
-    cost = collections.Counter()
-    for period, frames in samples(sys.argv[1]):
-        cost[part(frames)] += period
-    total = sum(cost.values()) or 1
-    ms = float(sys.argv[2]) if len(sys.argv) > 2 else None
-    print("| part | share | CPU ms per placement |" if ms else "| part | share |")
-    print("|---|---|---|" if ms else "|---|---|")
-    for k, v in cost.most_common():
-        line = "| %s | %.1f %% |" % (k, 100.0 * v / total)
-        if ms:
-            line += " %.3f |" % (ms * v / total)
-        print(line)
-
-
 if __name__ == "__main__":
-    main()
+    # profile.py's table, with this file's parts: its main() asks its module's part().
+    profile.part = part
+    profile.main()
