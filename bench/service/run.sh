@@ -31,6 +31,16 @@
 # ($OUT/perf-CASE.data; PERF_ARGS overrides "-F 1999 --call-graph dwarf,16384",
 # e.g. "-e syscalls:sys_enter_fdatasync -e syscalls:sys_exit_fdatasync":
 # every call, for bench/service/waits.py).
+# Every PostgreSQL case also has the rows its sequential scans read
+# during the load, of np_placements and of all tables
+# (store_placements_seq_rows_per_placement, store_seq_rows_per_placement):
+# a claim's plan that scans every placement shows there (it did, by a
+# race, in some runs before the claim's functions set enable_seqscan).
+# PG_PERF=1 records a profile of PostgreSQL's processes during each
+# PostgreSQL load (its backends, WAL writer, all the postmaster's children:
+# $OUT/pg-perf-CASE.data; PG_PERF_ARGS overrides "-F 999 -g"; Debian's
+# postgres keeps its dynamic symbols: `perf report --no-children --sort
+# sym` names its functions).
 # SYSCALLS=1 counts the servers' fdatasync, fsync and nanosleep calls
 # during the load (`perf stat` on the syscall tracepoints: no sampling)
 # into fdatasync_per_placement, fsync_per_placement and
@@ -46,7 +56,7 @@
 # placement with them, docs/bench/service.md): never in an A/B's numbers.
 # The stores, logs and profiles go in a $TMPDIR/np-service-bench-* folder
 # (/tmp by default; hundreds of MB), removed at exit; KEEP=1 keeps it
-# (PERF=1 and PG_STATS=1 do too: their files are their output) and names
+# (PERF=1, PG_PERF=1 and PG_STATS=1 do too: their files are their output) and names
 # it.  SIGTERM or ^C stops a run within seconds, mid-load too (the long
 # steps are jobs, bench/jobs.sh): the servers, clients and PostgreSQL
 # stopped, the folder removed unless KEEP=1.
@@ -91,7 +101,7 @@ interrupted=0
 cleanup() {
   trap '' INT TERM  # a second ^C does not cut the clean-up short
   jobs_kill; stop_tree "${helpers[@]}"; stop_all; pg_stop
-  if [ "${KEEP:-0}" = 1 ] || { [ "$interrupted" = 0 ] && [ -n "${PERF:-}${PG_STATS:-}" ]; }; then
+  if [ "${KEEP:-0}" = 1 ] || { [ "$interrupted" = 0 ] && [ -n "${PERF:-}${PG_STATS:-}${PG_PERF:-}" ]; }; then
     echo "# kept: $OUT" >&2
   else
     rm -rf "$OUT"
@@ -169,6 +179,16 @@ store_cpu() {
   echo "$(echo "scale=3; $t / $(getconf CLK_TCK)" | bc) + $(cpu_of $kids)" | bc
 }
 
+# Rows read by sequential scans in database DB so far, "PLACEMENTS ALL"
+# (pg_stat_user_tables; a backend reports its counts when it goes idle,
+# within a second), or "-".
+seq_rows() {
+  [ -n "${PG_DIR:-}" ] || { echo -; return; }
+  "$PG_BINDIR/psql" -X -qtA -F ' ' -h "$PG_DIR" -p "$PG_PORT" -U np -d "$1" -c "SELECT \
+    coalesce(sum(seq_tup_read) FILTER (WHERE relname = 'np_placements'), 0), \
+    coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables" 2>/dev/null || echo -
+}
+
 # serve STORE N: N replicas on TCP ports; sets addrs.
 serve() {
   local store=$1 n=$2 r
@@ -211,6 +231,19 @@ syscall_types=(futex epoll_wait epoll_pwait epoll_ctl poll ppoll select pselect6
   gettimeofday time rt_sigprocmask rt_sigtimedwait flock ioctl getrandom ftruncate
   fallocate newlstat newstat)
 
+# PG_PERF=1: perf record on the postmaster and all its children (the
+# servers' connections are open by now: they connect when they start)
+# into FILE; sets pg_perf_pid.
+pg_perf_start() {
+  local pm kids
+  pm=$(head -n1 "$PG_DIR/data/postmaster.pid")
+  kids=$(pgrep -d, -P "$pm")
+  perf record ${PG_PERF_ARGS:--F 999 -g} -o "$1" -p "$pm,$kids" 2>"$1.err" &
+  pg_perf_pid=$!
+  helpers+=("$pg_perf_pid")
+  sleep 0.5
+}
+
 run_case() {
   local kind=$1 store=$2 n=$3
   serve "$store" "$n"
@@ -226,6 +259,9 @@ run_case() {
     perf_pid=$!
     helpers+=("$perf_pid")
     sleep 0.5
+  fi
+  if [ -n "${PG_PERF:-}" ] && [ "$kind" = postgresql ]; then
+    pg_perf_start "$OUT/pg-perf-$kind$n.data"
   fi
   if [ -n "${SYSCALLS:-}" ]; then
     local calls=(fdatasync fsync clock_nanosleep nanosleep pwrite64 pread64) ev=()
@@ -243,6 +279,9 @@ run_case() {
     db=$(echo "$store" | sed 's|^.*/\([^/?]*\)?.*$|\1|')
     pg_stats_reset "$db"
   fi
+  local dbname seq0=- seq1=-  # the host loading's scans counted before the load
+  dbname=$(echo "$store" | sed 's|^.*/\([^/?]*\)?.*$|\1|')
+  [ "$kind" = postgresql ] && sleep 1.2 && seq0=$(seq_rows "$dbname")
   flush=$(disk_flush)
   st0=$(store_cpu) wal0=- wal1=-
   [ "$kind" = postgresql ] && wal0=$(wal_syncs)
@@ -251,13 +290,18 @@ run_case() {
     --token-file "$OUT/token" --stats "$OUT/stats.json" --id-prefix "$kind$n-" >&2 || true
   cpu1=$(cpu_of "${pids[@]}")
   st1=$(store_cpu)
-  [ "$kind" = postgresql ] && wal1=$(wal_syncs)
+  [ "$kind" = postgresql ] && wal1=$(wal_syncs) && sleep 1.2 && seq1=$(seq_rows "$dbname")
   if [ -n "${SYSCALLS:-}" ]; then
     kill -INT "$stat_pid"; wait "$stat_pid" || true
   fi
   if [ -n "${PERF:-}" ]; then
     kill -INT "$perf_pid"; wait "$perf_pid" || true
     echo "# profile: perf report -i $OUT/perf-$kind$n.data" >&2
+  fi
+  if [ -n "${pg_perf_pid:-}" ]; then
+    kill -INT "$pg_perf_pid"; wait "$pg_perf_pid" || true
+    echo "# PostgreSQL's profile: perf report --no-children --sort sym -i $OUT/pg-perf-$kind$n.data" >&2
+    pg_perf_pid=
   fi
   helpers=()
   if [ "$db" != - ]; then  # PG_STATS=1: the statements' time, over the POSTs
@@ -277,7 +321,7 @@ run_case() {
   done
   python3 - "$OUT/stats.json" "$OUT/metrics.txt" "$kind" "$n" "$hosts" "$cpu0" "$cpu1" \
     "$st0" "$st1" "$OUT/client-time" "$split" "$OUT/syscalls-$kind$n.txt" "$conflicts" \
-    "$flush" "$wal0" "$wal1" <<'PY' | tee -a "$res"
+    "$flush" "$wal0" "$wal1" "$seq0" "$seq1" <<'PY' | tee -a "$res"
 import json, re, sys
 d = json.load(open(sys.argv[1])); d.pop("errors")
 posts = sum(d["counts"].get(k, 0) for k in ("placed", "existing", "nofit"))
@@ -342,6 +386,10 @@ if sys.argv[15] != "-" and sys.argv[16] != "-":
     (n0, t0), (n1, t1) = (map(float, a.split()) for a in sys.argv[15:17])
     d["store_wal_syncs_per_placement"] = round((n1 - n0) / max(1, posts), 3)
     d["store_wal_sync_ms"] = round((t1 - t0) / max(1, n1 - n0), 3)
+if sys.argv[17] != "-" and sys.argv[18] != "-":  # rows read by sequential scans
+    (p0, a0), (p1, a1) = (map(int, a.split()) for a in sys.argv[17:19])
+    d["store_placements_seq_rows_per_placement"] = round((p1 - p0) / max(1, posts), 2)
+    d["store_seq_rows_per_placement"] = round((a1 - a0) / max(1, posts), 2)
 d.update(store=sys.argv[3], replicas=int(sys.argv[4]), hosts=int(sys.argv[5]))
 d.update({"store_" + k + "_per_placement": v for k, v in json.loads(sys.argv[11]).items()})
 print(json.dumps(d))

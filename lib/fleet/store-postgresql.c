@@ -1079,12 +1079,23 @@ out:
  * are the same index scans; planning was most of the server's CPU per
  * claim (docs/bench/fleet.md, "The claim's server cost").  The setting
  * holds only while the function runs: other statements plan as before.
+ *
+ * And with enable_seqscan = off: a generic plan is made at a connection's
+ * first call and kept until a table's statistics change.  The host
+ * loading ANALYZEs np_placements while it is empty (stale_stats), and a
+ * connection whose first claim came before the table's first page got a
+ * pin check that scanned every placement, on every claim, until
+ * autovacuum's next ANALYZE (a minute, or never in a shorter load): in
+ * some benchmark runs, by that race, half of PostgreSQL's CPU a
+ * placement (docs/bench/service.md, "Where PostgreSQL's CPU goes").
+ * Every statement of both functions has an index to go by: the tables'
+ * size when the plans were made must not matter.
  */
 static const char temp_fns[] =
 	"CREATE FUNCTION pg_temp.np_claim_try(p_id TEXT, p_host BIGINT, p_request TEXT,"
 	" p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes INTEGER[],"
 	" p_cpus INTEGER[], p_cpu_nodes INTEGER[], p_change TEXT) RETURNS TEXT LANGUAGE plpgsql"
-	" SET plan_cache_mode = force_generic_plan AS $f$\n"
+	" SET plan_cache_mode = force_generic_plan SET enable_seqscan = off AS $f$\n"
 	"DECLARE v_host BIGINT; v_request TEXT; v_gen BIGINT; v_n INTEGER; v_key TEXT;\n"
 	"BEGIN\n"
 	CLAIM_INSERT ";\n"
@@ -1115,7 +1126,7 @@ static const char temp_fns[] =
 	 * placement is still released, and no summary has such a host.
 	 */
 	"CREATE FUNCTION pg_temp.np_release_try(p_id TEXT) RETURNS TEXT LANGUAGE plpgsql"
-	" SET plan_cache_mode = force_generic_plan AS $f$\n"
+	" SET plan_cache_mode = force_generic_plan SET enable_seqscan = off AS $f$\n"
 	"DECLARE v_host BIGINT; v_gen BIGINT; v_a TEXT; v_p TEXT; v_nodes INTEGER[];"
 	" v_rcs TEXT[]; v_amounts BIGINT[]; v_cpus INTEGER[]; v_cpu_nodes INTEGER[];\n"
 	"BEGIN\n"
