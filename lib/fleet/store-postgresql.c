@@ -1833,8 +1833,12 @@ static int insert_host(struct np__store *s, const struct np__new_host *h, const 
  * pages (8 at least) since the planner's statistics of it (relpages: 0
  * before the first ANALYZE): geometric, so a load of N hosts analyzes
  * O(log N) times.  pg_relation_size() is the file's size, not a scan.
- * np_placements is analyzed with them (a fleet filled at once); claims
- * themselves never look (the hot path).  ANALYZE runs in a DO block
+ * Not np_placements: analyzed while still empty (a new fleet loaded before
+ * its first claim) it would tell the planner "no rows", and a plan made
+ * then and kept by a connection (a function's pin check) would read every
+ * placement on each claim until autovacuum's next ANALYZE (pg-perf saw
+ * 418 placements/s); autovacuum analyzes it once claims have filled it.
+ * Claims themselves never look (the hot path).  ANALYZE runs in a DO block
  * (allowed there, unlike VACUUM): one round trip.  A table this role
  * does not own is skipped with a warning (ignored).
  */
@@ -1842,7 +1846,7 @@ static int insert_host(struct np__store *s, const struct np__new_host *h, const 
 	"DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_class WHERE oid IN ('np_hosts'::regclass, "  \
 	"'np_inventory'::regclass) AND pg_relation_size(oid) / "                             \
 	"current_setting('block_size')::bigint >= greatest(2 * relpages, 8)) THEN "          \
-	"ANALYZE np_hosts, np_inventory, np_topologies, np_placements; END IF; END$$"
+	"ANALYZE np_hosts, np_inventory, np_topologies; END IF; END$$"
 
 /*
  * After a host was added: the handle's first add and every ANALYZE_EVERY-th

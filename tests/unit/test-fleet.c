@@ -3268,6 +3268,14 @@ static long analyzes(PGconn *c)
 			 "('np_hosts', 'np_inventory')");
 }
 
+/* The ANALYZEs np_placements has had from a client (autovacuum's not counted). */
+static long placement_analyzes(PGconn *c)
+{
+	pg_ok(c, "SELECT pg_stat_clear_snapshot()");
+	return pg_num(c, "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = "
+			 "'np_placements'");
+}
+
 /*
  * The host tables' statistics say empty (as in a new store before
  * autovacuum came by) while they hold hosts: a handle's adds ANALYZE them
@@ -3279,7 +3287,7 @@ static void bulk_analyze_pg(np_topo *a)
 	struct np_error err = { 0 };
 	PGconn *c = PQconnectdb(url);
 	np_fleet *g = open_fleet(0);
-	long before, hosts;
+	long before, hosts, pl_before;
 	char name[32];
 	int n = 0;
 
@@ -3287,6 +3295,7 @@ static void bulk_analyze_pg(np_topo *a)
 		    "('np_hosts'::regclass, 'np_inventory'::regclass)"),
 	      "the statistics of empty tables");
 	before = analyzes(c);
+	pl_before = placement_analyzes(c);
 	while (g && n < BULK_MAX && analyzes(c) == before) {
 		snprintf(name, sizeof(name), "pg-bulk-%d", n++);
 		CHECK(np_fleet_add_host(g, name, a, NULL, NULL, &err) == 0, "add %s: %s", name,
@@ -3298,6 +3307,10 @@ static void bulk_analyze_pg(np_topo *a)
 	CHECK(pg_num(c, "SELECT reltuples FROM pg_class WHERE oid = 'np_hosts'::regclass") ==
 		      hosts,
 	      "the planner knows the %ld hosts", hosts);
+	/* Analyzed while empty, its "no rows" would make kept plans scan every placement. */
+	CHECK(pl_before >= 0 && placement_analyzes(c) == pl_before,
+	      "np_placements left to autovacuum (%ld ANALYZEs before, %ld after)", pl_before,
+	      placement_analyzes(c));
 	while (n > 0) {
 		snprintf(name, sizeof(name), "pg-bulk-%d", --n);
 		CHECK(np_fleet_remove_host(g, name, false, NULL, &err) == 0, "remove %s: %s",
