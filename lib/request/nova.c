@@ -1391,6 +1391,7 @@ static void nq_free(struct nq *q)
 	free(q->scratch);
 	free(q->auto_mem);
 	free(q->pci);
+	free(q);
 }
 
 int np_request_from_nova(unsigned vcpus, uint64_t memory_mb, const struct np_kv *extra_specs,
@@ -1399,16 +1400,14 @@ int np_request_from_nova(unsigned vcpus, uint64_t memory_mb, const struct np_kv 
 			 struct np_error *err)
 {
 	/*
-	 * On the stack (15.4 KiB), neither malloc'd nor cleared whole: the
+	 * Not calloc, nor a compound literal (which clears all 15 KiB): the
 	 * head (368 bytes) is cleared, the lists are written before read.
-	 * A malloc of this size was one of the large blocks a placement asks
-	 * for in `numaplace serve` (each sets off glibc's malloc_consolidate
-	 * first, docs/bench/service.md "np-cpu3").
 	 */
-	struct nq nq;
-	struct nq *q = &nq;
+	struct nq *q = malloc(sizeof(*q));
 	int rc;
 
+	if (!q)
+		return np__err(err, NP_ENOMEM, "out of memory");
 	memset(q, 0, NQ_HEAD);
 	q->vcpus = vcpus;
 	q->mem = memory_mb;
