@@ -74,7 +74,10 @@ def part(frames):
             return "release"
         if s == "np_fleet_schedule":
             for j, b in enumerate(below):
-                if b == "np_fleet_refresh" or b.startswith("np__fleet_re"):
+                # refresh(): fleet.c's static refresh since the shared feed;
+                # np__fleet_fresh: the walk's re-read of a stale host.
+                if b in ("np_fleet_refresh", "refresh", "np__fleet_fresh") or \
+                        b.startswith("np__fleet_re"):
                     rest = below[j + 1:]
                     if any(r.startswith(("sq_", "pg_", "sqlite3", "PQ")) for r in rest):
                         return "refresh-store"
