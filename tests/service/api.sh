@@ -166,7 +166,8 @@ case $status in 431|000) ok "headers far over the limit: libmicrohttpd's 431 or 
 # --max-body is read to its end (up to 4 times the limit) and answered 413.
 # One client for all cases (a Python start each is seconds on a loaded machine).
 $CLIENT hostile "$SVC" query-long url-long url-headers field-space te-gzip te-gzip-chunked chunked-text \
-  chunked-over form json-jsonx json-charset no-type expect-large http10 no-host host-twice method-unknown \
+  chunked-over form json-jsonx json-charset no-type expect-large http10 no-host host-twice no-host-12 \
+  no-host-19 host-15 method-unknown \
   body-404 body-405 body-query \
   headers-huge fields-many url-huge trailer-huge no-version field-no-colon version-bad chunk-bad \
   chunk-huge length-huge length-bad garbage binary >"$TMP/hostile.out"
@@ -195,6 +196,10 @@ hostile http10 "200 json closed"
 # HTTP/1.1 needs one Host header (RFC 9112 3.2); libmicrohttpd takes none or two.
 hostile no-host "400 json:bad_request"
 hostile host-twice "400 json:bad_request"
+# libmicrohttpd serves HTTP/1.2-1.9 as 1.1: the same rule, and served with one Host.
+hostile no-host-12 "400 json:bad_request"
+hostile no-host-19 "400 json:bad_request"
+hostile host-15 "200 json"
 hostile method-unknown "405 json:method_not_allowed"
 # Refused on the headers while the body is still coming (client.py sends
 # 64 KiB, waits, sends the rest): the server reads the body to its end
