@@ -752,7 +752,8 @@ static int run_batch(np_fleet *f, struct np__qitem **batch, int n, int locked,
 			*batch[i]->r = rs[i];
 	}
 	if (!rc) {
-		answer_unread(batch, n);
+		if (nrel) /* not on a batch of claims alone */
+			answer_unread(batch, n);
 		return 1;
 	}
 	if (a->seen) { /* committed, then not made durable: answered with that error, not run again */
