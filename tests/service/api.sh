@@ -422,19 +422,30 @@ if [ "$kind" = postgresql ]; then
     local end=$((SECONDS + 60))
     until pg_psql fleet "$1" >/dev/null 2>&1 || [ "$SECONDS" -ge "$end" ]; do sleep 0.05; done
   }
-  pg_psql fleet "BEGIN; SELECT 1 FROM np_hosts WHERE name = 'h2' FOR UPDATE; SELECT pg_sleep(3); COMMIT" >/dev/null &
+  post_bg() { # ID: POST a placement on h2 in the background, its status into $TMP/ID
+    curl -s -o /dev/null -w '%{http_code}' --unix-socket "$TMP/e.sock" -X POST -H 'Content-Type: application/json' \
+      --data "{\"id\": \"$1\", \"host\": \"h2\", \"flavor\": {\"vcpus\": 1, \"memory_mb\": 512}}" \
+      http://localhost/v1/placements >"$TMP/$1" &
+  }
+  # The lock is held until the test commits it (psql reading a pipe), so
+  # that a loaded machine's slow steps cannot outlast it.
+  mkfifo "$TMP/lock.in"
+  "$PG_BINDIR/psql" -X -q -h "$PG_DIR" -p "$PG_PORT" -U np -d fleet <"$TMP/lock.in" >/dev/null 2>&1 &
   lockp=$!
-  pg_until "SELECT 1 / count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' AND
-    state = 'active' AND pid <> pg_backend_pid()"
-  curl -s -o /dev/null -w '%{http_code}' --unix-socket "$TMP/e.sock" -X POST -H 'Content-Type: application/json' \
-    --data '{"id": "bat-1", "host": "h2", "flavor": {"vcpus": 1, "memory_mb": 512}}' http://localhost/v1/placements >"$TMP/bat-1" &
-  bp=$!
+  exec 7>"$TMP/lock.in"
+  echo "BEGIN; SELECT 1 FROM np_hosts WHERE name = 'h2' FOR UPDATE;" >&7
+  pg_until "SELECT 1 / count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
+  post_bg bat-1; bp1=$!
   pg_until "SELECT 1 / count(*) FROM pg_locks WHERE NOT granted"
-  curl -s -o /dev/null -w '%{http_code}' --unix-socket "$TMP/e.sock" -X POST -H 'Content-Type: application/json' \
-    --data '{"id": "bat-2", "host": "h2", "flavor": {"vcpus": 1, "memory_mb": 512}}' http://localhost/v1/placements >"$TMP/bat-2" &
-  http DELETE /v1/placements/pin-2
-  delst=$status
-  wait "$bp" "$lockp" "$!"
+  post_bg bat-2; bp2=$!
+  curl -s -o /dev/null -w '%{http_code}' --unix-socket "$TMP/e.sock" -X DELETE \
+    http://localhost/v1/placements/pin-2 >"$TMP/del" &
+  dp=$!
+  sleep 1 # both queued behind bat-1 (a POST schedules first: milliseconds)
+  echo "COMMIT;" >&7
+  exec 7>&-
+  wait "$bp1" "$bp2" "$dp" "$lockp"
+  delst=$(cat "$TMP/del")
   http GET /v1/metrics; splits1=$(awk '/^numaplace_claim_commit_splits_total /{print $2}' "$TMP/body")
   [ "$(cat "$TMP/bat-1" "$TMP/bat-2")" = 201201 ] && [ -n "$splits0" ] && [ "$splits0" = "$splits1" ] &&
     ok "a claim beside the tampered release placed, no batch run again one by one" ||
