@@ -439,11 +439,14 @@ if [ "$kind" = postgresql ]; then
   pg_until "SELECT 1 / count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
   post_bg bat-1; bp1=$!
   pg_until "SELECT 1 / count(*) FROM pg_locks WHERE NOT granted"
+  # A second apart: a libmicrohttpd thread accepts every connection waiting
+  # when it wakes, and one thread would serve bat-2 and the DELETE in turn.
   post_bg bat-2; bp2=$!
+  sleep 1
   curl -s -o /dev/null -w '%{http_code}' --unix-socket "$TMP/e.sock" -X DELETE \
     http://localhost/v1/placements/pin-2 >"$TMP/del" &
   dp=$!
-  sleep 3 # both queued behind bat-1 (a POST schedules first: a second under ASan at load 13)
+  sleep 1 # queued behind bat-1 too
   echo "COMMIT;" >&7
   exec 7>&-
   wait "$bp1" "$bp2" "$dp" "$lockp"
