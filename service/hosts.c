@@ -220,8 +220,9 @@ static json_t *placement_ids_json(np_fleet_placement **ps, int n)
 /*
  * ?placements=ids: the name, the generation and the placements' ids, no
  * topology, usage or plans.  The host agent needs only the ids, and
- * reads at most NP_AGENT_ANSWER_MAX (4 MiB): the whole host took about
- * 450 bytes a placement (a plan each), the ids some 40.  True: ids asked
+ * reads at most NP_AGENT_ANSWER_MAX (4 MiB) of any other answer: the
+ * whole host took about 450 bytes a placement (a plan each), the ids some
+ * 40 (the agent reads 64 bytes an id, for all of its 100,000).  True: ids asked
  * for; false: the whole host, or a bad value answered already.
  */
 static bool ids_only(const struct svc_req *rq, struct svc_resp *rs)

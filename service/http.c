@@ -24,7 +24,9 @@
  * some 64 bytes besides its text) get 431 or 414; a malformed request
  * line or header line, a bad chunk, an unreadable Content-Length get 400
  * (413 for one past 2^64 or a chunk size past it), an HTTP version other
- * than 1.0 and 1.1 gets 505 (docs/api/openapi.yaml lists them).
+ * than 1.0 to 1.9 gets 505 (docs/api/openapi.yaml lists them).  HTTP/1.2
+ * to 1.9 it serves as 1.1 (RFC 9112 2.3: a later minor version is read
+ * as the highest known), so they are held to 1.1's Host rule here.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -257,14 +259,20 @@ static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
+/* VERSION is one libmicrohttpd serves as HTTP/1.1: "HTTP/1.1" to "HTTP/1.9". */
+static bool as_http11(const char *version)
+{
+	return !strncmp(version, "HTTP/1.", 7) && strcmp(version, MHD_HTTP_VERSION_1_0) != 0;
+}
+
 /*
  * The headers that say where the body ends, read the way a proxy in
  * front may read them (request smuggling, RFC 9112 6.3): two
  * Content-Length headers, or one beside Transfer-Encoding, are
  * ambiguous; a Transfer-Encoding other than plain "chunked" would have
  * libmicrohttpd read the body up to the connection's end.  And the Host
- * header RFC 9112 3.2 requires of HTTP/1.1, once (libmicrohttpd takes
- * any number, none included).  NULL, or the message.
+ * header RFC 9112 3.2 requires of HTTP/1.1 and later 1.x, once
+ * (libmicrohttpd takes any number, none included).  NULL, or the message.
  */
 static const char *check_framing(struct MHD_Connection *c, const char *version)
 {
@@ -274,8 +282,9 @@ static const char *check_framing(struct MHD_Connection *c, const char *version)
 	MHD_get_connection_values(c, MHD_HEADER_KIND, check_field, &f);
 	if (f.bad)
 		return f.bad;
-	if (f.hosts > 1 || (!f.hosts && !strcmp(version, MHD_HTTP_VERSION_1_1)))
-		return f.hosts ? "two Host headers" : "an HTTP/1.1 request without a Host header";
+	if (f.hosts > 1 || (!f.hosts && as_http11(version)))
+		return f.hosts ? "two Host headers"
+			       : "an HTTP/1.1 (or 1.2-1.9) request without a Host header";
 	if (f.lengths > 1)
 		return "two Content-Length headers, or one with Transfer-Encoding: the "
 		       "body's length is ambiguous";

@@ -127,7 +127,8 @@ static bool gone_after_all(struct svc *s, const char *id)
 /*
  * A release the store failed (not a missed deadline: that one began
  * nothing) after which the placement is gone is done: 204, and one line
- * in the log says what the store did.  One that was not there before
+ * in the log says what the store did.  "release_unread" says so itself
+ * (committed, its answer unreadable): no read to tell.  One that was not there before
  * the failure answers so too (204, not 404): a DELETE's end state all
  * the same.
  */
@@ -143,7 +144,7 @@ void svc_placement_delete(struct svc_req *rq, struct svc_resp *rs)
 	rc = f ? np_fleet_release(f, rq->arg, &found, &err) : err.code;
 	failed = f && (rc == NP_EIO || rc == NP_EOS) && svc_fleet_rc(rc, &err);
 	svc_fleet_put(rq->svc, f, svc_fleet_rc(rc, &err));
-	if (failed && gone_after_all(rq->svc, rq->arg)) {
+	if (failed && (!strcmp(err.reason, "release_unread") || gone_after_all(rq->svc, rq->arg))) {
 		svc_log(rq->svc, "placement_delete '%.255s': released, though the store's "
 			"answer failed: %s", rq->arg, err.message);
 		rc = 0, found = true;

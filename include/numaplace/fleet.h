@@ -315,7 +315,11 @@ void np_fleet_set_deadline(np_fleet *fleet, int64_t monotonic_ns);
 /*
  * Release placement ID; *FOUND says whether it was there (may be NULL).
  * Committed with the claims and releases of FLEET's group made at the same
- * time (one transaction, one durable commit); returns once committed.
+ * time (one transaction, one durable commit); returns once committed.  A
+ * release committed whose answer could not be read (PostgreSQL: a
+ * tampered placement row) fails with NP_EOS and the reason
+ * "release_unread": the placement is gone, what it gave back is seen at
+ * the next refresh.
  */
 int np_fleet_release(np_fleet *fleet, const char *id, bool *found, struct np_error *err);
 

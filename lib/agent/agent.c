@@ -6,7 +6,8 @@
  * curl (http-curl.c); finding guests is find.c.
  *
  * Every answer of the service is untrusted (the agent runs as root):
- * bounded by NP_AGENT_ANSWER_MAX, parsed as JSON with duplicate keys
+ * bounded by NP_AGENT_ANSWER_MAX (the placements' ids: IDS_ANSWER_MAX),
+ * parsed as JSON with duplicate keys
  * refused, only the members used are read and each is checked (ids by
  * the fleet's own rule); a message the service sends back is cut and
  * stripped of control characters before it reaches a log line.
@@ -30,6 +31,16 @@
 #include "fleet/store.h"
 #include "module/module.h"
 #include "util/util.h"
+
+/*
+ * Bytes of the placements' ids (GET /v1/hosts/NAME?placements=ids) read
+ * at most: NP_AGENT_PLACEMENTS_MAX entries of IDS_ENTRY bytes ({"id":ID},
+ * 10 bytes around an id of up to 54) and the name and generation before
+ * them.  NP_AGENT_ANSWER_MAX (4 MiB) held only some 90,000 ids of 36
+ * bytes (UUIDs), fewer than the placements the agent looks after.
+ */
+#define IDS_ENTRY 64
+#define IDS_ANSWER_MAX ((size_t)NP_AGENT_PLACEMENTS_MAX * IDS_ENTRY + 4096)
 
 #define TOKEN_MAX 4096
 
@@ -235,15 +246,19 @@ static void escaped(FILE *m, const char *s)
 	}
 }
 
-/* METHOD base/v1/WHAT[/ID-escaped[/TAIL or ?QUERY]] with BODY; *ANS the answer. */
-static int call(np_agent *a, const char *method, const char *what, const char *id,
-		const char *tail, const char *body, struct np__http_ans *ans, struct np_error *err)
+/*
+ * METHOD base/v1/WHAT[/ID-escaped[/TAIL or ?QUERY]] with BODY; *ANS the
+ * answer, of at most MAX bytes.
+ */
+static int call_max(np_agent *a, const char *method, const char *what, const char *id,
+		    const char *tail, const char *body, size_t max, struct np__http_ans *ans,
+		    struct np_error *err)
 {
 	char *url = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&url, &len);
 	struct np__http_req rq = { method, NULL, a->unix_path, a->token, body,
-				   body ? strlen(body) : 0, a->timeout_s, NP_AGENT_ANSWER_MAX };
+				   body ? strlen(body) : 0, a->timeout_s, max };
 	int rc;
 
 	if (!m)
@@ -263,6 +278,13 @@ static int call(np_agent *a, const char *method, const char *what, const char *i
 	rc = a->http->request(&rq, ans, err);
 	free(url);
 	return rc;
+}
+
+/* call_max() with the usual bound, NP_AGENT_ANSWER_MAX. */
+static int call(np_agent *a, const char *method, const char *what, const char *id,
+		const char *tail, const char *body, struct np__http_ans *ans, struct np_error *err)
+{
+	return call_max(a, method, what, id, tail, body, NP_AGENT_ANSWER_MAX, ans, err);
 }
 
 void np__agent_said(const char *body, size_t len, char *out, size_t size)
@@ -414,13 +436,15 @@ out:
  * The placement ids of GET /v1/hosts/NAME?placements=ids into *IDS (*N).
  * Only the ids: the whole host (a plan each placement) passed
  * NP_AGENT_ANSWER_MAX at some 9,000 placements, and every round then
- * failed.  A service older than the parameter refuses it (400): the
- * whole host then.  *GONE: the service does not know the host (404).
+ * failed.  Up to IDS_ANSWER_MAX: all NP_AGENT_PLACEMENTS_MAX of them.  A
+ * service older than the parameter refuses it (400): the whole host then
+ * (NP_AGENT_ANSWER_MAX).  *GONE: the service does not know the host (404).
  */
 static int placements_here(np_agent *a, char ***ids, int *n, bool *gone, struct np_error *err)
 {
 	struct np__http_ans ans = { 0 };
-	int rc = call(a, "GET", "hosts", a->name, "?placements=ids", NULL, &ans, err);
+	int rc = call_max(a, "GET", "hosts", a->name, "?placements=ids", NULL, IDS_ANSWER_MAX,
+			  &ans, err);
 
 	if (!rc && ans.status == 400) {
 		free(ans.body);

@@ -25,6 +25,8 @@
  * SQLite every commit waits for the one writer and its fdatasync.  Each is
  * answered on its own (found or not); releases run before the claims of
  * their batch (their host is not known yet), which only frees room first.
+ * A release the driver marks unread (committed, its answer unreadable) is
+ * answered "release_unread" and not run again (answer_unread).
  *
  * Batches are sorted by host, so two processes' batches lock hosts in
  * the same order (PostgreSQL's row locks) and do not deadlock each other.
@@ -527,6 +529,7 @@ static int run_one(np_fleet *f, struct np__qitem *q)
 		q->rel->tcap = q->rel->pcap = 0;
 		q->rel->found = false;
 		q->rel->host_id = q->rel->generation = -1;
+		q->rel->unread = false;
 		return f->drv->release(f->s, q->rel, &q->err);
 	}
 	return f->drv->claim(f->s, q->c, q->r, &q->err);
@@ -705,6 +708,21 @@ static int run_mixed(np_fleet *f, struct np__qitem **batch, int n, struct at_com
 }
 
 /*
+ * The releases of a committed batch (N items) whose answers the driver
+ * could not read (struct np__release, unread): released, so answered
+ * "release_unread" (the service's DELETE then answers 204), not run again
+ * (they would answer "not found": a 404 for a placement they released).
+ */
+static void answer_unread(struct np__qitem **batch, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (batch[i]->rel && batch[i]->rel->unread)
+			batch[i]->rc = np__err_reason(&batch[i]->err, NP_EOS, "release_unread",
+						      "'%.200s' was released, but the store's "
+						      "answer could not be read", id_of(batch[i]));
+}
+
+/*
  * Claim or release every item of BATCH (N of them) on F's connection,
  * filling each item's answer; the number of commits it took.  After
  * lock_store() (LOCKED 0) the first item or batch runs in the transaction
@@ -733,8 +751,11 @@ static int run_batch(np_fleet *f, struct np__qitem **batch, int n, int locked,
 		for (int i = 0; i < n && !rc && !a->seen; i++)
 			*batch[i]->r = rs[i];
 	}
-	if (!rc)
+	if (!rc) {
+		if (nrel) /* not on a batch of claims alone */
+			answer_unread(batch, n);
 		return 1;
+	}
 	if (a->seen) { /* committed, then not made durable: answered with that error, not run again */
 		for (int i = 0; i < n; i++)
 			batch[i]->rc = rc, batch[i]->err = e;

@@ -1230,7 +1230,16 @@ static int lc_lists(const char **p, bool mode, struct np__takes *t, size_t *tcap
  * np_release_try()'s answer V ("HOST GEN;" then what was given back, in
  * a last change's lists) into REL, read as strictly as a last change:
  * REL is written only when all of V is in that form, so a malformed
- * answer gives back nothing, half a release included; it is NP_EOS.
+ * answer gives back nothing, half a release included.
+ *
+ * A malformed answer still means the release ran: the placement's row is
+ * deleted and commits at the pipeline's sync with the rest.  So it is not
+ * a failure of the pipeline (that would leave the claims beside it
+ * unanswered and the caller running them all again, the release then
+ * answering "none": a 404 for a placement it released).  REL is marked
+ * unread and ERR holds the error (NP_EOS, reason "release_unread") for
+ * pg_release to answer once the sync came through; a batch's items are
+ * answered so by group.c.
  */
 static int release_answer(struct np__store *s, const char *v, struct np__release *rel,
 			  struct np_error *err)
@@ -1251,8 +1260,11 @@ static int release_answer(struct np__store *s, const char *v, struct np__release
 		np__takes_free(&given);
 		if (rc == NP_ENOMEM)
 			return np__err(err, rc, "out of memory");
-		return np__err(err, NP_EOS, "store '%s': a release answered '%.60s', not "
-			       "'HOST GEN;NODE RC AMOUNT ...;CPU NODE ...'", s->shown, v);
+		rel->found = false;
+		rel->unread = true;
+		np__err_reason(err, NP_EOS, "release_unread", "store '%s': a release answered "
+			       "'%.60s', not 'HOST GEN;NODE RC AMOUNT ...;CPU NODE ...'", s->shown, v);
+		return 0;
 	}
 	np__takes_free(&rel->given);
 	rel->found = true;
@@ -1672,12 +1684,18 @@ static int pg_claim_moves(struct np__store *s, const struct np__claim *c,
 	return rc;
 }
 
-/* A lone release: a batch of one (one round trip). */
+/*
+ * A lone release: a batch of one (one round trip).  An answer it could
+ * not read (release_answer) is its error once the release committed.
+ */
 static int pg_release(struct np__store *s, struct np__release *rel, struct np_error *err)
 {
 	struct np__op op = { NULL, NULL, rel };
+	int rc;
 
-	return pipeline_ops(s, &op, 1, err);
+	rel->unread = false;
+	rc = pipeline_ops(s, &op, 1, err);
+	return !rc && rel->unread ? err->code : rc;
 }
 
 /* The ids of the releases among OPS as a text[] literal. */

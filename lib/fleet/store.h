@@ -175,6 +175,14 @@ struct np__release {
 	int64_t generation; /* the host's new one */
 	struct np__takes given;
 	size_t tcap, pcap; /* elements allocated in GIVEN's takes and pins (np__grow) */
+	/*
+	 * Committed, but its answer could not be read (a tampered row): the
+	 * placement is gone, what it gave back unknown (FOUND false, GIVEN
+	 * empty).  Only commit_many sets it, for group.c to answer the item
+	 * "release_unread" instead of running it again; a lone release
+	 * (release) answers that error itself.
+	 */
+	bool unread;
 };
 
 /* One item of a batch (commit_many): a claim C answered in R, or a release REL. */

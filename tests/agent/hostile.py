@@ -10,8 +10,10 @@ accepted): garbage, huge, notarray, badid, ctrlid, deep, manyids, nul, html500, 
 Two modes answer well, to see what the agent asks: whole (12,000
 placements: the whole host with a plan each is 6 MB, past the agent's
 4 MiB; ?placements=ids their ids only) and old (a service older than
-?placements=ids: 400 for it, a small whole host without it).  Each GET's
-path goes to standard output.
+?placements=ids: 400 for it, a small whole host without it), and uuids
+(the most placements the agent looks after, 100,000, with ids of 36 bytes:
+4.6 MB, past the 4 MiB it reads of other answers).  Each GET's path goes to
+standard output.
 """
 import http.server, json, os, socketserver, sys
 
@@ -56,6 +58,9 @@ class H(http.server.BaseHTTPRequestHandler):
             ps = [{"id": "vm-%d" % i} if ids else {"id": "vm-%d" % i, "plan": plan}
                   for i in range(12000)]
             self.answer(200, json.dumps({"name": "h1", "placements": ps}).encode())
+        elif mode == "uuids":
+            ps = [{"id": "%08x-0000-4000-8000-%012x" % (i, i)} for i in range(100000)]
+            self.answer(200, json.dumps({"name": "h1", "generation": 1, "placements": ps}).encode())
         elif mode == "old" and ids:
             self.answer(400, b'{"error": {"code": "bad_request", "message": "unknown query '
                              b'parameter \'placements\' (this route takes none)"}}')

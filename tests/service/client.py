@@ -337,6 +337,10 @@ def hostile_cases(auth):
         "http10": "GET /v1/health HTTP/1.0\r\n%s\r\n" % auth,
         "no-host": "GET /v1/health HTTP/1.1\r\n%sConnection: close\r\n\r\n" % auth,
         "host-twice": "GET /v1/health HTTP/1.1\r\nHost: y\r\n%s\r\n" % h,
+        # libmicrohttpd serves HTTP/1.2-1.9 as 1.1: the same Host rule.
+        "no-host-19": "GET /v1/health HTTP/1.9\r\n%sConnection: close\r\n\r\n" % auth,
+        "no-host-12": "GET /v1/health HTTP/1.2\r\n%sConnection: close\r\n\r\n" % auth,
+        "host-15": "GET /v1/health HTTP/1.5\r\n%s\r\n" % h,
         "method-unknown": "FOO /v1/health HTTP/1.1\r\n%s\r\n" % h,
         # Refused on their headers while the body is still coming (sent
         # staged: hostile_one): read and thrown away first, or the client's

@@ -4,7 +4,8 @@
 answers and the errors, and check each answer against the file: its status
 is listed for that route and method, its body has the listed type, and
 every object carries its schema's required keys with the right types
-(recursively, $ref followed; enum and nullable respected).  Every
+(recursively, $ref followed; enum and nullable respected; oneOf: exactly
+one alternative; additionalProperties false: no other key).  Every
 method of every path in the file must be exercised.  Prints TAP-like lines
 and exits 1 on any mismatch."""
 import json
@@ -29,8 +30,26 @@ def resolve(spec, node):
     return node
 
 
+def one_of(spec, alts, value, where, errs):
+    """VALUE matches exactly one schema of ALTS (oneOf); else why not."""
+    whys = []
+    for alt in alts:
+        e = []
+        check(spec, alt, value, where, e)
+        whys.append(e)
+    fits = sum(1 for e in whys if not e)
+    if fits == 0:
+        errs.append("%s: matches no oneOf alternative (%s)"
+                    % (where, " | ".join("; ".join(e)[:200] for e in whys)))
+    elif fits > 1:
+        errs.append("%s: matches %d oneOf alternatives, not one" % (where, fits))
+
+
 def check(spec, schema, value, where, errs):
     schema = resolve(spec, schema)
+    if "oneOf" in schema:
+        one_of(spec, schema["oneOf"], value, where, errs)
+        return
     if value is None:
         if not schema.get("nullable"):
             errs.append("%s: null" % where)
@@ -51,6 +70,10 @@ def check(spec, schema, value, where, errs):
             if k in value:
                 check(spec, sub, value[k], "%s.%s" % (where, k), errs)
         extra = schema.get("additionalProperties")
+        if extra is False:
+            for k in value:
+                if k not in schema.get("properties", {}):
+                    errs.append("%s: key '%s' not in the schema" % (where, k))
         if isinstance(extra, dict):
             for k, v in value.items():
                 check(spec, extra, v, "%s.%s" % (where, k), errs)
@@ -140,6 +163,36 @@ def raw_request(addr, headers, line, framing, body):
         return (int(m.group(1)) if m else None), json.loads(text)
     except ValueError:
         return (int(m.group(1)) if m else None), None
+
+
+def host_schemas(c, full, ids):
+    """The GET host answer's oneOf tells the two answers apart: FULL is a
+    Host and IDS a HostIds (each one alone), and neither with a key of the
+    other's added or its own taken away."""
+    schema = c.spec["paths"]["/v1/hosts/{name}"]["get"]["responses"]["200"]
+    schema = schema["content"]["application/json"]["schema"]
+    comps = c.spec["components"]["schemas"]
+    cases = [("the full answer is a Host", comps["Host"], full, True),
+             ("the ids answer is a HostIds", comps["HostIds"], ids, True),
+             ("the ids answer is no Host", comps["Host"], ids, False),
+             ("the full answer is no HostIds", comps["HostIds"], full, False)]
+    if isinstance(full, dict) and isinstance(ids, dict):
+        cases += [("an ids answer with nodes matches neither", schema,
+                   dict(ids, nodes=full.get("nodes")), False),
+                  ("a full answer without topology matches neither", schema,
+                   {k: v for k, v in full.items() if k != "topology"}, False),
+                  ("an ids answer with a plan matches neither", schema,
+                   dict(ids, placements=[dict(p, plan={}) for p in ids["placements"]]),
+                   not ids["placements"])]
+    for what, sch, value, want in cases:
+        errs = []
+        check(c.spec, sch, value, "body", errs)
+        if (not errs) == want and isinstance(value, dict):
+            c.passed += 1
+            print("ok - %s" % what)
+        else:
+            c.failed += 1
+            print("not ok - %s: %s" % (what, "; ".join(errs)[:300] or "it matched"))
 
 
 def main():
@@ -280,7 +333,9 @@ def main():
     c.req("POST", "/v1/fit", raw=b"x" * 2000000, want=413)
     c.req("POST", "/v1/fit", {"flavor": flavor}, ctype="text/plain", want=415)
     c.req("GET", "/v1/placements/none", want=404)
-    c.req("GET", "/v1/hosts/%s" % d["host"], want=200)
+    _, full = c.req("GET", "/v1/hosts/%s" % d["host"], want=200)
+    _, ids = c.req("GET", "/v1/hosts/%s?placements=ids" % d["host"], want=200)
+    host_schemas(c, full, ids)
     c.req("DELETE", "/v1/hosts/%s" % d["host"], want=409)
     c.req("DELETE", "/v1/hosts/%s?force=perhaps" % d["host"], want=400)
     c.req("DELETE", "/v1/placements/oa-vm", want=204)

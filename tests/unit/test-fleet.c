@@ -1916,6 +1916,7 @@ struct mixed_arg {
 	int placed;
 	bool found;
 	int rc;
+	char reason[48]; /* a release's error's */
 };
 
 static void *mixed_one(void *p)
@@ -1927,6 +1928,7 @@ static void *mixed_one(void *p)
 
 	if (a->release) {
 		a->rc = np_fleet_release(a->f, a->id, &a->found, &err);
+		snprintf(a->reason, sizeof(a->reason), "%s", err.reason);
 		return NULL;
 	}
 	r = schedule(a->f, a->id, "vcpus=1,ram=512", &on, &err);
@@ -3256,6 +3258,76 @@ static void release_strict_pg(np_fleet *f, np_topo *a)
 	PQfinish(c);
 }
 
+/*
+ * The same tampered release in a batch beside two claims (the blocker
+ * holds host mx, so they queue behind the first claim and commit
+ * together): its answer is unreadable but it committed, so it answers
+ * NP_EOS "release_unread" (the service's 204), its row is gone, and the
+ * batch is not run again one by one (split 0, two commits), where the
+ * release would have answered "not found" and its client a 404.  The
+ * claims beside it are placed; F's view, refreshed, equals a full read.
+ */
+static void release_unread_pg(np_fleet *f, np_topo *a)
+{
+	struct mixed_arg args[3];
+	pthread_t th[3];
+	np_fleet *h[3] = { NULL }, *n = NULL;
+	struct np_fleet_commit_stats st;
+	struct np_error err = { 0 };
+	PGconn *c = PQconnectdb(url);
+	struct blocker b;
+	char why[300] = "", id[32];
+	int started = 0;
+
+	mixed_host(f, a);
+	h[0] = open_fleet(0);
+	for (int i = 1; h[0] && i < 3; i++)
+		CHECK(np_fleet_open_shared(h[0], &h[i], &err) == 0, "shared: %s", err.message);
+	for (int i = 0; i < 3; i++)
+		CHECK(h[i] && np_fleet_refresh(h[i], &err) == 0, "refresh: %s", err.message);
+	if (!h[2])
+		goto out;
+	/* After the handles read mx: a full read refuses the tampered row. */
+	CHECK(pg_ok(c, "UPDATE np_placements SET cpus[1] = -5 WHERE id = 'mx-r0'"),
+	      "tamper mx-r0: %s", PQerrorMessage(c));
+	block(&b);
+	started += start(th, args, 0, h[0], "mx-u0", false);
+	CHECK(wait_pending(h[0], 1), "the first claim is being committed");
+	started += start(th, args, started, h[started], "mx-u1", false);
+	started += start(th, args, started, h[started], "mx-r0", true);
+	CHECK(started == 3 && wait_pending(h[0], 3), "a claim and the release queued behind it");
+	unblock(&b);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	CHECK(args[0].placed && args[1].placed, "the claims placed (%d, %d)", args[0].placed,
+	      args[1].placed);
+	CHECK(args[2].rc == NP_EOS && !strcmp(args[2].reason, "release_unread") && !args[2].found,
+	      "the tampered release: NP_EOS release_unread (got %d '%s', found %d)", args[2].rc,
+	      args[2].reason, args[2].found);
+	CHECK(pg_num(c, "SELECT count(*) FROM np_placements WHERE id = 'mx-r0'") == 0,
+	      "its row is gone: it was released");
+	np_fleet_commit_stats(h[0], &st);
+	CHECK(st.commits == 2 && st.split == 0, "not run again one by one (%llu commits, %llu "
+	      "split)", (unsigned long long)st.commits, (unsigned long long)st.split);
+	past_scans();
+	CHECK(np_fleet_refresh(f, &err) == 0, "refresh: %s", err.message);
+	CHECK(open_in_full(&n) && same_views(f, n, why, sizeof(why)),
+	      "F's view equals a full read (%s)", why);
+	np_fleet_close(n);
+	checked(f, "after the unread release");
+out:
+	for (int i = 2; i >= 0; i--)
+		np_fleet_close(h[i]);
+	for (int i = 0; i < MIXED_RELEASES - 1; i++) {
+		snprintf(id, sizeof(id), "mx-r%d", i);
+		np_fleet_release(f, id, NULL, NULL);
+	}
+	np_fleet_release(f, "mx-u0", NULL, NULL);
+	np_fleet_release(f, "mx-u1", NULL, NULL);
+	CHECK(np_fleet_remove_host(f, "mx", false, NULL, &err) == 0, "remove: %s", err.message);
+	PQfinish(c);
+}
+
 /* ---- statistics after a bulk load (PostgreSQL) ---------------------------------- */
 
 #define BULK_MAX 65 /* a handle looks at the statistics at its 1st, 33rd and 65th add */
@@ -3697,6 +3769,10 @@ int main(void)
 #endif
 		T_CASE("feed-idle-handle", feed_idle(f, a));
 		T_CASE("feed-floor", feed_floor());
+#if NP_HAVE_POSTGRESQL
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("release-unread-batch-postgresql", release_unread_pg(f, a));
+#endif
 	}
 	np_fleet_close(f);
 	np_topo_free(a);
