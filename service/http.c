@@ -8,8 +8,9 @@
  * Threads: libmicrohttpd's own pool (cfg->threads), each thread polling
  * many connections; a handler runs on the thread of its connection.
  * Limits: the request target alone (path and query: 414), the request
- * line and headers together (431), both --max-header; the body (413); open connections (more wait in the
- * backlog); an idle timeout and the watchdog's total time per request.
+ * line and headers together (431), both --max-header; the body (413);
+ * open connections (more wait in the backlog); an idle timeout and the
+ * watchdog's total time per request.
  * A request refused on its headers (401, 404, 405, 413, 415, most 400s)
  * is answered at once when the client waits for it (Expect:
  * 100-continue) or sends no body; else its body is read up to 4 times

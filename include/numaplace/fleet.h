@@ -114,7 +114,7 @@ void np_fleet_refresh_stats(const np_fleet *fleet, struct np_fleet_refresh_stats
  */
 struct np_fleet_feed_stats {
 	uint64_t scans;	 /* change scans a thread made and shared */
-	uint64_t takes;	 /* refreshes that took shared scans, with no round trip of their own */
+	uint64_t takes;	 /* refreshes that took shared scans (no round trip) */
 	uint64_t behind; /* refreshes of a thread that had fallen out of the feed */
 };
 void np_fleet_feed_stats(const np_fleet *fleet, struct np_fleet_feed_stats *out);

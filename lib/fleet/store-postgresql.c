@@ -568,7 +568,7 @@ struct np__store {
 	int64_t until;	  /* wait_until: the deadline of the claims and releases run now, or 0 */
 	int64_t batch_until; /* lock_claims: UNTIL then, for the claim_many/commit_many that follows */
 	int64_t tx_until; /* the deadline of the transaction in flight (errors map to it), or 0 */
-	unsigned adds;	  /* hosts this handle added (stale_stats looks every ANALYZE_EVERY) */
+	unsigned adds;	  /* hosts this handle added (stale_stats: every ANALYZE_EVERY) */
 };
 
 /* ---- errors and statements ----------------------------------------------- */
@@ -1263,7 +1263,8 @@ static int release_answer(struct np__store *s, const char *v, struct np__release
 		rel->found = false;
 		rel->unread = true;
 		np__err_reason(err, NP_EOS, "release_unread", "store '%s': a release answered "
-			       "'%.60s', not 'HOST GEN;NODE RC AMOUNT ...;CPU NODE ...'", s->shown, v);
+			       "'%.60s', not 'HOST GEN;NODE RC AMOUNT ...;CPU NODE ...'", s->shown,
+			       v);
 		return 0;
 	}
 	np__takes_free(&rel->given);
@@ -1405,8 +1406,8 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 	s->batch_until = 0; /* one batch's */
 	if (until && !ms)
 		return too_late(s, err, n && ops[0].rel ? "cannot release" : "cannot claim");
-	if ((rc = claims_pin_once(ops, n, err)) || (rc = have_fns(s, err)) || (rc = prepare(s, P_CLAIM_TRY, err)) ||
-	    (rc = prepare(s, P_RELEASE, err)))
+	if ((rc = claims_pin_once(ops, n, err)) || (rc = have_fns(s, err)) ||
+	    (rc = prepare(s, P_CLAIM_TRY, err)) || (rc = prepare(s, P_RELEASE, err)))
 		return rc;
 	if (until && ((rc = prepare(s, P_DEADLINE, err)) || (rc = prepare(s, P_BY_DEADLINE, err))))
 		return rc;
