@@ -233,7 +233,7 @@ else
   pg_psql fleet "UPDATE np_meta SET value = '99' WHERE key = 'version'" >/dev/null
 fi
 run schedule --store "$store" --id vm-new --flavor vcpus=1,ram=512; expect_rc 2 "a newer schema"
-newest=3; [ "$kind" = postgresql ] && newest=6
+newest=3; [ "$kind" = postgresql ] && newest=7
 expect_err "schema version 99; this numaplace reads up to $newest" "says so"
 expect_one_line_err "newer schema"
 run fleet add --store "$store" --name host-9 --host host.json; expect_rc 2 "add to a newer schema"
