@@ -2409,6 +2409,13 @@ static long pg_num(PGconn *c, const char *sql)
 	"ALTER TABLE np_hosts DROP COLUMN inv_nodes, DROP COLUMN inv_rcs, DROP COLUMN "    \
 	"inv_total, DROP COLUMN inv_cap, DROP COLUMN inv_used;"
 
+/* A stored np_claim() that answers 'old': a migration must replace it. */
+#define PG_OLD_CLAIM                                                                       \
+	"CREATE OR REPLACE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, "    \
+	"p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes "        \
+	"INTEGER[], p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE sql "    \
+	"AS $f$ SELECT 'old' $f$;"
+
 /* Every host's ledger as text, at any version (np_inventory to 6, the host arrays since 7). */
 #define PG_INV_OF(from)                                                                    \
 	"SELECT string_agg(concat_ws(' ', h.name, i.node, i.rc, i.total, i.cap, i.used), ';' " \
@@ -2444,10 +2451,7 @@ static bool pg_rewind(PGconn *c, int version, bool orphan)
 		 "ALTER TABLE np_placements DROP COLUMN a_nodes, DROP COLUMN a_rcs, DROP COLUMN "
 		 "a_amounts, DROP COLUMN cpus, DROP COLUMN cpu_nodes;"
 		 "%s"
-		 "CREATE OR REPLACE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, "
-		 "p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes "
-		 "INTEGER[], p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE sql "
-		 "AS $f$ SELECT 'old' $f$;"
+		 PG_OLD_CLAIM
 		 "CREATE OR REPLACE FUNCTION np_release(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql "
 		 "AS $f$ DECLARE v_host BIGINT; BEGIN "
 		 "SELECT host_id INTO v_host FROM np_placements WHERE id = p_id FOR UPDATE; "
@@ -3041,10 +3045,7 @@ static void migrate_v5_pg(np_topo *a)
 	np_fleet_close(f);
 	pg_text(c, PG_TAKES, before, sizeof(before));
 	CHECK(pg_ok(c, "BEGIN;" PG_UNDO_V7 "ALTER TABLE np_hosts DROP COLUMN last_change;"
-		    "CREATE OR REPLACE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, "
-		    "p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes "
-		    "INTEGER[], p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE sql "
-		    "AS $f$ SELECT 'old' $f$;"
+		    PG_OLD_CLAIM
 		    "UPDATE np_meta SET value = '5' WHERE key = 'version'; COMMIT"),
 	      "back to version 5");
 	f = open_fleet(0);
@@ -3115,10 +3116,7 @@ static void migrate_v6_pg(np_topo *a)
 	np_fleet_close(f);
 	pg_text(c, PG_INV_V7, before, sizeof(before));
 	CHECK(pg_ok(c, "BEGIN;" PG_UNDO_V7
-		    "CREATE OR REPLACE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, "
-		    "p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes "
-		    "INTEGER[], p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE sql "
-		    "AS $f$ SELECT 'old' $f$;"
+		    PG_OLD_CLAIM
 		    "UPDATE np_meta SET value = '6' WHERE key = 'version'; COMMIT"),
 	      "back to version 6");
 	CHECK(!strcmp(pg_text(c, PG_INV_V6, at6, sizeof(at6)), before) && *before &&
