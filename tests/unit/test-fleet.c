@@ -3162,6 +3162,62 @@ static void migrate_v6_pg(np_topo *a)
 	PQfinish(c);
 }
 
+/* The stored np_claim() of ID on host pg-wait taking AMOUNT (SQL) of node 0's mem, mode 1. */
+#define PG_WAIT_CLAIM(id, amount)                                                          \
+	"SELECT np_claim('" id "', h.id, 'r', 'p', '{0}', '{mem}', ARRAY[" amount "], "   \
+	"'{1}', '{}', '{}') FROM np_hosts h WHERE name = 'pg-wait'"
+/* Node 0's mem element of that host's ledger arrays. */
+#define PG_WAIT_MEM                                                                        \
+	"(SELECT i FROM generate_subscripts(h.inv_nodes, 1) i WHERE h.inv_nodes[i] = 0 AND "   \
+	"h.inv_rcs[i] = 'mem')"
+
+/*
+ * Schema 7 charges a claim's takes in the host row's SET, not its WHERE:
+ * a claim that fits only once a release in flight on its host commits
+ * waits for that release's row lock and is then charged on the newest
+ * row (a WHERE would have refused it on its snapshot without waiting).
+ */
+static void charge_after_wait_pg(np_fleet *f, np_topo *a)
+{
+	struct np_error err = { 0 };
+	PGconn *c = PQconnectdb(url), *d = PQconnectdb(url);
+	char pid[160], out[64] = "";
+	PGresult *q;
+	int waited = 0;
+
+	CHECK(np_fleet_add_host(f, "pg-wait", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	pg_text(c, PG_WAIT_CLAIM("vm-wait-full", "h.inv_cap[" PG_WAIT_MEM "] - h.inv_used["
+				 PG_WAIT_MEM "]"), out, sizeof(out));
+	CHECK(!strncmp(out, "claimed ", 8), "node 0's mem filled: '%s'", out);
+	CHECK(pg_fails(c, PG_WAIT_CLAIM("vm-wait-one", "1"), "NP002"), "no room for 1 more");
+	CHECK(pg_ok(c, "BEGIN") && pg_num(c, "SELECT np_release('vm-wait-full')") > 0,
+	      "released, not committed: the host row locked");
+	CHECK(PQsendQuery(d, PG_WAIT_CLAIM("vm-wait-one", "1")) == 1, "claim sent");
+	snprintf(pid, sizeof(pid), "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND "
+		 "wait_event_type = 'Lock'", PQbackendPID(d));
+	for (int i = 0; i < 500 && !waited; i++) {
+		waited = pg_num(c, pid) == 1;
+		if (!waited)
+			usleep(10000);
+	}
+	CHECK(waited, "the claim waits for the release's lock");
+	CHECK(pg_ok(c, "COMMIT"), "the release committed");
+	q = PQgetResult(d);
+	snprintf(out, sizeof(out), "%s", PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1
+					 ? PQgetvalue(q, 0, 0) : PQresultErrorMessage(q));
+	PQclear(q);
+	while ((q = PQgetResult(d)) != NULL)
+		PQclear(q);
+	CHECK(!strncmp(out, "claimed ", 8), "charged on the newest row after the wait: '%s'", out);
+	CHECK(pg_num(c, "SELECT np_release('vm-wait-one')") > 0, "released again");
+	CHECK(np_fleet_refresh(f, &err) == 0, "refresh: %s", err.message);
+	checked(f, "after the wait");
+	CHECK(np_fleet_remove_host(f, "pg-wait", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	PQfinish(d);
+	PQfinish(c);
+}
+
 /* ---- a claim with moves clears the host's last change (PostgreSQL) ------------ */
 
 /* ID (FLAVOR, dedicated CPUs) placed on host pg-mv with O; moves in its plan, -1: not placed. */
@@ -3869,6 +3925,8 @@ int main(void)
 			T_CASE("migrate-v5-postgresql", migrate_v5_pg(a));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("migrate-v6-postgresql", migrate_v6_pg(a));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("charge-after-wait-postgresql", charge_after_wait_pg(f, a));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("release-strict-postgresql", release_strict_pg(f, a));
 		if (!strncmp(url, "postgres", 8))
