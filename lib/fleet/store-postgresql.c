@@ -10,15 +10,16 @@
  *   COMMITTED for all the claims a process sends at once (group.c).  It
  *   inserts the placement with its takes and pins as arrays in its row
  *   (schema_v5; its id there already: same request -> 'exists', other ->
- *   'conflict'), locks and bumps the host row (so two claims on one host
- *   take turns and the generation moves), charges every take with the
- *   ledger's predicate in the UPDATE's WHERE (a waiting UPDATE
- *   re-evaluates it on the row's newest version), checks the changed-row
- *   count, checks that no other placement on the host pins one of its
- *   CPUs (PIN_CHECK: after the host row's lock).  Any failed check
- *   raises, and the claim's subtransaction rolls back.  Locks are always
- *   taken placement row -> host row -> ledger rows, by claims and
- *   releases alike, so they cannot deadlock.  research/fleet.md measured
+ *   'conflict'), and in one UPDATE of the host row locks and bumps it
+ *   (so two claims on one host take turns and the generation moves) and
+ *   charges every take in the host's ledger, arrays in that row since
+ *   schema_v7, with the ledger's predicate (np_charge(); a waiting UPDATE
+ *   computes it again on the row's newest version: HOST_CHARGE_SET), then
+ *   checks that no other placement on the host pins one of its CPUs
+ *   (PIN_CHECK: after the host row's lock).  Any failed check raises, and
+ *   the claim's subtransaction rolls back.  A release gives back in its
+ *   own UPDATE of the host row.  Locks are always taken placement row ->
+ *   host row, by claims and releases alike, so they cannot deadlock.  research/fleet.md measured
  *   this protocol at 3,300-11,300 claims/s on this kind of VM.
  * - Change scans: every write sets its host's change_seq from a sequence.
  *   Sequence values are taken before commit, so a scan "change_seq >
@@ -84,7 +85,6 @@ enum stmt {
 	P_TOPO_BY_DIGEST,
 	P_INS_TOPO,
 	P_INS_HOST,
-	P_INS_ROWS,
 	P_COUNT_PLACEMENTS,
 	P_DEL_HOST_PLACEMENTS,
 	P_DEL_HOST,
@@ -114,27 +114,26 @@ enum stmt {
 	"(SELECT count(*) FROM np_placements p WHERE p.host_id = h.id) "
 /*
  * One row a host: its columns, then its ledger rows as five arrays read in
- * step (node, rc, total, cap, used) and its pins as two (cpu, node).  Each
- * aggregate of one query level sees its rows in one order, so the arrays
- * line up; a host without pins has NULL ones.  Rows came one per ledger
- * row and pin before (~90 a host: 40 inventory, ~50 pins): a DataRow,
- * nine columns and a PGresult row each, and three replicas re-read a host
- * ~0.4 times a placement (docs/bench/service.md, "pg-ledger").
+ * step (node, rc, total, cap, used: the host row's own since schema_v7)
+ * and its pins as two (cpu, node).  Each aggregate of one query level
+ * sees its rows in one order, so the pin arrays line up; a host without
+ * pins has NULL ones.  Rows came one per ledger row and pin before (~90 a
+ * host: 40 inventory, ~50 pins): a DataRow, nine columns and a PGresult
+ * row each, and three replicas re-read a host ~0.4 times a placement
+ * (docs/bench/service.md, "pg-ledger").
  * One host (LEDGER_ONE) aggregates LATERAL, without GROUP BY: its generic
  * plan then expects one row, where a GROUP BY's expected dozens of groups,
  * costing the count's subplan once per each, past jit_above_cost (JIT
  * compiled every read: 3 ms a read, measured).  Every host (LEDGER_ALL)
  * joins grouped aggregates (hash joins; one lookup per host was 6 times
- * slower over 1,000).  The host anchors the join: inventory rows cascade
- * with their host, and a pin of a host that is gone is still found by
- * `fleet check`, which compares every pin (P_PINS_ALL) with the plans.
+ * slower over 1,000).  The host anchors the join: a pin of a host that is
+ * gone is still found by `fleet check`, which compares every pin
+ * (P_PINS_ALL) with the plans.
  */
 #define LEDGER_COLS                                                                          \
 	"SELECT h.id, h.generation, coalesce(x.n, 0), h.topology_id, h.name, h.cpu_ratio, "  \
-	"h.ram_ratio, i.node, i.rc, i.total, i.cap, i.used, x.cpu, x.node FROM np_hosts h "
-#define LEDGER_ROWS                                                                          \
-	"array_agg(node) AS node, array_agg(rc) AS rc, array_agg(total) AS total, "          \
-	"array_agg(cap) AS cap, array_agg(used) AS used FROM np_inventory "
+	"h.ram_ratio, h.inv_nodes, h.inv_rcs, h.inv_total, h.inv_cap, h.inv_used, x.cpu, "   \
+	"x.node FROM np_hosts h "
 /*
  * Schema 5: the pins are the host's placements' arrays, joined into one
  * array literal each ("{" and "}" around the elements; NULL without pins).
@@ -146,13 +145,11 @@ enum stmt {
 	"count(*) AS n, " LEDGER_PIN_ARR("cpus") " AS cpu, " LEDGER_PIN_ARR("cpu_nodes")     \
 	" AS node FROM np_placements "
 #define LEDGER_ONE                                                                           \
-	LEDGER_COLS "CROSS JOIN LATERAL (SELECT " LEDGER_ROWS "WHERE host_id = h.id) i "     \
-		    "CROSS JOIN LATERAL (SELECT " LEDGER_PINS "WHERE host_id = h.id) x "     \
+	LEDGER_COLS "CROSS JOIN LATERAL (SELECT " LEDGER_PINS "WHERE host_id = h.id) x "     \
 		    "WHERE h.id = $1"
 #define LEDGER_ALL                                                                           \
-	LEDGER_COLS "LEFT JOIN (SELECT host_id, " LEDGER_ROWS "GROUP BY host_id) i "         \
-		    "ON i.host_id = h.id LEFT JOIN (SELECT host_id, " LEDGER_PINS            \
-		    "GROUP BY host_id) x ON x.host_id = h.id"
+	LEDGER_COLS "LEFT JOIN (SELECT host_id, " LEDGER_PINS "GROUP BY host_id) x "         \
+		    "ON x.host_id = h.id"
 
 /*
  * The largest mark handed out: a fresh sequence says last_value 1 before
@@ -193,12 +190,10 @@ static const char *const sql[P_COUNT] = {
 			   "WHERE h.name = $1 FOR UPDATE OF h",
 	[P_TOPO_BY_DIGEST] = "SELECT id, json FROM np_topologies WHERE digest = $1",
 	[P_INS_TOPO] = "INSERT INTO np_topologies (digest, json) VALUES ($1, $2) RETURNING id",
+	/* The host with its ledger's rows (schema_v7), as the caller ordered them. */
 	[P_INS_HOST] = "INSERT INTO np_hosts (name, topology_id, cpu_ratio, ram_ratio, generation, "
-		       "change_seq) VALUES ($1, $2, $3, $4, 1, nextval('np_change_seq')) "
-		       "RETURNING id",
-	[P_INS_ROWS] = "INSERT INTO np_inventory (host_id, node, rc, total, cap, used) "
-		       "SELECT $1, * FROM unnest($2::integer[], $3::text[], $4::bigint[], "
-		       "$5::bigint[], $6::bigint[])",
+		       "change_seq, inv_nodes, inv_rcs, inv_total, inv_cap, inv_used) VALUES ($1, "
+		       "$2, $3, $4, 1, nextval('np_change_seq'), $5, $6, $7, $8, $9) RETURNING id",
 	[P_COUNT_PLACEMENTS] = "SELECT count(*) FROM np_placements WHERE host_id = $1",
 	/* Their allocations and pins are in their rows (schema_v5). */
 	[P_DEL_HOST_PLACEMENTS] = "DELETE FROM np_placements WHERE host_id = $1",
@@ -239,12 +234,12 @@ static const char *const sql[P_COUNT] = {
 			    "UPDATE SET value = (np_meta.value::bigint + 1)::text",
 	[P_OBSERVE] = "SELECT np_observe($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 	/*
- * The claim's middle, the same in the stored np_claim() (schema_v1) and
- * this connection's np_claim_try() (temp_fns): bump the host row (its
- * lock orders the claims on one host; SET, text starting with a comma:
- * what else it sets there), charge every take with the ledger's
- * predicate and check every row took it, record the takes.  Needs p_*
- * as np_claim()'s parameters and v_gen, v_n declared.
+ * The claim's middle up to schema 6, in the stored np_claim() (schema_v1,
+ * STORED_FNS): bump the host row (its lock orders the claims on one host;
+ * SET, text starting with a comma: what else it sets there), charge every
+ * take with the ledger's predicate and check every row took it.  Needs p_*
+ * as np_claim()'s parameters and v_gen, v_n declared.  Since schema 7 the
+ * ledger is in the host row: HOST_CHARGE_SET.
  */
 #define CLAIM_CHARGE_SET(set) \
 	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')" \
@@ -274,11 +269,45 @@ static const char *const sql[P_COUNT] = {
 	"   cpus, cpu_nodes) VALUES (p_id, p_host, p_request, p_plan, p_nodes, p_rcs, p_amounts," \
 	"   p_cpus, p_cpu_nodes)"
 
-/* A release gives back what the placement took (its row's arrays, read into v_*). */
+/* A release gives back what the placement took (its row's arrays, read into v_*; to schema 6). */
 #define RELEASE_GIVE_BACK \
 	"  UPDATE np_inventory i SET used = i.used - a.amount" \
 	"   FROM unnest(v_nodes, v_rcs, v_amounts) AS a(node, rc, amount)" \
 	"   WHERE i.host_id = v_host AND i.node = a.node AND i.rc = a.rc;\n"
+
+/*
+ * Schema 7: the host row's ledger (its inv_* arrays) charged with TAKES,
+ * "NODES, RCS, AMOUNTS, MODES" as SQL, SIGN 1 (a claim's takes) or -1
+ * (given back): np_charge() of schema_v7, the new inv_used.
+ */
+#define NP_CHARGE(takes, sign) \
+	"np_charge(inv_nodes, inv_rcs, inv_total, inv_cap, inv_used, " takes ", " sign ")"
+
+/*
+ * The claim's middle since schema 7, in the stored np_claim() and
+ * np_claim_try(): one UPDATE of the host row bumps it (its lock orders
+ * the claims on one host; SET: what else it sets) and charges the takes
+ * in its inv_used.  np_charge() answers NULL when a take does not fit,
+ * and the RETURNING says so (-1): the claim raises, and the NULL written
+ * is undone with it.  The predicate is in the SET, not the WHERE: a
+ * WHERE is first evaluated on the statement's snapshot, and a row it
+ * refuses there is skipped without waiting for the claim that holds it
+ * (a release in flight would make a claim fail that fits after it).  In
+ * the SET the row is always locked, and a waiting UPDATE computes it
+ * again on the row's newest version (READ COMMITTED's recheck), as the
+ * WHERE of the old np_inventory UPDATE was after the host row's lock.
+ */
+#define HOST_CHARGE_SET(set) \
+	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')," \
+	"   inv_used = " NP_CHARGE("p_nodes, p_rcs, p_amounts, p_modes", "1") set \
+	"   WHERE id = p_host RETURNING CASE WHEN inv_used IS NULL THEN -1 ELSE generation END" \
+	"   INTO v_gen;\n" \
+	"  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'NP001', MESSAGE = 'host gone'; END IF;\n" \
+	"  IF v_gen < 0 THEN RAISE EXCEPTION USING ERRCODE = 'NP002'," \
+	"   MESSAGE = 'a node has no room left for the plan'; END IF;\n"
+
+/* Schema 7: a release's SET on the host row giving back what the placement took (v_*). */
+#define HOST_GIVE_BACK ", inv_used = " NP_CHARGE("v_nodes, v_rcs, v_amounts, NULL", "-1")
 
 /* The observation once per node (or once with NULLs when it has none). */
 	[P_OBS_GET] = "SELECT o.host_id, o.at, o.source, o.pid, o.domain, n.node, n.memory_mb, "
@@ -478,12 +507,20 @@ static const char schema_v5[] =
 /*
  * Version 5's np_claim() and np_release(), for other clients: the same
  * answers.  SET: what else their UPDATE of the host row sets (version 6
- * clears last_change there).
+ * clears last_change there).  Version 7's are STORED_FNS_OF with the
+ * host row's charge and give-back (CHARGE, RELEASE: the host UPDATEs) and
+ * with SETTINGS (enable_seqscan = off, as np_claim_try()'s).
  */
 #define STORED_FNS(set) \
+	STORED_FNS_OF("", CLAIM_CHARGE_SET(set), RELEASE_HOST(set) RELEASE_GIVE_BACK)
+/* A release's UPDATE of its host row up to schema 6; SET as STORED_FNS's. */
+#define RELEASE_HOST(set) \
+	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')" \
+	set "   WHERE id = v_host;\n"
+#define STORED_FNS_OF(settings, charge, release) \
 	"CREATE OR REPLACE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, p_plan TEXT," \
 	" p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes INTEGER[]," \
-	" p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE plpgsql AS $f$\n" \
+	" p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE plpgsql" settings " AS $f$\n" \
 	"DECLARE v_host BIGINT; v_request TEXT; v_gen BIGINT; v_n INTEGER;\n" \
 	"BEGIN\n" \
 	"  p_nodes := coalesce(p_nodes, '{}'); p_rcs := coalesce(p_rcs, '{}');\n" \
@@ -497,19 +534,18 @@ static const char schema_v5[] =
 	"    RAISE EXCEPTION USING ERRCODE = 'NP003', MESSAGE = 'a CPU is pinned already'; END IF;\n" \
 	CLAIM_INSERT " ON CONFLICT (id) DO NOTHING;\n" \
 	CLAIM_EXISTING \
-	CLAIM_CHARGE_SET(set) \
+	charge \
 	PIN_CHECK \
 	"  RETURN 'claimed ' || v_gen;\n" \
 	"END $f$;" \
-	"CREATE OR REPLACE FUNCTION np_release(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $f$\n" \
+	"CREATE OR REPLACE FUNCTION np_release(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql" settings \
+	" AS $f$\n" \
 	"DECLARE v_host BIGINT; v_nodes INTEGER[]; v_rcs TEXT[]; v_amounts BIGINT[];\n" \
 	"BEGIN\n" \
 	"  DELETE FROM np_placements WHERE id = p_id" \
 	"   RETURNING host_id, a_nodes, a_rcs, a_amounts INTO v_host, v_nodes, v_rcs, v_amounts;\n" \
 	"  IF NOT FOUND THEN RETURN -1; END IF;\n" \
-	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq')" \
-	set "   WHERE id = v_host;\n" \
-	RELEASE_GIVE_BACK \
+	release \
 	"  RETURN v_host;\n" \
 	"END $f$;"
 
@@ -532,13 +568,76 @@ static const char schema_v6[] = "ALTER TABLE np_hosts ADD COLUMN IF NOT EXISTS l
 static const char schema_v6_fns[] = STORED_FNS(", last_change = NULL");
 
 /*
+ * Version 7: a host's ledger is in its own row, five arrays in step
+ * (inv_nodes, inv_rcs, inv_total, inv_cap, inv_used: one element per node
+ * and resource, what np_inventory's rows were), so a claim charges its
+ * takes in the UPDATE of the host row it makes anyway (HOST_CHARGE_SET)
+ * and a release gives back in its own: one statement each instead of
+ * two, one row version and its WAL instead of one per ledger row (the
+ * np_inventory UPDATE was the claim's largest statement, 69 us a call:
+ * docs/bench/service.md, "pg-cpu4").  The arrays' lengths agree and no
+ * used is below 0 (np_inventory's CHECK): np_hosts_inventory.  inv_used
+ * may be NULL only inside a claim that did not fit (it raises).  The rows
+ * move in the migration's transaction, ordered by node and rc; a new
+ * host's come in the caller's order.
+ *
+ * np_charge() adds each take's amount times SIGN to its element (found
+ * by node and rc: the node's first element, then the rc from there on)
+ * and answers the new array, or NULL when a take names no element or,
+ * SIGN 1, breaks the ledger's predicate (ledger.h's modes: 0 unchecked,
+ * 1 within cap, 2 within cap and total).  A give-back (SIGN -1) skips
+ * what it does not find, as np_inventory's UPDATE did.  IMMUTABLE: its
+ * answer is its arguments'.
+ */
+static const char schema_v7[] =
+	"ALTER TABLE np_hosts ADD COLUMN inv_nodes INTEGER[] NOT NULL DEFAULT '{}',"
+	" ADD COLUMN inv_rcs TEXT[] NOT NULL DEFAULT '{}',"
+	" ADD COLUMN inv_total BIGINT[] NOT NULL DEFAULT '{}',"
+	" ADD COLUMN inv_cap BIGINT[] NOT NULL DEFAULT '{}',"
+	" ADD COLUMN inv_used BIGINT[] DEFAULT '{}',"
+	" ADD CONSTRAINT np_hosts_inventory CHECK (cardinality(inv_rcs) = cardinality(inv_nodes)"
+	" AND cardinality(inv_total) = cardinality(inv_nodes) AND cardinality(inv_cap) ="
+	" cardinality(inv_nodes) AND cardinality(inv_used) = cardinality(inv_nodes)"
+	" AND 0 <= ALL (inv_used));"
+	"UPDATE np_hosts h SET inv_nodes = i.node, inv_rcs = i.rc, inv_total = i.total,"
+	" inv_cap = i.cap, inv_used = i.used FROM (SELECT host_id,"
+	" array_agg(node ORDER BY node, rc) AS node, array_agg(rc ORDER BY node, rc) AS rc,"
+	" array_agg(total ORDER BY node, rc) AS total, array_agg(cap ORDER BY node, rc) AS cap,"
+	" array_agg(used ORDER BY node, rc) AS used FROM np_inventory GROUP BY host_id) i"
+	" WHERE i.host_id = h.id;"
+	"DROP TABLE np_inventory;"
+	"CREATE OR REPLACE FUNCTION np_charge(h_nodes INTEGER[], h_rcs TEXT[], h_total BIGINT[],"
+	" h_cap BIGINT[], h_used BIGINT[], p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[],"
+	" p_modes INTEGER[], p_sign INTEGER) RETURNS BIGINT[] LANGUAGE plpgsql IMMUTABLE AS $f$\n"
+	"DECLARE k INTEGER; u BIGINT;\n"
+	"BEGIN\n"
+	"  FOR i IN 1 .. coalesce(cardinality(p_nodes), 0) LOOP\n"
+	"    k := array_position(h_nodes, p_nodes[i]);\n"
+	"    IF k IS NOT NULL THEN k := array_position(h_rcs, p_rcs[i], k); END IF;\n"
+	"    WHILE k IS NOT NULL AND h_nodes[k] <> p_nodes[i] LOOP\n"
+	"      k := array_position(h_rcs, p_rcs[i], k + 1); END LOOP;\n"
+	"    IF k IS NULL AND p_sign < 0 THEN CONTINUE; END IF;\n"
+	"    IF k IS NULL THEN RETURN NULL; END IF;\n"
+	"    u := h_used[k] + p_sign * p_amounts[i];\n"
+	"    IF p_sign > 0 AND p_modes[i] <> 0 AND (u > h_cap[k] OR (p_modes[i] <> 1 AND"
+	"     u > h_total[k])) THEN RETURN NULL; END IF;\n"
+	"    h_used[k] := u;\n"
+	"  END LOOP;\n"
+	"  RETURN h_used;\n"
+	"END $f$";
+/* Its np_claim() and np_release(): the host row's charge, and (note-20) no sequential scans. */
+static const char schema_v7_fns[] =
+	STORED_FNS_OF(" SET enable_seqscan = off", HOST_CHARGE_SET(", last_change = NULL"),
+		      RELEASE_HOST(HOST_GIVE_BACK ", last_change = NULL"));
+
+/*
  * migrations[v] takes a store from version v to v + 1 (one or two texts:
  * C11 compilers need not take a literal over 4,095 bytes); version 0 is
  * an empty database.
  */
 static const char *const migrations[NP__FLEET_SCHEMA_POSTGRESQL][2] = {
 	{ schema_v1, NULL }, { schema_v2, NULL }, { schema_v3, NULL }, { schema_v4, NULL },
-	{ schema_v5, schema_v5_fns }, { schema_v6, schema_v6_fns }
+	{ schema_v5, schema_v5_fns }, { schema_v6, schema_v6_fns }, { schema_v7, schema_v7_fns }
 };
 
 /*
@@ -1106,7 +1205,7 @@ static const char temp_fns[] =
 	"DECLARE v_host BIGINT; v_request TEXT; v_gen BIGINT; v_n INTEGER; v_key TEXT;\n"
 	"BEGIN\n"
 	CLAIM_INSERT ";\n"
-	CLAIM_CHARGE_SET(", last_change = (generation + 1)::text || p_change")
+	HOST_CHARGE_SET(", last_change = (generation + 1)::text || p_change")
 	PIN_CHECK
 	"  RETURN 'claimed ' || v_gen;\n"
 	"EXCEPTION WHEN SQLSTATE 'NP001' OR SQLSTATE '23503' THEN RETURN 'gone';\n"
@@ -1124,10 +1223,11 @@ static const char temp_fns[] =
 	 * np_release() (schema_v5's), answering also the host's new
 	 * generation and what the placement held: "HOST GEN;NODE RC AMOUNT
 	 * ...;CPU NODE ...", or "none".  Its locks are np_release()'s:
-	 * placement row (by its DELETE), host row, ledger rows; the
-	 * placement's row, deleted with RETURNING, holds the allocations and
-	 * pins it gives back and answers, and that answer, read before the
-	 * host row is locked, is also its last change (schema_v6).  A host row
+	 * placement row (by its DELETE), host row (the ledger in it since
+	 * schema_v7: HOST_GIVE_BACK); the placement's row, deleted with
+	 * RETURNING, holds the allocations and pins it gives back and
+	 * answers, and that answer, read before the host row is locked, is
+	 * also its last change (schema_v6).  A host row
 	 * that is gone (nothing removes one under a placement, but schema 4
 	 * has no foreign key to stop it) answers generation -1: the
 	 * placement is still released, and no summary has such a host.
@@ -1147,8 +1247,7 @@ static const char temp_fns[] =
 	"   FROM unnest(v_cpus, v_cpu_nodes) AS x(cpu, node);\n"
 	"  UPDATE np_hosts SET generation = generation + 1, change_seq = nextval('np_change_seq'),"
 	"   last_change = (generation + 1)::text || ' r;' || coalesce(v_a, '') || ';' ||"
-	"   coalesce(v_p, '') WHERE id = v_host RETURNING generation INTO v_gen;\n"
-	RELEASE_GIVE_BACK
+	"   coalesce(v_p, '') " HOST_GIVE_BACK " WHERE id = v_host RETURNING generation INTO v_gen;\n"
 	"  RETURN v_host || ' ' || coalesce(v_gen, -1) || ';' || coalesce(v_a, '') || ';'"
 	"   || coalesce(v_p, '');\n"
 	"END $f$;"
@@ -1497,8 +1596,8 @@ static int pg_claim(struct np__store *s, const struct np__claim *c, struct np__c
  * Statements of claim_moves, run one by one in one explicit transaction
  * (moves are rare; the one-round-trip np_claim() stays as it is).  Locks
  * in the usual order: the moved placements' rows (by the UPDATE that
- * checks and swaps their plan), the new placement's row, the host row,
- * then ledger rows.
+ * checks and swaps their plan), the new placement's row, then the host
+ * row (its ledger in it since schema_v7).
  */
 #define MV_PLAN "UPDATE np_placements SET plan = $3 WHERE id = $1 AND host_id = $2::bigint " \
 		"AND plan = $4"
@@ -1508,16 +1607,18 @@ static int pg_claim(struct np__store *s, const struct np__claim *c, struct np__c
 #define MV_BUMP "UPDATE np_hosts SET generation = generation + 1, change_seq = " \
 		"nextval('np_change_seq'), last_change = NULL WHERE id = $1::bigint " \
 		"RETURNING generation"
-#define MV_GIVE_BACK "UPDATE np_inventory i SET used = i.used - a.amount FROM np_placements p, " \
-		     "unnest(p.a_nodes, p.a_rcs, p.a_amounts) AS a(node, rc, amount) " \
-		     "WHERE p.id = $1 AND i.host_id = $2::bigint AND i.node = a.node AND i.rc = a.rc"
+#define MV_GIVE_BACK "UPDATE np_hosts h SET inv_used = " \
+		     NP_CHARGE("p.a_nodes, p.a_rcs, p.a_amounts, NULL", "-1") \
+		     " FROM np_placements p WHERE p.id = $1 AND h.id = $2::bigint"
 #define MV_DROP "UPDATE np_placements SET a_nodes = '{}', a_rcs = '{}', a_amounts = '{}', " \
 		"cpus = '{}', cpu_nodes = '{}' WHERE id = $1"
-#define MV_TAKE "UPDATE np_inventory i SET used = i.used + d.amount FROM unnest($2::integer[], " \
-		"$3::text[], $4::bigint[], $5::integer[]) AS d(node, rc, amount, mode) " \
-		"WHERE i.host_id = $1::bigint AND i.node = d.node AND i.rc = d.rc AND " \
-		"(d.mode = 0 OR (i.used + d.amount <= i.cap AND (d.mode = 1 OR " \
-		"i.used + d.amount <= i.total)))"
+/*
+ * The takes charged in the host row (schema_v7), which MV_BUMP locked
+ * already: the WHERE sees its newest version (one row, or none: no room).
+ */
+#define MV_TAKE_CHARGE NP_CHARGE("$2::integer[], $3::text[], $4::bigint[], $5::integer[]", "1")
+#define MV_TAKE "UPDATE np_hosts SET inv_used = " MV_TAKE_CHARGE " WHERE id = $1::bigint AND " \
+		MV_TAKE_CHARGE " IS NOT NULL"
 #define MV_ALLOCS "UPDATE np_placements SET a_nodes = $2, a_rcs = $3, a_amounts = $4 WHERE id = $1"
 /* Its pins, unless another placement on the host holds one (PIN_CHECK; the host row is ours). */
 #define MV_PINS "UPDATE np_placements SET cpus = $2, cpu_nodes = $3 WHERE id = $4 AND " \
@@ -1612,7 +1713,7 @@ static int mv_charge(struct mv_tx *t, const char *id, const struct np__takes *ta
 
 		rc = mv_run(t, MV_TAKE, 5, p, NULL, &rows);
 	}
-	if (!rc && t->out->status == NP__CLAIMED && rows != takes->ntakes) {
+	if (!rc && t->out->status == NP__CLAIMED && rows != 1) { /* the host row, charged */
 		t->out->status = NP__NO_ROOM;
 		snprintf(t->out->detail, sizeof(t->out->detail), "a node has no room left for "
 			 "the plan of '%.150s'", id);
@@ -1841,28 +1942,23 @@ static int insert_host(struct np__store *s, const struct np__new_host *h, const 
 		       struct np_error *err)
 {
 	const np__ledger *l = h->rows;
-	char cr[32], rr[32], id[24], *arr[5] = { 0 };
-	const char *params[6] = { h->name, topo, cr, rr };
-	PGresult *r;
+	char cr[32], rr[32], *arr[5] = { 0 };
+	const char *params[9] = { h->name, topo, cr, rr };
+	PGresult *r = NULL;
 	int rc = NP_EOS;
 
 	snprintf(cr, sizeof(cr), "%.17g", h->cpu_ratio);
 	snprintf(rr, sizeof(rr), "%.17g", h->ram_ratio);
-	if (!(r = run(s, P_INS_HOST, 4, params, err)))
-		return NP_EOS;
-	snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
 	arr[0] = array_of(l->rows, l->nrows, sizeof(*l->rows), offsetof(struct np__row, node), 0);
 	arr[1] = array_of(l->rows, l->nrows, sizeof(*l->rows), offsetof(struct np__row, rc), 2);
 	arr[2] = array_of(l->rows, l->nrows, sizeof(*l->rows), offsetof(struct np__row, total), 1);
 	arr[3] = array_of(l->rows, l->nrows, sizeof(*l->rows), offsetof(struct np__row, cap), 1);
 	arr[4] = array_of(l->rows, l->nrows, sizeof(*l->rows), offsetof(struct np__row, used), 1);
-	params[0] = id;
 	for (int i = 0; i < 5; i++)
-		params[1 + i] = arr[i];
+		params[4 + i] = arr[i];
 	if (!arr[0] || !arr[1] || !arr[2] || !arr[3] || !arr[4])
 		rc = np__err(err, NP_ENOMEM, "out of memory");
-	else if ((r = run(s, P_INS_ROWS, 6, params, err)) != NULL)
+	else if ((r = run(s, P_INS_HOST, 9, params, err)) != NULL)
 		rc = 0;
 	PQclear(r);
 	for (int i = 0; i < 5; i++)
@@ -1885,10 +1981,9 @@ static int insert_host(struct np__store *s, const struct np__new_host *h, const 
  * does not own is skipped with a warning (ignored).
  */
 #define STALE_STATS                                                                          \
-	"DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_class WHERE oid IN ('np_hosts'::regclass, "  \
-	"'np_inventory'::regclass) AND pg_relation_size(oid) / "                             \
-	"current_setting('block_size')::bigint >= greatest(2 * relpages, 8)) THEN "          \
-	"ANALYZE np_hosts, np_inventory, np_topologies; END IF; END$$"
+	"DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_class WHERE oid = 'np_hosts'::regclass AND " \
+	"pg_relation_size(oid) / current_setting('block_size')::bigint >= "                  \
+	"greatest(2 * relpages, 8)) THEN ANALYZE np_hosts, np_topologies; END IF; END$$"
 
 /*
  * After a host was added: the handle's first add and every ANALYZE_EVERY-th

@@ -45,11 +45,12 @@
  * PostgreSQL's alone: the claim's tables without foreign keys (the
  * claim and the release keep them whole; store-postgresql.c); 5 too: a
  * PostgreSQL placement's allocations and pins as arrays in its row; 6
- * too: a PostgreSQL host row says what its last change was.
+ * too: a PostgreSQL host row says what its last change was; 7 too: a
+ * PostgreSQL host's ledger as arrays in its row.
  * Each store moves on its own: a SQLite file stays at 3.
  */
 #define NP__FLEET_SCHEMA_SQLITE 3
-#define NP__FLEET_SCHEMA_POSTGRESQL 6
+#define NP__FLEET_SCHEMA_POSTGRESQL 7
 /* The newest of them (np_fleet_schema_version()). */
 #define NP__FLEET_SCHEMA NP__FLEET_SCHEMA_POSTGRESQL
 

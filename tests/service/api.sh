@@ -470,7 +470,7 @@ svc_stop esc
 # opens its handles on the first requests, so none is open yet here.
 svc_start newer --store "$STORE" --listen "unix:$TMP/n.sock" || { not_ok "the server starts"; finish; }
 SVC=unix:$TMP/n.sock
-newest=3; [ "$kind" = postgresql ] && newest=6
+newest=3; [ "$kind" = postgresql ] && newest=7
 set_version() {  # set_version V: as a numaplace of schema V would leave the store
   if [ "$kind" = sqlite ]; then
     python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE np_meta SET value = ? WHERE key = 'version'\", (sys.argv[2],)); c.commit()" "$TMP/fleet.db" "$1"

@@ -2396,6 +2396,36 @@ static long pg_num(PGconn *c, const char *sql)
 }
 
 /*
+ * Schema 7's host arrays back into schema 6's np_inventory (BEGIN and
+ * COMMIT are the caller's): what every rewind below 7 starts with.
+ */
+#define PG_UNDO_V7                                                                         \
+	"CREATE TABLE np_inventory (host_id BIGINT NOT NULL REFERENCES np_hosts (id) "     \
+	"ON DELETE CASCADE, node INTEGER NOT NULL, rc TEXT NOT NULL, total BIGINT NOT NULL, " \
+	"cap BIGINT NOT NULL, used BIGINT NOT NULL CHECK (used >= 0), "                    \
+	"PRIMARY KEY (host_id, node, rc));"                                                \
+	"INSERT INTO np_inventory SELECT h.id, i.* FROM np_hosts h, unnest(h.inv_nodes, "  \
+	"h.inv_rcs, h.inv_total, h.inv_cap, h.inv_used) AS i;"                             \
+	"ALTER TABLE np_hosts DROP COLUMN inv_nodes, DROP COLUMN inv_rcs, DROP COLUMN "    \
+	"inv_total, DROP COLUMN inv_cap, DROP COLUMN inv_used;"
+
+/* A stored np_claim() that answers 'old': a migration must replace it. */
+#define PG_OLD_CLAIM                                                                       \
+	"CREATE OR REPLACE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, "    \
+	"p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes "        \
+	"INTEGER[], p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE sql "    \
+	"AS $f$ SELECT 'old' $f$;"
+
+/* Every host's ledger as text, at any version (np_inventory to 6, the host arrays since 7). */
+#define PG_INV_OF(from)                                                                    \
+	"SELECT string_agg(concat_ws(' ', h.name, i.node, i.rc, i.total, i.cap, i.used), ';' " \
+	"ORDER BY h.name, i.node, i.rc) FROM np_hosts h JOIN " from " ON i.host_id = h.id"
+#define PG_INV_V7                                                                          \
+	PG_INV_OF("(SELECT x.id AS host_id, i.* FROM np_hosts x, unnest(x.inv_nodes, "     \
+		  "x.inv_rcs, x.inv_total, x.inv_cap, x.inv_used) AS i(node, rc, total, cap, used)) i")
+#define PG_INV_V6 PG_INV_OF("np_inventory i")
+
+/*
  * Schema 5's arrays back into version 4's tables (1 to 3 had the same,
  * with foreign keys: added when VERSION is below 4), the stored
  * np_release() of version 3, and a stored np_claim() that answers 'old'
@@ -2404,10 +2434,10 @@ static long pg_num(PGconn *c, const char *sql)
  */
 static bool pg_rewind(PGconn *c, int version, bool orphan)
 {
-	char sql[4096];
+	char sql[6144];
 	const char *fk = version < 4 ? " REFERENCES np_placements (id) ON DELETE CASCADE" : "";
 
-	snprintf(sql, sizeof(sql), "BEGIN;"
+	snprintf(sql, sizeof(sql), "BEGIN;" PG_UNDO_V7
 		 "CREATE TABLE np_allocations (placement_id TEXT NOT NULL%s, node INTEGER NOT NULL, "
 		 "rc TEXT NOT NULL, amount BIGINT NOT NULL, PRIMARY KEY (placement_id, node, rc));"
 		 "CREATE TABLE np_pins (host_id BIGINT NOT NULL, cpu INTEGER NOT NULL, node INTEGER "
@@ -2421,10 +2451,7 @@ static bool pg_rewind(PGconn *c, int version, bool orphan)
 		 "ALTER TABLE np_placements DROP COLUMN a_nodes, DROP COLUMN a_rcs, DROP COLUMN "
 		 "a_amounts, DROP COLUMN cpus, DROP COLUMN cpu_nodes;"
 		 "%s"
-		 "CREATE OR REPLACE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, "
-		 "p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes "
-		 "INTEGER[], p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE sql "
-		 "AS $f$ SELECT 'old' $f$;"
+		 PG_OLD_CLAIM
 		 "CREATE OR REPLACE FUNCTION np_release(p_id TEXT) RETURNS BIGINT LANGUAGE plpgsql "
 		 "AS $f$ DECLARE v_host BIGINT; BEGIN "
 		 "SELECT host_id INTO v_host FROM np_placements WHERE id = p_id FOR UPDATE; "
@@ -2689,10 +2716,10 @@ static void check_tamper_pg(np_fleet *f, np_topo *a)
 		{ "UPDATE np_placements SET a_amounts[1] = a_amounts[1] + 1 WHERE id = 'vm-pg-t1'",
 		  "UPDATE np_placements SET a_amounts[1] = a_amounts[1] - 1 WHERE id = 'vm-pg-t1'",
 		  "vm-pg-t1" },
-		{ "UPDATE np_inventory SET used = used + 1 WHERE rc = 'mem' AND used > 0 AND host_id "
-		  "= (SELECT id FROM np_hosts WHERE name = 'pg-tamper')",
-		  "UPDATE np_inventory SET used = used - 1 WHERE rc = 'mem' AND used > 0 AND host_id "
-		  "= (SELECT id FROM np_hosts WHERE name = 'pg-tamper')",
+		{ "UPDATE np_hosts SET inv_used[array_position(inv_rcs, 'mem')] = "
+		  "inv_used[array_position(inv_rcs, 'mem')] + 1 WHERE name = 'pg-tamper'",
+		  "UPDATE np_hosts SET inv_used[array_position(inv_rcs, 'mem')] = "
+		  "inv_used[array_position(inv_rcs, 'mem')] - 1 WHERE name = 'pg-tamper'",
 		  "used" },
 		{ "UPDATE np_placements SET a_nodes[1] = 99 WHERE id = 'vm-pg-t2'",
 		  "UPDATE np_placements SET a_nodes[1] = a_nodes[2] WHERE id = 'vm-pg-t2'",
@@ -2789,7 +2816,7 @@ static void ledger_text_pg(np_fleet *f, np_topo *a)
 	struct odd o = { .rows = 0 };
 	PGconn *c = PQconnectdb(url);
 	const np_fleet_host *h = NULL;
-	char sql[256];
+	char sql[512];
 
 	CHECK(np_fleet_add_host(f, "pg-odd", a, NULL, NULL, &err) == 0 &&
 	      np_fleet_refresh(f, &err) == 0 && (h = np_fleet_host_find(f, "pg-odd")),
@@ -2798,8 +2825,10 @@ static void ledger_text_pg(np_fleet *f, np_topo *a)
 		PQfinish(c);
 		return;
 	}
-	snprintf(sql, sizeof(sql), "INSERT INTO np_inventory VALUES (%lld, -7, $$%s$$, 1, 1, 0)",
-		 (long long)h->id, odd);
+	snprintf(sql, sizeof(sql), "UPDATE np_hosts SET inv_nodes = inv_nodes || -7, inv_rcs = "
+		 "inv_rcs || $$%s$$::text, inv_total = inv_total || 1::bigint, inv_cap = "
+		 "inv_cap || 1::bigint, inv_used = inv_used || 0::bigint WHERE id = %lld", odd,
+		 (long long)h->id);
 	CHECK(pg_ok(c, sql), "insert: %s", PQerrorMessage(c));
 	CHECK(f->drv->ledgers(f->s, h->id, odd_row, odd_pin, odd_host, &o, &err) == 0, "read: %s",
 	      err.message);
@@ -2807,7 +2836,10 @@ static void ledger_text_pg(np_fleet *f, np_topo *a)
 	      "one host, its %d rows and the odd one, no pins: %d, %d, %d", h->ledger->nrows,
 	      o.hosts, o.rows, o.pins);
 	CHECK(!strcmp(o.rc, odd), "the odd name read back: '%s'", o.rc);
-	snprintf(sql, sizeof(sql), "DELETE FROM np_inventory WHERE node = -7");
+	snprintf(sql, sizeof(sql), "UPDATE np_hosts SET inv_nodes = trim_array(inv_nodes, 1), "
+		 "inv_rcs = trim_array(inv_rcs, 1), inv_total = trim_array(inv_total, 1), "
+		 "inv_cap = trim_array(inv_cap, 1), inv_used = trim_array(inv_used, 1) "
+		 "WHERE inv_nodes[cardinality(inv_nodes)] = -7");
 	CHECK(pg_ok(c, sql), "delete: %s", PQerrorMessage(c));
 	CHECK(np_fleet_remove_host(f, "pg-odd", false, NULL, &err) == 0, "remove: %s",
 	      err.message);
@@ -2928,8 +2960,8 @@ static void told_pg(np_fleet *f, np_topo *a)
 		{ "generation::text || ' c;0 mem 99999999999 1;'", "more memory than the node has" },
 		{ "generation::text || ' c;0 mem 99999999999 0;'", "more memory, unchecked mode" },
 		{ "generation::text || ' c;' || (SELECT string_agg('0 mem ' || (i.cap / 2 + 1) || "
-		  "' 1', ' ') FROM np_inventory i, generate_series(1, 2) WHERE i.host_id = "
-		  "np_hosts.id AND i.node = 0 AND i.rc = 'mem') || ';'",
+		  "' 1', ' ') FROM unnest(inv_nodes, inv_rcs, inv_cap) AS i(node, rc, cap), "
+		  "generate_series(1, 2) WHERE i.node = 0 AND i.rc = 'mem') || ';'",
 		  "one row taken twice, each half of it" },
 		{ "generation::text || ' c;;99999 0'", "a CPU the host lacks" },
 		{ "generation::text || ' c;0 mem 99999999999999999999999 1;'", "a number too long" },
@@ -3012,18 +3044,15 @@ static void migrate_v5_pg(np_topo *a)
 	np_fleet_result_free(r);
 	np_fleet_close(f);
 	pg_text(c, PG_TAKES, before, sizeof(before));
-	CHECK(pg_ok(c, "BEGIN; ALTER TABLE np_hosts DROP COLUMN last_change;"
-		    "CREATE OR REPLACE FUNCTION np_claim(p_id TEXT, p_host BIGINT, p_request TEXT, "
-		    "p_plan TEXT, p_nodes INTEGER[], p_rcs TEXT[], p_amounts BIGINT[], p_modes "
-		    "INTEGER[], p_cpus INTEGER[], p_cpu_nodes INTEGER[]) RETURNS TEXT LANGUAGE sql "
-		    "AS $f$ SELECT 'old' $f$;"
+	CHECK(pg_ok(c, "BEGIN;" PG_UNDO_V7 "ALTER TABLE np_hosts DROP COLUMN last_change;"
+		    PG_OLD_CLAIM
 		    "UPDATE np_meta SET value = '5' WHERE key = 'version'; COMMIT"),
 	      "back to version 5");
 	f = open_fleet(0);
 	CHECK(f != NULL, "version 5 opened and migrated");
-	CHECK(pg_num(c, "SELECT value FROM np_meta WHERE key = 'version'") == 6 &&
-		      np_fleet_schema_version() == 6,
-	      "version 6");
+	CHECK(pg_num(c, "SELECT value FROM np_meta WHERE key = 'version'") == 7 &&
+		      np_fleet_schema_version() == 7,
+	      "version 7 (through 6)");
 	CHECK(pg_num(c, "SELECT count(*) FROM np_hosts WHERE last_change IS NOT NULL") == 0,
 	      "the column added, empty");
 	CHECK(!strcmp(pg_text(c, PG_TAKES, after, sizeof(after)), before) && *before,
@@ -3051,6 +3080,141 @@ static void migrate_v5_pg(np_topo *a)
 		      err.message);
 	}
 	np_fleet_close(f);
+	PQfinish(c);
+}
+
+/* The stored np_claim() of 'vm-pg-v6s' on host pg-v6 taking AMOUNT of node 0's mem (mode 1). */
+#define PG_V6_CLAIM(amount)                                                                \
+	"SELECT np_claim('vm-pg-v6s', h.id, 'r', 'p', '{0}', '{mem}', '{" amount "}', '{1}', " \
+	"'{}', '{}') FROM np_hosts h WHERE name = 'pg-v6'"
+
+/*
+ * A version 6 store (np_inventory; its stored np_claim() an old one here)
+ * migrates to 7: every host's ledger moved into its row whole, the table
+ * dropped, `fleet check` clean; the stored np_claim() replaced (it charges
+ * the host row and refuses a take past the node's room) and np_release()
+ * gives back; numaplace's own claims and releases then go on.
+ */
+static void migrate_v6_pg(np_topo *a)
+{
+	struct np_fleet_sched_opts on = { .host = "pg-v6" };
+	struct np_error err = { 0 };
+	np_fleet *f = open_fleet(0);
+	np_fleet_result *r = NULL;
+	PGconn *c = PQconnectdb(url);
+	char before[8192], at6[8192], after[8192], used[64];
+	bool found = false;
+
+	CHECK(f && (np_fleet_add_host(f, "pg-v6", a, NULL, NULL, &err) == 0), "add: %s",
+	      err.message);
+	for (int i = 0; i < 2; i++) {
+		r = f ? schedule(f, i ? "vm-pg-v6b" : "vm-pg-v6a", i ? "vcpus=2,ram=1024"
+			: "vcpus=2,ram=2048,hw:cpu_policy=dedicated", &on, &err) : NULL;
+		CHECK(r && np_fleet_result_placed(r), "placed %d: %s", i, err.message);
+		np_fleet_result_free(r);
+	}
+	np_fleet_close(f);
+	pg_text(c, PG_INV_V7, before, sizeof(before));
+	CHECK(pg_ok(c, "BEGIN;" PG_UNDO_V7
+		    PG_OLD_CLAIM
+		    "UPDATE np_meta SET value = '6' WHERE key = 'version'; COMMIT"),
+	      "back to version 6");
+	CHECK(!strcmp(pg_text(c, PG_INV_V6, at6, sizeof(at6)), before) && *before &&
+		      strstr(before, "pg-v6 0 mem"),
+	      "version 6: the ledgers in np_inventory: %s", at6);
+	f = open_fleet(0);
+	CHECK(f != NULL, "version 6 opened and migrated");
+	CHECK(pg_num(c, "SELECT value FROM np_meta WHERE key = 'version'") == 7 &&
+		      pg_num(c, "SELECT count(to_regclass('np_inventory'))") == 0,
+	      "version 7: np_inventory dropped");
+	CHECK(!strcmp(pg_text(c, PG_INV_V7, after, sizeof(after)), before),
+	      "every ledger row moved into its host's row: %s", after);
+	if (f)
+		checked(f, "migrated from 6");
+	CHECK(pg_fails(c, PG_V6_CLAIM("99999999999"), "NP002"),
+	      "the stored np_claim() refuses a take past the node's room");
+	pg_text(c, PG_V6_CLAIM("1"), used, sizeof(used));
+	CHECK(!strncmp(used, "claimed ", 8), "the stored np_claim() replaced, and claims: '%s'",
+	      used);
+	CHECK(strcmp(pg_text(c, PG_INV_V7, after, sizeof(after)), before) != 0,
+	      "its take charged in the host row");
+	CHECK(pg_num(c, "SELECT np_release('vm-pg-v6s')") > 0 &&
+		      !strcmp(pg_text(c, PG_INV_V7, after, sizeof(after)), before),
+	      "np_release() gave it back: %s", after);
+	for (int i = 0; f && i < 2; i++) {
+		CHECK(np_fleet_release(f, i ? "vm-pg-v6b" : "vm-pg-v6a", &found, &err) == 0 &&
+			      found, "release: %s", err.message);
+	}
+	r = f ? schedule(f, "vm-pg-v6c", "vcpus=2,ram=1024", &on, &err) : NULL;
+	CHECK(r && np_fleet_result_placed(r), "placed after: %s", err.message);
+	np_fleet_result_free(r);
+	CHECK(f && np_fleet_release(f, "vm-pg-v6c", &found, &err) == 0 && found, "release: %s",
+	      err.message);
+	CHECK(pg_num(c, "SELECT coalesce(sum(u), -1) FROM np_hosts h, unnest(h.inv_used) u "
+		     "WHERE h.name = 'pg-v6'") == 0,
+	      "all given back: every used 0");
+	if (f) {
+		checked(f, "released after the migration");
+		CHECK(np_fleet_remove_host(f, "pg-v6", false, NULL, &err) == 0, "remove: %s",
+		      err.message);
+	}
+	np_fleet_close(f);
+	PQfinish(c);
+}
+
+/* The stored np_claim() of ID on host pg-wait taking AMOUNT (SQL) of node 0's mem, mode 1. */
+#define PG_WAIT_CLAIM(id, amount)                                                          \
+	"SELECT np_claim('" id "', h.id, 'r', 'p', '{0}', '{mem}', ARRAY[" amount "], "   \
+	"'{1}', '{}', '{}') FROM np_hosts h WHERE name = 'pg-wait'"
+/* Node 0's mem element of that host's ledger arrays. */
+#define PG_WAIT_MEM                                                                        \
+	"(SELECT i FROM generate_subscripts(h.inv_nodes, 1) i WHERE h.inv_nodes[i] = 0 AND "   \
+	"h.inv_rcs[i] = 'mem')"
+
+/*
+ * Schema 7 charges a claim's takes in the host row's SET, not its WHERE:
+ * a claim that fits only once a release in flight on its host commits
+ * waits for that release's row lock and is then charged on the newest
+ * row (a WHERE would have refused it on its snapshot without waiting).
+ */
+static void charge_after_wait_pg(np_fleet *f, np_topo *a)
+{
+	struct np_error err = { 0 };
+	PGconn *c = PQconnectdb(url), *d = PQconnectdb(url);
+	char pid[160], out[64] = "";
+	PGresult *q;
+	int waited = 0;
+
+	CHECK(np_fleet_add_host(f, "pg-wait", a, NULL, NULL, &err) == 0, "add: %s", err.message);
+	pg_text(c, PG_WAIT_CLAIM("vm-wait-full", "h.inv_cap[" PG_WAIT_MEM "] - h.inv_used["
+				 PG_WAIT_MEM "]"), out, sizeof(out));
+	CHECK(!strncmp(out, "claimed ", 8), "node 0's mem filled: '%s'", out);
+	CHECK(pg_fails(c, PG_WAIT_CLAIM("vm-wait-one", "1"), "NP002"), "no room for 1 more");
+	CHECK(pg_ok(c, "BEGIN") && pg_num(c, "SELECT np_release('vm-wait-full')") > 0,
+	      "released, not committed: the host row locked");
+	CHECK(PQsendQuery(d, PG_WAIT_CLAIM("vm-wait-one", "1")) == 1, "claim sent");
+	snprintf(pid, sizeof(pid), "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND "
+		 "wait_event_type = 'Lock'", PQbackendPID(d));
+	for (int i = 0; i < 500 && !waited; i++) {
+		waited = pg_num(c, pid) == 1;
+		if (!waited)
+			usleep(10000);
+	}
+	CHECK(waited, "the claim waits for the release's lock");
+	CHECK(pg_ok(c, "COMMIT"), "the release committed");
+	q = PQgetResult(d);
+	snprintf(out, sizeof(out), "%s", PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1
+					 ? PQgetvalue(q, 0, 0) : PQresultErrorMessage(q));
+	PQclear(q);
+	while ((q = PQgetResult(d)) != NULL)
+		PQclear(q);
+	CHECK(!strncmp(out, "claimed ", 8), "charged on the newest row after the wait: '%s'", out);
+	CHECK(pg_num(c, "SELECT np_release('vm-wait-one')") > 0, "released again");
+	CHECK(np_fleet_refresh(f, &err) == 0, "refresh: %s", err.message);
+	checked(f, "after the wait");
+	CHECK(np_fleet_remove_host(f, "pg-wait", false, NULL, &err) == 0, "remove: %s",
+	      err.message);
+	PQfinish(d);
 	PQfinish(c);
 }
 
@@ -3337,8 +3501,8 @@ out:
 static long analyzes(PGconn *c)
 {
 	pg_ok(c, "SELECT pg_stat_clear_snapshot()");
-	return pg_num(c, "SELECT sum(analyze_count) FROM pg_stat_user_tables WHERE relname IN "
-			 "('np_hosts', 'np_inventory')");
+	return pg_num(c, "SELECT sum(analyze_count) FROM pg_stat_user_tables WHERE relname = "
+			 "'np_hosts'");
 }
 
 /* The ANALYZEs np_placements has had from a client (autovacuum's not counted). */
@@ -3364,8 +3528,8 @@ static void bulk_analyze_pg(np_topo *a)
 	char name[32];
 	int n = 0;
 
-	CHECK(pg_ok(c, "UPDATE pg_class SET relpages = 0, reltuples = -1 WHERE oid IN "
-		    "('np_hosts'::regclass, 'np_inventory'::regclass)"),
+	CHECK(pg_ok(c, "UPDATE pg_class SET relpages = 0, reltuples = -1 WHERE oid = "
+		    "'np_hosts'::regclass"),
 	      "the statistics of empty tables");
 	before = analyzes(c);
 	pl_before = placement_analyzes(c);
@@ -3759,6 +3923,10 @@ int main(void)
 			T_CASE("told-postgresql", told_pg(f, a));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("migrate-v5-postgresql", migrate_v5_pg(a));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("migrate-v6-postgresql", migrate_v6_pg(a));
+		if (!strncmp(url, "postgres", 8))
+			T_CASE("charge-after-wait-postgresql", charge_after_wait_pg(f, a));
 		if (!strncmp(url, "postgres", 8))
 			T_CASE("release-strict-postgresql", release_strict_pg(f, a));
 		if (!strncmp(url, "postgres", 8))
