@@ -262,6 +262,25 @@ http GET /v1/health
 wait_in_log "health 200"
 if grep -q "health 200" "$TMP/access.log" 2>/dev/null; then ok "SIGHUP: the log is reopened"
 else not_ok "SIGHUP: nothing in the new log"; fi
+# A log that is no regular file: refused at start (a FIFO nobody reads hung
+# the open), and at SIGHUP the server keeps the one open and says why there.
+mkfifo "$TMP/log-fifo"; mkdir "$TMP/log-dir"; ln -s "$TMP/access.log" "$TMP/log-link"
+for log in "$TMP/log-fifo" "$TMP/log-dir" "$TMP/log-link" /dev/zero; do
+  run_within 60 serve --store "$STORE" --listen "unix:$TMP/log.sock" --log "$log"
+  [ "$rc" = 124 ] && not_ok "--log ${log##*/}: hangs"
+  expect_rc 2 "--log ${log##*/} refused"; expect_one_line_err "--log ${log##*/}"
+  expect_err "cannot open the log .*${log##*/}': (not a regular file|a directory|a symbolic link)" \
+    "--log ${log##*/}: says why"
+done
+mv "$TMP/access.log" "$TMP/access.log.2"; mkfifo "$TMP/access.log"
+kill -HUP "${SVC_PID[main]}"
+end=$((SECONDS + 60))
+until grep -q "cannot reopen the log" "$TMP/access.log.2" || [ "$SECONDS" -ge "$end" ]; do sleep 0.05; done
+http GET /v1/health; expect_status 200 "SIGHUP onto a FIFO: still serving"
+grep -q "cannot reopen the log '.*access.log': not a regular file (a FIFO) (still writing the one open)" \
+  "$TMP/access.log.2" && ! grep -q "log reopened" <(tail -n 2 "$TMP/access.log.2") &&
+  ok "... and the log it keeps says why, once" || not_ok "SIGHUP onto a FIFO: $(tail -n 2 "$TMP/access.log.2")"
+rm -f "$TMP/access.log"; mv "$TMP/access.log.2" "$TMP/access.log"
 
 # SIGTERM while a request trickles in: it is answered, then the server exits 0.
 # The client says it is ready once the server has sent "100 Continue".
