@@ -126,12 +126,32 @@ static bool gone_after_all(struct svc *s, const char *id)
 
 /*
  * A release the store failed (not a missed deadline: that one began
- * nothing) after which the placement is gone is done: 204, and one line
- * in the log says what the store did.  "release_unread" says so itself
- * (committed, its answer unreadable): no read to tell.  One that was not there before
- * the failure answers so too (204, not 404): a DELETE's end state all
- * the same.
+ * nothing) is judged by what the store says it did (ERR's reason) and a
+ * read of the placement on another handle:
+ * - "release_unread" (committed, its answer unreadable): released, 204;
+ * - "outcome_unknown" (the connection lost after the commit was sent):
+ *   gone now is 204 (most likely this release's; an id that never
+ *   existed cannot be told from it), there still is 503;
+ * - any other failure changed nothing: gone now is 404 (what a working
+ *   store answers: never there, or released by another request), there
+ *   still is 503.
+ * A 204 after a failure writes one line in the log saying what the store did.
+ * *FOUND and the return: as np_fleet_release answers them.
  */
+static int judge_failed_release(struct svc_req *rq, struct np_error *err, bool *found)
+{
+	bool unread = !strcmp(err->reason, "release_unread");
+	bool unknown = !strcmp(err->reason, "outcome_unknown");
+
+	if (!unread && !gone_after_all(rq->svc, rq->arg))
+		return err->code;
+	if (unread || unknown)
+		svc_log(rq->svc, "placement_delete '%.255s': released, though the store's "
+			"answer failed: %s", rq->arg, err->message);
+	*found = unread || unknown;
+	return 0;
+}
+
 void svc_placement_delete(struct svc_req *rq, struct svc_resp *rs)
 {
 	struct np_error err = { 0 };
@@ -144,11 +164,8 @@ void svc_placement_delete(struct svc_req *rq, struct svc_resp *rs)
 	rc = f ? np_fleet_release(f, rq->arg, &found, &err) : err.code;
 	failed = f && (rc == NP_EIO || rc == NP_EOS) && svc_fleet_rc(rc, &err);
 	svc_fleet_put(rq->svc, f, svc_fleet_rc(rc, &err));
-	if (failed && (!strcmp(err.reason, "release_unread") || gone_after_all(rq->svc, rq->arg))) {
-		svc_log(rq->svc, "placement_delete '%.255s': released, though the store's "
-			"answer failed: %s", rq->arg, err.message);
-		rc = 0, found = true;
-	}
+	if (failed)
+		rc = judge_failed_release(rq, &err, &found);
 	if (rc)
 		svc_error_np(rs, &err);
 	else if (!found)

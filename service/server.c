@@ -84,27 +84,44 @@ static bool is_dev_null(int fd)
 	       S_ISCHR(b.st_mode) && a.st_rdev == b.st_rdev;
 }
 
-/* The log file, opened again onto the same descriptor (SIGHUP: rotation). */
-static int open_log(struct svc *s)
+/*
+ * The log file, opened again onto the same descriptor (SIGHUP: rotation):
+ * NULL, or why not.  A regular file or /dev/null only: a FIFO nobody reads
+ * would hang the open (at start, or the main loop at SIGHUP), and one read
+ * slowly every request's log line; a link is not followed (O_NOFOLLOW); a
+ * directory or another device is no log.  What was open stays on failure.
+ */
+static const char *open_log(struct svc *s)
 {
-	int fd;
+	struct stat st;
+	int fd, fl;
 
 	if (!s->cfg->log) {
 		s->log_fd = STDERR_FILENO;
-		return 0;
+		return NULL;
 	}
-	fd = open(s->cfg->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	fd = open(s->cfg->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		  0640);
+	if (fd < 0 && errno == ENXIO)
+		return "not a regular file (a FIFO)";
 	if (fd < 0)
-		return -errno;
+		return errno == ELOOP	 ? "a symbolic link (not followed)" :
+		       errno == EISDIR ? "a directory" :
+					 strerror(errno);
+	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !is_dev_null(fd)) ||
+	    (fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		close(fd);
+		return "not a regular file (nor /dev/null)";
+	}
 	atomic_store(&s->log_discard, is_dev_null(fd));
 	if (s->log_fd < 0 || s->log_fd == STDERR_FILENO) {
 		s->log_fd = fd;
-		return 0;
+		return NULL;
 	}
 	/* dup2 swaps the file under the same number: writers never see a gap. */
 	dup3(fd, s->log_fd, O_CLOEXEC);
 	close(fd);
-	return 0;
+	return NULL;
 }
 
 static int read_token(struct svc *s)
@@ -417,9 +434,13 @@ static void main_loop(struct svc *s, const sigset_t *set)
 		int sig = sigtimedwait(set, &info, &tick);
 
 		if (sig == SIGHUP) {
-			if (open_log(s))
-				svc_log(s, "cannot reopen the log '%s'", s->cfg->log);
-			svc_log(s, "log reopened");
+			const char *why = open_log(s);
+
+			if (why)
+				svc_log(s, "cannot reopen the log '%s': %s (still writing the one open)",
+					s->cfg->log, why);
+			else
+				svc_log(s, "log reopened");
 		} else if (sig == SIGTERM || sig == SIGINT) {
 			break;
 		}
@@ -486,6 +507,7 @@ int svc_run(const struct svc_config *cfg)
 	struct svc s = { .cfg = cfg, .log_fd = -1 };
 	bool is_unix = strncmp(cfg->listen, "unix:", 5) == 0;
 	sigset_t set;
+	const char *why;
 	int fd = -1, rc;
 
 	pthread_mutex_init(&s.pool_lock, NULL);
@@ -501,8 +523,8 @@ int svc_run(const struct svc_config *cfg)
 		;
 	else if (cfg->flavors && (rc = load_flavors(&s)))
 		;
-	else if (open_log(&s))
-		rc = fail(2, "cannot open the log '%s': %s", cfg->log, strerror(errno));
+	else if ((why = open_log(&s)))
+		rc = fail(2, "cannot open the log '%s': %s", cfg->log, why);
 	else if (!(s.metrics = svc_metrics_new()))
 		rc = fail(1, "out of memory");
 	else

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,6 +73,38 @@ static int read_token(const char *path, char **out, struct np_error *err)
 	return 0;
 }
 
+/*
+ * AUTH, a URL's part after "http://" up to its path: a host (a name, an
+ * address, an [IPv6] one), and then a port of 1-65535 if a ':' says so.
+ * curl would refuse the others only when the first round asks (exit 1).
+ */
+static bool good_authority(const char *auth)
+{
+	size_t len = strcspn(auth, "/?#");
+	const char *end = auth + len, *host_end = end, *p;
+	long port = 0;
+
+	if (auth[0] == '[') {
+		host_end = memchr(auth, ']', len);
+		if (!host_end++ || (host_end < end && *host_end != ':'))
+			return false;
+	} else {
+		for (p = auth; p < end; p++)
+			if (*p == ':')
+				host_end = p;
+	}
+	if (host_end == auth)
+		return false;
+	if (host_end == end)
+		return true;
+	for (p = host_end + 1; p < end && port <= 65535; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		port = port * 10 + (*p - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
 /* SERVER: "http://HOST[:PORT]", "https://...", or "unix:PATH" (then the URL is http://localhost). */
 static int parse_server(np_agent *a, const char *server, struct np_error *err)
 {
@@ -88,9 +121,16 @@ static int parse_server(np_agent *a, const char *server, struct np_error *err)
 		if (server[5] != '/')
 			return np__err(err, NP_EINPUT, "server '%s': unix:PATH needs an absolute "
 				       "path", server);
+		if (n - 5 >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return np__err(err, NP_EINPUT, "server '%.60s...': a socket path is at most "
+				       "%zu bytes", server,
+				       sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		a->unix_path = strdup(server + 5);
 		a->base = strdup("http://localhost");
 	} else if (!strncmp(server, "http://", 7) || !strncmp(server, "https://", 8)) {
+		if (!good_authority(strstr(server, "//") + 2))
+			return np__err(err, NP_EINPUT, "server '%s': no host, or a port that is not "
+				       "1-65535 (http://HOST:PORT)", server);
 		a->base = strdup(server);
 		if (a->base)
 			while (strlen(a->base) > 8 && a->base[strlen(a->base) - 1] == '/')

@@ -723,6 +723,23 @@ static void answer_unread(struct np__qitem **batch, int n)
 }
 
 /*
+ * Q, a release in a batch that failed with its outcome unknown (the
+ * connection lost after the commit was sent: the driver's reason
+ * "outcome_unknown"), is answered with that error (RC, E), not run
+ * again: run again it would answer "not found" (a 404) when the batch
+ * had released it.  The caller reads the store to tell (the service's
+ * DELETE: 204 when gone), as for a lone release that failed so.
+ */
+static bool maybe_released(struct np__qitem *q, int rc, const struct np_error *e)
+{
+	if (!q->rel || strcmp(e->reason, "outcome_unknown") != 0)
+		return false;
+	q->rc = rc;
+	q->err = *e;
+	return true;
+}
+
+/*
  * Claim or release every item of BATCH (N of them) on F's connection,
  * filling each item's answer; the number of commits it took.  After
  * lock_store() (LOCKED 0) the first item or batch runs in the transaction
@@ -761,12 +778,17 @@ static int run_batch(np_fleet *f, struct np__qitem **batch, int n, int locked,
 			batch[i]->rc = rc, batch[i]->err = e;
 		return 1;
 	}
-	/* Alone, or the batch failed as a whole: one by one. */
+	/* Alone, or the batch failed as a whole: one by one (the batch's try counts when none ran). */
+	int ran = 0;
+
 	for (int i = 0; i < n; i++) {
+		if (n > 1 && maybe_released(batch[i], rc, &e))
+			continue;
 		hook(f, a, &batch[i], 1, NULL);
 		batch[i]->rc = n == 1 && locked == 0 ? run_one(f, batch[i]) : run_one_by(f, batch[i]);
+		ran++;
 	}
-	return n;
+	return ran ? ran : 1;
 }
 
 /* Take up to BATCH_MAX queued items off G's queue (G locked). */
@@ -973,6 +995,9 @@ static int enqueue(np_fleet *f, struct np__qitem *me, struct np_error *err)
 		sleep_on(g, me);
 	pthread_mutex_unlock(&g->mu);
 	sem_destroy(&me->wake);
+	/* Its commit was seen, then it failed (not made durable): neither done nor undone. */
+	if (me->rc && me->committed && !me->err.reason[0])
+		snprintf(me->err.reason, sizeof(me->err.reason), "outcome_unknown");
 	if (me->rc && err)
 		*err = me->err;
 	return me->rc;

@@ -1548,7 +1548,9 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 				: claim_send(s, P_CLAIM_TRY, ops[i].c, err);
 	if (until && !rc)
 		rc = send_one(s, P_BY_DEADLINE, 0, NULL, err);
-	if (!PQpipelineSync(s->conn)) {
+	bool synced = PQpipelineSync(s->conn);
+
+	if (!synced) {
 		rc = rc ? rc : res_err(s, NULL, err, "cannot send a claim");
 		if (PQstatus(s->conn) != CONNECTION_OK)
 			return rc;
@@ -1559,6 +1561,13 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 
 	s->tx_until = 0;
 	rc = rc ? rc : rrc;
+	/*
+	 * The connection lost once the sync was sent: the server may have
+	 * committed before it went (its answer lost), so what was sent is
+	 * neither done nor undone: "outcome_unknown" (group.c, the service).
+	 */
+	if (rc && synced && PQstatus(s->conn) != CONNECTION_OK)
+		snprintf(err->reason, sizeof(err->reason), "outcome_unknown");
 	if (!PQexitPipelineMode(s->conn) && !rc)
 		rc = res_err(s, NULL, err, "cannot end a pipeline");
 	return rc;

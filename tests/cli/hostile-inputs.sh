@@ -48,6 +48,12 @@ if have agent; then
   bad "agent --map with a spaced pid" agent --server unix:"$S/none.sock" --once --name h1 \
     --json "$host" --map "vm1= 5"
   expect_err "ID=PID" "says what --map takes"
+  # A server URL curl would refuse only at the first round (exit 1): bad input now.
+  for srv in http://h1:99999 http://h1:0 http://:8080 http://h1: "http://[::1]x" \
+    "unix:/$(printf 'd%.0s' {1..120})"; do
+    bad "agent --server ${srv:0:30}" agent --server "$srv" --once --name h1 --json "$host"
+    expect_err "server '.*': (no host|a socket path)" "agent --server ${srv:0:30}: says why"
+  done
 fi
 if have sqlite; then
   "$NUMAPLACE" fleet add --store "sqlite:$S/fleet.db" --name h1 --json "$host" >/dev/null 2>&1

@@ -262,6 +262,25 @@ http GET /v1/health
 wait_in_log "health 200"
 if grep -q "health 200" "$TMP/access.log" 2>/dev/null; then ok "SIGHUP: the log is reopened"
 else not_ok "SIGHUP: nothing in the new log"; fi
+# A log that is no regular file: refused at start (a FIFO nobody reads hung
+# the open), and at SIGHUP the server keeps the one open and says why there.
+mkfifo "$TMP/log-fifo"; mkdir "$TMP/log-dir"; ln -s "$TMP/access.log" "$TMP/log-link"
+for log in "$TMP/log-fifo" "$TMP/log-dir" "$TMP/log-link" /dev/zero; do
+  run_within 60 serve --store "$STORE" --listen "unix:$TMP/log.sock" --log "$log"
+  [ "$rc" = 124 ] && not_ok "--log ${log##*/}: hangs"
+  expect_rc 2 "--log ${log##*/} refused"; expect_one_line_err "--log ${log##*/}"
+  expect_err "cannot open the log .*${log##*/}': (not a regular file|a directory|a symbolic link)" \
+    "--log ${log##*/}: says why"
+done
+mv "$TMP/access.log" "$TMP/access.log.2"; mkfifo "$TMP/access.log"
+kill -HUP "${SVC_PID[main]}"
+end=$((SECONDS + 60))
+until grep -q "cannot reopen the log" "$TMP/access.log.2" || [ "$SECONDS" -ge "$end" ]; do sleep 0.05; done
+http GET /v1/health; expect_status 200 "SIGHUP onto a FIFO: still serving"
+grep -q "cannot reopen the log '.*access.log': not a regular file (a FIFO) (still writing the one open)" \
+  "$TMP/access.log.2" && ! grep -q "log reopened" <(tail -n 2 "$TMP/access.log.2") &&
+  ok "... and the log it keeps says why, once" || not_ok "SIGHUP onto a FIFO: $(tail -n 2 "$TMP/access.log.2")"
+rm -f "$TMP/access.log"; mv "$TMP/access.log.2" "$TMP/access.log"
 
 # SIGTERM while a request trickles in: it is answered, then the server exits 0.
 # The client says it is ready once the server has sent "100 Continue".
@@ -462,6 +481,107 @@ if [ "$kind" = postgresql ]; then
   same_as_fresh "after the release in a batch"
   for id in bat-1 bat-2; do "$NUMAPLACE" fleet release --store "$STORE" --id $id >/dev/null; done
   "$NUMAPLACE" fleet release --store "$STORE" --id lie-1 >/dev/null
+  # A release the store fails before anything is done (a trigger raises
+  # on every DELETE of a placement; reads still work): an id that never
+  # existed is 404 (the read proves it is not there and the failed
+  # release did nothing), one that exists is 503 and stays.
+  http POST /v1/placements "$(body '{"id": "fail-1", "host": "h2", "flavor": {"vcpus": 1, "memory_mb": 512}}')"
+  expect_status 201 "a placement to release while releases fail"
+  pg_psql fleet "CREATE FUNCTION np_test_boom() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN RAISE EXCEPTION 'np_test: releases fail'; END\$\$;
+    CREATE TRIGGER np_test_boom BEFORE DELETE ON np_placements FOR EACH STATEMENT
+    EXECUTE FUNCTION np_test_boom()" >/dev/null
+  http DELETE /v1/placements/never-1
+  expect_status 404 "a DELETE of an id that never existed while releases fail"
+  expect_error not_found "... says there is no such placement"
+  http DELETE /v1/placements/fail-1
+  expect_status 503 "a DELETE of a placement while releases fail"; expect_error unavailable "... unavailable"
+  http GET /v1/placements/fail-1; expect_status 200 "... and it is still there"
+  pg_psql fleet "DROP TRIGGER np_test_boom ON np_placements; DROP FUNCTION np_test_boom()" >/dev/null
+  http DELETE /v1/placements/fail-1; expect_status 204 "released once releases work again"
+  # The connection lost after the commit was sent (the driver's
+  # "outcome_unknown"): on a server of its own whose connections pass
+  # through tests/service/cut-proxy.py.  A synchronous standby that never
+  # comes keeps a release's commit waiting once it is written (a trigger
+  # turns synchronous_commit on for DELETEs of placements only: the
+  # server's other statements do not wait); the proxy drops that
+  # connection's answers, the wait is cancelled (the commit is then
+  # visible) and the proxy closes the connection.  A lone release, then
+  # two that queued behind it and commit as one batch: each 204 (gone when
+  # read), none run again to answer "not found" (404).
+  mkdir -p "$TMP/px" "$TMP/cues"
+  python3 "$NP_SRC/tests/service/cut-proxy.py" "$TMP/px/.s.PGSQL.$PG_PORT" "$PG_DIR/.s.PGSQL.$PG_PORT" \
+    "$TMP/cues" >"$TMP/px.out" 2>&1 &
+  pxp=$!
+  SVC_PID[cutproxy]=$pxp # killed with the servers should the test end early
+  until grep -q ready "$TMP/px.out" 2>/dev/null || ! kill -0 "$pxp" 2>/dev/null; do sleep 0.05; done
+  svc_start lost --store "${STORE/host=$PG_DIR/host=$TMP/px}" --listen "unix:$TMP/l.sock" \
+    --timeout 60 --write-deadline 30 || not_ok "a server through the proxy starts"
+  SVC=unix:$TMP/l.sock
+  for id in lost-1 lost-2 lost-3; do
+    http POST /v1/placements "$(body "{\"id\": \"$id\", \"host\": \"h2\", \"flavor\": {\"vcpus\": 1, \"memory_mb\": 512}}")"
+    expect_status 201 "$id placed"
+  done
+  del_bg() { # ID: DELETE ID in the background, its status into $TMP/ID
+    curl -s -o /dev/null -w '%{http_code}' --unix-socket "$TMP/l.sock" -X DELETE \
+      "http://localhost/v1/placements/$1" >"$TMP/$1" &
+  }
+  waiting='FROM pg_stat_activity WHERE state = '"'active'"' AND wait_event = '"'SyncRep'"
+  waiter() { # the pid of the backend waiting for the standby (once there is one)
+    pg_until "SELECT 1 / count(*) $waiting"
+    "$PG_BINDIR/psql" -X -q -t -A -h "$PG_DIR" -p "$PG_PORT" -U np -d fleet -c "SELECT min(pid) $waiting"
+  }
+  cue() { # CUE: to the proxy, done when it says so (60 s guard a hang)
+    local end=$((SECONDS + 60))
+    touch "$TMP/cues/$1"
+    until [ -e "$TMP/cues/$1.done" ] || [ "$SECONDS" -ge "$end" ]; do sleep 0.02; done
+  }
+  lose() { # PID: its commit made visible, its answer lost, its connection closed
+    cue "freeze-$1"
+    pg_psql fleet "SELECT pg_cancel_backend($1)" >/dev/null
+    pg_until "SELECT 1 / (1 - count(*)) $waiting AND pid = $1"
+    cue "cut-$1"
+  }
+  commits() { # "TRANSACTIONS SPLITS" of the group commit, from the metrics
+    http GET /v1/metrics
+    awk '/^numaplace_claim_commits_total /{c=$2} /^numaplace_claim_commit_splits_total /{s=$2} END {print c, s}' "$TMP/body"
+  }
+  c0=$(commits)
+  pg_psql fleet "CREATE FUNCTION np_test_wait() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN PERFORM set_config('synchronous_commit', 'on', true); RETURN NULL; END\$\$;
+    CREATE TRIGGER np_test_wait BEFORE DELETE ON np_placements FOR EACH STATEMENT
+    EXECUTE FUNCTION np_test_wait()" >/dev/null
+  pg_psql fleet "ALTER SYSTEM SET synchronous_commit = local" >/dev/null
+  pg_psql fleet "ALTER SYSTEM SET synchronous_standby_names = 'np_test_nobody'" >/dev/null
+  pg_psql fleet "SELECT pg_reload_conf()" >/dev/null
+  sleep 1 # the reload reaches every process
+  del_bg lost-1; lp1=$!
+  a=$(waiter)
+  del_bg lost-2; lp2=$!
+  sleep 1 # a second apart, as above: served by two threads, queued behind lost-1
+  del_bg lost-3; lp3=$!
+  sleep 1
+  lose "$a"
+  lose "$(waiter)" # the batch of lost-2 and lost-3
+  wait "$lp1" "$lp2" "$lp3"
+  pg_psql fleet "ALTER SYSTEM RESET synchronous_standby_names" >/dev/null
+  pg_psql fleet "ALTER SYSTEM RESET synchronous_commit" >/dev/null
+  pg_psql fleet "SELECT pg_reload_conf()" >/dev/null
+  pg_psql fleet "DROP TRIGGER np_test_wait ON np_placements; DROP FUNCTION np_test_wait()" >/dev/null
+  for id in lost-1 lost-2 lost-3; do
+    http GET "/v1/placements/$id"
+    [ "$(cat "$TMP/$id")" = 204 ] && [ "$status" = 404 ] &&
+      grep -q "placement_delete '$id': released, though the store's answer failed" "$TMP/lost.log" &&
+      ok "$id, its connection lost after the commit: 204, released, the log says so" ||
+      not_ok "$id lost after the commit: DELETE $(cat "$TMP/$id"), GET $status; $(grep "$id" "$TMP/lost.log" | tail -n2)"
+  done
+  [ "$(commits)" = "$((${c0% *} + 2)) ${c0#* }" ] &&
+    ok "... in two transactions (lost-1's, then the batch of two), none run again one by one" ||
+    not_ok "transactions and splits: $c0 -> $(commits), want 2 more transactions, no split"
+  svc_stop lost
+  kill "$pxp"; unset 'SVC_PID[cutproxy]'
+  SVC=unix:$TMP/e.sock
+  same_as_fresh "after the releases whose connection was lost"
 fi
 svc_stop esc
 # A store a newer numaplace migrated while this one serves (here version

@@ -12,10 +12,13 @@
  * per-node meminfo), found through $NP_SRC or the source path.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <pthread.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "np-config.h"
 #if NP_HAVE_LIBVIRT
@@ -262,6 +265,76 @@ static void test_numa_maps_bad(void)
 }
 
 /* Mutations of the saved file: parsed, or refused naming a line; never a crash. */
+/*
+ * The cap on what the agent reads of /proc (NP_FILE_MAX, 256 MiB), cheaply:
+ * a numa_maps that says it is larger (a sparse file: no disk, nothing
+ * read) and a FIFO fed without end (what `yes` into a named pipe is) are
+ * refused at once with one line; the loop that stops a file whose size
+ * says nothing (/proc's say 0) past its cap, on a pipe that never ends
+ * under a smaller cap.
+ */
+static void test_numa_maps_cap(const np_topo *t)
+{
+	char dir[] = "/tmp/np-maps-cap-XXXXXX", path[256], *buf = NULL, line[4096];
+	struct np__rt_os os = fake_os();
+	struct np_error err = { 0 };
+	np_obs *o = np__obs_new(t);
+	int fd, pipefd[2];
+	size_t len = 0;
+	pid_t child;
+
+	CHECK(o && mkdtemp(dir) != NULL, "mkdtemp");
+	snprintf(path, sizeof(path), "%s/4242", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/4242/numa_maps", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	CHECK(fd >= 0 && ftruncate(fd, (off_t)NP_FILE_MAX + 1) == 0, "a sparse file past the cap");
+	close(fd);
+	os.proc = dir;
+	CHECK(np__observe_maps(&os, t, 4242, o, &err) != 0 &&
+		      strstr(err.message, "larger than 268435456 bytes") && !strchr(err.message, '\n'),
+	      "a numa_maps past 256 MiB refused in one line: %s", err.message);
+	unlink(path);
+	CHECK(mkfifo(path, 0644) == 0, "mkfifo");
+	child = fork();
+	if (child == 0) { /* `yes` into the FIFO: blocks until a reader opens it, then never ends */
+		int w = open(path, O_WRONLY);
+
+		memset(line, 'y', sizeof(line));
+		while (w >= 0 && write(w, line, sizeof(line)) > 0)
+			;
+		_exit(0);
+	}
+	memset(&err, 0, sizeof(err));
+	CHECK(np__observe_maps(&os, t, 4242, o, &err) != 0 && strstr(err.message, "not a regular file"),
+	      "a numa_maps FIFO fed without end refused at once: %s", err.message);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	unlink(path);
+	/* A stream whose size says nothing stops at the cap: 1 MiB here. */
+	CHECK(pipe(pipefd) == 0, "pipe");
+	child = fork();
+	if (child == 0) {
+		close(pipefd[0]);
+		memset(line, 'y', sizeof(line));
+		while (write(pipefd[1], line, sizeof(line)) > 0)
+			;
+		_exit(0);
+	}
+	close(pipefd[1]);
+	memset(&err, 0, sizeof(err));
+	CHECK(np__read_fd(pipefd[0], "numa_maps", (size_t)1 << 20, &buf, &len, &err) == NP_EINPUT &&
+		      strstr(err.message, "larger than 1048576 bytes") && !buf,
+	      "a stream that never ends stops at its cap: %s", err.message);
+	close(pipefd[0]);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	free(buf);
+	np_obs_free(o);
+	rmdir(strcat(strcpy(path, dir), "/4242"));
+	rmdir(dir);
+}
+
 static void test_numa_maps_mutated(void)
 {
 	char path[1200], *orig = NULL, *buf;
@@ -1230,6 +1303,7 @@ int main(void)
 	T_CASE("numa-maps-real", test_numa_maps_real());
 	T_CASE("numa-maps-bad", test_numa_maps_bad());
 	T_CASE("numa-maps-mutated", test_numa_maps_mutated());
+	T_CASE("numa-maps-cap", test_numa_maps_cap(t));
 	T_CASE("stat-status", test_stat_status());
 	T_CASE("observe-saved", test_observe_saved(t));
 	T_CASE("host-sample", test_host_sample(t));
