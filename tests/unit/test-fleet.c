@@ -22,6 +22,7 @@
 #include "check.h"
 #include "fleet-url.h"
 #include "fleet/fleet-int.h"
+#include "place/place-int.h"
 #include "np-config.h"
 #include "synth.h"
 
@@ -1400,6 +1401,100 @@ static void whole_cores(const np_topo *a)
 			np_host_free(h);
 		}
 	np_topo_free(w);
+}
+
+/* ---- a view changed by one guest equals the view rebuilt whole -------------- */
+
+/* What a random flavor placed on VIEW takes (false: it did not fit). */
+static bool takes_of_flavor(const np_host *view, uint64_t *seed, struct np__takes *out,
+			    bool *pinned)
+{
+	struct np_error err = { 0 };
+	char *flavor = synth_flavor(seed, 4, 0);
+	np_request *req = flavor ? request(flavor) : NULL;
+	np_plan *plan = NULL;
+	bool ok = req && np_place(view, req, NULL, &plan, &err) == 0 && np_plan_fits(plan) &&
+		  np__takes_of(view, plan, req, out, &err) == 0;
+
+	*pinned = ok && out->npins > 0;
+	np_plan_free(plan);
+	np_request_free(req);
+	free(flavor);
+	return ok;
+}
+
+/*
+ * One change (TK charged, or given back) to ledger *L and its view *VIEW:
+ * the view built again on the nodes TK touches (np__ledger_nodes_to_host,
+ * what a fleet snapshot does now) must hold what the empty host plus the
+ * whole ledger holds, and differ from the view before.  A take applied
+ * twice, to the wrong node, or not given back fails it.  False when the
+ * ledger refused the charge.
+ */
+static bool change_both_ways(np__ledger **l, np_host **view, const np_host *empty,
+			     const struct np__takes *tk, bool release)
+{
+	struct np_error err = { 0 };
+	np__ledger *n = np__ledger_clone(*l);
+	np_host *changed = NULL, *whole = NULL;
+
+	if (!n || np__ledger_charge(n, tk, release, NULL)) {
+		np__ledger_free(n);
+		return false;
+	}
+	CHECK(np_host_clone(*view, &changed, &err) == 0 &&
+	      np__ledger_nodes_to_host(n, tk, changed, empty, &err) == 0 &&
+	      np_host_clone(empty, &whole, &err) == 0 && np__ledger_to_host(n, whole, &err) == 0,
+	      "views: %s", err.message);
+	CHECK(changed && whole && np__host_same_usage(changed, whole),
+	      "the changed view differs from the whole rebuild (%s)", release ? "release" : "claim");
+	CHECK(whole && !np__host_same_usage(*view, whole), "the change changed nothing");
+	CHECK(np__ledger_check(n, &err) == 0, "ledger: %s", err.message);
+	np_host_free(whole);
+	np_host_free(*view);
+	np__ledger_free(*l);
+	*view = changed, *l = n;
+	return true;
+}
+
+/* Many random claims and releases on T's host, each applied both ways. */
+static void changed_equals_whole(const np_topo *t)
+{
+	struct np_error err = { 0 };
+	np_host *empty = NULL, *view = NULL;
+	np__ledger *l = NULL;
+	struct np__takes live[24];
+	int nlive = 0, claims = 0, releases = 0, pinned = 0;
+	uint64_t seed = 12;
+
+	CHECK(np_host_new(t, &empty, &err) == 0 && np__ledger_of_host(empty, &l, &err) == 0 &&
+	      np_host_clone(empty, &view, &err) == 0, "empty host: %s", err.message);
+	for (int i = 0; view && l && i < 1500; i++) {
+		struct np__takes tk = { 0 };
+		bool release = nlive == 24 || (nlive > 0 && synth_rand(&seed) % 3 == 0), pins;
+
+		if (release) {
+			int k = (int)(synth_rand(&seed) % (uint32_t)nlive);
+
+			tk = live[k];
+			live[k] = live[--nlive];
+			releases += change_both_ways(&l, &view, empty, &tk, true);
+			np__takes_free(&tk);
+		} else if (takes_of_flavor(view, &seed, &tk, &pins) &&
+			   change_both_ways(&l, &view, empty, &tk, false)) {
+			live[nlive++] = tk;
+			claims++, pinned += pins;
+		} else {
+			np__takes_free(&tk);
+		}
+	}
+	CHECK(claims > 200 && releases > 100 && pinned > 20, "%d claims (%d pinned), %d releases",
+	      claims, pinned, releases);
+	while (nlive > 0)
+		np__takes_free(&live[--nlive]);
+	np__ledger_free(l);
+	np_host_free(view);
+	np_host_free(empty);
 }
 
 /* ---- the pre-filter never rejects a host the engine would use --------------- */
@@ -3709,6 +3804,8 @@ int main(void)
 	T_CASE("opening", opening());
 	if (a)
 		T_CASE("summary-whole-cores", whole_cores(a));
+	if (a)
+		T_CASE("changed-equals-whole", changed_equals_whole(a));
 #if NP_HAVE_SQLITE
 	T_CASE("newer-schema", newer_schema());
 	if (!getenv("NP_FLEET_URL"))
