@@ -29,7 +29,11 @@
  * meets (np__fleet_fresh) before looking at it.  A walk stops after a
  * few dozen hosts of a thousand, so a change to a host it does not reach
  * costs no read until it does (with three PostgreSQL replicas each
- * change was read by both others, 2.5 reads a placement).
+ * change was read by both others, 2.5 reads a placement).  But the walk
+ * goes by each host's key from before the change it has not read: a host
+ * another replica freed keeps its old, fuller place and may never be met.
+ * So the periodic full scan (FULL_SCAN_NS) reads every stale host, lazy
+ * or not: no host stays out of place longer than that.
  *
  * Ownership: see fleet-int.h.  One thread at a time (fleet.h).
  */
@@ -1069,6 +1073,7 @@ static int refresh(np_fleet *f, bool lazy, struct np_error *err)
 	if (f->loaded)
 		apply_removals(f);
 	if (!f->loaded || np__now_ns() - f->last_full > FULL_SCAN_NS) {
+		lazy = false; /* every stale host read (see the top of the file) */
 		if (!f->loaded && f->drv->shared_scan)
 			f->feed_pos = np__feed_head(f->group); /* whatever is scanned after this */
 		rc = full_scan(f, f->loaded ? NULL : &f->cursor, err);

@@ -1735,6 +1735,78 @@ static void walk_spreads(np_topo *a)
 }
 #endif
 
+/* ---- a stale host is read at the periodic full scan, lazy or not ------------ */
+
+/* Schedule FLAVOR on F (spread, the first fit) as ID: the host chosen, or "" (freed by the caller). */
+static char *placed_on(np_fleet *f, const char *id, const char *flavor, const char *host)
+{
+	struct np_fleet_sched_opts o = { .top = 1, .want = 1, .host = host };
+	struct np_error err = { 0 };
+	np_fleet_result *r = schedule(f, id, flavor, &o, &err);
+	char *on = strdup(r && np_fleet_result_placed(r) ? np_fleet_result_host(r) : "");
+
+	CHECK(r && np_fleet_result_placed(r), "%s: %s", id, err.message);
+	np_fleet_result_free(r);
+	return on;
+}
+
+/*
+ * Handle A frees host s-2, which B saw as the fullest; B missed the change
+ * (as when PostgreSQL's last change tells only the newer of two): its
+ * view of s-2 is the old one, marked stale.  A schedule's lazy walk goes
+ * by that view's key and never meets s-2; once the full scan is due, B
+ * must read it and place on it, the most free host (spread).
+ */
+static void stale_at_full(np_topo *a)
+{
+	static const char quarter[] = "vcpus=16,ram=196608,hw:numa_nodes=4";
+	struct np_error err = { 0 };
+	np_fleet *fa = NULL, *fb = NULL;
+	struct np_fleet_host *h = NULL;
+	np__ledger *old = NULL;
+	char u[300], name[16], id[32], *on;
+
+	snprintf(u, sizeof(u), "sqlite:%s/stale-full.db", dir);
+	CHECK(np_fleet_open(u, NP_FLEET_CREATE, &fa, &err) == 0, "open: %s", err.message);
+	for (int i = 0; fa && i < 4; i++) {
+		snprintf(name, sizeof(name), "s-%d", i);
+		CHECK(np_fleet_add_host(fa, name, a, NULL, NULL, &err) == 0, "add: %s", err.message);
+		/* A quarter of each host taken, half of s-2 (the fullest). */
+		for (int k = 0; k < (i == 2 ? 2 : 1); k++) {
+			snprintf(id, sizeof(id), "full-%d-%d", i, k);
+			free(placed_on(fa, id, quarter, name));
+		}
+	}
+	CHECK(fa && np_fleet_open(u, 0, &fb, &err) == 0 && np_fleet_refresh(fb, &err) == 0 &&
+	      (h = (struct np_fleet_host *)np_fleet_host_find(fb, "s-2")) &&
+	      (old = np__ledger_clone(h->ledger)), "b: %s", err.message);
+	for (int k = 0; h && k < 2; k++) {
+		snprintf(id, sizeof(id), "full-2-%d", k);
+		CHECK(np_fleet_release(fa, id, NULL, &err) == 0, "release: %s", err.message);
+	}
+	past_scans();
+	/* B reads the releases, then is made to have missed them. */
+	CHECK(h && np_fleet_refresh(fb, &err) == 0 && !h->stale && h->placements == 0 &&
+	      np__fleet_rebuild(fb, h, old, h->generation, 2, &err) == 0,
+	      "b misses the releases: %s", err.message);
+	old = NULL; /* np__fleet_rebuild took it */
+	if (h)
+		np__fleet_stale(fb, h, h->generation + 1);
+	past_scans();
+	on = h ? placed_on(fb, "stale-lazy", "vcpus=1,ram=1024", NULL) : NULL;
+	CHECK(on && strcmp(on, "s-2") != 0 && h->stale,
+	      "a lazy walk placed on %s; s-2 stale, never met", on ? on : "-");
+	free(on);
+	fb->last_full = 0; /* the full scan is due */
+	on = h ? placed_on(fb, "stale-full", "vcpus=1,ram=1024", NULL) : NULL;
+	CHECK(on && !strcmp(on, "s-2") && !h->stale,
+	      "after the full scan B placed on %s, not s-2, freed by A", on ? on : "-");
+	free(on);
+	np__ledger_free(old);
+	np_fleet_close(fb);
+	np_fleet_close(fa);
+}
+
 /* ---- a scheduler with stale summaries --------------------------------------- */
 
 
@@ -3812,6 +3884,8 @@ int main(void)
 		T_CASE("batch-behind-lock", batch_behind_lock(a));
 	if (a)
 		T_CASE("walk-spreads", walk_spreads(a));
+	if (a)
+		T_CASE("stale-read-at-full-scan", stale_at_full(a));
 #endif
 	/* The cases below share one store and its six hosts (added here, checked too). */
 	f = open_fleet(NP_FLEET_CREATE);
