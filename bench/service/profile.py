@@ -45,7 +45,8 @@ def inner(syms):
             return "claim-other"
         if s in ("sq_release", "pg_release", "np_fleet_release"):
             return "release"
-        if s in ("reload_stale", "load_ledgers", "load_one", "full_scan", "np__fleet_rebuild"):
+        if s in ("reload_stale", "load_ledgers", "load_one", "full_scan", "np__fleet_rebuild",
+                 "np__fleet_rebuild_changed"):
             if any(r.startswith(("sq_", "pg_", "sqlite3", "PQ")) for r in below):
                 return "refresh-store"
             return "refresh-mem"

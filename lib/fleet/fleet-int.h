@@ -455,6 +455,14 @@ int np__fleet_reload(np_fleet *f, struct np_fleet_host *h, struct np_error *err)
 int np__fleet_rebuild(np_fleet *f, struct np_fleet_host *h, np__ledger *l, int64_t gen,
 		      int placements, struct np_error *err);
 /*
+ * The same, when TAKES (charged, or given back) is the one change that
+ * made L of H's ledger: only the nodes it touched are built again, on a
+ * copy of H's view (readers may still hold H's own).
+ */
+int np__fleet_rebuild_changed(np_fleet *f, struct np_fleet_host *h, np__ledger *l,
+			      const struct np__takes *takes, int64_t gen, int placements,
+			      struct np_error *err);
+/*
  * After this process's own claim (RELEASE false) or release of TAKES on
  * H, which the store says left H at generation GEN: when GEN is the one
  * just after the view H holds (or the group's cached one, taken then),

@@ -29,7 +29,11 @@
  * meets (np__fleet_fresh) before looking at it.  A walk stops after a
  * few dozen hosts of a thousand, so a change to a host it does not reach
  * costs no read until it does (with three PostgreSQL replicas each
- * change was read by both others, 2.5 reads a placement).
+ * change was read by both others, 2.5 reads a placement).  But the walk
+ * goes by each host's key from before the change it has not read: a host
+ * another replica freed keeps its old, fuller place and may never be met.
+ * So the periodic full scan (FULL_SCAN_NS) reads every stale host, lazy
+ * or not: no host stays out of place longer than that.
  *
  * Ownership: see fleet-int.h.  One thread at a time (fleet.h).
  */
@@ -45,6 +49,7 @@
 #include <numaplace/emit.h>
 
 #include "emit/emit-int.h"
+#include "place/place-int.h"
 #include "util/util.h"
 
 #define FULL_SCAN_NS (INT64_C(30) * 1000000000)
@@ -370,17 +375,57 @@ static struct np__hsnap *snap_new(const struct np_fleet_host *h, const np_host *
 	return snap;
 }
 
+/*
+ * H's view of ledger L, the one change TAKES (or NULL) away from H's own:
+ * H's view cloned and the nodes TAKES touched filled again from L
+ * (np__ledger_nodes_to_host), not the empty host and all of L -- a change
+ * of one guest touches one or two of a host's nodes.  Readers may hold
+ * H's view still: it is copied, never changed.  Debug builds check the
+ * result against the whole rebuild.
+ */
+static np_host *changed_view(const struct np_fleet_host *h, const np__ledger *l,
+			     const struct np__takes *takes)
+{
+	np_host *v = NULL;
+
+	if (!takes || !h->host || !h->tmpl || np__takes_pci(takes) ||
+	    np_host_clone(h->host, &v, NULL))
+		return NULL;
+	if (np__ledger_nodes_to_host(l, takes, v, h->tmpl, NULL)) {
+		np_host_free(v);
+		return NULL; /* the whole rebuild says why */
+	}
+#ifndef NDEBUG
+	{
+		np_host *w = NULL;
+
+		assert(!np__fleet_empty_host(h, &w, NULL) && !np__ledger_to_host(l, w, NULL));
+		assert(np__host_same_usage(v, w));
+		np_host_free(w);
+	}
+#endif
+	return v;
+}
+
 int np__fleet_rebuild(np_fleet *f, struct np_fleet_host *h, np__ledger *l, int64_t gen,
 		      int placements, struct np_error *err)
 {
+	return np__fleet_rebuild_changed(f, h, l, NULL, gen, placements, err);
+}
+
+int np__fleet_rebuild_changed(np_fleet *f, struct np_fleet_host *h, np__ledger *l,
+			      const struct np__takes *takes, int64_t gen, int placements,
+			      struct np_error *err)
+{
 	struct np__hsnap *snap = NULL;
 	struct np_fleet_host tmp = { 0 };
-	np_host *v = NULL;
-	int rc = np__fleet_empty_host(h, &v, err);
+	np_host *v = changed_view(h, l, takes);
+	bool whole = !v; /* no change to apply, or it could not be: the empty host and all of L */
+	int rc = whole ? np__fleet_empty_host(h, &v, err) : 0;
 
 	if (!rc && !(snap = snap_new(h, v))) /* its nodes: as many as np__summarize counts */
 		rc = np__err(err, NP_ENOMEM, "out of memory");
-	if (!rc && (rc = np__ledger_to_host(l, v, err)) != 0)
+	if (!rc && whole && (rc = np__ledger_to_host(l, v, err)) != 0)
 		rc = np__err(err, rc, "host '%s' in the store: %s", h->name, err ? err->message : "");
 	tmp.host = v, tmp.ledger = l;
 	if (snap)
@@ -1028,6 +1073,7 @@ static int refresh(np_fleet *f, bool lazy, struct np_error *err)
 	if (f->loaded)
 		apply_removals(f);
 	if (!f->loaded || np__now_ns() - f->last_full > FULL_SCAN_NS) {
+		lazy = false; /* every stale host read (see the top of the file) */
 		if (!f->loaded && f->drv->shared_scan)
 			f->feed_pos = np__feed_head(f->group); /* whatever is scanned after this */
 		rc = full_scan(f, f->loaded ? NULL : &f->cursor, err);
@@ -1408,8 +1454,9 @@ static bool apply_change(np_fleet *f, struct np_fleet_host *h, const struct np__
 		np__ledger_free(l);
 		return false;
 	} else {
-		/* (np__fleet_rebuild frees L when it fails) */
-		ok = !np__fleet_rebuild(f, h, l, gen, h->placements + (release ? -1 : 1), NULL);
+		/* (np__fleet_rebuild_changed frees L when it fails) */
+		ok = !np__fleet_rebuild_changed(f, h, l, takes, gen,
+					       h->placements + (release ? -1 : 1), NULL);
 	}
 	if (ok && want > h->generation)
 		np__fleet_stale(f, h, want);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "place/place-int.h"
 #include "util/util.h"
 
 /*
@@ -635,7 +636,24 @@ static int pci_to_host(const np__ledger *l, np_host *host, struct np_error *err)
 	return rc;
 }
 
-int np__ledger_to_host(const np__ledger *l, np_host *host, struct np_error *err)
+/* Does T name kernel node OS, by a take or a pin? */
+static bool takes_node(const struct np__takes *t, int os)
+{
+	for (int i = 0; i < t->ntakes; i++)
+		if (t->takes[i].node == os)
+			return true;
+	for (int i = 0; i < t->npins; i++)
+		if (t->pins[i].node == os)
+			return true;
+	return false;
+}
+
+/*
+ * L's usage onto HOST's nodes: every node (TAKES NULL, HOST empty), or
+ * those TAKES names, each reset to EMPTY's first.
+ */
+static int nodes_to_host(const np__ledger *l, const struct np__takes *takes, np_host *host,
+			 const np_host *empty, struct np_error *err)
 {
 	const np_topo *t = np_host_topo(host);
 	int small[256], *buf = l->npins <= 256 ? small : np__calloc((size_t)l->npins, sizeof(int));
@@ -643,13 +661,40 @@ int np__ledger_to_host(const np__ledger *l, np_host *host, struct np_error *err)
 
 	if (!buf)
 		return np__err(err, NP_ENOMEM, "out of memory");
-	for (int i = 0; i < np_topo_node_count(t) && !rc; i++)
-		rc = node_to_host(l, host, i, buf, err);
-	if (!rc && np_host_pci_pool_count(host))
-		rc = pci_to_host(l, host, err);
+	for (int i = 0; i < np_topo_node_count(t) && !rc; i++) {
+		if (takes && !takes_node(takes, np_host_node(host, i)->os_id))
+			continue;
+		if (!takes || !(rc = np__host_node_reset(host, i, empty, err)))
+			rc = node_to_host(l, host, i, buf, err);
+	}
 	if (buf != small)
 		free(buf);
 	return rc;
+}
+
+int np__ledger_to_host(const np__ledger *l, np_host *host, struct np_error *err)
+{
+	int rc = nodes_to_host(l, NULL, host, NULL, err);
+
+	if (!rc && np_host_pci_pool_count(host))
+		rc = pci_to_host(l, host, err);
+	return rc;
+}
+
+bool np__takes_pci(const struct np__takes *t)
+{
+	for (int i = 0; i < t->ntakes; i++)
+		if (!strncmp(t->takes[i].rc, "pci:", 4))
+			return true;
+	return false;
+}
+
+int np__ledger_nodes_to_host(const np__ledger *l, const struct np__takes *takes, np_host *host,
+			     const np_host *empty, struct np_error *err)
+{
+	if (np__takes_pci(takes))
+		return np__err(err, NP_EINPUT, "PCI devices: the host is rebuilt whole");
+	return nodes_to_host(l, takes, host, empty, err);
 }
 
 /* ---- invariants ------------------------------------------------------------ */

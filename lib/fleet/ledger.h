@@ -133,6 +133,18 @@ int np__ledger_charge(np__ledger *l, const struct np__takes *takes, bool release
 int np__ledger_to_host(const np__ledger *l, np_host *host, struct np_error *err);
 
 /*
+ * HOST, the view of a ledger that TAKES changed into L, made the view of L
+ * (what np__ledger_to_host gives on an empty host): each node TAKES names,
+ * by a row or a pin, reset to EMPTY's (np__host_node_reset) and filled
+ * again from L; the other nodes' rows did not change, nor their view.
+ * TAKES on PCI devices (np__takes_pci) are not handled: rebuild whole.
+ */
+int np__ledger_nodes_to_host(const np__ledger *l, const struct np__takes *takes, np_host *host,
+			     const np_host *empty, struct np_error *err);
+/* Does T take a PCI device (a row "pci:...")? */
+bool np__takes_pci(const struct np__takes *t);
+
+/*
  * Invariants: rows sorted and unique, 0 <= used, used <= cap for every
  * row but each node's smallest page pool (NP__CHECK_NONE takes may fill
  * it past its cap), pins unique, "pcpu" used equal to the node's pins.

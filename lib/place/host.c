@@ -794,10 +794,64 @@ void np__host_give_free(np_host *h, int idx, uint64_t mb)
 	n->memory_free_mb += mb < room ? mb : room;
 }
 
+/* Nodes A and B: the same usage (memory, vCPUs, pins in order, pools' used)? */
+static bool same_node_usage(const struct host_node *a, const struct host_node *b)
+{
+	if (a->pub.cpu_usage != b->pub.cpu_usage || a->pub.memory_used_mb != b->pub.memory_used_mb ||
+	    a->pub.memory_free_mb != b->pub.memory_free_mb || a->pub.npinned != b->pub.npinned ||
+	    a->pub.npools != b->pub.npools)
+		return false;
+	for (int i = 0; i < a->pub.npools; i++)
+		if (a->pools[i].size_kb != b->pools[i].size_kb || a->pools[i].used != b->pools[i].used)
+			return false;
+	return !a->pub.npinned ||
+	       !memcmp(a->pinned, b->pinned, (size_t)a->pub.npinned * sizeof(int));
+}
+
+bool np__host_same_usage(const np_host *a, const np_host *b)
+{
+	if (a->nnodes != b->nnodes || a->npci != b->npci)
+		return false;
+	for (int i = 0; i < a->nnodes; i++)
+		if (!same_node_usage(&a->nodes[i], &b->nodes[i]))
+			return false;
+	for (int i = 0; i < a->npci; i++)
+		if (a->pci[i].used != b->pci[i].used)
+			return false;
+	return true;
+}
+
 static int bad_node(const np_host *h, int idx, struct np_error *err)
 {
 	return np__err(err, NP_EINPUT, "node index %d out of range (the host has %d nodes)", idx,
 		       h->nnodes);
+}
+
+int np__host_node_reset(np_host *h, int idx, const np_host *empty, struct np_error *err)
+{
+	struct host_node *hn;
+	const struct host_node *e;
+
+	if (idx < 0 || idx >= h->nnodes || empty->nnodes != h->nnodes)
+		return bad_node(h, idx, err);
+	hn = &h->nodes[idx];
+	e = &empty->nodes[idx];
+	/* The same pools in the same order, and room for EMPTY's pins in place. */
+	if (e->pub.npools != hn->pub.npools || e->pub.npinned > hn->pincap)
+		return np__err(err, NP_EINPUT, "node %d: not the empty host's shape", hn->pub.os_id);
+	for (int i = 0; i < hn->pub.npools; i++)
+		if (e->pools[i].size_kb != hn->pools[i].size_kb)
+			return np__err(err, NP_EINPUT, "node %d: not the empty host's pools",
+				       hn->pub.os_id);
+	for (int i = 0; i < hn->pub.npools; i++)
+		hn->pools[i].used = e->pools[i].used;
+	hn->pub.cpu_usage = e->pub.cpu_usage;
+	hn->pub.memory_used_mb = e->pub.memory_used_mb;
+	hn->pub.memory_free_mb = e->pub.memory_free_mb;
+	if (e->pub.npinned)
+		memcpy(hn->pinned, e->pinned, (size_t)e->pub.npinned * sizeof(int));
+	hn->pub.npinned = e->pub.npinned;
+	return checked(h);
 }
 
 /* A sorted copy of IDS, every one a CPU of topology node IDX, no duplicates. */

@@ -100,6 +100,19 @@ void np__host_take_free(np_host *host, int idx, uint64_t mb);
  */
 void np__host_give_free(np_host *host, int idx, uint64_t mb);
 
+/*
+ * Node IDX of HOST back to its usage in EMPTY (a host on the same
+ * topology, usually nothing used): memory, floating vCPUs, pinned CPUs,
+ * page pools' used.  Its CPUs, pools and devices stay.  A fleet snapshot
+ * changed by one guest resets the nodes the guest touched and fills them
+ * again from the ledger, instead of rebuilding every node.  NP_EINPUT when
+ * EMPTY does not have HOST's shape.
+ */
+int np__host_node_reset(np_host *host, int idx, const np_host *empty, struct np_error *err);
+
+/* Do A and B (on one topology) hold the same usage on every node and PCI pool? */
+bool np__host_same_usage(const np_host *a, const np_host *b);
+
 /* The largest number of CPUs any node of HOST has (for sizing buffers). */
 int np__host_max_node_cpus(const np_host *host);
 

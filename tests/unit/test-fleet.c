@@ -22,6 +22,7 @@
 #include "check.h"
 #include "fleet-url.h"
 #include "fleet/fleet-int.h"
+#include "place/place-int.h"
 #include "np-config.h"
 #include "synth.h"
 
@@ -1402,6 +1403,100 @@ static void whole_cores(const np_topo *a)
 	np_topo_free(w);
 }
 
+/* ---- a view changed by one guest equals the view rebuilt whole -------------- */
+
+/* What a random flavor placed on VIEW takes (false: it did not fit). */
+static bool takes_of_flavor(const np_host *view, uint64_t *seed, struct np__takes *out,
+			    bool *pinned)
+{
+	struct np_error err = { 0 };
+	char *flavor = synth_flavor(seed, 4, 0);
+	np_request *req = flavor ? request(flavor) : NULL;
+	np_plan *plan = NULL;
+	bool ok = req && np_place(view, req, NULL, &plan, &err) == 0 && np_plan_fits(plan) &&
+		  np__takes_of(view, plan, req, out, &err) == 0;
+
+	*pinned = ok && out->npins > 0;
+	np_plan_free(plan);
+	np_request_free(req);
+	free(flavor);
+	return ok;
+}
+
+/*
+ * One change (TK charged, or given back) to ledger *L and its view *VIEW:
+ * the view built again on the nodes TK touches (np__ledger_nodes_to_host,
+ * what a fleet snapshot does now) must hold what the empty host plus the
+ * whole ledger holds, and differ from the view before.  A take applied
+ * twice, to the wrong node, or not given back fails it.  False when the
+ * ledger refused the charge.
+ */
+static bool change_both_ways(np__ledger **l, np_host **view, const np_host *empty,
+			     const struct np__takes *tk, bool release)
+{
+	struct np_error err = { 0 };
+	np__ledger *n = np__ledger_clone(*l);
+	np_host *changed = NULL, *whole = NULL;
+
+	if (!n || np__ledger_charge(n, tk, release, NULL)) {
+		np__ledger_free(n);
+		return false;
+	}
+	CHECK(np_host_clone(*view, &changed, &err) == 0 &&
+	      np__ledger_nodes_to_host(n, tk, changed, empty, &err) == 0 &&
+	      np_host_clone(empty, &whole, &err) == 0 && np__ledger_to_host(n, whole, &err) == 0,
+	      "views: %s", err.message);
+	CHECK(changed && whole && np__host_same_usage(changed, whole),
+	      "the changed view differs from the whole rebuild (%s)", release ? "release" : "claim");
+	CHECK(whole && !np__host_same_usage(*view, whole), "the change changed nothing");
+	CHECK(np__ledger_check(n, &err) == 0, "ledger: %s", err.message);
+	np_host_free(whole);
+	np_host_free(*view);
+	np__ledger_free(*l);
+	*view = changed, *l = n;
+	return true;
+}
+
+/* Many random claims and releases on T's host, each applied both ways. */
+static void changed_equals_whole(const np_topo *t)
+{
+	struct np_error err = { 0 };
+	np_host *empty = NULL, *view = NULL;
+	np__ledger *l = NULL;
+	struct np__takes live[24];
+	int nlive = 0, claims = 0, releases = 0, pinned = 0;
+	uint64_t seed = 12;
+
+	CHECK(np_host_new(t, &empty, &err) == 0 && np__ledger_of_host(empty, &l, &err) == 0 &&
+	      np_host_clone(empty, &view, &err) == 0, "empty host: %s", err.message);
+	for (int i = 0; view && l && i < 1500; i++) {
+		struct np__takes tk = { 0 };
+		bool release = nlive == 24 || (nlive > 0 && synth_rand(&seed) % 3 == 0), pins;
+
+		if (release) {
+			int k = (int)(synth_rand(&seed) % (uint32_t)nlive);
+
+			tk = live[k];
+			live[k] = live[--nlive];
+			releases += change_both_ways(&l, &view, empty, &tk, true);
+			np__takes_free(&tk);
+		} else if (takes_of_flavor(view, &seed, &tk, &pins) &&
+			   change_both_ways(&l, &view, empty, &tk, false)) {
+			live[nlive++] = tk;
+			claims++, pinned += pins;
+		} else {
+			np__takes_free(&tk);
+		}
+	}
+	CHECK(claims > 200 && releases > 100 && pinned > 20, "%d claims (%d pinned), %d releases",
+	      claims, pinned, releases);
+	while (nlive > 0)
+		np__takes_free(&live[--nlive]);
+	np__ledger_free(l);
+	np_host_free(view);
+	np_host_free(empty);
+}
+
 /* ---- the pre-filter never rejects a host the engine would use --------------- */
 
 static void load_randomly(np_fleet *f, uint64_t seed, int n, int *placed)
@@ -1639,6 +1734,78 @@ static void walk_spreads(np_topo *a)
 	np_fleet_close(f);
 }
 #endif
+
+/* ---- a stale host is read at the periodic full scan, lazy or not ------------ */
+
+/* Schedule FLAVOR on F (spread, the first fit) as ID: the host chosen, or "" (freed by the caller). */
+static char *placed_on(np_fleet *f, const char *id, const char *flavor, const char *host)
+{
+	struct np_fleet_sched_opts o = { .top = 1, .want = 1, .host = host };
+	struct np_error err = { 0 };
+	np_fleet_result *r = schedule(f, id, flavor, &o, &err);
+	char *on = strdup(r && np_fleet_result_placed(r) ? np_fleet_result_host(r) : "");
+
+	CHECK(r && np_fleet_result_placed(r), "%s: %s", id, err.message);
+	np_fleet_result_free(r);
+	return on;
+}
+
+/*
+ * Handle A frees host s-2, which B saw as the fullest; B missed the change
+ * (as when PostgreSQL's last change tells only the newer of two): its
+ * view of s-2 is the old one, marked stale.  A schedule's lazy walk goes
+ * by that view's key and never meets s-2; once the full scan is due, B
+ * must read it and place on it, the most free host (spread).
+ */
+static void stale_at_full(np_topo *a)
+{
+	static const char quarter[] = "vcpus=16,ram=196608,hw:numa_nodes=4";
+	struct np_error err = { 0 };
+	np_fleet *fa = NULL, *fb = NULL;
+	struct np_fleet_host *h = NULL;
+	np__ledger *old = NULL;
+	char u[300], name[16], id[32], *on;
+
+	snprintf(u, sizeof(u), "sqlite:%s/stale-full.db", dir);
+	CHECK(np_fleet_open(u, NP_FLEET_CREATE, &fa, &err) == 0, "open: %s", err.message);
+	for (int i = 0; fa && i < 4; i++) {
+		snprintf(name, sizeof(name), "s-%d", i);
+		CHECK(np_fleet_add_host(fa, name, a, NULL, NULL, &err) == 0, "add: %s", err.message);
+		/* A quarter of each host taken, half of s-2 (the fullest). */
+		for (int k = 0; k < (i == 2 ? 2 : 1); k++) {
+			snprintf(id, sizeof(id), "full-%d-%d", i, k);
+			free(placed_on(fa, id, quarter, name));
+		}
+	}
+	CHECK(fa && np_fleet_open(u, 0, &fb, &err) == 0 && np_fleet_refresh(fb, &err) == 0 &&
+	      (h = (struct np_fleet_host *)np_fleet_host_find(fb, "s-2")) &&
+	      (old = np__ledger_clone(h->ledger)), "b: %s", err.message);
+	for (int k = 0; h && k < 2; k++) {
+		snprintf(id, sizeof(id), "full-2-%d", k);
+		CHECK(np_fleet_release(fa, id, NULL, &err) == 0, "release: %s", err.message);
+	}
+	past_scans();
+	/* B reads the releases, then is made to have missed them. */
+	CHECK(h && np_fleet_refresh(fb, &err) == 0 && !h->stale && h->placements == 0 &&
+	      np__fleet_rebuild(fb, h, old, h->generation, 2, &err) == 0,
+	      "b misses the releases: %s", err.message);
+	old = NULL; /* np__fleet_rebuild took it */
+	if (h)
+		np__fleet_stale(fb, h, h->generation + 1);
+	past_scans();
+	on = h ? placed_on(fb, "stale-lazy", "vcpus=1,ram=1024", NULL) : NULL;
+	CHECK(on && strcmp(on, "s-2") != 0 && h->stale,
+	      "a lazy walk placed on %s; s-2 stale, never met", on ? on : "-");
+	free(on);
+	fb->last_full = 0; /* the full scan is due */
+	on = h ? placed_on(fb, "stale-full", "vcpus=1,ram=1024", NULL) : NULL;
+	CHECK(on && !strcmp(on, "s-2") && !h->stale,
+	      "after the full scan B placed on %s, not s-2, freed by A", on ? on : "-");
+	free(on);
+	np__ledger_free(old);
+	np_fleet_close(fb);
+	np_fleet_close(fa);
+}
 
 /* ---- a scheduler with stale summaries --------------------------------------- */
 
@@ -3873,12 +4040,16 @@ int main(void)
 	T_CASE("opening", opening());
 	if (a)
 		T_CASE("summary-whole-cores", whole_cores(a));
+	if (a)
+		T_CASE("changed-equals-whole", changed_equals_whole(a));
 #if NP_HAVE_SQLITE
 	T_CASE("newer-schema", newer_schema());
 	if (!getenv("NP_FLEET_URL"))
 		T_CASE("batch-behind-lock", batch_behind_lock(a));
 	if (a)
 		T_CASE("walk-spreads", walk_spreads(a));
+	if (a)
+		T_CASE("stale-read-at-full-scan", stale_at_full(a));
 #endif
 	/* The cases below share one store and its six hosts (added here, checked too). */
 	f = open_fleet(NP_FLEET_CREATE);
