@@ -1737,6 +1737,8 @@ static void walk_spreads(np_topo *a)
 
 /* ---- a stale host is read at the periodic full scan, lazy or not ------------ */
 
+#if NP_HAVE_SQLITE /* its handles share a SQLite file */
+
 /* Schedule FLAVOR on F (spread, the first fit) as ID: the host chosen, or "" (freed by the caller). */
 static char *placed_on(np_fleet *f, const char *id, const char *flavor, const char *host)
 {
@@ -1806,6 +1808,7 @@ static void stale_at_full(np_topo *a)
 	np_fleet_close(fb);
 	np_fleet_close(fa);
 }
+#endif
 
 /* ---- a scheduler with stale summaries --------------------------------------- */
 
