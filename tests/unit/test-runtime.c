@@ -331,7 +331,8 @@ static void test_numa_maps_cap(const np_topo *t)
 	waitpid(child, NULL, 0);
 	free(buf);
 	np_obs_free(o);
-	rmdir(strcat(strcpy(path, dir), "/4242"));
+	snprintf(path, sizeof(path), "%s/4242", dir);
+	rmdir(path);
 	rmdir(dir);
 }
 
