@@ -129,10 +129,13 @@ static int put_head(FILE *out, const char *id, const char *host)
  * one pass: the plan writer's text goes in as it is, rather than parsed
  * into a tree and dumped again (that round trip was most of the service's
  * own JSON time per placement, docs/bench/service.md); the head too is
- * written straight into the stream, not packed and dumped by jansson.
+ * written straight into the stream, not packed and dumped by jansson.  A
+ * placement just claimed brings the plan's text the store kept: the same
+ * bytes as the writer's, not written a second time.
  */
 int svc_plan_answer(struct svc_resp *rs, int status, const char *id, const char *host,
-		    const np_plan *plan, const np_host *usage, struct np_error *err)
+		    const np_plan *plan, const np_host *usage, const char *plan_json,
+		    struct np_error *err)
 {
 	struct np_memout m;
 	char *text = NULL;
@@ -142,7 +145,9 @@ int svc_plan_answer(struct svc_resp *rs, int status, const char *id, const char 
 	if (np_memout_open(&m)) {
 		rc = put_head(m.f, id, host);
 		fputs(",\"plan\":", m.f);
-		if (!rc)
+		if (!rc && plan_json)
+			fputs(plan_json, m.f);
+		else if (!rc)
 			rc = plan_writer(plan, usage, m.f, err);
 		fputc('}', m.f);
 		/* A write np_memout refused (out of memory) fails the close. */

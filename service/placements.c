@@ -27,7 +27,8 @@ static void answer_result(struct svc_resp *rs, const np_fleet_result *r)
 	if (np_fleet_result_placed(r)) {
 		if (svc_plan_answer(rs, np_fleet_result_existing(r) ? 200 : 201,
 				    np_fleet_result_id(r), np_fleet_result_host(r),
-				    np_fleet_result_plan(r), np_fleet_result_usage(r), &err))
+				    np_fleet_result_plan(r), np_fleet_result_usage(r),
+				    np_fleet_result_plan_json(r), &err))
 			svc_error(rs, "internal", "%s", err.message);
 		return;
 	}

@@ -202,8 +202,13 @@ np_request *svc_request_of(json_t *body, struct svc_resp *rs);
 json_t *svc_host_nodes(const np_host *usage);
 /* The plan as JSON, on the host view USAGE. */
 json_t *svc_plan_json(const np_plan *plan, const np_host *usage, struct np_error *err);
-/* Answer STATUS with {"id": ID, "host": HOST, "plan": ...} in one pass; 0 or the error. */
+/*
+ * Answer STATUS with {"id": ID, "host": HOST, "plan": ...} in one pass; 0 or
+ * the error.  PLAN_JSON, when not NULL, is PLAN's text already written
+ * (np_fleet_result_plan_json: the store's copy), used as it is.
+ */
 int svc_plan_answer(struct svc_resp *rs, int status, const char *id, const char *host,
-		    const np_plan *plan, const np_host *usage, struct np_error *err);
+		    const np_plan *plan, const np_host *usage, const char *plan_json,
+		    struct np_error *err);
 
 #endif

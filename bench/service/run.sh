@@ -82,6 +82,7 @@ export PG_SETTINGS="-c track_wal_io_timing=on ${PG_SETTINGS:-}"
 . tests/lib/pg.sh
 . bench/pg-stats.sh
 . bench/jobs.sh
+. bench/service/hosts.sh
 res=$OUT/results.jsonl
 if [ "${CLIENT:-c}" = python ]; then
   client="python3 tests/service/client.py load"
@@ -110,19 +111,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'interrupted=1; exit 130' INT TERM
 
-# One host shape: 8 nodes of 16 CPUs and 64 GiB (16 GiB of it 2 MiB pages, for
-# the flavor that asks them), distances 10/21.
-python3 - >"$OUT/host.json" <<'PY'
-import json
-nodes, cpus = [], []
-for n in range(8):
-    ids = list(range(n * 16, n * 16 + 16))
-    nodes.append({"id": n, "cpus": ids, "memory_mb": {"total": 65536},
-                  "hugepages": [{"size_kb": 2048, "total": 8192}],
-                  "distances": [10 if m == n else 21 for m in range(8)]})
-    cpus += [{"id": c, "node": n, "core": c, "socket": n // 2} for c in ids]
-print(json.dumps({"schema": "numaplace.topology/1", "nodes": nodes, "cpus": cpus}))
-PY
+# One host shape (bench/service/hosts.sh).
+host_json >"$OUT/host.json"
 
 # The disk's flush right now: 64 times an 8 KiB write and its fdatasync
 # in $OUT (the stores' folder), as a JSON object of the median and 90th
@@ -202,24 +192,6 @@ serve() {
   done
 }
 
-# Hosts go in over HTTP too (PUT /v1/hosts/NAME), 16 at a time.
-load_hosts() {
-  python3 - "$1" "$OUT/token" "$OUT/host.json" "$hosts" <<'PY'
-import sys, threading
-sys.path.insert(0, "tests/service")
-from client import Client, token
-import json
-addr, tok, host, n = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3])), int(sys.argv[4])
-def put(k):
-    c = Client([addr], token(tok), 0)
-    for i in range(k, n, 16):
-        st, d, _, _ = c.request("PUT", "/v1/hosts/host-%04d" % i, host)
-        assert st in (200, 201), (st, d)
-ts = [threading.Thread(target=put, args=(k,)) for k in range(16)]
-[t.start() for t in ts]; [t.join() for t in ts]
-PY
-}
-
 # SYSCALLS=types: these are counted one by one too (perf stat opens one
 # descriptor per event and thread: ~60 events x 3 replicas' threads stays
 # under the 20,000 descriptors a process may have here); what none of
@@ -248,7 +220,7 @@ run_case() {
   local kind=$1 store=$2 n=$3
   serve "$store" "$n"
   local t0=$(date +%s.%N)
-  job load_hosts "${addrs%%,*}"
+  job load_hosts "${addrs%%,*}" "$OUT/token" "$OUT/host.json" "$hosts"
   echo "# $kind: $hosts hosts loaded in $(echo "$(date +%s.%N) - $t0" | bc) s" >&2
   mkdir -p "$OUT/logs-$kind-$n"
   local cpu0 cpu1 st0 st1 wal0 wal1 flush

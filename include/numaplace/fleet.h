@@ -235,6 +235,12 @@ const char *np_fleet_result_id(const np_fleet_result *r);
 const char *np_fleet_result_host(const np_fleet_result *r);
 const np_plan *np_fleet_result_plan(const np_fleet_result *r);
 const np_host *np_fleet_result_usage(const np_fleet_result *r);
+/*
+ * The plan as numaplace.plan/1 JSON, the text the store kept with the claim
+ * (np_plan_write's NP_PLAN_JSON of the plan, byte for byte), when this call
+ * claimed it; else NULL (an existing placement, a dry run): write the plan.
+ */
+const char *np_fleet_result_plan_json(const np_fleet_result *r);
 /* What one schedule did (of its last attempt, but ATTEMPTS). */
 struct np_fleet_stats {
 	int hosts;	 /* in the fleet (or 1 with opts->host) */

@@ -77,6 +77,7 @@ struct np_fleet_result {
 	bool placed, existing;
 	char *host;
 	np_plan *plan;
+	char *plan_json; /* the store's text of PLAN, when this call claimed it */
 	np_host *usage;
 	struct np__hsnap *usage_snap; /* when set, USAGE is its host (shared), not ours */
 	struct np_fleet_stats stats;
@@ -110,6 +111,7 @@ void np_fleet_result_free(np_fleet_result *r)
 	free(r->id);
 	free(r->host);
 	np_plan_free(r->plan);
+	free(r->plan_json);
 	if (r->usage_snap)
 		np__snap_unref(r->usage_snap);
 	else
@@ -143,6 +145,11 @@ const char *np_fleet_result_host(const np_fleet_result *r)
 const np_plan *np_fleet_result_plan(const np_fleet_result *r)
 {
 	return r->placed ? r->plan : NULL;
+}
+
+const char *np_fleet_result_plan_json(const np_fleet_result *r)
+{
+	return r->placed ? r->plan_json : NULL;
 }
 
 const np_host *np_fleet_result_usage(const np_fleet_result *r)
@@ -583,23 +590,28 @@ static void offer_claim(np_fleet *f, void *p)
 		after_claim(f, c->h, c->t, c->cr->generation);
 }
 
+/*
+ * Claim FIT's plan for ID; *JSON gets the plan's text the store kept (the
+ * caller's to free, NULL on an error), which the answer reuses rather
+ * than writing the plan a second time.
+ */
 static int claim(np_fleet *f, const char *id, const char *fp, const np_request *req,
-		 const struct fit *fit, struct np__claim_result *cr, struct np_error *err)
+		 const struct fit *fit, struct np__claim_result *cr, char **json,
+		 struct np_error *err)
 {
 	struct np__takes t = { 0 };
-	char *json = NULL;
 	int rc = np__takes_of(fit->h->host, fit->plan, req, &t, err);
 
+	*json = NULL;
 	if (!rc)
-		rc = plan_json(fit->plan, &json, err);
+		rc = plan_json(fit->plan, json, err);
 	if (!rc) {
-		struct np__claim c = { id, fit->h->id, fp, json, &t };
+		struct np__claim c = { id, fit->h->id, fp, *json, &t };
 		struct claimed done = { fit->h, &t, cr };
 
 		rc = np__group_claim(f, &c, cr, offer_claim, &done, err);
 	}
 	np__takes_free(&t);
-	free(json);
 	return rc;
 }
 
@@ -906,13 +918,17 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 		 * it: the summary's snapshot, held (it is immutable), not cloned.
 		 */
 		struct np__hsnap *view = ch->fits[k].h->snap;
+		char *json = NULL;
 
 		atomic_fetch_add(&view->refs, 1);
-		rc = claim(f, id, fp, req, &ch->fits[k], &cr, ch->err);
+		rc = claim(f, id, fp, req, &ch->fits[k], &cr, &json, ch->err);
 		f->changed++;
 		if (!rc && cr.status == NP__CLAIMED) {
 			ch->r->placed = true;
 			ch->r->plan = ch->fits[k].plan;
+			free(ch->r->plan_json);
+			ch->r->plan_json = json;
+			json = NULL;
 			ch->r->usage = view->host;
 			ch->r->usage_snap = view;
 			ch->fits[k].plan = NULL;
@@ -921,6 +937,7 @@ static int attempt(np_fleet *f, struct choice *ch, const char *id, const char *f
 				rc = np__err(ch->err, NP_ENOMEM, "out of memory");
 		}
 		np__snap_unref(view);
+		free(json);
 		if (rc)
 			return rc;
 	}

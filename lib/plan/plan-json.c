@@ -44,21 +44,99 @@ static const char *const res_names[] = { "memory", "pages", "pcpus", "vcpus", "c
 /* ---- writer ---- */
 
 
+/*
+ * Lists of integers, the bulk of a plan's text (a cell's cpuset is 16 CPUs
+ * and more), are formatted by hand into a small buffer and written a chunk
+ * at a time: one fprintf("%d") an element was a fifth of the writer's
+ * instructions, and the service writes a plan twice a placement (the
+ * store's copy and the answer).
+ */
+struct ibuf {
+	FILE *out;
+	char b[256];
+	size_t n;
+};
+
+/* Room for one more element ("[-2147483648, -2147483648], "), else flush. */
+static void ib_room(struct ibuf *ib)
+{
+	if (ib->n > sizeof(ib->b) - 32) {
+		fwrite(ib->b, 1, ib->n, ib->out);
+		ib->n = 0;
+	}
+}
+
+static void ib_str(struct ibuf *ib, const char *s)
+{
+	while (*s)
+		ib->b[ib->n++] = *s++;
+}
+
+/* V in decimal, as "%d" writes it. */
+static void ib_int(struct ibuf *ib, int v)
+{
+	char tmp[12];
+	unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+	int k = 0;
+
+	do
+		tmp[k++] = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0)
+		ib->b[ib->n++] = '-';
+	while (k)
+		ib->b[ib->n++] = tmp[--k];
+}
+
+static void ib_flush(struct ibuf *ib)
+{
+	fwrite(ib->b, 1, ib->n, ib->out);
+	ib->n = 0;
+}
+
+/* "[a, b, ...]": V's N values; node indexes written as kernel ids when P is given. */
+static void put_list(FILE *out, const int *v, int n, const np_plan *p, const np_topo *t)
+{
+	struct ibuf ib = { .out = out };
+
+	ib_str(&ib, "[");
+	for (int i = 0; i < n; i++) {
+		ib_room(&ib);
+		if (i)
+			ib_str(&ib, ", ");
+		ib_int(&ib, p ? np__plan_node_os(p, t, v[i]) : v[i]);
+	}
+	ib_str(&ib, "]");
+	ib_flush(&ib);
+}
+
 static void put_ints(FILE *out, const int *v, int n)
 {
-	fputc('[', out);
-	for (int i = 0; i < n; i++)
-		fprintf(out, "%s%d", i ? ", " : "", v[i]);
-	fputc(']', out);
+	put_list(out, v, n, NULL, NULL);
 }
 
 /* Node indexes as kernel ids (checked beforehand by all_nodes_known). */
 static void put_nodes(FILE *out, const np_plan *p, const np_topo *t, const int *v, int n)
 {
-	fputc('[', out);
-	for (int i = 0; i < n; i++)
-		fprintf(out, "%s%d", i ? ", " : "", np__plan_node_os(p, t, v[i]));
-	fputc(']', out);
+	put_list(out, v, n, p, t);
+}
+
+/* "[[vcpu, pcpu], ...]": a cell's pins. */
+static void put_pins(FILE *out, const struct np_plan_cell *c)
+{
+	struct ibuf ib = { .out = out };
+
+	ib_str(&ib, "[");
+	for (int k = 0; k < c->npins; k++) {
+		ib_room(&ib);
+		ib_str(&ib, k ? ", [" : "[");
+		ib_int(&ib, c->pins[k].vcpu);
+		ib_str(&ib, ", ");
+		ib_int(&ib, c->pins[k].pcpu);
+		ib_str(&ib, "]");
+	}
+	ib_str(&ib, "]");
+	ib_flush(&ib);
 }
 
 static void put_node_or_null(FILE *out, const np_plan *p, const np_topo *t, int idx)
@@ -97,19 +175,26 @@ static bool all_nodes_known(const np_plan *p, const np_topo *t)
 	return true;
 }
 
+/* ",SEP\"KEY\": " between a cell's keys. */
+static void put_key(FILE *out, const char *sep, const char *key)
+{
+	fputc(',', out);
+	fputs(sep, out);
+	fputs(key, out);
+}
+
 /* A cell's CPUs: "pins" to "blocked", the keys separated by ",SEP". */
 static void put_cpus(FILE *out, const struct np_plan_cell *c, const char *sep)
 {
-	fputs("\"pins\": [", out);
-	for (int k = 0; k < c->npins; k++)
-		fprintf(out, "%s[%d, %d]", k ? ", " : "", c->pins[k].vcpu, c->pins[k].pcpu);
-	fprintf(out, "],%s\"float_vcpus\": ", sep);
+	fputs("\"pins\": ", out);
+	put_pins(out, c);
+	put_key(out, sep, "\"float_vcpus\": ");
 	put_ints(out, c->float_vcpus, c->nfloat);
-	fprintf(out, ",%s\"cpuset\": ", sep);
+	put_key(out, sep, "\"cpuset\": ");
 	put_ints(out, c->cpuset, c->ncpuset);
-	fprintf(out, ",%s\"reserved\": ", sep);
+	put_key(out, sep, "\"reserved\": ");
 	put_ints(out, c->reserved, c->nreserved);
-	fprintf(out, ",%s\"blocked\": ", sep);
+	put_key(out, sep, "\"blocked\": ");
 	put_ints(out, c->blocked, c->nblocked);
 }
 

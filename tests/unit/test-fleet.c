@@ -267,6 +267,27 @@ static void hosts(np_fleet *f, np_topo *a, np_topo *b)
 
 /* ---- scheduling ------------------------------------------------------------- */
 
+/*
+ * R just claimed: the plan's text it brings (the store's copy, which the
+ * service answers with) is the writer's text of its plan on its host.
+ */
+static void plan_text_kept(const np_fleet_result *r)
+{
+	struct np_error err = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	CHECK(m && np_plan_write(np_fleet_result_plan(r), np_fleet_result_usage(r), NULL,
+				 NP_PLAN_JSON, 0, m, &err) == 0, "the plan written: %s",
+	      err.message);
+	if (m)
+		fclose(m);
+	CHECK(text && np_fleet_result_plan_json(r) && !strcmp(np_fleet_result_plan_json(r), text),
+	      "the claim's plan text is the writer's, byte for byte");
+	free(text);
+}
+
 static void basics(np_fleet *f)
 {
 	struct np_fleet_sched_opts dry = { .dry_run = true }, one = { .host = "host-01" };
@@ -284,11 +305,14 @@ static void basics(np_fleet *f)
 				       &err) == 0, "its plan validates: %s", err.message);
 		CHECK(np_fleet_result_stats(r)->hosts == 6 && np_fleet_result_stats(r)->fits >= 1 &&
 		      np_fleet_result_stats(r)->attempts == 1, "stats");
+		plan_text_kept(r);
 	}
 	again = schedule(f, "vm-1", "vcpus=4,ram=4096,hw:cpu_policy=dedicated", NULL, &err);
 	CHECK(again && np_fleet_result_placed(again) && np_fleet_result_existing(again) && r &&
 	      !strcmp(np_fleet_result_host(again), np_fleet_result_host(r)),
 	      "the same id and request: the same placement: %s", err.message);
+	CHECK(again && !np_fleet_result_plan_json(again),
+	      "an existing placement brings no plan text (the answer writes its plan)");
 	np_fleet_result_free(again);
 	err = (struct np_error){ 0 };
 	CHECK(!schedule(f, "vm-1", "vcpus=2,ram=4096", NULL, &err) && err.code == NP_EINPUT &&
