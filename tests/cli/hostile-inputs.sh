@@ -288,6 +288,35 @@ if [ -L "$S/lk/link.state" ] && [ "$(cat "$S/lk/real.state")" = "$before" ]; the
   ok "the link and the file it names are as they were"
 else not_ok "the link was cut or the file changed"; fi
 run state show --state "$S/lk/link.state" --json "$host"; expect_rc 0 "state show follows the link"
+if have libvirt && have runtime; then
+  # watch claims for every domain: a linked state is refused once, at start,
+  # not answered as every domain failing (exit 1, a line each on stdout).
+  bad "watch through a linked state" watch --libvirt test:///default --state "$S/lk/link.state" \
+    --once --run-dir "$S/run"
+  expect_err "symbolic link" "watch: says it is a link"
+  if [ "$(cat "$S/lk/real.state")" = "$before" ]; then ok "watch: the linked file is as it was"
+  else not_ok "watch changed the linked file"; fi
+fi
+
+# ---- serve's own files (text options, so special-files.sh's sweep skips them) ----
+if have service && have sqlite; then
+  mkdir -p "$S/sv/dir"; mkfifo "$S/sv/fifo"
+  cp "$NP_SRC/tests/data/json/flavors.json" "$S/sv/flavors.json"; ln -s flavors.json "$S/sv/flavors.link"
+  cp "$S/sv/flavors.json" "$S/sv/flavors-open.json"; chmod 666 "$S/sv/flavors-open.json"
+  printf 'tok-0123456789abcdef\n' >"$S/sv/token"; chmod 600 "$S/sv/token"
+  printf 'keep\n' >"$S/sv/victim"; ln -s victim "$S/sv/log.link"
+  svc=(serve --store "sqlite:$S/sv/f.db" --listen "unix:$S/sv/none.sock")
+  for f in fifo dir /dev/zero flavors.link flavors-open.json missing; do
+    case $f in /*) p=$f ;; *) p=$S/sv/$f ;; esac
+    bad "serve --flavors $f" "${svc[@]}" --flavors "$p"
+  done
+  for f in fifo dir /dev/zero missing; do
+    case $f in /*) p=$f ;; *) p=$S/sv/$f ;; esac
+    bad "serve --token-file $f" serve --store "sqlite:$S/sv/f.db" --listen 127.0.0.1:0 --token-file "$p"
+  done
+  for f in fifo dir log.link; do bad "serve --log $f" "${svc[@]}" --log "$S/sv/$f"; done
+  if [ "$(cat "$S/sv/victim")" = keep ]; then ok "serve wrote no log through a link"; else not_ok "a log written through a link"; fi
+fi
 
 # ---- a store named through what is not its file, or a URL libpq cannot parse ----
 # Every verb that opens a store (fleet, schedule, serve: claim and release
