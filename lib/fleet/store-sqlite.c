@@ -107,6 +107,7 @@
  * nothing but its descriptor.
  */
 #include <errno.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1000,31 +1001,44 @@ static int location(struct np__store *s, const char *loc, struct np_error *err)
 }
 
 /*
- * The store's file as named, before SQLite opens it: bad input (NP_EINPUT,
- * one line saying what it is) when it is a symbolic link (SQLite follows
- * none, SQLITE_OPEN_NOFOLLOW, and would say only "unable to open database
- * file"), not a regular file (a FIFO, a folder, a device), or writable by
- * every user (anyone could rewrite the fleet's placements).  Another
- * user's file is fine: root looks after the service's store (hand_off()).
- * Missing: an error unless CREATE.
+ * The store's file as named, before SQLite opens it, and its -wal and
+ * -shm files where they exist: bad input (NP_EINPUT, one line saying
+ * what is wrong) when one is a symbolic link (SQLite follows none,
+ * SQLITE_OPEN_NOFOLLOW and O_NOFOLLOW, and would say only "unable to open
+ * database file"), not a regular file (a FIFO, a folder, a device), or
+ * writable by every user (anyone could rewrite the fleet's placements).
+ * Another user's file is fine: root looks after the service's store
+ * (hand_off()).  The store missing is an error unless CREATE.
  */
 static int file_check(const struct np__store *s, bool create, struct np_error *err)
 {
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char name[PATH_MAX + 8];
 	struct stat sb;
 
-	if (lstat(s->path, &sb) != 0) {
-		if (create && errno == ENOENT)
-			return 0;
-		return np__err(err, NP_EIO, "store 'sqlite:%s': %s", s->path, strerror(errno));
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		/* The store itself is named once; its other files by their names. */
+		const char *what = i == 0 ? "" : i == 1 ? "its WAL '" : "its shared-memory file '";
+
+		if ((size_t)snprintf(name, sizeof(name), "%s%s", s->path, suffix[i]) >= sizeof(name))
+			return np__err(err, NP_EINPUT, "store 'sqlite:%.64s...': path too long", s->path);
+		if (lstat(name, &sb) != 0) {
+			if (i > 0 || (create && errno == ENOENT))
+				continue;
+			return np__err(err, NP_EIO, "store 'sqlite:%s': %s", s->path, strerror(errno));
+		}
+		if (S_ISLNK(sb.st_mode))
+			return np__err(err, NP_EINPUT, "store 'sqlite:%s': %s%s%sis a symbolic link "
+				       "(SQLite follows none)", s->path, what, i ? name : "",
+				       i ? "' " : "");
+		if (!S_ISREG(sb.st_mode))
+			return np__err(err, NP_EINPUT, "store 'sqlite:%s': %s%s%sis not a regular file",
+				       s->path, what, i ? name : "", i ? "' " : "");
+		if (sb.st_mode & S_IWOTH)
+			return np__err(err, NP_EINPUT, "store 'sqlite:%s': %s%s%sis writable by every "
+				       "user (mode %04o): chmod o-w it", s->path, what, i ? name : "",
+				       i ? "' " : "", (unsigned)(sb.st_mode & 07777));
 	}
-	if (S_ISLNK(sb.st_mode))
-		return np__err(err, NP_EINPUT, "store 'sqlite:%s': is a symbolic link (not "
-			       "followed): name the file itself", s->path);
-	if (!S_ISREG(sb.st_mode))
-		return np__err(err, NP_EINPUT, "store 'sqlite:%s': not a regular file", s->path);
-	if (sb.st_mode & S_IWOTH)
-		return np__err(err, NP_EINPUT, "store 'sqlite:%s': writable by every user "
-			       "(mode %04o): chmod o-w it", s->path, (unsigned)(sb.st_mode & 07777));
 	return 0;
 }
 

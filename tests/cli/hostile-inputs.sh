@@ -350,6 +350,13 @@ if have sqlite; then
   store_bad "a FIFO store" "sqlite:$S/st/fifo.db" "not a regular file"
   store_bad "a folder store" "sqlite:$S/st/dir" "not a regular file"
   store_bad "a device store" "sqlite:/dev/null" "not a regular file"
+  # Its WAL and shared-memory files, made hostile (SQLite said "PRAGMA
+  # journal_mode = WAL: unable to open database file").
+  for f in wal shm; do
+    ln -s ../dir "$S/st/real/f.db-$f"
+    store_bad "a linked -$f" "sqlite:$S/st/real/f.db" "f.db-$f' is a symbolic link"
+    rm "$S/st/real/f.db-$f"
+  done
   ls -la "$S/st/real" >"$S/st/after"
   if cmp -s "$S/st/before" "$S/st/after"; then ok "nothing made or changed beside the linked store"
   else not_ok "the linked store's folder changed: $(diff "$S/st/before" "$S/st/after" | tail -n +2)"; fi
