@@ -383,6 +383,14 @@ if have postgresql; then
   else ok "a bad escape in a password: the password is not shown"; fi
 fi
 
+# ---- the root balancer's policy: libvirt URIs only from a file no one else wrote ----
+if have runtime && [ "$(id -u)" = 0 ]; then
+  printf '{"libvirt": ["test:///default"]}\n' >"$S/policy.json"; chown 65534:65534 "$S/policy.json"
+  bad "balance --policy of another user naming libvirt URIs" balance --once --dry-run \
+    --run-dir "$S/run" --json "$host" --policy "$S/policy.json"
+  expect_err "owned by uid 65534" "says whose it is"
+fi
+
 # ---- an option that names what is not there is not ignored ----
 if have runtime; then
   bad "apply --move-guest with nothing to move" apply --pid $$ --json "$host" --nodes 0 \

@@ -615,19 +615,28 @@ static void existing_durable(void)
 
 /* ---- a failed sync ------------------------------------------------------------------ */
 
+/* A new store SUB (URL, SIZE bytes) opened, with ID placed in it (synced); NULL if not. */
+static np_fleet *one_placed(const char *sub, const char *id, char *url, size_t size)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = NULL;
+
+	if (!new_store(sub, 1, url, size))
+		return NULL;
+	CHECK(np_fleet_open(url, 0, &f, &err) == 0, "open: %s", err.message);
+	CHECK(f && place(f, id, NULL, &err) == 1, "%s: %s", id, err.message);
+	return f;
+}
+
 static void sync_fails(void)
 {
 	struct np_error err = { 0 };
-	np_fleet *f = NULL, *g = NULL;
+	np_fleet *f, *g = NULL;
 	char url[200];
 	int rc;
 
-	if (!new_store("fails", 1, url, sizeof(url)))
+	if (!(f = one_placed("fails", "a", url, sizeof(url))))
 		return;
-	CHECK(np_fleet_open(url, 0, &f, &err) == 0, "open: %s", err.message);
-	if (!f)
-		return;
-	CHECK(place(f, "a", NULL, &err) == 1, "a: %s", err.message);
 	fail_wal_syncs = true;
 	rc = place(f, "b", NULL, &err);
 	fail_wal_syncs = false;
@@ -658,17 +667,13 @@ static void sync_fails(void)
 static void release_sync_fails(void)
 {
 	struct np_error err = { 0 };
-	np_fleet *f = NULL, *g = NULL;
+	np_fleet *f, *g = NULL;
 	bool found = false;
 	char url[200];
 	int rc;
 
-	if (!new_store("release-fails", 1, url, sizeof(url)))
+	if (!(f = one_placed("release-fails", "r", url, sizeof(url))))
 		return;
-	CHECK(np_fleet_open(url, 0, &f, &err) == 0, "open: %s", err.message);
-	if (!f)
-		return;
-	CHECK(place(f, "r", NULL, &err) == 1, "r: %s", err.message);
 	fail_wal_syncs = true;
 	rc = np_fleet_release(f, "r", &found, &err);
 	fail_wal_syncs = false;
