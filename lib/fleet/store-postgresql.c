@@ -1523,7 +1523,6 @@ static const char *ops_what(const struct np__op *ops, int n)
 static int pipeline_read(struct np__store *s, const struct np__op *ops, int n, int pre,
 			 struct np_error *err)
 {
-	const char *what = ops_what(ops, n);
 	int rc = 0, i = 0, total = n + 2 * pre;
 	bool got = false;
 
@@ -1533,7 +1532,7 @@ static int pipeline_read(struct np__store *s, const struct np__op *ops, int n, i
 
 		if (!r) { /* the end of one query's results */
 			if (PQstatus(s->conn) != CONNECTION_OK || ++i > total) {
-				rc = rc ? rc : conn_err(s, NP_EOS, err, what);
+				rc = rc ? rc : conn_err(s, NP_EOS, err, ops_what(ops, n));
 				break;
 			}
 			got = false;
@@ -1548,14 +1547,14 @@ static int pipeline_read(struct np__store *s, const struct np__op *ops, int n, i
 				rc = np__err(err, NP_EOS, "store '%s': more answers than claims",
 					     s->shown);
 			else if (i < pre || i >= pre + n) /* SET_DEADLINE, np_by_deadline() */
-				rc = ok(r) ? 0 : res_err(s, r, err, what);
+				rc = ok(r) ? 0 : res_err(s, r, err, ops_what(ops, n));
 			else
 				rc = op_answer(s, r, &ops[i - pre], err);
 		}
 		got = true;
 		PQclear(r);
 		if (PQstatus(s->conn) != CONNECTION_OK) {
-			rc = rc ? rc : conn_err(s, NP_EOS, err, what);
+			rc = rc ? rc : conn_err(s, NP_EOS, err, ops_what(ops, n));
 			break;
 		}
 	}
