@@ -98,6 +98,24 @@ static int get_opts(const struct cli_args *a, struct np_watch_opts *o, struct cl
 	return CLI_OK;
 }
 
+/*
+ * The state file at PATH opened once as its writer will open it, before
+ * any domain is looked at: what no claim could be written to (a symbolic
+ * link, a lock file that is a FIFO or a link, a broken file) is bad input
+ * said in one line, not every domain failing on it.  --dry-run writes
+ * nothing and checks nothing here.
+ */
+static int state_writable(const char *path)
+{
+	struct np_error err = { 0 };
+	np_state *st = NULL;
+
+	if (np_state_open(path, false, &st, &err))
+		return cli_fail(&err);
+	np_state_close(st);
+	return CLI_OK;
+}
+
 static int run(const struct cli_verb *verb, const struct cli_args *a)
 {
 	struct np_watch_opts o = { 0 };
@@ -109,7 +127,7 @@ static int run(const struct cli_verb *verb, const struct cli_args *a)
 	int rc;
 
 	(void)verb;
-	if ((rc = get_opts(a, &o, &src)))
+	if ((rc = get_opts(a, &o, &src)) || (!o.dry_run && (rc = state_writable(o.state_path))))
 		return rc;
 	l.json = cli_num(a, OPT_FORMAT, 0) == 1;
 	np_set_quiet(); /* the tool reports libvirt's failures itself (error.h) */

@@ -42,8 +42,10 @@
  *   in pages since its statistics (stale_stats: a catalog read, no scan)
  *   and then ANALYZE them.
  *
- * Errors: an unreachable server is NP_EIO with libpq's first line; a
- * failing statement NP_EOS with the server's message.
+ * Errors: a URL libpq cannot parse (or a port out of range) is NP_EINPUT
+ * with libpq's message, checked before connecting (url_check); an
+ * unreachable server is NP_EIO with libpq's first line; a failing
+ * statement NP_EOS with the server's message.
  *
  * This is the only file that includes libpq-fe.h; it is module
  * postgresql (numaplace-postgresql.so), exporting nothing but its
@@ -956,6 +958,80 @@ static void pg_close(struct np__store *s)
 	free(s);
 }
 
+/*
+ * MSG with every run of URL's characters that SHOWN hides (a password:
+ * shown_url() replaces it in place, so both have one length) hidden in it
+ * too: libpq quotes the token it could not decode, which may be one.
+ */
+static void hide_secret(char *msg, const char *url, const char *shown)
+{
+	size_t n = strlen(url), i = 0;
+
+	while (i < n) {
+		size_t j = i;
+
+		while (j < n && url[j] != shown[j])
+			j++;
+		if (j == i) {
+			i++;
+			continue;
+		}
+		for (char *q = msg; *q; q++)
+			if (!strncmp(q, url + i, j - i))
+				memset(q, '*', j - i);
+		i = j;
+	}
+}
+
+/* Port list P ("5432" or "5432,5433", empty parts: the default) in range: 1 to 65535. */
+static bool ports_ok(const char *p)
+{
+	char part[16];
+
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+		long v;
+
+		if (n >= sizeof(part))
+			return false;
+		memcpy(part, p, n);
+		part[n] = '\0';
+		if (n && !np__parse_int(part, 1, 65535, &v))
+			return false;
+		p += n + (p[n] == ',');
+	}
+	return true;
+}
+
+/*
+ * LOCATION parsed by libpq before any connection is tried, so a malformed
+ * URL (a bad %-escape, an unknown parameter, a port out of range) is bad
+ * input (NP_EINPUT, libpq's message) and not "cannot connect", which is
+ * an unreachable server.
+ */
+static int url_check(const struct np__store *s, const char *url, const char *location,
+		     struct np_error *err)
+{
+	char *why = NULL, line[300];
+	PQconninfoOption *o = PQconninfoParse(location, &why);
+	int rc = 0;
+
+	if (!o && !why)
+		return np__err(err, NP_ENOMEM, "out of memory");
+	if (!o) {
+		first_line(why, line, sizeof(line));
+		PQfreemem(why);
+		hide_secret(line, url, s->shown);
+		return np__err(err, NP_EINPUT, "store '%s': bad URL: %s", s->shown, line);
+	}
+	for (PQconninfoOption *i = o; i->keyword && !rc; i++)
+		if (!strcmp(i->keyword, "port") && !ports_ok(i->val))
+			rc = np__err(err, NP_EINPUT, "store '%s': bad URL: port '%s' is not a "
+				     "number from 1 to 65535", s->shown, i->val);
+	PQconninfoFree(o);
+	return rc;
+}
+
 static int pg_open(const char *url, const char *location, bool create, struct np__store **out,
 		   struct np_error *err)
 {
@@ -965,6 +1041,10 @@ static int pg_open(const char *url, const char *location, bool create, struct np
 	if (!s || !(s->shown = shown_url(url))) {
 		free(s);
 		return np__err(err, NP_ENOMEM, "out of memory");
+	}
+	if ((rc = url_check(s, url, location, err)) != 0) {
+		pg_close(s);
+		return rc;
 	}
 	s->conn = PQconnectdb(location);
 	if (!s->conn) {
@@ -1421,6 +1501,18 @@ static int op_answer(struct np__store *s, PGresult *r, const struct np__op *op,
 	return 0;
 }
 
+/* What a failed batch of OPS could not do, for its message: "cannot release" when all are releases. */
+static const char *ops_what(const struct np__op *ops, int n)
+{
+	bool claims = false, releases = false;
+
+	for (int i = 0; i < n; i++)
+		*(ops[i].rel ? &releases : &claims) = true;
+	return claims && releases ? "cannot claim or release"
+	       : releases	  ? "cannot release"
+				  : "cannot claim";
+}
+
 /*
  * Read every result up to the pipeline's sync into OPS, after PRE (0 or
  * 1) answers to SET_DEADLINE and before as many to np_by_deadline(); the
@@ -1440,7 +1532,7 @@ static int pipeline_read(struct np__store *s, const struct np__op *ops, int n, i
 
 		if (!r) { /* the end of one query's results */
 			if (PQstatus(s->conn) != CONNECTION_OK || ++i > total) {
-				rc = rc ? rc : conn_err(s, NP_EOS, err, "cannot claim");
+				rc = rc ? rc : conn_err(s, NP_EOS, err, ops_what(ops, n));
 				break;
 			}
 			got = false;
@@ -1455,14 +1547,14 @@ static int pipeline_read(struct np__store *s, const struct np__op *ops, int n, i
 				rc = np__err(err, NP_EOS, "store '%s': more answers than claims",
 					     s->shown);
 			else if (i < pre || i >= pre + n) /* SET_DEADLINE, np_by_deadline() */
-				rc = ok(r) ? 0 : res_err(s, r, err, "cannot claim");
+				rc = ok(r) ? 0 : res_err(s, r, err, ops_what(ops, n));
 			else
 				rc = op_answer(s, r, &ops[i - pre], err);
 		}
 		got = true;
 		PQclear(r);
 		if (PQstatus(s->conn) != CONNECTION_OK) {
-			rc = rc ? rc : conn_err(s, NP_EOS, err, "cannot claim");
+			rc = rc ? rc : conn_err(s, NP_EOS, err, ops_what(ops, n));
 			break;
 		}
 	}
@@ -1527,7 +1619,7 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 
 	s->batch_until = 0; /* one batch's */
 	if (until && !ms)
-		return too_late(s, err, n && ops[0].rel ? "cannot release" : "cannot claim");
+		return too_late(s, err, ops_what(ops, n));
 	if ((rc = claims_pin_once(ops, n, err)) || (rc = have_fns(s, err)) ||
 	    (rc = prepare(s, P_CLAIM_TRY, err)) || (rc = prepare(s, P_RELEASE, err)))
 		return rc;

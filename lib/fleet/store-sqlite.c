@@ -107,6 +107,7 @@
  * nothing but its descriptor.
  */
 #include <errno.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -999,13 +1000,54 @@ static int location(struct np__store *s, const char *loc, struct np_error *err)
 	return s->path ? 0 : np__err(err, NP_ENOMEM, "out of memory");
 }
 
+/*
+ * The store's file as named, before SQLite opens it, and its -wal and
+ * -shm files where they exist: bad input (NP_EINPUT, one line saying
+ * what is wrong) when one is a symbolic link (SQLite follows none,
+ * SQLITE_OPEN_NOFOLLOW and O_NOFOLLOW, and would say only "unable to open
+ * database file"), not a regular file (a FIFO, a folder, a device), or
+ * writable by every user (anyone could rewrite the fleet's placements).
+ * Another user's file is fine: root looks after the service's store
+ * (hand_off()).  The store missing is an error unless CREATE.
+ */
+static int file_check(const struct np__store *s, bool create, struct np_error *err)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char name[PATH_MAX + 8];
+	struct stat sb;
+
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		/* The store itself is named once; its other files by their names. */
+		const char *what = i == 0 ? "" : i == 1 ? "its WAL '" : "its shared-memory file '";
+
+		if ((size_t)snprintf(name, sizeof(name), "%s%s", s->path, suffix[i]) >= sizeof(name))
+			return np__err(err, NP_EINPUT, "store 'sqlite:%.64s...': path too long", s->path);
+		if (lstat(name, &sb) != 0) {
+			if (i > 0 || (create && errno == ENOENT))
+				continue;
+			return np__err(err, NP_EIO, "store 'sqlite:%s': %s", s->path, strerror(errno));
+		}
+		if (S_ISLNK(sb.st_mode))
+			return np__err(err, NP_EINPUT, "store 'sqlite:%s': %s%s%sis a symbolic link "
+				       "(SQLite follows none)", s->path, what, i ? name : "",
+				       i ? "' " : "");
+		if (!S_ISREG(sb.st_mode))
+			return np__err(err, NP_EINPUT, "store 'sqlite:%s': %s%s%sis not a regular file",
+				       s->path, what, i ? name : "", i ? "' " : "");
+		if (sb.st_mode & S_IWOTH)
+			return np__err(err, NP_EINPUT, "store 'sqlite:%s': %s%s%sis writable by every "
+				       "user (mode %04o): chmod o-w it", s->path, what, i ? name : "",
+				       i ? "' " : "", (unsigned)(sb.st_mode & 07777));
+	}
+	return 0;
+}
+
 static int sq_open(const char *url, const char *loc, bool create, struct np__store **out,
 		   struct np_error *err)
 {
 	struct np__store *s = calloc(1, sizeof(*s));
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
 	const char *vfs;
-	struct stat sb;
 	int rc;
 
 	(void)url;
@@ -1015,21 +1057,19 @@ static int sq_open(const char *url, const char *loc, bool create, struct np__sto
 		sq_close(s);
 		return rc;
 	}
-	if (stat(s->path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-		rc = np__err(err, NP_EINPUT, "store 'sqlite:%s': not a regular file", s->path);
-		sq_close(s);
-		return rc;
-	}
-	if (!create && stat(s->path, &sb) != 0) {
-		rc = np__err(err, NP_EIO, "store 'sqlite:%s': %s", s->path, strerror(errno));
+	if ((rc = file_check(s, create, err)) != 0) {
 		sq_close(s);
 		return rc;
 	}
 	/* The WAL shim, not at FULL (store-sqlite-vfs.c: SQLite may split a frame's writes) */
 	vfs = s->sync && !strcmp(s->sync, "FULL") ? NULL : np__walvfs();
 	if (sqlite3_open_v2(s->path, &s->db, flags | (create ? SQLITE_OPEN_CREATE : 0), vfs)) {
-		rc = s->db ? db_err(s, err, "cannot open")
-			   : np__err(err, NP_ENOMEM, "out of memory");
+		rc = !s->db ? np__err(err, NP_ENOMEM, "out of memory")
+		     : sqlite3_extended_errcode(s->db) == SQLITE_CANTOPEN_SYMLINK
+			     ? np__err(err, NP_EINPUT, "store 'sqlite:%s': a folder on its path "
+				       "is a symbolic link (not followed): name the real path",
+				       s->path)
+			     : db_err(s, err, "cannot open");
 		sq_close(s);
 		return rc;
 	}

@@ -48,6 +48,14 @@ if have agent; then
   bad "agent --map with a spaced pid" agent --server unix:"$S/none.sock" --once --name h1 \
     --json "$host" --map "vm1= 5"
   expect_err "ID=PID" "says what --map takes"
+  # Another user's token file (the agent's check, np_read_trusted): refused
+  # before any connection.  Only root can give a file away.
+  if [ "$(id -u)" = 0 ]; then
+    printf 'tok-0123456789abcdef\n' >"$S/token"; chmod 600 "$S/token"; chown 65534:65534 "$S/token"
+    bad "agent --token-file of another user" agent --server http://127.0.0.1:1 --once --name h1 \
+      --json "$host" --token-file "$S/token"
+    expect_err "owned by uid 65534" "says whose it is"
+  else echo "skip: another user's token file (giving a file away needs root)"; fi
   # A server URL curl would refuse only at the first round (exit 1): bad input now.
   for srv in http://h1:99999 http://h1:0 http://:8080 http://h1: "http://[::1]x" \
     "unix:/$(printf 'd%.0s' {1..120})"; do
@@ -280,6 +288,108 @@ if [ -L "$S/lk/link.state" ] && [ "$(cat "$S/lk/real.state")" = "$before" ]; the
   ok "the link and the file it names are as they were"
 else not_ok "the link was cut or the file changed"; fi
 run state show --state "$S/lk/link.state" --json "$host"; expect_rc 0 "state show follows the link"
+if have libvirt && have runtime; then
+  # watch claims for every domain: a linked state is refused once, at start,
+  # not answered as every domain failing (exit 1, a line each on stdout).
+  bad "watch through a linked state" watch --libvirt test:///default --state "$S/lk/link.state" \
+    --once --run-dir "$S/run"
+  expect_err "symbolic link" "watch: says it is a link"
+  if [ "$(cat "$S/lk/real.state")" = "$before" ]; then ok "watch: the linked file is as it was"
+  else not_ok "watch changed the linked file"; fi
+fi
+
+# ---- serve's own files (text options, so special-files.sh's sweep skips them) ----
+if have service && have sqlite; then
+  mkdir -p "$S/sv/dir"; mkfifo "$S/sv/fifo"
+  cp "$NP_SRC/tests/data/json/flavors.json" "$S/sv/flavors.json"; ln -s flavors.json "$S/sv/flavors.link"
+  cp "$S/sv/flavors.json" "$S/sv/flavors-open.json"; chmod 666 "$S/sv/flavors-open.json"
+  printf 'tok-0123456789abcdef\n' >"$S/sv/token"; chmod 600 "$S/sv/token"
+  printf 'keep\n' >"$S/sv/victim"; ln -s victim "$S/sv/log.link"
+  svc=(serve --store "sqlite:$S/sv/f.db" --listen "unix:$S/sv/none.sock")
+  for f in fifo dir /dev/zero flavors.link flavors-open.json missing; do
+    case $f in /*) p=$f ;; *) p=$S/sv/$f ;; esac
+    bad "serve --flavors $f" "${svc[@]}" --flavors "$p"
+  done
+  for f in fifo dir /dev/zero missing; do
+    case $f in /*) p=$f ;; *) p=$S/sv/$f ;; esac
+    bad "serve --token-file $f" serve --store "sqlite:$S/sv/f.db" --listen 127.0.0.1:0 --token-file "$p"
+  done
+  for f in fifo dir log.link; do bad "serve --log $f" "${svc[@]}" --log "$S/sv/$f"; done
+  if [ "$(cat "$S/sv/victim")" = keep ]; then ok "serve wrote no log through a link"; else not_ok "a log written through a link"; fi
+fi
+
+# ---- a store named through what is not its file, or a URL libpq cannot parse ----
+# Every verb that opens a store (fleet, schedule, serve: claim and release
+# take a state file) answers exit 2 and one line saying what is wrong, and
+# nothing is written through a link (SQLite follows none; it used to say
+# only "cannot open: unable to open database file").
+store_verbs() { # store_verbs URL: each verb's command line on store URL, one a line
+  printf '%s\n' "fleet list --store $1" "fleet add --store $1 --name h9 --json $host" \
+    "schedule --store $1 --id vm-9 ${flavor[*]}"
+  have service && printf '%s\n' "serve --store $1 --listen unix:$S/st/none.sock"
+}
+# store_bad WHAT URL PATTERN: every store verb on URL refused with PATTERN in its line.
+store_bad() {
+  local what=$1 url=$2 pattern=$3 cmd
+  while read -r cmd; do
+    # shellcheck disable=SC2086 # the command lines are split on purpose
+    bad "$what: ${cmd%% --*}" $cmd
+    expect_err "$pattern" "$what: ${cmd%% --*}: says why"
+  done < <(store_verbs "$url")
+}
+if have sqlite; then
+  mkdir -p "$S/st/dir" "$S/st/real"
+  "$NUMAPLACE" fleet add --store "sqlite:$S/st/real/f.db" --name h1 --json "$host" >/dev/null 2>&1
+  ln -s real/f.db "$S/st/link.db"; ln -s real "$S/st/dlink"; mkfifo "$S/st/fifo.db"
+  ls -la "$S/st/real" >"$S/st/before"
+  store_bad "a linked store" "sqlite:$S/st/link.db" "link.db': is a symbolic link"
+  store_bad "a store in a linked folder" "sqlite:$S/st/dlink/f.db" "folder on its path is a symbolic link"
+  # A new store (what fleet add and serve make) in a linked folder: not made there.
+  bad "a new store in a linked folder" fleet add --store "sqlite:$S/st/dlink/new.db" --name h9 --json "$host"
+  expect_err "folder on its path is a symbolic link" "a new store in a linked folder: says why"
+  store_bad "a FIFO store" "sqlite:$S/st/fifo.db" "not a regular file"
+  store_bad "a folder store" "sqlite:$S/st/dir" "not a regular file"
+  store_bad "a device store" "sqlite:/dev/null" "not a regular file"
+  # Its WAL and shared-memory files, made hostile (SQLite said "PRAGMA
+  # journal_mode = WAL: unable to open database file").
+  for f in wal shm; do
+    ln -s ../dir "$S/st/real/f.db-$f"
+    store_bad "a linked -$f" "sqlite:$S/st/real/f.db" "f.db-$f' is a symbolic link"
+    rm "$S/st/real/f.db-$f"
+  done
+  ls -la "$S/st/real" >"$S/st/after"
+  if cmp -s "$S/st/before" "$S/st/after"; then ok "nothing made or changed beside the linked store"
+  else not_ok "the linked store's folder changed: $(diff "$S/st/before" "$S/st/after" | tail -n +2)"; fi
+  # World-writable: anyone could rewrite the fleet.  Group-writable is a
+  # choice (a group sharing it); another user's file is root's to look after.
+  cp "$S/st/real/f.db" "$S/st/open.db"; chmod 666 "$S/st/open.db"
+  store_bad "a world-writable store" "sqlite:$S/st/open.db" "writable by every user \(mode 0666\)"
+  chmod 664 "$S/st/open.db"
+  run fleet list --store "sqlite:$S/st/open.db"; expect_rc 0 "a group-writable store opens"
+  if [ "$(id -u)" = 0 ]; then
+    chown 65534:65534 "$S/st/open.db"; chmod 644 "$S/st/open.db"
+    run fleet list --store "sqlite:$S/st/open.db"; expect_rc 0 "root opens another user's store"
+  fi
+fi
+if have postgresql; then
+  # Parsed before any connection: nothing listens, and none is tried.
+  store_bad "a PostgreSQL URL with a bad escape" "postgresql://%zz/db" "bad URL: invalid percent-encoded"
+  store_bad "a PostgreSQL URL with an unknown parameter" "postgresql://localhost/db?colour=red" \
+    "bad URL: invalid URI query parameter"
+  store_bad "a PostgreSQL URL with port 99999" "postgresql://localhost:99999/db" "bad URL: port '99999'"
+  store_bad "a PostgreSQL URL with port abc" "postgres://localhost:abc/db" "bad URL: port 'abc'"
+  run fleet list --store "postgresql://u:pa%zzss@localhost/db"; expect_rc 2 "a bad escape in a password"
+  if grep -q "pa%zzss" "$TMP/err"; then not_ok "the password is shown: $(cat "$TMP/err")"
+  else ok "a bad escape in a password: the password is not shown"; fi
+fi
+
+# ---- the root balancer's policy: libvirt URIs only from a file no one else wrote ----
+if have runtime && [ "$(id -u)" = 0 ]; then
+  printf '{"libvirt": ["test:///default"]}\n' >"$S/policy.json"; chown 65534:65534 "$S/policy.json"
+  bad "balance --policy of another user naming libvirt URIs" balance --once --dry-run \
+    --run-dir "$S/run" --json "$host" --policy "$S/policy.json"
+  expect_err "owned by uid 65534" "says whose it is"
+fi
 
 # ---- an option that names what is not there is not ignored ----
 if have runtime; then

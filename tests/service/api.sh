@@ -312,6 +312,14 @@ ln -s "$TMP/token" "$TMP/token-link"
 run serve --store "$STORE" --listen 127.0.0.1:0 --token-file "$TMP/token-link"
 expect_rc 2 "a token file through a symbolic link"
 expect_err "token-link.*symbolic link" "a token file through a link: it says so"
+# Another user's token file: they could change the token (only root can
+# give a file away, so this runs as root).
+if [ "$(id -u)" = 0 ]; then
+  cp "$TMP/token" "$TMP/token-theirs"; chown 65534:65534 "$TMP/token-theirs"
+  run serve --store "$STORE" --listen 127.0.0.1:0 --token-file "$TMP/token-theirs"
+  expect_rc 2 "another user's token file"; expect_one_line_err "another user's token file"
+  expect_err "token-theirs.*owned by uid 65534" "another user's token file: it says whose"
+else echo "skip: another user's token file (giving a file away needs root)"; fi
 run serve --store "$STORE" --listen unix:/nonexistent/dir/s.sock
 expect_rc 1 "a socket that cannot be made"
 svc_start tcp --store "$STORE" --listen 127.0.0.1:0 --token-file "$TMP/token" ||

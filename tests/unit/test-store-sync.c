@@ -25,7 +25,8 @@
  * group commit has its summary offered to the other handles between the
  * leader's COMMIT and its sync (the committed state, taken by another
  * handle's refresh instead of a read), and a failed sync still answers
- * every claim of the batch as failed.  Nothing is timed (waits for a
+ * every claim of the batch as failed.  Each committed claim or release
+ * whose sync failed carries the reason "outcome_unknown".  Nothing is timed (waits for a
  * state end after 10 s and the check then fails).
  */
 #include <errno.h>
@@ -614,31 +615,74 @@ static void existing_durable(void)
 
 /* ---- a failed sync ------------------------------------------------------------------ */
 
+/* A new store SUB (URL, SIZE bytes) opened, with ID placed in it (synced); NULL if not. */
+static np_fleet *one_placed(const char *sub, const char *id, char *url, size_t size)
+{
+	struct np_error err = { 0 };
+	np_fleet *f = NULL;
+
+	if (!new_store(sub, 1, url, size))
+		return NULL;
+	CHECK(np_fleet_open(url, 0, &f, &err) == 0, "open: %s", err.message);
+	CHECK(f && place(f, id, NULL, &err) == 1, "%s: %s", id, err.message);
+	return f;
+}
+
 static void sync_fails(void)
 {
 	struct np_error err = { 0 };
-	np_fleet *f = NULL, *g = NULL;
+	np_fleet *f, *g = NULL;
 	char url[200];
 	int rc;
 
-	if (!new_store("fails", 1, url, sizeof(url)))
+	if (!(f = one_placed("fails", "a", url, sizeof(url))))
 		return;
-	CHECK(np_fleet_open(url, 0, &f, &err) == 0, "open: %s", err.message);
-	if (!f)
-		return;
-	CHECK(place(f, "a", NULL, &err) == 1, "a: %s", err.message);
 	fail_wal_syncs = true;
 	rc = place(f, "b", NULL, &err);
 	fail_wal_syncs = false;
 	CHECK(rc == -1 && err.code == NP_EOS && strstr(err.message, "cannot sync the WAL"),
 	      "a claim whose sync failed is answered as failed (%d): %s", rc, err.message);
+	/* Committed, then not made durable: neither done nor undone (group.c, the service's 503). */
+	CHECK(!strcmp(err.reason, "outcome_unknown"),
+	      "a claim committed whose sync failed: outcome_unknown ('%s')", err.reason);
 	memset(&err, 0, sizeof(err));
 	rc = place(f, "c", NULL, &err);
 	CHECK(rc == -1 && strstr(err.message, "cannot sync the WAL"),
 	      "and the handle makes no claim after it (%d): %s", rc, err.message);
+	CHECK(strcmp(err.reason, "outcome_unknown") != 0,
+	      "a claim the broken handle never committed is not outcome_unknown ('%s')", err.reason);
 	CHECK(np_fleet_open(url, 0, &g, &err) == 0 && place(g, "d", NULL, &err) == 1,
 	      "a handle opened again claims: %s", err.message);
 	CHECK(g && holds(g, "a") == 1 && holds(g, "c") == 0, "a made, c not");
+	np_fleet_close(g);
+	np_fleet_close(f);
+}
+
+/*
+ * A release whose commit went through and whose sync failed: answered as
+ * failed with outcome_unknown (the service then reads the store to tell:
+ * group.c's maybe_released()), and gone for a handle opened again (this
+ * process's page cache is what it reads: the commit was seen).
+ */
+static void release_sync_fails(void)
+{
+	struct np_error err = { 0 };
+	np_fleet *f, *g = NULL;
+	bool found = false;
+	char url[200];
+	int rc;
+
+	if (!(f = one_placed("release-fails", "r", url, sizeof(url))))
+		return;
+	fail_wal_syncs = true;
+	rc = np_fleet_release(f, "r", &found, &err);
+	fail_wal_syncs = false;
+	CHECK(rc != 0 && err.code == NP_EOS && strstr(err.message, "cannot sync the WAL") &&
+		      !strcmp(err.reason, "outcome_unknown"),
+	      "a release whose sync failed: failed, outcome_unknown (%d, '%s'): %s", rc,
+	      err.reason, err.message);
+	CHECK(np_fleet_open(url, 0, &g, &err) == 0, "open again: %s", err.message);
+	CHECK(g && holds(g, "r") == 0, "the release was committed: r is gone");
 	np_fleet_close(g);
 	np_fleet_close(f);
 }
@@ -791,6 +835,10 @@ static void offered_at_commit(const char *sub, bool fail)
 			      strstr(b.err.message, "cannot sync"),
 		      "a failed sync answers both as failed (%d: %s; %d: %s)", a.placed,
 		      a.err.message, b.placed, b.err.message);
+		CHECK(!strcmp(a.err.reason, "outcome_unknown") &&
+			      !strcmp(b.err.reason, "outcome_unknown"),
+		      "both committed, neither durable: outcome_unknown ('%s', '%s')", a.err.reason,
+		      b.err.reason);
 	}
 out:
 	sqlite3_close(raw);
@@ -884,6 +932,7 @@ int main(void)
 	T_CASE("answered-durable", answered_durable());
 	T_CASE("existing-durable", existing_durable());
 	T_CASE("sync-fails", sync_fails());
+	T_CASE("release-sync-fails", release_sync_fails());
 	T_CASE("offered-at-commit", offered_at_commit("offer", false));
 	T_CASE("offered-at-commit-sync-fails", offered_at_commit("offer-fails", true));
 	T_CASE("url-levels", url_levels());
