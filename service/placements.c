@@ -157,15 +157,15 @@ void svc_placement_delete(struct svc_req *rq, struct svc_resp *rs)
 {
 	struct np_error err = { 0 };
 	np_fleet *f = svc_fleet_get(rq->svc, &err);
-	bool found = false, failed;
-	int rc;
+	bool found = false;
+	int rc, store_rc;
 
 	if (f)
 		svc_fleet_deadline(rq, f);
 	rc = f ? np_fleet_release(f, rq->arg, &found, &err) : err.code;
-	failed = f && (rc == NP_EIO || rc == NP_EOS) && svc_fleet_rc(rc, &err);
-	svc_fleet_put(rq->svc, f, svc_fleet_rc(rc, &err));
-	if (failed)
+	store_rc = f ? svc_fleet_rc(rc, &err) : 0; /* a missed deadline is not a store failure */
+	svc_fleet_put(rq->svc, f, store_rc);
+	if (store_rc == NP_EIO || store_rc == NP_EOS)
 		rc = judge_failed_release(rq, &err, &found);
 	if (rc)
 		svc_error_np(rs, &err);
