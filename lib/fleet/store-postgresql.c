@@ -1544,7 +1544,7 @@ static int pipeline_read(struct np__store *s, const struct np__op *ops, int n, i
 		}
 		if (!(got && st == PGRES_TUPLES_OK && PQntuples(r) == 0) && !rc) {
 			if (i >= total)
-				rc = np__err(err, NP_EOS, "store '%s': more answers than claims",
+				rc = np__err(err, NP_EOS, "store '%s': more answers than statements sent",
 					     s->shown);
 			else if (i < pre || i >= pre + n) /* SET_DEADLINE, np_by_deadline() */
 				rc = ok(r) ? 0 : res_err(s, r, err, ops_what(ops, n));
@@ -1581,7 +1581,7 @@ static int send_one(struct np__store *s, enum stmt i, int n, const char *const *
 
 	snprintf(name, sizeof(name), "np%d", (int)i);
 	if (!PQsendQueryPrepared(s->conn, name, n, p, NULL, NULL, 0))
-		return res_err(s, NULL, err, "cannot send a claim");
+		return res_err(s, NULL, err, "cannot send a statement");
 	return 0;
 }
 
@@ -1643,7 +1643,7 @@ static int pipeline_ops(struct np__store *s, const struct np__op *ops, int n,
 	bool synced = PQpipelineSync(s->conn);
 
 	if (!synced) {
-		rc = rc ? rc : res_err(s, NULL, err, "cannot send a claim");
+		rc = rc ? rc : res_err(s, NULL, err, "cannot send the batch");
 		if (PQstatus(s->conn) != CONNECTION_OK)
 			return rc;
 	}
