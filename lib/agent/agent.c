@@ -85,9 +85,11 @@ static bool good_authority(const char *auth)
 	long port = 0;
 
 	if (auth[0] == '[') {
-		host_end = memchr(auth, ']', len);
-		if (!host_end++ || (host_end < end && *host_end != ':'))
+		const char *bracket = memchr(auth, ']', len);
+
+		if (!bracket || (bracket + 1 < end && bracket[1] != ':'))
 			return false;
+		host_end = bracket + 1;
 	} else {
 		for (p = auth; p < end; p++)
 			if (*p == ':')

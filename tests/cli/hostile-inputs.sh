@@ -57,7 +57,7 @@ if have agent; then
     expect_err "owned by uid 65534" "says whose it is"
   else echo "skip: another user's token file (giving a file away needs root)"; fi
   # A server URL curl would refuse only at the first round (exit 1): bad input now.
-  for srv in http://h1:99999 http://h1:0 http://:8080 http://h1: "http://[::1]x" \
+  for srv in http://h1:99999 http://h1:0 http://:8080 http://h1: "http://[::1]x" "http://[::1" \
     "unix:/$(printf 'd%.0s' {1..120})"; do
     bad "agent --server ${srv:0:30}" agent --server "$srv" --once --name h1 --json "$host"
     expect_err "server '.*': (no host|a socket path)" "agent --server ${srv:0:30}: says why"
