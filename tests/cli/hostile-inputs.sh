@@ -341,7 +341,7 @@ if have sqlite; then
   mkdir -p "$S/st/dir" "$S/st/real"
   "$NUMAPLACE" fleet add --store "sqlite:$S/st/real/f.db" --name h1 --json "$host" >/dev/null 2>&1
   ln -s real/f.db "$S/st/link.db"; ln -s real "$S/st/dlink"; mkfifo "$S/st/fifo.db"
-  ls -la "$S/st/real" >"$S/st/before"
+  ls -lA --time-style=full-iso "$S/st/real" >"$S/st/before"
   store_bad "a linked store" "sqlite:$S/st/link.db" "link.db': is a symbolic link"
   store_bad "a store in a linked folder" "sqlite:$S/st/dlink/f.db" "folder on its path is a symbolic link"
   # A new store (what fleet add and serve make) in a linked folder: not made there.
@@ -357,7 +357,7 @@ if have sqlite; then
     store_bad "a linked -$f" "sqlite:$S/st/real/f.db" "f.db-$f' is a symbolic link"
     rm "$S/st/real/f.db-$f"
   done
-  ls -la "$S/st/real" >"$S/st/after"
+  ls -lA --time-style=full-iso "$S/st/real" >"$S/st/after"
   if cmp -s "$S/st/before" "$S/st/after"; then ok "nothing made or changed beside the linked store"
   else not_ok "the linked store's folder changed: $(diff "$S/st/before" "$S/st/after" | tail -n +2)"; fi
   # World-writable: anyone could rewrite the fleet.  Group-writable is a
